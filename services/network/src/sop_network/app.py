@@ -1,0 +1,21 @@
+"""The network service: cases, people, safety networks, staff assignments and the case access decision."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from sop_shared.events import EventBus
+from sop_shared.service import build_service_app
+
+from sop_network.access.api import router as access_router
+from sop_network.cases.api import router as cases_router
+from sop_network.models import platform
+from sop_network.settings import NetworkSettings
+
+
+def create_app(settings: NetworkSettings | None = None, *, bus: EventBus | None = None) -> FastAPI:
+    return build_service_app(
+        settings or NetworkSettings(), title="SOP network service",
+        description="Cases, people, safety networks, assignments, partner grants and case access.",
+        platform=platform, routers=[cases_router, access_router], bus=bus,
+    )

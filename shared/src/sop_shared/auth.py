@@ -1,0 +1,153 @@
+"""Principals and the internal service token: minted by the gateway per downstream call, verified by services.
+
+The token names one service (audience), lives about a minute, and may be scoped to one case.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+
+from sop_shared.ids import new_id
+from sop_shared.keys import SigningKey
+from sop_shared.policy import ActorType, Scope
+from sop_shared.problems import Forbidden, NotFound, Unauthenticated
+
+INTERNAL_TOKEN_LIFETIME_SECONDS = 60
+CLOCK_SKEW_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a person or a system, with what rights, through which client."""
+
+    subject: str
+    actor_type: ActorType
+    roles: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+    agency: str | None = None
+    client_id: str | None = None
+    name: str | None = None
+    case_id: uuid.UUID | None = None  # set on internal tokens scoped to one case
+
+    def has_scope(self, scope: Scope | str) -> bool:
+        return str(scope) in self.scopes
+
+    def scoped_to(self, case_id: uuid.UUID | None, scopes: Iterable[str] | None = None) -> Principal:
+        return replace(self, case_id=case_id, scopes=frozenset(scopes) if scopes is not None else self.scopes)
+
+
+@dataclass
+class InternalTokenMinter:
+    key: SigningKey
+    issuer: str = "sop-gateway"
+    lifetime_seconds: int = INTERNAL_TOKEN_LIFETIME_SECONDS
+
+    def mint(self, principal: Principal, *, audience: str, request_id: str | None = None) -> str:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": audience,
+            "sub": principal.subject,
+            "iat": now,
+            "nbf": now - 1,
+            "exp": now + self.lifetime_seconds,
+            "jti": str(new_id()),
+            "act": principal.actor_type.value,
+            "roles": sorted(principal.roles),
+            "scope": " ".join(sorted(principal.scopes)),
+        }
+        for claim, value in (("agency", principal.agency), ("client_id", principal.client_id),
+                             ("name", principal.name), ("rid", request_id)):
+            if value:
+                claims[claim] = value
+        if principal.case_id is not None:
+            claims["case"] = str(principal.case_id)
+        return jwt.encode(claims, self.key.private_key, algorithm="EdDSA", headers={"kid": self.key.kid})
+
+
+@dataclass
+class InternalTokenVerifier:
+    """Checks signature (any key in the JWKS, for rotation), audience, issuer, expiry; builds the Principal."""
+
+    jwks: jwt.PyJWKSet
+    audience: str
+    issuer: str = "sop-gateway"
+    max_lifetime_seconds: int = 300
+    _keys: dict[str, Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._keys = {k.key_id: k.key for k in self.jwks.keys if k.key_id}
+
+    def verify(self, token: str) -> Principal:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = self._keys.get(kid) if kid else None
+            if key is None:
+                raise Unauthenticated("token signed by an unknown key")
+            claims = jwt.decode(
+                token, key, algorithms=["EdDSA"], audience=self.audience, issuer=self.issuer,
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": ["exp", "iat", "aud", "iss", "sub", "act"]},
+            )
+            if claims["exp"] - claims["iat"] > self.max_lifetime_seconds:
+                raise Unauthenticated("internal token lifetime too long")
+            case = claims.get("case")
+            return Principal(
+                subject=claims["sub"],
+                actor_type=ActorType(claims["act"]),
+                roles=frozenset(claims.get("roles", [])),
+                scopes=frozenset(claims.get("scope", "").split()),
+                agency=claims.get("agency"),
+                client_id=claims.get("client_id"),
+                name=claims.get("name"),
+                case_id=uuid.UUID(case) if case else None,
+            )
+        except Unauthenticated:
+            raise
+        except (jwt.PyJWTError, ValueError, KeyError) as exc:
+            raise Unauthenticated(f"invalid internal token: {exc}") from exc
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send Authorization: Bearer <token>")
+    return token.strip()
+
+
+async def _internal_principal(request: Request) -> Principal:
+    verifier: InternalTokenVerifier = request.app.state.token_verifier
+    principal = verifier.verify(bearer_token(request))
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_internal_principal)]
+
+
+def require_case(principal: Principal, case_id: uuid.UUID) -> None:
+    """The case in the path must be the case the token was minted for; otherwise it does not exist for you."""
+    if principal.case_id is None or principal.case_id != case_id:
+        raise NotFound("no such case")
+
+
+def require_scope(principal: Principal, scope: Scope) -> None:
+    if not principal.has_scope(scope):
+        raise Forbidden(f"this operation needs the {scope.value} scope")
+
+
+def require_case_scope(principal: Principal, case_id: uuid.UUID, scope: Scope) -> None:
+    require_case(principal, case_id)
+    if not principal.has_scope(scope):
+        # Read access but no write access: the case is known to exist for this caller, so 403 is honest.
+        if principal.has_scope(Scope.case_read):
+            raise Forbidden(f"this operation needs the {scope.value} scope")
+        raise NotFound("no such case")

@@ -1,0 +1,166 @@
+"""The `sop` command: run everything (`sop dev`), one component (`sop serve`), migrations, dev tokens, keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from sop_shared.component import Component, load_component, load_components
+from sop_shared.dev_identity import DEMO_USERS, mint_dev_token
+from sop_shared.keys import ensure_keys
+
+
+def _data_dir(value: str | None) -> Path:
+    return Path(value or os.environ.get("SOP_DATA_DIR", ".sop-data")).resolve()
+
+
+async def _dev(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from sop_shared.events import InProcessBus
+    from sop_shared.migrations import upgrade
+    from sop_shared.service import running
+
+    components = load_components()
+    data_dir = _data_dir(args.data_dir)
+    ensure_keys(data_dir / "keys")
+    bus = InProcessBus()
+    apps = {}
+    gateway: Component | None = None
+    for name, component in components.items():
+        settings = component.settings_class(data_dir=data_dir, environment="development",
+                                            events_url="memory://", log_json=False)
+        await upgrade(component.package, settings.resolved_database_url)
+        if component.kind == "gateway":
+            gateway = component
+            gateway_settings = settings
+        else:
+            apps[name] = component.create_app(settings, bus=bus)
+    if gateway is None:
+        raise SystemExit("no gateway component installed")
+    gateway_app = gateway.create_app(gateway_settings, bus=bus, service_apps=apps)
+    async with AsyncExitStack() as stack:
+        for app in [*apps.values(), gateway_app]:
+            await stack.enter_async_context(running(app))
+        if gateway.seed_demo is not None and not args.no_seed:
+            await gateway.seed_demo(gateway_app)
+        token = mint_dev_token(data_dir / "keys", "fsw.rivera")
+        base = f"http://{args.host}:{args.port}"
+        print(f"\nSOP Platform (embedded) — data in {data_dir}\n"
+              f"  GraphiQL:  {base}/graphql\n"
+              f"  REST docs: {base}/docs\n"
+              f"  Dev token for fsw.rivera (Family Service Worker; others: sop token --list):\n\n{token}\n\n"
+              f"  Try:  curl -s {base}/graphql -H 'Authorization: Bearer <token>' "
+              f"-H 'Content-Type: application/json' -d '{{\"query\":\"{{ cases {{ id }} }}\"}}'\n",
+              flush=True)
+        server = uvicorn.Server(uvicorn.Config(gateway_app, host=args.host, port=args.port, lifespan="off",
+                                               log_level="warning"))
+        await server.serve()
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    component = _component(args.component)
+    settings = component.settings_class()
+    app = component.create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port or component.default_port, log_level="info",
+                proxy_headers=True, access_log=False)
+
+
+def _component(name: str) -> Component:
+    try:
+        return load_component(name)
+    except LookupError as exc:
+        raise SystemExit(str(exc)) from exc
+
+
+async def _migrate(args: argparse.Namespace) -> None:
+    from sop_shared.migrations import downgrade, new_revision, upgrade
+
+    names = list(load_components()) if args.component == "all" else [args.component]
+    for name in names:
+        component = _component(name)
+        settings = component.settings_class(**({"data_dir": _data_dir(args.data_dir)} if args.data_dir else {}))
+        url = settings.resolved_database_url
+        if args.revision:
+            await new_revision(component.package, url, args.revision)
+        elif args.to and args.to.startswith("-"):
+            await downgrade(component.package, url, args.to)
+        else:
+            await upgrade(component.package, url, args.to or "head")
+        print(f"{name}: migrated", file=sys.stderr)
+
+
+def _token(args: argparse.Namespace) -> None:
+    if args.list or not args.user:
+        for user in DEMO_USERS.values():
+            print(f"{user.subject:16} {user.actor_type:12} {','.join(user.roles) or '-':12} {user.description}")
+        return
+    data_dir = _data_dir(args.data_dir)
+    ensure_keys(data_dir / "keys")
+    try:
+        print(mint_dev_token(data_dir / "keys", args.user, lifetime_seconds=args.lifetime))
+    except KeyError as exc:
+        raise SystemExit(str(exc)) from exc
+
+
+def _keys(args: argparse.Namespace) -> None:
+    ensure_keys(Path(args.directory))
+    print(f"keys in {args.directory}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="sop", description="SOP Platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="run everything in one process on the embedded default, with a demo family")
+    dev.add_argument("--data-dir")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--no-seed", action="store_true")
+
+    serve = sub.add_parser("serve", help="run one component (network, assessment, plans, gateway)")
+    serve.add_argument("component")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int)
+
+    migrate = sub.add_parser("migrate", help="apply a component's migrations (or 'all')")
+    migrate.add_argument("component")
+    migrate.add_argument("--data-dir")
+    migrate.add_argument("--to", help="target revision (default head; -1 to step back)")
+    migrate.add_argument("--revision", metavar="SLUG", help="autogenerate a new revision named SLUG")
+
+    token = sub.add_parser("token", help="print a development bearer token for a demo user")
+    token.add_argument("user", nargs="?")
+    token.add_argument("--list", action="store_true")
+    token.add_argument("--data-dir")
+    token.add_argument("--lifetime", type=int, default=8 * 3600)
+
+    keys = sub.add_parser("keys", help="signing keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_init = keys_sub.add_parser("init", help="create key pairs in DIRECTORY if missing")
+    keys_init.add_argument("directory")
+
+    args = parser.parse_args(argv)
+    if args.command == "dev":
+        try:
+            asyncio.run(_dev(args))
+        except KeyboardInterrupt:
+            pass
+    elif args.command == "serve":
+        _serve(args)
+    elif args.command == "migrate":
+        asyncio.run(_migrate(args))
+    elif args.command == "token":
+        _token(args)
+    elif args.command == "keys":
+        _keys(args)
+
+
+if __name__ == "__main__":
+    main()

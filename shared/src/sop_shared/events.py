@@ -1,0 +1,202 @@
+"""Domain events and the bus: an in-process implementation (embedded mode) and NATS JetStream (distributed).
+
+Subjects are `sop.<service>.<entity>.<event>`. Every event carries its id; JetStream de-duplicates
+re-publishes by that id (Nats-Msg-Id) and consumers de-duplicate by it too, so delivery is effectively once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import structlog
+
+log = structlog.get_logger("sop.events")
+
+
+@dataclass(frozen=True)
+class Event:
+    id: uuid.UUID
+    subject: str
+    occurred_at: datetime
+    data: dict[str, Any]
+    case_id: uuid.UUID | None = None
+
+    def to_json(self) -> bytes:
+        return json.dumps({
+            "id": str(self.id), "subject": self.subject, "occurred_at": self.occurred_at.isoformat(),
+            "case_id": str(self.case_id) if self.case_id else None, "data": self.data,
+        }).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Event:
+        body = json.loads(raw)
+        return cls(
+            id=uuid.UUID(body["id"]), subject=body["subject"],
+            occurred_at=datetime.fromisoformat(body["occurred_at"]),
+            case_id=uuid.UUID(body["case_id"]) if body.get("case_id") else None, data=body["data"],
+        )
+
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+class Subscription(Protocol):
+    async def stop(self) -> None: ...
+
+
+class EventBus(Protocol):
+    async def publish(self, event: Event) -> None: ...
+    async def subscribe(self, subject: str, durable: str, handler: Handler) -> Subscription: ...
+    async def ping(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+def _nats_match(pattern: str, subject: str) -> bool:
+    """NATS wildcards: `*` one token, `>` the rest."""
+    p_tokens, s_tokens = pattern.split("."), subject.split(".")
+    for i, token in enumerate(p_tokens):
+        if token == ">":
+            return len(s_tokens) > i
+        if i >= len(s_tokens) or (token != "*" and not fnmatch.fnmatchcase(s_tokens[i], token)):
+            return False
+    return len(p_tokens) == len(s_tokens)
+
+
+@dataclass
+class _InProcessSubscription:
+    bus: InProcessBus
+    subject: str
+    handler: Handler
+
+    async def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.bus.subscriptions.remove(self)
+
+
+@dataclass
+class InProcessBus:
+    """For one process (embedded mode, unit tests): handlers run in the publisher's task; a failing handler
+    fails the publish, so the relay retries and nothing is lost."""
+
+    subscriptions: list[_InProcessSubscription] = field(default_factory=list)
+    published: list[Event] = field(default_factory=list)
+    keep_history: int = 1000
+
+    async def publish(self, event: Event) -> None:
+        self.published.append(event)
+        del self.published[: -self.keep_history]
+        for sub in list(self.subscriptions):
+            if _nats_match(sub.subject, event.subject):
+                await sub.handler(event)
+
+    async def subscribe(self, subject: str, durable: str, handler: Handler) -> Subscription:
+        sub = _InProcessSubscription(self, subject, handler)
+        self.subscriptions.append(sub)
+        return sub
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self.subscriptions.clear()
+
+
+class NatsJetStreamBus:
+    """NATS JetStream: one stream (default `SOP`) holding `sop.>`; publishes wait for the server's ack."""
+
+    def __init__(self, url: str, *, stream: str = "SOP", duplicate_window_seconds: float = 600) -> None:
+        self.url, self.stream, self.duplicate_window = url, stream, duplicate_window_seconds
+        self._nc: Any = None
+        self._js: Any = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def connect(self) -> NatsJetStreamBus:
+        import nats
+        from nats.js.api import StreamConfig
+        from nats.js.errors import BadRequestError
+
+        self._nc = await nats.connect(self.url, name="sop", connect_timeout=5, max_reconnect_attempts=-1)
+        self._js = self._nc.jetstream()
+        config = StreamConfig(name=self.stream, subjects=["sop.>"], duplicate_window=self.duplicate_window)
+        try:
+            await self._js.add_stream(config)
+        except BadRequestError:
+            await self._js.update_stream(config)
+        return self
+
+    async def publish(self, event: Event) -> None:
+        await self._js.publish(event.subject, event.to_json(), stream=self.stream,
+                               headers={"Nats-Msg-Id": str(event.id)})
+
+    async def subscribe(self, subject: str, durable: str, handler: Handler) -> Subscription:
+        psub = await self._js.pull_subscribe(subject, durable=durable, stream=self.stream)
+        task = asyncio.create_task(self._consume(psub, handler), name=f"nats-consumer-{durable}")
+        self._tasks.append(task)
+        return _NatsSubscription(psub, task)
+
+    async def _consume(self, psub: Any, handler: Handler) -> None:
+        from nats.errors import TimeoutError as NatsTimeout
+
+        while True:
+            try:
+                messages = await psub.fetch(50, timeout=1)
+            except NatsTimeout:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # connection blips: log and keep consuming
+                log.warning("nats_fetch_failed", error=str(exc))
+                await asyncio.sleep(0.5)
+                continue
+            for msg in messages:
+                try:
+                    await handler(Event.from_json(msg.data))
+                except Exception as exc:
+                    log.warning("event_handler_failed", subject=msg.subject, error=str(exc))
+                    await msg.nak(delay=1)
+                else:
+                    await msg.ack()
+
+    async def ping(self) -> None:
+        if self._nc is None or not self._nc.is_connected:
+            raise ConnectionError("NATS is not connected")
+        await self._nc.flush(timeout=2)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                await self._nc.drain()
+
+
+@dataclass
+class _NatsSubscription:
+    psub: Any
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.task
+        with contextlib.suppress(Exception):
+            await self.psub.unsubscribe()
+
+
+async def connect_bus(url: str, *, stream: str = "SOP") -> EventBus:
+    if url.startswith("memory://"):
+        return InProcessBus()
+    if url.startswith(("nats://", "tls://")):
+        return await NatsJetStreamBus(url, stream=stream).connect()
+    raise ValueError(f"unknown events URL {url!r}: use memory:// or nats://host:port")

@@ -1,0 +1,76 @@
+"""`Idempotency-Key` on creates: a repeat with the same key and body returns the first response and
+creates nothing; the same key with another body is refused (422)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sop_shared.db import utcnow
+from sop_shared.ids import new_id
+from sop_shared.platform_tables import PlatformTables
+from sop_shared.problems import InvalidInput
+
+MAX_KEY_LENGTH = 200
+
+
+def request_fingerprint(body: Any) -> str:
+    canonical = json.dumps(jsonable_encoder(body), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class IdempotentCreate:
+    key: str | None
+    subject: str
+    method: str
+    path: str
+    tables: PlatformTables
+
+    async def replay(self, session: AsyncSession, body: Any) -> JSONResponse | None:
+        """The stored first response for this key, if any (refusing a different body under the same key)."""
+        if self.key is None:
+            return None
+        table = self.tables.idempotency
+        row = (await session.execute(select(table).where(
+            table.c.principal_subject == self.subject, table.c.key == self.key))).first()
+        if row is None:
+            return None
+        if row.request_hash != request_fingerprint(body) or row.path != self.path:
+            raise InvalidInput.field("Idempotency-Key", "this key was already used with a different request")
+        headers = dict(row.response_headers or {})
+        headers["Idempotent-Replayed"] = "true"
+        return JSONResponse(row.response_body, status_code=row.status_code, headers=headers)
+
+    async def remember(self, session: AsyncSession, body: Any, *, status_code: int, content: Any,
+                       headers: dict[str, str] | None = None) -> None:
+        if self.key is None:
+            return
+        await session.execute(insert(self.tables.idempotency).values(
+            id=new_id(), principal_subject=self.subject, key=self.key, method=self.method, path=self.path,
+            request_hash=request_fingerprint(body), status_code=status_code,
+            response_body=jsonable_encoder(content), response_headers=headers or {}, created_at=utcnow(),
+        ))
+
+
+def _idempotent_create(
+    request: Request, idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> IdempotentCreate:
+    if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_KEY_LENGTH):
+        raise InvalidInput.field("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters")
+    principal = getattr(request.state, "principal", None)
+    return IdempotentCreate(
+        key=idempotency_key, subject=principal.subject if principal else "anonymous",
+        method=request.method, path=request.url.path, tables=request.app.state.platform,
+    )
+
+
+IdempotencyDep = Annotated[IdempotentCreate, Depends(_idempotent_create)]

@@ -1,0 +1,210 @@
+"""The one policy table: who may do what on a case, and who may see which sensitive labels.
+
+Deny by default. Services, the gateway and the network service's access decision all read from here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class ActorType(StrEnum):
+    staff = "staff"
+    partner = "partner"
+    integration = "integration"
+    family = "family"
+    network = "network"
+
+
+class Audience(StrEnum):
+    staff = "staff"
+    supervisor = "supervisor"
+    family = "family"
+    network = "network"
+    partner = "partner"
+    court = "court"
+
+
+class SensitivityLabel(StrEnum):
+    reporter_identity = "reporter_identity"
+    substance_use_part2 = "substance_use_part2"
+    dv_confidential_address = "dv_confidential_address"
+    child_voice = "child_voice"
+    education_record = "education_record"
+
+
+class Scope(StrEnum):
+    case_read = "case:read"
+    case_write = "case:write"
+    cases_sync = "cases:sync"
+    approvals_decide = "approvals:decide"
+    audit_read = "audit:read"
+
+
+class StaffRole(StrEnum):
+    worker = "worker"
+    supervisor = "supervisor"
+    auditor = "auditor"
+    admin = "admin"
+
+
+# What each role may do at all; whether it may do it on *this* case is decide_case_access's answer.
+ROLE_SCOPES: dict[str, frozenset[Scope]] = {
+    StaffRole.worker: frozenset({Scope.case_read, Scope.case_write}),
+    StaffRole.supervisor: frozenset({Scope.case_read, Scope.case_write, Scope.approvals_decide, Scope.audit_read}),
+    StaffRole.auditor: frozenset({Scope.case_read, Scope.audit_read}),
+    StaffRole.admin: frozenset(),
+}
+
+ACTOR_SCOPE_CEILING: dict[ActorType, frozenset[Scope]] = {
+    ActorType.staff: frozenset(Scope),
+    ActorType.integration: frozenset({Scope.cases_sync, Scope.case_read}),
+    ActorType.partner: frozenset({Scope.case_read}),
+    ActorType.family: frozenset({Scope.case_read}),
+    ActorType.network: frozenset({Scope.case_read}),
+}
+
+# Which audiences may see each sensitive label. A label absent for an audience is hidden (deny by default).
+# "consent" means: only with the consent recorded for that record (e.g. the child's consent to share).
+LABEL_VISIBILITY: dict[SensitivityLabel, dict[Audience, str]] = {
+    SensitivityLabel.reporter_identity: {Audience.staff: "always", Audience.supervisor: "always"},
+    SensitivityLabel.substance_use_part2: {
+        Audience.staff: "consent", Audience.supervisor: "consent", Audience.court: "consent",
+    },
+    SensitivityLabel.dv_confidential_address: {Audience.staff: "always", Audience.supervisor: "always"},
+    SensitivityLabel.child_voice: {
+        Audience.staff: "always", Audience.supervisor: "always", Audience.family: "consent",
+        Audience.network: "consent", Audience.partner: "consent", Audience.court: "consent",
+    },
+    SensitivityLabel.education_record: {
+        Audience.staff: "always", Audience.supervisor: "always", Audience.court: "always",
+        Audience.partner: "consent",
+    },
+}
+
+# The widest audience each actor may ask for.
+AUDIENCES_FOR_ACTOR: dict[ActorType, frozenset[Audience]] = {
+    ActorType.staff: frozenset({Audience.staff, Audience.family, Audience.network, Audience.partner, Audience.court}),
+    ActorType.integration: frozenset({Audience.staff}),
+    ActorType.partner: frozenset({Audience.partner, Audience.court}),
+    ActorType.family: frozenset({Audience.family}),
+    ActorType.network: frozenset({Audience.network}),
+}
+
+
+def scopes_for(actor_type: ActorType, roles: Iterable[str], granted: Iterable[str] = ()) -> frozenset[Scope]:
+    """Scopes a principal holds: from its roles (staff) or its grant (others), capped by actor type."""
+    scopes: set[Scope] = set()
+    for role in roles:
+        scopes |= ROLE_SCOPES.get(role, frozenset())
+    for raw in granted:
+        try:
+            scopes.add(Scope(raw))
+        except ValueError:
+            continue
+    return frozenset(scopes & ACTOR_SCOPE_CEILING[actor_type])
+
+
+def may_see(label: SensitivityLabel, audience: Audience, *, consented: bool = False) -> bool:
+    rule = LABEL_VISIBILITY.get(label, {}).get(audience)
+    return rule == "always" or (rule == "consent" and consented)
+
+
+def audiences_allowed(actor_type: ActorType, roles: Iterable[str]) -> frozenset[Audience]:
+    allowed = set(AUDIENCES_FOR_ACTOR[actor_type])
+    if actor_type == ActorType.staff and StaffRole.supervisor in set(roles):
+        allowed.add(Audience.supervisor)
+    return frozenset(allowed)
+
+
+class CaseRelationship(StrEnum):
+    assigned_worker = "assigned_worker"
+    assigned_supervisor = "assigned_supervisor"
+    partner_grant = "partner_grant"
+    family_member = "family_member"
+    network_member = "network_member"
+    integration = "integration"
+
+
+@dataclass(frozen=True)
+class StaffAssignment:
+    staff_subject: str
+    role: str  # worker | supervisor
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class PartnerGrant:
+    agency: str
+    scopes: frozenset[str]
+    expires_at: datetime | None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CaseAccessFacts:
+    """What the network service knows about one case, gathered before deciding."""
+
+    case_id: uuid.UUID
+    exists: bool
+    assignments: tuple[StaffAssignment, ...] = ()
+    grants: tuple[PartnerGrant, ...] = ()
+    member_subjects: dict[str, str] = field(default_factory=dict)  # principal subject -> family|network
+
+
+@dataclass(frozen=True)
+class AccessDecision:
+    allowed: bool
+    relationships: tuple[CaseRelationship, ...] = ()
+    scopes: frozenset[Scope] = frozenset()
+
+    @classmethod
+    def deny(cls) -> AccessDecision:
+        return cls(False)
+
+
+def decide_case_access(
+    *, actor_type: ActorType, subject: str, roles: Iterable[str], agency: str | None,
+    token_scopes: Iterable[str], facts: CaseAccessFacts, now: datetime,
+) -> AccessDecision:
+    """Deny by default; allow only through a relationship this table names. A missing case is a denial."""
+    if not facts.exists:
+        return AccessDecision.deny()
+    roles = set(roles)
+    relationships: list[CaseRelationship] = []
+    scopes: set[Scope] = set()
+    if actor_type == ActorType.staff:
+        for assignment in facts.assignments:
+            if not assignment.active or assignment.staff_subject != subject:
+                continue
+            if assignment.role == "worker":
+                relationships.append(CaseRelationship.assigned_worker)
+            elif assignment.role == "supervisor":
+                relationships.append(CaseRelationship.assigned_supervisor)
+        if relationships:
+            scopes |= scopes_for(actor_type, roles)
+    elif actor_type == ActorType.integration:
+        held = scopes_for(actor_type, (), token_scopes)
+        if Scope.cases_sync in held:
+            relationships.append(CaseRelationship.integration)
+            scopes |= held
+    elif actor_type == ActorType.partner and agency:
+        for grant in facts.grants:
+            live = grant.revoked_at is None and (grant.expires_at is None or grant.expires_at > now)
+            if live and grant.agency == agency:
+                relationships.append(CaseRelationship.partner_grant)
+                scopes |= scopes_for(actor_type, (), grant.scopes)
+    elif actor_type in (ActorType.family, ActorType.network):
+        kind = facts.member_subjects.get(subject)
+        if kind == actor_type.value:
+            relationships.append(
+                CaseRelationship.family_member if kind == "family" else CaseRelationship.network_member
+            )
+            scopes |= scopes_for(actor_type, (), [Scope.case_read])
+    if not relationships or not scopes:
+        return AccessDecision.deny()
+    return AccessDecision(True, tuple(relationships), frozenset(scopes))

@@ -1,0 +1,107 @@
+"""Building a backend service app: the same anatomy for network, assessment and plans.
+
+`build_service_app` wires database, bus, outbox relay, internal-token verification, problem+json,
+request context, /healthz, /readyz and /metrics; the service adds its routers. Nothing runs at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from sop_shared.audit import AuditWriter
+from sop_shared.auth import InternalTokenVerifier
+from sop_shared.db import Database
+from sop_shared.events import EventBus, connect_bus
+from sop_shared.keys import ensure_keys, load_jwks
+from sop_shared.observability import configure_logging, install_request_context
+from sop_shared.outbox import OutboxRelay
+from sop_shared.platform_tables import PlatformTables
+from sop_shared.problems import install_problem_handlers
+from sop_shared.settings import ServiceSettings
+
+
+def build_service_app(
+    settings: ServiceSettings, *, title: str, description: str, platform: PlatformTables,
+    routers: Sequence[APIRouter], bus: EventBus | None = None,
+) -> FastAPI:
+    """A FastAPI app for one service. Pass `bus` to share an in-process bus (embedded mode)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, settings.log_json)
+        database = Database(settings.resolved_database_url, echo=settings.database_echo,
+                            pool_size=settings.database_pool_size)
+        if settings.is_development and settings.internal_jwks_file is None:
+            ensure_keys(settings.keys_dir())
+        app.state.token_verifier = InternalTokenVerifier(
+            load_jwks(settings.resolved_internal_jwks_file()), audience=settings.component,
+            issuer=settings.internal_token_issuer,
+        )
+        owns_bus = bus is None
+        app.state.bus = bus if bus is not None else await connect_bus(settings.events_url,
+                                                                       stream=settings.events_stream)
+        app.state.database = database
+        relay = OutboxRelay(database, platform, app.state.bus, interval_seconds=settings.relay_interval_seconds)
+        app.state.relay = relay
+        stop = asyncio.Event()
+        relay_task = asyncio.create_task(relay.run(stop), name=f"{settings.component}-outbox-relay") \
+            if settings.relay_enabled else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if relay_task is not None:
+                relay_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay_task
+            if owns_bus:
+                await app.state.bus.close()
+            await database.dispose()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.platform = platform
+    app.state.audit = AuditWriter(platform)
+    install_problem_handlers(app)
+    install_request_context(app, settings.component)
+    install_health(app)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def install_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="The database and the event bus are reachable")
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        for name, probe in (("database", app.state.database.ping), ("bus", app.state.bus.ping)):
+            try:
+                await asyncio.wait_for(probe(), timeout=3)
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"unavailable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
+    """Run an app's lifespan without a server (embedded mode and tests use ASGI transports)."""
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def state(app: FastAPI, name: str) -> Any:
+    return getattr(app.state, name)

@@ -1,0 +1,68 @@
+"""Settings every component shares; each component subclasses with its own env prefix (SOP_<NAME>_)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class ComponentSettings(BaseSettings):
+    """What any component needs. Subclasses set `component` and `model_config.env_prefix`."""
+
+    model_config = SettingsConfigDict(env_prefix="SOP_", extra="ignore")
+
+    component: str = "component"
+    environment: Environment = Environment.development
+    data_dir: Path = Path(".sop-data")
+    # Empty means the embedded default: a SQLite file named after the component under data_dir.
+    database_url: str = ""
+    database_echo: bool = False
+    database_pool_size: int = 10
+    # memory:// is the in-process bus (embedded mode); nats://host:port is NATS JetStream.
+    events_url: str = "memory://"
+    events_stream: str = "SOP"
+    relay_interval_seconds: float = 0.5
+    relay_enabled: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment != Environment.production
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.component}.db').as_posix()}"
+
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+
+class ServiceSettings(ComponentSettings):
+    """A backend service: verifies internal tokens minted by the gateway."""
+
+    # JWKS file with the gateway's public internal-token key(s); in development generated under data_dir.
+    internal_jwks_file: Path | None = None
+    internal_token_issuer: str = "sop-gateway"
+
+    @model_validator(mode="after")
+    def _production_needs_configured_keys(self) -> ServiceSettings:
+        if not self.is_development and self.internal_jwks_file is None:
+            raise ValueError(f"SOP_{self.component.upper()}_INTERNAL_JWKS_FILE is required in production")
+        if not self.is_development and not self.database_url:
+            raise ValueError(f"SOP_{self.component.upper()}_DATABASE_URL is required in production")
+        return self
+
+    def resolved_internal_jwks_file(self) -> Path:
+        return self.internal_jwks_file or self.keys_dir() / "internal.jwks.json"

@@ -1,0 +1,62 @@
+"""Fixtures for the network service: the running service on SQLite and PostgreSQL, and the fictional
+Maria Lopez family as SACWIS would send it."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sop_network.component import component
+from sop_shared.testing import InternalTokens, RunningService, run_component
+
+
+@pytest.fixture
+def tokens(tmp_path: Path) -> InternalTokens:
+    return InternalTokens(tmp_path / "keys")
+
+
+@pytest.fixture
+async def network(database_url: str, tokens: InternalTokens, tmp_path: Path) -> AsyncIterator[RunningService]:
+    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path) as svc:
+        yield svc
+
+
+MARIA_AND_THE_CHILDREN: dict[str, Any] = {
+    "case_type": "in_home",
+    "status": "open",
+    "county": "Pulaski",
+    "opened_on": "2026-10-02",
+    "members": [
+        {"role": "caregiver", "relationship_to_children": "mother",
+         "person": {"external_id": "P-1001", "first_name": "Maria", "last_name": "Lopez",
+                    "date_of_birth": "1994-03-14", "preferred_language": "es", "needs_interpreter": True}},
+        {"role": "child", "relationship_to_children": "self",
+         "person": {"external_id": "P-1002", "first_name": "Sofia", "last_name": "Lopez",
+                    "date_of_birth": "2019-06-01", "preferred_language": "es"}},
+        {"role": "child", "relationship_to_children": "self",
+         "person": {"external_id": "P-1003", "first_name": "Mateo", "last_name": "Lopez",
+                    "date_of_birth": "2021-09-20", "preferred_language": "es"}},
+    ],
+    "assignments": [
+        {"staff_subject": "fsw.rivera", "role": "worker"},
+        {"staff_subject": "sup.okafor", "role": "supervisor"},
+    ],
+}
+
+
+@pytest.fixture
+def maria_and_the_children() -> dict[str, Any]:
+    return copy.deepcopy(MARIA_AND_THE_CHILDREN)
+
+
+@pytest.fixture
+def sacwis(tokens: InternalTokens) -> dict[str, str]:
+    """Headers of the SACWIS integration client calling the network service."""
+    from sop_shared.policy import ActorType
+
+    return tokens.headers("network", subject="sacwis.sync", actor_type=ActorType.integration,
+                          roles=(), scopes=("cases:sync", "case:read"))

@@ -1,0 +1,25 @@
+"""Operational endpoints and the OpenAPI document."""
+
+from sop_shared.testing import RunningService
+
+
+async def test_health_readiness_metrics_and_openapi(network: RunningService) -> None:
+    assert (await network.client.get("/healthz")).json() == {"status": "ok"}
+    ready = await network.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "bus": "ok"}
+    assert "sop_http_requests_total" in (await network.client.get("/metrics")).text
+    paths = (await network.client.get("/openapi.json")).json()["paths"]
+    assert {"/v1/cases/by-external/{system}/{external_id}", "/v1/cases/{case_id}",
+            "/v1/cases/{case_id}/access"} <= set(paths)
+
+
+async def test_readiness_fails_when_the_database_is_gone(network: RunningService) -> None:
+    await network.app.state.database.engine.dispose()
+    network.app.state.database.engine.url = network.app.state.database.engine.url.set(
+        database="/nonexistent/dir/x.db" if network.app.state.database.dialect == "sqlite" else "no_such_database")
+    # a fresh engine pointing nowhere
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    network.app.state.database.engine = create_async_engine(network.app.state.database.engine.url)
+    response = await network.client.get("/readyz")
+    assert response.status_code == 503 and response.json()["checks"]["database"].startswith("unavailable")
