@@ -1,0 +1,52 @@
+# SOP Platform developer targets. Everything runs through uv and the project venv (.venv).
+# On a machine with only Python, uv is bootstrapped into .venv-tools/ (python3 -m venv + pip install uv).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_TOOLS := .venv-tools/bin/uv
+UV ?= $(shell command -v uv 2>/dev/null || echo $(UV_TOOLS))
+PYTEST_ARGS ?=
+
+# Only depend on the bootstrap rule when we actually use the bootstrapped uv.
+ifeq ($(UV),$(UV_TOOLS))
+UV_DEP := $(UV_TOOLS)
+endif
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint bench
+
+help:
+	@echo "make install   uv sync --frozen (creates .venv)"
+	@echo "make run       start the platform locally (uv run sop dev)"
+	@echo "make test      run the test suite; extra pytest args via PYTEST_ARGS='-m \"not postgres\" -x'"
+	@echo "make lint      ruff check ."
+	@echo "make bench     run the performance checks (tests/perf) if present"
+	@echo "uv: $(UV)"
+
+$(UV_TOOLS):
+	@echo "uv not found on PATH; installing it into .venv-tools/"
+	$(PYTHON) -m venv .venv-tools && .venv-tools/bin/python -m pip install --quiet --upgrade pip uv \
+	  || { rm -rf .venv-tools; \
+	       echo "python3 -m venv failed; falling back to pip install --user uv"; \
+	       $(PYTHON) -m pip install --user --quiet uv && mkdir -p .venv-tools/bin && \
+	       ln -sf "$$($(PYTHON) -m site --user-base)/bin/uv" $(UV_TOOLS); }
+	@test -x $(UV_TOOLS) || { echo "could not install uv"; exit 1; }
+
+install: $(UV_DEP)
+	$(UV) sync --frozen
+
+run: install
+	$(UV) run --frozen sop dev
+
+test: install
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run --frozen ruff check .
+
+bench: install
+	@if [ -f tests/perf/__main__.py ] || [ -f tests/perf.py ]; then \
+	  $(UV) run --frozen python -m tests.perf; \
+	else \
+	  echo "bench: no benchmark yet (tests/perf/__main__.py is missing); nothing to run"; \
+	fi

@@ -1,0 +1,102 @@
+"""Suite-wide fixtures: a real PostgreSQL and a real NATS JetStream (see tests/real_services.py).
+
+Fixtures
+    postgres_admin_url     session   ``postgresql://`` DSN of the server (``$SOP_TEST_POSTGRES_URL`` or a
+                                     throwaway pgserver started on first use, stopped at session end)
+    postgres_database      function  a fresh database for this test (``.name``, ``.dsn`` postgresql://,
+                                     ``.url`` postgresql+asyncpg://), dropped WITH (FORCE) afterwards
+    postgres_database_url  function  ``postgres_database.url`` (SQLAlchemy asyncpg URL)
+    sqlite_database_url    function  ``sqlite+aiosqlite:///<tmp_path>/test.db``
+    database_url           function  parametrized ``sqlite`` / ``postgres``: one of the two above
+    nats_url               session   ``$SOP_TEST_NATS_URL`` or a throwaway ``nats-server -js`` started on
+                                     first use; JetStream state is shared, so use unique stream names
+                                     (``real_services.unique_name``)
+
+Servers start only when a selected test needs them. Tests needing PostgreSQL get the ``postgres`` marker
+and tests needing NATS the ``nats`` marker automatically, so ``pytest -m "not postgres and not nats"`` is a
+quick local run. Nothing skips when a server is missing: the tests error out with the reason.
+(A fixture that pulls these in dynamically via ``request.getfixturevalue`` is invisible to the automatic
+marking; request them as arguments, or mark the test yourself.)
+
+Keep this file service-agnostic; per-service fixtures belong in tests/<folder>/conftest.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+import real_services  # noqa: E402
+
+POSTGRES_FIXTURES = frozenset({"postgres_admin_url", "postgres_database", "postgres_database_url"})
+NATS_FIXTURES = frozenset({"nats_url"})
+
+_MARKERS = {
+    "postgres": "needs a real PostgreSQL",
+    "nats": "needs a real NATS JetStream server",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    registered = {line.split(":", 1)[0].strip() for line in config.getini("markers")}
+    for name, help_text in _MARKERS.items():
+        if name not in registered:
+            config.addinivalue_line("markers", f"{name}: {help_text}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselection looks at the markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        if names & POSTGRES_FIXTURES or params.get("database_url") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+        if names & NATS_FIXTURES:
+            item.add_marker(pytest.mark.nats)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    yield real_services.postgres_admin_url()
+    real_services.stop_postgres()
+
+
+@pytest.fixture
+async def postgres_database(
+    postgres_admin_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[real_services.TestDatabase]:
+    db = await real_services.create_test_database(postgres_admin_url, prefix=request.node.originalname)
+    yield db
+    await real_services.drop_database(postgres_admin_url, db.name)
+
+
+@pytest.fixture
+def postgres_database_url(postgres_database: real_services.TestDatabase) -> str:
+    return postgres_database.url
+
+
+@pytest.fixture
+def sqlite_database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"], ids=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    # getfixturevalue, so PostgreSQL is started only for the "postgres" variant
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_database_url")
+    return request.getfixturevalue("postgres_database_url")
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> Iterator[str]:
+    yield real_services.nats_url()
+    real_services.stop_nats()

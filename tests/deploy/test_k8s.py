@@ -1,0 +1,322 @@
+"""Static checks of the Kubernetes base in deploy/k8s.
+
+The kustomization is rendered here without kubectl (resources + namespace + images, the only
+features it uses; anything else fails the test) and every document is validated against the
+Kubernetes 1.30 OpenAPI schemas shipped with kubernetes-validate (strict: unknown fields fail).
+"""
+
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import kubernetes_validate
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+COMPONENTS = ["network", "assessment", "plans", "gateway"]
+SERVICES = ["network", "assessment", "plans"]
+PORTS = {"network": 8001, "assessment": 8002, "plans": 8003, "gateway": 8000}
+KUBERNETES_VERSION = "1.30.0"
+NAMESPACE = "sop"
+IMAGE = "sop-platform"
+KEYS_SECRET = "sop-internal-keys"
+PRIVATE_KEY = "internal.key.pem"
+PUBLIC_JWKS = "internal.jwks.json"
+CLUSTER_SCOPED = {"Namespace"}
+SUPPORTED_KUSTOMIZATION_FIELDS = {"apiVersion", "kind", "namespace", "resources", "images"}
+
+
+@cache
+def kustomization() -> dict:
+    return yaml.safe_load((K8S / "kustomization.yaml").read_text())
+
+
+def pod_spec(doc: dict) -> dict | None:
+    if doc["kind"] in ("Deployment", "Job"):
+        return doc["spec"]["template"]["spec"]
+    return None
+
+
+@cache
+def raw_documents() -> tuple[dict, ...]:
+    docs = []
+    for resource in kustomization()["resources"]:
+        path = K8S / resource
+        assert path.is_file(), f"{resource}: only plain files are supported by this renderer"
+        docs.extend(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
+    return tuple(docs)
+
+
+@cache
+def rendered() -> tuple[dict, ...]:
+    k = kustomization()
+    unsupported = set(k) - SUPPORTED_KUSTOMIZATION_FIELDS
+    assert not unsupported, f"extend the renderer in this test for {unsupported}"
+    images = {image["name"]: image for image in k.get("images", [])}
+    docs = [yaml.safe_load(yaml.safe_dump(doc)) for doc in raw_documents()]  # deep copies
+    for doc in docs:
+        if "namespace" in k and doc["kind"] not in CLUSTER_SCOPED:
+            doc["metadata"]["namespace"] = k["namespace"]
+        spec = pod_spec(doc)
+        for container in spec["containers"] if spec else []:
+            name, _, tag = container["image"].partition(":")
+            if name in images:
+                override = images[name]
+                container["image"] = f"{override.get('newName', name)}:{override.get('newTag', tag)}"
+    return tuple(docs)
+
+
+def find(kind: str, name: str) -> dict:
+    matches = [d for d in rendered() if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(matches) == 1, f"expected exactly one {kind}/{name}, found {len(matches)}"
+    return matches[0]
+
+
+def of_kind(kind: str) -> list[dict]:
+    docs = [d for d in rendered() if d["kind"] == kind]
+    assert docs, f"no {kind} rendered"
+    return docs
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
+
+
+def container(doc: dict) -> dict:
+    containers = pod_spec(doc)["containers"]
+    assert len(containers) == 1, doc["metadata"]["name"]
+    return containers[0]
+
+
+def env_names(doc: dict) -> list[str]:
+    return [item["name"] for item in container(doc).get("env", [])]
+
+
+def config_of(doc: dict) -> dict[str, str]:
+    data: dict[str, str] = {}
+    for source in container(doc).get("envFrom", []):
+        data.update(find("ConfigMap", source["configMapRef"]["name"]).get("data", {}))
+    return data
+
+
+def projected_keys(doc: dict) -> set[str]:
+    """Keys of the internal-keys Secret that end up as files in this pod ("*" = all of them)."""
+    spec = pod_spec(doc)
+    volumes = {v["name"]: v for v in spec.get("volumes", []) if v.get("secret", {}).get("secretName") == KEYS_SECRET}
+    mounted = {m["name"] for c in spec["containers"] for m in c.get("volumeMounts", [])}
+    keys: set[str] = set()
+    for name, volume in volumes.items():
+        if name in mounted:
+            items = volume["secret"].get("items")
+            keys |= {item["key"] for item in items} if items else {"*"}
+    return keys
+
+
+def test_every_document_is_valid_kubernetes():
+    docs = rendered()
+    assert len(docs) >= 1 + 1 + 7 * len(COMPONENTS)
+    errors = []
+    for doc in docs:
+        try:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            path = ".".join(str(p) for p in error.path)
+            errors.append(f"{doc['kind']}/{doc['metadata']['name']}: {path}: {error.message}")
+    assert not errors, "\n".join(errors)
+
+
+def test_everything_lives_in_the_namespace_and_no_secret_is_committed():
+    assert kustomization()["namespace"] == NAMESPACE
+    find("Namespace", NAMESPACE)
+    for doc in raw_documents():
+        assert doc["kind"] != "Secret", f"Secret {doc['metadata']['name']} must not be committed"
+        if doc["kind"] not in CLUSTER_SCOPED:
+            assert doc["metadata"].get("namespace") == NAMESPACE, doc["metadata"]["name"]
+
+
+def test_each_component_has_its_resources():
+    for name in COMPONENTS:
+        for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"):
+            labels = find(kind, name)["metadata"]["labels"]
+            assert labels["app.kubernetes.io/name"] == name
+            assert labels["app.kubernetes.io/part-of"] == "sop-platform"
+        find("Job", f"migrate-{name}")
+
+
+def test_deployments_run_the_component_with_probes_and_resources():
+    for name in COMPONENTS:
+        deployment = find("Deployment", name)
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert labels["app.kubernetes.io/name"] == name
+        assert labels["app.kubernetes.io/part-of"] == "sop-platform"
+        assert selects(deployment["spec"]["selector"]["matchLabels"], labels)
+        c = container(deployment)
+        assert c["image"].split(":")[0] == IMAGE
+        assert c["args"] == ["serve", name, "--host", "0.0.0.0", "--port", str(PORTS[name])]
+        port_names = {p.get("name"): p["containerPort"] for p in c["ports"]}
+        assert PORTS[name] in port_names.values()
+        for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+            http = c[probe]["httpGet"]
+            assert http["path"] == path, f"{name} {probe}"
+            assert port_names.get(http["port"], http["port"]) == PORTS[name], f"{name} {probe}"
+        for bound in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(c["resources"][bound]), f"{name} {bound}"
+
+
+def test_pods_run_as_non_root_with_a_read_only_root():
+    pods = of_kind("Deployment") + of_kind("Job")
+    assert len(pods) == 2 * len(COMPONENTS)
+    for doc in pods:
+        where = f"{doc['kind']}/{doc['metadata']['name']}"
+        spec = pod_spec(doc)
+        assert spec["securityContext"]["runAsNonRoot"] is True, where
+        assert spec["securityContext"]["runAsUser"] == 10001, where
+        for c in spec["containers"]:
+            sc = c["securityContext"]
+            assert sc["runAsNonRoot"] is True, where
+            assert sc["runAsUser"] == 10001, where
+            assert sc["readOnlyRootFilesystem"] is True, where
+            assert sc["allowPrivilegeEscalation"] is False, where
+            assert sc["capabilities"]["drop"] == ["ALL"], where
+            tmp = next(m for m in c["volumeMounts"] if m["mountPath"] == "/tmp")
+            volume = next(v for v in spec["volumes"] if v["name"] == tmp["name"])
+            assert "emptyDir" in volume, where
+
+
+def test_services_select_their_deployments_on_the_right_port():
+    for name in COMPONENTS:
+        service = find("Service", name)
+        deployment = find("Deployment", name)
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+        assert selects(service["spec"]["selector"], pod_labels)
+        job_labels = find("Job", f"migrate-{name}")["spec"]["template"]["metadata"]["labels"]
+        assert not selects(service["spec"]["selector"], job_labels), f"{name}: Service would route to the Job"
+        c = container(deployment)
+        by_name = {p.get("name"): p["containerPort"] for p in c["ports"]}
+        (port,) = service["spec"]["ports"]
+        assert port["port"] == PORTS[name]
+        assert by_name.get(port["targetPort"], port["targetPort"]) == PORTS[name]
+
+
+def test_autoscaling_and_disruption_budget():
+    for name in COMPONENTS:
+        hpa = find("HorizontalPodAutoscaler", name)
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+        assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 10)
+        (metric,) = hpa["spec"]["metrics"]
+        assert metric["resource"]["name"] == "cpu"
+        assert metric["resource"]["target"] == {"type": "Utilization", "averageUtilization": 70}
+        assert "replicas" not in find("Deployment", name)["spec"], f"{name}: the HPA owns replicas"
+
+        pdb = find("PodDisruptionBudget", name)
+        assert pdb["apiVersion"] == "policy/v1"
+        assert pdb["spec"]["minAvailable"] == 1
+        pod_labels = find("Deployment", name)["spec"]["template"]["metadata"]["labels"]
+        assert selects(pdb["spec"]["selector"]["matchLabels"], pod_labels)
+
+
+def test_migration_jobs():
+    for name in COMPONENTS:
+        job = find("Job", f"migrate-{name}")
+        assert job["spec"]["backoffLimit"] == 3
+        assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+        c = container(job)
+        assert c["image"].split(":")[0] == IMAGE
+        assert c["args"] == ["migrate", name]
+        assert f"SOP_{name.upper()}_DATABASE_URL" in env_names(job)
+        assert config_of(job) == config_of(find("Deployment", name))
+
+
+def test_environment_comes_from_config_and_database_urls_from_secrets():
+    for name in COMPONENTS:
+        prefix = f"SOP_{name.upper()}_"
+        for doc in (find("Deployment", name), find("Job", f"migrate-{name}")):
+            config = config_of(doc)
+            assert config, name
+            assert config[prefix + "ENVIRONMENT"] == "production"
+            assert urlsplit(config[prefix + "EVENTS_URL"]).scheme == "nats"
+            names = list(config) + env_names(doc)
+            for key in names:
+                assert key.startswith(prefix), f"{name}: {key}"
+            assert prefix + "DATABASE_URL" not in config, "database URLs hold passwords: use the Secret"
+            (db,) = [e for e in container(doc)["env"] if e["name"] == prefix + "DATABASE_URL"]
+            assert db["valueFrom"]["secretKeyRef"] == {"name": "sop-database-urls", "key": name}
+
+
+def test_gateway_configuration_points_at_the_services():
+    config = config_of(find("Deployment", "gateway"))
+    for name in SERVICES:
+        url = urlsplit(config[f"SOP_GATEWAY_{name.upper()}_URL"])
+        service = find("Service", url.hostname)
+        assert url.port == service["spec"]["ports"][0]["port"] == PORTS[name]
+    assert config["SOP_GATEWAY_OIDC_AUDIENCE"] == "sop-platform"
+    assert urlsplit(config["SOP_GATEWAY_OIDC_JWKS_URL"]).scheme == "https"
+    assert config["SOP_GATEWAY_OIDC_ISSUER"]
+    assert "SOP_GATEWAY_OIDC_JWKS_FILE" not in config
+
+
+def test_only_the_gateway_mounts_the_private_signing_key():
+    for name in SERVICES:
+        deployment = find("Deployment", name)
+        assert projected_keys(deployment) == {PUBLIC_JWKS}, name
+        mount = next(m for m in container(deployment)["volumeMounts"] if m["mountPath"] == "/keys")
+        assert mount["readOnly"] is True
+        assert config_of(deployment)[f"SOP_{name.upper()}_INTERNAL_JWKS_FILE"] == f"/keys/{PUBLIC_JWKS}"
+    gateway = find("Deployment", "gateway")
+    assert PRIVATE_KEY in projected_keys(gateway)
+    assert config_of(gateway)["SOP_GATEWAY_INTERNAL_SIGNING_KEY_FILE"] == f"/keys/{PRIVATE_KEY}"
+    holders = {
+        f"{doc['kind']}/{doc['metadata']['name']}"
+        for doc in rendered()
+        if pod_spec(doc) and (projected_keys(doc) & {PRIVATE_KEY, "*"})
+    }
+    assert holders == {"Deployment/gateway"}
+
+
+def network_policies_for(pod_labels: dict) -> list[dict]:
+    return [p for p in of_kind("NetworkPolicy") if selects(p["spec"]["podSelector"].get("matchLabels", {}), pod_labels)]
+
+
+def test_default_deny_ingress():
+    denies = [
+        p for p in of_kind("NetworkPolicy") if p["spec"]["podSelector"] == {} and "Ingress" in p["spec"]["policyTypes"]
+    ]
+    assert len(denies) == 1
+    assert not denies[0]["spec"].get("ingress")
+
+
+def test_services_admit_only_the_gateway_on_their_port():
+    gateway_pods = find("Deployment", "gateway")["spec"]["template"]["metadata"]["labels"]
+    for name in SERVICES:
+        pod_labels = find("Deployment", name)["spec"]["template"]["metadata"]["labels"]
+        policies = network_policies_for(pod_labels)
+        assert policies, name
+        rules = [rule for p in policies for rule in p["spec"].get("ingress", [])]
+        assert rules, name
+        for rule in rules:
+            peers = rule.get("from")
+            assert peers, f"{name}: a rule without `from` admits everyone"
+            for peer in peers:
+                assert set(peer) == {"podSelector"}, f"{name}: only pod selectors, got {set(peer)}"
+                match = peer["podSelector"]["matchLabels"]
+                assert match["app.kubernetes.io/name"] == "gateway"
+                assert selects(match, gateway_pods)
+            assert [p["port"] for p in rule["ports"]] == [PORTS[name]]
+
+
+def test_gateway_accepts_ingress_on_8000_from_anywhere():
+    pod_labels = find("Deployment", "gateway")["spec"]["template"]["metadata"]["labels"]
+    rules = [rule for p in network_policies_for(pod_labels) for rule in p["spec"].get("ingress", [])]
+    assert any(not rule.get("from") and [p["port"] for p in rule["ports"]] == [8000] for rule in rules)
+
+
+def test_image_placeholder_is_overridable():
+    (image,) = kustomization()["images"]
+    assert image["name"] == IMAGE
+    for doc in raw_documents():
+        spec = pod_spec(doc)
+        for c in spec["containers"] if spec else []:
+            assert c["image"].split(":")[0] == IMAGE, doc["metadata"]["name"]

