@@ -150,3 +150,17 @@ async def test_access_decision_names_the_relationship(
     assert "approvals:decide" in supervisor["scopes"]
     assert not stranger["allowed"] and stranger["scopes"] == []
     assert not partner["allowed"]
+
+
+async def test_the_case_view_slice_gives_access_and_case_in_one_call_and_nothing_when_denied(
+    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    tokens: InternalTokens,
+) -> None:
+    case_id = uuid.UUID((await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)).json()["id"])
+    allowed = (await network.client.get(f"/v1/cases/{case_id}/view",
+                                        headers=tokens.headers("network", case_id=case_id))).json()
+    denied = (await network.client.get(f"/v1/cases/{case_id}/view", headers=tokens.headers(
+        "network", subject="fsw.lindqvist", case_id=case_id))).json()
+    assert allowed["access"]["allowed"] and len(allowed["case"]["members"]) == 3
+    assert denied == {"access": {"case_id": str(case_id), "subject": "fsw.lindqvist", "allowed": False,
+                                 "relationships": [], "scopes": []}, "case": None}

@@ -61,14 +61,14 @@ class AuditWriter:
     async def record(self, session: AsyncSession, entry: AuditEntry) -> int:
         """Append one record in the caller's transaction; returns its sequence number."""
         head = self.tables.audit_head
-        row = (await session.execute(
-            update(head).where(head.c.id == 1).values(seq=head.c.seq + 1).returning(head.c.seq, head.c.hash)
-        )).first()
+        advance = update(head).where(head.c.id == 1).values(seq=head.c.seq + 1).returning(head.c.seq, head.c.hash)
+        row = (await session.execute(advance)).first()
         if row is None:
-            await session.execute(insert(head).values(id=1, seq=1, hash=GENESIS_HASH))
-            seq, prev_hash = 1, GENESIS_HASH
-        else:
-            seq, prev_hash = row.seq, row.hash
+            # The very first append: create the head (at 0) without racing another first append (a plain
+            # INSERT made every concurrent first writer but one fail), then advance it like any other.
+            await session.execute(_insert_ignoring_conflict(session, head).values(id=1, seq=0, hash=GENESIS_HASH))
+            row = (await session.execute(advance)).one()
+        seq, prev_hash = row.seq, row.hash
         record_id, occurred_at = new_id(), utcnow()
         digest = _record_hash(prev_hash, seq, record_id, occurred_at, entry)
         values = asdict(entry)
@@ -93,6 +93,19 @@ class AuditWriter:
         if head is not None and (head.seq != count or head.hash != prev_hash):
             return ChainVerdict(False, count, broken_at=count + 1 if head.seq > count else head.seq)
         return ChainVerdict(True, count)
+
+
+def _insert_ignoring_conflict(session: AsyncSession, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=["id"])
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=["id"])
+    return insert(table)
 
 
 @dataclass(frozen=True)

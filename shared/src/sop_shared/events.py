@@ -110,34 +110,51 @@ class InProcessBus:
 
 
 class NatsJetStreamBus:
-    """NATS JetStream: one stream (default `SOP`) holding `sop.>`; publishes wait for the server's ack."""
+    """NATS JetStream: one stream (default `SOP`) holding `sop.>`; publishes wait for the server's ack.
 
-    def __init__(self, url: str, *, stream: str = "SOP", duplicate_window_seconds: float = 600) -> None:
+    `namespace` (empty by default) prefixes every subject on the wire, and the stream binds
+    `<namespace>.sop.>` instead of `sop.>`: JetStream refuses two streams whose subjects overlap, so
+    several independent streams on one server (parallel test runs, several environments) each need their
+    own namespace. Events keep their plain `sop.…` subject; only the wire subject carries the prefix.
+    """
+
+    def __init__(self, url: str, *, stream: str = "SOP", duplicate_window_seconds: float = 600,
+                 namespace: str = "") -> None:
         self.url, self.stream, self.duplicate_window = url, stream, duplicate_window_seconds
+        self.namespace = namespace.strip(".")
         self._nc: Any = None
         self._js: Any = None
         self._tasks: list[asyncio.Task[None]] = []
 
+    def wire_subject(self, subject: str) -> str:
+        return f"{self.namespace}.{subject}" if self.namespace else subject
+
     async def connect(self) -> NatsJetStreamBus:
         import nats
         from nats.js.api import StreamConfig
-        from nats.js.errors import BadRequestError
+        from nats.js.errors import BadRequestError, NotFoundError
 
         self._nc = await nats.connect(self.url, name="sop", connect_timeout=5, max_reconnect_attempts=-1)
         self._js = self._nc.jetstream()
-        config = StreamConfig(name=self.stream, subjects=["sop.>"], duplicate_window=self.duplicate_window)
+        config = StreamConfig(name=self.stream, subjects=[self.wire_subject("sop.>")],
+                              duplicate_window=self.duplicate_window)
         try:
             await self._js.add_stream(config)
-        except BadRequestError:
-            await self._js.update_stream(config)
+        except BadRequestError as exc:
+            # The stream exists (update it), or the subjects overlap another stream's (say so, rather
+            # than the "stream not found" the update would report).
+            try:
+                await self._js.update_stream(config)
+            except NotFoundError:
+                raise exc from None
         return self
 
     async def publish(self, event: Event) -> None:
-        await self._js.publish(event.subject, event.to_json(), stream=self.stream,
+        await self._js.publish(self.wire_subject(event.subject), event.to_json(), stream=self.stream,
                                headers={"Nats-Msg-Id": str(event.id)})
 
     async def subscribe(self, subject: str, durable: str, handler: Handler) -> Subscription:
-        psub = await self._js.pull_subscribe(subject, durable=durable, stream=self.stream)
+        psub = await self._js.pull_subscribe(self.wire_subject(subject), durable=durable, stream=self.stream)
         task = asyncio.create_task(self._consume(psub, handler), name=f"nats-consumer-{durable}")
         self._tasks.append(task)
         return _NatsSubscription(psub, task)
@@ -194,9 +211,9 @@ class _NatsSubscription:
             await self.psub.unsubscribe()
 
 
-async def connect_bus(url: str, *, stream: str = "SOP") -> EventBus:
+async def connect_bus(url: str, *, stream: str = "SOP", namespace: str = "") -> EventBus:
     if url.startswith("memory://"):
         return InProcessBus()
     if url.startswith(("nats://", "tls://")):
-        return await NatsJetStreamBus(url, stream=stream).connect()
+        return await NatsJetStreamBus(url, stream=stream, namespace=namespace).connect()
     raise ValueError(f"unknown events URL {url!r}: use memory:// or nats://host:port")

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sop_shared.auth import CurrentPrincipal
 from sop_shared.db import utcnow
 from sop_shared.ids import new_id
 from sop_shared.platform_tables import PlatformTables
@@ -62,13 +63,14 @@ class IdempotentCreate:
 
 
 def _idempotent_create(
-    request: Request, idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    request: Request, principal: CurrentPrincipal,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> IdempotentCreate:
+    """Keys are per principal: one caller's key can never replay another caller's response."""
     if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_KEY_LENGTH):
         raise InvalidInput.field("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters")
-    principal = getattr(request.state, "principal", None)
     return IdempotentCreate(
-        key=idempotency_key, subject=principal.subject if principal else "anonymous",
+        key=idempotency_key, subject=f"{principal.actor_type.value}:{principal.subject}",
         method=request.method, path=request.url.path, tables=request.app.state.platform,
     )
 

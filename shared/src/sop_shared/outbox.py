@@ -98,18 +98,21 @@ def idempotent_consumer(database: Database, tables: PlatformTables, consumer: st
     """Wrap `apply(session, event)` so each event id is applied once per consumer, in one transaction."""
 
     async def handle(event: Event) -> None:
-        try:
-            async with database.session() as session:
-                seen = (await session.execute(select(tables.processed_events.c.event_id).where(
-                    tables.processed_events.c.consumer == consumer,
-                    tables.processed_events.c.event_id == event.id))).first()
-                if seen is not None:
-                    return
+        async with database.session() as session:
+            seen = (await session.execute(select(tables.processed_events.c.event_id).where(
+                tables.processed_events.c.consumer == consumer,
+                tables.processed_events.c.event_id == event.id))).first()
+            if seen is not None:
+                return
+            try:
                 await session.execute(insert(tables.processed_events).values(
                     consumer=consumer, event_id=event.id, processed_at=utcnow()))
-                await apply(session, event)
-        except IntegrityError:
-            # A concurrent delivery of the same event won the race: it is applied exactly once.
-            return
+            except IntegrityError:
+                # A concurrent delivery of the same event won the race: it is applied exactly once.
+                # (Only this insert's conflict means "duplicate"; an IntegrityError from `apply` is a
+                # failure the bus must see, or the event would be acknowledged without being applied.)
+                await session.rollback()
+                return
+            await apply(session, event)
 
     return handle

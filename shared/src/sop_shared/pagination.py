@@ -32,7 +32,10 @@ def encode_cursor(last_id: uuid.UUID) -> str:
 def decode_cursor(cursor: str) -> uuid.UUID:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return uuid.UUID(json.loads(base64.urlsafe_b64decode(padded))["after"])
+        after = json.loads(base64.urlsafe_b64decode(padded))["after"]
+        if not isinstance(after, str):  # uuid.UUID(5) raises AttributeError, which would be a 500
+            raise TypeError("after must be a string")
+        return uuid.UUID(after)
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
         raise InvalidInput.field("cursor", "not a cursor this API issued") from exc
 

@@ -100,6 +100,8 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
+    if len(loc) == 2 and loc[0] == "body" and isinstance(loc[1], int):
+        return "body"  # malformed JSON: the number is a character offset, not a field
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header"}:
         parts = parts[1:] if len(parts) > 1 else parts

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from sop_shared.events import EventBus
-from sop_shared.service import build_service_app
-
 from sop_network.access.api import router as access_router
 from sop_network.cases.api import router as cases_router
 from sop_network.models import platform
 from sop_network.settings import NetworkSettings
+from sop_shared.events import EventBus
+from sop_shared.service import build_service_app
 
 
 def create_app(settings: NetworkSettings | None = None, *, bus: EventBus | None = None) -> FastAPI:

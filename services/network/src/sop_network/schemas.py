@@ -103,3 +103,10 @@ class AccessOut(BaseModel):
     allowed: bool
     relationships: list[str]
     scopes: list[str]
+
+
+class CaseViewSlice(BaseModel):
+    """The network's part of the gateway's case view in one call: the caller's access, then the case."""
+
+    access: AccessOut
+    case: CaseOut | None

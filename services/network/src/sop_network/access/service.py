@@ -7,12 +7,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sop_network.models import Case, StaffAssignment
 from sop_shared.auth import Principal
 from sop_shared.db import utcnow
 from sop_shared.policy import AccessDecision, CaseAccessFacts, decide_case_access
 from sop_shared.policy import StaffAssignment as AssignmentFact
-
-from sop_network.models import Case, StaffAssignment
 
 
 async def case_access_facts(session: AsyncSession, case_id: uuid.UUID) -> CaseAccessFacts:

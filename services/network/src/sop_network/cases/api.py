@@ -7,16 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
 
+from sop_network.access.service import decide_for
+from sop_network.cases.service import read_case, upsert_case_from_sacwis
+from sop_network.schemas import CaseOut, CaseUpsert
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, require_case, require_scope
 from sop_shared.concurrency import parse_if_match, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.policy import Scope
 from sop_shared.problems import NotFound
-
-from sop_network.access.service import decide_for
-from sop_network.cases.service import read_case, upsert_case_from_sacwis
-from sop_network.schemas import CaseOut, CaseUpsert
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 

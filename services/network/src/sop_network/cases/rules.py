@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sop_shared.problems import InvalidInput
-
 from sop_network.schemas import CaseUpsert
+from sop_shared.problems import InvalidInput
 
 
 def check_case_upsert(body: CaseUpsert) -> None:

@@ -8,10 +8,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sop_shared.concurrency import check_version
-from sop_shared.db import utcnow
-from sop_shared.outbox import emit
-
 from sop_network.cases.rules import changed_fields, check_case_upsert
 from sop_network.models import Case, CaseMember, Person, StaffAssignment, platform
 from sop_network.schemas import (
@@ -22,6 +18,9 @@ from sop_network.schemas import (
     PersonIn,
     PersonOut,
 )
+from sop_shared.concurrency import check_version
+from sop_shared.db import utcnow
+from sop_shared.outbox import emit
 
 CASE_FIELDS = ("case_type", "status", "county", "opened_on", "closed_on")
 PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "preferred_language", "needs_interpreter")
