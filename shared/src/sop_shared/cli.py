@@ -46,20 +46,33 @@ async def _dev(args: argparse.Namespace) -> None:
     async with AsyncExitStack() as stack:
         for app in [*apps.values(), gateway_app]:
             await stack.enter_async_context(running(app))
+        demo_case = None
         if gateway.seed_demo is not None and not args.no_seed:
-            await gateway.seed_demo(gateway_app)
+            demo_case = await gateway.seed_demo(gateway_app)
         token = mint_dev_token(data_dir / "keys", "fsw.rivera")
-        base = f"http://{args.host}:{args.port}"
-        print(f"\nSOP Platform (embedded) — data in {data_dir}\n"
-              f"  GraphiQL:  {base}/graphql\n"
-              f"  REST docs: {base}/docs\n"
-              f"  Dev token for fsw.rivera (Family Service Worker; others: sop token --list):\n\n{token}\n\n"
-              f"  Try:  curl -s {base}/graphql -H 'Authorization: Bearer <token>' "
-              f"-H 'Content-Type: application/json' -d '{{\"query\":\"{{ cases {{ id }} }}\"}}'\n",
-              flush=True)
+        print(_dev_banner(f"http://{args.host}:{args.port}", data_dir, demo_case, token), flush=True)
         server = uvicorn.Server(uvicorn.Config(gateway_app, host=args.host, port=args.port, lifespan="off",
                                                log_level="warning"))
         await server.serve()
+
+
+def _dev_banner(base: str, data_dir: Path, demo_case: object, token: str) -> str:
+    query = ('{ caseView(caseId: \\"' + str(demo_case) + '\\") { case { county } children { firstName } '
+             'worries { danger { text } } safetyPlan { status rules { text monitors } } } }')
+    lines = [
+        "", f"SOP Platform (embedded) — data in {data_dir}",
+        f"  GraphiQL:  {base}/graphql", f"  REST docs: {base}/docs",
+    ]
+    if demo_case:
+        lines.append(f"  Demo family's case id: {demo_case}")
+    lines += [
+        "  Development token for fsw.rivera, the family's worker (others: sop token --list):", "", token, "",
+        "  Try it (in another shell):",
+        f"    TOKEN=$(.venv/bin/sop token fsw.rivera --data-dir {data_dir})",
+        f"    curl -s {base}/graphql -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
+        f"      -d '{{\"query\": \"{query}\"}}'" if demo_case else "", "",
+    ]
+    return "\n".join(lines)
 
 
 def _serve(args: argparse.Namespace) -> None:

@@ -10,6 +10,8 @@ Word lists
     by a practice lead (and, for Spanish, a bilingual reviewer who knows Arkansas families), recorded in
     the change that makes it. Messages are for the worker and are in English; suggestions are in the
     language of the text, because they are words to put into it.
+    Review status: this first version was drafted by the engineering team from DOMAIN.md's examples
+    and awaits that review (English: a practice lead; Spanish: a bilingual practice reviewer).
 
 Languages without a reviewed list (Marshallese, `mh`, first among them) get one `info` finding,
 `glossary_missing`: we say the words were not checked rather than invent a list nobody reviewed.

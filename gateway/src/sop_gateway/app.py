@@ -1,0 +1,109 @@
+"""The gateway: the only public entry. Authenticates, asks for case access, composes the case view
+(GraphQL), passes REST calls through, and audits every case access."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from strawberry.fastapi import GraphQLRouter
+
+from sop_gateway.access import AccessCache
+from sop_gateway.facade import router as facade_router
+from sop_gateway.graphql.context import get_context
+from sop_gateway.graphql.schema import build_schema
+from sop_gateway.identity import EdgeAuthenticator
+from sop_gateway.models import platform
+from sop_gateway.settings import GatewaySettings
+from sop_gateway.upstream import ServiceClients
+from sop_shared.audit import AuditWriter
+from sop_shared.auth import InternalTokenMinter
+from sop_shared.db import Database
+from sop_shared.events import EventBus
+from sop_shared.keys import ensure_keys, load_signing_key
+from sop_shared.observability import configure_logging, install_request_context
+from sop_shared.problems import Problem, install_problem_handlers, problem_response
+from sop_shared.service import install_health
+
+
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "The request body is too large"
+
+
+class UnsupportedMediaType(Problem):
+    status, slug, title = 415, "unsupported-media-type", "GraphQL requests must be application/json"
+
+
+def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None = None,
+               service_apps: dict[str, Any] | None = None) -> FastAPI:
+    """`service_apps` (embedded mode) reaches the services in this process instead of over the network."""
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, settings.log_json)
+        if settings.is_development and settings.internal_signing_key_file is None:
+            ensure_keys(settings.keys_dir())
+        database = Database(settings.resolved_database_url, echo=settings.database_echo,
+                            pool_size=settings.database_pool_size)
+        authenticator = EdgeAuthenticator(settings.oidc_issuer, settings.oidc_audience,
+                                          jwks_file=settings.resolved_oidc_jwks_file(),
+                                          jwks_url=settings.oidc_jwks_url)
+        await authenticator.load()
+        minter = InternalTokenMinter(load_signing_key(settings.resolved_signing_key_file()),
+                                     issuer=settings.internal_token_issuer)
+        urls = {name: settings.service_url(name) for name in ("network", "assessment", "plans")}
+        services = ServiceClients.build(minter, urls, service_apps, settings.upstream_timeout_seconds)
+        app.state.database, app.state.authenticator, app.state.services = database, authenticator, services
+        app.state.access_cache = AccessCache(ttl_seconds=settings.access_cache_seconds)
+        app.state.bus = bus or _NoBus()
+        try:
+            yield
+        finally:
+            await services.close()
+            await database.dispose()
+
+    app = FastAPI(title="SOP Platform gateway", version="1.0.0", lifespan=lifespan,
+                  description="The public entry: GraphQL case view, REST façade over the services, audit.")
+    app.state.settings = settings
+    app.state.platform = platform
+    app.state.audit = AuditWriter(platform)
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def _guard_requests(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_request_bytes:
+            return problem_response(PayloadTooLarge(f"at most {settings.max_request_bytes} bytes"), request)
+        if request.url.path == "/graphql" and request.method == "POST":
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type != "application/json":  # no form posts: closes the CSRF door
+                return problem_response(UnsupportedMediaType(), request)
+        return await call_next(request)
+
+    install_request_context(app, settings.component)
+    install_health(app)
+    graphql = GraphQLRouter(build_schema(settings), context_getter=get_context,
+                            graphql_ide="graphiql" if settings.is_development else None,
+                            allow_queries_via_get=False, multipart_uploads_enabled=False)
+    app.include_router(graphql, prefix="/graphql")
+    app.include_router(facade_router)
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> JSONResponse:
+        return JSONResponse({"service": "SOP Platform gateway", "graphql": "/graphql", "docs": "/docs"})
+
+    return app
+
+
+class _NoBus:
+    """The gateway publishes nothing yet; readiness still reports a bus."""
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,11 @@
+"""Registers the gateway with the `sop` command (entry point group `sop.components`)."""
+
+from sop_gateway.app import create_app
+from sop_gateway.demo import seed_demo_family
+from sop_gateway.models import metadata
+from sop_gateway.settings import GatewaySettings
+from sop_shared.component import Component
+
+component = Component(name="gateway", kind="gateway", default_port=8000, settings_class=GatewaySettings,
+                      create_app=create_app, metadata=metadata, package="sop_gateway",
+                      seed_demo=seed_demo_family)

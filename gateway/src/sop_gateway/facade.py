@@ -1,0 +1,60 @@
+"""The REST façade: `/api/{service}/v1/…` passed through to the service, authenticated, access-checked
+and audited at the edge. Paths under `cases/{case_id}` get a token scoped to that case."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from fastapi import APIRouter, Request, Response
+
+from sop_gateway.access import require_case_access
+from sop_gateway.upstream import SERVICES, UpstreamError
+from sop_shared.audit import audit_request
+from sop_shared.auth import bearer_token
+from sop_shared.problems import NotFound, ServiceUnavailable
+
+router = APIRouter(tags=["rest facade"])
+
+CASE_PATH = re.compile(r"^cases/(?P<case_id>[^/]+)(?:/|$)")
+FORWARDED_REQUEST_HEADERS = ("content-type", "if-match", "idempotency-key", "accept", "x-sop-purpose")
+FORWARDED_RESPONSE_HEADERS = ("content-type", "etag", "location", "idempotent-replayed", "retry-after")
+ACTIONS = {"GET": "read", "POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
+
+
+@router.api_route("/api/{service}/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                  summary="Pass-through to a service's REST API")
+async def facade(service: str, path: str, request: Request) -> Response:
+    if service not in SERVICES:
+        raise NotFound("no such API")
+    state = request.app.state
+    principal = await state.authenticator.authenticate(bearer_token(request))
+    request.state.principal = principal
+    case_id: uuid.UUID | None = None
+    match = CASE_PATH.match(path)
+    if match and match["case_id"] != "by-external":
+        try:
+            case_id = uuid.UUID(match["case_id"])
+        except ValueError as exc:
+            raise NotFound("no such case") from exc
+        try:
+            access = await require_case_access(state.services, state.access_cache, principal, case_id)
+        except UpstreamError as exc:
+            raise ServiceUnavailable("the case access check is unavailable right now") from exc
+        downstream_principal = principal.scoped_to(case_id, access.scopes)
+    else:
+        downstream_principal = principal.scoped_to(None)
+    headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS}
+    try:
+        upstream = await state.services.request(
+            service, request.method, f"/v1/{path}", downstream_principal, params=request.query_params,
+            content=await request.body(), headers=headers)
+    except UpstreamError as exc:
+        raise ServiceUnavailable(f"the {service} service is unavailable right now") from exc
+    if upstream.status_code < 400 or request.method != "GET":
+        async with state.database.session() as session:
+            await audit_request(request, session, principal, resource=f"{service}:{path.split('/')[0]}",
+                                action=ACTIONS.get(request.method, "read"), case_id=case_id,
+                                resource_id=f"{request.method} /v1/{path} -> {upstream.status_code}"[:100])
+    response_headers = {k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS}
+    return Response(upstream.content, status_code=upstream.status_code, headers=response_headers)

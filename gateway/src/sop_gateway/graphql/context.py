@@ -1,0 +1,38 @@
+"""Per-request GraphQL context: who is asking, and the gateway's tools to answer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from strawberry.fastapi import BaseContext
+
+from sop_gateway.access import AccessCache
+from sop_gateway.upstream import ServiceClients, upstream_calls
+from sop_shared.auth import Principal, bearer_token
+from sop_shared.db import Database
+
+
+@dataclass
+class GatewayContext(BaseContext):
+    principal: Principal | None
+    services: ServiceClients
+    access_cache: AccessCache
+    database: Database
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+
+async def get_context(request: Request) -> GatewayContext:
+    state = request.app.state
+    principal = None
+    if request.method != "GET":  # GET only serves GraphiQL (in development); queries need a token
+        principal = await state.authenticator.authenticate(bearer_token(request))
+        request.state.principal = principal
+    calls: Counter[str] = Counter()
+    upstream_calls.set(calls)
+    return GatewayContext(principal=principal, services=state.services, access_cache=state.access_cache,
+                          database=state.database, calls=calls)

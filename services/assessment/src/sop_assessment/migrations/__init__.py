@@ -1,0 +1,1 @@
+"""Migrations of the assessment service (Alembic; `sop migrate assessment`)."""

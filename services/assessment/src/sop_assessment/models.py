@@ -1,0 +1,81 @@
+"""Tables of the assessment service. This slice: harm and danger statements."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from sop_shared.db import UTCDateTime, enum_column, service_metadata, utcnow
+from sop_shared.ids import new_id
+from sop_shared.platform_tables import define_platform_tables
+
+metadata = service_metadata()
+platform = define_platform_tables(metadata)
+
+
+class AssessmentTable(SQLModel, registry=registry(metadata=metadata)):
+    pass
+
+
+class StatementKind(StrEnum):
+    harm = "harm"  # what happened (past)
+    danger = "danger"  # what people fear will happen if nothing changes (future)
+
+
+class StatementStatus(StrEnum):
+    active = "active"
+    resolved = "resolved"
+    withdrawn = "withdrawn"
+
+
+class TextSource(StrEnum):
+    composed = "composed"  # the server wrote the sentence from the parts
+    worker = "worker"  # the worker wrote it (with the family, in their words)
+
+
+def _created() -> datetime:
+    return utcnow()
+
+
+def _json_list() -> Any:
+    return Column(JSON, nullable=False)
+
+
+class Statement(AssessmentTable, table=True):
+    """A harm or danger statement of one case. The case lives in the network service: no foreign key."""
+
+    __tablename__ = "statement"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(index=True)
+    kind: StatementKind = Field(sa_type=enum_column(StatementKind))
+    status: StatementStatus = Field(default=StatementStatus.active, sa_type=enum_column(StatementStatus))
+    language: str = Field(default="en", max_length=35)
+    text_source: TextSource = Field(sa_type=enum_column(TextSource))
+    composed_text: str = Field(sa_column=Column(Text, nullable=False))
+    # danger statement parts
+    who_is_worried: str | None = Field(default=None, max_length=1000)
+    caregiver_behaviour: str | None = Field(default=None, max_length=1000)
+    context_trigger: str | None = Field(default=None, max_length=1000)
+    feared_impact_on_child: str | None = Field(default=None, max_length=1000)
+    # harm statement parts
+    who_reported: str | None = Field(default=None, max_length=1000)
+    caregivers: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json_list())
+    action_or_inaction: str | None = Field(default=None, max_length=1000)
+    when_or_how_often: str | None = Field(default=None, max_length=1000)
+    impact_on_child: str | None = Field(default=None, max_length=1000)
+    # both kinds
+    children: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json_list())
+    threat_codes: list[str] = Field(default_factory=list, sa_column=_json_list())
+    agrees: list[str] = Field(default_factory=list, sa_column=_json_list())
+    disputes: list[str] = Field(default_factory=list, sa_column=_json_list())
+    created_by: str = Field(max_length=200)
+    version: int = 1
+    created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))

@@ -1,0 +1,93 @@
+"""What the assessment API promises: request and response bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sop_assessment.models import StatementKind, StatementStatus, TextSource
+from sop_shared.pagination import Page
+from sop_shared.plain_language import LanguageCheck
+
+BCP47 = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
+PART_MAX = 1000
+TEXT_MAX = 2000
+
+Part = Annotated[str | None, Field(max_length=PART_MAX)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+ThreatCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PersonRef(Strict):
+    """Someone a statement names: the name the family uses and, when known, the network service's person."""
+
+    name: Name
+    person_id: uuid.UUID | None = None
+
+
+class StatementIn(Strict):
+    """A harm or danger statement as the worker writes it with the family.
+
+    Give the parts; the server composes the sentence from them in `language` (English and Spanish), unless
+    `text` is given (the family's own wording, or a language the server cannot compose). A missing part is
+    not an error: the plain-language check in the response names it. The `impact` parts are written to
+    follow the children's names, e.g. "could be badly hurt" or "went to bed without dinner".
+    """
+
+    kind: StatementKind
+    language: str = Field(default="en", max_length=35, pattern=BCP47)
+    text: str | None = Field(default=None, max_length=TEXT_MAX)
+    # danger statement (future): who is worried, about which behaviour in which context, fearing what
+    who_is_worried: Part = None
+    caregiver_behaviour: Part = None
+    context_trigger: Part = None
+    feared_impact_on_child: Part = None
+    # harm statement (past): how it is known, who did or did not do what, when, and the impact
+    who_reported: Part = None
+    caregivers: list[PersonRef] = Field(default_factory=list, max_length=10)
+    action_or_inaction: Part = None
+    when_or_how_often: Part = None
+    impact_on_child: Part = None
+    # both
+    children: list[PersonRef] = Field(default_factory=list, max_length=20)
+    threat_codes: list[ThreatCode] = Field(default_factory=list, max_length=20)
+    agrees: list[Name] = Field(default_factory=list, max_length=50)
+    disputes: list[Name] = Field(default_factory=list, max_length=50)
+
+
+class StatementOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    kind: StatementKind
+    status: StatementStatus
+    language: str
+    composed_text: str
+    text_source: TextSource
+    who_is_worried: str | None
+    caregiver_behaviour: str | None
+    context_trigger: str | None
+    feared_impact_on_child: str | None
+    who_reported: str | None
+    caregivers: list[PersonRef]
+    action_or_inaction: str | None
+    when_or_how_often: str | None
+    impact_on_child: str | None
+    children: list[PersonRef]
+    threat_codes: list[str]
+    agrees: list[str]
+    disputes: list[str]
+    created_by: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    plain_language: LanguageCheck
+
+
+StatementPage = Page[StatementOut]

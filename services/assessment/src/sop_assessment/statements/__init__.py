@@ -1,0 +1,1 @@
+"""Harm and danger statements: what happened, and what people fear will happen if nothing changes."""

@@ -1,0 +1,183 @@
+"""Rules for statements: input checks, the composed sentence, and the plain-language check. No HTTP, no session."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sop_assessment.models import StatementKind, TextSource
+from sop_assessment.schemas import PersonRef, StatementIn
+from sop_shared.plain_language import LanguageCheck, check_text, primary_language
+from sop_shared.problems import InvalidInput
+
+PARTS: dict[StatementKind, tuple[str, ...]] = {
+    StatementKind.danger: ("who_is_worried", "caregiver_behaviour", "context_trigger", "feared_impact_on_child"),
+    StatementKind.harm: ("who_reported", "caregivers", "action_or_inaction", "when_or_how_often", "impact_on_child"),
+}
+SHARED_FIELDS = ("children", "threat_codes", "agrees", "disputes")
+COMPOSED_LANGUAGES = ("en", "es")
+
+# The plain-language checker names parts in its own words; the API names them by field.
+CHECK_KIND = {StatementKind.danger: "danger_statement", StatementKind.harm: "harm_statement"}
+CHECK_PART_FIELDS: dict[StatementKind, dict[str, str]] = {
+    StatementKind.danger: {"who_is_worried": "who_is_worried", "caregiver_behaviour": "caregiver_behaviour",
+                           "impact_on_child": "feared_impact_on_child"},
+    StatementKind.harm: {"who_reported": "who_reported", "caregiver": "caregivers", "action": "action_or_inaction",
+                         "child": "children", "impact": "impact_on_child"},
+}
+
+
+def prepare_statement(body: StatementIn) -> dict[str, Any]:
+    """The columns of a new statement, or InvalidInput naming every field that cannot be saved.
+
+    Blank parts are stored as absent; the check warns about them. What is refused: parts of the other
+    kind of statement, a statement with no words at all, the same person agreeing and disputing, a
+    repeated threat code, and a language the server cannot compose in without the worker's text.
+    """
+    errors: list[dict[str, str]] = []
+    kind = body.kind
+    other = StatementKind.harm if kind == StatementKind.danger else StatementKind.danger
+    for name in PARTS[other]:
+        if getattr(body, name):
+            errors.append({"field": name, "message": f"belongs to {other.value} statements, not {kind.value} ones"})
+    agreeing = {name.casefold() for name in body.agrees}
+    for i, name in enumerate(body.disputes):
+        if name.casefold() in agreeing:
+            errors.append({"field": f"disputes.{i}", "message": "this person is also listed as agreeing"})
+    for i, code in enumerate(body.threat_codes):
+        if code in body.threat_codes[:i]:
+            errors.append({"field": f"threat_codes.{i}", "message": "this threat code is listed twice"})
+
+    values: dict[str, Any] = {name: _blank_to_none(getattr(body, name)) for name in PARTS[kind]}
+    values["caregivers"] = [ref.model_dump(mode="json") for ref in body.caregivers]
+    values["children"] = [ref.model_dump(mode="json") for ref in body.children]
+    text = _blank_to_none(body.text)
+    if text is None:
+        if not any(values[name] for name in PARTS[kind]):
+            errors.append({"field": "text", "message": "a statement needs words: give its parts or write its text"})
+        elif primary_language(body.language) not in COMPOSED_LANGUAGES:
+            errors.append({"field": "text", "message": f"the server composes statements only in English and "
+                                                       f"Spanish; write the {body.language} text"})
+        else:
+            text = compose_text(kind, body.language, values)
+    if errors:
+        raise InvalidInput(errors)
+    return {
+        **values, "kind": kind, "language": body.language, "composed_text": text,
+        "text_source": TextSource.worker if body.text and body.text.strip() else TextSource.composed,
+        "threat_codes": list(body.threat_codes), "agrees": list(body.agrees), "disputes": list(body.disputes),
+    }
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+# --- the composed sentence ---------------------------------------------------------------------------
+
+def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) -> str:
+    """One or two short sentences from the parts, in the SOP shape, in English or Spanish.
+
+    The worker's words are kept as written; only the frame around them is the server's. Verb agreement
+    with "who" is a guess from its words ("and", a list, a plural noun); the worker can always write the
+    text instead.
+    """
+    lang = primary_language(language)
+    children = names(values.get("children") or [], lang) or ("the children" if lang == "en" else "los niños")
+    if kind == StatementKind.danger:
+        who, clause = _part(values, "who_is_worried"), _words(values, "caregiver_behaviour", "context_trigger")
+        impact = _part(values, "feared_impact_on_child")
+        plural = who is not None and _plural(who, lang)
+        if lang == "en":
+            first = (f"{who} {'are' if plural else 'is'} worried that {clause}" if who and clause else
+                     f"{who} {'are' if plural else 'is'} worried" if who else
+                     f"The worry is that {clause}" if clause else None)
+            second = f"If nothing changes, {children} {impact}" if impact else None
+        else:
+            first = (f"{who} se {'preocupan' if plural else 'preocupa'} porque {clause}" if who and clause else
+                     f"{who} se {'preocupan' if plural else 'preocupa'}" if who else
+                     f"Hay preocupación porque {clause}" if clause else None)
+            second = f"Si nada cambia, {children} {impact}" if impact else None
+    else:
+        who = _part(values, "who_reported")
+        caregivers = names(values.get("caregivers") or [], lang) or None
+        clause = " ".join(p for p in (caregivers, _part(values, "action_or_inaction"),
+                                      _part(values, "when_or_how_often")) if p) or None
+        impact = _part(values, "impact_on_child")
+        plural = who is not None and _plural(who, lang)
+        if lang == "en":
+            first = (f"{who} reported that {clause}" if who and clause else clause if clause else
+                     f"{who} reported it" if who else None)
+        else:
+            verb = "informaron" if plural else "informó"
+            first = (f"{who} {verb} que {clause}" if who and clause else clause if clause else
+                     f"{who} lo {verb}" if who else None)
+        second = f"{children} {impact}" if impact else None
+    return " ".join(_sentence(s) for s in (first, second) if s)
+
+
+def names(refs: Sequence[Mapping[str, Any] | PersonRef], lang: str = "en") -> str:
+    """'Sofia', 'Sofia and Mateo', 'Ana, Sofia and Mateo' (Spanish: 'y', or 'e' before an i-sound)."""
+    listed = [ref.name if isinstance(ref, PersonRef) else str(ref["name"]) for ref in refs]
+    if len(listed) <= 1:
+        return "".join(listed)
+    last = listed[-1]
+    conjunction = "and"
+    if lang == "es":
+        conjunction = "e" if re.match(r"h?[ií](?![aeouáéóú])", last, re.IGNORECASE) else "y"
+    return f"{', '.join(listed[:-1])} {conjunction} {last}"
+
+
+def _part(values: Mapping[str, Any], name: str) -> str | None:
+    value = values.get(name)
+    return value.strip().rstrip(".").strip() or None if isinstance(value, str) else None
+
+
+def _words(values: Mapping[str, Any], *parts: str) -> str | None:
+    return " ".join(p for p in (_part(values, name) for name in parts) if p) or None
+
+
+_PLURAL_SUBJECT = {
+    "en": re.compile(r"(^|\s)(and|&)\s|,|^(we|they|both)\b", re.IGNORECASE),
+    "es": re.compile(r"(^|\s)(y|e)\s|,|^(nosotros|nosotras|ellos|ellas|los|las|unos|unas|ambos|ambas)\b",
+                     re.IGNORECASE),
+}
+
+
+def _plural(who: str, lang: str) -> bool:
+    if _PLURAL_SUBJECT[lang].search(who):
+        return True
+    last = who.split()[-1]
+    # "Sofia's teachers", "los maestros": a lower-case noun in -s; "Ms. Jones" is one person.
+    return last.islower() and last.endswith("s") and not last.endswith("ss")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[0].upper() + text[1:]
+    return text if text.endswith(("?", "!")) else f"{text}."
+
+
+# --- the plain-language check --------------------------------------------------------------------------
+
+def statement_check(*, kind: StatementKind, language: str, text: str, values: Mapping[str, Any]) -> LanguageCheck:
+    """The plain-language check of a statement's text with its parts; findings name the API's fields."""
+    lang = primary_language(language)
+    if kind == StatementKind.danger:
+        parts = {"who_is_worried": values.get("who_is_worried"),
+                 "caregiver_behaviour": values.get("caregiver_behaviour"),
+                 "impact_on_child": values.get("feared_impact_on_child")}
+    else:
+        parts = {"who_reported": values.get("who_reported"), "caregiver": names(values.get("caregivers") or [], lang),
+                 "action": values.get("action_or_inaction"), "child": names(values.get("children") or [], lang),
+                 "impact": values.get("impact_on_child")}
+    check = check_text(text, kind=CHECK_KIND[kind], language=language, parts=parts)
+    fields = CHECK_PART_FIELDS[kind]
+    for finding in check.findings:
+        if finding.part is not None:
+            finding.part = fields.get(finding.part, finding.part)
+    return check

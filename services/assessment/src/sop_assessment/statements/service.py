@@ -1,0 +1,66 @@
+"""Statement operations: create (with its event), list a case's statements, read one."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sop_assessment.models import Statement, StatementKind, StatementStatus, platform
+from sop_assessment.schemas import StatementIn, StatementOut
+from sop_assessment.statements.rules import prepare_statement, statement_check
+from sop_shared.outbox import emit
+from sop_shared.pagination import PageRequest
+from sop_shared.problems import NotFound
+
+STATEMENT_CREATED = "sop.assessment.statement.created"
+
+
+class StatementNotFound(NotFound):
+    """A missing statement and one in a case the caller may not see look the same."""
+
+    def __init__(self) -> None:
+        super().__init__("no such statement")
+
+
+async def create_statement(session: AsyncSession, *, case_id: uuid.UUID, body: StatementIn,
+                           created_by: str) -> Statement:
+    """Store a new active statement and, in the same transaction, the event that announces it."""
+    statement = Statement(case_id=case_id, created_by=created_by, **prepare_statement(body))
+    session.add(statement)
+    await session.flush()
+    # Only ids and labels travel on the bus: the words stay behind the case's access rules.
+    await emit(session, platform, subject=STATEMENT_CREATED, case_id=case_id, data={
+        "statement_id": str(statement.id), "case_id": str(case_id), "kind": statement.kind.value,
+        "status": statement.status.value, "version": statement.version, "threat_codes": statement.threat_codes,
+    })
+    return statement
+
+
+async def list_statements(session: AsyncSession, *, case_id: uuid.UUID, page: PageRequest,
+                          kind: StatementKind | None = None, status: StatementStatus | None = None,
+                          ) -> tuple[list[Statement], str | None]:
+    query = select(Statement).where(Statement.case_id == case_id)
+    if kind is not None:
+        query = query.where(Statement.kind == kind)
+    if status is not None:
+        query = query.where(Statement.status == status)
+    rows = list((await session.execute(page.apply(query, Statement.id))).scalars())
+    return page.page(rows)
+
+
+async def get_statement(session: AsyncSession, statement_id: uuid.UUID) -> Statement:
+    statement = await session.get(Statement, statement_id)
+    if statement is None:
+        raise StatementNotFound()
+    return statement
+
+
+def statement_out(statement: Statement) -> StatementOut:
+    """The statement as the API shows it, with its plain-language check computed now (so an improved
+    word list reaches old statements too)."""
+    values = statement.model_dump()
+    check = statement_check(kind=statement.kind, language=statement.language, text=statement.composed_text,
+                            values=values)
+    return StatementOut.model_validate({**values, "plain_language": check})
