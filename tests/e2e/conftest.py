@@ -1,0 +1,116 @@
+"""The distributed system for end-to-end tests: the three services and the gateway as separate uvicorn
+processes on loopback ports, each service on its own PostgreSQL database, events on NATS JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import real_services
+
+from sop_shared.dev_identity import mint_dev_token
+
+SERVICES = ("network", "assessment", "plans")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class DistributedSystem:
+    keys_dir: Path
+    log_dir: Path
+    env: dict[str, str]
+    ports: dict[str, int]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, component: str) -> str:
+        return f"http://127.0.0.1:{self.ports[component]}"
+
+    @property
+    def gateway(self) -> str:
+        return self.url("gateway")
+
+    def token(self, user: str) -> str:
+        return mint_dev_token(self.keys_dir, user)
+
+    def start(self, component: str) -> None:
+        log = (self.log_dir / f"{component}.log").open("ab")
+        self.processes[component] = subprocess.Popen(
+            [sys.executable, "-m", "sop_shared.cli", "serve", component, "--port", str(self.ports[component])],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.processes[component].poll() is not None:
+                raise RuntimeError(f"{component} exited: {(self.log_dir / f'{component}.log').read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url(component)}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        log_tail = (self.log_dir / f"{component}.log").read_text()[-3000:]
+        raise RuntimeError(f"{component} did not become ready: {log_tail}")
+
+    def stop(self, component: str) -> None:
+        process = self.processes.pop(component, None)
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def distributed_system(postgres_admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory,
+                       ) -> Iterator[DistributedSystem]:
+    base = tmp_path_factory.mktemp("e2e")
+    keys_dir = base / "keys"
+    subprocess.run([sys.executable, "-m", "sop_shared.cli", "keys", "init", str(keys_dir)], check=True)
+    databases = {name: asyncio.run(real_services.create_test_database(postgres_admin_url, prefix=f"e2e_{name}"))
+                 for name in (*SERVICES, "gateway")}
+    ports = {name: free_port() for name in (*SERVICES, "gateway")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOP_")}
+    for name in SERVICES:
+        prefix = f"SOP_{name.upper()}_"
+        env.update({prefix + "ENVIRONMENT": "production", prefix + "DATABASE_URL": databases[name].url,
+                    prefix + "EVENTS_URL": nats_url, prefix + "RELAY_INTERVAL_SECONDS": "0.1",
+                    prefix + "INTERNAL_JWKS_FILE": str(keys_dir / "internal.jwks.json")})
+    env.update({
+        "SOP_GATEWAY_ENVIRONMENT": "production", "SOP_GATEWAY_DATABASE_URL": databases["gateway"].url,
+        "SOP_GATEWAY_INTERNAL_SIGNING_KEY_FILE": str(keys_dir / "internal.key.pem"),
+        "SOP_GATEWAY_OIDC_JWKS_FILE": str(keys_dir / "dev-issuer.jwks.json"),
+        **{f"SOP_GATEWAY_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in SERVICES},
+    })
+    for name in (*SERVICES, "gateway"):
+        subprocess.run([sys.executable, "-m", "sop_shared.cli", "migrate", name], env=env, check=True)
+    system = DistributedSystem(keys_dir, base, env, ports)
+    try:
+        for name in (*SERVICES, "gateway"):
+            system.start(name)
+        yield system
+    finally:
+        for name in list(system.processes):
+            system.stop(name)
+        for db in databases.values():
+            asyncio.run(real_services.drop_database(postgres_admin_url, db.name))
+
+
+@pytest.fixture
+async def gateway_client(distributed_system: DistributedSystem) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=distributed_system.gateway, timeout=15) as client:
+        yield client

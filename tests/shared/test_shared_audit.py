@@ -1,0 +1,175 @@
+"""The audit trail: hash-chained and append-only, so an edited or removed record shows, on both backends;
+concurrent writers still produce one contiguous, intact chain."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+
+import pytest
+from sop_shared_support import PlatformDatabase, open_platform_database
+from sqlalchemy import select, text
+
+from sop_shared.audit import GENESIS_HASH, AuditEntry, AuditWriter
+from sop_shared.auth import Principal
+from sop_shared.policy import ActorType
+
+CASE = uuid.UUID("01890000-0000-7000-8000-0000000000cc")
+
+
+def entry(i: int, **overrides: object) -> AuditEntry:
+    values: dict[str, object] = dict(
+        actor_subject=f"fsw.{i % 3}", actor_type="staff", resource="safety_plan", action="read",
+        case_id=CASE if i % 2 else None, resource_id=f"plan-{i}", client_id="web",
+        fields=["child_voice"] if i % 4 == 0 else [], purpose="case work", audience="staff",
+        request_id=f"req-{i}",
+    )
+    values.update(overrides)
+    return AuditEntry(**values)  # type: ignore[arg-type]
+
+
+async def write(pdb: PlatformDatabase, count: int, start: int = 1) -> list[int]:
+    writer = AuditWriter(pdb.tables)
+    seqs = []
+    for i in range(start, start + count):
+        async with pdb.database.session() as session:
+            seqs.append(await writer.record(session, entry(i)))
+    return seqs
+
+
+async def verify(pdb: PlatformDatabase):
+    async with pdb.database.session() as session:
+        return await AuditWriter(pdb.tables).verify(session)
+
+
+async def test_an_empty_trail_is_intact(platform_db: PlatformDatabase) -> None:
+    verdict = await verify(platform_db)
+    assert verdict.intact and verdict.records == 0 and verdict.broken_at is None
+
+
+async def test_n_records_form_an_intact_chain(platform_db: PlatformDatabase) -> None:
+    assert await write(platform_db, 12) == list(range(1, 13))
+    verdict = await verify(platform_db)
+    assert verdict.intact and verdict.records == 12 and verdict.broken_at is None
+    async with platform_db.database.session() as session:
+        rows = (await session.execute(select(platform_db.tables.audit).order_by(platform_db.tables.audit.c.seq))).all()
+    assert rows[0].prev_hash == GENESIS_HASH
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(rows))
+    assert rows[3].fields == ["child_voice"] and rows[0].case_id == CASE and rows[1].case_id is None
+
+
+async def test_several_records_in_one_transaction_chain_too(platform_db: PlatformDatabase) -> None:
+    writer = AuditWriter(platform_db.tables)
+    async with platform_db.database.session() as session:
+        assert [await writer.record(session, entry(i)) for i in range(5)] == [1, 2, 3, 4, 5]
+    assert (await verify(platform_db)).intact
+
+
+async def test_a_rolled_back_request_leaves_no_gap(platform_db: PlatformDatabase) -> None:
+    await write(platform_db, 3)
+    writer = AuditWriter(platform_db.tables)
+    with pytest.raises(RuntimeError):
+        async with platform_db.database.session() as session:
+            await writer.record(session, entry(99))
+            raise RuntimeError("request failed after auditing")
+    assert await write(platform_db, 1, start=4) == [4]
+    verdict = await verify(platform_db)
+    assert verdict.intact and verdict.records == 4
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("resource", "'person'"), ("actor_subject", "'someone.else'"), ("action", "'update'"),
+    ("fields", "'[]'"), ("request_id", "NULL"), ("purpose", "'curiosity'"),
+])
+async def test_editing_one_row_is_detected_at_that_row(platform_db: PlatformDatabase, column: str, value: str) -> None:
+    await write(platform_db, 8)
+    async with platform_db.database.session() as session:
+        await session.execute(text(f"UPDATE audit_record SET {column} = {value} WHERE seq = 4"))
+    verdict = await verify(platform_db)
+    assert not verdict.intact
+    assert verdict.broken_at == 4
+    assert verdict.records == 3
+
+
+async def test_rewriting_a_row_with_a_consistent_hash_still_breaks_the_next_link(
+    platform_db: PlatformDatabase,
+) -> None:
+    await write(platform_db, 6)
+    async with platform_db.database.session() as session:
+        await session.execute(text("UPDATE audit_record SET hash = :h WHERE seq = 2"), {"h": "f" * 64})
+    verdict = await verify(platform_db)
+    assert not verdict.intact and verdict.broken_at == 2
+
+
+async def test_deleting_a_middle_row_is_detected(platform_db: PlatformDatabase) -> None:
+    await write(platform_db, 6)
+    async with platform_db.database.session() as session:
+        await session.execute(text("DELETE FROM audit_record WHERE seq = 3"))
+    verdict = await verify(platform_db)
+    assert not verdict.intact and verdict.broken_at == 4  # seq 4 follows seq 2
+
+
+async def test_deleting_the_last_row_is_detected_by_the_head(platform_db: PlatformDatabase) -> None:
+    await write(platform_db, 6)
+    async with platform_db.database.session() as session:
+        await session.execute(text("DELETE FROM audit_record WHERE seq = 6"))
+    verdict = await verify(platform_db)
+    assert not verdict.intact
+    assert verdict.records == 5
+    assert verdict.broken_at == 6
+
+
+async def test_deleting_everything_is_detected_by_the_head(platform_db: PlatformDatabase) -> None:
+    await write(platform_db, 3)
+    async with platform_db.database.session() as session:
+        await session.execute(text("DELETE FROM audit_record"))
+    verdict = await verify(platform_db)
+    assert not verdict.intact and verdict.broken_at == 1
+
+
+async def test_for_principal_records_who_and_through_what(platform_db: PlatformDatabase) -> None:
+    who = Principal(subject="partner:hope", actor_type=ActorType.partner, client_id="hope-portal")
+    async with platform_db.database.session() as session:
+        await AuditWriter(platform_db.tables).record(session, AuditEntry.for_principal(
+            who, resource="case", action="read", case_id=CASE))
+    async with platform_db.database.session() as session:
+        row = (await session.execute(select(platform_db.tables.audit))).one()
+    assert (row.actor_subject, row.actor_type, row.client_id, row.case_id) == (
+        "partner:hope", "partner", "hope-portal", CASE)
+    assert (await verify(platform_db)).intact
+
+
+async def _concurrent_writers(pdb: PlatformDatabase, writers: int, per_writer: int) -> list[list[int]]:
+    audit = AuditWriter(pdb.tables)
+    start = asyncio.Event()
+
+    async def one(w: int) -> list[int]:
+        await start.wait()
+        async with pdb.database.session() as session:
+            seqs = []
+            for i in range(per_writer):
+                seqs.append(await audit.record(session, entry(w * 100 + i, actor_subject=f"writer-{w}")))
+                await asyncio.sleep(0)  # let the others try to interleave
+            return seqs
+
+    tasks = [asyncio.create_task(one(w)) for w in range(writers)]
+    await asyncio.sleep(0.01)
+    start.set()
+    return await asyncio.gather(*tasks)
+
+
+async def test_concurrent_writers_give_one_contiguous_intact_chain_on_postgresql(postgres_database) -> None:
+    pdb = await open_platform_database(postgres_database.url)
+    try:
+        # from an empty trail: the very first appends race for the chain head too
+        results = await _concurrent_writers(pdb, writers=8, per_writer=5)
+        results += await _concurrent_writers(pdb, writers=8, per_writer=5)
+        all_seqs = sorted(s for seqs in results for s in seqs)
+        assert all_seqs == list(range(1, 81))
+        for seqs in results:  # each transaction's records are contiguous: appends are serialised
+            assert seqs == list(range(seqs[0], seqs[0] + 5))
+        verdict = await verify(pdb)
+        assert verdict.intact and verdict.records == 80
+    finally:
+        await pdb.database.dispose()

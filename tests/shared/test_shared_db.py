@@ -1,0 +1,100 @@
+"""Database: a session is a unit of work on both backends, and timestamps are always aware UTC."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.exc import StatementError
+
+from sop_shared.db import Database, UTCDateTime, is_sqlite, service_metadata
+
+metadata: MetaData = service_metadata()
+notes = Table(
+    "throwaway_note", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("text", String(100), nullable=False),
+    Column("at", UTCDateTime, nullable=True),
+)
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database(database_url)
+    await db.create_all(metadata)
+    yield db
+    await db.dispose()
+
+
+async def _texts(db: Database) -> list[str]:
+    async with db.session() as session:
+        return list((await session.execute(select(notes.c.text).order_by(notes.c.id))).scalars())
+
+
+async def test_the_backend_is_the_one_asked_for(database: Database, database_url: str) -> None:
+    assert database.dialect == ("sqlite" if is_sqlite(database_url) else "postgresql")
+    await database.ping()
+
+
+async def test_session_commits_when_the_block_succeeds(database: Database) -> None:
+    async with database.session() as session:
+        await session.execute(insert(notes).values(id=1, text="kept"))
+    assert await _texts(database) == ["kept"]
+
+
+async def test_session_rolls_back_when_the_block_raises(database: Database) -> None:
+    async with database.session() as session:
+        await session.execute(insert(notes).values(id=1, text="before"))
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with database.session() as session:
+            await session.execute(insert(notes).values(id=2, text="lost"))
+            # visible inside the unit of work...
+            assert (await session.execute(select(func.count()).select_from(notes))).scalar_one() == 2
+            raise Boom
+    # ...and gone after it failed
+    assert await _texts(database) == ["before"]
+
+
+async def test_a_failed_statement_rolls_back_the_whole_unit(database: Database) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        async with database.session() as session:
+            await session.execute(insert(notes).values(id=5, text="first"))
+            await session.execute(insert(notes).values(id=5, text="duplicate key"))
+    assert await _texts(database) == []
+
+
+async def test_utc_datetime_round_trips_as_aware_utc(database: Database) -> None:
+    plus_two = timezone(timedelta(hours=2))
+    local = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=plus_two)
+    utc = datetime(2026, 10, 2, 23, 59, 59, 999999, tzinfo=UTC)
+    async with database.session() as session:
+        await session.execute(insert(notes).values(id=1, text="local", at=local))
+        await session.execute(insert(notes).values(id=2, text="utc", at=utc))
+        await session.execute(insert(notes).values(id=3, text="none", at=None))
+    async with database.session() as session:
+        rows = (await session.execute(select(notes.c.id, notes.c.at).order_by(notes.c.id))).all()
+    assert rows[0].at == local  # the same instant...
+    assert rows[0].at.utcoffset() == timedelta(0)  # ...expressed in UTC
+    assert rows[0].at.replace(tzinfo=None) == datetime(2026, 3, 28, 23, 30, 15, 123456)
+    assert rows[1].at == utc and rows[1].at.tzinfo is not None and rows[1].at.utcoffset() == timedelta(0)
+    assert rows[2].at is None
+
+    async with database.session() as session:  # comparisons happen in UTC too
+        later = (await session.execute(select(notes.c.id).where(
+            notes.c.at > datetime(2026, 3, 28, 23, 30, tzinfo=UTC)).order_by(notes.c.id))).scalars().all()
+    assert later == [1, 2]
+
+
+async def test_utc_datetime_refuses_naive_datetimes(database: Database) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        async with database.session() as session:
+            await session.execute(insert(notes).values(id=1, text="naive", at=datetime(2026, 1, 1, 12, 0)))
+    assert await _texts(database) == []

@@ -1,0 +1,130 @@
+"""The service HTTP client passes the request id and trace context on, in process (ASGI) and over a real
+socket (aiohttp transport against a uvicorn server on a loopback port)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+
+from sop_shared.http_client import service_client
+from sop_shared.observability import REQUEST_ID_HEADER, install_request_context, request_id_var, traceparent_var
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def echo_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/echo")
+    async def echo(request: Request) -> dict[str, str | None]:
+        return {"request_id": request.headers.get(REQUEST_ID_HEADER),
+                "traceparent": request.headers.get("traceparent"), "path": request.url.path}
+
+    return app
+
+
+@contextlib.contextmanager
+def context(request_id: str | None, traceparent: str | None):
+    rid, tp = request_id_var.set(request_id), traceparent_var.set(traceparent)
+    try:
+        yield
+    finally:
+        request_id_var.reset(rid)
+        traceparent_var.reset(tp)
+
+
+async def _exercise(client: httpx.AsyncClient) -> None:
+    with context("req-42", TRACEPARENT):
+        body = (await client.get("/echo")).json()
+    assert body == {"request_id": "req-42", "traceparent": TRACEPARENT, "path": "/echo"}
+
+    with context(None, None):  # nothing to pass on: nothing invented
+        body = (await client.get("/echo")).json()
+    assert body["request_id"] is None and body["traceparent"] is None
+
+    with context("req-43", TRACEPARENT):  # a header the caller set explicitly wins
+        body = (await client.get("/echo", headers={REQUEST_ID_HEADER: "explicit"})).json()
+    assert body["request_id"] == "explicit" and body["traceparent"] == TRACEPARENT
+
+    async def one(i: int) -> str:  # concurrent calls each carry their own context
+        with context(f"req-c{i}", None):
+            await asyncio.sleep(0)
+            return (await client.get("/echo")).json()["request_id"]
+
+    assert await asyncio.gather(*[one(i) for i in range(10)]) == [f"req-c{i}" for i in range(10)]
+
+
+async def test_in_process_client_propagates_request_id_and_traceparent() -> None:
+    async with service_client("http://plans", app=echo_app()) as client:
+        assert isinstance(client._transport, httpx.ASGITransport)
+        await _exercise(client)
+
+
+async def test_a_request_handled_by_one_service_carries_its_id_downstream() -> None:
+    """gateway -> service: the id the first app assigned is the id the second one sees."""
+    downstream = service_client("http://plans", app=echo_app())
+    upstream = FastAPI()
+    install_request_context(upstream, "gateway")
+
+    @upstream.get("/view")
+    async def view() -> dict[str, str | None]:
+        return (await downstream.get("/echo")).json()
+
+    async with downstream, httpx.AsyncClient(transport=httpx.ASGITransport(app=upstream),
+                                             base_url="http://gw") as client:
+        response = await client.get("/view", headers={REQUEST_ID_HEADER: "edge-1", "traceparent": TRACEPARENT})
+        assert response.json()["request_id"] == "edge-1"
+        assert response.json()["traceparent"] == TRACEPARENT
+        assert response.headers[REQUEST_ID_HEADER] == "edge-1"
+        generated = await client.get("/view")
+        assert generated.json()["request_id"] == generated.headers[REQUEST_ID_HEADER]
+        assert generated.json()["traceparent"] is None
+    assert request_id_var.get() is None  # the middleware resets the context after the request
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+async def served_echo() -> AsyncIterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(echo_app(), host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off", access_log=False))
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+async def test_network_client_uses_aiohttp_and_propagates_context(served_echo: str) -> None:
+    from httpx_aiohttp import AiohttpTransport
+
+    async with service_client(served_echo) as client:
+        assert isinstance(client._transport, AiohttpTransport)
+        await _exercise(client)
+        # the pool is reused: many calls, no failures
+        responses = await asyncio.gather(*[client.get("/echo") for _ in range(30)])
+        assert {r.status_code for r in responses} == {200}
+
+
+async def test_network_client_times_out_on_an_unreachable_service() -> None:
+    async with service_client(f"http://127.0.0.1:{_free_port()}") as client:
+        with pytest.raises(httpx.TransportError):
+            await client.get("/echo")
