@@ -35,6 +35,8 @@ if _TESTS_DIR not in sys.path:
 
 import real_services  # noqa: E402
 
+from sop_shared.testing import InternalTokens  # noqa: E402
+
 POSTGRES_FIXTURES = frozenset({"postgres_admin_url", "postgres_database", "postgres_database_url"})
 NATS_FIXTURES = frozenset({"nats_url"})
 
@@ -100,3 +102,9 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def nats_url() -> Iterator[str]:
     yield real_services.nats_url()
     real_services.stop_nats()
+
+
+@pytest.fixture
+def tokens(tmp_path: Path) -> InternalTokens:
+    """Internal tokens as the gateway mints them, signed by a key pair made for this test."""
+    return InternalTokens(tmp_path / "keys")

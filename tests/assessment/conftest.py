@@ -20,11 +20,6 @@ from sop_shared.testing import InternalTokens, RunningService, run_component
 
 
 @pytest.fixture
-def tokens(tmp_path: Path) -> InternalTokens:
-    return InternalTokens(tmp_path / "keys")
-
-
-@pytest.fixture
 async def assessment(database_url: str, tokens: InternalTokens, tmp_path: Path) -> AsyncIterator[RunningService]:
     async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path) as svc:
         yield svc

@@ -58,11 +58,6 @@ LOPEZ_ONGOING_PLAN: dict[str, Any] = {
 
 
 @pytest.fixture
-def tokens(tmp_path: Path) -> InternalTokens:
-    return InternalTokens(tmp_path / "keys")
-
-
-@pytest.fixture
 async def plans(database_url: str, tokens: InternalTokens, tmp_path: Path) -> AsyncIterator[RunningService]:
     async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path) as svc:
         yield svc
