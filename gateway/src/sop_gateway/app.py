@@ -78,6 +78,14 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > settings.max_request_bytes:
             return problem_response(PayloadTooLarge(f"at most {settings.max_request_bytes} bytes"), request)
+        if length is None:
+            # No Content-Length (chunked): count the bytes as they arrive instead of trusting a header.
+            body = bytearray()
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > settings.max_request_bytes:
+                    return problem_response(PayloadTooLarge(f"at most {settings.max_request_bytes} bytes"), request)
+            request._body = bytes(body)  # what Request.body() caches; BaseHTTPMiddleware replays it downstream
         if request.url.path == "/graphql" and request.method == "POST":
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type != "application/json":  # no form posts: closes the CSRF door

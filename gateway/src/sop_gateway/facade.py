@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from sop_gateway.access import require_case_access
 from sop_gateway.upstream import SERVICES, UpstreamError
-from sop_shared.audit import audit_request
+from sop_shared.audit import AuditEntry
 from sop_shared.auth import bearer_token
 from sop_shared.problems import NotFound, ServiceUnavailable
 
@@ -53,8 +53,10 @@ async def facade(service: str, path: str, request: Request) -> Response:
         raise ServiceUnavailable(f"the {service} service is unavailable right now") from exc
     if upstream.status_code < 400 or request.method != "GET":
         async with state.database.session() as session:
-            await audit_request(request, session, principal, resource=f"{service}:{path.split('/')[0]}",
-                                action=ACTIONS.get(request.method, "read"), case_id=case_id,
-                                resource_id=f"{request.method} /v1/{path} -> {upstream.status_code}"[:100])
+            # Recorded from what the gateway knows, never from headers the client could set.
+            await state.audit.record(session, AuditEntry.for_principal(
+                principal, resource=f"{service}:{path.split('/')[0]}", action=ACTIONS.get(request.method, "read"),
+                case_id=case_id, resource_id=f"{request.method} /v1/{path} -> {upstream.status_code}"[:100],
+                request_id=getattr(request.state, "request_id", None)))
     response_headers = {k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS}
     return Response(upstream.content, status_code=upstream.status_code, headers=response_headers)

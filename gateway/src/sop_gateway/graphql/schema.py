@@ -54,17 +54,25 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def build_schema(settings: GatewaySettings) -> strawberry.Schema:
-    extensions: list[Any] = [
-        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
-        MaskErrors(should_mask_error=_should_mask,
-                   error_message="Internal error; quote the request id (X-Request-ID) to support."),
+    # Validation rules are classes built once: the validation cache is keyed by them, so rebuilding them per
+    # request would make every request a cache miss. The extensions themselves are made per request
+    # (factories), because strawberry keeps per-operation state on them.
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
     ]
     if not settings.is_development:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    else:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    extensions: list[Any] = [
+        lambda: AddValidationRules(rules),
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        # MaskErrors reads `self.execution_context` after the operation ran, so a shared instance masked
+        # whichever request came last and let concurrent ones leak internal errors.
+        lambda: MaskErrors(should_mask_error=_should_mask,
+                           error_message="Internal error; quote the request id (X-Request-ID) to support."),
+    ]
+    if settings.is_development:
         extensions.append(UpstreamCallCount)
     return strawberry.Schema(query=Query, extensions=extensions)

@@ -1,0 +1,189 @@
+"""The embedded system for gateway tests, built in the test the way `sop dev` builds it: the three services
+and the gateway in this process on an in-process bus, each component on its own database (four SQLite
+files, or four fresh PostgreSQL databases on the real server), reached over HTTP through an ASGI transport.
+
+Fixtures
+    gateway_backend   parametrized ``sqlite`` / ``postgres``: the four database URLs
+    system            the running embedded system on ``gateway_backend`` (both backends)
+    sqlite_system     the same on SQLite only, for checks that do not depend on the database
+    start_system      factory: ``async with start_system(backend_urls, **gateway_settings) as system``
+    demo_case         ``system`` with the demo family seeded (its case id)
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import real_services
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from sop_assessment.component import component as assessment_component
+from sop_gateway.component import component as gateway_component
+from sop_gateway.demo import seed_demo_family
+from sop_gateway.models import platform
+from sop_gateway.settings import GatewaySettings
+from sop_network.component import component as network_component
+from sop_plans.component import component as plans_component
+from sop_shared.audit import AuditWriter, ChainVerdict
+from sop_shared.dev_identity import mint_dev_token
+from sop_shared.events import InProcessBus
+from sop_shared.keys import DEV_ISSUER_JWKS_FILE, INTERNAL_KEY_FILE, ensure_keys
+from sop_shared.migrations import upgrade
+from sop_shared.service import running
+
+SERVICE_COMPONENTS = {"network": network_component, "assessment": assessment_component,
+                      "plans": plans_component}
+COMPONENTS = (*SERVICE_COMPONENTS, "gateway")
+
+CASE_VIEW = """query($id: ID!, $audience: Audience = STAFF) { caseView(caseId: $id, audience: $audience) {
+  case { id externalSystem externalId county status }
+  children { firstName lastName role }
+  caregivers { firstName relationshipToChildren needsInterpreter preferredLanguage }
+  worries { harm { id } danger { id kind text threatCodes plainLanguage { language readingGrade findings { code } } } }
+  safetyPlan { id planType status title rules { text threatCode responsible monitors frequency howVerified } }
+} }"""
+
+
+@dataclass
+class EmbeddedSystem:
+    """The gateway app (lifespan running) with the three service apps behind it, and a client for it."""
+
+    gateway: FastAPI
+    services: dict[str, FastAPI]
+    client: httpx.AsyncClient
+    data_dir: Path
+    database_urls: dict[str, str]
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    def token(self, user: str, **kwargs: Any) -> str:
+        return mint_dev_token(self.keys_dir, user, **kwargs)
+
+    def bearer(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user)}"}
+
+    async def graphql(self, query: str, variables: dict[str, Any] | None = None, *, user: str | None = "fsw.rivera",
+                      headers: dict[str, str] | None = None) -> httpx.Response:
+        all_headers = {**(self.bearer(user) if user else {}), **(headers or {})}
+        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                      headers=all_headers)
+
+    async def case_view(self, case_id: Any, *, user: str = "fsw.rivera", audience: str = "STAFF") -> dict[str, Any]:
+        response = await self.graphql(CASE_VIEW, {"id": str(case_id), "audience": audience}, user=user)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def forget_access_decisions(self) -> None:
+        """A cold access cache, as if the last decision had expired."""
+        self.gateway.state.access_cache = type(self.gateway.state.access_cache)(
+            ttl_seconds=self.gateway.state.settings.access_cache_seconds)
+
+    async def audit_rows(self) -> list[Any]:
+        async with self.gateway.state.database.session() as session:
+            return list((await session.execute(select(platform.audit).order_by(platform.audit.c.seq))).all())
+
+    async def verify_audit_chain(self) -> ChainVerdict:
+        async with self.gateway.state.database.session() as session:
+            return await AuditWriter(platform).verify(session)
+
+
+def sqlite_urls(directory: Path) -> dict[str, str]:
+    return {name: f"sqlite+aiosqlite:///{(directory / f'{name}.db').as_posix()}" for name in COMPONENTS}
+
+
+@asynccontextmanager
+async def embedded_system(data_dir: Path, database_urls: dict[str, str], *, production: bool = False,
+                          **gateway_settings: Any) -> AsyncIterator[EmbeddedSystem]:
+    """What `sop dev` does, minus uvicorn: keys, migrations, apps on one in-process bus, lifespans running.
+
+    `production=True` runs the gateway with production settings (every required one given: the keys and the
+    dev issuer's JWKS as files, service URLs that are never dialled because the service apps are passed)."""
+    keys = data_dir / "keys"
+    ensure_keys(keys)
+    if production:
+        gateway_settings = {
+            "environment": "production", "internal_signing_key_file": keys / INTERNAL_KEY_FILE,
+            "oidc_jwks_file": keys / DEV_ISSUER_JWKS_FILE, "network_url": "http://network.invalid",
+            "assessment_url": "http://assessment.invalid", "plans_url": "http://plans.invalid", **gateway_settings}
+    bus = InProcessBus()
+    for name, component in (*SERVICE_COMPONENTS.items(), ("gateway", gateway_component)):
+        await upgrade(component.package, database_urls[name])
+    services = {
+        name: component.create_app(component.settings_class(
+            data_dir=data_dir, database_url=database_urls[name], environment="development", events_url="memory://",
+            relay_interval_seconds=0.05, log_json=False), bus=bus)
+        for name, component in SERVICE_COMPONENTS.items()
+    }
+    settings = GatewaySettings(**{"environment": "development", "data_dir": data_dir,
+                                  "database_url": database_urls["gateway"], "log_json": False, **gateway_settings})
+    gateway = gateway_component.create_app(settings, bus=bus, service_apps=services)
+    async with AsyncExitStack() as stack:
+        for app in [*services.values(), gateway]:
+            await stack.enter_async_context(running(app))
+        client = await stack.enter_async_context(httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=gateway), base_url="http://gateway"))
+        yield EmbeddedSystem(gateway, services, client, data_dir, database_urls)
+
+
+@pytest.fixture(autouse=True)
+def _no_sop_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings come from the test alone, never from SOP_* variables of the shell running it."""
+    for name in [n for n in os.environ if n.startswith("SOP_") and n not in ("SOP_TEST_POSTGRES_URL",
+                                                                              "SOP_TEST_NATS_URL")]:
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def gateway_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
+    """Four databases, one per component: SQLite files in tmp_path, or fresh databases on the real PostgreSQL."""
+    if request.param == "sqlite":
+        yield sqlite_urls(tmp_path)
+        return
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    databases = {name: await real_services.create_test_database(admin_url, prefix=f"gw_{name}")
+                 for name in COMPONENTS}
+    try:
+        yield {name: db.url for name, db in databases.items()}
+    finally:
+        for db in databases.values():
+            await real_services.drop_database(admin_url, db.name)
+
+
+@pytest.fixture
+async def system(gateway_backend: dict[str, str], tmp_path: Path) -> AsyncIterator[EmbeddedSystem]:
+    async with embedded_system(tmp_path / "data", gateway_backend) as running_system:
+        yield running_system
+
+
+@pytest.fixture
+async def sqlite_system(tmp_path: Path) -> AsyncIterator[EmbeddedSystem]:
+    async with embedded_system(tmp_path / "data", sqlite_urls(tmp_path)) as running_system:
+        yield running_system
+
+
+@pytest.fixture
+def start_system(tmp_path: Path) -> Callable[..., Any]:
+    """Start another embedded system on SQLite with other gateway settings (each call gets fresh files)."""
+
+    def start(**gateway_settings: Any) -> Any:
+        base = tmp_path / f"custom-{uuid.uuid4().hex[:8]}"
+        base.mkdir()
+        return embedded_system(base / "data", sqlite_urls(base), **gateway_settings)
+
+    return start
+
+
+@pytest.fixture
+async def demo_case(system: EmbeddedSystem) -> uuid.UUID:
+    return await seed_demo_family(system.gateway)
