@@ -105,7 +105,7 @@ async def _migrate(args: argparse.Namespace) -> None:
         elif args.to and args.to.startswith("-"):
             await downgrade(component.package, url, args.to)
         else:
-            await upgrade(component.package, url, args.to or "head")
+            await upgrade(component.package, url, args.to or "heads")
         print(f"{name}: migrated", file=sys.stderr)
 
 

@@ -80,7 +80,8 @@ async def _with_connection(package: str, url: str, action: Any) -> None:
         await engine.dispose()
 
 
-async def upgrade(package: str, url: str, revision: str = "head") -> None:
+async def upgrade(package: str, url: str, revision: str = "heads") -> None:
+    """Upgrade to every head: branches made in parallel apply until a merge revision joins them."""
     await _with_connection(package, url, lambda config: command.upgrade(config, revision))
 
 
