@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from sop_gateway.demo import DEMO_CASE, seed_demo_family
+from sop_gateway.demo import seed_demo_family
+from sop_gateway.demo.network import DEMO_CASE
 
 if TYPE_CHECKING:
     from conftest import EmbeddedSystem

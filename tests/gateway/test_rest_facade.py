@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sop_gateway.demo import DEMO_CASE_BODY, DEMO_DANGER_STATEMENT
+from sop_gateway.demo.assessment import DEMO_DANGER_STATEMENT
+from sop_gateway.demo.network import DEMO_CASE_BODY
 
 if TYPE_CHECKING:
     import httpx
