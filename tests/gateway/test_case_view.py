@@ -37,7 +37,7 @@ async def test_the_assigned_worker_sees_the_demo_family_with_one_call_per_servic
     assert isinstance(danger["plainLanguage"]["findings"], list)
     plan = view["safetyPlan"]
     assert plan["title"] == "Keeping Sofia and Mateo safe at night"
-    assert plan["planType"] == "ongoing" and plan["status"] == "draft"
+    assert plan["planType"] == "ongoing" and plan["status"] == "active"  # signed, approved, in force (demo/plans.py)
     assert [r["monitors"] for r in plan["rules"]] == [["Rosa Delgado"], ["Rosa Delgado"]]
     assert plan["rules"][0]["responsible"] == ["Maria Lopez"] and plan["rules"][0]["threatCode"] == "T4"
     assert cold["extensions"]["upstreamCalls"] == ONE_CALL_EACH

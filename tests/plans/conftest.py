@@ -6,11 +6,13 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sop_plans.clock import FixedClock
 from sop_plans.component import component
 from sop_shared.testing import InternalTokens, RunningService, run_component
 
@@ -20,6 +22,8 @@ MARIA_ID = uuid.UUID("01937a2e-5c00-7000-8000-00000000a001")
 ROSA_ID = uuid.UUID("01937a2e-5c00-7000-8000-00000000a004")  # Maria's mother, in the safety network
 PASTOR_GREENE_ID = uuid.UUID("01937a2e-5c00-7000-8000-00000000a005")
 DANGER_DRINKING_ID = uuid.UUID("01937a2e-5c00-7000-8000-00000000d001")
+# The morning after the plan took effect: every test starts here unless it moves the clock.
+THE_MORNING_AFTER = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 
 LOPEZ_ONGOING_PLAN: dict[str, Any] = {
     "plan_type": "ongoing",
@@ -28,6 +32,10 @@ LOPEZ_ONGOING_PLAN: dict[str, Any] = {
     "expires_at": "2026-12-02T15:00:00Z",
     "danger_statement_ids": [str(DANGER_DRINKING_ID)],
     "threat_codes": ["T4"],
+    "participants": [
+        {"name": "Maria Lopez", "person_id": str(MARIA_ID), "role": "caregiver"},
+        {"name": "Rosa Delgado", "person_id": str(ROSA_ID), "role": "network"},
+    ],
     "rules": [
         {
             "text": "When Maria has been drinking, Rosa takes Sofía and Mateo to her house for the night.",
@@ -58,8 +66,19 @@ LOPEZ_ONGOING_PLAN: dict[str, Any] = {
 
 
 @pytest.fixture
-async def plans(database_url: str, tokens: InternalTokens, tmp_path: Path) -> AsyncIterator[RunningService]:
-    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path) as svc:
+def clock() -> FixedClock:
+    """The service's clock, standing still at THE_MORNING_AFTER until a test moves it."""
+    return FixedClock(THE_MORNING_AFTER)
+
+
+@pytest.fixture
+async def plans(database_url: str, tokens: InternalTokens, tmp_path: Path,
+                clock: FixedClock) -> AsyncIterator[RunningService]:
+    """The plans service on a fresh database, on the test's clock, without the background expiry sweep
+    (tests call the sweep themselves; test_expiry runs the background one on purpose)."""
+    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path,
+                             expiry_sweep_seconds=0) as svc:
+        svc.app.state.clock = clock
         yield svc
 
 
@@ -75,5 +94,78 @@ def worker(tokens: InternalTokens, case_id: uuid.UUID) -> dict[str, str]:
 
 
 @pytest.fixture
+def supervisor(tokens: InternalTokens, case_id: uuid.UUID) -> dict[str, str]:
+    """Headers of Ms. Okafor, Ms. Rivera's supervisor (she holds approvals:decide)."""
+    return tokens.headers("plans", subject="sup.okafor", roles=("supervisor",), case_id=case_id)
+
+
+@pytest.fixture
 def lopez_ongoing_plan() -> dict[str, Any]:
     return copy.deepcopy(LOPEZ_ONGOING_PLAN)
+
+
+class PlanFlow:
+    """The steps of a plan's life as the worker's tablet and the supervisor take them, each asserting the
+    status it expects, so a test says only what it is about."""
+
+    def __init__(self, plans: RunningService, case_id: uuid.UUID, worker: dict[str, str],
+                 supervisor: dict[str, str]) -> None:
+        self.plans, self.case_id, self.worker, self.supervisor = plans, case_id, worker, supervisor
+
+    async def call(self, method: str, path: str, *, expect: int = 200, headers: dict[str, str] | None = None,
+                   **kwargs: Any) -> Any:
+        response = await self.plans.client.request(method, path, headers=headers or self.worker, **kwargs)
+        assert response.status_code == expect, (method, path, response.status_code, response.text)
+        return response.json()
+
+    async def create(self, plan: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("POST", f"/v1/cases/{self.case_id}/safety-plans", json=plan, expect=201)
+
+    async def get(self, plan_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"/v1/safety-plans/{plan_id}")
+
+    async def sign(self, plan: dict[str, Any], participant_index: int = 0, *, expect: int = 201,
+                   **overrides: Any) -> Any:
+        participant = plan["participants"][participant_index]
+        body = {"version_number": plan["current_version_number"], "content_hash": plan["content_hash"],
+                "participant_id": participant["id"], "signer_name": participant["name"],
+                "signer_person_id": participant["person_id"], "signer_role": participant["role"],
+                "method": "typed_name", "typed_name": participant["name"],
+                "affirmation": "I have read this plan with Ms. Rivera and I agree to it.", **overrides}
+        body = {k: v for k, v in body.items() if v is not None}
+        return await self.call("POST", f"/v1/safety-plans/{plan['id']}/signatures", json=body, expect=expect)
+
+    async def submit(self, plan_id: str, **body: Any) -> dict[str, Any]:
+        return await self.call("POST", f"/v1/safety-plans/{plan_id}/submit", json=body or None)
+
+    async def decide(self, plan: dict[str, Any], decision: str = "approved", *, expect: int = 200,
+                     headers: dict[str, str] | None = None, comment: str | None = "Clear and specific.") -> Any:
+        body = {"version_number": plan["current_version_number"], "content_hash": plan["content_hash"],
+                "decision": decision, "comment": comment}
+        return await self.call("POST", f"/v1/safety-plans/{plan['id']}/approve", json=body, expect=expect,
+                               headers=headers or self.supervisor)
+
+    async def activate(self, plan_id: str, *, expect: int = 200) -> Any:
+        return await self.call("POST", f"/v1/safety-plans/{plan_id}/activate", expect=expect)
+
+    async def active_plan(self, plan: dict[str, Any]) -> dict[str, Any]:
+        """Create, have Maria sign, submit, approve and activate: the plan in force."""
+        created = await self.create(plan)
+        await self.sign(created)
+        await self.submit(created["id"])
+        approved = await self.decide(await self.get(created["id"]))
+        assert approved["status"] == "approved"
+        active = await self.activate(created["id"])
+        assert active["status"] == "active"
+        return active
+
+
+@pytest.fixture
+def flow(plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], supervisor: dict[str, str]) -> PlanFlow:
+    return PlanFlow(plans, case_id, worker, supervisor)
+
+
+@pytest.fixture
+def plan_flow_class() -> type[PlanFlow]:
+    """For a test that runs its own service (conftest modules are not importable by name)."""
+    return PlanFlow

@@ -68,9 +68,9 @@ def test_accents_typed_two_ways_hash_the_same(lopez_ongoing_plan: dict[str, Any]
     assert decomposed != "Sofía"
     typed_on_a_phone = dict(lopez_ongoing_plan, rules=[dict(r) for r in lopez_ongoing_plan["rules"]])
     typed_on_a_phone["rules"][0]["text"] = typed_on_a_phone["rules"][0]["text"].replace("Sofía", decomposed)
-    ids = [new_id(), new_id()]
-    a = plan_content(SafetyPlanIn.model_validate(lopez_ongoing_plan), rule_ids=ids)
-    b = plan_content(SafetyPlanIn.model_validate(typed_on_a_phone), rule_ids=ids)
+    ids, people = [new_id(), new_id()], [new_id(), new_id()]
+    a = plan_content(SafetyPlanIn.model_validate(lopez_ongoing_plan), rule_ids=ids, participant_ids=people)
+    b = plan_content(SafetyPlanIn.model_validate(typed_on_a_phone), rule_ids=ids, participant_ids=people)
     assert content_hash(a) == content_hash(b)
 
 

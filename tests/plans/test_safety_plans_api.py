@@ -102,8 +102,12 @@ async def test_a_version_is_its_content_exactly_as_agreed_with_the_hash_that_bin
     assert (version["plan_id"], version["case_id"], version["number"]) == (created["id"], str(case_id), 1)
     canonical = json.dumps(version["content"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert version["content_hash"] == hashlib.sha256(canonical.encode("utf-8")).hexdigest() == created["content_hash"]
-    assert version["content"]["rules"] == created["rules"]
-    assert set(version["content"]) == {"rules", "triggers", "if_rule_broken", "backup_plan", "worker_monitoring"}
+    assert version["content"]["rules"] == [{k: v for k, v in r.items() if k != "plain_language"}
+                                           for r in created["rules"]]
+    assert set(version["content"]) == {
+        "title", "language", "effective_from", "expires_at", "safety_assessment_id", "danger_statement_ids",
+        "threat_codes", "participants", "rules", "triggers", "if_rule_broken", "backup_plan", "worker_monitoring"}
+    assert version["content"]["expires_at"] == "2026-12-02T15:00:00Z"  # the dates are agreed, so hashed too
     missing = await plans.client.get(f"/v1/safety-plans/{created['id']}/versions/2", headers=worker)
     assert missing.status_code == 404
     for nonsense in ("0", "99999999999", "latest"):
@@ -111,6 +115,7 @@ async def test_a_version_is_its_content_exactly_as_agreed_with_the_hash_that_bin
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == "n"
     listed = (await plans.client.get(f"/v1/safety-plans/{created['id']}/versions", headers=worker)).json()
     assert listed == {"items": [version], "next_cursor": None}
+    assert (version["change_note"], version["changes"], version["signatures"]) == (None, [], [])
 
 
 async def test_two_plans_with_different_rules_have_different_hashes(
@@ -140,8 +145,10 @@ async def test_the_case_list_returns_every_plan_with_its_current_rules_in_one_ca
     tokens: InternalTokens,
 ) -> None:
     ongoing = await _create(plans, case_id, worker, lopez_ongoing_plan)
-    immediate = await _create(plans, case_id, worker, dict(lopez_ongoing_plan, plan_type="immediate",
+    immediate = await _create(plans, case_id, worker, dict(lopez_ongoing_plan, plan_type="immediate", expires_at=None,
                                                            title="Tonight: the children stay with Rosa"))
+    # no expiry given: the policy's default for an immediate plan (config/plan_rules.json: 7 days)
+    assert immediate["expires_at"].startswith("2026-11-09T15:00:00")
     other_case = uuid.uuid4()
     await _create(plans, other_case, tokens.headers("plans", case_id=other_case), lopez_ongoing_plan)
     response = await plans.client.get(_plans_path(case_id), headers=worker)

@@ -1,20 +1,38 @@
-"""The plans service: safety plans and their immutable versions (sign-offs, approvals, check-ins and next
-steps follow)."""
+"""The plans service: safety plans and their immutable versions, sign-offs, approvals, reviews, monitoring
+check-ins, next steps and alerts."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from sop_plans.alerts.api import router as alerts_router
+from sop_plans.check_ins.api import router as check_ins_router
+from sop_plans.clock import Clock, SystemClock
+from sop_plans.expiry import with_expiry_sweeper
 from sop_plans.models import platform
-from sop_plans.safety_plans.api import router as safety_plans_router
+from sop_plans.next_steps.api import router as next_steps_router
+from sop_plans.plan_policy import load_policy
+from sop_plans.safety_plans.api import case_router, plan_router
 from sop_plans.settings import PlansSettings
 from sop_shared.events import EventBus
 from sop_shared.service import build_service_app
 
 
-def create_app(settings: PlansSettings | None = None, *, bus: EventBus | None = None) -> FastAPI:
-    return build_service_app(
-        settings or PlansSettings(), title="SOP plans service",
-        description="Safety plans in the family's words and their immutable, hash-bound versions.",
-        platform=platform, routers=[safety_plans_router], bus=bus,
+def create_app(settings: PlansSettings | None = None, *, bus: EventBus | None = None,
+               clock: Clock | None = None) -> FastAPI:
+    settings = settings or PlansSettings()
+    app = build_service_app(
+        settings, title="SOP plans service",
+        description="Safety plans in the family's words: immutable hash-bound versions, sign-offs, supervisor "
+                    "approval, monitoring check-ins, next steps and alerts.",
+        platform=platform, routers=[case_router, next_steps_router, alerts_router], bus=bus,
     )
+    # Plan routes at /v1/safety-plans/{plan_id}/… (the contract) and, for the gateway's façade, which scopes
+    # tokens by a cases/{case_id} prefix, at /v1/cases/{case_id}/safety-plans/{plan_id}/… (not in the schema).
+    for router in (plan_router, check_ins_router):
+        app.include_router(router, prefix="/v1")
+        app.include_router(router, prefix="/v1/cases/{case_id}", include_in_schema=False)
+    app.state.clock = clock or SystemClock()
+    app.state.plan_policy = load_policy(settings.policy_file)  # a bad policy file stops the start, loudly
+    app.router.lifespan_context = with_expiry_sweeper(app.router.lifespan_context, settings.expiry_sweep_seconds)
+    return app

@@ -1,13 +1,26 @@
-"""Tables of the plans service: safety plans and their immutable versions."""
+"""Tables of the plans service: safety plans, their immutable versions, sign-offs, approvals, reviews and
+monitoring check-ins, and the case plan's next steps."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -62,6 +75,22 @@ class SafetyPlan(PlansTable, table=True):
     danger_statement_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     threat_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     current_version_number: int = 1
+    # The version that binds the family now (the last one activated); None until the plan is first
+    # activated. While a newer version is prepared (status modified / pending_approval / approved) this
+    # one stays in force, and the dates above are its dates: the expiry sweep reads them.
+    in_force_version_number: int | None = None
+    # The worker who owns the plan (alerts per worker) and the supervisor asked to decide on it or who
+    # decided last (alerts per supervisor). Assignments live in the network service; these are the
+    # plans service's own record of who acted.
+    owner: str = Field(sa_column=Column(String(200), nullable=False, index=True))
+    supervisor: str | None = Field(default=None, sa_column=Column(String(200), nullable=True, index=True))
+    rule_set_id: str = Field(sa_column=Column(String(100), nullable=False))
+    submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    activated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    end_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_reviewed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    next_review_due: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     version: int = 1
     created_by: str = Field(sa_column=Column(String(200), nullable=False))
     created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
@@ -80,15 +109,173 @@ class SafetyPlanVersion(PlansTable, table=True):
     number: int
     content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     content_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    # Who changed what: the author's note and the changes from the previous version (not hashed: the
+    # content is what was agreed; this is how it came about).
+    change_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    changes: list[dict[str, Any]] = Field(default_factory=list,
+                                          sa_column=Column(JSON, nullable=False, server_default="[]"))
     created_by: str = Field(sa_column=Column(String(200), nullable=False))
     created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class SignatureDecision(StrEnum):
+    signed = "signed"
+    refused = "refused"
+
+
+class SignatureMethod(StrEnum):
+    typed_name = "typed_name"
+    drawn = "drawn"
+    pin = "pin"
+    click = "click"
+
+
+class SignerRole(StrEnum):
+    caregiver = "caregiver"
+    child = "child"
+    network = "network"
+    worker = "worker"
+    supervisor = "supervisor"
+    other = "other"
+
+
+class SafetyPlanSignature(PlansTable, table=True):
+    """One participant's sign-off on (or refusal of) one version. Written once, never updated:
+    `signature_hash` is the SHA-256 of the canonical signature record, which includes the version's
+    content hash and the drawn image's hash, so a changed row no longer verifies."""
+
+    __tablename__ = "safety_plan_signature"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    plan_id: uuid.UUID = Field(sa_column=Column(ForeignKey("safety_plan.id"), nullable=False, index=True))
+    version_number: int
+    version_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    decision: SignatureDecision = Field(sa_type=enum_column(SignatureDecision))
+    signer_name: str = Field(sa_column=Column(String(200), nullable=False))
+    signer_person_id: uuid.UUID | None = None
+    signer_role: SignerRole = Field(sa_type=enum_column(SignerRole))
+    participant_id: uuid.UUID | None = None
+    method: SignatureMethod | None = Field(default=None, sa_type=enum_column(SignatureMethod))
+    typed_name: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    affirmation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    refusal_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    image_png: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    image_sha256: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    recorded_by: str = Field(sa_column=Column(String(200), nullable=False))
+    recorded_by_type: str = Field(sa_column=Column(String(20), nullable=False))
+    signed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    signature_hash: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class ApprovalDecision(StrEnum):
+    approved = "approved"
+    requires_modification = "requires_modification"
+
+
+class SafetyPlanApproval(PlansTable, table=True):
+    """A supervisor's decision on one version (bound to its content hash). Written once."""
+
+    __tablename__ = "safety_plan_approval"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    plan_id: uuid.UUID = Field(sa_column=Column(ForeignKey("safety_plan.id"), nullable=False, index=True))
+    version_number: int
+    version_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    decision: ApprovalDecision = Field(sa_type=enum_column(ApprovalDecision))
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    decided_by: str = Field(sa_column=Column(String(200), nullable=False))
+    decided_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class SafetyPlanReview(PlansTable, table=True):
+    """The worker's periodic review of a plan in force (the review schedule). Written once."""
+
+    __tablename__ = "safety_plan_review"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    plan_id: uuid.UUID = Field(sa_column=Column(ForeignKey("safety_plan.id"), nullable=False, index=True))
+    version_number: int
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    reviewed_by: str = Field(sa_column=Column(String(200), nullable=False))
+    reviewed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class CheckIn(PlansTable, table=True):
+    """Monitoring evidence: on this date this person saw that this rule was kept (or not). Written once; a
+    correction is another check-in."""
+
+    __tablename__ = "check_in"
+    __table_args__ = (Index("ix_check_in_plan_occurred", "plan_id", "occurred_at"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    plan_id: uuid.UUID = Field(sa_column=Column(ForeignKey("safety_plan.id"), nullable=False))
+    case_id: uuid.UUID = Field(index=True)
+    version_number: int
+    rule_id: uuid.UUID
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    reported_by_name: str = Field(sa_column=Column(String(200), nullable=False))
+    reported_by_person_id: uuid.UUID | None = None
+    kept: bool = Field(sa_column=Column(Boolean, nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    recorded_by: str = Field(sa_column=Column(String(200), nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class NextStepStatus(StrEnum):
+    open = "open"
+    in_progress = "in_progress"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class NextStepOwnerKind(StrEnum):
+    family = "family"
+    agency = "agency"
+    network = "network"
+    provider = "provider"
+
+
+class NextStep(PlansTable, table=True):
+    """A case-plan action: who does what by when, linked to the safety goal it serves."""
+
+    __tablename__ = "next_step"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(index=True)
+    action: str = Field(sa_column=Column(Text, nullable=False))
+    owner_name: str = Field(sa_column=Column(String(200), nullable=False))
+    owner_person_id: uuid.UUID | None = None
+    owner_kind: NextStepOwnerKind = Field(sa_type=enum_column(NextStepOwnerKind))
+    due_on: date = Field(sa_column=Column(Date, nullable=False))
+    status: NextStepStatus = Field(default=NextStepStatus.open, sa_type=enum_column(NextStepStatus))
+    # A safety goal of the assessment service (a reference, not a foreign key) and optionally a plan here.
+    goal_id: uuid.UUID | None = None
+    safety_plan_id: uuid.UUID | None = None
+    completed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    version: int = 1
+    created_by: str = Field(sa_column=Column(String(200), nullable=False, index=True))
+    created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
 
 
 class ImmutableVersionError(RuntimeError):
     """A programming error: something tried to change a stored plan version instead of adding one."""
 
 
+class ImmutableRecordError(ImmutableVersionError):
+    """A programming error: something tried to change a signature, approval, review or check-in."""
+
+
 @event.listens_for(SafetyPlanVersion, "before_update")
 def _versions_are_never_updated(_mapper: Any, _connection: Any, target: SafetyPlanVersion) -> None:
     raise ImmutableVersionError(
         f"safety plan version {target.plan_id}/{target.number} is immutable; create a new version instead")
+
+
+def _never_updated(_mapper: Any, _connection: Any, target: Any) -> None:
+    raise ImmutableRecordError(f"{type(target).__name__} {target.id} is a record of what happened; add a new one")
+
+
+for _table in (SafetyPlanSignature, SafetyPlanApproval, SafetyPlanReview, CheckIn):
+    event.listen(_table, "before_update", _never_updated)
+    event.listen(_table, "before_delete", _never_updated)

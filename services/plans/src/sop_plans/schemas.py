@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from sop_plans.models import PlanStatus, PlanType
+from sop_plans.models import (
+    ApprovalDecision,
+    NextStepOwnerKind,
+    NextStepStatus,
+    PlanStatus,
+    PlanType,
+    SignatureDecision,
+    SignatureMethod,
+    SignerRole,
+)
+from sop_shared.plain_language import LanguageCheck
 
 RULE_TEXT_MAX = 2000
+BCP47 = r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$"
 
 ThreatCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
 RuleText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=RULE_TEXT_MAX)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Language = Annotated[str, StringConstraints(strip_whitespace=True, max_length=35, pattern=BCP47)]
 
 
 class Strict(BaseModel):
@@ -29,6 +43,24 @@ class PersonRef(Strict):
     person_id: uuid.UUID | None = None
 
 
+class ParticipantRole(StrEnum):
+    caregiver = "caregiver"
+    child = "child"
+    network = "network"
+    other = "other"
+
+
+class ParticipantIn(PersonRef):
+    """Someone the plan binds, who is asked to sign it. Caregivers' signatures are required by policy
+    (config/plan_rules.json: `caregiver_signatures`)."""
+
+    role: ParticipantRole
+
+
+class Participant(ParticipantIn):
+    id: uuid.UUID
+
+
 class RuleIn(Strict):
     """One rule of the plan, in the family's words."""
 
@@ -39,6 +71,17 @@ class RuleIn(Strict):
                                       description="Who watches that the rule is kept (safety-network members)")
     frequency: str | None = Field(default=None, max_length=500, description="When / how often")
     how_verified: str | None = Field(default=None, max_length=1000)
+
+
+class RuleEdit(RuleIn):
+    """A rule in an edit: give the `id` of the rule it continues (check-ins and the child's Safety House
+    keep pointing at it); leave it out for a new rule."""
+
+    id: uuid.UUID | None = None
+
+
+class ParticipantEdit(ParticipantIn):
+    id: uuid.UUID | None = None
 
 
 class IfRuleBroken(Strict):
@@ -53,18 +96,42 @@ class WorkerMonitoring(Strict):
 
 class SafetyPlanIn(Strict):
     """A new safety plan: its links and its first version (rules, red flags, what happens if a rule is
-    broken, the backup plan and how the worker monitors it)."""
+    broken, the backup plan, how the worker monitors it, and who is asked to sign)."""
 
     plan_type: PlanType
     title: str = Field(min_length=1, max_length=200)
+    language: Language = Field(default="en", description="The language the family's words are in (BCP-47)")
     effective_from: AwareDatetime | None = Field(default=None, description="Defaults to the time of creation")
-    expires_at: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="Defaults to effective_from plus the policy's days for this plan type; "
+                                  "never later than the policy's maximum")
     safety_assessment_id: uuid.UUID | None = None
     danger_statement_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
     threat_codes: list[ThreatCode] = Field(default_factory=list, max_length=20)
+    participants: list[ParticipantIn] = Field(default_factory=list, max_length=30)
     rules: list[RuleIn] = Field(min_length=1, max_length=50)
     triggers: list[Text] = Field(default_factory=list, max_length=50,
                                  description="Red flags the network watches for")
+    if_rule_broken: IfRuleBroken | None = None
+    backup_plan: str | None = Field(default=None, max_length=4000)
+    worker_monitoring: WorkerMonitoring | None = None
+
+
+class SafetyPlanEdit(Strict):
+    """A change to a plan: every field given replaces the current version's; the result is a new version
+    (`n+1`), never a change to an old one. Lists are replaced whole."""
+
+    change_note: Note = Field(description="Why the plan changed, in a sentence (kept with the new version)")
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    language: Language | None = None
+    effective_from: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+    safety_assessment_id: uuid.UUID | None = None
+    danger_statement_ids: list[uuid.UUID] | None = Field(default=None, max_length=20)
+    threat_codes: list[ThreatCode] | None = Field(default=None, max_length=20)
+    participants: list[ParticipantEdit] | None = Field(default=None, max_length=30)
+    rules: list[RuleEdit] | None = Field(default=None, min_length=1, max_length=50)
+    triggers: list[Text] | None = Field(default=None, max_length=50)
     if_rule_broken: IfRuleBroken | None = None
     backup_plan: str | None = Field(default=None, max_length=4000)
     worker_monitoring: WorkerMonitoring | None = None
@@ -81,13 +148,26 @@ class Rule(BaseModel):
 
 
 class PlanContent(BaseModel):
-    """Exactly what a version's `content_hash` covers."""
+    """Exactly what a version's `content_hash` covers: everything the family and the agency agreed,
+    dates included, so nothing that binds them can change without a new version."""
 
+    title: str
+    language: str
+    effective_from: datetime
+    expires_at: datetime
+    safety_assessment_id: uuid.UUID | None
+    danger_statement_ids: list[uuid.UUID]
+    threat_codes: list[str]
+    participants: list[Participant]
     rules: list[Rule]
     triggers: list[str]
     if_rule_broken: IfRuleBroken | None
     backup_plan: str | None
     worker_monitoring: WorkerMonitoring | None
+
+
+class RuleOut(Rule):
+    plain_language: LanguageCheck = Field(description="The plain-language check of the rule's text (warnings only)")
 
 
 class PlanWarning(BaseModel):
@@ -98,14 +178,216 @@ class PlanWarning(BaseModel):
     message: str
 
 
+class VersionChange(BaseModel):
+    """One difference from the previous version: `field` is a content field, or `rules.<rule id>` /
+    `participants.<id>` for one entry; `change` is added | removed | changed."""
+
+    field: str
+    change: str
+    detail: list[str] = Field(default_factory=list)
+
+
+class SignatureSummary(BaseModel):
+    id: uuid.UUID
+    version_number: int
+    decision: SignatureDecision
+    signer_name: str
+    signer_role: SignerRole
+    participant_id: uuid.UUID | None
+    method: SignatureMethod | None
+    refusal_reason: str | None
+    signed_at: datetime
+    recorded_by: str
+
+
+class SignatureOut(SignatureSummary):
+    """A sign-off as recorded: what was signed (`version_hash`), how, with which affirmation; the
+    `signature_hash` covers all of it (see docs/plans.md for the exact record)."""
+
+    plan_id: uuid.UUID
+    version_hash: str
+    signer_person_id: uuid.UUID | None
+    typed_name: str | None
+    affirmation: str | None
+    image_sha256: str | None
+    recorded_by_type: str
+    signature_hash: str
+
+
+class SignatureIn(Strict):
+    """A participant signs (or refuses) one version. `version_number` and `content_hash` say exactly what
+    they read; if the plan has moved on, the sign-off is refused (409) rather than attached elsewhere."""
+
+    version_number: int = Field(ge=1)
+    content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    decision: SignatureDecision = SignatureDecision.signed
+    participant_id: uuid.UUID | None = Field(default=None, description="The plan participant signing, if listed")
+    signer_name: str = Field(min_length=1, max_length=200)
+    signer_person_id: uuid.UUID | None = None
+    signer_role: SignerRole
+    method: SignatureMethod | None = Field(default=None, description="Required when signing")
+    typed_name: str | None = Field(default=None, min_length=1, max_length=200,
+                                   description="Required for the typed_name method")
+    affirmation: str | None = Field(default=None, min_length=1, max_length=2000,
+                                    description="The words the signer affirmed, as shown to them")
+    image_png_base64: str | None = Field(default=None, max_length=2_000_000,
+                                         description="The drawn signature (drawn method): a small base64 PNG")
+    refusal_reason: str | None = Field(default=None, min_length=1, max_length=2000)
+
+
+class SignatureVerification(BaseModel):
+    signature_id: uuid.UUID
+    valid: bool
+    checks: dict[str, bool] = Field(description="signature_hash: the record matches its hash; version_hash: it "
+                                                "names the version's content hash; content: the version's content "
+                                                "still hashes to it; image: the stored image matches its hash")
+    signature_hash: str
+    recomputed_hash: str
+
+
+class SignOffStatus(BaseModel):
+    """Whose signatures the policy requires on the current version, and who has not signed."""
+
+    version_number: int
+    policy: str
+    required: list[PersonRef]
+    signed: list[str]
+    refused: list[str]
+    missing: list[str]
+    complete: bool
+
+
+class ApprovalIn(Strict):
+    version_number: int = Field(ge=1)
+    content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    decision: ApprovalDecision
+    comment: str | None = Field(default=None, min_length=1, max_length=4000)
+
+
+class ApprovalOut(BaseModel):
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    version_number: int
+    version_hash: str
+    decision: ApprovalDecision
+    comment: str | None
+    decided_by: str
+    decided_at: datetime
+
+
+class SubmitIn(Strict):
+    note: str | None = Field(default=None, min_length=1, max_length=4000)
+    supervisor: str | None = Field(default=None, min_length=1, max_length=200,
+                                   description="The supervisor asked to decide (their subject); any supervisor "
+                                               "on the case may decide")
+
+
+class ActivateIn(Strict):
+    note: str | None = Field(default=None, min_length=1, max_length=4000)
+
+
+class TerminateIn(Strict):
+    reason: Note
+
+
+class ReviewIn(Strict):
+    note: Note
+
+
+class ReviewOut(BaseModel):
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    version_number: int
+    note: str
+    reviewed_by: str
+    reviewed_at: datetime
+    next_review_due: datetime | None
+
+
+class CheckInIn(Strict):
+    rule_id: uuid.UUID = Field(description="A rule of the version in force")
+    occurred_at: AwareDatetime | None = Field(default=None, description="When it was seen; defaults to now")
+    reported_by: PersonRef
+    kept: bool
+    note: str | None = Field(default=None, min_length=1, max_length=4000)
+
+
+class CheckInOut(BaseModel):
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    case_id: uuid.UUID
+    version_number: int
+    rule_id: uuid.UUID
+    occurred_at: datetime
+    reported_by: PersonRef
+    kept: bool
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+class WeekRecord(BaseModel):
+    """Kept and broken rules in one ISO week (Monday first), per rule and in total."""
+
+    week: str = Field(description="ISO week, e.g. 2026-W45")
+    starts_on: date
+    kept: int
+    broken: int
+    rules: dict[str, dict[str, int]] = Field(description="rule id -> {kept, broken}")
+
+
+class CheckInRecord(BaseModel):
+    plan_id: uuid.UUID
+    weeks: list[WeekRecord]
+    total_kept: int
+    total_broken: int
+
+
+class InForce(BaseModel):
+    version_number: int
+    content_hash: str
+    effective_from: datetime
+    expires_at: datetime | None
+    activated_at: datetime | None
+
+
+class AlertKind(StrEnum):
+    plan_expiring = "plan_expiring"
+    plan_expired = "plan_expired"
+    review_due = "review_due"
+    review_overdue = "review_overdue"
+    approval_pending = "approval_pending"
+    next_step_overdue = "next_step_overdue"
+
+
+class Alert(BaseModel):
+    kind: AlertKind
+    case_id: uuid.UUID
+    plan_id: uuid.UUID | None = None
+    next_step_id: uuid.UUID | None = None
+    title: str
+    due_at: datetime | None
+    owner: str
+    supervisor: str | None = None
+    message: str
+
+
+class ReviewSchedule(BaseModel):
+    review_every_days: int
+    last_reviewed_at: datetime | None
+    next_review_due: datetime | None
+
+
 class SafetyPlanOut(BaseModel):
-    """A plan with its current version's content, flattened (the case view's one-call read)."""
+    """A plan with its current version's content, flattened, and what the case view shows with it: the
+    version in force, sign-offs, the latest approval decision, recent check-ins and alerts."""
 
     id: uuid.UUID
     case_id: uuid.UUID
     plan_type: PlanType
     status: PlanStatus
     title: str
+    language: str
     effective_from: datetime
     expires_at: datetime | None
     safety_assessment_id: uuid.UUID | None
@@ -113,12 +395,27 @@ class SafetyPlanOut(BaseModel):
     threat_codes: list[str]
     current_version_number: int
     content_hash: str
-    rules: list[Rule]
+    participants: list[Participant]
+    rules: list[RuleOut]
     triggers: list[str]
     if_rule_broken: IfRuleBroken | None
     backup_plan: str | None
     worker_monitoring: WorkerMonitoring | None
     warnings: list[PlanWarning]
+    in_force: InForce | None
+    owner: str
+    supervisor: str | None
+    rule_set_id: str
+    review: ReviewSchedule
+    submitted_at: datetime | None
+    activated_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+    signatures: list[SignatureSummary] = Field(description="Sign-offs on the current version")
+    sign_off: SignOffStatus
+    latest_approval: ApprovalOut | None
+    recent_check_ins: list[CheckInOut] = Field(description="The latest check-ins, newest first (at most 5)")
+    alerts: list[Alert]
     version: int
     created_by: str
     created_at: datetime
@@ -134,5 +431,49 @@ class SafetyPlanVersionOut(BaseModel):
     number: int
     content: PlanContent
     content_hash: str
+    change_note: str | None
+    changes: list[VersionChange]
+    signatures: list[SignatureSummary]
+    approvals: list[ApprovalOut]
     created_by: str
     created_at: datetime
+
+
+class NextStepIn(Strict):
+    action: Text
+    owner: PersonRef
+    owner_kind: NextStepOwnerKind
+    due_on: date
+    goal_id: uuid.UUID | None = Field(default=None, description="The safety goal (assessment service) it serves")
+    safety_plan_id: uuid.UUID | None = None
+
+
+class NextStepPatch(Strict):
+    action: Text | None = None
+    owner: PersonRef | None = None
+    owner_kind: NextStepOwnerKind | None = None
+    due_on: date | None = None
+    status: NextStepStatus | None = None
+    goal_id: uuid.UUID | None = None
+
+
+class NextStepOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    action: str
+    owner: PersonRef
+    owner_kind: NextStepOwnerKind
+    due_on: date
+    status: NextStepStatus
+    overdue: bool
+    goal_id: uuid.UUID | None
+    safety_plan_id: uuid.UUID | None
+    completed_at: datetime | None
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")

@@ -9,10 +9,24 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sop_plans.schemas import PlanContent, PlanWarning, Rule, SafetyPlanIn
+from pydantic import ValidationError
+
+from sop_plans.models import PlanType
+from sop_plans.plan_policy import RuleSet
+from sop_plans.schemas import (
+    Participant,
+    PlanContent,
+    PlanWarning,
+    Rule,
+    SafetyPlanEdit,
+    SafetyPlanIn,
+    VersionChange,
+)
+from sop_shared.ids import new_id
+from sop_shared.plain_language import LanguageCheck, check_text
 from sop_shared.problems import InvalidInput
 
 
@@ -42,15 +56,84 @@ def normalise(value: Any) -> Any:
     return value
 
 
-def plan_content(body: SafetyPlanIn, *, rule_ids: Sequence[uuid.UUID]) -> dict[str, Any]:
-    """The content of a version as stored and hashed. Each rule gets an id so check-ins, sign-offs and the
-    child's Safety House can point at it across versions."""
+def plan_content(body: SafetyPlanIn, *, rule_ids: Sequence[uuid.UUID],
+                 participant_ids: Sequence[uuid.UUID] | None = None, effective_from: datetime | None = None,
+                 expires_at: datetime | None = None) -> dict[str, Any]:
+    """The content of a version as stored and hashed. Each rule (and participant) gets an id so check-ins,
+    sign-offs and the child's Safety House can point at it across versions."""
+    participant_ids = participant_ids if participant_ids is not None else [new_id() for _ in body.participants]
+    effective = effective_from or body.effective_from
+    expires = expires_at or body.expires_at
+    if effective is None or expires is None:
+        raise ValueError("a version's content needs both dates resolved")
     content = PlanContent(
+        title=body.title, language=body.language, effective_from=effective, expires_at=expires,
+        safety_assessment_id=body.safety_assessment_id, danger_statement_ids=body.danger_statement_ids,
+        threat_codes=body.threat_codes,
+        participants=[Participant(id=pid, **p.model_dump())
+                      for pid, p in zip(participant_ids, body.participants, strict=True)],
         rules=[Rule(id=rule_id, **rule.model_dump()) for rule_id, rule in zip(rule_ids, body.rules, strict=True)],
         triggers=body.triggers, if_rule_broken=body.if_rule_broken, backup_plan=body.backup_plan,
         worker_monitoring=body.worker_monitoring,
     )
-    return normalise(content.model_dump(mode="json"))
+    return stored_form(content)
+
+
+def stored_form(content: PlanContent) -> dict[str, Any]:
+    """JSON-native, NFC-normalised, times in UTC: the exact form that is stored and hashed."""
+    dumped = content.model_dump(mode="json")
+    for name in ("effective_from", "expires_at"):
+        dumped[name] = utc_text(getattr(content, name))
+    return normalise(dumped)
+
+
+def utc_text(moment: datetime) -> str:
+    """One text form per instant ("2026-11-02T15:00:00Z"), whatever offset the client sent."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def edited_content(current: PlanContent, edit: SafetyPlanEdit) -> dict[str, Any]:
+    """The next version's content: the current one with the edit's fields replaced. Rules and participants
+    that name an id continue that entry (it must exist in the current version); the others are new."""
+    errors: list[dict[str, str]] = []
+    values = current.model_dump()
+    for name in ("title", "language", "effective_from", "expires_at", "safety_assessment_id",
+                 "danger_statement_ids", "threat_codes", "triggers", "if_rule_broken", "backup_plan",
+                 "worker_monitoring"):
+        if name in edit.model_fields_set:
+            values[name] = getattr(edit, name)
+    if "rules" in edit.model_fields_set and edit.rules is not None:
+        known = {r.id for r in current.rules}
+        values["rules"] = [Rule(id=_continued(r.id, known, f"rules.{i}.id", errors), **r.model_dump(exclude={"id"}))
+                           for i, r in enumerate(edit.rules)]
+        _no_repeats([r.id for r in values["rules"]], "rules", errors)
+    if "participants" in edit.model_fields_set and edit.participants is not None:
+        known = {p.id for p in current.participants}
+        values["participants"] = [
+            Participant(id=_continued(p.id, known, f"participants.{i}.id", errors), **p.model_dump(exclude={"id"}))
+            for i, p in enumerate(edit.participants)]
+        _no_repeats([p.id for p in values["participants"]], "participants", errors)
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        return stored_form(PlanContent.model_validate(values))
+    except ValidationError as exc:  # e.g. an explicit null for a field every version must have
+        raise InvalidInput([{"field": ".".join(str(p) for p in e["loc"]), "message": "cannot be empty"
+                             if e["type"] in ("string_type", "datetime_type", "list_type", "none_required")
+                             and e.get("input") is None else e["msg"]} for e in exc.errors()]) from exc
+
+
+def _continued(given: uuid.UUID | None, known: set[uuid.UUID], field: str, errors: list[dict[str, str]]) -> uuid.UUID:
+    if given is None:
+        return new_id()
+    if given not in known:
+        errors.append({"field": field, "message": "not an id of the current version; leave it out for a new entry"})
+    return given
+
+
+def _no_repeats(ids: list[uuid.UUID], field: str, errors: list[dict[str, str]]) -> None:
+    if len(set(ids)) != len(ids):
+        errors.append({"field": field, "message": "the same id is given twice"})
 
 
 def check_new_plan(body: SafetyPlanIn, *, effective_from: datetime) -> None:
@@ -69,6 +152,65 @@ def check_new_plan(body: SafetyPlanIn, *, effective_from: datetime) -> None:
                            "message": f"the plan does not list threat {rule.threat_code} in threat_codes"})
     if errors:
         raise InvalidInput(errors)
+
+
+def check_content(content: PlanContent, *, plan_type: PlanType, rule_set: RuleSet) -> None:
+    """The rules every version's content must keep (create and edit alike), policy durations included."""
+    errors: list[dict[str, str]] = []
+    if content.expires_at <= content.effective_from:
+        errors.append({"field": "expires_at", "message": "a plan must expire after it takes effect"})
+    else:
+        longest = rule_set.for_type(plan_type).max_days
+        if content.expires_at - content.effective_from > timedelta(days=longest):
+            errors.append({"field": "expires_at",
+                           "message": f"an {plan_type.value} plan may run at most {longest} days "
+                                      f"(policy {rule_set.id})"})
+    if len(set(content.danger_statement_ids)) != len(content.danger_statement_ids):
+        errors.append({"field": "danger_statement_ids", "message": "the same danger statement is listed twice"})
+    if len(set(content.threat_codes)) != len(content.threat_codes):
+        errors.append({"field": "threat_codes", "message": "the same threat code is listed twice"})
+    answered = set(content.threat_codes)
+    for i, rule in enumerate(content.rules):
+        if rule.threat_code is not None and rule.threat_code not in answered:
+            errors.append({"field": f"rules.{i}.threat_code",
+                           "message": f"the plan does not list threat {rule.threat_code} in threat_codes"})
+    if errors:
+        raise InvalidInput(errors)
+
+
+def version_changes(previous: dict[str, Any], new: dict[str, Any]) -> list[VersionChange]:
+    """What differs between two versions' content, entry by entry for rules and participants."""
+    changes: list[VersionChange] = []
+    for name in sorted(set(previous) | set(new)):
+        before, after = previous.get(name), new.get(name)
+        if name in ("rules", "participants"):
+            old_by_id = {e["id"]: e for e in before or []}
+            new_by_id = {e["id"]: e for e in after or []}
+            for entry_id, entry in new_by_id.items():
+                if entry_id not in old_by_id:
+                    changes.append(VersionChange(field=f"{name}.{entry_id}", change="added"))
+                elif entry != old_by_id[entry_id]:
+                    changed = sorted(k for k in set(entry) | set(old_by_id[entry_id])
+                                     if entry.get(k) != old_by_id[entry_id].get(k))
+                    changes.append(VersionChange(field=f"{name}.{entry_id}", change="changed", detail=changed))
+            changes += [VersionChange(field=f"{name}.{entry_id}", change="removed")
+                        for entry_id in old_by_id if entry_id not in new_by_id]
+            if [e["id"] for e in before or []] != [e["id"] for e in after or []] and \
+                    set(old_by_id) == set(new_by_id):
+                changes.append(VersionChange(field=name, change="reordered"))
+        elif before != after:
+            changes.append(VersionChange(field=name, change="changed"))
+    return changes
+
+
+def rule_language_check(text: str, language: str) -> LanguageCheck:
+    """The plain-language check of one rule. sop_shared.plain_language has no kind for plan rules; a rule
+    is the family's own sentence, so it gets the `general` check (jargon, reading grade). Not the
+    `safety_goal` kind: a rule may rightly say "never" ("Maria never drives after drinking")."""
+    return check_text(text, kind=PLAN_RULE_CHECK_KIND, language=language)
+
+
+PLAN_RULE_CHECK_KIND = "general"
 
 
 # A rule that only sends a caregiver to a service ("attend parenting classes") describes attendance, not
@@ -115,4 +257,14 @@ def plan_warnings(content: PlanContent) -> list[PlanWarning]:
                 message="This rule reads as attending or completing a service. Safety is what the caregivers "
                         "do to protect the children, seen over time: say what will happen differently at "
                         "home and how the network will see it."))
+    if content.safety_assessment_id is None and not content.danger_statement_ids:
+        warnings.append(PlanWarning(
+            code="plan_not_linked_to_assessment", field="danger_statement_ids",
+            message="The plan names no danger statement and no safety assessment: which worries does it "
+                    "answer?"))
+    if not any(p.role == "caregiver" for p in content.participants):
+        warnings.append(PlanWarning(
+            code="no_caregiver_participant", field="participants",
+            message="No caregiver is listed among the participants: the caregivers' signatures make the plan "
+                    "binding, so name them."))
     return warnings

@@ -1,52 +1,394 @@
-"""Safety-plan operations: creating a plan with its first version, and reading plans and versions."""
+"""Safety-plan operations: create, edit (always a new version), the life of the plan (submit, approve,
+activate, terminate, expire), sign-offs, reviews, and the reads the case view needs."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, defer
 
-from sop_plans.models import PlanStatus, SafetyPlan, SafetyPlanVersion, platform
-from sop_plans.safety_plans.rules import check_new_plan, content_hash, plan_content, plan_warnings
-from sop_plans.schemas import PlanContent, SafetyPlanIn, SafetyPlanOut, SafetyPlanVersionOut
-from sop_shared.db import utcnow
+from sop_plans.models import (
+    ApprovalDecision,
+    CheckIn,
+    PlanStatus,
+    SafetyPlan,
+    SafetyPlanApproval,
+    SafetyPlanReview,
+    SafetyPlanSignature,
+    SafetyPlanVersion,
+    SignatureDecision,
+    SignatureMethod,
+    SignerRole,
+    platform,
+)
+from sop_plans.plan_policy import PlanPolicy
+from sop_plans.safety_plans.lifecycle import Action, IllegalTransition, next_status, require_allowed
+from sop_plans.safety_plans.rules import (
+    check_content,
+    check_new_plan,
+    content_hash,
+    edited_content,
+    plan_content,
+    plan_warnings,
+    rule_language_check,
+    version_changes,
+)
+from sop_plans.safety_plans.signatures import decode_png, signature_hash
+from sop_plans.schemas import (
+    Alert,
+    AlertKind,
+    ApprovalIn,
+    ApprovalOut,
+    CheckInOut,
+    InForce,
+    PersonRef,
+    PlanContent,
+    ReviewSchedule,
+    RuleOut,
+    SafetyPlanEdit,
+    SafetyPlanIn,
+    SafetyPlanOut,
+    SafetyPlanVersionOut,
+    SignatureIn,
+    SignatureSummary,
+    SignOffStatus,
+    SubmitIn,
+    VersionChange,
+)
+from sop_shared.auth import Principal
 from sop_shared.ids import new_id
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
+from sop_shared.plain_language import LanguageCheck
+from sop_shared.problems import Conflict, Forbidden, InvalidInput
 
-CREATED_SUBJECT = "sop.plans.safety_plan.created"
+SUBJECT = "sop.plans.safety_plan."
+CREATED_SUBJECT = SUBJECT + "created"
+RECENT_CHECK_INS = 5
 
+
+class VersionMoved(Conflict):
+    slug, title = "version-moved", "The plan has a newer version than the one you read"
+
+
+class SignOffIncomplete(Conflict):
+    slug, title = "sign-off-incomplete", "Required signatures are missing"
+
+
+class PlanPastExpiry(Conflict):
+    slug, title = "plan-past-expiry", "The plan's expiry date has passed"
+
+
+# --- writing ------------------------------------------------------------------------------------------------
 
 async def create_safety_plan(
-    session: AsyncSession, *, case_id: uuid.UUID, body: SafetyPlanIn, created_by: str,
+    session: AsyncSession, *, case_id: uuid.UUID, body: SafetyPlanIn, created_by: str, now: datetime,
+    policy: PlanPolicy,
 ) -> tuple[SafetyPlan, SafetyPlanVersion]:
-    """A new draft plan and its version 1, with the `created` event in the same transaction."""
-    now = utcnow()
+    """A new draft plan and its version 1, with the `created` event in the same transaction. Dates not
+    given come from the policy in force on the effective date."""
     effective_from = body.effective_from or now
     check_new_plan(body, effective_from=effective_from)
-    content = plan_content(body, rule_ids=[new_id() for _ in body.rules])
+    rule_set = policy.in_force_on(effective_from)
+    expires_at = body.expires_at or effective_from + timedelta(days=rule_set.for_type(body.plan_type).default_days)
+    content = plan_content(body, rule_ids=[new_id() for _ in body.rules], effective_from=effective_from,
+                           expires_at=expires_at)
+    check_content(PlanContent.model_validate(content), plan_type=body.plan_type, rule_set=rule_set)
     plan = SafetyPlan(
-        case_id=case_id, plan_type=body.plan_type, status=PlanStatus.draft, title=body.title,
-        effective_from=effective_from, expires_at=body.expires_at, safety_assessment_id=body.safety_assessment_id,
-        danger_statement_ids=[str(i) for i in body.danger_statement_ids], threat_codes=list(body.threat_codes),
-        current_version_number=1, created_by=created_by, created_at=now, updated_at=now,
+        case_id=case_id, plan_type=body.plan_type, status=PlanStatus.draft, current_version_number=1,
+        owner=created_by, rule_set_id=rule_set.id, created_by=created_by, created_at=now, updated_at=now,
+        **_mirrored(PlanContent.model_validate(content)),
     )
     session.add(plan)
     await session.flush()
     version = SafetyPlanVersion(plan_id=plan.id, number=1, content=content, content_hash=content_hash(content),
-                                created_by=created_by, created_at=now)
+                                change_note=None, changes=[], created_by=created_by, created_at=now)
     session.add(version)
     await session.flush()
-    await emit(session, platform, subject=CREATED_SUBJECT, case_id=case_id, data={
-        "plan_id": str(plan.id), "case_id": str(case_id), "plan_type": plan.plan_type.value,
-        "status": plan.status.value, "version_number": version.number, "content_hash": version.content_hash,
-        "danger_statement_ids": plan.danger_statement_ids, "threat_codes": plan.threat_codes,
-    })
+    await _emit(session, plan, "created", version=version, danger_statement_ids=plan.danger_statement_ids,
+                threat_codes=plan.threat_codes)
     return plan, version
 
 
-async def get_plan(session: AsyncSession, plan_id: uuid.UUID) -> SafetyPlan | None:
+def _mirrored(content: PlanContent) -> dict[str, object]:
+    """The plan row's copy of a version's plan-level facts (for queries: expiry sweep, alerts, filters)."""
+    return {
+        "title": content.title, "effective_from": content.effective_from, "expires_at": content.expires_at,
+        "safety_assessment_id": content.safety_assessment_id,
+        "danger_statement_ids": [str(i) for i in content.danger_statement_ids],
+        "threat_codes": list(content.threat_codes),
+    }
+
+
+async def edit_plan(session: AsyncSession, plan: SafetyPlan, body: SafetyPlanEdit, *, by: str, now: datetime,
+                    policy: PlanPolicy) -> SafetyPlanVersion:
+    """Every edit is a new version n+1; the old one, and any signature or approval on it, stays as it was.
+    An approved plan goes back to draft; an active one becomes `modified` and its version in force keeps
+    binding the family until the new one is approved, signed and activated."""
+    target = next_status(plan, Action.edit)
+    current = await current_version(session, plan)
+    content = edited_content(PlanContent.model_validate(current.content), body)
+    if content == current.content:
+        raise InvalidInput.field("body", "this edit changes nothing in the current version")
+    parsed = PlanContent.model_validate(content)
+    rule_set = policy.in_force_on(parsed.effective_from)
+    check_content(parsed, plan_type=plan.plan_type, rule_set=rule_set)
+    version = SafetyPlanVersion(
+        plan_id=plan.id, number=plan.current_version_number + 1, content=content,
+        content_hash=content_hash(content), change_note=body.change_note,
+        changes=[c.model_dump() for c in version_changes(current.content, content)], created_by=by, created_at=now)
+    session.add(version)
+    plan.current_version_number = version.number
+    plan.status = target
+    plan.submitted_at = None
+    if plan.in_force_version_number is None:
+        # Nothing binds the family yet: the plan's facts follow the newest wording.
+        for name, value in _mirrored(parsed).items():
+            setattr(plan, name, value)
+        plan.rule_set_id = rule_set.id
+    _touch(plan, now)
+    await session.flush()
+    await _emit(session, plan, "version_created", version=version, change_note=body.change_note)
+    return version
+
+
+async def submit(session: AsyncSession, plan: SafetyPlan, body: SubmitIn, *, by: str, now: datetime) -> None:
+    """Ask a supervisor to decide on the current version. The `approval_requested` event lets the
+    assessment service's approval queue list it beside everything else the supervisor decides."""
+    plan.status = next_status(plan, Action.submit)
+    plan.submitted_at = now
+    if body.supervisor:
+        plan.supervisor = body.supervisor
+    _touch(plan, now)
+    version = await current_version(session, plan)
+    await _emit(session, plan, "approval_requested", version=version, requested_by=by,
+                supervisor=plan.supervisor, note=body.note, plan_type=plan.plan_type.value, title=plan.title,
+                decide_at=f"/v1/safety-plans/{plan.id}/approve")
+
+
+async def decide(session: AsyncSession, plan: SafetyPlan, body: ApprovalIn, *, by: str,
+                 now: datetime) -> SafetyPlanApproval:
+    """The supervisor's decision on exactly the version they read (number and hash must match)."""
+    action = Action.approve if body.decision == ApprovalDecision.approved else Action.return_for_changes
+    target = next_status(plan, action)
+    version = await _the_version_read(session, plan, body.version_number, body.content_hash)
+    if version.created_by == by:
+        raise Forbidden("a supervisor cannot approve a version they wrote; another supervisor decides")
+    if body.decision == ApprovalDecision.requires_modification and not body.comment:
+        raise InvalidInput.field("comment", "say what needs to change")
+    approval = SafetyPlanApproval(plan_id=plan.id, version_number=version.number, version_hash=version.content_hash,
+                                  decision=body.decision, comment=body.comment, decided_by=by, decided_at=now)
+    session.add(approval)
+    plan.status = target
+    plan.supervisor = by
+    _touch(plan, now)
+    await session.flush()
+    await _emit(session, plan, "approval_decided", version=version, decision=body.decision.value, decided_by=by,
+                approval_id=str(approval.id))
+    return approval
+
+
+async def activate(session: AsyncSession, plan: SafetyPlan, *, by: str, now: datetime, policy: PlanPolicy) -> None:
+    """Put the approved version in force: every signature the policy requires must be on it, and its
+    expiry must still be ahead."""
+    target = next_status(plan, Action.activate)
+    version = await current_version(session, plan)
+    content = PlanContent.model_validate(version.content)
+    signatures = await signatures_of(session, [plan.id], version_number=version.number)
+    status = sign_off_status(plan, version.number, content, signatures.get(plan.id, []), policy)
+    if not status.complete:
+        detail = "; ".join(filter(None, [
+            f"not yet signed by {', '.join(status.missing)}" if status.missing else "",
+            f"refused by {', '.join(status.refused)}" if status.refused else "",
+            "no caregiver is named in the plan" if not status.required and status.policy != "none" else ""]))
+        raise SignOffIncomplete(f"version {version.number} cannot be activated: {detail}",
+                                missing=status.missing, refused=status.refused)
+    if content.expires_at <= now:
+        raise PlanPastExpiry(f"version {version.number} expired at {content.expires_at.isoformat()}; "
+                             "edit its dates (a new version) before activating")
+    rule_set = policy.in_force_on(content.effective_from)
+    plan.status = target
+    plan.in_force_version_number = version.number
+    for name, value in _mirrored(content).items():
+        setattr(plan, name, value)
+    plan.rule_set_id = rule_set.id
+    plan.activated_at = now
+    plan.next_review_due = now + timedelta(days=rule_set.for_type(plan.plan_type).review_every_days)
+    _touch(plan, now)
+    await _emit(session, plan, "activated", version=version, activated_by=by,
+                expires_at=content.expires_at.isoformat(), next_review_due=plan.next_review_due.isoformat())
+
+
+async def terminate(session: AsyncSession, plan: SafetyPlan, *, reason: str, by: str, now: datetime) -> None:
+    plan.status = next_status(plan, Action.terminate)
+    plan.ended_at = now
+    plan.end_reason = reason
+    _touch(plan, now)
+    await _emit(session, plan, "terminated", version=await current_version(session, plan), reason=reason,
+                terminated_by=by)
+
+
+async def expire_if_due(session: AsyncSession, plan: SafetyPlan, *, now: datetime) -> bool:
+    """Expire a plan whose version in force has passed its expiry. A conditional update, so two callers
+    (a read and the sweep, two replicas) expire it once and emit one `expired` event."""
+    if plan.in_force_version_number is None or plan.expires_at is None or plan.expires_at > now:
+        return False
+    if plan.status in (PlanStatus.terminated, PlanStatus.expired):
+        return False
+    target = next_status(plan, Action.expire)
+    result = await session.execute(
+        update(SafetyPlan).where(SafetyPlan.id == plan.id, SafetyPlan.version == plan.version)
+        .values(status=target, ended_at=plan.expires_at, end_reason="expired", version=plan.version + 1,
+                updated_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # someone else changed it first (perhaps expired it): read it again
+        await session.refresh(plan)
+        return False
+    await session.refresh(plan)
+    await _emit(session, plan, "expired", version_number=plan.in_force_version_number,
+                expired_at=plan.expires_at.isoformat(), detected_at=now.isoformat(), owner=plan.owner,
+                supervisor=plan.supervisor)
+    return True
+
+
+async def expire_due_plans(session: AsyncSession, *, now: datetime, case_id: uuid.UUID | None = None,
+                           limit: int = 500) -> int:
+    """The expiry sweep: every plan with a version in force whose expiry has passed. Returns how many."""
+    query = select(SafetyPlan).where(
+        SafetyPlan.in_force_version_number.is_not(None), SafetyPlan.expires_at <= now,
+        SafetyPlan.status.in_([PlanStatus.active, PlanStatus.modified, PlanStatus.pending_approval,
+                               PlanStatus.approved]),
+    ).order_by(SafetyPlan.expires_at).limit(limit)
+    if case_id is not None:
+        query = query.where(SafetyPlan.case_id == case_id)
+    expired = 0
+    for plan in (await session.execute(query)).scalars().all():
+        expired += await expire_if_due(session, plan, now=now)
+    return expired
+
+
+async def record_signature(session: AsyncSession, plan: SafetyPlan, body: SignatureIn, *, principal: Principal,
+                           now: datetime, image_max_bytes: int) -> SafetyPlanSignature:
+    """A sign-off (or refusal) on exactly the version the signer read."""
+    require_allowed(plan, Action.sign)
+    version = await _the_version_read(session, plan, body.version_number, body.content_hash)
+    content = PlanContent.model_validate(version.content)
+    image = _check_signature_input(body, content, image_max_bytes)
+    signature = SafetyPlanSignature(
+        plan_id=plan.id, version_number=version.number, version_hash=version.content_hash, decision=body.decision,
+        signer_name=body.signer_name, signer_person_id=body.signer_person_id, signer_role=body.signer_role,
+        participant_id=body.participant_id, method=body.method, typed_name=body.typed_name,
+        affirmation=body.affirmation, refusal_reason=body.refusal_reason, image_png=image,
+        image_sha256=hashlib.sha256(image).hexdigest() if image is not None else None,
+        recorded_by=principal.subject, recorded_by_type=principal.actor_type.value, signed_at=now,
+        signature_hash="",
+    )
+    signature.id = new_id()
+    signature.signature_hash = signature_hash(signature)
+    session.add(signature)
+    _touch(plan, now)
+    await session.flush()
+    await _emit(session, plan, "signature_recorded", version=version, signature_id=str(signature.id),
+                decision=signature.decision.value, signer_role=signature.signer_role.value,
+                participant_id=str(signature.participant_id) if signature.participant_id else None,
+                signature_hash=signature.signature_hash)
+    return signature
+
+
+def _check_signature_input(body: SignatureIn, content: PlanContent, image_max_bytes: int) -> bytes | None:
+    errors: list[dict[str, str]] = []
+    image: bytes | None = None
+    if body.participant_id is not None:
+        participant = next((p for p in content.participants if p.id == body.participant_id), None)
+        if participant is None:
+            errors.append({"field": "participant_id", "message": "not a participant of this version"})
+        elif participant.role.value != body.signer_role.value:
+            errors.append({"field": "signer_role", "message": f"the participant is listed as {participant.role.value}"})
+    if body.decision == SignatureDecision.signed:
+        if body.method is None:
+            errors.append({"field": "method", "message": "say how the signer signed"})
+        if not body.affirmation:
+            errors.append({"field": "affirmation", "message": "record the words the signer affirmed"})
+        if body.refusal_reason is not None:
+            errors.append({"field": "refusal_reason", "message": "only a refusal has a reason"})
+        if body.method == SignatureMethod.typed_name and not body.typed_name:
+            errors.append({"field": "typed_name", "message": "the typed_name method needs the name as typed"})
+        if body.method == SignatureMethod.drawn:
+            if not body.image_png_base64:
+                errors.append({"field": "image_png_base64", "message": "the drawn method needs the image"})
+            else:
+                try:
+                    image = decode_png(body.image_png_base64, max_bytes=image_max_bytes)
+                except InvalidInput as exc:
+                    errors += exc.errors
+        elif body.image_png_base64 is not None:
+            errors.append({"field": "image_png_base64", "message": "only the drawn method carries an image"})
+    else:
+        if not body.refusal_reason:
+            errors.append({"field": "refusal_reason", "message": "a refusal records the signer's reason"})
+        for name in ("method", "typed_name", "image_png_base64"):
+            if getattr(body, name) is not None:
+                errors.append({"field": name, "message": "a refusal is not signed"})
+    if errors:
+        raise InvalidInput(errors)
+    return image
+
+
+async def record_review(session: AsyncSession, plan: SafetyPlan, *, note: str, by: str, now: datetime,
+                        policy: PlanPolicy) -> SafetyPlanReview:
+    require_allowed(plan, Action.review)
+    review = SafetyPlanReview(plan_id=plan.id, version_number=plan.in_force_version_number or 0, note=note,
+                              reviewed_by=by, reviewed_at=now)
+    session.add(review)
+    plan.last_reviewed_at = now
+    plan.next_review_due = now + policy.review_interval(plan.rule_set_id, plan.plan_type)
+    _touch(plan, now)
+    await session.flush()
+    await _emit(session, plan, "reviewed", version_number=review.version_number, reviewed_by=by,
+                next_review_due=plan.next_review_due.isoformat())
+    return review
+
+
+async def _the_version_read(session: AsyncSession, plan: SafetyPlan, number: int, hash_read: str) -> SafetyPlanVersion:
+    if number != plan.current_version_number:
+        raise VersionMoved(f"you read version {number}; the plan is now at version {plan.current_version_number}",
+                           current_version_number=plan.current_version_number)
+    version = await current_version(session, plan)
+    if version.content_hash != hash_read:
+        raise VersionMoved(f"version {number} does not have the content hash you sent",
+                           current_version_number=plan.current_version_number)
+    return version
+
+
+def _touch(plan: SafetyPlan, now: datetime) -> None:
+    plan.version += 1
+    plan.updated_at = now
+
+
+async def _emit(session: AsyncSession, plan: SafetyPlan, event: str, *, version: SafetyPlanVersion | None = None,
+                **data: object) -> None:
+    payload: dict[str, object] = {"plan_id": str(plan.id), "case_id": str(plan.case_id),
+                                  "plan_type": plan.plan_type.value, "status": plan.status.value}
+    if version is not None:
+        payload.update(version_number=version.number, content_hash=version.content_hash)
+    payload.update(data)
+    await emit(session, platform, subject=SUBJECT + event, case_id=plan.case_id, data=payload)
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+async def get_plan(session: AsyncSession, plan_id: uuid.UUID, *, for_update: bool = False) -> SafetyPlan | None:
+    if for_update:
+        query = select(SafetyPlan).where(SafetyPlan.id == plan_id).with_for_update()
+        return (await session.execute(query)).scalar_one_or_none()
     return await session.get(SafetyPlan, plan_id)
 
 
@@ -84,24 +426,198 @@ async def list_versions(
     return page.page(rows)
 
 
-def plan_out(plan: SafetyPlan, version: SafetyPlanVersion) -> SafetyPlanOut:
+async def signatures_of(session: AsyncSession, plan_ids: Sequence[uuid.UUID], *,
+                        version_number: int | None = None) -> dict[uuid.UUID, list[SafetyPlanSignature]]:
+    if not plan_ids:
+        return {}
+    # The drawn image is read only to verify a signature, never for lists.
+    query = select(SafetyPlanSignature).options(defer(SafetyPlanSignature.image_png)).where(
+        SafetyPlanSignature.plan_id.in_(plan_ids))
+    if version_number is not None:
+        query = query.where(SafetyPlanSignature.version_number == version_number)
+    found: dict[uuid.UUID, list[SafetyPlanSignature]] = defaultdict(list)
+    for signature in (await session.execute(query.order_by(SafetyPlanSignature.id))).scalars():
+        found[signature.plan_id].append(signature)
+    return found
+
+
+async def approvals_of(session: AsyncSession,
+                       plan_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[SafetyPlanApproval]]:
+    if not plan_ids:
+        return {}
+    found: dict[uuid.UUID, list[SafetyPlanApproval]] = defaultdict(list)
+    query = select(SafetyPlanApproval).where(SafetyPlanApproval.plan_id.in_(plan_ids)).order_by(SafetyPlanApproval.id)
+    for approval in (await session.execute(query)).scalars():
+        found[approval.plan_id].append(approval)
+    return found
+
+
+async def recent_check_ins(session: AsyncSession, plan_ids: Sequence[uuid.UUID],
+                           per_plan: int = RECENT_CHECK_INS) -> dict[uuid.UUID, list[CheckIn]]:
+    """The latest check-ins of each plan, in one query (a window function, on SQLite and PostgreSQL)."""
+    if not plan_ids:
+        return {}
+    ranked = select(CheckIn, func.row_number().over(
+        partition_by=CheckIn.plan_id, order_by=(CheckIn.occurred_at.desc(), CheckIn.id.desc())).label("rank")
+    ).where(CheckIn.plan_id.in_(plan_ids)).subquery()
+    check_in = aliased(CheckIn, ranked)
+    query = select(check_in).where(ranked.c.rank <= per_plan).order_by(ranked.c.plan_id, ranked.c.rank)
+    found: dict[uuid.UUID, list[CheckIn]] = defaultdict(list)
+    for row in (await session.execute(query)).scalars():
+        found[row.plan_id].append(row)
+    return found
+
+
+async def in_force_hashes(session: AsyncSession, plans: Sequence[SafetyPlan]) -> dict[uuid.UUID, str]:
+    wanted = [(p.id, p.in_force_version_number) for p in plans if p.in_force_version_number is not None]
+    if not wanted:
+        return {}
+    ids = [plan_id for plan_id, _ in wanted]
+    numbers = dict(wanted)
+    query = select(SafetyPlanVersion.plan_id, SafetyPlanVersion.number, SafetyPlanVersion.content_hash).where(
+        SafetyPlanVersion.plan_id.in_(ids))
+    return {plan_id: digest for plan_id, number, digest in (await session.execute(query)).all()
+            if numbers.get(plan_id) == number}
+
+
+def sign_off_status(plan: SafetyPlan, version_number: int, content: PlanContent,
+                    signatures: Sequence[SafetyPlanSignature], policy: PlanPolicy) -> SignOffStatus:
+    """Whose signatures the policy in force requires on this version, and who has signed or refused.
+    A participant's latest sign-off counts (a refusal can be followed by a signature after a talk)."""
+    rule = policy.by_id(plan.rule_set_id).caregiver_signatures
+    caregivers = [p for p in content.participants if p.role.value == "caregiver"]
+    latest: dict[uuid.UUID, SafetyPlanSignature] = {}
+    for signature in sorted((s for s in signatures if s.version_number == version_number), key=lambda s: s.id):
+        if signature.participant_id is not None:
+            latest[signature.participant_id] = signature
+    signed = [p for p in caregivers if p.id in latest and latest[p.id].decision == SignatureDecision.signed]
+    refused = [p for p in caregivers if p.id in latest and latest[p.id].decision == SignatureDecision.refused]
+    missing = [p for p in caregivers if p.id not in latest]
+    if rule == "all":
+        complete = bool(caregivers) and len(signed) == len(caregivers)
+    elif rule == "any":
+        complete = bool(signed) or (not caregivers and any(
+            s.signer_role == SignerRole.caregiver and s.decision == SignatureDecision.signed
+            for s in signatures if s.version_number == version_number))
+    else:
+        complete = True
+    return SignOffStatus(
+        version_number=version_number, policy=rule,
+        required=[PersonRef(name=p.name, person_id=p.person_id) for p in caregivers] if rule != "none" else [],
+        signed=[p.name for p in signed], refused=[p.name for p in refused],
+        missing=[p.name for p in missing] if rule != "none" else [], complete=complete)
+
+
+@lru_cache(maxsize=4096)
+def _rule_check(text: str, language: str) -> LanguageCheck:
+    return rule_language_check(text, language)
+
+
+def plan_alerts(plan: SafetyPlan, *, now: datetime, policy: PlanPolicy) -> list[Alert]:
+    """What is coming due or overdue on this plan, by the policy it was made under."""
+    rule_set = policy.by_id(plan.rule_set_id)
+    alerts: list[Alert] = []
+
+    def alert(kind: AlertKind, due_at: datetime | None, message: str) -> None:
+        alerts.append(Alert(kind=kind, case_id=plan.case_id, plan_id=plan.id, title=plan.title, due_at=due_at,
+                            owner=plan.owner, supervisor=plan.supervisor, message=message))
+
+    in_force = plan.in_force_version_number is not None and plan.status not in (PlanStatus.terminated,
+                                                                                PlanStatus.expired)
+    if plan.status == PlanStatus.expired and plan.ended_at is not None and \
+            now - plan.ended_at <= timedelta(days=rule_set.expired_alert_days):
+        alert(AlertKind.plan_expired, plan.ended_at, "The safety plan has expired: nothing binds the family now.")
+    if in_force and plan.expires_at is not None and \
+            plan.expires_at - now <= timedelta(days=rule_set.expiry_warning_days):
+        alert(AlertKind.plan_expiring, plan.expires_at, "The safety plan expires soon: review it with the family.")
+    if in_force and plan.next_review_due is not None:
+        if plan.next_review_due < now:
+            alert(AlertKind.review_overdue, plan.next_review_due, "The plan's review is overdue.")
+        elif plan.next_review_due - now <= timedelta(days=rule_set.review_warning_days):
+            alert(AlertKind.review_due, plan.next_review_due, "The plan is due for review.")
+    if plan.status == PlanStatus.pending_approval:
+        alert(AlertKind.approval_pending, plan.submitted_at, "The plan is waiting for a supervisor's decision.")
+    return alerts
+
+
+@dataclass
+class PlanExtras:
+    """What the case view shows with each plan, loaded for a whole page at once."""
+
+    signatures: dict[uuid.UUID, list[SafetyPlanSignature]] = field(default_factory=dict)
+    approvals: dict[uuid.UUID, list[SafetyPlanApproval]] = field(default_factory=dict)
+    check_ins: dict[uuid.UUID, list[CheckIn]] = field(default_factory=dict)
+    in_force_hash: dict[uuid.UUID, str] = field(default_factory=dict)
+
+
+async def load_extras(session: AsyncSession, plans: Sequence[SafetyPlan]) -> PlanExtras:
+    ids = [p.id for p in plans]
+    return PlanExtras(signatures=await signatures_of(session, ids), approvals=await approvals_of(session, ids),
+                      check_ins=await recent_check_ins(session, ids),
+                      in_force_hash=await in_force_hashes(session, plans))
+
+
+def check_in_out(check_in: CheckIn) -> CheckInOut:
+    return CheckInOut(
+        id=check_in.id, plan_id=check_in.plan_id, case_id=check_in.case_id, version_number=check_in.version_number,
+        rule_id=check_in.rule_id, occurred_at=check_in.occurred_at,
+        reported_by=PersonRef(name=check_in.reported_by_name, person_id=check_in.reported_by_person_id),
+        kept=check_in.kept, note=check_in.note, recorded_by=check_in.recorded_by, recorded_at=check_in.recorded_at)
+
+
+def signature_summary(signature: SafetyPlanSignature) -> SignatureSummary:
+    return SignatureSummary.model_validate(signature, from_attributes=True)
+
+
+def approval_out(approval: SafetyPlanApproval) -> ApprovalOut:
+    return ApprovalOut.model_validate(approval, from_attributes=True)
+
+
+def plan_out(plan: SafetyPlan, version: SafetyPlanVersion, extras: PlanExtras, *, now: datetime,
+             policy: PlanPolicy) -> SafetyPlanOut:
     content = PlanContent.model_validate(version.content)
+    signatures = extras.signatures.get(plan.id, [])
+    approvals = extras.approvals.get(plan.id, [])
+    in_force = None
+    if plan.in_force_version_number is not None:
+        in_force = InForce(version_number=plan.in_force_version_number,
+                           content_hash=extras.in_force_hash.get(plan.id, ""), effective_from=plan.effective_from,
+                           expires_at=plan.expires_at, activated_at=plan.activated_at)
     return SafetyPlanOut(
-        id=plan.id, case_id=plan.case_id, plan_type=plan.plan_type, status=plan.status, title=plan.title,
-        effective_from=plan.effective_from, expires_at=plan.expires_at,
-        safety_assessment_id=plan.safety_assessment_id,
-        danger_statement_ids=[uuid.UUID(i) for i in plan.danger_statement_ids], threat_codes=plan.threat_codes,
-        current_version_number=plan.current_version_number, content_hash=version.content_hash,
-        rules=content.rules, triggers=content.triggers, if_rule_broken=content.if_rule_broken,
-        backup_plan=content.backup_plan, worker_monitoring=content.worker_monitoring,
-        warnings=plan_warnings(content), version=plan.version, created_by=plan.created_by,
+        id=plan.id, case_id=plan.case_id, plan_type=plan.plan_type, status=plan.status, title=content.title,
+        language=content.language, effective_from=content.effective_from, expires_at=content.expires_at,
+        safety_assessment_id=content.safety_assessment_id, danger_statement_ids=content.danger_statement_ids,
+        threat_codes=content.threat_codes, current_version_number=plan.current_version_number,
+        content_hash=version.content_hash, participants=content.participants,
+        rules=[RuleOut(**rule.model_dump(), plain_language=_rule_check(rule.text, content.language))
+               for rule in content.rules],
+        triggers=content.triggers, if_rule_broken=content.if_rule_broken, backup_plan=content.backup_plan,
+        worker_monitoring=content.worker_monitoring, warnings=plan_warnings(content), in_force=in_force,
+        owner=plan.owner, supervisor=plan.supervisor, rule_set_id=plan.rule_set_id,
+        review=ReviewSchedule(
+            review_every_days=policy.by_id(plan.rule_set_id).for_type(plan.plan_type).review_every_days,
+            last_reviewed_at=plan.last_reviewed_at, next_review_due=plan.next_review_due),
+        submitted_at=plan.submitted_at, activated_at=plan.activated_at, ended_at=plan.ended_at,
+        end_reason=plan.end_reason,
+        signatures=[signature_summary(s) for s in signatures if s.version_number == version.number],
+        sign_off=sign_off_status(plan, version.number, content, signatures, policy),
+        latest_approval=approval_out(approvals[-1]) if approvals else None,
+        recent_check_ins=[check_in_out(c) for c in extras.check_ins.get(plan.id, [])],
+        alerts=plan_alerts(plan, now=now, policy=policy), version=plan.version, created_by=plan.created_by,
         created_at=plan.created_at, updated_at=plan.updated_at,
     )
 
 
-def version_out(plan: SafetyPlan, version: SafetyPlanVersion) -> SafetyPlanVersionOut:
+def version_out(plan: SafetyPlan, version: SafetyPlanVersion, extras: PlanExtras) -> SafetyPlanVersionOut:
     return SafetyPlanVersionOut(
         plan_id=plan.id, case_id=plan.case_id, number=version.number,
         content=PlanContent.model_validate(version.content), content_hash=version.content_hash,
+        change_note=version.change_note, changes=[VersionChange.model_validate(c) for c in version.changes or []],
+        signatures=[signature_summary(s) for s in extras.signatures.get(plan.id, [])
+                    if s.version_number == version.number],
+        approvals=[approval_out(a) for a in extras.approvals.get(plan.id, []) if a.version_number == version.number],
         created_by=version.created_by, created_at=version.created_at,
     )
+
+
+__all__ = ["IllegalTransition"]

@@ -1,0 +1,57 @@
+"""Expiry, review, approval and overdue alerts: per case, per worker and per supervisor.
+
+Plans do not know case assignments (the network service owns them). A worker's alerts are those of the
+plans they own (`owner`: who created the plan) and the next steps they created; a supervisor's are those of
+the plans they were asked to decide on or decided last (`supervisor`). See docs/plans.md."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sop_plans.models import NextStep, PlanStatus, SafetyPlan
+from sop_plans.next_steps.service import OPEN_STATUSES
+from sop_plans.plan_policy import PlanPolicy
+from sop_plans.safety_plans.service import expire_due_plans, plan_alerts
+from sop_plans.schemas import Alert, AlertKind
+
+MAX_PLANS = 500
+
+
+def _next_step_alert(step: NextStep) -> Alert:
+    return Alert(kind=AlertKind.next_step_overdue, case_id=step.case_id, next_step_id=step.id, title=step.action,
+                 due_at=datetime.combine(step.due_on, time.min, tzinfo=UTC),
+                 owner=step.created_by, message=f"Due {step.due_on.isoformat()} ({step.owner_name}) and not done.")
+
+
+def _ordered(alerts: list[Alert]) -> list[Alert]:
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(alerts, key=lambda a: (a.due_at or far, a.kind.value))
+
+
+async def alerts_for(session: AsyncSession, *, now: datetime, policy: PlanPolicy, case_id: uuid.UUID | None = None,
+                     worker: str | None = None, supervisor: str | None = None) -> list[Alert]:
+    await expire_due_plans(session, now=now, case_id=case_id)
+    recent = [PlanStatus.draft, PlanStatus.pending_approval, PlanStatus.approved, PlanStatus.active,
+              PlanStatus.modified, PlanStatus.expired]
+    plans = select(SafetyPlan).where(SafetyPlan.status.in_(recent))
+    steps = select(NextStep).where(NextStep.status.in_(OPEN_STATUSES), NextStep.due_on < now.date())
+    if case_id is not None:
+        plans, steps = plans.where(SafetyPlan.case_id == case_id), steps.where(NextStep.case_id == case_id)
+    if worker is not None:
+        plans, steps = plans.where(SafetyPlan.owner == worker), steps.where(NextStep.created_by == worker)
+    if supervisor is not None:
+        plans = plans.where(SafetyPlan.supervisor == supervisor)
+    alerts: list[Alert] = []
+    for plan in (await session.execute(plans.order_by(SafetyPlan.id).limit(MAX_PLANS))).scalars():
+        for alert in plan_alerts(plan, now=now, policy=policy):
+            # A worker is not asked to approve; a supervisor's list is about their decisions and their plans.
+            if worker is not None and alert.kind == AlertKind.approval_pending:
+                continue
+            alerts.append(alert)
+    if supervisor is None:
+        alerts += [_next_step_alert(s) for s in (await session.execute(steps.limit(MAX_PLANS))).scalars()]
+    return _ordered(alerts)

@@ -1,0 +1,88 @@
+"""The safety plan's state machine, as data: which action may happen in which status, and where it leads.
+
+    draft ──submit──▶ pending_approval ──approve──▶ approved ──activate──▶ active
+      ▲                    │ requires_modification                           │ edit
+      └──── (nothing in force) ◀──┴──▶ modified (a version is in force) ◀────┘
+    any open status ──terminate──▶ terminated;  a plan with a version in force ──expire──▶ expired
+
+`modified` is a plan whose version in force still binds the family while a newer version is prepared;
+`draft` is the same for a plan never activated. Terminated and expired are final.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sop_plans.models import PlanStatus, SafetyPlan
+from sop_shared.problems import Conflict
+
+
+class Action(StrEnum):
+    edit = "edit"
+    submit = "submit"
+    approve = "approve"
+    return_for_changes = "return_for_changes"
+    activate = "activate"
+    terminate = "terminate"
+    expire = "expire"
+    sign = "sign"
+    review = "review"
+    check_in = "check_in"
+
+
+S = PlanStatus
+OPEN = frozenset({S.draft, S.pending_approval, S.approved, S.active, S.modified})
+FINAL = frozenset({S.terminated, S.expired})
+
+# (action, from status) -> status after; "preparing" means draft, or modified when a version is in force.
+PREPARING = "preparing"
+TRANSITIONS: dict[Action, dict[PlanStatus, PlanStatus | str]] = {
+    Action.edit: {S.draft: PREPARING, S.approved: PREPARING, S.active: S.modified, S.modified: S.modified},
+    Action.submit: {S.draft: S.pending_approval, S.modified: S.pending_approval},
+    Action.approve: {S.pending_approval: S.approved},
+    Action.return_for_changes: {S.pending_approval: PREPARING},
+    Action.activate: {S.approved: S.active},
+    Action.terminate: {status: S.terminated for status in OPEN},
+    Action.expire: {status: S.expired for status in OPEN},  # only with a version in force, see below
+}
+# Actions that change no status but need the plan to be in one of these.
+ALLOWED_IN: dict[Action, frozenset[PlanStatus]] = {
+    Action.sign: frozenset({S.draft, S.pending_approval, S.approved, S.active, S.modified}),
+    Action.review: frozenset({S.active, S.modified, S.pending_approval, S.approved}),
+    Action.check_in: frozenset({S.active, S.modified, S.pending_approval, S.approved}),
+}
+NEEDS_VERSION_IN_FORCE = frozenset({Action.expire, Action.review, Action.check_in})
+
+
+class IllegalTransition(Conflict):
+    slug, title = "illegal-transition", "Not possible in the plan's current status"
+
+
+def _refuse(plan: SafetyPlan, action: Action, allowed: frozenset[PlanStatus] | set[PlanStatus]) -> IllegalTransition:
+    names = ", ".join(sorted(s.value for s in allowed)) or "no status"
+    return IllegalTransition(
+        f"a {plan.status.value} plan cannot {action.value.replace('_', ' ')}; that is possible from: {names}",
+        plan_status=plan.status.value, action=action.value)
+
+
+def next_status(plan: SafetyPlan, action: Action) -> PlanStatus:
+    """The status after `action`, or IllegalTransition (409)."""
+    table = TRANSITIONS[action]
+    if plan.status not in table:
+        raise _refuse(plan, action, set(table))
+    if action in NEEDS_VERSION_IN_FORCE and plan.in_force_version_number is None:
+        raise IllegalTransition(f"the plan has no version in force, so it cannot {action.value}",
+                                plan_status=plan.status.value, action=action.value)
+    target = table[plan.status]
+    if target == PREPARING:
+        return S.modified if plan.in_force_version_number is not None else S.draft
+    return PlanStatus(target)
+
+
+def require_allowed(plan: SafetyPlan, action: Action) -> None:
+    allowed = ALLOWED_IN[action]
+    if plan.status not in allowed:
+        raise _refuse(plan, action, allowed)
+    if action in NEEDS_VERSION_IN_FORCE and plan.in_force_version_number is None:
+        raise IllegalTransition(f"the plan has no version in force yet, so there is nothing to {action.value}",
+                                plan_status=plan.status.value, action=action.value)
