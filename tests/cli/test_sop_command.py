@@ -49,7 +49,8 @@ def test_token_list_names_every_demo_user(sop: Run) -> None:
     result = sop("token", "--list")
     assert result.returncode == 0, result.stderr
     listed = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
-    assert listed == ["fsw.rivera", "sup.okafor", "fsw.lindqvist", "sacwis.sync"] == list(DEMO_USERS)
+    assert listed == ["fsw.rivera", "sup.okafor", "fsw.lindqvist", "admin.hughes", "audit.byrne",
+                      "sacwis.sync"] == list(DEMO_USERS)
     assert "NOT assigned" in result.stdout  # descriptions say who is who
 
 

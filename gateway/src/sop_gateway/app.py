@@ -12,19 +12,25 @@ from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
 
 from sop_gateway.access import AccessCache
+from sop_gateway.api_tokens.api import router as api_tokens_router
+from sop_gateway.api_tokens.service import authenticate_api_token
 from sop_gateway.facade import router as facade_router
 from sop_gateway.graphql.context import get_context
 from sop_gateway.graphql.schema import build_schema
-from sop_gateway.identity import EdgeAuthenticator
+from sop_gateway.identity import EdgeAuthenticator, TrustedIssuerKeys
 from sop_gateway.models import platform
-from sop_gateway.settings import GatewaySettings
+from sop_gateway.oauth.api import router as oauth_router
+from sop_gateway.oauth.service import GatewayTokenSigner, client_is_active
+from sop_gateway.rate_limits import TooManyRequests, build_rate_limits
+from sop_gateway.settings import OAUTH_JWKS_FILE, GatewaySettings
 from sop_gateway.upstream import ServiceClients
 from sop_shared.audit import AuditWriter
 from sop_shared.auth import InternalTokenMinter
 from sop_shared.db import Database
 from sop_shared.events import EventBus
-from sop_shared.keys import ensure_keys, load_signing_key
+from sop_shared.keys import ensure_keys, generate_signing_key, load_signing_key, write_signing_key
 from sop_shared.observability import configure_logging, install_request_context
+from sop_shared.policy import ActorType
 from sop_shared.problems import Problem, install_problem_handlers, problem_response
 from sop_shared.service import install_health
 
@@ -35,6 +41,36 @@ class PayloadTooLarge(Problem):
 
 class UnsupportedMediaType(Problem):
     status, slug, title = 415, "unsupported-media-type", "GraphQL requests must be application/json"
+
+
+class BatchRefused(Problem):
+    status, slug, title = 400, "batching-refused", "Send one GraphQL operation per request, not a batch"
+
+
+def _token_signer(settings: GatewaySettings) -> GatewayTokenSigner | None:
+    """The gateway's own signing key for client-credentials tokens (generated in development)."""
+    key_file = settings.resolved_oauth_key_file()
+    if key_file is None:
+        return None
+    if settings.is_development and not key_file.exists():
+        write_signing_key(generate_signing_key(), key_file, key_file.parent / OAUTH_JWKS_FILE)
+    return GatewayTokenSigner(load_signing_key(key_file), settings.oauth_issuer, settings.oauth_audience,
+                              settings.oauth_token_lifetime_seconds)
+
+
+def _trusted_issuers(settings: GatewaySettings, signer: GatewayTokenSigner | None) -> list[TrustedIssuerKeys]:
+    common = {"min_refresh_seconds": settings.jwks_min_refresh_seconds,
+              "clock_skew_seconds": settings.clock_skew_seconds}
+    issuers = [TrustedIssuerKeys(settings.oidc_issuer, settings.oidc_audience,
+                                 jwks_file=settings.resolved_oidc_jwks_file(), jwks_url=settings.oidc_jwks_url,
+                                 **common)]
+    issuers += [TrustedIssuerKeys(extra.issuer, extra.audience, jwks_file=extra.jwks_file,
+                                  jwks_url=extra.jwks_url, **common) for extra in settings.oidc_extra_issuers]
+    if signer is not None:
+        issuers.append(TrustedIssuerKeys(signer.issuer, signer.audience, jwks=signer.jwks(),
+                                         actor_types=frozenset({ActorType.integration}),
+                                         max_lifetime_seconds=signer.lifetime_seconds + 60, **common))
+    return issuers
 
 
 def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None = None,
@@ -49,10 +85,18 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             ensure_keys(settings.keys_dir())
         database = Database(settings.resolved_database_url, echo=settings.database_echo,
                             pool_size=settings.database_pool_size)
-        authenticator = EdgeAuthenticator(settings.oidc_issuer, settings.oidc_audience,
-                                          jwks_file=settings.resolved_oidc_jwks_file(),
-                                          jwks_url=settings.oidc_jwks_url)
+        signer = _token_signer(settings)
+        rate_limits = build_rate_limits(
+            redis_url=settings.redis_url, window_seconds=settings.rate_limit_window_seconds,
+            per_token=settings.rate_limit_per_token, per_client=settings.rate_limit_per_client)
+        authenticator = EdgeAuthenticator(
+            _trusted_issuers(settings, signer),
+            api_tokens=lambda secret: authenticate_api_token(database, secret),
+            own_issuer=signer.issuer if signer else None,
+            client_is_active=lambda client_id: client_is_active(database, client_id),
+            rate_limits=rate_limits)
         await authenticator.load()
+        app.state.token_signer, app.state.rate_limits = signer, rate_limits
         minter = InternalTokenMinter(load_signing_key(settings.resolved_signing_key_file()),
                                      issuer=settings.internal_token_issuer)
         urls = {name: settings.service_url(name) for name in ("network", "assessment", "plans")}
@@ -64,6 +108,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             yield
         finally:
             await services.close()
+            await rate_limits.close()
             await database.dispose()
 
     app = FastAPI(title="SOP Platform gateway", version="1.0.0", lifespan=lifespan,
@@ -71,7 +116,14 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     app.state.settings = settings
     app.state.platform = platform
     app.state.audit = AuditWriter(platform)
+    app.state.token_signer = None
     install_problem_handlers(app)
+
+    @app.exception_handler(TooManyRequests)
+    async def _too_many(request: Request, exc: TooManyRequests) -> JSONResponse:
+        response = problem_response(exc, request)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.middleware("http")
     async def _guard_requests(request: Request, call_next: Any) -> Any:
@@ -90,6 +142,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type != "application/json":  # no form posts: closes the CSRF door
                 return problem_response(UnsupportedMediaType(), request)
+            if (await request.body()).lstrip()[:1] == b"[":  # one operation per request: no batches
+                return problem_response(BatchRefused(), request)
         return await call_next(request)
 
     install_request_context(app, settings.component)
@@ -99,6 +153,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                             allow_queries_via_get=False, multipart_uploads_enabled=False)
     app.include_router(graphql, prefix="/graphql")
     app.include_router(facade_router)
+    app.include_router(api_tokens_router)
+    app.include_router(oauth_router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> JSONResponse:

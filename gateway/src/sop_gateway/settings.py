@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import BaseModel, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from sop_shared.dev_identity import DEV_AUDIENCE, DEV_ISSUER
 from sop_shared.keys import DEV_ISSUER_JWKS_FILE, INTERNAL_KEY_FILE
 from sop_shared.settings import ComponentSettings
+
+OAUTH_KEY_FILE = "gateway-oauth.key.pem"
+OAUTH_JWKS_FILE = "gateway-oauth.jwks.json"
+
+
+class TrustedIssuer(BaseModel):
+    """One more OIDC issuer whose staff (and integration) JWTs the gateway accepts."""
+
+    issuer: str
+    audience: str
+    jwks_url: str = ""
+    jwks_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _needs_keys(self) -> TrustedIssuer:
+        if not (self.jwks_url or self.jwks_file):
+            raise ValueError(f"issuer {self.issuer}: give jwks_url or jwks_file")
+        return self
 
 
 class GatewaySettings(ComponentSettings):
@@ -29,11 +47,32 @@ class GatewaySettings(ComponentSettings):
     oidc_audience: str = DEV_AUDIENCE
     oidc_jwks_file: Path | None = None
     oidc_jwks_url: str = ""
+    # More issuers (e.g. a second IdP during a migration), as JSON in SOP_GATEWAY_OIDC_EXTRA_ISSUERS:
+    # [{"issuer": "...", "audience": "...", "jwks_url": "https://.../jwks.json"}]
+    oidc_extra_issuers: list[TrustedIssuer] = []
+    # A JWKS URL is fetched again on an unknown key id (rotation), at most once per this many seconds.
+    jwks_min_refresh_seconds: float = 30.0
+    # Tolerated clock difference for exp/nbf/iat of every JWT the gateway accepts.
+    clock_skew_seconds: int = 30
+    # OAuth2 client credentials: the gateway signs short-lived tokens for integration clients with its own
+    # key (in development generated under data_dir/keys; in production without a key file the token
+    # endpoint is off) and accepts them as one more issuer.
+    oauth_signing_key_file: Path | None = None
+    oauth_issuer: str = "sop-gateway-oauth"
+    oauth_audience: str = "sop-gateway"
+    oauth_token_lifetime_seconds: int = 600
+    # Rate limits (fixed windows): per partner API token and per integration client; 0 turns one off.
+    # Shared between gateway replicas through Redis when redis_url is set, in this process otherwise.
+    rate_limit_window_seconds: int = 60
+    rate_limit_per_token: int = 600
+    rate_limit_per_client: int = 1200
+    redis_url: str = ""
     access_cache_seconds: float = 5.0
     # GraphQL guards.
     graphql_max_depth: int = 10
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
+    graphql_max_directives: int = 10
     max_request_bytes: int = 1_000_000
 
     @model_validator(mode="after")
@@ -57,6 +96,11 @@ class GatewaySettings(ComponentSettings):
         if self.oidc_jwks_url:
             return None
         return self.oidc_jwks_file or self.keys_dir() / DEV_ISSUER_JWKS_FILE
+
+    def resolved_oauth_key_file(self) -> Path | None:
+        if self.oauth_signing_key_file is not None:
+            return self.oauth_signing_key_file
+        return self.keys_dir() / OAUTH_KEY_FILE if self.is_development else None
 
     def service_url(self, service: str) -> str:
         return {"network": self.network_url, "assessment": self.assessment_url, "plans": self.plans_url}[service]

@@ -37,6 +37,10 @@ DEMO_USERS: dict[str, DemoUser] = {u.subject: u for u in (
              description="Supervisor of the demo family's worker"),
     DemoUser("fsw.lindqvist", "Sam Lindqvist", "staff", ("worker",),
              description="Family Service Worker NOT assigned to the demo family"),
+    DemoUser("admin.hughes", "Pat Hughes", "staff", ("admin",),
+             description="Platform administrator: partner API tokens and integration clients"),
+    DemoUser("audit.byrne", "Morgan Byrne", "staff", ("auditor",),
+             description="Auditor: asks who looked at a case"),
     DemoUser("sacwis.sync", "CHRIS integration", "integration", (), ("cases:sync", "case:read"),
              description="SACWIS (CHRIS) integration client"),
 )}

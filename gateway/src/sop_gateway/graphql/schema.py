@@ -1,12 +1,15 @@
-"""The GraphQL schema and its guards (depth, aliases, tokens; parser and validation caches)."""
+"""The GraphQL schema and its guards: depth, aliases, tokens and directives limits; parser and validation
+caches; introspection only in development; no "Did you mean …?" suggestions (they map the schema for a
+caller who may not introspect); internal errors masked, with the request id to quote."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql import DirectiveNode, GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationContext, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -17,12 +20,15 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from sop_gateway.audit_log import AccessLogEntry, AuditChainVerdict, resolve_audit_chain, resolve_case_access_log
 from sop_gateway.graphql.case_view import CaseView, require_principal, resolve_case_view
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.types import Audience, Me
 from sop_gateway.settings import GatewaySettings
+from sop_shared.observability import request_id_var
 
 
 @strawberry.type
@@ -38,6 +44,16 @@ class Query:
         return Me(subject=p.subject, name=p.name, actor_type=p.actor_type.value, roles=sorted(p.roles),
                   scopes=sorted(p.scopes), agency=p.agency)
 
+    @strawberry.field(description="Who looked at this case through the gateway, newest first (supervisors of the "
+                                  "case and auditors only; needs audit:read).")
+    async def case_access_log(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
+                              first: int = 100) -> list[AccessLogEntry]:
+        return await resolve_case_access_log(info.context, case_id, first)
+
+    @strawberry.field(description="Recompute the gateway audit trail's hash chain (needs audit:read).")
+    async def audit_chain(self, info: Info[GatewayContext, None]) -> AuditChainVerdict:
+        return await resolve_audit_chain(info.context)
+
 
 class UpstreamCallCount(SchemaExtension):
     """Development aid: how many calls each service received for this request (the one-call rule)."""
@@ -46,6 +62,47 @@ class UpstreamCallCount(SchemaExtension):
         context = self.execution_context.context
         calls = getattr(context, "calls", None)
         return {"upstreamCalls": dict(calls)} if calls is not None else {}
+
+
+def max_directives_rule(limit: int) -> type[ValidationRule]:
+    """Refuse documents with more than `limit` directives in all (directive overloading: each one costs
+    validation and execution work, and unknown ones multiply errors)."""
+
+    class MaxDirectivesRule(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.count = 0
+
+        def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
+            self.count += 1
+            if self.count == limit + 1:
+                self.report_error(GraphQLError(f"more than {limit} directives in this document", node))
+
+    return MaxDirectivesRule
+
+
+SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
+
+
+class GatewaySchema(strawberry.Schema):
+    """Strawberry's `disable_field_suggestions` only covers unknown fields; unknown arguments, types, enum
+    values and variables carry "Did you mean …?" too, so every error message is trimmed here."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            if "Did you mean" in error.message:
+                error.message = SUGGESTION.sub("", error.message)
+        super().process_errors(errors, execution_context)
+
+
+class MaskInternalErrors(MaskErrors):
+    """The masked error carries the request id (also in the X-Request-ID response header) to quote."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = request_id_var.get()
+        return GraphQLError(f"{self.error_message} Request id: {request_id}.", nodes=error.nodes,
+                            source=error.source, positions=error.positions, path=error.path,
+                            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -60,6 +117,7 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
     rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+        max_directives_rule(settings.graphql_max_directives),
     ]
     if not settings.is_development:
         rules.append(NoSchemaIntrospectionCustomRule)
@@ -70,9 +128,10 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=256),
         # MaskErrors reads `self.execution_context` after the operation ran, so a shared instance masked
         # whichever request came last and let concurrent ones leak internal errors.
-        lambda: MaskErrors(should_mask_error=_should_mask,
+        lambda: MaskInternalErrors(should_mask_error=_should_mask,
                            error_message="Internal error; quote the request id (X-Request-ID) to support."),
     ]
     if settings.is_development:
         extensions.append(UpstreamCallCount)
-    return strawberry.Schema(query=Query, extensions=extensions)
+    return GatewaySchema(query=Query, extensions=extensions,
+                         config=StrawberryConfig(disable_field_suggestions=True))

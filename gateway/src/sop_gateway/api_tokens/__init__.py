@@ -1,0 +1,1 @@
+"""Partner API tokens: issued by administrators to a partner agency, with scopes and an expiry."""

@@ -1,0 +1,109 @@
+"""Audit you can ask: "who looked at this case" from the gateway's own audit trail, and whether that trail's
+hash chain is intact. Only staff holding `audit:read` (supervisors and auditors) may ask. An auditor may ask
+about any case; a supervisor only about a case they have access to (otherwise: no such case)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from sqlalchemy import select
+
+from sop_gateway.access import require_case_access
+from sop_gateway.graphql.context import GatewayContext
+from sop_gateway.models import platform
+from sop_gateway.upstream import UpstreamError
+from sop_shared.audit import AuditEntry, AuditWriter
+from sop_shared.auth import Principal
+from sop_shared.observability import request_id_var
+from sop_shared.policy import ActorType, Scope, StaffRole
+from sop_shared.problems import NotFound
+
+MAX_ENTRIES = 500
+
+
+@strawberry.type(description="One access to the case through the gateway: who, through which client, as whom.")
+class AccessLogEntry:
+    seq: int
+    occurred_at: dt.datetime
+    actor_subject: str
+    actor_type: str
+    client_id: str | None
+    action: str
+    resource: str
+    resource_id: str | None
+    audience: str | None
+    fields: list[str] = strawberry.field(description="The sections and sensitive fields returned")
+    purpose: str | None
+    request_id: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> AccessLogEntry:
+        return cls(seq=row.seq, occurred_at=row.occurred_at, actor_subject=row.actor_subject,
+                   actor_type=row.actor_type, client_id=row.client_id, action=row.action, resource=row.resource,
+                   resource_id=row.resource_id, audience=row.audience, fields=list(row.fields or []),
+                   purpose=row.purpose, request_id=row.request_id)
+
+
+@strawberry.type(description="Whether the audit trail's hash chain recomputes from its first record.")
+class AuditChainVerdict:
+    intact: bool
+    records: int
+    broken_at: int | None
+
+
+def _require_auditing_principal(context: GatewayContext) -> Principal:
+    principal = context.principal
+    if principal is None:
+        raise GraphQLError("Authentication required.", extensions={"code": "UNAUTHENTICATED"})
+    if principal.actor_type != ActorType.staff or not principal.has_scope(Scope.audit_read):
+        raise GraphQLError("Only supervisors and auditors may read the audit trail.",
+                           extensions={"code": "FORBIDDEN"})
+    return principal
+
+
+def _case_uuid(case_id: strawberry.ID) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(case_id))
+    except ValueError as exc:
+        raise GraphQLError("caseId must be a UUID.", extensions={"code": "BAD_USER_INPUT", "field": "caseId"}) \
+            from exc
+
+
+async def resolve_case_access_log(context: GatewayContext, case_id: strawberry.ID, first: int) -> list[AccessLogEntry]:
+    principal = _require_auditing_principal(context)
+    case_uuid = _case_uuid(case_id)
+    if not 1 <= first <= MAX_ENTRIES:
+        raise GraphQLError(f"first must be between 1 and {MAX_ENTRIES}.",
+                           extensions={"code": "BAD_USER_INPUT", "field": "first"})
+    if StaffRole.auditor not in principal.roles:
+        # A supervisor reads the trail of the cases they supervise; any other case does not exist for them.
+        try:
+            access = await require_case_access(context.services, context.access_cache, principal, case_uuid)
+        except NotFound as exc:
+            raise GraphQLError("No such case.", extensions={"code": "NOT_FOUND"}) from exc
+        except UpstreamError as exc:
+            raise GraphQLError("The case cannot be checked right now (network service).",
+                               extensions={"code": "SECTION_UNAVAILABLE", "section": "case",
+                                           "service": "network"}) from exc
+        if Scope.audit_read.value not in access.scopes:
+            raise GraphQLError("No such case.", extensions={"code": "NOT_FOUND"})
+    audit = platform.audit
+    async with context.database.session() as session:
+        rows = (await session.execute(select(audit).where(audit.c.case_id == case_uuid)
+                                      .order_by(audit.c.seq.desc()).limit(first))).all()
+        # Reading who looked is itself a look: recorded after the answer is taken, so it shows next time.
+        await AuditWriter(platform).record(session, AuditEntry.for_principal(
+            principal, resource="case_access_log", action="read", case_id=case_uuid, resource_id=str(case_uuid),
+            fields=["accessLog"], request_id=request_id_var.get()))
+    return [AccessLogEntry.from_row(row) for row in rows]
+
+
+async def resolve_audit_chain(context: GatewayContext) -> AuditChainVerdict:
+    _require_auditing_principal(context)
+    async with context.database.session() as session:
+        verdict = await AuditWriter(platform).verify(session)
+    return AuditChainVerdict(intact=verdict.intact, records=verdict.records, broken_at=verdict.broken_at)

@@ -1,0 +1,128 @@
+"""Audit you can ask: `caseAccessLog(caseId)` answers "who looked at this case" from the gateway's audit
+trail (who, through which client, as which audience, which sections) for the case's supervisor and for
+auditors only; everyone else is refused, and a supervisor asking about another case hears "no such case",
+exactly as for a case that does not exist. `auditChain` recomputes the hash chain and finds tampering."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import jwt
+from sqlalchemy import update
+
+from sop_gateway.demo.network import seed_network
+from sop_gateway.demo.seeding import DemoSeed
+from sop_gateway.models import platform
+from sop_shared.dev_identity import DEV_AUDIENCE, DEV_ISSUER
+from sop_shared.keys import DEV_ISSUER_KEY_FILE, load_signing_key
+
+if TYPE_CHECKING:
+    from conftest import EmbeddedSystem
+
+ACCESS_LOG = """query($id: ID!, $first: Int = 100) { caseAccessLog(caseId: $id, first: $first) {
+  seq occurredAt actorSubject actorType clientId action resource audience fields requestId } }"""
+CHAIN = "{ auditChain { intact records brokenAt } }"
+CASE_VIEW = ("query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) "
+             "{ case { id } children { firstName } } }")
+
+
+def bearer(system: EmbeddedSystem, subject: str, roles: list[str]) -> dict[str, str]:
+    key = load_signing_key(system.keys_dir / DEV_ISSUER_KEY_FILE)
+    now = int(time.time())
+    claims = {"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": subject, "iat": now, "nbf": now - 1, "exp": now + 600,
+              "act": "staff", "roles": roles}
+    token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+    return {"Authorization": f"Bearer {token}"}
+
+
+AUDITOR = ("audit.byrne", ["auditor"])
+
+
+async def seeded_case(system: EmbeddedSystem) -> str:
+    """The demo family's case with its worker and supervisor (the network service's part of the demo)."""
+    seed = DemoSeed(system.keys_dir)
+    await seed_network(system.client, seed)
+    return seed.case_id
+
+
+async def ask(system: EmbeddedSystem, query: str, variables: dict[str, Any], who: tuple[str, list[str]]) -> Any:
+    response = await system.client.post("/graphql", json={"query": query, "variables": variables},
+                                        headers=bearer(system, *who))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def error_code(body: dict[str, Any]) -> str:
+    assert body["data"] is None, body
+    return body["errors"][0]["extensions"]["code"]
+
+
+async def test_an_auditor_sees_who_looked_at_the_case_through_which_client_and_as_which_audience(
+    system: EmbeddedSystem,
+) -> None:
+    case_id = await seeded_case(system)
+    viewed = await system.client.post("/graphql", json={"query": CASE_VIEW, "variables": {"id": case_id,
+                                                                                        "a": "FAMILY"}},
+                                      headers={**system.bearer("fsw.rivera"), "X-Request-ID": "rq-family-view-1"})
+    assert viewed.json()["data"]["caseView"]["case"]["id"] == case_id
+    read = await system.client.get(f"/api/network/v1/cases/{case_id}", headers=system.bearer("sacwis.sync"))
+    assert read.status_code == 200
+    log = (await ask(system, ACCESS_LOG, {"id": case_id}, AUDITOR))["data"]["caseAccessLog"]
+    assert [e["seq"] for e in log] == sorted((e["seq"] for e in log), reverse=True)  # newest first
+    facade_read, case_view = log[0], log[1]
+    assert (facade_read["actorSubject"], facade_read["actorType"], facade_read["clientId"],
+            facade_read["action"]) == ("sacwis.sync", "integration", "sacwis.sync", "read")
+    assert (case_view["actorSubject"], case_view["resource"], case_view["audience"],
+            case_view["requestId"]) == ("fsw.rivera", "case_view", "family", "rq-family-view-1")
+    assert {"case", "children", "caregivers"} <= set(case_view["fields"])
+    # asking is itself recorded, and shows the next time
+    again = (await ask(system, ACCESS_LOG, {"id": case_id, "first": 1}, AUDITOR))["data"]["caseAccessLog"]
+    assert len(again) == 1
+    assert (again[0]["actorSubject"], again[0]["resource"]) == ("audit.byrne", "case_access_log")
+
+
+async def test_the_cases_supervisor_may_ask_but_not_about_a_case_they_do_not_supervise(
+    system: EmbeddedSystem,
+) -> None:
+    case_id = await seeded_case(system)
+    own = await ask(system, ACCESS_LOG, {"id": case_id}, ("sup.okafor", ["supervisor"]))
+    assert "errors" not in own, own
+    other_supervisor = await ask(system, ACCESS_LOG, {"id": case_id}, ("sup.nakamura", ["supervisor"]))
+    missing = await ask(system, ACCESS_LOG, {"id": str(uuid.uuid4())}, ("sup.okafor", ["supervisor"]))
+    assert error_code(other_supervisor) == error_code(missing) == "NOT_FOUND"
+    assert other_supervisor["errors"][0]["message"] == missing["errors"][0]["message"]
+
+
+async def test_workers_partners_and_integration_clients_may_not_read_the_trail(system: EmbeddedSystem) -> None:
+    case_id = await seeded_case(system)
+    for who in (("fsw.rivera", ["worker"]), ("admin.hughes", ["admin"])):
+        assert error_code(await ask(system, ACCESS_LOG, {"id": case_id}, who)) == "FORBIDDEN"
+        assert error_code(await ask(system, CHAIN, {}, who)) == "FORBIDDEN"
+    sacwis = (await system.graphql(ACCESS_LOG, {"id": case_id}, user="sacwis.sync")).json()
+    assert error_code(sacwis) == "FORBIDDEN"
+    rows = [r for r in await system.audit_rows() if r.resource == "case_access_log"]
+    assert rows == []
+
+
+async def test_a_case_id_that_is_not_a_uuid_is_refused_by_name(sqlite_system: EmbeddedSystem) -> None:
+    body = await ask(sqlite_system, ACCESS_LOG, {"id": "../../admin"}, AUDITOR)
+    assert error_code(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["field"] == "caseId"
+    too_many = await ask(sqlite_system, ACCESS_LOG, {"id": str(uuid.uuid4()), "first": 501}, AUDITOR)
+    assert too_many["errors"][0]["extensions"]["field"] == "first"
+
+
+async def test_the_audit_chain_verifies_and_a_changed_record_breaks_it(system: EmbeddedSystem) -> None:
+    case_id = await seeded_case(system)
+    await system.client.get(f"/api/network/v1/cases/{case_id}", headers=system.bearer("fsw.rivera"))
+    await ask(system, ACCESS_LOG, {"id": case_id}, AUDITOR)
+    verdict = (await ask(system, CHAIN, {}, AUDITOR))["data"]["auditChain"]
+    assert verdict["intact"] and verdict["records"] >= 2 and verdict["brokenAt"] is None
+    first_case_read = next(r for r in await system.audit_rows() if r.case_id == uuid.UUID(case_id))
+    async with system.gateway.state.database.session() as session:
+        # someone rewrites history: the worker's read now claims to be the supervisor's
+        await session.execute(update(platform.audit).where(platform.audit.c.seq == first_case_read.seq)
+                              .values(actor_subject="sup.okafor"))
+    broken = (await ask(system, CHAIN, {}, ("sup.okafor", ["supervisor"])))["data"]["auditChain"]
+    assert broken == {"intact": False, "records": first_case_read.seq - 1, "brokenAt": first_case_read.seq}

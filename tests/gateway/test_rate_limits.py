@@ -1,0 +1,210 @@
+"""Rate limits: a fixed window per partner API token and per integration client; over it, 429 with
+Retry-After and nothing reaches a service. Counters live in this process, or in Redis (the real server on
+127.0.0.1:6379) so that every gateway replica counts against the same window."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import jwt
+import pytest
+
+from sop_gateway.rate_limits import (
+    EdgeRateLimits,
+    FixedWindowRateLimiter,
+    MemoryStorage,
+    RateLimit,
+    RedisError,
+    RedisStorage,
+    TooManyRequests,
+)
+from sop_shared.auth import Principal
+from sop_shared.dev_identity import DEV_AUDIENCE, DEV_ISSUER
+from sop_shared.keys import DEV_ISSUER_KEY_FILE, load_signing_key
+from sop_shared.policy import ActorType
+
+if TYPE_CHECKING:
+    from conftest import EmbeddedSystem
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+ME = {"query": "{ me { subject } }"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# -- the limiter itself ------------------------------------------------------------------------------------
+
+async def test_a_fixed_window_allows_the_limit_then_refuses_until_the_window_ends() -> None:
+    clock = Clock()
+    limiter = FixedWindowRateLimiter(MemoryStorage(clock=clock))
+    limit = RateLimit(3, 60)
+    assert [await limiter.hit(limit, "token", "a") for _ in range(4)] == [True, True, True, False]
+    stats = await limiter.get_window_stats(limit, "token", "a")
+    assert stats.remaining == 0 and stats.reset_time == clock.now + 60
+    assert await limiter.hit(limit, "token", "b")  # another token has its own window
+    clock.now += 59.9
+    assert not await limiter.hit(limit, "token", "a")
+    clock.now += 0.2  # the window is over
+    assert await limiter.test(limit, "token", "a")
+    assert await limiter.hit(limit, "token", "a")
+    assert (await limiter.get_window_stats(limit, "token", "a")).remaining == 2
+
+
+async def test_different_limits_for_the_same_caller_count_separately() -> None:
+    limiter = FixedWindowRateLimiter(MemoryStorage(clock=Clock()))
+    assert await limiter.hit(RateLimit(1, 60), "client", "x")
+    assert not await limiter.hit(RateLimit(1, 60), "client", "x")
+    assert await limiter.hit(RateLimit(1, 1), "client", "x")
+
+
+async def test_the_memory_storage_forgets_expired_windows_when_full() -> None:
+    clock = Clock()
+    storage = MemoryStorage(clock=clock, max_keys=10)
+    for i in range(10):
+        await storage.incr(f"k{i}", 1)
+    clock.now += 2
+    await storage.incr("new", 1)
+    assert len(storage._counters) == 1
+
+
+def _principal(actor_type: ActorType, client_id: str | None) -> Principal:
+    return Principal(subject=client_id or "fsw.rivera", actor_type=actor_type, client_id=client_id)
+
+
+async def test_partners_count_per_token_integrations_per_client_and_staff_not_at_all() -> None:
+    clock = Clock()
+    limits = EdgeRateLimits(FixedWindowRateLimiter(MemoryStorage(clock=clock)), RateLimit(2, 60), RateLimit(3, 60),
+                            clock=clock)
+    partner = _principal(ActorType.partner, "api-token:1")
+    integration = _principal(ActorType.integration, "chris-sync")
+    staff = _principal(ActorType.staff, None)
+    for _ in range(2):
+        await limits.check(partner)
+    with pytest.raises(TooManyRequests) as refused:
+        await limits.check(partner)
+    assert refused.value.retry_after == 60 and refused.value.status == 429
+    for _ in range(3):
+        await limits.check(integration)
+    clock.now += 45.5
+    with pytest.raises(TooManyRequests) as refused:
+        await limits.check(integration)
+    assert refused.value.retry_after == 15  # rounded up, never 0
+    for _ in range(100):
+        await limits.check(staff)
+
+
+# -- Redis, for real ---------------------------------------------------------------------------------------
+
+async def test_two_gateway_replicas_share_one_window_in_redis() -> None:
+    first, second = RedisStorage(REDIS_URL), RedisStorage(REDIS_URL)
+    try:
+        replica_a, replica_b = FixedWindowRateLimiter(first), FixedWindowRateLimiter(second)
+        limit, who = RateLimit(4, 30), ("token", f"test-{uuid.uuid4()}")
+        results = [await (replica_a if i % 2 else replica_b).hit(limit, *who) for i in range(5)]
+        assert results == [True, True, True, True, False]
+        stats = await replica_a.get_window_stats(limit, *who)
+        assert stats.remaining == 0 and 28 < stats.reset_time - time.time() <= 30
+        ttl = await first.command("PTTL", limit.key_for(*who))
+        assert isinstance(ttl, int) and 28_000 < ttl <= 30_000  # the window expires by itself
+        await first.command("DEL", limit.key_for(*who))
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_concurrent_hits_in_redis_are_counted_exactly() -> None:
+    storage = RedisStorage(REDIS_URL)
+    try:
+        limiter, limit, who = FixedWindowRateLimiter(storage), RateLimit(10, 30), ("client", f"t-{uuid.uuid4()}")
+        results = await asyncio.gather(*(limiter.hit(limit, *who) for _ in range(25)))
+        assert sum(results) == 10
+        await storage.command("DEL", limit.key_for(*who))
+    finally:
+        await storage.close()
+
+
+async def test_when_redis_is_unreachable_the_edge_fails_open_rather_than_stopping_casework() -> None:
+    storage = RedisStorage("redis://127.0.0.1:1/0", timeout=0.5)
+    with pytest.raises(RedisError):
+        await storage.incr("k", 10)
+    limits = EdgeRateLimits(FixedWindowRateLimiter(storage), RateLimit(1, 60), None)
+    partner = _principal(ActorType.partner, "api-token:1")
+    await limits.check(partner)
+    await limits.check(partner)
+    await storage.close()
+
+
+# -- through the gateway -----------------------------------------------------------------------------------
+
+def _admin(system: EmbeddedSystem) -> dict[str, str]:
+    key = load_signing_key(system.keys_dir / DEV_ISSUER_KEY_FILE)
+    now = int(time.time())
+    claims = {"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": "admin.hughes", "iat": now, "nbf": now - 1,
+              "exp": now + 600, "act": "staff", "roles": ["admin"]}
+    token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _partner_token(system: EmbeddedSystem) -> dict[str, str]:
+    response = await system.client.post("/v1/api-tokens", headers=_admin(system), json={
+        "agency": "Ozark Family Counseling", "purpose": "referrals", "scopes": ["case:read"],
+        "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()})
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def _assert_429(response: Any, window: int) -> None:
+    assert response.status_code == 429, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert 1 <= int(response.headers["retry-after"]) <= window
+    assert response.json()["retry_after"] == int(response.headers["retry-after"])
+
+
+@pytest.mark.parametrize("redis_url", ["", REDIS_URL], ids=["in-memory", "redis"])
+async def test_a_partner_token_over_its_limit_gets_429_with_retry_after_and_reaches_no_service(
+    start_system: Any, redis_url: str,
+) -> None:
+    async with start_system(rate_limit_per_token=3, rate_limit_window_seconds=120, redis_url=redis_url) as system:
+        partner, other_partner = await _partner_token(system), await _partner_token(system)
+        for _ in range(3):
+            assert (await system.client.post("/graphql", json=ME, headers=partner)).status_code == 200
+        _assert_429(await system.client.post("/graphql", json=ME, headers=partner), 120)
+        calls: list[str] = []
+        system.gateway.state.services.request = lambda *a, **k: calls.append(a[0])  # must not be reached
+        _assert_429(await system.client.get(f"/api/network/v1/cases/{uuid.uuid4()}", headers=partner), 120)
+        assert calls == []
+        assert (await system.client.post("/graphql", json=ME, headers=other_partner)).status_code == 200
+        for _ in range(5):  # staff are not limited per token
+            assert (await system.graphql("{ me { subject } }")).status_code == 200
+
+
+async def test_an_integration_client_over_its_limit_gets_429(start_system: Any) -> None:
+    async with start_system(rate_limit_per_client=2) as system:
+        for _ in range(2):
+            assert (await system.graphql("{ me { subject } }", user="sacwis.sync")).status_code == 200
+        _assert_429(await system.graphql("{ me { subject } }", user="sacwis.sync"), 60)
+
+
+async def test_guessing_a_client_secret_counts_against_the_clients_window(start_system: Any) -> None:
+    async with start_system(rate_limit_per_client=3) as system:
+        registered = await system.client.post(
+            "/v1/integration-clients", json={"client_id": "chris-sync", "name": "CHRIS", "scopes": ["case:read"]},
+            headers=_admin(system))
+        secret = registered.json()["client_secret"]
+        for guess in ("sopc_a", "sopc_b", "sopc_c"):
+            response = await system.client.post("/oauth/token", data={
+                "grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": guess})
+            assert response.status_code == 401
+        right = await system.client.post("/oauth/token", data={
+            "grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": secret})
+        _assert_429(right, 60)
