@@ -20,7 +20,7 @@ help:
 	@echo "make run       start the platform locally (uv run sop dev)"
 	@echo "make test      run the test suite; extra pytest args via PYTEST_ARGS='-m \"not postgres\" -x'"
 	@echo "make lint      ruff check ."
-	@echo "make bench     run the performance checks (tests/perf) if present"
+	@echo "make bench     benchmarks (tests/perf): SACWIS batch load vs COPY, caseload latency; BENCH_ARGS=--quick"
 	@echo "uv: $(UV)"
 
 $(UV_TOOLS):
@@ -45,8 +45,4 @@ lint: install
 	$(UV) run --frozen ruff check .
 
 bench: install
-	@if [ -f tests/perf/__main__.py ] || [ -f tests/perf.py ]; then \
-	  $(UV) run --frozen python -m tests.perf; \
-	else \
-	  echo "bench: no benchmark yet (tests/perf/__main__.py is missing); nothing to run"; \
-	fi
+	$(UV) run --frozen python tests/perf/__main__.py $(BENCH_ARGS)

@@ -4,13 +4,26 @@ Maria Lopez family as SACWIS would send it."""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from sop_network.component import component
+from sop_network.models import (
+    Case,
+    CaseMember,
+    ChangeLog,
+    ContactMethod,
+    NetworkMember,
+    PartnerGrant,
+    Person,
+    StaffAssignment,
+    platform,
+)
+from sop_shared.db import Database
 from sop_shared.testing import InternalTokens, RunningService, run_component
 
 
@@ -55,3 +68,34 @@ def sacwis(tokens: InternalTokens) -> dict[str, str]:
 
     return tokens.headers("network", subject="sacwis.sync", actor_type=ActorType.integration,
                           roles=(), scopes=("cases:sync", "case:read"))
+
+TABLES: dict[str, Any] = {
+    "cases": Case, "persons": Person, "members": CaseMember, "assignments": StaffAssignment,
+    "contacts": ContactMethod, "grants": PartnerGrant, "network": NetworkMember, "changes": ChangeLog,
+    "events": platform.outbox,
+}
+
+
+async def counts(url: str) -> dict[str, int]:
+    db = Database(url)
+    try:
+        async with db.session() as s:
+            return {name: (await s.execute(select(func.count()).select_from(table))).scalar_one()
+                    for name, table in TABLES.items()}
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+def row_counts() -> Callable[[str], Awaitable[dict[str, int]]]:
+    """Rows per table, read straight from the database (for "nothing was written")."""
+    return counts
+
+
+@pytest.fixture
+async def pg_network(postgres_database_url: str, tokens: InternalTokens,
+                     tmp_path: Path) -> AsyncIterator[RunningService]:
+    """The service on PostgreSQL only, for what only a server with concurrent transactions can show."""
+    async with run_component(component, database_url=postgres_database_url, tokens=tokens,
+                             data_dir=tmp_path) as svc:
+        yield svc

@@ -163,4 +163,5 @@ async def test_the_case_view_slice_gives_access_and_case_in_one_call_and_nothing
         "network", subject="fsw.lindqvist", case_id=case_id))).json()
     assert allowed["access"]["allowed"] and len(allowed["case"]["members"]) == 3
     assert denied == {"access": {"case_id": str(case_id), "subject": "fsw.lindqvist", "allowed": False,
-                                 "relationships": [], "scopes": []}, "case": None}
+                                 "relationships": [], "scopes": [], "audiences": []}, "case": None,
+                      "safety_network": None}

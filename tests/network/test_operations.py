@@ -23,3 +23,29 @@ async def test_readiness_fails_when_the_database_is_gone(network: RunningService
     network.app.state.database.engine = create_async_engine(network.app.state.database.engine.url)
     response = await network.client.get("/readyz")
     assert response.status_code == 503 and response.json()["checks"]["database"].startswith("unavailable")
+
+
+async def test_the_migrations_match_the_models(database_url: str) -> None:
+    """A model change without a new migration fails here, not in production."""
+    from typing import Any
+
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from sop_network.component import component
+    from sop_network.models import metadata
+    from sop_shared.migrations import upgrade
+
+    await upgrade(component.package, database_url)
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            def diff(sync_conn: Any) -> list[Any]:
+                context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+                return compare_metadata(context, metadata)
+
+            differences = await conn.run_sync(diff)
+    finally:
+        await engine.dispose()
+    assert differences == []

@@ -206,3 +206,28 @@ def test_audiences_allowed() -> None:
     assert audiences_allowed(ActorType.family, ["supervisor"]) == {Audience.family}
     assert audiences_allowed(ActorType.partner, []) == {Audience.partner, Audience.court}
     assert Audience.staff not in audiences_allowed(ActorType.network, [])
+
+
+def test_a_partner_grant_shows_its_audience_and_purpose_and_cannot_name_a_staff_audience() -> None:
+    court = PartnerGrant("CASA", frozenset({"case:read"}), expires_at=None, audience="court",
+                         purpose="court report", grant_id=CASE)
+    staff = PartnerGrant("SNEAKY", frozenset({"case:read"}), expires_at=None, audience="staff")
+    facts = CaseAccessFacts(CASE, True, grants=(court, staff))
+    decision = decide(ActorType.partner, "casa.1", (), "CASA", facts=facts)
+    assert decision.allowed and decision.audiences == {Audience.court}
+    assert decision.purposes == ("court report",) and decision.grant_ids == (CASE,)
+    assert not decide(ActorType.partner, "sneaky.1", (), "SNEAKY", facts=facts).allowed
+
+
+def test_a_revoked_grant_denies_even_if_the_revocation_is_stamped_later_than_now() -> None:
+    grant = PartnerGrant("CASA", frozenset({"case:read"}), expires_at=None, revoked_at=NOW + timedelta(hours=1))
+    facts = CaseAccessFacts(CASE, True, grants=(grant,))
+    assert not decide(ActorType.partner, "casa.1", (), "CASA", facts=facts).allowed
+
+
+def test_decisions_name_the_audiences_the_caller_may_be_shown() -> None:
+    assert decide().audiences == audiences_allowed(ActorType.staff, ["worker"])
+    assert Audience.supervisor in decide(subject="sup.okafor", roles=("supervisor",)).audiences
+    assert decide(ActorType.family, "family:maria", (), None).audiences == {Audience.family}
+    assert decide(ActorType.network, "network:abuela", (), None).audiences == {Audience.network}
+    assert decide(subject="fsw.nobody").audiences == frozenset()

@@ -42,6 +42,7 @@ class Scope(StrEnum):
     case_write = "case:write"
     cases_sync = "cases:sync"
     approvals_decide = "approvals:decide"
+    approvals_request = "approvals:request"  # services putting items on the supervisor's approval queue
     audit_read = "audit:read"
 
 
@@ -139,10 +140,21 @@ class StaffAssignment:
 
 @dataclass(frozen=True)
 class PartnerGrant:
+    """A partner agency's grant on one case. Live while not revoked and before `expires_at` (exclusive).
+    `audience` is the widest audience the partner may be shown (None: the partner audience); a grant naming
+    an audience partners may never have (e.g. staff) grants nothing."""
+
     agency: str
     scopes: frozenset[str]
     expires_at: datetime | None
     revoked_at: datetime | None = None
+    audience: str | None = None
+    purpose: str | None = None
+    grant_id: uuid.UUID | None = None
+
+    def live(self, now: datetime) -> bool:
+        # A revocation counts the moment it is recorded, whatever its timestamp says.
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
 @dataclass(frozen=True)
@@ -153,7 +165,9 @@ class CaseAccessFacts:
     exists: bool
     assignments: tuple[StaffAssignment, ...] = ()
     grants: tuple[PartnerGrant, ...] = ()
-    member_subjects: dict[str, str] = field(default_factory=dict)  # principal subject -> family|network
+    # principal subject -> family|network: a person of this case (caregiver/parent) or an active member of its
+    # safety network, matched on the person's `principal_subject` (the identity they log in with).
+    member_subjects: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -161,6 +175,9 @@ class AccessDecision:
     allowed: bool
     relationships: tuple[CaseRelationship, ...] = ()
     scopes: frozenset[Scope] = frozenset()
+    audiences: frozenset[Audience] = frozenset()  # the audiences this caller may be shown on this case
+    purposes: tuple[str, ...] = ()  # purposes of the partner grants relied on
+    grant_ids: tuple[uuid.UUID, ...] = ()
 
     @classmethod
     def deny(cls) -> AccessDecision:
@@ -177,6 +194,9 @@ def decide_case_access(
     roles = set(roles)
     relationships: list[CaseRelationship] = []
     scopes: set[Scope] = set()
+    audiences: set[Audience] = set()
+    purposes: list[str] = []
+    grant_ids: list[uuid.UUID] = []
     if actor_type == ActorType.staff:
         for assignment in facts.assignments:
             if not assignment.active or assignment.staff_subject != subject:
@@ -187,17 +207,28 @@ def decide_case_access(
                 relationships.append(CaseRelationship.assigned_supervisor)
         if relationships:
             scopes |= scopes_for(actor_type, roles)
+            audiences |= audiences_allowed(actor_type, roles)
     elif actor_type == ActorType.integration:
         held = scopes_for(actor_type, (), token_scopes)
         if Scope.cases_sync in held:
             relationships.append(CaseRelationship.integration)
             scopes |= held
+            audiences |= AUDIENCES_FOR_ACTOR[actor_type]
     elif actor_type == ActorType.partner and agency:
         for grant in facts.grants:
-            live = grant.revoked_at is None and (grant.expires_at is None or grant.expires_at > now)
-            if live and grant.agency == agency:
-                relationships.append(CaseRelationship.partner_grant)
-                scopes |= scopes_for(actor_type, (), grant.scopes)
+            if not grant.live(now) or grant.agency != agency:
+                continue
+            audience = _grant_audience(grant)
+            if audience is None:
+                continue  # a grant naming an audience partners may never have grants nothing
+            relationships.append(CaseRelationship.partner_grant)
+            scopes |= scopes_for(actor_type, (), grant.scopes)
+            audiences.add(audience)
+            if grant.purpose:
+                purposes.append(grant.purpose)
+            if grant.grant_id is not None:
+                grant_ids.append(grant.grant_id)
+        relationships = relationships[:1]  # one relationship, however many grants support it
     elif actor_type in (ActorType.family, ActorType.network):
         kind = facts.member_subjects.get(subject)
         if kind == actor_type.value:
@@ -205,6 +236,16 @@ def decide_case_access(
                 CaseRelationship.family_member if kind == "family" else CaseRelationship.network_member
             )
             scopes |= scopes_for(actor_type, (), [Scope.case_read])
+            audiences |= AUDIENCES_FOR_ACTOR[actor_type]
     if not relationships or not scopes:
         return AccessDecision.deny()
-    return AccessDecision(True, tuple(relationships), frozenset(scopes))
+    return AccessDecision(True, tuple(relationships), frozenset(scopes), frozenset(audiences), tuple(purposes),
+                          tuple(grant_ids))
+
+
+def _grant_audience(grant: PartnerGrant) -> Audience | None:
+    try:
+        audience = Audience(grant.audience) if grant.audience else Audience.partner
+    except ValueError:
+        return None
+    return audience if audience in AUDIENCES_FOR_ACTOR[ActorType.partner] else None

@@ -8,30 +8,46 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_shared.audit import AuditWriter
 from sop_shared.auth import InternalTokenVerifier
 from sop_shared.db import Database
-from sop_shared.events import EventBus, connect_bus
+from sop_shared.events import Event, EventBus, connect_bus
 from sop_shared.keys import ensure_keys, load_jwks
 from sop_shared.observability import configure_logging, install_request_context
-from sop_shared.outbox import OutboxRelay
+from sop_shared.outbox import OutboxRelay, idempotent_consumer
 from sop_shared.platform_tables import PlatformTables
 from sop_shared.problems import install_problem_handlers
 from sop_shared.settings import ServiceSettings
 
+BackgroundTask = Callable[[FastAPI, asyncio.Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class EventConsumer:
+    """Another service's events this service acts on: `apply(app, session, event)` runs once per event id,
+    in one transaction with the record that it was processed (`idempotent_consumer`)."""
+
+    subject: str
+    durable: str
+    apply: Callable[[FastAPI, AsyncSession, Event], Awaitable[None]]
+
 
 def build_service_app(
     settings: ServiceSettings, *, title: str, description: str, platform: PlatformTables,
-    routers: Sequence[APIRouter], bus: EventBus | None = None,
+    routers: Sequence[APIRouter], bus: EventBus | None = None, background: Sequence[BackgroundTask] = (),
+    consumers: Sequence[EventConsumer] = (),
 ) -> FastAPI:
-    """A FastAPI app for one service. Pass `bus` to share an in-process bus (embedded mode)."""
+    """A FastAPI app for one service. Pass `bus` to share an in-process bus (embedded mode); `background`
+    tasks run for the app's life and get a stop event; `consumers` subscribe to other services' events."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,14 +69,25 @@ def build_service_app(
         stop = asyncio.Event()
         relay_task = asyncio.create_task(relay.run(stop), name=f"{settings.component}-outbox-relay") \
             if settings.relay_enabled else None
+        tasks = [asyncio.create_task(task(app, stop), name=f"{settings.component}-{getattr(task, '__name__', 'task')}")
+                 for task in background]
+        subscriptions = []
+        for consumer in consumers:
+            async def apply(session: AsyncSession, event: Event, consumer: EventConsumer = consumer) -> None:
+                await consumer.apply(app, session, event)
+
+            handler = idempotent_consumer(database, platform, consumer.durable, apply)
+            subscriptions.append(await app.state.bus.subscribe(consumer.subject, consumer.durable, handler))
         try:
             yield
         finally:
             stop.set()
-            if relay_task is not None:
-                relay_task.cancel()
+            for subscription in subscriptions:
+                await subscription.stop()
+            for task in [t for t in (relay_task, *tasks) if t is not None]:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await relay_task
+                    await task
             if owns_bus:
                 await app.state.bus.close()
             await database.dispose()

@@ -5,8 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from sop_network.access.api import router as access_router
+from sop_network.caseload.api import router as caseload_router
 from sop_network.cases.api import router as cases_router
+from sop_network.changes.api import router as changes_router
+from sop_network.grants.api import router as grants_router
 from sop_network.models import platform
+from sop_network.persons.api import router as persons_router
+from sop_network.sacwis.api import router as sacwis_router
+from sop_network.safety_network.api import router as network_router
 from sop_network.settings import NetworkSettings
 from sop_shared.events import EventBus
 from sop_shared.service import build_service_app
@@ -16,5 +22,7 @@ def create_app(settings: NetworkSettings | None = None, *, bus: EventBus | None 
     return build_service_app(
         settings or NetworkSettings(), title="SOP network service",
         description="Cases, people, safety networks, assignments, partner grants and case access.",
-        platform=platform, routers=[cases_router, access_router], bus=bus,
+        platform=platform, bus=bus,
+        routers=[caseload_router, cases_router, access_router, grants_router, network_router, sacwis_router,
+                 changes_router, persons_router],
     )

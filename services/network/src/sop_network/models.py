@@ -1,4 +1,5 @@
-"""Tables of the network service: cases, persons, case members, staff assignments."""
+"""Tables of the network service: cases, persons, case members, staff assignments, partner grants, the
+safety network (members, their revisions, meetings), person merges and the change log."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -54,7 +55,13 @@ def _created() -> datetime:
 
 class Case(NetworkTable, table=True):
     __tablename__ = "case"
-    __table_args__ = (UniqueConstraint("external_system", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("external_system", "external_id"),
+        Index("ix_case_external_id_system", "external_id", "external_system"),  # batch lookups, see Person
+        # The caseload filters, each ending in id so keyset paging stays an index range scan.
+        Index("ix_case_status_id", "status", "id"),
+        Index("ix_case_county_status_id", "county", "status", "id"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     external_system: str = Field(max_length=50)
@@ -71,7 +78,12 @@ class Case(NetworkTable, table=True):
 
 class Person(NetworkTable, table=True):
     __tablename__ = "person"
-    __table_args__ = (UniqueConstraint("external_system", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("external_system", "external_id"),
+        # Batch lookups are `external_id IN (...)`: with the id leading, the plan is an index probe per id
+        # whatever the table statistics say (before the first ANALYZE, the planner scanned every row).
+        Index("ix_person_external_id_system", "external_id", "external_system"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     external_system: str | None = Field(default=None, max_length=50)
@@ -81,6 +93,10 @@ class Person(NetworkTable, table=True):
     date_of_birth: date | None = None
     preferred_language: str = Field(default="en", max_length=35)
     needs_interpreter: bool = False
+    # The identity a family or network member logs in with; the access decision matches on it.
+    principal_subject: str | None = Field(default=None, max_length=200, index=True)
+    # Set while this record is merged into another (the survivor); cleared when the merge is reversed.
+    merged_into_id: uuid.UUID | None = Field(default=None, foreign_key="person.id", index=True)
     version: int = 1
     created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
@@ -103,12 +119,176 @@ class CaseMember(NetworkTable, table=True):
 
 class StaffAssignment(NetworkTable, table=True):
     __tablename__ = "staff_assignment"
-    __table_args__ = (UniqueConstraint("case_id", "staff_subject", "role"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "staff_subject", "role"),
+        Index("ix_staff_assignment_subject_case", "staff_subject", "case_id"),  # caseload by worker
+        Index("ix_staff_assignment_unit_case", "unit", "case_id"),  # caseload by unit (supervisors)
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
     staff_subject: str = Field(max_length=200, index=True)
     role: AssignmentRole = Field(sa_type=enum_column(AssignmentRole))
+    unit: str | None = Field(default=None, max_length=100)
+    area: str | None = Field(default=None, max_length=100)
     active: bool = True
     created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ContactKind(StrEnum):
+    phone = "phone"
+    email = "email"
+    address = "address"
+
+
+class ContactMethod(NetworkTable, table=True):
+    """How to reach a person. A `dv_confidential` address is shown only to audiences the policy allows."""
+
+    __tablename__ = "contact_method"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    person_id: uuid.UUID = Field(foreign_key="person.id", index=True)
+    kind: ContactKind = Field(sa_type=enum_column(ContactKind))
+    value: str = Field(max_length=500)
+    dv_confidential: bool = False
+    created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class PartnerGrant(NetworkTable, table=True):
+    """A partner agency's access to one case: scopes, audience, purpose, consent; expires; revocable."""
+
+    __tablename__ = "partner_grant"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    agency: str = Field(max_length=100)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    audience: str = Field(max_length=20)
+    purpose: str = Field(max_length=200)
+    consent_reference: str | None = Field(default=None, max_length=200)
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    revoked_by: str | None = Field(default=None, max_length=200)
+    revocation_reason: str | None = Field(default=None, max_length=500)
+    granted_by: str = Field(max_length=200)
+    version: int = 1
+    created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class NetworkCircle(StrEnum):
+    inner = "inner"  # family and close friends who act day to day
+    outer = "outer"  # people who help regularly but less often
+    professional = "professional"
+
+
+class BackgroundCheck(StrEnum):
+    not_started = "not_started"
+    pending = "pending"
+    cleared = "cleared"
+    not_cleared = "not_cleared"
+
+
+class NetworkMember(NetworkTable, table=True):
+    """A member of the family's safety network. Every change is a new revision; nothing is overwritten."""
+
+    __tablename__ = "network_member"
+    __table_args__ = (UniqueConstraint("case_id", "person_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    person_id: uuid.UUID = Field(foreign_key="person.id", index=True)
+    circle: NetworkCircle = Field(sa_type=enum_column(NetworkCircle))
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    commitments: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    availability: str | None = Field(default=None, max_length=500)
+    background_check: BackgroundCheck = Field(default=BackgroundCheck.not_started,
+                                              sa_type=enum_column(BackgroundCheck))
+    background_checked_on: date | None = None
+    agreed_plan_version: int | None = None
+    active_from: date | None = None
+    active_to: date | None = None
+    seen_danger_statements_on: date | None = None
+    version: int = 1
+    created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class NetworkMemberRevision(NetworkTable, table=True):
+    """The network member as it was at each version, with who changed it and when."""
+
+    __tablename__ = "network_member_revision"
+    __table_args__ = (UniqueConstraint("member_id", "version"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    member_id: uuid.UUID = Field(foreign_key="network_member.id", index=True)
+    version: int
+    snapshot: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    changed_by: str = Field(max_length=200)
+    changed_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class NetworkMeeting(NetworkTable, table=True):
+    __tablename__ = "network_meeting"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    held_on: date
+    attendee_member_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    decisions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    next_meeting_on: date | None = None
+    recorded_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class PersonAlias(NetworkTable, table=True):
+    """The external-id crosswalk beyond a person's own id: ids of merged records point at the survivor."""
+
+    __tablename__ = "person_alias"
+    __table_args__ = (UniqueConstraint("external_system", "external_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    external_system: str = Field(max_length=50)
+    external_id: str = Field(max_length=100)
+    person_id: uuid.UUID = Field(foreign_key="person.id", index=True)
+    merge_id: uuid.UUID | None = Field(default=None, foreign_key="person_merge.id", index=True)
+
+
+class PersonMerge(NetworkTable, table=True):
+    """A merge of `merged_id` into `survivor_id`, with exactly what moved, so it can be reversed."""
+
+    __tablename__ = "person_merge"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    survivor_id: uuid.UUID = Field(foreign_key="person.id", index=True)
+    merged_id: uuid.UUID = Field(foreign_key="person.id", index=True)
+    moved: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    merged_by: str = Field(max_length=200)
+    merged_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+    reversed_by: str | None = Field(default=None, max_length=200)
+    reversed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class ChangeCounter(NetworkTable, table=True):
+    """One row: the last change sequence handed out. Writers advance it with UPDATE ... RETURNING, which
+    holds its row lock until commit, so sequences become visible in order (see docs/network.md)."""
+
+    __tablename__ = "change_counter"
+
+    id: int = Field(default=1, sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    seq: int = Field(default=0, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), nullable=False))
+
+
+class ChangeLog(NetworkTable, table=True):
+    """Every change, in commit order, for the pull feed (`GET /v1/changes`); the same event as the outbox."""
+
+    __tablename__ = "change_log"
+
+    seq: int = Field(sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                      autoincrement=False))
+    event_id: uuid.UUID = Field(unique=True)
+    subject: str = Field(max_length=200)
+    case_id: uuid.UUID | None = Field(default=None, index=True)
+    payload: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -4,16 +4,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sop_network.models import AssignmentRole, CaseStatus, CaseType, MemberRole
+from sop_network.models import (
+    AssignmentRole,
+    BackgroundCheck,
+    CaseStatus,
+    CaseType,
+    ContactKind,
+    MemberRole,
+    NetworkCircle,
+)
 
 BCP47 = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ContactMethodIn(Strict):
+    kind: ContactKind
+    value: str = Field(min_length=1, max_length=500)
+    dv_confidential: bool = False
 
 
 class PersonIn(Strict):
@@ -23,6 +38,8 @@ class PersonIn(Strict):
     date_of_birth: date | None = None
     preferred_language: str = Field(default="en", pattern=BCP47)
     needs_interpreter: bool = False
+    # None: SACWIS says nothing about contact methods (keep what is stored); a list replaces them.
+    contact_methods: list[ContactMethodIn] | None = Field(default=None, max_length=20)
 
     @field_validator("date_of_birth")
     @classmethod
@@ -41,6 +58,8 @@ class CaseMemberIn(Strict):
 class AssignmentIn(Strict):
     staff_subject: str = Field(min_length=1, max_length=200)
     role: AssignmentRole
+    unit: str | None = Field(default=None, max_length=100)
+    area: str | None = Field(default=None, max_length=100)
 
 
 class CaseUpsert(Strict):
@@ -55,6 +74,12 @@ class CaseUpsert(Strict):
     assignments: list[AssignmentIn] = Field(default_factory=list, max_length=50)
 
 
+class ContactMethodOut(BaseModel):
+    kind: ContactKind
+    value: str
+    dv_confidential: bool
+
+
 class PersonOut(BaseModel):
     id: uuid.UUID
     external_system: str | None
@@ -65,6 +90,10 @@ class PersonOut(BaseModel):
     preferred_language: str
     needs_interpreter: bool
     version: int
+    principal_subject: str | None = None
+    merged_into_id: uuid.UUID | None = None
+    # Only what the caller's audience may see: DV-confidential addresses are left out for others.
+    contact_methods: list[ContactMethodOut] = Field(default_factory=list)
 
 
 class CaseMemberOut(BaseModel):
@@ -79,6 +108,8 @@ class AssignmentOut(BaseModel):
     staff_subject: str
     role: AssignmentRole
     active: bool
+    unit: str | None = None
+    area: str | None = None
 
 
 class CaseOut(BaseModel):
@@ -103,10 +134,237 @@ class AccessOut(BaseModel):
     allowed: bool
     relationships: list[str]
     scopes: list[str]
+    audiences: list[str] = Field(default_factory=list)
+
+
+class CommitmentIn(Strict):
+    text: str = Field(min_length=1, max_length=1000)
+    schedule: str | None = Field(default=None, max_length=200)
+
+
+class NetworkPersonIn(Strict):
+    """A new person for the network (not known to SACWIS), or `person_id` of one already known."""
+
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    date_of_birth: date | None = None
+    preferred_language: str = Field(default="en", pattern=BCP47)
+    needs_interpreter: bool = False
+    principal_subject: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class NetworkMemberFields(Strict):
+    circle: NetworkCircle
+    roles: list[str] = Field(default_factory=list, max_length=20)
+    commitments: list[CommitmentIn] = Field(default_factory=list, max_length=50)
+    availability: str | None = Field(default=None, max_length=500)
+    background_check: BackgroundCheck = BackgroundCheck.not_started
+    background_checked_on: date | None = None
+    agreed_plan_version: int | None = Field(default=None, ge=1)
+    active_from: date | None = None
+    active_to: date | None = None
+    seen_danger_statements_on: date | None = None
+
+
+class NetworkMemberCreate(NetworkMemberFields):
+    person_id: uuid.UUID | None = None
+    person: NetworkPersonIn | None = None
+
+
+class NetworkMemberUpdate(NetworkMemberFields):
+    """The whole member as it should now be (a new revision; the old one stays in the history)."""
+
+
+class NetworkMemberOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    person: PersonOut
+    circle: NetworkCircle
+    roles: list[str]
+    commitments: list[CommitmentIn]
+    availability: str | None
+    background_check: BackgroundCheck
+    background_checked_on: date | None
+    agreed_plan_version: int | None
+    active_from: date | None
+    active_to: date | None
+    seen_danger_statements_on: date | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class NetworkMemberRevisionOut(BaseModel):
+    version: int
+    snapshot: dict[str, object]
+    changed_by: str
+    changed_at: datetime
+
+
+class NetworkMeetingIn(Strict):
+    held_on: date
+    attendee_member_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    decisions: list[str] = Field(default_factory=list, max_length=100)
+    next_meeting_on: date | None = None
+
+
+class NetworkMeetingOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    held_on: date
+    attendee_member_ids: list[uuid.UUID]
+    decisions: list[str]
+    next_meeting_on: date | None
+    recorded_by: str
+    created_at: datetime
+
+
+class SafetyNetworkOut(BaseModel):
+    members: list[NetworkMemberOut]
+    meetings: list[NetworkMeetingOut]
 
 
 class CaseViewSlice(BaseModel):
-    """The network's part of the gateway's case view in one call: the caller's access, then the case."""
+    """The network's part of the gateway's case view in one call: the caller's access, then the case and
+    its safety network."""
 
     access: AccessOut
     case: CaseOut | None
+    safety_network: SafetyNetworkOut | None = None
+
+
+class GrantIn(Strict):
+    """A partner agency's access to this case, for a purpose, until a time, on recorded consent."""
+
+    agency: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(min_length=1, max_length=10)
+    audience: str = Field(default="partner", max_length=20)
+    purpose: str = Field(min_length=1, max_length=200)
+    consent_reference: str | None = Field(default=None, min_length=1, max_length=200)
+    expires_at: datetime
+
+
+class GrantRevoke(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class GrantOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    agency: str
+    scopes: list[str]
+    audience: str
+    purpose: str
+    consent_reference: str | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    revoked_by: str | None
+    revocation_reason: str | None
+    granted_by: str
+    status: str  # active | expired | revoked (at the service's clock)
+    version: int
+    created_at: datetime
+
+
+class CaseSummary(BaseModel):
+    id: uuid.UUID
+    external_system: str
+    external_id: str
+    case_type: CaseType
+    status: CaseStatus
+    county: str | None
+    opened_on: date | None
+    closed_on: date | None
+    version: int
+    updated_at: datetime
+
+
+class CaseViewsIn(Strict):
+    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=50)
+
+
+class CaseViewsOut(BaseModel):
+    """One caseload page's cases in one call: each with the caller's access and, when allowed, the case
+    and its safety network (in request order; a denied or missing case has `case: null`)."""
+
+    items: list[CaseViewSlice]
+
+
+class SacwisRecord(BaseModel):
+    """One record of a batch. Only `kind` and `external_id` are read before the record's own validation,
+    so one malformed record is reported on its own and never fails the batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["case", "person"]
+    external_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    data: dict[str, Any]
+
+
+class SacwisBatchIn(Strict):
+    system: str = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
+    records: list[SacwisRecord] = Field(min_length=1, max_length=2000)
+
+
+class RecordResult(BaseModel):
+    index: int
+    kind: str
+    external_id: str
+    status: Literal["created", "updated", "unchanged", "invalid", "conflict", "failed"]
+    id: uuid.UUID | None = None
+    errors: list[dict[str, str]] = Field(default_factory=list)
+
+
+class SacwisBatchOut(BaseModel):
+    counts: dict[str, int]
+    results: list[RecordResult]
+
+
+class ChangeOut(BaseModel):
+    seq: int
+    event_id: uuid.UUID
+    subject: str
+    case_id: uuid.UUID | None
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+class ChangesPage(BaseModel):
+    items: list[ChangeOut]
+    next_cursor: str  # always given: pass it back next time, even when this page was empty
+
+
+class DuplicateOut(BaseModel):
+    person: PersonOut
+    score: float
+
+
+class PersonMergeIn(Strict):
+    survivor_id: uuid.UUID
+    merged_id: uuid.UUID
+
+
+class PersonMergeOut(BaseModel):
+    id: uuid.UUID
+    survivor_id: uuid.UUID
+    merged_id: uuid.UUID
+    moved: dict[str, Any]
+    merged_by: str
+    merged_at: datetime
+    reversed_by: str | None
+    reversed_at: datetime | None
+
+
+class CrosswalkIn(Strict):
+    person_id: uuid.UUID
+
+
+class CrosswalkOut(BaseModel):
+    external_system: str
+    external_id: str
+    record_id: uuid.UUID | None  # the record holding this id as its own, if any
+    person_id: uuid.UUID  # the live person it stands for now (the survivor of any merge)
+
+
+class PrincipalIn(Strict):
+    principal_subject: str | None = Field(default=None, min_length=1, max_length=200)

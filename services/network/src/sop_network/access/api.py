@@ -1,4 +1,4 @@
-"""The case access decision for the calling principal."""
+"""The case access decision for the calling principal, and the case view slice built on it."""
 
 from __future__ import annotations
 
@@ -8,40 +8,48 @@ from fastapi import APIRouter, Request
 
 from sop_network.access.service import decide_for
 from sop_network.cases.service import read_case
+from sop_network.clock import Now
+from sop_network.safety_network.service import read_safety_network
 from sop_network.schemas import AccessOut, CaseViewSlice
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, require_case
+from sop_shared.auth import CurrentPrincipal, Principal, require_case
 from sop_shared.db import SessionDep
+from sop_shared.policy import AccessDecision
 
 router = APIRouter(prefix="/v1", tags=["access"])
 
 
-@router.get("/cases/{case_id}/access", response_model=AccessOut)
-async def get_case_access(case_id: uuid.UUID, request: Request, session: SessionDep,
-                          principal: CurrentPrincipal) -> AccessOut:
-    """May the caller act on this case, through which relationship, with which scopes? A case that does
-    not exist answers exactly like one the caller may not see."""
-    require_case(principal, case_id)
-    decision = await decide_for(session, principal, case_id)
-    await audit_request(request, session, principal, resource="case_access", action="decide", case_id=case_id,
-                        fields=["allowed" if decision.allowed else "denied"])
+def access_out(case_id: uuid.UUID, principal: Principal, decision: AccessDecision) -> AccessOut:
     return AccessOut(case_id=case_id, subject=principal.subject, allowed=decision.allowed,
                      relationships=[r.value for r in decision.relationships],
-                     scopes=sorted(s.value for s in decision.scopes))
+                     scopes=sorted(s.value for s in decision.scopes),
+                     audiences=sorted(a.value for a in decision.audiences))
+
+
+@router.get("/cases/{case_id}/access", response_model=AccessOut)
+async def get_case_access(case_id: uuid.UUID, request: Request, session: SessionDep,
+                          principal: CurrentPrincipal, now: Now) -> AccessOut:
+    """May the caller act on this case, through which relationship, with which scopes? A case that does
+    not exist answers exactly like one the caller may not see. Grants are judged against this service's
+    clock at this moment: an expired or revoked grant is denied here at once."""
+    require_case(principal, case_id)
+    decision = await decide_for(session, principal, case_id, now)
+    await audit_request(request, session, principal, resource="case_access", action="decide", case_id=case_id,
+                        fields=["allowed" if decision.allowed else "denied"])
+    return access_out(case_id, principal, decision)
 
 
 @router.get("/cases/{case_id}/view", response_model=CaseViewSlice)
 async def get_case_view_slice(case_id: uuid.UUID, request: Request, session: SessionDep,
-                              principal: CurrentPrincipal) -> CaseViewSlice:
-    """Bulk read for the gateway: the access decision and, only when allowed, the case with its people —
-    so the case view costs one call to this service."""
+                              principal: CurrentPrincipal, now: Now) -> CaseViewSlice:
+    """Bulk read for the gateway: the access decision and, only when allowed, the case with its people and
+    its safety network — so the case view costs one call to this service."""
     require_case(principal, case_id)
-    decision = await decide_for(session, principal, case_id)
-    access = AccessOut(case_id=case_id, subject=principal.subject, allowed=decision.allowed,
-                       relationships=[r.value for r in decision.relationships],
-                       scopes=sorted(s.value for s in decision.scopes))
-    case = await read_case(session, case_id) if decision.allowed else None
+    decision = await decide_for(session, principal, case_id, now)
+    access = access_out(case_id, principal, decision)
+    case = await read_case(session, case_id, decision.audiences) if decision.allowed else None
+    network = await read_safety_network(session, case_id, decision.audiences) if case else None
     await audit_request(request, session, principal, resource="case", action="read" if case else "decide",
                         case_id=case_id, resource_id=case_id if case else None,
                         fields=[] if case else ["denied"])
-    return CaseViewSlice(access=access, case=case)
+    return CaseViewSlice(access=access, case=case, safety_network=network)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Path, Request, Response
 
 from sop_network.access.service import decide_for
 from sop_network.cases.service import read_case, upsert_case_from_sacwis
+from sop_network.clock import Now
 from sop_network.schemas import CaseOut, CaseUpsert
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, require_case, require_scope
@@ -47,12 +48,13 @@ async def upsert_case_by_external_id(
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
 async def get_case(case_id: uuid.UUID, request: Request, response: Response, session: SessionDep,
-                   principal: CurrentPrincipal) -> CaseOut:
+                   principal: CurrentPrincipal, now: Now) -> CaseOut:
     require_case(principal, case_id)
     # Defence in depth: this service owns the access decision, so it checks it again itself.
-    if not (await decide_for(session, principal, case_id)).allowed:
+    decision = await decide_for(session, principal, case_id, now)
+    if not decision.allowed:
         raise NotFound("no such case")
-    case = await read_case(session, case_id)
+    case = await read_case(session, case_id, decision.audiences)
     if case is None:
         raise NotFound("no such case")
     await audit_request(request, session, principal, resource="case", action="read", case_id=case_id,

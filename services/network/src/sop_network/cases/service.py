@@ -9,18 +9,27 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_network.cases.rules import changed_fields, check_case_upsert
-from sop_network.models import Case, CaseMember, Person, StaffAssignment, platform
+from sop_network.changes.service import record_change
+from sop_network.models import Case, CaseMember, ContactMethod, Person, PersonAlias, StaffAssignment
 from sop_network.schemas import (
     AssignmentOut,
     CaseMemberOut,
     CaseOut,
     CaseUpsert,
+    ContactMethodOut,
     PersonIn,
     PersonOut,
 )
 from sop_shared.concurrency import check_version
 from sop_shared.db import utcnow
-from sop_shared.outbox import emit
+from sop_shared.policy import Audience, SensitivityLabel, may_see
+from sop_shared.problems import Conflict
+
+
+class AmbiguousMatch(Conflict):
+    """An external id that leads to more than one live person: refused, never guessed."""
+
+    slug, title = "ambiguous-match", "This external id matches more than one record"
 
 CASE_FIELDS = ("case_type", "status", "county", "opened_on", "closed_on")
 PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "preferred_language", "needs_interpreter")
@@ -57,30 +66,85 @@ async def upsert_case_from_sacwis(
         case.updated_at = utcnow()
     if changed:
         await session.flush()
-        await emit(session, platform, subject=f"sop.network.case.{'created' if created else 'updated'}",
-                   case_id=case.id, data={
-                       "case_id": str(case.id), "external_system": system, "external_id": external_id,
-                       "version": case.version, "changed": sorted(changes) if not created else None,
-                   })
+        await record_change(session, subject=f"sop.network.case.{'created' if created else 'updated'}",
+                            case_id=case.id, data={
+                                "case_id": str(case.id), "external_system": system,
+                                "external_id": external_id, "version": case.version,
+                                "changed": sorted(changes) if not created else None,
+                            })
     return case, created, changed
 
 
+async def resolve_person(session: AsyncSession, system: str, external_id: str) -> tuple[Person | None, Person | None]:
+    """The crosswalk: (the record holding this external id, the live person it stands for now).
+
+    The live person is the record itself, or the survivor it was merged into. An id that is some record's
+    own id and also another live person's alias is ambiguous: 409, never a guess."""
+    own = (await session.execute(select(Person).where(
+        Person.external_system == system, Person.external_id == external_id))).scalar_one_or_none()
+    alias = (await session.execute(select(PersonAlias).where(
+        PersonAlias.external_system == system, PersonAlias.external_id == external_id))).scalar_one_or_none()
+    candidates: dict[uuid.UUID, Person] = {}
+    for start in ([own] if own else []) + ([await session.get(Person, alias.person_id)] if alias else []):
+        live = await _follow_merges(session, start)
+        if live is not None:
+            candidates[live.id] = live
+    if len(candidates) > 1:
+        raise AmbiguousMatch(f"{system} person {external_id} matches more than one person; resolve it first",
+                             candidates=sorted(str(i) for i in candidates))
+    return own, next(iter(candidates.values()), None)
+
+
+async def _follow_merges(session: AsyncSession, person: Person | None) -> Person | None:
+    seen: set[uuid.UUID] = set()
+    while person is not None and person.merged_into_id is not None and person.id not in seen:
+        seen.add(person.id)
+        person = await session.get(Person, person.merged_into_id)
+    return person
+
+
 async def _upsert_person(session: AsyncSession, system: str, incoming: PersonIn) -> tuple[Person, bool]:
-    person = (await session.execute(select(Person).where(
-        Person.external_system == system, Person.external_id == incoming.external_id))).scalar_one_or_none()
+    """Bring the record SACWIS knows by this id up to date; return the live person to link (the survivor
+    when that record has been merged) and whether anything changed."""
+    person, live = await resolve_person(session, system, incoming.external_id)
     values = {f: getattr(incoming, f) for f in PERSON_FIELDS}
     if person is None:
+        if live is not None:  # known only through the crosswalk (an alias): link to that person
+            return live, False
         person = Person(external_system=system, external_id=incoming.external_id, **values)
         session.add(person)
         await session.flush()
+        await _sync_contacts(session, person, incoming)
         return person, True
     changes = changed_fields({f: getattr(person, f) for f in PERSON_FIELDS}, values)
-    if changes:
+    # A merged-away record's contacts live on the survivor until the merge is reversed: leave them be.
+    contacts_changed = person.merged_into_id is None and await _sync_contacts(session, person, incoming)
+    if changes or contacts_changed:
         for name, (_, new) in changes.items():
             setattr(person, name, new)
         person.version += 1
         person.updated_at = utcnow()
-    return person, bool(changes)
+    return (live or person), bool(changes) or contacts_changed
+
+
+def contact_key(kind: str, value: str, dv_confidential: bool) -> tuple[str, str, bool]:
+    return (str(kind), value, bool(dv_confidential))
+
+
+async def _sync_contacts(session: AsyncSession, person: Person, incoming: PersonIn) -> bool:
+    if incoming.contact_methods is None:
+        return False
+    stored = list((await session.execute(select(ContactMethod).where(
+        ContactMethod.person_id == person.id).order_by(ContactMethod.id))).scalars())
+    wanted = [contact_key(c.kind, c.value, c.dv_confidential) for c in incoming.contact_methods]
+    if sorted(contact_key(c.kind, c.value, c.dv_confidential) for c in stored) == sorted(wanted):
+        return False
+    for row in stored:
+        await session.delete(row)
+    for kind, value, dv in wanted:
+        session.add(ContactMethod(person_id=person.id, kind=kind, value=value, dv_confidential=dv))
+    await session.flush()
+    return True
 
 
 async def _sync_members(session: AsyncSession, case: Case, system: str, body: CaseUpsert) -> bool:
@@ -117,15 +181,17 @@ async def _sync_members(session: AsyncSession, case: Case, system: str, body: Ca
 async def _sync_assignments(session: AsyncSession, case: Case, body: CaseUpsert) -> bool:
     existing = {(a.staff_subject, a.role): a for a in (await session.execute(
         select(StaffAssignment).where(StaffAssignment.case_id == case.id))).scalars()}
-    wanted = {(a.staff_subject, a.role) for a in body.assignments}
+    wanted = {(a.staff_subject, a.role): a for a in body.assignments}
     changed = False
-    for key in wanted:
+    for key, incoming in wanted.items():
         assignment = existing.get(key)
         if assignment is None:
-            session.add(StaffAssignment(case_id=case.id, staff_subject=key[0], role=key[1]))
+            session.add(StaffAssignment(case_id=case.id, staff_subject=key[0], role=key[1], unit=incoming.unit,
+                                        area=incoming.area))
             changed = True
-        elif not assignment.active:
+        elif not assignment.active or (assignment.unit, assignment.area) != (incoming.unit, incoming.area):
             assignment.active, assignment.updated_at = True, utcnow()
+            assignment.unit, assignment.area = incoming.unit, incoming.area
             changed = True
     for key, assignment in existing.items():
         if key not in wanted and assignment.active:
@@ -134,22 +200,66 @@ async def _sync_assignments(session: AsyncSession, case: Case, body: CaseUpsert)
     return changed
 
 
-async def read_case(session: AsyncSession, case_id: uuid.UUID) -> CaseOut | None:
-    case = await session.get(Case, case_id)
-    if case is None:
-        return None
+async def person_out(session: AsyncSession, person: Person, audiences: frozenset[Audience]) -> PersonOut:
+    return (await persons_out(session, [person], audiences))[person.id]
+
+
+async def persons_out(session: AsyncSession, persons: list[Person],
+                      audiences: frozenset[Audience]) -> dict[uuid.UUID, PersonOut]:
+    """People as the caller may see them: a DV-confidential address only for audiences the policy allows."""
+    show_dv = any(may_see(SensitivityLabel.dv_confidential_address, a) for a in audiences)
+    contacts: dict[uuid.UUID, list[ContactMethodOut]] = {}
+    ids = list({p.id for p in persons})
+    for start in range(0, len(ids), 1000):
+        for c in (await session.execute(select(ContactMethod).where(
+                ContactMethod.person_id.in_(ids[start:start + 1000])).order_by(ContactMethod.id))).scalars():  # type: ignore[attr-defined]
+            if c.dv_confidential and c.kind == "address" and not show_dv:
+                continue
+            contacts.setdefault(c.person_id, []).append(
+                ContactMethodOut(kind=c.kind, value=c.value, dv_confidential=c.dv_confidential))
+    show_login = bool(audiences & {Audience.staff, Audience.supervisor})
+    out: dict[uuid.UUID, PersonOut] = {}
+    for p in persons:
+        item = PersonOut.model_validate(p, from_attributes=True)
+        item.contact_methods = contacts.get(p.id, [])
+        if not show_login:
+            item.principal_subject = None  # someone's login identity is for staff to see
+        out[p.id] = item
+    return out
+
+
+STAFF_VIEW = frozenset({Audience.staff})
+
+
+async def read_case(session: AsyncSession, case_id: uuid.UUID,
+                    audiences: frozenset[Audience] = STAFF_VIEW) -> CaseOut | None:
+    return (await read_cases(session, [case_id], audiences)).get(case_id)
+
+
+async def read_cases(session: AsyncSession, case_ids: list[uuid.UUID],
+                     audiences: frozenset[Audience] = STAFF_VIEW) -> dict[uuid.UUID, CaseOut]:
+    """Cases with their people and staff in three queries whatever the count (the caseload page's bulk read)."""
+    if not case_ids:
+        return {}
     await session.flush()
+    cases = list((await session.execute(select(Case).where(Case.id.in_(case_ids)))).scalars())  # type: ignore[attr-defined]
     rows = (await session.execute(
         select(CaseMember, Person).join(Person, Person.id == CaseMember.person_id)
-        .where(CaseMember.case_id == case_id).order_by(CaseMember.id))).all()
-    assignments = (await session.execute(
-        select(StaffAssignment).where(StaffAssignment.case_id == case_id).order_by(StaffAssignment.id))).scalars()
-    return CaseOut(
+        .where(CaseMember.case_id.in_(case_ids)).order_by(CaseMember.id))).all()  # type: ignore[attr-defined]
+    assignments = (await session.execute(select(StaffAssignment).where(
+        StaffAssignment.case_id.in_(case_ids)).order_by(StaffAssignment.id))).scalars()  # type: ignore[attr-defined]
+    people = await persons_out(session, [p for _, p in rows], audiences)
+    members: dict[uuid.UUID, list[CaseMemberOut]] = {}
+    for m, p in rows:
+        members.setdefault(m.case_id, []).append(CaseMemberOut(
+            id=m.id, role=m.role, relationship_to_children=m.relationship_to_children, active=m.active,
+            person=people[p.id]))
+    staff: dict[uuid.UUID, list[AssignmentOut]] = {}
+    for a in assignments:
+        staff.setdefault(a.case_id, []).append(AssignmentOut(staff_subject=a.staff_subject, role=a.role,
+                                                             active=a.active, unit=a.unit, area=a.area))
+    return {case.id: CaseOut(
         **{f: getattr(case, f) for f in ("id", "external_system", "external_id", "version", "created_at",
                                          "updated_at", *CASE_FIELDS)},
-        members=[CaseMemberOut(id=m.id, role=m.role, relationship_to_children=m.relationship_to_children,
-                               active=m.active, person=PersonOut.model_validate(p, from_attributes=True))
-                 for m, p in rows],
-        assignments=[AssignmentOut(staff_subject=a.staff_subject, role=a.role, active=a.active)
-                     for a in assignments],
-    )
+        members=members.get(case.id, []), assignments=staff.get(case.id, []),
+    ) for case in cases}

@@ -1,0 +1,80 @@
+"""The caseload list and the gateway's bulk read for a caseload page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from sop_network.access.api import access_out
+from sop_network.access.service import decide_many
+from sop_network.caseload.service import list_caseload
+from sop_network.cases.service import read_cases
+from sop_network.clock import Now
+from sop_network.models import CaseStatus
+from sop_network.safety_network.service import read_safety_network
+from sop_network.schemas import CaseOut, CaseSummary, CaseViewsIn, CaseViewSlice, CaseViewsOut
+from sop_shared.audit import audit_request
+from sop_shared.auth import CurrentPrincipal
+from sop_shared.db import SessionDep
+from sop_shared.pagination import Page, PageDep
+from sop_shared.policy import Audience
+from sop_shared.problems import InvalidInput
+from sop_shared.query_params import known_query_params
+
+router = APIRouter(prefix="/v1", tags=["caseload"])
+
+
+@router.get("/cases", response_model=Page[CaseSummary],
+            dependencies=[known_query_params("assigned_to", "county", "status", "updated_since", "limit",
+                                             "cursor")])
+async def caseload(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep,
+    assigned_to: Annotated[str | None, Query(min_length=1, max_length=200,
+                                             description="Only cases this staff member is assigned to")] = None,
+    county: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    status: Annotated[CaseStatus | None, Query()] = None,
+    updated_since: Annotated[datetime | None, Query(description="Only cases changed at or after this time")] = None,
+) -> Page[CaseSummary]:
+    """Staff see the cases they are assigned to (narrowed further by the filters); the SACWIS integration
+    sees all. Ordered by id, cursor-paged."""
+    if updated_since is not None and updated_since.tzinfo is None:
+        raise InvalidInput.field("updated_since", "give a time zone, e.g. 2026-10-02T00:00:00Z")
+    rows = await list_caseload(session, principal, page, assigned_to=assigned_to, county=county, status=status,
+                               updated_since=updated_since)
+    items, next_cursor = page.page(rows)
+    await audit_request(request, session, principal, resource="caseload", action="read",
+                        fields=[f"{len(items)} cases"])
+    return Page[CaseSummary](items=[CaseSummary.model_validate(c, from_attributes=True) for c in items],
+                             next_cursor=next_cursor)
+
+
+@router.post("/case-views", response_model=CaseViewsOut, dependencies=[known_query_params()])
+async def case_views(body: CaseViewsIn, request: Request, session: SessionDep, principal: CurrentPrincipal,
+                     now: Now) -> CaseViewsOut:
+    """Bulk read for the gateway: up to 50 cases (a caseload page) with the caller's access to each and,
+    where allowed, the case with its people and safety network — a fixed handful of queries, one call.
+    Each case is decided by this service's own policy table; the token need not be scoped to a case."""
+    ids = list(dict.fromkeys(body.case_ids))
+    decisions = await decide_many(session, principal, ids, now)
+    allowed = [i for i in ids if decisions[i].allowed]
+    # Cases read in bulk, grouped by the audiences the caller holds on each (redaction follows them).
+    cases: dict[uuid.UUID, CaseOut] = {}
+    grouped: dict[frozenset[Audience], list[uuid.UUID]] = {}
+    for case_id in allowed:
+        grouped.setdefault(decisions[case_id].audiences, []).append(case_id)
+    for audiences, group in grouped.items():
+        cases.update(await read_cases(session, group, audiences))
+    items = []
+    for case_id in body.case_ids:
+        decision = decisions[case_id]
+        case = cases.get(case_id)
+        network = await read_safety_network(session, case_id, decision.audiences) if case else None
+        items.append(CaseViewSlice(access=access_out(case_id, principal, decision), case=case,
+                                   safety_network=network))
+        await audit_request(request, session, principal, resource="case", action="read" if case else "decide",
+                            case_id=case_id, resource_id=case_id if case else None,
+                            fields=[] if case else ["denied"])
+    return CaseViewsOut(items=items)

@@ -1,0 +1,112 @@
+"""Persons: likely duplicates, the reversible merge, the crosswalk, and a member's login identity.
+
+Merging and the crosswalk are data stewardship on the SACWIS side: they need `cases:sync`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from sop_network.access.service import authorize
+from sop_network.cases.service import person_out
+from sop_network.clock import Now
+from sop_network.persons.service import (
+    crosswalk_link,
+    crosswalk_lookup,
+    likely_duplicates,
+    merge_persons,
+    reverse_merge,
+    set_principal,
+)
+from sop_network.schemas import (
+    CrosswalkIn,
+    CrosswalkOut,
+    DuplicateOut,
+    PersonMergeIn,
+    PersonMergeOut,
+    PersonOut,
+    PrincipalIn,
+)
+from sop_shared.audit import audit_request
+from sop_shared.auth import CurrentPrincipal, require_scope
+from sop_shared.db import SessionDep
+from sop_shared.policy import Audience, Scope
+from sop_shared.query_params import known_query_params
+
+router = APIRouter(prefix="/v1", tags=["persons"])
+
+System = Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
+ExternalId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+STEWARD = frozenset({Audience.staff})
+
+
+@router.get("/persons/{person_id}/likely-duplicates", response_model=list[DuplicateOut],
+            dependencies=[known_query_params()])
+async def get_likely_duplicates(person_id: uuid.UUID, request: Request, session: SessionDep,
+                                principal: CurrentPrincipal) -> list[DuplicateOut]:
+    """People who may be the same as this one (name and date of birth), best first. A suggestion only."""
+    require_scope(principal, Scope.cases_sync)
+    found = await likely_duplicates(session, person_id)
+    await audit_request(request, session, principal, resource="person", action="read", resource_id=person_id,
+                        fields=[f"{len(found)} suggestions"])
+    return [DuplicateOut(person=await person_out(session, p, STEWARD), score=s) for p, s in found]
+
+
+@router.post("/person-merges", status_code=201, response_model=PersonMergeOut, dependencies=[known_query_params()])
+async def merge(body: PersonMergeIn, request: Request, session: SessionDep, principal: CurrentPrincipal,
+                now: Now) -> PersonMergeOut:
+    """Merge `merged_id` into `survivor_id`; the merge record says exactly what moved."""
+    require_scope(principal, Scope.cases_sync)
+    record = await merge_persons(session, body.survivor_id, body.merged_id, actor=principal.subject, now=now)
+    await audit_request(request, session, principal, resource="person_merge", action="create", resource_id=record.id)
+    return PersonMergeOut.model_validate(record, from_attributes=True)
+
+
+@router.post("/person-merges/{merge_id}/reverse", response_model=PersonMergeOut,
+             dependencies=[known_query_params()])
+async def unmerge(merge_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal,
+                  now: Now) -> PersonMergeOut:
+    """Reverse a merge: everything it moved goes back."""
+    require_scope(principal, Scope.cases_sync)
+    record = await reverse_merge(session, merge_id, actor=principal.subject, now=now)
+    await audit_request(request, session, principal, resource="person_merge", action="update", resource_id=record.id)
+    return PersonMergeOut.model_validate(record, from_attributes=True)
+
+
+@router.get("/crosswalk/persons/{system}/{external_id}", response_model=CrosswalkOut,
+            dependencies=[known_query_params()])
+async def get_crosswalk(system: System, external_id: ExternalId, request: Request, session: SessionDep,
+                        principal: CurrentPrincipal) -> CrosswalkOut:
+    """Which person an external id names now. 409 when it would name more than one: never a guess."""
+    require_scope(principal, Scope.cases_sync)
+    record, live = await crosswalk_lookup(session, system, external_id)
+    await audit_request(request, session, principal, resource="person", action="read", resource_id=live.id)
+    return CrosswalkOut(external_system=system, external_id=external_id, record_id=record.id if record else None,
+                        person_id=live.id)
+
+
+@router.put("/crosswalk/persons/{system}/{external_id}", response_model=CrosswalkOut,
+            dependencies=[known_query_params()])
+async def put_crosswalk(system: System, external_id: ExternalId, body: CrosswalkIn, request: Request,
+                        session: SessionDep, principal: CurrentPrincipal) -> CrosswalkOut:
+    """Link another system's id to a person (idempotent). 409 when that id already names someone else."""
+    require_scope(principal, Scope.cases_sync)
+    person = await crosswalk_link(session, system, external_id, body.person_id)
+    await audit_request(request, session, principal, resource="person", action="update", resource_id=person.id)
+    record, live = await crosswalk_lookup(session, system, external_id)
+    return CrosswalkOut(external_system=system, external_id=external_id, record_id=record.id if record else None,
+                        person_id=live.id)
+
+
+@router.put("/cases/{case_id}/people/{person_id}/principal", response_model=PersonOut,
+            dependencies=[known_query_params()])
+async def put_person_principal(case_id: uuid.UUID, person_id: uuid.UUID, body: PrincipalIn, request: Request,
+                               session: SessionDep, principal: CurrentPrincipal, now: Now) -> PersonOut:
+    """Set (or clear) the login a caregiver or network member of this case uses to see their own case."""
+    decision = await authorize(session, principal, case_id, Scope.case_write, now)
+    person = await set_principal(session, case_id, person_id, body.principal_subject, now=now)
+    await audit_request(request, session, principal, resource="person", action="update", case_id=case_id,
+                        resource_id=person.id)
+    return await person_out(session, person, decision.audiences)
