@@ -53,7 +53,7 @@ async def test_check_ins_build_the_plans_record_week_by_week(
     assert len((await flow.call("GET", path, params={"rule_id": driving}))["items"]) == 2
     async with plans.app.state.database.session() as s:
         events = (await s.execute(select(platform.outbox.c.payload).where(
-            platform.outbox.c.subject == "sop.plans.check_in.recorded"))).scalars().all()
+            platform.outbox.c.subject == "sop.plans.check_in.recorded").order_by(platform.outbox.c.id))).scalars().all()
     assert [e["kept"] for e in events] == [True, True, False, True, True]
 
 

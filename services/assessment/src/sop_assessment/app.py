@@ -7,9 +7,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from sop_assessment.case_view.api import router as case_view_router
+from sop_assessment.child_voice.api import router as child_voice_router
+from sop_assessment.goals.api import router as goals_router
+from sop_assessment.language.api import router as language_router
+from sop_assessment.maps.api import router as maps_router
 from sop_assessment.models import platform
+from sop_assessment.ratings.api import router as ratings_router
+from sop_assessment.sdm.api import router as sdm_router
 from sop_assessment.settings import AssessmentSettings
 from sop_assessment.statements.api import router as statements_router
+from sop_assessment.supervision.api import router as supervision_router
+from sop_assessment.supervision.plan_events import CONSUMERS as PLAN_APPROVAL_CONSUMERS
 from sop_shared.events import EventBus
 from sop_shared.service import build_service_app
 
@@ -19,5 +28,9 @@ def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | No
         settings or AssessmentSettings(), title="SOP assessment service",
         description="Maps, harm and danger statements with their plain-language check, safety goals, scale "
                     "ratings, SDM assessments, child voice and supervision.",
-        platform=platform, routers=[statements_router], bus=bus,
+        platform=platform, routers=[statements_router, sdm_router, child_voice_router,
+                                          maps_router, goals_router, ratings_router, language_router,
+                                          supervision_router, case_view_router], bus=bus,
+        # Safety plans submitted at the plans service join the supervisor's one approval queue.
+        consumers=PLAN_APPROVAL_CONSUMERS,
     )

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sop_plans.alerts.api import router as alerts_router
 from sop_plans.check_ins.api import router as check_ins_router
 from sop_plans.clock import Clock, SystemClock
-from sop_plans.expiry import with_expiry_sweeper
+from sop_plans.expiry import expiry_sweeper
 from sop_plans.models import platform
 from sop_plans.next_steps.api import router as next_steps_router
 from sop_plans.plan_policy import load_policy
@@ -26,6 +26,7 @@ def create_app(settings: PlansSettings | None = None, *, bus: EventBus | None = 
         description="Safety plans in the family's words: immutable hash-bound versions, sign-offs, supervisor "
                     "approval, monitoring check-ins, next steps and alerts.",
         platform=platform, routers=[case_router, next_steps_router, alerts_router], bus=bus,
+        background=[expiry_sweeper],  # started after the database exists, stopped before it closes
     )
     # Plan routes at /v1/safety-plans/{plan_id}/… (the contract) and, for the gateway's façade, which scopes
     # tokens by a cases/{case_id} prefix, at /v1/cases/{case_id}/safety-plans/{plan_id}/… (not in the schema).
@@ -34,5 +35,4 @@ def create_app(settings: PlansSettings | None = None, *, bus: EventBus | None = 
         app.include_router(router, prefix="/v1/cases/{case_id}", include_in_schema=False)
     app.state.clock = clock or SystemClock()
     app.state.plan_policy = load_policy(settings.policy_file)  # a bad policy file stops the start, loudly
-    app.router.lifespan_context = with_expiry_sweeper(app.router.lifespan_context, settings.expiry_sweep_seconds)
     return app

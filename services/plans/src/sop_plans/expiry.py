@@ -1,14 +1,12 @@
-"""Expiry on time: a background sweep in the app's lifespan expires every plan whose version in force has
-passed its expiry and emits `sop.plans.safety_plan.expired` (through the outbox). Reads and writes that
-touch a plan also expire it first (sop_plans.deps.plan_for), so nobody sees an expired plan as in force
+"""Expiry on time: a background task of the app (for its whole life) expires every plan whose version in
+force has passed its expiry and emits `sop.plans.safety_plan.expired` (through the outbox). Reads and writes
+that touch a plan also expire it first (sop_plans.deps.plan_for), so nobody sees an expired plan as in force
 between two sweeps. Both use the app's injectable clock."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
@@ -41,27 +39,9 @@ async def run_sweeper(app: FastAPI, interval_seconds: float, stop: asyncio.Event
             await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
 
 
-def with_expiry_sweeper(
-    inner: Callable[[FastAPI], AbstractAsyncContextManager[None]], interval_seconds: float,
-) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Wrap a lifespan so the sweeper runs inside it (after the database exists, stopped before it closes).
-
-    sop_shared.service.build_service_app takes no extra background tasks yet; this wraps its lifespan from
-    the outside instead of changing it."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with inner(app):
-            stop = asyncio.Event()
-            task = asyncio.create_task(run_sweeper(app, interval_seconds, stop), name="plans-expiry-sweep") \
-                if interval_seconds > 0 else None
-            try:
-                yield
-            finally:
-                stop.set()
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-
-    return lifespan
+async def expiry_sweeper(app: FastAPI, stop: asyncio.Event) -> None:
+    """The background task (`build_service_app(background=[...])`): sweeps every `expiry_sweep_seconds`;
+    0 turns the sweep off (reads and writes still expire what they touch)."""
+    interval_seconds = app.state.settings.expiry_sweep_seconds
+    if interval_seconds > 0:
+        await run_sweeper(app, interval_seconds, stop)

@@ -1,0 +1,201 @@
+"""What the child-voice API promises. The child's words are stored exactly as given: no trimming, no
+rewording (these models do not strip whitespace on purpose)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sop_assessment.child_voice.models import ChildVoiceKind
+from sop_shared.pagination import Page
+
+BCP47 = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
+Words = Annotated[str, Field(min_length=1, max_length=2000)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Note = Annotated[str | None, Field(default=None, max_length=1000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShareAudience(StrEnum):
+    """Who, beyond the agency's staff and supervisors, the child agreed may see the record."""
+
+    family = "family"
+    network = "network"
+    partner = "partner"
+    court = "court"
+
+
+class ChildRef(Strict):
+    name: Name
+    person_id: uuid.UUID | None = None
+
+
+class Consent(Strict):
+    shared_with: list[ShareAudience] = Field(default_factory=list, max_length=4)
+    note: Note = None  # e.g. "Sofia said Grandma can see the dreams house"
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> Consent:
+        if len(set(self.shared_with)) != len(self.shared_with):
+            raise ValueError("an audience is listed twice")
+        return self
+
+
+class HouseEntry(Strict):
+    words: Words  # the child's exact words
+    written_by: Literal["child", "worker", "interpreter", "other"] = "child"
+    read_back: bool | None = None  # read back to the child, who said yes (true) or no (false)
+    drawing_id: uuid.UUID | None = None
+
+
+class House(Strict):
+    house: Literal["worries", "good_things", "dreams"]
+    child_name_for_house: Annotated[str | None, Field(max_length=200)] = None  # the child may rename it
+    entries: list[HouseEntry] = Field(default_factory=list, max_length=100)
+
+
+class ThreeHouses(Strict):
+    session_date: date
+    houses: list[House] = Field(min_length=1, max_length=3)
+    parent_consent: Literal["given", "refused", "not_needed"] = "not_needed"
+    stopped_early: bool = False
+    stopped_reason: Note = None
+    interpreter_used: bool = False
+    interpreter_name: Annotated[str | None, Field(max_length=200)] = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ThreeHouses:
+        names = [h.house for h in self.houses]
+        if len(set(names)) != len(names):
+            raise ValueError("houses: each house appears once")
+        if self.stopped_early and not (self.stopped_reason or "").strip():
+            raise ValueError("stopped_reason: say why the session stopped early")
+        return self
+
+
+class InsidePerson(Strict):
+    name: Name
+    lives_or_visits: Literal["lives_with", "visits"]
+    why_safe: Annotated[str | None, Field(max_length=2000)] = None  # in the child's words
+
+
+class OutsidePerson(Strict):
+    name: Name
+    status: Literal["not_allowed", "supervised_only"]
+    why: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class RoofRule(Strict):
+    words: Words  # the rule as the child says it
+    safety_plan_rule_id: uuid.UUID | None = None  # the safety-plan rule it became (plans service)
+
+
+class SafetyHouse(Strict):
+    session_date: date
+    inside_people: list[InsidePerson] = Field(default_factory=list, max_length=50)
+    outside_people: list[OutsidePerson] = Field(default_factory=list, max_length=50)
+    roof_rules: list[RoofRule] = Field(default_factory=list, max_length=50)
+    path_position: int | None = Field(default=None, ge=0, le=10)
+    drawing_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    interpreter_used: bool = False
+
+
+class WordsPage(Strict):
+    text: Words
+    drawing_id: uuid.UUID | None = None
+
+
+class CaregiverReview(Strict):
+    name: Name
+    person_id: uuid.UUID | None = None
+    decision: Literal["agreed", "disagreed"]
+    comment: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class WordsAndPictures(Strict):
+    pages: list[WordsPage] = Field(min_length=1, max_length=100)
+    caregiver_reviews: list[CaregiverReview] = Field(default_factory=list, max_length=20)
+    shared_with_child_on: date | None = None
+
+
+CONTENT_MODELS: dict[ChildVoiceKind, type[BaseModel]] = {
+    ChildVoiceKind.three_houses: ThreeHouses,
+    ChildVoiceKind.safety_house: SafetyHouse,
+    ChildVoiceKind.words_and_pictures: WordsAndPictures,
+}
+
+
+class _RecordIn(Strict):
+    child: ChildRef
+    language: str = Field(default="en", max_length=35, pattern=BCP47)
+    consent: Consent = Field(default_factory=Consent)
+
+
+class ThreeHousesIn(_RecordIn):
+    kind: Literal["three_houses"]
+    content: ThreeHouses
+
+
+class SafetyHouseIn(_RecordIn):
+    kind: Literal["safety_house"]
+    content: SafetyHouse
+
+
+class WordsAndPicturesIn(_RecordIn):
+    kind: Literal["words_and_pictures"]
+    content: WordsAndPictures
+
+
+ChildVoiceIn = Annotated[ThreeHousesIn | SafetyHouseIn | WordsAndPicturesIn, Field(discriminator="kind")]
+
+
+class ChildVoicePatch(Strict):
+    """Changes with If-Match: the child's consent (it may be withdrawn at any time), the content (checked
+    against the record's kind; drawings referenced by the ids of this record's attachments), the language."""
+
+    consent: Consent | None = None
+    content: dict[str, Any] | None = None
+    language: str | None = Field(default=None, max_length=35, pattern=BCP47)
+
+
+class AttachmentOut(BaseModel):
+    id: uuid.UUID
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+
+
+class RuleLinkOut(BaseModel):
+    roof_rule: int
+    safety_plan_rule_id: uuid.UUID
+
+
+class ChildVoiceOut(BaseModel):
+    """A record as this audience may see it. When the child did not consent to share with the audience,
+    `restricted` is true and only that the record exists is shown: every content field is null."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    kind: ChildVoiceKind
+    restricted: bool
+    created_at: datetime
+    child: ChildRef | None = None
+    language: str | None = None
+    content: dict[str, Any] | None = None
+    consent: Consent | None = None
+    attachments: list[AttachmentOut] | None = None
+    rule_links: list[RuleLinkOut] | None = None
+    created_by: str | None = None
+    version: int | None = None
+    updated_at: datetime | None = None
+
+
+ChildVoicePage = Page[ChildVoiceOut]

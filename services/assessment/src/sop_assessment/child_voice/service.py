@@ -1,0 +1,180 @@
+"""Child-voice operations: record a session, change it (content or consent), attach drawings, and show
+each record as the asking audience may see it."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sop_assessment.attachments.models import Attachment
+from sop_assessment.attachments.store import AttachmentStore, sniff_image
+from sop_assessment.child_voice import rules
+from sop_assessment.child_voice.models import ChildVoiceKind, ChildVoiceRecord, SafetyHouseRuleLink
+from sop_assessment.child_voice.schemas import (
+    CONTENT_MODELS,
+    AttachmentOut,
+    ChildRef,
+    ChildVoiceOut,
+    ChildVoicePatch,
+    Consent,
+    RuleLinkOut,
+)
+from sop_assessment.models import platform
+from sop_shared.db import utcnow
+from sop_shared.outbox import emit
+from sop_shared.pagination import PageRequest
+from sop_shared.policy import Audience
+from sop_shared.problems import InvalidInput, NotFound, Problem
+
+SUBJECT = "sop.assessment.child_voice."
+
+
+class ChildVoiceNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such child-voice record")
+
+
+class AttachmentNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such attachment")
+
+
+class AttachmentTooLarge(Problem):
+    status, slug, title = 413, "attachment-too-large", "The file is too large"
+
+
+async def _event(session: AsyncSession, record: ChildVoiceRecord, event: str, **extra: Any) -> None:
+    # The child's words never travel on the bus: ids, the kind and the consent only.
+    await emit(session, platform, subject=SUBJECT + event, case_id=record.case_id, data={
+        "record_id": str(record.id), "case_id": str(record.case_id), "kind": record.kind.value,
+        "shared_with": list(record.shared_with), "version": record.version, **extra,
+    })
+
+
+async def _replace_links(session: AsyncSession, record: ChildVoiceRecord) -> None:
+    await session.execute(delete(SafetyHouseRuleLink).where(SafetyHouseRuleLink.record_id == record.id))
+    for position, rule_id in rules.roof_rule_links(record.kind.value, record.content):
+        session.add(SafetyHouseRuleLink(record_id=record.id, case_id=record.case_id, roof_rule=position,
+                                        safety_plan_rule_id=rule_id))
+
+
+async def create_record(session: AsyncSession, *, case_id: uuid.UUID, body: Any, created_by: str) -> ChildVoiceRecord:
+    content = body.content.model_dump(mode="json")
+    errors = rules.drawing_errors(body.kind, content, set())
+    if errors:
+        raise InvalidInput(errors)
+    record = ChildVoiceRecord(
+        case_id=case_id, kind=ChildVoiceKind(body.kind), child_name=body.child.name,
+        child_person_id=body.child.person_id, language=body.language, content=content,
+        shared_with=[a.value for a in body.consent.shared_with], consent_note=body.consent.note,
+        created_by=created_by,
+    )
+    session.add(record)
+    await session.flush()
+    await _replace_links(session, record)
+    await _event(session, record, "created")
+    return record
+
+
+async def get_record(session: AsyncSession, record_id: uuid.UUID) -> ChildVoiceRecord:
+    record = await session.get(ChildVoiceRecord, record_id)
+    if record is None:
+        raise ChildVoiceNotFound()
+    return record
+
+
+async def list_records(session: AsyncSession, *, case_id: uuid.UUID, page: PageRequest,
+                       kind: ChildVoiceKind | None = None) -> tuple[list[ChildVoiceRecord], str | None]:
+    query = select(ChildVoiceRecord).where(ChildVoiceRecord.case_id == case_id)
+    if kind is not None:
+        query = query.where(ChildVoiceRecord.kind == kind)
+    rows = list((await session.execute(page.apply(query, ChildVoiceRecord.id))).scalars())
+    return page.page(rows)
+
+
+async def _attachment_ids(session: AsyncSession, record_id: uuid.UUID) -> set[uuid.UUID]:
+    return set((await session.execute(select(Attachment.id).where(Attachment.record_id == record_id))).scalars())
+
+
+async def update_record(session: AsyncSession, record: ChildVoiceRecord, body: ChildVoicePatch) -> ChildVoiceRecord:
+    changes: dict[str, Any] = {}
+    if body.content is not None:
+        model = CONTENT_MODELS[record.kind]
+        try:
+            content = TypeAdapter(model).validate_python(body.content).model_dump(mode="json")
+        except ValidationError as exc:
+            raise InvalidInput([{"field": ".".join(["content", *map(str, e["loc"])]), "message": e["msg"]}
+                                for e in exc.errors()]) from None
+        errors = rules.drawing_errors(record.kind.value, content, await _attachment_ids(session, record.id))
+        if errors:
+            raise InvalidInput(errors)
+        changes["content"] = content
+    if body.consent is not None:
+        changes["shared_with"] = [a.value for a in body.consent.shared_with]
+        changes["consent_note"] = body.consent.note
+    if body.language is not None:
+        changes["language"] = body.language
+    for name, value in changes.items():
+        setattr(record, name, value)
+    record.version += 1
+    record.updated_at = utcnow()
+    if "content" in changes:
+        await _replace_links(session, record)
+    await _event(session, record, "updated", consent_changed=body.consent is not None)
+    return record
+
+
+async def add_attachment(session: AsyncSession, store: AttachmentStore, record: ChildVoiceRecord, *,
+                         data: bytes, declared_type: str, max_bytes: int, created_by: str) -> Attachment:
+    """Keep a drawing: PNG or JPEG by its magic bytes (the declared type must agree), at most max_bytes.
+    The row is written first and the bytes stored before the transaction commits, so a failed store
+    writes nothing."""
+    if len(data) > max_bytes:
+        raise AttachmentTooLarge(f"a drawing may be at most {max_bytes} bytes")
+    if not data:
+        raise InvalidInput.field("body", "the file is empty")
+    actual = sniff_image(data)
+    if actual is None:
+        raise InvalidInput.field("body", "only PNG and JPEG images are accepted")
+    if declared_type.split(";")[0].strip().lower() != actual:
+        raise InvalidInput.field("Content-Type", f"the file is {actual}, not {declared_type}")
+    attachment = Attachment(case_id=record.case_id, record_id=record.id, content_type=actual, size=len(data),
+                            sha256=hashlib.sha256(data).hexdigest(), storage_key="", created_by=created_by)
+    attachment.storage_key = f"{record.case_id}/{attachment.id}"
+    session.add(attachment)
+    await session.flush()
+    await store.put(attachment.storage_key, data, actual)
+    await _event(session, record, "attachment_added", attachment_id=str(attachment.id))
+    return attachment
+
+
+async def get_attachment(session: AsyncSession, record: ChildVoiceRecord, attachment_id: uuid.UUID) -> Attachment:
+    attachment = await session.get(Attachment, attachment_id)
+    if attachment is None or attachment.record_id != record.id:
+        raise AttachmentNotFound()
+    return attachment
+
+
+async def record_out(session: AsyncSession, record: ChildVoiceRecord, audience: Audience) -> ChildVoiceOut:
+    """The record as `audience` may see it: all of it, or (without the child's consent) only that it exists."""
+    if not rules.may_see_content(audience, record.shared_with):
+        return ChildVoiceOut(id=record.id, case_id=record.case_id, kind=record.kind, restricted=True,
+                             created_at=record.created_at)
+    attachments = (await session.execute(select(Attachment).where(Attachment.record_id == record.id)
+                                         .order_by(Attachment.id))).scalars()
+    links = (await session.execute(select(SafetyHouseRuleLink).where(SafetyHouseRuleLink.record_id == record.id)
+                                   .order_by(SafetyHouseRuleLink.roof_rule))).scalars()
+    return ChildVoiceOut(
+        id=record.id, case_id=record.case_id, kind=record.kind, restricted=False, created_at=record.created_at,
+        child=ChildRef(name=record.child_name, person_id=record.child_person_id), language=record.language,
+        content=record.content, consent=Consent(shared_with=record.shared_with, note=record.consent_note),  # type: ignore[arg-type]
+        attachments=[AttachmentOut.model_validate(a, from_attributes=True) for a in attachments],
+        rule_links=[RuleLinkOut(roof_rule=link.roof_rule, safety_plan_rule_id=link.safety_plan_rule_id)
+                    for link in links],
+        created_by=record.created_by, version=record.version, updated_at=record.updated_at,
+    )

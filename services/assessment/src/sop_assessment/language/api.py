@@ -1,0 +1,89 @@
+"""The plain-language check of any text, and the glossary, over HTTP. Neither touches case data."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from sop_assessment.goals.rules import GOAL_PARTS
+from sop_assessment.language.glossary import GLOSSARY_LANGUAGES, REVIEWED, glossary
+from sop_assessment.schemas import BCP47, Strict
+from sop_shared.auth import CurrentPrincipal
+from sop_shared.plain_language import (
+    LANGUAGE_NAMES,
+    PLAIN_WORDS,
+    REQUIRED_PARTS,
+    LanguageCheck,
+    LanguageFinding,
+    check_text,
+    primary_language,
+)
+from sop_shared.problems import InvalidInput
+from sop_shared.query_params import known_query_params
+
+router = APIRouter(prefix="/v1", tags=["plain language"])
+
+CheckKind = Literal["danger_statement", "harm_statement", "safety_goal", "general"]
+
+
+class LanguageCheckIn(Strict):
+    """Any text a worker is about to share: a statement, a goal, a plan rule, a letter. Give `parts` (the
+    structured parts it was written from) to also check that the required ones are there."""
+
+    text: str = Field(max_length=10_000)
+    kind: CheckKind = "general"
+    language: str = Field(default="en", max_length=35, pattern=BCP47)
+    parts: dict[str, str | None] | None = Field(default=None, max_length=20)
+
+
+@router.post("/language/check", response_model=LanguageCheck, dependencies=[known_query_params()])
+async def check_language(body: LanguageCheckIn, principal: CurrentPrincipal) -> LanguageCheck:
+    """Findings with their positions in the text: missing parts, jargon with plainer words, negative
+    phrasing in safety goals, reading grade. They are warnings; nothing is stored."""
+    if body.parts is not None:
+        known = {name for name, _ in REQUIRED_PARTS.get(body.kind, ())} | (
+            {name for name, _ in GOAL_PARTS} if body.kind == "safety_goal" else set())
+        unknown = sorted(set(body.parts) - known)
+        if unknown:
+            raise InvalidInput([{"field": f"parts.{name}", "message": f"not a part of a {body.kind}; parts are: "
+                                 f"{', '.join(sorted(known)) or 'none'}"} for name in unknown])
+    check = check_text(body.text, kind=body.kind, language=body.language,
+                       parts=body.parts if body.kind != "safety_goal" else None)
+    if body.kind == "safety_goal" and body.parts is not None:
+        check.findings = [LanguageFinding(code="missing_part", severity="warning", part=name,
+                                          message=f"The safety goal does not say {words}.")
+                          for name, words in GOAL_PARTS if not (body.parts.get(name) or "").strip()] + check.findings
+    return check
+
+
+class GlossaryEntry(BaseModel):
+    key: str
+    term: str
+    english_term: str
+    meaning: str | None
+    status: Literal["reviewed", "draft", "missing"] = Field(
+        description="`missing`: no meaning in this language yet (never machine-translated)")
+
+
+class Glossary(BaseModel):
+    language: str
+    language_name: str
+    reviewed: bool
+    word_list: bool = Field(description="Whether the plain-language check has a reviewed word list for it")
+    entries: list[GlossaryEntry]
+
+
+@router.get("/glossary", response_model=Glossary, dependencies=[known_query_params("language")])
+async def get_glossary(
+    principal: CurrentPrincipal,
+    language: Annotated[str, Query(max_length=35, pattern=BCP47, description="en, es or mh")] = "en",
+) -> Glossary:
+    """Professional terms with their plain meanings in one language. Terms nobody has translated yet
+    come back with `status: missing`."""
+    lang = primary_language(language)
+    if lang not in GLOSSARY_LANGUAGES:
+        raise InvalidInput.field("language", f"the glossary is kept in {', '.join(GLOSSARY_LANGUAGES)}")
+    return Glossary(language=lang, language_name=LANGUAGE_NAMES.get(lang, lang), reviewed=REVIEWED,
+                    word_list=lang in PLAIN_WORDS, entries=[GlossaryEntry(**e) for e in glossary(lang)])  # type: ignore[arg-type]

@@ -1,0 +1,98 @@
+"""Rules for maps: what a save stores, when a save is a new version, and when a map may be marked complete.
+No HTTP, no session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sop_assessment.maps.schemas import MapContentIn
+from sop_shared.ids import new_id
+from sop_shared.problems import InvalidInput
+
+ITEM_CATEGORIES = ("complicating_factors", "strengths", "existing_safety", "next_steps", "gray_areas")
+DANGER_STATEMENT_WARNING_LIMIT = 3
+
+
+def prepare_content(body: MapContentIn, *, title: str, previous: Mapping[str, Any] | None = None,
+                    ) -> dict[str, Any]:
+    """The content of a version as stored, or InvalidInput naming every item that cannot be saved.
+
+    An item sent back with its id keeps it; an id must be one this map already had, so a typo cannot
+    attach one item's agreement history to another. An item sent without an id keeps the id of the item
+    in the same place of the previous version when its words are the same (so saving an unchanged map
+    is not a change), else gets a new one. Nobody both agrees and disputes one item.
+    """
+    errors: list[dict[str, str]] = []
+    known = item_ids(previous) if previous is not None else set()
+    seen: set[uuid.UUID] = set()
+    content: dict[str, Any] = {"title": title,
+                               "participants": [p.model_dump(mode="json") for p in body.participants]}
+    for category in ITEM_CATEGORIES:
+        old = list(previous.get(category, [])) if previous is not None else []
+        items = []
+        for i, item in enumerate(getattr(body, category)):
+            field = f"{category}.{i}"
+            if item.id is not None:
+                if item.id in seen:
+                    errors.append({"field": f"{field}.id", "message": "this item id appears twice on the map"})
+                elif item.id not in known:
+                    errors.append({"field": f"{field}.id",
+                                   "message": "not an item of this map; leave the id out for a new item"})
+                seen.add(item.id)
+            agreeing = {name.casefold() for name in item.agrees}
+            for j, name in enumerate(item.disputes):
+                if name.casefold() in agreeing:
+                    errors.append({"field": f"{field}.disputes.{j}",
+                                   "message": "this person is also listed as agreeing"})
+            stored = item.model_dump(mode="json", exclude={"id"})
+            if item.id is not None:
+                item_id = str(item.id)
+            elif i < len(old) and _words(old[i]) == stored and uuid.UUID(old[i]["id"]) not in seen:
+                item_id = old[i]["id"]
+                seen.add(uuid.UUID(item_id))
+            else:
+                item_id = str(new_id())
+            items.append({"id": item_id, **stored})
+        content[category] = items
+    if errors:
+        raise InvalidInput(errors)
+    return content
+
+
+def _words(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != "id"}
+
+
+def item_ids(content: Mapping[str, Any]) -> set[uuid.UUID]:
+    return {uuid.UUID(item["id"]) for category in ITEM_CATEGORIES for item in content.get(category, [])}
+
+
+def changed(previous: Mapping[str, Any], content: Mapping[str, Any]) -> bool:
+    """Whether a save changes the map (a save that changes nothing is not a new version)."""
+    return dict(previous) != dict(content)
+
+
+def completion_problems(active_danger_statements: Sequence[uuid.UUID], *, with_goal: set[uuid.UUID],
+                        rated: set[uuid.UUID]) -> list[dict[str, str]]:
+    """What stops a map from being marked complete: every active danger statement needs a paired safety
+    goal and at least one safety-scale rating (DOMAIN.md, cross-rules). One error per missing piece."""
+    errors = []
+    for statement_id in active_danger_statements:
+        if statement_id not in with_goal:
+            errors.append({"field": f"danger_statements.{statement_id}.safety_goal",
+                           "message": "this active danger statement has no safety goal yet"})
+        if statement_id not in rated:
+            errors.append({"field": f"danger_statements.{statement_id}.scale_rating",
+                           "message": "this active danger statement has no safety-scale rating yet"})
+    return errors
+
+
+def map_warnings(active_danger_statements: int) -> list[dict[str, str]]:
+    if active_danger_statements > DANGER_STATEMENT_WARNING_LIMIT:
+        return [{"code": "many_danger_statements",
+                 "message": f"This case has {active_danger_statements} active danger statements; more than "
+                            f"{DANGER_STATEMENT_WARNING_LIMIT} is hard for a family and network to hold in mind. "
+                            "Consider combining or prioritising them."}]
+    return []

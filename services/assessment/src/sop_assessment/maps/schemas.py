@@ -1,0 +1,153 @@
+"""What the map API promises: the seven categories (plus gray areas) as lists of items, each with its
+source person and who agrees or disputes it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from sop_assessment.maps.models import MapContext
+from sop_assessment.schemas import Name, PersonRef, Strict
+
+ItemText = Annotated[str, Field(min_length=1, max_length=2000)]
+MAX_ITEMS = 100
+
+
+class MapItemIn(Strict):
+    """One thing on the map. `id` is kept across versions when sent back; a new item gets one."""
+
+    id: uuid.UUID | None = None
+    text: ItemText
+    source: PersonRef | None = Field(default=None, description="Who said or showed this")
+    agrees: list[Name] = Field(default_factory=list, max_length=50)
+    disputes: list[Name] = Field(default_factory=list, max_length=50)
+
+
+class ExistingSafetyItemIn(MapItemIn):
+    """What was *done* to protect the child when the danger was present: by whom, when, how often."""
+
+    by_whom: Annotated[str | None, Field(max_length=200)] = None
+    when: Annotated[str | None, Field(max_length=200)] = None
+    how_often: Annotated[str | None, Field(max_length=200)] = None
+
+
+class NextStepStatus(StrEnum):
+    open = "open"
+    done = "done"
+    dropped = "dropped"
+
+
+class NextStepItemIn(MapItemIn):
+    owner: Annotated[str | None, Field(max_length=200)] = None
+    due_on: date | None = None
+    status: NextStepStatus = NextStepStatus.open
+
+
+class ParticipantIn(Strict):
+    name: Name
+    role: Annotated[str | None, Field(max_length=100)] = None
+    person_id: uuid.UUID | None = None
+
+
+class MapContentIn(Strict):
+    """The worker's and family's words. Harm and danger statements, safety goals and scale ratings are
+    records of their own (reused by reference, never copied): the map shows the case's current ones."""
+
+    participants: list[ParticipantIn] = Field(default_factory=list, max_length=50)
+    complicating_factors: list[MapItemIn] = Field(default_factory=list, max_length=MAX_ITEMS)
+    strengths: list[MapItemIn] = Field(default_factory=list, max_length=MAX_ITEMS)
+    existing_safety: list[ExistingSafetyItemIn] = Field(default_factory=list, max_length=MAX_ITEMS)
+    next_steps: list[NextStepItemIn] = Field(default_factory=list, max_length=MAX_ITEMS)
+    gray_areas: list[MapItemIn] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class MapCreate(MapContentIn):
+    context: MapContext
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    change_note: Annotated[str | None, Field(max_length=500)] = None
+
+
+class MapSave(MapContentIn):
+    """A save: the whole content as it should now read. It becomes the next version if anything changed."""
+
+    title: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    change_note: Annotated[str | None, Field(max_length=500)] = None
+
+
+class MapItemOut(BaseModel):
+    id: uuid.UUID
+    text: str
+    source: PersonRef | None
+    agrees: list[str]
+    disputes: list[str]
+
+
+class ExistingSafetyItemOut(MapItemOut):
+    by_whom: str | None = None
+    when: str | None = None
+    how_often: str | None = None
+
+
+class NextStepItemOut(MapItemOut):
+    owner: str | None = None
+    due_on: date | None = None
+    status: NextStepStatus = NextStepStatus.open
+
+
+class ParticipantOut(BaseModel):
+    name: str
+    role: str | None = None
+    person_id: uuid.UUID | None = None
+
+
+class MapContentOut(BaseModel):
+    title: str
+    participants: list[ParticipantOut]
+    complicating_factors: list[MapItemOut]
+    strengths: list[MapItemOut]
+    existing_safety: list[ExistingSafetyItemOut]
+    next_steps: list[NextStepItemOut]
+    gray_areas: list[MapItemOut]
+
+
+class MapVersionOut(BaseModel):
+    map_id: uuid.UUID
+    case_id: uuid.UUID
+    number: int
+    content: MapContentOut
+    change_note: str | None
+    saved_by: str
+    saved_at: datetime
+
+
+class MapWarning(BaseModel):
+    code: str
+    message: str
+
+
+class MapOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    context: MapContext
+    title: str
+    status: str = Field(description="`complete` when the current version was marked complete, else `draft`")
+    current_version: int
+    completed_version: int | None
+    completed_at: datetime | None
+    completed_by: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    content: MapContentOut
+    warnings: list[MapWarning] = Field(default_factory=list)
+
+
+class MapVersionSummary(BaseModel):
+    number: int
+    change_note: str | None
+    saved_by: str
+    saved_at: datetime

@@ -1,0 +1,162 @@
+"""What the supervision API promises: consultations, approvals, coaching referrals, questions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from sop_assessment.maps.schemas import MapContentOut
+from sop_assessment.schemas import Name, Strict
+from sop_assessment.supervision.models import (
+    ApprovalAction,
+    ApprovalKind,
+    ApprovalStatus,
+    CoachingStatus,
+    CoachingType,
+    ConsultationType,
+)
+
+Comment = Annotated[str | None, Field(max_length=2000)]
+
+
+class ConsultationParticipantIn(Strict):
+    name: Name
+    role: Annotated[str | None, Field(max_length=100)] = None
+    subject: Annotated[str | None, Field(max_length=200, description="Their login, for staff")] = None
+    rating: int | None = Field(default=None, ge=0, le=10, description="Their safety-scale rating, 0 to 10")
+    rationale: Comment = None
+
+
+class ConsultationNextStep(Strict):
+    action: Annotated[str, Field(min_length=1, max_length=1000)]
+    owner: Annotated[str | None, Field(max_length=200)] = None
+    due_on: date | None = None
+
+
+class ConsultationIn(Strict):
+    consultation_type: ConsultationType
+    held_on: date
+    facilitator: Name
+    participants: list[ConsultationParticipantIn] = Field(min_length=1, max_length=50)
+    presenting_question: Annotated[str | None, Field(max_length=2000)] = None
+    map_id: uuid.UUID | None = Field(default=None, description="The map discussed")
+    map_version: int | None = Field(default=None, ge=1, description="Default: the map's current version")
+    decisions: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(default_factory=list,
+                                                                                  max_length=50)
+    next_steps: list[ConsultationNextStep] = Field(default_factory=list, max_length=50)
+    follow_up_on: date | None = None
+
+
+class ConsultationOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    consultation_type: ConsultationType
+    held_on: date
+    facilitator: str
+    participants: list[ConsultationParticipantIn]
+    presenting_question: str | None
+    map_id: uuid.UUID | None
+    map_version: int | None
+    map_snapshot: MapContentOut | None = Field(description="The map exactly as it read in the version discussed")
+    decisions: list[str]
+    next_steps: list[ConsultationNextStep]
+    follow_up_on: date | None
+    created_by: str
+    created_at: datetime
+
+
+class ApprovalRequestIn(Strict):
+    """Asking a supervisor to approve something. `subject_id` is the thing approved (an SDM assessment, a
+    safety plan, …); `summary` says in one or two lines what the supervisor is asked to decide."""
+
+    kind: ApprovalKind
+    subject_id: uuid.UUID
+    subject_version: int | None = Field(default=None, ge=1)
+    summary: Annotated[str, Field(min_length=1, max_length=1000)]
+    approver_subject: Annotated[str | None, Field(max_length=200, description="The supervisor asked")] = None
+
+
+class ServiceApprovalRequestIn(ApprovalRequestIn):
+    """A request from another service: it names the case and itself, and who asked."""
+
+    case_id: uuid.UUID
+    source_service: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
+    requested_by: Name
+
+
+class ApprovalDecisionIn(Strict):
+    decision: Literal["approved", "returned"]
+    comment: Comment = None
+
+
+class ApprovalResubmitIn(Strict):
+    comment: Comment = None
+
+
+class ApprovalEventOut(BaseModel):
+    action: ApprovalAction
+    actor: str
+    comment: str | None
+    at: datetime
+
+
+class ApprovalOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    kind: ApprovalKind
+    source_service: str
+    subject_id: uuid.UUID
+    subject_version: int | None
+    subject_hash: str | None = Field(default=None, description="The hash of the version to decide on, if any")
+    decide_at: str | None = Field(default=None, description="Where to decide when it is not decided in this "
+                                                             "queue (another service's item; a gateway path)")
+    summary: str
+    requested_by: str
+    approver_subject: str | None
+    status: ApprovalStatus
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_comment: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    history: list[ApprovalEventOut]
+
+
+class CoachingReferralIn(Strict):
+    worker_subject: Annotated[str | None, Field(max_length=200, description="The worker referred")] = None
+    unit: Annotated[str | None, Field(max_length=200, description="Or the unit referred (group coaching)")] = None
+    coaching_type: CoachingType
+    topic: Annotated[str, Field(min_length=1, max_length=200)]
+    notes: Comment = None
+
+
+class CoachingReferralUpdate(Strict):
+    status: CoachingStatus | None = None
+    notes: Comment = None
+
+
+class CoachingReferralOut(BaseModel):
+    id: uuid.UUID
+    worker_subject: str | None
+    unit: str | None
+    coaching_type: CoachingType
+    topic: str
+    notes: str | None
+    status: CoachingStatus
+    referred_by: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class QuestionOut(BaseModel):
+    key: str
+    question_type: str
+    audience: str
+    language: str
+    text: str
+    reviewed: bool

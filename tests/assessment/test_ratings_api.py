@@ -1,0 +1,106 @@
+"""Safety-scale ratings over HTTP, on SQLite and PostgreSQL: 0 to 10 enforced, one rating per rater per
+statement per occasion, and the trajectory of a danger statement over the occasions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+
+from sop_assessment.ratings.models import ScaleRating
+from sop_shared.db import Database
+from sop_shared.testing import RunningService
+
+
+async def rating_count(svc: RunningService) -> int:
+    db = Database(svc.database_url)
+    try:
+        async with db.session() as s:
+            return int((await s.execute(select(func.count()).select_from(ScaleRating))).scalar_one())
+    finally:
+        await db.dispose()
+
+
+async def rate(svc: RunningService, case_id: uuid.UUID, headers: dict[str, str], **body: Any) -> Any:
+    return await svc.client.post(f"/v1/cases/{case_id}/scale-ratings", json=body, headers=headers)
+
+
+async def statement_id(svc: RunningService, case_id: uuid.UUID, headers: dict[str, str], body: dict[str, Any]) -> str:
+    response = await svc.client.post(f"/v1/cases/{case_id}/statements", json=body, headers=headers)
+    return str(response.json()["id"])
+
+
+async def test_a_rating_keeps_who_rated_why_and_what_would_move_it_one_up(
+    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+) -> None:
+    danger = await statement_id(assessment, lopez_case, rivera, maria_danger_statement)
+    response = await rate(assessment, lopez_case, rivera, statement_id=danger, occasion_on="2026-11-02",
+                          occasion="home visit", rater_name="Maria Lopez", rater_role="caregiver", score=6,
+                          mode="written_independent", rationale="Rosa comes over most nights now",
+                          one_step_up="Rosa staying on weekends too")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["score"], body["rater_role"], body["mode"], body["one_step_up"]) == (
+        6, "caregiver", "written_independent", "Rosa staying on weekends too")
+    assert body["anchors_shown"] is True and body["zero_anchor"].startswith("The children cannot safely")
+
+
+async def test_a_score_outside_0_to_10_and_other_bad_input_is_422_and_nothing_is_written(
+    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_harm_statement: dict[str, Any],
+) -> None:
+    harm = await statement_id(assessment, lopez_case, rivera, maria_harm_statement)
+    base = {"occasion_on": "2026-11-02", "rater_name": "Maria Lopez", "rater_role": "caregiver"}
+    for body, fields in [({**base, "score": 11}, ["score"]), ({**base, "score": -1}, ["score"]),
+                         ({**base, "score": 5, "mode": "shouted"}, ["mode"]),
+                         ({**base, "score": 5, "rater_role": "judge"}, ["rater_role"]),
+                         ({**base, "score": 5, "statement_id": harm}, ["statement_id"]),
+                         ({**base, "score": 5, "statement_id": str(uuid.uuid4())}, ["statement_id"])]:
+        response = await rate(assessment, lopez_case, rivera, **body)
+        assert response.status_code == 422, body
+        assert [e["field"] for e in response.json()["errors"]] == fields
+    assert await rating_count(assessment) == 0
+
+
+async def test_one_rating_per_rater_per_statement_per_occasion(
+    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+) -> None:
+    danger = await statement_id(assessment, lopez_case, rivera, maria_danger_statement)
+    once = dict(statement_id=danger, occasion_on="2026-11-02", rater_name="Maria Lopez", rater_role="caregiver")
+    assert (await rate(assessment, lopez_case, rivera, **once, score=6)).status_code == 201
+    again = await rate(assessment, lopez_case, rivera, **{**once, "rater_name": " maria  LOPEZ"}, score=7)
+    assert again.status_code == 409
+    other_occasion = await rate(assessment, lopez_case, rivera, **{**once, "occasion": "evening call"}, score=7)
+    assert other_occasion.status_code == 201
+    other_day = await rate(assessment, lopez_case, rivera, **{**once, "occasion_on": "2026-11-16"}, score=7)
+    assert other_day.status_code == 201
+    overall = {k: v for k, v in once.items() if k != "statement_id"}
+    assert (await rate(assessment, lopez_case, rivera, **overall, score=5)).status_code == 201
+    assert await rating_count(assessment) == 4
+
+
+async def test_the_trajectory_shows_each_occasion_and_how_each_rater_moved(
+    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+) -> None:
+    danger = await statement_id(assessment, lopez_case, rivera, maria_danger_statement)
+    for on, maria, dana in (("2026-11-16", 7, 5), ("2026-11-02", 5, 3)):  # entered out of order on purpose
+        await rate(assessment, lopez_case, rivera, statement_id=danger, occasion_on=on, rater_name="Maria Lopez",
+                   rater_role="caregiver", score=maria)
+        await rate(assessment, lopez_case, rivera, statement_id=danger, occasion_on=on, rater_name="Dana Rivera",
+                   rater_role="worker", score=dana)
+    response = await assessment.client.get(f"/v1/cases/{lopez_case}/scale-ratings/trajectory",
+                                           params={"statement_id": danger}, headers=rivera)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [(o["occasion_on"], o["lowest"], o["highest"], o["mean"]) for o in body["occasions"]] == [
+        ("2026-11-02", 3, 5, 4.0), ("2026-11-16", 5, 7, 6.0)]
+    maria = next(r for r in body["raters"] if r["rater_name"] == "Maria Lopez")
+    assert [(p["score"], p["change"]) for p in maria["points"]] == [(5, None), (7, 2)]
+    listed = (await assessment.client.get(f"/v1/cases/{lopez_case}/scale-ratings",
+                                          params={"statement_id": danger}, headers=rivera)).json()
+    assert len(listed["items"]) == 4
+    unclear = await assessment.client.get(f"/v1/cases/{lopez_case}/scale-ratings/trajectory", headers=rivera)
+    assert unclear.status_code == 422
+    typo = await assessment.client.get(f"/v1/cases/{lopez_case}/scale-ratings", params={"statment_id": danger},
+                                       headers=rivera)
+    assert typo.status_code == 400
