@@ -1,3 +1,4 @@
+
 """Partner grants and family/network members as principals: expiry on the service's clock, revocation at
 once, deny by default — on SQLite and PostgreSQL."""
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sop_shared.clock import FixedClock
 from sop_shared.db import utcnow
 from sop_shared.policy import ActorType
 from sop_shared.testing import InternalTokens, RunningService
@@ -56,9 +58,9 @@ async def test_an_expired_grant_denies_at_once_on_the_services_clock(
     expires = utcnow() + timedelta(hours=1)
     await network.client.post(f"/v1/cases/{case_id}/grants", json=grant_body(expires_at=expires.isoformat()),
                               headers=tokens.headers("network", case_id=case_id))
-    network.app.state.clock = lambda: expires - timedelta(seconds=1)
+    network.app.state.clock = FixedClock(expires - timedelta(seconds=1))
     assert (await _access(network, case_id, partner(tokens, case_id)))["allowed"]
-    network.app.state.clock = lambda: expires
+    network.app.state.clock = FixedClock(expires)
     assert not (await _access(network, case_id, partner(tokens, case_id)))["allowed"]
     listed = (await network.client.get(f"/v1/cases/{case_id}/grants",
                                        headers=tokens.headers("network", case_id=case_id))).json()

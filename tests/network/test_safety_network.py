@@ -1,3 +1,4 @@
+
 """The safety network: members with circle, roles, commitments and checks; every change a new revision;
 meetings; network members log in to their own case — on SQLite and PostgreSQL."""
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from sop_shared.clock import FixedClock
 from sop_shared.policy import ActorType
 from sop_shared.testing import InternalTokens, RunningService
 
@@ -64,10 +66,10 @@ async def test_a_network_member_with_a_login_reads_the_case_while_active(
     rosa_login = tokens.headers("network", subject="network:rosa.delgado", actor_type=ActorType.network, roles=(),
                                 scopes=("case:read",), agency=None, case_id=case_id)
     from datetime import UTC, datetime
-    network.app.state.clock = lambda: datetime(2026, 11, 1, tzinfo=UTC)
+    network.app.state.clock = FixedClock(datetime(2026, 11, 1, tzinfo=UTC))
     access = (await network.client.get(f"/v1/cases/{case_id}/access", headers=rosa_login)).json()
     assert access["allowed"] and access["relationships"] == ["network_member"]
-    network.app.state.clock = lambda: datetime(2027, 1, 1, tzinfo=UTC)
+    network.app.state.clock = FixedClock(datetime(2027, 1, 1, tzinfo=UTC))
     assert not (await network.client.get(f"/v1/cases/{case_id}/access", headers=rosa_login)).json()["allowed"]
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from sop_plans.clock import FixedClock
 from sop_plans.component import component
+from sop_shared.clock import FixedClock
 from sop_shared.testing import InternalTokens, RunningService, run_component
 
 # The Lopez case and the people in it, as the network and assessment services know them (all fictional).

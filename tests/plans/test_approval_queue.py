@@ -15,8 +15,8 @@ import pytest
 
 from sop_assessment.component import component as assessment_component
 from sop_assessment.supervision import plan_events
-from sop_plans.clock import FixedClock
 from sop_plans.component import component as plans_component
+from sop_shared.clock import FixedClock
 from sop_shared.events import Event, InProcessBus
 from sop_shared.testing import InternalTokens, RunningService, run_component
 

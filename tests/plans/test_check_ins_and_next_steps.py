@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from sop_plans.clock import FixedClock
 from sop_plans.models import CheckIn, NextStep, platform
+from sop_shared.clock import FixedClock
 from sop_shared.testing import RunningService
 
 if TYPE_CHECKING:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import select
 
-from sop_plans.clock import FixedClock
 from sop_plans.component import component
 from sop_plans.expiry import sweep_once
 from sop_plans.models import platform
 from sop_plans.plan_policy import load_policy
+from sop_shared.clock import FixedClock
 from sop_shared.testing import InternalTokens, RunningService, run_component
 
 if TYPE_CHECKING:

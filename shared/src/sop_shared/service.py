@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_shared.audit import AuditWriter
 from sop_shared.auth import InternalTokenVerifier
+from sop_shared.clock import SystemClock
 from sop_shared.db import Database
 from sop_shared.events import Event, EventBus, connect_bus
 from sop_shared.keys import ensure_keys, load_jwks
@@ -94,6 +95,7 @@ def build_service_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.clock = SystemClock()  # tests replace it with a FixedClock
     app.state.platform = platform
     app.state.audit = AuditWriter(platform)
     install_problem_handlers(app)

@@ -7,13 +7,13 @@ from fastapi import FastAPI
 
 from sop_plans.alerts.api import router as alerts_router
 from sop_plans.check_ins.api import router as check_ins_router
-from sop_plans.clock import Clock, SystemClock
 from sop_plans.expiry import expiry_sweeper
 from sop_plans.models import platform
 from sop_plans.next_steps.api import router as next_steps_router
 from sop_plans.plan_policy import load_policy
 from sop_plans.safety_plans.api import case_router, plan_router
 from sop_plans.settings import PlansSettings
+from sop_shared.clock import Clock, SystemClock
 from sop_shared.events import EventBus
 from sop_shared.service import build_service_app
 

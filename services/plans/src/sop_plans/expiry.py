@@ -11,8 +11,8 @@ import contextlib
 import structlog
 from fastapi import FastAPI
 
-from sop_plans.clock import Clock
 from sop_plans.safety_plans.service import expire_due_plans
+from sop_shared.clock import Clock
 from sop_shared.db import Database
 
 log = structlog.get_logger("sop.plans.expiry")

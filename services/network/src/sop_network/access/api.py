@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 
 from sop_network.access.service import decide_for
 from sop_network.cases.service import read_case
-from sop_network.clock import Now
 from sop_network.safety_network.service import read_safety_network
 from sop_network.schemas import AccessOut, CaseViewSlice
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, require_case
+from sop_shared.clock import Now
 from sop_shared.db import SessionDep
 from sop_shared.policy import AccessDecision
 

@@ -12,12 +12,12 @@ from sop_network.access.api import access_out
 from sop_network.access.service import decide_many
 from sop_network.caseload.service import list_caseload
 from sop_network.cases.service import read_cases
-from sop_network.clock import Now
 from sop_network.models import CaseStatus
 from sop_network.safety_network.service import read_safety_network
 from sop_network.schemas import CaseOut, CaseSummary, CaseViewsIn, CaseViewSlice, CaseViewsOut
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal
+from sop_shared.clock import Now
 from sop_shared.db import SessionDep
 from sop_shared.pagination import Page, PageDep
 from sop_shared.policy import Audience

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Header, Path, Request, Response
 
 from sop_network.access.service import decide_for
 from sop_network.cases.service import read_case, upsert_case_from_sacwis
-from sop_network.clock import Now
 from sop_network.schemas import CaseOut, CaseUpsert
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, require_case, require_scope
+from sop_shared.clock import Now
 from sop_shared.concurrency import parse_if_match, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.policy import Scope

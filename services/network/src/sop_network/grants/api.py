@@ -8,11 +8,11 @@ import uuid
 from fastapi import APIRouter, Request, Response
 
 from sop_network.access.service import authorize
-from sop_network.clock import Now
 from sop_network.grants.service import create_grant, grant_out, list_grants, revoke_grant
 from sop_network.schemas import GrantIn, GrantOut, GrantRevoke
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal
+from sop_shared.clock import Now
 from sop_shared.concurrency import set_etag
 from sop_shared.db import SessionDep
 from sop_shared.policy import ActorType, Scope

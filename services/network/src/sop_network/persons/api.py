@@ -11,7 +11,6 @@ from fastapi import APIRouter, Path, Request
 
 from sop_network.access.service import authorize
 from sop_network.cases.service import person_out
-from sop_network.clock import Now
 from sop_network.persons.service import (
     crosswalk_link,
     crosswalk_lookup,
@@ -31,6 +30,7 @@ from sop_network.schemas import (
 )
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, require_scope
+from sop_shared.clock import Now
 from sop_shared.db import SessionDep
 from sop_shared.policy import Audience, Scope
 from sop_shared.query_params import known_query_params

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from sop_network.access.service import authorize
-from sop_network.clock import Now
 from sop_network.safety_network.service import (
     add_meeting,
     add_member,
@@ -29,6 +28,7 @@ from sop_network.schemas import (
 )
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal
+from sop_shared.clock import Now
 from sop_shared.concurrency import IfMatchVersion, etag, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep

@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from sop_plans.alerts.service import alerts_for
-from sop_plans.clock import ClockDep
 from sop_plans.deps import PolicyDep
 from sop_plans.schemas import Alert
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, require_case_scope, require_scope
+from sop_shared.clock import ClockDep
 from sop_shared.db import SessionDep
 from sop_shared.pagination import Page
 from sop_shared.policy import ActorType, Scope

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from sop_plans.check_ins.service import list_check_ins, record_check_in, weekly_record
-from sop_plans.clock import ClockDep
 from sop_plans.deps import plan_for
 from sop_plans.safety_plans.service import check_in_out
 from sop_plans.schemas import CheckInIn, CheckInOut, CheckInRecord
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal
+from sop_shared.clock import ClockDep
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import Page, PageDep

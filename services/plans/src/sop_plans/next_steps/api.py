@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sop_plans.clock import ClockDep
 from sop_plans.models import NextStep, NextStepStatus
 from sop_plans.next_steps.service import (
     create_next_step,
@@ -21,6 +20,7 @@ from sop_plans.next_steps.service import (
 from sop_plans.schemas import NextStepIn, NextStepOut, NextStepPatch
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, require_case_scope
+from sop_shared.clock import ClockDep
 from sop_shared.concurrency import IfMatchVersion, check_version, etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep

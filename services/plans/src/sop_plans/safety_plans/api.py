@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sop_plans.clock import ClockDep
 from sop_plans.deps import OptionalIfMatch, PolicyDep, SettingsDep, plan_for
 from sop_plans.models import PlanStatus, SafetyPlan, SafetyPlanSignature
 from sop_plans.plan_policy import PlanPolicy
@@ -40,6 +39,7 @@ from sop_plans.schemas import (
 )
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, require_case_scope
+from sop_shared.clock import ClockDep
 from sop_shared.concurrency import IfMatchVersion, etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep

@@ -1,5 +1,5 @@
-"""The plans service's sense of time, injectable: expiry, review and overdue rules all ask the app's clock,
-so tests (and a replayed incident) can set the time instead of sleeping."""
+"""A service's sense of time, injectable (`app.state.clock`): expiry, review, overdue and grant rules all ask
+the app's clock, so tests (and a replayed incident) can set the time instead of sleeping."""
 
 from __future__ import annotations
 
@@ -44,3 +44,10 @@ def _clock(request: Request) -> Clock:
 
 
 ClockDep = Annotated[Clock, Depends(_clock)]
+
+
+def _now(request: Request) -> datetime:
+    return request.app.state.clock.now()
+
+
+Now = Annotated[datetime, Depends(_now)]
