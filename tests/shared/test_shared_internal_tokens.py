@@ -21,8 +21,10 @@ from sop_shared.auth import (
     InternalTokenMinter,
     InternalTokenVerifier,
     Principal,
+    request_audience,
     require_case,
     require_case_scope,
+    require_cases_read,
 )
 from sop_shared.keys import SigningKey, generate_signing_key, load_jwks, load_signing_key, write_signing_key
 from sop_shared.policy import ActorType, Scope
@@ -232,3 +234,38 @@ async def test_a_service_route_refuses_requests_without_a_valid_token(key: Signi
         ok = await client.get("/me", headers={
             "Authorization": "Bearer " + InternalTokenMinter(key).mint(principal(), audience="plans")})
         assert ok.status_code == 200 and ok.json() == {"subject": "fsw.rivera"}
+
+
+def test_a_bulk_read_token_carries_its_cases_read_only(key: SigningKey, verifier: InternalTokenVerifier) -> None:
+    others = [uuid.UUID(f"01890000-0000-7000-8000-00000000010{i}") for i in range(3)]
+    bulk = principal().scoped_to_cases(others)
+    got = verifier.verify(InternalTokenMinter(key).mint(bulk, audience="plans"))
+    assert got.case_ids == frozenset(others) and got.case_id is None
+    assert got.scopes == frozenset({"case:read"})  # a bulk token never writes
+    require_cases_read(got, others[:2])
+    with pytest.raises(NotFound):
+        require_cases_read(got, [*others, CASE])  # a case outside the token does not exist for it
+    with pytest.raises(NotFound):
+        require_case(got, others[0])  # single-case routes still need a token scoped to that one case
+    with pytest.raises(ValueError):
+        principal().scoped_to_cases(uuid.uuid4() for _ in range(51))
+
+
+def test_a_cases_claim_that_is_not_a_short_list_is_refused(key: SigningKey, verifier: InternalTokenVerifier) -> None:
+    with pytest.raises(Unauthenticated):
+        verifier.verify(forge(key, cases=str(CASE)))
+    with pytest.raises(Unauthenticated):
+        verifier.verify(forge(key, cases=[str(uuid.uuid4()) for _ in range(51)]))
+
+
+@pytest.mark.parametrize(("actor", "header", "expected"), [
+    (ActorType.family, None, "family"), (ActorType.partner, "", "partner"), (ActorType.staff, "FAMILY", "family"),
+])
+def test_request_audience_defaults_to_the_callers_own_kind(actor: ActorType, header: str | None,
+                                                           expected: str) -> None:
+    assert request_audience(principal(actor_type=actor, roles=frozenset()), header).value == expected
+
+
+def test_request_audience_refuses_an_audience_above_the_caller() -> None:
+    with pytest.raises(Forbidden):
+        request_audience(principal(actor_type=ActorType.partner, roles=frozenset()), "staff")

@@ -1,6 +1,7 @@
 """Principals and the internal service token: minted by the gateway per downstream call, verified by services.
 
-The token names one service (audience), lives about a minute, and may be scoped to one case.
+The token names one service (audience), lives about a minute, and may be scoped to one case — or, for the
+gateway's bulk reads of a caseload page, to a list of cases the network service has already allowed.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from fastapi import Depends, Request
 
 from sop_shared.ids import new_id
 from sop_shared.keys import SigningKey
-from sop_shared.policy import ActorType, Scope
-from sop_shared.problems import Forbidden, NotFound, Unauthenticated
+from sop_shared.policy import DEFAULT_AUDIENCE, ActorType, Audience, Scope, audiences_allowed
+from sop_shared.problems import Forbidden, InvalidInput, NotFound, Unauthenticated
 
 INTERNAL_TOKEN_LIFETIME_SECONDS = 60
+MAX_CASES_PER_TOKEN = 50  # a caseload page
 CLOCK_SKEW_SECONDS = 5
 
 
@@ -35,12 +37,21 @@ class Principal:
     client_id: str | None = None
     name: str | None = None
     case_id: uuid.UUID | None = None  # set on internal tokens scoped to one case
+    case_ids: frozenset[uuid.UUID] = frozenset()  # set on bulk-read tokens: cases already allowed, read only
 
     def has_scope(self, scope: Scope | str) -> bool:
         return str(scope) in self.scopes
 
     def scoped_to(self, case_id: uuid.UUID | None, scopes: Iterable[str] | None = None) -> Principal:
-        return replace(self, case_id=case_id, scopes=frozenset(scopes) if scopes is not None else self.scopes)
+        return replace(self, case_id=case_id, case_ids=frozenset(),
+                       scopes=frozenset(scopes) if scopes is not None else self.scopes)
+
+    def scoped_to_cases(self, case_ids: Iterable[uuid.UUID]) -> Principal:
+        """A bulk-read token: read only, for cases the network service allowed this principal to read."""
+        ids = frozenset(case_ids)
+        if len(ids) > MAX_CASES_PER_TOKEN:
+            raise ValueError(f"at most {MAX_CASES_PER_TOKEN} cases per token")
+        return replace(self, case_id=None, case_ids=ids, scopes=frozenset({Scope.case_read.value}))
 
 
 @dataclass
@@ -69,6 +80,8 @@ class InternalTokenMinter:
                 claims[claim] = value
         if principal.case_id is not None:
             claims["case"] = str(principal.case_id)
+        if principal.case_ids:
+            claims["cases"] = sorted(str(c) for c in principal.case_ids)
         return jwt.encode(claims, self.key.private_key, algorithm="EdDSA", headers={"kid": self.key.kid})
 
 
@@ -99,6 +112,9 @@ class InternalTokenVerifier:
             if claims["exp"] - claims["iat"] > self.max_lifetime_seconds:
                 raise Unauthenticated("internal token lifetime too long")
             case = claims.get("case")
+            cases = claims.get("cases") or []
+            if not isinstance(cases, list) or len(cases) > MAX_CASES_PER_TOKEN:
+                raise Unauthenticated("invalid internal token: bad cases claim")
             return Principal(
                 subject=claims["sub"],
                 actor_type=ActorType(claims["act"]),
@@ -108,6 +124,7 @@ class InternalTokenVerifier:
                 client_id=claims.get("client_id"),
                 name=claims.get("name"),
                 case_id=uuid.UUID(case) if case else None,
+                case_ids=frozenset(uuid.UUID(c) for c in cases),
             )
         except Unauthenticated:
             raise
@@ -137,6 +154,36 @@ def require_case(principal: Principal, case_id: uuid.UUID) -> None:
     """The case in the path must be the case the token was minted for; otherwise it does not exist for you."""
     if principal.case_id is None or principal.case_id != case_id:
         raise NotFound("no such case")
+
+
+def require_cases_read(principal: Principal, case_ids: Iterable[uuid.UUID]) -> None:
+    """A bulk read: every case asked for must be in the token's cases (or be its one case), with case:read.
+    Any other case does not exist for this caller."""
+    held = principal.case_ids | ({principal.case_id} if principal.case_id else set())
+    if not principal.has_scope(Scope.case_read) or any(c not in held for c in case_ids):
+        raise NotFound("no such case")
+
+
+def request_audience(principal: Principal, header: str | None) -> Audience:
+    """The audience a request speaks for: the one the gateway set in X-SOP-Audience, or the caller's own kind
+    when absent (a family member's call never defaults to the staff view). An audience the caller may not
+    speak for is refused."""
+    if header is None or not header.strip():
+        return DEFAULT_AUDIENCE[principal.actor_type]
+    try:
+        audience = Audience(header.strip().lower())
+    except ValueError:
+        raise InvalidInput.field("X-SOP-Audience", f"one of {[a.value for a in Audience]}") from None
+    if audience not in audiences_allowed(principal.actor_type, principal.roles):
+        raise Forbidden(f"this caller cannot ask for the {audience.value} view")
+    return audience
+
+
+async def _request_audience(request: Request, principal: CurrentPrincipal) -> Audience:
+    return request_audience(principal, request.headers.get("X-SOP-Audience"))
+
+
+RequestAudience = Annotated[Audience, Depends(_request_audience)]
 
 
 def require_scope(principal: Principal, scope: Scope) -> None:

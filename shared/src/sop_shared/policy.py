@@ -35,6 +35,7 @@ class SensitivityLabel(StrEnum):
     dv_confidential_address = "dv_confidential_address"
     child_voice = "child_voice"
     education_record = "education_record"
+    sdm_detail = "sdm_detail"  # SDM item scores, override reasons, worker notes: internal to the agency and court
 
 
 class Scope(StrEnum):
@@ -81,6 +82,7 @@ LABEL_VISIBILITY: dict[SensitivityLabel, dict[Audience, str]] = {
         Audience.staff: "always", Audience.supervisor: "always", Audience.family: "consent",
         Audience.network: "consent", Audience.partner: "consent", Audience.court: "consent",
     },
+    SensitivityLabel.sdm_detail: {Audience.staff: "always", Audience.supervisor: "always", Audience.court: "always"},
     SensitivityLabel.education_record: {
         Audience.staff: "always", Audience.supervisor: "always", Audience.court: "always",
         Audience.partner: "consent",
@@ -94,6 +96,13 @@ AUDIENCES_FOR_ACTOR: dict[ActorType, frozenset[Audience]] = {
     ActorType.partner: frozenset({Audience.partner, Audience.court}),
     ActorType.family: frozenset({Audience.family}),
     ActorType.network: frozenset({Audience.network}),
+}
+
+
+# The audience a caller speaks for when it names none (a family member's call never defaults to the staff view).
+DEFAULT_AUDIENCE: dict[ActorType, Audience] = {
+    ActorType.staff: Audience.staff, ActorType.integration: Audience.staff, ActorType.family: Audience.family,
+    ActorType.network: Audience.network, ActorType.partner: Audience.partner,
 }
 
 

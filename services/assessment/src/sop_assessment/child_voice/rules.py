@@ -1,5 +1,5 @@
 """Rules of child-voice records: who may see a record's content (the child's consent, on top of case
-access), which audience a request speaks for, and which drawings a record's content may reference."""
+access), and which drawings a record's content may reference."""
 
 from __future__ import annotations
 
@@ -7,28 +7,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sop_shared.auth import Principal
-from sop_shared.policy import ActorType, Audience, SensitivityLabel, audiences_allowed, may_see
-from sop_shared.problems import Forbidden, InvalidInput
-
-DEFAULT_AUDIENCE: dict[ActorType, Audience] = {
-    ActorType.staff: Audience.staff, ActorType.integration: Audience.staff, ActorType.family: Audience.family,
-    ActorType.network: Audience.network, ActorType.partner: Audience.partner,
-}
-
-
-def request_audience(principal: Principal, header: str | None) -> Audience:
-    """The audience the gateway set in X-SOP-Audience, or the caller's own kind when absent (a family
-    member's call never defaults to the staff view). An audience the caller may not speak for is refused."""
-    if header is None or not header.strip():
-        return DEFAULT_AUDIENCE[principal.actor_type]
-    try:
-        audience = Audience(header.strip().lower())
-    except ValueError:
-        raise InvalidInput.field("X-SOP-Audience", f"one of {[a.value for a in Audience]}") from None
-    if audience not in audiences_allowed(principal.actor_type, principal.roles):
-        raise Forbidden(f"this caller cannot ask for the {audience.value} view")
-    return audience
+from sop_shared.auth import request_audience
+from sop_shared.policy import Audience, SensitivityLabel, may_see
 
 
 def may_see_content(audience: Audience, shared_with: Iterable[str]) -> bool:
@@ -64,3 +44,6 @@ def roof_rule_links(kind: str, content: dict[str, Any]) -> list[tuple[int, uuid.
         return []
     return [(i, uuid.UUID(str(rule["safety_plan_rule_id"]))) for i, rule in enumerate(content.get("roof_rules", []))
             if rule.get("safety_plan_rule_id")]
+
+
+__all__ = ["drawing_errors", "drawing_ids", "may_see_content", "request_audience"]
