@@ -478,6 +478,23 @@ async def create_test_database(admin_url: str, prefix: str = "test") -> TestData
     return TestDatabase(name=name, dsn=dsn, url="postgresql+asyncpg://" + dsn.split("://", 1)[1])
 
 
+async def copy_database(admin_url: str, template: str, prefix: str = "test") -> str:
+    """A new database copied from `template` (a name or a URL of it; nobody may be connected to it); its
+    SQLAlchemy asyncpg URL."""
+    import asyncpg
+
+    if "://" in template:
+        template = urlsplit(template).path.lstrip("/")
+    admin_url = _normalize_postgres_url(admin_url)
+    name = unique_name(prefix)
+    conn = await asyncpg.connect(admin_url, timeout=30)
+    try:
+        await conn.execute(f"CREATE DATABASE {_quote_ident(name)} TEMPLATE {_quote_ident(template)}")
+    finally:
+        await conn.close()
+    return "postgresql+asyncpg://" + _with_database(admin_url, name).split("://", 1)[1]
+
+
 async def drop_database(admin_url: str, name: str) -> None:
     """Drop database ``name`` (a name or a DSN/URL of it), disconnecting whoever is still connected."""
     import asyncpg

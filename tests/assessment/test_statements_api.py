@@ -22,7 +22,7 @@ STATEMENT_FIELDS = {
     "who_is_worried", "caregiver_behaviour", "context_trigger", "feared_impact_on_child",
     "who_reported", "caregivers", "action_or_inaction", "when_or_how_often", "impact_on_child",
     "children", "threat_codes", "agrees", "disputes", "created_by", "version", "created_at", "updated_at",
-    "plain_language",
+    "plain_language", "sensitivity_labels", "consented_audiences", "redacted",
 }
 
 

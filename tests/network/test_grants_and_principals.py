@@ -176,3 +176,23 @@ def test_grant_expiry_and_revocation_are_judged_by_the_rule() -> None:
     assert grant_status(None, now + timedelta(seconds=1), now) == "active"
     assert grant_status(None, now, now) == "expired"
     assert grant_status(now - timedelta(days=1), now + timedelta(days=1), now) == "revoked"
+
+
+async def test_a_caregiver_who_leaves_the_case_in_sacwis_loses_access_at_once(
+    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens, sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
+) -> None:
+    worker = tokens.headers("network", case_id=case_id)
+    case = (await network.client.get(f"/v1/cases/{case_id}", headers=worker)).json()
+    maria = next(m["person"] for m in case["members"] if m["person"]["first_name"] == "Maria")
+    await network.client.put(f"/v1/cases/{case_id}/people/{maria['id']}/principal",
+                             json={"principal_subject": "family:maria.lopez"}, headers=worker)
+    family = tokens.headers("network", subject="family:maria.lopez", actor_type=ActorType.family, roles=(),
+                            scopes=("case:read",), agency=None, case_id=case_id)
+    assert (await _access(network, case_id, family))["allowed"]
+    without_maria = {**maria_and_the_children,
+                     "members": [m for m in maria_and_the_children["members"]
+                                 if m["person"].get("first_name") != "Maria"]}
+    assert len(without_maria["members"]) < len(maria_and_the_children["members"])
+    assert (await network.client.put(UPSERT, json=without_maria, headers=sacwis)).status_code == 200
+    assert not (await _access(network, case_id, family))["allowed"]  # an ended membership grants nothing

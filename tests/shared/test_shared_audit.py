@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from sop_shared_support import PlatformDatabase, open_platform_database
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from sop_shared.audit import GENESIS_HASH, AuditEntry, AuditWriter
 from sop_shared.auth import Principal
@@ -64,6 +64,28 @@ async def test_several_records_in_one_transaction_chain_too(platform_db: Platfor
     async with platform_db.database.session() as session:
         assert [await writer.record(session, entry(i)) for i in range(5)] == [1, 2, 3, 4, 5]
     assert (await verify(platform_db)).intact
+
+
+async def test_a_batch_appends_in_order_in_three_statements_and_chains_with_single_records(
+    platform_db: PlatformDatabase,
+) -> None:
+    writer = AuditWriter(platform_db.tables)
+    await write(platform_db, 2)
+    statements: list[str] = []
+    engine = platform_db.database.engine.sync_engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        async with platform_db.database.session() as session:
+            assert await writer.record_many(session, [entry(i) for i in range(3, 23)]) == list(range(3, 23))
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len([s for s in statements if "audit" in s.lower()]) == 3  # advance head, insert rows, set head hash
+    await write(platform_db, 1, start=23)
+    verdict = await verify(platform_db)
+    assert verdict.intact and verdict.records == 23
+    async with platform_db.database.session() as session:
+        assert await writer.record_many(session, []) == []
 
 
 async def test_a_rolled_back_request_leaves_no_gap(platform_db: PlatformDatabase) -> None:

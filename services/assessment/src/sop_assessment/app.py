@@ -19,6 +19,7 @@ from sop_assessment.settings import AssessmentSettings
 from sop_assessment.statements.api import router as statements_router
 from sop_assessment.supervision.api import router as supervision_router
 from sop_assessment.supervision.plan_events import CONSUMERS as PLAN_APPROVAL_CONSUMERS
+from sop_assessment.translations.api import router as translations_router
 from sop_shared.events import EventBus
 from sop_shared.service import build_service_app
 
@@ -30,7 +31,7 @@ def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | No
                     "ratings, SDM assessments, child voice and supervision.",
         platform=platform, routers=[statements_router, sdm_router, child_voice_router,
                                           maps_router, goals_router, ratings_router, language_router,
-                                          supervision_router, case_view_router], bus=bus,
+                                          supervision_router, translations_router, case_view_router], bus=bus,
         # Safety plans submitted at the plans service join the supervisor's one approval queue.
         consumers=PLAN_APPROVAL_CONSUMERS,
     )

@@ -75,6 +75,10 @@ class Statement(AssessmentTable, table=True):
     threat_codes: list[str] = Field(default_factory=list, sa_column=_json_list())
     agrees: list[str] = Field(default_factory=list, sa_column=_json_list())
     disputes: list[str] = Field(default_factory=list, sa_column=_json_list())
+    # sensitivity: labels of `sop_shared.policy.SensitivityLabel` the content carries, and the audiences with a
+    # recorded consent to see it (e.g. a 42 CFR Part 2 consent naming the court)
+    sensitivity_labels: list[str] = Field(default_factory=list, sa_column=_json_list())
+    consented_audiences: list[str] = Field(default_factory=list, sa_column=_json_list())
     created_by: str = Field(max_length=200)
     version: int = 1
     created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sop_assessment.models import StatementKind, StatementStatus, TextSource
 from sop_shared.pagination import Page
 from sop_shared.plain_language import LanguageCheck
+from sop_shared.policy import Audience, SensitivityLabel
 
 BCP47 = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
 PART_MAX = 1000
@@ -60,6 +61,15 @@ class StatementIn(Strict):
     threat_codes: list[ThreatCode] = Field(default_factory=list, max_length=20)
     agrees: list[Name] = Field(default_factory=list, max_length=50)
     disputes: list[Name] = Field(default_factory=list, max_length=50)
+    # sensitivity (see the redaction table in docs/assessment.md)
+    sensitivity_labels: list[SensitivityLabel] = Field(
+        default_factory=list, max_length=len(SensitivityLabel),
+        description="What sensitive content the statement carries, e.g. `substance_use_part2`: audiences the "
+                    "policy table does not let see a label are shown a fixed sentence instead")
+    consented_audiences: list[Audience] = Field(
+        default_factory=list, max_length=len(Audience),
+        description="Audiences with a recorded consent to see the labelled content (e.g. a Part 2 consent "
+                    "naming the court)")
 
 
 class StatementOut(BaseModel):
@@ -83,11 +93,16 @@ class StatementOut(BaseModel):
     threat_codes: list[str]
     agrees: list[str]
     disputes: list[str]
+    sensitivity_labels: list[str]
+    consented_audiences: list[str]
     created_by: str
     version: int
     created_at: datetime
     updated_at: datetime
-    plain_language: LanguageCheck
+    plain_language: LanguageCheck | None = Field(
+        description="The plain-language check of what is shown; null when the statement is withheld")
+    redacted: list[str] = Field(default_factory=list,
+                                description="Fields withheld from this audience (their values are null or empty)")
 
 
 StatementPage = Page[StatementOut]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from sop_plans.alerts.api import router as alerts_router
+from sop_plans.case_view.api import router as case_view_router
 from sop_plans.check_ins.api import router as check_ins_router
 from sop_plans.expiry import expiry_sweeper
 from sop_plans.models import platform
@@ -25,7 +26,7 @@ def create_app(settings: PlansSettings | None = None, *, bus: EventBus | None = 
         settings, title="SOP plans service",
         description="Safety plans in the family's words: immutable hash-bound versions, sign-offs, supervisor "
                     "approval, monitoring check-ins, next steps and alerts.",
-        platform=platform, routers=[case_router, next_steps_router, alerts_router], bus=bus,
+        platform=platform, routers=[case_router, next_steps_router, alerts_router, case_view_router], bus=bus,
         background=[expiry_sweeper],  # started after the database exists, stopped before it closes
     )
     # Plan routes at /v1/safety-plans/{plan_id}/… (the contract) and, for the gateway's façade, which scopes

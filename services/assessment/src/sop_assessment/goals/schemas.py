@@ -12,6 +12,7 @@ from sop_assessment.goals.models import GoalOwner, GoalStatus
 from sop_assessment.models import StatementStatus, TextSource
 from sop_assessment.schemas import BCP47, PART_MAX, TEXT_MAX, Name, Strict, ThreatCode
 from sop_shared.plain_language import LanguageCheck
+from sop_shared.policy import Audience, SensitivityLabel
 
 Part = Annotated[str | None, Field(max_length=PART_MAX)]
 Duration = Annotated[str, Field(min_length=2, max_length=40, examples=["P3M", "P6W", "P1Y"],
@@ -69,10 +70,14 @@ class SafetyGoalOut(BaseModel):
 
 
 class StatementUpdate(Strict):
-    """A change to a statement's status, its SDM safety-threat codes, or who agrees and disputes it
-    (If-Match needed). A withdrawn statement stays withdrawn; a resolved one can become active again."""
+    """A change to a statement's status, its SDM safety-threat codes, who agrees and disputes it, its
+    sensitivity labels or the audiences consented to see them (If-Match needed). A withdrawn statement stays
+    withdrawn; a resolved one can become active again."""
 
     status: StatementStatus | None = None
     threat_codes: list[ThreatCode] | None = Field(default=None, max_length=20)
     agrees: list[Name] | None = Field(default=None, max_length=50)
     disputes: list[Name] | None = Field(default=None, max_length=50)
+    sensitivity_labels: list[SensitivityLabel] | None = Field(default=None, max_length=len(SensitivityLabel))
+    consented_audiences: list[Audience] | None = Field(default=None, max_length=len(Audience),
+                                                       description="Replaces the recorded consents")

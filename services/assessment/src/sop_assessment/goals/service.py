@@ -12,6 +12,7 @@ from sop_assessment.goals.models import GoalStatus, SafetyGoal
 from sop_assessment.goals.rules import compose_goal, duration_text, goal_check, parse_duration
 from sop_assessment.goals.schemas import SafetyGoalIn, SafetyGoalOut, SafetyGoalUpdate, StatementUpdate
 from sop_assessment.models import Statement, StatementKind, StatementStatus, TextSource, platform
+from sop_assessment.statements.rules import repeated_errors
 from sop_shared.concurrency import check_version
 from sop_shared.db import utcnow
 from sop_shared.outbox import emit
@@ -174,6 +175,8 @@ async def update_statement(session: AsyncSession, statement: Statement, body: St
     for i, code in enumerate(codes):
         if code in codes[:i]:
             errors.append({"field": f"threat_codes.{i}", "message": "this threat code is listed twice"})
+    errors += repeated_errors("sensitivity_labels", body.sensitivity_labels or [])
+    errors += repeated_errors("consented_audiences", body.consented_audiences or [])
     if errors:
         raise InvalidInput(errors)
     if body.status is not None:
@@ -181,6 +184,10 @@ async def update_statement(session: AsyncSession, statement: Statement, body: St
     if body.threat_codes is not None:
         statement.threat_codes = list(body.threat_codes)
     statement.agrees, statement.disputes = list(agrees), list(disputes)
+    if body.sensitivity_labels is not None:
+        statement.sensitivity_labels = [label.value for label in body.sensitivity_labels]
+    if body.consented_audiences is not None:
+        statement.consented_audiences = [audience.value for audience in body.consented_audiences]
     statement.version += 1
     statement.updated_at = utcnow()
     session.add(statement)

@@ -7,7 +7,8 @@ import sop_assessment.goals.models
 import sop_assessment.maps.models
 import sop_assessment.ratings.models
 import sop_assessment.sdm.models
-import sop_assessment.supervision.models  # noqa: F401
+import sop_assessment.supervision.models
+import sop_assessment.translations.models  # noqa: F401
 from sop_assessment.models import metadata
 from sop_shared.migrations import run_env
 

@@ -17,10 +17,11 @@ from sop_assessment.statements.service import (
     create_statement,
     get_statement,
     list_statements,
+    shown_sensitive_fields,
     statement_out,
 )
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, Principal, require_case_scope
+from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope
 from sop_shared.concurrency import etag, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
@@ -71,22 +72,29 @@ async def create_case_statement(case_id: uuid.UUID, body: StatementIn, request: 
             dependencies=[known_query_params("kind", "status", "limit", "cursor")])
 async def list_case_statements(
     case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep,
+    audience: RequestAudience,
     kind: Annotated[StatementKind | None, Query(description="Only harm or only danger statements")] = None,
     status: Annotated[StatementStatus | None, Query(description="Only statements in this status")] = None,
 ) -> StatementPage:
-    """A case's statements, oldest first, each with its plain-language check."""
+    """A case's statements, oldest first, each with its plain-language check, as the request's audience
+    (X-SOP-Audience; default the caller's own kind) may see them."""
     require_case_scope(principal, case_id, Scope.case_read)
     rows, next_cursor = await list_statements(session, case_id=case_id, page=page, kind=kind, status=status)
-    await audit_request(request, session, principal, resource="statement", action="read", case_id=case_id)
-    return StatementPage(items=[statement_out(row) for row in rows], next_cursor=next_cursor)
+    items = [statement_out(row, audience) for row in rows]
+    await audit_request(request, session, principal, resource="statement", action="read", case_id=case_id,
+                        fields=shown_sensitive_fields(items))
+    return StatementPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/statements/{statement_id}", response_model=StatementOut, dependencies=[known_query_params()])
 async def get_one_statement(statement_id: uuid.UUID, request: Request, response: Response, session: SessionDep,
-                            principal: CurrentPrincipal) -> StatementOut:
-    """One statement with its plain-language check; the ETag is its version (for If-Match later)."""
+                            principal: CurrentPrincipal, audience: RequestAudience) -> StatementOut:
+    """One statement with its plain-language check, as the request's audience may see it; the ETag is its
+    version (for If-Match later)."""
     statement = await _statement_for(session, principal, statement_id, Scope.case_read)
+    out = statement_out(statement, audience)
     await audit_request(request, session, principal, resource="statement", action="read",
-                        case_id=statement.case_id, resource_id=statement.id)
+                        case_id=statement.case_id, resource_id=statement.id,
+                        fields=shown_sensitive_fields([out]))
     set_etag(response, statement.version)
-    return statement_out(statement)
+    return out

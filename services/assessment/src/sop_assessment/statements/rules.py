@@ -48,6 +48,8 @@ def prepare_statement(body: StatementIn) -> dict[str, Any]:
     for i, code in enumerate(body.threat_codes):
         if code in body.threat_codes[:i]:
             errors.append({"field": f"threat_codes.{i}", "message": "this threat code is listed twice"})
+    errors += repeated_errors("sensitivity_labels", body.sensitivity_labels)
+    errors += repeated_errors("consented_audiences", body.consented_audiences)
 
     values: dict[str, Any] = {name: _blank_to_none(getattr(body, name)) for name in PARTS[kind]}
     values["caregivers"] = [ref.model_dump(mode="json") for ref in body.caregivers]
@@ -67,7 +69,15 @@ def prepare_statement(body: StatementIn) -> dict[str, Any]:
         **values, "kind": kind, "language": body.language, "composed_text": text,
         "text_source": TextSource.worker if body.text and body.text.strip() else TextSource.composed,
         "threat_codes": list(body.threat_codes), "agrees": list(body.agrees), "disputes": list(body.disputes),
+        "sensitivity_labels": [label.value for label in body.sensitivity_labels],
+        "consented_audiences": [audience.value for audience in body.consented_audiences],
     }
+
+
+def repeated_errors(field: str, values: Sequence[Any]) -> list[dict[str, str]]:
+    """A label or an audience listed twice is a slip worth naming, not something to merge silently."""
+    return [{"field": f"{field}.{i}", "message": "listed twice"} for i, value in enumerate(values)
+            if value in values[:i]]
 
 
 def _blank_to_none(value: Any) -> Any:

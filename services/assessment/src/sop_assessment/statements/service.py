@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_assessment.models import Statement, StatementKind, StatementStatus, platform
 from sop_assessment.schemas import StatementIn, StatementOut
+from sop_assessment.statements.redaction import StatementView, statement_view
 from sop_assessment.statements.rules import prepare_statement, statement_check
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
+from sop_shared.policy import Audience
 from sop_shared.problems import NotFound
 
 STATEMENT_CREATED = "sop.assessment.statement.created"
@@ -57,10 +60,28 @@ async def get_statement(session: AsyncSession, statement_id: uuid.UUID) -> State
     return statement
 
 
-def statement_out(statement: Statement) -> StatementOut:
-    """The statement as the API shows it, with its plain-language check computed now (so an improved
-    word list reaches old statements too)."""
-    values = statement.model_dump()
-    check = statement_check(kind=statement.kind, language=statement.language, text=statement.composed_text,
-                            values=values)
-    return StatementOut.model_validate({**values, "plain_language": check})
+def statement_out(statement: Statement, audience: Audience | None = None, *, language: str = "en",
+                  view: StatementView | None = None) -> StatementOut:
+    """The statement as the API shows it to `audience` (None: whole, as its writer just wrote it), with the
+    plain-language check of what is shown computed now (so an improved word list reaches old statements too).
+    `language` is the reader's: the fixed sentence of a withheld statement is in it."""
+    if view is None:
+        values = statement.model_dump()
+        view = statement_view(values, audience, language=language) if audience is not None \
+            else StatementView(values)
+    shown = view.values
+    check = None if view.withheld else statement_check(
+        kind=statement.kind, language=shown["language"], text=shown["composed_text"], values=shown)
+    redacted = [*view.redacted, "plain_language"] if view.withheld else view.redacted
+    return StatementOut.model_validate({**shown, "plain_language": check, "redacted": redacted})
+
+
+def shown_sensitive_fields(statements: Iterable[StatementOut]) -> list[str]:
+    """For the audit record: the sensitive content a response carried (the reporter, and each label of a
+    statement shown in full)."""
+    shown: set[str] = set()
+    for out in statements:
+        if out.who_reported:
+            shown.add("who_reported")
+        shown.update(out.sensitivity_labels)
+    return sorted(shown)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_network.access.service import decide_for
 from sop_network.cases.service import read_case
@@ -24,6 +25,15 @@ def access_out(case_id: uuid.UUID, principal: Principal, decision: AccessDecisio
                      relationships=[r.value for r in decision.relationships],
                      scopes=sorted(s.value for s in decision.scopes),
                      audiences=sorted(a.value for a in decision.audiences))
+
+
+async def case_view_slice(session: AsyncSession, principal: Principal, case_id: uuid.UUID,
+                          decision: AccessDecision) -> CaseViewSlice:
+    """The access decision and, only when allowed, the case with its people and its safety network, shown
+    for the audiences the decision allows."""
+    case = await read_case(session, case_id, decision.audiences) if decision.allowed else None
+    network = await read_safety_network(session, case_id, decision.audiences) if case else None
+    return CaseViewSlice(access=access_out(case_id, principal, decision), case=case, safety_network=network)
 
 
 @router.get("/cases/{case_id}/access", response_model=AccessOut)
@@ -46,10 +56,8 @@ async def get_case_view_slice(case_id: uuid.UUID, request: Request, session: Ses
     its safety network — so the case view costs one call to this service."""
     require_case(principal, case_id)
     decision = await decide_for(session, principal, case_id, now)
-    access = access_out(case_id, principal, decision)
-    case = await read_case(session, case_id, decision.audiences) if decision.allowed else None
-    network = await read_safety_network(session, case_id, decision.audiences) if case else None
-    await audit_request(request, session, principal, resource="case", action="read" if case else "decide",
-                        case_id=case_id, resource_id=case_id if case else None,
-                        fields=[] if case else ["denied"])
-    return CaseViewSlice(access=access, case=case, safety_network=network)
+    view = await case_view_slice(session, principal, case_id, decision)
+    await audit_request(request, session, principal, resource="case", action="read" if view.case else "decide",
+                        case_id=case_id, resource_id=case_id if view.case else None,
+                        fields=[] if view.case else ["denied"])
+    return view

@@ -57,13 +57,15 @@ async def _member_subjects(session: AsyncSession, case_ids: list[uuid.UUID], now
     subjects: dict[uuid.UUID, dict[str, str]] = {}
     family = select(CaseMember.case_id, Person.principal_subject).join(
         CaseMember, CaseMember.person_id == Person.id).where(
-        CaseMember.case_id.in_(case_ids),  # type: ignore[attr-defined] CaseMember.active.is_(True),  # type: ignore[attr-defined]
+        CaseMember.case_id.in_(case_ids),  # type: ignore[attr-defined]
+        CaseMember.active.is_(True),  # type: ignore[attr-defined]
         CaseMember.role.in_(FAMILY_ROLES),  # type: ignore[attr-defined]
         Person.principal_subject.is_not(None), Person.merged_into_id.is_(None))  # type: ignore[union-attr]
     today = now.date()
     network = select(NetworkMember.case_id, Person.principal_subject).join(
         NetworkMember, NetworkMember.person_id == Person.id).where(
-        NetworkMember.case_id.in_(case_ids),  # type: ignore[attr-defined] Person.principal_subject.is_not(None),  # type: ignore[union-attr]
+        NetworkMember.case_id.in_(case_ids),  # type: ignore[attr-defined]
+        Person.principal_subject.is_not(None),  # type: ignore[union-attr]
         Person.merged_into_id.is_(None),  # type: ignore[union-attr]
         or_(NetworkMember.active_from.is_(None), NetworkMember.active_from <= today),  # type: ignore[union-attr,operator]
         or_(NetworkMember.active_to.is_(None), NetworkMember.active_to >= today))  # type: ignore[union-attr,operator]

@@ -6,25 +6,27 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
-from sop_network.access.api import access_out
-from sop_network.access.service import decide_many
-from sop_network.caseload.service import list_caseload
+from sop_network.access.api import access_out, case_view_slice
+from sop_network.access.service import decide_for, decide_many
+from sop_network.caseload.service import case_id_by_external_id, list_caseload
+from sop_network.cases.api import ExternalId, ExternalSystem
 from sop_network.cases.service import read_cases
 from sop_network.models import CaseStatus
 from sop_network.safety_network.service import read_safety_network
 from sop_network.schemas import CaseOut, CaseSummary, CaseViewsIn, CaseViewSlice, CaseViewsOut
-from sop_shared.audit import audit_request
+from sop_shared.audit import RequestAccess, audit_request, audit_request_many
 from sop_shared.auth import CurrentPrincipal
 from sop_shared.clock import Now
 from sop_shared.db import SessionDep
 from sop_shared.pagination import Page, PageDep
 from sop_shared.policy import Audience
-from sop_shared.problems import InvalidInput
+from sop_shared.problems import InvalidInput, NotFound, problem_response
 from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["caseload"])
+NO_SUCH_CASE = "no such case"
 
 
 @router.get("/cases", response_model=Page[CaseSummary],
@@ -67,14 +69,38 @@ async def case_views(body: CaseViewsIn, request: Request, session: SessionDep, p
         grouped.setdefault(decisions[case_id].audiences, []).append(case_id)
     for audiences, group in grouped.items():
         cases.update(await read_cases(session, group, audiences))
-    items = []
+    items, accesses = [], []
     for case_id in body.case_ids:
         decision = decisions[case_id]
         case = cases.get(case_id)
         network = await read_safety_network(session, case_id, decision.audiences) if case else None
         items.append(CaseViewSlice(access=access_out(case_id, principal, decision), case=case,
                                    safety_network=network))
-        await audit_request(request, session, principal, resource="case", action="read" if case else "decide",
-                            case_id=case_id, resource_id=case_id if case else None,
-                            fields=[] if case else ["denied"])
+        accesses.append(RequestAccess(resource="case", action="read" if case else "decide", case_id=case_id,
+                                      resource_id=case_id if case else None, fields=[] if case else ["denied"]))
+    await audit_request_many(request, session, principal, accesses)
     return CaseViewsOut(items=items)
+
+
+@router.get("/case-views/by-external/{system}/{external_id:path}", response_model=CaseViewSlice,
+            dependencies=[known_query_params()],
+            responses={404: {"description": "No such case, or one the caller may not see: the same answer"}})
+async def case_view_by_external_id(
+    system: ExternalSystem, external_id: ExternalId, request: Request, session: SessionDep,
+    principal: CurrentPrincipal, now: Now,
+) -> CaseViewSlice | Response:
+    """The gateway's `caseByExternalId`: the same slice as `GET /v1/cases/{case_id}/view`, for the case
+    SACWIS knows as (`system`, `external_id`). Access is decided by this service's own policy (the token
+    need not be scoped to a case), so a case the caller may not see answers exactly like a missing one.
+    (`{external_id:path}` so that an id with a slash is refused as 422, not routed elsewhere.)"""
+    case_id = await case_id_by_external_id(session, system, external_id)
+    decision = await decide_for(session, principal, case_id, now) if case_id is not None else None
+    if decision is None or not decision.allowed:
+        # Answered, not raised: the request's transaction commits, so the refusal is audited too.
+        await audit_request(request, session, principal, resource="case", action="decide", case_id=case_id,
+                            resource_id=f"{system}/{external_id}", fields=["denied"])
+        return problem_response(NotFound(NO_SUCH_CASE), request)
+    view = await case_view_slice(session, principal, case_id, decision)
+    await audit_request(request, session, principal, resource="case", action="read", case_id=case_id,
+                        resource_id=case_id, fields=[f"external:{system}/{external_id}"])
+    return view

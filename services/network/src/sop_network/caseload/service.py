@@ -55,3 +55,9 @@ async def list_caseload(session: AsyncSession, principal: Principal, page: PageR
 
 def case_ids_of(rows: list[Case]) -> list[uuid.UUID]:
     return [c.id for c in rows]
+
+
+async def case_id_by_external_id(session: AsyncSession, system: str, external_id: str) -> uuid.UUID | None:
+    """The case SACWIS knows as (system, external_id): one probe of the unique index, or None."""
+    return (await session.execute(select(Case.id).where(
+        Case.external_system == system, Case.external_id == external_id))).scalar_one_or_none()

@@ -260,8 +260,9 @@ async def expire_if_due(session: AsyncSession, plan: SafetyPlan, *, now: datetim
 
 
 async def expire_due_plans(session: AsyncSession, *, now: datetime, case_id: uuid.UUID | None = None,
-                           limit: int = 500) -> int:
-    """The expiry sweep: every plan with a version in force whose expiry has passed. Returns how many."""
+                           case_ids: Sequence[uuid.UUID] | None = None, limit: int = 500) -> int:
+    """The expiry sweep: every plan with a version in force whose expiry has passed (of one case, or of a
+    caseload page's cases, when given). Returns how many."""
     query = select(SafetyPlan).where(
         SafetyPlan.in_force_version_number.is_not(None), SafetyPlan.expires_at <= now,
         SafetyPlan.status.in_([PlanStatus.active, PlanStatus.modified, PlanStatus.pending_approval,
@@ -269,6 +270,8 @@ async def expire_due_plans(session: AsyncSession, *, now: datetime, case_id: uui
     ).order_by(SafetyPlan.expires_at).limit(limit)
     if case_id is not None:
         query = query.where(SafetyPlan.case_id == case_id)
+    if case_ids is not None:
+        query = query.where(SafetyPlan.case_id.in_(case_ids))
     expired = 0
     for plan in (await session.execute(query)).scalars().all():
         expired += await expire_if_due(session, plan, now=now)

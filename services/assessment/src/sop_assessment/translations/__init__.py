@@ -1,0 +1,1 @@
+"""Translations of statements, written (and verified) by people: never machine-translated."""

@@ -1,0 +1,53 @@
+"""Which plan binds the family now, and what each audience of the case view is shown. Plain functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sop_plans.models import PlanStatus, SafetyPlan
+from sop_plans.schemas import Alert, SafetyPlanOut
+from sop_shared.policy import Audience
+
+ENDED = frozenset({PlanStatus.terminated, PlanStatus.expired})
+# The agency's own readers. Everyone else (family, network, partner, court) gets the plan without the
+# supervisor's decision and comment, the practice warnings addressed to the worker, and the alerts (the
+# agency's work queue: who owes which review or decision).
+AGENCY_AUDIENCES = frozenset({Audience.staff, Audience.supervisor})
+HIDDEN_FROM_OTHERS = ("latest_approval", "warnings", "alerts")
+
+
+def binds_now(plan: SafetyPlan) -> bool:
+    """A version of the plan is in force: activated once, and the plan not ended. That is `active`, and
+    `modified` (or a modified plan back in approval) whose version in force still binds the family."""
+    return plan.in_force_version_number is not None and plan.status not in ENDED
+
+
+def plan_in_force(plans: Iterable[SafetyPlan]) -> SafetyPlan | None:
+    """The plan the case view shows first: the plan with a version in force (the last activated when there
+    are several), else the newest plan not ended (a draft being prepared), else none."""
+    open_plans = [p for p in plans if p.status not in ENDED]
+    binding = [p for p in open_plans if binds_now(p)]
+    if binding:  # activation sets activated_at with the version in force
+        return max(binding, key=lambda p: (p.activated_at or p.created_at, p.id))
+    return max(open_plans, key=lambda p: (p.created_at, p.id), default=None)
+
+
+def version_shown(plan: SafetyPlan) -> int:
+    """The version whose words the case view shows for the plan in force: the one binding the family,
+    never a newer wording still being prepared; the newest wording when nothing is in force yet."""
+    in_force = plan.in_force_version_number
+    return in_force if in_force is not None and plan.status not in ENDED else plan.current_version_number
+
+
+def is_agency(audience: Audience) -> bool:
+    return audience in AGENCY_AUDIENCES
+
+
+def plan_for_audience(plan: SafetyPlanOut, audience: Audience) -> SafetyPlanOut:
+    if is_agency(audience):
+        return plan
+    return plan.model_copy(update={"latest_approval": None, "warnings": [], "alerts": []})
+
+
+def alerts_for_audience(alerts: list[Alert], audience: Audience) -> list[Alert]:
+    return alerts if is_agency(audience) else []

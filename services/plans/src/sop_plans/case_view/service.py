@@ -1,0 +1,103 @@
+"""The case-view reads: the plans part of one case's view, and a caseload page's glance at many cases.
+
+Both cost a fixed handful of queries, whatever the number of plans or cases: plans, their versions and
+what is shown with them are read for all at once; the rules (rules.py) and the alerts are computed in memory.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sop_plans.alerts.service import alerts_for
+from sop_plans.case_view.rules import ENDED, plan_in_force, version_shown
+from sop_plans.case_view.schemas import CaseGlance, PlanInForceSummary
+from sop_plans.models import NextStep, PlanStatus, SafetyPlan, SafetyPlanVersion
+from sop_plans.next_steps.service import OPEN_STATUSES, next_step_out
+from sop_plans.plan_policy import PlanPolicy
+from sop_plans.safety_plans.service import expire_due_plans, get_version, load_extras, plan_alerts, plan_out
+from sop_plans.schemas import Alert, NextStepOut, SafetyPlanOut
+
+NEWEST_PLANS = 20
+NEXT_STEPS = 50
+OPEN_PLANS = 50  # a bound on the open plans weighed for "in force" (a case has one or two)
+
+
+@dataclass
+class CaseViewParts:
+    safety_plan: SafetyPlanOut | None
+    plans: list[SafetyPlanOut]
+    next_steps: list[NextStepOut]
+    alerts: list[Alert]
+
+
+async def read_case_view(session: AsyncSession, *, case_id: uuid.UUID, now: datetime,
+                         policy: PlanPolicy) -> CaseViewParts:
+    """The plan in force (as its version in force reads), the newest plans, the next steps and the alerts
+    of one case. Plans past their expiry are expired first (by the alerts read), as every read does."""
+    alerts = await alerts_for(session, now=now, policy=policy, case_id=case_id)
+    newest = (await session.execute(
+        select(SafetyPlan, SafetyPlanVersion).join(SafetyPlanVersion, and_(
+            SafetyPlanVersion.plan_id == SafetyPlan.id,
+            SafetyPlanVersion.number == SafetyPlan.current_version_number,
+        )).where(SafetyPlan.case_id == case_id).order_by(SafetyPlan.id.desc()).limit(NEWEST_PLANS))).all()
+    open_plans = (await session.execute(
+        select(SafetyPlan).where(SafetyPlan.case_id == case_id, SafetyPlan.status.not_in(ENDED))
+        .order_by(SafetyPlan.id.desc()).limit(OPEN_PLANS))).scalars().all()
+    chosen = plan_in_force(open_plans)
+    shown: SafetyPlanVersion | None = None
+    if chosen is not None:
+        number = version_shown(chosen)
+        shown = next((v for p, v in newest if p.id == chosen.id and v.number == number), None) \
+            or await get_version(session, chosen.id, number)
+    plans = {p.id: p for p, _ in newest}
+    if chosen is not None:
+        plans[chosen.id] = chosen
+    extras = await load_extras(session, list(plans.values()))
+    steps = (await session.execute(
+        select(NextStep).where(NextStep.case_id == case_id)
+        .order_by(case((NextStep.status.in_(OPEN_STATUSES), 0), else_=1), NextStep.due_on, NextStep.id)
+        .limit(NEXT_STEPS))).scalars().all()
+    today = now.date()
+    return CaseViewParts(
+        safety_plan=plan_out(chosen, shown, extras, now=now, policy=policy)
+        if chosen is not None and shown is not None else None,
+        plans=[plan_out(p, v, extras, now=now, policy=policy) for p, v in newest],
+        next_steps=[next_step_out(s, today) for s in steps],
+        alerts=alerts,
+    )
+
+
+async def glance_at_cases(session: AsyncSession, *, case_ids: Sequence[uuid.UUID], now: datetime,
+                          policy: PlanPolicy) -> list[CaseGlance]:
+    """For each case, in the order given: the plan in force in a line, how many alerts it has and how many
+    next steps are overdue. Counts the same alerts as the case's alert list, without a query per case."""
+    await expire_due_plans(session, now=now, case_ids=case_ids)
+    # Terminated plans raise no alert and are never in force; expired ones may still raise `plan_expired`.
+    plans: dict[uuid.UUID, list[SafetyPlan]] = defaultdict(list)
+    for plan in (await session.execute(select(SafetyPlan).where(
+            SafetyPlan.case_id.in_(case_ids), SafetyPlan.status != PlanStatus.terminated)
+            .order_by(SafetyPlan.id))).scalars():
+        plans[plan.case_id].append(plan)
+    overdue = dict((await session.execute(
+        select(NextStep.case_id, func.count()).where(
+            NextStep.case_id.in_(case_ids), NextStep.status.in_(OPEN_STATUSES), NextStep.due_on < now.date())
+        .group_by(NextStep.case_id))).all())
+    glances = []
+    for case_id in case_ids:
+        chosen = plan_in_force(plans[case_id])
+        glances.append(CaseGlance(
+            case_id=case_id,
+            plan_in_force=PlanInForceSummary(
+                id=chosen.id, status=chosen.status, plan_type=chosen.plan_type, version_number=version_shown(chosen),
+                effective_from=chosen.effective_from, expires_at=chosen.expires_at) if chosen is not None else None,
+            open_alerts=sum(len(plan_alerts(p, now=now, policy=policy)) for p in plans[case_id])
+            + overdue.get(case_id, 0),
+            overdue_next_steps=overdue.get(case_id, 0)))
+    return glances
