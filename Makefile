@@ -13,7 +13,7 @@ UV_DEP := $(UV_TOOLS)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench
+.PHONY: help install run test lint bench bench-gateway
 
 help:
 	@echo "make install   uv sync --frozen (creates .venv)"
@@ -21,6 +21,7 @@ help:
 	@echo "make test      run the test suite; extra pytest args via PYTEST_ARGS='-m \"not postgres\" -x'"
 	@echo "make lint      ruff check ."
 	@echo "make bench     benchmarks (tests/perf): SACWIS batch load vs COPY, caseload latency; BENCH_ARGS=--quick"
+	@echo "make bench-gateway  a 50-case caseload page through GraphQL vs one caseView per row; BENCH_ARGS=--postgres"
 	@echo "uv: $(UV)"
 
 $(UV_TOOLS):
@@ -46,3 +47,6 @@ lint: install
 
 bench: install
 	$(UV) run --frozen python tests/perf/__main__.py $(BENCH_ARGS)
+
+bench-gateway: install
+	$(UV) run --frozen python tests/perf/gateway_caseload.py $(BENCH_ARGS)

@@ -66,8 +66,8 @@ def route_count(metrics: str, route: str) -> float:
 
 
 async def service_calls(system: DistributedSystem) -> dict[str, float]:
-    routes = {"network": "/v1/cases/{case_id}/view", "assessment": "/v1/cases/{case_id}/statements",
-              "plans": "/v1/cases/{case_id}/safety-plans"}
+    routes = {"network": "/v1/cases/{case_id}/view", "assessment": "/v1/cases/{case_id}/case-view",
+              "plans": "/v1/cases/{case_id}/case-view"}
     async with httpx.AsyncClient(timeout=5) as client:
         return {name: route_count((await client.get(f"{system.url(name)}/metrics")).text, route)
                 for name, route in routes.items()}

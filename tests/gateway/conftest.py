@@ -12,9 +12,11 @@ Fixtures
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,7 @@ import httpx
 import pytest
 import real_services
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sop_assessment.component import component as assessment_component
 from sop_gateway.component import component as gateway_component
@@ -144,20 +146,111 @@ def _no_sop_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name)
 
 
+@dataclass
+class Template:
+    """Four databases migrated once (and, for the "demo" kind, with the demo family seeded), copied for each
+    test: SQLite files are copied, PostgreSQL databases are made with CREATE DATABASE … TEMPLATE."""
+
+    data_dir: Path
+    database_urls: dict[str, str]
+    demo_case: uuid.UUID | None = None
+
+
+class Templates:
+    """Built lazily the first time a test asks for one kind on one backend; dropped at the end of the session.
+    Migrating four databases and seeding the demo family through the API costs seconds; a copy costs little."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.built: dict[tuple[str, str], Template] = {}
+        self.admin_url: str | None = None
+
+    async def get(self, backend: str, kind: str, request: pytest.FixtureRequest) -> Template:
+        if (backend, kind) not in self.built:
+            directory = self.base / f"{backend}-{kind}"
+            directory.mkdir(parents=True)
+            if backend == "sqlite":
+                urls = sqlite_urls(directory)
+            else:
+                self.admin_url = request.getfixturevalue("postgres_admin_url")
+                urls = {name: (await real_services.create_test_database(self.admin_url, prefix=f"gwt_{name}")).url
+                        for name in COMPONENTS}
+            demo_case = None
+            async with embedded_system(directory / "data", urls) as template_system:
+                if kind == "demo":
+                    demo_case = await seed_demo_family(template_system.gateway)
+                    await _outbox_drained(template_system)
+            self.built[(backend, kind)] = Template(directory / "data", urls, demo_case)
+        return self.built[(backend, kind)]
+
+    async def copy(self, template: Template, backend: str, destination: Path) -> dict[str, str]:
+        shutil.copytree(template.data_dir, destination / "data")
+        if backend == "sqlite":
+            urls = sqlite_urls(destination)
+            for name in COMPONENTS:
+                source = Path(template.database_urls[name].split(":///", 1)[1])
+                for suffix in ("", "-wal", "-shm"):
+                    if Path(f"{source}{suffix}").exists():
+                        shutil.copyfile(f"{source}{suffix}", f"{urls[name].split(':///', 1)[1]}{suffix}")
+            return urls
+        assert self.admin_url is not None
+        return {name: await real_services.copy_database(self.admin_url, template.database_urls[name],
+                                                        prefix=f"gw_{name}") for name in COMPONENTS}
+
+    def drop_all(self) -> None:
+        if self.admin_url is None:
+            return
+        admin_url = self.admin_url
+
+        async def drop() -> None:
+            for (backend, _kind), template in self.built.items():
+                if backend == "postgres":
+                    for url in template.database_urls.values():
+                        await real_services.drop_database(admin_url, url)
+
+        try:
+            asyncio.run(drop())
+        except (OSError, RuntimeError) as exc:  # a throwaway server may already be gone with its databases
+            print(f"gateway templates not dropped: {exc}")
+
+
+async def _outbox_drained(system: EmbeddedSystem, timeout: float = 10.0) -> None:
+    """Wait until every service's relay has published what seeding wrote, so copies start quiet."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    for app in system.services.values():
+        database, outbox = app.state.database, app.state.audit.tables.outbox
+        while True:
+            async with database.session() as session:
+                pending = (await session.execute(select(func.count()).select_from(outbox).where(
+                    outbox.c.published_at.is_(None)))).scalar_one()
+            if not pending or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def gateway_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    templates = Templates(tmp_path_factory.mktemp("gateway-templates"))
+    yield templates
+    templates.drop_all()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def gateway_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
-    """Four databases, one per component: SQLite files in tmp_path, or fresh databases on the real PostgreSQL."""
-    if request.param == "sqlite":
-        yield sqlite_urls(tmp_path)
-        return
-    admin_url: str = request.getfixturevalue("postgres_admin_url")
-    databases = {name: await real_services.create_test_database(admin_url, prefix=f"gw_{name}")
-                 for name in COMPONENTS}
+async def gateway_backend(request: pytest.FixtureRequest, tmp_path: Path,
+                          gateway_templates: Templates) -> AsyncIterator[dict[str, str]]:
+    """Four databases, one per component: SQLite files in tmp_path, or fresh databases on the real PostgreSQL —
+    copies of migrated templates; with the demo family already seeded when the test asks for `demo_case`."""
+    kind = "demo" if "demo_case" in request.fixturenames else "migrated"
+    template = await gateway_templates.get(request.param, kind, request)
+    urls = await gateway_templates.copy(template, request.param, tmp_path)
+    request.node.sop_demo_case = template.demo_case
     try:
-        yield {name: db.url for name, db in databases.items()}
+        yield urls
     finally:
-        for db in databases.values():
-            await real_services.drop_database(admin_url, db.name)
+        if request.param == "postgres":
+            assert gateway_templates.admin_url is not None
+            for url in urls.values():
+                await real_services.drop_database(gateway_templates.admin_url, url)
 
 
 @pytest.fixture
@@ -185,5 +278,7 @@ def start_system(tmp_path: Path) -> Callable[..., Any]:
 
 
 @pytest.fixture
-async def demo_case(system: EmbeddedSystem) -> uuid.UUID:
-    return await seed_demo_family(system.gateway)
+async def demo_case(system: EmbeddedSystem, request: pytest.FixtureRequest) -> uuid.UUID:
+    """The demo family's case: seeded once per backend into the template this test's databases copy."""
+    case_id: uuid.UUID | None = getattr(request.node, "sop_demo_case", None)
+    return case_id if case_id is not None else await seed_demo_family(system.gateway)

@@ -1,4 +1,5 @@
-"""The case access decision as the gateway sees it: asked of the network service, cached for seconds."""
+"""The case access decision as the gateway sees it: asked of the network service, cached for seconds, and
+forgotten at once when this gateway learns that who may see a case has changed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from typing import Any
 
 from sop_gateway.upstream import ServiceClients
 from sop_shared.auth import Principal
+from sop_shared.events import Event
 from sop_shared.problems import NotFound
+
+# The service that owns the access facts (assignments, partner grants, family and network memberships): any
+# change it announces may change who may see the case.
+ACCESS_FACTS_SERVICE = "network"
+ACCESS_FACTS_EVENTS = "sop.network.>"
 
 
 @dataclass(frozen=True)
@@ -18,11 +25,13 @@ class CaseAccess:
     allowed: bool
     scopes: frozenset[str]
     relationships: tuple[str, ...]
+    audiences: frozenset[str] = frozenset()  # the audiences this caller may be shown on this case
 
 
 @dataclass
 class AccessCache:
-    """Seconds, not minutes: a revoked assignment or grant must stop access almost at once."""
+    """Seconds, not minutes: a revoked assignment or grant must stop access almost at once — and at once
+    when the revocation passed through this gateway or its event reached it (`forget_case`)."""
 
     ttl_seconds: float = 5.0
     max_entries: int = 10_000
@@ -40,10 +49,43 @@ class AccessCache:
         self._entries[(principal.actor_type.value, principal.subject, access.case_id)] = (
             time.monotonic() + self.ttl_seconds, access)
 
+    def forget_case(self, case_id: uuid.UUID) -> None:
+        """Every caller's decision on this case: the next request asks the network service again."""
+        for key in [k for k in self._entries if k[2] == case_id]:
+            del self._entries[key]
+
+    def forget_all(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def forget_after_write(cache: AccessCache, *, service: str, method: str, case_id: uuid.UUID | None,
+                       status_code: int) -> None:
+    """After a successful write to the network service through this gateway (a grant revoked, an assignment
+    ended by the SACWIS upsert, a member's dates or login changed), drop the decisions it may have changed:
+    the case's, or all of them for a write not under one case (SACWIS upserts and batches, person merges)."""
+    if service != ACCESS_FACTS_SERVICE or method in ("GET", "HEAD") or status_code >= 400:
+        return
+    if case_id is not None:
+        cache.forget_case(case_id)
+    else:
+        cache.forget_all()
+
+
+async def forget_on_event(cache: AccessCache, event: Event) -> None:
+    """The bus path (embedded mode): a network change made anywhere — by a service, a sync, another
+    gateway — drops the decisions on its case (all of them for a change not under one case)."""
+    if event.case_id is not None:
+        cache.forget_case(event.case_id)
+    else:
+        cache.forget_all()
+
 
 def access_from(body: dict[str, Any]) -> CaseAccess:
     return CaseAccess(uuid.UUID(body["case_id"]), bool(body["allowed"]), frozenset(body["scopes"]),
-                      tuple(body["relationships"]))
+                      tuple(body["relationships"]), frozenset(body.get("audiences", ())))
 
 
 async def require_case_access(services: ServiceClients, cache: AccessCache, principal: Principal,

@@ -11,10 +11,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
 
-from sop_gateway.access import AccessCache
+from sop_gateway.access import ACCESS_FACTS_EVENTS, AccessCache, forget_on_event
 from sop_gateway.api_tokens.api import router as api_tokens_router
 from sop_gateway.api_tokens.service import authenticate_api_token
 from sop_gateway.facade import router as facade_router
+from sop_gateway.family_view.api import router as family_view_router
 from sop_gateway.graphql.context import get_context
 from sop_gateway.graphql.schema import build_schema
 from sop_gateway.identity import EdgeAuthenticator, TrustedIssuerKeys
@@ -27,7 +28,7 @@ from sop_gateway.upstream import ServiceClients
 from sop_shared.audit import AuditWriter
 from sop_shared.auth import InternalTokenMinter
 from sop_shared.db import Database
-from sop_shared.events import EventBus
+from sop_shared.events import Event, EventBus, Subscription
 from sop_shared.keys import ensure_keys, generate_signing_key, load_signing_key, write_signing_key
 from sop_shared.observability import configure_logging, install_request_context
 from sop_shared.policy import ActorType
@@ -104,9 +105,12 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         app.state.database, app.state.authenticator, app.state.services = database, authenticator, services
         app.state.access_cache = AccessCache(ttl_seconds=settings.access_cache_seconds)
         app.state.bus = bus or _NoBus()
+        forgetting = await _forget_access_on_network_events(app, bus)
         try:
             yield
         finally:
+            if forgetting is not None:
+                await forgetting.stop()
             await services.close()
             await rate_limits.close()
             await database.dispose()
@@ -148,19 +152,35 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
 
     install_request_context(app, settings.component)
     install_health(app)
-    graphql = GraphQLRouter(build_schema(settings), context_getter=get_context,
+    app.state.graphql_schema = build_schema(settings)  # the family view executes its caseView in-process
+    graphql = GraphQLRouter(app.state.graphql_schema, context_getter=get_context,
                             graphql_ide="graphiql" if settings.is_development else None,
                             allow_queries_via_get=False, multipart_uploads_enabled=False)
     app.include_router(graphql, prefix="/graphql")
     app.include_router(facade_router)
     app.include_router(api_tokens_router)
     app.include_router(oauth_router)
+    app.include_router(family_view_router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> JSONResponse:
         return JSONResponse({"service": "SOP Platform gateway", "graphql": "/graphql", "docs": "/docs"})
 
     return app
+
+
+async def _forget_access_on_network_events(app: FastAPI, bus: EventBus | None) -> Subscription | None:
+    """In embedded mode the gateway shares the services' bus: a network change (grant revoked, assignment
+    ended, member removed) drops that case's cached access decisions as soon as its event is relayed.
+    Distributed gateways have no bus here (a durable NATS consumer would hand each event to one replica
+    only); they rely on their own façade writes and the short cache lifetime (docs/identity.md)."""
+    if bus is None:
+        return None
+
+    async def forget(event: Event) -> None:
+        await forget_on_event(app.state.access_cache, event)  # read at event time: tests swap the cache
+
+    return await bus.subscribe(ACCESS_FACTS_EVENTS, "gateway-access-cache", forget)
 
 
 class _NoBus:

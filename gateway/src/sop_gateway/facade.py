@@ -8,7 +8,7 @@ import uuid
 
 from fastapi import APIRouter, Request, Response
 
-from sop_gateway.access import require_case_access
+from sop_gateway.access import forget_after_write, require_case_access
 from sop_gateway.upstream import SERVICES, UpstreamError
 from sop_shared.audit import AuditEntry
 from sop_shared.auth import bearer_token
@@ -51,6 +51,8 @@ async def facade(service: str, path: str, request: Request) -> Response:
             content=await request.body(), headers=headers)
     except UpstreamError as exc:
         raise ServiceUnavailable(f"the {service} service is unavailable right now") from exc
+    forget_after_write(state.access_cache, service=service, method=request.method, case_id=case_id,
+                       status_code=upstream.status_code)
     if upstream.status_code < 400 or request.method != "GET":
         async with state.database.session() as session:
             # Recorded from what the gateway knows, never from headers the client could set.

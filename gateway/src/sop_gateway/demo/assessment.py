@@ -20,6 +20,15 @@ DEMO_DANGER_STATEMENT: dict[str, Any] = {
     "threat_codes": ["T4"], "agrees": ["Grandma Rosa"], "disputes": [],
 }
 
+# Maria reads Spanish best: her danger statement in Spanish, translated by the (fictional) county interpreter and
+# checked by a bilingual supervisor — never machine-translated.
+DEMO_DANGER_STATEMENT_ES: dict[str, Any] = {
+    "language": "es", "translated_by": "Lucía Gómez (interpreter)", "verified": True, "verified_by": "Ana Ruiz",
+    "text": "La abuela Rosa y la Sra. Rivera están preocupadas porque Maria bebe hasta quedarse dormida cuando "
+            "está sola con los niños por la noche. Si nada cambia, Sofia y Mateo podrían lastimarse sin ningún "
+            "adulto despierto que los ayude.",
+}
+
 DEMO_SAFETY_GOAL: dict[str, Any] = {
     "language": "en", "duration": "P3M", "owner": "family",
     "caregiver_will_be_doing": "Maria will make sure a sober adult is awake with Sofia and Mateo every night",
@@ -99,6 +108,8 @@ async def seed_assessment(client: httpx.AsyncClient, seed: DemoSeed) -> None:
     statement = check(await client.post(f"{case}/statements", json=DEMO_DANGER_STATEMENT,
                                         headers=key("danger-statement-1")), "the danger statement")
     seed.ids["danger_statement"] = statement["id"]
+    check(await client.post(f"{case}/statements/{statement['id']}/translations", json=DEMO_DANGER_STATEMENT_ES,
+                            headers=key("danger-statement-1-es")), "the danger statement in Spanish")
 
     goal = check(await client.post(f"{case}/safety-goals", json={**DEMO_SAFETY_GOAL,
                                                                 "danger_statement_id": statement["id"]},

@@ -1,37 +1,81 @@
 """`caseView`: one family's answers to the three questions, composed from the three services.
 
 One call per service: the network's slice carries the access decision (unless it is cached), then the
-assessment and plans slices are fetched in parallel with tokens scoped to the case. A section whose service
-fails comes back null with an error naming the section; the rest of the view still answers.
+assessment and plans case-view reads are fetched in parallel with tokens scoped to the case. The gateway
+decides the audience (the caller's kind of actor and this case's access decision cap it) and passes it as
+`X-SOP-Audience`; each service redacts its fields for it. A section whose service fails comes back null with
+an error naming the section and the service; the rest of the view still answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.types import Info
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from sop_gateway.access import CaseAccess, access_from
 from sop_gateway.graphql.context import GatewayContext
-from sop_gateway.graphql.types import Audience, Case, CasePerson, SafetyPlan, Statement, Worries
+from sop_gateway.graphql.labels import BadLanguage, in_language, labels_for, parse_language, terms_used
+from sop_gateway.graphql.types import (
+    Alert,
+    AlertKind,
+    Audience,
+    Case,
+    CasePerson,
+    ChildVoice,
+    ExistingSafety,
+    Glossary,
+    GlossaryEntry,
+    GlossaryStatus,
+    MapEntry,
+    NextStep,
+    SafetyGoal,
+    SafetyNetwork,
+    SafetyPlan,
+    SafetyScale,
+    Sdm,
+    Statement,
+    ViewLabels,
+    WorkingWell,
+    Worries,
+)
 from sop_gateway.models import platform
 from sop_gateway.upstream import UpstreamError
 from sop_shared.audit import AuditEntry, AuditWriter
 from sop_shared.auth import Principal
 from sop_shared.observability import request_id_var
-from sop_shared.policy import ActorType, audiences_allowed
+from sop_shared.policy import ActorType, SensitivityLabel, audiences_allowed, may_see
 from sop_shared.policy import Audience as PolicyAudience
 
 CHILD_ROLES = {"child"}
 CAREGIVER_ROLES = {"caregiver", "parent"}
+# The agency's own readers: the work queue (alerts) is theirs; the plans service keeps the same rule.
+AGENCY_AUDIENCES = frozenset({PolicyAudience.staff, PolicyAudience.supervisor})
+
+# Which services each section draws on (in the view's order): a section is unavailable when any of them failed.
+SECTION_SOURCES: dict[str, tuple[str, ...]] = {
+    "case": ("network",), "children": ("network",), "caregivers": ("network",), "network": ("network",),
+    "worries": ("assessment",), "workingWell": ("assessment",), "needsToHappen.safetyGoals": ("assessment",),
+    "needsToHappen.nextSteps": ("plans", "assessment"), "safetyScale": ("assessment",), "sdm": ("assessment",),
+    "safetyPlan": ("plans",), "safetyPlans": ("plans",), "childVoice": ("assessment",),
+    "glossary": ("assessment",), "alerts": ("plans", "assessment"),
+}
 
 
 def not_found() -> GraphQLError:
     return GraphQLError("No such case.", extensions={"code": "NOT_FOUND"})
+
+
+def forbidden_audience(audience: Audience) -> GraphQLError:
+    return GraphQLError(f"You may not view this case as {audience.name}.", extensions={"code": "FORBIDDEN"})
 
 
 def section_unavailable(section: str, error: BaseException) -> GraphQLError:
@@ -40,14 +84,56 @@ def section_unavailable(section: str, error: BaseException) -> GraphQLError:
                         extensions={"code": "SECTION_UNAVAILABLE", "section": section, "service": service})
 
 
+def audiences_for(principal: Principal, case_audiences: Iterable[str] | None = None) -> frozenset[PolicyAudience]:
+    """The audiences this caller may ask the view for: those its kind of actor (and, for staff, its roles)
+    may ever speak for, and — once the case's access decision is known — only those the decision grants on
+    this case (a partner whose grant is for `partner` may not ask for `court` there)."""
+    allowed = audiences_allowed(principal.actor_type, principal.roles)
+    if case_audiences is None:
+        return allowed
+    return allowed & {a for a in PolicyAudience if a.value in set(case_audiences)}
+
+
 @dataclass
 class _Slices:
     network: Any
     assessment: Any
     plans: Any
 
+    def failure(self, section: str) -> BaseException | None:
+        for service in SECTION_SOURCES[section]:
+            answer = getattr(self, service)
+            if isinstance(answer, BaseException):
+                return answer
+        return None
 
-@strawberry.type
+    def require(self, section: str) -> None:
+        failure = self.failure(section)
+        if failure is not None:
+            raise section_unavailable(section, failure)
+
+
+@strawberry.type(description="What needs to happen?")
+class NeedsToHappen:
+    slices: strawberry.Private[_Slices]
+    language: strawberry.Private[str]
+
+    @strawberry.field(description="What the caregivers will be doing so the children are safe, and for how long")
+    def safety_goals(self) -> list[SafetyGoal] | None:
+        self.slices.require("needsToHappen.safetyGoals")
+        return [SafetyGoal.from_json(g, _shown(g, self.language)) for g in self.slices.assessment["safety_goals"]]
+
+    @strawberry.field(description="What will happen next, who does it, by when: the case plan's steps (plans "
+                                  "service), then the map's (assessment service)")
+    def next_steps(self) -> list[NextStep] | None:
+        self.slices.require("needsToHappen.nextSteps")
+        today = dt.datetime.now(dt.UTC).date()
+        return ([NextStep.from_case_plan(s) for s in self.slices.plans["next_steps"]]
+                + [NextStep.from_map(s, today) for s in _map_column(self.slices.assessment, "next_steps")])
+
+
+@strawberry.type(description="One family's common-language view: the three questions, for one audience, in one "
+                             "language")
 class CaseView:
     case: Case
     children: list[CasePerson]
@@ -56,39 +142,145 @@ class CaseView:
     language: str
     slices: strawberry.Private[_Slices]
 
-    @strawberry.field(description="What are we worried about: harm (past) and danger (future) statements.")
+    @strawberry.field(description="The view's headings and three questions in `language` (English, with "
+                                  "`fallback` true, when there are none in it)")
+    def labels(self) -> ViewLabels:
+        labels = labels_for(self.language)
+        return ViewLabels(language=labels.language, fallback=labels.fallback, **labels.words)
+
+    @strawberry.field(description="The safety network: members with their roles and commitments")
+    def network(self) -> SafetyNetwork:
+        return SafetyNetwork.from_json(self.slices.network.get("safety_network"))
+
+    @strawberry.field(description="What are we worried about: harm (past) and danger (future) statements, and the "
+                                  "map's complicating factors.")
     def worries(self) -> Worries | None:
-        if isinstance(self.slices.assessment, BaseException):
-            raise section_unavailable("worries", self.slices.assessment)
-        statements = [Statement.from_json(item) for item in self.slices.assessment["items"]]
-        return Worries(harm=[s for s in statements if s.kind == "harm"],
-                       danger=[s for s in statements if s.kind == "danger"])
+        self.slices.require("worries")
+        statements = self.slices.assessment["statements"]
+        return Worries(harm=[self._statement(s) for s in statements["harm"]],
+                       danger=[self._statement(s) for s in statements["danger"]],
+                       complicating_factors=[MapEntry.from_json(i) for i in
+                                             _map_column(self.slices.assessment, "complicating_factors")])
 
-    @strawberry.field(description="The safety plan in force: the active one, else the newest.")
+    @strawberry.field(description="What's working well: the map's strengths and existing safety.")
+    def working_well(self) -> WorkingWell | None:
+        self.slices.require("workingWell")
+        return WorkingWell(
+            strengths=[MapEntry.from_json(i) for i in _map_column(self.slices.assessment, "strengths")],
+            existing_safety=[ExistingSafety.from_json(i)
+                             for i in _map_column(self.slices.assessment, "existing_safety")])
+
+    @strawberry.field(description="What needs to happen: safety goals and next steps.")
+    def needs_to_happen(self) -> NeedsToHappen:
+        return NeedsToHappen(slices=self.slices, language=self.language)
+
+    @strawberry.field(description="The latest safety-scale ratings and how they moved.")
+    def safety_scale(self) -> SafetyScale | None:
+        self.slices.require("safetyScale")
+        return SafetyScale.from_json(self.slices.assessment["safety_scale"])
+
+    @strawberry.field(description="The SDM safety decision, risk level and due dates (detail for staff, "
+                                  "supervisors and the court only).")
+    def sdm(self) -> Sdm | None:
+        self.slices.require("sdm")
+        body = self.slices.assessment.get("sdm")
+        return Sdm.from_json(body, detail_allowed=_sdm_detail_allowed(self.audience)) if body else None
+
+    @strawberry.field(description="The safety plan in force: its version in force with rules, monitors and "
+                                  "sign-offs (else the newest plan being prepared).")
     def safety_plan(self) -> SafetyPlan | None:
-        plans = self.safety_plans()
-        if not plans:
-            return None
-        active = [p for p in plans if p.status == "active"]
-        return (active or plans)[-1]
+        self.slices.require("safetyPlan")
+        plan = self.slices.plans["safety_plan"]
+        return SafetyPlan.from_json(plan) if plan else None
 
-    @strawberry.field(description="Every safety plan of the case, oldest first.")
+    @strawberry.field(description="The case's safety plans, newest first.")
     def safety_plans(self) -> list[SafetyPlan] | None:
-        if isinstance(self.slices.plans, BaseException):
-            raise section_unavailable("safetyPlan", self.slices.plans)
-        return [SafetyPlan.from_json(item) for item in self.slices.plans["items"]]
+        self.slices.require("safetyPlans")
+        return [SafetyPlan.from_json(p) for p in self.slices.plans["plans"]]
+
+    @strawberry.field(description="The children's own words: content only where the child consented to share "
+                                  "with this audience.")
+    def child_voice(self) -> list[ChildVoice] | None:
+        self.slices.require("childVoice")
+        return [ChildVoice.from_json(r) for r in self.slices.assessment.get("child_voice", [])]
+
+    @strawberry.field(description="The plain meaning, in `language`, of every term the view uses.")
+    def glossary(self) -> Glossary | None:
+        self.slices.require("glossary")
+        body = self.slices.assessment.get("glossary") or {}
+        entries = terms_used(self._sections_with_content(), self._texts(), body.get("entries", []))
+        return Glossary(language=body.get("language", self.language),
+                        language_name=body.get("language_name", self.language),
+                        reviewed=bool(body.get("reviewed")),
+                        entries=[GlossaryEntry(key=e["key"], term=e["term"], english_term=e["english_term"],
+                                               meaning=e.get("meaning"), status=GlossaryStatus(e["status"]))
+                                 for e in entries])
+
+    @strawberry.field(description="What is overdue or expiring: the plans' alerts and overdue SDM assessments "
+                                  "(the agency's work queue: empty for audiences outside it).")
+    def alerts(self) -> list[Alert] | None:
+        self.slices.require("alerts")
+        alerts = [Alert.from_json(a) for a in self.slices.plans["alerts"]]
+        if PolicyAudience(self.audience.value) in AGENCY_AUDIENCES:
+            alerts += [_sdm_alert(d) for d in (self.slices.assessment.get("sdm") or {}).get("due_dates", [])
+                       if d.get("overdue")]
+        return alerts
+
+    def _statement(self, body: dict[str, Any]) -> Statement:
+        return Statement.from_json(_reporter_withheld(body, self.audience), _shown(body, self.language))
+
+    def _sections_with_content(self) -> list[str]:
+        """The sections (by their label keys) that have something in them, for the glossary."""
+        sections = ["network"] if (self.slices.network.get("safety_network") or {}).get("members") else []
+        assessment = self.slices.assessment
+        if not isinstance(assessment, BaseException):
+            statements = assessment["statements"]
+            sections += [kind for kind in ("harm", "danger") if statements[kind]]
+            sections += [c for c in ("complicating_factors", "strengths", "existing_safety", "next_steps")
+                         if _map_column(assessment, c)]
+            sections += ["safety_goals"] if assessment["safety_goals"] else []
+            sections += ["safety_scale"] if (assessment.get("safety_scale") or {}).get("latest") else []
+            sdm = assessment.get("sdm") or {}
+            sections += [name for name in ("safety_decision", "risk_level") if sdm.get(name)]
+        plans = self.slices.plans
+        if not isinstance(plans, BaseException):
+            sections += ["safety_plan"] if plans["safety_plan"] else []
+            sections += ["next_steps"] if plans["next_steps"] else []
+        return sections
+
+    def _texts(self) -> Iterator[str]:
+        """Every sentence the view shows, for the glossary's look-up of terms used in them."""
+        assessment = self.slices.assessment
+        if not isinstance(assessment, BaseException):
+            for kind in ("harm", "danger"):
+                for body in assessment["statements"][kind]:
+                    yield _shown(body, self.language).text
+            for goal in assessment["safety_goals"]:
+                yield _shown(goal, self.language).text
+            for column in ("complicating_factors", "strengths", "existing_safety", "next_steps"):
+                yield from (i["text"] for i in _map_column(assessment, column))
+        plans = self.slices.plans
+        if not isinstance(plans, BaseException) and plans["safety_plan"]:
+            yield from (r["text"] for r in plans["safety_plan"].get("rules", []))
+            yield from plans["safety_plan"].get("triggers", [])
 
 
-async def resolve_case_view(context: GatewayContext, case_id: strawberry.ID, audience: Audience,
+async def resolve_case_view(info: Info[GatewayContext, None], case_id: strawberry.ID, audience: Audience,
                             language: str) -> CaseView:
+    context = info.context
     principal = require_principal(context)
     try:
         case_uuid = uuid.UUID(str(case_id))
     except ValueError as exc:
         raise GraphQLError("caseId must be a UUID.", extensions={"code": "BAD_USER_INPUT", "field": "caseId"}) \
             from exc
-    if PolicyAudience(audience.value) not in audiences_allowed(principal.actor_type, principal.roles):
-        raise GraphQLError(f"You may not view this case as {audience.name}.", extensions={"code": "FORBIDDEN"})
+    try:
+        language = parse_language(language)
+    except BadLanguage as exc:
+        raise GraphQLError(str(exc), extensions={"code": "BAD_USER_INPUT", "field": "language"}) from exc
+    wanted = PolicyAudience(audience.value)
+    if wanted not in audiences_for(principal):
+        raise forbidden_audience(audience)
     services = context.services
     headers = {"X-SOP-Audience": audience.value}
 
@@ -96,18 +288,22 @@ async def resolve_case_view(context: GatewayContext, case_id: strawberry.ID, aud
         return await services.get_json("network", f"/v1/cases/{case_uuid}/view", scoped, headers=headers)
 
     async def assessment_slice(scoped: Principal) -> Any:
-        return await services.get_json("assessment", f"/v1/cases/{case_uuid}/statements", scoped,
-                                       params={"limit": 200}, headers=headers)
+        return await services.get_json("assessment", f"/v1/cases/{case_uuid}/case-view", scoped,
+                                       params={"language": language}, headers=headers)
 
     async def plans_slice(scoped: Principal) -> Any:
-        return await services.get_json("plans", f"/v1/cases/{case_uuid}/safety-plans", scoped,
-                                       params={"limit": 200}, headers=headers)
+        return await services.get_json("plans", f"/v1/cases/{case_uuid}/case-view", scoped, headers=headers)
+
+    def check(access: CaseAccess) -> Principal:
+        if not access.allowed:
+            raise not_found()
+        if wanted not in audiences_for(principal, access.audiences):
+            raise forbidden_audience(audience)
+        return principal.scoped_to(case_uuid, access.scopes)
 
     cached = context.access_cache.get(principal, case_uuid)
     if cached is not None:
-        if not cached.allowed:
-            raise not_found()
-        scoped = principal.scoped_to(case_uuid, cached.scopes)
+        scoped = check(cached)
         network, assessment, plans = await asyncio.gather(
             network_slice(scoped), assessment_slice(scoped), plans_slice(scoped), return_exceptions=True)
     else:
@@ -119,9 +315,7 @@ async def resolve_case_view(context: GatewayContext, case_id: strawberry.ID, aud
                                            "service": "network"}) from exc
         access = access_from(network["access"])
         context.access_cache.put(principal, access)
-        if not access.allowed:
-            raise not_found()
-        scoped = principal.scoped_to(case_uuid, access.scopes)
+        scoped = check(access)
         assessment, plans = await asyncio.gather(assessment_slice(scoped), plans_slice(scoped),
                                                  return_exceptions=True)
     if isinstance(network, BaseException):
@@ -137,21 +331,111 @@ async def resolve_case_view(context: GatewayContext, case_id: strawberry.ID, aud
         caregivers=[CasePerson.from_member(m) for m in members if m["role"] in CAREGIVER_ROLES],
         audience=audience, language=language, slices=_Slices(network, assessment, plans),
     )
-    await _audit_case_view(context, principal, case_uuid, audience, view)
+    await _audit_case_view(context, principal, case_uuid, audience, view, selected_paths(info))
     return view
 
 
+# --- what was seen: the audit record's sections and sensitive fields ---
+
+def selected_paths(info: Info[GatewayContext, None]) -> set[str]:
+    """The dotted paths the query selected under this `caseView` (fragments flattened, aliases ignored)."""
+    paths: set[str] = set()
+    for field in info.selected_fields:
+        _walk(field.selections, "", paths)
+    return paths
+
+
+def _walk(selections: Iterable[Selection], prefix: str, paths: set[str]) -> None:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            path = f"{prefix}{selection.name}"
+            paths.add(path)
+            _walk(selection.selections, f"{path}.", paths)
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            _walk(selection.selections, prefix, paths)
+
+
+def sections_seen(view: CaseView, paths: set[str]) -> list[str]:
+    """The sections the query asked for and that answered, in the view's order."""
+    seen: list[str] = []
+    for section in SECTION_SOURCES:
+        top = section.split(".")[0]
+        if section in paths and view.slices.failure(section) is None and top not in seen:
+            seen.append(top)
+    return seen
+
+
+def sensitive_fields_seen(view: CaseView, paths: set[str]) -> list[str]:
+    """The sensitive fields the response carries: a reporter's identity, labelled statement content shown to
+    this audience, a child's own words, SDM detail."""
+    fields: list[str] = []
+    assessment = view.slices.assessment
+    if isinstance(assessment, BaseException):
+        return fields
+    shown = []
+    for kind in ("harm", "danger"):
+        if f"worries.{kind}" in paths:
+            shown += [(kind, _reporter_withheld(s, view.audience)) for s in assessment["statements"][kind]]
+    if any(s.get("who_reported") and f"worries.{kind}.whoReported" in paths for kind, s in shown):
+        fields.append("worries.whoReported")
+    for label in SensitivityLabel:
+        if any(label.value in s.get("sensitivity_labels", []) and not s.get("redacted") for _, s in shown):
+            fields.append(f"worries.{label.value}")
+    if "childVoice.content" in paths and any(r.get("content") is not None and not r.get("restricted")
+                                             for r in assessment.get("child_voice", [])):
+        fields.append("childVoice.content")
+    sdm = assessment.get("sdm") or {}
+    if "sdm.detail" in paths and sdm.get("detail") is not None and _sdm_detail_allowed(view.audience):
+        fields.append("sdm.detail")
+    return fields
+
+
 async def _audit_case_view(context: GatewayContext, principal: Principal, case_id: uuid.UUID,
-                           audience: Audience, view: CaseView) -> None:
-    sections = ["case", "children", "caregivers"]
-    if not isinstance(view.slices.assessment, BaseException):
-        sections.append("worries")
-    if not isinstance(view.slices.plans, BaseException):
-        sections.append("safetyPlan")
+                           audience: Audience, view: CaseView, paths: set[str]) -> None:
+    fields = sections_seen(view, paths) + sensitive_fields_seen(view, paths)
     async with context.database.session() as session:
         await AuditWriter(platform).record(session, AuditEntry.for_principal(
             principal, resource="case_view", action="read", case_id=case_id, resource_id=str(case_id),
-            fields=sections, audience=audience.value, request_id=request_id_var.get()))
+            fields=fields, audience=audience.value, request_id=request_id_var.get()))
+
+
+# --- small rules the resolvers share ---
+
+def _shown(body: dict[str, Any], language: str) -> Any:
+    original = body.get("composed_text") or body.get("text") or ""
+    return in_language(original, body.get("language") or "en", body.get("translations") or [], language)
+
+
+def _reporter_withheld(body: dict[str, Any], audience: Audience) -> dict[str, Any]:
+    """The assessment service withholds the reporter's identity from audiences the policy table does not let
+    see it; the gateway keeps the same rule at the edge, so a service that forgot cannot leak it."""
+    if body.get("who_reported") is None or may_see(SensitivityLabel.reporter_identity, PolicyAudience(audience.value)):
+        return body
+    return {**body, "who_reported": None, "redacted": sorted({*body.get("redacted", []), "who_reported"})}
+
+
+def _sdm_detail_allowed(audience: Audience) -> bool:
+    return may_see(SensitivityLabel.sdm_detail, PolicyAudience(audience.value))
+
+
+def _map_column(assessment: dict[str, Any], column: str) -> list[dict[str, Any]]:
+    the_map = assessment.get("map")
+    return list((the_map or {}).get("content", {}).get(column, []))
+
+
+def _sdm_alert(due: dict[str, Any]) -> Alert:
+    title = due.get("label") or due["kind"]
+    return Alert(kind=AlertKind.SDM_OVERDUE, title=title, message=f"{title}: overdue since {due.get('due_at')}.",
+                 due_at=_due_at(due.get("due_at")), plan_id=None, next_step_id=None)
+
+
+def _due_at(value: str | None) -> dt.datetime | None:
+    """An SDM due date is a date (end of that day, UTC) or a timestamp (rules counted in hours)."""
+    if not value:
+        return None
+    if len(value) == 10:
+        return dt.datetime.combine(dt.date.fromisoformat(value), dt.time.max, tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(value)
 
 
 def require_principal(context: GatewayContext) -> Principal:
@@ -164,4 +448,4 @@ def is_staff(principal: Principal) -> bool:
     return principal.actor_type == ActorType.staff
 
 
-__all__ = ["CaseAccess", "CaseView", "resolve_case_view"]
+__all__ = ["CaseAccess", "CaseView", "audiences_for", "resolve_case_view"]

@@ -9,6 +9,7 @@ from fastapi import Request
 from strawberry.fastapi import BaseContext
 
 from sop_gateway.access import AccessCache
+from sop_gateway.graphql.loaders import CaseLoaders
 from sop_gateway.upstream import ServiceClients, upstream_calls
 from sop_shared.auth import Principal, bearer_token
 from sop_shared.db import Database
@@ -21,9 +22,12 @@ class GatewayContext(BaseContext):
     access_cache: AccessCache
     database: Database
     calls: Counter[str] = field(default_factory=Counter)
+    loaders: CaseLoaders = field(init=False)
 
     def __post_init__(self) -> None:
         super().__init__()
+        # Made per request: a loader's cache and its allowed cases must never outlive the request.
+        self.loaders = CaseLoaders(self.services, self.principal)
 
 
 async def get_context(request: Request) -> GatewayContext:

@@ -25,7 +25,16 @@ from strawberry.types import Info
 
 from sop_gateway.audit_log import AccessLogEntry, AuditChainVerdict, resolve_audit_chain, resolve_case_access_log
 from sop_gateway.graphql.case_view import CaseView, require_principal, resolve_case_view
+from sop_gateway.graphql.caseload import (
+    CaseConnection,
+    CaseFilter,
+    CaseSummary,
+    resolve_case,
+    resolve_case_by_external_id,
+    resolve_cases,
+)
 from sop_gateway.graphql.context import GatewayContext
+from sop_gateway.graphql.mutations import Mutation
 from sop_gateway.graphql.types import Audience, Me
 from sop_gateway.settings import GatewaySettings
 from sop_shared.observability import request_id_var
@@ -36,7 +45,21 @@ class Query:
     @strawberry.field(description="One family's common-language case view, for an audience, in a language.")
     async def case_view(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
                         audience: Audience = Audience.STAFF, language: str = "en") -> CaseView:
-        return await resolve_case_view(info.context, case_id, audience, language)
+        return await resolve_case_view(info, case_id, audience, language)
+
+    @strawberry.field(description="The caller's caseload, a page at a time (first: 1 to 50), ordered by case id.")
+    async def cases(self, info: Info[GatewayContext, None], first: int = 25, after: str | None = None,
+                    filter: CaseFilter | None = None) -> CaseConnection:
+        return await resolve_cases(info.context, first, after, filter)
+
+    @strawberry.field(description="One case by its id (a case you may not see answers like a missing one).")
+    async def case(self, info: Info[GatewayContext, None], id: strawberry.ID) -> CaseSummary:
+        return await resolve_case(info.context, id)
+
+    @strawberry.field(description="One case by its id in another system (SACWIS: system \"CHRIS\").")
+    async def case_by_external_id(self, info: Info[GatewayContext, None], system: str,
+                                  external_id: str) -> CaseSummary:
+        return await resolve_case_by_external_id(info.context, system, external_id)
 
     @strawberry.field(description="Who the caller is, as the platform sees them.")
     def me(self, info: Info[GatewayContext, None]) -> Me:
@@ -133,5 +156,5 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
     ]
     if settings.is_development:
         extensions.append(UpstreamCallCount)
-    return GatewaySchema(query=Query, extensions=extensions,
+    return GatewaySchema(query=Query, mutation=Mutation, extensions=extensions,
                          config=StrawberryConfig(disable_field_suggestions=True))

@@ -1,13 +1,18 @@
-"""GraphQL types of the common-language case view, built from the services' JSON."""
+"""GraphQL types of the common-language case view, built from the services' JSON (their case-view reads).
+
+Every closed set is an enum (values UPPER_CASE on the wire); the services' field redaction for the audience
+is kept as it arrives (a withheld field is null and named in `redacted`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
+
+from sop_gateway.graphql.labels import InLanguage
 
 
 @strawberry.enum
@@ -20,22 +25,206 @@ class Audience(Enum):
     COURT = "court"
 
 
+@strawberry.enum
+class CaseType(Enum):
+    INVESTIGATION = "investigation"
+    IN_HOME = "in_home"
+    OUT_OF_HOME = "out_of_home"
+    SUPPORTIVE_SERVICES = "supportive_services"
+    DIFFERENTIAL_RESPONSE = "differential_response"
+
+
+@strawberry.enum
+class CaseStatus(Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@strawberry.enum
+class MemberRole(Enum):
+    CHILD = "child"
+    CAREGIVER = "caregiver"
+    PARENT = "parent"
+    NETWORK = "network"
+    PROFESSIONAL = "professional"
+
+
+@strawberry.enum
+class NetworkCircle(Enum):
+    INNER = "inner"
+    OUTER = "outer"
+    PROFESSIONAL = "professional"
+
+
+@strawberry.enum
+class StatementKind(Enum):
+    HARM = "harm"
+    DANGER = "danger"
+
+
+@strawberry.enum
+class StatementStatus(Enum):
+    ACTIVE = "active"
+    RESOLVED = "resolved"
+    WITHDRAWN = "withdrawn"
+
+
+@strawberry.enum
+class SensitivityLabel(Enum):
+    REPORTER_IDENTITY = "reporter_identity"
+    SUBSTANCE_USE_PART2 = "substance_use_part2"
+    DV_CONFIDENTIAL_ADDRESS = "dv_confidential_address"
+    CHILD_VOICE = "child_voice"
+    EDUCATION_RECORD = "education_record"
+    SDM_DETAIL = "sdm_detail"
+
+
+@strawberry.enum
+class GoalStatus(Enum):
+    ACTIVE = "active"
+    ACHIEVED = "achieved"
+    WITHDRAWN = "withdrawn"
+
+
+@strawberry.enum
+class GoalOwner(Enum):
+    FAMILY = "family"
+    AGENCY = "agency"
+    JOINT = "joint"
+
+
+@strawberry.enum
+class NextStepStatus(Enum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    DROPPED = "dropped"  # a map's next step nobody will take any more
+
+
+@strawberry.enum(description="Where a next step is kept: the map's third column, or the plans service's case plan")
+class NextStepSource(Enum):
+    MAP = "map"
+    CASE_PLAN = "case_plan"
+
+
+@strawberry.enum
+class RaterRole(Enum):
+    CAREGIVER = "caregiver"
+    CHILD = "child"
+    NETWORK = "network"
+    WORKER = "worker"
+    SUPERVISOR = "supervisor"
+    PROFESSIONAL = "professional"
+
+
+@strawberry.enum
+class SafetyDecision(Enum):
+    SAFE = "safe"
+    CONDITIONALLY_SAFE = "conditionally_safe"
+    UNSAFE = "unsafe"
+
+
+@strawberry.enum
+class RiskLevel(Enum):
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+    VERY_HIGH = "very_high"
+
+
+@strawberry.enum
+class PlanType(Enum):
+    IMMEDIATE = "immediate"
+    ONGOING = "ongoing"
+    REUNIFICATION = "reunification"
+
+
+@strawberry.enum
+class PlanStatus(Enum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    ACTIVE = "active"
+    MODIFIED = "modified"
+    TERMINATED = "terminated"
+    EXPIRED = "expired"
+
+
+@strawberry.enum
+class SignatureDecision(Enum):
+    SIGNED = "signed"
+    REFUSED = "refused"
+
+
+@strawberry.enum
+class SignerRole(Enum):
+    CAREGIVER = "caregiver"
+    CHILD = "child"
+    NETWORK = "network"
+    WORKER = "worker"
+    SUPERVISOR = "supervisor"
+    OTHER = "other"
+
+
+@strawberry.enum
+class ChildVoiceKind(Enum):
+    THREE_HOUSES = "three_houses"
+    SAFETY_HOUSE = "safety_house"
+    WORDS_AND_PICTURES = "words_and_pictures"
+
+
+@strawberry.enum
+class GlossaryStatus(Enum):
+    REVIEWED = "reviewed"
+    DRAFT = "draft"
+    MISSING = "missing"  # no meaning in this language yet (never machine-translated)
+
+
+@strawberry.enum
+class AlertKind(Enum):
+    PLAN_EXPIRING = "plan_expiring"
+    PLAN_EXPIRED = "plan_expired"
+    REVIEW_DUE = "review_due"
+    REVIEW_OVERDUE = "review_overdue"
+    APPROVAL_PENDING = "approval_pending"
+    NEXT_STEP_OVERDUE = "next_step_overdue"
+    SDM_OVERDUE = "sdm_overdue"
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def known(enum: type[E], value: Any) -> E | None:
+    """The enum member for a service's value, or None for one this gateway does not know (SDM instruments
+    are configurable: a state's licensed instrument may name outcomes the illustrative one does not)."""
+    try:
+        return enum(value)
+    except ValueError:
+        return None
+
+
+# --- the case and its people (network service) ---
+
 @strawberry.type
 class Case:
     id: strawberry.ID
     external_system: str
     external_id: str
-    case_type: str
-    status: str
+    case_type: CaseType
+    status: CaseStatus
     county: str | None
     opened_on: dt.date | None
+    closed_on: dt.date | None
     version: int
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Case:
         return cls(id=strawberry.ID(body["id"]), external_system=body["external_system"],
-                   external_id=body["external_id"], case_type=body["case_type"], status=body["status"],
-                   county=body.get("county"), opened_on=_date(body.get("opened_on")), version=body["version"])
+                   external_id=body["external_id"], case_type=CaseType(body["case_type"]),
+                   status=CaseStatus(body["status"]), county=body.get("county"),
+                   opened_on=_date(body.get("opened_on")), closed_on=_date(body.get("closed_on")),
+                   version=body["version"])
 
 
 @strawberry.type
@@ -43,7 +232,7 @@ class CasePerson:
     id: strawberry.ID
     first_name: str
     last_name: str
-    role: str
+    role: MemberRole
     relationship_to_children: str | None
     preferred_language: str
     needs_interpreter: bool
@@ -53,10 +242,67 @@ class CasePerson:
     def from_member(cls, member: dict[str, Any]) -> CasePerson:
         person = member["person"]
         return cls(id=strawberry.ID(person["id"]), first_name=person["first_name"], last_name=person["last_name"],
-                   role=member["role"], relationship_to_children=member.get("relationship_to_children"),
+                   role=MemberRole(member["role"]), relationship_to_children=member.get("relationship_to_children"),
                    preferred_language=person["preferred_language"], needs_interpreter=person["needs_interpreter"],
                    date_of_birth=_date(person.get("date_of_birth")))
 
+
+@strawberry.type
+class Commitment:
+    text: str
+    schedule: str | None
+
+
+@strawberry.type
+class NetworkMember:
+    id: strawberry.ID
+    person_id: strawberry.ID
+    first_name: str
+    last_name: str
+    circle: NetworkCircle
+    roles: list[str]
+    commitments: list[Commitment]
+    availability: str | None
+    agreed_plan_version: int | None
+    active_from: dt.date | None
+    active_to: dt.date | None
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> NetworkMember:
+        person = body["person"]
+        return cls(id=strawberry.ID(body["id"]), person_id=strawberry.ID(person["id"]),
+                   first_name=person["first_name"], last_name=person["last_name"],
+                   circle=NetworkCircle(body["circle"]), roles=list(body.get("roles", [])),
+                   commitments=[Commitment(text=c["text"], schedule=c.get("schedule"))
+                                for c in body.get("commitments", [])],
+                   availability=body.get("availability"), agreed_plan_version=body.get("agreed_plan_version"),
+                   active_from=_date(body.get("active_from")), active_to=_date(body.get("active_to")))
+
+
+@strawberry.type
+class NetworkMeeting:
+    held_on: dt.date
+    decisions: list[str]
+    next_meeting_on: dt.date | None
+
+
+@strawberry.type(description="The safety network: the people who help keep the children safe, with their roles and "
+                             "commitments, and its meetings")
+class SafetyNetwork:
+    members: list[NetworkMember]
+    meetings: list[NetworkMeeting]
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any] | None) -> SafetyNetwork:
+        body = body or {}
+        return cls(members=[NetworkMember.from_json(m) for m in body.get("members", [])],
+                   meetings=[NetworkMeeting(held_on=_date(m["held_on"]) or dt.date.min,
+                                            decisions=list(m.get("decisions", [])),
+                                            next_meeting_on=_date(m.get("next_meeting_on")))
+                             for m in body.get("meetings", [])])
+
+
+# --- worries, what is working well, what needs to happen (assessment; next steps also from plans) ---
 
 @strawberry.type
 class LanguageFinding:
@@ -87,40 +333,286 @@ class PlainLanguageCheck:
 
 
 @strawberry.type
+class PersonRef:
+    name: str
+    person_id: strawberry.ID | None
+
+    @classmethod
+    def from_json(cls, body: Any) -> PersonRef:
+        if isinstance(body, str):
+            return cls(name=body, person_id=None)
+        person_id = body.get("person_id")
+        return cls(name=body["name"], person_id=strawberry.ID(person_id) if person_id else None)
+
+    @classmethod
+    def many(cls, value: Any) -> list[PersonRef]:
+        return [cls.from_json(v) for v in value or []]
+
+
+@strawberry.type(description="A harm (past) or danger (future) statement as this audience may see it, its text in "
+                             "the asked language when a verified, current translation exists")
 class Statement:
     id: strawberry.ID
-    kind: str
-    status: str
+    kind: StatementKind
+    status: StatementStatus
     text: str
-    language: str
+    language: str = strawberry.field(description="The language `text` is in")
+    original_language: str
+    language_fallback: bool = strawberry.field(
+        description="True when no verified, current translation into the asked language exists: `text` is the "
+                    "original")
     threat_codes: list[str]
-    parts: JSON
+    who_is_worried: str | None
+    caregiver_behaviour: str | None
+    context_trigger: str | None
+    feared_impact_on_child: str | None
+    who_reported: str | None = strawberry.field(description="Reporter identity: staff and supervisors only")
+    caregivers: list[PersonRef]
+    action_or_inaction: str | None
+    when_or_how_often: str | None
+    impact_on_child: str | None
+    children: list[PersonRef]
+    agrees: list[str]
+    disputes: list[str]
+    sensitivity_labels: list[SensitivityLabel]
+    redacted: list[str] = strawberry.field(description="Fields withheld from this audience (camelCase names)")
     plain_language: PlainLanguageCheck | None
     version: int
 
     @classmethod
-    def from_json(cls, body: dict[str, Any]) -> Statement:
-        return cls(id=strawberry.ID(body["id"]), kind=body["kind"], status=body["status"],
-                   text=body.get("composed_text") or body.get("text") or "", language=body.get("language", "en"),
-                   threat_codes=body.get("threat_codes", []),
-                   parts={k: body[k] for k in STATEMENT_PARTS if body.get(k) not in (None, [], "")},
+    def from_json(cls, body: dict[str, Any], shown: InLanguage) -> Statement:
+        return cls(id=strawberry.ID(body["id"]), kind=StatementKind(body["kind"]),
+                   status=StatementStatus(body["status"]), text=shown.text, language=shown.language,
+                   original_language=shown.original_language, language_fallback=shown.fallback,
+                   threat_codes=list(body.get("threat_codes", [])),
+                   who_is_worried=body.get("who_is_worried"), caregiver_behaviour=body.get("caregiver_behaviour"),
+                   context_trigger=body.get("context_trigger"),
+                   feared_impact_on_child=body.get("feared_impact_on_child"), who_reported=body.get("who_reported"),
+                   caregivers=PersonRef.many(body.get("caregivers")),
+                   action_or_inaction=body.get("action_or_inaction"), when_or_how_often=body.get("when_or_how_often"),
+                   impact_on_child=body.get("impact_on_child"), children=PersonRef.many(body.get("children")),
+                   agrees=list(body.get("agrees", [])), disputes=list(body.get("disputes", [])),
+                   sensitivity_labels=[label for label in (known(SensitivityLabel, v)
+                                                           for v in body.get("sensitivity_labels", [])) if label],
+                   redacted=[camel(name) for name in body.get("redacted", [])],
                    plain_language=PlainLanguageCheck.from_json(body.get("plain_language")),
                    version=body.get("version", 1))
 
 
-STATEMENT_PARTS = ("who_is_worried", "caregiver_behaviour", "context_trigger", "feared_impact_on_child",
-                   "who_reported", "caregivers", "action_or_inaction", "when_or_how_often", "impact_on_child",
-                   "children", "agrees", "disputes")
+@strawberry.type(description="One thing on the map, with who said it and who agrees or disputes it")
+class MapEntry:
+    id: strawberry.ID
+    text: str
+    source: PersonRef | None
+    agrees: list[str]
+    disputes: list[str]
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> MapEntry:
+        return cls(**_map_entry(body))
 
 
-@strawberry.type
+@strawberry.type(description="What someone already did to protect the children when the danger was present")
+class ExistingSafety:
+    id: strawberry.ID
+    text: str
+    source: PersonRef | None
+    agrees: list[str]
+    disputes: list[str]
+    by_whom: str | None
+    when: str | None
+    how_often: str | None
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> ExistingSafety:
+        return cls(**_map_entry(body), by_whom=body.get("by_whom"), when=body.get("when"),
+                   how_often=body.get("how_often"))
+
+
+@strawberry.type(description="What are we worried about?")
 class Worries:
     harm: list[Statement]
     danger: list[Statement]
+    complicating_factors: list[MapEntry]
+
+
+@strawberry.type(description="What's working well?")
+class WorkingWell:
+    strengths: list[MapEntry]
+    existing_safety: list[ExistingSafety]
 
 
 @strawberry.type
+class SafetyGoal:
+    id: strawberry.ID
+    danger_statement_id: strawberry.ID
+    status: GoalStatus
+    text: str
+    language: str
+    original_language: str
+    language_fallback: bool
+    duration: str
+    duration_text: str
+    owner: GoalOwner
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any], shown: InLanguage) -> SafetyGoal:
+        return cls(id=strawberry.ID(body["id"]), danger_statement_id=strawberry.ID(body["danger_statement_id"]),
+                   status=GoalStatus(body["status"]), text=shown.text, language=shown.language,
+                   original_language=shown.original_language, language_fallback=shown.fallback,
+                   duration=body["duration"], duration_text=body.get("duration_text") or body["duration"],
+                   owner=GoalOwner(body["owner"]))
+
+
+@strawberry.type
+class NextStep:
+    id: strawberry.ID
+    source: NextStepSource
+    action: str
+    owner: str | None
+    due_on: dt.date | None
+    status: NextStepStatus
+    overdue: bool
+
+    @classmethod
+    def from_map(cls, body: dict[str, Any], today: dt.date) -> NextStep:
+        due_on, status = _date(body.get("due_on")), NextStepStatus(body.get("status", "open"))
+        return cls(id=strawberry.ID(body["id"]), source=NextStepSource.MAP, action=body["text"],
+                   owner=body.get("owner"), due_on=due_on, status=status,
+                   overdue=status == NextStepStatus.OPEN and due_on is not None and due_on < today)
+
+    @classmethod
+    def from_case_plan(cls, body: dict[str, Any]) -> NextStep:
+        owner = body.get("owner")
+        return cls(id=strawberry.ID(body["id"]), source=NextStepSource.CASE_PLAN, action=body["action"],
+                   owner=owner.get("name") if isinstance(owner, dict) else owner, due_on=_date(body.get("due_on")),
+                   status=NextStepStatus(body["status"]), overdue=bool(body.get("overdue")))
+
+
+# --- safety scale ---
+
+@strawberry.type
+class ScaleRating:
+    id: strawberry.ID
+    statement_id: strawberry.ID | None
+    occasion_on: dt.date
+    occasion: str
+    rater_name: str
+    rater_role: RaterRole
+    score: int
+    rationale: str | None
+    one_step_up: str | None
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> ScaleRating:
+        return cls(id=strawberry.ID(body["id"]), statement_id=_id(body.get("statement_id")),
+                   occasion_on=dt.date.fromisoformat(body["occasion_on"]), occasion=body.get("occasion", ""),
+                   rater_name=body["rater_name"], rater_role=RaterRole(body["rater_role"]), score=body["score"],
+                   rationale=body.get("rationale"), one_step_up=body.get("one_step_up"))
+
+
+@strawberry.type
+class TrajectoryRating:
+    rater_name: str
+    rater_role: RaterRole
+    score: int
+
+
+@strawberry.type
+class TrajectoryOccasion:
+    occasion_on: dt.date
+    occasion: str
+    ratings: list[TrajectoryRating]
+    lowest: int
+    highest: int
+    mean: float
+
+
+@strawberry.type
+class RaterPoint:
+    occasion_on: dt.date
+    occasion: str
+    score: int
+    change: int | None
+
+
+@strawberry.type
+class RaterSeries:
+    rater_name: str
+    rater_role: RaterRole
+    points: list[RaterPoint]
+
+
+@strawberry.type(description="How one danger statement (statementId) or the overall rating (null) moved over time")
+class Trajectory:
+    statement_id: strawberry.ID | None
+    occasions: list[TrajectoryOccasion]
+    raters: list[RaterSeries]
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Trajectory:
+        return cls(
+            statement_id=_id(body.get("statement_id")),
+            occasions=[TrajectoryOccasion(
+                occasion_on=dt.date.fromisoformat(o["occasion_on"]), occasion=o.get("occasion", ""),
+                ratings=[TrajectoryRating(rater_name=r["rater_name"], rater_role=RaterRole(r["rater_role"]),
+                                          score=r["score"]) for r in o.get("ratings", [])],
+                lowest=o["lowest"], highest=o["highest"], mean=o["mean"]) for o in body.get("occasions", [])],
+            raters=[RaterSeries(rater_name=s["rater_name"], rater_role=RaterRole(s["rater_role"]), points=[
+                RaterPoint(occasion_on=dt.date.fromisoformat(p["occasion_on"]), occasion=p.get("occasion", ""),
+                           score=p["score"], change=p.get("change")) for p in s.get("points", [])])
+                    for s in body.get("raters", [])])
+
+
+@strawberry.type(description="0: the children cannot safely be with their caregivers; 10: enough safety to close")
+class SafetyScale:
+    latest: list[ScaleRating]
+    trajectory: list[Trajectory]
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any] | None) -> SafetyScale:
+        body = body or {}
+        return cls(latest=[ScaleRating.from_json(r) for r in body.get("latest", [])],
+                   trajectory=[Trajectory.from_json(t) for t in body.get("trajectory", [])])
+
+
+# --- SDM ---
+
+@strawberry.type
+class SdmDueDate:
+    kind: str = strawberry.field(description="The instrument's due rule, e.g. `complete_by`, `reassess_by`")
+    label: str | None
+    due_at: str | None = strawberry.field(description="An ISO date, or an ISO timestamp for rules counted in hours")
+    overdue: bool
+
+
+@strawberry.type(description="The SDM decisions in force. `detail` (item scores, overrides, notes) only for the "
+                             "audiences the policy table allows it (staff, supervisor, court), when the service "
+                             "sent it")
+class Sdm:
+    safety_decision: SafetyDecision | None
+    safety_assessed_at: dt.datetime | None
+    risk_level: RiskLevel | None
+    risk_assessed_at: dt.datetime | None
+    due_dates: list[SdmDueDate]
+    detail: JSON | None
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any], *, detail_allowed: bool) -> Sdm:
+        return cls(safety_decision=known(SafetyDecision, body.get("safety_decision")),
+                   safety_assessed_at=_datetime(body.get("safety_assessed_at")),
+                   risk_level=known(RiskLevel, body.get("risk_level")),
+                   risk_assessed_at=_datetime(body.get("risk_assessed_at")),
+                   due_dates=[SdmDueDate(kind=d["kind"], label=d.get("label"), due_at=d.get("due_at"),
+                                         overdue=bool(d.get("overdue"))) for d in body.get("due_dates", [])],
+                   detail=body.get("detail") if detail_allowed else None)
+
+
+# --- the safety plan (plans service) ---
+
+@strawberry.type
 class SafetyPlanRule:
+    id: strawberry.ID | None
     text: str
     threat_code: str | None
     responsible: list[str]
@@ -130,30 +622,174 @@ class SafetyPlanRule:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> SafetyPlanRule:
-        return cls(text=body["text"], threat_code=body.get("threat_code"),
+        return cls(id=_id(body.get("id")), text=body["text"], threat_code=body.get("threat_code"),
                    responsible=_names(body.get("responsible")), monitors=_names(body.get("monitors")),
                    frequency=body.get("frequency"), how_verified=body.get("how_verified"))
 
 
 @strawberry.type
+class SignOff:
+    signer_name: str
+    signer_role: SignerRole
+    decision: SignatureDecision
+    version_number: int
+    signed_at: dt.datetime
+
+
+@strawberry.type
+class SignOffStatus:
+    complete: bool
+    signed: list[str]
+    refused: list[str]
+    missing: list[str]
+
+
+@strawberry.type
+class CheckIn:
+    rule_id: strawberry.ID
+    occurred_at: dt.datetime
+    reported_by: str
+    kept: bool
+    note: str | None
+
+
+@strawberry.type
+class IfRuleBroken:
+    who_is_called: list[str]
+    what_happens: str
+
+
+@strawberry.type
 class SafetyPlan:
     id: strawberry.ID
-    plan_type: str
-    status: str
+    plan_type: PlanType
+    status: PlanStatus
     title: str | None
-    version_number: int
+    language: str
+    version_number: int = strawberry.field(description="The version shown: the one in force, when one is")
     content_hash: str | None
     effective_from: dt.datetime | None
     expires_at: dt.datetime | None
     rules: list[SafetyPlanRule]
+    monitors: list[str] = strawberry.field(description="Everyone who watches that a rule is kept")
+    triggers: list[str]
+    if_rule_broken: IfRuleBroken | None
+    backup_plan: str | None
+    sign_offs: list[SignOff]
+    sign_off_status: SignOffStatus | None
+    recent_check_ins: list[CheckIn]
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> SafetyPlan:
-        return cls(id=strawberry.ID(body["id"]), plan_type=body["plan_type"], status=body["status"],
-                   title=body.get("title"), version_number=body.get("current_version_number", 1),
-                   content_hash=body.get("content_hash"), effective_from=_datetime(body.get("effective_from")),
-                   expires_at=_datetime(body.get("expires_at")),
-                   rules=[SafetyPlanRule.from_json(r) for r in body.get("rules", [])])
+        in_force = body.get("in_force") or {}
+        rules = [SafetyPlanRule.from_json(r) for r in body.get("rules", [])]
+        broken = body.get("if_rule_broken")
+        sign_off = body.get("sign_off")
+        return cls(
+            id=strawberry.ID(body["id"]), plan_type=PlanType(body["plan_type"]), status=PlanStatus(body["status"]),
+            title=body.get("title"), language=body.get("language", "en"),
+            version_number=in_force.get("version_number") or body.get("current_version_number", 1),
+            content_hash=in_force.get("content_hash") or body.get("content_hash"),
+            effective_from=_datetime(body.get("effective_from")), expires_at=_datetime(body.get("expires_at")),
+            rules=rules, monitors=list(dict.fromkeys(m for r in rules for m in r.monitors)),
+            triggers=list(body.get("triggers", [])),
+            if_rule_broken=IfRuleBroken(who_is_called=_names(broken.get("who_is_called")),
+                                        what_happens=broken["what_happens"]) if broken else None,
+            backup_plan=body.get("backup_plan"),
+            sign_offs=[SignOff(signer_name=s["signer_name"], signer_role=SignerRole(s["signer_role"]),
+                               decision=SignatureDecision(s["decision"]), version_number=s["version_number"],
+                               signed_at=dt.datetime.fromisoformat(s["signed_at"]))
+                       for s in body.get("signatures", [])],
+            sign_off_status=SignOffStatus(complete=sign_off["complete"], signed=list(sign_off.get("signed", [])),
+                                          refused=list(sign_off.get("refused", [])),
+                                          missing=list(sign_off.get("missing", []))) if sign_off else None,
+            recent_check_ins=[CheckIn(rule_id=strawberry.ID(c["rule_id"]),
+                                      occurred_at=dt.datetime.fromisoformat(c["occurred_at"]),
+                                      reported_by=_names([c["reported_by"]])[0], kept=c["kept"], note=c.get("note"))
+                              for c in body.get("recent_check_ins", [])])
+
+
+# --- the child's voice, the glossary, alerts ---
+
+@strawberry.type(description="A child-voice record as this audience may see it: without the child's consent to share "
+                             "with it, only that the record exists (`restricted`, every content field null)")
+class ChildVoice:
+    id: strawberry.ID
+    kind: ChildVoiceKind
+    restricted: bool
+    created_at: dt.datetime
+    child_name: str | None
+    language: str | None
+    content: JSON | None = strawberry.field(description="The child's own words and drawings' ids, as recorded; its "
+                                                        "shape depends on `kind` (see docs/assessment.md)")
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> ChildVoice:
+        restricted = bool(body.get("restricted")) or body.get("content") is None
+        child = body.get("child") or {}
+        return cls(id=strawberry.ID(body["id"]), kind=ChildVoiceKind(body["kind"]), restricted=restricted,
+                   created_at=dt.datetime.fromisoformat(body["created_at"]),
+                   child_name=None if restricted else child.get("name"),
+                   language=None if restricted else body.get("language"),
+                   content=None if restricted else body.get("content"))
+
+
+@strawberry.type
+class GlossaryEntry:
+    key: str
+    term: str
+    english_term: str
+    meaning: str | None
+    status: GlossaryStatus
+
+
+@strawberry.type(description="The plain meaning of the terms this view uses, in its language")
+class Glossary:
+    language: str
+    language_name: str
+    reviewed: bool
+    entries: list[GlossaryEntry]
+
+
+@strawberry.type
+class Alert:
+    kind: AlertKind
+    title: str
+    message: str
+    due_at: dt.datetime | None
+    plan_id: strawberry.ID | None
+    next_step_id: strawberry.ID | None
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Alert:
+        return cls(kind=AlertKind(body["kind"]), title=body["title"], message=body["message"],
+                   due_at=_datetime(body.get("due_at")), plan_id=_id(body.get("plan_id")),
+                   next_step_id=_id(body.get("next_step_id")))
+
+
+@strawberry.type(description="The view's fixed headings and its three questions in the view's language")
+class ViewLabels:
+    language: str = strawberry.field(description="The language the labels are in")
+    fallback: bool = strawberry.field(description="True when the asked language has no labels: they are English")
+    worries: str
+    working_well: str
+    needs_to_happen: str
+    harm: str
+    danger: str
+    complicating_factors: str
+    strengths: str
+    existing_safety: str
+    safety_goals: str
+    next_steps: str
+    safety_scale: str
+    sdm: str
+    safety_plan: str
+    network: str
+    children: str
+    caregivers: str
+    child_voice: str
+    glossary: str
+    alerts: str
 
 
 @strawberry.type
@@ -166,12 +802,28 @@ class Me:
     agency: str | None
 
 
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _map_entry(body: dict[str, Any]) -> dict[str, Any]:
+    source = body.get("source")
+    return {"id": strawberry.ID(body["id"]), "text": body["text"],
+            "source": PersonRef.from_json(source) if source else None,
+            "agrees": list(body.get("agrees", [])), "disputes": list(body.get("disputes", []))}
+
+
 def _names(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
         return [value]
     return [v if isinstance(v, str) else str(v.get("name") or v.get("person_id") or v) for v in value]
+
+
+def _id(value: Any) -> strawberry.ID | None:
+    return strawberry.ID(str(value)) if value else None
 
 
 def _date(value: str | None) -> dt.date | None:

@@ -1,0 +1,94 @@
+"""`GET /v1/cases/{case_id}/family-view`: the family's common-language view as print-ready HTML or PDF."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
+
+from sop_gateway.family_view.labels import page_words
+from sop_gateway.family_view.page import family_page, render_html
+from sop_gateway.family_view.pdf import render_pdf_in_thread
+from sop_gateway.family_view.reading import read_family_case_view
+from sop_shared.audit import AuditEntry
+from sop_shared.auth import bearer_token
+from sop_shared.problems import BadQuery, InvalidInput, NotFound
+
+router = APIRouter(tags=["family view"])
+
+QUERY_PARAMS = frozenset({"language", "format"})
+FORMATS = ("html", "pdf")
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$")  # BCP-47: en, es, mh, es-US, …
+# Nothing to fetch and nothing to run: the page is its own styles, text and inline SVG.
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+@router.get(
+    "/v1/cases/{case_id}/family-view", response_class=HTMLResponse,
+    summary="The family's common-language case view, print-ready (HTML, or PDF with ?format=pdf)",
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}},
+               404: {"description": "No such case, or not one you may see as the family would"},
+               503: {"description": "PDF rendering is unavailable (the HTML view still works)"}})
+async def family_view(
+    case_id: str, request: Request,
+    language: str = Query("en", description="BCP-47 language of the page (en, es, mh, …)"),
+    format: str | None = Query(None, description="html (default) or pdf; `Accept: application/pdf` also asks "
+                                                 "for the PDF"),
+) -> Response:
+    state = request.app.state
+    principal = await state.authenticator.authenticate(bearer_token(request))
+    request.state.principal = principal
+    _refuse_unknown_query_params(request)
+    if not LANGUAGE_TAG.match(language):
+        raise InvalidInput.field("language", "a BCP-47 language tag such as en, es or mh")
+    chosen = _format(format, request.headers.get("accept", ""))
+    try:
+        case_uuid = uuid.UUID(case_id)
+    except ValueError as exc:
+        raise NotFound("no such case") from exc
+
+    read = await read_family_case_view(request, principal, case_uuid, language)
+    words = page_words(language)
+    html = render_html(family_page(read.view, words, unavailable=read.unavailable,
+                                   printed_on=_clock_now(request).date()))
+    async with state.database.session() as session:
+        # The caseView above audited the read of the case's data; this says it left as a family document.
+        await state.audit.record(session, AuditEntry.for_principal(
+            principal, resource="family_view", action="read", case_id=case_uuid, resource_id=str(case_uuid),
+            fields=sorted(k for k, v in read.view.items() if v is not None), purpose=f"family_view:{chosen}",
+            audience="family", request_id=getattr(request.state, "request_id", None)))
+    headers = {"Cache-Control": "no-store", "Content-Language": words.language, "X-Content-Type-Options": "nosniff"}
+    if chosen == "pdf":
+        pdf = await render_pdf_in_thread(html)
+        filename = f"family-view-{_safe(read.view['case']['externalId'])}-{words.language}.pdf"
+        return Response(pdf, media_type="application/pdf",
+                        headers={**headers, "Content-Disposition": f'inline; filename="{filename}"'})
+    return HTMLResponse(html, headers={**headers, "Content-Security-Policy": PAGE_POLICY})
+
+
+def _refuse_unknown_query_params(request: Request) -> None:
+    unknown = sorted(set(request.query_params.keys()) - QUERY_PARAMS)
+    if unknown:
+        raise BadQuery(f"unknown query parameter(s): {', '.join(unknown)}; this endpoint accepts: "
+                       f"{', '.join(sorted(QUERY_PARAMS))}",
+                       errors=[{"field": name, "message": "unknown query parameter"} for name in unknown])
+
+
+def _format(requested: str | None, accept: str) -> str:
+    if requested is None:
+        return "pdf" if "application/pdf" in accept.lower() else "html"
+    if requested not in FORMATS:
+        raise InvalidInput.field("format", "html or pdf")
+    return requested
+
+
+def _clock_now(request: Request) -> datetime:
+    clock = getattr(request.app.state, "clock", None)
+    return clock.now() if clock is not None else datetime.now(UTC)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:60] or "case"

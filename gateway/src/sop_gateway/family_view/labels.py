@@ -1,0 +1,221 @@
+"""The family view's own words: headings, notes and column names, per language.
+
+Data, reviewed like the glossary: English is kept at or below a grade 8 reading level (a test checks it);
+Spanish was written by the engineering team in plain, formal ("usted") Spanish and awaits review by a
+bilingual practice reviewer who knows Arkansas families. A language without labels (Marshallese, `mh`,
+first among them) is shown with the English labels and a visible note that a translation is not available
+yet: nothing here is machine-translated.
+
+`{placeholders}` are filled in by the page; every language has the same keys and the same placeholders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sop_shared.plain_language import primary_language
+
+FALLBACK_LANGUAGE = "en"
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "page_title": "Keeping {children} safe",
+        "page_title_no_children": "Keeping the children safe",
+        "and": "and",
+        "intro": "This page is for you and the people who help your family. It shows what we are worried "
+                 "about, what is going well, and what needs to happen next. Please ask us about any part "
+                 "that is not clear.",
+        "children": "Children",
+        "caregivers": "Parents and caregivers",
+        "q_worried": "What are we worried about?",
+        "q_working_well": "What's working well?",
+        "q_needs_to_happen": "What needs to happen?",
+        "worries_intro": "These are the worries about what could happen to the children if nothing changes.",
+        "worry_n": "Worry {n}",
+        "who_agrees": "Who agrees",
+        "who_disagrees": "Who does not agree",
+        "no_worries": "No worries are written down yet.",
+        "harm": "What happened before",
+        "complicating_factors": "Things that make it harder",
+        "strengths": "Good things about your family",
+        "existing_safety": "What people already did to keep the children safe",
+        "who": "Who",
+        "when": "When",
+        "how_often": "How often",
+        "safety_goals": "Safety goals",
+        "goal_for": "For worry {n}",
+        "for_how_long": "For how long",
+        "owner_family": "Your family",
+        "owner_agency": "The agency",
+        "owner_joint": "Your family and the agency, together",
+        "next_steps": "Next steps",
+        "by_when": "By when",
+        "done": "Done",
+        "safety_plan": "Your safety plan",
+        "plan_intro": "These are the rules everyone agreed to follow to keep the children safe.",
+        "rule": "What will happen",
+        "responsible": "Who does it",
+        "monitors": "Who helps and checks",
+        "how_verified": "How we will know",
+        "plan_started": "This plan started on {date}.",
+        "plan_review": "We will look at it again by {date}.",
+        "no_plan": "There is no safety plan yet.",
+        "network": "People who help",
+        "scale": "How safe are the children? From 0 to 10",
+        "scale_explain": "0 means the children cannot be safe with their parents. 10 means there is enough "
+                         "safety to close the case.",
+        "scale_overall": "All the worries together",
+        "scale_chart_title": "Safety scale for {what}",
+        "no_ratings": "Nobody has given a number yet.",
+        "glossary": "Words we use",
+        "original_language": "This part is shown in {language}. It has not been translated yet.",
+        "labels_not_translated": "This page is not yet available in {language}. It is shown in English. "
+                                 "Please ask for an interpreter.",
+        "section_unavailable": "We cannot show this part right now. Please ask your worker.",
+        "nothing_yet": "Nothing is written here yet.",
+        "triggers": "Warning signs to watch for",
+        "if_broken": "If a rule is not kept",
+        "who_is_called": "Who is called",
+        "what_happens": "What happens",
+        "backup_plan": "Backup plan",
+        "commitments": "Has agreed to",
+        "role_monitor": "checks that the plan is kept",
+        "role_supervises_contact": "stays with the children during visits",
+        "role_respite": "cares for the children to give the family a break",
+        "role_transport": "gives rides",
+        "role_mentor": "gives advice and support",
+        "role_emergency_contact": "can be called in an emergency",
+        "meaning_missing": "The meaning is not written in {language} yet.",
+        "printed": "Printed on {date}. Case {case}.",
+    },
+    "es": {
+        "page_title": "Para que {children} estén seguros",
+        "page_title_no_children": "Para que los niños estén seguros",
+        "and": "y",
+        "intro": "Esta página es para usted y para las personas que ayudan a su familia. Muestra lo que nos "
+                 "preocupa, lo que va bien y lo que tiene que pasar ahora. Si algo no está claro, "
+                 "pregúntenos.",
+        "children": "Niños",
+        "caregivers": "Padres y cuidadores",
+        "q_worried": "¿Qué nos preocupa?",
+        "q_working_well": "¿Qué está funcionando bien?",
+        "q_needs_to_happen": "¿Qué tiene que pasar?",
+        "worries_intro": "Estas son las preocupaciones sobre lo que les podría pasar a los niños si nada cambia.",
+        "worry_n": "Preocupación {n}",
+        "who_agrees": "Quién está de acuerdo",
+        "who_disagrees": "Quién no está de acuerdo",
+        "no_worries": "Todavía no hay preocupaciones escritas.",
+        "harm": "Lo que pasó antes",
+        "complicating_factors": "Cosas que lo hacen más difícil",
+        "strengths": "Cosas buenas de su familia",
+        "existing_safety": "Lo que la gente ya hizo para proteger a los niños",
+        "who": "Quién",
+        "when": "Cuándo",
+        "how_often": "Cada cuánto",
+        "safety_goals": "Metas de seguridad",
+        "goal_for": "Para la preocupación {n}",
+        "for_how_long": "Por cuánto tiempo",
+        "owner_family": "Su familia",
+        "owner_agency": "La agencia",
+        "owner_joint": "Su familia y la agencia, juntos",
+        "next_steps": "Próximos pasos",
+        "by_when": "Para cuándo",
+        "done": "Hecho",
+        "safety_plan": "Su plan de seguridad",
+        "plan_intro": "Estas son las reglas que todos acordaron seguir para que los niños estén seguros.",
+        "rule": "Lo que va a pasar",
+        "responsible": "Quién lo hace",
+        "monitors": "Quién ayuda y revisa",
+        "how_verified": "Cómo lo vamos a saber",
+        "plan_started": "Este plan empezó el {date}.",
+        "plan_review": "Lo vamos a revisar otra vez antes del {date}.",
+        "no_plan": "Todavía no hay un plan de seguridad.",
+        "network": "Personas que ayudan",
+        "scale": "¿Qué tan seguros están los niños? Del 0 al 10",
+        "scale_explain": "0 quiere decir que los niños no pueden estar seguros con sus padres. 10 quiere decir "
+                         "que hay suficiente seguridad para cerrar el caso.",
+        "scale_overall": "Todas las preocupaciones juntas",
+        "scale_chart_title": "Escala de seguridad: {what}",
+        "no_ratings": "Nadie ha dado un número todavía.",
+        "glossary": "Palabras que usamos",
+        "original_language": "Esta parte se muestra en {language}. Todavía no se ha traducido.",
+        "labels_not_translated": "This page is not yet available in {language}. It is shown in English. "
+                                 "Please ask for an interpreter.",
+        "section_unavailable": "No podemos mostrar esta parte ahora. Por favor, pregúntele a su trabajador "
+                               "o trabajadora.",
+        "nothing_yet": "Todavía no hay nada escrito aquí.",
+        "triggers": "Señales de alerta",
+        "if_broken": "Si no se cumple una regla",
+        "who_is_called": "A quién se llama",
+        "what_happens": "Qué pasa",
+        "backup_plan": "Plan de respaldo",
+        "commitments": "Se comprometió a",
+        "role_monitor": "revisa que se cumpla el plan",
+        "role_supervises_contact": "se queda con los niños durante las visitas",
+        "role_respite": "cuida a los niños para que la familia descanse",
+        "role_transport": "lleva a la familia en carro",
+        "role_mentor": "da consejos y apoyo",
+        "role_emergency_contact": "se le puede llamar en una emergencia",
+        "meaning_missing": "Todavía no está escrito qué quiere decir en {language}.",
+        "printed": "Impreso el {date}. Caso {case}.",
+    },
+}
+
+# Language names as each reader says them; a language without a name here is shown by its code.
+LANGUAGE_NAMES: dict[str, dict[str, str]] = {
+    "en": {"en": "English", "es": "Spanish", "mh": "Marshallese"},
+    "es": {"en": "inglés", "es": "español", "mh": "marshalés"},
+}
+
+MONTHS: dict[str, tuple[str, ...]] = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+           "noviembre", "diciembre"),
+}
+
+DATE_FORMATS = {"en": "{month} {day}, {year}", "es": "{day} de {month} de {year}"}
+
+
+@dataclass(frozen=True)
+class PageWords:
+    """The labels a page is written with: in the reader's language, or English with a note saying so."""
+
+    language: str  # the language the labels are in
+    requested: str  # the language the reader asked for
+    labels: dict[str, str]
+
+    @property
+    def translated(self) -> bool:
+        return self.language == primary_language(self.requested)
+
+    def __getitem__(self, key: str) -> str:
+        return self.labels[key]
+
+    def say(self, key: str, **values: object) -> str:
+        return self.labels[key].format(**values)
+
+    def language_name(self, code: str) -> str:
+        return LANGUAGE_NAMES[self.language].get(primary_language(code), code)
+
+    def date(self, value: object) -> str:
+        """`value` is a date/datetime or an ISO string; anything else is shown as it is."""
+        text = str(value)
+        try:
+            year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
+            name = MONTHS[self.language][month - 1]
+        except (ValueError, IndexError):
+            return text
+        return DATE_FORMATS[self.language].format(day=day, month=name, year=year)
+
+    def join(self, names: list[str]) -> str:
+        """"Sofia and Mateo", "Ana, Luis y Sofia"."""
+        if len(names) <= 1:
+            return "".join(names)
+        return f"{', '.join(names[:-1])} {self.labels['and']} {names[-1]}"
+
+
+def page_words(language: str) -> PageWords:
+    primary = primary_language(language)
+    chosen = primary if primary in LABELS else FALLBACK_LANGUAGE
+    return PageWords(language=chosen, requested=language, labels=LABELS[chosen])

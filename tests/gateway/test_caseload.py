@@ -1,0 +1,201 @@
+"""The `cases` connection through the embedded gateway: Relay paging over the network's caseload, filters
+passed through, a page's assessment and plan summaries batched into one call per service (the same number
+of calls for 3 cases as for 50), a failing service costing only its section, and typed refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from sop_gateway.graphql.loaders import CaseLoaders
+from sop_gateway.upstream import upstream_calls
+from sop_shared.auth import Principal
+from sop_shared.policy import ActorType
+
+if TYPE_CHECKING:
+    from conftest import EmbeddedSystem
+
+CASES = """query($first: Int, $after: String, $filter: CaseFilter) {
+  cases(first: $first, after: $after, filter: $filter) {
+    edges { cursor node { id externalId county status
+      assessmentSummary { activeDangerStatements latestOverallRating { score occasionOn } safetyDecision riskLevel
+                          pendingApprovals }
+      planSummary { planInForce { id status planType versionNumber } openAlerts overdueNextSteps } } }
+    pageInfo { hasNextPage endCursor }
+  } }"""
+IDS_ONLY = """query($first: Int, $after: String, $filter: CaseFilter) {
+  cases(first: $first, after: $after, filter: $filter) { edges { cursor node { id externalId } }
+                                                         pageInfo { hasNextPage endCursor } } }"""
+A_PAGE_OF_CALLS = {"network": 2, "assessment": 1, "plans": 1}  # caseload + access decision, then one each
+
+
+def _case(n: int, *, county: str = "Pulaski", status: str = "open", worker: str = "fsw.rivera") -> dict[str, Any]:
+    return {"kind": "case", "external_id": f"LOAD-{n:03d}", "data": {
+        "case_type": "in_home", "status": status, "county": county, "opened_on": "2026-01-02",
+        "closed_on": "2026-06-01" if status == "closed" else None,
+        "members": [{"role": "child", "person": {"external_id": f"LOAD-P-{n:03d}", "first_name": "Kid",
+                                                 "last_name": f"N{n}"}}],
+        "assignments": [{"staff_subject": worker, "role": "worker"},
+                        {"staff_subject": "sup.okafor", "role": "supervisor"}]}}
+
+
+async def seed_cases(system: EmbeddedSystem, records: list[dict[str, Any]]) -> list[str]:
+    """Cases as SACWIS sends them, in one batch through the façade."""
+    response = await system.client.post("/api/network/v1/sacwis/batch", json={"system": "CHRIS", "records": records},
+                                        headers=system.bearer("sacwis.sync"))
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert all(r["status"] in ("created", "updated", "unchanged") for r in results), results
+    return [r["id"] for r in results]
+
+
+async def _cases(system: EmbeddedSystem, query: str = CASES, *, user: str = "fsw.rivera",
+                 **variables: Any) -> dict[str, Any]:
+    response = await system.graphql(query, variables, user=user)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def test_a_page_of_50_costs_the_same_calls_as_a_page_of_3(system: EmbeddedSystem) -> None:
+    ids = await seed_cases(system, [_case(n) for n in range(50)])
+    system.forget_access_decisions()
+    small = await _cases(system, first=3)
+    assert "errors" not in small, small["errors"]
+    assert len(small["data"]["cases"]["edges"]) == 3
+    assert small["extensions"]["upstreamCalls"] == A_PAGE_OF_CALLS
+
+    system.forget_access_decisions()
+    large = await _cases(system, first=50)
+    assert "errors" not in large, large["errors"]
+    edges = large["data"]["cases"]["edges"]
+    assert sorted(e["node"]["id"] for e in edges) == sorted(ids)
+    assert large["extensions"]["upstreamCalls"] == A_PAGE_OF_CALLS
+    # nothing is assessed or planned on these new cases yet: the summaries say so
+    node = edges[0]["node"]
+    assert node["assessmentSummary"] == {"activeDangerStatements": 0, "latestOverallRating": None,
+                                         "safetyDecision": None, "riskLevel": None, "pendingApprovals": 0}
+    assert node["planSummary"] == {"planInForce": None, "openAlerts": 0, "overdueNextSteps": 0}
+
+    # decisions the page cached spare the next page the network's access call
+    warm = await _cases(system, first=50)
+    assert warm["extensions"]["upstreamCalls"] == {"network": 1, "assessment": 1, "plans": 1}
+
+
+async def test_the_demo_case_on_the_caseload_carries_its_assessment_and_plan(
+    system: EmbeddedSystem, demo_case: uuid.UUID,
+) -> None:
+    body = await _cases(system)
+    assert "errors" not in body, body["errors"]
+    [edge] = body["data"]["cases"]["edges"]
+    node = edge["node"]
+    assert (node["id"], node["externalId"], node["county"], node["status"]) == (
+        str(demo_case), "DEMO-2026-0001", "Pulaski", "OPEN")
+    assert node["assessmentSummary"]["activeDangerStatements"] == 1
+    assert node["assessmentSummary"]["safetyDecision"] == "CONDITIONALLY_SAFE"
+    assert node["assessmentSummary"]["riskLevel"] == "HIGH"
+    plan = node["planSummary"]["planInForce"]
+    assert plan["status"] == "ACTIVE" and plan["planType"] == "ONGOING" and plan["versionNumber"] == 1
+    assert body["data"]["cases"]["pageInfo"] == {"hasNextPage": False, "endCursor": edge["cursor"]}
+
+
+async def test_paging_follows_the_cursor_to_the_end_in_id_order(system: EmbeddedSystem) -> None:
+    ids = await seed_cases(system, [_case(n) for n in range(7)])
+    seen: list[str] = []
+    after = None
+    pages = 0
+    while True:
+        body = await _cases(system, IDS_ONLY, first=3, after=after)
+        assert "errors" not in body, body
+        connection = body["data"]["cases"]
+        seen += [e["node"]["id"] for e in connection["edges"]]
+        pages += 1
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+        assert after == connection["edges"][-1]["cursor"]
+    assert pages == 3
+    assert seen == sorted(ids, key=uuid.UUID)
+    # an edge's cursor is a place to continue from
+    first_page = (await _cases(system, IDS_ONLY, first=3))["data"]["cases"]["edges"]
+    resumed = await _cases(system, IDS_ONLY, first=2, after=first_page[0]["cursor"])
+    assert [e["node"]["id"] for e in resumed["data"]["cases"]["edges"]] == seen[1:3]
+
+
+async def test_filters_reach_the_network_caseload(system: EmbeddedSystem) -> None:
+    await seed_cases(system, [_case(0, county="Saline"), _case(1, county="Saline", status="closed"),
+                              _case(2, county="Pulaski", status="closed"), _case(3, worker="fsw.lindqvist")])
+
+    async def external_ids(user: str = "fsw.rivera", **case_filter: Any) -> list[str]:
+        body = await _cases(system, IDS_ONLY, user=user, filter=case_filter)
+        assert "errors" not in body, body
+        return sorted(e["node"]["externalId"] for e in body["data"]["cases"]["edges"])
+
+    assert await external_ids() == ["LOAD-000", "LOAD-001", "LOAD-002"]
+    assert await external_ids(county="Saline") == ["LOAD-000", "LOAD-001"]
+    assert await external_ids(county="Saline", status="CLOSED") == ["LOAD-001"]
+    assert await external_ids(status="CLOSED") == ["LOAD-001", "LOAD-002"]
+    assert await external_ids(updatedSince="2999-01-01T00:00:00+00:00") == []
+    assert await external_ids(assignedTo="sup.okafor") == ["LOAD-000", "LOAD-001", "LOAD-002"]
+    # another worker's case is never on this caseload, whatever the filter asks
+    assert await external_ids(assignedTo="fsw.lindqvist") == []
+    assert await external_ids(user="fsw.lindqvist") == ["LOAD-003"]
+    assert await external_ids(user="sup.okafor") == ["LOAD-000", "LOAD-001", "LOAD-002", "LOAD-003"]
+
+
+async def test_a_failing_service_empties_only_its_summary_and_the_page_still_answers(system: EmbeddedSystem) -> None:
+    await seed_cases(system, [_case(n) for n in range(3)])
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    clients = system.gateway.state.services.clients
+    real_plans = clients["plans"]
+    clients["plans"] = httpx.AsyncClient(transport=httpx.MockTransport(unreachable), base_url="http://plans")
+    try:
+        body = await _cases(system)
+    finally:
+        await clients["plans"].aclose()
+        clients["plans"] = real_plans
+    edges = body["data"]["cases"]["edges"]
+    assert len(edges) == 3
+    assert all(e["node"]["planSummary"] is None for e in edges)
+    assert all(e["node"]["assessmentSummary"]["activeDangerStatements"] == 0 for e in edges)
+    assert {e["extensions"]["section"] for e in body["errors"]} == {"planSummary"}
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"SECTION_UNAVAILABLE"}
+    assert body["extensions"]["upstreamCalls"]["plans"] == 1  # one failed bulk call, not one per case
+
+
+async def test_bad_paging_arguments_are_refused_naming_the_argument(system: EmbeddedSystem) -> None:
+    for first in (0, 51, -1):
+        body = await _cases(system, IDS_ONLY, first=first)
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert body["errors"][0]["extensions"]["field"] == "first"
+        assert body["extensions"]["upstreamCalls"] == {}
+    naive = await _cases(system, IDS_ONLY, filter={"updatedSince": "2026-10-02T00:00:00"})
+    assert naive["errors"][0]["extensions"]["field"] == "filter.updatedSince"
+    assert naive["extensions"]["upstreamCalls"] == {}
+    # a cursor the network did not issue: its 422 comes back naming the GraphQL argument
+    forged = await _cases(system, IDS_ONLY, after="bm90LWEtY3Vyc29y")
+    assert forged["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert forged["errors"][0]["extensions"]["field"] == "after"
+
+
+async def test_the_bulk_token_names_only_cases_the_network_allowed(system: EmbeddedSystem) -> None:
+    allowed, other = (uuid.UUID(i) for i in await seed_cases(system, [_case(0), _case(1, worker="fsw.lindqvist")]))
+    principal = Principal(subject="fsw.rivera", actor_type=ActorType.staff, roles=frozenset({"worker"}),
+                          scopes=frozenset({"case:read", "case:write"}))
+    calls: Counter[str] = Counter()
+    upstream_calls.set(calls)
+    loaders = CaseLoaders(system.gateway.state.services, principal)
+    assert await loaders.plans.load(other) is None  # never allowed in this request: never asked for
+    assert calls == Counter()
+    loaders.allow([allowed])
+    mine, theirs = await asyncio.gather(loaders.plans.load(allowed), loaders.plans.load(other))
+    assert mine is not None and mine["case_id"] == str(allowed)
+    assert theirs is None
+    assert calls == Counter({"plans": 1})

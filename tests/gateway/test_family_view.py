@@ -1,0 +1,286 @@
+"""The family view: the demo Lopez family's common-language page, as HTML and PDF, in English and Spanish,
+through the embedded gateway; who may ask for it; and what a real headless Chromium makes of it.
+
+Screenshots of the rendered page are kept at tests/artifacts/family-view-{en,es}.png (paths are printed;
+run with `-rA` or `-s` to see them)."""
+
+from __future__ import annotations
+
+import re
+import sys
+import uuid
+import zlib
+from html import unescape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from sop_gateway.demo import seed_demo_family
+from sop_gateway.family_view.chart import RaterLine, scale_chart
+from sop_gateway.family_view.labels import LABELS, page_words
+from sop_gateway.family_view.page import family_page, render_html
+from sop_shared.plain_language import READING_GRADE_LIMIT, reading_grade
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))  # the helper modules beside this file
+
+import chromium  # noqa: E402
+
+if TYPE_CHECKING:
+    from conftest import EmbeddedSystem
+
+ARTIFACTS = HERE.parent / "artifacts"
+QUESTIONS = {
+    "en": ("What are we worried about?", "What's working well?", "What needs to happen?"),
+    "es": ("¿Qué nos preocupa?", "¿Qué está funcionando bien?", "¿Qué tiene que pasar?"),
+}
+DANGER_STATEMENT_START = "Grandma Rosa and Ms. Rivera are worried that Maria drinks"
+DANGER_STATEMENT_START_ES = "La abuela Rosa y la Sra. Rivera están preocupadas porque Maria bebe"
+PLAN_TITLE = "Keeping Sofia and Mateo safe at night"
+
+
+async def family_view(system: EmbeddedSystem, case_id: Any, *, user: str = "fsw.rivera",
+                      headers: dict[str, str] | None = None, **params: str) -> Any:
+    return await system.client.get(f"/v1/cases/{case_id}/family-view", params=params,
+                                   headers={**system.bearer(user), **(headers or {})})
+
+
+def text_of(html: str) -> str:
+    """The page's words as a reader sees them (tags dropped, entities decoded, spaces collapsed)."""
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def h2_headings(html: str) -> list[str]:
+    return [text_of(h).strip() for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html, re.S)]
+
+
+def pdf_page_count(pdf: bytes) -> int:
+    """Pages in a PDF, reading through its compressed object streams."""
+    content = pdf
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            content += zlib.decompress(match.group(1))
+        except zlib.error:
+            continue
+    counts = [int(n) for n in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", content, re.S)]
+    counts += [int(n) for n in re.findall(rb"/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", content, re.S)]
+    return max(counts, default=len(re.findall(rb"/Type\s*/Page\b", content)))
+
+
+# --- the page, in the family's languages --------------------------------------------------------------------
+
+async def test_the_family_view_in_english_answers_the_three_questions_with_the_familys_own_statements(
+    system: EmbeddedSystem, demo_case: uuid.UUID,
+) -> None:
+    response = await family_view(system, demo_case, language="en")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    html = response.text
+    assert '<html lang="en">' in html
+    assert [h.lstrip("123 ") for h in h2_headings(html)[:3]] == list(QUESTIONS["en"])
+    words = text_of(html)
+    assert "Keeping Sofia and Mateo safe" in words
+    assert DANGER_STATEMENT_START in words and "Worry 1" in words
+    assert PLAN_TITLE in words and "Rosa Delgado" in words and "Who helps and checks" in words
+    assert "<svg" in html or "Nobody has given a number yet." in words  # the scale, when caseView has it
+    assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "not been translated" not in words  # English statements for an English reader
+
+
+async def test_the_family_view_in_spanish_has_spanish_headings_and_the_verified_spanish_statement(
+    system: EmbeddedSystem, demo_case: uuid.UUID,
+) -> None:
+    response = await family_view(system, demo_case, language="es")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-language"] == "es"
+    html = response.text
+    assert '<html lang="es">' in html
+    assert [h.lstrip("123 ") for h in h2_headings(html)[:3]] == list(QUESTIONS["es"])
+    words = text_of(html)
+    assert "Para que Sofia y Mateo estén seguros" in words and "Su plan de seguridad" in words
+    assert "Preocupación 1" in words and "Quién ayuda y revisa" in words
+    # The demo statement has a verified Spanish translation; the map's entries have none: shown as written.
+    assert DANGER_STATEMENT_START_ES in words and DANGER_STATEMENT_START not in words
+
+
+async def test_the_three_questions_read_the_same_as_the_case_views_own_labels(
+    sqlite_system: EmbeddedSystem,
+) -> None:
+    case_id = await seed_demo_family(sqlite_system.gateway)
+    for language in ("en", "es"):
+        body = (await sqlite_system.graphql(
+            "query($id: ID!, $language: String!) { caseView(caseId: $id, audience: FAMILY, language: $language) {"
+            " labels { worries workingWell needsToHappen } } }", {"id": str(case_id), "language": language})).json()
+        labels = body["data"]["caseView"]["labels"]
+        assert (labels["worries"], labels["workingWell"], labels["needsToHappen"]) == QUESTIONS[language]
+        assert (LABELS[language]["q_worried"], LABELS[language]["q_working_well"],
+                LABELS[language]["q_needs_to_happen"]) == QUESTIONS[language]
+
+
+async def test_a_language_without_labels_gets_english_labels_and_a_visible_note(
+    sqlite_system: EmbeddedSystem,
+) -> None:
+    case_id = await seed_demo_family(sqlite_system.gateway)
+    response = await family_view(sqlite_system, case_id, language="mh")
+    assert response.status_code == 200, response.text
+    words = text_of(response.text)
+    assert "This page is not yet available in Marshallese. It is shown in English." in words
+    assert QUESTIONS["en"][0] in words
+    assert '<html lang="en">' in response.text  # the labels are English, and the page says so
+
+
+# --- who may ask, and bad requests ----------------------------------------------------------------------------
+
+async def test_a_worker_off_the_case_gets_the_same_not_found_as_a_case_that_does_not_exist(
+    system: EmbeddedSystem, demo_case: uuid.UUID,
+) -> None:
+    denied = await family_view(system, demo_case, user="fsw.lindqvist", language="es")
+    missing = await family_view(system, uuid.uuid4(), user="fsw.lindqvist", language="es")
+    not_a_uuid = await family_view(system, "not-a-case", user="fsw.lindqvist", language="es")
+    bodies = []
+    for response in (denied, missing, not_a_uuid):
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        body = response.json()
+        bodies.append({k: body[k] for k in ("type", "title", "status", "detail")})
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert "Lopez" not in denied.text and "Pulaski" not in denied.text
+    rows = await system.audit_rows()
+    assert [r for r in rows if r.resource in ("family_view", "case_view") and r.actor_subject == "fsw.lindqvist"] == []
+
+
+async def test_bad_requests_are_refused_before_anything_is_read(sqlite_system: EmbeddedSystem) -> None:
+    case_id = await seed_demo_family(sqlite_system.gateway)
+    bad_language = await family_view(sqlite_system, case_id, language="español!")
+    assert bad_language.status_code == 422
+    assert [e["field"] for e in bad_language.json()["errors"]] == ["language"]
+    bad_format = await family_view(sqlite_system, case_id, format="docx")
+    assert bad_format.status_code == 422 and bad_format.json()["errors"][0]["field"] == "format"
+    unknown = await family_view(sqlite_system, case_id, lang="es")
+    assert unknown.status_code == 400 and unknown.json()["errors"] == [
+        {"field": "lang", "message": "unknown query parameter"}]
+    anonymous = await sqlite_system.client.get(f"/v1/cases/{case_id}/family-view")
+    assert anonymous.status_code == 401
+
+
+async def test_the_view_is_read_as_the_family_would_see_it_and_audited_as_a_family_document(
+    system: EmbeddedSystem, demo_case: uuid.UUID,
+) -> None:
+    response = await family_view(system, demo_case, language="es")
+    assert response.status_code == 200
+    rows = [r for r in await system.audit_rows() if r.request_id == response.headers["X-Request-ID"]]
+    read = [r for r in rows if r.resource == "case_view"]
+    document = [r for r in rows if r.resource == "family_view"]
+    assert len(read) == 1 and read[0].audience == "family" and read[0].case_id == demo_case
+    assert len(document) == 1
+    assert (document[0].action, document[0].purpose, document[0].audience, document[0].actor_subject) == (
+        "read", "family_view:html", "family", "fsw.rivera")
+    assert (await system.verify_audit_chain()).intact
+
+
+# --- PDF -------------------------------------------------------------------------------------------------------
+
+async def test_the_family_view_as_pdf(sqlite_system: EmbeddedSystem) -> None:
+    case_id = await seed_demo_family(sqlite_system.gateway)
+    for response in (await family_view(sqlite_system, case_id, language="es", format="pdf"),
+                     await family_view(sqlite_system, case_id, language="es",
+                                       headers={"Accept": "application/pdf"})):
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/pdf"
+        assert response.headers["content-disposition"] == 'inline; filename="family-view-DEMO-2026-0001-es.pdf"'
+        assert response.content.startswith(b"%PDF")
+        assert pdf_page_count(response.content) >= 1
+    rows = [r for r in await sqlite_system.audit_rows() if r.resource == "family_view"]
+    assert [r.purpose for r in rows] == ["family_view:pdf", "family_view:pdf"]
+
+
+async def test_without_weasyprints_libraries_the_pdf_is_unavailable_and_the_html_still_works(
+    sqlite_system: EmbeddedSystem, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    case_id = await seed_demo_family(sqlite_system.gateway)
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if Pango could not be loaded: the import fails
+    pdf = await family_view(sqlite_system, case_id, format="pdf")
+    assert pdf.status_code == 503
+    assert pdf.json()["title"] == "PDF rendering is unavailable"
+    html = await family_view(sqlite_system, case_id)
+    assert html.status_code == 200 and "<html" in html.text
+
+
+# --- the page's own words and pieces ------------------------------------------------------------------------------
+
+def test_the_pages_own_english_sentences_are_at_most_grade_8() -> None:
+    sample = {"children": "Sofia and Mateo", "n": 1, "date": "May 5, 2026", "language": "Spanish",
+              "what": "worry 1", "case": "DEMO-2026-0001"}
+    sentences = [s for text in LABELS["en"].values()
+                 for s in re.split(r"(?<=[.?!])\s+", text.format(**sample)) if s.endswith((".", "?", "!"))]
+    assert len(sentences) > 20
+    too_hard = {s: reading_grade(s) for s in sentences if (reading_grade(s) or 0) > READING_GRADE_LIMIT}
+    assert too_hard == {}
+    assert (reading_grade(" ".join(sentences)) or 0) <= READING_GRADE_LIMIT
+
+
+def test_every_language_has_every_label_with_the_same_placeholders() -> None:
+    def placeholders(text: str) -> set[str]:
+        return set(re.findall(r"{(\w+)}", text))
+
+    for language, labels in LABELS.items():
+        assert labels.keys() == LABELS["en"].keys(), language
+        for key, text in labels.items():
+            assert placeholders(text) == placeholders(LABELS["en"][key]), (language, key)
+
+
+def test_the_familys_words_are_escaped_never_markup() -> None:
+    view = {"case": {"externalId": "X-1"}, "children": [{"firstName": "<b>Ana</b>"}], "caregivers": [],
+            "worries": {"harm": [], "danger": [{"id": "1", "text": "<script>alert(1)</script> & more",
+                                                "language": "en", "status": "active", "parts": {}}]},
+            "safetyPlan": None}
+    html = render_html(family_page(view, page_words("en"), unavailable=(), printed_on=__import__("datetime").date(
+        2026, 11, 29)))
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
+    assert "&lt;b&gt;Ana&lt;/b&gt;" in html
+
+
+def test_a_section_that_came_back_null_says_so_instead_of_looking_empty() -> None:
+    view = {"case": {"externalId": "X-1"}, "children": [], "caregivers": [], "worries": None, "safetyPlan": None}
+    html = render_html(family_page(view, page_words("es"), unavailable={"worries", "safetyPlan"},
+                                   printed_on=__import__("datetime").date(2026, 11, 29)))
+    assert text_of(html).count("No podemos mostrar esta parte ahora.") == 2
+
+
+def test_the_scale_chart_puts_0_at_the_bottom_10_at_the_top_and_occasions_left_to_right() -> None:
+    chart = scale_chart([("a", "October 20, 2026"), ("b", "November 17, 2026")],
+                        [RaterLine("Maria Lopez", (("a", 4), ("b", 7))), RaterLine("Rosa Delgado", (("b", 6),))])
+    zero, ten = chart.y_ticks[0], chart.y_ticks[-1]
+    assert (zero.label, ten.label) == ("0", "10") and zero.position == chart.bottom and ten.position == chart.top
+    maria, rosa = chart.series
+    assert maria.points[0].x < maria.points[1].x and maria.points[0].y > maria.points[1].y  # 4 → 7 goes up
+    assert [p.score for p in rosa.points] == [6] and rosa.points[0].x == maria.points[1].x
+    assert maria.colour != rosa.colour and maria.dash != rosa.dash
+
+
+# --- in a real browser ------------------------------------------------------------------------------------------
+
+async def test_chromium_renders_the_page_with_its_headings_in_english_and_spanish(
+    sqlite_system: EmbeddedSystem, tmp_path: Path, record_property: Any,
+) -> None:
+    browser = chromium.chromium_path()  # skips (or fails under CI) before any work when there is none
+    case_id = await seed_demo_family(sqlite_system.gateway)
+    for language in ("en", "es"):
+        response = await family_view(sqlite_system, case_id, language=language)
+        assert response.status_code == 200, response.text
+        page = tmp_path / f"family-view-{language}.html"
+        page.write_text(response.text, encoding="utf-8")
+
+        dom = chromium.dump_dom(page)
+        assert f'<html lang="{language}">' in dom
+        assert [h.lstrip("123 ") for h in h2_headings(dom)[:3]] == list(QUESTIONS[language])
+        assert (DANGER_STATEMENT_START if language == "en" else DANGER_STATEMENT_START_ES) in text_of(dom)
+
+        png = chromium.screenshot(page, ARTIFACTS / f"family-view-{language}.png", width=1000, height=1400)
+        assert png.stat().st_size > 10_000  # a rendered page, not a blank one
+        record_property(f"screenshot_{language}", str(png))
+        print(f"\nfamily view screenshot ({language}, {browser}): {png}")
