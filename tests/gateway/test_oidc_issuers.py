@@ -160,3 +160,28 @@ def test_an_extra_issuer_without_keys_is_a_settings_error() -> None:
 
     with pytest.raises(ValidationError, match="give jwks_url or jwks_file"):
         GatewaySettings(oidc_extra_issuers=[{"issuer": IDP_ISSUER, "audience": IDP_AUDIENCE}])
+
+
+async def test_a_member_portal_issuer_vouches_for_family_members_and_never_for_staff(
+    start_system: Any, idp: IdentityProvider,
+) -> None:
+    portal = {"oidc_extra_issuers": [{"issuer": IDP_ISSUER, "audience": IDP_AUDIENCE, "jwks_url": idp.url,
+                                      "actor_types": ["family", "network"]}]}
+    async with start_system(**portal) as system:
+        family = await _me(system, idp.token(sub="family:maria.lopez", act="family", roles=[], agency=None))
+        assert family.status_code == 200, family.text
+        assert family.json()["data"]["me"] == {"subject": "family:maria.lopez", "actorType": "family", "roles": [],
+                                               "scopes": [], "agency": None}
+        # the portal's tokens cannot make anyone staff, whatever they claim
+        assert (await _me(system, idp.token())).status_code == 401
+        assert (await _me(system, idp.token(act="staff"))).status_code == 401
+
+
+def test_an_issuer_may_not_vouch_for_partners() -> None:
+    from pydantic import ValidationError
+
+    from sop_gateway.settings import GatewaySettings
+
+    with pytest.raises(ValidationError, match="API tokens"):
+        GatewaySettings(oidc_extra_issuers=[{"issuer": IDP_ISSUER, "audience": IDP_AUDIENCE, "jwks_url": "x",
+                                             "actor_types": ["partner"]}])

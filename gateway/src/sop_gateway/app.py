@@ -66,7 +66,8 @@ def _trusted_issuers(settings: GatewaySettings, signer: GatewayTokenSigner | Non
                                  jwks_file=settings.resolved_oidc_jwks_file(), jwks_url=settings.oidc_jwks_url,
                                  **common)]
     issuers += [TrustedIssuerKeys(extra.issuer, extra.audience, jwks_file=extra.jwks_file,
-                                  jwks_url=extra.jwks_url, **common) for extra in settings.oidc_extra_issuers]
+                                  jwks_url=extra.jwks_url, actor_types=frozenset(extra.actor_types), **common)
+                for extra in settings.oidc_extra_issuers]
     if signer is not None:
         issuers.append(TrustedIssuerKeys(signer.issuer, signer.audience, jwks=signer.jwks(),
                                          actor_types=frozenset({ActorType.integration}),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from sop_shared.dev_identity import DEV_AUDIENCE, DEV_ISSUER
 from sop_shared.keys import DEV_ISSUER_JWKS_FILE, INTERNAL_KEY_FILE
+from sop_shared.policy import ActorType
 from sop_shared.settings import ComponentSettings
 
 OAUTH_KEY_FILE = "gateway-oauth.key.pem"
@@ -16,12 +17,23 @@ OAUTH_JWKS_FILE = "gateway-oauth.jwks.json"
 
 
 class TrustedIssuer(BaseModel):
-    """One more OIDC issuer whose staff (and integration) JWTs the gateway accepts."""
+    """One more OIDC issuer whose JWTs the gateway accepts: by default for staff (and integration) actors; a
+    family/safety-network member portal's identity provider is configured with
+    `"actor_types": ["family", "network"]` (its tokens carry `act`; a token for another kind is refused)."""
 
     issuer: str
     audience: str
     jwks_url: str = ""
     jwks_file: Path | None = None
+    actor_types: list[ActorType] = Field(default_factory=lambda: [ActorType.staff, ActorType.integration],
+                                         min_length=1)
+
+    @field_validator("actor_types")
+    @classmethod
+    def _no_partner_jwts(cls, value: list[ActorType]) -> list[ActorType]:
+        if ActorType.partner in value:
+            raise ValueError("partners sign in with API tokens issued here, not through an issuer")
+        return value
 
     @model_validator(mode="after")
     def _needs_keys(self) -> TrustedIssuer:
