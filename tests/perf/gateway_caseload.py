@@ -2,8 +2,8 @@
 per-row baseline a client would otherwise run, both in this one process on the same embedded system.
 
     uv run python tests/perf/gateway_caseload.py               # 50 cases, 15 rounds, SQLite
-    uv run python tests/perf/gateway_caseload.py --postgres    # the same on PostgreSQL ($SOP_TEST_POSTGRES_URL
-                                                               #  fresh databases on $SOP_TEST_POSTGRES_URL)
+    uv run python tests/perf/gateway_caseload.py --postgres    # the same on PostgreSQL: four fresh databases
+                                                               # on $SOP_TEST_POSTGRES_URL, dropped afterwards
 
 Baseline: one `caseView` query per case of the page (what a client without the connection would do): 50
 requests, each one call to each service. Measured: the `cases(first: 50)` connection with each node's
@@ -70,6 +70,15 @@ async def postgres_urls(server: str) -> dict[str, str]:
     return urls
 
 
+async def drop_databases(server: str, urls: dict[str, str]) -> None:
+    engine = create_async_engine(server.replace("postgresql://", "postgresql+asyncpg://"),
+                                 isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        for url in urls.values():
+            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    await engine.dispose()
+
+
 async def timed(system: Any, query: str, variables: dict[str, Any]) -> tuple[float, Counter[str]]:
     started = time.perf_counter()
     response = await system.graphql(query, variables)
@@ -131,7 +140,11 @@ def main(argv: list[str] | None = None) -> None:
                 raise SystemExit("set SOP_TEST_POSTGRES_URL (a server DSN, e.g. "
                                  "postgresql://postgres@127.0.0.1:5432/test) for --postgres")
             urls = await postgres_urls(server)
-        await run(min(args.cases, 50), args.rounds, urls)
+        try:
+            await run(min(args.cases, 50), args.rounds, urls)
+        finally:
+            if urls and server:
+                await drop_databases(server, urls)
 
     asyncio.run(go())
 
