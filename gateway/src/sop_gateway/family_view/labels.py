@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sop_gateway.graphql.labels import LABELS as CASE_VIEW_LABELS
 from sop_shared.plain_language import primary_language
 
 FALLBACK_LANGUAGE = "en"
@@ -27,9 +28,6 @@ LABELS: dict[str, dict[str, str]] = {
                  "that is not clear.",
         "children": "Children",
         "caregivers": "Parents and caregivers",
-        "q_worried": "What are we worried about?",
-        "q_working_well": "What's working well?",
-        "q_needs_to_happen": "What needs to happen?",
         "worries_intro": "These are the worries about what could happen to the children if nothing changes.",
         "worry_n": "Worry {n}",
         "who_agrees": "Who agrees",
@@ -97,9 +95,6 @@ LABELS: dict[str, dict[str, str]] = {
                  "pregúntenos.",
         "children": "Niños",
         "caregivers": "Padres y cuidadores",
-        "q_worried": "¿Qué nos preocupa?",
-        "q_working_well": "¿Qué está funcionando bien?",
-        "q_needs_to_happen": "¿Qué tiene que pasar?",
         "worries_intro": "Estas son las preocupaciones sobre lo que les podría pasar a los niños si nada cambia.",
         "worry_n": "Preocupación {n}",
         "who_agrees": "Quién está de acuerdo",
@@ -160,6 +155,12 @@ LABELS: dict[str, dict[str, str]] = {
         "printed": "Impreso el {date}. Caso {case}.",
     },
 }
+
+# The three questions are the case view's own headings: one catalog (sop_gateway.graphql.labels) for both.
+for _language, _words in LABELS.items():
+    _words.update(q_worried=CASE_VIEW_LABELS[_language]["worries"],
+                  q_working_well=CASE_VIEW_LABELS[_language]["working_well"],
+                  q_needs_to_happen=CASE_VIEW_LABELS[_language]["needs_to_happen"])
 
 # Language names as each reader says them; a language without a name here is shown by its code.
 LANGUAGE_NAMES: dict[str, dict[str, str]] = {

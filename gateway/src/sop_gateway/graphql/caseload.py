@@ -8,6 +8,7 @@ forbidden one answer the same NOT_FOUND."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from typing import Any
@@ -21,7 +22,7 @@ from sop_gateway.graphql.case_view import not_found, require_principal, section_
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import MAX_SYSTEM_LENGTH, bad_input, external_id_segment, parse_id
 from sop_gateway.graphql.mutations import problem_error
-from sop_gateway.graphql.types import CaseStatus, CaseType, PlanStatus, PlanType, RiskLevel, SafetyDecision, known
+from sop_gateway.graphql.types import Case, CaseStatus, PlanStatus, PlanType, RiskLevel, SafetyDecision, known
 from sop_gateway.models import platform
 from sop_gateway.upstream import UpstreamError
 from sop_shared.audit import AuditEntry, AuditWriter
@@ -99,25 +100,14 @@ class PlanSummary:
 
 @strawberry.type(description="A case on a caseload: the network's summary, and (batched per page) where its "
                              "assessment and its plan stand.")
-class CaseSummary:
-    id: strawberry.ID
-    external_system: str
-    external_id: str
-    case_type: CaseType
-    status: CaseStatus
-    county: str | None
-    opened_on: dt.date | None
-    closed_on: dt.date | None
-    version: int
+class CaseSummary(Case):
     updated_at: dt.datetime | None
     case_uuid: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> CaseSummary:
-        return cls(id=strawberry.ID(body["id"]), external_system=body["external_system"],
-                   external_id=body["external_id"], case_type=CaseType(body["case_type"]),
-                   status=CaseStatus(body["status"]), county=body.get("county"), opened_on=_date(body.get("opened_on")),
-                   closed_on=_date(body.get("closed_on")), version=body["version"],
+        case = Case.from_json(body)
+        return cls(**{f.name: getattr(case, f.name) for f in dataclasses.fields(Case)},
                    updated_at=_datetime(body.get("updated_at")), case_uuid=uuid.UUID(body["id"]))
 
     @strawberry.field(description="Null, with an error naming this section, when the assessment service fails.")
