@@ -116,6 +116,42 @@ async def test_the_case_view_composes_all_three_services_with_one_call_each(
     assert {name: after[name] - before[name] for name in after} == {"network": 1, "assessment": 1, "plans": 1}
 
 
+CASELOAD = """{ cases(first: 50) { edges { node { id externalId
+  assessmentSummary { activeDangerStatements } planSummary { planInForce { status } } } } } }"""
+
+
+async def test_the_caseload_page_batches_each_services_summaries_into_one_call_over_http(
+    distributed_system: DistributedSystem, gateway_client: httpx.AsyncClient, seeded_case: str,
+) -> None:
+    """The read-only multi-case token crosses real HTTP to each service, which checks it and reads PostgreSQL."""
+
+    def bulk_calls(metrics: dict[str, str]) -> dict[str, float]:
+        return {name: route_count(text, "/v1/case-views") for name, text in metrics.items()}
+
+    async def metrics() -> dict[str, str]:
+        async with httpx.AsyncClient(timeout=5) as client:
+            return {name: (await client.get(f"{distributed_system.url(name)}/metrics")).text
+                    for name in ("network", "assessment", "plans")}
+
+    before = bulk_calls(await metrics())
+    response = await gateway_client.post("/graphql", json={"query": CASELOAD},
+                                         headers=bearer(distributed_system, "fsw.rivera"))
+    after = bulk_calls(await metrics())
+    body = response.json()
+    assert response.status_code == 200 and "errors" not in body, body
+    [node] = [e["node"] for e in body["data"]["cases"]["edges"] if e["node"]["id"] == seeded_case]
+    assert node["externalId"] == "E2E-0001"
+    assert node["assessmentSummary"] == {"activeDangerStatements": 1}
+    assert node["planSummary"] == {"planInForce": None}  # the plan is still a draft: nothing binds the family
+    calls = {name: after[name] - before[name] for name in after}
+    # one bulk call each to assessment and plans; the network's is skipped when every access decision is cached
+    assert (calls["assessment"], calls["plans"]) == (1, 1) and calls["network"] <= 1
+    # someone else's caseload never lists the case
+    other = await gateway_client.post("/graphql", json={"query": CASELOAD},
+                                      headers=bearer(distributed_system, "fsw.lindqvist"))
+    assert seeded_case not in {e["node"]["id"] for e in other.json()["data"]["cases"]["edges"]}
+
+
 async def test_a_worker_not_on_the_case_gets_not_found(
     distributed_system: DistributedSystem, gateway_client: httpx.AsyncClient, seeded_case: str,
 ) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, select
 
-from sop_plans.case_view.rules import plan_for_audience, plan_in_force, version_shown
+from sop_plans.case_view.rules import plan_for_audience, plan_to_show, version_shown
 from sop_plans.models import PlanStatus, PlanType, SafetyPlan, platform
 from sop_shared.policy import ActorType, Audience
 from sop_shared.testing import InternalTokens, RunningService
@@ -35,29 +35,29 @@ def _plan(status: PlanStatus, *, created_day: int, in_force: int | None = None, 
 def test_the_active_plan_is_in_force_even_beside_a_newer_draft() -> None:
     active = _plan(PlanStatus.active, created_day=1, in_force=1, activated_day=2)
     draft = _plan(PlanStatus.draft, created_day=5)
-    assert plan_in_force([draft, active]) is active and version_shown(active) == 1
+    assert plan_to_show([draft, active]) is active and version_shown(active) == 1
 
 
 def test_a_modified_plan_stays_in_force_and_shows_the_version_that_binds_the_family() -> None:
     modified = _plan(PlanStatus.modified, created_day=1, in_force=2, current=3, activated_day=2)
-    assert plan_in_force([_plan(PlanStatus.draft, created_day=9), modified]) is modified
+    assert plan_to_show([_plan(PlanStatus.draft, created_day=9), modified]) is modified
     assert version_shown(modified) == 2
     back_in_approval = _plan(PlanStatus.pending_approval, created_day=1, in_force=1, current=2, activated_day=2)
-    assert plan_in_force([back_in_approval]) is back_in_approval and version_shown(back_in_approval) == 1
+    assert plan_to_show([back_in_approval]) is back_in_approval and version_shown(back_in_approval) == 1
 
 
 def test_of_two_plans_in_force_the_last_activated_is_shown() -> None:
     older = _plan(PlanStatus.active, created_day=1, in_force=1, activated_day=8)
     newer = _plan(PlanStatus.active, created_day=2, in_force=1, activated_day=3)
-    assert plan_in_force([newer, older]) is older
+    assert plan_to_show([newer, older]) is older
 
 
 def test_with_nothing_in_force_the_newest_open_plan_is_shown_and_ended_plans_never() -> None:
     drafts = [_plan(PlanStatus.draft, created_day=1), _plan(PlanStatus.pending_approval, created_day=3)]
     ended = [_plan(PlanStatus.terminated, created_day=7, in_force=1, activated_day=7),
              _plan(PlanStatus.expired, created_day=8, in_force=1, activated_day=8)]
-    assert plan_in_force([*ended, *drafts]) is drafts[1] and version_shown(drafts[1]) == 1
-    assert plan_in_force(ended) is None and plan_in_force([]) is None
+    assert plan_to_show([*ended, *drafts]) is drafts[1] and version_shown(drafts[1]) == 1
+    assert plan_to_show(ended) is None and plan_to_show([]) is None
 
 
 # --- over HTTP -----------------------------------------------------------------------------------------------

@@ -55,7 +55,8 @@ async def test_a_caseload_page_reads_each_case_in_the_order_asked(
                                       "version_number": 1, "effective_from": "2026-11-02T15:00:00Z",
                                       "expires_at": "2026-12-02T15:00:00Z"}
     assert lopez["overdue_next_steps"] == 1
-    assert pending["plan_in_force"]["status"] == "pending_approval" and pending["overdue_next_steps"] == 0
+    # a plan awaiting approval binds no one yet: not "in force" on the caseload
+    assert pending["plan_in_force"] is None and pending["overdue_next_steps"] == 0
     for item, headers in ((lopez, flow.worker), (pending, other)):  # the same count as the case's alert list
         alerts = await flow.call("GET", f"/v1/cases/{item['case_id']}/alerts", headers=headers)
         assert item["open_alerts"] == len(alerts["items"]) > 0

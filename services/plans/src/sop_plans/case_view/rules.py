@@ -22,7 +22,7 @@ def binds_now(plan: SafetyPlan) -> bool:
     return plan.in_force_version_number is not None and plan.status not in ENDED
 
 
-def plan_in_force(plans: Iterable[SafetyPlan]) -> SafetyPlan | None:
+def plan_to_show(plans: Iterable[SafetyPlan]) -> SafetyPlan | None:
     """The plan the case view shows first: the plan with a version in force (the last activated when there
     are several), else the newest plan not ended (a draft being prepared), else none."""
     open_plans = [p for p in plans if p.status not in ENDED]

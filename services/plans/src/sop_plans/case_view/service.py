@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_plans.alerts.service import alerts_for
-from sop_plans.case_view.rules import ENDED, plan_in_force, version_shown
+from sop_plans.case_view.rules import ENDED, binds_now, plan_to_show, version_shown
 from sop_plans.case_view.schemas import CaseGlance, PlanInForceSummary
 from sop_plans.models import NextStep, PlanStatus, SafetyPlan, SafetyPlanVersion
 from sop_plans.next_steps.service import OPEN_STATUSES, next_step_out
@@ -50,7 +50,7 @@ async def read_case_view(session: AsyncSession, *, case_id: uuid.UUID, now: date
     open_plans = (await session.execute(
         select(SafetyPlan).where(SafetyPlan.case_id == case_id, SafetyPlan.status.not_in(ENDED))
         .order_by(SafetyPlan.id.desc()).limit(OPEN_PLANS))).scalars().all()
-    chosen = plan_in_force(open_plans)
+    chosen = plan_to_show(open_plans)
     shown: SafetyPlanVersion | None = None
     if chosen is not None:
         number = version_shown(chosen)
@@ -91,7 +91,11 @@ async def glance_at_cases(session: AsyncSession, *, case_ids: Sequence[uuid.UUID
         .group_by(NextStep.case_id))).all())
     glances = []
     for case_id in case_ids:
-        chosen = plan_in_force(plans[case_id])
+        # Only a plan that binds the family counts as in force on a caseload: a draft or a plan awaiting
+        # approval protects no one yet, and the page must not suggest it does.
+        chosen = plan_to_show(plans[case_id])
+        if chosen is not None and not binds_now(chosen):
+            chosen = None
         glances.append(CaseGlance(
             case_id=case_id,
             plan_in_force=PlanInForceSummary(
