@@ -164,16 +164,20 @@ async def _build_world(system: EmbeddedSystem) -> MatrixWorld:
                             expires_at=datetime.now(UTC) - timedelta(days=30))
     finally:
         network.state.clock = SystemClock()
-    # Maria (caregiver) and Rosa (safety network) get the logins they will sign in with.
-    case = (await system.client.get(f"/api/network/v1/cases/{demo}", headers=worker)).json()
-    people = {m["person"]["first_name"]: m["person"]["id"] for m in case["members"]}
-    for name, subject in (("Maria", "family:maria.lopez"), ("Rosa", "network:rosa.delgado")):
-        response = await system.client.put(f"/api/network/v1/cases/{demo}/people/{people[name]}/principal",
-                                           json={"principal_subject": subject}, headers=worker)
-        assert response.status_code == 200, response.text
+    # Maria (caregiver) and Rosa (safety network) bind the logins they will sign in with: the worker invites,
+    # each redeems her invitation signed in through the member portal.
     await trust_member_portal(system)
     world.headers["family_member"] = member_bearer(system, "family:maria.lopez", ActorType.family)
     world.headers["network_member"] = member_bearer(system, "network:rosa.delgado", ActorType.network)
+    case = (await system.client.get(f"/api/network/v1/cases/{demo}", headers=worker)).json()
+    people = {m["person"]["first_name"]: m["person"]["id"] for m in case["members"]}
+    for name, member in (("Maria", "family_member"), ("Rosa", "network_member")):
+        invited = await system.client.post(
+            f"/api/network/v1/cases/{demo}/people/{people[name]}/login-invitations", json={}, headers=worker)
+        assert invited.status_code == 201, invited.text
+        redeemed = await system.client.post("/api/network/v1/login-invitations/redeem",
+                                            json={"code": invited.json()["code"]}, headers=world.headers[member])
+        assert redeemed.status_code == 200, redeemed.text
     system.forget_access_decisions()
     return world
 

@@ -99,3 +99,24 @@ async def pg_network(postgres_database_url: str, tokens: InternalTokens,
     async with run_component(component, database_url=postgres_database_url, tokens=tokens,
                              data_dir=tmp_path) as svc:
         yield svc
+
+
+@pytest.fixture
+def bind_login(network: RunningService, tokens: InternalTokens) -> Callable[..., Awaitable[Any]]:
+    """How a caregiver or network member gets a login: the worker invites, the person redeems signed in as
+    themselves. `await bind_login(case_id, person_id, subject)` returns the redeem response."""
+    return lambda *args, **kwargs: _bind_login(network, tokens, *args, **kwargs)
+
+
+async def _bind_login(network: RunningService, tokens: InternalTokens, case_id: Any, person_id: Any, subject: str,
+                      *, actor_type: Any = None, worker: dict[str, str] | None = None) -> Any:
+    from sop_shared.policy import ActorType
+
+    worker = worker or tokens.headers("network", case_id=case_id)
+    invited = await network.client.post(f"/v1/cases/{case_id}/people/{person_id}/login-invitations", json={},
+                                        headers=worker)
+    assert invited.status_code == 201, invited.text
+    member = tokens.headers("network", subject=subject, actor_type=actor_type or ActorType.family, roles=(),
+                            scopes=("case:read",), agency=None)
+    return await network.client.post("/v1/login-invitations/redeem", json={"code": invited.json()["code"]},
+                                     headers=member)

@@ -116,7 +116,7 @@ async def test_only_assigned_staff_manage_grants(
 
 
 async def test_a_caregiver_with_a_login_reads_her_own_case_and_only_hers(
-    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens,
+    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens, bind_login: Any,
 ) -> None:
     worker = tokens.headers("network", case_id=case_id)
     case = (await network.client.get(f"/v1/cases/{case_id}", headers=worker)).json()
@@ -125,27 +125,34 @@ async def test_a_caregiver_with_a_login_reads_her_own_case_and_only_hers(
     family = tokens.headers("network", subject="family:maria.lopez", actor_type=ActorType.family, roles=(),
                             scopes=("case:read",), agency=None, case_id=case_id)
     assert not (await _access(network, case_id, family))["allowed"]  # deny by default
-    response = await network.client.put(f"/v1/cases/{case_id}/people/{maria['id']}/principal",
-                                        json={"principal_subject": "family:maria.lopez"}, headers=worker)
-    assert response.status_code == 200 and response.json()["principal_subject"] == "family:maria.lopez"
+    response = await bind_login(case_id, maria["id"], "family:maria.lopez")
+    assert response.status_code == 200 and response.json()["person_id"] == maria["id"]
+    shown = (await network.client.get(f"/v1/cases/{case_id}", headers=worker)).json()
+    assert next(m["person"] for m in shown["members"] if m["person"]["id"] == maria["id"])[
+        "principal_subject"] == "family:maria.lopez"
     access = await _access(network, case_id, family)
     assert access["allowed"] and access["relationships"] == ["family_member"] and access["audiences"] == ["family"]
     as_network = tokens.headers("network", subject="family:maria.lopez", actor_type=ActorType.network, roles=(),
                                 scopes=("case:read",), agency=None, case_id=case_id)
     assert not (await _access(network, case_id, as_network))["allowed"]
     # a child is not given the family relationship by a login alone
-    await network.client.put(f"/v1/cases/{case_id}/people/{sofia['id']}/principal",
-                             json={"principal_subject": "family:sofia"}, headers=worker)
+    assert (await bind_login(case_id, sofia["id"], "family:sofia")).status_code == 200
     child = tokens.headers("network", subject="family:sofia", actor_type=ActorType.family, roles=(),
                            scopes=("case:read",), agency=None, case_id=case_id)
     assert not (await _access(network, case_id, child))["allowed"]
-    taken = await network.client.put(f"/v1/cases/{case_id}/people/{sofia['id']}/principal",
-                                     json={"principal_subject": "family:maria.lopez"}, headers=worker)
-    assert taken.status_code == 409
+    # a login already bound to someone answers like an unknown code: nothing says it exists elsewhere
+    mateo = next(m["person"] for m in case["members"] if m["person"]["first_name"] == "Mateo")
+    taken = await bind_login(case_id, mateo["id"], "family:maria.lopez")
+    unknown = await network.client.post("/v1/login-invitations/redeem", json={"code": "x" * 32},
+                                        headers=family)
+    assert taken.status_code == unknown.status_code == 404
+    assert {k: v for k, v in taken.json().items() if k != "request_id"} == {
+        k: v for k, v in unknown.json().items() if k != "request_id"}
 
 
 async def test_a_dv_confidential_address_is_shown_to_staff_and_never_to_family_or_partners(
     network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any], tokens: InternalTokens,
+    bind_login: Any,
 ) -> None:
     maria_and_the_children["members"][0]["person"]["contact_methods"] = [
         {"kind": "address", "value": "12 Hidden Lane", "dv_confidential": True},
@@ -161,8 +168,7 @@ async def test_a_dv_confidential_address_is_shown_to_staff_and_never_to_family_o
     partner_view = maria((await network.client.get(f"/v1/cases/{case_id}", headers=partner(tokens, case_id))).json())
     assert {c["value"] for c in staff_view["contact_methods"]} == {"12 Hidden Lane", "501-555-0142"}
     assert {c["value"] for c in partner_view["contact_methods"]} == {"501-555-0142"}
-    await network.client.put(f"/v1/cases/{case_id}/people/{staff_view['id']}/principal",
-                             json={"principal_subject": "family:maria.lopez"}, headers=worker)
+    assert (await bind_login(case_id, staff_view["id"], "family:maria.lopez")).status_code == 200
     assert maria((await network.client.get(f"/v1/cases/{case_id}", headers=worker)).json())[
         "principal_subject"] == "family:maria.lopez"
     partner_view = maria((await network.client.get(f"/v1/cases/{case_id}", headers=partner(tokens, case_id))).json())
@@ -180,13 +186,12 @@ def test_grant_expiry_and_revocation_are_judged_by_the_rule() -> None:
 
 async def test_a_caregiver_who_leaves_the_case_in_sacwis_loses_access_at_once(
     network: RunningService, case_id: uuid.UUID, tokens: InternalTokens, sacwis: dict[str, str],
-    maria_and_the_children: dict[str, Any],
+    maria_and_the_children: dict[str, Any], bind_login: Any,
 ) -> None:
     worker = tokens.headers("network", case_id=case_id)
     case = (await network.client.get(f"/v1/cases/{case_id}", headers=worker)).json()
     maria = next(m["person"] for m in case["members"] if m["person"]["first_name"] == "Maria")
-    await network.client.put(f"/v1/cases/{case_id}/people/{maria['id']}/principal",
-                             json={"principal_subject": "family:maria.lopez"}, headers=worker)
+    assert (await bind_login(case_id, maria["id"], "family:maria.lopez")).status_code == 200
     family = tokens.headers("network", subject="family:maria.lopez", actor_type=ActorType.family, roles=(),
                             scopes=("case:read",), agency=None, case_id=case_id)
     assert (await _access(network, case_id, family))["allowed"]

@@ -24,7 +24,7 @@ async def case_id(network: RunningService, sacwis: dict[str, str], maria_and_the
 def rosa(**changes: Any) -> dict[str, Any]:
     return {
         "person": {"first_name": "Rosa", "last_name": "Delgado", "date_of_birth": "1965-01-30",
-                   "preferred_language": "es", "principal_subject": "network:rosa.delgado"},
+                   "preferred_language": "es"},
         "circle": "inner", "roles": ["after-school care", "safety person at night"],
         "commitments": [{"text": "Picks Sofia and Mateo up from school and stays until Maria is home",
                          "schedule": "weekdays 15:00-18:00"}],
@@ -57,12 +57,15 @@ async def test_a_grandmother_joins_the_network_and_every_change_is_a_new_revisio
 
 
 async def test_a_network_member_with_a_login_reads_the_case_while_active(
-    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens,
+    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens, bind_login: Any,
 ) -> None:
     worker = tokens.headers("network", case_id=case_id)
-    await network.client.post(f"/v1/cases/{case_id}/network/members", json=rosa(active_from="2026-01-01",
-                                                                                  active_to="2026-12-31"),
-                              headers=worker)
+    member = (await network.client.post(f"/v1/cases/{case_id}/network/members",
+                                        json=rosa(active_from="2026-01-01", active_to="2026-12-31"),
+                                        headers=worker)).json()
+    redeemed = await bind_login(case_id, member["person"]["id"], "network:rosa.delgado",
+                                actor_type=ActorType.network)
+    assert redeemed.status_code == 200, redeemed.text
     rosa_login = tokens.headers("network", subject="network:rosa.delgado", actor_type=ActorType.network, roles=(),
                                 scopes=("case:read",), agency=None, case_id=case_id)
     from datetime import UTC, datetime
@@ -99,7 +102,7 @@ async def test_bad_network_input_is_422_naming_each_field_and_nothing_is_written
     response = await network.client.post(f"/v1/cases/{case_id}/network/members", json=rule, headers=worker)
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} == {"active_to", "background_checked_on"}
-    meeting = {"held_on": "2026-10-20", "attendee_member_ids": [str(uuid.uuid4())], "next_meeting_on": "2026-10-01"}
+    meeting = {"held_on": "2026-10-20", "attendee_member_ids": [], "next_meeting_on": "2026-10-01"}
     response = await network.client.post(f"/v1/cases/{case_id}/network/meetings", json=meeting, headers=worker)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "next_meeting_on"
     after = await row_counts(network.database_url)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_shared.audit import AuditWriter
 from sop_shared.auth import InternalTokenVerifier
+from sop_shared.case_refs import CaseEntityFeed, CaseRefResolvers, CaseRefsDep, KnownEntities
 from sop_shared.clock import SystemClock
 from sop_shared.db import Database
 from sop_shared.events import Event, EventBus, connect_bus
@@ -45,10 +46,14 @@ class EventConsumer:
 def build_service_app(
     settings: ServiceSettings, *, title: str, description: str, platform: PlatformTables,
     routers: Sequence[APIRouter], bus: EventBus | None = None, background: Sequence[BackgroundTask] = (),
-    consumers: Sequence[EventConsumer] = (),
+    consumers: Sequence[EventConsumer] = (), case_refs: CaseRefResolvers | None = None,
+    known_entities: KnownEntities | None = None, entity_feeds: Sequence[CaseEntityFeed] = (),
 ) -> FastAPI:
     """A FastAPI app for one service. Pass `bus` to share an in-process bus (embedded mode); `background`
-    tasks run for the app's life and get a stop event; `consumers` subscribe to other services' events."""
+    tasks run for the app's life and get a stop event; `consumers` subscribe to other services' events.
+    `case_refs` resolves the references request bodies carry (checked on every route, see `case_refs`);
+    `entity_feeds` keep `known_entities` (other services' records) from their events."""
+    consumers = [*consumers, *_entity_feed_consumers(settings.component, known_entities, entity_feeds)]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -93,7 +98,9 @@ def build_service_app(
                 await app.state.bus.close()
             await database.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # Every route, including those a service adds after this, checks its body's case references.
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  dependencies=[CaseRefsDep])
     app.state.settings = settings
     app.state.clock = SystemClock()  # tests replace it with a FixedClock
     app.state.platform = platform
@@ -101,9 +108,26 @@ def build_service_app(
     install_problem_handlers(app)
     install_request_context(app, settings.component)
     install_health(app)
+    app.state.case_refs = case_refs
+    app.state.known_entities = known_entities
     for router in routers:
         app.include_router(router)
     return app
+
+
+def _entity_feed_consumers(component: str, known: KnownEntities | None,
+                           feeds: Sequence[CaseEntityFeed]) -> list[EventConsumer]:
+    if known is None:
+        return []
+
+    def consumer(feed: CaseEntityFeed) -> EventConsumer:
+        async def apply(app: FastAPI, session: AsyncSession, event: Event) -> None:
+            await known.record(session, feed, event)
+
+        durable = f"{component}-knows-{feed.kind}-" + feed.subject.replace(".", "-").replace("*", "any")
+        return EventConsumer(feed.subject, durable.replace(">", "all")[:100], apply)
+
+    return [consumer(feed) for feed in feeds]
 
 
 def install_health(app: FastAPI) -> None:

@@ -288,7 +288,6 @@ class NetworkPersonInput:
     date_of_birth: dt.date | None = None
     preferred_language: str | None = None
     needs_interpreter: bool | None = None
-    principal_subject: str | None = None
 
 
 @strawberry.input(description="A safety-network member: a known person (personId) or a new one (person).")

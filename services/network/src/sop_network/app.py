@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from sop_network.access.api import router as access_router
+from sop_network.case_refs import CASE_REFS
 from sop_network.caseload.api import router as caseload_router
 from sop_network.cases.api import router as cases_router
 from sop_network.changes.api import router as changes_router
@@ -25,4 +26,5 @@ def create_app(settings: NetworkSettings | None = None, *, bus: EventBus | None 
         platform=platform, bus=bus,
         routers=[caseload_router, cases_router, access_router, grants_router, network_router, sacwis_router,
                  changes_router, persons_router],
+        case_refs=CASE_REFS,
     )

@@ -292,3 +292,23 @@ class ChangeLog(NetworkTable, table=True):
     case_id: uuid.UUID | None = Field(default=None, index=True)
     payload: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     occurred_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class LoginInvitation(NetworkTable, table=True):
+    """A one-time invitation for a person of a case to bind their own member-portal login to their record.
+
+    The worker never names the login: the person redeems the code signed in as themselves, so nobody can
+    bind another person's record to a login of their choosing. Only a hash of the code is stored."""
+
+    __tablename__ = "login_invitation"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    person_id: uuid.UUID = Field(foreign_key="person.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    redeemed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    redeemed_by: str | None = Field(default=None, max_length=200)
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -17,8 +17,14 @@ from sop_network.models import (
     MemberRole,
     NetworkCircle,
 )
+from sop_shared.case_refs import NetworkMemberRef, NotCaseScoped, PersonRef
 
 BCP47 = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
+
+# Ids not held to one case, and why: SACWIS keeps person records across cases (cases:sync only); a bulk read
+# names the cases it reads, each checked against the token's allowed cases (`require_cases_read`).
+SyncedPerson = Annotated[uuid.UUID, NotCaseScoped("a person record across cases, for SACWIS (cases:sync)")]
+BulkReadCases = Annotated[uuid.UUID, NotCaseScoped("cases a bulk read names, each checked against the token")]
 
 
 class Strict(BaseModel):
@@ -150,7 +156,7 @@ class NetworkPersonIn(Strict):
     date_of_birth: date | None = None
     preferred_language: str = Field(default="en", pattern=BCP47)
     needs_interpreter: bool = False
-    principal_subject: str | None = Field(default=None, min_length=1, max_length=200)
+    # No login here: a member binds their own login by redeeming an invitation (see persons/api.py).
 
 
 class NetworkMemberFields(Strict):
@@ -167,7 +173,7 @@ class NetworkMemberFields(Strict):
 
 
 class NetworkMemberCreate(NetworkMemberFields):
-    person_id: uuid.UUID | None = None
+    person_id: PersonRef | None = None
     person: NetworkPersonIn | None = None
 
 
@@ -203,7 +209,7 @@ class NetworkMemberRevisionOut(BaseModel):
 
 class NetworkMeetingIn(Strict):
     held_on: date
-    attendee_member_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    attendee_member_ids: list[NetworkMemberRef] = Field(default_factory=list, max_length=100)
     decisions: list[str] = Field(default_factory=list, max_length=100)
     next_meeting_on: date | None = None
 
@@ -280,7 +286,7 @@ class CaseSummary(BaseModel):
 
 
 class CaseViewsIn(Strict):
-    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=50)
+    case_ids: list[BulkReadCases] = Field(min_length=1, max_length=50)
 
 
 class CaseViewsOut(BaseModel):
@@ -340,8 +346,8 @@ class DuplicateOut(BaseModel):
 
 
 class PersonMergeIn(Strict):
-    survivor_id: uuid.UUID
-    merged_id: uuid.UUID
+    survivor_id: SyncedPerson
+    merged_id: SyncedPerson
 
 
 class PersonMergeOut(BaseModel):
@@ -356,7 +362,7 @@ class PersonMergeOut(BaseModel):
 
 
 class CrosswalkIn(Strict):
-    person_id: uuid.UUID
+    person_id: SyncedPerson
 
 
 class CrosswalkOut(BaseModel):
@@ -367,4 +373,27 @@ class CrosswalkOut(BaseModel):
 
 
 class PrincipalIn(Strict):
-    principal_subject: str | None = Field(default=None, min_length=1, max_length=200)
+    """Only `null` is accepted: ending a login. A login is bound by the person redeeming an invitation."""
+
+    principal_subject: None = Field(default=None, description="null: end this person's login")
+
+
+class LoginInvitationIn(Strict):
+    valid_for_days: int = Field(default=7, ge=1, le=30)
+
+
+class LoginInvitationOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    person_id: uuid.UUID
+    expires_at: datetime
+    code: str | None = Field(default=None, description="shown once, when the invitation is made")
+
+
+class LoginInvitationRedeemIn(Strict):
+    code: str = Field(min_length=16, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class LoginRedeemedOut(BaseModel):
+    case_id: uuid.UUID
+    person_id: uuid.UUID

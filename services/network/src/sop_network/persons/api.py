@@ -5,6 +5,7 @@ Merging and the crosswalk are data stewardship on the SACWIS side: they need `ca
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -12,17 +13,23 @@ from fastapi import APIRouter, Path, Request
 from sop_network.access.service import authorize
 from sop_network.cases.service import person_out
 from sop_network.persons.service import (
+    clear_principal,
     crosswalk_link,
     crosswalk_lookup,
+    invite_to_login,
     likely_duplicates,
     merge_persons,
+    redeem_login_invitation,
     reverse_merge,
-    set_principal,
 )
 from sop_network.schemas import (
     CrosswalkIn,
     CrosswalkOut,
     DuplicateOut,
+    LoginInvitationIn,
+    LoginInvitationOut,
+    LoginInvitationRedeemIn,
+    LoginRedeemedOut,
     PersonMergeIn,
     PersonMergeOut,
     PersonOut,
@@ -32,7 +39,8 @@ from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, require_scope
 from sop_shared.clock import Now
 from sop_shared.db import SessionDep
-from sop_shared.policy import Audience, Scope
+from sop_shared.policy import ActorType, Audience, Scope
+from sop_shared.problems import NotFound
 from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["persons"])
@@ -40,6 +48,7 @@ router = APIRouter(prefix="/v1", tags=["persons"])
 System = Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
 ExternalId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 STEWARD = frozenset({Audience.staff})
+MEMBER_ACTORS = frozenset({ActorType.family, ActorType.network})
 
 
 @router.get("/persons/{person_id}/likely-duplicates", response_model=list[DuplicateOut],
@@ -104,9 +113,40 @@ async def put_crosswalk(system: System, external_id: ExternalId, body: Crosswalk
             dependencies=[known_query_params()])
 async def put_person_principal(case_id: uuid.UUID, person_id: uuid.UUID, body: PrincipalIn, request: Request,
                                session: SessionDep, principal: CurrentPrincipal, now: Now) -> PersonOut:
-    """Set (or clear) the login a caregiver or network member of this case uses to see their own case."""
+    """End the login a caregiver or network member of this case uses (`{"principal_subject": null}`). A login
+    is never bound here: the person redeems an invitation (`POST …/login-invitations`), signed in as
+    themselves."""
     decision = await authorize(session, principal, case_id, Scope.case_write, now)
-    person = await set_principal(session, case_id, person_id, body.principal_subject, now=now)
+    person = await clear_principal(session, case_id, person_id, now=now)
     await audit_request(request, session, principal, resource="person", action="update", case_id=case_id,
                         resource_id=person.id)
     return await person_out(session, person, decision.audiences)
+
+
+@router.post("/cases/{case_id}/people/{person_id}/login-invitations", status_code=201,
+             response_model=LoginInvitationOut, dependencies=[known_query_params()])
+async def create_login_invitation(case_id: uuid.UUID, person_id: uuid.UUID, body: LoginInvitationIn,
+                                  request: Request, session: SessionDep, principal: CurrentPrincipal,
+                                  now: Now) -> LoginInvitationOut:
+    """A one-time code for a caregiver or network member of this case to bind their own portal login (the
+    code is shown once; give it to the person, who redeems it signed in as themselves)."""
+    await authorize(session, principal, case_id, Scope.case_write, now)
+    invitation, code = await invite_to_login(session, case_id, person_id, by=principal.subject, now=now,
+                                             valid_for=timedelta(days=body.valid_for_days))
+    await audit_request(request, session, principal, resource="login_invitation", action="create",
+                        case_id=case_id, resource_id=invitation.id)
+    return LoginInvitationOut(id=invitation.id, case_id=case_id, person_id=invitation.person_id,
+                              expires_at=invitation.expires_at, code=code)
+
+
+@router.post("/login-invitations/redeem", response_model=LoginRedeemedOut, dependencies=[known_query_params()])
+async def redeem_login_invitation_endpoint(body: LoginInvitationRedeemIn, request: Request, session: SessionDep,
+                                           principal: CurrentPrincipal, now: Now) -> LoginRedeemedOut:
+    """The invited person binds the login they are signed in with (a family or network member's portal
+    login) to their record. Unknown, used, expired codes and a login already in use answer the same 404."""
+    if principal.actor_type not in MEMBER_ACTORS:
+        raise NotFound("no such invitation, or it can no longer be used")
+    invitation, person = await redeem_login_invitation(session, body.code, subject=principal.subject, now=now)
+    await audit_request(request, session, principal, resource="login_invitation", action="update",
+                        case_id=invitation.case_id, resource_id=invitation.id)
+    return LoginRedeemedOut(case_id=invitation.case_id, person_id=person.id)

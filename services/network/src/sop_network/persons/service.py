@@ -3,8 +3,10 @@ identity (principal subject) a family or network member uses."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -12,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_network.cases.service import AmbiguousMatch, resolve_person
 from sop_network.changes.service import record_change
-from sop_network.models import CaseMember, ContactMethod, NetworkMember, Person, PersonAlias, PersonMerge
+from sop_network.models import (
+    CaseMember,
+    ContactMethod,
+    LoginInvitation,
+    NetworkMember,
+    Person,
+    PersonAlias,
+    PersonMerge,
+)
 from sop_network.persons.rules import suggest_duplicates
 from sop_shared.problems import Conflict, InvalidInput, NotFound
 
@@ -155,9 +165,7 @@ async def crosswalk_link(session: AsyncSession, system: str, external_id: str, p
     return person
 
 
-async def set_principal(session: AsyncSession, case_id: uuid.UUID, person_id: uuid.UUID,
-                        principal_subject: str | None, *, now: datetime) -> Person:
-    """The identity a family or network member of this case logs in with (None: no login)."""
+async def _person_in_case(session: AsyncSession, case_id: uuid.UUID, person_id: uuid.UUID) -> Person:
     person = await session.get(Person, person_id)
     in_case = (await session.execute(select(CaseMember.id).where(
         CaseMember.case_id == case_id, CaseMember.person_id == person_id))).first() or (await session.execute(
@@ -165,16 +173,69 @@ async def set_principal(session: AsyncSession, case_id: uuid.UUID, person_id: uu
                                        NetworkMember.person_id == person_id))).first()
     if person is None or not in_case:
         raise NotFound("no such person in this case")
-    if principal_subject is not None:
-        taken = (await session.execute(select(Person.id).where(
-            Person.principal_subject == principal_subject, Person.id != person_id))).first()
-        if taken:
-            raise Conflict("this login already belongs to another person")
-    if person.principal_subject != principal_subject:
-        person.principal_subject = principal_subject
+    return person
+
+
+async def clear_principal(session: AsyncSession, case_id: uuid.UUID, person_id: uuid.UUID, *,
+                          now: datetime) -> Person:
+    """End the login a family or network member of this case uses: access stops at once. Binding a login is
+    not done here: the person redeems an invitation (`redeem_login_invitation`)."""
+    person = await _person_in_case(session, case_id, person_id)
+    if person.principal_subject is not None:
+        person.principal_subject = None
         person.version += 1
         person.updated_at = now
         await session.flush()
         await record_change(session, subject="sop.network.person.principal_set", case_id=case_id, data={
-            "case_id": str(case_id), "person_id": str(person.id), "has_login": principal_subject is not None})
+            "case_id": str(case_id), "person_id": str(person.id), "has_login": False})
     return person
+
+
+def invitation_code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+class NoSuchInvitation(NotFound):
+    """Every reason a code cannot be redeemed answers alike: unknown, used, expired, or a login that already
+    belongs to someone — so a code tells nobody whether a login or a person exists elsewhere."""
+
+    def __init__(self) -> None:
+        super().__init__("no such invitation, or it can no longer be used")
+
+
+async def invite_to_login(session: AsyncSession, case_id: uuid.UUID, person_id: uuid.UUID, *, by: str,
+                          now: datetime, valid_for: timedelta) -> tuple[LoginInvitation, str]:
+    """A one-time code the worker hands to a caregiver or network member of this case (the code is returned
+    once; only its hash is kept). A person who already has a login needs it ended first, on the record."""
+    person = await _person_in_case(session, case_id, person_id)
+    if person.principal_subject is not None:
+        raise InvalidInput.field("person_id", "this person already has a login; end it before inviting again")
+    code = secrets.token_urlsafe(24)
+    invitation = LoginInvitation(case_id=case_id, person_id=person.id, code_hash=invitation_code_hash(code),
+                                 created_by=by, created_at=now, expires_at=now + valid_for)
+    session.add(invitation)
+    await session.flush()
+    await record_change(session, subject="sop.network.person.login_invited", case_id=case_id, data={
+        "case_id": str(case_id), "person_id": str(person.id), "invitation_id": str(invitation.id)})
+    return invitation, code
+
+
+async def redeem_login_invitation(session: AsyncSession, code: str, *, subject: str, now: datetime
+                                  ) -> tuple[LoginInvitation, Person]:
+    """Bind the redeeming caller's own login to the invited person, once."""
+    invitation = (await session.execute(select(LoginInvitation).where(
+        LoginInvitation.code_hash == invitation_code_hash(code)).with_for_update())).scalar_one_or_none()
+    if invitation is None or invitation.redeemed_at is not None or invitation.expires_at <= now:
+        raise NoSuchInvitation()
+    person = await session.get(Person, invitation.person_id)
+    taken = (await session.execute(select(Person.id).where(Person.principal_subject == subject))).first()
+    if person is None or person.principal_subject is not None or taken is not None:
+        raise NoSuchInvitation()
+    invitation.redeemed_at, invitation.redeemed_by = now, subject
+    person.principal_subject = subject
+    person.version += 1
+    person.updated_at = now
+    await session.flush()
+    await record_change(session, subject="sop.network.person.principal_set", case_id=invitation.case_id, data={
+        "case_id": str(invitation.case_id), "person_id": str(person.id), "has_login": True})
+    return invitation, person

@@ -1,0 +1,318 @@
+"""The case boundary: every id a request body carries is resolved within the case the request is for.
+
+A request schema says what each id field refers to with a typed reference (`PersonRef`, `DangerStatementRef`,
+…, or `Annotated[uuid.UUID, CaseRef("kind")]`); ids deliberately not held to a case say why (`NotCaseScoped`). The
+service registers, per kind, how to find which of a set of ids belong to a case (`CaseRefResolvers`): its own
+tables for its own records, and `case_entity` (a registry fed by the other services' events) for theirs.
+`build_service_app` installs one dependency on every route that checks the body before the endpoint runs, so
+an id from another case is refused exactly as a random one is: 422, naming the field, "no such … in this
+case" — same status, same body. Both markers appear in the OpenAPI document (`x-sop-case-ref`,
+`x-sop-not-case-scoped`), which is how the generated boundary test finds every id field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import types
+import typing
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Column, Index, MetaData, String, Table, Uuid, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sop_shared.db import UTCDateTime, utcnow
+from sop_shared.events import Event
+from sop_shared.problems import InvalidInput
+
+CASE_REF_SCHEMA_KEY = "x-sop-case-ref"
+NOT_CASE_SCOPED_SCHEMA_KEY = "x-sop-not-case-scoped"
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """Metadata on a UUID field: it names a record of `kind` that must belong to the request's case."""
+
+    kind: str
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        schema[CASE_REF_SCHEMA_KEY] = self.kind
+        return schema
+
+
+@dataclass(frozen=True)
+class NotCaseScoped:
+    """Metadata on a UUID field that is deliberately not held to a case, with the reason."""
+
+    reason: str
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        schema[NOT_CASE_SCOPED_SCHEMA_KEY] = self.reason
+        return schema
+
+
+# The kinds of record one case holds, in the practice's words; each service resolves the kinds it meets.
+CaseIdRef = Annotated[uuid.UUID, CaseRef("case")]
+# a person: someone in the case, a case member (SACWIS) or a safety-network member
+PersonRef = Annotated[uuid.UUID, CaseRef("person")]
+NetworkMemberRef = Annotated[uuid.UUID, CaseRef("network_member")]
+MapRef = Annotated[uuid.UUID, CaseRef("map")]
+StatementRef = Annotated[uuid.UUID, CaseRef("statement")]  # a harm or danger statement
+DangerStatementRef = Annotated[uuid.UUID, CaseRef("danger_statement")]
+SafetyGoalRef = Annotated[uuid.UUID, CaseRef("safety_goal")]
+SdmAssessmentRef = Annotated[uuid.UUID, CaseRef("sdm_assessment")]
+DrawingRef = Annotated[uuid.UUID, CaseRef("drawing")]
+SafetyPlanRef = Annotated[uuid.UUID, CaseRef("safety_plan")]
+SafetyPlanRuleRef = Annotated[uuid.UUID, CaseRef("safety_plan_rule")]
+PlanParticipantRef = Annotated[uuid.UUID, CaseRef("plan_participant")]
+NextStepRef = Annotated[uuid.UUID, CaseRef("next_step")]
+# an approval subject: an SDM assessment or a safety plan, by the approval's kind
+ApprovalSubjectRef = Annotated[uuid.UUID, CaseRef("approval_subject")]
+
+
+@dataclass(frozen=True)
+class FoundRef:
+    field: str
+    kind: str
+    id: uuid.UUID
+
+
+def refs_in(value: Any, annotation: Any = None, *, path: str = "") -> Iterator[FoundRef]:
+    """Every case reference in a validated request model (nested models, lists, optionals included)."""
+    yield from _walk(value, annotation if annotation is not None else type(value), (), path)
+
+
+def _walk(value: Any, annotation: Any, metadata: Sequence[Any], path: str) -> Iterator[FoundRef]:
+    if value is None:
+        return
+    for item in metadata:
+        if isinstance(item, CaseRef) and isinstance(value, uuid.UUID):
+            yield FoundRef(path, item.kind, value)
+            return
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        base, *more = typing.get_args(annotation)
+        yield from _walk(value, base, (*metadata, *more), path)
+    elif origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            if arg is not type(None):
+                yield from _walk(value, arg, metadata, path)
+    elif origin in (list, tuple, set, frozenset, Sequence) and isinstance(value, (list, tuple, set, frozenset)):
+        args = typing.get_args(annotation)
+        item_type = args[0] if args else Any
+        for index, item in enumerate(value):
+            yield from _walk(item, item_type, metadata, f"{path}.{index}" if path else str(index))
+    elif isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(value, annotation):
+        for name, info in type(value).model_fields.items():
+            field_path = f"{path}.{name}" if path else name
+            yield from _walk(getattr(value, name), info.annotation, info.metadata, field_path)
+
+
+# --- resolving -------------------------------------------------------------------------------------------
+
+Resolver = Callable[[AsyncSession, uuid.UUID, frozenset[uuid.UUID], Mapping[str, Any]], Awaitable[set[uuid.UUID]]]
+
+
+def rows_in_case(id_column: Any, case_column: Any, *where: Any) -> Resolver:
+    """A resolver for a table this service owns: the ids among `ids` whose row is in the case."""
+
+    async def resolve(session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID],
+                      body: Mapping[str, Any]) -> set[uuid.UUID]:
+        query = select(id_column).where(id_column.in_(ids), case_column == case_id, *where)
+        return set((await session.execute(query)).scalars())
+
+    return resolve
+
+
+def the_case() -> Resolver:
+    """A case id in a body is only ever the request's own case."""
+
+    async def resolve(session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID],
+                      body: Mapping[str, Any]) -> set[uuid.UUID]:
+        return {case_id} & ids
+
+    return resolve
+
+
+def define_case_entity_table(metadata: MetaData) -> Table:
+    """Another service's records this service may be asked to refer to, learnt from that service's events."""
+    return Table(
+        "case_entity", metadata,
+        Column("kind", String(40), primary_key=True),
+        Column("entity_id", Uuid, primary_key=True),
+        Column("case_id", Uuid, nullable=False),
+        Column("source_event_id", Uuid, nullable=True),
+        Column("recorded_at", UTCDateTime, nullable=False),
+        Index("ix_case_entity_case_kind", "case_id", "kind"),
+    )
+
+
+@dataclass(frozen=True)
+class CaseEntityFeed:
+    """Which event announces a record of another service: `kind` is recorded for each id found under
+    `id_keys` in the event's data (a key may hold one id or a list), in the event's case."""
+
+    subject: str
+    kind: str
+    id_keys: tuple[str, ...]
+
+
+@dataclass
+class KnownEntities:
+    """The registry of other services' records (table `case_entity`), kept from their events. A reference
+    to a record this service has not heard of yet waits a moment (`grace_seconds`) for the event before it
+    is refused, so a client that creates a statement and at once a plan naming it is not turned away; a
+    random id and another case's id wait alike, so the time tells nothing either."""
+
+    table: Table
+    grace_seconds: float = 2.0
+    poll_seconds: float = 0.05
+
+    def resolver(self, *kinds: str) -> Resolver:
+        async def resolve(session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID],
+                          body: Mapping[str, Any]) -> set[uuid.UUID]:
+            return await self.find(session, case_id, kinds, ids)
+
+        return resolve
+
+    async def _known(self, session: AsyncSession, case_id: uuid.UUID, kinds: Sequence[str],
+                     ids: frozenset[uuid.UUID]) -> set[uuid.UUID]:
+        t = self.table
+        query = select(t.c.entity_id).where(t.c.kind.in_(kinds), t.c.entity_id.in_(ids), t.c.case_id == case_id)
+        return set((await session.execute(query)).scalars())
+
+    async def find(self, session: AsyncSession, case_id: uuid.UUID, kinds: Sequence[str],
+                   ids: frozenset[uuid.UUID]) -> set[uuid.UUID]:
+        found = await self._known(session, case_id, kinds, ids)
+        waited = 0.0
+        while found != ids and waited < self.grace_seconds:
+            # Read again outside this session's snapshot: the event is applied in another transaction.
+            await asyncio.sleep(self.poll_seconds)
+            waited += self.poll_seconds
+            bind = session.bind
+            async with AsyncSession(bind) as fresh:
+                found = await self._known(fresh, case_id, kinds, ids)
+        return found
+
+    async def record(self, session: AsyncSession, feed: CaseEntityFeed, event: Event) -> int:
+        """Record the ids an event announces (idempotent: an id already known keeps its first case)."""
+        case_raw = event.data.get("case_id") or (str(event.case_id) if event.case_id else None)
+        if case_raw is None:
+            return 0
+        case_id = uuid.UUID(str(case_raw))
+        recorded = 0
+        for key in feed.id_keys:
+            raw = event.data.get(key)
+            for value in (raw if isinstance(raw, list) else [raw]):
+                if not value:
+                    continue
+                entity_id = uuid.UUID(str(value))
+                exists = (await session.execute(select(self.table.c.case_id).where(
+                    self.table.c.kind == feed.kind, self.table.c.entity_id == entity_id))).first()
+                if exists is not None:
+                    continue
+                try:
+                    async with session.begin_nested():
+                        await session.execute(insert(self.table).values(
+                            kind=feed.kind, entity_id=entity_id, case_id=case_id, source_event_id=event.id,
+                            recorded_at=utcnow()))
+                    recorded += 1
+                except IntegrityError:
+                    continue  # another delivery recorded it first
+        return recorded
+
+
+@dataclass
+class CaseRefResolvers:
+    """Per kind, how this service finds which ids belong to a case. A kind without a resolver is refused
+    for every id (fail closed): a schema that declares a reference its service cannot check is a bug."""
+
+    by_kind: dict[str, Resolver]
+
+    async def check(self, session: AsyncSession, case_id: uuid.UUID | None, refs: Sequence[FoundRef],
+                    body: Mapping[str, Any]) -> None:
+        if not refs:
+            return
+        wanted: dict[str, set[uuid.UUID]] = {}
+        for ref in refs:
+            wanted.setdefault(ref.kind, set()).add(ref.id)
+        found: dict[str, set[uuid.UUID]] = {}
+        for kind, ids in wanted.items():
+            resolver = self.by_kind.get(kind)
+            found[kind] = (await resolver(session, case_id, frozenset(ids), body)
+                           if resolver is not None and case_id is not None else set())
+        errors = [{"field": ref.field, "message": f"no such {ref.kind.replace('_', ' ')} in this case"}
+                  for ref in refs if ref.id not in found[ref.kind]]
+        if errors:
+            raise InvalidInput(errors)
+
+
+# --- the one place it is enforced ---------------------------------------------------------------------------
+
+def _request_case(request: Request, body: BaseModel, token_case: uuid.UUID | None) -> uuid.UUID | None:
+    """The case a request is for: the path's, else the body's `case_id`, else the one case of its token."""
+    raw = request.path_params.get("case_id")
+    if raw is None:
+        raw = getattr(body, "case_id", None)
+    if raw is None:
+        return token_case
+    try:
+        return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
+    except ValueError:
+        return None
+
+
+def _authenticated(request: Request) -> tuple[bool, uuid.UUID | None]:
+    """Whether the request carries a valid internal token, and the case it is scoped to. An unauthenticated
+    request is left to the endpoint, which answers 401 before anything about its body is said."""
+    verifier = getattr(request.app.state, "token_verifier", None)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if verifier is None or scheme.lower() != "bearer":
+        return False, None
+    try:
+        return True, verifier.verify(token.strip()).case_id
+    except Exception:
+        return False, None
+
+
+def _body_model(request: Request) -> type[BaseModel] | None:
+    route = request.scope.get("route")
+    body_field = getattr(route, "body_field", None)
+    annotation = getattr(getattr(body_field, "field_info", None), "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+async def enforce_case_refs(request: Request) -> None:
+    """App dependency (installed by `build_service_app` on every route): refuse a body whose references are
+    not all in the request's case, before the endpoint runs. A body that does not validate is left to
+    FastAPI's own 422. The check reads in its own short session, closed before the endpoint opens its own."""
+    model = _body_model(request)
+    resolvers: CaseRefResolvers | None = getattr(request.app.state, "case_refs", None)
+    if model is None or resolvers is None:
+        return
+    try:
+        raw = await request.json()
+        body = model.model_validate(raw)
+    except (ValueError, ValidationError):
+        return
+    refs = list(refs_in(body))
+    if not refs:
+        return
+    authenticated, token_case = _authenticated(request)
+    case_id = _request_case(request, body, token_case)
+    if not authenticated or (token_case is not None and case_id != token_case):
+        return  # the endpoint answers 401, or 404 for a case the token is not for: nothing about ids is said
+    async with request.app.state.database.session() as session:
+        await resolvers.check(session, case_id, refs, raw if isinstance(raw, dict) else {})
+
+
+CaseRefsDep = Depends(enforce_case_refs)
