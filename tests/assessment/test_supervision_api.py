@@ -7,11 +7,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from sop_assessment.supervision.models import Approval, ApprovalEvent, Consultation
 from sop_assessment.supervision.service import request_approval
-from sop_shared.db import Database
+from sop_shared.db import Database, utcnow
+from sop_shared.events import Event
+from sop_shared.ids import new_id
 from sop_shared.policy import ActorType
 from sop_shared.testing import InternalTokens, RunningService
 
@@ -38,9 +41,25 @@ def plans_service(tokens: InternalTokens) -> dict[str, str]:
 
 
 # An SDM sign-off filed by hand (the SDM engine files its own overrides and downgrades: test_sdm_api).
-OVERRIDE = {"kind": "sdm_assessment", "subject_id": "0190f5a4-0000-7000-8000-000000000001",
+OVERRIDE = {"kind": "sdm_assessment", "subject_id": None,  # the Lopez SDM draft each test starts with
             "summary": "Raise the risk level from moderate to high: Maria's drinking is getting worse",
             "approver_subject": "sup.okafor"}
+
+
+async def sdm_draft(assessment: RunningService, case_id: uuid.UUID, headers: dict[str, str]) -> str:
+    """An SDM safety assessment of the case, still a draft: something of this case to approve."""
+    answers = {f"T{n}": False for n in range(1, 12)} | {"V1": False, "V2": False, "V3": False}
+    draft = await assessment.client.post(f"/v1/cases/{case_id}/sdm-assessments", headers=headers, json={
+        "instrument_key": "safety_assessment", "instrument_version": "illustrative-1", "answers": answers})
+    assert draft.status_code == 201, draft.text
+    return str(draft.json()["id"])
+
+
+@pytest.fixture(autouse=True)
+async def _the_override_is_of_the_lopez_sdm_draft(assessment: RunningService, lopez_case: uuid.UUID,
+                                                  rivera: dict[str, str]) -> None:
+    # Approval subjects are held to the case (sop_shared.case_refs): the override is of this case's draft.
+    OVERRIDE["subject_id"] = await sdm_draft(assessment, lopez_case, rivera)
 
 
 # --- consultations -------------------------------------------------------------------------------------
@@ -162,6 +181,9 @@ async def test_another_service_files_a_safety_plan_approval_with_a_clear_kind(
     assessment: RunningService, lopez_case: uuid.UUID, tokens: InternalTokens, rivera: dict[str, str],
 ) -> None:
     plan_id = str(uuid.uuid4())
+    # the plans service announced the plan (sop.plans.safety_plan.created): only then may it be referred to
+    await assessment.bus.publish(Event(id=new_id(), subject="sop.plans.safety_plan.created", occurred_at=utcnow(),
+                                       case_id=lopez_case, data={"plan_id": plan_id, "case_id": str(lopez_case)}))
     body = {"kind": "safety_plan", "case_id": str(lopez_case), "subject_id": plan_id, "subject_version": 2,
             "summary": "Safety plan version 2 for the Lopez family", "source_service": "plans",
             "requested_by": "fsw.rivera", "approver_subject": "sup.okafor"}
@@ -255,8 +277,9 @@ async def test_a_decision_in_the_queue_reaches_the_thing_approved_and_one_made_t
     async def apply(session: Any, approval: Approval, app: Any) -> None:
         applied.append((approval.status.value, approval.decided_by))
         # what the SDM code does when it decides: close its queue item (nothing is pending any more)
-        assert await supervision.close_approval(session, kind=approval.kind, subject_id=approval.subject_id,
-                                                decision=approval.status.value, decided_by="x") is None
+        assert await supervision.close_approval(session, case_id=approval.case_id, kind=approval.kind,
+                                                subject_id=approval.subject_id, decision=approval.status.value,
+                                                decided_by="x") is None
 
     supervision.decision_handler("sdm_assessment")(apply)
     try:
@@ -272,11 +295,12 @@ async def test_a_decision_in_the_queue_reaches_the_thing_approved_and_one_made_t
 
     # decided where it lives (e.g. POST /v1/sdm-assessments/{id}/approve): the queue item is closed too
     other = (await assessment.client.post(f"/v1/cases/{lopez_case}/approvals", headers=rivera,
-                                          json={**OVERRIDE, "subject_id": str(uuid.uuid4())})).json()
+                                          json={**OVERRIDE, "subject_id": await sdm_draft(
+                                              assessment, lopez_case, rivera)})).json()
     db = Database(assessment.database_url)
     try:
         async with db.session() as session:
-            closed = await supervision.close_approval(session, kind="sdm_assessment",
+            closed = await supervision.close_approval(session, case_id=lopez_case, kind="sdm_assessment",
                                                       subject_id=uuid.UUID(other["subject_id"]),
                                                       decision="returned", decided_by="sup.okafor",
                                                       comment="Add the reasons")
@@ -311,7 +335,8 @@ async def test_every_read_and_write_of_maps_goals_ratings_and_approvals_is_audit
         verdict = await assessment.app.state.audit.verify(s)
         rows = (await s.execute(select(platform.audit).order_by(platform.audit.c.seq))).all()
     assert verdict.intact
-    assert [(r.action, r.resource, r.resource_id, r.actor_subject) for r in rows][1:] == [
+    # first the SDM draft the override is of, then the danger statement
+    assert [(r.action, r.resource, r.resource_id, r.actor_subject) for r in rows][2:] == [
         ("create", "map", the_map["id"], "fsw.rivera"), ("read", "map", the_map["id"], "fsw.rivera"),
         ("create", "safety_goal", goal["id"], "fsw.rivera"), ("create", "scale_rating", rating["id"], "fsw.rivera"),
         ("create", "approval", approval["id"], "fsw.rivera"), ("decide", "approval", approval["id"], "sup.okafor"),

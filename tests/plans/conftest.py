@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,9 @@ import pytest
 
 from sop_plans.component import component
 from sop_shared.clock import FixedClock
+from sop_shared.db import utcnow
+from sop_shared.events import Event
+from sop_shared.ids import new_id
 from sop_shared.testing import InternalTokens, RunningService, run_component
 
 # The Lopez case and the people in it, as the network and assessment services know them (all fictional).
@@ -22,6 +25,7 @@ MARIA_ID = uuid.UUID("01937a2e-5c00-7000-8000-00000000a001")
 ROSA_ID = uuid.UUID("01937a2e-5c00-7000-8000-00000000a004")  # Maria's mother, in the safety network
 PASTOR_GREENE_ID = uuid.UUID("01937a2e-5c00-7000-8000-00000000a005")
 DANGER_DRINKING_ID = uuid.UUID("01937a2e-5c00-7000-8000-00000000d001")
+GOAL_SOBER_ADULT_ID = uuid.UUID("01937a2e-5c00-7000-8000-00000000e001")
 # The morning after the plan took effect: every test starts here unless it moves the clock.
 THE_MORNING_AFTER = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 
@@ -65,6 +69,26 @@ LOPEZ_ONGOING_PLAN: dict[str, Any] = {
 }
 
 
+async def announce_lopez_records(svc: RunningService, case_id: uuid.UUID) -> None:
+    """What the network and assessment services announce for a family with the Lopez records: its people,
+    its danger statement and safety goal. Plans learns other services' records only from their events, and
+    refers only to records of the same case (see sop_shared.case_refs)."""
+    for subject, data in (
+        ("sop.network.case.updated", {"person_ids": [str(MARIA_ID), str(ROSA_ID), str(PASTOR_GREENE_ID)]}),
+        ("sop.assessment.statement.created", {"statement_id": str(DANGER_DRINKING_ID), "kind": "danger"}),
+        ("sop.assessment.safety_goal.created", {"safety_goal_id": str(GOAL_SOBER_ADULT_ID)}),
+    ):
+        await svc.bus.publish(Event(id=new_id(), subject=subject, occurred_at=utcnow(), case_id=case_id,
+                                    data={"case_id": str(case_id), **data}))
+
+
+@pytest.fixture
+def lopez_records_in(plans: RunningService) -> Callable[[uuid.UUID], Awaitable[None]]:
+    """`await lopez_records_in(case_id)`: another case whose family has the Lopez records (tests that put
+    the Lopez plan into a second case)."""
+    return lambda case_id: announce_lopez_records(plans, case_id)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     """The service's clock, standing still at THE_MORNING_AFTER until a test moves it."""
@@ -79,6 +103,7 @@ async def plans(database_url: str, tokens: InternalTokens, tmp_path: Path,
     async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path,
                              expiry_sweep_seconds=0) as svc:
         svc.app.state.clock = clock
+        await announce_lopez_records(svc, LOPEZ_CASE_ID)
         yield svc
 
 
@@ -119,6 +144,7 @@ class PlanFlow:
         return response.json()
 
     async def create(self, plan: dict[str, Any]) -> dict[str, Any]:
+        await announce_lopez_records(self.plans, self.case_id)
         return await self.call("POST", f"/v1/cases/{self.case_id}/safety-plans", json=plan, expect=201)
 
     async def get(self, plan_id: str) -> dict[str, Any]:

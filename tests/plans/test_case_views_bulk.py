@@ -37,10 +37,12 @@ async def _overdue_step(flow: PlanFlow, case_id: uuid.UUID, headers: dict[str, s
 
 async def test_a_caseload_page_reads_each_case_in_the_order_asked(
     flow: PlanFlow, plans: RunningService, tokens: InternalTokens, lopez_ongoing_plan: dict[str, Any],
+    lopez_records_in: Any,
 ) -> None:
     active = await flow.active_plan(lopez_ongoing_plan)
     await _overdue_step(flow, flow.case_id, flow.worker)
     drafts_only, empty = uuid.uuid4(), uuid.uuid4()
+    await lopez_records_in(drafts_only)
     other = tokens.headers("plans", case_id=drafts_only)
     draft = await flow.call("POST", f"/v1/cases/{drafts_only}/safety-plans", json=lopez_ongoing_plan, expect=201,
                             headers=other)
@@ -113,11 +115,13 @@ async def test_a_bad_page_is_422_naming_case_ids_and_nothing_is_written(
 
 async def test_the_page_costs_the_same_queries_for_one_case_as_for_twenty(
     flow: PlanFlow, plans: RunningService, tokens: InternalTokens, lopez_ongoing_plan: dict[str, Any],
+    lopez_records_in: Any,
 ) -> None:
     cases = [flow.case_id, *(uuid.uuid4() for _ in range(19))]
     await flow.active_plan(lopez_ongoing_plan)
     for n, case_id in enumerate(cases[1:]):
         headers = tokens.headers("plans", case_id=case_id)
+        await lopez_records_in(case_id)
         await flow.call("POST", f"/v1/cases/{case_id}/safety-plans", json=lopez_ongoing_plan, expect=201,
                         headers=headers)
         if n % 3 == 0:

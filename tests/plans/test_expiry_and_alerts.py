@@ -168,9 +168,11 @@ async def test_alerts_warn_before_expiry_and_when_a_review_is_due(
 
 async def test_each_worker_and_supervisor_sees_their_own_alerts_across_cases(
     flow: PlanFlow, clock: FixedClock, lopez_ongoing_plan: dict[str, Any], tokens: InternalTokens,
+    lopez_records_in: Any,
 ) -> None:
     mine = await flow.active_plan(lopez_ongoing_plan)
     another_case = uuid.uuid4()
+    await lopez_records_in(another_case)
     other_worker = tokens.headers("plans", subject="fsw.lindqvist", case_id=another_case)
     theirs = await flow.call("POST", f"/v1/cases/{another_case}/safety-plans", json=lopez_ongoing_plan,
                              headers=other_worker, expect=201)

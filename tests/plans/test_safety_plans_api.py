@@ -142,7 +142,7 @@ async def test_a_stored_version_cannot_be_changed(
 
 async def test_the_case_list_returns_every_plan_with_its_current_rules_in_one_call(
     plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
-    tokens: InternalTokens,
+    tokens: InternalTokens, lopez_records_in: Any,
 ) -> None:
     ongoing = await _create(plans, case_id, worker, lopez_ongoing_plan)
     immediate = await _create(plans, case_id, worker, dict(lopez_ongoing_plan, plan_type="immediate", expires_at=None,
@@ -150,6 +150,7 @@ async def test_the_case_list_returns_every_plan_with_its_current_rules_in_one_ca
     # no expiry given: the policy's default for an immediate plan (config/plan_rules.json: 7 days)
     assert immediate["expires_at"].startswith("2026-11-09T15:00:00")
     other_case = uuid.uuid4()
+    await lopez_records_in(other_case)
     await _create(plans, other_case, tokens.headers("plans", case_id=other_case), lopez_ongoing_plan)
     response = await plans.client.get(_plans_path(case_id), headers=worker)
     assert response.status_code == 200

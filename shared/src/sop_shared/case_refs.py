@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Column, Index, MetaData, String, Table, Uuid, insert, select
+from sqlalchemy import Column, MetaData, String, Table, Uuid, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -147,21 +147,42 @@ def define_case_entity_table(metadata: MetaData) -> Table:
         "case_entity", metadata,
         Column("kind", String(40), primary_key=True),
         Column("entity_id", Uuid, primary_key=True),
-        Column("case_id", Uuid, nullable=False),
+        Column("case_id", Uuid, primary_key=True),  # a person may be in several families' cases
         Column("source_event_id", Uuid, nullable=True),
         Column("recorded_at", UTCDateTime, nullable=False),
-        Index("ix_case_entity_case_kind", "case_id", "kind"),
     )
 
 
 @dataclass(frozen=True)
 class CaseEntityFeed:
     """Which event announces a record of another service: `kind` is recorded for each id found under
-    `id_keys` in the event's data (a key may hold one id or a list), in the event's case."""
+    `id_keys` in the event's data (a key may hold one id or a list), in the event's case, when the data
+    holds every `when` pair (e.g. a statement of kind danger)."""
 
     subject: str
     kind: str
     id_keys: tuple[str, ...]
+    when: tuple[tuple[str, str], ...] = ()
+
+
+# The events that announce each kind of record (the services' event contract, see docs/events.md).
+PEOPLE_IN_CASES = (
+    CaseEntityFeed("sop.network.case.created", "person", ("person_ids",)),
+    CaseEntityFeed("sop.network.case.updated", "person", ("person_ids",)),
+    CaseEntityFeed("sop.network.network_member.added", "person", ("person_id",)),
+)
+DANGER_STATEMENTS = (
+    CaseEntityFeed("sop.assessment.statement.created", "danger_statement", ("statement_id",),
+                   when=(("kind", "danger"),)),
+)
+SAFETY_GOALS = (CaseEntityFeed("sop.assessment.safety_goal.created", "safety_goal", ("safety_goal_id",)),)
+SDM_ASSESSMENTS = tuple(CaseEntityFeed(f"sop.assessment.sdm_assessment.{event}", "sdm_assessment",
+                                        ("sdm_assessment_id",)) for event in ("created", "amended"))
+SAFETY_PLANS = (
+    CaseEntityFeed("sop.plans.safety_plan.created", "safety_plan", ("plan_id",)),
+    CaseEntityFeed("sop.plans.safety_plan.created", "safety_plan_rule", ("rule_ids",)),
+    CaseEntityFeed("sop.plans.safety_plan.version_created", "safety_plan_rule", ("rule_ids",)),
+)
 
 
 @dataclass
@@ -193,18 +214,20 @@ class KnownEntities:
         found = await self._known(session, case_id, kinds, ids)
         waited = 0.0
         while found != ids and waited < self.grace_seconds:
-            # Read again outside this session's snapshot: the event is applied in another transaction.
+            # End this read's transaction (it holds the connection and its snapshot) and read again: the
+            # event is applied by the consumer in a transaction of its own.
+            await session.rollback()
             await asyncio.sleep(self.poll_seconds)
             waited += self.poll_seconds
-            bind = session.bind
-            async with AsyncSession(bind) as fresh:
-                found = await self._known(fresh, case_id, kinds, ids)
+            found = await self._known(session, case_id, kinds, ids)
         return found
 
     async def record(self, session: AsyncSession, feed: CaseEntityFeed, event: Event) -> int:
-        """Record the ids an event announces (idempotent: an id already known keeps its first case)."""
+        """Record the ids an event announces in its case (idempotent)."""
         case_raw = event.data.get("case_id") or (str(event.case_id) if event.case_id else None)
         if case_raw is None:
+            return 0
+        if any(str(event.data.get(key)) != value for key, value in feed.when):
             return 0
         case_id = uuid.UUID(str(case_raw))
         recorded = 0
@@ -215,7 +238,8 @@ class KnownEntities:
                     continue
                 entity_id = uuid.UUID(str(value))
                 exists = (await session.execute(select(self.table.c.case_id).where(
-                    self.table.c.kind == feed.kind, self.table.c.entity_id == entity_id))).first()
+                    self.table.c.kind == feed.kind, self.table.c.entity_id == entity_id,
+                    self.table.c.case_id == case_id))).first()
                 if exists is not None:
                     continue
                 try:

@@ -32,6 +32,8 @@ class ComponentSettings(BaseSettings):
     events_stream: str = "SOP"
     relay_interval_seconds: float = 0.5
     relay_enabled: bool = True
+    # How long a reference to another service's record waits for the event that announces it (case_refs).
+    case_ref_grace_seconds: float = 2.0
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from sop_assessment.case_refs import ENTITY_FEEDS, case_refs
 from sop_assessment.case_view.api import router as case_view_router
 from sop_assessment.child_voice.api import router as child_voice_router
 from sop_assessment.goals.api import router as goals_router
@@ -25,8 +26,10 @@ from sop_shared.service import build_service_app
 
 
 def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | None = None) -> FastAPI:
+    settings = settings or AssessmentSettings()
+    resolvers, known = case_refs(grace_seconds=settings.case_ref_grace_seconds)
     return build_service_app(
-        settings or AssessmentSettings(), title="SOP assessment service",
+        settings, title="SOP assessment service",
         description="Maps, harm and danger statements with their plain-language check, safety goals, scale "
                     "ratings, SDM assessments, child voice and supervision.",
         platform=platform, routers=[statements_router, sdm_router, child_voice_router,
@@ -34,4 +37,5 @@ def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | No
                                           supervision_router, translations_router, case_view_router], bus=bus,
         # Safety plans submitted at the plans service join the supervisor's one approval queue.
         consumers=PLAN_APPROVAL_CONSUMERS,
+        case_refs=resolvers, known_entities=known, entity_feeds=ENTITY_FEEDS,
     )

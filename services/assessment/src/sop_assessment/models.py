@@ -11,12 +11,15 @@ from sqlalchemy import JSON, Column, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from sop_shared.case_refs import define_case_entity_table
 from sop_shared.db import UTCDateTime, enum_column, service_metadata, utcnow
 from sop_shared.ids import new_id
 from sop_shared.platform_tables import define_platform_tables
 
 metadata = service_metadata()
 platform = define_platform_tables(metadata)
+# Other services' records (people, safety plans and their rules) this service may be asked to refer to.
+case_entities = define_case_entity_table(metadata)
 
 
 class AssessmentTable(SQLModel, registry=registry(metadata=metadata)):

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from sop_assessment.models import StatementKind, StatementStatus, TextSource
+from sop_shared import case_refs
 from sop_shared.pagination import Page
 from sop_shared.plain_language import LanguageCheck
 from sop_shared.policy import Audience, SensitivityLabel
@@ -30,7 +31,7 @@ class PersonRef(Strict):
     """Someone a statement names: the name the family uses and, when known, the network service's person."""
 
     name: Name
-    person_id: uuid.UUID | None = None
+    person_id: case_refs.PersonRef | None = None
 
 
 class StatementIn(Strict):

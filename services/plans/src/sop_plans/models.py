@@ -24,12 +24,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from sop_shared.case_refs import define_case_entity_table
 from sop_shared.db import UTCDateTime, enum_column, service_metadata, utcnow
 from sop_shared.ids import new_id
 from sop_shared.platform_tables import define_platform_tables
 
 metadata = service_metadata()
 platform = define_platform_tables(metadata)
+# Other services' records (people, danger statements, goals, SDM assessments) plans may refer to.
+case_entities = define_case_entity_table(metadata)
 
 
 class PlansTable(SQLModel, registry=registry(metadata=metadata)):

@@ -19,6 +19,7 @@ from sop_plans.models import (
     SignatureMethod,
     SignerRole,
 )
+from sop_shared import case_refs
 from sop_shared.plain_language import LanguageCheck
 
 RULE_TEXT_MAX = 2000
@@ -40,7 +41,7 @@ class PersonRef(Strict):
     knows them (a safety-network member, a caregiver)."""
 
     name: str = Field(min_length=1, max_length=200)
-    person_id: uuid.UUID | None = None
+    person_id: case_refs.PersonRef | None = None
 
 
 class ParticipantRole(StrEnum):
@@ -77,11 +78,11 @@ class RuleEdit(RuleIn):
     """A rule in an edit: give the `id` of the rule it continues (check-ins and the child's Safety House
     keep pointing at it); leave it out for a new rule."""
 
-    id: uuid.UUID | None = None
+    id: case_refs.SafetyPlanRuleRef | None = None
 
 
 class ParticipantEdit(ParticipantIn):
-    id: uuid.UUID | None = None
+    id: case_refs.PlanParticipantRef | None = None
 
 
 class IfRuleBroken(Strict):
@@ -105,8 +106,8 @@ class SafetyPlanIn(Strict):
     expires_at: AwareDatetime | None = Field(
         default=None, description="Defaults to effective_from plus the policy's days for this plan type; "
                                   "never later than the policy's maximum")
-    safety_assessment_id: uuid.UUID | None = None
-    danger_statement_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    safety_assessment_id: case_refs.SdmAssessmentRef | None = None
+    danger_statement_ids: list[case_refs.DangerStatementRef] = Field(default_factory=list, max_length=20)
     threat_codes: list[ThreatCode] = Field(default_factory=list, max_length=20)
     participants: list[ParticipantIn] = Field(default_factory=list, max_length=30)
     rules: list[RuleIn] = Field(min_length=1, max_length=50)
@@ -126,8 +127,8 @@ class SafetyPlanEdit(Strict):
     language: Language | None = None
     effective_from: AwareDatetime | None = None
     expires_at: AwareDatetime | None = None
-    safety_assessment_id: uuid.UUID | None = None
-    danger_statement_ids: list[uuid.UUID] | None = Field(default=None, max_length=20)
+    safety_assessment_id: case_refs.SdmAssessmentRef | None = None
+    danger_statement_ids: list[case_refs.DangerStatementRef] | None = Field(default=None, max_length=20)
     threat_codes: list[ThreatCode] | None = Field(default=None, max_length=20)
     participants: list[ParticipantEdit] | None = Field(default=None, max_length=30)
     rules: list[RuleEdit] | None = Field(default=None, min_length=1, max_length=50)
@@ -221,9 +222,10 @@ class SignatureIn(Strict):
     version_number: int = Field(ge=1)
     content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     decision: SignatureDecision = SignatureDecision.signed
-    participant_id: uuid.UUID | None = Field(default=None, description="The plan participant signing, if listed")
+    participant_id: case_refs.PlanParticipantRef | None = Field(default=None,
+                                                                description="The plan participant signing, if listed")
     signer_name: str = Field(min_length=1, max_length=200)
-    signer_person_id: uuid.UUID | None = None
+    signer_person_id: case_refs.PersonRef | None = None
     signer_role: SignerRole
     method: SignatureMethod | None = Field(default=None, description="Required when signing")
     typed_name: str | None = Field(default=None, min_length=1, max_length=200,
@@ -305,7 +307,7 @@ class ReviewOut(BaseModel):
 
 
 class CheckInIn(Strict):
-    rule_id: uuid.UUID = Field(description="A rule of the version in force")
+    rule_id: case_refs.SafetyPlanRuleRef = Field(description="A rule of the version in force")
     occurred_at: AwareDatetime | None = Field(default=None, description="When it was seen; defaults to now")
     reported_by: PersonRef
     kept: bool
@@ -444,8 +446,9 @@ class NextStepIn(Strict):
     owner: PersonRef
     owner_kind: NextStepOwnerKind
     due_on: date
-    goal_id: uuid.UUID | None = Field(default=None, description="The safety goal (assessment service) it serves")
-    safety_plan_id: uuid.UUID | None = None
+    goal_id: case_refs.SafetyGoalRef | None = Field(default=None,
+                                                    description="The safety goal (assessment service) it serves")
+    safety_plan_id: case_refs.SafetyPlanRef | None = None
 
 
 class NextStepPatch(Strict):
@@ -454,7 +457,7 @@ class NextStepPatch(Strict):
     owner_kind: NextStepOwnerKind | None = None
     due_on: date | None = None
     status: NextStepStatus | None = None
-    goal_id: uuid.UUID | None = None
+    goal_id: case_refs.SafetyGoalRef | None = None
 
 
 class NextStepOut(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -16,6 +17,7 @@ from sop_assessment.schemas import StatementOut, Strict
 from sop_assessment.sdm.schemas import SdmAssessmentOut
 from sop_assessment.translations.schemas import CaseViewTranslation
 from sop_shared.auth import MAX_CASES_PER_TOKEN
+from sop_shared.case_refs import NotCaseScoped
 from sop_shared.plain_language import LanguageCheck
 
 
@@ -77,9 +79,11 @@ class AssessmentCaseView(BaseModel):
     warnings: list[MapWarning] | None = Field(description="Internal: null for audiences other than staff and "
                                                           "supervisor")
 
+BulkReadCase = Annotated[uuid.UUID, NotCaseScoped("cases a bulk read names, each checked against the token")]
+
 
 class CaseViewsIn(Strict):
-    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_CASES_PER_TOKEN)
+    case_ids: list[BulkReadCase] = Field(min_length=1, max_length=MAX_CASES_PER_TOKEN)
 
 
 class OverallRating(BaseModel):

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sop_assessment.child_voice.models import ChildVoiceKind
+from sop_shared import case_refs
 from sop_shared.pagination import Page
 
 BCP47 = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
@@ -34,7 +35,7 @@ class ShareAudience(StrEnum):
 
 class ChildRef(Strict):
     name: Name
-    person_id: uuid.UUID | None = None
+    person_id: case_refs.PersonRef | None = None
 
 
 class Consent(Strict):
@@ -52,7 +53,7 @@ class HouseEntry(Strict):
     words: Words  # the child's exact words
     written_by: Literal["child", "worker", "interpreter", "other"] = "child"
     read_back: bool | None = None  # read back to the child, who said yes (true) or no (false)
-    drawing_id: uuid.UUID | None = None
+    drawing_id: case_refs.DrawingRef | None = None
 
 
 class House(Strict):
@@ -94,7 +95,7 @@ class OutsidePerson(Strict):
 
 class RoofRule(Strict):
     words: Words  # the rule as the child says it
-    safety_plan_rule_id: uuid.UUID | None = None  # the safety-plan rule it became (plans service)
+    safety_plan_rule_id: case_refs.SafetyPlanRuleRef | None = None  # the safety-plan rule it became (plans)
 
 
 class SafetyHouse(Strict):
@@ -103,18 +104,18 @@ class SafetyHouse(Strict):
     outside_people: list[OutsidePerson] = Field(default_factory=list, max_length=50)
     roof_rules: list[RoofRule] = Field(default_factory=list, max_length=50)
     path_position: int | None = Field(default=None, ge=0, le=10)
-    drawing_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    drawing_ids: list[case_refs.DrawingRef] = Field(default_factory=list, max_length=20)
     interpreter_used: bool = False
 
 
 class WordsPage(Strict):
     text: Words
-    drawing_id: uuid.UUID | None = None
+    drawing_id: case_refs.DrawingRef | None = None
 
 
 class CaregiverReview(Strict):
     name: Name
-    person_id: uuid.UUID | None = None
+    person_id: case_refs.PersonRef | None = None
     decision: Literal["agreed", "disagreed"]
     comment: Annotated[str | None, Field(max_length=2000)] = None
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sop_assessment.goals.models import GoalOwner, GoalStatus
 from sop_assessment.models import StatementStatus, TextSource
 from sop_assessment.schemas import BCP47, PART_MAX, TEXT_MAX, Name, Strict, ThreatCode
+from sop_shared import case_refs
 from sop_shared.plain_language import LanguageCheck
 from sop_shared.policy import Audience, SensitivityLabel
 
@@ -25,7 +26,7 @@ class SafetyGoalIn(Strict):
     whole sentence in the family's words, e.g. "Maria will make sure a sober adult is awake with Sofia and
     Mateo every night". Give `text` to use the family's own wording instead of the composed one."""
 
-    danger_statement_id: uuid.UUID
+    danger_statement_id: case_refs.DangerStatementRef
     language: str = Field(default="en", max_length=35, pattern=BCP47)
     text: str | None = Field(default=None, max_length=TEXT_MAX)
     caregiver_will_be_doing: Part = None

@@ -12,15 +12,19 @@ from pydantic import BaseModel, Field
 
 from sop_assessment.maps.models import MapContext
 from sop_assessment.schemas import Name, PersonRef, Strict
+from sop_shared import case_refs
 
 ItemText = Annotated[str, Field(min_length=1, max_length=2000)]
 MAX_ITEMS = 100
+
+# An item's own id, kept across the map's versions: a label within this map, never looked up anywhere.
+KeptItemId = Annotated[uuid.UUID, case_refs.NotCaseScoped("an item's own id within this map's versions")]
 
 
 class MapItemIn(Strict):
     """One thing on the map. `id` is kept across versions when sent back; a new item gets one."""
 
-    id: uuid.UUID | None = None
+    id: KeptItemId | None = None
     text: ItemText
     source: PersonRef | None = Field(default=None, description="Who said or showed this")
     agrees: list[Name] = Field(default_factory=list, max_length=50)
@@ -50,7 +54,7 @@ class NextStepItemIn(MapItemIn):
 class ParticipantIn(Strict):
     name: Name
     role: Annotated[str | None, Field(max_length=100)] = None
-    person_id: uuid.UUID | None = None
+    person_id: case_refs.PersonRef | None = None
 
 
 class MapContentIn(Strict):

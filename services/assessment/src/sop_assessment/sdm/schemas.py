@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from sop_assessment.sdm.models import SdmStatus
+from sop_shared import case_refs
 from sop_shared.pagination import Page
 
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -25,7 +26,7 @@ class AssessedChild(Strict):
     """A child the assessment decides for; `answers` holds this child's answers to per-child items."""
 
     name: str = Field(min_length=1, max_length=200)
-    person_id: uuid.UUID | None = None
+    person_id: case_refs.PersonRef | None = None
     answers: dict[str, Any] = Field(default_factory=dict, max_length=MAX_ANSWERS)
 
 

@@ -355,7 +355,8 @@ async def decide(session: AsyncSession, assessment: SdmAssessment, *, catalog: C
     await _apply_decision(session, assessment, catalog=catalog, decision=body.decision, comment=body.comment,
                           by=by, holidays=holidays)
     if pending is not None:
-        await close_approval(session, kind=_approval_kind(pending["kind"]), subject_id=assessment.id,
+        await close_approval(session, case_id=assessment.case_id, kind=_approval_kind(pending["kind"]),
+                             subject_id=assessment.id,
                              decision="approved" if body.decision == ApprovalDecision.approve else "returned",
                              decided_by=by, comment=body.comment)
     return assessment

@@ -44,15 +44,16 @@ def _summary(data: dict[str, Any]) -> str:
     return text
 
 
-async def _items(session: AsyncSession, plan_id: uuid.UUID) -> list[Approval]:
+async def _items(session: AsyncSession, case_id: uuid.UUID, plan_id: uuid.UUID) -> list[Approval]:
     return list((await session.execute(select(Approval).where(
-        Approval.kind == ApprovalKind.safety_plan, Approval.subject_id == plan_id))).scalars())
+        Approval.case_id == case_id, Approval.kind == ApprovalKind.safety_plan,
+        Approval.subject_id == plan_id))).scalars())
 
 
 async def on_approval_requested(app: Any, session: AsyncSession, event: Event) -> None:
     data = event.data
     plan_id, version = uuid.UUID(data["plan_id"]), data.get("version_number")
-    items = await _items(session, plan_id)
+    items = await _items(session, uuid.UUID(data["case_id"]), plan_id)
     if any(i.status == ApprovalStatus.pending for i in items):
         log.info("safety_plan_approval_already_queued", plan_id=str(plan_id))
         return
@@ -73,7 +74,8 @@ async def on_approval_decided(app: Any, session: AsyncSession, event: Event) -> 
     if status is None:
         log.warning("safety_plan_decision_unknown", plan_id=str(plan_id), decision=data.get("decision"))
         return
-    closed = await close_approval(session, kind=ApprovalKind.safety_plan, subject_id=plan_id,
+    closed = await close_approval(session, case_id=uuid.UUID(data["case_id"]), kind=ApprovalKind.safety_plan,
+                                  subject_id=plan_id,
                                   decision=status.value, decided_by=data["decided_by"], comment=data.get("comment"))
     if closed is not None:
         closed.decided_at = event.occurred_at

@@ -18,6 +18,7 @@ from sop_assessment.supervision.models import (
     CoachingType,
     ConsultationType,
 )
+from sop_shared import case_refs
 
 Comment = Annotated[str | None, Field(max_length=2000)]
 
@@ -42,7 +43,7 @@ class ConsultationIn(Strict):
     facilitator: Name
     participants: list[ConsultationParticipantIn] = Field(min_length=1, max_length=50)
     presenting_question: Annotated[str | None, Field(max_length=2000)] = None
-    map_id: uuid.UUID | None = Field(default=None, description="The map discussed")
+    map_id: case_refs.MapRef | None = Field(default=None, description="The map discussed")
     map_version: int | None = Field(default=None, ge=1, description="Default: the map's current version")
     decisions: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(default_factory=list,
                                                                                   max_length=50)
@@ -73,7 +74,7 @@ class ApprovalRequestIn(Strict):
     safety plan, …); `summary` says in one or two lines what the supervisor is asked to decide."""
 
     kind: ApprovalKind
-    subject_id: uuid.UUID
+    subject_id: case_refs.ApprovalSubjectRef
     subject_version: int | None = Field(default=None, ge=1)
     summary: Annotated[str, Field(min_length=1, max_length=1000)]
     approver_subject: Annotated[str | None, Field(max_length=200, description="The supervisor asked")] = None
@@ -82,7 +83,7 @@ class ApprovalRequestIn(Strict):
 class ServiceApprovalRequestIn(ApprovalRequestIn):
     """A request from another service: it names the case and itself, and who asked."""
 
-    case_id: uuid.UUID
+    case_id: case_refs.CaseIdRef
     source_service: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
     requested_by: Name
 

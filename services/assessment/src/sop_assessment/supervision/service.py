@@ -135,7 +135,7 @@ async def request_approval(session: AsyncSession, *, case_id: uuid.UUID, kind: A
     """
     kind = ApprovalKind(kind)
     waiting = (await session.execute(select(Approval.id).where(
-        Approval.kind == kind, Approval.subject_id == subject_id,
+        Approval.case_id == case_id, Approval.kind == kind, Approval.subject_id == subject_id,
         Approval.status == ApprovalStatus.pending))).first()
     if waiting is not None:
         raise ApprovalAlreadyPending("an approval of this is already waiting for a decision",
@@ -198,12 +198,14 @@ async def decide_approval(session: AsyncSession, approval: Approval, *, decision
     return await _record(session, approval, ApprovalAction(decision), decided_by, comment, APPROVAL_DECIDED)
 
 
-async def close_approval(session: AsyncSession, *, kind: ApprovalKind | str, subject_id: uuid.UUID,
-                         decision: str, decided_by: str, comment: str | None = None) -> Approval | None:
+async def close_approval(session: AsyncSession, *, case_id: uuid.UUID, kind: ApprovalKind | str,
+                         subject_id: uuid.UUID, decision: str, decided_by: str,
+                         comment: str | None = None) -> Approval | None:
     """Record in the queue a decision made where the thing lives (`decision`: approved | returned). Returns
     the approval closed, or None when none was pending (e.g. the queue itself made the decision)."""
+    # Held to the case: an item another case filed under the same subject id is never closed from here.
     approval = (await session.execute(select(Approval).where(
-        Approval.kind == ApprovalKind(kind), Approval.subject_id == subject_id,
+        Approval.case_id == case_id, Approval.kind == ApprovalKind(kind), Approval.subject_id == subject_id,
         Approval.status == ApprovalStatus.pending))).scalars().first()
     if approval is None:
         return None

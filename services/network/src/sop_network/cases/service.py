@@ -71,6 +71,9 @@ async def upsert_case_from_sacwis(
                                 "case_id": str(case.id), "external_system": system,
                                 "external_id": external_id, "version": case.version,
                                 "changed": sorted(changes) if not created else None,
+                                # who is in the case, so other services can hold references to them
+                                "person_ids": [str(p) for p in (await session.execute(select(
+                                    CaseMember.person_id).where(CaseMember.case_id == case.id))).scalars()],
                             })
     return case, created, changed
 

@@ -297,7 +297,7 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
                                      "created_at": now, "updated_at": now})
         plan.changes.append(Change("sop.network.case.created", {
             "case_id": str(cid), "external_system": system, "external_id": item.record.external_id, "version": 1,
-            "changed": None}, case_id=cid))
+            "changed": None, "person_ids": [str(person_id(m.person)) for m in body.members]}, case_id=cid))
         plan.results[item.index] = RecordResult(**base, status="created", id=cid)
     plan.deferred = deferred
     return plan

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
 from sop_plans.models import PlanStatus, PlanType
 from sop_plans.schemas import Alert, NextStepOut, SafetyPlanOut, Strict
 from sop_shared.auth import MAX_CASES_PER_TOKEN
+from sop_shared.case_refs import NotCaseScoped
 from sop_shared.policy import Audience
 
 
@@ -27,9 +29,11 @@ class PlansCaseView(BaseModel):
                                                       "then the rest; at most 50")
     alerts: list[Alert] = Field(description="The case's alerts, soonest first (empty outside the agency)")
 
+BulkReadCase = Annotated[uuid.UUID, NotCaseScoped("cases a bulk read names, each checked against the token")]
+
 
 class CaseViewsIn(Strict):
-    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_CASES_PER_TOKEN,
+    case_ids: list[BulkReadCase] = Field(min_length=1, max_length=MAX_CASES_PER_TOKEN,
                                       description="A caseload page: 1 to 50 different cases")
 
     @field_validator("case_ids")

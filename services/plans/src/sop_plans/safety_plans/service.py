@@ -381,7 +381,9 @@ async def _emit(session: AsyncSession, plan: SafetyPlan, event: str, *, version:
     payload: dict[str, object] = {"plan_id": str(plan.id), "case_id": str(plan.case_id),
                                   "plan_type": plan.plan_type.value, "status": plan.status.value}
     if version is not None:
-        payload.update(version_number=version.number, content_hash=version.content_hash)
+        payload.update(version_number=version.number, content_hash=version.content_hash,
+                       # the rules' ids, so the child's Safety House (assessment) may link to them
+                       rule_ids=[str(rule["id"]) for rule in version.content.get("rules", [])])
     payload.update(data)
     await emit(session, platform, subject=SUBJECT + event, case_id=plan.case_id, data=payload)
 
