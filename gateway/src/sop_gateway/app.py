@@ -29,15 +29,12 @@ from sop_shared.audit import AuditWriter
 from sop_shared.auth import InternalTokenMinter
 from sop_shared.db import Database
 from sop_shared.events import Event, EventBus, Subscription
+from sop_shared.input_policy import install_input_policy
 from sop_shared.keys import ensure_keys, generate_signing_key, load_signing_key, write_signing_key
 from sop_shared.observability import configure_logging, install_request_context
 from sop_shared.policy import ActorType
 from sop_shared.problems import Problem, install_problem_handlers, problem_response
 from sop_shared.service import install_health
-
-
-class PayloadTooLarge(Problem):
-    status, slug, title = 413, "payload-too-large", "The request body is too large"
 
 
 class UnsupportedMediaType(Problem):
@@ -132,17 +129,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
 
     @app.middleware("http")
     async def _guard_requests(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_request_bytes:
-            return problem_response(PayloadTooLarge(f"at most {settings.max_request_bytes} bytes"), request)
-        if length is None:
-            # No Content-Length (chunked): count the bytes as they arrive instead of trusting a header.
-            body = bytearray()
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > settings.max_request_bytes:
-                    return problem_response(PayloadTooLarge(f"at most {settings.max_request_bytes} bytes"), request)
-            request._body = bytes(body)  # what Request.body() caches; BaseHTTPMiddleware replays it downstream
+        # The body has passed the input policy (size, nesting, text) already: it wraps this middleware.
         if request.url.path == "/graphql" and request.method == "POST":
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type != "application/json":  # no form posts: closes the CSRF door
@@ -151,6 +138,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                 return problem_response(BatchRefused(), request)
         return await call_next(request)
 
+    install_input_policy(app, max_body_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth)
     install_request_context(app, settings.component)
     install_health(app)
     app.state.graphql_schema = build_schema(settings)  # the family view executes its caseView in-process

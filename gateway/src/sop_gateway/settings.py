@@ -85,7 +85,6 @@ class GatewaySettings(ComponentSettings):
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     graphql_max_directives: int = 10
-    max_request_bytes: int = 1_000_000
 
     @model_validator(mode="after")
     def _production_needs_real_identity(self) -> GatewaySettings:

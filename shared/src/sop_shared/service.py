@@ -23,6 +23,7 @@ from sop_shared.case_refs import CaseEntityFeed, CaseRefResolvers, CaseRefsDep, 
 from sop_shared.clock import SystemClock
 from sop_shared.db import Database
 from sop_shared.events import Event, EventBus, connect_bus
+from sop_shared.input_policy import install_input_policy
 from sop_shared.keys import ensure_keys, load_jwks
 from sop_shared.observability import configure_logging, install_request_context
 from sop_shared.outbox import OutboxRelay, idempotent_consumer
@@ -106,6 +107,7 @@ def build_service_app(
     app.state.platform = platform
     app.state.audit = AuditWriter(platform)
     install_problem_handlers(app)
+    install_input_policy(app, max_body_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth)
     install_request_context(app, settings.component)
     install_health(app)
     app.state.case_refs = case_refs

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,9 @@ class ComponentSettings(BaseSettings):
     relay_enabled: bool = True
     log_level: str = "INFO"
     log_json: bool = True
+    # The input policy (sop_shared.input_policy): the largest request body, and how deep a JSON body may nest.
+    max_request_bytes: int = Field(default=1_000_000, ge=1_000)
+    max_json_depth: int = Field(default=32, ge=4, le=200)
 
     @property
     def is_development(self) -> bool:
