@@ -87,7 +87,9 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         signer = _token_signer(settings)
         rate_limits = build_rate_limits(
             redis_url=settings.redis_url, window_seconds=settings.rate_limit_window_seconds,
-            per_token=settings.rate_limit_per_token, per_client=settings.rate_limit_per_client)
+            per_token=settings.rate_limit_per_token, per_client=settings.rate_limit_per_client,
+            failed_secrets=settings.oauth_failed_secret_limit,
+            failed_secrets_window_seconds=settings.oauth_failed_secret_window_seconds)
         authenticator = EdgeAuthenticator(
             _trusted_issuers(settings, signer),
             api_tokens=lambda secret: authenticate_api_token(database, secret),

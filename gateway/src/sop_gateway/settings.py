@@ -78,6 +78,10 @@ class GatewaySettings(ComponentSettings):
     rate_limit_window_seconds: int = 60
     rate_limit_per_token: int = 600
     rate_limit_per_client: int = 1200
+    # Wrong client secrets at /oauth/token: at most this many per client and source address per window, in a
+    # window of their own (a guesser elsewhere never spends the real client's budget or locks it out).
+    oauth_failed_secret_limit: int = 10
+    oauth_failed_secret_window_seconds: int = 900
     redis_url: str = ""
     access_cache_seconds: float = 5.0
     # GraphQL guards.
