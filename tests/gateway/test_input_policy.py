@@ -54,9 +54,9 @@ async def test_a_refused_character_in_a_facade_body_or_path_is_422_and_nothing_i
     system: EmbeddedSystem, demo_case: uuid.UUID,
 ) -> None:
     before = await _statement_count(system, demo_case)
-    body = {"kind": "harm", "language": "en", "who_reported": "A neighbour\u2066", "caregivers": [{"name": "Ma\x00ria"}],
-            "action_or_inaction": "left them alone", "when_or_how_often": "once", "children": [{"name": "Sofia"}],
-            "impact_on_child": "they were scared"}
+    body = {"kind": "harm", "language": "en", "who_reported": "A neighbour\u2066",
+            "caregivers": [{"name": "Ma\x00ria"}], "action_or_inaction": "left them alone",
+            "when_or_how_often": "once", "children": [{"name": "Sofia"}], "impact_on_child": "they were scared"}
     response = await system.client.post(f"/api/assessment/v1/cases/{demo_case}/statements", json=body,
                                         headers=system.bearer("fsw.rivera"))
     assert _refused_fields(response) == {"who_reported", "caregivers[0].name"}
