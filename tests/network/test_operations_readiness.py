@@ -27,7 +27,7 @@ async def network_on_its_own_nats(postgres_database_url: str, tokens: InternalTo
         bus = await connect_bus(server.url, stream=real_services.unique_name("ops"))
         try:
             async with run_component(component, database_url=postgres_database_url, tokens=tokens,
-                                     data_dir=tmp_path, bus=bus) as svc:
+                                     data_dir=tmp_path, bus=bus, bus_check_seconds=0.1) as svc:
                 yield svc, server
         finally:
             await bus.close()
@@ -36,7 +36,7 @@ async def network_on_its_own_nats(postgres_database_url: str, tokens: InternalTo
 
 
 async def _bus_down(svc: RunningService) -> dict[str, Any]:
-    for _ in range(50):
+    for _ in range(100):
         health = (await svc.client.get("/healthz")).json()
         if health["checks"]["bus"] != "ok":
             return health  # type: ignore[no-any-return]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from sop_shared.dev_identity import DEV_AUDIENCE, DEV_ISSUER
@@ -89,6 +89,9 @@ class GatewaySettings(ComponentSettings):
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     graphql_max_directives: int = 10
+    # /metrics in production: only with `Authorization: Bearer <this token>` (Prometheus `authorization`),
+    # and not at all without one. /docs, /redoc and /openapi.json are development-only.
+    metrics_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _production_needs_real_identity(self) -> GatewaySettings:

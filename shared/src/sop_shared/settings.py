@@ -58,6 +58,8 @@ class ServiceSettings(ComponentSettings):
     # JWKS file with the gateway's public internal-token key(s); in development generated under data_dir.
     internal_jwks_file: Path | None = None
     internal_token_issuer: str = "sop-gateway"
+    # How often the event bus is pinged for /healthz and the sop_event_bus_up gauge.
+    bus_check_seconds: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")
     def _production_needs_configured_keys(self) -> ServiceSettings:
