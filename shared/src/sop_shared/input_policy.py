@@ -106,7 +106,7 @@ def json_depth(body: bytes) -> int:
     """How deep a JSON text nests, counted without parsing it (a parser recurses once per level)."""
     brackets = _STRING.sub(b"", _ESCAPE.sub(b"", body)).translate(None, _NOT_BRACKETS)
     steps = memoryview(brackets.translate(_DEPTH_STEPS)).cast("b")
-    return max(accumulate(steps), default=0)
+    return max(accumulate(steps, initial=0))
 
 
 def _is_json(content_type: str) -> bool:
