@@ -320,3 +320,16 @@ def test_image_placeholder_is_overridable():
         spec = pod_spec(doc)
         for c in spec["containers"] if spec else []:
             assert c["image"].split(":")[0] == IMAGE, doc["metadata"]["name"]
+
+
+def test_readiness_is_the_database_check_and_the_gateway_metrics_token_is_an_optional_secret():
+    """/readyz checks the database only (a NATS outage keeps pods in rotation; the outbox holds the events);
+    liveness is /healthz, which never waits on the bus. The metrics token is never in a ConfigMap."""
+    for name in COMPONENTS:
+        c = container(find("Deployment", name))
+        assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert c["livenessProbe"]["httpGet"]["path"] == c["startupProbe"]["httpGet"]["path"] == "/healthz"
+    gateway = find("Deployment", "gateway")
+    assert "SOP_GATEWAY_METRICS_TOKEN" not in config_of(gateway)
+    (token,) = [e for e in container(gateway)["env"] if e["name"] == "SOP_GATEWAY_METRICS_TOKEN"]
+    assert token["valueFrom"]["secretKeyRef"] == {"name": "sop-metrics-token", "key": "token", "optional": True}

@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import jwt
 import pytest
 
@@ -195,16 +196,33 @@ async def test_an_integration_client_over_its_limit_gets_429(start_system: Any) 
         _assert_429(await system.graphql("{ me { subject } }", user="sacwis.sync"), 60)
 
 
-async def test_guessing_a_client_secret_counts_against_the_clients_window(start_system: Any) -> None:
-    async with start_system(rate_limit_per_client=3) as system:
+async def test_wrong_secrets_from_elsewhere_neither_spend_the_clients_budget_nor_lock_it_out(
+    start_system: Any,
+) -> None:
+    async with start_system(rate_limit_per_client=3, oauth_failed_secret_limit=3) as system:
         registered = await system.client.post(
             "/v1/integration-clients", json={"client_id": "chris-sync", "name": "CHRIS", "scopes": ["case:read"]},
             headers=_admin(system))
         secret = registered.json()["client_secret"]
-        for guess in ("sopc_a", "sopc_b", "sopc_c"):
-            response = await system.client.post("/oauth/token", data={
-                "grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": guess})
-            assert response.status_code == 401
+        attacker = httpx.AsyncClient(transport=httpx.ASGITransport(app=system.gateway, client=("203.0.113.9", 4711)),
+                                     base_url="http://gateway")
+        async with attacker:
+            statuses = [(await attacker.post("/oauth/token", data={
+                "grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": f"sopc_{n}"}))
+                .status_code for n in range(6)]
+            assert statuses == [401, 401, 401, 429, 429, 429]
+            # locked out, the guesser is not even told when the right secret would have worked
+            _assert_429(await attacker.post("/oauth/token", data={
+                "grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": secret}), 900)
+        # the real client, from its own address, still gets its token and its whole API budget
         right = await system.client.post("/oauth/token", data={
             "grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": secret})
-        _assert_429(right, 60)
+        assert right.status_code == 200, right.text
+        bearer = {"Authorization": f"Bearer {right.json()['access_token']}"}
+        for _ in range(2):
+            assert (await system.client.post("/graphql", json=ME, headers=bearer)).status_code == 200
+        _assert_429(await system.client.post("/graphql", json=ME, headers=bearer), 60)
+        # and its own typo is a 401, counted in its own address's window
+        typo = await system.client.post("/oauth/token", data={
+            "grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": "sopc_typo"})
+        assert typo.status_code == 401

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,15 +30,12 @@ from sop_shared.audit import AuditWriter
 from sop_shared.auth import InternalTokenMinter
 from sop_shared.db import Database
 from sop_shared.events import Event, EventBus, Subscription
+from sop_shared.input_policy import install_input_policy
 from sop_shared.keys import ensure_keys, generate_signing_key, load_signing_key, write_signing_key
 from sop_shared.observability import configure_logging, install_request_context
 from sop_shared.policy import ActorType
-from sop_shared.problems import Problem, install_problem_handlers, problem_response
+from sop_shared.problems import NotFound, Problem, install_problem_handlers, problem_response
 from sop_shared.service import install_health
-
-
-class PayloadTooLarge(Problem):
-    status, slug, title = 413, "payload-too-large", "The request body is too large"
 
 
 class UnsupportedMediaType(Problem):
@@ -90,7 +88,9 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         signer = _token_signer(settings)
         rate_limits = build_rate_limits(
             redis_url=settings.redis_url, window_seconds=settings.rate_limit_window_seconds,
-            per_token=settings.rate_limit_per_token, per_client=settings.rate_limit_per_client)
+            per_token=settings.rate_limit_per_token, per_client=settings.rate_limit_per_client,
+            failed_secrets=settings.oauth_failed_secret_limit,
+            failed_secrets_window_seconds=settings.oauth_failed_secret_window_seconds)
         authenticator = EdgeAuthenticator(
             _trusted_issuers(settings, signer),
             api_tokens=lambda secret: authenticate_api_token(database, secret),
@@ -116,7 +116,10 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             await rate_limits.close()
             await database.dispose()
 
-    app = FastAPI(title="SOP Platform gateway", version="1.0.0", lifespan=lifespan,
+    # In production the API description is not served: it maps every route for whoever asks.
+    docs: dict[str, Any] = {} if settings.is_development else {"docs_url": None, "redoc_url": None,
+                                                                "openapi_url": None}
+    app = FastAPI(title="SOP Platform gateway", version="1.0.0", lifespan=lifespan, **docs,
                   description="The public entry: GraphQL case view, REST façade over the services, audit.")
     app.state.settings = settings
     app.state.platform = platform
@@ -132,17 +135,9 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
 
     @app.middleware("http")
     async def _guard_requests(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_request_bytes:
-            return problem_response(PayloadTooLarge(f"at most {settings.max_request_bytes} bytes"), request)
-        if length is None:
-            # No Content-Length (chunked): count the bytes as they arrive instead of trusting a header.
-            body = bytearray()
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > settings.max_request_bytes:
-                    return problem_response(PayloadTooLarge(f"at most {settings.max_request_bytes} bytes"), request)
-            request._body = bytes(body)  # what Request.body() caches; BaseHTTPMiddleware replays it downstream
+        if request.url.path == "/metrics" and not _may_read_metrics(request, settings):
+            return problem_response(NotFound(), request)  # as if there were none: nothing to probe
+        # The body has passed the input policy (size, nesting, text) already: it wraps this middleware.
         if request.url.path == "/graphql" and request.method == "POST":
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type != "application/json":  # no form posts: closes the CSRF door
@@ -151,6 +146,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                 return problem_response(BatchRefused(), request)
         return await call_next(request)
 
+    install_input_policy(app, max_body_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth)
     install_request_context(app, settings.component)
     install_health(app)
     app.state.graphql_schema = build_schema(settings)  # the family view executes its caseView in-process
@@ -165,9 +161,20 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
 
     @app.get("/", include_in_schema=False)
     async def index() -> JSONResponse:
-        return JSONResponse({"service": "SOP Platform gateway", "graphql": "/graphql", "docs": "/docs"})
+        return JSONResponse({"service": "SOP Platform gateway", "graphql": "/graphql",
+                             **({"docs": "/docs"} if settings.is_development else {})})
 
     return app
+
+
+def _may_read_metrics(request: Request, settings: GatewaySettings) -> bool:
+    """In development anyone; in production only a caller presenting the configured metrics token."""
+    if settings.is_development:
+        return True
+    if settings.metrics_token is None or not settings.metrics_token.get_secret_value():
+        return False  # an empty token must not let `Bearer ` in
+    expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+    return hmac.compare_digest(request.headers.get("authorization", "").encode(), expected)
 
 
 async def _forget_access_on_network_events(app: FastAPI, bus: EventBus | None) -> Subscription | None:

@@ -1,4 +1,6 @@
-"""Rate limits at the edge: fixed windows per partner API token and per integration client.
+"""Rate limits at the edge: fixed windows per partner API token and per integration client, and a separate
+window for wrong client secrets at `/oauth/token` per client and source address (so an attacker guessing a
+secret spends neither the real client's API budget nor its ability to get a token).
 
 The `limits` library is not installed in this workspace, so this is a small limiter with the same shape as
 its async fixed-window strategy (`RateLimit` ~ `RateLimitItem`, `FixedWindowRateLimiter.hit/test/
@@ -223,6 +225,7 @@ class EdgeRateLimits:
     limiter: FixedWindowRateLimiter
     per_token: RateLimit | None
     per_client: RateLimit | None
+    failed_secrets: RateLimit | None = None
     clock: Callable[[], float] = time.time
 
     def windows(self, principal: Principal) -> list[tuple[RateLimit, tuple[str, ...]]]:
@@ -236,25 +239,60 @@ class EdgeRateLimits:
 
     async def check(self, principal: Principal) -> None:
         for limit, identifiers in self.windows(principal):
-            try:
-                allowed = await self.limiter.hit(limit, *identifiers)
-                stats = None if allowed else await self.limiter.get_window_stats(limit, *identifiers)
-            except RedisError:
-                # Fail open: a missing counter must not stop child-safety work; the outage is logged.
-                import structlog
+            await self._hit(limit, identifiers)
 
-                structlog.get_logger("sop").warning("rate_limit_storage_unavailable")
+    async def _hit(self, limit: RateLimit, identifiers: tuple[str, ...]) -> None:
+        try:
+            allowed = await self.limiter.hit(limit, *identifiers)
+            stats = None if allowed else await self.limiter.get_window_stats(limit, *identifiers)
+        except RedisError:
+            _storage_unavailable()
+            return
+        if stats is not None:
+            raise TooManyRequests(max(1, math.ceil(stats.reset_time - self.clock())))
+
+    def _failed_secret_key(self, client_id: str, source: str) -> tuple[str, ...]:
+        return ("oauth-failed-secret", client_id, source)
+
+    async def refuse_after_failed_secrets(self, client_id: str, source: str) -> None:
+        """429 while this source has used up its wrong guesses at this client's secret (checked before the
+        secret is compared, so a locked-out guesser learns nothing more); other sources are unaffected."""
+        if self.failed_secrets is None:
+            return
+        identifiers = self._failed_secret_key(client_id, source)
+        try:
+            if await self.limiter.test(self.failed_secrets, *identifiers):
                 return
-            if stats is not None:
-                raise TooManyRequests(max(1, math.ceil(stats.reset_time - self.clock())))
+            stats = await self.limiter.get_window_stats(self.failed_secrets, *identifiers)
+        except RedisError:
+            _storage_unavailable()
+            return
+        raise TooManyRequests(max(1, math.ceil(stats.reset_time - self.clock())))
+
+    async def count_failed_secret(self, client_id: str, source: str) -> None:
+        if self.failed_secrets is None:
+            return
+        try:
+            await self.limiter.hit(self.failed_secrets, *self._failed_secret_key(client_id, source))
+        except RedisError:
+            _storage_unavailable()
 
     async def close(self) -> None:
         await self.limiter.storage.close()
 
 
-def build_rate_limits(*, redis_url: str, window_seconds: int, per_token: int, per_client: int) -> EdgeRateLimits:
+def _storage_unavailable() -> None:
+    # Fail open: a missing counter must not stop child-safety work; the outage is logged.
+    import structlog
+
+    structlog.get_logger("sop").warning("rate_limit_storage_unavailable")
+
+
+def build_rate_limits(*, redis_url: str, window_seconds: int, per_token: int, per_client: int,
+                      failed_secrets: int = 0, failed_secrets_window_seconds: int = 900) -> EdgeRateLimits:
     return EdgeRateLimits(
         FixedWindowRateLimiter(storage_for(redis_url)),
         RateLimit(per_token, window_seconds) if per_token > 0 else None,
         RateLimit(per_client, window_seconds) if per_client > 0 else None,
+        RateLimit(failed_secrets, failed_secrets_window_seconds) if failed_secrets > 0 else None,
     )

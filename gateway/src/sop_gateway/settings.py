@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from sop_shared.dev_identity import DEV_AUDIENCE, DEV_ISSUER
@@ -78,6 +78,10 @@ class GatewaySettings(ComponentSettings):
     rate_limit_window_seconds: int = 60
     rate_limit_per_token: int = 600
     rate_limit_per_client: int = 1200
+    # Wrong client secrets at /oauth/token: at most this many per client and source address per window, in a
+    # window of their own (a guesser elsewhere never spends the real client's budget or locks it out).
+    oauth_failed_secret_limit: int = 10
+    oauth_failed_secret_window_seconds: int = 900
     redis_url: str = ""
     access_cache_seconds: float = 5.0
     # GraphQL guards.
@@ -85,7 +89,9 @@ class GatewaySettings(ComponentSettings):
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     graphql_max_directives: int = 10
-    max_request_bytes: int = 1_000_000
+    # /metrics in production: only with `Authorization: Bearer <this token>` (Prometheus `authorization`),
+    # and not at all without one. /docs, /redoc and /openapi.json are development-only.
+    metrics_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _production_needs_real_identity(self) -> GatewaySettings:

@@ -40,6 +40,25 @@ def decode_cursor(cursor: str) -> uuid.UUID:
         raise InvalidInput.field("cursor", "not a cursor this API issued") from exc
 
 
+# Sequence numbers live in BIGINT columns: a cursor past the largest one would fail in the database (a 500).
+MAX_SEQUENCE = 2**63 - 1
+
+
+def encode_sequence_cursor(seq: int) -> str:
+    """A cursor over a commit-ordered sequence number (the change feed)."""
+    return base64.urlsafe_b64encode(json.dumps({"seq": seq}).encode()).decode().rstrip("=")
+
+
+def decode_sequence_cursor(cursor: str) -> int:
+    try:
+        seq = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["seq"]
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQUENCE:
+            raise TypeError("seq")
+        return seq
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise InvalidInput.field("cursor", "not a cursor this API issued") from exc
+
+
 class PageRequest(BaseModel):
     limit: int = DEFAULT_LIMIT
     after: uuid.UUID | None = None

@@ -1,7 +1,7 @@
 """Building a backend service app: the same anatomy for network, assessment and plans.
 
 `build_service_app` wires database, bus, outbox relay, internal-token verification, problem+json,
-request context, /healthz, /readyz and /metrics; the service adds its routers. Nothing runs at import.
+request context, the input policy, /healthz, /readyz and /metrics; the service adds its routers. Nothing runs at import.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_shared.audit import AuditWriter
@@ -23,6 +24,7 @@ from sop_shared.case_refs import CaseEntityFeed, CaseRefResolvers, CaseRefsDep, 
 from sop_shared.clock import SystemClock
 from sop_shared.db import Database
 from sop_shared.events import Event, EventBus, connect_bus
+from sop_shared.input_policy import install_input_policy
 from sop_shared.keys import ensure_keys, load_jwks
 from sop_shared.observability import configure_logging, install_request_context
 from sop_shared.outbox import OutboxRelay, idempotent_consumer
@@ -76,7 +78,7 @@ def build_service_app(
         relay_task = asyncio.create_task(relay.run(stop), name=f"{settings.component}-outbox-relay") \
             if settings.relay_enabled else None
         tasks = [asyncio.create_task(task(app, stop), name=f"{settings.component}-{getattr(task, '__name__', 'task')}")
-                 for task in background]
+                 for task in (watch_bus, *background)]
         subscriptions = []
         for consumer in consumers:
             async def apply(session: AsyncSession, event: Event, consumer: EventConsumer = consumer) -> None:
@@ -106,6 +108,7 @@ def build_service_app(
     app.state.platform = platform
     app.state.audit = AuditWriter(platform)
     install_problem_handlers(app)
+    install_input_policy(app, max_body_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth)
     install_request_context(app, settings.component)
     install_health(app)
     app.state.case_refs = case_refs
@@ -130,23 +133,59 @@ def _entity_feed_consumers(component: str, known: KnownEntities | None,
     return [consumer(feed) for feed in feeds]
 
 
-def install_health(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["operations"], summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+PROBE_TIMEOUT_SECONDS = 3.0
 
-    @app.get("/readyz", tags=["operations"], summary="The database and the event bus are reachable")
+
+def install_health(app: FastAPI) -> None:
+    """`/healthz` (liveness: the process answers; the event bus's state as detail) and `/readyz` (readiness:
+    the database answers). Readiness leaves the bus out on purpose: writes go to the outbox in the same
+    transaction and the relay publishes them once the bus is back, so a NATS outage must not take every pod
+    out of rotation. The bus's state is also the gauge `sop_event_bus_up` (1 or 0) on /metrics."""
+    registry = getattr(app.state, "metrics_registry", None)
+    bus_up = Gauge("sop_event_bus_up", "1 when the event bus answered the last ping, else 0", ["component"],
+                   registry=registry) if registry is not None else None
+    component = getattr(getattr(app.state, "settings", None), "component", "component")
+
+    async def check_bus() -> str:
+        try:
+            await asyncio.wait_for(app.state.bus.ping(), timeout=PROBE_TIMEOUT_SECONDS)
+            state = "ok"
+        except Exception as exc:
+            state = f"unavailable: {type(exc).__name__}"
+        if bus_up is not None:
+            bus_up.labels(component).set(1 if state == "ok" else 0)
+        app.state.bus_last_state = state
+        return state
+
+    app.state.check_bus = check_bus
+    app.state.bus_last_state = None
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive (with the event bus's state)")
+    async def healthz() -> dict[str, Any]:
+        # The liveness probe never waits on the bus: a NATS outage must not restart pods. The state is the one
+        # `watch_bus` saw last (a component without that watcher pings here).
+        state = app.state.bus_last_state or await check_bus()
+        return {"status": "ok", "checks": {"bus": state}}
+
+    @app.get("/readyz", tags=["operations"], summary="The database is reachable")
     async def readyz() -> JSONResponse:
-        checks: dict[str, str] = {}
-        for name, probe in (("database", app.state.database.ping), ("bus", app.state.bus.ping)):
-            try:
-                await asyncio.wait_for(probe(), timeout=3)
-                checks[name] = "ok"
-            except Exception as exc:
-                checks[name] = f"unavailable: {type(exc).__name__}"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
+        try:
+            await asyncio.wait_for(app.state.database.ping(), timeout=PROBE_TIMEOUT_SECONDS)
+            database = "ok"
+        except Exception as exc:
+            database = f"unavailable: {type(exc).__name__}"
+        ready = database == "ok"
+        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": {"database": database}},
                             status_code=200 if ready else 503)
+
+
+async def watch_bus(app: FastAPI, stop: asyncio.Event) -> None:
+    """Ping the event bus every `bus_check_seconds`: /healthz and the `sop_event_bus_up` gauge report what it
+    saw last, so neither a probe nor a scrape waits on a ping."""
+    while not stop.is_set():
+        await app.state.check_bus()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=app.state.settings.bus_check_seconds)
 
 
 @asynccontextmanager

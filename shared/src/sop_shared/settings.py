@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,9 @@ class ComponentSettings(BaseSettings):
     case_ref_grace_seconds: float = 2.0
     log_level: str = "INFO"
     log_json: bool = True
+    # The input policy (sop_shared.input_policy): the largest request body, and how deep a JSON body may nest.
+    max_request_bytes: int = Field(default=1_000_000, ge=1_000)
+    max_json_depth: int = Field(default=32, ge=4, le=200)
 
     @property
     def is_development(self) -> bool:
@@ -57,6 +60,8 @@ class ServiceSettings(ComponentSettings):
     # JWKS file with the gateway's public internal-token key(s); in development generated under data_dir.
     internal_jwks_file: Path | None = None
     internal_token_issuer: str = "sop-gateway"
+    # How often the event bus is pinged for /healthz and the sop_event_bus_up gauge.
+    bus_check_seconds: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")
     def _production_needs_configured_keys(self) -> ServiceSettings:

@@ -8,7 +8,8 @@ import re
 from typing import Any
 
 import strawberry
-from graphql import DirectiveNode, GraphQLError
+import structlog
+from graphql import DirectiveNode, GraphQLError, VariableDefinitionNode
 from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationContext, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -107,15 +108,55 @@ def max_directives_rule(limit: int) -> type[ValidationRule]:
 SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
 
+# What the caller got wrong before anything ran: answered HTTP 400 with one of these codes, never masked as
+# internal, and logged as one line (a traceback there would only bury the real failures).
+PARSE_FAILED, VALIDATION_FAILED, BAD_USER_INPUT = "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"
+REQUEST_ERROR_CODES = frozenset({PARSE_FAILED, VALIDATION_FAILED, BAD_USER_INPUT})
+
+
+def request_error_code(error: GraphQLError, execution_context: Any) -> str | None:
+    """The code of an error in the request itself, or None for an error while resolving fields. Told by the
+    phase it happened in: no document (parsing failed), no result yet (validation failed), or a result with
+    no data and an error at no path (the variables could not be coerced: graphql-core runs nothing then)."""
+    if execution_context is None:
+        return None
+    if execution_context.graphql_document is None:
+        return PARSE_FAILED
+    result = execution_context.result
+    if result is None:
+        # A rule's finding has no original error; an exception with one is a failure of ours.
+        return VALIDATION_FAILED if error.original_error is None else None
+    about_variables = any(isinstance(node, VariableDefinitionNode) for node in error.nodes or ())
+    if getattr(result, "data", None) is None and error.path is None and (
+            about_variables or error.original_error is None):
+        return BAD_USER_INPUT
+    return None
+
+
 class GatewaySchema(strawberry.Schema):
     """Strawberry's `disable_field_suggestions` only covers unknown fields; unknown arguments, types, enum
-    values and variables carry "Did you mean …?" too, so every error message is trimmed here."""
+    values and variables carry "Did you mean …?" too, so every error message is trimmed here. Errors in the
+    request itself get their code and HTTP 400 here, before MaskErrors would take them for internal ones."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        internal = []
         for error in errors:
             if "Did you mean" in error.message:
                 error.message = SUGGESTION.sub("", error.message)
-        super().process_errors(errors, execution_context)
+            code = request_error_code(error, execution_context)
+            if code is not None:
+                error.extensions = {**(error.extensions or {}), "code": code}
+                response = getattr(getattr(execution_context, "context", None), "response", None)
+                if response is not None:
+                    response.status_code = 400
+            code = (error.extensions or {}).get("code")
+            if code is not None and code != "INTERNAL_SERVER_ERROR":
+                # Meant for the caller: one line, with no message (it may quote the caller's values).
+                structlog.get_logger("sop").info("graphql_client_error", code=code,
+                                                 path=list(error.path) if error.path else None)
+            else:
+                internal.append(error)
+        super().process_errors(internal, execution_context)
 
 
 class MaskInternalErrors(MaskErrors):

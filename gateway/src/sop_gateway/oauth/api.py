@@ -76,14 +76,21 @@ async def token(request: Request) -> JSONResponse:
     if not client_id or not secret:
         return _oauth_error(401, "invalid_client", "client authentication failed",
                             {"WWW-Authenticate": 'Basic realm="sop-gateway"'})
-    # Token requests count against the client's window too: guessing a secret costs the same as using one.
-    await request.app.state.rate_limits.check(
-        Principal(subject=client_id, actor_type=ActorType.integration, client_id=client_id))
+    # Wrong secrets count in a window of their own, per client and source address: a guesser elsewhere can
+    # neither spend the real client's API budget nor lock the real client out. (Behind a proxy the source
+    # address is the one uvicorn takes from X-Forwarded-For when --forwarded-allow-ips trusts the proxy.)
+    rate_limits = request.app.state.rate_limits
+    source = request.client.host if request.client else "unknown"
+    await rate_limits.refuse_after_failed_secrets(client_id, source)
     async with request.app.state.database.session() as session:
         client = await client_for_credentials(session, client_id, secret)
     if client is None:
+        await rate_limits.count_failed_secret(client_id, source)
         return _oauth_error(401, "invalid_client", "client authentication failed",
                             {"WWW-Authenticate": 'Basic realm="sop-gateway"'})
+    # A proven client's token requests count against its own window, like its API calls.
+    await rate_limits.check(Principal(subject=client.client_id, actor_type=ActorType.integration,
+                                      client_id=client.client_id))
     requested = form.get("scope", "").split() or list(client.scopes)
     if set(requested) - set(client.scopes):
         return _oauth_error(400, "invalid_scope", "the client may ask for: " + " ".join(client.scopes))

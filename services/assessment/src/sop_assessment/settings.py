@@ -1,9 +1,12 @@
 """Assessment service settings (env prefix SOP_ASSESSMENT_)."""
 
+from __future__ import annotations
+
 import datetime as _dt
 from pathlib import Path
 from typing import Literal
 
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from sop_shared.settings import ServiceSettings
@@ -26,3 +29,9 @@ class AssessmentSettings(ServiceSettings):
     attachments_s3_bucket: str = ""
     attachments_s3_endpoint_url: str = ""
     attachment_max_bytes: int = 5_000_000
+
+    @model_validator(mode="after")
+    def _a_drawing_fits_the_body_limit(self) -> AssessmentSettings:
+        # A drawing is uploaded as the raw body: the input policy's body limit must let the largest one in.
+        self.max_request_bytes = max(self.max_request_bytes, self.attachment_max_bytes)
+        return self

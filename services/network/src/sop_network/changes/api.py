@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -15,26 +13,12 @@ from sop_network.schemas import ChangeOut, ChangesPage
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal
 from sop_shared.db import SessionDep
-from sop_shared.pagination import MAX_LIMIT
+from sop_shared.pagination import MAX_LIMIT, decode_sequence_cursor, encode_sequence_cursor
 from sop_shared.policy import ActorType, Scope
-from sop_shared.problems import Forbidden, InvalidInput
+from sop_shared.problems import Forbidden
 from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["changes"])
-
-
-def encode_seq(seq: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"seq": seq}).encode()).decode().rstrip("=")
-
-
-def decode_seq(cursor: str) -> int:
-    try:
-        seq = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["seq"]
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-            raise TypeError("seq")
-        return seq
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise InvalidInput.field("cursor", "not a cursor this API issued") from exc
 
 
 @router.get("/changes", response_model=ChangesPage, dependencies=[known_query_params("cursor", "limit")])
@@ -44,7 +28,7 @@ async def changes(request: Request, session: SessionDep, principal: CurrentPrinc
     """Changes after `cursor` (from the beginning without one), oldest first. SACWIS (cases:sync) sees every
     change; a staff member sees the changes of the cases they are assigned to. Keep the `next_cursor` and
     come back: a change committed later always sorts after it, so nothing is skipped or repeated."""
-    after = decode_seq(cursor) if cursor else 0
+    after = decode_sequence_cursor(cursor) if cursor else 0
     case_ids = None
     if principal.actor_type == ActorType.staff:
         case_ids = [row[0] for row in (await session.execute(select(StaffAssignment.case_id).where(
@@ -59,4 +43,4 @@ async def changes(request: Request, session: SessionDep, principal: CurrentPrinc
     return ChangesPage(
         items=[ChangeOut(seq=r.seq, event_id=r.event_id, subject=r.subject, case_id=r.case_id,
                          occurred_at=r.occurred_at, data=r.payload) for r in rows],
-        next_cursor=encode_seq(rows[-1].seq if rows else after))
+        next_cursor=encode_sequence_cursor(rows[-1].seq if rows else after))
