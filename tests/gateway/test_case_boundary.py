@@ -103,6 +103,7 @@ class World:
     base: dict[str, dict[str, Any]] = field(default_factory=dict)  # case -> kind -> one record's id (and extras)
     requests: int = 0
     foreign: dict[Any, Scene] = field(default_factory=dict)  # operation -> case B's records for it
+    target: dict[Any, Scene] = field(default_factory=dict)  # operation -> case A's records (b) and (c) name
 
     async def call(self, method: str, url: str, *, user: str = WORKER, headers: dict[str, str] | None = None,
                    **kwargs: Any) -> httpx.Response:
@@ -474,8 +475,9 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
         setup=_member, bodies=(lambda s: {"circle": "inner"},), headers=_if_match("network_member_version")),
     ("network", "post", "/network/meetings"): Example(
         bodies=(lambda s: {"held_on": "2026-11-01", "attendee_member_ids": [s["network_member"]]},)),
-    ("network", "put", "/people/{person_id}/principal"): Example(
-        setup=_free_person, bodies=(lambda s: {"principal_subject": f"family:boundary.{uuid.uuid4().hex[:10]}"},)),
+    # A login is only ended here (bound by the person redeeming an invitation).
+    ("network", "put", "/people/{person_id}/principal"): Example(bodies=(lambda s: {"principal_subject": None},)),
+    ("network", "post", "/people/{person_id}/login-invitations"): Example(bodies=(lambda s: {"valid_for_days": 7},)),
     ("network", "post", "/case-views"): Example(bodies=(lambda s: {"case_ids": [s["case"]]},), user="bulk"),
     # assessment
     ("assessment", "post", "/statements"): Example(bodies=(lambda s: {
@@ -723,21 +725,12 @@ async def check_field(w: World, op: Operation, field_: IdField, example: Example
         return check
     assert field_.kind is not None
     kind = scene_key(field_)
-    if op not in w.foreign:  # B's records are only ever sent, never consumed: one set per operation
-        w.foreign[op] = await _scene(w, "B", example)
-    scene_a = await _scene(w, "A", example)
-    foreign = str(w.foreign[op][kind])
+    scene_b, scene_a = await _scenes(w, op, example)
+    foreign = str(scene_b[kind])
     random_id = str(new_id())
     b = await _send(w, op, example, scene_a, field_, foreign)
     c = await _send(w, op, example, scene_a, field_, random_id)
-    problems = []
-    if not b.refused:
-        problems.append(f"an id from case B was accepted ({b.status}: {b.text[:160]})")
-    if not c.refused:
-        problems.append(f"a random id was accepted ({c.status}: {c.text[:160]})")
-    if b.refused and c.refused and (b.status, b.body) != (c.status, c.body):
-        problems.append(f"case B's id answers {b.status} {json.dumps(b.body)[:200]}, a random id answers "
-                        f"{c.status} {json.dumps(c.body)[:200]}")
+    problems = _compare(w, op, b, c)
     own = await _scene(w, "A", example)
     a = await _send(w, op, example, own, field_, str(own[kind]))
     reason = UNVERIFIABLE.get((op.service, op.method, op.tail, field_.name))
@@ -754,6 +747,32 @@ async def check_field(w: World, op: Operation, field_: IdField, example: Example
     else:
         check.outcome = "refused alike"
     return check
+
+
+async def _scenes(w: World, op: Any, example: Example) -> tuple[Scene, Scene]:
+    """Case B's records for this operation, and case A's that (b) and (c) are sent about: made once per
+    operation, since a refused request consumes nothing (after a hole, A's are made afresh)."""
+    if op not in w.foreign:
+        w.foreign[op] = await _scene(w, "B", example)
+    if op not in w.target:
+        w.target[op] = await _scene(w, "A", example)
+    return w.foreign[op], w.target[op]
+
+
+def _compare(w: World, op: Any, b: Answer, c: Answer) -> list[str]:
+    problems = []
+    if not b.refused:
+        problems.append(f"case B's id accepted ({b.status})")
+    if not c.refused:
+        problems.append(f"a random id accepted ({c.status})")
+    if b.refused and c.refused and (b.status, b.body) != (c.status, c.body):
+        problems.append(f"case B's id answers {b.status} {json.dumps(b.body)[:200]}, a random id answers "
+                        f"{c.status} {json.dumps(c.body)[:200]}")
+    elif not (b.refused and c.refused):
+        problems.append(f"answer: {(b if not b.refused else c).text[:200]}")
+    if not (b.refused and c.refused):
+        w.target.pop(op, None)  # what was accepted may have changed A's records
+    return problems
 
 
 async def _scene(w: World, label: str, example: Example) -> Scene:
@@ -945,7 +964,7 @@ async def graphql_checks(w: World) -> list[Check]:
             errors = payload.get("errors") or []
             status = 200 if not errors else {"NOT_FOUND": 404, "FORBIDDEN": 403, "BAD_USER_INPUT": 422,
                                              "CONFLICT": 409}.get(errors[0].get("extensions", {}).get("code"), 500)
-            return Answer(status, _scrub(errors, []), json.dumps(errors)[:300])
+            return Answer(status, _scrub(errors, []), json.dumps(errors)[:300] if errors else "no errors")
 
         for f in fields:
             check = Check(op, f)  # type: ignore[arg-type]
@@ -954,9 +973,7 @@ async def graphql_checks(w: World) -> list[Check]:
                 check.outcome, check.detail = "hole", "an ID of unknown kind (add it to KIND_BY_NAME)"
                 checks.append(check)
                 continue
-            if op not in w.foreign:
-                w.foreign[op] = await _scene(w, "B", example)
-            scene_b, scene_a = w.foreign[op], await _scene(w, "A", example)
+            scene_b, scene_a = await _scenes(w, op, example)
             try:
                 b = await send(scene_a, f, str(scene_b[kind]))
                 c = await send(scene_a, f, str(new_id()))
@@ -965,13 +982,7 @@ async def graphql_checks(w: World) -> list[Check]:
                 check.outcome, check.detail = "unverified", "the example variables have no place for it"
                 checks.append(check)
                 continue
-            problems = []
-            if not b.refused:
-                problems.append(f"an id from case B was accepted ({b.status}: {b.text[:160]})")
-            if not c.refused:
-                problems.append(f"a random id was accepted ({c.status}: {c.text[:160]})")
-            if b.refused and c.refused and (b.status, b.body) != (c.status, c.body):
-                problems.append(f"case B's id answers {b.text[:200]}, a random id answers {c.text[:200]}")
+            problems = _compare(w, op, b, c)
             check.verified = a.status == 200
             if problems:
                 check.outcome, check.detail = "hole", "; ".join(problems)
