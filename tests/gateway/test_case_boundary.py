@@ -630,19 +630,20 @@ class Answer:
     status: int
     body: Any
     text: str
+    problem_json: bool = True  # a REST refusal is application/problem+json (GraphQL answers with errors)
 
     @property
     def refused(self) -> bool:
         return 400 <= self.status < 500
 
 
-def _scrub(value: Any, scenes: list[Scene]) -> Any:
+def _scrub(value: Any) -> Any:
     """What differs between any two requests taken out: request ids, instance paths, and the ids sent."""
     if isinstance(value, dict):
-        return {k: _scrub(v, scenes) for k, v in value.items()
+        return {k: _scrub(v) for k, v in value.items()
                 if k not in ("request_id", "requestId", "instance", "trace_id")}
     if isinstance(value, list):
-        return [_scrub(v, scenes) for v in value]
+        return [_scrub(v) for v in value]
     if isinstance(value, str):
         return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<id>", value)
     return value
@@ -653,7 +654,8 @@ def _answer(response: httpx.Response) -> Answer:
         body = response.json()
     except ValueError:
         body = response.text
-    return Answer(response.status_code, _scrub(body, []), response.text[:300])
+    return Answer(response.status_code, _scrub(body), response.text[:300],
+                  response.headers.get("content-type", "").startswith("application/problem+json"))
 
 
 @dataclass
@@ -770,6 +772,8 @@ def _compare(w: World, op: Any, b: Answer, c: Answer) -> list[str]:
                         f"{c.status} {json.dumps(c.body)[:200]}")
     elif not (b.refused and c.refused):
         problems.append(f"answer: {(b if not b.refused else c).text[:200]}")
+    elif not b.problem_json:
+        problems.append(f"the refusal is not application/problem+json: {b.text[:200]}")
     if not (b.refused and c.refused):
         w.target.pop(op, None)  # what was accepted may have changed A's records
     return problems
@@ -844,17 +848,20 @@ async def test_ids_from_another_case_are_refused_like_random_ones(world: World) 
 
 def _report(w: World, ops: list[Operation], checks: list[Check], missing: list[str], seconds: float,
             requests: int) -> None:
-    by_location = Counter(c.field.location for c in checks if c.outcome != "not case-scoped")
+    held = [c for c in checks if c.outcome != "not case-scoped"]
+    rest = [c for c in held if not isinstance(c.operation, GraphQLOperation)]
+    graphql = [c for c in held if isinstance(c.operation, GraphQLOperation)]
+    by_location = Counter(c.field.location for c in held)
     outcomes = Counter(c.outcome for c in checks)
-    rest = [c for c in checks if not isinstance(c.operation, GraphQLOperation)]
-    print(f"\ncase boundary: {len(ops)} REST write operations ({sum(1 for o in ops if not o.in_schema)} outside "
-          f"the schema), {len({c.operation for c in checks if isinstance(c.operation, GraphQLOperation)})} "
-          f"GraphQL mutations with id fields")
-    print(f"  id fields checked: {sum(by_location.values())} "
-          f"({', '.join(f'{k} {v}' for k, v in sorted(by_location.items()))}); "
-          f"not case-scoped: {outcomes['not case-scoped']}; REST {len(rest)}")
-    print(f"  verified (case A's own id succeeded): {sum(1 for c in checks if c.verified)}; "
-          f"outcomes: {dict(outcomes)}; {requests} requests in {seconds:.1f} s")
+    print(f"\ncase boundary: {len(ops)} REST write operations ({sum(1 for o in ops if not o.in_schema)} served "
+          f"outside the schema), {len({c.operation for c in rest})} with ids held to a case; "
+          f"{len({c.operation for c in graphql})} GraphQL mutations with ids")
+    print(f"  id fields checked: {len(held)} (REST {len(rest)}, GraphQL {len(graphql)}; by location: "
+          f"{', '.join(f'{k} {v}' for k, v in sorted(by_location.items()))}); "
+          f"not case-scoped (skipped, with a reason): {outcomes['not case-scoped']}")
+    print(f"  verified (case A's own id succeeded): {sum(1 for c in held if c.verified)} of {len(held)}; "
+          f"refused alike {outcomes['refused alike']}, holes {outcomes['hole']}, unverified "
+          f"{outcomes['unverified']}; {requests} requests in {seconds:.1f} s")
     for c in checks:
         if c.outcome in ("hole", "unverified"):
             print(f"  {c.outcome.upper():10} {c.operation}  {c.field} [{c.field.kind}]: {c.detail[:300]}")
@@ -964,7 +971,7 @@ async def graphql_checks(w: World) -> list[Check]:
             errors = payload.get("errors") or []
             status = 200 if not errors else {"NOT_FOUND": 404, "FORBIDDEN": 403, "BAD_USER_INPUT": 422,
                                              "CONFLICT": 409}.get(errors[0].get("extensions", {}).get("code"), 500)
-            return Answer(status, _scrub(errors, []), json.dumps(errors)[:300] if errors else "no errors")
+            return Answer(status, _scrub(errors), json.dumps(errors)[:300] if errors else "no errors")
 
         for f in fields:
             check = Check(op, f)  # type: ignore[arg-type]
