@@ -834,6 +834,10 @@ async def test_ids_from_another_case_are_refused_like_random_ones(world: World) 
                 missing_examples.append(f"{op}  {f}: {str(exc).splitlines()[0][:300]}")
     checks += await graphql_checks(world)
     _report(world, ops, checks, missing_examples, time.monotonic() - started, world.requests - sent_before)
+    # The walk itself must have found something everywhere: a walker broken by a schema change finds nothing.
+    held = [c for c in checks if c.outcome != "not case-scoped"]
+    assert {c.operation.service for c in held if isinstance(c.operation, Operation)} == set(world.system.services)
+    assert {"path", "query", "body", "arg", "input"} <= {c.field.location for c in held}
     holes = [c for c in checks if c.outcome == "hole"]
     message = []
     if holes:
