@@ -14,7 +14,10 @@ For each (operation, id field), with the rest of the request made valid for case
   (a) the field holds the right record from case A       — must succeed: it proves the request was otherwise
       valid, so (b) and (c) were refused for the id. (a) is sent last, on fresh records, so it consumes nothing
       (b) and (c) saw. A request whose (a) cannot succeed is listed in UNVERIFIABLE with the reason.
-Every hole is collected and reported in one assertion message; the summary is printed (run with -s).
+Routes under /v1/cases/{case_id} are called through the gateway's REST façade as a client calls them; the
+bare /v1/… routes straight on the service, with the token the gateway mints for a request about case A.
+The fields are found at run time from the running apps, so the walk is one test: every hole is collected and
+reported in one assertion message, and the summary is printed (run with -s).
 """
 
 from __future__ import annotations
