@@ -69,6 +69,8 @@ class IdField:
     name: str
     kind: str | None
     not_case_scoped: str | None = None
+    marked: bool = False  # the kind came from the schema's own marker (else from the table, by name)
+    table_says: str | None = None  # for a marked field: what the name table would have said
 
     @property
     def leaf(self) -> str:
@@ -148,19 +150,26 @@ def _uuid_leaves(doc: dict[str, Any], schema: dict[str, Any], name: str, marked:
 
 def classify(service: str, path: str, location: str, name: str,
              marked: tuple[str | None, str | None]) -> IdField:
+    """The field's kind from its marker if the schema has one, else from the table by its name."""
+    inferred = _by_name(service, path, name)
     kind, reason = marked
     if kind or reason:
-        return IdField(location, name, kind, reason)
+        return IdField(location, name, kind, reason, marked=True,
+                       table_says=inferred.kind or (inferred.not_case_scoped and "not case-scoped"))
+    return IdField(location, name, inferred.kind, inferred.not_case_scoped)
+
+
+def _by_name(service: str, path: str, name: str) -> IdField:
     tail = path[len(CASE_PREFIX):] if path.startswith(CASE_PREFIX + "/") else path[len("/v1"):]
     leaf = re.sub(r"\[\]$", "", name.rsplit(".", 1)[-1])
     reason = NOT_CASE_SCOPED_BY_OPERATION.get((service, path, leaf))
     if reason:
-        return IdField(location, name, None, reason)
+        return IdField("", name, None, reason)
     if leaf == "id" and "." in name:
         family = tail.strip("/").split("/")[0]
         column = re.sub(r"\[\]$", "", name.rsplit(".", 1)[0].rsplit(".", 1)[-1])
-        return IdField(location, name, KIND_OF_ITEM_ID.get((family, column)))
-    return IdField(location, name, KIND_BY_NAME.get(leaf))
+        return IdField("", name, KIND_OF_ITEM_ID.get((family, column)))
+    return IdField("", name, KIND_BY_NAME.get(leaf))
 
 
 def operations(service: str, doc: dict[str, Any]) -> list[Operation]:

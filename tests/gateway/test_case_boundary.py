@@ -806,8 +806,16 @@ def _is_boundary(op: Operation, f: IdField) -> bool:
 
 async def test_every_id_field_is_classified(world: World) -> None:
     """A new id field with no marker and no entry in boundary_support's table fails here, by name."""
-    unknown = [f"{op}  {f}" for op in all_operations(world) for f in op.fields
-               if f.kind is None and f.not_case_scoped is None]
+    ops = all_operations(world)
+    fields = [(op, f) for op in ops for f in op.fields]
+    marked = [(op, f) for op, f in fields if f.marked]
+    print(f"\nid fields: {len(fields)}, {len(marked)} marked in the schema (x-sop-case-ref / x-sop-not-case-scoped), "
+          f"{len(fields) - len(marked)} classified by name")
+    for op, f in marked:
+        if (f.kind or "not case-scoped") != f.table_says:  # worth a look: the marker or the table is wrong
+            print(f"  marker and name table differ: {op}  {f}: marked {f.kind or f.not_case_scoped!r}, "
+                  f"table {f.table_says!r}")
+    unknown = [f"{op}  {f}" for op, f in fields if f.kind is None and f.not_case_scoped is None]
     assert not unknown, "id fields of unknown kind (mark them with x-sop-case-ref or x-sop-not-case-scoped, or " \
                         "add them to boundary_support.KIND_BY_NAME):\n  " + "\n  ".join(unknown)
 
