@@ -67,6 +67,7 @@ from tests.gateway.boundary_support import (
 from tests.gateway.conftest import COMPONENTS, EmbeddedSystem, embedded_system, sqlite_urls
 
 WORKER, SUPERVISOR = "fsw.rivera", "sup.okafor"
+CASE_REF_GRACE_SECONDS = 0.25
 TINY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 
@@ -197,6 +198,11 @@ async def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     with pytest.MonkeyPatch.context() as env:  # settings from the test alone (as the autouse fixture does)
         for name in [n for n in os.environ if n.startswith("SOP_") and not n.startswith("SOP_TEST_")]:
             env.delenv(name)
+        # A reference to another service's record the service has not heard of waits out a grace for its
+        # event, and every refused id here is one (about 300 of them): a short grace keeps the walk short,
+        # and is still many times the in-process bus's relay interval, so case A's own ids are always known.
+        for service in ("NETWORK", "ASSESSMENT", "PLANS"):
+            env.setenv(f"SOP_{service}_CASE_REF_GRACE_SECONDS", str(CASE_REF_GRACE_SECONDS))
         admin_url = "" if request.param == "sqlite" else request.getfixturevalue("postgres_admin_url")
         if request.param == "sqlite":
             urls, databases = sqlite_urls(base), {}
