@@ -721,6 +721,7 @@ async def _send(w: World, op: Operation, example: Example, scene: Scene, field_:
         if example.user == "bulk":
             principal = (await w.principal(WORKER, case)).scoped_to_cases([uuid.UUID(case)])
         elif op.path == "/v1/approvals":
+            # Platform services file approvals here (approvals:request); held to case A like every caller.
             principal = Principal("sop-plans", ActorType.integration, scopes=frozenset({"approvals:request"}),
                                   client_id="sop-plans", case_id=uuid.UUID(case))
         else:
