@@ -45,7 +45,8 @@ def test_every_reference_is_found_with_its_path_at_any_depth() -> None:
     body = PlanBody(danger_statement_ids=[a, b], goal_id=c, merged_id=uuid.uuid4(),
                     rules=[Rule(), Rule(monitors=[Child(name="Rosa"), Child(name="Pastor Greene", person_id=d)])])
     found = [(r.field, r.kind, r.id) for r in refs_in(body)]
-    assert found == [("danger_statement_ids.0", "danger_statement", a), ("danger_statement_ids.1", "danger_statement", b),
+    assert found == [("danger_statement_ids.0", "danger_statement", a),
+                     ("danger_statement_ids.1", "danger_statement", b),
                      ("goal_id", "safety_goal", c), ("rules.1.monitors.1.person_id", "person", d)]
 
 

@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import Column, MetaData, String, Table, Uuid, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_shared.db import UTCDateTime, utcnow
 from sop_shared.events import Event
-from sop_shared.problems import InvalidInput
+from sop_shared.problems import InvalidInput, NotFound
 
 CASE_REF_SCHEMA_KEY = "x-sop-case-ref"
 NOT_CASE_SCOPED_SCHEMA_KEY = "x-sop-not-case-scoped"
@@ -280,7 +280,7 @@ class CaseRefResolvers:
 
 # --- the one place it is enforced ---------------------------------------------------------------------------
 
-def _request_case(request: Request, body: BaseModel, token_case: uuid.UUID | None) -> uuid.UUID | None:
+def _request_case(request: Request, body: Any, token_case: uuid.UUID | None) -> uuid.UUID | None:
     """The case a request is for: the path's, else the body's `case_id`, else the one case of its token."""
     raw = request.path_params.get("case_id")
     if raw is None:
@@ -306,35 +306,46 @@ def _authenticated(request: Request) -> tuple[bool, uuid.UUID | None]:
         return False, None
 
 
-def _body_model(request: Request) -> type[BaseModel] | None:
+def _body_type(request: Request) -> Any | None:
+    """The type the route's body is declared as (a model, or a union of models), if it has a body."""
     route = request.scope.get("route")
     body_field = getattr(route, "body_field", None)
-    annotation = getattr(getattr(body_field, "field_info", None), "annotation", None)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return None
+    return getattr(getattr(body_field, "field_info", None), "annotation", None)
+
+
+_ADAPTERS: dict[int, tuple[Any, TypeAdapter[Any]]] = {}
+
+
+def _adapter(body_type: Any) -> TypeAdapter[Any]:
+    """One validator per body type, built on first use (keyed by identity: route types live as long as the app)."""
+    held = _ADAPTERS.get(id(body_type))
+    if held is None or held[0] is not body_type:
+        held = _ADAPTERS[id(body_type)] = (body_type, TypeAdapter(body_type))
+    return held[1]
 
 
 async def enforce_case_refs(request: Request) -> None:
     """App dependency (installed by `build_service_app` on every route): refuse a body whose references are
     not all in the request's case, before the endpoint runs. A body that does not validate is left to
     FastAPI's own 422. The check reads in its own short session, closed before the endpoint opens its own."""
-    model = _body_model(request)
+    body_type = _body_type(request)
     resolvers: CaseRefResolvers | None = getattr(request.app.state, "case_refs", None)
-    if model is None or resolvers is None:
+    if body_type is None or resolvers is None:
         return
     try:
         raw = await request.json()
-        body = model.model_validate(raw)
+        body = _adapter(body_type).validate_python(raw)
     except (ValueError, ValidationError):
         return
-    refs = list(refs_in(body))
+    refs = list(refs_in(body, body_type))
     if not refs:
         return
     authenticated, token_case = _authenticated(request)
+    if not authenticated:
+        return  # the endpoint answers 401 before anything about the body is said
     case_id = _request_case(request, body, token_case)
-    if not authenticated or (token_case is not None and case_id != token_case):
-        return  # the endpoint answers 401, or 404 for a case the token is not for: nothing about ids is said
+    if token_case is not None and case_id != token_case:
+        raise NotFound("no such case")  # a case the token is not for does not exist for this caller
     async with request.app.state.database.session() as session:
         await resolvers.check(session, case_id, refs, raw if isinstance(raw, dict) else {})
 

@@ -45,30 +45,53 @@ class OutboxRelay:
     interval_seconds: float = 0.5
 
     async def relay_once(self) -> int:
-        """Publish one batch; returns how many were published."""
+        """Publish one batch; returns how many were published.
+
+        On PostgreSQL the batch's rows stay locked while they are published (`SKIP LOCKED`: replicas share
+        the work, none publishes a row another is publishing). SQLite is one process with one connection:
+        there the batch is read, the connection given back, and only then published — an in-process bus runs
+        other services' consumers inside `publish`, and two relays each holding their own database while
+        waiting for the other's (assessment and plans consume each other's events) would never finish."""
+        outbox = self.tables.outbox
+        query = select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(self.batch_size)
+        if self.database.dialect == "postgresql":
+            async with self.database.session() as session:
+                rows = (await session.execute(query.with_for_update(skip_locked=True))).all()
+                return await self._publish(session, rows)
+        async with self.database.session() as session:
+            rows = (await session.execute(query)).all()
+        if not rows:
+            return 0
+        published = await self._publish(None, rows)
+        return published
+
+    async def _publish(self, session: AsyncSession | None, rows: Any) -> int:
+        """Publish rows in order, stopping at the first failure; record each outcome (in `session`, or in a
+        short one of its own per row when the batch was read without holding one)."""
         outbox = self.tables.outbox
         published = 0
-        async with self.database.session() as session:
-            query = (select(outbox).where(outbox.c.published_at.is_(None))
-                     .order_by(outbox.c.id).limit(self.batch_size))
-            if self.database.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)  # several replicas share the work
-            rows = (await session.execute(query)).all()
-            for row in rows:
-                event = Event(id=row.id, subject=row.subject, occurred_at=row.occurred_at,
-                              data=row.payload, case_id=row.case_id)
-                try:
-                    await self.bus.publish(event)
-                except Exception as exc:
-                    # Keep order: stop at the first failure, record it, try again next round.
-                    await session.execute(update(outbox).where(outbox.c.id == row.id).values(
-                        attempts=outbox.c.attempts + 1, last_error=str(exc)[:1000]))
-                    log.warning("outbox_publish_failed", event_id=str(row.id), error=str(exc))
-                    break
-                await session.execute(update(outbox).where(outbox.c.id == row.id).values(
-                    published_at=utcnow(), attempts=outbox.c.attempts + 1, last_error=None))
-                published += 1
+        for row in rows:
+            event = Event(id=row.id, subject=row.subject, occurred_at=row.occurred_at,
+                          data=row.payload, case_id=row.case_id)
+            try:
+                await self.bus.publish(event)
+            except Exception as exc:
+                # Keep order: stop at the first failure, record it, try again next round.
+                await self._record(session, update(outbox).where(outbox.c.id == row.id).values(
+                    attempts=outbox.c.attempts + 1, last_error=str(exc)[:1000]))
+                log.warning("outbox_publish_failed", event_id=str(row.id), error=str(exc))
+                break
+            await self._record(session, update(outbox).where(outbox.c.id == row.id).values(
+                published_at=utcnow(), attempts=outbox.c.attempts + 1, last_error=None))
+            published += 1
         return published
+
+    async def _record(self, session: AsyncSession | None, statement: Any) -> None:
+        if session is not None:
+            await session.execute(statement)
+            return
+        async with self.database.session() as own:
+            await own.execute(statement)
 
     async def drain(self) -> int:
         total = 0
