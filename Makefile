@@ -13,7 +13,7 @@ UV_DEP := $(UV_TOOLS)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench bench-gateway
+.PHONY: help install run test lint bench bench-gateway soak
 
 help:
 	@echo "make install   uv sync --frozen (creates .venv)"
@@ -22,6 +22,8 @@ help:
 	@echo "make lint      ruff check ."
 	@echo "make bench     benchmarks (tests/perf): SACWIS batch load vs COPY, caseload latency; BENCH_ARGS=--quick"
 	@echo "make bench-gateway  a 50-case caseload page through GraphQL vs one caseView per row; BENCH_ARGS=--postgres"
+	@echo "make soak      32 clients for 120 s on one case (services as processes, PostgreSQL, NATS, one restart);"
+	@echo "               prints errors, p50/p99, rows written = 2xx writes. Quick: SOAK_ARGS='--seconds 20 --clients 8'"
 	@echo "uv: $(UV)"
 
 $(UV_TOOLS):
@@ -50,3 +52,6 @@ bench: install
 
 bench-gateway: install
 	$(UV) run --frozen python tests/perf/gateway_caseload.py $(BENCH_ARGS)
+
+soak: install
+	$(UV) run --frozen python tests/perf/soak.py $(SOAK_ARGS)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ class DistributedSystem:
     env: dict[str, str]
     ports: dict[str, int]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    databases: dict[str, str] = field(default_factory=dict)  # component -> postgresql:// DSN
 
     def url(self, component: str) -> str:
         return f"http://127.0.0.1:{self.ports[component]}"
@@ -51,12 +53,13 @@ class DistributedSystem:
         self.processes[component] = subprocess.Popen(
             [sys.executable, "-m", "sop_shared.cli", "serve", component, "--port", str(self.ports[component])],
             env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+        # Generous: the soak restarts a service while clients keep it busy, on a machine shared with others.
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.processes[component].poll() is not None:
                 raise RuntimeError(f"{component} exited: {(self.log_dir / f'{component}.log').read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.url(component)}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url(component)}/readyz", timeout=5).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -67,18 +70,20 @@ class DistributedSystem:
     def stop(self, component: str) -> None:
         process = self.processes.pop(component, None)
         if process is not None and process.poll() is None:
-            process.terminate()
+            process.terminate()  # uvicorn finishes the requests in flight first (as Kubernetes allows 30 s)
             try:
-                process.wait(10)
+                process.wait(30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
 
 
-@pytest.fixture(scope="module")
-def distributed_system(postgres_admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory,
-                       ) -> Iterator[DistributedSystem]:
-    base = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def running_system(postgres_admin_url: str, nats_url: str, base: Path,
+                   extra_env: dict[str, str] | None = None) -> Iterator[DistributedSystem]:
+    """The three services and the gateway as processes on fresh PostgreSQL databases (dropped afterwards)
+    and NATS; `extra_env` adds settings (e.g. pool sizes). The e2e tests and the soak (tests/perf/soak.py)
+    both start the system here."""
     keys_dir = base / "keys"
     subprocess.run([sys.executable, "-m", "sop_shared.cli", "keys", "init", str(keys_dir)], check=True)
     databases = {name: asyncio.run(real_services.create_test_database(postgres_admin_url, prefix=f"e2e_{name}"))
@@ -95,11 +100,12 @@ def distributed_system(postgres_admin_url: str, nats_url: str, tmp_path_factory:
         "SOP_GATEWAY_INTERNAL_SIGNING_KEY_FILE": str(keys_dir / "internal.key.pem"),
         "SOP_GATEWAY_OIDC_JWKS_FILE": str(keys_dir / "dev-issuer.jwks.json"),
         **{f"SOP_GATEWAY_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in SERVICES},
+        **(extra_env or {}),
     })
-    for name in (*SERVICES, "gateway"):
-        subprocess.run([sys.executable, "-m", "sop_shared.cli", "migrate", name], env=env, check=True)
-    system = DistributedSystem(keys_dir, base, env, ports)
+    system = DistributedSystem(keys_dir, base, env, ports, databases={k: v.dsn for k, v in databases.items()})
     try:
+        for name in (*SERVICES, "gateway"):
+            subprocess.run([sys.executable, "-m", "sop_shared.cli", "migrate", name], env=env, check=True)
         for name in (*SERVICES, "gateway"):
             system.start(name)
         yield system
@@ -108,6 +114,13 @@ def distributed_system(postgres_admin_url: str, nats_url: str, tmp_path_factory:
             system.stop(name)
         for db in databases.values():
             asyncio.run(real_services.drop_database(postgres_admin_url, db.name))
+
+
+@pytest.fixture(scope="module")
+def distributed_system(postgres_admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory,
+                       ) -> Iterator[DistributedSystem]:
+    with running_system(postgres_admin_url, nats_url, tmp_path_factory.mktemp("e2e")) as system:
+        yield system
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from sop_gateway.oauth.api import router as oauth_router
 from sop_gateway.oauth.service import GatewayTokenSigner, client_is_active
 from sop_gateway.rate_limits import TooManyRequests, build_rate_limits
 from sop_gateway.settings import OAUTH_JWKS_FILE, GatewaySettings
-from sop_gateway.upstream import ServiceClients
+from sop_gateway.upstream import ServiceClients, UpstreamTimeouts
 from sop_shared.audit import AuditWriter
 from sop_shared.auth import InternalTokenMinter
 from sop_shared.db import Database
@@ -83,8 +83,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         configure_logging(settings.log_level, settings.log_json)
         if settings.is_development and settings.internal_signing_key_file is None:
             ensure_keys(settings.keys_dir())
-        database = Database(settings.resolved_database_url, echo=settings.database_echo,
-                            pool_size=settings.database_pool_size)
+        database = Database.for_component(settings)
         signer = _token_signer(settings)
         rate_limits = build_rate_limits(
             redis_url=settings.redis_url, window_seconds=settings.rate_limit_window_seconds,
@@ -102,7 +101,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         minter = InternalTokenMinter(load_signing_key(settings.resolved_signing_key_file()),
                                      issuer=settings.internal_token_issuer)
         urls = {name: settings.service_url(name) for name in ("network", "assessment", "plans")}
-        services = ServiceClients.build(minter, urls, service_apps, settings.upstream_timeout_seconds)
+        services = ServiceClients.build(minter, urls, service_apps, UpstreamTimeouts.from_settings(settings))
         app.state.database, app.state.authenticator, app.state.services = database, authenticator, services
         app.state.access_cache = AccessCache(ttl_seconds=settings.access_cache_seconds)
         app.state.bus = bus or _NoBus()

@@ -50,7 +50,13 @@ async def facade(service: str, path: str, request: Request) -> Response:
             service, request.method, f"/v1/{path}", downstream_principal, params=request.query_params,
             content=await request.body(), headers=headers)
     except UpstreamError as exc:
-        raise ServiceUnavailable(f"the {service} service is unavailable right now") from exc
+        if exc.idempotency_key is None:
+            raise ServiceUnavailable(f"the {service} service is unavailable right now") from exc
+        # The write may or may not have been stored: repeating it with this key returns what was stored, or
+        # stores it now, never twice (the key is the client's own, or the one the gateway gave this request).
+        raise ServiceUnavailable(f"the {service} service did not answer; send the request again with "
+                                 f"Idempotency-Key: {exc.idempotency_key}",
+                                 idempotency_key=exc.idempotency_key) from exc
     forget_after_write(state.access_cache, service=service, method=request.method, case_id=case_id,
                        status_code=upstream.status_code)
     if upstream.status_code < 400 or request.method != "GET":

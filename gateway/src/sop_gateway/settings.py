@@ -53,7 +53,16 @@ class GatewaySettings(ComponentSettings):
     network_url: str = ""
     assessment_url: str = ""
     plans_url: str = ""
+    # Waiting for the services (sop_gateway.upstream). Reads give up after upstream_timeout_seconds. A write is
+    # waited for longer than a service can take to commit it (its database pool timeout plus its statements,
+    # each under the statement timeout: SOP_<SERVICE>_DATABASE_POOL_TIMEOUT_SECONDS and
+    # _STATEMENT_TIMEOUT_SECONDS, 10 s each by default), so a committed write is never answered as failed.
+    # A service that refuses connections (restarting) or answers 503 (busy) is asked again, with the same
+    # Idempotency-Key, for up to upstream_retry_seconds.
     upstream_timeout_seconds: float = 10.0
+    upstream_write_timeout_seconds: float = 45.0
+    upstream_connect_timeout_seconds: float = 2.0
+    upstream_retry_seconds: float = 20.0
     # Staff identity: the OIDC issuer whose JWTs the gateway accepts (a JWKS file or URL).
     oidc_issuer: str = DEV_ISSUER
     oidc_audience: str = DEV_AUDIENCE

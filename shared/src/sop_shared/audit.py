@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_shared.auth import Principal
-from sop_shared.db import utcnow
+from sop_shared.db import before_commit, utcnow
 from sop_shared.ids import new_id
 from sop_shared.platform_tables import PlatformTables
 
@@ -64,9 +64,16 @@ class AuditWriter:
 
     async def record_many(self, session: AsyncSession, entries: list[AuditEntry]) -> list[int]:
         """Append records in order in the caller's transaction, in three statements however many there are
-        (a bulk read of a caseload page audits each case); returns their sequence numbers."""
+        (a bulk read of a caseload page audits each case); returns their sequence numbers. In a request's
+        session the append waits until just before the commit (and returns []): the chain head is a row lock
+        every request of the component queues on, so it is held from there to the commit only."""
         if not entries:
             return []
+        if before_commit(session, lambda: self._append(session, entries)):
+            return []
+        return await self._append(session, entries)
+
+    async def _append(self, session: AsyncSession, entries: list[AuditEntry]) -> list[int]:
         head = self.tables.audit_head
         advance = update(head).where(head.c.id == 1).values(seq=head.c.seq + len(entries)).returning(
             head.c.seq, head.c.hash)

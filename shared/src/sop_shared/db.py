@@ -5,17 +5,23 @@ One `Database` per component; one session per request that commits on success an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import DateTime, TypeDecorator
+
+if TYPE_CHECKING:
+    from sop_shared.problems import Problem
+    from sop_shared.settings import ComponentSettings
+
+BEFORE_COMMIT = "sop_before_commit"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -59,9 +65,16 @@ def is_sqlite(url: str) -> bool:
 
 
 class Database:
-    """Engine and session factory for one component's database."""
+    """Engine and session factory for one component's database.
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    On PostgreSQL every statement is cut off after `statement_timeout_seconds` and waiting for a pooled
+    connection after `pool_timeout_seconds`; both end in a rollback and a 503 with Retry-After (see
+    `database_problem`), never a 500 and never a commit. The gateway waits longer than this for a service's
+    answer to a write (`upstream_write_timeout_seconds`), so it never answers "failed" for a write that a service
+    then commits."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int | None = None,
+                 pool_timeout_seconds: float = 10.0, statement_timeout_seconds: float = 10.0) -> None:
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not is_sqlite(url)}
         if is_sqlite(url):
@@ -72,22 +85,42 @@ class Database:
             # failing them with "database is locked" (embedded mode is for one family at a desk).
             kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size if max_overflow is None else max_overflow,
+                          pool_timeout=pool_timeout_seconds)
+            if make_url(url).get_driver_name() == "asyncpg" and statement_timeout_seconds > 0:
+                kwargs["connect_args"] = {"server_settings": {
+                    "statement_timeout": str(int(statement_timeout_seconds * 1000))}}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+
+    @classmethod
+    def for_component(cls, settings: ComponentSettings) -> Database:
+        """The component's database with its configured pool and timeouts."""
+        return cls(settings.resolved_database_url, echo=settings.database_echo,
+                   pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow,
+                   pool_timeout_seconds=settings.database_pool_timeout_seconds,
+                   statement_timeout_seconds=settings.database_statement_timeout_seconds)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commit when the block succeeds, roll back when it raises."""
+    async def session(self, *, defer_to_commit: bool = False) -> AsyncIterator[AsyncSession]:
+        """A unit of work: commit when the block succeeds, roll back when it raises.
+
+        `defer_to_commit`: steps queued with `before_commit` run just before the commit instead of where they
+        were asked for, so a lock they take (the audit chain head, which every request of a component waits
+        for) is held only from there to the commit, not while the rest of the request runs."""
         async with self.sessionmaker() as session:
+            if defer_to_commit:
+                session.info[BEFORE_COMMIT] = []
             try:
                 yield session
+                for step in session.info.pop(BEFORE_COMMIT, []):
+                    await step()
                 await session.commit()
             except BaseException:
                 await session.rollback()
@@ -115,9 +148,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def before_commit(session: AsyncSession, step: Callable[[], Awaitable[Any]]) -> bool:
+    """Queue `step` to run just before this session commits; False (nothing queued) when the session was not
+    opened with `defer_to_commit`, and the caller should do it now."""
+    steps = session.info.get(BEFORE_COMMIT)
+    if steps is None:
+        return False
+    steps.append(step)
+    return True
+
+
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.database
-    async with database.session() as session:
+    async with database.session(defer_to_commit=True) as session:
         yield session
 
 
@@ -132,3 +175,29 @@ def enum_column(enum_class: type[Any], **kwargs: Any) -> Any:
 
     return Enum(enum_class, native_enum=False, length=40, validate_strings=True,
                 values_callable=lambda members: [m.value for m in members], **kwargs)
+
+
+# SQLSTATEs that mean "busy now, nothing was done, try again shortly": the statement ran past
+# statement_timeout (57014), a lock was not granted in time (55P03), the server has no connection left
+# (53300), a deadlock or serialisation failure chose this transaction to roll back (40P01, 40001).
+TRANSIENT_SQLSTATES = {"57014", "55P03", "53300", "40P01", "40001"}
+RETRY_AFTER_SECONDS = 1
+
+
+def database_problem(exc: BaseException) -> Problem | None:
+    """The 503 for a database that is busy rather than broken (a pool timeout, a cancelled statement, no free
+    connection), or None for anything else. The transaction was rolled back, so the caller may simply retry;
+    the gateway does, within its retry budget."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from sop_shared.problems import ServiceUnavailable
+
+    if isinstance(exc, PoolTimeout):
+        return ServiceUnavailable("the database is busy; retry shortly", retry_after=RETRY_AFTER_SECONDS)
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(getattr(exc.orig, "__cause__", None),
+                                                                     "sqlstate", None)
+        if sqlstate in TRANSIENT_SQLSTATES:
+            return ServiceUnavailable("the database is busy; retry shortly", retry_after=RETRY_AFTER_SECONDS)
+    return None

@@ -13,7 +13,9 @@ import httpx
 from sop_shared.observability import REQUEST_ID_HEADER, request_id_var, traceparent_var
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
+# An idle connection is dropped here before the service drops it (uvicorn closes keep-alive connections idle
+# for 5 s): reusing one the service is closing loses the request with "server disconnected".
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4)
 
 
 async def _propagate_context(request: httpx.Request) -> None:
@@ -31,10 +33,33 @@ def service_client(base_url: str, *, app: Any = None, timeout: httpx.Timeout = D
     if app is not None:
         transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=app)
     else:
-        from httpx_aiohttp import AiohttpTransport
-
-        transport = AiohttpTransport(limits=limits, trust_env=False)
+        transport = _precise_transport(limits)
     return httpx.AsyncClient(
         base_url=base_url, transport=transport, timeout=timeout, limits=limits,
         event_hooks={"request": [_propagate_context]},
     )
+
+
+def _precise_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    """The aiohttp transport, with its failures named as httpx names them. httpx-aiohttp reports a refused
+    connection and a dropped one both as ConnectTimeout, but what a caller may safely do next differs: a
+    refused connection never reached the service (any call may be sent again), a dropped one may have (only a
+    call that cannot write twice may), a timeout means the service may still be working on it."""
+    import aiohttp
+    from httpx_aiohttp import AiohttpTransport
+
+    class PreciseAiohttpTransport(AiohttpTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            try:
+                return await super().handle_async_request(request)
+            except httpx.TransportError as exc:
+                cause = exc.__cause__
+                if isinstance(cause, aiohttp.ClientConnectorError):
+                    raise httpx.ConnectError(str(exc), request=request) from cause
+                if isinstance(cause, aiohttp.ServerDisconnectedError):
+                    raise httpx.RemoteProtocolError(str(exc) or "server disconnected", request=request) from cause
+                if isinstance(cause, aiohttp.ClientOSError):
+                    raise httpx.ReadError(str(exc), request=request) from cause
+                raise
+
+    return PreciseAiohttpTransport(limits=limits, trust_env=False)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_shared.auth import CurrentPrincipal
@@ -40,6 +40,7 @@ class IdempotentCreate:
         """The stored first response for this key, if any (refusing a different body under the same key)."""
         if self.key is None:
             return None
+        await _wait_for_same_key(session, self.subject, self.key)
         table = self.tables.idempotency
         row = (await session.execute(select(table).where(
             table.c.principal_subject == self.subject, table.c.key == self.key))).first()
@@ -60,6 +61,16 @@ class IdempotentCreate:
             request_hash=request_fingerprint(body), status_code=status_code,
             response_body=jsonable_encoder(content), response_headers=headers or {}, created_at=utcnow(),
         ))
+
+
+async def _wait_for_same_key(session: AsyncSession, subject: str, key: str) -> None:
+    """Hold this key for the rest of the transaction. A repeat that arrives while the first request is still
+    being written (the gateway timed out and asked again, or the client did) waits here until the first
+    commits, then finds its stored response and replays it, instead of writing the record a second time or
+    failing on the unique key. SQLite needs nothing: its single connection already serialises transactions."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:subject || ' ' || :key, 0))"),
+                              {"subject": subject, "key": key})
 
 
 def _idempotent_create(

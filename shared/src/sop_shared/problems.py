@@ -96,6 +96,8 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
     headers = {}
     if problem.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    if "retry_after" in problem.extra:
+        headers["Retry-After"] = str(problem.extra["retry_after"])
     return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -138,6 +140,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        from sop_shared.db import database_problem
+
+        busy = database_problem(exc)  # a busy database is a 503 to retry, not an internal error
+        if busy is not None:
+            return problem_response(busy, request)
         # Internal detail is never shown; the request id lets staff find it in the logs.
         import structlog
 

@@ -60,8 +60,7 @@ def build_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, settings.log_json)
-        database = Database(settings.resolved_database_url, echo=settings.database_echo,
-                            pool_size=settings.database_pool_size)
+        database = Database.for_component(settings)
         if settings.is_development and settings.internal_jwks_file is None:
             ensure_keys(settings.keys_dir())
         app.state.token_verifier = InternalTokenVerifier(

@@ -27,6 +27,14 @@ class ComponentSettings(BaseSettings):
     database_url: str = ""
     database_echo: bool = False
     database_pool_size: int = 10
+    # Load: connections beyond the pool when busy (empty = as many again as the pool), how long a request waits
+    # for one, and how long one statement may run (PostgreSQL; 0 = no limit). Past either the request is
+    # rolled back and answered 503 with Retry-After. Every process's pool_size + max_overflow together must stay
+    # below the server's max_connections. The gateway's upstream_write_timeout_seconds must exceed what a
+    # service's write can take (pool wait + its statements), so that a committed write is never reported failed.
+    database_max_overflow: int | None = None
+    database_pool_timeout_seconds: float = 10.0
+    database_statement_timeout_seconds: float = 10.0
     # memory:// is the in-process bus (embedded mode); nats://host:port is NATS JetStream.
     events_url: str = "memory://"
     events_stream: str = "SOP"

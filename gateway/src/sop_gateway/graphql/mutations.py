@@ -419,8 +419,11 @@ async def write_to_case(context: GatewayContext, case_id: uuid.UUID, write: Case
             write.service, write.method, f"/v1/cases/{case_id}/{write.route}",
             principal.scoped_to(case_id, access.scopes), json=body, headers=headers)
     except UpstreamError as exc:
+        # With the key the write went out with, a repeat returns the stored record instead of writing again.
+        key_to_repeat = {"idempotencyKey": exc.idempotency_key} if exc.idempotency_key else {}
         raise GraphQLError(f"The {write.service} service could not do this right now.",
-                           extensions={"code": "SERVICE_UNAVAILABLE", "service": write.service}) from exc
+                           extensions={"code": "SERVICE_UNAVAILABLE", "service": write.service,
+                                       **key_to_repeat}) from exc
     await _audit_write(context, principal, case_id, write, response)
     # A network write (a member who logs in, say) may change who may see the case: decide afresh next time.
     forget_after_write(context.access_cache, service=write.service, method=write.method, case_id=case_id,

@@ -1,0 +1,161 @@
+"""Under load a service says "busy, retry" (503 with Retry-After) instead of failing with a 500, and the
+gateway can tell a call that never reached a service from one that may have: the limits that make "no
+committed write is answered as failed" hold (see sop_gateway.upstream)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from sop_shared_support import open_platform_database
+from sqlalchemy import text
+
+from sop_gateway.settings import GatewaySettings
+from sop_shared.audit import AuditWriter, audit_request
+from sop_shared.auth import Principal
+from sop_shared.db import Database, SessionDep
+from sop_shared.http_client import DEFAULT_LIMITS, service_client
+from sop_shared.policy import ActorType
+from sop_shared.problems import PROBLEM_JSON, install_problem_handlers
+from sop_shared.settings import ServiceSettings
+
+
+def busy_app(database: Database) -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.database = database
+
+    @app.post("/slow")
+    async def slow(session: SessionDep) -> dict[str, str]:
+        await session.execute(text("SELECT pg_sleep(2)"))
+        return {"status": "done"}
+
+    @app.post("/quick")
+    async def quick(session: SessionDep) -> dict[str, int]:
+        return {"one": (await session.execute(text("SELECT 1"))).scalar_one()}
+
+    return app
+
+
+@pytest.fixture
+async def busy_database(postgres_database_url: str) -> AsyncIterator[Database]:
+    database = Database(postgres_database_url, pool_size=1, max_overflow=0, pool_timeout_seconds=0.3,
+                        statement_timeout_seconds=0.3)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+def _client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+                             base_url="http://service")
+
+
+def _assert_busy(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON and response.headers["retry-after"] == "1"
+    assert response.json()["type"].endswith("/service-unavailable")
+
+
+async def test_a_statement_past_the_statement_timeout_is_a_503_to_retry_not_a_500(busy_database: Database) -> None:
+    async with _client(busy_app(busy_database)) as client:
+        _assert_busy(await client.post("/slow"))
+        assert (await client.post("/quick")).json() == {"one": 1}  # the connection is fine afterwards
+
+
+async def test_waiting_too_long_for_a_pooled_connection_is_a_503_to_retry_not_a_500(busy_database: Database) -> None:
+    async with _client(busy_app(busy_database)) as client:
+        async with busy_database.engine.connect() as held:  # the pool's only connection is in use
+            await held.execute(text("SELECT 1"))
+            _assert_busy(await client.post("/quick"))
+        assert (await client.post("/quick")).json() == {"one": 1}
+
+
+async def test_a_request_holds_the_audit_chain_head_only_from_its_commit_not_while_it_works(
+    postgres_database_url: str,
+) -> None:
+    """Every request of a service appends to one audit chain, whose head is one row lock. Taken where the
+    request audits, it was held while the request went on working (rendering, more statements, waiting for a
+    busy event loop), and every other request of the service queued behind it: the load finding's 10 s waits.
+    Now a request that audited and is still working does not hold up another one's audit."""
+    pdb = await open_platform_database(postgres_database_url)
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.database, app.state.platform, app.state.audit = pdb.database, pdb.tables, AuditWriter(pdb.tables)
+    worker = Principal(subject="fsw.rivera", actor_type=ActorType.staff, scopes=frozenset({"case:read"}))
+    still_working = asyncio.Event()
+
+    @app.get("/slow")
+    async def slow(request: Request, session: SessionDep) -> dict[str, str]:
+        await audit_request(request, session, worker, resource="statement", action="read")
+        await still_working.wait()  # the rest of a long request, after its audit
+        return {"done": "slow"}
+
+    @app.get("/quick")
+    async def quick(request: Request, session: SessionDep) -> dict[str, str]:
+        await audit_request(request, session, worker, resource="statement", action="read")
+        return {"done": "quick"}
+
+    try:
+        async with _client(app) as client:
+            slow_call = asyncio.create_task(client.get("/slow"))
+            await asyncio.sleep(0.3)  # /slow has audited and is working
+            quick_answer = await asyncio.wait_for(client.get("/quick"), 5)
+            assert quick_answer.json() == {"done": "quick"}
+            still_working.set()
+            assert (await slow_call).json() == {"done": "slow"}
+        async with pdb.database.session() as session:
+            verdict = await AuditWriter(pdb.tables).verify(session)
+        assert verdict.intact and verdict.records == 2
+    finally:
+        still_working.set()
+        await pdb.database.dispose()
+
+
+def test_the_gateway_waits_for_a_write_longer_than_a_service_may_take_to_commit_it() -> None:
+    """A service gives up on a request after its pool wait plus a statement at most (more statements each
+    get the statement timeout, but a write's are short); the gateway waits well beyond that for a write."""
+    service, gateway = ServiceSettings(component="assessment"), GatewaySettings()
+    service_limit = service.database_pool_timeout_seconds + service.database_statement_timeout_seconds
+    assert gateway.upstream_write_timeout_seconds >= 2 * service_limit
+    assert gateway.upstream_write_timeout_seconds > gateway.upstream_timeout_seconds
+
+
+def test_idle_connections_to_a_service_are_dropped_before_the_service_drops_them() -> None:
+    """Otherwise a write sent on a connection uvicorn is just closing is lost ("server disconnected")."""
+    assert DEFAULT_LIMITS.keepalive_expiry is not None
+    assert DEFAULT_LIMITS.keepalive_expiry < uvicorn.Config(FastAPI()).timeout_keep_alive
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_a_refused_connection_and_a_dropped_one_are_told_apart() -> None:
+    """The aiohttp transport reports both as a connect timeout; the service client names them: refused
+    (never reached the service, safe to send again) and dropped (may have reached it)."""
+    async with service_client(f"http://127.0.0.1:{_free_port()}") as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.post("/statements", json={})
+
+    async def read_then_hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(read_then_hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with service_client(f"http://127.0.0.1:{port}") as client:
+            with pytest.raises(httpx.RemoteProtocolError):
+                await client.post("/statements", json={})
+    finally:
+        server.close()
+        await server.wait_closed()
