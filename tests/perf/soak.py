@@ -111,6 +111,8 @@ class Write:
 @dataclass
 class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # (sent at, answered at, outcome) of every request, to tell errors while a service was down from the rest
+    timeline: list[tuple[float, float, str]] = field(default_factory=list)
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     writes: list[Write] = field(default_factory=list)
     replay_mismatches: list[str] = field(default_factory=list)
@@ -235,6 +237,7 @@ class Soak:
                         self.tally.writes.append(write)
                 self.tally.latencies[op].append(time.perf_counter() - started)
                 self.tally.outcomes[(op, outcome)] += 1
+                self.tally.timeline.append((started, time.perf_counter(), outcome))
             # A careful client repeats, with its key, each write it was not told succeeded: once, after the soak.
             for write in [w for w in mine if w.key and not w.answered_ok]:
                 started = time.perf_counter()
@@ -293,7 +296,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def report(tally: Tally, counts: dict[str, Counter[str]], seconds: float, clients: int,
-           restart: tuple[str, float, float, float] | None) -> bool:
+           restart: tuple[str, float, float, float, float, float] | None) -> bool:
     everything = [x for values in tally.latencies.values() for x in values]
     total = len(everything)
     print(f"\n{clients} clients for {seconds:.0f} s: {total} requests ({total / seconds:.1f}/s)")
@@ -313,6 +316,12 @@ def report(tally: Tally, counts: dict[str, Counter[str]], seconds: float, client
         by_status[outcome] += n
     print("errors by status: " + (", ".join(f"{o}: {n}" for o, n in sorted(by_status.items()) if o != "ok")
                                   or "none"))
+    if restart:
+        down_from, down_to = restart[4], restart[5]
+        during = Counter(o for sent, answered, o in tally.timeline
+                         if o != "ok" and sent <= down_to and answered >= down_from)
+        print(f"  of these, sent or answered while {restart[0]} was stopped or starting: "
+              + (", ".join(f"{o}: {n}" for o, n in sorted(during.items())) or "none"))
 
     good = True
     print(f"\n{'writes':10}{'sent':>8}{'2xx':>8}{'failed':>8}{'rows':>8}{'lost':>8}{'duplicated':>12}"
@@ -348,9 +357,9 @@ async def soak(system: Any, args: argparse.Namespace) -> bool:
     run = uuid.uuid4().hex[:8]
     tally = Tally()
     soak = Soak(system.gateway, system.token(WORKER), case_id, plan_id, rule_ids, tally, run, args.timeout)
-    begin = time.monotonic()
+    begin, begin_perf = time.monotonic(), time.perf_counter()
     deadline = begin + args.seconds
-    restart: tuple[str, float, float, float] | None = None
+    restart: tuple[str, float, float, float, float, float] | None = None
 
     async def restart_midway() -> None:
         nonlocal restart
@@ -364,7 +373,8 @@ async def soak(system: Any, args: argparse.Namespace) -> bool:
             print(f"restarting {args.restart} failed: {str(exc)[:500]}")
             tally.outcomes[("restart", "client restart failed")] += 1
             return
-        restart = (args.restart, at - begin, stopped - at, time.monotonic() - stopped)
+        restart = (args.restart, at - begin, stopped - at, time.monotonic() - stopped,
+                   at - begin + begin_perf, time.monotonic() - begin + begin_perf)
 
     tasks = [soak.client(n, deadline, args.seed) for n in range(args.clients)]
     if args.restart != "none":
