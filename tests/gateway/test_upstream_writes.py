@@ -10,6 +10,7 @@ refused before it, or the service says it is busy."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -60,12 +61,13 @@ class FaultyHop(httpx.AsyncBaseTransport):
 
 @contextmanager
 def faulty_hop(system: EmbeddedSystem, service: str, fault: str, *, faults: int = 1,
-               retry_seconds: float = 5.0) -> Iterator[FaultyHop]:
+               retry_seconds: float = 5.0, read_retry_seconds: float = 2.0) -> Iterator[FaultyHop]:
     services = system.gateway.state.services
     real_client, real_timeouts = services.clients[service], services.timeouts
     hop = FaultyHop(system.services[service], fault, faults)
     services.clients[service] = httpx.AsyncClient(transport=hop, base_url=f"http://{service}")
-    services.timeouts = UpstreamTimeouts(retry_seconds=retry_seconds)  # as distributed gateways run
+    # as distributed gateways run (embedded ones do not repeat calls: their services cannot restart alone)
+    services.timeouts = UpstreamTimeouts(retry_seconds=retry_seconds, read_retry_seconds=read_retry_seconds)
     try:
         yield hop
     finally:
@@ -187,3 +189,20 @@ async def test_a_mutation_that_timed_out_names_the_key_that_replays_it(
     again = (await system.graphql(CREATE_STATEMENT, {**variables, "key": key})).json()
     assert again["data"]["createStatement"]["id"] == record_id
     assert await stored(system, demo_case, "Coach Daniels") == [record_id]
+
+
+async def test_a_read_is_repeated_briefly_then_its_section_is_shown_unavailable(
+    system: EmbeddedSystem, demo_case: uuid.UUID,
+) -> None:
+    with faulty_hop(system, "plans", "refused") as hop:  # a restart's moment: asked again, answered
+        body = await system.case_view(demo_case)
+    assert "errors" not in body and body["data"]["caseView"]["safetyPlan"]["rules"]
+    assert [method for method, _ in hop.calls] == ["GET", "GET"]
+
+    with faulty_hop(system, "plans", "refused", faults=10_000, read_retry_seconds=0.5) as hop:  # down
+        started = time.monotonic()
+        body = await system.case_view(demo_case)
+        waited = time.monotonic() - started
+    assert body["data"]["caseView"]["safetyPlan"] is None
+    assert [e["extensions"]["section"] for e in body["errors"]] == ["safetyPlan"]
+    assert len(hop.calls) > 1 and waited < 5  # the reader is not kept waiting for the write budget

@@ -8,15 +8,16 @@ No write that a service commits is ever answered here as failed, and no write is
   first answer instead of writing again (`sop_shared.idempotency`);
 - the gateway waits longer for a write than a service may take to commit it (`upstream_write_timeout_seconds`
   above the services' pool and statement timeouts), so it does not give up on a write that then commits;
-- while a service is unreachable (a restart) or answers 503 (busy: nothing was done), the call is repeated
-  with the same key for up to `upstream_retry_seconds`; a call that may have reached the service is repeated
-  only when repeating it cannot write twice (a read, or a keyed create).
+- while a service is unreachable (a restart) or answers 503 (busy: nothing was done), a write is repeated
+  with the same key for up to `upstream_retry_seconds` (a read for `upstream_read_retry_seconds`); a call that
+  may have reached the service is repeated only when repeating it cannot write twice (a read, a keyed create).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import time
 import uuid
 from collections import Counter
@@ -59,13 +60,16 @@ class UpstreamTimeouts:
     write_seconds: float = 45.0
     connect_seconds: float = 2.0
     retry_seconds: float = 20.0
+    # A read is repeated only briefly: a view shows a section as unavailable rather than keep everyone waiting.
+    read_retry_seconds: float = 2.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> UpstreamTimeouts:
         return cls(read_seconds=settings.upstream_timeout_seconds,
                    write_seconds=settings.upstream_write_timeout_seconds,
                    connect_seconds=settings.upstream_connect_timeout_seconds,
-                   retry_seconds=settings.upstream_retry_seconds)
+                   retry_seconds=settings.upstream_retry_seconds,
+                   read_retry_seconds=settings.upstream_read_retry_seconds)
 
 
 @dataclass
@@ -87,7 +91,7 @@ class ServiceClients:
                                                                                 connect=timeouts.connect_seconds))
         if apps:
             # Embedded: the services run in this process and cannot be restarted apart from it.
-            timeouts = UpstreamTimeouts(timeouts.read_seconds, timeouts.write_seconds, timeouts.connect_seconds, 0)
+            timeouts = dataclasses.replace(timeouts, retry_seconds=0, read_retry_seconds=0)
         return cls(minter, clients, timeouts)
 
     async def request(self, service: str, method: str, path: str, principal: Principal, *,
@@ -101,9 +105,10 @@ class ServiceClients:
         key = next((v for k, v in all_headers.items() if k.lower() == IDEMPOTENCY_KEY.lower()), None)
         if method in WRITE_METHODS and key is None:
             key = all_headers[IDEMPOTENCY_KEY] = f"gateway-{uuid.uuid4()}"
-        limit = self.timeouts.write_seconds if method in WRITE_METHODS else self.timeouts.read_seconds
+        write = method in WRITE_METHODS
+        limit = self.timeouts.write_seconds if write else self.timeouts.read_seconds
         timeout = httpx.Timeout(limit, connect=self.timeouts.connect_seconds)
-        give_up_at = time.monotonic() + self.timeouts.retry_seconds
+        give_up_at = time.monotonic() + (self.timeouts.retry_seconds if write else self.timeouts.read_retry_seconds)
         backoff = 0.05
         while True:
             token = self.minter.mint(principal, audience=service, request_id=request_id_var.get())
