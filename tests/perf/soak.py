@@ -403,9 +403,10 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="sop-soak-") as tmp, running_system(admin_url, nats, Path(tmp)) as system:
         passed = asyncio.run(soak(system, args))
         if not passed:
-            for log in sorted(Path(tmp).glob("*.log")):
-                errors = [line for line in log.read_text(errors="replace").splitlines() if '"error"' in line]
-                print(f"{log.name}: {len(errors)} error lines" + "".join(f"\n  {e[:400]}" for e in errors[:3]))
+            for log in sorted(Path(tmp).glob("*.log")):  # what the components said went wrong (not warnings)
+                errors = [line for line in log.read_text(errors="replace").splitlines()
+                          if '"level": "error"' in line or "Traceback" in line or line.startswith("ERROR")]
+                print(f"{log.name}: {len(errors)} error lines" + "".join(f"\n  {e[:400]}" for e in errors[:5]))
     sys.exit(0 if passed else 1)
 
 
