@@ -385,6 +385,20 @@ async def soak(system: Any, args: argparse.Namespace) -> bool:
     return report(tally, counts, elapsed, args.clients, restart)
 
 
+def logged_errors(log: Path) -> Counter[str]:
+    """Each error a component logged, by its last line (a traceback's exception) or its event."""
+    found: Counter[str] = Counter()
+    lines = log.read_text(errors="replace").splitlines()
+    for n, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            end = next((m for m in range(n + 1, len(lines)) if lines[m] and not lines[m].startswith((" ", "\t"))),
+                       len(lines) - 1)
+            found[lines[end][:200]] += 1
+        elif '"level": "error"' in line:
+            found[line[:200]] += 1
+    return found
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=32)
@@ -404,9 +418,8 @@ def main(argv: list[str] | None = None) -> None:
         passed = asyncio.run(soak(system, args))
         if not passed:
             for log in sorted(Path(tmp).glob("*.log")):  # what the components said went wrong (not warnings)
-                errors = [line for line in log.read_text(errors="replace").splitlines()
-                          if '"level": "error"' in line or "Traceback" in line or line.startswith("ERROR")]
-                print(f"{log.name}: {len(errors)} error lines" + "".join(f"\n  {e[:400]}" for e in errors[:5]))
+                print(f"{log.name}: " + (", ".join(f"{n} x {e}" for e, n in logged_errors(log).most_common(8))
+                                         or "no errors"))
     sys.exit(0 if passed else 1)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -140,11 +140,6 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        from sop_shared.db import database_problem
-
-        busy = database_problem(exc)  # a busy database is a 503 to retry, not an internal error
-        if busy is not None:
-            return problem_response(busy, request)
         # Internal detail is never shown; the request id lets staff find it in the logs.
         import structlog
 
@@ -152,3 +147,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem = Problem("An unexpected error occurred; quote the request id to support.")
         problem.status, problem.slug, problem.title = 500, "internal-error", "Internal error"
         return problem_response(problem, request)
+
+    # Handled here rather than in `_unexpected`, whose middleware re-raises into the server log as a crash.
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        from sop_shared.db import database_problem
+
+        busy = database_problem(exc)  # a busy database is a 503 to retry, not an internal error
+        return problem_response(busy, request) if busy is not None else await _unexpected(request, exc)
