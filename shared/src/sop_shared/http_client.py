@@ -10,7 +10,13 @@ from typing import Any
 
 import httpx
 
-from sop_shared.observability import REQUEST_ID_HEADER, request_id_var, traceparent_var
+from sop_shared.observability import (
+    CLIENT_REQUEST_ID_HEADER,
+    REQUEST_ID_HEADER,
+    client_request_id_var,
+    request_id_var,
+    traceparent_var,
+)
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
@@ -20,6 +26,9 @@ async def _propagate_context(request: httpx.Request) -> None:
     request_id = request_id_var.get()
     if request_id and REQUEST_ID_HEADER not in request.headers:
         request.headers[REQUEST_ID_HEADER] = request_id
+    client_request_id = client_request_id_var.get()
+    if client_request_id and CLIENT_REQUEST_ID_HEADER not in request.headers:
+        request.headers[CLIENT_REQUEST_ID_HEADER] = client_request_id
     traceparent = traceparent_var.get()
     if traceparent and "traceparent" not in request.headers:
         request.headers["traceparent"] = traceparent

@@ -47,9 +47,8 @@ from sop_gateway.graphql.types import (
     WorkingWell,
     Worries,
 )
-from sop_gateway.models import platform
 from sop_gateway.upstream import UpstreamError
-from sop_shared.audit import AuditEntry, AuditWriter
+from sop_shared.audit import AuditEntry
 from sop_shared.auth import Principal
 from sop_shared.observability import request_id_var
 from sop_shared.policy import ActorType, SensitivityLabel, audiences_allowed, may_see
@@ -394,7 +393,7 @@ async def _audit_case_view(context: GatewayContext, principal: Principal, case_i
                            audience: Audience, view: CaseView, paths: set[str]) -> None:
     fields = sections_seen(view, paths) + sensitive_fields_seen(view, paths)
     async with context.database.session() as session:
-        await AuditWriter(platform).record(session, AuditEntry.for_principal(
+        await context.audit.record(session, AuditEntry.for_principal(
             principal, resource="case_view", action="read", case_id=case_id, resource_id=str(case_id),
             fields=fields, audience=audience.value, request_id=request_id_var.get()))
 

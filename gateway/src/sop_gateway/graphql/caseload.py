@@ -23,9 +23,8 @@ from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import MAX_SYSTEM_LENGTH, bad_input, external_id_segment, parse_id
 from sop_gateway.graphql.mutations import problem_error
 from sop_gateway.graphql.types import Case, CaseStatus, PlanStatus, PlanType, RiskLevel, SafetyDecision, known
-from sop_gateway.models import platform
 from sop_gateway.upstream import UpstreamError
-from sop_shared.audit import AuditEntry, AuditWriter
+from sop_shared.audit import AuditEntry
 from sop_shared.auth import MAX_CASES_PER_TOKEN, Principal
 from sop_shared.observability import request_id_var
 from sop_shared.pagination import encode_cursor
@@ -263,7 +262,7 @@ async def _case_from_slice(context: GatewayContext, principal: Principal, body: 
 async def audit_read(context: GatewayContext, principal: Principal, *, resource: str, case_id: uuid.UUID | None,
                      fields: list[str]) -> None:
     async with context.database.session() as session:
-        await AuditWriter(platform).record(session, AuditEntry.for_principal(
+        await context.audit.record(session, AuditEntry.for_principal(
             principal, resource=resource, action="read", case_id=case_id,
             resource_id=str(case_id) if case_id else None, fields=fields, request_id=request_id_var.get()))
 
