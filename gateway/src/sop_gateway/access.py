@@ -40,7 +40,8 @@ class AccessCache:
 
     ttl_seconds: float = 5.0
     max_entries: int = 10_000
-    # Every refusal of a case passes through here (`require_case_access`), so this is where it is audited.
+    # Every refusal of a case is decided on a decision this cache holds (`require_case_access`, the case
+    # view, the case lookup), so the cache carries the recorder that audits it (`record_refusal`).
     on_denied: DeniedRecorder | None = None
     _entries: dict[tuple[str, str, uuid.UUID], tuple[float, CaseAccess]] = field(default_factory=dict)
 
@@ -104,10 +105,15 @@ async def require_case_access(services: ServiceClients, cache: AccessCache, prin
         access = access_from(body)
         cache.put(principal, access)
     if not access.allowed:
-        if cache.on_denied is not None:
-            await cache.on_denied(principal, case_id)
+        await record_refusal(cache, principal, case_id)
         raise NotFound("no such case")
     return access
+
+
+async def record_refusal(cache: AccessCache, principal: Principal, case_id: uuid.UUID) -> None:
+    """Audit that `principal` was refused `case_id` (before answering "no such case")."""
+    if cache.on_denied is not None:
+        await cache.on_denied(principal, case_id)
 
 
 def record_denied(app: Any) -> DeniedRecorder:

@@ -12,8 +12,10 @@ import httpx
 
 from sop_shared.observability import (
     CLIENT_REQUEST_ID_HEADER,
+    PURPOSE_HEADER,
     REQUEST_ID_HEADER,
     client_request_id_var,
+    purpose_var,
     request_id_var,
     traceparent_var,
 )
@@ -29,6 +31,9 @@ async def _propagate_context(request: httpx.Request) -> None:
     client_request_id = client_request_id_var.get()
     if client_request_id and CLIENT_REQUEST_ID_HEADER not in request.headers:
         request.headers[CLIENT_REQUEST_ID_HEADER] = client_request_id
+    purpose = purpose_var.get()
+    if purpose and PURPOSE_HEADER not in request.headers:
+        request.headers[PURPOSE_HEADER] = purpose
     traceparent = traceparent_var.get()
     if traceparent and "traceparent" not in request.headers:
         request.headers["traceparent"] = traceparent

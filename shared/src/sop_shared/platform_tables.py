@@ -93,3 +93,10 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("hash", String(64), nullable=False),
     )
     return PlatformTables(outbox, processed, idempotency, audit, audit_head)
+
+
+def platform_tables_of(metadata: MetaData) -> PlatformTables:
+    """The shared tables a component already declared on its MetaData (e.g. for `sop audit verify`)."""
+    t = metadata.tables
+    return PlatformTables(t["outbox_event"], t["processed_event"], t["idempotency_record"], t["audit_record"],
+                          t["audit_chain_head"])

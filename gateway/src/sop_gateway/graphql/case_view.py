@@ -21,7 +21,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
-from sop_gateway.access import CaseAccess, access_from
+from sop_gateway.access import CaseAccess, access_from, record_refusal
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.labels import BadLanguage, in_language, labels_for, parse_language, terms_used
 from sop_gateway.graphql.types import (
@@ -302,6 +302,8 @@ async def resolve_case_view(info: Info[GatewayContext, None], case_id: strawberr
 
     cached = context.access_cache.get(principal, case_uuid)
     if cached is not None:
+        if not cached.allowed:
+            await record_refusal(context.access_cache, principal, case_uuid)
         scoped = check(cached)
         network, assessment, plans = await asyncio.gather(
             network_slice(scoped), assessment_slice(scoped), plans_slice(scoped), return_exceptions=True)
@@ -314,6 +316,8 @@ async def resolve_case_view(info: Info[GatewayContext, None], case_id: strawberr
                                            "service": "network"}) from exc
         access = access_from(network["access"])
         context.access_cache.put(principal, access)
+        if not access.allowed:
+            await record_refusal(context.access_cache, principal, case_uuid)
         scoped = check(access)
         assessment, plans = await asyncio.gather(assessment_slice(scoped), plans_slice(scoped),
                                                  return_exceptions=True)

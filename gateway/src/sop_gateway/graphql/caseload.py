@@ -17,7 +17,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from sop_gateway.access import CaseAccess, access_from
+from sop_gateway.access import CaseAccess, access_from, record_refusal
 from sop_gateway.graphql.case_view import not_found, require_principal, section_unavailable
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import MAX_SYSTEM_LENGTH, bad_input, external_id_segment, parse_id
@@ -222,6 +222,7 @@ async def resolve_case(context: GatewayContext, case_id: strawberry.ID) -> CaseS
     principal = require_principal(context)
     cached = context.access_cache.get(principal, case_uuid)
     if cached is not None and not cached.allowed:
+        await record_refusal(context.access_cache, principal, case_uuid)
         raise not_found()
     return await _case_from_slice(context, principal, await _network_slice(
         context, f"/v1/cases/{case_uuid}/view", principal.scoped_to(case_uuid)))
@@ -253,6 +254,8 @@ async def _case_from_slice(context: GatewayContext, principal: Principal, body: 
     access: CaseAccess = access_from(body["access"])
     context.access_cache.put(principal, access)
     if not access.allowed or body.get("case") is None:
+        if not access.allowed:
+            await record_refusal(context.access_cache, principal, access.case_id)
         raise not_found()
     context.loaders.allow([access.case_id])
     await audit_read(context, principal, resource="case", case_id=access.case_id, fields=["case"])
