@@ -11,6 +11,7 @@ What a plain hash chain let through, and what now catches it:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -18,6 +19,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from real_services import unique_name
 from sop_shared_support import JetStream, PlatformDatabase
@@ -45,6 +47,9 @@ from sop_shared.audit_keys import (
 from sop_shared.db import utcnow
 from sop_shared.events import EventBus, InProcessBus, NatsJetStreamBus
 from sop_shared.keys import load_jwks
+from sop_shared.service import build_service_app, running
+from sop_shared.settings import ServiceSettings
+from sop_shared.testing import InternalTokens
 
 CASE = uuid.UUID("01890000-0000-7000-8000-0000000000dd")
 COMPONENT = "plans"
@@ -354,3 +359,45 @@ async def test_a_writer_without_keys_refuses_to_write(platform_db: PlatformDatab
             await AuditWriter(platform_db.tables, AuditKeyring({"k": bytes(range(32))}, "k")).record(
                 session, AuditEntry(actor_subject="x", actor_type="staff", resource="case", action="read",
                                     purpose="curiosity"))
+
+
+# --- a service's trail, end to end on JetStream ----------------------------------------------------------------
+
+async def test_a_service_checkpoints_on_jetstream_and_its_verify_endpoint_is_for_auditors_only(
+    platform_db: PlatformDatabase, tmp_path: Path, tokens: InternalTokens, nats_url: str,
+) -> None:
+    bus = await NatsJetStreamBus(nats_url, stream=unique_name("sop_audit").upper(),
+                                 namespace=unique_name("ns")).connect()
+    settings = ServiceSettings(component=COMPONENT, data_dir=tmp_path / "data", database_url=platform_db.url,
+                               internal_jwks_file=tokens.jwks_file, relay_enabled=False,
+                               audit_checkpoint_seconds=0.05)
+    app = build_service_app(settings, title="plans", description="", platform=platform_db.tables, routers=[],
+                            bus=bus)
+    try:
+        async with running(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                   base_url="http://plans") as client:
+            await write(platform_db, app.state.audit, 1, 3)
+            for _ in range(100):  # the background checkpointer publishes the new head within its interval
+                checkpoint = await newest_checkpoint(bus, COMPONENT)
+                if checkpoint is not None and checkpoint.seq == 3:
+                    break
+                await asyncio.sleep(0.05)
+            assert checkpoint is not None and checkpoint.seq == 3
+            auditor = tokens.headers(COMPONENT, roles=("auditor",))
+            verdict = (await client.get("/v1/audit/verify", headers=auditor)).json()
+            assert (verdict["component"], verdict["intact"], verdict["records"], verdict["checkpoint_seq"]) == (
+                COMPONENT, True, 3, 3)
+            for roles in (("worker",), ("supervisor",)):
+                refused = await client.get("/v1/audit/verify", headers=tokens.headers(COMPONENT, roles=roles))
+                assert refused.status_code == 403
+            assert (await client.get("/v1/audit/verify")).status_code == 401
+            async with platform_db.database.session() as session:  # cut the tail and tidy the head
+                await session.execute(text("DELETE FROM audit_record WHERE seq = 3"))
+                await session.execute(text("UPDATE audit_chain_head SET seq = 2, hash = "
+                                           "(SELECT hash FROM audit_record WHERE seq = 2)"))
+            verdict = (await client.get("/v1/audit/verify", headers=auditor)).json()
+            assert (verdict["intact"], verdict["broken_at"]) == (False, 3)
+    finally:
+        with contextlib.suppress(Exception):
+            await bus._js.delete_stream(bus.stream)
+        await bus.close()
