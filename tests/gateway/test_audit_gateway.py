@@ -111,6 +111,8 @@ async def test_a_declared_purpose_is_recorded_at_the_service(system: EmbeddedSys
     rows = [r for r in await service_audit_rows(system, "network")
             if r.request_id == response.headers["X-Request-ID"]]
     assert rows and {r.purpose for r in rows} == {AccessPurpose.court.value}
+    at_the_edge = [r for r in await system.audit_rows() if r.request_id == response.headers["X-Request-ID"]]
+    assert at_the_edge and {r.purpose for r in at_the_edge} == {AccessPurpose.court.value}
 
 
 # --- request ids -----------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from sop_shared.db import utcnow
 from sop_shared.events import Event, EventBus
 from sop_shared.ids import new_id
 from sop_shared.keys import SigningKey
-from sop_shared.observability import client_request_id_var, request_id_var
+from sop_shared.observability import client_request_id_var, purpose_var, request_id_var
 from sop_shared.platform_tables import PlatformTables
 
 log = structlog.get_logger("sop.audit")
@@ -79,9 +79,11 @@ class AuditEntry:
 
     @classmethod
     def for_principal(cls, principal: Principal, **kwargs: Any) -> AuditEntry:
-        """An access by `principal`; the request ids come from the current request unless given."""
+        """An access by `principal`; the request ids and the declared purpose come from the current request
+        unless given."""
         kwargs.setdefault("request_id", request_id_var.get())
         kwargs.setdefault("client_request_id", client_request_id_var.get())
+        kwargs.setdefault("purpose", purpose_var.get())
         return cls(actor_subject=principal.subject, actor_type=principal.actor_type.value,
                    client_id=principal.client_id, **kwargs)
 
@@ -354,14 +356,13 @@ async def running_audit_trail(app: Any, settings: Any, database: Any, tables: Pl
     import contextlib
 
     from sop_shared.audit_keys import load_audit_keys
-    from sop_shared.events import connect_bus
 
     keys = load_audit_keys(component=settings.component, keys_dir=settings.keys_dir(),
                            chain_keys_dir=settings.audit_keys_dir, signing_key_file=settings.audit_signing_key_file,
                            development=settings.is_development)
     owned_bus = None
     if bus is None:
-        owned_bus = bus = await connect_bus(settings.events_url, stream=settings.events_stream)
+        owned_bus = bus = _BusConnectedWhenReachable(settings.events_url, settings.events_stream)
     trail = AuditTrail(settings.component, database, tables, keys, bus)
     app.state.audit = trail.writer
     app.state.audit_trail = trail
@@ -378,6 +379,32 @@ async def running_audit_trail(app: Any, settings: Any, database: Any, tables: Pl
             await trail.checkpoint()  # the head as it is at shutdown
         if owned_bus is not None:
             await owned_bus.close()
+
+
+class _BusConnectedWhenReachable:
+    """A bus of the audit trail's own (a distributed gateway has none): connected on first use and again
+    after a failure, so NATS being down delays a checkpoint but never stops the component starting."""
+
+    def __init__(self, url: str, stream: str) -> None:
+        self.url, self.stream = url, stream
+        self._bus: Any = None
+
+    async def _connected(self) -> Any:
+        if self._bus is None:
+            from sop_shared.events import connect_bus
+
+            self._bus = await connect_bus(self.url, stream=self.stream)
+        return self._bus
+
+    async def publish(self, event: Event) -> None:
+        await (await self._connected()).publish(event)
+
+    async def last_event(self, subject: str) -> Event | None:
+        return await (await self._connected()).last_event(subject)
+
+    async def close(self) -> None:
+        if self._bus is not None:
+            await self._bus.close()
 
 
 async def audit_request(request: Any, session: AsyncSession, principal: Principal, *, resource: str, action: str,
