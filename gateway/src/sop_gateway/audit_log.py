@@ -13,7 +13,7 @@ import strawberry
 from graphql import GraphQLError
 from sqlalchemy import select
 
-from sop_gateway.access import require_case_access
+from sop_gateway.access import record_refusal, require_case_access
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.models import platform
 from sop_gateway.upstream import SERVICES, UpstreamError
@@ -106,6 +106,7 @@ async def resolve_case_access_log(context: GatewayContext, case_id: strawberry.I
                                extensions={"code": "SECTION_UNAVAILABLE", "section": "case",
                                            "service": "network"}) from exc
         if Scope.audit_read.value not in access.scopes:
+            await record_refusal(context.access_cache, principal, case_uuid)
             raise GraphQLError("No such case.", extensions={"code": "NOT_FOUND"})
     audit = platform.audit
     async with context.database.session() as session:
