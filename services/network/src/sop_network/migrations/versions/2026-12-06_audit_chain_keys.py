@@ -6,7 +6,7 @@ They are not re-keyed, because re-keying would vouch for whatever they say now, 
 record written after this migration is the first keyed one (docs/identity.md, "Audit trail").
 
 Revision ID: e210d32a1ae1
-Revises: 9023f838aaaa
+Revises: e768f203f2be
 Create Date: 2026-12-06 04:20:00.000000
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'e210d32a1ae1'
-down_revision: str | None = '9023f838aaaa'
+down_revision: str | None = 'e768f203f2be'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
