@@ -17,7 +17,9 @@ chain's first, *legacy* part: an unkeyed record after a keyed one breaks the cha
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import uuid
@@ -33,7 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sop_shared.audit_keys import AuditKeyring, AuditKeys
+from sop_shared.audit_keys import AuditKeyring, AuditKeys, load_audit_keys
 from sop_shared.auth import Principal
 from sop_shared.db import utcnow
 from sop_shared.events import Event, EventBus
@@ -41,6 +43,7 @@ from sop_shared.ids import new_id
 from sop_shared.keys import SigningKey
 from sop_shared.observability import client_request_id_var, purpose_var, request_id_var
 from sop_shared.platform_tables import PlatformTables
+from sop_shared.problems import ServiceUnavailable
 
 log = structlog.get_logger("sop.audit")
 
@@ -326,10 +329,8 @@ class AuditTrail:
         self._last_published = (row.seq, row.hash)
         return checkpoint
 
-    async def run_checkpoints(self, interval_seconds: float, stop: Any) -> None:
+    async def run_checkpoints(self, interval_seconds: float, stop: asyncio.Event) -> None:
         """Checkpoint every `interval_seconds` until `stop` is set; a bus outage only delays a checkpoint."""
-        import asyncio
-
         while not stop.is_set():
             try:
                 await self.checkpoint()
@@ -341,7 +342,10 @@ class AuditTrail:
                 pass
 
     async def verify(self) -> ChainVerdict:
-        checkpoint = await newest_checkpoint(self.bus, self.component)
+        try:
+            checkpoint = await newest_checkpoint(self.bus, self.component)
+        except Exception as exc:  # NATS unreachable: say so, rather than verify without the checkpoint
+            raise ServiceUnavailable("the audit checkpoints cannot be read right now (event bus)") from exc
         async with self.database.session() as session:
             return await self.writer.verify(session, checkpoint, self.keys.public_keys)
 
@@ -352,10 +356,6 @@ async def running_audit_trail(app: Any, settings: Any, database: Any, tables: Pl
     """For an app's lifespan: load the audit keys (refusing to start without them in production), point
     `app.state.audit` at a keyed writer, and checkpoint the chain head for the app's life. Without a bus
     of its own (a distributed gateway) it connects to `settings.events_url` just to publish checkpoints."""
-    import asyncio
-    import contextlib
-
-    from sop_shared.audit_keys import load_audit_keys
 
     keys = load_audit_keys(component=settings.component, keys_dir=settings.keys_dir(),
                            chain_keys_dir=settings.audit_keys_dir, signing_key_file=settings.audit_signing_key_file,

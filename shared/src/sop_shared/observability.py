@@ -61,7 +61,7 @@ def _request_ids(request: Request, edge: bool) -> tuple[str, str | None]:
 
 def _purpose(request: Request) -> Any:
     """The declared purpose, from the closed set (`AccessPurpose`); ValueError for anything else."""
-    from sop_shared.audit import AccessPurpose
+    from sop_shared.audit import AccessPurpose  # here: the audit module builds on this one
 
     value = request.headers.get(PURPOSE_HEADER)
     if value is None or not value.strip():
