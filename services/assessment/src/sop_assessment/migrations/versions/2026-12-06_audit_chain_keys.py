@@ -6,7 +6,7 @@ They are not re-keyed, because re-keying would vouch for whatever they say now, 
 record written after this migration is the first keyed one (docs/identity.md, "Audit trail").
 
 Revision ID: e583f4074fc8
-Revises: a0a9ccf7f2d3
+Revises: 05512dfe5168
 Create Date: 2026-12-06 04:20:00.000000
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'e583f4074fc8'
-down_revision: str | None = 'a0a9ccf7f2d3'
+down_revision: str | None = '05512dfe5168'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

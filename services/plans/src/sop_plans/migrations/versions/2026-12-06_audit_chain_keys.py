@@ -6,7 +6,7 @@ They are not re-keyed, because re-keying would vouch for whatever they say now, 
 record written after this migration is the first keyed one (docs/identity.md, "Audit trail").
 
 Revision ID: 4c98171b03dd
-Revises: 15ae88e94599
+Revises: d0168d82a932
 Create Date: 2026-12-06 04:20:00.000000
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '4c98171b03dd'
-down_revision: str | None = '15ae88e94599'
+down_revision: str | None = 'd0168d82a932'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
