@@ -18,7 +18,7 @@ from sop_shared.db import Database, utcnow
 from sop_shared.migrations import upgrade
 
 # The last revision of each component before chain keys.
-BEFORE_KEYS = {"network": "9023f838aaaa", "assessment": "a0a9ccf7f2d3", "plans": "15ae88e94599",
+BEFORE_KEYS = {"network": "e768f203f2be", "assessment": "05512dfe5168", "plans": "d0168d82a932",
                "gateway": "9c464fe6e5b0"}
 KEYRING = AuditKeyring({"k-2026": bytes(range(100, 132))}, "k-2026")
 
