@@ -94,11 +94,17 @@ def running_system(postgres_admin_url: str, nats_url: str, base: Path,
         prefix = f"SOP_{name.upper()}_"
         env.update({prefix + "ENVIRONMENT": "production", prefix + "DATABASE_URL": databases[name].url,
                     prefix + "EVENTS_URL": nats_url, prefix + "RELAY_INTERVAL_SECONDS": "0.1",
-                    prefix + "INTERNAL_JWKS_FILE": str(keys_dir / "internal.jwks.json")})
+                    prefix + "INTERNAL_JWKS_FILE": str(keys_dir / "internal.jwks.json"),
+                    prefix + "AUDIT_KEYS_DIR": str(keys_dir / "audit" / name),
+                    prefix + "AUDIT_SIGNING_KEY_FILE": str(keys_dir / f"audit-{name}.key.pem"),
+                    prefix + "AUDIT_CHECKPOINT_SECONDS": "0.5"})
     env.update({
         "SOP_GATEWAY_ENVIRONMENT": "production", "SOP_GATEWAY_DATABASE_URL": databases["gateway"].url,
         "SOP_GATEWAY_INTERNAL_SIGNING_KEY_FILE": str(keys_dir / "internal.key.pem"),
         "SOP_GATEWAY_OIDC_JWKS_FILE": str(keys_dir / "dev-issuer.jwks.json"),
+        "SOP_GATEWAY_AUDIT_KEYS_DIR": str(keys_dir / "audit" / "gateway"),
+        "SOP_GATEWAY_AUDIT_SIGNING_KEY_FILE": str(keys_dir / "audit-gateway.key.pem"),
+        "SOP_GATEWAY_EVENTS_URL": nats_url, "SOP_GATEWAY_AUDIT_CHECKPOINT_SECONDS": "0.5",
         **{f"SOP_GATEWAY_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in SERVICES},
         **(extra_env or {}),
     })

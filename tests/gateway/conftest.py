@@ -35,7 +35,8 @@ from sop_gateway.models import platform
 from sop_gateway.settings import GatewaySettings
 from sop_network.component import component as network_component
 from sop_plans.component import component as plans_component
-from sop_shared.audit import AuditWriter, ChainVerdict
+from sop_shared.audit import ChainVerdict
+from sop_shared.audit_keys import audit_keys_dir, audit_signing_key_file, ensure_audit_keys
 from sop_shared.dev_identity import mint_dev_token
 from sop_shared.events import InProcessBus
 from sop_shared.keys import DEV_ISSUER_JWKS_FILE, INTERNAL_KEY_FILE, ensure_keys
@@ -89,15 +90,16 @@ class EmbeddedSystem:
     def forget_access_decisions(self) -> None:
         """A cold access cache, as if the last decision had expired."""
         self.gateway.state.access_cache = type(self.gateway.state.access_cache)(
-            ttl_seconds=self.gateway.state.settings.access_cache_seconds)
+            ttl_seconds=self.gateway.state.settings.access_cache_seconds,
+            on_denied=self.gateway.state.access_cache.on_denied)
 
     async def audit_rows(self) -> list[Any]:
         async with self.gateway.state.database.session() as session:
             return list((await session.execute(select(platform.audit).order_by(platform.audit.c.seq))).all())
 
     async def verify_audit_chain(self) -> ChainVerdict:
-        async with self.gateway.state.database.session() as session:
-            return await AuditWriter(platform).verify(session)
+        """The gateway's keyed chain, compared with its newest signed checkpoint (if it published one)."""
+        return await self.gateway.state.audit_trail.verify()
 
 
 def sqlite_urls(directory: Path) -> dict[str, str]:
@@ -114,8 +116,11 @@ async def embedded_system(data_dir: Path, database_urls: dict[str, str], *, prod
     keys = data_dir / "keys"
     ensure_keys(keys)
     if production:
+        ensure_audit_keys(keys, "gateway")
         gateway_settings = {
             "environment": "production", "internal_signing_key_file": keys / INTERNAL_KEY_FILE,
+            "audit_keys_dir": audit_keys_dir(keys, "gateway"),
+            "audit_signing_key_file": audit_signing_key_file(keys, "gateway"),
             "oidc_jwks_file": keys / DEV_ISSUER_JWKS_FILE, "network_url": "http://network.invalid",
             "assessment_url": "http://assessment.invalid", "plans_url": "http://plans.invalid", **gateway_settings}
     bus = InProcessBus()

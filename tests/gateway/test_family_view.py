@@ -178,7 +178,8 @@ async def test_the_view_is_read_as_the_family_would_see_it_and_audited_as_a_fami
     assert len(read) == 1 and read[0].audience == "family" and read[0].case_id == demo_case
     assert len(document) == 1
     assert (document[0].action, document[0].purpose, document[0].audience, document[0].actor_subject) == (
-        "read", "family_view:html", "family", "fsw.rivera")
+        "read", "family_participation", "family", "fsw.rivera")
+    assert "format:html" in document[0].fields
     assert (await system.verify_audit_chain()).intact
 
 
@@ -195,7 +196,8 @@ async def test_the_family_view_as_pdf(sqlite_system: EmbeddedSystem) -> None:
         assert response.content.startswith(b"%PDF")
         assert pdf_page_count(response.content) >= 1
     rows = [r for r in await sqlite_system.audit_rows() if r.resource == "family_view"]
-    assert [r.purpose for r in rows] == ["family_view:pdf", "family_view:pdf"]
+    assert [r.purpose for r in rows] == ["family_participation", "family_participation"]
+    assert all("format:pdf" in r.fields for r in rows)
 
 
 async def test_without_weasyprints_libraries_the_pdf_is_unavailable_and_the_html_still_works(

@@ -100,8 +100,10 @@ async def test_facade_calls_are_audited_at_the_edge(system: EmbeddedSystem, demo
     assert [(r.actor_subject, r.resource, r.action, r.case_id) for r in rows] == [
         ("fsw.rivera", "assessment:cases", "read", demo_case),
         ("fsw.rivera", "assessment:cases", "create", demo_case),
+        ("fsw.lindqvist", "case", "denied", demo_case),  # the refused attempt too (the caller only sees 404)
     ]
     assert rows[0].request_id == read.headers["X-Request-ID"]
+    assert rows[2].request_id == denied.headers["X-Request-ID"]
     assert (await system.verify_audit_chain()).intact
 
 

@@ -12,17 +12,19 @@ from sop_shared_support import PlatformDatabase, open_platform_database
 from sqlalchemy import event, select, text
 
 from sop_shared.audit import GENESIS_HASH, AuditEntry, AuditWriter
+from sop_shared.audit_keys import AuditKeyring
 from sop_shared.auth import Principal
 from sop_shared.policy import ActorType
 
 CASE = uuid.UUID("01890000-0000-7000-8000-0000000000cc")
+KEYRING = AuditKeyring({"k-test": bytes(range(32))}, "k-test")
 
 
 def entry(i: int, **overrides: object) -> AuditEntry:
     values: dict[str, object] = dict(
         actor_subject=f"fsw.{i % 3}", actor_type="staff", resource="safety_plan", action="read",
         case_id=CASE if i % 2 else None, resource_id=f"plan-{i}", client_id="web",
-        fields=["child_voice"] if i % 4 == 0 else [], purpose="case work", audience="staff",
+        fields=["child_voice"] if i % 4 == 0 else [], purpose="casework", audience="staff",
         request_id=f"req-{i}",
     )
     values.update(overrides)
@@ -30,7 +32,7 @@ def entry(i: int, **overrides: object) -> AuditEntry:
 
 
 async def write(pdb: PlatformDatabase, count: int, start: int = 1) -> list[int]:
-    writer = AuditWriter(pdb.tables)
+    writer = AuditWriter(pdb.tables, KEYRING)
     seqs = []
     for i in range(start, start + count):
         async with pdb.database.session() as session:
@@ -40,7 +42,7 @@ async def write(pdb: PlatformDatabase, count: int, start: int = 1) -> list[int]:
 
 async def verify(pdb: PlatformDatabase):
     async with pdb.database.session() as session:
-        return await AuditWriter(pdb.tables).verify(session)
+        return await AuditWriter(pdb.tables, KEYRING).verify(session)
 
 
 async def test_an_empty_trail_is_intact(platform_db: PlatformDatabase) -> None:
@@ -60,7 +62,7 @@ async def test_n_records_form_an_intact_chain(platform_db: PlatformDatabase) -> 
 
 
 async def test_several_records_in_one_transaction_chain_too(platform_db: PlatformDatabase) -> None:
-    writer = AuditWriter(platform_db.tables)
+    writer = AuditWriter(platform_db.tables, KEYRING)
     async with platform_db.database.session() as session:
         assert [await writer.record(session, entry(i)) for i in range(5)] == [1, 2, 3, 4, 5]
     assert (await verify(platform_db)).intact
@@ -69,7 +71,7 @@ async def test_several_records_in_one_transaction_chain_too(platform_db: Platfor
 async def test_a_batch_appends_in_order_in_three_statements_and_chains_with_single_records(
     platform_db: PlatformDatabase,
 ) -> None:
-    writer = AuditWriter(platform_db.tables)
+    writer = AuditWriter(platform_db.tables, KEYRING)
     await write(platform_db, 2)
     statements: list[str] = []
     engine = platform_db.database.engine.sync_engine
@@ -90,7 +92,7 @@ async def test_a_batch_appends_in_order_in_three_statements_and_chains_with_sing
 
 async def test_a_rolled_back_request_leaves_no_gap(platform_db: PlatformDatabase) -> None:
     await write(platform_db, 3)
-    writer = AuditWriter(platform_db.tables)
+    writer = AuditWriter(platform_db.tables, KEYRING)
     with pytest.raises(RuntimeError):
         async with platform_db.database.session() as session:
             await writer.record(session, entry(99))
@@ -153,7 +155,7 @@ async def test_deleting_everything_is_detected_by_the_head(platform_db: Platform
 async def test_for_principal_records_who_and_through_what(platform_db: PlatformDatabase) -> None:
     who = Principal(subject="partner:hope", actor_type=ActorType.partner, client_id="hope-portal")
     async with platform_db.database.session() as session:
-        await AuditWriter(platform_db.tables).record(session, AuditEntry.for_principal(
+        await AuditWriter(platform_db.tables, KEYRING).record(session, AuditEntry.for_principal(
             who, resource="case", action="read", case_id=CASE))
     async with platform_db.database.session() as session:
         row = (await session.execute(select(platform_db.tables.audit))).one()
@@ -163,7 +165,7 @@ async def test_for_principal_records_who_and_through_what(platform_db: PlatformD
 
 
 async def _concurrent_writers(pdb: PlatformDatabase, writers: int, per_writer: int) -> list[list[int]]:
-    audit = AuditWriter(pdb.tables)
+    audit = AuditWriter(pdb.tables, KEYRING)
     start = asyncio.Event()
 
     async def one(w: int) -> list[int]:

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sop_gateway.upstream import ServiceClients
+from sop_shared.audit import AuditEntry
 from sop_shared.auth import Principal
 from sop_shared.events import Event
+from sop_shared.observability import request_target_var
 from sop_shared.problems import NotFound
+
+DeniedRecorder = Callable[[Principal, uuid.UUID], Awaitable[None]]
 
 # The service that owns the access facts (assignments, partner grants, family and network memberships): any
 # change it announces may change who may see the case.
@@ -35,6 +40,9 @@ class AccessCache:
 
     ttl_seconds: float = 5.0
     max_entries: int = 10_000
+    # Every refusal of a case is decided on a decision this cache holds (`require_case_access`, the case
+    # view, the case lookup), so the cache carries the recorder that audits it (`record_refusal`).
+    on_denied: DeniedRecorder | None = None
     _entries: dict[tuple[str, str, uuid.UUID], tuple[float, CaseAccess]] = field(default_factory=dict)
 
     def get(self, principal: Principal, case_id: uuid.UUID) -> CaseAccess | None:
@@ -97,5 +105,26 @@ async def require_case_access(services: ServiceClients, cache: AccessCache, prin
         access = access_from(body)
         cache.put(principal, access)
     if not access.allowed:
+        await record_refusal(cache, principal, case_id)
         raise NotFound("no such case")
     return access
+
+
+async def record_refusal(cache: AccessCache, principal: Principal, case_id: uuid.UUID) -> None:
+    """Audit that `principal` was refused `case_id` (before answering "no such case")."""
+    if cache.on_denied is not None:
+        await cache.on_denied(principal, case_id)
+
+
+def record_denied(app: Any) -> DeniedRecorder:
+    """Audit a refused attempt on a case (action `denied`: who, through which client, which case, what was
+    asked for) in its own transaction, since the request itself fails. The caller still gets only "no such
+    case": the record is for auditors, the answer says nothing about whether the case exists."""
+
+    async def record(principal: Principal, case_id: uuid.UUID) -> None:
+        async with app.state.database.session() as session:
+            await app.state.audit.record(session, AuditEntry.for_principal(
+                principal, resource="case", action="denied", case_id=case_id,
+                resource_id=(request_target_var.get() or "")[:100] or None))
+
+    return record

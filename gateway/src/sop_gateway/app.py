@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
 
-from sop_gateway.access import ACCESS_FACTS_EVENTS, AccessCache, forget_on_event
+from sop_gateway.access import ACCESS_FACTS_EVENTS, AccessCache, forget_on_event, record_denied
 from sop_gateway.api_tokens.api import router as api_tokens_router
 from sop_gateway.api_tokens.service import authenticate_api_token
 from sop_gateway.facade import router as facade_router
@@ -26,7 +27,7 @@ from sop_gateway.oauth.service import GatewayTokenSigner, client_is_active
 from sop_gateway.rate_limits import TooManyRequests, build_rate_limits
 from sop_gateway.settings import OAUTH_JWKS_FILE, GatewaySettings
 from sop_gateway.upstream import ServiceClients, UpstreamTimeouts
-from sop_shared.audit import AuditWriter
+from sop_shared.audit import AuditWriter, running_audit_trail
 from sop_shared.auth import InternalTokenMinter
 from sop_shared.db import Database
 from sop_shared.events import Event, EventBus, Subscription
@@ -103,7 +104,10 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         urls = {name: settings.service_url(name) for name in ("network", "assessment", "plans")}
         services = ServiceClients.build(minter, urls, service_apps, UpstreamTimeouts.from_settings(settings))
         app.state.database, app.state.authenticator, app.state.services = database, authenticator, services
-        app.state.access_cache = AccessCache(ttl_seconds=settings.access_cache_seconds)
+        app.state.access_cache = AccessCache(ttl_seconds=settings.access_cache_seconds,
+                                             on_denied=record_denied(app))
+        audit_trail = contextlib.AsyncExitStack()  # keyed audit writer and its checkpoints (sop_shared.audit)
+        await audit_trail.enter_async_context(running_audit_trail(app, settings, database, platform, bus))
         app.state.bus = bus or _NoBus()
         forgetting = await _forget_access_on_network_events(app, bus)
         try:
@@ -111,6 +115,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         finally:
             if forgetting is not None:
                 await forgetting.stop()
+            await audit_trail.aclose()
             await services.close()
             await rate_limits.close()
             await database.dispose()
@@ -146,7 +151,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         return await call_next(request)
 
     install_input_policy(app, max_body_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth)
-    install_request_context(app, settings.component)
+    install_request_context(app, settings.component, edge=True)
     install_health(app)
     app.state.graphql_schema = build_schema(settings)  # the family view executes its caseView in-process
     graphql = GraphQLRouter(app.state.graphql_schema, context_getter=get_context,

@@ -1,6 +1,7 @@
-"""Audit you can ask: "who looked at this case" from the gateway's own audit trail, and whether that trail's
-hash chain is intact. Only staff holding `audit:read` (supervisors and auditors) may ask. An auditor may ask
-about any case; a supervisor only about a case they have access to (otherwise: no such case)."""
+"""Audit you can ask: "who looked at this case" from the gateway's own audit trail, and whether a component's
+keyed audit chain is intact. Only staff holding `audit:read` (supervisors and auditors) may read the access
+log; an auditor may ask about any case, a supervisor only about a case they have access to (otherwise: no
+such case). Verifying a chain (the gateway's or a service's) is for auditors and administrators only."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ import strawberry
 from graphql import GraphQLError
 from sqlalchemy import select
 
-from sop_gateway.access import require_case_access
+from sop_gateway.access import record_refusal, require_case_access
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.models import platform
-from sop_gateway.upstream import UpstreamError
-from sop_shared.audit import AuditEntry, AuditWriter
+from sop_gateway.upstream import SERVICES, UpstreamError
+from sop_shared.audit import AuditEntry
+from sop_shared.audit_api import may_verify_chain
 from sop_shared.auth import Principal
-from sop_shared.observability import request_id_var
 from sop_shared.policy import ActorType, Scope, StaffRole
 from sop_shared.problems import NotFound
 
@@ -38,21 +39,36 @@ class AccessLogEntry:
     audience: str | None
     fields: list[str] = strawberry.field(description="The sections and sensitive fields returned")
     purpose: str | None
-    request_id: str | None
+    request_id: str | None = strawberry.field(description="The id the gateway gave the request (X-Request-ID)")
+    client_request_id: str | None = strawberry.field(description="The id the client sent for it, if any")
 
     @classmethod
     def from_row(cls, row: Any) -> AccessLogEntry:
         return cls(seq=row.seq, occurred_at=row.occurred_at, actor_subject=row.actor_subject,
                    actor_type=row.actor_type, client_id=row.client_id, action=row.action, resource=row.resource,
                    resource_id=row.resource_id, audience=row.audience, fields=list(row.fields or []),
-                   purpose=row.purpose, request_id=row.request_id)
+                   purpose=row.purpose, request_id=row.request_id, client_request_id=row.client_request_id)
 
 
-@strawberry.type(description="Whether the audit trail's hash chain recomputes from its first record.")
+@strawberry.type(description="Whether a component's keyed audit chain recomputes from its first record and "
+                             "agrees with its newest signed checkpoint (docs/identity.md).")
 class AuditChainVerdict:
+    component: str
     intact: bool
     records: int
     broken_at: int | None
+    reason: str | None = strawberry.field(description="What is wrong at brokenAt, in words")
+    legacy_records: int = strawberry.field(description="Records from before chain keys (plain SHA-256), first")
+    checkpoint_seq: int | None = strawberry.field(description="The newest signed checkpoint compared with")
+    checkpoint_at: dt.datetime | None
+
+    @classmethod
+    def from_dict(cls, component: str, body: dict[str, Any]) -> AuditChainVerdict:
+        at = body.get("checkpoint_at")
+        return cls(component=component, intact=bool(body["intact"]), records=int(body["records"]),
+                   broken_at=body.get("broken_at"), reason=body.get("reason"),
+                   legacy_records=int(body.get("legacy_records") or 0), checkpoint_seq=body.get("checkpoint_seq"),
+                   checkpoint_at=dt.datetime.fromisoformat(at) if isinstance(at, str) else at)
 
 
 def _require_auditing_principal(context: GatewayContext) -> Principal:
@@ -90,20 +106,35 @@ async def resolve_case_access_log(context: GatewayContext, case_id: strawberry.I
                                extensions={"code": "SECTION_UNAVAILABLE", "section": "case",
                                            "service": "network"}) from exc
         if Scope.audit_read.value not in access.scopes:
+            await record_refusal(context.access_cache, principal, case_uuid)
             raise GraphQLError("No such case.", extensions={"code": "NOT_FOUND"})
     audit = platform.audit
     async with context.database.session() as session:
         rows = (await session.execute(select(audit).where(audit.c.case_id == case_uuid)
                                       .order_by(audit.c.seq.desc()).limit(first))).all()
         # Reading who looked is itself a look: recorded after the answer is taken, so it shows next time.
-        await AuditWriter(platform).record(session, AuditEntry.for_principal(
+        await context.audit.record(session, AuditEntry.for_principal(
             principal, resource="case_access_log", action="read", case_id=case_uuid, resource_id=str(case_uuid),
-            fields=["accessLog"], request_id=request_id_var.get()))
+            fields=["accessLog"]))
     return [AccessLogEntry.from_row(row) for row in rows]
 
 
-async def resolve_audit_chain(context: GatewayContext) -> AuditChainVerdict:
-    _require_auditing_principal(context)
-    async with context.database.session() as session:
-        verdict = await AuditWriter(platform).verify(session)
-    return AuditChainVerdict(intact=verdict.intact, records=verdict.records, broken_at=verdict.broken_at)
+async def resolve_audit_chain(context: GatewayContext, trail: Any, component: str) -> AuditChainVerdict:
+    """The gateway's own chain, checked here; a service's, checked by that service (its keys never leave it)."""
+    principal = context.principal
+    if principal is None:
+        raise GraphQLError("Authentication required.", extensions={"code": "UNAUTHENTICATED"})
+    if not may_verify_chain(principal):
+        raise GraphQLError("Only auditors and administrators may verify an audit chain.",
+                           extensions={"code": "FORBIDDEN"})
+    if component == "gateway":
+        return AuditChainVerdict.from_dict(component, (await trail.verify()).to_dict())
+    if component not in SERVICES:
+        raise GraphQLError(f"component must be gateway or one of {', '.join(SERVICES)}.",
+                           extensions={"code": "BAD_USER_INPUT", "field": "component"})
+    try:
+        body = await context.services.get_json(component, "/v1/audit/verify", principal.scoped_to(None))
+    except UpstreamError as exc:
+        raise GraphQLError(f"The {component} service cannot verify its chain right now.",
+                           extensions={"code": "SECTION_UNAVAILABLE", "service": component}) from exc
+    return AuditChainVerdict.from_dict(component, body)

@@ -1,27 +1,68 @@
-"""The audit writer: append-only records of every access to case data, hash-chained so tampering shows.
+"""The audit writer: append-only records of every access to case data, keyed and chained so tampering shows.
 
-Each record's hash covers its content and the previous record's hash. The chain head is one row that each
-writer updates first (UPDATE ... RETURNING), which serialises appends on PostgreSQL and SQLite alike.
+Each record's hash is an HMAC-SHA256, under the component's current chain key (its id is stored on the row),
+of the record's content and the previous record's hash. The keys live in files, not in the database, so
+someone who can write the database can neither rewrite a record and re-hash the rest nor forge a new one.
+The chain head is one row that each writer updates first (UPDATE ... RETURNING), which serialises appends
+on PostgreSQL and SQLite alike.
+
+Cutting off the tail (or rewriting the chain with a stolen key) is caught by checkpoints: the component
+periodically signs its chain head (sequence number and hash) with its Ed25519 key and publishes it to
+JetStream (`sop.<component>.audit.checkpoint`), which the database's writers cannot rewrite; `verify`
+compares the chain with the newest checkpoint.
+
+Records written before chain keys existed (no key id) were plain SHA-256. They still verify, but only as the
+chain's first, *legacy* part: an unkeyed record after a keyed one breaks the chain (docs/identity.md).
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
+import structlog
+from cryptography.exceptions import InvalidSignature
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sop_shared.audit_keys import AuditKeyring, AuditKeys, load_audit_keys
 from sop_shared.auth import Principal
 from sop_shared.db import before_commit, utcnow
+from sop_shared.events import Event, EventBus
 from sop_shared.ids import new_id
+from sop_shared.keys import SigningKey
+from sop_shared.observability import client_request_id_var, purpose_var, request_id_var
 from sop_shared.platform_tables import PlatformTables
+from sop_shared.problems import ServiceUnavailable
+
+log = structlog.get_logger("sop.audit")
 
 GENESIS_HASH = "0" * 64
+CHECKPOINT_NAMESPACE = uuid.UUID("5b0f3d0e-6a51-4c57-9b7e-2a0d3f6c1a11")
+
+
+class AccessPurpose(StrEnum):
+    """Why a caller looks at or changes a family's record (header `X-SOP-Purpose`). A closed set, so audits
+    can be grouped and questioned; each is described in docs/identity.md. Anything else is refused (422)."""
+
+    casework = "casework"  # assessing, planning, visiting: a worker's everyday work on an assigned case
+    supervision = "supervision"  # a supervisor reviewing, consulting or approving
+    family_participation = "family_participation"  # the family or its network reading their own plan
+    partner_service = "partner_service"  # a partner agency delivering a service under its grant
+    court = "court"  # preparing for, or reporting to, a court hearing
+    audit = "audit"  # an auditor or quality reviewer examining the record or its trail
+    records_sync = "records_sync"  # SACWIS and other system-to-system synchronisation
+    emergency = "emergency"  # an urgent safety concern outside the usual assignment
 
 
 @dataclass(frozen=True)
@@ -29,34 +70,137 @@ class AuditEntry:
     actor_subject: str
     actor_type: str
     resource: str
-    action: str  # read | create | update | delete | decide
+    action: str  # read | create | update | delete | decide | denied
     case_id: uuid.UUID | None = None
     resource_id: str | None = None
     client_id: str | None = None
     fields: list[str] = field(default_factory=list)  # sensitive fields/labels returned
-    purpose: str | None = None
+    purpose: str | None = None  # an AccessPurpose value
     audience: str | None = None
-    request_id: str | None = None
+    request_id: str | None = None  # the id the gateway generated for the request
+    client_request_id: str | None = None  # the caller's own id for it (bounded, safe characters)
 
     @classmethod
     def for_principal(cls, principal: Principal, **kwargs: Any) -> AuditEntry:
+        """An access by `principal`; the request ids and the declared purpose come from the current request
+        unless given."""
+        kwargs.setdefault("request_id", request_id_var.get())
+        kwargs.setdefault("client_request_id", client_request_id_var.get())
+        kwargs.setdefault("purpose", purpose_var.get())
         return cls(actor_subject=principal.subject, actor_type=principal.actor_type.value,
                    client_id=principal.client_id, **kwargs)
 
 
-def _record_hash(prev_hash: str, seq: int, record_id: uuid.UUID, occurred_at: datetime, entry: AuditEntry) -> str:
+# The content fields of the first (unkeyed) records: their hashes cover exactly these.
+_LEGACY_FIELDS = ("actor_subject", "actor_type", "resource", "action", "case_id", "resource_id", "client_id",
+                  "fields", "purpose", "audience", "request_id")
+_ENTRY_FIELDS = tuple(f.name for f in fields(AuditEntry))
+
+
+def _canonical(prev_hash: str, seq: int, record_id: uuid.UUID, occurred_at: datetime, entry: AuditEntry,
+               key_id: str | None) -> bytes:
     content = asdict(entry)
     content["case_id"] = str(entry.case_id) if entry.case_id else None
-    canonical = json.dumps(
+    if key_id is None:
+        content = {k: content[k] for k in _LEGACY_FIELDS}
+    else:
+        content["key_id"] = key_id
+    return json.dumps(
         {"seq": seq, "id": str(record_id), "occurred_at": occurred_at.isoformat(), "prev": prev_hash, **content},
         sort_keys=True, separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    ).encode()
+
+
+def _legacy_hash(message: bytes) -> str:
+    return hashlib.sha256(message).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditCheckpoint:
+    """A signed statement "the chain of `component` had `seq` records ending in `head_hash` at `at`"."""
+
+    component: str
+    seq: int
+    head_hash: str
+    at: datetime
+    key_id: str  # the Ed25519 signing key's id (kid in the component's audit JWKS)
+    signature: str = ""  # base64url Ed25519 signature over `signed_bytes()`
+
+    def signed_bytes(self) -> bytes:
+        return json.dumps({"component": self.component, "seq": self.seq, "head_hash": self.head_hash,
+                           "at": self.at.isoformat(), "key_id": self.key_id},
+                          sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def sign(cls, key: SigningKey, *, component: str, seq: int, head_hash: str, at: datetime) -> AuditCheckpoint:
+        unsigned = cls(component, seq, head_hash, at, key.kid)
+        signature = base64.urlsafe_b64encode(key.private_key.sign(unsigned.signed_bytes())).decode()
+        return cls(component, seq, head_hash, at, key.kid, signature)
+
+    def signature_valid(self, public_keys: dict[str, Any]) -> bool:
+        key = public_keys.get(self.key_id)
+        if key is None:
+            return False
+        try:
+            key.verify(base64.urlsafe_b64decode(self.signature.encode()), self.signed_bytes())
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"component": self.component, "seq": self.seq, "head_hash": self.head_hash,
+                "at": self.at.isoformat(), "key_id": self.key_id, "signature": self.signature}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AuditCheckpoint:
+        return cls(str(data["component"]), int(data["seq"]), str(data["head_hash"]),
+                   datetime.fromisoformat(data["at"]), str(data["key_id"]), str(data["signature"]))
+
+    def to_event(self) -> Event:
+        # The same head published twice (two replicas, a restart) is one message: JetStream de-duplicates by id.
+        event_id = uuid.uuid5(CHECKPOINT_NAMESPACE, f"{self.component}:{self.seq}:{self.head_hash}")
+        return Event(id=event_id, subject=checkpoint_subject(self.component), occurred_at=self.at,
+                     data=self.to_dict())
+
+
+def checkpoint_subject(component: str) -> str:
+    return f"sop.{component}.audit.checkpoint"
+
+
+async def newest_checkpoint(bus: EventBus, component: str) -> AuditCheckpoint | None:
+    """The newest checkpoint the bus holds for `component` (None if it never published one)."""
+    last_event = getattr(bus, "last_event", None)
+    if last_event is None:
+        return None
+    event = await last_event(checkpoint_subject(component))
+    return AuditCheckpoint.from_dict(event.data) if event is not None else None
+
+
+@dataclass(frozen=True)
+class ChainVerdict:
+    intact: bool
+    records: int
+    broken_at: int | None = None
+    reason: str | None = None
+    legacy_records: int = 0  # records from before chain keys (plain SHA-256), all at the start
+    checkpoint_seq: int | None = None  # the newest checkpoint the chain was compared with
+    checkpoint_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        body = asdict(self)
+        body["checkpoint_at"] = self.checkpoint_at.isoformat() if self.checkpoint_at else None
+        return body
 
 
 @dataclass
 class AuditWriter:
     tables: PlatformTables
+    keyring: AuditKeyring | None = None  # None only until the app's lifespan loads the keys
+
+    def _keys(self) -> AuditKeyring:
+        if self.keyring is None:
+            raise RuntimeError("audit chain keys are not loaded (the app has not started)")
+        return self.keyring
 
     async def record(self, session: AsyncSession, entry: AuditEntry) -> int:
         """Append one record in the caller's transaction; returns its sequence number."""
@@ -69,11 +213,15 @@ class AuditWriter:
         every request of the component queues on, so it is held from there to the commit only."""
         if not entries:
             return []
+        for entry in entries:
+            if entry.purpose is not None:
+                AccessPurpose(entry.purpose)  # the edge refuses others (422); reaching here is a bug
         if before_commit(session, lambda: self._append(session, entries)):
             return []
         return await self._append(session, entries)
 
     async def _append(self, session: AsyncSession, entries: list[AuditEntry]) -> list[int]:
+        keyring = self._keys()
         head = self.tables.audit_head
         advance = update(head).where(head.c.id == 1).values(seq=head.c.seq + len(entries)).returning(
             head.c.seq, head.c.hash)
@@ -84,32 +232,65 @@ class AuditWriter:
             await session.execute(_insert_ignoring_conflict(session, head).values(id=1, seq=0, hash=GENESIS_HASH))
             row = (await session.execute(advance)).one()
         first_seq, prev_hash = row.seq - len(entries) + 1, row.hash
-        occurred_at, rows = utcnow(), []
+        occurred_at, rows, key_id = utcnow(), [], keyring.current_id
         for seq, entry in enumerate(entries, start=first_seq):
             record_id = new_id()
-            digest = _record_hash(prev_hash, seq, record_id, occurred_at, entry)
+            digest = keyring.mac(key_id, _canonical(prev_hash, seq, record_id, occurred_at, entry, key_id))
             rows.append({"seq": seq, "id": record_id, "occurred_at": occurred_at, "prev_hash": prev_hash,
-                         "hash": digest, **asdict(entry)})
+                         "hash": digest, "key_id": key_id, **asdict(entry)})
             prev_hash = digest
         await session.execute(insert(self.tables.audit), rows)
         await session.execute(update(head).where(head.c.id == 1).values(hash=prev_hash))
         return [r["seq"] for r in rows]
 
-    async def verify(self, session: AsyncSession) -> ChainVerdict:
-        """Recompute the chain from the start; report the first record that does not match."""
+    async def verify(self, session: AsyncSession, checkpoint: AuditCheckpoint | None = None,
+                     public_keys: dict[str, Any] | None = None) -> ChainVerdict:
+        """Recompute the chain from the start (legacy part, then keyed part); report the first record that
+        does not match. With a checkpoint (and the public keys to check its signature), the chain must also
+        reach the checkpoint's sequence number with the checkpoint's hash there."""
+        keyring = self._keys()
         audit = self.tables.audit
-        prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
+        prev_hash, expected_seq, count, legacy, keyed_seen = GENESIS_HASH, 1, 0, 0, False
+        hash_at_checkpoint = None
+
+        def broken(at: int, reason: str) -> ChainVerdict:
+            return ChainVerdict(False, count, broken_at=at, reason=reason, legacy_records=legacy,
+                                checkpoint_seq=checkpoint.seq if checkpoint else None,
+                                checkpoint_at=checkpoint.at if checkpoint else None)
+
+        if checkpoint is not None and not checkpoint.signature_valid(public_keys or {}):
+            return broken(checkpoint.seq, "the checkpoint's signature does not verify with the component's key")
         result = await session.stream(select(audit).order_by(audit.c.seq))
         async for row in result:
-            entry = AuditEntry(**{f: getattr(row, f) for f in AuditEntry.__dataclass_fields__})
-            digest = _record_hash(prev_hash, row.seq, row.id, row.occurred_at, entry)
-            if row.seq != expected_seq or row.prev_hash != prev_hash or row.hash != digest:
-                return ChainVerdict(False, count, broken_at=row.seq)
+            entry = AuditEntry(**{f: getattr(row, f) for f in _ENTRY_FIELDS})
+            if row.seq != expected_seq or row.prev_hash != prev_hash:
+                return broken(row.seq, "a record is missing or out of order")
+            message = _canonical(prev_hash, row.seq, row.id, row.occurred_at, entry, row.key_id)
+            if row.key_id is None:
+                if keyed_seen:
+                    return broken(row.seq, "an unkeyed record after keyed ones")
+                digest = _legacy_hash(message)
+                legacy += 1
+            else:
+                if not keyring.knows(row.key_id):
+                    return broken(row.seq, f"keyed with an unknown key ({row.key_id})")
+                digest, keyed_seen = keyring.mac(row.key_id, message), True
+            if row.hash != digest:
+                return broken(row.seq, "a record's content does not match its hash")
             prev_hash, expected_seq, count = row.hash, expected_seq + 1, count + 1
+            if checkpoint is not None and row.seq == checkpoint.seq:
+                hash_at_checkpoint = row.hash
         head = (await session.execute(select(self.tables.audit_head))).first()
         if head is not None and (head.seq != count or head.hash != prev_hash):
-            return ChainVerdict(False, count, broken_at=count + 1 if head.seq > count else head.seq)
-        return ChainVerdict(True, count)
+            return broken(count + 1 if head.seq > count else head.seq, "the chain head does not match the records")
+        if checkpoint is not None:
+            if count < checkpoint.seq:
+                return broken(count + 1, f"records after {count} are gone (a checkpoint vouches for {checkpoint.seq})")
+            if hash_at_checkpoint != checkpoint.head_hash:
+                return broken(checkpoint.seq, "the chain differs from its signed checkpoint")
+        return ChainVerdict(True, count, legacy_records=legacy,
+                            checkpoint_seq=checkpoint.seq if checkpoint else None,
+                            checkpoint_at=checkpoint.at if checkpoint else None)
 
 
 def _insert_ignoring_conflict(session: AsyncSession, table: Any) -> Any:
@@ -125,11 +306,112 @@ def _insert_ignoring_conflict(session: AsyncSession, table: Any) -> Any:
     return insert(table)
 
 
-@dataclass(frozen=True)
-class ChainVerdict:
-    intact: bool
-    records: int
-    broken_at: int | None = None
+@dataclass
+class AuditTrail:
+    """One component's trail: its writer, its keys, where its checkpoints go, and how to check it all."""
+
+    component: str
+    database: Any  # sop_shared.db.Database
+    tables: PlatformTables
+    keys: AuditKeys
+    bus: EventBus
+    _last_published: tuple[int, str] | None = None
+
+    @property
+    def writer(self) -> AuditWriter:
+        return AuditWriter(self.tables, self.keys.keyring)
+
+    async def checkpoint(self) -> AuditCheckpoint | None:
+        """Sign and publish the chain head if it moved since the last checkpoint from this process."""
+        if self.keys.signing_key is None:
+            return None
+        head = self.tables.audit_head
+        async with self.database.session() as session:
+            row = (await session.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1))).first()
+        if row is None or row.seq == 0 or (row.seq, row.hash) == self._last_published:
+            return None
+        checkpoint = AuditCheckpoint.sign(self.keys.signing_key, component=self.component, seq=row.seq,
+                                          head_hash=row.hash, at=utcnow())
+        await self.bus.publish(checkpoint.to_event())
+        self._last_published = (row.seq, row.hash)
+        return checkpoint
+
+    async def run_checkpoints(self, interval_seconds: float, stop: asyncio.Event) -> None:
+        """Checkpoint every `interval_seconds` until `stop` is set; a bus outage only delays a checkpoint."""
+        while not stop.is_set():
+            try:
+                await self.checkpoint()
+            except Exception as exc:  # NATS down: the next round publishes the head as it is then
+                log.warning("audit_checkpoint_failed", component=self.component, error=str(exc))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
+            except TimeoutError:
+                pass
+
+    async def verify(self) -> ChainVerdict:
+        try:
+            checkpoint = await newest_checkpoint(self.bus, self.component)
+        except Exception as exc:  # NATS unreachable: say so, rather than verify without the checkpoint
+            raise ServiceUnavailable("the audit checkpoints cannot be read right now (event bus)") from exc
+        async with self.database.session() as session:
+            return await self.writer.verify(session, checkpoint, self.keys.public_keys)
+
+
+@asynccontextmanager
+async def running_audit_trail(app: Any, settings: Any, database: Any, tables: PlatformTables,
+                              bus: EventBus | None) -> AsyncIterator[AuditTrail]:
+    """For an app's lifespan: load the audit keys (refusing to start without them in production), point
+    `app.state.audit` at a keyed writer, and checkpoint the chain head for the app's life. Without a bus
+    of its own (a distributed gateway) it connects to `settings.events_url` just to publish checkpoints."""
+
+    keys = load_audit_keys(component=settings.component, keys_dir=settings.keys_dir(),
+                           chain_keys_dir=settings.audit_keys_dir, signing_key_file=settings.audit_signing_key_file,
+                           development=settings.is_development)
+    owned_bus = None
+    if bus is None:
+        owned_bus = bus = _BusConnectedWhenReachable(settings.events_url, settings.events_stream)
+    trail = AuditTrail(settings.component, database, tables, keys, bus)
+    app.state.audit = trail.writer
+    app.state.audit_trail = trail
+    stop = asyncio.Event()
+    task = asyncio.create_task(trail.run_checkpoints(settings.audit_checkpoint_seconds, stop),
+                               name=f"{settings.component}-audit-checkpoints")
+    try:
+        yield trail
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await task
+        with contextlib.suppress(Exception):
+            await trail.checkpoint()  # the head as it is at shutdown
+        if owned_bus is not None:
+            await owned_bus.close()
+
+
+class _BusConnectedWhenReachable:
+    """A bus of the audit trail's own (a distributed gateway has none): connected on first use and again
+    after a failure, so NATS being down delays a checkpoint but never stops the component starting."""
+
+    def __init__(self, url: str, stream: str) -> None:
+        self.url, self.stream = url, stream
+        self._bus: Any = None
+
+    async def _connected(self) -> Any:
+        if self._bus is None:
+            from sop_shared.events import connect_bus
+
+            self._bus = await connect_bus(self.url, stream=self.stream)
+        return self._bus
+
+    async def publish(self, event: Event) -> None:
+        await (await self._connected()).publish(event)
+
+    async def last_event(self, subject: str) -> Event | None:
+        return await (await self._connected()).last_event(subject)
+
+    async def close(self) -> None:
+        if self._bus is not None:
+            await self._bus.close()
 
 
 async def audit_request(request: Any, session: AsyncSession, principal: Principal, *, resource: str, action: str,
@@ -154,11 +436,14 @@ class RequestAccess:
 async def audit_request_many(request: Any, session: AsyncSession, principal: Principal,
                              accesses: list[RequestAccess]) -> None:
     """Audit several accesses made by the current request, appended together (a constant number of
-    statements for a bulk read, however many cases it covers)."""
+    statements for a bulk read, however many cases it covers). The purpose is the one the request context
+    checked against `AccessPurpose`; the request ids are the gateway's and the client's."""
     writer: AuditWriter = request.app.state.audit
+    purpose = getattr(request.state, "purpose", None)
     await writer.record_many(session, [AuditEntry.for_principal(
         principal, resource=a.resource, action=a.action, case_id=a.case_id,
         resource_id=str(a.resource_id) if a.resource_id is not None else None, fields=a.fields or [],
         request_id=getattr(request.state, "request_id", None),
-        audience=request.headers.get("X-SOP-Audience"), purpose=request.headers.get("X-SOP-Purpose"),
+        client_request_id=getattr(request.state, "client_request_id", None),
+        audience=request.headers.get("X-SOP-Audience"), purpose=purpose.value if purpose else None,
     ) for a in accesses])

@@ -1,9 +1,11 @@
-"""The `sop` command: run everything (`sop dev`), one component (`sop serve`), migrations, dev tokens, keys."""
+"""The `sop` command: run everything (`sop dev`), one component (`sop serve`), migrations, dev tokens, keys,
+and the audit trail (`sop audit verify <component>`, `sop audit rotate-key <directory>`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from contextlib import AsyncExitStack
@@ -123,8 +125,57 @@ def _token(args: argparse.Namespace) -> None:
 
 
 def _keys(args: argparse.Namespace) -> None:
+    from sop_shared.audit_keys import ensure_audit_keys
+
     ensure_keys(Path(args.directory))
+    for name in load_components():  # each component's own audit chain key and checkpoint signing key
+        ensure_audit_keys(Path(args.directory), name)
     print(f"keys in {args.directory}", file=sys.stderr)
+
+
+async def _audit_verify(args: argparse.Namespace) -> int:
+    """Recompute the component's keyed chain from its database and compare it with the newest signed
+    checkpoint on its event bus; print the verdict as JSON; exit status 0 only when it is intact."""
+    from sop_shared.audit import AuditTrail
+    from sop_shared.audit_keys import AuditKeyError, load_audit_keys
+    from sop_shared.db import Database
+    from sop_shared.events import InProcessBus, connect_bus
+    from sop_shared.platform_tables import platform_tables_of
+
+    component = _component(args.component)
+    settings = component.settings_class(**({"data_dir": _data_dir(args.data_dir)} if args.data_dir else {}))
+    try:
+        # A verifier needs the chain keys (HMAC is symmetric) and the checkpoint *public* key only.
+        keys = load_audit_keys(component=component.name, keys_dir=settings.keys_dir(),
+                               chain_keys_dir=settings.audit_keys_dir,
+                               signing_key_file=settings.audit_signing_key_file,
+                               development=settings.is_development, need_signing_key=False)
+    except AuditKeyError as exc:
+        raise SystemExit(f"audit keys: {exc}") from exc
+    tables = platform_tables_of(component.metadata)
+    database = Database(settings.resolved_database_url)
+    bus = InProcessBus() if settings.events_url.startswith("memory://") else \
+        await connect_bus(settings.events_url, stream=settings.events_stream)
+    try:
+        verdict = await AuditTrail(component.name, database, tables, keys, bus).verify()
+    finally:
+        await bus.close()
+        await database.dispose()
+    body = {"component": component.name, **verdict.to_dict()}
+    if verdict.checkpoint_seq is None:
+        body["note"] = ("no signed checkpoint found on the event bus: truncation of the tail, and a rewrite by "
+                        "someone holding the chain key, cannot be ruled out")
+    print(json.dumps(body, indent=2))
+    return 0 if verdict.intact else 1
+
+
+def _audit(args: argparse.Namespace) -> None:
+    from sop_shared.audit_keys import new_audit_key
+
+    if args.audit_command == "verify":
+        raise SystemExit(asyncio.run(_audit_verify(args)))
+    key_id = new_audit_key(Path(args.directory))
+    print(f"{key_id}: new records are keyed with it; keep the older keys for verification", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -159,6 +210,16 @@ def main(argv: list[str] | None = None) -> None:
     keys_init = keys_sub.add_parser("init", help="create key pairs in DIRECTORY if missing")
     keys_init.add_argument("directory")
 
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="recompute a component's keyed audit chain and compare it with "
+                                                 "its newest signed checkpoint (exit 0 only if intact)")
+    verify.add_argument("component")
+    verify.add_argument("--data-dir")
+    rotate = audit_sub.add_parser("rotate-key", help="add a new chain key to DIRECTORY and make it current "
+                                                     "(older keys stay, to verify older records)")
+    rotate.add_argument("directory")
+
     args = parser.parse_args(argv)
     if args.command == "dev":
         try:
@@ -173,6 +234,8 @@ def main(argv: list[str] | None = None) -> None:
         _token(args)
     elif args.command == "keys":
         _keys(args)
+    elif args.command == "audit":
+        _audit(args)
 
 
 if __name__ == "__main__":

@@ -108,6 +108,10 @@ class InProcessBus:
     async def close(self) -> None:
         self.subscriptions.clear()
 
+    async def last_event(self, subject: str) -> Event | None:
+        """The newest event published on `subject` still in the history (e.g. the newest audit checkpoint)."""
+        return next((e for e in reversed(self.published) if e.subject == subject), None)
+
 
 class NatsJetStreamBus:
     """NATS JetStream: one stream (default `SOP`) holding `sop.>`; publishes wait for the server's ack.
@@ -181,6 +185,16 @@ class NatsJetStreamBus:
                     await msg.nak(delay=1)
                 else:
                     await msg.ack()
+
+    async def last_event(self, subject: str) -> Event | None:
+        """The newest message the stream holds on `subject` (e.g. the newest audit checkpoint), or None."""
+        from nats.js.errors import NotFoundError
+
+        try:
+            msg = await self._js.get_last_msg(self.stream, self.wire_subject(subject))
+        except NotFoundError:
+            return None
+        return Event.from_json(msg.data)
 
     async def ping(self) -> None:
         if self._nc is None or not self._nc.is_connected:

@@ -10,7 +10,15 @@ from typing import Any
 
 import httpx
 
-from sop_shared.observability import REQUEST_ID_HEADER, request_id_var, traceparent_var
+from sop_shared.observability import (
+    CLIENT_REQUEST_ID_HEADER,
+    PURPOSE_HEADER,
+    REQUEST_ID_HEADER,
+    client_request_id_var,
+    purpose_var,
+    request_id_var,
+    traceparent_var,
+)
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
 # An idle connection is dropped here before the service drops it (uvicorn closes keep-alive connections idle
@@ -22,6 +30,12 @@ async def _propagate_context(request: httpx.Request) -> None:
     request_id = request_id_var.get()
     if request_id and REQUEST_ID_HEADER not in request.headers:
         request.headers[REQUEST_ID_HEADER] = request_id
+    client_request_id = client_request_id_var.get()
+    if client_request_id and CLIENT_REQUEST_ID_HEADER not in request.headers:
+        request.headers[CLIENT_REQUEST_ID_HEADER] = client_request_id
+    purpose = purpose_var.get()
+    if purpose and PURPOSE_HEADER not in request.headers:
+        request.headers[PURPOSE_HEADER] = purpose
     traceparent = traceparent_var.get()
     if traceparent and "traceparent" not in request.headers:
         request.headers["traceparent"] = traceparent

@@ -80,8 +80,11 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("purpose", String(200), nullable=True),
         Column("audience", String(20), nullable=True),
         Column("request_id", String(100), nullable=True),
+        Column("client_request_id", String(128), nullable=True),
         Column("prev_hash", String(64), nullable=False),
         Column("hash", String(64), nullable=False),
+        # The chain key the hash is an HMAC under; NULL for the legacy (plain SHA-256) records before keys.
+        Column("key_id", String(40), nullable=True),
     )
     audit_head = Table(
         "audit_chain_head", metadata,
@@ -90,3 +93,10 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("hash", String(64), nullable=False),
     )
     return PlatformTables(outbox, processed, idempotency, audit, audit_head)
+
+
+def platform_tables_of(metadata: MetaData) -> PlatformTables:
+    """The shared tables a component already declared on its MetaData (e.g. for `sop audit verify`)."""
+    t = metadata.tables
+    return PlatformTables(t["outbox_event"], t["processed_event"], t["idempotency_record"], t["audit_record"],
+                          t["audit_chain_head"])

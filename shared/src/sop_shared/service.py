@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sop_shared.audit import AuditWriter
+from sop_shared.audit import AuditWriter, running_audit_trail
+from sop_shared.audit_api import router as audit_router
 from sop_shared.auth import InternalTokenVerifier
 from sop_shared.case_refs import CaseEntityFeed, CaseRefResolvers, CaseRefsDep, KnownEntities
 from sop_shared.clock import SystemClock
@@ -71,6 +72,8 @@ def build_service_app(
         app.state.bus = bus if bus is not None else await connect_bus(settings.events_url,
                                                                        stream=settings.events_stream)
         app.state.database = database
+        audit_trail = contextlib.AsyncExitStack()  # keyed audit writer and its checkpoints (sop_shared.audit)
+        await audit_trail.enter_async_context(running_audit_trail(app, settings, database, platform, app.state.bus))
         relay = OutboxRelay(database, platform, app.state.bus, interval_seconds=settings.relay_interval_seconds)
         app.state.relay = relay
         stop = asyncio.Event()
@@ -95,6 +98,7 @@ def build_service_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await audit_trail.aclose()
             if owns_bus:
                 await app.state.bus.close()
             await database.dispose()
@@ -112,6 +116,7 @@ def build_service_app(
     install_health(app)
     app.state.case_refs = case_refs
     app.state.known_entities = known_entities
+    app.include_router(audit_router)
     for router in routers:
         app.include_router(router)
     return app

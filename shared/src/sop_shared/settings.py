@@ -47,6 +47,12 @@ class ComponentSettings(BaseSettings):
     # The input policy (sop_shared.input_policy): the largest request body, and how deep a JSON body may nest.
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
     max_json_depth: int = Field(default=32, ge=4, le=200)
+    # The audit trail's keys (docs/deployment.md, "Audit keys"): a directory of HMAC chain keys and the
+    # Ed25519 key that signs chain-head checkpoints. In development generated under data_dir/keys; in
+    # production both are required. A checkpoint is published at most this often, when the chain grew.
+    audit_keys_dir: Path | None = None
+    audit_signing_key_file: Path | None = None
+    audit_checkpoint_seconds: float = 60.0
 
     @property
     def is_development(self) -> bool:

@@ -13,7 +13,7 @@ from sop_gateway.family_view.labels import page_words
 from sop_gateway.family_view.page import family_page, render_html
 from sop_gateway.family_view.pdf import render_pdf_in_thread
 from sop_gateway.family_view.reading import read_family_case_view
-from sop_shared.audit import AuditEntry
+from sop_shared.audit import AccessPurpose, AuditEntry
 from sop_shared.auth import bearer_token
 from sop_shared.problems import BadQuery, InvalidInput, NotFound
 
@@ -58,8 +58,9 @@ async def family_view(
         # The caseView above audited the read of the case's data; this says it left as a family document.
         await state.audit.record(session, AuditEntry.for_principal(
             principal, resource="family_view", action="read", case_id=case_uuid, resource_id=str(case_uuid),
-            fields=sorted(k for k, v in read.view.items() if v is not None), purpose=f"family_view:{chosen}",
-            audience="family", request_id=getattr(request.state, "request_id", None)))
+            fields=[*sorted(k for k, v in read.view.items() if v is not None), f"format:{chosen}"],
+            purpose=(getattr(request.state, "purpose", None) or AccessPurpose.family_participation).value,
+            audience="family"))
     headers = {"Cache-Control": "no-store", "Content-Language": words.language, "X-Content-Type-Options": "nosniff"}
     if chosen == "pdf":
         pdf = await render_pdf_in_thread(html)

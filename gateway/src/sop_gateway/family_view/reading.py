@@ -43,7 +43,7 @@ async def read_family_case_view(request: Request, principal: Principal, case_id:
     calls: Counter[str] = Counter()
     upstream_calls.set(calls)
     context = GatewayContext(principal=principal, services=state.services, access_cache=state.access_cache,
-                             database=state.database, calls=calls)
+                             database=state.database, calls=calls, audit=state.audit)
     result = await state.graphql_schema.execute(
         case_view_query(), variable_values={"caseId": str(case_id), "language": language}, context_value=context,
         operation_name="FamilyView")

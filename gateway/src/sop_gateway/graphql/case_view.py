@@ -21,7 +21,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
-from sop_gateway.access import CaseAccess, access_from
+from sop_gateway.access import CaseAccess, access_from, record_refusal
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.labels import BadLanguage, in_language, labels_for, parse_language, terms_used
 from sop_gateway.graphql.types import (
@@ -47,9 +47,8 @@ from sop_gateway.graphql.types import (
     WorkingWell,
     Worries,
 )
-from sop_gateway.models import platform
 from sop_gateway.upstream import UpstreamError
-from sop_shared.audit import AuditEntry, AuditWriter
+from sop_shared.audit import AuditEntry
 from sop_shared.auth import Principal
 from sop_shared.observability import request_id_var
 from sop_shared.policy import ActorType, SensitivityLabel, audiences_allowed, may_see
@@ -303,6 +302,8 @@ async def resolve_case_view(info: Info[GatewayContext, None], case_id: strawberr
 
     cached = context.access_cache.get(principal, case_uuid)
     if cached is not None:
+        if not cached.allowed:
+            await record_refusal(context.access_cache, principal, case_uuid)
         scoped = check(cached)
         network, assessment, plans = await asyncio.gather(
             network_slice(scoped), assessment_slice(scoped), plans_slice(scoped), return_exceptions=True)
@@ -315,6 +316,8 @@ async def resolve_case_view(info: Info[GatewayContext, None], case_id: strawberr
                                            "service": "network"}) from exc
         access = access_from(network["access"])
         context.access_cache.put(principal, access)
+        if not access.allowed:
+            await record_refusal(context.access_cache, principal, case_uuid)
         scoped = check(access)
         assessment, plans = await asyncio.gather(assessment_slice(scoped), plans_slice(scoped),
                                                  return_exceptions=True)
@@ -394,7 +397,7 @@ async def _audit_case_view(context: GatewayContext, principal: Principal, case_i
                            audience: Audience, view: CaseView, paths: set[str]) -> None:
     fields = sections_seen(view, paths) + sensitive_fields_seen(view, paths)
     async with context.database.session() as session:
-        await AuditWriter(platform).record(session, AuditEntry.for_principal(
+        await context.audit.record(session, AuditEntry.for_principal(
             principal, resource="case_view", action="read", case_id=case_id, resource_id=str(case_id),
             fields=fields, audience=audience.value, request_id=request_id_var.get()))
 

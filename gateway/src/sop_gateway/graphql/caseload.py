@@ -17,15 +17,14 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from sop_gateway.access import CaseAccess, access_from
+from sop_gateway.access import CaseAccess, access_from, record_refusal
 from sop_gateway.graphql.case_view import not_found, require_principal, section_unavailable
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import MAX_SYSTEM_LENGTH, bad_input, external_id_segment, parse_id
 from sop_gateway.graphql.mutations import problem_error
 from sop_gateway.graphql.types import Case, CaseStatus, PlanStatus, PlanType, RiskLevel, SafetyDecision, known
-from sop_gateway.models import platform
 from sop_gateway.upstream import UpstreamError
-from sop_shared.audit import AuditEntry, AuditWriter
+from sop_shared.audit import AuditEntry
 from sop_shared.auth import MAX_CASES_PER_TOKEN, Principal
 from sop_shared.observability import request_id_var
 from sop_shared.pagination import encode_cursor
@@ -223,6 +222,7 @@ async def resolve_case(context: GatewayContext, case_id: strawberry.ID) -> CaseS
     principal = require_principal(context)
     cached = context.access_cache.get(principal, case_uuid)
     if cached is not None and not cached.allowed:
+        await record_refusal(context.access_cache, principal, case_uuid)
         raise not_found()
     return await _case_from_slice(context, principal, await _network_slice(
         context, f"/v1/cases/{case_uuid}/view", principal.scoped_to(case_uuid)))
@@ -254,6 +254,8 @@ async def _case_from_slice(context: GatewayContext, principal: Principal, body: 
     access: CaseAccess = access_from(body["access"])
     context.access_cache.put(principal, access)
     if not access.allowed or body.get("case") is None:
+        if not access.allowed:
+            await record_refusal(context.access_cache, principal, access.case_id)
         raise not_found()
     context.loaders.allow([access.case_id])
     await audit_read(context, principal, resource="case", case_id=access.case_id, fields=["case"])
@@ -263,7 +265,7 @@ async def _case_from_slice(context: GatewayContext, principal: Principal, body: 
 async def audit_read(context: GatewayContext, principal: Principal, *, resource: str, case_id: uuid.UUID | None,
                      fields: list[str]) -> None:
     async with context.database.session() as session:
-        await AuditWriter(platform).record(session, AuditEntry.for_principal(
+        await context.audit.record(session, AuditEntry.for_principal(
             principal, resource=resource, action="read", case_id=case_id,
             resource_id=str(case_id) if case_id else None, fields=fields, request_id=request_id_var.get()))
 

@@ -11,6 +11,7 @@ from strawberry.fastapi import BaseContext
 from sop_gateway.access import AccessCache
 from sop_gateway.graphql.loaders import CaseLoaders
 from sop_gateway.upstream import ServiceClients, upstream_calls
+from sop_shared.audit import AuditWriter
 from sop_shared.auth import Principal, bearer_token
 from sop_shared.db import Database
 
@@ -22,6 +23,7 @@ class GatewayContext(BaseContext):
     access_cache: AccessCache
     database: Database
     calls: Counter[str] = field(default_factory=Counter)
+    audit: AuditWriter | None = None  # the app's keyed audit writer (app.state.audit)
     loaders: CaseLoaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -39,4 +41,4 @@ async def get_context(request: Request) -> GatewayContext:
     calls: Counter[str] = Counter()
     upstream_calls.set(calls)
     return GatewayContext(principal=principal, services=state.services, access_cache=state.access_cache,
-                          database=state.database, calls=calls)
+                          database=state.database, calls=calls, audit=state.audit)

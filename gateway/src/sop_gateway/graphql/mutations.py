@@ -40,9 +40,8 @@ from sop_gateway.graphql.types import (
     StatementKind,
     StatementStatus,
 )
-from sop_gateway.models import platform
 from sop_gateway.upstream import UpstreamError
-from sop_shared.audit import AuditEntry, AuditWriter
+from sop_shared.audit import AuditEntry
 from sop_shared.auth import Principal
 from sop_shared.concurrency import etag
 from sop_shared.observability import request_id_var
@@ -453,7 +452,7 @@ async def _audit_write(context: GatewayContext, principal: Principal, case_id: u
             record_id = str(body["id"])[:100]
     async with context.database.session() as session:
         # Recorded from what the gateway knows and the service answered, never from the caller's words.
-        await AuditWriter(platform).record(session, AuditEntry.for_principal(
+        await context.audit.record(session, AuditEntry.for_principal(
             principal, resource=f"{write.service}:{write.resource}", action=write.action, case_id=case_id,
             resource_id=record_id, fields=[write.name, f"status:{response.status_code}"],
             request_id=request_id_var.get()))

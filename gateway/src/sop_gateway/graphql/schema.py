@@ -74,9 +74,11 @@ class Query:
                               first: int = 100) -> list[AccessLogEntry]:
         return await resolve_case_access_log(info.context, case_id, first)
 
-    @strawberry.field(description="Recompute the gateway audit trail's hash chain (needs audit:read).")
-    async def audit_chain(self, info: Info[GatewayContext, None]) -> AuditChainVerdict:
-        return await resolve_audit_chain(info.context)
+    @strawberry.field(description="Recompute a component's keyed audit chain (the gateway's by default, or "
+                                  "network, assessment, plans) and compare it with its newest signed checkpoint "
+                                  "(auditors and administrators only).")
+    async def audit_chain(self, info: Info[GatewayContext, None], component: str = "gateway") -> AuditChainVerdict:
+        return await resolve_audit_chain(info.context, info.context.request.app.state.audit_trail, component)
 
 
 class UpstreamCallCount(SchemaExtension):
