@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from sop_gateway.settings import GatewaySettings
 from sop_shared.audit import AuditWriter, audit_request
+from sop_shared.audit_keys import AuditKeyring
 from sop_shared.auth import Principal
 from sop_shared.db import Database, SessionDep
 from sop_shared.http_client import DEFAULT_LIMITS, service_client
@@ -87,7 +88,8 @@ async def test_a_request_holds_the_audit_chain_head_only_from_its_commit_not_whi
     pdb = await open_platform_database(postgres_database_url)
     app = FastAPI()
     install_problem_handlers(app)
-    app.state.database, app.state.platform, app.state.audit = pdb.database, pdb.tables, AuditWriter(pdb.tables)
+    writer = AuditWriter(pdb.tables, AuditKeyring({"test": bytes(range(32))}, "test"))  # a chain key made here
+    app.state.database, app.state.platform, app.state.audit = pdb.database, pdb.tables, writer
     worker = Principal(subject="fsw.rivera", actor_type=ActorType.staff, scopes=frozenset({"case:read"}))
     still_working = asyncio.Event()
 
@@ -111,7 +113,7 @@ async def test_a_request_holds_the_audit_chain_head_only_from_its_commit_not_whi
             still_working.set()
             assert (await slow_call).json() == {"done": "slow"}
         async with pdb.database.session() as session:
-            verdict = await AuditWriter(pdb.tables).verify(session)
+            verdict = await writer.verify(session)
         assert verdict.intact and verdict.records == 2
     finally:
         still_working.set()
