@@ -8,6 +8,10 @@ Fixtures
     postgres_database_url  function  ``postgres_database.url`` (SQLAlchemy asyncpg URL)
     sqlite_database_url    function  ``sqlite+aiosqlite:///<tmp_path>/test.db``
     database_url           function  parametrized ``sqlite`` / ``postgres``: one of the two above
+    database_templates     session   ``real_services.MigratedTemplates``: pass its ``migrate`` to
+                                     ``run_component`` so a fresh database gets a copy of the component's
+                                     schema migrated once per session (SQLite file copy, PostgreSQL
+                                     ``CREATE DATABASE … TEMPLATE``) instead of a migration of its own
     nats_url               session   ``$SOP_TEST_NATS_URL`` or a throwaway ``nats-server -js`` started on
                                      first use; JetStream state is shared, so use unique stream names
                                      (``real_services.unique_name``)
@@ -96,6 +100,18 @@ def database_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_database_url")
     return request.getfixturevalue("postgres_database_url")
+
+
+@pytest.fixture(scope="session")
+async def database_templates(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[real_services.MigratedTemplates]:
+    # The server is looked up only when a PostgreSQL database is migrated (by then `postgres_admin_url` has
+    # started it), so a SQLite-only run starts none.
+    templates = real_services.MigratedTemplates(tmp_path_factory.mktemp("migrated-templates"),
+                                                real_services.postgres_admin_url)
+    yield templates
+    await templates.drop_all()
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from real_services import MigratedTemplates
 from sqlalchemy import func, select
 
 from sop_assessment.component import component
@@ -20,8 +21,10 @@ from sop_shared.testing import InternalTokens, RunningService, run_component
 
 
 @pytest.fixture
-async def assessment(database_url: str, tokens: InternalTokens, tmp_path: Path) -> AsyncIterator[RunningService]:
-    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path) as svc:
+async def assessment(database_url: str, tokens: InternalTokens, tmp_path: Path,
+                     database_templates: MigratedTemplates) -> AsyncIterator[RunningService]:
+    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path,
+                             migrate=database_templates.migrate) as svc:
         yield svc
 
 
