@@ -4,7 +4,9 @@ Fixtures
     postgres_admin_url     session   ``postgresql://`` DSN of the server (``$SOP_TEST_POSTGRES_URL`` or a
                                      throwaway pgserver started on first use, stopped at session end)
     postgres_database      function  a fresh database for this test (``.name``, ``.dsn`` postgresql://,
-                                     ``.url`` postgresql+asyncpg://), dropped WITH (FORCE) afterwards
+                                     ``.url`` postgresql+asyncpg://), dropped WITH (FORCE) afterwards; empty,
+                                     unless the test starts a component through a fixture named in
+                                     ``MigratedTemplates.COMPONENT_FIXTURES``: then a copy of its schema
     postgres_database_url  function  ``postgres_database.url`` (SQLAlchemy asyncpg URL)
     sqlite_database_url    function  ``sqlite+aiosqlite:///<tmp_path>/test.db``
     database_url           function  parametrized ``sqlite`` / ``postgres``: one of the two above
@@ -77,9 +79,14 @@ def postgres_admin_url() -> Iterator[str]:
 
 @pytest.fixture
 async def postgres_database(
-    postgres_admin_url: str, request: pytest.FixtureRequest
+    postgres_admin_url: str, request: pytest.FixtureRequest, database_templates: real_services.MigratedTemplates
 ) -> AsyncIterator[real_services.TestDatabase]:
-    db = await real_services.create_test_database(postgres_admin_url, prefix=request.node.originalname)
+    prefix = request.node.originalname
+    package = database_templates.component_started_by(request.fixturenames)
+    if package is None:
+        db = await real_services.create_test_database(postgres_admin_url, prefix=prefix)
+    else:  # the test's fixture would migrate it first thing: make it a copy of the migrated schema at once
+        db = await database_templates.create_copy(postgres_admin_url, package, prefix=prefix)
     yield db
     await real_services.drop_database(postgres_admin_url, db.name)
 

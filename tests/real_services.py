@@ -39,12 +39,12 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 # One module object whatever name it is imported under (``real_services`` from tests/conftest.py,
@@ -547,14 +547,46 @@ class MigratedTemplates:
     :meth:`migrate` has the signature of ``sop_shared.migrations.upgrade``. It copies only into a database
     nothing has been written to yet (no SQLite file; no table in the PostgreSQL database); any other database
     — one a test prepared itself, or on another server — is migrated by Alembic as before.
+
+    A test's PostgreSQL database is made a copy from the start (:meth:`create_copy`, called by the
+    ``postgres_database`` fixture) when the test starts a component through a fixture named in
+    :attr:`COMPONENT_FIXTURES`; that saves making an empty database and replacing it.
     """
+
+    # Fixture name -> the package of the component it starts on the test's database (``database_url`` or
+    # ``postgres_database_url``); each tests/<service>/conftest.py names its own.
+    COMPONENT_FIXTURES: ClassVar[dict[str, str]] = {}
 
     def __init__(self, directory: Path, admin_url: Callable[[], str]) -> None:
         self.directory = directory
         self._admin_url = admin_url
         self._sqlite: dict[str, Path] = {}
         self._postgres: dict[str, str] = {}  # package -> template database name
+        self._copies: dict[str, str] = {}  # database made by create_copy -> its package
         self._server: str | None = None
+
+    def component_started_by(self, fixturenames: Iterable[str]) -> str | None:
+        """The package of the one component a test's fixtures start on its database, if exactly one."""
+        packages = {self.COMPONENT_FIXTURES[name] for name in fixturenames if name in self.COMPONENT_FIXTURES}
+        return packages.pop() if len(packages) == 1 else None
+
+    async def create_copy(self, admin_url: str, package: str, prefix: str = "test") -> TestDatabase:
+        """A new database (like :func:`create_test_database`) that is already a copy of ``package``'s schema."""
+        import asyncpg
+
+        from sop_shared.migrations import upgrade
+
+        template = await self._postgres_template(admin_url, package, upgrade)
+        admin_url = _normalize_postgres_url(admin_url)
+        name = unique_name(prefix)
+        conn = await asyncpg.connect(admin_url, timeout=30)
+        try:
+            await conn.execute(f"CREATE DATABASE {_quote_ident(name)} TEMPLATE {_quote_ident(template)}")
+        finally:
+            await conn.close()
+        self._copies[name] = package
+        dsn = _with_database(admin_url, name)
+        return TestDatabase(name=name, dsn=dsn, url="postgresql+asyncpg://" + dsn.split("://", 1)[1])
 
     async def migrate(self, package: str, database_url: str) -> None:
         from sop_shared.migrations import upgrade
@@ -568,9 +600,13 @@ class MigratedTemplates:
             return
         if database_url.startswith(("postgresql", "postgres")):
             admin = self._admin_url()
-            if _same_server(database_url, admin) and await self._postgres_is_empty(database_url):
-                await self._replace_with_template(admin, _database_name(database_url), package, upgrade)
-                return
+            if _same_server(database_url, admin):
+                name = _database_name(database_url)
+                if self._copies.get(name) == package:
+                    return  # made as a copy of this schema by create_copy: already at head
+                if await self._postgres_is_empty(database_url):
+                    await self._replace_with_template(admin, name, package, upgrade)
+                    return
         await upgrade(package, database_url)
 
     async def _sqlite_template(self, package: str, upgrade: Callable[..., Any]) -> Path:
@@ -606,20 +642,22 @@ class MigratedTemplates:
                                      upgrade: Callable[..., Any]) -> None:
         import asyncpg
 
+        template = await self._postgres_template(admin_url, package, upgrade)
+        conn = await asyncpg.connect(_normalize_postgres_url(admin_url), timeout=30)
+        try:
+            # Same name, so the test's fixture still drops it; the empty one was just made and is unused.
+            await conn.execute(f"DROP DATABASE {_quote_ident(name)}")
+            await conn.execute(f"CREATE DATABASE {_quote_ident(name)} TEMPLATE {_quote_ident(template)}")
+        finally:
+            await conn.close()
+
+    async def _postgres_template(self, admin_url: str, package: str, upgrade: Callable[..., Any]) -> str:
         if package not in self._postgres:
             template = await create_test_database(admin_url, prefix=f"tpl_{package}")
             await upgrade(package, template.url)  # NullPool engine, disposed: nobody stays connected
             self._postgres[package] = template.name
             self._server = admin_url
-        conn = await asyncpg.connect(_normalize_postgres_url(admin_url), timeout=30)
-        try:
-            # Same name, so the test's fixture still drops it; the empty one was just made and is unused.
-            await conn.execute(f"DROP DATABASE {_quote_ident(name)}")
-            await conn.execute(
-                f"CREATE DATABASE {_quote_ident(name)} TEMPLATE {_quote_ident(self._postgres[package])}"
-            )
-        finally:
-            await conn.close()
+        return self._postgres[package]
 
     async def drop_all(self) -> None:
         templates, self._postgres = list(self._postgres.values()), {}

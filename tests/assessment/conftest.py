@@ -19,6 +19,9 @@ from sop_shared.db import Database
 from sop_shared.ids import new_id
 from sop_shared.testing import InternalTokens, RunningService, run_component
 
+# These fixtures start the service on the test's database: it is made a copy of the migrated schema.
+MigratedTemplates.COMPONENT_FIXTURES.update(assessment=component.package)
+
 
 @pytest.fixture
 async def assessment(database_url: str, tokens: InternalTokens, tmp_path: Path,

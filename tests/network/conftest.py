@@ -27,6 +27,9 @@ from sop_network.models import (
 from sop_shared.db import Database
 from sop_shared.testing import InternalTokens, RunningService, run_component
 
+# These fixtures start the service on the test's database: it is made a copy of the migrated schema.
+MigratedTemplates.COMPONENT_FIXTURES.update(network=component.package, pg_network=component.package)
+
 
 @pytest.fixture
 async def network(database_url: str, tokens: InternalTokens, tmp_path: Path,

@@ -90,6 +90,10 @@ def lopez_records_in(plans: RunningService) -> Callable[[uuid.UUID], Awaitable[N
     return lambda case_id: announce_lopez_records(plans, case_id)
 
 
+# These fixtures start the service on the test's database: it is made a copy of the migrated schema.
+MigratedTemplates.COMPONENT_FIXTURES.update(plans=component.package)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     """The service's clock, standing still at THE_MORNING_AFTER until a test moves it."""

@@ -73,3 +73,22 @@ async def test_a_database_already_written_to_is_migrated_not_replaced(
     assert await _execute(database_url, "select id from kept") == 7
     schema = await _schema(database_url)
     assert "kept" in schema["tables"] and "outbox_event" in schema["tables"]
+
+
+async def test_a_database_made_a_copy_up_front_has_the_schema_alembic_makes(
+    postgres_admin_url: str, database_templates: MigratedTemplates, monkeypatch: Any,
+) -> None:
+    monkeypatch.setattr(MigratedTemplates, "COMPONENT_FIXTURES", {"network": "sop_network", "pg_network": "sop_network",
+                                                                  "plans": "sop_plans"})
+    assert database_templates.component_started_by(["tmp_path", "network", "pg_network"]) == "sop_network"
+    assert database_templates.component_started_by(["tmp_path", "database_url"]) is None
+    assert database_templates.component_started_by(["network", "plans"]) is None  # two schemas: neither
+    copy = await database_templates.create_copy(postgres_admin_url, "sop_network", "up_front")
+    by_alembic = await create_test_database(postgres_admin_url, "alembic")
+    try:
+        await upgrade("sop_network", by_alembic.url)
+        await database_templates.migrate("sop_network", copy.url)  # already at head: nothing to do
+        assert await _schema(copy.url) == await _schema(by_alembic.url)
+    finally:
+        for db in (copy, by_alembic):
+            await drop_database(postgres_admin_url, db.name)
