@@ -4,10 +4,16 @@ Fixtures
     postgres_admin_url     session   ``postgresql://`` DSN of the server (``$SOP_TEST_POSTGRES_URL`` or a
                                      throwaway pgserver started on first use, stopped at session end)
     postgres_database      function  a fresh database for this test (``.name``, ``.dsn`` postgresql://,
-                                     ``.url`` postgresql+asyncpg://), dropped WITH (FORCE) afterwards
+                                     ``.url`` postgresql+asyncpg://), dropped WITH (FORCE) afterwards; empty,
+                                     unless the test starts a component through a fixture named in
+                                     ``MigratedTemplates.COMPONENT_FIXTURES``: then a copy of its schema
     postgres_database_url  function  ``postgres_database.url`` (SQLAlchemy asyncpg URL)
     sqlite_database_url    function  ``sqlite+aiosqlite:///<tmp_path>/test.db``
     database_url           function  parametrized ``sqlite`` / ``postgres``: one of the two above
+    database_templates     session   ``real_services.MigratedTemplates``: pass its ``migrate`` to
+                                     ``run_component`` so a fresh database gets a copy of the component's
+                                     schema migrated once per session (SQLite file copy, PostgreSQL
+                                     ``CREATE DATABASE … TEMPLATE``) instead of a migration of its own
     nats_url               session   ``$SOP_TEST_NATS_URL`` or a throwaway ``nats-server -js`` started on
                                      first use; JetStream state is shared, so use unique stream names
                                      (``real_services.unique_name``)
@@ -73,9 +79,14 @@ def postgres_admin_url() -> Iterator[str]:
 
 @pytest.fixture
 async def postgres_database(
-    postgres_admin_url: str, request: pytest.FixtureRequest
+    postgres_admin_url: str, request: pytest.FixtureRequest, database_templates: real_services.MigratedTemplates
 ) -> AsyncIterator[real_services.TestDatabase]:
-    db = await real_services.create_test_database(postgres_admin_url, prefix=request.node.originalname)
+    prefix = request.node.originalname
+    package = database_templates.component_started_by(request.fixturenames)
+    if package is None:
+        db = await real_services.create_test_database(postgres_admin_url, prefix=prefix)
+    else:  # the test's fixture would migrate it first thing: make it a copy of the migrated schema at once
+        db = await database_templates.create_copy(postgres_admin_url, package, prefix=prefix)
     yield db
     await real_services.drop_database(postgres_admin_url, db.name)
 
@@ -96,6 +107,18 @@ def database_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_database_url")
     return request.getfixturevalue("postgres_database_url")
+
+
+@pytest.fixture(scope="session")
+async def database_templates(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[real_services.MigratedTemplates]:
+    # The server is looked up only when a PostgreSQL database is migrated (by then `postgres_admin_url` has
+    # started it), so a SQLite-only run starts none.
+    templates = real_services.MigratedTemplates(tmp_path_factory.mktemp("migrated-templates"),
+                                                real_services.postgres_admin_url)
+    yield templates
+    await templates.drop_all()
 
 
 @pytest.fixture(scope="session")

@@ -39,10 +39,12 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 # One module object whatever name it is imported under (``real_services`` from tests/conftest.py,
@@ -53,6 +55,7 @@ for _alias in ("real_services", "tests.real_services"):
 __all__ = [
     "NATS_URL_ENV",
     "POSTGRES_URL_ENV",
+    "MigratedTemplates",
     "TestDatabase",
     "create_database",
     "drop_database",
@@ -511,6 +514,160 @@ async def drop_database(admin_url: str, name: str) -> None:
         await conn.execute(f"DROP DATABASE IF EXISTS {_quote_ident(name)}{force}")
     finally:
         await conn.close()
+
+
+# --------------------------------------------------------------------------- migrated templates
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite+aiosqlite:///<path>`` URL (None for any other URL or an in-memory database)."""
+    scheme, sep, rest = url.partition(":///")
+    if not sep or not scheme.startswith("sqlite") or not rest or rest.startswith(":memory:"):
+        return None
+    return Path(rest.split("?", 1)[0])
+
+
+def _database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def _same_server(url: str, admin_url: str) -> bool:
+    a, b = urlsplit(url), urlsplit(admin_url)
+    return (a.hostname, a.port or 5432, a.username) == (b.hostname, b.port or 5432, b.username)
+
+
+class MigratedTemplates:
+    """Each component's migrated schema, built once per test session and backend, copied into the fresh
+    database of every test that starts that component.
+
+    A full Alembic migration costs about half a second (SQLite or PostgreSQL); a copy costs milliseconds: the
+    SQLite file is copied, a PostgreSQL database is made with ``CREATE DATABASE … TEMPLATE``. The copy is
+    exactly what the migration would have produced (same migrations, same run), so a test cannot tell.
+
+    :meth:`migrate` has the signature of ``sop_shared.migrations.upgrade``. It copies only into a database
+    nothing has been written to yet (no SQLite file; no table in the PostgreSQL database); any other database
+    — one a test prepared itself, or on another server — is migrated by Alembic as before.
+
+    A test's PostgreSQL database is made a copy from the start (:meth:`create_copy`, called by the
+    ``postgres_database`` fixture) when the test starts a component through a fixture named in
+    :attr:`COMPONENT_FIXTURES`; that saves making an empty database and replacing it.
+    """
+
+    # Fixture name -> the package of the component it starts on the test's database (``database_url`` or
+    # ``postgres_database_url``); each tests/<service>/conftest.py names its own.
+    COMPONENT_FIXTURES: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, directory: Path, admin_url: Callable[[], str]) -> None:
+        self.directory = directory
+        self._admin_url = admin_url
+        self._sqlite: dict[str, Path] = {}
+        self._postgres: dict[str, str] = {}  # package -> template database name
+        self._copies: dict[str, str] = {}  # database made by create_copy -> its package
+        self._server: str | None = None
+
+    def component_started_by(self, fixturenames: Iterable[str]) -> str | None:
+        """The package of the one component a test's fixtures start on its database, if exactly one."""
+        packages = {self.COMPONENT_FIXTURES[name] for name in fixturenames if name in self.COMPONENT_FIXTURES}
+        return packages.pop() if len(packages) == 1 else None
+
+    async def create_copy(self, admin_url: str, package: str, prefix: str = "test") -> TestDatabase:
+        """A new database (like :func:`create_test_database`) that is already a copy of ``package``'s schema."""
+        import asyncpg
+
+        from sop_shared.migrations import upgrade
+
+        template = await self._postgres_template(admin_url, package, upgrade)
+        admin_url = _normalize_postgres_url(admin_url)
+        name = unique_name(prefix)
+        conn = await asyncpg.connect(admin_url, timeout=30)
+        try:
+            await conn.execute(f"CREATE DATABASE {_quote_ident(name)} TEMPLATE {_quote_ident(template)}")
+        finally:
+            await conn.close()
+        self._copies[name] = package
+        dsn = _with_database(admin_url, name)
+        return TestDatabase(name=name, dsn=dsn, url="postgresql+asyncpg://" + dsn.split("://", 1)[1])
+
+    async def migrate(self, package: str, database_url: str) -> None:
+        from sop_shared.migrations import upgrade
+
+        path = _sqlite_path(database_url)
+        if path is not None:
+            if path.exists():
+                await upgrade(package, database_url)
+            else:
+                self._copy_sqlite(await self._sqlite_template(package, upgrade), path)
+            return
+        if database_url.startswith(("postgresql", "postgres")):
+            admin = self._admin_url()
+            if _same_server(database_url, admin):
+                name = _database_name(database_url)
+                if self._copies.get(name) == package:
+                    return  # made as a copy of this schema by create_copy: already at head
+                if await self._postgres_is_empty(database_url):
+                    await self._replace_with_template(admin, name, package, upgrade)
+                    return
+        await upgrade(package, database_url)
+
+    async def _sqlite_template(self, package: str, upgrade: Callable[..., Any]) -> Path:
+        if package not in self._sqlite:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path = self.directory / f"{package}.db"
+            await upgrade(package, f"sqlite+aiosqlite:///{path.as_posix()}")
+            self._sqlite[package] = path
+        return self._sqlite[package]
+
+    @staticmethod
+    def _copy_sqlite(template: Path, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):  # WAL mode: a file's latest pages may still be in its -wal
+            source = Path(f"{template}{suffix}")
+            if source.exists():
+                shutil.copyfile(source, f"{target}{suffix}")
+
+    @staticmethod
+    async def _postgres_is_empty(database_url: str) -> bool:
+        import asyncpg
+
+        conn = await asyncpg.connect(_normalize_postgres_url(database_url), timeout=30)
+        try:
+            return not await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%')"
+            )
+        finally:
+            await conn.close()
+
+    async def _replace_with_template(self, admin_url: str, name: str, package: str,
+                                     upgrade: Callable[..., Any]) -> None:
+        import asyncpg
+
+        template = await self._postgres_template(admin_url, package, upgrade)
+        conn = await asyncpg.connect(_normalize_postgres_url(admin_url), timeout=30)
+        try:
+            # Same name, so the test's fixture still drops it; the empty one was just made and is unused.
+            await conn.execute(f"DROP DATABASE {_quote_ident(name)}")
+            await conn.execute(f"CREATE DATABASE {_quote_ident(name)} TEMPLATE {_quote_ident(template)}")
+        finally:
+            await conn.close()
+
+    async def _postgres_template(self, admin_url: str, package: str, upgrade: Callable[..., Any]) -> str:
+        if package not in self._postgres:
+            template = await create_test_database(admin_url, prefix=f"tpl_{package}")
+            await upgrade(package, template.url)  # NullPool engine, disposed: nobody stays connected
+            self._postgres[package] = template.name
+            self._server = admin_url
+        return self._postgres[package]
+
+    async def drop_all(self) -> None:
+        templates, self._postgres = list(self._postgres.values()), {}
+        if self._server is not None:
+            try:
+                for name in templates:
+                    await drop_database(self._server, name)
+            except OSError:  # a throwaway server stopped first takes its databases with it
+                pass
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- NATS

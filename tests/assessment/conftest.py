@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from real_services import MigratedTemplates
 from sqlalchemy import func, select
 
 from sop_assessment.component import component
@@ -18,10 +19,15 @@ from sop_shared.db import Database
 from sop_shared.ids import new_id
 from sop_shared.testing import InternalTokens, RunningService, run_component
 
+# These fixtures start the service on the test's database: it is made a copy of the migrated schema.
+MigratedTemplates.COMPONENT_FIXTURES.update(assessment=component.package)
+
 
 @pytest.fixture
-async def assessment(database_url: str, tokens: InternalTokens, tmp_path: Path) -> AsyncIterator[RunningService]:
-    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path) as svc:
+async def assessment(database_url: str, tokens: InternalTokens, tmp_path: Path,
+                     database_templates: MigratedTemplates) -> AsyncIterator[RunningService]:
+    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path,
+                             migrate=database_templates.migrate) as svc:
         yield svc
 
 

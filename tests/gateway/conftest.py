@@ -6,8 +6,13 @@ Fixtures
     gateway_backend   parametrized ``sqlite`` / ``postgres``: the four database URLs
     system            the running embedded system on ``gateway_backend`` (both backends)
     sqlite_system     the same on SQLite only, for checks that do not depend on the database
-    start_system      factory: ``async with start_system(backend_urls, **gateway_settings) as system``
+    start_system      factory: ``async with start_system(**gateway_settings) as system`` (SQLite);
+                      ``start_system(demo_family=True, ...)`` starts it with the demo family (``system.demo_case``)
     demo_case         ``system`` with the demo family seeded (its case id)
+    sqlite_demo_case  ``sqlite_system`` with the demo family seeded (its case id)
+
+Every database is a copy: of schemas migrated once per session (``database_templates``), or of four databases
+migrated and seeded with the demo family once per session and backend (``gateway_templates``).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from sop_shared.events import InProcessBus
 from sop_shared.keys import DEV_ISSUER_JWKS_FILE, INTERNAL_KEY_FILE, ensure_keys
 from sop_shared.migrations import upgrade
 from sop_shared.service import running
+from sop_shared.testing import Migrate
 
 SERVICE_COMPONENTS = {"network": network_component, "assessment": assessment_component,
                       "plans": plans_component}
@@ -65,6 +71,7 @@ class EmbeddedSystem:
     client: httpx.AsyncClient
     data_dir: Path
     database_urls: dict[str, str]
+    demo_case: uuid.UUID | None = None  # set when the system was started from the seeded template
 
     @property
     def keys_dir(self) -> Path:
@@ -108,8 +115,11 @@ def sqlite_urls(directory: Path) -> dict[str, str]:
 
 @asynccontextmanager
 async def embedded_system(data_dir: Path, database_urls: dict[str, str], *, production: bool = False,
-                          **gateway_settings: Any) -> AsyncIterator[EmbeddedSystem]:
+                          migrate: Migrate = upgrade, **gateway_settings: Any) -> AsyncIterator[EmbeddedSystem]:
     """What `sop dev` does, minus uvicorn: keys, migrations, apps on one in-process bus, lifespans running.
+
+    `migrate` is Alembic's upgrade unless the test passes `database_templates.migrate`, which copies each
+    component's schema migrated once per session into databases nothing has been written to yet.
 
     `production=True` runs the gateway with production settings (every required one given: the keys and the
     dev issuer's JWKS as files, service URLs that are never dialled because the service apps are passed)."""
@@ -125,7 +135,7 @@ async def embedded_system(data_dir: Path, database_urls: dict[str, str], *, prod
             "assessment_url": "http://assessment.invalid", "plans_url": "http://plans.invalid", **gateway_settings}
     bus = InProcessBus()
     for name, component in (*SERVICE_COMPONENTS.items(), ("gateway", gateway_component)):
-        await upgrade(component.package, database_urls[name])
+        await migrate(component.package, database_urls[name])
     services = {
         name: component.create_app(component.settings_class(
             data_dir=data_dir, database_url=database_urls[name], environment="development", events_url="memory://",
@@ -170,7 +180,7 @@ class Templates:
         self.built: dict[tuple[str, str], Template] = {}
         self.admin_url: str | None = None
 
-    async def get(self, backend: str, kind: str, request: pytest.FixtureRequest) -> Template:
+    async def get(self, backend: str, kind: str, request: pytest.FixtureRequest, migrate: Migrate) -> Template:
         if (backend, kind) not in self.built:
             directory = self.base / f"{backend}-{kind}"
             directory.mkdir(parents=True)
@@ -181,7 +191,7 @@ class Templates:
                 urls = {name: (await real_services.create_test_database(self.admin_url, prefix=f"gwt_{name}")).url
                         for name in COMPONENTS}
             demo_case = None
-            async with embedded_system(directory / "data", urls) as template_system:
+            async with embedded_system(directory / "data", urls, migrate=migrate) as template_system:
                 if kind == "demo":
                     demo_case = await seed_demo_family(template_system.gateway)
                     await _outbox_drained(template_system)
@@ -199,8 +209,11 @@ class Templates:
                         shutil.copyfile(f"{source}{suffix}", f"{urls[name].split(':///', 1)[1]}{suffix}")
             return urls
         assert self.admin_url is not None
-        return {name: await real_services.copy_database(self.admin_url, template.database_urls[name],
-                                                        prefix=f"gw_{name}") for name in COMPONENTS}
+        admin_url = self.admin_url
+        # The four copies (and drops, in `gateway_backend`) run side by side: the server does them in parallel.
+        copies = await asyncio.gather(*(real_services.copy_database(admin_url, template.database_urls[name],
+                                                                    prefix=f"gw_{name}") for name in COMPONENTS))
+        return dict(zip(COMPONENTS, copies, strict=True))
 
     def drop_all(self) -> None:
         if self.admin_url is None:
@@ -241,43 +254,77 @@ def gateway_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Temp
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def gateway_backend(request: pytest.FixtureRequest, tmp_path: Path,
-                          gateway_templates: Templates) -> AsyncIterator[dict[str, str]]:
+async def gateway_backend(request: pytest.FixtureRequest, tmp_path: Path, gateway_templates: Templates,
+                          database_templates: real_services.MigratedTemplates) -> AsyncIterator[dict[str, str]]:
     """Four databases, one per component: SQLite files in tmp_path, or fresh databases on the real PostgreSQL —
     copies of migrated templates; with the demo family already seeded when the test asks for `demo_case`."""
     kind = "demo" if "demo_case" in request.fixturenames else "migrated"
-    template = await gateway_templates.get(request.param, kind, request)
+    template = await gateway_templates.get(request.param, kind, request, database_templates.migrate)
     urls = await gateway_templates.copy(template, request.param, tmp_path)
     request.node.sop_demo_case = template.demo_case
     try:
         yield urls
     finally:
         if request.param == "postgres":
-            assert gateway_templates.admin_url is not None
-            for url in urls.values():
-                await real_services.drop_database(gateway_templates.admin_url, url)
+            admin_url = gateway_templates.admin_url
+            assert admin_url is not None
+            await asyncio.gather(*(real_services.drop_database(admin_url, url) for url in urls.values()))
+
+
+async def _migrated_by_the_template(package: str, database_url: str) -> None:
+    """The copies `gateway_backend` hands out are of databases migrated this session: nothing to do."""
 
 
 @pytest.fixture
 async def system(gateway_backend: dict[str, str], tmp_path: Path) -> AsyncIterator[EmbeddedSystem]:
-    async with embedded_system(tmp_path / "data", gateway_backend) as running_system:
+    async with embedded_system(tmp_path / "data", gateway_backend,
+                               migrate=_migrated_by_the_template) as running_system:
         yield running_system
 
 
 @pytest.fixture
-async def sqlite_system(tmp_path: Path) -> AsyncIterator[EmbeddedSystem]:
-    async with embedded_system(tmp_path / "data", sqlite_urls(tmp_path)) as running_system:
+async def sqlite_system(request: pytest.FixtureRequest, tmp_path: Path, gateway_templates: Templates,
+                        database_templates: real_services.MigratedTemplates) -> AsyncIterator[EmbeddedSystem]:
+    if "sqlite_demo_case" in request.fixturenames:
+        template = await gateway_templates.get("sqlite", "demo", request, database_templates.migrate)
+        urls = await gateway_templates.copy(template, "sqlite", tmp_path)
+        migrate: Migrate = _migrated_by_the_template
+    else:
+        template, urls, migrate = None, sqlite_urls(tmp_path), database_templates.migrate
+    async with embedded_system(tmp_path / "data", urls, migrate=migrate) as running_system:
+        running_system.demo_case = template.demo_case if template is not None else None
         yield running_system
 
 
 @pytest.fixture
-def start_system(tmp_path: Path) -> Callable[..., Any]:
-    """Start another embedded system on SQLite with other gateway settings (each call gets fresh files)."""
+def sqlite_demo_case(sqlite_system: EmbeddedSystem) -> uuid.UUID:
+    """The demo family's case in `sqlite_system`: seeded once into the template its databases copy."""
+    assert sqlite_system.demo_case is not None
+    return sqlite_system.demo_case
 
-    def start(**gateway_settings: Any) -> Any:
+
+@pytest.fixture
+def start_system(request: pytest.FixtureRequest, tmp_path: Path, gateway_templates: Templates,
+                 database_templates: real_services.MigratedTemplates) -> Callable[..., Any]:
+    """Start another embedded system on SQLite with other gateway settings (each call gets fresh files, copies
+    of the schemas migrated once per session; with ``demo_family=True`` copies of the seeded template)."""
+
+    @asynccontextmanager
+    async def seeded(base: Path, **gateway_settings: Any) -> AsyncIterator[EmbeddedSystem]:
+        template = await gateway_templates.get("sqlite", "demo", request, database_templates.migrate)
+        urls = await gateway_templates.copy(template, "sqlite", base)
+        async with embedded_system(base / "data", urls, migrate=_migrated_by_the_template,
+                                   **gateway_settings) as running_system:
+            running_system.demo_case = template.demo_case
+            yield running_system
+
+    def start(*, demo_family: bool = False, **gateway_settings: Any) -> Any:
         base = tmp_path / f"custom-{uuid.uuid4().hex[:8]}"
         base.mkdir()
-        return embedded_system(base / "data", sqlite_urls(base), **gateway_settings)
+        if demo_family:
+            return seeded(base, **gateway_settings)
+        return embedded_system(base / "data", sqlite_urls(base), migrate=database_templates.migrate,
+                               **gateway_settings)
 
     return start
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from sop_gateway.demo import seed_demo_family
 from sop_gateway.family_view.chart import RaterLine, scale_chart
 from sop_gateway.family_view.labels import LABELS, page_words
 from sop_gateway.family_view.page import family_page, render_html
@@ -108,9 +107,9 @@ async def test_the_family_view_in_spanish_has_spanish_headings_and_the_verified_
 
 
 async def test_the_three_questions_read_the_same_as_the_case_views_own_labels(
-    sqlite_system: EmbeddedSystem,
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID,
 ) -> None:
-    case_id = await seed_demo_family(sqlite_system.gateway)
+    case_id = sqlite_demo_case
     for language in ("en", "es"):
         body = (await sqlite_system.graphql(
             "query($id: ID!, $language: String!) { caseView(caseId: $id, audience: FAMILY, language: $language) {"
@@ -122,9 +121,9 @@ async def test_the_three_questions_read_the_same_as_the_case_views_own_labels(
 
 
 async def test_a_language_without_labels_gets_english_labels_and_a_visible_note(
-    sqlite_system: EmbeddedSystem,
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID,
 ) -> None:
-    case_id = await seed_demo_family(sqlite_system.gateway)
+    case_id = sqlite_demo_case
     response = await family_view(sqlite_system, case_id, language="mh")
     assert response.status_code == 200, response.text
     words = text_of(response.text)
@@ -153,8 +152,10 @@ async def test_a_worker_off_the_case_gets_the_same_not_found_as_a_case_that_does
     assert [r for r in rows if r.resource in ("family_view", "case_view") and r.actor_subject == "fsw.lindqvist"] == []
 
 
-async def test_bad_requests_are_refused_before_anything_is_read(sqlite_system: EmbeddedSystem) -> None:
-    case_id = await seed_demo_family(sqlite_system.gateway)
+async def test_bad_requests_are_refused_before_anything_is_read(
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID,
+) -> None:
+    case_id = sqlite_demo_case
     bad_language = await family_view(sqlite_system, case_id, language="español!")
     assert bad_language.status_code == 422
     assert [e["field"] for e in bad_language.json()["errors"]] == ["language"]
@@ -185,8 +186,8 @@ async def test_the_view_is_read_as_the_family_would_see_it_and_audited_as_a_fami
 
 # --- PDF -------------------------------------------------------------------------------------------------------
 
-async def test_the_family_view_as_pdf(sqlite_system: EmbeddedSystem) -> None:
-    case_id = await seed_demo_family(sqlite_system.gateway)
+async def test_the_family_view_as_pdf(sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID) -> None:
+    case_id = sqlite_demo_case
     for response in (await family_view(sqlite_system, case_id, language="es", format="pdf"),
                      await family_view(sqlite_system, case_id, language="es",
                                        headers={"Accept": "application/pdf"})):
@@ -201,9 +202,9 @@ async def test_the_family_view_as_pdf(sqlite_system: EmbeddedSystem) -> None:
 
 
 async def test_without_weasyprints_libraries_the_pdf_is_unavailable_and_the_html_still_works(
-    sqlite_system: EmbeddedSystem, monkeypatch: pytest.MonkeyPatch,
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    case_id = await seed_demo_family(sqlite_system.gateway)
+    case_id = sqlite_demo_case
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if Pango could not be loaded: the import fails
     pdf = await family_view(sqlite_system, case_id, format="pdf")
     assert pdf.status_code == 503
@@ -267,10 +268,10 @@ def test_the_scale_chart_puts_0_at_the_bottom_10_at_the_top_and_occasions_left_t
 # --- in a real browser ------------------------------------------------------------------------------------------
 
 async def test_chromium_renders_the_page_with_its_headings_in_english_and_spanish(
-    sqlite_system: EmbeddedSystem, tmp_path: Path, record_property: Any,
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID, tmp_path: Path, record_property: Any,
 ) -> None:
     browser = chromium.chromium_path()  # skips (or fails under CI) before any work when there is none
-    case_id = await seed_demo_family(sqlite_system.gateway)
+    case_id = sqlite_demo_case
     for language in ("en", "es"):
         response = await family_view(sqlite_system, case_id, language=language)
         assert response.status_code == 200, response.text

@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from sop_gateway.demo import seed_demo_family
-
 if TYPE_CHECKING:
     from conftest import EmbeddedSystem
 
@@ -33,8 +31,8 @@ async def _case_view_reads(system: EmbeddedSystem) -> int:
 async def test_a_query_deeper_than_the_limit_is_refused_before_anything_is_fetched(
     start_system: Callable[..., Any],
 ) -> None:
-    async with start_system(graphql_max_depth=4) as system:
-        case_id = str(await seed_demo_family(system.gateway))
+    async with start_system(graphql_max_depth=4, demo_family=True) as system:
+        case_id = str(system.demo_case)
         deep = (await system.graphql(DEEP, {"id": case_id})).json()
         _refused(deep, "exceeds maximum operation depth of 4")
         assert deep["extensions"]["upstreamCalls"] == {}
@@ -64,8 +62,8 @@ async def test_a_query_with_more_tokens_than_the_limit_is_refused(sqlite_system:
     assert fine["data"]["me"]["subject"] == "fsw.rivera"
 
 
-async def test_a_get_query_is_not_executed(sqlite_system: EmbeddedSystem) -> None:
-    case_id = str(await seed_demo_family(sqlite_system.gateway))
+async def test_a_get_query_is_not_executed(sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID) -> None:
+    case_id = str(sqlite_demo_case)
     response = await sqlite_system.client.get(
         "/graphql", params={"query": "query($id: ID!) { caseView(caseId: $id) { case { id } } }",
                             "variables": f'{{"id": "{case_id}"}}'},
@@ -156,10 +154,12 @@ async def test_in_production_introspection_graphiql_and_call_counts_are_refused(
         assert "extensions" not in me
 
 
-async def test_internal_errors_are_masked_even_while_other_requests_run(sqlite_system: EmbeddedSystem) -> None:
+async def test_internal_errors_are_masked_even_while_other_requests_run(
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID,
+) -> None:
     """A plans response the gateway cannot read is an internal error: the caller gets the masked message, also
     when another request runs at the same time (a shared MaskErrors instance once unmasked it then)."""
-    case_id = str(await seed_demo_family(sqlite_system.gateway))
+    case_id = str(sqlite_demo_case)
     clients = sqlite_system.gateway.state.services.clients
     real_plans = clients["plans"]
     clients["plans"] = httpx.AsyncClient(base_url="http://plans", transport=httpx.MockTransport(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from real_services import MigratedTemplates
 from sqlalchemy import func, select
 
 from sop_network.component import component
@@ -26,10 +27,15 @@ from sop_network.models import (
 from sop_shared.db import Database
 from sop_shared.testing import InternalTokens, RunningService, run_component
 
+# These fixtures start the service on the test's database: it is made a copy of the migrated schema.
+MigratedTemplates.COMPONENT_FIXTURES.update(network=component.package, pg_network=component.package)
+
 
 @pytest.fixture
-async def network(database_url: str, tokens: InternalTokens, tmp_path: Path) -> AsyncIterator[RunningService]:
-    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path) as svc:
+async def network(database_url: str, tokens: InternalTokens, tmp_path: Path,
+                  database_templates: MigratedTemplates) -> AsyncIterator[RunningService]:
+    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path,
+                             migrate=database_templates.migrate) as svc:
         yield svc
 
 
@@ -93,11 +99,11 @@ def row_counts() -> Callable[[str], Awaitable[dict[str, int]]]:
 
 
 @pytest.fixture
-async def pg_network(postgres_database_url: str, tokens: InternalTokens,
-                     tmp_path: Path) -> AsyncIterator[RunningService]:
+async def pg_network(postgres_database_url: str, tokens: InternalTokens, tmp_path: Path,
+                     database_templates: MigratedTemplates) -> AsyncIterator[RunningService]:
     """The service on PostgreSQL only, for what only a server with concurrent transactions can show."""
     async with run_component(component, database_url=postgres_database_url, tokens=tokens,
-                             data_dir=tmp_path) as svc:
+                             data_dir=tmp_path, migrate=database_templates.migrate) as svc:
         yield svc
 
 

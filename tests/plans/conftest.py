@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from real_services import MigratedTemplates
 
 from sop_plans.component import component
 from sop_shared.clock import FixedClock
@@ -89,6 +90,10 @@ def lopez_records_in(plans: RunningService) -> Callable[[uuid.UUID], Awaitable[N
     return lambda case_id: announce_lopez_records(plans, case_id)
 
 
+# These fixtures start the service on the test's database: it is made a copy of the migrated schema.
+MigratedTemplates.COMPONENT_FIXTURES.update(plans=component.package)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     """The service's clock, standing still at THE_MORNING_AFTER until a test moves it."""
@@ -96,12 +101,12 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-async def plans(database_url: str, tokens: InternalTokens, tmp_path: Path,
-                clock: FixedClock) -> AsyncIterator[RunningService]:
+async def plans(database_url: str, tokens: InternalTokens, tmp_path: Path, clock: FixedClock,
+                database_templates: MigratedTemplates) -> AsyncIterator[RunningService]:
     """The plans service on a fresh database, on the test's clock, without the background expiry sweep
     (tests call the sweep themselves; test_expiry runs the background one on purpose)."""
     async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path,
-                             expiry_sweep_seconds=0) as svc:
+                             expiry_sweep_seconds=0, migrate=database_templates.migrate) as svc:
         svc.app.state.clock = clock
         await announce_lopez_records(svc, LOPEZ_CASE_ID)
         yield svc

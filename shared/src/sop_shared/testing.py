@@ -4,7 +4,7 @@ HTTP (ASGI transport), and mint internal tokens as the gateway would."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,11 +58,19 @@ class RunningService:
     database_url: str
 
 
+Migrate = Callable[[str, str], Awaitable[None]]
+"""Brings a database to a component's head revision: ``migrate(package, database_url)``, like ``upgrade``."""
+
+
 @asynccontextmanager
 async def run_component(component: Component, *, database_url: str, tokens: InternalTokens, data_dir: Path,
-                        bus: EventBus | None = None, **settings: Any) -> AsyncIterator[RunningService]:
-    """Migrate a fresh database, start the component's app (lifespan included), yield an HTTP client."""
-    await upgrade(component.package, database_url)
+                        bus: EventBus | None = None, migrate: Migrate = upgrade,
+                        **settings: Any) -> AsyncIterator[RunningService]:
+    """Migrate a fresh database, start the component's app (lifespan included), yield an HTTP client.
+
+    ``migrate`` lets a test suite copy a schema it migrated once instead of migrating every test's database
+    (tests/real_services.MigratedTemplates)."""
+    await migrate(component.package, database_url)
     bus = bus or InProcessBus()
     config = component.settings_class(
         database_url=database_url, data_dir=data_dir, environment="test", events_url="memory://",
