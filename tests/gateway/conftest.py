@@ -94,6 +94,11 @@ class EmbeddedSystem:
         assert response.status_code == 200, response.text
         return response.json()
 
+    async def events_delivered(self) -> None:
+        """Wait until every service has published (and so delivered, on the in-process bus) what it wrote:
+        the gateway's access cache has then heard of every change."""
+        await _outbox_drained(self)
+
     def forget_access_decisions(self) -> None:
         """A cold access cache, as if the last decision had expired."""
         self.gateway.state.access_cache = type(self.gateway.state.access_cache)(

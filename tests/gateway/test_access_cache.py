@@ -81,6 +81,7 @@ async def _seeded(system: EmbeddedSystem) -> uuid.UUID:
     system.gateway.state.access_cache = AccessCache(ttl_seconds=3600)
     seed = DemoSeed(system.keys_dir)
     await seed_network(system.client, seed)
+    await system.events_delivered()  # seeding's own events reach the cache before the test's reads
     return uuid.UUID(seed.case_id)
 
 
