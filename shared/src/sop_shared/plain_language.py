@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -170,7 +170,19 @@ def primary_language(language: str) -> str:
 def check_text(text: str, *, kind: str, language: str = "en",
                parts: Mapping[str, str | None] | None = None) -> LanguageCheck:
     """Check one text of one kind. `parts` are the structured parts it was written from, when there
-    are any; without them the required-parts rule is not applied (a bare text cannot show them)."""
+    are any; without them the required-parts rule is not applied (a bare text cannot show them).
+
+    The check is a pure function of its inputs and a case view checks every statement it shows on every
+    read, so results are kept (bounded, per process); each caller gets its own copy to change."""
+    frozen_parts = None if parts is None else tuple(sorted((k, None if v is None else str(v))
+                                                           for k, v in parts.items()))
+    return _check_text(text, kind, language, frozen_parts).model_copy(deep=True)
+
+
+@lru_cache(maxsize=4096)
+def _check_text(text: str, kind: str, language: str,
+                frozen_parts: tuple[tuple[str, str | None], ...] | None) -> LanguageCheck:
+    parts = dict(frozen_parts) if frozen_parts is not None else None
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; one of {sorted(KINDS)}")
     lang = primary_language(language)

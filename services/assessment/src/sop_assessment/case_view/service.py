@@ -140,9 +140,12 @@ def _safety_scale(statements: Sequence[Statement], ratings: Sequence[ScaleRating
     dangers = sorted((s for s in statements if s.kind == StatementKind.danger),
                      key=lambda s: (s.status != StatementStatus.active, s.id))
     latest, trajectories = [], []
+    by_target: dict[str, list[ScaleRating]] = {}
+    for rating in ratings:  # once, not once per statement: a long-open case has hundreds of both
+        by_target.setdefault(rating.target, []).append(rating)
     for statement_id in [s.id for s in dangers] + [None]:
         target = target_of(statement_id)
-        rows = [r for r in ratings if r.target == target]
+        rows = by_target.get(target, [])
         if not rows and target == OVERALL:
             continue
         for rating in latest_occasion(rows):
