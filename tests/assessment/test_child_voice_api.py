@@ -15,7 +15,9 @@ from sop_assessment.attachments.models import Attachment
 from sop_assessment.child_voice.models import ChildVoiceRecord, SafetyHouseRuleLink
 from sop_assessment.component import component
 from sop_assessment.models import platform
-from sop_shared.db import Database
+from sop_shared.db import Database, utcnow
+from sop_shared.events import Event
+from sop_shared.ids import new_id
 from sop_shared.policy import ActorType
 from sop_shared.testing import InternalTokens, RunningService, run_component
 
@@ -159,6 +161,10 @@ async def test_safety_house_roof_rules_are_linked_to_the_safety_plan_rules(
     assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, counts: Counts,
 ) -> None:
     night_rule, call_rule = uuid.uuid4(), uuid.uuid4()
+    # the plans service announced the plan with these rules: only then may the child's roof rules link to them
+    await assessment.bus.publish(Event(
+        id=new_id(), subject="sop.plans.safety_plan.created", occurred_at=utcnow(), case_id=lopez_case,
+        data={"case_id": str(lopez_case), "plan_id": str(new_id()), "rule_ids": [str(night_rule), str(call_rule)]}))
     house = await record(assessment, lopez_case, rivera, {
         "kind": "safety_house", "child": {"name": "Mateo"}, "consent": {"shared_with": ["family", "network"]},
         "content": {

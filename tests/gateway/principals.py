@@ -87,6 +87,7 @@ async def grant_partner(system: EmbeddedSystem, case_id: Any, agency: str, *, by
         "consent_reference": "signed release 2026-11", "expires_at": (
             expires_at or datetime.now(UTC) + timedelta(days=30)).isoformat()})
     assert response.status_code == 201, response.text
+    await system.events_delivered()  # its event drops cached access decisions: let that happen now, not later
     return response.json()
 
 

@@ -110,6 +110,7 @@ async def test_a_partner_may_see_its_audience_only_and_is_refused_staff_and_cour
     agency = "Ozark Family Counseling"
     partner = await partner_bearer(system, agency)
     await grant_partner(system, demo_case, agency, by=system.bearer("fsw.rivera"))  # a grant for `partner`
+    await system.events_delivered()  # the grant's event drops cached decisions: let it land before counting
 
     staff = await view(system, demo_case, "STAFF", headers=partner)
     assert forbidden(staff) and staff["extensions"]["upstreamCalls"] == {}
