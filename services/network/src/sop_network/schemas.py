@@ -375,7 +375,15 @@ class CrosswalkOut(BaseModel):
 class PrincipalIn(Strict):
     """Only `null` is accepted: ending a login. A login is bound by the person redeeming an invitation."""
 
-    principal_subject: None = Field(default=None, description="null: end this person's login")
+    principal_subject: str | None = Field(default=None, description="null: end this person's login")
+
+    @field_validator("principal_subject")
+    @classmethod
+    def _only_ending(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError("only null (ending the login) is accepted here: a login is bound by the person "
+                             "redeeming an invitation (POST /v1/cases/{case_id}/people/{person_id}/login-invitations)")
+        return None
 
 
 class LoginInvitationIn(Strict):
