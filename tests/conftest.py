@@ -115,8 +115,9 @@ async def database_templates(
 ) -> AsyncIterator[real_services.MigratedTemplates]:
     # The server is looked up only when a PostgreSQL database is migrated (by then `postgres_admin_url` has
     # started it), so a SQLite-only run starts none.
-    templates = real_services.MigratedTemplates(tmp_path_factory.mktemp("migrated-templates"),
-                                                real_services.postgres_admin_url)
+    templates = real_services.MigratedTemplates(
+        tmp_path_factory.mktemp("migrated-templates"), real_services.postgres_admin_url
+    )
     yield templates
     await templates.drop_all()
 

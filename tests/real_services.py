@@ -638,8 +638,9 @@ class MigratedTemplates:
         finally:
             await conn.close()
 
-    async def _replace_with_template(self, admin_url: str, name: str, package: str,
-                                     upgrade: Callable[..., Any]) -> None:
+    async def _replace_with_template(
+        self, admin_url: str, name: str, package: str, upgrade: Callable[..., Any]
+    ) -> None:
         import asyncpg
 
         template = await self._postgres_template(admin_url, package, upgrade)

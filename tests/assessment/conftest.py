@@ -24,10 +24,12 @@ MigratedTemplates.COMPONENT_FIXTURES.update(assessment=component.package)
 
 
 @pytest.fixture
-async def assessment(database_url: str, tokens: InternalTokens, tmp_path: Path,
-                     database_templates: MigratedTemplates) -> AsyncIterator[RunningService]:
-    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path,
-                             migrate=database_templates.migrate) as svc:
+async def assessment(
+    database_url: str, tokens: InternalTokens, tmp_path: Path, database_templates: MigratedTemplates
+) -> AsyncIterator[RunningService]:
+    async with run_component(
+        component, database_url=database_url, tokens=tokens, data_dir=tmp_path, migrate=database_templates.migrate
+    ) as svc:
         yield svc
 
 

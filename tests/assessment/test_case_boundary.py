@@ -21,8 +21,9 @@ from sop_shared.testing import InternalTokens, RunningService, run_component
 @pytest.fixture
 async def assessment(database_url: str, tokens: InternalTokens, tmp_path: Path) -> Any:
     # A short wait for events not yet heard of keeps the refusals of unknown people and plans quick here.
-    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path,
-                             case_ref_grace_seconds=0.2) as svc:
+    async with run_component(
+        component, database_url=database_url, tokens=tokens, data_dir=tmp_path, case_ref_grace_seconds=0.2
+    ) as svc:
         yield svc
 
 
@@ -35,19 +36,28 @@ def same_problem(first: Any, second: Any) -> bool:
 
 async def announce(svc: RunningService, subject: str, case_id: uuid.UUID, **data: Any) -> None:
     """What another service says on the bus (the network about people, plans about plans)."""
-    await svc.bus.publish(Event(id=new_id(), subject=subject, occurred_at=utcnow(), case_id=case_id,
-                                data={"case_id": str(case_id), **data}))
+    await svc.bus.publish(
+        Event(
+            id=new_id(), subject=subject, occurred_at=utcnow(), case_id=case_id, data={"case_id": str(case_id), **data}
+        )
+    )
 
 
 @pytest.fixture
 def two_cases(tokens: InternalTokens) -> dict[str, Any]:
     a, b = new_id(), new_id()
-    return {"a": a, "b": b, "worker_a": tokens.headers("assessment", case_id=a),
-            "worker_b": tokens.headers("assessment", case_id=b)}
+    return {
+        "a": a,
+        "b": b,
+        "worker_a": tokens.headers("assessment", case_id=a),
+        "worker_b": tokens.headers("assessment", case_id=b),
+    }
 
 
 async def test_a_statement_cannot_name_another_familys_child(
-    assessment: RunningService, two_cases: dict[str, Any], maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    two_cases: dict[str, Any],
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     sofia, dana = new_id(), new_id()
     await announce(assessment, "sop.network.case.updated", two_cases["a"], person_ids=[str(sofia)])
@@ -68,60 +78,90 @@ async def test_a_statement_cannot_name_another_familys_child(
 
 
 async def test_an_approval_cannot_be_asked_for_another_familys_plan_or_assessment(
-    assessment: RunningService, two_cases: dict[str, Any], tokens: InternalTokens,
+    assessment: RunningService,
+    two_cases: dict[str, Any],
+    tokens: InternalTokens,
 ) -> None:
     plan_of_a = new_id()
     await announce(assessment, "sop.plans.safety_plan.created", two_cases["a"], plan_id=str(plan_of_a))
     answers = {f"T{n}": False for n in range(1, 12)} | {"V1": False, "V2": False, "V3": False}
-    sdm_of_a = (await assessment.client.post(f"/v1/cases/{two_cases['a']}/sdm-assessments", json={
-        "instrument_key": "safety_assessment", "instrument_version": "illustrative-1", "answers": answers},
-        headers=two_cases["worker_a"])).json()["id"]
+    sdm_of_a = (
+        await assessment.client.post(
+            f"/v1/cases/{two_cases['a']}/sdm-assessments",
+            json={"instrument_key": "safety_assessment", "instrument_version": "illustrative-1", "answers": answers},
+            headers=two_cases["worker_a"],
+        )
+    ).json()["id"]
     url = f"/v1/cases/{two_cases['b']}/approvals"
     for kind, foreign_id in (("safety_plan", plan_of_a), ("sdm_assessment", sdm_of_a)):
         body = {"kind": kind, "summary": "Please approve", "approver_subject": "sup.okafor"}
-        foreign = await assessment.client.post(url, json={**body, "subject_id": str(foreign_id)},
-                                               headers=two_cases["worker_b"])
-        random = await assessment.client.post(url, json={**body, "subject_id": str(new_id())},
-                                              headers=two_cases["worker_b"])
+        foreign = await assessment.client.post(
+            url, json={**body, "subject_id": str(foreign_id)}, headers=two_cases["worker_b"]
+        )
+        random = await assessment.client.post(
+            url, json={**body, "subject_id": str(new_id())}, headers=two_cases["worker_b"]
+        )
         assert same_problem(foreign, random), (kind, foreign.text)
     # case A's own worker may, and a second request answers 409 only within the case
-    mine = await assessment.client.post(f"/v1/cases/{two_cases['a']}/approvals", headers=two_cases["worker_a"],
-                                        json={"kind": "safety_plan", "subject_id": str(plan_of_a),
-                                              "summary": "Please approve"})
+    mine = await assessment.client.post(
+        f"/v1/cases/{two_cases['a']}/approvals",
+        headers=two_cases["worker_a"],
+        json={"kind": "safety_plan", "subject_id": str(plan_of_a), "summary": "Please approve"},
+    )
     assert mine.status_code == 201, mine.text
 
 
 async def test_a_decision_about_one_familys_plan_never_closes_another_familys_queue_item(
-    assessment: RunningService, two_cases: dict[str, Any], tokens: InternalTokens,
+    assessment: RunningService,
+    two_cases: dict[str, Any],
+    tokens: InternalTokens,
 ) -> None:
     plan_id = new_id()
-    base = {"plan_id": str(plan_id), "title": "Keeping the children safe", "plan_type": "ongoing",
-            "version_number": 1, "requested_by": "fsw.rivera", "supervisor": "sup.okafor"}
+    base = {
+        "plan_id": str(plan_id),
+        "title": "Keeping the children safe",
+        "plan_type": "ongoing",
+        "version_number": 1,
+        "requested_by": "fsw.rivera",
+        "supervisor": "sup.okafor",
+    }
     await announce(assessment, "sop.plans.safety_plan.approval_requested", two_cases["a"], **base)
     # a decision that (wrongly or maliciously) names the same plan in case B closes nothing in case A
-    await announce(assessment, "sop.plans.safety_plan.approval_decided", two_cases["b"], **base,
-                   decision="approved", decided_by="sup.elsewhere")
-    queue_a = (await assessment.client.get(f"/v1/cases/{two_cases['a']}/approvals",
-                                           headers=two_cases["worker_a"])).json()["items"]
+    await announce(
+        assessment,
+        "sop.plans.safety_plan.approval_decided",
+        two_cases["b"],
+        **base,
+        decision="approved",
+        decided_by="sup.elsewhere",
+    )
+    queue_a = (
+        await assessment.client.get(f"/v1/cases/{two_cases['a']}/approvals", headers=two_cases["worker_a"])
+    ).json()["items"]
     assert [(a["status"], a["subject_id"]) for a in queue_a] == [("pending", str(plan_id))]
 
 
 async def test_a_goal_and_a_rating_cannot_point_at_another_familys_danger_statement(
-    assessment: RunningService, two_cases: dict[str, Any], maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    two_cases: dict[str, Any],
+    maria_danger_statement: dict[str, Any],
 ) -> None:
-    statement_a = (await assessment.client.post(f"/v1/cases/{two_cases['a']}/statements",
-                                                json=maria_danger_statement,
-                                                headers=two_cases["worker_a"])).json()["id"]
-    goal = {"duration": "P3M", "owner": "family",
-            "caregiver_will_be_doing": "Maria will make sure a sober adult is awake with Sofia and Mateo every night",
-            "child_will_experience": "Sofia and Mateo will go to sleep knowing an adult can help them",
-            "others_will_see": "Rosa and Ms. Rivera will see Maria call Rosa when she has been drinking"}
+    statement_a = (
+        await assessment.client.post(
+            f"/v1/cases/{two_cases['a']}/statements", json=maria_danger_statement, headers=two_cases["worker_a"]
+        )
+    ).json()["id"]
+    goal = {
+        "duration": "P3M",
+        "owner": "family",
+        "caregiver_will_be_doing": "Maria will make sure a sober adult is awake with Sofia and Mateo every night",
+        "child_will_experience": "Sofia and Mateo will go to sleep knowing an adult can help them",
+        "others_will_see": "Rosa and Ms. Rivera will see Maria call Rosa when she has been drinking",
+    }
     rating = {"occasion_on": "2026-11-02", "rater_name": "Maria", "rater_role": "caregiver", "score": 5}
-    for path, body, field in (("safety-goals", goal, "danger_statement_id"),
-                              ("scale-ratings", rating, "statement_id")):
+    for path, body, field in (("safety-goals", goal, "danger_statement_id"), ("scale-ratings", rating, "statement_id")):
         url = f"/v1/cases/{two_cases['b']}/{path}"
         foreign = await assessment.client.post(url, json={**body, field: statement_a}, headers=two_cases["worker_b"])
-        random = await assessment.client.post(url, json={**body, field: str(new_id())},
-                                              headers=two_cases["worker_b"])
+        random = await assessment.client.post(url, json={**body, field: str(new_id())}, headers=two_cases["worker_b"])
         assert same_problem(foreign, random), (path, foreign.text)
         assert foreign.json()["errors"][0]["field"] == field

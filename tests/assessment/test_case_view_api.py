@@ -9,23 +9,51 @@ from sop_shared.testing import InternalTokens, RunningService
 
 
 async def test_the_case_view_brings_statements_goals_latest_ratings_trajectory_and_the_map_in_one_call(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
     maria_harm_statement: dict[str, Any],
 ) -> None:
     client, case = assessment.client, f"/v1/cases/{lopez_case}"
     danger = (await client.post(f"{case}/statements", json=maria_danger_statement, headers=rivera)).json()
     harm = (await client.post(f"{case}/statements", json=maria_harm_statement, headers=rivera)).json()
-    goal = (await client.post(f"{case}/safety-goals", headers=rivera, json={
-        "danger_statement_id": danger["id"], "duration": "P3M", "owner": "family",
-        "caregiver_will_be_doing": "Maria will call Rosa when she has been drinking"})).json()
+    goal = (
+        await client.post(
+            f"{case}/safety-goals",
+            headers=rivera,
+            json={
+                "danger_statement_id": danger["id"],
+                "duration": "P3M",
+                "owner": "family",
+                "caregiver_will_be_doing": "Maria will call Rosa when she has been drinking",
+            },
+        )
+    ).json()
     for on, score in (("2026-11-02", 3), ("2026-11-16", 6)):
-        await client.post(f"{case}/scale-ratings", headers=rivera, json={
-            "statement_id": danger["id"], "occasion_on": on, "rater_name": "Maria Lopez", "rater_role": "caregiver",
-            "score": score})
-    await client.post(f"{case}/scale-ratings", headers=rivera, json={
-        "occasion_on": "2026-11-16", "rater_name": "Dana Rivera", "rater_role": "worker", "score": 5})
-    the_map = (await client.post(f"{case}/maps", headers=rivera, json={
-        "context": "in_home", "title": "Lopez family", "strengths": [{"text": "Rosa lives close by"}]})).json()
+        await client.post(
+            f"{case}/scale-ratings",
+            headers=rivera,
+            json={
+                "statement_id": danger["id"],
+                "occasion_on": on,
+                "rater_name": "Maria Lopez",
+                "rater_role": "caregiver",
+                "score": score,
+            },
+        )
+    await client.post(
+        f"{case}/scale-ratings",
+        headers=rivera,
+        json={"occasion_on": "2026-11-16", "rater_name": "Dana Rivera", "rater_role": "worker", "score": 5},
+    )
+    the_map = (
+        await client.post(
+            f"{case}/maps",
+            headers=rivera,
+            json={"context": "in_home", "title": "Lopez family", "strengths": [{"text": "Rosa lives close by"}]},
+        )
+    ).json()
 
     response = await client.get(f"{case}/case-view", headers=rivera)
     assert response.status_code == 200, response.text
@@ -44,12 +72,16 @@ async def test_the_case_view_brings_statements_goals_latest_ratings_trajectory_a
 
 
 async def test_an_empty_case_has_an_empty_view_and_another_cases_token_sees_nothing(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, tokens: InternalTokens,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    tokens: InternalTokens,
 ) -> None:
     view = (await assessment.client.get(f"/v1/cases/{lopez_case}/case-view", headers=rivera)).json()
     assert view["statements"] == {"harm": [], "danger": []} and view["map"] is None
     assert view["safety_scale"] == {"latest": [], "trajectory": []}
     stranger = tokens.headers("assessment", case_id=uuid.uuid4())
     assert (await assessment.client.get(f"/v1/cases/{lopez_case}/case-view", headers=stranger)).status_code == 404
-    assert (await assessment.client.get(f"/v1/cases/{lopez_case}/case-view", params={"x": 1},
-                                        headers=rivera)).status_code == 400
+    assert (
+        await assessment.client.get(f"/v1/cases/{lopez_case}/case-view", params={"x": 1}, headers=rivera)
+    ).status_code == 400

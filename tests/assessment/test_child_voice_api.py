@@ -34,11 +34,16 @@ SOFIAS_THREE_HOUSES: dict[str, Any] = {
         "session_date": "2026-11-20",
         "parent_consent": "not_needed",
         "houses": [
-            {"house": "worries", "child_name_for_house": "the sad house",
-             "entries": [{"words": "when mommy sleeps on the couch and wont wake up  ", "read_back": True}]},
+            {
+                "house": "worries",
+                "child_name_for_house": "the sad house",
+                "entries": [{"words": "when mommy sleeps on the couch and wont wake up  ", "read_back": True}],
+            },
             {"house": "good_things", "entries": [{"words": "Grandma Rosa makes pancakes"}]},
-            {"house": "dreams",
-             "entries": [{"words": "mommy stays awake and we watch movies", "written_by": "worker"}]},
+            {
+                "house": "dreams",
+                "entries": [{"words": "mommy stays awake and we watch movies", "written_by": "worker"}],
+            },
         ],
     },
 }
@@ -60,13 +65,16 @@ def database(svc: RunningService) -> Database:
 def counts(assessment: RunningService) -> Counts:
     async def count() -> dict[str, int]:
         async with database(assessment).session() as s:
+
             def n(table: Any) -> Any:
                 return select(func.count()).select_from(table)
 
-            return {"records": (await s.execute(n(ChildVoiceRecord))).scalar_one(),
-                    "attachments": (await s.execute(n(Attachment))).scalar_one(),
-                    "links": (await s.execute(n(SafetyHouseRuleLink))).scalar_one(),
-                    "events": (await s.execute(n(platform.outbox))).scalar_one()}
+            return {
+                "records": (await s.execute(n(ChildVoiceRecord))).scalar_one(),
+                "attachments": (await s.execute(n(Attachment))).scalar_one(),
+                "links": (await s.execute(n(SafetyHouseRuleLink))).scalar_one(),
+                "events": (await s.execute(n(platform.outbox))).scalar_one(),
+            }
 
     return count
 
@@ -74,19 +82,31 @@ def counts(assessment: RunningService) -> Counts:
 @pytest.fixture
 def maria(tokens: InternalTokens, lopez_case: uuid.UUID) -> dict[str, str]:
     """Maria, Sofia's mother, reading through the family view."""
-    return tokens.headers("assessment", subject="family.maria", actor_type=ActorType.family, roles=(),
-                          scopes=["case:read"], case_id=lopez_case)
+    return tokens.headers(
+        "assessment",
+        subject="family.maria",
+        actor_type=ActorType.family,
+        roles=(),
+        scopes=["case:read"],
+        case_id=lopez_case,
+    )
 
 
-async def record(svc: RunningService, case_id: uuid.UUID, headers: dict[str, str], body: dict[str, Any],
-                 ) -> dict[str, Any]:
+async def record(
+    svc: RunningService,
+    case_id: uuid.UUID,
+    headers: dict[str, str],
+    body: dict[str, Any],
+) -> dict[str, Any]:
     response = await svc.client.post(child_voice_of(case_id), headers=headers, json=body)
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 
 
 async def test_the_childs_exact_words_are_kept_as_she_said_them(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
 ) -> None:
     body = await record(assessment, lopez_case, rivera, SOFIAS_THREE_HOUSES)
     assert body["restricted"] is False and body["kind"] == "three_houses"
@@ -99,7 +119,10 @@ async def test_the_childs_exact_words_are_kept_as_she_said_them(
 
 
 async def test_an_audience_the_child_did_not_consent_to_sees_only_that_a_record_exists(
-    assessment: RunningService, rivera: dict[str, str], maria: dict[str, str], lopez_case: uuid.UUID,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    maria: dict[str, str],
+    lopez_case: uuid.UUID,
 ) -> None:
     created = await record(assessment, lopez_case, rivera, SOFIAS_THREE_HOUSES)
     url = f"/v1/child-voice/{created['id']}"
@@ -107,21 +130,37 @@ async def test_an_audience_the_child_did_not_consent_to_sees_only_that_a_record_
     assert family["restricted"] is False and family["content"] == created["content"]
     for audience in ("network", "partner", "court"):
         seen = (await assessment.client.get(url, headers=as_audience(rivera, audience))).json()
-        assert seen == {"id": created["id"], "case_id": str(lopez_case), "kind": "three_houses", "restricted": True,
-                        "created_at": created["created_at"], "child": None, "language": None, "content": None,
-                        "consent": None, "attachments": None, "rule_links": None, "created_by": None,
-                        "version": None, "updated_at": None}
+        assert seen == {
+            "id": created["id"],
+            "case_id": str(lopez_case),
+            "kind": "three_houses",
+            "restricted": True,
+            "created_at": created["created_at"],
+            "child": None,
+            "language": None,
+            "content": None,
+            "consent": None,
+            "attachments": None,
+            "rule_links": None,
+            "created_by": None,
+            "version": None,
+            "updated_at": None,
+        }
     supervisor = await assessment.client.get(url, headers=as_audience(rivera, "staff"))
     assert supervisor.json()["restricted"] is False
 
 
 async def test_withdrawn_consent_hides_the_content_again(
-    assessment: RunningService, rivera: dict[str, str], maria: dict[str, str], lopez_case: uuid.UUID,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    maria: dict[str, str],
+    lopez_case: uuid.UUID,
 ) -> None:
     created = await record(assessment, lopez_case, rivera, SOFIAS_THREE_HOUSES)
     url = f"/v1/child-voice/{created['id']}"
-    changed = await assessment.client.patch(url, headers={**rivera, "If-Match": '"1"'},
-                                            json={"consent": {"shared_with": []}})
+    changed = await assessment.client.patch(
+        url, headers={**rivera, "If-Match": '"1"'}, json={"consent": {"shared_with": []}}
+    )
     assert changed.status_code == 200, changed.text
     assert (await assessment.client.get(url, headers=maria)).json()["restricted"] is True
     listed = (await assessment.client.get(child_voice_of(lopez_case), headers=maria)).json()["items"]
@@ -129,7 +168,10 @@ async def test_withdrawn_consent_hides_the_content_again(
 
 
 async def test_a_family_member_cannot_ask_for_the_staff_view_and_an_unknown_audience_is_refused(
-    assessment: RunningService, rivera: dict[str, str], maria: dict[str, str], lopez_case: uuid.UUID,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    maria: dict[str, str],
+    lopez_case: uuid.UUID,
 ) -> None:
     created = await record(assessment, lopez_case, rivera, SOFIAS_THREE_HOUSES)
     url = f"/v1/child-voice/{created['id']}"
@@ -139,17 +181,25 @@ async def test_a_family_member_cannot_ask_for_the_staff_view_and_an_unknown_audi
 
 
 async def test_a_session_stopped_early_needs_a_reason_and_bad_records_write_nothing(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, counts: Counts,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    counts: Counts,
 ) -> None:
     before = await counts()
     stopped = {**SOFIAS_THREE_HOUSES, "content": {**SOFIAS_THREE_HOUSES["content"], "stopped_early": True}}
     response = await assessment.client.post(child_voice_of(lopez_case), headers=rivera, json=stopped)
     assert response.status_code == 422 and "stopped_reason" in response.text
-    twice = {**SOFIAS_THREE_HOUSES, "content": {**SOFIAS_THREE_HOUSES["content"], "houses": [
-        {"house": "worries"}, {"house": "worries"}]}}
+    twice = {
+        **SOFIAS_THREE_HOUSES,
+        "content": {**SOFIAS_THREE_HOUSES["content"], "houses": [{"house": "worries"}, {"house": "worries"}]},
+    }
     assert (await assessment.client.post(child_voice_of(lopez_case), headers=rivera, json=twice)).status_code == 422
-    empty_words = {**SOFIAS_THREE_HOUSES, "consent": {"shared_with": ["everyone"]}, "content": {
-        **SOFIAS_THREE_HOUSES["content"], "houses": [{"house": "worries", "entries": [{"words": ""}]}]}}
+    empty_words = {
+        **SOFIAS_THREE_HOUSES,
+        "consent": {"shared_with": ["everyone"]},
+        "content": {**SOFIAS_THREE_HOUSES["content"], "houses": [{"house": "worries", "entries": [{"words": ""}]}]},
+    }
     response = await assessment.client.post(child_voice_of(lopez_case), headers=rivera, json=empty_words)
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
@@ -158,52 +208,98 @@ async def test_a_session_stopped_early_needs_a_reason_and_bad_records_write_noth
 
 
 async def test_safety_house_roof_rules_are_linked_to_the_safety_plan_rules(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, counts: Counts,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    counts: Counts,
 ) -> None:
     night_rule, call_rule = uuid.uuid4(), uuid.uuid4()
     # the plans service announced the plan with these rules: only then may the child's roof rules link to them
-    await assessment.bus.publish(Event(
-        id=new_id(), subject="sop.plans.safety_plan.created", occurred_at=utcnow(), case_id=lopez_case,
-        data={"case_id": str(lopez_case), "plan_id": str(new_id()), "rule_ids": [str(night_rule), str(call_rule)]}))
-    house = await record(assessment, lopez_case, rivera, {
-        "kind": "safety_house", "child": {"name": "Mateo"}, "consent": {"shared_with": ["family", "network"]},
-        "content": {
-            "session_date": "2026-11-21", "path_position": 4,
-            "inside_people": [{"name": "Grandma Rosa", "lives_or_visits": "visits", "why_safe": "she stays awake"}],
-            "outside_people": [{"name": "Uncle Beto", "status": "supervised_only"}],
-            "roof_rules": [{"words": "Grandma comes when mommy drinks", "safety_plan_rule_id": str(night_rule)},
-                           {"words": "I can call Grandma on the red phone", "safety_plan_rule_id": str(call_rule)},
-                           {"words": "no yelling"}]}})
-    assert house["rule_links"] == [{"roof_rule": 0, "safety_plan_rule_id": str(night_rule)},
-                                   {"roof_rule": 1, "safety_plan_rule_id": str(call_rule)}]
+    await assessment.bus.publish(
+        Event(
+            id=new_id(),
+            subject="sop.plans.safety_plan.created",
+            occurred_at=utcnow(),
+            case_id=lopez_case,
+            data={"case_id": str(lopez_case), "plan_id": str(new_id()), "rule_ids": [str(night_rule), str(call_rule)]},
+        )
+    )
+    house = await record(
+        assessment,
+        lopez_case,
+        rivera,
+        {
+            "kind": "safety_house",
+            "child": {"name": "Mateo"},
+            "consent": {"shared_with": ["family", "network"]},
+            "content": {
+                "session_date": "2026-11-21",
+                "path_position": 4,
+                "inside_people": [{"name": "Grandma Rosa", "lives_or_visits": "visits", "why_safe": "she stays awake"}],
+                "outside_people": [{"name": "Uncle Beto", "status": "supervised_only"}],
+                "roof_rules": [
+                    {"words": "Grandma comes when mommy drinks", "safety_plan_rule_id": str(night_rule)},
+                    {"words": "I can call Grandma on the red phone", "safety_plan_rule_id": str(call_rule)},
+                    {"words": "no yelling"},
+                ],
+            },
+        },
+    )
+    assert house["rule_links"] == [
+        {"roof_rule": 0, "safety_plan_rule_id": str(night_rule)},
+        {"roof_rule": 1, "safety_plan_rule_id": str(call_rule)},
+    ]
     assert (await counts())["links"] == 2
-    content = {**house["content"], "roof_rules": [{"words": "Grandma comes when mommy drinks",
-                                                   "safety_plan_rule_id": str(night_rule)}]}
-    changed = await assessment.client.patch(f"/v1/child-voice/{house['id']}", headers={**rivera, "If-Match": '"1"'},
-                                            json={"content": content})
+    content = {
+        **house["content"],
+        "roof_rules": [{"words": "Grandma comes when mommy drinks", "safety_plan_rule_id": str(night_rule)}],
+    }
+    changed = await assessment.client.patch(
+        f"/v1/child-voice/{house['id']}", headers={**rivera, "If-Match": '"1"'}, json={"content": content}
+    )
     assert changed.status_code == 200, changed.text
     assert changed.json()["rule_links"] == [{"roof_rule": 0, "safety_plan_rule_id": str(night_rule)}]
     assert (await counts())["links"] == 1
-    bad = await assessment.client.patch(f"/v1/child-voice/{house['id']}", headers={**rivera, "If-Match": '"2"'},
-                                        json={"content": {**content, "path_position": 11}})
+    bad = await assessment.client.patch(
+        f"/v1/child-voice/{house['id']}",
+        headers={**rivera, "If-Match": '"2"'},
+        json={"content": {**content, "path_position": 11}},
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "content.path_position"
 
 
 async def test_words_and_pictures_records_each_caregivers_review(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
 ) -> None:
-    body = await record(assessment, lopez_case, rivera, {
-        "kind": "words_and_pictures", "child": {"name": "Sofia"}, "language": "es",
-        "content": {"pages": [{"text": "Mamá a veces toma mucho y se duerme."},
-                              {"text": "La abuela Rosa viene cuando mamá toma."}],
-                    "caregiver_reviews": [{"name": "Maria", "decision": "agreed", "comment": "Sí, es verdad."}],
-                    "shared_with_child_on": "2026-11-25"}})
+    body = await record(
+        assessment,
+        lopez_case,
+        rivera,
+        {
+            "kind": "words_and_pictures",
+            "child": {"name": "Sofia"},
+            "language": "es",
+            "content": {
+                "pages": [
+                    {"text": "Mamá a veces toma mucho y se duerme."},
+                    {"text": "La abuela Rosa viene cuando mamá toma."},
+                ],
+                "caregiver_reviews": [{"name": "Maria", "decision": "agreed", "comment": "Sí, es verdad."}],
+                "shared_with_child_on": "2026-11-25",
+            },
+        },
+    )
     assert body["language"] == "es" and body["content"]["caregiver_reviews"][0]["decision"] == "agreed"
     assert body["consent"]["shared_with"] == []
 
 
 async def test_a_drawing_is_kept_and_shown_only_to_audiences_the_child_consented_to(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, tmp_path: Path,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    tmp_path: Path,
 ) -> None:
     created = await record(assessment, lopez_case, rivera, SOFIAS_THREE_HOUSES)
     url = f"/v1/child-voice/{created['id']}/attachments"
@@ -219,29 +315,40 @@ async def test_a_drawing_is_kept_and_shown_only_to_audiences_the_child_consented
     hidden = await assessment.client.get(f"{url}/{drawing['id']}", headers=as_audience(rivera, "court"))
     assert hidden.status_code == 404
 
-    content = SOFIAS_THREE_HOUSES["content"] | {"houses": [
-        {"house": "dreams", "entries": [{"words": "our house with a big tree", "drawing_id": drawing["id"]}]}]}
-    linked = await assessment.client.patch(f"/v1/child-voice/{created['id']}", headers={**rivera, "If-Match": '"1"'},
-                                           json={"content": content})
+    content = SOFIAS_THREE_HOUSES["content"] | {
+        "houses": [
+            {"house": "dreams", "entries": [{"words": "our house with a big tree", "drawing_id": drawing["id"]}]}
+        ]
+    }
+    linked = await assessment.client.patch(
+        f"/v1/child-voice/{created['id']}", headers={**rivera, "If-Match": '"1"'}, json={"content": content}
+    )
     assert linked.status_code == 200, linked.text
     assert [a["id"] for a in linked.json()["attachments"]] == [drawing["id"]]
     content["houses"][0]["entries"][0]["drawing_id"] = str(uuid.uuid4())
-    stranger = await assessment.client.patch(f"/v1/child-voice/{created['id']}",
-                                             headers={**rivera, "If-Match": '"2"'}, json={"content": content})
+    stranger = await assessment.client.patch(
+        f"/v1/child-voice/{created['id']}", headers={**rivera, "If-Match": '"2"'}, json={"content": content}
+    )
     assert stranger.status_code == 422
     assert stranger.json()["errors"][0]["field"] == "content.houses.0.entries.0.drawing_id"
 
 
 async def test_only_real_png_and_jpeg_drawings_are_accepted_and_a_refused_one_writes_nothing(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, counts: Counts, tmp_path: Path,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    counts: Counts,
+    tmp_path: Path,
 ) -> None:
     created = await record(assessment, lopez_case, rivera, SOFIAS_THREE_HOUSES)
     url = f"/v1/child-voice/{created['id']}/attachments"
     before = await counts()
-    for content_type, data, field in (("image/png", b"<svg onload=alert(1)>", "body"),
-                                      ("image/png", JPEG, "Content-Type"),
-                                      ("image/gif", b"GIF89a" + b"\x00" * 10, "body"),
-                                      ("image/png", b"", "body")):
+    for content_type, data, field in (
+        ("image/png", b"<svg onload=alert(1)>", "body"),
+        ("image/png", JPEG, "Content-Type"),
+        ("image/gif", b"GIF89a" + b"\x00" * 10, "body"),
+        ("image/png", b"", "body"),
+    ):
         response = await assessment.client.post(url, headers={**rivera, "Content-Type": content_type}, content=data)
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["field"] == field
@@ -252,10 +359,14 @@ async def test_only_real_png_and_jpeg_drawings_are_accepted_and_a_refused_one_wr
 
 
 async def test_a_drawing_over_the_size_limit_is_refused(
-    database_url: str, tokens: InternalTokens, tmp_path: Path, lopez_case: uuid.UUID,
+    database_url: str,
+    tokens: InternalTokens,
+    tmp_path: Path,
+    lopez_case: uuid.UUID,
 ) -> None:
-    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path,
-                             attachment_max_bytes=100) as svc:
+    async with run_component(
+        component, database_url=database_url, tokens=tokens, data_dir=tmp_path, attachment_max_bytes=100
+    ) as svc:
         headers = tokens.headers("assessment", case_id=lopez_case)
         created = await record(svc, lopez_case, headers, SOFIAS_THREE_HOUSES)
         url = f"/v1/child-voice/{created['id']}/attachments"
@@ -265,7 +376,10 @@ async def test_a_drawing_over_the_size_limit_is_refused(
 
 
 async def test_another_cases_token_cannot_tell_a_record_exists(
-    assessment: RunningService, rivera: dict[str, str], tokens: InternalTokens, lopez_case: uuid.UUID,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    tokens: InternalTokens,
+    lopez_case: uuid.UUID,
 ) -> None:
     created = await record(assessment, lopez_case, rivera, SOFIAS_THREE_HOUSES)
     other = tokens.headers("assessment", case_id=uuid.uuid4())
@@ -275,7 +389,10 @@ async def test_another_cases_token_cannot_tell_a_record_exists(
 
 
 async def test_a_repeat_with_the_same_idempotency_key_records_the_session_once(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, counts: Counts,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    counts: Counts,
 ) -> None:
     headers = {**rivera, "Idempotency-Key": "sofia-three-houses-1"}
     first = await record(assessment, lopez_case, headers, SOFIAS_THREE_HOUSES)
@@ -284,15 +401,20 @@ async def test_a_repeat_with_the_same_idempotency_key_records_the_session_once(
 
 
 async def test_each_record_is_also_reachable_under_its_case_for_the_gateway(
-    assessment: RunningService, rivera: dict[str, str], tokens: InternalTokens, lopez_case: uuid.UUID,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    tokens: InternalTokens,
+    lopez_case: uuid.UUID,
 ) -> None:
     created = await record(assessment, lopez_case, rivera, SOFIAS_THREE_HOUSES)
     nested = f"{child_voice_of(lopez_case)}/{created['id']}"
     assert (await assessment.client.get(nested, headers=rivera)).json() == created
-    uploaded = await assessment.client.post(f"{nested}/attachments", headers={**rivera, "Content-Type": "image/png"},
-                                            content=PNG)
+    uploaded = await assessment.client.post(
+        f"{nested}/attachments", headers={**rivera, "Content-Type": "image/png"}, content=PNG
+    )
     assert uploaded.status_code == 201
     other_case = uuid.uuid4()
-    wrong = await assessment.client.get(f"{child_voice_of(other_case)}/{created['id']}",
-                                        headers=tokens.headers("assessment", case_id=other_case))
+    wrong = await assessment.client.get(
+        f"{child_voice_of(other_case)}/{created['id']}", headers=tokens.headers("assessment", case_id=other_case)
+    )
     assert wrong.status_code == 404

@@ -30,10 +30,16 @@ def principal(actor: ActorType, roles: tuple[str, ...] = ()) -> Principal:
     return Principal(subject="someone", actor_type=actor, roles=frozenset(roles))
 
 
-@pytest.mark.parametrize(("actor", "expected"), [
-    (ActorType.staff, Audience.staff), (ActorType.family, Audience.family), (ActorType.network, Audience.network),
-    (ActorType.partner, Audience.partner), (ActorType.integration, Audience.staff),
-])
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [
+        (ActorType.staff, Audience.staff),
+        (ActorType.family, Audience.family),
+        (ActorType.network, Audience.network),
+        (ActorType.partner, Audience.partner),
+        (ActorType.integration, Audience.staff),
+    ],
+)
 def test_without_the_header_a_caller_gets_its_own_kind_of_view(actor: ActorType, expected: Audience) -> None:
     assert rules.request_audience(principal(actor), None) == expected
 
@@ -52,15 +58,27 @@ def test_a_caller_cannot_speak_for_a_wider_audience() -> None:
 
 def test_roof_rules_with_a_plan_rule_become_links_in_roof_order() -> None:
     first, third = uuid.uuid4(), uuid.uuid4()
-    content = {"roof_rules": [{"words": "a", "safety_plan_rule_id": str(first)}, {"words": "b"},
-                              {"words": "c", "safety_plan_rule_id": str(third)}]}
+    content = {
+        "roof_rules": [
+            {"words": "a", "safety_plan_rule_id": str(first)},
+            {"words": "b"},
+            {"words": "c", "safety_plan_rule_id": str(third)},
+        ]
+    }
     assert rules.roof_rule_links("safety_house", content) == [(0, first), (2, third)]
     assert rules.roof_rule_links("three_houses", content) == []
 
 
-@pytest.mark.parametrize(("data", "kind"), [
-    (b"\x89PNG\r\n\x1a\n....", "image/png"), (b"\xff\xd8\xff\xdb....", "image/jpeg"),
-    (b"GIF89a....", None), (b"<svg/>", None), (b"", None), (b"\x89PN", None),
-])
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"\x89PNG\r\n\x1a\n....", "image/png"),
+        (b"\xff\xd8\xff\xdb....", "image/jpeg"),
+        (b"GIF89a....", None),
+        (b"<svg/>", None),
+        (b"", None),
+        (b"\x89PN", None),
+    ],
+)
 def test_images_are_recognised_by_their_magic_bytes(data: bytes, kind: str | None) -> None:
     assert sniff_image(data) == kind

@@ -23,72 +23,106 @@ async def goal_count(svc: RunningService) -> int:
         await db.dispose()
 
 
-async def new_statement(svc: RunningService, case_id: uuid.UUID, headers: dict[str, str], body: dict[str, Any]
-                        ) -> dict[str, Any]:
+async def new_statement(
+    svc: RunningService, case_id: uuid.UUID, headers: dict[str, str], body: dict[str, Any]
+) -> dict[str, Any]:
     response = await svc.client.post(f"/v1/cases/{case_id}/statements", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
 def maria_goal(statement_id: str, **changes: Any) -> dict[str, Any]:
-    return {"danger_statement_id": statement_id, "duration": "P3M", "owner": "family",
-            "caregiver_will_be_doing": "Maria will make sure a sober adult is awake with Sofia and Mateo every night",
-            "child_will_experience": "Sofia and Mateo will go to sleep knowing an adult can help them",
-            "others_will_see": "Rosa and Ms. Rivera will see Maria call Rosa when she has been drinking",
-            **changes}
+    return {
+        "danger_statement_id": statement_id,
+        "duration": "P3M",
+        "owner": "family",
+        "caregiver_will_be_doing": "Maria will make sure a sober adult is awake with Sofia and Mateo every night",
+        "child_will_experience": "Sofia and Mateo will go to sleep knowing an adult can help them",
+        "others_will_see": "Rosa and Ms. Rivera will see Maria call Rosa when she has been drinking",
+        **changes,
+    }
 
 
 async def test_a_safety_goal_says_what_the_caregiver_will_be_doing_and_for_how_long(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     statement = await new_statement(assessment, lopez_case, rivera, maria_danger_statement)
-    response = await assessment.client.post(f"/v1/cases/{lopez_case}/safety-goals", json=maria_goal(statement["id"]),
-                                            headers=rivera)
+    response = await assessment.client.post(
+        f"/v1/cases/{lopez_case}/safety-goals", json=maria_goal(statement["id"]), headers=rivera
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert response.headers["ETag"] == '"1"' and response.headers["Location"] == f"/v1/safety-goals/{body['id']}"
     assert body["composed_text"] == (
         "Maria will make sure a sober adult is awake with Sofia and Mateo every night. Sofia and Mateo will go to "
         "sleep knowing an adult can help them. Rosa and Ms. Rivera will see Maria call Rosa when she has been "
-        "drinking. We need to see this for 3 months.")
+        "drinking. We need to see this for 3 months."
+    )
     assert (body["duration"], body["duration_text"], body["owner"], body["status"]) == (
-        "P3M", "3 months", "family", "active")
+        "P3M",
+        "3 months",
+        "family",
+        "active",
+    )
     assert not [f for f in body["plain_language"]["findings"] if f["severity"] == "warning"]
     listed = (await assessment.client.get(f"/v1/cases/{lopez_case}/safety-goals", headers=rivera)).json()
     assert [g["id"] for g in listed["items"]] == [body["id"]]
 
 
 async def test_negative_phrasing_in_a_goal_is_flagged_where_it_stands_but_the_goal_is_saved(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     statement = await new_statement(assessment, lopez_case, rivera, maria_danger_statement)
-    body = maria_goal(statement["id"], caregiver_will_be_doing="Maria will not drink when the children are home",
-                      child_will_experience=None, language="en")
+    body = maria_goal(
+        statement["id"],
+        caregiver_will_be_doing="Maria will not drink when the children are home",
+        child_will_experience=None,
+        language="en",
+    )
     response = await assessment.client.post(f"/v1/cases/{lopez_case}/safety-goals", json=body, headers=rivera)
     assert response.status_code == 201, response.text
     text = response.json()["composed_text"]
     findings = response.json()["plain_language"]["findings"]
     assert [(f["code"], f.get("part")) for f in findings if f["code"] == "missing_part"] == [
-        ("missing_part", "child_will_experience")]
+        ("missing_part", "child_will_experience")
+    ]
     negative = [f for f in findings if f["code"] == "negative_phrasing"]
     assert [(f["term"], f["start"]) for f in negative] == [("will not", text.index("will not"))]
 
 
 async def test_a_spanish_goal_is_composed_in_spanish_with_its_duration_in_words(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     statement = await new_statement(assessment, lopez_case, rivera, maria_danger_statement)
-    body = {"danger_statement_id": statement["id"], "language": "es", "duration": "P1Y2M", "owner": "joint",
-            "caregiver_will_be_doing": "María va a llamar a Rosa cuando haya tomado"}
+    body = {
+        "danger_statement_id": statement["id"],
+        "language": "es",
+        "duration": "P1Y2M",
+        "owner": "joint",
+        "caregiver_will_be_doing": "María va a llamar a Rosa cuando haya tomado",
+    }
     response = await assessment.client.post(f"/v1/cases/{lopez_case}/safety-goals", json=body, headers=rivera)
     assert response.status_code == 201, response.text
     assert response.json()["composed_text"] == (
-        "María va a llamar a Rosa cuando haya tomado. Necesitamos ver esto durante 1 año y 2 meses.")
+        "María va a llamar a Rosa cuando haya tomado. Necesitamos ver esto durante 1 año y 2 meses."
+    )
     assert response.json()["duration_text"] == "1 año y 2 meses"
 
 
 async def test_each_danger_statement_has_one_safety_goal_and_a_second_is_409(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     statement = await new_statement(assessment, lopez_case, rivera, maria_danger_statement)
     url = f"/v1/cases/{lopez_case}/safety-goals"
@@ -97,18 +131,23 @@ async def test_each_danger_statement_has_one_safety_goal_and_a_second_is_409(
     assert second.status_code == 409 and second.json()["safety_goal_id"] == first.json()["id"]
     assert await goal_count(assessment) == 1
     # once the first goal is withdrawn, a new one can answer the statement
-    withdrawn = await assessment.client.patch(f"/v1/safety-goals/{first.json()['id']}", json={"status": "withdrawn"},
-                                              headers={**rivera, "If-Match": '"1"'})
+    withdrawn = await assessment.client.patch(
+        f"/v1/safety-goals/{first.json()['id']}", json={"status": "withdrawn"}, headers={**rivera, "If-Match": '"1"'}
+    )
     assert withdrawn.status_code == 200 and withdrawn.headers["ETag"] == '"2"'
     again = await assessment.client.post(url, json=maria_goal(statement["id"], duration="P6M"), headers=rivera)
     assert again.status_code == 201
-    revived = await assessment.client.patch(f"/v1/safety-goals/{first.json()['id']}", json={"status": "active"},
-                                            headers={**rivera, "If-Match": '"2"'})
+    revived = await assessment.client.patch(
+        f"/v1/safety-goals/{first.json()['id']}", json={"status": "active"}, headers={**rivera, "If-Match": '"2"'}
+    )
     assert revived.status_code == 409
 
 
 async def test_bad_goals_are_422_naming_the_field_and_nothing_is_written(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
     maria_harm_statement: dict[str, Any],
 ) -> None:
     danger = await new_statement(assessment, lopez_case, rivera, maria_danger_statement)
@@ -130,11 +169,17 @@ async def test_bad_goals_are_422_naming_the_field_and_nothing_is_written(
 
 
 async def test_changing_a_goal_needs_the_version_read_and_recomposes_its_text(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     statement = await new_statement(assessment, lopez_case, rivera, maria_danger_statement)
-    goal = (await assessment.client.post(f"/v1/cases/{lopez_case}/safety-goals", json=maria_goal(statement["id"]),
-                                         headers=rivera)).json()
+    goal = (
+        await assessment.client.post(
+            f"/v1/cases/{lopez_case}/safety-goals", json=maria_goal(statement["id"]), headers=rivera
+        )
+    ).json()
     url = f"/v1/cases/{lopez_case}/safety-goals/{goal['id']}"
     assert (await assessment.client.patch(url, json={"duration": "P6W"}, headers=rivera)).status_code == 428
     changed = await assessment.client.patch(url, json={"duration": "P6W"}, headers={**rivera, "If-Match": '"1"'})
@@ -145,18 +190,26 @@ async def test_changing_a_goal_needs_the_version_read_and_recomposes_its_text(
 
 
 async def test_a_statement_is_resolved_or_withdrawn_with_if_match_and_a_withdrawn_one_stays_withdrawn(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     statement = await new_statement(assessment, lopez_case, rivera, maria_danger_statement)
     url = f"/v1/cases/{lopez_case}/statements/{statement['id']}"
-    resolved = await assessment.client.patch(url, json={"status": "resolved", "threat_codes": ["S4"]},
-                                             headers={**rivera, "If-Match": '"1"'})
+    resolved = await assessment.client.patch(
+        url, json={"status": "resolved", "threat_codes": ["S4"]}, headers={**rivera, "If-Match": '"1"'}
+    )
     assert resolved.status_code == 200, resolved.text
     assert (resolved.json()["status"], resolved.json()["threat_codes"], resolved.json()["version"]) == (
-        "resolved", ["S4"], 2)
+        "resolved",
+        ["S4"],
+        2,
+    )
     assert resolved.json()["composed_text"] == statement["composed_text"]
-    reopened = await assessment.client.patch(f"/v1/statements/{statement['id']}", json={"status": "active"},
-                                             headers={**rivera, "If-Match": '"2"'})
+    reopened = await assessment.client.patch(
+        f"/v1/statements/{statement['id']}", json={"status": "active"}, headers={**rivera, "If-Match": '"2"'}
+    )
     assert reopened.status_code == 200 and reopened.json()["status"] == "active"
     withdrawn = await assessment.client.patch(url, json={"status": "withdrawn"}, headers={**rivera, "If-Match": '"3"'})
     assert withdrawn.status_code == 200
@@ -167,15 +220,19 @@ async def test_a_statement_is_resolved_or_withdrawn_with_if_match_and_a_withdraw
 
 
 async def test_statement_updates_are_checked_like_new_statements(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
     tokens: InternalTokens,
 ) -> None:
     statement = await new_statement(assessment, lopez_case, rivera, maria_danger_statement)
     url = f"/v1/statements/{statement['id']}"
     both = await assessment.client.patch(url, json={"agrees": ["Maria Lopez"]}, headers={**rivera, "If-Match": '"1"'})
     assert both.status_code == 422 and [e["field"] for e in both.json()["errors"]] == ["disputes.0"]
-    twice = await assessment.client.patch(url, json={"threat_codes": ["S4", "S4"]},
-                                          headers={**rivera, "If-Match": '"1"'})
+    twice = await assessment.client.patch(
+        url, json={"threat_codes": ["S4", "S4"]}, headers={**rivera, "If-Match": '"1"'}
+    )
     assert twice.status_code == 422 and [e["field"] for e in twice.json()["errors"]] == ["threat_codes.1"]
     stranger = tokens.headers("assessment", case_id=uuid.uuid4())
     hidden = await assessment.client.patch(url, json={"status": "resolved"}, headers={**stranger, "If-Match": '"1"'})
@@ -185,7 +242,10 @@ async def test_statement_updates_are_checked_like_new_statements(
 
 
 async def test_the_database_itself_keeps_one_live_goal_per_danger_statement(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     import pytest
     from sqlalchemy.exc import IntegrityError
@@ -196,9 +256,16 @@ async def test_the_database_itself_keeps_one_live_goal_per_danger_statement(
     statement = await new_statement(assessment, lopez_case, rivera, maria_danger_statement)
 
     def goal(status: GoalStatus) -> SafetyGoal:
-        return SafetyGoal(case_id=lopez_case, danger_statement_id=uuid.UUID(statement["id"]), status=status,
-                          text_source=TextSource.worker, composed_text="x", duration="P1M", owner=GoalOwner.family,
-                          created_by="t")
+        return SafetyGoal(
+            case_id=lopez_case,
+            danger_statement_id=uuid.UUID(statement["id"]),
+            status=status,
+            text_source=TextSource.worker,
+            composed_text="x",
+            duration="P1M",
+            owner=GoalOwner.family,
+            created_by="t",
+        )
 
     db = Database(assessment.database_url)
     try:

@@ -11,8 +11,15 @@ import pytest
 
 from sop_assessment.sdm.instrument import PACKAGED_DIR, Instrument, InstrumentFileError, load_catalog
 
-EXPECTED = {"hotline_screening", "safety_assessment", "risk_assessment", "risk_reassessment",
-            "reunification_reassessment", "strengths_and_needs", "fast"}
+EXPECTED = {
+    "hotline_screening",
+    "safety_assessment",
+    "risk_assessment",
+    "risk_reassessment",
+    "reunification_reassessment",
+    "strengths_and_needs",
+    "fast",
+}
 
 
 def packaged(key: str) -> dict[str, Any]:
@@ -37,8 +44,12 @@ def test_both_rating_styles_are_shipped() -> None:
 
 
 def test_the_states_licensed_version_loads_from_the_configured_folder(tmp_path: Path) -> None:
-    licensed = packaged("risk_assessment") | {"version": "ar-2027.1", "illustrative": False, "notice": "",
-                                              "title": "Risk assessment (Arkansas, licensed)"}
+    licensed = packaged("risk_assessment") | {
+        "version": "ar-2027.1",
+        "illustrative": False,
+        "notice": "",
+        "title": "Risk assessment (Arkansas, licensed)",
+    }
     (tmp_path / "risk_assessment").mkdir()
     (tmp_path / "risk_assessment" / "ar-2027.1.json").write_text(json.dumps(licensed))
     catalog = load_catalog(tmp_path)
@@ -59,18 +70,21 @@ def test_a_missing_configured_folder_is_refused_loudly(tmp_path: Path) -> None:
         load_catalog(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda d: d["indices"][0]["thresholds"].reverse(), "thresholds must rise"),
-    (lambda d: d["items"][0].update(index="nowhere"), "unknown index"),
-    (lambda d: d["overrides"].update(policy_level="extreme"), "policy_level"),
-    (lambda d: d["overrides"].update(discretionary_steps=2), "less than or equal to 1"),
-    (lambda d: d["decisions"][0]["rules"][0].update(outcome="maybe"), "not among"),
-    (lambda d: d["decisions"][0]["rules"][0]["when"]["all"][1].update(answer="Z9"), "unknown item Z9"),
-    (lambda d: d["items"].append(dict(d["items"][0])), "item codes repeat"),
-    (lambda d: d["items"][0]["options"].append({"code": "a", "label": "again"}), "option codes repeat"),
-    (lambda d: d["due"][0].update(working_days=2), "exactly one of"),
-    (lambda d: d.update(surprise=True), "Extra inputs"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["indices"][0]["thresholds"].reverse(), "thresholds must rise"),
+        (lambda d: d["items"][0].update(index="nowhere"), "unknown index"),
+        (lambda d: d["overrides"].update(policy_level="extreme"), "policy_level"),
+        (lambda d: d["overrides"].update(discretionary_steps=2), "less than or equal to 1"),
+        (lambda d: d["decisions"][0]["rules"][0].update(outcome="maybe"), "not among"),
+        (lambda d: d["decisions"][0]["rules"][0]["when"]["all"][1].update(answer="Z9"), "unknown item Z9"),
+        (lambda d: d["items"].append(dict(d["items"][0])), "item codes repeat"),
+        (lambda d: d["items"][0]["options"].append({"code": "a", "label": "again"}), "option codes repeat"),
+        (lambda d: d["due"][0].update(working_days=2), "exactly one of"),
+        (lambda d: d.update(surprise=True), "Extra inputs"),
+    ],
+)
 def test_a_risk_instrument_that_breaks_the_schema_is_refused(change: Any, message: str) -> None:
     data = packaged("risk_assessment")
     change(data)

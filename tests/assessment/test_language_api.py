@@ -6,32 +6,56 @@ from sop_shared.testing import RunningService
 
 
 async def test_any_text_is_checked_with_findings_at_their_positions_and_nothing_stored(
-    assessment: RunningService, rivera: dict[str, str],
+    assessment: RunningService,
+    rivera: dict[str, str],
 ) -> None:
     text = "Maria will stop drinking and the FSW will check for non-compliance."
-    response = await assessment.client.post("/v1/language/check", headers=rivera,
-                                            json={"text": text, "kind": "safety_goal", "language": "en"})
+    response = await assessment.client.post(
+        "/v1/language/check", headers=rivera, json={"text": text, "kind": "safety_goal", "language": "en"}
+    )
     assert response.status_code == 200, response.text
     findings = response.json()["findings"]
     assert [(f["code"], f["term"]) for f in findings if f["start"] is not None] == [
-        ("negative_phrasing", "stop"), ("jargon", "FSW"), ("jargon", "non-compliance")]
-    assert all(text[f["start"]:f["end"]] == f["term"] for f in findings if f["start"] is not None)
+        ("negative_phrasing", "stop"),
+        ("jargon", "FSW"),
+        ("jargon", "non-compliance"),
+    ]
+    assert all(text[f["start"] : f["end"]] == f["term"] for f in findings if f["start"] is not None)
     assert isinstance(response.json()["reading_grade"], float)
 
 
 async def test_the_check_names_the_missing_parts_when_given_the_parts(
-    assessment: RunningService, rivera: dict[str, str],
+    assessment: RunningService,
+    rivera: dict[str, str],
 ) -> None:
-    response = await assessment.client.post("/v1/language/check", headers=rivera, json={
-        "text": "Rosa is worried that Maria drinks.", "kind": "danger_statement",
-        "parts": {"who_is_worried": "Rosa", "caregiver_behaviour": "Maria drinks", "impact_on_child": ""}})
+    response = await assessment.client.post(
+        "/v1/language/check",
+        headers=rivera,
+        json={
+            "text": "Rosa is worried that Maria drinks.",
+            "kind": "danger_statement",
+            "parts": {"who_is_worried": "Rosa", "caregiver_behaviour": "Maria drinks", "impact_on_child": ""},
+        },
+    )
     assert [f["part"] for f in response.json()["findings"] if f["code"] == "missing_part"] == ["impact_on_child"]
-    goal = await assessment.client.post("/v1/language/check", headers=rivera, json={
-        "text": "Maria calls Rosa.", "kind": "safety_goal", "parts": {"caregiver_will_be_doing": "Maria calls Rosa"}})
+    goal = await assessment.client.post(
+        "/v1/language/check",
+        headers=rivera,
+        json={
+            "text": "Maria calls Rosa.",
+            "kind": "safety_goal",
+            "parts": {"caregiver_will_be_doing": "Maria calls Rosa"},
+        },
+    )
     assert [f["part"] for f in goal.json()["findings"] if f["code"] == "missing_part"] == [
-        "child_will_experience", "others_will_see"]
-    wrong = await assessment.client.post("/v1/language/check", headers=rivera, json={
-        "text": "x", "kind": "danger_statement", "parts": {"colour": "blue"}})
+        "child_will_experience",
+        "others_will_see",
+    ]
+    wrong = await assessment.client.post(
+        "/v1/language/check",
+        headers=rivera,
+        json={"text": "x", "kind": "danger_statement", "parts": {"colour": "blue"}},
+    )
     assert wrong.status_code == 422 and [e["field"] for e in wrong.json()["errors"]] == ["parts.colour"]
     bad_kind = await assessment.client.post("/v1/language/check", headers=rivera, json={"text": "x", "kind": "poem"})
     assert bad_kind.status_code == 422 and [e["field"] for e in bad_kind.json()["errors"]] == ["kind"]
@@ -44,7 +68,8 @@ async def test_the_check_works_for_any_signed_in_caller_but_not_without_a_token(
 
 
 async def test_the_glossary_gives_plain_meanings_in_english_and_spanish(
-    assessment: RunningService, rivera: dict[str, str],
+    assessment: RunningService,
+    rivera: dict[str, str],
 ) -> None:
     english = (await assessment.client.get("/v1/glossary", headers=rivera)).json()
     spanish = (await assessment.client.get("/v1/glossary", params={"language": "es-US"}, headers=rivera)).json()
@@ -56,7 +81,8 @@ async def test_the_glossary_gives_plain_meanings_in_english_and_spanish(
 
 
 async def test_marshallese_glossary_entries_are_flagged_missing_not_invented(
-    assessment: RunningService, rivera: dict[str, str],
+    assessment: RunningService,
+    rivera: dict[str, str],
 ) -> None:
     body = (await assessment.client.get("/v1/glossary", params={"language": "mh"}, headers=rivera)).json()
     assert body["language_name"] == "Marshallese" and body["word_list"] is False

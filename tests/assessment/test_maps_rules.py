@@ -21,7 +21,9 @@ def test_every_active_danger_statement_needs_a_goal_and_a_rating_before_the_map_
     a, b = uuid.uuid4(), uuid.uuid4()
     assert completion_problems([a, b], with_goal={a, b}, rated={a, b}) == []
     assert [e["field"] for e in completion_problems([a, b], with_goal={a}, rated={b})] == [
-        f"danger_statements.{a}.scale_rating", f"danger_statements.{b}.safety_goal"]
+        f"danger_statements.{a}.scale_rating",
+        f"danger_statements.{b}.safety_goal",
+    ]
     assert completion_problems([], with_goal=set(), rated=set()) == []
 
 
@@ -31,26 +33,41 @@ def test_more_than_three_danger_statements_warns() -> None:
 
 def test_a_save_with_the_same_words_keeps_item_ids_and_is_not_a_change() -> None:
     first = prepare_content(MapContentIn(strengths=[{"text": "Rosa helps"}]), title="Map")  # type: ignore[list-item]
-    again = prepare_content(MapContentIn(strengths=[{"text": "Rosa helps"}]), title="Map",  # type: ignore[list-item]
-                            previous=first)
+    again = prepare_content(
+        MapContentIn(strengths=[{"text": "Rosa helps"}]),
+        title="Map",  # type: ignore[list-item]
+        previous=first,
+    )
     assert again == first and not changed(first, again)
-    moved = prepare_content(MapContentIn(strengths=[{"text": "Rosa helps a lot"}]), title="Map",  # type: ignore[list-item]
-                            previous=first)
+    moved = prepare_content(
+        MapContentIn(strengths=[{"text": "Rosa helps a lot"}]),
+        title="Map",  # type: ignore[list-item]
+        previous=first,
+    )
     assert changed(first, moved) and moved["strengths"][0]["id"] != first["strengths"][0]["id"]
 
 
 def test_an_item_id_from_elsewhere_is_refused() -> None:
     first = prepare_content(MapContentIn(), title="Map")
     with pytest.raises(InvalidInput) as refused:
-        prepare_content(MapContentIn(gray_areas=[{"id": str(uuid.uuid4()), "text": "?"}]),  # type: ignore[list-item]
-                        title="Map", previous=first)
+        prepare_content(
+            MapContentIn(gray_areas=[{"id": str(uuid.uuid4()), "text": "?"}]),  # type: ignore[list-item]
+            title="Map",
+            previous=first,
+        )
     assert [e["field"] for e in refused.value.errors] == ["gray_areas.0.id"]
 
 
-@pytest.mark.parametrize(("value", "en", "es"), [
-    ("P3M", "3 months", "3 meses"), ("P1Y2M", "1 year and 2 months", "1 año y 2 meses"),
-    ("P1W", "1 week", "1 semana"), ("P90D", "90 days", "90 días"), ("p6w", "6 weeks", "6 semanas"),
-])
+@pytest.mark.parametrize(
+    ("value", "en", "es"),
+    [
+        ("P3M", "3 months", "3 meses"),
+        ("P1Y2M", "1 year and 2 months", "1 año y 2 meses"),
+        ("P1W", "1 week", "1 semana"),
+        ("P90D", "90 days", "90 días"),
+        ("p6w", "6 weeks", "6 semanas"),
+    ],
+)
 def test_a_goal_duration_reads_in_words(value: str, en: str, es: str) -> None:
     assert duration_text(value, "en") == en and duration_text(value, "es-US") == es
 
@@ -61,8 +78,15 @@ def test_a_goal_duration_must_be_years_months_weeks_or_days_above_zero(value: st
 
 
 def test_a_goal_is_composed_from_its_parts_with_the_duration_last() -> None:
-    text = compose_goal({"caregiver_will_be_doing": "maria will call Rosa.", "child_will_experience": None,
-                         "others_will_see": "Rosa will see it", "duration": "P2M"}, "en")
+    text = compose_goal(
+        {
+            "caregiver_will_be_doing": "maria will call Rosa.",
+            "child_will_experience": None,
+            "others_will_see": "Rosa will see it",
+            "duration": "P2M",
+        },
+        "en",
+    )
     assert text == "Maria will call Rosa. Rosa will see it. We need to see this for 2 months."
 
 
@@ -74,16 +98,29 @@ def test_a_goal_in_spanish_with_negative_phrasing_is_flagged() -> None:
 
 
 def _rating(on: str, who: str, score: int, occasion: str = "") -> ScaleRating:
-    return ScaleRating(case_id=uuid.uuid4(), target="overall", occasion_on=date.fromisoformat(on), occasion=occasion,
-                       rater_name=who, rater_key=rater_key(who), rater_role=RaterRole.caregiver, score=score,
-                       mode="verbal", zero_anchor="0", ten_anchor="10", created_by="t")
+    return ScaleRating(
+        case_id=uuid.uuid4(),
+        target="overall",
+        occasion_on=date.fromisoformat(on),
+        occasion=occasion,
+        rater_name=who,
+        rater_key=rater_key(who),
+        rater_role=RaterRole.caregiver,
+        score=score,
+        mode="verbal",
+        zero_anchor="0",
+        ten_anchor="10",
+        created_by="t",
+    )
 
 
 def test_the_trajectory_orders_occasions_and_tracks_each_raters_moves() -> None:
     ratings = [_rating("2026-11-16", "Maria", 7), _rating("2026-11-02", "Maria", 4), _rating("2026-11-02", "Rosa", 6)]
     result = trajectory(ratings, None)
     assert [(o["occasion_on"].isoformat(), o["mean"]) for o in result["occasions"]] == [
-        ("2026-11-02", 5.0), ("2026-11-16", 7.0)]
+        ("2026-11-02", 5.0),
+        ("2026-11-16", 7.0),
+    ]
     assert [(p["score"], p["change"]) for p in result["raters"][0]["points"]] == [(4, None), (7, 3)]
     assert [r.score for r in latest_occasion(ratings)] == [7]
     assert rater_key("  Maria   LOPEZ ") == rater_key("maria lopez")
@@ -101,8 +138,10 @@ def test_approval_decisions_keep_their_rules() -> None:
 
 def test_coaching_referrals_move_forward_only() -> None:
     check_coaching_move(CoachingStatus.requested, CoachingStatus.scheduled)
-    for current, new in ((CoachingStatus.requested, CoachingStatus.completed),
-                         (CoachingStatus.completed, CoachingStatus.requested),
-                         (CoachingStatus.cancelled, CoachingStatus.scheduled)):
+    for current, new in (
+        (CoachingStatus.requested, CoachingStatus.completed),
+        (CoachingStatus.completed, CoachingStatus.requested),
+        (CoachingStatus.cancelled, CoachingStatus.scheduled),
+    ):
         with pytest.raises(Conflict):
             check_coaching_move(current, new)

@@ -32,30 +32,53 @@ async def statement_id(svc: RunningService, case_id: uuid.UUID, headers: dict[st
 
 
 async def test_a_rating_keeps_who_rated_why_and_what_would_move_it_one_up(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     danger = await statement_id(assessment, lopez_case, rivera, maria_danger_statement)
-    response = await rate(assessment, lopez_case, rivera, statement_id=danger, occasion_on="2026-11-02",
-                          occasion="home visit", rater_name="Maria Lopez", rater_role="caregiver", score=6,
-                          mode="written_independent", rationale="Rosa comes over most nights now",
-                          one_step_up="Rosa staying on weekends too")
+    response = await rate(
+        assessment,
+        lopez_case,
+        rivera,
+        statement_id=danger,
+        occasion_on="2026-11-02",
+        occasion="home visit",
+        rater_name="Maria Lopez",
+        rater_role="caregiver",
+        score=6,
+        mode="written_independent",
+        rationale="Rosa comes over most nights now",
+        one_step_up="Rosa staying on weekends too",
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["score"], body["rater_role"], body["mode"], body["one_step_up"]) == (
-        6, "caregiver", "written_independent", "Rosa staying on weekends too")
+        6,
+        "caregiver",
+        "written_independent",
+        "Rosa staying on weekends too",
+    )
     assert body["anchors_shown"] is True and body["zero_anchor"].startswith("The children cannot safely")
 
 
 async def test_a_score_outside_0_to_10_and_other_bad_input_is_422_and_nothing_is_written(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_harm_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_harm_statement: dict[str, Any],
 ) -> None:
     harm = await statement_id(assessment, lopez_case, rivera, maria_harm_statement)
     base = {"occasion_on": "2026-11-02", "rater_name": "Maria Lopez", "rater_role": "caregiver"}
-    for body, fields in [({**base, "score": 11}, ["score"]), ({**base, "score": -1}, ["score"]),
-                         ({**base, "score": 5, "mode": "shouted"}, ["mode"]),
-                         ({**base, "score": 5, "rater_role": "judge"}, ["rater_role"]),
-                         ({**base, "score": 5, "statement_id": harm}, ["statement_id"]),
-                         ({**base, "score": 5, "statement_id": str(uuid.uuid4())}, ["statement_id"])]:
+    for body, fields in [
+        ({**base, "score": 11}, ["score"]),
+        ({**base, "score": -1}, ["score"]),
+        ({**base, "score": 5, "mode": "shouted"}, ["mode"]),
+        ({**base, "score": 5, "rater_role": "judge"}, ["rater_role"]),
+        ({**base, "score": 5, "statement_id": harm}, ["statement_id"]),
+        ({**base, "score": 5, "statement_id": str(uuid.uuid4())}, ["statement_id"]),
+    ]:
         response = await rate(assessment, lopez_case, rivera, **body)
         assert response.status_code == 422, body
         assert [e["field"] for e in response.json()["errors"]] == fields
@@ -63,7 +86,10 @@ async def test_a_score_outside_0_to_10_and_other_bad_input_is_422_and_nothing_is
 
 
 async def test_one_rating_per_rater_per_statement_per_occasion(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     danger = await statement_id(assessment, lopez_case, rivera, maria_danger_statement)
     once = dict(statement_id=danger, occasion_on="2026-11-02", rater_name="Maria Lopez", rater_role="caregiver")
@@ -80,27 +106,53 @@ async def test_one_rating_per_rater_per_statement_per_occasion(
 
 
 async def test_the_trajectory_shows_each_occasion_and_how_each_rater_moved(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     danger = await statement_id(assessment, lopez_case, rivera, maria_danger_statement)
     for on, maria, dana in (("2026-11-16", 7, 5), ("2026-11-02", 5, 3)):  # entered out of order on purpose
-        await rate(assessment, lopez_case, rivera, statement_id=danger, occasion_on=on, rater_name="Maria Lopez",
-                   rater_role="caregiver", score=maria)
-        await rate(assessment, lopez_case, rivera, statement_id=danger, occasion_on=on, rater_name="Dana Rivera",
-                   rater_role="worker", score=dana)
-    response = await assessment.client.get(f"/v1/cases/{lopez_case}/scale-ratings/trajectory",
-                                           params={"statement_id": danger}, headers=rivera)
+        await rate(
+            assessment,
+            lopez_case,
+            rivera,
+            statement_id=danger,
+            occasion_on=on,
+            rater_name="Maria Lopez",
+            rater_role="caregiver",
+            score=maria,
+        )
+        await rate(
+            assessment,
+            lopez_case,
+            rivera,
+            statement_id=danger,
+            occasion_on=on,
+            rater_name="Dana Rivera",
+            rater_role="worker",
+            score=dana,
+        )
+    response = await assessment.client.get(
+        f"/v1/cases/{lopez_case}/scale-ratings/trajectory", params={"statement_id": danger}, headers=rivera
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert [(o["occasion_on"], o["lowest"], o["highest"], o["mean"]) for o in body["occasions"]] == [
-        ("2026-11-02", 3, 5, 4.0), ("2026-11-16", 5, 7, 6.0)]
+        ("2026-11-02", 3, 5, 4.0),
+        ("2026-11-16", 5, 7, 6.0),
+    ]
     maria = next(r for r in body["raters"] if r["rater_name"] == "Maria Lopez")
     assert [(p["score"], p["change"]) for p in maria["points"]] == [(5, None), (7, 2)]
-    listed = (await assessment.client.get(f"/v1/cases/{lopez_case}/scale-ratings",
-                                          params={"statement_id": danger}, headers=rivera)).json()
+    listed = (
+        await assessment.client.get(
+            f"/v1/cases/{lopez_case}/scale-ratings", params={"statement_id": danger}, headers=rivera
+        )
+    ).json()
     assert len(listed["items"]) == 4
     unclear = await assessment.client.get(f"/v1/cases/{lopez_case}/scale-ratings/trajectory", headers=rivera)
     assert unclear.status_code == 422
-    typo = await assessment.client.get(f"/v1/cases/{lopez_case}/scale-ratings", params={"statment_id": danger},
-                                       headers=rivera)
+    typo = await assessment.client.get(
+        f"/v1/cases/{lopez_case}/scale-ratings", params={"statment_id": danger}, headers=rivera
+    )
     assert typo.status_code == 400

@@ -31,23 +31,38 @@ def risk_answers(threats_remain: bool = False, **choices: str) -> dict[str, Any]
 
 # --- risk assessment: neglect and abuse indices -> levels -> scored level = the higher one ---------------
 
-@pytest.mark.parametrize(("choices", "neglect", "abuse", "scored"), [
-    ({}, (0, "low"), (0, "low"), "low"),
-    ({"N1": "b"}, (1, "low"), (0, "low"), "low"),
-    ({"N2": "c"}, (2, "moderate"), (0, "low"), "moderate"),
-    ({"N2": "c", "N8": "c"}, (4, "moderate"), (0, "low"), "moderate"),
-    ({"N1": "b", "N2": "c", "N8": "c"}, (5, "high"), (0, "low"), "high"),
-    ({"N1": "b", "N2": "c", "N3": "b", "N4": "b", "N5": "b", "N6": "b", "N7": "b"}, (8, "high"), (0, "low"),
-     "high"),
-    ({"N1": "b", "N2": "c", "N3": "b", "N4": "b", "N5": "b", "N6": "b", "N7": "b", "N9": "b"}, (9, "very_high"),
-     (0, "low"), "very_high"),
-    ({"A1": "b", "A5": "b"}, (0, "low"), (3, "moderate"), "moderate"),
-    ({"N1": "b", "A2": "c", "A4": "c", "A5": "b", "A3": "b"}, (1, "low"), (7, "high"), "high"),
-    ({"A1": "b", "A2": "c", "A4": "c", "A5": "b", "A3": "b"}, (0, "low"), (8, "very_high"), "very_high"),
-    ({"N2": "c", "A1": "b", "A2": "c", "A4": "b", "A3": "b"}, (2, "moderate"), (5, "high"), "high"),
-])
+
+@pytest.mark.parametrize(
+    ("choices", "neglect", "abuse", "scored"),
+    [
+        ({}, (0, "low"), (0, "low"), "low"),
+        ({"N1": "b"}, (1, "low"), (0, "low"), "low"),
+        ({"N2": "c"}, (2, "moderate"), (0, "low"), "moderate"),
+        ({"N2": "c", "N8": "c"}, (4, "moderate"), (0, "low"), "moderate"),
+        ({"N1": "b", "N2": "c", "N8": "c"}, (5, "high"), (0, "low"), "high"),
+        (
+            {"N1": "b", "N2": "c", "N3": "b", "N4": "b", "N5": "b", "N6": "b", "N7": "b"},
+            (8, "high"),
+            (0, "low"),
+            "high",
+        ),
+        (
+            {"N1": "b", "N2": "c", "N3": "b", "N4": "b", "N5": "b", "N6": "b", "N7": "b", "N9": "b"},
+            (9, "very_high"),
+            (0, "low"),
+            "very_high",
+        ),
+        ({"A1": "b", "A5": "b"}, (0, "low"), (3, "moderate"), "moderate"),
+        ({"N1": "b", "A2": "c", "A4": "c", "A5": "b", "A3": "b"}, (1, "low"), (7, "high"), "high"),
+        ({"A1": "b", "A2": "c", "A4": "c", "A5": "b", "A3": "b"}, (0, "low"), (8, "very_high"), "very_high"),
+        ({"N2": "c", "A1": "b", "A2": "c", "A4": "b", "A3": "b"}, (2, "moderate"), (5, "high"), "high"),
+    ],
+)
 def test_risk_indices_map_to_levels_and_the_higher_one_is_scored(
-    choices: dict[str, str], neglect: tuple[int, str], abuse: tuple[int, str], scored: str,
+    choices: dict[str, str],
+    neglect: tuple[int, str],
+    abuse: tuple[int, str],
+    scored: str,
 ) -> None:
     result = rules.score(RISK, risk_answers(**choices))
     assert (result["indices"]["neglect"]["score"], result["indices"]["neglect"]["level"]) == neglect
@@ -55,14 +70,19 @@ def test_risk_indices_map_to_levels_and_the_higher_one_is_scored(
     assert result["scored_level"] == scored == result["final_level"]
 
 
-@pytest.mark.parametrize(("choices", "threats_remain", "recommendation"), [
-    ({}, False, "close"),
-    ({"N2": "c"}, False, "close"),
-    ({"N2": "c"}, True, "open_for_services"),
-    ({"N1": "b", "N2": "c", "N8": "c"}, False, "open_for_services"),
-])
+@pytest.mark.parametrize(
+    ("choices", "threats_remain", "recommendation"),
+    [
+        ({}, False, "close"),
+        ({"N2": "c"}, False, "close"),
+        ({"N2": "c"}, True, "open_for_services"),
+        ({"N1": "b", "N2": "c", "N8": "c"}, False, "open_for_services"),
+    ],
+)
 def test_low_or_moderate_risk_recommends_closing_unless_threats_remain(
-    choices: dict[str, str], threats_remain: bool, recommendation: str,
+    choices: dict[str, str],
+    threats_remain: bool,
+    recommendation: str,
 ) -> None:
     result = rules.score(RISK, risk_answers(threats_remain, **choices))
     assert result["decisions"]["recommendation"]["final"] == recommendation
@@ -75,6 +95,7 @@ def test_recommendation_follows_the_final_level_after_an_override() -> None:
 
 
 # --- overrides ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("scored", ["low", "moderate", "high", "very_high"])
 def test_a_policy_override_forces_very_high_whatever_was_scored(scored: str) -> None:
@@ -95,8 +116,9 @@ def test_discretionary_override_raises_risk_one_level_only(scored: str, raised: 
     assert rules.discretionary_override_level(RISK, scored, raised) == raised
 
 
-@pytest.mark.parametrize(("scored", "asked"), [("low", "high"), ("low", "very_high"), ("moderate", "low"),
-                                               ("high", "high")])
+@pytest.mark.parametrize(
+    ("scored", "asked"), [("low", "high"), ("low", "very_high"), ("moderate", "low"), ("high", "high")]
+)
 def test_discretionary_override_refuses_two_levels_or_lowering(scored: str, asked: str) -> None:
     with pytest.raises(rules.OverrideRefused) as refused:
         rules.discretionary_override_level(RISK, scored, asked)
@@ -128,17 +150,22 @@ def safety_answers(threats: tuple[str, ...] = (), interventions: tuple[str, ...]
     return answers
 
 
-@pytest.mark.parametrize(("threats", "interventions", "decision"), [
-    ((), (), "safe"),
-    ((), ("I1",), "safe"),
-    (("T4",), ("I2",), "conditionally_safe"),
-    (("T4", "T9"), ("I2", "I3"), "conditionally_safe"),
-    (("T4",), ("I2", "I5"), "unsafe"),
-    (("T1",), ("I6",), "unsafe"),
-    (("T4",), (), "unsafe"),
-])
+@pytest.mark.parametrize(
+    ("threats", "interventions", "decision"),
+    [
+        ((), (), "safe"),
+        ((), ("I1",), "safe"),
+        (("T4",), ("I2",), "conditionally_safe"),
+        (("T4", "T9"), ("I2", "I3"), "conditionally_safe"),
+        (("T4",), ("I2", "I5"), "unsafe"),
+        (("T1",), ("I6",), "unsafe"),
+        (("T4",), (), "unsafe"),
+    ],
+)
 def test_safety_decision_from_threats_and_interventions(
-    threats: tuple[str, ...], interventions: tuple[str, ...], decision: str,
+    threats: tuple[str, ...],
+    interventions: tuple[str, ...],
+    decision: str,
 ) -> None:
     result = rules.score(SAFETY, safety_answers(threats, interventions))
     assert result["decisions"]["safety_decision"]["final"] == decision
@@ -165,16 +192,22 @@ def test_unsafe_without_a_protective_placement_fails_the_completion_check() -> N
 
 
 def test_the_least_safe_child_decides_the_overall_safety_decision() -> None:
-    household = {k: v for k, v in safety_answers(interventions=("I2",)).items()
-                 if not SAFETY.item(k) or not SAFETY.item(k).per_child}  # type: ignore[union-attr]
-    children = [{"name": "Sofia", "answers": safety_answers(("T4",))},
-                {"name": "Mateo", "answers": safety_answers()}]
-    children = [{"name": c["name"], "answers": {k: v for k, v in c["answers"].items() if k != "interventions"}}
-                for c in children]
+    household = {
+        k: v
+        for k, v in safety_answers(interventions=("I2",)).items()
+        if not SAFETY.item(k) or not SAFETY.item(k).per_child
+    }  # type: ignore[union-attr]
+    children = [{"name": "Sofia", "answers": safety_answers(("T4",))}, {"name": "Mateo", "answers": safety_answers()}]
+    children = [
+        {"name": c["name"], "answers": {k: v for k, v in c["answers"].items() if k != "interventions"}}
+        for c in children
+    ]
     result = rules.score(SAFETY, household, children)
     decision = result["decisions"]["safety_decision"]
     assert [(c["name"], c["outcome"]) for c in decision["children"]] == [
-        ("Sofia", "conditionally_safe"), ("Mateo", "safe")]
+        ("Sofia", "conditionally_safe"),
+        ("Mateo", "safe"),
+    ]
     assert decision["final"] == "conditionally_safe"
 
 
@@ -183,14 +216,19 @@ def test_the_least_safe_child_decides_the_overall_safety_decision() -> None:
 SCREENING = instrument("hotline_screening")
 
 
-@pytest.mark.parametrize(("answers", "screening", "priority"), [
-    ({}, "screen_out", "none"),
-    ({"screening_criteria": ["neglect"]}, "screen_in", "72_hours"),
-    ({"screening_criteria": ["physical_abuse"], "priority_criteria": ["serious_injury"]}, "screen_in", "24_hours"),
-    ({"priority_criteria": ["child_under_3_alone"]}, "screen_in", "24_hours"),
-])
+@pytest.mark.parametrize(
+    ("answers", "screening", "priority"),
+    [
+        ({}, "screen_out", "none"),
+        ({"screening_criteria": ["neglect"]}, "screen_in", "72_hours"),
+        ({"screening_criteria": ["physical_abuse"], "priority_criteria": ["serious_injury"]}, "screen_in", "24_hours"),
+        ({"priority_criteria": ["child_under_3_alone"]}, "screen_in", "24_hours"),
+    ],
+)
 def test_screening_criteria_decide_the_threshold_and_the_response_priority(
-    answers: dict[str, Any], screening: str, priority: str,
+    answers: dict[str, Any],
+    screening: str,
+    priority: str,
 ) -> None:
     result = rules.score(SCREENING, answers)
     assert result["decisions"]["screening"]["final"] == screening
@@ -215,16 +253,19 @@ def test_an_approved_downgrade_keeps_the_initial_priority_and_shows_the_current_
 def test_the_response_due_time_follows_the_priority() -> None:
     received = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
     urgent = {"priority_criteria": ["serious_injury"]}
-    due = rules.due_dates(SCREENING, {"report_received": received}, answers=urgent,
-                          results=rules.score(SCREENING, urgent))
+    due = rules.due_dates(
+        SCREENING, {"report_received": received}, answers=urgent, results=rules.score(SCREENING, urgent)
+    )
     assert due["initiate_by"]["due"] == "2026-11-28T15:00:00+00:00"
     routine = {"screening_criteria": ["neglect"]}
-    due = rules.due_dates(SCREENING, {"report_received": received}, answers=routine,
-                          results=rules.score(SCREENING, routine))
+    due = rules.due_dates(
+        SCREENING, {"report_received": received}, answers=routine, results=rules.score(SCREENING, routine)
+    )
     assert due["initiate_by"]["due"] == "2026-11-30T15:00:00+00:00"
 
 
 # --- risk reassessment and reunification ------------------------------------------------------------------
+
 
 def test_risk_reassessment_counts_behaviour_change_not_attendance() -> None:
     reassessment = instrument("risk_reassessment")
@@ -234,23 +275,38 @@ def test_risk_reassessment_counts_behaviour_change_not_attendance() -> None:
     assert rules.score(reassessment, attended)["indices"]["reassessment"] == {"score": 3, "level": "moderate"}
 
 
-@pytest.mark.parametrize(("answers", "decision"), [
-    ({"U1": "low", "U2": "a", "U3": "a", "V1": "a", "V2": "a", "S1": False, "S2": False, "S3": True}, "return_home"),
-    ({"U1": "moderate", "U2": "a", "U3": "b", "V1": "b", "V2": "a", "S1": True, "S2": True, "S3": True},
-     "return_home"),
-    ({"U1": "moderate", "U2": "a", "U3": "b", "V1": "b", "V2": "a", "S1": True, "S2": False, "S3": True},
-     "continue_reunification"),
-    ({"U1": "high", "U2": "a", "U3": "c", "V1": "c", "V2": "c", "S1": True, "S2": False, "S3": True},
-     "continue_reunification"),
-    ({"U1": "high", "U2": "a", "U3": "c", "V1": "c", "V2": "c", "S1": True, "S2": False, "S3": False},
-     "terminate_reunification"),
-])
+@pytest.mark.parametrize(
+    ("answers", "decision"),
+    [
+        (
+            {"U1": "low", "U2": "a", "U3": "a", "V1": "a", "V2": "a", "S1": False, "S2": False, "S3": True},
+            "return_home",
+        ),
+        (
+            {"U1": "moderate", "U2": "a", "U3": "b", "V1": "b", "V2": "a", "S1": True, "S2": True, "S3": True},
+            "return_home",
+        ),
+        (
+            {"U1": "moderate", "U2": "a", "U3": "b", "V1": "b", "V2": "a", "S1": True, "S2": False, "S3": True},
+            "continue_reunification",
+        ),
+        (
+            {"U1": "high", "U2": "a", "U3": "c", "V1": "c", "V2": "c", "S1": True, "S2": False, "S3": True},
+            "continue_reunification",
+        ),
+        (
+            {"U1": "high", "U2": "a", "U3": "c", "V1": "c", "V2": "c", "S1": True, "S2": False, "S3": False},
+            "terminate_reunification",
+        ),
+    ],
+)
 def test_reunification_decision(answers: dict[str, Any], decision: str) -> None:
     result = rules.score(instrument("reunification_reassessment"), answers)
     assert result["decisions"]["reunification_decision"]["final"] == decision
 
 
 # --- strengths and needs in both rating styles -------------------------------------------------------------
+
 
 def test_a_to_d_ratings_give_priority_needs_most_urgent_first_and_strengths() -> None:
     fsna = instrument("strengths_and_needs")
@@ -275,6 +331,7 @@ def test_a_rating_outside_the_instruments_style_is_an_answer_error() -> None:
 
 # --- answers ----------------------------------------------------------------------------------------------
 
+
 def test_answers_that_do_not_fit_their_items_are_named() -> None:
     errors = rules.answer_errors(RISK, {"N1": "z", "threats_remain": "yes", "Q1": "a"}, [], complete=False)
     assert {e["field"] for e in errors} == {"answers.N1", "answers.threats_remain", "answers.Q1"}
@@ -286,21 +343,25 @@ def test_completing_needs_every_required_answer_and_per_child_items_for_each_chi
     fields = {e["field"] for e in errors}
     assert "children.1.answers.V1" in fields and "children.0.answers.V1" not in fields
     assert "answers.T1" not in fields and "children.0.answers.T1" not in fields  # answered for all children
-    assert rules.answer_errors(SAFETY, {}, [{"name": "Sofia", "answers": {"interventions": ["I1"]}}],
-                               complete=False) == [{"field": "children.0.answers.interventions",
-                                                    "message": "this item is not answered per child"}]
+    assert rules.answer_errors(
+        SAFETY, {}, [{"name": "Sofia", "answers": {"interventions": ["I1"]}}], complete=False
+    ) == [{"field": "children.0.answers.interventions", "message": "this item is not answered per child"}]
 
 
 # --- due dates --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("start", "days", "holidays", "due"), [
-    (date(2026, 11, 24), 2, (), date(2026, 11, 26)),  # Tuesday -> Thursday
-    (date(2026, 11, 27), 2, (), date(2026, 12, 1)),  # Friday -> Tuesday: the weekend does not count
-    (date(2026, 11, 28), 2, (), date(2026, 12, 1)),  # Saturday -> Tuesday
-    (date(2026, 11, 25), 2, (date(2026, 11, 26),), date(2026, 11, 30)),  # Thanksgiving is skipped too
-    (date(2026, 12, 24), 2, (date(2026, 12, 25),), date(2026, 12, 29)),
-    (date(2026, 11, 24), 0, (), date(2026, 11, 24)),
-])
+
+@pytest.mark.parametrize(
+    ("start", "days", "holidays", "due"),
+    [
+        (date(2026, 11, 24), 2, (), date(2026, 11, 26)),  # Tuesday -> Thursday
+        (date(2026, 11, 27), 2, (), date(2026, 12, 1)),  # Friday -> Tuesday: the weekend does not count
+        (date(2026, 11, 28), 2, (), date(2026, 12, 1)),  # Saturday -> Tuesday
+        (date(2026, 11, 25), 2, (date(2026, 11, 26),), date(2026, 11, 30)),  # Thanksgiving is skipped too
+        (date(2026, 12, 24), 2, (date(2026, 12, 25),), date(2026, 12, 29)),
+        (date(2026, 11, 24), 0, (), date(2026, 11, 24)),
+    ],
+)
 def test_working_days_skip_weekends_and_holidays(start: date, days: int, holidays: tuple[date, ...], due: date) -> None:
     assert rules.add_working_days(start, days, holidays) == due
 

@@ -16,10 +16,18 @@ def danger(**parts: Any) -> str:
     return compose_text(StatementKind.danger, parts.pop("language", "en"), parts)
 
 
-@pytest.mark.parametrize(("who", "verb"), [
-    ("The agency", "is"), ("Grandma Rosa", "is"), ("Ms. Jones", "is"), ("Grandma Rosa and the agency", "are"),
-    ("Sofia's teachers", "are"), ("We", "are"), ("The school, the doctor and Grandma Rosa", "are"),
-])
+@pytest.mark.parametrize(
+    ("who", "verb"),
+    [
+        ("The agency", "is"),
+        ("Grandma Rosa", "is"),
+        ("Ms. Jones", "is"),
+        ("Grandma Rosa and the agency", "are"),
+        ("Sofia's teachers", "are"),
+        ("We", "are"),
+        ("The school, the doctor and Grandma Rosa", "are"),
+    ],
+)
 def test_who_is_worried_agrees_with_its_verb(who: str, verb: str) -> None:
     assert danger(who_is_worried=who, caregiver_behaviour="Maria drinks") == f"{who} {verb} worried that Maria drinks."
 
@@ -32,46 +40,83 @@ def test_spanish_uses_e_before_an_i_sound_and_y_otherwise() -> None:
 
 
 def test_the_workers_words_are_kept_and_only_the_frame_is_added() -> None:
-    text = danger(who_is_worried="grandma Rosa", caregiver_behaviour="Maria drinks.", children=[{"name": "Sofia"}],
-                  feared_impact_on_child="could be hurt.")
+    text = danger(
+        who_is_worried="grandma Rosa",
+        caregiver_behaviour="Maria drinks.",
+        children=[{"name": "Sofia"}],
+        feared_impact_on_child="could be hurt.",
+    )
     assert text == "Grandma Rosa is worried that Maria drinks. If nothing changes, Sofia could be hurt."
 
 
 def test_a_harm_statement_without_who_reported_starts_with_the_caregiver() -> None:
-    text = compose_text(StatementKind.harm, "en", {
-        "caregivers": [{"name": "Maria"}, {"name": "Luis"}], "action_or_inaction": "left the children alone",
-        "when_or_how_often": "three nights in October", "children": [], "impact_on_child": "were scared"})
+    text = compose_text(
+        StatementKind.harm,
+        "en",
+        {
+            "caregivers": [{"name": "Maria"}, {"name": "Luis"}],
+            "action_or_inaction": "left the children alone",
+            "when_or_how_often": "three nights in October",
+            "children": [],
+            "impact_on_child": "were scared",
+        },
+    )
     assert text == "Maria and Luis left the children alone three nights in October. The children were scared."
 
 
 def test_a_spanish_harm_statement_agrees_with_who_reported() -> None:
-    text = compose_text(StatementKind.harm, "es-US", {
-        "who_reported": "Las maestras de Sofía", "caregivers": [{"name": "María"}],
-        "action_or_inaction": "dejó a los niños solos", "children": [{"name": "Sofía"}],
-        "impact_on_child": "tuvo miedo"})
+    text = compose_text(
+        StatementKind.harm,
+        "es-US",
+        {
+            "who_reported": "Las maestras de Sofía",
+            "caregivers": [{"name": "María"}],
+            "action_or_inaction": "dejó a los niños solos",
+            "children": [{"name": "Sofía"}],
+            "impact_on_child": "tuvo miedo",
+        },
+    )
     assert text == "Las maestras de Sofía informaron que María dejó a los niños solos. Sofía tuvo miedo."
 
 
 def test_a_statement_the_worker_wrote_is_kept_as_written() -> None:
-    prepared = prepare_statement(StatementIn(kind="danger", text="  Rosa está preocupada.  ", language="es",
-                                             caregiver_behaviour="María toma"))
+    prepared = prepare_statement(
+        StatementIn(kind="danger", text="  Rosa está preocupada.  ", language="es", caregiver_behaviour="María toma")
+    )
     assert prepared["composed_text"] == "Rosa está preocupada."
     assert prepared["text_source"] == TextSource.worker
 
 
 def test_every_mistake_is_named_at_once() -> None:
     with pytest.raises(InvalidInput) as raised:
-        prepare_statement(StatementIn(kind="danger", who_reported="the school", caregivers=[{"name": "Maria"}],
-                                      agrees=["Rosa"], disputes=["ROSA"]))
+        prepare_statement(
+            StatementIn(
+                kind="danger",
+                who_reported="the school",
+                caregivers=[{"name": "Maria"}],
+                agrees=["Rosa"],
+                disputes=["ROSA"],
+            )
+        )
     assert [e["field"] for e in raised.value.errors] == ["who_reported", "caregivers", "disputes.0", "text"]
 
 
 def test_the_check_names_missing_parts_by_the_apis_field_names() -> None:
-    check = statement_check(kind=StatementKind.harm, language="en", text="Maria left them alone.",
-                            values={"caregivers": [{"name": "Maria"}], "action_or_inaction": "left them alone"})
-    assert [f.part for f in check.findings if f.code == "missing_part"] == ["who_reported", "children",
-                                                                          "impact_on_child"]
-    danger_check = statement_check(kind=StatementKind.danger, language="en", text="Rosa is worried.",
-                                   values={"who_is_worried": "Rosa"})
-    assert [f.part for f in danger_check.findings if f.code == "missing_part"] == ["caregiver_behaviour",
-                                                                                 "feared_impact_on_child"]
+    check = statement_check(
+        kind=StatementKind.harm,
+        language="en",
+        text="Maria left them alone.",
+        values={"caregivers": [{"name": "Maria"}], "action_or_inaction": "left them alone"},
+    )
+    assert [f.part for f in check.findings if f.code == "missing_part"] == [
+        "who_reported",
+        "children",
+        "impact_on_child",
+    ]
+    danger_check = statement_check(
+        kind=StatementKind.danger, language="en", text="Rosa is worried.", values={"who_is_worried": "Rosa"}
+    )
+    assert [f.part for f in danger_check.findings if f.code == "missing_part"] == [
+        "caregiver_behaviour",
+        "feared_impact_on_child",
+    ]

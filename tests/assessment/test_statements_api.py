@@ -18,11 +18,34 @@ from sop_shared.testing import InternalTokens, RunningService
 Stored = Callable[[], Awaitable[dict[str, int]]]
 
 STATEMENT_FIELDS = {
-    "id", "case_id", "kind", "status", "language", "composed_text", "text_source",
-    "who_is_worried", "caregiver_behaviour", "context_trigger", "feared_impact_on_child",
-    "who_reported", "caregivers", "action_or_inaction", "when_or_how_often", "impact_on_child",
-    "children", "threat_codes", "agrees", "disputes", "created_by", "version", "created_at", "updated_at",
-    "plain_language", "sensitivity_labels", "consented_audiences", "redacted",
+    "id",
+    "case_id",
+    "kind",
+    "status",
+    "language",
+    "composed_text",
+    "text_source",
+    "who_is_worried",
+    "caregiver_behaviour",
+    "context_trigger",
+    "feared_impact_on_child",
+    "who_reported",
+    "caregivers",
+    "action_or_inaction",
+    "when_or_how_often",
+    "impact_on_child",
+    "children",
+    "threat_codes",
+    "agrees",
+    "disputes",
+    "created_by",
+    "version",
+    "created_at",
+    "updated_at",
+    "plain_language",
+    "sensitivity_labels",
+    "consented_audiences",
+    "redacted",
 }
 
 
@@ -35,7 +58,10 @@ def codes(body: dict[str, Any]) -> list[str]:
 
 
 async def test_the_worker_writes_a_danger_statement_and_the_server_composes_the_sentence(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     response = await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement, headers=rivera)
     assert response.status_code == 201, response.text
@@ -47,7 +73,8 @@ async def test_the_worker_writes_a_danger_statement_and_the_server_composes_the_
     assert body["composed_text"] == (
         "Grandma Rosa and the agency are worried that Maria drinks until she falls asleep when she is alone "
         "with the children at night. If nothing changes, Sofia and Mateo could be hurt with no adult awake "
-        "to help them.")
+        "to help them."
+    )
     assert (body["kind"], body["status"], body["text_source"], body["version"]) == ("danger", "active", "composed", 1)
     assert body["case_id"] == str(lopez_case) and body["created_by"] == "fsw.rivera"
     assert body["children"] == [{"name": "Sofia", "person_id": None}, {"name": "Mateo", "person_id": None}]
@@ -59,20 +86,27 @@ async def test_the_worker_writes_a_danger_statement_and_the_server_composes_the_
 
 
 async def test_a_harm_statement_says_what_happened_to_whom_and_how_it_is_known(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_harm_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_harm_statement: dict[str, Any],
 ) -> None:
     response = await assessment.client.post(statements_of(lopez_case), json=maria_harm_statement, headers=rivera)
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["composed_text"] == (
         "Sofia's teacher reported that Maria left Sofia and Mateo alone at home overnight on 2 October 2026. "
-        "Sofia and Mateo were scared and went to bed without dinner.")
+        "Sofia and Mateo were scared and went to bed without dinner."
+    )
     assert body["caregivers"] == [{"name": "Maria", "person_id": None}]
     assert "missing_part" not in codes(body)
 
 
 async def test_jargon_in_the_workers_own_words_is_flagged_where_it_stands_but_still_saved(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     text = "CPS is worried about DV and substance abuse when Maria is alone with Sofia and Mateo."
     maria_danger_statement["text"] = text
@@ -82,15 +116,20 @@ async def test_jargon_in_the_workers_own_words_is_flagged_where_it_stands_but_st
     assert body["composed_text"] == text and body["text_source"] == "worker"
     jargon = [f for f in body["plain_language"]["findings"] if f["code"] == "jargon"]
     assert [(f["term"], f["start"], f["end"]) for f in jargon] == [
-        ("CPS", 0, 3), ("DV", text.index("DV"), text.index("DV") + 2),
-        ("substance abuse", text.index("substance"), text.index("substance") + len("substance abuse"))]
-    assert all(text[f["start"]:f["end"]] == f["term"] and f["suggestion"] for f in jargon)
+        ("CPS", 0, 3),
+        ("DV", text.index("DV"), text.index("DV") + 2),
+        ("substance abuse", text.index("substance"), text.index("substance") + len("substance abuse")),
+    ]
+    assert all(text[f["start"] : f["end"]] == f["term"] and f["suggestion"] for f in jargon)
     again = (await assessment.client.get(f"/v1/statements/{body['id']}", headers=rivera)).json()
     assert again["plain_language"] == body["plain_language"]
 
 
 async def test_a_danger_statement_without_the_impact_on_the_children_is_saved_with_a_warning_naming_it(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     del maria_danger_statement["feared_impact_on_child"]
     maria_danger_statement["who_is_worried"] = "   "
@@ -101,33 +140,46 @@ async def test_a_danger_statement_without_the_impact_on_the_children_is_saved_wi
     assert missing == ["who_is_worried", "feared_impact_on_child"]
     assert body["who_is_worried"] is None
     assert body["composed_text"] == (
-        "The worry is that Maria drinks until she falls asleep when she is alone with the children at night.")
+        "The worry is that Maria drinks until she falls asleep when she is alone with the children at night."
+    )
 
 
 async def test_a_spanish_danger_statement_is_composed_in_spanish_and_checked_with_the_spanish_word_list(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
 ) -> None:
-    response = await assessment.client.post(statements_of(lopez_case), headers=rivera, json={
-        "kind": "danger", "language": "es",
-        "who_is_worried": "La abuela Rosa y la agencia",
-        "caregiver_behaviour": "María toma alcohol hasta quedarse dormida y hay negligencia",
-        "context_trigger": "cuando está sola con los niños de noche",
-        "children": [{"name": "Sofía"}, {"name": "Isabel"}],
-        "feared_impact_on_child": "podrían lastimarse sin un adulto despierto que las ayude",
-    })
+    response = await assessment.client.post(
+        statements_of(lopez_case),
+        headers=rivera,
+        json={
+            "kind": "danger",
+            "language": "es",
+            "who_is_worried": "La abuela Rosa y la agencia",
+            "caregiver_behaviour": "María toma alcohol hasta quedarse dormida y hay negligencia",
+            "context_trigger": "cuando está sola con los niños de noche",
+            "children": [{"name": "Sofía"}, {"name": "Isabel"}],
+            "feared_impact_on_child": "podrían lastimarse sin un adulto despierto que las ayude",
+        },
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     text = body["composed_text"]
-    assert text == ("La abuela Rosa y la agencia se preocupan porque María toma alcohol hasta quedarse dormida y "
-                    "hay negligencia cuando está sola con los niños de noche. Si nada cambia, Sofía e Isabel "
-                    "podrían lastimarse sin un adulto despierto que las ayude.")
+    assert text == (
+        "La abuela Rosa y la agencia se preocupan porque María toma alcohol hasta quedarse dormida y "
+        "hay negligencia cuando está sola con los niños de noche. Si nada cambia, Sofía e Isabel "
+        "podrían lastimarse sin un adulto despierto que las ayude."
+    )
     jargon = [f for f in body["plain_language"]["findings"] if f["code"] == "jargon"]
     assert [(f["term"], f["start"]) for f in jargon] == [("negligencia", text.index("negligencia"))]
     assert body["plain_language"]["reading_grade"] is None
 
 
 async def test_a_marshallese_statement_keeps_the_workers_words_and_says_no_word_list_checked_them(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     maria_danger_statement["language"] = "mh"
     refused = await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement, headers=rivera)
@@ -143,10 +195,14 @@ async def test_a_marshallese_statement_keeps_the_workers_words_and_says_no_word_
 
 
 async def test_the_workers_reads_one_statement_by_its_id(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
-    created = (await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement,
-                                            headers=rivera)).json()
+    created = (
+        await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement, headers=rivera)
+    ).json()
     response = await assessment.client.get(f"/v1/statements/{created['id']}", headers=rivera)
     assert response.status_code == 200
     assert response.headers["ETag"] == '"1"'
@@ -154,14 +210,18 @@ async def test_the_workers_reads_one_statement_by_its_id(
 
 
 async def test_a_case_with_many_statements_comes_back_page_by_page_without_repeats(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID,
-    maria_danger_statement: dict[str, Any], maria_harm_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
+    maria_harm_statement: dict[str, Any],
 ) -> None:
     created = []
     for i in range(5):
         payload = maria_danger_statement if i % 2 else maria_harm_statement
-        created.append((await assessment.client.post(statements_of(lopez_case), json=payload,
-                                                     headers=rivera)).json()["id"])
+        created.append(
+            (await assessment.client.post(statements_of(lopez_case), json=payload, headers=rivera)).json()["id"]
+        )
     seen: list[str] = []
     cursor: str | None = None
     pages = 0
@@ -182,12 +242,16 @@ async def test_a_case_with_many_statements_comes_back_page_by_page_without_repea
 
 
 async def test_the_kind_and_status_filters_narrow_the_list(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID,
-    maria_danger_statement: dict[str, Any], maria_harm_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
+    maria_harm_statement: dict[str, Any],
 ) -> None:
     for payload in (maria_danger_statement, maria_harm_statement, maria_danger_statement):
-        assert (await assessment.client.post(statements_of(lopez_case), json=payload,
-                                             headers=rivera)).status_code == 201
+        assert (
+            await assessment.client.post(statements_of(lopez_case), json=payload, headers=rivera)
+        ).status_code == 201
 
     async def kinds(**params: str) -> list[str]:
         response = await assessment.client.get(statements_of(lopez_case), params=params, headers=rivera)
@@ -201,7 +265,10 @@ async def test_the_kind_and_status_filters_narrow_the_list(
 
 
 async def test_statements_of_another_case_never_appear_in_this_cases_list(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, tokens: InternalTokens,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    tokens: InternalTokens,
     maria_danger_statement: dict[str, Any],
 ) -> None:
     other_case = uuid.uuid4()
@@ -212,26 +279,36 @@ async def test_statements_of_another_case_never_appear_in_this_cases_list(
 
 
 async def test_an_unknown_or_misspelt_filter_is_400_and_never_ignored(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
-    created = (await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement,
-                                            headers=rivera)).json()
-    for path, params in ((statements_of(lopez_case), {"kinds": "danger"}),
-                         (statements_of(lopez_case), {"kind": "danger", "case_id": "x"}),
-                         (f"/v1/statements/{created['id']}", {"include": "all"})):
+    created = (
+        await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement, headers=rivera)
+    ).json()
+    for path, params in (
+        (statements_of(lopez_case), {"kinds": "danger"}),
+        (statements_of(lopez_case), {"kind": "danger", "case_id": "x"}),
+        (f"/v1/statements/{created['id']}", {"include": "all"}),
+    ):
         response = await assessment.client.get(path, params=params, headers=rivera)
         assert response.status_code == 400, (path, params, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["type"].endswith("/bad-query")
     bad_value = await assessment.client.get(statements_of(lopez_case), params={"kind": "past"}, headers=rivera)
     assert bad_value.status_code == 422 and [e["field"] for e in bad_value.json()["errors"]] == ["kind"]
-    post = await assessment.client.post(statements_of(lopez_case), params={"dry_run": "1"},
-                                        json=maria_danger_statement, headers=rivera)
+    post = await assessment.client.post(
+        statements_of(lopez_case), params={"dry_run": "1"}, json=maria_danger_statement, headers=rivera
+    )
     assert post.status_code == 400
 
 
 async def test_repeating_a_create_with_the_same_idempotency_key_returns_the_first_statement(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
     stored: Stored,
 ) -> None:
     headers = {**rivera, "Idempotency-Key": "tablet-7f3a-statement-1"}
@@ -245,8 +322,12 @@ async def test_repeating_a_create_with_the_same_idempotency_key_returns_the_firs
 
 
 async def test_the_same_idempotency_key_with_another_statement_is_422_and_writes_nothing(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID,
-    maria_danger_statement: dict[str, Any], maria_harm_statement: dict[str, Any], stored: Stored,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
+    maria_harm_statement: dict[str, Any],
+    stored: Stored,
 ) -> None:
     headers = {**rivera, "Idempotency-Key": "tablet-7f3a-statement-1"}
     await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement, headers=headers)
@@ -257,15 +338,21 @@ async def test_the_same_idempotency_key_with_another_statement_is_422_and_writes
 
 
 async def test_two_workers_using_the_same_idempotency_key_each_get_their_own_statement(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, tokens: InternalTokens,
-    maria_danger_statement: dict[str, Any], stored: Stored,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    tokens: InternalTokens,
+    maria_danger_statement: dict[str, Any],
+    stored: Stored,
 ) -> None:
     supervisor = tokens.headers("assessment", subject="sup.okafor", roles=("supervisor",), case_id=lopez_case)
     key = {"Idempotency-Key": "statement-1"}
-    mine = await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement,
-                                        headers={**rivera, **key})
-    theirs = await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement,
-                                          headers={**supervisor, **key})
+    mine = await assessment.client.post(
+        statements_of(lopez_case), json=maria_danger_statement, headers={**rivera, **key}
+    )
+    theirs = await assessment.client.post(
+        statements_of(lopez_case), json=maria_danger_statement, headers={**supervisor, **key}
+    )
     assert mine.status_code == theirs.status_code == 201
     assert mine.json()["id"] != theirs.json()["id"]
     assert theirs.json()["created_by"] == "sup.okafor"
@@ -273,12 +360,20 @@ async def test_two_workers_using_the_same_idempotency_key_each_get_their_own_sta
 
 
 async def test_bad_input_is_422_naming_each_field_and_nothing_is_written(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
     stored: Stored,
 ) -> None:
     maria_danger_statement.update(
-        kind="worry", who_is_worried=5, children="Sofia", worry_level="high", language="english!",
-        text="x" * 2001, threat_codes=["S 4"],
+        kind="worry",
+        who_is_worried=5,
+        children="Sofia",
+        worry_level="high",
+        language="english!",
+        text="x" * 2001,
+        threat_codes=["S 4"],
     )
     response = await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement, headers=rivera)
     assert response.status_code == 422
@@ -289,7 +384,10 @@ async def test_bad_input_is_422_naming_each_field_and_nothing_is_written(
 
 
 async def test_a_statement_without_a_kind_is_422(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
     stored: Stored,
 ) -> None:
     for kind in ("", None):
@@ -303,22 +401,33 @@ async def test_a_statement_without_a_kind_is_422(
 
 
 async def test_mixed_up_statements_are_422_naming_the_field_and_nothing_is_written(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID,
-    maria_harm_statement: dict[str, Any], stored: Stored,
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_harm_statement: dict[str, Any],
+    stored: Stored,
 ) -> None:
-    maria_harm_statement.update(who_is_worried="the agency", agrees=["Grandma Rosa"],
-                                disputes=["Maria", "grandma rosa"], threat_codes=["S4", "S4"])
+    maria_harm_statement.update(
+        who_is_worried="the agency",
+        agrees=["Grandma Rosa"],
+        disputes=["Maria", "grandma rosa"],
+        threat_codes=["S4", "S4"],
+    )
     response = await assessment.client.post(statements_of(lopez_case), json=maria_harm_statement, headers=rivera)
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["who_is_worried", "disputes.1", "threat_codes.1"]
-    empty = await assessment.client.post(statements_of(lopez_case), json={"kind": "danger", "children": [
-        {"name": "Sofia"}]}, headers=rivera)
+    empty = await assessment.client.post(
+        statements_of(lopez_case), json={"kind": "danger", "children": [{"name": "Sofia"}]}, headers=rivera
+    )
     assert empty.status_code == 422 and [e["field"] for e in empty.json()["errors"]] == ["text"]
     assert await stored() == {"statements": 0, "events": 0}
 
 
 async def test_each_new_statement_announces_itself_once_with_ids_but_not_its_words(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
     received: list[Event] = []
     arrived = asyncio.Event()
@@ -328,13 +437,20 @@ async def test_each_new_statement_announces_itself_once_with_ids_but_not_its_wor
         arrived.set()
 
     await assessment.bus.subscribe("sop.assessment.statement.*", "test-collector", collect)
-    created = (await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement,
-                                            headers=rivera)).json()
+    created = (
+        await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement, headers=rivera)
+    ).json()
     await asyncio.wait_for(arrived.wait(), timeout=5)
     [event] = received
     assert event.subject == "sop.assessment.statement.created" and event.case_id == lopez_case
-    assert event.data == {"statement_id": created["id"], "case_id": str(lopez_case), "kind": "danger",
-                          "status": "active", "version": 1, "threat_codes": ["S4", "S7"]}
+    assert event.data == {
+        "statement_id": created["id"],
+        "case_id": str(lopez_case),
+        "kind": "danger",
+        "status": "active",
+        "version": 1,
+        "threat_codes": ["S4", "S7"],
+    }
     async with assessment.app.state.database.session() as s:
         rows = (await s.execute(select(platform.outbox))).all()
     # The event on the bus is the one written with the statement (marking it published is the relay's job,
@@ -343,10 +459,14 @@ async def test_each_new_statement_announces_itself_once_with_ids_but_not_its_wor
 
 
 async def test_writes_and_reads_of_statements_are_audited_on_an_intact_chain(
-    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any],
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
 ) -> None:
-    created = (await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement,
-                                            headers=rivera)).json()
+    created = (
+        await assessment.client.post(statements_of(lopez_case), json=maria_danger_statement, headers=rivera)
+    ).json()
     await assessment.client.get(f"/v1/statements/{created['id']}", headers=rivera)
     await assessment.client.get(statements_of(lopez_case), headers=rivera)
     async with assessment.app.state.database.session() as s:

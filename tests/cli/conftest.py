@@ -27,8 +27,15 @@ def sop(sop_env: dict[str, str], tmp_path: Path) -> Callable[..., subprocess.Com
     """Run `sop ARGS...` to completion; returns the completed process (stdout and stderr as text)."""
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*SOP, *args], env={**sop_env, **(env or {})}, cwd=tmp_path, capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            [*SOP, *args],
+            env={**sop_env, **(env or {})},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     return run
 
@@ -49,8 +56,7 @@ class Server:
     def __init__(self, args: list[str], env: dict[str, str], log: Path, cwd: Path) -> None:
         self.log = log
         self._out = log.open("wb")
-        self.process = subprocess.Popen([*SOP, *args], env=env, cwd=cwd, stdout=self._out,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen([*SOP, *args], env=env, cwd=cwd, stdout=self._out, stderr=subprocess.STDOUT)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

@@ -20,8 +20,9 @@ from sop_shared.db import Database
 Run = Callable[..., Any]
 
 
-async def test_verify_reports_an_intact_chain_and_then_the_tampered_record(sop: Run, tmp_path: Path,
-                                                                            database_url: str) -> None:
+async def test_verify_reports_an_intact_chain_and_then_the_tampered_record(
+    sop: Run, tmp_path: Path, database_url: str
+) -> None:
     data = tmp_path / "data"
     env = {"SOP_NETWORK_DATABASE_URL": database_url, "SOP_NETWORK_DATA_DIR": str(data)}
     migrated = sop("migrate", "network", env=env)
@@ -32,8 +33,16 @@ async def test_verify_reports_an_intact_chain_and_then_the_tampered_record(sop: 
     try:
         for i in range(3):
             async with database.session() as session:
-                await writer.record(session, AuditEntry(actor_subject="fsw.rivera", actor_type="staff",
-                                                        resource="case", action="read", request_id=f"r{i}"))
+                await writer.record(
+                    session,
+                    AuditEntry(
+                        actor_subject="fsw.rivera",
+                        actor_type="staff",
+                        resource="case",
+                        action="read",
+                        request_id=f"r{i}",
+                    ),
+                )
         intact = sop("audit", "verify", "network", env=env)
         assert intact.returncode == 0, intact.stderr
         verdict = json.loads(intact.stdout)
@@ -50,9 +59,16 @@ async def test_verify_reports_an_intact_chain_and_then_the_tampered_record(sop: 
 
 
 def test_verify_in_production_without_audit_keys_refuses(sop: Run, tmp_path: Path) -> None:
-    result = sop("audit", "verify", "plans", env={
-        "SOP_PLANS_ENVIRONMENT": "production", "SOP_PLANS_DATABASE_URL": "sqlite+aiosqlite:///x.db",
-        "SOP_PLANS_INTERNAL_JWKS_FILE": str(tmp_path / "jwks.json")})
+    result = sop(
+        "audit",
+        "verify",
+        "plans",
+        env={
+            "SOP_PLANS_ENVIRONMENT": "production",
+            "SOP_PLANS_DATABASE_URL": "sqlite+aiosqlite:///x.db",
+            "SOP_PLANS_INTERNAL_JWKS_FILE": str(tmp_path / "jwks.json"),
+        },
+    )
     assert result.returncode != 0
     assert "SOP_PLANS_AUDIT_KEYS_DIR" in result.stderr
 

@@ -49,8 +49,11 @@ def test_token_list_names_every_demo_user(sop: Run) -> None:
     result = sop("token", "--list")
     assert result.returncode == 0, result.stderr
     listed = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
-    assert listed == ["fsw.rivera", "sup.okafor", "fsw.lindqvist", "admin.hughes", "audit.byrne",
-                      "sacwis.sync"] == list(DEMO_USERS)
+    assert (
+        listed
+        == ["fsw.rivera", "sup.okafor", "fsw.lindqvist", "admin.hughes", "audit.byrne", "sacwis.sync"]
+        == list(DEMO_USERS)
+    )
     assert "NOT assigned" in result.stdout  # descriptions say who is who
 
 
@@ -89,8 +92,9 @@ def test_migrate_all_creates_the_four_sqlite_databases(sop: Run, tmp_path: Path)
     assert again.returncode == 0, again.stderr
 
 
-def test_sop_dev_serves_the_seeded_demo_family(sop: Run, start_sop: Callable[..., Server],
-                                                free_port: Callable[[], int], tmp_path: Path) -> None:
+def test_sop_dev_serves_the_seeded_demo_family(
+    sop: Run, start_sop: Callable[..., Server], free_port: Callable[[], int], tmp_path: Path
+) -> None:
     data, port = tmp_path / "data", free_port()
     server = start_sop("dev", "--data-dir", str(data), "--port", str(port))
     server.wait_for(lambda: "Demo family's case id" in server.output(), "the demo case id on the banner")
@@ -101,10 +105,16 @@ def test_sop_dev_serves_the_seeded_demo_family(sop: Run, start_sop: Callable[...
     uuid.UUID(case_id)
 
     token = sop("token", "fsw.rivera", "--data-dir", str(data)).stdout.strip()
-    query = "query($id: ID!) { caseView(caseId: $id) { case { id county } children { firstName } " \
-            "caregivers { firstName } worries { danger { text } } safetyPlan { status rules { monitors } } } }"
-    response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query, "variables": {"id": case_id}},
-                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    query = (
+        "query($id: ID!) { caseView(caseId: $id) { case { id county } children { firstName } "
+        "caregivers { firstName } worries { danger { text } } safetyPlan { status rules { monitors } } } }"
+    )
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": query, "variables": {"id": case_id}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert "errors" not in body, body
@@ -115,8 +125,12 @@ def test_sop_dev_serves_the_seeded_demo_family(sop: Run, start_sop: Callable[...
     assert "Maria drinks" in view["worries"]["danger"][0]["text"]
     assert view["safetyPlan"]["rules"][0]["monitors"] == ["Rosa Delgado"]
     unassigned = sop("token", "fsw.lindqvist", "--data-dir", str(data)).stdout.strip()
-    denied = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query, "variables": {"id": case_id}},
-                        headers={"Authorization": f"Bearer {unassigned}"}, timeout=10).json()
+    denied = httpx.post(
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": query, "variables": {"id": case_id}},
+        headers={"Authorization": f"Bearer {unassigned}"},
+        timeout=10,
+    ).json()
     assert denied["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
     server.stop()
@@ -126,7 +140,9 @@ def test_sop_dev_serves_the_seeded_demo_family(sop: Run, start_sop: Callable[...
 
 
 def test_sop_dev_started_again_on_the_same_data_finds_the_same_family(
-    start_sop: Callable[..., Server], free_port: Callable[[], int], tmp_path: Path,
+    start_sop: Callable[..., Server],
+    free_port: Callable[[], int],
+    tmp_path: Path,
 ) -> None:
     data = tmp_path / "data"
     case_ids = []
@@ -138,11 +154,17 @@ def test_sop_dev_started_again_on_the_same_data_finds_the_same_family(
     assert case_ids[0] == case_ids[1]
 
 
-def test_sop_serve_runs_one_component(start_sop: Callable[..., Server], free_port: Callable[[], int],
-                                      tmp_path: Path) -> None:
+def test_sop_serve_runs_one_component(
+    start_sop: Callable[..., Server], free_port: Callable[[], int], tmp_path: Path
+) -> None:
     port = free_port()
-    server = start_sop("serve", "network", "--port", str(port),
-                       env={"SOP_NETWORK_DATA_DIR": str(tmp_path / "data"), "SOP_NETWORK_LOG_JSON": "false"})
+    server = start_sop(
+        "serve",
+        "network",
+        "--port",
+        str(port),
+        env={"SOP_NETWORK_DATA_DIR": str(tmp_path / "data"), "SOP_NETWORK_LOG_JSON": "false"},
+    )
     server.wait_until_answering(f"http://127.0.0.1:{port}/healthz")
     assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["status"] == "ok"
     # a service, not the gateway: a request without an internal token is refused

@@ -13,8 +13,14 @@ DEPLOY = ROOT / "deploy"
 COMPONENTS = ["network", "assessment", "plans", "gateway"]
 SERVICES = ["network", "assessment", "plans"]
 PORTS = {"network": 8001, "assessment": 8002, "plans": 8003, "gateway": 8000}
-SERVICE_ENV = {"ENVIRONMENT", "DATABASE_URL", "EVENTS_URL", "INTERNAL_JWKS_FILE", "AUDIT_KEYS_DIR",
-               "AUDIT_SIGNING_KEY_FILE"}
+SERVICE_ENV = {
+    "ENVIRONMENT",
+    "DATABASE_URL",
+    "EVENTS_URL",
+    "INTERNAL_JWKS_FILE",
+    "AUDIT_KEYS_DIR",
+    "AUDIT_SIGNING_KEY_FILE",
+}
 GATEWAY_ENV = {
     "ENVIRONMENT",
     "AUDIT_KEYS_DIR",

@@ -52,7 +52,10 @@ class DistributedSystem:
         log = (self.log_dir / f"{component}.log").open("ab")
         self.processes[component] = subprocess.Popen(
             [sys.executable, "-m", "sop_shared.cli", "serve", component, "--port", str(self.ports[component])],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         # Generous: the soak restarts a service while clients keep it busy, on a machine shared with others.
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -79,35 +82,48 @@ class DistributedSystem:
 
 
 @contextmanager
-def running_system(postgres_admin_url: str, nats_url: str, base: Path,
-                   extra_env: dict[str, str] | None = None) -> Iterator[DistributedSystem]:
+def running_system(
+    postgres_admin_url: str, nats_url: str, base: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[DistributedSystem]:
     """The three services and the gateway as processes on fresh PostgreSQL databases (dropped afterwards)
     and NATS; `extra_env` adds settings (e.g. pool sizes). The e2e tests and the soak (tests/perf/soak.py)
     both start the system here."""
     keys_dir = base / "keys"
     subprocess.run([sys.executable, "-m", "sop_shared.cli", "keys", "init", str(keys_dir)], check=True)
-    databases = {name: asyncio.run(real_services.create_test_database(postgres_admin_url, prefix=f"e2e_{name}"))
-                 for name in (*SERVICES, "gateway")}
+    databases = {
+        name: asyncio.run(real_services.create_test_database(postgres_admin_url, prefix=f"e2e_{name}"))
+        for name in (*SERVICES, "gateway")
+    }
     ports = {name: free_port() for name in (*SERVICES, "gateway")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOP_")}
     for name in SERVICES:
         prefix = f"SOP_{name.upper()}_"
-        env.update({prefix + "ENVIRONMENT": "production", prefix + "DATABASE_URL": databases[name].url,
-                    prefix + "EVENTS_URL": nats_url, prefix + "RELAY_INTERVAL_SECONDS": "0.1",
-                    prefix + "INTERNAL_JWKS_FILE": str(keys_dir / "internal.jwks.json"),
-                    prefix + "AUDIT_KEYS_DIR": str(keys_dir / "audit" / name),
-                    prefix + "AUDIT_SIGNING_KEY_FILE": str(keys_dir / f"audit-{name}.key.pem"),
-                    prefix + "AUDIT_CHECKPOINT_SECONDS": "0.5"})
-    env.update({
-        "SOP_GATEWAY_ENVIRONMENT": "production", "SOP_GATEWAY_DATABASE_URL": databases["gateway"].url,
-        "SOP_GATEWAY_INTERNAL_SIGNING_KEY_FILE": str(keys_dir / "internal.key.pem"),
-        "SOP_GATEWAY_OIDC_JWKS_FILE": str(keys_dir / "dev-issuer.jwks.json"),
-        "SOP_GATEWAY_AUDIT_KEYS_DIR": str(keys_dir / "audit" / "gateway"),
-        "SOP_GATEWAY_AUDIT_SIGNING_KEY_FILE": str(keys_dir / "audit-gateway.key.pem"),
-        "SOP_GATEWAY_EVENTS_URL": nats_url, "SOP_GATEWAY_AUDIT_CHECKPOINT_SECONDS": "0.5",
-        **{f"SOP_GATEWAY_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in SERVICES},
-        **(extra_env or {}),
-    })
+        env.update(
+            {
+                prefix + "ENVIRONMENT": "production",
+                prefix + "DATABASE_URL": databases[name].url,
+                prefix + "EVENTS_URL": nats_url,
+                prefix + "RELAY_INTERVAL_SECONDS": "0.1",
+                prefix + "INTERNAL_JWKS_FILE": str(keys_dir / "internal.jwks.json"),
+                prefix + "AUDIT_KEYS_DIR": str(keys_dir / "audit" / name),
+                prefix + "AUDIT_SIGNING_KEY_FILE": str(keys_dir / f"audit-{name}.key.pem"),
+                prefix + "AUDIT_CHECKPOINT_SECONDS": "0.5",
+            }
+        )
+    env.update(
+        {
+            "SOP_GATEWAY_ENVIRONMENT": "production",
+            "SOP_GATEWAY_DATABASE_URL": databases["gateway"].url,
+            "SOP_GATEWAY_INTERNAL_SIGNING_KEY_FILE": str(keys_dir / "internal.key.pem"),
+            "SOP_GATEWAY_OIDC_JWKS_FILE": str(keys_dir / "dev-issuer.jwks.json"),
+            "SOP_GATEWAY_AUDIT_KEYS_DIR": str(keys_dir / "audit" / "gateway"),
+            "SOP_GATEWAY_AUDIT_SIGNING_KEY_FILE": str(keys_dir / "audit-gateway.key.pem"),
+            "SOP_GATEWAY_EVENTS_URL": nats_url,
+            "SOP_GATEWAY_AUDIT_CHECKPOINT_SECONDS": "0.5",
+            **{f"SOP_GATEWAY_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in SERVICES},
+            **(extra_env or {}),
+        }
+    )
     system = DistributedSystem(keys_dir, base, env, ports, databases={k: v.dsn for k, v in databases.items()})
     try:
         for name in (*SERVICES, "gateway"):
@@ -123,8 +139,11 @@ def running_system(postgres_admin_url: str, nats_url: str, base: Path,
 
 
 @pytest.fixture(scope="module")
-def distributed_system(postgres_admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory,
-                       ) -> Iterator[DistributedSystem]:
+def distributed_system(
+    postgres_admin_url: str,
+    nats_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[DistributedSystem]:
     with running_system(postgres_admin_url, nats_url, tmp_path_factory.mktemp("e2e")) as system:
         yield system
 

@@ -24,12 +24,27 @@ if TYPE_CHECKING:
 
 COMPONENTS = ("network", "assessment", "plans", "gateway")
 CASE_BODY = {
-    "case_type": "in_home", "status": "open", "county": "Pulaski", "opened_on": "2026-11-01",
-    "members": [{"role": "caregiver", "relationship_to_children": "mother",
-                 "person": {"external_id": "AUD-P-1", "first_name": "Ana", "last_name": "Reyes"}},
-                {"role": "child", "relationship_to_children": "son",
-                 "person": {"external_id": "AUD-P-2", "first_name": "Luis", "last_name": "Reyes",
-                            "date_of_birth": "2019-05-01"}}],
+    "case_type": "in_home",
+    "status": "open",
+    "county": "Pulaski",
+    "opened_on": "2026-11-01",
+    "members": [
+        {
+            "role": "caregiver",
+            "relationship_to_children": "mother",
+            "person": {"external_id": "AUD-P-1", "first_name": "Ana", "last_name": "Reyes"},
+        },
+        {
+            "role": "child",
+            "relationship_to_children": "son",
+            "person": {
+                "external_id": "AUD-P-2",
+                "first_name": "Luis",
+                "last_name": "Reyes",
+                "date_of_birth": "2019-05-01",
+            },
+        },
+    ],
     "assignments": [{"staff_subject": "fsw.rivera", "role": "worker"}],
 }
 
@@ -52,8 +67,7 @@ async def _newest_checkpoints(nats_url: str, keys_dir: Path) -> dict[str, AuditC
                 except Exception:
                     continue
                 checkpoint = AuditCheckpoint.from_dict(json.loads(msg.data)["data"])
-                if checkpoint.component == component and checkpoint.signature_valid(
-                        _public_keys(keys_dir, component)):
+                if checkpoint.component == component and checkpoint.signature_valid(_public_keys(keys_dir, component)):
                     found[component] = checkpoint
             if len(found) == len(COMPONENTS):
                 break
@@ -64,25 +78,35 @@ async def _newest_checkpoints(nats_url: str, keys_dir: Path) -> dict[str, AuditC
 
 
 def test_every_component_checkpoints_to_jetstream_and_the_chain_verifies_against_it(
-    distributed_system: DistributedSystem, nats_url: str,
+    distributed_system: DistributedSystem,
+    nats_url: str,
 ) -> None:
     def bearer(user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {mint_dev_token(distributed_system.keys_dir, user)}"}
 
     with httpx.Client(base_url=distributed_system.gateway, timeout=15) as client:
-        upsert = client.put("/api/network/v1/cases/by-external/CHRIS/AUD-0001", json=CASE_BODY,
-                            headers=bearer("sacwis.sync"))
+        upsert = client.put(
+            "/api/network/v1/cases/by-external/CHRIS/AUD-0001", json=CASE_BODY, headers=bearer("sacwis.sync")
+        )
         assert upsert.status_code in (200, 201), upsert.text
         case_id = upsert.json()["id"]
-        assert client.get(f"/api/assessment/v1/cases/{case_id}/statements",
-                          headers=bearer("fsw.rivera")).status_code == 200
-        assert client.get(f"/api/plans/v1/cases/{case_id}/safety-plans",
-                          headers=bearer("fsw.rivera")).status_code == 200
+        assert (
+            client.get(f"/api/assessment/v1/cases/{case_id}/statements", headers=bearer("fsw.rivera")).status_code
+            == 200
+        )
+        assert (
+            client.get(f"/api/plans/v1/cases/{case_id}/safety-plans", headers=bearer("fsw.rivera")).status_code == 200
+        )
     found = asyncio.run(_newest_checkpoints(nats_url, distributed_system.keys_dir))
     assert set(found) == set(COMPONENTS)  # published, and checked with the component's public key alone
     for component in COMPONENTS:
-        result = subprocess.run([sys.executable, "-m", "sop_shared.cli", "audit", "verify", component],
-                                env=distributed_system.env, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "sop_shared.cli", "audit", "verify", component],
+            env=distributed_system.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         verdict = json.loads(result.stdout)
         assert result.returncode == 0 and verdict["intact"], (component, result.stdout, result.stderr)
         assert verdict["checkpoint_seq"] is not None and verdict["checkpoint_seq"] <= verdict["records"]

@@ -22,26 +22,46 @@ CASE_PREFIX = "/v1/cases/{case_id}"
 # The kind of record an id names, by the field's last name (lists: the name without "[]"). The path case id is
 # the request's own case: the boundary every other id is held to, so it is not itself sent from another case.
 KIND_BY_NAME: dict[str, str] = {
-    "case_id": "case", "case_ids": "case",
-    "person_id": "person", "rater_person_id": "person", "signer_person_id": "person",
-    "member_id": "network_member", "attendee_member_ids": "network_member",
+    "case_id": "case",
+    "case_ids": "case",
+    "person_id": "person",
+    "rater_person_id": "person",
+    "signer_person_id": "person",
+    "member_id": "network_member",
+    "attendee_member_ids": "network_member",
     "grant_id": "grant",
-    "statement_id": "statement", "danger_statement_id": "danger_statement", "danger_statement_ids": "danger_statement",
+    "statement_id": "statement",
+    "danger_statement_id": "danger_statement",
+    "danger_statement_ids": "danger_statement",
     "goal_id": "safety_goal",
     "map_id": "map",
-    "assessment_id": "sdm_assessment", "safety_assessment_id": "sdm_assessment",
+    "assessment_id": "sdm_assessment",
+    "safety_assessment_id": "sdm_assessment",
     "record_id": "child_voice_record",
-    "drawing_id": "drawing", "drawing_ids": "drawing",
-    "plan_id": "safety_plan", "safety_plan_id": "safety_plan",
-    "rule_id": "safety_plan_rule", "safety_plan_rule_id": "safety_plan_rule",
+    "drawing_id": "drawing",
+    "drawing_ids": "drawing",
+    "plan_id": "safety_plan",
+    "safety_plan_id": "safety_plan",
+    "rule_id": "safety_plan_rule",
+    "safety_plan_rule_id": "safety_plan_rule",
     "participant_id": "plan_participant",
     "step_id": "next_step",
-    "approval_id": "approval", "subject_id": "approval_subject",
+    "approval_id": "approval",
+    "subject_id": "approval_subject",
 }
 # An item's own `id` inside a list: the kind by the list it sits in (per operation family).
 KIND_OF_ITEM_ID: dict[tuple[str, str], str] = {
-    **{("maps", column): "map_item" for column in (
-        "participants", "complicating_factors", "strengths", "existing_safety", "next_steps", "gray_areas")},
+    **{
+        ("maps", column): "map_item"
+        for column in (
+            "participants",
+            "complicating_factors",
+            "strengths",
+            "existing_safety",
+            "next_steps",
+            "gray_areas",
+        )
+    },
     ("safety-plans", "participants"): "plan_participant",
     ("safety-plans", "rules"): "safety_plan_rule",
 }
@@ -49,14 +69,26 @@ KIND_OF_ITEM_ID: dict[tuple[str, str], str] = {
 NOT_CASE_SCOPED_BY_OPERATION: dict[tuple[str, str, str], str] = {
     ("network", "/v1/person-merges", "survivor_id"): "a person merge is an administrator's act across cases",
     ("network", "/v1/person-merges", "merged_id"): "a person merge is an administrator's act across cases",
-    ("network", "/v1/person-merges/{merge_id}/reverse", "merge_id"):
-        "a person merge is an administrator's act across cases",
-    ("network", "/v1/crosswalk/persons/{system}/{external_id}", "person_id"):
-        "SACWIS's person crosswalk (cases:sync) is platform-wide, not one case's",
-    ("network", "/v1/case-views", "case_ids"):
-        "the network service decides each case's access itself, by its policy table (the caseload's bulk read)",
-    ("assessment", "/v1/coaching-referrals/{referral_id}", "referral_id"):
-        "a coaching referral is the worker's own, about no case",
+    (
+        "network",
+        "/v1/person-merges/{merge_id}/reverse",
+        "merge_id",
+    ): "a person merge is an administrator's act across cases",
+    (
+        "network",
+        "/v1/crosswalk/persons/{system}/{external_id}",
+        "person_id",
+    ): "SACWIS's person crosswalk (cases:sync) is platform-wide, not one case's",
+    (
+        "network",
+        "/v1/case-views",
+        "case_ids",
+    ): "the network service decides each case's access itself, by its policy table (the caseload's bulk read)",
+    (
+        "assessment",
+        "/v1/coaching-referrals/{referral_id}",
+        "referral_id",
+    ): "a coaching referral is the worker's own, about no case",
 }
 
 
@@ -98,7 +130,7 @@ class Operation:
     @property
     def tail(self) -> str:
         """The route without its case prefix: the key the example table uses for both forms of a route."""
-        return self.path[len(CASE_PREFIX):] if self.case_form else self.path[len("/v1"):]
+        return self.path[len(CASE_PREFIX) :] if self.case_form else self.path[len("/v1") :]
 
     def __str__(self) -> str:
         return f"{self.service} {self.method.upper()} {self.path}"
@@ -125,8 +157,14 @@ def _marker(schema: dict[str, Any], doc: dict[str, Any]) -> tuple[str | None, st
     return None, None
 
 
-def _uuid_leaves(doc: dict[str, Any], schema: dict[str, Any], name: str, marked: tuple[str | None, str | None],
-                 out: dict[str, tuple[str | None, str | None]], depth: int = 0) -> None:
+def _uuid_leaves(
+    doc: dict[str, Any],
+    schema: dict[str, Any],
+    name: str,
+    marked: tuple[str | None, str | None],
+    out: dict[str, tuple[str | None, str | None]],
+    depth: int = 0,
+) -> None:
     """Every place below `schema` that holds a uuid, by dotted name ("[]" for a list's items)."""
     if depth > 30:
         return
@@ -148,19 +186,24 @@ def _uuid_leaves(doc: dict[str, Any], schema: dict[str, Any], name: str, marked:
         _uuid_leaves(doc, schema["additionalProperties"], f"{name}{{}}", (None, None), out, depth + 1)
 
 
-def classify(service: str, path: str, location: str, name: str,
-             marked: tuple[str | None, str | None]) -> IdField:
+def classify(service: str, path: str, location: str, name: str, marked: tuple[str | None, str | None]) -> IdField:
     """The field's kind from its marker if the schema has one, else from the table by its name."""
     inferred = _by_name(service, path, name)
     kind, reason = marked
     if kind or reason:
-        return IdField(location, name, kind, reason, marked=True,
-                       table_says=inferred.kind or (inferred.not_case_scoped and "not case-scoped"))
+        return IdField(
+            location,
+            name,
+            kind,
+            reason,
+            marked=True,
+            table_says=inferred.kind or (inferred.not_case_scoped and "not case-scoped"),
+        )
     return IdField(location, name, inferred.kind, inferred.not_case_scoped)
 
 
 def _by_name(service: str, path: str, name: str) -> IdField:
-    tail = path[len(CASE_PREFIX):] if path.startswith(CASE_PREFIX + "/") else path[len("/v1"):]
+    tail = path[len(CASE_PREFIX) :] if path.startswith(CASE_PREFIX + "/") else path[len("/v1") :]
     leaf = re.sub(r"\[\]$", "", name.rsplit(".", 1)[-1])
     reason = NOT_CASE_SCOPED_BY_OPERATION.get((service, path, leaf))
     if reason:
@@ -203,11 +246,19 @@ def hidden_case_forms(service: str, app: Any, listed: list[Operation]) -> list[O
     known = {(op.method, op.path) for op in listed}
     hidden: list[Operation] = []
     for op in listed:
-        path = CASE_PREFIX + op.path[len("/v1"):]
+        path = CASE_PREFIX + op.path[len("/v1") :]
         if op.case_form or (op.method, path) in known or not _routable(app, op.method, path):
             continue
-        hidden.append(Operation(service, op.method, path, (IdField("path", "case_id", "case"), *op.fields),
-                                op.content_types, in_schema=False))
+        hidden.append(
+            Operation(
+                service,
+                op.method,
+                path,
+                (IdField("path", "case_id", "case"), *op.fields),
+                op.content_types,
+                in_schema=False,
+            )
+        )
     return hidden
 
 
@@ -215,8 +266,15 @@ def _routable(app: Any, method: str, template: str) -> bool:
     from starlette.routing import Match
 
     path = re.sub(r"\{[^}]+\}", "00000000-0000-7000-8000-000000000000", template)
-    scope = {"type": "http", "path": path, "method": method.upper(), "root_path": "", "app": app, "headers": [],
-             "query_string": b""}
+    scope = {
+        "type": "http",
+        "path": path,
+        "method": method.upper(),
+        "root_path": "",
+        "app": app,
+        "headers": [],
+        "query_string": b"",
+    }
     return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
 
 

@@ -16,9 +16,17 @@ from pathlib import Path
 import pytest
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
 # A safety net for a wedged browser, not a performance assertion.
 RUN_LIMIT_SECONDS = 180
 
@@ -29,8 +37,7 @@ def chromium_path() -> str:
     found = candidate if Path(candidate).is_file() and os.access(candidate, os.X_OK) else shutil.which("chromium")
     if found:
         return found
-    reason = (f"no Chromium at {candidate} (install Debian's `chromium`: apt-get install chromium; "
-              f".ci/run does this)")
+    reason = f"no Chromium at {candidate} (install Debian's `chromium`: apt-get install chromium; .ci/run does this)"
     if os.environ.get("CI"):
         pytest.fail(f"{reason}; CI must run the browser tests, not skip them", pytrace=False)
     pytest.skip(reason)
@@ -41,7 +48,11 @@ def _run(page: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory(prefix="sop-chromium-") as profile:
         result = subprocess.run(
             [browser, *FLAGS, f"--user-data-dir={profile}", *extra, page.resolve().as_uri()],
-            capture_output=True, text=True, timeout=RUN_LIMIT_SECONDS, check=False)
+            capture_output=True,
+            text=True,
+            timeout=RUN_LIMIT_SECONDS,
+            check=False,
+        )
     if result.returncode != 0:
         raise AssertionError(f"chromium exited {result.returncode}: {result.stderr[-2000:]}")
     return result

@@ -49,8 +49,7 @@ from sop_shared.migrations import upgrade
 from sop_shared.service import running
 from sop_shared.testing import Migrate
 
-SERVICE_COMPONENTS = {"network": network_component, "assessment": assessment_component,
-                      "plans": plans_component}
+SERVICE_COMPONENTS = {"network": network_component, "assessment": assessment_component, "plans": plans_component}
 COMPONENTS = (*SERVICE_COMPONENTS, "gateway")
 
 CASE_VIEW = """query($id: ID!, $audience: Audience = STAFF) { caseView(caseId: $id, audience: $audience) {
@@ -83,11 +82,18 @@ class EmbeddedSystem:
     def bearer(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user)}"}
 
-    async def graphql(self, query: str, variables: dict[str, Any] | None = None, *, user: str | None = "fsw.rivera",
-                      headers: dict[str, str] | None = None) -> httpx.Response:
+    async def graphql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        user: str | None = "fsw.rivera",
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         all_headers = {**(self.bearer(user) if user else {}), **(headers or {})}
-        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                      headers=all_headers)
+        return await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers
+        )
 
     async def case_view(self, case_id: Any, *, user: str = "fsw.rivera", audience: str = "STAFF") -> dict[str, Any]:
         response = await self.graphql(CASE_VIEW, {"id": str(case_id), "audience": audience}, user=user)
@@ -103,7 +109,8 @@ class EmbeddedSystem:
         """A cold access cache, as if the last decision had expired."""
         self.gateway.state.access_cache = type(self.gateway.state.access_cache)(
             ttl_seconds=self.gateway.state.settings.access_cache_seconds,
-            on_denied=self.gateway.state.access_cache.on_denied)
+            on_denied=self.gateway.state.access_cache.on_denied,
+        )
 
     async def audit_rows(self) -> list[Any]:
         async with self.gateway.state.database.session() as session:
@@ -119,8 +126,14 @@ def sqlite_urls(directory: Path) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def embedded_system(data_dir: Path, database_urls: dict[str, str], *, production: bool = False,
-                          migrate: Migrate = upgrade, **gateway_settings: Any) -> AsyncIterator[EmbeddedSystem]:
+async def embedded_system(
+    data_dir: Path,
+    database_urls: dict[str, str],
+    *,
+    production: bool = False,
+    migrate: Migrate = upgrade,
+    **gateway_settings: Any,
+) -> AsyncIterator[EmbeddedSystem]:
     """What `sop dev` does, minus uvicorn: keys, migrations, apps on one in-process bus, lifespans running.
 
     `migrate` is Alembic's upgrade unless the test passes `database_templates.migrate`, which copies each
@@ -133,36 +146,58 @@ async def embedded_system(data_dir: Path, database_urls: dict[str, str], *, prod
     if production:
         ensure_audit_keys(keys, "gateway")
         gateway_settings = {
-            "environment": "production", "internal_signing_key_file": keys / INTERNAL_KEY_FILE,
+            "environment": "production",
+            "internal_signing_key_file": keys / INTERNAL_KEY_FILE,
             "audit_keys_dir": audit_keys_dir(keys, "gateway"),
             "audit_signing_key_file": audit_signing_key_file(keys, "gateway"),
-            "oidc_jwks_file": keys / DEV_ISSUER_JWKS_FILE, "network_url": "http://network.invalid",
-            "assessment_url": "http://assessment.invalid", "plans_url": "http://plans.invalid", **gateway_settings}
+            "oidc_jwks_file": keys / DEV_ISSUER_JWKS_FILE,
+            "network_url": "http://network.invalid",
+            "assessment_url": "http://assessment.invalid",
+            "plans_url": "http://plans.invalid",
+            **gateway_settings,
+        }
     bus = InProcessBus()
     for name, component in (*SERVICE_COMPONENTS.items(), ("gateway", gateway_component)):
         await migrate(component.package, database_urls[name])
     services = {
-        name: component.create_app(component.settings_class(
-            data_dir=data_dir, database_url=database_urls[name], environment="development", events_url="memory://",
-            relay_interval_seconds=0.05, log_json=False), bus=bus)
+        name: component.create_app(
+            component.settings_class(
+                data_dir=data_dir,
+                database_url=database_urls[name],
+                environment="development",
+                events_url="memory://",
+                relay_interval_seconds=0.05,
+                log_json=False,
+            ),
+            bus=bus,
+        )
         for name, component in SERVICE_COMPONENTS.items()
     }
-    settings = GatewaySettings(**{"environment": "development", "data_dir": data_dir,
-                                  "database_url": database_urls["gateway"], "log_json": False, **gateway_settings})
+    settings = GatewaySettings(
+        **{
+            "environment": "development",
+            "data_dir": data_dir,
+            "database_url": database_urls["gateway"],
+            "log_json": False,
+            **gateway_settings,
+        }
+    )
     gateway = gateway_component.create_app(settings, bus=bus, service_apps=services)
     async with AsyncExitStack() as stack:
         for app in [*services.values(), gateway]:
             await stack.enter_async_context(running(app))
-        client = await stack.enter_async_context(httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=gateway), base_url="http://gateway"))
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gateway")
+        )
         yield EmbeddedSystem(gateway, services, client, data_dir, database_urls)
 
 
 @pytest.fixture(autouse=True)
 def _no_sop_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings come from the test alone, never from SOP_* variables of the shell running it."""
-    for name in [n for n in os.environ if n.startswith("SOP_") and n not in ("SOP_TEST_POSTGRES_URL",
-                                                                              "SOP_TEST_NATS_URL")]:
+    for name in [
+        n for n in os.environ if n.startswith("SOP_") and n not in ("SOP_TEST_POSTGRES_URL", "SOP_TEST_NATS_URL")
+    ]:
         monkeypatch.delenv(name)
 
 
@@ -193,8 +228,10 @@ class Templates:
                 urls = sqlite_urls(directory)
             else:
                 self.admin_url = request.getfixturevalue("postgres_admin_url")
-                urls = {name: (await real_services.create_test_database(self.admin_url, prefix=f"gwt_{name}")).url
-                        for name in COMPONENTS}
+                urls = {
+                    name: (await real_services.create_test_database(self.admin_url, prefix=f"gwt_{name}")).url
+                    for name in COMPONENTS
+                }
             demo_case = None
             async with embedded_system(directory / "data", urls, migrate=migrate) as template_system:
                 if kind == "demo":
@@ -216,8 +253,12 @@ class Templates:
         assert self.admin_url is not None
         admin_url = self.admin_url
         # The four copies (and drops, in `gateway_backend`) run side by side: the server does them in parallel.
-        copies = await asyncio.gather(*(real_services.copy_database(admin_url, template.database_urls[name],
-                                                                    prefix=f"gw_{name}") for name in COMPONENTS))
+        copies = await asyncio.gather(
+            *(
+                real_services.copy_database(admin_url, template.database_urls[name], prefix=f"gw_{name}")
+                for name in COMPONENTS
+            )
+        )
         return dict(zip(COMPONENTS, copies, strict=True))
 
     def drop_all(self) -> None:
@@ -244,8 +285,11 @@ async def _outbox_drained(system: EmbeddedSystem, timeout: float = 10.0) -> None
         database, outbox = app.state.database, app.state.audit.tables.outbox
         while True:
             async with database.session() as session:
-                pending = (await session.execute(select(func.count()).select_from(outbox).where(
-                    outbox.c.published_at.is_(None)))).scalar_one()
+                pending = (
+                    await session.execute(
+                        select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+                    )
+                ).scalar_one()
             if not pending or asyncio.get_running_loop().time() > deadline:
                 break
             await asyncio.sleep(0.05)
@@ -259,8 +303,12 @@ def gateway_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Temp
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def gateway_backend(request: pytest.FixtureRequest, tmp_path: Path, gateway_templates: Templates,
-                          database_templates: real_services.MigratedTemplates) -> AsyncIterator[dict[str, str]]:
+async def gateway_backend(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    gateway_templates: Templates,
+    database_templates: real_services.MigratedTemplates,
+) -> AsyncIterator[dict[str, str]]:
     """Four databases, one per component: SQLite files in tmp_path, or fresh databases on the real PostgreSQL —
     copies of migrated templates; with the demo family already seeded when the test asks for `demo_case`."""
     kind = "demo" if "demo_case" in request.fixturenames else "migrated"
@@ -282,14 +330,17 @@ async def _migrated_by_the_template(package: str, database_url: str) -> None:
 
 @pytest.fixture
 async def system(gateway_backend: dict[str, str], tmp_path: Path) -> AsyncIterator[EmbeddedSystem]:
-    async with embedded_system(tmp_path / "data", gateway_backend,
-                               migrate=_migrated_by_the_template) as running_system:
+    async with embedded_system(tmp_path / "data", gateway_backend, migrate=_migrated_by_the_template) as running_system:
         yield running_system
 
 
 @pytest.fixture
-async def sqlite_system(request: pytest.FixtureRequest, tmp_path: Path, gateway_templates: Templates,
-                        database_templates: real_services.MigratedTemplates) -> AsyncIterator[EmbeddedSystem]:
+async def sqlite_system(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    gateway_templates: Templates,
+    database_templates: real_services.MigratedTemplates,
+) -> AsyncIterator[EmbeddedSystem]:
     if "sqlite_demo_case" in request.fixturenames:
         template = await gateway_templates.get("sqlite", "demo", request, database_templates.migrate)
         urls = await gateway_templates.copy(template, "sqlite", tmp_path)
@@ -309,8 +360,12 @@ def sqlite_demo_case(sqlite_system: EmbeddedSystem) -> uuid.UUID:
 
 
 @pytest.fixture
-def start_system(request: pytest.FixtureRequest, tmp_path: Path, gateway_templates: Templates,
-                 database_templates: real_services.MigratedTemplates) -> Callable[..., Any]:
+def start_system(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    gateway_templates: Templates,
+    database_templates: real_services.MigratedTemplates,
+) -> Callable[..., Any]:
     """Start another embedded system on SQLite with other gateway settings (each call gets fresh files, copies
     of the schemas migrated once per session; with ``demo_family=True`` copies of the seeded template)."""
 
@@ -318,8 +373,9 @@ def start_system(request: pytest.FixtureRequest, tmp_path: Path, gateway_templat
     async def seeded(base: Path, **gateway_settings: Any) -> AsyncIterator[EmbeddedSystem]:
         template = await gateway_templates.get("sqlite", "demo", request, database_templates.migrate)
         urls = await gateway_templates.copy(template, "sqlite", base)
-        async with embedded_system(base / "data", urls, migrate=_migrated_by_the_template,
-                                   **gateway_settings) as running_system:
+        async with embedded_system(
+            base / "data", urls, migrate=_migrated_by_the_template, **gateway_settings
+        ) as running_system:
             running_system.demo_case = template.demo_case
             yield running_system
 
@@ -328,8 +384,7 @@ def start_system(request: pytest.FixtureRequest, tmp_path: Path, gateway_templat
         base.mkdir()
         if demo_family:
             return seeded(base, **gateway_settings)
-        return embedded_system(base / "data", sqlite_urls(base), migrate=database_templates.migrate,
-                               **gateway_settings)
+        return embedded_system(base / "data", sqlite_urls(base), migrate=database_templates.migrate, **gateway_settings)
 
     return start
 

@@ -46,8 +46,9 @@ def test_only_a_successful_write_to_the_network_service_forgets_decisions() -> N
         cache = AccessCache()
         cache.put(PARTNER, allowed(demo))
         cache.put(PARTNER, allowed(other))
-        forget_after_write(cache, **{"service": "network", "method": "POST", "case_id": demo, "status_code": 200,
-                                     **write})
+        forget_after_write(
+            cache, **{"service": "network", "method": "POST", "case_id": demo, "status_code": 200, **write}
+        )
         return cache.get(PARTNER, demo) is None, cache.get(PARTNER, other) is None
 
     assert after() == (True, False)  # a grant revoked on the demo case
@@ -58,20 +59,32 @@ def test_only_a_successful_write_to_the_network_service_forgets_decisions() -> N
 
 
 async def _partner(system: EmbeddedSystem, agency: str) -> tuple[dict[str, str], Principal]:
-    issued = await system.client.post("/v1/api-tokens", headers=admin_bearer(system), json={
-        "agency": agency, "purpose": "parenting classes", "scopes": ["case:read"],
-        "expires_at": "2027-06-30T00:00:00Z"})
+    issued = await system.client.post(
+        "/v1/api-tokens",
+        headers=admin_bearer(system),
+        json={
+            "agency": agency,
+            "purpose": "parenting classes",
+            "scopes": ["case:read"],
+            "expires_at": "2027-06-30T00:00:00Z",
+        },
+    )
     assert issued.status_code == 201, issued.text
     body = issued.json()
-    return ({"Authorization": f"Bearer {body['token']}"},
-            Principal(subject=f"api-token:{body['id']}", actor_type=ActorType.partner, agency=agency))
+    return (
+        {"Authorization": f"Bearer {body['token']}"},
+        Principal(subject=f"api-token:{body['id']}", actor_type=ActorType.partner, agency=agency),
+    )
 
 
 async def _reads(system: EmbeddedSystem, case_id: uuid.UUID, headers: dict[str, str], audience: str) -> tuple[int, str]:
     # The assessment service trusts the gateway's case-scoped token: a stale allow here would show statements.
     rest = await system.client.get(f"/api/assessment/v1/cases/{case_id}/statements", headers=headers)
-    view = (await system.client.post("/graphql", headers=headers, json={
-        "query": CASE_VIEW, "variables": {"id": str(case_id), "a": audience}})).json()
+    view = (
+        await system.client.post(
+            "/graphql", headers=headers, json={"query": CASE_VIEW, "variables": {"id": str(case_id), "a": audience}}
+        )
+    ).json()
     return rest.status_code, view["errors"][0]["extensions"]["code"] if view.get("errors") else "ALLOWED"
 
 
@@ -109,15 +122,20 @@ async def test_an_assignment_ended_through_the_gateway_stops_the_workers_very_ne
     cache: AccessCache = system.gateway.state.access_cache
     assert cache.get(WORKER, case_id) is not None
     # SACWIS moves the case to another worker.
-    moved = {**DEMO_CASE_BODY, "assignments": [{"staff_subject": "fsw.lindqvist", "role": "worker"},
-                                               {"staff_subject": "sup.okafor", "role": "supervisor"}]}
-    response = await system.client.put("/api/network/v1/cases/by-external/CHRIS/DEMO-2026-0001", json=moved,
-                                       headers=system.bearer("sacwis.sync"))
+    moved = {
+        **DEMO_CASE_BODY,
+        "assignments": [
+            {"staff_subject": "fsw.lindqvist", "role": "worker"},
+            {"staff_subject": "sup.okafor", "role": "supervisor"},
+        ],
+    }
+    response = await system.client.put(
+        "/api/network/v1/cases/by-external/CHRIS/DEMO-2026-0001", json=moved, headers=system.bearer("sacwis.sync")
+    )
     assert response.status_code == 200, response.text
     assert cache.get(WORKER, case_id) is None
     assert await _reads(system, case_id, worker, "STAFF") == (404, "NOT_FOUND")
-    assert await _reads(system, case_id, staff_bearer(system, "fsw.lindqvist", ["worker"]), "STAFF") == (
-        200, "ALLOWED")
+    assert await _reads(system, case_id, staff_bearer(system, "fsw.lindqvist", ["worker"]), "STAFF") == (200, "ALLOWED")
 
 
 async def test_a_grant_revoked_elsewhere_stops_the_partner_once_its_event_reaches_the_gateway(
@@ -137,8 +155,12 @@ async def test_a_grant_revoked_elsewhere_stops_the_partner_once_its_event_reache
     await system.gateway.state.bus.subscribe("sop.network.grant.revoked", "test-revocation-seen", seen)
     # Straight to the network service (as another gateway replica would), not through this gateway's façade.
     direct = await system.gateway.state.services.request(
-        "network", "POST", f"/v1/cases/{case_id}/grants/{grant['id']}/revoke",
-        WORKER.scoped_to(case_id, {"case:read", "case:write"}), json={"reason": "referral closed"})
+        "network",
+        "POST",
+        f"/v1/cases/{case_id}/grants/{grant['id']}/revoke",
+        WORKER.scoped_to(case_id, {"case:read", "case:write"}),
+        json={"reason": "referral closed"},
+    )
     assert direct.status_code == 200, direct.text
     await system.services["network"].state.relay.drain()
     await asyncio.wait_for(revoked.wait(), timeout=30)  # a safety net, not a timing assertion

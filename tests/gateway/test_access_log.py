@@ -24,15 +24,24 @@ if TYPE_CHECKING:
 ACCESS_LOG = """query($id: ID!, $first: Int = 100) { caseAccessLog(caseId: $id, first: $first) {
   seq occurredAt actorSubject actorType clientId action resource audience fields requestId clientRequestId } }"""
 CHAIN = "{ auditChain { intact records brokenAt } }"
-CASE_VIEW = ("query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) "
-             "{ case { id } children { firstName } } }")
+CASE_VIEW = (
+    "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { id } children { firstName } } }"
+)
 
 
 def bearer(system: EmbeddedSystem, subject: str, roles: list[str]) -> dict[str, str]:
     key = load_signing_key(system.keys_dir / DEV_ISSUER_KEY_FILE)
     now = int(time.time())
-    claims = {"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": subject, "iat": now, "nbf": now - 1, "exp": now + 600,
-              "act": "staff", "roles": roles}
+    claims = {
+        "iss": DEV_ISSUER,
+        "aud": DEV_AUDIENCE,
+        "sub": subject,
+        "iat": now,
+        "nbf": now - 1,
+        "exp": now + 600,
+        "act": "staff",
+        "roles": roles,
+    }
     token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
     return {"Authorization": f"Bearer {token}"}
 
@@ -48,8 +57,9 @@ async def seeded_case(system: EmbeddedSystem) -> str:
 
 
 async def ask(system: EmbeddedSystem, query: str, variables: dict[str, Any], who: tuple[str, list[str]]) -> Any:
-    response = await system.client.post("/graphql", json={"query": query, "variables": variables},
-                                        headers=bearer(system, *who))
+    response = await system.client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=bearer(system, *who)
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -63,21 +73,31 @@ async def test_an_auditor_sees_who_looked_at_the_case_through_which_client_and_a
     system: EmbeddedSystem,
 ) -> None:
     case_id = await seeded_case(system)
-    viewed = await system.client.post("/graphql", json={"query": CASE_VIEW, "variables": {"id": case_id,
-                                                                                        "a": "FAMILY"}},
-                                      headers={**system.bearer("fsw.rivera"), "X-Request-ID": "rq-family-view-1"})
+    viewed = await system.client.post(
+        "/graphql",
+        json={"query": CASE_VIEW, "variables": {"id": case_id, "a": "FAMILY"}},
+        headers={**system.bearer("fsw.rivera"), "X-Request-ID": "rq-family-view-1"},
+    )
     assert viewed.json()["data"]["caseView"]["case"]["id"] == case_id
     read = await system.client.get(f"/api/network/v1/cases/{case_id}", headers=system.bearer("sacwis.sync"))
     assert read.status_code == 200
     log = (await ask(system, ACCESS_LOG, {"id": case_id}, AUDITOR))["data"]["caseAccessLog"]
     assert [e["seq"] for e in log] == sorted((e["seq"] for e in log), reverse=True)  # newest first
     facade_read, case_view = log[0], log[1]
-    assert (facade_read["actorSubject"], facade_read["actorType"], facade_read["clientId"],
-            facade_read["action"]) == ("sacwis.sync", "integration", "sacwis.sync", "read")
+    assert (facade_read["actorSubject"], facade_read["actorType"], facade_read["clientId"], facade_read["action"]) == (
+        "sacwis.sync",
+        "integration",
+        "sacwis.sync",
+        "read",
+    )
     # the request id is the gateway's own; the client's id for the request is kept beside it
-    assert (case_view["actorSubject"], case_view["resource"], case_view["audience"], case_view["requestId"],
-            case_view["clientRequestId"]) == ("fsw.rivera", "case_view", "family", viewed.headers["X-Request-ID"],
-                                              "rq-family-view-1")
+    assert (
+        case_view["actorSubject"],
+        case_view["resource"],
+        case_view["audience"],
+        case_view["requestId"],
+        case_view["clientRequestId"],
+    ) == ("fsw.rivera", "case_view", "family", viewed.headers["X-Request-ID"], "rq-family-view-1")
     assert case_view["fields"] == ["case", "children"]  # the sections this query asked for
     # asking is itself recorded, and shows the next time
     again = (await ask(system, ACCESS_LOG, {"id": case_id, "first": 1}, AUDITOR))["data"]["caseAccessLog"]
@@ -126,7 +146,8 @@ async def test_the_audit_chain_verifies_and_a_changed_record_breaks_it(system: E
     first_case_read = next(r for r in await system.audit_rows() if r.case_id == uuid.UUID(case_id))
     async with system.gateway.state.database.session() as session:
         # someone rewrites history: the worker's read now claims to be the supervisor's
-        await session.execute(update(platform.audit).where(platform.audit.c.seq == first_case_read.seq)
-                              .values(actor_subject="sup.okafor"))
+        await session.execute(
+            update(platform.audit).where(platform.audit.c.seq == first_case_read.seq).values(actor_subject="sup.okafor")
+        )
     broken = (await ask(system, CHAIN, {}, ("admin.hughes", ["admin"])))["data"]["auditChain"]
     assert broken == {"intact": False, "records": first_case_read.seq - 1, "brokenAt": first_case_read.seq}

@@ -42,21 +42,20 @@ ALLOW, NOT_FOUND, FORBIDDEN = "allow", "not_found", "forbidden"
 
 # Who asks, and the case-view audience their kind of caller speaks for by default.
 PRINCIPALS: dict[str, str] = {
-    "worker": "STAFF",               # fsw.rivera, the demo family's worker
-    "worker_elsewhere": "STAFF",     # fsw.lindqvist, worker on the second case only
-    "supervisor": "STAFF",           # sup.okafor, the demo case's supervisor
-    "auditor": "STAFF",              # audit.byrne, on no case
-    "partner_live_grant": "PARTNER",      # a live case:read grant to its agency on the demo case
-    "partner_no_grant": "PARTNER",        # another agency, no grant anywhere
-    "partner_expired_grant": "PARTNER",   # its agency's grant on the demo case has expired
-    "partner_revoked_grant": "PARTNER",   # its agency's grant on the demo case was revoked
-    "family_member": "FAMILY",       # Maria Lopez, caregiver, with her login set on the demo case
-    "network_member": "NETWORK",     # Rosa Delgado, safety network member, with her login set
-    "integration": "STAFF",          # an OAuth client with cases:sync
+    "worker": "STAFF",  # fsw.rivera, the demo family's worker
+    "worker_elsewhere": "STAFF",  # fsw.lindqvist, worker on the second case only
+    "supervisor": "STAFF",  # sup.okafor, the demo case's supervisor
+    "auditor": "STAFF",  # audit.byrne, on no case
+    "partner_live_grant": "PARTNER",  # a live case:read grant to its agency on the demo case
+    "partner_no_grant": "PARTNER",  # another agency, no grant anywhere
+    "partner_expired_grant": "PARTNER",  # its agency's grant on the demo case has expired
+    "partner_revoked_grant": "PARTNER",  # its agency's grant on the demo case was revoked
+    "family_member": "FAMILY",  # Maria Lopez, caregiver, with her login set on the demo case
+    "network_member": "NETWORK",  # Rosa Delgado, safety network member, with her login set
+    "integration": "STAFF",  # an OAuth client with cases:sync
 }
 CASES = ("demo", "other", "missing")  # the demo case; a case only its own worker is on; a random UUID
-OPERATIONS = ("case_view", "read_statements", "read_safety_plans", "read_case", "write_statement",
-              "access_log")
+OPERATIONS = ("case_view", "read_statements", "read_safety_plans", "read_case", "write_statement", "access_log")
 
 _READS = ("case_view", "read_statements", "read_safety_plans", "read_case")
 
@@ -87,8 +86,11 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("partner_live_grant", "demo"): _row(ALLOW, FORBIDDEN, FORBIDDEN),
     ("partner_live_grant", "other"): NO_CASE,
     ("partner_live_grant", "missing"): NO_CASE,
-    **{(who, case): NO_CASE for who in ("partner_no_grant", "partner_expired_grant", "partner_revoked_grant")
-       for case in CASES},
+    **{
+        (who, case): NO_CASE
+        for who in ("partner_no_grant", "partner_expired_grant", "partner_revoked_grant")
+        for case in CASES
+    },
     ("family_member", "demo"): _row(ALLOW, FORBIDDEN, FORBIDDEN),
     ("family_member", "other"): NO_CASE,
     ("family_member", "missing"): NO_CASE,
@@ -106,15 +108,32 @@ CELLS = [(who, case, op) for who in PRINCIPALS for case in CASES for op in OPERA
 CASE_VIEW = "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { id } } }"
 ACCESS_LOG = "query($id: ID!) { caseAccessLog(caseId: $id) { seq actorSubject } }"
 HARM: dict[str, Any] = {
-    "kind": "harm", "language": "en", "who_reported": "A neighbour", "caregivers": [{"name": "Maria"}],
-    "action_or_inaction": "left Sofia and Mateo alone overnight", "when_or_how_often": "twice in October",
-    "children": [{"name": "Sofia"}, {"name": "Mateo"}], "impact_on_child": "they were scared and hungry",
+    "kind": "harm",
+    "language": "en",
+    "who_reported": "A neighbour",
+    "caregivers": [{"name": "Maria"}],
+    "action_or_inaction": "left Sofia and Mateo alone overnight",
+    "when_or_how_often": "twice in October",
+    "children": [{"name": "Sofia"}, {"name": "Mateo"}],
+    "impact_on_child": "they were scared and hungry",
 }
 OTHER_CASE_BODY: dict[str, Any] = {
-    "case_type": "in_home", "status": "open", "county": "Faulkner", "opened_on": "2026-11-02",
-    "members": [{"role": "child", "relationship_to_children": "son",
-                 "person": {"external_id": "MATRIX-P-1", "first_name": "Eli", "last_name": "Marsh",
-                            "date_of_birth": "2018-04-11"}}],
+    "case_type": "in_home",
+    "status": "open",
+    "county": "Faulkner",
+    "opened_on": "2026-11-02",
+    "members": [
+        {
+            "role": "child",
+            "relationship_to_children": "son",
+            "person": {
+                "external_id": "MATRIX-P-1",
+                "first_name": "Eli",
+                "last_name": "Marsh",
+                "date_of_birth": "2018-04-11",
+            },
+        }
+    ],
     "assignments": [{"staff_subject": "fsw.lindqvist", "role": "worker"}],
 }
 
@@ -137,22 +156,27 @@ async def _build_world(system: EmbeddedSystem) -> MatrixWorld:
     seed = DemoSeed(system.keys_dir)
     await seed_network(system.client, seed)
     demo = uuid.UUID(seed.case_id)
-    other = await system.client.put("/api/network/v1/cases/by-external/CHRIS/MATRIX-2026-0002",
-                                    json=OTHER_CASE_BODY, headers=system.bearer("sacwis.sync"))
+    other = await system.client.put(
+        "/api/network/v1/cases/by-external/CHRIS/MATRIX-2026-0002",
+        json=OTHER_CASE_BODY,
+        headers=system.bearer("sacwis.sync"),
+    )
     assert other.status_code in (200, 201), other.text
     world = MatrixWorld(system, {"demo": demo, "other": uuid.UUID(other.json()["id"]), "missing": uuid.uuid4()})
     worker = staff_bearer(system, "fsw.rivera", ["worker"])
-    world.headers.update({
-        "worker": worker,
-        "worker_elsewhere": staff_bearer(system, "fsw.lindqvist", ["worker"]),
-        "supervisor": staff_bearer(system, "sup.okafor", ["supervisor"]),
-        "auditor": staff_bearer(system, "audit.byrne", ["auditor"]),
-        "partner_live_grant": await partner_bearer(system, "Harbor House Counseling"),
-        "partner_no_grant": await partner_bearer(system, "Ozark Family Counseling"),
-        "partner_expired_grant": await partner_bearer(system, "Delta Parenting Partners"),
-        "partner_revoked_grant": await partner_bearer(system, "River Valley Advocates"),
-        "integration": await integration_bearer(system, "matrix-sync"),
-    })
+    world.headers.update(
+        {
+            "worker": worker,
+            "worker_elsewhere": staff_bearer(system, "fsw.lindqvist", ["worker"]),
+            "supervisor": staff_bearer(system, "sup.okafor", ["supervisor"]),
+            "auditor": staff_bearer(system, "audit.byrne", ["auditor"]),
+            "partner_live_grant": await partner_bearer(system, "Harbor House Counseling"),
+            "partner_no_grant": await partner_bearer(system, "Ozark Family Counseling"),
+            "partner_expired_grant": await partner_bearer(system, "Delta Parenting Partners"),
+            "partner_revoked_grant": await partner_bearer(system, "River Valley Advocates"),
+            "integration": await integration_bearer(system, "matrix-sync"),
+        }
+    )
     await grant_partner(system, demo, "Harbor House Counseling", by=worker)
     revoked = await grant_partner(system, demo, "River Valley Advocates", by=worker)
     await revoke_grant(system, demo, revoked["id"], by=worker)
@@ -160,8 +184,9 @@ async def _build_world(system: EmbeddedSystem) -> MatrixWorld:
     network = system.services["network"]
     network.state.clock = FixedClock(datetime.now(UTC) - timedelta(days=60))
     try:
-        await grant_partner(system, demo, "Delta Parenting Partners", by=worker,
-                            expires_at=datetime.now(UTC) - timedelta(days=30))
+        await grant_partner(
+            system, demo, "Delta Parenting Partners", by=worker, expires_at=datetime.now(UTC) - timedelta(days=30)
+        )
     finally:
         network.state.clock = SystemClock()
     # Maria (caregiver) and Rosa (safety network) bind the logins they will sign in with: the worker invites,
@@ -173,10 +198,14 @@ async def _build_world(system: EmbeddedSystem) -> MatrixWorld:
     people = {m["person"]["first_name"]: m["person"]["id"] for m in case["members"]}
     for name, member in (("Maria", "family_member"), ("Rosa", "network_member")):
         invited = await system.client.post(
-            f"/api/network/v1/cases/{demo}/people/{people[name]}/login-invitations", json={}, headers=worker)
+            f"/api/network/v1/cases/{demo}/people/{people[name]}/login-invitations", json={}, headers=worker
+        )
         assert invited.status_code == 201, invited.text
-        redeemed = await system.client.post("/api/network/v1/login-invitations/redeem",
-                                            json={"code": invited.json()["code"]}, headers=world.headers[member])
+        redeemed = await system.client.post(
+            "/api/network/v1/login-invitations/redeem",
+            json={"code": invited.json()["code"]},
+            headers=world.headers[member],
+        )
         assert redeemed.status_code == 200, redeemed.text
     system.forget_access_decisions()
     return world
@@ -193,8 +222,9 @@ async def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         if request.param == "sqlite":
             urls, databases = sqlite_urls(base), {}
         else:
-            databases = {name: await real_services.create_test_database(admin_url, prefix=f"mx_{name}")
-                         for name in COMPONENTS}
+            databases = {
+                name: await real_services.create_test_database(admin_url, prefix=f"mx_{name}") for name in COMPONENTS
+            }
             urls = {name: db.url for name, db in databases.items()}
         try:
             async with embedded_system(base / "data", urls) as system:
@@ -207,8 +237,7 @@ async def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 def _scrub(value: Any, case_id: uuid.UUID) -> Any:
     """The response without what differs between any two requests: request id, instance path, case id."""
     if isinstance(value, dict):
-        return {k: _scrub(v, case_id) for k, v in value.items()
-                if k not in ("request_id", "requestId", "instance")}
+        return {k: _scrub(v, case_id) for k, v in value.items() if k not in ("request_id", "requestId", "instance")}
     if isinstance(value, list):
         return [_scrub(v, case_id) for v in value]
     if isinstance(value, str):
@@ -219,8 +248,11 @@ def _scrub(value: Any, case_id: uuid.UUID) -> Any:
 async def _ask(world: MatrixWorld, who: str, case_id: uuid.UUID, operation: str) -> Outcome:
     client, headers = world.system.client, world.headers[who]
     if operation in ("case_view", "access_log"):
-        query, variables = ((CASE_VIEW, {"id": str(case_id), "a": PRINCIPALS[who]}) if operation == "case_view"
-                            else (ACCESS_LOG, {"id": str(case_id)}))
+        query, variables = (
+            (CASE_VIEW, {"id": str(case_id), "a": PRINCIPALS[who]})
+            if operation == "case_view"
+            else (ACCESS_LOG, {"id": str(case_id)})
+        )
         response = await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
         assert response.status_code == 200, response.text
         body = response.json()
@@ -233,16 +265,19 @@ async def _ask(world: MatrixWorld, who: str, case_id: uuid.UUID, operation: str)
         else:
             kind = ALLOW if isinstance(body["data"]["caseAccessLog"], list) else "no log"
         return Outcome(kind, response.status_code, _scrub(body, case_id))
-    path = {"read_statements": f"/api/assessment/v1/cases/{case_id}/statements",
-            "read_safety_plans": f"/api/plans/v1/cases/{case_id}/safety-plans",
-            "read_case": f"/api/network/v1/cases/{case_id}",
-            "write_statement": f"/api/assessment/v1/cases/{case_id}/statements"}[operation]
+    path = {
+        "read_statements": f"/api/assessment/v1/cases/{case_id}/statements",
+        "read_safety_plans": f"/api/plans/v1/cases/{case_id}/safety-plans",
+        "read_case": f"/api/network/v1/cases/{case_id}",
+        "write_statement": f"/api/assessment/v1/cases/{case_id}/statements",
+    }[operation]
     if operation == "write_statement":
         response = await client.post(path, json=HARM, headers=headers)
     else:
         response = await client.get(path, headers=headers)
-    kind = {200: ALLOW, 201: ALLOW, 403: FORBIDDEN, 404: NOT_FOUND}.get(response.status_code,
-                                                                       f"status {response.status_code}")
+    kind = {200: ALLOW, 201: ALLOW, 403: FORBIDDEN, 404: NOT_FOUND}.get(
+        response.status_code, f"status {response.status_code}"
+    )
     if kind in (FORBIDDEN, NOT_FOUND):
         assert response.headers["content-type"].startswith("application/problem+json"), response.text
     return Outcome(kind, response.status_code, _scrub(_json(response), case_id))
@@ -264,8 +299,10 @@ def test_the_expected_table_covers_every_cell() -> None:
 async def test_access_matrix_cell(world: MatrixWorld, who: str, case: str, operation: str) -> None:
     expected = EXPECTED[(who, case)][operation]
     outcome = await _ask(world, who, world.cases[case], operation)
-    assert outcome.kind == expected, f"{who} {operation} on the {case} case: expected {expected}, got " \
-                                     f"{outcome.kind} ({outcome.status} {outcome.body})"
+    assert outcome.kind == expected, (
+        f"{who} {operation} on the {case} case: expected {expected}, got "
+        f"{outcome.kind} ({outcome.status} {outcome.body})"
+    )
     may_read_case = EXPECTED[(who, case)]["case_view"] == ALLOW
     if case != "missing" and expected != ALLOW and not may_read_case:
         # Indistinguishable from asking about a case that does not exist — both asked with a cold access

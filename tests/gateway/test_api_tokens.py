@@ -28,8 +28,18 @@ def staff_bearer(system: EmbeddedSystem, subject: str, roles: list[str]) -> dict
     """A staff token from the development issuer for someone who is not a demo user (e.g. an administrator)."""
     key = load_signing_key(system.keys_dir / DEV_ISSUER_KEY_FILE)
     now = int(time.time())
-    claims = {"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": subject, "iat": now, "nbf": now - 1, "exp": now + 600,
-              "act": "staff", "roles": roles, "name": subject, "agency": "DCFS"}
+    claims = {
+        "iss": DEV_ISSUER,
+        "aud": DEV_AUDIENCE,
+        "sub": subject,
+        "iat": now,
+        "nbf": now - 1,
+        "exp": now + 600,
+        "act": "staff",
+        "roles": roles,
+        "name": subject,
+        "agency": "DCFS",
+    }
     token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
     return {"Authorization": f"Bearer {token}"}
 
@@ -39,15 +49,20 @@ def in_days(days: float) -> str:
 
 
 def token_body(**overrides: Any) -> dict[str, Any]:
-    body = {"agency": "Ozark Family Counseling", "purpose": "Counseling referrals for families on a safety plan",
-            "scopes": ["case:read"], "expires_at": in_days(90)}
+    body = {
+        "agency": "Ozark Family Counseling",
+        "purpose": "Counseling referrals for families on a safety plan",
+        "scopes": ["case:read"],
+        "expires_at": in_days(90),
+    }
     body.update(overrides)
     return body
 
 
 async def issue(system: EmbeddedSystem, **overrides: Any) -> dict[str, Any]:
-    response = await system.client.post("/v1/api-tokens", json=token_body(**overrides),
-                                         headers=staff_bearer(system, "admin.hughes", ["admin"]))
+    response = await system.client.post(
+        "/v1/api-tokens", json=token_body(**overrides), headers=staff_bearer(system, "admin.hughes", ["admin"])
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -91,15 +106,28 @@ async def test_a_partner_token_authenticates_as_its_agency_with_partner_scopes_a
     response = await me(system, issued["token"])
     assert response.status_code == 200, response.text
     assert response.json()["data"]["me"] == {
-        "subject": f"api-token:{issued['id']}", "name": "Counseling referrals for families on a safety plan",
-        "actorType": "partner", "roles": [], "scopes": ["case:read"], "agency": "Ozark Family Counseling"}
+        "subject": f"api-token:{issued['id']}",
+        "name": "Counseling referrals for families on a safety plan",
+        "actorType": "partner",
+        "roles": [],
+        "scopes": ["case:read"],
+        "agency": "Ozark Family Counseling",
+    }
     [row] = await token_rows(system)
     assert row.last_used_at is not None and (datetime.now(UTC) - row.last_used_at) < timedelta(minutes=1)
-    listed = (await system.client.get("/v1/api-tokens", params={"agency": "Ozark Family Counseling"},
-                                      headers=staff_bearer(system, "admin.hughes", ["admin"]))).json()
+    listed = (
+        await system.client.get(
+            "/v1/api-tokens",
+            params={"agency": "Ozark Family Counseling"},
+            headers=staff_bearer(system, "admin.hughes", ["admin"]),
+        )
+    ).json()
     assert listed["items"][0]["last_used_at"] is not None
-    other_agency = (await system.client.get("/v1/api-tokens", params={"agency": "Someone Else"},
-                                            headers=staff_bearer(system, "admin.hughes", ["admin"]))).json()
+    other_agency = (
+        await system.client.get(
+            "/v1/api-tokens", params={"agency": "Someone Else"}, headers=staff_bearer(system, "admin.hughes", ["admin"])
+        )
+    ).json()
     assert other_agency["items"] == []
 
 
@@ -112,8 +140,11 @@ async def test_a_revoked_an_expired_or_an_unknown_partner_token_is_401(system: E
     again = await system.client.delete(f"/v1/api-tokens/{revoked['id']}", headers=admin)
     assert again.json()["revoked_at"] == first_revocation  # revoking twice keeps the first revocation
     async with system.gateway.state.database.session() as session:
-        await session.execute(update(ApiToken).where(ApiToken.id == uuid.UUID(expired["id"]))
-                              .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        await session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == uuid.UUID(expired["id"]))
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
     for secret in (revoked["token"], expired["token"], "sopp_" + "x" * 43, live["token"][:-1]):
         response = await me(system, secret)
         assert response.status_code == 401, response.text
@@ -123,10 +154,12 @@ async def test_a_revoked_an_expired_or_an_unknown_partner_token_is_401(system: E
     assert missing.status_code == 404
 
 
-@pytest.mark.parametrize(("subject", "roles"), [("fsw.rivera", ["worker"]), ("sup.okafor", ["supervisor"]),
-                                                ("audit.byrne", ["auditor"])])
-async def test_only_administrators_issue_list_or_revoke_tokens(system: EmbeddedSystem, subject: str,
-                                                               roles: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("subject", "roles"), [("fsw.rivera", ["worker"]), ("sup.okafor", ["supervisor"]), ("audit.byrne", ["auditor"])]
+)
+async def test_only_administrators_issue_list_or_revoke_tokens(
+    system: EmbeddedSystem, subject: str, roles: list[str]
+) -> None:
     existing = await issue(system)
     headers = staff_bearer(system, subject, roles)
     assert (await system.client.post("/v1/api-tokens", json=token_body(), headers=headers)).status_code == 403
@@ -139,21 +172,35 @@ async def test_only_administrators_issue_list_or_revoke_tokens(system: EmbeddedS
     assert all(row.revoked_at is None for row in await token_rows(system))
 
 
-@pytest.mark.parametrize(("overrides", "fields"), [
-    ({"scopes": ["case:write"]}, ["scopes"]),
-    ({"scopes": []}, ["scopes"]),
-    ({"scopes": ["audit:read"], "expires_at": in_days(-1)}, ["scopes", "expires_at"]),
-    ({"expires_at": in_days(400)}, ["expires_at"]),
-    ({"expires_at": "2027-01-01T00:00:00"}, ["expires_at"]),
-    ({"agency": "", "purpose": ""}, ["agency", "purpose"]),
-    ({"surprise": True}, ["surprise"]),
-], ids=["write-scope", "no-scopes", "staff-scope-and-past", "beyond-a-year", "no-time-zone", "blank-names",
-        "unknown-field"])
+@pytest.mark.parametrize(
+    ("overrides", "fields"),
+    [
+        ({"scopes": ["case:write"]}, ["scopes"]),
+        ({"scopes": []}, ["scopes"]),
+        ({"scopes": ["audit:read"], "expires_at": in_days(-1)}, ["scopes", "expires_at"]),
+        ({"expires_at": in_days(400)}, ["expires_at"]),
+        ({"expires_at": "2027-01-01T00:00:00"}, ["expires_at"]),
+        ({"agency": "", "purpose": ""}, ["agency", "purpose"]),
+        ({"surprise": True}, ["surprise"]),
+    ],
+    ids=[
+        "write-scope",
+        "no-scopes",
+        "staff-scope-and-past",
+        "beyond-a-year",
+        "no-time-zone",
+        "blank-names",
+        "unknown-field",
+    ],
+)
 async def test_a_bad_token_request_is_422_naming_each_field_and_stores_nothing(
-    system: EmbeddedSystem, overrides: dict[str, Any], fields: list[str],
+    system: EmbeddedSystem,
+    overrides: dict[str, Any],
+    fields: list[str],
 ) -> None:
-    response = await system.client.post("/v1/api-tokens", json=token_body(**overrides),
-                                         headers=staff_bearer(system, "admin.hughes", ["admin"]))
+    response = await system.client.post(
+        "/v1/api-tokens", json=token_body(**overrides), headers=staff_bearer(system, "admin.hughes", ["admin"])
+    )
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert sorted({e["field"] for e in response.json()["errors"]}) == sorted(fields)
@@ -167,8 +214,13 @@ async def test_a_partner_cannot_ask_for_the_staff_view_and_sees_no_case_without_
     headers = {"Authorization": f"Bearer {issued['token']}"}
     query = "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { id } } }"
     for audience, code in (("STAFF", "FORBIDDEN"), ("PARTNER", "NOT_FOUND")):
-        body = (await system.client.post("/graphql", headers=headers, json={
-            "query": query, "variables": {"id": str(uuid.uuid4()), "a": audience}})).json()
+        body = (
+            await system.client.post(
+                "/graphql",
+                headers=headers,
+                json={"query": query, "variables": {"id": str(uuid.uuid4()), "a": audience}},
+            )
+        ).json()
         assert body["data"] is None and body["errors"][0]["extensions"]["code"] == code, body
     facade = await system.client.get(f"/api/network/v1/cases/{uuid.uuid4()}", headers=headers)
     assert facade.status_code == 404

@@ -49,6 +49,7 @@ def without_ids(body: dict[str, Any]) -> dict[str, Any]:
 
 # --- denied attempts ------------------------------------------------------------------------------------------
 
+
 async def test_a_refused_case_is_audited_as_denied_and_answered_as_if_it_did_not_exist(
     system: EmbeddedSystem,
 ) -> None:
@@ -65,7 +66,9 @@ async def test_a_refused_case_is_audited_as_denied_and_answered_as_if_it_did_not
     denied = [r for r in await system.audit_rows() if r.action == "denied"]
     on_the_case = [r for r in denied if r.case_id == uuid.UUID(case_id)]
     assert [(r.actor_subject, r.actor_type, r.resource) for r in on_the_case] == [
-        ("fsw.lindqvist", "staff", "case"), ("fsw.lindqvist", "staff", "case")]
+        ("fsw.lindqvist", "staff", "case"),
+        ("fsw.lindqvist", "staff", "case"),
+    ]
     assert on_the_case[0].resource_id == f"GET /api/network/v1/cases/{case_id}"
     assert on_the_case[1].resource_id == "POST /graphql"
     assert on_the_case[0].request_id == refused.headers["X-Request-ID"]
@@ -76,14 +79,15 @@ async def test_a_refused_case_is_audited_as_denied_and_answered_as_if_it_did_not
 
 # --- purpose ---------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("purpose", ["curiosity", "x" * 300, "casework; DROP TABLE"])
-async def test_a_purpose_outside_the_closed_set_is_refused_by_name(sqlite_system: EmbeddedSystem,
-                                                                     purpose: str) -> None:
+async def test_a_purpose_outside_the_closed_set_is_refused_by_name(sqlite_system: EmbeddedSystem, purpose: str) -> None:
     case_id = await seeded_case(sqlite_system)
     before = len(await sqlite_system.audit_rows())
     for response in (
-        await sqlite_system.client.get(f"/api/network/v1/cases/{case_id}",
-                                       headers={**sqlite_system.bearer("fsw.rivera"), "X-SOP-Purpose": purpose}),
+        await sqlite_system.client.get(
+            f"/api/network/v1/cases/{case_id}", headers={**sqlite_system.bearer("fsw.rivera"), "X-SOP-Purpose": purpose}
+        ),
         await sqlite_system.graphql(CASE_VIEW, {"id": case_id}, headers={"X-SOP-Purpose": purpose}),
     ):
         assert response.status_code == 422, response.text
@@ -105,11 +109,11 @@ async def test_a_service_refuses_an_unknown_purpose_too_never_with_a_500(system:
 
 async def test_a_declared_purpose_is_recorded_at_the_service(system: EmbeddedSystem) -> None:
     case_id = await seeded_case(system)
-    response = await system.client.get(f"/api/network/v1/cases/{case_id}", headers={
-        **system.bearer("fsw.rivera"), "X-SOP-Purpose": "Court"})
+    response = await system.client.get(
+        f"/api/network/v1/cases/{case_id}", headers={**system.bearer("fsw.rivera"), "X-SOP-Purpose": "Court"}
+    )
     assert response.status_code == 200, response.text
-    rows = [r for r in await service_audit_rows(system, "network")
-            if r.request_id == response.headers["X-Request-ID"]]
+    rows = [r for r in await service_audit_rows(system, "network") if r.request_id == response.headers["X-Request-ID"]]
     assert rows and {r.purpose for r in rows} == {AccessPurpose.court.value}
     at_the_edge = [r for r in await system.audit_rows() if r.request_id == response.headers["X-Request-ID"]]
     assert at_the_edge and {r.purpose for r in at_the_edge} == {AccessPurpose.court.value}
@@ -117,10 +121,12 @@ async def test_a_declared_purpose_is_recorded_at_the_service(system: EmbeddedSys
 
 # --- request ids -----------------------------------------------------------------------------------------------
 
+
 async def test_the_request_id_is_the_gateways_and_the_clients_id_is_kept_apart(system: EmbeddedSystem) -> None:
     case_id = await seeded_case(system)
-    response = await system.client.get(f"/api/network/v1/cases/{case_id}", headers={
-        **system.bearer("fsw.rivera"), "X-Request-ID": "my-app:42"})
+    response = await system.client.get(
+        f"/api/network/v1/cases/{case_id}", headers={**system.bearer("fsw.rivera"), "X-Request-ID": "my-app:42"}
+    )
     assert response.status_code == 200
     request_id = response.headers["X-Request-ID"]
     assert request_id != "my-app:42" and uuid.UUID(request_id).version == 7
@@ -131,17 +137,21 @@ async def test_the_request_id_is_the_gateways_and_the_clients_id_is_kept_apart(s
 
 
 @pytest.mark.parametrize("client_id", ["a" * 129, "spaces are not safe", "<script>", "ünïcode"])
-async def test_an_unsafe_or_overlong_client_request_id_is_not_kept(sqlite_system: EmbeddedSystem,
-                                                                   client_id: str) -> None:
+async def test_an_unsafe_or_overlong_client_request_id_is_not_kept(
+    sqlite_system: EmbeddedSystem, client_id: str
+) -> None:
     case_id = await seeded_case(sqlite_system)
-    response = await sqlite_system.client.get(f"/api/network/v1/cases/{case_id}", headers={
-        **sqlite_system.bearer("fsw.rivera"), "X-Request-ID": client_id.encode()})
+    response = await sqlite_system.client.get(
+        f"/api/network/v1/cases/{case_id}",
+        headers={**sqlite_system.bearer("fsw.rivera"), "X-Request-ID": client_id.encode()},
+    )
     assert response.status_code == 200
     [row] = [r for r in await sqlite_system.audit_rows() if r.request_id == response.headers["X-Request-ID"]]
     assert row.client_request_id is None
 
 
 # --- verifying chains ------------------------------------------------------------------------------------------
+
 
 async def test_auditors_and_administrators_verify_every_chain(system: EmbeddedSystem) -> None:
     case_id = await seeded_case(system)

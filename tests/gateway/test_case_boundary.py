@@ -69,25 +69,56 @@ from tests.gateway.conftest import COMPONENTS, EmbeddedSystem, embedded_system, 
 WORKER, SUPERVISOR = "fsw.rivera", "sup.okafor"
 CASE_REF_GRACE_SECONDS = 0.25
 TINY_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 # Case B: a second family, fictional, known to SACWIS under its own ids (never a person of case A).
 CASE_B_BODY: dict[str, Any] = {
-    "case_type": "in_home", "status": "open", "county": "Faulkner", "opened_on": "2026-11-02",
+    "case_type": "in_home",
+    "status": "open",
+    "county": "Faulkner",
+    "opened_on": "2026-11-02",
     "members": [
-        {"role": "caregiver", "relationship_to_children": "father",
-         "person": {"external_id": "BND-P-1", "first_name": "Tomas", "last_name": "Marsh",
-                    "date_of_birth": "1990-02-11", "preferred_language": "en"}},
-        {"role": "child", "relationship_to_children": "daughter",
-         "person": {"external_id": "BND-P-2", "first_name": "Ivy", "last_name": "Marsh",
-                    "date_of_birth": "2018-04-11", "preferred_language": "en"}},
-        {"role": "network", "relationship_to_children": "aunt",
-         "person": {"external_id": "BND-P-3", "first_name": "June", "last_name": "Marsh",
-                    "date_of_birth": "1982-07-03", "preferred_language": "en"}},
+        {
+            "role": "caregiver",
+            "relationship_to_children": "father",
+            "person": {
+                "external_id": "BND-P-1",
+                "first_name": "Tomas",
+                "last_name": "Marsh",
+                "date_of_birth": "1990-02-11",
+                "preferred_language": "en",
+            },
+        },
+        {
+            "role": "child",
+            "relationship_to_children": "daughter",
+            "person": {
+                "external_id": "BND-P-2",
+                "first_name": "Ivy",
+                "last_name": "Marsh",
+                "date_of_birth": "2018-04-11",
+                "preferred_language": "en",
+            },
+        },
+        {
+            "role": "network",
+            "relationship_to_children": "aunt",
+            "person": {
+                "external_id": "BND-P-3",
+                "first_name": "June",
+                "last_name": "Marsh",
+                "date_of_birth": "1982-07-03",
+                "preferred_language": "en",
+            },
+        },
     ],
     # Ms. Rivera works both families; Mr. Lindqvist seeds B (demo idempotency keys are per caller).
-    "assignments": [{"staff_subject": "fsw.lindqvist", "role": "worker"}, {"staff_subject": WORKER, "role": "worker"},
-                    {"staff_subject": SUPERVISOR, "role": "supervisor"}],
+    "assignments": [
+        {"staff_subject": "fsw.lindqvist", "role": "worker"},
+        {"staff_subject": WORKER, "role": "worker"},
+        {"staff_subject": SUPERVISOR, "role": "supervisor"},
+    ],
 }
 
 
@@ -100,6 +131,7 @@ class SecondFamilySeed(DemoSeed):
 
 # --- the two cases ---------------------------------------------------------------------------------------
 
+
 @dataclass
 class World:
     system: EmbeddedSystem
@@ -109,19 +141,22 @@ class World:
     foreign: dict[Any, Scene] = field(default_factory=dict)  # operation -> case B's records for it
     target: dict[Any, Scene] = field(default_factory=dict)  # operation -> case A's records (b) and (c) name
 
-    async def call(self, method: str, url: str, *, user: str = WORKER, headers: dict[str, str] | None = None,
-                   **kwargs: Any) -> httpx.Response:
+    async def call(
+        self, method: str, url: str, *, user: str = WORKER, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         self.requests += 1
-        return await self.system.client.request(method, url, headers={**self.system.bearer(user), **(headers or {})},
-                                                **kwargs)
+        return await self.system.client.request(
+            method, url, headers={**self.system.bearer(user), **(headers or {})}, **kwargs
+        )
 
     async def ok(self, method: str, url: str, what: str, **kwargs: Any) -> Any:
         response = await self.call(method, url, **kwargs)
         assert response.status_code < 400, f"setting up {what}: {response.status_code} {response.text}"
         return response.json() if response.content else None
 
-    async def as_service(self, service: str, method: str, path: str, principal: Principal,
-                         **kwargs: Any) -> httpx.Response:
+    async def as_service(
+        self, service: str, method: str, path: str, principal: Principal, **kwargs: Any
+    ) -> httpx.Response:
         """A request straight to a service, with the internal token the gateway would mint for it."""
         self.requests += 1
         return await self.system.gateway.state.services.request(service, method, path, principal, **kwargs)
@@ -141,15 +176,20 @@ def api(service: str, case: str, tail: str) -> str:
 async def _seed_case_b(system: EmbeddedSystem) -> str:
     seed = SecondFamilySeed(system.keys_dir)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=system.gateway), base_url="http://gateway") as c:
-        case = await c.put("/api/network/v1/cases/by-external/CHRIS/BOUNDARY-2026-0002", json=CASE_B_BODY,
-                           headers=seed.headers("sacwis.sync"))
+        case = await c.put(
+            "/api/network/v1/cases/by-external/CHRIS/BOUNDARY-2026-0002",
+            json=CASE_B_BODY,
+            headers=seed.headers("sacwis.sync"),
+        )
         assert case.status_code in (200, 201), case.text
         seed.case_id = case.json()["id"]
         people = {m["person"]["external_id"]: m["person"]["id"] for m in case.json()["members"]}
         worker = seed.headers(WORKER)
         base = f"/api/network/v1/cases/{seed.case_id}/network"
-        for body in ({"person_id": people["BND-P-3"], "circle": "inner", "roles": ["safety person at night"]},
-                     {"person": {"first_name": "Ruth", "last_name": "Okoro"}, "circle": "outer"}):
+        for body in (
+            {"person_id": people["BND-P-3"], "circle": "inner", "roles": ["safety person at night"]},
+            {"person": {"first_name": "Ruth", "last_name": "Okoro"}, "circle": "outer"},
+        ):
             made = await c.post(f"{base}/members", json=body, headers=worker)
             assert made.status_code == 201, made.text
         for step in (seed_assessment, seed_assessment_sdm, seed_plans):
@@ -179,13 +219,19 @@ async def _base_records(w: World, label: str) -> dict[str, Any]:
     ids["sdm_assessment"] = next(a["id"] for a in sdm if a["instrument"]["key"] == "safety_assessment")
     voices = (await w.ok("GET", api("assessment", case, "/child-voice"), "the child-voice records"))["items"]
     ids["child_voice_record"] = voices[0]["id"]
-    drawing = await w.ok("POST", api("assessment", case, f"/child-voice/{voices[0]['id']}/attachments"),
-                         "a drawing", content=TINY_PNG, headers={"Content-Type": "image/png"})
+    drawing = await w.ok(
+        "POST",
+        api("assessment", case, f"/child-voice/{voices[0]['id']}/attachments"),
+        "a drawing",
+        content=TINY_PNG,
+        headers={"Content-Type": "image/png"},
+    )
     ids["drawing"] = drawing["id"]
     plans = (await w.ok("GET", api("plans", case, "/safety-plans"), "the safety plans"))["items"]
     plan = plans[0]
-    ids.update(safety_plan=plan["id"], safety_plan_rule=plan["rules"][0]["id"],
-               plan_participant=plan["participants"][0]["id"])
+    ids.update(
+        safety_plan=plan["id"], safety_plan_rule=plan["rules"][0]["id"], plan_participant=plan["participants"][0]["id"]
+    )
     steps = (await w.ok("GET", api("plans", case, "/next-steps"), "the next steps"))["items"]
     ids["next_step"] = steps[0]["id"]
     return ids
@@ -207,8 +253,9 @@ async def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         if request.param == "sqlite":
             urls, databases = sqlite_urls(base), {}
         else:
-            databases = {name: await real_services.create_test_database(admin_url, prefix=f"bd_{name}")
-                         for name in COMPONENTS}
+            databases = {
+                name: await real_services.create_test_database(admin_url, prefix=f"bd_{name}") for name in COMPONENTS
+            }
             urls = {name: db.url for name, db in databases.items()}
         try:
             async with embedded_system(base / "data", urls) as system:
@@ -230,38 +277,72 @@ Scene = dict[str, Any]  # kind -> id in one case, plus what the example request 
 
 async def _plan(w: World, case: str, scene: Scene, stage: str) -> Scene:
     """A fresh safety plan in `case`, brought to `stage` (draft, signed, pending, approved, active)."""
-    body = {**DEMO_SAFETY_PLAN, "title": f"Boundary plan {uuid.uuid4().hex[:8]}",
-            "danger_statement_ids": [scene["danger_statement"]]}
+    body = {
+        **DEMO_SAFETY_PLAN,
+        "title": f"Boundary plan {uuid.uuid4().hex[:8]}",
+        "danger_statement_ids": [scene["danger_statement"]],
+    }
     plan = await w.ok("POST", api("plans", case, "/safety-plans"), "a safety plan", json=body)
     at = f"/safety-plans/{plan['id']}"
     if stage != "draft":
         for participant in plan["participants"]:
-            await w.ok("POST", api("plans", case, f"{at}/signatures"), "a signature", json={
-                "version_number": plan["current_version_number"], "content_hash": plan["content_hash"],
-                "participant_id": participant["id"], "signer_name": participant["name"],
-                "signer_role": participant["role"], "method": "click", "affirmation": "I agree to this plan."})
+            await w.ok(
+                "POST",
+                api("plans", case, f"{at}/signatures"),
+                "a signature",
+                json={
+                    "version_number": plan["current_version_number"],
+                    "content_hash": plan["content_hash"],
+                    "participant_id": participant["id"],
+                    "signer_name": participant["name"],
+                    "signer_role": participant["role"],
+                    "method": "click",
+                    "affirmation": "I agree to this plan.",
+                },
+            )
     if stage in ("pending", "approved", "active"):
         plan = await w.ok("POST", api("plans", case, f"{at}/submit"), "submitting", json={"supervisor": SUPERVISOR})
     if stage in ("approved", "active"):
-        plan = await w.ok("POST", api("plans", case, f"{at}/approve"), "approving", user=SUPERVISOR, json={
-            "version_number": plan["current_version_number"], "content_hash": plan["content_hash"],
-            "decision": "approved"})
+        plan = await w.ok(
+            "POST",
+            api("plans", case, f"{at}/approve"),
+            "approving",
+            user=SUPERVISOR,
+            json={
+                "version_number": plan["current_version_number"],
+                "content_hash": plan["content_hash"],
+                "decision": "approved",
+            },
+        )
     if stage == "active":
         plan = await w.ok("POST", api("plans", case, f"{at}/activate"), "activating", json={})
     plan = await w.ok("GET", api("plans", case, at), "reading the plan")
-    return {**scene, "safety_plan": plan["id"], "safety_plan_rule": plan["rules"][0]["id"],
-            "plan_participant": plan["participants"][0]["id"], "plan": plan}
+    return {
+        **scene,
+        "safety_plan": plan["id"],
+        "safety_plan_rule": plan["rules"][0]["id"],
+        "plan_participant": plan["participants"][0]["id"],
+        "plan": plan,
+    }
 
 
 async def _sdm(w: World, case: str, scene: Scene, stage: str) -> Scene:
     """A fresh SDM assessment: a safety assessment draft or completed; a risk assessment overridden."""
     if stage in ("completed_risk", "overridden"):
-        body = {"instrument_key": "risk_assessment", "instrument_version": VERSION, "answers": DEMO_RISK_ANSWERS,
-                "anchors": {"report_received": "2026-11-18T14:00:00+00:00"}}
+        body = {
+            "instrument_key": "risk_assessment",
+            "instrument_version": VERSION,
+            "answers": DEMO_RISK_ANSWERS,
+            "anchors": {"report_received": "2026-11-18T14:00:00+00:00"},
+        }
     else:
-        body = {"instrument_key": "safety_assessment", "instrument_version": VERSION, "answers": DEMO_SAFETY_ANSWERS,
-                "children": [{"name": "A child", "answers": {"V1": False}}],
-                "anchors": {"first_contact": "2026-11-19T16:00:00+00:00"}}
+        body = {
+            "instrument_key": "safety_assessment",
+            "instrument_version": VERSION,
+            "answers": DEMO_SAFETY_ANSWERS,
+            "children": [{"name": "A child", "answers": {"V1": False}}],
+            "anchors": {"first_contact": "2026-11-19T16:00:00+00:00"},
+        }
     made = await w.ok("POST", api("assessment", case, "/sdm-assessments"), "an SDM assessment", json=body)
     at = f"/sdm-assessments/{made['id']}"
     if stage in ("completed", "completed_risk", "overridden"):
@@ -272,9 +353,12 @@ async def _sdm(w: World, case: str, scene: Scene, stage: str) -> Scene:
 
 
 async def _statement(w: World, case: str, scene: Scene) -> Scene:
-    made = await w.ok("POST", api("assessment", case, "/statements"), "a danger statement",
-                      json={**DEMO_DANGER_STATEMENT,
-                            "feared_impact_on_child": f"could get hurt ({uuid.uuid4().hex[:6]})"})
+    made = await w.ok(
+        "POST",
+        api("assessment", case, "/statements"),
+        "a danger statement",
+        json={**DEMO_DANGER_STATEMENT, "feared_impact_on_child": f"could get hurt ({uuid.uuid4().hex[:6]})"},
+    )
     return {**scene, "statement": made["id"], "danger_statement": made["id"], "statement_version": made["version"]}
 
 
@@ -305,10 +389,18 @@ async def _only_complete_dangers(w: World, case: str, scene: Scene) -> Scene:
     ratings: withdraw the bare danger statements other checks made (the seeded one has both)."""
     statements = (await w.ok("GET", api("assessment", case, "/statements"), "the statements"))["items"]
     for statement in statements:
-        if statement["kind"] == "danger" and statement["status"] == "active" and \
-                statement["id"] != w.base[_label(w, case)]["danger_statement"]:
-            await w.ok("PATCH", api("assessment", case, f"/statements/{statement['id']}"), "withdrawing a statement",
-                       json={"status": "withdrawn"}, headers={"If-Match": f'"{statement["version"]}"'})
+        if (
+            statement["kind"] == "danger"
+            and statement["status"] == "active"
+            and statement["id"] != w.base[_label(w, case)]["danger_statement"]
+        ):
+            await w.ok(
+                "PATCH",
+                api("assessment", case, f"/statements/{statement['id']}"),
+                "withdrawing a statement",
+                json={"status": "withdrawn"},
+                headers={"If-Match": f'"{statement["version"]}"'},
+            )
     return scene
 
 
@@ -317,8 +409,12 @@ def _label(w: World, case: str) -> str:
 
 
 async def _goal(w: World, case: str, scene: Scene) -> Scene:
-    made = await w.ok("POST", api("assessment", case, "/safety-goals"), "a safety goal",
-                      json={**DEMO_SAFETY_GOAL, "danger_statement_id": scene["danger_statement"]})
+    made = await w.ok(
+        "POST",
+        api("assessment", case, "/safety-goals"),
+        "a safety goal",
+        json={**DEMO_SAFETY_GOAL, "danger_statement_id": scene["danger_statement"]},
+    )
     return {**scene, "safety_goal": made["id"], "goal_version": made["version"]}
 
 
@@ -329,12 +425,21 @@ async def _child_voice(w: World, case: str, scene: Scene) -> Scene:
 
 async def _approval(w: World, case: str, scene: Scene, *, returned: bool = False) -> Scene:
     scene = await _sdm(w, case, scene, "draft")
-    made = await w.ok("POST", api("assessment", case, "/approvals"), "an approval request", json={
-        "kind": "sdm_assessment", "subject_id": scene["sdm_assessment"], "summary": "Please approve."})
+    made = await w.ok(
+        "POST",
+        api("assessment", case, "/approvals"),
+        "an approval request",
+        json={"kind": "sdm_assessment", "subject_id": scene["sdm_assessment"], "summary": "Please approve."},
+    )
     if returned:
-        made = await w.ok("POST", api("assessment", case, f"/approvals/{made['id']}/decision"), "returning it",
-                          user=SUPERVISOR, json={"decision": "returned", "comment": "Add the school's view."},
-                          headers={"If-Match": f'"{made["version"]}"'})
+        made = await w.ok(
+            "POST",
+            api("assessment", case, f"/approvals/{made['id']}/decision"),
+            "returning it",
+            user=SUPERVISOR,
+            json={"decision": "returned", "comment": "Add the school's view."},
+            headers={"If-Match": f'"{made["version"]}"'},
+        )
     return {**scene, "approval": made["id"], "approval_version": made["version"]}
 
 
@@ -349,8 +454,12 @@ async def _next_step(w: World, case: str, scene: Scene) -> Scene:
 
 
 async def _member(w: World, case: str, scene: Scene) -> Scene:
-    made = await w.ok("POST", f"/api/network/v1/cases/{case}/network/members", "a network member", json={
-        "person": {"first_name": "Boundary", "last_name": f"Helper {uuid.uuid4().hex[:6]}"}, "circle": "outer"})
+    made = await w.ok(
+        "POST",
+        f"/api/network/v1/cases/{case}/network/members",
+        "a network member",
+        json={"person": {"first_name": "Boundary", "last_name": f"Helper {uuid.uuid4().hex[:6]}"}, "circle": "outer"},
+    )
     return {**scene, "network_member": made["id"], "network_member_version": made["version"]}
 
 
@@ -360,32 +469,57 @@ async def _free_person(w: World, case: str, scene: Scene) -> Scene:
     tag = uuid.uuid4().hex[:8]
     system, external = ("CHRIS", "DEMO-2026-0001") if label == "A" else ("CHRIS", "BOUNDARY-2026-0002")
     current = await w.ok("GET", f"/api/network/v1/cases/{case}", "the case")
-    members = list({(m["person"]["external_id"], m["role"]): {
-        "role": m["role"], "relationship_to_children": m.get("relationship_to_children"),
-        "person": {"external_id": m["person"]["external_id"], "first_name": m["person"]["first_name"],
-                   "last_name": m["person"]["last_name"]}} for m in current["members"]
-        if m["person"].get("external_id")}.values())
-    members.append({"role": "network", "relationship_to_children": "uncle",
-                    "person": {"external_id": f"BND-X-{tag}", "first_name": "Uncle", "last_name": tag}})
+    members = list(
+        {
+            (m["person"]["external_id"], m["role"]): {
+                "role": m["role"],
+                "relationship_to_children": m.get("relationship_to_children"),
+                "person": {
+                    "external_id": m["person"]["external_id"],
+                    "first_name": m["person"]["first_name"],
+                    "last_name": m["person"]["last_name"],
+                },
+            }
+            for m in current["members"]
+            if m["person"].get("external_id")
+        }.values()
+    )
+    members.append(
+        {
+            "role": "network",
+            "relationship_to_children": "uncle",
+            "person": {"external_id": f"BND-X-{tag}", "first_name": "Uncle", "last_name": tag},
+        }
+    )
     body = {**(CASE_B_BODY if label == "B" else {}), "members": members}
     if label == "A":
         from sop_gateway.demo.network import DEMO_CASE_BODY
+
         body = {**DEMO_CASE_BODY, "members": members}
-    updated = await w.ok("PUT", f"/api/network/v1/cases/by-external/{system}/{external}", "a new relative",
-                         user="sacwis.sync", json=body)
+    updated = await w.ok(
+        "PUT", f"/api/network/v1/cases/by-external/{system}/{external}", "a new relative", user="sacwis.sync", json=body
+    )
     person = next(m["person"]["id"] for m in updated["members"] if m["person"].get("external_id") == f"BND-X-{tag}")
     return {**scene, "person": person}
 
 
 GRANT: dict[str, Any] = {
-    "agency": "Harbor House Counseling", "scopes": ["case:read"], "purpose": "Family counseling referral",
-    "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()}
+    "agency": "Harbor House Counseling",
+    "scopes": ["case:read"],
+    "purpose": "Family counseling referral",
+    "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+}
 
 
 def next_step_body(scene: Scene) -> dict[str, Any]:
-    return {"action": "Find a meeting close to work.", "owner": {"name": "Ms. Rivera", "person_id": scene["person"]},
-            "owner_kind": "agency", "due_on": (datetime.now(UTC) + timedelta(days=7)).date().isoformat(),
-            "safety_plan_id": scene["safety_plan"], "goal_id": scene["safety_goal"]}
+    return {
+        "action": "Find a meeting close to work.",
+        "owner": {"name": "Ms. Rivera", "person_id": scene["person"]},
+        "owner_kind": "agency",
+        "due_on": (datetime.now(UTC) + timedelta(days=7)).date().isoformat(),
+        "safety_plan_id": scene["safety_plan"],
+        "goal_id": scene["safety_goal"],
+    }
 
 
 _DAYS = iter(range(10_000))
@@ -402,8 +536,10 @@ def _if_match(key: str) -> Callable[[Scene], dict[str, str]]:
 
 def _map_save(s: Scene) -> dict[str, Any]:
     content = copy.deepcopy(s["map_content"])
-    body = {name: content[name] for name in ("participants", "complicating_factors", "strengths", "existing_safety",
-                                              "next_steps", "gray_areas")}
+    body = {
+        name: content[name]
+        for name in ("participants", "complicating_factors", "strengths", "existing_safety", "next_steps", "gray_areas")
+    }
     for column in body.values():
         for item in column:
             for key in [k for k, v in item.items() if v is None]:
@@ -417,31 +553,56 @@ def _map_save(s: Scene) -> dict[str, Any]:
 
 def _plan_edit(s: Scene) -> dict[str, Any]:
     plan = s["plan"]
-    return {"change_note": "Edited in the boundary test", "danger_statement_ids": [s["danger_statement"]],
-            "safety_assessment_id": s["sdm_assessment"],
-            "participants": [{"id": p["id"], "name": p["name"], "role": p["role"], "person_id": s["caregiver_person"]}
-                             for p in plan["participants"]],
-            "rules": [{"id": r["id"], "text": r["text"], "threat_code": r.get("threat_code"),
-                       "responsible": [{"name": "Maria", "person_id": s["caregiver_person"]}],
-                       "monitors": [{"name": "Rosa", "person_id": s["person"]}],
-                       "frequency": r.get("frequency"), "how_verified": r.get("how_verified")}
-                      for r in plan["rules"]],
-            "if_rule_broken": {"who_is_called": [{"name": "Rosa", "person_id": s["person"]}],
-                               "what_happens": "Rosa picks the children up."}}
+    return {
+        "change_note": "Edited in the boundary test",
+        "danger_statement_ids": [s["danger_statement"]],
+        "safety_assessment_id": s["sdm_assessment"],
+        "participants": [
+            {"id": p["id"], "name": p["name"], "role": p["role"], "person_id": s["caregiver_person"]}
+            for p in plan["participants"]
+        ],
+        "rules": [
+            {
+                "id": r["id"],
+                "text": r["text"],
+                "threat_code": r.get("threat_code"),
+                "responsible": [{"name": "Maria", "person_id": s["caregiver_person"]}],
+                "monitors": [{"name": "Rosa", "person_id": s["person"]}],
+                "frequency": r.get("frequency"),
+                "how_verified": r.get("how_verified"),
+            }
+            for r in plan["rules"]
+        ],
+        "if_rule_broken": {
+            "who_is_called": [{"name": "Rosa", "person_id": s["person"]}],
+            "what_happens": "Rosa picks the children up.",
+        },
+    }
 
 
 def _plan_create(s: Scene) -> dict[str, Any]:
-    return {**DEMO_SAFETY_PLAN, "title": f"Boundary plan {uuid.uuid4().hex[:8]}",
-            "danger_statement_ids": [s["danger_statement"]], "safety_assessment_id": s["sdm_assessment"],
-            "participants": [{"name": "Maria", "role": "caregiver", "person_id": s["caregiver_person"]}],
-            "rules": [{**DEMO_SAFETY_PLAN["rules"][0],
-                       "responsible": [{"name": "Maria", "person_id": s["caregiver_person"]}],
-                       "monitors": [{"name": "Rosa", "person_id": s["person"]}]}],
-            "if_rule_broken": {"who_is_called": [{"name": "Rosa", "person_id": s["person"]}],
-                               "what_happens": "Rosa picks the children up."}}
+    return {
+        **DEMO_SAFETY_PLAN,
+        "title": f"Boundary plan {uuid.uuid4().hex[:8]}",
+        "danger_statement_ids": [s["danger_statement"]],
+        "safety_assessment_id": s["sdm_assessment"],
+        "participants": [{"name": "Maria", "role": "caregiver", "person_id": s["caregiver_person"]}],
+        "rules": [
+            {
+                **DEMO_SAFETY_PLAN["rules"][0],
+                "responsible": [{"name": "Maria", "person_id": s["caregiver_person"]}],
+                "monitors": [{"name": "Rosa", "person_id": s["person"]}],
+            }
+        ],
+        "if_rule_broken": {
+            "who_is_called": [{"name": "Rosa", "person_id": s["person"]}],
+            "what_happens": "Rosa picks the children up.",
+        },
+    }
 
 
 # --- the example table: how to make each route's request valid for a case ----------------------------------
+
 
 @dataclass(frozen=True)
 class Example:
@@ -463,6 +624,7 @@ def _setup(*steps: Callable[..., Awaitable[Scene]]) -> Callable[[World, str, Sce
         for step in steps:
             scene = await step(w, case, scene)
         return scene
+
     return run
 
 
@@ -470,8 +632,14 @@ def _stage(maker: Callable[..., Awaitable[Scene]], stage: str) -> Callable[[Worl
     return lambda w, case, scene: maker(w, case, scene, stage)
 
 
-HARM = {"kind": "harm", "language": "en", "who_reported": "A neighbour", "action_or_inaction": "left them alone",
-        "when_or_how_often": "twice in October", "impact_on_child": "they were scared"}
+HARM = {
+    "kind": "harm",
+    "language": "en",
+    "who_reported": "A neighbour",
+    "action_or_inaction": "left them alone",
+    "when_or_how_often": "twice in October",
+    "impact_on_child": "they were scared",
+}
 CONSENT = {"shared_with": ["family"]}
 
 EXAMPLES: dict[tuple[str, str, str], Example] = {
@@ -479,130 +647,258 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
     ("network", "post", "/grants"): Example(bodies=(lambda s: GRANT,)),
     ("network", "post", "/grants/{grant_id}/revoke"): Example(setup=_grant, bodies=(lambda s: {"reason": "Done."},)),
     ("network", "post", "/network/members"): Example(
-        setup=_free_person, bodies=(lambda s: {"person_id": s["person"], "circle": "outer"},)),
+        setup=_free_person, bodies=(lambda s: {"person_id": s["person"], "circle": "outer"},)
+    ),
     ("network", "put", "/network/members/{member_id}"): Example(
-        setup=_member, bodies=(lambda s: {"circle": "inner"},), headers=_if_match("network_member_version")),
+        setup=_member, bodies=(lambda s: {"circle": "inner"},), headers=_if_match("network_member_version")
+    ),
     ("network", "post", "/network/meetings"): Example(
-        bodies=(lambda s: {"held_on": "2026-11-01", "attendee_member_ids": [s["network_member"]]},)),
+        bodies=(lambda s: {"held_on": "2026-11-01", "attendee_member_ids": [s["network_member"]]},)
+    ),
     # A login is only ended here (bound by the person redeeming an invitation).
     ("network", "put", "/people/{person_id}/principal"): Example(bodies=(lambda s: {"principal_subject": None},)),
     ("network", "post", "/people/{person_id}/login-invitations"): Example(bodies=(lambda s: {"valid_for_days": 7},)),
     ("network", "post", "/case-views"): Example(bodies=(lambda s: {"case_ids": [s["case"]]},), user="bulk"),
     # assessment
-    ("assessment", "post", "/statements"): Example(bodies=(lambda s: {
-        **HARM, "caregivers": [{"name": "Maria", "person_id": s["caregiver_person"]}],
-        "children": [{"name": "Sofia", "person_id": s["person"]}]},)),
+    ("assessment", "post", "/statements"): Example(
+        bodies=(
+            lambda s: {
+                **HARM,
+                "caregivers": [{"name": "Maria", "person_id": s["caregiver_person"]}],
+                "children": [{"name": "Sofia", "person_id": s["person"]}],
+            },
+        )
+    ),
     ("assessment", "patch", "/statements/{statement_id}"): Example(
-        setup=_statement, bodies=(lambda s: {"agrees": ["Grandma Rosa", "Maria"]},),
-        headers=_if_match("statement_version")),
+        setup=_statement,
+        bodies=(lambda s: {"agrees": ["Grandma Rosa", "Maria"]},),
+        headers=_if_match("statement_version"),
+    ),
     ("assessment", "post", "/statements/{statement_id}/translations"): Example(
-        setup=_statement, bodies=(lambda s: {"language": "es", "text": "La abuela está preocupada.",
-                                             "translated_by": "Lucía Gómez (interpreter)"},)),
-    ("assessment", "post", "/sdm-assessments"): Example(bodies=(lambda s: {
-        "instrument_key": "safety_assessment", "instrument_version": VERSION, "answers": DEMO_SAFETY_ANSWERS,
-        "children": [{"name": "Sofia", "person_id": s["person"], "answers": {"V1": False}}]},)),
+        setup=_statement,
+        bodies=(
+            lambda s: {
+                "language": "es",
+                "text": "La abuela está preocupada.",
+                "translated_by": "Lucía Gómez (interpreter)",
+            },
+        ),
+    ),
+    ("assessment", "post", "/sdm-assessments"): Example(
+        bodies=(
+            lambda s: {
+                "instrument_key": "safety_assessment",
+                "instrument_version": VERSION,
+                "answers": DEMO_SAFETY_ANSWERS,
+                "children": [{"name": "Sofia", "person_id": s["person"], "answers": {"V1": False}}],
+            },
+        )
+    ),
     ("assessment", "patch", "/sdm-assessments/{assessment_id}"): Example(
-        setup=_stage(_sdm, "draft"), headers=_if_match("sdm_version"),
-        bodies=(lambda s: {"children": [{"name": "Sofia", "person_id": s["person"], "answers": {"V1": False}}]},)),
+        setup=_stage(_sdm, "draft"),
+        headers=_if_match("sdm_version"),
+        bodies=(lambda s: {"children": [{"name": "Sofia", "person_id": s["person"], "answers": {"V1": False}}]},),
+    ),
     ("assessment", "post", "/sdm-assessments/{assessment_id}/complete"): Example(setup=_stage(_sdm, "draft")),
     ("assessment", "post", "/sdm-assessments/{assessment_id}/override"): Example(
-        setup=_stage(_sdm, "completed_risk"), bodies=(lambda s: DEMO_RISK_OVERRIDE,)),
+        setup=_stage(_sdm, "completed_risk"), bodies=(lambda s: DEMO_RISK_OVERRIDE,)
+    ),
     ("assessment", "post", "/sdm-assessments/{assessment_id}/approve"): Example(
-        setup=_stage(_sdm, "overridden"), user=SUPERVISOR,
-        bodies=(lambda s: {"decision": "approve", "comment": "Agreed."},)),
+        setup=_stage(_sdm, "overridden"),
+        user=SUPERVISOR,
+        bodies=(lambda s: {"decision": "approve", "comment": "Agreed."},),
+    ),
     ("assessment", "post", "/sdm-assessments/{assessment_id}/amend"): Example(setup=_stage(_sdm, "completed")),
-    ("assessment", "post", "/child-voice"): Example(bodies=(
-        lambda s: {**DEMO_THREE_HOUSES, "child": {"name": "Sofia", "person_id": s["person"]},
-                   "content": {**DEMO_THREE_HOUSES["content"], "houses": [
-                       {"house": "worries", "entries": [{"words": "the dark", "drawing_id": None}]}]}},
-        lambda s: {"kind": "safety_house", "child": {"name": "Sofia", "person_id": s["person"]}, "consent": CONSENT,
-                   "content": {"session_date": "2026-11-20", "drawing_ids": [],
-                               "roof_rules": [{"words": "Grandma stays",
-                                               "safety_plan_rule_id": s["safety_plan_rule"]}]}},
-        lambda s: {"kind": "words_and_pictures", "child": {"name": "Sofia", "person_id": s["person"]},
-                   "consent": CONSENT, "content": {
-                       "pages": [{"text": "Grandma Rosa stays over.", "drawing_id": None}],
-                       "caregiver_reviews": [{"name": "Maria", "person_id": s["caregiver_person"],
-                                              "decision": "agreed"}]}},
-    )),
+    ("assessment", "post", "/child-voice"): Example(
+        bodies=(
+            lambda s: {
+                **DEMO_THREE_HOUSES,
+                "child": {"name": "Sofia", "person_id": s["person"]},
+                "content": {
+                    **DEMO_THREE_HOUSES["content"],
+                    "houses": [{"house": "worries", "entries": [{"words": "the dark", "drawing_id": None}]}],
+                },
+            },
+            lambda s: {
+                "kind": "safety_house",
+                "child": {"name": "Sofia", "person_id": s["person"]},
+                "consent": CONSENT,
+                "content": {
+                    "session_date": "2026-11-20",
+                    "drawing_ids": [],
+                    "roof_rules": [{"words": "Grandma stays", "safety_plan_rule_id": s["safety_plan_rule"]}],
+                },
+            },
+            lambda s: {
+                "kind": "words_and_pictures",
+                "child": {"name": "Sofia", "person_id": s["person"]},
+                "consent": CONSENT,
+                "content": {
+                    "pages": [{"text": "Grandma Rosa stays over.", "drawing_id": None}],
+                    "caregiver_reviews": [{"name": "Maria", "person_id": s["caregiver_person"], "decision": "agreed"}],
+                },
+            },
+        )
+    ),
     ("assessment", "patch", "/child-voice/{record_id}"): Example(
-        setup=_child_voice, bodies=(lambda s: {"language": "en"},), headers=_if_match("child_voice_version")),
+        setup=_child_voice, bodies=(lambda s: {"language": "en"},), headers=_if_match("child_voice_version")
+    ),
     ("assessment", "post", "/child-voice/{record_id}/attachments"): Example(
-        setup=_child_voice, raw=TINY_PNG, headers=lambda s: {"Content-Type": "image/png"}),
-    ("assessment", "post", "/maps"): Example(bodies=(lambda s: {
-        **DEMO_MAP_V1, "participants": [{"name": "Maria", "role": "mother", "person_id": s["caregiver_person"]}],
-        **{column: [{**DEMO_MAP_V1[column][0], "id": None, "source": {"name": "Sofia", "person_id": s["person"]}}]
-           for column in ("complicating_factors", "strengths", "existing_safety", "next_steps", "gray_areas")}},)),
+        setup=_child_voice, raw=TINY_PNG, headers=lambda s: {"Content-Type": "image/png"}
+    ),
+    ("assessment", "post", "/maps"): Example(
+        bodies=(
+            lambda s: {
+                **DEMO_MAP_V1,
+                "participants": [{"name": "Maria", "role": "mother", "person_id": s["caregiver_person"]}],
+                **{
+                    column: [
+                        {**DEMO_MAP_V1[column][0], "id": None, "source": {"name": "Sofia", "person_id": s["person"]}}
+                    ]
+                    for column in ("complicating_factors", "strengths", "existing_safety", "next_steps", "gray_areas")
+                },
+            },
+        )
+    ),
     ("assessment", "put", "/maps/{map_id}"): Example(
-        setup=_map, bodies=(_map_save,), headers=lambda s: {"If-Match": '"1"'}),
+        setup=_map, bodies=(_map_save,), headers=lambda s: {"If-Match": '"1"'}
+    ),
     ("assessment", "post", "/maps/{map_id}/complete"): Example(
-        setup=_setup(_only_complete_dangers, _map), headers=lambda s: {"If-Match": '"1"'}),
-    ("assessment", "post", "/safety-goals"): Example(setup=_statement, bodies=(
-        lambda s: {**DEMO_SAFETY_GOAL, "danger_statement_id": s["danger_statement"]},)),
+        setup=_setup(_only_complete_dangers, _map), headers=lambda s: {"If-Match": '"1"'}
+    ),
+    ("assessment", "post", "/safety-goals"): Example(
+        setup=_statement, bodies=(lambda s: {**DEMO_SAFETY_GOAL, "danger_statement_id": s["danger_statement"]},)
+    ),
     ("assessment", "patch", "/safety-goals/{goal_id}"): Example(
-        setup=_setup(_statement, _goal), bodies=(lambda s: {"others_will_see": "Rosa sees Maria call."},),
-        headers=_if_match("goal_version")),
-    ("assessment", "post", "/scale-ratings"): Example(bodies=(lambda s: {
-        "statement_id": s["statement"], "occasion_on": _unique_day(), "rater_name": "Maria",
-        "rater_person_id": s["caregiver_person"], "rater_role": "caregiver", "score": 6, "mode": "verbal"},)),
-    ("assessment", "post", "/consultations"): Example(bodies=(lambda s: {
-        "consultation_type": "case_consultation", "held_on": "2026-11-21", "facilitator": "Ms. Okafor",
-        "participants": [{"name": "Ms. Rivera", "role": "worker"}], "map_id": s["map"]},)),
-    ("assessment", "post", "/approvals"): Example(setup=_stage(_sdm, "draft"), bodies=(lambda s: {
-        "kind": "sdm_assessment", "subject_id": s["sdm_assessment"], "summary": "Please approve."},),
+        setup=_setup(_statement, _goal),
+        bodies=(lambda s: {"others_will_see": "Rosa sees Maria call."},),
+        headers=_if_match("goal_version"),
+    ),
+    ("assessment", "post", "/scale-ratings"): Example(
+        bodies=(
+            lambda s: {
+                "statement_id": s["statement"],
+                "occasion_on": _unique_day(),
+                "rater_name": "Maria",
+                "rater_person_id": s["caregiver_person"],
+                "rater_role": "caregiver",
+                "score": 6,
+                "mode": "verbal",
+            },
+        )
+    ),
+    ("assessment", "post", "/consultations"): Example(
+        bodies=(
+            lambda s: {
+                "consultation_type": "case_consultation",
+                "held_on": "2026-11-21",
+                "facilitator": "Ms. Okafor",
+                "participants": [{"name": "Ms. Rivera", "role": "worker"}],
+                "map_id": s["map"],
+            },
+        )
+    ),
+    ("assessment", "post", "/approvals"): Example(
+        setup=_stage(_sdm, "draft"),
+        bodies=(lambda s: {"kind": "sdm_assessment", "subject_id": s["sdm_assessment"], "summary": "Please approve."},),
         # the bare form is for platform services, which name the case in the body
-        bare=lambda s: {"case_id": s["case"], "source_service": "plans", "requested_by": WORKER}),
+        bare=lambda s: {"case_id": s["case"], "source_service": "plans", "requested_by": WORKER},
+    ),
     ("assessment", "post", "/approvals/{approval_id}/decision"): Example(
-        setup=_approval, user=SUPERVISOR, bodies=(lambda s: {"decision": "approved", "comment": "Fine."},),
-        headers=_if_match("approval_version")),
+        setup=_approval,
+        user=SUPERVISOR,
+        bodies=(lambda s: {"decision": "approved", "comment": "Fine."},),
+        headers=_if_match("approval_version"),
+    ),
     ("assessment", "post", "/approvals/{approval_id}/resubmit"): Example(
-        setup=lambda w, c, s: _approval(w, c, s, returned=True), bodies=(lambda s: {"comment": "Added it."},),
-        headers=_if_match("approval_version")),
+        setup=lambda w, c, s: _approval(w, c, s, returned=True),
+        bodies=(lambda s: {"comment": "Added it."},),
+        headers=_if_match("approval_version"),
+    ),
     ("assessment", "post", "/case-views"): Example(bodies=(lambda s: {"case_ids": [s["case"]]},), user="bulk"),
     # plans
     ("plans", "post", "/safety-plans"): Example(setup=_stage(_sdm, "completed"), bodies=(_plan_create,)),
     ("plans", "patch", "/safety-plans/{plan_id}"): Example(
-        setup=_setup(_stage(_sdm, "completed"), _stage(_plan, "draft")), bodies=(_plan_edit,),
-        headers=lambda s: {"If-Match": f'"{s["plan"]["version"]}"'}),
-    ("plans", "post", "/safety-plans/{plan_id}/signatures"): Example(setup=_stage(_plan, "draft"), bodies=(lambda s: {
-        "version_number": s["plan"]["current_version_number"], "content_hash": s["plan"]["content_hash"],
-        "participant_id": s["plan_participant"], "signer_person_id": s["caregiver_person"],
-        "signer_name": s["plan"]["participants"][0]["name"], "signer_role": s["plan"]["participants"][0]["role"],
-        "method": "click", "affirmation": "I agree."},)),
+        setup=_setup(_stage(_sdm, "completed"), _stage(_plan, "draft")),
+        bodies=(_plan_edit,),
+        headers=lambda s: {"If-Match": f'"{s["plan"]["version"]}"'},
+    ),
+    ("plans", "post", "/safety-plans/{plan_id}/signatures"): Example(
+        setup=_stage(_plan, "draft"),
+        bodies=(
+            lambda s: {
+                "version_number": s["plan"]["current_version_number"],
+                "content_hash": s["plan"]["content_hash"],
+                "participant_id": s["plan_participant"],
+                "signer_person_id": s["caregiver_person"],
+                "signer_name": s["plan"]["participants"][0]["name"],
+                "signer_role": s["plan"]["participants"][0]["role"],
+                "method": "click",
+                "affirmation": "I agree.",
+            },
+        ),
+    ),
     ("plans", "post", "/safety-plans/{plan_id}/submit"): Example(
-        setup=_stage(_plan, "signed"), bodies=(lambda s: {"supervisor": SUPERVISOR},)),
+        setup=_stage(_plan, "signed"), bodies=(lambda s: {"supervisor": SUPERVISOR},)
+    ),
     ("plans", "post", "/safety-plans/{plan_id}/approve"): Example(
-        setup=_stage(_plan, "pending"), user=SUPERVISOR, bodies=(lambda s: {
-            "version_number": s["plan"]["current_version_number"], "content_hash": s["plan"]["content_hash"],
-            "decision": "approved"},)),
+        setup=_stage(_plan, "pending"),
+        user=SUPERVISOR,
+        bodies=(
+            lambda s: {
+                "version_number": s["plan"]["current_version_number"],
+                "content_hash": s["plan"]["content_hash"],
+                "decision": "approved",
+            },
+        ),
+    ),
     ("plans", "post", "/safety-plans/{plan_id}/activate"): Example(
-        setup=_stage(_plan, "approved"), bodies=(lambda s: {},)),
+        setup=_stage(_plan, "approved"), bodies=(lambda s: {},)
+    ),
     ("plans", "post", "/safety-plans/{plan_id}/terminate"): Example(
-        setup=_stage(_plan, "active"), bodies=(lambda s: {"reason": "The family moved."},)),
+        setup=_stage(_plan, "active"), bodies=(lambda s: {"reason": "The family moved."},)
+    ),
     ("plans", "post", "/safety-plans/{plan_id}/reviews"): Example(
-        setup=_stage(_plan, "active"), bodies=(lambda s: {"note": "Reviewed with Maria."},)),
-    ("plans", "post", "/safety-plans/{plan_id}/check-ins"): Example(setup=_stage(_plan, "active"), bodies=(lambda s: {
-        "rule_id": s["safety_plan_rule"], "reported_by": {"name": "Rosa", "person_id": s["person"]}, "kept": True},)),
+        setup=_stage(_plan, "active"), bodies=(lambda s: {"note": "Reviewed with Maria."},)
+    ),
+    ("plans", "post", "/safety-plans/{plan_id}/check-ins"): Example(
+        setup=_stage(_plan, "active"),
+        bodies=(
+            lambda s: {
+                "rule_id": s["safety_plan_rule"],
+                "reported_by": {"name": "Rosa", "person_id": s["person"]},
+                "kept": True,
+            },
+        ),
+    ),
     ("plans", "post", "/next-steps"): Example(bodies=(next_step_body,)),
     ("plans", "patch", "/next-steps/{step_id}"): Example(
-        setup=_next_step, headers=_if_match("next_step_version"),
-        bodies=(lambda s: {"owner": {"name": "Maria", "person_id": s["caregiver_person"]},
-                           "goal_id": s["safety_goal"]},)),
+        setup=_next_step,
+        headers=_if_match("next_step_version"),
+        bodies=(
+            lambda s: {"owner": {"name": "Maria", "person_id": s["caregiver_person"]}, "goal_id": s["safety_goal"]},
+        ),
+    ),
     ("plans", "post", "/case-views"): Example(bodies=(lambda s: {"case_ids": [s["case"]]},), user="bulk"),
 }
 
 # Requests whose (a) cannot succeed, so (b) and (c) are compared but the field counts as unverified.
 UNVERIFIABLE: dict[tuple[str, str, str, str], str] = {
     # A drawing is uploaded to a record that exists: a new record has none its content could name.
-    **{("assessment", "post", "/child-voice", name): "a new child-voice record has no drawings yet"
-       for name in ("content.houses[].entries[].drawing_id", "content.drawing_ids[]", "content.pages[].drawing_id")},
+    **{
+        ("assessment", "post", "/child-voice", name): "a new child-voice record has no drawings yet"
+        for name in ("content.houses[].entries[].drawing_id", "content.drawing_ids[]", "content.pages[].drawing_id")
+    },
     # A new map has no items yet: any item id is unknown on create (the service refuses each alike).
-    **{("assessment", "post", "/maps", f"{column}[].id"): "a new map has no items an id could name"
-       for column in ("complicating_factors", "strengths", "existing_safety", "next_steps", "gray_areas")},
+    **{
+        ("assessment", "post", "/maps", f"{column}[].id"): "a new map has no items an id could name"
+        for column in ("complicating_factors", "strengths", "existing_safety", "next_steps", "gray_areas")
+    },
 }
 
 
 # --- sending one request three ways --------------------------------------------------------------------
+
 
 class NoPlace(Exception):
     """The example body has nowhere to put this field (the table needs a body that has it)."""
@@ -649,8 +945,7 @@ class Answer:
 def _scrub(value: Any) -> Any:
     """What differs between any two requests taken out: request ids, instance paths, and the ids sent."""
     if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()
-                if k not in ("request_id", "requestId", "instance", "trace_id")}
+        return {k: _scrub(v) for k, v in value.items() if k not in ("request_id", "requestId", "instance", "trace_id")}
     if isinstance(value, list):
         return [_scrub(v) for v in value]
     if isinstance(value, str):
@@ -663,8 +958,12 @@ def _answer(response: httpx.Response) -> Answer:
         body = response.json()
     except ValueError:
         body = response.text
-    return Answer(response.status_code, _scrub(body), response.text[:300],
-                  response.headers.get("content-type", "").startswith("application/problem+json"))
+    return Answer(
+        response.status_code,
+        _scrub(body),
+        response.text[:300],
+        response.headers.get("content-type", "").startswith("application/problem+json"),
+    )
 
 
 @dataclass
@@ -676,8 +975,9 @@ class Check:
     verified: bool = False
 
 
-async def _send(w: World, op: Operation, example: Example, scene: Scene, field_: IdField | None,
-                value: str | None) -> Answer:
+async def _send(
+    w: World, op: Operation, example: Example, scene: Scene, field_: IdField | None, value: str | None
+) -> Answer:
     case = scene["case"]
     path_values: dict[str, str] = {}
     params: dict[str, str] = {}
@@ -713,8 +1013,9 @@ async def _send(w: World, op: Operation, example: Example, scene: Scene, field_:
         headers.setdefault("Content-Type", "application/json")
     if op.case_form and example.user != "bulk":
         # Through the gateway's REST façade, as a client calls it.
-        response = await w.call(op.method.upper(), f"/api/{op.service}{path}", user=example.user, headers=headers,
-                                **kwargs)
+        response = await w.call(
+            op.method.upper(), f"/api/{op.service}{path}", user=example.user, headers=headers, **kwargs
+        )
     else:
         # A route outside /v1/cases/{case_id}: straight to the service, with the token the gateway mints for a
         # request about case A (bulk reads: the caseload token over the cases asked for).
@@ -722,8 +1023,13 @@ async def _send(w: World, op: Operation, example: Example, scene: Scene, field_:
             principal = (await w.principal(WORKER, case)).scoped_to_cases([uuid.UUID(case)])
         elif op.path == "/v1/approvals":
             # Platform services file approvals here (approvals:request); held to case A like every caller.
-            principal = Principal("sop-plans", ActorType.integration, scopes=frozenset({"approvals:request"}),
-                                  client_id="sop-plans", case_id=uuid.UUID(case))
+            principal = Principal(
+                "sop-plans",
+                ActorType.integration,
+                scopes=frozenset({"approvals:request"}),
+                client_id="sop-plans",
+                case_id=uuid.UUID(case),
+            )
         else:
             principal = await w.principal(example.user, case)
         response = await w.as_service(op.service, op.method.upper(), path, principal, headers=headers, **kwargs)
@@ -780,8 +1086,10 @@ def _compare(w: World, op: Any, b: Answer, c: Answer) -> list[str]:
     if not c.refused:
         problems.append(f"a random id accepted ({c.status})")
     if b.refused and c.refused and (b.status, b.body) != (c.status, c.body):
-        problems.append(f"case B's id answers {b.status} {json.dumps(b.body)[:200]}, a random id answers "
-                        f"{c.status} {json.dumps(c.body)[:200]}")
+        problems.append(
+            f"case B's id answers {b.status} {json.dumps(b.body)[:200]}, a random id answers "
+            f"{c.status} {json.dumps(c.body)[:200]}"
+        )
     elif not (b.refused and c.refused):
         problems.append(f"answer: {(b if not b.refused else c).text[:200]}")
     elif not b.problem_json:
@@ -797,6 +1105,7 @@ async def _scene(w: World, label: str, example: Example) -> Scene:
 
 
 # --- the walk ------------------------------------------------------------------------------------------
+
 
 def all_operations(w: World) -> list[Operation]:
     found: list[Operation] = []
@@ -816,15 +1125,21 @@ async def test_every_id_field_is_classified(world: World) -> None:
     ops = all_operations(world)
     fields = [(op, f) for op in ops for f in op.fields]
     marked = [(op, f) for op, f in fields if f.marked]
-    print(f"\nid fields: {len(fields)}, {len(marked)} marked in the schema (x-sop-case-ref / x-sop-not-case-scoped), "
-          f"{len(fields) - len(marked)} classified by name")
+    print(
+        f"\nid fields: {len(fields)}, {len(marked)} marked in the schema (x-sop-case-ref / x-sop-not-case-scoped), "
+        f"{len(fields) - len(marked)} classified by name"
+    )
     for op, f in marked:
         if (f.kind or "not case-scoped") != f.table_says:  # worth a look: the marker or the table is wrong
-            print(f"  marker and name table differ: {op}  {f}: marked {f.kind or f.not_case_scoped!r}, "
-                  f"table {f.table_says!r}")
+            print(
+                f"  marker and name table differ: {op}  {f}: marked {f.kind or f.not_case_scoped!r}, "
+                f"table {f.table_says!r}"
+            )
     unknown = [f"{op}  {f}" for op, f in fields if f.kind is None and f.not_case_scoped is None]
-    assert not unknown, "id fields of unknown kind (mark them with x-sop-case-ref or x-sop-not-case-scoped, or " \
-                        "add them to boundary_support.KIND_BY_NAME):\n  " + "\n  ".join(unknown)
+    assert not unknown, (
+        "id fields of unknown kind (mark them with x-sop-case-ref or x-sop-not-case-scoped, or "
+        "add them to boundary_support.KIND_BY_NAME):\n  " + "\n  ".join(unknown)
+    )
 
 
 async def test_ids_from_another_case_are_refused_like_random_ones(world: World) -> None:
@@ -863,8 +1178,10 @@ async def test_ids_from_another_case_are_refused_like_random_ones(world: World) 
     holes = [c for c in checks if c.outcome == "hole"]
     message = []
     if holes:
-        message.append(f"{len(holes)} id fields let a request for case A carry case B's record (or tell it "
-                       "apart from a random id):")
+        message.append(
+            f"{len(holes)} id fields let a request for case A carry case B's record (or tell it "
+            "apart from a random id):"
+        )
         message += [f"  {c.operation}  {c.field} [{c.field.kind}]: {c.detail}" for c in holes]
     if missing_examples:
         message.append("id fields not checked: no valid example request (add one to EXAMPLES), or it crashed:")
@@ -872,22 +1189,29 @@ async def test_ids_from_another_case_are_refused_like_random_ones(world: World) 
     assert not message, "\n".join(message)
 
 
-def _report(w: World, ops: list[Operation], checks: list[Check], missing: list[str], seconds: float,
-            requests: int) -> None:
+def _report(
+    w: World, ops: list[Operation], checks: list[Check], missing: list[str], seconds: float, requests: int
+) -> None:
     held = [c for c in checks if c.outcome != "not case-scoped"]
     rest = [c for c in held if not isinstance(c.operation, GraphQLOperation)]
     graphql = [c for c in held if isinstance(c.operation, GraphQLOperation)]
     by_location = Counter(c.field.location for c in held)
     outcomes = Counter(c.outcome for c in checks)
-    print(f"\ncase boundary: {len(ops)} REST write operations ({sum(1 for o in ops if not o.in_schema)} served "
-          f"outside the schema), {len({c.operation for c in rest})} with ids held to a case; "
-          f"{len({c.operation for c in graphql})} GraphQL mutations with ids")
-    print(f"  id fields checked: {len(held)} (REST {len(rest)}, GraphQL {len(graphql)}; by location: "
-          f"{', '.join(f'{k} {v}' for k, v in sorted(by_location.items()))}); "
-          f"not case-scoped (skipped, with a reason): {outcomes['not case-scoped']}")
-    print(f"  verified (case A's own id succeeded): {sum(1 for c in held if c.verified)} of {len(held)}; "
-          f"refused alike {outcomes['refused alike']}, holes {outcomes['hole']}, unverified "
-          f"{outcomes['unverified']}; {requests} requests in {seconds:.1f} s")
+    print(
+        f"\ncase boundary: {len(ops)} REST write operations ({sum(1 for o in ops if not o.in_schema)} served "
+        f"outside the schema), {len({c.operation for c in rest})} with ids held to a case; "
+        f"{len({c.operation for c in graphql})} GraphQL mutations with ids"
+    )
+    print(
+        f"  id fields checked: {len(held)} (REST {len(rest)}, GraphQL {len(graphql)}; by location: "
+        f"{', '.join(f'{k} {v}' for k, v in sorted(by_location.items()))}); "
+        f"not case-scoped (skipped, with a reason): {outcomes['not case-scoped']}"
+    )
+    print(
+        f"  verified (case A's own id succeeded): {sum(1 for c in held if c.verified)} of {len(held)}; "
+        f"refused alike {outcomes['refused alike']}, holes {outcomes['hole']}, unverified "
+        f"{outcomes['unverified']}; {requests} requests in {seconds:.1f} s"
+    )
     for c in checks:
         if c.outcome in ("hole", "unverified"):
             print(f"  {c.outcome.upper():10} {c.operation}  {c.field} [{c.field.kind}]: {c.detail[:300]}")
@@ -896,6 +1220,7 @@ def _report(w: World, ops: list[Operation], checks: list[Check], missing: list[s
 
 
 # --- GraphQL -------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GraphQLOperation:
@@ -929,30 +1254,73 @@ def _typed_only(body: dict[str, Any], typed: set[str], json_part: str | None) ->
 
 # mutation -> (the REST route it writes through, how its variables are made from that route's scene)
 GRAPHQL: dict[str, tuple[tuple[str, str, str], Callable[[Scene, dict[str, Any]], dict[str, Any]]]] = {
-    "createStatement": (("assessment", "post", "/statements"), lambda s, b: {
-        "input": _upper(_camel({k: v for k, v in b.items()}), "kind")}),
-    "updateStatement": (("assessment", "patch", "/statements/{statement_id}"), lambda s, b: {
-        "statementId": s["statement"], "input": _camel(b), "expectedVersion": s["statement_version"]}),
-    "saveMap": (("assessment", "put", "/maps/{map_id}"), lambda s, b: {
-        "mapId": s["map"], "expectedVersion": 1, "input": {"changeNote": b.pop("change_note"), "content": b}}),
-    "rateSafetyScale": (("assessment", "post", "/scale-ratings"), lambda s, b: {
-        "input": _upper(_camel(b), "raterRole", "mode")}),
+    "createStatement": (
+        ("assessment", "post", "/statements"),
+        lambda s, b: {"input": _upper(_camel({k: v for k, v in b.items()}), "kind")},
+    ),
+    "updateStatement": (
+        ("assessment", "patch", "/statements/{statement_id}"),
+        lambda s, b: {"statementId": s["statement"], "input": _camel(b), "expectedVersion": s["statement_version"]},
+    ),
+    "saveMap": (
+        ("assessment", "put", "/maps/{map_id}"),
+        lambda s, b: {
+            "mapId": s["map"],
+            "expectedVersion": 1,
+            "input": {"changeNote": b.pop("change_note"), "content": b},
+        },
+    ),
+    "rateSafetyScale": (
+        ("assessment", "post", "/scale-ratings"),
+        lambda s, b: {"input": _upper(_camel(b), "raterRole", "mode")},
+    ),
     "startSdmAssessment": (("assessment", "post", "/sdm-assessments"), lambda s, b: {"input": _camel(b)}),
-    "completeSdmAssessment": (("assessment", "post", "/sdm-assessments/{assessment_id}/complete"), lambda s, b: {
-        "assessmentId": s["sdm_assessment"]}),
-    "createSafetyPlan": (("plans", "post", "/safety-plans"), lambda s, b: {"input": {
-        **_upper(_typed_only(b, {"plan_type", "title", "language", "safety_assessment_id", "danger_statement_ids",
-                                 "threat_codes", "participants", "rules"}, "details"), "planType"),
-        "participants": [_upper(_camel(p), "role") for p in b["participants"]]}}),
-    "submitSafetyPlan": (("plans", "post", "/safety-plans/{plan_id}/submit"), lambda s, b: {
-        "planId": s["safety_plan"], **b}),
-    "approveSafetyPlan": (("plans", "post", "/safety-plans/{plan_id}/approve"), lambda s, b: {
-        "planId": s["safety_plan"], "input": _upper(_camel(b), "decision")}),
-    "signSafetyPlan": (("plans", "post", "/safety-plans/{plan_id}/signatures"), lambda s, b: {
-        "planId": s["safety_plan"], "input": _upper(_camel(b), "signerRole", "method")}),
+    "completeSdmAssessment": (
+        ("assessment", "post", "/sdm-assessments/{assessment_id}/complete"),
+        lambda s, b: {"assessmentId": s["sdm_assessment"]},
+    ),
+    "createSafetyPlan": (
+        ("plans", "post", "/safety-plans"),
+        lambda s, b: {
+            "input": {
+                **_upper(
+                    _typed_only(
+                        b,
+                        {
+                            "plan_type",
+                            "title",
+                            "language",
+                            "safety_assessment_id",
+                            "danger_statement_ids",
+                            "threat_codes",
+                            "participants",
+                            "rules",
+                        },
+                        "details",
+                    ),
+                    "planType",
+                ),
+                "participants": [_upper(_camel(p), "role") for p in b["participants"]],
+            }
+        },
+    ),
+    "submitSafetyPlan": (
+        ("plans", "post", "/safety-plans/{plan_id}/submit"),
+        lambda s, b: {"planId": s["safety_plan"], **b},
+    ),
+    "approveSafetyPlan": (
+        ("plans", "post", "/safety-plans/{plan_id}/approve"),
+        lambda s, b: {"planId": s["safety_plan"], "input": _upper(_camel(b), "decision")},
+    ),
+    "signSafetyPlan": (
+        ("plans", "post", "/safety-plans/{plan_id}/signatures"),
+        lambda s, b: {"planId": s["safety_plan"], "input": _upper(_camel(b), "signerRole", "method")},
+    ),
     "addNetworkMember": (("network", "post", "/network/members"), lambda s, b: {"input": _upper(_camel(b), "circle")}),
-    "recordCheckIn": (("plans", "post", "/safety-plans/{plan_id}/check-ins"), lambda s, b: {
-        "planId": s["safety_plan"], "input": _camel(b)}),
+    "recordCheckIn": (
+        ("plans", "post", "/safety-plans/{plan_id}/check-ins"),
+        lambda s, b: {"planId": s["safety_plan"], "input": _camel(b)},
+    ),
 }
 
 
@@ -967,8 +1335,10 @@ def _type_text(t: dict[str, Any]) -> str:
 async def graphql_checks(w: World) -> list[Check]:
     response = await w.system.graphql(INTROSPECT_MUTATIONS, user=WORKER)
     introspection = response.json()["data"]
-    arg_types = {f["name"]: {a["name"]: _type_text(a["type"]) for a in f["args"]}
-                 for f in introspection["__schema"]["mutationType"]["fields"]}
+    arg_types = {
+        f["name"]: {a["name"]: _type_text(a["type"]) for a in f["args"]}
+        for f in introspection["__schema"]["mutationType"]["fields"]
+    }
     checks: list[Check] = []
     for mutation in mutations(introspection):
         op = GraphQLOperation(mutation.name)
@@ -981,12 +1351,21 @@ async def graphql_checks(w: World) -> list[Check]:
         route, variables_of = GRAPHQL[mutation.name]
         example = EXAMPLES[route]
         args = arg_types[mutation.name]
-        document = (f"mutation({', '.join(f'${a}: {t}' for a, t in args.items())}) {{ {mutation.name}("
-                    f"{', '.join(f'{a}: ${a}' for a in args)}) {{ __typename }} }}")
+        document = (
+            f"mutation({', '.join(f'${a}: {t}' for a, t in args.items())}) {{ {mutation.name}("
+            f"{', '.join(f'{a}: ${a}' for a in args)}) {{ __typename }} }}"
+        )
 
-        async def send(scene: Scene, f: IdField, value: str | None, *, route: Any = route,
-                       variables_of: Any = variables_of, example: Example = example,
-                       document: str = document) -> Answer:
+        async def send(
+            scene: Scene,
+            f: IdField,
+            value: str | None,
+            *,
+            route: Any = route,
+            variables_of: Any = variables_of,
+            example: Example = example,
+            document: str = document,
+        ) -> Answer:
             body = example.bodies[0](scene) if example.bodies else {}
             variables = {"caseId": scene["case"], **variables_of(scene, copy.deepcopy(body))}
             if value is not None:
@@ -995,8 +1374,13 @@ async def graphql_checks(w: World) -> list[Check]:
             w.requests += 1
             payload = result.json()
             errors = payload.get("errors") or []
-            status = 200 if not errors else {"NOT_FOUND": 404, "FORBIDDEN": 403, "BAD_USER_INPUT": 422,
-                                             "CONFLICT": 409}.get(errors[0].get("extensions", {}).get("code"), 500)
+            status = (
+                200
+                if not errors
+                else {"NOT_FOUND": 404, "FORBIDDEN": 403, "BAD_USER_INPUT": 422, "CONFLICT": 409}.get(
+                    errors[0].get("extensions", {}).get("code"), 500
+                )
+            )
             return Answer(status, _scrub(errors), json.dumps(errors)[:300] if errors else "no errors")
 
         for f in fields:

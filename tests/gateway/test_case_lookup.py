@@ -24,15 +24,21 @@ async def _ask(embedded: EmbeddedSystem, query: str, user: str = "fsw.rivera", *
 
 
 async def test_the_worker_finds_the_demo_case_by_id_with_its_summaries(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     system.forget_access_decisions()
     body = await _ask(system, CASE, id=str(demo_case))
     assert "errors" not in body, body
     case = body["data"]["case"]
     assert {k: case[k] for k in ("id", "externalSystem", "externalId", "caseType", "status", "county")} == {
-        "id": str(demo_case), "externalSystem": "CHRIS", "externalId": "DEMO-2026-0001", "caseType": "IN_HOME",
-        "status": "OPEN", "county": "Pulaski"}
+        "id": str(demo_case),
+        "externalSystem": "CHRIS",
+        "externalId": "DEMO-2026-0001",
+        "caseType": "IN_HOME",
+        "status": "OPEN",
+        "county": "Pulaski",
+    }
     assert case["assessmentSummary"] == {"activeDangerStatements": 1, "safetyDecision": "CONDITIONALLY_SAFE"}
     assert case["planSummary"] == {"planInForce": {"status": "ACTIVE"}}
     assert body["extensions"]["upstreamCalls"] == {"network": 1, "assessment": 1, "plans": 1}
@@ -41,7 +47,8 @@ async def test_the_worker_finds_the_demo_case_by_id_with_its_summaries(
 
 
 async def test_by_id_a_forbidden_case_and_a_missing_one_answer_the_same(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     system.forget_access_decisions()
     forbidden = await _ask(system, CASE, user="fsw.lindqvist", id=str(demo_case))
@@ -56,13 +63,17 @@ async def test_by_id_a_forbidden_case_and_a_missing_one_answer_the_same(
 
 
 async def test_by_external_id_the_worker_finds_the_case_and_others_cannot_tell_it_exists(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     found = await _ask(system, BY_EXTERNAL, system="CHRIS", externalId="DEMO-2026-0001")
     assert "errors" not in found, found
-    assert found["data"]["caseByExternalId"] == {"id": str(demo_case), "externalId": "DEMO-2026-0001",
-                                                 "county": "Pulaski", "planSummary": {"planInForce": {
-                                                     "planType": "ONGOING"}}}
+    assert found["data"]["caseByExternalId"] == {
+        "id": str(demo_case),
+        "externalId": "DEMO-2026-0001",
+        "county": "Pulaski",
+        "planSummary": {"planInForce": {"planType": "ONGOING"}},
+    }
     forbidden = await _ask(system, BY_EXTERNAL, user="fsw.lindqvist", system="CHRIS", externalId="DEMO-2026-0001")
     missing = await _ask(system, BY_EXTERNAL, user="fsw.lindqvist", system="CHRIS", externalId="DEMO-2026-9999")
     other_system = await _ask(system, BY_EXTERNAL, system="OTHER", externalId="DEMO-2026-0001")
@@ -81,9 +92,15 @@ async def test_ids_that_are_not_ids_are_refused_before_any_call(system: Embedded
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         assert body["errors"][0]["extensions"]["field"] == "id"
         assert body["extensions"]["upstreamCalls"] == {}
-    for argument, value in (("externalId", "../../cases"), ("externalId", "A/B"), ("externalId", ""),
-                            ("externalId", "tab\there"), ("externalId", "x" * 101), ("system", "CH/RIS"),
-                            ("system", "..")):
+    for argument, value in (
+        ("externalId", "../../cases"),
+        ("externalId", "A/B"),
+        ("externalId", ""),
+        ("externalId", "tab\there"),
+        ("externalId", "x" * 101),
+        ("system", "CH/RIS"),
+        ("system", ".."),
+    ):
         variables = {"system": "CHRIS", "externalId": "DEMO-2026-0001", argument: value}
         body = await _ask(system, BY_EXTERNAL, **variables)
         assert body["data"] is None, (argument, value)

@@ -54,27 +54,48 @@ async def full_view(system: EmbeddedSystem, case_id: Any, **variables: Any) -> d
 
 
 async def test_the_assigned_worker_sees_every_section_of_the_demo_family_with_one_call_per_service(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     system.forget_access_decisions()  # seeding warmed the cache for fsw.rivera: start cold
     cold = await full_view(system, demo_case)
     assert "errors" not in cold, cold
     view = cold["data"]["caseView"]
     assert (view["audience"], view["language"]) == ("STAFF", "en")
-    assert view["labels"] == {"language": "en", "fallback": False, "worries": "What are we worried about?",
-                              "workingWell": "What's working well?", "needsToHappen": "What needs to happen?"}
-    assert view["case"] == {"id": str(demo_case), "externalSystem": "CHRIS", "externalId": "DEMO-2026-0001",
-                            "caseType": "IN_HOME", "status": "OPEN", "county": "Pulaski"}
+    assert view["labels"] == {
+        "language": "en",
+        "fallback": False,
+        "worries": "What are we worried about?",
+        "workingWell": "What's working well?",
+        "needsToHappen": "What needs to happen?",
+    }
+    assert view["case"] == {
+        "id": str(demo_case),
+        "externalSystem": "CHRIS",
+        "externalId": "DEMO-2026-0001",
+        "caseType": "IN_HOME",
+        "status": "OPEN",
+        "county": "Pulaski",
+    }
     assert sorted(c["firstName"] for c in view["children"]) == ["Mateo", "Sofia"]
     assert {c["role"] for c in view["children"]} == {"CHILD"}
-    assert view["caregivers"] == [{"firstName": "Maria", "role": "CAREGIVER", "relationshipToChildren": "mother",
-                                   "needsInterpreter": True, "preferredLanguage": "es"}]
+    assert view["caregivers"] == [
+        {
+            "firstName": "Maria",
+            "role": "CAREGIVER",
+            "relationshipToChildren": "mother",
+            "needsInterpreter": True,
+            "preferredLanguage": "es",
+        }
+    ]
 
     rosa, pastor = view["network"]["members"]
     assert (rosa["firstName"], rosa["circle"], pastor["circle"]) == ("Rosa", "INNER", "OUTER")
     assert "safety person at night" in rosa["roles"]
-    assert rosa["commitments"][0] == {"text": "Calls Maria every evening at 8 to check in.",
-                                      "schedule": "every evening, 20:00"}
+    assert rosa["commitments"][0] == {
+        "text": "Calls Maria every evening at 8 to check in.",
+        "schedule": "every evening, 20:00",
+    }
     assert view["network"]["meetings"][0]["heldOn"] == "2026-10-04"
 
     worries = view["worries"]
@@ -84,9 +105,13 @@ async def test_the_assigned_worker_sees_every_section_of_the_demo_family_with_on
     assert danger["text"].startswith("Grandma Rosa and Ms. Rivera are worried that Maria drinks")
     assert (danger["language"], danger["languageFallback"]) == ("en", False)
     assert danger["plainLanguage"]["language"] == "en"
-    assert worries["complicatingFactors"] == [{
-        "text": "Maria works late shifts and is alone with the children most evenings",
-        "source": {"name": "Maria Lopez"}, "agrees": ["Rosa Delgado"]}]
+    assert worries["complicatingFactors"] == [
+        {
+            "text": "Maria works late shifts and is alone with the children most evenings",
+            "source": {"name": "Maria Lopez"},
+            "agrees": ["Rosa Delgado"],
+        }
+    ]
 
     well = view["workingWell"]
     assert [s["source"]["name"] for s in well["strengths"]] == ["Sofia's teacher", "Rosa Delgado"]
@@ -102,7 +127,10 @@ async def test_the_assigned_worker_sees_every_section_of_the_demo_family_with_on
 
     scale = view["safetyScale"]
     assert sorted((r["raterRole"], r["score"]) for r in scale["latest"]) == [
-        ("CAREGIVER", 7), ("NETWORK", 6), ("WORKER", 5)]
+        ("CAREGIVER", 7),
+        ("NETWORK", 6),
+        ("WORKER", 5),
+    ]
     assert [o["occasionOn"] for o in scale["trajectory"][0]["occasions"]] == ["2026-10-20", "2026-11-17"]
 
     sdm = view["sdm"]
@@ -116,7 +144,9 @@ async def test_the_assigned_worker_sees_every_section_of_the_demo_family_with_on
     assert [r["monitors"] for r in plan["rules"]] == [["Rosa Delgado"], ["Rosa Delgado"]]
     assert plan["rules"][0]["responsible"] == ["Maria Lopez"] and plan["rules"][0]["threatCode"] == "T4"
     assert {(s["signerName"], s["decision"]) for s in plan["signOffs"]} == {
-        ("Maria Lopez", "SIGNED"), ("Rosa Delgado", "SIGNED")}
+        ("Maria Lopez", "SIGNED"),
+        ("Rosa Delgado", "SIGNED"),
+    }
     assert plan["signOffStatus"] == {"complete": True, "missing": []}
     assert plan["recentCheckIns"] and {c["reportedBy"] for c in plan["recentCheckIns"]} == {"Rosa Delgado"}
 
@@ -133,15 +163,18 @@ async def test_the_assigned_worker_sees_every_section_of_the_demo_family_with_on
     assert cold["extensions"]["upstreamCalls"] == ONE_CALL_EACH
 
     # The first view cached the access decision: the second (within the 5 s) takes the warm path.
-    assert system.gateway.state.access_cache.get(
-        Principal(subject="fsw.rivera", actor_type=ActorType.staff), demo_case) is not None
+    assert (
+        system.gateway.state.access_cache.get(Principal(subject="fsw.rivera", actor_type=ActorType.staff), demo_case)
+        is not None
+    )
     warm = await full_view(system, demo_case)
     assert warm["data"] == cold["data"]
     assert warm["extensions"]["upstreamCalls"] == ONE_CALL_EACH
 
 
 async def test_the_assigned_supervisor_sees_the_case_and_may_ask_for_the_supervisor_audience(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     for audience in ("STAFF", "SUPERVISOR"):
         body = await system.case_view(demo_case, user="sup.okafor", audience=audience)
@@ -151,7 +184,8 @@ async def test_the_assigned_supervisor_sees_the_case_and_may_ask_for_the_supervi
 
 
 async def test_a_worker_not_on_the_case_gets_the_same_not_found_as_a_case_that_does_not_exist(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     denied = await system.case_view(demo_case, user="fsw.lindqvist")
     missing = await system.case_view(uuid.uuid4(), user="fsw.lindqvist")
@@ -174,13 +208,23 @@ async def test_a_case_id_that_is_not_a_uuid_is_bad_input_and_calls_no_service(sy
     assert body["extensions"]["upstreamCalls"] == {}
 
 
-ASSESSMENT_SECTIONS = ["worries", "workingWell", "needsToHappen.safetyGoals", "needsToHappen.nextSteps",
-                       "safetyScale", "sdm", "childVoice", "glossary", "alerts"]
+ASSESSMENT_SECTIONS = [
+    "worries",
+    "workingWell",
+    "needsToHappen.safetyGoals",
+    "needsToHappen.nextSteps",
+    "safetyScale",
+    "sdm",
+    "childVoice",
+    "glossary",
+    "alerts",
+]
 PLANS_SECTIONS = ["needsToHappen.nextSteps", "safetyPlan", "alerts"]
 
 
 async def test_each_section_whose_service_is_unreachable_is_null_and_named_while_the_rest_answers(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     # Only the network hop to a stopped service is simulated here; tests/e2e stops a real process.
     clients = system.gateway.state.services.clients
@@ -216,12 +260,15 @@ async def test_each_section_whose_service_is_unreachable_is_null_and_named_while
 
 
 async def test_a_caseview_is_audited_at_the_edge_with_the_sections_asked_for_and_the_chain_stays_intact(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     response = await system.graphql(
         "query($id: ID!) { caseView(caseId: $id) { case { id } ...more } } "
         "fragment more on CaseView { worries { danger { text } } safetyPlan { id } labels { worries } }",
-        {"id": str(demo_case)}, user="fsw.rivera")
+        {"id": str(demo_case)},
+        user="fsw.rivera",
+    )
     assert response.status_code == 200 and "errors" not in response.json(), response.text
     rows = await system.audit_rows()
     views = [r for r in rows if r.resource == "case_view"]
@@ -236,18 +283,34 @@ async def test_a_caseview_is_audited_at_the_edge_with_the_sections_asked_for_and
 
 
 async def test_the_audit_names_every_section_seen_and_the_sensitive_fields_staff_were_shown(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     body = await full_view(system, demo_case)
     assert "errors" not in body, body
     [row] = [r for r in await system.audit_rows() if r.resource == "case_view"]
-    assert row.fields == ["case", "children", "caregivers", "network", "worries", "workingWell", "needsToHappen",
-                          "safetyScale", "sdm", "safetyPlan", "childVoice", "glossary", "alerts",
-                          "childVoice.content", "sdm.detail"]
+    assert row.fields == [
+        "case",
+        "children",
+        "caregivers",
+        "network",
+        "worries",
+        "workingWell",
+        "needsToHappen",
+        "safetyScale",
+        "sdm",
+        "safetyPlan",
+        "childVoice",
+        "glossary",
+        "alerts",
+        "childVoice.content",
+        "sdm.detail",
+    ]
 
 
 async def test_a_denied_caseview_leaves_no_read_in_the_audit_trail(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     await system.case_view(demo_case, user="fsw.lindqvist")
     assert [r for r in await system.audit_rows() if r.resource == "case_view"] == []

@@ -21,17 +21,28 @@ if TYPE_CHECKING:
 REPORTER = "Ms. Alvarez, Sofia's teacher"
 
 HARM_STATEMENT: dict[str, Any] = {
-    "kind": "harm", "language": "en", "who_reported": REPORTER,
-    "caregivers": [{"name": "Maria"}], "action_or_inaction": "was asleep and could not be woken",
-    "when_or_how_often": "on the night of 12 October", "children": [{"name": "Sofia"}, {"name": "Mateo"}],
-    "impact_on_child": "were alone and frightened until Grandma Rosa came", "threat_codes": ["T4"],
+    "kind": "harm",
+    "language": "en",
+    "who_reported": REPORTER,
+    "caregivers": [{"name": "Maria"}],
+    "action_or_inaction": "was asleep and could not be woken",
+    "when_or_how_often": "on the night of 12 October",
+    "children": [{"name": "Sofia"}, {"name": "Mateo"}],
+    "impact_on_child": "were alone and frightened until Grandma Rosa came",
+    "threat_codes": ["T4"],
 }
 
 # Mateo's Three Houses: he did not agree to share them with anyone beyond the agency.
 UNSHARED_HOUSES: dict[str, Any] = {
-    "kind": "three_houses", "child": {"name": "Mateo"}, "language": "en", "consent": {"shared_with": []},
-    "content": {"session_date": "2026-11-21", "parent_consent": "not_needed",
-                "houses": [{"house": "worries", "entries": [{"words": "the dark kitchen at night"}]}]},
+    "kind": "three_houses",
+    "child": {"name": "Mateo"},
+    "language": "en",
+    "consent": {"shared_with": []},
+    "content": {
+        "session_date": "2026-11-21",
+        "parent_consent": "not_needed",
+        "houses": [{"house": "worries", "entries": [{"words": "the dark kitchen at night"}]}],
+    },
 }
 
 AUDIENCE_VIEW = """query($id: ID!, $audience: Audience!) { caseView(caseId: $id, audience: $audience) {
@@ -46,6 +57,7 @@ def principal(actor_type: ActorType, *roles: str) -> Principal:
 
 
 # --- the cap, as a plain function ---
+
 
 def test_a_worker_may_ask_for_any_audience_but_the_supervisors() -> None:
     assert audiences_for(principal(ActorType.staff, "worker")) == {A.staff, A.family, A.network, A.partner, A.court}
@@ -64,10 +76,11 @@ def test_a_partner_may_ask_only_for_the_audiences_its_grant_on_this_case_names()
     assert audiences_for(partner, ["staff", "partner"]) == {A.partner}
 
 
-@pytest.mark.parametrize(("actor_type", "audience"), [(ActorType.family, A.family), (ActorType.network, A.network),
-                                                      (ActorType.integration, A.staff)])
-def test_family_network_and_integration_callers_speak_only_for_themselves(actor_type: ActorType,
-                                                                           audience: A) -> None:
+@pytest.mark.parametrize(
+    ("actor_type", "audience"),
+    [(ActorType.family, A.family), (ActorType.network, A.network), (ActorType.integration, A.staff)],
+)
+def test_family_network_and_integration_callers_speak_only_for_themselves(actor_type: ActorType, audience: A) -> None:
     assert audiences_for(principal(actor_type)) == {audience}
 
 
@@ -79,14 +92,22 @@ def test_a_case_decision_without_audiences_allows_none_and_unknown_names_are_ign
 
 # --- the cap through GraphQL ---
 
-async def view(system: EmbeddedSystem, case_id: Any, audience: str, *, user: str = "fsw.rivera",
-               headers: dict[str, str] | None = None) -> dict[str, Any]:
+
+async def view(
+    system: EmbeddedSystem,
+    case_id: Any,
+    audience: str,
+    *,
+    user: str = "fsw.rivera",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     variables = {"id": str(case_id), "audience": audience}
     if headers is None:
         response = await system.graphql(AUDIENCE_VIEW, variables, user=user)
     else:
-        response = await system.client.post("/graphql", json={"query": AUDIENCE_VIEW, "variables": variables},
-                                            headers=headers)
+        response = await system.client.post(
+            "/graphql", json={"query": AUDIENCE_VIEW, "variables": variables}, headers=headers
+        )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -96,7 +117,8 @@ def forbidden(body: dict[str, Any]) -> bool:
 
 
 async def test_a_worker_may_not_ask_for_the_supervisor_audience_and_nothing_is_fetched(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     body = await view(system, demo_case, "SUPERVISOR")
     assert forbidden(body)
@@ -105,7 +127,8 @@ async def test_a_worker_may_not_ask_for_the_supervisor_audience_and_nothing_is_f
 
 
 async def test_a_partner_may_see_its_audience_only_and_is_refused_staff_and_court_with_nothing_fetched(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     agency = "Ozark Family Counseling"
     partner = await partner_bearer(system, agency)
@@ -130,6 +153,7 @@ async def test_a_partner_may_see_its_audience_only_and_is_refused_staff_and_cour
 
 # --- what each audience is shown ---
 
+
 @pytest.fixture
 async def reported_case(system: EmbeddedSystem, demo_case: uuid.UUID) -> uuid.UUID:
     """The demo family plus a harm statement naming its reporter and Mateo's unshared Three Houses."""
@@ -142,17 +166,25 @@ async def reported_case(system: EmbeddedSystem, demo_case: uuid.UUID) -> uuid.UU
     return demo_case
 
 
-@pytest.mark.parametrize(("audience", "user", "sees_reporter", "sees_sofias_houses", "sees_sdm_detail"), [
-    ("STAFF", "fsw.rivera", True, True, True),
-    ("SUPERVISOR", "sup.okafor", True, True, True),
-    ("FAMILY", "fsw.rivera", False, True, False),  # Sofia shared her houses with her family
-    ("NETWORK", "fsw.rivera", False, False, False),
-    ("PARTNER", "fsw.rivera", False, False, False),
-    ("COURT", "fsw.rivera", False, False, True),
-])
+@pytest.mark.parametrize(
+    ("audience", "user", "sees_reporter", "sees_sofias_houses", "sees_sdm_detail"),
+    [
+        ("STAFF", "fsw.rivera", True, True, True),
+        ("SUPERVISOR", "sup.okafor", True, True, True),
+        ("FAMILY", "fsw.rivera", False, True, False),  # Sofia shared her houses with her family
+        ("NETWORK", "fsw.rivera", False, False, False),
+        ("PARTNER", "fsw.rivera", False, False, False),
+        ("COURT", "fsw.rivera", False, False, True),
+    ],
+)
 async def test_each_audience_sees_only_what_the_policy_table_and_the_childs_consent_allow(
-    system: EmbeddedSystem, reported_case: uuid.UUID, audience: str, user: str, sees_reporter: bool,
-    sees_sofias_houses: bool, sees_sdm_detail: bool,
+    system: EmbeddedSystem,
+    reported_case: uuid.UUID,
+    audience: str,
+    user: str,
+    sees_reporter: bool,
+    sees_sofias_houses: bool,
+    sees_sdm_detail: bool,
 ) -> None:
     body = await view(system, reported_case, audience, user=user)
     assert "errors" not in body, body

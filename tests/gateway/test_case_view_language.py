@@ -14,8 +14,10 @@ from sop_gateway.graphql.labels import LABELS, BadLanguage, in_language, labels_
 if TYPE_CHECKING:
     from conftest import EmbeddedSystem
 
-SPANISH = ("La abuela Rosa y la Sra. Rivera están preocupadas de que Maria beba hasta quedarse dormida cuando "
-           "está sola con los niños por la noche.")
+SPANISH = (
+    "La abuela Rosa y la Sra. Rivera están preocupadas de que Maria beba hasta quedarse dormida cuando "
+    "está sola con los niños por la noche."
+)
 
 LANGUAGE_VIEW = """query($id: ID!, $language: String!) { caseView(caseId: $id, audience: FAMILY, language: $language) {
   language
@@ -28,8 +30,11 @@ LANGUAGE_VIEW = """query($id: ID!, $language: String!) { caseView(caseId: $id, a
 
 # --- plain functions ---
 
-@pytest.mark.parametrize(("given", "parsed"), [("en", "en"), ("ES", "es"), ("mh", "mh"), ("es-us", "es-US"),
-                                              ("es-419", "es-419"), (" fil ", "fil")])
+
+@pytest.mark.parametrize(
+    ("given", "parsed"),
+    [("en", "en"), ("ES", "es"), ("mh", "mh"), ("es-us", "es-US"), ("es-419", "es-419"), (" fil ", "fil")],
+)
 def test_a_language_is_two_or_three_letters_with_an_optional_region(given: str, parsed: str) -> None:
     assert parse_language(given) == parsed
 
@@ -41,8 +46,7 @@ def test_anything_else_is_refused(given: str) -> None:
 
 
 def translation(**overrides: Any) -> dict[str, Any]:
-    return {"language": "es", "text": "Hola", "verified": True, "current": True, "translated_by": "Lucía",
-            **overrides}
+    return {"language": "es", "text": "Hola", "verified": True, "current": True, "translated_by": "Lucía", **overrides}
 
 
 def test_the_original_is_shown_in_its_own_language_without_a_fallback() -> None:
@@ -57,8 +61,10 @@ def test_a_verified_current_translation_is_shown_in_the_asked_language() -> None
 
 def test_the_newest_verified_translation_wins_over_an_older_one() -> None:
     older, corrected = translation(text="Hola"), translation(text="Hola, Maria")
-    assert in_language("Hello", "en", [older, corrected, translation(text="borrador", verified=False)],
-                       "es").text == "Hola, Maria"
+    assert (
+        in_language("Hello", "en", [older, corrected, translation(text="borrador", verified=False)], "es").text
+        == "Hola, Maria"
+    )
 
 
 @pytest.mark.parametrize("other", [{"verified": False}, {"current": False}, {"language": "mh"}])
@@ -77,15 +83,18 @@ def test_headings_come_from_the_catalog_and_marshallese_falls_back_to_english() 
 
 
 def test_the_glossary_keeps_the_terms_of_sections_with_content_and_terms_named_in_the_text() -> None:
-    entries = [{"key": "danger_statement", "term": "declaración de peligro", "english_term": "danger statement"},
-               {"key": "harm_statement", "term": "declaración de daño", "english_term": "harm statement"},
-               {"key": "dcfs", "term": "DCFS", "english_term": "DCFS"},
-               {"key": "gray_areas", "term": "zonas grises", "english_term": "gray areas"}]
+    entries = [
+        {"key": "danger_statement", "term": "declaración de peligro", "english_term": "danger statement"},
+        {"key": "harm_statement", "term": "declaración de daño", "english_term": "harm statement"},
+        {"key": "dcfs", "term": "DCFS", "english_term": "DCFS"},
+        {"key": "gray_areas", "term": "zonas grises", "english_term": "gray areas"},
+    ]
     used = terms_used(["danger"], ["Ms. Rivera from DCFS visits on Mondays.", "no grayareas here"], entries)
     assert [e["key"] for e in used] == ["danger_statement", "dcfs"]
 
 
 # --- through GraphQL ---
+
 
 async def language_view(system: EmbeddedSystem, case_id: Any, language: str) -> dict[str, Any]:
     response = await system.graphql(LANGUAGE_VIEW, {"id": str(case_id), "language": language})
@@ -98,25 +107,38 @@ async def translate_danger_statement(system: EmbeddedSystem, case_id: uuid.UUID,
     [danger] = view["worries"]["danger"]
     response = await system.client.post(
         f"/api/assessment/v1/cases/{case_id}/statements/{danger['id']}/translations",
-        headers=system.bearer("fsw.rivera"), json={"translated_by": "Lucía Gómez", **body})
+        headers=system.bearer("fsw.rivera"),
+        json={"translated_by": "Lucía Gómez", **body},
+    )
     assert response.status_code == 201, response.text
 
 
 async def test_spanish_shows_the_verified_translation_spanish_headings_and_the_spanish_glossary(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
-    await translate_danger_statement(system, demo_case, language="es", text=SPANISH, verified=True,
-                                     verified_by="Ana Ruiz")
+    await translate_danger_statement(
+        system, demo_case, language="es", text=SPANISH, verified=True, verified_by="Ana Ruiz"
+    )
     body = await language_view(system, demo_case, "es")
     assert "errors" not in body, body
     view = body["data"]["caseView"]
     assert view["language"] == "es"
-    assert view["labels"] == {"language": "es", "fallback": False, "worries": "¿Qué nos preocupa?",
-                              "workingWell": "¿Qué está funcionando bien?",
-                              "needsToHappen": "¿Qué tiene que pasar?", "safetyPlan": "Plan de seguridad"}
+    assert view["labels"] == {
+        "language": "es",
+        "fallback": False,
+        "worries": "¿Qué nos preocupa?",
+        "workingWell": "¿Qué está funcionando bien?",
+        "needsToHappen": "¿Qué tiene que pasar?",
+        "safetyPlan": "Plan de seguridad",
+    }
     [danger] = view["worries"]["danger"]
     assert (danger["text"], danger["language"], danger["originalLanguage"], danger["languageFallback"]) == (
-        SPANISH, "es", "en", False)
+        SPANISH,
+        "es",
+        "en",
+        False,
+    )
     # the goal has no translation yet: its English, flagged
     [goal] = view["needsToHappen"]["safetyGoals"]
     assert (goal["language"], goal["languageFallback"]) == ("en", True)
@@ -131,10 +153,12 @@ async def test_spanish_shows_the_verified_translation_spanish_headings_and_the_s
 
 
 async def test_english_shows_the_original_even_when_a_translation_exists(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
-    await translate_danger_statement(system, demo_case, language="es", text=SPANISH, verified=True,
-                                     verified_by="Ana Ruiz")
+    await translate_danger_statement(
+        system, demo_case, language="es", text=SPANISH, verified=True, verified_by="Ana Ruiz"
+    )
     view = (await language_view(system, demo_case, "en"))["data"]["caseView"]
     [danger] = view["worries"]["danger"]
     assert danger["text"].startswith("Grandma Rosa and Ms. Rivera") and danger["languageFallback"] is False
@@ -143,7 +167,8 @@ async def test_english_shows_the_original_even_when_a_translation_exists(
 
 
 async def test_marshallese_falls_back_to_english_everywhere_and_says_so(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     # an unverified Marshallese translation is never shown to the family
     await translate_danger_statement(system, demo_case, language="mh", text="(not verified)", verified=False)
@@ -163,7 +188,8 @@ async def test_marshallese_falls_back_to_english_everywhere_and_says_so(
 
 @pytest.mark.parametrize("language", ["english", "e", "es_US", "../en"])
 async def test_a_malformed_language_is_bad_input_naming_it_and_calls_no_service(
-    sqlite_system: EmbeddedSystem, language: str,
+    sqlite_system: EmbeddedSystem,
+    language: str,
 ) -> None:
     body = await language_view(sqlite_system, uuid.uuid4(), language)
     assert body["data"] is None

@@ -34,27 +34,45 @@ A_PAGE_OF_CALLS = {"network": 2, "assessment": 1, "plans": 1}  # caseload + acce
 
 
 def _case(n: int, *, county: str = "Pulaski", status: str = "open", worker: str = "fsw.rivera") -> dict[str, Any]:
-    return {"kind": "case", "external_id": f"LOAD-{n:03d}", "data": {
-        "case_type": "in_home", "status": status, "county": county, "opened_on": "2026-01-02",
-        "closed_on": "2026-06-01" if status == "closed" else None,
-        "members": [{"role": "child", "person": {"external_id": f"LOAD-P-{n:03d}", "first_name": "Kid",
-                                                 "last_name": f"N{n}"}}],
-        "assignments": [{"staff_subject": worker, "role": "worker"},
-                        {"staff_subject": "sup.okafor", "role": "supervisor"}]}}
+    return {
+        "kind": "case",
+        "external_id": f"LOAD-{n:03d}",
+        "data": {
+            "case_type": "in_home",
+            "status": status,
+            "county": county,
+            "opened_on": "2026-01-02",
+            "closed_on": "2026-06-01" if status == "closed" else None,
+            "members": [
+                {
+                    "role": "child",
+                    "person": {"external_id": f"LOAD-P-{n:03d}", "first_name": "Kid", "last_name": f"N{n}"},
+                }
+            ],
+            "assignments": [
+                {"staff_subject": worker, "role": "worker"},
+                {"staff_subject": "sup.okafor", "role": "supervisor"},
+            ],
+        },
+    }
 
 
 async def seed_cases(system: EmbeddedSystem, records: list[dict[str, Any]]) -> list[str]:
     """Cases as SACWIS sends them, in one batch through the façade."""
-    response = await system.client.post("/api/network/v1/sacwis/batch", json={"system": "CHRIS", "records": records},
-                                        headers=system.bearer("sacwis.sync"))
+    response = await system.client.post(
+        "/api/network/v1/sacwis/batch",
+        json={"system": "CHRIS", "records": records},
+        headers=system.bearer("sacwis.sync"),
+    )
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert all(r["status"] in ("created", "updated", "unchanged") for r in results), results
     return [r["id"] for r in results]
 
 
-async def _cases(system: EmbeddedSystem, query: str = CASES, *, user: str = "fsw.rivera",
-                 **variables: Any) -> dict[str, Any]:
+async def _cases(
+    system: EmbeddedSystem, query: str = CASES, *, user: str = "fsw.rivera", **variables: Any
+) -> dict[str, Any]:
     response = await system.graphql(query, variables, user=user)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
@@ -77,8 +95,13 @@ async def test_a_page_of_50_costs_the_same_calls_as_a_page_of_3(system: Embedded
     assert large["extensions"]["upstreamCalls"] == A_PAGE_OF_CALLS
     # nothing is assessed or planned on these new cases yet: the summaries say so
     node = edges[0]["node"]
-    assert node["assessmentSummary"] == {"activeDangerStatements": 0, "latestOverallRating": None,
-                                         "safetyDecision": None, "riskLevel": None, "pendingApprovals": 0}
+    assert node["assessmentSummary"] == {
+        "activeDangerStatements": 0,
+        "latestOverallRating": None,
+        "safetyDecision": None,
+        "riskLevel": None,
+        "pendingApprovals": 0,
+    }
     assert node["planSummary"] == {"planInForce": None, "openAlerts": 0, "overdueNextSteps": 0}
 
     # decisions the page cached spare the next page the network's access call
@@ -87,14 +110,19 @@ async def test_a_page_of_50_costs_the_same_calls_as_a_page_of_3(system: Embedded
 
 
 async def test_the_demo_case_on_the_caseload_carries_its_assessment_and_plan(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     body = await _cases(system)
     assert "errors" not in body, body["errors"]
     [edge] = body["data"]["cases"]["edges"]
     node = edge["node"]
     assert (node["id"], node["externalId"], node["county"], node["status"]) == (
-        str(demo_case), "DEMO-2026-0001", "Pulaski", "OPEN")
+        str(demo_case),
+        "DEMO-2026-0001",
+        "Pulaski",
+        "OPEN",
+    )
     assert node["assessmentSummary"]["activeDangerStatements"] == 1
     assert node["assessmentSummary"]["safetyDecision"] == "CONDITIONALLY_SAFE"
     assert node["assessmentSummary"]["riskLevel"] == "HIGH"
@@ -127,8 +155,15 @@ async def test_paging_follows_the_cursor_to_the_end_in_id_order(system: Embedded
 
 
 async def test_filters_reach_the_network_caseload(system: EmbeddedSystem) -> None:
-    await seed_cases(system, [_case(0, county="Saline"), _case(1, county="Saline", status="closed"),
-                              _case(2, county="Pulaski", status="closed"), _case(3, worker="fsw.lindqvist")])
+    await seed_cases(
+        system,
+        [
+            _case(0, county="Saline"),
+            _case(1, county="Saline", status="closed"),
+            _case(2, county="Pulaski", status="closed"),
+            _case(3, worker="fsw.lindqvist"),
+        ],
+    )
 
     async def external_ids(user: str = "fsw.rivera", **case_filter: Any) -> list[str]:
         body = await _cases(system, IDS_ONLY, user=user, filter=case_filter)
@@ -188,8 +223,12 @@ async def test_bad_paging_arguments_are_refused_naming_the_argument(system: Embe
 
 async def test_the_bulk_token_names_only_cases_the_network_allowed(system: EmbeddedSystem) -> None:
     allowed, other = (uuid.UUID(i) for i in await seed_cases(system, [_case(0), _case(1, worker="fsw.lindqvist")]))
-    principal = Principal(subject="fsw.rivera", actor_type=ActorType.staff, roles=frozenset({"worker"}),
-                          scopes=frozenset({"case:read", "case:write"}))
+    principal = Principal(
+        subject="fsw.rivera",
+        actor_type=ActorType.staff,
+        roles=frozenset({"worker"}),
+        scopes=frozenset({"case:read", "case:write"}),
+    )
     calls: Counter[str] = Counter()
     upstream_calls.set(calls)
     loaders = CaseLoaders(system.gateway.state.services, principal)

@@ -23,8 +23,17 @@ ME = "{ me { subject name actorType roles scopes agency } }"
 
 def _claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    claims = {"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": "fsw.rivera", "iat": now, "nbf": now - 1,
-              "exp": now + 600, "jti": str(uuid.uuid4()), "act": "staff", "roles": ["worker"]}
+    claims = {
+        "iss": DEV_ISSUER,
+        "aud": DEV_AUDIENCE,
+        "sub": "fsw.rivera",
+        "iat": now,
+        "nbf": now - 1,
+        "exp": now + 600,
+        "jti": str(uuid.uuid4()),
+        "act": "staff",
+        "roles": ["worker"],
+    }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -51,8 +60,13 @@ async def test_me_is_who_the_token_says(sqlite_system: EmbeddedSystem) -> None:
     response = await _me(sqlite_system, sqlite_system.token("fsw.rivera"))
     assert response.status_code == 200, response.text
     assert response.json()["data"]["me"] == {
-        "subject": "fsw.rivera", "name": "Dana Rivera", "actorType": "staff", "roles": ["worker"],
-        "scopes": ["case:read", "case:write"], "agency": "DCFS"}
+        "subject": "fsw.rivera",
+        "name": "Dana Rivera",
+        "actorType": "staff",
+        "roles": ["worker"],
+        "scopes": ["case:read", "case:write"],
+        "agency": "DCFS",
+    }
     supervisor = (await _me(sqlite_system, sqlite_system.token("sup.okafor"))).json()["data"]["me"]
     assert supervisor["roles"] == ["supervisor"]
     assert supervisor["scopes"] == ["approvals:decide", "audit:read", "case:read", "case:write"]
@@ -93,13 +107,34 @@ async def test_an_expired_token_is_401(sqlite_system: EmbeddedSystem) -> None:
     _assert_401(await _me(sqlite_system, sqlite_system.token("fsw.rivera", lifetime_seconds=-100)))
 
 
-@pytest.mark.parametrize("overrides", [
-    {"aud": "some-other-platform"}, {"iss": "https://evil.example"}, {"aud": None}, {"iss": None},
-    {"exp": None}, {"sub": None}, {"act": "partner"}, {"act": "family"}, {"act": "superuser"},
-], ids=["wrong-audience", "wrong-issuer", "no-audience", "no-issuer", "no-expiry", "no-subject",
-        "partner-actor", "family-actor", "unknown-actor"])
-async def test_a_dev_issuer_token_with_wrong_claims_is_401(sqlite_system: EmbeddedSystem,
-                                                           overrides: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"aud": "some-other-platform"},
+        {"iss": "https://evil.example"},
+        {"aud": None},
+        {"iss": None},
+        {"exp": None},
+        {"sub": None},
+        {"act": "partner"},
+        {"act": "family"},
+        {"act": "superuser"},
+    ],
+    ids=[
+        "wrong-audience",
+        "wrong-issuer",
+        "no-audience",
+        "no-issuer",
+        "no-expiry",
+        "no-subject",
+        "partner-actor",
+        "family-actor",
+        "unknown-actor",
+    ],
+)
+async def test_a_dev_issuer_token_with_wrong_claims_is_401(
+    sqlite_system: EmbeddedSystem, overrides: dict[str, Any]
+) -> None:
     _assert_401(await _me(sqlite_system, _signed_by_dev_issuer(sqlite_system, **overrides)))
 
 

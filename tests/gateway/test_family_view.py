@@ -40,10 +40,17 @@ DANGER_STATEMENT_START_ES = "La abuela Rosa y la Sra. Rivera están preocupadas 
 PLAN_TITLE = "Keeping Sofia and Mateo safe at night"
 
 
-async def family_view(system: EmbeddedSystem, case_id: Any, *, user: str = "fsw.rivera",
-                      headers: dict[str, str] | None = None, **params: str) -> Any:
-    return await system.client.get(f"/v1/cases/{case_id}/family-view", params=params,
-                                   headers={**system.bearer(user), **(headers or {})})
+async def family_view(
+    system: EmbeddedSystem,
+    case_id: Any,
+    *,
+    user: str = "fsw.rivera",
+    headers: dict[str, str] | None = None,
+    **params: str,
+) -> Any:
+    return await system.client.get(
+        f"/v1/cases/{case_id}/family-view", params=params, headers={**system.bearer(user), **(headers or {})}
+    )
 
 
 def text_of(html: str) -> str:
@@ -70,8 +77,10 @@ def pdf_page_count(pdf: bytes) -> int:
 
 # --- the page, in the family's languages --------------------------------------------------------------------
 
+
 async def test_the_family_view_in_english_answers_the_three_questions_with_the_familys_own_statements(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     response = await family_view(system, demo_case, language="en")
     assert response.status_code == 200, response.text
@@ -91,7 +100,8 @@ async def test_the_family_view_in_english_answers_the_three_questions_with_the_f
 
 
 async def test_the_family_view_in_spanish_has_spanish_headings_and_the_verified_spanish_statement(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     response = await family_view(system, demo_case, language="es")
     assert response.status_code == 200, response.text
@@ -107,21 +117,30 @@ async def test_the_family_view_in_spanish_has_spanish_headings_and_the_verified_
 
 
 async def test_the_three_questions_read_the_same_as_the_case_views_own_labels(
-    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID,
+    sqlite_system: EmbeddedSystem,
+    sqlite_demo_case: uuid.UUID,
 ) -> None:
     case_id = sqlite_demo_case
     for language in ("en", "es"):
-        body = (await sqlite_system.graphql(
-            "query($id: ID!, $language: String!) { caseView(caseId: $id, audience: FAMILY, language: $language) {"
-            " labels { worries workingWell needsToHappen } } }", {"id": str(case_id), "language": language})).json()
+        body = (
+            await sqlite_system.graphql(
+                "query($id: ID!, $language: String!) { caseView(caseId: $id, audience: FAMILY, language: $language) {"
+                " labels { worries workingWell needsToHappen } } }",
+                {"id": str(case_id), "language": language},
+            )
+        ).json()
         labels = body["data"]["caseView"]["labels"]
         assert (labels["worries"], labels["workingWell"], labels["needsToHappen"]) == QUESTIONS[language]
-        assert (LABELS[language]["q_worried"], LABELS[language]["q_working_well"],
-                LABELS[language]["q_needs_to_happen"]) == QUESTIONS[language]
+        assert (
+            LABELS[language]["q_worried"],
+            LABELS[language]["q_working_well"],
+            LABELS[language]["q_needs_to_happen"],
+        ) == QUESTIONS[language]
 
 
 async def test_a_language_without_labels_gets_english_labels_and_a_visible_note(
-    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID,
+    sqlite_system: EmbeddedSystem,
+    sqlite_demo_case: uuid.UUID,
 ) -> None:
     case_id = sqlite_demo_case
     response = await family_view(sqlite_system, case_id, language="mh")
@@ -134,8 +153,10 @@ async def test_a_language_without_labels_gets_english_labels_and_a_visible_note(
 
 # --- who may ask, and bad requests ----------------------------------------------------------------------------
 
+
 async def test_a_worker_off_the_case_gets_the_same_not_found_as_a_case_that_does_not_exist(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     denied = await family_view(system, demo_case, user="fsw.lindqvist", language="es")
     missing = await family_view(system, uuid.uuid4(), user="fsw.lindqvist", language="es")
@@ -153,7 +174,8 @@ async def test_a_worker_off_the_case_gets_the_same_not_found_as_a_case_that_does
 
 
 async def test_bad_requests_are_refused_before_anything_is_read(
-    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID,
+    sqlite_system: EmbeddedSystem,
+    sqlite_demo_case: uuid.UUID,
 ) -> None:
     case_id = sqlite_demo_case
     bad_language = await family_view(sqlite_system, case_id, language="español!")
@@ -163,13 +185,15 @@ async def test_bad_requests_are_refused_before_anything_is_read(
     assert bad_format.status_code == 422 and bad_format.json()["errors"][0]["field"] == "format"
     unknown = await family_view(sqlite_system, case_id, lang="es")
     assert unknown.status_code == 400 and unknown.json()["errors"] == [
-        {"field": "lang", "message": "unknown query parameter"}]
+        {"field": "lang", "message": "unknown query parameter"}
+    ]
     anonymous = await sqlite_system.client.get(f"/v1/cases/{case_id}/family-view")
     assert anonymous.status_code == 401
 
 
 async def test_the_view_is_read_as_the_family_would_see_it_and_audited_as_a_family_document(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     response = await family_view(system, demo_case, language="es")
     assert response.status_code == 200
@@ -179,18 +203,24 @@ async def test_the_view_is_read_as_the_family_would_see_it_and_audited_as_a_fami
     assert len(read) == 1 and read[0].audience == "family" and read[0].case_id == demo_case
     assert len(document) == 1
     assert (document[0].action, document[0].purpose, document[0].audience, document[0].actor_subject) == (
-        "read", "family_participation", "family", "fsw.rivera")
+        "read",
+        "family_participation",
+        "family",
+        "fsw.rivera",
+    )
     assert "format:html" in document[0].fields
     assert (await system.verify_audit_chain()).intact
 
 
 # --- PDF -------------------------------------------------------------------------------------------------------
 
+
 async def test_the_family_view_as_pdf(sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID) -> None:
     case_id = sqlite_demo_case
-    for response in (await family_view(sqlite_system, case_id, language="es", format="pdf"),
-                     await family_view(sqlite_system, case_id, language="es",
-                                       headers={"Accept": "application/pdf"})):
+    for response in (
+        await family_view(sqlite_system, case_id, language="es", format="pdf"),
+        await family_view(sqlite_system, case_id, language="es", headers={"Accept": "application/pdf"}),
+    ):
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/pdf"
         assert response.headers["content-disposition"] == 'inline; filename="family-view-DEMO-2026-0001-es.pdf"'
@@ -202,7 +232,9 @@ async def test_the_family_view_as_pdf(sqlite_system: EmbeddedSystem, sqlite_demo
 
 
 async def test_without_weasyprints_libraries_the_pdf_is_unavailable_and_the_html_still_works(
-    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID, monkeypatch: pytest.MonkeyPatch,
+    sqlite_system: EmbeddedSystem,
+    sqlite_demo_case: uuid.UUID,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     case_id = sqlite_demo_case
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if Pango could not be loaded: the import fails
@@ -215,11 +247,22 @@ async def test_without_weasyprints_libraries_the_pdf_is_unavailable_and_the_html
 
 # --- the page's own words and pieces ------------------------------------------------------------------------------
 
+
 def test_the_pages_own_english_sentences_are_at_most_grade_8() -> None:
-    sample = {"children": "Sofia and Mateo", "n": 1, "date": "May 5, 2026", "language": "Spanish",
-              "what": "worry 1", "case": "DEMO-2026-0001"}
-    sentences = [s for text in LABELS["en"].values()
-                 for s in re.split(r"(?<=[.?!])\s+", text.format(**sample)) if s.endswith((".", "?", "!"))]
+    sample = {
+        "children": "Sofia and Mateo",
+        "n": 1,
+        "date": "May 5, 2026",
+        "language": "Spanish",
+        "what": "worry 1",
+        "case": "DEMO-2026-0001",
+    }
+    sentences = [
+        s
+        for text in LABELS["en"].values()
+        for s in re.split(r"(?<=[.?!])\s+", text.format(**sample))
+        if s.endswith((".", "?", "!"))
+    ]
     assert len(sentences) > 20
     too_hard = {s: reading_grade(s) for s in sentences if (reading_grade(s) or 0) > READING_GRADE_LIMIT}
     assert too_hard == {}
@@ -237,26 +280,49 @@ def test_every_language_has_every_label_with_the_same_placeholders() -> None:
 
 
 def test_the_familys_words_are_escaped_never_markup() -> None:
-    view = {"case": {"externalId": "X-1"}, "children": [{"firstName": "<b>Ana</b>"}], "caregivers": [],
-            "worries": {"harm": [], "danger": [{"id": "1", "text": "<script>alert(1)</script> & more",
-                                                "language": "en", "status": "active", "parts": {}}]},
-            "safetyPlan": None}
-    html = render_html(family_page(view, page_words("en"), unavailable=(), printed_on=__import__("datetime").date(
-        2026, 11, 29)))
+    view = {
+        "case": {"externalId": "X-1"},
+        "children": [{"firstName": "<b>Ana</b>"}],
+        "caregivers": [],
+        "worries": {
+            "harm": [],
+            "danger": [
+                {
+                    "id": "1",
+                    "text": "<script>alert(1)</script> & more",
+                    "language": "en",
+                    "status": "active",
+                    "parts": {},
+                }
+            ],
+        },
+        "safetyPlan": None,
+    }
+    html = render_html(
+        family_page(view, page_words("en"), unavailable=(), printed_on=__import__("datetime").date(2026, 11, 29))
+    )
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
     assert "&lt;b&gt;Ana&lt;/b&gt;" in html
 
 
 def test_a_section_that_came_back_null_says_so_instead_of_looking_empty() -> None:
     view = {"case": {"externalId": "X-1"}, "children": [], "caregivers": [], "worries": None, "safetyPlan": None}
-    html = render_html(family_page(view, page_words("es"), unavailable={"worries", "safetyPlan"},
-                                   printed_on=__import__("datetime").date(2026, 11, 29)))
+    html = render_html(
+        family_page(
+            view,
+            page_words("es"),
+            unavailable={"worries", "safetyPlan"},
+            printed_on=__import__("datetime").date(2026, 11, 29),
+        )
+    )
     assert text_of(html).count("No podemos mostrar esta parte ahora.") == 2
 
 
 def test_the_scale_chart_puts_0_at_the_bottom_10_at_the_top_and_occasions_left_to_right() -> None:
-    chart = scale_chart([("a", "October 20, 2026"), ("b", "November 17, 2026")],
-                        [RaterLine("Maria Lopez", (("a", 4), ("b", 7))), RaterLine("Rosa Delgado", (("b", 6),))])
+    chart = scale_chart(
+        [("a", "October 20, 2026"), ("b", "November 17, 2026")],
+        [RaterLine("Maria Lopez", (("a", 4), ("b", 7))), RaterLine("Rosa Delgado", (("b", 6),))],
+    )
     zero, ten = chart.y_ticks[0], chart.y_ticks[-1]
     assert (zero.label, ten.label) == ("0", "10") and zero.position == chart.bottom and ten.position == chart.top
     maria, rosa = chart.series
@@ -267,8 +333,12 @@ def test_the_scale_chart_puts_0_at_the_bottom_10_at_the_top_and_occasions_left_t
 
 # --- in a real browser ------------------------------------------------------------------------------------------
 
+
 async def test_chromium_renders_the_page_with_its_headings_in_english_and_spanish(
-    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID, tmp_path: Path, record_property: Any,
+    sqlite_system: EmbeddedSystem,
+    sqlite_demo_case: uuid.UUID,
+    tmp_path: Path,
+    record_property: Any,
 ) -> None:
     browser = chromium.chromium_path()  # skips (or fails under CI) before any work when there is none
     case_id = sqlite_demo_case

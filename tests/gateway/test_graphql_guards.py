@@ -65,20 +65,28 @@ async def test_a_query_with_more_tokens_than_the_limit_is_refused(sqlite_system:
 async def test_a_get_query_is_not_executed(sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID) -> None:
     case_id = str(sqlite_demo_case)
     response = await sqlite_system.client.get(
-        "/graphql", params={"query": "query($id: ID!) { caseView(caseId: $id) { case { id } } }",
-                            "variables": f'{{"id": "{case_id}"}}'},
-        headers={**sqlite_system.bearer("fsw.rivera"), "Accept": "application/json"})
+        "/graphql",
+        params={
+            "query": "query($id: ID!) { caseView(caseId: $id) { case { id } } }",
+            "variables": f'{{"id": "{case_id}"}}',
+        },
+        headers={**sqlite_system.bearer("fsw.rivera"), "Accept": "application/json"},
+    )
     assert response.status_code >= 400
     assert case_id not in response.text and '"data"' not in response.text
     assert await _case_view_reads(sqlite_system) == 0
 
 
-@pytest.mark.parametrize("body", [
-    {"data": {"query": "{ me { subject } }"}},
-    {"files": {"query": (None, "{ me { subject } }")}},
-    {"content": '{"query": "{ me { subject } }"}', "headers": {"Content-Type": "text/plain"}},
-    {"content": '{"query": "{ me { subject } }"}'},
-], ids=["form-urlencoded", "multipart", "text-plain", "no-content-type"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"data": {"query": "{ me { subject } }"}},
+        {"files": {"query": (None, "{ me { subject } }")}},
+        {"content": '{"query": "{ me { subject } }"}', "headers": {"Content-Type": "text/plain"}},
+        {"content": '{"query": "{ me { subject } }"}'},
+    ],
+    ids=["form-urlencoded", "multipart", "text-plain", "no-content-type"],
+)
 async def test_only_json_posts_reach_graphql(sqlite_system: EmbeddedSystem, body: dict[str, Any]) -> None:
     headers = {**sqlite_system.bearer("fsw.rivera"), **body.pop("headers", {})}
     response = await sqlite_system.client.post("/graphql", headers=headers, **body)
@@ -86,8 +94,9 @@ async def test_only_json_posts_reach_graphql(sqlite_system: EmbeddedSystem, body
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "fsw.rivera" not in response.text
     # the control: the same query as JSON runs
-    ok = await sqlite_system.client.post("/graphql", json={"query": "{ me { subject } }"},
-                                         headers=sqlite_system.bearer("fsw.rivera"))
+    ok = await sqlite_system.client.post(
+        "/graphql", json={"query": "{ me { subject } }"}, headers=sqlite_system.bearer("fsw.rivera")
+    )
     assert ok.json()["data"]["me"]["subject"] == "fsw.rivera"
 
 
@@ -98,13 +107,15 @@ def _padded_query(size: int) -> bytes:
 
 async def _chunks(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
     for start in range(0, len(data), size):
-        yield data[start:start + size]
+        yield data[start : start + size]
 
 
-@pytest.mark.parametrize("path", ["/graphql", f"/api/assessment/v1/cases/{uuid.UUID(int=1)}/statements"],
-                         ids=["graphql", "rest-facade"])
+@pytest.mark.parametrize(
+    "path", ["/graphql", f"/api/assessment/v1/cases/{uuid.UUID(int=1)}/statements"], ids=["graphql", "rest-facade"]
+)
 async def test_a_body_over_the_limit_is_413_whether_or_not_its_length_is_declared(
-    sqlite_system: EmbeddedSystem, path: str,
+    sqlite_system: EmbeddedSystem,
+    path: str,
 ) -> None:
     limit = sqlite_system.gateway.state.settings.max_request_bytes
     headers = {**sqlite_system.bearer("fsw.rivera"), "Content-Type": "application/json"}
@@ -122,8 +133,10 @@ async def test_a_body_over_the_limit_is_413_whether_or_not_its_length_is_declare
 async def test_a_chunked_body_within_the_limit_still_arrives_whole(sqlite_system: EmbeddedSystem) -> None:
     limit = sqlite_system.gateway.state.settings.max_request_bytes
     response = await sqlite_system.client.post(
-        "/graphql", content=_chunks(_padded_query(limit)),
-        headers={**sqlite_system.bearer("fsw.rivera"), "Content-Type": "application/json"})
+        "/graphql",
+        content=_chunks(_padded_query(limit)),
+        headers={**sqlite_system.bearer("fsw.rivera"), "Content-Type": "application/json"},
+    )
     assert response.status_code == 200, response.text
     assert response.json()["data"]["me"]["subject"] == "fsw.rivera"
 
@@ -144,8 +157,7 @@ async def test_in_production_introspection_graphiql_and_call_counts_are_refused(
         assert refused.status_code in (200, 400)
         body = refused.json()
         _refused(body, "introspection")
-        _refused((await system.graphql('{ __type(name: "CaseView") { fields { name } } }')).json(),
-                 "introspection")
+        _refused((await system.graphql('{ __type(name: "CaseView") { fields { name } } }')).json(), "introspection")
         ide = await system.client.get("/graphql", headers={"Accept": "text/html"})
         assert ide.status_code >= 400 and "graphiql" not in ide.text.lower()
         # ordinary queries still answer, without the development-only upstream call counts
@@ -155,20 +167,26 @@ async def test_in_production_introspection_graphiql_and_call_counts_are_refused(
 
 
 async def test_internal_errors_are_masked_even_while_other_requests_run(
-    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID,
+    sqlite_system: EmbeddedSystem,
+    sqlite_demo_case: uuid.UUID,
 ) -> None:
     """A plans response the gateway cannot read is an internal error: the caller gets the masked message, also
     when another request runs at the same time (a shared MaskErrors instance once unmasked it then)."""
     case_id = str(sqlite_demo_case)
     clients = sqlite_system.gateway.state.services.clients
     real_plans = clients["plans"]
-    clients["plans"] = httpx.AsyncClient(base_url="http://plans", transport=httpx.MockTransport(
-        lambda request: httpx.Response(200, json={"items": [{"internal_detail": "do-not-show"}]})))
+    clients["plans"] = httpx.AsyncClient(
+        base_url="http://plans",
+        transport=httpx.MockTransport(
+            lambda request: httpx.Response(200, json={"items": [{"internal_detail": "do-not-show"}]})
+        ),
+    )
     query = "query($id: ID!) { caseView(caseId: $id) { case { id } safetyPlan { id } } }"
     try:
         alone = await sqlite_system.graphql(query, {"id": case_id})
-        together, other = await asyncio.gather(sqlite_system.graphql(query, {"id": case_id}),
-                                               sqlite_system.graphql("{ me { subject } }"))
+        together, other = await asyncio.gather(
+            sqlite_system.graphql(query, {"id": case_id}), sqlite_system.graphql("{ me { subject } }")
+        )
     finally:
         await clients["plans"].aclose()
         clients["plans"] = real_plans

@@ -39,24 +39,37 @@ async def test_a_batch_of_operations_is_refused_and_none_runs(sqlite_system: Emb
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["type"].endswith("/batching-refused") and "fsw.rivera" not in response.text
     spaced = await sqlite_system.client.post(
-        "/graphql", content=b'  \n [{"query": "{ me { subject } }"}]',
-        headers={**sqlite_system.bearer("fsw.rivera"), "Content-Type": "application/json"})
+        "/graphql",
+        content=b'  \n [{"query": "{ me { subject } }"}]',
+        headers={**sqlite_system.bearer("fsw.rivera"), "Content-Type": "application/json"},
+    )
     assert spaced.status_code == 400
 
 
-@pytest.mark.parametrize(("query", "variables", "hidden"), [
-    ("{ me { subjekt } }", {}, "subject"),
-    ("{ mee { subject } }", {}, "me"),
-    ("query($id: ID!) { caseView(caseIdd: $id) { case { id } } }", {"id": str(uuid.UUID(int=1))}, "caseId"),
-    ("query($id: ID!) { caseView(caseId: $id, audience: STAF) { case { id } } }", {"id": str(uuid.UUID(int=1))},
-     "STAFF"),
-    ("query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { id } } }",
-     {"id": str(uuid.UUID(int=1)), "a": "SUPERVISR"}, "SUPERVISOR"),
-    ("query($a: Audiense) { me { subject } }", {}, "Audience"),
-    ("{ caseView(caseId: \"x\") { worries { dangr { id } } } }", {}, "danger"),
-], ids=["field", "root-field", "argument", "enum-literal", "enum-variable", "type", "nested-field"])
-async def test_errors_never_suggest_what_the_caller_meant(sqlite_system: EmbeddedSystem, query: str,
-                                                          variables: dict[str, Any], hidden: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "variables", "hidden"),
+    [
+        ("{ me { subjekt } }", {}, "subject"),
+        ("{ mee { subject } }", {}, "me"),
+        ("query($id: ID!) { caseView(caseIdd: $id) { case { id } } }", {"id": str(uuid.UUID(int=1))}, "caseId"),
+        (
+            "query($id: ID!) { caseView(caseId: $id, audience: STAF) { case { id } } }",
+            {"id": str(uuid.UUID(int=1))},
+            "STAFF",
+        ),
+        (
+            "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { id } } }",
+            {"id": str(uuid.UUID(int=1)), "a": "SUPERVISR"},
+            "SUPERVISOR",
+        ),
+        ("query($a: Audiense) { me { subject } }", {}, "Audience"),
+        ('{ caseView(caseId: "x") { worries { dangr { id } } } }', {}, "danger"),
+    ],
+    ids=["field", "root-field", "argument", "enum-literal", "enum-variable", "type", "nested-field"],
+)
+async def test_errors_never_suggest_what_the_caller_meant(
+    sqlite_system: EmbeddedSystem, query: str, variables: dict[str, Any], hidden: str
+) -> None:
     body = (await sqlite_system.graphql(query, variables)).json()
     assert body.get("data") is None and body["errors"], body
     for error in body["errors"]:
@@ -68,13 +81,21 @@ async def test_an_internal_error_is_masked_and_names_the_request_id(sqlite_syste
     """A network answer the gateway cannot read is an internal failure: the caller sees only the request id."""
     clients = sqlite_system.gateway.state.services.clients
     real = clients["network"]
-    clients["network"] = httpx.AsyncClient(base_url="http://network", transport=httpx.MockTransport(
-        lambda request: httpx.Response(200, json={"unexpected": "internal-detail-do-not-show"})))
+    clients["network"] = httpx.AsyncClient(
+        base_url="http://network",
+        transport=httpx.MockTransport(
+            lambda request: httpx.Response(200, json={"unexpected": "internal-detail-do-not-show"})
+        ),
+    )
     try:
         response = await sqlite_system.client.post(
-            "/graphql", json={"query": "query($id: ID!) { caseView(caseId: $id) { case { id } } }",
-                              "variables": {"id": str(uuid.uuid4())}},
-            headers={**sqlite_system.bearer("fsw.rivera"), "X-Request-ID": "rq-support-4711"})
+            "/graphql",
+            json={
+                "query": "query($id: ID!) { caseView(caseId: $id) { case { id } } }",
+                "variables": {"id": str(uuid.uuid4())},
+            },
+            headers={**sqlite_system.bearer("fsw.rivera"), "X-Request-ID": "rq-support-4711"},
+        )
     finally:
         await clients["network"].aclose()
         clients["network"] = real
@@ -90,11 +111,13 @@ async def test_an_internal_error_is_masked_and_names_the_request_id(sqlite_syste
 async def test_a_request_without_its_own_id_gets_one_and_the_error_quotes_it(sqlite_system: EmbeddedSystem) -> None:
     clients = sqlite_system.gateway.state.services.clients
     real = clients["network"]
-    clients["network"] = httpx.AsyncClient(base_url="http://network", transport=httpx.MockTransport(
-        lambda request: httpx.Response(200, json=[])))
+    clients["network"] = httpx.AsyncClient(
+        base_url="http://network", transport=httpx.MockTransport(lambda request: httpx.Response(200, json=[]))
+    )
     try:
-        response = await sqlite_system.graphql("query($id: ID!) { caseView(caseId: $id) { case { id } } }",
-                                               {"id": str(uuid.uuid4())})
+        response = await sqlite_system.graphql(
+            "query($id: ID!) { caseView(caseId: $id) { case { id } } }", {"id": str(uuid.uuid4())}
+        )
     finally:
         await clients["network"].aclose()
         clients["network"] = real
@@ -103,7 +126,9 @@ async def test_a_request_without_its_own_id_gets_one_and_the_error_quotes_it(sql
 
 
 async def test_graphql_over_get_runs_nothing_even_with_a_valid_token(sqlite_system: EmbeddedSystem) -> None:
-    response = await sqlite_system.client.get("/graphql", params={"query": "{ me { subject } }"},
-                                              headers={**sqlite_system.bearer("fsw.rivera"),
-                                                       "Accept": "application/json"})
+    response = await sqlite_system.client.get(
+        "/graphql",
+        params={"query": "{ me { subject } }"},
+        headers={**sqlite_system.bearer("fsw.rivera"), "Accept": "application/json"},
+    )
     assert response.status_code >= 400 and "fsw.rivera" not in response.text

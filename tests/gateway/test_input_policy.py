@@ -18,9 +18,15 @@ if TYPE_CHECKING:
 
 CREATE_STATEMENT = """mutation($case: ID!, $input: StatementInput!) {
   createStatement(caseId: $case, input: $input) { id } }"""
-HARM = {"kind": "HARM", "whoReported": "A neighbour", "caregivers": [{"name": "Maria"}],
-        "actionOrInaction": "left Sofia and Mateo alone overnight", "whenOrHowOften": "twice in October",
-        "children": [{"name": "Sofia"}, {"name": "Mateo"}], "impactOnChild": "they were scared and hungry"}
+HARM = {
+    "kind": "HARM",
+    "whoReported": "A neighbour",
+    "caregivers": [{"name": "Maria"}],
+    "actionOrInaction": "left Sofia and Mateo alone overnight",
+    "whenOrHowOften": "twice in October",
+    "children": [{"name": "Sofia"}, {"name": "Mateo"}],
+    "impactOnChild": "they were scared and hungry",
+}
 
 
 def _refused_fields(response: Any) -> set[str]:
@@ -30,62 +36,85 @@ def _refused_fields(response: Any) -> set[str]:
 
 
 async def _statement_count(system: EmbeddedSystem, case: uuid.UUID) -> int:
-    response = await system.client.get(f"/api/assessment/v1/cases/{case}/statements",
-                                       headers=system.bearer("fsw.rivera"))
+    response = await system.client.get(
+        f"/api/assessment/v1/cases/{case}/statements", headers=system.bearer("fsw.rivera")
+    )
     assert response.status_code == 200, response.text
     return len(response.json()["items"])
 
 
 @pytest.mark.parametrize("bad", ["Mate\x00o", "\u202eoetaM", "Mateo\x1b]8;;"])
 async def test_a_refused_character_in_a_graphql_variable_is_422_naming_it_and_nothing_is_written(
-    system: EmbeddedSystem, demo_case: uuid.UUID, bad: str,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
+    bad: str,
 ) -> None:
     before = await _statement_count(system, demo_case)
     harm = {**HARM, "children": [{"name": "Sofia"}, {"name": bad}]}
     response = await system.client.post(
-        "/graphql", content=json.dumps({"query": CREATE_STATEMENT, "variables": {"case": str(demo_case),
-                                                                                 "input": harm}}),
-        headers={**system.bearer("fsw.rivera"), "Content-Type": "application/json"})
+        "/graphql",
+        content=json.dumps({"query": CREATE_STATEMENT, "variables": {"case": str(demo_case), "input": harm}}),
+        headers={**system.bearer("fsw.rivera"), "Content-Type": "application/json"},
+    )
     assert _refused_fields(response) == {"variables.input.children[1].name"}
     assert await _statement_count(system, demo_case) == before
 
 
 async def test_a_refused_character_in_a_facade_body_or_path_is_422_and_nothing_is_written(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     before = await _statement_count(system, demo_case)
-    body = {"kind": "harm", "language": "en", "who_reported": "A neighbour\u2066",
-            "caregivers": [{"name": "Ma\x00ria"}], "action_or_inaction": "left them alone",
-            "when_or_how_often": "once", "children": [{"name": "Sofia"}], "impact_on_child": "they were scared"}
-    response = await system.client.post(f"/api/assessment/v1/cases/{demo_case}/statements", json=body,
-                                        headers=system.bearer("fsw.rivera"))
+    body = {
+        "kind": "harm",
+        "language": "en",
+        "who_reported": "A neighbour\u2066",
+        "caregivers": [{"name": "Ma\x00ria"}],
+        "action_or_inaction": "left them alone",
+        "when_or_how_often": "once",
+        "children": [{"name": "Sofia"}],
+        "impact_on_child": "they were scared",
+    }
+    response = await system.client.post(
+        f"/api/assessment/v1/cases/{demo_case}/statements", json=body, headers=system.bearer("fsw.rivera")
+    )
     assert _refused_fields(response) == {"who_reported", "caregivers[0].name"}
     assert await _statement_count(system, demo_case) == before
-    response = await system.client.get("/api/network/v1/cases/by-external/CHRIS/C-1%00", headers=system.bearer(
-        "fsw.rivera"))
+    response = await system.client.get(
+        "/api/network/v1/cases/by-external/CHRIS/C-1%00", headers=system.bearer("fsw.rivera")
+    )
     assert response.status_code == 422, response.text
 
 
 async def test_deeply_nested_graphql_variables_are_refused_before_parsing(sqlite_system: EmbeddedSystem) -> None:
     body = b'{"query": "{ me { subject } }", "variables": {"x": ' + b"[" * 20_000 + b"]" * 20_000 + b"}}"
-    response = await sqlite_system.client.post("/graphql", content=body, headers={
-        **sqlite_system.bearer("fsw.rivera"), "Content-Type": "application/json"})
+    response = await sqlite_system.client.post(
+        "/graphql", content=body, headers={**sqlite_system.bearer("fsw.rivera"), "Content-Type": "application/json"}
+    )
     assert _refused_fields(response) == {"body"}
 
 
 CASES_PAGE = "query($first: Int!) { cases(first: $first) { edges { cursor } } }"
 
 
-@pytest.mark.parametrize(("query", "variables", "code"), [
-    ("{ me { subject ", {}, "GRAPHQL_PARSE_FAILED"),
-    ("{ me { subjekt } }", {}, "GRAPHQL_VALIDATION_FAILED"),
-    (CASES_PAGE, {"first": "twenty"}, "BAD_USER_INPUT"),
-    (CASES_PAGE, {"first": 2**40}, "BAD_USER_INPUT"),
-    (CASES_PAGE, {}, "BAD_USER_INPUT"),
-    ("query($id: ID!) { caseView(caseId: $id) { case { id } } }", {"id": {"not": "an id"}}, "BAD_USER_INPUT"),
-], ids=["parse", "validation", "wrong-type", "int-out-of-range", "missing", "object-for-id"])
+@pytest.mark.parametrize(
+    ("query", "variables", "code"),
+    [
+        ("{ me { subject ", {}, "GRAPHQL_PARSE_FAILED"),
+        ("{ me { subjekt } }", {}, "GRAPHQL_VALIDATION_FAILED"),
+        (CASES_PAGE, {"first": "twenty"}, "BAD_USER_INPUT"),
+        (CASES_PAGE, {"first": 2**40}, "BAD_USER_INPUT"),
+        (CASES_PAGE, {}, "BAD_USER_INPUT"),
+        ("query($id: ID!) { caseView(caseId: $id) { case { id } } }", {"id": {"not": "an id"}}, "BAD_USER_INPUT"),
+    ],
+    ids=["parse", "validation", "wrong-type", "int-out-of-range", "missing", "object-for-id"],
+)
 async def test_graphql_client_errors_are_400_with_their_code_and_log_one_line(
-    sqlite_system: EmbeddedSystem, caplog: pytest.LogCaptureFixture, query: str, variables: dict[str, Any], code: str,
+    sqlite_system: EmbeddedSystem,
+    caplog: pytest.LogCaptureFixture,
+    query: str,
+    variables: dict[str, Any],
+    code: str,
 ) -> None:
     with capture_logs() as logs, caplog.at_level(logging.DEBUG):
         response = await sqlite_system.graphql(query, variables)

@@ -36,18 +36,30 @@ class IdentityProvider:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         self.fetches += 1
         body = json.dumps({"keys": [k.public_jwk() for k in self.keys]}).encode()
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})
 
     def token(self, key: SigningKey | None = None, **overrides: Any) -> str:
         key = key or self.keys[-1]
         now = int(time.time())
-        claims = {"iss": IDP_ISSUER, "aud": IDP_AUDIENCE, "sub": "fsw.tran", "iat": now, "nbf": now - 1,
-                  "exp": now + 300, "jti": str(uuid.uuid4()), "roles": ["worker"], "agency": "DCFS"}
+        claims = {
+            "iss": IDP_ISSUER,
+            "aud": IDP_AUDIENCE,
+            "sub": "fsw.tran",
+            "iat": now,
+            "nbf": now - 1,
+            "exp": now + 300,
+            "jti": str(uuid.uuid4()),
+            "roles": ["worker"],
+            "agency": "DCFS",
+        }
         claims.update(overrides)
-        return jwt.encode({k: v for k, v in claims.items() if v is not None}, key.private_key, algorithm="EdDSA",
-                          headers={"kid": key.kid})
+        return jwt.encode(
+            {k: v for k, v in claims.items() if v is not None},
+            key.private_key,
+            algorithm="EdDSA",
+            headers={"kid": key.kid},
+        )
 
 
 @pytest.fixture
@@ -76,8 +88,7 @@ class Ago:
 
 
 def _settings(idp: IdentityProvider, **extra: Any) -> dict[str, Any]:
-    return {"oidc_extra_issuers": [{"issuer": IDP_ISSUER, "audience": IDP_AUDIENCE, "jwks_url": idp.url}],
-            **extra}
+    return {"oidc_extra_issuers": [{"issuer": IDP_ISSUER, "audience": IDP_AUDIENCE, "jwks_url": idp.url}], **extra}
 
 
 async def _me(system: Any, token: str) -> Any:
@@ -88,14 +99,20 @@ async def test_staff_of_a_second_issuer_get_in_beside_the_first(start_system: An
     async with start_system(**_settings(idp)) as system:
         response = await _me(system, idp.token())
         assert response.status_code == 200, response.text
-        assert response.json()["data"]["me"] == {"subject": "fsw.tran", "actorType": "staff", "roles": ["worker"],
-                                                 "scopes": ["case:read", "case:write"], "agency": "DCFS"}
+        assert response.json()["data"]["me"] == {
+            "subject": "fsw.tran",
+            "actorType": "staff",
+            "roles": ["worker"],
+            "scopes": ["case:read", "case:write"],
+            "agency": "DCFS",
+        }
         assert (await system.graphql("{ me { subject } }")).json()["data"]["me"]["subject"] == "fsw.rivera"
         assert idp.fetches == 1  # fetched once at start
 
 
 async def test_a_rotated_key_is_fetched_once_and_the_retired_key_stops_working(
-    start_system: Any, idp: IdentityProvider,
+    start_system: Any,
+    idp: IdentityProvider,
 ) -> None:
     async with start_system(**_settings(idp, jwks_min_refresh_seconds=0)) as system:
         old_key = idp.keys[0]
@@ -111,7 +128,8 @@ async def test_a_rotated_key_is_fetched_once_and_the_retired_key_stops_working(
 
 
 async def test_strangers_with_made_up_key_ids_cause_at_most_one_fetch_per_interval(
-    start_system: Any, idp: IdentityProvider,
+    start_system: Any,
+    idp: IdentityProvider,
 ) -> None:
     async with start_system(**_settings(idp, jwks_min_refresh_seconds=60)) as system:
         issuer = system.gateway.state.authenticator.issuer(IDP_ISSUER)
@@ -122,19 +140,34 @@ async def test_strangers_with_made_up_key_ids_cause_at_most_one_fetch_per_interv
         assert idp.fetches == 2  # start + one refresh, not twenty
 
 
-@pytest.mark.parametrize(("overrides", "accepted"), [
-    ({"aud": "sop-platform"}, False),                                        # the other issuer's audience
-    ({"aud": None}, False),
-    ({"exp": Ago(10), "iat": Ago(310)}, True),   # expired 10 s ago: within the 30 s skew
-    ({"exp": Ago(90), "iat": Ago(390)}, False),  # beyond the skew
-    ({"nbf": Ago(-20)}, True),                   # the provider's clock runs 20 s ahead: fine
-    ({"nbf": Ago(-120)}, False),
-    ({"act": "partner", "agency": "Ozark Family Counseling"}, False),        # partners come with API tokens
-    ({"iss": "https://login.idp.example/other"}, False),
-], ids=["foreign-audience", "no-audience", "within-skew", "expired", "clock-ahead", "not-yet-valid",
-        "partner-actor", "unknown-issuer"])
+@pytest.mark.parametrize(
+    ("overrides", "accepted"),
+    [
+        ({"aud": "sop-platform"}, False),  # the other issuer's audience
+        ({"aud": None}, False),
+        ({"exp": Ago(10), "iat": Ago(310)}, True),  # expired 10 s ago: within the 30 s skew
+        ({"exp": Ago(90), "iat": Ago(390)}, False),  # beyond the skew
+        ({"nbf": Ago(-20)}, True),  # the provider's clock runs 20 s ahead: fine
+        ({"nbf": Ago(-120)}, False),
+        ({"act": "partner", "agency": "Ozark Family Counseling"}, False),  # partners come with API tokens
+        ({"iss": "https://login.idp.example/other"}, False),
+    ],
+    ids=[
+        "foreign-audience",
+        "no-audience",
+        "within-skew",
+        "expired",
+        "clock-ahead",
+        "not-yet-valid",
+        "partner-actor",
+        "unknown-issuer",
+    ],
+)
 async def test_the_second_issuers_tokens_are_held_to_audience_expiry_and_skew(
-    start_system: Any, idp: IdentityProvider, overrides: dict[str, Any], accepted: bool,
+    start_system: Any,
+    idp: IdentityProvider,
+    overrides: dict[str, Any],
+    accepted: bool,
 ) -> None:
     async with start_system(**_settings(idp)) as system:
         now = int(time.time())
@@ -143,8 +176,9 @@ async def test_the_second_issuers_tokens_are_held_to_audience_expiry_and_skew(
         assert response.status_code == (200 if accepted else 401), response.text
 
 
-async def test_a_token_of_the_first_issuer_is_not_valid_for_the_second(start_system: Any,
-                                                                       idp: IdentityProvider) -> None:
+async def test_a_token_of_the_first_issuer_is_not_valid_for_the_second(
+    start_system: Any, idp: IdentityProvider
+) -> None:
     async with start_system(**_settings(idp)) as system:
         # signed by the dev issuer's key but claiming the second issuer: that issuer does not know the key
         from sop_shared.keys import DEV_ISSUER_KEY_FILE, load_signing_key
@@ -163,15 +197,24 @@ def test_an_extra_issuer_without_keys_is_a_settings_error() -> None:
 
 
 async def test_a_member_portal_issuer_vouches_for_family_members_and_never_for_staff(
-    start_system: Any, idp: IdentityProvider,
+    start_system: Any,
+    idp: IdentityProvider,
 ) -> None:
-    portal = {"oidc_extra_issuers": [{"issuer": IDP_ISSUER, "audience": IDP_AUDIENCE, "jwks_url": idp.url,
-                                      "actor_types": ["family", "network"]}]}
+    portal = {
+        "oidc_extra_issuers": [
+            {"issuer": IDP_ISSUER, "audience": IDP_AUDIENCE, "jwks_url": idp.url, "actor_types": ["family", "network"]}
+        ]
+    }
     async with start_system(**portal) as system:
         family = await _me(system, idp.token(sub="family:maria.lopez", act="family", roles=[], agency=None))
         assert family.status_code == 200, family.text
-        assert family.json()["data"]["me"] == {"subject": "family:maria.lopez", "actorType": "family", "roles": [],
-                                               "scopes": [], "agency": None}
+        assert family.json()["data"]["me"] == {
+            "subject": "family:maria.lopez",
+            "actorType": "family",
+            "roles": [],
+            "scopes": [],
+            "agency": None,
+        }
         # the portal's tokens cannot make anyone staff, whatever they claim
         assert (await _me(system, idp.token())).status_code == 401
         assert (await _me(system, idp.token(act="staff"))).status_code == 401
@@ -183,5 +226,8 @@ def test_an_issuer_may_not_vouch_for_partners() -> None:
     from sop_gateway.settings import GatewaySettings
 
     with pytest.raises(ValidationError, match="API tokens"):
-        GatewaySettings(oidc_extra_issuers=[{"issuer": IDP_ISSUER, "audience": IDP_AUDIENCE, "jwks_url": "x",
-                                             "actor_types": ["partner"]}])
+        GatewaySettings(
+            oidc_extra_issuers=[
+                {"issuer": IDP_ISSUER, "audience": IDP_AUDIENCE, "jwks_url": "x", "actor_types": ["partner"]}
+            ]
+        )

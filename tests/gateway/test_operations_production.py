@@ -23,8 +23,12 @@ async def test_the_production_gateway_serves_no_api_description(start_system: An
 async def test_production_metrics_need_the_configured_token(start_system: Any) -> None:
     async with start_system(production=True, metrics_token="scrape-7f3a9c") as system:
         assert (await system.graphql("{ me { subject } }")).status_code == 200
-        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Bearer "},
-                        {"Authorization": "Basic c2NyYXBlLTdmM2E5Yw=="}):
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong"},
+            {"Authorization": "Bearer "},
+            {"Authorization": "Basic c2NyYXBlLTdmM2E5Yw=="},
+        ):
             refused = await system.client.get("/metrics", headers=headers)
             assert refused.status_code == 404 and "sop_http" not in refused.text
         scraped = await system.client.get("/metrics", headers={"Authorization": "Bearer scrape-7f3a9c"})

@@ -20,7 +20,8 @@ def _unreachable(request: httpx.Request) -> httpx.Response:
 
 
 async def test_when_the_plans_service_is_unreachable_only_the_safety_plan_is_missing(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     # Only the network hop to a stopped service is simulated here; tests/e2e stops a real process.
     clients = system.gateway.state.services.clients
@@ -50,7 +51,8 @@ async def test_when_the_plans_service_is_unreachable_only_the_safety_plan_is_mis
 
 
 async def test_when_the_network_service_is_unreachable_the_whole_view_is_unavailable_not_empty(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     system.forget_access_decisions()
     clients = system.gateway.state.services.clients
@@ -62,8 +64,7 @@ async def test_when_the_network_service_is_unreachable_the_whole_view_is_unavail
         await clients["network"].aclose()
         clients["network"] = real_network
     assert body["data"] is None
-    assert body["errors"][0]["extensions"] == {"code": "SECTION_UNAVAILABLE", "section": "case",
-                                               "service": "network"}
+    assert body["errors"][0]["extensions"] == {"code": "SECTION_UNAVAILABLE", "section": "case", "service": "network"}
     assert body["extensions"]["upstreamCalls"] == {"network": 1}  # no access decision, so nothing else asked
 
 

@@ -45,6 +45,7 @@ class Clock:
 
 # -- the limiter itself ------------------------------------------------------------------------------------
 
+
 async def test_a_fixed_window_allows_the_limit_then_refuses_until_the_window_ends() -> None:
     clock = Clock()
     limiter = FixedWindowRateLimiter(MemoryStorage(clock=clock))
@@ -84,8 +85,9 @@ def _principal(actor_type: ActorType, client_id: str | None) -> Principal:
 
 async def test_partners_count_per_token_integrations_per_client_and_staff_not_at_all() -> None:
     clock = Clock()
-    limits = EdgeRateLimits(FixedWindowRateLimiter(MemoryStorage(clock=clock)), RateLimit(2, 60), RateLimit(3, 60),
-                            clock=clock)
+    limits = EdgeRateLimits(
+        FixedWindowRateLimiter(MemoryStorage(clock=clock)), RateLimit(2, 60), RateLimit(3, 60), clock=clock
+    )
     partner = _principal(ActorType.partner, "api-token:1")
     integration = _principal(ActorType.integration, "chris-sync")
     staff = _principal(ActorType.staff, None)
@@ -105,6 +107,7 @@ async def test_partners_count_per_token_integrations_per_client_and_staff_not_at
 
 
 # -- Redis, for real ---------------------------------------------------------------------------------------
+
 
 async def test_two_gateway_replicas_share_one_window_in_redis() -> None:
     first, second = RedisStorage(REDIS_URL), RedisStorage(REDIS_URL)
@@ -147,19 +150,35 @@ async def test_when_redis_is_unreachable_the_edge_fails_open_rather_than_stoppin
 
 # -- through the gateway -----------------------------------------------------------------------------------
 
+
 def _admin(system: EmbeddedSystem) -> dict[str, str]:
     key = load_signing_key(system.keys_dir / DEV_ISSUER_KEY_FILE)
     now = int(time.time())
-    claims = {"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": "admin.hughes", "iat": now, "nbf": now - 1,
-              "exp": now + 600, "act": "staff", "roles": ["admin"]}
+    claims = {
+        "iss": DEV_ISSUER,
+        "aud": DEV_AUDIENCE,
+        "sub": "admin.hughes",
+        "iat": now,
+        "nbf": now - 1,
+        "exp": now + 600,
+        "act": "staff",
+        "roles": ["admin"],
+    }
     token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
     return {"Authorization": f"Bearer {token}"}
 
 
 async def _partner_token(system: EmbeddedSystem) -> dict[str, str]:
-    response = await system.client.post("/v1/api-tokens", headers=_admin(system), json={
-        "agency": "Ozark Family Counseling", "purpose": "referrals", "scopes": ["case:read"],
-        "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()})
+    response = await system.client.post(
+        "/v1/api-tokens",
+        headers=_admin(system),
+        json={
+            "agency": "Ozark Family Counseling",
+            "purpose": "referrals",
+            "scopes": ["case:read"],
+            "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+        },
+    )
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
@@ -173,7 +192,8 @@ def _assert_429(response: Any, window: int) -> None:
 
 @pytest.mark.parametrize("redis_url", ["", REDIS_URL], ids=["in-memory", "redis"])
 async def test_a_partner_token_over_its_limit_gets_429_with_retry_after_and_reaches_no_service(
-    start_system: Any, redis_url: str,
+    start_system: Any,
+    redis_url: str,
 ) -> None:
     async with start_system(rate_limit_per_token=3, rate_limit_window_seconds=120, redis_url=redis_url) as system:
         partner, other_partner = await _partner_token(system), await _partner_token(system)
@@ -201,28 +221,50 @@ async def test_wrong_secrets_from_elsewhere_neither_spend_the_clients_budget_nor
 ) -> None:
     async with start_system(rate_limit_per_client=3, oauth_failed_secret_limit=3) as system:
         registered = await system.client.post(
-            "/v1/integration-clients", json={"client_id": "chris-sync", "name": "CHRIS", "scopes": ["case:read"]},
-            headers=_admin(system))
+            "/v1/integration-clients",
+            json={"client_id": "chris-sync", "name": "CHRIS", "scopes": ["case:read"]},
+            headers=_admin(system),
+        )
         secret = registered.json()["client_secret"]
-        attacker = httpx.AsyncClient(transport=httpx.ASGITransport(app=system.gateway, client=("203.0.113.9", 4711)),
-                                     base_url="http://gateway")
+        attacker = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=system.gateway, client=("203.0.113.9", 4711)), base_url="http://gateway"
+        )
         async with attacker:
-            statuses = [(await attacker.post("/oauth/token", data={
-                "grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": f"sopc_{n}"}))
-                .status_code for n in range(6)]
+            statuses = [
+                (
+                    await attacker.post(
+                        "/oauth/token",
+                        data={
+                            "grant_type": "client_credentials",
+                            "client_id": "chris-sync",
+                            "client_secret": f"sopc_{n}",
+                        },
+                    )
+                ).status_code
+                for n in range(6)
+            ]
             assert statuses == [401, 401, 401, 429, 429, 429]
             # locked out, the guesser is not even told when the right secret would have worked
-            _assert_429(await attacker.post("/oauth/token", data={
-                "grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": secret}), 900)
+            _assert_429(
+                await attacker.post(
+                    "/oauth/token",
+                    data={"grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": secret},
+                ),
+                900,
+            )
         # the real client, from its own address, still gets its token and its whole API budget
-        right = await system.client.post("/oauth/token", data={
-            "grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": secret})
+        right = await system.client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": secret},
+        )
         assert right.status_code == 200, right.text
         bearer = {"Authorization": f"Bearer {right.json()['access_token']}"}
         for _ in range(2):
             assert (await system.client.post("/graphql", json=ME, headers=bearer)).status_code == 200
         _assert_429(await system.client.post("/graphql", json=ME, headers=bearer), 60)
         # and its own typo is a 401, counted in its own address's window
-        typo = await system.client.post("/oauth/token", data={
-            "grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": "sopc_typo"})
+        typo = await system.client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": "chris-sync", "client_secret": "sopc_typo"},
+        )
         assert typo.status_code == 401

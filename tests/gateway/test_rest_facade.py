@@ -14,9 +14,14 @@ if TYPE_CHECKING:
     from conftest import EmbeddedSystem
 
 HARM: dict[str, Any] = {
-    "kind": "harm", "language": "en", "who_reported": "A neighbour", "caregivers": [{"name": "Maria"}],
-    "action_or_inaction": "left Sofia and Mateo alone overnight", "when_or_how_often": "twice in October",
-    "children": [{"name": "Sofia"}, {"name": "Mateo"}], "impact_on_child": "they were scared and hungry",
+    "kind": "harm",
+    "language": "en",
+    "who_reported": "A neighbour",
+    "caregivers": [{"name": "Maria"}],
+    "action_or_inaction": "left Sofia and Mateo alone overnight",
+    "when_or_how_often": "twice in October",
+    "children": [{"name": "Sofia"}, {"name": "Mateo"}],
+    "impact_on_child": "they were scared and hungry",
 }
 
 
@@ -29,7 +34,8 @@ def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
 
 
 async def test_the_worker_reads_the_statements_and_a_worker_not_on_the_case_cannot_tell_it_exists(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     path = "/api/assessment/v1/cases/{}/statements"
     mine = await system.client.get(path.format(demo_case), headers=system.bearer("fsw.rivera"))
@@ -38,10 +44,8 @@ async def test_the_worker_reads_the_statements_and_a_worker_not_on_the_case_cann
     assert statement["kind"] == "danger" and statement["case_id"] == str(demo_case)
 
     denied = _problem(await system.client.get(path.format(demo_case), headers=system.bearer("fsw.lindqvist")), 404)
-    missing = _problem(await system.client.get(path.format(uuid.uuid4()), headers=system.bearer("fsw.lindqvist")),
-                       404)
-    not_a_case = _problem(await system.client.get(path.format("not-a-uuid"), headers=system.bearer("fsw.rivera")),
-                          404)
+    missing = _problem(await system.client.get(path.format(uuid.uuid4()), headers=system.bearer("fsw.lindqvist")), 404)
+    not_a_case = _problem(await system.client.get(path.format("not-a-uuid"), headers=system.bearer("fsw.rivera")), 404)
     for body in (missing, not_a_case):
         assert {k: body[k] for k in ("type", "title", "detail")} == {k: denied[k] for k in ("type", "title", "detail")}
     assert "Lopez" not in str(denied)
@@ -58,18 +62,23 @@ async def test_an_unknown_service_is_404(system: EmbeddedSystem) -> None:
 async def test_etag_and_if_match_pass_through(system: EmbeddedSystem, demo_case: uuid.UUID) -> None:
     case = await system.client.get(f"/api/network/v1/cases/{demo_case}", headers=system.bearer("fsw.rivera"))
     assert case.status_code == 200 and case.headers["ETag"] == '"1"'
-    stale = await system.client.put("/api/network/v1/cases/by-external/CHRIS/DEMO-2026-0001",
-                                    json={**DEMO_CASE_BODY, "county": "Saline"},
-                                    headers={**system.bearer("sacwis.sync"), "If-Match": '"7"'})
+    stale = await system.client.put(
+        "/api/network/v1/cases/by-external/CHRIS/DEMO-2026-0001",
+        json={**DEMO_CASE_BODY, "county": "Saline"},
+        headers={**system.bearer("sacwis.sync"), "If-Match": '"7"'},
+    )
     assert _problem(stale, 412)["current_version"] == 1
-    fresh = await system.client.put("/api/network/v1/cases/by-external/CHRIS/DEMO-2026-0001",
-                                    json={**DEMO_CASE_BODY, "county": "Saline"},
-                                    headers={**system.bearer("sacwis.sync"), "If-Match": '"1"'})
+    fresh = await system.client.put(
+        "/api/network/v1/cases/by-external/CHRIS/DEMO-2026-0001",
+        json={**DEMO_CASE_BODY, "county": "Saline"},
+        headers={**system.bearer("sacwis.sync"), "If-Match": '"1"'},
+    )
     assert fresh.status_code == 200 and fresh.headers["ETag"] == '"2"' and fresh.json()["county"] == "Saline"
 
 
 async def test_the_same_idempotency_key_twice_creates_one_statement_and_says_it_replayed(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     path = f"/api/assessment/v1/cases/{demo_case}/statements"
     headers = {**system.bearer("fsw.rivera"), "Idempotency-Key": "facade-harm-1"}
@@ -89,12 +98,15 @@ async def test_the_same_idempotency_key_twice_creates_one_statement_and_says_it_
 
 async def test_facade_calls_are_audited_at_the_edge(system: EmbeddedSystem, demo_case: uuid.UUID) -> None:
     before = len(await system.audit_rows())
-    read = await system.client.get(f"/api/assessment/v1/cases/{demo_case}/statements",
-                                   headers=system.bearer("fsw.rivera"))
-    created = await system.client.post(f"/api/assessment/v1/cases/{demo_case}/statements", json=HARM,
-                                       headers=system.bearer("fsw.rivera"))
-    denied = await system.client.get(f"/api/assessment/v1/cases/{demo_case}/statements",
-                                     headers=system.bearer("fsw.lindqvist"))
+    read = await system.client.get(
+        f"/api/assessment/v1/cases/{demo_case}/statements", headers=system.bearer("fsw.rivera")
+    )
+    created = await system.client.post(
+        f"/api/assessment/v1/cases/{demo_case}/statements", json=HARM, headers=system.bearer("fsw.rivera")
+    )
+    denied = await system.client.get(
+        f"/api/assessment/v1/cases/{demo_case}/statements", headers=system.bearer("fsw.lindqvist")
+    )
     assert (read.status_code, created.status_code, denied.status_code) == (200, 201, 404)
     rows = (await system.audit_rows())[before:]
     assert [(r.actor_subject, r.resource, r.action, r.case_id) for r in rows] == [
@@ -108,7 +120,8 @@ async def test_facade_calls_are_audited_at_the_edge(system: EmbeddedSystem, demo
 
 
 async def test_the_seeded_statement_is_the_demo_statement(system: EmbeddedSystem, demo_case: uuid.UUID) -> None:
-    listed = await system.client.get(f"/api/assessment/v1/cases/{demo_case}/statements",
-                                     headers=system.bearer("sup.okafor"))
+    listed = await system.client.get(
+        f"/api/assessment/v1/cases/{demo_case}/statements", headers=system.bearer("sup.okafor")
+    )
     [statement] = listed.json()["items"]
     assert statement["caregiver_behaviour"] == DEMO_DANGER_STATEMENT["caregiver_behaviour"]

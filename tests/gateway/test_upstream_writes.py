@@ -29,9 +29,15 @@ CREATE_STATEMENT = """mutation($case: ID!, $input: StatementInput!, $key: String
 
 
 def danger(mark: str) -> dict[str, Any]:
-    return {"kind": "danger", "who_is_worried": mark, "caregiver_behaviour": "Maria drinks until she falls asleep",
-            "context_trigger": "after a late shift", "children": [{"name": "Sofia"}],
-            "feared_impact_on_child": "could be left alone at night", "threat_codes": ["T4"]}
+    return {
+        "kind": "danger",
+        "who_is_worried": mark,
+        "caregiver_behaviour": "Maria drinks until she falls asleep",
+        "context_trigger": "after a late shift",
+        "children": [{"name": "Sofia"}],
+        "feared_impact_on_child": "could be left alone at night",
+        "threat_codes": ["T4"],
+    }
 
 
 class FaultyHop(httpx.AsyncBaseTransport):
@@ -60,8 +66,15 @@ class FaultyHop(httpx.AsyncBaseTransport):
 
 
 @contextmanager
-def faulty_hop(system: EmbeddedSystem, service: str, fault: str, *, faults: int = 1,
-               retry_seconds: float = 5.0, read_retry_seconds: float = 2.0) -> Iterator[FaultyHop]:
+def faulty_hop(
+    system: EmbeddedSystem,
+    service: str,
+    fault: str,
+    *,
+    faults: int = 1,
+    retry_seconds: float = 5.0,
+    read_retry_seconds: float = 2.0,
+) -> Iterator[FaultyHop]:
     services = system.gateway.state.services
     real_client, real_timeouts = services.clients[service], services.timeouts
     hop = FaultyHop(system.services[service], fault, faults)
@@ -76,8 +89,9 @@ def faulty_hop(system: EmbeddedSystem, service: str, fault: str, *, faults: int 
 
 
 async def stored(system: EmbeddedSystem, case: uuid.UUID, mark: str) -> list[str]:
-    response = await system.client.get(f"/api/assessment/v1/cases/{case}/statements", params={"limit": 200},
-                                       headers=system.bearer("fsw.rivera"))
+    response = await system.client.get(
+        f"/api/assessment/v1/cases/{case}/statements", params={"limit": 200}, headers=system.bearer("fsw.rivera")
+    )
     assert response.status_code == 200, response.text
     return [s["id"] for s in response.json()["items"] if s["who_is_worried"] == mark]
 
@@ -86,16 +100,25 @@ def post_statement(system: EmbeddedSystem, case: uuid.UUID) -> dict[str, Callabl
     """The two ways a client writes a statement: the REST façade and the GraphQL mutation (neither with a key)."""
 
     async def rest(mark: str) -> str | None:
-        response = await system.client.post(f"/api/assessment/v1/cases/{case}/statements", json=danger(mark),
-                                             headers=system.bearer("fsw.rivera"))
+        response = await system.client.post(
+            f"/api/assessment/v1/cases/{case}/statements", json=danger(mark), headers=system.bearer("fsw.rivera")
+        )
         return response.json()["id"] if response.status_code == 201 else None
 
     async def graphql(mark: str) -> str | None:
         body = danger(mark) | {"kind": "DANGER"}
-        variables = {"case": str(case), "input": {
-            "kind": "DANGER", "whoIsWorried": body["who_is_worried"], "caregiverBehaviour": body["caregiver_behaviour"],
-            "contextTrigger": body["context_trigger"], "children": body["children"],
-            "fearedImpactOnChild": body["feared_impact_on_child"], "threatCodes": body["threat_codes"]}}
+        variables = {
+            "case": str(case),
+            "input": {
+                "kind": "DANGER",
+                "whoIsWorried": body["who_is_worried"],
+                "caregiverBehaviour": body["caregiver_behaviour"],
+                "contextTrigger": body["context_trigger"],
+                "children": body["children"],
+                "fearedImpactOnChild": body["feared_impact_on_child"],
+                "threatCodes": body["threat_codes"],
+            },
+        }
         answer = (await system.graphql(CREATE_STATEMENT, variables)).json()
         return None if answer.get("errors") else answer["data"]["createStatement"]["id"]
 
@@ -105,7 +128,10 @@ def post_statement(system: EmbeddedSystem, case: uuid.UUID) -> dict[str, Callabl
 @pytest.mark.parametrize("fault", ["refused", "busy", "dropped"])
 @pytest.mark.parametrize("via", ["rest", "graphql"])
 async def test_a_write_the_gateway_had_to_send_again_is_answered_once_and_stored_once(
-    system: EmbeddedSystem, demo_case: uuid.UUID, fault: str, via: str,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
+    fault: str,
+    via: str,
 ) -> None:
     mark = f"Aunt Rosa ({fault}, {via})"
     with faulty_hop(system, "assessment", fault) as hop:
@@ -119,15 +145,17 @@ async def test_a_write_the_gateway_had_to_send_again_is_answered_once_and_stored
 
 
 async def test_a_client_replay_after_a_timeout_returns_the_first_result(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     """The gateway's wait ran out after the service stored the write: the client is told to repeat it with
     the key, and the repeat answers with the stored record instead of writing another."""
     worker = system.bearer("fsw.rivera")
     path = f"/api/assessment/v1/cases/{demo_case}/statements"
     with faulty_hop(system, "assessment", "timeout", faults=2) as hop:
-        mine = await system.client.post(path, json=danger("Uncle Ben (client key)"),
-                                        headers={**worker, "Idempotency-Key": "visit-2026-11-20-1"})
+        mine = await system.client.post(
+            path, json=danger("Uncle Ben (client key)"), headers={**worker, "Idempotency-Key": "visit-2026-11-20-1"}
+        )
         theirs = await system.client.post(path, json=danger("Uncle Ben (gateway key)"), headers=worker)
     assert mine.status_code == theirs.status_code == 503
     assert mine.json()["idempotency_key"] == "visit-2026-11-20-1"  # the client's own key, passed on unchanged
@@ -143,44 +171,59 @@ async def test_a_client_replay_after_a_timeout_returns_the_first_result(
 
 
 async def test_a_write_whose_outcome_is_unknown_is_not_sent_again_unless_the_repeat_cannot_write_twice(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     """A PATCH is guarded by If-Match, not by a key: sent again after it was stored it would be refused as
     stale (a false failure), so a dropped PATCH is reported unavailable and sent once."""
     worker = system.bearer("fsw.rivera")
-    created = await system.client.post(f"/api/assessment/v1/cases/{demo_case}/statements",
-                                       json=danger("Neighbour"), headers=worker)
+    created = await system.client.post(
+        f"/api/assessment/v1/cases/{demo_case}/statements", json=danger("Neighbour"), headers=worker
+    )
     statement = created.json()
     with faulty_hop(system, "assessment", "dropped") as hop:
         response = await system.client.patch(
-            f"/api/assessment/v1/cases/{demo_case}/statements/{statement['id']}", json={"status": "resolved"},
-            headers={**worker, "If-Match": created.headers["etag"]})
+            f"/api/assessment/v1/cases/{demo_case}/statements/{statement['id']}",
+            json={"status": "resolved"},
+            headers={**worker, "If-Match": created.headers["etag"]},
+        )
     assert response.status_code == 503 and "idempotency_key" not in response.json()
     assert [method for method, _ in hop.calls] == ["PATCH"]
 
 
 async def test_two_calls_with_one_key_at_the_same_moment_store_one_record(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     """The gateway (or the client) repeats a write while the first is still being stored: the repeat waits
     for the first and replays its answer, instead of storing a second record or failing on the unique key
     (PostgreSQL; SQLite's one connection already lets one transaction run at a time)."""
     headers = {**system.bearer("fsw.rivera"), "Idempotency-Key": "same-moment-1"}
     path = f"/api/assessment/v1/cases/{demo_case}/statements"
-    first, second = await asyncio.gather(*(system.client.post(path, json=danger("Grandma Rosa"), headers=headers)
-                                           for _ in range(2)))
+    first, second = await asyncio.gather(
+        *(system.client.post(path, json=danger("Grandma Rosa"), headers=headers) for _ in range(2))
+    )
     assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
     assert first.json()["id"] == second.json()["id"]
     assert await stored(system, demo_case, "Grandma Rosa") == [first.json()["id"]]
 
 
 async def test_a_mutation_that_timed_out_names_the_key_that_replays_it(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
-    variables = {"case": str(demo_case), "input": {
-        "kind": "DANGER", "whoIsWorried": "Coach Daniels", "caregiverBehaviour": "Maria drinks until she falls asleep",
-        "contextTrigger": "after a late shift", "children": [{"name": "Sofia"}],
-        "fearedImpactOnChild": "could be left alone at night", "threatCodes": ["T4"]}}
+    variables = {
+        "case": str(demo_case),
+        "input": {
+            "kind": "DANGER",
+            "whoIsWorried": "Coach Daniels",
+            "caregiverBehaviour": "Maria drinks until she falls asleep",
+            "contextTrigger": "after a late shift",
+            "children": [{"name": "Sofia"}],
+            "fearedImpactOnChild": "could be left alone at night",
+            "threatCodes": ["T4"],
+        },
+    }
     with faulty_hop(system, "assessment", "timeout"):
         [error] = (await system.graphql(CREATE_STATEMENT, variables)).json()["errors"]
     assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
@@ -192,7 +235,8 @@ async def test_a_mutation_that_timed_out_names_the_key_that_replays_it(
 
 
 async def test_a_read_is_repeated_briefly_then_its_section_is_shown_unavailable(
-    system: EmbeddedSystem, demo_case: uuid.UUID,
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
 ) -> None:
     with faulty_hop(system, "plans", "refused") as hop:  # a restart's moment: asked again, answered
         body = await system.case_view(demo_case)

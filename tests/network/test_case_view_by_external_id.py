@@ -27,7 +27,10 @@ def _without_request_id(response: Any) -> tuple[int, dict[str, str], dict[str, A
 
 
 async def test_the_assigned_worker_finds_the_case_view_by_its_sacwis_id(
-    network: RunningService, sacwis: dict[str, str], tokens: InternalTokens, maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    tokens: InternalTokens,
+    maria_and_the_children: dict[str, Any],
 ) -> None:
     case_id = await _seed(network, sacwis, maria_and_the_children)
     found = await network.client.get(LOPEZ, headers=tokens.headers("network"))  # no case in the token
@@ -41,34 +44,48 @@ async def test_the_assigned_worker_finds_the_case_view_by_its_sacwis_id(
 
 
 async def test_a_missing_case_and_a_case_you_may_not_see_give_the_same_404(
-    network: RunningService, sacwis: dict[str, str], tokens: InternalTokens, maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    tokens: InternalTokens,
+    maria_and_the_children: dict[str, Any],
 ) -> None:
     rivera = tokens.headers("network")
     before = await network.client.get(LOPEZ, headers=rivera)  # SACWIS has not sent the case yet
     await _seed(network, sacwis, maria_and_the_children)
     colleague = await network.client.get(LOPEZ, headers=tokens.headers("network", subject="fsw.lindqvist"))
-    partner = await network.client.get(LOPEZ, headers=tokens.headers(
-        "network", subject="casa.ward", actor_type=ActorType.partner, roles=(), scopes=("case:read",),
-        agency="CASA"))
+    partner = await network.client.get(
+        LOPEZ,
+        headers=tokens.headers(
+            "network", subject="casa.ward", actor_type=ActorType.partner, roles=(), scopes=("case:read",), agency="CASA"
+        ),
+    )
     assert before.status_code == 404 and before.headers["content-type"] == "application/problem+json"
     assert _without_request_id(colleague) == _without_request_id(before) == _without_request_id(partner)
     assert before.json()["request_id"] != colleague.json()["request_id"]
     other = await network.client.get("/v1/case-views/by-external/CHRIS/C-1999-0404", headers=rivera)
-    assert {k: v for k, v in other.json().items() if k not in ("request_id", "instance")} == \
-        {k: v for k, v in before.json().items() if k not in ("request_id", "instance")}
+    assert {k: v for k, v in other.json().items() if k not in ("request_id", "instance")} == {
+        k: v for k, v in before.json().items() if k not in ("request_id", "instance")
+    }
 
 
 async def test_each_lookup_is_audited_found_or_not(
-    network: RunningService, sacwis: dict[str, str], tokens: InternalTokens, maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    tokens: InternalTokens,
+    maria_and_the_children: dict[str, Any],
 ) -> None:
     await network.client.get("/v1/case-views/by-external/CHRIS/C-1999-0404", headers=tokens.headers("network"))
     case_id = await _seed(network, sacwis, maria_and_the_children)
     await network.client.get(LOPEZ, headers=tokens.headers("network", subject="fsw.lindqvist"))
     await network.client.get(LOPEZ, headers=tokens.headers("network"))
     async with network.app.state.database.session() as s:
-        rows = (await s.execute(select(platform.audit).where(platform.audit.c.resource == "case",
-                                                             platform.audit.c.actor_type == "staff")
-                                .order_by(platform.audit.c.seq))).all()
+        rows = (
+            await s.execute(
+                select(platform.audit)
+                .where(platform.audit.c.resource == "case", platform.audit.c.actor_type == "staff")
+                .order_by(platform.audit.c.seq)
+            )
+        ).all()
         assert (await network.app.state.audit.verify(s)).intact
     assert [(r.actor_subject, r.action, str(r.case_id) if r.case_id else None, r.fields) for r in rows] == [
         ("fsw.rivera", "decide", None, ["denied"]),
@@ -79,15 +96,18 @@ async def test_each_lookup_is_audited_found_or_not(
 
 
 async def test_path_parameters_are_checked_and_unknown_query_parameters_refused(
-    network: RunningService, tokens: InternalTokens,
+    network: RunningService,
+    tokens: InternalTokens,
 ) -> None:
     rivera = tokens.headers("network")
-    for path, field in (("/v1/case-views/by-external/CH%20RIS/C-1", "system"),
-                        (f"/v1/case-views/by-external/{'S' * 51}/C-1", "system"),
-                        (f"/v1/case-views/by-external/CHRIS/{'9' * 101}", "external_id"),
-                        ("/v1/case-views/by-external/CHRIS/C-1/C-2", "external_id"),
-                        ("/v1/case-views/by-external/CHRIS/C-1%2FC-2", "external_id"),
-                        ("/v1/case-views/by-external/CHRIS/C%3Cscript%3E", "external_id")):
+    for path, field in (
+        ("/v1/case-views/by-external/CH%20RIS/C-1", "system"),
+        (f"/v1/case-views/by-external/{'S' * 51}/C-1", "system"),
+        (f"/v1/case-views/by-external/CHRIS/{'9' * 101}", "external_id"),
+        ("/v1/case-views/by-external/CHRIS/C-1/C-2", "external_id"),
+        ("/v1/case-views/by-external/CHRIS/C-1%2FC-2", "external_id"),
+        ("/v1/case-views/by-external/CHRIS/C%3Cscript%3E", "external_id"),
+    ):
         response = await network.client.get(path, headers=rivera)
         assert response.status_code == 422, (path, response.status_code, response.text)
         assert [e["field"] for e in response.json()["errors"]] == [field], path

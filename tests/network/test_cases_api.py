@@ -31,7 +31,9 @@ async def _counts(url: str) -> dict[str, int]:
 
 
 async def test_sacwis_upsert_creates_the_case_with_its_children_and_caregivers(
-    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
 ) -> None:
     response = await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)
     assert response.status_code == 201, response.text
@@ -44,16 +46,21 @@ async def test_sacwis_upsert_creates_the_case_with_its_children_and_caregivers(
 
 
 async def test_replaying_the_same_sacwis_case_three_times_leaves_one_copy_and_one_event(
-    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
 ) -> None:
-    statuses = [(await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)).status_code
-                for _ in range(3)]
+    statuses = [
+        (await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)).status_code for _ in range(3)
+    ]
     assert statuses == [201, 200, 200]
     assert await _counts(network.database_url) == {"cases": 1, "persons": 3, "members": 3, "events": 1}
 
 
 async def test_a_changed_sacwis_case_bumps_the_version_and_emits_an_update(
-    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
 ) -> None:
     await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)
     maria_and_the_children["county"] = "Saline"
@@ -68,7 +75,9 @@ async def test_a_changed_sacwis_case_bumps_the_version_and_emits_an_update(
 
 
 async def test_a_stale_if_match_on_the_upsert_is_refused(
-    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
 ) -> None:
     await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)
     maria_and_the_children["county"] = "Saline"
@@ -78,7 +87,9 @@ async def test_a_stale_if_match_on_the_upsert_is_refused(
 
 
 async def test_bad_input_is_422_naming_each_field_and_nothing_is_written(
-    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
 ) -> None:
     maria_and_the_children["case_type"] = "vacation"
     maria_and_the_children["members"][1]["person"]["date_of_birth"] = "2999-01-01"
@@ -91,7 +102,9 @@ async def test_bad_input_is_422_naming_each_field_and_nothing_is_written(
 
 
 async def test_cross_field_rules_are_422_with_nothing_written(
-    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
 ) -> None:
     maria_and_the_children.update(status="closed", opened_on="2026-10-02", closed_on="2026-09-01")
     response = await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)
@@ -101,50 +114,80 @@ async def test_cross_field_rules_are_422_with_nothing_written(
 
 
 async def test_the_assigned_worker_reads_the_case_and_the_read_is_audited(
-    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
     tokens: InternalTokens,
 ) -> None:
     case_id = uuid.UUID((await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)).json()["id"])
-    response = await network.client.get(f"/v1/cases/{case_id}",
-                                        headers=tokens.headers("network", case_id=case_id))
+    response = await network.client.get(f"/v1/cases/{case_id}", headers=tokens.headers("network", case_id=case_id))
     assert response.status_code == 200
     assert len(response.json()["members"]) == 3
     async with network.app.state.database.session() as s:
         verdict = await network.app.state.audit.verify(s)
-        reads = (await s.execute(select(platform.audit).where(
-            platform.audit.c.action == "read", platform.audit.c.actor_subject == "fsw.rivera"))).all()
+        reads = (
+            await s.execute(
+                select(platform.audit).where(
+                    platform.audit.c.action == "read", platform.audit.c.actor_subject == "fsw.rivera"
+                )
+            )
+        ).all()
     assert verdict.intact and len(reads) == 1
 
 
 async def test_a_worker_not_on_the_case_cannot_tell_it_exists(
-    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
     tokens: InternalTokens,
 ) -> None:
     case_id = uuid.UUID((await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)).json()["id"])
     other = tokens.headers("network", subject="fsw.lindqvist", case_id=case_id)
     existing = await network.client.get(f"/v1/cases/{case_id}", headers=other)
     missing_id = uuid.uuid4()
-    missing = await network.client.get(f"/v1/cases/{missing_id}",
-                                       headers=tokens.headers("network", subject="fsw.lindqvist", case_id=missing_id))
+    missing = await network.client.get(
+        f"/v1/cases/{missing_id}", headers=tokens.headers("network", subject="fsw.lindqvist", case_id=missing_id)
+    )
     assert existing.status_code == missing.status_code == 404
     assert existing.json()["title"] == missing.json()["title"]
     assert existing.json()["detail"] == missing.json()["detail"]
 
 
 async def test_access_decision_names_the_relationship(
-    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
     tokens: InternalTokens,
 ) -> None:
     case_id = uuid.UUID((await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)).json()["id"])
-    worker = (await network.client.get(f"/v1/cases/{case_id}/access",
-                                       headers=tokens.headers("network", case_id=case_id))).json()
-    supervisor = (await network.client.get(f"/v1/cases/{case_id}/access", headers=tokens.headers(
-        "network", subject="sup.okafor", roles=("supervisor",), case_id=case_id))).json()
-    stranger = (await network.client.get(f"/v1/cases/{case_id}/access", headers=tokens.headers(
-        "network", subject="fsw.lindqvist", case_id=case_id))).json()
-    partner = (await network.client.get(f"/v1/cases/{case_id}/access", headers=tokens.headers(
-        "network", subject="casa.1", actor_type=ActorType.partner, roles=(), scopes=("case:read",),
-        agency="CASA", case_id=case_id))).json()
+    worker = (
+        await network.client.get(f"/v1/cases/{case_id}/access", headers=tokens.headers("network", case_id=case_id))
+    ).json()
+    supervisor = (
+        await network.client.get(
+            f"/v1/cases/{case_id}/access",
+            headers=tokens.headers("network", subject="sup.okafor", roles=("supervisor",), case_id=case_id),
+        )
+    ).json()
+    stranger = (
+        await network.client.get(
+            f"/v1/cases/{case_id}/access", headers=tokens.headers("network", subject="fsw.lindqvist", case_id=case_id)
+        )
+    ).json()
+    partner = (
+        await network.client.get(
+            f"/v1/cases/{case_id}/access",
+            headers=tokens.headers(
+                "network",
+                subject="casa.1",
+                actor_type=ActorType.partner,
+                roles=(),
+                scopes=("case:read",),
+                agency="CASA",
+                case_id=case_id,
+            ),
+        )
+    ).json()
     assert worker["allowed"] and worker["relationships"] == ["assigned_worker"]
     assert supervisor["allowed"] and supervisor["relationships"] == ["assigned_supervisor"]
     assert "approvals:decide" in supervisor["scopes"]
@@ -153,15 +196,30 @@ async def test_access_decision_names_the_relationship(
 
 
 async def test_the_case_view_slice_gives_access_and_case_in_one_call_and_nothing_when_denied(
-    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
     tokens: InternalTokens,
 ) -> None:
     case_id = uuid.UUID((await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)).json()["id"])
-    allowed = (await network.client.get(f"/v1/cases/{case_id}/view",
-                                        headers=tokens.headers("network", case_id=case_id))).json()
-    denied = (await network.client.get(f"/v1/cases/{case_id}/view", headers=tokens.headers(
-        "network", subject="fsw.lindqvist", case_id=case_id))).json()
+    allowed = (
+        await network.client.get(f"/v1/cases/{case_id}/view", headers=tokens.headers("network", case_id=case_id))
+    ).json()
+    denied = (
+        await network.client.get(
+            f"/v1/cases/{case_id}/view", headers=tokens.headers("network", subject="fsw.lindqvist", case_id=case_id)
+        )
+    ).json()
     assert allowed["access"]["allowed"] and len(allowed["case"]["members"]) == 3
-    assert denied == {"access": {"case_id": str(case_id), "subject": "fsw.lindqvist", "allowed": False,
-                                 "relationships": [], "scopes": [], "audiences": []}, "case": None,
-                      "safety_network": None}
+    assert denied == {
+        "access": {
+            "case_id": str(case_id),
+            "subject": "fsw.lindqvist",
+            "allowed": False,
+            "relationships": [],
+            "scopes": [],
+            "audiences": [],
+        },
+        "case": None,
+        "safety_network": None,
+    }

@@ -21,8 +21,9 @@ def _family(n: int, base: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-async def _read_all(network: RunningService, headers: dict[str, str], cursor: str | None,
-                    limit: int) -> tuple[list[dict[str, Any]], str | None]:
+async def _read_all(
+    network: RunningService, headers: dict[str, str], cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
     seen: list[dict[str, Any]] = []
     while True:
         params: dict[str, Any] = {"limit": limit}
@@ -36,7 +37,9 @@ async def _read_all(network: RunningService, headers: dict[str, str], cursor: st
 
 
 async def test_the_change_feed_returns_every_change_exactly_once_across_pages_while_writes_continue(
-    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
 ) -> None:
     writers_done = asyncio.Event()
 
@@ -67,12 +70,15 @@ async def test_the_change_feed_returns_every_change_exactly_once_across_pages_wh
         from sqlalchemy import select
 
         from sop_network.models import platform
+
         outbox = {str(r[0]) for r in (await s.execute(select(platform.outbox.c.id))).all()}
     assert set(ids) == outbox  # the same changes as go out on NATS
 
 
 async def test_a_change_committed_late_is_not_skipped_by_a_reader_that_moved_on(
-    pg_network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    pg_network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
 ) -> None:
     """On PostgreSQL: a transaction takes its sequence and stays open; a second writer must wait for it,
     so a reader can never see the later change and move its cursor past the earlier one."""
@@ -81,8 +87,11 @@ async def test_a_change_committed_late_is_not_skipped_by_a_reader_that_moved_on(
     try:
         async with db.session() as slow:
             await record_change(slow, subject="sop.network.test.slow", data={"n": 1})
-            fast = asyncio.create_task(network.client.put(
-                "/v1/cases/by-external/CHRIS/C-FAST", json=_family(1, maria_and_the_children), headers=sacwis))
+            fast = asyncio.create_task(
+                network.client.put(
+                    "/v1/cases/by-external/CHRIS/C-FAST", json=_family(1, maria_and_the_children), headers=sacwis
+                )
+            )
             await asyncio.sleep(0.5)
             assert not fast.done()  # the second writer waits for the first to settle
             page = (await network.client.get(FEED, headers=sacwis)).json()
@@ -96,19 +105,19 @@ async def test_a_change_committed_late_is_not_skipped_by_a_reader_that_moved_on(
 
 
 async def test_a_staff_member_sees_only_the_changes_of_their_cases(
-    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network: RunningService,
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
     tokens: InternalTokens,
 ) -> None:
-    await network.client.put("/v1/cases/by-external/CHRIS/C-1", json=_family(1, maria_and_the_children),
-                             headers=sacwis)
+    await network.client.put("/v1/cases/by-external/CHRIS/C-1", json=_family(1, maria_and_the_children), headers=sacwis)
     other = _family(2, maria_and_the_children)
     other["assignments"] = [{"staff_subject": "fsw.lindqvist", "role": "worker"}]
     await network.client.put("/v1/cases/by-external/CHRIS/C-2", json=other, headers=sacwis)
     mine, _ = await _read_all(network, tokens.headers("network"), None, limit=50)
     everything, _ = await _read_all(network, sacwis, None, limit=50)
     assert len(mine) == 1 and len(everything) == 2
-    partner = tokens.headers("network", subject="casa.1", actor_type=ActorType.partner, roles=(),
-                             scopes=("case:read",))
+    partner = tokens.headers("network", subject="casa.1", actor_type=ActorType.partner, roles=(), scopes=("case:read",))
     assert (await network.client.get(FEED, headers=partner)).status_code == 403
 
 

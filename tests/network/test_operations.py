@@ -9,14 +9,16 @@ async def test_health_readiness_metrics_and_openapi(network: RunningService) -> 
     assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok"}
     assert "sop_http_requests_total" in (await network.client.get("/metrics")).text
     paths = (await network.client.get("/openapi.json")).json()["paths"]
-    assert {"/v1/cases/by-external/{system}/{external_id}", "/v1/cases/{case_id}",
-            "/v1/cases/{case_id}/access"} <= set(paths)
+    assert {"/v1/cases/by-external/{system}/{external_id}", "/v1/cases/{case_id}", "/v1/cases/{case_id}/access"} <= set(
+        paths
+    )
 
 
 async def test_readiness_fails_when_the_database_is_gone(network: RunningService) -> None:
     await network.app.state.database.engine.dispose()
     network.app.state.database.engine.url = network.app.state.database.engine.url.set(
-        database="/nonexistent/dir/x.db" if network.app.state.database.dialect == "sqlite" else "no_such_database")
+        database="/nonexistent/dir/x.db" if network.app.state.database.dialect == "sqlite" else "no_such_database"
+    )
     # a fresh engine pointing nowhere
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -41,6 +43,7 @@ async def test_the_migrations_match_the_models(database_url: str) -> None:
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as conn:
+
             def diff(sync_conn: Any) -> list[Any]:
                 context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
                 return compare_metadata(context, metadata)

@@ -20,14 +20,21 @@ UPSERT = "/v1/cases/by-external/CHRIS/C-2026-0001"
 
 
 @pytest.fixture
-async def network_on_its_own_nats(postgres_database_url: str, tokens: InternalTokens,
-                                  tmp_path: Path) -> AsyncIterator[tuple[RunningService, Any]]:
+async def network_on_its_own_nats(
+    postgres_database_url: str, tokens: InternalTokens, tmp_path: Path
+) -> AsyncIterator[tuple[RunningService, Any]]:
     server = real_services._NatsServer()  # this test's own server, so stopping it disturbs no other test
     try:
         bus = await connect_bus(server.url, stream=real_services.unique_name("ops"))
         try:
-            async with run_component(component, database_url=postgres_database_url, tokens=tokens,
-                                     data_dir=tmp_path, bus=bus, bus_check_seconds=0.1) as svc:
+            async with run_component(
+                component,
+                database_url=postgres_database_url,
+                tokens=tokens,
+                data_dir=tmp_path,
+                bus=bus,
+                bus_check_seconds=0.1,
+            ) as svc:
                 yield svc, server
         finally:
             await bus.close()
@@ -45,7 +52,9 @@ async def _bus_down(svc: RunningService) -> dict[str, Any]:
 
 
 async def test_a_nats_outage_keeps_the_service_ready_and_writing_and_shows_in_health_and_metrics(
-    network_on_its_own_nats: tuple[RunningService, Any], sacwis: dict[str, str], maria_and_the_children: dict[str, Any],
+    network_on_its_own_nats: tuple[RunningService, Any],
+    sacwis: dict[str, str],
+    maria_and_the_children: dict[str, Any],
 ) -> None:
     svc, server = network_on_its_own_nats
     assert (await svc.client.get("/healthz")).json() == {"status": "ok", "checks": {"bus": "ok"}}

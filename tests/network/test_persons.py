@@ -16,14 +16,29 @@ BATCH = "/v1/sacwis/batch"
 
 
 def _case(ext: str, mother_ext: str, mother_last: str = "Lopez", dob: str = "1994-03-14") -> dict[str, Any]:
-    return {"kind": "case", "external_id": ext, "data": {
-        "case_type": "in_home", "county": "Pulaski",
-        "members": [
-            {"role": "caregiver", "relationship_to_children": "mother",
-             "person": {"external_id": mother_ext, "first_name": "Maria", "last_name": mother_last,
-                        "date_of_birth": dob, "contact_methods": [{"kind": "phone", "value": f"501-555-{ext[-4:]}"}]}},
-            {"role": "child", "person": {"external_id": f"{ext}-K", "first_name": "Sofia", "last_name": "Lopez"}}],
-        "assignments": [{"staff_subject": "fsw.rivera", "role": "worker"}]}}
+    return {
+        "kind": "case",
+        "external_id": ext,
+        "data": {
+            "case_type": "in_home",
+            "county": "Pulaski",
+            "members": [
+                {
+                    "role": "caregiver",
+                    "relationship_to_children": "mother",
+                    "person": {
+                        "external_id": mother_ext,
+                        "first_name": "Maria",
+                        "last_name": mother_last,
+                        "date_of_birth": dob,
+                        "contact_methods": [{"kind": "phone", "value": f"501-555-{ext[-4:]}"}],
+                    },
+                },
+                {"role": "child", "person": {"external_id": f"{ext}-K", "first_name": "Sofia", "last_name": "Lopez"}},
+            ],
+            "assignments": [{"staff_subject": "fsw.rivera", "role": "worker"}],
+        },
+    }
 
 
 def _state(rows: list[Any]) -> list[dict[str, Any]]:
@@ -34,9 +49,15 @@ def _state(rows: list[Any]) -> list[dict[str, Any]]:
 async def _snapshot(network: RunningService) -> dict[str, Any]:
     async with network.app.state.database.session() as s:
         s.expire_all()
-        return {name: _state(list((await s.execute(select(model))).scalars()))
-                for name, model in (("persons", Person), ("members", CaseMember), ("contacts", ContactMethod),
-                                    ("network", NetworkMember))}
+        return {
+            name: _state(list((await s.execute(select(model))).scalars()))
+            for name, model in (
+                ("persons", Person),
+                ("members", CaseMember),
+                ("contacts", ContactMethod),
+                ("network", NetworkMember),
+            )
+        }
 
 
 async def _two_marias(network: RunningService, sacwis: dict[str, str]) -> tuple[str, str]:
@@ -50,12 +71,15 @@ async def _two_marias(network: RunningService, sacwis: dict[str, str]) -> tuple[
 
 
 async def test_a_person_merge_and_its_reversal_restore_the_original_records(
-    network: RunningService, sacwis: dict[str, str], tokens: InternalTokens,
+    network: RunningService,
+    sacwis: dict[str, str],
+    tokens: InternalTokens,
 ) -> None:
     survivor, merged = await _two_marias(network, sacwis)
     before = await _snapshot(network)
-    merge = await network.client.post("/v1/person-merges", json={"survivor_id": survivor, "merged_id": merged},
-                                      headers=sacwis)
+    merge = await network.client.post(
+        "/v1/person-merges", json={"survivor_id": survivor, "merged_id": merged}, headers=sacwis
+    )
     assert merge.status_code == 201, merge.text
     during = await _snapshot(network)
     merged_row = next(p for p in during["persons"] if str(p["id"]) == merged)
@@ -63,8 +87,9 @@ async def test_a_person_merge_and_its_reversal_restore_the_original_records(
     assert {str(m["person_id"]) for m in during["members"] if m["role"] == "caregiver"} == {survivor}
     assert {str(c["person_id"]) for c in during["contacts"]} == {survivor}
     # SACWIS sending the merged record's case again links to the survivor and duplicates nothing
-    again = await network.client.post(BATCH, json={"system": "CHRIS", "records": [
-        _case("C-0002", "P-B", "López")]}, headers=sacwis)
+    again = await network.client.post(
+        BATCH, json={"system": "CHRIS", "records": [_case("C-0002", "P-B", "López")]}, headers=sacwis
+    )
     assert again.json()["counts"] == {"unchanged": 1}
     reverse = await network.client.post(f"/v1/person-merges/{merge.json()['id']}/reverse", headers=sacwis)
     assert reverse.status_code == 200 and reverse.json()["reversed_by"] == "sacwis.sync"
@@ -74,42 +99,59 @@ async def test_a_person_merge_and_its_reversal_restore_the_original_records(
 
 
 async def test_merging_two_records_in_the_same_case_and_role_keeps_one_membership_and_reverses_exactly(
-    network: RunningService, sacwis: dict[str, str],
+    network: RunningService,
+    sacwis: dict[str, str],
 ) -> None:
     case = _case("C-0003", "P-C")
-    case["data"]["members"].append({"role": "caregiver", "relationship_to_children": "mother",
-                                    "person": {"external_id": "P-C2", "first_name": "María", "last_name": "Lopez",
-                                               "date_of_birth": "1994-03-14"}})
+    case["data"]["members"].append(
+        {
+            "role": "caregiver",
+            "relationship_to_children": "mother",
+            "person": {
+                "external_id": "P-C2",
+                "first_name": "María",
+                "last_name": "Lopez",
+                "date_of_birth": "1994-03-14",
+            },
+        }
+    )
     await network.client.post(BATCH, json={"system": "CHRIS", "records": [case]}, headers=sacwis)
     async with network.app.state.database.session() as s:
         a = (await s.execute(select(Person.id).where(Person.external_id == "P-C"))).scalar_one()
         b = (await s.execute(select(Person.id).where(Person.external_id == "P-C2"))).scalar_one()
     before = await _snapshot(network)
-    merge = (await network.client.post("/v1/person-merges", json={"survivor_id": str(a), "merged_id": str(b)},
-                                       headers=sacwis)).json()
+    merge = (
+        await network.client.post(
+            "/v1/person-merges", json={"survivor_id": str(a), "merged_id": str(b)}, headers=sacwis
+        )
+    ).json()
     during = await _snapshot(network)
     assert sum(1 for m in during["members"] if m["role"] == "caregiver" and m["active"]) == 1
     await network.client.post(f"/v1/person-merges/{merge['id']}/reverse", headers=sacwis)
     assert await _snapshot(network) == before
 
 
-async def test_merges_are_refused_when_they_make_no_sense(network: RunningService, sacwis: dict[str, str],
-                                                         tokens: InternalTokens, row_counts: Any) -> None:
+async def test_merges_are_refused_when_they_make_no_sense(
+    network: RunningService, sacwis: dict[str, str], tokens: InternalTokens, row_counts: Any
+) -> None:
     survivor, merged = await _two_marias(network, sacwis)
-    same = await network.client.post("/v1/person-merges", json={"survivor_id": survivor, "merged_id": survivor},
-                                     headers=sacwis)
+    same = await network.client.post(
+        "/v1/person-merges", json={"survivor_id": survivor, "merged_id": survivor}, headers=sacwis
+    )
     assert same.status_code == 422 and same.json()["errors"][0]["field"] == "merged_id"
     before = await row_counts(network.database_url)
     bad = await network.client.post("/v1/person-merges", json={"survivor_id": "nope"}, headers=sacwis)
     assert bad.status_code == 422 and {"survivor_id", "merged_id"} <= {e["field"] for e in bad.json()["errors"]}
     assert await row_counts(network.database_url) == before
-    staff = await network.client.post("/v1/person-merges", json={"survivor_id": survivor, "merged_id": merged},
-                                      headers=tokens.headers("network"))
+    staff = await network.client.post(
+        "/v1/person-merges", json={"survivor_id": survivor, "merged_id": merged}, headers=tokens.headers("network")
+    )
     assert staff.status_code == 403
 
 
 async def test_likely_duplicates_are_suggested_by_name_and_date_of_birth(
-    network: RunningService, sacwis: dict[str, str],
+    network: RunningService,
+    sacwis: dict[str, str],
 ) -> None:
     a, b = await _two_marias(network, sacwis)
     found = (await network.client.get(f"/v1/persons/{a}/likely-duplicates", headers=sacwis)).json()
@@ -117,7 +159,8 @@ async def test_likely_duplicates_are_suggested_by_name_and_date_of_birth(
 
 
 async def test_the_crosswalk_answers_one_person_or_409_never_a_guess(
-    network: RunningService, sacwis: dict[str, str],
+    network: RunningService,
+    sacwis: dict[str, str],
 ) -> None:
     a, b = await _two_marias(network, sacwis)
     link = await network.client.put("/v1/crosswalk/persons/MEDICAID/M-123", json={"person_id": a}, headers=sacwis)
@@ -126,21 +169,24 @@ async def test_the_crosswalk_answers_one_person_or_409_never_a_guess(
     assert again.status_code == 200
     clash = await network.client.put("/v1/crosswalk/persons/MEDICAID/M-123", json={"person_id": b}, headers=sacwis)
     assert clash.status_code == 409 and clash.json()["slug" if "slug" in clash.json() else "type"].endswith(
-        "ambiguous-match")
+        "ambiguous-match"
+    )
     other_own = await network.client.put("/v1/crosswalk/persons/CHRIS/P-A", json={"person_id": b}, headers=sacwis)
     assert other_own.status_code == 409
     assert (await network.client.get("/v1/crosswalk/persons/MEDICAID/M-123", headers=sacwis)).json()["person_id"] == a
     assert (await network.client.get("/v1/crosswalk/persons/MEDICAID/M-999", headers=sacwis)).status_code == 404
-    merge = (await network.client.post("/v1/person-merges", json={"survivor_id": b, "merged_id": a},
-                                       headers=sacwis)).json()
+    merge = (
+        await network.client.post("/v1/person-merges", json={"survivor_id": b, "merged_id": a}, headers=sacwis)
+    ).json()
     via_merge = (await network.client.get("/v1/crosswalk/persons/CHRIS/P-A", headers=sacwis)).json()
     assert via_merge["person_id"] == b and via_merge["record_id"] == a
     assert merge["survivor_id"] == b
 
 
 def _p(first: str, last: str, dob: str | None) -> PersonIn:
-    return PersonIn(external_id="x", first_name=first, last_name=last,
-                    date_of_birth=date.fromisoformat(dob) if dob else None)
+    return PersonIn(
+        external_id="x", first_name=first, last_name=last, date_of_birth=date.fromisoformat(dob) if dob else None
+    )
 
 
 def test_names_match_across_case_accents_and_spacing() -> None:
@@ -160,8 +206,12 @@ def test_dates_of_birth_match_exactly_or_by_a_likely_slip() -> None:
 
 def test_likely_duplicates_are_ranked_and_strangers_left_out() -> None:
     maria = _p("Maria", "Lopez", "1994-03-14")
-    candidates = [_p("María", "López", "1994-03-14"), _p("Lopez", "Maria", "1994-03-14"),
-                  _p("Maria", "Lopez", "1961-02-02"), _p("Tamika", "Greene", "1994-03-14")]
+    candidates = [
+        _p("María", "López", "1994-03-14"),
+        _p("Lopez", "Maria", "1994-03-14"),
+        _p("Maria", "Lopez", "1961-02-02"),
+        _p("Tamika", "Greene", "1994-03-14"),
+    ]
     found = suggest_duplicates(maria, candidates)
     assert [c for c, _ in found] == candidates[:2]
     assert match_score(maria, candidates[0]) == 1.0

@@ -15,22 +15,50 @@ BATCH = "/v1/sacwis/batch"
 def family(n: int, county: str = "Pulaski") -> dict[str, Any]:
     """A fictional family: one mother, two children, a worker and a supervisor."""
     return {
-        "case_type": "in_home", "status": "open", "county": county, "opened_on": "2026-10-02",
+        "case_type": "in_home",
+        "status": "open",
+        "county": county,
+        "opened_on": "2026-10-02",
         "members": [
-            {"role": "caregiver", "relationship_to_children": "mother",
-             "person": {"external_id": f"P-{n}-1", "first_name": "Ana", "last_name": f"Family{n}",
-                        "date_of_birth": "1990-01-01",
-                        "contact_methods": [{"kind": "address", "value": f"{n} Elm St", "dv_confidential": True},
-                                            {"kind": "phone", "value": "501-555-0100"}]}},
-            {"role": "child", "relationship_to_children": "daughter",
-             "person": {"external_id": f"P-{n}-2", "first_name": "Lia", "last_name": f"Family{n}",
-                        "date_of_birth": "2018-05-05"}},
-            {"role": "child", "relationship_to_children": "son",
-             "person": {"external_id": f"P-{n}-3", "first_name": "Teo", "last_name": f"Family{n}",
-                        "date_of_birth": "2020-07-07"}},
+            {
+                "role": "caregiver",
+                "relationship_to_children": "mother",
+                "person": {
+                    "external_id": f"P-{n}-1",
+                    "first_name": "Ana",
+                    "last_name": f"Family{n}",
+                    "date_of_birth": "1990-01-01",
+                    "contact_methods": [
+                        {"kind": "address", "value": f"{n} Elm St", "dv_confidential": True},
+                        {"kind": "phone", "value": "501-555-0100"},
+                    ],
+                },
+            },
+            {
+                "role": "child",
+                "relationship_to_children": "daughter",
+                "person": {
+                    "external_id": f"P-{n}-2",
+                    "first_name": "Lia",
+                    "last_name": f"Family{n}",
+                    "date_of_birth": "2018-05-05",
+                },
+            },
+            {
+                "role": "child",
+                "relationship_to_children": "son",
+                "person": {
+                    "external_id": f"P-{n}-3",
+                    "first_name": "Teo",
+                    "last_name": f"Family{n}",
+                    "date_of_birth": "2020-07-07",
+                },
+            },
         ],
-        "assignments": [{"staff_subject": "fsw.rivera", "role": "worker", "unit": "U-7", "area": "6"},
-                        {"staff_subject": "sup.okafor", "role": "supervisor", "unit": "U-7", "area": "6"}],
+        "assignments": [
+            {"staff_subject": "fsw.rivera", "role": "worker", "unit": "U-7", "area": "6"},
+            {"staff_subject": "sup.okafor", "role": "supervisor", "unit": "U-7", "area": "6"},
+        ],
     }
 
 
@@ -43,12 +71,17 @@ def case_record(n: int, **changes: Any) -> dict[str, Any]:
 
 
 def person_record(ext: str, **fields: Any) -> dict[str, Any]:
-    return {"kind": "person", "external_id": ext,
-            "data": {"first_name": "Rosa", "last_name": "Delgado", "date_of_birth": "1965-01-30", **fields}}
+    return {
+        "kind": "person",
+        "external_id": ext,
+        "data": {"first_name": "Rosa", "last_name": "Delgado", "date_of_birth": "1965-01-30", **fields},
+    }
 
 
 async def test_replaying_the_same_sacwis_batch_three_times_leaves_exactly_one_copy_of_everything(
-    network: RunningService, sacwis: dict[str, str], row_counts: Any,
+    network: RunningService,
+    sacwis: dict[str, str],
+    row_counts: Any,
 ) -> None:
     body = batch(*(case_record(n) for n in range(5)), person_record("P-ROSA"))
     first = await network.client.post(BATCH, json=body, headers=sacwis)
@@ -66,7 +99,9 @@ async def test_replaying_the_same_sacwis_batch_three_times_leaves_exactly_one_co
 
 
 async def test_the_batch_and_the_single_upsert_agree_so_either_can_replay_the_other(
-    network: RunningService, sacwis: dict[str, str], row_counts: Any,
+    network: RunningService,
+    sacwis: dict[str, str],
+    row_counts: Any,
 ) -> None:
     await network.client.put("/v1/cases/by-external/CHRIS/C-1", json=family(1), headers=sacwis)
     response = await network.client.post(BATCH, json=batch(case_record(1)), headers=sacwis)
@@ -79,7 +114,9 @@ async def test_the_batch_and_the_single_upsert_agree_so_either_can_replay_the_ot
 
 
 async def test_a_changed_case_in_a_batch_is_updated_and_its_departed_child_kept_inactive(
-    network: RunningService, sacwis: dict[str, str], row_counts: Any,
+    network: RunningService,
+    sacwis: dict[str, str],
+    row_counts: Any,
 ) -> None:
     await network.client.post(BATCH, json=batch(case_record(1), case_record(2)), headers=sacwis)
     changed = case_record(1)
@@ -93,7 +130,9 @@ async def test_a_changed_case_in_a_batch_is_updated_and_its_departed_child_kept_
 
 
 async def test_a_bad_record_is_reported_on_its_own_and_the_rest_are_applied(
-    network: RunningService, sacwis: dict[str, str], row_counts: Any,
+    network: RunningService,
+    sacwis: dict[str, str],
+    row_counts: Any,
 ) -> None:
     bad = case_record(2, case_type="vacation")
     bad["data"]["members"][1]["person"]["date_of_birth"] = "2999-01-01"
@@ -103,13 +142,16 @@ async def test_a_bad_record_is_reported_on_its_own_and_the_rest_are_applied(
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["created", "invalid", "invalid"]
     assert {"records.1.data.case_type", "records.1.data.members.1.person.date_of_birth"} <= {
-        e["field"] for e in results[1]["errors"]}
+        e["field"] for e in results[1]["errors"]
+    }
     assert [e["field"] for e in results[2]["errors"]] == ["records.2.data.closed_on"]
     assert (await row_counts(network.database_url))["cases"] == 1
 
 
 async def test_a_record_failing_half_way_is_rolled_back_whole_and_the_batch_goes_on(
-    network: RunningService, sacwis: dict[str, str], row_counts: Any,
+    network: RunningService,
+    sacwis: dict[str, str],
+    row_counts: Any,
 ) -> None:
     await network.client.post(BATCH, json=batch(case_record(1), case_record(2)), headers=sacwis)
     # Make P-1-2 ambiguous in the crosswalk: it is one person's own id and an alias of another person.
@@ -129,6 +171,7 @@ async def test_a_record_failing_half_way_is_rolled_back_whole_and_the_batch_goes
         case = await s.get(Case, uuid.UUID(results[1]["id"]))
         assert case is not None
         from sqlalchemy import select
+
         c1 = (await s.execute(select(Case).where(Case.external_id == "C-1"))).scalar_one()
         assert c1.county == "Pulaski" and c1.version == 1  # nothing of the failed record stayed
     after = await row_counts(network.database_url)
@@ -136,7 +179,9 @@ async def test_a_record_failing_half_way_is_rolled_back_whole_and_the_batch_goes
 
 
 async def test_a_malformed_batch_is_422_naming_each_field_and_nothing_is_written(
-    network: RunningService, sacwis: dict[str, str], row_counts: Any,
+    network: RunningService,
+    sacwis: dict[str, str],
+    row_counts: Any,
 ) -> None:
     body = batch(case_record(1), {"kind": "spaceship", "external_id": "X", "data": {}})
     body["system"] = "bad system!"
@@ -148,7 +193,9 @@ async def test_a_malformed_batch_is_422_naming_each_field_and_nothing_is_written
 
 
 async def test_the_same_person_twice_in_a_batch_with_different_details_ends_as_the_last_one_says(
-    network: RunningService, sacwis: dict[str, str], row_counts: Any,
+    network: RunningService,
+    sacwis: dict[str, str],
+    row_counts: Any,
 ) -> None:
     one = case_record(1)
     two = copy.deepcopy(case_record(2))
@@ -157,6 +204,7 @@ async def test_the_same_person_twice_in_a_batch_with_different_details_ends_as_t
     assert [r["status"] for r in response.json()["results"]] == ["created", "created"]
     async with network.app.state.database.session() as s:
         from sqlalchemy import select
+
         mother = (await s.execute(select(Person).where(Person.external_id == "P-1-1"))).scalar_one()
         assert mother.last_name == "Renamed"
 

@@ -1,4 +1,3 @@
-
 """The safety network: members with circle, roles, commitments and checks; every change a new revision;
 meetings; network members log in to their own case — on SQLite and PostgreSQL."""
 
@@ -23,19 +22,34 @@ async def case_id(network: RunningService, sacwis: dict[str, str], maria_and_the
 
 def rosa(**changes: Any) -> dict[str, Any]:
     return {
-        "person": {"first_name": "Rosa", "last_name": "Delgado", "date_of_birth": "1965-01-30",
-                   "preferred_language": "es"},
-        "circle": "inner", "roles": ["after-school care", "safety person at night"],
-        "commitments": [{"text": "Picks Sofia and Mateo up from school and stays until Maria is home",
-                         "schedule": "weekdays 15:00-18:00"}],
-        "availability": "weekdays after 14:00", "background_check": "cleared", "background_checked_on": "2026-10-10",
-        "agreed_plan_version": 1, "active_from": "2026-10-12", "seen_danger_statements_on": "2026-10-11",
+        "person": {
+            "first_name": "Rosa",
+            "last_name": "Delgado",
+            "date_of_birth": "1965-01-30",
+            "preferred_language": "es",
+        },
+        "circle": "inner",
+        "roles": ["after-school care", "safety person at night"],
+        "commitments": [
+            {
+                "text": "Picks Sofia and Mateo up from school and stays until Maria is home",
+                "schedule": "weekdays 15:00-18:00",
+            }
+        ],
+        "availability": "weekdays after 14:00",
+        "background_check": "cleared",
+        "background_checked_on": "2026-10-10",
+        "agreed_plan_version": 1,
+        "active_from": "2026-10-12",
+        "seen_danger_statements_on": "2026-10-11",
         **changes,
     }
 
 
 async def test_a_grandmother_joins_the_network_and_every_change_is_a_new_revision(
-    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens,
+    network: RunningService,
+    case_id: uuid.UUID,
+    tokens: InternalTokens,
 ) -> None:
     worker = tokens.headers("network", case_id=case_id)
     created = await network.client.post(f"/v1/cases/{case_id}/network/members", json=rosa(), headers=worker)
@@ -57,18 +71,32 @@ async def test_a_grandmother_joins_the_network_and_every_change_is_a_new_revisio
 
 
 async def test_a_network_member_with_a_login_reads_the_case_while_active(
-    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens, bind_login: Any,
+    network: RunningService,
+    case_id: uuid.UUID,
+    tokens: InternalTokens,
+    bind_login: Any,
 ) -> None:
     worker = tokens.headers("network", case_id=case_id)
-    member = (await network.client.post(f"/v1/cases/{case_id}/network/members",
-                                        json=rosa(active_from="2026-01-01", active_to="2026-12-31"),
-                                        headers=worker)).json()
-    redeemed = await bind_login(case_id, member["person"]["id"], "network:rosa.delgado",
-                                actor_type=ActorType.network)
+    member = (
+        await network.client.post(
+            f"/v1/cases/{case_id}/network/members",
+            json=rosa(active_from="2026-01-01", active_to="2026-12-31"),
+            headers=worker,
+        )
+    ).json()
+    redeemed = await bind_login(case_id, member["person"]["id"], "network:rosa.delgado", actor_type=ActorType.network)
     assert redeemed.status_code == 200, redeemed.text
-    rosa_login = tokens.headers("network", subject="network:rosa.delgado", actor_type=ActorType.network, roles=(),
-                                scopes=("case:read",), agency=None, case_id=case_id)
+    rosa_login = tokens.headers(
+        "network",
+        subject="network:rosa.delgado",
+        actor_type=ActorType.network,
+        roles=(),
+        scopes=("case:read",),
+        agency=None,
+        case_id=case_id,
+    )
     from datetime import UTC, datetime
+
     network.app.state.clock = FixedClock(datetime(2026, 11, 1, tzinfo=UTC))
     access = (await network.client.get(f"/v1/cases/{case_id}/access", headers=rosa_login)).json()
     assert access["allowed"] and access["relationships"] == ["network_member"]
@@ -77,13 +105,18 @@ async def test_a_network_member_with_a_login_reads_the_case_while_active(
 
 
 async def test_a_network_meeting_records_attendees_decisions_and_the_next_meeting(
-    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens,
+    network: RunningService,
+    case_id: uuid.UUID,
+    tokens: InternalTokens,
 ) -> None:
     worker = tokens.headers("network", case_id=case_id)
-    member = (await network.client.post(f"/v1/cases/{case_id}/network/members", json=rosa(),
-                                        headers=worker)).json()
-    meeting = {"held_on": "2026-10-20", "attendee_member_ids": [member["id"]],
-               "decisions": ["Rosa covers Tuesday nights too"], "next_meeting_on": "2026-11-03"}
+    member = (await network.client.post(f"/v1/cases/{case_id}/network/members", json=rosa(), headers=worker)).json()
+    meeting = {
+        "held_on": "2026-10-20",
+        "attendee_member_ids": [member["id"]],
+        "decisions": ["Rosa covers Tuesday nights too"],
+        "next_meeting_on": "2026-11-03",
+    }
     created = await network.client.post(f"/v1/cases/{case_id}/network/meetings", json=meeting, headers=worker)
     assert created.status_code == 201, created.text
     network_view = (await network.client.get(f"/v1/cases/{case_id}/network", headers=worker)).json()
@@ -91,7 +124,10 @@ async def test_a_network_meeting_records_attendees_decisions_and_the_next_meetin
 
 
 async def test_bad_network_input_is_422_naming_each_field_and_nothing_is_written(
-    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens, row_counts: Any,
+    network: RunningService,
+    case_id: uuid.UUID,
+    tokens: InternalTokens,
+    row_counts: Any,
 ) -> None:
     worker = tokens.headers("network", case_id=case_id)
     before = await row_counts(network.database_url)
@@ -110,11 +146,21 @@ async def test_bad_network_input_is_422_naming_each_field_and_nothing_is_written
 
 
 async def test_a_worker_not_on_the_case_cannot_touch_its_network(
-    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens,
+    network: RunningService,
+    case_id: uuid.UUID,
+    tokens: InternalTokens,
 ) -> None:
     stranger = tokens.headers("network", subject="fsw.lindqvist", case_id=case_id)
-    assert (await network.client.post(f"/v1/cases/{case_id}/network/members", json=rosa(),
-                                      headers=stranger)).status_code == 404
-    family = tokens.headers("network", subject="family:x", actor_type=ActorType.family, roles=(),
-                            scopes=("case:read",), agency=None, case_id=case_id)
+    assert (
+        await network.client.post(f"/v1/cases/{case_id}/network/members", json=rosa(), headers=stranger)
+    ).status_code == 404
+    family = tokens.headers(
+        "network",
+        subject="family:x",
+        actor_type=ActorType.family,
+        roles=(),
+        scopes=("case:read",),
+        agency=None,
+        case_id=case_id,
+    )
     assert (await network.client.get(f"/v1/cases/{case_id}/network", headers=family)).status_code == 404

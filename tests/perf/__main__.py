@@ -40,12 +40,67 @@ from sop_shared.policy import ActorType  # noqa: E402
 from sop_shared.service import running  # noqa: E402
 from sop_shared.testing import InternalTokens  # noqa: E402
 
-FIRST = ["Maria", "Sofia", "Mateo", "Rosa", "James", "Aaliyah", "Ethan", "Destiny", "Noah", "Jasmine", "Liam",
-         "Kayla", "Elijah", "Brianna", "Mason", "Tamika", "Carlos", "Hannah", "Tyler", "Grace"]
-LAST = ["Lopez", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Davis", "Miller", "Wilson", "Moore",
-        "Taylor", "Anderson", "Thomas", "Jackson", "White", "Harris", "Martin", "Thompson", "Robinson", "Greene"]
-COUNTIES = ["Pulaski", "Benton", "Washington", "Sebastian", "Faulkner", "Saline", "Craighead", "Garland",
-            "Jefferson", "White", "Lonoke", "Pope", "Crittenden", "Miller", "Union"]
+FIRST = [
+    "Maria",
+    "Sofia",
+    "Mateo",
+    "Rosa",
+    "James",
+    "Aaliyah",
+    "Ethan",
+    "Destiny",
+    "Noah",
+    "Jasmine",
+    "Liam",
+    "Kayla",
+    "Elijah",
+    "Brianna",
+    "Mason",
+    "Tamika",
+    "Carlos",
+    "Hannah",
+    "Tyler",
+    "Grace",
+]
+LAST = [
+    "Lopez",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Davis",
+    "Miller",
+    "Wilson",
+    "Moore",
+    "Taylor",
+    "Anderson",
+    "Thomas",
+    "Jackson",
+    "White",
+    "Harris",
+    "Martin",
+    "Thompson",
+    "Robinson",
+    "Greene",
+]
+COUNTIES = [
+    "Pulaski",
+    "Benton",
+    "Washington",
+    "Sebastian",
+    "Faulkner",
+    "Saline",
+    "Craighead",
+    "Garland",
+    "Jefferson",
+    "White",
+    "Lonoke",
+    "Pope",
+    "Crittenden",
+    "Miller",
+    "Union",
+]
 CASES_PER_WORKER = 25
 WORKERS_PER_SUPERVISOR = 6
 
@@ -63,24 +118,49 @@ def synthetic_cases(n_cases: int, persons_per_case: int, seed: int = 7) -> list[
         for j in range(persons_per_case):
             child = j >= caregivers
             year = rng.randint(2009, 2025) if child else rng.randint(1970, 2002)
-            members.append({
-                "role": "child" if child else "caregiver",
-                "relationship_to_children": "child" if child else rng.choice(["mother", "father", "grandparent"]),
-                "person": {"external_id": f"P{i:07d}-{j}", "first_name": rng.choice(FIRST), "last_name": last,
-                           "date_of_birth": date(year, rng.randint(1, 12), rng.randint(1, 28)).isoformat(),
-                           "preferred_language": "es" if rng.random() < 0.12 else "en"}})
+            members.append(
+                {
+                    "role": "child" if child else "caregiver",
+                    "relationship_to_children": "child" if child else rng.choice(["mother", "father", "grandparent"]),
+                    "person": {
+                        "external_id": f"P{i:07d}-{j}",
+                        "first_name": rng.choice(FIRST),
+                        "last_name": last,
+                        "date_of_birth": date(year, rng.randint(1, 12), rng.randint(1, 28)).isoformat(),
+                        "preferred_language": "es" if rng.random() < 0.12 else "en",
+                    },
+                }
+            )
         status = "closed" if rng.random() < 0.3 else "open"
         opened = date(2020, 1, 1) + timedelta(days=rng.randint(0, 2000))
-        records.append({"kind": "case", "external_id": f"C{i:07d}", "data": {
-            "case_type": rng.choice(["investigation", "in_home", "out_of_home", "differential_response"]),
-            "status": status, "county": rng.choice(COUNTIES), "opened_on": opened.isoformat(),
-            "closed_on": (opened + timedelta(days=200)).isoformat() if status == "closed" else None,
-            "members": members,
-            "assignments": [
-                {"staff_subject": f"fsw.{worker:05d}", "role": "worker", "unit": f"U-{unit:04d}",
-                 "area": f"A-{unit % 10}"},
-                {"staff_subject": f"sup.{unit:04d}", "role": "supervisor", "unit": f"U-{unit:04d}",
-                 "area": f"A-{unit % 10}"}]}})
+        records.append(
+            {
+                "kind": "case",
+                "external_id": f"C{i:07d}",
+                "data": {
+                    "case_type": rng.choice(["investigation", "in_home", "out_of_home", "differential_response"]),
+                    "status": status,
+                    "county": rng.choice(COUNTIES),
+                    "opened_on": opened.isoformat(),
+                    "closed_on": (opened + timedelta(days=200)).isoformat() if status == "closed" else None,
+                    "members": members,
+                    "assignments": [
+                        {
+                            "staff_subject": f"fsw.{worker:05d}",
+                            "role": "worker",
+                            "unit": f"U-{unit:04d}",
+                            "area": f"A-{unit % 10}",
+                        },
+                        {
+                            "staff_subject": f"sup.{unit:04d}",
+                            "role": "supervisor",
+                            "unit": f"U-{unit:04d}",
+                            "area": f"A-{unit % 10}",
+                        },
+                    ],
+                },
+            }
+        )
     return records
 
 
@@ -93,12 +173,14 @@ async def admin_url() -> tuple[str, bool]:
 
 def integration(tokens: InternalTokens) -> dict[str, str]:
     """Fresh headers of the SACWIS client (internal tokens live a minute; a long load outlives one)."""
-    return tokens.headers("network", subject="sacwis.sync", actor_type=ActorType.integration, roles=(),
-                          scopes=("cases:sync", "case:read"))
+    return tokens.headers(
+        "network", subject="sacwis.sync", actor_type=ActorType.integration, roles=(), scopes=("cases:sync", "case:read")
+    )
 
 
-async def caseload_latency(client: httpx.AsyncClient, tokens: InternalTokens,
-                           n_cases: int, samples: int) -> dict[str, tuple[float, float]]:
+async def caseload_latency(
+    client: httpx.AsyncClient, tokens: InternalTokens, n_cases: int, samples: int
+) -> dict[str, tuple[float, float]]:
     """Median and p95 milliseconds of caseload calls (HTTP, auth, audit included)."""
     rng = random.Random(11)
     workers = max(1, n_cases // CASES_PER_WORKER)
@@ -110,19 +192,23 @@ async def caseload_latency(client: httpx.AsyncClient, tokens: InternalTokens,
         assert response.status_code == 200, response.text
         return elapsed
 
-    kinds: dict[str, list[float]] = {"worker caseload": [], "supervisor caseload (status=open)": [],
-                                     "county+status, 50/page": [], "updated_since, 50/page": []}
+    kinds: dict[str, list[float]] = {
+        "worker caseload": [],
+        "supervisor caseload (status=open)": [],
+        "county+status, 50/page": [],
+        "updated_since, 50/page": [],
+    }
     since = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     for _ in range(samples):
         sacwis = integration(tokens)
         w = rng.randrange(workers)
         worker = tokens.headers("network", subject=f"fsw.{w:05d}")
-        supervisor = tokens.headers("network", subject=f"sup.{w // WORKERS_PER_SUPERVISOR:04d}",
-                                    roles=("supervisor",))
+        supervisor = tokens.headers("network", subject=f"sup.{w // WORKERS_PER_SUPERVISOR:04d}", roles=("supervisor",))
         kinds["worker caseload"].append(await timed({"limit": 50}, worker))
         kinds["supervisor caseload (status=open)"].append(await timed({"status": "open", "limit": 50}, supervisor))
-        kinds["county+status, 50/page"].append(await timed(
-            {"county": rng.choice(COUNTIES), "status": "open", "limit": 50}, sacwis))
+        kinds["county+status, 50/page"].append(
+            await timed({"county": rng.choice(COUNTIES), "status": "open", "limit": 50}, sacwis)
+        )
         kinds["updated_since, 50/page"].append(await timed({"updated_since": since, "limit": 50}, sacwis))
     return {k: (statistics.median(v), sorted(v)[max(0, int(len(v) * 0.95) - 1)]) for k, v in kinds.items()}
 
@@ -134,33 +220,102 @@ def copy_rows(records: list[dict[str, Any]]) -> dict[str, list[tuple[Any, ...]]]
     for r in records:
         d = r["data"]
         cid = new_id()
-        rows["case"].append((cid, "CHRIS", r["external_id"], d["county"], d["case_type"], d["status"],
-                             date.fromisoformat(d["opened_on"]),
-                             date.fromisoformat(d["closed_on"]) if d["closed_on"] else None, 1, now, now))
+        rows["case"].append(
+            (
+                cid,
+                "CHRIS",
+                r["external_id"],
+                d["county"],
+                d["case_type"],
+                d["status"],
+                date.fromisoformat(d["opened_on"]),
+                date.fromisoformat(d["closed_on"]) if d["closed_on"] else None,
+                1,
+                now,
+                now,
+            )
+        )
         for m in d["members"]:
             p = m["person"]
             pid = new_id()
-            rows["person"].append((pid, "CHRIS", p["external_id"], p["first_name"], p["last_name"],
-                                   date.fromisoformat(p["date_of_birth"]), p["preferred_language"], False, None,
-                                   None, 1, now, now))
-            rows["case_member"].append((new_id(), cid, pid, m["role"], m["relationship_to_children"], True, 1,
-                                        now, now))
+            rows["person"].append(
+                (
+                    pid,
+                    "CHRIS",
+                    p["external_id"],
+                    p["first_name"],
+                    p["last_name"],
+                    date.fromisoformat(p["date_of_birth"]),
+                    p["preferred_language"],
+                    False,
+                    None,
+                    None,
+                    1,
+                    now,
+                    now,
+                )
+            )
+            rows["case_member"].append(
+                (new_id(), cid, pid, m["role"], m["relationship_to_children"], True, 1, now, now)
+            )
         for a in d["assignments"]:
-            rows["staff_assignment"].append((new_id(), cid, a["staff_subject"], a["role"], a["unit"], a["area"],
-                                             True, now, now))
+            rows["staff_assignment"].append(
+                (new_id(), cid, a["staff_subject"], a["role"], a["unit"], a["area"], True, now, now)
+            )
     return rows
 
 
 COPY_COLUMNS = {
-    "case": ["id", "external_system", "external_id", "county", "case_type", "status", "opened_on", "closed_on",
-             "version", "created_at", "updated_at"],
-    "person": ["id", "external_system", "external_id", "first_name", "last_name", "date_of_birth",
-               "preferred_language", "needs_interpreter", "principal_subject", "merged_into_id", "version",
-               "created_at", "updated_at"],
-    "case_member": ["id", "case_id", "person_id", "role", "relationship_to_children", "active", "version",
-                    "created_at", "updated_at"],
-    "staff_assignment": ["id", "case_id", "staff_subject", "role", "unit", "area", "active", "created_at",
-                         "updated_at"],
+    "case": [
+        "id",
+        "external_system",
+        "external_id",
+        "county",
+        "case_type",
+        "status",
+        "opened_on",
+        "closed_on",
+        "version",
+        "created_at",
+        "updated_at",
+    ],
+    "person": [
+        "id",
+        "external_system",
+        "external_id",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "preferred_language",
+        "needs_interpreter",
+        "principal_subject",
+        "merged_into_id",
+        "version",
+        "created_at",
+        "updated_at",
+    ],
+    "case_member": [
+        "id",
+        "case_id",
+        "person_id",
+        "role",
+        "relationship_to_children",
+        "active",
+        "version",
+        "created_at",
+        "updated_at",
+    ],
+    "staff_assignment": [
+        "id",
+        "case_id",
+        "staff_subject",
+        "role",
+        "unit",
+        "area",
+        "active",
+        "created_at",
+        "updated_at",
+    ],
 }
 
 
@@ -174,9 +329,11 @@ async def plain_copy(dsn: str, records: list[dict[str, Any]]) -> float:
     try:
         for table in COPY_COLUMNS:
             await conn.execute(f'CREATE TABLE "copy_{table}" (LIKE "{table}" INCLUDING ALL)')
-        await conn.execute('ALTER TABLE copy_case_member ADD FOREIGN KEY (case_id) REFERENCES copy_case (id), '
-                           'ADD FOREIGN KEY (person_id) REFERENCES copy_person (id)')
-        await conn.execute('ALTER TABLE copy_staff_assignment ADD FOREIGN KEY (case_id) REFERENCES copy_case (id)')
+        await conn.execute(
+            "ALTER TABLE copy_case_member ADD FOREIGN KEY (case_id) REFERENCES copy_case (id), "
+            "ADD FOREIGN KEY (person_id) REFERENCES copy_person (id)"
+        )
+        await conn.execute("ALTER TABLE copy_staff_assignment ADD FOREIGN KEY (case_id) REFERENCES copy_case (id)")
         start = time.perf_counter()
         async with conn.transaction():
             for table, columns in COPY_COLUMNS.items():
@@ -187,8 +344,9 @@ async def plain_copy(dsn: str, records: list[dict[str, Any]]) -> float:
 
 
 async def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.perf", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.perf", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--persons-per-case", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=1000, help="case records per batch request")
@@ -209,18 +367,30 @@ async def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             tokens = InternalTokens(Path(tmp) / "keys")
             settings = component.settings_class(
-                database_url=db.url, data_dir=Path(tmp), environment="test", events_url="memory://",
-                internal_jwks_file=tokens.jwks_file, relay_enabled=False, log_json=False, log_level="WARNING")
+                database_url=db.url,
+                data_dir=Path(tmp),
+                environment="test",
+                events_url="memory://",
+                internal_jwks_file=tokens.jwks_file,
+                relay_enabled=False,
+                log_json=False,
+                log_level="WARNING",
+            )
             app = component.create_app(settings)
-            async with running(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                       base_url="http://network", timeout=600) as client:
+            async with (
+                running(app),
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://network", timeout=600
+                ) as client,
+            ):
                 latency_1k: dict[str, tuple[float, float]] = {}
                 loaded, load_seconds = 0, 0.0
                 for start in range(0, n, args.batch_size):
-                    chunk = records[start:start + args.batch_size]
+                    chunk = records[start : start + args.batch_size]
                     t0 = time.perf_counter()
-                    response = await client.post("/v1/sacwis/batch", json={"system": "CHRIS", "records": chunk},
-                                                 headers=integration(tokens))
+                    response = await client.post(
+                        "/v1/sacwis/batch", json={"system": "CHRIS", "records": chunk}, headers=integration(tokens)
+                    )
                     load_seconds += time.perf_counter() - t0
                     assert response.status_code == 200, response.text[:500]
                     counts = response.json()["counts"]
@@ -235,9 +405,11 @@ async def main(argv: list[str] | None = None) -> None:
                     await conn.execute(text("ANALYZE"))
                 latency_full = await caseload_latency(client, tokens, n, args.samples)
                 t0 = time.perf_counter()
-                replay = await client.post("/v1/sacwis/batch", json={"system": "CHRIS",
-                                                                      "records": records[:args.batch_size]},
-                                           headers=integration(tokens))
+                replay = await client.post(
+                    "/v1/sacwis/batch",
+                    json={"system": "CHRIS", "records": records[: args.batch_size]},
+                    headers=integration(tokens),
+                )
                 replay_seconds = time.perf_counter() - t0
                 assert replay.json()["counts"] == {"unchanged": min(args.batch_size, n)}, replay.json()["counts"]
         copy_seconds = await plain_copy(db.dsn, records)
@@ -246,18 +418,24 @@ async def main(argv: list[str] | None = None) -> None:
         batch_rate, copy_rate = n / load_seconds, n / copy_seconds
         print()
         print(f"SACWIS batch load: {n:,} cases + {persons:,} persons ({rows:,} rows, plus change log/outbox)")
-        print(f"  batch endpoint : {load_seconds:8.1f} s  {batch_rate:10,.0f} cases/s  "
-              f"{(n + persons) / load_seconds:10,.0f} records/s  (batches of {args.batch_size})")
-        print(f"  plain COPY     : {copy_seconds:8.1f} s  {copy_rate:10,.0f} cases/s  "
-              f"{(n + persons) / copy_seconds:10,.0f} records/s  (same rows, same indexes)")
-        print(f"  ratio          : batch endpoint = {batch_rate / copy_rate:.1%} of COPY "
-              f"(COPY {copy_rate / batch_rate:.1f}x faster)")
+        print(
+            f"  batch endpoint : {load_seconds:8.1f} s  {batch_rate:10,.0f} cases/s  "
+            f"{(n + persons) / load_seconds:10,.0f} records/s  (batches of {args.batch_size})"
+        )
+        print(
+            f"  plain COPY     : {copy_seconds:8.1f} s  {copy_rate:10,.0f} cases/s  "
+            f"{(n + persons) / copy_seconds:10,.0f} records/s  (same rows, same indexes)"
+        )
+        print(
+            f"  ratio          : batch endpoint = {batch_rate / copy_rate:.1%} of COPY "
+            f"(COPY {copy_rate / batch_rate:.1f}x faster)"
+        )
         print(f"  replay of one batch of {min(args.batch_size, n):,} unchanged cases: {replay_seconds * 1000:.0f} ms")
         print()
         print(f"caseload latency, ms (median / p95 of {args.samples} calls, HTTP + auth + audit included)")
         print(f"  {'query':38s} {'at 1k cases':>16s} {f'at {n:,} cases':>20s}")
         for kind in latency_full:
-            a, b = latency_1k.get(kind, (float('nan'), float('nan'))), latency_full[kind]
+            a, b = latency_1k.get(kind, (float("nan"), float("nan"))), latency_full[kind]
             print(f"  {kind:38s} {a[0]:7.1f} / {a[1]:6.1f} {b[0]:11.1f} / {b[1]:6.1f}")
     finally:
         if not args.keep:

@@ -48,18 +48,31 @@ ROW = """query($id: ID!) { caseView(caseId: $id) { case { id externalId county s
 
 def synthetic_case(n: int) -> dict[str, Any]:
     """A fictional case on fsw.rivera's caseload."""
-    return {"kind": "case", "external_id": f"BENCH-{n:04d}", "data": {
-        "case_type": "in_home", "status": "open", "county": "Pulaski", "opened_on": "2026-01-02",
-        "members": [{"role": "child", "person": {"external_id": f"BENCH-P-{n:04d}", "first_name": "Kid",
-                                                 "last_name": f"N{n}"}}],
-        "assignments": [{"staff_subject": "fsw.rivera", "role": "worker"},
-                        {"staff_subject": "sup.okafor", "role": "supervisor"}]}}
+    return {
+        "kind": "case",
+        "external_id": f"BENCH-{n:04d}",
+        "data": {
+            "case_type": "in_home",
+            "status": "open",
+            "county": "Pulaski",
+            "opened_on": "2026-01-02",
+            "members": [
+                {
+                    "role": "child",
+                    "person": {"external_id": f"BENCH-P-{n:04d}", "first_name": "Kid", "last_name": f"N{n}"},
+                }
+            ],
+            "assignments": [
+                {"staff_subject": "fsw.rivera", "role": "worker"},
+                {"staff_subject": "sup.okafor", "role": "supervisor"},
+            ],
+        },
+    }
 
 
 async def postgres_urls(server: str) -> dict[str, str]:
     base, _, _ = server.rpartition("/")
-    engine = create_async_engine(server.replace("postgresql://", "postgresql+asyncpg://"),
-                                 isolation_level="AUTOCOMMIT")
+    engine = create_async_engine(server.replace("postgresql://", "postgresql+asyncpg://"), isolation_level="AUTOCOMMIT")
     urls = {}
     async with engine.connect() as conn:
         for name in ("network", "assessment", "plans", "gateway"):
@@ -71,8 +84,7 @@ async def postgres_urls(server: str) -> dict[str, str]:
 
 
 async def drop_databases(server: str, urls: dict[str, str]) -> None:
-    engine = create_async_engine(server.replace("postgresql://", "postgresql+asyncpg://"),
-                                 isolation_level="AUTOCOMMIT")
+    engine = create_async_engine(server.replace("postgresql://", "postgresql+asyncpg://"), isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:
         for url in urls.values():
             await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
@@ -94,8 +106,10 @@ async def run(cases: int, rounds: int, database_urls: dict[str, str] | None) -> 
         data_dir = Path(tmp)
         async with embedded_system(data_dir, database_urls or sqlite_urls(data_dir)) as system:
             response = await system.client.post(
-                "/api/network/v1/sacwis/batch", headers=system.bearer("sacwis.sync"),
-                json={"system": "CHRIS", "records": [synthetic_case(n) for n in range(cases)]})
+                "/api/network/v1/sacwis/batch",
+                headers=system.bearer("sacwis.sync"),
+                json={"system": "CHRIS", "records": [synthetic_case(n) for n in range(cases)]},
+            )
             ids = [r["id"] for r in response.json()["results"]]
             baseline_times, measured_times = [], []
             baseline_calls: Counter[str] = Counter()
@@ -116,8 +130,10 @@ async def run(cases: int, rounds: int, database_urls: dict[str, str] | None) -> 
                     baseline_calls, measured_calls = calls, page_calls
     base_t, meas_t = statistics.median(baseline_times), statistics.median(measured_times)
     base_n, meas_n = sum(baseline_calls.values()), sum(measured_calls.values())
-    print(f"caseload page of {cases} cases, {rounds} rounds, "
-          f"{'PostgreSQL' if database_urls else 'SQLite'} (cold access cache each page)")
+    print(
+        f"caseload page of {cases} cases, {rounds} rounds, "
+        f"{'PostgreSQL' if database_urls else 'SQLite'} (cold access cache each page)"
+    )
     print(f"{'':32}{'baseline (caseView per row)':>30}{'cases connection':>20}{'ratio':>10}")
     print(f"{'upstream calls per page':32}{base_n:>30}{meas_n:>20}{meas_n / base_n:>10.3f}")
     for service in sorted(baseline_calls | measured_calls):
@@ -137,8 +153,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.postgres:
             server = os.environ.get("SOP_TEST_POSTGRES_URL")
             if not server:
-                raise SystemExit("set SOP_TEST_POSTGRES_URL (a server DSN, e.g. "
-                                 "postgresql://postgres@127.0.0.1:5432/test) for --postgres")
+                raise SystemExit(
+                    "set SOP_TEST_POSTGRES_URL (a server DSN, e.g. "
+                    "postgresql://postgres@127.0.0.1:5432/test) for --postgres"
+                )
             urls = await postgres_urls(server)
         try:
             await run(min(args.cases, 50), args.rounds, urls)

@@ -74,8 +74,16 @@ CHECK_IN = """mutation($case: ID!, $plan: ID!, $input: CheckInInput!, $key: Stri
   recordCheckIn(caseId: $case, planId: $plan, input: $input, idempotencyKey: $key) { id } }"""
 
 # (operation, weight)
-MIX = (("caseView", 26), ("caseload", 10), ("statement/graphql", 14), ("statement/rest", 10),
-       ("rating/graphql", 14), ("check-in/rest", 8), ("check-in/graphql", 8), ("replay", 10))
+MIX = (
+    ("caseView", 26),
+    ("caseload", 10),
+    ("statement/graphql", 14),
+    ("statement/rest", 10),
+    ("rating/graphql", 14),
+    ("check-in/rest", 8),
+    ("check-in/graphql", 8),
+    ("replay", 10),
+)
 # GraphQL error codes that are the server's fault, as a 5xx is.
 SERVER_ERROR_CODES = {"SERVICE_UNAVAILABLE", "SECTION_UNAVAILABLE", "INTERNAL_SERVER_ERROR", None}
 WORKER = "fsw.rivera"
@@ -83,16 +91,22 @@ WORKER = "fsw.rivera"
 
 def danger_statement(mark: str) -> dict[str, Any]:
     """A fictional danger statement whose first part carries the mark it is counted by."""
-    return {"kind": "danger", "who_is_worried": mark,
-            "caregiver_behaviour": "Maria drinks until she falls asleep while Sofia and Mateo are awake",
-            "context_trigger": "on evenings after a hard shift", "children": [{"name": "Sofia"}, {"name": "Mateo"}],
-            "feared_impact_on_child": "could be left alone at night with no one to call", "threat_codes": ["T4"]}
+    return {
+        "kind": "danger",
+        "who_is_worried": mark,
+        "caregiver_behaviour": "Maria drinks until she falls asleep while Sofia and Mateo are awake",
+        "context_trigger": "on evenings after a hard shift",
+        "children": [{"name": "Sofia"}, {"name": "Mateo"}],
+        "feared_impact_on_child": "could be left alone at night with no one to call",
+        "threat_codes": ["T4"],
+    }
 
 
 def camel(body: dict[str, Any]) -> dict[str, Any]:
     def one(name: str) -> str:
         head, *rest = name.split("_")
         return head + "".join(p.title() for p in rest)
+
     return {one(k): v for k, v in body.items()}
 
 
@@ -124,8 +138,7 @@ class Tally:
 def is_server_error(outcome: str) -> bool:
     if outcome.startswith("http 5") or outcome.startswith("client "):
         return True
-    return outcome.startswith("graphql ") and outcome.removeprefix("graphql ") in {
-        str(c) for c in SERVER_ERROR_CODES}
+    return outcome.startswith("graphql ") and outcome.removeprefix("graphql ") in {str(c) for c in SERVER_ERROR_CODES}
 
 
 @dataclass
@@ -143,8 +156,9 @@ class Soak:
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    async def graphql(self, client: httpx.AsyncClient, query: str, variables: dict[str, Any],
-                      field_name: str | None = None) -> tuple[bool, Any, str]:
+    async def graphql(
+        self, client: httpx.AsyncClient, query: str, variables: dict[str, Any], field_name: str | None = None
+    ) -> tuple[bool, Any, str]:
         """(answered ok, the record's id or, when not, the Idempotency-Key the gateway says repeats it, outcome)"""
         response = await client.post("/graphql", json={"query": query, "variables": variables}, headers=self.auth)
         if response.status_code != 200:
@@ -156,8 +170,13 @@ class Soak:
         data = body["data"]
         return True, (data[field_name]["id"] if field_name else data), "ok"
 
-    async def rest(self, client: httpx.AsyncClient, path: str, body: Any, key: str | None,
-                   ) -> tuple[bool, Any, str]:
+    async def rest(
+        self,
+        client: httpx.AsyncClient,
+        path: str,
+        body: Any,
+        key: str | None,
+    ) -> tuple[bool, Any, str]:
         headers = {**self.auth, **({"Idempotency-Key": key} if key else {})}
         response = await client.post(path, json=body, headers=headers)
         if response.status_code >= 300:
@@ -173,29 +192,42 @@ class Soak:
             body = danger_statement(mark)
             if op.endswith("graphql"):
                 variables = {"case": case, "input": {**camel(body), "kind": "DANGER"}}
+
                 async def send(c: httpx.AsyncClient, k: str | None) -> tuple[bool, Any, str]:
                     return await self.graphql(c, CREATE_STATEMENT, {**variables, "key": k}, "createStatement")
             else:
+
                 async def send(c: httpx.AsyncClient, k: str | None) -> tuple[bool, Any, str]:
                     return await self.rest(c, f"/api/assessment/v1/cases/{case}/statements", body, k)
+
             return Write("statement", mark, send, key)
         if op.startswith("rating"):
-            rating = {"occasionOn": "2026-11-20", "occasion": mark, "raterName": "Maria Lopez",
-                      "raterRole": "CAREGIVER", "score": rng.randint(0, 10)}
+            rating = {
+                "occasionOn": "2026-11-20",
+                "occasion": mark,
+                "raterName": "Maria Lopez",
+                "raterRole": "CAREGIVER",
+                "score": rng.randint(0, 10),
+            }
+
             async def send(c: httpx.AsyncClient, k: str | None) -> tuple[bool, Any, str]:
                 return await self.graphql(c, RATE, {"case": case, "input": rating, "key": k}, "rateSafetyScale")
+
             return Write("rating", mark, send, key)
         rule, kept = rng.choice(self.rule_ids), rng.random() < 0.8
         if op.endswith("graphql"):
             check_in = {"ruleId": rule, "reportedBy": {"name": "Rosa Delgado"}, "kept": kept, "note": mark}
+
             async def send(c: httpx.AsyncClient, k: str | None) -> tuple[bool, Any, str]:
-                return await self.graphql(c, CHECK_IN, {"case": case, "plan": self.plan_id, "input": check_in,
-                                                        "key": k}, "recordCheckIn")
+                return await self.graphql(
+                    c, CHECK_IN, {"case": case, "plan": self.plan_id, "input": check_in, "key": k}, "recordCheckIn"
+                )
         else:
             body = {"rule_id": rule, "reported_by": {"name": "Rosa Delgado"}, "kept": kept, "note": mark}
+
             async def send(c: httpx.AsyncClient, k: str | None) -> tuple[bool, Any, str]:
-                return await self.rest(c, f"/api/plans/v1/cases/{case}/safety-plans/{self.plan_id}/check-ins",
-                                       body, k)
+                return await self.rest(c, f"/api/plans/v1/cases/{case}/safety-plans/{self.plan_id}/check-ins", body, k)
+
         return Write("check-in", mark, send, key)
 
     async def client(self, client_no: int, deadline: float, seed: int) -> None:
@@ -265,9 +297,11 @@ async def seed_case(system: Any, preload: int) -> tuple[str, str, list[str]]:
 
         async def one(n: int) -> None:
             async with gate:
-                response = await client.post(f"/api/assessment/v1/cases/{seed.case_id}/statements",
-                                             json=danger_statement(f"preload-{n}"),
-                                             headers={**auth, "Idempotency-Key": f"preload-{n}"})
+                response = await client.post(
+                    f"/api/assessment/v1/cases/{seed.case_id}/statements",
+                    json=danger_statement(f"preload-{n}"),
+                    headers={**auth, "Idempotency-Key": f"preload-{n}"},
+                )
                 if response.status_code != 201:
                     raise RuntimeError(f"preloading statement {n}: {response.status_code} {response.text[:300]}")
 
@@ -277,9 +311,11 @@ async def seed_case(system: Any, preload: int) -> tuple[str, str, list[str]]:
 
 async def stored_marks(system: Any, run: str) -> dict[str, Counter[str]]:
     """How many rows carry each mark of this run, in each service's own database."""
-    queries = {"statement": ("assessment", "SELECT who_is_worried FROM statement WHERE who_is_worried LIKE $1"),
-               "rating": ("assessment", "SELECT occasion FROM scale_rating WHERE occasion LIKE $1"),
-               "check-in": ("plans", "SELECT note FROM check_in WHERE note LIKE $1")}
+    queries = {
+        "statement": ("assessment", "SELECT who_is_worried FROM statement WHERE who_is_worried LIKE $1"),
+        "rating": ("assessment", "SELECT occasion FROM scale_rating WHERE occasion LIKE $1"),
+        "check-in": ("plans", "SELECT note FROM check_in WHERE note LIKE $1"),
+    }
     counts: dict[str, Counter[str]] = {}
     for kind, (service, sql) in queries.items():
         conn = await asyncpg.connect(system.databases[service], timeout=30)
@@ -295,37 +331,51 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-def report(tally: Tally, counts: dict[str, Counter[str]], seconds: float, clients: int,
-           restart: tuple[str, float, float, float, float, float] | None) -> bool:
+def report(
+    tally: Tally,
+    counts: dict[str, Counter[str]],
+    seconds: float,
+    clients: int,
+    restart: tuple[str, float, float, float, float, float] | None,
+) -> bool:
     everything = [x for values in tally.latencies.values() for x in values]
     total = len(everything)
     print(f"\n{clients} clients for {seconds:.0f} s: {total} requests ({total / seconds:.1f}/s)")
     if restart:
-        print(f"restarted {restart[0]} at {restart[1]:.0f} s: stopped in {restart[2]:.1f} s, "
-              f"ready again {restart[3]:.1f} s later")
+        print(
+            f"restarted {restart[0]} at {restart[1]:.0f} s: stopped in {restart[2]:.1f} s, "
+            f"ready again {restart[3]:.1f} s later"
+        )
     print(f"{'operation':20}{'requests':>10}{'p50 ms':>10}{'p99 ms':>10}   outcomes")
     for op in [op for op, _ in MIX] + ["settle"]:
         values = tally.latencies.get(op, [])
         outcomes = ", ".join(f"{o} {n}" for (o_op, o), n in sorted(tally.outcomes.items()) if o_op == op)
-        print(f"{op:20}{len(values):>10}{percentile(values, .5) * 1000:>10.0f}{percentile(values, .99) * 1000:>10.0f}"
-              f"   {outcomes}")
-    print(f"{'all':20}{total:>10}{percentile(everything, .5) * 1000:>10.0f}"
-          f"{percentile(everything, .99) * 1000:>10.0f}")
+        print(
+            f"{op:20}{len(values):>10}{percentile(values, 0.5) * 1000:>10.0f}{percentile(values, 0.99) * 1000:>10.0f}"
+            f"   {outcomes}"
+        )
+    print(
+        f"{'all':20}{total:>10}{percentile(everything, 0.5) * 1000:>10.0f}{percentile(everything, 0.99) * 1000:>10.0f}"
+    )
     by_status = Counter()
     for (_, outcome), n in tally.outcomes.items():
         by_status[outcome] += n
-    print("errors by status: " + (", ".join(f"{o}: {n}" for o, n in sorted(by_status.items()) if o != "ok")
-                                  or "none"))
+    print("errors by status: " + (", ".join(f"{o}: {n}" for o, n in sorted(by_status.items()) if o != "ok") or "none"))
     if restart:
         down_from, down_to = restart[4], restart[5]
-        during = Counter(o for sent, answered, o in tally.timeline
-                         if o != "ok" and sent <= down_to and answered >= down_from)
-        print(f"  of these, sent or answered while {restart[0]} was stopped or starting: "
-              + (", ".join(f"{o}: {n}" for o, n in sorted(during.items())) or "none"))
+        during = Counter(
+            o for sent, answered, o in tally.timeline if o != "ok" and sent <= down_to and answered >= down_from
+        )
+        print(
+            f"  of these, sent or answered while {restart[0]} was stopped or starting: "
+            + (", ".join(f"{o}: {n}" for o, n in sorted(during.items())) or "none")
+        )
 
     good = True
-    print(f"\n{'writes':10}{'sent':>8}{'2xx':>8}{'failed':>8}{'rows':>8}{'lost':>8}{'duplicated':>12}"
-          f"{'stored but answered failed':>28}")
+    print(
+        f"\n{'writes':10}{'sent':>8}{'2xx':>8}{'failed':>8}{'rows':>8}{'lost':>8}{'duplicated':>12}"
+        f"{'stored but answered failed':>28}"
+    )
     for kind in ("statement", "rating", "check-in"):
         writes = [w for w in tally.writes if w.kind == kind]
         ok = [w for w in writes if w.answered_ok]
@@ -334,8 +384,10 @@ def report(tally: Tally, counts: dict[str, Counter[str]], seconds: float, client
         duplicated = sum(1 for w in writes if rows[w.mark] > 1)
         lied = sum(1 for w in writes if not w.answered_ok and rows[w.mark] > 0)
         strangers = sum(n for mark, n in rows.items() if mark not in {w.mark for w in writes})
-        print(f"{kind:10}{len(writes):>8}{len(ok):>8}{len(writes) - len(ok):>8}{sum(rows.values()):>8}{lost:>8}"
-              f"{duplicated:>12}{lied:>28}")
+        print(
+            f"{kind:10}{len(writes):>8}{len(ok):>8}{len(writes) - len(ok):>8}{sum(rows.values()):>8}{lost:>8}"
+            f"{duplicated:>12}{lied:>28}"
+        )
         good &= lost == duplicated == lied == strangers == 0 and sum(rows.values()) == len(ok)
     replays = len(tally.latencies.get("replay", []))
     print(f"replays: {replays}, answered with another id than the first: {len(tally.replay_mismatches)}")
@@ -344,8 +396,10 @@ def report(tally: Tally, counts: dict[str, Counter[str]], seconds: float, client
     server_errors = tally.server_errors()
     good &= server_errors == 0 and not tally.replay_mismatches
     ok_writes = sum(1 for w in tally.writes if w.answered_ok)
-    print(f"\nserver errors: {server_errors}; rows written = 2xx writes: "
-          f"{sum(sum(c.values()) for c in counts.values())} = {ok_writes}")
+    print(
+        f"\nserver errors: {server_errors}; rows written = 2xx writes: "
+        f"{sum(sum(c.values()) for c in counts.values())} = {ok_writes}"
+    )
     print("verdict: " + ("PASS" if good else "FAIL"))
     return good
 
@@ -373,8 +427,14 @@ async def soak(system: Any, args: argparse.Namespace) -> bool:
             print(f"restarting {args.restart} failed: {str(exc)[:500]}")
             tally.outcomes[("restart", "client restart failed")] += 1
             return
-        restart = (args.restart, at - begin, stopped - at, time.monotonic() - stopped,
-                   at - begin + begin_perf, time.monotonic() - begin + begin_perf)
+        restart = (
+            args.restart,
+            at - begin,
+            stopped - at,
+            time.monotonic() - stopped,
+            at - begin + begin_perf,
+            time.monotonic() - begin + begin_perf,
+        )
 
     tasks = [soak.client(n, deadline, args.seed) for n in range(args.clients)]
     if args.restart != "none":
@@ -391,8 +451,10 @@ def logged_errors(log: Path) -> Counter[str]:
     lines = log.read_text(errors="replace").splitlines()
     for n, line in enumerate(lines):
         if line.startswith("Traceback"):
-            end = next((m for m in range(n + 1, len(lines)) if lines[m] and not lines[m].startswith((" ", "\t"))),
-                       len(lines) - 1)
+            end = next(
+                (m for m in range(n + 1, len(lines)) if lines[m] and not lines[m].startswith((" ", "\t"))),
+                len(lines) - 1,
+            )
             found[lines[end][:200]] += 1
         elif '"level": "error"' in line:
             found[line[:200]] += 1
@@ -403,10 +465,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=120)
-    parser.add_argument("--preload", type=int, default=200,
-                        help="danger statements on the case before the soak (the load finding had 1,000)")
-    parser.add_argument("--restart", choices=("network", "assessment", "plans", "none"), default="assessment",
-                        help="the service process stopped and started again halfway")
+    parser.add_argument(
+        "--preload",
+        type=int,
+        default=200,
+        help="danger statements on the case before the soak (the load finding had 1,000)",
+    )
+    parser.add_argument(
+        "--restart",
+        choices=("network", "assessment", "plans", "none"),
+        default="assessment",
+        help="the service process stopped and started again halfway",
+    )
     parser.add_argument("--timeout", type=float, default=60, help="each client request's own limit, seconds")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
@@ -418,8 +488,10 @@ def main(argv: list[str] | None = None) -> None:
         passed = asyncio.run(soak(system, args))
         if not passed:
             for log in sorted(Path(tmp).glob("*.log")):  # what the components said went wrong (not warnings)
-                print(f"{log.name}: " + (", ".join(f"{n} x {e}" for e, n in logged_errors(log).most_common(8))
-                                         or "no errors"))
+                print(
+                    f"{log.name}: "
+                    + (", ".join(f"{n} x {e}" for e, n in logged_errors(log).most_common(8)) or "no errors")
+                )
     sys.exit(0 if passed else 1)
 
 

@@ -54,8 +54,10 @@ LOPEZ_ONGOING_PLAN: dict[str, Any] = {
             "text": "Maria never drives the children after drinking; Rosa or Pastor Greene drives them instead.",
             "threat_code": "T4",
             "responsible": [{"name": "Maria Lopez", "person_id": str(MARIA_ID)}],
-            "monitors": [{"name": "Rosa Delgado", "person_id": str(ROSA_ID)},
-                         {"name": "Pastor Greene", "person_id": str(PASTOR_GREENE_ID)}],
+            "monitors": [
+                {"name": "Rosa Delgado", "person_id": str(ROSA_ID)},
+                {"name": "Pastor Greene", "person_id": str(PASTOR_GREENE_ID)},
+            ],
             "frequency": "Every school day and every weekend trip",
             "how_verified": "Pastor Greene keeps the Sunday drive log",
         },
@@ -79,8 +81,15 @@ async def announce_lopez_records(svc: RunningService, case_id: uuid.UUID) -> Non
         ("sop.assessment.statement.created", {"statement_id": str(DANGER_DRINKING_ID), "kind": "danger"}),
         ("sop.assessment.safety_goal.created", {"safety_goal_id": str(GOAL_SOBER_ADULT_ID)}),
     ):
-        await svc.bus.publish(Event(id=new_id(), subject=subject, occurred_at=utcnow(), case_id=case_id,
-                                    data={"case_id": str(case_id), **data}))
+        await svc.bus.publish(
+            Event(
+                id=new_id(),
+                subject=subject,
+                occurred_at=utcnow(),
+                case_id=case_id,
+                data={"case_id": str(case_id), **data},
+            )
+        )
 
 
 @pytest.fixture
@@ -101,12 +110,19 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-async def plans(database_url: str, tokens: InternalTokens, tmp_path: Path, clock: FixedClock,
-                database_templates: MigratedTemplates) -> AsyncIterator[RunningService]:
+async def plans(
+    database_url: str, tokens: InternalTokens, tmp_path: Path, clock: FixedClock, database_templates: MigratedTemplates
+) -> AsyncIterator[RunningService]:
     """The plans service on a fresh database, on the test's clock, without the background expiry sweep
     (tests call the sweep themselves; test_expiry runs the background one on purpose)."""
-    async with run_component(component, database_url=database_url, tokens=tokens, data_dir=tmp_path,
-                             expiry_sweep_seconds=0, migrate=database_templates.migrate) as svc:
+    async with run_component(
+        component,
+        database_url=database_url,
+        tokens=tokens,
+        data_dir=tmp_path,
+        expiry_sweep_seconds=0,
+        migrate=database_templates.migrate,
+    ) as svc:
         svc.app.state.clock = clock
         await announce_lopez_records(svc, LOPEZ_CASE_ID)
         yield svc
@@ -138,12 +154,14 @@ class PlanFlow:
     """The steps of a plan's life as the worker's tablet and the supervisor take them, each asserting the
     status it expects, so a test says only what it is about."""
 
-    def __init__(self, plans: RunningService, case_id: uuid.UUID, worker: dict[str, str],
-                 supervisor: dict[str, str]) -> None:
+    def __init__(
+        self, plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], supervisor: dict[str, str]
+    ) -> None:
         self.plans, self.case_id, self.worker, self.supervisor = plans, case_id, worker, supervisor
 
-    async def call(self, method: str, path: str, *, expect: int = 200, headers: dict[str, str] | None = None,
-                   **kwargs: Any) -> Any:
+    async def call(
+        self, method: str, path: str, *, expect: int = 200, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
         response = await self.plans.client.request(method, path, headers=headers or self.worker, **kwargs)
         assert response.status_code == expect, (method, path, response.status_code, response.text)
         return response.json()
@@ -155,26 +173,50 @@ class PlanFlow:
     async def get(self, plan_id: str) -> dict[str, Any]:
         return await self.call("GET", f"/v1/safety-plans/{plan_id}")
 
-    async def sign(self, plan: dict[str, Any], participant_index: int = 0, *, expect: int = 201,
-                   **overrides: Any) -> Any:
+    async def sign(
+        self, plan: dict[str, Any], participant_index: int = 0, *, expect: int = 201, **overrides: Any
+    ) -> Any:
         participant = plan["participants"][participant_index]
-        body = {"version_number": plan["current_version_number"], "content_hash": plan["content_hash"],
-                "participant_id": participant["id"], "signer_name": participant["name"],
-                "signer_person_id": participant["person_id"], "signer_role": participant["role"],
-                "method": "typed_name", "typed_name": participant["name"],
-                "affirmation": "I have read this plan with Ms. Rivera and I agree to it.", **overrides}
+        body = {
+            "version_number": plan["current_version_number"],
+            "content_hash": plan["content_hash"],
+            "participant_id": participant["id"],
+            "signer_name": participant["name"],
+            "signer_person_id": participant["person_id"],
+            "signer_role": participant["role"],
+            "method": "typed_name",
+            "typed_name": participant["name"],
+            "affirmation": "I have read this plan with Ms. Rivera and I agree to it.",
+            **overrides,
+        }
         body = {k: v for k, v in body.items() if v is not None}
         return await self.call("POST", f"/v1/safety-plans/{plan['id']}/signatures", json=body, expect=expect)
 
     async def submit(self, plan_id: str, **body: Any) -> dict[str, Any]:
         return await self.call("POST", f"/v1/safety-plans/{plan_id}/submit", json=body or None)
 
-    async def decide(self, plan: dict[str, Any], decision: str = "approved", *, expect: int = 200,
-                     headers: dict[str, str] | None = None, comment: str | None = "Clear and specific.") -> Any:
-        body = {"version_number": plan["current_version_number"], "content_hash": plan["content_hash"],
-                "decision": decision, "comment": comment}
-        return await self.call("POST", f"/v1/safety-plans/{plan['id']}/approve", json=body, expect=expect,
-                               headers=headers or self.supervisor)
+    async def decide(
+        self,
+        plan: dict[str, Any],
+        decision: str = "approved",
+        *,
+        expect: int = 200,
+        headers: dict[str, str] | None = None,
+        comment: str | None = "Clear and specific.",
+    ) -> Any:
+        body = {
+            "version_number": plan["current_version_number"],
+            "content_hash": plan["content_hash"],
+            "decision": decision,
+            "comment": comment,
+        }
+        return await self.call(
+            "POST",
+            f"/v1/safety-plans/{plan['id']}/approve",
+            json=body,
+            expect=expect,
+            headers=headers or self.supervisor,
+        )
 
     async def activate(self, plan_id: str, *, expect: int = 200) -> Any:
         return await self.call("POST", f"/v1/safety-plans/{plan_id}/activate", expect=expect)

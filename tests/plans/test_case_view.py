@@ -21,16 +21,33 @@ if TYPE_CHECKING:
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def _plan(status: PlanStatus, *, created_day: int, in_force: int | None = None, current: int = 1,
-          activated_day: int | None = None) -> SafetyPlan:
+def _plan(
+    status: PlanStatus,
+    *,
+    created_day: int,
+    in_force: int | None = None,
+    current: int = 1,
+    activated_day: int | None = None,
+) -> SafetyPlan:
     return SafetyPlan(
-        id=uuid.UUID(int=created_day), case_id=uuid.UUID(int=1), plan_type=PlanType.ongoing, status=status,
-        title="plan", effective_from=T0, current_version_number=current, in_force_version_number=in_force,
-        activated_at=T0 + timedelta(days=activated_day) if activated_day is not None else None, owner="fsw.rivera",
-        rule_set_id="r", created_by="fsw.rivera", created_at=T0 + timedelta(days=created_day))
+        id=uuid.UUID(int=created_day),
+        case_id=uuid.UUID(int=1),
+        plan_type=PlanType.ongoing,
+        status=status,
+        title="plan",
+        effective_from=T0,
+        current_version_number=current,
+        in_force_version_number=in_force,
+        activated_at=T0 + timedelta(days=activated_day) if activated_day is not None else None,
+        owner="fsw.rivera",
+        rule_set_id="r",
+        created_by="fsw.rivera",
+        created_at=T0 + timedelta(days=created_day),
+    )
 
 
 # --- the rule, on its own ------------------------------------------------------------------------------------
+
 
 def test_the_active_plan_is_in_force_even_beside_a_newer_draft() -> None:
     active = _plan(PlanStatus.active, created_day=1, in_force=1, activated_day=2)
@@ -54,20 +71,24 @@ def test_of_two_plans_in_force_the_last_activated_is_shown() -> None:
 
 def test_with_nothing_in_force_the_newest_open_plan_is_shown_and_ended_plans_never() -> None:
     drafts = [_plan(PlanStatus.draft, created_day=1), _plan(PlanStatus.pending_approval, created_day=3)]
-    ended = [_plan(PlanStatus.terminated, created_day=7, in_force=1, activated_day=7),
-             _plan(PlanStatus.expired, created_day=8, in_force=1, activated_day=8)]
+    ended = [
+        _plan(PlanStatus.terminated, created_day=7, in_force=1, activated_day=7),
+        _plan(PlanStatus.expired, created_day=8, in_force=1, activated_day=8),
+    ]
     assert plan_to_show([*ended, *drafts]) is drafts[1] and version_shown(drafts[1]) == 1
     assert plan_to_show(ended) is None and plan_to_show([]) is None
 
 
 # --- over HTTP -----------------------------------------------------------------------------------------------
 
+
 def _view_path(flow: PlanFlow) -> str:
     return f"/v1/cases/{flow.case_id}/case-view"
 
 
 async def test_the_case_view_shows_the_active_plan_in_force_and_every_plan_newest_first(
-    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     active = await flow.active_plan(lopez_ongoing_plan)
     draft = await flow.create({**lopez_ongoing_plan, "plan_type": "immediate", "expires_at": "2026-11-05T15:00:00Z"})
@@ -80,14 +101,18 @@ async def test_the_case_view_shows_the_active_plan_in_force_and_every_plan_newes
 
 
 async def test_a_modified_plan_keeps_its_version_in_force_in_the_case_view_not_the_edit(
-    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     active = await flow.active_plan(lopez_ongoing_plan)
     rules = [{k: v for k, v in r.items() if k != "plain_language"} for r in active["rules"]]
     rules[0]["text"] = "When Maria has been drinking, Rosa takes the children to her house until Maria is sober."
-    edited = await flow.call("PATCH", f"/v1/safety-plans/{active['id']}",
-                             json={"change_note": "Until sober, not just the night", "rules": rules},
-                             headers={**flow.worker, "If-Match": f'"{active["version"]}"'})
+    edited = await flow.call(
+        "PATCH",
+        f"/v1/safety-plans/{active['id']}",
+        json={"change_note": "Until sober, not just the night", "rules": rules},
+        headers={**flow.worker, "If-Match": f'"{active["version"]}"'},
+    )
     assert edited["status"] == "modified" and edited["current_version_number"] == 2
     view = await flow.call("GET", _view_path(flow))
     in_force = view["safety_plan"]
@@ -100,7 +125,8 @@ async def test_a_modified_plan_keeps_its_version_in_force_in_the_case_view_not_t
 
 
 async def test_with_drafts_only_the_newest_draft_is_shown_and_a_terminated_plan_never(
-    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     assert (await flow.call("GET", _view_path(flow)))["safety_plan"] is None
     first = await flow.create(lopez_ongoing_plan)
@@ -116,22 +142,42 @@ async def test_with_drafts_only_the_newest_draft_is_shown_and_a_terminated_plan_
 
 
 async def test_outside_the_agency_the_decision_the_warnings_and_the_alerts_are_left_out(
-    flow: PlanFlow, plans: RunningService, tokens: InternalTokens, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    tokens: InternalTokens,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     await flow.active_plan(lopez_ongoing_plan)
     unlinked = await flow.create({**lopez_ongoing_plan, "danger_statement_ids": [], "title": "Unlinked draft"})
     await flow.submit(unlinked["id"])
-    await flow.call("POST", f"/v1/cases/{flow.case_id}/next-steps", expect=201, json={
-        "action": "Maria calls the AA sponsor Rosa found", "owner": {"name": "Maria Lopez"}, "owner_kind": "family",
-        "due_on": "2026-11-01"})
+    await flow.call(
+        "POST",
+        f"/v1/cases/{flow.case_id}/next-steps",
+        expect=201,
+        json={
+            "action": "Maria calls the AA sponsor Rosa found",
+            "owner": {"name": "Maria Lopez"},
+            "owner_kind": "family",
+            "due_on": "2026-11-01",
+        },
+    )
     staff = await flow.call("GET", _view_path(flow))
     assert staff["safety_plan"]["latest_approval"] is not None
     assert staff["plans"][0]["warnings"] and staff["plans"][0]["alerts"]
     assert {a["kind"] for a in staff["alerts"]} == {"approval_pending", "next_step_overdue"}
-    maria = tokens.headers("plans", subject="maria.lopez", actor_type=ActorType.family, roles=(),
-                           scopes=("case:read",), case_id=flow.case_id)
-    for headers, audience in (({**flow.worker, "X-SOP-Audience": "family"}, "family"), (maria, "family"),
-                              ({**flow.worker, "X-SOP-Audience": "court"}, "court")):
+    maria = tokens.headers(
+        "plans",
+        subject="maria.lopez",
+        actor_type=ActorType.family,
+        roles=(),
+        scopes=("case:read",),
+        case_id=flow.case_id,
+    )
+    for headers, audience in (
+        ({**flow.worker, "X-SOP-Audience": "family"}, "family"),
+        (maria, "family"),
+        ({**flow.worker, "X-SOP-Audience": "court"}, "court"),
+    ):
         view = await flow.call("GET", _view_path(flow), headers=headers)
         assert view["audience"] == audience and view["alerts"] == []
         for plan in [view["safety_plan"], *view["plans"]]:
@@ -149,22 +195,36 @@ async def test_outside_the_agency_the_decision_the_warnings_and_the_alerts_are_l
 async def test_the_next_steps_come_open_first_soonest_due_first(flow: PlanFlow) -> None:
     path = f"/v1/cases/{flow.case_id}/next-steps"
     made = {}
-    for action, due in (("Pastor Greene starts the Sunday drive log", "2026-11-20"),
-                        ("Rosa and Maria agree on the evening call time", "2026-11-04"),
-                        ("Maria finds an AA meeting near work", "2026-11-10")):
-        made[action] = await flow.call("POST", path, expect=201, json={
-            "action": action, "owner": {"name": "Maria Lopez"}, "owner_kind": "family", "due_on": due})
+    for action, due in (
+        ("Pastor Greene starts the Sunday drive log", "2026-11-20"),
+        ("Rosa and Maria agree on the evening call time", "2026-11-04"),
+        ("Maria finds an AA meeting near work", "2026-11-10"),
+    ):
+        made[action] = await flow.call(
+            "POST",
+            path,
+            expect=201,
+            json={"action": action, "owner": {"name": "Maria Lopez"}, "owner_kind": "family", "due_on": due},
+        )
     done = made["Rosa and Maria agree on the evening call time"]
-    await flow.call("PATCH", f"{path}/{done['id']}", json={"status": "done"},
-                    headers={**flow.worker, "If-Match": f'"{done["version"]}"'})
+    await flow.call(
+        "PATCH",
+        f"{path}/{done['id']}",
+        json={"status": "done"},
+        headers={**flow.worker, "If-Match": f'"{done["version"]}"'},
+    )
     view = await flow.call("GET", _view_path(flow))
     assert [(s["action"], s["status"]) for s in view["next_steps"]] == [
-        ("Maria finds an AA meeting near work", "open"), ("Pastor Greene starts the Sunday drive log", "open"),
-        ("Rosa and Maria agree on the evening call time", "done")]
+        ("Maria finds an AA meeting near work", "open"),
+        ("Pastor Greene starts the Sunday drive log", "open"),
+        ("Rosa and Maria agree on the evening call time", "done"),
+    ]
 
 
 async def test_the_case_view_costs_the_same_queries_for_one_plan_as_for_six(
-    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     engine = plans.app.state.database.engine.sync_engine
 
@@ -190,15 +250,23 @@ async def test_the_case_view_costs_the_same_queries_for_one_plan_as_for_six(
 
 
 async def test_the_case_view_needs_the_case_in_the_token_a_known_audience_and_no_unknown_parameters(
-    flow: PlanFlow, tokens: InternalTokens,
+    flow: PlanFlow,
+    tokens: InternalTokens,
 ) -> None:
     other = tokens.headers("plans", case_id=uuid.uuid4())
     assert (await flow.call("GET", _view_path(flow), headers=other, expect=404))["status"] == 404
-    problem = await flow.call("GET", _view_path(flow), headers={**flow.worker, "X-SOP-Audience": "neighbours"},
-                              expect=422)
+    problem = await flow.call(
+        "GET", _view_path(flow), headers={**flow.worker, "X-SOP-Audience": "neighbours"}, expect=422
+    )
     assert problem["errors"][0]["field"] == "X-SOP-Audience"
-    maria = tokens.headers("plans", subject="maria.lopez", actor_type=ActorType.family, roles=(),
-                           scopes=("case:read",), case_id=flow.case_id)
+    maria = tokens.headers(
+        "plans",
+        subject="maria.lopez",
+        actor_type=ActorType.family,
+        roles=(),
+        scopes=("case:read",),
+        case_id=flow.case_id,
+    )
     await flow.call("GET", _view_path(flow), headers={**maria, "X-SOP-Audience": "staff"}, expect=403)
     problem = await flow.call("GET", _view_path(flow) + "?plans=all", expect=400)
     assert problem["errors"][0]["field"] == "plans"

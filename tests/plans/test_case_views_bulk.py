@@ -25,18 +25,33 @@ def _page(tokens: InternalTokens, case_ids: list[uuid.UUID]) -> dict[str, str]:
 
 async def _audited_case_views(plans: RunningService) -> int:
     async with plans.app.state.database.session() as s:
-        return (await s.execute(select(func.count()).select_from(platform.audit).where(
-            platform.audit.c.resource == "case_view"))).scalar_one()
+        return (
+            await s.execute(
+                select(func.count()).select_from(platform.audit).where(platform.audit.c.resource == "case_view")
+            )
+        ).scalar_one()
 
 
 async def _overdue_step(flow: PlanFlow, case_id: uuid.UUID, headers: dict[str, str]) -> None:
-    await flow.call("POST", f"/v1/cases/{case_id}/next-steps", expect=201, headers=headers, json={
-        "action": "Maria calls the AA sponsor Rosa found", "owner": {"name": "Maria Lopez"}, "owner_kind": "family",
-        "due_on": "2026-11-01"})
+    await flow.call(
+        "POST",
+        f"/v1/cases/{case_id}/next-steps",
+        expect=201,
+        headers=headers,
+        json={
+            "action": "Maria calls the AA sponsor Rosa found",
+            "owner": {"name": "Maria Lopez"},
+            "owner_kind": "family",
+            "due_on": "2026-11-01",
+        },
+    )
 
 
 async def test_a_caseload_page_reads_each_case_in_the_order_asked(
-    flow: PlanFlow, plans: RunningService, tokens: InternalTokens, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    tokens: InternalTokens,
+    lopez_ongoing_plan: dict[str, Any],
     lopez_records_in: Any,
 ) -> None:
     active = await flow.active_plan(lopez_ongoing_plan)
@@ -44,18 +59,25 @@ async def test_a_caseload_page_reads_each_case_in_the_order_asked(
     drafts_only, empty = uuid.uuid4(), uuid.uuid4()
     await lopez_records_in(drafts_only)
     other = tokens.headers("plans", case_id=drafts_only)
-    draft = await flow.call("POST", f"/v1/cases/{drafts_only}/safety-plans", json=lopez_ongoing_plan, expect=201,
-                            headers=other)
+    draft = await flow.call(
+        "POST", f"/v1/cases/{drafts_only}/safety-plans", json=lopez_ongoing_plan, expect=201, headers=other
+    )
     await flow.call("POST", f"/v1/safety-plans/{draft['id']}/submit", headers=other)
     asked = [empty, flow.case_id, drafts_only]
-    body = await flow.call("POST", "/v1/case-views", json={"case_ids": [str(c) for c in asked]},
-                           headers=_page(tokens, asked))
+    body = await flow.call(
+        "POST", "/v1/case-views", json={"case_ids": [str(c) for c in asked]}, headers=_page(tokens, asked)
+    )
     assert [i["case_id"] for i in body["items"]] == [str(c) for c in asked]
     nothing, lopez, pending = body["items"]
     assert nothing == {"case_id": str(empty), "plan_in_force": None, "open_alerts": 0, "overdue_next_steps": 0}
-    assert lopez["plan_in_force"] == {"id": active["id"], "status": "active", "plan_type": "ongoing",
-                                      "version_number": 1, "effective_from": "2026-11-02T15:00:00Z",
-                                      "expires_at": "2026-12-02T15:00:00Z"}
+    assert lopez["plan_in_force"] == {
+        "id": active["id"],
+        "status": "active",
+        "plan_type": "ongoing",
+        "version_number": 1,
+        "effective_from": "2026-11-02T15:00:00Z",
+        "expires_at": "2026-12-02T15:00:00Z",
+    }
     assert lopez["overdue_next_steps"] == 1
     # a plan awaiting approval binds no one yet: not "in force" on the caseload
     assert pending["plan_in_force"] is None and pending["overdue_next_steps"] == 0
@@ -66,21 +88,29 @@ async def test_a_caseload_page_reads_each_case_in_the_order_asked(
 
 
 async def test_a_modified_plan_on_the_page_names_its_version_in_force(
-    flow: PlanFlow, tokens: InternalTokens, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    tokens: InternalTokens,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     active = await flow.active_plan(lopez_ongoing_plan)
-    await flow.call("PATCH", f"/v1/safety-plans/{active['id']}", json={
-        "change_note": "A month more", "expires_at": "2027-01-02T15:00:00Z"},
-        headers={**flow.worker, "If-Match": f'"{active["version"]}"'})
-    body = await flow.call("POST", "/v1/case-views", json={"case_ids": [str(flow.case_id)]},
-                           headers=_page(tokens, [flow.case_id]))
+    await flow.call(
+        "PATCH",
+        f"/v1/safety-plans/{active['id']}",
+        json={"change_note": "A month more", "expires_at": "2027-01-02T15:00:00Z"},
+        headers={**flow.worker, "If-Match": f'"{active["version"]}"'},
+    )
+    body = await flow.call(
+        "POST", "/v1/case-views", json={"case_ids": [str(flow.case_id)]}, headers=_page(tokens, [flow.case_id])
+    )
     in_force = body["items"][0]["plan_in_force"]
     assert (in_force["status"], in_force["version_number"]) == ("modified", 1)
     assert in_force["expires_at"] == "2026-12-02T15:00:00Z"  # the edit's new date binds no one yet
 
 
 async def test_a_case_outside_the_token_makes_the_whole_page_404_and_nothing_is_read(
-    flow: PlanFlow, plans: RunningService, tokens: InternalTokens,
+    flow: PlanFlow,
+    plans: RunningService,
+    tokens: InternalTokens,
 ) -> None:
     allowed, outside = [uuid.uuid4(), uuid.uuid4()], uuid.uuid4()
     body = {"case_ids": [str(c) for c in [*allowed, outside]]}
@@ -91,30 +121,45 @@ async def test_a_case_outside_the_token_makes_the_whole_page_404_and_nothing_is_
     await flow.call("POST", "/v1/case-views", json=body, expect=404)
     # a token with cases but without case:read reads nothing
     no_read = tokens.principal(scopes=("case:write",))
-    await flow.call("POST", "/v1/case-views", json={"case_ids": [str(allowed[0])]}, expect=404,
-                    headers=tokens.headers("plans", replace(no_read, case_ids=frozenset(allowed))))
+    await flow.call(
+        "POST",
+        "/v1/case-views",
+        json={"case_ids": [str(allowed[0])]},
+        expect=404,
+        headers=tokens.headers("plans", replace(no_read, case_ids=frozenset(allowed))),
+    )
     assert await _audited_case_views(plans) == 1
 
 
 async def test_a_bad_page_is_422_naming_case_ids_and_nothing_is_written(
-    flow: PlanFlow, plans: RunningService, tokens: InternalTokens,
+    flow: PlanFlow,
+    plans: RunningService,
+    tokens: InternalTokens,
 ) -> None:
     one = uuid.uuid4()
     headers = _page(tokens, [one])
-    for body, field in (({"case_ids": []}, "case_ids"), ({"case_ids": [str(one), str(one)]}, "case_ids"),
-                        ({"case_ids": [str(uuid.uuid4()) for _ in range(51)]}, "case_ids"),
-                        ({"case_ids": ["C-1001"]}, "case_ids.0"), ({}, "case_ids"),
-                        ({"case_ids": [str(one)], "audience": "family"}, "audience")):
+    for body, field in (
+        ({"case_ids": []}, "case_ids"),
+        ({"case_ids": [str(one), str(one)]}, "case_ids"),
+        ({"case_ids": [str(uuid.uuid4()) for _ in range(51)]}, "case_ids"),
+        ({"case_ids": ["C-1001"]}, "case_ids.0"),
+        ({}, "case_ids"),
+        ({"case_ids": [str(one)], "audience": "family"}, "audience"),
+    ):
         problem = await flow.call("POST", "/v1/case-views", json=body, headers=headers, expect=422)
         assert [e["field"] for e in problem["errors"]] == [field], (body, problem)
-    problem = await flow.call("POST", "/v1/case-views?limit=5", json={"case_ids": [str(one)]}, headers=headers,
-                              expect=400)
+    problem = await flow.call(
+        "POST", "/v1/case-views?limit=5", json={"case_ids": [str(one)]}, headers=headers, expect=400
+    )
     assert problem["errors"][0]["field"] == "limit"
     assert await _audited_case_views(plans) == 0
 
 
 async def test_the_page_costs_the_same_queries_for_one_case_as_for_twenty(
-    flow: PlanFlow, plans: RunningService, tokens: InternalTokens, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    tokens: InternalTokens,
+    lopez_ongoing_plan: dict[str, Any],
     lopez_records_in: Any,
 ) -> None:
     cases = [flow.case_id, *(uuid.uuid4() for _ in range(19))]
@@ -122,8 +167,9 @@ async def test_the_page_costs_the_same_queries_for_one_case_as_for_twenty(
     for n, case_id in enumerate(cases[1:]):
         headers = tokens.headers("plans", case_id=case_id)
         await lopez_records_in(case_id)
-        await flow.call("POST", f"/v1/cases/{case_id}/safety-plans", json=lopez_ongoing_plan, expect=201,
-                        headers=headers)
+        await flow.call(
+            "POST", f"/v1/cases/{case_id}/safety-plans", json=lopez_ongoing_plan, expect=201, headers=headers
+        )
         if n % 3 == 0:
             await _overdue_step(flow, case_id, headers)
     engine = plans.app.state.database.engine.sync_engine
@@ -139,8 +185,9 @@ async def test_the_page_costs_the_same_queries_for_one_case_as_for_twenty(
 
         event.listen(engine, "before_cursor_execute", count)
         try:
-            body = await flow.call("POST", "/v1/case-views", json={"case_ids": [str(c) for c in case_ids]},
-                                   headers=_page(tokens, case_ids))
+            body = await flow.call(
+                "POST", "/v1/case-views", json={"case_ids": [str(c) for c in case_ids]}, headers=_page(tokens, case_ids)
+            )
         finally:
             event.remove(engine, "before_cursor_execute", count)
         assert len(body["items"]) == len(case_ids)
@@ -155,12 +202,16 @@ async def test_the_page_costs_the_same_queries_for_one_case_as_for_twenty(
 
 
 async def test_a_plan_past_its_expiry_is_expired_by_the_page_read_and_no_longer_in_force(
-    flow: PlanFlow, tokens: InternalTokens, clock: FixedClock, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    tokens: InternalTokens,
+    clock: FixedClock,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     await flow.active_plan(lopez_ongoing_plan)
     clock.advance(timedelta(days=31))  # past 2026-12-02T15:00Z
-    body = await flow.call("POST", "/v1/case-views", json={"case_ids": [str(flow.case_id)]},
-                           headers=_page(tokens, [flow.case_id]))
+    body = await flow.call(
+        "POST", "/v1/case-views", json={"case_ids": [str(flow.case_id)]}, headers=_page(tokens, [flow.case_id])
+    )
     glance = body["items"][0]
     assert glance["plan_in_force"] is None and glance["open_alerts"] == 1  # plan_expired
     listed = await flow.call("GET", f"/v1/cases/{flow.case_id}/safety-plans")

@@ -21,15 +21,23 @@ async def test_health_readiness_metrics_and_openapi(plans: RunningService) -> No
     assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok"}
     assert "sop_http_requests_total" in (await plans.client.get("/metrics")).text
     document = (await plans.client.get("/openapi.json")).json()
-    assert {"/v1/cases/{case_id}/safety-plans", "/v1/safety-plans/{plan_id}",
-            "/v1/safety-plans/{plan_id}/versions", "/v1/safety-plans/{plan_id}/versions/{n}"} <= set(document["paths"])
+    assert {
+        "/v1/cases/{case_id}/safety-plans",
+        "/v1/safety-plans/{plan_id}",
+        "/v1/safety-plans/{plan_id}/versions",
+        "/v1/safety-plans/{plan_id}/versions/{n}",
+    } <= set(document["paths"])
     assert set(document["paths"]["/v1/cases/{case_id}/safety-plans"]) == {"get", "post"}
     assert (await plans.client.get("/docs")).status_code == 200
 
 
 def test_the_plans_service_registers_as_a_component() -> None:
-    assert (component.name, component.kind, component.default_port, component.package) == \
-        ("plans", "service", 8003, "sop_plans")
+    assert (component.name, component.kind, component.default_port, component.package) == (
+        "plans",
+        "service",
+        8003,
+        "sop_plans",
+    )
 
 
 async def test_the_migrations_match_the_models(database_url: str, tmp_path: Path) -> None:
@@ -38,6 +46,7 @@ async def test_the_migrations_match_the_models(database_url: str, tmp_path: Path
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as conn:
+
             def diff(sync_conn: Any) -> list[Any]:
                 context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
                 return compare_metadata(context, metadata)

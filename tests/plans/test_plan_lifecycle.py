@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 # The smallest valid PNG (1x1 transparent pixel): what a tablet's signature pad sends, only smaller.
 TINY_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
 
 
 async def _subjects(plans: RunningService) -> list[str]:
@@ -35,12 +36,21 @@ async def _count(plans: RunningService, table: Any) -> int:
 
 
 async def test_the_family_signs_the_supervisor_approves_and_the_plan_comes_into_force(
-    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     created = await flow.create(lopez_ongoing_plan)
     maria = {"name": "Maria Lopez", "person_id": created["participants"][0]["person_id"]}
-    assert created["sign_off"] == {"version_number": 1, "policy": "all", "required": [maria],
-                                   "signed": [], "refused": [], "missing": ["Maria Lopez"], "complete": False}
+    assert created["sign_off"] == {
+        "version_number": 1,
+        "policy": "all",
+        "required": [maria],
+        "signed": [],
+        "refused": [],
+        "missing": ["Maria Lopez"],
+        "complete": False,
+    }
     signature = await flow.sign(created)
     assert (signature["version_number"], signature["version_hash"]) == (1, created["content_hash"])
     assert signature["recorded_by"] == "fsw.rivera" and len(signature["signature_hash"]) == 64
@@ -59,39 +69,55 @@ async def test_the_family_signs_the_supervisor_approves_and_the_plan_comes_into_
     assert active["review"]["next_review_due"].startswith("2026-12-03T09:00:00")  # 30 days after activation
     assert active["activated_at"].startswith("2026-11-03T09:00:00")
     assert await _subjects(plans) == [
-        "sop.plans.safety_plan.created", "sop.plans.safety_plan.signature_recorded",
-        "sop.plans.safety_plan.signature_recorded", "sop.plans.safety_plan.approval_requested",
-        "sop.plans.safety_plan.approval_decided", "sop.plans.safety_plan.activated"]
+        "sop.plans.safety_plan.created",
+        "sop.plans.safety_plan.signature_recorded",
+        "sop.plans.safety_plan.signature_recorded",
+        "sop.plans.safety_plan.approval_requested",
+        "sop.plans.safety_plan.approval_decided",
+        "sop.plans.safety_plan.activated",
+    ]
 
 
 async def test_submitting_tells_the_supervisors_approval_queue(
-    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     created = await flow.create(lopez_ongoing_plan)
     await flow.submit(created["id"], supervisor="sup.okafor")
     async with plans.app.state.database.session() as s:
-        event = (await s.execute(select(platform.outbox).where(
-            platform.outbox.c.subject == "sop.plans.safety_plan.approval_requested"))).one()
+        event = (
+            await s.execute(
+                select(platform.outbox).where(platform.outbox.c.subject == "sop.plans.safety_plan.approval_requested")
+            )
+        ).one()
     assert event.payload["plan_id"] == created["id"]
     assert event.payload["supervisor"] == "sup.okafor" and event.payload["requested_by"] == "fsw.rivera"
     assert event.payload["content_hash"] == created["content_hash"] and event.payload["version_number"] == 1
     assert event.payload["decide_at"] == f"/v1/safety-plans/{created['id']}/approve"
 
 
-@pytest.mark.parametrize(("steps", "action"), [
-    ([], "activate"),                                        # a draft cannot come into force
-    ([], "approve"),                                         # nor be approved before it is submitted
-    (["submit"], "submit"),                                  # nor be submitted twice
-    (["submit"], "activate"),                                # pending approval is not approved
-    (["submit", "approve", "activate"], "submit"),           # an active plan is not re-submitted unchanged
-    (["submit", "approve", "activate"], "approve"),
-    (["terminate"], "terminate"),                            # the end is final
-    (["terminate"], "submit"),
-    (["terminate"], "edit"),
-    (["submit"], "edit"),                                    # the supervisor is reading this version
-])
+@pytest.mark.parametrize(
+    ("steps", "action"),
+    [
+        ([], "activate"),  # a draft cannot come into force
+        ([], "approve"),  # nor be approved before it is submitted
+        (["submit"], "submit"),  # nor be submitted twice
+        (["submit"], "activate"),  # pending approval is not approved
+        (["submit", "approve", "activate"], "submit"),  # an active plan is not re-submitted unchanged
+        (["submit", "approve", "activate"], "approve"),
+        (["terminate"], "terminate"),  # the end is final
+        (["terminate"], "submit"),
+        (["terminate"], "edit"),
+        (["submit"], "edit"),  # the supervisor is reading this version
+    ],
+)
 async def test_illegal_transitions_are_refused_with_409_and_change_nothing(
-    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any], steps: list[str], action: str,
+    flow: PlanFlow,
+    plans: RunningService,
+    lopez_ongoing_plan: dict[str, Any],
+    steps: list[str],
+    action: str,
 ) -> None:
     plan = await flow.create(lopez_ongoing_plan)
     await flow.sign(plan)
@@ -108,11 +134,17 @@ async def test_illegal_transitions_are_refused_with_409_and_change_nothing(
         elif step == "activate":
             result = await flow.activate(plan["id"], expect=expect)
         elif step == "terminate":
-            result = await flow.call("POST", f"{path}/terminate", json={"reason": "The family moved to Texas."},
-                                     expect=expect)
+            result = await flow.call(
+                "POST", f"{path}/terminate", json={"reason": "The family moved to Texas."}, expect=expect
+            )
         else:
-            result = await flow.call("PATCH", path, json={"change_note": "x", "title": "Another title"},
-                                     headers={**flow.worker, "If-Match": f'"{plan["version"]}"'}, expect=expect)
+            result = await flow.call(
+                "PATCH",
+                path,
+                json={"change_note": "x", "title": "Another title"},
+                headers={**flow.worker, "If-Match": f'"{plan["version"]}"'},
+                expect=expect,
+            )
         if last:
             assert result["type"].endswith("/illegal-transition") and result["status"] == 409
             assert result["action"] == action
@@ -122,7 +154,10 @@ async def test_illegal_transitions_are_refused_with_409_and_change_nothing(
 
 
 async def test_only_a_supervisor_decides_and_never_on_a_version_they_wrote(
-    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any], tokens: InternalTokens, case_id: uuid.UUID,
+    flow: PlanFlow,
+    lopez_ongoing_plan: dict[str, Any],
+    tokens: InternalTokens,
+    case_id: uuid.UUID,
 ) -> None:
     plan = await flow.create(lopez_ongoing_plan)
     pending = await flow.submit(plan["id"])
@@ -130,15 +165,17 @@ async def test_only_a_supervisor_decides_and_never_on_a_version_they_wrote(
     assert "approvals:decide" in refused["detail"]
     # a supervisor who wrote the plan herself cannot approve it
     author = tokens.headers("plans", subject="sup.bell", roles=("supervisor",), case_id=case_id)
-    theirs = await flow.call("POST", f"/v1/cases/{case_id}/safety-plans", json=lopez_ongoing_plan, headers=author,
-                             expect=201)
+    theirs = await flow.call(
+        "POST", f"/v1/cases/{case_id}/safety-plans", json=lopez_ongoing_plan, headers=author, expect=201
+    )
     theirs = await flow.call("POST", f"/v1/safety-plans/{theirs['id']}/submit", headers=author)
     assert (await flow.decide(theirs, headers=author, expect=403))["detail"].startswith("a supervisor cannot approve")
     assert (await flow.decide(theirs))["status"] == "approved"  # another supervisor can
 
 
 async def test_requires_modification_sends_the_plan_back_with_the_supervisors_comment(
-    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     plan = await flow.create(lopez_ongoing_plan)
     pending = await flow.submit(plan["id"])
@@ -151,7 +188,8 @@ async def test_requires_modification_sends_the_plan_back_with_the_supervisors_co
 
 
 async def test_the_supervisor_decides_on_the_version_they_read(
-    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     plan = await flow.create(lopez_ongoing_plan)
     pending = await flow.submit(plan["id"])
@@ -161,13 +199,21 @@ async def test_the_supervisor_decides_on_the_version_they_read(
 
 
 async def test_a_plan_is_not_activated_until_every_caregiver_has_signed(
-    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     lopez_ongoing_plan["participants"].append({"name": "Luis Lopez", "role": "caregiver"})
     plan = await flow.create(lopez_ongoing_plan)
     await flow.sign(plan, 0)
-    await flow.sign(plan, 2, decision="refused", method=None, typed_name=None, affirmation=None,
-                    refusal_reason="Luis says he does not drink, so the plan is not about him.")
+    await flow.sign(
+        plan,
+        2,
+        decision="refused",
+        method=None,
+        typed_name=None,
+        affirmation=None,
+        refusal_reason="Luis says he does not drink, so the plan is not about him.",
+    )
     await flow.submit(plan["id"])
     await flow.decide(await flow.get(plan["id"]))
     blocked = await flow.activate(plan["id"], expect=409)
@@ -180,7 +226,8 @@ async def test_a_plan_is_not_activated_until_every_caregiver_has_signed(
 
 
 async def test_a_plan_naming_no_caregiver_cannot_come_into_force(
-    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     lopez_ongoing_plan["participants"] = [lopez_ongoing_plan["participants"][1]]
     plan = await flow.create(lopez_ongoing_plan)
@@ -191,22 +238,33 @@ async def test_a_plan_naming_no_caregiver_cannot_come_into_force(
 
 
 async def test_an_edit_after_signing_is_a_new_version_and_the_old_signatures_stay_on_the_old_one(
-    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     active = await flow.active_plan(lopez_ongoing_plan)
     v1 = await flow.call("GET", f"/v1/safety-plans/{active['id']}/versions/1")
     rule_ids = [r["id"] for r in active["rules"]]
-    edit = {"change_note": "Pastor Greene also drives on Wednesdays.",
-            "rules": [{"id": rule_ids[0], **{k: lopez_ongoing_plan["rules"][0][k] for k in ("text", "threat_code")}},
-                      {"id": rule_ids[1], **lopez_ongoing_plan["rules"][1],
-                       "frequency": "Every school day, every weekend trip and Wednesday church"}]}
+    edit = {
+        "change_note": "Pastor Greene also drives on Wednesdays.",
+        "rules": [
+            {"id": rule_ids[0], **{k: lopez_ongoing_plan["rules"][0][k] for k in ("text", "threat_code")}},
+            {
+                "id": rule_ids[1],
+                **lopez_ongoing_plan["rules"][1],
+                "frequency": "Every school day, every weekend trip and Wednesday church",
+            },
+        ],
+    }
     no_if_match = await flow.plans.client.patch(f"/v1/safety-plans/{active['id']}", json=edit, headers=flow.worker)
     assert no_if_match.status_code == 428
-    stale = await flow.plans.client.patch(f"/v1/safety-plans/{active['id']}", json=edit,
-                                          headers={**flow.worker, "If-Match": '"1"'})
+    stale = await flow.plans.client.patch(
+        f"/v1/safety-plans/{active['id']}", json=edit, headers={**flow.worker, "If-Match": '"1"'}
+    )
     assert stale.status_code == 412
-    response = await flow.plans.client.patch(f"/v1/safety-plans/{active['id']}", json=edit,
-                                             headers={**flow.worker, "If-Match": f'"{active["version"]}"'})
+    response = await flow.plans.client.patch(
+        f"/v1/safety-plans/{active['id']}", json=edit, headers={**flow.worker, "If-Match": f'"{active["version"]}"'}
+    )
     assert response.status_code == 200, response.text
     modified = response.json()
     assert response.headers["ETag"] == f'"{modified["version"]}"'
@@ -223,7 +281,9 @@ async def test_an_edit_after_signing_is_a_new_version_and_the_old_signatures_sta
     v2 = await flow.call("GET", f"/v1/safety-plans/{active['id']}/versions/2")
     assert (v2["created_by"], v2["change_note"]) == ("fsw.rivera", "Pastor Greene also drives on Wednesdays.")
     assert {(c["field"], c["change"]) for c in v2["changes"]} == {
-        (f"rules.{rule_ids[0]}", "changed"), (f"rules.{rule_ids[1]}", "changed")}
+        (f"rules.{rule_ids[0]}", "changed"),
+        (f"rules.{rule_ids[1]}", "changed"),
+    }
     assert v2["signatures"] == [] and v2["approvals"] == []
     # a signature offered for version 1 now is refused: it would not be what the plan says
     late = await flow.sign({**active, "current_version_number": 1}, expect=409)
@@ -236,25 +296,36 @@ async def test_an_edit_after_signing_is_a_new_version_and_the_old_signatures_sta
     assert again["in_force"]["version_number"] == 2 and again["in_force"]["content_hash"] == modified["content_hash"]
     signatures = await flow.call("GET", f"/v1/safety-plans/{active['id']}/signatures")
     assert [(s["version_number"], s["version_hash"]) for s in signatures] == [
-        (1, active["content_hash"]), (2, modified["content_hash"])]
+        (1, active["content_hash"]),
+        (2, modified["content_hash"]),
+    ]
 
 
 async def test_no_endpoint_and_no_code_path_changes_a_signed_version(
-    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     plan = await flow.create(lopez_ongoing_plan)
     await flow.sign(plan)
     v1 = await flow.call("GET", f"/v1/safety-plans/{plan['id']}/versions/1")
     for method in ("PUT", "DELETE", "PATCH", "POST"):
-        response = await plans.client.request(method, f"/v1/safety-plans/{plan['id']}/versions/1",
-                                              json={"content": {}}, headers=flow.worker)
+        response = await plans.client.request(
+            method, f"/v1/safety-plans/{plan['id']}/versions/1", json={"content": {}}, headers=flow.worker
+        )
         assert response.status_code == 405, (method, response.text)
     # an edit of the signed draft is version 2; the draft's version 1 keeps its content and signature
-    edited = await flow.call("PATCH", f"/v1/safety-plans/{plan['id']}",
-                             json={"change_note": "A clearer title.", "title": "Sofía and Mateo sleep safe"},
-                             headers={**flow.worker, "If-Match": f'"{(await flow.get(plan["id"]))["version"]}"'})
-    assert (edited["status"], edited["current_version_number"], edited["title"]) == \
-        ("draft", 2, "Sofía and Mateo sleep safe")
+    edited = await flow.call(
+        "PATCH",
+        f"/v1/safety-plans/{plan['id']}",
+        json={"change_note": "A clearer title.", "title": "Sofía and Mateo sleep safe"},
+        headers={**flow.worker, "If-Match": f'"{(await flow.get(plan["id"]))["version"]}"'},
+    )
+    assert (edited["status"], edited["current_version_number"], edited["title"]) == (
+        "draft",
+        2,
+        "Sofía and Mateo sleep safe",
+    )
     assert await flow.call("GET", f"/v1/safety-plans/{plan['id']}/versions/1") == v1
     with pytest.raises(ImmutableRecordError):
         async with plans.app.state.database.session() as s:
@@ -263,11 +334,17 @@ async def test_no_endpoint_and_no_code_path_changes_a_signed_version(
 
 
 async def test_a_drawn_signature_is_stored_and_bound_by_its_hash(
-    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     plan = await flow.create(lopez_ongoing_plan)
-    signature = await flow.sign(plan, method="drawn", typed_name=None,
-                                image_png_base64="data:image/png;base64," + base64.b64encode(TINY_PNG).decode())
+    signature = await flow.sign(
+        plan,
+        method="drawn",
+        typed_name=None,
+        image_png_base64="data:image/png;base64," + base64.b64encode(TINY_PNG).decode(),
+    )
     assert signature["method"] == "drawn" and signature["image_sha256"] == hashlib.sha256(TINY_PNG).hexdigest()
     async with plans.app.state.database.session() as s:
         stored = (await s.execute(select(SafetyPlanSignature))).scalar_one()
@@ -276,13 +353,20 @@ async def test_a_drawn_signature_is_stored_and_bound_by_its_hash(
     assert verdict["valid"] and all(verdict["checks"].values())
 
 
-@pytest.mark.parametrize(("column", "value", "failed"), [
-    ("typed_name", "'Rosa Delgado'", "signature_hash"),           # someone else's name
-    ("version_hash", "'" + "ab" * 32 + "'", "signature_hash"),    # pointed at other content
-    ("signed_at", "signed_at", None),                              # an untouched row still verifies
-])
+@pytest.mark.parametrize(
+    ("column", "value", "failed"),
+    [
+        ("typed_name", "'Rosa Delgado'", "signature_hash"),  # someone else's name
+        ("version_hash", "'" + "ab" * 32 + "'", "signature_hash"),  # pointed at other content
+        ("signed_at", "signed_at", None),  # an untouched row still verifies
+    ],
+)
 async def test_a_tampered_signature_row_fails_its_hash_check(
-    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any], column: str, value: str,
+    flow: PlanFlow,
+    plans: RunningService,
+    lopez_ongoing_plan: dict[str, Any],
+    column: str,
+    value: str,
     failed: str | None,
 ) -> None:
     plan = await flow.create(lopez_ongoing_plan)
@@ -300,41 +384,61 @@ async def test_a_tampered_signature_row_fails_its_hash_check(
 
 
 async def test_a_tampered_version_or_image_fails_the_signatures_check(
-    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     plan = await flow.create(lopez_ongoing_plan)
-    signature = await flow.sign(plan, method="drawn", typed_name=None,
-                                image_png_base64=base64.b64encode(TINY_PNG).decode())
+    signature = await flow.sign(
+        plan, method="drawn", typed_name=None, image_png_base64=base64.b64encode(TINY_PNG).decode()
+    )
     verify = f"/v1/safety-plans/{plan['id']}/signatures/{signature['id']}/verify"
     async with plans.app.state.database.engine.begin() as conn:
         await conn.execute(text("UPDATE safety_plan_signature SET image_png = :png"), {"png": TINY_PNG + b"\x00"})
-    assert (await flow.call("GET", verify))["checks"] == {"signature_hash": True, "version_hash": True,
-                                                         "content": True, "image": False}
+    assert (await flow.call("GET", verify))["checks"] == {
+        "signature_hash": True,
+        "version_hash": True,
+        "content": True,
+        "image": False,
+    }
     async with plans.app.state.database.engine.begin() as conn:
         row = (await conn.execute(text("SELECT content FROM safety_plan_version"))).scalar_one()
-        tampered = (row if isinstance(row, str) else json.dumps(row)).replace(
-            "for the night", "for the weekend")
+        tampered = (row if isinstance(row, str) else json.dumps(row)).replace("for the night", "for the weekend")
         await conn.execute(text("UPDATE safety_plan_version SET content = :c"), {"c": tampered})
     checks = (await flow.call("GET", verify))["checks"]
     assert checks["content"] is False and checks["signature_hash"] is True
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"method": "drawn", "typed_name": None, "image_png_base64": "not base64!"}, "image_png_base64"),
-    ({"method": "drawn", "typed_name": None, "image_png_base64": base64.b64encode(b"GIF89a...").decode()},
-     "image_png_base64"),
-    ({"method": "drawn", "typed_name": None,
-      "image_png_base64": base64.b64encode(TINY_PNG + b"\x00" * 200_000).decode()}, "image_png_base64"),
-    ({"method": "typed_name", "typed_name": None}, "typed_name"),
-    ({"affirmation": None}, "affirmation"),
-    ({"decision": "refused", "method": None, "typed_name": None, "affirmation": None}, "refusal_reason"),
-    ({"participant_id": str(uuid.uuid4())}, "participant_id"),
-    ({"signer_role": "network"}, "signer_role"),
-    ({"content_hash": "not a hash"}, "content_hash"),
-    ({"method": "thumbprint"}, "method"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"method": "drawn", "typed_name": None, "image_png_base64": "not base64!"}, "image_png_base64"),
+        (
+            {"method": "drawn", "typed_name": None, "image_png_base64": base64.b64encode(b"GIF89a...").decode()},
+            "image_png_base64",
+        ),
+        (
+            {
+                "method": "drawn",
+                "typed_name": None,
+                "image_png_base64": base64.b64encode(TINY_PNG + b"\x00" * 200_000).decode(),
+            },
+            "image_png_base64",
+        ),
+        ({"method": "typed_name", "typed_name": None}, "typed_name"),
+        ({"affirmation": None}, "affirmation"),
+        ({"decision": "refused", "method": None, "typed_name": None, "affirmation": None}, "refusal_reason"),
+        ({"participant_id": str(uuid.uuid4())}, "participant_id"),
+        ({"signer_role": "network"}, "signer_role"),
+        ({"content_hash": "not a hash"}, "content_hash"),
+        ({"method": "thumbprint"}, "method"),
+    ],
+)
 async def test_a_bad_signature_is_422_naming_the_field_and_nothing_is_written(
-    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any], overrides: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    lopez_ongoing_plan: dict[str, Any],
+    overrides: dict[str, Any],
     field: str,
 ) -> None:
     plan = await flow.create(lopez_ongoing_plan)
@@ -347,20 +451,31 @@ async def test_a_bad_signature_is_422_naming_the_field_and_nothing_is_written(
 
 
 async def test_signing_the_same_sign_off_twice_with_an_idempotency_key_records_it_once(
-    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     plan = await flow.create(lopez_ongoing_plan)
     key = {**flow.worker, "Idempotency-Key": "tablet-9-signature-1"}
-    body = {"version_number": 1, "content_hash": plan["content_hash"], "participant_id": plan["participants"][0]["id"],
-            "signer_name": "Maria Lopez", "signer_role": "caregiver", "method": "pin",
-            "affirmation": "Estoy de acuerdo con este plan."}
+    body = {
+        "version_number": 1,
+        "content_hash": plan["content_hash"],
+        "participant_id": plan["participants"][0]["id"],
+        "signer_name": "Maria Lopez",
+        "signer_role": "caregiver",
+        "method": "pin",
+        "affirmation": "Estoy de acuerdo con este plan.",
+    }
     first = await flow.call("POST", f"/v1/safety-plans/{plan['id']}/signatures", json=body, headers=key, expect=201)
     again = await flow.call("POST", f"/v1/safety-plans/{plan['id']}/signatures", json=body, headers=key, expect=201)
     assert first == again and await _count(plans, SafetyPlanSignature.__table__) == 1
 
 
 async def test_plan_routes_answer_under_the_case_too_and_only_for_the_plans_case(
-    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any], case_id: uuid.UUID, tokens: InternalTokens,
+    flow: PlanFlow,
+    lopez_ongoing_plan: dict[str, Any],
+    case_id: uuid.UUID,
+    tokens: InternalTokens,
 ) -> None:
     """The gateway's façade scopes tokens by a cases/{case_id} prefix, so every plan route also answers there."""
     plan = await flow.create(lopez_ongoing_plan)
@@ -375,7 +490,8 @@ async def test_plan_routes_answer_under_the_case_too_and_only_for_the_plans_case
 
 
 async def test_every_rule_comes_back_with_its_plain_language_check(
-    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     lopez_ongoing_plan["rules"][1]["text"] = "Maria stays away from substance abuse when the children are home."
     plan = await flow.create(lopez_ongoing_plan)
@@ -392,17 +508,21 @@ async def test_every_rule_comes_back_with_its_plain_language_check(
 
 
 async def test_an_edit_that_empties_a_required_field_is_422_and_writes_nothing(
-    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any],
+    flow: PlanFlow,
+    plans: RunningService,
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     plan = await flow.create(lopez_ongoing_plan)
     events = await _count(plans, platform.outbox)
     if_match = {**flow.worker, "If-Match": f'"{plan["version"]}"'}
-    for body, field in (({"change_note": "x", "title": None}, "title"),
-                        ({"change_note": "x", "expires_at": None}, "expires_at"),
-                        ({"change_note": "x", "rules": []}, "rules"),
-                        ({"change_note": "x", "expires_at": "2026-11-01T00:00:00Z"}, "expires_at"),
-                        ({"title": "No reason given"}, "change_note"),
-                        ({"change_note": "Nothing really", "title": plan["title"]}, "body")):
+    for body, field in (
+        ({"change_note": "x", "title": None}, "title"),
+        ({"change_note": "x", "expires_at": None}, "expires_at"),
+        ({"change_note": "x", "rules": []}, "rules"),
+        ({"change_note": "x", "expires_at": "2026-11-01T00:00:00Z"}, "expires_at"),
+        ({"title": "No reason given"}, "change_note"),
+        ({"change_note": "Nothing really", "title": plan["title"]}, "body"),
+    ):
         problem = await flow.call("PATCH", f"/v1/safety-plans/{plan['id']}", json=body, headers=if_match, expect=422)
         assert field in {e["field"] for e in problem["errors"]}, (body, problem)
     after = await flow.get(plan["id"])

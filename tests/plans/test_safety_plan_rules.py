@@ -32,7 +32,8 @@ def _content(plan: dict[str, Any]) -> dict[str, Any]:
 def test_the_hash_is_sha256_of_sorted_compact_utf8_json(lopez_ongoing_plan: dict[str, Any]) -> None:
     content = _content(lopez_ongoing_plan)
     expected = hashlib.sha256(
-        json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")).hexdigest()
+        json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
     assert content_hash(content) == expected
     assert len(content_hash(content)) == 64
     # UTF-8 bytes, not \u escapes: the family's words as written
@@ -41,8 +42,9 @@ def test_the_hash_is_sha256_of_sorted_compact_utf8_json(lopez_ongoing_plan: dict
 
 
 def test_the_hash_does_not_depend_on_key_order() -> None:
-    assert content_hash({"rules": [{"text": "x", "frequency": "daily"}], "triggers": []}) == \
-        content_hash({"triggers": [], "rules": [{"frequency": "daily", "text": "x"}]})
+    assert content_hash({"rules": [{"text": "x", "frequency": "daily"}], "triggers": []}) == content_hash(
+        {"triggers": [], "rules": [{"frequency": "daily", "text": "x"}]}
+    )
 
 
 def test_changing_a_word_of_a_rule_changes_the_hash(lopez_ongoing_plan: dict[str, Any]) -> None:
@@ -87,26 +89,32 @@ def test_canonical_json_refuses_values_that_are_not_json() -> None:
         canonical_json({"score": float("nan")})
 
 
-@pytest.mark.parametrize("text", [
-    "Attend parenting classes",
-    "Maria will attend parenting classes every Tuesday.",
-    "Maria will complete a substance abuse assessment and follow the recommendations",
-    "Luis must complete the anger management program",
-    "Maria goes to AA",
-    "Maria va a asistir a clases de crianza",
-    "Asistir a terapia cada semana",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Attend parenting classes",
+        "Maria will attend parenting classes every Tuesday.",
+        "Maria will complete a substance abuse assessment and follow the recommendations",
+        "Luis must complete the anger management program",
+        "Maria goes to AA",
+        "Maria va a asistir a clases de crianza",
+        "Asistir a terapia cada semana",
+    ],
+)
 def test_a_rule_that_only_sends_a_parent_to_a_service_is_recognised(text: str) -> None:
     assert is_referral_only(text)
 
 
-@pytest.mark.parametrize("text", [
-    "When Maria has been drinking, Rosa takes Sofía and Mateo to her house for the night.",
-    "Maria never drives the children after drinking.",
-    "When Maria feels she will drink, she will call Rosa to come over.",
-    "Maria will take the children to Rosa's house on Friday nights.",
-    "Rosa checks that there is no alcohol in the house when she visits.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "When Maria has been drinking, Rosa takes Sofía and Mateo to her house for the night.",
+        "Maria never drives the children after drinking.",
+        "When Maria feels she will drink, she will call Rosa to come over.",
+        "Maria will take the children to Rosa's house on Friday nights.",
+        "Rosa checks that there is no alcohol in the house when she visits.",
+    ],
+)
 def test_a_protective_action_is_not_mistaken_for_a_referral(text: str) -> None:
     assert not is_referral_only(text)
 
@@ -117,8 +125,9 @@ def test_an_agreed_plan_raises_no_warnings(lopez_ongoing_plan: dict[str, Any]) -
 
 def test_warnings_name_the_rule_and_what_is_missing(lopez_ongoing_plan: dict[str, Any]) -> None:
     lopez_ongoing_plan["rules"][1]["monitors"] = []
-    lopez_ongoing_plan["rules"].append({"text": "Maria will complete parenting classes", "responsible": [],
-                                        "monitors": [{"name": "Rosa Delgado"}]})
+    lopez_ongoing_plan["rules"].append(
+        {"text": "Maria will complete parenting classes", "responsible": [], "monitors": [{"name": "Rosa Delgado"}]}
+    )
     lopez_ongoing_plan["threat_codes"] = ["T4"]
     warnings = plan_warnings(PlanContent.model_validate(_content(lopez_ongoing_plan)))
     assert [(w.code, w.field) for w in warnings] == [

@@ -34,15 +34,19 @@ async def _counts(url: str) -> dict[str, int]:
         await db.dispose()
 
 
-async def _create(plans: RunningService, case_id: uuid.UUID, headers: dict[str, str],
-                  plan: dict[str, Any]) -> dict[str, Any]:
+async def _create(
+    plans: RunningService, case_id: uuid.UUID, headers: dict[str, str], plan: dict[str, Any]
+) -> dict[str, Any]:
     response = await plans.client.post(_plans_path(case_id), json=plan, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
 
 
 async def test_a_new_plan_is_a_draft_with_version_one_and_the_familys_rules(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     response = await plans.client.post(_plans_path(case_id), json=lopez_ongoing_plan, headers=worker)
     assert response.status_code == 201, response.text
@@ -65,7 +69,10 @@ async def test_a_new_plan_is_a_draft_with_version_one_and_the_familys_rules(
 
 
 async def test_creating_a_plan_emits_one_created_event_in_the_same_transaction(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     plan = await _create(plans, case_id, worker, lopez_ongoing_plan)
     async with plans.app.state.database.session() as s:
@@ -78,7 +85,10 @@ async def test_creating_a_plan_emits_one_created_event_in_the_same_transaction(
 
 
 async def test_the_worker_reads_the_plan_back_with_its_etag_and_the_read_is_audited(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     created = await _create(plans, case_id, worker, lopez_ongoing_plan)
     response = await plans.client.get(f"/v1/safety-plans/{created['id']}", headers=worker)
@@ -93,7 +103,10 @@ async def test_the_worker_reads_the_plan_back_with_its_etag_and_the_read_is_audi
 
 
 async def test_a_version_is_its_content_exactly_as_agreed_with_the_hash_that_binds_it(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     created = await _create(plans, case_id, worker, lopez_ongoing_plan)
     response = await plans.client.get(f"/v1/safety-plans/{created['id']}/versions/1", headers=worker)
@@ -102,11 +115,24 @@ async def test_a_version_is_its_content_exactly_as_agreed_with_the_hash_that_bin
     assert (version["plan_id"], version["case_id"], version["number"]) == (created["id"], str(case_id), 1)
     canonical = json.dumps(version["content"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert version["content_hash"] == hashlib.sha256(canonical.encode("utf-8")).hexdigest() == created["content_hash"]
-    assert version["content"]["rules"] == [{k: v for k, v in r.items() if k != "plain_language"}
-                                           for r in created["rules"]]
+    assert version["content"]["rules"] == [
+        {k: v for k, v in r.items() if k != "plain_language"} for r in created["rules"]
+    ]
     assert set(version["content"]) == {
-        "title", "language", "effective_from", "expires_at", "safety_assessment_id", "danger_statement_ids",
-        "threat_codes", "participants", "rules", "triggers", "if_rule_broken", "backup_plan", "worker_monitoring"}
+        "title",
+        "language",
+        "effective_from",
+        "expires_at",
+        "safety_assessment_id",
+        "danger_statement_ids",
+        "threat_codes",
+        "participants",
+        "rules",
+        "triggers",
+        "if_rule_broken",
+        "backup_plan",
+        "worker_monitoring",
+    }
     assert version["content"]["expires_at"] == "2026-12-02T15:00:00Z"  # the dates are agreed, so hashed too
     missing = await plans.client.get(f"/v1/safety-plans/{created['id']}/versions/2", headers=worker)
     assert missing.status_code == 404
@@ -119,7 +145,10 @@ async def test_a_version_is_its_content_exactly_as_agreed_with_the_hash_that_bin
 
 
 async def test_two_plans_with_different_rules_have_different_hashes(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     first = await _create(plans, case_id, worker, lopez_ongoing_plan)
     lopez_ongoing_plan["rules"][0]["frequency"] = "Any evening and any weekend Maria has had a drink"
@@ -128,25 +157,38 @@ async def test_two_plans_with_different_rules_have_different_hashes(
 
 
 async def test_a_stored_version_cannot_be_changed(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     created = await _create(plans, case_id, worker, lopez_ongoing_plan)
     with pytest.raises(ImmutableVersionError):
         async with plans.app.state.database.session() as s:
-            version = (await s.execute(select(SafetyPlanVersion).where(
-                SafetyPlanVersion.plan_id == uuid.UUID(created["id"])))).scalar_one()
+            version = (
+                await s.execute(select(SafetyPlanVersion).where(SafetyPlanVersion.plan_id == uuid.UUID(created["id"])))
+            ).scalar_one()
             version.content_hash = "0" * 64
-    assert (await plans.client.get(f"/v1/safety-plans/{created['id']}/versions/1",
-                                   headers=worker)).json()["content_hash"] == created["content_hash"]
+    assert (await plans.client.get(f"/v1/safety-plans/{created['id']}/versions/1", headers=worker)).json()[
+        "content_hash"
+    ] == created["content_hash"]
 
 
 async def test_the_case_list_returns_every_plan_with_its_current_rules_in_one_call(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
-    tokens: InternalTokens, lopez_records_in: Any,
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
+    tokens: InternalTokens,
+    lopez_records_in: Any,
 ) -> None:
     ongoing = await _create(plans, case_id, worker, lopez_ongoing_plan)
-    immediate = await _create(plans, case_id, worker, dict(lopez_ongoing_plan, plan_type="immediate", expires_at=None,
-                                                           title="Tonight: the children stay with Rosa"))
+    immediate = await _create(
+        plans,
+        case_id,
+        worker,
+        dict(lopez_ongoing_plan, plan_type="immediate", expires_at=None, title="Tonight: the children stay with Rosa"),
+    )
     # no expiry given: the policy's default for an immediate plan (config/plan_rules.json: 7 days)
     assert immediate["expires_at"].startswith("2026-11-09T15:00:00")
     other_case = uuid.uuid4()
@@ -163,18 +205,26 @@ async def test_the_case_list_returns_every_plan_with_its_current_rules_in_one_ca
 
 
 async def test_the_case_list_pages_with_a_cursor(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     ids = [(await _create(plans, case_id, worker, lopez_ongoing_plan))["id"] for _ in range(3)]
     first = (await plans.client.get(_plans_path(case_id), params={"limit": 2}, headers=worker)).json()
     assert [p["id"] for p in first["items"]] == ids[:2] and first["next_cursor"]
-    second = (await plans.client.get(_plans_path(case_id), params={"limit": 2, "cursor": first["next_cursor"]},
-                                     headers=worker)).json()
+    second = (
+        await plans.client.get(
+            _plans_path(case_id), params={"limit": 2, "cursor": first["next_cursor"]}, headers=worker
+        )
+    ).json()
     assert [p["id"] for p in second["items"]] == ids[2:] and second["next_cursor"] is None
 
 
 async def test_an_unknown_or_misspelt_filter_is_refused_not_ignored(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
 ) -> None:
     response = await plans.client.get(_plans_path(case_id), params={"stauts": "active"}, headers=worker)
     assert response.status_code == 400
@@ -186,11 +236,15 @@ async def test_an_unknown_or_misspelt_filter_is_refused_not_ignored(
 
 
 async def test_repeating_a_create_with_the_same_idempotency_key_returns_the_first_plan(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     headers = {**worker, "Idempotency-Key": "tablet-7f3a-plan-1"}
-    responses = [await plans.client.post(_plans_path(case_id), json=lopez_ongoing_plan, headers=headers)
-                 for _ in range(3)]
+    responses = [
+        await plans.client.post(_plans_path(case_id), json=lopez_ongoing_plan, headers=headers) for _ in range(3)
+    ]
     assert [r.status_code for r in responses] == [201, 201, 201]
     assert len({r.json()["id"] for r in responses}) == 1
     assert responses[0].json() == responses[2].json()
@@ -200,7 +254,10 @@ async def test_repeating_a_create_with_the_same_idempotency_key_returns_the_firs
 
 
 async def test_the_same_idempotency_key_with_another_plan_is_422(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     headers = {**worker, "Idempotency-Key": "tablet-7f3a-plan-2"}
     assert (await plans.client.post(_plans_path(case_id), json=lopez_ongoing_plan, headers=headers)).status_code == 201
@@ -212,7 +269,10 @@ async def test_the_same_idempotency_key_with_another_plan_is_422(
 
 
 async def test_two_workers_using_the_same_idempotency_key_each_get_their_own_plan(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
     tokens: InternalTokens,
 ) -> None:
     key = {"Idempotency-Key": "plan-1"}
@@ -225,15 +285,19 @@ async def test_two_workers_using_the_same_idempotency_key_each_get_their_own_pla
 
 
 async def test_bad_input_is_422_naming_each_field_and_nothing_is_written(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     lopez_ongoing_plan["plan_type"] = "forever"
     lopez_ongoing_plan["rules"][0]["text"] = "   "
     lopez_ongoing_plan["rules"][1]["text"] = "x" * 2001
     lopez_ongoing_plan["rules"][1]["colour"] = "blue"
     lopez_ongoing_plan["effective_from"] = "2026-11-02T15:00:00"  # no time zone
-    response = await plans.client.post(_plans_path(case_id), json=lopez_ongoing_plan,
-                                       headers={**worker, "Idempotency-Key": "bad-1"})
+    response = await plans.client.post(
+        _plans_path(case_id), json=lopez_ongoing_plan, headers={**worker, "Idempotency-Key": "bad-1"}
+    )
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     fields = {e["field"] for e in response.json()["errors"]}
@@ -242,7 +306,10 @@ async def test_bad_input_is_422_naming_each_field_and_nothing_is_written(
 
 
 async def test_a_plan_without_rules_is_422(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     lopez_ongoing_plan["rules"] = []
     response = await plans.client.post(_plans_path(case_id), json=lopez_ongoing_plan, headers=worker)
@@ -252,7 +319,10 @@ async def test_a_plan_without_rules_is_422(
 
 
 async def test_a_plan_that_expires_before_it_starts_is_422_and_nothing_is_written(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     lopez_ongoing_plan["expires_at"] = "2026-11-02T14:59:59Z"
     response = await plans.client.post(_plans_path(case_id), json=lopez_ongoing_plan, headers=worker)
@@ -262,7 +332,10 @@ async def test_a_plan_that_expires_before_it_starts_is_422_and_nothing_is_writte
 
 
 async def test_a_rule_without_a_monitor_is_a_warning_not_an_error(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     lopez_ongoing_plan["rules"][1]["monitors"] = []
     plan = await _create(plans, case_id, worker, lopez_ongoing_plan)
@@ -274,11 +347,15 @@ async def test_a_rule_without_a_monitor_is_a_warning_not_an_error(
 
 
 async def test_a_rule_that_is_only_a_service_referral_is_a_warning_not_an_error(
-    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any],
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
 ) -> None:
     maria_and_rosa = {k: lopez_ongoing_plan["rules"][0][k] for k in ("responsible", "monitors")}
     lopez_ongoing_plan["rules"].append(
-        {"text": "Maria will attend parenting classes at the community center.", **maria_and_rosa})
+        {"text": "Maria will attend parenting classes at the community center.", **maria_and_rosa}
+    )
     plan = await _create(plans, case_id, worker, lopez_ongoing_plan)
     assert [(w["code"], w["field"]) for w in plan["warnings"]] == [("rule_is_only_a_service_referral", "rules.2.text")]
     assert plan["status"] == "draft"

@@ -42,12 +42,19 @@ class PlanBody(BaseModel):
 
 def test_every_reference_is_found_with_its_path_at_any_depth() -> None:
     a, b, c, d = (uuid.uuid4() for _ in range(4))
-    body = PlanBody(danger_statement_ids=[a, b], goal_id=c, merged_id=uuid.uuid4(),
-                    rules=[Rule(), Rule(monitors=[Child(name="Rosa"), Child(name="Pastor Greene", person_id=d)])])
+    body = PlanBody(
+        danger_statement_ids=[a, b],
+        goal_id=c,
+        merged_id=uuid.uuid4(),
+        rules=[Rule(), Rule(monitors=[Child(name="Rosa"), Child(name="Pastor Greene", person_id=d)])],
+    )
     found = [(r.field, r.kind, r.id) for r in refs_in(body)]
-    assert found == [("danger_statement_ids.0", "danger_statement", a),
-                     ("danger_statement_ids.1", "danger_statement", b),
-                     ("goal_id", "safety_goal", c), ("rules.1.monitors.1.person_id", "person", d)]
+    assert found == [
+        ("danger_statement_ids.0", "danger_statement", a),
+        ("danger_statement_ids.1", "danger_statement", b),
+        ("goal_id", "safety_goal", c),
+        ("rules.1.monitors.1.person_id", "person", d),
+    ]
 
 
 def test_the_openapi_document_says_what_each_id_refers_to() -> None:
@@ -102,7 +109,9 @@ def test_every_id_in_every_request_body_is_held_to_the_case_or_says_why_not(name
             if method not in {"post", "put", "patch", "delete"} or content is None:
                 continue
             checked += 1
-            holes += [f"{method.upper()} {route} {field}"
-                      for field in unclassified_ids(document, content["schema"], "body", set())]
+            holes += [
+                f"{method.upper()} {route} {field}"
+                for field in unclassified_ids(document, content["schema"], "body", set())
+            ]
     assert checked > 5
     assert holes == [], "id fields that neither name a case record (CaseRef) nor say why not (NotCaseScoped)"

@@ -11,11 +11,21 @@ import pytest
 from sop_shared.input_policy import json_depth, json_errors, refused_character
 
 
-@pytest.mark.parametrize(("body", "depth"), [
-    (b"{}", 1), (b'"[[["', 0), (b"3", 0), (b'[{"a": [1, {"b": []}]}]', 5),
-    (b'{"a": "x\\"[[[[", "b": [[]]}', 3), (b'{"a": "\\\\", "b": [[]]}', 3), (b'["\\\\\\"]]]"]', 1),
-    (b"[" * 20_000, 20_000), (b'"unterminated [[[', 3), (b"]]]]", 0),
-])
+@pytest.mark.parametrize(
+    ("body", "depth"),
+    [
+        (b"{}", 1),
+        (b'"[[["', 0),
+        (b"3", 0),
+        (b'[{"a": [1, {"b": []}]}]', 5),
+        (b'{"a": "x\\"[[[[", "b": [[]]}', 3),
+        (b'{"a": "\\\\", "b": [[]]}', 3),
+        (b'["\\\\\\"]]]"]', 1),
+        (b"[" * 20_000, 20_000),
+        (b'"unterminated [[[', 3),
+        (b"]]]]", 0),
+    ],
+)
 def test_nesting_is_measured_outside_strings_without_parsing(body: bytes, depth: int) -> None:
     # (an unterminated string's brackets count: such a body is not JSON, so refusing it loses nothing)
     assert json_depth(body) == depth
@@ -26,11 +36,17 @@ def test_a_parsable_body_measures_as_the_parser_nests() -> None:
     assert json_depth(json.dumps(value).encode()) == 7
 
 
-@pytest.mark.parametrize(("text", "kind"), [
-    ("a\x00", "a control character (U+0000)"), ("a\x7f", "a control character (U+007F)"),
-    ("a\x9b", "a control character (U+009B)"), ("\u202a", "a bidirectional control character (U+202A)"),
-    ("\u2069", "a bidirectional control character (U+2069)"), ("\ud83d", "an unpaired surrogate (U+D83D)"),
-])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("a\x00", "a control character (U+0000)"),
+        ("a\x7f", "a control character (U+007F)"),
+        ("a\x9b", "a control character (U+009B)"),
+        ("\u202a", "a bidirectional control character (U+202A)"),
+        ("\u2069", "a bidirectional control character (U+2069)"),
+        ("\ud83d", "an unpaired surrogate (U+D83D)"),
+    ],
+)
 def test_refused_characters_are_named_by_kind_and_code_point(text: str, kind: str) -> None:
     assert refused_character(text) == f"contains {kind}, which text here may not carry"
 
@@ -42,17 +58,31 @@ def test_line_breaks_are_text_in_a_body_but_not_in_a_single_line_value() -> None
 
 
 def test_every_offending_field_is_named_by_its_path_and_keys_are_escaped() -> None:
-    value = {"children": [{"name": "ok"}, {"name": "x\x00"}], "a\u202eb": 1, "n": 2**63, "m": -(2**63),
-             "f": float("inf"), "nested": [[{"deep": ["\x1b"]}]], "fine": [True, None, 1.5, "text"]}
+    value = {
+        "children": [{"name": "ok"}, {"name": "x\x00"}],
+        "a\u202eb": 1,
+        "n": 2**63,
+        "m": -(2**63),
+        "f": float("inf"),
+        "nested": [[{"deep": ["\x1b"]}]],
+        "fine": [True, None, 1.5, "text"],
+    }
     assert list(json_errors(value)) == [
-        {"field": "children[1].name",
-         "message": "contains a control character (U+0000), which text here may not carry"},
-        {"field": "a\\u202eb", "message": "the name contains a bidirectional control character (U+202E), "
-                                          "which text here may not carry"},
+        {
+            "field": "children[1].name",
+            "message": "contains a control character (U+0000), which text here may not carry",
+        },
+        {
+            "field": "a\\u202eb",
+            "message": "the name contains a bidirectional control character (U+202E), which text here may not carry",
+        },
         {"field": "n", "message": "the number is out of range"},
         {"field": "f", "message": "the number must be finite"},
-        {"field": "nested[0][0].deep[0]", "message": "contains a control character (U+001B), which text here may "
-                                                     "not carry"},
+        {
+            "field": "nested[0][0].deep[0]",
+            "message": "contains a control character (U+001B), which text here may not carry",
+        },
     ]
-    assert list(json_errors("\x00")) == [{"field": "body", "message": "contains a control character (U+0000), "
-                                                                      "which text here may not carry"}]
+    assert list(json_errors("\x00")) == [
+        {"field": "body", "message": "contains a control character (U+0000), which text here may not carry"}
+    ]

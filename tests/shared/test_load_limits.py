@@ -45,8 +45,9 @@ def busy_app(database: Database) -> FastAPI:
 
 @pytest.fixture
 async def busy_database(postgres_database_url: str) -> AsyncIterator[Database]:
-    database = Database(postgres_database_url, pool_size=1, max_overflow=0, pool_timeout_seconds=0.3,
-                        statement_timeout_seconds=0.3)
+    database = Database(
+        postgres_database_url, pool_size=1, max_overflow=0, pool_timeout_seconds=0.3, statement_timeout_seconds=0.3
+    )
     try:
         yield database
     finally:

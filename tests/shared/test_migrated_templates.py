@@ -17,10 +17,13 @@ async def _schema(url: str) -> dict[str, Any]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
+
             def read(sync_conn: Any) -> dict[str, Any]:
                 found = inspect(sync_conn)
-                return {table: sorted(column["name"] for column in found.get_columns(table))
-                        for table in found.get_table_names()}
+                return {
+                    table: sorted(column["name"] for column in found.get_columns(table))
+                    for table in found.get_table_names()
+                }
 
             tables = await conn.run_sync(read)
             version = (await conn.execute(text("select version_num from alembic_version"))).scalar_one()
@@ -40,7 +43,10 @@ async def _execute(url: str, statement: str) -> Any:
 
 
 async def test_a_copied_schema_is_the_one_alembic_makes_and_each_copy_is_its_own(
-    database_url: str, database_templates: MigratedTemplates, tmp_path: Any, request: Any,
+    database_url: str,
+    database_templates: MigratedTemplates,
+    tmp_path: Any,
+    request: Any,
 ) -> None:
     if request.node.callspec.params["database_url"] == "sqlite":
         by_alembic, second_copy = (f"sqlite+aiosqlite:///{tmp_path / name}.db" for name in ("alembic", "second"))
@@ -65,7 +71,8 @@ async def test_a_copied_schema_is_the_one_alembic_makes_and_each_copy_is_its_own
 
 
 async def test_a_database_already_written_to_is_migrated_not_replaced(
-    database_url: str, database_templates: MigratedTemplates,
+    database_url: str,
+    database_templates: MigratedTemplates,
 ) -> None:
     await _execute(database_url, "create table kept (id integer)")
     await _execute(database_url, "insert into kept (id) values (7)")
@@ -76,10 +83,15 @@ async def test_a_database_already_written_to_is_migrated_not_replaced(
 
 
 async def test_a_database_made_a_copy_up_front_has_the_schema_alembic_makes(
-    postgres_admin_url: str, database_templates: MigratedTemplates, monkeypatch: Any,
+    postgres_admin_url: str,
+    database_templates: MigratedTemplates,
+    monkeypatch: Any,
 ) -> None:
-    monkeypatch.setattr(MigratedTemplates, "COMPONENT_FIXTURES", {"network": "sop_network", "pg_network": "sop_network",
-                                                                  "plans": "sop_plans"})
+    monkeypatch.setattr(
+        MigratedTemplates,
+        "COMPONENT_FIXTURES",
+        {"network": "sop_network", "pg_network": "sop_network", "plans": "sop_plans"},
+    )
     assert database_templates.component_started_by(["tmp_path", "network", "pg_network"]) == "sop_network"
     assert database_templates.component_started_by(["tmp_path", "database_url"]) is None
     assert database_templates.component_started_by(["network", "plans"]) is None  # two schemas: neither

@@ -26,10 +26,14 @@ def test_jargon_is_flagged_at_its_exact_position_with_plainer_words() -> None:
     text = "The agency is worried about DV, Neglect and substance   abuse; Maria was non-compliant with CPS."
     jargon = found(check_text(text, kind="general"), "jargon")
     assert [(f.term, f.start, f.end) for f in jargon] == [
-        ("DV", 28, 30), ("Neglect", 32, 39), ("substance   abuse", 44, 61), ("non-compliant", 73, 86),
-        ("CPS", 92, 95)]
+        ("DV", 28, 30),
+        ("Neglect", 32, 39),
+        ("substance   abuse", 44, 61),
+        ("non-compliant", 73, 86),
+        ("CPS", 92, 95),
+    ]
     for finding in jargon:
-        assert text[finding.start:finding.end] == finding.term
+        assert text[finding.start : finding.end] == finding.term
         assert finding.severity == "warning" and finding.suggestion
     assert jargon[0].suggestion.startswith("hurting or scaring a partner")
 
@@ -49,7 +53,7 @@ def test_spanish_jargon_is_found_with_or_without_accents() -> None:
     text = "María no cumple el plan; hay negligencia, abuso de sustancias y violencia domestica."
     jargon = found(check_text(text, kind="general", language="es"), "jargon")
     assert [f.term for f in jargon] == ["no cumple", "negligencia", "abuso de sustancias", "violencia domestica"]
-    assert all(text[f.start:f.end] == f.term for f in jargon)
+    assert all(text[f.start : f.end] == f.term for f in jargon)
     assert jargon[1].suggestion.startswith("diga qué le faltó")
 
 
@@ -60,12 +64,16 @@ def test_english_words_are_not_spanish_jargon_and_spanish_words_are_not_english_
 
 def test_a_regional_tag_uses_its_languages_word_list() -> None:
     assert [f.term for f in found(check_text("Hay negligencia.", kind="general", language="es-US"), "jargon")] == [
-        "negligencia"]
+        "negligencia"
+    ]
 
 
 def test_a_danger_statement_missing_its_parts_names_each_one() -> None:
-    check = check_text("Rosa is worried.", kind="danger_statement",
-                       parts={"who_is_worried": "Rosa", "caregiver_behaviour": "  ", "impact_on_child": None})
+    check = check_text(
+        "Rosa is worried.",
+        kind="danger_statement",
+        parts={"who_is_worried": "Rosa", "caregiver_behaviour": "  ", "impact_on_child": None},
+    )
     missing = found(check, "missing_part")
     assert [f.part for f in missing] == ["caregiver_behaviour", "impact_on_child"]
     assert all(f.severity == "warning" and f.start is None for f in missing)
@@ -75,8 +83,13 @@ def test_a_danger_statement_missing_its_parts_names_each_one() -> None:
 def test_a_harm_statement_needs_all_five_parts() -> None:
     check = check_text("Something happened.", kind="harm_statement", parts={"caregiver": "Maria"})
     assert [f.part for f in found(check, "missing_part")] == ["who_reported", "action", "child", "impact"]
-    assert [p for p, _ in REQUIRED_PARTS["harm_statement"]] == ["who_reported", "caregiver", "action", "child",
-                                                                "impact"]
+    assert [p for p, _ in REQUIRED_PARTS["harm_statement"]] == [
+        "who_reported",
+        "caregiver",
+        "action",
+        "child",
+        "impact",
+    ]
 
 
 def test_a_complete_statement_has_no_missing_parts_and_a_bare_text_is_not_judged_on_parts() -> None:
@@ -89,8 +102,11 @@ def test_negative_phrasing_is_flagged_in_safety_goals_only() -> None:
     goal = "Maria will not drink, and she won\u2019t leave the children; she will stop yelling and never hit."
     negative = found(check_text(goal, kind="safety_goal"), "negative_phrasing")
     assert [(f.term, f.start) for f in negative] == [
-        ("will not", 6), ("won\u2019t", goal.index("won")), ("stop", goal.index("stop")),
-        ("never", goal.index("never"))]
+        ("will not", 6),
+        ("won\u2019t", goal.index("won")),
+        ("stop", goal.index("stop")),
+        ("never", goal.index("never")),
+    ]
     for kind in ("danger_statement", "harm_statement", "general"):
         assert found(check_text(goal, kind=kind), "negative_phrasing") == []
 
@@ -118,8 +134,11 @@ def test_marshallese_reports_the_missing_glossary_instead_of_inventing_words() -
 
 def test_english_has_a_reading_grade_and_hard_text_is_flagged_above_grade_8() -> None:
     easy = check_text("Maria will call Rosa. Rosa will come over.", kind="general")
-    hard = check_text("Notwithstanding multidisciplinary recommendations, the caregiver's protective "
-                      "capacities necessitate comprehensive therapeutic intervention.", kind="general")
+    hard = check_text(
+        "Notwithstanding multidisciplinary recommendations, the caregiver's protective "
+        "capacities necessitate comprehensive therapeutic intervention.",
+        kind="general",
+    )
     assert easy.reading_grade is not None and easy.reading_grade <= 8
     assert not found(easy, "reading_grade_high")
     assert hard.reading_grade is not None and hard.reading_grade > 8
@@ -146,8 +165,10 @@ def test_checking_spanish_does_not_change_textstats_shared_language() -> None:
 
 
 def test_checks_in_different_languages_at_once_give_the_same_answers_as_one_by_one() -> None:
-    texts = [("Maria has a history of DV and substance abuse with the children present.", "en"),
-             ("María tiene historial de violencia doméstica y negligencia con los niños.", "es")] * 20
+    texts = [
+        ("Maria has a history of DV and substance abuse with the children present.", "en"),
+        ("María tiene historial de violencia doméstica y negligencia con los niños.", "es"),
+    ] * 20
     alone = [check_text(t, kind="general", language=lang) for t, lang in texts]
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = list(pool.map(lambda item: check_text(item[0], kind="general", language=item[1]), texts))

@@ -22,9 +22,16 @@ KEYRING = AuditKeyring({"k-test": bytes(range(32))}, "k-test")
 
 def entry(i: int, **overrides: object) -> AuditEntry:
     values: dict[str, object] = dict(
-        actor_subject=f"fsw.{i % 3}", actor_type="staff", resource="safety_plan", action="read",
-        case_id=CASE if i % 2 else None, resource_id=f"plan-{i}", client_id="web",
-        fields=["child_voice"] if i % 4 == 0 else [], purpose="casework", audience="staff",
+        actor_subject=f"fsw.{i % 3}",
+        actor_type="staff",
+        resource="safety_plan",
+        action="read",
+        case_id=CASE if i % 2 else None,
+        resource_id=f"plan-{i}",
+        client_id="web",
+        fields=["child_voice"] if i % 4 == 0 else [],
+        purpose="casework",
+        audience="staff",
         request_id=f"req-{i}",
     )
     values.update(overrides)
@@ -102,10 +109,17 @@ async def test_a_rolled_back_request_leaves_no_gap(platform_db: PlatformDatabase
     assert verdict.intact and verdict.records == 4
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("resource", "'person'"), ("actor_subject", "'someone.else'"), ("action", "'update'"),
-    ("fields", "'[]'"), ("request_id", "NULL"), ("purpose", "'curiosity'"),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("resource", "'person'"),
+        ("actor_subject", "'someone.else'"),
+        ("action", "'update'"),
+        ("fields", "'[]'"),
+        ("request_id", "NULL"),
+        ("purpose", "'curiosity'"),
+    ],
+)
 async def test_editing_one_row_is_detected_at_that_row(platform_db: PlatformDatabase, column: str, value: str) -> None:
     await write(platform_db, 8)
     async with platform_db.database.session() as session:
@@ -155,12 +169,17 @@ async def test_deleting_everything_is_detected_by_the_head(platform_db: Platform
 async def test_for_principal_records_who_and_through_what(platform_db: PlatformDatabase) -> None:
     who = Principal(subject="partner:hope", actor_type=ActorType.partner, client_id="hope-portal")
     async with platform_db.database.session() as session:
-        await AuditWriter(platform_db.tables, KEYRING).record(session, AuditEntry.for_principal(
-            who, resource="case", action="read", case_id=CASE))
+        await AuditWriter(platform_db.tables, KEYRING).record(
+            session, AuditEntry.for_principal(who, resource="case", action="read", case_id=CASE)
+        )
     async with platform_db.database.session() as session:
         row = (await session.execute(select(platform_db.tables.audit))).one()
     assert (row.actor_subject, row.actor_type, row.client_id, row.case_id) == (
-        "partner:hope", "partner", "hope-portal", CASE)
+        "partner:hope",
+        "partner",
+        "hope-portal",
+        CASE,
+    )
     assert (await verify(platform_db)).intact
 
 

@@ -11,9 +11,17 @@ from sop_shared.concurrency import IfMatchVersion, check_version, etag, parse_if
 from sop_shared.problems import PROBLEM_JSON, InvalidInput, StaleVersion, VersionRequired, install_problem_handlers
 
 
-@pytest.mark.parametrize(("header", "version"), [
-    ('"3"', 3), ("W/\"3\"", 3), ("3", 3), (' "12" ', 12), ('"0"', 0), (etag(41), 41),
-])
+@pytest.mark.parametrize(
+    ("header", "version"),
+    [
+        ('"3"', 3),
+        ('W/"3"', 3),
+        ("3", 3),
+        (' "12" ', 12),
+        ('"0"', 0),
+        (etag(41), 41),
+    ],
+)
 def test_if_match_accepts_the_etag_we_send(header: str, version: int) -> None:
     assert parse_if_match(header) == version
 

@@ -13,7 +13,8 @@ from sop_shared.db import Database, UTCDateTime, is_sqlite, service_metadata
 
 metadata: MetaData = service_metadata()
 notes = Table(
-    "throwaway_note", metadata,
+    "throwaway_note",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("text", String(100), nullable=False),
     Column("at", UTCDateTime, nullable=True),
@@ -88,8 +89,17 @@ async def test_utc_datetime_round_trips_as_aware_utc(database: Database) -> None
     assert rows[2].at is None
 
     async with database.session() as session:  # comparisons happen in UTC too
-        later = (await session.execute(select(notes.c.id).where(
-            notes.c.at > datetime(2026, 3, 28, 23, 30, tzinfo=UTC)).order_by(notes.c.id))).scalars().all()
+        later = (
+            (
+                await session.execute(
+                    select(notes.c.id)
+                    .where(notes.c.at > datetime(2026, 3, 28, 23, 30, tzinfo=UTC))
+                    .order_by(notes.c.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert later == [1, 2]
 
 

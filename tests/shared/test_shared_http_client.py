@@ -24,8 +24,11 @@ def echo_app() -> FastAPI:
 
     @app.get("/echo")
     async def echo(request: Request) -> dict[str, str | None]:
-        return {"request_id": request.headers.get(REQUEST_ID_HEADER),
-                "traceparent": request.headers.get("traceparent"), "path": request.url.path}
+        return {
+            "request_id": request.headers.get(REQUEST_ID_HEADER),
+            "traceparent": request.headers.get("traceparent"),
+            "path": request.url.path,
+        }
 
     return app
 
@@ -77,8 +80,10 @@ async def test_a_request_handled_by_one_service_carries_its_id_downstream() -> N
     async def view() -> dict[str, str | None]:
         return (await downstream.get("/echo")).json()
 
-    async with downstream, httpx.AsyncClient(transport=httpx.ASGITransport(app=upstream),
-                                             base_url="http://gw") as client:
+    async with (
+        downstream,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=upstream), base_url="http://gw") as client,
+    ):
         response = await client.get("/view", headers={REQUEST_ID_HEADER: "edge-1", "traceparent": TRACEPARENT})
         assert response.json()["request_id"] == "edge-1"
         assert response.json()["traceparent"] == TRACEPARENT
@@ -98,8 +103,9 @@ def _free_port() -> int:
 @pytest.fixture
 async def served_echo() -> AsyncIterator[str]:
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(echo_app(), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(echo_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
+    )
     task = asyncio.create_task(server.serve())
     for _ in range(500):
         if server.started or task.done():

@@ -40,8 +40,9 @@ async def app_and_db(database_url: str) -> AsyncIterator[tuple[FastAPI, Platform
     app = FastAPI()
     install_problem_handlers(app)
     app.state.database, app.state.platform = pdb.database, pdb.tables
-    app.state.token_verifier = InternalTokenVerifier(jwt.PyJWKSet.from_dict({"keys": [KEY.public_jwk()]}),
-                                                     audience="things")
+    app.state.token_verifier = InternalTokenVerifier(
+        jwt.PyJWKSet.from_dict({"keys": [KEY.public_jwk()]}), audience="things"
+    )
 
     @app.post("/things", status_code=201)
     async def create(body: NoteIn, session: SessionDep, idem: IdempotencyDep) -> JSONResponse:
@@ -72,8 +73,9 @@ def _token(subject: str = "fsw.rivera", actor_type: ActorType = ActorType.staff)
 
 
 def _client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
-                             headers={"Authorization": _token()})
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers={"Authorization": _token()}
+    )
 
 
 async def test_a_repeat_returns_the_first_response_and_creates_nothing(app_and_db) -> None:
@@ -120,11 +122,15 @@ async def test_keys_belong_to_their_principal(app_and_db) -> None:
     app, pdb, things = app_and_db
     async with _client(app) as client:
         a = await client.post("/things", json={"text": "x"}, headers={"Idempotency-Key": "same"})
-        b = await client.post("/things", json={"text": "x"},
-                              headers={"Idempotency-Key": "same", "Authorization": _token("fsw.other")})
+        b = await client.post(
+            "/things", json={"text": "x"}, headers={"Idempotency-Key": "same", "Authorization": _token("fsw.other")}
+        )
         # the same subject name as another actor type is another caller too
-        c = await client.post("/things", json={"text": "x"}, headers={
-            "Idempotency-Key": "same", "Authorization": _token("fsw.rivera", ActorType.partner)})
+        c = await client.post(
+            "/things",
+            json={"text": "x"},
+            headers={"Idempotency-Key": "same", "Authorization": _token("fsw.rivera", ActorType.partner)},
+        )
         a2 = await client.post("/things", json={"text": "x"}, headers={"Idempotency-Key": "same"})
     assert a.status_code == b.status_code == c.status_code == 201
     assert len({a.json()["id"], b.json()["id"], c.json()["id"]}) == 3
@@ -136,8 +142,9 @@ async def test_keys_belong_to_their_principal(app_and_db) -> None:
 async def test_without_a_valid_token_nothing_is_created(app_and_db) -> None:
     app, pdb, things = app_and_db
     async with _client(app) as client:
-        response = await client.post("/things", json={"text": "x"},
-                                     headers={"Idempotency-Key": "k", "Authorization": "Bearer nope"})
+        response = await client.post(
+            "/things", json={"text": "x"}, headers={"Idempotency-Key": "k", "Authorization": "Bearer nope"}
+        )
     assert response.status_code == 401
     assert await _count(pdb, things) == 0
 
@@ -153,9 +160,12 @@ async def test_an_overlong_key_is_refused(app_and_db) -> None:
 async def test_concurrent_repeats_create_exactly_one(app_and_db) -> None:
     app, pdb, things = app_and_db
     async with _client(app) as client:
-        responses = await asyncio.gather(*[
-            client.post("/things", json={"text": "double tap"}, headers={"Idempotency-Key": "k-race"})
-            for _ in range(6)])
+        responses = await asyncio.gather(
+            *[
+                client.post("/things", json={"text": "double tap"}, headers={"Idempotency-Key": "k-race"})
+                for _ in range(6)
+            ]
+        )
     # the losers of a race are told (409) or replayed; never a second record
     assert {r.status_code for r in responses} <= {201, 409}
     created = [r for r in responses if r.status_code == 201]

@@ -39,8 +39,13 @@ def jwks_of(*keys: SigningKey) -> jwt.PyJWKSet:
 
 def principal(**overrides: Any) -> Principal:
     values: dict[str, Any] = dict(
-        subject="fsw.rivera", actor_type=ActorType.staff, roles=frozenset({"worker"}),
-        scopes=frozenset({"case:read", "case:write"}), agency="DCFS", client_id="web", name="Ana Rivera",
+        subject="fsw.rivera",
+        actor_type=ActorType.staff,
+        roles=frozenset({"worker"}),
+        scopes=frozenset({"case:read", "case:write"}),
+        agency="DCFS",
+        client_id="web",
+        name="Ana Rivera",
         case_id=CASE,
     )
     values.update(overrides)
@@ -50,8 +55,16 @@ def principal(**overrides: Any) -> Principal:
 def forge(key: SigningKey, **claims: Any) -> str:
     """A token with exactly these claims (over sensible defaults), signed by `key`."""
     now = int(time.time())
-    body: dict[str, Any] = {"iss": "sop-gateway", "aud": "plans", "sub": "fsw.rivera", "iat": now,
-                            "exp": now + 60, "act": "staff", "roles": ["worker"], "scope": "case:read"}
+    body: dict[str, Any] = {
+        "iss": "sop-gateway",
+        "aud": "plans",
+        "sub": "fsw.rivera",
+        "iat": now,
+        "exp": now + 60,
+        "act": "staff",
+        "roles": ["worker"],
+        "scope": "case:read",
+    }
     body.update(claims)
     body = {k: v for k, v in body.items() if v is not None}
     return jwt.encode(body, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
@@ -79,8 +92,15 @@ def test_mint_and_verify_round_trip(key: SigningKey, verifier: InternalTokenVeri
 
 
 def test_a_token_without_a_case_verifies_to_no_case(key: SigningKey, verifier: InternalTokenVerifier) -> None:
-    integration = principal(subject="client:chris", actor_type=ActorType.integration, roles=frozenset(),
-                            scopes=frozenset({"cases:sync"}), agency=None, name=None, case_id=None)
+    integration = principal(
+        subject="client:chris",
+        actor_type=ActorType.integration,
+        roles=frozenset(),
+        scopes=frozenset({"cases:sync"}),
+        agency=None,
+        name=None,
+        case_id=None,
+    )
     assert verifier.verify(InternalTokenMinter(key).mint(integration, audience="plans")) == integration
 
 
@@ -117,8 +137,18 @@ def test_unknown_kid_is_refused(verifier: InternalTokenVerifier) -> None:
 
 
 def test_no_kid_is_refused(key: SigningKey, verifier: InternalTokenVerifier) -> None:
-    token = jwt.encode({"iss": "sop-gateway", "aud": "plans", "sub": "x", "act": "staff",
-                        "iat": int(time.time()), "exp": int(time.time()) + 60}, key.private_key, algorithm="EdDSA")
+    token = jwt.encode(
+        {
+            "iss": "sop-gateway",
+            "aud": "plans",
+            "sub": "x",
+            "act": "staff",
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+        },
+        key.private_key,
+        algorithm="EdDSA",
+    )
     with pytest.raises(Unauthenticated, match="unknown key"):
         verifier.verify(token)
 
@@ -214,8 +244,9 @@ def test_case_and_scope_checks() -> None:
     require_case_scope(principal(), CASE, Scope.case_write)
 
 
-async def test_a_service_route_refuses_requests_without_a_valid_token(key: SigningKey,
-                                                                      verifier: InternalTokenVerifier) -> None:
+async def test_a_service_route_refuses_requests_without_a_valid_token(
+    key: SigningKey, verifier: InternalTokenVerifier
+) -> None:
     app = FastAPI()
     install_problem_handlers(app)
     app.state.token_verifier = verifier
@@ -228,11 +259,13 @@ async def test_a_service_route_refuses_requests_without_a_valid_token(key: Signi
         none = await client.get("/me")
         assert none.status_code == 401
         assert none.headers["WWW-Authenticate"] == "Bearer"
-        other = await client.get("/me", headers={
-            "Authorization": "Bearer " + InternalTokenMinter(key).mint(principal(), audience="network")})
+        other = await client.get(
+            "/me", headers={"Authorization": "Bearer " + InternalTokenMinter(key).mint(principal(), audience="network")}
+        )
         assert other.status_code == 401
-        ok = await client.get("/me", headers={
-            "Authorization": "Bearer " + InternalTokenMinter(key).mint(principal(), audience="plans")})
+        ok = await client.get(
+            "/me", headers={"Authorization": "Bearer " + InternalTokenMinter(key).mint(principal(), audience="plans")}
+        )
         assert ok.status_code == 200 and ok.json() == {"subject": "fsw.rivera"}
 
 
@@ -258,11 +291,15 @@ def test_a_cases_claim_that_is_not_a_short_list_is_refused(key: SigningKey, veri
         verifier.verify(forge(key, cases=[str(uuid.uuid4()) for _ in range(51)]))
 
 
-@pytest.mark.parametrize(("actor", "header", "expected"), [
-    (ActorType.family, None, "family"), (ActorType.partner, "", "partner"), (ActorType.staff, "FAMILY", "family"),
-])
-def test_request_audience_defaults_to_the_callers_own_kind(actor: ActorType, header: str | None,
-                                                           expected: str) -> None:
+@pytest.mark.parametrize(
+    ("actor", "header", "expected"),
+    [
+        (ActorType.family, None, "family"),
+        (ActorType.partner, "", "partner"),
+        (ActorType.staff, "FAMILY", "family"),
+    ],
+)
+def test_request_audience_defaults_to_the_callers_own_kind(actor: ActorType, header: str | None, expected: str) -> None:
     assert request_audience(principal(actor_type=actor, roles=frozenset()), header).value == expected
 
 

@@ -15,8 +15,13 @@ from sop_shared.events import Event, NatsJetStreamBus, connect_bus
 
 
 def event(n: int, subject: str = "sop.test.thing.created") -> Event:
-    return Event(id=uuid.uuid4(), subject=subject, occurred_at=utcnow(), data={"n": n, "text": "Sofía"},
-                 case_id=uuid.uuid4() if n % 2 else None)
+    return Event(
+        id=uuid.uuid4(),
+        subject=subject,
+        occurred_at=utcnow(),
+        data={"n": n, "text": "Sofía"},
+        case_id=uuid.uuid4() if n % 2 else None,
+    )
 
 
 async def wait_for(predicate, timeout: float = 10.0) -> None:

@@ -26,8 +26,15 @@ async def emit_many(pdb: PlatformDatabase, count: int, *, per_transaction: int =
     for start in range(0, count, per_transaction):
         async with pdb.database.session() as session:
             for n in range(start, min(count, start + per_transaction)):
-                events.append(await emit(session, pdb.tables, subject=f"sop.test.thing.n{n % 3}",
-                                         data={"n": n}, case_id=CASE if n % 2 else None))
+                events.append(
+                    await emit(
+                        session,
+                        pdb.tables,
+                        subject=f"sop.test.thing.n{n % 3}",
+                        data={"n": n},
+                        case_id=CASE if n % 2 else None,
+                    )
+                )
     return events
 
 
@@ -64,8 +71,9 @@ async def test_emit_in_a_rolled_back_transaction_publishes_nothing(platform_db: 
 
 async def test_emit_with_the_change_is_stored_with_its_payload(platform_db: PlatformDatabase) -> None:
     async with platform_db.database.session() as session:
-        event = await emit(session, platform_db.tables, subject="sop.test.thing.created",
-                           data={"n": 1, "name": "Sofía"}, case_id=CASE)
+        event = await emit(
+            session, platform_db.tables, subject="sop.test.thing.created", data={"n": 1, "name": "Sofía"}, case_id=CASE
+        )
     (row,) = await outbox_rows(platform_db)
     assert (row.id, row.subject, row.case_id, row.payload) == (event.id, event.subject, CASE, event.data)
     assert row.published_at is None and row.attempts == 0 and row.occurred_at == event.occurred_at
@@ -160,8 +168,13 @@ async def test_the_relay_loop_survives_a_failing_round(platform_db: PlatformData
 
 def _applied_table(metadata: MetaData) -> Table:
     # deliberately no unique constraint: a second application would show up as a second row
-    return Table("applied", metadata, Column("seq", Integer, primary_key=True, autoincrement=True),
-                 Column("event_id", Uuid, nullable=False), Column("n", Integer, nullable=False))
+    return Table(
+        "applied",
+        metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("event_id", Uuid, nullable=False),
+        Column("n", Integer, nullable=False),
+    )
 
 
 @pytest.fixture
@@ -273,11 +286,17 @@ async def test_two_relays_on_postgresql_publish_each_event_exactly_once(postgres
         await pdb.database.dispose()
 
 
-@pytest.mark.parametrize(("pattern", "subject", "matches"), [
-    ("sop.>", "sop.plans.plan.signed", True), ("sop.>", "sop", False), ("sop.*.plan.*", "sop.plans.plan.signed", True),
-    ("sop.*", "sop.plans.plan", False), ("sop.plans.plan.signed", "sop.plans.plan.signed", True),
-    ("sop.network.>", "sop.plans.plan.signed", False),
-])
+@pytest.mark.parametrize(
+    ("pattern", "subject", "matches"),
+    [
+        ("sop.>", "sop.plans.plan.signed", True),
+        ("sop.>", "sop", False),
+        ("sop.*.plan.*", "sop.plans.plan.signed", True),
+        ("sop.*", "sop.plans.plan", False),
+        ("sop.plans.plan.signed", "sop.plans.plan.signed", True),
+        ("sop.network.>", "sop.plans.plan.signed", False),
+    ],
+)
 def test_in_process_subject_matching_follows_nats(pattern: str, subject: str, matches: bool) -> None:
     assert _nats_match(pattern, subject) is matches
 

@@ -35,9 +35,21 @@ def test_cursor_round_trip() -> None:
 
 
 GARBAGE_CURSORS = [
-    "", "!!!", "not-a-cursor", "a", "%%%%", _b64(b"\xff\xfe\x00"), _b64(b"[1, 2]"), _b64(b'"after"'),
-    _b64(b"{}"), _b64(b'{"after": null}'), _b64(b'{"after": "nope"}'), _b64(b'{"after": 5}'),
-    _b64(b'{"after": ["a"]}'), _b64(b'{"after": {"x": 1}}'), _b64(b"null"),
+    "",
+    "!!!",
+    "not-a-cursor",
+    "a",
+    "%%%%",
+    _b64(b"\xff\xfe\x00"),
+    _b64(b"[1, 2]"),
+    _b64(b'"after"'),
+    _b64(b"{}"),
+    _b64(b'{"after": null}'),
+    _b64(b'{"after": "nope"}'),
+    _b64(b'{"after": 5}'),
+    _b64(b'{"after": ["a"]}'),
+    _b64(b'{"after": {"x": 1}}'),
+    _b64(b"null"),
 ]
 
 

@@ -29,25 +29,46 @@ NOW = datetime(2026, 10, 2, 12, 0, tzinfo=UTC)
 CASE = uuid.UUID("01890000-0000-7000-8000-0000000000aa")
 
 FACTS = CaseAccessFacts(
-    case_id=CASE, exists=True,
-    assignments=(StaffAssignment("fsw.rivera", "worker"), StaffAssignment("sup.okafor", "supervisor"),
-                 StaffAssignment("fsw.former", "worker", active=False)),
+    case_id=CASE,
+    exists=True,
+    assignments=(
+        StaffAssignment("fsw.rivera", "worker"),
+        StaffAssignment("sup.okafor", "supervisor"),
+        StaffAssignment("fsw.former", "worker", active=False),
+    ),
     grants=(
         PartnerGrant("HOPE-COUNSELING", frozenset({"case:read"}), expires_at=NOW + timedelta(days=30)),
         PartnerGrant("OLD-CLINIC", frozenset({"case:read"}), expires_at=NOW - timedelta(seconds=1)),
-        PartnerGrant("REVOKED-AGENCY", frozenset({"case:read"}), expires_at=NOW + timedelta(days=30),
-                     revoked_at=NOW - timedelta(days=1)),
+        PartnerGrant(
+            "REVOKED-AGENCY",
+            frozenset({"case:read"}),
+            expires_at=NOW + timedelta(days=30),
+            revoked_at=NOW - timedelta(days=1),
+        ),
         PartnerGrant("OPEN-ENDED", frozenset({"case:read", "case:write", "approvals:decide"}), expires_at=None),
     ),
     member_subjects={"family:maria": "family", "network:abuela": "network"},
 )
 
 
-def decide(actor_type: ActorType = ActorType.staff, subject: str = "fsw.rivera", roles: tuple[str, ...] = ("worker",),
-           agency: str | None = "DCFS", token_scopes: tuple[str, ...] = (), facts: CaseAccessFacts = FACTS,
-           now: datetime = NOW) -> Any:
-    return decide_case_access(actor_type=actor_type, subject=subject, roles=roles, agency=agency,
-                              token_scopes=token_scopes, facts=facts, now=now)
+def decide(
+    actor_type: ActorType = ActorType.staff,
+    subject: str = "fsw.rivera",
+    roles: tuple[str, ...] = ("worker",),
+    agency: str | None = "DCFS",
+    token_scopes: tuple[str, ...] = (),
+    facts: CaseAccessFacts = FACTS,
+    now: datetime = NOW,
+) -> Any:
+    return decide_case_access(
+        actor_type=actor_type,
+        subject=subject,
+        roles=roles,
+        agency=agency,
+        token_scopes=token_scopes,
+        facts=facts,
+        now=now,
+    )
 
 
 def test_assigned_worker_is_allowed_with_worker_scopes() -> None:
@@ -84,8 +105,13 @@ def test_an_admin_role_alone_grants_nothing_even_when_assigned() -> None:
 
 
 def test_a_missing_case_is_denied_for_everyone() -> None:
-    missing = CaseAccessFacts(case_id=CASE, exists=False, assignments=FACTS.assignments, grants=FACTS.grants,
-                              member_subjects=FACTS.member_subjects)
+    missing = CaseAccessFacts(
+        case_id=CASE,
+        exists=False,
+        assignments=FACTS.assignments,
+        grants=FACTS.grants,
+        member_subjects=FACTS.member_subjects,
+    )
     assert not decide(facts=missing).allowed
     assert not decide(ActorType.partner, "partner:hope", (), "HOPE-COUNSELING", facts=missing).allowed
     assert not decide(ActorType.integration, "client:chris", (), None, ("cases:sync",), facts=missing).allowed
@@ -109,8 +135,9 @@ def test_partner_with_an_expired_grant_is_denied() -> None:
     # expiry is exclusive: at the expiry instant the grant is over
     at_expiry = NOW + timedelta(days=30)
     assert not decide(ActorType.partner, "partner:hope", (), "HOPE-COUNSELING", now=at_expiry).allowed
-    assert decide(ActorType.partner, "partner:hope", (), "HOPE-COUNSELING",
-                  now=at_expiry - timedelta(seconds=1)).allowed
+    assert decide(
+        ActorType.partner, "partner:hope", (), "HOPE-COUNSELING", now=at_expiry - timedelta(seconds=1)
+    ).allowed
 
 
 def test_partner_with_a_revoked_grant_is_denied() -> None:
@@ -123,8 +150,13 @@ def test_partner_of_another_agency_or_none_is_denied() -> None:
 
 
 def test_a_partner_cannot_ride_on_staff_assignments() -> None:
-    assert not decide(ActorType.partner, "fsw.rivera", ("worker",), "HOPE-COUNSELING",
-                      facts=CaseAccessFacts(CASE, True, assignments=FACTS.assignments)).allowed
+    assert not decide(
+        ActorType.partner,
+        "fsw.rivera",
+        ("worker",),
+        "HOPE-COUNSELING",
+        facts=CaseAccessFacts(CASE, True, assignments=FACTS.assignments),
+    ).allowed
 
 
 def test_family_and_network_members_read_their_own_case() -> None:
@@ -173,12 +205,18 @@ def test_may_see_always_rules() -> None:
     assert may_see(SensitivityLabel.education_record, Audience.court)
 
 
-@pytest.mark.parametrize(("label", "audience"), [
-    (SensitivityLabel.child_voice, Audience.family), (SensitivityLabel.child_voice, Audience.network),
-    (SensitivityLabel.child_voice, Audience.partner), (SensitivityLabel.child_voice, Audience.court),
-    (SensitivityLabel.substance_use_part2, Audience.staff), (SensitivityLabel.substance_use_part2, Audience.court),
-    (SensitivityLabel.education_record, Audience.partner),
-])
+@pytest.mark.parametrize(
+    ("label", "audience"),
+    [
+        (SensitivityLabel.child_voice, Audience.family),
+        (SensitivityLabel.child_voice, Audience.network),
+        (SensitivityLabel.child_voice, Audience.partner),
+        (SensitivityLabel.child_voice, Audience.court),
+        (SensitivityLabel.substance_use_part2, Audience.staff),
+        (SensitivityLabel.substance_use_part2, Audience.court),
+        (SensitivityLabel.education_record, Audience.partner),
+    ],
+)
 def test_may_see_consent_rules(label: SensitivityLabel, audience: Audience) -> None:
     assert not may_see(label, audience)
     assert may_see(label, audience, consented=True)
@@ -186,11 +224,14 @@ def test_may_see_consent_rules(label: SensitivityLabel, audience: Audience) -> N
 
 def test_scopes_for_caps_by_actor_type() -> None:
     assert scopes_for(ActorType.staff, ["worker"]) == {Scope.case_read, Scope.case_write}
-    assert scopes_for(ActorType.staff, ["supervisor"]) == {Scope.case_read, Scope.case_write,
-                                                           Scope.approvals_decide, Scope.audit_read}
+    assert scopes_for(ActorType.staff, ["supervisor"]) == {
+        Scope.case_read,
+        Scope.case_write,
+        Scope.approvals_decide,
+        Scope.audit_read,
+    }
     assert scopes_for(ActorType.staff, ["admin"]) == frozenset()
-    assert scopes_for(ActorType.staff, ["auditor", "worker"]) == {Scope.case_read, Scope.case_write,
-                                                                 Scope.audit_read}
+    assert scopes_for(ActorType.staff, ["auditor", "worker"]) == {Scope.case_read, Scope.case_write, Scope.audit_read}
     # roles do not lift other actor types above their ceiling
     assert scopes_for(ActorType.partner, ["supervisor"]) == {Scope.case_read}
     assert scopes_for(ActorType.family, ["supervisor"], ["case:write", "approvals:decide"]) == {Scope.case_read}
@@ -209,8 +250,9 @@ def test_audiences_allowed() -> None:
 
 
 def test_a_partner_grant_shows_its_audience_and_purpose_and_cannot_name_a_staff_audience() -> None:
-    court = PartnerGrant("CASA", frozenset({"case:read"}), expires_at=None, audience="court",
-                         purpose="court report", grant_id=CASE)
+    court = PartnerGrant(
+        "CASA", frozenset({"case:read"}), expires_at=None, audience="court", purpose="court report", grant_id=CASE
+    )
     staff = PartnerGrant("SNEAKY", frozenset({"case:read"}), expires_at=None, audience="staff")
     facts = CaseAccessFacts(CASE, True, grants=(court, staff))
     decision = decide(ActorType.partner, "casa.1", (), "CASA", facts=facts)

@@ -45,8 +45,12 @@ def make_app() -> FastAPI:
 
     @app.get("/problem/{kind}")
     async def problem(kind: str) -> None:
-        raise {"custom": PaymentRequired("pay first", invoice="A-1"), "missing": NotFound("no such case"),
-               "conflict": Conflict(), "fields": InvalidInput.field("due_on", "must be in the future")}[kind]
+        raise {
+            "custom": PaymentRequired("pay first", invoice="A-1"),
+            "missing": NotFound("no such case"),
+            "conflict": Conflict(),
+            "fields": InvalidInput.field("due_on", "must be in the future"),
+        }[kind]
 
     @app.get("/boom")
     async def boom() -> None:
@@ -86,12 +90,18 @@ async def test_malformed_json_body_is_422_problem(client: httpx.AsyncClient) -> 
     assert response.json()["errors"]
 
 
-@pytest.mark.parametrize(("kind", "status", "slug"), [
-    ("custom", 402, "payment-required"), ("missing", 404, "not-found"), ("conflict", 409, "conflict"),
-    ("fields", 422, "invalid-input"),
-])
-async def test_a_problem_subclass_maps_to_its_status(client: httpx.AsyncClient, kind: str, status: int,
-                                                      slug: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "status", "slug"),
+    [
+        ("custom", 402, "payment-required"),
+        ("missing", 404, "not-found"),
+        ("conflict", 409, "conflict"),
+        ("fields", 422, "invalid-input"),
+    ],
+)
+async def test_a_problem_subclass_maps_to_its_status(
+    client: httpx.AsyncClient, kind: str, status: int, slug: str
+) -> None:
     response = await client.get(f"/problem/{kind}")
     assert response.status_code == status
     assert response.headers["content-type"] == PROBLEM_JSON

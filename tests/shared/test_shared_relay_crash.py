@@ -32,8 +32,13 @@ BATCH = 10
 
 def _applied_table(metadata: MetaData) -> Table:
     # no unique constraint on event_id: applying an event twice would leave two rows
-    return Table("applied_event", metadata, Column("seq", Integer, primary_key=True, autoincrement=True),
-                 Column("event_id", Uuid, nullable=False), Column("n", Integer, nullable=False))
+    return Table(
+        "applied_event",
+        metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("event_id", Uuid, nullable=False),
+        Column("n", Integer, nullable=False),
+    )
 
 
 async def _emit_events(pdb: PlatformDatabase) -> list[uuid.UUID]:
@@ -49,17 +54,31 @@ async def _emit_events(pdb: PlatformDatabase) -> list[uuid.UUID]:
 async def _published_count(pdb: PlatformDatabase) -> int:
     outbox = pdb.tables.outbox
     async with pdb.database.session() as session:
-        return (await session.execute(
-            select(func.count()).select_from(outbox).where(outbox.c.published_at.is_not(None)))).scalar_one()
+        return (
+            await session.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_not(None)))
+        ).scalar_one()
 
 
 def _start_relay(pdb: PlatformDatabase, jetstream: JetStream, log: Path, *extra: str) -> subprocess.Popen:
     out = log.open("ab")
     try:
         return subprocess.Popen(
-            [sys.executable, str(RUNNER), pdb.url, jetstream.url, jetstream.stream, jetstream.namespace,
-             "--batch-size", str(BATCH), "--parent-pid", str(os.getpid()), *extra],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                str(RUNNER),
+                pdb.url,
+                jetstream.url,
+                jetstream.stream,
+                jetstream.namespace,
+                "--batch-size",
+                str(BATCH),
+                "--parent-pid",
+                str(os.getpid()),
+                *extra,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     finally:
         out.close()
@@ -71,8 +90,7 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait(10)
 
 
-async def _until(predicate, what: str, proc: subprocess.Popen | None, log: Path | None,
-                 timeout: float = 30.0) -> None:
+async def _until(predicate, what: str, proc: subprocess.Popen | None, log: Path | None, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not await predicate():
         output = log.read_text() if log is not None else ""
@@ -85,12 +103,13 @@ async def _until(predicate, what: str, proc: subprocess.Popen | None, log: Path 
 
 async def _stream_order(jetstream: JetStream, count: int) -> list[int]:
     """The `n` of each stored message, in stream order."""
-    return [Event.from_json((await jetstream.js.get_msg(jetstream.stream, seq)).data).data["n"]
-            for seq in range(1, count + 1)]
+    return [
+        Event.from_json((await jetstream.js.get_msg(jetstream.stream, seq)).data).data["n"]
+        for seq in range(1, count + 1)
+    ]
 
 
-async def _consume_all(pdb: PlatformDatabase, applied: Table, jetstream: JetStream,
-                       ids: list[uuid.UUID]) -> None:
+async def _consume_all(pdb: PlatformDatabase, applied: Table, jetstream: JetStream, ids: list[uuid.UUID]) -> None:
     """A durable consumer behind `idempotent_consumer` receives everything; some deliveries fail after the
     event was applied and committed (a consumer crash before the ack), so those events arrive again."""
     deliveries: list[uuid.UUID] = []
@@ -139,10 +158,12 @@ async def _setup(postgres_database) -> tuple[PlatformDatabase, Table, list[uuid.
     return pdb, applied, ids
 
 
-async def _finish_and_check(pdb: PlatformDatabase, applied: Table, jetstream: JetStream, ids: list[uuid.UUID],
-                            log: Path) -> None:
+async def _finish_and_check(
+    pdb: PlatformDatabase, applied: Table, jetstream: JetStream, ids: list[uuid.UUID], log: Path
+) -> None:
     proc = _start_relay(pdb, jetstream, log)  # the restart
     try:
+
         async def everything_marked() -> bool:
             return await _published_count(pdb) == EVENTS
 
@@ -155,13 +176,16 @@ async def _finish_and_check(pdb: PlatformDatabase, applied: Table, jetstream: Je
 
 
 async def test_sigkill_mid_publish_then_restart_loses_nothing_and_applies_once(
-    postgres_database, jetstream: JetStream, tmp_path: Path,
+    postgres_database,
+    jetstream: JetStream,
+    tmp_path: Path,
 ) -> None:
     pdb, applied, ids = await _setup(postgres_database)
     log = tmp_path / "relay.log"
     try:
         proc = _start_relay(pdb, jetstream, log, "--delay", "0.004")
         try:
+
             async def well_under_way() -> bool:
                 return await jetstream.message_count() >= 90
 
@@ -183,7 +207,9 @@ async def test_sigkill_mid_publish_then_restart_loses_nothing_and_applies_once(
 
 
 async def test_crash_between_publish_and_mark_republishes_and_is_deduplicated(
-    postgres_database, jetstream: JetStream, tmp_path: Path,
+    postgres_database,
+    jetstream: JetStream,
+    tmp_path: Path,
 ) -> None:
     pdb, applied, ids = await _setup(postgres_database)
     log = tmp_path / "relay.log"
@@ -201,15 +227,22 @@ async def test_crash_between_publish_and_mark_republishes_and_is_deduplicated(
         assert await _published_count(pdb) == 5 * BATCH
         outbox = pdb.tables.outbox
         async with pdb.database.session() as session:
-            unmarked = (await session.execute(select(outbox.c.id).where(outbox.c.published_at.is_(None))
-                                              .order_by(outbox.c.id))).scalars().all()
-        assert unmarked == ids[5 * BATCH:]
+            unmarked = (
+                (
+                    await session.execute(
+                        select(outbox.c.id).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert unmarked == ids[5 * BATCH :]
         assert await _stream_order(jetstream, crash_after) == list(range(crash_after))
 
         await _finish_and_check(pdb, applied, jetstream, ids, log)
         # the restarted relay really did publish 51..55 again (their attempts count both tries)
         async with pdb.database.session() as session:
             attempts = dict((await session.execute(select(outbox.c.id, outbox.c.attempts))).all())
-        assert [attempts[i] for i in ids[5 * BATCH:crash_after]] == [1] * 5
+        assert [attempts[i] for i in ids[5 * BATCH : crash_after]] == [1] * 5
     finally:
         await pdb.database.dispose()

@@ -55,7 +55,9 @@ class AccessCache:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[(principal.actor_type.value, principal.subject, access.case_id)] = (
-            time.monotonic() + self.ttl_seconds, access)
+            time.monotonic() + self.ttl_seconds,
+            access,
+        )
 
     def forget_case(self, case_id: uuid.UUID) -> None:
         """Every caller's decision on this case: the next request asks the network service again."""
@@ -69,8 +71,9 @@ class AccessCache:
         return len(self._entries)
 
 
-def forget_after_write(cache: AccessCache, *, service: str, method: str, case_id: uuid.UUID | None,
-                       status_code: int) -> None:
+def forget_after_write(
+    cache: AccessCache, *, service: str, method: str, case_id: uuid.UUID | None, status_code: int
+) -> None:
     """After a successful write to the network service through this gateway (a grant revoked, an assignment
     ended by the SACWIS upsert, a member's dates or login changed), drop the decisions it may have changed:
     the case's, or all of them for a write not under one case (SACWIS upserts and batches, person merges)."""
@@ -92,12 +95,18 @@ async def forget_on_event(cache: AccessCache, event: Event) -> None:
 
 
 def access_from(body: dict[str, Any]) -> CaseAccess:
-    return CaseAccess(uuid.UUID(body["case_id"]), bool(body["allowed"]), frozenset(body["scopes"]),
-                      tuple(body["relationships"]), frozenset(body.get("audiences", ())))
+    return CaseAccess(
+        uuid.UUID(body["case_id"]),
+        bool(body["allowed"]),
+        frozenset(body["scopes"]),
+        tuple(body["relationships"]),
+        frozenset(body.get("audiences", ())),
+    )
 
 
-async def require_case_access(services: ServiceClients, cache: AccessCache, principal: Principal,
-                              case_id: uuid.UUID) -> CaseAccess:
+async def require_case_access(
+    services: ServiceClients, cache: AccessCache, principal: Principal, case_id: uuid.UUID
+) -> CaseAccess:
     """Allowed access or NotFound (never a hint that the case exists)."""
     access = cache.get(principal, case_id)
     if access is None:
@@ -123,8 +132,15 @@ def record_denied(app: Any) -> DeniedRecorder:
 
     async def record(principal: Principal, case_id: uuid.UUID) -> None:
         async with app.state.database.session() as session:
-            await app.state.audit.record(session, AuditEntry.for_principal(
-                principal, resource="case", action="denied", case_id=case_id,
-                resource_id=(request_target_var.get() or "")[:100] or None))
+            await app.state.audit.record(
+                session,
+                AuditEntry.for_principal(
+                    principal,
+                    resource="case",
+                    action="denied",
+                    case_id=case_id,
+                    resource_id=(request_target_var.get() or "")[:100] or None,
+                ),
+            )
 
     return record

@@ -54,28 +54,56 @@ def _token_signer(settings: GatewaySettings) -> GatewayTokenSigner | None:
         return None
     if settings.is_development and not key_file.exists():
         write_signing_key(generate_signing_key(), key_file, key_file.parent / OAUTH_JWKS_FILE)
-    return GatewayTokenSigner(load_signing_key(key_file), settings.oauth_issuer, settings.oauth_audience,
-                              settings.oauth_token_lifetime_seconds)
+    return GatewayTokenSigner(
+        load_signing_key(key_file),
+        settings.oauth_issuer,
+        settings.oauth_audience,
+        settings.oauth_token_lifetime_seconds,
+    )
 
 
 def _trusted_issuers(settings: GatewaySettings, signer: GatewayTokenSigner | None) -> list[TrustedIssuerKeys]:
-    common = {"min_refresh_seconds": settings.jwks_min_refresh_seconds,
-              "clock_skew_seconds": settings.clock_skew_seconds}
-    issuers = [TrustedIssuerKeys(settings.oidc_issuer, settings.oidc_audience,
-                                 jwks_file=settings.resolved_oidc_jwks_file(), jwks_url=settings.oidc_jwks_url,
-                                 **common)]
-    issuers += [TrustedIssuerKeys(extra.issuer, extra.audience, jwks_file=extra.jwks_file,
-                                  jwks_url=extra.jwks_url, actor_types=frozenset(extra.actor_types), **common)
-                for extra in settings.oidc_extra_issuers]
+    common = {
+        "min_refresh_seconds": settings.jwks_min_refresh_seconds,
+        "clock_skew_seconds": settings.clock_skew_seconds,
+    }
+    issuers = [
+        TrustedIssuerKeys(
+            settings.oidc_issuer,
+            settings.oidc_audience,
+            jwks_file=settings.resolved_oidc_jwks_file(),
+            jwks_url=settings.oidc_jwks_url,
+            **common,
+        )
+    ]
+    issuers += [
+        TrustedIssuerKeys(
+            extra.issuer,
+            extra.audience,
+            jwks_file=extra.jwks_file,
+            jwks_url=extra.jwks_url,
+            actor_types=frozenset(extra.actor_types),
+            **common,
+        )
+        for extra in settings.oidc_extra_issuers
+    ]
     if signer is not None:
-        issuers.append(TrustedIssuerKeys(signer.issuer, signer.audience, jwks=signer.jwks(),
-                                         actor_types=frozenset({ActorType.integration}),
-                                         max_lifetime_seconds=signer.lifetime_seconds + 60, **common))
+        issuers.append(
+            TrustedIssuerKeys(
+                signer.issuer,
+                signer.audience,
+                jwks=signer.jwks(),
+                actor_types=frozenset({ActorType.integration}),
+                max_lifetime_seconds=signer.lifetime_seconds + 60,
+                **common,
+            )
+        )
     return issuers
 
 
-def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None = None,
-               service_apps: dict[str, Any] | None = None) -> FastAPI:
+def create_app(
+    settings: GatewaySettings | None = None, *, bus: EventBus | None = None, service_apps: dict[str, Any] | None = None
+) -> FastAPI:
     """`service_apps` (embedded mode) reaches the services in this process instead of over the network."""
     settings = settings or GatewaySettings()
 
@@ -87,25 +115,29 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         database = Database.for_component(settings)
         signer = _token_signer(settings)
         rate_limits = build_rate_limits(
-            redis_url=settings.redis_url, window_seconds=settings.rate_limit_window_seconds,
-            per_token=settings.rate_limit_per_token, per_client=settings.rate_limit_per_client,
+            redis_url=settings.redis_url,
+            window_seconds=settings.rate_limit_window_seconds,
+            per_token=settings.rate_limit_per_token,
+            per_client=settings.rate_limit_per_client,
             failed_secrets=settings.oauth_failed_secret_limit,
-            failed_secrets_window_seconds=settings.oauth_failed_secret_window_seconds)
+            failed_secrets_window_seconds=settings.oauth_failed_secret_window_seconds,
+        )
         authenticator = EdgeAuthenticator(
             _trusted_issuers(settings, signer),
             api_tokens=lambda secret: authenticate_api_token(database, secret),
             own_issuer=signer.issuer if signer else None,
             client_is_active=lambda client_id: client_is_active(database, client_id),
-            rate_limits=rate_limits)
+            rate_limits=rate_limits,
+        )
         await authenticator.load()
         app.state.token_signer, app.state.rate_limits = signer, rate_limits
-        minter = InternalTokenMinter(load_signing_key(settings.resolved_signing_key_file()),
-                                     issuer=settings.internal_token_issuer)
+        minter = InternalTokenMinter(
+            load_signing_key(settings.resolved_signing_key_file()), issuer=settings.internal_token_issuer
+        )
         urls = {name: settings.service_url(name) for name in ("network", "assessment", "plans")}
         services = ServiceClients.build(minter, urls, service_apps, UpstreamTimeouts.from_settings(settings))
         app.state.database, app.state.authenticator, app.state.services = database, authenticator, services
-        app.state.access_cache = AccessCache(ttl_seconds=settings.access_cache_seconds,
-                                             on_denied=record_denied(app))
+        app.state.access_cache = AccessCache(ttl_seconds=settings.access_cache_seconds, on_denied=record_denied(app))
         audit_trail = contextlib.AsyncExitStack()  # keyed audit writer and its checkpoints (sop_shared.audit)
         await audit_trail.enter_async_context(running_audit_trail(app, settings, database, platform, bus))
         app.state.bus = bus or _NoBus()
@@ -121,10 +153,14 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             await database.dispose()
 
     # In production the API description is not served: it maps every route for whoever asks.
-    docs: dict[str, Any] = {} if settings.is_development else {"docs_url": None, "redoc_url": None,
-                                                                "openapi_url": None}
-    app = FastAPI(title="SOP Platform gateway", version="1.0.0", lifespan=lifespan, **docs,
-                  description="The public entry: GraphQL case view, REST façade over the services, audit.")
+    docs: dict[str, Any] = {} if settings.is_development else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    app = FastAPI(
+        title="SOP Platform gateway",
+        version="1.0.0",
+        lifespan=lifespan,
+        **docs,
+        description="The public entry: GraphQL case view, REST façade over the services, audit.",
+    )
     app.state.settings = settings
     app.state.platform = platform
     app.state.audit = AuditWriter(platform)
@@ -154,9 +190,13 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     install_request_context(app, settings.component, edge=True)
     install_health(app)
     app.state.graphql_schema = build_schema(settings)  # the family view executes its caseView in-process
-    graphql = GraphQLRouter(app.state.graphql_schema, context_getter=get_context,
-                            graphql_ide="graphiql" if settings.is_development else None,
-                            allow_queries_via_get=False, multipart_uploads_enabled=False)
+    graphql = GraphQLRouter(
+        app.state.graphql_schema,
+        context_getter=get_context,
+        graphql_ide="graphiql" if settings.is_development else None,
+        allow_queries_via_get=False,
+        multipart_uploads_enabled=False,
+    )
     app.include_router(graphql, prefix="/graphql")
     app.include_router(facade_router)
     app.include_router(api_tokens_router)
@@ -165,8 +205,13 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
 
     @app.get("/", include_in_schema=False)
     async def index() -> JSONResponse:
-        return JSONResponse({"service": "SOP Platform gateway", "graphql": "/graphql",
-                             **({"docs": "/docs"} if settings.is_development else {})})
+        return JSONResponse(
+            {
+                "service": "SOP Platform gateway",
+                "graphql": "/graphql",
+                **({"docs": "/docs"} if settings.is_development else {}),
+            }
+        )
 
     return app
 

@@ -44,14 +44,27 @@ class AccessLogEntry:
 
     @classmethod
     def from_row(cls, row: Any) -> AccessLogEntry:
-        return cls(seq=row.seq, occurred_at=row.occurred_at, actor_subject=row.actor_subject,
-                   actor_type=row.actor_type, client_id=row.client_id, action=row.action, resource=row.resource,
-                   resource_id=row.resource_id, audience=row.audience, fields=list(row.fields or []),
-                   purpose=row.purpose, request_id=row.request_id, client_request_id=row.client_request_id)
+        return cls(
+            seq=row.seq,
+            occurred_at=row.occurred_at,
+            actor_subject=row.actor_subject,
+            actor_type=row.actor_type,
+            client_id=row.client_id,
+            action=row.action,
+            resource=row.resource,
+            resource_id=row.resource_id,
+            audience=row.audience,
+            fields=list(row.fields or []),
+            purpose=row.purpose,
+            request_id=row.request_id,
+            client_request_id=row.client_request_id,
+        )
 
 
-@strawberry.type(description="Whether a component's keyed audit chain recomputes from its first record and "
-                             "agrees with its newest signed checkpoint (docs/identity.md).")
+@strawberry.type(
+    description="Whether a component's keyed audit chain recomputes from its first record and "
+    "agrees with its newest signed checkpoint (docs/identity.md)."
+)
 class AuditChainVerdict:
     component: str
     intact: bool
@@ -65,10 +78,16 @@ class AuditChainVerdict:
     @classmethod
     def from_dict(cls, component: str, body: dict[str, Any]) -> AuditChainVerdict:
         at = body.get("checkpoint_at")
-        return cls(component=component, intact=bool(body["intact"]), records=int(body["records"]),
-                   broken_at=body.get("broken_at"), reason=body.get("reason"),
-                   legacy_records=int(body.get("legacy_records") or 0), checkpoint_seq=body.get("checkpoint_seq"),
-                   checkpoint_at=dt.datetime.fromisoformat(at) if isinstance(at, str) else at)
+        return cls(
+            component=component,
+            intact=bool(body["intact"]),
+            records=int(body["records"]),
+            broken_at=body.get("broken_at"),
+            reason=body.get("reason"),
+            legacy_records=int(body.get("legacy_records") or 0),
+            checkpoint_seq=body.get("checkpoint_seq"),
+            checkpoint_at=dt.datetime.fromisoformat(at) if isinstance(at, str) else at,
+        )
 
 
 def _require_auditing_principal(context: GatewayContext) -> Principal:
@@ -76,8 +95,7 @@ def _require_auditing_principal(context: GatewayContext) -> Principal:
     if principal is None:
         raise GraphQLError("Authentication required.", extensions={"code": "UNAUTHENTICATED"})
     if principal.actor_type != ActorType.staff or not principal.has_scope(Scope.audit_read):
-        raise GraphQLError("Only supervisors and auditors may read the audit trail.",
-                           extensions={"code": "FORBIDDEN"})
+        raise GraphQLError("Only supervisors and auditors may read the audit trail.", extensions={"code": "FORBIDDEN"})
     return principal
 
 
@@ -85,16 +103,16 @@ def _case_uuid(case_id: strawberry.ID) -> uuid.UUID:
     try:
         return uuid.UUID(str(case_id))
     except ValueError as exc:
-        raise GraphQLError("caseId must be a UUID.", extensions={"code": "BAD_USER_INPUT", "field": "caseId"}) \
-            from exc
+        raise GraphQLError("caseId must be a UUID.", extensions={"code": "BAD_USER_INPUT", "field": "caseId"}) from exc
 
 
 async def resolve_case_access_log(context: GatewayContext, case_id: strawberry.ID, first: int) -> list[AccessLogEntry]:
     principal = _require_auditing_principal(context)
     case_uuid = _case_uuid(case_id)
     if not 1 <= first <= MAX_ENTRIES:
-        raise GraphQLError(f"first must be between 1 and {MAX_ENTRIES}.",
-                           extensions={"code": "BAD_USER_INPUT", "field": "first"})
+        raise GraphQLError(
+            f"first must be between 1 and {MAX_ENTRIES}.", extensions={"code": "BAD_USER_INPUT", "field": "first"}
+        )
     if StaffRole.auditor not in principal.roles:
         # A supervisor reads the trail of the cases they supervise; any other case does not exist for them.
         try:
@@ -102,20 +120,32 @@ async def resolve_case_access_log(context: GatewayContext, case_id: strawberry.I
         except NotFound as exc:
             raise GraphQLError("No such case.", extensions={"code": "NOT_FOUND"}) from exc
         except UpstreamError as exc:
-            raise GraphQLError("The case cannot be checked right now (network service).",
-                               extensions={"code": "SECTION_UNAVAILABLE", "section": "case",
-                                           "service": "network"}) from exc
+            raise GraphQLError(
+                "The case cannot be checked right now (network service).",
+                extensions={"code": "SECTION_UNAVAILABLE", "section": "case", "service": "network"},
+            ) from exc
         if Scope.audit_read.value not in access.scopes:
             await record_refusal(context.access_cache, principal, case_uuid)
             raise GraphQLError("No such case.", extensions={"code": "NOT_FOUND"})
     audit = platform.audit
     async with context.database.session() as session:
-        rows = (await session.execute(select(audit).where(audit.c.case_id == case_uuid)
-                                      .order_by(audit.c.seq.desc()).limit(first))).all()
+        rows = (
+            await session.execute(
+                select(audit).where(audit.c.case_id == case_uuid).order_by(audit.c.seq.desc()).limit(first)
+            )
+        ).all()
         # Reading who looked is itself a look: recorded after the answer is taken, so it shows next time.
-        await context.audit.record(session, AuditEntry.for_principal(
-            principal, resource="case_access_log", action="read", case_id=case_uuid, resource_id=str(case_uuid),
-            fields=["accessLog"]))
+        await context.audit.record(
+            session,
+            AuditEntry.for_principal(
+                principal,
+                resource="case_access_log",
+                action="read",
+                case_id=case_uuid,
+                resource_id=str(case_uuid),
+                fields=["accessLog"],
+            ),
+        )
     return [AccessLogEntry.from_row(row) for row in rows]
 
 
@@ -125,16 +155,21 @@ async def resolve_audit_chain(context: GatewayContext, trail: Any, component: st
     if principal is None:
         raise GraphQLError("Authentication required.", extensions={"code": "UNAUTHENTICATED"})
     if not may_verify_chain(principal):
-        raise GraphQLError("Only auditors and administrators may verify an audit chain.",
-                           extensions={"code": "FORBIDDEN"})
+        raise GraphQLError(
+            "Only auditors and administrators may verify an audit chain.", extensions={"code": "FORBIDDEN"}
+        )
     if component == "gateway":
         return AuditChainVerdict.from_dict(component, (await trail.verify()).to_dict())
     if component not in SERVICES:
-        raise GraphQLError(f"component must be gateway or one of {', '.join(SERVICES)}.",
-                           extensions={"code": "BAD_USER_INPUT", "field": "component"})
+        raise GraphQLError(
+            f"component must be gateway or one of {', '.join(SERVICES)}.",
+            extensions={"code": "BAD_USER_INPUT", "field": "component"},
+        )
     try:
         body = await context.services.get_json(component, "/v1/audit/verify", principal.scoped_to(None))
     except UpstreamError as exc:
-        raise GraphQLError(f"The {component} service cannot verify its chain right now.",
-                           extensions={"code": "SECTION_UNAVAILABLE", "service": component}) from exc
+        raise GraphQLError(
+            f"The {component} service cannot verify its chain right now.",
+            extensions={"code": "SECTION_UNAVAILABLE", "service": component},
+        ) from exc
     return AuditChainVerdict.from_dict(component, body)

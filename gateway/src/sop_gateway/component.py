@@ -6,6 +6,13 @@ from sop_gateway.models import metadata
 from sop_gateway.settings import GatewaySettings
 from sop_shared.component import Component
 
-component = Component(name="gateway", kind="gateway", default_port=8000, settings_class=GatewaySettings,
-                      create_app=create_app, metadata=metadata, package="sop_gateway",
-                      seed_demo=seed_demo_family)
+component = Component(
+    name="gateway",
+    kind="gateway",
+    default_port=8000,
+    settings_class=GatewaySettings,
+    create_app=create_app,
+    metadata=metadata,
+    package="sop_gateway",
+    seed_demo=seed_demo_family,
+)

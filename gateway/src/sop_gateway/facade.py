@@ -22,8 +22,11 @@ FORWARDED_RESPONSE_HEADERS = ("content-type", "etag", "location", "idempotent-re
 ACTIONS = {"GET": "read", "POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
 
 
-@router.api_route("/api/{service}/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                  summary="Pass-through to a service's REST API")
+@router.api_route(
+    "/api/{service}/v1/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    summary="Pass-through to a service's REST API",
+)
 async def facade(service: str, path: str, request: Request) -> Response:
     if service not in SERVICES:
         raise NotFound("no such API")
@@ -47,24 +50,39 @@ async def facade(service: str, path: str, request: Request) -> Response:
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS}
     try:
         upstream = await state.services.request(
-            service, request.method, f"/v1/{path}", downstream_principal, params=request.query_params,
-            content=await request.body(), headers=headers)
+            service,
+            request.method,
+            f"/v1/{path}",
+            downstream_principal,
+            params=request.query_params,
+            content=await request.body(),
+            headers=headers,
+        )
     except UpstreamError as exc:
         if exc.idempotency_key is None:
             raise ServiceUnavailable(f"the {service} service is unavailable right now") from exc
         # The write may or may not have been stored: repeating it with this key returns what was stored, or
         # stores it now, never twice (the key is the client's own, or the one the gateway gave this request).
-        raise ServiceUnavailable(f"the {service} service did not answer; send the request again with "
-                                 f"Idempotency-Key: {exc.idempotency_key}",
-                                 idempotency_key=exc.idempotency_key) from exc
-    forget_after_write(state.access_cache, service=service, method=request.method, case_id=case_id,
-                       status_code=upstream.status_code)
+        raise ServiceUnavailable(
+            f"the {service} service did not answer; send the request again with Idempotency-Key: {exc.idempotency_key}",
+            idempotency_key=exc.idempotency_key,
+        ) from exc
+    forget_after_write(
+        state.access_cache, service=service, method=request.method, case_id=case_id, status_code=upstream.status_code
+    )
     if upstream.status_code < 400 or request.method != "GET":
         async with state.database.session() as session:
             # Recorded from what the gateway knows, never from headers the client could set.
-            await state.audit.record(session, AuditEntry.for_principal(
-                principal, resource=f"{service}:{path.split('/')[0]}", action=ACTIONS.get(request.method, "read"),
-                case_id=case_id, resource_id=f"{request.method} /v1/{path} -> {upstream.status_code}"[:100],
-                request_id=getattr(request.state, "request_id", None)))
+            await state.audit.record(
+                session,
+                AuditEntry.for_principal(
+                    principal,
+                    resource=f"{service}:{path.split('/')[0]}",
+                    action=ACTIONS.get(request.method, "read"),
+                    case_id=case_id,
+                    resource_id=f"{request.method} /v1/{path} -> {upstream.status_code}"[:100],
+                    request_id=getattr(request.state, "request_id", None),
+                ),
+            )
     response_headers = {k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS}
     return Response(upstream.content, status_code=upstream.status_code, headers=response_headers)

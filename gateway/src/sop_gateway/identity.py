@@ -88,9 +88,14 @@ class TrustedIssuerKeys:
             header = jwt.get_unverified_header(token)
             jwk = await self._key(header.get("kid"))
             claims: dict[str, Any] = jwt.decode(
-                token, jwk.key, algorithms=[jwk.algorithm_name] if jwk.algorithm_name else ALGORITHMS,
-                audience=self.audience, issuer=self.issuer, leeway=self.clock_skew_seconds,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+                token,
+                jwk.key,
+                algorithms=[jwk.algorithm_name] if jwk.algorithm_name else ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.clock_skew_seconds,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
         except Unauthenticated:
             raise
         except (jwt.PyJWTError, ValueError) as exc:
@@ -112,9 +117,15 @@ class TrustedIssuerKeys:
             roles = frozenset()  # roles are staff roles; a system holds what its grant (scope) says
         scopes = scopes_for(actor_type, roles, str(claims.get("scope", "")).split())
         client_id = claims.get("client_id") or claims.get("azp")
-        return Principal(subject=str(claims["sub"]), actor_type=actor_type, roles=roles,
-                         scopes=frozenset(s.value for s in scopes), agency=claims.get("agency"),
-                         client_id=str(client_id) if client_id else None, name=claims.get("name"))
+        return Principal(
+            subject=str(claims["sub"]),
+            actor_type=actor_type,
+            roles=roles,
+            scopes=frozenset(s.value for s in scopes),
+            agency=claims.get("agency"),
+            client_id=str(client_id) if client_id else None,
+            name=claims.get("name"),
+        )
 
 
 @dataclass

@@ -124,8 +124,7 @@ class RedisStorage:
         self._writer: asyncio.StreamWriter | None = None
 
     async def _connect(self) -> None:
-        self._reader, self._writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port), self.timeout)
+        self._reader, self._writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), self.timeout)
         if self.password:
             await self._roundtrip("AUTH", self.password)
         if self.db:
@@ -288,8 +287,15 @@ def _storage_unavailable() -> None:
     structlog.get_logger("sop").warning("rate_limit_storage_unavailable")
 
 
-def build_rate_limits(*, redis_url: str, window_seconds: int, per_token: int, per_client: int,
-                      failed_secrets: int = 0, failed_secrets_window_seconds: int = 900) -> EdgeRateLimits:
+def build_rate_limits(
+    *,
+    redis_url: str,
+    window_seconds: int,
+    per_token: int,
+    per_client: int,
+    failed_secrets: int = 0,
+    failed_secrets_window_seconds: int = 900,
+) -> EdgeRateLimits:
     return EdgeRateLimits(
         FixedWindowRateLimiter(storage_for(redis_url)),
         RateLimit(per_token, window_seconds) if per_token > 0 else None,

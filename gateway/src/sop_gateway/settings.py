@@ -25,8 +25,7 @@ class TrustedIssuer(BaseModel):
     audience: str
     jwks_url: str = ""
     jwks_file: Path | None = None
-    actor_types: list[ActorType] = Field(default_factory=lambda: [ActorType.staff, ActorType.integration],
-                                         min_length=1)
+    actor_types: list[ActorType] = Field(default_factory=lambda: [ActorType.staff, ActorType.integration], min_length=1)
 
     @field_validator("actor_types")
     @classmethod
@@ -107,11 +106,17 @@ class GatewaySettings(ComponentSettings):
     @model_validator(mode="after")
     def _production_needs_real_identity(self) -> GatewaySettings:
         if not self.is_development:
-            missing = [name for name, value in (
-                ("INTERNAL_SIGNING_KEY_FILE", self.internal_signing_key_file), ("DATABASE_URL", self.database_url),
-                ("NETWORK_URL", self.network_url), ("ASSESSMENT_URL", self.assessment_url),
-                ("PLANS_URL", self.plans_url),
-            ) if not value]
+            missing = [
+                name
+                for name, value in (
+                    ("INTERNAL_SIGNING_KEY_FILE", self.internal_signing_key_file),
+                    ("DATABASE_URL", self.database_url),
+                    ("NETWORK_URL", self.network_url),
+                    ("ASSESSMENT_URL", self.assessment_url),
+                    ("PLANS_URL", self.plans_url),
+                )
+                if not value
+            ]
             if not (self.oidc_jwks_file or self.oidc_jwks_url):
                 missing.append("OIDC_JWKS_URL (or OIDC_JWKS_FILE)")
             if missing:

@@ -38,8 +38,7 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 REPEATABLE_WHEN_UNSURE = frozenset({"GET", "HEAD", "POST"})
 MAX_BACKOFF_SECONDS = 1.0
 
-upstream_calls: contextvars.ContextVar[Counter[str] | None] = contextvars.ContextVar("sop_upstream_calls",
-                                                                                      default=None)
+upstream_calls: contextvars.ContextVar[Counter[str] | None] = contextvars.ContextVar("sop_upstream_calls", default=None)
 
 
 class UpstreamError(Exception):
@@ -65,11 +64,13 @@ class UpstreamTimeouts:
 
     @classmethod
     def from_settings(cls, settings: Any) -> UpstreamTimeouts:
-        return cls(read_seconds=settings.upstream_timeout_seconds,
-                   write_seconds=settings.upstream_write_timeout_seconds,
-                   connect_seconds=settings.upstream_connect_timeout_seconds,
-                   retry_seconds=settings.upstream_retry_seconds,
-                   read_retry_seconds=settings.upstream_read_retry_seconds)
+        return cls(
+            read_seconds=settings.upstream_timeout_seconds,
+            write_seconds=settings.upstream_write_timeout_seconds,
+            connect_seconds=settings.upstream_connect_timeout_seconds,
+            retry_seconds=settings.upstream_retry_seconds,
+            read_retry_seconds=settings.upstream_read_retry_seconds,
+        )
 
 
 @dataclass
@@ -79,24 +80,35 @@ class ServiceClients:
     timeouts: UpstreamTimeouts = UpstreamTimeouts()
 
     @classmethod
-    def build(cls, minter: InternalTokenMinter, urls: dict[str, str], apps: dict[str, Any] | None,
-              timeouts: UpstreamTimeouts) -> ServiceClients:
+    def build(
+        cls, minter: InternalTokenMinter, urls: dict[str, str], apps: dict[str, Any] | None, timeouts: UpstreamTimeouts
+    ) -> ServiceClients:
         clients = {}
         for name in SERVICES:
             app = (apps or {}).get(name)
             base = f"http://{name}" if app is not None else urls[name]
             if not base:
                 raise ValueError(f"no URL configured for the {name} service")
-            clients[name] = service_client(base, app=app, timeout=httpx.Timeout(timeouts.read_seconds,
-                                                                                connect=timeouts.connect_seconds))
+            clients[name] = service_client(
+                base, app=app, timeout=httpx.Timeout(timeouts.read_seconds, connect=timeouts.connect_seconds)
+            )
         if apps:
             # Embedded: the services run in this process and cannot be restarted apart from it.
             timeouts = dataclasses.replace(timeouts, retry_seconds=0, read_retry_seconds=0)
         return cls(minter, clients, timeouts)
 
-    async def request(self, service: str, method: str, path: str, principal: Principal, *,
-                      params: Any = None, json: Any = None, content: bytes | None = None,
-                      headers: dict[str, str] | None = None) -> httpx.Response:
+    async def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        principal: Principal,
+        *,
+        params: Any = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         counter = upstream_calls.get()
         if counter is not None:
             counter[service] += 1  # one call, however many times it had to be repeated
@@ -114,12 +126,17 @@ class ServiceClients:
             token = self.minter.mint(principal, audience=service, request_id=request_id_var.get())
             all_headers["Authorization"] = f"Bearer {token}"
             try:
-                response = await self.clients[service].request(method, path, params=params, json=json,
-                                                                content=content, headers=all_headers, timeout=timeout)
+                response = await self.clients[service].request(
+                    method, path, params=params, json=json, content=content, headers=all_headers, timeout=timeout
+                )
             except httpx.HTTPError as exc:
                 if not _may_repeat(exc, method) or time.monotonic() + backoff > give_up_at:
-                    raise UpstreamError(service, None, f"{type(exc).__name__}: unreachable or timed out",
-                                        idempotency_key=key if method == "POST" else None) from exc
+                    raise UpstreamError(
+                        service,
+                        None,
+                        f"{type(exc).__name__}: unreachable or timed out",
+                        idempotency_key=key if method == "POST" else None,
+                    ) from exc
             else:
                 # 503 from a service: busy (pool or statement timeout), rolled back, nothing done.
                 if response.status_code != 503 or time.monotonic() + backoff > give_up_at:

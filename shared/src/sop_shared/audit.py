@@ -87,18 +87,34 @@ class AuditEntry:
         kwargs.setdefault("request_id", request_id_var.get())
         kwargs.setdefault("client_request_id", client_request_id_var.get())
         kwargs.setdefault("purpose", purpose_var.get())
-        return cls(actor_subject=principal.subject, actor_type=principal.actor_type.value,
-                   client_id=principal.client_id, **kwargs)
+        return cls(
+            actor_subject=principal.subject,
+            actor_type=principal.actor_type.value,
+            client_id=principal.client_id,
+            **kwargs,
+        )
 
 
 # The content fields of the first (unkeyed) records: their hashes cover exactly these.
-_LEGACY_FIELDS = ("actor_subject", "actor_type", "resource", "action", "case_id", "resource_id", "client_id",
-                  "fields", "purpose", "audience", "request_id")
+_LEGACY_FIELDS = (
+    "actor_subject",
+    "actor_type",
+    "resource",
+    "action",
+    "case_id",
+    "resource_id",
+    "client_id",
+    "fields",
+    "purpose",
+    "audience",
+    "request_id",
+)
 _ENTRY_FIELDS = tuple(f.name for f in fields(AuditEntry))
 
 
-def _canonical(prev_hash: str, seq: int, record_id: uuid.UUID, occurred_at: datetime, entry: AuditEntry,
-               key_id: str | None) -> bytes:
+def _canonical(
+    prev_hash: str, seq: int, record_id: uuid.UUID, occurred_at: datetime, entry: AuditEntry, key_id: str | None
+) -> bytes:
     content = asdict(entry)
     content["case_id"] = str(entry.case_id) if entry.case_id else None
     if key_id is None:
@@ -107,7 +123,8 @@ def _canonical(prev_hash: str, seq: int, record_id: uuid.UUID, occurred_at: date
         content["key_id"] = key_id
     return json.dumps(
         {"seq": seq, "id": str(record_id), "occurred_at": occurred_at.isoformat(), "prev": prev_hash, **content},
-        sort_keys=True, separators=(",", ":"),
+        sort_keys=True,
+        separators=(",", ":"),
     ).encode()
 
 
@@ -127,9 +144,17 @@ class AuditCheckpoint:
     signature: str = ""  # base64url Ed25519 signature over `signed_bytes()`
 
     def signed_bytes(self) -> bytes:
-        return json.dumps({"component": self.component, "seq": self.seq, "head_hash": self.head_hash,
-                           "at": self.at.isoformat(), "key_id": self.key_id},
-                          sort_keys=True, separators=(",", ":")).encode()
+        return json.dumps(
+            {
+                "component": self.component,
+                "seq": self.seq,
+                "head_hash": self.head_hash,
+                "at": self.at.isoformat(),
+                "key_id": self.key_id,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
 
     @classmethod
     def sign(cls, key: SigningKey, *, component: str, seq: int, head_hash: str, at: datetime) -> AuditCheckpoint:
@@ -148,19 +173,30 @@ class AuditCheckpoint:
         return True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"component": self.component, "seq": self.seq, "head_hash": self.head_hash,
-                "at": self.at.isoformat(), "key_id": self.key_id, "signature": self.signature}
+        return {
+            "component": self.component,
+            "seq": self.seq,
+            "head_hash": self.head_hash,
+            "at": self.at.isoformat(),
+            "key_id": self.key_id,
+            "signature": self.signature,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuditCheckpoint:
-        return cls(str(data["component"]), int(data["seq"]), str(data["head_hash"]),
-                   datetime.fromisoformat(data["at"]), str(data["key_id"]), str(data["signature"]))
+        return cls(
+            str(data["component"]),
+            int(data["seq"]),
+            str(data["head_hash"]),
+            datetime.fromisoformat(data["at"]),
+            str(data["key_id"]),
+            str(data["signature"]),
+        )
 
     def to_event(self) -> Event:
         # The same head published twice (two replicas, a restart) is one message: JetStream de-duplicates by id.
         event_id = uuid.uuid5(CHECKPOINT_NAMESPACE, f"{self.component}:{self.seq}:{self.head_hash}")
-        return Event(id=event_id, subject=checkpoint_subject(self.component), occurred_at=self.at,
-                     data=self.to_dict())
+        return Event(id=event_id, subject=checkpoint_subject(self.component), occurred_at=self.at, data=self.to_dict())
 
 
 def checkpoint_subject(component: str) -> str:
@@ -223,8 +259,9 @@ class AuditWriter:
     async def _append(self, session: AsyncSession, entries: list[AuditEntry]) -> list[int]:
         keyring = self._keys()
         head = self.tables.audit_head
-        advance = update(head).where(head.c.id == 1).values(seq=head.c.seq + len(entries)).returning(
-            head.c.seq, head.c.hash)
+        advance = (
+            update(head).where(head.c.id == 1).values(seq=head.c.seq + len(entries)).returning(head.c.seq, head.c.hash)
+        )
         row = (await session.execute(advance)).first()
         if row is None:
             # The very first append: create the head (at 0) without racing another first append (a plain
@@ -236,15 +273,28 @@ class AuditWriter:
         for seq, entry in enumerate(entries, start=first_seq):
             record_id = new_id()
             digest = keyring.mac(key_id, _canonical(prev_hash, seq, record_id, occurred_at, entry, key_id))
-            rows.append({"seq": seq, "id": record_id, "occurred_at": occurred_at, "prev_hash": prev_hash,
-                         "hash": digest, "key_id": key_id, **asdict(entry)})
+            rows.append(
+                {
+                    "seq": seq,
+                    "id": record_id,
+                    "occurred_at": occurred_at,
+                    "prev_hash": prev_hash,
+                    "hash": digest,
+                    "key_id": key_id,
+                    **asdict(entry),
+                }
+            )
             prev_hash = digest
         await session.execute(insert(self.tables.audit), rows)
         await session.execute(update(head).where(head.c.id == 1).values(hash=prev_hash))
         return [r["seq"] for r in rows]
 
-    async def verify(self, session: AsyncSession, checkpoint: AuditCheckpoint | None = None,
-                     public_keys: dict[str, Any] | None = None) -> ChainVerdict:
+    async def verify(
+        self,
+        session: AsyncSession,
+        checkpoint: AuditCheckpoint | None = None,
+        public_keys: dict[str, Any] | None = None,
+    ) -> ChainVerdict:
         """Recompute the chain from the start (legacy part, then keyed part); report the first record that
         does not match. With a checkpoint (and the public keys to check its signature), the chain must also
         reach the checkpoint's sequence number with the checkpoint's hash there."""
@@ -254,9 +304,15 @@ class AuditWriter:
         hash_at_checkpoint = None
 
         def broken(at: int, reason: str) -> ChainVerdict:
-            return ChainVerdict(False, count, broken_at=at, reason=reason, legacy_records=legacy,
-                                checkpoint_seq=checkpoint.seq if checkpoint else None,
-                                checkpoint_at=checkpoint.at if checkpoint else None)
+            return ChainVerdict(
+                False,
+                count,
+                broken_at=at,
+                reason=reason,
+                legacy_records=legacy,
+                checkpoint_seq=checkpoint.seq if checkpoint else None,
+                checkpoint_at=checkpoint.at if checkpoint else None,
+            )
 
         if checkpoint is not None and not checkpoint.signature_valid(public_keys or {}):
             return broken(checkpoint.seq, "the checkpoint's signature does not verify with the component's key")
@@ -288,9 +344,13 @@ class AuditWriter:
                 return broken(count + 1, f"records after {count} are gone (a checkpoint vouches for {checkpoint.seq})")
             if hash_at_checkpoint != checkpoint.head_hash:
                 return broken(checkpoint.seq, "the chain differs from its signed checkpoint")
-        return ChainVerdict(True, count, legacy_records=legacy,
-                            checkpoint_seq=checkpoint.seq if checkpoint else None,
-                            checkpoint_at=checkpoint.at if checkpoint else None)
+        return ChainVerdict(
+            True,
+            count,
+            legacy_records=legacy,
+            checkpoint_seq=checkpoint.seq if checkpoint else None,
+            checkpoint_at=checkpoint.at if checkpoint else None,
+        )
 
 
 def _insert_ignoring_conflict(session: AsyncSession, table: Any) -> Any:
@@ -330,8 +390,9 @@ class AuditTrail:
             row = (await session.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1))).first()
         if row is None or row.seq == 0 or (row.seq, row.hash) == self._last_published:
             return None
-        checkpoint = AuditCheckpoint.sign(self.keys.signing_key, component=self.component, seq=row.seq,
-                                          head_hash=row.hash, at=utcnow())
+        checkpoint = AuditCheckpoint.sign(
+            self.keys.signing_key, component=self.component, seq=row.seq, head_hash=row.hash, at=utcnow()
+        )
         await self.bus.publish(checkpoint.to_event())
         self._last_published = (row.seq, row.hash)
         return checkpoint
@@ -358,15 +419,20 @@ class AuditTrail:
 
 
 @asynccontextmanager
-async def running_audit_trail(app: Any, settings: Any, database: Any, tables: PlatformTables,
-                              bus: EventBus | None) -> AsyncIterator[AuditTrail]:
+async def running_audit_trail(
+    app: Any, settings: Any, database: Any, tables: PlatformTables, bus: EventBus | None
+) -> AsyncIterator[AuditTrail]:
     """For an app's lifespan: load the audit keys (refusing to start without them in production), point
     `app.state.audit` at a keyed writer, and checkpoint the chain head for the app's life. Without a bus
     of its own (a distributed gateway) it connects to `settings.events_url` just to publish checkpoints."""
 
-    keys = load_audit_keys(component=settings.component, keys_dir=settings.keys_dir(),
-                           chain_keys_dir=settings.audit_keys_dir, signing_key_file=settings.audit_signing_key_file,
-                           development=settings.is_development)
+    keys = load_audit_keys(
+        component=settings.component,
+        keys_dir=settings.keys_dir(),
+        chain_keys_dir=settings.audit_keys_dir,
+        signing_key_file=settings.audit_signing_key_file,
+        development=settings.is_development,
+    )
     owned_bus = None
     if bus is None:
         owned_bus = bus = _BusConnectedWhenReachable(settings.events_url, settings.events_stream)
@@ -374,8 +440,9 @@ async def running_audit_trail(app: Any, settings: Any, database: Any, tables: Pl
     app.state.audit = trail.writer
     app.state.audit_trail = trail
     stop = asyncio.Event()
-    task = asyncio.create_task(trail.run_checkpoints(settings.audit_checkpoint_seconds, stop),
-                               name=f"{settings.component}-audit-checkpoints")
+    task = asyncio.create_task(
+        trail.run_checkpoints(settings.audit_checkpoint_seconds, stop), name=f"{settings.component}-audit-checkpoints"
+    )
     try:
         yield trail
     finally:
@@ -414,12 +481,24 @@ class _BusConnectedWhenReachable:
             await self._bus.close()
 
 
-async def audit_request(request: Any, session: AsyncSession, principal: Principal, *, resource: str, action: str,
-                        case_id: uuid.UUID | None = None, resource_id: Any = None,
-                        fields: list[str] | None = None) -> None:
+async def audit_request(
+    request: Any,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    resource: str,
+    action: str,
+    case_id: uuid.UUID | None = None,
+    resource_id: Any = None,
+    fields: list[str] | None = None,
+) -> None:
     """Audit an access made by the current request (its principal, client and request id)."""
-    await audit_request_many(request, session, principal, [
-        RequestAccess(resource=resource, action=action, case_id=case_id, resource_id=resource_id, fields=fields)])
+    await audit_request_many(
+        request,
+        session,
+        principal,
+        [RequestAccess(resource=resource, action=action, case_id=case_id, resource_id=resource_id, fields=fields)],
+    )
 
 
 @dataclass(frozen=True)
@@ -433,17 +512,29 @@ class RequestAccess:
     fields: list[str] | None = None
 
 
-async def audit_request_many(request: Any, session: AsyncSession, principal: Principal,
-                             accesses: list[RequestAccess]) -> None:
+async def audit_request_many(
+    request: Any, session: AsyncSession, principal: Principal, accesses: list[RequestAccess]
+) -> None:
     """Audit several accesses made by the current request, appended together (a constant number of
     statements for a bulk read, however many cases it covers). The purpose is the one the request context
     checked against `AccessPurpose`; the request ids are the gateway's and the client's."""
     writer: AuditWriter = request.app.state.audit
     purpose = getattr(request.state, "purpose", None)
-    await writer.record_many(session, [AuditEntry.for_principal(
-        principal, resource=a.resource, action=a.action, case_id=a.case_id,
-        resource_id=str(a.resource_id) if a.resource_id is not None else None, fields=a.fields or [],
-        request_id=getattr(request.state, "request_id", None),
-        client_request_id=getattr(request.state, "client_request_id", None),
-        audience=request.headers.get("X-SOP-Audience"), purpose=purpose.value if purpose else None,
-    ) for a in accesses])
+    await writer.record_many(
+        session,
+        [
+            AuditEntry.for_principal(
+                principal,
+                resource=a.resource,
+                action=a.action,
+                case_id=a.case_id,
+                resource_id=str(a.resource_id) if a.resource_id is not None else None,
+                fields=a.fields or [],
+                request_id=getattr(request.state, "request_id", None),
+                client_request_id=getattr(request.state, "client_request_id", None),
+                audience=request.headers.get("X-SOP-Audience"),
+                purpose=purpose.value if purpose else None,
+            )
+            for a in accesses
+        ],
+    )

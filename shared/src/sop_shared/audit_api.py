@@ -26,8 +26,11 @@ def require_chain_verifier(principal: Principal) -> None:
         raise Forbidden("only auditors and administrators may verify the audit chain")
 
 
-@router.get("/v1/audit/verify", summary="Recompute this service's audit chain and compare it with its newest "
-                                        "signed checkpoint (auditors and administrators)")
+@router.get(
+    "/v1/audit/verify",
+    summary="Recompute this service's audit chain and compare it with its newest "
+    "signed checkpoint (auditors and administrators)",
+)
 async def verify_audit_chain(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     require_chain_verifier(principal)
     trail = request.app.state.audit_trail

@@ -126,9 +126,16 @@ def ensure_audit_keys(keys_dir: Path, component: str) -> None:
         write_signing_key(generate_signing_key(), key_file, audit_jwks_file(keys_dir, component))
 
 
-def load_audit_keys(*, component: str, keys_dir: Path, chain_keys_dir: Path | None = None,
-                    signing_key_file: Path | None = None, jwks_file: Path | None = None,
-                    development: bool, need_signing_key: bool = True) -> AuditKeys:
+def load_audit_keys(
+    *,
+    component: str,
+    keys_dir: Path,
+    chain_keys_dir: Path | None = None,
+    signing_key_file: Path | None = None,
+    jwks_file: Path | None = None,
+    development: bool,
+    need_signing_key: bool = True,
+) -> AuditKeys:
     """The component's audit keys. In development the defaults under `keys_dir` are created if missing; in
     production the chain key directory and the signing key file must be configured and usable."""
     if development:
@@ -145,8 +152,9 @@ def load_audit_keys(*, component: str, keys_dir: Path, chain_keys_dir: Path | No
             raise AuditKeyError(f"{key_file}: no audit checkpoint signing key")
         signing_key = load_signing_key(key_file)
     public_keys: dict[str, object] = {}
-    jwks_path = jwks_file or (key_file.parent / f"audit-{component}.jwks.json"
-                              if signing_key_file else audit_jwks_file(keys_dir, component))
+    jwks_path = jwks_file or (
+        key_file.parent / f"audit-{component}.jwks.json" if signing_key_file else audit_jwks_file(keys_dir, component)
+    )
     if jwks_path.exists():
         for jwk in load_jwks(jwks_path).keys:
             public_keys[str(jwk.key_id)] = jwk.key

@@ -43,8 +43,9 @@ class Principal:
         return str(scope) in self.scopes
 
     def scoped_to(self, case_id: uuid.UUID | None, scopes: Iterable[str] | None = None) -> Principal:
-        return replace(self, case_id=case_id, case_ids=frozenset(),
-                       scopes=frozenset(scopes) if scopes is not None else self.scopes)
+        return replace(
+            self, case_id=case_id, case_ids=frozenset(), scopes=frozenset(scopes) if scopes is not None else self.scopes
+        )
 
     def scoped_to_cases(self, case_ids: Iterable[uuid.UUID]) -> Principal:
         """A bulk-read token: read only, for cases the network service allowed this principal to read."""
@@ -74,8 +75,12 @@ class InternalTokenMinter:
             "roles": sorted(principal.roles),
             "scope": " ".join(sorted(principal.scopes)),
         }
-        for claim, value in (("agency", principal.agency), ("client_id", principal.client_id),
-                             ("name", principal.name), ("rid", request_id)):
+        for claim, value in (
+            ("agency", principal.agency),
+            ("client_id", principal.client_id),
+            ("name", principal.name),
+            ("rid", request_id),
+        ):
             if value:
                 claims[claim] = value
         if principal.case_id is not None:
@@ -105,7 +110,11 @@ class InternalTokenVerifier:
             if key is None:
                 raise Unauthenticated("token signed by an unknown key")
             claims = jwt.decode(
-                token, key, algorithms=["EdDSA"], audience=self.audience, issuer=self.issuer,
+                token,
+                key,
+                algorithms=["EdDSA"],
+                audience=self.audience,
+                issuer=self.issuer,
                 leeway=CLOCK_SKEW_SECONDS,
                 options={"require": ["exp", "iat", "aud", "iss", "sub", "act"]},
             )

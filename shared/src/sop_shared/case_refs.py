@@ -123,8 +123,9 @@ Resolver = Callable[[AsyncSession, uuid.UUID, frozenset[uuid.UUID], Mapping[str,
 def rows_in_case(id_column: Any, case_column: Any, *where: Any) -> Resolver:
     """A resolver for a table this service owns: the ids among `ids` whose row is in the case."""
 
-    async def resolve(session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID],
-                      body: Mapping[str, Any]) -> set[uuid.UUID]:
+    async def resolve(
+        session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID], body: Mapping[str, Any]
+    ) -> set[uuid.UUID]:
         query = select(id_column).where(id_column.in_(ids), case_column == case_id, *where)
         return set((await session.execute(query)).scalars())
 
@@ -134,8 +135,9 @@ def rows_in_case(id_column: Any, case_column: Any, *where: Any) -> Resolver:
 def the_case() -> Resolver:
     """A case id in a body is only ever the request's own case."""
 
-    async def resolve(session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID],
-                      body: Mapping[str, Any]) -> set[uuid.UUID]:
+    async def resolve(
+        session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID], body: Mapping[str, Any]
+    ) -> set[uuid.UUID]:
         return {case_id} & ids
 
     return resolve
@@ -144,7 +146,8 @@ def the_case() -> Resolver:
 def define_case_entity_table(metadata: MetaData) -> Table:
     """Another service's records this service may be asked to refer to, learnt from that service's events."""
     return Table(
-        "case_entity", metadata,
+        "case_entity",
+        metadata,
         Column("kind", String(40), primary_key=True),
         Column("entity_id", Uuid, primary_key=True),
         Column("case_id", Uuid, primary_key=True),  # a person may be in several families' cases
@@ -172,12 +175,15 @@ PEOPLE_IN_CASES = (
     CaseEntityFeed("sop.network.network_member.added", "person", ("person_id",)),
 )
 DANGER_STATEMENTS = (
-    CaseEntityFeed("sop.assessment.statement.created", "danger_statement", ("statement_id",),
-                   when=(("kind", "danger"),)),
+    CaseEntityFeed(
+        "sop.assessment.statement.created", "danger_statement", ("statement_id",), when=(("kind", "danger"),)
+    ),
 )
 SAFETY_GOALS = (CaseEntityFeed("sop.assessment.safety_goal.created", "safety_goal", ("safety_goal_id",)),)
-SDM_ASSESSMENTS = tuple(CaseEntityFeed(f"sop.assessment.sdm_assessment.{event}", "sdm_assessment",
-                                        ("sdm_assessment_id",)) for event in ("created", "amended"))
+SDM_ASSESSMENTS = tuple(
+    CaseEntityFeed(f"sop.assessment.sdm_assessment.{event}", "sdm_assessment", ("sdm_assessment_id",))
+    for event in ("created", "amended")
+)
 SAFETY_PLANS = (
     CaseEntityFeed("sop.plans.safety_plan.created", "safety_plan", ("plan_id",)),
     CaseEntityFeed("sop.plans.safety_plan.created", "safety_plan_rule", ("rule_ids",)),
@@ -197,20 +203,23 @@ class KnownEntities:
     poll_seconds: float = 0.05
 
     def resolver(self, *kinds: str) -> Resolver:
-        async def resolve(session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID],
-                          body: Mapping[str, Any]) -> set[uuid.UUID]:
+        async def resolve(
+            session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID], body: Mapping[str, Any]
+        ) -> set[uuid.UUID]:
             return await self.find(session, case_id, kinds, ids)
 
         return resolve
 
-    async def _known(self, session: AsyncSession, case_id: uuid.UUID, kinds: Sequence[str],
-                     ids: frozenset[uuid.UUID]) -> set[uuid.UUID]:
+    async def _known(
+        self, session: AsyncSession, case_id: uuid.UUID, kinds: Sequence[str], ids: frozenset[uuid.UUID]
+    ) -> set[uuid.UUID]:
         t = self.table
         query = select(t.c.entity_id).where(t.c.kind.in_(kinds), t.c.entity_id.in_(ids), t.c.case_id == case_id)
         return set((await session.execute(query)).scalars())
 
-    async def find(self, session: AsyncSession, case_id: uuid.UUID, kinds: Sequence[str],
-                   ids: frozenset[uuid.UUID]) -> set[uuid.UUID]:
+    async def find(
+        self, session: AsyncSession, case_id: uuid.UUID, kinds: Sequence[str], ids: frozenset[uuid.UUID]
+    ) -> set[uuid.UUID]:
         found = await self._known(session, case_id, kinds, ids)
         waited = 0.0
         while found != ids and waited < self.grace_seconds:
@@ -233,20 +242,32 @@ class KnownEntities:
         recorded = 0
         for key in feed.id_keys:
             raw = event.data.get(key)
-            for value in (raw if isinstance(raw, list) else [raw]):
+            for value in raw if isinstance(raw, list) else [raw]:
                 if not value:
                     continue
                 entity_id = uuid.UUID(str(value))
-                exists = (await session.execute(select(self.table.c.case_id).where(
-                    self.table.c.kind == feed.kind, self.table.c.entity_id == entity_id,
-                    self.table.c.case_id == case_id))).first()
+                exists = (
+                    await session.execute(
+                        select(self.table.c.case_id).where(
+                            self.table.c.kind == feed.kind,
+                            self.table.c.entity_id == entity_id,
+                            self.table.c.case_id == case_id,
+                        )
+                    )
+                ).first()
                 if exists is not None:
                     continue
                 try:
                     async with session.begin_nested():
-                        await session.execute(insert(self.table).values(
-                            kind=feed.kind, entity_id=entity_id, case_id=case_id, source_event_id=event.id,
-                            recorded_at=utcnow()))
+                        await session.execute(
+                            insert(self.table).values(
+                                kind=feed.kind,
+                                entity_id=entity_id,
+                                case_id=case_id,
+                                source_event_id=event.id,
+                                recorded_at=utcnow(),
+                            )
+                        )
                     recorded += 1
                 except IntegrityError:
                     continue  # another delivery recorded it first
@@ -260,8 +281,9 @@ class CaseRefResolvers:
 
     by_kind: dict[str, Resolver]
 
-    async def check(self, session: AsyncSession, case_id: uuid.UUID | None, refs: Sequence[FoundRef],
-                    body: Mapping[str, Any]) -> None:
+    async def check(
+        self, session: AsyncSession, case_id: uuid.UUID | None, refs: Sequence[FoundRef], body: Mapping[str, Any]
+    ) -> None:
         if not refs:
             return
         wanted: dict[str, set[uuid.UUID]] = {}
@@ -270,15 +292,22 @@ class CaseRefResolvers:
         found: dict[str, set[uuid.UUID]] = {}
         for kind, ids in wanted.items():
             resolver = self.by_kind.get(kind)
-            found[kind] = (await resolver(session, case_id, frozenset(ids), body)
-                           if resolver is not None and case_id is not None else set())
-        errors = [{"field": ref.field, "message": f"no such {ref.kind.replace('_', ' ')} in this case"}
-                  for ref in refs if ref.id not in found[ref.kind]]
+            found[kind] = (
+                await resolver(session, case_id, frozenset(ids), body)
+                if resolver is not None and case_id is not None
+                else set()
+            )
+        errors = [
+            {"field": ref.field, "message": f"no such {ref.kind.replace('_', ' ')} in this case"}
+            for ref in refs
+            if ref.id not in found[ref.kind]
+        ]
         if errors:
             raise InvalidInput(errors)
 
 
 # --- the one place it is enforced ---------------------------------------------------------------------------
+
 
 def _request_case(request: Request, body: Any, token_case: uuid.UUID | None) -> uuid.UUID | None:
     """The case a request is for: the path's, else the body's `case_id`, else the one case of its token."""

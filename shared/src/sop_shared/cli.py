@@ -34,8 +34,9 @@ async def _dev(args: argparse.Namespace) -> None:
     apps = {}
     gateway: Component | None = None
     for name, component in components.items():
-        settings = component.settings_class(data_dir=data_dir, environment="development",
-                                            events_url="memory://", log_json=False)
+        settings = component.settings_class(
+            data_dir=data_dir, environment="development", events_url="memory://", log_json=False
+        )
         await upgrade(component.package, settings.resolved_database_url)
         if component.kind == "gateway":
             gateway = component
@@ -53,26 +54,35 @@ async def _dev(args: argparse.Namespace) -> None:
             demo_case = await gateway.seed_demo(gateway_app)
         token = mint_dev_token(data_dir / "keys", "fsw.rivera")
         print(_dev_banner(f"http://{args.host}:{args.port}", data_dir, demo_case, token), flush=True)
-        server = uvicorn.Server(uvicorn.Config(gateway_app, host=args.host, port=args.port, lifespan="off",
-                                               log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(gateway_app, host=args.host, port=args.port, lifespan="off", log_level="warning")
+        )
         await server.serve()
 
 
 def _dev_banner(base: str, data_dir: Path, demo_case: object, token: str) -> str:
-    query = ('{ caseView(caseId: \\"' + str(demo_case) + '\\") { case { county } children { firstName } '
-             'worries { danger { text } } safetyPlan { status rules { text monitors } } } }')
+    query = (
+        '{ caseView(caseId: \\"' + str(demo_case) + '\\") { case { county } children { firstName } '
+        "worries { danger { text } } safetyPlan { status rules { text monitors } } } }"
+    )
     lines = [
-        "", f"SOP Platform (embedded) — data in {data_dir}",
-        f"  GraphiQL:  {base}/graphql", f"  REST docs: {base}/docs",
+        "",
+        f"SOP Platform (embedded) — data in {data_dir}",
+        f"  GraphiQL:  {base}/graphql",
+        f"  REST docs: {base}/docs",
     ]
     if demo_case:
         lines.append(f"  Demo family's case id: {demo_case}")
     lines += [
-        "  Development token for fsw.rivera, the family's worker (others: sop token --list):", "", token, "",
+        "  Development token for fsw.rivera, the family's worker (others: sop token --list):",
+        "",
+        token,
+        "",
         "  Try it (in another shell):",
         f"    TOKEN=$(.venv/bin/sop token fsw.rivera --data-dir {data_dir})",
         f"    curl -s {base}/graphql -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
-        f"      -d '{{\"query\": \"{query}\"}}'" if demo_case else "", "",
+        f'      -d \'{{"query": "{query}"}}\'' if demo_case else "",
+        "",
     ]
     return "\n".join(lines)
 
@@ -83,8 +93,14 @@ def _serve(args: argparse.Namespace) -> None:
     component = _component(args.component)
     settings = component.settings_class()
     app = component.create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port or component.default_port, log_level="info",
-                proxy_headers=True, access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port or component.default_port,
+        log_level="info",
+        proxy_headers=True,
+        access_log=False,
+    )
 
 
 def _component(name: str) -> Component:
@@ -146,16 +162,23 @@ async def _audit_verify(args: argparse.Namespace) -> int:
     settings = component.settings_class(**({"data_dir": _data_dir(args.data_dir)} if args.data_dir else {}))
     try:
         # A verifier needs the chain keys (HMAC is symmetric) and the checkpoint *public* key only.
-        keys = load_audit_keys(component=component.name, keys_dir=settings.keys_dir(),
-                               chain_keys_dir=settings.audit_keys_dir,
-                               signing_key_file=settings.audit_signing_key_file,
-                               development=settings.is_development, need_signing_key=False)
+        keys = load_audit_keys(
+            component=component.name,
+            keys_dir=settings.keys_dir(),
+            chain_keys_dir=settings.audit_keys_dir,
+            signing_key_file=settings.audit_signing_key_file,
+            development=settings.is_development,
+            need_signing_key=False,
+        )
     except AuditKeyError as exc:
         raise SystemExit(f"audit keys: {exc}") from exc
     tables = platform_tables_of(component.metadata)
     database = Database(settings.resolved_database_url)
-    bus = InProcessBus() if settings.events_url.startswith("memory://") else \
-        await connect_bus(settings.events_url, stream=settings.events_stream)
+    bus = (
+        InProcessBus()
+        if settings.events_url.startswith("memory://")
+        else await connect_bus(settings.events_url, stream=settings.events_stream)
+    )
     try:
         verdict = await AuditTrail(component.name, database, tables, keys, bus).verify()
     finally:
@@ -163,8 +186,10 @@ async def _audit_verify(args: argparse.Namespace) -> int:
         await database.dispose()
     body = {"component": component.name, **verdict.to_dict()}
     if verdict.checkpoint_seq is None:
-        body["note"] = ("no signed checkpoint found on the event bus: truncation of the tail, and a rewrite by "
-                        "someone holding the chain key, cannot be ruled out")
+        body["note"] = (
+            "no signed checkpoint found on the event bus: truncation of the tail, and a rewrite by "
+            "someone holding the chain key, cannot be ruled out"
+        )
     print(json.dumps(body, indent=2))
     return 0 if verdict.intact else 1
 
@@ -212,12 +237,17 @@ def main(argv: list[str] | None = None) -> None:
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_sub.add_parser("verify", help="recompute a component's keyed audit chain and compare it with "
-                                                 "its newest signed checkpoint (exit 0 only if intact)")
+    verify = audit_sub.add_parser(
+        "verify",
+        help="recompute a component's keyed audit chain and compare it with "
+        "its newest signed checkpoint (exit 0 only if intact)",
+    )
     verify.add_argument("component")
     verify.add_argument("--data-dir")
-    rotate = audit_sub.add_parser("rotate-key", help="add a new chain key to DIRECTORY and make it current "
-                                                     "(older keys stay, to verify older records)")
+    rotate = audit_sub.add_parser(
+        "rotate-key",
+        help="add a new chain key to DIRECTORY and make it current (older keys stay, to verify older records)",
+    )
     rotate.add_argument("directory")
 
     args = parser.parse_args(argv)

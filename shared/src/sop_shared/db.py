@@ -73,8 +73,16 @@ class Database:
     answer to a write (`upstream_write_timeout_seconds`), so it never answers "failed" for a write that a service
     then commits."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int | None = None,
-                 pool_timeout_seconds: float = 10.0, statement_timeout_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        max_overflow: int | None = None,
+        pool_timeout_seconds: float = 10.0,
+        statement_timeout_seconds: float = 10.0,
+    ) -> None:
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not is_sqlite(url)}
         if is_sqlite(url):
@@ -85,11 +93,15 @@ class Database:
             # failing them with "database is locked" (embedded mode is for one family at a desk).
             kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size if max_overflow is None else max_overflow,
-                          pool_timeout=pool_timeout_seconds)
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=pool_size if max_overflow is None else max_overflow,
+                pool_timeout=pool_timeout_seconds,
+            )
             if make_url(url).get_driver_name() == "asyncpg" and statement_timeout_seconds > 0:
-                kwargs["connect_args"] = {"server_settings": {
-                    "statement_timeout": str(int(statement_timeout_seconds * 1000))}}
+                kwargs["connect_args"] = {
+                    "server_settings": {"statement_timeout": str(int(statement_timeout_seconds * 1000))}
+                }
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -98,10 +110,14 @@ class Database:
     @classmethod
     def for_component(cls, settings: ComponentSettings) -> Database:
         """The component's database with its configured pool and timeouts."""
-        return cls(settings.resolved_database_url, echo=settings.database_echo,
-                   pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow,
-                   pool_timeout_seconds=settings.database_pool_timeout_seconds,
-                   statement_timeout_seconds=settings.database_statement_timeout_seconds)
+        return cls(
+            settings.resolved_database_url,
+            echo=settings.database_echo,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            pool_timeout_seconds=settings.database_pool_timeout_seconds,
+            statement_timeout_seconds=settings.database_statement_timeout_seconds,
+        )
 
     @property
     def dialect(self) -> str:
@@ -173,8 +189,14 @@ def enum_column(enum_class: type[Any], **kwargs: Any) -> Any:
     schema change); SQLAlchemy still refuses values outside the set."""
     from sqlalchemy import Enum
 
-    return Enum(enum_class, native_enum=False, length=40, validate_strings=True,
-                values_callable=lambda members: [m.value for m in members], **kwargs)
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=40,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+        **kwargs,
+    )
 
 
 # SQLSTATEs that mean "busy now, nothing was done, try again shortly": the statement ran past
@@ -196,8 +218,9 @@ def database_problem(exc: BaseException) -> Problem | None:
     if isinstance(exc, PoolTimeout):
         return ServiceUnavailable("the database is busy; retry shortly", retry_after=RETRY_AFTER_SECONDS)
     if isinstance(exc, DBAPIError):
-        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(getattr(exc.orig, "__cause__", None),
-                                                                     "sqlstate", None)
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(
+            getattr(exc.orig, "__cause__", None), "sqlstate", None
+        )
         if sqlstate in TRANSIENT_SQLSTATES:
             return ServiceUnavailable("the database is busy; retry shortly", retry_after=RETRY_AFTER_SECONDS)
     return None

@@ -30,20 +30,46 @@ class DemoUser:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-DEMO_USERS: dict[str, DemoUser] = {u.subject: u for u in (
-    DemoUser("fsw.rivera", "Dana Rivera", "staff", ("worker",),
-             description="Family Service Worker assigned to the demo family"),
-    DemoUser("sup.okafor", "Grace Okafor", "staff", ("supervisor",),
-             description="Supervisor of the demo family's worker"),
-    DemoUser("fsw.lindqvist", "Sam Lindqvist", "staff", ("worker",),
-             description="Family Service Worker NOT assigned to the demo family"),
-    DemoUser("admin.hughes", "Pat Hughes", "staff", ("admin",),
-             description="Platform administrator: partner API tokens and integration clients"),
-    DemoUser("audit.byrne", "Morgan Byrne", "staff", ("auditor",),
-             description="Auditor: asks who looked at a case"),
-    DemoUser("sacwis.sync", "CHRIS integration", "integration", (), ("cases:sync", "case:read"),
-             description="SACWIS (CHRIS) integration client"),
-)}
+DEMO_USERS: dict[str, DemoUser] = {
+    u.subject: u
+    for u in (
+        DemoUser(
+            "fsw.rivera",
+            "Dana Rivera",
+            "staff",
+            ("worker",),
+            description="Family Service Worker assigned to the demo family",
+        ),
+        DemoUser(
+            "sup.okafor", "Grace Okafor", "staff", ("supervisor",), description="Supervisor of the demo family's worker"
+        ),
+        DemoUser(
+            "fsw.lindqvist",
+            "Sam Lindqvist",
+            "staff",
+            ("worker",),
+            description="Family Service Worker NOT assigned to the demo family",
+        ),
+        DemoUser(
+            "admin.hughes",
+            "Pat Hughes",
+            "staff",
+            ("admin",),
+            description="Platform administrator: partner API tokens and integration clients",
+        ),
+        DemoUser(
+            "audit.byrne", "Morgan Byrne", "staff", ("auditor",), description="Auditor: asks who looked at a case"
+        ),
+        DemoUser(
+            "sacwis.sync",
+            "CHRIS integration",
+            "integration",
+            (),
+            ("cases:sync", "case:read"),
+            description="SACWIS (CHRIS) integration client",
+        ),
+    )
+}
 
 
 def mint_dev_token(keys_dir: Path, subject: str, *, lifetime_seconds: int = 8 * 3600) -> str:
@@ -53,9 +79,17 @@ def mint_dev_token(keys_dir: Path, subject: str, *, lifetime_seconds: int = 8 * 
     key = load_signing_key(keys_dir / DEV_ISSUER_KEY_FILE)
     now = int(time.time())
     claims = {
-        "iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": user.subject, "name": user.name,
-        "iat": now, "nbf": now - 1, "exp": now + lifetime_seconds, "jti": str(new_id()),
-        "act": user.actor_type, "roles": list(user.roles), "scope": " ".join(user.scopes),
+        "iss": DEV_ISSUER,
+        "aud": DEV_AUDIENCE,
+        "sub": user.subject,
+        "name": user.name,
+        "iat": now,
+        "nbf": now - 1,
+        "exp": now + lifetime_seconds,
+        "jti": str(new_id()),
+        "act": user.actor_type,
+        "roles": list(user.roles),
+        "scope": " ".join(user.scopes),
     }
     if user.agency:
         claims["agency"] = user.agency

@@ -30,18 +30,25 @@ class Event:
     case_id: uuid.UUID | None = None
 
     def to_json(self) -> bytes:
-        return json.dumps({
-            "id": str(self.id), "subject": self.subject, "occurred_at": self.occurred_at.isoformat(),
-            "case_id": str(self.case_id) if self.case_id else None, "data": self.data,
-        }).encode()
+        return json.dumps(
+            {
+                "id": str(self.id),
+                "subject": self.subject,
+                "occurred_at": self.occurred_at.isoformat(),
+                "case_id": str(self.case_id) if self.case_id else None,
+                "data": self.data,
+            }
+        ).encode()
 
     @classmethod
     def from_json(cls, raw: bytes) -> Event:
         body = json.loads(raw)
         return cls(
-            id=uuid.UUID(body["id"]), subject=body["subject"],
+            id=uuid.UUID(body["id"]),
+            subject=body["subject"],
             occurred_at=datetime.fromisoformat(body["occurred_at"]),
-            case_id=uuid.UUID(body["case_id"]) if body.get("case_id") else None, data=body["data"],
+            case_id=uuid.UUID(body["case_id"]) if body.get("case_id") else None,
+            data=body["data"],
         )
 
 
@@ -122,8 +129,9 @@ class NatsJetStreamBus:
     own namespace. Events keep their plain `sop.…` subject; only the wire subject carries the prefix.
     """
 
-    def __init__(self, url: str, *, stream: str = "SOP", duplicate_window_seconds: float = 600,
-                 namespace: str = "") -> None:
+    def __init__(
+        self, url: str, *, stream: str = "SOP", duplicate_window_seconds: float = 600, namespace: str = ""
+    ) -> None:
         self.url, self.stream, self.duplicate_window = url, stream, duplicate_window_seconds
         self.namespace = namespace.strip(".")
         self._nc: Any = None
@@ -140,8 +148,9 @@ class NatsJetStreamBus:
 
         self._nc = await nats.connect(self.url, name="sop", connect_timeout=5, max_reconnect_attempts=-1)
         self._js = self._nc.jetstream()
-        config = StreamConfig(name=self.stream, subjects=[self.wire_subject("sop.>")],
-                              duplicate_window=self.duplicate_window)
+        config = StreamConfig(
+            name=self.stream, subjects=[self.wire_subject("sop.>")], duplicate_window=self.duplicate_window
+        )
         try:
             await self._js.add_stream(config)
         except BadRequestError as exc:
@@ -154,8 +163,12 @@ class NatsJetStreamBus:
         return self
 
     async def publish(self, event: Event) -> None:
-        await self._js.publish(self.wire_subject(event.subject), event.to_json(), stream=self.stream,
-                               headers={"Nats-Msg-Id": str(event.id)})
+        await self._js.publish(
+            self.wire_subject(event.subject),
+            event.to_json(),
+            stream=self.stream,
+            headers={"Nats-Msg-Id": str(event.id)},
+        )
 
     async def subscribe(self, subject: str, durable: str, handler: Handler) -> Subscription:
         psub = await self._js.pull_subscribe(self.wire_subject(subject), durable=durable, stream=self.stream)

@@ -41,15 +41,19 @@ async def _propagate_context(request: httpx.Request) -> None:
         request.headers["traceparent"] = traceparent
 
 
-def service_client(base_url: str, *, app: Any = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                   limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncClient:
+def service_client(
+    base_url: str, *, app: Any = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT, limits: httpx.Limits = DEFAULT_LIMITS
+) -> httpx.AsyncClient:
     """A client for one service: `app` given means in-process (ASGI), otherwise HTTP to `base_url`."""
     if app is not None:
         transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=app)
     else:
         transport = _precise_transport(limits)
     return httpx.AsyncClient(
-        base_url=base_url, transport=transport, timeout=timeout, limits=limits,
+        base_url=base_url,
+        transport=transport,
+        timeout=timeout,
+        limits=limits,
         event_hooks={"request": [_propagate_context]},
     )
 

@@ -42,8 +42,11 @@ class IdempotentCreate:
             return None
         await _wait_for_same_key(session, self.subject, self.key)
         table = self.tables.idempotency
-        row = (await session.execute(select(table).where(
-            table.c.principal_subject == self.subject, table.c.key == self.key))).first()
+        row = (
+            await session.execute(
+                select(table).where(table.c.principal_subject == self.subject, table.c.key == self.key)
+            )
+        ).first()
         if row is None:
             return None
         if row.request_hash != request_fingerprint(body) or row.path != self.path:
@@ -52,15 +55,25 @@ class IdempotentCreate:
         headers["Idempotent-Replayed"] = "true"
         return JSONResponse(row.response_body, status_code=row.status_code, headers=headers)
 
-    async def remember(self, session: AsyncSession, body: Any, *, status_code: int, content: Any,
-                       headers: dict[str, str] | None = None) -> None:
+    async def remember(
+        self, session: AsyncSession, body: Any, *, status_code: int, content: Any, headers: dict[str, str] | None = None
+    ) -> None:
         if self.key is None:
             return
-        await session.execute(insert(self.tables.idempotency).values(
-            id=new_id(), principal_subject=self.subject, key=self.key, method=self.method, path=self.path,
-            request_hash=request_fingerprint(body), status_code=status_code,
-            response_body=jsonable_encoder(content), response_headers=headers or {}, created_at=utcnow(),
-        ))
+        await session.execute(
+            insert(self.tables.idempotency).values(
+                id=new_id(),
+                principal_subject=self.subject,
+                key=self.key,
+                method=self.method,
+                path=self.path,
+                request_hash=request_fingerprint(body),
+                status_code=status_code,
+                response_body=jsonable_encoder(content),
+                response_headers=headers or {},
+                created_at=utcnow(),
+            )
+        )
 
 
 async def _wait_for_same_key(session: AsyncSession, subject: str, key: str) -> None:
@@ -69,20 +82,26 @@ async def _wait_for_same_key(session: AsyncSession, subject: str, key: str) -> N
     commits, then finds its stored response and replays it, instead of writing the record a second time or
     failing on the unique key. SQLite needs nothing: its single connection already serialises transactions."""
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:subject || ' ' || :key, 0))"),
-                              {"subject": subject, "key": key})
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:subject || ' ' || :key, 0))"),
+            {"subject": subject, "key": key},
+        )
 
 
 def _idempotent_create(
-    request: Request, principal: CurrentPrincipal,
+    request: Request,
+    principal: CurrentPrincipal,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> IdempotentCreate:
     """Keys are per principal: one caller's key can never replay another caller's response."""
     if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_KEY_LENGTH):
         raise InvalidInput.field("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters")
     return IdempotentCreate(
-        key=idempotency_key, subject=f"{principal.actor_type.value}:{principal.subject}",
-        method=request.method, path=request.url.path, tables=request.app.state.platform,
+        key=idempotency_key,
+        subject=f"{principal.actor_type.value}:{principal.subject}",
+        method=request.method,
+        path=request.url.path,
+        tables=request.app.state.platform,
     )
 
 

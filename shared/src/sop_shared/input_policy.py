@@ -53,8 +53,13 @@ def refused_character(text: str, *, multiline: bool = True) -> str | None:
     if match is None:
         return None
     char = match.group()
-    kind = ("a bidirectional control character" if "\u202a" <= char <= "\u2069"
-            else "an unpaired surrogate" if "\ud800" <= char <= "\udfff" else "a control character")
+    kind = (
+        "a bidirectional control character"
+        if "\u202a" <= char <= "\u2069"
+        else "an unpaired surrogate"
+        if "\ud800" <= char <= "\udfff"
+        else "a control character"
+    )
     return f"contains {kind} (U+{ord(char):04X}), which text here may not carry"
 
 
@@ -131,8 +136,14 @@ class InputPolicy:
     """ASGI middleware enforcing the policy above. `openapi` (the app's document) names path parameters in
     errors; without it a refused path is reported as `path`."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
-                 openapi: Callable[[], dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
+        openapi: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
@@ -175,8 +186,10 @@ class InputPolicy:
         """The app's path templates (from its OpenAPI document, built once) as patterns naming parameters."""
         if self._path_patterns is None:
             paths = self.openapi().get("paths", {}) if self.openapi is not None else {}
-            self._path_patterns = [re.compile("^" + _TEMPLATE_PARAM.sub(_param_pattern, re.escape(t)) + "$")
-                                   for t in sorted(paths, key=lambda t: t.count("{"))]
+            self._path_patterns = [
+                re.compile("^" + _TEMPLATE_PARAM.sub(_param_pattern, re.escape(t)) + "$")
+                for t in sorted(paths, key=lambda t: t.count("{"))
+            ]
         return self._path_patterns
 
     @staticmethod
@@ -218,9 +231,12 @@ class InputPolicy:
                 pairs = parse_qsl(body.decode(), keep_blank_values=True)
             except UnicodeDecodeError:
                 return None
-            errors = [{"field": _escaped(name), "message": reason} for name, value in pairs
-                      for reason in [refused_character(name, multiline=False) or refused_character(value)]
-                      if reason]
+            errors = [
+                {"field": _escaped(name), "message": reason}
+                for name, value in pairs
+                for reason in [refused_character(name, multiline=False) or refused_character(value)]
+                if reason
+            ]
             return InvalidInput(errors) if errors else None
         if not _is_json(content_type):
             return None
@@ -252,5 +268,4 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 def install_input_policy(app: Any, *, max_body_bytes: int, max_json_depth: int = DEFAULT_MAX_JSON_DEPTH) -> None:
     """Add the policy to a FastAPI app. Install it before the request context, so that context (request id,
     metrics) wraps it and its refusals carry the request id."""
-    app.add_middleware(InputPolicy, max_body_bytes=max_body_bytes, max_json_depth=max_json_depth,
-                       openapi=app.openapi)
+    app.add_middleware(InputPolicy, max_body_bytes=max_body_bytes, max_json_depth=max_json_depth, openapi=app.openapi)

@@ -29,8 +29,12 @@ def alembic_config(package: str, url: str) -> Config:
 
 
 def _configure(connection: Any, metadata: MetaData) -> None:
-    context.configure(connection=connection, target_metadata=metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -70,6 +74,7 @@ async def _with_connection(package: str, url: str, action: Any) -> None:
     engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
         async with engine.begin() as conn:
+
             def run(sync_conn: Any) -> None:
                 config = alembic_config(package, url)
                 config.attributes["connection"] = sync_conn
@@ -92,5 +97,4 @@ async def downgrade(package: str, url: str, revision: str) -> None:
 async def new_revision(package: str, url: str, message: str) -> None:
     """Autogenerate a revision by comparing the models with a database migrated to head."""
     await upgrade(package, url)
-    await _with_connection(package, url,
-                           lambda config: command.revision(config, message=message, autogenerate=True))
+    await _with_connection(package, url, lambda config: command.revision(config, message=message, autogenerate=True))

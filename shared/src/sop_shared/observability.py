@@ -73,10 +73,12 @@ def install_request_context(app: FastAPI, component: str, *, edge: bool = False)
     """Every request gets an id that flows to logs, downstream calls and audit rows (generated here at the
     edge, see `_request_ids`), and its declared purpose is checked against the closed set."""
     registry = CollectorRegistry()
-    requests = Counter("sop_http_requests_total", "HTTP requests", ["component", "method", "route", "status"],
-                       registry=registry)
-    latency = Histogram("sop_http_request_duration_seconds", "HTTP request latency", ["component", "route"],
-                        registry=registry)
+    requests = Counter(
+        "sop_http_requests_total", "HTTP requests", ["component", "method", "route", "status"], registry=registry
+    )
+    latency = Histogram(
+        "sop_http_request_duration_seconds", "HTTP request latency", ["component", "route"], registry=registry
+    )
     app.state.metrics_registry = registry
 
     @app.middleware("http")
@@ -89,9 +91,12 @@ def install_request_context(app: FastAPI, component: str, *, edge: bool = False)
             from sop_shared.audit import AccessPurpose
             from sop_shared.problems import InvalidInput, problem_response
 
-            response = problem_response(InvalidInput.field(
-                PURPOSE_HEADER, "one of " + ", ".join(p.value for p in AccessPurpose) + " (docs/identity.md)"),
-                request)
+            response = problem_response(
+                InvalidInput.field(
+                    PURPOSE_HEADER, "one of " + ", ".join(p.value for p in AccessPurpose) + " (docs/identity.md)"
+                ),
+                request,
+            )
             response.headers[REQUEST_ID_HEADER] = request_id
             return response
         rid_token = request_id_var.set(request_id)

@@ -25,14 +25,26 @@ from sop_shared.platform_tables import PlatformTables
 log = structlog.get_logger("sop.outbox")
 
 
-async def emit(session: AsyncSession, tables: PlatformTables, *, subject: str, data: dict[str, Any],
-               case_id: uuid.UUID | None = None) -> Event:
+async def emit(
+    session: AsyncSession,
+    tables: PlatformTables,
+    *,
+    subject: str,
+    data: dict[str, Any],
+    case_id: uuid.UUID | None = None,
+) -> Event:
     """Record an event in the caller's transaction: it is published if and only if the change commits."""
     event = Event(id=new_id(), subject=subject, occurred_at=utcnow(), data=data, case_id=case_id)
-    await session.execute(insert(tables.outbox).values(
-        id=event.id, subject=event.subject, case_id=case_id, payload=event.data,
-        occurred_at=event.occurred_at, attempts=0,
-    ))
+    await session.execute(
+        insert(tables.outbox).values(
+            id=event.id,
+            subject=event.subject,
+            case_id=case_id,
+            payload=event.data,
+            occurred_at=event.occurred_at,
+            attempts=0,
+        )
+    )
     return event
 
 
@@ -71,18 +83,27 @@ class OutboxRelay:
         outbox = self.tables.outbox
         published = 0
         for row in rows:
-            event = Event(id=row.id, subject=row.subject, occurred_at=row.occurred_at,
-                          data=row.payload, case_id=row.case_id)
+            event = Event(
+                id=row.id, subject=row.subject, occurred_at=row.occurred_at, data=row.payload, case_id=row.case_id
+            )
             try:
                 await self.bus.publish(event)
             except Exception as exc:
                 # Keep order: stop at the first failure, record it, try again next round.
-                await self._record(session, update(outbox).where(outbox.c.id == row.id).values(
-                    attempts=outbox.c.attempts + 1, last_error=str(exc)[:1000]))
+                await self._record(
+                    session,
+                    update(outbox)
+                    .where(outbox.c.id == row.id)
+                    .values(attempts=outbox.c.attempts + 1, last_error=str(exc)[:1000]),
+                )
                 log.warning("outbox_publish_failed", event_id=str(row.id), error=str(exc))
                 break
-            await self._record(session, update(outbox).where(outbox.c.id == row.id).values(
-                published_at=utcnow(), attempts=outbox.c.attempts + 1, last_error=None))
+            await self._record(
+                session,
+                update(outbox)
+                .where(outbox.c.id == row.id)
+                .values(published_at=utcnow(), attempts=outbox.c.attempts + 1, last_error=None),
+            )
             published += 1
         return published
 
@@ -116,20 +137,24 @@ class OutboxRelay:
                     pass
 
 
-def idempotent_consumer(database: Database, tables: PlatformTables, consumer: str,
-                        apply: Any) -> Handler:
+def idempotent_consumer(database: Database, tables: PlatformTables, consumer: str, apply: Any) -> Handler:
     """Wrap `apply(session, event)` so each event id is applied once per consumer, in one transaction."""
 
     async def handle(event: Event) -> None:
         async with database.session() as session:
-            seen = (await session.execute(select(tables.processed_events.c.event_id).where(
-                tables.processed_events.c.consumer == consumer,
-                tables.processed_events.c.event_id == event.id))).first()
+            seen = (
+                await session.execute(
+                    select(tables.processed_events.c.event_id).where(
+                        tables.processed_events.c.consumer == consumer, tables.processed_events.c.event_id == event.id
+                    )
+                )
+            ).first()
             if seen is not None:
                 return
             try:
-                await session.execute(insert(tables.processed_events).values(
-                    consumer=consumer, event_id=event.id, processed_at=utcnow()))
+                await session.execute(
+                    insert(tables.processed_events).values(consumer=consumer, event_id=event.id, processed_at=utcnow())
+                )
             except IntegrityError:
                 # A concurrent delivery of the same event won the race: it is applied exactly once.
                 # (Only this insert's conflict means "duplicate"; an IntegrityError from `apply` is a

@@ -70,32 +70,34 @@ class PlainWord:
 # Reviewed word lists, one per language (see the module docstring for how they change).
 PLAIN_WORDS: dict[str, tuple[PlainWord, ...]] = {
     "en": (
-        PlainWord(("DV", "IPV", "domestic violence", "intimate partner violence"),
-                  "hurting or scaring a partner (say what happened)"),
-        PlainWord(("neglect", "neglected", "neglectful", "neglecting"),
-                  "say what the child went without (for example food, a safe bed, a doctor)"),
-        PlainWord(("substance abuse", "substance use", "substance misuse", "SUD"),
-                  "drinking alcohol or using drugs (say which, and what happens)"),
-        PlainWord(("non-compliant", "noncompliant", "non-compliance", "noncompliance"),
-                  "did not do what was agreed (say what)"),
+        PlainWord(
+            ("DV", "IPV", "domestic violence", "intimate partner violence"),
+            "hurting or scaring a partner (say what happened)",
+        ),
+        PlainWord(
+            ("neglect", "neglected", "neglectful", "neglecting"),
+            "say what the child went without (for example food, a safe bed, a doctor)",
+        ),
+        PlainWord(
+            ("substance abuse", "substance use", "substance misuse", "SUD"),
+            "drinking alcohol or using drugs (say which, and what happens)",
+        ),
+        PlainWord(
+            ("non-compliant", "noncompliant", "non-compliance", "noncompliance"),
+            "did not do what was agreed (say what)",
+        ),
         PlainWord(("inappropriate", "inappropriately"), "say what happened and why it worries people"),
         PlainWord(("maltreatment",), "harm (say what happened)"),
         PlainWord(("CPS",), "the child welfare agency"),
         PlainWord(("DCFS",), "the Division of Children and Family Services (the child welfare agency)"),
         PlainWord(("FSW",), "family service worker (use the worker's name)"),
-        PlainWord(("TPR", "termination of parental rights"),
-                  "a judge ending a parent's legal rights to the child"),
-        PlainWord(("perpetrator", "alleged perpetrator", "offender"),
-                  "the person who hurt the child (use their name)"),
+        PlainWord(("TPR", "termination of parental rights"), "a judge ending a parent's legal rights to the child"),
+        PlainWord(("perpetrator", "alleged perpetrator", "offender"), "the person who hurt the child (use their name)"),
         PlainWord(("allegation", "allegations", "alleged"), "what someone said happened"),
-        PlainWord(("substantiated", "unsubstantiated"),
-                  "the agency decided it did (or did not) happen"),
-        PlainWord(("protective capacity", "protective capacities"),
-                  "what the caregiver does to keep the child safe"),
-        PlainWord(("failure to protect",),
-                  "say what the caregiver did or did not do to keep the child safe"),
-        PlainWord(("lack of supervision", "inadequate supervision"),
-                  "say who was with the child and what happened"),
+        PlainWord(("substantiated", "unsubstantiated"), "the agency decided it did (or did not) happen"),
+        PlainWord(("protective capacity", "protective capacities"), "what the caregiver does to keep the child safe"),
+        PlainWord(("failure to protect",), "say what the caregiver did or did not do to keep the child safe"),
+        PlainWord(("lack of supervision", "inadequate supervision"), "say who was with the child and what happened"),
         PlainWord(("protective custody",), "the agency taking the children somewhere safe for now"),
         PlainWord(("out-of-home placement", "OOH"), "living away from home (with another family or in foster care)"),
         PlainWord(("reunification",), "the children coming back home"),
@@ -103,26 +105,38 @@ PLAIN_WORDS: dict[str, tuple[PlainWord, ...]] = {
         PlainWord(("dependent-neglected", "dependency-neglect"), "the court decided the children need protection"),
     ),
     "es": (
-        PlainWord(("violencia doméstica", "violencia intrafamiliar", "violencia de pareja", "DV"),
-                  "lastimar o asustar a la pareja (diga qué pasó)"),
-        PlainWord(("negligencia", "negligente", "negligentes"),
-                  "diga qué le faltó al niño (por ejemplo comida, una cama segura, un médico)"),
-        PlainWord(("abuso de sustancias", "uso de sustancias", "consumo de sustancias"),
-                  "tomar alcohol o usar drogas (diga cuál y qué pasa)"),
+        PlainWord(
+            ("violencia doméstica", "violencia intrafamiliar", "violencia de pareja", "DV"),
+            "lastimar o asustar a la pareja (diga qué pasó)",
+        ),
+        PlainWord(
+            ("negligencia", "negligente", "negligentes"),
+            "diga qué le faltó al niño (por ejemplo comida, una cama segura, un médico)",
+        ),
+        PlainWord(
+            ("abuso de sustancias", "uso de sustancias", "consumo de sustancias"),
+            "tomar alcohol o usar drogas (diga cuál y qué pasa)",
+        ),
         PlainWord(("no cumple", "no cumplió", "incumplimiento"), "no hizo lo que se acordó (diga qué)"),
-        PlainWord(("inapropiado", "inapropiada", "inapropiados", "inapropiadas", "inapropiadamente"),
-                  "diga qué pasó y por qué preocupa"),
+        PlainWord(
+            ("inapropiado", "inapropiada", "inapropiados", "inapropiadas", "inapropiadamente"),
+            "diga qué pasó y por qué preocupa",
+        ),
         PlainWord(("maltrato",), "daño (diga qué pasó)"),
         PlainWord(("CPS",), "la agencia de bienestar infantil"),
         PlainWord(("DCFS",), "la División de Servicios para Niños y Familias (la agencia de bienestar infantil)"),
         PlainWord(("FSW",), "trabajador o trabajadora de servicios familiares (use su nombre)"),
-        PlainWord(("TPR", "terminación de la patria potestad", "terminación de los derechos parentales"),
-                  "un juez termina los derechos legales del padre o de la madre"),
-        PlainWord(("perpetrador", "perpetradora", "agresor", "agresora"),
-                  "la persona que lastimó al niño (use su nombre)"),
+        PlainWord(
+            ("TPR", "terminación de la patria potestad", "terminación de los derechos parentales"),
+            "un juez termina los derechos legales del padre o de la madre",
+        ),
+        PlainWord(
+            ("perpetrador", "perpetradora", "agresor", "agresora"), "la persona que lastimó al niño (use su nombre)"
+        ),
         PlainWord(("alegación", "alegaciones", "presunto", "presunta"), "lo que alguien dijo que pasó"),
-        PlainWord(("capacidad protectora", "capacidades protectoras"),
-                  "lo que hace el cuidador para mantener seguro al niño"),
+        PlainWord(
+            ("capacidad protectora", "capacidades protectoras"), "lo que hace el cuidador para mantener seguro al niño"
+        ),
         PlainWord(("falta de supervisión",), "diga quién estaba con el niño y qué pasó"),
         PlainWord(("custodia protectora",), "la agencia lleva a los niños a un lugar seguro por ahora"),
         PlainWord(("reunificación",), "que los niños vuelvan a casa"),
@@ -131,10 +145,35 @@ PLAIN_WORDS: dict[str, tuple[PlainWord, ...]] = {
 
 # Safety goals say what the caregiver will be *doing*; these phrasings say what they will not do.
 NEGATIVE_PHRASES: dict[str, tuple[str, ...]] = {
-    "en": ("will not", "won't", "will never", "never", "stop", "stops", "stopping", "refrain", "refrains",
-           "refraining", "no longer"),
-    "es": ("no va a", "no van a", "no volverá a", "no volverán a", "dejar de", "deja de", "dejará de",
-           "dejarán de", "deje de", "nunca", "jamás", "abstenerse", "se abstendrá", "ya no"),
+    "en": (
+        "will not",
+        "won't",
+        "will never",
+        "never",
+        "stop",
+        "stops",
+        "stopping",
+        "refrain",
+        "refrains",
+        "refraining",
+        "no longer",
+    ),
+    "es": (
+        "no va a",
+        "no van a",
+        "no volverá a",
+        "no volverán a",
+        "dejar de",
+        "deja de",
+        "dejará de",
+        "dejarán de",
+        "deje de",
+        "nunca",
+        "jamás",
+        "abstenerse",
+        "se abstendrá",
+        "ya no",
+    ),
 }
 
 NEGATIVE_SUGGESTION = {
@@ -167,21 +206,24 @@ def primary_language(language: str) -> str:
     return language.strip().split("-")[0].split("_")[0].lower() or "en"
 
 
-def check_text(text: str, *, kind: str, language: str = "en",
-               parts: Mapping[str, str | None] | None = None) -> LanguageCheck:
+def check_text(
+    text: str, *, kind: str, language: str = "en", parts: Mapping[str, str | None] | None = None
+) -> LanguageCheck:
     """Check one text of one kind. `parts` are the structured parts it was written from, when there
     are any; without them the required-parts rule is not applied (a bare text cannot show them).
 
     The check is a pure function of its inputs and a case view checks every statement it shows on every
     read, so results are kept (bounded, per process); each caller gets its own copy to change."""
-    frozen_parts = None if parts is None else tuple(sorted((k, None if v is None else str(v))
-                                                           for k, v in parts.items()))
+    frozen_parts = (
+        None if parts is None else tuple(sorted((k, None if v is None else str(v)) for k, v in parts.items()))
+    )
     return _check_text(text, kind, language, frozen_parts).model_copy(deep=True)
 
 
 @lru_cache(maxsize=4096)
-def _check_text(text: str, kind: str, language: str,
-                frozen_parts: tuple[tuple[str, str | None], ...] | None) -> LanguageCheck:
+def _check_text(
+    text: str, kind: str, language: str, frozen_parts: tuple[tuple[str, str | None], ...] | None
+) -> LanguageCheck:
     parts = dict(frozen_parts) if frozen_parts is not None else None
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; one of {sorted(KINDS)}")
@@ -197,25 +239,34 @@ def _check_text(text: str, kind: str, language: str,
             findings += _negative_phrasing(text, lang)
     else:
         name = LANGUAGE_NAMES.get(lang, lang)
-        findings.append(LanguageFinding(
-            code="glossary_missing", severity="info",
-            message=f"There is no reviewed plain-language word list for {name} ({lang}) yet, so jargon"
-                    f"{' and negative phrasing' if kind == 'safety_goal' else ''} were not checked. "
-                    f"Ask someone who reads {name} to check the wording with the family.",
-        ))
+        findings.append(
+            LanguageFinding(
+                code="glossary_missing",
+                severity="info",
+                message=f"There is no reviewed plain-language word list for {name} ({lang}) yet, so jargon"
+                f"{' and negative phrasing' if kind == 'safety_goal' else ''} were not checked. "
+                f"Ask someone who reads {name} to check the wording with the family.",
+            )
+        )
     grade = reading_grade(text, lang)
     if grade is None and text.strip():
-        findings.append(LanguageFinding(
-            code="reading_grade_unavailable", severity="info",
-            message=f"No reading-grade measure is used for {LANGUAGE_NAMES.get(lang, lang)}; "
-                    "keep sentences short and read it back with the family.",
-        ))
+        findings.append(
+            LanguageFinding(
+                code="reading_grade_unavailable",
+                severity="info",
+                message=f"No reading-grade measure is used for {LANGUAGE_NAMES.get(lang, lang)}; "
+                "keep sentences short and read it back with the family.",
+            )
+        )
     elif grade is not None and grade > READING_GRADE_LIMIT:
-        findings.append(LanguageFinding(
-            code="reading_grade_high", severity="warning",
-            message=f"This reads at about grade {grade:g}; aim for grade {READING_GRADE_LIMIT:g} or below.",
-            suggestion="use shorter sentences and everyday words",
-        ))
+        findings.append(
+            LanguageFinding(
+                code="reading_grade_high",
+                severity="warning",
+                message=f"This reads at about grade {grade:g}; aim for grade {READING_GRADE_LIMIT:g} or below.",
+                suggestion="use shorter sentences and everyday words",
+            )
+        )
     return LanguageCheck(language=language, reading_grade=grade, findings=_ordered(findings))
 
 
@@ -224,37 +275,54 @@ def _missing_parts(kind: str, parts: Mapping[str, str | None]) -> list[LanguageF
     for part, words in REQUIRED_PARTS.get(kind, ()):
         value = parts.get(part)
         if value is None or not str(value).strip():
-            missing.append(LanguageFinding(
-                code="missing_part", severity="warning", part=part,
-                message=f"The {kind.replace('_', ' ')} does not say {words}.",
-            ))
+            missing.append(
+                LanguageFinding(
+                    code="missing_part",
+                    severity="warning",
+                    part=part,
+                    message=f"The {kind.replace('_', ' ')} does not say {words}.",
+                )
+            )
     return missing
 
 
 def _jargon(text: str, lang: str) -> list[LanguageFinding]:
     found = []
     for match, word in _scan(text, _jargon_patterns(lang)):
-        found.append(LanguageFinding(
-            code="jargon", severity="warning", start=match.start(), end=match.end(), term=match.group(0),
-            suggestion=word.suggestion,
-            message=f"'{match.group(0)}' is a professional term or label a family may not use; try plainer words.",
-        ))
+        found.append(
+            LanguageFinding(
+                code="jargon",
+                severity="warning",
+                start=match.start(),
+                end=match.end(),
+                term=match.group(0),
+                suggestion=word.suggestion,
+                message=f"'{match.group(0)}' is a professional term or label a family may not use; try plainer words.",
+            )
+        )
     return found
 
 
 def _negative_phrasing(text: str, lang: str) -> list[LanguageFinding]:
     found = []
     for match, _ in _scan(text, _negative_patterns(lang)):
-        found.append(LanguageFinding(
-            code="negative_phrasing", severity="warning", start=match.start(), end=match.end(),
-            term=match.group(0), suggestion=NEGATIVE_SUGGESTION[lang],
-            message="A safety goal says what the caregiver will be doing, not what they will stop doing.",
-        ))
+        found.append(
+            LanguageFinding(
+                code="negative_phrasing",
+                severity="warning",
+                start=match.start(),
+                end=match.end(),
+                term=match.group(0),
+                suggestion=NEGATIVE_SUGGESTION[lang],
+                message="A safety goal says what the caregiver will be doing, not what they will stop doing.",
+            )
+        )
     return found
 
 
-def _scan(text: str, patterns: Sequence[tuple[re.Pattern[str], PlainWord | None]]
-          ) -> list[tuple[re.Match[str], PlainWord | None]]:
+def _scan(
+    text: str, patterns: Sequence[tuple[re.Pattern[str], PlainWord | None]]
+) -> list[tuple[re.Match[str], PlainWord | None]]:
     """Every whole-word match; where two overlap ('alleged perpetrator' / 'alleged') the longer wins."""
     matches = [(m, word) for pattern, word in patterns for m in pattern.finditer(text)]
     matches.sort(key=lambda item: (item[0].start(), -(item[0].end() - item[0].start())))
@@ -268,8 +336,18 @@ def _scan(text: str, patterns: Sequence[tuple[re.Pattern[str], PlainWord | None]
 
 # Accented and unaccented spellings both count (workers on phones often skip accents); the offsets stay
 # those of the text as written, because nothing is rewritten before matching.
-_ACCENTS = {"a": "aá", "e": "eé", "i": "ií", "o": "oó", "u": "uúü", "á": "aá", "é": "eé", "í": "ií",
-            "ó": "oó", "ú": "uúü"}
+_ACCENTS = {
+    "a": "aá",
+    "e": "eé",
+    "i": "ií",
+    "o": "oó",
+    "u": "uúü",
+    "á": "aá",
+    "é": "eé",
+    "í": "ií",
+    "ó": "oó",
+    "ú": "uúü",
+}
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -319,6 +397,7 @@ def reading_grade(text: str, language: str = "en") -> float | None:
 
 def _ordered(findings: list[LanguageFinding]) -> list[LanguageFinding]:
     """Missing parts first (in the order the statement reads), then findings in text order, then notes."""
+
     def key(item: tuple[int, LanguageFinding]) -> tuple[int, int, int]:
         index, finding = item
         if finding.part is not None:

@@ -33,7 +33,8 @@ class PlatformTables:
 def define_platform_tables(metadata: MetaData) -> PlatformTables:
     """Declare the shared tables on a component's own MetaData, so its migrations create them."""
     outbox = Table(
-        "outbox_event", metadata,
+        "outbox_event",
+        metadata,
         Column("id", Uuid, primary_key=True),
         Column("subject", String(200), nullable=False),
         Column("case_id", Uuid, nullable=True),
@@ -45,13 +46,15 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Index("ix_outbox_event_unpublished", "published_at", "id"),
     )
     processed = Table(
-        "processed_event", metadata,
+        "processed_event",
+        metadata,
         Column("consumer", String(100), primary_key=True),
         Column("event_id", Uuid, primary_key=True),
         Column("processed_at", UTCDateTime, nullable=False),
     )
     idempotency = Table(
-        "idempotency_record", metadata,
+        "idempotency_record",
+        metadata,
         Column("id", Uuid, primary_key=True),
         Column("principal_subject", String(200), nullable=False),
         Column("key", String(200), nullable=False),
@@ -65,7 +68,8 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         UniqueConstraint("principal_subject", "key"),
     )
     audit = Table(
-        "audit_record", metadata,
+        "audit_record",
+        metadata,
         Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
         Column("id", Uuid, nullable=False, unique=True),
         Column("occurred_at", UTCDateTime, nullable=False),
@@ -87,7 +91,8 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("key_id", String(40), nullable=True),
     )
     audit_head = Table(
-        "audit_chain_head", metadata,
+        "audit_chain_head",
+        metadata,
         Column("id", Integer, primary_key=True, autoincrement=False),
         Column("seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
         Column("hash", String(64), nullable=False),
@@ -98,5 +103,6 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
 def platform_tables_of(metadata: MetaData) -> PlatformTables:
     """The shared tables a component already declared on its MetaData (e.g. for `sop audit verify`)."""
     t = metadata.tables
-    return PlatformTables(t["outbox_event"], t["processed_event"], t["idempotency_record"], t["audit_record"],
-                          t["audit_chain_head"])
+    return PlatformTables(
+        t["outbox_event"], t["processed_event"], t["idempotency_record"], t["audit_record"], t["audit_chain_head"]
+    )

@@ -75,16 +75,24 @@ ACTOR_SCOPE_CEILING: dict[ActorType, frozenset[Scope]] = {
 LABEL_VISIBILITY: dict[SensitivityLabel, dict[Audience, str]] = {
     SensitivityLabel.reporter_identity: {Audience.staff: "always", Audience.supervisor: "always"},
     SensitivityLabel.substance_use_part2: {
-        Audience.staff: "consent", Audience.supervisor: "consent", Audience.court: "consent",
+        Audience.staff: "consent",
+        Audience.supervisor: "consent",
+        Audience.court: "consent",
     },
     SensitivityLabel.dv_confidential_address: {Audience.staff: "always", Audience.supervisor: "always"},
     SensitivityLabel.child_voice: {
-        Audience.staff: "always", Audience.supervisor: "always", Audience.family: "consent",
-        Audience.network: "consent", Audience.partner: "consent", Audience.court: "consent",
+        Audience.staff: "always",
+        Audience.supervisor: "always",
+        Audience.family: "consent",
+        Audience.network: "consent",
+        Audience.partner: "consent",
+        Audience.court: "consent",
     },
     SensitivityLabel.sdm_detail: {Audience.staff: "always", Audience.supervisor: "always", Audience.court: "always"},
     SensitivityLabel.education_record: {
-        Audience.staff: "always", Audience.supervisor: "always", Audience.court: "always",
+        Audience.staff: "always",
+        Audience.supervisor: "always",
+        Audience.court: "always",
         Audience.partner: "consent",
     },
 }
@@ -101,8 +109,11 @@ AUDIENCES_FOR_ACTOR: dict[ActorType, frozenset[Audience]] = {
 
 # The audience a caller speaks for when it names none (a family member's call never defaults to the staff view).
 DEFAULT_AUDIENCE: dict[ActorType, Audience] = {
-    ActorType.staff: Audience.staff, ActorType.integration: Audience.staff, ActorType.family: Audience.family,
-    ActorType.network: Audience.network, ActorType.partner: Audience.partner,
+    ActorType.staff: Audience.staff,
+    ActorType.integration: Audience.staff,
+    ActorType.family: Audience.family,
+    ActorType.network: Audience.network,
+    ActorType.partner: Audience.partner,
 }
 
 
@@ -194,8 +205,14 @@ class AccessDecision:
 
 
 def decide_case_access(
-    *, actor_type: ActorType, subject: str, roles: Iterable[str], agency: str | None,
-    token_scopes: Iterable[str], facts: CaseAccessFacts, now: datetime,
+    *,
+    actor_type: ActorType,
+    subject: str,
+    roles: Iterable[str],
+    agency: str | None,
+    token_scopes: Iterable[str],
+    facts: CaseAccessFacts,
+    now: datetime,
 ) -> AccessDecision:
     """Deny by default; allow only through a relationship this table names. A missing case is a denial."""
     if not facts.exists:
@@ -248,8 +265,9 @@ def decide_case_access(
             audiences |= AUDIENCES_FOR_ACTOR[actor_type]
     if not relationships or not scopes:
         return AccessDecision.deny()
-    return AccessDecision(True, tuple(relationships), frozenset(scopes), frozenset(audiences), tuple(purposes),
-                          tuple(grant_ids))
+    return AccessDecision(
+        True, tuple(relationships), frozenset(scopes), frozenset(audiences), tuple(purposes), tuple(grant_ids)
+    )
 
 
 def _grant_audience(grant: PartnerGrant) -> Audience | None:

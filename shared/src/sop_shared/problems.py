@@ -111,8 +111,9 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    return [{"field": _field_path(tuple(err.get("loc", ()))), "message": err.get("msg", "invalid")}
-            for err in exc.errors()]
+    return [
+        {"field": _field_path(tuple(err.get("loc", ()))), "message": err.get("msg", "invalid")} for err in exc.errors()
+    ]
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -135,8 +136,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # A uniqueness race (two creates of the same thing at once): the loser is told, nothing is merged.
-        return problem_response(Conflict("this record conflicts with one stored at the same moment; retry"),
-                                request)
+        return problem_response(Conflict("this record conflicts with one stored at the same moment; retry"), request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

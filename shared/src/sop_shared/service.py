@@ -47,10 +47,18 @@ class EventConsumer:
 
 
 def build_service_app(
-    settings: ServiceSettings, *, title: str, description: str, platform: PlatformTables,
-    routers: Sequence[APIRouter], bus: EventBus | None = None, background: Sequence[BackgroundTask] = (),
-    consumers: Sequence[EventConsumer] = (), case_refs: CaseRefResolvers | None = None,
-    known_entities: KnownEntities | None = None, entity_feeds: Sequence[CaseEntityFeed] = (),
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    platform: PlatformTables,
+    routers: Sequence[APIRouter],
+    bus: EventBus | None = None,
+    background: Sequence[BackgroundTask] = (),
+    consumers: Sequence[EventConsumer] = (),
+    case_refs: CaseRefResolvers | None = None,
+    known_entities: KnownEntities | None = None,
+    entity_feeds: Sequence[CaseEntityFeed] = (),
 ) -> FastAPI:
     """A FastAPI app for one service. Pass `bus` to share an in-process bus (embedded mode); `background`
     tasks run for the app's life and get a stop event; `consumers` subscribe to other services' events.
@@ -65,24 +73,32 @@ def build_service_app(
         if settings.is_development and settings.internal_jwks_file is None:
             ensure_keys(settings.keys_dir())
         app.state.token_verifier = InternalTokenVerifier(
-            load_jwks(settings.resolved_internal_jwks_file()), audience=settings.component,
+            load_jwks(settings.resolved_internal_jwks_file()),
+            audience=settings.component,
             issuer=settings.internal_token_issuer,
         )
         owns_bus = bus is None
-        app.state.bus = bus if bus is not None else await connect_bus(settings.events_url,
-                                                                       stream=settings.events_stream)
+        app.state.bus = (
+            bus if bus is not None else await connect_bus(settings.events_url, stream=settings.events_stream)
+        )
         app.state.database = database
         audit_trail = contextlib.AsyncExitStack()  # keyed audit writer and its checkpoints (sop_shared.audit)
         await audit_trail.enter_async_context(running_audit_trail(app, settings, database, platform, app.state.bus))
         relay = OutboxRelay(database, platform, app.state.bus, interval_seconds=settings.relay_interval_seconds)
         app.state.relay = relay
         stop = asyncio.Event()
-        relay_task = asyncio.create_task(relay.run(stop), name=f"{settings.component}-outbox-relay") \
-            if settings.relay_enabled else None
-        tasks = [asyncio.create_task(task(app, stop), name=f"{settings.component}-{getattr(task, '__name__', 'task')}")
-                 for task in (watch_bus, *background)]
+        relay_task = (
+            asyncio.create_task(relay.run(stop), name=f"{settings.component}-outbox-relay")
+            if settings.relay_enabled
+            else None
+        )
+        tasks = [
+            asyncio.create_task(task(app, stop), name=f"{settings.component}-{getattr(task, '__name__', 'task')}")
+            for task in (watch_bus, *background)
+        ]
         subscriptions = []
         for consumer in consumers:
+
             async def apply(session: AsyncSession, event: Event, consumer: EventConsumer = consumer) -> None:
                 await consumer.apply(app, session, event)
 
@@ -104,8 +120,7 @@ def build_service_app(
             await database.dispose()
 
     # Every route, including those a service adds after this, checks its body's case references.
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
-                  dependencies=[CaseRefsDep])
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, dependencies=[CaseRefsDep])
     app.state.settings = settings
     app.state.clock = SystemClock()  # tests replace it with a FixedClock
     app.state.platform = platform
@@ -122,8 +137,9 @@ def build_service_app(
     return app
 
 
-def _entity_feed_consumers(component: str, known: KnownEntities | None,
-                           feeds: Sequence[CaseEntityFeed]) -> list[EventConsumer]:
+def _entity_feed_consumers(
+    component: str, known: KnownEntities | None, feeds: Sequence[CaseEntityFeed]
+) -> list[EventConsumer]:
     if known is None:
         return []
 
@@ -146,8 +162,13 @@ def install_health(app: FastAPI) -> None:
     transaction and the relay publishes them once the bus is back, so a NATS outage must not take every pod
     out of rotation. The bus's state is also the gauge `sop_event_bus_up` (1 or 0) on /metrics."""
     registry = getattr(app.state, "metrics_registry", None)
-    bus_up = Gauge("sop_event_bus_up", "1 when the event bus answered the last ping, else 0", ["component"],
-                   registry=registry) if registry is not None else None
+    bus_up = (
+        Gauge(
+            "sop_event_bus_up", "1 when the event bus answered the last ping, else 0", ["component"], registry=registry
+        )
+        if registry is not None
+        else None
+    )
     component = getattr(getattr(app.state, "settings", None), "component", "component")
 
     async def check_bus() -> str:
@@ -179,8 +200,10 @@ def install_health(app: FastAPI) -> None:
         except Exception as exc:
             database = f"unavailable: {type(exc).__name__}"
         ready = database == "ok"
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": {"database": database}},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": {"database": database}},
+            status_code=200 if ready else 503,
+        )
 
 
 async def watch_bus(app: FastAPI, stop: asyncio.Event) -> None:

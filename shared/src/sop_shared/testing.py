@@ -36,14 +36,21 @@ class InternalTokens:
     def jwks_file(self) -> Path:
         return self.keys_dir / INTERNAL_JWKS_FILE
 
-    def principal(self, subject: str = "fsw.rivera", *, actor_type: ActorType = ActorType.staff,
-                  roles: Iterable[str] = ("worker",), scopes: Iterable[str] | None = None,
-                  case_id: uuid.UUID | None = None, agency: str | None = "DCFS") -> Principal:
+    def principal(
+        self,
+        subject: str = "fsw.rivera",
+        *,
+        actor_type: ActorType = ActorType.staff,
+        roles: Iterable[str] = ("worker",),
+        scopes: Iterable[str] | None = None,
+        case_id: uuid.UUID | None = None,
+        agency: str | None = "DCFS",
+    ) -> Principal:
         roles = frozenset(roles)
-        held = frozenset(scopes) if scopes is not None else frozenset(
-            s.value for s in scopes_for(actor_type, roles))
-        return Principal(subject=subject, actor_type=actor_type, roles=roles, scopes=held, agency=agency,
-                         case_id=case_id)
+        held = frozenset(scopes) if scopes is not None else frozenset(s.value for s in scopes_for(actor_type, roles))
+        return Principal(
+            subject=subject, actor_type=actor_type, roles=roles, scopes=held, agency=agency, case_id=case_id
+        )
 
     def headers(self, audience: str, principal: Principal | None = None, **kwargs: Any) -> dict[str, str]:
         principal = principal or self.principal(**kwargs)
@@ -63,9 +70,16 @@ Migrate = Callable[[str, str], Awaitable[None]]
 
 
 @asynccontextmanager
-async def run_component(component: Component, *, database_url: str, tokens: InternalTokens, data_dir: Path,
-                        bus: EventBus | None = None, migrate: Migrate = upgrade,
-                        **settings: Any) -> AsyncIterator[RunningService]:
+async def run_component(
+    component: Component,
+    *,
+    database_url: str,
+    tokens: InternalTokens,
+    data_dir: Path,
+    bus: EventBus | None = None,
+    migrate: Migrate = upgrade,
+    **settings: Any,
+) -> AsyncIterator[RunningService]:
     """Migrate a fresh database, start the component's app (lifespan included), yield an HTTP client.
 
     ``migrate`` lets a test suite copy a schema it migrated once instead of migrating every test's database
@@ -73,10 +87,21 @@ async def run_component(component: Component, *, database_url: str, tokens: Inte
     await migrate(component.package, database_url)
     bus = bus or InProcessBus()
     config = component.settings_class(
-        database_url=database_url, data_dir=data_dir, environment="test", events_url="memory://",
-        internal_jwks_file=tokens.jwks_file, relay_interval_seconds=0.05, log_json=False, **settings)
+        database_url=database_url,
+        data_dir=data_dir,
+        environment="test",
+        events_url="memory://",
+        internal_jwks_file=tokens.jwks_file,
+        relay_interval_seconds=0.05,
+        log_json=False,
+        **settings,
+    )
     app = component.create_app(config, bus=bus)
-    async with running(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=f"http://{component.name}",
-    ) as client:
+    async with (
+        running(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url=f"http://{component.name}",
+        ) as client,
+    ):
         yield RunningService(app, client, bus, database_url)

@@ -70,25 +70,44 @@ class ApiTokenIssued(ApiTokenOut):
 def _only_params(request: Request, *allowed: str) -> None:
     unknown = sorted(set(request.query_params) - set(allowed))
     if unknown:
-        raise BadQuery(f"unknown query parameter(s): {', '.join(unknown)}; this endpoint accepts: "
-                       f"{', '.join(allowed)}", errors=[{"field": n, "message": "unknown query parameter"}
-                                                        for n in unknown])
+        raise BadQuery(
+            f"unknown query parameter(s): {', '.join(unknown)}; this endpoint accepts: {', '.join(allowed)}",
+            errors=[{"field": n, "message": "unknown query parameter"} for n in unknown],
+        )
 
 
 async def _audit(request: Request, session: object, principal: object, action: str, token_id: uuid.UUID) -> None:
-    await request.app.state.audit.record(session, AuditEntry.for_principal(
-        principal, resource="api_token", action=action, resource_id=str(token_id),
-        request_id=getattr(request.state, "request_id", None)))
+    await request.app.state.audit.record(
+        session,
+        AuditEntry.for_principal(
+            principal,
+            resource="api_token",
+            action=action,
+            resource_id=str(token_id),
+            request_id=getattr(request.state, "request_id", None),
+        ),
+    )
 
 
-@router.post("", status_code=201, response_model=ApiTokenIssued,
-             summary="Issue a partner API token (administrators); the secret is in this response only")
-async def create_api_token(body: ApiTokenCreate, request: Request, response: Response,
-                           principal: EdgePrincipal) -> ApiTokenIssued:
+@router.post(
+    "",
+    status_code=201,
+    response_model=ApiTokenIssued,
+    summary="Issue a partner API token (administrators); the secret is in this response only",
+)
+async def create_api_token(
+    body: ApiTokenCreate, request: Request, response: Response, principal: EdgePrincipal
+) -> ApiTokenIssued:
     require_admin(principal)
     async with request.app.state.database.session() as session:
-        token, secret = await issue_token(session, agency=body.agency, purpose=body.purpose, scopes=body.scopes,
-                                          expires_at=body.expires_at, created_by=principal.subject)
+        token, secret = await issue_token(
+            session,
+            agency=body.agency,
+            purpose=body.purpose,
+            scopes=body.scopes,
+            expires_at=body.expires_at,
+            created_by=principal.subject,
+        )
         await _audit(request, session, principal, "create", token.id)
     response.headers["Location"] = f"/v1/api-tokens/{token.id}"
     response.headers["Cache-Control"] = "no-store"
@@ -96,8 +115,12 @@ async def create_api_token(body: ApiTokenCreate, request: Request, response: Res
 
 
 @router.get("", response_model=Page[ApiTokenOut], summary="List API tokens (administrators), never their secrets")
-async def get_api_tokens(request: Request, principal: EdgePrincipal, page: PageDep,
-                         agency: Annotated[str | None, Query(max_length=100)] = None) -> Page[ApiTokenOut]:
+async def get_api_tokens(
+    request: Request,
+    principal: EdgePrincipal,
+    page: PageDep,
+    agency: Annotated[str | None, Query(max_length=100)] = None,
+) -> Page[ApiTokenOut]:
     require_admin(principal)
     _only_params(request, "agency", "limit", "cursor")
     async with request.app.state.database.session() as session:
@@ -106,8 +129,9 @@ async def get_api_tokens(request: Request, principal: EdgePrincipal, page: PageD
     return Page(items=[ApiTokenOut.of(t) for t in items], next_cursor=next_cursor)
 
 
-@router.delete("/{token_id}", response_model=ApiTokenOut,
-               summary="Revoke an API token (administrators); it stops working at once")
+@router.delete(
+    "/{token_id}", response_model=ApiTokenOut, summary="Revoke an API token (administrators); it stops working at once"
+)
 async def delete_api_token(token_id: uuid.UUID, request: Request, principal: EdgePrincipal) -> ApiTokenOut:
     require_admin(principal)
     async with request.app.state.database.session() as session:

@@ -17,8 +17,12 @@ def scope_errors(scopes: Iterable[str], allowed: frozenset[str], field: str = "s
         return [{"field": field, "message": "name at least one scope"}]
     unknown = sorted(set(scopes) - allowed)
     if unknown:
-        return [{"field": field, "message": f"not grantable here: {', '.join(unknown)}; "
-                                           f"allowed: {', '.join(sorted(allowed))}"}]
+        return [
+            {
+                "field": field,
+                "message": f"not grantable here: {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",
+            }
+        ]
     return []
 
 

@@ -22,16 +22,31 @@ from sop_shared.problems import InvalidInput, NotFound, Unauthenticated
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
-async def issue_token(session: AsyncSession, *, agency: str, purpose: str, scopes: list[str],
-                      expires_at: datetime, created_by: str, now: datetime | None = None) -> tuple[ApiToken, str]:
+async def issue_token(
+    session: AsyncSession,
+    *,
+    agency: str,
+    purpose: str,
+    scopes: list[str],
+    expires_at: datetime,
+    created_by: str,
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
     now = now or utcnow()
     errors = [*scope_errors(scopes, PARTNER_SCOPES), *expiry_errors(expires_at, now)]
     if errors:
         raise InvalidInput(errors)
     secret = new_secret(PARTNER_TOKEN_PREFIX)
-    token = ApiToken(secret_hash=secret_hash(secret), display_prefix=display_prefix(secret, PARTNER_TOKEN_PREFIX),
-                     agency=agency, purpose=purpose, scopes=sorted(set(scopes)), created_by=created_by,
-                     created_at=now, expires_at=expires_at)
+    token = ApiToken(
+        secret_hash=secret_hash(secret),
+        display_prefix=display_prefix(secret, PARTNER_TOKEN_PREFIX),
+        agency=agency,
+        purpose=purpose,
+        scopes=sorted(set(scopes)),
+        created_by=created_by,
+        created_at=now,
+        expires_at=expires_at,
+    )
     session.add(token)
     await session.flush()
     return token, secret
@@ -56,17 +71,23 @@ async def revoke_token(session: AsyncSession, token_id: uuid.UUID, revoked_by: s
 
 def principal_for(token: ApiToken) -> Principal:
     scopes = scopes_for(ActorType.partner, (), token.scopes)
-    return Principal(subject=f"api-token:{token.id}", actor_type=ActorType.partner,
-                     scopes=frozenset(s.value for s in scopes), agency=token.agency,
-                     client_id=f"api-token:{token.id}", name=token.purpose)
+    return Principal(
+        subject=f"api-token:{token.id}",
+        actor_type=ActorType.partner,
+        scopes=frozenset(s.value for s in scopes),
+        agency=token.agency,
+        client_id=f"api-token:{token.id}",
+        name=token.purpose,
+    )
 
 
 async def authenticate_api_token(database: Database, secret: str) -> Principal:
     """The Principal of a live token; any other token (unknown, expired, revoked) is the same 401."""
     now = utcnow()
     async with database.session() as session:
-        token = (await session.execute(
-            select(ApiToken).where(ApiToken.secret_hash == secret_hash(secret)))).scalar_one_or_none()
+        token = (
+            await session.execute(select(ApiToken).where(ApiToken.secret_hash == secret_hash(secret)))
+        ).scalar_one_or_none()
         if token is None or not is_live(token.expires_at, token.revoked_at, now):
             raise Unauthenticated("unknown, expired or revoked API token")
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:

@@ -16,21 +16,34 @@ import httpx
 from sop_gateway.demo.seeding import DemoSeed, check
 
 DEMO_SAFETY_PLAN: dict[str, Any] = {
-    "plan_type": "ongoing", "title": "Keeping Sofia and Mateo safe at night", "language": "en",
+    "plan_type": "ongoing",
+    "title": "Keeping Sofia and Mateo safe at night",
+    "language": "en",
     "threat_codes": ["T4"],
     "participants": [{"name": "Maria Lopez", "role": "caregiver"}, {"name": "Rosa Delgado", "role": "network"}],
     "rules": [
-        {"text": "When Maria has been drinking, Rosa takes Sofia and Mateo to her house for the night.",
-         "threat_code": "T4", "responsible": [{"name": "Maria Lopez"}], "monitors": [{"name": "Rosa Delgado"}],
-         "frequency": "Any evening Maria has had a drink",
-         "how_verified": "Rosa texts Ms. Rivera the next morning"},
-        {"text": "Rosa calls Maria every evening at 8 to check in.",
-         "threat_code": "T4", "responsible": [{"name": "Rosa Delgado"}], "monitors": [{"name": "Rosa Delgado"}],
-         "frequency": "Every evening", "how_verified": "Maria and Rosa tell Ms. Rivera at each visit"},
+        {
+            "text": "When Maria has been drinking, Rosa takes Sofia and Mateo to her house for the night.",
+            "threat_code": "T4",
+            "responsible": [{"name": "Maria Lopez"}],
+            "monitors": [{"name": "Rosa Delgado"}],
+            "frequency": "Any evening Maria has had a drink",
+            "how_verified": "Rosa texts Ms. Rivera the next morning",
+        },
+        {
+            "text": "Rosa calls Maria every evening at 8 to check in.",
+            "threat_code": "T4",
+            "responsible": [{"name": "Rosa Delgado"}],
+            "monitors": [{"name": "Rosa Delgado"}],
+            "frequency": "Every evening",
+            "how_verified": "Maria and Rosa tell Ms. Rivera at each visit",
+        },
     ],
     "triggers": ["Maria does not answer Rosa's evening call"],
-    "if_rule_broken": {"who_is_called": [{"name": "Rosa Delgado"}, {"name": "Ms. Rivera (FSW)"}],
-                       "what_happens": "Rosa picks the children up within the hour and calls Ms. Rivera."},
+    "if_rule_broken": {
+        "who_is_called": [{"name": "Rosa Delgado"}, {"name": "Ms. Rivera (FSW)"}],
+        "what_happens": "Rosa picks the children up within the hour and calls Ms. Rivera.",
+    },
     "backup_plan": "If Rosa cannot come, Maria calls Ms. Rivera's on-call line before the children's bedtime.",
     "worker_monitoring": {"contact_frequency": "weekly", "method": "home visit, one unannounced each month"},
 }
@@ -57,58 +70,108 @@ async def seed_plans(client: httpx.AsyncClient, seed: DemoSeed) -> None:
     if plan["status"] == "draft":
         for participant in plan["participants"]:
             if not any(s["participant_id"] == participant["id"] for s in plan["signatures"]):
-                check(await client.post(f"{at}/signatures", headers=worker, json={
-                    "version_number": plan["current_version_number"], "content_hash": plan["content_hash"],
-                    "participant_id": participant["id"], "signer_name": participant["name"],
-                    "signer_role": participant["role"],
-                    "method": "typed_name" if participant["role"] == "caregiver" else "click",
-                    "typed_name": participant["name"] if participant["role"] == "caregiver" else None,
-                    "affirmation": AFFIRMATION[participant["name"]]}), f"{participant['name']}'s signature")
-        plan = check(await client.post(f"{at}/submit", headers=worker, json={
-            "supervisor": "sup.okafor", "note": "Signed at the kitchen table with Maria and Rosa."}),
-            "submitting the safety plan")
+                check(
+                    await client.post(
+                        f"{at}/signatures",
+                        headers=worker,
+                        json={
+                            "version_number": plan["current_version_number"],
+                            "content_hash": plan["content_hash"],
+                            "participant_id": participant["id"],
+                            "signer_name": participant["name"],
+                            "signer_role": participant["role"],
+                            "method": "typed_name" if participant["role"] == "caregiver" else "click",
+                            "typed_name": participant["name"] if participant["role"] == "caregiver" else None,
+                            "affirmation": AFFIRMATION[participant["name"]],
+                        },
+                    ),
+                    f"{participant['name']}'s signature",
+                )
+        plan = check(
+            await client.post(
+                f"{at}/submit",
+                headers=worker,
+                json={"supervisor": "sup.okafor", "note": "Signed at the kitchen table with Maria and Rosa."},
+            ),
+            "submitting the safety plan",
+        )
     if plan["status"] == "pending_approval":
-        plan = check(await client.post(f"{at}/approve", headers=supervisor, json={
-            "version_number": plan["current_version_number"], "content_hash": plan["content_hash"],
-            "decision": "approved", "comment": "Specific and in the family's words. Approved."}),
-            "approving the safety plan")
+        plan = check(
+            await client.post(
+                f"{at}/approve",
+                headers=supervisor,
+                json={
+                    "version_number": plan["current_version_number"],
+                    "content_hash": plan["content_hash"],
+                    "decision": "approved",
+                    "comment": "Specific and in the family's words. Approved.",
+                },
+            ),
+            "approving the safety plan",
+        )
     if plan["status"] == "approved":
         plan = check(await client.post(f"{at}/activate", headers=worker), "activating the safety plan")
     if plan["status"] == "active" and not plan["recent_check_ins"]:
         effective = datetime.fromisoformat(plan["effective_from"])
         for days, rule, kept, who, note in DEMO_CHECK_INS:
-            check(await client.post(f"{at}/check-ins", headers=worker, json={
-                "rule_id": plan["rules"][rule]["id"], "occurred_at": (effective + timedelta(days=days)).isoformat(),
-                "reported_by": {"name": who}, "kept": kept, "note": note}), "a check-in")
+            check(
+                await client.post(
+                    f"{at}/check-ins",
+                    headers=worker,
+                    json={
+                        "rule_id": plan["rules"][rule]["id"],
+                        "occurred_at": (effective + timedelta(days=days)).isoformat(),
+                        "reported_by": {"name": who},
+                        "kept": kept,
+                        "note": note,
+                    },
+                ),
+                "a check-in",
+            )
     seed.ids["safety_plan"] = plan["id"]
     await _seed_next_step(client, seed, base, worker, plan["id"])
 
 
-async def _find_or_create_plan(client: httpx.AsyncClient, seed: DemoSeed, base: str,
-                               worker: dict[str, str]) -> dict[str, Any]:
+async def _find_or_create_plan(
+    client: httpx.AsyncClient, seed: DemoSeed, base: str, worker: dict[str, str]
+) -> dict[str, Any]:
     listed = check(await client.get(f"{base}/safety-plans", headers=worker), "the safety plans")
     for plan in listed["items"]:
         if plan["title"] == DEMO_SAFETY_PLAN["title"]:
             return plan
     agreed = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=AGREED_DAYS_AGO)
-    body = {**DEMO_SAFETY_PLAN, "danger_statement_ids": [seed.ids["danger_statement"]],
-            "effective_from": agreed.isoformat()}
+    body = {
+        **DEMO_SAFETY_PLAN,
+        "danger_statement_ids": [seed.ids["danger_statement"]],
+        "effective_from": agreed.isoformat(),
+    }
     if seed.ids.get("safety_assessment"):
         body["safety_assessment_id"] = seed.ids["safety_assessment"]
-    return check(await client.post(f"{base}/safety-plans", json=body,
-                                   headers={**worker, "Idempotency-Key": "demo-ongoing-safety-plan"}),
-                 "the safety plan")
+    return check(
+        await client.post(
+            f"{base}/safety-plans", json=body, headers={**worker, "Idempotency-Key": "demo-ongoing-safety-plan"}
+        ),
+        "the safety plan",
+    )
 
 
-async def _seed_next_step(client: httpx.AsyncClient, seed: DemoSeed, base: str, worker: dict[str, str],
-                          plan_id: str) -> None:
+async def _seed_next_step(
+    client: httpx.AsyncClient, seed: DemoSeed, base: str, worker: dict[str, str], plan_id: str
+) -> None:
     steps = check(await client.get(f"{base}/next-steps", headers=worker), "the next steps")
     if steps["items"]:
         return
     due = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
-    body = {"action": "Ms. Rivera and Maria find a Spanish-speaking AA meeting close to Maria's work.",
-            "owner": {"name": "Ms. Rivera"}, "owner_kind": "agency", "due_on": due, "safety_plan_id": plan_id}
+    body = {
+        "action": "Ms. Rivera and Maria find a Spanish-speaking AA meeting close to Maria's work.",
+        "owner": {"name": "Ms. Rivera"},
+        "owner_kind": "agency",
+        "due_on": due,
+        "safety_plan_id": plan_id,
+    }
     if seed.ids.get("safety_goal"):
         body["goal_id"] = seed.ids["safety_goal"]
-    check(await client.post(f"{base}/next-steps", json=body,
-                            headers={**worker, "Idempotency-Key": "demo-next-step-1"}), "a next step")
+    check(
+        await client.post(f"{base}/next-steps", json=body, headers={**worker, "Idempotency-Key": "demo-next-step-1"}),
+        "a next step",
+    )

@@ -27,16 +27,22 @@ PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; bas
 
 
 @router.get(
-    "/v1/cases/{case_id}/family-view", response_class=HTMLResponse,
+    "/v1/cases/{case_id}/family-view",
+    response_class=HTMLResponse,
     summary="The family's common-language case view, print-ready (HTML, or PDF with ?format=pdf)",
-    responses={200: {"content": {"text/html": {}, "application/pdf": {}}},
-               404: {"description": "No such case, or not one you may see as the family would"},
-               503: {"description": "PDF rendering is unavailable (the HTML view still works)"}})
+    responses={
+        200: {"content": {"text/html": {}, "application/pdf": {}}},
+        404: {"description": "No such case, or not one you may see as the family would"},
+        503: {"description": "PDF rendering is unavailable (the HTML view still works)"},
+    },
+)
 async def family_view(
-    case_id: str, request: Request,
+    case_id: str,
+    request: Request,
     language: str = Query("en", description="BCP-47 language of the page (en, es, mh, …)"),
-    format: str | None = Query(None, description="html (default) or pdf; `Accept: application/pdf` also asks "
-                                                 "for the PDF"),
+    format: str | None = Query(
+        None, description="html (default) or pdf; `Accept: application/pdf` also asks for the PDF"
+    ),
 ) -> Response:
     state = request.app.state
     principal = await state.authenticator.authenticate(bearer_token(request))
@@ -52,30 +58,44 @@ async def family_view(
 
     read = await read_family_case_view(request, principal, case_uuid, language)
     words = page_words(language)
-    html = render_html(family_page(read.view, words, unavailable=read.unavailable,
-                                   printed_on=_clock_now(request).date()))
+    html = render_html(
+        family_page(read.view, words, unavailable=read.unavailable, printed_on=_clock_now(request).date())
+    )
     async with state.database.session() as session:
         # The caseView above audited the read of the case's data; this says it left as a family document.
-        await state.audit.record(session, AuditEntry.for_principal(
-            principal, resource="family_view", action="read", case_id=case_uuid, resource_id=str(case_uuid),
-            fields=[*sorted(k for k, v in read.view.items() if v is not None), f"format:{chosen}"],
-            purpose=(getattr(request.state, "purpose", None) or AccessPurpose.family_participation).value,
-            audience="family"))
+        await state.audit.record(
+            session,
+            AuditEntry.for_principal(
+                principal,
+                resource="family_view",
+                action="read",
+                case_id=case_uuid,
+                resource_id=str(case_uuid),
+                fields=[*sorted(k for k, v in read.view.items() if v is not None), f"format:{chosen}"],
+                purpose=(getattr(request.state, "purpose", None) or AccessPurpose.family_participation).value,
+                audience="family",
+            ),
+        )
     headers = {"Cache-Control": "no-store", "Content-Language": words.language, "X-Content-Type-Options": "nosniff"}
     if chosen == "pdf":
         pdf = await render_pdf_in_thread(html)
         filename = f"family-view-{_safe(read.view['case']['externalId'])}-{words.language}.pdf"
-        return Response(pdf, media_type="application/pdf",
-                        headers={**headers, "Content-Disposition": f'inline; filename="{filename}"'})
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={**headers, "Content-Disposition": f'inline; filename="{filename}"'},
+        )
     return HTMLResponse(html, headers={**headers, "Content-Security-Policy": PAGE_POLICY})
 
 
 def _refuse_unknown_query_params(request: Request) -> None:
     unknown = sorted(set(request.query_params.keys()) - QUERY_PARAMS)
     if unknown:
-        raise BadQuery(f"unknown query parameter(s): {', '.join(unknown)}; this endpoint accepts: "
-                       f"{', '.join(sorted(QUERY_PARAMS))}",
-                       errors=[{"field": name, "message": "unknown query parameter"} for name in unknown])
+        raise BadQuery(
+            f"unknown query parameter(s): {', '.join(unknown)}; this endpoint accepts: "
+            f"{', '.join(sorted(QUERY_PARAMS))}",
+            errors=[{"field": name, "message": "unknown query parameter"} for name in unknown],
+        )
 
 
 def _format(requested: str | None, accept: str) -> str:

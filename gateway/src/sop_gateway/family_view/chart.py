@@ -67,8 +67,9 @@ class ScaleChart:
     legend_x: float
 
 
-def scale_chart(occasions: list[tuple[str, str]], raters: list[RaterLine], *, width: int = 640,
-                height: int = 300) -> ScaleChart:
+def scale_chart(
+    occasions: list[tuple[str, str]], raters: list[RaterLine], *, width: int = 640, height: int = 300
+) -> ScaleChart:
     """`occasions` are (key, label) oldest first; a rater's score on an occasion not listed is left out."""
     left, right, top, bottom = 36.0, width - 180.0, 14.0, height - 46.0
     step = (bottom - top) / SCALE_MAX
@@ -89,8 +90,14 @@ def scale_chart(occasions: list[tuple[str, str]], raters: list[RaterLine], *, wi
         points = tuple(Point(xs[key], y(score), score) for key, score in rater.scores if key in xs)
         series.append(Series(rater.name, colour, dash, marker, points, legend_y=top + 12 + i * 26))
     return ScaleChart(
-        width=width, height=height, left=left, right=right, top=top, bottom=bottom,
+        width=width,
+        height=height,
+        left=left,
+        right=right,
+        top=top,
+        bottom=bottom,
         y_ticks=tuple(Tick(y(n), str(n)) for n in range(0, SCALE_MAX + 1)),
         x_ticks=tuple(Tick(xs[key], label) for key, label in occasions),
-        series=tuple(series), legend_x=right + 18,
+        series=tuple(series),
+        legend_x=right + 18,
     )

@@ -24,8 +24,8 @@ LABELS: dict[str, dict[str, str]] = {
         "page_title_no_children": "Keeping the children safe",
         "and": "and",
         "intro": "This page is for you and the people who help your family. It shows what we are worried "
-                 "about, what is going well, and what needs to happen next. Please ask us about any part "
-                 "that is not clear.",
+        "about, what is going well, and what needs to happen next. Please ask us about any part "
+        "that is not clear.",
         "children": "Children",
         "caregivers": "Parents and caregivers",
         "worries_intro": "These are the worries about what could happen to the children if nothing changes.",
@@ -61,14 +61,14 @@ LABELS: dict[str, dict[str, str]] = {
         "network": "People who help",
         "scale": "How safe are the children? From 0 to 10",
         "scale_explain": "0 means the children cannot be safe with their parents. 10 means there is enough "
-                         "safety to close the case.",
+        "safety to close the case.",
         "scale_overall": "All the worries together",
         "scale_chart_title": "Safety scale for {what}",
         "no_ratings": "Nobody has given a number yet.",
         "glossary": "Words we use",
         "original_language": "This part is shown in {language}. It has not been translated yet.",
         "labels_not_translated": "This page is not yet available in {language}. It is shown in English. "
-                                 "Please ask for an interpreter.",
+        "Please ask for an interpreter.",
         "section_unavailable": "We cannot show this part right now. Please ask your worker.",
         "nothing_yet": "Nothing is written here yet.",
         "triggers": "Warning signs to watch for",
@@ -91,8 +91,8 @@ LABELS: dict[str, dict[str, str]] = {
         "page_title_no_children": "Para que los niños estén seguros",
         "and": "y",
         "intro": "Esta página es para usted y para las personas que ayudan a su familia. Muestra lo que nos "
-                 "preocupa, lo que va bien y lo que tiene que pasar ahora. Si algo no está claro, "
-                 "pregúntenos.",
+        "preocupa, lo que va bien y lo que tiene que pasar ahora. Si algo no está claro, "
+        "pregúntenos.",
         "children": "Niños",
         "caregivers": "Padres y cuidadores",
         "worries_intro": "Estas son las preocupaciones sobre lo que les podría pasar a los niños si nada cambia.",
@@ -128,16 +128,16 @@ LABELS: dict[str, dict[str, str]] = {
         "network": "Personas que ayudan",
         "scale": "¿Qué tan seguros están los niños? Del 0 al 10",
         "scale_explain": "0 quiere decir que los niños no pueden estar seguros con sus padres. 10 quiere decir "
-                         "que hay suficiente seguridad para cerrar el caso.",
+        "que hay suficiente seguridad para cerrar el caso.",
         "scale_overall": "Todas las preocupaciones juntas",
         "scale_chart_title": "Escala de seguridad: {what}",
         "no_ratings": "Nadie ha dado un número todavía.",
         "glossary": "Palabras que usamos",
         "original_language": "Esta parte se muestra en {language}. Todavía no se ha traducido.",
         "labels_not_translated": "This page is not yet available in {language}. It is shown in English. "
-                                 "Please ask for an interpreter.",
+        "Please ask for an interpreter.",
         "section_unavailable": "No podemos mostrar esta parte ahora. Por favor, pregúntele a su trabajador "
-                               "o trabajadora.",
+        "o trabajadora.",
         "nothing_yet": "Todavía no hay nada escrito aquí.",
         "triggers": "Señales de alerta",
         "if_broken": "Si no se cumple una regla",
@@ -158,9 +158,11 @@ LABELS: dict[str, dict[str, str]] = {
 
 # The three questions are the case view's own headings: one catalog (sop_gateway.graphql.labels) for both.
 for _language, _words in LABELS.items():
-    _words.update(q_worried=CASE_VIEW_LABELS[_language]["worries"],
-                  q_working_well=CASE_VIEW_LABELS[_language]["working_well"],
-                  q_needs_to_happen=CASE_VIEW_LABELS[_language]["needs_to_happen"])
+    _words.update(
+        q_worried=CASE_VIEW_LABELS[_language]["worries"],
+        q_working_well=CASE_VIEW_LABELS[_language]["working_well"],
+        q_needs_to_happen=CASE_VIEW_LABELS[_language]["needs_to_happen"],
+    )
 
 # Language names as each reader says them; a language without a name here is shown by its code.
 LANGUAGE_NAMES: dict[str, dict[str, str]] = {
@@ -169,10 +171,34 @@ LANGUAGE_NAMES: dict[str, dict[str, str]] = {
 }
 
 MONTHS: dict[str, tuple[str, ...]] = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-           "noviembre", "diciembre"),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "es": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
 }
 
 DATE_FORMATS = {"en": "{month} {day}, {year}", "es": "{day} de {month} de {year}"}
@@ -210,7 +236,7 @@ class PageWords:
         return DATE_FORMATS[self.language].format(day=day, month=name, year=year)
 
     def join(self, names: list[str]) -> str:
-        """"Sofia and Mateo", "Ana, Luis y Sofia"."""
+        """ "Sofia and Mateo", "Ana, Luis y Sofia"."""
         if len(names) <= 1:
             return "".join(names)
         return f"{', '.join(names[:-1])} {self.labels['and']} {names[-1]}"

@@ -61,23 +61,34 @@ class FamilyPage:
         return section in self.unavailable
 
 
-def family_page(view: Mapping[str, Any], words: PageWords, *, unavailable: Iterable[str],
-                printed_on: dt.date) -> FamilyPage:
+def family_page(
+    view: Mapping[str, Any], words: PageWords, *, unavailable: Iterable[str], printed_on: dt.date
+) -> FamilyPage:
     """`view` is the caseView's data; `unavailable` names the sections that came back null with an error."""
     children = [c["firstName"] for c in view.get("children") or []]
     caregivers = [f"{c['firstName']} {c['lastName']}" for c in view.get("caregivers") or []]
     title = words.say("page_title", children=words.join(children)) if children else words["page_title_no_children"]
-    page = FamilyPage(words=words, title=title, case_reference=view["case"]["externalId"],
-                      printed_on=words.date(printed_on), children=", ".join(children),
-                      caregivers=", ".join(caregivers), unavailable=set(unavailable))
+    page = FamilyPage(
+        words=words,
+        title=title,
+        case_reference=view["case"]["externalId"],
+        printed_on=words.date(printed_on),
+        children=", ".join(children),
+        caregivers=", ".join(caregivers),
+        unavailable=set(unavailable),
+    )
     numbers: dict[str, int] = {}
     worries = view.get("worries") or {}
     for number, statement in enumerate(_current(worries.get("danger")), start=1):
         numbers[str(statement["id"])] = number
-        details = tuple((label, words.join(statement[key])) for key, label in (
-            ("agrees", words["who_agrees"]), ("disputes", words["who_disagrees"])) if statement.get(key))
-        page.danger.append(Entry(statement["text"], details, _language_note(statement, words),
-                                 heading=words.say("worry_n", n=number)))
+        details = tuple(
+            (label, words.join(statement[key]))
+            for key, label in (("agrees", words["who_agrees"]), ("disputes", words["who_disagrees"]))
+            if statement.get(key)
+        )
+        page.danger.append(
+            Entry(statement["text"], details, _language_note(statement, words), heading=words.say("worry_n", n=number))
+        )
     page.harm = [Entry(s["text"], note=_language_note(s, words)) for s in _current(worries.get("harm"))]
     if "complicatingFactors" in worries:
         page.complicating_factors = _items(worries["complicatingFactors"], words)
@@ -86,9 +97,15 @@ def family_page(view: Mapping[str, Any], words: PageWords, *, unavailable: Itera
     if working_well is not None:
         page.strengths = _items(working_well.get("strengths"), words)
         page.existing_safety = [
-            Entry(item["text"], _details(words, (("who", item.get("byWhom")), ("when", item.get("when")),
-                                                 ("how_often", item.get("howOften")))))
-            for item in working_well.get("existingSafety") or []]
+            Entry(
+                item["text"],
+                _details(
+                    words,
+                    (("who", item.get("byWhom")), ("when", item.get("when")), ("how_often", item.get("howOften"))),
+                ),
+            )
+            for item in working_well.get("existingSafety") or []
+        ]
 
     network = view.get("network")
     if network is not None:
@@ -99,10 +116,17 @@ def family_page(view: Mapping[str, Any], words: PageWords, *, unavailable: Itera
         page.safety_goals = [_goal(goal, numbers, words) for goal in _current(needs["safetyGoals"])]
     if needs.get("nextSteps") is not None:
         page.next_steps = [
-            Entry(step["action"], _details(words, (("who", step.get("owner")), ("by_when", words.date(step["dueOn"])
-                                                                                 if step.get("dueOn") else None))),
-                  done=_is(step.get("status"), "done"))
-            for step in needs["nextSteps"] if not _is(step.get("status"), "cancelled", "dropped")]
+            Entry(
+                step["action"],
+                _details(
+                    words,
+                    (("who", step.get("owner")), ("by_when", words.date(step["dueOn"]) if step.get("dueOn") else None)),
+                ),
+                done=_is(step.get("status"), "done"),
+            )
+            for step in needs["nextSteps"]
+            if not _is(step.get("status"), "cancelled", "dropped")
+        ]
 
     plan = view.get("safetyPlan")
     if plan is not None:
@@ -110,14 +134,24 @@ def family_page(view: Mapping[str, Any], words: PageWords, *, unavailable: Itera
 
     scale = view.get("safetyScale")
     if scale is not None:
-        page.scale = [_trajectory(t, numbers, words) for t in scale.get("trajectory") or []
-                      if t.get("statementId") is None or str(t["statementId"]) in numbers]
+        page.scale = [
+            _trajectory(t, numbers, words)
+            for t in scale.get("trajectory") or []
+            if t.get("statementId") is None or str(t["statementId"]) in numbers
+        ]
 
     glossary = view.get("glossary")
     if glossary is not None:
-        page.glossary = [(entry["term"], entry.get("meaning") or words.say(
-            "meaning_missing", language=words.language_name(glossary.get("language") or words.requested)))
-            for entry in glossary.get("entries") or []]
+        page.glossary = [
+            (
+                entry["term"],
+                entry.get("meaning")
+                or words.say(
+                    "meaning_missing", language=words.language_name(glossary.get("language") or words.requested)
+                ),
+            )
+            for entry in glossary.get("entries") or []
+        ]
     return page
 
 
@@ -128,9 +162,13 @@ def render_html(page: FamilyPage) -> str:
 @cache
 def _templates() -> Environment:
     # Autoescaped: every statement, name and rule is the family's or the worker's text, never markup.
-    return Environment(loader=PackageLoader("sop_gateway.family_view", "templates"),
-                       autoescape=select_autoescape(["html"], default_for_string=True),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=PackageLoader("sop_gateway.family_view", "templates"),
+        autoescape=select_autoescape(["html"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def _items(items: list[dict[str, Any]] | None, words: PageWords) -> list[Entry]:
@@ -149,19 +187,24 @@ def _is(value: Any, *names: str) -> bool:
 def _goal(goal: Mapping[str, Any], numbers: Mapping[str, int], words: PageWords) -> Entry:
     number = numbers.get(str(goal.get("dangerStatementId")))
     owner = OWNER_LABELS.get(str(goal.get("owner") or "").lower())
-    return Entry(goal["text"], _details(words, (("who", words[owner] if owner else None),
-                                                ("for_how_long", goal.get("durationText")))),
-                 _language_note(goal, words), heading=words.say("goal_for", n=number) if number else None)
+    return Entry(
+        goal["text"],
+        _details(words, (("who", words[owner] if owner else None), ("for_how_long", goal.get("durationText")))),
+        _language_note(goal, words),
+        heading=words.say("goal_for", n=number) if number else None,
+    )
 
 
 def _network_member(member: Mapping[str, Any], words: PageWords) -> Entry:
     # Roles are the practice's (monitor, respite, …, said in the reader's words) or the family's own words.
     roles = [words.labels.get(f"role_{role}", role) for role in member.get("roles") or []]
-    commitments = [f"{c['text']} ({c['schedule']})" if c.get("schedule") else c["text"]
-                   for c in member.get("commitments") or []]
+    commitments = [
+        f"{c['text']} ({c['schedule']})" if c.get("schedule") else c["text"] for c in member.get("commitments") or []
+    ]
     name = f"{member['firstName']} {member['lastName']}"
-    return Entry(f"{name}: {', '.join(roles)}" if roles else name,
-                 _details(words, (("commitments", "; ".join(commitments)),)))
+    return Entry(
+        f"{name}: {', '.join(roles)}" if roles else name, _details(words, (("commitments", "; ".join(commitments)),))
+    )
 
 
 def _plan(plan: Mapping[str, Any], words: PageWords) -> dict[str, Any]:
@@ -169,17 +212,33 @@ def _plan(plan: Mapping[str, Any], words: PageWords) -> dict[str, Any]:
     return {
         "title": plan.get("title"),
         "note": _language_note(plan, words),
-        "started": words.say("plan_started", date=words.date(plan["effectiveFrom"])) if plan.get("effectiveFrom")
+        "started": words.say("plan_started", date=words.date(plan["effectiveFrom"]))
+        if plan.get("effectiveFrom")
         else None,
         "review": words.say("plan_review", date=words.date(plan["expiresAt"])) if plan.get("expiresAt") else None,
-        "rules": [Entry(rule["text"], _details(words, (
-            ("responsible", words.join(rule.get("responsible") or [])),
-            ("monitors", words.join(rule.get("monitors") or [])),
-            ("how_often", rule.get("frequency")), ("how_verified", rule.get("howVerified")))))
-            for rule in plan.get("rules") or []],
+        "rules": [
+            Entry(
+                rule["text"],
+                _details(
+                    words,
+                    (
+                        ("responsible", words.join(rule.get("responsible") or [])),
+                        ("monitors", words.join(rule.get("monitors") or [])),
+                        ("how_often", rule.get("frequency")),
+                        ("how_verified", rule.get("howVerified")),
+                    ),
+                ),
+            )
+            for rule in plan.get("rules") or []
+        ],
         "triggers": list(plan.get("triggers") or []),
-        "if_broken": _details(words, (("who_is_called", words.join(broken.get("whoIsCalled") or [])),
-                                      ("what_happens", broken.get("whatHappens")))),
+        "if_broken": _details(
+            words,
+            (
+                ("who_is_called", words.join(broken.get("whoIsCalled") or [])),
+                ("what_happens", broken.get("whatHappens")),
+            ),
+        ),
         "backup_plan": plan.get("backupPlan"),
     }
 
@@ -188,8 +247,10 @@ def _trajectory(trajectory: Mapping[str, Any], numbers: Mapping[str, int], words
     statement = trajectory.get("statementId")
     what = words.say("worry_n", n=numbers[str(statement)]) if statement is not None else words["scale_overall"]
     occasions = [(_occasion_key(o), words.date(o["occasionOn"])) for o in trajectory.get("occasions") or []]
-    raters = [RaterLine(r["raterName"], tuple((_occasion_key(p), int(p["score"])) for p in r.get("points") or []))
-              for r in trajectory.get("raters") or []]
+    raters = [
+        RaterLine(r["raterName"], tuple((_occasion_key(p), int(p["score"])) for p in r.get("points") or []))
+        for r in trajectory.get("raters") or []
+    ]
     chart = scale_chart(occasions, raters) if occasions and raters else None
     return ScaleTrajectory(words.say("scale_chart_title", what=what), chart)
 

@@ -24,8 +24,10 @@ def render_pdf(html: str) -> bytes:
         # Imported here, not at module import: a server without Pango must still start and serve HTML.
         from weasyprint import HTML
     except (ImportError, OSError) as exc:
-        raise PdfUnavailable("PDF rendering is unavailable on this server (its system libraries cannot be "
-                             "loaded); ask for the HTML view and print it from the browser") from exc
+        raise PdfUnavailable(
+            "PDF rendering is unavailable on this server (its system libraries cannot be "
+            "loaded); ask for the HTML view and print it from the browser"
+        ) from exc
     return HTML(string=html, url_fetcher=_refuse_fetching).write_pdf()
 
 

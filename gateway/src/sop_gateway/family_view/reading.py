@@ -37,16 +37,26 @@ def case_view_query() -> str:
     return files("sop_gateway.family_view").joinpath("case_view.graphql").read_text(encoding="utf-8")
 
 
-async def read_family_case_view(request: Request, principal: Principal, case_id: uuid.UUID,
-                                language: str) -> FamilyCaseView:
+async def read_family_case_view(
+    request: Request, principal: Principal, case_id: uuid.UUID, language: str
+) -> FamilyCaseView:
     state = request.app.state
     calls: Counter[str] = Counter()
     upstream_calls.set(calls)
-    context = GatewayContext(principal=principal, services=state.services, access_cache=state.access_cache,
-                             database=state.database, calls=calls, audit=state.audit)
+    context = GatewayContext(
+        principal=principal,
+        services=state.services,
+        access_cache=state.access_cache,
+        database=state.database,
+        calls=calls,
+        audit=state.audit,
+    )
     result = await state.graphql_schema.execute(
-        case_view_query(), variable_values={"caseId": str(case_id), "language": language}, context_value=context,
-        operation_name="FamilyView")
+        case_view_query(),
+        variable_values={"caseId": str(case_id), "language": language},
+        context_value=context,
+        operation_name="FamilyView",
+    )
     errors = result.errors or []
     view = (result.data or {}).get("caseView")
     if view is None:

@@ -61,11 +61,21 @@ AGENCY_AUDIENCES = frozenset({PolicyAudience.staff, PolicyAudience.supervisor})
 
 # Which services each section draws on (in the view's order): a section is unavailable when any of them failed.
 SECTION_SOURCES: dict[str, tuple[str, ...]] = {
-    "case": ("network",), "children": ("network",), "caregivers": ("network",), "network": ("network",),
-    "worries": ("assessment",), "workingWell": ("assessment",), "needsToHappen.safetyGoals": ("assessment",),
-    "needsToHappen.nextSteps": ("plans", "assessment"), "safetyScale": ("assessment",), "sdm": ("assessment",),
-    "safetyPlan": ("plans",), "safetyPlans": ("plans",), "childVoice": ("assessment",),
-    "glossary": ("assessment",), "alerts": ("plans", "assessment"),
+    "case": ("network",),
+    "children": ("network",),
+    "caregivers": ("network",),
+    "network": ("network",),
+    "worries": ("assessment",),
+    "workingWell": ("assessment",),
+    "needsToHappen.safetyGoals": ("assessment",),
+    "needsToHappen.nextSteps": ("plans", "assessment"),
+    "safetyScale": ("assessment",),
+    "sdm": ("assessment",),
+    "safetyPlan": ("plans",),
+    "safetyPlans": ("plans",),
+    "childVoice": ("assessment",),
+    "glossary": ("assessment",),
+    "alerts": ("plans", "assessment"),
 }
 
 
@@ -79,8 +89,10 @@ def forbidden_audience(audience: Audience) -> GraphQLError:
 
 def section_unavailable(section: str, error: BaseException) -> GraphQLError:
     service = error.service if isinstance(error, UpstreamError) else "unknown"
-    return GraphQLError(f"The {section} section is unavailable right now ({service} service).",
-                        extensions={"code": "SECTION_UNAVAILABLE", "section": section, "service": service})
+    return GraphQLError(
+        f"The {section} section is unavailable right now ({service} service).",
+        extensions={"code": "SECTION_UNAVAILABLE", "section": section, "service": service},
+    )
 
 
 def audiences_for(principal: Principal, case_audiences: Iterable[str] | None = None) -> frozenset[PolicyAudience]:
@@ -122,17 +134,21 @@ class NeedsToHappen:
         self.slices.require("needsToHappen.safetyGoals")
         return [SafetyGoal.from_json(g, _shown(g, self.language)) for g in self.slices.assessment["safety_goals"]]
 
-    @strawberry.field(description="What will happen next, who does it, by when: the case plan's steps (plans "
-                                  "service), then the map's (assessment service)")
+    @strawberry.field(
+        description="What will happen next, who does it, by when: the case plan's steps (plans "
+        "service), then the map's (assessment service)"
+    )
     def next_steps(self) -> list[NextStep] | None:
         self.slices.require("needsToHappen.nextSteps")
         today = dt.datetime.now(dt.UTC).date()
-        return ([NextStep.from_case_plan(s) for s in self.slices.plans["next_steps"]]
-                + [NextStep.from_map(s, today) for s in _map_column(self.slices.assessment, "next_steps")])
+        return [NextStep.from_case_plan(s) for s in self.slices.plans["next_steps"]] + [
+            NextStep.from_map(s, today) for s in _map_column(self.slices.assessment, "next_steps")
+        ]
 
 
-@strawberry.type(description="One family's common-language view: the three questions, for one audience, in one "
-                             "language")
+@strawberry.type(
+    description="One family's common-language view: the three questions, for one audience, in one language"
+)
 class CaseView:
     case: Case
     children: list[CasePerson]
@@ -141,8 +157,10 @@ class CaseView:
     language: str
     slices: strawberry.Private[_Slices]
 
-    @strawberry.field(description="The view's headings and three questions in `language` (English, with "
-                                  "`fallback` true, when there are none in it)")
+    @strawberry.field(
+        description="The view's headings and three questions in `language` (English, with "
+        "`fallback` true, when there are none in it)"
+    )
     def labels(self) -> ViewLabels:
         labels = labels_for(self.language)
         return ViewLabels(language=labels.language, fallback=labels.fallback, **labels.words)
@@ -151,23 +169,30 @@ class CaseView:
     def network(self) -> SafetyNetwork:
         return SafetyNetwork.from_json(self.slices.network.get("safety_network"))
 
-    @strawberry.field(description="What are we worried about: harm (past) and danger (future) statements, and the "
-                                  "map's complicating factors.")
+    @strawberry.field(
+        description="What are we worried about: harm (past) and danger (future) statements, and the "
+        "map's complicating factors."
+    )
     def worries(self) -> Worries | None:
         self.slices.require("worries")
         statements = self.slices.assessment["statements"]
-        return Worries(harm=[self._statement(s) for s in statements["harm"]],
-                       danger=[self._statement(s) for s in statements["danger"]],
-                       complicating_factors=[MapEntry.from_json(i) for i in
-                                             _map_column(self.slices.assessment, "complicating_factors")])
+        return Worries(
+            harm=[self._statement(s) for s in statements["harm"]],
+            danger=[self._statement(s) for s in statements["danger"]],
+            complicating_factors=[
+                MapEntry.from_json(i) for i in _map_column(self.slices.assessment, "complicating_factors")
+            ],
+        )
 
     @strawberry.field(description="What's working well: the map's strengths and existing safety.")
     def working_well(self) -> WorkingWell | None:
         self.slices.require("workingWell")
         return WorkingWell(
             strengths=[MapEntry.from_json(i) for i in _map_column(self.slices.assessment, "strengths")],
-            existing_safety=[ExistingSafety.from_json(i)
-                             for i in _map_column(self.slices.assessment, "existing_safety")])
+            existing_safety=[
+                ExistingSafety.from_json(i) for i in _map_column(self.slices.assessment, "existing_safety")
+            ],
+        )
 
     @strawberry.field(description="What needs to happen: safety goals and next steps.")
     def needs_to_happen(self) -> NeedsToHappen:
@@ -178,15 +203,19 @@ class CaseView:
         self.slices.require("safetyScale")
         return SafetyScale.from_json(self.slices.assessment["safety_scale"])
 
-    @strawberry.field(description="The SDM safety decision, risk level and due dates (detail for staff, "
-                                  "supervisors and the court only).")
+    @strawberry.field(
+        description="The SDM safety decision, risk level and due dates (detail for staff, "
+        "supervisors and the court only)."
+    )
     def sdm(self) -> Sdm | None:
         self.slices.require("sdm")
         body = self.slices.assessment.get("sdm")
         return Sdm.from_json(body, detail_allowed=_sdm_detail_allowed(self.audience)) if body else None
 
-    @strawberry.field(description="The safety plan in force: its version in force with rules, monitors and "
-                                  "sign-offs (else the newest plan being prepared).")
+    @strawberry.field(
+        description="The safety plan in force: its version in force with rules, monitors and "
+        "sign-offs (else the newest plan being prepared)."
+    )
     def safety_plan(self) -> SafetyPlan | None:
         self.slices.require("safetyPlan")
         plan = self.slices.plans["safety_plan"]
@@ -197,8 +226,9 @@ class CaseView:
         self.slices.require("safetyPlans")
         return [SafetyPlan.from_json(p) for p in self.slices.plans["plans"]]
 
-    @strawberry.field(description="The children's own words: content only where the child consented to share "
-                                  "with this audience.")
+    @strawberry.field(
+        description="The children's own words: content only where the child consented to share with this audience."
+    )
     def child_voice(self) -> list[ChildVoice] | None:
         self.slices.require("childVoice")
         return [ChildVoice.from_json(r) for r in self.slices.assessment.get("child_voice", [])]
@@ -208,21 +238,35 @@ class CaseView:
         self.slices.require("glossary")
         body = self.slices.assessment.get("glossary") or {}
         entries = terms_used(self._sections_with_content(), self._texts(), body.get("entries", []))
-        return Glossary(language=body.get("language", self.language),
-                        language_name=body.get("language_name", self.language),
-                        reviewed=bool(body.get("reviewed")),
-                        entries=[GlossaryEntry(key=e["key"], term=e["term"], english_term=e["english_term"],
-                                               meaning=e.get("meaning"), status=GlossaryStatus(e["status"]))
-                                 for e in entries])
+        return Glossary(
+            language=body.get("language", self.language),
+            language_name=body.get("language_name", self.language),
+            reviewed=bool(body.get("reviewed")),
+            entries=[
+                GlossaryEntry(
+                    key=e["key"],
+                    term=e["term"],
+                    english_term=e["english_term"],
+                    meaning=e.get("meaning"),
+                    status=GlossaryStatus(e["status"]),
+                )
+                for e in entries
+            ],
+        )
 
-    @strawberry.field(description="What is overdue or expiring: the plans' alerts and overdue SDM assessments "
-                                  "(the agency's work queue: empty for audiences outside it).")
+    @strawberry.field(
+        description="What is overdue or expiring: the plans' alerts and overdue SDM assessments "
+        "(the agency's work queue: empty for audiences outside it)."
+    )
     def alerts(self) -> list[Alert] | None:
         self.slices.require("alerts")
         alerts = [Alert.from_json(a) for a in self.slices.plans["alerts"]]
         if PolicyAudience(self.audience.value) in AGENCY_AUDIENCES:
-            alerts += [_sdm_alert(d) for d in (self.slices.assessment.get("sdm") or {}).get("due_dates", [])
-                       if d.get("overdue")]
+            alerts += [
+                _sdm_alert(d)
+                for d in (self.slices.assessment.get("sdm") or {}).get("due_dates", [])
+                if d.get("overdue")
+            ]
         return alerts
 
     def _statement(self, body: dict[str, Any]) -> Statement:
@@ -235,8 +279,11 @@ class CaseView:
         if not isinstance(assessment, BaseException):
             statements = assessment["statements"]
             sections += [kind for kind in ("harm", "danger") if statements[kind]]
-            sections += [c for c in ("complicating_factors", "strengths", "existing_safety", "next_steps")
-                         if _map_column(assessment, c)]
+            sections += [
+                c
+                for c in ("complicating_factors", "strengths", "existing_safety", "next_steps")
+                if _map_column(assessment, c)
+            ]
             sections += ["safety_goals"] if assessment["safety_goals"] else []
             sections += ["safety_scale"] if (assessment.get("safety_scale") or {}).get("latest") else []
             sdm = assessment.get("sdm") or {}
@@ -264,15 +311,15 @@ class CaseView:
             yield from plans["safety_plan"].get("triggers", [])
 
 
-async def resolve_case_view(info: Info[GatewayContext, None], case_id: strawberry.ID, audience: Audience,
-                            language: str) -> CaseView:
+async def resolve_case_view(
+    info: Info[GatewayContext, None], case_id: strawberry.ID, audience: Audience, language: str
+) -> CaseView:
     context = info.context
     principal = require_principal(context)
     try:
         case_uuid = uuid.UUID(str(case_id))
     except ValueError as exc:
-        raise GraphQLError("caseId must be a UUID.", extensions={"code": "BAD_USER_INPUT", "field": "caseId"}) \
-            from exc
+        raise GraphQLError("caseId must be a UUID.", extensions={"code": "BAD_USER_INPUT", "field": "caseId"}) from exc
     try:
         language = parse_language(language)
     except BadLanguage as exc:
@@ -287,8 +334,9 @@ async def resolve_case_view(info: Info[GatewayContext, None], case_id: strawberr
         return await services.get_json("network", f"/v1/cases/{case_uuid}/view", scoped, headers=headers)
 
     async def assessment_slice(scoped: Principal) -> Any:
-        return await services.get_json("assessment", f"/v1/cases/{case_uuid}/case-view", scoped,
-                                       params={"language": language}, headers=headers)
+        return await services.get_json(
+            "assessment", f"/v1/cases/{case_uuid}/case-view", scoped, params={"language": language}, headers=headers
+        )
 
     async def plans_slice(scoped: Principal) -> Any:
         return await services.get_json("plans", f"/v1/cases/{case_uuid}/case-view", scoped, headers=headers)
@@ -306,24 +354,27 @@ async def resolve_case_view(info: Info[GatewayContext, None], case_id: strawberr
             await record_refusal(context.access_cache, principal, case_uuid)
         scoped = check(cached)
         network, assessment, plans = await asyncio.gather(
-            network_slice(scoped), assessment_slice(scoped), plans_slice(scoped), return_exceptions=True)
+            network_slice(scoped), assessment_slice(scoped), plans_slice(scoped), return_exceptions=True
+        )
     else:
         try:
             network = await network_slice(principal.scoped_to(case_uuid))
         except UpstreamError as exc:
-            raise GraphQLError("The case cannot be checked right now (network service).",
-                               extensions={"code": "SECTION_UNAVAILABLE", "section": "case",
-                                           "service": "network"}) from exc
+            raise GraphQLError(
+                "The case cannot be checked right now (network service).",
+                extensions={"code": "SECTION_UNAVAILABLE", "section": "case", "service": "network"},
+            ) from exc
         access = access_from(network["access"])
         context.access_cache.put(principal, access)
         if not access.allowed:
             await record_refusal(context.access_cache, principal, case_uuid)
         scoped = check(access)
-        assessment, plans = await asyncio.gather(assessment_slice(scoped), plans_slice(scoped),
-                                                 return_exceptions=True)
+        assessment, plans = await asyncio.gather(assessment_slice(scoped), plans_slice(scoped), return_exceptions=True)
     if isinstance(network, BaseException):
-        raise GraphQLError("The case is unavailable right now (network service).",
-                           extensions={"code": "SECTION_UNAVAILABLE", "section": "case", "service": "network"})
+        raise GraphQLError(
+            "The case is unavailable right now (network service).",
+            extensions={"code": "SECTION_UNAVAILABLE", "section": "case", "service": "network"},
+        )
     if not network["access"]["allowed"] or network["case"] is None:
         raise not_found()
     case = network["case"]
@@ -332,13 +383,16 @@ async def resolve_case_view(info: Info[GatewayContext, None], case_id: strawberr
         case=Case.from_json(case),
         children=[CasePerson.from_member(m) for m in members if m["role"] in CHILD_ROLES],
         caregivers=[CasePerson.from_member(m) for m in members if m["role"] in CAREGIVER_ROLES],
-        audience=audience, language=language, slices=_Slices(network, assessment, plans),
+        audience=audience,
+        language=language,
+        slices=_Slices(network, assessment, plans),
     )
     await _audit_case_view(context, principal, case_uuid, audience, view, selected_paths(info))
     return view
 
 
 # --- what was seen: the audit record's sections and sensitive fields ---
+
 
 def selected_paths(info: Info[GatewayContext, None]) -> set[str]:
     """The dotted paths the query selected under this `caseView` (fragments flattened, aliases ignored)."""
@@ -384,8 +438,9 @@ def sensitive_fields_seen(view: CaseView, paths: set[str]) -> list[str]:
     for label in SensitivityLabel:
         if any(label.value in s.get("sensitivity_labels", []) and not s.get("redacted") for _, s in shown):
             fields.append(f"worries.{label.value}")
-    if "childVoice.content" in paths and any(r.get("content") is not None and not r.get("restricted")
-                                             for r in assessment.get("child_voice", [])):
+    if "childVoice.content" in paths and any(
+        r.get("content") is not None and not r.get("restricted") for r in assessment.get("child_voice", [])
+    ):
         fields.append("childVoice.content")
     sdm = assessment.get("sdm") or {}
     if "sdm.detail" in paths and sdm.get("detail") is not None and _sdm_detail_allowed(view.audience):
@@ -393,16 +448,33 @@ def sensitive_fields_seen(view: CaseView, paths: set[str]) -> list[str]:
     return fields
 
 
-async def _audit_case_view(context: GatewayContext, principal: Principal, case_id: uuid.UUID,
-                           audience: Audience, view: CaseView, paths: set[str]) -> None:
+async def _audit_case_view(
+    context: GatewayContext,
+    principal: Principal,
+    case_id: uuid.UUID,
+    audience: Audience,
+    view: CaseView,
+    paths: set[str],
+) -> None:
     fields = sections_seen(view, paths) + sensitive_fields_seen(view, paths)
     async with context.database.session() as session:
-        await context.audit.record(session, AuditEntry.for_principal(
-            principal, resource="case_view", action="read", case_id=case_id, resource_id=str(case_id),
-            fields=fields, audience=audience.value, request_id=request_id_var.get()))
+        await context.audit.record(
+            session,
+            AuditEntry.for_principal(
+                principal,
+                resource="case_view",
+                action="read",
+                case_id=case_id,
+                resource_id=str(case_id),
+                fields=fields,
+                audience=audience.value,
+                request_id=request_id_var.get(),
+            ),
+        )
 
 
 # --- small rules the resolvers share ---
+
 
 def _shown(body: dict[str, Any], language: str) -> Any:
     original = body.get("composed_text") or body.get("text") or ""
@@ -428,8 +500,14 @@ def _map_column(assessment: dict[str, Any], column: str) -> list[dict[str, Any]]
 
 def _sdm_alert(due: dict[str, Any]) -> Alert:
     title = due.get("label") or due["kind"]
-    return Alert(kind=AlertKind.SDM_OVERDUE, title=title, message=f"{title}: overdue since {due.get('due_at')}.",
-                 due_at=_due_at(due.get("due_at")), plan_id=None, next_step_id=None)
+    return Alert(
+        kind=AlertKind.SDM_OVERDUE,
+        title=title,
+        message=f"{title}: overdue since {due.get('due_at')}.",
+        due_at=_due_at(due.get("due_at")),
+        plan_id=None,
+        next_step_id=None,
+    )
 
 
 def _due_at(value: str | None) -> dt.datetime | None:

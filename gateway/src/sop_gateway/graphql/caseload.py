@@ -31,8 +31,14 @@ from sop_shared.pagination import encode_cursor
 
 MAX_CURSOR_LENGTH = 200
 # The network's query parameters, as the caller named them in GraphQL.
-CASELOAD_ARGUMENTS = {"limit": "first", "cursor": "after", "assigned_to": "filter.assignedTo",
-                      "county": "filter.county", "status": "filter.status", "updated_since": "filter.updatedSince"}
+CASELOAD_ARGUMENTS = {
+    "limit": "first",
+    "cursor": "after",
+    "assigned_to": "filter.assignedTo",
+    "county": "filter.county",
+    "status": "filter.status",
+    "updated_since": "filter.updatedSince",
+}
 
 
 @strawberry.input(description="Narrows the caseload; every filter is the network caseload's own.")
@@ -41,7 +47,8 @@ class CaseFilter:
     county: str | None = None
     status: CaseStatus | None = None
     updated_since: dt.datetime | None = strawberry.field(
-        default=None, description="Only cases changed at or after this time (with a time zone)")
+        default=None, description="Only cases changed at or after this time (with a time zone)"
+    )
 
 
 @strawberry.type
@@ -61,13 +68,15 @@ class AssessmentSummary:
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> AssessmentSummary:
         rating = body.get("latest_overall_rating")
-        return cls(active_danger_statements=_count(body.get("active_danger_statements")),
-                   latest_overall_rating=OverallRating(score=rating["score"],
-                                                       occasion_on=_date(rating.get("occasion_on")))
-                   if rating else None,
-                   safety_decision=known(SafetyDecision, body.get("safety_decision")),
-                   risk_level=known(RiskLevel, body.get("risk_level")),
-                   pending_approvals=_count(body.get("pending_approvals")))
+        return cls(
+            active_danger_statements=_count(body.get("active_danger_statements")),
+            latest_overall_rating=OverallRating(score=rating["score"], occasion_on=_date(rating.get("occasion_on")))
+            if rating
+            else None,
+            safety_decision=known(SafetyDecision, body.get("safety_decision")),
+            risk_level=known(RiskLevel, body.get("risk_level")),
+            pending_approvals=_count(body.get("pending_approvals")),
+        )
 
 
 @strawberry.type(description="The safety plan binding the family now.")
@@ -89,16 +98,29 @@ class PlanSummary:
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> PlanSummary:
         plan = body.get("plan_in_force")
-        in_force = PlanInForce(
-            id=strawberry.ID(plan["id"]), status=PlanStatus(plan["status"]), plan_type=PlanType(plan["plan_type"]),
-            version_number=plan.get("version_number"), effective_from=_datetime(plan.get("effective_from")),
-            expires_at=_datetime(plan.get("expires_at"))) if plan else None
-        return cls(plan_in_force=in_force, open_alerts=_count(body.get("open_alerts")),
-                   overdue_next_steps=_count(body.get("overdue_next_steps")))
+        in_force = (
+            PlanInForce(
+                id=strawberry.ID(plan["id"]),
+                status=PlanStatus(plan["status"]),
+                plan_type=PlanType(plan["plan_type"]),
+                version_number=plan.get("version_number"),
+                effective_from=_datetime(plan.get("effective_from")),
+                expires_at=_datetime(plan.get("expires_at")),
+            )
+            if plan
+            else None
+        )
+        return cls(
+            plan_in_force=in_force,
+            open_alerts=_count(body.get("open_alerts")),
+            overdue_next_steps=_count(body.get("overdue_next_steps")),
+        )
 
 
-@strawberry.type(description="A case on a caseload: the network's summary, and (batched per page) where its "
-                             "assessment and its plan stand.")
+@strawberry.type(
+    description="A case on a caseload: the network's summary, and (batched per page) where its "
+    "assessment and its plan stand."
+)
 class CaseSummary(Case):
     updated_at: dt.datetime | None
     case_uuid: strawberry.Private[uuid.UUID]
@@ -106,8 +128,11 @@ class CaseSummary(Case):
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> CaseSummary:
         case = Case.from_json(body)
-        return cls(**{f.name: getattr(case, f.name) for f in dataclasses.fields(Case)},
-                   updated_at=_datetime(body.get("updated_at")), case_uuid=uuid.UUID(body["id"]))
+        return cls(
+            **{f.name: getattr(case, f.name) for f in dataclasses.fields(Case)},
+            updated_at=_datetime(body.get("updated_at")),
+            case_uuid=uuid.UUID(body["id"]),
+        )
 
     @strawberry.field(description="Null, with an error naming this section, when the assessment service fails.")
     async def assessment_summary(self, info: Info[GatewayContext, None]) -> AssessmentSummary | None:
@@ -146,13 +171,16 @@ class CaseConnection:
 
 # --- resolvers -----------------------------------------------------------------------------------------
 
-async def resolve_cases(context: GatewayContext, first: int, after: str | None,
-                        filter: CaseFilter | None) -> CaseConnection:
+
+async def resolve_cases(
+    context: GatewayContext, first: int, after: str | None, filter: CaseFilter | None
+) -> CaseConnection:
     principal = require_principal(context)
     params = caseload_params(first, after, filter)
     try:
-        response = await context.services.request("network", "GET", "/v1/cases", principal.scoped_to(None),
-                                                  params=params)
+        response = await context.services.request(
+            "network", "GET", "/v1/cases", principal.scoped_to(None), params=params
+        )
     except UpstreamError as exc:
         raise unavailable("cases", exc) from exc
     if response.status_code >= 400:
@@ -161,13 +189,20 @@ async def resolve_cases(context: GatewayContext, first: int, after: str | None,
     items = page["items"]
     allowed = await allowed_cases(context, principal, [uuid.UUID(item["id"]) for item in items])
     context.loaders.allow(allowed)
-    edges = [CaseEdge(cursor=encode_cursor(uuid.UUID(item["id"])), node=CaseSummary.from_json(item))
-             for item in items if uuid.UUID(item["id"]) in allowed]
+    edges = [
+        CaseEdge(cursor=encode_cursor(uuid.UUID(item["id"])), node=CaseSummary.from_json(item))
+        for item in items
+        if uuid.UUID(item["id"]) in allowed
+    ]
     next_cursor = page.get("next_cursor")
     await audit_read(context, principal, resource="caseload", case_id=None, fields=[f"{len(edges)} cases"])
-    return CaseConnection(edges=edges, page_info=PageInfo(
-        has_next_page=next_cursor is not None,
-        end_cursor=next_cursor if next_cursor is not None else (edges[-1].cursor if edges else None)))
+    return CaseConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=next_cursor is not None,
+            end_cursor=next_cursor if next_cursor is not None else (edges[-1].cursor if edges else None),
+        ),
+    )
 
 
 def caseload_params(first: int, after: str | None, filter: CaseFilter | None) -> dict[str, Any]:
@@ -210,8 +245,9 @@ async def allowed_cases(context: GatewayContext, principal: Principal, case_ids:
 
 
 async def _decide(context: GatewayContext, principal: Principal, case_ids: list[uuid.UUID]) -> dict[str, Any]:
-    response = await context.services.request("network", "POST", "/v1/case-views", principal.scoped_to(None),
-                                              json={"case_ids": [str(c) for c in case_ids]})
+    response = await context.services.request(
+        "network", "POST", "/v1/case-views", principal.scoped_to(None), json={"case_ids": [str(c) for c in case_ids]}
+    )
     if response.status_code >= 400:
         raise UpstreamError("network", response.status_code, response.text[:300])
     return response.json()  # type: ignore[no-any-return]
@@ -224,8 +260,9 @@ async def resolve_case(context: GatewayContext, case_id: strawberry.ID) -> CaseS
     if cached is not None and not cached.allowed:
         await record_refusal(context.access_cache, principal, case_uuid)
         raise not_found()
-    return await _case_from_slice(context, principal, await _network_slice(
-        context, f"/v1/cases/{case_uuid}/view", principal.scoped_to(case_uuid)))
+    return await _case_from_slice(
+        context, principal, await _network_slice(context, f"/v1/cases/{case_uuid}/view", principal.scoped_to(case_uuid))
+    )
 
 
 async def resolve_case_by_external_id(context: GatewayContext, system: str, external_id: str) -> CaseSummary:
@@ -234,8 +271,13 @@ async def resolve_case_by_external_id(context: GatewayContext, system: str, exte
     principal = require_principal(context)
     # The case id is not known yet: the network decides access on the case it finds, and answers 404 alike
     # for a case that does not exist and one the caller may not see.
-    return await _case_from_slice(context, principal, await _network_slice(
-        context, f"/v1/case-views/by-external/{system_segment}/{external_segment}", principal.scoped_to(None)))
+    return await _case_from_slice(
+        context,
+        principal,
+        await _network_slice(
+            context, f"/v1/case-views/by-external/{system_segment}/{external_segment}", principal.scoped_to(None)
+        ),
+    )
 
 
 async def _network_slice(context: GatewayContext, path: str, scoped: Principal) -> dict[str, Any]:
@@ -262,17 +304,29 @@ async def _case_from_slice(context: GatewayContext, principal: Principal, body: 
     return CaseSummary.from_json(body["case"])
 
 
-async def audit_read(context: GatewayContext, principal: Principal, *, resource: str, case_id: uuid.UUID | None,
-                     fields: list[str]) -> None:
+async def audit_read(
+    context: GatewayContext, principal: Principal, *, resource: str, case_id: uuid.UUID | None, fields: list[str]
+) -> None:
     async with context.database.session() as session:
-        await context.audit.record(session, AuditEntry.for_principal(
-            principal, resource=resource, action="read", case_id=case_id,
-            resource_id=str(case_id) if case_id else None, fields=fields, request_id=request_id_var.get()))
+        await context.audit.record(
+            session,
+            AuditEntry.for_principal(
+                principal,
+                resource=resource,
+                action="read",
+                case_id=case_id,
+                resource_id=str(case_id) if case_id else None,
+                fields=fields,
+                request_id=request_id_var.get(),
+            ),
+        )
 
 
 def unavailable(section: str, error: UpstreamError) -> GraphQLError:
-    return GraphQLError(f"The {section} cannot be read right now ({error.service} service).",
-                        extensions={"code": "SECTION_UNAVAILABLE", "section": section, "service": error.service})
+    return GraphQLError(
+        f"The {section} cannot be read right now ({error.service} service).",
+        extensions={"code": "SECTION_UNAVAILABLE", "section": section, "service": error.service},
+    )
 
 
 def _count(value: Any) -> int:

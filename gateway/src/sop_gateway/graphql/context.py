@@ -40,5 +40,11 @@ async def get_context(request: Request) -> GatewayContext:
         request.state.principal = principal
     calls: Counter[str] = Counter()
     upstream_calls.set(calls)
-    return GatewayContext(principal=principal, services=state.services, access_cache=state.access_cache,
-                          database=state.database, calls=calls, audit=state.audit)
+    return GatewayContext(
+        principal=principal,
+        services=state.services,
+        access_cache=state.access_cache,
+        database=state.database,
+        calls=calls,
+        audit=state.audit,
+    )

@@ -17,8 +17,10 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 200
 
 def bad_input(argument: str, message: str) -> GraphQLError:
     """The GraphQL twin of a 422: `field` names the argument, `fields` lists it as the services do."""
-    return GraphQLError(f"{argument}: {message}", extensions={
-        "code": "BAD_USER_INPUT", "field": argument, "fields": [{"field": argument, "message": message}]})
+    return GraphQLError(
+        f"{argument}: {message}",
+        extensions={"code": "BAD_USER_INPUT", "field": argument, "fields": [{"field": argument, "message": message}]},
+    )
 
 
 def parse_id(value: Any, argument: str) -> uuid.UUID:

@@ -119,8 +119,9 @@ class InLanguage:
     fallback: bool
 
 
-def in_language(original: str, original_language: str, translations: Iterable[Mapping[str, Any]],
-                language: str) -> InLanguage:
+def in_language(
+    original: str, original_language: str, translations: Iterable[Mapping[str, Any]], language: str
+) -> InLanguage:
     """The text to show in `language`: the original when it is already in that language; else a verified,
     current translation into it (the newest, when a corrected one was added: the service lists them oldest
     first); else the original, flagged as a fallback (an unverified or stale translation is never shown to a
@@ -129,14 +130,19 @@ def in_language(original: str, original_language: str, translations: Iterable[Ma
     if primary_language(original_language) == wanted:
         return InLanguage(original, original_language, original_language, False)
     for translation in reversed(list(translations)):
-        if (primary_language(str(translation.get("language", ""))) == wanted and translation.get("verified")
-                and translation.get("current") and translation.get("text")):
+        if (
+            primary_language(str(translation.get("language", ""))) == wanted
+            and translation.get("verified")
+            and translation.get("current")
+            and translation.get("text")
+        ):
             return InLanguage(translation["text"], translation["language"], original_language, False)
     return InLanguage(original, original_language, original_language, True)
 
 
-def terms_used(sections_with_content: Iterable[str], texts: Iterable[str],
-               entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def terms_used(
+    sections_with_content: Iterable[str], texts: Iterable[str], entries: Iterable[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
     """The glossary entries the view uses: those behind a section that has content, and those whose term
     (in the entry's language or in English) appears in the view's text; in the glossary's order."""
     keys = {key for section in sections_with_content for key in SECTION_TERMS.get(section, ())}

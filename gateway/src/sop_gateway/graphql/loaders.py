@@ -41,8 +41,12 @@ class CaseLoaders:
                 return [None] * len(case_ids)
             try:
                 body = await self.services.request(
-                    service, "POST", "/v1/case-views", self.principal.scoped_to_cases(wanted),
-                    json={"case_ids": [str(c) for c in wanted]})
+                    service,
+                    "POST",
+                    "/v1/case-views",
+                    self.principal.scoped_to_cases(wanted),
+                    json={"case_ids": [str(c) for c in wanted]},
+                )
             except UpstreamError as exc:
                 return [exc] * len(case_ids)
             if body.status_code >= 400:

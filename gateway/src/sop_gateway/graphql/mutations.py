@@ -55,8 +55,11 @@ MAX_VERSION = 2_147_483_647
 
 # --- results -------------------------------------------------------------------------------------------
 
-@strawberry.type(description="What a write returned: the record's id, its version (send it back as "
-                             "expectedVersion), its status, and the service's whole answer.")
+
+@strawberry.type(
+    description="What a write returned: the record's id, its version (send it back as "
+    "expectedVersion), its status, and the service's whole answer."
+)
 class MutationResult:
     id: strawberry.ID | None
     version: int | None
@@ -66,8 +69,12 @@ class MutationResult:
     @classmethod
     def from_response(cls, response: httpx.Response) -> MutationResult:
         body = response.json()
-        return cls(id=strawberry.ID(body["id"]) if body.get("id") else None, version=response_version(response),
-                   status=body.get("status"), json=body)
+        return cls(
+            id=strawberry.ID(body["id"]) if body.get("id") else None,
+            version=response_version(response),
+            status=body.get("status"),
+            json=body,
+        )
 
 
 @strawberry.type(description="A safety plan after a write, with the version to send back as expectedVersion.")
@@ -79,8 +86,11 @@ class SafetyPlanResult:
     @classmethod
     def from_response(cls, response: httpx.Response) -> SafetyPlanResult:
         body = response.json()
-        return cls(plan=SafetyPlan.from_json(body), version=response_version(response) or body["version"],
-                   warnings=body.get("warnings", []))
+        return cls(
+            plan=SafetyPlan.from_json(body),
+            version=response_version(response) or body["version"],
+            warnings=body.get("warnings", []),
+        )
 
 
 def written_statement(body: dict[str, Any]) -> Statement:
@@ -98,6 +108,7 @@ def response_version(response: httpx.Response) -> int | None:
 
 
 # --- enums (the services' values; UPPER_CASE names) ----------------------------------------------------
+
 
 @strawberry.enum
 class MapContext(Enum):
@@ -148,6 +159,7 @@ class BackgroundCheck(Enum):
 
 # --- inputs (the services' main fields; the service validates the rest) ---------------------------------
 
+
 @strawberry.input(description="Someone named: as the family says it, and the network's person when known.")
 class PersonRefInput:
     name: str
@@ -188,8 +200,10 @@ class MapInput:
     context: MapContext | None = strawberry.field(default=None, description="Only when creating a map")
     change_note: str | None = None
     content: JSON | None = strawberry.field(
-        default=None, description="The map's columns as the assessment service takes them: participants, "
-                                  "complicating_factors, strengths, existing_safety, next_steps, gray_areas")
+        default=None,
+        description="The map's columns as the assessment service takes them: participants, "
+        "complicating_factors, strengths, existing_safety, next_steps, gray_areas",
+    )
 
 
 @strawberry.input
@@ -246,8 +260,9 @@ class SafetyPlanInput:
     participants: list[PlanParticipantInput] | None = None
     rules: list[PlanRuleInput]
     details: JSON | None = strawberry.field(
-        default=None, description="The rest as the plans service takes it: triggers, if_rule_broken, "
-                                  "backup_plan, worker_monitoring")
+        default=None,
+        description="The rest as the plans service takes it: triggers, if_rule_broken, backup_plan, worker_monitoring",
+    )
 
 
 @strawberry.input(description="The supervisor's decision on the version they read (number and content hash).")
@@ -316,6 +331,7 @@ class CheckInInput:
 
 # --- bodies and errors ---------------------------------------------------------------------------------
 
+
 def body_of(value: Any, argument: str) -> Any:
     """A GraphQL input as the service's JSON body: snake_case names, unset fields left out, enums as their
     values, every `…_id`/`…_ids` parsed as a UUID (named by its GraphQL path when it is not one), and the
@@ -362,29 +378,37 @@ def problem_error(response: httpx.Response, service: str, *, rename: dict[str, s
     status = response.status_code
     detail = str(problem.get("detail") or problem.get("title") or f"{service} answered {status}")
     if status in (400, 422):
-        fields = [{"field": (rename or {}).get(e.get("field", ""), e.get("field", "")),
-                   "message": e.get("message", "")} for e in problem.get("errors", []) if isinstance(e, dict)]
+        fields = [
+            {"field": (rename or {}).get(e.get("field", ""), e.get("field", "")), "message": e.get("message", "")}
+            for e in problem.get("errors", [])
+            if isinstance(e, dict)
+        ]
         extensions: dict[str, Any] = {"code": "BAD_USER_INPUT", "fields": fields}
         if fields:
             extensions["field"] = fields[0]["field"]
         return GraphQLError(detail, extensions=extensions)
     if status == 412:
-        return GraphQLError(detail, extensions={"code": "VERSION_CONFLICT",
-                                                "currentVersion": problem.get("current_version")})
+        return GraphQLError(
+            detail, extensions={"code": "VERSION_CONFLICT", "currentVersion": problem.get("current_version")}
+        )
     if status == 428:
-        return GraphQLError(detail, extensions={"code": "VERSION_REQUIRED",
-                                                "currentVersion": problem.get("current_version")})
+        return GraphQLError(
+            detail, extensions={"code": "VERSION_REQUIRED", "currentVersion": problem.get("current_version")}
+        )
     if status == 404:
         return GraphQLError("No such record.", extensions={"code": "NOT_FOUND"})
     if status == 403:
         return GraphQLError(detail, extensions={"code": "FORBIDDEN"})
     if status == 409:
         return GraphQLError(detail, extensions={"code": "CONFLICT"})
-    return GraphQLError(f"The {service} service could not do this right now.",
-                        extensions={"code": "SERVICE_UNAVAILABLE", "service": service})
+    return GraphQLError(
+        f"The {service} service could not do this right now.",
+        extensions={"code": "SERVICE_UNAVAILABLE", "service": service},
+    )
 
 
 # --- the one path every write takes --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CaseWrite:
@@ -400,14 +424,22 @@ class CaseWrite:
     scope: Scope = Scope.case_write
 
 
-async def write_to_case(context: GatewayContext, case_id: uuid.UUID, write: CaseWrite, body: Any, *,
-                        expected_version: int | None = None, key: str | None = None) -> httpx.Response:
+async def write_to_case(
+    context: GatewayContext,
+    case_id: uuid.UUID,
+    write: CaseWrite,
+    body: Any,
+    *,
+    expected_version: int | None = None,
+    key: str | None = None,
+) -> httpx.Response:
     principal = require_principal(context)
     access = await _case_access(context, principal, case_id)
     if write.scope.value not in access.scopes:
         # The caller may see the case, so saying "not allowed" tells them nothing new.
-        raise GraphQLError(f"{write.name} needs the {write.scope.value} scope on this case.",
-                           extensions={"code": "FORBIDDEN"})
+        raise GraphQLError(
+            f"{write.name} needs the {write.scope.value} scope on this case.", extensions={"code": "FORBIDDEN"}
+        )
     headers: dict[str, str] = {}
     if expected_version is not None:
         headers["If-Match"] = etag(expected_version)
@@ -415,18 +447,29 @@ async def write_to_case(context: GatewayContext, case_id: uuid.UUID, write: Case
         headers["Idempotency-Key"] = key
     try:
         response = await context.services.request(
-            write.service, write.method, f"/v1/cases/{case_id}/{write.route}",
-            principal.scoped_to(case_id, access.scopes), json=body, headers=headers)
+            write.service,
+            write.method,
+            f"/v1/cases/{case_id}/{write.route}",
+            principal.scoped_to(case_id, access.scopes),
+            json=body,
+            headers=headers,
+        )
     except UpstreamError as exc:
         # With the key the write went out with, a repeat returns the stored record instead of writing again.
         key_to_repeat = {"idempotencyKey": exc.idempotency_key} if exc.idempotency_key else {}
-        raise GraphQLError(f"The {write.service} service could not do this right now.",
-                           extensions={"code": "SERVICE_UNAVAILABLE", "service": write.service,
-                                       **key_to_repeat}) from exc
+        raise GraphQLError(
+            f"The {write.service} service could not do this right now.",
+            extensions={"code": "SERVICE_UNAVAILABLE", "service": write.service, **key_to_repeat},
+        ) from exc
     await _audit_write(context, principal, case_id, write, response)
     # A network write (a member who logs in, say) may change who may see the case: decide afresh next time.
-    forget_after_write(context.access_cache, service=write.service, method=write.method, case_id=case_id,
-                       status_code=response.status_code)
+    forget_after_write(
+        context.access_cache,
+        service=write.service,
+        method=write.method,
+        case_id=case_id,
+        status_code=response.status_code,
+    )
     if response.status_code >= 400:
         raise problem_error(response, write.service)
     return response
@@ -438,13 +481,15 @@ async def _case_access(context: GatewayContext, principal: Principal, case_id: u
     except NotFound:
         raise not_found() from None
     except UpstreamError as exc:
-        raise GraphQLError("The case cannot be checked right now (network service).",
-                           extensions={"code": "SECTION_UNAVAILABLE", "section": "case",
-                                       "service": "network"}) from exc
+        raise GraphQLError(
+            "The case cannot be checked right now (network service).",
+            extensions={"code": "SECTION_UNAVAILABLE", "section": "case", "service": "network"},
+        ) from exc
 
 
-async def _audit_write(context: GatewayContext, principal: Principal, case_id: uuid.UUID, write: CaseWrite,
-                       response: httpx.Response) -> None:
+async def _audit_write(
+    context: GatewayContext, principal: Principal, case_id: uuid.UUID, write: CaseWrite, response: httpx.Response
+) -> None:
     record_id = None
     if response.status_code < 400:
         body = response.json()
@@ -452,10 +497,18 @@ async def _audit_write(context: GatewayContext, principal: Principal, case_id: u
             record_id = str(body["id"])[:100]
     async with context.database.session() as session:
         # Recorded from what the gateway knows and the service answered, never from the caller's words.
-        await context.audit.record(session, AuditEntry.for_principal(
-            principal, resource=f"{write.service}:{write.resource}", action=write.action, case_id=case_id,
-            resource_id=record_id, fields=[write.name, f"status:{response.status_code}"],
-            request_id=request_id_var.get()))
+        await context.audit.record(
+            session,
+            AuditEntry.for_principal(
+                principal,
+                resource=f"{write.service}:{write.resource}",
+                action=write.action,
+                case_id=case_id,
+                resource_id=record_id,
+                fields=[write.name, f"status:{response.status_code}"],
+                request_id=request_id_var.get(),
+            ),
+        )
 
 
 def _version(value: int | None) -> int | None:
@@ -477,29 +530,50 @@ ADD_MEMBER = CaseWrite("addNetworkMember", "network", "POST", "network/members",
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Write a harm or danger statement; the plain-language check comes back with it.")
-    async def create_statement(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                               input: StatementInput, idempotency_key: str | None = None) -> Statement:
+    async def create_statement(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        input: StatementInput,
+        idempotency_key: str | None = None,
+    ) -> Statement:
         case, body, key = parse_id(case_id, "caseId"), body_of(input, "input"), _key(idempotency_key)
         response = await write_to_case(info.context, case, CREATE_STATEMENT, body, key=key)
         return written_statement(response.json())
 
-    @strawberry.mutation(description="Resolve, withdraw or reactivate a statement, or change its threat codes or "
-                                     "who agrees and disputes it (expectedVersion required).")
-    async def update_statement(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                               statement_id: strawberry.ID, input: StatementUpdateInput,
-                               expected_version: int | None = None) -> Statement:
+    @strawberry.mutation(
+        description="Resolve, withdraw or reactivate a statement, or change its threat codes or "
+        "who agrees and disputes it (expectedVersion required)."
+    )
+    async def update_statement(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        statement_id: strawberry.ID,
+        input: StatementUpdateInput,
+        expected_version: int | None = None,
+    ) -> Statement:
         case, statement = parse_id(case_id, "caseId"), parse_id(statement_id, "statementId")
         body, version = body_of(input, "input"), _version(expected_version)
-        write = CaseWrite("updateStatement", "assessment", "PATCH", f"statements/{statement}", "statement",
-                          action="update")
+        write = CaseWrite(
+            "updateStatement", "assessment", "PATCH", f"statements/{statement}", "statement", action="update"
+        )
         response = await write_to_case(info.context, case, write, body, expected_version=version)
         return written_statement(response.json())
 
-    @strawberry.mutation(description="Create a map (no mapId) or save the next version of one (mapId and "
-                                     "expectedVersion): the whole content as it should now read.")
-    async def save_map(self, info: Info[GatewayContext, None], case_id: strawberry.ID, input: MapInput,
-                       map_id: strawberry.ID | None = None, expected_version: int | None = None,
-                       idempotency_key: str | None = None) -> MutationResult:
+    @strawberry.mutation(
+        description="Create a map (no mapId) or save the next version of one (mapId and "
+        "expectedVersion): the whole content as it should now read."
+    )
+    async def save_map(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        input: MapInput,
+        map_id: strawberry.ID | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> MutationResult:
         case = parse_id(case_id, "caseId")
         the_map = parse_id(map_id, "mapId") if map_id is not None else None
         body, version, key = body_of(input, "input"), _version(expected_version), _key(idempotency_key)
@@ -513,79 +587,133 @@ class Mutation:
         return MutationResult.from_response(response)
 
     @strawberry.mutation(description="Record one person's 0 to 10 safety-scale rating on one occasion.")
-    async def rate_safety_scale(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                                input: ScaleRatingInput,
-                                idempotency_key: str | None = None) -> MutationResult:
+    async def rate_safety_scale(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        input: ScaleRatingInput,
+        idempotency_key: str | None = None,
+    ) -> MutationResult:
         case, body, key = parse_id(case_id, "caseId"), body_of(input, "input"), _key(idempotency_key)
         return MutationResult.from_response(await write_to_case(info.context, case, RATE, body, key=key))
 
     @strawberry.mutation(description="Start a draft SDM assessment with the answers known so far.")
-    async def start_sdm_assessment(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                                   input: SdmAssessmentInput,
-                                   idempotency_key: str | None = None) -> MutationResult:
+    async def start_sdm_assessment(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        input: SdmAssessmentInput,
+        idempotency_key: str | None = None,
+    ) -> MutationResult:
         case, body, key = parse_id(case_id, "caseId"), body_of(input, "input"), _key(idempotency_key)
         return MutationResult.from_response(await write_to_case(info.context, case, START_SDM, body, key=key))
 
     @strawberry.mutation(description="Complete an SDM assessment: the server scores it and decides.")
-    async def complete_sdm_assessment(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                                      assessment_id: strawberry.ID,
-                                      expected_version: int | None = None) -> MutationResult:
+    async def complete_sdm_assessment(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        assessment_id: strawberry.ID,
+        expected_version: int | None = None,
+    ) -> MutationResult:
         case, assessment = parse_id(case_id, "caseId"), parse_id(assessment_id, "assessmentId")
-        write = CaseWrite("completeSdmAssessment", "assessment", "POST", f"sdm-assessments/{assessment}/complete",
-                          "sdm_assessment", action="update")
+        write = CaseWrite(
+            "completeSdmAssessment",
+            "assessment",
+            "POST",
+            f"sdm-assessments/{assessment}/complete",
+            "sdm_assessment",
+            action="update",
+        )
         response = await write_to_case(info.context, case, write, None, expected_version=_version(expected_version))
         return MutationResult.from_response(response)
 
     @strawberry.mutation(description="Create a draft safety plan and its version 1.")
-    async def create_safety_plan(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                                 input: SafetyPlanInput,
-                                 idempotency_key: str | None = None) -> SafetyPlanResult:
+    async def create_safety_plan(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        input: SafetyPlanInput,
+        idempotency_key: str | None = None,
+    ) -> SafetyPlanResult:
         case, body, key = parse_id(case_id, "caseId"), body_of(input, "input"), _key(idempotency_key)
         return SafetyPlanResult.from_response(await write_to_case(info.context, case, CREATE_PLAN, body, key=key))
 
     @strawberry.mutation(description="Ask a supervisor to decide on the plan's current version.")
-    async def submit_safety_plan(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                                 plan_id: strawberry.ID, note: str | None = None, supervisor: str | None = None,
-                                 expected_version: int | None = None) -> SafetyPlanResult:
+    async def submit_safety_plan(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        plan_id: strawberry.ID,
+        note: str | None = None,
+        supervisor: str | None = None,
+        expected_version: int | None = None,
+    ) -> SafetyPlanResult:
         case, plan = parse_id(case_id, "caseId"), parse_id(plan_id, "planId")
         body = {k: v for k, v in (("note", note), ("supervisor", supervisor)) if v is not None}
-        write = CaseWrite("submitSafetyPlan", "plans", "POST", f"safety-plans/{plan}/submit", "safety_plan",
-                          action="update")
+        write = CaseWrite(
+            "submitSafetyPlan", "plans", "POST", f"safety-plans/{plan}/submit", "safety_plan", action="update"
+        )
         response = await write_to_case(info.context, case, write, body, expected_version=_version(expected_version))
         return SafetyPlanResult.from_response(response)
 
     @strawberry.mutation(description="The supervisor's decision on the version they read (needs approvals:decide).")
-    async def approve_safety_plan(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                                  plan_id: strawberry.ID, input: PlanApprovalInput,
-                                  expected_version: int | None = None) -> SafetyPlanResult:
+    async def approve_safety_plan(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        plan_id: strawberry.ID,
+        input: PlanApprovalInput,
+        expected_version: int | None = None,
+    ) -> SafetyPlanResult:
         case, plan = parse_id(case_id, "caseId"), parse_id(plan_id, "planId")
         body = body_of(input, "input")
-        write = CaseWrite("approveSafetyPlan", "plans", "POST", f"safety-plans/{plan}/approve",
-                          "safety_plan_approval", action="decide", scope=Scope.approvals_decide)
+        write = CaseWrite(
+            "approveSafetyPlan",
+            "plans",
+            "POST",
+            f"safety-plans/{plan}/approve",
+            "safety_plan_approval",
+            action="decide",
+            scope=Scope.approvals_decide,
+        )
         response = await write_to_case(info.context, case, write, body, expected_version=_version(expected_version))
         return SafetyPlanResult.from_response(response)
 
     @strawberry.mutation(description="A participant signs (or refuses) the version they read.")
-    async def sign_safety_plan(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                               plan_id: strawberry.ID, input: SignatureInput,
-                               idempotency_key: str | None = None) -> MutationResult:
+    async def sign_safety_plan(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        plan_id: strawberry.ID,
+        input: SignatureInput,
+        idempotency_key: str | None = None,
+    ) -> MutationResult:
         case, plan = parse_id(case_id, "caseId"), parse_id(plan_id, "planId")
         body, key = body_of(input, "input"), _key(idempotency_key)
-        write = CaseWrite("signSafetyPlan", "plans", "POST", f"safety-plans/{plan}/signatures",
-                          "safety_plan_signature")
+        write = CaseWrite("signSafetyPlan", "plans", "POST", f"safety-plans/{plan}/signatures", "safety_plan_signature")
         return MutationResult.from_response(await write_to_case(info.context, case, write, body, key=key))
 
     @strawberry.mutation(description="Add someone to the family's safety network.")
-    async def add_network_member(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                                 input: NetworkMemberInput,
-                                 idempotency_key: str | None = None) -> MutationResult:
+    async def add_network_member(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        input: NetworkMemberInput,
+        idempotency_key: str | None = None,
+    ) -> MutationResult:
         case, body, key = parse_id(case_id, "caseId"), body_of(input, "input"), _key(idempotency_key)
         return MutationResult.from_response(await write_to_case(info.context, case, ADD_MEMBER, body, key=key))
 
     @strawberry.mutation(description="Someone saw whether a rule of the plan in force was kept.")
-    async def record_check_in(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                              plan_id: strawberry.ID, input: CheckInInput,
-                              idempotency_key: str | None = None) -> MutationResult:
+    async def record_check_in(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        plan_id: strawberry.ID,
+        input: CheckInInput,
+        idempotency_key: str | None = None,
+    ) -> MutationResult:
         case, plan = parse_id(case_id, "caseId"), parse_id(plan_id, "planId")
         body, key = body_of(input, "input"), _key(idempotency_key)
         write = CaseWrite("recordCheckIn", "plans", "POST", f"safety-plans/{plan}/check-ins", "check_in")

@@ -44,39 +44,59 @@ from sop_shared.observability import request_id_var
 @strawberry.type
 class Query:
     @strawberry.field(description="One family's common-language case view, for an audience, in a language.")
-    async def case_view(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                        audience: Audience = Audience.STAFF, language: str = "en") -> CaseView:
+    async def case_view(
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        audience: Audience = Audience.STAFF,
+        language: str = "en",
+    ) -> CaseView:
         return await resolve_case_view(info, case_id, audience, language)
 
     @strawberry.field(description="The caller's caseload, a page at a time (first: 1 to 50), ordered by case id.")
-    async def cases(self, info: Info[GatewayContext, None], first: int = 25, after: str | None = None,
-                    filter: CaseFilter | None = None) -> CaseConnection:
+    async def cases(
+        self,
+        info: Info[GatewayContext, None],
+        first: int = 25,
+        after: str | None = None,
+        filter: CaseFilter | None = None,
+    ) -> CaseConnection:
         return await resolve_cases(info.context, first, after, filter)
 
     @strawberry.field(description="One case by its id (a case you may not see answers like a missing one).")
     async def case(self, info: Info[GatewayContext, None], id: strawberry.ID) -> CaseSummary:
         return await resolve_case(info.context, id)
 
-    @strawberry.field(description="One case by its id in another system (SACWIS: system \"CHRIS\").")
-    async def case_by_external_id(self, info: Info[GatewayContext, None], system: str,
-                                  external_id: str) -> CaseSummary:
+    @strawberry.field(description='One case by its id in another system (SACWIS: system "CHRIS").')
+    async def case_by_external_id(self, info: Info[GatewayContext, None], system: str, external_id: str) -> CaseSummary:
         return await resolve_case_by_external_id(info.context, system, external_id)
 
     @strawberry.field(description="Who the caller is, as the platform sees them.")
     def me(self, info: Info[GatewayContext, None]) -> Me:
         p = require_principal(info.context)
-        return Me(subject=p.subject, name=p.name, actor_type=p.actor_type.value, roles=sorted(p.roles),
-                  scopes=sorted(p.scopes), agency=p.agency)
+        return Me(
+            subject=p.subject,
+            name=p.name,
+            actor_type=p.actor_type.value,
+            roles=sorted(p.roles),
+            scopes=sorted(p.scopes),
+            agency=p.agency,
+        )
 
-    @strawberry.field(description="Who looked at this case through the gateway, newest first (supervisors of the "
-                                  "case and auditors only; needs audit:read).")
-    async def case_access_log(self, info: Info[GatewayContext, None], case_id: strawberry.ID,
-                              first: int = 100) -> list[AccessLogEntry]:
+    @strawberry.field(
+        description="Who looked at this case through the gateway, newest first (supervisors of the "
+        "case and auditors only; needs audit:read)."
+    )
+    async def case_access_log(
+        self, info: Info[GatewayContext, None], case_id: strawberry.ID, first: int = 100
+    ) -> list[AccessLogEntry]:
         return await resolve_case_access_log(info.context, case_id, first)
 
-    @strawberry.field(description="Recompute a component's keyed audit chain (the gateway's by default, or "
-                                  "network, assessment, plans) and compare it with its newest signed checkpoint "
-                                  "(auditors and administrators only).")
+    @strawberry.field(
+        description="Recompute a component's keyed audit chain (the gateway's by default, or "
+        "network, assessment, plans) and compare it with its newest signed checkpoint "
+        "(auditors and administrators only)."
+    )
     async def audit_chain(self, info: Info[GatewayContext, None], component: str = "gateway") -> AuditChainVerdict:
         return await resolve_audit_chain(info.context, info.context.request.app.state.audit_trail, component)
 
@@ -129,8 +149,11 @@ def request_error_code(error: GraphQLError, execution_context: Any) -> str | Non
         # A rule's finding has no original error; an exception with one is a failure of ours.
         return VALIDATION_FAILED if error.original_error is None else None
     about_variables = any(isinstance(node, VariableDefinitionNode) for node in error.nodes or ())
-    if getattr(result, "data", None) is None and error.path is None and (
-            about_variables or error.original_error is None):
+    if (
+        getattr(result, "data", None) is None
+        and error.path is None
+        and (about_variables or error.original_error is None)
+    ):
         return BAD_USER_INPUT
     return None
 
@@ -154,8 +177,9 @@ class GatewaySchema(strawberry.Schema):
             code = (error.extensions or {}).get("code")
             if code is not None and code != "INTERNAL_SERVER_ERROR":
                 # Meant for the caller: one line, with no message (it may quote the caller's values).
-                structlog.get_logger("sop").info("graphql_client_error", code=code,
-                                                 path=list(error.path) if error.path else None)
+                structlog.get_logger("sop").info(
+                    "graphql_client_error", code=code, path=list(error.path) if error.path else None
+                )
             else:
                 internal.append(error)
         super().process_errors(internal, execution_context)
@@ -166,9 +190,14 @@ class MaskInternalErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = request_id_var.get()
-        return GraphQLError(f"{self.error_message} Request id: {request_id}.", nodes=error.nodes,
-                            source=error.source, positions=error.positions, path=error.path,
-                            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+        return GraphQLError(
+            f"{self.error_message} Request id: {request_id}.",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -194,10 +223,13 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=256),
         # MaskErrors reads `self.execution_context` after the operation ran, so a shared instance masked
         # whichever request came last and let concurrent ones leak internal errors.
-        lambda: MaskInternalErrors(should_mask_error=_should_mask,
-                           error_message="Internal error; quote the request id (X-Request-ID) to support."),
+        lambda: MaskInternalErrors(
+            should_mask_error=_should_mask,
+            error_message="Internal error; quote the request id (X-Request-ID) to support.",
+        ),
     ]
     if settings.is_development:
         extensions.append(UpstreamCallCount)
-    return GatewaySchema(query=Query, mutation=Mutation, extensions=extensions,
-                         config=StrawberryConfig(disable_field_suggestions=True))
+    return GatewaySchema(
+        query=Query, mutation=Mutation, extensions=extensions, config=StrawberryConfig(disable_field_suggestions=True)
+    )

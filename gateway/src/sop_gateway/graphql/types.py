@@ -206,6 +206,7 @@ def known(enum: type[E], value: Any) -> E | None:
 
 # --- the case and its people (network service) ---
 
+
 @strawberry.type
 class Case:
     id: strawberry.ID
@@ -220,11 +221,17 @@ class Case:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Case:
-        return cls(id=strawberry.ID(body["id"]), external_system=body["external_system"],
-                   external_id=body["external_id"], case_type=CaseType(body["case_type"]),
-                   status=CaseStatus(body["status"]), county=body.get("county"),
-                   opened_on=_date(body.get("opened_on")), closed_on=_date(body.get("closed_on")),
-                   version=body["version"])
+        return cls(
+            id=strawberry.ID(body["id"]),
+            external_system=body["external_system"],
+            external_id=body["external_id"],
+            case_type=CaseType(body["case_type"]),
+            status=CaseStatus(body["status"]),
+            county=body.get("county"),
+            opened_on=_date(body.get("opened_on")),
+            closed_on=_date(body.get("closed_on")),
+            version=body["version"],
+        )
 
 
 @strawberry.type
@@ -241,10 +248,16 @@ class CasePerson:
     @classmethod
     def from_member(cls, member: dict[str, Any]) -> CasePerson:
         person = member["person"]
-        return cls(id=strawberry.ID(person["id"]), first_name=person["first_name"], last_name=person["last_name"],
-                   role=MemberRole(member["role"]), relationship_to_children=member.get("relationship_to_children"),
-                   preferred_language=person["preferred_language"], needs_interpreter=person["needs_interpreter"],
-                   date_of_birth=_date(person.get("date_of_birth")))
+        return cls(
+            id=strawberry.ID(person["id"]),
+            first_name=person["first_name"],
+            last_name=person["last_name"],
+            role=MemberRole(member["role"]),
+            relationship_to_children=member.get("relationship_to_children"),
+            preferred_language=person["preferred_language"],
+            needs_interpreter=person["needs_interpreter"],
+            date_of_birth=_date(person.get("date_of_birth")),
+        )
 
 
 @strawberry.type
@@ -270,13 +283,19 @@ class NetworkMember:
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> NetworkMember:
         person = body["person"]
-        return cls(id=strawberry.ID(body["id"]), person_id=strawberry.ID(person["id"]),
-                   first_name=person["first_name"], last_name=person["last_name"],
-                   circle=NetworkCircle(body["circle"]), roles=list(body.get("roles", [])),
-                   commitments=[Commitment(text=c["text"], schedule=c.get("schedule"))
-                                for c in body.get("commitments", [])],
-                   availability=body.get("availability"), agreed_plan_version=body.get("agreed_plan_version"),
-                   active_from=_date(body.get("active_from")), active_to=_date(body.get("active_to")))
+        return cls(
+            id=strawberry.ID(body["id"]),
+            person_id=strawberry.ID(person["id"]),
+            first_name=person["first_name"],
+            last_name=person["last_name"],
+            circle=NetworkCircle(body["circle"]),
+            roles=list(body.get("roles", [])),
+            commitments=[Commitment(text=c["text"], schedule=c.get("schedule")) for c in body.get("commitments", [])],
+            availability=body.get("availability"),
+            agreed_plan_version=body.get("agreed_plan_version"),
+            active_from=_date(body.get("active_from")),
+            active_to=_date(body.get("active_to")),
+        )
 
 
 @strawberry.type
@@ -286,8 +305,10 @@ class NetworkMeeting:
     next_meeting_on: dt.date | None
 
 
-@strawberry.type(description="The safety network: the people who help keep the children safe, with their roles and "
-                             "commitments, and its meetings")
+@strawberry.type(
+    description="The safety network: the people who help keep the children safe, with their roles and "
+    "commitments, and its meetings"
+)
 class SafetyNetwork:
     members: list[NetworkMember]
     meetings: list[NetworkMeeting]
@@ -295,14 +316,21 @@ class SafetyNetwork:
     @classmethod
     def from_json(cls, body: dict[str, Any] | None) -> SafetyNetwork:
         body = body or {}
-        return cls(members=[NetworkMember.from_json(m) for m in body.get("members", [])],
-                   meetings=[NetworkMeeting(held_on=_date(m["held_on"]) or dt.date.min,
-                                            decisions=list(m.get("decisions", [])),
-                                            next_meeting_on=_date(m.get("next_meeting_on")))
-                             for m in body.get("meetings", [])])
+        return cls(
+            members=[NetworkMember.from_json(m) for m in body.get("members", [])],
+            meetings=[
+                NetworkMeeting(
+                    held_on=_date(m["held_on"]) or dt.date.min,
+                    decisions=list(m.get("decisions", [])),
+                    next_meeting_on=_date(m.get("next_meeting_on")),
+                )
+                for m in body.get("meetings", [])
+            ],
+        )
 
 
 # --- worries, what is working well, what needs to happen (assessment; next steps also from plans) ---
+
 
 @strawberry.type
 class LanguageFinding:
@@ -325,11 +353,22 @@ class PlainLanguageCheck:
     def from_json(cls, body: dict[str, Any] | None) -> PlainLanguageCheck | None:
         if not body:
             return None
-        return cls(language=body.get("language", "en"), reading_grade=body.get("reading_grade"),
-                   findings=[LanguageFinding(code=f["code"], severity=f.get("severity", "warning"),
-                                             message=f["message"], start=f.get("start"), end=f.get("end"),
-                                             term=f.get("term"), suggestion=f.get("suggestion"))
-                             for f in body.get("findings", [])])
+        return cls(
+            language=body.get("language", "en"),
+            reading_grade=body.get("reading_grade"),
+            findings=[
+                LanguageFinding(
+                    code=f["code"],
+                    severity=f.get("severity", "warning"),
+                    message=f["message"],
+                    start=f.get("start"),
+                    end=f.get("end"),
+                    term=f.get("term"),
+                    suggestion=f.get("suggestion"),
+                )
+                for f in body.get("findings", [])
+            ],
+        )
 
 
 @strawberry.type
@@ -349,8 +388,10 @@ class PersonRef:
         return [cls.from_json(v) for v in value or []]
 
 
-@strawberry.type(description="A harm (past) or danger (future) statement as this audience may see it, its text in "
-                             "the asked language when a verified, current translation exists")
+@strawberry.type(
+    description="A harm (past) or danger (future) statement as this audience may see it, its text in "
+    "the asked language when a verified, current translation exists"
+)
 class Statement:
     id: strawberry.ID
     kind: StatementKind
@@ -359,8 +400,8 @@ class Statement:
     language: str = strawberry.field(description="The language `text` is in")
     original_language: str
     language_fallback: bool = strawberry.field(
-        description="True when no verified, current translation into the asked language exists: `text` is the "
-                    "original")
+        description="True when no verified, current translation into the asked language exists: `text` is the original"
+    )
     threat_codes: list[str]
     who_is_worried: str | None
     caregiver_behaviour: str | None
@@ -381,22 +422,34 @@ class Statement:
 
     @classmethod
     def from_json(cls, body: dict[str, Any], shown: InLanguage) -> Statement:
-        return cls(id=strawberry.ID(body["id"]), kind=StatementKind(body["kind"]),
-                   status=StatementStatus(body["status"]), text=shown.text, language=shown.language,
-                   original_language=shown.original_language, language_fallback=shown.fallback,
-                   threat_codes=list(body.get("threat_codes", [])),
-                   who_is_worried=body.get("who_is_worried"), caregiver_behaviour=body.get("caregiver_behaviour"),
-                   context_trigger=body.get("context_trigger"),
-                   feared_impact_on_child=body.get("feared_impact_on_child"), who_reported=body.get("who_reported"),
-                   caregivers=PersonRef.many(body.get("caregivers")),
-                   action_or_inaction=body.get("action_or_inaction"), when_or_how_often=body.get("when_or_how_often"),
-                   impact_on_child=body.get("impact_on_child"), children=PersonRef.many(body.get("children")),
-                   agrees=list(body.get("agrees", [])), disputes=list(body.get("disputes", [])),
-                   sensitivity_labels=[label for label in (known(SensitivityLabel, v)
-                                                           for v in body.get("sensitivity_labels", [])) if label],
-                   redacted=[camel(name) for name in body.get("redacted", [])],
-                   plain_language=PlainLanguageCheck.from_json(body.get("plain_language")),
-                   version=body.get("version", 1))
+        return cls(
+            id=strawberry.ID(body["id"]),
+            kind=StatementKind(body["kind"]),
+            status=StatementStatus(body["status"]),
+            text=shown.text,
+            language=shown.language,
+            original_language=shown.original_language,
+            language_fallback=shown.fallback,
+            threat_codes=list(body.get("threat_codes", [])),
+            who_is_worried=body.get("who_is_worried"),
+            caregiver_behaviour=body.get("caregiver_behaviour"),
+            context_trigger=body.get("context_trigger"),
+            feared_impact_on_child=body.get("feared_impact_on_child"),
+            who_reported=body.get("who_reported"),
+            caregivers=PersonRef.many(body.get("caregivers")),
+            action_or_inaction=body.get("action_or_inaction"),
+            when_or_how_often=body.get("when_or_how_often"),
+            impact_on_child=body.get("impact_on_child"),
+            children=PersonRef.many(body.get("children")),
+            agrees=list(body.get("agrees", [])),
+            disputes=list(body.get("disputes", [])),
+            sensitivity_labels=[
+                label for label in (known(SensitivityLabel, v) for v in body.get("sensitivity_labels", [])) if label
+            ],
+            redacted=[camel(name) for name in body.get("redacted", [])],
+            plain_language=PlainLanguageCheck.from_json(body.get("plain_language")),
+            version=body.get("version", 1),
+        )
 
 
 @strawberry.type(description="One thing on the map, with who said it and who agrees or disputes it")
@@ -425,8 +478,9 @@ class ExistingSafety:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> ExistingSafety:
-        return cls(**_map_entry(body), by_whom=body.get("by_whom"), when=body.get("when"),
-                   how_often=body.get("how_often"))
+        return cls(
+            **_map_entry(body), by_whom=body.get("by_whom"), when=body.get("when"), how_often=body.get("how_often")
+        )
 
 
 @strawberry.type(description="What are we worried about?")
@@ -457,11 +511,18 @@ class SafetyGoal:
 
     @classmethod
     def from_json(cls, body: dict[str, Any], shown: InLanguage) -> SafetyGoal:
-        return cls(id=strawberry.ID(body["id"]), danger_statement_id=strawberry.ID(body["danger_statement_id"]),
-                   status=GoalStatus(body["status"]), text=shown.text, language=shown.language,
-                   original_language=shown.original_language, language_fallback=shown.fallback,
-                   duration=body["duration"], duration_text=body.get("duration_text") or body["duration"],
-                   owner=GoalOwner(body["owner"]))
+        return cls(
+            id=strawberry.ID(body["id"]),
+            danger_statement_id=strawberry.ID(body["danger_statement_id"]),
+            status=GoalStatus(body["status"]),
+            text=shown.text,
+            language=shown.language,
+            original_language=shown.original_language,
+            language_fallback=shown.fallback,
+            duration=body["duration"],
+            duration_text=body.get("duration_text") or body["duration"],
+            owner=GoalOwner(body["owner"]),
+        )
 
 
 @strawberry.type
@@ -477,19 +538,32 @@ class NextStep:
     @classmethod
     def from_map(cls, body: dict[str, Any], today: dt.date) -> NextStep:
         due_on, status = _date(body.get("due_on")), NextStepStatus(body.get("status", "open"))
-        return cls(id=strawberry.ID(body["id"]), source=NextStepSource.MAP, action=body["text"],
-                   owner=body.get("owner"), due_on=due_on, status=status,
-                   overdue=status == NextStepStatus.OPEN and due_on is not None and due_on < today)
+        return cls(
+            id=strawberry.ID(body["id"]),
+            source=NextStepSource.MAP,
+            action=body["text"],
+            owner=body.get("owner"),
+            due_on=due_on,
+            status=status,
+            overdue=status == NextStepStatus.OPEN and due_on is not None and due_on < today,
+        )
 
     @classmethod
     def from_case_plan(cls, body: dict[str, Any]) -> NextStep:
         owner = body.get("owner")
-        return cls(id=strawberry.ID(body["id"]), source=NextStepSource.CASE_PLAN, action=body["action"],
-                   owner=owner.get("name") if isinstance(owner, dict) else owner, due_on=_date(body.get("due_on")),
-                   status=NextStepStatus(body["status"]), overdue=bool(body.get("overdue")))
+        return cls(
+            id=strawberry.ID(body["id"]),
+            source=NextStepSource.CASE_PLAN,
+            action=body["action"],
+            owner=owner.get("name") if isinstance(owner, dict) else owner,
+            due_on=_date(body.get("due_on")),
+            status=NextStepStatus(body["status"]),
+            overdue=bool(body.get("overdue")),
+        )
 
 
 # --- safety scale ---
+
 
 @strawberry.type
 class ScaleRating:
@@ -505,10 +579,17 @@ class ScaleRating:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> ScaleRating:
-        return cls(id=strawberry.ID(body["id"]), statement_id=_id(body.get("statement_id")),
-                   occasion_on=dt.date.fromisoformat(body["occasion_on"]), occasion=body.get("occasion", ""),
-                   rater_name=body["rater_name"], rater_role=RaterRole(body["rater_role"]), score=body["score"],
-                   rationale=body.get("rationale"), one_step_up=body.get("one_step_up"))
+        return cls(
+            id=strawberry.ID(body["id"]),
+            statement_id=_id(body.get("statement_id")),
+            occasion_on=dt.date.fromisoformat(body["occasion_on"]),
+            occasion=body.get("occasion", ""),
+            rater_name=body["rater_name"],
+            rater_role=RaterRole(body["rater_role"]),
+            score=body["score"],
+            rationale=body.get("rationale"),
+            one_step_up=body.get("one_step_up"),
+        )
 
 
 @strawberry.type
@@ -553,15 +634,39 @@ class Trajectory:
     def from_json(cls, body: dict[str, Any]) -> Trajectory:
         return cls(
             statement_id=_id(body.get("statement_id")),
-            occasions=[TrajectoryOccasion(
-                occasion_on=dt.date.fromisoformat(o["occasion_on"]), occasion=o.get("occasion", ""),
-                ratings=[TrajectoryRating(rater_name=r["rater_name"], rater_role=RaterRole(r["rater_role"]),
-                                          score=r["score"]) for r in o.get("ratings", [])],
-                lowest=o["lowest"], highest=o["highest"], mean=o["mean"]) for o in body.get("occasions", [])],
-            raters=[RaterSeries(rater_name=s["rater_name"], rater_role=RaterRole(s["rater_role"]), points=[
-                RaterPoint(occasion_on=dt.date.fromisoformat(p["occasion_on"]), occasion=p.get("occasion", ""),
-                           score=p["score"], change=p.get("change")) for p in s.get("points", [])])
-                    for s in body.get("raters", [])])
+            occasions=[
+                TrajectoryOccasion(
+                    occasion_on=dt.date.fromisoformat(o["occasion_on"]),
+                    occasion=o.get("occasion", ""),
+                    ratings=[
+                        TrajectoryRating(
+                            rater_name=r["rater_name"], rater_role=RaterRole(r["rater_role"]), score=r["score"]
+                        )
+                        for r in o.get("ratings", [])
+                    ],
+                    lowest=o["lowest"],
+                    highest=o["highest"],
+                    mean=o["mean"],
+                )
+                for o in body.get("occasions", [])
+            ],
+            raters=[
+                RaterSeries(
+                    rater_name=s["rater_name"],
+                    rater_role=RaterRole(s["rater_role"]),
+                    points=[
+                        RaterPoint(
+                            occasion_on=dt.date.fromisoformat(p["occasion_on"]),
+                            occasion=p.get("occasion", ""),
+                            score=p["score"],
+                            change=p.get("change"),
+                        )
+                        for p in s.get("points", [])
+                    ],
+                )
+                for s in body.get("raters", [])
+            ],
+        )
 
 
 @strawberry.type(description="0: the children cannot safely be with their caregivers; 10: enough safety to close")
@@ -572,11 +677,14 @@ class SafetyScale:
     @classmethod
     def from_json(cls, body: dict[str, Any] | None) -> SafetyScale:
         body = body or {}
-        return cls(latest=[ScaleRating.from_json(r) for r in body.get("latest", [])],
-                   trajectory=[Trajectory.from_json(t) for t in body.get("trajectory", [])])
+        return cls(
+            latest=[ScaleRating.from_json(r) for r in body.get("latest", [])],
+            trajectory=[Trajectory.from_json(t) for t in body.get("trajectory", [])],
+        )
 
 
 # --- SDM ---
+
 
 @strawberry.type
 class SdmDueDate:
@@ -586,9 +694,11 @@ class SdmDueDate:
     overdue: bool
 
 
-@strawberry.type(description="The SDM decisions in force. `detail` (item scores, overrides, notes) only for the "
-                             "audiences the policy table allows it (staff, supervisor, court), when the service "
-                             "sent it")
+@strawberry.type(
+    description="The SDM decisions in force. `detail` (item scores, overrides, notes) only for the "
+    "audiences the policy table allows it (staff, supervisor, court), when the service "
+    "sent it"
+)
 class Sdm:
     safety_decision: SafetyDecision | None
     safety_assessed_at: dt.datetime | None
@@ -599,16 +709,21 @@ class Sdm:
 
     @classmethod
     def from_json(cls, body: dict[str, Any], *, detail_allowed: bool) -> Sdm:
-        return cls(safety_decision=known(SafetyDecision, body.get("safety_decision")),
-                   safety_assessed_at=_datetime(body.get("safety_assessed_at")),
-                   risk_level=known(RiskLevel, body.get("risk_level")),
-                   risk_assessed_at=_datetime(body.get("risk_assessed_at")),
-                   due_dates=[SdmDueDate(kind=d["kind"], label=d.get("label"), due_at=d.get("due_at"),
-                                         overdue=bool(d.get("overdue"))) for d in body.get("due_dates", [])],
-                   detail=body.get("detail") if detail_allowed else None)
+        return cls(
+            safety_decision=known(SafetyDecision, body.get("safety_decision")),
+            safety_assessed_at=_datetime(body.get("safety_assessed_at")),
+            risk_level=known(RiskLevel, body.get("risk_level")),
+            risk_assessed_at=_datetime(body.get("risk_assessed_at")),
+            due_dates=[
+                SdmDueDate(kind=d["kind"], label=d.get("label"), due_at=d.get("due_at"), overdue=bool(d.get("overdue")))
+                for d in body.get("due_dates", [])
+            ],
+            detail=body.get("detail") if detail_allowed else None,
+        )
 
 
 # --- the safety plan (plans service) ---
+
 
 @strawberry.type
 class SafetyPlanRule:
@@ -622,9 +737,15 @@ class SafetyPlanRule:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> SafetyPlanRule:
-        return cls(id=_id(body.get("id")), text=body["text"], threat_code=body.get("threat_code"),
-                   responsible=_names(body.get("responsible")), monitors=_names(body.get("monitors")),
-                   frequency=body.get("frequency"), how_verified=body.get("how_verified"))
+        return cls(
+            id=_id(body.get("id")),
+            text=body["text"],
+            threat_code=body.get("threat_code"),
+            responsible=_names(body.get("responsible")),
+            monitors=_names(body.get("monitors")),
+            frequency=body.get("frequency"),
+            how_verified=body.get("how_verified"),
+        )
 
 
 @strawberry.type
@@ -686,33 +807,62 @@ class SafetyPlan:
         broken = body.get("if_rule_broken")
         sign_off = body.get("sign_off")
         return cls(
-            id=strawberry.ID(body["id"]), plan_type=PlanType(body["plan_type"]), status=PlanStatus(body["status"]),
-            title=body.get("title"), language=body.get("language", "en"),
+            id=strawberry.ID(body["id"]),
+            plan_type=PlanType(body["plan_type"]),
+            status=PlanStatus(body["status"]),
+            title=body.get("title"),
+            language=body.get("language", "en"),
             version_number=in_force.get("version_number") or body.get("current_version_number", 1),
             content_hash=in_force.get("content_hash") or body.get("content_hash"),
-            effective_from=_datetime(body.get("effective_from")), expires_at=_datetime(body.get("expires_at")),
-            rules=rules, monitors=list(dict.fromkeys(m for r in rules for m in r.monitors)),
+            effective_from=_datetime(body.get("effective_from")),
+            expires_at=_datetime(body.get("expires_at")),
+            rules=rules,
+            monitors=list(dict.fromkeys(m for r in rules for m in r.monitors)),
             triggers=list(body.get("triggers", [])),
-            if_rule_broken=IfRuleBroken(who_is_called=_names(broken.get("who_is_called")),
-                                        what_happens=broken["what_happens"]) if broken else None,
+            if_rule_broken=IfRuleBroken(
+                who_is_called=_names(broken.get("who_is_called")), what_happens=broken["what_happens"]
+            )
+            if broken
+            else None,
             backup_plan=body.get("backup_plan"),
-            sign_offs=[SignOff(signer_name=s["signer_name"], signer_role=SignerRole(s["signer_role"]),
-                               decision=SignatureDecision(s["decision"]), version_number=s["version_number"],
-                               signed_at=dt.datetime.fromisoformat(s["signed_at"]))
-                       for s in body.get("signatures", [])],
-            sign_off_status=SignOffStatus(complete=sign_off["complete"], signed=list(sign_off.get("signed", [])),
-                                          refused=list(sign_off.get("refused", [])),
-                                          missing=list(sign_off.get("missing", []))) if sign_off else None,
-            recent_check_ins=[CheckIn(rule_id=strawberry.ID(c["rule_id"]),
-                                      occurred_at=dt.datetime.fromisoformat(c["occurred_at"]),
-                                      reported_by=_names([c["reported_by"]])[0], kept=c["kept"], note=c.get("note"))
-                              for c in body.get("recent_check_ins", [])])
+            sign_offs=[
+                SignOff(
+                    signer_name=s["signer_name"],
+                    signer_role=SignerRole(s["signer_role"]),
+                    decision=SignatureDecision(s["decision"]),
+                    version_number=s["version_number"],
+                    signed_at=dt.datetime.fromisoformat(s["signed_at"]),
+                )
+                for s in body.get("signatures", [])
+            ],
+            sign_off_status=SignOffStatus(
+                complete=sign_off["complete"],
+                signed=list(sign_off.get("signed", [])),
+                refused=list(sign_off.get("refused", [])),
+                missing=list(sign_off.get("missing", [])),
+            )
+            if sign_off
+            else None,
+            recent_check_ins=[
+                CheckIn(
+                    rule_id=strawberry.ID(c["rule_id"]),
+                    occurred_at=dt.datetime.fromisoformat(c["occurred_at"]),
+                    reported_by=_names([c["reported_by"]])[0],
+                    kept=c["kept"],
+                    note=c.get("note"),
+                )
+                for c in body.get("recent_check_ins", [])
+            ],
+        )
 
 
 # --- the child's voice, the glossary, alerts ---
 
-@strawberry.type(description="A child-voice record as this audience may see it: without the child's consent to share "
-                             "with it, only that the record exists (`restricted`, every content field null)")
+
+@strawberry.type(
+    description="A child-voice record as this audience may see it: without the child's consent to share "
+    "with it, only that the record exists (`restricted`, every content field null)"
+)
 class ChildVoice:
     id: strawberry.ID
     kind: ChildVoiceKind
@@ -720,18 +870,24 @@ class ChildVoice:
     created_at: dt.datetime
     child_name: str | None
     language: str | None
-    content: JSON | None = strawberry.field(description="The child's own words and drawings' ids, as recorded; its "
-                                                        "shape depends on `kind` (see docs/assessment.md)")
+    content: JSON | None = strawberry.field(
+        description="The child's own words and drawings' ids, as recorded; its "
+        "shape depends on `kind` (see docs/assessment.md)"
+    )
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> ChildVoice:
         restricted = bool(body.get("restricted")) or body.get("content") is None
         child = body.get("child") or {}
-        return cls(id=strawberry.ID(body["id"]), kind=ChildVoiceKind(body["kind"]), restricted=restricted,
-                   created_at=dt.datetime.fromisoformat(body["created_at"]),
-                   child_name=None if restricted else child.get("name"),
-                   language=None if restricted else body.get("language"),
-                   content=None if restricted else body.get("content"))
+        return cls(
+            id=strawberry.ID(body["id"]),
+            kind=ChildVoiceKind(body["kind"]),
+            restricted=restricted,
+            created_at=dt.datetime.fromisoformat(body["created_at"]),
+            child_name=None if restricted else child.get("name"),
+            language=None if restricted else body.get("language"),
+            content=None if restricted else body.get("content"),
+        )
 
 
 @strawberry.type
@@ -762,9 +918,14 @@ class Alert:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Alert:
-        return cls(kind=AlertKind(body["kind"]), title=body["title"], message=body["message"],
-                   due_at=_datetime(body.get("due_at")), plan_id=_id(body.get("plan_id")),
-                   next_step_id=_id(body.get("next_step_id")))
+        return cls(
+            kind=AlertKind(body["kind"]),
+            title=body["title"],
+            message=body["message"],
+            due_at=_datetime(body.get("due_at")),
+            plan_id=_id(body.get("plan_id")),
+            next_step_id=_id(body.get("next_step_id")),
+        )
 
 
 @strawberry.type(description="The view's fixed headings and its three questions in the view's language")
@@ -809,9 +970,13 @@ def camel(name: str) -> str:
 
 def _map_entry(body: dict[str, Any]) -> dict[str, Any]:
     source = body.get("source")
-    return {"id": strawberry.ID(body["id"]), "text": body["text"],
-            "source": PersonRef.from_json(source) if source else None,
-            "agrees": list(body.get("agrees", [])), "disputes": list(body.get("disputes", []))}
+    return {
+        "id": strawberry.ID(body["id"]),
+        "text": body["text"],
+        "source": PersonRef.from_json(source) if source else None,
+        "agrees": list(body.get("agrees", [])),
+        "disputes": list(body.get("disputes", [])),
+    }
 
 
 def _names(value: Any) -> list[str]:

@@ -35,8 +35,9 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _oauth_error(status: int, error: str, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": error, "error_description": description}, status_code=status,
-                        headers={**NO_STORE, **(headers or {})})
+    return JSONResponse(
+        {"error": error, "error_description": description}, status_code=status, headers={**NO_STORE, **(headers or {})}
+    )
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -74,8 +75,9 @@ async def token(request: Request) -> JSONResponse:
         return _oauth_error(400, "invalid_request", "authenticate the client one way, not two")
     client_id, secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
     if not client_id or not secret:
-        return _oauth_error(401, "invalid_client", "client authentication failed",
-                            {"WWW-Authenticate": 'Basic realm="sop-gateway"'})
+        return _oauth_error(
+            401, "invalid_client", "client authentication failed", {"WWW-Authenticate": 'Basic realm="sop-gateway"'}
+        )
     # Wrong secrets count in a window of their own, per client and source address: a guesser elsewhere can
     # neither spend the real client's API budget nor lock the real client out. (Behind a proxy the source
     # address is the one uvicorn takes from X-Forwarded-For when --forwarded-allow-ips trusts the proxy.)
@@ -86,17 +88,26 @@ async def token(request: Request) -> JSONResponse:
         client = await client_for_credentials(session, client_id, secret)
     if client is None:
         await rate_limits.count_failed_secret(client_id, source)
-        return _oauth_error(401, "invalid_client", "client authentication failed",
-                            {"WWW-Authenticate": 'Basic realm="sop-gateway"'})
+        return _oauth_error(
+            401, "invalid_client", "client authentication failed", {"WWW-Authenticate": 'Basic realm="sop-gateway"'}
+        )
     # A proven client's token requests count against its own window, like its API calls.
-    await rate_limits.check(Principal(subject=client.client_id, actor_type=ActorType.integration,
-                                      client_id=client.client_id))
+    await rate_limits.check(
+        Principal(subject=client.client_id, actor_type=ActorType.integration, client_id=client.client_id)
+    )
     requested = form.get("scope", "").split() or list(client.scopes)
     if set(requested) - set(client.scopes):
         return _oauth_error(400, "invalid_scope", "the client may ask for: " + " ".join(client.scopes))
     scopes = sorted(set(requested))
-    return JSONResponse({"access_token": signer.mint(client, scopes), "token_type": "Bearer",
-                         "expires_in": signer.lifetime_seconds, "scope": " ".join(scopes)}, headers=NO_STORE)
+    return JSONResponse(
+        {
+            "access_token": signer.mint(client, scopes),
+            "token_type": "Bearer",
+            "expires_in": signer.lifetime_seconds,
+            "scope": " ".join(scopes),
+        },
+        headers=NO_STORE,
+    )
 
 
 class IntegrationClientCreate(BaseModel):
@@ -142,29 +153,46 @@ class IntegrationClientRegistered(IntegrationClientOut):
 
 
 async def _audit(request: Request, session: Any, principal: Any, action: str, client_uuid: uuid.UUID) -> None:
-    await request.app.state.audit.record(session, AuditEntry.for_principal(
-        principal, resource="integration_client", action=action, resource_id=str(client_uuid),
-        request_id=getattr(request.state, "request_id", None)))
+    await request.app.state.audit.record(
+        session,
+        AuditEntry.for_principal(
+            principal,
+            resource="integration_client",
+            action=action,
+            resource_id=str(client_uuid),
+            request_id=getattr(request.state, "request_id", None),
+        ),
+    )
 
 
-@router.post("/v1/integration-clients", status_code=201, response_model=IntegrationClientRegistered,
-             summary="Register an integration client (administrators); the secret is in this response only")
-async def create_integration_client(body: IntegrationClientCreate, request: Request, response: Response,
-                                    principal: EdgePrincipal) -> IntegrationClientRegistered:
+@router.post(
+    "/v1/integration-clients",
+    status_code=201,
+    response_model=IntegrationClientRegistered,
+    summary="Register an integration client (administrators); the secret is in this response only",
+)
+async def create_integration_client(
+    body: IntegrationClientCreate, request: Request, response: Response, principal: EdgePrincipal
+) -> IntegrationClientRegistered:
     require_admin(principal)
     async with request.app.state.database.session() as session:
-        client, secret = await register_client(session, client_id=body.client_id, name=body.name,
-                                               scopes=body.scopes, created_by=principal.subject)
+        client, secret = await register_client(
+            session, client_id=body.client_id, name=body.name, scopes=body.scopes, created_by=principal.subject
+        )
         await _audit(request, session, principal, "create", client.id)
     response.headers["Location"] = f"/v1/integration-clients/{client.id}"
     response.headers["Cache-Control"] = "no-store"
     return IntegrationClientRegistered(**IntegrationClientOut.of(client).model_dump(), client_secret=secret)
 
 
-@router.get("/v1/integration-clients", response_model=Page[IntegrationClientOut],
-            summary="List integration clients (administrators), never their secrets")
-async def get_integration_clients(request: Request, principal: EdgePrincipal,
-                                  page: PageDep) -> Page[IntegrationClientOut]:
+@router.get(
+    "/v1/integration-clients",
+    response_model=Page[IntegrationClientOut],
+    summary="List integration clients (administrators), never their secrets",
+)
+async def get_integration_clients(
+    request: Request, principal: EdgePrincipal, page: PageDep
+) -> Page[IntegrationClientOut]:
     require_admin(principal)
     async with request.app.state.database.session() as session:
         rows = await list_clients(session, page)
@@ -172,10 +200,14 @@ async def get_integration_clients(request: Request, principal: EdgePrincipal,
     return Page(items=[IntegrationClientOut.of(c) for c in items], next_cursor=next_cursor)
 
 
-@router.delete("/v1/integration-clients/{client_uuid}", response_model=IntegrationClientOut,
-               summary="Revoke an integration client (administrators); its tokens stop working at once")
-async def delete_integration_client(client_uuid: uuid.UUID, request: Request,
-                                    principal: EdgePrincipal) -> IntegrationClientOut:
+@router.delete(
+    "/v1/integration-clients/{client_uuid}",
+    response_model=IntegrationClientOut,
+    summary="Revoke an integration client (administrators); its tokens stop working at once",
+)
+async def delete_integration_client(
+    client_uuid: uuid.UUID, request: Request, principal: EdgePrincipal
+) -> IntegrationClientOut:
     require_admin(principal)
     async with request.app.state.database.session() as session:
         client = await revoke_client(session, client_uuid, principal.subject)

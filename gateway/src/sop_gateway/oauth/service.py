@@ -41,26 +41,43 @@ class GatewayTokenSigner:
 
     def mint(self, client: IntegrationClient, scopes: list[str]) -> str:
         now = int(time.time())
-        claims = {"iss": self.issuer, "aud": self.audience, "sub": client.client_id, "client_id": client.client_id,
-                  "name": client.name, "act": ActorType.integration.value, "scope": " ".join(scopes),
-                  "iat": now, "nbf": now - 1, "exp": now + self.lifetime_seconds, "jti": str(new_id())}
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": client.client_id,
+            "client_id": client.client_id,
+            "name": client.name,
+            "act": ActorType.integration.value,
+            "scope": " ".join(scopes),
+            "iat": now,
+            "nbf": now - 1,
+            "exp": now + self.lifetime_seconds,
+            "jti": str(new_id()),
+        }
         return jwt.encode(claims, self.key.private_key, algorithm="EdDSA", headers={"kid": self.key.kid})
 
 
-async def register_client(session: AsyncSession, *, client_id: str, name: str, scopes: list[str],
-                          created_by: str) -> tuple[IntegrationClient, str]:
+async def register_client(
+    session: AsyncSession, *, client_id: str, name: str, scopes: list[str], created_by: str
+) -> tuple[IntegrationClient, str]:
     errors = scope_errors(scopes, INTEGRATION_SCOPES)
     if not CLIENT_ID_PATTERN.match(client_id):
         errors.insert(0, {"field": "client_id", "message": "3-63 characters: lower-case letters, digits, '.', '-'"})
     if errors:
         raise InvalidInput(errors)
-    existing = (await session.execute(
-        select(IntegrationClient.id).where(IntegrationClient.client_id == client_id))).first()
+    existing = (
+        await session.execute(select(IntegrationClient.id).where(IntegrationClient.client_id == client_id))
+    ).first()
     if existing is not None:
         raise Conflict(f"a client {client_id!r} is already registered")
     secret = new_secret(CLIENT_SECRET_PREFIX)
-    client = IntegrationClient(client_id=client_id, name=name, secret_hash=secret_hash(secret),
-                               scopes=sorted(set(scopes)), created_by=created_by)
+    client = IntegrationClient(
+        client_id=client_id,
+        name=name,
+        secret_hash=secret_hash(secret),
+        scopes=sorted(set(scopes)),
+        created_by=created_by,
+    )
     session.add(client)
     await session.flush()
     return client, secret
@@ -82,19 +99,22 @@ async def revoke_client(session: AsyncSession, client_uuid: uuid.UUID, revoked_b
 
 async def client_for_credentials(session: AsyncSession, client_id: str, secret: str) -> IntegrationClient | None:
     """The live client these credentials prove, or None (unknown id, wrong secret, revoked: all alike)."""
-    client = (await session.execute(
-        select(IntegrationClient).where(IntegrationClient.client_id == client_id))).scalar_one_or_none()
+    client = (
+        await session.execute(select(IntegrationClient).where(IntegrationClient.client_id == client_id))
+    ).scalar_one_or_none()
     # Compare against something even for an unknown id, so timing does not tell ids apart.
     stored = client.secret_hash if client is not None else secret_hash("")
     if not secret_matches(secret, stored) or client is None or client.revoked_at is not None:
         return None
-    await session.execute(update(IntegrationClient).where(IntegrationClient.id == client.id)
-                          .values(last_used_at=utcnow()))
+    await session.execute(
+        update(IntegrationClient).where(IntegrationClient.id == client.id).values(last_used_at=utcnow())
+    )
     return client
 
 
 async def client_is_active(database: Database, client_id: str) -> bool:
     async with database.session() as session:
-        revoked = (await session.execute(select(IntegrationClient.revoked_at).where(
-            IntegrationClient.client_id == client_id))).first()
+        revoked = (
+            await session.execute(select(IntegrationClient.revoked_at).where(IntegrationClient.client_id == client_id))
+        ).first()
     return revoked is not None and revoked[0] is None

@@ -29,13 +29,27 @@ def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | No
     settings = settings or AssessmentSettings()
     resolvers, known = case_refs(grace_seconds=settings.case_ref_grace_seconds)
     return build_service_app(
-        settings, title="SOP assessment service",
+        settings,
+        title="SOP assessment service",
         description="Maps, harm and danger statements with their plain-language check, safety goals, scale "
-                    "ratings, SDM assessments, child voice and supervision.",
-        platform=platform, routers=[statements_router, sdm_router, child_voice_router,
-                                          maps_router, goals_router, ratings_router, language_router,
-                                          supervision_router, translations_router, case_view_router], bus=bus,
+        "ratings, SDM assessments, child voice and supervision.",
+        platform=platform,
+        routers=[
+            statements_router,
+            sdm_router,
+            child_voice_router,
+            maps_router,
+            goals_router,
+            ratings_router,
+            language_router,
+            supervision_router,
+            translations_router,
+            case_view_router,
+        ],
+        bus=bus,
         # Safety plans submitted at the plans service join the supervisor's one approval queue.
         consumers=PLAN_APPROVAL_CONSUMERS,
-        case_refs=resolvers, known_entities=known, entity_feeds=ENTITY_FEEDS,
+        case_refs=resolvers,
+        known_entities=known,
+        entity_feeds=ENTITY_FEEDS,
     )

@@ -35,22 +35,26 @@ def case_refs(*, grace_seconds: float) -> tuple[CaseRefResolvers, KnownEntities]
     sdm_assessment = rows_in_case(col(SdmAssessment.id), col(SdmAssessment.case_id))
     safety_plan = known.resolver("safety_plan")
 
-    async def approval_subject(session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID],
-                               body: Mapping[str, Any]) -> set[uuid.UUID]:
+    async def approval_subject(
+        session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID], body: Mapping[str, Any]
+    ) -> set[uuid.UUID]:
         """What an approval is of depends on its kind: a safety plan (plans service) or an SDM assessment."""
         resolver: Resolver = safety_plan if body.get("kind") == ApprovalKind.safety_plan.value else sdm_assessment
         return await resolver(session, case_id, ids, body)
 
-    resolvers = CaseRefResolvers({
-        "case": the_case(),
-        "person": known.resolver("person"),
-        "safety_plan_rule": known.resolver("safety_plan_rule"),
-        "statement": rows_in_case(col(Statement.id), col(Statement.case_id)),
-        "danger_statement": rows_in_case(col(Statement.id), col(Statement.case_id),
-                                         col(Statement.kind) == StatementKind.danger),
-        "map": rows_in_case(col(AssessmentMap.id), col(AssessmentMap.case_id)),
-        "drawing": rows_in_case(col(Attachment.id), col(Attachment.case_id)),
-        "sdm_assessment": sdm_assessment,
-        "approval_subject": approval_subject,
-    })
+    resolvers = CaseRefResolvers(
+        {
+            "case": the_case(),
+            "person": known.resolver("person"),
+            "safety_plan_rule": known.resolver("safety_plan_rule"),
+            "statement": rows_in_case(col(Statement.id), col(Statement.case_id)),
+            "danger_statement": rows_in_case(
+                col(Statement.id), col(Statement.case_id), col(Statement.kind) == StatementKind.danger
+            ),
+            "map": rows_in_case(col(AssessmentMap.id), col(AssessmentMap.case_id)),
+            "drawing": rows_in_case(col(Attachment.id), col(Attachment.case_id)),
+            "sdm_assessment": sdm_assessment,
+            "approval_subject": approval_subject,
+        }
+    )
     return resolvers, known

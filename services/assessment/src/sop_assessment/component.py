@@ -5,5 +5,12 @@ from sop_assessment.models import metadata
 from sop_assessment.settings import AssessmentSettings
 from sop_shared.component import Component
 
-component = Component(name="assessment", kind="service", default_port=8002, settings_class=AssessmentSettings,
-                      create_app=create_app, metadata=metadata, package="sop_assessment")
+component = Component(
+    name="assessment",
+    kind="service",
+    default_port=8002,
+    settings_class=AssessmentSettings,
+    create_app=create_app,
+    metadata=metadata,
+    package="sop_assessment",
+)

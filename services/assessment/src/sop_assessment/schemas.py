@@ -64,13 +64,17 @@ class StatementIn(Strict):
     disputes: list[Name] = Field(default_factory=list, max_length=50)
     # sensitivity (see the redaction table in docs/assessment.md)
     sensitivity_labels: list[SensitivityLabel] = Field(
-        default_factory=list, max_length=len(SensitivityLabel),
+        default_factory=list,
+        max_length=len(SensitivityLabel),
         description="What sensitive content the statement carries, e.g. `substance_use_part2`: audiences the "
-                    "policy table does not let see a label are shown a fixed sentence instead")
+        "policy table does not let see a label are shown a fixed sentence instead",
+    )
     consented_audiences: list[Audience] = Field(
-        default_factory=list, max_length=len(Audience),
+        default_factory=list,
+        max_length=len(Audience),
         description="Audiences with a recorded consent to see the labelled content (e.g. a Part 2 consent "
-                    "naming the court)")
+        "naming the court)",
+    )
 
 
 class StatementOut(BaseModel):
@@ -101,9 +105,11 @@ class StatementOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     plain_language: LanguageCheck | None = Field(
-        description="The plain-language check of what is shown; null when the statement is withheld")
-    redacted: list[str] = Field(default_factory=list,
-                                description="Fields withheld from this audience (their values are null or empty)")
+        description="The plain-language check of what is shown; null when the statement is withheld"
+    )
+    redacted: list[str] = Field(
+        default_factory=list, description="Fields withheld from this audience (their values are null or empty)"
+    )
 
 
 StatementPage = Page[StatementOut]

@@ -21,10 +21,20 @@ from sop_shared.service import build_service_app
 
 def create_app(settings: NetworkSettings | None = None, *, bus: EventBus | None = None) -> FastAPI:
     return build_service_app(
-        settings or NetworkSettings(), title="SOP network service",
+        settings or NetworkSettings(),
+        title="SOP network service",
         description="Cases, people, safety networks, assignments, partner grants and case access.",
-        platform=platform, bus=bus,
-        routers=[caseload_router, cases_router, access_router, grants_router, network_router, sacwis_router,
-                 changes_router, persons_router],
+        platform=platform,
+        bus=bus,
+        routers=[
+            caseload_router,
+            cases_router,
+            access_router,
+            grants_router,
+            network_router,
+            sacwis_router,
+            changes_router,
+            persons_router,
+        ],
         case_refs=CASE_REFS,
     )

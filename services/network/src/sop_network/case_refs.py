@@ -14,18 +14,21 @@ from sop_network.models import CaseMember, NetworkMember
 from sop_shared.case_refs import CaseRefResolvers, rows_in_case, the_case
 
 
-async def people_in_case(session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID],
-                         body: Mapping[str, Any]) -> set[uuid.UUID]:
+async def people_in_case(
+    session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID], body: Mapping[str, Any]
+) -> set[uuid.UUID]:
     """A person of the case: a member of the case (from SACWIS, ended or not) or of its safety network."""
-    members = select(CaseMember.person_id).where(col(CaseMember.case_id) == case_id,
-                                                  col(CaseMember.person_id).in_(ids))
-    network = select(NetworkMember.person_id).where(col(NetworkMember.case_id) == case_id,
-                                                     col(NetworkMember.person_id).in_(ids))
+    members = select(CaseMember.person_id).where(col(CaseMember.case_id) == case_id, col(CaseMember.person_id).in_(ids))
+    network = select(NetworkMember.person_id).where(
+        col(NetworkMember.case_id) == case_id, col(NetworkMember.person_id).in_(ids)
+    )
     return set((await session.execute(members.union(network))).scalars())
 
 
-CASE_REFS = CaseRefResolvers({
-    "case": the_case(),
-    "person": people_in_case,
-    "network_member": rows_in_case(col(NetworkMember.id), col(NetworkMember.case_id)),
-})
+CASE_REFS = CaseRefResolvers(
+    {
+        "case": the_case(),
+        "person": people_in_case,
+        "network_member": rows_in_case(col(NetworkMember.id), col(NetworkMember.case_id)),
+    }
+)

@@ -203,8 +203,7 @@ class NetworkMember(NetworkTable, table=True):
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     commitments: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     availability: str | None = Field(default=None, max_length=500)
-    background_check: BackgroundCheck = Field(default=BackgroundCheck.not_started,
-                                              sa_type=enum_column(BackgroundCheck))
+    background_check: BackgroundCheck = Field(default=BackgroundCheck.not_started, sa_type=enum_column(BackgroundCheck))
     background_checked_on: date | None = None
     agreed_plan_version: int | None = None
     active_from: date | None = None
@@ -285,8 +284,9 @@ class ChangeLog(NetworkTable, table=True):
 
     __tablename__ = "change_log"
 
-    seq: int = Field(sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                      autoincrement=False))
+    seq: int = Field(
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    )
     event_id: uuid.UUID = Field(unique=True)
     subject: str = Field(max_length=200)
     case_id: uuid.UUID | None = Field(default=None, index=True)
@@ -311,4 +311,3 @@ class LoginInvitation(NetworkTable, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     redeemed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     redeemed_by: str | None = Field(default=None, max_length=200)
-

@@ -381,8 +381,10 @@ class PrincipalIn(Strict):
     @classmethod
     def _only_ending(cls, value: str | None) -> None:
         if value is not None:
-            raise ValueError("only null (ending the login) is accepted here: a login is bound by the person "
-                             "redeeming an invitation (POST /v1/cases/{case_id}/people/{person_id}/login-invitations)")
+            raise ValueError(
+                "only null (ending the login) is accepted here: a login is bound by the person "
+                "redeeming an invitation (POST /v1/cases/{case_id}/people/{person_id}/login-invitations)"
+            )
         return None
 
 

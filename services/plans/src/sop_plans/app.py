@@ -20,17 +20,23 @@ from sop_shared.events import EventBus
 from sop_shared.service import build_service_app
 
 
-def create_app(settings: PlansSettings | None = None, *, bus: EventBus | None = None,
-               clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: PlansSettings | None = None, *, bus: EventBus | None = None, clock: Clock | None = None
+) -> FastAPI:
     settings = settings or PlansSettings()
     resolvers, known = case_refs(grace_seconds=settings.case_ref_grace_seconds)
     app = build_service_app(
-        settings, title="SOP plans service",
+        settings,
+        title="SOP plans service",
         description="Safety plans in the family's words: immutable hash-bound versions, sign-offs, supervisor "
-                    "approval, monitoring check-ins, next steps and alerts.",
-        platform=platform, routers=[case_router, next_steps_router, alerts_router, case_view_router], bus=bus,
+        "approval, monitoring check-ins, next steps and alerts.",
+        platform=platform,
+        routers=[case_router, next_steps_router, alerts_router, case_view_router],
+        bus=bus,
         background=[expiry_sweeper],  # started after the database exists, stopped before it closes
-        case_refs=resolvers, known_entities=known, entity_feeds=ENTITY_FEEDS,
+        case_refs=resolvers,
+        known_entities=known,
+        entity_feeds=ENTITY_FEEDS,
     )
     # Plan routes at /v1/safety-plans/{plan_id}/… (the contract) and, for the gateway's façade, which scopes
     # tokens by a cases/{case_id} prefix, at /v1/cases/{case_id}/safety-plans/{plan_id}/… (not in the schema).

@@ -33,13 +33,19 @@ def _in_plan_versions(section: str) -> Resolver:
     """Rules and participants live in the versions' content: an id is in the case when any version of any of
     the case's plans lists it (which version an edit may continue is the plan's own rule)."""
 
-    async def resolve(session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID],
-                      body: Mapping[str, Any]) -> set[uuid.UUID]:
-        contents = (await session.execute(select(SafetyPlanVersion.content).join(
-            SafetyPlan, col(SafetyPlan.id) == col(SafetyPlanVersion.plan_id)).where(
-            col(SafetyPlan.case_id) == case_id))).scalars()
-        listed = {uuid.UUID(str(entry["id"])) for content in contents for entry in content.get(section, [])
-                  if entry.get("id")}
+    async def resolve(
+        session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID], body: Mapping[str, Any]
+    ) -> set[uuid.UUID]:
+        contents = (
+            await session.execute(
+                select(SafetyPlanVersion.content)
+                .join(SafetyPlan, col(SafetyPlan.id) == col(SafetyPlanVersion.plan_id))
+                .where(col(SafetyPlan.case_id) == case_id)
+            )
+        ).scalars()
+        listed = {
+            uuid.UUID(str(entry["id"])) for content in contents for entry in content.get(section, []) if entry.get("id")
+        }
         return listed & ids
 
     return resolve
@@ -47,14 +53,16 @@ def _in_plan_versions(section: str) -> Resolver:
 
 def case_refs(*, grace_seconds: float) -> tuple[CaseRefResolvers, KnownEntities]:
     known = KnownEntities(case_entities, grace_seconds=grace_seconds)
-    resolvers = CaseRefResolvers({
-        "case": the_case(),
-        "person": known.resolver("person"),
-        "danger_statement": known.resolver("danger_statement"),
-        "safety_goal": known.resolver("safety_goal"),
-        "sdm_assessment": known.resolver("sdm_assessment"),
-        "safety_plan": rows_in_case(col(SafetyPlan.id), col(SafetyPlan.case_id)),
-        "safety_plan_rule": _in_plan_versions("rules"),
-        "plan_participant": _in_plan_versions("participants"),
-    })
+    resolvers = CaseRefResolvers(
+        {
+            "case": the_case(),
+            "person": known.resolver("person"),
+            "danger_statement": known.resolver("danger_statement"),
+            "safety_goal": known.resolver("safety_goal"),
+            "sdm_assessment": known.resolver("sdm_assessment"),
+            "safety_plan": rows_in_case(col(SafetyPlan.id), col(SafetyPlan.case_id)),
+            "safety_plan_rule": _in_plan_versions("rules"),
+            "plan_participant": _in_plan_versions("participants"),
+        }
+    )
     return resolvers, known

@@ -51,8 +51,16 @@ def path_case_id(request: Request) -> uuid.UUID | None:
         raise NotFound("no such case") from None
 
 
-async def plan_for(request: Request, session: AsyncSession, principal: Principal, plan_id: uuid.UUID, scope: Scope,
-                   *, for_update: bool = False, if_match: int | None = None) -> SafetyPlan:
+async def plan_for(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    scope: Scope,
+    *,
+    for_update: bool = False,
+    if_match: int | None = None,
+) -> SafetyPlan:
     """The plan, if the token's case is the plan's case (and the path's case, when it names one); a plan of
     another case and a missing plan answer the same 404. A plan past its expiry is expired first, so no
     reader or writer ever sees it as still in force."""

@@ -115,8 +115,9 @@ class SafetyPlanVersion(PlansTable, table=True):
     # Who changed what: the author's note and the changes from the previous version (not hashed: the
     # content is what was agreed; this is how it came about).
     change_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    changes: list[dict[str, Any]] = Field(default_factory=list,
-                                          sa_column=Column(JSON, nullable=False, server_default="[]"))
+    changes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     created_by: str = Field(sa_column=Column(String(200), nullable=False))
     created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
 
@@ -272,7 +273,8 @@ class ImmutableRecordError(ImmutableVersionError):
 @event.listens_for(SafetyPlanVersion, "before_update")
 def _versions_are_never_updated(_mapper: Any, _connection: Any, target: SafetyPlanVersion) -> None:
     raise ImmutableVersionError(
-        f"safety plan version {target.plan_id}/{target.number} is immutable; create a new version instead")
+        f"safety plan version {target.plan_id}/{target.number} is immutable; create a new version instead"
+    )
 
 
 def _never_updated(_mapper: Any, _connection: Any, target: Any) -> None:

@@ -85,8 +85,11 @@ class PlanPolicy:
 
 
 def load_policy(path: Path | None = None) -> PlanPolicy:
-    raw = path.read_text(encoding="utf-8") if path is not None else \
-        resources.files("sop_plans").joinpath("config/plan_rules.json").read_text(encoding="utf-8")
+    raw = (
+        path.read_text(encoding="utf-8")
+        if path is not None
+        else resources.files("sop_plans").joinpath("config/plan_rules.json").read_text(encoding="utf-8")
+    )
     parsed = PolicyFile.model_validate(json.loads(raw))
     ordered = sorted(parsed.rule_sets, key=lambda r: r.effective_from)
     if len({r.id for r in ordered}) != len(ordered):

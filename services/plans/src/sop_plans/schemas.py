@@ -68,8 +68,9 @@ class RuleIn(Strict):
     text: RuleText = Field(description="What must happen, in the family's words")
     threat_code: ThreatCode | None = Field(default=None, description="The SDM safety threat this rule answers")
     responsible: list[PersonRef] = Field(default_factory=list, max_length=20)
-    monitors: list[PersonRef] = Field(default_factory=list, max_length=20,
-                                      description="Who watches that the rule is kept (safety-network members)")
+    monitors: list[PersonRef] = Field(
+        default_factory=list, max_length=20, description="Who watches that the rule is kept (safety-network members)"
+    )
     frequency: str | None = Field(default=None, max_length=500, description="When / how often")
     how_verified: str | None = Field(default=None, max_length=1000)
 
@@ -104,15 +105,16 @@ class SafetyPlanIn(Strict):
     language: Language = Field(default="en", description="The language the family's words are in (BCP-47)")
     effective_from: AwareDatetime | None = Field(default=None, description="Defaults to the time of creation")
     expires_at: AwareDatetime | None = Field(
-        default=None, description="Defaults to effective_from plus the policy's days for this plan type; "
-                                  "never later than the policy's maximum")
+        default=None,
+        description="Defaults to effective_from plus the policy's days for this plan type; "
+        "never later than the policy's maximum",
+    )
     safety_assessment_id: case_refs.SdmAssessmentRef | None = None
     danger_statement_ids: list[case_refs.DangerStatementRef] = Field(default_factory=list, max_length=20)
     threat_codes: list[ThreatCode] = Field(default_factory=list, max_length=20)
     participants: list[ParticipantIn] = Field(default_factory=list, max_length=30)
     rules: list[RuleIn] = Field(min_length=1, max_length=50)
-    triggers: list[Text] = Field(default_factory=list, max_length=50,
-                                 description="Red flags the network watches for")
+    triggers: list[Text] = Field(default_factory=list, max_length=50, description="Red flags the network watches for")
     if_rule_broken: IfRuleBroken | None = None
     backup_plan: str | None = Field(default=None, max_length=4000)
     worker_monitoring: WorkerMonitoring | None = None
@@ -222,27 +224,33 @@ class SignatureIn(Strict):
     version_number: int = Field(ge=1)
     content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     decision: SignatureDecision = SignatureDecision.signed
-    participant_id: case_refs.PlanParticipantRef | None = Field(default=None,
-                                                                description="The plan participant signing, if listed")
+    participant_id: case_refs.PlanParticipantRef | None = Field(
+        default=None, description="The plan participant signing, if listed"
+    )
     signer_name: str = Field(min_length=1, max_length=200)
     signer_person_id: case_refs.PersonRef | None = None
     signer_role: SignerRole
     method: SignatureMethod | None = Field(default=None, description="Required when signing")
-    typed_name: str | None = Field(default=None, min_length=1, max_length=200,
-                                   description="Required for the typed_name method")
-    affirmation: str | None = Field(default=None, min_length=1, max_length=2000,
-                                    description="The words the signer affirmed, as shown to them")
-    image_png_base64: str | None = Field(default=None, max_length=2_000_000,
-                                         description="The drawn signature (drawn method): a small base64 PNG")
+    typed_name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Required for the typed_name method"
+    )
+    affirmation: str | None = Field(
+        default=None, min_length=1, max_length=2000, description="The words the signer affirmed, as shown to them"
+    )
+    image_png_base64: str | None = Field(
+        default=None, max_length=2_000_000, description="The drawn signature (drawn method): a small base64 PNG"
+    )
     refusal_reason: str | None = Field(default=None, min_length=1, max_length=2000)
 
 
 class SignatureVerification(BaseModel):
     signature_id: uuid.UUID
     valid: bool
-    checks: dict[str, bool] = Field(description="signature_hash: the record matches its hash; version_hash: it "
-                                                "names the version's content hash; content: the version's content "
-                                                "still hashes to it; image: the stored image matches its hash")
+    checks: dict[str, bool] = Field(
+        description="signature_hash: the record matches its hash; version_hash: it "
+        "names the version's content hash; content: the version's content "
+        "still hashes to it; image: the stored image matches its hash"
+    )
     signature_hash: str
     recomputed_hash: str
 
@@ -279,9 +287,12 @@ class ApprovalOut(BaseModel):
 
 class SubmitIn(Strict):
     note: str | None = Field(default=None, min_length=1, max_length=4000)
-    supervisor: str | None = Field(default=None, min_length=1, max_length=200,
-                                   description="The supervisor asked to decide (their subject); any supervisor "
-                                               "on the case may decide")
+    supervisor: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The supervisor asked to decide (their subject); any supervisor on the case may decide",
+    )
 
 
 class ActivateIn(Strict):
@@ -446,8 +457,9 @@ class NextStepIn(Strict):
     owner: PersonRef
     owner_kind: NextStepOwnerKind
     due_on: date
-    goal_id: case_refs.SafetyGoalRef | None = Field(default=None,
-                                                    description="The safety goal (assessment service) it serves")
+    goal_id: case_refs.SafetyGoalRef | None = Field(
+        default=None, description="The safety goal (assessment service) it serves"
+    )
     safety_plan_id: case_refs.SafetyPlanRef | None = None
 
 

@@ -74,12 +74,16 @@ class S3Store:
         self.client, self.bucket, self.prefix = client, bucket, prefix
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
-        await asyncio.to_thread(self.client.put_object, Bucket=self.bucket, Key=self.prefix + _checked(key),
-                                Body=data, ContentType=content_type)
+        await asyncio.to_thread(
+            self.client.put_object,
+            Bucket=self.bucket,
+            Key=self.prefix + _checked(key),
+            Body=data,
+            ContentType=content_type,
+        )
 
     async def get(self, key: str) -> bytes:
-        response = await asyncio.to_thread(self.client.get_object, Bucket=self.bucket,
-                                           Key=self.prefix + _checked(key))
+        response = await asyncio.to_thread(self.client.get_object, Bucket=self.bucket, Key=self.prefix + _checked(key))
         return response["Body"].read()  # type: ignore[no-any-return]
 
     async def delete(self, key: str) -> None:
@@ -93,8 +97,10 @@ def build_store(settings: Any) -> AttachmentStore:
         try:
             import boto3  # type: ignore[import-not-found]
         except ImportError as exc:
-            raise RuntimeError("SOP_ASSESSMENT_ATTACHMENTS_BACKEND=s3 needs boto3, which is not installed; "
-                               "use the local backend or install boto3") from exc
+            raise RuntimeError(
+                "SOP_ASSESSMENT_ATTACHMENTS_BACKEND=s3 needs boto3, which is not installed; "
+                "use the local backend or install boto3"
+            ) from exc
         if not settings.attachments_s3_bucket:
             raise RuntimeError("SOP_ASSESSMENT_ATTACHMENTS_S3_BUCKET is required with the s3 backend")
         client = boto3.client("s3", endpoint_url=settings.attachments_s3_endpoint_url or None)

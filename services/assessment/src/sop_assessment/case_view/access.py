@@ -17,8 +17,14 @@ class CaseRecord(Protocol):
     case_id: uuid.UUID
 
 
-def require_record_scope(principal: Principal, record: CaseRecord | None, scope: Scope, missing: NotFound,
-                         *, path_case_id: uuid.UUID | None = None) -> None:
+def require_record_scope(
+    principal: Principal,
+    record: CaseRecord | None,
+    scope: Scope,
+    missing: NotFound,
+    *,
+    path_case_id: uuid.UUID | None = None,
+) -> None:
     """Raise `missing` unless the record exists, is in the path's case (when the path names one) and the
     token may act on its case with `scope` (403 stays 403 when the caller can read but not write)."""
     if record is None or (path_case_id is not None and record.case_id != path_case_id):

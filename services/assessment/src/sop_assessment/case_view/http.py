@@ -19,19 +19,36 @@ from sop_shared.idempotency import IdempotentCreate
 
 
 async def idempotent_create(
-    request: Request, session: AsyncSession, principal: Principal, idempotency: IdempotentCreate, body: Any, *,
-    resource: str, case_id: uuid.UUID | None, create: Callable[[], Awaitable[Any]],
-    render: Callable[[Any], BaseModel], location: Callable[[Any], str], version: Callable[[Any], int] | None = None,
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    idempotency: IdempotentCreate,
+    body: Any,
+    *,
+    resource: str,
+    case_id: uuid.UUID | None,
+    create: Callable[[], Awaitable[Any]],
+    render: Callable[[Any], BaseModel],
+    location: Callable[[Any], str],
+    version: Callable[[Any], int] | None = None,
 ) -> JSONResponse:
     """Replay a repeated create (audited as a read), or create, audit and remember the first response."""
     replayed = await idempotency.replay(session, body)
     if replayed is not None:
-        await audit_request(request, session, principal, resource=resource, action="read", case_id=case_id,
-                            resource_id=json.loads(replayed.body).get("id"))
+        await audit_request(
+            request,
+            session,
+            principal,
+            resource=resource,
+            action="read",
+            case_id=case_id,
+            resource_id=json.loads(replayed.body).get("id"),
+        )
         return replayed
     record = await create()
-    await audit_request(request, session, principal, resource=resource, action="create", case_id=case_id,
-                        resource_id=record.id)
+    await audit_request(
+        request, session, principal, resource=resource, action="create", case_id=case_id, resource_id=record.id
+    )
     content = render(record).model_dump(mode="json")
     headers = {"Location": location(record)}
     if version is not None:

@@ -79,8 +79,10 @@ def sdm_summary(assessments: Iterable[Assessed], *, kind_of: Callable[[Assessed]
     return SdmSummary(
         safety_decision=_safety_decision(safety) if safety else None,
         safety_assessed_at=safety.completed_at if safety else None,
-        risk_level=risk.final_level if risk else None, risk_assessed_at=risk.completed_at if risk else None,
-        due_dates=due, latest=sorted(completed.values(), key=lambda a: a.id),
+        risk_level=risk.final_level if risk else None,
+        risk_assessed_at=risk.completed_at if risk else None,
+        due_dates=due,
+        latest=sorted(completed.values(), key=lambda a: a.id),
     )
 
 
@@ -105,8 +107,15 @@ def _due_entries(assessment: Assessed, now: datetime, *, only_anchor: str | None
     for kind, rule in (assessment.due or {}).items():
         if not rule.get("due") or (only_anchor is not None and rule.get("anchor") != only_anchor):
             continue
-        entries.append({"kind": kind, "label": rule.get("label"), "instrument_key": assessment.instrument_key,
-                        "due_at": rule["due"], "overdue": is_overdue(rule["due"], now)})
+        entries.append(
+            {
+                "kind": kind,
+                "label": rule.get("label"),
+                "instrument_key": assessment.instrument_key,
+                "due_at": rule["due"],
+                "overdue": is_overdue(rule["due"], now),
+            }
+        )
     return entries
 
 

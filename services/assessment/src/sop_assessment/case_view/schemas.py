@@ -23,7 +23,8 @@ from sop_shared.plain_language import LanguageCheck
 
 class CaseViewStatement(StatementOut):
     translations: list[CaseViewTranslation] = Field(
-        description="People's translations of the statement as it reads now, any language; verified or not")
+        description="People's translations of the statement as it reads now, any language; verified or not"
+    )
 
 
 class CaseViewStatements(BaseModel):
@@ -33,13 +34,16 @@ class CaseViewStatements(BaseModel):
 
 class CaseViewGoal(SafetyGoalOut):
     plain_language: LanguageCheck | None  # type: ignore[assignment]
-    redacted: list[str] = Field(default_factory=list, description="Fields withheld from this audience: the goal "
-                                                                  "of a danger statement withheld from it")
+    redacted: list[str] = Field(
+        default_factory=list,
+        description="Fields withheld from this audience: the goal of a danger statement withheld from it",
+    )
 
 
 class SafetyScale(BaseModel):
-    latest: list[ScaleRatingOut] = Field(description="Per danger statement and overall: the ratings of its most "
-                                                     "recent occasion")
+    latest: list[ScaleRatingOut] = Field(
+        description="Per danger statement and overall: the ratings of its most recent occasion"
+    )
     trajectory: list[Trajectory] = Field(description="Per danger statement (active first) and overall")
 
 
@@ -54,13 +58,15 @@ class SdmDueDate(BaseModel):
 class SdmView(BaseModel):
     safety_decision: str | None = Field(description="Of the latest completed safety assessment")
     safety_assessed_at: datetime | None
-    risk_level: str | None = Field(description="Final level of the latest completed risk assessment or "
-                                                "reassessment (after any override)")
+    risk_level: str | None = Field(
+        description="Final level of the latest completed risk assessment or reassessment (after any override)"
+    )
     risk_assessed_at: datetime | None
     due_dates: list[SdmDueDate]
     detail: list[SdmAssessmentOut] | None = Field(
         description="The latest completed revision of each instrument, for audiences that may see `sdm_detail` "
-                    "(staff, supervisor, court); otherwise null")
+        "(staff, supervisor, court); otherwise null"
+    )
 
 
 class AssessmentCaseView(BaseModel):
@@ -74,10 +80,11 @@ class AssessmentCaseView(BaseModel):
     sdm: SdmView
     child_voice: list[ChildVoiceOut] = Field(description="As the child-voice list shows them to this audience")
     glossary: Glossary
-    pending_approvals: int | None = Field(description="Internal: null for audiences other than staff and "
-                                                      "supervisor")
-    warnings: list[MapWarning] | None = Field(description="Internal: null for audiences other than staff and "
-                                                          "supervisor")
+    pending_approvals: int | None = Field(description="Internal: null for audiences other than staff and supervisor")
+    warnings: list[MapWarning] | None = Field(
+        description="Internal: null for audiences other than staff and supervisor"
+    )
+
 
 BulkReadCase = Annotated[uuid.UUID, NotCaseScoped("cases a bulk read names, each checked against the token")]
 
@@ -97,8 +104,7 @@ class CaseSummary(BaseModel):
     latest_overall_rating: OverallRating | None
     safety_decision: str | None
     risk_level: str | None
-    pending_approvals: int | None = Field(description="Internal: null for audiences other than staff and "
-                                                      "supervisor")
+    pending_approvals: int | None = Field(description="Internal: null for audiences other than staff and supervisor")
 
 
 class CaseSummaries(BaseModel):

@@ -57,18 +57,22 @@ from sop_shared.policy import Audience, SensitivityLabel, may_see
 
 def instrument_kind(catalog: Catalog) -> Callable[[Assessed], str]:
     """An assessment's instrument kind, from the catalog (its key, if that version is no longer loaded)."""
+
     def kind_of(assessment: Any) -> str:
         loaded = catalog.get(assessment.instrument_key, assessment.instrument_version)
         return loaded.instrument.kind if loaded is not None else assessment.instrument_key
+
     return kind_of
 
 
-async def assessment_case_view(session: AsyncSession, *, case_id: uuid.UUID, audience: Audience, language: str,
-                               catalog: Catalog, now: datetime) -> tuple[AssessmentCaseView, list[str]]:
+async def assessment_case_view(
+    session: AsyncSession, *, case_id: uuid.UUID, audience: Audience, language: str, catalog: Catalog, now: datetime
+) -> tuple[AssessmentCaseView, list[str]]:
     """The case view for `audience` in `language`, and the sensitive fields it carries (for the audit)."""
     internal = is_internal(audience)
-    statements = list((await session.execute(
-        select(Statement).where(Statement.case_id == case_id).order_by(Statement.id))).scalars())
+    statements = list(
+        (await session.execute(select(Statement).where(Statement.case_id == case_id).order_by(Statement.id))).scalars()
+    )
     translations = await case_translations(session, case_id)
     views = {s.id: statement_view(s.model_dump(), audience, language=language) for s in statements}
     shown = [_statement(s, views[s.id], translations.get(s.id, []), language) for s in statements]
@@ -81,48 +85,91 @@ async def assessment_case_view(session: AsyncSession, *, case_id: uuid.UUID, aud
     if map_shown is not None and not internal:
         map_shown.warnings = []
 
-    sdm_rows = list((await session.execute(
-        select(SdmAssessment).where(SdmAssessment.case_id == case_id).order_by(SdmAssessment.id))).scalars())
+    sdm_rows = list(
+        (
+            await session.execute(
+                select(SdmAssessment).where(SdmAssessment.case_id == case_id).order_by(SdmAssessment.id)
+            )
+        ).scalars()
+    )
     summary = sdm_summary(sdm_rows, kind_of=instrument_kind(catalog), now=now)
-    detail = [assessment_out(a, catalog) for a in summary.latest] \
-        if may_see(SensitivityLabel.sdm_detail, audience) else None
+    detail = (
+        [assessment_out(a, catalog) for a in summary.latest] if may_see(SensitivityLabel.sdm_detail, audience) else None
+    )
 
-    records = (await session.execute(select(ChildVoiceRecord).where(ChildVoiceRecord.case_id == case_id)
-                                     .order_by(ChildVoiceRecord.id))).scalars()
+    records = (
+        await session.execute(
+            select(ChildVoiceRecord).where(ChildVoiceRecord.case_id == case_id).order_by(ChildVoiceRecord.id)
+        )
+    ).scalars()
     child_voice = [await record_out(session, record, audience) for record in records]
 
     pending = None
     if internal:
-        pending = (await session.execute(select(func.count()).select_from(Approval).where(
-            Approval.case_id == case_id, Approval.status == ApprovalStatus.pending))).scalar_one()
+        pending = (
+            await session.execute(
+                select(func.count())
+                .select_from(Approval)
+                .where(Approval.case_id == case_id, Approval.status == ApprovalStatus.pending)
+            )
+        ).scalar_one()
     active = sum(1 for s in statements if s.kind == StatementKind.danger and s.status == StatementStatus.active)
 
     view = AssessmentCaseView(
-        case_id=case_id, audience=audience.value, language=language,
-        statements=CaseViewStatements(harm=[s for s in shown if s.kind == StatementKind.harm],
-                                      danger=[s for s in shown if s.kind == StatementKind.danger]),
-        safety_goals=goals, safety_scale=safety_scale, map=map_shown,
-        sdm=SdmView(safety_decision=summary.safety_decision, safety_assessed_at=summary.safety_assessed_at,
-                    risk_level=summary.risk_level, risk_assessed_at=summary.risk_assessed_at,
-                    due_dates=summary.due_dates, detail=detail),  # type: ignore[arg-type]
-        child_voice=child_voice, glossary=glossary_in(language),
-        pending_approvals=pending, warnings=[MapWarning(**w) for w in map_warnings(active)] if internal else None,
+        case_id=case_id,
+        audience=audience.value,
+        language=language,
+        statements=CaseViewStatements(
+            harm=[s for s in shown if s.kind == StatementKind.harm],
+            danger=[s for s in shown if s.kind == StatementKind.danger],
+        ),
+        safety_goals=goals,
+        safety_scale=safety_scale,
+        map=map_shown,
+        sdm=SdmView(
+            safety_decision=summary.safety_decision,
+            safety_assessed_at=summary.safety_assessed_at,
+            risk_level=summary.risk_level,
+            risk_assessed_at=summary.risk_assessed_at,
+            due_dates=summary.due_dates,
+            detail=detail,
+        ),  # type: ignore[arg-type]
+        child_voice=child_voice,
+        glossary=glossary_in(language),
+        pending_approvals=pending,
+        warnings=[MapWarning(**w) for w in map_warnings(active)] if internal else None,
     )
-    fields = sorted({*(["who_reported"] if any(s.who_reported for s in shown) else []),
-                     *(label for s in shown for label in s.sensitivity_labels),
-                     *(["sdm_detail"] if detail is not None else []),
-                     *(["child_voice"] if any(not r.restricted for r in child_voice) else [])})
+    fields = sorted(
+        {
+            *(["who_reported"] if any(s.who_reported for s in shown) else []),
+            *(label for s in shown for label in s.sensitivity_labels),
+            *(["sdm_detail"] if detail is not None else []),
+            *(["child_voice"] if any(not r.restricted for r in child_voice) else []),
+        }
+    )
     return view, fields
 
 
-def _statement(statement: Statement, view: StatementView, translations: Sequence[Any],
-               language: str) -> CaseViewStatement:
+def _statement(
+    statement: Statement, view: StatementView, translations: Sequence[Any], language: str
+) -> CaseViewStatement:
     out = statement_out(statement, language=language, view=view)
-    current = shown_translations(translations, statement_version=statement.version, withheld=view.withheld,
-                                 shows_reporter=view.shows_reporter, current_only=True)
-    return CaseViewStatement(**out.model_dump(), translations=[CaseViewTranslation(
-        language=t.language, text=t.text, verified=t.verified, current=True, translated_by=t.translated_by)
-        for t in current])
+    current = shown_translations(
+        translations,
+        statement_version=statement.version,
+        withheld=view.withheld,
+        shows_reporter=view.shows_reporter,
+        current_only=True,
+    )
+    return CaseViewStatement(
+        **out.model_dump(),
+        translations=[
+            CaseViewTranslation(
+                language=t.language, text=t.text, verified=t.verified, current=True, translated_by=t.translated_by
+            )
+            for t in current
+        ],
+    )
 
 
 def _goal(goal: Any, withheld: bool, language: str) -> CaseViewGoal:
@@ -133,12 +180,15 @@ def _goal(goal: Any, withheld: bool, language: str) -> CaseViewGoal:
     return CaseViewGoal(**values, redacted=redacted)
 
 
-def _safety_scale(statements: Sequence[Statement], ratings: Sequence[ScaleRating],
-                  withheld: set[uuid.UUID]) -> SafetyScale:
+def _safety_scale(
+    statements: Sequence[Statement], ratings: Sequence[ScaleRating], withheld: set[uuid.UUID]
+) -> SafetyScale:
     """Per danger statement (active first) and overall: the latest occasion's ratings and the trajectory.
     The raters' words about a withheld statement are withheld with it; the numbers stay."""
-    dangers = sorted((s for s in statements if s.kind == StatementKind.danger),
-                     key=lambda s: (s.status != StatementStatus.active, s.id))
+    dangers = sorted(
+        (s for s in statements if s.kind == StatementKind.danger),
+        key=lambda s: (s.status != StatementStatus.active, s.id),
+    )
     latest, trajectories = [], []
     by_target: dict[str, list[ScaleRating]] = {}
     for rating in ratings:  # once, not once per statement: a long-open case has hundreds of both
@@ -161,37 +211,73 @@ def glossary_in(language: str) -> Glossary:
     """The glossary as `GET /v1/glossary` gives it; a language nobody has translated it into lists every term
     as missing rather than refusing (the case view is asked for in the reader's language)."""
     lang = primary_language(language)
-    return Glossary(language=lang, language_name=LANGUAGE_NAMES.get(lang, lang), reviewed=REVIEWED,
-                    word_list=lang in PLAIN_WORDS, entries=[GlossaryEntry(**e) for e in glossary(lang)])  # type: ignore[arg-type]
+    return Glossary(
+        language=lang,
+        language_name=LANGUAGE_NAMES.get(lang, lang),
+        reviewed=REVIEWED,
+        word_list=lang in PLAIN_WORDS,
+        entries=[GlossaryEntry(**e) for e in glossary(lang)],
+    )  # type: ignore[arg-type]
 
 
-async def case_summaries(session: AsyncSession, case_ids: Sequence[uuid.UUID], *, catalog: Catalog, now: datetime,
-                         internal: bool) -> list[CaseSummary]:
+async def case_summaries(
+    session: AsyncSession, case_ids: Sequence[uuid.UUID], *, catalog: Catalog, now: datetime, internal: bool
+) -> list[CaseSummary]:
     """One summary per case, in the order asked: four queries, each grouped by case, whatever the count."""
-    dangers: dict[uuid.UUID, int] = dict((await session.execute(
-        select(Statement.case_id, func.count()).where(
-            Statement.case_id.in_(case_ids), Statement.kind == StatementKind.danger,
-            Statement.status == StatementStatus.active).group_by(Statement.case_id))).all())
+    dangers: dict[uuid.UUID, int] = dict(
+        (
+            await session.execute(
+                select(Statement.case_id, func.count())
+                .where(
+                    Statement.case_id.in_(case_ids),
+                    Statement.kind == StatementKind.danger,
+                    Statement.status == StatementStatus.active,
+                )
+                .group_by(Statement.case_id)
+            )
+        ).all()
+    )
     ratings: dict[uuid.UUID, list[ScaleRating]] = {}
-    for rating in (await session.execute(select(ScaleRating).where(
-            ScaleRating.case_id.in_(case_ids), ScaleRating.target == OVERALL))).scalars():
+    for rating in (
+        await session.execute(
+            select(ScaleRating).where(ScaleRating.case_id.in_(case_ids), ScaleRating.target == OVERALL)
+        )
+    ).scalars():
         ratings.setdefault(rating.case_id, []).append(rating)
     assessed: dict[uuid.UUID, list[SdmAssessment]] = {}
-    for row in (await session.execute(select(SdmAssessment).where(
-            SdmAssessment.case_id.in_(case_ids), SdmAssessment.completed_at.is_not(None)))).scalars():  # type: ignore[union-attr]
+    for row in (
+        await session.execute(
+            select(SdmAssessment).where(SdmAssessment.case_id.in_(case_ids), SdmAssessment.completed_at.is_not(None))
+        )
+    ).scalars():  # type: ignore[union-attr]
         assessed.setdefault(row.case_id, []).append(row)
-    pending: dict[uuid.UUID, int] = dict((await session.execute(
-        select(Approval.case_id, func.count()).where(
-            Approval.case_id.in_(case_ids), Approval.status == ApprovalStatus.pending).group_by(Approval.case_id)
-    )).all()) if internal else {}
+    pending: dict[uuid.UUID, int] = (
+        dict(
+            (
+                await session.execute(
+                    select(Approval.case_id, func.count())
+                    .where(Approval.case_id.in_(case_ids), Approval.status == ApprovalStatus.pending)
+                    .group_by(Approval.case_id)
+                )
+            ).all()
+        )
+        if internal
+        else {}
+    )
     kind_of = instrument_kind(catalog)
     summaries = []
     for case_id in case_ids:
         sdm = sdm_summary(assessed.get(case_id, []), kind_of=kind_of, now=now)
-        summaries.append(CaseSummary.model_validate({
-            "case_id": case_id, "active_danger_statements": dangers.get(case_id, 0),
-            "latest_overall_rating": latest_overall_rating(ratings.get(case_id, [])),
-            "safety_decision": sdm.safety_decision, "risk_level": sdm.risk_level,
-            "pending_approvals": pending.get(case_id, 0) if internal else None,
-        }))
+        summaries.append(
+            CaseSummary.model_validate(
+                {
+                    "case_id": case_id,
+                    "active_danger_statements": dangers.get(case_id, 0),
+                    "latest_overall_rating": latest_overall_rating(ratings.get(case_id, [])),
+                    "safety_decision": sdm.safety_decision,
+                    "risk_level": sdm.risk_level,
+                    "pending_approvals": pending.get(case_id, 0) if internal else None,
+                }
+            )
+        )
     return summaries

@@ -35,15 +35,21 @@ def drawing_ids(kind: str, content: dict[str, Any]) -> list[tuple[str, uuid.UUID
 
 def drawing_errors(kind: str, content: dict[str, Any], attachment_ids: set[uuid.UUID]) -> list[dict[str, str]]:
     """A drawing must be one uploaded to this record (upload it first, then reference its id)."""
-    return [{"field": field, "message": "not a drawing uploaded to this record"}
-            for field, drawing in drawing_ids(kind, content) if drawing not in attachment_ids]
+    return [
+        {"field": field, "message": "not a drawing uploaded to this record"}
+        for field, drawing in drawing_ids(kind, content)
+        if drawing not in attachment_ids
+    ]
 
 
 def roof_rule_links(kind: str, content: dict[str, Any]) -> list[tuple[int, uuid.UUID]]:
     if kind != "safety_house":
         return []
-    return [(i, uuid.UUID(str(rule["safety_plan_rule_id"]))) for i, rule in enumerate(content.get("roof_rules", []))
-            if rule.get("safety_plan_rule_id")]
+    return [
+        (i, uuid.UUID(str(rule["safety_plan_rule_id"])))
+        for i, rule in enumerate(content.get("roof_rules", []))
+        if rule.get("safety_plan_rule_id")
+    ]
 
 
 __all__ = ["drawing_errors", "drawing_ids", "may_see_content", "request_audience"]

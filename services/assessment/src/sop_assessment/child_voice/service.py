@@ -50,17 +50,30 @@ class AttachmentTooLarge(Problem):
 
 async def _event(session: AsyncSession, record: ChildVoiceRecord, event: str, **extra: Any) -> None:
     # The child's words never travel on the bus: ids, the kind and the consent only.
-    await emit(session, platform, subject=SUBJECT + event, case_id=record.case_id, data={
-        "record_id": str(record.id), "case_id": str(record.case_id), "kind": record.kind.value,
-        "shared_with": list(record.shared_with), "version": record.version, **extra,
-    })
+    await emit(
+        session,
+        platform,
+        subject=SUBJECT + event,
+        case_id=record.case_id,
+        data={
+            "record_id": str(record.id),
+            "case_id": str(record.case_id),
+            "kind": record.kind.value,
+            "shared_with": list(record.shared_with),
+            "version": record.version,
+            **extra,
+        },
+    )
 
 
 async def _replace_links(session: AsyncSession, record: ChildVoiceRecord) -> None:
     await session.execute(delete(SafetyHouseRuleLink).where(SafetyHouseRuleLink.record_id == record.id))
     for position, rule_id in rules.roof_rule_links(record.kind.value, record.content):
-        session.add(SafetyHouseRuleLink(record_id=record.id, case_id=record.case_id, roof_rule=position,
-                                        safety_plan_rule_id=rule_id))
+        session.add(
+            SafetyHouseRuleLink(
+                record_id=record.id, case_id=record.case_id, roof_rule=position, safety_plan_rule_id=rule_id
+            )
+        )
 
 
 async def create_record(session: AsyncSession, *, case_id: uuid.UUID, body: Any, created_by: str) -> ChildVoiceRecord:
@@ -69,9 +82,14 @@ async def create_record(session: AsyncSession, *, case_id: uuid.UUID, body: Any,
     if errors:
         raise InvalidInput(errors)
     record = ChildVoiceRecord(
-        case_id=case_id, kind=ChildVoiceKind(body.kind), child_name=body.child.name,
-        child_person_id=body.child.person_id, language=body.language, content=content,
-        shared_with=[a.value for a in body.consent.shared_with], consent_note=body.consent.note,
+        case_id=case_id,
+        kind=ChildVoiceKind(body.kind),
+        child_name=body.child.name,
+        child_person_id=body.child.person_id,
+        language=body.language,
+        content=content,
+        shared_with=[a.value for a in body.consent.shared_with],
+        consent_note=body.consent.note,
         created_by=created_by,
     )
     session.add(record)
@@ -88,8 +106,9 @@ async def get_record(session: AsyncSession, record_id: uuid.UUID) -> ChildVoiceR
     return record
 
 
-async def list_records(session: AsyncSession, *, case_id: uuid.UUID, page: PageRequest,
-                       kind: ChildVoiceKind | None = None) -> tuple[list[ChildVoiceRecord], str | None]:
+async def list_records(
+    session: AsyncSession, *, case_id: uuid.UUID, page: PageRequest, kind: ChildVoiceKind | None = None
+) -> tuple[list[ChildVoiceRecord], str | None]:
     query = select(ChildVoiceRecord).where(ChildVoiceRecord.case_id == case_id)
     if kind is not None:
         query = query.where(ChildVoiceRecord.kind == kind)
@@ -108,8 +127,9 @@ async def update_record(session: AsyncSession, record: ChildVoiceRecord, body: C
         try:
             content = TypeAdapter(model).validate_python(body.content).model_dump(mode="json")
         except ValidationError as exc:
-            raise InvalidInput([{"field": ".".join(["content", *map(str, e["loc"])]), "message": e["msg"]}
-                                for e in exc.errors()]) from None
+            raise InvalidInput(
+                [{"field": ".".join(["content", *map(str, e["loc"])]), "message": e["msg"]} for e in exc.errors()]
+            ) from None
         errors = rules.drawing_errors(record.kind.value, content, await _attachment_ids(session, record.id))
         if errors:
             raise InvalidInput(errors)
@@ -129,8 +149,16 @@ async def update_record(session: AsyncSession, record: ChildVoiceRecord, body: C
     return record
 
 
-async def add_attachment(session: AsyncSession, store: AttachmentStore, record: ChildVoiceRecord, *,
-                         data: bytes, declared_type: str, max_bytes: int, created_by: str) -> Attachment:
+async def add_attachment(
+    session: AsyncSession,
+    store: AttachmentStore,
+    record: ChildVoiceRecord,
+    *,
+    data: bytes,
+    declared_type: str,
+    max_bytes: int,
+    created_by: str,
+) -> Attachment:
     """Keep a drawing: PNG or JPEG by its magic bytes (the declared type must agree), at most max_bytes.
     The row is written first and the bytes stored before the transaction commits, so a failed store
     writes nothing."""
@@ -143,8 +171,15 @@ async def add_attachment(session: AsyncSession, store: AttachmentStore, record: 
         raise InvalidInput.field("body", "only PNG and JPEG images are accepted")
     if declared_type.split(";")[0].strip().lower() != actual:
         raise InvalidInput.field("Content-Type", f"the file is {actual}, not {declared_type}")
-    attachment = Attachment(case_id=record.case_id, record_id=record.id, content_type=actual, size=len(data),
-                            sha256=hashlib.sha256(data).hexdigest(), storage_key="", created_by=created_by)
+    attachment = Attachment(
+        case_id=record.case_id,
+        record_id=record.id,
+        content_type=actual,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        storage_key="",
+        created_by=created_by,
+    )
     attachment.storage_key = f"{record.case_id}/{attachment.id}"
     session.add(attachment)
     await session.flush()
@@ -163,18 +198,34 @@ async def get_attachment(session: AsyncSession, record: ChildVoiceRecord, attach
 async def record_out(session: AsyncSession, record: ChildVoiceRecord, audience: Audience) -> ChildVoiceOut:
     """The record as `audience` may see it: all of it, or (without the child's consent) only that it exists."""
     if not rules.may_see_content(audience, record.shared_with):
-        return ChildVoiceOut(id=record.id, case_id=record.case_id, kind=record.kind, restricted=True,
-                             created_at=record.created_at)
-    attachments = (await session.execute(select(Attachment).where(Attachment.record_id == record.id)
-                                         .order_by(Attachment.id))).scalars()
-    links = (await session.execute(select(SafetyHouseRuleLink).where(SafetyHouseRuleLink.record_id == record.id)
-                                   .order_by(SafetyHouseRuleLink.roof_rule))).scalars()
+        return ChildVoiceOut(
+            id=record.id, case_id=record.case_id, kind=record.kind, restricted=True, created_at=record.created_at
+        )
+    attachments = (
+        await session.execute(select(Attachment).where(Attachment.record_id == record.id).order_by(Attachment.id))
+    ).scalars()
+    links = (
+        await session.execute(
+            select(SafetyHouseRuleLink)
+            .where(SafetyHouseRuleLink.record_id == record.id)
+            .order_by(SafetyHouseRuleLink.roof_rule)
+        )
+    ).scalars()
     return ChildVoiceOut(
-        id=record.id, case_id=record.case_id, kind=record.kind, restricted=False, created_at=record.created_at,
-        child=ChildRef(name=record.child_name, person_id=record.child_person_id), language=record.language,
-        content=record.content, consent=Consent(shared_with=record.shared_with, note=record.consent_note),  # type: ignore[arg-type]
+        id=record.id,
+        case_id=record.case_id,
+        kind=record.kind,
+        restricted=False,
+        created_at=record.created_at,
+        child=ChildRef(name=record.child_name, person_id=record.child_person_id),
+        language=record.language,
+        content=record.content,
+        consent=Consent(shared_with=record.shared_with, note=record.consent_note),  # type: ignore[arg-type]
         attachments=[AttachmentOut.model_validate(a, from_attributes=True) for a in attachments],
-        rule_links=[RuleLinkOut(roof_rule=link.roof_rule, safety_plan_rule_id=link.safety_plan_rule_id)
-                    for link in links],
-        created_by=record.created_by, version=record.version, updated_at=record.updated_at,
+        rule_links=[
+            RuleLinkOut(roof_rule=link.roof_rule, safety_plan_rule_id=link.safety_plan_rule_id) for link in links
+        ],
+        created_by=record.created_by,
+        version=record.version,
+        updated_at=record.updated_at,
     )

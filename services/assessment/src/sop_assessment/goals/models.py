@@ -32,13 +32,21 @@ _LIVE = text("status <> 'withdrawn'")
 class SafetyGoal(AssessmentTable, table=True):
     __tablename__ = "safety_goal"
     # One live goal per danger statement, kept by the database too (two creates racing: the loser gets 409).
-    __table_args__ = (Index("uq_safety_goal_live_danger_statement", "danger_statement_id", unique=True,
-                            postgresql_where=_LIVE, sqlite_where=_LIVE),)
+    __table_args__ = (
+        Index(
+            "uq_safety_goal_live_danger_statement",
+            "danger_statement_id",
+            unique=True,
+            postgresql_where=_LIVE,
+            sqlite_where=_LIVE,
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(index=True)
     danger_statement_id: uuid.UUID = Field(
-        sa_column=Column(Uuid, ForeignKey("statement.id"), nullable=False, index=True))
+        sa_column=Column(Uuid, ForeignKey("statement.id"), nullable=False, index=True)
+    )
     status: GoalStatus = Field(default=GoalStatus.active, sa_type=enum_column(GoalStatus))
     language: str = Field(default="en", max_length=35)
     text_source: TextSource = Field(sa_type=enum_column(TextSource))

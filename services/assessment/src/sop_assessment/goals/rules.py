@@ -49,8 +49,9 @@ def compose_goal(values: Mapping[str, Any], language: str) -> str:
     lang = primary_language(language)
     sentences = [_sentence(values[name]) for name, _ in GOAL_PARTS if values.get(name)]
     how_long = duration_text(values["duration"], lang)
-    sentences.append(f"We need to see this for {how_long}." if lang == "en" else
-                     f"Necesitamos ver esto durante {how_long}.")
+    sentences.append(
+        f"We need to see this for {how_long}." if lang == "en" else f"Necesitamos ver esto durante {how_long}."
+    )
     return " ".join(sentences)
 
 
@@ -64,8 +65,12 @@ def goal_check(*, text: str, language: str, values: Mapping[str, Any]) -> Langua
     parts: a goal that does not say what the caregiver will be doing or what the child will experience
     is saved, with a warning naming the part."""
     check = check_text(text, kind="safety_goal", language=language)
-    missing = [LanguageFinding(code="missing_part", severity="warning", part=name,
-                               message=f"The safety goal does not say {words}.")
-               for name, words in GOAL_PARTS if not values.get(name)]
+    missing = [
+        LanguageFinding(
+            code="missing_part", severity="warning", part=name, message=f"The safety goal does not say {words}."
+        )
+        for name, words in GOAL_PARTS
+        if not values.get(name)
+    ]
     check.findings = missing + check.findings
     return check

@@ -16,8 +16,15 @@ from sop_shared.plain_language import LanguageCheck
 from sop_shared.policy import Audience, SensitivityLabel
 
 Part = Annotated[str | None, Field(max_length=PART_MAX)]
-Duration = Annotated[str, Field(min_length=2, max_length=40, examples=["P3M", "P6W", "P1Y"],
-                                description="ISO-8601 duration in years, months, weeks or days")]
+Duration = Annotated[
+    str,
+    Field(
+        min_length=2,
+        max_length=40,
+        examples=["P3M", "P6W", "P1Y"],
+        description="ISO-8601 duration in years, months, weeks or days",
+    ),
+]
 
 
 class SafetyGoalIn(Strict):
@@ -80,5 +87,6 @@ class StatementUpdate(Strict):
     agrees: list[Name] | None = Field(default=None, max_length=50)
     disputes: list[Name] | None = Field(default=None, max_length=50)
     sensitivity_labels: list[SensitivityLabel] | None = Field(default=None, max_length=len(SensitivityLabel))
-    consented_audiences: list[Audience] | None = Field(default=None, max_length=len(Audience),
-                                                       description="Replaces the recorded consents")
+    consented_audiences: list[Audience] | None = Field(
+        default=None, max_length=len(Audience), description="Replaces the recorded consents"
+    )

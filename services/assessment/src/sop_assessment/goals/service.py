@@ -52,12 +52,21 @@ def _goal_values(parts: dict[str, Any], *, language: str, text: str | None) -> d
     """The stored columns for a goal's parts: duration checked, text composed (or the worker's own)."""
     errors = []
     if parse_duration(parts["duration"]) is None:
-        errors.append({"field": "duration", "message": "give an ISO-8601 duration in years, months, weeks or "
-                                                       "days above zero, e.g. P3M for three months"})
+        errors.append(
+            {
+                "field": "duration",
+                "message": "give an ISO-8601 duration in years, months, weeks or "
+                "days above zero, e.g. P3M for three months",
+            }
+        )
     text = _blank(text)
     if text is None and primary_language(language) not in ("en", "es"):
-        errors.append({"field": "text", "message": f"the server composes goals only in English and Spanish; "
-                                                   f"write the {language} text"})
+        errors.append(
+            {
+                "field": "text",
+                "message": f"the server composes goals only in English and Spanish; write the {language} text",
+            }
+        )
     if errors:
         raise InvalidInput(errors)
     parts = {**parts, "duration": parts["duration"].strip().upper()}
@@ -74,16 +83,31 @@ async def create_goal(session: AsyncSession, *, case_id: uuid.UUID, body: Safety
         raise InvalidInput.field("danger_statement_id", "safety goals answer danger statements, not harm statements")
     if statement.status == StatementStatus.withdrawn:
         raise InvalidInput.field("danger_statement_id", "this danger statement was withdrawn")
-    existing = (await session.execute(select(SafetyGoal.id).where(
-        SafetyGoal.danger_statement_id == statement.id, SafetyGoal.status.in_(LIVE_GOAL)))).first()
+    existing = (
+        await session.execute(
+            select(SafetyGoal.id).where(
+                SafetyGoal.danger_statement_id == statement.id, SafetyGoal.status.in_(LIVE_GOAL)
+            )
+        )
+    ).first()
     if existing is not None:
-        raise GoalAlreadyExists("each danger statement has one safety goal; change that goal instead, or "
-                                "withdraw it first", safety_goal_id=str(existing[0]))
-    parts = {name: _blank(getattr(body, name)) for name in
-             ("caregiver_will_be_doing", "child_will_experience", "others_will_see")}
+        raise GoalAlreadyExists(
+            "each danger statement has one safety goal; change that goal instead, or withdraw it first",
+            safety_goal_id=str(existing[0]),
+        )
+    parts = {
+        name: _blank(getattr(body, name))
+        for name in ("caregiver_will_be_doing", "child_will_experience", "others_will_see")
+    }
     values = _goal_values({**parts, "duration": body.duration}, language=body.language, text=body.text)
-    goal = SafetyGoal(case_id=case_id, danger_statement_id=statement.id, language=body.language, owner=body.owner,
-                      created_by=created_by, **values)
+    goal = SafetyGoal(
+        case_id=case_id,
+        danger_statement_id=statement.id,
+        language=body.language,
+        owner=body.owner,
+        created_by=created_by,
+        **values,
+    )
     session.add(goal)
     await session.flush()
     await emit(session, platform, subject=GOAL_CREATED, case_id=case_id, data=_goal_event(goal))
@@ -91,32 +115,53 @@ async def create_goal(session: AsyncSession, *, case_id: uuid.UUID, body: Safety
 
 
 def _goal_event(goal: SafetyGoal) -> dict[str, Any]:
-    return {"safety_goal_id": str(goal.id), "case_id": str(goal.case_id),
-            "danger_statement_id": str(goal.danger_statement_id), "status": goal.status.value,
-            "duration": goal.duration, "owner": goal.owner.value, "version": goal.version}
+    return {
+        "safety_goal_id": str(goal.id),
+        "case_id": str(goal.case_id),
+        "danger_statement_id": str(goal.danger_statement_id),
+        "status": goal.status.value,
+        "duration": goal.duration,
+        "owner": goal.owner.value,
+        "version": goal.version,
+    }
 
 
-async def update_goal(session: AsyncSession, goal: SafetyGoal, body: SafetyGoalUpdate, *, expected_version: int,
-                      ) -> SafetyGoal:
+async def update_goal(
+    session: AsyncSession,
+    goal: SafetyGoal,
+    body: SafetyGoalUpdate,
+    *,
+    expected_version: int,
+) -> SafetyGoal:
     check_version(goal.version, expected_version)
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         return goal
     if changes.get("status") in LIVE_GOAL and goal.status == GoalStatus.withdrawn:
-        other = (await session.execute(select(SafetyGoal.id).where(
-            SafetyGoal.danger_statement_id == goal.danger_statement_id, SafetyGoal.status.in_(LIVE_GOAL),
-            SafetyGoal.id != goal.id))).first()
+        other = (
+            await session.execute(
+                select(SafetyGoal.id).where(
+                    SafetyGoal.danger_statement_id == goal.danger_statement_id,
+                    SafetyGoal.status.in_(LIVE_GOAL),
+                    SafetyGoal.id != goal.id,
+                )
+            )
+        ).first()
         if other is not None:
-            raise GoalAlreadyExists("another goal now answers this danger statement",
-                                    safety_goal_id=str(other[0]))
-    parts = {name: _blank(changes[name]) if name in changes else getattr(goal, name)
-             for name in ("caregiver_will_be_doing", "child_will_experience", "others_will_see", "duration")}
+            raise GoalAlreadyExists("another goal now answers this danger statement", safety_goal_id=str(other[0]))
+    parts = {
+        name: _blank(changes[name]) if name in changes else getattr(goal, name)
+        for name in ("caregiver_will_be_doing", "child_will_experience", "others_will_see", "duration")
+    }
     if parts["duration"] is None:
         raise InvalidInput.field("duration", "a safety goal needs a duration")
     touches_words = any(name in changes for name in parts) or "text" in changes
     if touches_words:
-        text = changes.get("text") if "text" in changes else (
-            goal.composed_text if goal.text_source == TextSource.worker else None)
+        text = (
+            changes.get("text")
+            if "text" in changes
+            else (goal.composed_text if goal.text_source == TextSource.worker else None)
+        )
         for name, value in _goal_values(parts, language=goal.language, text=text).items():
             setattr(goal, name, value)
     if body.status is not None:
@@ -130,9 +175,14 @@ async def update_goal(session: AsyncSession, goal: SafetyGoal, body: SafetyGoalU
     return goal
 
 
-async def list_goals(session: AsyncSession, *, case_id: uuid.UUID, page: PageRequest,
-                     status: GoalStatus | None = None, danger_statement_id: uuid.UUID | None = None,
-                     ) -> tuple[list[SafetyGoal], str | None]:
+async def list_goals(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    page: PageRequest,
+    status: GoalStatus | None = None,
+    danger_statement_id: uuid.UUID | None = None,
+) -> tuple[list[SafetyGoal], str | None]:
     query = select(SafetyGoal).where(SafetyGoal.case_id == case_id)
     if status is not None:
         query = query.where(SafetyGoal.status == status)
@@ -150,20 +200,25 @@ async def case_goals(session: AsyncSession, case_id: uuid.UUID) -> list[SafetyGo
 def goal_out(goal: SafetyGoal) -> SafetyGoalOut:
     values = goal.model_dump()
     check = goal_check(text=goal.composed_text, language=goal.language, values=values)
-    return SafetyGoalOut.model_validate({**values, "duration_text": duration_text(goal.duration, goal.language),
-                                         "plain_language": check})
+    return SafetyGoalOut.model_validate(
+        {**values, "duration_text": duration_text(goal.duration, goal.language), "plain_language": check}
+    )
 
 
-async def update_statement(session: AsyncSession, statement: Statement, body: StatementUpdate, *,
-                           expected_version: int) -> Statement:
+async def update_statement(
+    session: AsyncSession, statement: Statement, body: StatementUpdate, *, expected_version: int
+) -> Statement:
     """Move a statement's status or change its threat codes or who agrees; the words themselves are not
     changed here (a new statement says new words)."""
     check_version(statement.version, expected_version)
     if not body.model_fields_set:
         return statement
     errors = []
-    if body.status is not None and body.status != statement.status \
-            and body.status not in STATEMENT_MOVES[statement.status]:
+    if (
+        body.status is not None
+        and body.status != statement.status
+        and body.status not in STATEMENT_MOVES[statement.status]
+    ):
         raise StatementMoveNotAllowed(f"a {statement.status.value} statement cannot become {body.status.value}")
     agrees = body.agrees if body.agrees is not None else statement.agrees
     disputes = body.disputes if body.disputes is not None else statement.disputes
@@ -192,8 +247,18 @@ async def update_statement(session: AsyncSession, statement: Statement, body: St
     statement.updated_at = utcnow()
     session.add(statement)
     await session.flush()
-    await emit(session, platform, subject=STATEMENT_UPDATED, case_id=statement.case_id, data={
-        "statement_id": str(statement.id), "case_id": str(statement.case_id), "kind": statement.kind.value,
-        "status": statement.status.value, "version": statement.version, "threat_codes": statement.threat_codes,
-    })
+    await emit(
+        session,
+        platform,
+        subject=STATEMENT_UPDATED,
+        case_id=statement.case_id,
+        data={
+            "statement_id": str(statement.id),
+            "case_id": str(statement.case_id),
+            "kind": statement.kind.value,
+            "status": statement.status.value,
+            "version": statement.version,
+            "threat_codes": statement.threat_codes,
+        },
+    )
     return statement

@@ -44,17 +44,30 @@ async def check_language(body: LanguageCheckIn, principal: CurrentPrincipal) -> 
     phrasing in safety goals, reading grade. They are warnings; nothing is stored."""
     if body.parts is not None:
         known = {name for name, _ in REQUIRED_PARTS.get(body.kind, ())} | (
-            {name for name, _ in GOAL_PARTS} if body.kind == "safety_goal" else set())
+            {name for name, _ in GOAL_PARTS} if body.kind == "safety_goal" else set()
+        )
         unknown = sorted(set(body.parts) - known)
         if unknown:
-            raise InvalidInput([{"field": f"parts.{name}", "message": f"not a part of a {body.kind}; parts are: "
-                                 f"{', '.join(sorted(known)) or 'none'}"} for name in unknown])
-    check = check_text(body.text, kind=body.kind, language=body.language,
-                       parts=body.parts if body.kind != "safety_goal" else None)
+            raise InvalidInput(
+                [
+                    {
+                        "field": f"parts.{name}",
+                        "message": f"not a part of a {body.kind}; parts are: {', '.join(sorted(known)) or 'none'}",
+                    }
+                    for name in unknown
+                ]
+            )
+    check = check_text(
+        body.text, kind=body.kind, language=body.language, parts=body.parts if body.kind != "safety_goal" else None
+    )
     if body.kind == "safety_goal" and body.parts is not None:
-        check.findings = [LanguageFinding(code="missing_part", severity="warning", part=name,
-                                          message=f"The safety goal does not say {words}.")
-                          for name, words in GOAL_PARTS if not (body.parts.get(name) or "").strip()] + check.findings
+        check.findings = [
+            LanguageFinding(
+                code="missing_part", severity="warning", part=name, message=f"The safety goal does not say {words}."
+            )
+            for name, words in GOAL_PARTS
+            if not (body.parts.get(name) or "").strip()
+        ] + check.findings
     return check
 
 
@@ -64,7 +77,8 @@ class GlossaryEntry(BaseModel):
     english_term: str
     meaning: str | None
     status: Literal["reviewed", "draft", "missing"] = Field(
-        description="`missing`: no meaning in this language yet (never machine-translated)")
+        description="`missing`: no meaning in this language yet (never machine-translated)"
+    )
 
 
 class Glossary(BaseModel):
@@ -85,5 +99,10 @@ async def get_glossary(
     lang = primary_language(language)
     if lang not in GLOSSARY_LANGUAGES:
         raise InvalidInput.field("language", f"the glossary is kept in {', '.join(GLOSSARY_LANGUAGES)}")
-    return Glossary(language=lang, language_name=LANGUAGE_NAMES.get(lang, lang), reviewed=REVIEWED,
-                    word_list=lang in PLAIN_WORDS, entries=[GlossaryEntry(**e) for e in glossary(lang)])  # type: ignore[arg-type]
+    return Glossary(
+        language=lang,
+        language_name=LANGUAGE_NAMES.get(lang, lang),
+        reviewed=REVIEWED,
+        word_list=lang in PLAIN_WORDS,
+        entries=[GlossaryEntry(**e) for e in glossary(lang)],
+    )  # type: ignore[arg-type]

@@ -38,8 +38,9 @@ from sop_shared.query_params import known_query_params
 router = APIRouter(prefix="/v1", tags=["maps"])
 
 
-async def _map_for(session: AsyncSession, principal: Principal, map_id: uuid.UUID, scope: Scope,
-                   case_id: uuid.UUID | None) -> AssessmentMap:
+async def _map_for(
+    session: AsyncSession, principal: Principal, map_id: uuid.UUID, scope: Scope, case_id: uuid.UUID | None
+) -> AssessmentMap:
     the_map = await session.get(AssessmentMap, map_id)
     require_record_scope(principal, the_map, scope, MapNotFound(), path_case_id=case_id)
     assert the_map is not None
@@ -47,8 +48,14 @@ async def _map_for(session: AsyncSession, principal: Principal, map_id: uuid.UUI
 
 
 @router.post("/cases/{case_id}/maps", status_code=201, response_model=MapOut, dependencies=[known_query_params()])
-async def create_case_map(case_id: uuid.UUID, body: MapCreate, request: Request, session: SessionDep,
-                          principal: CurrentPrincipal, idempotency: IdempotencyDep) -> Response:
+async def create_case_map(
+    case_id: uuid.UUID,
+    body: MapCreate,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+) -> Response:
     """Start a map (version 1). Its ETag is its version number, for the next save."""
     require_case_scope(principal, case_id, Scope.case_write)
     created: dict[str, MapOut] = {}
@@ -59,13 +66,24 @@ async def create_case_map(case_id: uuid.UUID, body: MapCreate, request: Request,
         return the_map
 
     return await idempotent_create(
-        request, session, principal, idempotency, body, resource="map", case_id=case_id, create=create,
-        render=lambda _: created["out"], location=lambda m: f"/v1/maps/{m.id}", version=lambda m: m.current_version)
+        request,
+        session,
+        principal,
+        idempotency,
+        body,
+        resource="map",
+        case_id=case_id,
+        create=create,
+        render=lambda _: created["out"],
+        location=lambda m: f"/v1/maps/{m.id}",
+        version=lambda m: m.current_version,
+    )
 
 
 @router.get("/cases/{case_id}/maps", response_model=Page[MapOut], dependencies=[known_query_params("limit", "cursor")])
-async def list_case_maps(case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal,
-                         page: PageDep) -> Page[MapOut]:
+async def list_case_maps(
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep
+) -> Page[MapOut]:
     """A case's maps, oldest first, each as its current version reads."""
     require_case_scope(principal, case_id, Scope.case_read)
     rows, next_cursor = await list_maps(session, case_id=case_id, page=page)
@@ -75,130 +93,244 @@ async def list_case_maps(case_id: uuid.UUID, request: Request, session: SessionD
 
 # --- one map -------------------------------------------------------------------------------------------
 
-async def _read(map_id: uuid.UUID, case_id: uuid.UUID | None, request: Request, response: Response,
-                session: AsyncSession, principal: Principal) -> MapOut:
+
+async def _read(
+    map_id: uuid.UUID,
+    case_id: uuid.UUID | None,
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    principal: Principal,
+) -> MapOut:
     the_map = await _map_for(session, principal, map_id, Scope.case_read, case_id)
-    await audit_request(request, session, principal, resource="map", action="read", case_id=the_map.case_id,
-                        resource_id=the_map.id)
+    await audit_request(
+        request, session, principal, resource="map", action="read", case_id=the_map.case_id, resource_id=the_map.id
+    )
     set_etag(response, the_map.current_version)
     return await map_out(session, the_map)
 
 
 @router.get("/maps/{map_id}", response_model=MapOut, dependencies=[known_query_params()])
-async def get_map(map_id: uuid.UUID, request: Request, response: Response, session: SessionDep,
-                  principal: CurrentPrincipal) -> MapOut:
+async def get_map(
+    map_id: uuid.UUID, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
+) -> MapOut:
     """The map as its current version reads; the ETag is the current version number."""
     return await _read(map_id, None, request, response, session, principal)
 
 
 @router.get("/cases/{case_id}/maps/{map_id}", response_model=MapOut, dependencies=[known_query_params()])
-async def get_case_map(case_id: uuid.UUID, map_id: uuid.UUID, request: Request, response: Response,
-                       session: SessionDep, principal: CurrentPrincipal) -> MapOut:
+async def get_case_map(
+    case_id: uuid.UUID,
+    map_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> MapOut:
     return await _read(map_id, case_id, request, response, session, principal)
 
 
-async def _save(map_id: uuid.UUID, case_id: uuid.UUID | None, body: MapSave, version: int, request: Request,
-                response: Response, session: AsyncSession, principal: Principal) -> MapOut:
+async def _save(
+    map_id: uuid.UUID,
+    case_id: uuid.UUID | None,
+    body: MapSave,
+    version: int,
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    principal: Principal,
+) -> MapOut:
     the_map = await _map_for(session, principal, map_id, Scope.case_write, case_id)
     the_map, saved = await save_map(session, the_map, body, expected_version=version, saved_by=principal.subject)
-    await audit_request(request, session, principal, resource="map", action="update" if saved else "read",
-                        case_id=the_map.case_id, resource_id=the_map.id)
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="map",
+        action="update" if saved else "read",
+        case_id=the_map.case_id,
+        resource_id=the_map.id,
+    )
     set_etag(response, the_map.current_version)
     return await map_out(session, the_map)
 
 
-SAVE_DOC = ("Save the whole map as it should now read (If-Match: the version you read). A change becomes the "
-            "next version; earlier versions are never touched. A save that changes nothing stores nothing.")
+SAVE_DOC = (
+    "Save the whole map as it should now read (If-Match: the version you read). A change becomes the "
+    "next version; earlier versions are never touched. A save that changes nothing stores nothing."
+)
 
 
 @router.put("/maps/{map_id}", response_model=MapOut, dependencies=[known_query_params()], description=SAVE_DOC)
-async def save(map_id: uuid.UUID, body: MapSave, version: IfMatchVersion, request: Request, response: Response,
-               session: SessionDep, principal: CurrentPrincipal) -> MapOut:
+async def save(
+    map_id: uuid.UUID,
+    body: MapSave,
+    version: IfMatchVersion,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> MapOut:
     return await _save(map_id, None, body, version, request, response, session, principal)
 
 
-@router.put("/cases/{case_id}/maps/{map_id}", response_model=MapOut, dependencies=[known_query_params()],
-            description=SAVE_DOC)
-async def save_case_map(case_id: uuid.UUID, map_id: uuid.UUID, body: MapSave, version: IfMatchVersion,
-                        request: Request, response: Response, session: SessionDep,
-                        principal: CurrentPrincipal) -> MapOut:
+@router.put(
+    "/cases/{case_id}/maps/{map_id}", response_model=MapOut, dependencies=[known_query_params()], description=SAVE_DOC
+)
+async def save_case_map(
+    case_id: uuid.UUID,
+    map_id: uuid.UUID,
+    body: MapSave,
+    version: IfMatchVersion,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> MapOut:
     return await _save(map_id, case_id, body, version, request, response, session, principal)
 
 
-async def _complete(map_id: uuid.UUID, case_id: uuid.UUID | None, version: int, request: Request,
-                    response: Response, session: AsyncSession, principal: Principal) -> MapOut:
+async def _complete(
+    map_id: uuid.UUID,
+    case_id: uuid.UUID | None,
+    version: int,
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    principal: Principal,
+) -> MapOut:
     the_map = await _map_for(session, principal, map_id, Scope.case_write, case_id)
     the_map = await complete_map(session, the_map, expected_version=version, completed_by=principal.subject)
-    await audit_request(request, session, principal, resource="map", action="update", case_id=the_map.case_id,
-                        resource_id=the_map.id)
+    await audit_request(
+        request, session, principal, resource="map", action="update", case_id=the_map.case_id, resource_id=the_map.id
+    )
     set_etag(response, the_map.current_version)
     return await map_out(session, the_map)
 
 
-COMPLETE_DOC = ("Mark the current version complete (If-Match: that version). Every active danger statement of "
-                "the case needs a paired safety goal and at least one safety-scale rating; otherwise 422 naming "
-                "each one and what it lacks.")
+COMPLETE_DOC = (
+    "Mark the current version complete (If-Match: that version). Every active danger statement of "
+    "the case needs a paired safety goal and at least one safety-scale rating; otherwise 422 naming "
+    "each one and what it lacks."
+)
 
 
-@router.post("/maps/{map_id}/complete", response_model=MapOut, dependencies=[known_query_params()],
-             description=COMPLETE_DOC)
-async def complete(map_id: uuid.UUID, version: IfMatchVersion, request: Request, response: Response,
-                   session: SessionDep, principal: CurrentPrincipal) -> MapOut:
+@router.post(
+    "/maps/{map_id}/complete", response_model=MapOut, dependencies=[known_query_params()], description=COMPLETE_DOC
+)
+async def complete(
+    map_id: uuid.UUID,
+    version: IfMatchVersion,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> MapOut:
     return await _complete(map_id, None, version, request, response, session, principal)
 
 
-@router.post("/cases/{case_id}/maps/{map_id}/complete", response_model=MapOut, dependencies=[known_query_params()],
-             description=COMPLETE_DOC)
-async def complete_case_map(case_id: uuid.UUID, map_id: uuid.UUID, version: IfMatchVersion, request: Request,
-                            response: Response, session: SessionDep, principal: CurrentPrincipal) -> MapOut:
+@router.post(
+    "/cases/{case_id}/maps/{map_id}/complete",
+    response_model=MapOut,
+    dependencies=[known_query_params()],
+    description=COMPLETE_DOC,
+)
+async def complete_case_map(
+    case_id: uuid.UUID,
+    map_id: uuid.UUID,
+    version: IfMatchVersion,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> MapOut:
     return await _complete(map_id, case_id, version, request, response, session, principal)
 
 
 # --- versions ------------------------------------------------------------------------------------------
 
-async def _versions(map_id: uuid.UUID, case_id: uuid.UUID | None, request: Request, session: AsyncSession,
-                    principal: Principal, page: PageRequest) -> Page[MapVersionSummary]:
+
+async def _versions(
+    map_id: uuid.UUID,
+    case_id: uuid.UUID | None,
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    page: PageRequest,
+) -> Page[MapVersionSummary]:
     the_map = await _map_for(session, principal, map_id, Scope.case_read, case_id)
     rows, next_cursor = await list_versions(session, the_map.id, page)
-    await audit_request(request, session, principal, resource="map_version", action="read",
-                        case_id=the_map.case_id, resource_id=the_map.id)
-    return Page[MapVersionSummary](items=[MapVersionSummary.model_validate(r, from_attributes=True) for r in rows],
-                                   next_cursor=next_cursor)
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="map_version",
+        action="read",
+        case_id=the_map.case_id,
+        resource_id=the_map.id,
+    )
+    return Page[MapVersionSummary](
+        items=[MapVersionSummary.model_validate(r, from_attributes=True) for r in rows], next_cursor=next_cursor
+    )
 
 
-@router.get("/maps/{map_id}/versions", response_model=Page[MapVersionSummary],
-            dependencies=[known_query_params("limit", "cursor")])
-async def versions(map_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal,
-                   page: PageDep) -> Page[MapVersionSummary]:
+@router.get(
+    "/maps/{map_id}/versions",
+    response_model=Page[MapVersionSummary],
+    dependencies=[known_query_params("limit", "cursor")],
+)
+async def versions(
+    map_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep
+) -> Page[MapVersionSummary]:
     """Every saved version, oldest first: who saved it, when, and why."""
     return await _versions(map_id, None, request, session, principal, page)
 
 
-@router.get("/cases/{case_id}/maps/{map_id}/versions", response_model=Page[MapVersionSummary],
-            dependencies=[known_query_params("limit", "cursor")])
-async def case_map_versions(case_id: uuid.UUID, map_id: uuid.UUID, request: Request, session: SessionDep,
-                            principal: CurrentPrincipal, page: PageDep) -> Page[MapVersionSummary]:
+@router.get(
+    "/cases/{case_id}/maps/{map_id}/versions",
+    response_model=Page[MapVersionSummary],
+    dependencies=[known_query_params("limit", "cursor")],
+)
+async def case_map_versions(
+    case_id: uuid.UUID,
+    map_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+) -> Page[MapVersionSummary]:
     return await _versions(map_id, case_id, request, session, principal, page)
 
 
-async def _version(map_id: uuid.UUID, n: int, case_id: uuid.UUID | None, request: Request, session: AsyncSession,
-                   principal: Principal) -> MapVersionOut:
+async def _version(
+    map_id: uuid.UUID, n: int, case_id: uuid.UUID | None, request: Request, session: AsyncSession, principal: Principal
+) -> MapVersionOut:
     the_map = await _map_for(session, principal, map_id, Scope.case_read, case_id)
     version = await get_version(session, the_map.id, n)
-    await audit_request(request, session, principal, resource="map_version", action="read",
-                        case_id=the_map.case_id, resource_id=version.id)
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="map_version",
+        action="read",
+        case_id=the_map.case_id,
+        resource_id=version.id,
+    )
     return version_out(version)
 
 
 @router.get("/maps/{map_id}/versions/{n}", response_model=MapVersionOut, dependencies=[known_query_params()])
-async def one_version(map_id: uuid.UUID, n: int, request: Request, session: SessionDep,
-                      principal: CurrentPrincipal) -> MapVersionOut:
+async def one_version(
+    map_id: uuid.UUID, n: int, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> MapVersionOut:
     """One version exactly as it was saved."""
     return await _version(map_id, n, None, request, session, principal)
 
 
-@router.get("/cases/{case_id}/maps/{map_id}/versions/{n}", response_model=MapVersionOut,
-            dependencies=[known_query_params()])
-async def case_map_version(case_id: uuid.UUID, map_id: uuid.UUID, n: int, request: Request, session: SessionDep,
-                           principal: CurrentPrincipal) -> MapVersionOut:
+@router.get(
+    "/cases/{case_id}/maps/{map_id}/versions/{n}", response_model=MapVersionOut, dependencies=[known_query_params()]
+)
+async def case_map_version(
+    case_id: uuid.UUID, map_id: uuid.UUID, n: int, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> MapVersionOut:
     return await _version(map_id, n, case_id, request, session, principal)

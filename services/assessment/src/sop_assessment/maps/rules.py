@@ -15,8 +15,12 @@ ITEM_CATEGORIES = ("complicating_factors", "strengths", "existing_safety", "next
 DANGER_STATEMENT_WARNING_LIMIT = 3
 
 
-def prepare_content(body: MapContentIn, *, title: str, previous: Mapping[str, Any] | None = None,
-                    ) -> dict[str, Any]:
+def prepare_content(
+    body: MapContentIn,
+    *,
+    title: str,
+    previous: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The content of a version as stored, or InvalidInput naming every item that cannot be saved.
 
     An item sent back with its id keeps it; an id must be one this map already had, so a typo cannot
@@ -27,8 +31,7 @@ def prepare_content(body: MapContentIn, *, title: str, previous: Mapping[str, An
     errors: list[dict[str, str]] = []
     known = item_ids(previous) if previous is not None else set()
     seen: set[uuid.UUID] = set()
-    content: dict[str, Any] = {"title": title,
-                               "participants": [p.model_dump(mode="json") for p in body.participants]}
+    content: dict[str, Any] = {"title": title, "participants": [p.model_dump(mode="json") for p in body.participants]}
     for category in ITEM_CATEGORIES:
         old = list(previous.get(category, [])) if previous is not None else []
         items = []
@@ -38,14 +41,16 @@ def prepare_content(body: MapContentIn, *, title: str, previous: Mapping[str, An
                 if item.id in seen:
                     errors.append({"field": f"{field}.id", "message": "this item id appears twice on the map"})
                 elif item.id not in known:
-                    errors.append({"field": f"{field}.id",
-                                   "message": "not an item of this map; leave the id out for a new item"})
+                    errors.append(
+                        {"field": f"{field}.id", "message": "not an item of this map; leave the id out for a new item"}
+                    )
                 seen.add(item.id)
             agreeing = {name.casefold() for name in item.agrees}
             for j, name in enumerate(item.disputes):
                 if name.casefold() in agreeing:
-                    errors.append({"field": f"{field}.disputes.{j}",
-                                   "message": "this person is also listed as agreeing"})
+                    errors.append(
+                        {"field": f"{field}.disputes.{j}", "message": "this person is also listed as agreeing"}
+                    )
             stored = item.model_dump(mode="json", exclude={"id"})
             if item.id is not None:
                 item_id = str(item.id)
@@ -74,25 +79,38 @@ def changed(previous: Mapping[str, Any], content: Mapping[str, Any]) -> bool:
     return dict(previous) != dict(content)
 
 
-def completion_problems(active_danger_statements: Sequence[uuid.UUID], *, with_goal: set[uuid.UUID],
-                        rated: set[uuid.UUID]) -> list[dict[str, str]]:
+def completion_problems(
+    active_danger_statements: Sequence[uuid.UUID], *, with_goal: set[uuid.UUID], rated: set[uuid.UUID]
+) -> list[dict[str, str]]:
     """What stops a map from being marked complete: every active danger statement needs a paired safety
     goal and at least one safety-scale rating (DOMAIN.md, cross-rules). One error per missing piece."""
     errors = []
     for statement_id in active_danger_statements:
         if statement_id not in with_goal:
-            errors.append({"field": f"danger_statements.{statement_id}.safety_goal",
-                           "message": "this active danger statement has no safety goal yet"})
+            errors.append(
+                {
+                    "field": f"danger_statements.{statement_id}.safety_goal",
+                    "message": "this active danger statement has no safety goal yet",
+                }
+            )
         if statement_id not in rated:
-            errors.append({"field": f"danger_statements.{statement_id}.scale_rating",
-                           "message": "this active danger statement has no safety-scale rating yet"})
+            errors.append(
+                {
+                    "field": f"danger_statements.{statement_id}.scale_rating",
+                    "message": "this active danger statement has no safety-scale rating yet",
+                }
+            )
     return errors
 
 
 def map_warnings(active_danger_statements: int) -> list[dict[str, str]]:
     if active_danger_statements > DANGER_STATEMENT_WARNING_LIMIT:
-        return [{"code": "many_danger_statements",
-                 "message": f"This case has {active_danger_statements} active danger statements; more than "
-                            f"{DANGER_STATEMENT_WARNING_LIMIT} is hard for a family and network to hold in mind. "
-                            "Consider combining or prioritising them."}]
+        return [
+            {
+                "code": "many_danger_statements",
+                "message": f"This case has {active_danger_statements} active danger statements; more than "
+                f"{DANGER_STATEMENT_WARNING_LIMIT} is hard for a family and network to hold in mind. "
+                "Consider combining or prioritising them.",
+            }
+        ]
     return []

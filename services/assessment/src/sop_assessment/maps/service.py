@@ -44,20 +44,34 @@ async def create_map(session: AsyncSession, *, case_id: uuid.UUID, body: MapCrea
     the_map = AssessmentMap(case_id=case_id, context=body.context, title=body.title, created_by=created_by)
     session.add(the_map)
     await session.flush()
-    session.add(MapVersion(map_id=the_map.id, case_id=case_id, number=1, content=content,
-                           change_note=body.change_note, saved_by=created_by))
+    session.add(
+        MapVersion(
+            map_id=the_map.id,
+            case_id=case_id,
+            number=1,
+            content=content,
+            change_note=body.change_note,
+            saved_by=created_by,
+        )
+    )
     await session.flush()
     await emit(session, platform, subject=MAP_CREATED, case_id=case_id, data=_event(the_map))
     return the_map
 
 
 def _event(the_map: AssessmentMap) -> dict[str, Any]:
-    return {"map_id": str(the_map.id), "case_id": str(the_map.case_id), "context": the_map.context.value,
-            "version": the_map.current_version, "completed_version": the_map.completed_version}
+    return {
+        "map_id": str(the_map.id),
+        "case_id": str(the_map.case_id),
+        "context": the_map.context.value,
+        "version": the_map.current_version,
+        "completed_version": the_map.completed_version,
+    }
 
 
-async def save_map(session: AsyncSession, the_map: AssessmentMap, body: MapSave, *, expected_version: int,
-                   saved_by: str) -> tuple[AssessmentMap, bool]:
+async def save_map(
+    session: AsyncSession, the_map: AssessmentMap, body: MapSave, *, expected_version: int, saved_by: str
+) -> tuple[AssessmentMap, bool]:
     """Store the content as the next version (never touching earlier ones); a save that changes nothing
     stores nothing. Returns the map and whether a version was made."""
     check_version(the_map.current_version, expected_version)
@@ -68,30 +82,60 @@ async def save_map(session: AsyncSession, the_map: AssessmentMap, body: MapSave,
     the_map.current_version += 1
     the_map.title = content["title"]
     the_map.updated_at = utcnow()
-    session.add(MapVersion(map_id=the_map.id, case_id=the_map.case_id, number=the_map.current_version,
-                           content=content, change_note=body.change_note, saved_by=saved_by))
+    session.add(
+        MapVersion(
+            map_id=the_map.id,
+            case_id=the_map.case_id,
+            number=the_map.current_version,
+            content=content,
+            change_note=body.change_note,
+            saved_by=saved_by,
+        )
+    )
     await session.flush()
     await emit(session, platform, subject=MAP_VERSION_SAVED, case_id=the_map.case_id, data=_event(the_map))
     return the_map, True
 
 
 async def active_danger_statements(session: AsyncSession, case_id: uuid.UUID) -> list[uuid.UUID]:
-    query = select(Statement.id).where(Statement.case_id == case_id, Statement.kind == StatementKind.danger,
-                                       Statement.status == StatementStatus.active).order_by(Statement.id)
+    query = (
+        select(Statement.id)
+        .where(
+            Statement.case_id == case_id,
+            Statement.kind == StatementKind.danger,
+            Statement.status == StatementStatus.active,
+        )
+        .order_by(Statement.id)
+    )
     return list((await session.execute(query)).scalars())
 
 
-async def complete_map(session: AsyncSession, the_map: AssessmentMap, *, expected_version: int,
-                       completed_by: str) -> AssessmentMap:
+async def complete_map(
+    session: AsyncSession, the_map: AssessmentMap, *, expected_version: int, completed_by: str
+) -> AssessmentMap:
     """Mark the current version complete, if every active danger statement of the case has a paired
     safety goal and at least one safety-scale rating; otherwise 422 naming each missing piece."""
     check_version(the_map.current_version, expected_version)
     dangers = await active_danger_statements(session, the_map.case_id)
-    with_goal = set((await session.execute(select(SafetyGoal.danger_statement_id).where(
-        SafetyGoal.case_id == the_map.case_id,
-        SafetyGoal.status.in_((GoalStatus.active, GoalStatus.achieved))))).scalars())
-    rated = set((await session.execute(select(ScaleRating.statement_id).where(
-        ScaleRating.case_id == the_map.case_id, ScaleRating.statement_id.is_not(None)))).scalars())
+    with_goal = set(
+        (
+            await session.execute(
+                select(SafetyGoal.danger_statement_id).where(
+                    SafetyGoal.case_id == the_map.case_id,
+                    SafetyGoal.status.in_((GoalStatus.active, GoalStatus.achieved)),
+                )
+            )
+        ).scalars()
+    )
+    rated = set(
+        (
+            await session.execute(
+                select(ScaleRating.statement_id).where(
+                    ScaleRating.case_id == the_map.case_id, ScaleRating.statement_id.is_not(None)
+                )
+            )
+        ).scalars()
+    )
     problems = completion_problems(dangers, with_goal=with_goal, rated=rated)
     if problems:
         raise MapNotComplete(problems)
@@ -103,29 +147,43 @@ async def complete_map(session: AsyncSession, the_map: AssessmentMap, *, expecte
     return the_map
 
 
-async def list_maps(session: AsyncSession, *, case_id: uuid.UUID, page: PageRequest,
-                    ) -> tuple[list[AssessmentMap], str | None]:
+async def list_maps(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    page: PageRequest,
+) -> tuple[list[AssessmentMap], str | None]:
     query = select(AssessmentMap).where(AssessmentMap.case_id == case_id)
     rows = list((await session.execute(page.apply(query, AssessmentMap.id))).scalars())
     return page.page(rows)
 
 
 async def latest_map(session: AsyncSession, case_id: uuid.UUID) -> AssessmentMap | None:
-    query = select(AssessmentMap).where(AssessmentMap.case_id == case_id).order_by(
-        AssessmentMap.updated_at.desc(), AssessmentMap.id.desc()).limit(1)
+    query = (
+        select(AssessmentMap)
+        .where(AssessmentMap.case_id == case_id)
+        .order_by(AssessmentMap.updated_at.desc(), AssessmentMap.id.desc())
+        .limit(1)
+    )
     return (await session.execute(query)).scalars().first()
 
 
 async def get_version(session: AsyncSession, map_id: uuid.UUID, number: int) -> MapVersion:
-    version = (await session.execute(select(MapVersion).where(
-        MapVersion.map_id == map_id, MapVersion.number == number))).scalars().first()
+    version = (
+        (await session.execute(select(MapVersion).where(MapVersion.map_id == map_id, MapVersion.number == number)))
+        .scalars()
+        .first()
+    )
     if version is None:
         raise MapVersionNotFound()
     return version
 
 
-async def list_versions(session: AsyncSession, map_id: uuid.UUID, page: PageRequest,
-                        ) -> tuple[list[MapVersion], str | None]:
+async def list_versions(
+    session: AsyncSession,
+    map_id: uuid.UUID,
+    page: PageRequest,
+) -> tuple[list[MapVersion], str | None]:
     query = select(MapVersion).where(MapVersion.map_id == map_id)
     rows = list((await session.execute(page.apply(query, MapVersion.id))).scalars())
     return page.page(rows)
@@ -134,10 +192,14 @@ async def list_versions(session: AsyncSession, map_id: uuid.UUID, page: PageRequ
 async def map_out(session: AsyncSession, the_map: AssessmentMap) -> MapOut:
     current = await get_version(session, the_map.id, the_map.current_version)
     dangers = await active_danger_statements(session, the_map.case_id)
-    return MapOut.model_validate({
-        **the_map.model_dump(), "content": current.content, "warnings": map_warnings(len(dangers)),
-        "status": "complete" if the_map.completed_version == the_map.current_version else "draft",
-    })
+    return MapOut.model_validate(
+        {
+            **the_map.model_dump(),
+            "content": current.content,
+            "warnings": map_warnings(len(dangers)),
+            "status": "complete" if the_map.completed_version == the_map.current_version else "draft",
+        }
+    )
 
 
 def version_out(version: MapVersion) -> MapVersionOut:

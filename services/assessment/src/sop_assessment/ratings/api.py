@@ -27,37 +27,69 @@ def rating_out(rating: object) -> ScaleRatingOut:
     return ScaleRatingOut.model_validate(rating, from_attributes=True)
 
 
-@router.post("/cases/{case_id}/scale-ratings", status_code=201, response_model=ScaleRatingOut,
-             dependencies=[known_query_params()])
-async def rate(case_id: uuid.UUID, body: ScaleRatingIn, request: Request, session: SessionDep,
-               principal: CurrentPrincipal, idempotency: IdempotencyDep) -> Response:
+@router.post(
+    "/cases/{case_id}/scale-ratings",
+    status_code=201,
+    response_model=ScaleRatingOut,
+    dependencies=[known_query_params()],
+)
+async def rate(
+    case_id: uuid.UUID,
+    body: ScaleRatingIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+) -> Response:
     """Record one person's 0 to 10 rating on one occasion (409 if they already rated it on that occasion)."""
     require_case_scope(principal, case_id, Scope.case_write)
     return await idempotent_create(
-        request, session, principal, idempotency, body, resource="scale_rating", case_id=case_id,
+        request,
+        session,
+        principal,
+        idempotency,
+        body,
+        resource="scale_rating",
+        case_id=case_id,
         create=lambda: create_rating(session, case_id=case_id, body=body, created_by=principal.subject),
-        render=rating_out, location=lambda r: f"/v1/cases/{case_id}/scale-ratings")
+        render=rating_out,
+        location=lambda r: f"/v1/cases/{case_id}/scale-ratings",
+    )
 
 
-@router.get("/cases/{case_id}/scale-ratings", response_model=Page[ScaleRatingOut],
-            dependencies=[known_query_params("statement_id", "overall", "limit", "cursor")])
+@router.get(
+    "/cases/{case_id}/scale-ratings",
+    response_model=Page[ScaleRatingOut],
+    dependencies=[known_query_params("statement_id", "overall", "limit", "cursor")],
+)
 async def list_case_ratings(
-    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep,
+    case_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
     statement_id: Annotated[uuid.UUID | None, Query(description="Only ratings of this danger statement")] = None,
     overall: Annotated[bool | None, Query(description="true: only overall ratings; false: only per statement")] = None,
 ) -> Page[ScaleRatingOut]:
     """A case's ratings, oldest first."""
     require_case_scope(principal, case_id, Scope.case_read)
-    rows, next_cursor = await list_ratings(session, case_id=case_id, page=page, statement_id=statement_id,
-                                           overall=overall)
+    rows, next_cursor = await list_ratings(
+        session, case_id=case_id, page=page, statement_id=statement_id, overall=overall
+    )
     await audit_request(request, session, principal, resource="scale_rating", action="read", case_id=case_id)
     return Page[ScaleRatingOut](items=[rating_out(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/cases/{case_id}/scale-ratings/trajectory", response_model=Trajectory,
-            dependencies=[known_query_params("statement_id", "overall")])
+@router.get(
+    "/cases/{case_id}/scale-ratings/trajectory",
+    response_model=Trajectory,
+    dependencies=[known_query_params("statement_id", "overall")],
+)
 async def rating_trajectory(
-    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal,
+    case_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
     statement_id: Annotated[uuid.UUID | None, Query(description="The danger statement")] = None,
     overall: Annotated[bool, Query(description="true for the overall rating's trajectory")] = False,
 ) -> Trajectory:

@@ -43,7 +43,8 @@ class ScaleRating(AssessmentTable, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(index=True)
     statement_id: uuid.UUID | None = Field(
-        default=None, sa_column=Column(Uuid, ForeignKey("statement.id"), nullable=True, index=True))
+        default=None, sa_column=Column(Uuid, ForeignKey("statement.id"), nullable=True, index=True)
+    )
     target: str = Field(max_length=40)  # the statement id, or "overall": a key that is never NULL
     occasion_on: date
     occasion: str = Field(default="", max_length=200)

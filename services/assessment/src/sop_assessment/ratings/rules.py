@@ -31,20 +31,31 @@ def trajectory(ratings: Sequence[ScaleRating], statement_id: uuid.UUID | None) -
         occasions.setdefault(_occasion(rating), []).append(rating)
     raters: dict[str, dict[str, Any]] = {}
     for rating in ordered:
-        series = raters.setdefault(rating.rater_key, {"rater_name": rating.rater_name,
-                                                      "rater_role": rating.rater_role, "points": []})
+        series = raters.setdefault(
+            rating.rater_key, {"rater_name": rating.rater_name, "rater_role": rating.rater_role, "points": []}
+        )
         previous = series["points"][-1]["score"] if series["points"] else None
-        series["points"].append({"occasion_on": rating.occasion_on, "occasion": rating.occasion,
-                                 "score": rating.score,
-                                 "change": rating.score - previous if previous is not None else None})
+        series["points"].append(
+            {
+                "occasion_on": rating.occasion_on,
+                "occasion": rating.occasion,
+                "score": rating.score,
+                "change": rating.score - previous if previous is not None else None,
+            }
+        )
     return {
         "statement_id": statement_id,
-        "occasions": [{
-            "occasion_on": on, "occasion": label,
-            "ratings": [{"rater_name": r.rater_name, "rater_role": r.rater_role, "score": r.score} for r in rows],
-            "lowest": min(r.score for r in rows), "highest": max(r.score for r in rows),
-            "mean": round(sum(r.score for r in rows) / len(rows), 1),
-        } for (on, label), rows in occasions.items()],
+        "occasions": [
+            {
+                "occasion_on": on,
+                "occasion": label,
+                "ratings": [{"rater_name": r.rater_name, "rater_role": r.rater_role, "score": r.score} for r in rows],
+                "lowest": min(r.score for r in rows),
+                "highest": max(r.score for r in rows),
+                "mean": round(sum(r.score for r in rows) / len(rows), 1),
+            }
+            for (on, label), rows in occasions.items()
+        ],
         "raters": list(raters.values()),
     }
 

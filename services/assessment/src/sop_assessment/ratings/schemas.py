@@ -21,11 +21,13 @@ class ScaleRatingIn(Strict):
     0 means the children cannot safely be with their caregivers; 10 means there is enough safety to close
     the case. Ratings are never changed afterwards: the next occasion is a new rating."""
 
-    statement_id: case_refs.DangerStatementRef | None = Field(default=None,
-                                                              description="The danger statement; absent = overall")
+    statement_id: case_refs.DangerStatementRef | None = Field(
+        default=None, description="The danger statement; absent = overall"
+    )
     occasion_on: date
-    occasion: Annotated[str, Field(max_length=200, description="e.g. 'family meeting'; tells apart two occasions "
-                                                               "on one day")] = ""
+    occasion: Annotated[
+        str, Field(max_length=200, description="e.g. 'family meeting'; tells apart two occasions on one day")
+    ] = ""
     rater_name: Name
     rater_person_id: case_refs.PersonRef | None = None
     rater_role: RaterRole

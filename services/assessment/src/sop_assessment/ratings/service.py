@@ -22,37 +22,69 @@ class RatingAlreadyGiven(Conflict):
     slug, title = "rating-already-given", "This person already rated this on this occasion"
 
 
-async def create_rating(session: AsyncSession, *, case_id: uuid.UUID, body: ScaleRatingIn,
-                        created_by: str) -> ScaleRating:
+async def create_rating(
+    session: AsyncSession, *, case_id: uuid.UUID, body: ScaleRatingIn, created_by: str
+) -> ScaleRating:
     if body.statement_id is not None:
         statement = await session.get(Statement, body.statement_id)
         if statement is None or statement.case_id != case_id:
             raise InvalidInput.field("statement_id", "no such statement in this case")
         if statement.kind != StatementKind.danger:
-            raise InvalidInput.field("statement_id", "the safety scale rates danger statements (or the case "
-                                                     "overall), not harm statements")
+            raise InvalidInput.field(
+                "statement_id", "the safety scale rates danger statements (or the case overall), not harm statements"
+            )
     key, target = rater_key(body.rater_name), target_of(body.statement_id)
-    clash = (await session.execute(select(ScaleRating.id).where(
-        ScaleRating.case_id == case_id, ScaleRating.target == target, ScaleRating.occasion_on == body.occasion_on,
-        ScaleRating.occasion == body.occasion, ScaleRating.rater_key == key))).first()
+    clash = (
+        await session.execute(
+            select(ScaleRating.id).where(
+                ScaleRating.case_id == case_id,
+                ScaleRating.target == target,
+                ScaleRating.occasion_on == body.occasion_on,
+                ScaleRating.occasion == body.occasion,
+                ScaleRating.rater_key == key,
+            )
+        )
+    ).first()
     if clash is not None:
-        raise RatingAlreadyGiven("one rating per rater, per statement, per occasion; a new occasion is a new "
-                                 "rating", scale_rating_id=str(clash[0]))
-    rating = ScaleRating(case_id=case_id, target=target, rater_key=key, created_by=created_by,
-                         **body.model_dump(exclude={"rater_name"}), rater_name=" ".join(body.rater_name.split()))
+        raise RatingAlreadyGiven(
+            "one rating per rater, per statement, per occasion; a new occasion is a new rating",
+            scale_rating_id=str(clash[0]),
+        )
+    rating = ScaleRating(
+        case_id=case_id,
+        target=target,
+        rater_key=key,
+        created_by=created_by,
+        **body.model_dump(exclude={"rater_name"}),
+        rater_name=" ".join(body.rater_name.split()),
+    )
     session.add(rating)
     await session.flush()
-    await emit(session, platform, subject=RATING_CREATED, case_id=case_id, data={
-        "scale_rating_id": str(rating.id), "case_id": str(case_id),
-        "statement_id": str(rating.statement_id) if rating.statement_id else None,
-        "occasion_on": rating.occasion_on.isoformat(), "rater_role": rating.rater_role.value, "score": rating.score,
-    })
+    await emit(
+        session,
+        platform,
+        subject=RATING_CREATED,
+        case_id=case_id,
+        data={
+            "scale_rating_id": str(rating.id),
+            "case_id": str(case_id),
+            "statement_id": str(rating.statement_id) if rating.statement_id else None,
+            "occasion_on": rating.occasion_on.isoformat(),
+            "rater_role": rating.rater_role.value,
+            "score": rating.score,
+        },
+    )
     return rating
 
 
-async def list_ratings(session: AsyncSession, *, case_id: uuid.UUID, page: PageRequest,
-                       statement_id: uuid.UUID | None = None, overall: bool | None = None,
-                       ) -> tuple[list[ScaleRating], str | None]:
+async def list_ratings(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    page: PageRequest,
+    statement_id: uuid.UUID | None = None,
+    overall: bool | None = None,
+) -> tuple[list[ScaleRating], str | None]:
     query = select(ScaleRating).where(ScaleRating.case_id == case_id)
     if statement_id is not None:
         query = query.where(ScaleRating.statement_id == statement_id)
@@ -62,8 +94,9 @@ async def list_ratings(session: AsyncSession, *, case_id: uuid.UUID, page: PageR
     return page.page(rows)
 
 
-async def ratings_of(session: AsyncSession, *, case_id: uuid.UUID, statement_id: uuid.UUID | None = None,
-                     every_target: bool = False) -> list[ScaleRating]:
+async def ratings_of(
+    session: AsyncSession, *, case_id: uuid.UUID, statement_id: uuid.UUID | None = None, every_target: bool = False
+) -> list[ScaleRating]:
     query = select(ScaleRating).where(ScaleRating.case_id == case_id)
     if not every_target:
         query = query.where(ScaleRating.target == target_of(statement_id))

@@ -122,11 +122,16 @@ class Condition(Schema):
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Condition:
-        kinds = [k for k in ("all", "any", "not_", "always", "answer", "flag", "count_yes", "index", "level",
-                             "decision") if getattr(self, k) is not None]
+        kinds = [
+            k
+            for k in ("all", "any", "not_", "always", "answer", "flag", "count_yes", "index", "level", "decision")
+            if getattr(self, k) is not None
+        ]
         if len(kinds) != 1:
-            raise ValueError(f"a condition has exactly one of all/any/not/always/answer/flag/count_yes/index/"
-                             f"level/decision, not {kinds or 'none'}")
+            raise ValueError(
+                f"a condition has exactly one of all/any/not/always/answer/flag/count_yes/index/"
+                f"level/decision, not {kinds or 'none'}"
+            )
         return self
 
 
@@ -244,15 +249,21 @@ class Instrument(Schema):
             if item.type == ItemType.rating and self.rating_style is None:
                 problems.append(f"item {item.code} is a rating but the instrument has no rating_style")
             for option in item.options:
-                problems += [f"option {item.code}.{option.code} controls unknown item {c}"
-                             for c in option.controls if c not in codes]
+                problems += [
+                    f"option {item.code}.{option.code} controls unknown item {c}"
+                    for c in option.controls
+                    if c not in codes
+                ]
         for index in self.indices:
             mins = [t.min for t in index.thresholds]
             if mins != sorted(mins) or len(set(mins)) != len(mins):
                 problems.append(f"index {index.key}: thresholds must rise")
             if self.scored_level:
-                problems += [f"index {index.key}: level {t.level} is not among levels"
-                             for t in index.thresholds if t.level not in self.levels]
+                problems += [
+                    f"index {index.key}: level {t.level} is not among levels"
+                    for t in index.thresholds
+                    if t.level not in self.levels
+                ]
         if self.scored_level and not self.indices:
             problems.append("scored_level needs indices")
         if self.overrides.policy and self.overrides.policy_level not in self.levels:
@@ -264,8 +275,11 @@ class Instrument(Schema):
             problems.append(f"downgrade names unknown decision {self.downgrade.decision}")
         if self.rating_style:
             allowed = RATING_CODES[self.rating_style]
-            problems += [f"rating {r} is not a {self.rating_style.value} rating"
-                         for r in (*self.priority_ratings, *self.strength_ratings) if r not in allowed]
+            problems += [
+                f"rating {r} is not a {self.rating_style.value} rating"
+                for r in (*self.priority_ratings, *self.strength_ratings)
+                if r not in allowed
+            ]
         for condition in _conditions(self):
             problems += _condition_problems(condition, self, codes, index_keys, decision_keys)
         if problems:
@@ -285,8 +299,9 @@ def _conditions(instrument: Instrument) -> list[Condition]:
     return found
 
 
-def _condition_problems(c: Condition, instrument: Instrument, codes: list[str], index_keys: set[str],
-                        decision_keys: list[str]) -> list[str]:
+def _condition_problems(
+    c: Condition, instrument: Instrument, codes: list[str], index_keys: set[str], decision_keys: list[str]
+) -> list[str]:
     if c.answer is not None and c.answer not in codes:
         return [f"a condition names unknown item {c.answer}"]
     if c.index is not None and c.index not in index_keys:
@@ -327,8 +342,9 @@ def load_instrument_file(path: Path, *, source: str) -> LoadedInstrument:
     except (json.JSONDecodeError, ValidationError) as exc:
         raise InstrumentFileError(f"{path}: {exc}") from exc
     if (instrument.key, instrument.version) != (path.parent.name, path.stem):
-        raise InstrumentFileError(f"{path}: key/version {instrument.key}/{instrument.version} do not match "
-                                  f"the path <key>/<version>.json")
+        raise InstrumentFileError(
+            f"{path}: key/version {instrument.key}/{instrument.version} do not match the path <key>/<version>.json"
+        )
     return LoadedInstrument(instrument, source, hashlib.sha256(raw).hexdigest())
 
 

@@ -32,6 +32,7 @@ class OverrideRefused(ValueError):
 
 # --- answers ---------------------------------------------------------------------------------------------
 
+
 def _answer_problem(item: Item, value: Any, instrument: Instrument) -> str | None:
     if value is None:
         return None  # unanswered; completeness is checked separately
@@ -44,8 +45,13 @@ def _answer_problem(item: Item, value: Any, instrument: Instrument) -> str | Non
         if not isinstance(value, str):
             return "answer with text"
         return None if len(value) <= TEXT_ANSWER_MAX else f"at most {TEXT_ANSWER_MAX} characters"
-    codes = ([o.code for o in item.options] if item.type != ItemType.rating
-             else list(RATING_CODES[instrument.rating_style]) if instrument.rating_style else [])
+    codes = (
+        [o.code for o in item.options]
+        if item.type != ItemType.rating
+        else list(RATING_CODES[instrument.rating_style])
+        if instrument.rating_style
+        else []
+    )
     if item.type == ItemType.multi:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return f"answer a list of option codes from {codes}"
@@ -58,8 +64,9 @@ def _answer_problem(item: Item, value: Any, instrument: Instrument) -> str | Non
     return None
 
 
-def answer_errors(instrument: Instrument, answers: Answers, children: Sequence[Mapping[str, Any]],
-                  *, complete: bool) -> Errors:
+def answer_errors(
+    instrument: Instrument, answers: Answers, children: Sequence[Mapping[str, Any]], *, complete: bool
+) -> Errors:
     """Every answer that does not fit its item, and (when completing) every required item left unanswered.
     A `per_child` item is answered for each child (or once for all of them in `answers`)."""
     errors: Errors = []
@@ -85,14 +92,19 @@ def answer_errors(instrument: Instrument, answers: Answers, children: Sequence[M
             if item.per_child and children:
                 for n, child in enumerate(children):
                     if (child.get("answers") or {}).get(item.code) is None:
-                        errors.append({"field": f"children.{n}.answers.{item.code}",
-                                       "message": "required to complete the assessment"})
+                        errors.append(
+                            {
+                                "field": f"children.{n}.answers.{item.code}",
+                                "message": "required to complete the assessment",
+                            }
+                        )
             else:
                 errors.append({"field": f"answers.{item.code}", "message": "required to complete the assessment"})
     return errors
 
 
 # --- scoring -----------------------------------------------------------------------------------------------
+
 
 def _selected(item: Item, value: Any) -> list[str]:
     if value is None:
@@ -132,8 +144,14 @@ def highest(levels: Sequence[str], candidates: Iterable[str]) -> str:
 
 
 class _Context:
-    def __init__(self, instrument: Instrument, answers: Answers, indices: dict[str, dict[str, Any]],
-                 level: str | None, decisions: dict[str, str]) -> None:
+    def __init__(
+        self,
+        instrument: Instrument,
+        answers: Answers,
+        indices: dict[str, dict[str, Any]],
+        level: str | None,
+        decisions: dict[str, str],
+    ) -> None:
         self.instrument, self.answers, self.indices = instrument, answers, indices
         self.level, self.decisions = level, decisions
 
@@ -163,8 +181,11 @@ def holds(condition: Condition, ctx: _Context) -> bool:
     if c.flag is not None:
         return c.flag in ctx.flags()
     if c.count_yes is not None:
-        n = sum(1 for i in ctx.instrument.items
-                if i.section == c.count_yes and i.type == ItemType.yes_no and ctx.answers.get(i.code) is True)
+        n = sum(
+            1
+            for i in ctx.instrument.items
+            if i.section == c.count_yes and i.type == ItemType.yes_no and ctx.answers.get(i.code) is True
+        )
         return _within(n, c.min, c.max)
     if c.index is not None:
         index = ctx.indices[c.index]
@@ -197,8 +218,14 @@ def decide(decision: Decision, ctx: _Context) -> str:
     return decision.default
 
 
-def score(instrument: Instrument, answers: Answers, children: Sequence[Mapping[str, Any]] = (),
-          *, final_level: str | None = None, adjusted: Mapping[str, str] | None = None) -> dict[str, Any]:
+def score(
+    instrument: Instrument,
+    answers: Answers,
+    children: Sequence[Mapping[str, Any]] = (),
+    *,
+    final_level: str | None = None,
+    adjusted: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Every score, level and decision the instrument defines, computed from the answers alone.
 
     Decisions that look at the level see the final level (after an override) when one is given. A
@@ -211,8 +238,11 @@ def score(instrument: Instrument, answers: Answers, children: Sequence[Mapping[s
     for index in instrument.indices:
         total = index_scores(instrument, answers)[index.key]
         indices[index.key] = {"score": total, "level": level_for(index.thresholds, total)}
-    scored = (highest(instrument.levels, [i["level"] for i in indices.values()])
-              if instrument.scored_level == "highest_index" else None)
+    scored = (
+        highest(instrument.levels, [i["level"] for i in indices.values()])
+        if instrument.scored_level == "highest_index"
+        else None
+    )
     level = final_level or scored
     decisions: dict[str, str] = {}
     decided: dict[str, Any] = {}
@@ -223,8 +253,7 @@ def score(instrument: Instrument, answers: Answers, children: Sequence[Mapping[s
             for child in children:
                 merged = {**answers, **(child.get("answers") or {})}
                 outcome = decide(decision, _Context(instrument, merged, indices, level, decisions))
-                per_child.append({"name": child.get("name"), "person_id": child.get("person_id"),
-                                  "outcome": outcome})
+                per_child.append({"name": child.get("name"), "person_id": child.get("person_id"), "outcome": outcome})
             overall = max((c["outcome"] for c in per_child), key=decision.outcomes.index)
         else:
             overall = decide(decision, _Context(instrument, answers, indices, level, decisions))
@@ -232,8 +261,13 @@ def score(instrument: Instrument, answers: Answers, children: Sequence[Mapping[s
         decisions[decision.key] = final
         decided[decision.key] = {"outcome": overall, "final": final, "children": per_child}
         signals += [s for s in decision.signals.get(final, ()) if s not in signals]
-    result: dict[str, Any] = {"indices": indices, "scored_level": scored, "final_level": level,
-                              "decisions": decided, "signals": signals}
+    result: dict[str, Any] = {
+        "indices": indices,
+        "scored_level": scored,
+        "final_level": level,
+        "decisions": decided,
+        "signals": signals,
+    }
     if instrument.rating_style is not None:
         result.update(rating_summary(instrument, answers))
     return result
@@ -262,8 +296,11 @@ def rating_summary(instrument: Instrument, answers: Answers) -> dict[str, Any]:
 def check_errors(instrument: Instrument, answers: Answers, results: Mapping[str, Any]) -> Errors:
     """The instrument's completion checks (e.g. unsafe ⇒ a protective-placement intervention is selected)."""
     ctx = _results_context(instrument, answers, results)
-    return [{"field": c.field, "message": c.message} for c in instrument.checks
-            if holds(c.when, ctx) and not holds(c.require, ctx)]
+    return [
+        {"field": c.field, "message": c.message}
+        for c in instrument.checks
+        if holds(c.when, ctx) and not holds(c.require, ctx)
+    ]
 
 
 def _results_context(instrument: Instrument, answers: Answers, results: Mapping[str, Any]) -> _Context:
@@ -272,6 +309,7 @@ def _results_context(instrument: Instrument, answers: Answers, results: Mapping[
 
 
 # --- overrides ---------------------------------------------------------------------------------------------
+
 
 def policy_override_level(instrument: Instrument, scored_level: str | None, codes: Sequence[str]) -> str:
     """A policy override forces the instrument's policy level (very high), whatever was scored."""
@@ -285,8 +323,7 @@ def policy_override_level(instrument: Instrument, scored_level: str | None, code
     return instrument.overrides.policy_level
 
 
-def discretionary_override_level(instrument: Instrument, scored_level: str | None,
-                                 requested: str | None) -> str:
+def discretionary_override_level(instrument: Instrument, scored_level: str | None, requested: str | None) -> str:
     """A discretionary override raises the scored level by exactly one step, never more, never down."""
     steps = instrument.overrides.discretionary_steps
     if not steps or scored_level is None:
@@ -296,8 +333,9 @@ def discretionary_override_level(instrument: Instrument, scored_level: str | Non
         raise OverrideRefused("kind", f"the scored level {scored_level} is already the highest")
     target = instrument.levels[position + steps]
     if requested is not None and requested != target:
-        raise OverrideRefused("to_level", f"a discretionary override raises {scored_level} by exactly one level, "
-                                          f"to {target}")
+        raise OverrideRefused(
+            "to_level", f"a discretionary override raises {scored_level} by exactly one level, to {target}"
+        )
     return target
 
 
@@ -314,6 +352,7 @@ def downgrade_outcome(instrument: Instrument, current: str, requested: str | Non
 
 
 # --- due dates ---------------------------------------------------------------------------------------------
+
 
 def add_working_days(start: date, days: int, holidays: Iterable[date] = ()) -> date:
     """The date `days` working days after `start`: weekends and holidays do not count."""
@@ -335,9 +374,14 @@ def due_at(rule: DueRule, anchor: datetime, holidays: Iterable[date] = ()) -> st
     return (anchor.date() + timedelta(days=rule.calendar_days or 0)).isoformat()
 
 
-def due_dates(instrument: Instrument, anchors: Mapping[str, datetime], holidays: Iterable[date] = (),
-              *, answers: Answers | None = None, results: Mapping[str, Any] | None = None,
-              ) -> dict[str, dict[str, Any]]:
+def due_dates(
+    instrument: Instrument,
+    anchors: Mapping[str, datetime],
+    holidays: Iterable[date] = (),
+    *,
+    answers: Answers | None = None,
+    results: Mapping[str, Any] | None = None,
+) -> dict[str, dict[str, Any]]:
     """Each due rule that applies, with its due date. A rule whose anchor is not known yet is listed with
     `due: null` (a missing anchor shows rather than vanishing); of several rules with one key (e.g. 24 or
     72 hours by priority) the first that applies counts; a rule with `when` applies only once scored."""
@@ -349,6 +393,9 @@ def due_dates(instrument: Instrument, anchors: Mapping[str, datetime], holidays:
             continue
         if rule.when is not None and (ctx is None or not holds(rule.when, ctx)):
             continue
-        found[rule.key] = {"label": rule.label, "anchor": rule.anchor,
-                           "due": due_at(rule, anchors[rule.anchor], holidays) if rule.anchor in anchors else None}
+        found[rule.key] = {
+            "label": rule.label,
+            "anchor": rule.anchor,
+            "due": due_at(rule, anchors[rule.anchor], holidays) if rule.anchor in anchors else None,
+        }
     return found

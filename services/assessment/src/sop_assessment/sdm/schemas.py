@@ -63,9 +63,13 @@ class OverrideIn(Strict):
     policy_reasons: list[Annotated[str, Field(pattern=CODE)]] = Field(default_factory=list, max_length=20)
     reasons: str | None = Field(default=None, max_length=2000)
     to_level: str | None = Field(default=None, max_length=40)
-    supervisor: str | None = Field(default=None, min_length=1, max_length=200,
-                                   description="The supervisor asked to decide (their subject): the pending "
-                                               "override is listed in their approval queue")
+    supervisor: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The supervisor asked to decide (their subject): the pending "
+        "override is listed in their approval queue",
+    )
 
     @model_validator(mode="after")
     def _reasons_given(self) -> OverrideIn:

@@ -53,8 +53,10 @@ class NotADraft(Conflict):
     slug, title = "not-a-draft", "Only a draft can change"
 
     def __init__(self, status: SdmStatus) -> None:
-        super().__init__(f"this assessment is {status.value}: only a draft's answers can change; amend it to "
-                         "start a new revision", status_now=status.value)
+        super().__init__(
+            f"this assessment is {status.value}: only a draft's answers can change; amend it to start a new revision",
+            status_now=status.value,
+        )
 
 
 class AssessmentFrozen(Conflict):
@@ -100,14 +102,19 @@ def instrument_of(catalog: Catalog, key: str, version: str, *, sha256: str | Non
     if loaded is None:
         raise InstrumentChanged(f"instrument {key} version {version} is no longer loaded")
     if sha256 is not None and loaded.sha256 != sha256:
-        raise InstrumentChanged(f"instrument {key} version {version} changed since this assessment was scored; "
-                                "a changed instrument needs a new version number")
+        raise InstrumentChanged(
+            f"instrument {key} version {version} changed since this assessment was scored; "
+            "a changed instrument needs a new version number"
+        )
     return loaded
 
 
 def _anchor_errors(anchors: dict[str, Any], prefix: str = "anchors") -> list[dict[str, str]]:
-    return [{"field": f"{prefix}.{name}", "message": "set by the server when the assessment is completed"}
-            for name in anchors if name in SERVER_ANCHORS]
+    return [
+        {"field": f"{prefix}.{name}", "message": "set by the server when the assessment is completed"}
+        for name in anchors
+        if name in SERVER_ANCHORS
+    ]
 
 
 def _type_errors(instrument: Instrument, assessment_type: str | None) -> list[dict[str, str]]:
@@ -138,35 +145,69 @@ def _touch(assessment: SdmAssessment) -> None:
 
 async def _event(session: AsyncSession, assessment: SdmAssessment, event: str, **extra: Any) -> None:
     # Only ids, codes and labels travel on the bus: answers and narratives stay behind the case's access rules.
-    await emit(session, platform, subject=SUBJECT + event, case_id=assessment.case_id, data={
-        "sdm_assessment_id": str(assessment.id), "case_id": str(assessment.case_id),
-        "chain_id": str(assessment.chain_id), "revision": assessment.revision,
-        "instrument_key": assessment.instrument_key, "instrument_version": assessment.instrument_version,
-        "status": assessment.status.value, "final_level": assessment.final_level, "version": assessment.version,
-        **extra,
-    })
+    await emit(
+        session,
+        platform,
+        subject=SUBJECT + event,
+        case_id=assessment.case_id,
+        data={
+            "sdm_assessment_id": str(assessment.id),
+            "case_id": str(assessment.case_id),
+            "chain_id": str(assessment.chain_id),
+            "revision": assessment.revision,
+            "instrument_key": assessment.instrument_key,
+            "instrument_version": assessment.instrument_version,
+            "status": assessment.status.value,
+            "final_level": assessment.final_level,
+            "version": assessment.version,
+            **extra,
+        },
+    )
 
 
-async def create_assessment(session: AsyncSession, *, catalog: Catalog, case_id: uuid.UUID, body: SdmAssessmentIn,
-                            created_by: str, holidays: Iterable[date]) -> SdmAssessment:
+async def create_assessment(
+    session: AsyncSession,
+    *,
+    catalog: Catalog,
+    case_id: uuid.UUID,
+    body: SdmAssessmentIn,
+    created_by: str,
+    holidays: Iterable[date],
+) -> SdmAssessment:
     loaded = catalog.get(body.instrument_key, body.instrument_version)
     if loaded is None:
-        raise InvalidInput([{"field": "instrument_version" if any(
-            k == body.instrument_key for k, _ in catalog.by_key) else "instrument_key",
-            "message": "no such instrument version; see GET /v1/instruments"}])
+        raise InvalidInput(
+            [
+                {
+                    "field": "instrument_version"
+                    if any(k == body.instrument_key for k, _ in catalog.by_key)
+                    else "instrument_key",
+                    "message": "no such instrument version; see GET /v1/instruments",
+                }
+            ]
+        )
     instrument = loaded.instrument
     children = _children(body.children)
-    errors = (_type_errors(instrument, body.assessment_type) + _anchor_errors(body.anchors)
-              + rules.answer_errors(instrument, body.answers, children, complete=False))
+    errors = (
+        _type_errors(instrument, body.assessment_type)
+        + _anchor_errors(body.anchors)
+        + rules.answer_errors(instrument, body.answers, children, complete=False)
+    )
     if errors:
         raise InvalidInput(errors)
     assessment_id = new_id()
     assessment = SdmAssessment(
-        id=assessment_id, chain_id=assessment_id,
-        case_id=case_id, instrument_key=instrument.key, instrument_version=instrument.version,
-        assessment_type=body.assessment_type or (instrument.assessment_types[0] if instrument.assessment_types
-                                                 else None),
-        answers=dict(body.answers), children=children, anchors=_anchors(body.anchors), created_by=created_by,
+        id=assessment_id,
+        chain_id=assessment_id,
+        case_id=case_id,
+        instrument_key=instrument.key,
+        instrument_version=instrument.version,
+        assessment_type=body.assessment_type
+        or (instrument.assessment_types[0] if instrument.assessment_types else None),
+        answers=dict(body.answers),
+        children=children,
+        anchors=_anchors(body.anchors),
+        created_by=created_by,
         due=rules.due_dates(instrument, body.anchors, holidays),
     )
     session.add(assessment)
@@ -175,9 +216,14 @@ async def create_assessment(session: AsyncSession, *, catalog: Catalog, case_id:
     return assessment
 
 
-async def list_assessments(session: AsyncSession, *, case_id: uuid.UUID, page: PageRequest,
-                           instrument_key: str | None = None, status: SdmStatus | None = None,
-                           ) -> tuple[list[SdmAssessment], str | None]:
+async def list_assessments(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    page: PageRequest,
+    instrument_key: str | None = None,
+    status: SdmStatus | None = None,
+) -> tuple[list[SdmAssessment], str | None]:
     query = select(SdmAssessment).where(SdmAssessment.case_id == case_id)
     if instrument_key is not None:
         query = query.where(SdmAssessment.instrument_key == instrument_key)
@@ -201,8 +247,14 @@ def _require_draft(assessment: SdmAssessment) -> None:
         raise NotADraft(assessment.status)
 
 
-async def update_draft(session: AsyncSession, assessment: SdmAssessment, *, catalog: Catalog,
-                       body: SdmAssessmentPatch, holidays: Iterable[date]) -> SdmAssessment:
+async def update_draft(
+    session: AsyncSession,
+    assessment: SdmAssessment,
+    *,
+    catalog: Catalog,
+    body: SdmAssessmentPatch,
+    holidays: Iterable[date],
+) -> SdmAssessment:
     _require_draft(assessment)
     instrument = instrument_of(catalog, assessment.instrument_key, assessment.instrument_version).instrument
     answers = dict(assessment.answers)
@@ -214,8 +266,11 @@ async def update_draft(session: AsyncSession, assessment: SdmAssessment, *, cata
     children = _children(body.children) if body.children is not None else assessment.children
     fields = body.model_fields_set
     assessment_type = body.assessment_type if "assessment_type" in fields else assessment.assessment_type
-    errors = (_type_errors(instrument, assessment_type) + _anchor_errors(body.anchors or {})
-              + rules.answer_errors(instrument, answers, children, complete=False))
+    errors = (
+        _type_errors(instrument, assessment_type)
+        + _anchor_errors(body.anchors or {})
+        + rules.answer_errors(instrument, answers, children, complete=False)
+    )
     if errors:
         raise InvalidInput(errors)
     assessment.answers, assessment.children, assessment.assessment_type = answers, children, assessment_type
@@ -227,24 +282,32 @@ async def update_draft(session: AsyncSession, assessment: SdmAssessment, *, cata
     return assessment
 
 
-def _rescore(instrument: Instrument, assessment: SdmAssessment, holidays: Iterable[date], *,
-             final_level: str | None = None, adjusted: dict[str, str] | None = None) -> None:
-    results = rules.score(instrument, assessment.answers, assessment.children, final_level=final_level,
-                          adjusted=adjusted)
+def _rescore(
+    instrument: Instrument,
+    assessment: SdmAssessment,
+    holidays: Iterable[date],
+    *,
+    final_level: str | None = None,
+    adjusted: dict[str, str] | None = None,
+) -> None:
+    results = rules.score(
+        instrument, assessment.answers, assessment.children, final_level=final_level, adjusted=adjusted
+    )
     assessment.results = results
     assessment.scored_level, assessment.final_level = results["scored_level"], results["final_level"]
-    assessment.due = rules.due_dates(instrument, _parsed_anchors(assessment.anchors), holidays,
-                                     answers=assessment.answers, results=results)
+    assessment.due = rules.due_dates(
+        instrument, _parsed_anchors(assessment.anchors), holidays, answers=assessment.answers, results=results
+    )
 
 
 def _threats_present(instrument: Instrument, assessment: SdmAssessment) -> list[str]:
     answers = [assessment.answers] + [c.get("answers") or {} for c in assessment.children]
-    return [i.code for i in instrument.items
-            if i.section == "threats" and any(a.get(i.code) is True for a in answers)]
+    return [i.code for i in instrument.items if i.section == "threats" and any(a.get(i.code) is True for a in answers)]
 
 
-async def complete(session: AsyncSession, assessment: SdmAssessment, *, catalog: Catalog, by: str,
-                   holidays: Iterable[date]) -> SdmAssessment:
+async def complete(
+    session: AsyncSession, assessment: SdmAssessment, *, catalog: Catalog, by: str, holidays: Iterable[date]
+) -> SdmAssessment:
     """Score the answers on the server and keep the result with the instrument key, version and file hash.
     Refused (422, nothing written) when required answers are missing or the instrument's checks fail, e.g.
     an unsafe child without a protective-placement intervention."""
@@ -271,30 +334,57 @@ async def complete(session: AsyncSession, assessment: SdmAssessment, *, catalog:
     await _event(session, assessment, "completed", decisions=decisions, scored_level=assessment.scored_level)
     if "safety_plan_required" in (assessment.results or {}).get("signals", []):
         # The plans service starts (or asks the worker to start) a safety plan linked to this assessment.
-        await emit(session, platform, subject=SAFETY_PLAN_REQUIRED, case_id=assessment.case_id, data={
-            "sdm_assessment_id": str(assessment.id), "case_id": str(assessment.case_id),
-            "instrument_key": assessment.instrument_key, "instrument_version": assessment.instrument_version,
-            "decisions": decisions, "threat_codes": _threats_present(instrument, assessment),
-            "children": [{"person_id": c.get("person_id"), "outcomes": {
-                k: next((x["outcome"] for x in v["children"] if x["name"] == c.get("name")), None)
-                for k, v in (assessment.results or {})["decisions"].items()}} for c in assessment.children],
-        })
+        await emit(
+            session,
+            platform,
+            subject=SAFETY_PLAN_REQUIRED,
+            case_id=assessment.case_id,
+            data={
+                "sdm_assessment_id": str(assessment.id),
+                "case_id": str(assessment.case_id),
+                "instrument_key": assessment.instrument_key,
+                "instrument_version": assessment.instrument_version,
+                "decisions": decisions,
+                "threat_codes": _threats_present(instrument, assessment),
+                "children": [
+                    {
+                        "person_id": c.get("person_id"),
+                        "outcomes": {
+                            k: next((x["outcome"] for x in v["children"] if x["name"] == c.get("name")), None)
+                            for k, v in (assessment.results or {})["decisions"].items()
+                        },
+                    }
+                    for c in assessment.children
+                ],
+            },
+        )
     return assessment
 
 
-async def request_override(session: AsyncSession, assessment: SdmAssessment, *, catalog: Catalog,
-                           body: OverrideIn, by: str, holidays: Iterable[date]) -> SdmAssessment:
+async def request_override(
+    session: AsyncSession,
+    assessment: SdmAssessment,
+    *,
+    catalog: Catalog,
+    body: OverrideIn,
+    by: str,
+    holidays: Iterable[date],
+) -> SdmAssessment:
     """Policy override: the policy level at once. Discretionary override (one level up) and downgrade (a less
     urgent priority): pending a supervisor's approval, announced to the approval queue."""
     if assessment.status == SdmStatus.approved:
         raise AssessmentFrozen()
     if assessment.status != SdmStatus.completed:
-        raise WrongState("complete the assessment before overriding it" if assessment.status == SdmStatus.draft
-                         else "an override is already waiting for a supervisor")
+        raise WrongState(
+            "complete the assessment before overriding it"
+            if assessment.status == SdmStatus.draft
+            else "an override is already waiting for a supervisor"
+        )
     if assessment.override and assessment.override.get("status") in ("applied", "pending"):
         raise WrongState("this revision already has an override; amend it to start again")
-    instrument = instrument_of(catalog, assessment.instrument_key, assessment.instrument_version,
-                               sha256=assessment.instrument_sha256).instrument
+    instrument = instrument_of(
+        catalog, assessment.instrument_key, assessment.instrument_version, sha256=assessment.instrument_sha256
+    ).instrument
     now = utcnow().isoformat()
     try:
         if body.kind == OverrideKind.policy:
@@ -308,17 +398,31 @@ async def request_override(session: AsyncSession, assessment: SdmAssessment, *, 
     except rules.OverrideRefused as exc:
         raise OverrideNotAllowed(exc.field, exc.message) from exc
     override: dict[str, Any] = {
-        "kind": body.kind.value, "policy_reasons": list(body.policy_reasons), "reasons": body.reasons,
-        "requested_by": by, "requested_at": now,
+        "kind": body.kind.value,
+        "policy_reasons": list(body.policy_reasons),
+        "reasons": body.reasons,
+        "requested_by": by,
+        "requested_at": now,
     }
     if body.kind == OverrideKind.downgrade:
         assert instrument.downgrade is not None
         key = instrument.downgrade.decision
-        override.update({"decision": key, "from": (assessment.results or {})["decisions"][key]["final"],
-                         "to": target, "status": "pending"})
+        override.update(
+            {
+                "decision": key,
+                "from": (assessment.results or {})["decisions"][key]["final"],
+                "to": target,
+                "status": "pending",
+            }
+        )
     else:
-        override.update({"from": assessment.scored_level, "to": target,
-                         "status": "applied" if body.kind == OverrideKind.policy else "pending"})
+        override.update(
+            {
+                "from": assessment.scored_level,
+                "to": target,
+                "status": "applied" if body.kind == OverrideKind.policy else "pending",
+            }
+        )
     assessment.override = override
     if body.kind == OverrideKind.policy:
         _rescore(instrument, assessment, holidays, final_level=target)
@@ -328,37 +432,59 @@ async def request_override(session: AsyncSession, assessment: SdmAssessment, *, 
     await _event(session, assessment, "overridden", override_kind=body.kind.value, to=target)
     if override["status"] == "pending":
         await request_approval(
-            session, case_id=assessment.case_id, kind=_approval_kind(body.kind.value), subject_id=assessment.id,
-            subject_version=assessment.revision, requested_by=by, approver_subject=body.supervisor,
-            summary=_approval_summary(instrument, override))
+            session,
+            case_id=assessment.case_id,
+            kind=_approval_kind(body.kind.value),
+            subject_id=assessment.id,
+            subject_version=assessment.revision,
+            requested_by=by,
+            approver_subject=body.supervisor,
+            summary=_approval_summary(instrument, override),
+        )
     return assessment
 
 
 def _approval_kind(override_kind: str) -> ApprovalKind:
-    return ApprovalKind.priority_downgrade if override_kind == OverrideKind.downgrade.value \
-        else ApprovalKind.sdm_override
+    return (
+        ApprovalKind.priority_downgrade if override_kind == OverrideKind.downgrade.value else ApprovalKind.sdm_override
+    )
 
 
 def _approval_summary(instrument: Instrument, override: dict[str, Any]) -> str:
-    what = (f"lower the response priority from {override['from']} to {override['to']}"
-            if override["kind"] == OverrideKind.downgrade.value
-            else f"raise the risk level from {override['from']} to {override['to']} (discretionary override)")
+    what = (
+        f"lower the response priority from {override['from']} to {override['to']}"
+        if override["kind"] == OverrideKind.downgrade.value
+        else f"raise the risk level from {override['from']} to {override['to']} (discretionary override)"
+    )
     return f"{instrument.title}: {what}. Reasons: {override.get('reasons') or '-'}"[:1000]
 
 
-async def decide(session: AsyncSession, assessment: SdmAssessment, *, catalog: Catalog, body: ApprovalIn,
-                 by: str, holidays: Iterable[date]) -> SdmAssessment:
+async def decide(
+    session: AsyncSession,
+    assessment: SdmAssessment,
+    *,
+    catalog: Catalog,
+    body: ApprovalIn,
+    by: str,
+    holidays: Iterable[date],
+) -> SdmAssessment:
     """A supervisor approves (the result is then frozen) or returns a pending override for edits (the scored
     result stands). Approving a completed assessment without a pending override signs it off and freezes it.
     The override's item in the approval queue is closed with the same decision."""
     pending = _check_decidable(assessment, body.decision, by)
-    await _apply_decision(session, assessment, catalog=catalog, decision=body.decision, comment=body.comment,
-                          by=by, holidays=holidays)
+    await _apply_decision(
+        session, assessment, catalog=catalog, decision=body.decision, comment=body.comment, by=by, holidays=holidays
+    )
     if pending is not None:
-        await close_approval(session, case_id=assessment.case_id, kind=_approval_kind(pending["kind"]),
-                             subject_id=assessment.id,
-                             decision="approved" if body.decision == ApprovalDecision.approve else "returned",
-                             decided_by=by, comment=body.comment)
+        await close_approval(
+            session,
+            case_id=assessment.case_id,
+            kind=_approval_kind(pending["kind"]),
+            subject_id=assessment.id,
+            decision="approved" if body.decision == ApprovalDecision.approve else "returned",
+            decided_by=by,
+            comment=body.comment,
+        )
     return assessment
 
 
@@ -376,19 +502,36 @@ def _check_decidable(assessment: SdmAssessment, decision: ApprovalDecision, by: 
     return pending
 
 
-async def _apply_decision(session: AsyncSession, assessment: SdmAssessment, *, catalog: Catalog,
-                          decision: ApprovalDecision, comment: str | None, by: str,
-                          holidays: Iterable[date]) -> None:
+async def _apply_decision(
+    session: AsyncSession,
+    assessment: SdmAssessment,
+    *,
+    catalog: Catalog,
+    decision: ApprovalDecision,
+    comment: str | None,
+    by: str,
+    holidays: Iterable[date],
+) -> None:
     pending = assessment.override if assessment.status == SdmStatus.pending_approval else None
-    instrument = instrument_of(catalog, assessment.instrument_key, assessment.instrument_version,
-                               sha256=assessment.instrument_sha256).instrument
+    instrument = instrument_of(
+        catalog, assessment.instrument_key, assessment.instrument_version, sha256=assessment.instrument_sha256
+    ).instrument
     now = utcnow()
-    entry = {"decision": decision.value, "comment": comment, "decided_by": by,
-             "decided_at": now.isoformat(), "subject": pending["kind"] if pending else "sign_off"}
+    entry = {
+        "decision": decision.value,
+        "comment": comment,
+        "decided_by": by,
+        "decided_at": now.isoformat(),
+        "subject": pending["kind"] if pending else "sign_off",
+    }
     assessment.approvals = [*assessment.approvals, entry]
     if pending is not None:
-        assessment.override = {**pending, "status": "approved" if decision == ApprovalDecision.approve
-                               else "returned", "decided_by": by, "decided_at": now.isoformat()}
+        assessment.override = {
+            **pending,
+            "status": "approved" if decision == ApprovalDecision.approve else "returned",
+            "decided_by": by,
+            "decided_at": now.isoformat(),
+        }
         if decision == ApprovalDecision.approve:
             if pending["kind"] == OverrideKind.downgrade.value:
                 _rescore(instrument, assessment, holidays, adjusted={pending["decision"]: pending["to"]})
@@ -418,11 +561,19 @@ async def apply_queue_decision(session: AsyncSession, approval: Approval, app: A
     if pending is None or _approval_kind(pending["kind"]) != approval.kind:
         raise WrongState(f"this assessment is {assessment.status.value}: no {approval.kind.value} waits on it")
     assert approval.decided_by is not None
-    decision = ApprovalDecision.approve if approval.status == ApprovalStatus.approved \
-        else ApprovalDecision.return_for_edits
+    decision = (
+        ApprovalDecision.approve if approval.status == ApprovalStatus.approved else ApprovalDecision.return_for_edits
+    )
     _check_decidable(assessment, decision, approval.decided_by)
-    await _apply_decision(session, assessment, catalog=catalog_of(app), decision=decision,
-                          comment=approval.decision_comment, by=approval.decided_by, holidays=holidays_of(app))
+    await _apply_decision(
+        session,
+        assessment,
+        catalog=catalog_of(app),
+        decision=decision,
+        comment=approval.decision_comment,
+        by=approval.decided_by,
+        holidays=holidays_of(app),
+    )
 
 
 async def amend(session: AsyncSession, assessment: SdmAssessment, *, by: str) -> SdmAssessment:
@@ -431,17 +582,26 @@ async def amend(session: AsyncSession, assessment: SdmAssessment, *, by: str) ->
         raise WrongState("a draft can be edited directly; amend a completed or approved assessment")
     if assessment.status == SdmStatus.pending_approval:
         raise WrongState("an override waits for a supervisor; it is decided before the assessment is amended")
-    latest = (await session.execute(select(func.max(SdmAssessment.revision)).where(
-        SdmAssessment.chain_id == assessment.chain_id))).scalar_one()
+    latest = (
+        await session.execute(
+            select(func.max(SdmAssessment.revision)).where(SdmAssessment.chain_id == assessment.chain_id)
+        )
+    ).scalar_one()
     if latest != assessment.revision:
         raise WrongState(f"revision {latest} of this assessment exists; amend the latest revision")
     amended = SdmAssessment(
-        case_id=assessment.case_id, chain_id=assessment.chain_id, revision=assessment.revision + 1,
-        amends_id=assessment.id, instrument_key=assessment.instrument_key,
-        instrument_version=assessment.instrument_version, assessment_type=assessment.assessment_type,
-        answers=dict(assessment.answers), children=list(assessment.children),
+        case_id=assessment.case_id,
+        chain_id=assessment.chain_id,
+        revision=assessment.revision + 1,
+        amends_id=assessment.id,
+        instrument_key=assessment.instrument_key,
+        instrument_version=assessment.instrument_version,
+        assessment_type=assessment.assessment_type,
+        answers=dict(assessment.answers),
+        children=list(assessment.children),
         anchors={k: v for k, v in assessment.anchors.items() if k not in SERVER_ANCHORS},
-        due={}, created_by=by,
+        due={},
+        created_by=by,
     )
     session.add(amended)
     await session.flush()
@@ -451,9 +611,12 @@ async def amend(session: AsyncSession, assessment: SdmAssessment, *, by: str) ->
 
 def assessment_out(assessment: SdmAssessment, catalog: Catalog) -> SdmAssessmentOut:
     loaded = catalog.get(assessment.instrument_key, assessment.instrument_version)
-    ref = InstrumentRef(key=assessment.instrument_key, version=assessment.instrument_version,
-                        sha256=assessment.instrument_sha256 or (loaded.sha256 if loaded else None),
-                        title=loaded.instrument.title if loaded else None,
-                        illustrative=loaded.instrument.illustrative if loaded else None)
+    ref = InstrumentRef(
+        key=assessment.instrument_key,
+        version=assessment.instrument_version,
+        sha256=assessment.instrument_sha256 or (loaded.sha256 if loaded else None),
+        title=loaded.instrument.title if loaded else None,
+        illustrative=loaded.instrument.illustrative if loaded else None,
+    )
     values = assessment.model_dump()
     return SdmAssessmentOut.model_validate({**values, "instrument": ref})

@@ -33,8 +33,9 @@ from sop_shared.query_params import known_query_params
 router = APIRouter(prefix="/v1", tags=["statements"])
 
 
-async def _statement_for(session: AsyncSession, principal: Principal, statement_id: uuid.UUID,
-                         scope: Scope) -> Statement:
+async def _statement_for(
+    session: AsyncSession, principal: Principal, statement_id: uuid.UUID, scope: Scope
+) -> Statement:
     """The statement, if the token's case is the statement's case; a statement of another case and a
     missing one answer the same 404."""
     statement = await get_statement(session, statement_id)
@@ -45,33 +46,62 @@ async def _statement_for(session: AsyncSession, principal: Principal, statement_
     return statement
 
 
-@router.post("/cases/{case_id}/statements", status_code=201, response_model=StatementOut,
-             dependencies=[known_query_params()],
-             responses={201: {"description": "Created. A repeat with the same Idempotency-Key and body "
-                                             "returns this response again and creates nothing."}})
-async def create_case_statement(case_id: uuid.UUID, body: StatementIn, request: Request, session: SessionDep,
-                                principal: CurrentPrincipal, idempotency: IdempotencyDep) -> Response:
+@router.post(
+    "/cases/{case_id}/statements",
+    status_code=201,
+    response_model=StatementOut,
+    dependencies=[known_query_params()],
+    responses={
+        201: {
+            "description": "Created. A repeat with the same Idempotency-Key and body "
+            "returns this response again and creates nothing."
+        }
+    },
+)
+async def create_case_statement(
+    case_id: uuid.UUID,
+    body: StatementIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+) -> Response:
     """Write a harm or danger statement. Missing parts, jargon and a high reading grade come back as
     findings in `plain_language`; they never block the worker from saving."""
     require_case_scope(principal, case_id, Scope.case_write)
     replayed = await idempotency.replay(session, body)
     if replayed is not None:
-        await audit_request(request, session, principal, resource="statement", action="read", case_id=case_id,
-                            resource_id=json.loads(replayed.body).get("id"))
+        await audit_request(
+            request,
+            session,
+            principal,
+            resource="statement",
+            action="read",
+            case_id=case_id,
+            resource_id=json.loads(replayed.body).get("id"),
+        )
         return replayed
     statement = await create_statement(session, case_id=case_id, body=body, created_by=principal.subject)
-    await audit_request(request, session, principal, resource="statement", action="create", case_id=case_id,
-                        resource_id=statement.id)
+    await audit_request(
+        request, session, principal, resource="statement", action="create", case_id=case_id, resource_id=statement.id
+    )
     content = statement_out(statement).model_dump(mode="json")
     headers = {"Location": f"/v1/statements/{statement.id}", "ETag": etag(statement.version)}
     await idempotency.remember(session, body, status_code=201, content=content, headers=headers)
     return JSONResponse(content, status_code=201, headers=headers)
 
 
-@router.get("/cases/{case_id}/statements", response_model=StatementPage,
-            dependencies=[known_query_params("kind", "status", "limit", "cursor")])
+@router.get(
+    "/cases/{case_id}/statements",
+    response_model=StatementPage,
+    dependencies=[known_query_params("kind", "status", "limit", "cursor")],
+)
 async def list_case_statements(
-    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep,
+    case_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
     audience: RequestAudience,
     kind: Annotated[StatementKind | None, Query(description="Only harm or only danger statements")] = None,
     status: Annotated[StatementStatus | None, Query(description="Only statements in this status")] = None,
@@ -81,20 +111,40 @@ async def list_case_statements(
     require_case_scope(principal, case_id, Scope.case_read)
     rows, next_cursor = await list_statements(session, case_id=case_id, page=page, kind=kind, status=status)
     items = [statement_out(row, audience) for row in rows]
-    await audit_request(request, session, principal, resource="statement", action="read", case_id=case_id,
-                        fields=shown_sensitive_fields(items))
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="statement",
+        action="read",
+        case_id=case_id,
+        fields=shown_sensitive_fields(items),
+    )
     return StatementPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/statements/{statement_id}", response_model=StatementOut, dependencies=[known_query_params()])
-async def get_one_statement(statement_id: uuid.UUID, request: Request, response: Response, session: SessionDep,
-                            principal: CurrentPrincipal, audience: RequestAudience) -> StatementOut:
+async def get_one_statement(
+    statement_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    audience: RequestAudience,
+) -> StatementOut:
     """One statement with its plain-language check, as the request's audience may see it; the ETag is its
     version (for If-Match later)."""
     statement = await _statement_for(session, principal, statement_id, Scope.case_read)
     out = statement_out(statement, audience)
-    await audit_request(request, session, principal, resource="statement", action="read",
-                        case_id=statement.case_id, resource_id=statement.id,
-                        fields=shown_sensitive_fields([out]))
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="statement",
+        action="read",
+        case_id=statement.case_id,
+        resource_id=statement.id,
+        fields=shown_sensitive_fields([out]),
+    )
     set_etag(response, statement.version)
     return out

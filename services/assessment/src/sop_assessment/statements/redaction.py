@@ -89,7 +89,7 @@ def without_reporter(text: str, reporter: str, language: str) -> str:
     someone = SOMEONE.get(primary_language(language), "…")
 
     def replace(match: re.Match[str]) -> str:
-        at_start = match.start() == 0 or text[:match.start()].rstrip().endswith((".", "!", "?"))
+        at_start = match.start() == 0 or text[: match.start()].rstrip().endswith((".", "!", "?"))
         return someone[0].upper() + someone[1:] if at_start else someone
 
     words = reporter.strip().rstrip(".").strip()

@@ -21,10 +21,18 @@ COMPOSED_LANGUAGES = ("en", "es")
 # The plain-language checker names parts in its own words; the API names them by field.
 CHECK_KIND = {StatementKind.danger: "danger_statement", StatementKind.harm: "harm_statement"}
 CHECK_PART_FIELDS: dict[StatementKind, dict[str, str]] = {
-    StatementKind.danger: {"who_is_worried": "who_is_worried", "caregiver_behaviour": "caregiver_behaviour",
-                           "impact_on_child": "feared_impact_on_child"},
-    StatementKind.harm: {"who_reported": "who_reported", "caregiver": "caregivers", "action": "action_or_inaction",
-                         "child": "children", "impact": "impact_on_child"},
+    StatementKind.danger: {
+        "who_is_worried": "who_is_worried",
+        "caregiver_behaviour": "caregiver_behaviour",
+        "impact_on_child": "feared_impact_on_child",
+    },
+    StatementKind.harm: {
+        "who_reported": "who_reported",
+        "caregiver": "caregivers",
+        "action": "action_or_inaction",
+        "child": "children",
+        "impact": "impact_on_child",
+    },
 }
 
 
@@ -59,16 +67,26 @@ def prepare_statement(body: StatementIn) -> dict[str, Any]:
         if not any(values[name] for name in PARTS[kind]):
             errors.append({"field": "text", "message": "a statement needs words: give its parts or write its text"})
         elif primary_language(body.language) not in COMPOSED_LANGUAGES:
-            errors.append({"field": "text", "message": f"the server composes statements only in English and "
-                                                       f"Spanish; write the {body.language} text"})
+            errors.append(
+                {
+                    "field": "text",
+                    "message": f"the server composes statements only in English and "
+                    f"Spanish; write the {body.language} text",
+                }
+            )
         else:
             text = compose_text(kind, body.language, values)
     if errors:
         raise InvalidInput(errors)
     return {
-        **values, "kind": kind, "language": body.language, "composed_text": text,
+        **values,
+        "kind": kind,
+        "language": body.language,
+        "composed_text": text,
         "text_source": TextSource.worker if body.text and body.text.strip() else TextSource.composed,
-        "threat_codes": list(body.threat_codes), "agrees": list(body.agrees), "disputes": list(body.disputes),
+        "threat_codes": list(body.threat_codes),
+        "agrees": list(body.agrees),
+        "disputes": list(body.disputes),
         "sensitivity_labels": [label.value for label in body.sensitivity_labels],
         "consented_audiences": [audience.value for audience in body.consented_audiences],
     }
@@ -76,8 +94,9 @@ def prepare_statement(body: StatementIn) -> dict[str, Any]:
 
 def repeated_errors(field: str, values: Sequence[Any]) -> list[dict[str, str]]:
     """A label or an audience listed twice is a slip worth naming, not something to merge silently."""
-    return [{"field": f"{field}.{i}", "message": "listed twice"} for i, value in enumerate(values)
-            if value in values[:i]]
+    return [
+        {"field": f"{field}.{i}", "message": "listed twice"} for i, value in enumerate(values) if value in values[:i]
+    ]
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -88,6 +107,7 @@ def _blank_to_none(value: Any) -> Any:
 
 
 # --- the composed sentence ---------------------------------------------------------------------------
+
 
 def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) -> str:
     """One or two short sentences from the parts, in the SOP shape, in English or Spanish.
@@ -103,29 +123,59 @@ def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) 
         impact = _part(values, "feared_impact_on_child")
         plural = who is not None and _plural(who, lang)
         if lang == "en":
-            first = (f"{who} {'are' if plural else 'is'} worried that {clause}" if who and clause else
-                     f"{who} {'are' if plural else 'is'} worried" if who else
-                     f"The worry is that {clause}" if clause else None)
+            first = (
+                f"{who} {'are' if plural else 'is'} worried that {clause}"
+                if who and clause
+                else f"{who} {'are' if plural else 'is'} worried"
+                if who
+                else f"The worry is that {clause}"
+                if clause
+                else None
+            )
             second = f"If nothing changes, {children} {impact}" if impact else None
         else:
-            first = (f"{who} se {'preocupan' if plural else 'preocupa'} porque {clause}" if who and clause else
-                     f"{who} se {'preocupan' if plural else 'preocupa'}" if who else
-                     f"Hay preocupación porque {clause}" if clause else None)
+            first = (
+                f"{who} se {'preocupan' if plural else 'preocupa'} porque {clause}"
+                if who and clause
+                else f"{who} se {'preocupan' if plural else 'preocupa'}"
+                if who
+                else f"Hay preocupación porque {clause}"
+                if clause
+                else None
+            )
             second = f"Si nada cambia, {children} {impact}" if impact else None
     else:
         who = _part(values, "who_reported")
         caregivers = names(values.get("caregivers") or [], lang) or None
-        clause = " ".join(p for p in (caregivers, _part(values, "action_or_inaction"),
-                                      _part(values, "when_or_how_often")) if p) or None
+        clause = (
+            " ".join(
+                p for p in (caregivers, _part(values, "action_or_inaction"), _part(values, "when_or_how_often")) if p
+            )
+            or None
+        )
         impact = _part(values, "impact_on_child")
         plural = who is not None and _plural(who, lang)
         if lang == "en":
-            first = (f"{who} reported that {clause}" if who and clause else clause if clause else
-                     f"{who} reported it" if who else None)
+            first = (
+                f"{who} reported that {clause}"
+                if who and clause
+                else clause
+                if clause
+                else f"{who} reported it"
+                if who
+                else None
+            )
         else:
             verb = "informaron" if plural else "informó"
-            first = (f"{who} {verb} que {clause}" if who and clause else clause if clause else
-                     f"{who} lo {verb}" if who else None)
+            first = (
+                f"{who} {verb} que {clause}"
+                if who and clause
+                else clause
+                if clause
+                else f"{who} lo {verb}"
+                if who
+                else None
+            )
         second = f"{children} {impact}" if impact else None
     return " ".join(_sentence(s) for s in (first, second) if s)
 
@@ -153,8 +203,9 @@ def _words(values: Mapping[str, Any], *parts: str) -> str | None:
 
 _PLURAL_SUBJECT = {
     "en": re.compile(r"(^|\s)(and|&)\s|,|^(we|they|both)\b", re.IGNORECASE),
-    "es": re.compile(r"(^|\s)(y|e)\s|,|^(nosotros|nosotras|ellos|ellas|los|las|unos|unas|ambos|ambas)\b",
-                     re.IGNORECASE),
+    "es": re.compile(
+        r"(^|\s)(y|e)\s|,|^(nosotros|nosotras|ellos|ellas|los|las|unos|unas|ambos|ambas)\b", re.IGNORECASE
+    ),
 }
 
 
@@ -174,17 +225,24 @@ def _sentence(text: str) -> str:
 
 # --- the plain-language check --------------------------------------------------------------------------
 
+
 def statement_check(*, kind: StatementKind, language: str, text: str, values: Mapping[str, Any]) -> LanguageCheck:
     """The plain-language check of a statement's text with its parts; findings name the API's fields."""
     lang = primary_language(language)
     if kind == StatementKind.danger:
-        parts = {"who_is_worried": values.get("who_is_worried"),
-                 "caregiver_behaviour": values.get("caregiver_behaviour"),
-                 "impact_on_child": values.get("feared_impact_on_child")}
+        parts = {
+            "who_is_worried": values.get("who_is_worried"),
+            "caregiver_behaviour": values.get("caregiver_behaviour"),
+            "impact_on_child": values.get("feared_impact_on_child"),
+        }
     else:
-        parts = {"who_reported": values.get("who_reported"), "caregiver": names(values.get("caregivers") or [], lang),
-                 "action": values.get("action_or_inaction"), "child": names(values.get("children") or [], lang),
-                 "impact": values.get("impact_on_child")}
+        parts = {
+            "who_reported": values.get("who_reported"),
+            "caregiver": names(values.get("caregivers") or [], lang),
+            "action": values.get("action_or_inaction"),
+            "child": names(values.get("children") or [], lang),
+            "impact": values.get("impact_on_child"),
+        }
     check = check_text(text, kind=CHECK_KIND[kind], language=language, parts=parts)
     fields = CHECK_PART_FIELDS[kind]
     for finding in check.findings:

@@ -27,23 +27,39 @@ class StatementNotFound(NotFound):
         super().__init__("no such statement")
 
 
-async def create_statement(session: AsyncSession, *, case_id: uuid.UUID, body: StatementIn,
-                           created_by: str) -> Statement:
+async def create_statement(
+    session: AsyncSession, *, case_id: uuid.UUID, body: StatementIn, created_by: str
+) -> Statement:
     """Store a new active statement and, in the same transaction, the event that announces it."""
     statement = Statement(case_id=case_id, created_by=created_by, **prepare_statement(body))
     session.add(statement)
     await session.flush()
     # Only ids and labels travel on the bus: the words stay behind the case's access rules.
-    await emit(session, platform, subject=STATEMENT_CREATED, case_id=case_id, data={
-        "statement_id": str(statement.id), "case_id": str(case_id), "kind": statement.kind.value,
-        "status": statement.status.value, "version": statement.version, "threat_codes": statement.threat_codes,
-    })
+    await emit(
+        session,
+        platform,
+        subject=STATEMENT_CREATED,
+        case_id=case_id,
+        data={
+            "statement_id": str(statement.id),
+            "case_id": str(case_id),
+            "kind": statement.kind.value,
+            "status": statement.status.value,
+            "version": statement.version,
+            "threat_codes": statement.threat_codes,
+        },
+    )
     return statement
 
 
-async def list_statements(session: AsyncSession, *, case_id: uuid.UUID, page: PageRequest,
-                          kind: StatementKind | None = None, status: StatementStatus | None = None,
-                          ) -> tuple[list[Statement], str | None]:
+async def list_statements(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    page: PageRequest,
+    kind: StatementKind | None = None,
+    status: StatementStatus | None = None,
+) -> tuple[list[Statement], str | None]:
     query = select(Statement).where(Statement.case_id == case_id)
     if kind is not None:
         query = query.where(Statement.kind == kind)
@@ -60,18 +76,21 @@ async def get_statement(session: AsyncSession, statement_id: uuid.UUID) -> State
     return statement
 
 
-def statement_out(statement: Statement, audience: Audience | None = None, *, language: str = "en",
-                  view: StatementView | None = None) -> StatementOut:
+def statement_out(
+    statement: Statement, audience: Audience | None = None, *, language: str = "en", view: StatementView | None = None
+) -> StatementOut:
     """The statement as the API shows it to `audience` (None: whole, as its writer just wrote it), with the
     plain-language check of what is shown computed now (so an improved word list reaches old statements too).
     `language` is the reader's: the fixed sentence of a withheld statement is in it."""
     if view is None:
         values = statement.model_dump()
-        view = statement_view(values, audience, language=language) if audience is not None \
-            else StatementView(values)
+        view = statement_view(values, audience, language=language) if audience is not None else StatementView(values)
     shown = view.values
-    check = None if view.withheld else statement_check(
-        kind=statement.kind, language=shown["language"], text=shown["composed_text"], values=shown)
+    check = (
+        None
+        if view.withheld
+        else statement_check(kind=statement.kind, language=shown["language"], text=shown["composed_text"], values=shown)
+    )
     redacted = [*view.redacted, "plain_language"] if view.withheld else view.redacted
     return StatementOut.model_validate({**shown, "plain_language": check, "redacted": redacted})
 

@@ -73,10 +73,21 @@ APPROVALS_REQUEST = "approvals:request"
 
 # --- consultations -------------------------------------------------------------------------------------
 
-@router.post("/cases/{case_id}/consultations", status_code=201, response_model=ConsultationOut,
-             dependencies=[known_query_params()])
-async def record_consultation(case_id: uuid.UUID, body: ConsultationIn, request: Request, session: SessionDep,
-                              principal: CurrentPrincipal, idempotency: IdempotencyDep) -> Response:
+
+@router.post(
+    "/cases/{case_id}/consultations",
+    status_code=201,
+    response_model=ConsultationOut,
+    dependencies=[known_query_params()],
+)
+async def record_consultation(
+    case_id: uuid.UUID,
+    body: ConsultationIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+) -> Response:
     """Record a consultation with the map version discussed (snapshot) and each participant's rating."""
     require_case_scope(principal, case_id, Scope.case_write)
     made: dict[str, ConsultationOut] = {}
@@ -86,41 +97,67 @@ async def record_consultation(case_id: uuid.UUID, body: ConsultationIn, request:
         made["out"] = await consultation_out(session, consultation)
         return consultation
 
-    return await idempotent_create(request, session, principal, idempotency, body, resource="consultation",
-                                   case_id=case_id, create=create, render=lambda _: made["out"],
-                                   location=lambda c: f"/v1/consultations/{c.id}")
+    return await idempotent_create(
+        request,
+        session,
+        principal,
+        idempotency,
+        body,
+        resource="consultation",
+        case_id=case_id,
+        create=create,
+        render=lambda _: made["out"],
+        location=lambda c: f"/v1/consultations/{c.id}",
+    )
 
 
-@router.get("/cases/{case_id}/consultations", response_model=Page[ConsultationOut],
-            dependencies=[known_query_params("limit", "cursor")])
-async def case_consultations(case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal,
-                             page: PageDep) -> Page[ConsultationOut]:
+@router.get(
+    "/cases/{case_id}/consultations",
+    response_model=Page[ConsultationOut],
+    dependencies=[known_query_params("limit", "cursor")],
+)
+async def case_consultations(
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep
+) -> Page[ConsultationOut]:
     require_case_scope(principal, case_id, Scope.case_read)
     rows, next_cursor = await list_consultations(session, case_id=case_id, page=page)
     await audit_request(request, session, principal, resource="consultation", action="read", case_id=case_id)
     return Page[ConsultationOut](items=[await consultation_out(session, r) for r in rows], next_cursor=next_cursor)
 
 
-async def _consultation(consultation_id: uuid.UUID, case_id: uuid.UUID | None, request: Request,
-                        session: AsyncSession, principal: Principal) -> ConsultationOut:
+async def _consultation(
+    consultation_id: uuid.UUID, case_id: uuid.UUID | None, request: Request, session: AsyncSession, principal: Principal
+) -> ConsultationOut:
     consultation = await session.get(Consultation, consultation_id)
     require_record_scope(principal, consultation, Scope.case_read, ConsultationNotFound(), path_case_id=case_id)
     assert consultation is not None
-    await audit_request(request, session, principal, resource="consultation", action="read",
-                        case_id=consultation.case_id, resource_id=consultation.id)
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="consultation",
+        action="read",
+        case_id=consultation.case_id,
+        resource_id=consultation.id,
+    )
     return await consultation_out(session, consultation)
 
 
 @router.get("/consultations/{consultation_id}", response_model=ConsultationOut, dependencies=[known_query_params()])
-async def get_consultation(consultation_id: uuid.UUID, request: Request, session: SessionDep,
-                           principal: CurrentPrincipal) -> ConsultationOut:
+async def get_consultation(
+    consultation_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> ConsultationOut:
     return await _consultation(consultation_id, None, request, session, principal)
 
 
-@router.get("/cases/{case_id}/consultations/{consultation_id}", response_model=ConsultationOut,
-            dependencies=[known_query_params()])
-async def get_case_consultation(case_id: uuid.UUID, consultation_id: uuid.UUID, request: Request,
-                                session: SessionDep, principal: CurrentPrincipal) -> ConsultationOut:
+@router.get(
+    "/cases/{case_id}/consultations/{consultation_id}",
+    response_model=ConsultationOut,
+    dependencies=[known_query_params()],
+)
+async def get_case_consultation(
+    case_id: uuid.UUID, consultation_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> ConsultationOut:
     return await _consultation(consultation_id, case_id, request, session, principal)
 
 
@@ -133,38 +170,72 @@ FILED_BY_THE_SDM_ENGINE = frozenset({ApprovalKind.sdm_override, ApprovalKind.pri
 
 def _not_filed_by_the_engine(kind: ApprovalKind) -> None:
     if kind in FILED_BY_THE_SDM_ENGINE:
-        raise InvalidInput.field("kind", f"a {kind.value} is asked for at the SDM assessment "
-                                         "(POST /v1/sdm-assessments/{id}/override), which files it here")
+        raise InvalidInput.field(
+            "kind",
+            f"a {kind.value} is asked for at the SDM assessment "
+            "(POST /v1/sdm-assessments/{id}/override), which files it here",
+        )
 
 
 @router.post("/approvals", status_code=201, response_model=ApprovalOut, dependencies=[known_query_params()])
-async def create_service_approval(body: ServiceApprovalRequestIn, request: Request, session: SessionDep,
-                                  principal: CurrentPrincipal, idempotency: IdempotencyDep) -> Response:
+async def create_service_approval(
+    body: ServiceApprovalRequestIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+) -> Response:
     """For other services of the platform (e.g. plans, for a safety plan): put an item in the queue.
     Needs a service principal (integration actor with the `approvals:request` scope)."""
     if principal.actor_type != ActorType.integration or not principal.has_scope(APPROVALS_REQUEST):
-        raise Forbidden(f"only a platform service (scope {APPROVALS_REQUEST}) files approvals here; staff use "
-                        "/v1/cases/{case_id}/approvals")
+        raise Forbidden(
+            f"only a platform service (scope {APPROVALS_REQUEST}) files approvals here; staff use "
+            "/v1/cases/{case_id}/approvals"
+        )
     _not_filed_by_the_engine(body.kind)
     made: dict[str, ApprovalOut] = {}
 
     async def create() -> Approval:
         approval = await request_approval(
-            session, case_id=body.case_id, kind=body.kind, subject_id=body.subject_id,
-            subject_version=body.subject_version, requested_by=body.requested_by, summary=body.summary,
-            approver_subject=body.approver_subject, source_service=body.source_service)
+            session,
+            case_id=body.case_id,
+            kind=body.kind,
+            subject_id=body.subject_id,
+            subject_version=body.subject_version,
+            requested_by=body.requested_by,
+            summary=body.summary,
+            approver_subject=body.approver_subject,
+            source_service=body.source_service,
+        )
         made["out"] = await approval_out(session, approval)
         return approval
 
-    return await idempotent_create(request, session, principal, idempotency, body, resource="approval",
-                                   case_id=body.case_id, create=create, render=lambda _: made["out"],
-                                   location=lambda a: f"/v1/approvals/{a.id}", version=lambda a: a.version)
+    return await idempotent_create(
+        request,
+        session,
+        principal,
+        idempotency,
+        body,
+        resource="approval",
+        case_id=body.case_id,
+        create=create,
+        render=lambda _: made["out"],
+        location=lambda a: f"/v1/approvals/{a.id}",
+        version=lambda a: a.version,
+    )
 
 
-@router.post("/cases/{case_id}/approvals", status_code=201, response_model=ApprovalOut,
-             dependencies=[known_query_params()])
-async def create_case_approval(case_id: uuid.UUID, body: ApprovalRequestIn, request: Request, session: SessionDep,
-                               principal: CurrentPrincipal, idempotency: IdempotencyDep) -> Response:
+@router.post(
+    "/cases/{case_id}/approvals", status_code=201, response_model=ApprovalOut, dependencies=[known_query_params()]
+)
+async def create_case_approval(
+    case_id: uuid.UUID,
+    body: ApprovalRequestIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+) -> Response:
     """A worker asks a supervisor to approve something of this case."""
     require_case_scope(principal, case_id, Scope.case_write)
     _not_filed_by_the_engine(body.kind)
@@ -172,38 +243,69 @@ async def create_case_approval(case_id: uuid.UUID, body: ApprovalRequestIn, requ
 
     async def create() -> Approval:
         approval = await request_approval(
-            session, case_id=case_id, kind=body.kind, subject_id=body.subject_id,
-            subject_version=body.subject_version, requested_by=principal.subject, summary=body.summary,
-            approver_subject=body.approver_subject)
+            session,
+            case_id=case_id,
+            kind=body.kind,
+            subject_id=body.subject_id,
+            subject_version=body.subject_version,
+            requested_by=principal.subject,
+            summary=body.summary,
+            approver_subject=body.approver_subject,
+        )
         made["out"] = await approval_out(session, approval)
         return approval
 
-    return await idempotent_create(request, session, principal, idempotency, body, resource="approval",
-                                   case_id=case_id, create=create, render=lambda _: made["out"],
-                                   location=lambda a: f"/v1/approvals/{a.id}", version=lambda a: a.version)
+    return await idempotent_create(
+        request,
+        session,
+        principal,
+        idempotency,
+        body,
+        resource="approval",
+        case_id=case_id,
+        create=create,
+        render=lambda _: made["out"],
+        location=lambda a: f"/v1/approvals/{a.id}",
+        version=lambda a: a.version,
+    )
 
 
-@router.get("/approvals", response_model=Page[ApprovalOut],
-            dependencies=[known_query_params("status", "kind", "limit", "cursor")])
+@router.get(
+    "/approvals",
+    response_model=Page[ApprovalOut],
+    dependencies=[known_query_params("status", "kind", "limit", "cursor")],
+)
 async def my_approval_queue(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
     status: Annotated[ApprovalStatus | None, Query(description="Default: pending")] = None,
     kind: Annotated[ApprovalKind | None, Query()] = None,
 ) -> Page[ApprovalOut]:
     """The calling supervisor's queue: approvals addressed to them, oldest first (pending unless asked)."""
     require_scope(principal, Scope.approvals_decide)
-    rows, next_cursor = await list_approvals(session, page=page, approver_subject=principal.subject,
-                                             status=status or ApprovalStatus.pending, kind=kind)
+    rows, next_cursor = await list_approvals(
+        session, page=page, approver_subject=principal.subject, status=status or ApprovalStatus.pending, kind=kind
+    )
     for case_id in sorted({row.case_id for row in rows}):
         await audit_request(request, session, principal, resource="approval", action="read", case_id=case_id)
     return Page[ApprovalOut](items=[await approval_out(session, r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/cases/{case_id}/approvals", response_model=Page[ApprovalOut],
-            dependencies=[known_query_params("status", "kind", "limit", "cursor")])
+@router.get(
+    "/cases/{case_id}/approvals",
+    response_model=Page[ApprovalOut],
+    dependencies=[known_query_params("status", "kind", "limit", "cursor")],
+)
 async def case_approvals(
-    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep,
-    status: Annotated[ApprovalStatus | None, Query()] = None, kind: Annotated[ApprovalKind | None, Query()] = None,
+    case_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    status: Annotated[ApprovalStatus | None, Query()] = None,
+    kind: Annotated[ApprovalKind | None, Query()] = None,
 ) -> Page[ApprovalOut]:
     """A case's approvals with their history, oldest first."""
     require_case_scope(principal, case_id, Scope.case_read)
@@ -212,145 +314,270 @@ async def case_approvals(
     return Page[ApprovalOut](items=[await approval_out(session, r) for r in rows], next_cursor=next_cursor)
 
 
-async def _approval_for(session: AsyncSession, principal: Principal, approval_id: uuid.UUID, scope: Scope,
-                        case_id: uuid.UUID | None) -> Approval:
+async def _approval_for(
+    session: AsyncSession, principal: Principal, approval_id: uuid.UUID, scope: Scope, case_id: uuid.UUID | None
+) -> Approval:
     approval = await get_approval(session, approval_id)
     require_record_scope(principal, approval, scope, ApprovalNotFound(), path_case_id=case_id)
     assert approval is not None
     return approval
 
 
-async def _read_approval(approval_id: uuid.UUID, case_id: uuid.UUID | None, request: Request, response: Response,
-                         session: AsyncSession, principal: Principal) -> ApprovalOut:
+async def _read_approval(
+    approval_id: uuid.UUID,
+    case_id: uuid.UUID | None,
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    principal: Principal,
+) -> ApprovalOut:
     approval = await _approval_for(session, principal, approval_id, Scope.case_read, case_id)
-    await audit_request(request, session, principal, resource="approval", action="read",
-                        case_id=approval.case_id, resource_id=approval.id)
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="approval",
+        action="read",
+        case_id=approval.case_id,
+        resource_id=approval.id,
+    )
     set_etag(response, approval.version)
     return await approval_out(session, approval)
 
 
 @router.get("/approvals/{approval_id}", response_model=ApprovalOut, dependencies=[known_query_params()])
-async def get_one_approval(approval_id: uuid.UUID, request: Request, response: Response, session: SessionDep,
-                           principal: CurrentPrincipal) -> ApprovalOut:
+async def get_one_approval(
+    approval_id: uuid.UUID, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
+) -> ApprovalOut:
     """One approval with its history; the ETag is its version."""
     return await _read_approval(approval_id, None, request, response, session, principal)
 
 
-@router.get("/cases/{case_id}/approvals/{approval_id}", response_model=ApprovalOut,
-            dependencies=[known_query_params()])
-async def get_case_approval(case_id: uuid.UUID, approval_id: uuid.UUID, request: Request, response: Response,
-                            session: SessionDep, principal: CurrentPrincipal) -> ApprovalOut:
+@router.get("/cases/{case_id}/approvals/{approval_id}", response_model=ApprovalOut, dependencies=[known_query_params()])
+async def get_case_approval(
+    case_id: uuid.UUID,
+    approval_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> ApprovalOut:
     return await _read_approval(approval_id, case_id, request, response, session, principal)
 
 
-async def _decide(approval_id: uuid.UUID, case_id: uuid.UUID | None, body: ApprovalDecisionIn, version: int,
-                  request: Request, response: Response, session: AsyncSession, principal: Principal) -> ApprovalOut:
+async def _decide(
+    approval_id: uuid.UUID,
+    case_id: uuid.UUID | None,
+    body: ApprovalDecisionIn,
+    version: int,
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    principal: Principal,
+) -> ApprovalOut:
     approval = await _approval_for(session, principal, approval_id, Scope.case_read, case_id)
     require_scope(principal, Scope.approvals_decide)
-    approval = await decide_approval(session, approval, decision=body.decision, comment=body.comment,
-                                     decided_by=principal.subject, expected_version=version, app=request.app)
-    await audit_request(request, session, principal, resource="approval", action="decide",
-                        case_id=approval.case_id, resource_id=approval.id)
+    approval = await decide_approval(
+        session,
+        approval,
+        decision=body.decision,
+        comment=body.comment,
+        decided_by=principal.subject,
+        expected_version=version,
+        app=request.app,
+    )
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="approval",
+        action="decide",
+        case_id=approval.case_id,
+        resource_id=approval.id,
+    )
     set_etag(response, approval.version)
     return await approval_out(session, approval)
 
 
-DECIDE_DOC = ("Approve, or return for edits (a comment saying what to change is required). Needs the "
-              "approvals:decide scope and If-Match; nobody decides their own request.")
+DECIDE_DOC = (
+    "Approve, or return for edits (a comment saying what to change is required). Needs the "
+    "approvals:decide scope and If-Match; nobody decides their own request."
+)
 
 
-@router.post("/approvals/{approval_id}/decision", response_model=ApprovalOut, dependencies=[known_query_params()],
-             description=DECIDE_DOC)
-async def decide(approval_id: uuid.UUID, body: ApprovalDecisionIn, version: IfMatchVersion, request: Request,
-                 response: Response, session: SessionDep, principal: CurrentPrincipal) -> ApprovalOut:
+@router.post(
+    "/approvals/{approval_id}/decision",
+    response_model=ApprovalOut,
+    dependencies=[known_query_params()],
+    description=DECIDE_DOC,
+)
+async def decide(
+    approval_id: uuid.UUID,
+    body: ApprovalDecisionIn,
+    version: IfMatchVersion,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> ApprovalOut:
     return await _decide(approval_id, None, body, version, request, response, session, principal)
 
 
-@router.post("/cases/{case_id}/approvals/{approval_id}/decision", response_model=ApprovalOut,
-             dependencies=[known_query_params()], description=DECIDE_DOC)
-async def decide_case_approval(case_id: uuid.UUID, approval_id: uuid.UUID, body: ApprovalDecisionIn,
-                               version: IfMatchVersion, request: Request, response: Response, session: SessionDep,
-                               principal: CurrentPrincipal) -> ApprovalOut:
+@router.post(
+    "/cases/{case_id}/approvals/{approval_id}/decision",
+    response_model=ApprovalOut,
+    dependencies=[known_query_params()],
+    description=DECIDE_DOC,
+)
+async def decide_case_approval(
+    case_id: uuid.UUID,
+    approval_id: uuid.UUID,
+    body: ApprovalDecisionIn,
+    version: IfMatchVersion,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> ApprovalOut:
     return await _decide(approval_id, case_id, body, version, request, response, session, principal)
 
 
-async def _resubmit(approval_id: uuid.UUID, case_id: uuid.UUID | None, body: ApprovalResubmitIn, version: int,
-                    request: Request, response: Response, session: AsyncSession,
-                    principal: Principal) -> ApprovalOut:
+async def _resubmit(
+    approval_id: uuid.UUID,
+    case_id: uuid.UUID | None,
+    body: ApprovalResubmitIn,
+    version: int,
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    principal: Principal,
+) -> ApprovalOut:
     approval = await _approval_for(session, principal, approval_id, Scope.case_write, case_id)
-    approval = await resubmit_approval(session, approval, comment=body.comment, actor=principal.subject,
-                                       expected_version=version)
-    await audit_request(request, session, principal, resource="approval", action="update",
-                        case_id=approval.case_id, resource_id=approval.id)
+    approval = await resubmit_approval(
+        session, approval, comment=body.comment, actor=principal.subject, expected_version=version
+    )
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="approval",
+        action="update",
+        case_id=approval.case_id,
+        resource_id=approval.id,
+    )
     set_etag(response, approval.version)
     return await approval_out(session, approval)
 
 
 @router.post("/approvals/{approval_id}/resubmit", response_model=ApprovalOut, dependencies=[known_query_params()])
-async def resubmit(approval_id: uuid.UUID, body: ApprovalResubmitIn, version: IfMatchVersion, request: Request,
-                   response: Response, session: SessionDep, principal: CurrentPrincipal) -> ApprovalOut:
+async def resubmit(
+    approval_id: uuid.UUID,
+    body: ApprovalResubmitIn,
+    version: IfMatchVersion,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> ApprovalOut:
     """After the edits: send a returned approval back to the queue (If-Match)."""
     return await _resubmit(approval_id, None, body, version, request, response, session, principal)
 
 
-@router.post("/cases/{case_id}/approvals/{approval_id}/resubmit", response_model=ApprovalOut,
-             dependencies=[known_query_params()])
-async def resubmit_case_approval(case_id: uuid.UUID, approval_id: uuid.UUID, body: ApprovalResubmitIn,
-                                 version: IfMatchVersion, request: Request, response: Response,
-                                 session: SessionDep, principal: CurrentPrincipal) -> ApprovalOut:
+@router.post(
+    "/cases/{case_id}/approvals/{approval_id}/resubmit", response_model=ApprovalOut, dependencies=[known_query_params()]
+)
+async def resubmit_case_approval(
+    case_id: uuid.UUID,
+    approval_id: uuid.UUID,
+    body: ApprovalResubmitIn,
+    version: IfMatchVersion,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> ApprovalOut:
     return await _resubmit(approval_id, case_id, body, version, request, response, session, principal)
 
 
 # --- coaching referrals --------------------------------------------------------------------------------
 
+
 def _referral_out(referral: CoachingReferral) -> CoachingReferralOut:
     return CoachingReferralOut.model_validate(referral, from_attributes=True)
 
 
-@router.post("/coaching-referrals", status_code=201, response_model=CoachingReferralOut,
-             dependencies=[known_query_params()])
-async def refer_for_coaching(body: CoachingReferralIn, request: Request, session: SessionDep,
-                             principal: CurrentPrincipal, idempotency: IdempotencyDep) -> Response:
+@router.post(
+    "/coaching-referrals", status_code=201, response_model=CoachingReferralOut, dependencies=[known_query_params()]
+)
+async def refer_for_coaching(
+    body: CoachingReferralIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+) -> Response:
     """A supervisor refers a worker (one-on-one) or a unit (group) for SOP/SDM coaching on a topic."""
     if principal.actor_type != ActorType.staff:
         raise Forbidden("coaching referrals are made by staff")
     require_scope(principal, Scope.approvals_decide)
-    return await idempotent_create(request, session, principal, idempotency, body, resource="coaching_referral",
-                                   case_id=None, create=lambda: create_referral(session, body,
-                                                                                referred_by=principal.subject),
-                                   render=_referral_out, location=lambda r: f"/v1/coaching-referrals/{r.id}",
-                                   version=lambda r: r.version)
+    return await idempotent_create(
+        request,
+        session,
+        principal,
+        idempotency,
+        body,
+        resource="coaching_referral",
+        case_id=None,
+        create=lambda: create_referral(session, body, referred_by=principal.subject),
+        render=_referral_out,
+        location=lambda r: f"/v1/coaching-referrals/{r.id}",
+        version=lambda r: r.version,
+    )
 
 
-@router.get("/coaching-referrals", response_model=Page[CoachingReferralOut],
-            dependencies=[known_query_params("limit", "cursor")])
-async def my_coaching_referrals(request: Request, session: SessionDep, principal: CurrentPrincipal,
-                                page: PageDep) -> Page[CoachingReferralOut]:
+@router.get(
+    "/coaching-referrals",
+    response_model=Page[CoachingReferralOut],
+    dependencies=[known_query_params("limit", "cursor")],
+)
+async def my_coaching_referrals(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep
+) -> Page[CoachingReferralOut]:
     """The referrals the caller made or is the subject of."""
     rows, next_cursor = await list_referrals(session, subject=principal.subject, page=page)
     return Page[CoachingReferralOut](items=[_referral_out(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.patch("/coaching-referrals/{referral_id}", response_model=CoachingReferralOut,
-              dependencies=[known_query_params()])
-async def update_coaching_referral(referral_id: uuid.UUID, body: CoachingReferralUpdate, version: IfMatchVersion,
-                                   request: Request, response: Response, session: SessionDep,
-                                   principal: CurrentPrincipal) -> CoachingReferralOut:
+@router.patch(
+    "/coaching-referrals/{referral_id}", response_model=CoachingReferralOut, dependencies=[known_query_params()]
+)
+async def update_coaching_referral(
+    referral_id: uuid.UUID,
+    body: CoachingReferralUpdate,
+    version: IfMatchVersion,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> CoachingReferralOut:
     """Move a referral along (requested → scheduled → in_progress → completed, or cancelled). If-Match."""
     referral = await session.get(CoachingReferral, referral_id)
     if referral is None or referral.referred_by != principal.subject:
         raise CoachingReferralNotFound()
     referral = await update_referral(session, referral, body, expected_version=version)
-    await audit_request(request, session, principal, resource="coaching_referral", action="update",
-                        resource_id=referral.id)
+    await audit_request(
+        request, session, principal, resource="coaching_referral", action="update", resource_id=referral.id
+    )
     set_etag(response, referral.version)
     return _referral_out(referral)
 
 
 # --- question bank -------------------------------------------------------------------------------------
 
-@router.get("/questions", response_model=Page[QuestionOut],
-            dependencies=[known_query_params("type", "audience", "language")])
+
+@router.get(
+    "/questions", response_model=Page[QuestionOut], dependencies=[known_query_params("type", "audience", "language")]
+)
 async def question_bank(
     principal: CurrentPrincipal,
     question_type: Annotated[str | None, Query(alias="type", description=", ".join(QUESTION_TYPES))] = None,

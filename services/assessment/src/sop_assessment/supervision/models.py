@@ -36,8 +36,9 @@ class Consultation(AssessmentTable, table=True):
     facilitator: str = Field(max_length=200)
     participants: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     presenting_question: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    map_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid, ForeignKey("assessment_map.id"),
-                                                                    nullable=True))
+    map_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(Uuid, ForeignKey("assessment_map.id"), nullable=True)
+    )
     map_version: int | None = None
     decisions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     next_steps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -65,8 +66,16 @@ class ApprovalStatus(StrEnum):
 class Approval(AssessmentTable, table=True):
     __tablename__ = "approval"
     # One pending approval per kind and subject, kept by the database too.
-    __table_args__ = (Index("uq_approval_pending_kind_subject", "kind", "subject_id", unique=True,
-                            postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),)
+    __table_args__ = (
+        Index(
+            "uq_approval_pending_kind_subject",
+            "kind",
+            "subject_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(index=True)

@@ -38,16 +38,24 @@ def decide_at(data: dict[str, Any]) -> str:
 
 def _summary(data: dict[str, Any]) -> str:
     title = data.get("title") or "Safety plan"
-    text = f"Safety plan ({data.get('plan_type', 'plan')}) \"{title}\", version {data.get('version_number')}"
+    text = f'Safety plan ({data.get("plan_type", "plan")}) "{title}", version {data.get("version_number")}'
     if data.get("note"):
         text += f": {data['note']}"
     return text
 
 
 async def _items(session: AsyncSession, case_id: uuid.UUID, plan_id: uuid.UUID) -> list[Approval]:
-    return list((await session.execute(select(Approval).where(
-        Approval.case_id == case_id, Approval.kind == ApprovalKind.safety_plan,
-        Approval.subject_id == plan_id))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(Approval).where(
+                    Approval.case_id == case_id,
+                    Approval.kind == ApprovalKind.safety_plan,
+                    Approval.subject_id == plan_id,
+                )
+            )
+        ).scalars()
+    )
 
 
 async def on_approval_requested(app: Any, session: AsyncSession, event: Event) -> None:
@@ -57,14 +65,23 @@ async def on_approval_requested(app: Any, session: AsyncSession, event: Event) -
     if any(i.status == ApprovalStatus.pending for i in items):
         log.info("safety_plan_approval_already_queued", plan_id=str(plan_id))
         return
-    if any(i.subject_version == version and i.decided_at is not None and i.decided_at >= event.occurred_at
-           for i in items):
+    if any(
+        i.subject_version == version and i.decided_at is not None and i.decided_at >= event.occurred_at for i in items
+    ):
         return  # its decision arrived first and filed the item closed
     await request_approval(
-        session, case_id=uuid.UUID(data["case_id"]), kind=ApprovalKind.safety_plan, subject_id=plan_id,
-        subject_version=version, subject_hash=data.get("content_hash"), requested_by=data["requested_by"],
-        summary=_summary(data), approver_subject=data.get("supervisor"), source_service=SOURCE,
-        decide_at=decide_at(data))
+        session,
+        case_id=uuid.UUID(data["case_id"]),
+        kind=ApprovalKind.safety_plan,
+        subject_id=plan_id,
+        subject_version=version,
+        subject_hash=data.get("content_hash"),
+        requested_by=data["requested_by"],
+        summary=_summary(data),
+        approver_subject=data.get("supervisor"),
+        source_service=SOURCE,
+        decide_at=decide_at(data),
+    )
 
 
 async def on_approval_decided(app: Any, session: AsyncSession, event: Event) -> None:
@@ -74,24 +91,45 @@ async def on_approval_decided(app: Any, session: AsyncSession, event: Event) -> 
     if status is None:
         log.warning("safety_plan_decision_unknown", plan_id=str(plan_id), decision=data.get("decision"))
         return
-    closed = await close_approval(session, case_id=uuid.UUID(data["case_id"]), kind=ApprovalKind.safety_plan,
-                                  subject_id=plan_id,
-                                  decision=status.value, decided_by=data["decided_by"], comment=data.get("comment"))
+    closed = await close_approval(
+        session,
+        case_id=uuid.UUID(data["case_id"]),
+        kind=ApprovalKind.safety_plan,
+        subject_id=plan_id,
+        decision=status.value,
+        decided_by=data["decided_by"],
+        comment=data.get("comment"),
+    )
     if closed is not None:
         closed.decided_at = event.occurred_at
         await session.flush()
         return
     # The request has not arrived yet: file the item already decided, so the queue shows what happened.
-    approval = Approval(case_id=uuid.UUID(data["case_id"]), kind=ApprovalKind.safety_plan, subject_id=plan_id,
-                        subject_version=data.get("version_number"), subject_hash=data.get("content_hash"),
-                        summary=_summary(data), requested_by=data.get("requested_by") or SOURCE,
-                        source_service=SOURCE, decide_at=decide_at(data), status=status,
-                        decided_by=data["decided_by"], decided_at=event.occurred_at)
+    approval = Approval(
+        case_id=uuid.UUID(data["case_id"]),
+        kind=ApprovalKind.safety_plan,
+        subject_id=plan_id,
+        subject_version=data.get("version_number"),
+        subject_hash=data.get("content_hash"),
+        summary=_summary(data),
+        requested_by=data.get("requested_by") or SOURCE,
+        source_service=SOURCE,
+        decide_at=decide_at(data),
+        status=status,
+        decided_by=data["decided_by"],
+        decided_at=event.occurred_at,
+    )
     session.add(approval)
     await session.flush()
     session.add(ApprovalEvent(approval_id=approval.id, action=ApprovalAction.requested, actor=approval.requested_by))
-    await _record(session, approval, ApprovalAction(status.value), data["decided_by"], data.get("comment"),
-                  "sop.assessment.approval.decided")
+    await _record(
+        session,
+        approval,
+        ApprovalAction(status.value),
+        data["decided_by"],
+        data.get("comment"),
+        "sop.assessment.approval.decided",
+    )
 
 
 CONSUMERS = (

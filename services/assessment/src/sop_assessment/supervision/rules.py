@@ -8,8 +8,9 @@ from sop_shared.problems import Conflict, Forbidden, InvalidInput
 
 COACHING_MOVES: dict[CoachingStatus, frozenset[CoachingStatus]] = {
     CoachingStatus.requested: frozenset({CoachingStatus.scheduled, CoachingStatus.cancelled}),
-    CoachingStatus.scheduled: frozenset({CoachingStatus.in_progress, CoachingStatus.completed,
-                                         CoachingStatus.cancelled}),
+    CoachingStatus.scheduled: frozenset(
+        {CoachingStatus.in_progress, CoachingStatus.completed, CoachingStatus.cancelled}
+    ),
     CoachingStatus.in_progress: frozenset({CoachingStatus.completed, CoachingStatus.cancelled}),
     CoachingStatus.completed: frozenset(),
     CoachingStatus.cancelled: frozenset(),
@@ -36,8 +37,9 @@ class CoachingMoveNotAllowed(Conflict):
     slug, title = "coaching-status-not-allowed", "A coaching referral cannot move to that status"
 
 
-def check_decision(*, status: ApprovalStatus, requested_by: str, decider: str, decision: str,
-                   comment: str | None) -> None:
+def check_decision(
+    *, status: ApprovalStatus, requested_by: str, decider: str, decision: str, comment: str | None
+) -> None:
     """A pending approval, decided by someone other than the requester; returning for edits says why."""
     if status != ApprovalStatus.pending:
         raise ApprovalNotPending(f"this approval is {status.value}")

@@ -45,8 +45,7 @@ class ConsultationIn(Strict):
     presenting_question: Annotated[str | None, Field(max_length=2000)] = None
     map_id: case_refs.MapRef | None = Field(default=None, description="The map discussed")
     map_version: int | None = Field(default=None, ge=1, description="Default: the map's current version")
-    decisions: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(default_factory=list,
-                                                                                  max_length=50)
+    decisions: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(default_factory=list, max_length=50)
     next_steps: list[ConsultationNextStep] = Field(default_factory=list, max_length=50)
     follow_up_on: date | None = None
 
@@ -112,8 +111,10 @@ class ApprovalOut(BaseModel):
     subject_id: uuid.UUID
     subject_version: int | None
     subject_hash: str | None = Field(default=None, description="The hash of the version to decide on, if any")
-    decide_at: str | None = Field(default=None, description="Where to decide when it is not decided in this "
-                                                             "queue (another service's item; a gateway path)")
+    decide_at: str | None = Field(
+        default=None,
+        description="Where to decide when it is not decided in this queue (another service's item; a gateway path)",
+    )
     summary: str
     requested_by: str
     approver_subject: str | None

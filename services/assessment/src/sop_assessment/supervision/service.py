@@ -78,8 +78,10 @@ class CoachingReferralNotFound(NotFound):
 
 # --- consultations -------------------------------------------------------------------------------------
 
-async def create_consultation(session: AsyncSession, *, case_id: uuid.UUID, body: ConsultationIn,
-                              created_by: str) -> Consultation:
+
+async def create_consultation(
+    session: AsyncSession, *, case_id: uuid.UUID, body: ConsultationIn, created_by: str
+) -> Consultation:
     """Record a consultation; it names the map version discussed (the current one unless told)."""
     map_version = body.map_version
     if body.map_id is None:
@@ -94,22 +96,43 @@ async def create_consultation(session: AsyncSession, *, case_id: uuid.UUID, body
         elif map_version > the_map.current_version:
             raise InvalidInput.field("map_version", f"this map has versions 1 to {the_map.current_version}")
     consultation = Consultation(
-        case_id=case_id, created_by=created_by, consultation_type=body.consultation_type, held_on=body.held_on,
-        facilitator=body.facilitator, presenting_question=body.presenting_question, map_id=body.map_id,
-        map_version=map_version, follow_up_on=body.follow_up_on, decisions=list(body.decisions),
+        case_id=case_id,
+        created_by=created_by,
+        consultation_type=body.consultation_type,
+        held_on=body.held_on,
+        facilitator=body.facilitator,
+        presenting_question=body.presenting_question,
+        map_id=body.map_id,
+        map_version=map_version,
+        follow_up_on=body.follow_up_on,
+        decisions=list(body.decisions),
         participants=[p.model_dump(mode="json") for p in body.participants],
-        next_steps=[s.model_dump(mode="json") for s in body.next_steps])
+        next_steps=[s.model_dump(mode="json") for s in body.next_steps],
+    )
     session.add(consultation)
     await session.flush()
-    await emit(session, platform, subject=CONSULTATION_RECORDED, case_id=case_id, data={
-        "consultation_id": str(consultation.id), "case_id": str(case_id),
-        "consultation_type": consultation.consultation_type.value,
-        "map_id": str(body.map_id) if body.map_id else None, "map_version": map_version})
+    await emit(
+        session,
+        platform,
+        subject=CONSULTATION_RECORDED,
+        case_id=case_id,
+        data={
+            "consultation_id": str(consultation.id),
+            "case_id": str(case_id),
+            "consultation_type": consultation.consultation_type.value,
+            "map_id": str(body.map_id) if body.map_id else None,
+            "map_version": map_version,
+        },
+    )
     return consultation
 
 
-async def list_consultations(session: AsyncSession, *, case_id: uuid.UUID, page: PageRequest,
-                             ) -> tuple[list[Consultation], str | None]:
+async def list_consultations(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    page: PageRequest,
+) -> tuple[list[Consultation], str | None]:
     query = select(Consultation).where(Consultation.case_id == case_id)
     rows = list((await session.execute(page.apply(query, Consultation.id))).scalars())
     return page.page(rows)
@@ -124,26 +147,52 @@ async def consultation_out(session: AsyncSession, consultation: Consultation) ->
 
 # --- approvals -----------------------------------------------------------------------------------------
 
-async def request_approval(session: AsyncSession, *, case_id: uuid.UUID, kind: ApprovalKind | str,
-                           subject_id: uuid.UUID, requested_by: str, summary: str,
-                           subject_version: int | None = None, approver_subject: str | None = None,
-                           source_service: str = LOCAL_SOURCE, subject_hash: str | None = None,
-                           decide_at: str | None = None) -> Approval:
+
+async def request_approval(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    kind: ApprovalKind | str,
+    subject_id: uuid.UUID,
+    requested_by: str,
+    summary: str,
+    subject_version: int | None = None,
+    approver_subject: str | None = None,
+    source_service: str = LOCAL_SOURCE,
+    subject_hash: str | None = None,
+    decide_at: str | None = None,
+) -> Approval:
     """Put something in the approval queue, with its history and event, in the caller's transaction.
 
     One pending approval per kind and subject: asking again while one waits is ApprovalAlreadyPending (409).
     """
     kind = ApprovalKind(kind)
-    waiting = (await session.execute(select(Approval.id).where(
-        Approval.case_id == case_id, Approval.kind == kind, Approval.subject_id == subject_id,
-        Approval.status == ApprovalStatus.pending))).first()
+    waiting = (
+        await session.execute(
+            select(Approval.id).where(
+                Approval.case_id == case_id,
+                Approval.kind == kind,
+                Approval.subject_id == subject_id,
+                Approval.status == ApprovalStatus.pending,
+            )
+        )
+    ).first()
     if waiting is not None:
-        raise ApprovalAlreadyPending("an approval of this is already waiting for a decision",
-                                     approval_id=str(waiting[0]))
-    approval = Approval(case_id=case_id, kind=kind, subject_id=subject_id, subject_version=subject_version,
-                        summary=summary.strip()[:1000], requested_by=requested_by,
-                        approver_subject=approver_subject, source_service=source_service,
-                        subject_hash=subject_hash, decide_at=decide_at)
+        raise ApprovalAlreadyPending(
+            "an approval of this is already waiting for a decision", approval_id=str(waiting[0])
+        )
+    approval = Approval(
+        case_id=case_id,
+        kind=kind,
+        subject_id=subject_id,
+        subject_version=subject_version,
+        summary=summary.strip()[:1000],
+        requested_by=requested_by,
+        approver_subject=approver_subject,
+        source_service=source_service,
+        subject_hash=subject_hash,
+        decide_at=decide_at,
+    )
     session.add(approval)
     await session.flush()
     session.add(ApprovalEvent(approval_id=approval.id, action=ApprovalAction.requested, actor=requested_by))
@@ -154,12 +203,20 @@ async def request_approval(session: AsyncSession, *, case_id: uuid.UUID, kind: A
 
 def _approval_event(approval: Approval) -> dict[str, Any]:
     # Ids and labels only: the summary stays behind the case's access rules.
-    return {"approval_id": str(approval.id), "case_id": str(approval.case_id), "kind": approval.kind.value,
-            "source_service": approval.source_service, "subject_id": str(approval.subject_id),
-            "subject_version": approval.subject_version, "subject_hash": approval.subject_hash,
-            "decide_at": approval.decide_at, "status": approval.status.value,
-            "approver_subject": approval.approver_subject, "decided_by": approval.decided_by,
-            "version": approval.version}
+    return {
+        "approval_id": str(approval.id),
+        "case_id": str(approval.case_id),
+        "kind": approval.kind.value,
+        "source_service": approval.source_service,
+        "subject_id": str(approval.subject_id),
+        "subject_version": approval.subject_version,
+        "subject_hash": approval.subject_hash,
+        "decide_at": approval.decide_at,
+        "status": approval.status.value,
+        "approver_subject": approval.approver_subject,
+        "decided_by": approval.decided_by,
+        "version": approval.version,
+    }
 
 
 # handler(session, approval, app): `app` is the FastAPI app deciding (its state holds e.g. the SDM catalog).
@@ -172,6 +229,7 @@ def decision_handler(kind: ApprovalKind | str) -> Callable[[DecisionHandler], De
     """Register how a decision made in the queue reaches the thing approved. The handler gets the session,
     the approval, already decided (`status` approved or returned, `decided_by`, `decision_comment`), and the
     app; raising a Problem refuses the decision and nothing is stored."""
+
     def register(handler: DecisionHandler) -> DecisionHandler:
         _DECISION_HANDLERS[ApprovalKind(kind)] = handler
         return handler
@@ -179,15 +237,28 @@ def decision_handler(kind: ApprovalKind | str) -> Callable[[DecisionHandler], De
     return register
 
 
-async def decide_approval(session: AsyncSession, approval: Approval, *, decision: str, comment: str | None,
-                          decided_by: str, expected_version: int, app: Any = None) -> Approval:
+async def decide_approval(
+    session: AsyncSession,
+    approval: Approval,
+    *,
+    decision: str,
+    comment: str | None,
+    decided_by: str,
+    expected_version: int,
+    app: Any = None,
+) -> Approval:
     """Approve, or return for edits (with a comment). A registered handler applies it to the thing approved
     in this transaction; the decision is announced (`sop.assessment.approval.decided`). Another service's
     item (a safety plan) is decided at that service (`decide_at`): 409 here."""
     check_version(approval.version, expected_version)
     _decided_here(approval)
-    check_decision(status=approval.status, requested_by=approval.requested_by, decider=decided_by,
-                   decision=decision, comment=comment)
+    check_decision(
+        status=approval.status,
+        requested_by=approval.requested_by,
+        decider=decided_by,
+        decision=decision,
+        comment=comment,
+    )
     approval.status = ApprovalStatus(decision)
     approval.decided_by, approval.decided_at = decided_by, utcnow()
     approval.decision_comment = comment.strip() if comment else None
@@ -198,15 +269,33 @@ async def decide_approval(session: AsyncSession, approval: Approval, *, decision
     return await _record(session, approval, ApprovalAction(decision), decided_by, comment, APPROVAL_DECIDED)
 
 
-async def close_approval(session: AsyncSession, *, case_id: uuid.UUID, kind: ApprovalKind | str,
-                         subject_id: uuid.UUID, decision: str, decided_by: str,
-                         comment: str | None = None) -> Approval | None:
+async def close_approval(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    kind: ApprovalKind | str,
+    subject_id: uuid.UUID,
+    decision: str,
+    decided_by: str,
+    comment: str | None = None,
+) -> Approval | None:
     """Record in the queue a decision made where the thing lives (`decision`: approved | returned). Returns
     the approval closed, or None when none was pending (e.g. the queue itself made the decision)."""
     # Held to the case: an item another case filed under the same subject id is never closed from here.
-    approval = (await session.execute(select(Approval).where(
-        Approval.case_id == case_id, Approval.kind == ApprovalKind(kind), Approval.subject_id == subject_id,
-        Approval.status == ApprovalStatus.pending))).scalars().first()
+    approval = (
+        (
+            await session.execute(
+                select(Approval).where(
+                    Approval.case_id == case_id,
+                    Approval.kind == ApprovalKind(kind),
+                    Approval.subject_id == subject_id,
+                    Approval.status == ApprovalStatus.pending,
+                )
+            )
+        )
+        .scalars()
+        .first()
+    )
     if approval is None:
         return None
     approval.status = ApprovalStatus(decision)
@@ -215,16 +304,18 @@ async def close_approval(session: AsyncSession, *, case_id: uuid.UUID, kind: App
     return await _record(session, approval, ApprovalAction(decision), decided_by, comment, APPROVAL_DECIDED)
 
 
-async def resubmit_approval(session: AsyncSession, approval: Approval, *, comment: str | None, actor: str,
-                            expected_version: int) -> Approval:
+async def resubmit_approval(
+    session: AsyncSession, approval: Approval, *, comment: str | None, actor: str, expected_version: int
+) -> Approval:
     check_version(approval.version, expected_version)
     if approval.status != ApprovalStatus.returned:
         raise ApprovalNotReturned(f"this approval is {approval.status.value}")
     _decided_here(approval)
     if approval.kind in _DECISION_HANDLERS:
         # e.g. an SDM override returned for edits: the worker asks again at the assessment, which files a new item
-        raise ApprovalNotReturned("this was returned to the record it is about; ask again there (a new request "
-                                  "files a new approval)")
+        raise ApprovalNotReturned(
+            "this was returned to the record it is about; ask again there (a new request files a new approval)"
+        )
     approval.status = ApprovalStatus.pending
     approval.decided_by = approval.decided_at = approval.decision_comment = None
     return await _record(session, approval, ApprovalAction.resubmitted, actor, comment, APPROVAL_RESUBMITTED)
@@ -233,17 +324,21 @@ async def resubmit_approval(session: AsyncSession, approval: Approval, *, commen
 def _decided_here(approval: Approval) -> None:
     if approval.source_service != LOCAL_SOURCE:
         where = f" at {approval.decide_at}" if approval.decide_at else ""
-        raise DecidedElsewhere(f"the {approval.source_service} service decides this {approval.kind.value}{where}",
-                               decide_at=approval.decide_at)
+        raise DecidedElsewhere(
+            f"the {approval.source_service} service decides this {approval.kind.value}{where}",
+            decide_at=approval.decide_at,
+        )
 
 
-async def _record(session: AsyncSession, approval: Approval, action: ApprovalAction, actor: str,
-                  comment: str | None, subject: str) -> Approval:
+async def _record(
+    session: AsyncSession, approval: Approval, action: ApprovalAction, actor: str, comment: str | None, subject: str
+) -> Approval:
     approval.version += 1
     approval.updated_at = utcnow()
     session.add(approval)
-    session.add(ApprovalEvent(approval_id=approval.id, action=action, actor=actor,
-                              comment=comment.strip() if comment else None))
+    session.add(
+        ApprovalEvent(approval_id=approval.id, action=action, actor=actor, comment=comment.strip() if comment else None)
+    )
     await session.flush()
     await emit(session, platform, subject=subject, case_id=approval.case_id, data=_approval_event(approval))
     return approval
@@ -253,9 +348,15 @@ async def get_approval(session: AsyncSession, approval_id: uuid.UUID) -> Approva
     return await session.get(Approval, approval_id)
 
 
-async def list_approvals(session: AsyncSession, *, page: PageRequest, case_id: uuid.UUID | None = None,
-                         approver_subject: str | None = None, status: ApprovalStatus | None = None,
-                         kind: ApprovalKind | None = None) -> tuple[list[Approval], str | None]:
+async def list_approvals(
+    session: AsyncSession,
+    *,
+    page: PageRequest,
+    case_id: uuid.UUID | None = None,
+    approver_subject: str | None = None,
+    status: ApprovalStatus | None = None,
+    kind: ApprovalKind | None = None,
+) -> tuple[list[Approval], str | None]:
     query = select(Approval)
     if case_id is not None:
         query = query.where(Approval.case_id == case_id)
@@ -270,13 +371,18 @@ async def list_approvals(session: AsyncSession, *, page: PageRequest, case_id: u
 
 
 async def approval_out(session: AsyncSession, approval: Approval) -> ApprovalOut:
-    history = list((await session.execute(select(ApprovalEvent).where(
-        ApprovalEvent.approval_id == approval.id).order_by(ApprovalEvent.id))).scalars())
-    return ApprovalOut.model_validate({**approval.model_dump(),
-                                       "history": [event.model_dump() for event in history]})
+    history = list(
+        (
+            await session.execute(
+                select(ApprovalEvent).where(ApprovalEvent.approval_id == approval.id).order_by(ApprovalEvent.id)
+            )
+        ).scalars()
+    )
+    return ApprovalOut.model_validate({**approval.model_dump(), "history": [event.model_dump() for event in history]})
 
 
 # --- coaching referrals --------------------------------------------------------------------------------
+
 
 async def create_referral(session: AsyncSession, body: CoachingReferralIn, *, referred_by: str) -> CoachingReferral:
     if not body.worker_subject and not body.unit:
@@ -287,8 +393,9 @@ async def create_referral(session: AsyncSession, body: CoachingReferralIn, *, re
     return referral
 
 
-async def update_referral(session: AsyncSession, referral: CoachingReferral, body: CoachingReferralUpdate, *,
-                          expected_version: int) -> CoachingReferral:
+async def update_referral(
+    session: AsyncSession, referral: CoachingReferral, body: CoachingReferralUpdate, *, expected_version: int
+) -> CoachingReferral:
     check_version(referral.version, expected_version)
     if body.status is not None:
         check_coaching_move(referral.status, body.status)
@@ -302,10 +409,15 @@ async def update_referral(session: AsyncSession, referral: CoachingReferral, bod
     return referral
 
 
-async def list_referrals(session: AsyncSession, *, subject: str, page: PageRequest,
-                         ) -> tuple[list[CoachingReferral], str | None]:
+async def list_referrals(
+    session: AsyncSession,
+    *,
+    subject: str,
+    page: PageRequest,
+) -> tuple[list[CoachingReferral], str | None]:
     """The referrals a person made or is the subject of."""
-    query = select(CoachingReferral).where(or_(CoachingReferral.referred_by == subject,
-                                               CoachingReferral.worker_subject == subject))
+    query = select(CoachingReferral).where(
+        or_(CoachingReferral.referred_by == subject, CoachingReferral.worker_subject == subject)
+    )
     rows = list((await session.execute(page.apply(query, CoachingReferral.id))).scalars())
     return page.page(rows)

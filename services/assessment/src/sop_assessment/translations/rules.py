@@ -16,8 +16,9 @@ class Translation(Protocol):
     language: str
 
 
-def translation_errors(body: StatementTranslationIn, *, statement_language: str,
-                       statement_version: int) -> list[dict[str, str]]:
+def translation_errors(
+    body: StatementTranslationIn, *, statement_language: str, statement_version: int
+) -> list[dict[str, str]]:
     """Every reason the translation cannot be recorded. A verified translation names its verifier, who is
     not the translator; a translation is into another language than the statement's own; it translates a
     version the statement has had."""
@@ -25,15 +26,15 @@ def translation_errors(body: StatementTranslationIn, *, statement_language: str,
     if body.verified and not body.verified_by:
         errors.append({"field": "verified_by", "message": "a verified translation names who verified it"})
     if not body.verified and body.verified_by:
-        errors.append({"field": "verified_by", "message": "only a verified translation names a verifier; "
-                                                          "send verified: true"})
+        errors.append(
+            {"field": "verified_by", "message": "only a verified translation names a verifier; send verified: true"}
+        )
     if body.verified and body.verified_by and body.verified_by.casefold() == body.translated_by.casefold():
         errors.append({"field": "verified_by", "message": "someone other than the translator verifies it"})
     if primary_language(body.language) == primary_language(statement_language):
         errors.append({"field": "language", "message": f"the statement is already in {statement_language}"})
     if body.statement_version is not None and body.statement_version > statement_version:
-        errors.append({"field": "statement_version",
-                       "message": f"the statement is at version {statement_version}"})
+        errors.append({"field": "statement_version", "message": f"the statement is at version {statement_version}"})
     return errors
 
 
@@ -45,11 +46,20 @@ def is_current(translation: Translation, statement_version: int) -> bool:
     return translation.statement_version == statement_version
 
 
-def shown_translations(translations: Iterable[T], *, statement_version: int, withheld: bool,
-                       shows_reporter: bool, current_only: bool = False) -> Sequence[T]:
+def shown_translations(
+    translations: Iterable[T],
+    *,
+    statement_version: int,
+    withheld: bool,
+    shows_reporter: bool,
+    current_only: bool = False,
+) -> Sequence[T]:
     """The translations an audience is shown: none of a withheld statement, none naming the reporter to an
     audience that may not see the reporter, and (in the case view) only current ones."""
     if withheld:
         return []
-    return [t for t in translations if (shows_reporter or not t.names_reporter)
-            and (not current_only or is_current(t, statement_version))]
+    return [
+        t
+        for t in translations
+        if (shows_reporter or not t.names_reporter) and (not current_only or is_current(t, statement_version))
+    ]

@@ -23,9 +23,11 @@ class StatementTranslationIn(Strict):
     verified_by: Name | None = None
     statement_version: int | None = Field(default=None, ge=1)
     names_reporter: bool | None = Field(
-        default=None, description="Whether the text names who reported; default: whether the statement has "
-                                  "`who_reported`. Audiences that may not see the reporter are not shown such "
-                                  "a translation (translate the family's version without the reporter instead)")
+        default=None,
+        description="Whether the text names who reported; default: whether the statement has "
+        "`who_reported`. Audiences that may not see the reporter are not shown such "
+        "a translation (translate the family's version without the reporter instead)",
+    )
 
 
 class StatementTranslationOut(BaseModel):

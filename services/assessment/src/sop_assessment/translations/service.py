@@ -19,34 +19,50 @@ from sop_shared.problems import InvalidInput
 STATEMENT_TRANSLATED = "sop.assessment.statement.translated"
 
 
-async def create_translation(session: AsyncSession, statement: Statement, *, body: StatementTranslationIn,
-                             created_by: str) -> StatementTranslation:
+async def create_translation(
+    session: AsyncSession, statement: Statement, *, body: StatementTranslationIn, created_by: str
+) -> StatementTranslation:
     """Record a person's translation and, in the same transaction, the event that announces it."""
     errors = translation_errors(body, statement_language=statement.language, statement_version=statement.version)
     if errors:
         raise InvalidInput(errors)
     translation = StatementTranslation(
-        statement_id=statement.id, case_id=statement.case_id,
-        statement_version=body.statement_version or statement.version, language=body.language, text=body.text,
+        statement_id=statement.id,
+        case_id=statement.case_id,
+        statement_version=body.statement_version or statement.version,
+        language=body.language,
+        text=body.text,
         translated_by=body.translated_by,
         names_reporter=body.names_reporter if body.names_reporter is not None else bool(statement.who_reported),
-        verified=body.verified, verified_by=body.verified_by, verified_at=utcnow() if body.verified else None,
+        verified=body.verified,
+        verified_by=body.verified_by,
+        verified_at=utcnow() if body.verified else None,
         created_by=created_by,
     )
     session.add(translation)
     await session.flush()
     # Only ids and labels travel on the bus: the words stay behind the case's access rules.
-    await emit(session, platform, subject=STATEMENT_TRANSLATED, case_id=statement.case_id, data={
-        "translation_id": str(translation.id), "statement_id": str(statement.id),
-        "case_id": str(statement.case_id), "statement_version": translation.statement_version,
-        "language": translation.language, "verified": translation.verified,
-        "current": is_current(translation, statement.version),
-    })
+    await emit(
+        session,
+        platform,
+        subject=STATEMENT_TRANSLATED,
+        case_id=statement.case_id,
+        data={
+            "translation_id": str(translation.id),
+            "statement_id": str(statement.id),
+            "case_id": str(statement.case_id),
+            "statement_version": translation.statement_version,
+            "language": translation.language,
+            "verified": translation.verified,
+            "current": is_current(translation, statement.version),
+        },
+    )
     return translation
 
 
-async def list_translations(session: AsyncSession, *, statement_id: uuid.UUID, page: PageRequest,
-                            language: str | None = None) -> tuple[list[StatementTranslation], str | None]:
+async def list_translations(
+    session: AsyncSession, *, statement_id: uuid.UUID, page: PageRequest, language: str | None = None
+) -> tuple[list[StatementTranslation], str | None]:
     query = select(StatementTranslation).where(StatementTranslation.statement_id == statement_id)
     if language is not None:
         query = query.where(StatementTranslation.language == language)
@@ -56,8 +72,13 @@ async def list_translations(session: AsyncSession, *, statement_id: uuid.UUID, p
 
 async def case_translations(session: AsyncSession, case_id: uuid.UUID) -> dict[uuid.UUID, list[StatementTranslation]]:
     """Every translation of the case's statements, by statement, oldest first: one query."""
-    rows = (await session.execute(select(StatementTranslation).where(StatementTranslation.case_id == case_id)
-                                  .order_by(StatementTranslation.id))).scalars()
+    rows = (
+        await session.execute(
+            select(StatementTranslation)
+            .where(StatementTranslation.case_id == case_id)
+            .order_by(StatementTranslation.id)
+        )
+    ).scalars()
     found: dict[uuid.UUID, list[StatementTranslation]] = {}
     for row in rows:
         found.setdefault(row.statement_id, []).append(row)
@@ -66,4 +87,5 @@ async def case_translations(session: AsyncSession, case_id: uuid.UUID) -> dict[u
 
 def translation_out(translation: StatementTranslation, statement_version: int) -> StatementTranslationOut:
     return StatementTranslationOut.model_validate(
-        {**translation.model_dump(), "current": is_current(translation, statement_version)})
+        {**translation.model_dump(), "current": is_current(translation, statement_version)}
+    )

@@ -21,14 +21,19 @@ router = APIRouter(prefix="/v1", tags=["access"])
 
 
 def access_out(case_id: uuid.UUID, principal: Principal, decision: AccessDecision) -> AccessOut:
-    return AccessOut(case_id=case_id, subject=principal.subject, allowed=decision.allowed,
-                     relationships=[r.value for r in decision.relationships],
-                     scopes=sorted(s.value for s in decision.scopes),
-                     audiences=sorted(a.value for a in decision.audiences))
+    return AccessOut(
+        case_id=case_id,
+        subject=principal.subject,
+        allowed=decision.allowed,
+        relationships=[r.value for r in decision.relationships],
+        scopes=sorted(s.value for s in decision.scopes),
+        audiences=sorted(a.value for a in decision.audiences),
+    )
 
 
-async def case_view_slice(session: AsyncSession, principal: Principal, case_id: uuid.UUID,
-                          decision: AccessDecision) -> CaseViewSlice:
+async def case_view_slice(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, decision: AccessDecision
+) -> CaseViewSlice:
     """The access decision and, only when allowed, the case with its people and its safety network, shown
     for the audiences the decision allows."""
     case = await read_case(session, case_id, decision.audiences) if decision.allowed else None
@@ -37,27 +42,43 @@ async def case_view_slice(session: AsyncSession, principal: Principal, case_id: 
 
 
 @router.get("/cases/{case_id}/access", response_model=AccessOut)
-async def get_case_access(case_id: uuid.UUID, request: Request, session: SessionDep,
-                          principal: CurrentPrincipal, now: Now) -> AccessOut:
+async def get_case_access(
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+) -> AccessOut:
     """May the caller act on this case, through which relationship, with which scopes? A case that does
     not exist answers exactly like one the caller may not see. Grants are judged against this service's
     clock at this moment: an expired or revoked grant is denied here at once."""
     require_case(principal, case_id)
     decision = await decide_for(session, principal, case_id, now)
-    await audit_request(request, session, principal, resource="case_access", action="decide", case_id=case_id,
-                        fields=["allowed" if decision.allowed else "denied"])
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="case_access",
+        action="decide",
+        case_id=case_id,
+        fields=["allowed" if decision.allowed else "denied"],
+    )
     return access_out(case_id, principal, decision)
 
 
 @router.get("/cases/{case_id}/view", response_model=CaseViewSlice)
-async def get_case_view_slice(case_id: uuid.UUID, request: Request, session: SessionDep,
-                              principal: CurrentPrincipal, now: Now) -> CaseViewSlice:
+async def get_case_view_slice(
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+) -> CaseViewSlice:
     """Bulk read for the gateway: the access decision and, only when allowed, the case with its people and
     its safety network — so the case view costs one call to this service."""
     require_case(principal, case_id)
     decision = await decide_for(session, principal, case_id, now)
     view = await case_view_slice(session, principal, case_id, decision)
-    await audit_request(request, session, principal, resource="case", action="read" if view.case else "decide",
-                        case_id=case_id, resource_id=case_id if view.case else None,
-                        fields=[] if view.case else ["denied"])
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="case",
+        action="read" if view.case else "decide",
+        case_id=case_id,
+        resource_id=case_id if view.case else None,
+        fields=[] if view.case else ["denied"],
+    )
     return view

@@ -19,56 +19,79 @@ from sop_shared.problems import Forbidden, NotFound
 FAMILY_ROLES = ("caregiver", "parent")
 
 
-async def case_access_facts(session: AsyncSession, case_id: uuid.UUID, *, now: datetime,
-                            principal: Principal | None = None) -> CaseAccessFacts:
+async def case_access_facts(
+    session: AsyncSession, case_id: uuid.UUID, *, now: datetime, principal: Principal | None = None
+) -> CaseAccessFacts:
     return (await many_case_access_facts(session, [case_id], now=now, principal=principal))[case_id]
 
 
-async def many_case_access_facts(session: AsyncSession, case_ids: list[uuid.UUID], *, now: datetime,
-                                 principal: Principal | None = None) -> dict[uuid.UUID, CaseAccessFacts]:
+async def many_case_access_facts(
+    session: AsyncSession, case_ids: list[uuid.UUID], *, now: datetime, principal: Principal | None = None
+) -> dict[uuid.UUID, CaseAccessFacts]:
     """The facts for many cases in four queries whatever the count (the bulk reads use this)."""
-    existing = {row[0] for row in (await session.execute(select(Case.id).where(
-        Case.id.in_(case_ids)))).all()}  # type: ignore[attr-defined]
+    existing = {row[0] for row in (await session.execute(select(Case.id).where(Case.id.in_(case_ids)))).all()}  # type: ignore[attr-defined]
     ids = list(existing)
     assignments: dict[uuid.UUID, list[AssignmentFact]] = {}
     grants: dict[uuid.UUID, list[GrantFact]] = {}
     members: dict[uuid.UUID, dict[str, str]] = {}
     if ids:
-        for a in (await session.execute(select(StaffAssignment).where(
-                StaffAssignment.case_id.in_(ids)))).scalars():  # type: ignore[attr-defined]
+        for a in (await session.execute(select(StaffAssignment).where(StaffAssignment.case_id.in_(ids)))).scalars():  # type: ignore[attr-defined]
             assignments.setdefault(a.case_id, []).append(AssignmentFact(a.staff_subject, a.role.value, a.active))
-        for g in (await session.execute(select(PartnerGrant).where(
-                PartnerGrant.case_id.in_(ids)))).scalars():  # type: ignore[attr-defined]
-            grants.setdefault(g.case_id, []).append(GrantFact(
-                g.agency, frozenset(g.scopes), g.expires_at, g.revoked_at, audience=g.audience, purpose=g.purpose,
-                grant_id=g.id))
+        for g in (await session.execute(select(PartnerGrant).where(PartnerGrant.case_id.in_(ids)))).scalars():  # type: ignore[attr-defined]
+            grants.setdefault(g.case_id, []).append(
+                GrantFact(
+                    g.agency,
+                    frozenset(g.scopes),
+                    g.expires_at,
+                    g.revoked_at,
+                    audience=g.audience,
+                    purpose=g.purpose,
+                    grant_id=g.id,
+                )
+            )
         if principal is None or principal.actor_type in (ActorType.family, ActorType.network):
             members = await _member_subjects(session, ids, now, principal.subject if principal else None)
-    return {case_id: CaseAccessFacts(
-        case_id=case_id, exists=case_id in existing, assignments=tuple(assignments.get(case_id, ())),
-        grants=tuple(grants.get(case_id, ())), member_subjects=members.get(case_id, {}),
-    ) for case_id in case_ids}
+    return {
+        case_id: CaseAccessFacts(
+            case_id=case_id,
+            exists=case_id in existing,
+            assignments=tuple(assignments.get(case_id, ())),
+            grants=tuple(grants.get(case_id, ())),
+            member_subjects=members.get(case_id, {}),
+        )
+        for case_id in case_ids
+    }
 
 
-async def _member_subjects(session: AsyncSession, case_ids: list[uuid.UUID], now: datetime,
-                           subject: str | None) -> dict[uuid.UUID, dict[str, str]]:
+async def _member_subjects(
+    session: AsyncSession, case_ids: list[uuid.UUID], now: datetime, subject: str | None
+) -> dict[uuid.UUID, dict[str, str]]:
     """Who logs in as a member of this case: active caregivers/parents (family) and active safety-network
     members within their active dates (network). A merged-away record speaks for no one."""
     subjects: dict[uuid.UUID, dict[str, str]] = {}
-    family = select(CaseMember.case_id, Person.principal_subject).join(
-        CaseMember, CaseMember.person_id == Person.id).where(
-        CaseMember.case_id.in_(case_ids),  # type: ignore[attr-defined]
-        CaseMember.active.is_(True),  # type: ignore[attr-defined]
-        CaseMember.role.in_(FAMILY_ROLES),  # type: ignore[attr-defined]
-        Person.principal_subject.is_not(None), Person.merged_into_id.is_(None))  # type: ignore[union-attr]
+    family = (
+        select(CaseMember.case_id, Person.principal_subject)
+        .join(CaseMember, CaseMember.person_id == Person.id)
+        .where(
+            CaseMember.case_id.in_(case_ids),  # type: ignore[attr-defined]
+            CaseMember.active.is_(True),  # type: ignore[attr-defined]
+            CaseMember.role.in_(FAMILY_ROLES),  # type: ignore[attr-defined]
+            Person.principal_subject.is_not(None),
+            Person.merged_into_id.is_(None),
+        )
+    )  # type: ignore[union-attr]
     today = now.date()
-    network = select(NetworkMember.case_id, Person.principal_subject).join(
-        NetworkMember, NetworkMember.person_id == Person.id).where(
-        NetworkMember.case_id.in_(case_ids),  # type: ignore[attr-defined]
-        Person.principal_subject.is_not(None),  # type: ignore[union-attr]
-        Person.merged_into_id.is_(None),  # type: ignore[union-attr]
-        or_(NetworkMember.active_from.is_(None), NetworkMember.active_from <= today),  # type: ignore[union-attr,operator]
-        or_(NetworkMember.active_to.is_(None), NetworkMember.active_to >= today))  # type: ignore[union-attr,operator]
+    network = (
+        select(NetworkMember.case_id, Person.principal_subject)
+        .join(NetworkMember, NetworkMember.person_id == Person.id)
+        .where(
+            NetworkMember.case_id.in_(case_ids),  # type: ignore[attr-defined]
+            Person.principal_subject.is_not(None),  # type: ignore[union-attr]
+            Person.merged_into_id.is_(None),  # type: ignore[union-attr]
+            or_(NetworkMember.active_from.is_(None), NetworkMember.active_from <= today),  # type: ignore[union-attr,operator]
+            or_(NetworkMember.active_to.is_(None), NetworkMember.active_to >= today),
+        )
+    )  # type: ignore[union-attr,operator]
     if subject is not None:
         family = family.where(Person.principal_subject == subject)
         network = network.where(Person.principal_subject == subject)
@@ -79,23 +102,34 @@ async def _member_subjects(session: AsyncSession, case_ids: list[uuid.UUID], now
     return subjects
 
 
-async def decide_for(session: AsyncSession, principal: Principal, case_id: uuid.UUID,
-                     now: datetime | None = None) -> AccessDecision:
+async def decide_for(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, now: datetime | None = None
+) -> AccessDecision:
     return (await decide_many(session, principal, [case_id], now))[case_id]
 
 
-async def decide_many(session: AsyncSession, principal: Principal, case_ids: list[uuid.UUID],
-                      now: datetime | None = None) -> dict[uuid.UUID, AccessDecision]:
+async def decide_many(
+    session: AsyncSession, principal: Principal, case_ids: list[uuid.UUID], now: datetime | None = None
+) -> dict[uuid.UUID, AccessDecision]:
     now = now or utcnow()
     facts = await many_case_access_facts(session, case_ids, now=now, principal=principal)
-    return {case_id: decide_case_access(
-        actor_type=principal.actor_type, subject=principal.subject, roles=principal.roles,
-        agency=principal.agency, token_scopes=principal.scopes, facts=f, now=now,
-    ) for case_id, f in facts.items()}
+    return {
+        case_id: decide_case_access(
+            actor_type=principal.actor_type,
+            subject=principal.subject,
+            roles=principal.roles,
+            agency=principal.agency,
+            token_scopes=principal.scopes,
+            facts=f,
+            now=now,
+        )
+        for case_id, f in facts.items()
+    }
 
 
-async def authorize(session: AsyncSession, principal: Principal, case_id: uuid.UUID, scope: Scope,
-                    now: datetime | None = None) -> AccessDecision:
+async def authorize(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, scope: Scope, now: datetime | None = None
+) -> AccessDecision:
     """The token must be for this case with this scope, and this service's own decision must agree
     (defence in depth: the gateway's cached decision may be seconds old, this one is not)."""
     require_case_scope(principal, case_id, scope)

@@ -29,13 +29,19 @@ router = APIRouter(prefix="/v1", tags=["caseload"])
 NO_SUCH_CASE = "no such case"
 
 
-@router.get("/cases", response_model=Page[CaseSummary],
-            dependencies=[known_query_params("assigned_to", "county", "status", "updated_since", "limit",
-                                             "cursor")])
+@router.get(
+    "/cases",
+    response_model=Page[CaseSummary],
+    dependencies=[known_query_params("assigned_to", "county", "status", "updated_since", "limit", "cursor")],
+)
 async def caseload(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep,
-    assigned_to: Annotated[str | None, Query(min_length=1, max_length=200,
-                                             description="Only cases this staff member is assigned to")] = None,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    assigned_to: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Only cases this staff member is assigned to")
+    ] = None,
     county: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     status: Annotated[CaseStatus | None, Query()] = None,
     updated_since: Annotated[datetime | None, Query(description="Only cases changed at or after this time")] = None,
@@ -44,18 +50,20 @@ async def caseload(
     sees all. Ordered by id, cursor-paged."""
     if updated_since is not None and updated_since.tzinfo is None:
         raise InvalidInput.field("updated_since", "give a time zone, e.g. 2026-10-02T00:00:00Z")
-    rows = await list_caseload(session, principal, page, assigned_to=assigned_to, county=county, status=status,
-                               updated_since=updated_since)
+    rows = await list_caseload(
+        session, principal, page, assigned_to=assigned_to, county=county, status=status, updated_since=updated_since
+    )
     items, next_cursor = page.page(rows)
-    await audit_request(request, session, principal, resource="caseload", action="read",
-                        fields=[f"{len(items)} cases"])
-    return Page[CaseSummary](items=[CaseSummary.model_validate(c, from_attributes=True) for c in items],
-                             next_cursor=next_cursor)
+    await audit_request(request, session, principal, resource="caseload", action="read", fields=[f"{len(items)} cases"])
+    return Page[CaseSummary](
+        items=[CaseSummary.model_validate(c, from_attributes=True) for c in items], next_cursor=next_cursor
+    )
 
 
 @router.post("/case-views", response_model=CaseViewsOut, dependencies=[known_query_params()])
-async def case_views(body: CaseViewsIn, request: Request, session: SessionDep, principal: CurrentPrincipal,
-                     now: Now) -> CaseViewsOut:
+async def case_views(
+    body: CaseViewsIn, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+) -> CaseViewsOut:
     """Bulk read for the gateway: up to 50 cases (a caseload page) with the caller's access to each and,
     where allowed, the case with its people and safety network — a fixed handful of queries, one call.
     Each case is decided by this service's own policy table; the token need not be scoped to a case."""
@@ -74,20 +82,33 @@ async def case_views(body: CaseViewsIn, request: Request, session: SessionDep, p
         decision = decisions[case_id]
         case = cases.get(case_id)
         network = await read_safety_network(session, case_id, decision.audiences) if case else None
-        items.append(CaseViewSlice(access=access_out(case_id, principal, decision), case=case,
-                                   safety_network=network))
-        accesses.append(RequestAccess(resource="case", action="read" if case else "decide", case_id=case_id,
-                                      resource_id=case_id if case else None, fields=[] if case else ["denied"]))
+        items.append(CaseViewSlice(access=access_out(case_id, principal, decision), case=case, safety_network=network))
+        accesses.append(
+            RequestAccess(
+                resource="case",
+                action="read" if case else "decide",
+                case_id=case_id,
+                resource_id=case_id if case else None,
+                fields=[] if case else ["denied"],
+            )
+        )
     await audit_request_many(request, session, principal, accesses)
     return CaseViewsOut(items=items)
 
 
-@router.get("/case-views/by-external/{system}/{external_id:path}", response_model=CaseViewSlice,
-            dependencies=[known_query_params()],
-            responses={404: {"description": "No such case, or one the caller may not see: the same answer"}})
+@router.get(
+    "/case-views/by-external/{system}/{external_id:path}",
+    response_model=CaseViewSlice,
+    dependencies=[known_query_params()],
+    responses={404: {"description": "No such case, or one the caller may not see: the same answer"}},
+)
 async def case_view_by_external_id(
-    system: ExternalSystem, external_id: ExternalId, request: Request, session: SessionDep,
-    principal: CurrentPrincipal, now: Now,
+    system: ExternalSystem,
+    external_id: ExternalId,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    now: Now,
 ) -> CaseViewSlice | Response:
     """The gateway's `caseByExternalId`: the same slice as `GET /v1/cases/{case_id}/view`, for the case
     SACWIS knows as (`system`, `external_id`). Access is decided by this service's own policy (the token
@@ -97,10 +118,26 @@ async def case_view_by_external_id(
     decision = await decide_for(session, principal, case_id, now) if case_id is not None else None
     if decision is None or not decision.allowed:
         # Answered, not raised: the request's transaction commits, so the refusal is audited too.
-        await audit_request(request, session, principal, resource="case", action="decide", case_id=case_id,
-                            resource_id=f"{system}/{external_id}", fields=["denied"])
+        await audit_request(
+            request,
+            session,
+            principal,
+            resource="case",
+            action="decide",
+            case_id=case_id,
+            resource_id=f"{system}/{external_id}",
+            fields=["denied"],
+        )
         return problem_response(NotFound(NO_SUCH_CASE), request)
     view = await case_view_slice(session, principal, case_id, decision)
-    await audit_request(request, session, principal, resource="case", action="read", case_id=case_id,
-                        resource_id=case_id, fields=[f"external:{system}/{external_id}"])
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="case",
+        action="read",
+        case_id=case_id,
+        resource_id=case_id,
+        fields=[f"external:{system}/{external_id}"],
+    )
     return view

@@ -22,7 +22,8 @@ from sop_shared.problems import Forbidden
 
 def _assigned(subject: str) -> Any:
     return select(StaffAssignment.case_id).where(
-        StaffAssignment.staff_subject == subject, StaffAssignment.active.is_(True))  # type: ignore[attr-defined]
+        StaffAssignment.staff_subject == subject, StaffAssignment.active.is_(True)
+    )  # type: ignore[attr-defined]
 
 
 def caseload_visibility(principal: Principal) -> str | None:
@@ -35,9 +36,16 @@ def caseload_visibility(principal: Principal) -> str | None:
     raise Forbidden("only staff and the SACWIS integration list caseloads")
 
 
-async def list_caseload(session: AsyncSession, principal: Principal, page: PageRequest, *,
-                        assigned_to: str | None, county: str | None, status: CaseStatus | None,
-                        updated_since: datetime | None) -> list[Case]:
+async def list_caseload(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageRequest,
+    *,
+    assigned_to: str | None,
+    county: str | None,
+    status: CaseStatus | None,
+    updated_since: datetime | None,
+) -> list[Case]:
     visible_to = caseload_visibility(principal)
     query = select(Case)
     if visible_to is not None:
@@ -59,5 +67,6 @@ def case_ids_of(rows: list[Case]) -> list[uuid.UUID]:
 
 async def case_id_by_external_id(session: AsyncSession, system: str, external_id: str) -> uuid.UUID | None:
     """The case SACWIS knows as (system, external_id): one probe of the unique index, or None."""
-    return (await session.execute(select(Case.id).where(
-        Case.external_system == system, Case.external_id == external_id))).scalar_one_or_none()
+    return (
+        await session.execute(select(Case.id).where(Case.external_system == system, Case.external_id == external_id))
+    ).scalar_one_or_none()

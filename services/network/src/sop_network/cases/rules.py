@@ -20,8 +20,12 @@ def check_case_upsert(body: CaseUpsert) -> None:
     for i, member in enumerate(body.members):
         key = (member.person.external_id, member.role.value)
         if key in seen_people:
-            errors.append({"field": f"members.{i}.person.external_id",
-                           "message": "the same person appears twice with the same role"})
+            errors.append(
+                {
+                    "field": f"members.{i}.person.external_id",
+                    "message": "the same person appears twice with the same role",
+                }
+            )
         seen_people.add(key)
     if not any(m.role == "child" for m in body.members) and body.members:
         errors.append({"field": "members", "message": "a case with members needs at least one child"})

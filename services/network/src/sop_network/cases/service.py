@@ -31,20 +31,27 @@ class AmbiguousMatch(Conflict):
 
     slug, title = "ambiguous-match", "This external id matches more than one record"
 
+
 CASE_FIELDS = ("case_type", "status", "county", "opened_on", "closed_on")
 PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "preferred_language", "needs_interpreter")
 
 
 async def upsert_case_from_sacwis(
-    session: AsyncSession, *, system: str, external_id: str, body: CaseUpsert, expected_version: int | None,
+    session: AsyncSession,
+    *,
+    system: str,
+    external_id: str,
+    body: CaseUpsert,
+    expected_version: int | None,
 ) -> tuple[Case, bool, bool]:
     """Create or bring up to date the case SACWIS knows as (system, external_id).
 
     Returns (case, created, changed). A repeat of the same payload changes nothing and emits nothing.
     """
     check_case_upsert(body)
-    case = (await session.execute(select(Case).where(
-        Case.external_system == system, Case.external_id == external_id))).scalar_one_or_none()
+    case = (
+        await session.execute(select(Case).where(Case.external_system == system, Case.external_id == external_id))
+    ).scalar_one_or_none()
     created = case is None
     incoming = {f: getattr(body, f) for f in CASE_FIELDS}
     changes: dict[str, Any] = {}
@@ -66,15 +73,25 @@ async def upsert_case_from_sacwis(
         case.updated_at = utcnow()
     if changed:
         await session.flush()
-        await record_change(session, subject=f"sop.network.case.{'created' if created else 'updated'}",
-                            case_id=case.id, data={
-                                "case_id": str(case.id), "external_system": system,
-                                "external_id": external_id, "version": case.version,
-                                "changed": sorted(changes) if not created else None,
-                                # who is in the case, so other services can hold references to them
-                                "person_ids": [str(p) for p in (await session.execute(select(
-                                    CaseMember.person_id).where(CaseMember.case_id == case.id))).scalars()],
-                            })
+        await record_change(
+            session,
+            subject=f"sop.network.case.{'created' if created else 'updated'}",
+            case_id=case.id,
+            data={
+                "case_id": str(case.id),
+                "external_system": system,
+                "external_id": external_id,
+                "version": case.version,
+                "changed": sorted(changes) if not created else None,
+                # who is in the case, so other services can hold references to them
+                "person_ids": [
+                    str(p)
+                    for p in (
+                        await session.execute(select(CaseMember.person_id).where(CaseMember.case_id == case.id))
+                    ).scalars()
+                ],
+            },
+        )
     return case, created, changed
 
 
@@ -83,18 +100,24 @@ async def resolve_person(session: AsyncSession, system: str, external_id: str) -
 
     The live person is the record itself, or the survivor it was merged into. An id that is some record's
     own id and also another live person's alias is ambiguous: 409, never a guess."""
-    own = (await session.execute(select(Person).where(
-        Person.external_system == system, Person.external_id == external_id))).scalar_one_or_none()
-    alias = (await session.execute(select(PersonAlias).where(
-        PersonAlias.external_system == system, PersonAlias.external_id == external_id))).scalar_one_or_none()
+    own = (
+        await session.execute(select(Person).where(Person.external_system == system, Person.external_id == external_id))
+    ).scalar_one_or_none()
+    alias = (
+        await session.execute(
+            select(PersonAlias).where(PersonAlias.external_system == system, PersonAlias.external_id == external_id)
+        )
+    ).scalar_one_or_none()
     candidates: dict[uuid.UUID, Person] = {}
     for start in ([own] if own else []) + ([await session.get(Person, alias.person_id)] if alias else []):
         live = await _follow_merges(session, start)
         if live is not None:
             candidates[live.id] = live
     if len(candidates) > 1:
-        raise AmbiguousMatch(f"{system} person {external_id} matches more than one person; resolve it first",
-                             candidates=sorted(str(i) for i in candidates))
+        raise AmbiguousMatch(
+            f"{system} person {external_id} matches more than one person; resolve it first",
+            candidates=sorted(str(i) for i in candidates),
+        )
     return own, next(iter(candidates.values()), None)
 
 
@@ -137,8 +160,13 @@ def contact_key(kind: str, value: str, dv_confidential: bool) -> tuple[str, str,
 async def _sync_contacts(session: AsyncSession, person: Person, incoming: PersonIn) -> bool:
     if incoming.contact_methods is None:
         return False
-    stored = list((await session.execute(select(ContactMethod).where(
-        ContactMethod.person_id == person.id).order_by(ContactMethod.id))).scalars())
+    stored = list(
+        (
+            await session.execute(
+                select(ContactMethod).where(ContactMethod.person_id == person.id).order_by(ContactMethod.id)
+            )
+        ).scalars()
+    )
     wanted = [contact_key(c.kind, c.value, c.dv_confidential) for c in incoming.contact_methods]
     if sorted(contact_key(c.kind, c.value, c.dv_confidential) for c in stored) == sorted(wanted):
         return False
@@ -151,8 +179,10 @@ async def _sync_contacts(session: AsyncSession, person: Person, incoming: Person
 
 
 async def _sync_members(session: AsyncSession, case: Case, system: str, body: CaseUpsert) -> bool:
-    existing = {(m.person_id, m.role): m for m in (await session.execute(
-        select(CaseMember).where(CaseMember.case_id == case.id))).scalars()}
+    existing = {
+        (m.person_id, m.role): m
+        for m in (await session.execute(select(CaseMember).where(CaseMember.case_id == case.id))).scalars()
+    }
     changed = False
     present: set[tuple[uuid.UUID, str]] = set()
     for member_in in body.members:
@@ -162,8 +192,14 @@ async def _sync_members(session: AsyncSession, case: Case, system: str, body: Ca
         present.add(key)
         member = existing.get(key)
         if member is None:
-            session.add(CaseMember(case_id=case.id, person_id=person.id, role=member_in.role,
-                                   relationship_to_children=member_in.relationship_to_children))
+            session.add(
+                CaseMember(
+                    case_id=case.id,
+                    person_id=person.id,
+                    role=member_in.role,
+                    relationship_to_children=member_in.relationship_to_children,
+                )
+            )
             changed = True
         elif member.relationship_to_children != member_in.relationship_to_children or not member.active:
             member.relationship_to_children = member_in.relationship_to_children
@@ -182,15 +218,20 @@ async def _sync_members(session: AsyncSession, case: Case, system: str, body: Ca
 
 
 async def _sync_assignments(session: AsyncSession, case: Case, body: CaseUpsert) -> bool:
-    existing = {(a.staff_subject, a.role): a for a in (await session.execute(
-        select(StaffAssignment).where(StaffAssignment.case_id == case.id))).scalars()}
+    existing = {
+        (a.staff_subject, a.role): a
+        for a in (await session.execute(select(StaffAssignment).where(StaffAssignment.case_id == case.id))).scalars()
+    }
     wanted = {(a.staff_subject, a.role): a for a in body.assignments}
     changed = False
     for key, incoming in wanted.items():
         assignment = existing.get(key)
         if assignment is None:
-            session.add(StaffAssignment(case_id=case.id, staff_subject=key[0], role=key[1], unit=incoming.unit,
-                                        area=incoming.area))
+            session.add(
+                StaffAssignment(
+                    case_id=case.id, staff_subject=key[0], role=key[1], unit=incoming.unit, area=incoming.area
+                )
+            )
             changed = True
         elif not assignment.active or (assignment.unit, assignment.area) != (incoming.unit, incoming.area):
             assignment.active, assignment.updated_at = True, utcnow()
@@ -207,19 +248,26 @@ async def person_out(session: AsyncSession, person: Person, audiences: frozenset
     return (await persons_out(session, [person], audiences))[person.id]
 
 
-async def persons_out(session: AsyncSession, persons: list[Person],
-                      audiences: frozenset[Audience]) -> dict[uuid.UUID, PersonOut]:
+async def persons_out(
+    session: AsyncSession, persons: list[Person], audiences: frozenset[Audience]
+) -> dict[uuid.UUID, PersonOut]:
     """People as the caller may see them: a DV-confidential address only for audiences the policy allows."""
     show_dv = any(may_see(SensitivityLabel.dv_confidential_address, a) for a in audiences)
     contacts: dict[uuid.UUID, list[ContactMethodOut]] = {}
     ids = list({p.id for p in persons})
     for start in range(0, len(ids), 1000):
-        for c in (await session.execute(select(ContactMethod).where(
-                ContactMethod.person_id.in_(ids[start:start + 1000])).order_by(ContactMethod.id))).scalars():  # type: ignore[attr-defined]
+        for c in (
+            await session.execute(
+                select(ContactMethod)
+                .where(ContactMethod.person_id.in_(ids[start : start + 1000]))
+                .order_by(ContactMethod.id)
+            )
+        ).scalars():  # type: ignore[attr-defined]
             if c.dv_confidential and c.kind == "address" and not show_dv:
                 continue
             contacts.setdefault(c.person_id, []).append(
-                ContactMethodOut(kind=c.kind, value=c.value, dv_confidential=c.dv_confidential))
+                ContactMethodOut(kind=c.kind, value=c.value, dv_confidential=c.dv_confidential)
+            )
     show_login = bool(audiences & {Audience.staff, Audience.supervisor})
     out: dict[uuid.UUID, PersonOut] = {}
     for p in persons:
@@ -234,35 +282,58 @@ async def persons_out(session: AsyncSession, persons: list[Person],
 STAFF_VIEW = frozenset({Audience.staff})
 
 
-async def read_case(session: AsyncSession, case_id: uuid.UUID,
-                    audiences: frozenset[Audience] = STAFF_VIEW) -> CaseOut | None:
+async def read_case(
+    session: AsyncSession, case_id: uuid.UUID, audiences: frozenset[Audience] = STAFF_VIEW
+) -> CaseOut | None:
     return (await read_cases(session, [case_id], audiences)).get(case_id)
 
 
-async def read_cases(session: AsyncSession, case_ids: list[uuid.UUID],
-                     audiences: frozenset[Audience] = STAFF_VIEW) -> dict[uuid.UUID, CaseOut]:
+async def read_cases(
+    session: AsyncSession, case_ids: list[uuid.UUID], audiences: frozenset[Audience] = STAFF_VIEW
+) -> dict[uuid.UUID, CaseOut]:
     """Cases with their people and staff in three queries whatever the count (the caseload page's bulk read)."""
     if not case_ids:
         return {}
     await session.flush()
     cases = list((await session.execute(select(Case).where(Case.id.in_(case_ids)))).scalars())  # type: ignore[attr-defined]
-    rows = (await session.execute(
-        select(CaseMember, Person).join(Person, Person.id == CaseMember.person_id)
-        .where(CaseMember.case_id.in_(case_ids)).order_by(CaseMember.id))).all()  # type: ignore[attr-defined]
-    assignments = (await session.execute(select(StaffAssignment).where(
-        StaffAssignment.case_id.in_(case_ids)).order_by(StaffAssignment.id))).scalars()  # type: ignore[attr-defined]
+    rows = (
+        await session.execute(
+            select(CaseMember, Person)
+            .join(Person, Person.id == CaseMember.person_id)
+            .where(CaseMember.case_id.in_(case_ids))
+            .order_by(CaseMember.id)
+        )
+    ).all()  # type: ignore[attr-defined]
+    assignments = (
+        await session.execute(
+            select(StaffAssignment).where(StaffAssignment.case_id.in_(case_ids)).order_by(StaffAssignment.id)
+        )
+    ).scalars()  # type: ignore[attr-defined]
     people = await persons_out(session, [p for _, p in rows], audiences)
     members: dict[uuid.UUID, list[CaseMemberOut]] = {}
     for m, p in rows:
-        members.setdefault(m.case_id, []).append(CaseMemberOut(
-            id=m.id, role=m.role, relationship_to_children=m.relationship_to_children, active=m.active,
-            person=people[p.id]))
+        members.setdefault(m.case_id, []).append(
+            CaseMemberOut(
+                id=m.id,
+                role=m.role,
+                relationship_to_children=m.relationship_to_children,
+                active=m.active,
+                person=people[p.id],
+            )
+        )
     staff: dict[uuid.UUID, list[AssignmentOut]] = {}
     for a in assignments:
-        staff.setdefault(a.case_id, []).append(AssignmentOut(staff_subject=a.staff_subject, role=a.role,
-                                                             active=a.active, unit=a.unit, area=a.area))
-    return {case.id: CaseOut(
-        **{f: getattr(case, f) for f in ("id", "external_system", "external_id", "version", "created_at",
-                                         "updated_at", *CASE_FIELDS)},
-        members=members.get(case.id, []), assignments=staff.get(case.id, []),
-    ) for case in cases}
+        staff.setdefault(a.case_id, []).append(
+            AssignmentOut(staff_subject=a.staff_subject, role=a.role, active=a.active, unit=a.unit, area=a.area)
+        )
+    return {
+        case.id: CaseOut(
+            **{
+                f: getattr(case, f)
+                for f in ("id", "external_system", "external_id", "version", "created_at", "updated_at", *CASE_FIELDS)
+            },
+            members=members.get(case.id, []),
+            assignments=staff.get(case.id, []),
+        )
+        for case in cases
+    }

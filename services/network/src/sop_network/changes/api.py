@@ -22,25 +22,47 @@ router = APIRouter(prefix="/v1", tags=["changes"])
 
 
 @router.get("/changes", response_model=ChangesPage, dependencies=[known_query_params("cursor", "limit")])
-async def changes(request: Request, session: SessionDep, principal: CurrentPrincipal,
-                  cursor: Annotated[str | None, Query(description="next_cursor of your last page")] = None,
-                  limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100) -> ChangesPage:
+async def changes(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    cursor: Annotated[str | None, Query(description="next_cursor of your last page")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+) -> ChangesPage:
     """Changes after `cursor` (from the beginning without one), oldest first. SACWIS (cases:sync) sees every
     change; a staff member sees the changes of the cases they are assigned to. Keep the `next_cursor` and
     come back: a change committed later always sorts after it, so nothing is skipped or repeated."""
     after = decode_sequence_cursor(cursor) if cursor else 0
     case_ids = None
     if principal.actor_type == ActorType.staff:
-        case_ids = [row[0] for row in (await session.execute(select(StaffAssignment.case_id).where(
-            StaffAssignment.staff_subject == principal.subject,
-            StaffAssignment.active.is_(True)))).all()]  # type: ignore[attr-defined]
+        case_ids = [
+            row[0]
+            for row in (
+                await session.execute(
+                    select(StaffAssignment.case_id).where(
+                        StaffAssignment.staff_subject == principal.subject, StaffAssignment.active.is_(True)
+                    )
+                )
+            ).all()
+        ]  # type: ignore[attr-defined]
     elif not (principal.actor_type == ActorType.integration and principal.has_scope(Scope.cases_sync)):
         raise Forbidden("the change feed is for SACWIS and staff devices")
     rows = await read_changes(session, after=after, limit=limit, case_ids=case_ids)
     rows = rows[:limit]
-    await audit_request(request, session, principal, resource="change_feed", action="read",
-                        fields=[f"{len(rows)} changes"])
+    await audit_request(
+        request, session, principal, resource="change_feed", action="read", fields=[f"{len(rows)} changes"]
+    )
     return ChangesPage(
-        items=[ChangeOut(seq=r.seq, event_id=r.event_id, subject=r.subject, case_id=r.case_id,
-                         occurred_at=r.occurred_at, data=r.payload) for r in rows],
-        next_cursor=encode_sequence_cursor(rows[-1].seq if rows else after))
+        items=[
+            ChangeOut(
+                seq=r.seq,
+                event_id=r.event_id,
+                subject=r.subject,
+                case_id=r.case_id,
+                occurred_at=r.occurred_at,
+                data=r.payload,
+            )
+            for r in rows
+        ],
+        next_cursor=encode_sequence_cursor(rows[-1].seq if rows else after),
+    )

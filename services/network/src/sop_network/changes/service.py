@@ -36,8 +36,7 @@ class Change:
 async def take_sequences(session: AsyncSession, count: int) -> int:
     """Reserve `count` sequence numbers; returns the first. Holds the counter row lock until commit."""
     counter = ChangeCounter.__table__
-    advance = (update(counter).where(counter.c.id == 1).values(seq=counter.c.seq + count)
-               .returning(counter.c.seq))
+    advance = update(counter).where(counter.c.id == 1).values(seq=counter.c.seq + count).returning(counter.c.seq)
     last = (await session.execute(advance)).scalar_one_or_none()
     if last is None:  # a database migrated without the counter row (never in practice): make it
         await session.execute(insert(counter).values(id=1, seq=0))
@@ -51,24 +50,47 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
         return []
     first = await take_sequences(session, len(changes))
     now = utcnow()
-    events = [Event(id=new_id(), subject=c.subject, occurred_at=now, data=c.data, case_id=c.case_id)
-              for c in changes]
-    await session.execute(insert(platform.outbox), [
-        {"id": e.id, "subject": e.subject, "case_id": e.case_id, "payload": e.data, "occurred_at": e.occurred_at,
-         "attempts": 0} for e in events])
-    await session.execute(insert(ChangeLog.__table__), [
-        {"seq": first + i, "event_id": e.id, "subject": e.subject, "case_id": e.case_id, "payload": e.data,
-         "occurred_at": e.occurred_at} for i, e in enumerate(events)])
+    events = [Event(id=new_id(), subject=c.subject, occurred_at=now, data=c.data, case_id=c.case_id) for c in changes]
+    await session.execute(
+        insert(platform.outbox),
+        [
+            {
+                "id": e.id,
+                "subject": e.subject,
+                "case_id": e.case_id,
+                "payload": e.data,
+                "occurred_at": e.occurred_at,
+                "attempts": 0,
+            }
+            for e in events
+        ],
+    )
+    await session.execute(
+        insert(ChangeLog.__table__),
+        [
+            {
+                "seq": first + i,
+                "event_id": e.id,
+                "subject": e.subject,
+                "case_id": e.case_id,
+                "payload": e.data,
+                "occurred_at": e.occurred_at,
+            }
+            for i, e in enumerate(events)
+        ],
+    )
     return events
 
 
-async def record_change(session: AsyncSession, *, subject: str, data: dict[str, Any],
-                        case_id: uuid.UUID | None = None) -> Event:
+async def record_change(
+    session: AsyncSession, *, subject: str, data: dict[str, Any], case_id: uuid.UUID | None = None
+) -> Event:
     return (await record_changes(session, [Change(subject, data, case_id)]))[0]
 
 
-async def read_changes(session: AsyncSession, *, after: int, limit: int,
-                       case_ids: list[uuid.UUID] | None = None) -> list[ChangeLog]:
+async def read_changes(
+    session: AsyncSession, *, after: int, limit: int, case_ids: list[uuid.UUID] | None = None
+) -> list[ChangeLog]:
     query = select(ChangeLog).where(ChangeLog.seq > after)
     if case_ids is not None:
         query = query.where(ChangeLog.case_id.in_(case_ids))  # type: ignore[union-attr]

@@ -27,24 +27,32 @@ def _staff_only(principal: CurrentPrincipal) -> None:
         raise Forbidden("only staff assigned to the case manage its partner grants")
 
 
-@router.post("/cases/{case_id}/grants", status_code=201, response_model=GrantOut,
-             dependencies=[known_query_params()])
-async def grant_partner_access(case_id: uuid.UUID, body: GrantIn, request: Request, response: Response,
-                               session: SessionDep, principal: CurrentPrincipal, now: Now) -> GrantOut:
+@router.post("/cases/{case_id}/grants", status_code=201, response_model=GrantOut, dependencies=[known_query_params()])
+async def grant_partner_access(
+    case_id: uuid.UUID,
+    body: GrantIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    now: Now,
+) -> GrantOut:
     """Give a partner agency access to this case: partner scopes only, for a purpose, until `expires_at`."""
     await authorize(session, principal, case_id, Scope.case_write, now)
     _staff_only(principal)
     grant = await create_grant(session, case_id, body, actor=principal.subject, now=now)
-    await audit_request(request, session, principal, resource="partner_grant", action="create", case_id=case_id,
-                        resource_id=grant.id)
+    await audit_request(
+        request, session, principal, resource="partner_grant", action="create", case_id=case_id, resource_id=grant.id
+    )
     set_etag(response, grant.version)
     response.headers["Location"] = f"/v1/cases/{case_id}/grants/{grant.id}"
     return grant_out(grant, now)
 
 
 @router.get("/cases/{case_id}/grants", response_model=list[GrantOut], dependencies=[known_query_params()])
-async def list_partner_grants(case_id: uuid.UUID, request: Request, session: SessionDep,
-                              principal: CurrentPrincipal, now: Now) -> list[GrantOut]:
+async def list_partner_grants(
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+) -> list[GrantOut]:
     """Every grant on the case, live or not, with its status at this moment."""
     await authorize(session, principal, case_id, Scope.case_read, now)
     _staff_only(principal)
@@ -53,16 +61,23 @@ async def list_partner_grants(case_id: uuid.UUID, request: Request, session: Ses
     return [grant_out(g, now) for g in grants]
 
 
-@router.post("/cases/{case_id}/grants/{grant_id}/revoke", response_model=GrantOut,
-             dependencies=[known_query_params()])
-async def revoke_partner_grant(case_id: uuid.UUID, grant_id: uuid.UUID, body: GrantRevoke, request: Request,
-                               response: Response, session: SessionDep, principal: CurrentPrincipal,
-                               now: Now) -> GrantOut:
+@router.post("/cases/{case_id}/grants/{grant_id}/revoke", response_model=GrantOut, dependencies=[known_query_params()])
+async def revoke_partner_grant(
+    case_id: uuid.UUID,
+    grant_id: uuid.UUID,
+    body: GrantRevoke,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    now: Now,
+) -> GrantOut:
     """Revoke a grant: the partner's next request to this service is denied."""
     await authorize(session, principal, case_id, Scope.case_write, now)
     _staff_only(principal)
     grant = await revoke_grant(session, case_id, grant_id, reason=body.reason, actor=principal.subject, now=now)
-    await audit_request(request, session, principal, resource="partner_grant", action="update", case_id=case_id,
-                        resource_id=grant.id)
+    await audit_request(
+        request, session, principal, resource="partner_grant", action="update", case_id=case_id, resource_id=grant.id
+    )
     set_etag(response, grant.version)
     return grant_out(grant, now)

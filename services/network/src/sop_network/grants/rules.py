@@ -35,4 +35,3 @@ def grant_status(revoked_at: datetime | None, expires_at: datetime | None, now: 
     if expires_at is not None and expires_at <= now:
         return "expired"
     return "active"
-

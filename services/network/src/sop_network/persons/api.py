@@ -51,21 +51,31 @@ STEWARD = frozenset({Audience.staff})
 MEMBER_ACTORS = frozenset({ActorType.family, ActorType.network})
 
 
-@router.get("/persons/{person_id}/likely-duplicates", response_model=list[DuplicateOut],
-            dependencies=[known_query_params()])
-async def get_likely_duplicates(person_id: uuid.UUID, request: Request, session: SessionDep,
-                                principal: CurrentPrincipal) -> list[DuplicateOut]:
+@router.get(
+    "/persons/{person_id}/likely-duplicates", response_model=list[DuplicateOut], dependencies=[known_query_params()]
+)
+async def get_likely_duplicates(
+    person_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> list[DuplicateOut]:
     """People who may be the same as this one (name and date of birth), best first. A suggestion only."""
     require_scope(principal, Scope.cases_sync)
     found = await likely_duplicates(session, person_id)
-    await audit_request(request, session, principal, resource="person", action="read", resource_id=person_id,
-                        fields=[f"{len(found)} suggestions"])
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="person",
+        action="read",
+        resource_id=person_id,
+        fields=[f"{len(found)} suggestions"],
+    )
     return [DuplicateOut(person=await person_out(session, p, STEWARD), score=s) for p, s in found]
 
 
 @router.post("/person-merges", status_code=201, response_model=PersonMergeOut, dependencies=[known_query_params()])
-async def merge(body: PersonMergeIn, request: Request, session: SessionDep, principal: CurrentPrincipal,
-                now: Now) -> PersonMergeOut:
+async def merge(
+    body: PersonMergeIn, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+) -> PersonMergeOut:
     """Merge `merged_id` into `survivor_id`; the merge record says exactly what moved."""
     require_scope(principal, Scope.cases_sync)
     record = await merge_persons(session, body.survivor_id, body.merged_id, actor=principal.subject, now=now)
@@ -73,10 +83,10 @@ async def merge(body: PersonMergeIn, request: Request, session: SessionDep, prin
     return PersonMergeOut.model_validate(record, from_attributes=True)
 
 
-@router.post("/person-merges/{merge_id}/reverse", response_model=PersonMergeOut,
-             dependencies=[known_query_params()])
-async def unmerge(merge_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal,
-                  now: Now) -> PersonMergeOut:
+@router.post("/person-merges/{merge_id}/reverse", response_model=PersonMergeOut, dependencies=[known_query_params()])
+async def unmerge(
+    merge_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+) -> PersonMergeOut:
     """Reverse a merge: everything it moved goes back."""
     require_scope(principal, Scope.cases_sync)
     record = await reverse_merge(session, merge_id, actor=principal.subject, now=now)
@@ -84,69 +94,116 @@ async def unmerge(merge_id: uuid.UUID, request: Request, session: SessionDep, pr
     return PersonMergeOut.model_validate(record, from_attributes=True)
 
 
-@router.get("/crosswalk/persons/{system}/{external_id}", response_model=CrosswalkOut,
-            dependencies=[known_query_params()])
-async def get_crosswalk(system: System, external_id: ExternalId, request: Request, session: SessionDep,
-                        principal: CurrentPrincipal) -> CrosswalkOut:
+@router.get(
+    "/crosswalk/persons/{system}/{external_id}", response_model=CrosswalkOut, dependencies=[known_query_params()]
+)
+async def get_crosswalk(
+    system: System, external_id: ExternalId, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> CrosswalkOut:
     """Which person an external id names now. 409 when it would name more than one: never a guess."""
     require_scope(principal, Scope.cases_sync)
     record, live = await crosswalk_lookup(session, system, external_id)
     await audit_request(request, session, principal, resource="person", action="read", resource_id=live.id)
-    return CrosswalkOut(external_system=system, external_id=external_id, record_id=record.id if record else None,
-                        person_id=live.id)
+    return CrosswalkOut(
+        external_system=system, external_id=external_id, record_id=record.id if record else None, person_id=live.id
+    )
 
 
-@router.put("/crosswalk/persons/{system}/{external_id}", response_model=CrosswalkOut,
-            dependencies=[known_query_params()])
-async def put_crosswalk(system: System, external_id: ExternalId, body: CrosswalkIn, request: Request,
-                        session: SessionDep, principal: CurrentPrincipal) -> CrosswalkOut:
+@router.put(
+    "/crosswalk/persons/{system}/{external_id}", response_model=CrosswalkOut, dependencies=[known_query_params()]
+)
+async def put_crosswalk(
+    system: System,
+    external_id: ExternalId,
+    body: CrosswalkIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> CrosswalkOut:
     """Link another system's id to a person (idempotent). 409 when that id already names someone else."""
     require_scope(principal, Scope.cases_sync)
     person = await crosswalk_link(session, system, external_id, body.person_id)
     await audit_request(request, session, principal, resource="person", action="update", resource_id=person.id)
     record, live = await crosswalk_lookup(session, system, external_id)
-    return CrosswalkOut(external_system=system, external_id=external_id, record_id=record.id if record else None,
-                        person_id=live.id)
+    return CrosswalkOut(
+        external_system=system, external_id=external_id, record_id=record.id if record else None, person_id=live.id
+    )
 
 
-@router.put("/cases/{case_id}/people/{person_id}/principal", response_model=PersonOut,
-            dependencies=[known_query_params()])
-async def put_person_principal(case_id: uuid.UUID, person_id: uuid.UUID, body: PrincipalIn, request: Request,
-                               session: SessionDep, principal: CurrentPrincipal, now: Now) -> PersonOut:
+@router.put(
+    "/cases/{case_id}/people/{person_id}/principal", response_model=PersonOut, dependencies=[known_query_params()]
+)
+async def put_person_principal(
+    case_id: uuid.UUID,
+    person_id: uuid.UUID,
+    body: PrincipalIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    now: Now,
+) -> PersonOut:
     """End the login a caregiver or network member of this case uses (`{"principal_subject": null}`). A login
     is never bound here: the person redeems an invitation (`POST …/login-invitations`), signed in as
     themselves."""
     decision = await authorize(session, principal, case_id, Scope.case_write, now)
     person = await clear_principal(session, case_id, person_id, now=now)
-    await audit_request(request, session, principal, resource="person", action="update", case_id=case_id,
-                        resource_id=person.id)
+    await audit_request(
+        request, session, principal, resource="person", action="update", case_id=case_id, resource_id=person.id
+    )
     return await person_out(session, person, decision.audiences)
 
 
-@router.post("/cases/{case_id}/people/{person_id}/login-invitations", status_code=201,
-             response_model=LoginInvitationOut, dependencies=[known_query_params()])
-async def create_login_invitation(case_id: uuid.UUID, person_id: uuid.UUID, body: LoginInvitationIn,
-                                  request: Request, session: SessionDep, principal: CurrentPrincipal,
-                                  now: Now) -> LoginInvitationOut:
+@router.post(
+    "/cases/{case_id}/people/{person_id}/login-invitations",
+    status_code=201,
+    response_model=LoginInvitationOut,
+    dependencies=[known_query_params()],
+)
+async def create_login_invitation(
+    case_id: uuid.UUID,
+    person_id: uuid.UUID,
+    body: LoginInvitationIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    now: Now,
+) -> LoginInvitationOut:
     """A one-time code for a caregiver or network member of this case to bind their own portal login (the
     code is shown once; give it to the person, who redeems it signed in as themselves)."""
     await authorize(session, principal, case_id, Scope.case_write, now)
-    invitation, code = await invite_to_login(session, case_id, person_id, by=principal.subject, now=now,
-                                             valid_for=timedelta(days=body.valid_for_days))
-    await audit_request(request, session, principal, resource="login_invitation", action="create",
-                        case_id=case_id, resource_id=invitation.id)
-    return LoginInvitationOut(id=invitation.id, case_id=case_id, person_id=invitation.person_id,
-                              expires_at=invitation.expires_at, code=code)
+    invitation, code = await invite_to_login(
+        session, case_id, person_id, by=principal.subject, now=now, valid_for=timedelta(days=body.valid_for_days)
+    )
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="login_invitation",
+        action="create",
+        case_id=case_id,
+        resource_id=invitation.id,
+    )
+    return LoginInvitationOut(
+        id=invitation.id, case_id=case_id, person_id=invitation.person_id, expires_at=invitation.expires_at, code=code
+    )
 
 
 @router.post("/login-invitations/redeem", response_model=LoginRedeemedOut, dependencies=[known_query_params()])
-async def redeem_login_invitation_endpoint(body: LoginInvitationRedeemIn, request: Request, session: SessionDep,
-                                           principal: CurrentPrincipal, now: Now) -> LoginRedeemedOut:
+async def redeem_login_invitation_endpoint(
+    body: LoginInvitationRedeemIn, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+) -> LoginRedeemedOut:
     """The invited person binds the login they are signed in with (a family or network member's portal
     login) to their record. Unknown, used, expired codes and a login already in use answer the same 404."""
     if principal.actor_type not in MEMBER_ACTORS:
         raise NotFound("no such invitation, or it can no longer be used")
     invitation, person = await redeem_login_invitation(session, body.code, subject=principal.subject, now=now)
-    await audit_request(request, session, principal, resource="login_invitation", action="update",
-                        case_id=invitation.case_id, resource_id=invitation.id)
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="login_invitation",
+        action="update",
+        case_id=invitation.case_id,
+        resource_id=invitation.id,
+    )
     return LoginRedeemedOut(case_id=invitation.case_id, person_id=person.id)

@@ -63,8 +63,9 @@ class Suggestion:
     score: float
 
 
-def suggest_duplicates(person: Named, candidates: Iterable[P], *, threshold: float = LIKELY,
-                       limit: int = 10) -> list[tuple[P, float]]:
+def suggest_duplicates(
+    person: Named, candidates: Iterable[P], *, threshold: float = LIKELY, limit: int = 10
+) -> list[tuple[P, float]]:
     """Candidates scoring at least `threshold`, best first."""
     scored = [(c, match_score(person, c)) for c in candidates if c is not person]
     return sorted([s for s in scored if s[1] >= threshold], key=lambda s: -s[1])[:limit]

@@ -42,29 +42,38 @@ async def likely_duplicates(session: AsyncSession, person_id: uuid.UUID) -> list
     conditions = [func.lower(Person.last_name) == person.last_name.lower()]
     if person.date_of_birth is not None:
         conditions.append(Person.date_of_birth == person.date_of_birth)
-    candidates = (await session.execute(select(Person).where(
-        Person.id != person.id, Person.merged_into_id.is_(None), or_(*conditions)).limit(500))).scalars()  # type: ignore[union-attr]
+    candidates = (
+        await session.execute(
+            select(Person).where(Person.id != person.id, Person.merged_into_id.is_(None), or_(*conditions)).limit(500)
+        )
+    ).scalars()  # type: ignore[union-attr]
     return suggest_duplicates(person, list(candidates))
 
 
-async def merge_persons(session: AsyncSession, survivor_id: uuid.UUID, merged_id: uuid.UUID, *, actor: str,
-                        now: datetime) -> PersonMerge:
+async def merge_persons(
+    session: AsyncSession, survivor_id: uuid.UUID, merged_id: uuid.UUID, *, actor: str, now: datetime
+) -> PersonMerge:
     """Move everything of `merged` onto `survivor`, recording exactly what moved so it can be reversed.
     A membership the survivor already has in the same case and role is not duplicated: the merged
     record's row is made inactive (and reactivated on reversal)."""
     if survivor_id == merged_id:
         raise InvalidInput.field("merged_id", "a person cannot be merged into themself")
     survivor, merged = await session.get(Person, survivor_id), await session.get(Person, merged_id)
-    errors = [{"field": f, "message": "no such person"} for f, p in (("survivor_id", survivor),
-                                                                     ("merged_id", merged)) if p is None]
+    errors = [
+        {"field": f, "message": "no such person"}
+        for f, p in (("survivor_id", survivor), ("merged_id", merged))
+        if p is None
+    ]
     if errors:
         raise InvalidInput(errors)
     assert survivor is not None and merged is not None
     if survivor.merged_into_id or merged.merged_into_id:
         raise MergeNotPossible("one of these records is already merged into another; reverse that first")
     moved: dict[str, Any] = {"case_members": [], "network_members": [], "contacts": [], "principal_subject": None}
-    survivor_roles = {(m.case_id, str(m.role)) for m in (await session.execute(select(CaseMember).where(
-        CaseMember.person_id == survivor.id))).scalars()}
+    survivor_roles = {
+        (m.case_id, str(m.role))
+        for m in (await session.execute(select(CaseMember).where(CaseMember.person_id == survivor.id))).scalars()
+    }
     for m in (await session.execute(select(CaseMember).where(CaseMember.person_id == merged.id))).scalars():
         if (m.case_id, str(m.role)) in survivor_roles:
             moved["case_members"].append({"id": str(m.id), "moved": False, "was_active": m.active})
@@ -74,8 +83,10 @@ async def merge_persons(session: AsyncSession, survivor_id: uuid.UUID, merged_id
             m.person_id = survivor.id
         m.version += 1
         m.updated_at = now
-    survivor_networks = {n.case_id for n in (await session.execute(select(NetworkMember).where(
-        NetworkMember.person_id == survivor.id))).scalars()}
+    survivor_networks = {
+        n.case_id
+        for n in (await session.execute(select(NetworkMember).where(NetworkMember.person_id == survivor.id))).scalars()
+    }
     for n in (await session.execute(select(NetworkMember).where(NetworkMember.person_id == merged.id))).scalars():
         if n.case_id not in survivor_networks:
             moved["network_members"].append(str(n.id))
@@ -93,8 +104,11 @@ async def merge_persons(session: AsyncSession, survivor_id: uuid.UUID, merged_id
     record = PersonMerge(survivor_id=survivor.id, merged_id=merged.id, moved=moved, merged_by=actor, merged_at=now)
     session.add(record)
     await session.flush()
-    await record_change(session, subject="sop.network.person.merged", data={
-        "merge_id": str(record.id), "survivor_id": str(survivor.id), "merged_id": str(merged.id)})
+    await record_change(
+        session,
+        subject="sop.network.person.merged",
+        data={"merge_id": str(record.id), "survivor_id": str(survivor.id), "merged_id": str(merged.id)},
+    )
     return record
 
 
@@ -134,8 +148,11 @@ async def reverse_merge(session: AsyncSession, merge_id: uuid.UUID, *, actor: st
         p.updated_at = now
     record.reversed_at, record.reversed_by = now, actor
     await session.flush()
-    await record_change(session, subject="sop.network.person.unmerged", data={
-        "merge_id": str(record.id), "survivor_id": str(survivor.id), "merged_id": str(merged.id)})
+    await record_change(
+        session,
+        subject="sop.network.person.unmerged",
+        data={"merge_id": str(record.id), "survivor_id": str(survivor.id), "merged_id": str(merged.id)},
+    )
     return record
 
 
@@ -155,29 +172,39 @@ async def crosswalk_link(session: AsyncSession, system: str, external_id: str, p
     record, live = await resolve_person(session, system, external_id)
     if live is not None and live.id != person.id:
         raise AmbiguousMatch(f"{system} {external_id} already names another person", candidates=[str(live.id)])
-    existing = (await session.execute(select(PersonAlias).where(
-        PersonAlias.external_system == system, PersonAlias.external_id == external_id))).scalar_one_or_none()
+    existing = (
+        await session.execute(
+            select(PersonAlias).where(PersonAlias.external_system == system, PersonAlias.external_id == external_id)
+        )
+    ).scalar_one_or_none()
     if existing is None and record is None:
         session.add(PersonAlias(external_system=system, external_id=external_id, person_id=person.id))
         await session.flush()
-        await record_change(session, subject="sop.network.person.crosswalk_linked", data={
-            "person_id": str(person.id), "external_system": system, "external_id": external_id})
+        await record_change(
+            session,
+            subject="sop.network.person.crosswalk_linked",
+            data={"person_id": str(person.id), "external_system": system, "external_id": external_id},
+        )
     return person
 
 
 async def _person_in_case(session: AsyncSession, case_id: uuid.UUID, person_id: uuid.UUID) -> Person:
     person = await session.get(Person, person_id)
-    in_case = (await session.execute(select(CaseMember.id).where(
-        CaseMember.case_id == case_id, CaseMember.person_id == person_id))).first() or (await session.execute(
-        select(NetworkMember.id).where(NetworkMember.case_id == case_id,
-                                       NetworkMember.person_id == person_id))).first()
+    in_case = (
+        await session.execute(
+            select(CaseMember.id).where(CaseMember.case_id == case_id, CaseMember.person_id == person_id)
+        )
+    ).first() or (
+        await session.execute(
+            select(NetworkMember.id).where(NetworkMember.case_id == case_id, NetworkMember.person_id == person_id)
+        )
+    ).first()
     if person is None or not in_case:
         raise NotFound("no such person in this case")
     return person
 
 
-async def clear_principal(session: AsyncSession, case_id: uuid.UUID, person_id: uuid.UUID, *,
-                          now: datetime) -> Person:
+async def clear_principal(session: AsyncSession, case_id: uuid.UUID, person_id: uuid.UUID, *, now: datetime) -> Person:
     """End the login a family or network member of this case uses: access stops at once. Binding a login is
     not done here: the person redeems an invitation (`redeem_login_invitation`)."""
     person = await _person_in_case(session, case_id, person_id)
@@ -186,8 +213,12 @@ async def clear_principal(session: AsyncSession, case_id: uuid.UUID, person_id: 
         person.version += 1
         person.updated_at = now
         await session.flush()
-        await record_change(session, subject="sop.network.person.principal_set", case_id=case_id, data={
-            "case_id": str(case_id), "person_id": str(person.id), "has_login": False})
+        await record_change(
+            session,
+            subject="sop.network.person.principal_set",
+            case_id=case_id,
+            data={"case_id": str(case_id), "person_id": str(person.id), "has_login": False},
+        )
     return person
 
 
@@ -203,28 +234,43 @@ class NoSuchInvitation(NotFound):
         super().__init__("no such invitation, or it can no longer be used")
 
 
-async def invite_to_login(session: AsyncSession, case_id: uuid.UUID, person_id: uuid.UUID, *, by: str,
-                          now: datetime, valid_for: timedelta) -> tuple[LoginInvitation, str]:
+async def invite_to_login(
+    session: AsyncSession, case_id: uuid.UUID, person_id: uuid.UUID, *, by: str, now: datetime, valid_for: timedelta
+) -> tuple[LoginInvitation, str]:
     """A one-time code the worker hands to a caregiver or network member of this case (the code is returned
     once; only its hash is kept). A person who already has a login needs it ended first, on the record."""
     person = await _person_in_case(session, case_id, person_id)
     if person.principal_subject is not None:
         raise InvalidInput.field("person_id", "this person already has a login; end it before inviting again")
     code = secrets.token_urlsafe(24)
-    invitation = LoginInvitation(case_id=case_id, person_id=person.id, code_hash=invitation_code_hash(code),
-                                 created_by=by, created_at=now, expires_at=now + valid_for)
+    invitation = LoginInvitation(
+        case_id=case_id,
+        person_id=person.id,
+        code_hash=invitation_code_hash(code),
+        created_by=by,
+        created_at=now,
+        expires_at=now + valid_for,
+    )
     session.add(invitation)
     await session.flush()
-    await record_change(session, subject="sop.network.person.login_invited", case_id=case_id, data={
-        "case_id": str(case_id), "person_id": str(person.id), "invitation_id": str(invitation.id)})
+    await record_change(
+        session,
+        subject="sop.network.person.login_invited",
+        case_id=case_id,
+        data={"case_id": str(case_id), "person_id": str(person.id), "invitation_id": str(invitation.id)},
+    )
     return invitation, code
 
 
-async def redeem_login_invitation(session: AsyncSession, code: str, *, subject: str, now: datetime
-                                  ) -> tuple[LoginInvitation, Person]:
+async def redeem_login_invitation(
+    session: AsyncSession, code: str, *, subject: str, now: datetime
+) -> tuple[LoginInvitation, Person]:
     """Bind the redeeming caller's own login to the invited person, once."""
-    invitation = (await session.execute(select(LoginInvitation).where(
-        LoginInvitation.code_hash == invitation_code_hash(code)).with_for_update())).scalar_one_or_none()
+    invitation = (
+        await session.execute(
+            select(LoginInvitation).where(LoginInvitation.code_hash == invitation_code_hash(code)).with_for_update()
+        )
+    ).scalar_one_or_none()
     if invitation is None or invitation.redeemed_at is not None or invitation.expires_at <= now:
         raise NoSuchInvitation()
     person = await session.get(Person, invitation.person_id)
@@ -236,6 +282,10 @@ async def redeem_login_invitation(session: AsyncSession, code: str, *, subject: 
     person.version += 1
     person.updated_at = now
     await session.flush()
-    await record_change(session, subject="sop.network.person.principal_set", case_id=invitation.case_id, data={
-        "case_id": str(invitation.case_id), "person_id": str(person.id), "has_login": True})
+    await record_change(
+        session,
+        subject="sop.network.person.principal_set",
+        case_id=invitation.case_id,
+        data={"case_id": str(invitation.case_id), "person_id": str(person.id), "has_login": True},
+    )
     return invitation, person

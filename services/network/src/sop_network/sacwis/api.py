@@ -16,8 +16,9 @@ router = APIRouter(prefix="/v1", tags=["sacwis"])
 
 
 @router.post("/sacwis/batch", response_model=SacwisBatchOut, dependencies=[known_query_params()])
-async def sacwis_batch(body: SacwisBatchIn, request: Request, session: SessionDep,
-                       principal: CurrentPrincipal) -> SacwisBatchOut:
+async def sacwis_batch(
+    body: SacwisBatchIn, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> SacwisBatchOut:
     """Up to 2,000 case and person records, each upserted by external id (idempotent: a replay changes
     nothing). Each record gets its own result; a bad record is reported (`invalid`, `conflict`, `failed`)
     and never half-written, the others are applied. A malformed envelope is a 422 with nothing written."""
@@ -27,6 +28,12 @@ async def sacwis_batch(body: SacwisBatchIn, request: Request, session: SessionDe
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
     # One audit record per batch (its counts); each case change is in the change log and on the bus.
-    await audit_request(request, session, principal, resource="sacwis_batch", action="update",
-                        fields=[f"{k}:{v}" for k, v in sorted(counts.items())])
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="sacwis_batch",
+        action="update",
+        fields=[f"{k}:{v}" for k, v in sorted(counts.items())],
+    )
     return SacwisBatchOut(counts=counts, results=results)

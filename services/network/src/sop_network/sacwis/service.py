@@ -72,17 +72,24 @@ def _by_external_ids(session: AsyncSession, model: Any, system: str, ids: Sequen
     table. (A long `IN ($1, ..., $500)` is compared row by row, and on freshly loaded tables the planner
     chose to scan every row of the system; a plain join on unnest() went to a hash join as tables grew.)"""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        wanted = func.unnest(bindparam("external_ids", list(ids), type_=ARRAY(String()))).table_valued(
-            "external_id").render_derived(name="wanted")
-        hit = select(model).where(model.external_system == system, model.external_id == wanted.c.external_id,
-                                  *where).limit(1).lateral("hit")
+        wanted = (
+            func.unnest(bindparam("external_ids", list(ids), type_=ARRAY(String())))
+            .table_valued("external_id")
+            .render_derived(name="wanted")
+        )
+        hit = (
+            select(model)
+            .where(model.external_system == system, model.external_id == wanted.c.external_id, *where)
+            .limit(1)
+            .lateral("hit")
+        )
         return select(aliased(model, hit)).select_from(wanted).join(hit, true())
     return select(model).where(model.external_system == system, model.external_id.in_(list(ids)), *where)
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+        yield items[start : start + CHUNK]
 
 
 def parse_record(index: int, record: SacwisRecord) -> _Valid | RecordResult:
@@ -97,19 +104,27 @@ def parse_record(index: int, record: SacwisRecord) -> _Valid | RecordResult:
                 raise InvalidInput.field("external_id", "differs from the record's external_id")
             body = PersonIn.model_validate({**record.data, "external_id": record.external_id})
     except ValidationError as exc:
-        errors = [{"field": ".".join([prefix, *(str(p) for p in e["loc"])]), "message": e["msg"]}
-                  for e in exc.errors()]
-        return RecordResult(index=index, kind=record.kind, external_id=record.external_id, status="invalid",
-                            errors=errors)
+        errors = [{"field": ".".join([prefix, *(str(p) for p in e["loc"])]), "message": e["msg"]} for e in exc.errors()]
+        return RecordResult(
+            index=index, kind=record.kind, external_id=record.external_id, status="invalid", errors=errors
+        )
     except InvalidInput as exc:
-        return RecordResult(index=index, kind=record.kind, external_id=record.external_id, status="invalid",
-                            errors=[{**e, "field": f"{prefix}.{e['field']}"} for e in exc.errors])
+        return RecordResult(
+            index=index,
+            kind=record.kind,
+            external_id=record.external_id,
+            status="invalid",
+            errors=[{**e, "field": f"{prefix}.{e['field']}"} for e in exc.errors],
+        )
     return _Valid(index, record, body)
 
 
 def _person_values(p: PersonIn) -> tuple[Any, ...]:
-    contacts = None if p.contact_methods is None else tuple(sorted(
-        contact_key(c.kind, c.value, c.dv_confidential) for c in p.contact_methods))
+    contacts = (
+        None
+        if p.contact_methods is None
+        else tuple(sorted(contact_key(c.kind, c.value, c.dv_confidential) for c in p.contact_methods))
+    )
     return (*(getattr(p, f) for f in PERSON_FIELDS), contacts)
 
 
@@ -150,31 +165,51 @@ async def _apply_one(session: AsyncSession, system: str, item: _Valid) -> Record
         async with session.begin_nested():
             if isinstance(item.body, CaseUpsert):
                 case, created, changed = await upsert_case_from_sacwis(
-                    session, system=system, external_id=item.record.external_id, body=item.body,
-                    expected_version=None)
+                    session, system=system, external_id=item.record.external_id, body=item.body, expected_version=None
+                )
                 await session.flush()
                 status = "created" if created else ("updated" if changed else "unchanged")
                 return RecordResult(**base, status=status, id=case.id)
-            existed = (await session.execute(select(Person.id).where(
-                Person.external_system == system, Person.external_id == item.body.external_id))).first()
+            existed = (
+                await session.execute(
+                    select(Person.id).where(
+                        Person.external_system == system, Person.external_id == item.body.external_id
+                    )
+                )
+            ).first()
             person, changed = await _upsert_person(session, system, item.body)
             await session.flush()
             if changed:
-                await record_change(session, subject=f"sop.network.person.{'updated' if existed else 'created'}",
-                                    data={"person_id": str(person.id), "external_system": system,
-                                          "external_id": item.body.external_id, "version": person.version})
+                await record_change(
+                    session,
+                    subject=f"sop.network.person.{'updated' if existed else 'created'}",
+                    data={
+                        "person_id": str(person.id),
+                        "external_system": system,
+                        "external_id": item.body.external_id,
+                        "version": person.version,
+                    },
+                )
             status = "updated" if changed and existed else ("created" if changed else "unchanged")
             return RecordResult(**base, status=status, id=person.id)
     except InvalidInput as exc:
-        return RecordResult(**base, status="invalid", errors=[
-            {**e, "field": f"records.{item.index}.data.{e['field']}"} for e in exc.errors])
+        return RecordResult(
+            **base,
+            status="invalid",
+            errors=[{**e, "field": f"records.{item.index}.data.{e['field']}"} for e in exc.errors],
+        )
     except Conflict as exc:
         return RecordResult(**base, status="conflict", errors=[{"field": "external_id", "message": exc.detail}])
     except Problem as exc:
         return RecordResult(**base, status="failed", errors=[{"field": "", "message": exc.detail}])
     except IntegrityError:
-        return RecordResult(**base, status="conflict", errors=[
-            {"field": "external_id", "message": "conflicts with a record stored at the same moment; send it again"}])
+        return RecordResult(
+            **base,
+            status="conflict",
+            errors=[
+                {"field": "external_id", "message": "conflicts with a record stored at the same moment; send it again"}
+            ],
+        )
 
 
 async def _split(session: AsyncSession, system: str, valid: list[_Valid]) -> tuple[list[_Valid], list[_Valid]]:
@@ -190,10 +225,24 @@ async def _split(session: AsyncSession, system: str, valid: list[_Valid]) -> tup
     tricky_people = {ext for ext, values in person_values.items() if len(values) > 1}
     ids = list(person_values)
     for chunk in _chunks(ids):
-        tricky_people |= {p.external_id for p in (await session.execute(_by_external_ids(
-            session, Person, system, chunk, Person.merged_into_id.is_not(None)))).scalars()}  # type: ignore[union-attr]
-        tricky_people |= {row[0] for row in (await session.execute(select(PersonAlias.external_id).where(
-            PersonAlias.external_system == system, PersonAlias.external_id.in_(chunk)))).all()}  # type: ignore[attr-defined]
+        tricky_people |= {
+            p.external_id
+            for p in (
+                await session.execute(
+                    _by_external_ids(session, Person, system, chunk, Person.merged_into_id.is_not(None))
+                )
+            ).scalars()
+        }  # type: ignore[union-attr]
+        tricky_people |= {
+            row[0]
+            for row in (
+                await session.execute(
+                    select(PersonAlias.external_id).where(
+                        PersonAlias.external_system == system, PersonAlias.external_id.in_(chunk)
+                    )
+                )
+            ).all()
+        }  # type: ignore[attr-defined]
     bulk, one_by_one = [], []
     for item in valid:
         repeated_case = isinstance(item.body, CaseUpsert) and case_counts[item.record.external_id] > 1
@@ -224,16 +273,13 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
     assignments: dict[uuid.UUID, list[StaffAssignment]] = {}
     person_pks = [p.id for p in persons.values()]
     for chunk in _chunks(person_pks):
-        for c in (await session.execute(select(ContactMethod).where(
-                ContactMethod.person_id.in_(chunk)))).scalars():  # type: ignore[attr-defined]
+        for c in (await session.execute(select(ContactMethod).where(ContactMethod.person_id.in_(chunk)))).scalars():  # type: ignore[attr-defined]
             contacts.setdefault(c.person_id, []).append(contact_key(c.kind, c.value, c.dv_confidential))
     case_pks = [c.id for c in cases.values()]
     for chunk in _chunks(case_pks):
-        for m in (await session.execute(select(CaseMember).where(
-                CaseMember.case_id.in_(chunk)))).scalars():  # type: ignore[attr-defined]
+        for m in (await session.execute(select(CaseMember).where(CaseMember.case_id.in_(chunk)))).scalars():  # type: ignore[attr-defined]
             members.setdefault(m.case_id, []).append(m)
-        for a in (await session.execute(select(StaffAssignment).where(
-                StaffAssignment.case_id.in_(chunk)))).scalars():  # type: ignore[attr-defined]
+        for a in (await session.execute(select(StaffAssignment).where(StaffAssignment.case_id.in_(chunk)))).scalars():  # type: ignore[attr-defined]
             assignments.setdefault(a.case_id, []).append(a)
 
     def person_unchanged(p: PersonIn) -> bool:
@@ -241,20 +287,37 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
         if any(getattr(stored, f) != getattr(p, f) for f in PERSON_FIELDS):
             return False
         return p.contact_methods is None or sorted(contacts.get(stored.id, [])) == sorted(
-            contact_key(c.kind, c.value, c.dv_confidential) for c in p.contact_methods)
+            contact_key(c.kind, c.value, c.dv_confidential) for c in p.contact_methods
+        )
 
     def person_id(p: PersonIn) -> uuid.UUID:
         if p.external_id in persons:
             return persons[p.external_id].id
         row = plan.persons.get(p.external_id)
         if row is None:
-            row = {"id": new_id(), "external_system": system, "external_id": p.external_id,
-                   **{f: getattr(p, f) for f in PERSON_FIELDS}, "principal_subject": None, "merged_into_id": None,
-                   "version": 1, "created_at": now, "updated_at": now}
+            row = {
+                "id": new_id(),
+                "external_system": system,
+                "external_id": p.external_id,
+                **{f: getattr(p, f) for f in PERSON_FIELDS},
+                "principal_subject": None,
+                "merged_into_id": None,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
             plan.persons[p.external_id] = row
             for c in p.contact_methods or []:
-                plan.contacts.append({"id": new_id(), "person_id": row["id"], "kind": c.kind, "value": c.value,
-                                      "dv_confidential": c.dv_confidential, "created_at": now})
+                plan.contacts.append(
+                    {
+                        "id": new_id(),
+                        "person_id": row["id"],
+                        "kind": c.kind,
+                        "value": c.value,
+                        "dv_confidential": c.dv_confidential,
+                        "created_at": now,
+                    }
+                )
         return row["id"]
 
     person_pks_by_ext = {ext: p.id for ext, p in persons.items()}
@@ -270,9 +333,17 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
                 plan.results[item.index] = RecordResult(**base, status="unchanged", id=existing.id)
                 continue
             pid = person_id(item.body)
-            plan.changes.append(Change("sop.network.person.created", {
-                "person_id": str(pid), "external_system": system, "external_id": item.body.external_id,
-                "version": 1}))
+            plan.changes.append(
+                Change(
+                    "sop.network.person.created",
+                    {
+                        "person_id": str(pid),
+                        "external_system": system,
+                        "external_id": item.body.external_id,
+                        "version": 1,
+                    },
+                )
+            )
             plan.results[item.index] = RecordResult(**base, status="created", id=pid)
             continue
         body = item.body
@@ -284,27 +355,71 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
                 deferred.append(item)
             continue
         cid = new_id()
-        plan.cases.append({"id": cid, "external_system": system, "external_id": item.record.external_id,
-                           **{f: getattr(body, f) for f in CASE_FIELDS}, "version": 1, "created_at": now,
-                           "updated_at": now})
+        plan.cases.append(
+            {
+                "id": cid,
+                "external_system": system,
+                "external_id": item.record.external_id,
+                **{f: getattr(body, f) for f in CASE_FIELDS},
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         for m in body.members:
-            plan.members.append({"id": new_id(), "case_id": cid, "person_id": person_id(m.person), "role": m.role,
-                                 "relationship_to_children": m.relationship_to_children, "active": True,
-                                 "version": 1, "created_at": now, "updated_at": now})
+            plan.members.append(
+                {
+                    "id": new_id(),
+                    "case_id": cid,
+                    "person_id": person_id(m.person),
+                    "role": m.role,
+                    "relationship_to_children": m.relationship_to_children,
+                    "active": True,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         for a in body.assignments:
-            plan.assignments.append({"id": new_id(), "case_id": cid, "staff_subject": a.staff_subject,
-                                     "role": a.role, "unit": a.unit, "area": a.area, "active": True,
-                                     "created_at": now, "updated_at": now})
-        plan.changes.append(Change("sop.network.case.created", {
-            "case_id": str(cid), "external_system": system, "external_id": item.record.external_id, "version": 1,
-            "changed": None, "person_ids": [str(person_id(m.person)) for m in body.members]}, case_id=cid))
+            plan.assignments.append(
+                {
+                    "id": new_id(),
+                    "case_id": cid,
+                    "staff_subject": a.staff_subject,
+                    "role": a.role,
+                    "unit": a.unit,
+                    "area": a.area,
+                    "active": True,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        plan.changes.append(
+            Change(
+                "sop.network.case.created",
+                {
+                    "case_id": str(cid),
+                    "external_system": system,
+                    "external_id": item.record.external_id,
+                    "version": 1,
+                    "changed": None,
+                    "person_ids": [str(person_id(m.person)) for m in body.members],
+                },
+                case_id=cid,
+            )
+        )
         plan.results[item.index] = RecordResult(**base, status="created", id=cid)
     plan.deferred = deferred
     return plan
 
 
-def _case_unchanged(case: Case, body: CaseUpsert, members: list[CaseMember], assignments: list[StaffAssignment],
-                    person_pk: dict[str, uuid.UUID]) -> bool:
+def _case_unchanged(
+    case: Case,
+    body: CaseUpsert,
+    members: list[CaseMember],
+    assignments: list[StaffAssignment],
+    person_pk: dict[str, uuid.UUID],
+) -> bool:
     if any(getattr(case, f) != getattr(body, f) for f in CASE_FIELDS):
         return False
     active = {(m.person_id, str(m.role)): m.relationship_to_children for m in members if m.active}
@@ -316,10 +431,13 @@ def _case_unchanged(case: Case, body: CaseUpsert, members: list[CaseMember], ass
 
 
 async def _write_plan(session: AsyncSession, plan: _Plan) -> None:
-    for table, rows in ((Person.__table__, list(plan.persons.values())), (ContactMethod.__table__, plan.contacts),
-                        (Case.__table__, plan.cases), (CaseMember.__table__, plan.members),
-                        (StaffAssignment.__table__, plan.assignments)):
+    for table, rows in (
+        (Person.__table__, list(plan.persons.values())),
+        (ContactMethod.__table__, plan.contacts),
+        (Case.__table__, plan.cases),
+        (CaseMember.__table__, plan.members),
+        (StaffAssignment.__table__, plan.assignments),
+    ):
         for chunk in _chunks(rows):
             await session.execute(insert(table), list(chunk))
     await record_changes(session, plan.changes)
-

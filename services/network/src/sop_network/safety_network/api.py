@@ -39,8 +39,9 @@ router = APIRouter(prefix="/v1", tags=["safety network"])
 
 
 @router.get("/cases/{case_id}/network", response_model=SafetyNetworkOut, dependencies=[known_query_params()])
-async def get_safety_network(case_id: uuid.UUID, request: Request, session: SessionDep,
-                             principal: CurrentPrincipal, now: Now) -> SafetyNetworkOut:
+async def get_safety_network(
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+) -> SafetyNetworkOut:
     """The family's safety network: who is in it (circle, roles, commitments, checks) and its meetings."""
     decision = await authorize(session, principal, case_id, Scope.case_read, now)
     network = await read_safety_network(session, case_id, decision.audiences)
@@ -48,68 +49,119 @@ async def get_safety_network(case_id: uuid.UUID, request: Request, session: Sess
     return network
 
 
-@router.post("/cases/{case_id}/network/members", status_code=201, response_model=NetworkMemberOut,
-             dependencies=[known_query_params()])
-async def create_network_member(case_id: uuid.UUID, body: NetworkMemberCreate, request: Request,
-                                session: SessionDep, principal: CurrentPrincipal, idempotency: IdempotencyDep,
-                                now: Now) -> Response:
+@router.post(
+    "/cases/{case_id}/network/members",
+    status_code=201,
+    response_model=NetworkMemberOut,
+    dependencies=[known_query_params()],
+)
+async def create_network_member(
+    case_id: uuid.UUID,
+    body: NetworkMemberCreate,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+    now: Now,
+) -> Response:
     """Add someone to the safety network: an existing person (`person_id`) or a new one (`person`, with the
     `principal_subject` they will log in with, if any). A repeat with the same Idempotency-Key replays."""
     decision = await authorize(session, principal, case_id, Scope.case_write, now)
     replayed = await idempotency.replay(session, body)
     if replayed is not None:
-        await audit_request(request, session, principal, resource="network_member", action="read",
-                            case_id=case_id, resource_id=json.loads(replayed.body).get("id"))
+        await audit_request(
+            request,
+            session,
+            principal,
+            resource="network_member",
+            action="read",
+            case_id=case_id,
+            resource_id=json.loads(replayed.body).get("id"),
+        )
         return replayed
     member = await add_member(session, case_id, body, actor=principal.subject, today=now.date())
-    await audit_request(request, session, principal, resource="network_member", action="create", case_id=case_id,
-                        resource_id=member.id)
+    await audit_request(
+        request, session, principal, resource="network_member", action="create", case_id=case_id, resource_id=member.id
+    )
     content = (await members_out(session, [member], decision.audiences))[0].model_dump(mode="json")
     headers = {"Location": f"/v1/cases/{case_id}/network/members/{member.id}", "ETag": etag(member.version)}
     await idempotency.remember(session, body, status_code=201, content=content, headers=headers)
     return JSONResponse(content, status_code=201, headers=headers)
 
 
-@router.put("/cases/{case_id}/network/members/{member_id}", response_model=NetworkMemberOut,
-            dependencies=[known_query_params()])
-async def revise_network_member(case_id: uuid.UUID, member_id: uuid.UUID, body: NetworkMemberUpdate,
-                                request: Request, response: Response, session: SessionDep,
-                                principal: CurrentPrincipal, expected: IfMatchVersion, now: Now) -> NetworkMemberOut:
+@router.put(
+    "/cases/{case_id}/network/members/{member_id}", response_model=NetworkMemberOut, dependencies=[known_query_params()]
+)
+async def revise_network_member(
+    case_id: uuid.UUID,
+    member_id: uuid.UUID,
+    body: NetworkMemberUpdate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    expected: IfMatchVersion,
+    now: Now,
+) -> NetworkMemberOut:
     """A new revision of a member (If-Match with the version read; 412 when stale, 428 without)."""
     decision = await authorize(session, principal, case_id, Scope.case_write, now)
-    member = await update_member(session, case_id, member_id, body, expected_version=expected,
-                                 actor=principal.subject, today=now.date())
-    await audit_request(request, session, principal, resource="network_member", action="update", case_id=case_id,
-                        resource_id=member.id)
+    member = await update_member(
+        session, case_id, member_id, body, expected_version=expected, actor=principal.subject, today=now.date()
+    )
+    await audit_request(
+        request, session, principal, resource="network_member", action="update", case_id=case_id, resource_id=member.id
+    )
     set_etag(response, member.version)
     return (await members_out(session, [member], decision.audiences))[0]
 
 
-@router.get("/cases/{case_id}/network/members/{member_id}/history", response_model=list[NetworkMemberRevisionOut],
-            dependencies=[known_query_params()])
-async def get_network_member_history(case_id: uuid.UUID, member_id: uuid.UUID, request: Request,
-                                     session: SessionDep, principal: CurrentPrincipal,
-                                     now: Now) -> list[NetworkMemberRevisionOut]:
+@router.get(
+    "/cases/{case_id}/network/members/{member_id}/history",
+    response_model=list[NetworkMemberRevisionOut],
+    dependencies=[known_query_params()],
+)
+async def get_network_member_history(
+    case_id: uuid.UUID,
+    member_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    now: Now,
+) -> list[NetworkMemberRevisionOut]:
     """Every revision of a member, oldest first: nothing is overwritten."""
     await authorize(session, principal, case_id, Scope.case_read, now)
     revisions = await member_history(session, case_id, member_id)
-    await audit_request(request, session, principal, resource="network_member", action="read", case_id=case_id,
-                        resource_id=member_id)
+    await audit_request(
+        request, session, principal, resource="network_member", action="read", case_id=case_id, resource_id=member_id
+    )
     return [NetworkMemberRevisionOut.model_validate(r, from_attributes=True) for r in revisions]
 
 
 @router.post("/cases/{case_id}/network/meetings", status_code=201, dependencies=[known_query_params()])
-async def record_network_meeting(case_id: uuid.UUID, body: NetworkMeetingIn, request: Request,
-                                 session: SessionDep, principal: CurrentPrincipal, idempotency: IdempotencyDep,
-                                 now: Now) -> Response:
+async def record_network_meeting(
+    case_id: uuid.UUID,
+    body: NetworkMeetingIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+    now: Now,
+) -> Response:
     """A network meeting: who came, what was decided, when the next one is."""
     await authorize(session, principal, case_id, Scope.case_write, now)
     replayed = await idempotency.replay(session, body)
     if replayed is not None:
         return replayed
     meeting = await add_meeting(session, case_id, body, actor=principal.subject)
-    await audit_request(request, session, principal, resource="network_meeting", action="create",
-                        case_id=case_id, resource_id=meeting.id)
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="network_meeting",
+        action="create",
+        case_id=case_id,
+        resource_id=meeting.id,
+    )
     content = meeting_out(meeting).model_dump(mode="json")
     await idempotency.remember(session, body, status_code=201, content=content, headers={})
     return JSONResponse(content, status_code=201)

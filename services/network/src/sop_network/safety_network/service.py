@@ -25,8 +25,18 @@ from sop_shared.db import utcnow
 from sop_shared.policy import Audience
 from sop_shared.problems import Conflict, InvalidInput, NotFound
 
-MEMBER_FIELDS = ("circle", "roles", "commitments", "availability", "background_check", "background_checked_on",
-                 "agreed_plan_version", "active_from", "active_to", "seen_danger_statements_on")
+MEMBER_FIELDS = (
+    "circle",
+    "roles",
+    "commitments",
+    "availability",
+    "background_check",
+    "background_checked_on",
+    "agreed_plan_version",
+    "active_from",
+    "active_to",
+    "seen_danger_statements_on",
+)
 
 
 class AlreadyInNetwork(Conflict):
@@ -45,8 +55,9 @@ def _snapshot(member: NetworkMember) -> dict[str, Any]:
     return {"person_id": str(member.person_id), **jsonable_encoder({f: getattr(member, f) for f in MEMBER_FIELDS})}
 
 
-async def add_member(session: AsyncSession, case_id: uuid.UUID, body: NetworkMemberCreate, *,
-                     actor: str, today: Any) -> NetworkMember:
+async def add_member(
+    session: AsyncSession, case_id: uuid.UUID, body: NetworkMemberCreate, *, actor: str, today: Any
+) -> NetworkMember:
     check_new_member(body, today=today)
     if body.person_id is not None:
         person = await session.get(Person, body.person_id)
@@ -57,21 +68,36 @@ async def add_member(session: AsyncSession, case_id: uuid.UUID, body: NetworkMem
         person = Person(**body.person.model_dump())
         session.add(person)
         await session.flush()
-    exists = (await session.execute(select(NetworkMember.id).where(
-        NetworkMember.case_id == case_id, NetworkMember.person_id == person.id))).first()
+    exists = (
+        await session.execute(
+            select(NetworkMember.id).where(NetworkMember.case_id == case_id, NetworkMember.person_id == person.id)
+        )
+    ).first()
     if exists:
         raise AlreadyInNetwork("add a new revision of the existing member instead", member_id=str(exists[0]))
     member = NetworkMember(case_id=case_id, person_id=person.id, **_values(body))
     session.add(member)
     await session.flush()
     session.add(NetworkMemberRevision(member_id=member.id, version=1, snapshot=_snapshot(member), changed_by=actor))
-    await record_change(session, subject="sop.network.network_member.added", case_id=case_id, data={
-        "case_id": str(case_id), "member_id": str(member.id), "person_id": str(person.id), "version": 1})
+    await record_change(
+        session,
+        subject="sop.network.network_member.added",
+        case_id=case_id,
+        data={"case_id": str(case_id), "member_id": str(member.id), "person_id": str(person.id), "version": 1},
+    )
     return member
 
 
-async def update_member(session: AsyncSession, case_id: uuid.UUID, member_id: uuid.UUID,
-                        body: NetworkMemberUpdate, *, expected_version: int, actor: str, today: Any) -> NetworkMember:
+async def update_member(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    member_id: uuid.UUID,
+    body: NetworkMemberUpdate,
+    *,
+    expected_version: int,
+    actor: str,
+    today: Any,
+) -> NetworkMember:
     member = await session.get(NetworkMember, member_id)
     if member is None or member.case_id != case_id:
         raise NotFound("no such network member")
@@ -82,48 +108,83 @@ async def update_member(session: AsyncSession, case_id: uuid.UUID, member_id: uu
     member.version += 1
     member.updated_at = utcnow()
     await session.flush()
-    session.add(NetworkMemberRevision(member_id=member.id, version=member.version, snapshot=_snapshot(member),
-                                      changed_by=actor))
-    await record_change(session, subject="sop.network.network_member.updated", case_id=case_id, data={
-        "case_id": str(case_id), "member_id": str(member.id), "version": member.version})
+    session.add(
+        NetworkMemberRevision(member_id=member.id, version=member.version, snapshot=_snapshot(member), changed_by=actor)
+    )
+    await record_change(
+        session,
+        subject="sop.network.network_member.updated",
+        case_id=case_id,
+        data={"case_id": str(case_id), "member_id": str(member.id), "version": member.version},
+    )
     return member
 
 
-async def member_history(session: AsyncSession, case_id: uuid.UUID,
-                         member_id: uuid.UUID) -> list[NetworkMemberRevision]:
+async def member_history(
+    session: AsyncSession, case_id: uuid.UUID, member_id: uuid.UUID
+) -> list[NetworkMemberRevision]:
     member = await session.get(NetworkMember, member_id)
     if member is None or member.case_id != case_id:
         raise NotFound("no such network member")
-    return list((await session.execute(select(NetworkMemberRevision).where(
-        NetworkMemberRevision.member_id == member_id).order_by(NetworkMemberRevision.version))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(NetworkMemberRevision)
+                .where(NetworkMemberRevision.member_id == member_id)
+                .order_by(NetworkMemberRevision.version)
+            )
+        ).scalars()
+    )
 
 
-async def members_out(session: AsyncSession, members: list[NetworkMember],
-                      audiences: frozenset[Audience]) -> list[NetworkMemberOut]:
-    people = list((await session.execute(select(Person).where(
-        Person.id.in_([m.person_id for m in members])))).scalars()) if members else []  # type: ignore[attr-defined]
+async def members_out(
+    session: AsyncSession, members: list[NetworkMember], audiences: frozenset[Audience]
+) -> list[NetworkMemberOut]:
+    people = (
+        list((await session.execute(select(Person).where(Person.id.in_([m.person_id for m in members])))).scalars())
+        if members
+        else []
+    )  # type: ignore[attr-defined]
     shown = await persons_out(session, people, audiences)
-    return [NetworkMemberOut(person=shown[m.person_id], **{
-        f: getattr(m, f) for f in ("id", "case_id", "version", "created_at", "updated_at", *MEMBER_FIELDS)})
-        for m in members]
+    return [
+        NetworkMemberOut(
+            person=shown[m.person_id],
+            **{f: getattr(m, f) for f in ("id", "case_id", "version", "created_at", "updated_at", *MEMBER_FIELDS)},
+        )
+        for m in members
+    ]
 
 
-async def add_meeting(session: AsyncSession, case_id: uuid.UUID, body: NetworkMeetingIn, *,
-                      actor: str) -> NetworkMeeting:
+async def add_meeting(
+    session: AsyncSession, case_id: uuid.UUID, body: NetworkMeetingIn, *, actor: str
+) -> NetworkMeeting:
     check_meeting(body)
     if body.attendee_member_ids:
-        known = (await session.execute(select(func.count()).select_from(NetworkMember).where(
-            NetworkMember.case_id == case_id,
-            NetworkMember.id.in_(body.attendee_member_ids)))).scalar_one()  # type: ignore[attr-defined]
+        known = (
+            await session.execute(
+                select(func.count())
+                .select_from(NetworkMember)
+                .where(NetworkMember.case_id == case_id, NetworkMember.id.in_(body.attendee_member_ids))
+            )
+        ).scalar_one()  # type: ignore[attr-defined]
         if known != len(body.attendee_member_ids):
             raise InvalidInput.field("attendee_member_ids", "every attendee must be a member of this network")
-    meeting = NetworkMeeting(case_id=case_id, held_on=body.held_on,
-                             attendee_member_ids=[str(i) for i in body.attendee_member_ids],
-                             decisions=body.decisions, next_meeting_on=body.next_meeting_on, recorded_by=actor)
+    meeting = NetworkMeeting(
+        case_id=case_id,
+        held_on=body.held_on,
+        attendee_member_ids=[str(i) for i in body.attendee_member_ids],
+        decisions=body.decisions,
+        next_meeting_on=body.next_meeting_on,
+        recorded_by=actor,
+    )
     session.add(meeting)
     await session.flush()
-    await record_change(session, subject="sop.network.network_meeting.recorded", case_id=case_id, data={
-        "case_id": str(case_id), "meeting_id": str(meeting.id), "held_on": body.held_on.isoformat()})
+    await record_change(
+        session,
+        subject="sop.network.network_meeting.recorded",
+        case_id=case_id,
+        data={"case_id": str(case_id), "meeting_id": str(meeting.id), "held_on": body.held_on.isoformat()},
+    )
     return meeting
 
 
@@ -131,11 +192,23 @@ def meeting_out(meeting: NetworkMeeting) -> NetworkMeetingOut:
     return NetworkMeetingOut.model_validate(meeting, from_attributes=True)
 
 
-async def read_safety_network(session: AsyncSession, case_id: uuid.UUID,
-                              audiences: frozenset[Audience]) -> SafetyNetworkOut:
-    members = list((await session.execute(select(NetworkMember).where(
-        NetworkMember.case_id == case_id).order_by(NetworkMember.id))).scalars())
-    meetings = (await session.execute(select(NetworkMeeting).where(
-        NetworkMeeting.case_id == case_id).order_by(NetworkMeeting.held_on, NetworkMeeting.id))).scalars()
-    return SafetyNetworkOut(members=await members_out(session, members, audiences),
-                            meetings=[meeting_out(m) for m in meetings])
+async def read_safety_network(
+    session: AsyncSession, case_id: uuid.UUID, audiences: frozenset[Audience]
+) -> SafetyNetworkOut:
+    members = list(
+        (
+            await session.execute(
+                select(NetworkMember).where(NetworkMember.case_id == case_id).order_by(NetworkMember.id)
+            )
+        ).scalars()
+    )
+    meetings = (
+        await session.execute(
+            select(NetworkMeeting)
+            .where(NetworkMeeting.case_id == case_id)
+            .order_by(NetworkMeeting.held_on, NetworkMeeting.id)
+        )
+    ).scalars()
+    return SafetyNetworkOut(
+        members=await members_out(session, members, audiences), meetings=[meeting_out(m) for m in meetings]
+    )

@@ -25,8 +25,14 @@ Subject = Annotated[str | None, Query(min_length=1, max_length=200)]
 
 
 @router.get("/cases/{case_id}/alerts", response_model=Page[Alert], dependencies=[known_query_params()])
-async def case_alerts(case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal,
-                      clock: ClockDep, policy: PolicyDep) -> Page[Alert]:
+async def case_alerts(
+    case_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+    policy: PolicyDep,
+) -> Page[Alert]:
     """The case's plans about to expire, expired, due or overdue for review, waiting for approval, and its
     overdue next steps; soonest first."""
     require_case_scope(principal, case_id, Scope.case_read)
@@ -36,8 +42,15 @@ async def case_alerts(case_id: uuid.UUID, request: Request, session: SessionDep,
 
 
 @router.get("/alerts", response_model=Page[Alert], dependencies=[known_query_params("worker", "supervisor")])
-async def my_alerts(request: Request, session: SessionDep, principal: CurrentPrincipal, clock: ClockDep,
-                    policy: PolicyDep, worker: Subject = None, supervisor: Subject = None) -> Page[Alert]:
+async def my_alerts(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+    policy: PolicyDep,
+    worker: Subject = None,
+    supervisor: Subject = None,
+) -> Page[Alert]:
     """Across cases, for the caller only: `worker=<your subject>` lists the plans you own and the next steps
     you created; `supervisor=<your subject>` (needs approvals:decide) the plans you were asked to decide on
     or decided. Asking for someone else's list is 403: plans cannot check case assignments."""
@@ -51,6 +64,12 @@ async def my_alerts(request: Request, session: SessionDep, principal: CurrentPri
     if supervisor is not None:
         require_scope(principal, Scope.approvals_decide)
     alerts = await alerts_for(session, now=clock.now(), policy=policy, worker=worker, supervisor=supervisor)
-    await audit_request(request, session, principal, resource="alert", action="read",
-                        fields=sorted({str(a.case_id) for a in alerts})[:50])
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="alert",
+        action="read",
+        fields=sorted({str(a.case_id) for a in alerts})[:50],
+    )
     return Page[Alert](items=alerts, next_cursor=None)

@@ -22,9 +22,15 @@ MAX_PLANS = 500
 
 
 def _next_step_alert(step: NextStep) -> Alert:
-    return Alert(kind=AlertKind.next_step_overdue, case_id=step.case_id, next_step_id=step.id, title=step.action,
-                 due_at=datetime.combine(step.due_on, time.min, tzinfo=UTC),
-                 owner=step.created_by, message=f"Due {step.due_on.isoformat()} ({step.owner_name}) and not done.")
+    return Alert(
+        kind=AlertKind.next_step_overdue,
+        case_id=step.case_id,
+        next_step_id=step.id,
+        title=step.action,
+        due_at=datetime.combine(step.due_on, time.min, tzinfo=UTC),
+        owner=step.created_by,
+        message=f"Due {step.due_on.isoformat()} ({step.owner_name}) and not done.",
+    )
 
 
 def _ordered(alerts: list[Alert]) -> list[Alert]:
@@ -32,11 +38,24 @@ def _ordered(alerts: list[Alert]) -> list[Alert]:
     return sorted(alerts, key=lambda a: (a.due_at or far, a.kind.value))
 
 
-async def alerts_for(session: AsyncSession, *, now: datetime, policy: PlanPolicy, case_id: uuid.UUID | None = None,
-                     worker: str | None = None, supervisor: str | None = None) -> list[Alert]:
+async def alerts_for(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    policy: PlanPolicy,
+    case_id: uuid.UUID | None = None,
+    worker: str | None = None,
+    supervisor: str | None = None,
+) -> list[Alert]:
     await expire_due_plans(session, now=now, case_id=case_id)
-    recent = [PlanStatus.draft, PlanStatus.pending_approval, PlanStatus.approved, PlanStatus.active,
-              PlanStatus.modified, PlanStatus.expired]
+    recent = [
+        PlanStatus.draft,
+        PlanStatus.pending_approval,
+        PlanStatus.approved,
+        PlanStatus.active,
+        PlanStatus.modified,
+        PlanStatus.expired,
+    ]
     plans = select(SafetyPlan).where(SafetyPlan.status.in_(recent))
     steps = select(NextStep).where(NextStep.status.in_(OPEN_STATUSES), NextStep.due_on < now.date())
     if case_id is not None:

@@ -23,32 +23,61 @@ router = APIRouter(prefix="/v1", tags=["case view"])
 
 
 @router.get("/cases/{case_id}/case-view", response_model=PlansCaseView, dependencies=[known_query_params()])
-async def case_view(case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal,
-                    audience: RequestAudience, clock: ClockDep, policy: PolicyDep) -> PlansCaseView:
+async def case_view(
+    case_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    audience: RequestAudience,
+    clock: ClockDep,
+    policy: PolicyDep,
+) -> PlansCaseView:
     """The plans part of the case view in one call and a fixed number of queries: the plan in force (as
     its version in force reads), the newest plans, the next steps (open first) and the alerts. Outside the
     agency (`X-SOP-Audience` family, network, partner, court) the supervisor's decision and comment, the
     worker's practice warnings and the alerts are left out."""
     require_case_scope(principal, case_id, Scope.case_read)
     parts = await read_case_view(session, case_id=case_id, now=clock.now(), policy=policy)
-    await audit_request(request, session, principal, resource="case_view", action="read", case_id=case_id,
-                        fields=[f"audience:{audience.value}"])
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="case_view",
+        action="read",
+        case_id=case_id,
+        fields=[f"audience:{audience.value}"],
+    )
     return PlansCaseView(
-        case_id=case_id, audience=audience,
+        case_id=case_id,
+        audience=audience,
         safety_plan=plan_for_audience(parts.safety_plan, audience) if parts.safety_plan is not None else None,
-        plans=[plan_for_audience(p, audience) for p in parts.plans], next_steps=parts.next_steps,
-        alerts=alerts_for_audience(parts.alerts, audience))
+        plans=[plan_for_audience(p, audience) for p in parts.plans],
+        next_steps=parts.next_steps,
+        alerts=alerts_for_audience(parts.alerts, audience),
+    )
 
 
 @router.post("/case-views", response_model=CaseGlances, dependencies=[known_query_params()])
-async def case_views(body: CaseViewsIn, request: Request, session: SessionDep, principal: CurrentPrincipal,
-                     clock: ClockDep, policy: PolicyDep) -> CaseGlances:
+async def case_views(
+    body: CaseViewsIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+    policy: PolicyDep,
+) -> CaseGlances:
     """A caseload page (1 to 50 different cases, each in the bulk-read token) in one call and a fixed
     number of queries: per case, in the order asked, the plan in force in a line, open alerts and overdue
     next steps. A case outside the token answers 404 for the whole call."""
     require_cases_read(principal, body.case_ids)
     glances = await glance_at_cases(session, case_ids=body.case_ids, now=clock.now(), policy=policy)
-    await audit_request_many(request, session, principal, [
-        RequestAccess(resource="case_view", action="read", case_id=case_id, fields=["caseload"])
-        for case_id in body.case_ids])
+    await audit_request_many(
+        request,
+        session,
+        principal,
+        [
+            RequestAccess(resource="case_view", action="read", case_id=case_id, fields=["caseload"])
+            for case_id in body.case_ids
+        ],
+    )
     return CaseGlances(items=glances)

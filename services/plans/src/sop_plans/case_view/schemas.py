@@ -22,19 +22,24 @@ class PlansCaseView(BaseModel):
     audience: Audience
     safety_plan: SafetyPlanOut | None = Field(
         description="The plan in force, as its version in force reads (a newer wording being prepared is not "
-                    "shown here); else the newest plan not ended; else null")
-    plans: list[SafetyPlanOut] = Field(description="The case's plans, newest first (at most 20), each as its "
-                                                   "current version reads")
-    next_steps: list[NextStepOut] = Field(description="Open and in-progress steps first (soonest due first), "
-                                                      "then the rest; at most 50")
+        "shown here); else the newest plan not ended; else null"
+    )
+    plans: list[SafetyPlanOut] = Field(
+        description="The case's plans, newest first (at most 20), each as its current version reads"
+    )
+    next_steps: list[NextStepOut] = Field(
+        description="Open and in-progress steps first (soonest due first), then the rest; at most 50"
+    )
     alerts: list[Alert] = Field(description="The case's alerts, soonest first (empty outside the agency)")
+
 
 BulkReadCase = Annotated[uuid.UUID, NotCaseScoped("cases a bulk read names, each checked against the token")]
 
 
 class CaseViewsIn(Strict):
-    case_ids: list[BulkReadCase] = Field(min_length=1, max_length=MAX_CASES_PER_TOKEN,
-                                      description="A caseload page: 1 to 50 different cases")
+    case_ids: list[BulkReadCase] = Field(
+        min_length=1, max_length=MAX_CASES_PER_TOKEN, description="A caseload page: 1 to 50 different cases"
+    )
 
     @field_validator("case_ids")
     @classmethod

@@ -37,58 +37,98 @@ class CaseViewParts:
     alerts: list[Alert]
 
 
-async def read_case_view(session: AsyncSession, *, case_id: uuid.UUID, now: datetime,
-                         policy: PlanPolicy) -> CaseViewParts:
+async def read_case_view(
+    session: AsyncSession, *, case_id: uuid.UUID, now: datetime, policy: PlanPolicy
+) -> CaseViewParts:
     """The plan in force (as its version in force reads), the newest plans, the next steps and the alerts
     of one case. Plans past their expiry are expired first (by the alerts read), as every read does."""
     alerts = await alerts_for(session, now=now, policy=policy, case_id=case_id)
-    newest = (await session.execute(
-        select(SafetyPlan, SafetyPlanVersion).join(SafetyPlanVersion, and_(
-            SafetyPlanVersion.plan_id == SafetyPlan.id,
-            SafetyPlanVersion.number == SafetyPlan.current_version_number,
-        )).where(SafetyPlan.case_id == case_id).order_by(SafetyPlan.id.desc()).limit(NEWEST_PLANS))).all()
-    open_plans = (await session.execute(
-        select(SafetyPlan).where(SafetyPlan.case_id == case_id, SafetyPlan.status.not_in(ENDED))
-        .order_by(SafetyPlan.id.desc()).limit(OPEN_PLANS))).scalars().all()
+    newest = (
+        await session.execute(
+            select(SafetyPlan, SafetyPlanVersion)
+            .join(
+                SafetyPlanVersion,
+                and_(
+                    SafetyPlanVersion.plan_id == SafetyPlan.id,
+                    SafetyPlanVersion.number == SafetyPlan.current_version_number,
+                ),
+            )
+            .where(SafetyPlan.case_id == case_id)
+            .order_by(SafetyPlan.id.desc())
+            .limit(NEWEST_PLANS)
+        )
+    ).all()
+    open_plans = (
+        (
+            await session.execute(
+                select(SafetyPlan)
+                .where(SafetyPlan.case_id == case_id, SafetyPlan.status.not_in(ENDED))
+                .order_by(SafetyPlan.id.desc())
+                .limit(OPEN_PLANS)
+            )
+        )
+        .scalars()
+        .all()
+    )
     chosen = plan_to_show(open_plans)
     shown: SafetyPlanVersion | None = None
     if chosen is not None:
         number = version_shown(chosen)
-        shown = next((v for p, v in newest if p.id == chosen.id and v.number == number), None) \
-            or await get_version(session, chosen.id, number)
+        shown = next((v for p, v in newest if p.id == chosen.id and v.number == number), None) or await get_version(
+            session, chosen.id, number
+        )
     plans = {p.id: p for p, _ in newest}
     if chosen is not None:
         plans[chosen.id] = chosen
     extras = await load_extras(session, list(plans.values()))
-    steps = (await session.execute(
-        select(NextStep).where(NextStep.case_id == case_id)
-        .order_by(case((NextStep.status.in_(OPEN_STATUSES), 0), else_=1), NextStep.due_on, NextStep.id)
-        .limit(NEXT_STEPS))).scalars().all()
+    steps = (
+        (
+            await session.execute(
+                select(NextStep)
+                .where(NextStep.case_id == case_id)
+                .order_by(case((NextStep.status.in_(OPEN_STATUSES), 0), else_=1), NextStep.due_on, NextStep.id)
+                .limit(NEXT_STEPS)
+            )
+        )
+        .scalars()
+        .all()
+    )
     today = now.date()
     return CaseViewParts(
         safety_plan=plan_out(chosen, shown, extras, now=now, policy=policy)
-        if chosen is not None and shown is not None else None,
+        if chosen is not None and shown is not None
+        else None,
         plans=[plan_out(p, v, extras, now=now, policy=policy) for p, v in newest],
         next_steps=[next_step_out(s, today) for s in steps],
         alerts=alerts,
     )
 
 
-async def glance_at_cases(session: AsyncSession, *, case_ids: Sequence[uuid.UUID], now: datetime,
-                          policy: PlanPolicy) -> list[CaseGlance]:
+async def glance_at_cases(
+    session: AsyncSession, *, case_ids: Sequence[uuid.UUID], now: datetime, policy: PlanPolicy
+) -> list[CaseGlance]:
     """For each case, in the order given: the plan in force in a line, how many alerts it has and how many
     next steps are overdue. Counts the same alerts as the case's alert list, without a query per case."""
     await expire_due_plans(session, now=now, case_ids=case_ids)
     # Terminated plans raise no alert and are never in force; expired ones may still raise `plan_expired`.
     plans: dict[uuid.UUID, list[SafetyPlan]] = defaultdict(list)
-    for plan in (await session.execute(select(SafetyPlan).where(
-            SafetyPlan.case_id.in_(case_ids), SafetyPlan.status != PlanStatus.terminated)
-            .order_by(SafetyPlan.id))).scalars():
+    for plan in (
+        await session.execute(
+            select(SafetyPlan)
+            .where(SafetyPlan.case_id.in_(case_ids), SafetyPlan.status != PlanStatus.terminated)
+            .order_by(SafetyPlan.id)
+        )
+    ).scalars():
         plans[plan.case_id].append(plan)
-    overdue = dict((await session.execute(
-        select(NextStep.case_id, func.count()).where(
-            NextStep.case_id.in_(case_ids), NextStep.status.in_(OPEN_STATUSES), NextStep.due_on < now.date())
-        .group_by(NextStep.case_id))).all())
+    overdue = dict(
+        (
+            await session.execute(
+                select(NextStep.case_id, func.count())
+                .where(NextStep.case_id.in_(case_ids), NextStep.status.in_(OPEN_STATUSES), NextStep.due_on < now.date())
+                .group_by(NextStep.case_id)
+            )
+        ).all()
+    )
     glances = []
     for case_id in case_ids:
         # Only a plan that binds the family counts as in force on a caseload: a draft or a plan awaiting
@@ -96,12 +136,22 @@ async def glance_at_cases(session: AsyncSession, *, case_ids: Sequence[uuid.UUID
         chosen = plan_to_show(plans[case_id])
         if chosen is not None and not binds_now(chosen):
             chosen = None
-        glances.append(CaseGlance(
-            case_id=case_id,
-            plan_in_force=PlanInForceSummary(
-                id=chosen.id, status=chosen.status, plan_type=chosen.plan_type, version_number=version_shown(chosen),
-                effective_from=chosen.effective_from, expires_at=chosen.expires_at) if chosen is not None else None,
-            open_alerts=sum(len(plan_alerts(p, now=now, policy=policy)) for p in plans[case_id])
-            + overdue.get(case_id, 0),
-            overdue_next_steps=overdue.get(case_id, 0)))
+        glances.append(
+            CaseGlance(
+                case_id=case_id,
+                plan_in_force=PlanInForceSummary(
+                    id=chosen.id,
+                    status=chosen.status,
+                    plan_type=chosen.plan_type,
+                    version_number=version_shown(chosen),
+                    effective_from=chosen.effective_from,
+                    expires_at=chosen.expires_at,
+                )
+                if chosen is not None
+                else None,
+                open_alerts=sum(len(plan_alerts(p, now=now, policy=policy)) for p in plans[case_id])
+                + overdue.get(case_id, 0),
+                overdue_next_steps=overdue.get(case_id, 0),
+            )
+        )
     return glances

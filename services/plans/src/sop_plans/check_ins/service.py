@@ -22,8 +22,9 @@ RECORDED_SUBJECT = "sop.plans.check_in.recorded"
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-async def record_check_in(session: AsyncSession, plan: SafetyPlan, body: CheckInIn, *, by: str,
-                          now: datetime) -> CheckIn:
+async def record_check_in(
+    session: AsyncSession, plan: SafetyPlan, body: CheckInIn, *, by: str, now: datetime
+) -> CheckIn:
     """A check-in on a rule of the version in force, seen while it was in force."""
     require_allowed(plan, Action.check_in)
     number = plan.in_force_version_number or 0
@@ -39,22 +40,42 @@ async def record_check_in(session: AsyncSession, plan: SafetyPlan, body: CheckIn
         errors.append({"field": "occurred_at", "message": "before the version in force took effect"})
     if errors:
         raise InvalidInput(errors)
-    check_in = CheckIn(plan_id=plan.id, case_id=plan.case_id, version_number=number, rule_id=body.rule_id,
-                       occurred_at=occurred_at, reported_by_name=body.reported_by.name,
-                       reported_by_person_id=body.reported_by.person_id, kept=body.kept, note=body.note,
-                       recorded_by=by, recorded_at=now)
+    check_in = CheckIn(
+        plan_id=plan.id,
+        case_id=plan.case_id,
+        version_number=number,
+        rule_id=body.rule_id,
+        occurred_at=occurred_at,
+        reported_by_name=body.reported_by.name,
+        reported_by_person_id=body.reported_by.person_id,
+        kept=body.kept,
+        note=body.note,
+        recorded_by=by,
+        recorded_at=now,
+    )
     session.add(check_in)
     await session.flush()
-    await emit(session, platform, subject=RECORDED_SUBJECT, case_id=plan.case_id, data={
-        "check_in_id": str(check_in.id), "plan_id": str(plan.id), "case_id": str(plan.case_id),
-        "version_number": number, "rule_id": str(body.rule_id), "kept": body.kept,
-        "occurred_at": occurred_at.isoformat(),
-    })
+    await emit(
+        session,
+        platform,
+        subject=RECORDED_SUBJECT,
+        case_id=plan.case_id,
+        data={
+            "check_in_id": str(check_in.id),
+            "plan_id": str(plan.id),
+            "case_id": str(plan.case_id),
+            "version_number": number,
+            "rule_id": str(body.rule_id),
+            "kept": body.kept,
+            "occurred_at": occurred_at.isoformat(),
+        },
+    )
     return check_in
 
 
-async def list_check_ins(session: AsyncSession, *, plan_id: uuid.UUID, rule_id: uuid.UUID | None,
-                         kept: bool | None, page: PageRequest) -> tuple[list[CheckIn], str | None]:
+async def list_check_ins(
+    session: AsyncSession, *, plan_id: uuid.UUID, rule_id: uuid.UUID | None, kept: bool | None, page: PageRequest
+) -> tuple[list[CheckIn], str | None]:
     query = select(CheckIn).where(CheckIn.plan_id == plan_id)
     if rule_id is not None:
         query = query.where(CheckIn.rule_id == rule_id)
@@ -66,8 +87,13 @@ async def list_check_ins(session: AsyncSession, *, plan_id: uuid.UUID, rule_id: 
 
 async def weekly_record(session: AsyncSession, plan: SafetyPlan) -> CheckInRecord:
     """Kept and broken rules per ISO week (Monday first), from the first check-in to the last."""
-    rows = (await session.execute(select(CheckIn.occurred_at, CheckIn.rule_id, CheckIn.kept).where(
-        CheckIn.plan_id == plan.id).order_by(CheckIn.occurred_at))).all()
+    rows = (
+        await session.execute(
+            select(CheckIn.occurred_at, CheckIn.rule_id, CheckIn.kept)
+            .where(CheckIn.plan_id == plan.id)
+            .order_by(CheckIn.occurred_at)
+        )
+    ).all()
     weeks: dict[date, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: {"kept": 0, "broken": 0}))
     for occurred_at, rule_id, kept in rows:
         monday = occurred_at.date() - timedelta(days=occurred_at.weekday())
@@ -76,8 +102,18 @@ async def weekly_record(session: AsyncSession, plan: SafetyPlan) -> CheckInRecor
     for monday in sorted(weeks):
         per_rule = {rule: dict(counts) for rule, counts in weeks[monday].items()}
         year, week, _ = monday.isocalendar()
-        records.append(WeekRecord(week=f"{year}-W{week:02d}", starts_on=monday,
-                                  kept=sum(c["kept"] for c in per_rule.values()),
-                                  broken=sum(c["broken"] for c in per_rule.values()), rules=per_rule))
-    return CheckInRecord(plan_id=plan.id, weeks=records, total_kept=sum(w.kept for w in records),
-                         total_broken=sum(w.broken for w in records))
+        records.append(
+            WeekRecord(
+                week=f"{year}-W{week:02d}",
+                starts_on=monday,
+                kept=sum(c["kept"] for c in per_rule.values()),
+                broken=sum(c["broken"] for c in per_rule.values()),
+                rules=per_rule,
+            )
+        )
+    return CheckInRecord(
+        plan_id=plan.id,
+        weeks=records,
+        total_kept=sum(w.kept for w in records),
+        total_broken=sum(w.broken for w in records),
+    )

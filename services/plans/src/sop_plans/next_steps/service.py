@@ -22,12 +22,22 @@ def is_overdue(step: NextStep, today: date) -> bool:
     return step.status in OPEN_STATUSES and step.due_on < today
 
 
-async def create_next_step(session: AsyncSession, *, case_id: uuid.UUID, body: NextStepIn, by: str,
-                           now: datetime) -> NextStep:
-    step = NextStep(case_id=case_id, action=body.action, owner_name=body.owner.name,
-                    owner_person_id=body.owner.person_id, owner_kind=body.owner_kind, due_on=body.due_on,
-                    goal_id=body.goal_id, safety_plan_id=body.safety_plan_id, created_by=by, created_at=now,
-                    updated_at=now)
+async def create_next_step(
+    session: AsyncSession, *, case_id: uuid.UUID, body: NextStepIn, by: str, now: datetime
+) -> NextStep:
+    step = NextStep(
+        case_id=case_id,
+        action=body.action,
+        owner_name=body.owner.name,
+        owner_person_id=body.owner.person_id,
+        owner_kind=body.owner_kind,
+        due_on=body.due_on,
+        goal_id=body.goal_id,
+        safety_plan_id=body.safety_plan_id,
+        created_by=by,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(step)
     await session.flush()
     await _emit(session, step, "created")
@@ -36,8 +46,11 @@ async def create_next_step(session: AsyncSession, *, case_id: uuid.UUID, body: N
 
 async def update_next_step(session: AsyncSession, step: NextStep, body: NextStepPatch, *, now: datetime) -> NextStep:
     fields = body.model_fields_set
-    nulls = [name for name in ("action", "owner", "owner_kind", "due_on", "status") if name in fields
-             and getattr(body, name) is None]
+    nulls = [
+        name
+        for name in ("action", "owner", "owner_kind", "due_on", "status")
+        if name in fields and getattr(body, name) is None
+    ]
     if nulls:
         raise InvalidInput([{"field": name, "message": "cannot be empty"} for name in nulls])
     if not fields:
@@ -69,8 +82,14 @@ async def get_next_step(session: AsyncSession, step_id: uuid.UUID, *, for_update
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def list_next_steps(session: AsyncSession, *, case_id: uuid.UUID, status: NextStepStatus | None,
-                          overdue_on: date | None, page: PageRequest) -> tuple[list[NextStep], str | None]:
+async def list_next_steps(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    status: NextStepStatus | None,
+    overdue_on: date | None,
+    page: PageRequest,
+) -> tuple[list[NextStep], str | None]:
     query = select(NextStep).where(NextStep.case_id == case_id)
     if status is not None:
         query = query.where(NextStep.status == status)
@@ -82,14 +101,36 @@ async def list_next_steps(session: AsyncSession, *, case_id: uuid.UUID, status: 
 
 def next_step_out(step: NextStep, today: date) -> NextStepOut:
     return NextStepOut(
-        id=step.id, case_id=step.case_id, action=step.action,
-        owner=PersonRef(name=step.owner_name, person_id=step.owner_person_id), owner_kind=step.owner_kind,
-        due_on=step.due_on, status=step.status, overdue=is_overdue(step, today), goal_id=step.goal_id,
-        safety_plan_id=step.safety_plan_id, completed_at=step.completed_at, version=step.version,
-        created_by=step.created_by, created_at=step.created_at, updated_at=step.updated_at)
+        id=step.id,
+        case_id=step.case_id,
+        action=step.action,
+        owner=PersonRef(name=step.owner_name, person_id=step.owner_person_id),
+        owner_kind=step.owner_kind,
+        due_on=step.due_on,
+        status=step.status,
+        overdue=is_overdue(step, today),
+        goal_id=step.goal_id,
+        safety_plan_id=step.safety_plan_id,
+        completed_at=step.completed_at,
+        version=step.version,
+        created_by=step.created_by,
+        created_at=step.created_at,
+        updated_at=step.updated_at,
+    )
 
 
 async def _emit(session: AsyncSession, step: NextStep, event: str, **data: object) -> None:
-    await emit(session, platform, subject=SUBJECT + event, case_id=step.case_id, data={
-        "next_step_id": str(step.id), "case_id": str(step.case_id), "status": step.status.value,
-        "due_on": step.due_on.isoformat(), "goal_id": str(step.goal_id) if step.goal_id else None, **data})
+    await emit(
+        session,
+        platform,
+        subject=SUBJECT + event,
+        case_id=step.case_id,
+        data={
+            "next_step_id": str(step.id),
+            "case_id": str(step.case_id),
+            "status": step.status.value,
+            "due_on": step.due_on.isoformat(),
+            "goal_id": str(step.goal_id) if step.goal_id else None,
+            **data,
+        },
+    )

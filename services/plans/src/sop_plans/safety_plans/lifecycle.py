@@ -62,7 +62,9 @@ def _refuse(plan: SafetyPlan, action: Action, allowed: frozenset[PlanStatus] | s
     names = ", ".join(sorted(s.value for s in allowed)) or "no status"
     return IllegalTransition(
         f"a {plan.status.value} plan cannot {action.value.replace('_', ' ')}; that is possible from: {names}",
-        plan_status=plan.status.value, action=action.value)
+        plan_status=plan.status.value,
+        action=action.value,
+    )
 
 
 def next_status(plan: SafetyPlan, action: Action) -> PlanStatus:
@@ -71,8 +73,11 @@ def next_status(plan: SafetyPlan, action: Action) -> PlanStatus:
     if plan.status not in table:
         raise _refuse(plan, action, set(table))
     if action in NEEDS_VERSION_IN_FORCE and plan.in_force_version_number is None:
-        raise IllegalTransition(f"the plan has no version in force, so it cannot {action.value}",
-                                plan_status=plan.status.value, action=action.value)
+        raise IllegalTransition(
+            f"the plan has no version in force, so it cannot {action.value}",
+            plan_status=plan.status.value,
+            action=action.value,
+        )
     target = table[plan.status]
     if target == PREPARING:
         return S.modified if plan.in_force_version_number is not None else S.draft
@@ -84,5 +89,8 @@ def require_allowed(plan: SafetyPlan, action: Action) -> None:
     if plan.status not in allowed:
         raise _refuse(plan, action, allowed)
     if action in NEEDS_VERSION_IN_FORCE and plan.in_force_version_number is None:
-        raise IllegalTransition(f"the plan has no version in force yet, so there is nothing to {action.value}",
-                                plan_status=plan.status.value, action=action.value)
+        raise IllegalTransition(
+            f"the plan has no version in force yet, so there is nothing to {action.value}",
+            plan_status=plan.status.value,
+            action=action.value,
+        )

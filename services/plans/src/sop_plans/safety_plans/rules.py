@@ -36,8 +36,9 @@ def canonical_json(content: Any) -> bytes:
     Only JSON-native values are accepted, so a datetime or UUID slipping in fails loudly instead of being
     hashed in some ad-hoc string form.
     """
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 def content_hash(content: Any) -> str:
@@ -56,9 +57,14 @@ def normalise(value: Any) -> Any:
     return value
 
 
-def plan_content(body: SafetyPlanIn, *, rule_ids: Sequence[uuid.UUID],
-                 participant_ids: Sequence[uuid.UUID] | None = None, effective_from: datetime | None = None,
-                 expires_at: datetime | None = None) -> dict[str, Any]:
+def plan_content(
+    body: SafetyPlanIn,
+    *,
+    rule_ids: Sequence[uuid.UUID],
+    participant_ids: Sequence[uuid.UUID] | None = None,
+    effective_from: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> dict[str, Any]:
     """The content of a version as stored and hashed. Each rule (and participant) gets an id so check-ins,
     sign-offs and the child's Safety House can point at it across versions."""
     participant_ids = participant_ids if participant_ids is not None else [new_id() for _ in body.participants]
@@ -67,13 +73,20 @@ def plan_content(body: SafetyPlanIn, *, rule_ids: Sequence[uuid.UUID],
     if effective is None or expires is None:
         raise ValueError("a version's content needs both dates resolved")
     content = PlanContent(
-        title=body.title, language=body.language, effective_from=effective, expires_at=expires,
-        safety_assessment_id=body.safety_assessment_id, danger_statement_ids=body.danger_statement_ids,
+        title=body.title,
+        language=body.language,
+        effective_from=effective,
+        expires_at=expires,
+        safety_assessment_id=body.safety_assessment_id,
+        danger_statement_ids=body.danger_statement_ids,
         threat_codes=body.threat_codes,
-        participants=[Participant(id=pid, **p.model_dump())
-                      for pid, p in zip(participant_ids, body.participants, strict=True)],
+        participants=[
+            Participant(id=pid, **p.model_dump()) for pid, p in zip(participant_ids, body.participants, strict=True)
+        ],
         rules=[Rule(id=rule_id, **rule.model_dump()) for rule_id, rule in zip(rule_ids, body.rules, strict=True)],
-        triggers=body.triggers, if_rule_broken=body.if_rule_broken, backup_plan=body.backup_plan,
+        triggers=body.triggers,
+        if_rule_broken=body.if_rule_broken,
+        backup_plan=body.backup_plan,
         worker_monitoring=body.worker_monitoring,
     )
     return stored_form(content)
@@ -97,30 +110,52 @@ def edited_content(current: PlanContent, edit: SafetyPlanEdit) -> dict[str, Any]
     that name an id continue that entry (it must exist in the current version); the others are new."""
     errors: list[dict[str, str]] = []
     values = current.model_dump()
-    for name in ("title", "language", "effective_from", "expires_at", "safety_assessment_id",
-                 "danger_statement_ids", "threat_codes", "triggers", "if_rule_broken", "backup_plan",
-                 "worker_monitoring"):
+    for name in (
+        "title",
+        "language",
+        "effective_from",
+        "expires_at",
+        "safety_assessment_id",
+        "danger_statement_ids",
+        "threat_codes",
+        "triggers",
+        "if_rule_broken",
+        "backup_plan",
+        "worker_monitoring",
+    ):
         if name in edit.model_fields_set:
             values[name] = getattr(edit, name)
     if "rules" in edit.model_fields_set and edit.rules is not None:
         known = {r.id for r in current.rules}
-        values["rules"] = [Rule(id=_continued(r.id, known, f"rules.{i}.id", errors), **r.model_dump(exclude={"id"}))
-                           for i, r in enumerate(edit.rules)]
+        values["rules"] = [
+            Rule(id=_continued(r.id, known, f"rules.{i}.id", errors), **r.model_dump(exclude={"id"}))
+            for i, r in enumerate(edit.rules)
+        ]
         _no_repeats([r.id for r in values["rules"]], "rules", errors)
     if "participants" in edit.model_fields_set and edit.participants is not None:
         known = {p.id for p in current.participants}
         values["participants"] = [
             Participant(id=_continued(p.id, known, f"participants.{i}.id", errors), **p.model_dump(exclude={"id"}))
-            for i, p in enumerate(edit.participants)]
+            for i, p in enumerate(edit.participants)
+        ]
         _no_repeats([p.id for p in values["participants"]], "participants", errors)
     if errors:
         raise InvalidInput(errors)
     try:
         return stored_form(PlanContent.model_validate(values))
     except ValidationError as exc:  # e.g. an explicit null for a field every version must have
-        raise InvalidInput([{"field": ".".join(str(p) for p in e["loc"]), "message": "cannot be empty"
-                             if e["type"] in ("string_type", "datetime_type", "list_type", "none_required")
-                             and e.get("input") is None else e["msg"]} for e in exc.errors()]) from exc
+        raise InvalidInput(
+            [
+                {
+                    "field": ".".join(str(p) for p in e["loc"]),
+                    "message": "cannot be empty"
+                    if e["type"] in ("string_type", "datetime_type", "list_type", "none_required")
+                    and e.get("input") is None
+                    else e["msg"],
+                }
+                for e in exc.errors()
+            ]
+        ) from exc
 
 
 def _continued(given: uuid.UUID | None, known: set[uuid.UUID], field: str, errors: list[dict[str, str]]) -> uuid.UUID:
@@ -148,8 +183,12 @@ def check_new_plan(body: SafetyPlanIn, *, effective_from: datetime) -> None:
     answered = set(body.threat_codes)
     for i, rule in enumerate(body.rules):
         if rule.threat_code is not None and rule.threat_code not in answered:
-            errors.append({"field": f"rules.{i}.threat_code",
-                           "message": f"the plan does not list threat {rule.threat_code} in threat_codes"})
+            errors.append(
+                {
+                    "field": f"rules.{i}.threat_code",
+                    "message": f"the plan does not list threat {rule.threat_code} in threat_codes",
+                }
+            )
     if errors:
         raise InvalidInput(errors)
 
@@ -162,9 +201,12 @@ def check_content(content: PlanContent, *, plan_type: PlanType, rule_set: RuleSe
     else:
         longest = rule_set.for_type(plan_type).max_days
         if content.expires_at - content.effective_from > timedelta(days=longest):
-            errors.append({"field": "expires_at",
-                           "message": f"an {plan_type.value} plan may run at most {longest} days "
-                                      f"(policy {rule_set.id})"})
+            errors.append(
+                {
+                    "field": "expires_at",
+                    "message": f"an {plan_type.value} plan may run at most {longest} days (policy {rule_set.id})",
+                }
+            )
     if len(set(content.danger_statement_ids)) != len(content.danger_statement_ids):
         errors.append({"field": "danger_statement_ids", "message": "the same danger statement is listed twice"})
     if len(set(content.threat_codes)) != len(content.threat_codes):
@@ -172,8 +214,12 @@ def check_content(content: PlanContent, *, plan_type: PlanType, rule_set: RuleSe
     answered = set(content.threat_codes)
     for i, rule in enumerate(content.rules):
         if rule.threat_code is not None and rule.threat_code not in answered:
-            errors.append({"field": f"rules.{i}.threat_code",
-                           "message": f"the plan does not list threat {rule.threat_code} in threat_codes"})
+            errors.append(
+                {
+                    "field": f"rules.{i}.threat_code",
+                    "message": f"the plan does not list threat {rule.threat_code} in threat_codes",
+                }
+            )
     if errors:
         raise InvalidInput(errors)
 
@@ -190,13 +236,16 @@ def version_changes(previous: dict[str, Any], new: dict[str, Any]) -> list[Versi
                 if entry_id not in old_by_id:
                     changes.append(VersionChange(field=f"{name}.{entry_id}", change="added"))
                 elif entry != old_by_id[entry_id]:
-                    changed = sorted(k for k in set(entry) | set(old_by_id[entry_id])
-                                     if entry.get(k) != old_by_id[entry_id].get(k))
+                    changed = sorted(
+                        k for k in set(entry) | set(old_by_id[entry_id]) if entry.get(k) != old_by_id[entry_id].get(k)
+                    )
                     changes.append(VersionChange(field=f"{name}.{entry_id}", change="changed", detail=changed))
-            changes += [VersionChange(field=f"{name}.{entry_id}", change="removed")
-                        for entry_id in old_by_id if entry_id not in new_by_id]
-            if [e["id"] for e in before or []] != [e["id"] for e in after or []] and \
-                    set(old_by_id) == set(new_by_id):
+            changes += [
+                VersionChange(field=f"{name}.{entry_id}", change="removed")
+                for entry_id in old_by_id
+                if entry_id not in new_by_id
+            ]
+            if [e["id"] for e in before or []] != [e["id"] for e in after or []] and set(old_by_id) == set(new_by_id):
                 changes.append(VersionChange(field=name, change="reordered"))
         elif before != after:
             changes.append(VersionChange(field=name, change="changed"))
@@ -243,28 +292,47 @@ def plan_warnings(content: PlanContent) -> list[PlanWarning]:
     warnings: list[PlanWarning] = []
     for i, rule in enumerate(content.rules):
         if not rule.responsible:
-            warnings.append(PlanWarning(
-                code="rule_without_responsible", field=f"rules.{i}.responsible",
-                message="No one is named as responsible for this rule: who will make it happen?"))
+            warnings.append(
+                PlanWarning(
+                    code="rule_without_responsible",
+                    field=f"rules.{i}.responsible",
+                    message="No one is named as responsible for this rule: who will make it happen?",
+                )
+            )
         if not rule.monitors:
-            warnings.append(PlanWarning(
-                code="rule_without_monitor", field=f"rules.{i}.monitors",
-                message="No one is named to monitor this rule: which network member will see that it is "
-                        "kept, and how will they know?"))
+            warnings.append(
+                PlanWarning(
+                    code="rule_without_monitor",
+                    field=f"rules.{i}.monitors",
+                    message="No one is named to monitor this rule: which network member will see that it is "
+                    "kept, and how will they know?",
+                )
+            )
         if is_referral_only(rule.text):
-            warnings.append(PlanWarning(
-                code="rule_is_only_a_service_referral", field=f"rules.{i}.text",
-                message="This rule reads as attending or completing a service. Safety is what the caregivers "
-                        "do to protect the children, seen over time: say what will happen differently at "
-                        "home and how the network will see it."))
+            warnings.append(
+                PlanWarning(
+                    code="rule_is_only_a_service_referral",
+                    field=f"rules.{i}.text",
+                    message="This rule reads as attending or completing a service. Safety is what the caregivers "
+                    "do to protect the children, seen over time: say what will happen differently at "
+                    "home and how the network will see it.",
+                )
+            )
     if content.safety_assessment_id is None and not content.danger_statement_ids:
-        warnings.append(PlanWarning(
-            code="plan_not_linked_to_assessment", field="danger_statement_ids",
-            message="The plan names no danger statement and no safety assessment: which worries does it "
-                    "answer?"))
+        warnings.append(
+            PlanWarning(
+                code="plan_not_linked_to_assessment",
+                field="danger_statement_ids",
+                message="The plan names no danger statement and no safety assessment: which worries does it answer?",
+            )
+        )
     if not any(p.role == "caregiver" for p in content.participants):
-        warnings.append(PlanWarning(
-            code="no_caregiver_participant", field="participants",
-            message="No caregiver is listed among the participants: the caregivers' signatures make the plan "
-                    "binding, so name them."))
+        warnings.append(
+            PlanWarning(
+                code="no_caregiver_participant",
+                field="participants",
+                message="No caregiver is listed among the participants: the caregivers' signatures make the plan "
+                "binding, so name them.",
+            )
+        )
     return warnings

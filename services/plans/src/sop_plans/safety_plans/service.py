@@ -89,8 +89,14 @@ class PlanPastExpiry(Conflict):
 
 # --- writing ------------------------------------------------------------------------------------------------
 
+
 async def create_safety_plan(
-    session: AsyncSession, *, case_id: uuid.UUID, body: SafetyPlanIn, created_by: str, now: datetime,
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    body: SafetyPlanIn,
+    created_by: str,
+    now: datetime,
     policy: PlanPolicy,
 ) -> tuple[SafetyPlan, SafetyPlanVersion]:
     """A new draft plan and its version 1, with the `created` event in the same transaction. Dates not
@@ -99,37 +105,62 @@ async def create_safety_plan(
     check_new_plan(body, effective_from=effective_from)
     rule_set = policy.in_force_on(effective_from)
     expires_at = body.expires_at or effective_from + timedelta(days=rule_set.for_type(body.plan_type).default_days)
-    content = plan_content(body, rule_ids=[new_id() for _ in body.rules], effective_from=effective_from,
-                           expires_at=expires_at)
+    content = plan_content(
+        body, rule_ids=[new_id() for _ in body.rules], effective_from=effective_from, expires_at=expires_at
+    )
     check_content(PlanContent.model_validate(content), plan_type=body.plan_type, rule_set=rule_set)
     plan = SafetyPlan(
-        case_id=case_id, plan_type=body.plan_type, status=PlanStatus.draft, current_version_number=1,
-        owner=created_by, rule_set_id=rule_set.id, created_by=created_by, created_at=now, updated_at=now,
+        case_id=case_id,
+        plan_type=body.plan_type,
+        status=PlanStatus.draft,
+        current_version_number=1,
+        owner=created_by,
+        rule_set_id=rule_set.id,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
         **_mirrored(PlanContent.model_validate(content)),
     )
     session.add(plan)
     await session.flush()
-    version = SafetyPlanVersion(plan_id=plan.id, number=1, content=content, content_hash=content_hash(content),
-                                change_note=None, changes=[], created_by=created_by, created_at=now)
+    version = SafetyPlanVersion(
+        plan_id=plan.id,
+        number=1,
+        content=content,
+        content_hash=content_hash(content),
+        change_note=None,
+        changes=[],
+        created_by=created_by,
+        created_at=now,
+    )
     session.add(version)
     await session.flush()
-    await _emit(session, plan, "created", version=version, danger_statement_ids=plan.danger_statement_ids,
-                threat_codes=plan.threat_codes)
+    await _emit(
+        session,
+        plan,
+        "created",
+        version=version,
+        danger_statement_ids=plan.danger_statement_ids,
+        threat_codes=plan.threat_codes,
+    )
     return plan, version
 
 
 def _mirrored(content: PlanContent) -> dict[str, object]:
     """The plan row's copy of a version's plan-level facts (for queries: expiry sweep, alerts, filters)."""
     return {
-        "title": content.title, "effective_from": content.effective_from, "expires_at": content.expires_at,
+        "title": content.title,
+        "effective_from": content.effective_from,
+        "expires_at": content.expires_at,
         "safety_assessment_id": content.safety_assessment_id,
         "danger_statement_ids": [str(i) for i in content.danger_statement_ids],
         "threat_codes": list(content.threat_codes),
     }
 
 
-async def edit_plan(session: AsyncSession, plan: SafetyPlan, body: SafetyPlanEdit, *, by: str, now: datetime,
-                    policy: PlanPolicy) -> SafetyPlanVersion:
+async def edit_plan(
+    session: AsyncSession, plan: SafetyPlan, body: SafetyPlanEdit, *, by: str, now: datetime, policy: PlanPolicy
+) -> SafetyPlanVersion:
     """Every edit is a new version n+1; the old one, and any signature or approval on it, stays as it was.
     An approved plan goes back to draft; an active one becomes `modified` and its version in force keeps
     binding the family until the new one is approved, signed and activated."""
@@ -142,9 +173,15 @@ async def edit_plan(session: AsyncSession, plan: SafetyPlan, body: SafetyPlanEdi
     rule_set = policy.in_force_on(parsed.effective_from)
     check_content(parsed, plan_type=plan.plan_type, rule_set=rule_set)
     version = SafetyPlanVersion(
-        plan_id=plan.id, number=plan.current_version_number + 1, content=content,
-        content_hash=content_hash(content), change_note=body.change_note,
-        changes=[c.model_dump() for c in version_changes(current.content, content)], created_by=by, created_at=now)
+        plan_id=plan.id,
+        number=plan.current_version_number + 1,
+        content=content,
+        content_hash=content_hash(content),
+        change_note=body.change_note,
+        changes=[c.model_dump() for c in version_changes(current.content, content)],
+        created_by=by,
+        created_at=now,
+    )
     session.add(version)
     plan.current_version_number = version.number
     plan.status = target
@@ -169,13 +206,23 @@ async def submit(session: AsyncSession, plan: SafetyPlan, body: SubmitIn, *, by:
         plan.supervisor = body.supervisor
     _touch(plan, now)
     version = await current_version(session, plan)
-    await _emit(session, plan, "approval_requested", version=version, requested_by=by,
-                supervisor=plan.supervisor, note=body.note, plan_type=plan.plan_type.value, title=plan.title,
-                decide_at=f"/v1/safety-plans/{plan.id}/approve")
+    await _emit(
+        session,
+        plan,
+        "approval_requested",
+        version=version,
+        requested_by=by,
+        supervisor=plan.supervisor,
+        note=body.note,
+        plan_type=plan.plan_type.value,
+        title=plan.title,
+        decide_at=f"/v1/safety-plans/{plan.id}/approve",
+    )
 
 
-async def decide(session: AsyncSession, plan: SafetyPlan, body: ApprovalIn, *, by: str,
-                 now: datetime) -> SafetyPlanApproval:
+async def decide(
+    session: AsyncSession, plan: SafetyPlan, body: ApprovalIn, *, by: str, now: datetime
+) -> SafetyPlanApproval:
     """The supervisor's decision on exactly the version they read (number and hash must match)."""
     action = Action.approve if body.decision == ApprovalDecision.approved else Action.return_for_changes
     target = next_status(plan, action)
@@ -184,15 +231,29 @@ async def decide(session: AsyncSession, plan: SafetyPlan, body: ApprovalIn, *, b
         raise Forbidden("a supervisor cannot approve a version they wrote; another supervisor decides")
     if body.decision == ApprovalDecision.requires_modification and not body.comment:
         raise InvalidInput.field("comment", "say what needs to change")
-    approval = SafetyPlanApproval(plan_id=plan.id, version_number=version.number, version_hash=version.content_hash,
-                                  decision=body.decision, comment=body.comment, decided_by=by, decided_at=now)
+    approval = SafetyPlanApproval(
+        plan_id=plan.id,
+        version_number=version.number,
+        version_hash=version.content_hash,
+        decision=body.decision,
+        comment=body.comment,
+        decided_by=by,
+        decided_at=now,
+    )
     session.add(approval)
     plan.status = target
     plan.supervisor = by
     _touch(plan, now)
     await session.flush()
-    await _emit(session, plan, "approval_decided", version=version, decision=body.decision.value, decided_by=by,
-                approval_id=str(approval.id))
+    await _emit(
+        session,
+        plan,
+        "approval_decided",
+        version=version,
+        decision=body.decision.value,
+        decided_by=by,
+        approval_id=str(approval.id),
+    )
     return approval
 
 
@@ -205,15 +266,24 @@ async def activate(session: AsyncSession, plan: SafetyPlan, *, by: str, now: dat
     signatures = await signatures_of(session, [plan.id], version_number=version.number)
     status = sign_off_status(plan, version.number, content, signatures.get(plan.id, []), policy)
     if not status.complete:
-        detail = "; ".join(filter(None, [
-            f"not yet signed by {', '.join(status.missing)}" if status.missing else "",
-            f"refused by {', '.join(status.refused)}" if status.refused else "",
-            "no caregiver is named in the plan" if not status.required and status.policy != "none" else ""]))
-        raise SignOffIncomplete(f"version {version.number} cannot be activated: {detail}",
-                                missing=status.missing, refused=status.refused)
+        detail = "; ".join(
+            filter(
+                None,
+                [
+                    f"not yet signed by {', '.join(status.missing)}" if status.missing else "",
+                    f"refused by {', '.join(status.refused)}" if status.refused else "",
+                    "no caregiver is named in the plan" if not status.required and status.policy != "none" else "",
+                ],
+            )
+        )
+        raise SignOffIncomplete(
+            f"version {version.number} cannot be activated: {detail}", missing=status.missing, refused=status.refused
+        )
     if content.expires_at <= now:
-        raise PlanPastExpiry(f"version {version.number} expired at {content.expires_at.isoformat()}; "
-                             "edit its dates (a new version) before activating")
+        raise PlanPastExpiry(
+            f"version {version.number} expired at {content.expires_at.isoformat()}; "
+            "edit its dates (a new version) before activating"
+        )
     rule_set = policy.in_force_on(content.effective_from)
     plan.status = target
     plan.in_force_version_number = version.number
@@ -223,8 +293,15 @@ async def activate(session: AsyncSession, plan: SafetyPlan, *, by: str, now: dat
     plan.activated_at = now
     plan.next_review_due = now + timedelta(days=rule_set.for_type(plan.plan_type).review_every_days)
     _touch(plan, now)
-    await _emit(session, plan, "activated", version=version, activated_by=by,
-                expires_at=content.expires_at.isoformat(), next_review_due=plan.next_review_due.isoformat())
+    await _emit(
+        session,
+        plan,
+        "activated",
+        version=version,
+        activated_by=by,
+        expires_at=content.expires_at.isoformat(),
+        next_review_due=plan.next_review_due.isoformat(),
+    )
 
 
 async def terminate(session: AsyncSession, plan: SafetyPlan, *, reason: str, by: str, now: datetime) -> None:
@@ -232,8 +309,9 @@ async def terminate(session: AsyncSession, plan: SafetyPlan, *, reason: str, by:
     plan.ended_at = now
     plan.end_reason = reason
     _touch(plan, now)
-    await _emit(session, plan, "terminated", version=await current_version(session, plan), reason=reason,
-                terminated_by=by)
+    await _emit(
+        session, plan, "terminated", version=await current_version(session, plan), reason=reason, terminated_by=by
+    )
 
 
 async def expire_if_due(session: AsyncSession, plan: SafetyPlan, *, now: datetime) -> bool:
@@ -245,29 +323,50 @@ async def expire_if_due(session: AsyncSession, plan: SafetyPlan, *, now: datetim
         return False
     target = next_status(plan, Action.expire)
     result = await session.execute(
-        update(SafetyPlan).where(SafetyPlan.id == plan.id, SafetyPlan.version == plan.version)
-        .values(status=target, ended_at=plan.expires_at, end_reason="expired", version=plan.version + 1,
-                updated_at=now)
-        .execution_options(synchronize_session=False))
+        update(SafetyPlan)
+        .where(SafetyPlan.id == plan.id, SafetyPlan.version == plan.version)
+        .values(status=target, ended_at=plan.expires_at, end_reason="expired", version=plan.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:  # someone else changed it first (perhaps expired it): read it again
         await session.refresh(plan)
         return False
     await session.refresh(plan)
-    await _emit(session, plan, "expired", version_number=plan.in_force_version_number,
-                expired_at=plan.expires_at.isoformat(), detected_at=now.isoformat(), owner=plan.owner,
-                supervisor=plan.supervisor)
+    await _emit(
+        session,
+        plan,
+        "expired",
+        version_number=plan.in_force_version_number,
+        expired_at=plan.expires_at.isoformat(),
+        detected_at=now.isoformat(),
+        owner=plan.owner,
+        supervisor=plan.supervisor,
+    )
     return True
 
 
-async def expire_due_plans(session: AsyncSession, *, now: datetime, case_id: uuid.UUID | None = None,
-                           case_ids: Sequence[uuid.UUID] | None = None, limit: int = 500) -> int:
+async def expire_due_plans(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    case_id: uuid.UUID | None = None,
+    case_ids: Sequence[uuid.UUID] | None = None,
+    limit: int = 500,
+) -> int:
     """The expiry sweep: every plan with a version in force whose expiry has passed (of one case, or of a
     caseload page's cases, when given). Returns how many."""
-    query = select(SafetyPlan).where(
-        SafetyPlan.in_force_version_number.is_not(None), SafetyPlan.expires_at <= now,
-        SafetyPlan.status.in_([PlanStatus.active, PlanStatus.modified, PlanStatus.pending_approval,
-                               PlanStatus.approved]),
-    ).order_by(SafetyPlan.expires_at).limit(limit)
+    query = (
+        select(SafetyPlan)
+        .where(
+            SafetyPlan.in_force_version_number.is_not(None),
+            SafetyPlan.expires_at <= now,
+            SafetyPlan.status.in_(
+                [PlanStatus.active, PlanStatus.modified, PlanStatus.pending_approval, PlanStatus.approved]
+            ),
+        )
+        .order_by(SafetyPlan.expires_at)
+        .limit(limit)
+    )
     if case_id is not None:
         query = query.where(SafetyPlan.case_id == case_id)
     if case_ids is not None:
@@ -278,20 +377,38 @@ async def expire_due_plans(session: AsyncSession, *, now: datetime, case_id: uui
     return expired
 
 
-async def record_signature(session: AsyncSession, plan: SafetyPlan, body: SignatureIn, *, principal: Principal,
-                           now: datetime, image_max_bytes: int) -> SafetyPlanSignature:
+async def record_signature(
+    session: AsyncSession,
+    plan: SafetyPlan,
+    body: SignatureIn,
+    *,
+    principal: Principal,
+    now: datetime,
+    image_max_bytes: int,
+) -> SafetyPlanSignature:
     """A sign-off (or refusal) on exactly the version the signer read."""
     require_allowed(plan, Action.sign)
     version = await _the_version_read(session, plan, body.version_number, body.content_hash)
     content = PlanContent.model_validate(version.content)
     image = _check_signature_input(body, content, image_max_bytes)
     signature = SafetyPlanSignature(
-        plan_id=plan.id, version_number=version.number, version_hash=version.content_hash, decision=body.decision,
-        signer_name=body.signer_name, signer_person_id=body.signer_person_id, signer_role=body.signer_role,
-        participant_id=body.participant_id, method=body.method, typed_name=body.typed_name,
-        affirmation=body.affirmation, refusal_reason=body.refusal_reason, image_png=image,
+        plan_id=plan.id,
+        version_number=version.number,
+        version_hash=version.content_hash,
+        decision=body.decision,
+        signer_name=body.signer_name,
+        signer_person_id=body.signer_person_id,
+        signer_role=body.signer_role,
+        participant_id=body.participant_id,
+        method=body.method,
+        typed_name=body.typed_name,
+        affirmation=body.affirmation,
+        refusal_reason=body.refusal_reason,
+        image_png=image,
         image_sha256=hashlib.sha256(image).hexdigest() if image is not None else None,
-        recorded_by=principal.subject, recorded_by_type=principal.actor_type.value, signed_at=now,
+        recorded_by=principal.subject,
+        recorded_by_type=principal.actor_type.value,
+        signed_at=now,
         signature_hash="",
     )
     signature.id = new_id()
@@ -299,10 +416,17 @@ async def record_signature(session: AsyncSession, plan: SafetyPlan, body: Signat
     session.add(signature)
     _touch(plan, now)
     await session.flush()
-    await _emit(session, plan, "signature_recorded", version=version, signature_id=str(signature.id),
-                decision=signature.decision.value, signer_role=signature.signer_role.value,
-                participant_id=str(signature.participant_id) if signature.participant_id else None,
-                signature_hash=signature.signature_hash)
+    await _emit(
+        session,
+        plan,
+        "signature_recorded",
+        version=version,
+        signature_id=str(signature.id),
+        decision=signature.decision.value,
+        signer_role=signature.signer_role.value,
+        participant_id=str(signature.participant_id) if signature.participant_id else None,
+        signature_hash=signature.signature_hash,
+    )
     return signature
 
 
@@ -345,29 +469,41 @@ def _check_signature_input(body: SignatureIn, content: PlanContent, image_max_by
     return image
 
 
-async def record_review(session: AsyncSession, plan: SafetyPlan, *, note: str, by: str, now: datetime,
-                        policy: PlanPolicy) -> SafetyPlanReview:
+async def record_review(
+    session: AsyncSession, plan: SafetyPlan, *, note: str, by: str, now: datetime, policy: PlanPolicy
+) -> SafetyPlanReview:
     require_allowed(plan, Action.review)
-    review = SafetyPlanReview(plan_id=plan.id, version_number=plan.in_force_version_number or 0, note=note,
-                              reviewed_by=by, reviewed_at=now)
+    review = SafetyPlanReview(
+        plan_id=plan.id, version_number=plan.in_force_version_number or 0, note=note, reviewed_by=by, reviewed_at=now
+    )
     session.add(review)
     plan.last_reviewed_at = now
     plan.next_review_due = now + policy.review_interval(plan.rule_set_id, plan.plan_type)
     _touch(plan, now)
     await session.flush()
-    await _emit(session, plan, "reviewed", version_number=review.version_number, reviewed_by=by,
-                next_review_due=plan.next_review_due.isoformat())
+    await _emit(
+        session,
+        plan,
+        "reviewed",
+        version_number=review.version_number,
+        reviewed_by=by,
+        next_review_due=plan.next_review_due.isoformat(),
+    )
     return review
 
 
 async def _the_version_read(session: AsyncSession, plan: SafetyPlan, number: int, hash_read: str) -> SafetyPlanVersion:
     if number != plan.current_version_number:
-        raise VersionMoved(f"you read version {number}; the plan is now at version {plan.current_version_number}",
-                           current_version_number=plan.current_version_number)
+        raise VersionMoved(
+            f"you read version {number}; the plan is now at version {plan.current_version_number}",
+            current_version_number=plan.current_version_number,
+        )
     version = await current_version(session, plan)
     if version.content_hash != hash_read:
-        raise VersionMoved(f"version {number} does not have the content hash you sent",
-                           current_version_number=plan.current_version_number)
+        raise VersionMoved(
+            f"version {number} does not have the content hash you sent",
+            current_version_number=plan.current_version_number,
+        )
     return version
 
 
@@ -376,19 +512,28 @@ def _touch(plan: SafetyPlan, now: datetime) -> None:
     plan.updated_at = now
 
 
-async def _emit(session: AsyncSession, plan: SafetyPlan, event: str, *, version: SafetyPlanVersion | None = None,
-                **data: object) -> None:
-    payload: dict[str, object] = {"plan_id": str(plan.id), "case_id": str(plan.case_id),
-                                  "plan_type": plan.plan_type.value, "status": plan.status.value}
+async def _emit(
+    session: AsyncSession, plan: SafetyPlan, event: str, *, version: SafetyPlanVersion | None = None, **data: object
+) -> None:
+    payload: dict[str, object] = {
+        "plan_id": str(plan.id),
+        "case_id": str(plan.case_id),
+        "plan_type": plan.plan_type.value,
+        "status": plan.status.value,
+    }
     if version is not None:
-        payload.update(version_number=version.number, content_hash=version.content_hash,
-                       # the rules' ids, so the child's Safety House (assessment) may link to them
-                       rule_ids=[str(rule["id"]) for rule in version.content.get("rules", [])])
+        payload.update(
+            version_number=version.number,
+            content_hash=version.content_hash,
+            # the rules' ids, so the child's Safety House (assessment) may link to them
+            rule_ids=[str(rule["id"]) for rule in version.content.get("rules", [])],
+        )
     payload.update(data)
     await emit(session, platform, subject=SUBJECT + event, case_id=plan.case_id, data=payload)
 
 
 # --- reading ------------------------------------------------------------------------------------------------
+
 
 async def get_plan(session: AsyncSession, plan_id: uuid.UUID, *, for_update: bool = False) -> SafetyPlan | None:
     if for_update:
@@ -398,8 +543,11 @@ async def get_plan(session: AsyncSession, plan_id: uuid.UUID, *, for_update: boo
 
 
 async def get_version(session: AsyncSession, plan_id: uuid.UUID, number: int) -> SafetyPlanVersion | None:
-    return (await session.execute(select(SafetyPlanVersion).where(
-        SafetyPlanVersion.plan_id == plan_id, SafetyPlanVersion.number == number))).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(SafetyPlanVersion).where(SafetyPlanVersion.plan_id == plan_id, SafetyPlanVersion.number == number)
+        )
+    ).scalar_one_or_none()
 
 
 async def current_version(session: AsyncSession, plan: SafetyPlan) -> SafetyPlanVersion:
@@ -410,13 +558,24 @@ async def current_version(session: AsyncSession, plan: SafetyPlan) -> SafetyPlan
 
 
 async def list_plans(
-    session: AsyncSession, *, case_id: uuid.UUID, status: PlanStatus | None, page: PageRequest,
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    status: PlanStatus | None,
+    page: PageRequest,
 ) -> tuple[list[tuple[SafetyPlan, SafetyPlanVersion]], str | None]:
     """One query for a page of a case's plans, each joined to its current version."""
-    query = select(SafetyPlan, SafetyPlanVersion).join(SafetyPlanVersion, and_(
-        SafetyPlanVersion.plan_id == SafetyPlan.id,
-        SafetyPlanVersion.number == SafetyPlan.current_version_number,
-    )).where(SafetyPlan.case_id == case_id)
+    query = (
+        select(SafetyPlan, SafetyPlanVersion)
+        .join(
+            SafetyPlanVersion,
+            and_(
+                SafetyPlanVersion.plan_id == SafetyPlan.id,
+                SafetyPlanVersion.number == SafetyPlan.current_version_number,
+            ),
+        )
+        .where(SafetyPlan.case_id == case_id)
+    )
     if status is not None:
         query = query.where(SafetyPlan.status == status)
     rows = [(plan, version) for plan, version in (await session.execute(page.apply(query, SafetyPlan.id))).all()]
@@ -424,20 +583,27 @@ async def list_plans(
 
 
 async def list_versions(
-    session: AsyncSession, *, plan_id: uuid.UUID, page: PageRequest,
+    session: AsyncSession,
+    *,
+    plan_id: uuid.UUID,
+    page: PageRequest,
 ) -> tuple[list[SafetyPlanVersion], str | None]:
     query = select(SafetyPlanVersion).where(SafetyPlanVersion.plan_id == plan_id)
     rows = list((await session.execute(page.apply(query, SafetyPlanVersion.id))).scalars())
     return page.page(rows)
 
 
-async def signatures_of(session: AsyncSession, plan_ids: Sequence[uuid.UUID], *,
-                        version_number: int | None = None) -> dict[uuid.UUID, list[SafetyPlanSignature]]:
+async def signatures_of(
+    session: AsyncSession, plan_ids: Sequence[uuid.UUID], *, version_number: int | None = None
+) -> dict[uuid.UUID, list[SafetyPlanSignature]]:
     if not plan_ids:
         return {}
     # The drawn image is read only to verify a signature, never for lists.
-    query = select(SafetyPlanSignature).options(defer(SafetyPlanSignature.image_png)).where(
-        SafetyPlanSignature.plan_id.in_(plan_ids))
+    query = (
+        select(SafetyPlanSignature)
+        .options(defer(SafetyPlanSignature.image_png))
+        .where(SafetyPlanSignature.plan_id.in_(plan_ids))
+    )
     if version_number is not None:
         query = query.where(SafetyPlanSignature.version_number == version_number)
     found: dict[uuid.UUID, list[SafetyPlanSignature]] = defaultdict(list)
@@ -446,8 +612,9 @@ async def signatures_of(session: AsyncSession, plan_ids: Sequence[uuid.UUID], *,
     return found
 
 
-async def approvals_of(session: AsyncSession,
-                       plan_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[SafetyPlanApproval]]:
+async def approvals_of(
+    session: AsyncSession, plan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[SafetyPlanApproval]]:
     if not plan_ids:
         return {}
     found: dict[uuid.UUID, list[SafetyPlanApproval]] = defaultdict(list)
@@ -457,14 +624,22 @@ async def approvals_of(session: AsyncSession,
     return found
 
 
-async def recent_check_ins(session: AsyncSession, plan_ids: Sequence[uuid.UUID],
-                           per_plan: int = RECENT_CHECK_INS) -> dict[uuid.UUID, list[CheckIn]]:
+async def recent_check_ins(
+    session: AsyncSession, plan_ids: Sequence[uuid.UUID], per_plan: int = RECENT_CHECK_INS
+) -> dict[uuid.UUID, list[CheckIn]]:
     """The latest check-ins of each plan, in one query (a window function, on SQLite and PostgreSQL)."""
     if not plan_ids:
         return {}
-    ranked = select(CheckIn, func.row_number().over(
-        partition_by=CheckIn.plan_id, order_by=(CheckIn.occurred_at.desc(), CheckIn.id.desc())).label("rank")
-    ).where(CheckIn.plan_id.in_(plan_ids)).subquery()
+    ranked = (
+        select(
+            CheckIn,
+            func.row_number()
+            .over(partition_by=CheckIn.plan_id, order_by=(CheckIn.occurred_at.desc(), CheckIn.id.desc()))
+            .label("rank"),
+        )
+        .where(CheckIn.plan_id.in_(plan_ids))
+        .subquery()
+    )
     check_in = aliased(CheckIn, ranked)
     query = select(check_in).where(ranked.c.rank <= per_plan).order_by(ranked.c.plan_id, ranked.c.rank)
     found: dict[uuid.UUID, list[CheckIn]] = defaultdict(list)
@@ -480,13 +655,22 @@ async def in_force_hashes(session: AsyncSession, plans: Sequence[SafetyPlan]) ->
     ids = [plan_id for plan_id, _ in wanted]
     numbers = dict(wanted)
     query = select(SafetyPlanVersion.plan_id, SafetyPlanVersion.number, SafetyPlanVersion.content_hash).where(
-        SafetyPlanVersion.plan_id.in_(ids))
-    return {plan_id: digest for plan_id, number, digest in (await session.execute(query)).all()
-            if numbers.get(plan_id) == number}
+        SafetyPlanVersion.plan_id.in_(ids)
+    )
+    return {
+        plan_id: digest
+        for plan_id, number, digest in (await session.execute(query)).all()
+        if numbers.get(plan_id) == number
+    }
 
 
-def sign_off_status(plan: SafetyPlan, version_number: int, content: PlanContent,
-                    signatures: Sequence[SafetyPlanSignature], policy: PlanPolicy) -> SignOffStatus:
+def sign_off_status(
+    plan: SafetyPlan,
+    version_number: int,
+    content: PlanContent,
+    signatures: Sequence[SafetyPlanSignature],
+    policy: PlanPolicy,
+) -> SignOffStatus:
     """Whose signatures the policy in force requires on this version, and who has signed or refused.
     A participant's latest sign-off counts (a refusal can be followed by a signature after a talk)."""
     rule = policy.by_id(plan.rule_set_id).caregiver_signatures
@@ -501,16 +685,25 @@ def sign_off_status(plan: SafetyPlan, version_number: int, content: PlanContent,
     if rule == "all":
         complete = bool(caregivers) and len(signed) == len(caregivers)
     elif rule == "any":
-        complete = bool(signed) or (not caregivers and any(
-            s.signer_role == SignerRole.caregiver and s.decision == SignatureDecision.signed
-            for s in signatures if s.version_number == version_number))
+        complete = bool(signed) or (
+            not caregivers
+            and any(
+                s.signer_role == SignerRole.caregiver and s.decision == SignatureDecision.signed
+                for s in signatures
+                if s.version_number == version_number
+            )
+        )
     else:
         complete = True
     return SignOffStatus(
-        version_number=version_number, policy=rule,
+        version_number=version_number,
+        policy=rule,
         required=[PersonRef(name=p.name, person_id=p.person_id) for p in caregivers] if rule != "none" else [],
-        signed=[p.name for p in signed], refused=[p.name for p in refused],
-        missing=[p.name for p in missing] if rule != "none" else [], complete=complete)
+        signed=[p.name for p in signed],
+        refused=[p.name for p in refused],
+        missing=[p.name for p in missing] if rule != "none" else [],
+        complete=complete,
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -524,16 +717,34 @@ def plan_alerts(plan: SafetyPlan, *, now: datetime, policy: PlanPolicy) -> list[
     alerts: list[Alert] = []
 
     def alert(kind: AlertKind, due_at: datetime | None, message: str) -> None:
-        alerts.append(Alert(kind=kind, case_id=plan.case_id, plan_id=plan.id, title=plan.title, due_at=due_at,
-                            owner=plan.owner, supervisor=plan.supervisor, message=message))
+        alerts.append(
+            Alert(
+                kind=kind,
+                case_id=plan.case_id,
+                plan_id=plan.id,
+                title=plan.title,
+                due_at=due_at,
+                owner=plan.owner,
+                supervisor=plan.supervisor,
+                message=message,
+            )
+        )
 
-    in_force = plan.in_force_version_number is not None and plan.status not in (PlanStatus.terminated,
-                                                                                PlanStatus.expired)
-    if plan.status == PlanStatus.expired and plan.ended_at is not None and \
-            now - plan.ended_at <= timedelta(days=rule_set.expired_alert_days):
+    in_force = plan.in_force_version_number is not None and plan.status not in (
+        PlanStatus.terminated,
+        PlanStatus.expired,
+    )
+    if (
+        plan.status == PlanStatus.expired
+        and plan.ended_at is not None
+        and now - plan.ended_at <= timedelta(days=rule_set.expired_alert_days)
+    ):
         alert(AlertKind.plan_expired, plan.ended_at, "The safety plan has expired: nothing binds the family now.")
-    if in_force and plan.expires_at is not None and \
-            plan.expires_at - now <= timedelta(days=rule_set.expiry_warning_days):
+    if (
+        in_force
+        and plan.expires_at is not None
+        and plan.expires_at - now <= timedelta(days=rule_set.expiry_warning_days)
+    ):
         alert(AlertKind.plan_expiring, plan.expires_at, "The safety plan expires soon: review it with the family.")
     if in_force and plan.next_review_due is not None:
         if plan.next_review_due < now:
@@ -557,17 +768,28 @@ class PlanExtras:
 
 async def load_extras(session: AsyncSession, plans: Sequence[SafetyPlan]) -> PlanExtras:
     ids = [p.id for p in plans]
-    return PlanExtras(signatures=await signatures_of(session, ids), approvals=await approvals_of(session, ids),
-                      check_ins=await recent_check_ins(session, ids),
-                      in_force_hash=await in_force_hashes(session, plans))
+    return PlanExtras(
+        signatures=await signatures_of(session, ids),
+        approvals=await approvals_of(session, ids),
+        check_ins=await recent_check_ins(session, ids),
+        in_force_hash=await in_force_hashes(session, plans),
+    )
 
 
 def check_in_out(check_in: CheckIn) -> CheckInOut:
     return CheckInOut(
-        id=check_in.id, plan_id=check_in.plan_id, case_id=check_in.case_id, version_number=check_in.version_number,
-        rule_id=check_in.rule_id, occurred_at=check_in.occurred_at,
+        id=check_in.id,
+        plan_id=check_in.plan_id,
+        case_id=check_in.case_id,
+        version_number=check_in.version_number,
+        rule_id=check_in.rule_id,
+        occurred_at=check_in.occurred_at,
         reported_by=PersonRef(name=check_in.reported_by_name, person_id=check_in.reported_by_person_id),
-        kept=check_in.kept, note=check_in.note, recorded_by=check_in.recorded_by, recorded_at=check_in.recorded_at)
+        kept=check_in.kept,
+        note=check_in.note,
+        recorded_by=check_in.recorded_by,
+        recorded_at=check_in.recorded_at,
+    )
 
 
 def signature_summary(signature: SafetyPlanSignature) -> SignatureSummary:
@@ -578,50 +800,85 @@ def approval_out(approval: SafetyPlanApproval) -> ApprovalOut:
     return ApprovalOut.model_validate(approval, from_attributes=True)
 
 
-def plan_out(plan: SafetyPlan, version: SafetyPlanVersion, extras: PlanExtras, *, now: datetime,
-             policy: PlanPolicy) -> SafetyPlanOut:
+def plan_out(
+    plan: SafetyPlan, version: SafetyPlanVersion, extras: PlanExtras, *, now: datetime, policy: PlanPolicy
+) -> SafetyPlanOut:
     content = PlanContent.model_validate(version.content)
     signatures = extras.signatures.get(plan.id, [])
     approvals = extras.approvals.get(plan.id, [])
     in_force = None
     if plan.in_force_version_number is not None:
-        in_force = InForce(version_number=plan.in_force_version_number,
-                           content_hash=extras.in_force_hash.get(plan.id, ""), effective_from=plan.effective_from,
-                           expires_at=plan.expires_at, activated_at=plan.activated_at)
+        in_force = InForce(
+            version_number=plan.in_force_version_number,
+            content_hash=extras.in_force_hash.get(plan.id, ""),
+            effective_from=plan.effective_from,
+            expires_at=plan.expires_at,
+            activated_at=plan.activated_at,
+        )
     return SafetyPlanOut(
-        id=plan.id, case_id=plan.case_id, plan_type=plan.plan_type, status=plan.status, title=content.title,
-        language=content.language, effective_from=content.effective_from, expires_at=content.expires_at,
-        safety_assessment_id=content.safety_assessment_id, danger_statement_ids=content.danger_statement_ids,
-        threat_codes=content.threat_codes, current_version_number=plan.current_version_number,
-        content_hash=version.content_hash, participants=content.participants,
-        rules=[RuleOut(**rule.model_dump(), plain_language=_rule_check(rule.text, content.language))
-               for rule in content.rules],
-        triggers=content.triggers, if_rule_broken=content.if_rule_broken, backup_plan=content.backup_plan,
-        worker_monitoring=content.worker_monitoring, warnings=plan_warnings(content), in_force=in_force,
-        owner=plan.owner, supervisor=plan.supervisor, rule_set_id=plan.rule_set_id,
+        id=plan.id,
+        case_id=plan.case_id,
+        plan_type=plan.plan_type,
+        status=plan.status,
+        title=content.title,
+        language=content.language,
+        effective_from=content.effective_from,
+        expires_at=content.expires_at,
+        safety_assessment_id=content.safety_assessment_id,
+        danger_statement_ids=content.danger_statement_ids,
+        threat_codes=content.threat_codes,
+        current_version_number=plan.current_version_number,
+        content_hash=version.content_hash,
+        participants=content.participants,
+        rules=[
+            RuleOut(**rule.model_dump(), plain_language=_rule_check(rule.text, content.language))
+            for rule in content.rules
+        ],
+        triggers=content.triggers,
+        if_rule_broken=content.if_rule_broken,
+        backup_plan=content.backup_plan,
+        worker_monitoring=content.worker_monitoring,
+        warnings=plan_warnings(content),
+        in_force=in_force,
+        owner=plan.owner,
+        supervisor=plan.supervisor,
+        rule_set_id=plan.rule_set_id,
         review=ReviewSchedule(
             review_every_days=policy.by_id(plan.rule_set_id).for_type(plan.plan_type).review_every_days,
-            last_reviewed_at=plan.last_reviewed_at, next_review_due=plan.next_review_due),
-        submitted_at=plan.submitted_at, activated_at=plan.activated_at, ended_at=plan.ended_at,
+            last_reviewed_at=plan.last_reviewed_at,
+            next_review_due=plan.next_review_due,
+        ),
+        submitted_at=plan.submitted_at,
+        activated_at=plan.activated_at,
+        ended_at=plan.ended_at,
         end_reason=plan.end_reason,
         signatures=[signature_summary(s) for s in signatures if s.version_number == version.number],
         sign_off=sign_off_status(plan, version.number, content, signatures, policy),
         latest_approval=approval_out(approvals[-1]) if approvals else None,
         recent_check_ins=[check_in_out(c) for c in extras.check_ins.get(plan.id, [])],
-        alerts=plan_alerts(plan, now=now, policy=policy), version=plan.version, created_by=plan.created_by,
-        created_at=plan.created_at, updated_at=plan.updated_at,
+        alerts=plan_alerts(plan, now=now, policy=policy),
+        version=plan.version,
+        created_by=plan.created_by,
+        created_at=plan.created_at,
+        updated_at=plan.updated_at,
     )
 
 
 def version_out(plan: SafetyPlan, version: SafetyPlanVersion, extras: PlanExtras) -> SafetyPlanVersionOut:
     return SafetyPlanVersionOut(
-        plan_id=plan.id, case_id=plan.case_id, number=version.number,
-        content=PlanContent.model_validate(version.content), content_hash=version.content_hash,
-        change_note=version.change_note, changes=[VersionChange.model_validate(c) for c in version.changes or []],
-        signatures=[signature_summary(s) for s in extras.signatures.get(plan.id, [])
-                    if s.version_number == version.number],
+        plan_id=plan.id,
+        case_id=plan.case_id,
+        number=version.number,
+        content=PlanContent.model_validate(version.content),
+        content_hash=version.content_hash,
+        change_note=version.change_note,
+        changes=[VersionChange.model_validate(c) for c in version.changes or []],
+        signatures=[
+            signature_summary(s) for s in extras.signatures.get(plan.id, []) if s.version_number == version.number
+        ],
         approvals=[approval_out(a) for a in extras.approvals.get(plan.id, []) if a.version_number == version.number],
-        created_by=version.created_by, created_at=version.created_at,
+        created_by=version.created_by,
+        created_at=version.created_at,
     )
 
 

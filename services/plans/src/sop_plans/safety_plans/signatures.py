@@ -74,9 +74,16 @@ def verify_signature(signature: SafetyPlanSignature, version: SafetyPlanVersion 
         "signature_hash": recomputed == signature.signature_hash,
         "version_hash": version is not None and version.content_hash == signature.version_hash,
         "content": version is not None and content_hash(version.content) == signature.version_hash,
-        "image": (signature.image_png is None and signature.image_sha256 is None) or (
+        "image": (signature.image_png is None and signature.image_sha256 is None)
+        or (
             signature.image_png is not None
-            and hashlib.sha256(signature.image_png).hexdigest() == signature.image_sha256),
+            and hashlib.sha256(signature.image_png).hexdigest() == signature.image_sha256
+        ),
     }
-    return SignatureVerification(signature_id=signature.id, valid=all(checks.values()), checks=checks,
-                                 signature_hash=signature.signature_hash, recomputed_hash=recomputed)
+    return SignatureVerification(
+        signature_id=signature.id,
+        valid=all(checks.values()),
+        checks=checks,
+        signature_hash=signature.signature_hash,
+        recomputed_hash=recomputed,
+    )
