@@ -221,3 +221,29 @@ async def test_another_familys_person_cannot_be_invited_from_a_case(
     )
     assert foreign.status_code == random.status_code == 404
     assert without_request_id(foreign.json()) == without_request_id(random.json())
+
+
+async def test_a_request_with_case_references_verifies_its_token_once(
+    network: RunningService,
+    tokens: InternalTokens,
+    two_families: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The case-reference check and the endpoint share one verified principal (issue 10 follow-up)."""
+    verifier = network.app.state.token_verifier
+    real_verify = verifier.verify
+    verified: list[str] = []
+
+    def counting_verify(token: str) -> Any:
+        verified.append(token)
+        return real_verify(token)
+
+    monkeypatch.setattr(verifier, "verify", counting_verify)
+    case_b = two_families["b"]
+    own = await network.client.post(
+        f"/v1/cases/{case_b}/network/members",
+        json=new_member(person_id=two_families["dana"]),
+        headers=tokens.headers("network", case_id=case_b),
+    )
+    assert own.status_code == 201, own.text
+    assert len(verified) == 1

@@ -149,11 +149,21 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def _internal_principal(request: Request) -> Principal:
+def verified_principal(request: Request) -> Principal:
+    """The caller of this request, from its internal token: verified once per request (the case-reference
+    check and the endpoint's `CurrentPrincipal` both ask) and kept on `request.state`."""
+    held: Principal | None = getattr(request.state, "internal_principal", None)
+    if held is not None:
+        return held
     verifier: InternalTokenVerifier = request.app.state.token_verifier
     principal = verifier.verify(bearer_token(request))
+    request.state.internal_principal = principal
     request.state.principal = principal
     return principal
+
+
+async def _internal_principal(request: Request) -> Principal:
+    return verified_principal(request)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_internal_principal)]

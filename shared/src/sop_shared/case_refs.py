@@ -26,9 +26,10 @@ from sqlalchemy import Column, MetaData, String, Table, Uuid, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sop_shared.auth import verified_principal
 from sop_shared.db import UTCDateTime, utcnow
 from sop_shared.events import Event
-from sop_shared.problems import InvalidInput, NotFound
+from sop_shared.problems import InvalidInput, NotFound, Unauthenticated
 
 CASE_REF_SCHEMA_KEY = "x-sop-case-ref"
 NOT_CASE_SCOPED_SCHEMA_KEY = "x-sop-not-case-scoped"
@@ -324,14 +325,13 @@ def _request_case(request: Request, body: Any, token_case: uuid.UUID | None) -> 
 
 def _authenticated(request: Request) -> tuple[bool, uuid.UUID | None]:
     """Whether the request carries a valid internal token, and the case it is scoped to. An unauthenticated
-    request is left to the endpoint, which answers 401 before anything about its body is said."""
-    verifier = getattr(request.app.state, "token_verifier", None)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if verifier is None or scheme.lower() != "bearer":
+    request is left to the endpoint, which answers 401 before anything about its body is said. The principal
+    verified here is the one the endpoint's `CurrentPrincipal` gets (one verification per request)."""
+    if getattr(request.app.state, "token_verifier", None) is None:
         return False, None
     try:
-        return True, verifier.verify(token.strip()).case_id
-    except Exception:
+        return True, verified_principal(request).case_id
+    except Unauthenticated:
         return False, None
 
 
