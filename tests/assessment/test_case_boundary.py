@@ -165,3 +165,45 @@ async def test_a_goal_and_a_rating_cannot_point_at_another_familys_danger_statem
         random = await assessment.client.post(url, json={**body, field: str(new_id())}, headers=two_cases["worker_b"])
         assert same_problem(foreign, random), (path, foreign.text)
         assert foreign.json()["errors"][0]["field"] == field
+
+
+async def test_a_query_cannot_filter_by_another_familys_danger_statement(
+    assessment: RunningService,
+    two_cases: dict[str, Any],
+    maria_danger_statement: dict[str, Any],
+) -> None:
+    """Ids in a query are held to the case like ids in a body: a filter by another family's statement is
+    refused exactly as a filter by a random id, naming the parameter; the case's own statement filters."""
+    statements = {
+        case: (
+            await assessment.client.post(
+                f"/v1/cases/{two_cases[case]}/statements",
+                json=maria_danger_statement,
+                headers=two_cases[f"worker_{case}"],
+            )
+        ).json()["id"]
+        for case in ("a", "b")
+    }
+    for path, parameter in (
+        ("scale-ratings", "statement_id"),
+        ("scale-ratings/trajectory", "statement_id"),
+        ("safety-goals", "danger_statement_id"),
+    ):
+        url = f"/v1/cases/{two_cases['b']}/{path}"
+        worker = two_cases["worker_b"]
+        foreign = await assessment.client.get(url, params={parameter: statements["a"]}, headers=worker)
+        random = await assessment.client.get(url, params={parameter: str(new_id())}, headers=worker)
+        assert same_problem(foreign, random), (path, foreign.text)
+        assert foreign.json()["errors"] == [{"field": parameter, "message": "no such danger statement in this case"}]
+        own = await assessment.client.get(url, params={parameter: statements["b"]}, headers=worker)
+        assert own.status_code == 200, (path, own.text)
+
+
+async def test_a_record_asked_for_under_another_case_is_not_found(
+    assessment: RunningService, two_cases: dict[str, Any]
+) -> None:
+    """`?case_id=` on a flat record route is the case the request is for: one the token is not for does not
+    exist for this caller, whatever the record."""
+    url = f"/v1/sdm-assessments/{new_id()}"
+    answer = await assessment.client.get(url, params={"case_id": str(two_cases["a"])}, headers=two_cases["worker_b"])
+    assert answer.status_code == 404, answer.text

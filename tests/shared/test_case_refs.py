@@ -98,13 +98,21 @@ SERVICES = [name for name, c in load_components().items() if c.kind == "service"
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_every_id_in_every_request_body_is_held_to_the_case_or_says_why_not(name: str, tmp_path: Path) -> None:
+def test_every_id_in_every_request_body_and_query_is_held_to_the_case_or_says_why_not(
+    name: str, tmp_path: Path
+) -> None:
     component = load_components()[name]
     app = component.create_app(component.settings_class(data_dir=tmp_path, environment="test"))
     document = app.openapi()
     holes, checked = [], 0
     for route, operations in document["paths"].items():
         for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query":
+                    holes += [
+                        f"{method.upper()} {route} {field}"
+                        for field in unclassified_ids(document, parameter["schema"], f"?{parameter['name']}", set())
+                    ]
             content = operation.get("requestBody", {}).get("content", {}).get("application/json")
             if method not in {"post", "put", "patch", "delete"} or content is None:
                 continue
@@ -114,4 +122,6 @@ def test_every_id_in_every_request_body_is_held_to_the_case_or_says_why_not(name
                 for field in unclassified_ids(document, content["schema"], "body", set())
             ]
     assert checked > 5
-    assert holes == [], "id fields that neither name a case record (CaseRef) nor say why not (NotCaseScoped)"
+    assert holes == [], (
+        "id fields and query parameters that neither name a case record (CaseRef) nor say why not (NotCaseScoped)"
+    )

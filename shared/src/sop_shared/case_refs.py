@@ -61,6 +61,10 @@ class NotCaseScoped:
 
 # The kinds of record one case holds, in the practice's words; each service resolves the kinds it meets.
 CaseIdRef = Annotated[uuid.UUID, CaseRef("case")]
+# A record route served both flat (/v1/<records>/{id}) and under /v1/cases/{case_id}/…: the case the record is
+# looked up in — the path's on the nested route (the gateway's REST façade mints case-scoped tokens for those),
+# an optional `?case_id=` on the flat one.
+CaseOfRecord = CaseIdRef | None
 # a person: someone in the case, a case member (SACWIS) or a safety-network member
 PersonRef = Annotated[uuid.UUID, CaseRef("person")]
 NetworkMemberRef = Annotated[uuid.UUID, CaseRef("network_member")]
@@ -311,8 +315,11 @@ class CaseRefResolvers:
 
 
 def _request_case(request: Request, body: Any, token_case: uuid.UUID | None) -> uuid.UUID | None:
-    """The case a request is for: the path's, else the body's `case_id`, else the one case of its token."""
+    """The case a request is for: the path's, else the query's `case_id`, else the body's, else the one case of
+    its token."""
     raw = request.path_params.get("case_id")
+    if raw is None:
+        raw = request.query_params.get("case_id")
     if raw is None:
         raw = getattr(body, "case_id", None)
     if raw is None:
@@ -353,25 +360,53 @@ def _adapter(body_type: Any) -> TypeAdapter[Any]:
     return held[1]
 
 
+def _query_fields(dependant: Any) -> Iterator[Any]:
+    yield from dependant.query_params
+    for sub in dependant.dependencies:
+        yield from _query_fields(sub)
+
+
+def _query_refs(request: Request) -> Iterator[FoundRef]:
+    """Every case reference among the route's query parameters (its dependencies' included), named by the
+    parameter. A value that is not a UUID is left to FastAPI's own 422."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    for field in _query_fields(dependant):
+        for raw in request.query_params.getlist(field.alias):
+            try:
+                value = uuid.UUID(raw)
+            except ValueError:
+                continue
+            yield from _walk(value, field.field_info.annotation, field.field_info.metadata, field.alias)
+
+
 async def enforce_case_refs(request: Request) -> None:
-    """App dependency (installed by `build_service_app` on every route): refuse a body whose references are
-    not all in the request's case, before the endpoint runs. A body that does not validate is left to
-    FastAPI's own 422. The check reads in its own short session, closed before the endpoint opens its own."""
-    body_type = _body_type(request)
+    """App dependency (installed by `build_service_app` on every route): refuse a request whose references —
+    in its query or anywhere in its body — are not all in the request's case, before the endpoint runs. A body
+    that does not validate is left to FastAPI's own 422. The check reads in its own short session, closed
+    before the endpoint opens its own."""
     resolvers: CaseRefResolvers | None = getattr(request.app.state, "case_refs", None)
-    if body_type is None or resolvers is None:
+    if resolvers is None:
         return
-    try:
-        raw = await request.json()
-        body = _adapter(body_type).validate_python(raw)
-    except (ValueError, ValidationError):
-        return
-    refs = list(refs_in(body, body_type))
+    refs = list(_query_refs(request))
+    body: Any = None
+    raw: Any = {}
+    body_type = _body_type(request)
+    if body_type is not None:
+        try:
+            raw = await request.json()
+            body = _adapter(body_type).validate_python(raw)
+        except (ValueError, ValidationError):
+            body = None
+        else:
+            refs += refs_in(body, body_type)
     if not refs:
         return
     authenticated, token_case = _authenticated(request)
     if not authenticated:
-        return  # the endpoint answers 401 before anything about the body is said
+        return  # the endpoint answers 401 before anything about the request is said
     case_id = _request_case(request, body, token_case)
     if token_case is not None and case_id != token_case:
         raise NotFound("no such case")  # a case the token is not for does not exist for this caller

@@ -23,6 +23,7 @@ from sop_assessment.child_voice.schemas import (
 )
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, require_case_scope
+from sop_shared.case_refs import CaseOfRecord
 from sop_shared.concurrency import IfMatchVersion, check_version, etag, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
@@ -51,9 +52,6 @@ def _store(request: Request) -> AttachmentStore:
 
 
 AudienceDep = Annotated[Audience, Depends(_audience)]
-# Each record route is also served under /v1/cases/{case_id}/…: the gateway's REST façade mints a
-# case-scoped token only for paths under a case. On the flat path this is not a parameter at all.
-CaseOfRecord = uuid.UUID | None
 StoreDep = Annotated[AttachmentStore, Depends(_store)]
 
 

@@ -26,6 +26,7 @@ from sop_assessment.schemas import StatementOut
 from sop_assessment.statements.service import StatementNotFound, statement_out
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, require_case_scope
+from sop_shared.case_refs import DangerStatementRef
 from sop_shared.concurrency import IfMatchVersion, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
@@ -86,7 +87,7 @@ async def list_case_goals(
     principal: CurrentPrincipal,
     page: PageDep,
     status: Annotated[GoalStatus | None, Query()] = None,
-    danger_statement_id: Annotated[uuid.UUID | None, Query()] = None,
+    danger_statement_id: Annotated[DangerStatementRef | None, Query()] = None,
 ) -> Page[SafetyGoalOut]:
     require_case_scope(principal, case_id, Scope.case_read)
     rows, next_cursor = await list_goals(

@@ -13,6 +13,7 @@ from sop_assessment.ratings.schemas import ScaleRatingIn, ScaleRatingOut, Trajec
 from sop_assessment.ratings.service import create_rating, list_ratings, ratings_of
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, require_case_scope
+from sop_shared.case_refs import DangerStatementRef
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import Page, PageDep
@@ -68,7 +69,9 @@ async def list_case_ratings(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: PageDep,
-    statement_id: Annotated[uuid.UUID | None, Query(description="Only ratings of this danger statement")] = None,
+    statement_id: Annotated[
+        DangerStatementRef | None, Query(description="Only ratings of this danger statement")
+    ] = None,
     overall: Annotated[bool | None, Query(description="true: only overall ratings; false: only per statement")] = None,
 ) -> Page[ScaleRatingOut]:
     """A case's ratings, oldest first."""
@@ -90,7 +93,7 @@ async def rating_trajectory(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    statement_id: Annotated[uuid.UUID | None, Query(description="The danger statement")] = None,
+    statement_id: Annotated[DangerStatementRef | None, Query(description="The danger statement")] = None,
     overall: Annotated[bool, Query(description="true for the overall rating's trajectory")] = False,
 ) -> Trajectory:
     """How a danger statement's rating (or the overall one) moved over the occasions."""

@@ -26,6 +26,7 @@ from sop_assessment.sdm.schemas import (
 )
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, require_case, require_case_scope
+from sop_shared.case_refs import CaseOfRecord
 from sop_shared.concurrency import IfMatchVersion, check_version, etag, parse_if_match, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
@@ -52,9 +53,6 @@ def _optional_if_match(if_match: Annotated[str | None, Header(alias="If-Match")]
 CatalogDep = Annotated[Catalog, Depends(_catalog)]
 HolidaysDep = Annotated[list[date], Depends(_holidays)]
 OptionalIfMatch = Annotated[int | None, Depends(_optional_if_match)]
-# Each record route is also served under /v1/cases/{case_id}/…: the gateway's REST façade mints a
-# case-scoped token only for paths under a case. On the flat path this is not a parameter at all.
-CaseOfRecord = uuid.UUID | None
 
 
 class InstrumentNotFound(NotFound):

@@ -14,6 +14,7 @@ from sop_plans.safety_plans.service import check_in_out
 from sop_plans.schemas import CheckInIn, CheckInOut, CheckInRecord
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal
+from sop_shared.case_refs import SafetyPlanRuleRef
 from sop_shared.clock import ClockDep
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
@@ -65,7 +66,7 @@ async def get_check_ins(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: PageDep,
-    rule_id: Annotated[uuid.UUID | None, Query(description="Only this rule's")] = None,
+    rule_id: Annotated[SafetyPlanRuleRef | None, Query(description="Only this rule's")] = None,
     kept: Annotated[bool | None, Query(description="Only kept (true) or broken (false)")] = None,
 ) -> Page[CheckInOut]:
     """The plan's check-ins in the order they were recorded."""
