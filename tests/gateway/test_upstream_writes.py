@@ -250,3 +250,27 @@ async def test_a_read_is_repeated_briefly_then_its_section_is_shown_unavailable(
     assert body["data"]["caseView"]["safetyPlan"] is None
     assert [e["extensions"]["section"] for e in body["errors"]] == ["safetyPlan"]
     assert len(hop.calls) > 1 and waited < 5  # the reader is not kept waiting for the write budget
+
+
+async def test_a_read_waits_out_a_restart_but_not_an_outage(
+    system: EmbeddedSystem,
+    demo_case: uuid.UUID,
+) -> None:
+    """A restart is waited out; once a service has been unreachable for longer than the read budget, reads try
+    it once and show its section as unavailable at once, until a call gets through again."""
+    with faulty_hop(system, "plans", "refused", faults=10_000, read_retry_seconds=0.3) as hop:
+        first = await system.case_view(demo_case)  # the outage begins: this reader waits the budget out
+        assert [e["extensions"]["section"] for e in first["errors"]] == ["safetyPlan"]
+        assert len(hop.calls) > 1
+        hop.calls.clear()
+        started = time.monotonic()
+        second = await system.case_view(demo_case)
+        assert [e["extensions"]["section"] for e in second["errors"]] == ["safetyPlan"]
+        assert [method for method, _ in hop.calls] == ["GET"]  # one try: the outage is known
+        assert time.monotonic() - started < 5
+        hop.faults = 0  # the service is back
+        hop.calls.clear()
+        back = await system.case_view(demo_case)
+    assert "errors" not in back and back["data"]["caseView"]["safetyPlan"]["rules"]
+    assert [method for method, _ in hop.calls] == ["GET"]
+    assert "plans" not in system.gateway.state.services.unreachable_since

@@ -57,13 +57,14 @@ class GatewaySettings(ComponentSettings):
     # each under the statement timeout: SOP_<SERVICE>_DATABASE_POOL_TIMEOUT_SECONDS and
     # _STATEMENT_TIMEOUT_SECONDS, 10 s each by default), so a committed write is never answered as failed.
     # A service that refuses connections (restarting) or answers 503 (busy) is asked again: a write, with the
-    # same Idempotency-Key, for up to upstream_retry_seconds; a read for upstream_read_retry_seconds (a view
-    # then shows that section as unavailable rather than keep the reader waiting).
+    # same Idempotency-Key, for up to upstream_retry_seconds; a read for upstream_read_retry_seconds, long
+    # enough to wait out a restart. A service unreachable for longer than that is an outage: reads then try it
+    # once and the view shows its section as unavailable at once, until a call gets through again.
     upstream_timeout_seconds: float = 10.0
     upstream_write_timeout_seconds: float = 45.0
     upstream_connect_timeout_seconds: float = 2.0
     upstream_retry_seconds: float = 20.0
-    upstream_read_retry_seconds: float = 2.0
+    upstream_read_retry_seconds: float = 10.0
     # Staff identity: the OIDC issuer whose JWTs the gateway accepts (a JWKS file or URL).
     oidc_issuer: str = DEV_ISSUER
     oidc_audience: str = DEV_AUDIENCE

@@ -11,6 +11,10 @@ No write that a service commits is ever answered here as failed, and no write is
 - while a service is unreachable (a restart) or answers 503 (busy: nothing was done), a write is repeated
   with the same key for up to `upstream_retry_seconds` (a read for `upstream_read_retry_seconds`); a call that
   may have reached the service is repeated only when repeating it cannot write twice (a read, a keyed create).
+
+A read waits out a restart (a few seconds) rather than show a section as unavailable; once a service has
+been unreachable for longer than the read budget (an outage, not a restart), reads try it once and fail at
+once, so a view shows the section as unavailable without keeping everyone waiting, until a call gets through.
 """
 
 from __future__ import annotations
@@ -59,8 +63,8 @@ class UpstreamTimeouts:
     write_seconds: float = 45.0
     connect_seconds: float = 2.0
     retry_seconds: float = 20.0
-    # A read is repeated only briefly: a view shows a section as unavailable rather than keep everyone waiting.
-    read_retry_seconds: float = 2.0
+    # Long enough to wait out a restart; during a longer outage reads fail at once (ServiceClients.outages).
+    read_retry_seconds: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> UpstreamTimeouts:
@@ -78,6 +82,8 @@ class ServiceClients:
     minter: InternalTokenMinter
     clients: dict[str, httpx.AsyncClient]
     timeouts: UpstreamTimeouts = UpstreamTimeouts()
+    # service -> when calls to it started failing to connect (monotonic), until one gets through
+    unreachable_since: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def build(
@@ -120,7 +126,7 @@ class ServiceClients:
         write = method in WRITE_METHODS
         limit = self.timeouts.write_seconds if write else self.timeouts.read_seconds
         timeout = httpx.Timeout(limit, connect=self.timeouts.connect_seconds)
-        give_up_at = time.monotonic() + (self.timeouts.retry_seconds if write else self.timeouts.read_retry_seconds)
+        give_up_at = time.monotonic() + (self.timeouts.retry_seconds if write else self._read_budget(service))
         backoff = 0.05
         while True:
             token = self.minter.mint(principal, audience=service, request_id=request_id_var.get())
@@ -130,6 +136,8 @@ class ServiceClients:
                     method, path, params=params, json=json, content=content, headers=all_headers, timeout=timeout
                 )
             except httpx.HTTPError as exc:
+                if isinstance(exc, httpx.ConnectError):
+                    self.unreachable_since.setdefault(service, time.monotonic())
                 if not _may_repeat(exc, method) or time.monotonic() + backoff > give_up_at:
                     raise UpstreamError(
                         service,
@@ -138,12 +146,21 @@ class ServiceClients:
                         idempotency_key=key if method == "POST" else None,
                     ) from exc
             else:
+                self.unreachable_since.pop(service, None)
                 # 503 from a service: busy (pool or statement timeout), rolled back, nothing done.
                 if response.status_code != 503 or time.monotonic() + backoff > give_up_at:
                     return response
                 backoff = max(backoff, min(_retry_after(response), MAX_BACKOFF_SECONDS))
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    def _read_budget(self, service: str) -> float:
+        """How long a read may keep trying: the whole budget, unless the service has already been unreachable
+        for longer than that (an outage: one try, then the section is unavailable at once)."""
+        since = self.unreachable_since.get(service)
+        if since is not None and time.monotonic() - since > self.timeouts.read_retry_seconds:
+            return 0.0
+        return self.timeouts.read_retry_seconds
 
     async def get_json(self, service: str, path: str, principal: Principal, **kwargs: Any) -> Any:
         response = await self.request(service, "GET", path, principal, **kwargs)
