@@ -203,6 +203,22 @@ def _audit(args: argparse.Namespace) -> None:
     print(f"{key_id}: new records are keyed with it; keep the older keys for verification", file=sys.stderr)
 
 
+def _contract(args: argparse.Namespace) -> None:
+    from sop_shared.contract import contract_differences, write_contract
+
+    directory = Path(args.directory)
+    if args.contract_command == "write":
+        changed = write_contract(directory)
+        print(f"{directory}: " + (", ".join(changed) + " updated" if changed else "up to date"), file=sys.stderr)
+        return
+    diff = contract_differences(directory)
+    if diff:
+        sys.stdout.write(diff)
+        print(f"the code's contract differs from {directory}: review the diff, then `make contracts`", file=sys.stderr)
+        raise SystemExit(1)
+    print(f"{directory}: the code's contract is the committed one", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="sop", description="SOP Platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -250,6 +266,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     rotate.add_argument("directory")
 
+    contract = sub.add_parser(
+        "contract", help="the public contract (OpenAPI documents, GraphQL SDL) committed under docs/contract"
+    )
+    contract_sub = contract.add_subparsers(dest="contract_command", required=True)
+    for name, help_text in (
+        ("check", "print the diff from the committed contract to the code's; exit 1 if they differ"),
+        ("write", "write the code's contract to DIRECTORY"),
+    ):
+        contract_sub.add_parser(name, help=help_text).add_argument("directory", nargs="?", default="docs/contract")
+
     args = parser.parse_args(argv)
     if args.command == "dev":
         try:
@@ -266,6 +292,8 @@ def main(argv: list[str] | None = None) -> None:
         _keys(args)
     elif args.command == "audit":
         _audit(args)
+    elif args.command == "contract":
+        _contract(args)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ class Component:
     package: str  # the package holding migrations/
     # Gateway only: seeds the demo family through the public API once everything is running.
     seed_demo: Callable[[FastAPI], Awaitable[Any]] | None = None
+    # Gateway only: its GraphQL schema as SDL, for the committed contract (sop_shared.contract).
+    graphql_sdl: Callable[[Any], str] | None = None
 
 
 def load_components() -> dict[str, Component]:

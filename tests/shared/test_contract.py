@@ -1,0 +1,45 @@
+"""The public contract is under review: the committed OpenAPI documents and GraphQL SDL (docs/contract/) are
+exactly what the code defines, so a change to what integrators rely on shows up as a diff in review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sop_shared.contract import contract_differences, current_contract, write_contract
+
+CONTRACT_DIR = Path(__file__).resolve().parents[2] / "docs" / "contract"
+
+
+@pytest.fixture(scope="module")
+def code_contract() -> dict[str, str]:
+    return current_contract()
+
+
+def test_the_committed_contract_is_the_codes_contract(code_contract: dict[str, str]) -> None:
+    diff = contract_differences(CONTRACT_DIR, code_contract)
+    assert not diff, (
+        "The public contract changed: review the diff below, run `make contracts`, commit docs/contract/ and say "
+        "what changed for integrators in CHANGELOG.md.\n" + diff[:20000]
+    )
+
+
+def test_the_contract_covers_every_component_and_a_change_shows_as_a_diff(
+    code_contract: dict[str, str], tmp_path: Path
+) -> None:
+    files = code_contract
+    assert files.keys() == {
+        "gateway.graphql",
+        "gateway.openapi.json",
+        "network.openapi.json",
+        "assessment.openapi.json",
+        "plans.openapi.json",
+    }
+    assert "caseView(" in files["gateway.graphql"]
+    write_contract(tmp_path, files)
+    assert contract_differences(tmp_path, files) == ""
+    sdl = tmp_path / "gateway.graphql"
+    sdl.write_text(sdl.read_text(encoding="utf-8").replace("caseView(", "familyView("), encoding="utf-8")
+    diff = contract_differences(tmp_path, files)
+    assert "committed/gateway.graphql" in diff and "+  caseView(" in diff
