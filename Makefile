@@ -13,13 +13,14 @@ UV_DEP := $(UV_TOOLS)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint contracts bench bench-gateway soak
+.PHONY: help install run test lint format-check check contracts bench bench-gateway soak
 
 help:
 	@echo "make install   uv sync --frozen (creates .venv)"
 	@echo "make run       start the platform locally (uv run sop dev)"
 	@echo "make test      run the test suite; extra pytest args via PYTEST_ARGS='-m \"not postgres\" -x'"
 	@echo "make lint      ruff check ."
+	@echo "make check     every gate CI runs: ruff check, ruff format --check, then the tests (.ci/run calls it)"
 	@echo "make contracts write the public contract (OpenAPI, GraphQL SDL) to docs/contract/ after reviewing its diff"
 	@echo "make bench     benchmarks (tests/perf): SACWIS batch load vs COPY, caseload latency; BENCH_ARGS=--quick"
 	@echo "make bench-gateway  a 50-case caseload page through GraphQL vs one caseView per row; BENCH_ARGS=--postgres"
@@ -47,6 +48,12 @@ test: install
 
 lint: install
 	$(UV) run --frozen ruff check .
+
+format-check: install
+	$(UV) run --frozen ruff format --check .
+
+# The gates in order, cheapest first: a submission that fails any of them does not land (.ci/run runs this).
+check: lint format-check test
 
 contracts: install
 	$(UV) run --frozen sop contract write docs/contract
