@@ -14,6 +14,14 @@ async def test_health_readiness_metrics_and_openapi(network: RunningService) -> 
     )
 
 
+async def test_every_answer_keeps_case_data_out_of_caches(network: RunningService) -> None:
+    """build_service_app installs the response headers on every service (sop_shared.response_headers)."""
+    for path in ("/healthz", "/v1/cases/by-external/CHRIS/C-0000"):  # an answer and an error (401)
+        answer = await network.client.get(path)
+        assert answer.headers["cache-control"] == "no-store", (path, answer.headers)
+        assert answer.headers["x-content-type-options"] == "nosniff"
+
+
 async def test_readiness_fails_when_the_database_is_gone(network: RunningService) -> None:
     await network.app.state.database.engine.dispose()
     network.app.state.database.engine.url = network.app.state.database.engine.url.set(

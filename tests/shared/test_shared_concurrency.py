@@ -8,14 +8,20 @@ import pytest
 from fastapi import FastAPI, Response
 
 from sop_shared.concurrency import IfMatchVersion, check_version, etag, parse_if_match, set_etag
-from sop_shared.problems import PROBLEM_JSON, InvalidInput, StaleVersion, VersionRequired, install_problem_handlers
+from sop_shared.problems import (
+    PROBLEM_JSON,
+    InvalidInput,
+    StaleVersion,
+    VersionRequired,
+    WeakEtagRefused,
+    install_problem_handlers,
+)
 
 
 @pytest.mark.parametrize(
     ("header", "version"),
     [
         ('"3"', 3),
-        ('W/"3"', 3),
         ("3", 3),
         (' "12" ', 12),
         ('"0"', 0),
@@ -24,6 +30,13 @@ from sop_shared.problems import PROBLEM_JSON, InvalidInput, StaleVersion, Versio
 )
 def test_if_match_accepts_the_etag_we_send(header: str, version: int) -> None:
     assert parse_if_match(header) == version
+
+
+def test_a_weak_etag_never_matches_and_says_what_to_send() -> None:
+    with pytest.raises(WeakEtagRefused) as caught:
+        parse_if_match('W/"3"')
+    assert caught.value.status == 412
+    assert '"3"' in caught.value.detail
 
 
 @pytest.mark.parametrize("header", [None, "", "   "])

@@ -36,6 +36,7 @@ from sop_shared.keys import ensure_keys, generate_signing_key, load_signing_key,
 from sop_shared.observability import configure_logging, install_request_context
 from sop_shared.policy import ActorType
 from sop_shared.problems import NotFound, Problem, install_problem_handlers, problem_response
+from sop_shared.response_headers import install_response_headers
 from sop_shared.service import install_health
 
 
@@ -189,6 +190,7 @@ def create_app(
     install_input_policy(app, max_body_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth)
     install_request_context(app, settings.component, edge=True)
     install_health(app)
+    install_response_headers(app, edge=True, https_only=not settings.is_development)
     app.state.graphql_schema = build_schema(settings)  # the family view executes its caseView in-process
     graphql = GraphQLRouter(
         app.state.graphql_schema,

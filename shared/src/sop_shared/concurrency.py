@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Response
 
-from sop_shared.problems import InvalidInput, StaleVersion, VersionRequired
+from sop_shared.problems import InvalidInput, StaleVersion, VersionRequired, WeakEtagRefused
 
 
 def etag(version: int) -> str:
@@ -18,16 +18,22 @@ def set_etag(response: Response, version: int) -> None:
 
 
 def parse_if_match(value: str | None) -> int:
+    """The version an If-Match names: `"3"` (the ETag we send) or `3`. A weak tag (`W/"3"`) never matches under
+    the strong comparison If-Match uses (RFC 9110 §13.1.1): 412, saying what to send instead."""
     if value is None or not value.strip():
         raise VersionRequired()
     raw = value.strip()
-    if raw.startswith("W/"):
-        raw = raw[2:]
-    raw = raw.strip('"')
+    weak = raw.startswith("W/")
+    tag = raw[2:] if weak else raw
     try:
-        return int(raw)
+        version = int(tag.strip('"'))
     except ValueError as exc:
         raise InvalidInput.field("If-Match", 'must be the ETag you read, e.g. "3"') from exc
+    if weak:
+        raise WeakEtagRefused(
+            f'If-Match compares ETags strongly: send the ETag as you read it, "{version}", without W/'
+        )
+    return version
 
 
 def check_version(current: int, expected: int) -> None:

@@ -61,6 +61,12 @@ class StaleVersion(Problem):
     status, slug, title = 412, "stale-version", "The record changed since you read it"
 
 
+class WeakEtagRefused(Problem):
+    """If-Match compares entity tags strongly (RFC 9110 §13.1.1): a weak one never matches."""
+
+    status, slug, title = 412, "weak-etag", "If-Match needs the strong ETag you read"
+
+
 class VersionRequired(Problem):
     status, slug, title = 428, "version-required", "If-Match with the version you read is required"
 

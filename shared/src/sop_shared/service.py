@@ -31,6 +31,7 @@ from sop_shared.observability import configure_logging, install_request_context
 from sop_shared.outbox import OutboxRelay, idempotent_consumer
 from sop_shared.platform_tables import PlatformTables
 from sop_shared.problems import install_problem_handlers
+from sop_shared.response_headers import install_response_headers
 from sop_shared.settings import ServiceSettings
 
 BackgroundTask = Callable[[FastAPI, asyncio.Event], Awaitable[None]]
@@ -129,6 +130,7 @@ def build_service_app(
     install_input_policy(app, max_body_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth)
     install_request_context(app, settings.component)
     install_health(app)
+    install_response_headers(app)
     app.state.case_refs = case_refs
     app.state.known_entities = known_entities
     app.include_router(audit_router)

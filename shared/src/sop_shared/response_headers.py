@@ -1,0 +1,52 @@
+"""Headers on every response. Case data is never kept by a browser, proxy or client cache
+(`Cache-Control: no-store`) and never sniffed into another content type (`X-Content-Type-Options: nosniff`);
+at the public edge (the gateway) pages cannot be framed or leak their address in a Referer, and in production
+browsers are told to use HTTPS only (HSTS). A response that sets one of these itself keeps its own (the
+family view's page sets its own Content-Security-Policy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+EVERY_RESPONSE = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
+AT_THE_EDGE = {
+    "x-frame-options": "DENY",
+    "content-security-policy": "frame-ancestors 'none'",
+    "referrer-policy": "no-referrer",
+}
+HSTS = {"strict-transport-security": "max-age=63072000; includeSubDomains"}
+
+
+class ResponseHeaders:
+    """Pure ASGI (no body buffering): adds the headers a response does not set itself."""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
+        self.app, self.headers = app, headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def install_response_headers(app: Any, *, edge: bool = False, https_only: bool = False) -> None:
+    """Install last, so it wraps every other middleware and their own answers get the headers too."""
+    headers = dict(EVERY_RESPONSE)
+    if edge:
+        headers |= AT_THE_EDGE
+        if https_only:
+            headers |= HSTS
+    app.add_middleware(ResponseHeaders, headers=headers)

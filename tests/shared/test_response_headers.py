@@ -1,0 +1,60 @@
+"""The response headers every component adds (sop_shared.response_headers): a service's own answers, errors
+included, are never cached or sniffed; the edge adds framing and Referer protections and, over HTTPS only,
+HSTS; a response that sets a header itself keeps its own."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI, Response
+
+from sop_shared.problems import NotFound, install_problem_handlers
+from sop_shared.response_headers import install_response_headers
+
+
+def app_with(**options: bool) -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/case")
+    async def case() -> dict[str, str]:
+        return {"who_is_worried": "Ms. Rivera"}
+
+    @app.get("/page")
+    async def page() -> Response:
+        return Response("<p>Hola</p>", headers={"Content-Security-Policy": "default-src 'none'"})
+
+    @app.get("/missing")
+    async def missing() -> None:
+        raise NotFound()
+
+    install_response_headers(app, **options)
+    return app
+
+
+async def get(app: FastAPI, path: str) -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        return await client.get(path)
+
+
+async def test_a_service_answer_and_its_errors_are_never_cached() -> None:
+    app = app_with()
+    for path, status in (("/case", 200), ("/missing", 404)):
+        answer = await get(app, path)
+        assert answer.status_code == status
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert "x-frame-options" not in answer.headers  # only the edge serves browsers
+
+
+async def test_the_edge_adds_browser_protections_and_hsts_only_over_https() -> None:
+    plain = await get(app_with(edge=True), "/case")
+    assert plain.headers["x-frame-options"] == "DENY" and plain.headers["referrer-policy"] == "no-referrer"
+    assert "strict-transport-security" not in plain.headers
+    production = await get(app_with(edge=True, https_only=True), "/case")
+    assert production.headers["strict-transport-security"].startswith("max-age=")
+
+
+async def test_a_response_keeps_the_headers_it_set_itself() -> None:
+    page = await get(app_with(edge=True), "/page")
+    assert page.headers["content-security-policy"] == "default-src 'none'"
+    assert page.headers["cache-control"] == "no-store"
