@@ -124,6 +124,7 @@ async def test_unknown_route_and_wrong_method_are_problems_too(client: httpx.Asy
     wrong = await client.delete("/people")
     assert wrong.status_code == 405
     assert wrong.json()["type"] == PROBLEM_BASE + "method-not-allowed"
+    assert wrong.headers["allow"] == "POST"  # what the resource does allow (RFC 9110)
 
 
 async def test_unexpected_exception_is_500_without_internal_detail(client: httpx.AsyncClient) -> None:

@@ -137,7 +137,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem.status = exc.status_code
         problem.title = str(exc.detail)
         problem.slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-        return problem_response(problem, request)
+        response = problem_response(problem, request)
+        for name, value in (exc.headers or {}).items():  # e.g. `Allow` on a 405 (RFC 9110 §15.5.6)
+            response.headers[name] = value
+        return response
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
