@@ -13,13 +13,14 @@ UV_DEP := $(UV_TOOLS)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench bench-gateway soak
+.PHONY: help install run test lint typecheck bench bench-gateway soak
 
 help:
 	@echo "make install   uv sync --frozen (creates .venv)"
 	@echo "make run       start the platform locally (uv run sop dev)"
 	@echo "make test      run the test suite; extra pytest args via PYTEST_ARGS='-m \"not postgres\" -x'"
 	@echo "make lint      ruff check ."
+	@echo "make typecheck mypy --strict (pydantic and Strawberry plugins) on shared/ and every component's src"
 	@echo "make bench     benchmarks (tests/perf): SACWIS batch load vs COPY, caseload latency; BENCH_ARGS=--quick"
 	@echo "make bench-gateway  a 50-case caseload page through GraphQL vs one caseView per row; BENCH_ARGS=--postgres"
 	@echo "make soak      32 clients for 120 s on one case (services as processes, PostgreSQL, NATS, one restart);"
@@ -46,6 +47,9 @@ test: install
 
 lint: install
 	$(UV) run --frozen ruff check .
+
+typecheck: install
+	$(UV) run --frozen mypy
 
 bench: install
 	$(UV) run --frozen python tests/perf/__main__.py $(BENCH_ARGS)
