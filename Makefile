@@ -13,14 +13,15 @@ UV_DEP := $(UV_TOOLS)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format-check check contracts bench bench-gateway soak
+.PHONY: help install run test lint format-check typecheck check contracts bench bench-gateway soak
 
 help:
 	@echo "make install   uv sync --frozen (creates .venv)"
 	@echo "make run       start the platform locally (uv run sop dev)"
 	@echo "make test      run the test suite; extra pytest args via PYTEST_ARGS='-m \"not postgres\" -x'"
 	@echo "make lint      ruff check ."
-	@echo "make check     every gate CI runs: ruff check, ruff format --check, then the tests (.ci/run calls it)"
+	@echo "make typecheck mypy --strict (pydantic and Strawberry plugins) on shared/ and every component's src"
+	@echo "make check     every gate CI runs: ruff check, ruff format --check, mypy, then the tests (.ci/run calls it)"
 	@echo "make contracts write the public contract (OpenAPI, GraphQL SDL) to docs/contract/ after reviewing its diff"
 	@echo "make bench     benchmarks (tests/perf): SACWIS batch load vs COPY, caseload latency; BENCH_ARGS=--quick"
 	@echo "make bench-gateway  a 50-case caseload page through GraphQL vs one caseView per row; BENCH_ARGS=--postgres"
@@ -52,8 +53,11 @@ lint: install
 format-check: install
 	$(UV) run --frozen ruff format --check .
 
+typecheck: install
+	$(UV) run --frozen mypy
+
 # The gates in order, cheapest first: a submission that fails any of them does not land (.ci/run runs this).
-check: lint format-check test
+check: lint format-check typecheck test
 
 contracts: install
 	$(UV) run --frozen sop contract write docs/contract

@@ -7,7 +7,7 @@ import contextlib
 import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypedDict
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -63,8 +63,13 @@ def _token_signer(settings: GatewaySettings) -> GatewayTokenSigner | None:
     )
 
 
+class _IssuerTiming(TypedDict):
+    min_refresh_seconds: float
+    clock_skew_seconds: int
+
+
 def _trusted_issuers(settings: GatewaySettings, signer: GatewayTokenSigner | None) -> list[TrustedIssuerKeys]:
-    common = {
+    common: _IssuerTiming = {
         "min_refresh_seconds": settings.jwks_min_refresh_seconds,
         "clock_skew_seconds": settings.clock_skew_seconds,
     }

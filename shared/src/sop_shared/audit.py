@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from cryptography.exceptions import InvalidSignature
@@ -203,7 +203,14 @@ def checkpoint_subject(component: str) -> str:
     return f"sop.{component}.audit.checkpoint"
 
 
-async def newest_checkpoint(bus: EventBus, component: str) -> AuditCheckpoint | None:
+class CheckpointBus(Protocol):
+    """What the trail needs of a bus: publish (an `EventBus`, or the trail's own lazily connected one).
+    Reading the newest checkpoint also uses `last_event` where the bus has it."""
+
+    async def publish(self, event: Event) -> None: ...
+
+
+async def newest_checkpoint(bus: CheckpointBus, component: str) -> AuditCheckpoint | None:
     """The newest checkpoint the bus holds for `component` (None if it never published one)."""
     last_event = getattr(bus, "last_event", None)
     if last_event is None:
@@ -374,7 +381,7 @@ class AuditTrail:
     database: Any  # sop_shared.db.Database
     tables: PlatformTables
     keys: AuditKeys
-    bus: EventBus
+    bus: CheckpointBus
     _last_published: tuple[int, str] | None = None
 
     @property
@@ -434,9 +441,12 @@ async def running_audit_trail(
         development=settings.is_development,
     )
     owned_bus = None
+    trail_bus: CheckpointBus
     if bus is None:
-        owned_bus = bus = _BusConnectedWhenReachable(settings.events_url, settings.events_stream)
-    trail = AuditTrail(settings.component, database, tables, keys, bus)
+        owned_bus = trail_bus = _BusConnectedWhenReachable(settings.events_url, settings.events_stream)
+    else:
+        trail_bus = bus
+    trail = AuditTrail(settings.component, database, tables, keys, trail_bus)
     app.state.audit = trail.writer
     app.state.audit_trail = trail
     stop = asyncio.Event()
@@ -474,7 +484,8 @@ class _BusConnectedWhenReachable:
         await (await self._connected()).publish(event)
 
     async def last_event(self, subject: str) -> Event | None:
-        return await (await self._connected()).last_event(subject)
+        event: Event | None = await (await self._connected()).last_event(subject)
+        return event
 
     async def close(self) -> None:
         if self._bus is not None:

@@ -42,7 +42,7 @@ class CaseRef:
     kind: str
 
     def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
-        schema = handler(core_schema)
+        schema: dict[str, Any] = handler(core_schema)
         schema[CASE_REF_SCHEMA_KEY] = self.kind
         return schema
 
@@ -54,7 +54,7 @@ class NotCaseScoped:
     reason: str
 
     def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
-        schema = handler(core_schema)
+        schema: dict[str, Any] = handler(core_schema)
         schema[NOT_CASE_SCOPED_SCHEMA_KEY] = self.reason
         return schema
 

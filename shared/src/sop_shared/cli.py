@@ -14,6 +14,7 @@ from pathlib import Path
 from sop_shared.component import Component, load_component, load_components
 from sop_shared.dev_identity import DEMO_USERS, mint_dev_token
 from sop_shared.keys import ensure_keys
+from sop_shared.settings import ComponentSettings
 
 
 def _data_dir(value: str | None) -> Path:
@@ -110,13 +111,20 @@ def _component(name: str) -> Component:
         raise SystemExit(str(exc)) from exc
 
 
+def _settings(component: Component, data_dir: str | None) -> ComponentSettings:
+    """The component's settings from its environment; `--data-dir` wins over SOP_DATA_DIR when given."""
+    if data_dir:
+        return component.settings_class(data_dir=_data_dir(data_dir))
+    return component.settings_class()
+
+
 async def _migrate(args: argparse.Namespace) -> None:
     from sop_shared.migrations import downgrade, new_revision, upgrade
 
     names = list(load_components()) if args.component == "all" else [args.component]
     for name in names:
         component = _component(name)
-        settings = component.settings_class(**({"data_dir": _data_dir(args.data_dir)} if args.data_dir else {}))
+        settings = _settings(component, args.data_dir)
         url = settings.resolved_database_url
         if args.revision:
             await new_revision(component.package, url, args.revision)
@@ -159,7 +167,7 @@ async def _audit_verify(args: argparse.Namespace) -> int:
     from sop_shared.platform_tables import platform_tables_of
 
     component = _component(args.component)
-    settings = component.settings_class(**({"data_dir": _data_dir(args.data_dir)} if args.data_dir else {}))
+    settings = _settings(component, args.data_dir)
     try:
         # A verifier needs the chain keys (HMAC is symmetric) and the checkpoint *public* key only.
         keys = load_audit_keys(

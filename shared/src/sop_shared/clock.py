@@ -40,14 +40,15 @@ class FixedClock:
 
 
 def _clock(request: Request) -> Clock:
-    return request.app.state.clock
+    clock: Clock = request.app.state.clock
+    return clock
 
 
 ClockDep = Annotated[Clock, Depends(_clock)]
 
 
 def _now(request: Request) -> datetime:
-    return request.app.state.clock.now()
+    return _clock(request).now()
 
 
 Now = Annotated[datetime, Depends(_now)]

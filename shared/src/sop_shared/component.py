@@ -39,6 +39,7 @@ def load_components() -> dict[str, Component]:
 
 def load_component(name: str) -> Component:
     for ep in entry_points(group="sop.components", name=name):
-        return ep.load()
+        component: Component = ep.load()
+        return component
     installed = ", ".join(ep.name for ep in entry_points(group="sop.components"))
     raise LookupError(f"unknown component {name!r}; installed: {installed}")

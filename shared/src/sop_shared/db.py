@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, Table, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -197,6 +197,15 @@ def enum_column(enum_class: type[Any], **kwargs: Any) -> Any:
         values_callable=lambda members: [m.value for m in members],
         **kwargs,
     )
+
+
+def table_of(model: type[Any]) -> Table:
+    """The Core table a SQLModel table class maps (its `__table__`, which SQLModel does not declare for type
+    checkers), for Core statements such as a bulk `insert(table)`."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table
 
 
 # SQLSTATEs that mean "busy now, nothing was done, try again shortly": the statement ran past

@@ -27,7 +27,7 @@ class SigningKey:
         return self.private_key.public_key()
 
     def public_jwk(self) -> dict[str, str]:
-        jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(self.public_key))
+        jwk: dict[str, str] = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(self.public_key))
         jwk.update({"kid": self.kid, "alg": "EdDSA", "use": "sig"})
         return jwk
 

@@ -53,13 +53,15 @@ def run_env(metadata: MetaData) -> None:
             context.run_migrations()
         return
 
-    async def online() -> None:
+    async def online(url: str) -> None:
         engine = create_async_engine(url, poolclass=pool.NullPool)
         async with engine.begin() as conn:
             await conn.run_sync(_configure, metadata)
         await engine.dispose()
 
-    asyncio.run(online())
+    if url is None:  # _config always sets it; an env.py run by hand without it has nothing to migrate
+        raise RuntimeError("alembic config has no sqlalchemy.url")
+    asyncio.run(online(url))
 
 
 async def _with_connection(package: str, url: str, action: Any) -> None:

@@ -91,14 +91,14 @@ def install_request_context(app: FastAPI, component: str, *, edge: bool = False)
             from sop_shared.audit import AccessPurpose
             from sop_shared.problems import InvalidInput, problem_response
 
-            response = problem_response(
+            refused = problem_response(
                 InvalidInput.field(
                     PURPOSE_HEADER, "one of " + ", ".join(p.value for p in AccessPurpose) + " (docs/identity.md)"
                 ),
                 request,
             )
-            response.headers[REQUEST_ID_HEADER] = request_id
-            return response
+            refused.headers[REQUEST_ID_HEADER] = request_id
+            return refused
         rid_token = request_id_var.set(request_id)
         crid_token = client_request_id_var.set(client_request_id)
         target_token = request_target_var.set(f"{request.method} {request.url.path}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
@@ -14,6 +14,7 @@ from sqlalchemy import Select
 from sop_shared.problems import InvalidInput
 
 T = TypeVar("T")
+Row = TypeVarTuple("Row")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -63,7 +64,7 @@ class PageRequest(BaseModel):
     limit: int = DEFAULT_LIMIT
     after: uuid.UUID | None = None
 
-    def apply(self, query: Select[Any], id_column: Any) -> Select[Any]:
+    def apply(self, query: Select[*Row], id_column: Any) -> Select[*Row]:
         """Keyset pagination: ordered by id, one more row than asked to know if a next page exists."""
         if self.after is not None:
             query = query.where(id_column > self.after)

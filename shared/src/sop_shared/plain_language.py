@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -320,13 +320,14 @@ def _negative_phrasing(text: str, lang: str) -> list[LanguageFinding]:
     return found
 
 
-def _scan(
-    text: str, patterns: Sequence[tuple[re.Pattern[str], PlainWord | None]]
-) -> list[tuple[re.Match[str], PlainWord | None]]:
+_Found = TypeVar("_Found", PlainWord, None)
+
+
+def _scan(text: str, patterns: Sequence[tuple[re.Pattern[str], _Found]]) -> list[tuple[re.Match[str], _Found]]:
     """Every whole-word match; where two overlap ('alleged perpetrator' / 'alleged') the longer wins."""
     matches = [(m, word) for pattern, word in patterns for m in pattern.finditer(text)]
     matches.sort(key=lambda item: (item[0].start(), -(item[0].end() - item[0].start())))
-    kept: list[tuple[re.Match[str], PlainWord | None]] = []
+    kept: list[tuple[re.Match[str], _Found]] = []
     for match, word in matches:
         if kept and match.start() < kept[-1][0].end():
             continue

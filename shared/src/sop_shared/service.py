@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +34,7 @@ from sop_shared.problems import install_problem_handlers
 from sop_shared.response_headers import install_response_headers
 from sop_shared.settings import ServiceSettings
 
-BackgroundTask = Callable[[FastAPI, asyncio.Event], Awaitable[None]]
+BackgroundTask = Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]  # run with asyncio.create_task
 
 
 @dataclass(frozen=True)

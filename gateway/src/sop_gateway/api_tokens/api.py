@@ -8,12 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_gateway.api_tokens.rules import PARTNER_SCOPES, expiry_errors, scope_errors
 from sop_gateway.api_tokens.service import issue_token, list_tokens, revoke_token
 from sop_gateway.credentials import EdgePrincipal, require_admin
 from sop_gateway.models import ApiToken
 from sop_shared.audit import AuditEntry
+from sop_shared.auth import Principal
 from sop_shared.db import utcnow
 from sop_shared.pagination import Page, PageDep
 from sop_shared.problems import BadQuery
@@ -76,7 +78,9 @@ def _only_params(request: Request, *allowed: str) -> None:
         )
 
 
-async def _audit(request: Request, session: object, principal: object, action: str, token_id: uuid.UUID) -> None:
+async def _audit(
+    request: Request, session: AsyncSession, principal: Principal, action: str, token_id: uuid.UUID
+) -> None:
     await request.app.state.audit.record(
         session,
         AuditEntry.for_principal(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_gateway.api_tokens.rules import PARTNER_SCOPES, expiry_errors, is_live, scope_errors
 from sop_gateway.credentials import display_prefix, new_secret, secret_hash
@@ -55,8 +56,8 @@ async def issue_token(
 async def list_tokens(session: AsyncSession, page: PageRequest, agency: str | None) -> list[ApiToken]:
     query = select(ApiToken)
     if agency:
-        query = query.where(ApiToken.agency == agency)
-    return list((await session.execute(page.apply(query, ApiToken.id))).scalars())
+        query = query.where(col(ApiToken.agency) == agency)
+    return list((await session.execute(page.apply(query, col(ApiToken.id)))).scalars())
 
 
 async def revoke_token(session: AsyncSession, token_id: uuid.UUID, revoked_by: str) -> ApiToken:
@@ -86,10 +87,10 @@ async def authenticate_api_token(database: Database, secret: str) -> Principal:
     now = utcnow()
     async with database.session() as session:
         token = (
-            await session.execute(select(ApiToken).where(ApiToken.secret_hash == secret_hash(secret)))
+            await session.execute(select(ApiToken).where(col(ApiToken.secret_hash) == secret_hash(secret)))
         ).scalar_one_or_none()
         if token is None or not is_live(token.expires_at, token.revoked_at, now):
             raise Unauthenticated("unknown, expired or revoked API token")
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-            await session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+            await session.execute(update(ApiToken).where(col(ApiToken.id) == token.id).values(last_used_at=now))
         return principal_for(token)

@@ -136,7 +136,8 @@ async def _find_or_create_plan(
     client: httpx.AsyncClient, seed: DemoSeed, base: str, worker: dict[str, str]
 ) -> dict[str, Any]:
     listed = check(await client.get(f"{base}/safety-plans", headers=worker), "the safety plans")
-    for plan in listed["items"]:
+    plans: list[dict[str, Any]] = listed["items"]
+    for plan in plans:
         if plan["title"] == DEMO_SAFETY_PLAN["title"]:
             return plan
     agreed = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=AGREED_DAYS_AGO)

@@ -21,7 +21,8 @@ class DemoSeed:
         return {"Authorization": f"Bearer {mint_dev_token(self.keys_dir, user)}"}
 
 
-def check(response: httpx.Response, what: str) -> Any:
+def check(response: httpx.Response, what: str) -> dict[str, Any]:
     if response.status_code >= 400:
         raise RuntimeError(f"seeding the demo family failed at {what}: {response.status_code} {response.text}")
-    return response.json()
+    body: dict[str, Any] = response.json()  # every endpoint the demo calls answers an object
+    return body

@@ -28,7 +28,8 @@ def render_pdf(html: str) -> bytes:
             "PDF rendering is unavailable on this server (its system libraries cannot be "
             "loaded); ask for the HTML view and print it from the browser"
         ) from exc
-    return HTML(string=html, url_fetcher=_refuse_fetching).write_pdf()
+    pdf: bytes = HTML(string=html, url_fetcher=_refuse_fetching).write_pdf()  # without a target: the bytes
+    return pdf
 
 
 async def render_pdf_in_thread(html: str) -> bytes:

@@ -348,6 +348,9 @@ async def resolve_case_view(
             raise forbidden_audience(audience)
         return principal.scoped_to(case_uuid, access.scopes)
 
+    network: Any  # each slice: the service's JSON, or (from gather) the exception its call raised
+    assessment: Any
+    plans: Any
     cached = context.access_cache.get(principal, case_uuid)
     if cached is not None:
         if not cached.allowed:

@@ -250,7 +250,8 @@ async def _decide(context: GatewayContext, principal: Principal, case_ids: list[
     )
     if response.status_code >= 400:
         raise UpstreamError("network", response.status_code, response.text[:300])
-    return response.json()  # type: ignore[no-any-return]
+    body: dict[str, Any] = response.json()
+    return body
 
 
 async def resolve_case(context: GatewayContext, case_id: strawberry.ID) -> CaseSummary:
@@ -289,7 +290,8 @@ async def _network_slice(context: GatewayContext, path: str, scoped: Principal) 
         raise not_found()
     if response.status_code >= 400:
         raise unavailable("case", UpstreamError("network", response.status_code, response.text[:300]))
-    return response.json()  # type: ignore[no-any-return]
+    body: dict[str, Any] = response.json()
+    return body
 
 
 async def _case_from_slice(context: GatewayContext, principal: Principal, body: dict[str, Any]) -> CaseSummary:

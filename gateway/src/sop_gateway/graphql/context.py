@@ -22,8 +22,8 @@ class GatewayContext(BaseContext):
     services: ServiceClients
     access_cache: AccessCache
     database: Database
+    audit: AuditWriter  # the app's keyed audit writer (app.state.audit)
     calls: Counter[str] = field(default_factory=Counter)
-    audit: AuditWriter | None = None  # the app's keyed audit writer (app.state.audit)
     loaders: CaseLoaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -6,7 +6,7 @@ loader dispatches on the same tick)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ class CaseLoaders:
         self.assessment = DataLoader(self._loader("assessment"), max_batch_size=MAX_CASES_PER_TOKEN)
         self.plans = DataLoader(self._loader("plans"), max_batch_size=MAX_CASES_PER_TOKEN)
 
-    def allow(self, case_ids: Sequence[uuid.UUID]) -> None:
+    def allow(self, case_ids: Iterable[uuid.UUID]) -> None:
         """Cases the network service allowed in this request: the only ones a bulk token may name."""
         self.allowed.update(case_ids)
 

@@ -11,6 +11,7 @@ from typing import Any
 import jwt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_gateway.api_tokens.rules import scope_errors
 from sop_gateway.credentials import new_secret, secret_hash, secret_matches
@@ -66,7 +67,7 @@ async def register_client(
     if errors:
         raise InvalidInput(errors)
     existing = (
-        await session.execute(select(IntegrationClient.id).where(IntegrationClient.client_id == client_id))
+        await session.execute(select(col(IntegrationClient.id)).where(col(IntegrationClient.client_id) == client_id))
     ).first()
     if existing is not None:
         raise Conflict(f"a client {client_id!r} is already registered")
@@ -84,7 +85,7 @@ async def register_client(
 
 
 async def list_clients(session: AsyncSession, page: PageRequest) -> list[IntegrationClient]:
-    return list((await session.execute(page.apply(select(IntegrationClient), IntegrationClient.id))).scalars())
+    return list((await session.execute(page.apply(select(IntegrationClient), col(IntegrationClient.id)))).scalars())
 
 
 async def revoke_client(session: AsyncSession, client_uuid: uuid.UUID, revoked_by: str) -> IntegrationClient:
@@ -100,14 +101,14 @@ async def revoke_client(session: AsyncSession, client_uuid: uuid.UUID, revoked_b
 async def client_for_credentials(session: AsyncSession, client_id: str, secret: str) -> IntegrationClient | None:
     """The live client these credentials prove, or None (unknown id, wrong secret, revoked: all alike)."""
     client = (
-        await session.execute(select(IntegrationClient).where(IntegrationClient.client_id == client_id))
+        await session.execute(select(IntegrationClient).where(col(IntegrationClient.client_id) == client_id))
     ).scalar_one_or_none()
     # Compare against something even for an unknown id, so timing does not tell ids apart.
     stored = client.secret_hash if client is not None else secret_hash("")
     if not secret_matches(secret, stored) or client is None or client.revoked_at is not None:
         return None
     await session.execute(
-        update(IntegrationClient).where(IntegrationClient.id == client.id).values(last_used_at=utcnow())
+        update(IntegrationClient).where(col(IntegrationClient.id) == client.id).values(last_used_at=utcnow())
     )
     return client
 
@@ -115,6 +116,8 @@ async def client_for_credentials(session: AsyncSession, client_id: str, secret: 
 async def client_is_active(database: Database, client_id: str) -> bool:
     async with database.session() as session:
         revoked = (
-            await session.execute(select(IntegrationClient.revoked_at).where(IntegrationClient.client_id == client_id))
+            await session.execute(
+                select(col(IntegrationClient.revoked_at)).where(col(IntegrationClient.client_id) == client_id)
+            )
         ).first()
     return revoked is not None and revoked[0] is None

@@ -18,8 +18,10 @@ async def people_in_case(
     session: AsyncSession, case_id: uuid.UUID, ids: frozenset[uuid.UUID], body: Mapping[str, Any]
 ) -> set[uuid.UUID]:
     """A person of the case: a member of the case (from SACWIS, ended or not) or of its safety network."""
-    members = select(CaseMember.person_id).where(col(CaseMember.case_id) == case_id, col(CaseMember.person_id).in_(ids))
-    network = select(NetworkMember.person_id).where(
+    members = select(col(CaseMember.person_id)).where(
+        col(CaseMember.case_id) == case_id, col(CaseMember.person_id).in_(ids)
+    )
+    network = select(col(NetworkMember.person_id)).where(
         col(NetworkMember.case_id) == case_id, col(NetworkMember.person_id).in_(ids)
     )
     return set((await session.execute(members.union(network))).scalars())

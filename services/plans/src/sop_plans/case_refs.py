@@ -38,7 +38,7 @@ def _in_plan_versions(section: str) -> Resolver:
     ) -> set[uuid.UUID]:
         contents = (
             await session.execute(
-                select(SafetyPlanVersion.content)
+                select(col(SafetyPlanVersion.content))
                 .join(SafetyPlan, col(SafetyPlan.id) == col(SafetyPlanVersion.plan_id))
                 .where(col(SafetyPlan.case_id) == case_id)
             )

@@ -21,11 +21,13 @@ NO_SUCH_PLAN = "no such safety plan"
 
 
 def _policy(request: Request) -> PlanPolicy:
-    return request.app.state.plan_policy
+    policy: PlanPolicy = request.app.state.plan_policy
+    return policy
 
 
 def _settings(request: Request) -> PlansSettings:
-    return request.app.state.settings
+    settings: PlansSettings = request.app.state.settings
+    return settings
 
 
 PolicyDep = Annotated[PlanPolicy, Depends(_policy)]

@@ -42,7 +42,7 @@ async def idempotent_create(
             resource=resource,
             action="read",
             case_id=case_id,
-            resource_id=json.loads(replayed.body).get("id"),
+            resource_id=json.loads(bytes(replayed.body)).get("id"),
         )
         return replayed
     record = await create()

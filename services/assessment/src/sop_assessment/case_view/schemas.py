@@ -33,7 +33,9 @@ class CaseViewStatements(BaseModel):
 
 
 class CaseViewGoal(SafetyGoalOut):
-    plain_language: LanguageCheck | None  # type: ignore[assignment]
+    # Wider than SafetyGoalOut's field on purpose (mypy's [assignment]): None when the goal's text is withheld
+    # from this audience, so the case view never carries a check of text it does not show.
+    plain_language: LanguageCheck | None  # type: ignore[assignment]  # widens the parent's field, see above
     redacted: list[str] = Field(
         default_factory=list,
         description="Fields withheld from this audience: the goal of a danger statement withheld from it",

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_assessment.case_view.rules import (
     Assessed,
@@ -71,7 +72,11 @@ async def assessment_case_view(
     """The case view for `audience` in `language`, and the sensitive fields it carries (for the audit)."""
     internal = is_internal(audience)
     statements = list(
-        (await session.execute(select(Statement).where(Statement.case_id == case_id).order_by(Statement.id))).scalars()
+        (
+            await session.execute(
+                select(Statement).where(col(Statement.case_id) == case_id).order_by(col(Statement.id))
+            )
+        ).scalars()
     )
     translations = await case_translations(session, case_id)
     views = {s.id: statement_view(s.model_dump(), audience, language=language) for s in statements}
@@ -88,7 +93,7 @@ async def assessment_case_view(
     sdm_rows = list(
         (
             await session.execute(
-                select(SdmAssessment).where(SdmAssessment.case_id == case_id).order_by(SdmAssessment.id)
+                select(SdmAssessment).where(col(SdmAssessment.case_id) == case_id).order_by(col(SdmAssessment.id))
             )
         ).scalars()
     )
@@ -99,7 +104,7 @@ async def assessment_case_view(
 
     records = (
         await session.execute(
-            select(ChildVoiceRecord).where(ChildVoiceRecord.case_id == case_id).order_by(ChildVoiceRecord.id)
+            select(ChildVoiceRecord).where(col(ChildVoiceRecord.case_id) == case_id).order_by(col(ChildVoiceRecord.id))
         )
     ).scalars()
     child_voice = [await record_out(session, record, audience) for record in records]
@@ -110,7 +115,7 @@ async def assessment_case_view(
             await session.execute(
                 select(func.count())
                 .select_from(Approval)
-                .where(Approval.case_id == case_id, Approval.status == ApprovalStatus.pending)
+                .where(col(Approval.case_id) == case_id, col(Approval.status) == ApprovalStatus.pending)
             )
         ).scalar_one()
     active = sum(1 for s in statements if s.kind == StatementKind.danger and s.status == StatementStatus.active)
@@ -133,7 +138,7 @@ async def assessment_case_view(
             risk_assessed_at=summary.risk_assessed_at,
             due_dates=summary.due_dates,
             detail=detail,
-        ),  # type: ignore[arg-type]
+        ),
         child_voice=child_voice,
         glossary=glossary_in(language),
         pending_approvals=pending,
@@ -217,7 +222,7 @@ def glossary_in(language: str) -> Glossary:
         reviewed=REVIEWED,
         word_list=lang in PLAIN_WORDS,
         entries=[GlossaryEntry(**e) for e in glossary(lang)],
-    )  # type: ignore[arg-type]
+    )
 
 
 async def case_summaries(
@@ -227,37 +232,39 @@ async def case_summaries(
     dangers: dict[uuid.UUID, int] = dict(
         (
             await session.execute(
-                select(Statement.case_id, func.count())
+                select(col(Statement.case_id), func.count())
                 .where(
-                    Statement.case_id.in_(case_ids),
-                    Statement.kind == StatementKind.danger,
-                    Statement.status == StatementStatus.active,
+                    col(Statement.case_id).in_(case_ids),
+                    col(Statement.kind) == StatementKind.danger,
+                    col(Statement.status) == StatementStatus.active,
                 )
-                .group_by(Statement.case_id)
+                .group_by(col(Statement.case_id))
             )
         ).all()
     )
     ratings: dict[uuid.UUID, list[ScaleRating]] = {}
     for rating in (
         await session.execute(
-            select(ScaleRating).where(ScaleRating.case_id.in_(case_ids), ScaleRating.target == OVERALL)
+            select(ScaleRating).where(col(ScaleRating.case_id).in_(case_ids), col(ScaleRating.target) == OVERALL)
         )
     ).scalars():
         ratings.setdefault(rating.case_id, []).append(rating)
     assessed: dict[uuid.UUID, list[SdmAssessment]] = {}
     for row in (
         await session.execute(
-            select(SdmAssessment).where(SdmAssessment.case_id.in_(case_ids), SdmAssessment.completed_at.is_not(None))
+            select(SdmAssessment).where(
+                col(SdmAssessment.case_id).in_(case_ids), col(SdmAssessment.completed_at).is_not(None)
+            )
         )
-    ).scalars():  # type: ignore[union-attr]
+    ).scalars():
         assessed.setdefault(row.case_id, []).append(row)
     pending: dict[uuid.UUID, int] = (
         dict(
             (
                 await session.execute(
-                    select(Approval.case_id, func.count())
-                    .where(Approval.case_id.in_(case_ids), Approval.status == ApprovalStatus.pending)
-                    .group_by(Approval.case_id)
+                    select(col(Approval.case_id), func.count())
+                    .where(col(Approval.case_id).in_(case_ids), col(Approval.status) == ApprovalStatus.pending)
+                    .group_by(col(Approval.case_id))
                 )
             ).all()
         )

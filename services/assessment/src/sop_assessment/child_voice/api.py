@@ -96,7 +96,7 @@ async def create_child_voice(
             resource="child_voice",
             action="read",
             case_id=case_id,
-            resource_id=json.loads(replayed.body).get("id"),
+            resource_id=json.loads(bytes(replayed.body)).get("id"),
             fields=CHILD_VOICE_FIELDS,
         )
         return replayed

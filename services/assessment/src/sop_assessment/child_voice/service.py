@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_assessment.attachments.models import Attachment
 from sop_assessment.attachments.store import AttachmentStore, sniff_image
@@ -67,7 +68,7 @@ async def _event(session: AsyncSession, record: ChildVoiceRecord, event: str, **
 
 
 async def _replace_links(session: AsyncSession, record: ChildVoiceRecord) -> None:
-    await session.execute(delete(SafetyHouseRuleLink).where(SafetyHouseRuleLink.record_id == record.id))
+    await session.execute(delete(SafetyHouseRuleLink).where(col(SafetyHouseRuleLink.record_id) == record.id))
     for position, rule_id in rules.roof_rule_links(record.kind.value, record.content):
         session.add(
             SafetyHouseRuleLink(
@@ -109,15 +110,17 @@ async def get_record(session: AsyncSession, record_id: uuid.UUID) -> ChildVoiceR
 async def list_records(
     session: AsyncSession, *, case_id: uuid.UUID, page: PageRequest, kind: ChildVoiceKind | None = None
 ) -> tuple[list[ChildVoiceRecord], str | None]:
-    query = select(ChildVoiceRecord).where(ChildVoiceRecord.case_id == case_id)
+    query = select(ChildVoiceRecord).where(col(ChildVoiceRecord.case_id) == case_id)
     if kind is not None:
-        query = query.where(ChildVoiceRecord.kind == kind)
-    rows = list((await session.execute(page.apply(query, ChildVoiceRecord.id))).scalars())
+        query = query.where(col(ChildVoiceRecord.kind) == kind)
+    rows = list((await session.execute(page.apply(query, col(ChildVoiceRecord.id)))).scalars())
     return page.page(rows)
 
 
 async def _attachment_ids(session: AsyncSession, record_id: uuid.UUID) -> set[uuid.UUID]:
-    return set((await session.execute(select(Attachment.id).where(Attachment.record_id == record_id))).scalars())
+    return set(
+        (await session.execute(select(col(Attachment.id)).where(col(Attachment.record_id) == record_id))).scalars()
+    )
 
 
 async def update_record(session: AsyncSession, record: ChildVoiceRecord, body: ChildVoicePatch) -> ChildVoiceRecord:
@@ -202,13 +205,15 @@ async def record_out(session: AsyncSession, record: ChildVoiceRecord, audience: 
             id=record.id, case_id=record.case_id, kind=record.kind, restricted=True, created_at=record.created_at
         )
     attachments = (
-        await session.execute(select(Attachment).where(Attachment.record_id == record.id).order_by(Attachment.id))
+        await session.execute(
+            select(Attachment).where(col(Attachment.record_id) == record.id).order_by(col(Attachment.id))
+        )
     ).scalars()
     links = (
         await session.execute(
             select(SafetyHouseRuleLink)
-            .where(SafetyHouseRuleLink.record_id == record.id)
-            .order_by(SafetyHouseRuleLink.roof_rule)
+            .where(col(SafetyHouseRuleLink.record_id) == record.id)
+            .order_by(col(SafetyHouseRuleLink.roof_rule))
         )
     ).scalars()
     return ChildVoiceOut(
@@ -220,7 +225,7 @@ async def record_out(session: AsyncSession, record: ChildVoiceRecord, audience: 
         child=ChildRef(name=record.child_name, person_id=record.child_person_id),
         language=record.language,
         content=record.content,
-        consent=Consent(shared_with=record.shared_with, note=record.consent_note),  # type: ignore[arg-type]
+        consent=Consent(shared_with=record.shared_with, note=record.consent_note),
         attachments=[AttachmentOut.model_validate(a, from_attributes=True) for a in attachments],
         rule_links=[
             RuleLinkOut(roof_rule=link.roof_rule, safety_plan_rule_id=link.safety_plan_rule_id) for link in links

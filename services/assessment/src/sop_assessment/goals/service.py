@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_assessment.goals.models import GoalStatus, SafetyGoal
 from sop_assessment.goals.rules import compose_goal, duration_text, goal_check, parse_duration
@@ -85,8 +86,8 @@ async def create_goal(session: AsyncSession, *, case_id: uuid.UUID, body: Safety
         raise InvalidInput.field("danger_statement_id", "this danger statement was withdrawn")
     existing = (
         await session.execute(
-            select(SafetyGoal.id).where(
-                SafetyGoal.danger_statement_id == statement.id, SafetyGoal.status.in_(LIVE_GOAL)
+            select(col(SafetyGoal.id)).where(
+                col(SafetyGoal.danger_statement_id) == statement.id, col(SafetyGoal.status).in_(LIVE_GOAL)
             )
         )
     ).first()
@@ -140,10 +141,10 @@ async def update_goal(
     if changes.get("status") in LIVE_GOAL and goal.status == GoalStatus.withdrawn:
         other = (
             await session.execute(
-                select(SafetyGoal.id).where(
-                    SafetyGoal.danger_statement_id == goal.danger_statement_id,
-                    SafetyGoal.status.in_(LIVE_GOAL),
-                    SafetyGoal.id != goal.id,
+                select(col(SafetyGoal.id)).where(
+                    col(SafetyGoal.danger_statement_id) == goal.danger_statement_id,
+                    col(SafetyGoal.status).in_(LIVE_GOAL),
+                    col(SafetyGoal.id) != goal.id,
                 )
             )
         ).first()
@@ -183,17 +184,17 @@ async def list_goals(
     status: GoalStatus | None = None,
     danger_statement_id: uuid.UUID | None = None,
 ) -> tuple[list[SafetyGoal], str | None]:
-    query = select(SafetyGoal).where(SafetyGoal.case_id == case_id)
+    query = select(SafetyGoal).where(col(SafetyGoal.case_id) == case_id)
     if status is not None:
-        query = query.where(SafetyGoal.status == status)
+        query = query.where(col(SafetyGoal.status) == status)
     if danger_statement_id is not None:
-        query = query.where(SafetyGoal.danger_statement_id == danger_statement_id)
-    rows = list((await session.execute(page.apply(query, SafetyGoal.id))).scalars())
+        query = query.where(col(SafetyGoal.danger_statement_id) == danger_statement_id)
+    rows = list((await session.execute(page.apply(query, col(SafetyGoal.id)))).scalars())
     return page.page(rows)
 
 
 async def case_goals(session: AsyncSession, case_id: uuid.UUID) -> list[SafetyGoal]:
-    query = select(SafetyGoal).where(SafetyGoal.case_id == case_id).order_by(SafetyGoal.id)
+    query = select(SafetyGoal).where(col(SafetyGoal.case_id) == case_id).order_by(col(SafetyGoal.id))
     return list((await session.execute(query)).scalars())
 
 

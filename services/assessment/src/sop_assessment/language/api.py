@@ -105,4 +105,4 @@ async def get_glossary(
         reviewed=REVIEWED,
         word_list=lang in PLAIN_WORDS,
         entries=[GlossaryEntry(**e) for e in glossary(lang)],
-    )  # type: ignore[arg-type]
+    )

@@ -174,7 +174,7 @@ TERMS: tuple[GlossaryTerm, ...] = (
 
 def glossary(language: str) -> list[dict[str, object]]:
     """The terms in `language` (a primary language: en, es, mh); a term without a meaning is `missing`."""
-    entries = []
+    entries: list[dict[str, object]] = []
     for term in TERMS:
         meaning = term.meaning.get(language)
         entries.append(

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_assessment.goals.models import GoalStatus, SafetyGoal
 from sop_assessment.maps.models import AssessmentMap, MapVersion
@@ -99,13 +100,13 @@ async def save_map(
 
 async def active_danger_statements(session: AsyncSession, case_id: uuid.UUID) -> list[uuid.UUID]:
     query = (
-        select(Statement.id)
+        select(col(Statement.id))
         .where(
-            Statement.case_id == case_id,
-            Statement.kind == StatementKind.danger,
-            Statement.status == StatementStatus.active,
+            col(Statement.case_id) == case_id,
+            col(Statement.kind) == StatementKind.danger,
+            col(Statement.status) == StatementStatus.active,
         )
-        .order_by(Statement.id)
+        .order_by(col(Statement.id))
     )
     return list((await session.execute(query)).scalars())
 
@@ -120,22 +121,17 @@ async def complete_map(
     with_goal = set(
         (
             await session.execute(
-                select(SafetyGoal.danger_statement_id).where(
-                    SafetyGoal.case_id == the_map.case_id,
-                    SafetyGoal.status.in_((GoalStatus.active, GoalStatus.achieved)),
+                select(col(SafetyGoal.danger_statement_id)).where(
+                    col(SafetyGoal.case_id) == the_map.case_id,
+                    col(SafetyGoal.status).in_((GoalStatus.active, GoalStatus.achieved)),
                 )
             )
         ).scalars()
     )
-    rated = set(
-        (
-            await session.execute(
-                select(ScaleRating.statement_id).where(
-                    ScaleRating.case_id == the_map.case_id, ScaleRating.statement_id.is_not(None)
-                )
-            )
-        ).scalars()
+    rated_query = select(col(ScaleRating.statement_id)).where(
+        col(ScaleRating.case_id) == the_map.case_id, col(ScaleRating.statement_id).is_not(None)
     )
+    rated = {sid for sid in (await session.execute(rated_query)).scalars() if sid is not None}
     problems = completion_problems(dangers, with_goal=with_goal, rated=rated)
     if problems:
         raise MapNotComplete(problems)
@@ -153,16 +149,16 @@ async def list_maps(
     case_id: uuid.UUID,
     page: PageRequest,
 ) -> tuple[list[AssessmentMap], str | None]:
-    query = select(AssessmentMap).where(AssessmentMap.case_id == case_id)
-    rows = list((await session.execute(page.apply(query, AssessmentMap.id))).scalars())
+    query = select(AssessmentMap).where(col(AssessmentMap.case_id) == case_id)
+    rows = list((await session.execute(page.apply(query, col(AssessmentMap.id)))).scalars())
     return page.page(rows)
 
 
 async def latest_map(session: AsyncSession, case_id: uuid.UUID) -> AssessmentMap | None:
     query = (
         select(AssessmentMap)
-        .where(AssessmentMap.case_id == case_id)
-        .order_by(AssessmentMap.updated_at.desc(), AssessmentMap.id.desc())
+        .where(col(AssessmentMap.case_id) == case_id)
+        .order_by(col(AssessmentMap.updated_at).desc(), col(AssessmentMap.id).desc())
         .limit(1)
     )
     return (await session.execute(query)).scalars().first()
@@ -170,7 +166,11 @@ async def latest_map(session: AsyncSession, case_id: uuid.UUID) -> AssessmentMap
 
 async def get_version(session: AsyncSession, map_id: uuid.UUID, number: int) -> MapVersion:
     version = (
-        (await session.execute(select(MapVersion).where(MapVersion.map_id == map_id, MapVersion.number == number)))
+        (
+            await session.execute(
+                select(MapVersion).where(col(MapVersion.map_id) == map_id, col(MapVersion.number) == number)
+            )
+        )
         .scalars()
         .first()
     )
@@ -184,8 +184,8 @@ async def list_versions(
     map_id: uuid.UUID,
     page: PageRequest,
 ) -> tuple[list[MapVersion], str | None]:
-    query = select(MapVersion).where(MapVersion.map_id == map_id)
-    rows = list((await session.execute(page.apply(query, MapVersion.id))).scalars())
+    query = select(MapVersion).where(col(MapVersion.map_id) == map_id)
+    rows = list((await session.execute(page.apply(query, col(MapVersion.id)))).scalars())
     return page.page(rows)
 
 

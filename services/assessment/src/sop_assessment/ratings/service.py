@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_assessment.models import Statement, StatementKind, platform
 from sop_assessment.ratings.models import ScaleRating
@@ -36,12 +37,12 @@ async def create_rating(
     key, target = rater_key(body.rater_name), target_of(body.statement_id)
     clash = (
         await session.execute(
-            select(ScaleRating.id).where(
-                ScaleRating.case_id == case_id,
-                ScaleRating.target == target,
-                ScaleRating.occasion_on == body.occasion_on,
-                ScaleRating.occasion == body.occasion,
-                ScaleRating.rater_key == key,
+            select(col(ScaleRating.id)).where(
+                col(ScaleRating.case_id) == case_id,
+                col(ScaleRating.target) == target,
+                col(ScaleRating.occasion_on) == body.occasion_on,
+                col(ScaleRating.occasion) == body.occasion,
+                col(ScaleRating.rater_key) == key,
             )
         )
     ).first()
@@ -85,19 +86,21 @@ async def list_ratings(
     statement_id: uuid.UUID | None = None,
     overall: bool | None = None,
 ) -> tuple[list[ScaleRating], str | None]:
-    query = select(ScaleRating).where(ScaleRating.case_id == case_id)
+    query = select(ScaleRating).where(col(ScaleRating.case_id) == case_id)
     if statement_id is not None:
-        query = query.where(ScaleRating.statement_id == statement_id)
+        query = query.where(col(ScaleRating.statement_id) == statement_id)
     if overall is not None:
-        query = query.where(ScaleRating.statement_id.is_(None) if overall else ScaleRating.statement_id.is_not(None))
-    rows = list((await session.execute(page.apply(query, ScaleRating.id))).scalars())
+        query = query.where(
+            col(ScaleRating.statement_id).is_(None) if overall else col(ScaleRating.statement_id).is_not(None)
+        )
+    rows = list((await session.execute(page.apply(query, col(ScaleRating.id)))).scalars())
     return page.page(rows)
 
 
 async def ratings_of(
     session: AsyncSession, *, case_id: uuid.UUID, statement_id: uuid.UUID | None = None, every_target: bool = False
 ) -> list[ScaleRating]:
-    query = select(ScaleRating).where(ScaleRating.case_id == case_id)
+    query = select(ScaleRating).where(col(ScaleRating.case_id) == case_id)
     if not every_target:
-        query = query.where(ScaleRating.target == target_of(statement_id))
-    return list((await session.execute(query.order_by(ScaleRating.id))).scalars())
+        query = query.where(col(ScaleRating.target) == target_of(statement_id))
+    return list((await session.execute(query.order_by(col(ScaleRating.id)))).scalars())

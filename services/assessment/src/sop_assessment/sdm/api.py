@@ -77,7 +77,7 @@ async def list_instruments(
             notice=i.instrument.notice,
             source=i.source,
             sha256=i.sha256,
-        )  # type: ignore[arg-type]
+        )
         for i in catalog.all()
         if kind is None or i.instrument.kind == kind
     ]
@@ -155,7 +155,7 @@ async def create_sdm_assessment(
             resource="sdm_assessment",
             action="read",
             case_id=case_id,
-            resource_id=json.loads(replayed.body).get("id"),
+            resource_id=json.loads(bytes(replayed.body)).get("id"),
         )
         return replayed
     assessment = await service.create_assessment(

@@ -132,7 +132,7 @@ def index_scores(instrument: Instrument, answers: Answers) -> dict[str, int]:
 def level_for(thresholds: Iterable[Any], score: int) -> str:
     """The level of the highest threshold the score reaches (the first threshold if it reaches none)."""
     thresholds = list(thresholds)
-    level = thresholds[0].level
+    level: str = thresholds[0].level
     for threshold in thresholds:
         if score >= threshold.min:
             level = threshold.level
@@ -177,7 +177,7 @@ def holds(condition: Condition, ctx: _Context) -> bool:
         value = ctx.answers.get(c.answer)
         if c.in_ is not None:
             return value in c.in_ if not isinstance(value, list) else bool(set(value) & set(c.in_))
-        return value == c.equals
+        return bool(value == c.equals)
     if c.flag is not None:
         return c.flag in ctx.flags()
     if c.count_yes is not None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_assessment.models import platform
 from sop_assessment.sdm import rules
@@ -224,12 +225,12 @@ async def list_assessments(
     instrument_key: str | None = None,
     status: SdmStatus | None = None,
 ) -> tuple[list[SdmAssessment], str | None]:
-    query = select(SdmAssessment).where(SdmAssessment.case_id == case_id)
+    query = select(SdmAssessment).where(col(SdmAssessment.case_id) == case_id)
     if instrument_key is not None:
-        query = query.where(SdmAssessment.instrument_key == instrument_key)
+        query = query.where(col(SdmAssessment.instrument_key) == instrument_key)
     if status is not None:
-        query = query.where(SdmAssessment.status == status)
-    rows = list((await session.execute(page.apply(query, SdmAssessment.id))).scalars())
+        query = query.where(col(SdmAssessment.status) == status)
+    rows = list((await session.execute(page.apply(query, col(SdmAssessment.id)))).scalars())
     return page.page(rows)
 
 
@@ -584,7 +585,7 @@ async def amend(session: AsyncSession, assessment: SdmAssessment, *, by: str) ->
         raise WrongState("an override waits for a supervisor; it is decided before the assessment is amended")
     latest = (
         await session.execute(
-            select(func.max(SdmAssessment.revision)).where(SdmAssessment.chain_id == assessment.chain_id)
+            select(func.max(SdmAssessment.revision)).where(col(SdmAssessment.chain_id) == assessment.chain_id)
         )
     ).scalar_one()
     if latest != assessment.revision:

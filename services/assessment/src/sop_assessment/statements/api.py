@@ -78,7 +78,7 @@ async def create_case_statement(
             resource="statement",
             action="read",
             case_id=case_id,
-            resource_id=json.loads(replayed.body).get("id"),
+            resource_id=json.loads(bytes(replayed.body)).get("id"),
         )
         return replayed
     statement = await create_statement(session, case_id=case_id, body=body, created_by=principal.subject)

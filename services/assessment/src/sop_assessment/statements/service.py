@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_assessment.models import Statement, StatementKind, StatementStatus, platform
 from sop_assessment.schemas import StatementIn, StatementOut
@@ -60,12 +61,12 @@ async def list_statements(
     kind: StatementKind | None = None,
     status: StatementStatus | None = None,
 ) -> tuple[list[Statement], str | None]:
-    query = select(Statement).where(Statement.case_id == case_id)
+    query = select(Statement).where(col(Statement.case_id) == case_id)
     if kind is not None:
-        query = query.where(Statement.kind == kind)
+        query = query.where(col(Statement.kind) == kind)
     if status is not None:
-        query = query.where(Statement.status == status)
-    rows = list((await session.execute(page.apply(query, Statement.id))).scalars())
+        query = query.where(col(Statement.status) == status)
+    rows = list((await session.execute(page.apply(query, col(Statement.id)))).scalars())
     return page.page(rows)
 
 

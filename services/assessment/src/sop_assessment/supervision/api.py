@@ -593,4 +593,4 @@ async def question_bank(
     if errors:
         raise InvalidInput(errors)
     items = questions(question_type=question_type, audience=audience, language=primary_language(language))
-    return Page[QuestionOut](items=[QuestionOut(**q) for q in items])  # type: ignore[arg-type]
+    return Page[QuestionOut](items=[QuestionOut(**q) for q in items])

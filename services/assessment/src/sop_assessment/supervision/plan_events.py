@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_assessment.supervision.models import Approval, ApprovalAction, ApprovalEvent, ApprovalKind, ApprovalStatus
 from sop_assessment.supervision.service import _record, close_approval, request_approval
@@ -49,9 +50,9 @@ async def _items(session: AsyncSession, case_id: uuid.UUID, plan_id: uuid.UUID) 
         (
             await session.execute(
                 select(Approval).where(
-                    Approval.case_id == case_id,
-                    Approval.kind == ApprovalKind.safety_plan,
-                    Approval.subject_id == plan_id,
+                    col(Approval.case_id) == case_id,
+                    col(Approval.kind) == ApprovalKind.safety_plan,
+                    col(Approval.subject_id) == plan_id,
                 )
             )
         ).scalars()

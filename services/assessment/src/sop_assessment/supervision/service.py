@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_assessment.maps.models import AssessmentMap
 from sop_assessment.maps.service import get_version
@@ -133,8 +134,8 @@ async def list_consultations(
     case_id: uuid.UUID,
     page: PageRequest,
 ) -> tuple[list[Consultation], str | None]:
-    query = select(Consultation).where(Consultation.case_id == case_id)
-    rows = list((await session.execute(page.apply(query, Consultation.id))).scalars())
+    query = select(Consultation).where(col(Consultation.case_id) == case_id)
+    rows = list((await session.execute(page.apply(query, col(Consultation.id)))).scalars())
     return page.page(rows)
 
 
@@ -169,11 +170,11 @@ async def request_approval(
     kind = ApprovalKind(kind)
     waiting = (
         await session.execute(
-            select(Approval.id).where(
-                Approval.case_id == case_id,
-                Approval.kind == kind,
-                Approval.subject_id == subject_id,
-                Approval.status == ApprovalStatus.pending,
+            select(col(Approval.id)).where(
+                col(Approval.case_id) == case_id,
+                col(Approval.kind) == kind,
+                col(Approval.subject_id) == subject_id,
+                col(Approval.status) == ApprovalStatus.pending,
             )
         )
     ).first()
@@ -286,10 +287,10 @@ async def close_approval(
         (
             await session.execute(
                 select(Approval).where(
-                    Approval.case_id == case_id,
-                    Approval.kind == ApprovalKind(kind),
-                    Approval.subject_id == subject_id,
-                    Approval.status == ApprovalStatus.pending,
+                    col(Approval.case_id) == case_id,
+                    col(Approval.kind) == ApprovalKind(kind),
+                    col(Approval.subject_id) == subject_id,
+                    col(Approval.status) == ApprovalStatus.pending,
                 )
             )
         )
@@ -359,14 +360,14 @@ async def list_approvals(
 ) -> tuple[list[Approval], str | None]:
     query = select(Approval)
     if case_id is not None:
-        query = query.where(Approval.case_id == case_id)
+        query = query.where(col(Approval.case_id) == case_id)
     if approver_subject is not None:
-        query = query.where(Approval.approver_subject == approver_subject)
+        query = query.where(col(Approval.approver_subject) == approver_subject)
     if status is not None:
-        query = query.where(Approval.status == status)
+        query = query.where(col(Approval.status) == status)
     if kind is not None:
-        query = query.where(Approval.kind == kind)
-    rows = list((await session.execute(page.apply(query, Approval.id))).scalars())
+        query = query.where(col(Approval.kind) == kind)
+    rows = list((await session.execute(page.apply(query, col(Approval.id)))).scalars())
     return page.page(rows)
 
 
@@ -374,7 +375,9 @@ async def approval_out(session: AsyncSession, approval: Approval) -> ApprovalOut
     history = list(
         (
             await session.execute(
-                select(ApprovalEvent).where(ApprovalEvent.approval_id == approval.id).order_by(ApprovalEvent.id)
+                select(ApprovalEvent)
+                .where(col(ApprovalEvent.approval_id) == approval.id)
+                .order_by(col(ApprovalEvent.id))
             )
         ).scalars()
     )
@@ -417,7 +420,7 @@ async def list_referrals(
 ) -> tuple[list[CoachingReferral], str | None]:
     """The referrals a person made or is the subject of."""
     query = select(CoachingReferral).where(
-        or_(CoachingReferral.referred_by == subject, CoachingReferral.worker_subject == subject)
+        or_(col(CoachingReferral.referred_by) == subject, col(CoachingReferral.worker_subject) == subject)
     )
-    rows = list((await session.execute(page.apply(query, CoachingReferral.id))).scalars())
+    rows = list((await session.execute(page.apply(query, col(CoachingReferral.id)))).scalars())
     return page.page(rows)

@@ -4,7 +4,7 @@ façade can reach). Text comes from a person; nothing here translates."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +31,7 @@ from sop_shared.policy import Audience, Scope
 from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["statements"])
-CREATED = {
+CREATED: dict[int | str, dict[str, Any]] = {
     201: {
         "description": "Created. A repeat with the same Idempotency-Key and body returns this response "
         "again and creates nothing."

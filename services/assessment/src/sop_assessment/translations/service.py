@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_assessment.models import Statement, platform
 from sop_assessment.translations.models import StatementTranslation
@@ -63,10 +64,10 @@ async def create_translation(
 async def list_translations(
     session: AsyncSession, *, statement_id: uuid.UUID, page: PageRequest, language: str | None = None
 ) -> tuple[list[StatementTranslation], str | None]:
-    query = select(StatementTranslation).where(StatementTranslation.statement_id == statement_id)
+    query = select(StatementTranslation).where(col(StatementTranslation.statement_id) == statement_id)
     if language is not None:
-        query = query.where(StatementTranslation.language == language)
-    rows = list((await session.execute(page.apply(query, StatementTranslation.id))).scalars())
+        query = query.where(col(StatementTranslation.language) == language)
+    rows = list((await session.execute(page.apply(query, col(StatementTranslation.id)))).scalars())
     return page.page(rows)
 
 
@@ -75,8 +76,8 @@ async def case_translations(session: AsyncSession, case_id: uuid.UUID) -> dict[u
     rows = (
         await session.execute(
             select(StatementTranslation)
-            .where(StatementTranslation.case_id == case_id)
-            .order_by(StatementTranslation.id)
+            .where(col(StatementTranslation.case_id) == case_id)
+            .order_by(col(StatementTranslation.id))
         )
     ).scalars()
     found: dict[uuid.UUID, list[StatementTranslation]] = {}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_network.models import Case, CaseMember, NetworkMember, PartnerGrant, Person, StaffAssignment
 from sop_shared.auth import Principal, require_case_scope
@@ -29,15 +31,17 @@ async def many_case_access_facts(
     session: AsyncSession, case_ids: list[uuid.UUID], *, now: datetime, principal: Principal | None = None
 ) -> dict[uuid.UUID, CaseAccessFacts]:
     """The facts for many cases in four queries whatever the count (the bulk reads use this)."""
-    existing = {row[0] for row in (await session.execute(select(Case.id).where(Case.id.in_(case_ids)))).all()}  # type: ignore[attr-defined]
+    existing = {row[0] for row in (await session.execute(select(col(Case.id)).where(col(Case.id).in_(case_ids)))).all()}
     ids = list(existing)
     assignments: dict[uuid.UUID, list[AssignmentFact]] = {}
     grants: dict[uuid.UUID, list[GrantFact]] = {}
     members: dict[uuid.UUID, dict[str, str]] = {}
     if ids:
-        for a in (await session.execute(select(StaffAssignment).where(StaffAssignment.case_id.in_(ids)))).scalars():  # type: ignore[attr-defined]
+        for a in (
+            await session.execute(select(StaffAssignment).where(col(StaffAssignment.case_id).in_(ids)))
+        ).scalars():
             assignments.setdefault(a.case_id, []).append(AssignmentFact(a.staff_subject, a.role.value, a.active))
-        for g in (await session.execute(select(PartnerGrant).where(PartnerGrant.case_id.in_(ids)))).scalars():  # type: ignore[attr-defined]
+        for g in (await session.execute(select(PartnerGrant).where(col(PartnerGrant.case_id).in_(ids)))).scalars():
             grants.setdefault(g.case_id, []).append(
                 GrantFact(
                     g.agency,
@@ -70,35 +74,34 @@ async def _member_subjects(
     members within their active dates (network). A merged-away record speaks for no one."""
     subjects: dict[uuid.UUID, dict[str, str]] = {}
     family = (
-        select(CaseMember.case_id, Person.principal_subject)
-        .join(CaseMember, CaseMember.person_id == Person.id)
+        select(col(CaseMember.case_id), col(Person.principal_subject))
+        .join(CaseMember, col(CaseMember.person_id) == col(Person.id))
         .where(
-            CaseMember.case_id.in_(case_ids),  # type: ignore[attr-defined]
-            CaseMember.active.is_(True),  # type: ignore[attr-defined]
-            CaseMember.role.in_(FAMILY_ROLES),  # type: ignore[attr-defined]
-            Person.principal_subject.is_not(None),
-            Person.merged_into_id.is_(None),
+            col(CaseMember.case_id).in_(case_ids),
+            col(CaseMember.active).is_(True),
+            col(CaseMember.role).in_(FAMILY_ROLES),
+            col(Person.principal_subject).is_not(None),
+            col(Person.merged_into_id).is_(None),
         )
-    )  # type: ignore[union-attr]
+    )
     today = now.date()
     network = (
-        select(NetworkMember.case_id, Person.principal_subject)
-        .join(NetworkMember, NetworkMember.person_id == Person.id)
+        select(col(NetworkMember.case_id), col(Person.principal_subject))
+        .join(NetworkMember, col(NetworkMember.person_id) == col(Person.id))
         .where(
-            NetworkMember.case_id.in_(case_ids),  # type: ignore[attr-defined]
-            Person.principal_subject.is_not(None),  # type: ignore[union-attr]
-            Person.merged_into_id.is_(None),  # type: ignore[union-attr]
-            or_(NetworkMember.active_from.is_(None), NetworkMember.active_from <= today),  # type: ignore[union-attr,operator]
-            or_(NetworkMember.active_to.is_(None), NetworkMember.active_to >= today),
+            col(NetworkMember.case_id).in_(case_ids),
+            col(Person.principal_subject).is_not(None),
+            col(Person.merged_into_id).is_(None),
+            or_(col(NetworkMember.active_from).is_(None), col(NetworkMember.active_from) <= today),
+            or_(col(NetworkMember.active_to).is_(None), col(NetworkMember.active_to) >= today),
         )
-    )  # type: ignore[union-attr,operator]
+    )
     if subject is not None:
-        family = family.where(Person.principal_subject == subject)
-        network = network.where(Person.principal_subject == subject)
-    for case_id, s in (await session.execute(network)).all():
-        subjects.setdefault(case_id, {})[s] = "network"
-    for case_id, s in (await session.execute(family)).all():
-        subjects.setdefault(case_id, {})[s] = "family"
+        family = family.where(col(Person.principal_subject) == subject)
+        network = network.where(col(Person.principal_subject) == subject)
+    for audience, query in (("network", network), ("family", family)):  # family last: it wins for a person in both
+        for case_id, s in (await session.execute(query)).all():
+            subjects.setdefault(case_id, {})[cast(str, s)] = audience  # both queries keep principal_subject IS NOT NULL
     return subjects
 
 

@@ -116,7 +116,7 @@ async def case_view_by_external_id(
     (`{external_id:path}` so that an id with a slash is refused as 422, not routed elsewhere.)"""
     case_id = await case_id_by_external_id(session, system, external_id)
     decision = await decide_for(session, principal, case_id, now) if case_id is not None else None
-    if decision is None or not decision.allowed:
+    if case_id is None or decision is None or not decision.allowed:
         # Answered, not raised: the request's transaction commits, so the refusal is audited too.
         await audit_request(
             request,

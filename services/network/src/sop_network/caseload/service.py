@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_network.models import Case, CaseStatus, StaffAssignment
 from sop_shared.auth import Principal
@@ -21,9 +22,9 @@ from sop_shared.problems import Forbidden
 
 
 def _assigned(subject: str) -> Any:
-    return select(StaffAssignment.case_id).where(
-        StaffAssignment.staff_subject == subject, StaffAssignment.active.is_(True)
-    )  # type: ignore[attr-defined]
+    return select(col(StaffAssignment.case_id)).where(
+        col(StaffAssignment.staff_subject) == subject, col(StaffAssignment.active).is_(True)
+    )
 
 
 def caseload_visibility(principal: Principal) -> str | None:
@@ -49,16 +50,16 @@ async def list_caseload(
     visible_to = caseload_visibility(principal)
     query = select(Case)
     if visible_to is not None:
-        query = query.where(Case.id.in_(_assigned(visible_to)))  # type: ignore[attr-defined]
+        query = query.where(col(Case.id).in_(_assigned(visible_to)))
     if assigned_to is not None and assigned_to != visible_to:
-        query = query.where(Case.id.in_(_assigned(assigned_to)))  # type: ignore[attr-defined]
+        query = query.where(col(Case.id).in_(_assigned(assigned_to)))
     if county is not None:
-        query = query.where(Case.county == county)
+        query = query.where(col(Case.county) == county)
     if status is not None:
-        query = query.where(Case.status == status)
+        query = query.where(col(Case.status) == status)
     if updated_since is not None:
-        query = query.where(Case.updated_at >= updated_since)
-    return list((await session.execute(page.apply(query, Case.id))).scalars())
+        query = query.where(col(Case.updated_at) >= updated_since)
+    return list((await session.execute(page.apply(query, col(Case.id)))).scalars())
 
 
 def case_ids_of(rows: list[Case]) -> list[uuid.UUID]:
@@ -68,5 +69,7 @@ def case_ids_of(rows: list[Case]) -> list[uuid.UUID]:
 async def case_id_by_external_id(session: AsyncSession, system: str, external_id: str) -> uuid.UUID | None:
     """The case SACWIS knows as (system, external_id): one probe of the unique index, or None."""
     return (
-        await session.execute(select(Case.id).where(Case.external_system == system, Case.external_id == external_id))
+        await session.execute(
+            select(col(Case.id)).where(col(Case.external_system) == system, col(Case.external_id) == external_id)
+        )
     ).scalar_one_or_none()

@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_network.cases.rules import changed_fields, check_case_upsert
 from sop_network.changes.service import record_change
-from sop_network.models import Case, CaseMember, ContactMethod, Person, PersonAlias, StaffAssignment
+from sop_network.models import Case, CaseMember, ContactKind, ContactMethod, Person, PersonAlias, StaffAssignment
 from sop_network.schemas import (
     AssignmentOut,
     CaseMemberOut,
@@ -50,7 +51,9 @@ async def upsert_case_from_sacwis(
     """
     check_case_upsert(body)
     case = (
-        await session.execute(select(Case).where(Case.external_system == system, Case.external_id == external_id))
+        await session.execute(
+            select(Case).where(col(Case.external_system) == system, col(Case.external_id) == external_id)
+        )
     ).scalar_one_or_none()
     created = case is None
     incoming = {f: getattr(body, f) for f in CASE_FIELDS}
@@ -87,7 +90,9 @@ async def upsert_case_from_sacwis(
                 "person_ids": [
                     str(p)
                     for p in (
-                        await session.execute(select(CaseMember.person_id).where(CaseMember.case_id == case.id))
+                        await session.execute(
+                            select(col(CaseMember.person_id)).where(col(CaseMember.case_id) == case.id)
+                        )
                     ).scalars()
                 ],
             },
@@ -101,11 +106,15 @@ async def resolve_person(session: AsyncSession, system: str, external_id: str) -
     The live person is the record itself, or the survivor it was merged into. An id that is some record's
     own id and also another live person's alias is ambiguous: 409, never a guess."""
     own = (
-        await session.execute(select(Person).where(Person.external_system == system, Person.external_id == external_id))
+        await session.execute(
+            select(Person).where(col(Person.external_system) == system, col(Person.external_id) == external_id)
+        )
     ).scalar_one_or_none()
     alias = (
         await session.execute(
-            select(PersonAlias).where(PersonAlias.external_system == system, PersonAlias.external_id == external_id)
+            select(PersonAlias).where(
+                col(PersonAlias.external_system) == system, col(PersonAlias.external_id) == external_id
+            )
         )
     ).scalar_one_or_none()
     candidates: dict[uuid.UUID, Person] = {}
@@ -163,7 +172,7 @@ async def _sync_contacts(session: AsyncSession, person: Person, incoming: Person
     stored = list(
         (
             await session.execute(
-                select(ContactMethod).where(ContactMethod.person_id == person.id).order_by(ContactMethod.id)
+                select(ContactMethod).where(col(ContactMethod.person_id) == person.id).order_by(col(ContactMethod.id))
             )
         ).scalars()
     )
@@ -173,7 +182,7 @@ async def _sync_contacts(session: AsyncSession, person: Person, incoming: Person
     for row in stored:
         await session.delete(row)
     for kind, value, dv in wanted:
-        session.add(ContactMethod(person_id=person.id, kind=kind, value=value, dv_confidential=dv))
+        session.add(ContactMethod(person_id=person.id, kind=ContactKind(kind), value=value, dv_confidential=dv))
     await session.flush()
     return True
 
@@ -181,7 +190,7 @@ async def _sync_contacts(session: AsyncSession, person: Person, incoming: Person
 async def _sync_members(session: AsyncSession, case: Case, system: str, body: CaseUpsert) -> bool:
     existing = {
         (m.person_id, m.role): m
-        for m in (await session.execute(select(CaseMember).where(CaseMember.case_id == case.id))).scalars()
+        for m in (await session.execute(select(CaseMember).where(col(CaseMember.case_id) == case.id))).scalars()
     }
     changed = False
     present: set[tuple[uuid.UUID, str]] = set()
@@ -220,7 +229,9 @@ async def _sync_members(session: AsyncSession, case: Case, system: str, body: Ca
 async def _sync_assignments(session: AsyncSession, case: Case, body: CaseUpsert) -> bool:
     existing = {
         (a.staff_subject, a.role): a
-        for a in (await session.execute(select(StaffAssignment).where(StaffAssignment.case_id == case.id))).scalars()
+        for a in (
+            await session.execute(select(StaffAssignment).where(col(StaffAssignment.case_id) == case.id))
+        ).scalars()
     }
     wanted = {(a.staff_subject, a.role): a for a in body.assignments}
     changed = False
@@ -259,10 +270,10 @@ async def persons_out(
         for c in (
             await session.execute(
                 select(ContactMethod)
-                .where(ContactMethod.person_id.in_(ids[start : start + 1000]))
-                .order_by(ContactMethod.id)
+                .where(col(ContactMethod.person_id).in_(ids[start : start + 1000]))
+                .order_by(col(ContactMethod.id))
             )
-        ).scalars():  # type: ignore[attr-defined]
+        ).scalars():
             if c.dv_confidential and c.kind == "address" and not show_dv:
                 continue
             contacts.setdefault(c.person_id, []).append(
@@ -295,20 +306,20 @@ async def read_cases(
     if not case_ids:
         return {}
     await session.flush()
-    cases = list((await session.execute(select(Case).where(Case.id.in_(case_ids)))).scalars())  # type: ignore[attr-defined]
+    cases = list((await session.execute(select(Case).where(col(Case.id).in_(case_ids)))).scalars())
     rows = (
         await session.execute(
             select(CaseMember, Person)
-            .join(Person, Person.id == CaseMember.person_id)
-            .where(CaseMember.case_id.in_(case_ids))
-            .order_by(CaseMember.id)
+            .join(Person, col(Person.id) == col(CaseMember.person_id))
+            .where(col(CaseMember.case_id).in_(case_ids))
+            .order_by(col(CaseMember.id))
         )
-    ).all()  # type: ignore[attr-defined]
+    ).all()
     assignments = (
         await session.execute(
-            select(StaffAssignment).where(StaffAssignment.case_id.in_(case_ids)).order_by(StaffAssignment.id)
+            select(StaffAssignment).where(col(StaffAssignment.case_id).in_(case_ids)).order_by(col(StaffAssignment.id))
         )
-    ).scalars()  # type: ignore[attr-defined]
+    ).scalars()
     people = await persons_out(session, [p for _, p in rows], audiences)
     members: dict[uuid.UUID, list[CaseMemberOut]] = {}
     for m, p in rows:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
+from sqlmodel import col
 
 from sop_network.changes.service import read_changes
 from sop_network.models import StaffAssignment
@@ -39,12 +40,12 @@ async def changes(
             row[0]
             for row in (
                 await session.execute(
-                    select(StaffAssignment.case_id).where(
-                        StaffAssignment.staff_subject == principal.subject, StaffAssignment.active.is_(True)
+                    select(col(StaffAssignment.case_id)).where(
+                        col(StaffAssignment.staff_subject) == principal.subject, col(StaffAssignment.active).is_(True)
                     )
                 )
             ).all()
-        ]  # type: ignore[attr-defined]
+        ]
     elif not (principal.actor_type == ActorType.integration and principal.has_scope(Scope.cases_sync)):
         raise Forbidden("the change feed is for SACWIS and staff devices")
     rows = await read_changes(session, after=after, limit=limit, case_ids=case_ids)

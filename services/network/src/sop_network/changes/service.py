@@ -19,9 +19,10 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_network.models import ChangeCounter, ChangeLog, platform
-from sop_shared.db import utcnow
+from sop_shared.db import table_of, utcnow
 from sop_shared.events import Event
 from sop_shared.ids import new_id
 
@@ -35,7 +36,7 @@ class Change:
 
 async def take_sequences(session: AsyncSession, count: int) -> int:
     """Reserve `count` sequence numbers; returns the first. Holds the counter row lock until commit."""
-    counter = ChangeCounter.__table__
+    counter = table_of(ChangeCounter)
     advance = update(counter).where(counter.c.id == 1).values(seq=counter.c.seq + count).returning(counter.c.seq)
     last = (await session.execute(advance)).scalar_one_or_none()
     if last is None:  # a database migrated without the counter row (never in practice): make it
@@ -66,7 +67,7 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
         ],
     )
     await session.execute(
-        insert(ChangeLog.__table__),
+        insert(table_of(ChangeLog)),
         [
             {
                 "seq": first + i,
@@ -91,7 +92,7 @@ async def record_change(
 async def read_changes(
     session: AsyncSession, *, after: int, limit: int, case_ids: list[uuid.UUID] | None = None
 ) -> list[ChangeLog]:
-    query = select(ChangeLog).where(ChangeLog.seq > after)
+    query = select(ChangeLog).where(col(ChangeLog.seq) > after)
     if case_ids is not None:
-        query = query.where(ChangeLog.case_id.in_(case_ids))  # type: ignore[union-attr]
-    return list((await session.execute(query.order_by(ChangeLog.seq).limit(limit + 1))).scalars())
+        query = query.where(col(ChangeLog.case_id).in_(case_ids))
+    return list((await session.execute(query.order_by(col(ChangeLog.seq)).limit(limit + 1))).scalars())

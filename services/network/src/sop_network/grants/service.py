@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_network.changes.service import record_change
 from sop_network.grants.rules import check_grant, grant_status
@@ -59,7 +60,9 @@ async def create_grant(
 async def list_grants(session: AsyncSession, case_id: uuid.UUID) -> list[PartnerGrant]:
     return list(
         (
-            await session.execute(select(PartnerGrant).where(PartnerGrant.case_id == case_id).order_by(PartnerGrant.id))
+            await session.execute(
+                select(PartnerGrant).where(col(PartnerGrant.case_id) == case_id).order_by(col(PartnerGrant.id))
+            )
         ).scalars()
     )
 

@@ -7,10 +7,11 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict, cast
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_network.cases.service import AmbiguousMatch, resolve_person
 from sop_network.changes.service import record_change
@@ -35,18 +36,35 @@ class AlreadyReversed(Conflict):
     slug, title = "merge-already-reversed", "This merge was already reversed"
 
 
+class MovedMembership(TypedDict):
+    id: str
+    moved: bool  # False: the survivor already had this membership, so the merged record's row was made inactive
+    was_active: bool
+
+
+class MergeMoves(TypedDict):
+    """What a merge moved (`PersonMerge.moved`), so that `reverse_merge` can put it back."""
+
+    case_members: list[MovedMembership]
+    network_members: list[str]
+    contacts: list[str]
+    principal_subject: str | None
+
+
 async def likely_duplicates(session: AsyncSession, person_id: uuid.UUID) -> list[tuple[Person, float]]:
     person = await session.get(Person, person_id)
     if person is None:
         raise NotFound("no such person")
     conditions = [func.lower(Person.last_name) == person.last_name.lower()]
     if person.date_of_birth is not None:
-        conditions.append(Person.date_of_birth == person.date_of_birth)
+        conditions.append(col(Person.date_of_birth) == person.date_of_birth)
     candidates = (
         await session.execute(
-            select(Person).where(Person.id != person.id, Person.merged_into_id.is_(None), or_(*conditions)).limit(500)
+            select(Person)
+            .where(col(Person.id) != person.id, col(Person.merged_into_id).is_(None), or_(*conditions))
+            .limit(500)
         )
-    ).scalars()  # type: ignore[union-attr]
+    ).scalars()
     return suggest_duplicates(person, list(candidates))
 
 
@@ -69,12 +87,12 @@ async def merge_persons(
     assert survivor is not None and merged is not None
     if survivor.merged_into_id or merged.merged_into_id:
         raise MergeNotPossible("one of these records is already merged into another; reverse that first")
-    moved: dict[str, Any] = {"case_members": [], "network_members": [], "contacts": [], "principal_subject": None}
+    moved: MergeMoves = {"case_members": [], "network_members": [], "contacts": [], "principal_subject": None}
     survivor_roles = {
         (m.case_id, str(m.role))
-        for m in (await session.execute(select(CaseMember).where(CaseMember.person_id == survivor.id))).scalars()
+        for m in (await session.execute(select(CaseMember).where(col(CaseMember.person_id) == survivor.id))).scalars()
     }
-    for m in (await session.execute(select(CaseMember).where(CaseMember.person_id == merged.id))).scalars():
+    for m in (await session.execute(select(CaseMember).where(col(CaseMember.person_id) == merged.id))).scalars():
         if (m.case_id, str(m.role)) in survivor_roles:
             moved["case_members"].append({"id": str(m.id), "moved": False, "was_active": m.active})
             m.active = False
@@ -85,13 +103,15 @@ async def merge_persons(
         m.updated_at = now
     survivor_networks = {
         n.case_id
-        for n in (await session.execute(select(NetworkMember).where(NetworkMember.person_id == survivor.id))).scalars()
+        for n in (
+            await session.execute(select(NetworkMember).where(col(NetworkMember.person_id) == survivor.id))
+        ).scalars()
     }
-    for n in (await session.execute(select(NetworkMember).where(NetworkMember.person_id == merged.id))).scalars():
+    for n in (await session.execute(select(NetworkMember).where(col(NetworkMember.person_id) == merged.id))).scalars():
         if n.case_id not in survivor_networks:
             moved["network_members"].append(str(n.id))
             n.person_id = survivor.id
-    for c in (await session.execute(select(ContactMethod).where(ContactMethod.person_id == merged.id))).scalars():
+    for c in (await session.execute(select(ContactMethod).where(col(ContactMethod.person_id) == merged.id))).scalars():
         moved["contacts"].append(str(c.id))
         c.person_id = survivor.id
     if merged.principal_subject and not survivor.principal_subject:
@@ -101,7 +121,9 @@ async def merge_persons(
     for p in (survivor, merged):
         p.version += 1
         p.updated_at = now
-    record = PersonMerge(survivor_id=survivor.id, merged_id=merged.id, moved=moved, merged_by=actor, merged_at=now)
+    record = PersonMerge(
+        survivor_id=survivor.id, merged_id=merged.id, moved=dict(moved), merged_by=actor, merged_at=now
+    )
     session.add(record)
     await session.flush()
     await record_change(
@@ -123,8 +145,8 @@ async def reverse_merge(session: AsyncSession, merge_id: uuid.UUID, *, actor: st
     assert survivor is not None and merged is not None
     if merged.merged_into_id != survivor.id:
         raise MergeNotPossible("the merged record has changed since; it is no longer merged into the survivor")
-    moved = record.moved
-    for entry in moved["case_members"]:  # type: ignore[union-attr]
+    moved = cast(MergeMoves, record.moved)  # written by merge_persons
+    for entry in moved["case_members"]:
         member = await session.get(CaseMember, uuid.UUID(entry["id"]))
         if member is None:
             continue
@@ -132,16 +154,16 @@ async def reverse_merge(session: AsyncSession, merge_id: uuid.UUID, *, actor: st
         member.active = entry["was_active"]
         member.version += 1
         member.updated_at = now
-    for raw in moved["network_members"]:  # type: ignore[union-attr]
+    for raw in moved["network_members"]:
         network_member = await session.get(NetworkMember, uuid.UUID(raw))
         if network_member is not None:
             network_member.person_id = merged.id
-    for raw in moved["contacts"]:  # type: ignore[union-attr]
+    for raw in moved["contacts"]:
         contact = await session.get(ContactMethod, uuid.UUID(raw))
         if contact is not None:
             contact.person_id = merged.id
-    if moved.get("principal_subject"):
-        merged.principal_subject, survivor.principal_subject = moved["principal_subject"], None  # type: ignore[assignment]
+    if principal_subject := moved.get("principal_subject"):
+        merged.principal_subject, survivor.principal_subject = principal_subject, None
     merged.merged_into_id = None
     for p in (survivor, merged):
         p.version += 1
@@ -174,7 +196,9 @@ async def crosswalk_link(session: AsyncSession, system: str, external_id: str, p
         raise AmbiguousMatch(f"{system} {external_id} already names another person", candidates=[str(live.id)])
     existing = (
         await session.execute(
-            select(PersonAlias).where(PersonAlias.external_system == system, PersonAlias.external_id == external_id)
+            select(PersonAlias).where(
+                col(PersonAlias.external_system) == system, col(PersonAlias.external_id) == external_id
+            )
         )
     ).scalar_one_or_none()
     if existing is None and record is None:
@@ -192,11 +216,13 @@ async def _person_in_case(session: AsyncSession, case_id: uuid.UUID, person_id: 
     person = await session.get(Person, person_id)
     in_case = (
         await session.execute(
-            select(CaseMember.id).where(CaseMember.case_id == case_id, CaseMember.person_id == person_id)
+            select(col(CaseMember.id)).where(col(CaseMember.case_id) == case_id, col(CaseMember.person_id) == person_id)
         )
     ).first() or (
         await session.execute(
-            select(NetworkMember.id).where(NetworkMember.case_id == case_id, NetworkMember.person_id == person_id)
+            select(col(NetworkMember.id)).where(
+                col(NetworkMember.case_id) == case_id, col(NetworkMember.person_id) == person_id
+            )
         )
     ).first()
     if person is None or not in_case:
@@ -268,13 +294,15 @@ async def redeem_login_invitation(
     """Bind the redeeming caller's own login to the invited person, once."""
     invitation = (
         await session.execute(
-            select(LoginInvitation).where(LoginInvitation.code_hash == invitation_code_hash(code)).with_for_update()
+            select(LoginInvitation)
+            .where(col(LoginInvitation.code_hash) == invitation_code_hash(code))
+            .with_for_update()
         )
     ).scalar_one_or_none()
     if invitation is None or invitation.redeemed_at is not None or invitation.expires_at <= now:
         raise NoSuchInvitation()
     person = await session.get(Person, invitation.person_id)
-    taken = (await session.execute(select(Person.id).where(Person.principal_subject == subject))).first()
+    taken = (await session.execute(select(col(Person.id)).where(col(Person.principal_subject) == subject))).first()
     if person is None or person.principal_subject is not None or taken is not None:
         raise NoSuchInvitation()
     invitation.redeemed_at, invitation.redeemed_by = now, subject

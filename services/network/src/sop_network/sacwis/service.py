@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from sop_network.cases.rules import check_case_upsert
 from sop_network.cases.service import (
@@ -36,7 +37,7 @@ from sop_network.cases.service import (
 from sop_network.changes.service import Change, record_change, record_changes
 from sop_network.models import Case, CaseMember, ContactMethod, Person, PersonAlias, StaffAssignment
 from sop_network.schemas import CaseUpsert, PersonIn, RecordResult, SacwisRecord
-from sop_shared.db import utcnow
+from sop_shared.db import table_of, utcnow
 from sop_shared.ids import new_id
 from sop_shared.problems import Conflict, InvalidInput, Problem
 
@@ -97,8 +98,9 @@ def parse_record(index: int, record: SacwisRecord) -> _Valid | RecordResult:
     prefix = f"records.{index}.data"
     try:
         if record.kind == "case":
-            body: CaseUpsert | PersonIn = CaseUpsert.model_validate(record.data)
-            check_case_upsert(body)
+            case_body = CaseUpsert.model_validate(record.data)
+            check_case_upsert(case_body)
+            body: CaseUpsert | PersonIn = case_body
         else:
             if "external_id" in record.data and record.data["external_id"] != record.external_id:
                 raise InvalidInput.field("external_id", "differs from the record's external_id")
@@ -172,8 +174,8 @@ async def _apply_one(session: AsyncSession, system: str, item: _Valid) -> Record
                 return RecordResult(**base, status=status, id=case.id)
             existed = (
                 await session.execute(
-                    select(Person.id).where(
-                        Person.external_system == system, Person.external_id == item.body.external_id
+                    select(col(Person.id)).where(
+                        col(Person.external_system) == system, col(Person.external_id) == item.body.external_id
                     )
                 )
             ).first()
@@ -229,20 +231,20 @@ async def _split(session: AsyncSession, system: str, valid: list[_Valid]) -> tup
             p.external_id
             for p in (
                 await session.execute(
-                    _by_external_ids(session, Person, system, chunk, Person.merged_into_id.is_not(None))
+                    _by_external_ids(session, Person, system, chunk, col(Person.merged_into_id).is_not(None))
                 )
             ).scalars()
-        }  # type: ignore[union-attr]
+        }
         tricky_people |= {
             row[0]
             for row in (
                 await session.execute(
-                    select(PersonAlias.external_id).where(
-                        PersonAlias.external_system == system, PersonAlias.external_id.in_(chunk)
+                    select(col(PersonAlias.external_id)).where(
+                        col(PersonAlias.external_system) == system, col(PersonAlias.external_id).in_(chunk)
                     )
                 )
             ).all()
-        }  # type: ignore[attr-defined]
+        }
     bulk, one_by_one = [], []
     for item in valid:
         repeated_case = isinstance(item.body, CaseUpsert) and case_counts[item.record.external_id] > 1
@@ -273,13 +275,17 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
     assignments: dict[uuid.UUID, list[StaffAssignment]] = {}
     person_pks = [p.id for p in persons.values()]
     for chunk in _chunks(person_pks):
-        for c in (await session.execute(select(ContactMethod).where(ContactMethod.person_id.in_(chunk)))).scalars():  # type: ignore[attr-defined]
+        for c in (
+            await session.execute(select(ContactMethod).where(col(ContactMethod.person_id).in_(chunk)))
+        ).scalars():
             contacts.setdefault(c.person_id, []).append(contact_key(c.kind, c.value, c.dv_confidential))
     case_pks = [c.id for c in cases.values()]
     for chunk in _chunks(case_pks):
-        for m in (await session.execute(select(CaseMember).where(CaseMember.case_id.in_(chunk)))).scalars():  # type: ignore[attr-defined]
+        for m in (await session.execute(select(CaseMember).where(col(CaseMember.case_id).in_(chunk)))).scalars():
             members.setdefault(m.case_id, []).append(m)
-        for a in (await session.execute(select(StaffAssignment).where(StaffAssignment.case_id.in_(chunk)))).scalars():  # type: ignore[attr-defined]
+        for a in (
+            await session.execute(select(StaffAssignment).where(col(StaffAssignment.case_id).in_(chunk)))
+        ).scalars():
             assignments.setdefault(a.case_id, []).append(a)
 
     def person_unchanged(p: PersonIn) -> bool:
@@ -318,7 +324,8 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
                         "created_at": now,
                     }
                 )
-        return row["id"]
+        pk: uuid.UUID = row["id"]
+        return pk
 
     person_pks_by_ext = {ext: p.id for ext, p in persons.items()}
     deferred: list[_Valid] = []
@@ -366,29 +373,29 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
                 "updated_at": now,
             }
         )
-        for m in body.members:
+        for member in body.members:
             plan.members.append(
                 {
                     "id": new_id(),
                     "case_id": cid,
-                    "person_id": person_id(m.person),
-                    "role": m.role,
-                    "relationship_to_children": m.relationship_to_children,
+                    "person_id": person_id(member.person),
+                    "role": member.role,
+                    "relationship_to_children": member.relationship_to_children,
                     "active": True,
                     "version": 1,
                     "created_at": now,
                     "updated_at": now,
                 }
             )
-        for a in body.assignments:
+        for assignment in body.assignments:
             plan.assignments.append(
                 {
                     "id": new_id(),
                     "case_id": cid,
-                    "staff_subject": a.staff_subject,
-                    "role": a.role,
-                    "unit": a.unit,
-                    "area": a.area,
+                    "staff_subject": assignment.staff_subject,
+                    "role": assignment.role,
+                    "unit": assignment.unit,
+                    "area": assignment.area,
                     "active": True,
                     "created_at": now,
                     "updated_at": now,
@@ -432,11 +439,11 @@ def _case_unchanged(
 
 async def _write_plan(session: AsyncSession, plan: _Plan) -> None:
     for table, rows in (
-        (Person.__table__, list(plan.persons.values())),
-        (ContactMethod.__table__, plan.contacts),
-        (Case.__table__, plan.cases),
-        (CaseMember.__table__, plan.members),
-        (StaffAssignment.__table__, plan.assignments),
+        (table_of(Person), list(plan.persons.values())),
+        (table_of(ContactMethod), plan.contacts),
+        (table_of(Case), plan.cases),
+        (table_of(CaseMember), plan.members),
+        (table_of(StaffAssignment), plan.assignments),
     ):
         for chunk in _chunks(rows):
             await session.execute(insert(table), list(chunk))

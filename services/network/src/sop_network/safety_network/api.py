@@ -76,7 +76,7 @@ async def create_network_member(
             resource="network_member",
             action="read",
             case_id=case_id,
-            resource_id=json.loads(replayed.body).get("id"),
+            resource_id=json.loads(bytes(replayed.body)).get("id"),
         )
         return replayed
     member = await add_member(session, case_id, body, actor=principal.subject, today=now.date())

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_network.cases.service import persons_out
 from sop_network.changes.service import record_change
@@ -70,7 +71,9 @@ async def add_member(
         await session.flush()
     exists = (
         await session.execute(
-            select(NetworkMember.id).where(NetworkMember.case_id == case_id, NetworkMember.person_id == person.id)
+            select(col(NetworkMember.id)).where(
+                col(NetworkMember.case_id) == case_id, col(NetworkMember.person_id) == person.id
+            )
         )
     ).first()
     if exists:
@@ -130,8 +133,8 @@ async def member_history(
         (
             await session.execute(
                 select(NetworkMemberRevision)
-                .where(NetworkMemberRevision.member_id == member_id)
-                .order_by(NetworkMemberRevision.version)
+                .where(col(NetworkMemberRevision.member_id) == member_id)
+                .order_by(col(NetworkMemberRevision.version))
             )
         ).scalars()
     )
@@ -141,10 +144,12 @@ async def members_out(
     session: AsyncSession, members: list[NetworkMember], audiences: frozenset[Audience]
 ) -> list[NetworkMemberOut]:
     people = (
-        list((await session.execute(select(Person).where(Person.id.in_([m.person_id for m in members])))).scalars())
+        list(
+            (await session.execute(select(Person).where(col(Person.id).in_([m.person_id for m in members])))).scalars()
+        )
         if members
         else []
-    )  # type: ignore[attr-defined]
+    )
     shown = await persons_out(session, people, audiences)
     return [
         NetworkMemberOut(
@@ -164,9 +169,9 @@ async def add_meeting(
             await session.execute(
                 select(func.count())
                 .select_from(NetworkMember)
-                .where(NetworkMember.case_id == case_id, NetworkMember.id.in_(body.attendee_member_ids))
+                .where(col(NetworkMember.case_id) == case_id, col(NetworkMember.id).in_(body.attendee_member_ids))
             )
-        ).scalar_one()  # type: ignore[attr-defined]
+        ).scalar_one()
         if known != len(body.attendee_member_ids):
             raise InvalidInput.field("attendee_member_ids", "every attendee must be a member of this network")
     meeting = NetworkMeeting(
@@ -198,15 +203,15 @@ async def read_safety_network(
     members = list(
         (
             await session.execute(
-                select(NetworkMember).where(NetworkMember.case_id == case_id).order_by(NetworkMember.id)
+                select(NetworkMember).where(col(NetworkMember.case_id) == case_id).order_by(col(NetworkMember.id))
             )
         ).scalars()
     )
     meetings = (
         await session.execute(
             select(NetworkMeeting)
-            .where(NetworkMeeting.case_id == case_id)
-            .order_by(NetworkMeeting.held_on, NetworkMeeting.id)
+            .where(col(NetworkMeeting.case_id) == case_id)
+            .order_by(col(NetworkMeeting.held_on), col(NetworkMeeting.id))
         )
     ).scalars()
     return SafetyNetworkOut(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_plans.models import NextStep, PlanStatus, SafetyPlan
 from sop_plans.next_steps.service import OPEN_STATUSES
@@ -56,16 +57,16 @@ async def alerts_for(
         PlanStatus.modified,
         PlanStatus.expired,
     ]
-    plans = select(SafetyPlan).where(SafetyPlan.status.in_(recent))
-    steps = select(NextStep).where(NextStep.status.in_(OPEN_STATUSES), NextStep.due_on < now.date())
+    plans = select(SafetyPlan).where(col(SafetyPlan.status).in_(recent))
+    steps = select(NextStep).where(col(NextStep.status).in_(OPEN_STATUSES), col(NextStep.due_on) < now.date())
     if case_id is not None:
-        plans, steps = plans.where(SafetyPlan.case_id == case_id), steps.where(NextStep.case_id == case_id)
+        plans, steps = plans.where(col(SafetyPlan.case_id) == case_id), steps.where(col(NextStep.case_id) == case_id)
     if worker is not None:
-        plans, steps = plans.where(SafetyPlan.owner == worker), steps.where(NextStep.created_by == worker)
+        plans, steps = plans.where(col(SafetyPlan.owner) == worker), steps.where(col(NextStep.created_by) == worker)
     if supervisor is not None:
-        plans = plans.where(SafetyPlan.supervisor == supervisor)
+        plans = plans.where(col(SafetyPlan.supervisor) == supervisor)
     alerts: list[Alert] = []
-    for plan in (await session.execute(plans.order_by(SafetyPlan.id).limit(MAX_PLANS))).scalars():
+    for plan in (await session.execute(plans.order_by(col(SafetyPlan.id)).limit(MAX_PLANS))).scalars():
         for alert in plan_alerts(plan, now=now, policy=policy):
             # A worker is not asked to approve; a supervisor's list is about their decisions and their plans.
             if worker is not None and alert.kind == AlertKind.approval_pending:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_plans.alerts.service import alerts_for
 from sop_plans.case_view.rules import ENDED, binds_now, plan_to_show, version_shown
@@ -49,12 +50,12 @@ async def read_case_view(
             .join(
                 SafetyPlanVersion,
                 and_(
-                    SafetyPlanVersion.plan_id == SafetyPlan.id,
-                    SafetyPlanVersion.number == SafetyPlan.current_version_number,
+                    col(SafetyPlanVersion.plan_id) == col(SafetyPlan.id),
+                    col(SafetyPlanVersion.number) == col(SafetyPlan.current_version_number),
                 ),
             )
-            .where(SafetyPlan.case_id == case_id)
-            .order_by(SafetyPlan.id.desc())
+            .where(col(SafetyPlan.case_id) == case_id)
+            .order_by(col(SafetyPlan.id).desc())
             .limit(NEWEST_PLANS)
         )
     ).all()
@@ -62,8 +63,8 @@ async def read_case_view(
         (
             await session.execute(
                 select(SafetyPlan)
-                .where(SafetyPlan.case_id == case_id, SafetyPlan.status.not_in(ENDED))
-                .order_by(SafetyPlan.id.desc())
+                .where(col(SafetyPlan.case_id) == case_id, col(SafetyPlan.status).not_in(ENDED))
+                .order_by(col(SafetyPlan.id).desc())
                 .limit(OPEN_PLANS)
             )
         )
@@ -85,8 +86,10 @@ async def read_case_view(
         (
             await session.execute(
                 select(NextStep)
-                .where(NextStep.case_id == case_id)
-                .order_by(case((NextStep.status.in_(OPEN_STATUSES), 0), else_=1), NextStep.due_on, NextStep.id)
+                .where(col(NextStep.case_id) == case_id)
+                .order_by(
+                    case((col(NextStep.status).in_(OPEN_STATUSES), 0), else_=1), col(NextStep.due_on), col(NextStep.id)
+                )
                 .limit(NEXT_STEPS)
             )
         )
@@ -115,17 +118,21 @@ async def glance_at_cases(
     for plan in (
         await session.execute(
             select(SafetyPlan)
-            .where(SafetyPlan.case_id.in_(case_ids), SafetyPlan.status != PlanStatus.terminated)
-            .order_by(SafetyPlan.id)
+            .where(col(SafetyPlan.case_id).in_(case_ids), col(SafetyPlan.status) != PlanStatus.terminated)
+            .order_by(col(SafetyPlan.id))
         )
     ).scalars():
         plans[plan.case_id].append(plan)
     overdue = dict(
         (
             await session.execute(
-                select(NextStep.case_id, func.count())
-                .where(NextStep.case_id.in_(case_ids), NextStep.status.in_(OPEN_STATUSES), NextStep.due_on < now.date())
-                .group_by(NextStep.case_id)
+                select(col(NextStep.case_id), func.count())
+                .where(
+                    col(NextStep.case_id).in_(case_ids),
+                    col(NextStep.status).in_(OPEN_STATUSES),
+                    col(NextStep.due_on) < now.date(),
+                )
+                .group_by(col(NextStep.case_id))
             )
         ).all()
     )

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_plans.models import CheckIn, SafetyPlan, platform
 from sop_plans.safety_plans.lifecycle import Action, require_allowed
@@ -76,12 +77,12 @@ async def record_check_in(
 async def list_check_ins(
     session: AsyncSession, *, plan_id: uuid.UUID, rule_id: uuid.UUID | None, kept: bool | None, page: PageRequest
 ) -> tuple[list[CheckIn], str | None]:
-    query = select(CheckIn).where(CheckIn.plan_id == plan_id)
+    query = select(CheckIn).where(col(CheckIn.plan_id) == plan_id)
     if rule_id is not None:
-        query = query.where(CheckIn.rule_id == rule_id)
+        query = query.where(col(CheckIn.rule_id) == rule_id)
     if kept is not None:
-        query = query.where(CheckIn.kept == kept)
-    rows = list((await session.execute(page.apply(query, CheckIn.id))).scalars())
+        query = query.where(col(CheckIn.kept) == kept)
+    rows = list((await session.execute(page.apply(query, col(CheckIn.id)))).scalars())
     return page.page(rows)
 
 
@@ -89,9 +90,9 @@ async def weekly_record(session: AsyncSession, plan: SafetyPlan) -> CheckInRecor
     """Kept and broken rules per ISO week (Monday first), from the first check-in to the last."""
     rows = (
         await session.execute(
-            select(CheckIn.occurred_at, CheckIn.rule_id, CheckIn.kept)
-            .where(CheckIn.plan_id == plan.id)
-            .order_by(CheckIn.occurred_at)
+            select(col(CheckIn.occurred_at), col(CheckIn.rule_id), col(CheckIn.kept))
+            .where(col(CheckIn.plan_id) == plan.id)
+            .order_by(col(CheckIn.occurred_at))
         )
     ).all()
     weeks: dict[date, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: {"kept": 0, "broken": 0}))

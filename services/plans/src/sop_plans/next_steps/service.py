@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_plans.models import NextStep, NextStepStatus, platform
 from sop_plans.schemas import NextStepIn, NextStepOut, NextStepPatch, PersonRef
@@ -76,7 +77,7 @@ async def update_next_step(session: AsyncSession, step: NextStep, body: NextStep
 
 
 async def get_next_step(session: AsyncSession, step_id: uuid.UUID, *, for_update: bool = False) -> NextStep | None:
-    query = select(NextStep).where(NextStep.id == step_id)
+    query = select(NextStep).where(col(NextStep.id) == step_id)
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
@@ -90,12 +91,12 @@ async def list_next_steps(
     overdue_on: date | None,
     page: PageRequest,
 ) -> tuple[list[NextStep], str | None]:
-    query = select(NextStep).where(NextStep.case_id == case_id)
+    query = select(NextStep).where(col(NextStep.case_id) == case_id)
     if status is not None:
-        query = query.where(NextStep.status == status)
+        query = query.where(col(NextStep.status) == status)
     if overdue_on is not None:
-        query = query.where(NextStep.status.in_(OPEN_STATUSES), NextStep.due_on < overdue_on)
-    rows = list((await session.execute(page.apply(query, NextStep.id))).scalars())
+        query = query.where(col(NextStep.status).in_(OPEN_STATUSES), col(NextStep.due_on) < overdue_on)
+    rows = list((await session.execute(page.apply(query, col(NextStep.id)))).scalars())
     return page.page(rows)
 
 

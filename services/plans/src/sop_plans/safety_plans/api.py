@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_plans.deps import OptionalIfMatch, PolicyDep, SettingsDep, plan_for
 from sop_plans.models import PlanStatus, SafetyPlan, SafetyPlanSignature
@@ -55,10 +57,10 @@ VersionNumber = Annotated[int, Path(ge=1, le=2_147_483_647, description="The ver
 NO_SUCH_SIGNATURE = "no such signature on this plan"
 
 
-async def _out(session: AsyncSession, plan: SafetyPlan, *, now: object, policy: PlanPolicy) -> SafetyPlanOut:
+async def _out(session: AsyncSession, plan: SafetyPlan, *, now: datetime, policy: PlanPolicy) -> SafetyPlanOut:
     version = await service.current_version(session, plan)
     extras = await service.load_extras(session, [plan])
-    return service.plan_out(plan, version, extras, now=now, policy=policy)  # type: ignore[arg-type]
+    return service.plan_out(plan, version, extras, now=now, policy=policy)
 
 
 def _with_etag(plan_out: SafetyPlanOut, status_code: int = 200, **headers: str) -> JSONResponse:
@@ -101,7 +103,7 @@ async def create_plan(
             resource="safety_plan",
             action="read",
             case_id=case_id,
-            resource_id=json.loads(replayed.body).get("id"),
+            resource_id=json.loads(bytes(replayed.body)).get("id"),
         )
         return replayed
     now = clock.now()
@@ -531,7 +533,7 @@ async def _signature(session: AsyncSession, plan: SafetyPlan, signature_id: uuid
     signature = (
         await session.execute(
             select(SafetyPlanSignature)
-            .where(SafetyPlanSignature.id == signature_id, SafetyPlanSignature.plan_id == plan.id)
+            .where(col(SafetyPlanSignature.id) == signature_id, col(SafetyPlanSignature.plan_id) == plan.id)
             .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()

@@ -97,7 +97,8 @@ def stored_form(content: PlanContent) -> dict[str, Any]:
     dumped = content.model_dump(mode="json")
     for name in ("effective_from", "expires_at"):
         dumped[name] = utc_text(getattr(content, name))
-    return normalise(dumped)
+    stored: dict[str, Any] = normalise(dumped)
+    return stored
 
 
 def utc_text(moment: datetime) -> str:

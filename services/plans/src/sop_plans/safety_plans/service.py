@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import CursorResult, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, defer
+from sqlalchemy.orm import QueryableAttribute, aliased, defer
+from sqlmodel import col
 
 from sop_plans.models import (
     ApprovalDecision,
@@ -146,7 +148,7 @@ async def create_safety_plan(
     return plan, version
 
 
-def _mirrored(content: PlanContent) -> dict[str, object]:
+def _mirrored(content: PlanContent) -> dict[str, Any]:
     """The plan row's copy of a version's plan-level facts (for queries: expiry sweep, alerts, filters)."""
     return {
         "title": content.title,
@@ -324,11 +326,12 @@ async def expire_if_due(session: AsyncSession, plan: SafetyPlan, *, now: datetim
     target = next_status(plan, Action.expire)
     result = await session.execute(
         update(SafetyPlan)
-        .where(SafetyPlan.id == plan.id, SafetyPlan.version == plan.version)
+        .where(col(SafetyPlan.id) == plan.id, col(SafetyPlan.version) == plan.version)
         .values(status=target, ended_at=plan.expires_at, end_reason="expired", version=plan.version + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # someone else changed it first (perhaps expired it): read it again
+    updated = cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a CursorResult
+    if updated != 1:  # someone else changed it first (perhaps expired it): read it again
         await session.refresh(plan)
         return False
     await session.refresh(plan)
@@ -358,19 +361,19 @@ async def expire_due_plans(
     query = (
         select(SafetyPlan)
         .where(
-            SafetyPlan.in_force_version_number.is_not(None),
-            SafetyPlan.expires_at <= now,
-            SafetyPlan.status.in_(
+            col(SafetyPlan.in_force_version_number).is_not(None),
+            col(SafetyPlan.expires_at) <= now,
+            col(SafetyPlan.status).in_(
                 [PlanStatus.active, PlanStatus.modified, PlanStatus.pending_approval, PlanStatus.approved]
             ),
         )
-        .order_by(SafetyPlan.expires_at)
+        .order_by(col(SafetyPlan.expires_at))
         .limit(limit)
     )
     if case_id is not None:
-        query = query.where(SafetyPlan.case_id == case_id)
+        query = query.where(col(SafetyPlan.case_id) == case_id)
     if case_ids is not None:
-        query = query.where(SafetyPlan.case_id.in_(case_ids))
+        query = query.where(col(SafetyPlan.case_id).in_(case_ids))
     expired = 0
     for plan in (await session.execute(query)).scalars().all():
         expired += await expire_if_due(session, plan, now=now)
@@ -537,7 +540,7 @@ async def _emit(
 
 async def get_plan(session: AsyncSession, plan_id: uuid.UUID, *, for_update: bool = False) -> SafetyPlan | None:
     if for_update:
-        query = select(SafetyPlan).where(SafetyPlan.id == plan_id).with_for_update()
+        query = select(SafetyPlan).where(col(SafetyPlan.id) == plan_id).with_for_update()
         return (await session.execute(query)).scalar_one_or_none()
     return await session.get(SafetyPlan, plan_id)
 
@@ -545,7 +548,9 @@ async def get_plan(session: AsyncSession, plan_id: uuid.UUID, *, for_update: boo
 async def get_version(session: AsyncSession, plan_id: uuid.UUID, number: int) -> SafetyPlanVersion | None:
     return (
         await session.execute(
-            select(SafetyPlanVersion).where(SafetyPlanVersion.plan_id == plan_id, SafetyPlanVersion.number == number)
+            select(SafetyPlanVersion).where(
+                col(SafetyPlanVersion.plan_id) == plan_id, col(SafetyPlanVersion.number) == number
+            )
         )
     ).scalar_one_or_none()
 
@@ -570,15 +575,15 @@ async def list_plans(
         .join(
             SafetyPlanVersion,
             and_(
-                SafetyPlanVersion.plan_id == SafetyPlan.id,
-                SafetyPlanVersion.number == SafetyPlan.current_version_number,
+                col(SafetyPlanVersion.plan_id) == col(SafetyPlan.id),
+                col(SafetyPlanVersion.number) == col(SafetyPlan.current_version_number),
             ),
         )
-        .where(SafetyPlan.case_id == case_id)
+        .where(col(SafetyPlan.case_id) == case_id)
     )
     if status is not None:
-        query = query.where(SafetyPlan.status == status)
-    rows = [(plan, version) for plan, version in (await session.execute(page.apply(query, SafetyPlan.id))).all()]
+        query = query.where(col(SafetyPlan.status) == status)
+    rows = [(plan, version) for plan, version in (await session.execute(page.apply(query, col(SafetyPlan.id)))).all()]
     return page.page(rows, id_of=lambda row: row[0].id)
 
 
@@ -588,8 +593,8 @@ async def list_versions(
     plan_id: uuid.UUID,
     page: PageRequest,
 ) -> tuple[list[SafetyPlanVersion], str | None]:
-    query = select(SafetyPlanVersion).where(SafetyPlanVersion.plan_id == plan_id)
-    rows = list((await session.execute(page.apply(query, SafetyPlanVersion.id))).scalars())
+    query = select(SafetyPlanVersion).where(col(SafetyPlanVersion.plan_id) == plan_id)
+    rows = list((await session.execute(page.apply(query, col(SafetyPlanVersion.id)))).scalars())
     return page.page(rows)
 
 
@@ -601,13 +606,13 @@ async def signatures_of(
     # The drawn image is read only to verify a signature, never for lists.
     query = (
         select(SafetyPlanSignature)
-        .options(defer(SafetyPlanSignature.image_png))
-        .where(SafetyPlanSignature.plan_id.in_(plan_ids))
+        .options(defer(cast(QueryableAttribute[Any], SafetyPlanSignature.image_png)))  # the class attribute
+        .where(col(SafetyPlanSignature.plan_id).in_(plan_ids))
     )
     if version_number is not None:
-        query = query.where(SafetyPlanSignature.version_number == version_number)
+        query = query.where(col(SafetyPlanSignature.version_number) == version_number)
     found: dict[uuid.UUID, list[SafetyPlanSignature]] = defaultdict(list)
-    for signature in (await session.execute(query.order_by(SafetyPlanSignature.id))).scalars():
+    for signature in (await session.execute(query.order_by(col(SafetyPlanSignature.id)))).scalars():
         found[signature.plan_id].append(signature)
     return found
 
@@ -618,7 +623,11 @@ async def approvals_of(
     if not plan_ids:
         return {}
     found: dict[uuid.UUID, list[SafetyPlanApproval]] = defaultdict(list)
-    query = select(SafetyPlanApproval).where(SafetyPlanApproval.plan_id.in_(plan_ids)).order_by(SafetyPlanApproval.id)
+    query = (
+        select(SafetyPlanApproval)
+        .where(col(SafetyPlanApproval.plan_id).in_(plan_ids))
+        .order_by(col(SafetyPlanApproval.id))
+    )
     for approval in (await session.execute(query)).scalars():
         found[approval.plan_id].append(approval)
     return found
@@ -634,10 +643,10 @@ async def recent_check_ins(
         select(
             CheckIn,
             func.row_number()
-            .over(partition_by=CheckIn.plan_id, order_by=(CheckIn.occurred_at.desc(), CheckIn.id.desc()))
+            .over(partition_by=col(CheckIn.plan_id), order_by=(col(CheckIn.occurred_at).desc(), col(CheckIn.id).desc()))
             .label("rank"),
         )
-        .where(CheckIn.plan_id.in_(plan_ids))
+        .where(col(CheckIn.plan_id).in_(plan_ids))
         .subquery()
     )
     check_in = aliased(CheckIn, ranked)
@@ -654,9 +663,9 @@ async def in_force_hashes(session: AsyncSession, plans: Sequence[SafetyPlan]) ->
         return {}
     ids = [plan_id for plan_id, _ in wanted]
     numbers = dict(wanted)
-    query = select(SafetyPlanVersion.plan_id, SafetyPlanVersion.number, SafetyPlanVersion.content_hash).where(
-        SafetyPlanVersion.plan_id.in_(ids)
-    )
+    query = select(
+        col(SafetyPlanVersion.plan_id), col(SafetyPlanVersion.number), col(SafetyPlanVersion.content_hash)
+    ).where(col(SafetyPlanVersion.plan_id).in_(ids))
     return {
         plan_id: digest
         for plan_id, number, digest in (await session.execute(query)).all()
