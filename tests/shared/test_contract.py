@@ -43,3 +43,36 @@ def test_the_contract_covers_every_component_and_a_change_shows_as_a_diff(
     sdl.write_text(sdl.read_text(encoding="utf-8").replace("caseView(", "familyView("), encoding="utf-8")
     diff = contract_differences(tmp_path, files)
     assert "committed/gateway.graphql" in diff and "+  caseView(" in diff
+
+
+def test_every_openapi_document_is_valid_and_tells_the_truth_about_errors_and_auth(
+    code_contract: dict[str, str],
+) -> None:
+    """What a generated client needs (issue 13): a valid document; every error as RFC 9457 problem details (what
+    the platform sends); path parameters never nullable; security declared on every operation."""
+    import json
+
+    from openapi_spec_validator import validate
+
+    for name, text in code_contract.items():
+        if not name.endswith(".openapi.json"):
+            continue
+        document = json.loads(text)
+        validate(document)
+        schemes = document["components"]["securitySchemes"]
+        assert schemes, name
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                where = f"{name} {method.upper()} {path}"
+                for status, response in operation["responses"].items():
+                    if status[0] in "45":
+                        content = response.get("content") or document["components"]["responses"][
+                            response["$ref"].rsplit("/", 1)[-1]
+                        ].get("content", {})
+                        assert list(content) == ["application/problem+json"], (where, status)
+                public = path in {"/healthz", "/readyz", "/oauth/token", "/metrics"}
+                assert public or {"401", "404", "422", "503"} <= operation["responses"].keys(), where
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "path":
+                        assert parameter["required"] and "anyOf" not in parameter["schema"], (where, parameter)
+                assert operation["security"] == ([] if public else [{s: []} for s in schemes]), where

@@ -20,7 +20,7 @@ from sop_gateway.facade import router as facade_router
 from sop_gateway.family_view.api import router as family_view_router
 from sop_gateway.graphql.context import get_context
 from sop_gateway.graphql.schema import build_schema
-from sop_gateway.identity import EdgeAuthenticator, TrustedIssuerKeys
+from sop_gateway.identity import PARTNER_TOKEN_PREFIX, EdgeAuthenticator, TrustedIssuerKeys
 from sop_gateway.models import platform
 from sop_gateway.oauth.api import router as oauth_router
 from sop_gateway.oauth.service import GatewayTokenSigner, client_is_active
@@ -34,6 +34,7 @@ from sop_shared.events import Event, EventBus, Subscription
 from sop_shared.input_policy import install_input_policy
 from sop_shared.keys import ensure_keys, generate_signing_key, load_signing_key, write_signing_key
 from sop_shared.observability import configure_logging, install_request_context
+from sop_shared.openapi import install_openapi_conventions
 from sop_shared.policy import ActorType
 from sop_shared.problems import NotFound, Problem, install_problem_handlers, problem_response
 from sop_shared.response_headers import install_response_headers
@@ -105,6 +106,28 @@ def _trusted_issuers(settings: GatewaySettings, signer: GatewayTokenSigner | Non
             )
         )
     return issuers
+
+
+# How a client authenticates at the edge (docs/identity.md): any one of these, each sent as a bearer token.
+EDGE_SECURITY: dict[str, dict[str, Any]] = {
+    "staffOrFamilyJwt": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A JWT from a trusted OIDC issuer: the state's staff identity provider, or the family and "
+        "network member portal.",
+    },
+    "partnerApiToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": f"A partner agency's API token (`{PARTNER_TOKEN_PREFIX}…`), issued by an administrator.",
+    },
+    "clientCredentials": {
+        "type": "oauth2",
+        "description": "An integration (SACWIS) exchanges its client id and secret for a short-lived token.",
+        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}},
+    },
+}
 
 
 def create_app(
@@ -196,6 +219,7 @@ def create_app(
     install_request_context(app, settings.component, edge=True)
     install_health(app)
     install_response_headers(app, edge=True, https_only=not settings.is_development)
+    install_openapi_conventions(app, EDGE_SECURITY, EDGE_SECURITY)
     app.state.graphql_schema = build_schema(settings)  # the family view executes its caseView in-process
     graphql = GraphQLRouter(
         app.state.graphql_schema,

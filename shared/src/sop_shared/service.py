@@ -28,6 +28,7 @@ from sop_shared.events import Event, EventBus, connect_bus
 from sop_shared.input_policy import install_input_policy
 from sop_shared.keys import ensure_keys, load_jwks
 from sop_shared.observability import configure_logging, install_request_context
+from sop_shared.openapi import INTERNAL_TOKEN, install_openapi_conventions
 from sop_shared.outbox import OutboxRelay, idempotent_consumer
 from sop_shared.platform_tables import PlatformTables
 from sop_shared.problems import install_problem_handlers
@@ -131,6 +132,7 @@ def build_service_app(
     install_request_context(app, settings.component)
     install_health(app)
     install_response_headers(app)
+    install_openapi_conventions(app, INTERNAL_TOKEN, INTERNAL_TOKEN)
     app.state.case_refs = case_refs
     app.state.known_entities = known_entities
     app.include_router(audit_router)
