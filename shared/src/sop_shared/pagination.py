@@ -141,8 +141,10 @@ class CaseList:
                 raise ValueError("too long")
             body = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
             values = body["at"]
-            if body["of"] != self._digest or not isinstance(values, list) or len(values) != len(shape):
+            if body["of"] != self._digest or not isinstance(values, list) or len(values) not in (0, len(shape)):
                 raise ValueError("another list's cursor")
+            if not values:  # issued by a window of no items: the list from its start
+                return None
             if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
                 raise TypeError("position")
             return tuple(convert(value) for convert, value in zip(shape, values, strict=True))
@@ -154,10 +156,17 @@ class CaseList:
     ) -> CountedPage[T]:
         """`rows` read with one more than `limit` (see `after`): the page, the total and the cursor to the rest."""
         shown = list(rows[:limit])
-        more = len(rows) > limit and bool(shown)
-        return CountedPage(
-            items=shown, total_count=total, next_cursor=self.cursor(position_of(shown[-1])) if more else None
-        )
+        return CountedPage(items=shown, total_count=total, next_cursor=self.next_cursor(shown, total, position_of))
+
+    def next_cursor(
+        self, shown: Sequence[T], total: int, position_of: Callable[[T], Sequence[str | int]]
+    ) -> str | None:
+        """The cursor after the last item shown when there are more (after none shown: the list's start)."""
+        if total <= len(shown) and shown:
+            return None
+        if not shown:
+            return self.cursor(()) if total else None
+        return self.cursor(position_of(shown[-1]))
 
 
 def after(columns: Sequence[Any], position: Sequence[Any], *, descending: bool = False) -> Any:
