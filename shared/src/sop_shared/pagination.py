@@ -134,20 +134,30 @@ class CaseList:
         self, cursor: str | None, shape: Sequence[Callable[[Any], Any]], *, field: str = "cursor"
     ) -> tuple[Any, ...] | None:
         """The position a cursor of this list points after, each value converted by `shape`; None for none."""
-        if cursor is None:
+        values = self.check(cursor, field=field)
+        if not values:  # no cursor, or one issued by a window of no items: the list from its start
             return None
         try:
-            if len(cursor) > MAX_CURSOR_LENGTH:
-                raise ValueError("too long")
+            if len(values) != len(shape):
+                raise ValueError("another shape")
+            return tuple(convert(value) for convert, value in zip(shape, values, strict=True))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InvalidInput.field(field, NOT_OURS) from exc
+
+    def check(self, cursor: str | None, *, field: str = "cursor") -> list[str | int]:
+        """The raw position of a cursor issued for this list (refused, naming `field`, if it was not)."""
+        if cursor is None:
+            return []
+        try:
+            if len(cursor) > MAX_CURSOR_LENGTH or not cursor.isascii():
+                raise ValueError("not ours")
             body = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
             values = body["at"]
-            if body["of"] != self._digest or not isinstance(values, list) or len(values) not in (0, len(shape)):
+            if body["of"] != self._digest or not isinstance(values, list):
                 raise ValueError("another list's cursor")
-            if not values:  # issued by a window of no items: the list from its start
-                return None
             if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
                 raise TypeError("position")
-            return tuple(convert(value) for convert, value in zip(shape, values, strict=True))
+            return values
         except (ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
             raise InvalidInput.field(field, NOT_OURS) from exc
 
