@@ -166,17 +166,17 @@ class CaseList:
     ) -> CountedPage[T]:
         """`rows` read with one more than `limit` (see `after`): the page, the total and the cursor to the rest."""
         shown = list(rows[:limit])
-        return CountedPage(items=shown, total_count=total, next_cursor=self.next_cursor(shown, total, position_of))
+        return CountedPage(
+            items=shown, total_count=total, next_cursor=self.next_cursor(shown, len(rows) > limit, position_of)
+        )
 
     def next_cursor(
-        self, shown: Sequence[T], total: int, position_of: Callable[[T], Sequence[str | int]]
+        self, shown: Sequence[T], more: bool, position_of: Callable[[T], Sequence[str | int]]
     ) -> str | None:
-        """The cursor after the last item shown when there are more (after none shown: the list's start)."""
-        if total <= len(shown) and shown:
+        """The cursor after the last item shown when there are `more` (after none shown: the list's start)."""
+        if not more:
             return None
-        if not shown:
-            return self.cursor(()) if total else None
-        return self.cursor(position_of(shown[-1]))
+        return self.cursor(position_of(shown[-1]) if shown else ())
 
 
 def after(columns: Sequence[Any], position: Sequence[Any], *, descending: bool = False) -> Any:

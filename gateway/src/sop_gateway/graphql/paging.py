@@ -120,7 +120,8 @@ def slice_params(info: Info[GatewayContext, None], case_id: uuid.UUID) -> dict[s
         asked = []
         for path in bounded.fields + bounded.pages:
             for args in arguments.get(path, []):
-                first = check_first(info, args.get("first", bounded.default))
+                # A literal argument arrives as its source text ("0"); validation already made it an Int.
+                first = check_first(info, int(args.get("first", bounded.default)))
                 after = args.get("after") if path in bounded.pages else None
                 if after is not None and bounded.name is not None:
                     check_after(info, CaseList(case_id, bounded.name), after)

@@ -906,7 +906,7 @@ def plan_out(
         recent_check_ins=[check_in_out(c) for c in recent],
         recent_check_ins_paging=ListPaging(
             total_count=total_check_ins,
-            next_cursor=check_in_list(plan).next_cursor(recent, total_check_ins, check_in_position),
+            next_cursor=check_in_list(plan).next_cursor(recent, total_check_ins > len(recent), check_in_position),
         ),
         alerts=plan_alerts(plan, now=now, policy=policy),
         version=plan.version,
