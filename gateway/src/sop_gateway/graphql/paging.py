@@ -34,7 +34,7 @@ DEFAULT_CHECK_INS = 5  # a plan's recent check-ins, as before lists were paged
 @strawberry.type
 class PageInfo:
     has_next_page: bool
-    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page (null: no more)")
+    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from sop_assessment.case_view.schemas import CaseViewStatement
 from sop_assessment.models import Statement, StatementKind, StatementStatus
@@ -53,11 +54,11 @@ async def statement_window(
     `language` (with their current translations), and how many the case has of that kind."""
     the_list = statement_list(case_id, kind)
     at = the_list.position(cursor, (uuid.UUID,), field=field)
-    of_kind = (Statement.case_id == case_id, Statement.kind == kind)
+    of_kind = (col(Statement.case_id) == case_id, col(Statement.kind) == kind)
     query = select(Statement).where(*of_kind)
     if at is not None:
-        query = query.where(Statement.id > at[0])
-    rows = list((await session.execute(query.order_by(Statement.id).limit(limit + 1))).scalars())
+        query = query.where(col(Statement.id) > at[0])
+    rows = list((await session.execute(query.order_by(col(Statement.id)).limit(limit + 1))).scalars())
     total = (await session.execute(select(func.count()).select_from(Statement).where(*of_kind))).scalar_one()
     translations = await case_translations(session, case_id, statement_ids=[s.id for s in rows[:limit]])
     shown = [
@@ -94,7 +95,7 @@ def case_view_statement(
 # The safety scale's order: the overall rating first (the family's headline), then the danger statements,
 # active ones first, each group oldest first.
 OVERALL_RANK, ACTIVE_RANK, OTHER_RANK = 0, 1, 2
-_RANK = case((Statement.status == StatementStatus.active, ACTIVE_RANK), else_=OTHER_RANK)
+_RANK = case((col(Statement.status) == StatementStatus.active, ACTIVE_RANK), else_=OTHER_RANK)
 
 
 def _rank(value: Any) -> int:
@@ -131,16 +132,18 @@ async def scale_window(
     at = the_list.position(cursor, (_rank, _statement_id), field=field)
     overall_rated = (
         await session.execute(
-            select(ScaleRating.id).where(ScaleRating.case_id == case_id, ScaleRating.target == OVERALL).limit(1)
+            select(col(ScaleRating.id))
+            .where(col(ScaleRating.case_id) == case_id, col(ScaleRating.target) == OVERALL)
+            .limit(1)
         )
     ).first() is not None
-    dangers = (Statement.case_id == case_id, Statement.kind == StatementKind.danger)
+    dangers = (col(Statement.case_id) == case_id, col(Statement.kind) == StatementKind.danger)
     total = (await session.execute(select(func.count()).select_from(Statement).where(*dangers))).scalar_one()
     targets: list[Statement | None] = [None] if overall_rated and at is None else []
     query = select(Statement).where(*dangers)
     if at is not None and at[0] != OVERALL_RANK:
-        query = query.where(after([_RANK, Statement.id], at))
-    query = query.order_by(_RANK, Statement.id).limit(limit + 1 - len(targets))
+        query = query.where(after([_RANK, col(Statement.id)], at))
+    query = query.order_by(_RANK, col(Statement.id)).limit(limit + 1 - len(targets))
     targets += list((await session.execute(query)).scalars())
 
     page = the_list.page(targets, limit=limit, total=total + overall_rated, position_of=_position)
@@ -151,8 +154,8 @@ async def scale_window(
         for rating in (
             await session.execute(
                 select(ScaleRating)
-                .where(ScaleRating.case_id == case_id, ScaleRating.target.in_(keys))
-                .order_by(ScaleRating.id)
+                .where(col(ScaleRating.case_id) == case_id, col(ScaleRating.target).in_(keys))
+                .order_by(col(ScaleRating.id))
             )
         ).scalars():
             ratings.setdefault(rating.target, []).append(rating)

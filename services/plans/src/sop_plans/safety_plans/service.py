@@ -660,7 +660,11 @@ async def recent_check_ins(
 async def check_in_counts(session: AsyncSession, plan_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
     if not plan_ids:
         return {}
-    query = select(CheckIn.plan_id, func.count()).where(CheckIn.plan_id.in_(plan_ids)).group_by(CheckIn.plan_id)
+    query = (
+        select(col(CheckIn.plan_id), func.count())
+        .where(col(CheckIn.plan_id).in_(plan_ids))
+        .group_by(col(CheckIn.plan_id))
+    )
     return {plan_id: count for plan_id, count in (await session.execute(query)).all()}
 
 
@@ -682,8 +686,8 @@ async def newest_check_ins(
     """The plan's check-ins after the cursor's, newest first (the order of `recent_check_ins`)."""
     the_list = check_in_list(plan)
     at = the_list.position(cursor, CHECK_IN_POSITION)
-    order = (CheckIn.occurred_at, CheckIn.id)
-    query = select(CheckIn).where(CheckIn.plan_id == plan.id)
+    order = (col(CheckIn.occurred_at), col(CheckIn.id))
+    query = select(CheckIn).where(col(CheckIn.plan_id) == plan.id)
     if at is not None:
         query = query.where(after(order, at, descending=True))
     rows = list((await session.execute(query.order_by(*(c.desc() for c in order)).limit(limit + 1))).scalars())
