@@ -62,7 +62,7 @@ async def test_the_case_view_brings_statements_goals_latest_ratings_trajectory_a
     assert [s["id"] for s in view["statements"]["harm"]] == [harm["id"]]
     assert "plain_language" in view["statements"]["danger"][0]
     assert [g["id"] for g in view["safety_goals"]] == [goal["id"]] and view["safety_goals"][0]["duration_text"]
-    assert [(r["statement_id"], r["score"]) for r in view["safety_scale"]["latest"]] == [(danger["id"], 6), (None, 5)]
+    assert [(r["statement_id"], r["score"]) for r in view["safety_scale"]["latest"]] == [(None, 5), (danger["id"], 6)]
     trajectories = {t["statement_id"]: t for t in view["safety_scale"]["trajectory"]}
     assert [o["mean"] for o in trajectories[danger["id"]]["occasions"]] == [3.0, 6.0]
     assert [o["mean"] for o in trajectories[None]["occasions"]] == [5.0]
@@ -78,8 +78,10 @@ async def test_an_empty_case_has_an_empty_view_and_another_cases_token_sees_noth
     tokens: InternalTokens,
 ) -> None:
     view = (await assessment.client.get(f"/v1/cases/{lopez_case}/case-view", headers=rivera)).json()
-    assert view["statements"] == {"harm": [], "danger": []} and view["map"] is None
-    assert view["safety_scale"] == {"latest": [], "trajectory": []}
+    nothing = {"total_count": 0, "next_cursor": None}
+    assert view["statements"] == {"harm": [], "danger": [], "harm_paging": nothing, "danger_paging": nothing}
+    assert view["map"] is None
+    assert view["safety_scale"] == {"latest": [], "trajectory": [], "trajectory_paging": nothing}
     stranger = tokens.headers("assessment", case_id=uuid.uuid4())
     assert (await assessment.client.get(f"/v1/cases/{lopez_case}/case-view", headers=stranger)).status_code == 404
     assert (

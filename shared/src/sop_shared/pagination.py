@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import Select, and_, or_
 
 from sop_shared.problems import InvalidInput
 
@@ -85,3 +88,124 @@ def _page_request(
 
 
 PageDep = Annotated[PageRequest, Depends(_page_request)]
+
+
+# --- long lists of one case, read a window at a time (the case view's statements, trajectories, check-ins) ---
+
+# A position is a few short values; anything longer was not issued here.
+MAX_CURSOR_LENGTH = 512
+NOT_OURS = "not a cursor this API issued for this list of this case"
+
+
+class ListPaging(BaseModel):
+    """Where a bounded list stands: how many items it holds in all, and the cursor to the rest (null: none)."""
+
+    total_count: int
+    next_cursor: str | None
+
+
+class CountedPage(Page[T], Generic[T]):
+    """A page of a long list with how many items the whole list holds."""
+
+    total_count: int
+
+    def paging(self) -> ListPaging:
+        return ListPaging(total_count=self.total_count, next_cursor=self.next_cursor)
+
+
+@dataclass(frozen=True)
+class CaseList:
+    """One long list of one case, as its cursors name it. A cursor carries a digest of the case and the list
+    it was issued for and the position of the last item given, in the list's own order; a cursor of another
+    case or list is refused exactly like a forged one (same field, same message)."""
+
+    case_id: uuid.UUID
+    name: str
+
+    @property
+    def _digest(self) -> str:
+        return hashlib.blake2b(f"{self.case_id}/{self.name}".encode(), digest_size=8).hexdigest()
+
+    def cursor(self, position: Sequence[str | int]) -> str:
+        raw = json.dumps({"of": self._digest, "at": list(position)}, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def position(
+        self, cursor: str | None, shape: Sequence[Callable[[Any], Any]], *, field: str = "cursor"
+    ) -> tuple[Any, ...] | None:
+        """The position a cursor of this list points after, each value converted by `shape`; None for none."""
+        values = self.check(cursor, field=field)
+        if not values:  # no cursor, or one issued by a window of no items: the list from its start
+            return None
+        try:
+            if len(values) != len(shape):
+                raise ValueError("another shape")
+            return tuple(convert(value) for convert, value in zip(shape, values, strict=True))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InvalidInput.field(field, NOT_OURS) from exc
+
+    def check(self, cursor: str | None, *, field: str = "cursor") -> list[str | int]:
+        """The raw position of a cursor issued for this list (refused, naming `field`, if it was not)."""
+        if cursor is None:
+            return []
+        try:
+            if len(cursor) > MAX_CURSOR_LENGTH or not cursor.isascii():
+                raise ValueError("not ours")
+            body = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            values = body["at"]
+            if body["of"] != self._digest or not isinstance(values, list):
+                raise ValueError("another list's cursor")
+            if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
+                raise TypeError("position")
+            return values
+        except (ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+            raise InvalidInput.field(field, NOT_OURS) from exc
+
+    def page(
+        self, rows: Sequence[T], *, limit: int, total: int, position_of: Callable[[T], Sequence[str | int]]
+    ) -> CountedPage[T]:
+        """`rows` read with one more than `limit` (see `after`): the page, the total and the cursor to the rest."""
+        shown = list(rows[:limit])
+        return CountedPage(
+            items=shown, total_count=total, next_cursor=self.next_cursor(shown, len(rows) > limit, position_of)
+        )
+
+    def next_cursor(
+        self, shown: Sequence[T], more: bool, position_of: Callable[[T], Sequence[str | int]]
+    ) -> str | None:
+        """The cursor after the last item shown when there are `more` (after none shown: the list's start)."""
+        if not more:
+            return None
+        return self.cursor(position_of(shown[-1]) if shown else ())
+
+
+def after(columns: Sequence[Any], position: Sequence[Any], *, descending: bool = False) -> Any:
+    """Rows strictly after `position` in the order of `columns` (all ascending, or all descending): spelled out
+    column by column, so SQLite and PostgreSQL compare each value with its column's own type."""
+    clauses = []
+    for i, (column, value) in enumerate(zip(columns, position, strict=True)):
+        beyond = column < value if descending else column > value
+        clauses.append(and_(*(c == v for c, v in zip(columns[:i], position[:i], strict=True)), beyond))
+    return or_(*clauses)
+
+
+class ListPageRequest(BaseModel):
+    """`?limit=&cursor=` of a case list whose cursor is decoded by whoever knows the case and the list."""
+
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+def _list_page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"1 to {MAX_LIMIT}")] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the page before")
+    ] = None,
+) -> ListPageRequest:
+    return ListPageRequest(limit=limit, cursor=cursor)
+
+
+ListPageDep = Annotated[ListPageRequest, Depends(_list_page_request)]
+
+# How many items of each long list the case view carries when the caller does not say (0 to MAX_LIMIT).
+FirstItems = Annotated[int, Query(ge=0, le=MAX_LIMIT, description=f"How many to carry (0 to {MAX_LIMIT})")]

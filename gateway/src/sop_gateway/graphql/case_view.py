@@ -23,7 +23,9 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from sop_gateway.access import CaseAccess, access_from, record_refusal
 from sop_gateway.graphql.context import GatewayContext
+from sop_gateway.graphql.ids import bad_input
 from sop_gateway.graphql.labels import BadLanguage, in_language, labels_for, parse_language, terms_used
+from sop_gateway.graphql.paging import ReadRest, Window, slice_params
 from sop_gateway.graphql.types import (
     Alert,
     AlertKind,
@@ -51,6 +53,7 @@ from sop_gateway.upstream import UpstreamError
 from sop_shared.audit import AuditEntry
 from sop_shared.auth import Principal
 from sop_shared.observability import request_id_var
+from sop_shared.pagination import NOT_OURS, CaseList
 from sop_shared.policy import ActorType, SensitivityLabel, audiences_allowed, may_see
 from sop_shared.policy import Audience as PolicyAudience
 
@@ -146,6 +149,48 @@ class NeedsToHappen:
         ]
 
 
+@dataclass
+class _Rest:
+    """Reads the pages of the view's long lists after the first, as the view's own reads: the same case-scoped
+    principal, audience and language."""
+
+    services: Any
+    principal: Principal
+    case_id: uuid.UUID
+    headers: dict[str, str]
+    language: str
+
+    def statements(self, kind: str) -> ReadRest:
+        path = f"/v1/cases/{self.case_id}/case-view/statements"
+        return self._reader("assessment", path, "worries", {"kind": kind, "language": self.language})
+
+    def safety_scale(self) -> ReadRest:
+        return self._reader("assessment", f"/v1/cases/{self.case_id}/case-view/safety-scale", "safetyScale", {})
+
+    def check_ins(self, plan_id: str) -> ReadRest:
+        return self._reader("plans", f"/v1/safety-plans/{uuid.UUID(plan_id)}/recent-check-ins", "safetyPlan", {})
+
+    def _reader(self, service: str, path: str, section: str, params: dict[str, Any]) -> ReadRest:
+        async def read(first: int, after: str | None) -> dict[str, Any]:
+            query = {**params, "limit": first, **({"cursor": after} if after is not None else {})}
+            try:
+                response = await self.services.request(
+                    service, "GET", path, self.principal, params=query, headers=self.headers
+                )
+            except UpstreamError as exc:
+                raise section_unavailable(section, exc) from exc
+            if response.status_code == 422:
+                raise bad_input("after", NOT_OURS)
+            if response.status_code == 404:
+                raise not_found()
+            if response.status_code >= 400:
+                raise section_unavailable(section, UpstreamError(service, response.status_code, response.text[:300]))
+            body: dict[str, Any] = response.json()
+            return body
+
+        return read
+
+
 @strawberry.type(
     description="One family's common-language view: the three questions, for one audience, in one language"
 )
@@ -156,6 +201,7 @@ class CaseView:
     audience: Audience
     language: str
     slices: strawberry.Private[_Slices]
+    rest: strawberry.Private[_Rest]
 
     @strawberry.field(
         description="The view's headings and three questions in `language` (English, with "
@@ -176,9 +222,22 @@ class CaseView:
     def worries(self) -> Worries | None:
         self.slices.require("worries")
         statements = self.slices.assessment["statements"]
+        case_id = self.rest.case_id
         return Worries(
-            harm=[self._statement(s) for s in statements["harm"]],
-            danger=[self._statement(s) for s in statements["danger"]],
+            harm_window=Window.of(
+                CaseList(case_id, "statements.harm"),
+                statements["harm"],
+                statements.get("harm_paging"),
+                self._statement,
+                self.rest.statements("harm"),
+            ),
+            danger_window=Window.of(
+                CaseList(case_id, "statements.danger"),
+                statements["danger"],
+                statements.get("danger_paging"),
+                self._statement,
+                self.rest.statements("danger"),
+            ),
             complicating_factors=[
                 MapEntry.from_json(i) for i in _map_column(self.slices.assessment, "complicating_factors")
             ],
@@ -201,7 +260,11 @@ class CaseView:
     @strawberry.field(description="The latest safety-scale ratings and how they moved.")
     def safety_scale(self) -> SafetyScale | None:
         self.slices.require("safetyScale")
-        return SafetyScale.from_json(self.slices.assessment["safety_scale"])
+        return SafetyScale.from_json(
+            self.slices.assessment["safety_scale"],
+            CaseList(self.rest.case_id, "safety-scale"),
+            self.rest.safety_scale(),
+        )
 
     @strawberry.field(
         description="The SDM safety decision, risk level and due dates (detail for staff, "
@@ -219,12 +282,12 @@ class CaseView:
     def safety_plan(self) -> SafetyPlan | None:
         self.slices.require("safetyPlan")
         plan = self.slices.plans["safety_plan"]
-        return SafetyPlan.from_json(plan) if plan else None
+        return SafetyPlan.from_json(plan, self.rest.check_ins) if plan else None
 
     @strawberry.field(description="The case's safety plans, newest first.")
     def safety_plans(self) -> list[SafetyPlan] | None:
         self.slices.require("safetyPlans")
-        return [SafetyPlan.from_json(p) for p in self.slices.plans["plans"]]
+        return [SafetyPlan.from_json(p, self.rest.check_ins) for p in self.slices.plans["plans"]]
 
     @strawberry.field(
         description="The children's own words: content only where the child consented to share with this audience."
@@ -327,6 +390,7 @@ async def resolve_case_view(
     wanted = PolicyAudience(audience.value)
     if wanted not in audiences_for(principal):
         raise forbidden_audience(audience)
+    bounds = slice_params(info, case_uuid)
     services = context.services
     headers = {"X-SOP-Audience": audience.value}
 
@@ -335,11 +399,17 @@ async def resolve_case_view(
 
     async def assessment_slice(scoped: Principal) -> Any:
         return await services.get_json(
-            "assessment", f"/v1/cases/{case_uuid}/case-view", scoped, params={"language": language}, headers=headers
+            "assessment",
+            f"/v1/cases/{case_uuid}/case-view",
+            scoped,
+            params={"language": language, **bounds["assessment"]},
+            headers=headers,
         )
 
     async def plans_slice(scoped: Principal) -> Any:
-        return await services.get_json("plans", f"/v1/cases/{case_uuid}/case-view", scoped, headers=headers)
+        return await services.get_json(
+            "plans", f"/v1/cases/{case_uuid}/case-view", scoped, params=bounds["plans"], headers=headers
+        )
 
     def check(access: CaseAccess) -> Principal:
         if not access.allowed:
@@ -389,6 +459,7 @@ async def resolve_case_view(
         audience=audience,
         language=language,
         slices=_Slices(network, assessment, plans),
+        rest=_Rest(services, scoped, case_uuid, headers, language),
     )
     await _audit_case_view(context, principal, case_uuid, audience, view, selected_paths(info))
     return view

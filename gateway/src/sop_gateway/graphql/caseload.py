@@ -22,6 +22,7 @@ from sop_gateway.graphql.case_view import not_found, require_principal, section_
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import MAX_SYSTEM_LENGTH, bad_input, external_id_segment, parse_id
 from sop_gateway.graphql.mutations import problem_error
+from sop_gateway.graphql.paging import PageInfo
 from sop_gateway.graphql.types import Case, CaseStatus, PlanStatus, PlanType, RiskLevel, SafetyDecision, known
 from sop_gateway.upstream import UpstreamError
 from sop_shared.audit import AuditEntry
@@ -155,12 +156,6 @@ class CaseSummary(Case):
 class CaseEdge:
     cursor: str
     node: CaseSummary
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
 
 
 @strawberry.type(description="A page of the caseload, ordered by case id.")

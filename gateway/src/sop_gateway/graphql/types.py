@@ -6,13 +6,19 @@ is kept as it arrives (a withheld field is null and named in `redacted`)."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Callable
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
+from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.labels import InLanguage
+from sop_gateway.graphql.paging import DEFAULT_CHECK_INS, DEFAULT_FIRST, PageInfo, ReadRest, Window
+from sop_shared.pagination import CaseList
 
 
 @strawberry.enum
@@ -483,11 +489,58 @@ class ExistingSafety:
         )
 
 
-@strawberry.type(description="What are we worried about?")
+@strawberry.type(description="A page of harm or danger statements, oldest first")
+class StatementPage:
+    nodes: list[Statement]
+    total_count: int = strawberry.field(description="How many statements of this kind the case has")
+    page_info: PageInfo
+
+
+FIRST = "How many (0 to 200)"
+AFTER = "`pageInfo.endCursor` of the page before (null: from the start)"
+
+
+@strawberry.type(description="What are we worried about? (Statements: the first `first`, then page by `…Page`.)")
 class Worries:
-    harm: list[Statement]
-    danger: list[Statement]
     complicating_factors: list[MapEntry]
+    harm_window: strawberry.Private[Window[Statement]]
+    danger_window: strawberry.Private[Window[Statement]]
+
+    @strawberry.field(description="The first harm statements, oldest first (all of them: `harmPage`)")
+    def harm(
+        self,
+        info: Info[GatewayContext, None],
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+    ) -> list[Statement]:
+        return self.harm_window.first(info, first)
+
+    @strawberry.field(description="The first danger statements, oldest first (all of them: `dangerPage`)")
+    def danger(
+        self,
+        info: Info[GatewayContext, None],
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+    ) -> list[Statement]:
+        return self.danger_window.first(info, first)
+
+    @strawberry.field(description="The harm statements a page at a time, with their count")
+    async def harm_page(
+        self,
+        info: Info[GatewayContext, None],
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> StatementPage:
+        nodes, total, page_info = await self.harm_window.page(info, first, after)
+        return StatementPage(nodes=nodes, total_count=total, page_info=page_info)
+
+    @strawberry.field(description="The danger statements a page at a time, with their count")
+    async def danger_page(
+        self,
+        info: Info[GatewayContext, None],
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> StatementPage:
+        nodes, total, page_info = await self.danger_window.page(info, first, after)
+        return StatementPage(nodes=nodes, total_count=total, page_info=page_info)
 
 
 @strawberry.type(description="What's working well?")
@@ -669,17 +722,52 @@ class Trajectory:
         )
 
 
+@strawberry.type(
+    description="A page of the safety scale's trajectories: the overall rating first, then each danger "
+    "statement, active ones first"
+)
+class TrajectoryPage:
+    nodes: list[Trajectory]
+    total_count: int = strawberry.field(description="How many trajectories the scale has (overall and per statement)")
+    page_info: PageInfo
+
+
 @strawberry.type(description="0: the children cannot safely be with their caregivers; 10: enough safety to close")
 class SafetyScale:
-    latest: list[ScaleRating]
-    trajectory: list[Trajectory]
+    latest: list[ScaleRating] = strawberry.field(
+        description="The ratings of the latest occasion of each target in the case view's first trajectories"
+    )
+    trajectory_window: strawberry.Private[Window[Trajectory]]
+
+    @strawberry.field(
+        description="The first trajectories: the overall rating, then each danger statement, active ones first "
+        "(all of them: `trajectoryPage`)"
+    )
+    def trajectory(
+        self,
+        info: Info[GatewayContext, None],
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+    ) -> list[Trajectory]:
+        return self.trajectory_window.first(info, first)
+
+    @strawberry.field(description="The trajectories a page at a time, with their count")
+    async def trajectory_page(
+        self,
+        info: Info[GatewayContext, None],
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> TrajectoryPage:
+        nodes, total, page_info = await self.trajectory_window.page(info, first, after)
+        return TrajectoryPage(nodes=nodes, total_count=total, page_info=page_info)
 
     @classmethod
-    def from_json(cls, body: dict[str, Any] | None) -> SafetyScale:
+    def from_json(cls, body: dict[str, Any] | None, the_list: CaseList, read_rest: ReadRest | None) -> SafetyScale:
         body = body or {}
         return cls(
             latest=[ScaleRating.from_json(r) for r in body.get("latest", [])],
-            trajectory=[Trajectory.from_json(t) for t in body.get("trajectory", [])],
+            trajectory_window=Window.of(
+                the_list, body.get("trajectory", []), body.get("trajectory_paging"), Trajectory.from_json, read_rest
+            ),
         )
 
 
@@ -773,6 +861,27 @@ class CheckIn:
     kept: bool
     note: str | None
 
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> CheckIn:
+        return cls(
+            rule_id=strawberry.ID(body["rule_id"]),
+            occurred_at=dt.datetime.fromisoformat(body["occurred_at"]),
+            reported_by=_names([body["reported_by"]])[0],
+            kept=body["kept"],
+            note=body.get("note"),
+        )
+
+
+@strawberry.type(description="A page of a plan's check-ins, newest first")
+class CheckInPage:
+    nodes: list[CheckIn]
+    total_count: int = strawberry.field(description="How many check-ins the plan has")
+    page_info: PageInfo
+
+
+# Reads a page of one plan's check-ins: (plan id) -> ReadRest; None where no case view is being read.
+CheckInReader = Callable[[str], ReadRest]
+
 
 @strawberry.type
 class IfRuleBroken:
@@ -798,10 +907,28 @@ class SafetyPlan:
     backup_plan: str | None
     sign_offs: list[SignOff]
     sign_off_status: SignOffStatus | None
-    recent_check_ins: list[CheckIn]
+    check_in_window: strawberry.Private[Window[CheckIn]]
+
+    @strawberry.field(description="The latest check-ins, newest first (all of them: `checkInPage`)")
+    def recent_check_ins(
+        self,
+        info: Info[GatewayContext, None],
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_CHECK_INS,
+    ) -> list[CheckIn]:
+        return self.check_in_window.first(info, first)
+
+    @strawberry.field(description="The plan's check-ins a page at a time, newest first, with their count")
+    async def check_in_page(
+        self,
+        info: Info[GatewayContext, None],
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_CHECK_INS,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> CheckInPage:
+        nodes, total, page_info = await self.check_in_window.page(info, first, after)
+        return CheckInPage(nodes=nodes, total_count=total, page_info=page_info)
 
     @classmethod
-    def from_json(cls, body: dict[str, Any]) -> SafetyPlan:
+    def from_json(cls, body: dict[str, Any], check_ins: CheckInReader | None = None) -> SafetyPlan:
         in_force = body.get("in_force") or {}
         rules = [SafetyPlanRule.from_json(r) for r in body.get("rules", [])]
         broken = body.get("if_rule_broken")
@@ -843,16 +970,13 @@ class SafetyPlan:
             )
             if sign_off
             else None,
-            recent_check_ins=[
-                CheckIn(
-                    rule_id=strawberry.ID(c["rule_id"]),
-                    occurred_at=dt.datetime.fromisoformat(c["occurred_at"]),
-                    reported_by=_names([c["reported_by"]])[0],
-                    kept=c["kept"],
-                    note=c.get("note"),
-                )
-                for c in body.get("recent_check_ins", [])
-            ],
+            check_in_window=Window.of(
+                CaseList(uuid.UUID(body["case_id"]), f"check-ins.{body['id']}"),
+                body.get("recent_check_ins", []),
+                body.get("recent_check_ins_paging"),
+                CheckIn.from_json,
+                check_ins(body["id"]) if check_ins is not None else None,
+            ),
         )
 
 

@@ -20,6 +20,7 @@ from sop_plans.models import (
     SignerRole,
 )
 from sop_shared import case_refs
+from sop_shared.pagination import ListPaging
 from sop_shared.plain_language import LanguageCheck
 
 RULE_TEXT_MAX = 2000
@@ -427,7 +428,12 @@ class SafetyPlanOut(BaseModel):
     signatures: list[SignatureSummary] = Field(description="Sign-offs on the current version")
     sign_off: SignOffStatus
     latest_approval: ApprovalOut | None
-    recent_check_ins: list[CheckInOut] = Field(description="The latest check-ins, newest first (at most 5)")
+    recent_check_ins: list[CheckInOut] = Field(
+        description="The latest check-ins, newest first (5, or the case view's `check_ins_first`)"
+    )
+    recent_check_ins_paging: ListPaging = Field(
+        description="How many check-ins the plan has; the rest from `GET /v1/safety-plans/{plan_id}/recent-check-ins`"
+    )
     alerts: list[Alert]
     version: int
     created_by: str

@@ -18,6 +18,7 @@ from sop_assessment.sdm.schemas import SdmAssessmentOut
 from sop_assessment.translations.schemas import CaseViewTranslation
 from sop_shared.auth import MAX_CASES_PER_TOKEN
 from sop_shared.case_refs import NotCaseScoped
+from sop_shared.pagination import ListPaging
 from sop_shared.plain_language import LanguageCheck
 
 
@@ -28,8 +29,14 @@ class CaseViewStatement(StatementOut):
 
 
 class CaseViewStatements(BaseModel):
-    harm: list[CaseViewStatement]
-    danger: list[CaseViewStatement]
+    harm: list[CaseViewStatement] = Field(description="The first harm statements, oldest first (`harm_first`)")
+    danger: list[CaseViewStatement] = Field(description="The first danger statements, oldest first (`danger_first`)")
+    harm_paging: ListPaging = Field(
+        description="How many harm statements the case has; the rest from `GET …/case-view/statements?kind=harm`"
+    )
+    danger_paging: ListPaging = Field(
+        description="How many danger statements the case has; the rest from `GET …/case-view/statements?kind=danger`"
+    )
 
 
 class CaseViewGoal(SafetyGoalOut):
@@ -44,9 +51,14 @@ class CaseViewGoal(SafetyGoalOut):
 
 class SafetyScale(BaseModel):
     latest: list[ScaleRatingOut] = Field(
-        description="Per danger statement and overall: the ratings of its most recent occasion"
+        description="For each target in `trajectory`: the ratings of its most recent occasion"
     )
-    trajectory: list[Trajectory] = Field(description="Per danger statement (active first) and overall")
+    trajectory: list[Trajectory] = Field(
+        description="The first targets (`scale_first`): the overall rating, then each danger statement (active first)"
+    )
+    trajectory_paging: ListPaging = Field(
+        description="How many targets the scale has; the rest from `GET …/case-view/safety-scale`"
+    )
 
 
 class SdmDueDate(BaseModel):

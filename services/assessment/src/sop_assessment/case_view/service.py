@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,11 +25,11 @@ from sop_assessment.case_view.schemas import (
     AssessmentCaseView,
     CaseSummary,
     CaseViewGoal,
-    CaseViewStatement,
     CaseViewStatements,
     SafetyScale,
     SdmView,
 )
+from sop_assessment.case_view.windows import scale_window, statement_window
 from sop_assessment.child_voice.models import ChildVoiceRecord
 from sop_assessment.child_voice.service import record_out
 from sop_assessment.goals.service import case_goals, goal_out
@@ -38,20 +39,14 @@ from sop_assessment.maps.rules import map_warnings
 from sop_assessment.maps.schemas import MapWarning
 from sop_assessment.maps.service import latest_map, map_out
 from sop_assessment.models import Statement, StatementKind, StatementStatus
-from sop_assessment.ratings.api import rating_out
 from sop_assessment.ratings.models import OVERALL, ScaleRating
-from sop_assessment.ratings.rules import latest_occasion, target_of, trajectory
-from sop_assessment.ratings.schemas import Trajectory
-from sop_assessment.ratings.service import ratings_of
+from sop_assessment.schemas import StatementOut
 from sop_assessment.sdm.instrument import Catalog
 from sop_assessment.sdm.models import SdmAssessment
 from sop_assessment.sdm.service import assessment_out
-from sop_assessment.statements.redaction import StatementView, statement_view
-from sop_assessment.statements.service import statement_out
+from sop_assessment.statements.redaction import statement_view
 from sop_assessment.supervision.models import Approval, ApprovalStatus
-from sop_assessment.translations.rules import shown_translations
-from sop_assessment.translations.schemas import CaseViewTranslation
-from sop_assessment.translations.service import case_translations
+from sop_shared.pagination import DEFAULT_LIMIT
 from sop_shared.plain_language import LANGUAGE_NAMES, PLAIN_WORDS, primary_language
 from sop_shared.policy import Audience, SensitivityLabel, may_see
 
@@ -66,25 +61,40 @@ def instrument_kind(catalog: Catalog) -> Callable[[Assessed], str]:
     return kind_of
 
 
-async def assessment_case_view(
-    session: AsyncSession, *, case_id: uuid.UUID, audience: Audience, language: str, catalog: Catalog, now: datetime
-) -> tuple[AssessmentCaseView, list[str]]:
-    """The case view for `audience` in `language`, and the sensitive fields it carries (for the audit)."""
-    internal = is_internal(audience)
-    statements = list(
-        (
-            await session.execute(
-                select(Statement).where(col(Statement.case_id) == case_id).order_by(col(Statement.id))
-            )
-        ).scalars()
-    )
-    translations = await case_translations(session, case_id)
-    views = {s.id: statement_view(s.model_dump(), audience, language=language) for s in statements}
-    shown = [_statement(s, views[s.id], translations.get(s.id, []), language) for s in statements]
-    withheld = {s.id for s in statements if views[s.id].withheld}
+@dataclass(frozen=True)
+class ViewBounds:
+    """How many items of each long list the case view carries (the rest is read a window at a time)."""
 
-    goals = [_goal(g, g.danger_statement_id in withheld, language) for g in await case_goals(session, case_id)]
-    safety_scale = _safety_scale(statements, await ratings_of(session, case_id=case_id, every_target=True), withheld)
+    harm: int = DEFAULT_LIMIT
+    danger: int = DEFAULT_LIMIT
+    safety_scale: int = DEFAULT_LIMIT
+
+
+async def assessment_case_view(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    audience: Audience,
+    language: str,
+    catalog: Catalog,
+    now: datetime,
+    bounds: ViewBounds = ViewBounds(),
+) -> tuple[AssessmentCaseView, list[str]]:
+    """The case view for `audience` in `language`, and the sensitive fields it carries (for the audit). The
+    statements and the safety scale are bounded: the first window of each, its total and a cursor to the rest."""
+    internal = is_internal(audience)
+    harm = await statement_window(
+        session, case_id=case_id, kind=StatementKind.harm, audience=audience, language=language, limit=bounds.harm
+    )
+    danger = await statement_window(
+        session, case_id=case_id, kind=StatementKind.danger, audience=audience, language=language, limit=bounds.danger
+    )
+    shown = [*harm.items, *danger.items]
+
+    goals = await case_goals(session, case_id)
+    withheld = await withheld_statements(session, {g.danger_statement_id for g in goals}, audience)
+    goals_shown = [_goal(g, g.danger_statement_id in withheld, language) for g in goals]
+    scale = await scale_window(session, case_id=case_id, audience=audience, limit=bounds.safety_scale)
     the_map = await latest_map(session, case_id)
     map_shown = await map_out(session, the_map) if the_map is not None else None
     if map_shown is not None and not internal:
@@ -110,6 +120,7 @@ async def assessment_case_view(
     child_voice = [await record_out(session, record, audience) for record in records]
 
     pending = None
+    active = 0
     if internal:
         pending = (
             await session.execute(
@@ -118,18 +129,29 @@ async def assessment_case_view(
                 .where(col(Approval.case_id) == case_id, col(Approval.status) == ApprovalStatus.pending)
             )
         ).scalar_one()
-    active = sum(1 for s in statements if s.kind == StatementKind.danger and s.status == StatementStatus.active)
+        active = (
+            await session.execute(
+                select(func.count())
+                .select_from(Statement)
+                .where(
+                    col(Statement.case_id) == case_id,
+                    col(Statement.kind) == StatementKind.danger,
+                    col(Statement.status) == StatementStatus.active,
+                )
+            )
+        ).scalar_one()
 
     view = AssessmentCaseView(
         case_id=case_id,
         audience=audience.value,
         language=language,
         statements=CaseViewStatements(
-            harm=[s for s in shown if s.kind == StatementKind.harm],
-            danger=[s for s in shown if s.kind == StatementKind.danger],
+            harm=harm.items, danger=danger.items, harm_paging=harm.paging(), danger_paging=danger.paging()
         ),
-        safety_goals=goals,
-        safety_scale=safety_scale,
+        safety_goals=goals_shown,
+        safety_scale=SafetyScale(
+            latest=scale.latest, trajectory=scale.trajectories.items, trajectory_paging=scale.trajectories.paging()
+        ),
         map=map_shown,
         sdm=SdmView(
             safety_decision=summary.safety_decision,
@@ -146,8 +168,7 @@ async def assessment_case_view(
     )
     fields = sorted(
         {
-            *(["who_reported"] if any(s.who_reported for s in shown) else []),
-            *(label for s in shown for label in s.sensitivity_labels),
+            *statement_fields_shown(shown),
             *(["sdm_detail"] if detail is not None else []),
             *(["child_voice"] if any(not r.restricted for r in child_voice) else []),
         }
@@ -155,26 +176,22 @@ async def assessment_case_view(
     return view, fields
 
 
-def _statement(
-    statement: Statement, view: StatementView, translations: Sequence[Any], language: str
-) -> CaseViewStatement:
-    out = statement_out(statement, language=language, view=view)
-    current = shown_translations(
-        translations,
-        statement_version=statement.version,
-        withheld=view.withheld,
-        shows_reporter=view.shows_reporter,
-        current_only=True,
-    )
-    return CaseViewStatement(
-        **out.model_dump(),
-        translations=[
-            CaseViewTranslation(
-                language=t.language, text=t.text, verified=t.verified, current=True, translated_by=t.translated_by
-            )
-            for t in current
-        ],
-    )
+def statement_fields_shown(shown: Sequence[StatementOut]) -> set[str]:
+    """The sensitive statement fields a response carries, for the audit record."""
+    return {
+        *(["who_reported"] if any(s.who_reported for s in shown) else []),
+        *(label for s in shown for label in s.sensitivity_labels),
+    }
+
+
+async def withheld_statements(
+    session: AsyncSession, statement_ids: set[uuid.UUID], audience: Audience
+) -> set[uuid.UUID]:
+    """Which of these statements are withheld from `audience` (a goal of one is withheld with it)."""
+    if not statement_ids:
+        return set()
+    rows = (await session.execute(select(Statement).where(col(Statement.id).in_(statement_ids)))).scalars()
+    return {s.id for s in rows if statement_view(s.model_dump(), audience).withheld}
 
 
 def _goal(goal: Any, withheld: bool, language: str) -> CaseViewGoal:
@@ -183,33 +200,6 @@ def _goal(goal: Any, withheld: bool, language: str) -> CaseViewGoal:
         return CaseViewGoal(**out)
     values, redacted = withheld_goal(out, language)
     return CaseViewGoal(**values, redacted=redacted)
-
-
-def _safety_scale(
-    statements: Sequence[Statement], ratings: Sequence[ScaleRating], withheld: set[uuid.UUID]
-) -> SafetyScale:
-    """Per danger statement (active first) and overall: the latest occasion's ratings and the trajectory.
-    The raters' words about a withheld statement are withheld with it; the numbers stay."""
-    dangers = sorted(
-        (s for s in statements if s.kind == StatementKind.danger),
-        key=lambda s: (s.status != StatementStatus.active, s.id),
-    )
-    latest, trajectories = [], []
-    by_target: dict[str, list[ScaleRating]] = {}
-    for rating in ratings:  # once, not once per statement: a long-open case has hundreds of both
-        by_target.setdefault(rating.target, []).append(rating)
-    for statement_id in [s.id for s in dangers] + [None]:
-        target = target_of(statement_id)
-        rows = by_target.get(target, [])
-        if not rows and target == OVERALL:
-            continue
-        for rating in latest_occasion(rows):
-            out = rating_out(rating)
-            if statement_id in withheld:
-                out.rationale = out.one_step_up = None
-            latest.append(out)
-        trajectories.append(Trajectory.model_validate(trajectory(rows, statement_id)))
-    return SafetyScale(latest=latest, trajectory=trajectories)
 
 
 def glossary_in(language: str) -> Glossary:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,15 +72,14 @@ async def list_translations(
     return page.page(rows)
 
 
-async def case_translations(session: AsyncSession, case_id: uuid.UUID) -> dict[uuid.UUID, list[StatementTranslation]]:
-    """Every translation of the case's statements, by statement, oldest first: one query."""
-    rows = (
-        await session.execute(
-            select(StatementTranslation)
-            .where(col(StatementTranslation.case_id) == case_id)
-            .order_by(col(StatementTranslation.id))
-        )
-    ).scalars()
+async def case_translations(
+    session: AsyncSession, case_id: uuid.UUID, *, statement_ids: Sequence[uuid.UUID] | None = None
+) -> dict[uuid.UUID, list[StatementTranslation]]:
+    """Every translation of the case's statements (or of these of them), by statement, oldest first: one query."""
+    query = select(StatementTranslation).where(col(StatementTranslation.case_id) == case_id)
+    if statement_ids is not None:
+        query = query.where(col(StatementTranslation.statement_id).in_(statement_ids))
+    rows = (await session.execute(query.order_by(col(StatementTranslation.id)))).scalars()
     found: dict[uuid.UUID, list[StatementTranslation]] = {}
     for row in rows:
         found.setdefault(row.statement_id, []).append(row)

@@ -12,17 +12,23 @@ from sop_plans.case_view.rules import alerts_for_audience, plan_for_audience
 from sop_plans.case_view.schemas import CaseGlances, CaseViewsIn, PlansCaseView
 from sop_plans.case_view.service import glance_at_cases, read_case_view
 from sop_plans.deps import PolicyDep
+from sop_plans.safety_plans.service import RECENT_CHECK_INS
 from sop_shared.audit import RequestAccess, audit_request, audit_request_many
 from sop_shared.auth import CurrentPrincipal, RequestAudience, require_case_scope, require_cases_read
 from sop_shared.clock import ClockDep
 from sop_shared.db import SessionDep
+from sop_shared.pagination import FirstItems
 from sop_shared.policy import Scope
 from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["case view"])
 
 
-@router.get("/cases/{case_id}/case-view", response_model=PlansCaseView, dependencies=[known_query_params()])
+@router.get(
+    "/cases/{case_id}/case-view",
+    response_model=PlansCaseView,
+    dependencies=[known_query_params("check_ins_first")],
+)
 async def case_view(
     case_id: uuid.UUID,
     request: Request,
@@ -31,13 +37,15 @@ async def case_view(
     audience: RequestAudience,
     clock: ClockDep,
     policy: PolicyDep,
+    check_ins_first: FirstItems = RECENT_CHECK_INS,
 ) -> PlansCaseView:
     """The plans part of the case view in one call and a fixed number of queries: the plan in force (as
     its version in force reads), the newest plans, the next steps (open first) and the alerts. Outside the
     agency (`X-SOP-Audience` family, network, partner, court) the supervisor's decision and comment, the
-    worker's practice warnings and the alerts are left out."""
+    worker's practice warnings and the alerts are left out. Each plan carries its newest `check_ins_first`
+    check-ins (default 5), their total and a cursor to the rest (`recent_check_ins_paging`)."""
     require_case_scope(principal, case_id, Scope.case_read)
-    parts = await read_case_view(session, case_id=case_id, now=clock.now(), policy=policy)
+    parts = await read_case_view(session, case_id=case_id, now=clock.now(), policy=policy, check_ins=check_ins_first)
     await audit_request(
         request,
         session,

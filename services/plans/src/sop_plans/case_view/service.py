@@ -22,7 +22,14 @@ from sop_plans.case_view.schemas import CaseGlance, PlanInForceSummary
 from sop_plans.models import NextStep, PlanStatus, SafetyPlan, SafetyPlanVersion
 from sop_plans.next_steps.service import OPEN_STATUSES, next_step_out
 from sop_plans.plan_policy import PlanPolicy
-from sop_plans.safety_plans.service import expire_due_plans, get_version, load_extras, plan_alerts, plan_out
+from sop_plans.safety_plans.service import (
+    RECENT_CHECK_INS,
+    expire_due_plans,
+    get_version,
+    load_extras,
+    plan_alerts,
+    plan_out,
+)
 from sop_plans.schemas import Alert, NextStepOut, SafetyPlanOut
 
 NEWEST_PLANS = 20
@@ -39,7 +46,12 @@ class CaseViewParts:
 
 
 async def read_case_view(
-    session: AsyncSession, *, case_id: uuid.UUID, now: datetime, policy: PlanPolicy
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    now: datetime,
+    policy: PlanPolicy,
+    check_ins: int = RECENT_CHECK_INS,
 ) -> CaseViewParts:
     """The plan in force (as its version in force reads), the newest plans, the next steps and the alerts
     of one case. Plans past their expiry are expired first (by the alerts read), as every read does."""
@@ -81,7 +93,7 @@ async def read_case_view(
     plans = {p.id: p for p, _ in newest}
     if chosen is not None:
         plans[chosen.id] = chosen
-    extras = await load_extras(session, list(plans.values()))
+    extras = await load_extras(session, list(plans.values()), check_ins=check_ins)
     steps = (
         (
             await session.execute(

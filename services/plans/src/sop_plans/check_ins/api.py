@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from sop_plans.check_ins.service import list_check_ins, record_check_in, weekly_record
 from sop_plans.deps import plan_for
-from sop_plans.safety_plans.service import check_in_out
+from sop_plans.safety_plans.service import check_in_out, newest_check_ins
 from sop_plans.schemas import CheckInIn, CheckInOut, CheckInRecord
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal
@@ -18,7 +18,7 @@ from sop_shared.case_refs import SafetyPlanRuleRef
 from sop_shared.clock import ClockDep
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
-from sop_shared.pagination import Page, PageDep
+from sop_shared.pagination import CountedPage, ListPageDep, Page, PageDep
 from sop_shared.policy import Scope
 from sop_shared.query_params import known_query_params
 
@@ -76,6 +76,26 @@ async def get_check_ins(
         request, session, principal, resource="check_in", action="read", case_id=plan.case_id, resource_id=plan.id
     )
     return Page[CheckInOut](items=[check_in_out(c) for c in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/safety-plans/{plan_id}/recent-check-ins",
+    response_model=CountedPage[CheckInOut],
+    dependencies=[known_query_params("limit", "cursor")],
+)
+async def get_recent_check_ins(
+    plan_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: ListPageDep
+) -> CountedPage[CheckInOut]:
+    """The plan's check-ins newest first, a window at a time: the case view's `recent_check_ins` continues
+    here with its `recent_check_ins_paging.next_cursor`. A cursor of another plan or case is refused."""
+    plan = await plan_for(request, session, principal, plan_id, Scope.case_read)
+    window = await newest_check_ins(session, plan, limit=page.limit, cursor=page.cursor)
+    await audit_request(
+        request, session, principal, resource="check_in", action="read", case_id=plan.case_id, resource_id=plan.id
+    )
+    return CountedPage[CheckInOut](
+        items=[check_in_out(c) for c in window.items], total_count=window.total_count, next_cursor=window.next_cursor
+    )
 
 
 @router.get(

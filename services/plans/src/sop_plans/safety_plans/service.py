@@ -68,7 +68,7 @@ from sop_plans.schemas import (
 from sop_shared.auth import Principal
 from sop_shared.ids import new_id
 from sop_shared.outbox import emit
-from sop_shared.pagination import PageRequest
+from sop_shared.pagination import CaseList, CountedPage, ListPaging, PageRequest, after
 from sop_shared.plain_language import LanguageCheck
 from sop_shared.problems import Conflict, Forbidden, InvalidInput
 
@@ -657,6 +657,44 @@ async def recent_check_ins(
     return found
 
 
+async def check_in_counts(session: AsyncSession, plan_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    if not plan_ids:
+        return {}
+    query = (
+        select(col(CheckIn.plan_id), func.count())
+        .where(col(CheckIn.plan_id).in_(plan_ids))
+        .group_by(col(CheckIn.plan_id))
+    )
+    return {plan_id: count for plan_id, count in (await session.execute(query)).all()}
+
+
+def check_in_list(plan: SafetyPlan) -> CaseList:
+    """A plan's check-ins, newest first: `recent_check_ins` continues at `GET …/recent-check-ins`."""
+    return CaseList(plan.case_id, f"check-ins.{plan.id}")
+
+
+def check_in_position(check_in: CheckIn) -> tuple[str, str]:
+    return (check_in.occurred_at.isoformat(), str(check_in.id))
+
+
+CHECK_IN_POSITION = (datetime.fromisoformat, uuid.UUID)
+
+
+async def newest_check_ins(
+    session: AsyncSession, plan: SafetyPlan, *, limit: int, cursor: str | None
+) -> CountedPage[CheckIn]:
+    """The plan's check-ins after the cursor's, newest first (the order of `recent_check_ins`)."""
+    the_list = check_in_list(plan)
+    at = the_list.position(cursor, CHECK_IN_POSITION)
+    order = (col(CheckIn.occurred_at), col(CheckIn.id))
+    query = select(CheckIn).where(col(CheckIn.plan_id) == plan.id)
+    if at is not None:
+        query = query.where(after(order, at, descending=True))
+    rows = list((await session.execute(query.order_by(*(c.desc() for c in order)).limit(limit + 1))).scalars())
+    total = (await check_in_counts(session, [plan.id])).get(plan.id, 0)
+    return the_list.page(rows, limit=limit, total=total, position_of=check_in_position)
+
+
 async def in_force_hashes(session: AsyncSession, plans: Sequence[SafetyPlan]) -> dict[uuid.UUID, str]:
     wanted = [(p.id, p.in_force_version_number) for p in plans if p.in_force_version_number is not None]
     if not wanted:
@@ -772,15 +810,19 @@ class PlanExtras:
     signatures: dict[uuid.UUID, list[SafetyPlanSignature]] = field(default_factory=dict)
     approvals: dict[uuid.UUID, list[SafetyPlanApproval]] = field(default_factory=dict)
     check_ins: dict[uuid.UUID, list[CheckIn]] = field(default_factory=dict)
+    check_in_counts: dict[uuid.UUID, int] = field(default_factory=dict)
     in_force_hash: dict[uuid.UUID, str] = field(default_factory=dict)
 
 
-async def load_extras(session: AsyncSession, plans: Sequence[SafetyPlan]) -> PlanExtras:
+async def load_extras(
+    session: AsyncSession, plans: Sequence[SafetyPlan], *, check_ins: int = RECENT_CHECK_INS
+) -> PlanExtras:
     ids = [p.id for p in plans]
     return PlanExtras(
         signatures=await signatures_of(session, ids),
         approvals=await approvals_of(session, ids),
-        check_ins=await recent_check_ins(session, ids),
+        check_ins=await recent_check_ins(session, ids, check_ins) if check_ins else {},
+        check_in_counts=await check_in_counts(session, ids),
         in_force_hash=await in_force_hashes(session, plans),
     )
 
@@ -824,6 +866,7 @@ def plan_out(
             expires_at=plan.expires_at,
             activated_at=plan.activated_at,
         )
+    recent, total_check_ins = extras.check_ins.get(plan.id, []), extras.check_in_counts.get(plan.id, 0)
     return SafetyPlanOut(
         id=plan.id,
         case_id=plan.case_id,
@@ -864,7 +907,11 @@ def plan_out(
         signatures=[signature_summary(s) for s in signatures if s.version_number == version.number],
         sign_off=sign_off_status(plan, version.number, content, signatures, policy),
         latest_approval=approval_out(approvals[-1]) if approvals else None,
-        recent_check_ins=[check_in_out(c) for c in extras.check_ins.get(plan.id, [])],
+        recent_check_ins=[check_in_out(c) for c in recent],
+        recent_check_ins_paging=ListPaging(
+            total_count=total_check_ins,
+            next_cursor=check_in_list(plan).next_cursor(recent, total_check_ins > len(recent), check_in_position),
+        ),
         alerts=plan_alerts(plan, now=now, policy=policy),
         version=plan.version,
         created_by=plan.created_by,

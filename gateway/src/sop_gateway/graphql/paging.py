@@ -1,0 +1,204 @@
+"""The case view's long lists, bounded and paged: harm and danger statements, the safety scale's trajectories,
+each plan's check-ins.
+
+The services bound them at the source: the case-view reads carry the first items of each list (as many as the
+query asks for, see `slice_params`), the list's total and a cursor to the rest; a `…Page(first, after)` field
+reads the items after a cursor from the service's window endpoint, for the same audience and language, so every
+page is redacted exactly as the first. Cursors are the services' (`sop_shared.pagination.CaseList`): opaque,
+bound to the case and the list; a cursor of another case or list is refused like a forged one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+
+from sop_gateway.graphql.context import GatewayContext
+from sop_gateway.graphql.ids import bad_input
+from sop_shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, CaseList
+from sop_shared.problems import InvalidInput
+
+N = TypeVar("N")
+
+DEFAULT_FIRST = DEFAULT_LIMIT  # 50
+MAX_FIRST = MAX_LIMIT  # 200
+DEFAULT_CHECK_INS = 5  # a plan's recent check-ins, as before lists were paged
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page")
+
+
+@dataclass(frozen=True)
+class BoundedList:
+    """One long list of the case view: the fields that read it and the case-view parameter that bounds it."""
+
+    service: str
+    name: str | None  # the list's name in its cursors, when it is one per case (check-ins are one per plan)
+    param: str
+    default: int
+    fields: tuple[str, ...]  # dotted paths of the plain list fields (`first`)
+    pages: tuple[str, ...]  # dotted paths of the page fields (`first`, `after`)
+
+
+BOUNDED_LISTS = (
+    BoundedList(
+        service="assessment",
+        name="statements.harm",
+        param="harm_first",
+        default=DEFAULT_FIRST,
+        fields=("worries.harm",),
+        pages=("worries.harmPage",),
+    ),
+    BoundedList(
+        service="assessment",
+        name="statements.danger",
+        param="danger_first",
+        default=DEFAULT_FIRST,
+        fields=("worries.danger",),
+        pages=("worries.dangerPage",),
+    ),
+    BoundedList(
+        service="assessment",
+        name="safety-scale",
+        param="scale_first",
+        default=DEFAULT_FIRST,
+        fields=("safetyScale.trajectory",),
+        pages=("safetyScale.trajectoryPage",),
+    ),
+    BoundedList(
+        service="plans",
+        name=None,
+        param="check_ins_first",
+        default=DEFAULT_CHECK_INS,
+        fields=("safetyPlan.recentCheckIns", "safetyPlans.recentCheckIns"),
+        pages=("safetyPlan.checkInPage", "safetyPlans.checkInPage"),
+    ),
+)
+
+
+def refuse(info: Info[GatewayContext, None], argument: str, message: str) -> GraphQLError:
+    """A paging argument the caller got wrong: BAD_USER_INPUT naming it, and the answer is HTTP 400."""
+    response = getattr(info.context, "response", None)
+    if response is not None:
+        response.status_code = 400
+    return bad_input(argument, message)
+
+
+def check_first(info: Info[GatewayContext, None], first: int) -> int:
+    if not 0 <= first <= MAX_FIRST:
+        raise refuse(info, "first", f"must be between 0 and {MAX_FIRST}")
+    return first
+
+
+def check_after(info: Info[GatewayContext, None], the_list: CaseList, after: str | None) -> str | None:
+    try:
+        the_list.check(after, field="after")
+    except InvalidInput as exc:
+        raise refuse(info, "after", exc.errors[0]["message"]) from exc
+    return after
+
+
+def slice_params(info: Info[GatewayContext, None], case_id: uuid.UUID) -> dict[str, dict[str, int]]:
+    """Per service, how many items of each list its case-view read must carry: the most any field of the query
+    asks for (a page field with `after` reads from the window endpoint instead); the list's default when no
+    field asks. Every `first` and every `after` of a list whose case and name are known here is checked now,
+    before any service is called."""
+    arguments: dict[str, list[dict[str, Any]]] = {}
+    for selected in info.selected_fields:
+        _arguments(selected.selections, "", arguments)
+    params: dict[str, dict[str, int]] = {}
+    for bounded in BOUNDED_LISTS:
+        asked = []
+        for path in bounded.fields + bounded.pages:
+            for args in arguments.get(path, []):
+                # A literal argument arrives as its source text ("0"); validation already made it an Int.
+                first = check_first(info, int(args.get("first", bounded.default)))
+                after = args.get("after") if path in bounded.pages else None
+                if after is not None and bounded.name is not None:
+                    check_after(info, CaseList(case_id, bounded.name), after)
+                if after is None:
+                    asked.append(first)
+        params.setdefault(bounded.service, {})[bounded.param] = max(asked, default=bounded.default)
+    return params
+
+
+def _arguments(selections: Iterable[Selection], prefix: str, found: dict[str, list[dict[str, Any]]]) -> None:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            path = f"{prefix}{selection.name}"
+            found.setdefault(path, []).append(selection.arguments)
+            _arguments(selection.selections, f"{path}.", found)
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            _arguments(selection.selections, prefix, found)
+
+
+# Reads the items after a cursor (or from the start) from a service's window endpoint: (first, after) -> its
+# JSON `{items, total_count, next_cursor}`.
+ReadRest = Callable[[int, str | None], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Window(Generic[N]):
+    """One bounded list as the case view carries it: the first items, the total, the cursor to the rest, and
+    how to read any page of it."""
+
+    the_list: CaseList
+    items: list[N]
+    total_count: int
+    next_cursor: str | None
+    convert: Callable[[dict[str, Any]], N]
+    read_rest: ReadRest | None = field(default=None)
+
+    @classmethod
+    def of(
+        cls,
+        the_list: CaseList,
+        items: list[dict[str, Any]],
+        paging: dict[str, Any] | None,
+        convert: Callable[[dict[str, Any]], N],
+        read_rest: ReadRest | None,
+    ) -> Window[N]:
+        paging = paging or {"total_count": len(items), "next_cursor": None}
+        return cls(
+            the_list=the_list,
+            items=[convert(i) for i in items],
+            total_count=paging["total_count"],
+            next_cursor=paging.get("next_cursor"),
+            convert=convert,
+            read_rest=read_rest,
+        )
+
+    def first(self, info: Info[GatewayContext, None], first: int) -> list[N]:
+        return self.items[: check_first(info, first)]
+
+    async def page(
+        self, info: Info[GatewayContext, None], first: int, after: str | None
+    ) -> tuple[list[N], int, PageInfo]:
+        check_first(info, first)
+        check_after(info, self.the_list, after)
+        carried = after is None and (first == len(self.items) or (first > len(self.items) and not self.next_cursor))
+        if carried:
+            nodes, total, next_cursor = self.items, self.total_count, self.next_cursor
+        elif self.read_rest is None:
+            raise refuse(info, "after", "read the following pages through caseView")
+        elif first == 0:  # only the count: the rest starts where it started
+            body = await self.read_rest(1, after)
+            nodes, total = [], body["total_count"]
+            next_cursor = (after or self.the_list.cursor(())) if body["items"] else None
+        else:
+            body = await self.read_rest(first, after)
+            nodes, total, next_cursor = (
+                [self.convert(i) for i in body["items"]],
+                body["total_count"],
+                body["next_cursor"],
+            )
+        return nodes, total, PageInfo(has_next_page=next_cursor is not None, end_cursor=next_cursor)

@@ -1,0 +1,183 @@
+"""The case view's long lists, a window at a time: a kind of statement (oldest first, as the view has always
+listed them) and the safety scale's targets (the overall rating, then each danger statement, active first).
+
+The case-view read carries the first window of each; `GET …/case-view/statements` and `…/case-view/safety-scale`
+read the windows after it with the cursor it gave. Both go through these functions, so every window is
+redacted for the audience exactly as the first one is."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from sop_assessment.case_view.schemas import CaseViewStatement
+from sop_assessment.models import Statement, StatementKind, StatementStatus
+from sop_assessment.ratings.api import rating_out
+from sop_assessment.ratings.models import OVERALL, ScaleRating
+from sop_assessment.ratings.rules import latest_occasion, target_of, trajectory
+from sop_assessment.ratings.schemas import ScaleRatingOut, Trajectory
+from sop_assessment.statements.redaction import StatementView, statement_view
+from sop_assessment.statements.service import statement_out
+from sop_assessment.translations.rules import shown_translations
+from sop_assessment.translations.schemas import CaseViewTranslation
+from sop_assessment.translations.service import case_translations
+from sop_shared.pagination import CaseList, CountedPage, after
+from sop_shared.policy import Audience
+
+
+def statement_list(case_id: uuid.UUID, kind: StatementKind) -> CaseList:
+    return CaseList(case_id, f"statements.{kind.value}")
+
+
+def scale_list(case_id: uuid.UUID) -> CaseList:
+    return CaseList(case_id, "safety-scale")
+
+
+async def statement_window(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    kind: StatementKind,
+    audience: Audience,
+    language: str,
+    limit: int,
+    cursor: str | None = None,
+    field: str = "cursor",
+) -> CountedPage[CaseViewStatement]:
+    """Up to `limit` statements of one kind after the cursor's, oldest first, as `audience` may read them in
+    `language` (with their current translations), and how many the case has of that kind."""
+    the_list = statement_list(case_id, kind)
+    at = the_list.position(cursor, (uuid.UUID,), field=field)
+    of_kind = (col(Statement.case_id) == case_id, col(Statement.kind) == kind)
+    query = select(Statement).where(*of_kind)
+    if at is not None:
+        query = query.where(col(Statement.id) > at[0])
+    rows = list((await session.execute(query.order_by(col(Statement.id)).limit(limit + 1))).scalars())
+    total = (await session.execute(select(func.count()).select_from(Statement).where(*of_kind))).scalar_one()
+    translations = await case_translations(session, case_id, statement_ids=[s.id for s in rows[:limit]])
+    shown = [
+        case_view_statement(
+            s, statement_view(s.model_dump(), audience, language=language), translations.get(s.id, []), language
+        )
+        for s in rows
+    ]
+    return the_list.page(shown, limit=limit, total=total, position_of=lambda s: (str(s.id),))
+
+
+def case_view_statement(
+    statement: Statement, view: StatementView, translations: Sequence[Any], language: str
+) -> CaseViewStatement:
+    out = statement_out(statement, language=language, view=view)
+    current = shown_translations(
+        translations,
+        statement_version=statement.version,
+        withheld=view.withheld,
+        shows_reporter=view.shows_reporter,
+        current_only=True,
+    )
+    return CaseViewStatement(
+        **out.model_dump(),
+        translations=[
+            CaseViewTranslation(
+                language=t.language, text=t.text, verified=t.verified, current=True, translated_by=t.translated_by
+            )
+            for t in current
+        ],
+    )
+
+
+# The safety scale's order: the overall rating first (the family's headline), then the danger statements,
+# active ones first, each group oldest first.
+OVERALL_RANK, ACTIVE_RANK, OTHER_RANK = 0, 1, 2
+_RANK = case((col(Statement.status) == StatementStatus.active, ACTIVE_RANK), else_=OTHER_RANK)
+
+
+def _rank(value: Any) -> int:
+    if value not in (OVERALL_RANK, ACTIVE_RANK, OTHER_RANK):
+        raise ValueError("rank")
+    return int(value)
+
+
+def _statement_id(value: Any) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None
+
+
+@dataclass
+class ScaleWindow:
+    """A window of the safety scale's targets: their trajectories, the ratings of each one's latest occasion,
+    and where the window stands in the whole scale."""
+
+    trajectories: CountedPage[Trajectory]
+    latest: list[ScaleRatingOut]
+
+
+async def scale_window(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    audience: Audience,
+    limit: int,
+    cursor: str | None = None,
+    field: str = "cursor",
+) -> ScaleWindow:
+    """Up to `limit` of the scale's targets after the cursor's. The raters' words about a statement withheld
+    from `audience` are withheld with it; the numbers stay."""
+    the_list = scale_list(case_id)
+    at = the_list.position(cursor, (_rank, _statement_id), field=field)
+    overall_rated = (
+        await session.execute(
+            select(col(ScaleRating.id))
+            .where(col(ScaleRating.case_id) == case_id, col(ScaleRating.target) == OVERALL)
+            .limit(1)
+        )
+    ).first() is not None
+    dangers = (col(Statement.case_id) == case_id, col(Statement.kind) == StatementKind.danger)
+    total = (await session.execute(select(func.count()).select_from(Statement).where(*dangers))).scalar_one()
+    targets: list[Statement | None] = [None] if overall_rated and at is None else []
+    query = select(Statement).where(*dangers)
+    if at is not None and at[0] != OVERALL_RANK:
+        query = query.where(after([_RANK, col(Statement.id)], at))
+    query = query.order_by(_RANK, col(Statement.id)).limit(limit + 1 - len(targets))
+    targets += list((await session.execute(query)).scalars())
+
+    page = the_list.page(targets, limit=limit, total=total + overall_rated, position_of=_position)
+    shown: list[Statement | None] = page.items
+    ratings: dict[str, list[ScaleRating]] = {}
+    keys = [target_of(s.id if s is not None else None) for s in shown]
+    if keys:
+        for rating in (
+            await session.execute(
+                select(ScaleRating)
+                .where(col(ScaleRating.case_id) == case_id, col(ScaleRating.target).in_(keys))
+                .order_by(col(ScaleRating.id))
+            )
+        ).scalars():
+            ratings.setdefault(rating.target, []).append(rating)
+    latest: list[ScaleRatingOut] = []
+    trajectories: list[Trajectory] = []
+    for statement in shown:
+        statement_id = statement.id if statement is not None else None
+        rows = ratings.get(target_of(statement_id), [])
+        withheld = statement is not None and statement_view(statement.model_dump(), audience).withheld
+        for rating in latest_occasion(rows):
+            out = rating_out(rating)
+            if withheld:
+                out.rationale = out.one_step_up = None
+            latest.append(out)
+        trajectories.append(Trajectory.model_validate(trajectory(rows, statement_id)))
+    return ScaleWindow(
+        trajectories=CountedPage(items=trajectories, total_count=page.total_count, next_cursor=page.next_cursor),
+        latest=latest,
+    )
+
+
+def _position(statement: Statement | None) -> tuple[int, str]:
+    if statement is None:
+        return (OVERALL_RANK, "")
+    return (ACTIVE_RANK if statement.status == StatementStatus.active else OTHER_RANK, str(statement.id))
