@@ -89,7 +89,11 @@ async def test_the_same_idempotency_key_twice_creates_one_statement_and_says_it_
     assert "idempotent-replayed" not in first.headers
     assert second.headers["idempotent-replayed"] == "true"
     assert first.headers["ETag"] == second.headers["ETag"] == '"1"'
-    assert first.headers["Location"] == f"/v1/statements/{first.json()['id']}"
+    location = first.headers["Location"]
+    assert location.startswith("/api/assessment/v1/")  # where the client reaches it, not the service's own path
+    read_back = await system.client.get(location, headers=system.bearer("fsw.rivera"))
+    assert read_back.status_code == 200, read_back.text
+    assert read_back.json()["id"] == first.json()["id"]
     other_body = await system.client.post(path, json={**HARM, "when_or_how_often": "once"}, headers=headers)
     _problem(other_body, 422)
     listed = await system.client.get(path, params={"kind": "harm"}, headers=system.bearer("fsw.rivera"))

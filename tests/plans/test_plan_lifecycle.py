@@ -486,7 +486,8 @@ async def test_plan_routes_answer_under_the_case_too_and_only_for_the_plans_case
     other = tokens.headers("plans", case_id=other_case)
     await flow.call("GET", f"/v1/cases/{other_case}/safety-plans/{plan['id']}", headers=other, expect=404)
     await flow.call("GET", f"/v1/cases/{other_case}/safety-plans/{plan['id']}", expect=404)  # path and token differ
-    await flow.call("GET", f"/v1/cases/not-a-case/safety-plans/{plan['id']}", expect=404)
+    malformed = await flow.call("GET", f"/v1/cases/not-a-case/safety-plans/{plan['id']}", expect=422)
+    assert [e["field"] for e in malformed["errors"]] == ["case_id"]  # as on every route under a case
 
 
 async def test_every_rule_comes_back_with_its_plain_language_check(

@@ -80,7 +80,20 @@ async def facade(service: str, path: str, request: Request) -> Response:
                 ),
             )
     response_headers = {k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS}
+    if "location" in response_headers:
+        response_headers["location"] = public_location(service, response_headers["location"], case_id)
     return Response(upstream.content, status_code=upstream.status_code, headers=response_headers)
+
+
+def public_location(service: str, location: str, case_id: uuid.UUID | None) -> str:
+    """A service's `Location` (`/v1/<records>/<id>`, its own path) as the client reaches it through the gateway:
+    `/api/<service>/v1/cases/<case>/<records>/<id>` when the request was made under a case (the façade scopes
+    its token by that prefix), else `/api/<service>/v1/…`; anything else is left as the service said it."""
+    if not location.startswith("/v1/"):
+        return location
+    if case_id is not None and not location.startswith("/v1/cases/"):
+        return f"/api/{service}/v1/cases/{case_id}/{location.removeprefix('/v1/')}"
+    return f"/api/{service}{location}"
 
 
 # One route per method, each with its own operation id (one route for all five gives them all the same id).

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import Column, MetaData, String, Table, Uuid, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -65,6 +65,19 @@ CaseIdRef = Annotated[uuid.UUID, CaseRef("case")]
 # looked up in — the path's on the nested route (the gateway's REST façade mints case-scoped tokens for those),
 # an optional `?case_id=` on the flat one.
 CaseOfRecord = CaseIdRef | None
+
+
+def case_in_path(
+    request: Request, case_id: Annotated[CaseIdRef, Path(description="The case the record is in")]
+) -> uuid.UUID:
+    """A router included a second time under `/v1/cases/{case_id}` declares the case with this dependency: the
+    routes are documented truthfully, and a case the token is not for does not exist for the caller (the
+    record itself is still looked up within the token's case)."""
+    if verified_principal(request).case_id != case_id:
+        raise NotFound("no such case")
+    return case_id
+
+
 # a person: someone in the case, a case member (SACWIS) or a safety-network member
 PersonRef = Annotated[uuid.UUID, CaseRef("person")]
 NetworkMemberRef = Annotated[uuid.UUID, CaseRef("network_member")]

@@ -3,7 +3,7 @@ check-ins, next steps and alerts."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from sop_plans.alerts.api import router as alerts_router
 from sop_plans.case_refs import ENTITY_FEEDS, case_refs
@@ -15,6 +15,7 @@ from sop_plans.next_steps.api import router as next_steps_router
 from sop_plans.plan_policy import load_policy
 from sop_plans.safety_plans.api import case_router, plan_router
 from sop_plans.settings import PlansSettings
+from sop_shared.case_refs import case_in_path
 from sop_shared.clock import Clock, SystemClock
 from sop_shared.events import EventBus
 from sop_shared.service import build_service_app
@@ -38,11 +39,11 @@ def create_app(
         known_entities=known,
         entity_feeds=ENTITY_FEEDS,
     )
-    # Plan routes at /v1/safety-plans/{plan_id}/… (the contract) and, for the gateway's façade, which scopes
-    # tokens by a cases/{case_id} prefix, at /v1/cases/{case_id}/safety-plans/{plan_id}/… (not in the schema).
+    # Plan routes at /v1/safety-plans/{plan_id}/… and, the form the gateway's façade scopes tokens by, at
+    # /v1/cases/{case_id}/safety-plans/{plan_id}/… — both documented.
     for router in (plan_router, check_ins_router):
         app.include_router(router, prefix="/v1")
-        app.include_router(router, prefix="/v1/cases/{case_id}", include_in_schema=False)
+        app.include_router(router, prefix="/v1/cases/{case_id}", dependencies=[Depends(case_in_path)])
     app.state.clock = clock or SystemClock()
     app.state.plan_policy = load_policy(settings.policy_file)  # a bad policy file stops the start, loudly
     return app

@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,7 @@ from sop_assessment.statements.service import (
 )
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope
+from sop_shared.case_refs import case_in_path
 from sop_shared.concurrency import etag, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
@@ -123,6 +124,11 @@ async def list_case_statements(
     return StatementPage(items=items, next_cursor=next_cursor)
 
 
+@router.get(
+    "/cases/{case_id}/statements/{statement_id}",
+    response_model=StatementOut,
+    dependencies=[known_query_params(), Depends(case_in_path)],
+)
 @router.get("/statements/{statement_id}", response_model=StatementOut, dependencies=[known_query_params()])
 async def get_one_statement(
     statement_id: uuid.UUID,
