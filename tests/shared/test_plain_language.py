@@ -92,10 +92,12 @@ def test_a_harm_statement_needs_all_five_parts() -> None:
     ]
 
 
-def test_a_complete_statement_has_no_missing_parts_and_a_bare_text_is_not_judged_on_parts() -> None:
+def test_a_complete_statement_has_no_missing_parts_and_a_bare_text_is_judged_on_its_words() -> None:
     parts = {"who_is_worried": "Rosa", "caregiver_behaviour": "Maria drinks", "impact_on_child": "Sofia is hurt"}
     assert found(check_text("Rosa is worried.", kind="danger_statement", parts=parts), "missing_part") == []
-    assert found(check_text("Rosa is worried.", kind="danger_statement"), "missing_part") == []
+    # issue 11: without parts, the text itself is read for them (before, a bare text was never judged)
+    bare = found(check_text("Rosa is worried.", kind="danger_statement"), "missing_part")
+    assert [f.part for f in bare] == ["caregiver_behaviour", "impact_on_child"]
 
 
 def test_negative_phrasing_is_flagged_in_safety_goals_only() -> None:

@@ -28,19 +28,34 @@ Reading grade
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib import resources
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 READING_GRADE_LIMIT = 8.0
 
-KINDS = frozenset({"danger_statement", "harm_statement", "safety_goal", "general"})
+KINDS = frozenset(
+    {
+        "danger_statement",
+        "harm_statement",
+        "safety_goal",
+        "safety_plan_rule",
+        "map_item",
+        "network_commitment",
+        "general",
+    }
+)
+# Goals and plan rules say what people will be doing: only they are checked for negative phrasing and for
+# asking for service compliance instead of a safe behaviour someone can see.
+ACTION_KINDS = frozenset({"safety_goal", "safety_plan_rule"})
 
 # The parts each kind of statement must have (DOMAIN.md, "Mapping and statements"), in reading order,
-# with the words a worker would use for them.
+# with the words a worker would use for them. Checked when the caller sends the structured parts.
 REQUIRED_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
     "danger_statement": (
         ("who_is_worried", "who is worried"),
@@ -54,9 +69,35 @@ REQUIRED_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("child", "which child"),
         ("impact", "how it affected the child"),
     ),
+    "safety_goal": (
+        ("caregiver_will_be_doing", "what the caregiver will be doing"),
+        ("child_will_experience", "what the child will experience"),
+        ("others_will_see", "what others will see"),
+    ),
 }
 
+# The parts looked for in free text when no structured parts are sent (issue 11): the ones a reader can
+# find in the words themselves. Names (which caregiver, which child) are not guessed from text.
+FREE_TEXT_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "danger_statement": REQUIRED_PARTS["danger_statement"],
+    "harm_statement": (
+        ("who_reported", "who saw or reported it, or how it is known"),
+        ("action", "what the caregiver did or did not do"),
+        ("impact", "how it affected the child"),
+    ),
+    "safety_goal": (
+        ("caregiver_will_be_doing", "what the caregiver will be doing"),
+        ("duration", "for how long (or how often, over time) it must be seen"),
+    ),
+}
+# Behaviour cues inside an impact cue describe what happens to the child ("Sofia could be hit"), not what
+# the caregiver does.
+_IMPACT_PART = {"caregiver_behaviour": "impact_on_child", "action": "impact"}
+
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "mh": "Marshallese"}
+
+JargonCategory = Literal["acronym", "professional_term", "label", "service_speak"]
+JARGON_CATEGORIES: tuple[JargonCategory, ...] = ("acronym", "professional_term", "label", "service_speak")
 
 
 @dataclass(frozen=True)
@@ -65,120 +106,86 @@ class PlainWord:
 
     forms: tuple[str, ...]
     suggestion: str
+    category: JargonCategory = "professional_term"
 
 
-# Reviewed word lists, one per language (see the module docstring for how they change).
-PLAIN_WORDS: dict[str, tuple[PlainWord, ...]] = {
-    "en": (
-        PlainWord(
-            ("DV", "IPV", "domestic violence", "intimate partner violence"),
-            "hurting or scaring a partner (say what happened)",
-        ),
-        PlainWord(
-            ("neglect", "neglected", "neglectful", "neglecting"),
-            "say what the child went without (for example food, a safe bed, a doctor)",
-        ),
-        PlainWord(
-            ("substance abuse", "substance use", "substance misuse", "SUD"),
-            "drinking alcohol or using drugs (say which, and what happens)",
-        ),
-        PlainWord(
-            ("non-compliant", "noncompliant", "non-compliance", "noncompliance"),
-            "did not do what was agreed (say what)",
-        ),
-        PlainWord(("inappropriate", "inappropriately"), "say what happened and why it worries people"),
-        PlainWord(("maltreatment",), "harm (say what happened)"),
-        PlainWord(("CPS",), "the child welfare agency"),
-        PlainWord(("DCFS",), "the Division of Children and Family Services (the child welfare agency)"),
-        PlainWord(("FSW",), "family service worker (use the worker's name)"),
-        PlainWord(("TPR", "termination of parental rights"), "a judge ending a parent's legal rights to the child"),
-        PlainWord(("perpetrator", "alleged perpetrator", "offender"), "the person who hurt the child (use their name)"),
-        PlainWord(("allegation", "allegations", "alleged"), "what someone said happened"),
-        PlainWord(("substantiated", "unsubstantiated"), "the agency decided it did (or did not) happen"),
-        PlainWord(("protective capacity", "protective capacities"), "what the caregiver does to keep the child safe"),
-        PlainWord(("failure to protect",), "say what the caregiver did or did not do to keep the child safe"),
-        PlainWord(("lack of supervision", "inadequate supervision"), "say who was with the child and what happened"),
-        PlainWord(("protective custody",), "the agency taking the children somewhere safe for now"),
-        PlainWord(("out-of-home placement", "OOH"), "living away from home (with another family or in foster care)"),
-        PlainWord(("reunification",), "the children coming back home"),
-        PlainWord(("adjudication", "adjudicated"), "the court hearing that decides what happened"),
-        PlainWord(("dependent-neglected", "dependency-neglect"), "the court decided the children need protection"),
-    ),
-    "es": (
-        PlainWord(
-            ("violencia doméstica", "violencia intrafamiliar", "violencia de pareja", "DV"),
-            "lastimar o asustar a la pareja (diga qué pasó)",
-        ),
-        PlainWord(
-            ("negligencia", "negligente", "negligentes"),
-            "diga qué le faltó al niño (por ejemplo comida, una cama segura, un médico)",
-        ),
-        PlainWord(
-            ("abuso de sustancias", "uso de sustancias", "consumo de sustancias"),
-            "tomar alcohol o usar drogas (diga cuál y qué pasa)",
-        ),
-        PlainWord(("no cumple", "no cumplió", "incumplimiento"), "no hizo lo que se acordó (diga qué)"),
-        PlainWord(
-            ("inapropiado", "inapropiada", "inapropiados", "inapropiadas", "inapropiadamente"),
-            "diga qué pasó y por qué preocupa",
-        ),
-        PlainWord(("maltrato",), "daño (diga qué pasó)"),
-        PlainWord(("CPS",), "la agencia de bienestar infantil"),
-        PlainWord(("DCFS",), "la División de Servicios para Niños y Familias (la agencia de bienestar infantil)"),
-        PlainWord(("FSW",), "trabajador o trabajadora de servicios familiares (use su nombre)"),
-        PlainWord(
-            ("TPR", "terminación de la patria potestad", "terminación de los derechos parentales"),
-            "un juez termina los derechos legales del padre o de la madre",
-        ),
-        PlainWord(
-            ("perpetrador", "perpetradora", "agresor", "agresora"), "la persona que lastimó al niño (use su nombre)"
-        ),
-        PlainWord(("alegación", "alegaciones", "presunto", "presunta"), "lo que alguien dijo que pasó"),
-        PlainWord(
-            ("capacidad protectora", "capacidades protectoras"), "lo que hace el cuidador para mantener seguro al niño"
-        ),
-        PlainWord(("falta de supervisión",), "diga quién estaba con el niño y qué pasó"),
-        PlainWord(("custodia protectora",), "la agencia lleva a los niños a un lugar seguro por ahora"),
-        PlainWord(("reunificación",), "que los niños vuelvan a casa"),
-    ),
-}
+@dataclass(frozen=True)
+class WordList:
+    """One language's reviewed data file (`plain_language_data/<lang>.toml`), as read."""
 
-# Safety goals say what the caregiver will be *doing*; these phrasings say what they will not do.
-NEGATIVE_PHRASES: dict[str, tuple[str, ...]] = {
-    "en": (
-        "will not",
-        "won't",
-        "will never",
-        "never",
-        "stop",
-        "stops",
-        "stopping",
-        "refrain",
-        "refrains",
-        "refraining",
-        "no longer",
-    ),
-    "es": (
-        "no va a",
-        "no van a",
-        "no volverá a",
-        "no volverán a",
-        "dejar de",
-        "deja de",
-        "dejará de",
-        "dejarán de",
-        "deje de",
-        "nunca",
-        "jamás",
-        "abstenerse",
-        "se abstendrá",
-        "ya no",
-    ),
-}
+    language: str
+    review_status: str
+    review_note: str
+    words: tuple[PlainWord, ...]
+    allowed: tuple[str, ...]
+    negative: tuple[str, ...]
+    negative_unless_followed_by: Mapping[str, tuple[str, ...]]
+    conditional: tuple[str, ...]
+    service_verbs: tuple[str, ...]
+    service_words: tuple[str, ...]
+    service_gap_stops: tuple[str, ...]
+    service_phrases: tuple[str, ...]
+    part_cues: Mapping[str, tuple[str, ...]]
+
+
+WORD_LIST_LANGUAGES = ("en", "es")
+
+
+def _strings(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValueError(f"{where}: expected a list of non-empty strings")
+    return tuple(value)
+
+
+def load_word_list(language: str) -> WordList:
+    """Read one language's data file; a malformed file is an error at import, never a silent empty list."""
+    raw = tomllib.loads(
+        resources.files("sop_shared").joinpath(f"plain_language_data/{language}.toml").read_text("utf-8")
+    )
+    where = f"plain_language_data/{language}.toml"
+    words = []
+    for i, term in enumerate(raw["term"]):
+        category = term["category"]
+        if category not in JARGON_CATEGORIES:
+            raise ValueError(f"{where}: term {i}: unknown category {category!r}")
+        words.append(PlainWord(_strings(term["forms"], f"{where}: term {i}"), str(term["suggestion"]), category))
+    negative = raw["negative"]
+    service = raw["service_compliance"]
+    return WordList(
+        language=language,
+        review_status=str(raw["review"]["status"]),
+        review_note=" ".join(str(raw["review"]["note"]).split()),
+        words=tuple(words),
+        allowed=_strings(raw.get("allow", {}).get("phrases", []), f"{where}: allow"),
+        negative=_strings(negative["phrases"], f"{where}: negative"),
+        negative_unless_followed_by={
+            phrase: _strings(after, f"{where}: negative.unless_followed_by")
+            for phrase, after in negative.get("unless_followed_by", {}).items()
+        },
+        conditional=_strings(negative.get("conditional", []), f"{where}: negative.conditional"),
+        service_verbs=_strings(service["verbs"], f"{where}: service_compliance.verbs"),
+        service_words=_strings(service["services"], f"{where}: service_compliance.services"),
+        service_gap_stops=_strings(service.get("gap_stops", []), f"{where}: service_compliance.gap_stops"),
+        service_phrases=_strings(service.get("phrases", []), f"{where}: service_compliance.phrases"),
+        part_cues={name: _strings(cues, f"{where}: parts.{name}") for name, cues in raw["parts"].items()},
+    )
+
+
+# Reviewed word lists, one data file per language, read once (see the module docstring for how they change).
+WORD_LISTS: dict[str, WordList] = {lang: load_word_list(lang) for lang in WORD_LIST_LANGUAGES}
+PLAIN_WORDS: dict[str, tuple[PlainWord, ...]] = {lang: wl.words for lang, wl in WORD_LISTS.items()}
+# Safety goals and plan rules say what people will be *doing*; these phrasings say what they will not do.
+NEGATIVE_PHRASES: dict[str, tuple[str, ...]] = {lang: wl.negative for lang, wl in WORD_LISTS.items()}
 
 NEGATIVE_SUGGESTION = {
     "en": "say what the caregiver will be doing instead, e.g. 'Maria will call her sister when she feels angry'",
     "es": "diga lo que el cuidador va a hacer, p. ej. 'María va a llamar a su hermana cuando se sienta enojada'",
+}
+SERVICE_SUGGESTION = {
+    "en": "say what the caregiver will do at home that the network can see, e.g. 'Maria will have Rosa "
+    "stay over on nights she drinks, so a sober adult is with the children'",
+    "es": "diga qué hará el cuidador en casa que la red pueda ver, p. ej. 'Rosa se queda a dormir las noches "
+    "en que María toma, para que un adulto sobrio esté con los niños'",
 }
 
 
@@ -193,6 +200,11 @@ class LanguageFinding(BaseModel):
     term: str | None = None
     suggestion: str | None = None
     part: str | None = None
+    category: JargonCategory | None = Field(
+        default=None,
+        description="For `jargon`: acronym, professional_term, label (a diagnosis or a label for a person) or "
+        "service_speak",
+    )
 
 
 class LanguageCheck(BaseModel):
@@ -210,7 +222,8 @@ def check_text(
     text: str, *, kind: str, language: str = "en", parts: Mapping[str, str | None] | None = None
 ) -> LanguageCheck:
     """Check one text of one kind. `parts` are the structured parts it was written from, when there
-    are any; without them the required-parts rule is not applied (a bare text cannot show them).
+    are any; without them the parts a reader can find in the words are looked for in the text itself
+    (`FREE_TEXT_PARTS`, in the languages with a word list).
 
     The check is a pure function of its inputs and a case view checks every statement it shows on every
     read, so results are kept (bounded, per process); each caller gets its own copy to change."""
@@ -233,10 +246,15 @@ def _check_text(
         findings.append(LanguageFinding(code="empty_text", severity="warning", message="There is no text to read."))
     if parts is not None:
         findings += _missing_parts(kind, parts)
-    if lang in PLAIN_WORDS:
-        findings += _jargon(text, lang)
-        if kind == "safety_goal":
-            findings += _negative_phrasing(text, lang)
+    word_list = WORD_LISTS.get(lang)
+    if word_list is not None:
+        folded = fold(text)
+        if parts is None and text.strip():
+            findings += _missing_free_text_parts(folded, kind, word_list)
+        findings += _jargon(text, folded, word_list)
+        if kind in ACTION_KINDS:
+            findings += _negative_phrasing(text, folded, word_list)
+            findings += _service_compliance(text, folded, word_list)
     else:
         name = LANGUAGE_NAMES.get(lang, lang)
         findings.append(
@@ -244,8 +262,9 @@ def _check_text(
                 code="glossary_missing",
                 severity="info",
                 message=f"There is no reviewed plain-language word list for {name} ({lang}) yet, so jargon"
-                f"{' and negative phrasing' if kind == 'safety_goal' else ''} were not checked. "
-                f"Ask someone who reads {name} to check the wording with the family.",
+                f"{', negative phrasing and service compliance' if kind in ACTION_KINDS else ''}"
+                f"{' and the parts of the text' if kind in FREE_TEXT_PARTS and parts is None else ''} were not "
+                f"checked. Ask someone who reads {name} to check the wording with the family.",
             )
         )
     grade = reading_grade(text, lang)
@@ -286,38 +305,94 @@ def _missing_parts(kind: str, parts: Mapping[str, str | None]) -> list[LanguageF
     return missing
 
 
-def _jargon(text: str, lang: str) -> list[LanguageFinding]:
+def _missing_free_text_parts(folded: str, kind: str, word_list: WordList) -> list[LanguageFinding]:
+    cues = _part_cue_patterns(word_list.language)
+    missing = []
+    for part, words in FREE_TEXT_PARTS.get(kind, ()):
+        impact = [m.span() for p in cues.get(_IMPACT_PART.get(part, ""), ()) for m in p.finditer(folded)]
+        found = any(
+            not any(start < m.end() and m.start() < end for start, end in impact)
+            for pattern in cues.get(part, ())
+            for m in pattern.finditer(folded)
+        )
+        if not found:
+            missing.append(
+                LanguageFinding(
+                    code="missing_part",
+                    severity="warning",
+                    part=part,
+                    message=f"The {kind.replace('_', ' ')} does not seem to say {words}.",
+                )
+            )
+    return missing
+
+
+_CATEGORY_WORDS: dict[JargonCategory, str] = {
+    "acronym": "an acronym",
+    "professional_term": "a professional term",
+    "label": "a diagnosis or a label for a person (say what they do instead)",
+    "service_speak": "service-speak",
+}
+
+
+def _jargon(text: str, folded: str, word_list: WordList) -> list[LanguageFinding]:
+    allowed = [m.span() for p in _allowed_patterns(word_list.language) for m in p.finditer(folded)]
     found = []
-    for match, word in _scan(text, _jargon_patterns(lang)):
+    for match, word in _scan(folded, _jargon_patterns(word_list.language)):
+        if any(start <= match.start() and match.end() <= end for start, end in allowed):
+            continue
+        term = text[match.start() : match.end()]
         found.append(
             LanguageFinding(
                 code="jargon",
                 severity="warning",
                 start=match.start(),
                 end=match.end(),
-                term=match.group(0),
+                term=term,
                 suggestion=word.suggestion,
-                message=f"'{match.group(0)}' is a professional term or label a family may not use; try plainer words.",
+                category=word.category,
+                message=f"'{term}' is {_CATEGORY_WORDS[word.category]}; a family may not use it, try plainer words.",
             )
         )
     return found
 
 
-def _negative_phrasing(text: str, lang: str) -> list[LanguageFinding]:
+def _negative_phrasing(text: str, folded: str, word_list: WordList) -> list[LanguageFinding]:
+    conditional = _conditional_pattern(word_list.language)
     found = []
-    for match, _ in _scan(text, _negative_patterns(lang)):
+    for match, _ in _scan(folded, _negative_patterns(word_list.language)):
+        clause_start = max(folded.rfind(mark, 0, match.start()) for mark in ",.;:!?\n") + 1
+        if conditional.search(folded, clause_start, match.start()):
+            continue  # "if Maria does not answer, ..." says when, not what she will be doing
         found.append(
             LanguageFinding(
                 code="negative_phrasing",
                 severity="warning",
                 start=match.start(),
                 end=match.end(),
-                term=match.group(0),
-                suggestion=NEGATIVE_SUGGESTION[lang],
-                message="A safety goal says what the caregiver will be doing, not what they will stop doing.",
+                term=text[match.start() : match.end()],
+                suggestion=NEGATIVE_SUGGESTION[word_list.language],
+                message="A safety goal or plan rule says what people will be doing, not what they will stop or not do.",
             )
         )
     return found
+
+
+def _service_compliance(text: str, folded: str, word_list: WordList) -> list[LanguageFinding]:
+    return [
+        LanguageFinding(
+            code="service_compliance",
+            severity="warning",
+            start=match.start(),
+            end=match.end(),
+            term=text[match.start() : match.end()],
+            suggestion=SERVICE_SUGGESTION[word_list.language],
+            message="This asks for going to or completing a service, or complying with a plan or court. Safety "
+            "is what the caregivers do to protect the children, seen over time: say what will happen "
+            "differently at home and who will see it.",
+        )
+        for match, _ in _scan(folded, _service_patterns(word_list.language))
+    ]
 
 
 _Found = TypeVar("_Found", PlainWord, None)
@@ -335,46 +410,94 @@ def _scan(text: str, patterns: Sequence[tuple[re.Pattern[str], _Found]]) -> list
     return kept
 
 
-# Accented and unaccented spellings both count (workers on phones often skip accents); the offsets stay
-# those of the text as written, because nothing is rewritten before matching.
-_ACCENTS = {
-    "a": "aá",
-    "e": "eé",
-    "i": "ií",
-    "o": "oó",
-    "u": "uúü",
-    "á": "aá",
-    "é": "eé",
-    "í": "ií",
-    "ó": "oó",
-    "ú": "uúü",
-}
+# Matching is done on a folded copy of the text: accents dropped, curly apostrophes, odd hyphens and
+# non-breaking spaces made plain. Every character maps to exactly one character, so offsets into the copy
+# are offsets into the text as written, and findings quote the text as written.
+_FOLD = str.maketrans(
+    "áàâäãåÁÀÂÄÃÅéèêëÉÈÊËíìîïÍÌÎÏóòôöõÓÒÔÖÕúùûüÚÙÛÜñÑçÇ\u2019\u2018\u02bc\u2010\u2011\u00a0",
+    "aaaaaaAAAAAAeeeeEEEEiiiiIIIIoooooOOOOOuuuuUUUUnNcC'''-- ",
+)
 
 
-def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+def fold(text: str) -> str:
+    """The text with accents, curly apostrophes and non-breaking spaces made plain, same length; for matching."""
+    return text.translate(_FOLD)
+
+
+def _phrase(phrase: str) -> str:
+    """A phrase as a pattern: any run of spaces for a space; "-", a space or nothing for a hyphen."""
     pieces = []
-    for char in phrase.lower():
-        if char in _ACCENTS:
-            pieces.append(f"[{_ACCENTS[char]}]")
-        elif char == "'":
-            pieces.append("['\u2019]")
-        elif char.isspace():
+    for char in fold(phrase):
+        if char.isspace():
             pieces.append(r"\s+")
         elif char == "-":
-            pieces.append(r"[-\u2010\u2011]")
+            pieces.append(r"[-\s]?")
         else:
             pieces.append(re.escape(char))
-    return re.compile(r"(?<!\w)" + "".join(pieces) + r"(?!\w)", re.IGNORECASE)
+    return "".join(pieces)
+
+
+def _is_acronym(form: str) -> bool:
+    return form.isalpha() and form.isupper() and len(form) >= 2
+
+
+def _form_pattern(form: str) -> re.Pattern[str]:
+    # An acronym matches in capitals only ("CASA", never Spanish "casa"), with an optional plural ("UAs").
+    if _is_acronym(form):
+        return re.compile(r"(?<!\w)" + _phrase(form) + r"(?:'?s)?(?!\w)")
+    return re.compile(r"(?<!\w)" + _phrase(form) + r"(?!\w)", re.IGNORECASE)
+
+
+def _alternation(forms: Sequence[str]) -> str:
+    """Longest first, so the alternation prefers 'AA meetings' to 'AA'; acronyms stay case-sensitive."""
+    ordered = sorted(set(forms), key=lambda form: (-len(form), form))
+    return "(?:" + "|".join(f"(?-i:{_phrase(f)})" if _is_acronym(f) else _phrase(f) for f in ordered) + ")"
 
 
 @cache
 def _jargon_patterns(lang: str) -> tuple[tuple[re.Pattern[str], PlainWord], ...]:
-    return tuple((_phrase_pattern(form), word) for word in PLAIN_WORDS[lang] for form in word.forms)
+    return tuple((_form_pattern(form), word) for word in WORD_LISTS[lang].words for form in word.forms)
+
+
+@cache
+def _allowed_patterns(lang: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(_form_pattern(phrase) for phrase in WORD_LISTS[lang].allowed)
 
 
 @cache
 def _negative_patterns(lang: str) -> tuple[tuple[re.Pattern[str], None], ...]:
-    return tuple((_phrase_pattern(phrase), None) for phrase in NEGATIVE_PHRASES.get(lang, ()))
+    word_list = WORD_LISTS[lang]
+    patterns = []
+    for phrase in word_list.negative:
+        unless = word_list.negative_unless_followed_by.get(phrase, ())
+        not_before = rf"(?!\s+{_alternation(unless)}(?!\w))" if unless else ""
+        patterns.append((re.compile(rf"(?<!\w){_phrase(phrase)}(?!\w){not_before}", re.IGNORECASE), None))
+    return tuple(patterns)
+
+
+@cache
+def _conditional_pattern(lang: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){_alternation(WORD_LISTS[lang].conditional)}(?!\w)", re.IGNORECASE)
+
+
+@cache
+def _service_patterns(lang: str) -> tuple[tuple[re.Pattern[str], None], ...]:
+    word_list = WORD_LISTS[lang]
+    stops = _alternation(word_list.service_gap_stops) if word_list.service_gap_stops else "(?!)"
+    # up to four words between the request and the service, none of them a stop word or a possessive
+    gap = rf"(?:(?!{stops}(?!\w))(?![\w-]+'s(?!\w))[\w'-]+\s+){{0,4}}?"
+    verbs, services = _alternation(word_list.service_verbs), _alternation(word_list.service_words)
+    request = re.compile(rf"(?<!\w){verbs}\s+{gap}{services}(?!\w)", re.IGNORECASE)
+    phrases = re.compile(rf"(?<!\w){_alternation(word_list.service_phrases)}(?!\w)", re.IGNORECASE)
+    return ((request, None), (phrases, None))
+
+
+@cache
+def _part_cue_patterns(lang: str) -> dict[str, tuple[re.Pattern[str], ...]]:
+    return {
+        part: tuple(re.compile(fold(cue), re.IGNORECASE) for cue in cues)
+        for part, cues in WORD_LISTS[lang].part_cues.items()
+    }
 
 
 @cache

@@ -7,14 +7,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sop_shared.plain_language import LanguageCheck, LanguageFinding, check_text, primary_language
+from sop_shared.plain_language import REQUIRED_PARTS, LanguageCheck, check_text, primary_language
 
 COMPOSED_LANGUAGES = ("en", "es")
-GOAL_PARTS = (
-    ("caregiver_will_be_doing", "what the caregiver will be doing"),
-    ("child_will_experience", "what the child will experience"),
-    ("others_will_see", "what others will see"),
-)
+GOAL_PARTS = REQUIRED_PARTS["safety_goal"]  # the plain-language check's parts of a safety goal
 _DURATION = re.compile(r"^P(?:(?P<Y>\d{1,3})Y)?(?:(?P<M>\d{1,3})M)?(?:(?P<W>\d{1,3})W)?(?:(?P<D>\d{1,4})D)?$")
 _UNITS = {
     "en": {"Y": ("year", "years"), "M": ("month", "months"), "W": ("week", "weeks"), "D": ("day", "days")},
@@ -64,13 +60,5 @@ def goal_check(*, text: str, language: str, values: Mapping[str, Any]) -> Langua
     """The shared check for a safety goal (jargon, negative phrasing, reading grade) plus the goal's own
     parts: a goal that does not say what the caregiver will be doing or what the child will experience
     is saved, with a warning naming the part."""
-    check = check_text(text, kind="safety_goal", language=language)
-    missing = [
-        LanguageFinding(
-            code="missing_part", severity="warning", part=name, message=f"The safety goal does not say {words}."
-        )
-        for name, words in GOAL_PARTS
-        if not values.get(name)
-    ]
-    check.findings = missing + check.findings
-    return check
+    parts = {name: str(values[name]) if values.get(name) else None for name, _ in GOAL_PARTS}
+    return check_text(text, kind="safety_goal", language=language, parts=parts)

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from sop_assessment.goals.rules import GOAL_PARTS
 from sop_assessment.language.glossary import GLOSSARY_LANGUAGES, REVIEWED, glossary
 from sop_assessment.schemas import BCP47, Strict
 from sop_shared.auth import CurrentPrincipal
@@ -16,7 +15,6 @@ from sop_shared.plain_language import (
     PLAIN_WORDS,
     REQUIRED_PARTS,
     LanguageCheck,
-    LanguageFinding,
     check_text,
     primary_language,
 )
@@ -25,12 +23,21 @@ from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["plain language"])
 
-CheckKind = Literal["danger_statement", "harm_statement", "safety_goal", "general"]
+CheckKind = Literal[
+    "danger_statement",
+    "harm_statement",
+    "safety_goal",
+    "safety_plan_rule",
+    "map_item",
+    "network_commitment",
+    "general",
+]
 
 
 class LanguageCheckIn(Strict):
-    """Any text a worker is about to share: a statement, a goal, a plan rule, a letter. Give `parts` (the
-    structured parts it was written from) to also check that the required ones are there."""
+    """Any text a worker is about to share: a statement, a goal, a plan rule, a map item, a network member's
+    commitment, a letter. Give `parts` (the structured parts it was written from) to check that the required
+    ones are there; without them the parts are looked for in the text itself (English and Spanish)."""
 
     text: str = Field(max_length=10_000)
     kind: CheckKind = "general"
@@ -41,11 +48,10 @@ class LanguageCheckIn(Strict):
 @router.post("/language/check", response_model=LanguageCheck, dependencies=[known_query_params()])
 async def check_language(body: LanguageCheckIn, principal: CurrentPrincipal) -> LanguageCheck:
     """Findings with their positions in the text: missing parts, jargon with plainer words, negative
-    phrasing in safety goals, reading grade. They are warnings; nothing is stored."""
+    phrasing and service compliance in safety goals and plan rules, reading grade. They are warnings;
+    nothing is stored. Every code and part is defined in docs/plain-language.md."""
     if body.parts is not None:
-        known = {name for name, _ in REQUIRED_PARTS.get(body.kind, ())} | (
-            {name for name, _ in GOAL_PARTS} if body.kind == "safety_goal" else set()
-        )
+        known = {name for name, _ in REQUIRED_PARTS.get(body.kind, ())}
         unknown = sorted(set(body.parts) - known)
         if unknown:
             raise InvalidInput(
@@ -57,18 +63,7 @@ async def check_language(body: LanguageCheckIn, principal: CurrentPrincipal) -> 
                     for name in unknown
                 ]
             )
-    check = check_text(
-        body.text, kind=body.kind, language=body.language, parts=body.parts if body.kind != "safety_goal" else None
-    )
-    if body.kind == "safety_goal" and body.parts is not None:
-        check.findings = [
-            LanguageFinding(
-                code="missing_part", severity="warning", part=name, message=f"The safety goal does not say {words}."
-            )
-            for name, words in GOAL_PARTS
-            if not (body.parts.get(name) or "").strip()
-        ] + check.findings
-    return check
+    return check_text(body.text, kind=body.kind, language=body.language, parts=body.parts)
 
 
 class GlossaryEntry(BaseModel):
