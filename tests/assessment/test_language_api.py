@@ -89,3 +89,35 @@ async def test_marshallese_glossary_entries_are_flagged_missing_not_invented(
     assert body["entries"] and all(e["meaning"] is None and e["status"] == "missing" for e in body["entries"])
     unknown = await assessment.client.get("/v1/glossary", params={"language": "fr"}, headers=rivera)
     assert unknown.status_code == 422 and [e["field"] for e in unknown.json()["errors"]] == ["language"]
+
+
+async def test_the_check_takes_goals_rules_map_items_and_commitments_and_reads_parts_from_free_text(
+    assessment: RunningService,
+    rivera: dict[str, str],
+) -> None:
+    rule = await assessment.client.post(
+        "/v1/language/check",
+        headers=rivera,
+        json={"text": "Maria will attend AA and never drink.", "kind": "safety_plan_rule", "language": "en"},
+    )
+    assert rule.status_code == 200, rule.text
+    assert [(f["code"], f["term"]) for f in rule.json()["findings"] if f["start"] is not None] == [
+        ("service_compliance", "attend AA"),
+        ("negative_phrasing", "never"),
+    ]
+    danger = await assessment.client.post(
+        "/v1/language/check",
+        headers=rivera,
+        json={"text": "DCFS está preocupado porque María es alcohólica.", "kind": "danger_statement", "language": "es"},
+    )
+    findings = danger.json()["findings"]
+    assert [f["part"] for f in findings if f["code"] == "missing_part"] == ["caregiver_behaviour", "impact_on_child"]
+    assert [(f["term"], f["category"]) for f in findings if f["code"] == "jargon"] == [
+        ("DCFS", "acronym"),
+        ("alcohólica", "label"),
+    ]
+    for kind in ("map_item", "network_commitment"):
+        plain = await assessment.client.post(
+            "/v1/language/check", headers=rivera, json={"text": "Rosa brings dinner on Sundays.", "kind": kind}
+        )
+        assert plain.status_code == 200 and plain.json()["findings"] == [], kind

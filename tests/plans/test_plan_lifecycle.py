@@ -500,10 +500,16 @@ async def test_every_rule_comes_back_with_its_plain_language_check(
     assert first["plain_language"]["language"] == "en" and isinstance(first["plain_language"]["findings"], list)
     jargon = [f for f in second["plain_language"]["findings"] if f["code"] == "jargon"]
     assert jargon and jargon[0]["term"].lower() == "substance abuse" and jargon[0]["suggestion"]
-    # "never" is a fine word in a plan rule (the general check, not the safety-goal one)
+    # issue 11: a rule says what people will be doing, so "never" and service compliance are flagged
     lopez_ongoing_plan["rules"][1]["text"] = "Maria never drives the children after drinking."
     never = (await flow.create(lopez_ongoing_plan))["rules"][1]["plain_language"]["findings"]
-    assert "negative_phrasing" not in {f["code"] for f in never}
+    assert [f["term"] for f in never if f["code"] == "negative_phrasing"] == ["never"]
+    lopez_ongoing_plan["rules"][1]["text"] = "Maria will attend AA meetings and complete parenting classes."
+    classes = (await flow.create(lopez_ongoing_plan))["rules"][1]["plain_language"]["findings"]
+    assert [f["term"] for f in classes if f["code"] == "service_compliance"] == [
+        "attend AA meetings",
+        "complete parenting classes",
+    ]
     spanish = await flow.create({**lopez_ongoing_plan, "language": "es"})
     assert spanish["rules"][0]["plain_language"]["language"] == "es"
 

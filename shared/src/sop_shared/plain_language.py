@@ -124,6 +124,8 @@ class WordList:
     service_verbs: tuple[str, ...]
     service_words: tuple[str, ...]
     service_gap_stops: tuple[str, ...]
+    comply_verbs: tuple[str, ...]
+    comply_objects: tuple[str, ...]
     service_phrases: tuple[str, ...]
     part_cues: Mapping[str, tuple[str, ...]]
 
@@ -166,6 +168,8 @@ def load_word_list(language: str) -> WordList:
         service_verbs=_strings(service["verbs"], f"{where}: service_compliance.verbs"),
         service_words=_strings(service["services"], f"{where}: service_compliance.services"),
         service_gap_stops=_strings(service.get("gap_stops", []), f"{where}: service_compliance.gap_stops"),
+        comply_verbs=_strings(service["comply_verbs"], f"{where}: service_compliance.comply_verbs"),
+        comply_objects=_strings(service["comply_objects"], f"{where}: service_compliance.comply_objects"),
         service_phrases=_strings(service.get("phrases", []), f"{where}: service_compliance.phrases"),
         part_cues={name: _strings(cues, f"{where}: parts.{name}") for name, cues in raw["parts"].items()},
     )
@@ -484,12 +488,18 @@ def _conditional_pattern(lang: str) -> re.Pattern[str]:
 def _service_patterns(lang: str) -> tuple[tuple[re.Pattern[str], None], ...]:
     word_list = WORD_LISTS[lang]
     stops = _alternation(word_list.service_gap_stops) if word_list.service_gap_stops else "(?!)"
-    # up to four words between the request and the service, none of them a stop word or a possessive
+    # up to four words between the request and what it asks for, none a stop word or a possessive
     gap = rf"(?:(?!{stops}(?!\w))(?![\w-]+'s(?!\w))[\w'-]+\s+){{0,4}}?"
-    verbs, services = _alternation(word_list.service_verbs), _alternation(word_list.service_words)
-    request = re.compile(rf"(?<!\w){verbs}\s+{gap}{services}(?!\w)", re.IGNORECASE)
+
+    def request(verbs: Sequence[str], objects: Sequence[str]) -> re.Pattern[str]:
+        return re.compile(rf"(?<!\w){_alternation(verbs)}\s+{gap}{_alternation(objects)}(?!\w)", re.IGNORECASE)
+
     phrases = re.compile(rf"(?<!\w){_alternation(word_list.service_phrases)}(?!\w)", re.IGNORECASE)
-    return ((request, None), (phrases, None))
+    return (
+        (request(word_list.service_verbs, word_list.service_words), None),
+        (request(word_list.comply_verbs, word_list.comply_objects), None),
+        (phrases, None),
+    )
 
 
 @cache

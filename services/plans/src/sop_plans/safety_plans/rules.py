@@ -254,13 +254,12 @@ def version_changes(previous: dict[str, Any], new: dict[str, Any]) -> list[Versi
 
 
 def rule_language_check(text: str, language: str) -> LanguageCheck:
-    """The plain-language check of one rule. sop_shared.plain_language has no kind for plan rules; a rule
-    is the family's own sentence, so it gets the `general` check (jargon, reading grade). Not the
-    `safety_goal` kind: a rule may rightly say "never" ("Maria never drives after drinking")."""
+    """The plain-language check of one rule: jargon, reading grade, and (like a safety goal) negative
+    phrasing and asking for service compliance instead of a safe behaviour the network can see."""
     return check_text(text, kind=PLAN_RULE_CHECK_KIND, language=language)
 
 
-PLAN_RULE_CHECK_KIND = "general"
+PLAN_RULE_CHECK_KIND = "safety_plan_rule"
 
 
 # A rule that only sends a caregiver to a service ("attend parenting classes") describes attendance, not
