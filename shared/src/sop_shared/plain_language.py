@@ -1,17 +1,21 @@
-"""The plain-language check every statement gets: required parts, jargon, negative goals, reading grade.
+"""The plain-language check every family-facing text gets: parts, jargon, negative phrasing, service
+compliance, reading grade. Every code and part is defined in docs/plain-language.md.
 
 Checks warn; they never block. `check_text` is a plain function (no I/O, no global state) so services,
-the gateway and `POST /v1/language/check` all give the same answer.
+the gateway and `POST /v1/language/check` all give the same answer. It is cached (LRU) and its patterns are
+compiled once per language.
 
 Word lists
-    `PLAIN_WORDS` and `NEGATIVE_PHRASES` are data: a small list per language of terms that families,
-    networks and courts keep meeting in our statements, each with plainer words. Only real jargon is
-    listed, never everyday words. A change to these lists is a practice decision: it goes through review
-    by a practice lead (and, for Spanish, a bilingual reviewer who knows Arkansas families), recorded in
-    the change that makes it. Messages are for the worker and are in English; suggestions are in the
-    language of the text, because they are words to put into it.
-    Review status: this first version was drafted by the engineering team from DOMAIN.md's examples
-    and awaits that review (English: a practice lead; Spanish: a bilingual practice reviewer).
+    Each language's terms (with plainer words and a category: acronym, professional term, label, service-speak),
+    negative phrasings, service-compliance words and the cues by which parts are found in free text are data:
+    `plain_language_data/<lang>.toml`, read once when this module is imported. Only real jargon is listed,
+    never everyday words. A change to these files is a practice decision: it goes through review by a practice
+    lead (and, for Spanish, a bilingual reviewer who knows Arkansas families), recorded in the change that makes
+    it. Messages are for the worker and are in English; suggestions are in the language of the text, because
+    they are words to put into it.
+    Review status: both files were drafted by the engineering team from DOMAIN.md's examples and issue 11's
+    findings and await that review (English: a practice lead; Spanish: a bilingual practice reviewer); each
+    file's `[review]` section says so.
 
 Languages without a reviewed list (Marshallese, `mh`, first among them) get one `info` finding,
 `glossary_missing`: we say the words were not checked rather than invent a list nobody reviewed.
