@@ -273,4 +273,4 @@ async def test_a_read_waits_out_a_restart_but_not_an_outage(
         back = await system.case_view(demo_case)
     assert "errors" not in back and back["data"]["caseView"]["safetyPlan"]["rules"]
     assert [method for method, _ in hop.calls] == ["GET"]
-    assert "plans" not in system.gateway.state.services.unreachable_since
+    assert "plans" not in system.gateway.state.services.known_outages

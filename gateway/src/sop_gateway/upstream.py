@@ -82,8 +82,9 @@ class ServiceClients:
     minter: InternalTokenMinter
     clients: dict[str, httpx.AsyncClient]
     timeouts: UpstreamTimeouts = UpstreamTimeouts()
-    # service -> when calls to it started failing to connect (monotonic), until one gets through
-    unreachable_since: dict[str, float] = dataclasses.field(default_factory=dict)
+    # services a call has given up on, unreachable for its whole retry budget (an outage, not a restart):
+    # reads try them once, until a call gets through again
+    known_outages: set[str] = dataclasses.field(default_factory=set)
 
     @classmethod
     def build(
@@ -136,9 +137,9 @@ class ServiceClients:
                     method, path, params=params, json=json, content=content, headers=all_headers, timeout=timeout
                 )
             except httpx.HTTPError as exc:
-                if isinstance(exc, httpx.ConnectError):
-                    self.unreachable_since.setdefault(service, time.monotonic())
                 if not _may_repeat(exc, method) or time.monotonic() + backoff > give_up_at:
+                    if isinstance(exc, httpx.ConnectError):
+                        self.known_outages.add(service)  # unreachable for as long as this call could wait
                     raise UpstreamError(
                         service,
                         None,
@@ -146,7 +147,7 @@ class ServiceClients:
                         idempotency_key=key if method == "POST" else None,
                     ) from exc
             else:
-                self.unreachable_since.pop(service, None)
+                self.known_outages.discard(service)
                 # 503 from a service: busy (pool or statement timeout), rolled back, nothing done.
                 if response.status_code != 503 or time.monotonic() + backoff > give_up_at:
                     return response
@@ -155,12 +156,9 @@ class ServiceClients:
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def _read_budget(self, service: str) -> float:
-        """How long a read may keep trying: the whole budget, unless the service has already been unreachable
-        for longer than that (an outage: one try, then the section is unavailable at once)."""
-        since = self.unreachable_since.get(service)
-        if since is not None and time.monotonic() - since > self.timeouts.read_retry_seconds:
-            return 0.0
-        return self.timeouts.read_retry_seconds
+        """How long a read may keep trying: the whole budget, unless a call has already waited that long for
+        the service in vain (an outage: one try, then the section is unavailable at once)."""
+        return 0.0 if service in self.known_outages else self.timeouts.read_retry_seconds
 
     async def get_json(self, service: str, path: str, principal: Principal, **kwargs: Any) -> Any:
         response = await self.request(service, "GET", path, principal, **kwargs)
