@@ -85,10 +85,14 @@ async def postgres_database(
     package = database_templates.component_started_by(request.fixturenames)
     if package is None:
         db = await real_services.create_test_database(postgres_admin_url, prefix=prefix)
-    else:  # the test's fixture would migrate it first thing: make it a copy of the migrated schema at once
-        db = await database_templates.create_copy(postgres_admin_url, package, prefix=prefix)
+        yield db
+        await real_services.drop_database(postgres_admin_url, db.name)
+        return
+    # The test's fixture would migrate it first thing: a copy of the migrated schema at once, reused by the
+    # next test of the same component once this one is done (its rows emptied, the template's put back).
+    db = await database_templates.create_copy(postgres_admin_url, package)
     yield db
-    await real_services.drop_database(postgres_admin_url, db.name)
+    await database_templates.give_back(db)
 
 
 @pytest.fixture
