@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from real_services import MigratedTemplates, create_test_database, drop_database
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from sop_shared.migrations import upgrade
+
+# Runs on SQLite too by default: the suite's own SQLite template copies.
+pytestmark = pytest.mark.sqlite_smoke
 
 
 async def _schema(url: str) -> dict[str, Any]:
