@@ -59,6 +59,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,6 +127,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if left_out:
             config.hook.pytest_deselected(items=left_out)
             items[:] = kept
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: only called when the run is spread over workers
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` keeps each module on one worker (its module-scoped system is built once); the e2e
+    modules share one distributed system (package scope) and read JetStream's shared ``SOP`` stream, so they
+    are kept on one worker too."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesAndTheDistributedSystem(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/e2e" if nodeid.startswith("tests/e2e/") else super()._split_scope(nodeid)
+
+    return ModulesAndTheDistributedSystem(config, log)
 
 
 @pytest.fixture(scope="session")
