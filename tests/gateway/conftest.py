@@ -12,7 +12,8 @@ Fixtures
     sqlite_demo_case  ``sqlite_system`` with the demo family seeded (its case id)
 
 Every database is a copy: of schemas migrated once per session (``database_templates``), or of four databases
-migrated and seeded with the demo family once per session and backend (``gateway_templates``).
+migrated and seeded with the demo family once per session and backend (``gateway_templates``). On PostgreSQL the
+copies are reused from test to test, put back as their template had them (``real_services.ReusedCopies``).
 """
 
 from __future__ import annotations
@@ -308,8 +309,9 @@ async def gateway_backend(
     gateway_templates: Templates,
     database_templates: real_services.MigratedTemplates,
 ) -> AsyncIterator[dict[str, str]]:
-    """Four databases, one per component: SQLite files in tmp_path, or fresh databases on the real PostgreSQL —
-    copies of migrated templates; with the demo family already seeded when the test asks for `demo_case`."""
+    """Four databases, one per component: SQLite files in tmp_path, or databases on the real PostgreSQL (reused
+    copies) — holding what the migrated templates hold; with the demo family already seeded when the test asks
+    for `demo_case`."""
     kind = "demo" if "demo_case" in request.fixturenames else "migrated"
     template = await gateway_templates.get(request.param, kind, request, database_templates.migrate)
     copies = database_templates.copies
