@@ -6,6 +6,8 @@ PYTHON ?= python3
 UV_TOOLS := .venv-tools/bin/uv
 UV ?= $(shell command -v uv 2>/dev/null || echo $(UV_TOOLS))
 PYTEST_ARGS ?=
+# pytest-xdist workers for make test (each module stays on one worker); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 
 # Only depend on the bootstrap rule when we actually use the bootstrapped uv.
 ifeq ($(UV),$(UV_TOOLS))
@@ -18,7 +20,8 @@ endif
 help:
 	@echo "make install   uv sync --frozen (creates .venv)"
 	@echo "make run       start the platform locally (uv run sop dev)"
-	@echo "make test      run the test suite; extra pytest args via PYTEST_ARGS='-m \"not postgres\" -x'"
+	@echo "make test      run the test suite on 2 workers (PYTEST_WORKERS=0: one process); extra pytest args via"
+	@echo "               PYTEST_ARGS='-m \"not postgres\" -x'; every test on SQLite too: PYTEST_ARGS=--sqlite-matrix=full"
 	@echo "make lint      ruff check ."
 	@echo "make typecheck mypy --strict (pydantic and Strawberry plugins) on shared/ and every component's src"
 	@echo "make check     every gate CI runs: ruff check, ruff format --check, mypy, then the tests (.ci/run calls it)"
@@ -46,7 +49,7 @@ run: install
 	$(UV) run --frozen sop dev
 
 test: install
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run --frozen ruff check .

@@ -1,6 +1,11 @@
 """Operational endpoints and the OpenAPI document of the assessment service."""
 
+import pytest
+
 from sop_shared.testing import RunningService
+
+# Runs on SQLite too by default: readiness on SQLite.
+pytestmark = pytest.mark.sqlite_smoke
 
 
 async def test_health_readiness_metrics_and_openapi(assessment: RunningService) -> None:

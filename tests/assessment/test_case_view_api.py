@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from sop_shared.testing import InternalTokens, RunningService
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_case_view_brings_statements_goals_latest_ratings_trajectory_and_the_map_in_one_call(
     assessment: RunningService,
     rivera: dict[str, str],

@@ -107,6 +107,7 @@ async def test_the_statement_list_and_read_show_the_callers_audience_the_same(
     assert staff["who_reported"] == "Sofia's teacher"
 
 
+@pytest.mark.sqlite_smoke("JSON lists of labels and consents")
 async def test_a_part2_statement_is_withheld_until_a_consent_names_the_audience(
     assessment: RunningService,
     rivera: dict[str, str],

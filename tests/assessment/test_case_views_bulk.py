@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 
 from sop_shared.ids import new_id
@@ -49,6 +50,7 @@ def counted_queries(svc: RunningService) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_caseload_page_summarises_each_case_in_the_order_asked(
     assessment: RunningService,
     tokens: InternalTokens,

@@ -295,6 +295,7 @@ async def test_words_and_pictures_records_each_caregivers_review(
     assert body["consent"]["shared_with"] == []
 
 
+@pytest.mark.sqlite_smoke("attachments as files beside the SQLite database")
 async def test_a_drawing_is_kept_and_shown_only_to_audiences_the_child_consented_to(
     assessment: RunningService,
     rivera: dict[str, str],
@@ -388,6 +389,7 @@ async def test_another_cases_token_cannot_tell_a_record_exists(
     assert listed.status_code == 404
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_repeat_with_the_same_idempotency_key_records_the_session_once(
     assessment: RunningService,
     rivera: dict[str, str],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from sop_assessment.goals.models import SafetyGoal
@@ -118,6 +119,7 @@ async def test_a_spanish_goal_is_composed_in_spanish_with_its_duration_in_words(
     assert response.json()["duration_text"] == "1 año y 2 meses"
 
 
+@pytest.mark.sqlite_smoke("a partial unique index (sqlite_where)")
 async def test_each_danger_statement_has_one_safety_goal_and_a_second_is_409(
     assessment: RunningService,
     rivera: dict[str, str],
@@ -241,6 +243,7 @@ async def test_statement_updates_are_checked_like_new_statements(
     assert (read["version"], read["status"], read["agrees"]) == (1, "active", ["Grandma Rosa"])
 
 
+@pytest.mark.sqlite_smoke("a partial unique index (sqlite_where)")
 async def test_the_database_itself_keeps_one_live_goal_per_danger_statement(
     assessment: RunningService,
     rivera: dict[str, str],

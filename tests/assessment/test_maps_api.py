@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from sop_assessment.maps.models import AssessmentMap, MapVersion
@@ -94,6 +95,7 @@ async def test_a_new_map_is_version_one_with_every_item_carrying_its_source_and_
     assert body["content"]["gray_areas"][0]["disputes"] == ["Maria Lopez"]
 
 
+@pytest.mark.sqlite_smoke
 async def test_each_save_is_a_new_version_and_the_old_version_still_reads_as_it_was(
     assessment: RunningService,
     rivera: dict[str, str],
@@ -340,6 +342,7 @@ async def outbox_subjects(svc: RunningService) -> list[str]:
         await db.dispose()
 
 
+@pytest.mark.sqlite_smoke
 async def test_each_map_change_is_announced_once_and_a_refused_completion_announces_nothing(
     assessment: RunningService,
     rivera: dict[str, str],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from sop_assessment.ratings.models import ScaleRating
@@ -105,6 +106,7 @@ async def test_one_rating_per_rater_per_statement_per_occasion(
     assert await rating_count(assessment) == 4
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_trajectory_shows_each_occasion_and_how_each_rater_moved(
     assessment: RunningService,
     rivera: dict[str, str],

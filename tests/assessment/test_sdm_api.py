@@ -233,6 +233,7 @@ async def test_results_are_never_taken_from_the_client(
     assert await counts() == before
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_draft_changes_only_with_the_version_read(
     assessment: RunningService,
     rivera: dict[str, str],
@@ -330,6 +331,7 @@ async def test_completing_needs_every_required_answer(
     assert "answers.N2" in fields and "answers.A8" in fields and "answers.N1" not in fields
 
 
+@pytest.mark.sqlite_smoke
 async def test_risk_with_a_discretionary_override_waits_for_the_supervisor_then_is_frozen(
     assessment: RunningService,
     rivera: dict[str, str],

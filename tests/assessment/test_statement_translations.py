@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from sop_assessment.models import platform
@@ -194,6 +195,7 @@ async def test_a_translation_naming_the_reporter_is_not_shown_to_the_family(
     assert len(staff) == 2
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_repeat_with_the_same_key_records_one_translation_and_other_cases_cannot_reach_it(
     assessment: RunningService,
     rivera: dict[str, str],

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from sop_assessment.models import platform
@@ -57,6 +58,7 @@ def codes(body: dict[str, Any]) -> list[str]:
     return [f["code"] for f in body["plain_language"]["findings"]]
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_worker_writes_a_danger_statement_and_the_server_composes_the_sentence(
     assessment: RunningService,
     rivera: dict[str, str],
@@ -209,6 +211,7 @@ async def test_the_workers_reads_one_statement_by_its_id(
     assert response.json() == created
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_case_with_many_statements_comes_back_page_by_page_without_repeats(
     assessment: RunningService,
     rivera: dict[str, str],
@@ -241,6 +244,7 @@ async def test_a_case_with_many_statements_comes_back_page_by_page_without_repea
     assert seen == created  # oldest first, each once
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_kind_and_status_filters_narrow_the_list(
     assessment: RunningService,
     rivera: dict[str, str],
@@ -304,6 +308,7 @@ async def test_an_unknown_or_misspelt_filter_is_400_and_never_ignored(
     assert post.status_code == 400
 
 
+@pytest.mark.sqlite_smoke
 async def test_repeating_a_create_with_the_same_idempotency_key_returns_the_first_statement(
     assessment: RunningService,
     rivera: dict[str, str],
@@ -337,6 +342,7 @@ async def test_the_same_idempotency_key_with_another_statement_is_422_and_writes
     assert await stored() == {"statements": 1, "events": 1}
 
 
+@pytest.mark.sqlite_smoke
 async def test_two_workers_using_the_same_idempotency_key_each_get_their_own_statement(
     assessment: RunningService,
     rivera: dict[str, str],
@@ -423,6 +429,7 @@ async def test_mixed_up_statements_are_422_naming_the_field_and_nothing_is_writt
     assert await stored() == {"statements": 0, "events": 0}
 
 
+@pytest.mark.sqlite_smoke
 async def test_each_new_statement_announces_itself_once_with_ids_but_not_its_words(
     assessment: RunningService,
     rivera: dict[str, str],
@@ -458,6 +465,7 @@ async def test_each_new_statement_announces_itself_once_with_ids_but_not_its_wor
     assert [row.id for row in rows] == [event.id]
 
 
+@pytest.mark.sqlite_smoke
 async def test_writes_and_reads_of_statements_are_audited_on_an_intact_chain(
     assessment: RunningService,
     rivera: dict[str, str],

@@ -158,6 +158,7 @@ async def test_a_consultation_with_a_rating_out_of_range_or_another_cases_map_is
 # --- approvals -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_smoke("a partial unique index (sqlite_where)")
 async def test_the_supervisor_approves_an_override_from_the_queue_and_the_history_shows_it(
     assessment: RunningService,
     rivera: dict[str, str],
@@ -398,6 +399,7 @@ async def test_the_question_bank_answers_by_type_audience_and_language(
     assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["type"]
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_decision_in_the_queue_reaches_the_thing_approved_and_one_made_there_closes_the_queue_item(
     assessment: RunningService,
     lopez_case: uuid.UUID,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from sop_network.models import platform
@@ -20,6 +21,7 @@ from sop_shared.db import Database
 Run = Callable[..., Any]
 
 
+@pytest.mark.sqlite_smoke("sop audit verify on the embedded SQLite files")
 async def test_verify_reports_an_intact_chain_and_then_the_tampered_record(
     sop: Run, tmp_path: Path, database_url: str
 ) -> None:

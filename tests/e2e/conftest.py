@@ -48,16 +48,22 @@ class DistributedSystem:
     def token(self, user: str) -> str:
         return mint_dev_token(self.keys_dir, user)
 
-    def start(self, component: str) -> None:
-        log = (self.log_dir / f"{component}.log").open("ab")
-        self.processes[component] = subprocess.Popen(
-            [sys.executable, "-m", "sop_shared.cli", "serve", component, "--port", str(self.ports[component])],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    def start(self, *components: str) -> None:
+        """Start these components' processes side by side and wait until each answers ready."""
+        for component in components:
+            log = (self.log_dir / f"{component}.log").open("ab")
+            self.processes[component] = subprocess.Popen(
+                [sys.executable, "-m", "sop_shared.cli", "serve", component, "--port", str(self.ports[component])],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         # Generous: the soak restarts a service while clients keep it busy, on a machine shared with others.
         deadline = time.monotonic() + 60
+        for component in components:
+            self._wait_until_ready(component, deadline)
+
+    def _wait_until_ready(self, component: str, deadline: float) -> None:
         while time.monotonic() < deadline:
             if self.processes[component].poll() is not None:
                 raise RuntimeError(f"{component} exited: {(self.log_dir / f'{component}.log').read_text()[-3000:]}")
@@ -126,10 +132,16 @@ def running_system(
     )
     system = DistributedSystem(keys_dir, base, env, ports, databases={k: v.dsn for k, v in databases.items()})
     try:
-        for name in (*SERVICES, "gateway"):
-            subprocess.run([sys.executable, "-m", "sop_shared.cli", "migrate", name], env=env, check=True)
-        for name in (*SERVICES, "gateway"):
-            system.start(name)
+        # Each component migrated by `sop migrate`, and then started, side by side (four Python processes one
+        # after the other are most of the time this takes).
+        migrations = {
+            name: subprocess.Popen([sys.executable, "-m", "sop_shared.cli", "migrate", name], env=env)
+            for name in (*SERVICES, "gateway")
+        }
+        for name, migration in migrations.items():
+            if migration.wait(300) != 0:
+                raise RuntimeError(f"sop migrate {name} failed (exit {migration.returncode})")
+        system.start(*SERVICES, "gateway")
         yield system
     finally:
         for name in list(system.processes):
@@ -138,7 +150,7 @@ def running_system(
             asyncio.run(real_services.drop_database(postgres_admin_url, db.name))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")  # one system for every e2e module: each test makes the records it reads
 def distributed_system(
     postgres_admin_url: str,
     nats_url: str,

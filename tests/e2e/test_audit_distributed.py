@@ -99,14 +99,18 @@ def test_every_component_checkpoints_to_jetstream_and_the_chain_verifies_against
         )
     found = asyncio.run(_newest_checkpoints(nats_url, distributed_system.keys_dir))
     assert set(found) == set(COMPONENTS)  # published, and checked with the component's public key alone
-    for component in COMPONENTS:
-        result = subprocess.run(
+    verifying = {  # `sop audit verify` for every component, side by side
+        component: subprocess.Popen(
             [sys.executable, "-m", "sop_shared.cli", "audit", "verify", component],
             env=distributed_system.env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=60,
         )
-        verdict = json.loads(result.stdout)
-        assert result.returncode == 0 and verdict["intact"], (component, result.stdout, result.stderr)
+        for component in COMPONENTS
+    }
+    for component, process in verifying.items():
+        stdout, stderr = process.communicate(timeout=60)
+        verdict = json.loads(stdout)
+        assert process.returncode == 0 and verdict["intact"], (component, stdout, stderr)
         assert verdict["checkpoint_seq"] is not None and verdict["checkpoint_seq"] <= verdict["records"]

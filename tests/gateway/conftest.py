@@ -12,7 +12,8 @@ Fixtures
     sqlite_demo_case  ``sqlite_system`` with the demo family seeded (its case id)
 
 Every database is a copy: of schemas migrated once per session (``database_templates``), or of four databases
-migrated and seeded with the demo family once per session and backend (``gateway_templates``).
+migrated and seeded with the demo family once per session and backend (``gateway_templates``). On PostgreSQL the
+copies are reused from test to test, put back as their template had them (``real_services.ReusedCopies``).
 """
 
 from __future__ import annotations
@@ -240,7 +241,11 @@ class Templates:
             self.built[(backend, kind)] = Template(directory / "data", urls, demo_case)
         return self.built[(backend, kind)]
 
-    async def copy(self, template: Template, backend: str, destination: Path) -> dict[str, str]:
+    async def copy(
+        self, template: Template, backend: str, destination: Path, copies: real_services.ReusedCopies | None = None
+    ) -> dict[str, str]:
+        """Databases holding what the template's hold; on PostgreSQL ones given back by earlier tests (``copies``,
+        see `gateway_backend`) where there are."""
         shutil.copytree(template.data_dir, destination / "data")
         if backend == "sqlite":
             urls = sqlite_urls(destination)
@@ -250,16 +255,11 @@ class Templates:
                     if Path(f"{source}{suffix}").exists():
                         shutil.copyfile(f"{source}{suffix}", f"{urls[name].split(':///', 1)[1]}{suffix}")
             return urls
-        assert self.admin_url is not None
+        assert self.admin_url is not None and copies is not None
         admin_url = self.admin_url
-        # The four copies (and drops, in `gateway_backend`) run side by side: the server does them in parallel.
-        copies = await asyncio.gather(
-            *(
-                real_services.copy_database(admin_url, template.database_urls[name], prefix=f"gw_{name}")
-                for name in COMPONENTS
-            )
-        )
-        return dict(zip(COMPONENTS, copies, strict=True))
+        # The four (and the four given back, in `gateway_backend`) side by side: the server works in parallel.
+        made = await asyncio.gather(*(copies.take(admin_url, template.database_urls[name]) for name in COMPONENTS))
+        return {name: db.url for name, db in zip(COMPONENTS, made, strict=True)}
 
     def drop_all(self) -> None:
         if self.admin_url is None:
@@ -309,19 +309,19 @@ async def gateway_backend(
     gateway_templates: Templates,
     database_templates: real_services.MigratedTemplates,
 ) -> AsyncIterator[dict[str, str]]:
-    """Four databases, one per component: SQLite files in tmp_path, or fresh databases on the real PostgreSQL —
-    copies of migrated templates; with the demo family already seeded when the test asks for `demo_case`."""
+    """Four databases, one per component: SQLite files in tmp_path, or databases on the real PostgreSQL (reused
+    copies) — holding what the migrated templates hold; with the demo family already seeded when the test asks
+    for `demo_case`."""
     kind = "demo" if "demo_case" in request.fixturenames else "migrated"
     template = await gateway_templates.get(request.param, kind, request, database_templates.migrate)
-    urls = await gateway_templates.copy(template, request.param, tmp_path)
+    copies = database_templates.copies
+    urls = await gateway_templates.copy(template, request.param, tmp_path, copies)
     request.node.sop_demo_case = template.demo_case
     try:
         yield urls
     finally:
-        if request.param == "postgres":
-            admin_url = gateway_templates.admin_url
-            assert admin_url is not None
-            await asyncio.gather(*(real_services.drop_database(admin_url, url) for url in urls.values()))
+        if request.param == "postgres":  # emptied and refilled from the template, for the next test
+            await asyncio.gather(*(copies.give_back(url) for url in urls.values()))
 
 
 async def _migrated_by_the_template(package: str, database_url: str) -> None:

@@ -8,6 +8,8 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from sop_gateway.access import AccessCache, CaseAccess, forget_after_write
 from sop_gateway.demo.network import DEMO_CASE_BODY, seed_network
 from sop_gateway.demo.seeding import DemoSeed
@@ -138,6 +140,7 @@ async def test_an_assignment_ended_through_the_gateway_stops_the_workers_very_ne
     assert await _reads(system, case_id, staff_bearer(system, "fsw.lindqvist", ["worker"]), "STAFF") == (200, "ALLOWED")
 
 
+@pytest.mark.sqlite_smoke("the SQLite relay's events reaching the gateway")
 async def test_a_grant_revoked_elsewhere_stops_the_partner_once_its_event_reaches_the_gateway(
     system: EmbeddedSystem,
 ) -> None:

@@ -10,6 +10,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import jwt
+import pytest
 from sqlalchemy import update
 
 from sop_gateway.demo.network import seed_network
@@ -69,6 +70,7 @@ def error_code(body: dict[str, Any]) -> str:
     return body["errors"][0]["extensions"]["code"]
 
 
+@pytest.mark.sqlite_smoke
 async def test_an_auditor_sees_who_looked_at_the_case_through_which_client_and_as_which_audience(
     system: EmbeddedSystem,
 ) -> None:

@@ -99,6 +99,7 @@ async def test_an_administrator_issues_a_partner_token_whose_secret_is_shown_onc
     assert item["id"] == issued["id"] and "token" not in item and secret not in listed.text
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_partner_token_authenticates_as_its_agency_with_partner_scopes_and_records_its_last_use(
     system: EmbeddedSystem,
 ) -> None:

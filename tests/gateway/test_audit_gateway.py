@@ -153,6 +153,7 @@ async def test_an_unsafe_or_overlong_client_request_id_is_not_kept(
 # --- verifying chains ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_smoke
 async def test_auditors_and_administrators_verify_every_chain(system: EmbeddedSystem) -> None:
     case_id = await seeded_case(system)
     await system.client.get(f"/api/network/v1/cases/{case_id}", headers=system.bearer("fsw.rivera"))

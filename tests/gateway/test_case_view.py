@@ -8,6 +8,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from sop_shared.auth import Principal
 from sop_shared.policy import ActorType
@@ -53,6 +54,7 @@ async def full_view(system: EmbeddedSystem, case_id: Any, **variables: Any) -> d
     return response.json()
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_assigned_worker_sees_every_section_of_the_demo_family_with_one_call_per_service(
     system: EmbeddedSystem,
     demo_case: uuid.UUID,

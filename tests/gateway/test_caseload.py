@@ -10,6 +10,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from sop_gateway.graphql.loaders import CaseLoaders
 from sop_gateway.upstream import upstream_calls
@@ -109,6 +110,7 @@ async def test_a_page_of_50_costs_the_same_calls_as_a_page_of_3(system: Embedded
     assert warm["extensions"]["upstreamCalls"] == {"network": 1, "assessment": 1, "plans": 1}
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_demo_case_on_the_caseload_carries_its_assessment_and_plan(
     system: EmbeddedSystem,
     demo_case: uuid.UUID,
@@ -131,6 +133,7 @@ async def test_the_demo_case_on_the_caseload_carries_its_assessment_and_plan(
     assert body["data"]["cases"]["pageInfo"] == {"hasNextPage": False, "endCursor": edge["cursor"]}
 
 
+@pytest.mark.sqlite_smoke
 async def test_paging_follows_the_cursor_to_the_end_in_id_order(system: EmbeddedSystem) -> None:
     ids = await seed_cases(system, [_case(n) for n in range(7)])
     seen: list[str] = []

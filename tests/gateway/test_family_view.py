@@ -78,6 +78,7 @@ def pdf_page_count(pdf: bytes) -> int:
 # --- the page, in the family's languages --------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_family_view_in_english_answers_the_three_questions_with_the_familys_own_statements(
     system: EmbeddedSystem,
     demo_case: uuid.UUID,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from sop_gateway.demo.assessment_sdm import DEMO_SAFETY_ANSWERS, DEMO_SAFETY_CHILDREN
 
 if TYPE_CHECKING:
@@ -89,6 +91,7 @@ async def _rest(system: EmbeddedSystem, path: str, user: str = "fsw.rivera", **p
     return response.json()
 
 
+@pytest.mark.sqlite_smoke
 async def test_statements_created_once_per_key_and_updated_only_from_the_current_version(
     system: EmbeddedSystem,
     demo_case: uuid.UUID,
@@ -223,6 +226,7 @@ async def test_a_map_is_created_then_saved_from_the_version_read(system: Embedde
     assert _error(bad)["fields"][0]["field"].startswith("strengths")
 
 
+@pytest.mark.sqlite_smoke("services' relays feeding each other on SQLite")
 async def test_a_rating_and_an_sdm_assessment_from_draft_to_completed(
     system: EmbeddedSystem,
     demo_case: uuid.UUID,
@@ -264,6 +268,7 @@ async def test_a_rating_and_an_sdm_assessment_from_draft_to_completed(
     assert completed["status"] == "completed" and completed["json"]["results"]
 
 
+@pytest.mark.sqlite_smoke("services' relays feeding each other on SQLite")
 async def test_a_safety_plan_from_draft_to_approved_signed_and_checked_in(
     system: EmbeddedSystem,
     demo_case: uuid.UUID,

@@ -82,6 +82,7 @@ async def client_count(system: EmbeddedSystem) -> int:
         return (await session.execute(select(func.count()).select_from(IntegrationClient))).scalar_one()
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_registered_client_trades_its_secret_for_a_short_lived_gateway_token(system: EmbeddedSystem) -> None:
     client = await register(system)
     assert client["client_secret"].startswith("sopc_")

@@ -7,6 +7,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 
 from sop_gateway.demo import seed_demo_family
 from sop_gateway.demo.network import DEMO_CASE
@@ -68,6 +69,7 @@ async def test_when_the_network_service_is_unreachable_the_whole_view_is_unavail
     assert body["extensions"]["upstreamCalls"] == {"network": 1}  # no access decision, so nothing else asked
 
 
+@pytest.mark.sqlite_smoke("what sop dev does on SQLite")
 async def test_seeding_the_demo_family_twice_changes_nothing(system: EmbeddedSystem) -> None:
     first = await seed_demo_family(system.gateway)
     second = await seed_demo_family(system.gateway)

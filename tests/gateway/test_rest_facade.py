@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from sop_gateway.demo.assessment import DEMO_DANGER_STATEMENT
 from sop_gateway.demo.network import DEMO_CASE_BODY
 
@@ -76,6 +78,7 @@ async def test_etag_and_if_match_pass_through(system: EmbeddedSystem, demo_case:
     assert fresh.status_code == 200 and fresh.headers["ETag"] == '"2"' and fresh.json()["county"] == "Saline"
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_same_idempotency_key_twice_creates_one_statement_and_says_it_replayed(
     system: EmbeddedSystem,
     demo_case: uuid.UUID,

@@ -144,6 +144,7 @@ async def test_a_write_the_gateway_had_to_send_again_is_answered_once_and_stored
     assert first_key is not None and first_key.startswith("gateway-") and second_key == first_key
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_client_replay_after_a_timeout_returns_the_first_result(
     system: EmbeddedSystem,
     demo_case: uuid.UUID,
@@ -191,6 +192,7 @@ async def test_a_write_whose_outcome_is_unknown_is_not_sent_again_unless_the_rep
     assert [method for method, _ in hop.calls] == ["PATCH"]
 
 
+@pytest.mark.sqlite_smoke("SQLite serialises a repeated key by its single connection")
 async def test_two_calls_with_one_key_at_the_same_moment_store_one_record(
     system: EmbeddedSystem,
     demo_case: uuid.UUID,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from sop_shared.policy import ActorType
 from sop_shared.testing import InternalTokens, RunningService
 
@@ -59,6 +61,7 @@ async def _all(network: RunningService, headers: dict[str, str], **params: Any) 
             return items
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_worker_lists_only_her_caseload_with_filters_and_paging(
     network: RunningService,
     sacwis: dict[str, str],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from sop_network.models import Case, CaseMember, Person, platform
@@ -30,6 +31,7 @@ async def _counts(url: str) -> dict[str, int]:
         await db.dispose()
 
 
+@pytest.mark.sqlite_smoke
 async def test_sacwis_upsert_creates_the_case_with_its_children_and_caregivers(
     network: RunningService,
     sacwis: dict[str, str],
@@ -45,6 +47,7 @@ async def test_sacwis_upsert_creates_the_case_with_its_children_and_caregivers(
     assert {a["staff_subject"] for a in body["assignments"]} == {"fsw.rivera", "sup.okafor"}
 
 
+@pytest.mark.sqlite_smoke
 async def test_replaying_the_same_sacwis_case_three_times_leaves_one_copy_and_one_event(
     network: RunningService,
     sacwis: dict[str, str],
@@ -113,6 +116,7 @@ async def test_cross_field_rules_are_422_with_nothing_written(
     assert (await _counts(network.database_url))["cases"] == 0
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_assigned_worker_reads_the_case_and_the_read_is_audited(
     network: RunningService,
     sacwis: dict[str, str],

@@ -6,10 +6,15 @@ import asyncio
 import copy
 from typing import Any
 
+import pytest
+
 from sop_network.changes.service import record_change
 from sop_shared.db import Database
 from sop_shared.policy import ActorType
 from sop_shared.testing import InternalTokens, RunningService
+
+# Runs on SQLite too by default: the change counter's exactly-once feed under SQLite's single writer.
+pytestmark = pytest.mark.sqlite_smoke
 
 FEED = "/v1/changes"
 

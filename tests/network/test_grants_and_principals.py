@@ -67,6 +67,7 @@ async def test_a_partner_with_a_grant_reads_the_case_for_its_audience(
     assert not (await _access(network, case_id, partner(tokens, case_id, "OTHER-AGENCY")))["allowed"]
 
 
+@pytest.mark.sqlite_smoke("timestamps compared in SQL (SQLite keeps them as text)")
 async def test_an_expired_grant_denies_at_once_on_the_services_clock(
     network: RunningService,
     case_id: uuid.UUID,

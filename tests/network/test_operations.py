@@ -1,6 +1,11 @@
 """Operational endpoints and the OpenAPI document."""
 
+import pytest
+
 from sop_shared.testing import RunningService
+
+# Runs on SQLite too by default: readiness on a missing SQLite file; migrations on SQLite match the models.
+pytestmark = pytest.mark.sqlite_smoke
 
 
 async def test_health_readiness_metrics_and_openapi(network: RunningService) -> None:

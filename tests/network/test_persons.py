@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from sop_network.models import CaseMember, ContactMethod, NetworkMember, Person
@@ -70,6 +71,7 @@ async def _two_marias(network: RunningService, sacwis: dict[str, str]) -> tuple[
     return str(a), str(b)
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_person_merge_and_its_reversal_restore_the_original_records(
     network: RunningService,
     sacwis: dict[str, str],

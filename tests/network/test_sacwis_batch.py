@@ -6,8 +6,13 @@ import copy
 import uuid
 from typing import Any
 
+import pytest
+
 from sop_network.models import Case, Person, PersonAlias
 from sop_shared.testing import RunningService
+
+# Runs on SQLite too by default: SQLite looks records up with an IN list where PostgreSQL unnests an array.
+pytestmark = pytest.mark.sqlite_smoke
 
 BATCH = "/v1/sacwis/batch"
 

@@ -46,6 +46,7 @@ def rosa(**changes: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_grandmother_joins_the_network_and_every_change_is_a_new_revision(
     network: RunningService,
     case_id: uuid.UUID,

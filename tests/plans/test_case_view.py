@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from sqlalchemy import event, select
 
 from sop_plans.case_view.rules import plan_for_audience, plan_to_show, version_shown
@@ -86,6 +87,7 @@ def _view_path(flow: PlanFlow) -> str:
     return f"/v1/cases/{flow.case_id}/case-view"
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_case_view_shows_the_active_plan_in_force_and_every_plan_newest_first(
     flow: PlanFlow,
     lopez_ongoing_plan: dict[str, Any],

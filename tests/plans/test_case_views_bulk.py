@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from sqlalchemy import event, func, select
 
 from sop_plans.models import platform
@@ -47,6 +48,7 @@ async def _overdue_step(flow: PlanFlow, case_id: uuid.UUID, headers: dict[str, s
     )
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_caseload_page_reads_each_case_in_the_order_asked(
     flow: PlanFlow,
     plans: RunningService,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from sqlalchemy import func, select
 
 from sop_plans.models import CheckIn, NextStep, platform
@@ -30,6 +31,7 @@ def _check_in(
     return body
 
 
+@pytest.mark.sqlite_smoke
 async def test_check_ins_build_the_plans_record_week_by_week(
     flow: PlanFlow,
     plans: RunningService,
@@ -145,6 +147,7 @@ async def test_check_ins_keep_pointing_at_a_rule_across_versions(
     assert unknown["errors"][0]["field"] == "rules.0.id"
 
 
+@pytest.mark.sqlite_smoke("dates compared in SQL")
 async def test_next_steps_have_an_owner_a_due_date_a_goal_and_an_overdue_list(
     flow: PlanFlow,
     plans: RunningService,

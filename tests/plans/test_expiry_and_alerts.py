@@ -37,6 +37,7 @@ async def _expired_events(plans: RunningService) -> list[dict[str, Any]]:
         ]
 
 
+@pytest.mark.sqlite_smoke("timestamps compared in SQL (SQLite keeps them as text)")
 async def test_a_plan_expires_at_its_expiry_not_a_moment_before_and_says_so_once(
     flow: PlanFlow,
     plans: RunningService,
@@ -81,6 +82,7 @@ async def test_any_read_after_the_expiry_sees_the_plan_expired_without_waiting_f
     assert len(await _expired_events(plans)) == 1
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_background_sweep_expires_plans_nobody_reads(
     database_url: str,
     tokens: InternalTokens,
@@ -183,6 +185,7 @@ def test_a_policy_file_that_breaks_the_review_rule_is_refused(tmp_path: Path) ->
         load_policy(path)
 
 
+@pytest.mark.sqlite_smoke
 async def test_alerts_warn_before_expiry_and_when_a_review_is_due(
     flow: PlanFlow,
     clock: FixedClock,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -13,6 +14,9 @@ from sop_plans.component import component
 from sop_plans.models import metadata
 from sop_shared.migrations import upgrade
 from sop_shared.testing import RunningService
+
+# Runs on SQLite too by default: readiness and migrations on SQLite.
+pytestmark = pytest.mark.sqlite_smoke
 
 
 async def test_health_readiness_metrics_and_openapi(plans: RunningService) -> None:

@@ -35,6 +35,7 @@ async def _count(plans: RunningService, table: Any) -> int:
         return (await s.execute(select(func.count()).select_from(table))).scalar_one()
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_family_signs_the_supervisor_approves_and_the_plan_comes_into_force(
     flow: PlanFlow,
     plans: RunningService,
@@ -301,6 +302,7 @@ async def test_an_edit_after_signing_is_a_new_version_and_the_old_signatures_sta
     ]
 
 
+@pytest.mark.sqlite_smoke
 async def test_no_endpoint_and_no_code_path_changes_a_signed_version(
     flow: PlanFlow,
     plans: RunningService,
@@ -333,6 +335,7 @@ async def test_no_endpoint_and_no_code_path_changes_a_signed_version(
             signature.typed_name = "Someone else"
 
 
+@pytest.mark.sqlite_smoke("hashes over values read back from SQLite")
 async def test_a_drawn_signature_is_stored_and_bound_by_its_hash(
     flow: PlanFlow,
     plans: RunningService,
@@ -361,6 +364,7 @@ async def test_a_drawn_signature_is_stored_and_bound_by_its_hash(
         ("signed_at", "signed_at", None),  # an untouched row still verifies
     ],
 )
+@pytest.mark.sqlite_smoke("hashes over values read back from SQLite")
 async def test_a_tampered_signature_row_fails_its_hash_check(
     flow: PlanFlow,
     plans: RunningService,

@@ -42,6 +42,7 @@ async def _create(
     return response.json()
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_new_plan_is_a_draft_with_version_one_and_the_familys_rules(
     plans: RunningService,
     case_id: uuid.UUID,
@@ -68,6 +69,7 @@ async def test_a_new_plan_is_a_draft_with_version_one_and_the_familys_rules(
     assert await _counts(plans.database_url) == {"plans": 1, "versions": 1, "events": 1}
 
 
+@pytest.mark.sqlite_smoke
 async def test_creating_a_plan_emits_one_created_event_in_the_same_transaction(
     plans: RunningService,
     case_id: uuid.UUID,
@@ -84,6 +86,7 @@ async def test_creating_a_plan_emits_one_created_event_in_the_same_transaction(
     assert events[0].payload["version_number"] == 1
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_worker_reads_the_plan_back_with_its_etag_and_the_read_is_audited(
     plans: RunningService,
     case_id: uuid.UUID,
@@ -156,6 +159,7 @@ async def test_two_plans_with_different_rules_have_different_hashes(
     assert first["content_hash"] != second["content_hash"]
 
 
+@pytest.mark.sqlite_smoke
 async def test_a_stored_version_cannot_be_changed(
     plans: RunningService,
     case_id: uuid.UUID,
@@ -204,6 +208,7 @@ async def test_the_case_list_returns_every_plan_with_its_current_rules_in_one_ca
     assert len(drafts["items"]) == 2 and active["items"] == []
 
 
+@pytest.mark.sqlite_smoke
 async def test_the_case_list_pages_with_a_cursor(
     plans: RunningService,
     case_id: uuid.UUID,
@@ -235,6 +240,7 @@ async def test_an_unknown_or_misspelt_filter_is_refused_not_ignored(
     assert (await plans.client.get(_plans_path(case_id), params={"limit": 500}, headers=worker)).status_code == 422
 
 
+@pytest.mark.sqlite_smoke
 async def test_repeating_a_create_with_the_same_idempotency_key_returns_the_first_plan(
     plans: RunningService,
     case_id: uuid.UUID,

@@ -51,6 +51,9 @@ from sop_shared.service import build_service_app, running
 from sop_shared.settings import ServiceSettings
 from sop_shared.testing import InternalTokens
 
+# Runs on SQLite too by default: the audit chain itself, on each backend's SQL.
+pytestmark = pytest.mark.sqlite_smoke
+
 CASE = uuid.UUID("01890000-0000-7000-8000-0000000000dd")
 COMPONENT = "plans"
 

@@ -17,6 +17,9 @@ from sop_shared.component import load_component
 from sop_shared.db import Database, utcnow
 from sop_shared.migrations import upgrade
 
+# Runs on SQLite too by default: migrations on SQLite (batch mode).
+pytestmark = pytest.mark.sqlite_smoke
+
 # The last revision of each component before chain keys.
 BEFORE_KEYS = {
     "network": "e768f203f2be",

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from real_services import MigratedTemplates, create_test_database, drop_database
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from sop_shared.migrations import upgrade
+
+# Runs on SQLite too by default: the suite's own SQLite template copies.
+pytestmark = pytest.mark.sqlite_smoke
 
 
 async def _schema(url: str) -> dict[str, Any]:
@@ -95,7 +99,7 @@ async def test_a_database_made_a_copy_up_front_has_the_schema_alembic_makes(
     assert database_templates.component_started_by(["tmp_path", "network", "pg_network"]) == "sop_network"
     assert database_templates.component_started_by(["tmp_path", "database_url"]) is None
     assert database_templates.component_started_by(["network", "plans"]) is None  # two schemas: neither
-    copy = await database_templates.create_copy(postgres_admin_url, "sop_network", "up_front")
+    copy = await database_templates.create_copy(postgres_admin_url, "sop_network")
     by_alembic = await create_test_database(postgres_admin_url, "alembic")
     try:
         await upgrade("sop_network", by_alembic.url)
@@ -104,3 +108,48 @@ async def test_a_database_made_a_copy_up_front_has_the_schema_alembic_makes(
     finally:
         for db in (copy, by_alembic):
             await drop_database(postgres_admin_url, db.name)
+
+
+async def test_a_copy_given_back_is_reused_as_the_template_had_it(
+    postgres_admin_url: str, database_templates: MigratedTemplates
+) -> None:
+    first = await database_templates.create_copy(postgres_admin_url, "sop_network")
+    seeded = await _execute(first.url, "select seq from change_counter where id = 1")  # a row the migration made
+    await _execute(first.url, "update change_counter set seq = seq + 41 where id = 1")
+    await _execute(
+        first.url,
+        "insert into outbox_event (id, subject, payload, occurred_at, attempts)"
+        " values ('01937a2e-5c00-7000-8000-000000000001', 'sop.test', '{}', now(), 0)",
+    )
+    await database_templates.give_back(first)
+
+    again = await database_templates.create_copy(postgres_admin_url, "sop_network")
+    assert again.name == first.name, "the copy given back is the one handed out next"
+    assert await _execute(again.url, "select count(*) from outbox_event") == 0
+    assert await _execute(again.url, "select seq from change_counter where id = 1") == seeded
+    assert (await _schema(again.url))["version"] == (await _schema(first.url))["version"]
+    await database_templates.give_back(again)
+
+
+async def test_a_copy_whose_schema_a_test_changed_is_dropped_not_reused(
+    postgres_admin_url: str, database_templates: MigratedTemplates
+) -> None:
+    changed = await database_templates.create_copy(postgres_admin_url, "sop_network")
+    await _execute(changed.url, "create table written_by_this_test (id integer)")
+    await database_templates.give_back(changed)
+    assert not await _database_exists(postgres_admin_url, changed.name)
+    fresh = await database_templates.create_copy(postgres_admin_url, "sop_network")
+    try:
+        assert fresh.name != changed.name
+        assert "written_by_this_test" not in (await _schema(fresh.url))["tables"]
+    finally:
+        await database_templates.give_back(fresh)
+
+
+async def _database_exists(admin_url: str, name: str) -> bool:
+    return bool(
+        await _execute(
+            admin_url.replace("postgresql://", "postgresql+asyncpg://", 1),
+            f"select count(*) from pg_database where datname = '{name}'",
+        )
+    )

@@ -9,6 +9,9 @@ from real_services import create_test_database, drop_database, unique_name
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+# Runs on SQLite too by default: the suite's own database fixtures.
+pytestmark = pytest.mark.sqlite_smoke
+
 
 async def test_postgres_admin_url_is_a_real_postgresql(postgres_admin_url: str, request) -> None:
     assert postgres_admin_url.startswith("postgresql://")

@@ -16,6 +16,9 @@ from sop_shared.audit_keys import AuditKeyring
 from sop_shared.auth import Principal
 from sop_shared.policy import ActorType
 
+# Runs on SQLite too by default: the audit chain itself (SQLite's insert-or-ignore of checkpoints).
+pytestmark = pytest.mark.sqlite_smoke
+
 CASE = uuid.UUID("01890000-0000-7000-8000-0000000000cc")
 KEYRING = AuditKeyring({"k-test": bytes(range(32))}, "k-test")
 

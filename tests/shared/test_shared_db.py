@@ -11,6 +11,9 @@ from sqlalchemy.exc import StatementError
 
 from sop_shared.db import Database, UTCDateTime, is_sqlite, service_metadata
 
+# Runs on SQLite too by default: the database layer itself (SQLite pragmas, one pooled connection, time zones).
+pytestmark = pytest.mark.sqlite_smoke
+
 metadata: MetaData = service_metadata()
 notes = Table(
     "throwaway_note",

@@ -23,6 +23,9 @@ from sop_shared.keys import generate_signing_key
 from sop_shared.policy import ActorType
 from sop_shared.problems import PROBLEM_JSON, install_problem_handlers
 
+# Runs on SQLite too by default: idempotency keys (SQLite relies on its single connection instead of an advisory lock).
+pytestmark = pytest.mark.sqlite_smoke
+
 
 class NoteIn(BaseModel):
     text: str

@@ -18,6 +18,9 @@ from sop_shared.db import service_metadata
 from sop_shared.events import Event, InProcessBus, _nats_match
 from sop_shared.outbox import OutboxRelay, emit, idempotent_consumer
 
+# Runs on SQLite too by default: the outbox relay itself (on SQLite it gives its connection back before publishing).
+pytestmark = pytest.mark.sqlite_smoke
+
 CASE = uuid.UUID("01890000-0000-7000-8000-0000000000dd")
 
 

@@ -19,6 +19,9 @@ from sop_shared.ids import new_id
 from sop_shared.pagination import MAX_LIMIT, PageDep, PageRequest, decode_cursor, encode_cursor
 from sop_shared.problems import PROBLEM_JSON, InvalidInput, install_problem_handlers
 
+# Runs on SQLite too by default: keyset pagination's SQL on each backend.
+pytestmark = pytest.mark.sqlite_smoke
+
 metadata: MetaData = service_metadata()
 items = Table("paged_item", metadata, Column("id", Uuid, primary_key=True), Column("n", Integer, nullable=False))
 
