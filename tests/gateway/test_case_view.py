@@ -316,3 +316,20 @@ async def test_a_denied_caseview_leaves_no_read_in_the_audit_trail(
 ) -> None:
     await system.case_view(demo_case, user="fsw.lindqvist")
     assert [r for r in await system.audit_rows() if r.resource == "case_view"] == []
+
+
+async def test_a_jargon_finding_says_what_kind_of_jargon_it_is(system: EmbeddedSystem, demo_case: uuid.UUID) -> None:
+    """The plain-language check's category (acronym, professional term, label, service-speak) reaches the view."""
+    from sop_gateway.demo.assessment import DEMO_DANGER_STATEMENT
+
+    labelled = {**DEMO_DANGER_STATEMENT, "caregiver_behaviour": "Maria is an alcoholic and refuses UA testing"}
+    created = await system.client.post(
+        f"/api/assessment/v1/cases/{demo_case}/statements", json=labelled, headers=system.bearer("fsw.rivera")
+    )
+    assert created.status_code == 201, created.text
+    query = """query($id: ID!) { caseView(caseId: $id) { worries { danger {
+      id plainLanguage { findings { code term category } } } } } }"""
+    body = (await system.graphql(query, {"id": str(demo_case)})).json()
+    [statement] = [s for s in body["data"]["caseView"]["worries"]["danger"] if s["id"] == created.json()["id"]]
+    jargon = {f["term"].lower(): f["category"] for f in statement["plainLanguage"]["findings"] if f["code"] == "jargon"}
+    assert jargon.get("alcoholic") == "label" and jargon.get("ua") == "acronym", jargon

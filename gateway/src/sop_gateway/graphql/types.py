@@ -347,6 +347,10 @@ class LanguageFinding:
     end: int | None
     term: str | None
     suggestion: str | None
+    category: str | None = strawberry.field(
+        default=None,
+        description="For `jargon`: acronym, professional_term, label or service_speak (docs/plain-language.md)",
+    )
 
 
 @strawberry.type
@@ -371,6 +375,7 @@ class PlainLanguageCheck:
                     end=f.get("end"),
                     term=f.get("term"),
                     suggestion=f.get("suggestion"),
+                    category=f.get("category"),
                 )
                 for f in body.get("findings", [])
             ],
