@@ -270,14 +270,18 @@ async def test_services_refuse_calls_that_bypass_the_gateway(
             assert staff.status_code == 401, (name, staff.text)
 
 
-async def test_graphql_refuses_get_queries_and_form_posts(
+async def test_graphql_takes_get_queries_only_with_a_preflight_header_and_refuses_form_posts(
     distributed_system: DistributedSystem,
     gateway_client: httpx.AsyncClient,
 ) -> None:
     token = bearer(distributed_system, "fsw.rivera")
-    get = await gateway_client.get("/graphql", params={"query": "{ me { subject } }"}, headers=token)
-    assert get.status_code in (404, 405) or "data" not in get.text
-    form = await gateway_client.post("/graphql", data={"query": "{ me { subject } }"}, headers=token)
+    query = {"query": "{ me { subject } }"}
+    plain_get = await gateway_client.get("/graphql", params=query, headers=token)
+    assert plain_get.status_code == 400 and "data" not in plain_get.text
+    assert plain_get.json()["type"].endswith("/preflight-required")
+    get = await gateway_client.get("/graphql", params=query, headers={**token, "GraphQL-Require-Preflight": "1"})
+    assert get.status_code == 200 and get.json()["data"]["me"]["subject"] == "fsw.rivera"
+    form = await gateway_client.post("/graphql", data=query, headers=token)
     assert form.status_code == 415
 
 

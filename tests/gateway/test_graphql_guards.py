@@ -62,19 +62,38 @@ async def test_a_query_with_more_tokens_than_the_limit_is_refused(sqlite_system:
     assert fine["data"]["me"]["subject"] == "fsw.rivera"
 
 
-async def test_a_get_query_is_not_executed(sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID) -> None:
+async def test_a_get_query_runs_only_with_a_preflight_header_and_a_get_mutation_never(
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID
+) -> None:
+    """GraphQL over HTTP: a query may come as GET, but only with a header a form or link cannot set (a browser
+    must ask first), so another site cannot make a worker's browser read a case; a mutation never runs on GET."""
     case_id = str(sqlite_demo_case)
-    response = await sqlite_system.client.get(
-        "/graphql",
-        params={
-            "query": "query($id: ID!) { caseView(caseId: $id) { case { id } } }",
-            "variables": f'{{"id": "{case_id}"}}',
-        },
-        headers={**sqlite_system.bearer("fsw.rivera"), "Accept": "application/json"},
-    )
-    assert response.status_code >= 400
-    assert case_id not in response.text and '"data"' not in response.text
+    params = {
+        "query": "query($id: ID!) { caseView(caseId: $id) { case { id } } }",
+        "variables": f'{{"id": "{case_id}"}}',
+    }
+    worker = {**sqlite_system.bearer("fsw.rivera"), "Accept": "application/json"}
+    plain = await sqlite_system.client.get("/graphql", params=params, headers=worker)
+    assert plain.status_code == 400
+    assert case_id not in plain.text and '"data"' not in plain.text
     assert await _case_view_reads(sqlite_system) == 0
+    preflighted = {**worker, "GraphQL-Require-Preflight": "1"}
+    answered = await sqlite_system.client.get("/graphql", params=params, headers=preflighted)
+    assert answered.status_code == 200, answered.text
+    assert answered.json().get("data"), answered.text
+    assert answered.json()["data"]["caseView"]["case"]["id"] == case_id
+    mutation = {"query": 'mutation { rateSafetyScale(caseId: "' + case_id + '", input: {}) { id } }'}
+    refused = await sqlite_system.client.get("/graphql", params=mutation, headers=preflighted)
+    assert refused.status_code >= 400 and '"data"' not in refused.text
+
+
+async def test_a_client_that_accepts_graphql_response_json_gets_it(sqlite_system: EmbeddedSystem) -> None:
+    headers = {**sqlite_system.bearer("fsw.rivera"), "Accept": "application/graphql-response+json, application/json"}
+    answered = await sqlite_system.client.post("/graphql", json={"query": "{ me { subject } }"}, headers=headers)
+    assert answered.status_code == 200
+    assert answered.headers["content-type"].startswith("application/graphql-response+json")
+    invalid = await sqlite_system.client.post("/graphql", json={"query": "{ me { nothing } }"}, headers=headers)
+    assert invalid.status_code == 400  # a request that fails before execution is a 4xx
 
 
 @pytest.mark.parametrize(

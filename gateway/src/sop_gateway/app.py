@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
 
@@ -47,6 +47,17 @@ class UnsupportedMediaType(Problem):
 
 class BatchRefused(Problem):
     status, slug, title = 400, "batching-refused", "Send one GraphQL operation per request, not a batch"
+
+
+class PreflightRequired(Problem):
+    status, slug, title = 400, "preflight-required", "A GraphQL query sent with GET needs a preflight header"
+
+
+# GraphQL over HTTP: a query may be sent with GET (never a mutation: strawberry refuses those), but only with a
+# header no HTML form or plain link can set, so a browser must ask first (CORS preflight) — the cross-site
+# request forgery protection mature servers use. The clients' own names for it are accepted.
+PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight", "x-apollo-operation-name")
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
 def _token_signer(settings: GatewaySettings) -> GatewayTokenSigner | None:
@@ -207,13 +218,28 @@ def create_app(
         if request.url.path == "/metrics" and not _may_read_metrics(request, settings):
             return problem_response(NotFound(), request)  # as if there were none: nothing to probe
         # The body has passed the input policy (size, nesting, text) already: it wraps this middleware.
-        if request.url.path == "/graphql" and request.method == "POST":
+        if request.url.path != "/graphql":
+            return await call_next(request)
+        if request.method == "POST":
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type != "application/json":  # no form posts: closes the CSRF door
                 return problem_response(UnsupportedMediaType(), request)
             if (await request.body()).lstrip()[:1] == b"[":  # one operation per request: no batches
                 return problem_response(BatchRefused(), request)
-        return await call_next(request)
+        elif request.method == "GET" and "query" in request.query_params:
+            if not any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
+                return problem_response(
+                    PreflightRequired(
+                        "Send the query with POST, or add the header `GraphQL-Require-Preflight: 1` to a GET "
+                        "(it makes a browser ask before sending: no other site can send it for you)"
+                    ),
+                    request,
+                )
+        response: Response = await call_next(request)
+        accept = request.headers.get("accept", "")
+        if GRAPHQL_RESPONSE_JSON in accept and response.headers.get("content-type", "").startswith("application/json"):
+            response.headers["content-type"] = GRAPHQL_RESPONSE_JSON + "; charset=utf-8"
+        return response
 
     install_input_policy(app, max_body_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth)
     install_request_context(app, settings.component, edge=True)
@@ -225,7 +251,7 @@ def create_app(
         app.state.graphql_schema,
         context_getter=get_context,
         graphql_ide="graphiql" if settings.is_development else None,
-        allow_queries_via_get=False,
+        allow_queries_via_get=True,  # queries only, with a preflight header (_guard_requests)
         multipart_uploads_enabled=False,
     )
     app.include_router(graphql, prefix="/graphql")

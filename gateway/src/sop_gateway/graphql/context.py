@@ -35,7 +35,8 @@ class GatewayContext(BaseContext):
 async def get_context(request: Request) -> GatewayContext:
     state = request.app.state
     principal = None
-    if request.method != "GET":  # GET only serves GraphiQL (in development); queries need a token
+    # A GET without a query only serves GraphiQL (in development); every query needs a token, GET ones too.
+    if request.method != "GET" or "query" in request.query_params:
         principal = await state.authenticator.authenticate(bearer_token(request))
         request.state.principal = principal
     calls: Counter[str] = Counter()
