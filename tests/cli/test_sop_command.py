@@ -32,7 +32,7 @@ def test_token_prints_only_a_jwt_for_the_demo_user(sop: Run, tmp_path: Path) -> 
     token = lines[0]
     assert len(token.split(".")) == 3
     claims = jwt.decode(token, options={"verify_signature": False})
-    assert claims["sub"] == "fsw.rivera" and claims["roles"] == ["worker"] and claims["act"] == "staff"
+    assert claims["sub"] == "fsw.rivera" and claims["roles"] == ["worker"] and claims["sop_actor_type"] == "staff"
     # and it is signed by the development issuer whose keys it created in the data directory
     [key] = load_jwks(data / "keys" / "dev-issuer.jwks.json").keys
     verified = jwt.decode(token, key.key, algorithms=["EdDSA"], audience=DEV_AUDIENCE, issuer=DEV_ISSUER)

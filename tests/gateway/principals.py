@@ -41,7 +41,9 @@ def _signed(system: EmbeddedSystem, claims: dict[str, Any]) -> dict[str, str]:
 
 
 def staff_bearer(system: EmbeddedSystem, subject: str, roles: list[str]) -> dict[str, str]:
-    return _signed(system, {"iss": DEV_ISSUER, "sub": subject, "act": "staff", "roles": roles, "agency": "DCFS"})
+    return _signed(
+        system, {"iss": DEV_ISSUER, "sub": subject, "sop_actor_type": "staff", "roles": roles, "agency": "DCFS"}
+    )
 
 
 def admin_bearer(system: EmbeddedSystem) -> dict[str, str]:
@@ -63,7 +65,7 @@ async def trust_member_portal(system: EmbeddedSystem) -> None:
 
 def member_bearer(system: EmbeddedSystem, subject: str, actor_type: ActorType) -> dict[str, str]:
     """A family or network member, signed in through the member portal issuer (see trust_member_portal)."""
-    return _signed(system, {"iss": MEMBER_PORTAL_ISSUER, "sub": subject, "act": actor_type.value})
+    return _signed(system, {"iss": MEMBER_PORTAL_ISSUER, "sub": subject, "sop_actor_type": actor_type.value})
 
 
 async def partner_bearer(system: EmbeddedSystem, agency: str) -> dict[str, str]:

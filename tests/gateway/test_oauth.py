@@ -98,7 +98,7 @@ async def test_a_registered_client_trades_its_secret_for_a_short_lived_gateway_t
     body = response.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 600 and body["scope"] == "case:read cases:sync"
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
-    assert (claims["iss"], claims["aud"], claims["sub"], claims["act"]) == (
+    assert (claims["iss"], claims["aud"], claims["sub"], claims["sop_actor_type"]) == (
         "sop-gateway-oauth",
         "sop-gateway",
         "chris-sync",

@@ -149,7 +149,7 @@ async def test_strangers_with_made_up_key_ids_cause_at_most_one_fetch_per_interv
         ({"exp": Ago(90), "iat": Ago(390)}, False),  # beyond the skew
         ({"nbf": Ago(-20)}, True),  # the provider's clock runs 20 s ahead: fine
         ({"nbf": Ago(-120)}, False),
-        ({"act": "partner", "agency": "Ozark Family Counseling"}, False),  # partners come with API tokens
+        ({"sop_actor_type": "partner", "agency": "Ozark Family Counseling"}, False),  # partners come with API tokens
         ({"iss": "https://login.idp.example/other"}, False),
     ],
     ids=[

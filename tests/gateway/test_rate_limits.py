@@ -161,7 +161,7 @@ def _admin(system: EmbeddedSystem) -> dict[str, str]:
         "iat": now,
         "nbf": now - 1,
         "exp": now + 600,
-        "act": "staff",
+        "sop_actor_type": "staff",
         "roles": ["admin"],
     }
     token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})

@@ -134,7 +134,7 @@ async def test_a_token_signed_by_another_key_is_401(
             "iss": "sop-gateway",
             "aud": "plans",
             "sub": "fsw.rivera",
-            "act": "staff",
+            "sop_actor_type": "staff",
             "iat": now,
             "exp": now + 60,
             "scope": "case:read case:write",

@@ -61,7 +61,7 @@ def forge(key: SigningKey, **claims: Any) -> str:
         "sub": "fsw.rivera",
         "iat": now,
         "exp": now + 60,
-        "act": "staff",
+        "sop_actor_type": "staff",
         "roles": ["worker"],
         "scope": "case:read",
     }
@@ -142,7 +142,7 @@ def test_no_kid_is_refused(key: SigningKey, verifier: InternalTokenVerifier) -> 
             "iss": "sop-gateway",
             "aud": "plans",
             "sub": "x",
-            "act": "staff",
+            "sop_actor_type": "staff",
             "iat": int(time.time()),
             "exp": int(time.time()) + 60,
         },
@@ -186,7 +186,7 @@ def test_a_lifetime_beyond_the_maximum_is_refused(key: SigningKey, verifier: Int
     assert verifier.verify(InternalTokenMinter(key, lifetime_seconds=300).mint(principal(), audience="plans"))
 
 
-@pytest.mark.parametrize("missing", ["exp", "iat", "sub", "act", "aud", "iss"])
+@pytest.mark.parametrize("missing", ["exp", "iat", "sub", "sop_actor_type", "aud", "iss"])
 def test_a_required_claim_missing_is_refused(key: SigningKey, verifier: InternalTokenVerifier, missing: str) -> None:
     with pytest.raises(Unauthenticated):
         verifier.verify(forge(key, **{missing: None}))
@@ -194,12 +194,12 @@ def test_a_required_claim_missing_is_refused(key: SigningKey, verifier: Internal
 
 def test_an_unknown_actor_type_is_refused(key: SigningKey, verifier: InternalTokenVerifier) -> None:
     with pytest.raises(Unauthenticated):
-        verifier.verify(forge(key, act="superuser"))
+        verifier.verify(forge(key, sop_actor_type="superuser"))
 
 
 def test_another_algorithm_is_refused(key: SigningKey, verifier: InternalTokenVerifier) -> None:
     now = int(time.time())
-    claims = {"iss": "sop-gateway", "aud": "plans", "sub": "x", "act": "staff", "iat": now, "exp": now + 60}
+    claims = {"iss": "sop-gateway", "aud": "plans", "sub": "x", "sop_actor_type": "staff", "iat": now, "exp": now + 60}
     unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": key.kid})
     hmac = jwt.encode(claims, "shared-secret-of-at-least-32-bytes!!", algorithm="HS256", headers={"kid": key.kid})
     for token in (unsigned, hmac):
@@ -306,3 +306,16 @@ def test_request_audience_defaults_to_the_callers_own_kind(actor: ActorType, hea
 def test_request_audience_refuses_an_audience_above_the_caller() -> None:
     with pytest.raises(Forbidden):
         request_audience(principal(actor_type=ActorType.partner, roles=frozenset()), "staff")
+
+
+def test_the_actor_type_has_its_own_claim_and_an_rfc8693_act_is_not_read_as_one(
+    key: SigningKey, verifier: InternalTokenVerifier
+) -> None:
+    minted = InternalTokenMinter(key).mint(principal(), audience="plans")
+    claims = jwt.decode(minted, options={"verify_signature": False})
+    assert claims["sop_actor_type"] == "staff" and "act" not in claims
+    # a token from before the rename (a plain-string act) is still understood
+    assert verifier.verify(forge(key, sop_actor_type=None, act="staff")).actor_type.value == "staff"
+    # RFC 8693's act is a delegation (an object), never an actor type
+    with pytest.raises(Unauthenticated):
+        verifier.verify(forge(key, sop_actor_type=None, act={"sub": "fsw.rivera"}))

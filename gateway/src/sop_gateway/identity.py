@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import jwt
 
-from sop_shared.auth import Principal
+from sop_shared.auth import Principal, actor_type_claim
 from sop_shared.policy import ActorType, scopes_for
 from sop_shared.problems import Unauthenticated
 
@@ -106,7 +106,7 @@ class TrustedIssuerKeys:
 
     def principal(self, claims: dict[str, Any]) -> Principal:
         try:
-            actor_type = ActorType(claims.get("act", "staff"))
+            actor_type = ActorType(actor_type_claim(claims) or "staff")
         except ValueError as exc:
             raise Unauthenticated("unknown actor type") from exc
         if actor_type not in self.actor_types:

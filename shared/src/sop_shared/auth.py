@@ -25,6 +25,22 @@ MAX_CASES_PER_TOKEN = 50  # a caseload page
 CLOCK_SKEW_SECONDS = 5
 
 
+# The kind of caller (staff, family, integration, …). RFC 8693 registers `act` for delegation (an object), so the
+# platform's own claim has its own name; a plain-string `act` (what tokens said before) is still read, for now.
+ACTOR_TYPE_CLAIM = "sop_actor_type"
+LEGACY_ACTOR_TYPE_CLAIM = "act"
+
+
+def actor_type_claim(claims: dict[str, Any]) -> str | None:
+    """The actor type a token states: `sop_actor_type`, else a legacy string `act` (an RFC 8693 `act` object is
+    a delegation, not an actor type, and is not read), else None."""
+    value = claims.get(ACTOR_TYPE_CLAIM)
+    if isinstance(value, str):
+        return value
+    legacy = claims.get(LEGACY_ACTOR_TYPE_CLAIM)
+    return legacy if isinstance(legacy, str) else None
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is acting: a person or a system, with what rights, through which client."""
@@ -71,7 +87,7 @@ class InternalTokenMinter:
             "nbf": now - 1,
             "exp": now + self.lifetime_seconds,
             "jti": str(new_id()),
-            "act": principal.actor_type.value,
+            ACTOR_TYPE_CLAIM: principal.actor_type.value,
             "roles": sorted(principal.roles),
             "scope": " ".join(sorted(principal.scopes)),
         }
@@ -116,7 +132,7 @@ class InternalTokenVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=CLOCK_SKEW_SECONDS,
-                options={"require": ["exp", "iat", "aud", "iss", "sub", "act"]},
+                options={"require": ["exp", "iat", "aud", "iss", "sub"]},
             )
             if claims["exp"] - claims["iat"] > self.max_lifetime_seconds:
                 raise Unauthenticated("internal token lifetime too long")
@@ -126,7 +142,7 @@ class InternalTokenVerifier:
                 raise Unauthenticated("invalid internal token: bad cases claim")
             return Principal(
                 subject=claims["sub"],
-                actor_type=ActorType(claims["act"]),
+                actor_type=ActorType(actor_type_claim(claims) or ""),
                 roles=frozenset(claims.get("roles", [])),
                 scopes=frozenset(claims.get("scope", "").split()),
                 agency=claims.get("agency"),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jwt
 
+from sop_shared.auth import ACTOR_TYPE_CLAIM
 from sop_shared.ids import new_id
 from sop_shared.keys import DEV_ISSUER_KEY_FILE, load_signing_key
 
@@ -87,7 +88,7 @@ def mint_dev_token(keys_dir: Path, subject: str, *, lifetime_seconds: int = 8 * 
         "nbf": now - 1,
         "exp": now + lifetime_seconds,
         "jti": str(new_id()),
-        "act": user.actor_type,
+        ACTOR_TYPE_CLAIM: user.actor_type,
         "roles": list(user.roles),
         "scope": " ".join(user.scopes),
     }

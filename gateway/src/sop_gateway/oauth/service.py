@@ -16,6 +16,7 @@ from sqlmodel import col
 from sop_gateway.api_tokens.rules import scope_errors
 from sop_gateway.credentials import new_secret, secret_hash, secret_matches
 from sop_gateway.models import IntegrationClient
+from sop_shared.auth import ACTOR_TYPE_CLAIM
 from sop_shared.db import Database, utcnow
 from sop_shared.ids import new_id
 from sop_shared.keys import SigningKey
@@ -48,7 +49,7 @@ class GatewayTokenSigner:
             "sub": client.client_id,
             "client_id": client.client_id,
             "name": client.name,
-            "act": ActorType.integration.value,
+            ACTOR_TYPE_CLAIM: ActorType.integration.value,
             "scope": " ".join(scopes),
             "iat": now,
             "nbf": now - 1,
