@@ -42,3 +42,12 @@ async def test_development_gateways_do_not_pin_https(system: EmbeddedSystem) -> 
     answer = await system.client.get("/healthz")
     assert "strict-transport-security" not in answer.headers
     assert answer.headers["cache-control"] == "no-store"
+
+
+async def test_head_is_served_wherever_get_is(system: EmbeddedSystem, demo_case: uuid.UUID) -> None:
+    worker = system.bearer("fsw.rivera")
+    path = f"/api/assessment/v1/cases/{demo_case}/statements"
+    head = await system.client.head(path, headers=worker)
+    assert head.status_code == 200 and head.content == b""
+    protected(head)
+    assert (await system.client.head(path)).status_code == 401  # authorized exactly as the GET

@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI, Response
 
 from sop_shared.problems import NotFound, install_problem_handlers
-from sop_shared.response_headers import install_response_headers
+from sop_shared.response_headers import install_head_as_get, install_response_headers
 
 
 def app_with(**options: bool) -> FastAPI:
@@ -28,6 +28,7 @@ def app_with(**options: bool) -> FastAPI:
         raise NotFound()
 
     install_response_headers(app, **options)
+    install_head_as_get(app)
     return app
 
 
@@ -58,3 +59,15 @@ async def test_a_response_keeps_the_headers_it_set_itself() -> None:
     page = await get(app_with(edge=True), "/page")
     assert page.headers["content-security-policy"] == "default-src 'none'"
     assert page.headers["cache-control"] == "no-store"
+
+
+async def test_head_answers_as_get_would_without_the_body() -> None:
+    app = app_with()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        get = await client.get("/case")
+        head = await client.head("/case")
+        missing = await client.head("/missing")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"] != "0"
+    assert head.headers["cache-control"] == "no-store"
+    assert missing.status_code == 404 and missing.content == b""

@@ -37,7 +37,7 @@ from sop_shared.observability import configure_logging, install_request_context
 from sop_shared.openapi import install_openapi_conventions
 from sop_shared.policy import ActorType
 from sop_shared.problems import NotFound, Problem, install_problem_handlers, problem_response
-from sop_shared.response_headers import install_response_headers
+from sop_shared.response_headers import install_head_as_get, install_response_headers
 from sop_shared.service import install_health
 
 
@@ -246,6 +246,7 @@ def create_app(
     install_health(app)
     install_response_headers(app, edge=True, https_only=not settings.is_development)
     install_openapi_conventions(app, EDGE_SECURITY, EDGE_SECURITY)
+    install_head_as_get(app)
     app.state.graphql_schema = build_schema(settings)  # the family view executes its caseView in-process
     graphql = GraphQLRouter(
         app.state.graphql_schema,

@@ -1,8 +1,10 @@
-"""Headers on every response. Case data is never kept by a browser, proxy or client cache
-(`Cache-Control: no-store`) and never sniffed into another content type (`X-Content-Type-Options: nosniff`);
-at the public edge (the gateway) pages cannot be framed or leak their address in a Referer, and in production
-browsers are told to use HTTPS only (HSTS). A response that sets one of these itself keeps its own (the
-family view's page sets its own Content-Security-Policy)."""
+"""Headers on every response, and HEAD wherever GET is served.
+
+Case data is never kept by a browser, proxy or client cache (`Cache-Control: no-store`) and never sniffed into
+another content type (`X-Content-Type-Options: nosniff`); at the public edge (the gateway) pages cannot be
+framed or leak their address in a Referer, and in production browsers are told to use HTTPS only (HSTS). A
+response that sets one of these itself keeps its own (the family view's page sets its own
+Content-Security-Policy)."""
 
 from __future__ import annotations
 
@@ -50,3 +52,30 @@ def install_response_headers(app: Any, *, edge: bool = False, https_only: bool =
         if https_only:
             headers |= HSTS
     app.add_middleware(ResponseHeaders, headers=headers)
+
+
+class HeadAsGet:
+    """HEAD wherever GET is served (RFC 9110 §9.3.2): the request is answered as the GET would be — the same
+    status and headers, authorization and audit — without the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return  # the last part (below) ends the response
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+def install_head_as_get(app: Any) -> None:
+    """Install last (outermost), so every layer sees the request as the GET it stands for."""
+    app.add_middleware(HeadAsGet)

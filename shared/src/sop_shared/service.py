@@ -32,7 +32,7 @@ from sop_shared.openapi import INTERNAL_TOKEN, install_openapi_conventions
 from sop_shared.outbox import OutboxRelay, idempotent_consumer
 from sop_shared.platform_tables import PlatformTables
 from sop_shared.problems import install_problem_handlers
-from sop_shared.response_headers import install_response_headers
+from sop_shared.response_headers import install_head_as_get, install_response_headers
 from sop_shared.settings import ServiceSettings
 
 BackgroundTask = Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]  # run with asyncio.create_task
@@ -133,6 +133,7 @@ def build_service_app(
     install_health(app)
     install_response_headers(app)
     install_openapi_conventions(app, INTERNAL_TOKEN, INTERNAL_TOKEN)
+    install_head_as_get(app)
     app.state.case_refs = case_refs
     app.state.known_entities = known_entities
     app.include_router(audit_router)
