@@ -207,3 +207,31 @@ async def test_a_record_asked_for_under_another_case_is_not_found(
     url = f"/v1/sdm-assessments/{new_id()}"
     answer = await assessment.client.get(url, params={"case_id": str(two_cases["a"])}, headers=two_cases["worker_b"])
     assert answer.status_code == 404, answer.text
+
+
+async def test_a_flat_record_route_takes_the_case_query_its_document_lists(
+    assessment: RunningService, two_cases: dict[str, Any]
+) -> None:
+    """The OpenAPI document lists `?case_id=` on the flat child-voice routes; the route accepts it (a query
+    parameter a route declares is never refused as unknown) and holds the record to that case."""
+    worker = two_cases["worker_a"]
+    record = {
+        "kind": "three_houses",
+        "child": {"name": "Sofia"},
+        "language": "en",
+        "consent": {"shared_with": ["family"]},
+        "content": {
+            "session_date": "2026-11-20",
+            "parent_consent": "not_needed",
+            "houses": [{"house": "good_things", "entries": [{"words": "Grandma Rosa makes pancakes"}]}],
+        },
+    }
+    created = await assessment.client.post(f"/v1/cases/{two_cases['a']}/child-voice", json=record, headers=worker)
+    assert created.status_code == 201, created.text
+    url = f"/v1/child-voice/{created.json()['id']}"
+    own = await assessment.client.get(url, params={"case_id": str(two_cases["a"])}, headers=worker)
+    assert own.status_code == 200, own.text
+    other = await assessment.client.get(url, params={"case_id": str(two_cases["b"])}, headers=worker)
+    assert other.status_code == 404, other.text
+    unknown = await assessment.client.get(url, params={"cas_id": str(two_cases["a"])}, headers=worker)
+    assert unknown.status_code == 400 and unknown.json()["errors"][0]["field"] == "cas_id"

@@ -30,6 +30,7 @@ from sop_shared.auth import verified_principal
 from sop_shared.db import UTCDateTime, utcnow
 from sop_shared.events import Event
 from sop_shared.problems import InvalidInput, NotFound, Unauthenticated
+from sop_shared.query_params import query_fields
 
 CASE_REF_SCHEMA_KEY = "x-sop-case-ref"
 NOT_CASE_SCOPED_SCHEMA_KEY = "x-sop-not-case-scoped"
@@ -373,12 +374,6 @@ def _adapter(body_type: Any) -> TypeAdapter[Any]:
     return held[1]
 
 
-def _query_fields(dependant: Any) -> Iterator[Any]:
-    yield from dependant.query_params
-    for sub in dependant.dependencies:
-        yield from _query_fields(sub)
-
-
 def _query_refs(request: Request) -> Iterator[FoundRef]:
     """Every case reference among the route's query parameters (its dependencies' included), named by the
     parameter. A value that is not a UUID is left to FastAPI's own 422."""
@@ -386,7 +381,7 @@ def _query_refs(request: Request) -> Iterator[FoundRef]:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    for field in _query_fields(dependant):
+    for field in query_fields(dependant):
         for raw in request.query_params.getlist(field.alias):
             try:
                 value = uuid.UUID(raw)
