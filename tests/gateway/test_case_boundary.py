@@ -59,8 +59,11 @@ from sop_shared.ids import new_id
 from sop_shared.policy import ActorType
 from tests.gateway.boundary_support import (
     INTROSPECT_MUTATIONS,
+    KIND_BY_NAME,
+    KIND_OF_ITEM_ID,
     IdField,
     Operation,
+    _snake,
     hidden_case_forms,
     mutations,
     operations,
@@ -1179,7 +1182,7 @@ async def test_ids_from_another_case_are_refused_like_random_ones(world: World) 
     # The walk itself must have found something everywhere: a walker broken by a schema change finds nothing.
     held = [c for c in checks if c.outcome != "not case-scoped"]
     assert {c.operation.service for c in held if isinstance(c.operation, Operation)} == set(world.system.services)
-    assert {"path", "query", "body", "arg", "input"} <= {c.field.location for c in held}
+    assert {"path", "query", "body", "input"} <= {c.field.location for c in held}
     holes = [c for c in checks if c.outcome == "hole"]
     message = []
     if holes:
@@ -1235,162 +1238,132 @@ class GraphQLOperation:
         return f"graphql {self.name}"
 
 
-def _camel(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {re.sub(r"_([a-z])", lambda m: m[1].upper(), k): _camel(v) for k, v in value.items()}
+CASE_PREFIX = "/v1/cases/{case_id}"
+USER_ERROR_STATUS = {
+    "NOT_FOUND": 404,
+    "INVALID": 422,
+    "CONFLICT": 409,
+    "VERSION_CONFLICT": 412,
+    "VERSION_REQUIRED": 428,
+}
+TOP_ERROR_STATUS = {"NOT_FOUND": 404, "FORBIDDEN": 403, "BAD_USER_INPUT": 422, "CONFLICT": 409}
+
+
+def _camel_name(name: str) -> str:
+    return re.sub(r"_([a-z0-9])", lambda m: m[1].upper(), name)
+
+
+def _as_input(value: Any, type_name: str | None, inputs: dict[str, dict[str, dict[str, Any]]]) -> Any:
+    """A REST body as the GraphQL input it is derived from: keys of input objects in camelCase, enum values
+    upper-cased, JSON fields (answers, anchors) left exactly as they are."""
     if isinstance(value, list):
-        return [_camel(v) for v in value]
+        return [_as_input(v, type_name, inputs) for v in value]
+    fields = inputs.get(type_name or "")
+    if fields is not None and isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            name = _camel_name(key)
+            kind, named = fields.get(name, {}).get("kind"), fields.get(name, {}).get("name")
+            if kind == "ENUM":
+                out[name] = [v.upper() for v in item] if isinstance(item, list) else item.upper()
+            else:
+                out[name] = _as_input(item, named if kind == "INPUT_OBJECT" else None, inputs)
+        return out
     return value
 
 
-def _upper(body: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {k: (v.upper() if k in names and isinstance(v, str) else v) for k, v in body.items()}
+def _graphql_example(spec: Any, bodies: tuple[Callable[[Scene], Any], ...]) -> Callable[[Scene], Any] | None:
+    """The example body for a mutation: for one kind of a `oneOf` body, the body of that kind."""
+    if spec.variant is None:
+        return bodies[0] if bodies else None
 
+    def of_kind(scene: Scene) -> Any:
+        return next(body for body in (make(scene) for make in bodies) if body.get("kind") == spec.variant)
 
-def _typed_only(body: dict[str, Any], typed: set[str], json_part: str | None) -> dict[str, Any]:
-    """A REST body as a GraphQL input: typed fields camelCased, the rest in the input's open JSON part."""
-    out = {k: v for k, v in body.items() if k in typed}
-    rest = {k: v for k, v in body.items() if k not in typed}
-    out = _camel(out)
-    if json_part and rest:
-        out[json_part] = rest
-    return out
-
-
-# mutation -> (the REST route it writes through, how its variables are made from that route's scene)
-GRAPHQL: dict[str, tuple[tuple[str, str, str], Callable[[Scene, dict[str, Any]], dict[str, Any]]]] = {
-    "createStatement": (
-        ("assessment", "post", "/statements"),
-        lambda s, b: {"input": _upper(_camel({k: v for k, v in b.items()}), "kind")},
-    ),
-    "updateStatement": (
-        ("assessment", "patch", "/statements/{statement_id}"),
-        lambda s, b: {"statementId": s["statement"], "input": _camel(b), "expectedVersion": s["statement_version"]},
-    ),
-    "saveMap": (
-        ("assessment", "put", "/maps/{map_id}"),
-        lambda s, b: {
-            "mapId": s["map"],
-            "expectedVersion": 1,
-            "input": {"changeNote": b.pop("change_note"), "content": b},
-        },
-    ),
-    "rateSafetyScale": (
-        ("assessment", "post", "/scale-ratings"),
-        lambda s, b: {"input": _upper(_camel(b), "raterRole", "mode")},
-    ),
-    "startSdmAssessment": (("assessment", "post", "/sdm-assessments"), lambda s, b: {"input": _camel(b)}),
-    "completeSdmAssessment": (
-        ("assessment", "post", "/sdm-assessments/{assessment_id}/complete"),
-        lambda s, b: {"assessmentId": s["sdm_assessment"]},
-    ),
-    "createSafetyPlan": (
-        ("plans", "post", "/safety-plans"),
-        lambda s, b: {
-            "input": {
-                **_upper(
-                    _typed_only(
-                        b,
-                        {
-                            "plan_type",
-                            "title",
-                            "language",
-                            "safety_assessment_id",
-                            "danger_statement_ids",
-                            "threat_codes",
-                            "participants",
-                            "rules",
-                        },
-                        "details",
-                    ),
-                    "planType",
-                ),
-                "participants": [_upper(_camel(p), "role") for p in b["participants"]],
-            }
-        },
-    ),
-    "submitSafetyPlan": (
-        ("plans", "post", "/safety-plans/{plan_id}/submit"),
-        lambda s, b: {"planId": s["safety_plan"], **b},
-    ),
-    "approveSafetyPlan": (
-        ("plans", "post", "/safety-plans/{plan_id}/approve"),
-        lambda s, b: {"planId": s["safety_plan"], "input": _upper(_camel(b), "decision")},
-    ),
-    "signSafetyPlan": (
-        ("plans", "post", "/safety-plans/{plan_id}/signatures"),
-        lambda s, b: {"planId": s["safety_plan"], "input": _upper(_camel(b), "signerRole", "method")},
-    ),
-    "addNetworkMember": (("network", "post", "/network/members"), lambda s, b: {"input": _upper(_camel(b), "circle")}),
-    "recordCheckIn": (
-        ("plans", "post", "/safety-plans/{plan_id}/check-ins"),
-        lambda s, b: {"planId": s["safety_plan"], "input": _camel(b)},
-    ),
-}
-
-
-def _type_text(t: dict[str, Any]) -> str:
-    if t["kind"] == "NON_NULL":
-        return _type_text(t["ofType"]) + "!"
-    if t["kind"] == "LIST":
-        return f"[{_type_text(t['ofType'])}]"
-    return str(t["name"])
+    return of_kind
 
 
 async def graphql_checks(w: World) -> list[Check]:
+    """Every mutation is derived from one service route (MUTATIONS), so its example is that route's: the body
+    as the input's fields, the route's ids and `If-Match` version beside them."""
+    from sop_gateway.graphql.mutations import MUTATIONS
+
     response = await w.system.graphql(INTROSPECT_MUTATIONS, user=WORKER)
     introspection = response.json()["data"]
-    arg_types = {
-        f["name"]: {a["name"]: _type_text(a["type"]) for a in f["args"]}
-        for f in introspection["__schema"]["mutationType"]["fields"]
-    }
+    inputs: dict[str, dict[str, dict[str, Any]]] = {}
+    for t in introspection["__schema"]["types"]:
+        if t["kind"] == "INPUT_OBJECT":
+            inputs[t["name"]] = {}
+            for f in t["inputFields"]:
+                ref = f["type"]
+                while ref.get("ofType") is not None:
+                    ref = ref["ofType"]
+                inputs[t["name"]][f["name"]] = {"kind": ref["kind"], "name": ref["name"]}
+    specs = {spec.name: spec for spec in MUTATIONS}
     checks: list[Check] = []
     for mutation in mutations(introspection):
         op = GraphQLOperation(mutation.name)
-        fields = [f for f in mutation.fields if f.name != "caseId"]
-        if not fields:
+        fields = [f for f in mutation.fields if f.name != "input.caseId"]
+        spec = specs.get(mutation.name)
+        if spec is None or not spec.path.startswith(CASE_PREFIX):
+            continue  # not about one case (a SACWIS upsert)
+        route = (spec.service, spec.method.lower(), spec.path.removeprefix(CASE_PREFIX))
+        if route not in EXAMPLES:
+            checks += [Check(op, f, "hole", f"no example for {route}: add it to EXAMPLES") for f in fields]  # type: ignore[arg-type]
             continue
-        if mutation.name not in GRAPHQL:
-            checks += [Check(op, f, "hole", "no example for this mutation: add it to GRAPHQL") for f in fields]  # type: ignore[arg-type]
-            continue
-        route, variables_of = GRAPHQL[mutation.name]
         example = EXAMPLES[route]
-        args = arg_types[mutation.name]
-        document = (
-            f"mutation({', '.join(f'${a}: {t}' for a, t in args.items())}) {{ {mutation.name}("
-            f"{', '.join(f'{a}: ${a}' for a in args)}) {{ __typename }} }}"
-        )
+        family = spec.path.removeprefix(CASE_PREFIX).split("/")[1]
+        input_type = f"{mutation.name[0].upper()}{mutation.name[1:]}Input"
+        make_body = _graphql_example(spec, example.bodies)
+        selection = "userErrors { field message code }"
+        document = f"mutation($input: {input_type}!) {{ {mutation.name}(input: $input) {{ {selection} }} }}"
 
         async def send(
             scene: Scene,
             f: IdField,
             value: str | None,
             *,
-            route: Any = route,
-            variables_of: Any = variables_of,
+            spec: Any = spec,
             example: Example = example,
+            make_body: Any = make_body,
+            input_type: str = input_type,
             document: str = document,
         ) -> Answer:
-            body = example.bodies[0](scene) if example.bodies else {}
-            variables = {"caseId": scene["case"], **variables_of(scene, copy.deepcopy(body))}
+            body = copy.deepcopy(make_body(scene)) if make_body else {}
+            if spec.variant:
+                body.pop("kind", None)
+            fields_in = _as_input(body, input_type, inputs)
+            for name in re.findall(r"{(\w+)}", spec.path):
+                kind = KIND_BY_NAME[name]
+                fields_in[_camel_name(name)] = scene["case"] if name == "case_id" else str(scene[kind])
+            if_match = (example.headers(scene) if example.headers else {}).get("If-Match")
+            if if_match and "expectedVersion" in inputs[input_type]:
+                fields_in["expectedVersion"] = int(if_match.strip('"'))
+            variables = {"input": fields_in}
             if value is not None:
                 variables = place(variables, f.name, value)
             result = await w.system.graphql(document, variables, user=example.user)
             w.requests += 1
-            payload = result.json()
-            errors = payload.get("errors") or []
-            status = (
-                200
-                if not errors
-                else {"NOT_FOUND": 404, "FORBIDDEN": 403, "BAD_USER_INPUT": 422, "CONFLICT": 409}.get(
-                    errors[0].get("extensions", {}).get("code"), 500
-                )
-            )
-            return Answer(status, _scrub(errors), json.dumps(errors)[:300] if errors else "no errors")
+            answer = result.json()
+            errors = answer.get("errors") or []
+            if errors:
+                code = errors[0].get("extensions", {}).get("code")
+                return Answer(TOP_ERROR_STATUS.get(code, 500), _scrub(errors), json.dumps(errors)[:300])
+            user_errors = next(iter(answer["data"].values()))["userErrors"]
+            if user_errors:
+                status = USER_ERROR_STATUS.get(user_errors[0]["code"], 500)
+                return Answer(status, _scrub(user_errors), json.dumps(user_errors)[:300])
+            return Answer(200, None, "no errors")
 
         for f in fields:
+            kind_known = f.kind or (
+                KIND_OF_ITEM_ID.get((family, _snake(f.name.split(".")[-2].removesuffix("[]"))))
+                if f.name.endswith(".id") and len(f.name.split(".")) > 2
+                else None
+            )
+            f = IdField(f.location, f.name, kind_known) if kind_known != f.kind else f
             check = Check(op, f)  # type: ignore[arg-type]
-            kind = scene_key(f) if f.kind else None
+            kind = scene_key(IdField(f.location, _snake(f.name.removeprefix("input.")), f.kind)) if f.kind else None
             if kind is None:
                 check.outcome, check.detail = "hole", "an ID of unknown kind (add it to KIND_BY_NAME)"
                 checks.append(check)

@@ -82,7 +82,13 @@ async def test_a_get_query_runs_only_with_a_preflight_header_and_a_get_mutation_
     assert answered.status_code == 200, answered.text
     assert answered.json().get("data"), answered.text
     assert answered.json()["data"]["caseView"]["case"]["id"] == case_id
-    mutation = {"query": 'mutation { rateSafetyScale(caseId: "' + case_id + '", input: {}) { id } }'}
+    mutation = {
+        "query": 'mutation { completeMap(input: {caseId: "'
+        + case_id
+        + '", mapId: "'
+        + case_id
+        + '", expectedVersion: 1}) { userErrors { code } } }'
+    }
     refused = await sqlite_system.client.get("/graphql", params=mutation, headers=preflighted)
     assert refused.status_code >= 400 and '"data"' not in refused.text
 

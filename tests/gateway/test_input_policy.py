@@ -16,8 +16,8 @@ from structlog.testing import capture_logs
 if TYPE_CHECKING:
     from conftest import EmbeddedSystem
 
-CREATE_STATEMENT = """mutation($case: ID!, $input: StatementInput!) {
-  createStatement(caseId: $case, input: $input) { id } }"""
+CREATE_STATEMENT = """mutation($input: CreateStatementInput!) {
+  createStatement(input: $input) { statement { id } userErrors { field } } }"""
 HARM = {
     "kind": "HARM",
     "whoReported": "A neighbour",
@@ -50,10 +50,10 @@ async def test_a_refused_character_in_a_graphql_variable_is_422_naming_it_and_no
     bad: str,
 ) -> None:
     before = await _statement_count(system, demo_case)
-    harm = {**HARM, "children": [{"name": "Sofia"}, {"name": bad}]}
+    harm = {**HARM, "caseId": str(demo_case), "children": [{"name": "Sofia"}, {"name": bad}]}
     response = await system.client.post(
         "/graphql",
-        content=json.dumps({"query": CREATE_STATEMENT, "variables": {"case": str(demo_case), "input": harm}}),
+        content=json.dumps({"query": CREATE_STATEMENT, "variables": {"input": harm}}),
         headers={**system.bearer("fsw.rivera"), "Content-Type": "application/json"},
     )
     assert _refused_fields(response) == {"variables.input.children[1].name"}

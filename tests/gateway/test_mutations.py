@@ -1,6 +1,8 @@
-"""The workflow mutations on the demo family, through the embedded gateway: each writes through the service's
-case-scoped route; stale versions, repeated idempotency keys and bad input come back as named GraphQL errors
-with nothing changed; callers off the case cannot tell it exists; every write is audited at the edge."""
+"""The workflow mutations on the demo family, through the embedded gateway, in the convention of GitHub's and
+Shopify's public APIs: one `input`, a payload with the record and `userErrors`. Each writes through the
+service's case-scoped route; stale versions, repeated idempotency keys and bad input come back as user errors
+naming the input field (camelCase), with nothing changed; callers off the case cannot tell it exists; every
+write is audited at the edge."""
 
 from __future__ import annotations
 
@@ -14,33 +16,30 @@ from sop_gateway.demo.assessment_sdm import DEMO_SAFETY_ANSWERS, DEMO_SAFETY_CHI
 if TYPE_CHECKING:
     from conftest import EmbeddedSystem
 
-CREATE_STATEMENT = """mutation($case: ID!, $input: StatementInput!, $key: String) {
-  createStatement(caseId: $case, input: $input, idempotencyKey: $key) { id kind status text version } }"""
-UPDATE_STATEMENT = """mutation($case: ID!, $id: ID!, $input: StatementUpdateInput!, $v: Int) {
-  updateStatement(caseId: $case, statementId: $id, input: $input, expectedVersion: $v) { id status version } }"""
-SAVE_MAP = """mutation($case: ID!, $map: ID, $input: MapInput!, $v: Int, $key: String) {
-  saveMap(caseId: $case, mapId: $map, input: $input, expectedVersion: $v, idempotencyKey: $key) {
-    id version status json } }"""
-RATE = """mutation($case: ID!, $input: ScaleRatingInput!, $key: String) {
-  rateSafetyScale(caseId: $case, input: $input, idempotencyKey: $key) { id json } }"""
-START_SDM = """mutation($case: ID!, $input: SdmAssessmentInput!, $key: String) {
-  startSdmAssessment(caseId: $case, input: $input, idempotencyKey: $key) { id version status } }"""
-COMPLETE_SDM = """mutation($case: ID!, $id: ID!, $v: Int) {
-  completeSdmAssessment(caseId: $case, assessmentId: $id, expectedVersion: $v) { id version status json } }"""
-CREATE_PLAN = """mutation($case: ID!, $input: SafetyPlanInput!, $key: String) {
-  createSafetyPlan(caseId: $case, input: $input, idempotencyKey: $key) {
-    version plan { id status versionNumber contentHash rules { text } } } }"""
-SUBMIT_PLAN = """mutation($case: ID!, $plan: ID!, $v: Int) {
-  submitSafetyPlan(caseId: $case, planId: $plan, supervisor: "sup.okafor", expectedVersion: $v) {
-    version plan { status } } }"""
-APPROVE_PLAN = """mutation($case: ID!, $plan: ID!, $input: PlanApprovalInput!, $v: Int) {
-  approveSafetyPlan(caseId: $case, planId: $plan, input: $input, expectedVersion: $v) { version plan { status } } }"""
-SIGN_PLAN = """mutation($case: ID!, $plan: ID!, $input: SignatureInput!, $key: String) {
-  signSafetyPlan(caseId: $case, planId: $plan, input: $input, idempotencyKey: $key) { id json } }"""
-ADD_MEMBER = """mutation($case: ID!, $input: NetworkMemberInput!, $key: String) {
-  addNetworkMember(caseId: $case, input: $input, idempotencyKey: $key) { id version json } }"""
-CHECK_IN = """mutation($case: ID!, $plan: ID!, $input: CheckInInput!, $key: String) {
-  recordCheckIn(caseId: $case, planId: $plan, input: $input, idempotencyKey: $key) { id json } }"""
+ERRORS = "userErrors { field message code currentVersion }"
+
+
+def mutation(name: str, selection: str) -> str:
+    kind = name[0].upper() + name[1:]
+    return f"mutation($input: {kind}Input!) {{ {name}(input: $input) {{ {selection} {ERRORS} }} }}"
+
+
+CREATE_STATEMENT = mutation("createStatement", "statement { id kind status composedText version }")
+UPDATE_STATEMENT = mutation("updateStatement", "statement { id status version }")
+CREATE_MAP = mutation("createMap", "map { id currentVersion status context content { strengths { text } } }")
+REVISE_MAP = mutation("reviseMap", "map { id currentVersion content { strengths { text } } }")
+RATE = mutation("rateSafetyScale", "scaleRating { id score raterRole }")
+START_SDM = mutation("startSdmAssessment", "sdmAssessment { id version status }")
+COMPLETE_SDM = mutation("completeSdmAssessment", "sdmAssessment { id version status results }")
+CREATE_PLAN = mutation(
+    "createSafetyPlan",
+    "safetyPlan { id status version currentVersionNumber contentHash participants { id name role } rules { text } }",
+)
+SUBMIT_PLAN = mutation("submitSafetyPlan", "safetyPlan { status version }")
+APPROVE_PLAN = mutation("approveSafetyPlan", "safetyPlan { status version }")
+SIGN_PLAN = mutation("signSafetyPlan", "signature { id decision signerName }")
+ADD_MEMBER = mutation("addNetworkMember", "member { id version circle person { firstName } }")
+CHECK_IN = mutation("recordCheckIn", "checkIn { id kept }")
 
 HARM = {
     "kind": "HARM",
@@ -64,22 +63,40 @@ PLAN = {
             "monitors": [{"name": "Rosa Delgado"}],
         }
     ],
-    "details": {"backup_plan": "Maria calls Ms. Rivera's on-call line."},
+    "backupPlan": "Maria calls Ms. Rivera's on-call line.",
 }
 
 
-async def _run(system: EmbeddedSystem, query: str, user: str = "fsw.rivera", **variables: Any) -> dict[str, Any]:
-    response = await system.graphql(query, variables, user=user)
+async def _run(system: EmbeddedSystem, query: str, user: str = "fsw.rivera", **fields: Any) -> dict[str, Any]:
+    """Run a mutation with `fields` as its input (None values left out)."""
+    response = await system.graphql(query, {"input": {k: v for k, v in fields.items() if v is not None}}, user=user)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
 
-def _data(body: dict[str, Any]) -> Any:
+def _payload(body: dict[str, Any]) -> dict[str, Any]:
     assert "errors" not in body, body["errors"]
-    return next(iter(body["data"].values()))
+    payload: dict[str, Any] = next(iter(body["data"].values()))
+    return payload
+
+
+def _data(body: dict[str, Any]) -> Any:
+    """The written record; the write must have been made."""
+    payload = _payload(body)
+    assert payload["userErrors"] == [], payload["userErrors"]
+    return next(v for k, v in payload.items() if k != "userErrors")
+
+
+def _refused(body: dict[str, Any]) -> dict[str, Any]:
+    """The one user error of a refused write (nothing written: the record is null)."""
+    payload = _payload(body)
+    assert all(v is None for k, v in payload.items() if k != "userErrors"), payload
+    [error] = payload["userErrors"]
+    return error  # type: ignore[no-any-return]
 
 
 def _error(body: dict[str, Any]) -> dict[str, Any]:
+    """A top-level error (what the input cannot put right: FORBIDDEN, UNAVAILABLE)."""
     assert body["data"] is None, body
     [error] = body["errors"]
     return error["extensions"]  # type: ignore[no-any-return]
@@ -97,29 +114,32 @@ async def test_statements_created_once_per_key_and_updated_only_from_the_current
     demo_case: uuid.UUID,
 ) -> None:
     case = str(demo_case)
-    first = _data(await _run(system, CREATE_STATEMENT, case=case, input=HARM, key="gql-harm-1"))
-    again = _data(await _run(system, CREATE_STATEMENT, case=case, input=HARM, key="gql-harm-1"))
+    first = _data(await _run(system, CREATE_STATEMENT, caseId=case, idempotencyKey="gql-harm-1", **HARM))
+    again = _data(await _run(system, CREATE_STATEMENT, caseId=case, idempotencyKey="gql-harm-1", **HARM))
     assert first["id"] == again["id"] and first["kind"] == "HARM" and first["version"] == 1
-    assert first["text"].startswith("A neighbour")
+    assert first["composedText"].startswith("A neighbour")
     harm = await _rest(system, f"/api/assessment/v1/cases/{case}/statements", kind="harm")
     assert [s["id"] for s in harm["items"]] == [first["id"]]
-    reused = _error(
-        await _run(system, CREATE_STATEMENT, case=case, input={**HARM, "whenOrHowOften": "once"}, key="gql-harm-1")
+    reused = _refused(
+        await _run(
+            system, CREATE_STATEMENT, caseId=case, idempotencyKey="gql-harm-1", **{**HARM, "whenOrHowOften": "once"}
+        )
     )
-    assert reused["code"] == "BAD_USER_INPUT" and reused["fields"][0]["field"] == "Idempotency-Key"
+    assert reused["code"] == "INVALID" and reused["field"] == ["input", "idempotencyKey"]
 
-    stale = _error(await _run(system, UPDATE_STATEMENT, case=case, id=first["id"], input={"status": "RESOLVED"}, v=7))
-    assert stale == {"code": "VERSION_CONFLICT", "currentVersion": 1}
-    required = _error(await _run(system, UPDATE_STATEMENT, case=case, id=first["id"], input={"status": "RESOLVED"}))
-    assert required["code"] == "VERSION_REQUIRED"
+    update = {"caseId": case, "statementId": first["id"], "status": "RESOLVED"}
+    stale = _refused(await _run(system, UPDATE_STATEMENT, expectedVersion=7, **update))
+    assert stale["code"] == "VERSION_CONFLICT" and stale["currentVersion"] == 1
+    assert stale["field"] == ["input", "expectedVersion"]
+    required = await system.graphql(UPDATE_STATEMENT, {"input": update})
+    assert "expectedVersion" in required.json()["errors"][0]["message"]  # required in the schema itself
     unchanged = await _rest(system, f"/api/assessment/v1/cases/{case}/statements", kind="harm")
     assert unchanged["items"][0]["status"] == "active" and unchanged["items"][0]["version"] == 1
-    resolved = _data(await _run(system, UPDATE_STATEMENT, case=case, id=first["id"], input={"status": "RESOLVED"}, v=1))
+    resolved = _data(await _run(system, UPDATE_STATEMENT, expectedVersion=1, **update))
     assert resolved == {"id": first["id"], "status": "RESOLVED", "version": 2}
 
-    bad = _error(await _run(system, CREATE_STATEMENT, case=case, input={**HARM, "threatCodes": ["not a code!"]}))
-    assert bad["code"] == "BAD_USER_INPUT"
-    assert any(f["field"].startswith("threat_codes") for f in bad["fields"])
+    bad = _refused(await _run(system, CREATE_STATEMENT, caseId=case, **{**HARM, "threatCodes": ["not a code!"]}))
+    assert bad["code"] == "INVALID" and bad["field"] == ["input", "threatCodes", "0"]
 
     rows = [r for r in await system.audit_rows() if r.resource == "assessment:statement"]
     assert [(r.action, r.case_id, r.actor_subject) for r in rows][:2] == [
@@ -132,21 +152,22 @@ async def test_statements_created_once_per_key_and_updated_only_from_the_current
 
 async def test_ids_are_checked_before_anything_is_called(system: EmbeddedSystem, demo_case: uuid.UUID) -> None:
     case = str(demo_case)
-    for variables, field in (
-        ({"case": "not-a-case", "input": HARM}, "caseId"),
+    for fields, where in (
+        ({"caseId": "not-a-case", **HARM}, ["input", "caseId"]),
         (
-            {"case": case, "input": {**HARM, "children": [{"name": "Sofia", "personId": "x"}]}},
-            "input.children[0].personId",
+            {"caseId": case, **HARM, "children": [{"name": "Sofia", "personId": "x"}]},
+            ["input", "children", "0", "personId"],
         ),
     ):
-        body = await _run(system, CREATE_STATEMENT, **variables)
-        error = _error(body)
-        assert (error["code"], error["field"]) == ("BAD_USER_INPUT", field)
+        body = await _run(system, CREATE_STATEMENT, **fields)
+        assert _refused(body)["field"] == where and _refused(body)["code"] == "INVALID"
         assert body["extensions"]["upstreamCalls"] == {}
-    body = await _run(system, UPDATE_STATEMENT, case=case, id="../statements", input={"status": "RESOLVED"}, v=1)
-    assert _error(body)["field"] == "statementId" and body["extensions"]["upstreamCalls"] == {}
-    body = await _run(system, CREATE_STATEMENT, case=case, input=HARM, key="")
-    assert _error(body)["field"] == "idempotencyKey" and body["extensions"]["upstreamCalls"] == {}
+    body = await _run(
+        system, UPDATE_STATEMENT, caseId=case, statementId="../statements", status="RESOLVED", expectedVersion=1
+    )
+    assert _refused(body)["field"] == ["input", "statementId"] and body["extensions"]["upstreamCalls"] == {}
+    body = await _run(system, CREATE_STATEMENT, caseId=case, idempotencyKey="", **HARM)
+    assert _refused(body)["field"] == ["input", "idempotencyKey"] and body["extensions"]["upstreamCalls"] == {}
 
 
 async def test_callers_off_the_case_cannot_write_or_tell_it_exists_and_a_worker_cannot_approve(
@@ -155,10 +176,10 @@ async def test_callers_off_the_case_cannot_write_or_tell_it_exists_and_a_worker_
 ) -> None:
     case = str(demo_case)
     for user in ("fsw.lindqvist", "audit.byrne"):
-        denied = await _run(system, CREATE_STATEMENT, user=user, case=case, input=HARM)
-        missing = await _run(system, CREATE_STATEMENT, user=user, case=str(uuid.uuid4()), input=HARM)
-        assert _error(denied) == _error(missing) == {"code": "NOT_FOUND"}
-        assert denied["errors"][0]["message"] == missing["errors"][0]["message"]
+        denied = await _run(system, CREATE_STATEMENT, user=user, caseId=case, **HARM)
+        missing = await _run(system, CREATE_STATEMENT, user=user, caseId=str(uuid.uuid4()), **HARM)
+        assert _refused(denied) == _refused(missing)
+        assert _refused(denied)["code"] == "NOT_FOUND" and _refused(denied)["field"] == ["input", "caseId"]
         assert denied["extensions"]["upstreamCalls"] == {"network": 1}  # the access decision only
     harm = await _rest(system, f"/api/assessment/v1/cases/{case}/statements", kind="harm")
     assert harm["items"] == []
@@ -166,64 +187,40 @@ async def test_callers_off_the_case_cannot_write_or_tell_it_exists_and_a_worker_
     plans = await _rest(system, f"/api/plans/v1/cases/{case}/safety-plans")
     plan = plans["items"][0]
     approval = {
+        "caseId": case,
+        "planId": plan["id"],
+        "expectedVersion": plan["version"],
         "versionNumber": plan["current_version_number"],
         "contentHash": plan["content_hash"],
         "decision": "APPROVED",
     }
-    body = await _run(system, APPROVE_PLAN, case=case, plan=plan["id"], input=approval)
+    body = await _run(system, APPROVE_PLAN, **approval)
     assert _error(body)["code"] == "FORBIDDEN"
     assert "plans" not in body["extensions"]["upstreamCalls"]
 
 
 async def test_a_map_is_created_then_saved_from_the_version_read(system: EmbeddedSystem, demo_case: uuid.UUID) -> None:
     case = str(demo_case)
-    created = _data(
-        await _run(
-            system,
-            SAVE_MAP,
-            case=case,
-            key="gql-map-1",
-            input={
-                "context": "FAMILY_MEETING",
-                "title": "Family meeting, December",
-                "content": {"strengths": [{"text": "Rosa comes every evening"}]},
-            },
-        )
-    )
-    assert created["version"] == 1 and created["json"]["context"] == "family_meeting"
-    replayed = _data(
-        await _run(
-            system,
-            SAVE_MAP,
-            case=case,
-            key="gql-map-1",
-            input={
-                "context": "FAMILY_MEETING",
-                "title": "Family meeting, December",
-                "content": {"strengths": [{"text": "Rosa comes every evening"}]},
-            },
-        )
-    )
+    new_map = {
+        "caseId": case,
+        "idempotencyKey": "gql-map-1",
+        "context": "FAMILY_MEETING",
+        "title": "Family meeting, December",
+        "strengths": [{"text": "Rosa comes every evening"}],
+    }
+    created = _data(await _run(system, CREATE_MAP, **new_map))
+    assert created["currentVersion"] == 1 and created["context"] == "FAMILY_MEETING"
+    replayed = _data(await _run(system, CREATE_MAP, **new_map))
     assert replayed["id"] == created["id"]
-    content = {"strengths": [{"text": "Rosa comes every evening"}, {"text": "Maria went to two AA meetings"}]}
-    stale = await _run(system, SAVE_MAP, case=case, map=created["id"], v=5, input={"content": content})
-    assert _error(stale) == {"code": "VERSION_CONFLICT", "currentVersion": 1}
-    saved = _data(
-        await _run(
-            system, SAVE_MAP, case=case, map=created["id"], v=1, input={"content": content, "changeNote": "AA meetings"}
-        )
-    )
-    assert saved["version"] == 2
-    assert [s["text"] for s in saved["json"]["content"]["strengths"]][-1] == "Maria went to two AA meetings"
-    moved = await _run(
-        system, SAVE_MAP, case=case, map=created["id"], v=2, input={"context": "SUPERVISION", "content": content}
-    )
-    assert _error(moved)["field"] == "input.context"
-    bad = await _run(
-        system, SAVE_MAP, case=case, map=created["id"], v=2, input={"content": {"strengths": [{"text": ""}]}}
-    )
-    assert _error(bad)["code"] == "BAD_USER_INPUT"
-    assert _error(bad)["fields"][0]["field"].startswith("strengths")
+    strengths = [{"text": "Rosa comes every evening"}, {"text": "Maria went to two AA meetings"}]
+    revision = {"caseId": case, "mapId": created["id"], "strengths": strengths}
+    stale = _refused(await _run(system, REVISE_MAP, expectedVersion=5, **revision))
+    assert stale["code"] == "VERSION_CONFLICT" and stale["currentVersion"] == 1
+    saved = _data(await _run(system, REVISE_MAP, expectedVersion=1, changeNote="AA meetings", **revision))
+    assert saved["currentVersion"] == 2
+    assert [s["text"] for s in saved["content"]["strengths"]][-1] == "Maria went to two AA meetings"
+    bad = _refused(await _run(system, REVISE_MAP, expectedVersion=2, **{**revision, "strengths": [{"text": ""}]}))
+    assert bad["code"] == "INVALID" and bad["field"][:3] == ["input", "strengths", "0"]
 
 
 @pytest.mark.sqlite_smoke("services' relays feeding each other on SQLite")
@@ -233,6 +230,7 @@ async def test_a_rating_and_an_sdm_assessment_from_draft_to_completed(
 ) -> None:
     case = str(demo_case)
     rating = {
+        "caseId": case,
         "occasionOn": "2026-12-01",
         "occasion": "home visit",
         "raterName": "Maria Lopez",
@@ -240,32 +238,31 @@ async def test_a_rating_and_an_sdm_assessment_from_draft_to_completed(
         "score": 6,
         "oneStepUp": "Rosa stays over on weekends too",
     }
-    first = _data(await _run(system, RATE, case=case, input=rating, key="gql-rating-1"))
-    again = _data(await _run(system, RATE, case=case, input=rating, key="gql-rating-1"))
-    assert first["id"] == again["id"] and first["json"]["score"] == 6
-    out_of_scale = _error(await _run(system, RATE, case=case, input={**rating, "score": 11}))
-    assert out_of_scale["code"] == "BAD_USER_INPUT" and out_of_scale["fields"][0]["field"] == "score"
+    first = _data(await _run(system, RATE, idempotencyKey="gql-rating-1", **rating))
+    again = _data(await _run(system, RATE, idempotencyKey="gql-rating-1", **rating))
+    assert first["id"] == again["id"] and first["score"] == 6
+    out_of_scale = _refused(await _run(system, RATE, **{**rating, "score": 11}))
+    assert out_of_scale["code"] == "INVALID" and out_of_scale["field"] == ["input", "score"]
 
     draft = _data(
         await _run(
             system,
             START_SDM,
-            case=case,
-            key="gql-sdm-1",
-            input={
-                "instrumentKey": "safety_assessment",
-                "instrumentVersion": "illustrative-1",
-                "answers": DEMO_SAFETY_ANSWERS,
-                "children": DEMO_SAFETY_CHILDREN,
-                "anchors": {"first_contact": "2026-12-01T16:00:00+00:00"},
-            },
+            caseId=case,
+            idempotencyKey="gql-sdm-1",
+            instrumentKey="safety_assessment",
+            instrumentVersion="illustrative-1",
+            answers=DEMO_SAFETY_ANSWERS,
+            children=DEMO_SAFETY_CHILDREN,
+            anchors={"first_contact": "2026-12-01T16:00:00+00:00"},
         )
     )
-    assert draft["status"] == "draft"
-    stale = await _run(system, COMPLETE_SDM, case=case, id=draft["id"], v=draft["version"] + 3)
-    assert _error(stale)["code"] == "VERSION_CONFLICT"
-    completed = _data(await _run(system, COMPLETE_SDM, case=case, id=draft["id"], v=draft["version"]))
-    assert completed["status"] == "completed" and completed["json"]["results"]
+    assert draft["status"] == "DRAFT"
+    which = {"caseId": case, "assessmentId": draft["id"]}
+    stale = _refused(await _run(system, COMPLETE_SDM, expectedVersion=draft["version"] + 3, **which))
+    assert stale["code"] == "VERSION_CONFLICT"
+    completed = _data(await _run(system, COMPLETE_SDM, expectedVersion=draft["version"], **which))
+    assert completed["status"] == "COMPLETED" and completed["results"]
 
 
 @pytest.mark.sqlite_smoke("services' relays feeding each other on SQLite")
@@ -274,16 +271,18 @@ async def test_a_safety_plan_from_draft_to_approved_signed_and_checked_in(
     demo_case: uuid.UUID,
 ) -> None:
     case = str(demo_case)
-    created = _data(await _run(system, CREATE_PLAN, case=case, input=PLAN, key="gql-plan-1"))
-    replayed = _data(await _run(system, CREATE_PLAN, case=case, input=PLAN, key="gql-plan-1"))
-    plan = created["plan"]
-    assert replayed["plan"]["id"] == plan["id"] and plan["status"] == "DRAFT" and created["version"] == 1
-    no_rules = _error(await _run(system, CREATE_PLAN, case=case, input={**PLAN, "rules": []}))
-    assert no_rules["code"] == "BAD_USER_INPUT" and no_rules["fields"][0]["field"] == "rules"
+    created = _data(await _run(system, CREATE_PLAN, caseId=case, idempotencyKey="gql-plan-1", **PLAN))
+    replayed = _data(await _run(system, CREATE_PLAN, caseId=case, idempotencyKey="gql-plan-1", **PLAN))
+    plan = created
+    assert replayed["id"] == plan["id"] and plan["status"] == "DRAFT" and plan["version"] == 1
+    no_rules = _refused(await _run(system, CREATE_PLAN, caseId=case, **{**PLAN, "rules": []}))
+    assert no_rules["code"] == "INVALID" and no_rules["field"] == ["input", "rules"]
 
-    participant = (await _rest(system, f"/api/plans/v1/cases/{case}/safety-plans/{plan['id']}"))["participants"][0]
+    participant = plan["participants"][0]
     signature = {
-        "versionNumber": plan["versionNumber"],
+        "caseId": case,
+        "planId": plan["id"],
+        "versionNumber": plan["currentVersionNumber"],
         "contentHash": plan["contentHash"],
         "participantId": participant["id"],
         "signerName": "Maria Lopez",
@@ -292,28 +291,29 @@ async def test_a_safety_plan_from_draft_to_approved_signed_and_checked_in(
         "typedName": "Maria Lopez",
         "affirmation": "Estoy de acuerdo.",
     }
-    signed = _data(await _run(system, SIGN_PLAN, case=case, plan=plan["id"], input=signature, key="gql-sign-1"))
-    again = _data(await _run(system, SIGN_PLAN, case=case, plan=plan["id"], input=signature, key="gql-sign-1"))
-    assert signed["id"] == again["id"] and signed["json"]["decision"] == "signed"
+    signed = _data(await _run(system, SIGN_PLAN, idempotencyKey="gql-sign-1", **signature))
+    again = _data(await _run(system, SIGN_PLAN, idempotencyKey="gql-sign-1", **signature))
+    assert signed["id"] == again["id"] and signed["decision"] == "SIGNED"
 
-    stale = await _run(system, SUBMIT_PLAN, case=case, plan=plan["id"], v=9)
-    assert _error(stale)["code"] == "VERSION_CONFLICT"
+    which = {"caseId": case, "planId": plan["id"]}
+    stale = _refused(await _run(system, SUBMIT_PLAN, expectedVersion=9, **which))
+    assert stale["code"] == "VERSION_CONFLICT"
     current = await _rest(system, f"/api/plans/v1/cases/{case}/safety-plans/{plan['id']}")
     assert current["status"] == "draft"
-    submitted = _data(await _run(system, SUBMIT_PLAN, case=case, plan=plan["id"], v=current["version"]))
-    assert submitted["plan"]["status"] == "PENDING_APPROVAL"
+    submitted = _data(
+        await _run(system, SUBMIT_PLAN, expectedVersion=current["version"], supervisor="sup.okafor", **which)
+    )
+    assert submitted["status"] == "PENDING_APPROVAL"
     approval = {
-        "versionNumber": plan["versionNumber"],
+        "versionNumber": plan["currentVersionNumber"],
         "contentHash": plan["contentHash"],
         "decision": "APPROVED",
         "comment": "Clear and in the family's words.",
     }
     approved = _data(
-        await _run(
-            system, APPROVE_PLAN, user="sup.okafor", case=case, plan=plan["id"], input=approval, v=submitted["version"]
-        )
+        await _run(system, APPROVE_PLAN, user="sup.okafor", expectedVersion=submitted["version"], **which, **approval)
     )
-    assert approved["plan"]["status"] == "APPROVED"
+    assert approved["status"] == "APPROVED"
     decided = [r for r in await system.audit_rows() if r.resource == "plans:safety_plan_approval"]
     assert [(r.action, r.actor_subject, r.case_id) for r in decided] == [("decide", "sup.okafor", demo_case)]
 
@@ -322,37 +322,38 @@ async def test_a_safety_plan_from_draft_to_approved_signed_and_checked_in(
         p for p in (await _rest(system, f"/api/plans/v1/cases/{case}/safety-plans"))["items"] if p["status"] == "active"
     )
     check_in = {
+        "caseId": case,
+        "planId": in_force["id"],
         "ruleId": in_force["rules"][1]["id"],
         "reportedBy": {"name": "Rosa Delgado"},
         "kept": True,
         "note": "Maria answered at 8.",
     }
-    recorded = _data(await _run(system, CHECK_IN, case=case, plan=in_force["id"], input=check_in, key="gql-ci-1"))
-    repeat = _data(await _run(system, CHECK_IN, case=case, plan=in_force["id"], input=check_in, key="gql-ci-1"))
-    assert recorded["id"] == repeat["id"] and recorded["json"]["kept"] is True
-    bad_rule = _error(
-        await _run(system, CHECK_IN, case=case, plan=in_force["id"], input={**check_in, "ruleId": "rule-1"})
-    )
-    assert bad_rule["field"] == "input.ruleId"
+    recorded = _data(await _run(system, CHECK_IN, idempotencyKey="gql-ci-1", **check_in))
+    repeat = _data(await _run(system, CHECK_IN, idempotencyKey="gql-ci-1", **check_in))
+    assert recorded["id"] == repeat["id"] and recorded["kept"] is True
+    bad_rule = _refused(await _run(system, CHECK_IN, **{**check_in, "ruleId": "rule-1"}))
+    assert bad_rule["field"] == ["input", "ruleId"]
     # a plan id of no plan of this case is simply not found
-    elsewhere = _error(await _run(system, CHECK_IN, case=case, plan=str(uuid.uuid4()), input=check_in))
+    elsewhere = _refused(await _run(system, CHECK_IN, **{**check_in, "planId": str(uuid.uuid4())}))
     assert elsewhere["code"] == "NOT_FOUND"
 
 
 async def test_a_network_member_is_added_once_per_key(system: EmbeddedSystem, demo_case: uuid.UUID) -> None:
     case = str(demo_case)
     member = {
+        "caseId": case,
         "person": {"firstName": "Ana", "lastName": "Ruiz", "preferredLanguage": "es"},
         "circle": "OUTER",
         "roles": ["drives Sofia to school"],
         "commitments": [{"text": "School runs on Mondays", "schedule": "Mondays 7:30"}],
     }
-    added = _data(await _run(system, ADD_MEMBER, case=case, input=member, key="gql-member-1"))
-    again = _data(await _run(system, ADD_MEMBER, case=case, input=member, key="gql-member-1"))
-    assert added["id"] == again["id"] and added["version"] == 1 and added["json"]["circle"] == "outer"
+    added = _data(await _run(system, ADD_MEMBER, idempotencyKey="gql-member-1", **member))
+    again = _data(await _run(system, ADD_MEMBER, idempotencyKey="gql-member-1", **member))
+    assert added["id"] == again["id"] and added["version"] == 1 and added["circle"] == "OUTER"
     network = await _rest(system, f"/api/network/v1/cases/{case}/network")
     assert [m["person"]["first_name"] for m in network["members"]].count("Ana") == 1
-    nobody = _error(await _run(system, ADD_MEMBER, case=case, input={"circle": "INNER"}))
-    assert nobody["code"] == "BAD_USER_INPUT"
-    lindqvist = await _run(system, ADD_MEMBER, user="fsw.lindqvist", case=case, input=member)
-    assert _error(lindqvist) == {"code": "NOT_FOUND"}
+    nobody = _refused(await _run(system, ADD_MEMBER, caseId=case, circle="INNER"))
+    assert nobody["code"] == "INVALID"
+    lindqvist = _refused(await _run(system, ADD_MEMBER, user="fsw.lindqvist", **member))
+    assert lindqvist["code"] == "NOT_FOUND"

@@ -24,8 +24,8 @@ from sop_gateway.upstream import UpstreamTimeouts
 if TYPE_CHECKING:
     from conftest import EmbeddedSystem
 
-CREATE_STATEMENT = """mutation($case: ID!, $input: StatementInput!, $key: String) {
-  createStatement(caseId: $case, input: $input, idempotencyKey: $key) { id } }"""
+CREATE_STATEMENT = """mutation($input: CreateStatementInput!) {
+  createStatement(input: $input) { statement { id } userErrors { code } } }"""
 
 
 def danger(mark: str) -> dict[str, Any]:
@@ -108,8 +108,8 @@ def post_statement(system: EmbeddedSystem, case: uuid.UUID) -> dict[str, Callabl
     async def graphql(mark: str) -> str | None:
         body = danger(mark) | {"kind": "DANGER"}
         variables = {
-            "case": str(case),
             "input": {
+                "caseId": str(case),
                 "kind": "DANGER",
                 "whoIsWorried": body["who_is_worried"],
                 "caregiverBehaviour": body["caregiver_behaviour"],
@@ -120,7 +120,7 @@ def post_statement(system: EmbeddedSystem, case: uuid.UUID) -> dict[str, Callabl
             },
         }
         answer = (await system.graphql(CREATE_STATEMENT, variables)).json()
-        return None if answer.get("errors") else answer["data"]["createStatement"]["id"]
+        return None if answer.get("errors") else answer["data"]["createStatement"]["statement"]["id"]
 
     return {"rest": rest, "graphql": graphql}
 
@@ -215,8 +215,8 @@ async def test_a_mutation_that_timed_out_names_the_key_that_replays_it(
     demo_case: uuid.UUID,
 ) -> None:
     variables = {
-        "case": str(demo_case),
         "input": {
+            "caseId": str(demo_case),
             "kind": "DANGER",
             "whoIsWorried": "Coach Daniels",
             "caregiverBehaviour": "Maria drinks until she falls asleep",
@@ -231,8 +231,8 @@ async def test_a_mutation_that_timed_out_names_the_key_that_replays_it(
     assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     key = error["extensions"]["idempotencyKey"]
     [record_id] = await stored(system, demo_case, "Coach Daniels")
-    again = (await system.graphql(CREATE_STATEMENT, {**variables, "key": key})).json()
-    assert again["data"]["createStatement"]["id"] == record_id
+    again = (await system.graphql(CREATE_STATEMENT, {"input": {**variables["input"], "idempotencyKey": key}})).json()
+    assert again["data"]["createStatement"]["statement"]["id"] == record_id
     assert await stored(system, demo_case, "Coach Daniels") == [record_id]
 
 

@@ -66,12 +66,12 @@ CASE_VIEW = """query($id: ID!) { caseView(caseId: $id) { case { id county status
 CASELOAD = """{ cases(first: 50) { edges { node { id externalId
   assessmentSummary { activeDangerStatements latestOverallRating { score } }
   planSummary { planInForce { status } openAlerts } } } } }"""
-CREATE_STATEMENT = """mutation($case: ID!, $input: StatementInput!, $key: String) {
-  createStatement(caseId: $case, input: $input, idempotencyKey: $key) { id } }"""
-RATE = """mutation($case: ID!, $input: ScaleRatingInput!, $key: String) {
-  rateSafetyScale(caseId: $case, input: $input, idempotencyKey: $key) { id } }"""
-CHECK_IN = """mutation($case: ID!, $plan: ID!, $input: CheckInInput!, $key: String) {
-  recordCheckIn(caseId: $case, planId: $plan, input: $input, idempotencyKey: $key) { id } }"""
+CREATE_STATEMENT = """mutation($input: CreateStatementInput!) {
+  createStatement(input: $input) { record: statement { id } userErrors { code } } }"""
+RATE = """mutation($input: RateSafetyScaleInput!) {
+  rateSafetyScale(input: $input) { record: scaleRating { id } userErrors { code } } }"""
+CHECK_IN = """mutation($input: RecordCheckInInput!) {
+  recordCheckIn(input: $input) { record: checkIn { id } userErrors { code } } }"""
 
 # (operation, weight)
 MIX = (
@@ -168,7 +168,12 @@ class Soak:
             extensions = body["errors"][0].get("extensions", {})
             return False, extensions.get("idempotencyKey"), f"graphql {extensions.get('code')}"
         data = body["data"]
-        return True, (data[field_name]["id"] if field_name else data), "ok"
+        if not field_name:
+            return True, data, "ok"
+        payload = data[field_name]
+        if payload["userErrors"]:
+            return False, None, f"graphql {payload['userErrors'][0]['code']}"
+        return True, payload["record"]["id"], "ok"
 
     async def rest(
         self,
@@ -191,10 +196,11 @@ class Soak:
         if op.startswith("statement"):
             body = danger_statement(mark)
             if op.endswith("graphql"):
-                variables = {"case": case, "input": {**camel(body), "kind": "DANGER"}}
+                fields = {**camel(body), "kind": "DANGER", "caseId": case}
 
                 async def send(c: httpx.AsyncClient, k: str | None) -> tuple[bool, Any, str]:
-                    return await self.graphql(c, CREATE_STATEMENT, {**variables, "key": k}, "createStatement")
+                    variables = {"input": {**fields, "idempotencyKey": k}}
+                    return await self.graphql(c, CREATE_STATEMENT, variables, "createStatement")
             else:
 
                 async def send(c: httpx.AsyncClient, k: str | None) -> tuple[bool, Any, str]:
@@ -211,7 +217,8 @@ class Soak:
             }
 
             async def send(c: httpx.AsyncClient, k: str | None) -> tuple[bool, Any, str]:
-                return await self.graphql(c, RATE, {"case": case, "input": rating, "key": k}, "rateSafetyScale")
+                variables = {"input": {**rating, "caseId": case, "idempotencyKey": k}}
+                return await self.graphql(c, RATE, variables, "rateSafetyScale")
 
             return Write("rating", mark, send, key)
         rule, kept = rng.choice(self.rule_ids), rng.random() < 0.8
@@ -219,9 +226,8 @@ class Soak:
             check_in = {"ruleId": rule, "reportedBy": {"name": "Rosa Delgado"}, "kept": kept, "note": mark}
 
             async def send(c: httpx.AsyncClient, k: str | None) -> tuple[bool, Any, str]:
-                return await self.graphql(
-                    c, CHECK_IN, {"case": case, "plan": self.plan_id, "input": check_in, "key": k}, "recordCheckIn"
-                )
+                variables = {"input": {**check_in, "caseId": case, "planId": self.plan_id, "idempotencyKey": k}}
+                return await self.graphql(c, CHECK_IN, variables, "recordCheckIn")
         else:
             body = {"rule_id": rule, "reported_by": {"name": "Rosa Delgado"}, "kept": kept, "note": mark}
 

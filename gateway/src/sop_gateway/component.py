@@ -2,6 +2,7 @@
 
 from sop_gateway.app import create_app
 from sop_gateway.demo import seed_demo_family
+from sop_gateway.graphql.mutations import UPSTREAM_CONTRACTS
 from sop_gateway.graphql.schema import build_schema
 from sop_gateway.models import metadata
 from sop_gateway.settings import GatewaySettings
@@ -16,5 +17,6 @@ component = Component(
     metadata=metadata,
     package="sop_gateway",
     seed_demo=seed_demo_family,
-    graphql_sdl=lambda settings: build_schema(settings).as_str(),
+    graphql_sdl=lambda settings, upstream: build_schema(settings, upstream).as_str(),
+    upstream_contracts=UPSTREAM_CONTRACTS,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI
@@ -24,8 +25,12 @@ class Component:
     package: str  # the package holding migrations/
     # Gateway only: seeds the demo family through the public API once everything is running.
     seed_demo: Callable[[FastAPI], Awaitable[Any]] | None = None
-    # Gateway only: its GraphQL schema as SDL, for the committed contract (sop_shared.contract).
-    graphql_sdl: Callable[[Any], str] | None = None
+    # Gateway only: its GraphQL schema as SDL, for the committed contract (sop_shared.contract), given the
+    # services' write operations it derives its mutations from (None: the ones it keeps).
+    graphql_sdl: Callable[[Any, dict[str, Any] | None], str] | None = None
+    # Gateway only: the folder in its package where `sop contract write` keeps each service's write operations
+    # (sop_shared.contract.write_operations), which its GraphQL mutations are derived from.
+    upstream_contracts: Path | None = None
 
 
 def load_components() -> dict[str, Component]:

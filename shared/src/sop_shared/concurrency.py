@@ -46,7 +46,17 @@ def check_version(current: int, expected: int) -> None:
         )
 
 
-def _if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int:
+# Declared required in the OpenAPI document (sop_shared.openapi reads the marker); FastAPI itself must not
+# require it, so a missing one is answered 428, as RFC 6585 says, rather than a generic 422.
+REQUIRED_IF_MATCH = {"x-sop-required": True}
+
+
+def _if_match(
+    if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", description="The ETag you read", json_schema_extra=REQUIRED_IF_MATCH),
+    ] = None,
+) -> int:
     return parse_if_match(if_match)
 
 

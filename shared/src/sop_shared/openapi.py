@@ -7,7 +7,7 @@ for every error (`sop_shared.problems`), so a client generated from the document
 - every error response of every operation is `application/problem+json` with the `Problem` schema (a
   schema an operation declared for one of its errors is kept, under that media type);
 - every operation declares the errors every route can give (400 bad query, 401, 404, 422 invalid input,
-  503 busy), the writes also 409, and those guarded by `If-Match` also 412 and 428;
+  503 busy), the writes also 409, those guarded by `If-Match` also 412, and 428 where it is required;
 - path parameters are never nullable (a route served flat and under `/v1/cases/{case_id}/…` declares
   `case_id` optional for the flat form; in the path it is always there);
 - the security schemes are declared, and each operation says which apply (`[]` for the public ones:
@@ -95,8 +95,14 @@ def publish_conventions(
             declared = {} if public else dict(COMMON_ERRORS)
             if method in {"post", "put", "patch", "delete"} and not public:
                 declared |= WRITE_ERRORS
-            if any(p.get("in") == "header" and p.get("name", "").lower() == "if-match" for p in _params(operation)):
-                declared |= IF_MATCH_ERRORS
+            for parameter in _params(operation):
+                if parameter.get("in") == "header" and parameter.get("name", "").lower() == "if-match":
+                    # Required (marked by sop_shared.concurrency): 412 and 428; optional: a stale one is 412.
+                    required = bool(parameter.get("schema", {}).pop("x-sop-required", False))
+                    if required:
+                        parameter["required"] = True
+                        parameter["schema"] = {"type": "string", "title": "If-Match"}
+                    declared |= IF_MATCH_ERRORS if required else {"412": IF_MATCH_ERRORS["412"]}
             for status, (name, _) in declared.items():
                 if status not in responses or _is_fastapi_default(responses[status]):
                     responses[status] = {"$ref": f"#/components/responses/{name}"}

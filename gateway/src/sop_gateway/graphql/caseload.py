@@ -21,9 +21,9 @@ from sop_gateway.access import CaseAccess, access_from, record_refusal
 from sop_gateway.graphql.case_view import not_found, require_principal, section_unavailable
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import MAX_SYSTEM_LENGTH, bad_input, external_id_segment, parse_id
-from sop_gateway.graphql.mutations import problem_error
 from sop_gateway.graphql.paging import PageInfo
 from sop_gateway.graphql.types import Case, CaseStatus, PlanStatus, PlanType, RiskLevel, SafetyDecision, known
+from sop_gateway.graphql.writes import problem_error
 from sop_gateway.upstream import UpstreamError
 from sop_shared.audit import AuditEntry
 from sop_shared.auth import MAX_CASES_PER_TOKEN, Principal

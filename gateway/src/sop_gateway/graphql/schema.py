@@ -35,7 +35,7 @@ from sop_gateway.graphql.caseload import (
     resolve_cases,
 )
 from sop_gateway.graphql.context import GatewayContext
-from sop_gateway.graphql.mutations import Mutation
+from sop_gateway.graphql.mutations import build_mutation
 from sop_gateway.graphql.types import Audience, Me
 from sop_gateway.settings import GatewaySettings
 from sop_shared.observability import request_id_var
@@ -208,7 +208,9 @@ def _should_mask(error: GraphQLError) -> bool:
     return not (error.extensions and "code" in error.extensions) and error.original_error is not None
 
 
-def build_schema(settings: GatewaySettings) -> strawberry.Schema:
+def build_schema(settings: GatewaySettings, upstream: dict[str, Any] | None = None) -> strawberry.Schema:
+    """The schema; its mutations derived from the services' write operations (`upstream`, else the ones kept
+    beside `mutations.py`)."""
     # Validation rules are classes built once: the validation cache is keyed by them, so rebuilding them per
     # request would make every request a cache miss. The extensions themselves are made per request
     # (factories), because strawberry keeps per-operation state on them.
@@ -234,5 +236,8 @@ def build_schema(settings: GatewaySettings) -> strawberry.Schema:
     if settings.is_development:
         extensions.append(UpstreamCallCount)
     return GatewaySchema(
-        query=Query, mutation=Mutation, extensions=extensions, config=StrawberryConfig(disable_field_suggestions=True)
+        query=Query,
+        mutation=build_mutation(upstream),
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=True),
     )
