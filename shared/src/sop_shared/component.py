@@ -26,10 +26,10 @@ class Component:
     # Gateway only: seeds the demo family through the public API once everything is running.
     seed_demo: Callable[[FastAPI], Awaitable[Any]] | None = None
     # Gateway only: its GraphQL schema as SDL, for the committed contract (sop_shared.contract), given the
-    # services' write operations it derives its mutations from (None: the ones it keeps).
+    # services' operations it derives its mutations and lists from (None: the ones it keeps).
     graphql_sdl: Callable[[Any, dict[str, Any] | None], str] | None = None
-    # Gateway only: the folder in its package where `sop contract write` keeps each service's write operations
-    # (sop_shared.contract.write_operations), which its GraphQL mutations are derived from.
+    # Gateway only: the folder in its package where `sop contract write` keeps each service's operations
+    # (sop_shared.contract.operation_contract), which its GraphQL mutations and lists are derived from.
     upstream_contracts: Path | None = None
 
 

@@ -14,22 +14,22 @@ from typing import Any
 from sop_shared.component import Component, load_components
 
 DEFAULT_DIRECTORY = Path("docs/contract")
-WRITE_METHODS = ("post", "put", "patch", "delete")
+DERIVED_METHODS = ("get", "post", "put", "patch", "delete")
 
 
 def _text(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_operations(document: dict[str, Any]) -> dict[str, Any]:
-    """What a caller of a service's writes relies on: each write operation's parameters, request body and success
-    answers (the other statuses by number only), and every schema they reference. The gateway derives its
-    mutations from this (`Component.upstream_contracts`)."""
+def operation_contract(document: dict[str, Any]) -> dict[str, Any]:
+    """What a caller of a service relies on: each operation's parameters, request body and success answers (the
+    other statuses by number only), and every schema they reference. The gateway derives its mutations and
+    lists from this (`Component.upstream_contracts`)."""
     paths: dict[str, Any] = {}
     for path, operations in document["paths"].items():
         kept = {}
         for method, operation in operations.items():
-            if method not in WRITE_METHODS:
+            if method not in DERIVED_METHODS:
                 continue
             kept[method] = {
                 **{k: operation[k] for k in ("description", "parameters", "requestBody") if k in operation},
@@ -84,7 +84,7 @@ def current_contract() -> dict[str, str]:
         components = load_components().values()
         for component in (c for c in components if c.kind == "service"):
             files |= component_contract(component, Path(data_dir))
-            upstream[component.name] = write_operations(json.loads(files[f"{component.name}.openapi.json"]))
+            upstream[component.name] = operation_contract(json.loads(files[f"{component.name}.openapi.json"]))
         for component in (c for c in components if c.kind != "service"):
             files |= component_contract(component, Path(data_dir), upstream)
     return files

@@ -1,9 +1,10 @@
 """Every write of the practice in GraphQL: a worker, a supervisor and an integrator can do their whole job here.
 
-Each mutation is one line: the service route it calls, what the audit calls the record, and the name of the
-record in its payload. Its `input` and payload are derived from the service's own OpenAPI operation
-(`writes.derive_mutation`), which the gateway keeps beside this module (`upstream/<service>.openapi.json`,
-written by `make contracts`). See docs/api.md ("GraphQL mutations") for the convention."""
+Each mutation (and each list that is not one case's, `LISTS`) is one line: the service route it calls, what
+the audit calls the record, and the name of the record in its payload. Its `input` and payload are derived
+from the service's own OpenAPI operation (`writes.derive_mutation`), which the gateway keeps beside this module
+(`upstream/<service>.openapi.json`, written by `make contracts`). See docs/api.md ("Mutations") for the
+convention."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import strawberry
+
 from sop_gateway.graphql import types as view_types
+from sop_gateway.graphql.lists import ServiceList, list_field
 from sop_gateway.graphql.openapi_types import DerivedTypes
 from sop_gateway.graphql.writes import CaseMutation, mutation_type
 from sop_shared.policy import Scope
@@ -174,6 +178,17 @@ MUTATIONS: list[CaseMutation] = [
 ]
 
 
+LISTS = [
+    ServiceList(
+        "approvalQueue",
+        "assessment",
+        "/v1/approvals",
+        "The calling supervisor's queue: what is addressed to them (SDM overrides, safety plans submitted at the "
+        "plans service, case decisions), oldest first; pending unless `status` says otherwise.",
+    ),
+]
+
+
 def kept_upstream_contracts() -> dict[str, dict[str, Any]]:
     """The services' write operations as `make contracts` last wrote them beside this module."""
     return {
@@ -191,6 +206,12 @@ def shared_enums() -> dict[str, type[Enum]]:
     }
 
 
-def build_mutation(upstream: Mapping[str, dict[str, Any]] | None = None) -> type:
+def build_derived(upstream: Mapping[str, dict[str, Any]] | None = None) -> tuple[type, type]:
+    """The `Mutation` type and the lists for `Query`, derived from the services' operations (`upstream`, else the
+    ones kept beside this module), sharing one set of types: a record is one type wherever it shows up."""
     documents = dict(upstream) if upstream is not None else kept_upstream_contracts()
-    return mutation_type(MUTATIONS, documents, DerivedTypes(shared_enums()))
+    types = DerivedTypes(shared_enums())
+    mutation = mutation_type(MUTATIONS, documents, types)
+    fields = {spec.name: list_field(spec, documents[spec.service], types) for spec in LISTS}
+    lists: type = strawberry.type(type("ServiceLists", (), fields))
+    return mutation, lists

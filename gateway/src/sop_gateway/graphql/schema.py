@@ -22,6 +22,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from sop_gateway.audit_log import AccessLogEntry, AuditChainVerdict, resolve_audit_chain, resolve_case_access_log
@@ -35,7 +36,7 @@ from sop_gateway.graphql.caseload import (
     resolve_cases,
 )
 from sop_gateway.graphql.context import GatewayContext
-from sop_gateway.graphql.mutations import build_mutation
+from sop_gateway.graphql.mutations import build_derived
 from sop_gateway.graphql.types import Audience, Me
 from sop_gateway.settings import GatewaySettings
 from sop_shared.observability import request_id_var
@@ -235,9 +236,10 @@ def build_schema(settings: GatewaySettings, upstream: dict[str, Any] | None = No
     ]
     if settings.is_development:
         extensions.append(UpstreamCallCount)
+    mutation, lists = build_derived(upstream)
     return GatewaySchema(
-        query=Query,
-        mutation=build_mutation(upstream),
+        query=merge_types("Query", (Query, lists)),
+        mutation=mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
     )

@@ -305,6 +305,7 @@ def body_of(value: Any, path: str, *, leave_out: frozenset[str] = frozenset()) -
     one), dates in ISO 8601."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         json_keys: dict[str, str] = getattr(value, "__json_keys__", {})
+        hints: dict[str, Any] = type(value).__annotations__
         body: dict[str, Any] = {}
         for f in dataclasses.fields(value):
             item = getattr(value, f.name)
@@ -312,10 +313,10 @@ def body_of(value: Any, path: str, *, leave_out: frozenset[str] = frozenset()) -
                 continue
             key = json_keys.get(f.name, f.name)
             where = f"{path}.{to_camel_case(key)}"
-            if key.endswith("_id"):
-                body[key] = str(parse_id(item, where))
-            elif key.endswith("_ids") and isinstance(item, list):
+            if _holds_ids(hints.get(f.name)) and isinstance(item, list):
                 body[key] = [str(parse_id(v, f"{where}[{i}]")) for i, v in enumerate(item)]
+            elif _holds_ids(hints.get(f.name)):
+                body[key] = str(parse_id(item, where))
             else:
                 body[key] = body_of(item, where)
         return body
@@ -326,6 +327,13 @@ def body_of(value: Any, path: str, *, leave_out: frozenset[str] = frozenset()) -
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     return value
+
+
+def _holds_ids(annotation: Any) -> bool:
+    """`ID`, `ID | None`, `list[ID]`…: an id the service takes as a UUID (names in other systems are `String`)."""
+    if annotation is strawberry.ID:
+        return True
+    return any(_holds_ids(arg) for arg in getattr(annotation, "__args__", ()))
 
 
 def expected_version(value: int | None) -> int | None:

@@ -1,0 +1,118 @@
+"""Lists that are not one case's, derived from the service route that keeps them: the supervisor's approval queue.
+
+A `ServiceList` names a service's `GET` route answering a page (`{items, next_cursor}`); the field's arguments
+are the route's query filters (enums where the route's are), `first` (its `limit`) and `after` (its `cursor`),
+and it returns `<Name>Page { nodes, pageInfo }` with the items typed as the service answers them (the same
+record types as the mutations' payloads). The caller's own token decides what the service lists (no case is
+named, so none is checked at the edge); each read is audited at the edge like the façade's."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
+
+from sop_gateway.graphql.case_view import require_principal
+from sop_gateway.graphql.context import GatewayContext
+from sop_gateway.graphql.ids import bad_input
+from sop_gateway.graphql.openapi_types import DerivedTypes, pascal, python_name, record_from_json
+from sop_gateway.graphql.paging import DEFAULT_FIRST, MAX_FIRST, PageInfo
+from sop_gateway.graphql.writes import body_of, problem_error
+from sop_gateway.upstream import UpstreamError
+from sop_shared.audit import AuditEntry
+from sop_shared.observability import request_id_var
+
+MAX_CURSOR_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class ServiceList:
+    name: str
+    service: str
+    path: str
+    description: str
+
+
+def list_field(spec: ServiceList, document: dict[str, Any], types: DerivedTypes) -> Any:
+    operation = document["paths"][spec.path]["get"]
+    types.service = spec.service
+    filters = [
+        p for p in operation.get("parameters", []) if p["in"] == "query" and p["name"] not in ("limit", "cursor")
+    ]
+    page_schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    page = document["components"]["schemas"][page_schema["$ref"].rsplit("/", 1)[-1]]
+    record_type, _ = types.annotation(document, page["properties"]["items"]["items"], "output", spec.name)
+    name = pascal(spec.name)
+    page_type = strawberry.type(
+        type(
+            f"{name}Page",
+            (),
+            {"__annotations__": {"nodes": list[record_type], "page_info": PageInfo}},  # type: ignore[valid-type]
+        ),
+        description=f"A page of {spec.name}",
+    )
+    parameters = [inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info)]
+    annotations: dict[str, Any] = {"info": Info[GatewayContext, None], "return": page_type}
+    for query in filters:
+        annotation, _ = types.annotation(document, query["schema"], "input", f"{name}{pascal(query['name'])}")
+        attribute = python_name(query["name"])
+        annotations[attribute] = annotation | None
+        parameters.append(
+            inspect.Parameter(attribute, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation | None)
+        )
+    annotations |= {"first": int, "after": str | None}
+    parameters += [
+        inspect.Parameter("first", inspect.Parameter.KEYWORD_ONLY, default=DEFAULT_FIRST, annotation=int),
+        inspect.Parameter("after", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None),
+    ]
+    names = [python_name(q["name"]) for q in filters]
+
+    async def resolve(info: Info[GatewayContext, None], **arguments: Any) -> Any:
+        context = info.context
+        principal = require_principal(context)
+        first, after = arguments.get("first", DEFAULT_FIRST), arguments.get("after")
+        if not 1 <= first <= MAX_FIRST:
+            raise bad_input("first", f"must be 1 to {MAX_FIRST}")
+        if after is not None and not 1 <= len(after) <= MAX_CURSOR_LENGTH:
+            raise bad_input("after", "is not a cursor this list gave")
+        params = {"limit": str(first), **({"cursor": after} if after else {})}
+        for attribute in names:
+            if arguments.get(attribute) is not None:
+                params[attribute] = str(body_of(arguments[attribute], to_camel_case(attribute)))
+        try:
+            response = await context.services.request(
+                spec.service, "GET", spec.path, principal.scoped_to(None), params=params
+            )
+        except UpstreamError as exc:
+            raise GraphQLError(
+                f"The {spec.service} service could not answer right now.",
+                extensions={"code": "SERVICE_UNAVAILABLE", "service": spec.service},
+            ) from exc
+        async with context.database.session() as session:
+            await context.audit.record(
+                session,
+                AuditEntry.for_principal(
+                    principal,
+                    resource=f"{spec.service}:{spec.path.rsplit('/', 1)[-1]}",
+                    action="read",
+                    fields=[spec.name, f"status:{response.status_code}"],
+                    request_id=request_id_var.get(),
+                ),
+            )
+        if response.status_code >= 400:
+            raise problem_error(response, spec.service, rename={"limit": "first", "cursor": "after"})
+        body = response.json()
+        cursor = body.get("next_cursor")
+        return page_type(
+            nodes=[record_from_json(record_type, item) for item in body["items"]],
+            page_info=PageInfo(has_next_page=cursor is not None, end_cursor=cursor),
+        )
+
+    resolve.__signature__ = inspect.Signature(parameters, return_annotation=page_type)  # type: ignore[attr-defined]
+    resolve.__annotations__ = annotations
+    return strawberry.field(resolver=resolve, name=spec.name, description=spec.description)
