@@ -106,7 +106,7 @@ def test_sop_dev_serves_the_seeded_demo_family(
 
     token = sop("token", "fsw.rivera", "--data-dir", str(data)).stdout.strip()
     query = (
-        "query($id: ID!) { caseView(caseId: $id) { case { id county } children { firstName } "
+        "query($id: ID!) { caseView(caseId: $id) { case { recordId county } children { firstName } "
         "caregivers { firstName } worries { danger { text } } safetyPlan { status rules { monitors } } } }"
     )
     response = httpx.post(
@@ -119,7 +119,7 @@ def test_sop_dev_serves_the_seeded_demo_family(
     body = response.json()
     assert "errors" not in body, body
     view = body["data"]["caseView"]
-    assert view["case"] == {"id": case_id, "county": "Pulaski"}
+    assert view["case"] == {"recordId": case_id, "county": "Pulaski"}
     assert sorted(c["firstName"] for c in view["children"]) == ["Mateo", "Sofia"]
     assert view["caregivers"] == [{"firstName": "Maria"}]
     assert "Maria drinks" in view["worries"]["danger"][0]["text"]

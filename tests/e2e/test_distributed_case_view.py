@@ -81,7 +81,7 @@ PLAN: dict[str, Any] = {
 }
 
 CASE_VIEW = """query($id: ID!) { caseView(caseId: $id) {
-  case { id county } children { firstName } caregivers { firstName needsInterpreter }
+  case { recordId county } children { firstName } caregivers { firstName needsInterpreter }
   worries { danger { text threatCodes plainLanguage { findings { code } } } }
   safetyPlan { planType status contentHash rules { text monitors } } } }"""
 

@@ -54,11 +54,12 @@ SERVICE_COMPONENTS = {"network": network_component, "assessment": assessment_com
 COMPONENTS = (*SERVICE_COMPONENTS, "gateway")
 
 CASE_VIEW = """query($id: ID!, $audience: Audience = STAFF) { caseView(caseId: $id, audience: $audience) {
-  case { id externalSystem externalId county status }
+  case { recordId externalSystem externalId county status }
   children { firstName lastName role }
   caregivers { firstName relationshipToChildren needsInterpreter preferredLanguage }
-  worries { harm { id } danger { id kind text threatCodes plainLanguage { language readingGrade findings { code } } } }
-  safetyPlan { id planType status title rules { text threatCode responsible monitors frequency howVerified } }
+  worries { harm { recordId }
+    danger { recordId kind text threatCodes plainLanguage { language readingGrade findings { code } } } }
+  safetyPlan { recordId planType status title rules { text threatCode responsible monitors frequency howVerified } }
 } }"""
 
 

@@ -21,7 +21,7 @@ from tests.gateway.principals import admin_bearer, grant_partner, revoke_grant, 
 if TYPE_CHECKING:
     from tests.gateway.conftest import EmbeddedSystem
 
-CASE_VIEW = "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { id } } }"
+CASE_VIEW = "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { recordId } } }"
 WORKER = Principal(subject="fsw.rivera", actor_type=ActorType.staff, roles=frozenset({"worker"}))
 PARTNER = Principal(subject="api-token:x", actor_type=ActorType.partner, agency="Harbor House Counseling")
 

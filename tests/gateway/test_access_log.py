@@ -26,7 +26,8 @@ ACCESS_LOG = """query($id: ID!, $first: Int = 100) { caseAccessLog(caseId: $id, 
   seq occurredAt actorSubject actorType clientId action resource audience fields requestId clientRequestId } }"""
 CHAIN = "{ auditChain { intact records brokenAt } }"
 CASE_VIEW = (
-    "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { id } children { firstName } } }"
+    "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) {"
+    " case { recordId } children { firstName } } }"
 )
 
 
@@ -80,7 +81,7 @@ async def test_an_auditor_sees_who_looked_at_the_case_through_which_client_and_a
         json={"query": CASE_VIEW, "variables": {"id": case_id, "a": "FAMILY"}},
         headers={**system.bearer("fsw.rivera"), "X-Request-ID": "rq-family-view-1"},
     )
-    assert viewed.json()["data"]["caseView"]["case"]["id"] == case_id
+    assert viewed.json()["data"]["caseView"]["case"]["recordId"] == case_id
     read = await system.client.get(f"/api/network/v1/cases/{case_id}", headers=system.bearer("sacwis.sync"))
     assert read.status_code == 200
     log = (await ask(system, ACCESS_LOG, {"id": case_id}, AUDITOR))["data"]["caseAccessLog"]

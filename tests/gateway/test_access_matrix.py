@@ -105,7 +105,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 
 CELLS = [(who, case, op) for who in PRINCIPALS for case in CASES for op in OPERATIONS]
 
-CASE_VIEW = "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { id } } }"
+CASE_VIEW = "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { recordId } } }"
 ACCESS_LOG = "query($id: ID!) { caseAccessLog(caseId: $id) { seq actorSubject } }"
 HARM: dict[str, Any] = {
     "kind": "harm",
@@ -261,7 +261,7 @@ async def _ask(world: MatrixWorld, who: str, case_id: uuid.UUID, operation: str)
             code = body["errors"][0]["extensions"]["code"]
             kind = {"NOT_FOUND": NOT_FOUND, "FORBIDDEN": FORBIDDEN}.get(code, f"unexpected {code}")
         elif operation == "case_view":
-            kind = ALLOW if body["data"]["caseView"]["case"]["id"] == str(case_id) else "wrong case"
+            kind = ALLOW if body["data"]["caseView"]["case"]["recordId"] == str(case_id) else "wrong case"
         else:
             kind = ALLOW if isinstance(body["data"]["caseAccessLog"], list) else "no log"
         return Outcome(kind, response.status_code, _scrub(body, case_id))

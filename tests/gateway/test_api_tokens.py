@@ -213,7 +213,7 @@ async def test_a_partner_cannot_ask_for_the_staff_view_and_sees_no_case_without_
 ) -> None:
     issued = await issue(system)
     headers = {"Authorization": f"Bearer {issued['token']}"}
-    query = "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { id } } }"
+    query = "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { recordId } } }"
     for audience, code in (("STAFF", "FORBIDDEN"), ("PARTNER", "NOT_FOUND")):
         body = (
             await system.client.post(

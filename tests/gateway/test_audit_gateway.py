@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 CHAIN = """query($c: String!) { auditChain(component: $c) {
   component intact records brokenAt reason legacyRecords checkpointSeq } }"""
-CASE_VIEW = "query($id: ID!) { caseView(caseId: $id) { case { id } } }"
+CASE_VIEW = "query($id: ID!) { caseView(caseId: $id) { case { recordId } } }"
 
 
 async def seeded_case(system: EmbeddedSystem) -> str:

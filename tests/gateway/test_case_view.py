@@ -22,11 +22,11 @@ FULL_VIEW = """query($id: ID!, $audience: Audience = STAFF, $language: String = 
  caseView(caseId: $id, audience: $audience, language: $language) {
   audience language
   labels { language fallback worries workingWell needsToHappen }
-  case { id externalSystem externalId caseType status county }
+  case { recordId externalSystem externalId caseType status county }
   children { firstName role } caregivers { firstName role relationshipToChildren needsInterpreter preferredLanguage }
   network { members { firstName lastName circle roles commitments { text schedule } } meetings { heldOn decisions } }
   worries {
-    harm { id text whoReported redacted }
+    harm { recordId text whoReported redacted }
     danger { kind status text language languageFallback threatCodes whoIsWorried plainLanguage { language } }
     complicatingFactors { text source { name } agrees }
   }
@@ -72,7 +72,7 @@ async def test_the_assigned_worker_sees_every_section_of_the_demo_family_with_on
         "needsToHappen": "What needs to happen?",
     }
     assert view["case"] == {
-        "id": str(demo_case),
+        "recordId": str(demo_case),
         "externalSystem": "CHRIS",
         "externalId": "DEMO-2026-0001",
         "caseType": "IN_HOME",
@@ -181,7 +181,7 @@ async def test_the_assigned_supervisor_sees_the_case_and_may_ask_for_the_supervi
     for audience in ("STAFF", "SUPERVISOR"):
         body = await system.case_view(demo_case, user="sup.okafor", audience=audience)
         assert "errors" not in body, body
-        assert body["data"]["caseView"]["case"]["id"] == str(demo_case)
+        assert body["data"]["caseView"]["case"]["recordId"] == str(demo_case)
         assert len(body["data"]["caseView"]["worries"]["danger"]) == 1
 
 
@@ -248,7 +248,7 @@ async def test_each_section_whose_service_is_unreachable_is_null_and_named_while
                 failed = failed[step]
             assert failed is None
         # the other service's sections, the case and the network still answer
-        assert view["case"]["id"] == str(demo_case) and view["network"]["members"]
+        assert view["case"]["recordId"] == str(demo_case) and view["network"]["members"]
         assert view["labels"]["worries"] == "What are we worried about?"
         if service == "assessment":
             assert view["safetyPlan"]["rules"] and view["needsToHappen"] == {"safetyGoals": None, "nextSteps": None}
@@ -266,8 +266,8 @@ async def test_a_caseview_is_audited_at_the_edge_with_the_sections_asked_for_and
     demo_case: uuid.UUID,
 ) -> None:
     response = await system.graphql(
-        "query($id: ID!) { caseView(caseId: $id) { case { id } ...more } } "
-        "fragment more on CaseView { worries { danger { text } } safetyPlan { id } labels { worries } }",
+        "query($id: ID!) { caseView(caseId: $id) { case { recordId } ...more } } "
+        "fragment more on CaseView { worries { danger { text } } safetyPlan { recordId } labels { worries } }",
         {"id": str(demo_case)},
         user="fsw.rivera",
     )
@@ -328,8 +328,8 @@ async def test_a_jargon_finding_says_what_kind_of_jargon_it_is(system: EmbeddedS
     )
     assert created.status_code == 201, created.text
     query = """query($id: ID!) { caseView(caseId: $id) { worries { danger {
-      id plainLanguage { findings { code term category } } } } } }"""
+      recordId plainLanguage { findings { code term category } } } } } }"""
     body = (await system.graphql(query, {"id": str(demo_case)})).json()
-    [statement] = [s for s in body["data"]["caseView"]["worries"]["danger"] if s["id"] == created.json()["id"]]
+    [statement] = [s for s in body["data"]["caseView"]["worries"]["danger"] if s["recordId"] == created.json()["id"]]
     jargon = {f["term"].lower(): f["category"] for f in statement["plainLanguage"]["findings"] if f["code"] == "jargon"}
     assert jargon.get("alcoholic") == "label" and jargon.get("ua") == "acronym", jargon

@@ -22,7 +22,7 @@ SPANISH = (
 LANGUAGE_VIEW = """query($id: ID!, $language: String!) { caseView(caseId: $id, audience: FAMILY, language: $language) {
   language
   labels { language fallback worries workingWell needsToHappen safetyPlan }
-  worries { danger { id text language originalLanguage languageFallback } }
+  worries { danger { recordId text language originalLanguage languageFallback } }
   needsToHappen { safetyGoals { text language languageFallback } }
   glossary { language entries { key term englishTerm meaning status } }
 } }"""
@@ -106,7 +106,7 @@ async def translate_danger_statement(system: EmbeddedSystem, case_id: uuid.UUID,
     view = (await language_view(system, case_id, "en"))["data"]["caseView"]
     [danger] = view["worries"]["danger"]
     response = await system.client.post(
-        f"/api/assessment/v1/cases/{case_id}/statements/{danger['id']}/translations",
+        f"/api/assessment/v1/cases/{case_id}/statements/{danger['recordId']}/translations",
         headers=system.bearer("fsw.rivera"),
         json={"translated_by": "Lucía Gómez", **body},
     )

@@ -24,7 +24,7 @@ DEMO_CHECK_INS = 4
 PAGE = """query($id: ID!, $audience: Audience = STAFF, $first: Int!) {
  caseView(caseId: $id, audience: $audience) {
   worries {
-    harm(first: $first) { id }
+    harm(first: $first) { recordId }
     harmPage(first: $first) { totalCount pageInfo { endCursor hasNextPage } }
     dangerPage(first: $first) { totalCount pageInfo { endCursor hasNextPage } }
   }
@@ -40,8 +40,8 @@ PAGE = """query($id: ID!, $audience: Audience = STAFF, $first: Int!) {
 
 # One list, a page at a time: (section, page field) -> its nodes' fields.
 NODES = {
-    ("worries", "harmPage"): "id text whoReported redacted",
-    ("worries", "dangerPage"): "id",
+    ("worries", "harmPage"): "recordId text whoReported redacted",
+    ("worries", "dangerPage"): "recordId",
     ("safetyScale", "trajectoryPage"): "statementId",
     ("safetyPlan", "checkInPage"): "occurredAt note",
 }
@@ -126,16 +126,16 @@ async def test_each_long_list_shows_first_items_and_its_total_and_pages_to_the_e
     first = await _page(system, crowded_case, first=2)
     assert first.status_code == 200, first.text
     view = first.json()["data"]["caseView"]
-    assert [s["id"] for s in view["worries"]["harm"]] == harm_ids[:2]
+    assert [s["recordId"] for s in view["worries"]["harm"]] == harm_ids[:2]
     assert view["worries"]["harmPage"]["totalCount"] == HARM_STATEMENTS
     assert view["worries"]["harmPage"]["pageInfo"]["hasNextPage"] is True
     assert len(view["safetyScale"]["trajectory"]) == 2 and view["safetyScale"]["trajectory"][0]["statementId"] is None
     assert len(view["safetyPlan"]["recentCheckIns"]) == 2
 
     harm, harm_totals = await _all_pages(system, crowded_case, ("worries", "harmPage"), 2)
-    assert [s["id"] for s in harm] == harm_ids and set(harm_totals) == {HARM_STATEMENTS}
+    assert [s["recordId"] for s in harm] == harm_ids and set(harm_totals) == {HARM_STATEMENTS}
     danger, _ = await _all_pages(system, crowded_case, ("worries", "dangerPage"), 2)
-    assert [s["id"] for s in danger] == danger_ids
+    assert [s["recordId"] for s in danger] == danger_ids
     trajectories, totals = await _all_pages(system, crowded_case, ("safetyScale", "trajectoryPage"), 1)
     assert [t["statementId"] for t in trajectories] == [None, *danger_ids]  # overall first, then oldest first
     assert set(totals) == {len(danger_ids) + 1}
@@ -147,7 +147,8 @@ async def test_each_long_list_shows_first_items_and_its_total_and_pages_to_the_e
 
 async def test_the_default_bound_and_only_the_count(system: EmbeddedSystem, crowded_case: uuid.UUID) -> None:
     query = """query($id: ID!) { caseView(caseId: $id) {
-      worries { harm { id } harmPage(first: 0) { nodes { id } totalCount pageInfo { endCursor hasNextPage } } }
+      worries { harm { recordId }
+        harmPage(first: 0) { nodes { recordId } totalCount pageInfo { endCursor hasNextPage } } }
       safetyPlan { recentCheckIns { kept } } } }"""
     body = (await system.graphql(query, {"id": str(crowded_case)})).json()
     assert "errors" not in body, body
@@ -167,7 +168,7 @@ async def test_the_default_bound_and_only_the_count(system: EmbeddedSystem, crow
 @pytest.mark.parametrize(
     "selection",
     [
-        "worries { harm(first: $first) { id } }",
+        "worries { harm(first: $first) { recordId } }",
         "worries { dangerPage(first: $first) { totalCount } }",
         "safetyScale { trajectory(first: $first) { statementId } }",
         "safetyPlan { checkInPage(first: $first) { totalCount } }",
@@ -194,10 +195,10 @@ async def test_a_forged_cursor_or_one_of_another_list_or_case_is_refused_alike(
     check_in_cursor = view["safetyPlan"]["checkInPage"]["pageInfo"]["endCursor"]
     plan_id = (
         await system.graphql(
-            "query($id: ID!) { caseView(caseId: $id) { safetyPlan { id } } }", {"id": str(crowded_case)}
+            "query($id: ID!) { caseView(caseId: $id) { safetyPlan { recordId } } }", {"id": str(crowded_case)}
         )
-    ).json()["data"]["caseView"]["safetyPlan"]["id"]
-    last_harm = view["worries"]["harm"][-1]["id"]
+    ).json()["data"]["caseView"]["safetyPlan"]["recordId"]
+    last_harm = view["worries"]["harm"][-1]["recordId"]
     elsewhere = uuid.uuid4()
     refused = {
         "garbage": "bm90LWEtY3Vyc29y",
@@ -234,7 +235,7 @@ async def test_a_familys_pages_are_redacted_like_its_first(system: EmbeddedSyste
     staff, _ = await _all_pages(system, crowded_case, ("worries", "harmPage"), 2)
     assert {s["whoReported"] for s in staff} == {REPORTER}
     family, totals = await _all_pages(system, crowded_case, ("worries", "harmPage"), 2, audience="FAMILY")
-    assert [s["id"] for s in family] == [s["id"] for s in staff] and set(totals) == {HARM_STATEMENTS}
+    assert [s["recordId"] for s in family] == [s["recordId"] for s in staff] and set(totals) == {HARM_STATEMENTS}
     assert all(s["whoReported"] is None and "whoReported" in s["redacted"] for s in family)
     assert all("Alvarez" not in s["text"] for s in family)
 

@@ -289,7 +289,7 @@ def test_the_familys_words_are_escaped_never_markup() -> None:
             "harm": [],
             "danger": [
                 {
-                    "id": "1",
+                    "recordId": "1",
                     "text": "<script>alert(1)</script> & more",
                     "language": "en",
                     "status": "active",

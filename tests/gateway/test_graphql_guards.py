@@ -69,7 +69,7 @@ async def test_a_get_query_runs_only_with_a_preflight_header_and_a_get_mutation_
     must ask first), so another site cannot make a worker's browser read a case; a mutation never runs on GET."""
     case_id = str(sqlite_demo_case)
     params = {
-        "query": "query($id: ID!) { caseView(caseId: $id) { case { id } } }",
+        "query": "query($id: ID!) { caseView(caseId: $id) { case { recordId } } }",
         "variables": f'{{"id": "{case_id}"}}',
     }
     worker = {**sqlite_system.bearer("fsw.rivera"), "Accept": "application/json"}
@@ -81,7 +81,7 @@ async def test_a_get_query_runs_only_with_a_preflight_header_and_a_get_mutation_
     answered = await sqlite_system.client.get("/graphql", params=params, headers=preflighted)
     assert answered.status_code == 200, answered.text
     assert answered.json().get("data"), answered.text
-    assert answered.json()["data"]["caseView"]["case"]["id"] == case_id
+    assert answered.json()["data"]["caseView"]["case"]["recordId"] == case_id
     mutation = {
         "query": 'mutation { completeMap(input: {caseId: "'
         + case_id
@@ -206,7 +206,7 @@ async def test_internal_errors_are_masked_even_while_other_requests_run(
             lambda request: httpx.Response(200, json={"items": [{"internal_detail": "do-not-show"}]})
         ),
     )
-    query = "query($id: ID!) { caseView(caseId: $id) { case { id } safetyPlan { id } } }"
+    query = "query($id: ID!) { caseView(caseId: $id) { case { recordId } safetyPlan { recordId } } }"
     try:
         alone = await sqlite_system.graphql(query, {"id": case_id})
         together, other = await asyncio.gather(
@@ -218,7 +218,7 @@ async def test_internal_errors_are_masked_even_while_other_requests_run(
     assert other.json()["data"]["me"]["subject"] == "fsw.rivera"
     for response in (alone, together):
         body = response.json()
-        assert body["data"]["caseView"]["case"]["id"] == case_id
+        assert body["data"]["caseView"]["case"]["recordId"] == case_id
         assert body["data"]["caseView"]["safetyPlan"] is None
         [error] = body["errors"]
         assert error["message"].startswith("Internal error; quote the request id"), error

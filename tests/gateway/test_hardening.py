@@ -51,14 +51,14 @@ async def test_a_batch_of_operations_is_refused_and_none_runs(sqlite_system: Emb
     [
         ("{ me { subjekt } }", {}, "subject"),
         ("{ mee { subject } }", {}, "me"),
-        ("query($id: ID!) { caseView(caseIdd: $id) { case { id } } }", {"id": str(uuid.UUID(int=1))}, "caseId"),
+        ("query($id: ID!) { caseView(caseIdd: $id) { case { recordId } } }", {"id": str(uuid.UUID(int=1))}, "caseId"),
         (
-            "query($id: ID!) { caseView(caseId: $id, audience: STAF) { case { id } } }",
+            "query($id: ID!) { caseView(caseId: $id, audience: STAF) { case { recordId } } }",
             {"id": str(uuid.UUID(int=1))},
             "STAFF",
         ),
         (
-            "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { id } } }",
+            "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { recordId } } }",
             {"id": str(uuid.UUID(int=1)), "a": "SUPERVISR"},
             "SUPERVISOR",
         ),
@@ -91,7 +91,7 @@ async def test_an_internal_error_is_masked_and_names_the_request_id(sqlite_syste
         response = await sqlite_system.client.post(
             "/graphql",
             json={
-                "query": "query($id: ID!) { caseView(caseId: $id) { case { id } } }",
+                "query": "query($id: ID!) { caseView(caseId: $id) { case { recordId } } }",
                 "variables": {"id": str(uuid.uuid4())},
             },
             headers={**sqlite_system.bearer("fsw.rivera"), "X-Request-ID": "rq-support-4711"},
@@ -116,7 +116,7 @@ async def test_a_request_without_its_own_id_gets_one_and_the_error_quotes_it(sql
     )
     try:
         response = await sqlite_system.graphql(
-            "query($id: ID!) { caseView(caseId: $id) { case { id } } }", {"id": str(uuid.uuid4())}
+            "query($id: ID!) { caseView(caseId: $id) { case { recordId } } }", {"id": str(uuid.uuid4())}
         )
     finally:
         await clients["network"].aclose()

@@ -105,7 +105,7 @@ CASES_PAGE = "query($first: Int!) { cases(first: $first) { edges { cursor } } }"
         (CASES_PAGE, {"first": "twenty"}, "BAD_USER_INPUT"),
         (CASES_PAGE, {"first": 2**40}, "BAD_USER_INPUT"),
         (CASES_PAGE, {}, "BAD_USER_INPUT"),
-        ("query($id: ID!) { caseView(caseId: $id) { case { id } } }", {"id": {"not": "an id"}}, "BAD_USER_INPUT"),
+        ("query($id: ID!) { caseView(caseId: $id) { case { recordId } } }", {"id": {"not": "an id"}}, "BAD_USER_INPUT"),
     ],
     ids=["parse", "validation", "wrong-type", "int-out-of-range", "missing", "object-for-id"],
 )

@@ -39,7 +39,7 @@ async def test_when_the_plans_service_is_unreachable_only_the_safety_plan_is_mis
     assert body["errors"][0]["extensions"]["code"] == "SECTION_UNAVAILABLE"
     assert body["errors"][0]["extensions"]["service"] == "plans"
     assert body["errors"][0]["path"] == ["caseView", "safetyPlan"]
-    assert view["case"]["id"] == str(demo_case)
+    assert view["case"]["recordId"] == str(demo_case)
     assert sorted(c["firstName"] for c in view["children"]) == ["Mateo", "Sofia"]
     assert len(view["worries"]["danger"]) == 1
     assert body["extensions"]["upstreamCalls"] == {"network": 1, "assessment": 1, "plans": 1}

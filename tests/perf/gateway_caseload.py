@@ -42,8 +42,8 @@ embedded_system, sqlite_urls = gateway_conftest.embedded_system, gateway_conftes
 PAGE = """query($first: Int) { cases(first: $first) { edges { node { id externalId county status
   assessmentSummary { activeDangerStatements latestOverallRating { score } safetyDecision riskLevel }
   planSummary { planInForce { status versionNumber } openAlerts overdueNextSteps } } } } }"""
-ROW = """query($id: ID!) { caseView(caseId: $id) { case { id externalId county status }
-  worries { danger { id } } safetyPlan { status } } }"""
+ROW = """query($id: ID!) { caseView(caseId: $id) { case { recordId externalId county status }
+  worries { danger { recordId } } safetyPlan { status } } }"""
 
 
 def synthetic_case(n: int) -> dict[str, Any]:

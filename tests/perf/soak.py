@@ -60,8 +60,8 @@ running_system = e2e_conftest.running_system
 from sop_gateway.demo import STEPS  # noqa: E402
 from sop_gateway.demo.seeding import DemoSeed  # noqa: E402
 
-CASE_VIEW = """query($id: ID!) { caseView(caseId: $id) { case { id county status }
-  children { firstName } worries { danger { id text } harm { id } }
+CASE_VIEW = """query($id: ID!) { caseView(caseId: $id) { case { recordId county status }
+  children { firstName } worries { danger { recordId text } harm { recordId } }
   safetyPlan { status rules { text } recentCheckIns { kept } } } }"""
 CASELOAD = """{ cases(first: 50) { edges { node { id externalId
   assessmentSummary { activeDangerStatements latestOverallRating { score } }

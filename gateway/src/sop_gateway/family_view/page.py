@@ -80,7 +80,7 @@ def family_page(
     numbers: dict[str, int] = {}
     worries = view.get("worries") or {}
     for number, statement in enumerate(_current(worries.get("danger")), start=1):
-        numbers[str(statement["id"])] = number
+        numbers[str(statement["recordId"])] = number
         details = tuple(
             (label, words.join(statement[key]))
             for key, label in (("agrees", words["who_agrees"]), ("disputes", words["who_disagrees"]))

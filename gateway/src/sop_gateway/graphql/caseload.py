@@ -123,6 +123,8 @@ class PlanSummary:
     "assessment and its plan stand."
 )
 class CaseSummary(Case):
+    # The caseload is one view (staff's, as the network keeps the case), so a case here has its `id`.
+    id: strawberry.ID = strawberry.field(description="The case's id")
     updated_at: dt.datetime | None
     case_uuid: strawberry.Private[uuid.UUID]
 

@@ -201,6 +201,15 @@ class AlertKind(Enum):
 E = TypeVar("E", bound=Enum)
 
 
+# A record shown through the case view is shaped by the view (audience, language, redaction), so it carries no `id`
+# a normalising client cache (Apollo, Relay, urql's graphcache) would merge across views: the Spanish family text
+# must never show in the English staff screen. `recordId` is the record's own id, for mutations and REST.
+VIEW_RECORD_ID = (
+    "The record's own id (use it in mutations and REST). Not named `id` on purpose: this object is the record "
+    "as this view shows it, so a client cache must not merge it with another view's"
+)
+
+
 def known(enum: type[E], value: Any) -> E | None:
     """The enum member for a service's value, or None for one this gateway does not know (SDM instruments
     are configurable: a state's licensed instrument may name outcomes the illustrative one does not)."""
@@ -215,7 +224,7 @@ def known(enum: type[E], value: Any) -> E | None:
 
 @strawberry.type
 class Case:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     external_system: str
     external_id: str
     case_type: CaseType
@@ -242,7 +251,7 @@ class Case:
 
 @strawberry.type
 class CasePerson:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     first_name: str
     last_name: str
     role: MemberRole
@@ -274,7 +283,7 @@ class Commitment:
 
 @strawberry.type
 class NetworkMember:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     person_id: strawberry.ID
     first_name: str
     last_name: str
@@ -404,7 +413,7 @@ class PersonRef:
     "the asked language when a verified, current translation exists"
 )
 class Statement:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     kind: StatementKind
     status: StatementStatus
     text: str
@@ -465,7 +474,7 @@ class Statement:
 
 @strawberry.type(description="One thing on the map, with who said it and who agrees or disputes it")
 class MapEntry:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     text: str
     source: PersonRef | None
     agrees: list[str]
@@ -478,7 +487,7 @@ class MapEntry:
 
 @strawberry.type(description="What someone already did to protect the children when the danger was present")
 class ExistingSafety:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     text: str
     source: PersonRef | None
     agrees: list[str]
@@ -556,7 +565,7 @@ class WorkingWell:
 
 @strawberry.type
 class SafetyGoal:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     danger_statement_id: strawberry.ID
     status: GoalStatus
     text: str
@@ -585,7 +594,7 @@ class SafetyGoal:
 
 @strawberry.type
 class NextStep:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     source: NextStepSource
     action: str
     owner: str | None
@@ -625,7 +634,7 @@ class NextStep:
 
 @strawberry.type
 class ScaleRating:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     statement_id: strawberry.ID | None
     occasion_on: dt.date
     occasion: str
@@ -820,7 +829,7 @@ class Sdm:
 
 @strawberry.type
 class SafetyPlanRule:
-    id: strawberry.ID | None
+    id: strawberry.ID | None = strawberry.field(name="recordId", description=VIEW_RECORD_ID, default=None)
     text: str
     threat_code: str | None
     responsible: list[str]
@@ -896,7 +905,7 @@ class IfRuleBroken:
 
 @strawberry.type
 class SafetyPlan:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     plan_type: PlanType
     status: PlanStatus
     title: str | None
@@ -993,7 +1002,7 @@ class SafetyPlan:
     "with it, only that the record exists (`restricted`, every content field null)"
 )
 class ChildVoice:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     kind: ChildVoiceKind
     restricted: bool
     created_at: dt.datetime
