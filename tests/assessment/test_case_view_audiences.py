@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sharing_steps import share
 from sqlalchemy import func, select
 
 from sop_assessment.models import Statement
@@ -57,8 +58,11 @@ async def case_view(svc: RunningService, case_id: uuid.UUID, headers: dict[str, 
 async def write(
     svc: RunningService, case_id: uuid.UUID, headers: dict[str, str], path: str, body: dict[str, Any]
 ) -> dict[str, Any]:
+    """Write a record and, for a statement or goal, mark it ready to share (the audiences here read shared ones)."""
     response = await svc.client.post(f"/v1/cases/{case_id}/{path}", headers=headers, json=body)
     assert response.status_code == 201, response.text
+    if path in ("statements", "safety-goals", "maps"):
+        return await share(svc, case_id, headers, path, response.json())
     return response.json()  # type: ignore[no-any-return]
 
 

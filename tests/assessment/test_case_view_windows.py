@@ -20,7 +20,17 @@ async def _crowded(
         (await client.post(f"{case}/statements", json=danger, headers=headers)).json()["id"]
         for _ in range(DANGER_STATEMENTS)
     ]
-    harms = [(await client.post(f"{case}/statements", json=harm, headers=headers)).json()["id"] for _ in range(3)]
+    harms = []
+    for _ in range(3):  # shared with the family: the windows below are read as the family too
+        written = (await client.post(f"{case}/statements", json=harm, headers=headers)).json()
+        version = {"If-Match": f'"{written["version"]}"'}
+        shared = await client.post(
+            f"{case}/statements/{written['id']}/share",
+            json={"reason": "chosen with the family"},
+            headers={**headers, **version},
+        )
+        assert shared.status_code == 200, shared.text
+        harms.append(written["id"])
     overall = {"occasion_on": "2026-11-16", "rater_name": "Dana Rivera", "rater_role": "worker", "score": 5}
     assert (await client.post(f"{case}/scale-ratings", json=overall, headers=headers)).status_code == 201
     return dangers, harms

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from sharing_steps import share
 
 from sop_shared.policy import ActorType
 from sop_shared.testing import InternalTokens, RunningService
@@ -20,7 +21,8 @@ async def statement_id(
         f"/v1/cases/{lopez_case}/statements", json=maria_danger_statement, headers=rivera
     )
     assert response.status_code == 201, response.text
-    return response.json()["id"]
+    shared = await share(assessment, lopez_case, rivera, "statements", response.json())  # partners read it too
+    return str(shared["id"])
 
 
 async def test_a_call_without_a_token_is_401(

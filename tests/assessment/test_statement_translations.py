@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from sharing_steps import share
 from sqlalchemy import func, select
 
 from sop_assessment.models import platform
@@ -161,7 +162,13 @@ async def test_a_translation_naming_the_reporter_is_not_shown_to_the_family(
     lopez_case: uuid.UUID,
     maria_harm_statement: dict[str, Any],
 ) -> None:
-    harm = await statement(assessment, lopez_case, rivera, maria_harm_statement)
+    harm = await share(
+        assessment,
+        lopez_case,
+        rivera,
+        "statements",
+        await statement(assessment, lopez_case, rivera, maria_harm_statement),
+    )
     url = f"/v1/statements/{harm['id']}/translations"
     naming = await assessment.client.post(
         url,

@@ -47,6 +47,10 @@ STATEMENT_FIELDS = {
     "sensitivity_labels",
     "consented_audiences",
     "redacted",
+    "sharing",  # draft until the worker marks it ready to share
+    "shared_at",
+    "shared_by",
+    "share_reason",
 }
 
 

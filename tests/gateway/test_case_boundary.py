@@ -646,6 +646,7 @@ HARM = {
 }
 CONSENT = {"shared_with": ["family"]}
 
+SHARE = {"reason": "Read with Maria and Grandma Rosa"}
 EXAMPLES: dict[tuple[str, str, str], Example] = {
     # network
     ("network", "post", "/grants"): Example(bodies=(lambda s: GRANT,)),
@@ -677,6 +678,9 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
         setup=_statement,
         bodies=(lambda s: {"agrees": ["Grandma Rosa", "Maria"]},),
         headers=_if_match("statement_version"),
+    ),
+    ("assessment", "post", "/statements/{statement_id}/share"): Example(
+        setup=_statement, bodies=(lambda s: SHARE,), headers=_if_match("statement_version")
     ),
     ("assessment", "post", "/statements/{statement_id}/translations"): Example(
         setup=_statement,
@@ -769,6 +773,12 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
     ),
     ("assessment", "post", "/maps/{map_id}/complete"): Example(
         setup=_setup(_only_complete_dangers, _map), headers=lambda s: {"If-Match": '"1"'}
+    ),
+    ("assessment", "post", "/maps/{map_id}/share"): Example(
+        setup=_map, bodies=(lambda s: SHARE,), headers=lambda s: {"If-Match": '"1"'}
+    ),
+    ("assessment", "post", "/safety-goals/{goal_id}/share"): Example(
+        setup=_setup(_statement, _goal), bodies=(lambda s: SHARE,), headers=_if_match("goal_version")
     ),
     ("assessment", "post", "/safety-goals"): Example(
         setup=_statement, bodies=(lambda s: {**DEMO_SAFETY_GOAL, "danger_statement_id": s["danger_statement"]},)

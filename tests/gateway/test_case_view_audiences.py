@@ -8,6 +8,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from sharing_steps import share_at
 
 from sop_gateway.graphql.case_view import audiences_for
 from sop_shared.auth import Principal
@@ -161,6 +162,7 @@ async def reported_case(system: EmbeddedSystem, demo_case: uuid.UUID) -> uuid.UU
     base = f"/api/assessment/v1/cases/{demo_case}"
     harm = await system.client.post(f"{base}/statements", json=HARM_STATEMENT, headers=worker)
     assert harm.status_code == 201, harm.text
+    await share_at(system.client, f"{base}/statements/{harm.json()['id']}", worker, harm.json())
     houses = await system.client.post(f"{base}/child-voice", json=UNSHARED_HOUSES, headers=worker)
     assert houses.status_code == 201, houses.text
     return demo_case

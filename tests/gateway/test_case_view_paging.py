@@ -9,6 +9,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from sharing_steps import share_at
 
 from sop_gateway.demo.assessment import DEMO_DANGER_STATEMENT
 from sop_shared.pagination import CaseList
@@ -72,9 +73,13 @@ async def crowded_case(system: EmbeddedSystem, demo_case: uuid.UUID) -> uuid.UUI
             "impact_on_child": "were alone and frightened until Grandma Rosa came",
             "threat_codes": ["T4"],
         }
-        assert (await system.client.post(base, json=harm, headers=worker)).status_code == 201
+        written = await system.client.post(base, json=harm, headers=worker)
+        assert written.status_code == 201, written.text
+        await share_at(system.client, f"{base}/{written.json()['id']}", worker, written.json())  # the family reads it
     for _ in range(MORE_DANGER_STATEMENTS):
-        assert (await system.client.post(base, json=DEMO_DANGER_STATEMENT, headers=worker)).status_code == 201
+        written = await system.client.post(base, json=DEMO_DANGER_STATEMENT, headers=worker)
+        assert written.status_code == 201, written.text
+        await share_at(system.client, f"{base}/{written.json()['id']}", worker, written.json())
     overall = {"occasion_on": "2026-10-20", "rater_name": "Maria Lopez", "rater_role": "caregiver", "score": 6}
     rated = await system.client.post(
         f"/api/assessment/v1/cases/{demo_case}/scale-ratings", json=overall, headers=worker

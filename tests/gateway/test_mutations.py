@@ -150,6 +150,39 @@ async def test_statements_created_once_per_key_and_updated_only_from_the_current
     assert (await system.verify_audit_chain()).intact
 
 
+SHARE_STATEMENT = mutation("shareStatement", "statement { id sharing sharedBy shareReason version }")
+HARM_VIEW = """query($id: ID!, $audience: Audience!) { caseView(caseId: $id, audience: $audience) {
+  worries { harm { recordId sharing } harmPage(first: 0) { totalCount } } } }"""
+
+
+async def test_a_statement_reaches_the_family_only_once_shared_and_a_finding_needs_a_reason(
+    system: EmbeddedSystem, demo_case: uuid.UUID
+) -> None:
+    case = str(demo_case)
+    written = _data(await _run(system, CREATE_STATEMENT, caseId=case, **HARM))
+
+    async def harm(audience: str) -> list[dict[str, Any]]:
+        response = await system.graphql(HARM_VIEW, {"id": case, "audience": audience})
+        assert response.status_code == 200, response.text
+        worries = response.json()["data"]["caseView"]["worries"]
+        assert worries["harmPage"]["totalCount"] == len(worries["harm"])  # a draft is not even counted
+        return worries["harm"]  # type: ignore[no-any-return]
+
+    assert await harm("STAFF") == [{"recordId": written["id"], "sharing": "DRAFT"}]
+    for audience in ("FAMILY", "NETWORK", "PARTNER", "COURT"):
+        assert await harm(audience) == []
+
+    share = {"caseId": case, "statementId": written["id"], "expectedVersion": 1}
+    checked = await _rest(system, f"/api/assessment/v1/cases/{case}/statements/{written['id']}")
+    if any(f["severity"] == "warning" for f in checked["plain_language"]["findings"]):
+        needs_reason = _refused(await _run(system, SHARE_STATEMENT, **share))
+        assert needs_reason["code"] == "INVALID" and needs_reason["field"] == ["input", "reason"]
+        assert await harm("FAMILY") == []
+    shared = _data(await _run(system, SHARE_STATEMENT, **share, reason="Maria read it and asked for these words"))
+    assert (shared["sharing"], shared["sharedBy"], shared["version"]) == ("SHARED", "fsw.rivera", 1)
+    assert await harm("FAMILY") == [{"recordId": written["id"], "sharing": "SHARED"}]
+
+
 async def test_ids_are_checked_before_anything_is_called(system: EmbeddedSystem, demo_case: uuid.UUID) -> None:
     case = str(demo_case)
     for fields, where in (

@@ -97,6 +97,17 @@ LABEL_VISIBILITY: dict[SensitivityLabel, dict[Audience, str]] = {
     },
 }
 
+# Who may read words the worker has not yet marked ready to share (drafts), and withdrawn ones: the agency only.
+# Everyone else (the family, their network, partners, the court) reads only what was shared and is still in
+# force. See `sop_shared.sharing`.
+DRAFT_AUDIENCES: frozenset[Audience] = frozenset({Audience.staff, Audience.supervisor})
+
+
+def may_see_unshared(audience: Audience) -> bool:
+    """Whether `audience` may read drafts (words not yet ready to share) and withdrawn records."""
+    return audience in DRAFT_AUDIENCES
+
+
 # The widest audience each actor may ask for.
 AUDIENCES_FOR_ACTOR: dict[ActorType, frozenset[Audience]] = {
     ActorType.staff: frozenset({Audience.staff, Audience.family, Audience.network, Audience.partner, Audience.court}),

@@ -166,6 +166,9 @@ DEMO_MAP_V2_CHANGES: dict[str, Any] = {
     },
 }
 
+# The demo's words were read with Maria and Grandma Rosa before the worker shared them.
+SHARED_AT_THE_MEETING = {"reason": "Read with Maria and Grandma Rosa at the family meeting; these are their words"}
+
 CATEGORIES = ("participants", "complicating_factors", "strengths", "existing_safety", "next_steps", "gray_areas")
 
 
@@ -176,11 +179,23 @@ async def seed_assessment(client: httpx.AsyncClient, seed: DemoSeed) -> None:
     def key(name: str) -> dict[str, str]:
         return {**worker, "Idempotency-Key": f"demo-{name}"}
 
+    async def share(url: str, what: str) -> None:
+        """The worker marks it ready to share with the family (read first: the share needs its version)."""
+        record = check(await client.get(url, headers=worker), f"reading {what}")
+        version = record.get("current_version", record.get("version"))
+        check(
+            await client.post(
+                f"{url}/share", json=SHARED_AT_THE_MEETING, headers={**worker, "If-Match": f'"{version}"'}
+            ),
+            f"sharing {what}",
+        )
+
     statement = check(
         await client.post(f"{case}/statements", json=DEMO_DANGER_STATEMENT, headers=key("danger-statement-1")),
         "the danger statement",
     )
     seed.ids["danger_statement"] = statement["id"]
+    await share(f"{case}/statements/{statement['id']}", "the danger statement")
     check(
         await client.post(
             f"{case}/statements/{statement['id']}/translations",
@@ -199,6 +214,7 @@ async def seed_assessment(client: httpx.AsyncClient, seed: DemoSeed) -> None:
         "the safety goal",
     )
     seed.ids["safety_goal"] = goal["id"]
+    await share(f"{case}/safety-goals/{goal['id']}", "the safety goal")
 
     for on, occasion, ratings in DEMO_OCCASIONS:
         for name, role, score, rationale, one_up in ratings:
@@ -235,6 +251,7 @@ async def seed_assessment(client: httpx.AsyncClient, seed: DemoSeed) -> None:
             await client.post(f"{map_url}/complete", headers={**worker, "If-Match": f'"{current["current_version"]}"'}),
             "completing the map",
         )
+    await share(map_url, "the map")
 
 
 def _second_version(current: dict[str, Any]) -> dict[str, Any]:

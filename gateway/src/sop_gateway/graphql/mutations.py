@@ -64,6 +64,15 @@ MUTATIONS: list[CaseMutation] = [
         "updateStatement", "assessment", "PATCH", f"{CASE}/statements/{{statement_id}}", "statement", "statement"
     ),
     CaseMutation(
+        "shareStatement",
+        "assessment",
+        "POST",
+        f"{CASE}/statements/{{statement_id}}/share",
+        "statement",
+        "statement",
+        action="update",
+    ),
+    CaseMutation(
         "translateStatement",
         "assessment",
         "POST",
@@ -76,9 +85,19 @@ MUTATIONS: list[CaseMutation] = [
     CaseMutation(
         "completeMap", "assessment", "POST", f"{CASE}/maps/{{map_id}}/complete", "map", "map", action="update"
     ),
+    CaseMutation("shareMap", "assessment", "POST", f"{CASE}/maps/{{map_id}}/share", "map", "map", action="update"),
     CaseMutation("createSafetyGoal", "assessment", "POST", f"{CASE}/safety-goals", "safety_goal", "safetyGoal"),
     CaseMutation(
         "updateSafetyGoal", "assessment", "PATCH", f"{CASE}/safety-goals/{{goal_id}}", "safety_goal", "safetyGoal"
+    ),
+    CaseMutation(
+        "shareSafetyGoal",
+        "assessment",
+        "POST",
+        f"{CASE}/safety-goals/{{goal_id}}/share",
+        "safety_goal",
+        "safetyGoal",
+        action="update",
     ),
     CaseMutation("rateSafetyScale", "assessment", "POST", f"{CASE}/scale-ratings", "scale_rating", "scaleRating"),
     # --- assessment: SDM ---

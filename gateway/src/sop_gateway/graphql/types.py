@@ -75,6 +75,15 @@ class StatementStatus(Enum):
     WITHDRAWN = "withdrawn"
 
 
+@strawberry.enum(
+    description="Whether the worker marked the words ready to share. Only staff and supervisors are shown drafts; "
+    "every other audience sees shared records only"
+)
+class Sharing(Enum):
+    DRAFT = "draft"
+    SHARED = "shared"
+
+
 @strawberry.enum
 class SensitivityLabel(Enum):
     REPORTER_IDENTITY = "reporter_identity"
@@ -207,6 +216,12 @@ E = TypeVar("E", bound=Enum)
 VIEW_RECORD_ID = (
     "The record's own id (use it in mutations and REST). Not named `id` on purpose: this object is the record "
     "as this view shows it, so a client cache must not merge it with another view's"
+)
+
+
+SHARING = (
+    "DRAFT until the worker marks it ready to share (staff and supervisors only are shown drafts): "
+    "shareStatement, shareSafetyGoal"
 )
 
 
@@ -439,6 +454,7 @@ class Statement:
     redacted: list[str] = strawberry.field(description="Fields withheld from this audience (camelCase names)")
     plain_language: PlainLanguageCheck | None
     version: int
+    sharing: Sharing = strawberry.field(description=SHARING)
 
     @classmethod
     def from_json(cls, body: dict[str, Any], shown: InLanguage) -> Statement:
@@ -469,6 +485,7 @@ class Statement:
             redacted=[camel(name) for name in body.get("redacted", [])],
             plain_language=PlainLanguageCheck.from_json(body.get("plain_language")),
             version=body.get("version", 1),
+            sharing=Sharing(body.get("sharing", Sharing.DRAFT.value)),
         )
 
 
@@ -575,6 +592,7 @@ class SafetyGoal:
     duration: str
     duration_text: str
     owner: GoalOwner
+    sharing: Sharing = strawberry.field(description=SHARING)
 
     @classmethod
     def from_json(cls, body: dict[str, Any], shown: InLanguage) -> SafetyGoal:
@@ -589,6 +607,7 @@ class SafetyGoal:
             duration=body["duration"],
             duration_text=body.get("duration_text") or body["duration"],
             owner=GoalOwner(body["owner"]),
+            sharing=Sharing(body.get("sharing", Sharing.DRAFT.value)),
         )
 
 

@@ -17,6 +17,7 @@ from sop_assessment.models import platform
 from sop_assessment.ratings.api import router as ratings_router
 from sop_assessment.sdm.api import router as sdm_router
 from sop_assessment.settings import AssessmentSettings
+from sop_assessment.sharing.api import router as sharing_router
 from sop_assessment.statements.api import router as statements_router
 from sop_assessment.supervision.api import router as supervision_router
 from sop_assessment.supervision.plan_events import CONSUMERS as PLAN_APPROVAL_CONSUMERS
@@ -44,6 +45,7 @@ def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | No
             language_router,
             supervision_router,
             translations_router,
+            sharing_router,
             case_view_router,
         ],
         bus=bus,

@@ -15,6 +15,7 @@ from sop_shared.case_refs import define_case_entity_table
 from sop_shared.db import UTCDateTime, enum_column, service_metadata, utcnow
 from sop_shared.ids import new_id
 from sop_shared.platform_tables import define_platform_tables
+from sop_shared.sharing import SharedRecord
 
 metadata = service_metadata()
 platform = define_platform_tables(metadata)
@@ -50,8 +51,9 @@ def _json_list() -> Any:
     return Column(JSON, nullable=False)
 
 
-class Statement(AssessmentTable, table=True):
-    """A harm or danger statement of one case. The case lives in the network service: no foreign key."""
+class Statement(AssessmentTable, SharedRecord, table=True):
+    """A harm or danger statement of one case. The case lives in the network service: no foreign key. A draft
+    until marked ready to share (`SharedRecord`)."""
 
     __tablename__ = "statement"
 

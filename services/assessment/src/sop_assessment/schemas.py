@@ -13,6 +13,7 @@ from sop_shared import case_refs
 from sop_shared.pagination import Page
 from sop_shared.plain_language import LanguageCheck
 from sop_shared.policy import Audience, SensitivityLabel
+from sop_shared.sharing import SharingOut
 
 BCP47 = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
 PART_MAX = 1000
@@ -77,7 +78,7 @@ class StatementIn(Strict):
     )
 
 
-class StatementOut(BaseModel):
+class StatementOut(SharingOut):
     id: uuid.UUID
     case_id: uuid.UUID
     kind: StatementKind

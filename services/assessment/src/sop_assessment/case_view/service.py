@@ -91,12 +91,12 @@ async def assessment_case_view(
     )
     shown = [*harm.items, *danger.items]
 
-    goals = await case_goals(session, case_id)
+    goals = await case_goals(session, case_id, audience)
     withheld = await withheld_statements(session, {g.danger_statement_id for g in goals}, audience)
     goals_shown = [_goal(g, g.danger_statement_id in withheld, language) for g in goals]
     scale = await scale_window(session, case_id=case_id, audience=audience, limit=bounds.safety_scale)
-    the_map = await latest_map(session, case_id)
-    map_shown = await map_out(session, the_map) if the_map is not None else None
+    the_map = await latest_map(session, case_id, audience)
+    map_shown = await map_out(session, the_map, audience) if the_map is not None else None
     if map_shown is not None and not internal:
         map_shown.warnings = []
 

@@ -29,6 +29,7 @@ from sop_assessment.translations.schemas import CaseViewTranslation
 from sop_assessment.translations.service import case_translations
 from sop_shared.pagination import CaseList, CountedPage, after
 from sop_shared.policy import Audience
+from sop_shared.sharing import shared_only
 
 
 def statement_list(case_id: uuid.UUID, kind: StatementKind) -> CaseList:
@@ -54,7 +55,7 @@ async def statement_window(
     `language` (with their current translations), and how many the case has of that kind."""
     the_list = statement_list(case_id, kind)
     at = the_list.position(cursor, (uuid.UUID,), field=field)
-    of_kind = (col(Statement.case_id) == case_id, col(Statement.kind) == kind)
+    of_kind = (col(Statement.case_id) == case_id, col(Statement.kind) == kind, *shared_only(Statement, audience))
     query = select(Statement).where(*of_kind)
     if at is not None:
         query = query.where(col(Statement.id) > at[0])
@@ -137,7 +138,11 @@ async def scale_window(
             .limit(1)
         )
     ).first() is not None
-    dangers = (col(Statement.case_id) == case_id, col(Statement.kind) == StatementKind.danger)
+    dangers = (
+        col(Statement.case_id) == case_id,
+        col(Statement.kind) == StatementKind.danger,
+        *shared_only(Statement, audience),  # a draft's ratings wait with it
+    )
     total = (await session.execute(select(func.count()).select_from(Statement).where(*dangers))).scalar_one()
     targets: list[Statement | None] = [None] if overall_rated and at is None else []
     query = select(Statement).where(*dangers)

@@ -17,6 +17,7 @@ from sop_assessment.goals.service import (
     SafetyGoalNotFound,
     create_goal,
     goal_out,
+    goal_shown_to,
     list_goals,
     update_goal,
     update_statement,
@@ -25,13 +26,13 @@ from sop_assessment.models import Statement
 from sop_assessment.schemas import StatementOut
 from sop_assessment.statements.service import StatementNotFound, statement_out
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, Principal, require_case_scope
+from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope
 from sop_shared.case_refs import DangerStatementRef
 from sop_shared.concurrency import IfMatchVersion, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import Page, PageDep
-from sop_shared.policy import Scope
+from sop_shared.policy import Audience, Scope
 from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["safety goals"])
@@ -86,12 +87,14 @@ async def list_case_goals(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: PageDep,
+    audience: RequestAudience,
     status: Annotated[GoalStatus | None, Query()] = None,
     danger_statement_id: Annotated[DangerStatementRef | None, Query()] = None,
 ) -> Page[SafetyGoalOut]:
+    """A case's safety goals, oldest first; outside the agency (X-SOP-Audience) only shared, live ones."""
     require_case_scope(principal, case_id, Scope.case_read)
     rows, next_cursor = await list_goals(
-        session, case_id=case_id, page=page, status=status, danger_statement_id=danger_statement_id
+        session, case_id=case_id, page=page, audience=audience, status=status, danger_statement_id=danger_statement_id
     )
     await audit_request(request, session, principal, resource="safety_goal", action="read", case_id=case_id)
     return Page[SafetyGoalOut](items=[goal_out(row) for row in rows], next_cursor=next_cursor)
@@ -104,8 +107,11 @@ async def _read_goal(
     session: AsyncSession,
     principal: Principal,
     case_id: uuid.UUID | None,
+    audience: Audience,
 ) -> SafetyGoalOut:
     goal = await _goal_for(session, principal, goal_id, Scope.case_read, case_id)
+    if not await goal_shown_to(session, goal, audience):
+        raise SafetyGoalNotFound()
     await audit_request(
         request, session, principal, resource="safety_goal", action="read", case_id=goal.case_id, resource_id=goal.id
     )
@@ -115,9 +121,14 @@ async def _read_goal(
 
 @router.get("/safety-goals/{goal_id}", response_model=SafetyGoalOut, dependencies=[known_query_params()])
 async def get_goal(
-    goal_id: uuid.UUID, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
+    goal_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    audience: RequestAudience,
 ) -> SafetyGoalOut:
-    return await _read_goal(goal_id, request, response, session, principal, None)
+    return await _read_goal(goal_id, request, response, session, principal, None, audience)
 
 
 @router.get(
@@ -130,8 +141,9 @@ async def get_case_goal(
     response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
+    audience: RequestAudience,
 ) -> SafetyGoalOut:
-    return await _read_goal(goal_id, request, response, session, principal, case_id)
+    return await _read_goal(goal_id, request, response, session, principal, case_id, audience)
 
 
 async def _patch_goal(

@@ -12,6 +12,7 @@ from sqlmodel import Field
 from sop_assessment.models import AssessmentTable, TextSource
 from sop_shared.db import UTCDateTime, enum_column, utcnow
 from sop_shared.ids import new_id
+from sop_shared.sharing import SharedRecord
 
 
 class GoalOwner(StrEnum):
@@ -29,7 +30,7 @@ class GoalStatus(StrEnum):
 _LIVE = text("status <> 'withdrawn'")
 
 
-class SafetyGoal(AssessmentTable, table=True):
+class SafetyGoal(AssessmentTable, SharedRecord, table=True):
     __tablename__ = "safety_goal"
     # One live goal per danger statement, kept by the database too (two creates racing: the loser gets 409).
     __table_args__ = (

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from sop_assessment.goals.models import GoalOwner, GoalStatus
 from sop_assessment.models import StatementStatus, TextSource
@@ -14,6 +14,7 @@ from sop_assessment.schemas import BCP47, PART_MAX, TEXT_MAX, Name, Strict, Thre
 from sop_shared import case_refs
 from sop_shared.plain_language import LanguageCheck
 from sop_shared.policy import Audience, SensitivityLabel
+from sop_shared.sharing import SharingOut
 
 Part = Annotated[str | None, Field(max_length=PART_MAX)]
 Duration = Annotated[
@@ -56,7 +57,7 @@ class SafetyGoalUpdate(Strict):
     owner: GoalOwner | None = None
 
 
-class SafetyGoalOut(BaseModel):
+class SafetyGoalOut(SharingOut):
     id: uuid.UUID
     case_id: uuid.UUID
     danger_statement_id: uuid.UUID

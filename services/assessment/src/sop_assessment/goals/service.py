@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,7 +19,9 @@ from sop_shared.db import utcnow
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
 from sop_shared.plain_language import primary_language
+from sop_shared.policy import Audience
 from sop_shared.problems import Conflict, InvalidInput, NotFound
+from sop_shared.sharing import shared_only, unshare
 
 GOAL_CREATED = "sop.assessment.safety_goal.created"
 GOAL_UPDATED = "sop.assessment.safety_goal.updated"
@@ -158,6 +160,7 @@ async def update_goal(
         raise InvalidInput.field("duration", "a safety goal needs a duration")
     touches_words = any(name in changes for name in parts) or "text" in changes
     if touches_words:
+        unshare(goal)  # new words are a draft until someone marks them ready to share again
         text = (
             changes.get("text")
             if "text" in changes
@@ -181,10 +184,11 @@ async def list_goals(
     *,
     case_id: uuid.UUID,
     page: PageRequest,
+    audience: Audience,
     status: GoalStatus | None = None,
     danger_statement_id: uuid.UUID | None = None,
 ) -> tuple[list[SafetyGoal], str | None]:
-    query = select(SafetyGoal).where(col(SafetyGoal.case_id) == case_id)
+    query = select(SafetyGoal).where(col(SafetyGoal.case_id) == case_id, *goals_shown_to(audience))
     if status is not None:
         query = query.where(col(SafetyGoal.status) == status)
     if danger_statement_id is not None:
@@ -193,8 +197,32 @@ async def list_goals(
     return page.page(rows)
 
 
-async def case_goals(session: AsyncSession, case_id: uuid.UUID) -> list[SafetyGoal]:
-    query = select(SafetyGoal).where(col(SafetyGoal.case_id) == case_id).order_by(col(SafetyGoal.id))
+def goals_shown_to(audience: Audience) -> list[ColumnElement[bool]]:
+    """The goals `audience` may read: outside the agency, shared live goals of shared live danger statements
+    (a goal waits for its statement)."""
+    conditions = shared_only(SafetyGoal, audience)
+    if conditions:
+        statements = select(col(Statement.id)).where(*shared_only(Statement, audience))
+        conditions.append(col(SafetyGoal.danger_statement_id).in_(statements))
+    return conditions
+
+
+async def goal_shown_to(session: AsyncSession, goal: SafetyGoal, audience: Audience) -> bool:
+    conditions = goals_shown_to(audience)
+    if not conditions:
+        return True
+    query = select(col(SafetyGoal.id)).where(col(SafetyGoal.id) == goal.id, *conditions)
+    return (await session.execute(query)).first() is not None
+
+
+async def case_goals(
+    session: AsyncSession, case_id: uuid.UUID, audience: Audience = Audience.staff
+) -> list[SafetyGoal]:
+    query = (
+        select(SafetyGoal)
+        .where(col(SafetyGoal.case_id) == case_id, *goals_shown_to(audience))
+        .order_by(col(SafetyGoal.id))
+    )
     return list((await session.execute(query)).scalars())
 
 

@@ -27,23 +27,32 @@ from sop_assessment.maps.service import (
     version_out,
 )
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, Principal, require_case_scope
+from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope
 from sop_shared.concurrency import IfMatchVersion, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import Page, PageDep, PageRequest
-from sop_shared.policy import Scope
+from sop_shared.policy import Audience, Scope, may_see_unshared
 from sop_shared.query_params import known_query_params
+from sop_shared.sharing import shown_to
 
 router = APIRouter(prefix="/v1", tags=["maps"])
 
 
 async def _map_for(
-    session: AsyncSession, principal: Principal, map_id: uuid.UUID, scope: Scope, case_id: uuid.UUID | None
+    session: AsyncSession,
+    principal: Principal,
+    map_id: uuid.UUID,
+    scope: Scope,
+    case_id: uuid.UUID | None,
+    audience: Audience = Audience.staff,
 ) -> AssessmentMap:
+    """The map, if the caller may act on its case; outside the agency only a map with a shared version."""
     the_map = await session.get(AssessmentMap, map_id)
     require_record_scope(principal, the_map, scope, MapNotFound(), path_case_id=case_id)
     assert the_map is not None
+    if not shown_to(the_map, audience):
+        raise MapNotFound()
     return the_map
 
 
@@ -82,13 +91,19 @@ async def create_case_map(
 
 @router.get("/cases/{case_id}/maps", response_model=Page[MapOut], dependencies=[known_query_params("limit", "cursor")])
 async def list_case_maps(
-    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep
+    case_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    audience: RequestAudience,
 ) -> Page[MapOut]:
-    """A case's maps, oldest first, each as its current version reads."""
+    """A case's maps, oldest first, each as its current version reads (outside the agency, X-SOP-Audience:
+    only maps with a shared version, each as that version reads)."""
     require_case_scope(principal, case_id, Scope.case_read)
-    rows, next_cursor = await list_maps(session, case_id=case_id, page=page)
+    rows, next_cursor = await list_maps(session, case_id=case_id, page=page, audience=audience)
     await audit_request(request, session, principal, resource="map", action="read", case_id=case_id)
-    return Page[MapOut](items=[await map_out(session, row) for row in rows], next_cursor=next_cursor)
+    return Page[MapOut](items=[await map_out(session, row, audience) for row in rows], next_cursor=next_cursor)
 
 
 # --- one map -------------------------------------------------------------------------------------------
@@ -101,21 +116,28 @@ async def _read(
     response: Response,
     session: AsyncSession,
     principal: Principal,
+    audience: Audience,
 ) -> MapOut:
-    the_map = await _map_for(session, principal, map_id, Scope.case_read, case_id)
+    the_map = await _map_for(session, principal, map_id, Scope.case_read, case_id, audience)
     await audit_request(
         request, session, principal, resource="map", action="read", case_id=the_map.case_id, resource_id=the_map.id
     )
     set_etag(response, the_map.current_version)
-    return await map_out(session, the_map)
+    return await map_out(session, the_map, audience)
 
 
 @router.get("/maps/{map_id}", response_model=MapOut, dependencies=[known_query_params()])
 async def get_map(
-    map_id: uuid.UUID, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
+    map_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    audience: RequestAudience,
 ) -> MapOut:
-    """The map as its current version reads; the ETag is the current version number."""
-    return await _read(map_id, None, request, response, session, principal)
+    """The map as its current version reads (outside the agency: its shared version); the ETag is the current
+    version number."""
+    return await _read(map_id, None, request, response, session, principal, audience)
 
 
 @router.get("/cases/{case_id}/maps/{map_id}", response_model=MapOut, dependencies=[known_query_params()])
@@ -126,8 +148,9 @@ async def get_case_map(
     response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
+    audience: RequestAudience,
 ) -> MapOut:
-    return await _read(map_id, case_id, request, response, session, principal)
+    return await _read(map_id, case_id, request, response, session, principal, audience)
 
 
 async def _save(
@@ -257,8 +280,10 @@ async def _versions(
     session: AsyncSession,
     principal: Principal,
     page: PageRequest,
+    audience: Audience,
 ) -> Page[MapVersionSummary]:
     the_map = await _map_for(session, principal, map_id, Scope.case_read, case_id)
+    _history_is_the_agencys(audience)
     rows, next_cursor = await list_versions(session, the_map.id, page)
     await audit_request(
         request,
@@ -280,10 +305,16 @@ async def _versions(
     dependencies=[known_query_params("limit", "cursor")],
 )
 async def versions(
-    map_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep
+    map_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    audience: RequestAudience,
 ) -> Page[MapVersionSummary]:
-    """Every saved version, oldest first: who saved it, when, and why."""
-    return await _versions(map_id, None, request, session, principal, page)
+    """Every saved version, oldest first: who saved it, when, and why (the agency's record: 404 for other
+    audiences)."""
+    return await _versions(map_id, None, request, session, principal, page, audience)
 
 
 @router.get(
@@ -298,14 +329,29 @@ async def case_map_versions(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: PageDep,
+    audience: RequestAudience,
 ) -> Page[MapVersionSummary]:
-    return await _versions(map_id, case_id, request, session, principal, page)
+    return await _versions(map_id, case_id, request, session, principal, page, audience)
+
+
+def _history_is_the_agencys(audience: Audience) -> None:
+    """A map's versions are the agency's working record: other audiences read the shared version only, as
+    the map itself."""
+    if not may_see_unshared(audience):
+        raise MapNotFound()
 
 
 async def _version(
-    map_id: uuid.UUID, n: int, case_id: uuid.UUID | None, request: Request, session: AsyncSession, principal: Principal
+    map_id: uuid.UUID,
+    n: int,
+    case_id: uuid.UUID | None,
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    audience: Audience,
 ) -> MapVersionOut:
     the_map = await _map_for(session, principal, map_id, Scope.case_read, case_id)
+    _history_is_the_agencys(audience)
     version = await get_version(session, the_map.id, n)
     await audit_request(
         request,
@@ -321,16 +367,27 @@ async def _version(
 
 @router.get("/maps/{map_id}/versions/{n}", response_model=MapVersionOut, dependencies=[known_query_params()])
 async def one_version(
-    map_id: uuid.UUID, n: int, request: Request, session: SessionDep, principal: CurrentPrincipal
+    map_id: uuid.UUID,
+    n: int,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    audience: RequestAudience,
 ) -> MapVersionOut:
-    """One version exactly as it was saved."""
-    return await _version(map_id, n, None, request, session, principal)
+    """One version exactly as it was saved (the agency's record: 404 for other audiences)."""
+    return await _version(map_id, n, None, request, session, principal, audience)
 
 
 @router.get(
     "/cases/{case_id}/maps/{map_id}/versions/{n}", response_model=MapVersionOut, dependencies=[known_query_params()]
 )
 async def case_map_version(
-    case_id: uuid.UUID, map_id: uuid.UUID, n: int, request: Request, session: SessionDep, principal: CurrentPrincipal
+    case_id: uuid.UUID,
+    map_id: uuid.UUID,
+    n: int,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    audience: RequestAudience,
 ) -> MapVersionOut:
-    return await _version(map_id, n, case_id, request, session, principal)
+    return await _version(map_id, n, case_id, request, session, principal, audience)

@@ -13,6 +13,7 @@ from sqlmodel import Field
 from sop_assessment.models import AssessmentTable
 from sop_shared.db import UTCDateTime, enum_column, utcnow
 from sop_shared.ids import new_id
+from sop_shared.sharing import SharedRecord
 
 
 class MapContext(StrEnum):
@@ -24,7 +25,7 @@ class MapContext(StrEnum):
     supervision = "supervision"
 
 
-class AssessmentMap(AssessmentTable, table=True):
+class AssessmentMap(AssessmentTable, SharedRecord, table=True):
     """A map of one case. Its words live in its versions; this row only says which version is current and
     which version (if any) was marked complete. `current_version` is also the map's ETag."""
 
@@ -38,6 +39,9 @@ class AssessmentMap(AssessmentTable, table=True):
     completed_version: int | None = None
     completed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     completed_by: str | None = Field(default=None, max_length=200)
+    # The version the family, their network, partners and the court read (None: none shared yet). Versions are
+    # immutable, so they keep reading it while the worker drafts the next one.
+    shared_version: int | None = None
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sop_assessment.maps.models import MapContext
 from sop_assessment.schemas import Name, PersonRef, Strict
 from sop_shared import case_refs
+from sop_shared.sharing import SharingOut
 
 ItemText = Annotated[str, Field(min_length=1, max_length=2000)]
 MAX_ITEMS = 100
@@ -133,7 +134,7 @@ class MapWarning(BaseModel):
     message: str
 
 
-class MapOut(BaseModel):
+class MapOut(SharingOut):
     id: uuid.UUID
     case_id: uuid.UUID
     context: MapContext
@@ -143,6 +144,9 @@ class MapOut(BaseModel):
     completed_version: int | None
     completed_at: datetime | None
     completed_by: str | None
+    shared_version: int | None = Field(
+        default=None, description="The version the family, their network, partners and the court read (null: none yet)"
+    )
     created_by: str
     created_at: datetime
     updated_at: datetime

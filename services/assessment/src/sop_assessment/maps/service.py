@@ -19,7 +19,9 @@ from sop_shared.concurrency import check_version
 from sop_shared.db import utcnow
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
+from sop_shared.policy import Audience, may_see_unshared
 from sop_shared.problems import InvalidInput, NotFound
+from sop_shared.sharing import shared_only
 
 MAP_CREATED = "sop.assessment.map.created"
 MAP_VERSION_SAVED = "sop.assessment.map.version_saved"
@@ -148,16 +150,20 @@ async def list_maps(
     *,
     case_id: uuid.UUID,
     page: PageRequest,
+    audience: Audience,
 ) -> tuple[list[AssessmentMap], str | None]:
-    query = select(AssessmentMap).where(col(AssessmentMap.case_id) == case_id)
+    query = select(AssessmentMap).where(col(AssessmentMap.case_id) == case_id, *shared_only(AssessmentMap, audience))
     rows = list((await session.execute(page.apply(query, col(AssessmentMap.id)))).scalars())
     return page.page(rows)
 
 
-async def latest_map(session: AsyncSession, case_id: uuid.UUID) -> AssessmentMap | None:
+async def latest_map(
+    session: AsyncSession, case_id: uuid.UUID, audience: Audience = Audience.staff
+) -> AssessmentMap | None:
+    """The case's most recently changed map that `audience` may read."""
     query = (
         select(AssessmentMap)
-        .where(col(AssessmentMap.case_id) == case_id)
+        .where(col(AssessmentMap.case_id) == case_id, *shared_only(AssessmentMap, audience))
         .order_by(col(AssessmentMap.updated_at).desc(), col(AssessmentMap.id).desc())
         .limit(1)
     )
@@ -189,8 +195,11 @@ async def list_versions(
     return page.page(rows)
 
 
-async def map_out(session: AsyncSession, the_map: AssessmentMap) -> MapOut:
-    current = await get_version(session, the_map.id, the_map.current_version)
+async def map_out(session: AsyncSession, the_map: AssessmentMap, audience: Audience = Audience.staff) -> MapOut:
+    """The map as `audience` reads it: the agency its current version, everyone else the version shared with
+    them (a map none of whose versions was shared does not exist for them: callers check `shown_to`)."""
+    number = the_map.current_version if may_see_unshared(audience) else the_map.shared_version
+    current = await get_version(session, the_map.id, number or the_map.current_version)
     dangers = await active_danger_statements(session, the_map.case_id)
     return MapOut.model_validate(
         {

@@ -30,6 +30,7 @@ from sop_shared.pagination import PageDep
 from sop_shared.policy import Scope
 from sop_shared.problems import NotFound
 from sop_shared.query_params import known_query_params
+from sop_shared.sharing import shown_to
 
 router = APIRouter(prefix="/v1", tags=["statements"])
 
@@ -110,7 +111,9 @@ async def list_case_statements(
     """A case's statements, oldest first, each with its plain-language check, as the request's audience
     (X-SOP-Audience; default the caller's own kind) may see them."""
     require_case_scope(principal, case_id, Scope.case_read)
-    rows, next_cursor = await list_statements(session, case_id=case_id, page=page, kind=kind, status=status)
+    rows, next_cursor = await list_statements(
+        session, case_id=case_id, page=page, audience=audience, kind=kind, status=status
+    )
     items = [statement_out(row, audience) for row in rows]
     await audit_request(
         request,
@@ -141,6 +144,8 @@ async def get_one_statement(
     """One statement with its plain-language check, as the request's audience may see it; the ETag is its
     version (for If-Match later)."""
     statement = await _statement_for(session, principal, statement_id, Scope.case_read)
+    if not shown_to(statement, audience):
+        raise StatementNotFound()  # a draft or withdrawn statement does not exist for the family
     out = statement_out(statement, audience)
     await audit_request(
         request,

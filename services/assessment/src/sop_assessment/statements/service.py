@@ -17,6 +17,7 @@ from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
 from sop_shared.policy import Audience
 from sop_shared.problems import NotFound
+from sop_shared.sharing import shared_only
 
 STATEMENT_CREATED = "sop.assessment.statement.created"
 
@@ -58,10 +59,12 @@ async def list_statements(
     *,
     case_id: uuid.UUID,
     page: PageRequest,
+    audience: Audience,
     kind: StatementKind | None = None,
     status: StatementStatus | None = None,
 ) -> tuple[list[Statement], str | None]:
-    query = select(Statement).where(col(Statement.case_id) == case_id)
+    """The case's statements `audience` may read (only shared, not withdrawn ones outside the agency)."""
+    query = select(Statement).where(col(Statement.case_id) == case_id, *shared_only(Statement, audience))
     if kind is not None:
         query = query.where(col(Statement.kind) == kind)
     if status is not None:

@@ -29,6 +29,7 @@ from sop_shared.idempotency import IdempotencyDep, IdempotentCreate
 from sop_shared.pagination import PageDep, PageRequest
 from sop_shared.policy import Audience, Scope
 from sop_shared.query_params import known_query_params
+from sop_shared.sharing import shown_to
 
 router = APIRouter(prefix="/v1", tags=["statements"])
 CREATED: dict[int | str, dict[str, Any]] = {
@@ -123,6 +124,8 @@ async def _list(
     case_id: uuid.UUID | None,
 ) -> StatementTranslationPage:
     statement = await _statement_for(session, principal, statement_id, Scope.case_read, case_id)
+    if not shown_to(statement, audience):
+        raise StatementNotFound()
     rows, next_cursor = await list_translations(session, statement_id=statement.id, page=page, language=language)
     view = statement_view(statement.model_dump(), audience)
     shown = shown_translations(
