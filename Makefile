@@ -4,6 +4,8 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 UV_TOOLS := .venv-tools/bin/uv
+# The uv that is bootstrapped here and that deploy/Dockerfile installs (UV_VERSION there): keep them equal.
+UV_VERSION := 0.13.9
 UV ?= $(shell command -v uv 2>/dev/null || echo $(UV_TOOLS))
 PYTEST_ARGS ?=
 # pytest-xdist workers for make test (each module stays on one worker); PYTEST_WORKERS=0 runs in one process.
@@ -35,10 +37,10 @@ help:
 
 $(UV_TOOLS):
 	@echo "uv not found on PATH; installing it into .venv-tools/"
-	$(PYTHON) -m venv .venv-tools && .venv-tools/bin/python -m pip install --quiet --upgrade pip uv \
+	$(PYTHON) -m venv .venv-tools && .venv-tools/bin/python -m pip install --quiet --upgrade pip uv==$(UV_VERSION) \
 	  || { rm -rf .venv-tools; \
 	       echo "python3 -m venv failed; falling back to pip install --user uv"; \
-	       $(PYTHON) -m pip install --user --quiet uv && mkdir -p .venv-tools/bin && \
+	       $(PYTHON) -m pip install --user --quiet uv==$(UV_VERSION) && mkdir -p .venv-tools/bin && \
 	       ln -sf "$$($(PYTHON) -m site --user-base)/bin/uv" $(UV_TOOLS); }
 	@test -x $(UV_TOOLS) || { echo "could not install uv"; exit 1; }
 

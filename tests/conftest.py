@@ -206,6 +206,12 @@ def nats_url() -> Iterator[str]:
     real_services.stop_nats()
 
 
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis the rate-limit tests count in (tests/real_services.py); fails, never skips, without one."""
+    return real_services.redis_url()
+
+
 @pytest.fixture
 def tokens(tmp_path: Path) -> InternalTokens:
     """Internal tokens as the gateway mints them, signed by a key pair made for this test."""

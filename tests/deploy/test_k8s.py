@@ -5,6 +5,7 @@ features it uses; anything else fails the test) and every document is validated 
 Kubernetes 1.30 OpenAPI schemas shipped with kubernetes-validate (strict: unknown fields fail).
 """
 
+import re
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -63,7 +64,8 @@ def rendered() -> tuple[dict, ...]:
             name, _, tag = container["image"].partition(":")
             if name in images:
                 override = images[name]
-                container["image"] = f"{override.get('newName', name)}:{override.get('newTag', tag)}"
+                image = f"{override.get('newName', name)}:{override.get('newTag', tag)}"
+                container["image"] = image + (f"@{override['digest']}" if "digest" in override else "")
     return tuple(docs)
 
 
@@ -319,7 +321,119 @@ def test_image_placeholder_is_overridable():
     for doc in raw_documents():
         spec = pod_spec(doc)
         for c in spec["containers"] if spec else []:
-            assert c["image"].split(":")[0] == IMAGE, doc["metadata"]["name"]
+            assert c["image"] == IMAGE, f"{doc['metadata']['name']}: the tag and digest come from kustomization.yaml"
+
+
+def test_every_pod_runs_the_image_by_tag_and_digest():
+    (image,) = kustomization()["images"]
+    assert image["newTag"] != "latest" and re.fullmatch(r"sha256:[0-9a-f]{64}", image["digest"])
+    for doc in rendered():
+        spec = pod_spec(doc)
+        for c in spec["containers"] if spec else []:
+            assert re.fullmatch(rf"{IMAGE}:[\w.-]+@sha256:[0-9a-f]{{64}}", c["image"]), c["image"]
+            assert ":latest" not in c["image"]
+
+
+SECRET_LIKE = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|DATABASE_URL|REDIS_URL|API_KEY|PRIVATE_KEY)$")
+
+
+def test_secrets_come_only_from_secret_references():
+    """No literal secret in a manifest: every `env` entry is a Secret reference, and no ConfigMap holds a
+    secret-looking key or a URL with credentials in it."""
+    for doc in rendered():
+        spec = pod_spec(doc)
+        for c in spec["containers"] if spec else []:
+            for item in c.get("env", []):
+                where = f"{doc['kind']}/{doc['metadata']['name']}: {item['name']}"
+                assert "value" not in item, f"{where}: a literal value"
+                assert set(item["valueFrom"]) == {"secretKeyRef"}, where
+    for config in of_kind("ConfigMap"):
+        for key, value in config.get("data", {}).items():
+            assert not SECRET_LIKE.search(key), f"{config['metadata']['name']}: {key} belongs in a Secret"
+            assert not urlsplit(value).password, f"{config['metadata']['name']}: {key} carries a password"
+
+
+def matches(selector: dict, labels: dict) -> bool:
+    """A label selector (matchLabels and `In` matchExpressions) against a pod's labels."""
+    expressions = selector.get("matchExpressions", [])
+    assert all(e["operator"] == "In" for e in expressions), "extend this test for other operators"
+    return (
+        bool(selector)
+        and all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+        and all(labels.get(e["key"]) in e["values"] for e in expressions)
+    )
+
+
+def pod_labels_of(doc: dict) -> dict:
+    return doc["spec"]["template"]["metadata"]["labels"]
+
+
+def egress_of(doc: dict) -> list[tuple[str, int]]:
+    """Where this pod may connect, as (peer, port) pairs: peer is `dns`, `namespace:<name>`, `pod:<name>`
+    for a component in this namespace, or the ipBlock's CIDR."""
+    labels = pod_labels_of(doc)
+    policies = [
+        p for p in of_kind("NetworkPolicy") if "Egress" in p["spec"]["policyTypes"] and p["spec"]["podSelector"]
+    ]
+    selecting = [p for p in policies if matches(p["spec"]["podSelector"], labels)]
+    assert selecting, f"{doc['kind']}/{doc['metadata']['name']}: no egress policy selects it"
+    allowed: list[tuple[str, int]] = []
+    for policy in selecting:
+        for rule in policy["spec"]["egress"]:
+            assert rule.get("to") and rule.get("ports"), f"{policy['metadata']['name']}: a rule open to everything"
+            for peer in rule["to"]:
+                if "ipBlock" in peer:
+                    name = peer["ipBlock"]["cidr"]
+                elif peer.get("podSelector", {}).get("matchLabels", {}).get("k8s-app") == "kube-dns":
+                    assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
+                    name = "dns"
+                elif "namespaceSelector" in peer:
+                    assert set(peer) == {"namespaceSelector"}
+                    name = "namespace:" + peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                else:
+                    targets = [d for d in of_kind("Deployment") if matches(peer["podSelector"], pod_labels_of(d))]
+                    assert targets, f"{policy['metadata']['name']}: a peer that selects no component"
+                    name = "pods:" + ",".join(sorted(d["metadata"]["name"] for d in targets))
+                allowed += [(name, port["port"]) for port in rule["ports"]]
+    return sorted(set(allowed))
+
+
+DNS = [("dns", 53)]
+POSTGRES, NATS = [("namespace:postgres", 5432)], [("namespace:nats", 4222)]
+
+
+def test_egress_is_denied_unless_a_policy_allows_it():
+    denies = [
+        p for p in of_kind("NetworkPolicy") if p["spec"]["podSelector"] == {} and "Egress" in p["spec"]["policyTypes"]
+    ]
+    assert len(denies) == 1 and not denies[0]["spec"].get("egress")
+
+
+def test_services_reach_only_dns_postgresql_and_nats():
+    for name in SERVICES:
+        assert egress_of(find("Deployment", name)) == sorted(DNS + POSTGRES + NATS), name
+
+
+def test_migrations_reach_only_dns_and_postgresql():
+    for name in COMPONENTS:
+        assert egress_of(find("Job", f"migrate-{name}")) == sorted(DNS + POSTGRES), name
+
+
+def test_the_gateway_reaches_the_services_its_stores_redis_and_the_issuers_on_443_only():
+    allowed = egress_of(find("Deployment", "gateway"))
+    services = [("pods:assessment,network,plans", PORTS[name]) for name in SERVICES]
+    redis = [("namespace:redis", 6379), ("namespace:redis", 6380)]
+    assert allowed == sorted(DNS + POSTGRES + NATS + services + redis + [("0.0.0.0/0", 443)])
+    (issuers,) = [
+        peer["ipBlock"]
+        for p in of_kind("NetworkPolicy")
+        for rule in p["spec"].get("egress", [])
+        for peer in rule["to"]
+        if "ipBlock" in peer
+    ]
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"} <= set(issuers["except"]), "not into the cluster"
+    for config_url in (config_of(find("Deployment", "gateway"))["SOP_GATEWAY_OIDC_JWKS_URL"],):
+        assert urlsplit(config_url).scheme == "https" and urlsplit(config_url).port in (None, 443)
 
 
 def test_readiness_is_the_database_check_and_the_gateway_metrics_token_is_an_optional_secret():

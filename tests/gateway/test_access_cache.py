@@ -41,6 +41,29 @@ def test_forgetting_a_case_drops_every_callers_decision_on_it_and_no_other() -> 
     assert cache.get(WORKER, other) == allowed(other) and cache.get(PARTNER, other) == allowed(other)
 
 
+def test_a_full_cache_forgets_the_least_recently_used_decision_and_keeps_the_newest() -> None:
+    cache = AccessCache(max_entries=3)
+    cases = [uuid.uuid4() for _ in range(5)]
+    for case_id in cases[:3]:
+        cache.put(WORKER, allowed(case_id))
+    assert cache.get(WORKER, cases[0]) is not None  # just used: it stays
+    cache.put(WORKER, allowed(cases[3]))
+    cache.put(WORKER, allowed(cases[4]))
+    assert len(cache) == 3
+    assert [cache.get(WORKER, c) is not None for c in cases] == [True, False, False, True, True]
+
+
+def test_a_decision_expires_after_its_seconds() -> None:
+    now = [1000.0]
+    cache = AccessCache(ttl_seconds=5, clock=lambda: now[0])
+    demo = uuid.uuid4()
+    cache.put(WORKER, allowed(demo))
+    now[0] += 4.9
+    assert cache.get(WORKER, demo) == allowed(demo)
+    now[0] += 0.2
+    assert cache.get(WORKER, demo) is None and len(cache) == 0
+
+
 def test_only_a_successful_write_to_the_network_service_forgets_decisions() -> None:
     demo, other = uuid.uuid4(), uuid.uuid4()
 

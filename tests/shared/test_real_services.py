@@ -137,3 +137,21 @@ async def test_jetstream_publish_and_fetch(nats_url: str, request) -> None:
             await js.delete_stream(stream)
     finally:
         await nc.close()
+
+
+async def test_redis_url_is_a_real_redis(redis_url: str) -> None:
+    import redis.asyncio
+
+    client = redis.asyncio.from_url(redis_url)
+    try:
+        assert await client.ping() is True
+    finally:
+        await client.aclose()
+
+
+def test_without_redis_the_tests_that_need_it_fail_rather_than_skip(monkeypatch: pytest.MonkeyPatch) -> None:
+    import real_services
+
+    monkeypatch.setenv(real_services.REDIS_URL_ENV, "redis://127.0.0.1:1/0")
+    with pytest.raises(RuntimeError, match="No Redis for the tests"):
+        real_services.redis_url()

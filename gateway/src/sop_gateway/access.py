@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import TTLCache
+
 from sop_gateway.upstream import ServiceClients
 from sop_shared.audit import AuditEntry
 from sop_shared.auth import Principal
@@ -36,33 +38,30 @@ class CaseAccess:
 @dataclass
 class AccessCache:
     """Seconds, not minutes: a revoked assignment or grant must stop access almost at once — and at once
-    when the revocation passed through this gateway or its event reached it (`forget_case`)."""
+    when the revocation passed through this gateway or its event reached it (`forget_case`). Bounded: when
+    full, the least recently used decision goes (expired ones first), never the whole cache."""
 
     ttl_seconds: float = 5.0
     max_entries: int = 10_000
     # Every refusal of a case is decided on a decision this cache holds (`require_case_access`, the case
     # view, the case lookup), so the cache carries the recorder that audits it (`record_refusal`).
     on_denied: DeniedRecorder | None = None
-    _entries: dict[tuple[str, str, uuid.UUID], tuple[float, CaseAccess]] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
+    _entries: TTLCache[tuple[str, str, uuid.UUID], CaseAccess] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._entries = TTLCache(maxsize=self.max_entries, ttl=self.ttl_seconds, timer=self.clock)
 
     def get(self, principal: Principal, case_id: uuid.UUID) -> CaseAccess | None:
-        entry = self._entries.get((principal.actor_type.value, principal.subject, case_id))
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
+        return self._entries.get((principal.actor_type.value, principal.subject, case_id))
 
     def put(self, principal: Principal, access: CaseAccess) -> None:
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()
-        self._entries[(principal.actor_type.value, principal.subject, access.case_id)] = (
-            time.monotonic() + self.ttl_seconds,
-            access,
-        )
+        self._entries[(principal.actor_type.value, principal.subject, access.case_id)] = access
 
     def forget_case(self, case_id: uuid.UUID) -> None:
         """Every caller's decision on this case: the next request asks the network service again."""
         for key in [k for k in self._entries if k[2] == case_id]:
-            del self._entries[key]
+            self._entries.pop(key, None)
 
     def forget_all(self) -> None:
         self._entries.clear()

@@ -85,7 +85,8 @@ class GatewaySettings(ComponentSettings):
     oauth_audience: str = "sop-gateway"
     oauth_token_lifetime_seconds: int = 600
     # Rate limits (fixed windows): per partner API token and per integration client; 0 turns one off.
-    # Shared between gateway replicas through Redis when redis_url is set, in this process otherwise.
+    # Shared between gateway replicas through Redis when redis_url is set (redis:// or rediss:// for TLS), in
+    # this process otherwise.
     rate_limit_window_seconds: int = 60
     rate_limit_per_token: int = 600
     rate_limit_per_client: int = 1200

@@ -24,7 +24,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from sop_gateway.access import CaseAccess, access_from, record_refusal
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import bad_input
-from sop_gateway.graphql.labels import BadLanguage, in_language, labels_for, parse_language, terms_used
+from sop_gateway.graphql.labels import in_language, labels_for, terms_used
 from sop_gateway.graphql.paging import ReadRest, Window, slice_params
 from sop_gateway.graphql.types import (
     Alert,
@@ -52,6 +52,7 @@ from sop_gateway.graphql.types import (
 from sop_gateway.upstream import UpstreamError
 from sop_shared.audit import AuditEntry
 from sop_shared.auth import Principal
+from sop_shared.language_tags import BadLanguageTag, standard_language_tag
 from sop_shared.observability import request_id_var
 from sop_shared.pagination import NOT_OURS, CaseList
 from sop_shared.policy import ActorType, SensitivityLabel, audiences_allowed, may_see
@@ -384,9 +385,9 @@ async def resolve_case_view(
     except ValueError as exc:
         raise GraphQLError("caseId must be a UUID.", extensions={"code": "BAD_USER_INPUT", "field": "caseId"}) from exc
     try:
-        language = parse_language(language)
-    except BadLanguage as exc:
-        raise GraphQLError(str(exc), extensions={"code": "BAD_USER_INPUT", "field": "language"}) from exc
+        language = standard_language_tag(language)
+    except BadLanguageTag as exc:
+        raise GraphQLError(f"language: {exc}", extensions={"code": "BAD_USER_INPUT", "field": "language"}) from exc
     wanted = PolicyAudience(audience.value)
     if wanted not in audiences_for(principal):
         raise forbidden_audience(audience)

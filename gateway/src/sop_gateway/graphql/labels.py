@@ -18,9 +18,6 @@ from sop_shared.plain_language import primary_language
 REVIEWED = False
 DEFAULT_LANGUAGE = "en"
 
-# 2 or 3 letters, optionally a region (two letters or three digits): en, es, mh, es-US, es-419.
-LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}))?$")
-
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "worries": "What are we worried about?",
@@ -81,19 +78,6 @@ SECTION_TERMS: dict[str, tuple[str, ...]] = {
     "safety_plan": ("safety_plan",),
     "network": ("safety_network",),
 }
-
-
-class BadLanguage(ValueError):
-    pass
-
-
-def parse_language(value: str) -> str:
-    """`es-us` -> `es-US`; anything but 2 or 3 letters with an optional region is refused."""
-    value = value.strip()
-    if not LANGUAGE.fullmatch(value):
-        raise BadLanguage("language: 2 or 3 letters, optionally with a region, e.g. en, es, mh, es-US")
-    primary, _, region = value.partition("-")
-    return f"{primary.lower()}-{region.upper()}" if region else primary.lower()
 
 
 @dataclass(frozen=True)
