@@ -11,7 +11,6 @@ from typing import Any, TypedDict
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from strawberry.fastapi import GraphQLRouter
 
 from sop_gateway.access import ACCESS_FACTS_EVENTS, AccessCache, forget_on_event, record_denied
 from sop_gateway.api_tokens.api import router as api_tokens_router
@@ -20,6 +19,7 @@ from sop_gateway.facade import router as facade_router
 from sop_gateway.family_view.api import router as family_view_router
 from sop_gateway.graphql.context import get_context
 from sop_gateway.graphql.schema import build_schema
+from sop_gateway.graphql.trusted_documents import TrustedDocumentRouter
 from sop_gateway.identity import PARTNER_TOKEN_PREFIX, EdgeAuthenticator, TrustedIssuerKeys
 from sop_gateway.models import platform
 from sop_gateway.oauth.api import router as oauth_router
@@ -248,7 +248,7 @@ def create_app(
     install_openapi_conventions(app, EDGE_SECURITY, EDGE_SECURITY)
     install_head_as_get(app)
     app.state.graphql_schema = build_schema(settings)  # the family view executes its caseView in-process
-    graphql = GraphQLRouter(
+    graphql = TrustedDocumentRouter(
         app.state.graphql_schema,
         context_getter=get_context,
         graphql_ide="graphiql" if settings.is_development else None,

@@ -101,6 +101,11 @@ class GatewaySettings(ComponentSettings):
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     graphql_max_directives: int = 10
+    # Trusted documents (docs/api.md): the first-party apps' manifest (Apollo persisted-query manifest or a
+    # {sha256: document} map), validated at start-up; and whether staff, family and network callers may run
+    # only those (partners' tokens and integrations may still send their own queries).
+    graphql_trusted_documents: Path | None = None
+    graphql_trusted_documents_required: bool = False
     # /metrics in production: only with `Authorization: Bearer <this token>` (Prometheus `authorization`),
     # and not at all without one. /docs, /redoc and /openapi.json are development-only.
     metrics_token: SecretStr | None = None

@@ -37,6 +37,7 @@ from sop_gateway.graphql.caseload import (
 )
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.mutations import build_derived
+from sop_gateway.graphql.trusted_documents import TrustedDocuments, TrustedDocumentsExtension
 from sop_gateway.graphql.types import Audience, Me
 from sop_gateway.settings import GatewaySettings
 from sop_shared.observability import request_id_var
@@ -131,6 +132,13 @@ def max_directives_rule(limit: int) -> type[ValidationRule]:
     return MaxDirectivesRule
 
 
+def OWN_DOCUMENTS() -> list[str]:
+    """The gateway's own operations (the family view's caseView): always trusted."""
+    from sop_gateway.family_view.reading import case_view_query
+
+    return [case_view_query()]
+
+
 SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
 
@@ -163,6 +171,8 @@ def request_error_code(error: GraphQLError, execution_context: Any) -> str | Non
 
 
 class GatewaySchema(strawberry.Schema):
+    trusted_documents: TrustedDocuments
+
     """Strawberry's `disable_field_suggestions` only covers unknown fields; unknown arguments, types, enum
     values and variables carry "Did you mean …?" too, so every error message is trimmed here. Errors in the
     request itself get their code and HTTP 400 here, before MaskErrors would take them for internal ones."""
@@ -173,7 +183,7 @@ class GatewaySchema(strawberry.Schema):
             if "Did you mean" in error.message:
                 error.message = SUGGESTION.sub("", error.message)
             code = request_error_code(error, execution_context)
-            if code is not None:
+            if code is not None and not (error.extensions or {}).get("code"):
                 error.extensions = {**(error.extensions or {}), "code": code}
                 response = getattr(getattr(execution_context, "context", None), "response", None)
                 if response is not None:
@@ -222,7 +232,9 @@ def build_schema(settings: GatewaySettings, upstream: dict[str, Any] | None = No
     ]
     if not settings.is_development:
         rules.append(NoSchemaIntrospectionCustomRule)
+    trusted: list[TrustedDocuments] = [TrustedDocuments()]  # set below, once the schema exists
     extensions: list[Any] = [
+        lambda: TrustedDocumentsExtension(lambda: trusted[0]),
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: ParserCache(maxsize=256),
@@ -237,9 +249,18 @@ def build_schema(settings: GatewaySettings, upstream: dict[str, Any] | None = No
     if settings.is_development:
         extensions.append(UpstreamCallCount)
     mutation, lists = build_derived(upstream)
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=merge_types("Query", (Query, lists)),
         mutation=mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
     )
+    trusted[0] = TrustedDocuments.load(
+        manifest=settings.graphql_trusted_documents,
+        own=OWN_DOCUMENTS(),
+        required=settings.graphql_trusted_documents_required,
+        schema=schema,
+        rules=rules,
+    )
+    schema.trusted_documents = trusted[0]
+    return schema
