@@ -10,8 +10,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import func, select, text
 
-from sop_plans.models import SafetyPlanSignature, SignatureDecision, platform
-from sop_plans.safety_plans.signatures import interpreter_language
+from sop_plans.models import (
+    InterpreterMode,
+    InterpreterQualification,
+    SafetyPlanSignature,
+    SignatureDecision,
+    SignatureMethod,
+    SignerRole,
+    platform,
+)
+from sop_plans.safety_plans.signatures import interpreter_language, signature_record
 from sop_plans.schemas import InterpreterIn
 from sop_shared.db import utcnow
 from sop_shared.events import Event
@@ -208,3 +216,48 @@ async def test_someone_the_network_has_not_told_us_about_is_not_held_to_a_langua
     )
     signature = await flow.sign(plan, signer_person_id=None)
     assert (signature["language"], signature["signer_language"], signature["interpreter"]) == ("en", None, None)
+
+
+def test_a_sign_off_recorded_before_languages_keeps_its_format_1_record() -> None:
+    """Old rows (language NULL) hash as they were recorded, so they still verify; new ones cover the languages
+    and the interpreter."""
+    old = SafetyPlanSignature(
+        plan_id=new_id(),
+        version_number=1,
+        version_hash="ab" * 32,
+        decision=SignatureDecision.signed,
+        signer_name="Maria Lopez",
+        signer_role=SignerRole.caregiver,
+        method=SignatureMethod.typed_name,
+        typed_name="Maria Lopez",
+        affirmation="Estoy de acuerdo.",
+        recorded_by="fsw.rivera",
+        recorded_by_type="staff",
+        signed_at=utcnow(),
+        signature_hash="",
+    )
+    record = signature_record(old)
+    assert record["format"] == "sop.plans.signature/1"
+    assert not {"language", "signer_language", "interpreter"} & record.keys()
+    new = old.model_copy(
+        update={
+            "language": "en",
+            "signer_language": "es",
+            "interpreter_name": "Lucía Gómez",
+            "interpreter_qualification": InterpreterQualification.certified_interpreter,
+            "interpreter_mode": InterpreterMode.phone,
+            "interpreter_language": "es",
+        }
+    )
+    assert signature_record(new) == {
+        **record,
+        "format": "sop.plans.signature/2",
+        "language": "en",
+        "signer_language": "es",
+        "interpreter": {
+            "name": "Lucía Gómez",
+            "qualification": "certified_interpreter",
+            "mode": "phone",
+            "language": "es",
+        },
+    }
