@@ -35,7 +35,9 @@ FULL_VIEW = """query($id: ID!, $audience: Audience = STAFF, $language: String = 
   safetyScale { latest { raterName raterRole score occasionOn } trajectory { occasions { occasionOn lowest highest } } }
   sdm { safetyDecision riskLevel dueDates { kind overdue } detail }
   safetyPlan { planType status title versionNumber contentHash monitors
-               rules { text threatCode responsible monitors } signOffs { signerName signerRole decision }
+               rules { text threatCode responsible monitors }
+               signOffs { signerName signerRole decision language signerLanguage
+                          interpreter { name qualification mode language } }
                signOffStatus { complete missing } recentCheckIns { kept reportedBy } }
   childVoice { kind restricted childName content }
   glossary { language entries { key term meaning status } }
@@ -150,6 +152,12 @@ async def test_the_assigned_worker_sees_every_section_of_the_demo_family_with_on
         ("Rosa Delgado", "SIGNED"),
     }
     assert plan["signOffStatus"] == {"complete": True, "missing": []}
+    # The plan is in English; Maria and Rosa read Spanish: the interpreter who explained it is on each sign-off.
+    lucia = {"name": "Lucía Gómez", "qualification": "CERTIFIED_INTERPRETER", "mode": "PHONE", "language": "es"}
+    assert [(s["language"], s["signerLanguage"], s["interpreter"]) for s in plan["signOffs"]] == [
+        ("en", "es", lucia),
+        ("en", "es", lucia),
+    ]
     assert plan["recentCheckIns"] and {c["reportedBy"] for c in plan["recentCheckIns"]} == {"Rosa Delgado"}
 
     [houses] = view["childVoice"]

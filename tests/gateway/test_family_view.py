@@ -98,6 +98,13 @@ async def test_the_family_view_in_english_answers_the_three_questions_with_the_f
     assert "<svg" in html or "Nobody has given a number yet." in words  # the scale, when caseView has it
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "not been translated" not in words  # English statements for an English reader
+    # Maria and Rosa read Spanish: the plan in English was explained to them, and the page says by whom.
+    assert "Who signed the plan" in words and "Maria Lopez signed it on " in words
+    explained = (
+        "Lucía Gómez went over the plan with {} by phone, in Spanish. "
+        "Lucía Gómez is an interpreter who passed an official test."
+    )
+    assert all(explained.format(signer) in words for signer in ("Maria Lopez", "Rosa Delgado"))
 
 
 async def test_the_family_view_in_spanish_has_spanish_headings_and_the_verified_spanish_statement(
@@ -115,6 +122,12 @@ async def test_the_family_view_in_spanish_has_spanish_headings_and_the_verified_
     assert "Preocupación 1" in words and "Quién ayuda y revisa" in words
     # The demo statement has a verified Spanish translation; the map's entries have none: shown as written.
     assert DANGER_STATEMENT_START_ES in words and DANGER_STATEMENT_START not in words
+    assert "Quién firmó el plan" in words and "Maria Lopez lo firmó el " in words
+    explicado = (
+        "Lucía Gómez le explicó el plan a {} por teléfono, en español. "
+        "Lucía Gómez es intérprete con certificación oficial."
+    )
+    assert all(explicado.format(signer) in words for signer in ("Maria Lopez", "Rosa Delgado"))
 
 
 async def test_the_three_questions_read_the_same_as_the_case_views_own_labels(
@@ -257,6 +270,10 @@ def test_the_pages_own_english_sentences_are_at_most_grade_8() -> None:
         "language": "Spanish",
         "what": "worry 1",
         "case": "DEMO-2026-0001",
+        "name": "Lucía Gómez",
+        "signer": "Maria Lopez",
+        "mode": "by video call",  # the longest of the modes and of the qualifications
+        "qualification": LABELS["en"]["qualification_certified_court_interpreter"],
     }
     sentences = [
         s
@@ -268,6 +285,14 @@ def test_the_pages_own_english_sentences_are_at_most_grade_8() -> None:
     too_hard = {s: reading_grade(s) for s in sentences if (reading_grade(s) or 0) > READING_GRADE_LIMIT}
     assert too_hard == {}
     assert (reading_grade(" ".join(sentences)) or 0) <= READING_GRADE_LIMIT
+    who_interpreted = {
+        said: reading_grade(said)
+        for key, qualification in LABELS["en"].items()
+        if key.startswith("qualification_")
+        for said in [LABELS["en"]["interpreter_is"].format(name="Lucía Gómez", qualification=qualification)]
+    }
+    assert len(who_interpreted) == 5
+    assert {s: grade for s, grade in who_interpreted.items() if (grade or 0) > READING_GRADE_LIMIT} == {}
 
 
 def test_every_language_has_every_label_with_the_same_placeholders() -> None:

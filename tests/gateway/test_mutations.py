@@ -37,7 +37,9 @@ CREATE_PLAN = mutation(
 )
 SUBMIT_PLAN = mutation("submitSafetyPlan", "safetyPlan { status version }")
 APPROVE_PLAN = mutation("approveSafetyPlan", "safetyPlan { status version }")
-SIGN_PLAN = mutation("signSafetyPlan", "signature { id decision signerName }")
+SIGN_PLAN = mutation(
+    "signSafetyPlan", "signature { id decision signerName language interpreter { name qualification mode language } }"
+)
 ADD_MEMBER = mutation("addNetworkMember", "member { id version circle person { firstName } }")
 CHECK_IN = mutation("recordCheckIn", "checkIn { id kept }")
 
@@ -312,6 +314,8 @@ async def test_a_safety_plan_from_draft_to_approved_signed_and_checked_in(
     assert no_rules["code"] == "INVALID" and no_rules["field"] == ["input", "rules"]
 
     participant = plan["participants"][0]
+    members = (await _rest(system, f"/api/network/v1/cases/{case}"))["members"]
+    maria = next(m["person"] for m in members if m["person"]["first_name"] == "Maria")
     signature = {
         "caseId": case,
         "planId": plan["id"],
@@ -319,14 +323,24 @@ async def test_a_safety_plan_from_draft_to_approved_signed_and_checked_in(
         "contentHash": plan["contentHash"],
         "participantId": participant["id"],
         "signerName": "Maria Lopez",
+        "signerPersonId": maria["id"],
         "signerRole": "CAREGIVER",
         "method": "TYPED_NAME",
         "typedName": "Maria Lopez",
-        "affirmation": "Estoy de acuerdo.",
+        "affirmation": "La intérprete me explicó el plan en español y estoy de acuerdo.",
     }
+    # The plan is in English and Maria reads Spanish: without the interpreter who explained it, no signature.
+    unexplained = _refused(await _run(system, SIGN_PLAN, **signature))
+    assert (unexplained["code"], unexplained["field"]) == ("INVALID", ["input", "interpreter"])
+    assert unexplained["message"] == "the plan is in en; Maria Lopez reads es: record the interpreter who explained it"
+    signature["interpreter"] = {"name": "Lucía Gómez", "qualification": "STAFF_BILINGUAL", "mode": "IN_PERSON"}
     signed = _data(await _run(system, SIGN_PLAN, idempotencyKey="gql-sign-1", **signature))
     again = _data(await _run(system, SIGN_PLAN, idempotencyKey="gql-sign-1", **signature))
     assert signed["id"] == again["id"] and signed["decision"] == "SIGNED"
+    assert (signed["language"], signed["interpreter"]) == (
+        "en",
+        {"name": "Lucía Gómez", "qualification": "STAFF_BILINGUAL", "mode": "IN_PERSON", "language": "es"},
+    )
 
     which = {"caseId": case, "planId": plan["id"]}
     stale = _refused(await _run(system, SUBMIT_PLAN, expectedVersion=9, **which))

@@ -138,6 +138,10 @@ async def seed_network(client: httpx.AsyncClient, seed: DemoSeed) -> None:
         "the case",
     )
     seed.case_id = case["id"]
+    # the people the safety plan names (their person records say which language each reads)
+    seed.ids["people"] = {
+        f"{m['person']['first_name']} {m['person']['last_name']}": m["person"]["id"] for m in case["members"]
+    }
     await seed_safety_network(client, seed, case)
 
 

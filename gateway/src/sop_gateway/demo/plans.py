@@ -1,6 +1,6 @@
-"""The demo family's safety plan, in force: written with Maria and Rosa, signed by both, approved by
-Ms. Okafor, activated by Ms. Rivera, with a few check-ins from the first two weeks and a next step. All
-fictional.
+"""The demo family's safety plan, in force: written with Maria and Rosa, in English, explained to both of
+them in Spanish by an interpreter on the phone and signed by both, approved by Ms. Okafor, activated by
+Ms. Rivera, with a few check-ins from the first two weeks and a next step. All fictional.
 
 Seeded through the gateway's REST façade as the worker and the supervisor would (plan routes are reached
 under `/api/plans/v1/cases/{case_id}/safety-plans/{plan_id}/…`, the form the façade scopes to a case). Every
@@ -57,9 +57,12 @@ DEMO_CHECK_INS: tuple[tuple[int, int, bool, str, str], ...] = (
     (9, 1, True, "Rosa Delgado", "Every evening call answered this week."),
 )
 AFFIRMATION = {
-    "Maria Lopez": "He leído este plan con la Sra. Rivera en español y estoy de acuerdo con él.",
-    "Rosa Delgado": "I have read this plan and I agree to do my part in it.",
+    "Maria Lopez": "La intérprete Lucía Gómez me explicó este plan en español y estoy de acuerdo con él.",
+    "Rosa Delgado": "La intérprete Lucía Gómez me explicó este plan en español y voy a hacer mi parte.",
 }
+# Maria and Rosa read Spanish and the plan is written in English: the interpreter who explained it to them
+# is on the record of each signature (the plans service refuses a signature without her).
+DEMO_INTERPRETER = {"name": "Lucía Gómez", "qualification": "certified_interpreter", "mode": "phone", "language": "es"}
 
 
 async def seed_plans(client: httpx.AsyncClient, seed: DemoSeed) -> None:
@@ -83,6 +86,7 @@ async def seed_plans(client: httpx.AsyncClient, seed: DemoSeed) -> None:
                             "method": "typed_name" if participant["role"] == "caregiver" else "click",
                             "typed_name": participant["name"] if participant["role"] == "caregiver" else None,
                             "affirmation": AFFIRMATION[participant["name"]],
+                            "interpreter": DEMO_INTERPRETER,
                         },
                     ),
                     f"{participant['name']}'s signature",
@@ -91,7 +95,10 @@ async def seed_plans(client: httpx.AsyncClient, seed: DemoSeed) -> None:
             await client.post(
                 f"{at}/submit",
                 headers=worker,
-                json={"supervisor": "sup.okafor", "note": "Signed at the kitchen table with Maria and Rosa."},
+                json={
+                    "supervisor": "sup.okafor",
+                    "note": "Signed at the kitchen table with Maria and Rosa; Lucía Gómez interpreted by phone.",
+                },
             ),
             "submitting the safety plan",
         )
@@ -141,8 +148,10 @@ async def _find_or_create_plan(
         if plan["title"] == DEMO_SAFETY_PLAN["title"]:
             return plan
     agreed = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=AGREED_DAYS_AGO)
+    people = seed.ids.get("people", {})
     body = {
         **DEMO_SAFETY_PLAN,
+        "participants": [{**p, "person_id": people.get(p["name"])} for p in DEMO_SAFETY_PLAN["participants"]],
         "danger_statement_ids": [seed.ids["danger_statement"]],
         "effective_from": agreed.isoformat(),
     }

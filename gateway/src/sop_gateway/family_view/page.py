@@ -240,7 +240,33 @@ def _plan(plan: Mapping[str, Any], words: PageWords) -> dict[str, Any]:
             ),
         ),
         "backup_plan": plan.get("backupPlan"),
+        "sign_offs": [_sign_off(s, words) for s in plan.get("signOffs") or []],
     }
+
+
+def _sign_off(sign_off: Mapping[str, Any], words: PageWords) -> tuple[str, str | None]:
+    """ "Maria Lopez signed it on May 5, 2026." and, when an interpreter explained the plan, who, how, in which
+    language and what makes them fit to: "Lucía Gómez went over the plan with Maria Lopez by phone, in
+    Spanish. Lucía Gómez is an interpreter who passed an official test." (two short sentences: the page's
+    English stays at or below grade 8)."""
+    signer = sign_off["signerName"]
+    key = "signed_on" if _is(sign_off.get("decision"), "signed") else "refused_on"
+    said = words.say(key, name=signer, date=words.date(sign_off["signedAt"]))
+    interpreter = sign_off.get("interpreter")
+    if not interpreter:
+        return said, None
+    name = interpreter["name"]
+    explained = words.say(
+        "explained_by",
+        name=name,
+        signer=signer,
+        mode=words[f"mode_{str(interpreter['mode']).lower()}"],
+        language=words.language_name(interpreter["language"]),
+    )
+    who = words.say(
+        "interpreter_is", name=name, qualification=words[f"qualification_{interpreter['qualification']}".lower()]
+    )
+    return said, f"{explained} {who}"
 
 
 def _trajectory(trajectory: Mapping[str, Any], numbers: Mapping[str, int], words: PageWords) -> ScaleTrajectory:

@@ -172,6 +172,22 @@ class SignatureDecision(Enum):
     REFUSED = "refused"
 
 
+@strawberry.enum(description="What made the interpreter fit to explain the plan")
+class InterpreterQualification(Enum):
+    CERTIFIED_COURT_INTERPRETER = "certified_court_interpreter"
+    CERTIFIED_INTERPRETER = "certified_interpreter"
+    QUALIFIED_INTERPRETER = "qualified_interpreter"
+    STAFF_BILINGUAL = "staff_bilingual"
+    TELEPHONE_SERVICE = "telephone_service"
+
+
+@strawberry.enum(description="How the interpreter explained the plan")
+class InterpreterMode(Enum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+
+
 @strawberry.enum
 class SignerRole(Enum):
     CAREGIVER = "caregiver"
@@ -869,6 +885,25 @@ class SafetyPlanRule:
         )
 
 
+@strawberry.type(description="Who explained a version of the plan to a signer who reads another language")
+class Interpreter:
+    name: str
+    qualification: InterpreterQualification
+    mode: InterpreterMode
+    language: str = strawberry.field(description="The language they explained the plan in (BCP-47)")
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any] | None) -> Interpreter | None:
+        if not body:
+            return None
+        return cls(
+            name=body["name"],
+            qualification=InterpreterQualification(body["qualification"]),
+            mode=InterpreterMode(body["mode"]),
+            language=body["language"],
+        )
+
+
 @strawberry.type
 class SignOff:
     signer_name: str
@@ -876,6 +911,13 @@ class SignOff:
     decision: SignatureDecision
     version_number: int
     signed_at: dt.datetime
+    language: str | None = strawberry.field(
+        description="The language of the version signed (null on sign-offs recorded before languages were)"
+    )
+    signer_language: str | None = strawberry.field(
+        description="The signer's preferred language when they signed, as the network service records it"
+    )
+    interpreter: Interpreter | None = strawberry.field(description="Who explained the version to the signer")
 
 
 @strawberry.type
@@ -992,6 +1034,9 @@ class SafetyPlan:
                     decision=SignatureDecision(s["decision"]),
                     version_number=s["version_number"],
                     signed_at=dt.datetime.fromisoformat(s["signed_at"]),
+                    language=s.get("language"),
+                    signer_language=s.get("signer_language"),
+                    interpreter=Interpreter.from_json(s.get("interpreter")),
                 )
                 for s in body.get("signatures", [])
             ],

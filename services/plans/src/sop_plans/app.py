@@ -10,7 +10,7 @@ from sop_plans.case_refs import ENTITY_FEEDS, case_refs
 from sop_plans.case_view.api import router as case_view_router
 from sop_plans.check_ins.api import router as check_ins_router
 from sop_plans.expiry import expiry_sweeper
-from sop_plans.models import platform
+from sop_plans.models import person_languages, platform
 from sop_plans.next_steps.api import router as next_steps_router
 from sop_plans.plan_policy import load_policy
 from sop_plans.safety_plans.api import case_router, plan_router
@@ -18,6 +18,7 @@ from sop_plans.settings import PlansSettings
 from sop_shared.case_refs import case_in_path
 from sop_shared.clock import Clock, SystemClock
 from sop_shared.events import EventBus
+from sop_shared.person_languages import person_language_consumers
 from sop_shared.service import build_service_app
 
 
@@ -35,6 +36,7 @@ def create_app(
         routers=[case_router, next_steps_router, alerts_router, case_view_router],
         bus=bus,
         background=[expiry_sweeper],  # started after the database exists, stopped before it closes
+        consumers=person_language_consumers(settings.component, person_languages),  # who reads which language
         case_refs=resolvers,
         known_entities=known,
         entity_feeds=ENTITY_FEEDS,

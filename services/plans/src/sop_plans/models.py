@@ -27,12 +27,15 @@ from sqlmodel import Field, SQLModel
 from sop_shared.case_refs import define_case_entity_table
 from sop_shared.db import UTCDateTime, enum_column, service_metadata, utcnow
 from sop_shared.ids import new_id
+from sop_shared.person_languages import define_person_language_table
 from sop_shared.platform_tables import define_platform_tables
 
 metadata = service_metadata()
 platform = define_platform_tables(metadata)
 # Other services' records (people, danger statements, goals, SDM assessments) plans may refer to.
 case_entities = define_case_entity_table(metadata)
+# The languages people read (network events): whether a signer needs an interpreter for a version.
+person_languages = define_person_language_table(metadata)
 
 
 class PlansTable(SQLModel, registry=registry(metadata=metadata)):
@@ -143,6 +146,22 @@ class SignerRole(StrEnum):
     other = "other"
 
 
+class InterpreterQualification(StrEnum):
+    """What made the interpreter fit to explain a plan that can end up in court."""
+
+    certified_court_interpreter = "certified_court_interpreter"
+    certified_interpreter = "certified_interpreter"
+    qualified_interpreter = "qualified_interpreter"  # tested for the language pair, not certified
+    staff_bilingual = "staff_bilingual"  # agency staff assessed as bilingual
+    telephone_service = "telephone_service"  # a contracted telephone or video interpreting service
+
+
+class InterpreterMode(StrEnum):
+    in_person = "in_person"
+    phone = "phone"
+    video = "video"
+
+
 class SafetyPlanSignature(PlansTable, table=True):
     """One participant's sign-off on (or refusal of) one version. Written once, never updated:
     `signature_hash` is the SHA-256 of the canonical signature record, which includes the version's
@@ -165,10 +184,33 @@ class SafetyPlanSignature(PlansTable, table=True):
     refusal_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     image_png: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     image_sha256: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    # The language of the version signed, and of the signer as the network service last said (None: not
+    # known); both None on sign-offs recorded before languages were (their record is format 1).
+    language: str | None = Field(default=None, sa_column=Column(String(35), nullable=True))
+    signer_language: str | None = Field(default=None, sa_column=Column(String(35), nullable=True))
+    # Who explained the version to the signer, in which language, and how (all None without an interpreter).
+    interpreter_name: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    interpreter_qualification: InterpreterQualification | None = Field(
+        default=None, sa_type=enum_column(InterpreterQualification)
+    )
+    interpreter_mode: InterpreterMode | None = Field(default=None, sa_type=enum_column(InterpreterMode))
+    interpreter_language: str | None = Field(default=None, sa_column=Column(String(35), nullable=True))
     recorded_by: str = Field(sa_column=Column(String(200), nullable=False))
     recorded_by_type: str = Field(sa_column=Column(String(20), nullable=False))
     signed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     signature_hash: str = Field(sa_column=Column(String(64), nullable=False))
+
+    @property
+    def interpreter(self) -> dict[str, Any] | None:
+        """The interpreter as one record (how the API and the signature record show it)."""
+        if self.interpreter_name is None:
+            return None
+        return {
+            "name": self.interpreter_name,
+            "qualification": self.interpreter_qualification.value if self.interpreter_qualification else None,
+            "mode": self.interpreter_mode.value if self.interpreter_mode else None,
+            "language": self.interpreter_language,
+        }
 
 
 class ApprovalDecision(StrEnum):

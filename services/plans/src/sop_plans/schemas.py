@@ -11,6 +11,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from sop_plans.models import (
     ApprovalDecision,
+    InterpreterMode,
+    InterpreterQualification,
     NextStepOwnerKind,
     NextStepStatus,
     PlanStatus,
@@ -191,6 +193,26 @@ class VersionChange(BaseModel):
     detail: list[str] = Field(default_factory=list)
 
 
+class InterpreterIn(Strict):
+    """Who explained the version to the signer, when it is not in the language the signer reads."""
+
+    name: str = Field(min_length=1, max_length=200, description="The interpreter's name")
+    qualification: InterpreterQualification
+    mode: InterpreterMode = Field(description="How they interpreted: in_person, phone or video")
+    language: Language | None = Field(
+        default=None,
+        description="The language they explained the plan in; defaults to the signer's preferred language "
+        "(as the network service records it), and must be that language when it is known",
+    )
+
+
+class Interpreter(BaseModel):
+    name: str
+    qualification: InterpreterQualification
+    mode: InterpreterMode
+    language: str = Field(description="The language the interpreter explained the plan in")
+
+
 class SignatureSummary(BaseModel):
     id: uuid.UUID
     version_number: int
@@ -202,6 +224,13 @@ class SignatureSummary(BaseModel):
     refusal_reason: str | None
     signed_at: datetime
     recorded_by: str
+    language: str | None = Field(
+        description="The language of the version signed (null on sign-offs recorded before languages were)"
+    )
+    signer_language: str | None = Field(
+        description="The signer's preferred language as the network service said when they signed (null: not known)"
+    )
+    interpreter: Interpreter | None = Field(description="Who explained the version to the signer, if anyone")
 
 
 class SignatureOut(SignatureSummary):
@@ -242,6 +271,10 @@ class SignatureIn(Strict):
         default=None, max_length=2_000_000, description="The drawn signature (drawn method): a small base64 PNG"
     )
     refusal_reason: str | None = Field(default=None, min_length=1, max_length=2000)
+    interpreter: InterpreterIn | None = Field(
+        default=None,
+        description="Required to sign a version whose language is not the signer's preferred language",
+    )
 
 
 class SignatureVerification(BaseModel):

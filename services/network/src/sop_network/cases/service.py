@@ -23,6 +23,7 @@ from sop_network.schemas import (
 )
 from sop_shared.concurrency import check_version
 from sop_shared.db import utcnow
+from sop_shared.person_languages import PEOPLE_KEY, PersonLanguage
 from sop_shared.policy import Audience, SensitivityLabel, may_see
 from sop_shared.problems import Conflict
 
@@ -76,6 +77,14 @@ async def upsert_case_from_sacwis(
         case.updated_at = utcnow()
     if changed:
         await session.flush()
+        # a person with two roles in the case is one person
+        rows = await session.execute(
+            select(Person)
+            .join(CaseMember, col(CaseMember.person_id) == col(Person.id))
+            .where(col(CaseMember.case_id) == case.id)
+            .order_by(col(CaseMember.id))
+        )
+        people = list({person.id: person for person in rows.scalars()}.values())
         await record_change(
             session,
             subject=f"sop.network.case.{'created' if created else 'updated'}",
@@ -86,18 +95,17 @@ async def upsert_case_from_sacwis(
                 "external_id": external_id,
                 "version": case.version,
                 "changed": sorted(changes) if not created else None,
-                # who is in the case, so other services can hold references to them
-                "person_ids": [
-                    str(p)
-                    for p in (
-                        await session.execute(
-                            select(col(CaseMember.person_id)).where(col(CaseMember.case_id) == case.id)
-                        )
-                    ).scalars()
-                ],
+                # who is in the case, so other services can hold references to them, and what each reads
+                "person_ids": [str(p.id) for p in people],
+                PEOPLE_KEY: [language_of(p) for p in people],
             },
         )
     return case, created, changed
+
+
+def language_of(person: Person) -> dict[str, Any]:
+    """What the network's events say about the language a person reads (see `sop_shared.person_languages`)."""
+    return PersonLanguage(person.id, person.preferred_language, person.needs_interpreter, person.version).to_event()
 
 
 async def resolve_person(session: AsyncSession, system: str, external_id: str) -> tuple[Person | None, Person | None]:

@@ -32,6 +32,7 @@ from sop_network.cases.service import (
     PERSON_FIELDS,
     _upsert_person,
     contact_key,
+    language_of,
     upsert_case_from_sacwis,
 )
 from sop_network.changes.service import Change, record_change, record_changes
@@ -39,6 +40,7 @@ from sop_network.models import Case, CaseMember, ContactMethod, Person, PersonAl
 from sop_network.schemas import CaseUpsert, PersonIn, RecordResult, SacwisRecord
 from sop_shared.db import table_of, utcnow
 from sop_shared.ids import new_id
+from sop_shared.person_languages import PEOPLE_KEY, PersonLanguage
 from sop_shared.problems import Conflict, InvalidInput, Problem
 
 CHUNK = 500
@@ -190,6 +192,7 @@ async def _apply_one(session: AsyncSession, system: str, item: _Valid) -> Record
                         "external_system": system,
                         "external_id": item.body.external_id,
                         "version": person.version,
+                        PEOPLE_KEY: [language_of(person)],
                     },
                 )
             status = "updated" if changed and existed else ("created" if changed else "unchanged")
@@ -327,6 +330,11 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
         pk: uuid.UUID = row["id"]
         return pk
 
+    def person_language(p: PersonIn) -> dict[str, Any]:
+        # on this path a known person is unchanged (else the record is deferred), a new one is version 1
+        version = persons[p.external_id].version if p.external_id in persons else 1
+        return PersonLanguage(person_id(p), p.preferred_language, p.needs_interpreter, version).to_event()
+
     person_pks_by_ext = {ext: p.id for ext, p in persons.items()}
     deferred: list[_Valid] = []
     for item in items:
@@ -348,6 +356,7 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
                         "external_system": system,
                         "external_id": item.body.external_id,
                         "version": 1,
+                        PEOPLE_KEY: [person_language(item.body)],
                     },
                 )
             )
@@ -411,6 +420,7 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
                     "version": 1,
                     "changed": None,
                     "person_ids": [str(person_id(m.person)) for m in body.members],
+                    PEOPLE_KEY: [person_language(m.person) for m in body.members],
                 },
                 case_id=cid,
             )

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from sop_network.cases.service import persons_out
+from sop_network.cases.service import language_of, persons_out
 from sop_network.changes.service import record_change
 from sop_network.models import NetworkMeeting, NetworkMember, NetworkMemberRevision, Person
 from sop_network.safety_network.rules import check_meeting, check_member_update, check_new_member
@@ -23,6 +23,7 @@ from sop_network.schemas import (
 )
 from sop_shared.concurrency import check_version
 from sop_shared.db import utcnow
+from sop_shared.person_languages import PEOPLE_KEY
 from sop_shared.policy import Audience
 from sop_shared.problems import Conflict, InvalidInput, NotFound
 
@@ -86,7 +87,13 @@ async def add_member(
         session,
         subject="sop.network.network_member.added",
         case_id=case_id,
-        data={"case_id": str(case_id), "member_id": str(member.id), "person_id": str(person.id), "version": 1},
+        data={
+            "case_id": str(case_id),
+            "member_id": str(member.id),
+            "person_id": str(person.id),
+            "version": 1,
+            PEOPLE_KEY: [language_of(person)],
+        },
     )
     return member
 

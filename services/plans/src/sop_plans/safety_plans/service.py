@@ -29,6 +29,7 @@ from sop_plans.models import (
     SignatureDecision,
     SignatureMethod,
     SignerRole,
+    person_languages,
     platform,
 )
 from sop_plans.plan_policy import PlanPolicy
@@ -43,7 +44,7 @@ from sop_plans.safety_plans.rules import (
     rule_language_check,
     version_changes,
 )
-from sop_plans.safety_plans.signatures import decode_png, signature_hash
+from sop_plans.safety_plans.signatures import decode_png, interpreter_language, signature_hash
 from sop_plans.schemas import (
     Alert,
     AlertKind,
@@ -69,6 +70,7 @@ from sop_shared.auth import Principal
 from sop_shared.ids import new_id
 from sop_shared.outbox import emit
 from sop_shared.pagination import CaseList, CountedPage, ListPaging, PageRequest, after
+from sop_shared.person_languages import person_language
 from sop_shared.plain_language import LanguageCheck
 from sop_shared.problems import Conflict, Forbidden, InvalidInput
 
@@ -393,7 +395,9 @@ async def record_signature(
     require_allowed(plan, Action.sign)
     version = await _the_version_read(session, plan, body.version_number, body.content_hash)
     content = PlanContent.model_validate(version.content)
-    image = _check_signature_input(body, content, image_max_bytes)
+    signer_language = await _signer_language(session, body, content)
+    image, explained_in = _check_signature_input(body, content, image_max_bytes, signer_language)
+    interpreter = body.interpreter
     signature = SafetyPlanSignature(
         plan_id=plan.id,
         version_number=version.number,
@@ -409,6 +413,12 @@ async def record_signature(
         refusal_reason=body.refusal_reason,
         image_png=image,
         image_sha256=hashlib.sha256(image).hexdigest() if image is not None else None,
+        language=content.language,
+        signer_language=signer_language,
+        interpreter_name=interpreter.name if interpreter else None,
+        interpreter_qualification=interpreter.qualification if interpreter else None,
+        interpreter_mode=interpreter.mode if interpreter else None,
+        interpreter_language=explained_in,
         recorded_by=principal.subject,
         recorded_by_type=principal.actor_type.value,
         signed_at=now,
@@ -429,12 +439,42 @@ async def record_signature(
         signer_role=signature.signer_role.value,
         participant_id=str(signature.participant_id) if signature.participant_id else None,
         signature_hash=signature.signature_hash,
+        language=signature.language,
+        signer_language=signature.signer_language,
+        interpreter=signature.interpreter,
     )
     return signature
 
 
-def _check_signature_input(body: SignatureIn, content: PlanContent, image_max_bytes: int) -> bytes | None:
+async def _signer_language(session: AsyncSession, body: SignatureIn, content: PlanContent) -> str | None:
+    """The signer's preferred language as the network service last announced it: the person signing, else
+    the participant's person; None when neither is a person the network service has told us about."""
+    person_id = body.signer_person_id
+    if person_id is None and body.participant_id is not None:
+        participant = next((p for p in content.participants if p.id == body.participant_id), None)
+        person_id = participant.person_id if participant is not None else None
+    if person_id is None:
+        return None
+    known = await person_language(session, person_languages, person_id)
+    return known.preferred_language if known is not None else None
+
+
+def _check_signature_input(
+    body: SignatureIn, content: PlanContent, image_max_bytes: int, signer_language: str | None
+) -> tuple[bytes | None, str | None]:
+    """The drawn image (if any) and the language an interpreter explained the version in (if any)."""
     errors: list[dict[str, str]] = []
+    explained_in: str | None = None
+    try:
+        explained_in = interpreter_language(
+            version_language=content.language,
+            signer_name=body.signer_name,
+            signer_language=signer_language,
+            decision=body.decision,
+            interpreter=body.interpreter,
+        )
+    except InvalidInput as exc:
+        errors += exc.errors
     image: bytes | None = None
     if body.participant_id is not None:
         participant = next((p for p in content.participants if p.id == body.participant_id), None)
@@ -469,7 +509,7 @@ def _check_signature_input(body: SignatureIn, content: PlanContent, image_max_by
                 errors.append({"field": name, "message": "a refusal is not signed"})
     if errors:
         raise InvalidInput(errors)
-    return image
+    return image, explained_in
 
 
 async def record_review(
