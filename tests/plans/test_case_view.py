@@ -281,3 +281,39 @@ def test_the_agency_sees_the_plan_unchanged() -> None:
     assert plan_for_audience(plan, Audience.supervisor) is plan
     hidden = plan_for_audience(plan, Audience.partner)
     assert (hidden.latest_approval, hidden.warnings, hidden.alerts) == (None, [], [])
+
+
+async def test_outside_the_agency_a_plan_is_read_once_submitted_and_then_as_its_version_in_force(
+    flow: PlanFlow,
+    lopez_ongoing_plan: dict[str, Any],
+) -> None:
+    family = {**flow.worker, "X-SOP-Audience": "family"}
+    draft = await flow.create(lopez_ongoing_plan)
+    view = await flow.call("GET", _view_path(flow), headers=family)
+    assert view["safety_plan"] is None and view["plans"] == []  # a draft never left the worker
+    listed = await flow.call("GET", f"/v1/cases/{flow.case_id}/safety-plans", headers=family)
+    assert listed["items"] == []
+    await flow.call("GET", f"/v1/safety-plans/{draft['id']}", headers=family, expect=404)
+    assert (await flow.call("GET", _view_path(flow)))["safety_plan"]["id"] == draft["id"]  # staff read drafts
+
+    await flow.submit(draft["id"])
+    view = await flow.call("GET", _view_path(flow), headers=family)
+    assert view["safety_plan"]["id"] == draft["id"] and [p["id"] for p in view["plans"]] == [draft["id"]]
+
+    active = await flow.active_plan({**lopez_ongoing_plan, "title": "The plan everyone signed"})
+    rules = [{k: v for k, v in r.items() if k != "plain_language"} for r in active["rules"]]
+    rules[0]["text"] = "When Maria has been drinking, Rosa takes the children to her house until Maria is sober."
+    await flow.call(
+        "PATCH",
+        f"/v1/safety-plans/{active['id']}",
+        json={"change_note": "Until sober", "rules": rules},
+        headers={**flow.worker, "If-Match": f'"{active["version"]}"'},
+    )
+    agreed = [r["text"] for r in active["rules"]]
+    view = await flow.call("GET", _view_path(flow), headers=family)
+    listed_plan = next(p for p in view["plans"] if p["id"] == active["id"])
+    assert [r["text"] for r in listed_plan["rules"]] == agreed  # the edit is still being prepared
+    one = await flow.call("GET", f"/v1/safety-plans/{active['id']}", headers=family)
+    assert [r["text"] for r in one["rules"]] == agreed and one["latest_approval"] is None
+    staff = await flow.call("GET", f"/v1/safety-plans/{active['id']}")
+    assert staff["rules"][0]["text"] == rules[0]["text"]

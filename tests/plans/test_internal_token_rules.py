@@ -92,9 +92,12 @@ async def test_a_read_only_principal_reads_plans_but_cannot_create_one(
     plans: RunningService,
     case_id: uuid.UUID,
     plan_id: uuid.UUID,
+    worker: dict[str, str],
     tokens: InternalTokens,
     lopez_ongoing_plan: dict[str, Any],
 ) -> None:
+    submitted = await plans.client.post(f"/v1/safety-plans/{plan_id}/submit", headers=worker)
+    assert submitted.status_code == 200, submitted.text  # a partner reads plans once they left the worker
     casa = tokens.headers(
         "plans",
         subject="casa.volunteer",

@@ -45,7 +45,9 @@ async def case_view(
     worker's practice warnings and the alerts are left out. Each plan carries its newest `check_ins_first`
     check-ins (default 5), their total and a cursor to the rest (`recent_check_ins_paging`)."""
     require_case_scope(principal, case_id, Scope.case_read)
-    parts = await read_case_view(session, case_id=case_id, now=clock.now(), policy=policy, check_ins=check_ins_first)
+    parts = await read_case_view(
+        session, case_id=case_id, now=clock.now(), policy=policy, check_ins=check_ins_first, audience=audience
+    )
     await audit_request(
         request,
         session,

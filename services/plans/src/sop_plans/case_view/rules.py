@@ -6,13 +6,12 @@ from collections.abc import Iterable
 
 from sop_plans.models import PlanStatus, SafetyPlan
 from sop_plans.schemas import Alert, SafetyPlanOut
-from sop_shared.policy import Audience
+from sop_shared.policy import Audience, may_see_unshared
 
 ENDED = frozenset({PlanStatus.terminated, PlanStatus.expired})
 # The agency's own readers. Everyone else (family, network, partner, court) gets the plan without the
 # supervisor's decision and comment, the practice warnings addressed to the worker, and the alerts (the
 # agency's work queue: who owes which review or decision).
-AGENCY_AUDIENCES = frozenset({Audience.staff, Audience.supervisor})
 HIDDEN_FROM_OTHERS = ("latest_approval", "warnings", "alerts")
 
 
@@ -40,7 +39,20 @@ def version_shown(plan: SafetyPlan) -> int:
 
 
 def is_agency(audience: Audience) -> bool:
-    return audience in AGENCY_AUDIENCES
+    return may_see_unshared(audience)
+
+
+def shared_with(plan: SafetyPlan, audience: Audience) -> bool:
+    """Whether `audience` reads the plan at all. A plan's words are ready to share once the worker submits them
+    for the supervisor's approval: outside the agency a draft that never left the worker is not shown (the
+    ready-to-share rule of the policy table, with submission as the plan's step)."""
+    return is_agency(audience) or plan.status != PlanStatus.draft or plan.in_force_version_number is not None
+
+
+def version_for(plan: SafetyPlan, audience: Audience) -> int:
+    """The version `audience` reads: the agency the newest wording; everyone else the version in force while
+    there is one (never a newer wording still being prepared), else the newest (submitted) one."""
+    return plan.current_version_number if is_agency(audience) else version_shown(plan)
 
 
 def plan_for_audience(plan: SafetyPlanOut, audience: Audience) -> SafetyPlanOut:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from sop_plans.alerts.service import alerts_for
-from sop_plans.case_view.rules import ENDED, binds_now, plan_to_show, version_shown
+from sop_plans.case_view.rules import ENDED, binds_now, plan_to_show, shared_with, version_for, version_shown
 from sop_plans.case_view.schemas import CaseGlance, PlanInForceSummary
 from sop_plans.models import NextStep, PlanStatus, SafetyPlan, SafetyPlanVersion
 from sop_plans.next_steps.service import OPEN_STATUSES, next_step_out
@@ -31,6 +31,7 @@ from sop_plans.safety_plans.service import (
     plan_out,
 )
 from sop_plans.schemas import Alert, NextStepOut, SafetyPlanOut
+from sop_shared.policy import Audience
 
 NEWEST_PLANS = 20
 NEXT_STEPS = 50
@@ -52,9 +53,12 @@ async def read_case_view(
     now: datetime,
     policy: PlanPolicy,
     check_ins: int = RECENT_CHECK_INS,
+    audience: Audience = Audience.staff,
 ) -> CaseViewParts:
     """The plan in force (as its version in force reads), the newest plans, the next steps and the alerts
-    of one case. Plans past their expiry are expired first (by the alerts read), as every read does."""
+    of one case, as `audience` may read them (outside the agency: no plan that was never submitted, and each
+    plan as its version in force reads). Plans past their expiry are expired first (by the alerts read), as
+    every read does."""
     alerts = await alerts_for(session, now=now, policy=policy, case_id=case_id)
     newest = (
         await session.execute(
@@ -83,14 +87,15 @@ async def read_case_view(
         .scalars()
         .all()
     )
-    chosen = plan_to_show(open_plans)
+    shown_plans = [(p, v) for p, v in newest if shared_with(p, audience)]
+    chosen = plan_to_show(p for p in open_plans if shared_with(p, audience))
     shown: SafetyPlanVersion | None = None
     if chosen is not None:
         number = version_shown(chosen)
-        shown = next((v for p, v in newest if p.id == chosen.id and v.number == number), None) or await get_version(
-            session, chosen.id, number
-        )
-    plans = {p.id: p for p, _ in newest}
+        shown = next(
+            (v for p, v in shown_plans if p.id == chosen.id and v.number == number), None
+        ) or await get_version(session, chosen.id, number)
+    plans = {p.id: p for p, _ in shown_plans}
     if chosen is not None:
         plans[chosen.id] = chosen
     extras = await load_extras(session, list(plans.values()), check_ins=check_ins)
@@ -113,10 +118,22 @@ async def read_case_view(
         safety_plan=plan_out(chosen, shown, extras, now=now, policy=policy)
         if chosen is not None and shown is not None
         else None,
-        plans=[plan_out(p, v, extras, now=now, policy=policy) for p, v in newest],
+        plans=[
+            plan_out(p, await _version_for(session, p, v, audience), extras, now=now, policy=policy)
+            for p, v in shown_plans
+        ],
         next_steps=[next_step_out(s, today) for s in steps],
         alerts=alerts,
     )
+
+
+async def _version_for(
+    session: AsyncSession, plan: SafetyPlan, current: SafetyPlanVersion, audience: Audience
+) -> SafetyPlanVersion:
+    number = version_for(plan, audience)
+    if number == current.number:
+        return current
+    return await get_version(session, plan.id, number) or current
 
 
 async def glance_at_cases(

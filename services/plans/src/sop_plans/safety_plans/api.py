@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from sop_plans.case_view.rules import is_agency, plan_for_audience, shared_with, version_for
 from sop_plans.deps import OptionalIfMatch, PolicyDep, SettingsDep, plan_for
 from sop_plans.models import PlanStatus, SafetyPlan, SafetyPlanSignature
 from sop_plans.plan_policy import PlanPolicy
@@ -40,13 +41,13 @@ from sop_plans.schemas import (
     TerminateIn,
 )
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, require_case_scope
+from sop_shared.auth import CurrentPrincipal, RequestAudience, require_case_scope
 from sop_shared.clock import ClockDep
 from sop_shared.concurrency import IfMatchVersion, etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import Page, PageDep
-from sop_shared.policy import Scope
+from sop_shared.policy import Audience, Scope
 from sop_shared.problems import NotFound
 from sop_shared.query_params import known_query_params
 
@@ -57,10 +58,15 @@ VersionNumber = Annotated[int, Path(ge=1, le=2_147_483_647, description="The ver
 NO_SUCH_SIGNATURE = "no such signature on this plan"
 
 
-async def _out(session: AsyncSession, plan: SafetyPlan, *, now: datetime, policy: PlanPolicy) -> SafetyPlanOut:
+async def _out(
+    session: AsyncSession, plan: SafetyPlan, *, now: datetime, policy: PlanPolicy, audience: Audience = Audience.staff
+) -> SafetyPlanOut:
     version = await service.current_version(session, plan)
     extras = await service.load_extras(session, [plan])
-    return service.plan_out(plan, version, extras, now=now, policy=policy)
+    if is_agency(audience):
+        return service.plan_out(plan, version, extras, now=now, policy=policy)
+    shown = await service.get_version(session, plan.id, version_for(plan, audience)) or version
+    return plan_for_audience(service.plan_out(plan, shown, extras, now=now, policy=policy), audience)
 
 
 def _with_etag(plan_out: SafetyPlanOut, status_code: int = 200, **headers: str) -> JSONResponse:
@@ -133,6 +139,7 @@ async def list_case_plans(
     page: PageDep,
     clock: ClockDep,
     policy: PolicyDep,
+    audience: RequestAudience,
     status: Annotated[PlanStatus | None, Query(description="Only plans in this status")] = None,
 ) -> Page[SafetyPlanOut]:
     """A case's safety plans (oldest first), each with its current version's rules (with their plain-language
@@ -141,13 +148,17 @@ async def list_case_plans(
     require_case_scope(principal, case_id, Scope.case_read)
     now = clock.now()
     await service.expire_due_plans(session, now=now, case_id=case_id)
-    rows, next_cursor = await service.list_plans(session, case_id=case_id, status=status, page=page)
+    rows, next_cursor = await service.list_plans(
+        session, case_id=case_id, status=status, page=page, shared_only=not is_agency(audience)
+    )
     extras = await service.load_extras(session, [plan for plan, _ in rows])
     await audit_request(request, session, principal, resource="safety_plan", action="read", case_id=case_id)
-    return Page[SafetyPlanOut](
-        items=[service.plan_out(plan, version, extras, now=now, policy=policy) for plan, version in rows],
-        next_cursor=next_cursor,
-    )
+    items = []
+    for plan, version in rows:
+        if not is_agency(audience):  # outside the agency: the version in force, without the agency's notes
+            version = await service.get_version(session, plan.id, version_for(plan, audience)) or version
+        items.append(plan_for_audience(service.plan_out(plan, version, extras, now=now, policy=policy), audience))
+    return Page[SafetyPlanOut](items=items, next_cursor=next_cursor)
 
 
 @plan_router.get("/safety-plans/{plan_id}", response_model=SafetyPlanOut, dependencies=[known_query_params()])
@@ -158,13 +169,17 @@ async def get_safety_plan(
     principal: CurrentPrincipal,
     clock: ClockDep,
     policy: PolicyDep,
+    audience: RequestAudience,
 ) -> Response:
-    """One plan with its current version; the ETag is the plan's row version (send it as If-Match)."""
+    """One plan with its current version (outside the agency, `X-SOP-Audience`: its version in force, and a
+    plan never submitted is not found); the ETag is the plan's row version (send it as If-Match)."""
     plan = await plan_for(request, session, principal, plan_id, Scope.case_read)
+    if not shared_with(plan, audience):
+        raise NotFound("no such safety plan")
     await audit_request(
         request, session, principal, resource="safety_plan", action="read", case_id=plan.case_id, resource_id=plan.id
     )
-    return _with_etag(await _out(session, plan, now=clock.now(), policy=policy))
+    return _with_etag(await _out(session, plan, now=clock.now(), policy=policy, audience=audience))
 
 
 @plan_router.patch(

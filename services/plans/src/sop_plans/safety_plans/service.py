@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased, defer
 from sqlmodel import col
@@ -608,8 +608,10 @@ async def list_plans(
     case_id: uuid.UUID,
     status: PlanStatus | None,
     page: PageRequest,
+    shared_only: bool = False,
 ) -> tuple[list[tuple[SafetyPlan, SafetyPlanVersion]], str | None]:
-    """One query for a page of a case's plans, each joined to its current version."""
+    """One query for a page of a case's plans, each joined to its current version (`shared_only`: without the
+    drafts never submitted, for audiences outside the agency)."""
     query = (
         select(SafetyPlan, SafetyPlanVersion)
         .join(
@@ -623,6 +625,10 @@ async def list_plans(
     )
     if status is not None:
         query = query.where(col(SafetyPlan.status) == status)
+    if shared_only:
+        query = query.where(
+            or_(col(SafetyPlan.status) != PlanStatus.draft, col(SafetyPlan.in_force_version_number).is_not(None))
+        )
     rows = [(plan, version) for plan, version in (await session.execute(page.apply(query, col(SafetyPlan.id)))).all()]
     return page.page(rows, id_of=lambda row: row[0].id)
 
