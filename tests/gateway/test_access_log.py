@@ -89,7 +89,7 @@ async def test_an_auditor_sees_who_looked_at_the_case_through_which_client_and_a
     facade_read, case_view = log[0], log[1]
     assert (facade_read["actorSubject"], facade_read["actorType"], facade_read["clientId"], facade_read["action"]) == (
         "sacwis.sync",
-        "integration",
+        "INTEGRATION",
         "sacwis.sync",
         "read",
     )
@@ -100,7 +100,7 @@ async def test_an_auditor_sees_who_looked_at_the_case_through_which_client_and_a
         case_view["audience"],
         case_view["requestId"],
         case_view["clientRequestId"],
-    ) == ("fsw.rivera", "case_view", "family", viewed.headers["X-Request-ID"], "rq-family-view-1")
+    ) == ("fsw.rivera", "case_view", "FAMILY", viewed.headers["X-Request-ID"], "rq-family-view-1")
     assert case_view["fields"] == ["case", "children"]  # the sections this query asked for
     # asking is itself recorded, and shows the next time
     again = (await ask(system, ACCESS_LOG, {"id": case_id, "first": 1}, AUDITOR))["data"]["caseAccessLog"]

@@ -109,7 +109,7 @@ async def test_a_partner_token_authenticates_as_its_agency_with_partner_scopes_a
     assert response.json()["data"]["me"] == {
         "subject": f"api-token:{issued['id']}",
         "name": "Counseling referrals for families on a safety plan",
-        "actorType": "partner",
+        "actorType": "PARTNER",
         "roles": [],
         "scopes": ["case:read"],
         "agency": "Ozark Family Counseling",

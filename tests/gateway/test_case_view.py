@@ -340,4 +340,4 @@ async def test_a_jargon_finding_says_what_kind_of_jargon_it_is(system: EmbeddedS
     body = (await system.graphql(query, {"id": str(demo_case)})).json()
     [statement] = [s for s in body["data"]["caseView"]["worries"]["danger"] if s["recordId"] == created.json()["id"]]
     jargon = {f["term"].lower(): f["category"] for f in statement["plainLanguage"]["findings"] if f["code"] == "jargon"}
-    assert jargon.get("alcoholic") == "label" and jargon.get("ua") == "acronym", jargon
+    assert jargon.get("alcoholic") == "LABEL" and jargon.get("ua") == "ACRONYM", jargon

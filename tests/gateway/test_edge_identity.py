@@ -62,7 +62,7 @@ async def test_me_is_who_the_token_says(sqlite_system: EmbeddedSystem) -> None:
     assert response.json()["data"]["me"] == {
         "subject": "fsw.rivera",
         "name": "Dana Rivera",
-        "actorType": "staff",
+        "actorType": "STAFF",
         "roles": ["worker"],
         "scopes": ["case:read", "case:write"],
         "agency": "DCFS",
@@ -71,7 +71,7 @@ async def test_me_is_who_the_token_says(sqlite_system: EmbeddedSystem) -> None:
     assert supervisor["roles"] == ["supervisor"]
     assert supervisor["scopes"] == ["approvals:decide", "audit:read", "case:read", "case:write"]
     sacwis = (await _me(sqlite_system, sqlite_system.token("sacwis.sync"))).json()["data"]["me"]
-    assert (sacwis["subject"], sacwis["actorType"], sacwis["roles"]) == ("sacwis.sync", "integration", [])
+    assert (sacwis["subject"], sacwis["actorType"], sacwis["roles"]) == ("sacwis.sync", "INTEGRATION", [])
     assert sacwis["scopes"] == ["case:read", "cases:sync"]
 
 

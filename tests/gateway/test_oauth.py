@@ -108,7 +108,7 @@ async def test_a_registered_client_trades_its_secret_for_a_short_lived_gateway_t
     who = (await me(system, body["access_token"])).json()["data"]["me"]
     assert who == {
         "subject": "chris-sync",
-        "actorType": "integration",
+        "actorType": "INTEGRATION",
         "roles": [],
         "scopes": ["case:read", "cases:sync"],
     }

@@ -101,7 +101,7 @@ async def test_staff_of_a_second_issuer_get_in_beside_the_first(start_system: An
         assert response.status_code == 200, response.text
         assert response.json()["data"]["me"] == {
             "subject": "fsw.tran",
-            "actorType": "staff",
+            "actorType": "STAFF",
             "roles": ["worker"],
             "scopes": ["case:read", "case:write"],
             "agency": "DCFS",
@@ -210,7 +210,7 @@ async def test_a_member_portal_issuer_vouches_for_family_members_and_never_for_s
         assert family.status_code == 200, family.text
         assert family.json()["data"]["me"] == {
             "subject": "family:maria.lopez",
-            "actorType": "family",
+            "actorType": "FAMILY",
             "roles": [],
             "scopes": [],
             "agency": None,

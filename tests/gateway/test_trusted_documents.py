@@ -94,7 +94,7 @@ async def test_first_party_callers_run_trusted_documents_by_id_and_systems_may_s
 
         integration = await system_.graphql(WHO, user="sacwis.sync")
         assert integration.status_code == 200, integration.text
-        assert integration.json()["data"]["me"] == {"subject": "sacwis.sync", "actorType": "integration"}
+        assert integration.json()["data"]["me"] == {"subject": "sacwis.sync", "actorType": "INTEGRATION"}
 
         family_page = await system_.client.get(
             f"/v1/cases/{system_.demo_case}/family-view", headers=worker, params={"language": "es"}

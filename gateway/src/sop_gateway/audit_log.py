@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from sop_gateway.access import record_refusal, require_case_access
 from sop_gateway.graphql.context import GatewayContext
+from sop_gateway.graphql.types import ActorType as CallerKind
+from sop_gateway.graphql.types import Audience, known
 from sop_gateway.models import platform
 from sop_gateway.upstream import SERVICES, UpstreamError
 from sop_shared.audit import AuditEntry
@@ -31,12 +33,12 @@ class AccessLogEntry:
     seq: int
     occurred_at: dt.datetime
     actor_subject: str
-    actor_type: str
+    actor_type: CallerKind | None = strawberry.field(description="null for a kind of caller this gateway does not know")
     client_id: str | None
     action: str
     resource: str
     resource_id: str | None
-    audience: str | None
+    audience: Audience | None
     fields: list[str] = strawberry.field(description="The sections and sensitive fields returned")
     purpose: str | None
     request_id: str | None = strawberry.field(description="The id the gateway gave the request (X-Request-ID)")
@@ -48,12 +50,12 @@ class AccessLogEntry:
             seq=row.seq,
             occurred_at=row.occurred_at,
             actor_subject=row.actor_subject,
-            actor_type=row.actor_type,
+            actor_type=known(CallerKind, row.actor_type),
             client_id=row.client_id,
             action=row.action,
             resource=row.resource,
             resource_id=row.resource_id,
-            audience=row.audience,
+            audience=known(Audience, row.audience),
             fields=list(row.fields or []),
             purpose=row.purpose,
             request_id=row.request_id,

@@ -38,7 +38,7 @@ from sop_gateway.graphql.caseload import (
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.mutations import build_derived
 from sop_gateway.graphql.trusted_documents import TrustedDocuments, TrustedDocumentsExtension
-from sop_gateway.graphql.types import Audience, Me
+from sop_gateway.graphql.types import ActorType, Audience, Me
 from sop_gateway.settings import GatewaySettings
 from sop_shared.observability import request_id_var
 
@@ -79,7 +79,7 @@ class Query:
         return Me(
             subject=p.subject,
             name=p.name,
-            actor_type=p.actor_type.value,
+            actor_type=ActorType(p.actor_type.value),
             roles=sorted(p.roles),
             scopes=sorted(p.scopes),
             agency=p.agency,

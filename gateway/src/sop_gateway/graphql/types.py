@@ -31,6 +31,31 @@ class Audience(Enum):
     COURT = "court"
 
 
+@strawberry.enum(
+    description="Who acts: a person on staff, a partner agency, an integrated system, a family or network member"
+)
+class ActorType(Enum):
+    STAFF = "staff"
+    PARTNER = "partner"
+    INTEGRATION = "integration"
+    FAMILY = "family"
+    NETWORK = "network"
+
+
+@strawberry.enum(description="`WARNING`: something to fix before the words are shared; `INFO`: a note")
+class LanguageFindingSeverity(Enum):
+    WARNING = "warning"
+    INFO = "info"
+
+
+@strawberry.enum(description="The kind of jargon found (docs/plain-language.md)")
+class LanguageFindingCategory(Enum):
+    ACRONYM = "acronym"
+    PROFESSIONAL_TERM = "professional_term"
+    LABEL = "label"
+    SERVICE_SPEAK = "service_speak"
+
+
 @strawberry.enum
 class CaseType(Enum):
     INVESTIGATION = "investigation"
@@ -381,13 +406,13 @@ class SafetyNetwork:
 @strawberry.type
 class LanguageFinding:
     code: str
-    severity: str
+    severity: LanguageFindingSeverity
     message: str
     start: int | None
     end: int | None
     term: str | None
     suggestion: str | None
-    category: str | None = strawberry.field(
+    category: LanguageFindingCategory | None = strawberry.field(
         default=None,
         description="For `jargon`: acronym, professional_term, label or service_speak (docs/plain-language.md)",
     )
@@ -409,13 +434,13 @@ class PlainLanguageCheck:
             findings=[
                 LanguageFinding(
                     code=f["code"],
-                    severity=f.get("severity", "warning"),
+                    severity=LanguageFindingSeverity(f.get("severity", "warning")),
                     message=f["message"],
                     start=f.get("start"),
                     end=f.get("end"),
                     term=f.get("term"),
                     suggestion=f.get("suggestion"),
-                    category=f.get("category"),
+                    category=known(LanguageFindingCategory, f.get("category")),
                 )
                 for f in body.get("findings", [])
             ],
@@ -1159,7 +1184,7 @@ class ViewLabels:
 class Me:
     subject: str
     name: str | None
-    actor_type: str
+    actor_type: ActorType
     roles: list[str]
     scopes: list[str]
     agency: str | None
