@@ -154,3 +154,30 @@ async def test_the_audit_chain_verifies_and_a_changed_record_breaks_it(system: E
         )
     broken = (await ask(system, CHAIN, {}, ("admin.hughes", ["admin"])))["data"]["auditChain"]
     assert broken == {"intact": False, "records": first_case_read.seq - 1, "brokenAt": first_case_read.seq}
+
+
+PAGE = """query($id: ID!, $first: Int!, $before: Int) { caseAccessLog(caseId: $id, first: $first, beforeSeq: $before) {
+  seq } }"""
+
+
+async def test_the_whole_trail_is_read_page_by_page_each_entry_once(system: EmbeddedSystem) -> None:
+    case_id = await seeded_case(system)
+    for _ in range(3):
+        viewed = await system.graphql(CASE_VIEW, {"id": case_id, "a": "STAFF"})
+        assert viewed.status_code == 200, viewed.text
+    everything = [
+        e["seq"] for e in (await ask(system, PAGE, {"id": case_id, "first": 200}, AUDITOR))["data"]["caseAccessLog"]
+    ]
+    pages: list[int] = []
+    before = everything[0] + 1  # asking is itself recorded: start just above what the first answer held
+    while True:
+        page = (await ask(system, PAGE, {"id": case_id, "first": 2, "before": before}, AUDITOR))["data"][
+            "caseAccessLog"
+        ]
+        if not page:
+            break
+        pages += [e["seq"] for e in page]
+        before = page[-1]["seq"]
+    assert pages == everything and len(pages) >= 4
+    refused = await ask(system, PAGE, {"id": case_id, "first": 2, "before": 0}, AUDITOR)
+    assert error_code(refused) == "BAD_USER_INPUT"

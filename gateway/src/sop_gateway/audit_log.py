@@ -108,12 +108,21 @@ def _case_uuid(case_id: strawberry.ID) -> uuid.UUID:
         raise GraphQLError("caseId must be a UUID.", extensions={"code": "BAD_USER_INPUT", "field": "caseId"}) from exc
 
 
-async def resolve_case_access_log(context: GatewayContext, case_id: strawberry.ID, first: int) -> list[AccessLogEntry]:
+async def resolve_case_access_log(
+    context: GatewayContext, case_id: strawberry.ID, first: int, before_seq: int | None = None
+) -> list[AccessLogEntry]:
+    """The case's trail, newest first: `first` entries, older than `before_seq` when given (the `seq` of the
+    last entry of the page before), so the whole trail is read page by page, each entry once."""
     principal = _require_auditing_principal(context)
     case_uuid = _case_uuid(case_id)
     if not 1 <= first <= MAX_ENTRIES:
         raise GraphQLError(
             f"first must be between 1 and {MAX_ENTRIES}.", extensions={"code": "BAD_USER_INPUT", "field": "first"}
+        )
+    if before_seq is not None and before_seq < 1:
+        raise GraphQLError(
+            "beforeSeq must be the seq of an entry (1 or more).",
+            extensions={"code": "BAD_USER_INPUT", "field": "beforeSeq"},
         )
     if StaffRole.auditor not in principal.roles:
         # A supervisor reads the trail of the cases they supervise; any other case does not exist for them.
@@ -133,7 +142,10 @@ async def resolve_case_access_log(context: GatewayContext, case_id: strawberry.I
     async with context.database.session() as session:
         rows = (
             await session.execute(
-                select(audit).where(audit.c.case_id == case_uuid).order_by(audit.c.seq.desc()).limit(first)
+                select(audit)
+                .where(audit.c.case_id == case_uuid, *([audit.c.seq < before_seq] if before_seq is not None else []))
+                .order_by(audit.c.seq.desc())
+                .limit(first)
             )
         ).all()
         # Reading who looked is itself a look: recorded after the answer is taken, so it shows next time.

@@ -5,7 +5,7 @@ caller who may not introspect); internal errors masked, with the request id to q
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 import structlog
@@ -90,9 +90,18 @@ class Query:
         "case and auditors only; needs audit:read)."
     )
     async def case_access_log(
-        self, info: Info[GatewayContext, None], case_id: strawberry.ID, first: int = 100
+        self,
+        info: Info[GatewayContext, None],
+        case_id: strawberry.ID,
+        first: int = 100,
+        before_seq: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Only entries older than this one: the `seq` of the page before's last entry"
+            ),
+        ] = None,
     ) -> list[AccessLogEntry]:
-        return await resolve_case_access_log(info.context, case_id, first)
+        return await resolve_case_access_log(info.context, case_id, first, before_seq)
 
     @strawberry.field(
         description="Recompute a component's keyed audit chain (the gateway's by default, or "
