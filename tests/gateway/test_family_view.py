@@ -130,6 +130,32 @@ async def test_the_family_view_in_spanish_has_spanish_headings_and_the_verified_
     assert all(explicado.format(signer) in words for signer in ("Maria Lopez", "Rosa Delgado"))
 
 
+# A code is a word with underscores (`safety_person`, `in_home`, `certified_interpreter`): never what a family reads.
+CODE = re.compile(r"\b[a-zA-Z]+(?:_[a-zA-Z]+)+\b")
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+async def test_every_role_status_and_code_on_the_page_is_words_in_the_readers_language(
+    system: EmbeddedSystem, demo_case: uuid.UUID, language: str
+) -> None:
+    added = await system.client.post(
+        f"/api/network/v1/cases/{demo_case}/network/members",
+        headers=system.bearer("fsw.rivera"),
+        json={
+            "person": {"first_name": "Teresa", "last_name": "Vance"},
+            "circle": "outer",
+            "roles": ["safety_person", "night_watch"],  # keys, as an app may send them
+        },
+    )
+    assert added.status_code == 201, added.text
+    response = await family_view(system, demo_case, language=language)
+    assert response.status_code == 200, response.text
+    words = text_of(response.text)
+    assert CODE.findall(words) == []
+    safe_adult = {"en": "is a safe adult the children can go to", "es": "es un adulto de confianza"}[language]
+    assert f"Teresa Vance: {safe_adult}" in words and "night watch" in words
+
+
 async def test_the_three_questions_read_the_same_as_the_case_views_own_labels(
     sqlite_system: EmbeddedSystem,
     sqlite_demo_case: uuid.UUID,

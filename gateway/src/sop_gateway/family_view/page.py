@@ -195,9 +195,14 @@ def _goal(goal: Mapping[str, Any], numbers: Mapping[str, int], words: PageWords)
     )
 
 
+def _as_words(text: str) -> str:
+    """A role the page has no words for, entered as a key (`night_watch`): never shown as a code."""
+    return text.replace("_", " ")
+
+
 def _network_member(member: Mapping[str, Any], words: PageWords) -> Entry:
     # Roles are the practice's (monitor, respite, …, said in the reader's words) or the family's own words.
-    roles = [words.labels.get(f"role_{role}", role) for role in member.get("roles") or []]
+    roles = [words.labels.get(f"role_{role}") or _as_words(role) for role in member.get("roles") or []]
     commitments = [
         f"{c['text']} ({c['schedule']})" if c.get("schedule") else c["text"] for c in member.get("commitments") or []
     ]
