@@ -6,6 +6,7 @@ run with `-rA` or `-s` to see them)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 import uuid
@@ -381,6 +382,21 @@ def test_the_scale_chart_puts_0_at_the_bottom_10_at_the_top_and_occasions_left_t
     assert maria.points[0].x < maria.points[1].x and maria.points[0].y > maria.points[1].y  # 4 → 7 goes up
     assert [p.score for p in rosa.points] == [6] and rosa.points[0].x == maria.points[1].x
     assert maria.colour != rosa.colour and maria.dash != rosa.dash
+
+
+def test_the_charts_dates_never_overlap_and_long_names_wrap_in_the_legend() -> None:
+    occasions = [(str(n), f"November {n}, 2026") for n in range(1, 13)]  # a dozen weekly ratings
+    long_name = "María José Hernández-Delgado (abuela)"
+    chart = scale_chart(occasions, [RaterLine(long_name, tuple((key, 5) for key, _ in occasions))])
+    shown = [t for t in chart.x_ticks if t.label]
+    for left, right in itertools.pairwise(shown):  # centred labels stay apart
+        assert right.position - left.position >= (len(left.label) + len(right.label)) * 7.5 / 2, (left, right)
+    assert shown[0].label == "November 1, 2026" and shown[-1].label == "November 12, 2026"
+    [series] = chart.series
+    assert len(series.legend_lines) > 1  # wrapped, nothing cut off:
+    assert "".join(series.legend_lines).replace(" ", "") == long_name.replace(" ", "")
+    assert all(len(line) <= 16 for line in series.legend_lines)
+    assert chart.height >= series.legend_y + 17 * (len(series.legend_lines) - 1)
 
 
 # --- in a real browser ------------------------------------------------------------------------------------------

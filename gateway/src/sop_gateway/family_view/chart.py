@@ -4,9 +4,15 @@ so the chart still reads when printed in black and white."""
 
 from __future__ import annotations
 
+import math
+import textwrap
 from dataclasses import dataclass
 
 SCALE_MAX = 10
+# Text is 14 px: about 7.5 px a character on average (DejaVu Sans); a gap of 10 px keeps labels apart.
+CHAR_WIDTH, LABEL_GAP = 7.5, 10.0
+LEGEND_CHARS = 16  # what fits beside the chart in the legend's 124 px; longer names wrap
+LEGEND_STEP, LEGEND_LINE = 26.0, 17.0
 
 # Dark, high-contrast colours (each at least 4.5:1 on white), with a dash pattern and a marker each.
 STYLES: tuple[tuple[str, str, str], ...] = (
@@ -41,6 +47,7 @@ class Series:
     marker: str
     points: tuple[Point, ...]
     legend_y: float
+    legend_lines: tuple[str, ...] = ()  # the name, wrapped to fit the legend (never cut off)
 
     @property
     def polyline(self) -> str:
@@ -85,19 +92,37 @@ def scale_chart(
         gap = (right - left - 2 * inset) / (len(occasions) - 1)
         xs = {key: left + inset + i * gap for i, (key, _) in enumerate(occasions)}
     series = []
+    legend_y = top + 12
     for i, rater in enumerate(raters):
         colour, dash, marker = STYLES[i % len(STYLES)]
         points = tuple(Point(xs[key], y(score), score) for key, score in rater.scores if key in xs)
-        series.append(Series(rater.name, colour, dash, marker, points, legend_y=top + 12 + i * 26))
+        lines = tuple(textwrap.wrap(rater.name, LEGEND_CHARS, break_long_words=True)) or (rater.name,)
+        series.append(Series(rater.name, colour, dash, marker, points, legend_y=legend_y, legend_lines=lines))
+        legend_y += LEGEND_STEP + LEGEND_LINE * (len(lines) - 1)
     return ScaleChart(
         width=width,
-        height=height,
+        height=max(height, int(legend_y)),  # the legend never runs off the picture
         left=left,
         right=right,
         top=top,
         bottom=bottom,
         y_ticks=tuple(Tick(y(n), str(n)) for n in range(0, SCALE_MAX + 1)),
-        x_ticks=tuple(Tick(xs[key], label) for key, label in occasions),
+        x_ticks=_readable(tuple(Tick(xs[key], label) for key, label in occasions)),
         series=tuple(series),
         legend_x=right + 18,
     )
+
+
+def _readable(ticks: tuple[Tick, ...]) -> tuple[Tick, ...]:
+    """Date labels that never overlap: when the occasions are closer than their labels are wide, every k-th
+    label is written (always the first and the last; the others keep their point, without a label)."""
+    if len(ticks) < 2:
+        return ticks
+    gap = ticks[1].position - ticks[0].position
+    widest = max(len(t.label) for t in ticks) * CHAR_WIDTH + LABEL_GAP
+    every = max(1, math.ceil(widest / gap)) if gap > 0 else len(ticks)
+    last = len(ticks) - 1
+    keep = {i for i in range(0, len(ticks), every)}
+    if last not in keep:  # the newest is the one that matters most: drop the kept label too close to it
+        keep = {i for i in keep if last - i >= every} | {last}
+    return tuple(t if i in keep else Tick(t.position, "") for i, t in enumerate(ticks))
