@@ -209,9 +209,14 @@ async def test_alerts_warn_before_expiry_and_when_a_review_is_due(
         expect=201,
     )
     assert review["next_review_due"].startswith("2026-12-29T16:00:00")
-    # a longer plan, activated now: its review falls due every 30 days
+    # a longer plan of another type (one of each type is in force), activated now: reviewed every 30 days
     longer = await flow.active_plan(
-        {**lopez_ongoing_plan, "effective_from": None, "expires_at": "2027-01-31T15:00:00Z"}
+        {
+            **lopez_ongoing_plan,
+            "plan_type": "reunification",
+            "effective_from": None,
+            "expires_at": "2027-01-31T15:00:00Z",
+        }
     )
     assert await alerts() == {("plan_expiring", ongoing["id"])}
     clock.set(clock.now().replace(month=12, day=3))

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
@@ -58,6 +59,10 @@ class PlanStatus(StrEnum):
     expired = "expired"
 
 
+# The plans that bind the family now (safety_plans.lifecycle.in_force), as SQL.
+IN_FORCE_WHERE = text("in_force_version_number IS NOT NULL AND status NOT IN ('terminated', 'expired')")
+
+
 def _created() -> datetime:
     return utcnow()
 
@@ -67,6 +72,18 @@ class SafetyPlan(PlansTable, table=True):
     the one in force. Cases live in the network service, so `case_id` is a reference, not a foreign key."""
 
     __tablename__ = "safety_plan"
+    # At most one plan of each type in force per case, whatever two activations do at once (see
+    # safety_plans.service.put_in_force, which ends the one in force first).
+    __table_args__ = (
+        Index(
+            "uq_safety_plan_one_in_force_per_type",
+            "case_id",
+            "plan_type",
+            unique=True,
+            postgresql_where=IN_FORCE_WHERE,
+            sqlite_where=IN_FORCE_WHERE,
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(index=True)
@@ -95,6 +112,12 @@ class SafetyPlan(PlansTable, table=True):
     activated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     end_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Who ended the plan (terminated it, or activated the plan that replaced it); None when it expired.
+    ended_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    # At most one plan of each type is in force per case: the plan whose activation ended this one, and
+    # the plans this one's activation ended.
+    replaced_by_plan_id: uuid.UUID | None = None
+    replaced_plan_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     last_reviewed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     next_review_due: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     version: int = 1

@@ -458,6 +458,13 @@ class SafetyPlanOut(BaseModel):
     activated_at: datetime | None
     ended_at: datetime | None
     end_reason: str | None
+    ended_by: str | None = Field(description="Who ended the plan (terminated it, or activated its replacement)")
+    replaced_by_plan_id: uuid.UUID | None = Field(
+        description="The plan of the same type whose activation ended this one (one plan of each type in force)"
+    )
+    replaced_plan_ids: list[uuid.UUID] = Field(
+        description="The case's plans of the same type this plan's activation ended (terminated, replaced)"
+    )
     signatures: list[SignatureSummary] = Field(description="Sign-offs on the current version")
     sign_off: SignOffStatus
     latest_approval: ApprovalOut | None

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from sop_plans.models import PlanStatus, SafetyPlan
@@ -94,3 +95,21 @@ def require_allowed(plan: SafetyPlan, action: Action) -> None:
             plan_status=plan.status.value,
             action=action.value,
         )
+
+
+def in_force(plan: SafetyPlan) -> bool:
+    """A version of the plan binds the family now: activated once, and the plan not ended."""
+    return plan.in_force_version_number is not None and plan.status not in FINAL
+
+
+def replaced_on_activation(plan: SafetyPlan, case_plans: Iterable[SafetyPlan]) -> list[SafetyPlan]:
+    """At most one plan of each type is in force per case: putting `plan` in force ends the case's other
+    plans of the same type that are in force (another type, or a plan never activated, is left alone)."""
+    return [
+        other
+        for other in case_plans
+        if other.id != plan.id
+        and other.case_id == plan.case_id
+        and other.plan_type == plan.plan_type
+        and in_force(other)
+    ]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased, defer
 from sqlmodel import col
@@ -33,7 +33,13 @@ from sop_plans.models import (
     platform,
 )
 from sop_plans.plan_policy import PlanPolicy
-from sop_plans.safety_plans.lifecycle import Action, IllegalTransition, next_status, require_allowed
+from sop_plans.safety_plans.lifecycle import (
+    Action,
+    IllegalTransition,
+    next_status,
+    replaced_on_activation,
+    require_allowed,
+)
 from sop_plans.safety_plans.rules import (
     check_content,
     check_new_plan,
@@ -288,9 +294,28 @@ async def activate(session: AsyncSession, plan: SafetyPlan, *, by: str, now: dat
             f"version {version.number} expired at {content.expires_at.isoformat()}; "
             "edit its dates (a new version) before activating"
         )
+    await put_in_force(session, plan, version, content, target=target, by=by, now=now, policy=policy)
+
+
+async def put_in_force(
+    session: AsyncSession,
+    plan: SafetyPlan,
+    version: SafetyPlanVersion,
+    content: PlanContent,
+    *,
+    target: PlanStatus,
+    by: str,
+    now: datetime,
+    policy: PlanPolicy,
+) -> None:
+    """The version binds the family from now: the case's other plan of the same type in force ends first
+    (`replaced on activation`), in this transaction, then this one comes into force with its `activated`
+    event."""
+    replaced = await _end_plans_replaced_by(session, plan, by=by, now=now)
     rule_set = policy.in_force_on(content.effective_from)
     plan.status = target
     plan.in_force_version_number = version.number
+    plan.replaced_plan_ids = [str(p.id) for p in replaced]
     for name, value in _mirrored(content).items():
         setattr(plan, name, value)
     plan.rule_set_id = rule_set.id
@@ -305,14 +330,68 @@ async def activate(session: AsyncSession, plan: SafetyPlan, *, by: str, now: dat
         activated_by=by,
         expires_at=content.expires_at.isoformat(),
         next_review_due=plan.next_review_due.isoformat(),
+        replaced_plan_ids=plan.replaced_plan_ids,
     )
 
 
-async def terminate(session: AsyncSession, plan: SafetyPlan, *, reason: str, by: str, now: datetime) -> None:
-    plan.status = next_status(plan, Action.terminate)
+async def _end_plans_replaced_by(
+    session: AsyncSession, plan: SafetyPlan, *, by: str, now: datetime
+) -> list[SafetyPlan]:
+    """End the case's plans of `plan`'s type that are in force (terminated, "replaced by plan <id>", with
+    their `terminated` event). Two activations in one case at once take turns here (a transaction lock on
+    PostgreSQL keyed by case and plan type; SQLite's one connection already serialises them), so the second
+    sees and replaces the first; the partial unique index `uq_safety_plan_one_in_force_per_type` holds
+    the rule whatever happens."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"sop.plans.in_force {plan.case_id} {plan.plan_type.value}"},
+        )
+    query = (
+        select(SafetyPlan)
+        .where(
+            col(SafetyPlan.case_id) == plan.case_id,
+            col(SafetyPlan.plan_type) == plan.plan_type,
+            col(SafetyPlan.id) != plan.id,
+            col(SafetyPlan.in_force_version_number).is_not(None),
+            col(SafetyPlan.status).not_in([PlanStatus.terminated, PlanStatus.expired]),
+        )
+        .order_by(col(SafetyPlan.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    candidates = list((await session.execute(query)).scalars())
+    for candidate in candidates:  # one past its expiry ends as expired, not replaced
+        await expire_if_due(session, candidate, now=now)
+    replaced = replaced_on_activation(plan, candidates)
+    for other in replaced:
+        reason = f"replaced by plan {plan.id}"
+        _end(other, next_status(other, Action.terminate), reason=reason, by=by, now=now)
+        other.replaced_by_plan_id = plan.id
+        await _emit(
+            session,
+            other,
+            "terminated",
+            version=await current_version(session, other),
+            reason=reason,
+            terminated_by=by,
+            replaced_by_plan_id=str(plan.id),
+        )
+    # The old plan leaves force before the new one enters it (the unique index is checked row by row).
+    await session.flush()
+    return replaced
+
+
+def _end(plan: SafetyPlan, status: PlanStatus, *, reason: str, by: str, now: datetime) -> None:
+    plan.status = status
     plan.ended_at = now
     plan.end_reason = reason
+    plan.ended_by = by
     _touch(plan, now)
+
+
+async def terminate(session: AsyncSession, plan: SafetyPlan, *, reason: str, by: str, now: datetime) -> None:
+    _end(plan, next_status(plan, Action.terminate), reason=reason, by=by, now=now)
     await _emit(
         session, plan, "terminated", version=await current_version(session, plan), reason=reason, terminated_by=by
     )
@@ -950,6 +1029,9 @@ def plan_out(
         activated_at=plan.activated_at,
         ended_at=plan.ended_at,
         end_reason=plan.end_reason,
+        ended_by=plan.ended_by,
+        replaced_by_plan_id=plan.replaced_by_plan_id,
+        replaced_plan_ids=[uuid.UUID(i) for i in plan.replaced_plan_ids or []],
         signatures=[signature_summary(s) for s in signatures if s.version_number == version.number],
         sign_off=sign_off_status(plan, version.number, content, signatures, policy),
         latest_approval=approval_out(approvals[-1]) if approvals else None,

@@ -1,0 +1,168 @@
+"""Practice rules of the plans service (issue 14), as plain functions and over HTTP on SQLite and PostgreSQL:
+at most one plan of each type in force per case (activating a plan ends the other one, even when two are
+activated at once)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy import select
+
+from sop_plans.models import PlanStatus, PlanType, SafetyPlan, platform
+from sop_plans.safety_plans.lifecycle import in_force, replaced_on_activation
+from sop_shared.testing import RunningService
+
+if TYPE_CHECKING:
+    from conftest import PlanFlow
+
+CASE = uuid.UUID("01937a2e-5c00-7000-8000-00000000c001")
+OTHER_CASE = uuid.UUID("01937a2e-5c00-7000-8000-00000000c002")
+
+
+def _plan(
+    plan_type: PlanType = PlanType.ongoing,
+    status: PlanStatus = PlanStatus.active,
+    *,
+    in_force_version: int | None = 1,
+    case_id: uuid.UUID = CASE,
+) -> SafetyPlan:
+    return SafetyPlan(
+        id=uuid.uuid4(),
+        case_id=case_id,
+        plan_type=plan_type,
+        status=status,
+        title="A plan",
+        effective_from=datetime(2026, 11, 2, tzinfo=UTC),
+        in_force_version_number=in_force_version,
+        owner="fsw.rivera",
+        rule_set_id="ar-dcfs-2026-01",
+        created_by="fsw.rivera",
+    )
+
+
+# --- one plan of each type in force: the rule --------------------------------------------------------------
+
+
+def test_activating_a_plan_replaces_the_cases_plan_of_the_same_type_in_force() -> None:
+    new = _plan(status=PlanStatus.approved, in_force_version=None)
+    old = _plan()
+    assert replaced_on_activation(new, [new, old]) == [old]
+
+
+@pytest.mark.parametrize("status", [PlanStatus.modified, PlanStatus.pending_approval, PlanStatus.approved])
+def test_a_plan_whose_version_in_force_binds_while_an_edit_is_prepared_is_replaced_too(status: PlanStatus) -> None:
+    new = _plan(status=PlanStatus.approved, in_force_version=None)
+    old = _plan(status=status, in_force_version=2)
+    assert in_force(old)
+    assert replaced_on_activation(new, [old]) == [old]
+
+
+def test_another_type_another_case_a_plan_never_activated_and_an_ended_plan_are_left_alone() -> None:
+    new = _plan(status=PlanStatus.approved, in_force_version=None)
+    others = [
+        _plan(PlanType.immediate),
+        _plan(case_id=OTHER_CASE),
+        _plan(status=PlanStatus.draft, in_force_version=None),
+        _plan(status=PlanStatus.terminated),
+        _plan(status=PlanStatus.expired),
+    ]
+    assert replaced_on_activation(new, others) == []
+
+
+def test_a_plan_does_not_replace_itself_when_its_new_version_comes_into_force() -> None:
+    plan = _plan(status=PlanStatus.approved, in_force_version=1)
+    assert replaced_on_activation(plan, [plan]) == []
+
+
+# --- over HTTP -----------------------------------------------------------------------------------------------
+
+
+async def _approved(flow: PlanFlow, plan: dict[str, Any]) -> dict[str, Any]:
+    created = await flow.create(plan)
+    await flow.sign(created)
+    await flow.submit(created["id"])
+    approved = await flow.decide(await flow.get(created["id"]))
+    assert approved["status"] == "approved"
+    return approved
+
+
+async def _events(plans: RunningService, subject: str) -> list[dict[str, Any]]:
+    async with plans.app.state.database.session() as s:
+        rows = await s.execute(
+            select(platform.outbox.c.payload).where(platform.outbox.c.subject == subject).order_by(platform.outbox.c.id)
+        )
+        return [row.payload for row in rows]
+
+
+@pytest.mark.sqlite_smoke
+async def test_activating_a_new_ongoing_plan_ends_the_one_in_force_with_a_reason(
+    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    old = await flow.active_plan(lopez_ongoing_plan)
+    new = await _approved(flow, {**copy.deepcopy(lopez_ongoing_plan), "title": "Safe at home, second month"})
+    active = await flow.activate(new["id"])
+    assert active["status"] == "active"
+    assert active["replaced_plan_ids"] == [old["id"]]
+    ended = await flow.get(old["id"])
+    assert ended["status"] == "terminated"
+    assert ended["end_reason"] == f"replaced by plan {new['id']}"
+    assert (ended["ended_by"], ended["replaced_by_plan_id"]) == ("fsw.rivera", new["id"])
+    assert ended["ended_at"] == active["activated_at"]
+    terminated = await _events(plans, "sop.plans.safety_plan.terminated")
+    assert [(e["plan_id"], e["replaced_by_plan_id"], e["terminated_by"]) for e in terminated] == [
+        (old["id"], new["id"], "fsw.rivera")
+    ]
+    activated = await _events(plans, "sop.plans.safety_plan.activated")
+    assert activated[-1]["replaced_plan_ids"] == [old["id"]]
+    in_force = await flow.call("GET", f"/v1/cases/{flow.case_id}/safety-plans", params={"status": "active"})
+    assert [p["id"] for p in in_force["items"]] == [new["id"]]
+
+
+async def test_a_plan_of_another_type_stays_in_force(flow: PlanFlow, lopez_ongoing_plan: dict[str, Any]) -> None:
+    ongoing = await flow.active_plan(lopez_ongoing_plan)
+    immediate = {**copy.deepcopy(lopez_ongoing_plan), "plan_type": "immediate", "expires_at": "2026-11-09T15:00:00Z"}
+    active = await flow.activate((await _approved(flow, immediate))["id"])
+    assert active["replaced_plan_ids"] == []
+    assert (await flow.get(ongoing["id"]))["status"] == "active"
+
+
+async def test_a_new_version_of_the_plan_in_force_does_not_end_the_plan(
+    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    active = await flow.active_plan(lopez_ongoing_plan)
+    edited = await flow.call(
+        "PATCH",
+        f"/v1/safety-plans/{active['id']}",
+        json={
+            "backup_plan": "If Rosa cannot come, Pastor Greene or his wife picks the children up.",
+            "change_note": "x",
+        },
+        headers={**flow.worker, "If-Match": f'"{active["version"]}"'},
+    )
+    await flow.sign(edited)
+    await flow.submit(edited["id"])
+    await flow.decide(await flow.get(edited["id"]))
+    again = await flow.activate(edited["id"])
+    assert (again["status"], again["in_force"]["version_number"], again["replaced_plan_ids"]) == ("active", 2, [])
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_two_activations_at_once_leave_one_plan_in_force(
+    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    first = await _approved(flow, lopez_ongoing_plan)
+    second = await _approved(flow, {**copy.deepcopy(lopez_ongoing_plan), "title": "The same plan, typed twice"})
+    responses = await asyncio.gather(
+        *(plans.client.post(f"/v1/safety-plans/{plan['id']}/activate", headers=flow.worker) for plan in (first, second))
+    )
+    assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
+    plans_now = [await flow.get(p["id"]) for p in (first, second)]
+    assert sorted(p["status"] for p in plans_now) == ["active", "terminated"]
+    winner = next(p for p in plans_now if p["status"] == "active")
+    loser = next(p for p in plans_now if p["status"] == "terminated")
+    assert winner["replaced_plan_ids"] == [loser["id"]] and loser["replaced_by_plan_id"] == winner["id"]
