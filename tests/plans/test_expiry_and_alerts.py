@@ -47,11 +47,11 @@ async def test_a_plan_expires_at_its_expiry_not_a_moment_before_and_says_so_once
     active = await flow.active_plan(lopez_ongoing_plan)
     expires_at = clock.now().replace(year=2026, month=12, day=2, hour=15)
     clock.set(expires_at - timedelta(seconds=1))
-    assert await sweep_once(plans.app.state.database, clock) == 0
+    assert await sweep_once(plans.app.state.database, clock, plans.app.state.plan_policy) == 0
     assert (await flow.get(active["id"]))["status"] == "active"
     clock.set(expires_at)
-    assert await sweep_once(plans.app.state.database, clock) == 1
-    assert await sweep_once(plans.app.state.database, clock) == 0  # once
+    assert await sweep_once(plans.app.state.database, clock, plans.app.state.plan_policy) == 1
+    assert await sweep_once(plans.app.state.database, clock, plans.app.state.plan_policy) == 0  # once
     expired = await flow.get(active["id"])
     assert (expired["status"], expired["end_reason"]) == ("expired", "expired")
     assert expired["ended_at"].startswith("2026-12-02T15:00:00")

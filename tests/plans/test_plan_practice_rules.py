@@ -1,20 +1,22 @@
 """Practice rules of the plans service (issue 14), as plain functions and over HTTP on SQLite and PostgreSQL:
 at most one plan of each type in force per case (activating a plan ends the other one, even when two are
-activated at once)."""
+activated at once); a plan whose start is later than now is approved, not active, until it starts."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
 
+from sop_plans.expiry import sweep_once
 from sop_plans.models import PlanStatus, PlanType, SafetyPlan, platform
-from sop_plans.safety_plans.lifecycle import in_force, replaced_on_activation
+from sop_plans.safety_plans.lifecycle import due_to_start, in_force, replaced_on_activation, starts_later
+from sop_shared.clock import FixedClock
 from sop_shared.testing import RunningService
 
 if TYPE_CHECKING:
@@ -166,3 +168,85 @@ async def test_two_activations_at_once_leave_one_plan_in_force(
     winner = next(p for p in plans_now if p["status"] == "active")
     loser = next(p for p in plans_now if p["status"] == "terminated")
     assert winner["replaced_plan_ids"] == [loser["id"]] and loser["replaced_by_plan_id"] == winner["id"]
+
+
+# --- a plan starts when its start arrives: the rule ----------------------------------------------------------
+
+NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+
+
+def test_a_start_later_than_now_waits_and_one_now_or_earlier_does_not() -> None:
+    assert starts_later(NOW + timedelta(minutes=1), NOW)
+    assert not starts_later(NOW, NOW)
+    assert not starts_later(NOW - timedelta(days=1), NOW)
+
+
+def test_an_approved_plan_is_due_to_start_once_its_recorded_start_arrives() -> None:
+    plan = _plan(status=PlanStatus.approved, in_force_version=None)
+    assert not due_to_start(plan, NOW)  # approved, but nobody activated it
+    plan.starts_at = NOW + timedelta(days=2)
+    assert not due_to_start(plan, NOW)
+    assert due_to_start(plan, NOW + timedelta(days=2))
+    plan.status = PlanStatus.draft  # edited since: approved and activated again first
+    assert not due_to_start(plan, NOW + timedelta(days=3))
+
+
+# --- over HTTP -----------------------------------------------------------------------------------------------
+
+LATER = {"effective_from": "2026-11-05T15:00:00Z", "expires_at": "2026-12-05T15:00:00Z"}
+
+
+@pytest.mark.sqlite_smoke
+async def test_a_plan_activated_before_its_start_stays_approved_until_it_starts_on_a_read(
+    flow: PlanFlow, plans: RunningService, clock: FixedClock, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    approved = await _approved(flow, {**lopez_ongoing_plan, **LATER})
+    waiting = await flow.activate(approved["id"])
+    assert (waiting["status"], waiting["in_force"], waiting["activated_at"]) == ("approved", None, None)
+    assert waiting["starts_at"].startswith("2026-11-05T15:00:00")
+    [scheduled] = await _events(plans, "sop.plans.safety_plan.start_scheduled")
+    assert (scheduled["starts_at"], scheduled["scheduled_by"]) == ("2026-11-05T15:00:00+00:00", "fsw.rivera")
+    assert await _events(plans, "sop.plans.safety_plan.activated") == []
+    clock.set(datetime(2026, 11, 5, 14, 59, tzinfo=UTC))
+    assert (await flow.get(approved["id"]))["status"] == "approved"
+    clock.set(datetime(2026, 11, 5, 18, 0, tzinfo=UTC))
+    started = await flow.get(approved["id"])
+    assert (started["status"], started["in_force"]["version_number"], started["starts_at"]) == ("active", 1, None)
+    assert started["activated_at"].startswith("2026-11-05T15:00:00")  # in force from its start
+    assert started["review"]["next_review_due"].startswith("2026-12-05T15:00:00")
+    [activated] = await _events(plans, "sop.plans.safety_plan.activated")
+    assert (activated["plan_id"], activated["activated_by"]) == (approved["id"], "fsw.rivera")
+    assert (await flow.get(approved["id"]))["version"] == started["version"]  # started once
+
+
+async def test_the_sweep_starts_a_plan_and_it_then_replaces_the_one_in_force_as_of_its_start(
+    flow: PlanFlow, plans: RunningService, clock: FixedClock, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    old = await flow.active_plan(lopez_ongoing_plan)
+    new = await flow.activate((await _approved(flow, {**copy.deepcopy(lopez_ongoing_plan), **LATER}))["id"])
+    assert new["status"] == "approved"
+    assert (await flow.get(old["id"]))["status"] == "active"  # the old plan binds the family until then
+    policy = plans.app.state.plan_policy
+    assert await sweep_once(plans.app.state.database, clock, policy) == 0
+    clock.set(datetime(2026, 11, 6, 9, 0, tzinfo=UTC))
+    assert await sweep_once(plans.app.state.database, clock, policy) == 1
+    assert await sweep_once(plans.app.state.database, clock, policy) == 0  # once
+    ended = await flow.get(old["id"])
+    assert (ended["status"], ended["replaced_by_plan_id"]) == ("terminated", new["id"])
+    assert ended["ended_at"].startswith("2026-11-05T15:00:00")
+    assert (await flow.get(new["id"]))["status"] == "active"
+
+
+async def test_an_edit_before_the_start_cancels_it_until_approved_and_activated_again(
+    flow: PlanFlow, clock: FixedClock, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    waiting = await flow.activate((await _approved(flow, {**lopez_ongoing_plan, **LATER}))["id"])
+    edited = await flow.call(
+        "PATCH",
+        f"/v1/safety-plans/{waiting['id']}",
+        json={"backup_plan": "If Rosa cannot come, Pastor Greene's wife picks them up.", "change_note": "Backup"},
+        headers={**flow.worker, "If-Match": f'"{waiting["version"]}"'},
+    )
+    assert (edited["status"], edited["starts_at"]) == ("draft", None)
+    clock.set(datetime(2026, 11, 6, 9, 0, tzinfo=UTC))
+    assert (await flow.get(waiting["id"]))["status"] == "draft"

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_plans.models import SafetyPlan
 from sop_plans.plan_policy import PlanPolicy
-from sop_plans.safety_plans.service import expire_if_due, get_plan
+from sop_plans.safety_plans.service import expire_if_due, get_plan, start_if_due
 from sop_plans.settings import PlansSettings
 from sop_shared.auth import Principal, require_case_scope
 from sop_shared.concurrency import check_version, parse_if_match
@@ -64,8 +64,8 @@ async def plan_for(
     if_match: int | None = None,
 ) -> SafetyPlan:
     """The plan, if the token's case is the plan's case (and the path's case, when it names one); a plan of
-    another case and a missing plan answer the same 404. A plan past its expiry is expired first, so no
-    reader or writer ever sees it as still in force."""
+    another case and a missing plan answer the same 404. A plan whose start has arrived is put in force and a
+    plan past its expiry is expired first, so no reader or writer ever sees either as it was."""
     plan = await get_plan(session, plan_id, for_update=for_update)
     named_case = path_case_id(request)
     if plan is None or (named_case is not None and named_case != plan.case_id):
@@ -74,7 +74,9 @@ async def plan_for(
         require_case_scope(principal, plan.case_id, scope)
     except NotFound:
         raise NotFound(NO_SUCH_PLAN) from None
-    await expire_if_due(session, plan, now=request.app.state.clock.now())
+    now = request.app.state.clock.now()
+    await start_if_due(session, plan, now=now, policy=request.app.state.plan_policy)
+    await expire_if_due(session, plan, now=now)
     if if_match is not None:
         check_version(plan.version, if_match)
     return plan

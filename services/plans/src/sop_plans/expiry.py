@@ -1,5 +1,6 @@
-"""Expiry on time: a background task of the app (for its whole life) expires every plan whose version in
-force has passed its expiry and emits `sop.plans.safety_plan.expired` (through the outbox). Reads and writes
+"""Expiry and starts on time: a background task of the app (for its whole life) puts in force every approved
+plan whose start has arrived (activated ahead of it) and expires every plan whose version in force has
+passed its expiry, each with its event (through the outbox). Reads and writes
 that touch a plan also expire it first (sop_plans.deps.plan_for), so nobody sees an expired plan as in force
 between two sweeps. Both use the app's injectable clock."""
 
@@ -11,26 +12,27 @@ import contextlib
 import structlog
 from fastapi import FastAPI
 
-from sop_plans.safety_plans.service import expire_due_plans
+from sop_plans.plan_policy import PlanPolicy
+from sop_plans.safety_plans.service import bring_plans_to_now
 from sop_shared.clock import Clock
 from sop_shared.db import Database
 
 log = structlog.get_logger("sop.plans.expiry")
 
 
-async def sweep_once(database: Database, clock: Clock) -> int:
-    """Expire what is due now; returns how many plans expired. Safe to run on several replicas at once
-    (each plan is expired by a conditional update, once)."""
+async def sweep_once(database: Database, clock: Clock, policy: PlanPolicy) -> int:
+    """Start and expire what is due now; returns how many plans changed. Safe to run on several replicas at
+    once (each plan is expired by a conditional update, and started under its row lock, once)."""
     async with database.session() as session:
-        return await expire_due_plans(session, now=clock.now())
+        return await bring_plans_to_now(session, now=clock.now(), policy=policy)
 
 
 async def run_sweeper(app: FastAPI, interval_seconds: float, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
-            expired = await sweep_once(app.state.database, app.state.clock)
-            if expired:
-                log.info("safety_plans_expired", count=expired)
+            changed = await sweep_once(app.state.database, app.state.clock, app.state.plan_policy)
+            if changed:
+                log.info("safety_plans_started_or_expired", count=changed)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the database may be briefly away; the next round tries again

@@ -110,6 +110,10 @@ class SafetyPlan(PlansTable, table=True):
     rule_set_id: str = Field(sa_column=Column(String(100), nullable=False))
     submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     activated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # An approved plan activated before its effective start stays approved until then: when it starts, and
+    # who activated it (the sweep and every read put it in force at that moment).
+    starts_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    start_scheduled_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     end_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Who ended the plan (terminated it, or activated the plan that replaced it); None when it expired.

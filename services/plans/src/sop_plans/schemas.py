@@ -456,6 +456,9 @@ class SafetyPlanOut(BaseModel):
     review: ReviewSchedule
     submitted_at: datetime | None
     activated_at: datetime | None
+    starts_at: datetime | None = Field(
+        description="Activated before its effective start: the plan stays approved and comes into force then"
+    )
     ended_at: datetime | None
     end_reason: str | None
     ended_by: str | None = Field(description="Who ended the plan (terminated it, or activated its replacement)")

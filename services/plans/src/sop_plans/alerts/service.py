@@ -16,7 +16,7 @@ from sqlmodel import col
 from sop_plans.models import NextStep, PlanStatus, SafetyPlan
 from sop_plans.next_steps.service import OPEN_STATUSES
 from sop_plans.plan_policy import PlanPolicy
-from sop_plans.safety_plans.service import expire_due_plans, plan_alerts
+from sop_plans.safety_plans.service import bring_plans_to_now, plan_alerts
 from sop_plans.schemas import Alert, AlertKind
 
 MAX_PLANS = 500
@@ -48,7 +48,7 @@ async def alerts_for(
     worker: str | None = None,
     supervisor: str | None = None,
 ) -> list[Alert]:
-    await expire_due_plans(session, now=now, case_id=case_id)
+    await bring_plans_to_now(session, now=now, policy=policy, case_id=case_id)
     recent = [
         PlanStatus.draft,
         PlanStatus.pending_approval,

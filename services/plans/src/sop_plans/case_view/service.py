@@ -24,7 +24,7 @@ from sop_plans.next_steps.service import OPEN_STATUSES, next_step_out
 from sop_plans.plan_policy import PlanPolicy
 from sop_plans.safety_plans.service import (
     RECENT_CHECK_INS,
-    expire_due_plans,
+    bring_plans_to_now,
     get_version,
     load_extras,
     plan_alerts,
@@ -141,7 +141,7 @@ async def glance_at_cases(
 ) -> list[CaseGlance]:
     """For each case, in the order given: the plan in force in a line, how many alerts it has and how many
     next steps are overdue. Counts the same alerts as the case's alert list, without a query per case."""
-    await expire_due_plans(session, now=now, case_ids=case_ids)
+    await bring_plans_to_now(session, now=now, policy=policy, case_ids=case_ids)
     # Terminated plans raise no alert and are never in force; expired ones may still raise `plan_expired`.
     plans: dict[uuid.UUID, list[SafetyPlan]] = defaultdict(list)
     for plan in (

@@ -147,7 +147,7 @@ async def list_case_plans(
     the case view needs, in one call and a fixed number of queries."""
     require_case_scope(principal, case_id, Scope.case_read)
     now = clock.now()
-    await service.expire_due_plans(session, now=now, case_id=case_id)
+    await service.bring_plans_to_now(session, now=now, policy=policy, case_id=case_id)
     rows, next_cursor = await service.list_plans(
         session, case_id=case_id, status=status, page=page, shared_only=not is_agency(audience)
     )

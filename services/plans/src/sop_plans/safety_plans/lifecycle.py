@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 
 from sop_plans.models import PlanStatus, SafetyPlan
@@ -113,3 +114,14 @@ def replaced_on_activation(plan: SafetyPlan, case_plans: Iterable[SafetyPlan]) -
         and other.plan_type == plan.plan_type
         and in_force(other)
     ]
+
+
+def starts_later(effective_from: datetime, now: datetime) -> bool:
+    """A plan whose start is later than now is `approved`, not `active`, until it starts: activating it
+    records the start instead of putting it in force."""
+    return effective_from > now
+
+
+def due_to_start(plan: SafetyPlan, now: datetime) -> bool:
+    """An approved plan activated ahead of its start whose start has arrived: it comes into force now."""
+    return plan.status == S.approved and plan.starts_at is not None and plan.starts_at <= now

@@ -36,9 +36,11 @@ from sop_plans.plan_policy import PlanPolicy
 from sop_plans.safety_plans.lifecycle import (
     Action,
     IllegalTransition,
+    due_to_start,
     next_status,
     replaced_on_activation,
     require_allowed,
+    starts_later,
 )
 from sop_plans.safety_plans.rules import (
     check_content,
@@ -196,6 +198,7 @@ async def edit_plan(
     plan.current_version_number = version.number
     plan.status = target
     plan.submitted_at = None
+    plan.starts_at = plan.start_scheduled_by = None  # a new wording is approved and activated again
     if plan.in_force_version_number is None:
         # Nothing binds the family yet: the plan's facts follow the newest wording.
         for name, value in _mirrored(parsed).items():
@@ -294,7 +297,38 @@ async def activate(session: AsyncSession, plan: SafetyPlan, *, by: str, now: dat
             f"version {version.number} expired at {content.expires_at.isoformat()}; "
             "edit its dates (a new version) before activating"
         )
+    if starts_later(content.effective_from, now):
+        plan.starts_at = content.effective_from
+        plan.start_scheduled_by = by
+        _touch(plan, now)
+        await _emit(
+            session,
+            plan,
+            "start_scheduled",
+            version=version,
+            starts_at=content.effective_from.isoformat(),
+            scheduled_by=by,
+        )
+        return
     await put_in_force(session, plan, version, content, target=target, by=by, now=now, policy=policy)
+
+
+async def start_if_due(session: AsyncSession, plan: SafetyPlan, *, now: datetime, policy: PlanPolicy) -> bool:
+    """Put in force an approved plan whose start has arrived, as of its start (`activated_at`, the review
+    schedule and any plan it replaces date from then). The row is locked and read again first, so two
+    callers (a read and the sweep, two replicas) start it once."""
+    if not due_to_start(plan, now):
+        return False
+    await get_plan(session, plan.id, for_update=True, refresh=True)
+    if not due_to_start(plan, now) or plan.starts_at is None:
+        return False
+    version = await current_version(session, plan)
+    content = PlanContent.model_validate(version.content)
+    by = plan.start_scheduled_by or plan.owner
+    await put_in_force(
+        session, plan, version, content, target=PlanStatus.active, by=by, now=plan.starts_at, policy=policy
+    )
+    return True
 
 
 async def put_in_force(
@@ -316,6 +350,7 @@ async def put_in_force(
     plan.status = target
     plan.in_force_version_number = version.number
     plan.replaced_plan_ids = [str(p.id) for p in replaced]
+    plan.starts_at = plan.start_scheduled_by = None
     for name, value in _mirrored(content).items():
         setattr(plan, name, value)
     plan.rule_set_id = rule_set.id
@@ -387,6 +422,7 @@ def _end(plan: SafetyPlan, status: PlanStatus, *, reason: str, by: str, now: dat
     plan.ended_at = now
     plan.end_reason = reason
     plan.ended_by = by
+    plan.starts_at = plan.start_scheduled_by = None
     _touch(plan, now)
 
 
@@ -429,36 +465,47 @@ async def expire_if_due(session: AsyncSession, plan: SafetyPlan, *, now: datetim
     return True
 
 
-async def expire_due_plans(
+async def bring_plans_to_now(
     session: AsyncSession,
     *,
     now: datetime,
+    policy: PlanPolicy,
     case_id: uuid.UUID | None = None,
     case_ids: Sequence[uuid.UUID] | None = None,
     limit: int = 500,
 ) -> int:
-    """The expiry sweep: every plan with a version in force whose expiry has passed (of one case, or of a
-    caseload page's cases, when given). Returns how many."""
+    """The sweep, in one query: every approved plan whose start has arrived comes into force, then every
+    plan with a version in force whose expiry has passed expires (of one case, or of a caseload page's
+    cases, when given). Starting first, so a plan that started (and replaced another) before that one's
+    expiry replaced it. Returns how many plans changed."""
     query = (
         select(SafetyPlan)
         .where(
-            col(SafetyPlan.in_force_version_number).is_not(None),
-            col(SafetyPlan.expires_at) <= now,
-            col(SafetyPlan.status).in_(
-                [PlanStatus.active, PlanStatus.modified, PlanStatus.pending_approval, PlanStatus.approved]
-            ),
+            or_(
+                and_(
+                    col(SafetyPlan.in_force_version_number).is_not(None),
+                    col(SafetyPlan.expires_at) <= now,
+                    col(SafetyPlan.status).in_(
+                        [PlanStatus.active, PlanStatus.modified, PlanStatus.pending_approval, PlanStatus.approved]
+                    ),
+                ),
+                and_(col(SafetyPlan.status) == PlanStatus.approved, col(SafetyPlan.starts_at) <= now),
+            )
         )
-        .order_by(col(SafetyPlan.expires_at))
+        .order_by(col(SafetyPlan.id))
         .limit(limit)
     )
     if case_id is not None:
         query = query.where(col(SafetyPlan.case_id) == case_id)
     if case_ids is not None:
         query = query.where(col(SafetyPlan.case_id).in_(case_ids))
-    expired = 0
-    for plan in (await session.execute(query)).scalars().all():
-        expired += await expire_if_due(session, plan, now=now)
-    return expired
+    plans = list((await session.execute(query)).scalars().all())
+    changed = 0
+    for plan in sorted(plans, key=lambda p: (p.starts_at is None, p.starts_at or now, p.id)):
+        changed += await start_if_due(session, plan, now=now, policy=policy)
+    for plan in plans:
+        changed += await expire_if_due(session, plan, now=now)
+    return changed
 
 
 async def record_signature(
@@ -657,9 +704,13 @@ async def _emit(
 # --- reading ------------------------------------------------------------------------------------------------
 
 
-async def get_plan(session: AsyncSession, plan_id: uuid.UUID, *, for_update: bool = False) -> SafetyPlan | None:
+async def get_plan(
+    session: AsyncSession, plan_id: uuid.UUID, *, for_update: bool = False, refresh: bool = False
+) -> SafetyPlan | None:
     if for_update:
         query = select(SafetyPlan).where(col(SafetyPlan.id) == plan_id).with_for_update()
+        if refresh:  # read the locked row again, over what this session already holds
+            query = query.execution_options(populate_existing=True)
         return (await session.execute(query)).scalar_one_or_none()
     return await session.get(SafetyPlan, plan_id)
 
@@ -1029,6 +1080,7 @@ def plan_out(
         activated_at=plan.activated_at,
         ended_at=plan.ended_at,
         end_reason=plan.end_reason,
+        starts_at=plan.starts_at,
         ended_by=plan.ended_by,
         replaced_by_plan_id=plan.replaced_by_plan_id,
         replaced_plan_ids=[uuid.UUID(i) for i in plan.replaced_plan_ids or []],

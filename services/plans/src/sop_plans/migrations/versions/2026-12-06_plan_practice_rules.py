@@ -1,5 +1,6 @@
 """plan_practice_rules: at most one plan of each type in force per case (a partial unique index; who ended a
-plan and which plan replaced it).
+plan and which plan replaced it); a plan activated before its start records the start (`starts_at`) and who
+activated it.
 
 A case that already has several plans of one type in force (made before the rule) keeps the last activated;
 the others are ended as replaced by it, so the index can be built. No event is written for those: the
@@ -15,6 +16,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
+
+import sop_shared.db
 
 revision: str = 'a442b65f2ecc'
 down_revision: str | None = '1310b204e0fb'
@@ -59,6 +62,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('ended_by', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('replaced_by_plan_id', sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column('replaced_plan_ids', sa.JSON(), nullable=False, server_default='[]'))
+        batch_op.add_column(sa.Column('starts_at', sop_shared.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('start_scheduled_by', sa.String(length=200), nullable=True))
     _end_duplicates_in_force()
     with op.batch_alter_table('safety_plan', schema=None) as batch_op:
         batch_op.alter_column('replaced_plan_ids', server_default=None)
@@ -74,6 +79,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('safety_plan', schema=None) as batch_op:
         batch_op.drop_index('uq_safety_plan_one_in_force_per_type')
+        batch_op.drop_column('start_scheduled_by')
+        batch_op.drop_column('starts_at')
         batch_op.drop_column('replaced_plan_ids')
         batch_op.drop_column('replaced_by_plan_id')
         batch_op.drop_column('ended_by')
