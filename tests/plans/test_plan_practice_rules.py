@@ -1,6 +1,8 @@
 """Practice rules of the plans service (issue 14), as plain functions and over HTTP on SQLite and PostgreSQL:
 at most one plan of each type in force per case (activating a plan ends the other one, even when two are
-activated at once); a plan whose start is later than now is approved, not active, until it starts."""
+activated at once); a plan whose start is later than now is approved, not active, until it starts; an
+immediate plan takes effect when the worker and the caregivers sign on the spot, the supervisor's approval due
+within the policy's hours."""
 
 from __future__ import annotations
 
@@ -14,9 +16,24 @@ import pytest
 from sqlalchemy import select
 
 from sop_plans.expiry import sweep_once
-from sop_plans.models import PlanStatus, PlanType, SafetyPlan, platform
-from sop_plans.safety_plans.lifecycle import due_to_start, in_force, replaced_on_activation, starts_later
+from sop_plans.models import (
+    PlanStatus,
+    PlanType,
+    SafetyPlan,
+    SafetyPlanSignature,
+    SignatureDecision,
+    SignerRole,
+    platform,
+)
+from sop_plans.safety_plans.lifecycle import (
+    due_to_start,
+    in_force,
+    replaced_on_activation,
+    signed_on_the_spot,
+    starts_later,
+)
 from sop_shared.clock import FixedClock
+from sop_shared.ids import new_id
 from sop_shared.testing import RunningService
 
 if TYPE_CHECKING:
@@ -250,3 +267,116 @@ async def test_an_edit_before_the_start_cancels_it_until_approved_and_activated_
     assert (edited["status"], edited["starts_at"]) == ("draft", None)
     clock.set(datetime(2026, 11, 6, 9, 0, tzinfo=UTC))
     assert (await flow.get(waiting["id"]))["status"] == "draft"
+
+
+# --- an immediate plan takes effect on the spot: the rule ----------------------------------------------------
+
+
+def _signature(role: str, decision: str = "signed", participant: uuid.UUID | None = None, version: int = 1) -> Any:
+    return SafetyPlanSignature(
+        id=new_id(),  # time-ordered, as the service's: a later sign-off has a later id
+        plan_id=uuid.uuid4(),
+        version_number=version,
+        version_hash="0" * 64,
+        decision=SignatureDecision(decision),
+        signer_name="someone",
+        signer_role=SignerRole(role),
+        participant_id=participant,
+        recorded_by="fsw.rivera",
+        recorded_by_type="staff",
+        signed_at=NOW,
+        signature_hash="0" * 64,
+    )
+
+
+MARIA_P, JUAN_P = uuid.uuid4(), uuid.uuid4()
+
+
+def test_an_immediate_plan_takes_effect_when_the_worker_and_every_caregiver_have_signed() -> None:
+    both = [MARIA_P, JUAN_P]
+    worker = _signature("worker")
+    maria, juan = _signature("caregiver", participant=MARIA_P), _signature("caregiver", participant=JUAN_P)
+    assert signed_on_the_spot(PlanType.immediate, both, [maria, worker, juan], 1)
+    assert not signed_on_the_spot(PlanType.immediate, both, [maria, juan], 1)  # the worker has not signed
+    assert not signed_on_the_spot(PlanType.immediate, both, [maria, worker], 1)  # Juan has not
+    assert not signed_on_the_spot(PlanType.ongoing, both, [maria, worker, juan], 1)  # waits for approval
+    assert not signed_on_the_spot(PlanType.immediate, [], [worker], 1)  # nobody in the family signed
+    assert not signed_on_the_spot(PlanType.immediate, both, [maria, worker, juan], 2)  # signed another version
+    refused = _signature("caregiver", "refused", participant=JUAN_P)
+    assert not signed_on_the_spot(PlanType.immediate, both, [maria, worker, juan, refused], 1)  # latest counts
+
+
+# --- over HTTP -----------------------------------------------------------------------------------------------
+
+IMMEDIATE = {"plan_type": "immediate", "effective_from": "2026-11-03T08:00:00Z", "expires_at": "2026-11-10T08:00:00Z"}
+
+
+async def _worker_signs(flow: PlanFlow, plan: dict[str, Any]) -> Any:
+    return await flow.call(
+        "POST",
+        f"/v1/safety-plans/{plan['id']}/signatures",
+        json={
+            "version_number": plan["current_version_number"],
+            "content_hash": plan["content_hash"],
+            "signer_name": "Ms. Rivera",
+            "signer_role": "worker",
+            "method": "typed_name",
+            "typed_name": "Ana Rivera",
+            "affirmation": "I agreed this plan with the family at the home visit.",
+        },
+        expect=201,
+    )
+
+
+@pytest.mark.sqlite_smoke
+async def test_an_immediate_plan_signed_on_the_spot_is_in_force_before_the_supervisor_approves(
+    flow: PlanFlow, plans: RunningService, clock: FixedClock, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    created = await flow.create({**lopez_ongoing_plan, **IMMEDIATE})
+    await _worker_signs(flow, created)
+    assert (await flow.get(created["id"]))["status"] == "draft"  # Maria has not signed yet
+    await flow.sign(created)
+    active = await flow.get(created["id"])
+    assert (active["status"], active["in_force"]["version_number"], active["latest_approval"]) == ("active", 1, None)
+    assert active["approval_due_at"].startswith("2026-11-04T09:00:00")  # 24 hours (policy)
+    [asked] = await _events(plans, "sop.plans.safety_plan.approval_requested")
+    assert asked["approval_due_at"] == "2026-11-04T09:00:00+00:00"
+    alerts = f"/v1/cases/{flow.case_id}/alerts"
+    assert [a["kind"] for a in (await flow.call("GET", alerts))["items"]] == ["approval_pending"]
+    clock.advance(timedelta(hours=25))
+    [overdue] = (await flow.call("GET", alerts))["items"]
+    assert (overdue["kind"], overdue["plan_id"]) == ("immediate_plan_approval_overdue", created["id"])
+    assert overdue["due_at"].startswith("2026-11-04T09:00:00")
+    mine = await flow.call("GET", "/v1/alerts", params={"worker": "fsw.rivera"})
+    assert [a["kind"] for a in mine["items"]] == ["immediate_plan_approval_overdue"]
+    approved = await flow.decide(active)
+    assert (approved["status"], approved["approval_due_at"]) == ("active", None)
+    assert approved["latest_approval"]["decision"] == "approved"
+    assert (await flow.call("GET", alerts))["items"] == []
+    await flow.decide(approved, expect=409)  # decided once
+
+
+async def test_an_ongoing_plan_signed_on_the_spot_still_waits_for_the_supervisor(
+    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    created = await flow.create(lopez_ongoing_plan)
+    await _worker_signs(flow, created)
+    await flow.sign(created)
+    plan = await flow.get(created["id"])
+    assert (plan["status"], plan["in_force"], plan["approval_due_at"]) == ("draft", None, None)
+
+
+async def test_a_supervisor_returning_an_immediate_plan_in_force_leaves_it_binding_while_it_is_changed(
+    flow: PlanFlow, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    created = await flow.create({**lopez_ongoing_plan, **IMMEDIATE})
+    await flow.sign(created)
+    await _worker_signs(flow, created)
+    active = await flow.get(created["id"])
+    assert active["status"] == "active"
+    returned = await flow.decide(active, "requires_modification", comment="Name who drives on weekends.")
+    assert (returned["status"], returned["in_force"]["version_number"], returned["approval_due_at"]) == (
+        "modified",
+        1,
+        None,
+    )

@@ -245,6 +245,7 @@ class AlertKind(Enum):
     REVIEW_OVERDUE = "review_overdue"
     APPROVAL_PENDING = "approval_pending"
     NEXT_STEP_OVERDUE = "next_step_overdue"
+    IMMEDIATE_PLAN_APPROVAL_OVERDUE = "immediate_plan_approval_overdue"
     SDM_OVERDUE = "sdm_overdue"
 
 

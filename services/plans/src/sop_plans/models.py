@@ -113,6 +113,9 @@ class SafetyPlan(PlansTable, table=True):
     # An approved plan activated before its effective start stays approved until then: when it starts, and
     # who activated it (the sweep and every read put it in force at that moment).
     starts_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # An immediate plan in force on the worker's and the caregivers' signatures, before the supervisor's
+    # approval: when that approval is due (policy); None once she decided, and for every other plan.
+    approval_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     start_scheduled_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     end_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

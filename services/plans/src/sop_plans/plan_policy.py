@@ -44,6 +44,9 @@ class RuleSet(BaseModel):
     expired_alert_days: int = Field(default=7, ge=0, le=60, description="how long an expired plan stays an alert")
     # "all": every caregiver named in the plan must sign; "any": at least one caregiver; "none": no rule.
     caregiver_signatures: Literal["all", "any", "none"] = "all"
+    # An immediate plan takes effect when the worker and every caregiver sign on the spot; the supervisor's
+    # approval must follow within this many hours (else the alert immediate_plan_approval_overdue).
+    immediate_approval_within_hours: int = Field(default=24, ge=1, le=168)
 
     @model_validator(mode="after")
     def _every_type(self) -> RuleSet:

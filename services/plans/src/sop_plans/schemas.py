@@ -405,6 +405,7 @@ class AlertKind(StrEnum):
     review_overdue = "review_overdue"
     approval_pending = "approval_pending"
     next_step_overdue = "next_step_overdue"
+    immediate_plan_approval_overdue = "immediate_plan_approval_overdue"
 
 
 class Alert(BaseModel):
@@ -458,6 +459,10 @@ class SafetyPlanOut(BaseModel):
     activated_at: datetime | None
     starts_at: datetime | None = Field(
         description="Activated before its effective start: the plan stays approved and comes into force then"
+    )
+    approval_due_at: datetime | None = Field(
+        description="An immediate plan in force on the worker's and caregivers' signatures: the supervisor's "
+        "approval is due by then"
     )
     ended_at: datetime | None
     end_reason: str | None

@@ -492,15 +492,23 @@ async def sign_safety_plan(
     idempotency: IdempotencyDep,
     clock: ClockDep,
     settings: SettingsDep,
+    policy: PolicyDep,
 ) -> Response:
     """A participant signs (or refuses, with a reason) the version they read, named by number and content
-    hash. The record is hashed with the version hash; it is never changed afterwards."""
+    hash. The record is hashed with the version hash; it is never changed afterwards. An immediate plan signed
+    by the worker and every caregiver on the spot comes into force with the last of those signatures."""
     plan = await plan_for(request, session, principal, plan_id, Scope.case_write, for_update=True)
     replayed = await idempotency.replay(session, body)
     if replayed is not None:
         return replayed
     signature = await service.record_signature(
-        session, plan, body, principal=principal, now=clock.now(), image_max_bytes=settings.signature_image_max_bytes
+        session,
+        plan,
+        body,
+        principal=principal,
+        now=clock.now(),
+        image_max_bytes=settings.signature_image_max_bytes,
+        policy=policy,
     )
     await audit_request(
         request,

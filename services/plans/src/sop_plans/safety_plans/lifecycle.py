@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
-from sop_plans.models import PlanStatus, SafetyPlan
+from sop_plans.models import PlanStatus, PlanType, SafetyPlan, SafetyPlanSignature, SignatureDecision, SignerRole
 from sop_shared.problems import Conflict
 
 
@@ -30,6 +31,7 @@ class Action(StrEnum):
     sign = "sign"
     review = "review"
     check_in = "check_in"
+    take_effect = "take_effect"
 
 
 S = PlanStatus
@@ -46,6 +48,13 @@ TRANSITIONS: dict[Action, dict[PlanStatus, PlanStatus | str]] = {
     Action.activate: {S.approved: S.active},
     Action.terminate: {status: S.terminated for status in OPEN},
     Action.expire: {status: S.expired for status in OPEN},  # only with a version in force, see below
+    # An immediate plan signed on the spot by the worker and every caregiver (signed_on_the_spot).
+    Action.take_effect: {S.draft: S.active, S.pending_approval: S.active, S.modified: S.active},
+}
+# An immediate plan in force before the supervisor's approval (`approval_due_at`) still receives her decision.
+AWAITING_APPROVAL: dict[Action, dict[PlanStatus, PlanStatus | str]] = {
+    Action.approve: {S.active: S.active},
+    Action.return_for_changes: {S.active: PREPARING},
 }
 # Actions that change no status but need the plan to be in one of these.
 ALLOWED_IN: dict[Action, frozenset[PlanStatus]] = {
@@ -72,6 +81,8 @@ def _refuse(plan: SafetyPlan, action: Action, allowed: frozenset[PlanStatus] | s
 def next_status(plan: SafetyPlan, action: Action) -> PlanStatus:
     """The status after `action`, or IllegalTransition (409)."""
     table = TRANSITIONS[action]
+    if plan.approval_due_at is not None and action in AWAITING_APPROVAL:
+        table = {**table, **AWAITING_APPROVAL[action]}
     if plan.status not in table:
         raise _refuse(plan, action, set(table))
     if action in NEEDS_VERSION_IN_FORCE and plan.in_force_version_number is None:
@@ -125,3 +136,23 @@ def starts_later(effective_from: datetime, now: datetime) -> bool:
 def due_to_start(plan: SafetyPlan, now: datetime) -> bool:
     """An approved plan activated ahead of its start whose start has arrived: it comes into force now."""
     return plan.status == S.approved and plan.starts_at is not None and plan.starts_at <= now
+
+
+def signed_on_the_spot(
+    plan_type: PlanType,
+    caregiver_ids: Iterable[uuid.UUID],
+    signatures: Iterable[SafetyPlanSignature],
+    version_number: int,
+) -> bool:
+    """An immediate safety plan takes effect when the worker and every caregiver named in it have signed this
+    version (each caregiver's latest sign-off counts; a refusal holds it back), without waiting for the
+    supervisor's approval, which must follow."""
+    if plan_type != PlanType.immediate:
+        return False
+    on_version = sorted((s for s in signatures if s.version_number == version_number), key=lambda s: s.id)
+    latest = {s.participant_id: s.decision for s in on_version if s.participant_id is not None}
+    caregivers = list(caregiver_ids)
+    worker_signed = any(
+        s.signer_role == SignerRole.worker and s.decision == SignatureDecision.signed for s in on_version
+    )
+    return worker_signed and bool(caregivers) and all(latest.get(c) == SignatureDecision.signed for c in caregivers)

@@ -40,6 +40,7 @@ from sop_plans.safety_plans.lifecycle import (
     next_status,
     replaced_on_activation,
     require_allowed,
+    signed_on_the_spot,
     starts_later,
 )
 from sop_plans.safety_plans.rules import (
@@ -218,7 +219,12 @@ async def submit(session: AsyncSession, plan: SafetyPlan, body: SubmitIn, *, by:
     if body.supervisor:
         plan.supervisor = body.supervisor
     _touch(plan, now)
-    version = await current_version(session, plan)
+    await _request_approval(session, plan, await current_version(session, plan), by=by, note=body.note)
+
+
+async def _request_approval(
+    session: AsyncSession, plan: SafetyPlan, version: SafetyPlanVersion, *, by: str, note: str | None
+) -> None:
     await _emit(
         session,
         plan,
@@ -226,10 +232,11 @@ async def submit(session: AsyncSession, plan: SafetyPlan, body: SubmitIn, *, by:
         version=version,
         requested_by=by,
         supervisor=plan.supervisor,
-        note=body.note,
+        note=note,
         plan_type=plan.plan_type.value,
         title=plan.title,
         decide_at=f"/v1/safety-plans/{plan.id}/approve",
+        approval_due_at=plan.approval_due_at.isoformat() if plan.approval_due_at else None,
     )
 
 
@@ -256,6 +263,7 @@ async def decide(
     session.add(approval)
     plan.status = target
     plan.supervisor = by
+    plan.approval_due_at = None  # an immediate plan in force before her decision has it now
     _touch(plan, now)
     await session.flush()
     await _emit(
@@ -366,6 +374,7 @@ async def put_in_force(
         expires_at=content.expires_at.isoformat(),
         next_review_due=plan.next_review_due.isoformat(),
         replaced_plan_ids=plan.replaced_plan_ids,
+        approval_due_at=plan.approval_due_at.isoformat() if plan.approval_due_at else None,
     )
 
 
@@ -516,8 +525,10 @@ async def record_signature(
     principal: Principal,
     now: datetime,
     image_max_bytes: int,
+    policy: PlanPolicy,
 ) -> SafetyPlanSignature:
-    """A sign-off (or refusal) on exactly the version the signer read."""
+    """A sign-off (or refusal) on exactly the version the signer read. An immediate plan signed on the spot by
+    the worker and every caregiver comes into force with it (see _take_effect_if_signed_on_the_spot)."""
     require_allowed(plan, Action.sign)
     version = await _the_version_read(session, plan, body.version_number, body.content_hash)
     content = PlanContent.model_validate(version.content)
@@ -569,7 +580,41 @@ async def record_signature(
         signer_language=signature.signer_language,
         interpreter=signature.interpreter,
     )
+    await _take_effect_if_signed_on_the_spot(
+        session, plan, version, content, by=principal.subject, now=now, policy=policy
+    )
     return signature
+
+
+async def _take_effect_if_signed_on_the_spot(
+    session: AsyncSession,
+    plan: SafetyPlan,
+    version: SafetyPlanVersion,
+    content: PlanContent,
+    *,
+    by: str,
+    now: datetime,
+    policy: PlanPolicy,
+) -> None:
+    """An immediate plan comes into force once the worker and every caregiver have signed this version on the
+    spot (its start reached, its expiry ahead); the supervisor's approval is then due within the policy's
+    hours, and asked for now if the worker had not yet submitted it."""
+    if plan.status not in (PlanStatus.draft, PlanStatus.pending_approval, PlanStatus.modified):
+        return
+    if starts_later(content.effective_from, now) or content.expires_at <= now:
+        return
+    caregivers = [p.id for p in content.participants if p.role.value == "caregiver"]
+    signatures = (await signatures_of(session, [plan.id], version_number=version.number)).get(plan.id, [])
+    if not signed_on_the_spot(plan.plan_type, caregivers, signatures, version.number):
+        return
+    asked = plan.status == PlanStatus.pending_approval
+    target = next_status(plan, Action.take_effect)
+    hours = policy.in_force_on(content.effective_from).immediate_approval_within_hours
+    plan.approval_due_at = now + timedelta(hours=hours)
+    await put_in_force(session, plan, version, content, target=target, by=by, now=now, policy=policy)
+    if not asked:
+        plan.submitted_at = now
+        await _request_approval(session, plan, version, by=by, note="In force on the family's and worker's signatures")
 
 
 async def _signer_language(session: AsyncSession, body: SignatureIn, content: PlanContent) -> str | None:
@@ -976,6 +1021,21 @@ def plan_alerts(plan: SafetyPlan, *, now: datetime, policy: PlanPolicy) -> list[
             alert(AlertKind.review_due, plan.next_review_due, "The plan is due for review.")
     if plan.status == PlanStatus.pending_approval:
         alert(AlertKind.approval_pending, plan.submitted_at, "The plan is waiting for a supervisor's decision.")
+    if in_force and plan.approval_due_at is not None:
+        if plan.approval_due_at < now:
+            alert(
+                AlertKind.immediate_plan_approval_overdue,
+                plan.approval_due_at,
+                "The immediate plan took effect on the family's and the worker's signatures; "
+                "the supervisor's approval is overdue.",
+            )
+        else:
+            alert(
+                AlertKind.approval_pending,
+                plan.approval_due_at,
+                "The immediate plan is in force on the family's and the worker's signatures and waits for "
+                "the supervisor's approval.",
+            )
     return alerts
 
 
@@ -1081,6 +1141,7 @@ def plan_out(
         ended_at=plan.ended_at,
         end_reason=plan.end_reason,
         starts_at=plan.starts_at,
+        approval_due_at=plan.approval_due_at,
         ended_by=plan.ended_by,
         replaced_by_plan_id=plan.replaced_by_plan_id,
         replaced_plan_ids=[uuid.UUID(i) for i in plan.replaced_plan_ids or []],

@@ -1,6 +1,7 @@
 """plan_practice_rules: at most one plan of each type in force per case (a partial unique index; who ended a
 plan and which plan replaced it); a plan activated before its start records the start (`starts_at`) and who
-activated it.
+activated it; an immediate plan in force on the worker's and caregivers' signatures records when the
+supervisor's approval is due (`approval_due_at`).
 
 A case that already has several plans of one type in force (made before the rule) keeps the last activated;
 the others are ended as replaced by it, so the index can be built. No event is written for those: the
@@ -64,6 +65,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('replaced_plan_ids', sa.JSON(), nullable=False, server_default='[]'))
         batch_op.add_column(sa.Column('starts_at', sop_shared.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('start_scheduled_by', sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column('approval_due_at', sop_shared.db.UTCDateTime(timezone=True), nullable=True))
     _end_duplicates_in_force()
     with op.batch_alter_table('safety_plan', schema=None) as batch_op:
         batch_op.alter_column('replaced_plan_ids', server_default=None)
@@ -79,6 +81,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('safety_plan', schema=None) as batch_op:
         batch_op.drop_index('uq_safety_plan_one_in_force_per_type')
+        batch_op.drop_column('approval_due_at')
         batch_op.drop_column('start_scheduled_by')
         batch_op.drop_column('starts_at')
         batch_op.drop_column('replaced_plan_ids')
