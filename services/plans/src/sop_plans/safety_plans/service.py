@@ -37,6 +37,7 @@ from sop_plans.safety_plans.lifecycle import (
     Action,
     IllegalTransition,
     due_to_start,
+    in_force,
     next_status,
     replaced_on_activation,
     require_allowed,
@@ -386,6 +387,10 @@ async def _end_plans_replaced_by(
     PostgreSQL keyed by case and plan type; SQLite's one connection already serialises them), so the second
     sees and replaces the first; the partial unique index `uq_safety_plan_one_in_force_per_type` holds
     the rule whatever happens."""
+    if in_force(plan):
+        # A new version of the plan in force: the index already keeps any other of its type out of force.
+        # Taking no lock here also keeps it from waiting on an activation that waits on this plan's row.
+        return []
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
@@ -998,10 +1003,7 @@ def plan_alerts(plan: SafetyPlan, *, now: datetime, policy: PlanPolicy) -> list[
             )
         )
 
-    in_force = plan.in_force_version_number is not None and plan.status not in (
-        PlanStatus.terminated,
-        PlanStatus.expired,
-    )
+    binding = in_force(plan)
     if (
         plan.status == PlanStatus.expired
         and plan.ended_at is not None
@@ -1009,19 +1011,19 @@ def plan_alerts(plan: SafetyPlan, *, now: datetime, policy: PlanPolicy) -> list[
     ):
         alert(AlertKind.plan_expired, plan.ended_at, "The safety plan has expired: nothing binds the family now.")
     if (
-        in_force
+        binding
         and plan.expires_at is not None
         and plan.expires_at - now <= timedelta(days=rule_set.expiry_warning_days)
     ):
         alert(AlertKind.plan_expiring, plan.expires_at, "The safety plan expires soon: review it with the family.")
-    if in_force and plan.next_review_due is not None:
+    if binding and plan.next_review_due is not None:
         if plan.next_review_due < now:
             alert(AlertKind.review_overdue, plan.next_review_due, "The plan's review is overdue.")
         elif plan.next_review_due - now <= timedelta(days=rule_set.review_warning_days):
             alert(AlertKind.review_due, plan.next_review_due, "The plan is due for review.")
     if plan.status == PlanStatus.pending_approval:
         alert(AlertKind.approval_pending, plan.submitted_at, "The plan is waiting for a supervisor's decision.")
-    if in_force and plan.approval_due_at is not None:
+    if binding and plan.approval_due_at is not None:
         if plan.approval_due_at < now:
             alert(
                 AlertKind.immediate_plan_approval_overdue,
