@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from sop_assessment.goals.rules import compose_goal, duration_text, goal_check, parse_duration
+from sop_assessment.goals.models import GoalOwner
+from sop_assessment.goals.rules import compose_goal, duration_text, goal_check, owner_problems, parse_duration
 from sop_assessment.maps.rules import balance_problems, changed, completion_problems, map_warnings, prepare_content
 from sop_assessment.maps.schemas import MapContentIn
 from sop_assessment.ratings.models import RaterRole, ScaleRating
@@ -40,6 +41,12 @@ def test_a_map_is_balanced_with_a_danger_statement_something_working_well_and_a_
     ]
     # with a danger statement, its missing goal is named statement by statement (completion_problems)
     assert balance_problems(working, active_danger_statements=[a]) == []
+
+
+def test_a_safety_goal_is_owned_by_the_caregivers_or_jointly_never_by_the_agency_alone() -> None:
+    assert owner_problems(GoalOwner.family) == [] and owner_problems(GoalOwner.joint) == []
+    assert owner_problems(None) == [], "not setting the owner keeps the stored one"
+    assert [e["field"] for e in owner_problems(GoalOwner.agency)] == ["owner"]
 
 
 def test_more_than_three_danger_statements_warns() -> None:

@@ -41,7 +41,10 @@ class SafetyGoalIn(Strict):
     child_will_experience: Part = None
     others_will_see: Part = None
     duration: Duration
-    owner: GoalOwner
+    owner: GoalOwner = Field(
+        description="`family` (the caregivers) or `joint`; `agency` alone is refused (422 `owner`): safety is "
+        "what the caregivers are seen doing. Goals stored earlier with `agency` still read."
+    )
 
 
 class SafetyGoalUpdate(Strict):
@@ -54,7 +57,7 @@ class SafetyGoalUpdate(Strict):
     child_will_experience: Part = None
     others_will_see: Part = None
     duration: Duration | None = None
-    owner: GoalOwner | None = None
+    owner: GoalOwner | None = Field(default=None, description="`family` or `joint`; `agency` alone is refused (422)")
 
 
 class SafetyGoalOut(SharingOut):

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from sop_assessment.goals.models import GoalStatus, SafetyGoal
-from sop_assessment.goals.rules import compose_goal, duration_text, goal_check, parse_duration
+from sop_assessment.goals.rules import compose_goal, duration_text, goal_check, owner_problems, parse_duration
 from sop_assessment.goals.schemas import SafetyGoalIn, SafetyGoalOut, SafetyGoalUpdate, StatementUpdate
 from sop_assessment.models import Statement, StatementKind, StatementStatus, TextSource, platform
 from sop_assessment.statements.rules import repeated_errors
@@ -79,6 +79,8 @@ def _goal_values(parts: dict[str, Any], *, language: str, text: str | None) -> d
 
 
 async def create_goal(session: AsyncSession, *, case_id: uuid.UUID, body: SafetyGoalIn, created_by: str) -> SafetyGoal:
+    if problems := owner_problems(body.owner):
+        raise InvalidInput(problems)
     statement = await session.get(Statement, body.danger_statement_id)
     if statement is None or statement.case_id != case_id:
         raise InvalidInput.field("danger_statement_id", "no such statement in this case")
@@ -137,6 +139,8 @@ async def update_goal(
     expected_version: int,
 ) -> SafetyGoal:
     check_version(goal.version, expected_version)
+    if problems := owner_problems(body.owner):
+        raise InvalidInput(problems)
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         return goal
