@@ -119,9 +119,9 @@ def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) 
     lang = primary_language(language)
     children = names(values.get("children") or [], lang) or ("the children" if lang == "en" else "los niños")
     if kind == StatementKind.danger:
-        who, clause = _part(values, "who_is_worried"), _words(values, "caregiver_behaviour", "context_trigger")
+        who, plural = _subject(_part(values, "who_is_worried"), lang)
+        clause = _words(values, "caregiver_behaviour", "context_trigger")
         impact = _part(values, "feared_impact_on_child")
-        plural = who is not None and _plural(who, lang)
         if lang == "en":
             first = (
                 f"{who} {'are' if plural else 'is'} worried that {clause}"
@@ -132,7 +132,7 @@ def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) 
                 if clause
                 else None
             )
-            second = f"If nothing changes, {children} {impact}" if impact else None
+            second = f"If nothing changes, {_with_children(children, impact, values)}" if impact else None
         else:
             first = (
                 f"{who} se {'preocupan' if plural else 'preocupa'} porque {clause}"
@@ -143,9 +143,9 @@ def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) 
                 if clause
                 else None
             )
-            second = f"Si nada cambia, {children} {impact}" if impact else None
+            second = f"Si nada cambia, {_with_children(children, impact, values)}" if impact else None
     else:
-        who = _part(values, "who_reported")
+        who, plural = _subject(_part(values, "who_reported"), lang)
         caregivers = names(values.get("caregivers") or [], lang) or None
         clause = (
             " ".join(
@@ -154,7 +154,6 @@ def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) 
             or None
         )
         impact = _part(values, "impact_on_child")
-        plural = who is not None and _plural(who, lang)
         if lang == "en":
             first = (
                 f"{who} reported that {clause}"
@@ -176,7 +175,7 @@ def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) 
                 if who
                 else None
             )
-        second = f"{children} {impact}" if impact else None
+        second = _with_children(children, impact, values) if impact else None
     return " ".join(_sentence(s) for s in (first, second) if s)
 
 
@@ -199,6 +198,41 @@ def _part(values: Mapping[str, Any], name: str) -> str | None:
 
 def _words(values: Mapping[str, Any], *parts: str) -> str | None:
     return " ".join(p for p in (_part(values, name) for name in parts) if p) or None
+
+
+def _with_children(children: str, impact: str, values: Mapping[str, Any]) -> str:
+    """The impact with the children named before it — unless the worker's words already start with a child's
+    name (or with the children as named): "Eli was found alone", not "Eli Eli was found alone"."""
+    named = [ref.name if isinstance(ref, PersonRef) else str(ref["name"]) for ref in values.get("children") or []]
+    for name in (children, *named):
+        if re.match(rf"{re.escape(name)}(?!\w)", impact, re.IGNORECASE):
+            return impact
+    return f"{children} {impact}"
+
+
+_CONJUNCTION = {"en": re.compile(r"(^|\s)(and|&)\s", re.IGNORECASE), "es": re.compile(r"(^|\s)(y|e)\s", re.IGNORECASE)}
+
+
+def _subject(who: str | None, lang: str) -> tuple[str | None, bool]:
+    """`who` as the subject of the verb, and whether it is plural. A name with a description after a comma
+    (an appositive: "Gladys Moore, a neighbour", "Gladys Moore, Sofia's teacher") is one person, and the
+    description is closed with a comma before the verb: "Gladys Moore, a neighbour, reported that…". A list
+    has a conjunction ("The school, the doctor and Grandma Rosa") and stays as written."""
+    if who is None:
+        return None, False
+    head, comma, description = who.partition(",")
+    description = description.strip()
+    first = description.split()[0] if description else ""
+    if (
+        comma
+        and head.strip()
+        and first
+        and "," not in description
+        and not _CONJUNCTION[lang].search(who)
+        and (first[0].islower() or first.endswith(("'s", "\u2019s")))
+    ):
+        return f"{head.strip()}, {description},", _plural(head.strip(), lang)
+    return who, _plural(who, lang)
 
 
 _PLURAL_SUBJECT = {
