@@ -8,7 +8,14 @@ import pytest
 
 from sop_assessment.models import StatementKind, TextSource
 from sop_assessment.schemas import StatementIn
-from sop_assessment.statements.rules import compose_text, names, prepare_statement, statement_check
+from sop_assessment.statements.rules import (
+    compose_text,
+    names,
+    prepare_statement,
+    revised_words,
+    statement_check,
+    statement_words,
+)
 from sop_shared.problems import InvalidInput
 
 
@@ -202,3 +209,32 @@ def test_a_worried_person_with_a_description_is_one_person() -> None:
     assert danger(who_is_worried="Gladys Moore, a neighbour", caregiver_behaviour="Dana drinks") == (
         "Gladys Moore, a neighbour, is worried that Dana drinks."
     )
+
+
+def test_a_correction_of_the_words_needs_a_reason_and_recomposes_the_text() -> None:
+    current = prepare_statement(
+        StatementIn(
+            kind="danger", who_is_worried="Rosa", caregiver_behaviour="Maria drinks", children=[{"name": "Eli"}]
+        )
+    )
+    new = revised_words(current, {"caregiver_behaviour": "Maria drinks at night"}, change_reason="Rosa's words")
+    assert new is not None and new["composed_text"] == "Rosa is worried that Maria drinks at night."
+    assert new["text_source"] == "composed" and new["children"] == current["children"]
+    with pytest.raises(InvalidInput) as raised:
+        revised_words(current, {"caregiver_behaviour": "Maria drinks at night"}, change_reason="  ")
+    assert [e["field"] for e in raised.value.errors] == ["change_reason"]
+    with pytest.raises(InvalidInput) as raised:
+        revised_words(current, {"impact_on_child": "was hurt"}, change_reason=None)
+    assert [e["field"] for e in raised.value.errors] == ["impact_on_child", "change_reason"]
+    with pytest.raises(InvalidInput) as raised:
+        revised_words(current, {"status": "resolved"}, change_reason="no words")
+    assert [e["field"] for e in raised.value.errors] == ["change_reason"]
+    assert revised_words(current, {"status": "resolved"}, change_reason=None) is None
+    assert revised_words(current, {"caregiver_behaviour": "Maria drinks"}, change_reason="same") is None
+
+
+def test_the_workers_own_text_stays_theirs_unless_new_text_is_sent() -> None:
+    current = prepare_statement(StatementIn(kind="danger", text="Rosa worries.", caregiver_behaviour="Maria drinks"))
+    kept = revised_words(current, {"caregiver_behaviour": "Maria drinks a lot"}, change_reason="more exact")
+    assert kept is not None and (kept["composed_text"], kept["text_source"]) == ("Rosa worries.", "worker")
+    assert statement_words(current)["composed_text"] == "Rosa worries."

@@ -92,6 +92,59 @@ def prepare_statement(body: StatementIn) -> dict[str, Any]:
     }
 
 
+# What a statement says: a correction of any of these is a new version with a reason (`revised_words`).
+WORD_FIELDS = (*PARTS[StatementKind.danger], *PARTS[StatementKind.harm], "children", "text")
+WORD_COLUMNS = (*PARTS[StatementKind.danger], *PARTS[StatementKind.harm], "children", "composed_text", "text_source")
+
+
+def statement_words(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A statement's words (`values`: its columns), as a revision keeps them."""
+    words = {name: values.get(name) for name in WORD_COLUMNS}
+    words["text_source"] = TextSource(words["text_source"]).value if words["text_source"] else None
+    return words
+
+
+def revised_words(
+    current: Mapping[str, Any], changes: Mapping[str, Any], *, change_reason: str | None
+) -> dict[str, Any] | None:
+    """The statement's new words after a correction (`current`: its columns; `changes`: the words sent), or None
+    when nothing in its words changed. The corrected statement is checked like a new one (parts of the other
+    kind, no words at all, a language the server cannot compose); a composed text is composed again, the
+    worker's own text stays unless `text` is sent. A correction needs its reason: InvalidInput naming
+    `change_reason` otherwise (and a reason with no new words is refused too: nothing would be kept)."""
+    reason = _blank_to_none(change_reason)
+    touched = [name for name in WORD_FIELDS if name in changes]
+    if not touched:
+        if reason is not None:
+            raise InvalidInput.field("change_reason", "a reason goes with corrected words: send the new words too")
+        return None
+    kind = StatementKind(current["kind"])
+    merged: dict[str, Any] = {name: current.get(name) for name in PARTS[kind]}
+    merged["children"], merged["caregivers"] = current.get("children") or [], current.get("caregivers") or []
+    for name in touched:
+        if name != "text":
+            merged[name] = changes[name]
+    if "text" in changes:
+        merged["text"] = changes["text"]
+    elif current.get("text_source") == TextSource.worker:
+        merged["text"] = current.get("composed_text")
+    errors: list[dict[str, str]] = []
+    try:
+        prepared = prepare_statement(
+            StatementIn.model_validate({"kind": kind, "language": current["language"], **merged})
+        )
+    except InvalidInput as invalid:
+        errors += invalid.errors
+        prepared = None
+    if reason is None:
+        errors.append({"field": "change_reason", "message": "say why the words are corrected: it is kept with them"})
+    if errors:
+        raise InvalidInput(errors)
+    assert prepared is not None
+    new = statement_words(prepared)
+    return None if new == statement_words(current) else new
+
+
 def repeated_errors(field: str, values: Sequence[Any]) -> list[dict[str, str]]:
     """A label or an audience listed twice is a slip worth naming, not something to merge silently."""
     return [
