@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from sop_assessment.goals.models import SafetyGoal
+from sop_assessment.goals.models import GoalOwner, GoalStatus, SafetyGoal
+from sop_assessment.models import TextSource
 from sop_shared.db import Database
 from sop_shared.testing import InternalTokens, RunningService
 
@@ -30,6 +31,26 @@ async def new_statement(
     response = await svc.client.post(f"/v1/cases/{case_id}/statements", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+def stored_goal(
+    case_id: uuid.UUID,
+    statement_id: str,
+    *,
+    owner: GoalOwner = GoalOwner.family,
+    status: GoalStatus = GoalStatus.active,
+) -> SafetyGoal:
+    """A goal row as written straight to the database (as rows stored before a rule was)."""
+    return SafetyGoal(
+        case_id=case_id,
+        danger_statement_id=uuid.UUID(statement_id),
+        status=status,
+        text_source=TextSource.worker,
+        composed_text="Maria will attend every appointment the agency sets.",
+        duration="P1M",
+        owner=owner,
+        created_by="fsw.rivera",
+    )
 
 
 def maria_goal(statement_id: str, **changes: Any) -> dict[str, Any]:
@@ -187,8 +208,49 @@ async def test_changing_a_goal_needs_the_version_read_and_recomposes_its_text(
     changed = await assessment.client.patch(url, json={"duration": "P6W"}, headers={**rivera, "If-Match": '"1"'})
     assert changed.status_code == 200, changed.text
     assert changed.json()["composed_text"].endswith("We need to see this for 6 weeks.")
-    stale = await assessment.client.patch(url, json={"owner": "agency"}, headers={**rivera, "If-Match": '"1"'})
+    stale = await assessment.client.patch(url, json={"owner": "joint"}, headers={**rivera, "If-Match": '"1"'})
     assert stale.status_code == 412
+
+
+async def test_a_safety_goal_is_the_caregivers_or_joint_never_the_agencys_alone(
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
+) -> None:
+    statement = await new_statement(assessment, lopez_case, rivera, maria_danger_statement)
+    goals = f"/v1/cases/{lopez_case}/safety-goals"
+    refused = await assessment.client.post(goals, json=maria_goal(statement["id"], owner="agency"), headers=rivera)
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["owner"]
+    assert await goal_count(assessment) == 0
+
+    joint = await assessment.client.post(goals, json=maria_goal(statement["id"], owner="joint"), headers=rivera)
+    assert joint.status_code == 201, joint.text
+    url = f"{goals}/{joint.json()['id']}"
+    to_agency = await assessment.client.patch(url, json={"owner": "agency"}, headers={**rivera, "If-Match": '"1"'})
+    assert to_agency.status_code == 422 and [e["field"] for e in to_agency.json()["errors"]] == ["owner"]
+    read = (await assessment.client.get(url, headers=rivera)).json()
+    assert (read["owner"], read["version"]) == ("joint", 1)
+
+    # a goal stored as the agency's before the rule still reads, and changes otherwise, with its owner
+    withdrawn = await assessment.client.patch(url, json={"status": "withdrawn"}, headers={**rivera, "If-Match": '"1"'})
+    assert withdrawn.status_code == 200, withdrawn.text
+    db = Database(assessment.database_url)
+    try:
+        async with db.session() as s:
+            old = stored_goal(lopez_case, statement["id"], owner=GoalOwner.agency)
+            s.add(old)
+    finally:
+        await db.dispose()
+    url = f"{goals}/{old.id}"
+    read = (await assessment.client.get(url, headers=rivera)).json()
+    assert (read["owner"], read["status"]) == ("agency", "active")
+    achieved = await assessment.client.patch(url, json={"status": "achieved"}, headers={**rivera, "If-Match": '"1"'})
+    assert achieved.status_code == 200, achieved.text
+    assert (achieved.json()["owner"], achieved.json()["status"]) == ("agency", "achieved")
+    joint = await assessment.client.patch(url, json={"owner": "joint"}, headers={**rivera, "If-Match": '"2"'})
+    assert joint.status_code == 200 and joint.json()["owner"] == "joint"
 
 
 async def test_a_statement_is_resolved_or_withdrawn_with_if_match_and_a_withdrawn_one_stays_withdrawn(
@@ -253,22 +315,10 @@ async def test_the_database_itself_keeps_one_live_goal_per_danger_statement(
     import pytest
     from sqlalchemy.exc import IntegrityError
 
-    from sop_assessment.goals.models import GoalOwner, GoalStatus
-    from sop_assessment.models import TextSource
-
     statement = await new_statement(assessment, lopez_case, rivera, maria_danger_statement)
 
     def goal(status: GoalStatus) -> SafetyGoal:
-        return SafetyGoal(
-            case_id=lopez_case,
-            danger_statement_id=uuid.UUID(statement["id"]),
-            status=status,
-            text_source=TextSource.worker,
-            composed_text="x",
-            duration="P1M",
-            owner=GoalOwner.family,
-            created_by="t",
-        )
+        return stored_goal(lopez_case, statement["id"], status=status)
 
     db = Database(assessment.database_url)
     try:

@@ -193,9 +193,16 @@ async def danger_statement(
     return str(response.json()["id"])
 
 
+@pytest.fixture
+def okafor(tokens: InternalTokens, lopez_case: uuid.UUID) -> dict[str, str]:
+    """Ms. Okafor, Ms. Rivera's supervisor."""
+    return tokens.headers("assessment", subject="sup.okafor", roles=("supervisor",), case_id=lopez_case)
+
+
 async def test_a_map_is_complete_only_when_each_active_danger_statement_has_a_goal_and_a_rating(
     assessment: RunningService,
     rivera: dict[str, str],
+    okafor: dict[str, str],
     lopez_case: uuid.UUID,
     maria_danger_statement: dict[str, Any],
 ) -> None:
@@ -208,6 +215,11 @@ async def test_a_map_is_complete_only_when_each_active_danger_statement_has_a_go
         f"danger_statements.{statement_id}.safety_goal",
         f"danger_statements.{statement_id}.scale_rating",
     ]
+    # a supervisor's exception is to the balance rule, never to a danger statement's own goal and rating
+    excepted = await assessment.client.post(
+        complete, json={"exception_reason": "We need the map closed today"}, headers={**okafor, "If-Match": '"1"'}
+    )
+    assert excepted.status_code == 422 and excepted.json()["errors"] == refused.json()["errors"]
 
     goal = await assessment.client.post(
         f"/v1/cases/{lopez_case}/safety-goals",
@@ -263,20 +275,46 @@ async def test_a_map_is_complete_only_when_each_active_danger_statement_has_a_go
     )
 
 
-async def test_a_resolved_or_withdrawn_danger_statement_does_not_hold_the_map_back(
+async def test_an_unbalanced_map_is_completed_only_with_a_supervisors_recorded_exception(
     assessment: RunningService,
+    okafor: dict[str, str],
     rivera: dict[str, str],
     lopez_case: uuid.UUID,
     maria_danger_statement: dict[str, Any],
 ) -> None:
-    the_map = await start_map(assessment, lopez_case, rivera)
+    """Resolved and withdrawn statements do not count: with the only danger statement withdrawn and nothing
+    working well on the map, the map is not balanced; a worker cannot except it, a supervisor can, and the
+    exception is kept with who and when."""
+    the_map = await assessment.client.post(
+        maps_of(lopez_case), json={**LOPEZ_MAP, "strengths": [], "existing_safety": []}, headers=rivera
+    )
+    assert the_map.status_code == 201, the_map.text
     statement_id = await danger_statement(assessment, lopez_case, rivera, maria_danger_statement)
     withdrawn = await assessment.client.patch(
         f"/v1/statements/{statement_id}", json={"status": "withdrawn"}, headers={**rivera, "If-Match": '"1"'}
     )
     assert withdrawn.status_code == 200, withdrawn.text
-    done = await assessment.client.post(f"/v1/maps/{the_map['id']}/complete", headers={**rivera, "If-Match": '"1"'})
-    assert done.status_code == 200 and done.json()["status"] == "complete"
+    complete = f"/v1/cases/{lopez_case}/maps/{the_map.json()['id']}/complete"
+    refused = await assessment.client.post(complete, headers={**rivera, "If-Match": '"1"'})
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["danger_statements", "working_well", "safety_goals"]
+
+    reason = {"exception_reason": "Investigation closed unsubstantiated: no danger to map, family declined services"}
+    not_a_supervisor = await assessment.client.post(complete, json=reason, headers={**rivera, "If-Match": '"1"'})
+    assert not_a_supervisor.status_code == 403, not_a_supervisor.text
+    done = await assessment.client.post(complete, json=reason, headers={**okafor, "If-Match": '"1"'})
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert (body["status"], body["completed_by"]) == ("complete", "sup.okafor")
+    exception = body["completion_exception"]
+    assert (exception["reason"], exception["recorded_by"], exception["waived"]) == (
+        reason["exception_reason"],
+        "sup.okafor",
+        ["danger_statements", "working_well", "safety_goals"],
+    )
+    assert exception["recorded_at"] == body["completed_at"]
+    again = await assessment.client.get(f"/v1/maps/{body['id']}", headers=rivera)
+    assert again.json()["completion_exception"] == exception
 
 
 async def test_more_than_three_active_danger_statements_is_a_warning_not_an_error(

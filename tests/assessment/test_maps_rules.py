@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
-from sop_assessment.goals.rules import compose_goal, duration_text, goal_check, parse_duration
-from sop_assessment.maps.rules import changed, completion_problems, map_warnings, prepare_content
+from sop_assessment.goals.models import GoalOwner
+from sop_assessment.goals.rules import compose_goal, duration_text, goal_check, owner_problems, parse_duration
+from sop_assessment.maps.rules import balance_problems, changed, completion_problems, map_warnings, prepare_content
 from sop_assessment.maps.schemas import MapContentIn
 from sop_assessment.ratings.models import RaterRole, ScaleRating
 from sop_assessment.ratings.rules import latest_occasion, rater_key, trajectory
@@ -25,6 +26,27 @@ def test_every_active_danger_statement_needs_a_goal_and_a_rating_before_the_map_
         f"danger_statements.{b}.safety_goal",
     ]
     assert completion_problems([], with_goal=set(), rated=set()) == []
+
+
+def test_a_map_is_balanced_with_a_danger_statement_something_working_well_and_a_safety_goal() -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    working = {"strengths": [{"text": "Maria walks Sofia to school"}], "existing_safety": []}
+    assert balance_problems(working, active_danger_statements=[a, b]) == []
+    only_safety = {"strengths": [], "existing_safety": [{"text": "Rosa takes the children"}]}
+    assert balance_problems(only_safety, active_danger_statements=[a]) == []
+    assert [e["field"] for e in balance_problems({}, active_danger_statements=[])] == [
+        "danger_statements",
+        "working_well",
+        "safety_goals",
+    ]
+    # with a danger statement, its missing goal is named statement by statement (completion_problems)
+    assert balance_problems(working, active_danger_statements=[a]) == []
+
+
+def test_a_safety_goal_is_owned_by_the_caregivers_or_jointly_never_by_the_agency_alone() -> None:
+    assert owner_problems(GoalOwner.family) == [] and owner_problems(GoalOwner.joint) == []
+    assert owner_problems(None) == [], "not setting the owner keeps the stored one"
+    assert [e["field"] for e in owner_problems(GoalOwner.agency)] == ["owner"]
 
 
 def test_more_than_three_danger_statements_warns() -> None:

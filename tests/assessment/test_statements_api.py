@@ -490,3 +490,84 @@ async def test_writes_and_reads_of_statements_are_audited_on_an_intact_chain(
         ("read", "statement", created["id"], "fsw.rivera", lopez_case),
         ("read", "statement", None, "fsw.rivera", lopez_case),
     ]
+
+
+def _if_match(headers: dict[str, str], version: int) -> dict[str, str]:
+    return {**headers, "If-Match": f'"{version}"'}
+
+
+async def test_a_correction_is_a_new_version_with_its_reason_and_the_earlier_words_are_kept(
+    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID, maria_danger_statement: dict[str, Any]
+) -> None:
+    """A correction is a new version with its reason; the earlier words are kept and read back; the statement is
+    a draft again and the translations of the earlier version are stale."""
+    made = await assessment.client.post(statements_of(lopez_case), headers=rivera, json=maria_danger_statement)
+    assert made.status_code == 201, made.text
+    statement: dict[str, Any] = made.json()
+    url = f"/v1/cases/{lopez_case}/statements/{statement['id']}"
+    shared = await assessment.client.post(
+        f"{url}/share", headers=_if_match(rivera, 1), json={"reason": "Read with Maria and Rosa"}
+    )
+    assert shared.status_code == 200 and shared.json()["sharing"] == "shared", shared.text
+    translated = await assessment.client.post(
+        f"{url}/translations",
+        headers=rivera,
+        json={"language": "es", "text": "Rosa está preocupada porque María toma.", "translated_by": "Ana Ruiz"},
+    )
+    assert translated.status_code == 201, translated.text
+
+    correction = {"context_trigger": "when she is alone with Sofia and Mateo at night"}
+    no_reason = await assessment.client.patch(url, headers=_if_match(rivera, 1), json=correction)
+    assert no_reason.status_code == 422 and [e["field"] for e in no_reason.json()["errors"]] == ["change_reason"]
+    wrong_kind = await assessment.client.patch(
+        url, headers=_if_match(rivera, 1), json={"who_reported": "The school", "change_reason": "typo"}
+    )
+    assert wrong_kind.status_code == 422 and [e["field"] for e in wrong_kind.json()["errors"]] == ["who_reported"]
+    reason_alone = await assessment.client.patch(url, headers=_if_match(rivera, 1), json={"change_reason": "typo"})
+    assert reason_alone.status_code == 422 and [e["field"] for e in reason_alone.json()["errors"]] == ["change_reason"]
+    unchanged = (await assessment.client.get(url, headers=rivera)).json()
+    assert (unchanged["version"], unchanged["sharing"]) == (1, "shared")
+
+    reason = "Grandma Rosa asked that Sofia and Mateo be named"
+    corrected = await assessment.client.patch(
+        url, headers=_if_match(rivera, 1), json={**correction, "change_reason": reason}
+    )
+    assert corrected.status_code == 200, corrected.text
+    body = corrected.json()
+    assert corrected.headers["ETag"] == '"2"' and body["version"] == 2
+    assert body["composed_text"] == (
+        "Grandma Rosa and the agency are worried that Maria drinks until she falls asleep when she is alone with "
+        "Sofia and Mateo at night. If nothing changes, Sofia and Mateo could be hurt with no adult awake to help them."
+    )
+    assert (body["sharing"], body["shared_at"]) == ("draft", None), "new words are a draft again"
+    family = {**rivera, "X-SOP-Audience": "family"}
+    assert (await assessment.client.get(url, headers=family)).status_code == 404
+
+    revisions = await assessment.client.get(f"{url}/revisions", headers=rivera)
+    assert revisions.status_code == 200, revisions.text
+    [earlier] = revisions.json()["items"]
+    assert (earlier["from_version"], earlier["to_version"], earlier["change_reason"], earlier["corrected_by"]) == (
+        1,
+        2,
+        reason,
+        "fsw.rivera",
+    )
+    assert earlier["composed_text"] == statement["composed_text"]
+    assert earlier["context_trigger"] == maria_danger_statement["context_trigger"]
+    assert (await assessment.client.get(f"{url}/revisions", headers=family)).status_code == 404
+
+    [translation] = (await assessment.client.get(f"{url}/translations", headers=rivera)).json()["items"]
+    assert (translation["statement_version"], translation["current"]) == (1, False)
+
+    # a second correction keeps both earlier wordings; the worker's own text stays the worker's
+    own = await assessment.client.patch(
+        url,
+        headers=_if_match(rivera, 2),
+        json={"text": "Rosa worries that Maria drinks at night when Sofia is home.", "change_reason": "Rosa's words"},
+    )
+    assert own.status_code == 200 and own.json()["text_source"] == "worker", own.text
+    items = (await assessment.client.get(f"{url}/revisions", headers=rivera)).json()["items"]
+    assert [(i["from_version"], i["composed_text"]) for i in items] == [
+        (1, statement["composed_text"]),
+        (2, body["composed_text"]),
+    ]

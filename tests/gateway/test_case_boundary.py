@@ -646,6 +646,12 @@ HARM = {
 }
 CONSENT = {"shared_with": ["family"]}
 
+
+async def _harm_statement(w: World, case: str, scene: Scene) -> Scene:
+    made = await w.ok("POST", api("assessment", case, "/statements"), "a harm statement", json=HARM)
+    return {**scene, "statement": made["id"], "statement_version": made["version"]}
+
+
 SHARE = {"reason": "Read with Maria and Grandma Rosa"}
 EXAMPLES: dict[tuple[str, str, str], Example] = {
     # network
@@ -675,8 +681,16 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
         )
     ),
     ("assessment", "patch", "/statements/{statement_id}"): Example(
-        setup=_statement,
-        bodies=(lambda s: {"agrees": ["Grandma Rosa", "Maria"]},),
+        setup=_harm_statement,
+        bodies=(
+            lambda s: {"agrees": ["Grandma Rosa", "Maria"]},
+            # a correction of the words names the caregivers and children by their network person ids
+            lambda s: {
+                "caregivers": [{"name": "Maria", "person_id": s["caregiver_person"]}],
+                "children": [{"name": "Sofia", "person_id": s["person"]}],
+                "change_reason": "The people named as the network knows them",
+            },
+        ),
         headers=_if_match("statement_version"),
     ),
     ("assessment", "post", "/statements/{statement_id}/share"): Example(

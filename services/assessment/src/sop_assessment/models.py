@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, ForeignKey, Text, Uuid
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -88,3 +88,21 @@ class Statement(AssessmentTable, SharedRecord, table=True):
     version: int = 1
     created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class StatementRevision(AssessmentTable, table=True):
+    """A correction of a statement's words: the words it had before (`earlier_words`: its parts, children,
+    caregivers, composed text and text source), the version they were read at, the version the correction
+    made, why and by whom. Never updated, never deleted."""
+
+    __tablename__ = "statement_revision"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    statement_id: uuid.UUID = Field(sa_column=Column(Uuid, ForeignKey("statement.id"), nullable=False, index=True))
+    case_id: uuid.UUID = Field(index=True)
+    from_version: int
+    to_version: int
+    earlier_words: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    change_reason: str = Field(max_length=1000)
+    corrected_by: str = Field(max_length=200)
+    corrected_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

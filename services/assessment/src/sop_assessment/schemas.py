@@ -78,6 +78,30 @@ class StatementIn(Strict):
     )
 
 
+class StatementRevisionOut(BaseModel):
+    """A correction of a statement's words: the words it had before, as the reader may see them."""
+
+    statement_id: uuid.UUID
+    from_version: int = Field(description="The version that read these words")
+    to_version: int = Field(description="The version the correction made")
+    change_reason: str
+    corrected_by: str
+    corrected_at: datetime
+    composed_text: str
+    text_source: TextSource
+    who_is_worried: str | None = None
+    caregiver_behaviour: str | None = None
+    context_trigger: str | None = None
+    feared_impact_on_child: str | None = None
+    who_reported: str | None = None
+    caregivers: list[PersonRef] = Field(default_factory=list)
+    action_or_inaction: str | None = None
+    when_or_how_often: str | None = None
+    impact_on_child: str | None = None
+    children: list[PersonRef] = Field(default_factory=list)
+    redacted: list[str] = Field(default_factory=list, description="What was withheld from this reader")
+
+
 class StatementOut(SharingOut):
     id: uuid.UUID
     case_id: uuid.UUID

@@ -208,7 +208,7 @@ async def _patch_statement(
     statement = await session.get(Statement, statement_id)
     require_record_scope(principal, statement, Scope.case_write, StatementNotFound(), path_case_id=case_id)
     assert statement is not None
-    statement = await update_statement(session, statement, body, expected_version=version)
+    statement = await update_statement(session, statement, body, expected_version=version, updated_by=principal.subject)
     await audit_request(
         request,
         session,
@@ -235,7 +235,8 @@ async def patch_statement(
     principal: CurrentPrincipal,
 ) -> StatementOut:
     """Resolve or withdraw a statement (or make a resolved one active again), change the SDM safety-threat
-    codes it answers, or who agrees and disputes it. Needs If-Match."""
+    codes it answers, or who agrees and disputes it; or correct its words with a `change_reason` (the earlier
+    words are kept: `…/revisions`; the statement is a draft again). Needs If-Match."""
     return await _patch_statement(statement_id, body, version, request, response, session, principal, None)
 
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from sop_assessment.goals.models import GoalOwner
 from sop_shared.plain_language import REQUIRED_PARTS, LanguageCheck, check_text, primary_language
 
 COMPOSED_LANGUAGES = ("en", "es")
@@ -17,6 +18,25 @@ _UNITS = {
     "es": {"Y": ("año", "años"), "M": ("mes", "meses"), "W": ("semana", "semanas"), "D": ("día", "días")},
 }
 _AND = {"en": "and", "es": "y"}
+
+
+# Who may own a safety goal: the caregivers, or the caregivers and the agency together. Safety in SOP is what
+# the caregivers are seen doing; a goal the agency alone owns is a service plan, not a safety goal.
+ALLOWED_OWNERS = (GoalOwner.family, GoalOwner.joint)
+
+
+def owner_problems(owner: GoalOwner | None) -> list[dict[str, str]]:
+    """An error naming `owner` when a goal would be the agency's alone (None: the owner is not being set; rows
+    stored before this rule keep their owner when read or changed otherwise)."""
+    if owner is None or owner in ALLOWED_OWNERS:
+        return []
+    return [
+        {
+            "field": "owner",
+            "message": "a safety goal is owned by the caregivers (`family`) or jointly (`joint`), "
+            "never by the agency alone",
+        }
+    ]
 
 
 def parse_duration(value: str) -> dict[str, int] | None:

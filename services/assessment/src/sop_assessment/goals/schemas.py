@@ -10,7 +10,7 @@ from pydantic import Field
 
 from sop_assessment.goals.models import GoalOwner, GoalStatus
 from sop_assessment.models import StatementStatus, TextSource
-from sop_assessment.schemas import BCP47, PART_MAX, TEXT_MAX, Name, Strict, ThreatCode
+from sop_assessment.schemas import BCP47, PART_MAX, TEXT_MAX, Name, PersonRef, Strict, ThreatCode
 from sop_shared import case_refs
 from sop_shared.plain_language import LanguageCheck
 from sop_shared.policy import Audience, SensitivityLabel
@@ -41,7 +41,10 @@ class SafetyGoalIn(Strict):
     child_will_experience: Part = None
     others_will_see: Part = None
     duration: Duration
-    owner: GoalOwner
+    owner: GoalOwner = Field(
+        description="`family` (the caregivers) or `joint`; `agency` alone is refused (422 `owner`): safety is "
+        "what the caregivers are seen doing. Goals stored earlier with `agency` still read."
+    )
 
 
 class SafetyGoalUpdate(Strict):
@@ -54,7 +57,7 @@ class SafetyGoalUpdate(Strict):
     child_will_experience: Part = None
     others_will_see: Part = None
     duration: Duration | None = None
-    owner: GoalOwner | None = None
+    owner: GoalOwner | None = Field(default=None, description="`family` or `joint`; `agency` alone is refused (422)")
 
 
 class SafetyGoalOut(SharingOut):
@@ -81,7 +84,26 @@ class SafetyGoalOut(SharingOut):
 class StatementUpdate(Strict):
     """A change to a statement's status, its SDM safety-threat codes, who agrees and disputes it, its
     sensitivity labels or the audiences consented to see them (If-Match needed). A withdrawn statement stays
-    withdrawn; a resolved one can become active again."""
+    withdrawn; a resolved one can become active again.
+
+    A correction of its words — any part, `children`, `caregivers` or `text` — needs `change_reason`: the
+    earlier words are kept (`GET …/statements/{id}/revisions`), the statement is a draft again (mark it ready
+    to share anew) and its translations of the earlier version become stale."""
+
+    text: str | None = Field(default=None, max_length=TEXT_MAX)
+    who_is_worried: Part = None
+    caregiver_behaviour: Part = None
+    context_trigger: Part = None
+    feared_impact_on_child: Part = None
+    who_reported: Part = None
+    caregivers: list[PersonRef] | None = Field(default=None, max_length=10)
+    action_or_inaction: Part = None
+    when_or_how_often: Part = None
+    impact_on_child: Part = None
+    children: list[PersonRef] | None = Field(default=None, max_length=20)
+    change_reason: Annotated[str | None, Field(max_length=1000)] = Field(
+        default=None, description="Why the words are corrected (required with new words; kept with the earlier ones)"
+    )
 
     status: StatementStatus | None = None
     threat_codes: list[ThreatCode] | None = Field(default=None, max_length=20)

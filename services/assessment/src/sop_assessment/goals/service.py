@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from sop_assessment.goals.models import GoalStatus, SafetyGoal
-from sop_assessment.goals.rules import compose_goal, duration_text, goal_check, parse_duration
+from sop_assessment.goals.rules import compose_goal, duration_text, goal_check, owner_problems, parse_duration
 from sop_assessment.goals.schemas import SafetyGoalIn, SafetyGoalOut, SafetyGoalUpdate, StatementUpdate
-from sop_assessment.models import Statement, StatementKind, StatementStatus, TextSource, platform
-from sop_assessment.statements.rules import repeated_errors
+from sop_assessment.models import Statement, StatementKind, StatementRevision, StatementStatus, TextSource, platform
+from sop_assessment.statements.rules import repeated_errors, revised_words, statement_words
 from sop_shared.concurrency import check_version
 from sop_shared.db import utcnow
 from sop_shared.outbox import emit
@@ -79,6 +79,8 @@ def _goal_values(parts: dict[str, Any], *, language: str, text: str | None) -> d
 
 
 async def create_goal(session: AsyncSession, *, case_id: uuid.UUID, body: SafetyGoalIn, created_by: str) -> SafetyGoal:
+    if problems := owner_problems(body.owner):
+        raise InvalidInput(problems)
     statement = await session.get(Statement, body.danger_statement_id)
     if statement is None or statement.case_id != case_id:
         raise InvalidInput.field("danger_statement_id", "no such statement in this case")
@@ -137,6 +139,8 @@ async def update_goal(
     expected_version: int,
 ) -> SafetyGoal:
     check_version(goal.version, expected_version)
+    if problems := owner_problems(body.owner):
+        raise InvalidInput(problems)
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         return goal
@@ -235,10 +239,11 @@ def goal_out(goal: SafetyGoal) -> SafetyGoalOut:
 
 
 async def update_statement(
-    session: AsyncSession, statement: Statement, body: StatementUpdate, *, expected_version: int
+    session: AsyncSession, statement: Statement, body: StatementUpdate, *, expected_version: int, updated_by: str
 ) -> Statement:
-    """Move a statement's status or change its threat codes or who agrees; the words themselves are not
-    changed here (a new statement says new words)."""
+    """Move a statement's status or change its threat codes or who agrees, or correct its words: a correction
+    keeps the earlier words (a `StatementRevision` with its reason), makes the statement a draft again and,
+    being a new version, leaves the translations of the earlier one stale."""
     check_version(statement.version, expected_version)
     if not body.model_fields_set:
         return statement
@@ -261,8 +266,30 @@ async def update_statement(
             errors.append({"field": f"threat_codes.{i}", "message": "this threat code is listed twice"})
     errors += repeated_errors("sensitivity_labels", body.sensitivity_labels or [])
     errors += repeated_errors("consented_audiences", body.consented_audiences or [])
+    words = None
+    try:
+        words = revised_words(
+            statement.model_dump(), body.model_dump(mode="json", exclude_unset=True), change_reason=body.change_reason
+        )
+    except InvalidInput as invalid:
+        errors += invalid.errors
     if errors:
         raise InvalidInput(errors)
+    if words is not None:
+        session.add(
+            StatementRevision(
+                statement_id=statement.id,
+                case_id=statement.case_id,
+                from_version=statement.version,
+                to_version=statement.version + 1,
+                earlier_words=statement_words(statement.model_dump()),
+                change_reason=(body.change_reason or "").strip(),
+                corrected_by=updated_by,
+            )
+        )
+        for name, value in words.items():
+            setattr(statement, name, TextSource(value) if name == "text_source" else value)
+        unshare(statement)  # new words are a draft until someone marks them ready to share again
     if body.status is not None:
         statement.status = body.status
     if body.threat_codes is not None:
@@ -288,6 +315,7 @@ async def update_statement(
             "status": statement.status.value,
             "version": statement.version,
             "threat_codes": statement.threat_codes,
+            "words_corrected": words is not None,
         },
     )
     return statement

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sop_assessment.case_view.access import require_record_scope
 from sop_assessment.case_view.http import idempotent_create
 from sop_assessment.maps.models import AssessmentMap
-from sop_assessment.maps.schemas import MapCreate, MapOut, MapSave, MapVersionOut, MapVersionSummary
+from sop_assessment.maps.schemas import MapComplete, MapCreate, MapOut, MapSave, MapVersionOut, MapVersionSummary
 from sop_assessment.maps.service import (
     MapNotFound,
     complete_map,
@@ -27,7 +27,7 @@ from sop_assessment.maps.service import (
     version_out,
 )
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope
+from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope, require_scope
 from sop_shared.concurrency import IfMatchVersion, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
@@ -216,6 +216,7 @@ async def save_case_map(
 async def _complete(
     map_id: uuid.UUID,
     case_id: uuid.UUID | None,
+    body: MapComplete | None,
     version: int,
     request: Request,
     response: Response,
@@ -223,7 +224,13 @@ async def _complete(
     principal: Principal,
 ) -> MapOut:
     the_map = await _map_for(session, principal, map_id, Scope.case_write, case_id)
-    the_map = await complete_map(session, the_map, expected_version=version, completed_by=principal.subject)
+    reason = body.exception_reason if body is not None else None
+    if reason is not None:
+        # an exception to the balance rule is a supervisor's decision, recorded as theirs
+        require_scope(principal, Scope.approvals_decide)
+    the_map = await complete_map(
+        session, the_map, expected_version=version, completed_by=principal.subject, exception_reason=reason
+    )
     await audit_request(
         request, session, principal, resource="map", action="update", case_id=the_map.case_id, resource_id=the_map.id
     )
@@ -232,9 +239,11 @@ async def _complete(
 
 
 COMPLETE_DOC = (
-    "Mark the current version complete (If-Match: that version). Every active danger statement of "
-    "the case needs a paired safety goal and at least one safety-scale rating; otherwise 422 naming "
-    "each one and what it lacks."
+    "Mark the current version complete (If-Match: that version). The map must be balanced: an active "
+    "danger statement in the case, strengths or existing safety on this version and a safety goal — unless "
+    "a supervisor (approvals:decide) completes it with an `exception_reason`, kept with who and when (anyone "
+    "else giving one: 403). Every active danger statement needs a paired safety goal and at least one "
+    "safety-scale rating, exception or not. Otherwise 422 naming each missing piece."
 )
 
 
@@ -248,8 +257,9 @@ async def complete(
     response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
+    body: MapComplete | None = None,
 ) -> MapOut:
-    return await _complete(map_id, None, version, request, response, session, principal)
+    return await _complete(map_id, None, body, version, request, response, session, principal)
 
 
 @router.post(
@@ -266,8 +276,9 @@ async def complete_case_map(
     response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
+    body: MapComplete | None = None,
 ) -> MapOut:
-    return await _complete(map_id, case_id, version, request, response, session, principal)
+    return await _complete(map_id, case_id, body, version, request, response, session, principal)
 
 
 # --- versions ------------------------------------------------------------------------------------------

@@ -39,6 +39,9 @@ class AssessmentMap(AssessmentTable, SharedRecord, table=True):
     completed_version: int | None = None
     completed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     completed_by: str | None = Field(default=None, max_length=200)
+    # A supervisor's recorded exception to the balance rule for the completed version: {reason, recorded_by,
+    # recorded_at, waived: [the missing pieces' fields]} (None: the map was balanced, or never completed).
+    completion_exception: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # The version the family, their network, partners and the court read (None: none shared yet). Versions are
     # immutable, so they keep reading it while the worker drafts the next one.
     shared_version: int | None = None

@@ -103,6 +103,37 @@ def completion_problems(
     return errors
 
 
+def balance_problems(
+    content: Mapping[str, Any], *, active_danger_statements: Sequence[uuid.UUID]
+) -> list[dict[str, str]]:
+    """What makes a map unbalanced (issue 14): the three questions each answered — at least one active danger
+    statement in the case (what we are worried about), something working well on the map's current version
+    (its strengths or existing safety) and a safety goal for an active danger statement (what needs to
+    happen). One error per missing piece; a supervisor may record an exception to these, never to the pairing
+    of each danger statement with its goal and rating (`completion_problems`, which names a missing goal
+    statement by statement: here `safety_goals` is named only when there is no active danger statement)."""
+    errors = []
+    if not active_danger_statements:
+        errors.append(
+            {
+                "field": "danger_statements",
+                "message": "the case has no active danger statement: what are we worried about?",
+            }
+        )
+    if not content.get("strengths") and not content.get("existing_safety"):
+        errors.append(
+            {
+                "field": "working_well",
+                "message": "this version of the map has no strengths and no existing safety: what is working well?",
+            }
+        )
+    if not active_danger_statements:
+        errors.append(
+            {"field": "safety_goals", "message": "no active danger statement has a safety goal: what needs to happen?"}
+        )
+    return errors
+
+
 def map_warnings(active_danger_statements: int) -> list[dict[str, str]]:
     if active_danger_statements > DANGER_STATEMENT_WARNING_LIMIT:
         return [

@@ -83,6 +83,24 @@ class MapSave(MapContentIn):
     change_note: Annotated[str | None, Field(max_length=500)] = None
 
 
+class MapComplete(Strict):
+    """The optional body of marking a map complete."""
+
+    exception_reason: Annotated[str | None, Field(min_length=1, max_length=2000)] = Field(
+        default=None,
+        description="A supervisor's reason to complete a map that is not balanced (no active danger statement, "
+        "nothing working well or no safety goal). Only a supervisor (approvals:decide) may give one; it is kept "
+        "with who gave it and when. It never waives a danger statement's own safety goal and rating.",
+    )
+
+
+class CompletionExceptionOut(BaseModel):
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+    waived: list[str] = Field(description="The balance rule's missing pieces it was given for")
+
+
 class MapItemOut(BaseModel):
     id: uuid.UUID
     text: str
@@ -144,6 +162,9 @@ class MapOut(SharingOut):
     completed_version: int | None
     completed_at: datetime | None
     completed_by: str | None
+    completion_exception: CompletionExceptionOut | None = Field(
+        default=None, description="A supervisor's recorded exception to the balance rule for the completed version"
+    )
     shared_version: int | None = Field(
         default=None, description="The version the family, their network, partners and the court read (null: none yet)"
     )

@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from sop_assessment.goals.models import GoalStatus, SafetyGoal
 from sop_assessment.maps.models import AssessmentMap, MapVersion
-from sop_assessment.maps.rules import changed, completion_problems, map_warnings, prepare_content
+from sop_assessment.maps.rules import balance_problems, changed, completion_problems, map_warnings, prepare_content
 from sop_assessment.maps.schemas import MapCreate, MapOut, MapSave, MapVersionOut
 from sop_assessment.models import Statement, StatementKind, StatementStatus, platform
 from sop_assessment.ratings.models import ScaleRating
@@ -69,6 +69,7 @@ def _event(the_map: AssessmentMap) -> dict[str, Any]:
         "context": the_map.context.value,
         "version": the_map.current_version,
         "completed_version": the_map.completed_version,
+        "completed_with_exception": the_map.completion_exception is not None,
     }
 
 
@@ -114,11 +115,19 @@ async def active_danger_statements(session: AsyncSession, case_id: uuid.UUID) ->
 
 
 async def complete_map(
-    session: AsyncSession, the_map: AssessmentMap, *, expected_version: int, completed_by: str
+    session: AsyncSession,
+    the_map: AssessmentMap,
+    *,
+    expected_version: int,
+    completed_by: str,
+    exception_reason: str | None = None,
 ) -> AssessmentMap:
     """Mark the current version complete, if every active danger statement of the case has a paired
-    safety goal and at least one safety-scale rating; otherwise 422 naming each missing piece."""
+    safety goal and at least one safety-scale rating, and the map is balanced (a danger statement, something
+    working well, a safety goal) or `exception_reason` records a supervisor's exception (the caller checked
+    they are one); otherwise 422 naming each missing piece."""
     check_version(the_map.current_version, expected_version)
+    current = await get_version(session, the_map.id, the_map.current_version)
     dangers = await active_danger_statements(session, the_map.case_id)
     with_goal = set(
         (
@@ -134,11 +143,24 @@ async def complete_map(
         col(ScaleRating.case_id) == the_map.case_id, col(ScaleRating.statement_id).is_not(None)
     )
     rated = {sid for sid in (await session.execute(rated_query)).scalars() if sid is not None}
+    unbalanced = balance_problems(current.content, active_danger_statements=dangers)
     problems = completion_problems(dangers, with_goal=with_goal, rated=rated)
+    if unbalanced and exception_reason is None:
+        problems = unbalanced + problems
     if problems:
         raise MapNotComplete(problems)
     the_map.completed_version = the_map.current_version
     the_map.completed_at, the_map.completed_by = utcnow(), completed_by
+    the_map.completion_exception = (
+        {
+            "reason": exception_reason,
+            "recorded_by": completed_by,
+            "recorded_at": the_map.completed_at.isoformat(),
+            "waived": [p["field"] for p in unbalanced],
+        }
+        if unbalanced and exception_reason is not None
+        else None
+    )
     the_map.updated_at = the_map.completed_at
     await session.flush()
     await emit(session, platform, subject=MAP_COMPLETED, case_id=the_map.case_id, data=_event(the_map))

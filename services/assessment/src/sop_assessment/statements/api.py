@@ -11,12 +11,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_assessment.models import Statement, StatementKind, StatementStatus
-from sop_assessment.schemas import StatementIn, StatementOut, StatementPage
+from sop_assessment.schemas import StatementIn, StatementOut, StatementPage, StatementRevisionOut
 from sop_assessment.statements.service import (
     StatementNotFound,
     create_statement,
     get_statement,
+    list_revisions,
     list_statements,
+    revision_out,
     shown_sensitive_fields,
     statement_out,
 )
@@ -26,8 +28,8 @@ from sop_shared.case_refs import case_in_path
 from sop_shared.concurrency import etag, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
-from sop_shared.pagination import PageDep
-from sop_shared.policy import Scope
+from sop_shared.pagination import Page, PageDep
+from sop_shared.policy import Scope, may_see_unshared
 from sop_shared.problems import NotFound
 from sop_shared.query_params import known_query_params
 from sop_shared.sharing import shown_to
@@ -159,3 +161,41 @@ async def get_one_statement(
     )
     set_etag(response, statement.version)
     return out
+
+
+@router.get(
+    "/cases/{case_id}/statements/{statement_id}/revisions",
+    response_model=Page[StatementRevisionOut],
+    dependencies=[known_query_params("limit", "cursor"), Depends(case_in_path)],
+)
+@router.get(
+    "/statements/{statement_id}/revisions",
+    response_model=Page[StatementRevisionOut],
+    dependencies=[known_query_params("limit", "cursor")],
+)
+async def statement_revisions(
+    statement_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    audience: RequestAudience,
+) -> Page[StatementRevisionOut]:
+    """The corrections of a statement's words, oldest first: the earlier words, why and by whom they were
+    corrected (the agency's record: 404 for other audiences), redacted as the statement is."""
+    statement = await _statement_for(session, principal, statement_id, Scope.case_read)
+    if not may_see_unshared(audience):
+        raise StatementNotFound()
+    rows, next_cursor = await list_revisions(session, statement, page)
+    items = [revision_out(statement, row, audience) for row in rows]
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="statement_revision",
+        action="read",
+        case_id=statement.case_id,
+        resource_id=statement.id,
+        fields=sorted({"who_reported"} if any(item.who_reported for item in items) else set()),
+    )
+    return Page[StatementRevisionOut](items=items, next_cursor=next_cursor)

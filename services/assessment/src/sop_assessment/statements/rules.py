@@ -92,6 +92,59 @@ def prepare_statement(body: StatementIn) -> dict[str, Any]:
     }
 
 
+# What a statement says: a correction of any of these is a new version with a reason (`revised_words`).
+WORD_FIELDS = (*PARTS[StatementKind.danger], *PARTS[StatementKind.harm], "children", "text")
+WORD_COLUMNS = (*PARTS[StatementKind.danger], *PARTS[StatementKind.harm], "children", "composed_text", "text_source")
+
+
+def statement_words(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A statement's words (`values`: its columns), as a revision keeps them."""
+    words = {name: values.get(name) for name in WORD_COLUMNS}
+    words["text_source"] = TextSource(words["text_source"]).value if words["text_source"] else None
+    return words
+
+
+def revised_words(
+    current: Mapping[str, Any], changes: Mapping[str, Any], *, change_reason: str | None
+) -> dict[str, Any] | None:
+    """The statement's new words after a correction (`current`: its columns; `changes`: the words sent), or None
+    when nothing in its words changed. The corrected statement is checked like a new one (parts of the other
+    kind, no words at all, a language the server cannot compose); a composed text is composed again, the
+    worker's own text stays unless `text` is sent. A correction needs its reason: InvalidInput naming
+    `change_reason` otherwise (and a reason with no new words is refused too: nothing would be kept)."""
+    reason = _blank_to_none(change_reason)
+    touched = [name for name in WORD_FIELDS if name in changes]
+    if not touched:
+        if reason is not None:
+            raise InvalidInput.field("change_reason", "a reason goes with corrected words: send the new words too")
+        return None
+    kind = StatementKind(current["kind"])
+    merged: dict[str, Any] = {name: current.get(name) for name in PARTS[kind]}
+    merged["children"], merged["caregivers"] = current.get("children") or [], current.get("caregivers") or []
+    for name in touched:
+        if name != "text":
+            merged[name] = changes[name]
+    if "text" in changes:
+        merged["text"] = changes["text"]
+    elif current.get("text_source") == TextSource.worker:
+        merged["text"] = current.get("composed_text")
+    errors: list[dict[str, str]] = []
+    try:
+        prepared = prepare_statement(
+            StatementIn.model_validate({"kind": kind, "language": current["language"], **merged})
+        )
+    except InvalidInput as invalid:
+        errors += invalid.errors
+        prepared = None
+    if reason is None:
+        errors.append({"field": "change_reason", "message": "say why the words are corrected: it is kept with them"})
+    if errors:
+        raise InvalidInput(errors)
+    assert prepared is not None
+    new = statement_words(prepared)
+    return None if new == statement_words(current) else new
+
+
 def repeated_errors(field: str, values: Sequence[Any]) -> list[dict[str, str]]:
     """A label or an audience listed twice is a slip worth naming, not something to merge silently."""
     return [
@@ -119,9 +172,9 @@ def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) 
     lang = primary_language(language)
     children = names(values.get("children") or [], lang) or ("the children" if lang == "en" else "los niños")
     if kind == StatementKind.danger:
-        who, clause = _part(values, "who_is_worried"), _words(values, "caregiver_behaviour", "context_trigger")
+        who, plural = _subject(_part(values, "who_is_worried"), lang)
+        clause = _words(values, "caregiver_behaviour", "context_trigger")
         impact = _part(values, "feared_impact_on_child")
-        plural = who is not None and _plural(who, lang)
         if lang == "en":
             first = (
                 f"{who} {'are' if plural else 'is'} worried that {clause}"
@@ -132,7 +185,7 @@ def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) 
                 if clause
                 else None
             )
-            second = f"If nothing changes, {children} {impact}" if impact else None
+            second = f"If nothing changes, {_with_children(children, impact, values)}" if impact else None
         else:
             first = (
                 f"{who} se {'preocupan' if plural else 'preocupa'} porque {clause}"
@@ -143,9 +196,9 @@ def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) 
                 if clause
                 else None
             )
-            second = f"Si nada cambia, {children} {impact}" if impact else None
+            second = f"Si nada cambia, {_with_children(children, impact, values)}" if impact else None
     else:
-        who = _part(values, "who_reported")
+        who, plural = _subject(_part(values, "who_reported"), lang)
         caregivers = names(values.get("caregivers") or [], lang) or None
         clause = (
             " ".join(
@@ -154,7 +207,6 @@ def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) 
             or None
         )
         impact = _part(values, "impact_on_child")
-        plural = who is not None and _plural(who, lang)
         if lang == "en":
             first = (
                 f"{who} reported that {clause}"
@@ -176,7 +228,7 @@ def compose_text(kind: StatementKind, language: str, values: Mapping[str, Any]) 
                 if who
                 else None
             )
-        second = f"{children} {impact}" if impact else None
+        second = _with_children(children, impact, values) if impact else None
     return " ".join(_sentence(s) for s in (first, second) if s)
 
 
@@ -199,6 +251,41 @@ def _part(values: Mapping[str, Any], name: str) -> str | None:
 
 def _words(values: Mapping[str, Any], *parts: str) -> str | None:
     return " ".join(p for p in (_part(values, name) for name in parts) if p) or None
+
+
+def _with_children(children: str, impact: str, values: Mapping[str, Any]) -> str:
+    """The impact with the children named before it — unless the worker's words already start with a child's
+    name (or with the children as named): "Eli was found alone", not "Eli Eli was found alone"."""
+    named = [ref.name if isinstance(ref, PersonRef) else str(ref["name"]) for ref in values.get("children") or []]
+    for name in (children, *named):
+        if re.match(rf"{re.escape(name)}(?!\w)", impact, re.IGNORECASE):
+            return impact
+    return f"{children} {impact}"
+
+
+_CONJUNCTION = {"en": re.compile(r"(^|\s)(and|&)\s", re.IGNORECASE), "es": re.compile(r"(^|\s)(y|e)\s", re.IGNORECASE)}
+
+
+def _subject(who: str | None, lang: str) -> tuple[str | None, bool]:
+    """`who` as the subject of the verb, and whether it is plural. A name with a description after a comma
+    (an appositive: "Gladys Moore, a neighbour", "Gladys Moore, Sofia's teacher") is one person, and the
+    description is closed with a comma before the verb: "Gladys Moore, a neighbour, reported that…". A list
+    has a conjunction ("The school, the doctor and Grandma Rosa") and stays as written."""
+    if who is None:
+        return None, False
+    head, comma, description = who.partition(",")
+    description = description.strip()
+    first = description.split()[0] if description else ""
+    if (
+        comma
+        and head.strip()
+        and first
+        and "," not in description
+        and not _CONJUNCTION[lang].search(who)
+        and (first[0].islower() or first.endswith(("'s", "\u2019s")))
+    ):
+        return f"{head.strip()}, {description},", _plural(head.strip(), lang)
+    return who, _plural(who, lang)
 
 
 _PLURAL_SUBJECT = {

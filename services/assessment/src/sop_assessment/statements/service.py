@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from sop_assessment.models import Statement, StatementKind, StatementStatus, platform
-from sop_assessment.schemas import StatementIn, StatementOut
+from sop_assessment.models import Statement, StatementKind, StatementRevision, StatementStatus, platform
+from sop_assessment.schemas import StatementIn, StatementOut, StatementRevisionOut
 from sop_assessment.statements.redaction import StatementView, statement_view
 from sop_assessment.statements.rules import prepare_statement, statement_check
 from sop_shared.outbox import emit
@@ -97,6 +97,23 @@ def statement_out(
     )
     redacted = [*view.redacted, "plain_language"] if view.withheld else view.redacted
     return StatementOut.model_validate({**shown, "plain_language": check, "redacted": redacted})
+
+
+async def list_revisions(
+    session: AsyncSession, statement: Statement, page: PageRequest
+) -> tuple[list[StatementRevision], str | None]:
+    query = select(StatementRevision).where(col(StatementRevision.statement_id) == statement.id)
+    rows = list((await session.execute(page.apply(query, col(StatementRevision.id)))).scalars())
+    return page.page(rows)
+
+
+def revision_out(statement: Statement, revision: StatementRevision, audience: Audience) -> StatementRevisionOut:
+    """The earlier words as `audience` may see them: the same redaction as the statement (its labels and
+    consents are the statement's own)."""
+    view = statement_view({**statement.model_dump(), **revision.earlier_words}, audience)
+    return StatementRevisionOut.model_validate(
+        {**view.values, **revision.model_dump(exclude={"id"}), "redacted": view.redacted}
+    )
 
 
 def shown_sensitive_fields(statements: Iterable[StatementOut]) -> list[str]:
