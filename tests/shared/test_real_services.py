@@ -149,9 +149,25 @@ async def test_redis_url_is_a_real_redis(redis_url: str) -> None:
         await client.aclose()
 
 
-def test_without_redis_the_tests_that_need_it_fail_rather_than_skip(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_redis_named_but_not_answering_fails_rather_than_skips(monkeypatch: pytest.MonkeyPatch) -> None:
     import real_services
 
     monkeypatch.setenv(real_services.REDIS_URL_ENV, "redis://127.0.0.1:1/0")
     with pytest.raises(RuntimeError, match="No Redis for the tests"):
         real_services.redis_url()
+
+
+def test_on_a_machine_without_redis_the_suite_starts_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    import real_services
+
+    monkeypatch.delenv(real_services.REDIS_URL_ENV, raising=False)
+    monkeypatch.setattr(real_services, "DEFAULT_REDIS_URL", "redis://127.0.0.1:1/0")  # nobody answers there
+    monkeypatch.setattr(real_services, "_redis_server", None)
+    url = real_services.redis_url()
+    try:
+        assert url != "redis://127.0.0.1:1/0" and real_services._redis_answers(url)
+    finally:
+        server = real_services._redis_server
+        assert server is not None
+        server.stop()
+        assert not real_services._redis_answers(url, timeout=0.5)
