@@ -103,6 +103,8 @@ async def test_words_the_check_finds_fault_with_need_a_reason_and_without_one_no
     codes = {f["code"] for f in statement["plain_language"]["findings"] if f["severity"] == "warning"}
     assert codes, statement["plain_language"]
     url = f"/v1/cases/{lopez_case}/statements/{statement['id']}/share"
+    unknown = await assessment.client.post(url, headers=if_match(rivera, 1), json={"reason": "ok then", "shared": 1})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "shared"
     for body in ({}, {"reason": None}):
         refused = await assessment.client.post(url, headers=if_match(rivera, 1), json=body)
         assert refused.status_code == 422, refused.text
@@ -118,6 +120,11 @@ async def test_words_the_check_finds_fault_with_need_a_reason_and_without_one_no
     assert shared.json()["share_reason"] == reason
     staff = await assessment.client.get(f"/v1/cases/{lopez_case}/statements/{statement['id']}", headers=rivera)
     assert staff.json()["share_reason"] == reason  # the supervisor sees why
+    family = as_audience(rivera, "family")
+    one = await assessment.client.get(f"/v1/cases/{lopez_case}/statements/{statement['id']}", headers=family)
+    view = (await assessment.client.get(f"/v1/cases/{lopez_case}/case-view", headers=family)).json()
+    assert one.json()["share_reason"] is None and view["statements"]["danger"][0]["share_reason"] is None
+    assert one.json()["sharing"] == "shared"  # the family reads the words, not the agency's note about them
 
 
 async def test_a_stale_share_is_refused_and_a_withdrawn_statement_is_never_shown_or_shared(

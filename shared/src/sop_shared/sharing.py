@@ -21,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, computed_field
+from pydantic import BaseModel, ConfigDict, computed_field
 from pydantic import Field as PydanticField
 from sqlalchemy import ColumnElement
 from sqlmodel import Field as Column
@@ -55,6 +55,8 @@ class SharedRecord(SQLModel):
 class ShareIn(BaseModel):
     """Mark a record ready to share with the family, their network, partners and the court."""
 
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
     reason: Annotated[
         str | None,
         PydanticField(
@@ -85,6 +87,21 @@ class Shareable(Protocol):
     shared_at: datetime | None
     shared_by: str | None
     share_reason: str | None
+
+
+# What the agency writes about its own sharing (why words with findings were shared anyway): the supervisor's to
+# read, not the family's. `MapOut.completion_exception` (a supervisor's waiver) is one more, passed by the maps.
+AGENCY_NOTES = ("share_reason",)
+
+
+def without_agency_notes(
+    values: dict[str, Any], audience: Audience | None, notes: tuple[str, ...] = AGENCY_NOTES
+) -> dict[str, Any]:
+    """`values` as `audience` may read them: outside the agency the agency's notes are left out (None: the writer,
+    who reads everything)."""
+    if audience is None or may_see_unshared(audience):
+        return values
+    return {**values, **{name: None for name in notes if name in values}}
 
 
 def findings_to_fix(findings: Iterable[LanguageFinding]) -> list[LanguageFinding]:

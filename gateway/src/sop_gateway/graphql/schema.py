@@ -141,7 +141,7 @@ def max_directives_rule(limit: int) -> type[ValidationRule]:
     return MaxDirectivesRule
 
 
-def OWN_DOCUMENTS() -> list[str]:
+def own_documents() -> list[str]:
     """The gateway's own operations (the family view's caseView): always trusted."""
     from sop_gateway.family_view.reading import case_view_query
 
@@ -180,8 +180,6 @@ def request_error_code(error: GraphQLError, execution_context: Any) -> str | Non
 
 
 class GatewaySchema(strawberry.Schema):
-    trusted_documents: TrustedDocuments
-
     """Strawberry's `disable_field_suggestions` only covers unknown fields; unknown arguments, types, enum
     values and variables carry "Did you mean …?" too, so every error message is trimmed here. Errors in the
     request itself get their code and HTTP 400 here, before MaskErrors would take them for internal ones."""
@@ -266,10 +264,9 @@ def build_schema(settings: GatewaySettings, upstream: dict[str, Any] | None = No
     )
     trusted[0] = TrustedDocuments.load(
         manifest=settings.graphql_trusted_documents,
-        own=OWN_DOCUMENTS(),
+        own=own_documents(),
         required=settings.graphql_trusted_documents_required,
         schema=schema,
         rules=rules,
     )
-    schema.trusted_documents = trusted[0]
     return schema

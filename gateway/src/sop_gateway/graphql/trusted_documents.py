@@ -10,7 +10,7 @@ gateway is given (`SOP_GATEWAY_GRAPHQL_TRUSTED_DOCUMENTS`). Then:
   does not know is HTTP 400 `PERSISTED_QUERY_NOT_FOUND`;
 - every document is parsed and validated against the schema (with the gateway's own limits) when the gateway
   starts: a manifest the schema no longer answers stops the start, not a family's request;
-- a trusted document is executed from its parsed form (no parsing per request);
+- a trusted document is parsed once (Strawberry's parser cache then serves it) and validated at start-up;
 - with `SOP_GATEWAY_GRAPHQL_TRUSTED_DOCUMENTS_REQUIRED=true`, people using the first-party apps (staff,
   family and network members) may run trusted documents only (HTTP 400 `TRUSTED_DOCUMENT_REQUIRED`
   otherwise); partner agencies' API tokens and integrations (SACWIS) may still send their own queries, within
@@ -148,8 +148,8 @@ class TrustedDocuments:
 
 
 class TrustedDocumentsExtension(SchemaExtension):
-    """Runs a trusted document from its parsed form; refuses any other document from a first-party caller when
-    trusted documents are required."""
+    """Runs the document a request names (or sends) when it is trusted; refuses any other document from a
+    first-party caller when trusted documents are required."""
 
     def __init__(self, trusted: Callable[[], TrustedDocuments]) -> None:
         self.trusted = trusted

@@ -93,7 +93,7 @@ async def assessment_case_view(
 
     goals = await case_goals(session, case_id, audience)
     withheld = await withheld_statements(session, {g.danger_statement_id for g in goals}, audience)
-    goals_shown = [_goal(g, g.danger_statement_id in withheld, language) for g in goals]
+    goals_shown = [_goal(g, g.danger_statement_id in withheld, language, audience) for g in goals]
     scale = await scale_window(session, case_id=case_id, audience=audience, limit=bounds.safety_scale)
     the_map = await latest_map(session, case_id, audience)
     map_shown = await map_out(session, the_map, audience) if the_map is not None else None
@@ -194,8 +194,8 @@ async def withheld_statements(
     return {s.id for s in rows if statement_view(s.model_dump(), audience).withheld}
 
 
-def _goal(goal: Any, withheld: bool, language: str) -> CaseViewGoal:
-    out = goal_out(goal).model_dump()
+def _goal(goal: Any, withheld: bool, language: str, audience: Audience) -> CaseViewGoal:
+    out = goal_out(goal, audience).model_dump()
     if not withheld:
         return CaseViewGoal(**out)
     values, redacted = withheld_goal(out, language)

@@ -64,7 +64,11 @@ async def statement_window(
     translations = await case_translations(session, case_id, statement_ids=[s.id for s in rows[:limit]])
     shown = [
         case_view_statement(
-            s, statement_view(s.model_dump(), audience, language=language), translations.get(s.id, []), language
+            s,
+            statement_view(s.model_dump(), audience, language=language),
+            translations.get(s.id, []),
+            language,
+            audience,
         )
         for s in rows
     ]
@@ -72,9 +76,9 @@ async def statement_window(
 
 
 def case_view_statement(
-    statement: Statement, view: StatementView, translations: Sequence[Any], language: str
+    statement: Statement, view: StatementView, translations: Sequence[Any], language: str, audience: Audience
 ) -> CaseViewStatement:
-    out = statement_out(statement, language=language, view=view)
+    out = statement_out(statement, audience, language=language, view=view)
     current = shown_translations(
         translations,
         statement_version=statement.version,

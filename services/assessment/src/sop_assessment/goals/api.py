@@ -97,7 +97,7 @@ async def list_case_goals(
         session, case_id=case_id, page=page, audience=audience, status=status, danger_statement_id=danger_statement_id
     )
     await audit_request(request, session, principal, resource="safety_goal", action="read", case_id=case_id)
-    return Page[SafetyGoalOut](items=[goal_out(row) for row in rows], next_cursor=next_cursor)
+    return Page[SafetyGoalOut](items=[goal_out(row, audience) for row in rows], next_cursor=next_cursor)
 
 
 async def _read_goal(
@@ -116,7 +116,7 @@ async def _read_goal(
         request, session, principal, resource="safety_goal", action="read", case_id=goal.case_id, resource_id=goal.id
     )
     set_etag(response, goal.version)
-    return goal_out(goal)
+    return goal_out(goal, audience)
 
 
 @router.get("/safety-goals/{goal_id}", response_model=SafetyGoalOut, dependencies=[known_query_params()])

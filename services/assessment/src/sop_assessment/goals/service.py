@@ -21,7 +21,7 @@ from sop_shared.pagination import PageRequest
 from sop_shared.plain_language import primary_language
 from sop_shared.policy import Audience
 from sop_shared.problems import Conflict, InvalidInput, NotFound
-from sop_shared.sharing import shared_only, unshare
+from sop_shared.sharing import shared_only, unshare, without_agency_notes
 
 GOAL_CREATED = "sop.assessment.safety_goal.created"
 GOAL_UPDATED = "sop.assessment.safety_goal.updated"
@@ -230,11 +230,15 @@ async def case_goals(
     return list((await session.execute(query)).scalars())
 
 
-def goal_out(goal: SafetyGoal) -> SafetyGoalOut:
+def goal_out(goal: SafetyGoal, audience: Audience | None = None) -> SafetyGoalOut:
+    """The goal as the API shows it; outside the agency without the agency's notes (`share_reason`)."""
     values = goal.model_dump()
     check = goal_check(text=goal.composed_text, language=goal.language, values=values)
     return SafetyGoalOut.model_validate(
-        {**values, "duration_text": duration_text(goal.duration, goal.language), "plain_language": check}
+        without_agency_notes(
+            {**values, "duration_text": duration_text(goal.duration, goal.language), "plain_language": check},
+            audience,
+        )
     )
 
 

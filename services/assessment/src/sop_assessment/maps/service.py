@@ -21,7 +21,7 @@ from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
 from sop_shared.policy import Audience, may_see_unshared
 from sop_shared.problems import InvalidInput, NotFound
-from sop_shared.sharing import shared_only
+from sop_shared.sharing import AGENCY_NOTES, shared_only, without_agency_notes
 
 MAP_CREATED = "sop.assessment.map.created"
 MAP_VERSION_SAVED = "sop.assessment.map.version_saved"
@@ -224,12 +224,16 @@ async def map_out(session: AsyncSession, the_map: AssessmentMap, audience: Audie
     current = await get_version(session, the_map.id, number or the_map.current_version)
     dangers = await active_danger_statements(session, the_map.case_id)
     return MapOut.model_validate(
-        {
-            **the_map.model_dump(),
-            "content": current.content,
-            "warnings": map_warnings(len(dangers)),
-            "status": "complete" if the_map.completed_version == the_map.current_version else "draft",
-        }
+        without_agency_notes(
+            {
+                **the_map.model_dump(),
+                "content": current.content,
+                "warnings": map_warnings(len(dangers)),
+                "status": "complete" if the_map.completed_version == the_map.current_version else "draft",
+            },
+            audience,
+            (*AGENCY_NOTES, "completion_exception"),  # a supervisor's waiver is the agency's own record
+        )
     )
 
 

@@ -17,7 +17,7 @@ from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
 from sop_shared.policy import Audience
 from sop_shared.problems import NotFound
-from sop_shared.sharing import shared_only
+from sop_shared.sharing import shared_only, without_agency_notes
 
 STATEMENT_CREATED = "sop.assessment.statement.created"
 
@@ -82,7 +82,7 @@ async def get_statement(session: AsyncSession, statement_id: uuid.UUID) -> State
 
 def statement_out(
     statement: Statement, audience: Audience | None = None, *, language: str = "en", view: StatementView | None = None
-) -> StatementOut:
+) -> StatementOut:  # `audience` also leaves out the agency's notes (share_reason) when given with a `view`
     """The statement as the API shows it to `audience` (None: whole, as its writer just wrote it), with the
     plain-language check of what is shown computed now (so an improved word list reaches old statements too).
     `language` is the reader's: the fixed sentence of a withheld statement is in it."""
@@ -96,7 +96,9 @@ def statement_out(
         else statement_check(kind=statement.kind, language=shown["language"], text=shown["composed_text"], values=shown)
     )
     redacted = [*view.redacted, "plain_language"] if view.withheld else view.redacted
-    return StatementOut.model_validate({**shown, "plain_language": check, "redacted": redacted})
+    return StatementOut.model_validate(
+        without_agency_notes({**shown, "plain_language": check, "redacted": redacted}, audience)
+    )
 
 
 async def list_revisions(
