@@ -16,8 +16,10 @@ from sop_gateway.access import ACCESS_FACTS_EVENTS, AccessCache, forget_on_event
 from sop_gateway.api_tokens.api import router as api_tokens_router
 from sop_gateway.api_tokens.service import authenticate_api_token
 from sop_gateway.facade import router as facade_router
+from sop_gateway.facade_contract import describe_facade
 from sop_gateway.family_view.api import router as family_view_router
 from sop_gateway.graphql.context import get_context
+from sop_gateway.graphql.mutations import kept_upstream_contracts
 from sop_gateway.graphql.schema import build_schema
 from sop_gateway.graphql.trusted_documents import TrustedDocumentRouter
 from sop_gateway.identity import PARTNER_TOKEN_PREFIX, EdgeAuthenticator, TrustedIssuerKeys
@@ -142,9 +144,14 @@ EDGE_SECURITY: dict[str, dict[str, Any]] = {
 
 
 def create_app(
-    settings: GatewaySettings | None = None, *, bus: EventBus | None = None, service_apps: dict[str, Any] | None = None
+    settings: GatewaySettings | None = None,
+    *,
+    bus: EventBus | None = None,
+    service_apps: dict[str, Any] | None = None,
+    facade_operations: dict[str, Any] | None = None,
 ) -> FastAPI:
-    """`service_apps` (embedded mode) reaches the services in this process instead of over the network."""
+    """`service_apps` (embedded mode) reaches the services in this process instead of over the network;
+    `facade_operations` are the services' operations the OpenAPI document describes (else the ones kept)."""
     settings = settings or GatewaySettings()
 
     @asynccontextmanager
@@ -245,6 +252,7 @@ def create_app(
     install_request_context(app, settings.component, edge=True)
     install_health(app)
     install_response_headers(app, edge=True, https_only=not settings.is_development)
+    describe_facade(app, lambda: facade_operations or kept_upstream_contracts())
     install_openapi_conventions(app, EDGE_SECURITY, EDGE_SECURITY)
     install_head_as_get(app)
     app.state.graphql_schema = build_schema(settings)  # the family view executes its caseView in-process

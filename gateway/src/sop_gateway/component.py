@@ -19,4 +19,5 @@ component = Component(
     seed_demo=seed_demo_family,
     graphql_sdl=lambda settings, upstream: build_schema(settings, upstream).as_str(),
     upstream_contracts=UPSTREAM_CONTRACTS,
+    openapi=lambda settings, upstream: create_app(settings, facade_operations=upstream).openapi(),
 )

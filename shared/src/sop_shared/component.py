@@ -31,6 +31,9 @@ class Component:
     # Gateway only: the folder in its package where `sop contract write` keeps each service's operations
     # (sop_shared.contract.operation_contract), which its GraphQL mutations and lists are derived from.
     upstream_contracts: Path | None = None
+    # Gateway only: its OpenAPI document given the services' operations its REST façade describes (None: the
+    # ones it keeps); without it the contract is `create_app(settings).openapi()`.
+    openapi: Callable[[Any, dict[str, Any] | None], dict[str, Any]] | None = None
 
 
 def load_components() -> dict[str, Component]:

@@ -22,9 +22,9 @@ def _text(document: dict[str, Any]) -> str:
 
 
 def operation_contract(document: dict[str, Any]) -> dict[str, Any]:
-    """What a caller of a service relies on: each operation's parameters, request body and success answers (the
-    other statuses by number only), and every schema they reference. The gateway derives its mutations and
-    lists from this (`Component.upstream_contracts`)."""
+    """What a caller of a service relies on: each operation's id, tags, parameters, request body and success
+    answers (the other statuses by number only), and every schema they reference. The gateway derives its
+    mutations and lists, and its REST façade's paths, from this (`Component.upstream_contracts`)."""
     paths: dict[str, Any] = {}
     for path, operations in document["paths"].items():
         kept = {}
@@ -32,7 +32,11 @@ def operation_contract(document: dict[str, Any]) -> dict[str, Any]:
             if method not in DERIVED_METHODS:
                 continue
             kept[method] = {
-                **{k: operation[k] for k in ("description", "parameters", "requestBody") if k in operation},
+                **{
+                    k: operation[k]
+                    for k in ("operationId", "summary", "tags", "description", "parameters", "requestBody")
+                    if k in operation
+                },
                 "responses": {
                     status: response if status.startswith("2") else {}
                     for status, response in operation["responses"].items()
@@ -65,7 +69,10 @@ def component_contract(
     from the services' writes (`upstream_contracts`) gets them from `upstream` and keeps them under that
     folder: those files are named by their absolute path."""
     settings = component.settings_class(data_dir=data_dir, environment="test")
-    document = component.create_app(settings).openapi()
+    if component.openapi is not None:
+        document = component.openapi(settings, upstream)
+    else:
+        document = component.create_app(settings).openapi()
     files = {f"{component.name}.openapi.json": _text(document)}
     if component.upstream_contracts is not None and upstream is not None:
         for name, operations in upstream.items():
