@@ -7,7 +7,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Response
 
-from sop_shared.concurrency import IfMatchVersion, check_version, etag, parse_if_match, set_etag
+from sop_shared.concurrency import IfMatchVersion, OptionalIfMatchVersion, check_version, etag, parse_if_match, set_etag
 from sop_shared.problems import (
     PROBLEM_JSON,
     InvalidInput,
@@ -44,6 +44,26 @@ def test_missing_if_match_is_428_version_required(header: str | None) -> None:
     with pytest.raises(VersionRequired) as caught:
         parse_if_match(header)
     assert caught.value.status == 428
+
+
+async def test_where_if_match_is_optional_an_empty_one_is_none_sent_not_428() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/x")
+    async def x(expected: OptionalIfMatchVersion) -> dict[str, int | None]:
+        return {"expected": expected}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        for headers, expected in (
+            ({}, None),
+            ({"If-Match": ""}, None),
+            ({"If-Match": " "}, None),
+            ({"If-Match": '"2"'}, 2),
+        ):
+            answer = await client.post("/x", headers=headers)
+            assert answer.status_code == 200 and answer.json() == {"expected": expected}, headers
+        assert (await client.post("/x", headers={"If-Match": "abc"})).status_code == 422
 
 
 @pytest.mark.parametrize("header", ['"abc"', "*", 'W/"x"', '"3", "4"', '"3.5"', "W/", '""'])

@@ -36,7 +36,7 @@ from sop_shared.events import Event, EventBus, Subscription
 from sop_shared.input_policy import install_input_policy
 from sop_shared.keys import ensure_keys, generate_signing_key, load_signing_key, write_signing_key
 from sop_shared.observability import configure_logging, install_request_context
-from sop_shared.openapi import install_openapi_conventions
+from sop_shared.openapi import amend_openapi, install_openapi_conventions
 from sop_shared.policy import ActorType
 from sop_shared.problems import NotFound, Problem, install_problem_handlers, problem_response
 from sop_shared.response_headers import install_head_as_get, install_response_headers
@@ -141,6 +141,11 @@ EDGE_SECURITY: dict[str, dict[str, Any]] = {
         "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}},
     },
 }
+
+
+def _graphiql_page(document: dict[str, Any]) -> None:
+    answer = document["paths"]["/graphql"]["get"]["responses"]["200"]
+    answer["content"]["text/html"] = {"schema": {"type": "string"}}
 
 
 def create_app(
@@ -263,7 +268,13 @@ def create_app(
         allow_queries_via_get=True,  # queries only, with a preflight header (_guard_requests)
         multipart_uploads_enabled=False,
     )
-    app.include_router(graphql, prefix="/graphql")
+    graphql_responses: dict[int | str, dict[str, Any]] = {
+        415: {"description": "A POST body that is not application/json (no form posts)"},
+        413: {"description": "The body is larger than the limit"},
+    }
+    app.include_router(graphql, prefix="/graphql", responses=graphql_responses)
+    if settings.is_development:  # a browser's GET without a query gets the GraphiQL page
+        amend_openapi(app, _graphiql_page)
     app.include_router(facade_router)
     app.include_router(api_tokens_router)
     app.include_router(oauth_router)

@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from sop_shared.openapi import COMMON_ERRORS, IF_MATCH_ERRORS, WRITE_ERRORS
+from sop_shared.openapi import COMMON_ERRORS, IF_MATCH_ERRORS, WRITE_ERRORS, amend_openapi
 from sop_shared.problems import PROBLEM_JSON
 
 GATEWAY_ONLY_TAGS = frozenset({"operations", "case view", "access"})
@@ -146,14 +146,4 @@ def with_facade(document: dict[str, Any], upstream: Mapping[str, dict[str, Any]]
 
 def describe_facade(app: FastAPI, upstream: Callable[[], Mapping[str, dict[str, Any]]]) -> None:
     """Make `app.openapi()` include the façade's paths (before the edge conventions are applied over it all)."""
-    build: Callable[[], dict[str, Any]] = app.openapi  # FastAPI's: builds once, then returns the cached one
-    described: list[dict[str, Any]] = []
-
-    def openapi() -> dict[str, Any]:
-        document = build()
-        if not described or described[0] is not document:
-            with_facade(document, upstream())
-            described[:] = [document]
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the document
+    amend_openapi(app, lambda document: with_facade(document, upstream()))

@@ -61,3 +61,13 @@ def _if_match(
 
 
 IfMatchVersion = Annotated[int, Depends(_if_match)]
+
+
+def _optional_if_match(
+    if_match: Annotated[str | None, Header(alias="If-Match", description="The ETag you read (optional)")] = None,
+) -> int | None:
+    # An empty header is no precondition, as if none were sent (never 428 where If-Match is optional).
+    return parse_if_match(if_match) if if_match is not None and if_match.strip() else None
+
+
+OptionalIfMatchVersion = Annotated[int | None, Depends(_optional_if_match)]

@@ -54,6 +54,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 COMMON_ERRORS = {
     "400": ("BadRequest", "Bad request: an unknown query parameter, or a request that cannot be read"),
     "401": ("Unauthenticated", "No valid bearer token"),
+    "403": ("Forbidden", "You may see this case, but your role or scopes do not let you do this"),
     "404": ("NotFound", "No such record, or one this caller may not know exists"),
     "422": ("InvalidInput", "Some fields are not valid (`errors` names each); nothing was written"),
     "503": ("Unavailable", "Busy or briefly unavailable: nothing was written; send it again after `Retry-After`"),
@@ -63,6 +64,9 @@ IF_MATCH_ERRORS = {
     "412": ("PreconditionFailed", "The record changed since you read it (`current_version`), or a weak ETag was sent"),
     "428": ("VersionRequired", "`If-Match` with the ETag you read is required"),
 }
+# On a response an operation declares itself: its errors have their own format (OAuth 2's token endpoint answers
+# RFC 6749 `{"error", "error_description"}`), so they are not made problem details.
+OWN_ERROR_FORMAT = "x-sop-error-format"
 PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/oauth/token"})
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _REPLACED_SCHEMAS = ("HTTPValidationError", "ValidationError")
@@ -107,7 +111,7 @@ def publish_conventions(
                 if status not in responses or _is_fastapi_default(responses[status]):
                     responses[status] = {"$ref": f"#/components/responses/{name}"}
             for status, response in responses.items():
-                if status[:1] in {"4", "5"} and "$ref" not in response:
+                if status[:1] in {"4", "5"} and "$ref" not in response and OWN_ERROR_FORMAT not in response:
                     _as_problem(response)  # described by the operation itself: kept, as problem details
     for name in _REPLACED_SCHEMAS:
         if name in schemas and not _referenced(document, name):
@@ -158,22 +162,28 @@ def _referenced(document: dict[str, Any], name: str) -> bool:
     )
 
 
+def amend_openapi(app: FastAPI, amend: Callable[[dict[str, Any]], object]) -> None:
+    """Make `app.openapi()` return its document changed by `amend` (in place, once per built document); amends
+    apply in the order they are installed."""
+    build: Callable[[], dict[str, Any]] = app.openapi  # FastAPI's (or an earlier amend's): builds once, then caches
+    amended: list[dict[str, Any]] = []
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        if not amended or amended[0] is not document:
+            amend(document)
+            amended[:] = [document]
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the document
+
+
 def install_openapi_conventions(
     app: FastAPI, security_schemes: Mapping[str, dict[str, Any]], security: Iterable[str]
 ) -> None:
     """Make `app.openapi()` return the document with the conventions applied (built once, then cached)."""
-    build: Callable[[], dict[str, Any]] = app.openapi  # FastAPI's: builds once, then returns the cached one
     names = tuple(security)
-    published: list[dict[str, Any]] = []
-
-    def openapi() -> dict[str, Any]:
-        document = build()
-        if not published or published[0] is not document:
-            publish_conventions(document, security_schemes, names)
-            published[:] = [document]
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the document
+    amend_openapi(app, lambda document: publish_conventions(document, security_schemes, names))
 
 
 INTERNAL_TOKEN = {

@@ -26,6 +26,7 @@ from sop_gateway.oauth.service import (
 )
 from sop_shared.audit import AuditEntry
 from sop_shared.auth import Principal
+from sop_shared.openapi import OWN_ERROR_FORMAT
 from sop_shared.pagination import Page, PageDep
 from sop_shared.policy import ActorType
 from sop_shared.problems import NotFound
@@ -51,7 +52,30 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return (unquote_plus(client_id), unquote_plus(secret)) if sep else None
 
 
-@router.post("/oauth/token", summary="OAuth2 client credentials: a short-lived gateway token for a client")
+class OAuthError(BaseModel):
+    """An OAuth 2 error (RFC 6749 §5.2), as the token endpoint answers it."""
+
+    error: str
+    error_description: str | None = None
+
+
+_OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OAuthError, "description": "invalid_request, unsupported_grant_type or invalid_scope"},
+    401: {"model": OAuthError, "description": "invalid_client: unknown client or wrong secret"},
+}
+for _declared in _OAUTH_ERRORS.values():
+    _declared[OWN_ERROR_FORMAT] = "rfc6749"
+_OAUTH_ERRORS |= {  # these two are problem details, like every other error
+    404: {"description": "Client credentials are not enabled on this gateway"},
+    429: {"description": "Too many attempts: wait `Retry-After` seconds"},
+}
+
+
+@router.post(
+    "/oauth/token",
+    summary="OAuth2 client credentials: a short-lived gateway token for a client",
+    responses=_OAUTH_ERRORS,
+)
 async def token(request: Request) -> JSONResponse:
     signer = request.app.state.token_signer
     if signer is None:

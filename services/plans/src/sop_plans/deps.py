@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_plans.models import SafetyPlan
@@ -13,7 +13,7 @@ from sop_plans.plan_policy import PlanPolicy
 from sop_plans.safety_plans.service import expire_if_due, get_plan, start_if_due
 from sop_plans.settings import PlansSettings
 from sop_shared.auth import Principal, require_case_scope
-from sop_shared.concurrency import check_version, parse_if_match
+from sop_shared.concurrency import OptionalIfMatchVersion, check_version
 from sop_shared.policy import Scope
 from sop_shared.problems import NotFound
 
@@ -34,11 +34,7 @@ PolicyDep = Annotated[PlanPolicy, Depends(_policy)]
 SettingsDep = Annotated[PlansSettings, Depends(_settings)]
 
 
-def _optional_if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
-    return parse_if_match(if_match) if if_match is not None else None
-
-
-OptionalIfMatch = Annotated[int | None, Depends(_optional_if_match)]
+OptionalIfMatch = OptionalIfMatchVersion
 
 
 def path_case_id(request: Request) -> uuid.UUID | None:

@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,7 @@ from sop_assessment.sdm.schemas import (
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, require_case, require_case_scope
 from sop_shared.case_refs import CaseOfRecord
-from sop_shared.concurrency import IfMatchVersion, check_version, etag, parse_if_match, set_etag
+from sop_shared.concurrency import IfMatchVersion, OptionalIfMatchVersion, check_version, etag, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import PageDep
@@ -46,13 +46,9 @@ def _holidays(request: Request) -> list[date]:
     return service.holidays_of(request.app)
 
 
-def _optional_if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
-    return parse_if_match(if_match) if if_match is not None else None
-
-
 CatalogDep = Annotated[Catalog, Depends(_catalog)]
 HolidaysDep = Annotated[list[date], Depends(_holidays)]
-OptionalIfMatch = Annotated[int | None, Depends(_optional_if_match)]
+OptionalIfMatch = OptionalIfMatchVersion
 
 
 class InstrumentNotFound(NotFound):
