@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Response
+from fastapi import Depends, Header, Path, Response
 
 from sop_shared.problems import InvalidInput, StaleVersion, VersionRequired, WeakEtagRefused
+
+# A record's version in a path (`…/versions/{n}`): bounded like the column that keeps it, so a huge number is a
+# 422 naming it, never a database overflow.
+MAX_VERSION = 2_147_483_647
+VersionNumber = Annotated[int, Path(ge=1, le=MAX_VERSION, description="The version number (1 is the first)")]
 
 
 def etag(version: int) -> str:

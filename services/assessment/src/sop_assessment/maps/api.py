@@ -28,7 +28,7 @@ from sop_assessment.maps.service import (
 )
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope, require_scope
-from sop_shared.concurrency import IfMatchVersion, set_etag
+from sop_shared.concurrency import IfMatchVersion, VersionNumber, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import Page, PageDep, PageRequest
@@ -354,7 +354,7 @@ def _history_is_the_agencys(audience: Audience) -> None:
 
 async def _version(
     map_id: uuid.UUID,
-    n: int,
+    n: VersionNumber,
     case_id: uuid.UUID | None,
     request: Request,
     session: AsyncSession,
@@ -379,7 +379,7 @@ async def _version(
 @router.get("/maps/{map_id}/versions/{n}", response_model=MapVersionOut, dependencies=[known_query_params()])
 async def one_version(
     map_id: uuid.UUID,
-    n: int,
+    n: VersionNumber,
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -395,7 +395,7 @@ async def one_version(
 async def case_map_version(
     case_id: uuid.UUID,
     map_id: uuid.UUID,
-    n: int,
+    n: VersionNumber,
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,

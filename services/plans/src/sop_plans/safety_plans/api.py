@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,7 +43,7 @@ from sop_plans.schemas import (
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, RequestAudience, require_case_scope
 from sop_shared.clock import ClockDep
-from sop_shared.concurrency import IfMatchVersion, etag
+from sop_shared.concurrency import MAX_VERSION, IfMatchVersion, VersionNumber, etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import Page, PageDep
@@ -54,7 +54,6 @@ from sop_shared.query_params import known_query_params
 case_router = APIRouter(prefix="/v1", tags=["safety plans"])
 plan_router = APIRouter(tags=["safety plans"])
 
-VersionNumber = Annotated[int, Path(ge=1, le=2_147_483_647, description="The version number (1 is the first)")]
 NO_SUCH_SIGNATURE = "no such signature on this plan"
 
 
@@ -535,7 +534,7 @@ async def list_signatures(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    version: Annotated[int | None, Query(ge=1, le=2_147_483_647, description="Only this version's")] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION, description="Only this version's")] = None,
 ) -> list[SignatureOut]:
     """Every sign-off and refusal on the plan (or on one version), oldest first."""
     plan = await plan_for(request, session, principal, plan_id, Scope.case_read)
