@@ -294,3 +294,49 @@ async def test_a_check_in_saying_a_rule_was_broken_alerts_the_worker_at_once(
     clock.advance(timedelta(hours=1))
     await flow.call("POST", check_ins, json={**body, "kept": True, "note": None}, expect=201)
     assert await _kinds(flow) == []
+
+
+def _instruments(sha: str = "a" * 64, codes: list[str] | None = None) -> Event:
+    return Event(
+        id=new_id(),
+        subject="sop.assessment.sdm_instruments.published",
+        occurred_at=NOW,
+        data={
+            "digest": sha,
+            "instruments": [
+                {
+                    "key": "safety_assessment",
+                    "version": "illustrative-1",
+                    "kind": "safety_assessment",
+                    "sha256": sha,
+                    "threat_codes": codes if codes is not None else [f"T{i}" for i in range(1, 12)],
+                },
+                {"key": "risk_assessment", "version": "illustrative-1", "sha256": "b" * 64, "threat_codes": []},
+            ],
+        },
+    )
+
+
+async def test_plan_threat_codes_are_checked_against_the_instruments_the_assessment_announced(
+    flow: PlanFlow, plans: RunningService, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    announced = _instruments()
+    await plans.bus.publish(announced)
+    await plans.bus.publish(announced)  # redelivered: nothing changes
+    unknown = {**lopez_ongoing_plan, "threat_codes": ["T4", "X9"]}
+    unknown["rules"] = [{**lopez_ongoing_plan["rules"][0], "threat_code": "X9"}, lopez_ongoing_plan["rules"][1]]
+    await flow.call("GET", f"/v1/cases/{flow.case_id}/safety-plans")  # (the case's records are announced)
+    refused = await flow.call("POST", f"/v1/cases/{flow.case_id}/safety-plans", json=unknown, expect=422)
+    assert sorted(e["field"] for e in refused["errors"]) == ["rules.0.threat_code", "threat_codes.1"]
+    created = await flow.create(lopez_ongoing_plan)  # T4 is a threat of the safety assessment
+    edit = await flow.call(
+        "PATCH",
+        f"/v1/safety-plans/{created['id']}",
+        json={"threat_codes": ["T4", "X9"], "change_note": "Another threat"},
+        headers={**flow.worker, "If-Match": f'"{created["version"]}"'},
+        expect=422,
+    )
+    assert [e["field"] for e in edit["errors"]] == ["threat_codes.1"]
+    # a changed instrument file (new hash) replaces its codes; the same hash again changes nothing
+    await plans.bus.publish(_instruments("c" * 64, ["T4", "X9"]))
+    assert (await flow.call("POST", f"/v1/cases/{flow.case_id}/safety-plans", json=unknown, expect=201))["id"]

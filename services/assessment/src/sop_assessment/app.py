@@ -16,6 +16,7 @@ from sop_assessment.maps.api import router as maps_router
 from sop_assessment.models import platform
 from sop_assessment.ratings.api import router as ratings_router
 from sop_assessment.sdm.api import router as sdm_router
+from sop_assessment.sdm.published import announce_instruments
 from sop_assessment.settings import AssessmentSettings
 from sop_assessment.sharing.api import router as sharing_router
 from sop_assessment.statements.api import router as statements_router
@@ -51,6 +52,8 @@ def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | No
         bus=bus,
         # Safety plans submitted at the plans service join the supervisor's one approval queue.
         consumers=PLAN_APPROVAL_CONSUMERS,
+        # The loaded instruments' threat codes, announced for the plans service's check (sdm.published).
+        on_start=[announce_instruments],
         case_refs=resolvers,
         known_entities=known,
         entity_feeds=ENTITY_FEEDS,

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from sop_plans.models import CheckIn, PlanType, SafetyDecision, SafetyPlan
 from sop_plans.safety_plans.lifecycle import in_force
 from sop_plans.schemas import Alert, AlertKind
+from sop_shared.threat_codes import unknown_threat_codes
 
 CONDITIONALLY_SAFE = "conditionally_safe"
 # The outcomes of an SDM safety decision, most protective last; the assessment's own decision key is data.
@@ -150,19 +151,9 @@ def broken_rule_alerts(
 
 
 def threat_code_errors(
-    plan_codes: Sequence[str], rule_codes: Sequence[str | None], known: set[str]
+    plan_codes: Sequence[str], rule_codes: Sequence[str | None], known: Collection[str]
 ) -> list[dict[str, str]]:
     """422 entries for threat codes no loaded SDM instrument defines (none known yet: nothing to check)."""
-    if not known:
-        return []
-    errors = [
-        {"field": f"threat_codes.{i}", "message": f"{code} is not a threat of any loaded SDM instrument"}
-        for i, code in enumerate(plan_codes)
-        if code not in known
-    ]
-    errors += [
-        {"field": f"rules.{i}.threat_code", "message": f"{code} is not a threat of any loaded SDM instrument"}
-        for i, code in enumerate(rule_codes)
-        if code is not None and code not in known
-    ]
-    return errors
+    fields: list[tuple[str, str | None]] = [(f"threat_codes.{i}", code) for i, code in enumerate(plan_codes)]
+    fields += [(f"rules.{i}.threat_code", code) for i, code in enumerate(rule_codes)]
+    return unknown_threat_codes(fields, known)

@@ -22,9 +22,9 @@ from sop_plans.practice import rules
 from sop_plans.schemas import Alert
 from sop_shared.events import Event
 from sop_shared.service import EventConsumer
+from sop_shared.threat_codes import INSTRUMENTS_PUBLISHED
 
 SDM_COMPLETED = "sop.assessment.sdm_assessment.completed"
-INSTRUMENTS_PUBLISHED = "sop.assessment.sdm_instruments.published"
 CASE_EVENTS = ("sop.network.case.created", "sop.network.case.updated")
 MAX_OPEN = 500
 LIVE = [PlanStatus.active, PlanStatus.modified, PlanStatus.pending_approval, PlanStatus.approved]
