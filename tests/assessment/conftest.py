@@ -18,6 +18,7 @@ from sop_assessment.models import Statement, platform
 from sop_shared.db import Database
 from sop_shared.ids import new_id
 from sop_shared.testing import InternalTokens, RunningService, run_component
+from sop_shared.threat_codes import INSTRUMENTS_PUBLISHED
 
 # These fixtures start the service on the test's database: it is made a copy of the migrated schema.
 MigratedTemplates.COMPONENT_FIXTURES.update(assessment=component.package)
@@ -53,7 +54,7 @@ MARIA_DANGER_STATEMENT: dict[str, Any] = {
     "context_trigger": "when she is alone with the children at night",
     "children": [{"name": "Sofia"}, {"name": "Mateo"}],
     "feared_impact_on_child": "could be hurt with no adult awake to help them",
-    "threat_codes": ["S4", "S7"],
+    "threat_codes": ["T4", "T7"],
     "agrees": ["Grandma Rosa"],
     "disputes": ["Maria Lopez"],
 }
@@ -90,7 +91,14 @@ def stored(assessment: RunningService) -> Callable[[], Awaitable[dict[str, int]]
             async with db.session() as s:
                 return {
                     "statements": (await s.execute(select(func.count()).select_from(Statement))).scalar_one(),
-                    "events": (await s.execute(select(func.count()).select_from(platform.outbox))).scalar_one(),
+                    # the events of writes (not the start-up announcement of the loaded SDM instruments)
+                    "events": (
+                        await s.execute(
+                            select(func.count())
+                            .select_from(platform.outbox)
+                            .where(platform.outbox.c.subject != INSTRUMENTS_PUBLISHED)
+                        )
+                    ).scalar_one(),
                 }
         finally:
             await db.dispose()

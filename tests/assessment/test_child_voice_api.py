@@ -246,8 +246,8 @@ async def test_safety_house_roof_rules_are_linked_to_the_safety_plan_rules(
         },
     )
     assert house["rule_links"] == [
-        {"roof_rule": 0, "safety_plan_rule_id": str(night_rule)},
-        {"roof_rule": 1, "safety_plan_rule_id": str(call_rule)},
+        {"roof_rule": 0, "safety_plan_rule_id": str(night_rule), "in_plan": True, "removed_in_version": None},
+        {"roof_rule": 1, "safety_plan_rule_id": str(call_rule), "in_plan": True, "removed_in_version": None},
     ]
     assert (await counts())["links"] == 2
     content = {
@@ -258,7 +258,9 @@ async def test_safety_house_roof_rules_are_linked_to_the_safety_plan_rules(
         f"/v1/child-voice/{house['id']}", headers={**rivera, "If-Match": '"1"'}, json={"content": content}
     )
     assert changed.status_code == 200, changed.text
-    assert changed.json()["rule_links"] == [{"roof_rule": 0, "safety_plan_rule_id": str(night_rule)}]
+    assert changed.json()["rule_links"] == [
+        {"roof_rule": 0, "safety_plan_rule_id": str(night_rule), "in_plan": True, "removed_in_version": None}
+    ]
     assert (await counts())["links"] == 1
     bad = await assessment.client.patch(
         f"/v1/child-voice/{house['id']}",
@@ -420,3 +422,88 @@ async def test_each_record_is_also_reachable_under_its_case_for_the_gateway(
         f"{child_voice_of(other_case)}/{created['id']}", headers=tokens.headers("assessment", case_id=other_case)
     )
     assert wrong.status_code == 404
+
+
+# --- a Safety House rule and the plan rule it is linked to (issue 14: the plans' version events) ----------------
+
+
+def test_the_newest_plan_version_says_which_rules_a_plan_removed_whatever_the_order_of_its_events() -> None:
+    from sop_assessment.child_voice import rules
+
+    a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    v1 = rules.merge_plan_version(None, 1, [a, b])
+    v2 = rules.merge_plan_version(v1, 2, [a, c])
+    assert rules.removed_rules([v2]) == {b: 2}
+    assert rules.merge_plan_version(v2, 2, [a, c]) == v2  # the same event again changes nothing
+    late = rules.merge_plan_version(rules.merge_plan_version(None, 2, [a, c]), 1, [a, b])  # version 1 arrives last
+    assert late == v2
+    assert rules.removed_link_errors([(0, a), (1, b)], {b: 2}) == [
+        {
+            "field": "content.roof_rules.1.safety_plan_rule_id",
+            "message": "this rule was removed from the safety plan in version 2",
+        }
+    ]
+
+
+def plan_version_event(case_id: uuid.UUID, plan_id: uuid.UUID, number: int, rule_ids: list[uuid.UUID]) -> Event:
+    return Event(
+        id=new_id(),
+        subject="sop.plans.safety_plan.created" if number == 1 else "sop.plans.safety_plan.version_created",
+        occurred_at=utcnow(),
+        case_id=case_id,
+        data={
+            "case_id": str(case_id),
+            "plan_id": str(plan_id),
+            "version_number": number,
+            "rule_ids": [str(r) for r in rule_ids],
+        },
+    )
+
+
+async def test_a_roof_rule_linked_to_a_plan_rule_a_later_version_removed_is_flagged_and_a_new_link_refused(
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    counts: Counts,
+) -> None:
+    plan_id, night_rule, call_rule, new_rule = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await assessment.bus.publish(plan_version_event(lopez_case, plan_id, 1, [night_rule, call_rule]))
+    roof = [
+        {"words": "Grandma comes when mommy drinks", "safety_plan_rule_id": str(night_rule)},
+        {"words": "I can call Grandma on the red phone", "safety_plan_rule_id": str(call_rule)},
+    ]
+    body = {
+        "kind": "safety_house",
+        "child": {"name": "Mateo"},
+        "consent": {"shared_with": ["family"]},
+        "content": {"session_date": "2026-11-21", "roof_rules": roof},
+    }
+    house = await record(assessment, lopez_case, rivera, body)
+    assert [link["in_plan"] for link in house["rule_links"]] == [True, True]
+
+    # version 2 of the plan drops the phone rule (delivered twice: applied once)
+    version_2 = plan_version_event(lopez_case, plan_id, 2, [night_rule, new_rule])
+    await assessment.bus.publish(version_2)
+    await assessment.bus.publish(version_2)
+    shown = await assessment.client.get(f"/v1/child-voice/{house['id']}", headers=rivera)
+    assert shown.status_code == 200, shown.text
+    assert [(x["in_plan"], x["removed_in_version"]) for x in shown.json()["rule_links"]] == [(True, None), (False, 2)]
+
+    # a new link to the removed rule is refused, naming the field, and nothing is written
+    before = await counts()
+    refused = await assessment.client.post(child_voice_of(lopez_case), headers=rivera, json=body)
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["content.roof_rules.1.safety_plan_rule_id"]
+    assert await counts() == before
+    # a plan rule never announced in this case is refused as before (the case boundary)
+    unknown = {
+        **body,
+        "content": {**body["content"], "roof_rules": [{"words": "x", "safety_plan_rule_id": str(uuid.uuid4())}]},
+    }
+    assert (await assessment.client.post(child_voice_of(lopez_case), headers=rivera, json=unknown)).status_code == 422
+    # linked to the rule still in the plan (and the new one): accepted
+    kept = {
+        **body,
+        "content": {**body["content"], "roof_rules": [roof[0], {"words": "new", "safety_plan_rule_id": str(new_rule)}]},
+    }
+    assert (await record(assessment, lopez_case, rivera, kept))["rule_links"][1]["in_plan"] is True

@@ -262,12 +262,12 @@ async def test_a_statement_is_resolved_or_withdrawn_with_if_match_and_a_withdraw
     statement = await new_statement(assessment, lopez_case, rivera, maria_danger_statement)
     url = f"/v1/cases/{lopez_case}/statements/{statement['id']}"
     resolved = await assessment.client.patch(
-        url, json={"status": "resolved", "threat_codes": ["S4"]}, headers={**rivera, "If-Match": '"1"'}
+        url, json={"status": "resolved", "threat_codes": ["T4"]}, headers={**rivera, "If-Match": '"1"'}
     )
     assert resolved.status_code == 200, resolved.text
     assert (resolved.json()["status"], resolved.json()["threat_codes"], resolved.json()["version"]) == (
         "resolved",
-        ["S4"],
+        ["T4"],
         2,
     )
     assert resolved.json()["composed_text"] == statement["composed_text"]
@@ -295,7 +295,7 @@ async def test_statement_updates_are_checked_like_new_statements(
     both = await assessment.client.patch(url, json={"agrees": ["Maria Lopez"]}, headers={**rivera, "If-Match": '"1"'})
     assert both.status_code == 422 and [e["field"] for e in both.json()["errors"]] == ["disputes.0"]
     twice = await assessment.client.patch(
-        url, json={"threat_codes": ["S4", "S4"]}, headers={**rivera, "If-Match": '"1"'}
+        url, json={"threat_codes": ["T4", "T4"]}, headers={**rivera, "If-Match": '"1"'}
     )
     assert twice.status_code == 422 and [e["field"] for e in twice.json()["errors"]] == ["threat_codes.1"]
     stranger = tokens.headers("assessment", case_id=uuid.uuid4())

@@ -379,7 +379,8 @@ async def outbox_subjects(svc: RunningService) -> list[str]:
                     select(platform.outbox.c.subject, platform.outbox.c.payload).order_by(platform.outbox.c.id)
                 )
             ).all()
-            return [row.subject for row in rows]
+            # the start-up announcement of the loaded SDM instruments is no map event
+            return [row.subject for row in rows if row.subject != "sop.assessment.sdm_instruments.published"]
     finally:
         await db.dispose()
 

@@ -97,13 +97,89 @@ async def test_one_rating_per_rater_per_statement_per_occasion(
     assert (await rate(assessment, lopez_case, rivera, **once, score=6)).status_code == 201
     again = await rate(assessment, lopez_case, rivera, **{**once, "rater_name": " maria  LOPEZ"}, score=7)
     assert again.status_code == 409
-    other_occasion = await rate(assessment, lopez_case, rivera, **{**once, "occasion": "evening call"}, score=7)
-    assert other_occasion.status_code == 201
+    # the same rater on the same day is one occasion, whatever the label says
+    same_day = await rate(assessment, lopez_case, rivera, **{**once, "occasion": "evening call"}, score=7)
+    assert same_day.status_code == 409
     other_day = await rate(assessment, lopez_case, rivera, **{**once, "occasion_on": "2026-11-16"}, score=7)
     assert other_day.status_code == 201
     overall = {k: v for k, v in once.items() if k != "statement_id"}
     assert (await rate(assessment, lopez_case, rivera, **overall, score=5)).status_code == 201
-    assert await rating_count(assessment) == 4
+    assert await rating_count(assessment) == 3
+
+
+async def test_the_anchors_are_fixed_per_case_and_statement_by_the_first_rating(
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
+) -> None:
+    danger = await statement_id(assessment, lopez_case, rivera, maria_danger_statement)
+    zero, ten = "The danger is certain to happen.", "Everyone agrees it is safe enough to close."
+    first = dict(statement_id=danger, occasion_on="2026-11-02", rater_name="Maria Lopez", rater_role="caregiver")
+    made = await rate(assessment, lopez_case, rivera, **first, score=4, zero_anchor=zero, ten_anchor=ten)
+    assert made.status_code == 201, made.text
+    # a later rating that does not say takes the fixed anchors
+    rosa = {**first, "rater_name": "Rosa Delgado", "rater_role": "network"}
+    taken = await rate(assessment, lopez_case, rivera, **rosa, score=6)
+    assert taken.status_code == 201 and (taken.json()["zero_anchor"], taken.json()["ten_anchor"]) == (zero, ten)
+    # one that would turn the scale round is refused, naming the fields, and nothing is written
+    before = await rating_count(assessment)
+    reversed_scale = await rate(
+        assessment,
+        lopez_case,
+        rivera,
+        **{**rosa, "occasion_on": "2026-11-09"},
+        score=8,
+        zero_anchor=ten,
+        ten_anchor=zero,
+    )
+    assert reversed_scale.status_code == 422
+    assert [e["field"] for e in reversed_scale.json()["errors"]] == ["zero_anchor", "ten_anchor"]
+    assert await rating_count(assessment) == before
+    # the same words with other spacing are the same anchors; the case overall has its own scale
+    spaced = await rate(
+        assessment, lopez_case, rivera, **{**rosa, "occasion_on": "2026-11-09"}, score=7, zero_anchor=f" {zero}  "
+    )
+    assert spaced.status_code == 201, spaced.text
+    overall = {k: v for k, v in first.items() if k != "statement_id"}
+    assert (
+        await rate(assessment, lopez_case, rivera, **overall, score=5, zero_anchor="Not safe at all.")
+    ).status_code == 201
+
+
+def test_one_rater_on_one_day_is_one_occasion_in_the_trajectory_whatever_the_labels() -> None:
+    from datetime import date
+
+    from sop_assessment.ratings.models import RaterRole, RatingMode
+    from sop_assessment.ratings.rules import fixed_anchors, trajectory
+
+    def rating(rater: str, on: date, label: str, score: int) -> ScaleRating:
+        return ScaleRating(
+            id=uuid.uuid4(),
+            case_id=uuid.uuid4(),
+            target="overall",
+            occasion_on=on,
+            occasion=label,
+            rater_name=rater,
+            rater_key=rater.casefold(),
+            rater_role=RaterRole.caregiver,
+            score=score,
+            mode=RatingMode.verbal,
+            zero_anchor="0",
+            ten_anchor="10",
+            created_by="fsw.rivera",
+        )
+
+    day = date(2026, 11, 2)
+    chart = trajectory([rating("Maria", day, "home visit", 6), rating("Rosa", day, "evening call", 7)], None)
+    assert [(o["occasion_on"], o["occasion"], o["mean"]) for o in chart["occasions"]] == [
+        (day, "home visit / evening call", 6.5)
+    ]
+    assert fixed_anchors(("a", "b"), None, given_fields=set()) == (("a", "b"), [])
+    assert fixed_anchors(("x", "b"), ("a", "b"), given_fields=set()) == (("a", "b"), [])  # not given: fixed ones
+    assert [e["field"] for e in fixed_anchors(("x", "b"), ("a", "b"), given_fields={"zero_anchor"})[1]] == [
+        "zero_anchor"
+    ]
 
 
 @pytest.mark.sqlite_smoke

@@ -48,7 +48,7 @@ PART2_DANGER: dict[str, Any] = {
     "who_reported": None,
     "caregivers": [],
     "children": [{"name": "Sofia"}],
-    "threat_codes": ["S4"],
+    "threat_codes": ["T4"],
     "agrees": ["Rosa"],
     "disputes": [],
     "sensitivity_labels": ["substance_use_part2"],

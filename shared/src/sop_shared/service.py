@@ -57,13 +57,16 @@ def build_service_app(
     routers: Sequence[APIRouter],
     bus: EventBus | None = None,
     background: Sequence[BackgroundTask] = (),
+    on_start: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
     consumers: Sequence[EventConsumer] = (),
     case_refs: CaseRefResolvers | None = None,
     known_entities: KnownEntities | None = None,
     entity_feeds: Sequence[CaseEntityFeed] = (),
 ) -> FastAPI:
     """A FastAPI app for one service. Pass `bus` to share an in-process bus (embedded mode); `background`
-    tasks run for the app's life and get a stop event; `consumers` subscribe to other services' events.
+    tasks run for the app's life and get a stop event; `on_start` hooks are awaited once the database and the
+    bus are there, before the app serves (they must not fail the start: log and carry on); `consumers`
+    subscribe to other services' events.
     `case_refs` resolves the references request bodies carry (checked on every route, see `case_refs`);
     `entity_feeds` keep `known_entities` (other services' records) from their events."""
     consumers = [*consumers, *_entity_feed_consumers(settings.component, known_entities, entity_feeds)]
@@ -98,6 +101,8 @@ def build_service_app(
             asyncio.create_task(task(app, stop), name=f"{settings.component}-{getattr(task, '__name__', 'task')}")
             for task in (watch_bus, *background)
         ]
+        for hook in on_start:
+            await hook(app)
         subscriptions = []
         for consumer in consumers:
 

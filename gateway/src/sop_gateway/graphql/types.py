@@ -246,6 +246,8 @@ class AlertKind(Enum):
     APPROVAL_PENDING = "approval_pending"
     NEXT_STEP_OVERDUE = "next_step_overdue"
     IMMEDIATE_PLAN_APPROVAL_OVERDUE = "immediate_plan_approval_overdue"
+    CONDITIONALLY_SAFE_WITHOUT_PLAN = "conditionally_safe_without_plan"  # practice rule (plans)
+    RULE_BROKEN = "rule_broken"  # practice rule (plans): a check-in said a rule was broken
     SDM_OVERDUE = "sdm_overdue"
 
 

@@ -10,12 +10,14 @@ from fastapi import FastAPI
 from sop_assessment.case_refs import ENTITY_FEEDS, case_refs
 from sop_assessment.case_view.api import router as case_view_router
 from sop_assessment.child_voice.api import router as child_voice_router
+from sop_assessment.child_voice.service import PLAN_RULE_CONSUMERS
 from sop_assessment.goals.api import router as goals_router
 from sop_assessment.language.api import router as language_router
 from sop_assessment.maps.api import router as maps_router
 from sop_assessment.models import platform
 from sop_assessment.ratings.api import router as ratings_router
 from sop_assessment.sdm.api import router as sdm_router
+from sop_assessment.sdm.published import announce_instruments
 from sop_assessment.settings import AssessmentSettings
 from sop_assessment.sharing.api import router as sharing_router
 from sop_assessment.statements.api import router as statements_router
@@ -50,7 +52,9 @@ def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | No
         ],
         bus=bus,
         # Safety plans submitted at the plans service join the supervisor's one approval queue.
-        consumers=PLAN_APPROVAL_CONSUMERS,
+        consumers=[*PLAN_APPROVAL_CONSUMERS, *PLAN_RULE_CONSUMERS],  # and the plans' rules, for Safety House links
+        # The loaded instruments' threat codes, announced for the plans service's check (sdm.published).
+        on_start=[announce_instruments],
         case_refs=resolvers,
         known_entities=known,
         entity_feeds=ENTITY_FEEDS,

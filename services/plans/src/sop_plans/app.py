@@ -13,6 +13,7 @@ from sop_plans.expiry import expiry_sweeper
 from sop_plans.models import person_languages, platform
 from sop_plans.next_steps.api import router as next_steps_router
 from sop_plans.plan_policy import load_policy
+from sop_plans.practice.service import CONSUMERS as PRACTICE_CONSUMERS
 from sop_plans.safety_plans.api import case_router, plan_router
 from sop_plans.settings import PlansSettings
 from sop_shared.case_refs import case_in_path
@@ -36,7 +37,10 @@ def create_app(
         routers=[case_router, next_steps_router, alerts_router, case_view_router],
         bus=bus,
         background=[expiry_sweeper],  # started after the database exists, stopped before it closes
-        consumers=person_language_consumers(settings.component, person_languages),  # who reads which language
+        consumers=[
+            *person_language_consumers(settings.component, person_languages),  # who reads which language
+            *PRACTICE_CONSUMERS,  # practice rules across services: safety decisions, case staff, threat codes
+        ],
         case_refs=resolvers,
         known_entities=known,
         entity_feeds=ENTITY_FEEDS,

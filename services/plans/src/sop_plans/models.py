@@ -356,3 +356,52 @@ def _never_updated(_mapper: Any, _connection: Any, target: Any) -> None:
 for _table in (SafetyPlanSignature, SafetyPlanApproval, SafetyPlanReview, CheckIn):
     event.listen(_table, "before_update", _never_updated)
     event.listen(_table, "before_delete", _never_updated)
+
+
+# --- practice rules across services (sop_plans.practice): what other services' events told this one ---------
+
+
+class SafetyDecision(PlansTable, table=True):
+    """An SDM safety assessment's decision, from the assessment service's `sdm_assessment.completed` events.
+    A `conditionally_safe` decision needs an immediate or ongoing plan in force by `plan_due_at` (policy:
+    `conditionally_safe_plan_within_hours`), else an alert. `cleared_at` is when that stopped mattering: a
+    plan came into force (`cleared_by_plan_id`) or a later decision superseded this one."""
+
+    __tablename__ = "safety_decision"
+
+    sdm_assessment_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(index=True)
+    decision: str = Field(sa_column=Column(String(40), nullable=False))
+    decided_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    decided_by: str = Field(sa_column=Column(String(200), nullable=False))
+    plan_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    cleared_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    cleared_reason: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
+    cleared_by_plan_id: uuid.UUID | None = None
+    source_event_id: uuid.UUID
+
+
+class CaseStaff(PlansTable, table=True):
+    """Who is assigned to a case (workers, supervisors), from the network service's case events: the
+    practice alerts' addressees. The newest case version wins."""
+
+    __tablename__ = "case_staff"
+
+    case_id: uuid.UUID = Field(primary_key=True)
+    workers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    supervisors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    case_version: int
+    recorded_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class SdmThreatCodes(PlansTable, table=True):
+    """The SDM safety-threat codes of each instrument the assessment service has loaded (its
+    `sdm_instruments.published` events): what a plan's `threat_codes` and rules' `threat_code` may name."""
+
+    __tablename__ = "sdm_threat_codes"
+
+    instrument_key: str = Field(sa_column=Column(String(100), primary_key=True))
+    instrument_version: str = Field(sa_column=Column(String(40), primary_key=True))
+    codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    recorded_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))

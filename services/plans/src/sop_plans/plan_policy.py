@@ -47,6 +47,13 @@ class RuleSet(BaseModel):
     # An immediate plan takes effect when the worker and every caregiver sign on the spot; the supervisor's
     # approval must follow within this many hours (else the alert immediate_plan_approval_overdue).
     immediate_approval_within_hours: int = Field(default=24, ge=1, le=168)
+    # A safety assessment decided "conditionally safe" needs an immediate or ongoing plan in force within this
+    # many hours of the decision (else the alert conditionally_safe_without_plan, to worker and supervisor).
+    # Hours, fractions allowed (a test system runs with a few seconds).
+    conditionally_safe_plan_within_hours: float = Field(default=24, gt=0, le=168)
+    # A check-in saying a rule was broken is an alert to the worker at once, for this many days or until a
+    # later check-in says the rule was kept.
+    broken_rule_alert_days: int = Field(default=7, ge=1, le=60)
 
     @model_validator(mode="after")
     def _every_type(self) -> RuleSet:

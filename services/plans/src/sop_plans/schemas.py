@@ -406,6 +406,8 @@ class AlertKind(StrEnum):
     approval_pending = "approval_pending"
     next_step_overdue = "next_step_overdue"
     immediate_plan_approval_overdue = "immediate_plan_approval_overdue"
+    conditionally_safe_without_plan = "conditionally_safe_without_plan"
+    rule_broken = "rule_broken"
 
 
 class Alert(BaseModel):
@@ -413,6 +415,9 @@ class Alert(BaseModel):
     case_id: uuid.UUID
     plan_id: uuid.UUID | None = None
     next_step_id: uuid.UUID | None = None
+    sdm_assessment_id: uuid.UUID | None = None  # conditionally_safe_without_plan: the decision's assessment
+    check_in_id: uuid.UUID | None = None  # rule_broken: the check-in that said so
+    rule_id: uuid.UUID | None = None  # rule_broken: the plan rule
     title: str
     due_at: datetime | None
     owner: str

@@ -59,3 +59,19 @@ class SafetyHouseRuleLink(AssessmentTable, table=True):
     roof_rule: int  # position of the rule on the roof
     safety_plan_rule_id: uuid.UUID = Field(index=True)
     created_at: datetime = Field(default_factory=_now, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class SafetyPlanRules(AssessmentTable, table=True):
+    """The rules of each safety plan as the plans service's events tell them (`created`, `version_created`,
+    …: every event about a version names its rule ids): the newest version's rules, and every rule the plan
+    ever had. A Safety House rule linked to a rule the newest version no longer has is flagged, and a new link
+    to one is refused (see child_voice.rules)."""
+
+    __tablename__ = "safety_plan_rules"
+
+    plan_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(index=True)
+    version_number: int
+    rule_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    all_rule_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recorded_at: datetime = Field(default_factory=_now, sa_column=Column(UTCDateTime, nullable=False))

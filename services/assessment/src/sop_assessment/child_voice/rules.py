@@ -1,10 +1,12 @@
 """Rules of child-voice records: who may see a record's content (the child's consent, on top of case
-access), and which drawings a record's content may reference."""
+access), which drawings a record's content may reference, and which safety-plan rules a Safety House roof rule
+may be linked to (not one a later plan version removed; such links already made are flagged)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sop_shared.auth import request_audience
@@ -49,6 +51,46 @@ def roof_rule_links(kind: str, content: dict[str, Any]) -> list[tuple[int, uuid.
         (i, uuid.UUID(str(rule["safety_plan_rule_id"])))
         for i, rule in enumerate(content.get("roof_rules", []))
         if rule.get("safety_plan_rule_id")
+    ]
+
+
+@dataclass(frozen=True)
+class PlanRules:
+    """A safety plan's rules as its events said: the newest version's, and every one it ever had."""
+
+    version_number: int
+    rule_ids: frozenset[uuid.UUID]
+    all_rule_ids: frozenset[uuid.UUID]
+
+
+def merge_plan_version(known: PlanRules | None, version_number: int, rule_ids: Iterable[uuid.UUID]) -> PlanRules:
+    """What is known after an event about `version_number` (in any order, any number of times): the newest
+    version's rules win; every rule seen is remembered."""
+    ids = frozenset(rule_ids)
+    if known is None:
+        return PlanRules(version_number, ids, ids)
+    everything = known.all_rule_ids | ids
+    if version_number > known.version_number:
+        return PlanRules(version_number, ids, everything)
+    return PlanRules(known.version_number, known.rule_ids, everything)
+
+
+def removed_rules(plans: Iterable[PlanRules]) -> dict[uuid.UUID, int]:
+    """Each rule a plan had and its newest version no longer has, with that version's number."""
+    return {rule: p.version_number for p in plans for rule in p.all_rule_ids - p.rule_ids}
+
+
+def removed_link_errors(
+    links: Iterable[tuple[int, uuid.UUID]], removed: Mapping[uuid.UUID, int]
+) -> list[dict[str, str]]:
+    """A roof rule may not be linked to a plan rule a later plan version removed."""
+    return [
+        {
+            "field": f"content.roof_rules.{position}.safety_plan_rule_id",
+            "message": f"this rule was removed from the safety plan in version {removed[rule]}",
+        }
+        for position, rule in links
+        if rule in removed
     ]
 
 

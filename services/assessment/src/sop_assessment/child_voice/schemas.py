@@ -177,6 +177,9 @@ class AttachmentOut(BaseModel):
 class RuleLinkOut(BaseModel):
     roof_rule: int
     safety_plan_rule_id: uuid.UUID
+    # false when a later version of the safety plan removed the rule (the plans service's events said so)
+    in_plan: bool = True
+    removed_in_version: int | None = None
 
 
 class ChildVoiceOut(BaseModel):

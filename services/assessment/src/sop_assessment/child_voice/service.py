@@ -15,7 +15,7 @@ from sqlmodel import col
 from sop_assessment.attachments.models import Attachment
 from sop_assessment.attachments.store import AttachmentStore, sniff_image
 from sop_assessment.child_voice import rules
-from sop_assessment.child_voice.models import ChildVoiceKind, ChildVoiceRecord, SafetyHouseRuleLink
+from sop_assessment.child_voice.models import ChildVoiceKind, ChildVoiceRecord, SafetyHouseRuleLink, SafetyPlanRules
 from sop_assessment.child_voice.schemas import (
     CONTENT_MODELS,
     AttachmentOut,
@@ -27,10 +27,12 @@ from sop_assessment.child_voice.schemas import (
 )
 from sop_assessment.models import platform
 from sop_shared.db import utcnow
+from sop_shared.events import Event
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
 from sop_shared.policy import Audience
 from sop_shared.problems import InvalidInput, NotFound, Problem
+from sop_shared.service import EventConsumer
 
 SUBJECT = "sop.assessment.child_voice."
 
@@ -67,9 +69,48 @@ async def _event(session: AsyncSession, record: ChildVoiceRecord, event: str, **
     )
 
 
+async def removed_plan_rules(session: AsyncSession, case_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """The case's plan rules a later plan version removed, with that version (from the plans' events)."""
+    rows = (await session.execute(select(SafetyPlanRules).where(col(SafetyPlanRules.case_id) == case_id))).scalars()
+    return rules.removed_rules(_plan_rules(row) for row in rows)
+
+
+def _plan_rules(row: SafetyPlanRules) -> rules.PlanRules:
+    return rules.PlanRules(
+        row.version_number,
+        frozenset(uuid.UUID(r) for r in row.rule_ids),
+        frozenset(uuid.UUID(r) for r in row.all_rule_ids),
+    )
+
+
+async def record_plan_version(session: AsyncSession, event: Event) -> None:
+    """The consumer of the plans service's version events: keep each plan's newest rules (idempotent)."""
+    data = event.data
+    if "rule_ids" not in data or data.get("version_number") is None:
+        return
+    plan_id = uuid.UUID(str(data["plan_id"]))
+    row = await session.get(SafetyPlanRules, plan_id)
+    merged = rules.merge_plan_version(
+        _plan_rules(row) if row is not None else None,
+        int(data["version_number"]),
+        (uuid.UUID(str(r)) for r in data["rule_ids"]),
+    )
+    if row is None:
+        row = SafetyPlanRules(plan_id=plan_id, case_id=uuid.UUID(str(data["case_id"])), version_number=0)
+        session.add(row)
+    row.version_number = merged.version_number
+    row.rule_ids = sorted(str(r) for r in merged.rule_ids)
+    row.all_rule_ids = sorted(str(r) for r in merged.all_rule_ids)
+    await session.flush()
+
+
 async def _replace_links(session: AsyncSession, record: ChildVoiceRecord) -> None:
+    links = rules.roof_rule_links(record.kind.value, record.content)
+    errors = rules.removed_link_errors(links, await removed_plan_rules(session, record.case_id)) if links else []
+    if errors:
+        raise InvalidInput(errors)
     await session.execute(delete(SafetyHouseRuleLink).where(col(SafetyHouseRuleLink.record_id) == record.id))
-    for position, rule_id in rules.roof_rule_links(record.kind.value, record.content):
+    for position, rule_id in links:
         session.add(
             SafetyHouseRuleLink(
                 record_id=record.id, case_id=record.case_id, roof_rule=position, safety_plan_rule_id=rule_id
@@ -209,13 +250,16 @@ async def record_out(session: AsyncSession, record: ChildVoiceRecord, audience: 
             select(Attachment).where(col(Attachment.record_id) == record.id).order_by(col(Attachment.id))
         )
     ).scalars()
-    links = (
-        await session.execute(
-            select(SafetyHouseRuleLink)
-            .where(col(SafetyHouseRuleLink.record_id) == record.id)
-            .order_by(col(SafetyHouseRuleLink.roof_rule))
-        )
-    ).scalars()
+    links = list(
+        (
+            await session.execute(
+                select(SafetyHouseRuleLink)
+                .where(col(SafetyHouseRuleLink.record_id) == record.id)
+                .order_by(col(SafetyHouseRuleLink.roof_rule))
+            )
+        ).scalars()
+    )
+    removed = await removed_plan_rules(session, record.case_id) if links else {}
     return ChildVoiceOut(
         id=record.id,
         case_id=record.case_id,
@@ -228,9 +272,29 @@ async def record_out(session: AsyncSession, record: ChildVoiceRecord, audience: 
         consent=Consent(shared_with=record.shared_with, note=record.consent_note),
         attachments=[AttachmentOut.model_validate(a, from_attributes=True) for a in attachments],
         rule_links=[
-            RuleLinkOut(roof_rule=link.roof_rule, safety_plan_rule_id=link.safety_plan_rule_id) for link in links
+            RuleLinkOut(
+                roof_rule=link.roof_rule,
+                safety_plan_rule_id=link.safety_plan_rule_id,
+                in_plan=link.safety_plan_rule_id not in removed,
+                removed_in_version=removed.get(link.safety_plan_rule_id),
+            )
+            for link in links
         ],
         created_by=record.created_by,
         version=record.version,
         updated_at=record.updated_at,
     )
+
+
+PLAN_VERSION_EVENTS = ("sop.plans.safety_plan.created", "sop.plans.safety_plan.version_created")
+
+
+async def _on_plan_version(app: Any, session: AsyncSession, event: Event) -> None:
+    await record_plan_version(session, event)
+
+
+# The plans' version events, so a Safety House rule linked to a rule a later plan version removed is flagged.
+PLAN_RULE_CONSUMERS = tuple(
+    EventConsumer(subject, f"assessment-safety-house-plan-rules-{subject.rsplit('.', 1)[-1]}", _on_plan_version)
+    for subject in PLAN_VERSION_EVENTS
+)

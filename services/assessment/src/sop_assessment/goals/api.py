@@ -24,6 +24,7 @@ from sop_assessment.goals.service import (
 )
 from sop_assessment.models import Statement
 from sop_assessment.schemas import StatementOut
+from sop_assessment.sdm.published import check_threat_codes
 from sop_assessment.statements.service import StatementNotFound, statement_out
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope
@@ -208,6 +209,7 @@ async def _patch_statement(
     statement = await session.get(Statement, statement_id)
     require_record_scope(principal, statement, Scope.case_write, StatementNotFound(), path_case_id=case_id)
     assert statement is not None
+    check_threat_codes(request.app, body.threat_codes)  # threats of the loaded SDM instruments only
     statement = await update_statement(session, statement, body, expected_version=version, updated_by=principal.subject)
     await audit_request(
         request,

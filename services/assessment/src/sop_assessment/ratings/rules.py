@@ -18,15 +18,41 @@ def rater_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _occasion(rating: ScaleRating) -> tuple[Any, str]:
-    return (rating.occasion_on, rating.occasion)
+def _occasion(rating: ScaleRating) -> Any:
+    """An occasion is a day: the same rater on the same day is one occasion, whatever its label says (a
+    mislabelled second occasion drew a false dip in the family's chart)."""
+    return rating.occasion_on
+
+
+def _labels(rows: Sequence[ScaleRating]) -> str:
+    return " / ".join(dict.fromkeys(r.occasion for r in rows if r.occasion))
+
+
+def _same_words(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def fixed_anchors(
+    given: tuple[str, str], fixed: tuple[str, str] | None, *, given_fields: set[str]
+) -> tuple[tuple[str, str], list[dict[str, str]]]:
+    """The anchors of a case's scale for one statement (or overall) are fixed by its first rating: 0 = the
+    danger is certain to happen, 10 = everyone agrees it is safe enough to close. A rating that does not give
+    them takes the fixed ones; one that gives others is refused, so no rating silently reverses the scale."""
+    if fixed is None:
+        return given, []
+    errors = [
+        {"field": name, "message": f"this scale's anchors are fixed by its first rating: {want!r}"}
+        for name, have, want in (("zero_anchor", given[0], fixed[0]), ("ten_anchor", given[1], fixed[1]))
+        if name in given_fields and not _same_words(have, want)
+    ]
+    return fixed, errors
 
 
 def trajectory(ratings: Sequence[ScaleRating], statement_id: uuid.UUID | None) -> dict[str, Any]:
     """Occasions oldest first, each with every rater's score, lowest, highest and mean; and each rater's
     own line with how far it moved since their previous rating."""
     ordered = sorted(ratings, key=lambda r: (_occasion(r), r.id))
-    occasions: dict[tuple[Any, str], list[ScaleRating]] = {}
+    occasions: dict[Any, list[ScaleRating]] = {}
     for rating in ordered:
         occasions.setdefault(_occasion(rating), []).append(rating)
     raters: dict[str, dict[str, Any]] = {}
@@ -48,13 +74,13 @@ def trajectory(ratings: Sequence[ScaleRating], statement_id: uuid.UUID | None) -
         "occasions": [
             {
                 "occasion_on": on,
-                "occasion": label,
+                "occasion": _labels(rows),
                 "ratings": [{"rater_name": r.rater_name, "rater_role": r.rater_role, "score": r.score} for r in rows],
                 "lowest": min(r.score for r in rows),
                 "highest": max(r.score for r in rows),
                 "mean": round(sum(r.score for r in rows) / len(rows), 1),
             }
-            for (on, label), rows in occasions.items()
+            for on, rows in occasions.items()
         ],
         "raters": list(raters.values()),
     }

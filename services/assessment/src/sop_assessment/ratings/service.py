@@ -10,7 +10,7 @@ from sqlmodel import col
 
 from sop_assessment.models import Statement, StatementKind, platform
 from sop_assessment.ratings.models import ScaleRating
-from sop_assessment.ratings.rules import rater_key, target_of
+from sop_assessment.ratings.rules import fixed_anchors, rater_key, target_of
 from sop_assessment.ratings.schemas import ScaleRatingIn
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
@@ -35,20 +35,35 @@ async def create_rating(
                 "statement_id", "the safety scale rates danger statements (or the case overall), not harm statements"
             )
     key, target = rater_key(body.rater_name), target_of(body.statement_id)
+    first = (
+        await session.execute(
+            select(col(ScaleRating.zero_anchor), col(ScaleRating.ten_anchor))
+            .where(col(ScaleRating.case_id) == case_id, col(ScaleRating.target) == target)
+            .order_by(col(ScaleRating.id))
+            .limit(1)
+        )
+    ).first()
+    anchors, errors = fixed_anchors(
+        (body.zero_anchor, body.ten_anchor),
+        (first[0], first[1]) if first is not None else None,
+        given_fields=set(body.model_fields_set),
+    )
+    if errors:
+        raise InvalidInput(errors)
     clash = (
         await session.execute(
             select(col(ScaleRating.id)).where(
                 col(ScaleRating.case_id) == case_id,
                 col(ScaleRating.target) == target,
-                col(ScaleRating.occasion_on) == body.occasion_on,
-                col(ScaleRating.occasion) == body.occasion,
+                col(ScaleRating.occasion_on) == body.occasion_on,  # one occasion per day, whatever its label
                 col(ScaleRating.rater_key) == key,
             )
         )
     ).first()
     if clash is not None:
         raise RatingAlreadyGiven(
-            "one rating per rater, per statement, per occasion; a new occasion is a new rating",
+            "one rating per rater, per statement, per day (the same rater on the same day is one occasion); "
+            "a new occasion is a new rating",
             scale_rating_id=str(clash[0]),
         )
     rating = ScaleRating(
@@ -56,8 +71,10 @@ async def create_rating(
         target=target,
         rater_key=key,
         created_by=created_by,
-        **body.model_dump(exclude={"rater_name"}),
+        **body.model_dump(exclude={"rater_name", "zero_anchor", "ten_anchor"}),
         rater_name=" ".join(body.rater_name.split()),
+        zero_anchor=anchors[0],
+        ten_anchor=anchors[1],
     )
     session.add(rating)
     await session.flush()

@@ -332,7 +332,15 @@ async def complete(
     assessment.status, assessment.completed_by, assessment.completed_at = SdmStatus.completed, by, now
     _touch(assessment)
     decisions = {k: v["final"] for k, v in (assessment.results or {}).get("decisions", {}).items()}
-    await _event(session, assessment, "completed", decisions=decisions, scored_level=assessment.scored_level)
+    await _event(
+        session,
+        assessment,
+        "completed",
+        decisions=decisions,
+        scored_level=assessment.scored_level,
+        completed_by=by,
+        completed_at=now.isoformat(),
+    )
     if "safety_plan_required" in (assessment.results or {}).get("signals", []):
         # The plans service starts (or asks the worker to start) a safety plan linked to this assessment.
         await emit(

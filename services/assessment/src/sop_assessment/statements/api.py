@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_assessment.models import Statement, StatementKind, StatementStatus
 from sop_assessment.schemas import StatementIn, StatementOut, StatementPage, StatementRevisionOut
+from sop_assessment.sdm.published import check_threat_codes
 from sop_assessment.statements.service import (
     StatementNotFound,
     create_statement,
@@ -85,6 +86,7 @@ async def create_case_statement(
             resource_id=json.loads(bytes(replayed.body)).get("id"),
         )
         return replayed
+    check_threat_codes(request.app, body.threat_codes)  # threats of the loaded SDM instruments only
     statement = await create_statement(session, case_id=case_id, body=body, created_by=principal.subject)
     await audit_request(
         request, session, principal, resource="statement", action="create", case_id=case_id, resource_id=statement.id

@@ -98,6 +98,11 @@ async def upsert_case_from_sacwis(
                 # who is in the case, so other services can hold references to them, and what each reads
                 "person_ids": [str(p.id) for p in people],
                 PEOPLE_KEY: [language_of(p) for p in people],
+                # who is assigned (staff subjects only): the plans service addresses its practice alerts
+                "staff": sorted(
+                    ({"subject": a.staff_subject, "role": str(a.role)} for a in body.assignments),
+                    key=lambda a: (a["role"], a["subject"]),
+                ),
             },
         )
     return case, created, changed

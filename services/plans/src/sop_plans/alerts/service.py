@@ -1,4 +1,5 @@
-"""Expiry, review, approval and overdue alerts: per case, per worker and per supervisor.
+"""Expiry, review, approval and overdue alerts, and the practice rules' alerts (sop_plans.practice): per case,
+per worker and per supervisor.
 
 Plans do not know case assignments (the network service owns them). A worker's alerts are those of the
 plans they own (`owner`: who created the plan) and the next steps they created; a supervisor's are those of
@@ -16,6 +17,8 @@ from sqlmodel import col
 from sop_plans.models import NextStep, PlanStatus, SafetyPlan
 from sop_plans.next_steps.service import OPEN_STATUSES
 from sop_plans.plan_policy import PlanPolicy
+from sop_plans.practice.rules import AlertsOf
+from sop_plans.practice.service import practice_alerts
 from sop_plans.safety_plans.service import bring_plans_to_now, plan_alerts
 from sop_plans.schemas import Alert, AlertKind
 
@@ -74,4 +77,6 @@ async def alerts_for(
             alerts.append(alert)
     if supervisor is None:
         alerts += [_next_step_alert(s) for s in (await session.execute(steps.limit(MAX_PLANS))).scalars()]
+    # The practice rules across services: conditionally safe without a plan, a rule said to be broken.
+    alerts += await practice_alerts(session, now, policy, AlertsOf(case_id, worker, supervisor))
     return _ordered(alerts)

@@ -8,7 +8,7 @@ import json
 import re
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from sop_plans.models import PlanType
 from sop_plans.plan_policy import RuleSet
+from sop_plans.practice.rules import threat_code_errors
 from sop_plans.schemas import (
     Participant,
     PlanContent,
@@ -194,9 +195,14 @@ def check_new_plan(body: SafetyPlanIn, *, effective_from: datetime) -> None:
         raise InvalidInput(errors)
 
 
-def check_content(content: PlanContent, *, plan_type: PlanType, rule_set: RuleSet) -> None:
-    """The rules every version's content must keep (create and edit alike), policy durations included."""
-    errors: list[dict[str, str]] = []
+def check_content(
+    content: PlanContent, *, plan_type: PlanType, rule_set: RuleSet, threat_codes_known: Collection[str] = ()
+) -> None:
+    """The rules every version's content must keep (create and edit alike), policy durations included, and
+    threat codes of the loaded SDM instruments (`threat_codes_known`, learnt from the assessment's events)."""
+    errors: list[dict[str, str]] = threat_code_errors(
+        content.threat_codes, [r.threat_code for r in content.rules], threat_codes_known
+    )
     if content.expires_at <= content.effective_from:
         errors.append({"field": "expires_at", "message": "a plan must expire after it takes effect"})
     else:

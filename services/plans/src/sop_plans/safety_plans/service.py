@@ -33,6 +33,7 @@ from sop_plans.models import (
     platform,
 )
 from sop_plans.plan_policy import PlanPolicy
+from sop_plans.practice.service import known_threat_codes
 from sop_plans.safety_plans.lifecycle import (
     Action,
     IllegalTransition,
@@ -122,7 +123,12 @@ async def create_safety_plan(
     content = plan_content(
         body, rule_ids=[new_id() for _ in body.rules], effective_from=effective_from, expires_at=expires_at
     )
-    check_content(PlanContent.model_validate(content), plan_type=body.plan_type, rule_set=rule_set)
+    check_content(
+        PlanContent.model_validate(content),
+        plan_type=body.plan_type,
+        rule_set=rule_set,
+        threat_codes_known=await known_threat_codes(session),
+    )
     plan = SafetyPlan(
         case_id=case_id,
         plan_type=body.plan_type,
@@ -185,7 +191,9 @@ async def edit_plan(
         raise InvalidInput.field("body", "this edit changes nothing in the current version")
     parsed = PlanContent.model_validate(content)
     rule_set = policy.in_force_on(parsed.effective_from)
-    check_content(parsed, plan_type=plan.plan_type, rule_set=rule_set)
+    check_content(
+        parsed, plan_type=plan.plan_type, rule_set=rule_set, threat_codes_known=await known_threat_codes(session)
+    )
     version = SafetyPlanVersion(
         plan_id=plan.id,
         number=plan.current_version_number + 1,
