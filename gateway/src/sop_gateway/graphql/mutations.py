@@ -23,7 +23,7 @@ from sop_gateway.graphql.writes import CaseMutation, mutation_type
 from sop_shared.policy import Scope
 
 UPSTREAM_CONTRACTS = Path(__file__).resolve().parent / "upstream"
-SERVICES = ("network", "assessment", "plans")
+SERVICES = ("network", "assessment", "plans", "practice")
 CASE = "/v1/cases/{case_id}"
 PLAN = f"{CASE}/safety-plans/{{plan_id}}"
 SDM = f"{CASE}/sdm-assessments/{{assessment_id}}"
