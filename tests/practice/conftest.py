@@ -9,7 +9,6 @@ import pytest
 from real_services import MigratedTemplates
 
 from sop_practice.component import component
-from sop_shared.policy import ActorType
 from sop_shared.testing import InternalTokens, RunningService, run_component
 
 # These fixtures start the service on the test's database: it is made a copy of the migrated schema.
@@ -24,8 +23,3 @@ async def practice(
         component, database_url=database_url, tokens=tokens, data_dir=tmp_path, migrate=database_templates.migrate
     ) as svc:
         yield svc
-
-
-def staff(tokens: InternalTokens, subject: str, *roles: str) -> dict[str, str]:
-    """Headers of a staff member with these roles calling the practice service (no case in the token)."""
-    return tokens.headers("practice", subject=subject, actor_type=ActorType.staff, roles=roles, scopes=(), agency=None)

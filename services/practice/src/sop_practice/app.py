@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from sop_practice.models import platform
+from sop_practice.people.api import router as people_router
 from sop_practice.settings import PracticeSettings
 from sop_shared.events import EventBus
 from sop_shared.service import build_service_app
@@ -18,5 +19,5 @@ def create_app(settings: PracticeSettings | None = None, *, bus: EventBus | None
         description="Coaching, training and practice fidelity: the people of MidSOUTH and the agency's training.",
         platform=platform,
         bus=bus,
-        routers=[],
+        routers=[people_router],
     )
