@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sop_practice.models import platform
 from sop_practice.people.api import router as people_router
 from sop_practice.settings import PracticeSettings
+from sop_practice.training.api import router as training_router
 from sop_shared.events import EventBus
 from sop_shared.service import build_service_app
 
@@ -19,5 +20,5 @@ def create_app(settings: PracticeSettings | None = None, *, bus: EventBus | None
         description="Coaching, training and practice fidelity: the people of MidSOUTH and the agency's training.",
         platform=platform,
         bus=bus,
-        routers=[people_router],
+        routers=[people_router, training_router],
     )
