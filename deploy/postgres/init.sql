@@ -3,4 +3,5 @@
 CREATE DATABASE sop_network;
 CREATE DATABASE sop_assessment;
 CREATE DATABASE sop_plans;
+CREATE DATABASE sop_practice;
 CREATE DATABASE sop_gateway;

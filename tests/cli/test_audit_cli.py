@@ -78,7 +78,7 @@ def test_verify_in_production_without_audit_keys_refuses(sop: Run, tmp_path: Pat
 def test_keys_init_makes_every_components_audit_keys_and_rotate_adds_one(sop: Run, tmp_path: Path) -> None:
     keys = tmp_path / "keys"
     assert sop("keys", "init", str(keys)).returncode == 0
-    for name in ("network", "assessment", "plans", "gateway"):
+    for name in ("network", "assessment", "plans", "practice", "gateway"):
         assert len(list(audit_keys_dir(keys, name).glob("*.key"))) == 1
         assert audit_signing_key_file(keys, name).exists()
     before = load_audit_keys(component="plans", keys_dir=keys, development=True).keyring

@@ -77,11 +77,11 @@ def test_keys_init_twice_keeps_the_same_keys(sop: Run, tmp_path: Path) -> None:
     assert (keys / "dev-issuer.key.pem").stat().st_mode & 0o077 == 0
 
 
-def test_migrate_all_creates_the_four_sqlite_databases(sop: Run, tmp_path: Path) -> None:
+def test_migrate_all_creates_the_five_sqlite_databases(sop: Run, tmp_path: Path) -> None:
     data = tmp_path / "data"
     result = sop("migrate", "all", "--data-dir", str(data))
     assert result.returncode == 0, result.stderr
-    for name in ("network", "assessment", "plans", "gateway"):
+    for name in ("network", "assessment", "plans", "practice", "gateway"):
         database = data / f"{name}.db"
         assert database.is_file(), name
         with sqlite3.connect(database) as conn:
@@ -135,7 +135,7 @@ def test_sop_dev_serves_the_seeded_demo_family(
 
     server.stop()
     assert server.process.returncode is not None
-    for name in ("network", "assessment", "plans", "gateway"):
+    for name in ("network", "assessment", "plans", "practice", "gateway"):
         assert (data / f"{name}.db").is_file()
 
 

@@ -12,9 +12,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-COMPONENTS = ["network", "assessment", "plans", "gateway"]
-SERVICES = ["network", "assessment", "plans"]
-PORTS = {"network": 8001, "assessment": 8002, "plans": 8003, "gateway": 8000}
+COMPONENTS = ["network", "assessment", "plans", "practice", "gateway"]
+SERVICES = ["network", "assessment", "plans", "practice"]
+PORTS = {"network": 8001, "assessment": 8002, "plans": 8003, "practice": 8004, "gateway": 8000}
 SERVICE_ENV = {
     "ENVIRONMENT",
     "DATABASE_URL",
@@ -33,6 +33,7 @@ GATEWAY_ENV = {
     "NETWORK_URL",
     "ASSESSMENT_URL",
     "PLANS_URL",
+    "PRACTICE_URL",
     "OIDC_ISSUER",
     "OIDC_JWKS_FILE",
     "OIDC_AUDIENCE",

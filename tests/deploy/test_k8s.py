@@ -15,9 +15,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
-COMPONENTS = ["network", "assessment", "plans", "gateway"]
-SERVICES = ["network", "assessment", "plans"]
-PORTS = {"network": 8001, "assessment": 8002, "plans": 8003, "gateway": 8000}
+COMPONENTS = ["network", "assessment", "plans", "practice", "gateway"]
+SERVICES = ["network", "assessment", "plans", "practice"]
+PORTS = {"network": 8001, "assessment": 8002, "plans": 8003, "practice": 8004, "gateway": 8000}
 KUBERNETES_VERSION = "1.30.0"
 NAMESPACE = "sop"
 IMAGE = "sop-platform"
@@ -421,7 +421,7 @@ def test_migrations_reach_only_dns_and_postgresql():
 
 def test_the_gateway_reaches_the_services_its_stores_redis_and_the_issuers_on_443_only():
     allowed = egress_of(find("Deployment", "gateway"))
-    services = [("pods:assessment,network,plans", PORTS[name]) for name in SERVICES]
+    services = [("pods:assessment,network,plans,practice", PORTS[name]) for name in SERVICES]
     redis = [("namespace:redis", 6379), ("namespace:redis", 6380)]
     assert allowed == sorted(DNS + POSTGRES + NATS + services + redis + [("0.0.0.0/0", 443)])
     (issuers,) = [

@@ -41,6 +41,7 @@ from sop_gateway.models import platform
 from sop_gateway.settings import GatewaySettings
 from sop_network.component import component as network_component
 from sop_plans.component import component as plans_component
+from sop_practice.component import component as practice_component
 from sop_shared.audit import ChainVerdict
 from sop_shared.audit_keys import audit_keys_dir, audit_signing_key_file, ensure_audit_keys
 from sop_shared.dev_identity import mint_dev_token
@@ -50,7 +51,12 @@ from sop_shared.migrations import upgrade
 from sop_shared.service import running
 from sop_shared.testing import Migrate
 
-SERVICE_COMPONENTS = {"network": network_component, "assessment": assessment_component, "plans": plans_component}
+SERVICE_COMPONENTS = {
+    "network": network_component,
+    "assessment": assessment_component,
+    "plans": plans_component,
+    "practice": practice_component,
+}
 COMPONENTS = (*SERVICE_COMPONENTS, "gateway")
 
 CASE_VIEW = """query($id: ID!, $audience: Audience = STAFF) { caseView(caseId: $id, audience: $audience) {
@@ -156,6 +162,7 @@ async def embedded_system(
             "network_url": "http://network.invalid",
             "assessment_url": "http://assessment.invalid",
             "plans_url": "http://plans.invalid",
+            "practice_url": "http://practice.invalid",
             **gateway_settings,
         }
     bus = InProcessBus()

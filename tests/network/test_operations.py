@@ -42,26 +42,7 @@ async def test_readiness_fails_when_the_database_is_gone(network: RunningService
 
 async def test_the_migrations_match_the_models(database_url: str) -> None:
     """A model change without a new migration fails here, not in production."""
-    from typing import Any
-
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     from sop_network.component import component
-    from sop_network.models import metadata
-    from sop_shared.migrations import upgrade
+    from sop_shared.testing import migration_differences
 
-    await upgrade(component.package, database_url)
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-
-            def diff(sync_conn: Any) -> list[Any]:
-                context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
-                return compare_metadata(context, metadata)
-
-            differences = await conn.run_sync(diff)
-    finally:
-        await engine.dispose()
-    assert differences == []
+    assert await migration_differences(component, database_url) == []

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from sop_plans.component import component
-from sop_plans.models import metadata
-from sop_shared.migrations import upgrade
-from sop_shared.testing import RunningService
+from sop_shared.testing import RunningService, migration_differences
 
 # Runs on SQLite too by default: readiness and migrations on SQLite.
 pytestmark = pytest.mark.sqlite_smoke
@@ -44,18 +36,6 @@ def test_the_plans_service_registers_as_a_component() -> None:
     )
 
 
-async def test_the_migrations_match_the_models(database_url: str, tmp_path: Path) -> None:
+async def test_the_migrations_match_the_models(database_url: str) -> None:
     """A model change without a regenerated migration fails here, not in production."""
-    await upgrade(component.package, database_url)
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-
-            def diff(sync_conn: Any) -> list[Any]:
-                context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
-                return compare_metadata(context, metadata)
-
-            differences = await conn.run_sync(diff)
-    finally:
-        await engine.dispose()
-    assert differences == []
+    assert await migration_differences(component, database_url) == []

@@ -36,11 +36,12 @@ def test_the_contract_covers_every_component_and_a_change_shows_as_a_diff(
         "network.openapi.json",
         "assessment.openapi.json",
         "plans.openapi.json",
+        "practice.openapi.json",
     }
     # the services' write operations the gateway derives its mutations from, kept in its package
     kept = {Path(name) for name in files} - {Path(name) for name in public}
     assert {(p.parent.name, p.name) for p in kept} == {
-        ("upstream", f"{service}.openapi.json") for service in ("network", "assessment", "plans")
+        ("upstream", f"{service}.openapi.json") for service in ("network", "assessment", "plans", "practice")
     }
     assert "caseView(" in files["gateway.graphql"]
     write_contract(tmp_path, files)

@@ -52,6 +52,7 @@ class GatewaySettings(ComponentSettings):
     network_url: str = ""
     assessment_url: str = ""
     plans_url: str = ""
+    practice_url: str = ""
     # Waiting for the services (sop_gateway.upstream). Reads give up after upstream_timeout_seconds. A write is
     # waited for longer than a service can take to commit it (its database pool timeout plus its statements,
     # each under the statement timeout: SOP_<SERVICE>_DATABASE_POOL_TIMEOUT_SECONDS and
@@ -121,6 +122,7 @@ class GatewaySettings(ComponentSettings):
                     ("NETWORK_URL", self.network_url),
                     ("ASSESSMENT_URL", self.assessment_url),
                     ("PLANS_URL", self.plans_url),
+                    ("PRACTICE_URL", self.practice_url),
                 )
                 if not value
             ]
@@ -144,4 +146,9 @@ class GatewaySettings(ComponentSettings):
         return self.keys_dir() / OAUTH_KEY_FILE if self.is_development else None
 
     def service_url(self, service: str) -> str:
-        return {"network": self.network_url, "assessment": self.assessment_url, "plans": self.plans_url}[service]
+        return {
+            "network": self.network_url,
+            "assessment": self.assessment_url,
+            "plans": self.plans_url,
+            "practice": self.practice_url,
+        }[service]

@@ -34,7 +34,7 @@ from sop_shared.auth import InternalTokenMinter, Principal
 from sop_shared.http_client import service_client
 from sop_shared.observability import request_id_var
 
-SERVICES = ("network", "assessment", "plans")
+SERVICES = ("network", "assessment", "plans", "practice")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_KEY = "Idempotency-Key"
 # A POST that carries a key is safe to repeat even when the first may have arrived: the service answers a

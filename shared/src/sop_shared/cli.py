@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     dev.add_argument("--port", type=int, default=8000)
     dev.add_argument("--no-seed", action="store_true")
 
-    serve = sub.add_parser("serve", help="run one component (network, assessment, plans, gateway)")
+    serve = sub.add_parser("serve", help="run one component (network, assessment, plans, practice, gateway)")
     serve.add_argument("component")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int)

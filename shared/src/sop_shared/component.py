@@ -41,7 +41,7 @@ def load_components() -> dict[str, Component]:
     for ep in entry_points(group="sop.components"):
         component = ep.load()
         found[component.name] = component
-    order = {"network": 0, "assessment": 1, "plans": 2, "gateway": 3}
+    order = {"network": 0, "assessment": 1, "plans": 2, "practice": 3, "gateway": 4}
     return dict(sorted(found.items(), key=lambda item: order.get(item[0], 99)))
 
 

@@ -62,12 +62,51 @@ DEMO_USERS: dict[str, DemoUser] = {
             "audit.byrne", "Morgan Byrne", "staff", ("auditor",), description="Auditor: asks who looked at a case"
         ),
         DemoUser(
+            "coach.tran",
+            "Linh Tran",
+            "staff",
+            ("coach",),
+            agency="MidSOUTH",
+            description="MidSOUTH SOP coach: Rivera's coach; sees only what a worker brings to coaching",
+        ),
+        DemoUser(
+            "coord.ellis",
+            "Jordan Ellis",
+            "staff",
+            ("training_coordinator",),
+            agency="MidSOUTH",
+            description="SOP/SDM training coordinator: courses, sessions, rosters, coaches' caseloads",
+        ),
+        DemoUser(
+            "trainer.moss",
+            "Avery Moss",
+            "staff",
+            ("trainer",),
+            agency="MidSOUTH",
+            description="MidSOUTH trainer: records attendance at the sessions they lead",
+        ),
+        DemoUser(
+            "lead.park",
+            "Robin Park",
+            "staff",
+            ("practice_lead",),
+            description="Practice lead: reads every training record and each unit's due and overdue training",
+        ),
+        DemoUser(
             "sacwis.sync",
             "CHRIS integration",
             "integration",
             (),
             ("cases:sync", "case:read"),
             description="SACWIS (CHRIS) integration client",
+        ),
+        DemoUser(
+            "lms.sync",
+            "State learning system",
+            "integration",
+            (),
+            ("training:sync",),
+            description="The state's learning system: loads training rosters in batch",
         ),
     )
 }

@@ -45,6 +45,7 @@ class Scope(StrEnum):
     approvals_decide = "approvals:decide"
     approvals_request = "approvals:request"  # services putting items on the supervisor's approval queue
     audit_read = "audit:read"
+    training_sync = "training:sync"  # the state's learning system or SACWIS loading training rosters in batch
 
 
 class StaffRole(StrEnum):
@@ -52,6 +53,11 @@ class StaffRole(StrEnum):
     supervisor = "supervisor"
     auditor = "auditor"
     admin = "admin"
+    # MidSOUTH and the practice side of SOP (issue 15): people who train and coach, not case staff.
+    coach = "coach"
+    trainer = "trainer"
+    training_coordinator = "training_coordinator"
+    practice_lead = "practice_lead"
 
 
 # What each role may do at all; whether it may do it on *this* case is decide_case_access's answer.
@@ -60,11 +66,18 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
     StaffRole.supervisor: frozenset({Scope.case_read, Scope.case_write, Scope.approvals_decide, Scope.audit_read}),
     StaffRole.auditor: frozenset({Scope.case_read, Scope.audit_read}),
     StaffRole.admin: frozenset(),
+    # No case scope at all: a coach, trainer, coordinator or practice lead reads no case through the case access
+    # decision, even if someone assigned them to one. What a coach sees of a case is only what a worker brings
+    # to coaching (COACH_CASE_VIEW below), in the practice service.
+    StaffRole.coach: frozenset(),
+    StaffRole.trainer: frozenset(),
+    StaffRole.training_coordinator: frozenset(),
+    StaffRole.practice_lead: frozenset(),
 }
 
 ACTOR_SCOPE_CEILING: dict[ActorType, frozenset[Scope]] = {
     ActorType.staff: frozenset(Scope),
-    ActorType.integration: frozenset({Scope.cases_sync, Scope.case_read}),
+    ActorType.integration: frozenset({Scope.cases_sync, Scope.case_read, Scope.training_sync}),
     ActorType.partner: frozenset({Scope.case_read}),
     ActorType.family: frozenset({Scope.case_read}),
     ActorType.network: frozenset({Scope.case_read}),
@@ -106,6 +119,90 @@ DRAFT_AUDIENCES: frozenset[Audience] = frozenset({Audience.staff, Audience.super
 def may_see_unshared(audience: Audience) -> bool:
     """Whether `audience` may read drafts (words not yet ready to share) and withdrawn records."""
     return audience in DRAFT_AUDIENCES
+
+
+class PracticeAction(StrEnum):
+    """What the practice service (coaching and training, issue 15) lets someone do; not case scopes."""
+
+    manage_people = "people:manage"  # register practitioners; put workers and units on a coach's caseload
+    read_people = "people:read"  # the practitioner registry and every coach's caseload
+    manage_training = "training:manage"  # courses, sessions, rosters
+    record_attendance = "attendance:record"  # attendance and completions (a trainer: the sessions they lead)
+    read_all_training = "training:read-all"  # anyone's training record, any unit's due and overdue list
+    load_rosters = "rosters:load"  # batch roster loads
+
+
+# Who may do what in the practice service, by staff role. The rest follows from relationships the practice
+# service holds: a worker reads their own training record, a supervisor their unit's, a coach their caseload's.
+PRACTICE_ROLE_ACTIONS: dict[str, frozenset[PracticeAction]] = {
+    StaffRole.training_coordinator: frozenset(PracticeAction),
+    StaffRole.practice_lead: frozenset({PracticeAction.read_people, PracticeAction.read_all_training}),
+    StaffRole.trainer: frozenset({PracticeAction.record_attendance}),
+    StaffRole.coach: frozenset(),
+    StaffRole.supervisor: frozenset(),
+    StaffRole.worker: frozenset(),
+}
+# An integration with this scope may load rosters in batch (and nothing else in the practice service).
+PRACTICE_SCOPE_ACTIONS: dict[Scope, frozenset[PracticeAction]] = {
+    Scope.training_sync: frozenset({PracticeAction.load_rosters}),
+}
+
+
+def practice_actions(actor_type: ActorType, roles: Iterable[str], scopes: Iterable[str]) -> frozenset[PracticeAction]:
+    """What a principal may do in the practice service from its roles (staff) or its scopes (integrations)."""
+    actions: set[PracticeAction] = set()
+    if actor_type == ActorType.staff:
+        for role in roles:
+            actions |= PRACTICE_ROLE_ACTIONS.get(role, frozenset())
+    elif actor_type == ActorType.integration:
+        for scope in scopes_for(actor_type, (), scopes):
+            actions |= PRACTICE_SCOPE_ACTIONS.get(scope, frozenset())
+    return frozenset(actions)
+
+
+# What a coach may see of a case: only what a worker brings to coaching (a consultation's snapshot, never the
+# case itself), and by default without the details that identify the family. The worker's supervisor may allow
+# the identifying details for one consultation ("identified"). Any other record of the case: nothing.
+COACH_CASE_VIEW: dict[str, str] = {"consultation_snapshot": "deidentified"}
+# Identifying details: removed from what a coach sees (at any depth of the snapshot) unless the supervisor allowed.
+IDENTIFYING_FIELDS: frozenset[str] = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "name",
+        "full_name",
+        "date_of_birth",
+        "address",
+        "street",
+        "phone",
+        "email",
+        "external_id",
+        "case_external_id",
+        "case_id",
+        "person_id",
+        "ssn",
+        "medicaid_id",
+        "school",
+        "principal_subject",
+    }
+)
+
+
+def coach_may_see(source: str) -> bool:
+    """Whether a coach may see this kind of case record at all (deny by default)."""
+    return source in COACH_CASE_VIEW
+
+
+def coach_view(value: object, *, identified: bool = False) -> object:
+    """What a coach sees of a snapshot: every identifying field removed, at any depth, unless the worker's
+    supervisor allowed the identifying details (`identified`)."""
+    if identified:
+        return value
+    if isinstance(value, dict):
+        return {k: coach_view(v) for k, v in value.items() if k not in IDENTIFYING_FIELDS}
+    if isinstance(value, list):
+        return [coach_view(v) for v in value]
+    return value
 
 
 # The widest audience each actor may ask for.

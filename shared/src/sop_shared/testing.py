@@ -105,3 +105,24 @@ async def run_component(
         ) as client,
     ):
         yield RunningService(app, client, bus, database_url)
+
+
+async def migration_differences(component: Component, database_url: str) -> list[Any]:
+    """What Alembic's autogenerate finds between the component's models and its migrations run to head on
+    `database_url` (empty when every model change has its migration)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    await upgrade(component.package, database_url)
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+
+            def diff(sync_conn: Any) -> list[Any]:
+                context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+                return list(compare_metadata(context, component.metadata))
+
+            return await conn.run_sync(diff)
+    finally:
+        await engine.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import strawberry
 from graphql import GraphQLError
@@ -28,6 +29,52 @@ from sop_shared.audit import AuditEntry
 from sop_shared.observability import request_id_var
 
 MAX_CURSOR_LENGTH = 500
+
+
+def _optional_arguments(
+    document: dict[str, Any],
+    queries: list[dict[str, Any]],
+    name: str,
+    types: DerivedTypes,
+    parameters: list[inspect.Parameter],
+    annotations: dict[str, Any],
+) -> None:
+    """A route's query parameters as optional arguments of the field (typed as the route types them)."""
+    for query in queries:
+        annotation, _ = types.annotation(document, query["schema"], "input", f"{name}{pascal(query['name'])}")
+        attribute = python_name(query["name"])
+        annotations[attribute] = annotation | None
+        parameters.append(
+            inspect.Parameter(attribute, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation | None)
+        )
+
+
+async def _read(
+    context: GatewayContext, principal: Any, service: str, path: str, params: dict[str, str], name: str
+) -> Any:
+    """GET a service's route with the caller's own token (no case), audited at the edge; its problem as the
+    GraphQL error (with the route's paging parameters named as the field's arguments)."""
+    try:
+        response = await context.services.request(service, "GET", path, principal.scoped_to(None), params=params)
+    except UpstreamError as exc:
+        raise GraphQLError(
+            f"The {service} service could not answer right now.",
+            extensions={"code": "SERVICE_UNAVAILABLE", "service": service},
+        ) from exc
+    async with context.database.session() as session:
+        await context.audit.record(
+            session,
+            AuditEntry.for_principal(
+                principal,
+                resource=f"{service}:{path.rsplit('/', 1)[-1]}",
+                action="read",
+                fields=[name, f"status:{response.status_code}"],
+                request_id=request_id_var.get(),
+            ),
+        )
+    if response.status_code >= 400:
+        raise problem_error(response, service, rename={"limit": "first", "cursor": "after"})
+    return response.json()
 
 
 @dataclass(frozen=True)
@@ -58,13 +105,7 @@ def list_field(spec: ServiceList, document: dict[str, Any], types: DerivedTypes)
     )
     parameters = [inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info)]
     annotations: dict[str, Any] = {"info": Info[GatewayContext, None], "return": page_type}
-    for query in filters:
-        annotation, _ = types.annotation(document, query["schema"], "input", f"{name}{pascal(query['name'])}")
-        attribute = python_name(query["name"])
-        annotations[attribute] = annotation | None
-        parameters.append(
-            inspect.Parameter(attribute, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation | None)
-        )
+    _optional_arguments(document, filters, name, types, parameters, annotations)
     annotations |= {"first": int, "after": str | None}
     parameters += [
         inspect.Parameter("first", inspect.Parameter.KEYWORD_ONLY, default=DEFAULT_FIRST, annotation=int),
@@ -84,29 +125,7 @@ def list_field(spec: ServiceList, document: dict[str, Any], types: DerivedTypes)
         for attribute in names:
             if arguments.get(attribute) is not None:
                 params[attribute] = str(body_of(arguments[attribute], to_camel_case(attribute)))
-        try:
-            response = await context.services.request(
-                spec.service, "GET", spec.path, principal.scoped_to(None), params=params
-            )
-        except UpstreamError as exc:
-            raise GraphQLError(
-                f"The {spec.service} service could not answer right now.",
-                extensions={"code": "SERVICE_UNAVAILABLE", "service": spec.service},
-            ) from exc
-        async with context.database.session() as session:
-            await context.audit.record(
-                session,
-                AuditEntry.for_principal(
-                    principal,
-                    resource=f"{spec.service}:{spec.path.rsplit('/', 1)[-1]}",
-                    action="read",
-                    fields=[spec.name, f"status:{response.status_code}"],
-                    request_id=request_id_var.get(),
-                ),
-            )
-        if response.status_code >= 400:
-            raise problem_error(response, spec.service, rename={"limit": "first", "cursor": "after"})
-        body = response.json()
+        body = await _read(context, principal, spec.service, spec.path, params, spec.name)
         cursor = body.get("next_cursor")
         return page_type(
             nodes=[record_from_json(record_type, item) for item in body["items"]],
@@ -114,5 +133,54 @@ def list_field(spec: ServiceList, document: dict[str, Any], types: DerivedTypes)
         )
 
     resolve.__signature__ = inspect.Signature(parameters, return_annotation=page_type)  # type: ignore[attr-defined]
+    resolve.__annotations__ = annotations
+    return strawberry.field(resolver=resolve, name=spec.name, description=spec.description)
+
+
+@dataclass(frozen=True)
+class ServiceRecord:
+    """One record that is not one case's, read from a service's `GET` route with path parameters and answered
+    as the service answers it (its type derived from the route's response schema): e.g. a worker's training
+    record. `arguments` maps each required GraphQL argument to the path parameter it fills; the route's query
+    parameters become optional arguments."""
+
+    name: str
+    service: str
+    path: str
+    arguments: tuple[tuple[str, str], ...]
+    description: str
+
+
+def record_field(spec: ServiceRecord, document: dict[str, Any], types: DerivedTypes) -> Any:
+    operation = document["paths"][spec.path]["get"]
+    types.service = spec.service
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    record_type, _ = types.annotation(document, schema, "output", spec.name)
+    name = pascal(spec.name)
+    queries = [p for p in operation.get("parameters", []) if p["in"] == "query"]
+    parameters = [inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info)]
+    annotations: dict[str, Any] = {"info": Info[GatewayContext, None], "return": record_type}
+    for argument, _ in spec.arguments:
+        annotations[argument] = str
+        parameters.append(inspect.Parameter(argument, inspect.Parameter.KEYWORD_ONLY, annotation=str))
+    _optional_arguments(document, queries, name, types, parameters, annotations)
+
+    async def resolve(info: Info[GatewayContext, None], **arguments: Any) -> Any:
+        context = info.context
+        principal = require_principal(context)
+        path = spec.path
+        for argument, parameter in spec.arguments:
+            value = arguments[argument]
+            if not 1 <= len(value) <= 200 or "/" in value:
+                raise bad_input(argument, "is not a valid identifier")
+            path = path.replace(f"{{{parameter}}}", quote(value, safe=""))
+        params = {
+            q["name"]: str(body_of(arguments[python_name(q["name"])], to_camel_case(python_name(q["name"]))))
+            for q in queries
+            if arguments.get(python_name(q["name"])) is not None
+        }
+        return record_from_json(record_type, await _read(context, principal, spec.service, path, params, spec.name))
+
+    resolve.__signature__ = inspect.Signature(parameters, return_annotation=record_type)  # type: ignore[attr-defined]
     resolve.__annotations__ = annotations
     return strawberry.field(resolver=resolve, name=spec.name, description=spec.description)

@@ -17,13 +17,13 @@ from typing import Any
 import strawberry
 
 from sop_gateway.graphql import types as view_types
-from sop_gateway.graphql.lists import ServiceList, list_field
+from sop_gateway.graphql.lists import ServiceList, ServiceRecord, list_field, record_field
 from sop_gateway.graphql.openapi_types import DerivedTypes
 from sop_gateway.graphql.writes import CaseMutation, mutation_type
 from sop_shared.policy import Scope
 
 UPSTREAM_CONTRACTS = Path(__file__).resolve().parent / "upstream"
-SERVICES = ("network", "assessment", "plans")
+SERVICES = ("network", "assessment", "plans", "practice")
 CASE = "/v1/cases/{case_id}"
 PLAN = f"{CASE}/safety-plans/{{plan_id}}"
 SDM = f"{CASE}/sdm-assessments/{{assessment_id}}"
@@ -207,6 +207,19 @@ LISTS = [
     ),
 ]
 
+# Records that are not one case's, read by a key (`ServiceRecord`): typed as the service answers them.
+RECORDS = [
+    ServiceRecord(
+        "trainingRecord",
+        "practice",
+        "/v1/people/{subject}/training-record",
+        (("worker", "subject"),),
+        "A worker's training record (practice service): each required or completed course's standing on `asOf` "
+        "(current, expiring, expired, due, overdue) and every completion. For the worker, their supervisor, their "
+        "coach, the training coordinator and practice leads; anyone else hears NOT_FOUND.",
+    ),
+]
+
 
 def kept_upstream_contracts() -> dict[str, dict[str, Any]]:
     """The services' write operations as `make contracts` last wrote them beside this module."""
@@ -232,5 +245,6 @@ def build_derived(upstream: Mapping[str, dict[str, Any]] | None = None) -> tuple
     types = DerivedTypes(shared_enums())
     mutation = mutation_type(MUTATIONS, documents, types)
     fields = {spec.name: list_field(spec, documents[spec.service], types) for spec in LISTS}
+    fields |= {spec.name: record_field(spec, documents[spec.service], types) for spec in RECORDS}
     lists: type = strawberry.type(type("ServiceLists", (), fields))
     return mutation, lists

@@ -139,7 +139,7 @@ class IntegrationClientCreate(BaseModel):
 
     client_id: str = Field(min_length=1, max_length=64, description="e.g. chris-sync")
     name: str = Field(min_length=1, max_length=200)
-    scopes: list[str] = Field(description="Integration scopes: cases:sync, case:read")
+    scopes: list[str] = Field(description="Integration scopes: cases:sync, case:read, training:sync")
 
     @field_validator("client_id")
     @classmethod

@@ -1,0 +1,1 @@
+"""The practice service: MidSOUTH coaching, training and practice fidelity (issue 15)."""

@@ -1,0 +1,24 @@
+"""The practice service: MidSOUTH's side of SOP — coaches, trainers and the training coordinator, training
+records and certifications, coaching (issue 15). It holds no case data of its own."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from sop_practice.models import platform
+from sop_practice.people.api import router as people_router
+from sop_practice.settings import PracticeSettings
+from sop_practice.training.api import router as training_router
+from sop_shared.events import EventBus
+from sop_shared.service import build_service_app
+
+
+def create_app(settings: PracticeSettings | None = None, *, bus: EventBus | None = None) -> FastAPI:
+    return build_service_app(
+        settings or PracticeSettings(),
+        title="SOP practice service",
+        description="Coaching, training and practice fidelity: the people of MidSOUTH and the agency's training.",
+        platform=platform,
+        bus=bus,
+        routers=[people_router, training_router],
+    )
