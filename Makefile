@@ -17,7 +17,7 @@ UV_DEP := $(UV_TOOLS)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format-check typecheck check contracts bench bench-gateway bench-language soak
+.PHONY: help install run test lint format-check typecheck check contracts bench bench-gateway bench-views bench-language soak
 
 help:
 	@echo "make install   uv sync --frozen (creates .venv)"
@@ -30,6 +30,9 @@ help:
 	@echo "make contracts write the public contract (OpenAPI, GraphQL SDL) to docs/contract/ after reviewing its diff"
 	@echo "make bench     benchmarks (tests/perf): SACWIS batch load vs COPY, caseload latency; BENCH_ARGS=--quick"
 	@echo "make bench-gateway  a 50-case caseload page through GraphQL vs one caseView per row; BENCH_ARGS=--postgres"
+	@echo "make bench-views  full/small caseView and a caseload page, gateway vs no-gateway baseline, as processes on"
+	@echo "               PostgreSQL and NATS: p50/p99, req/s, CPU ms per view per process, RSS (docs/performance.md);"
+	@echo "               BENCH_ARGS=--quick (under 3 minutes)"
 	@echo "make bench-language  the plain-language check on its labelled set: precision and recall per finding and language"
 	@echo "make soak      32 clients for 120 s on one case (services as processes, PostgreSQL, NATS, one restart);"
 	@echo "               prints errors, p50/p99, rows written = 2xx writes. Quick: SOAK_ARGS='--seconds 20 --clients 8'"
@@ -73,6 +76,9 @@ bench: install
 
 bench-gateway: install
 	$(UV) run --frozen python tests/perf/gateway_caseload.py $(BENCH_ARGS)
+
+bench-views: install
+	$(UV) run --frozen python tests/perf/case_views.py $(BENCH_ARGS)
 
 bench-language: install
 	$(UV) run --frozen python tests/perf/plain_language.py $(BENCH_ARGS)

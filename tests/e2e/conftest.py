@@ -38,6 +38,8 @@ class DistributedSystem:
     ports: dict[str, int]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     databases: dict[str, str] = field(default_factory=dict)  # component -> postgresql:// DSN
+    # How long a component may take to answer ready (the benchmarks allow more on a busy machine).
+    ready_seconds: float = 60
 
     def url(self, component: str) -> str:
         return f"http://127.0.0.1:{self.ports[component]}"
@@ -61,7 +63,7 @@ class DistributedSystem:
             )
         # Generous: the soak restarts a service while clients keep it busy, on a machine shared with others
         # (SOP_TEST_E2E_START_SECONDS for a busier one).
-        deadline = time.monotonic() + float(os.environ.get("SOP_TEST_E2E_START_SECONDS", "60"))
+        deadline = time.monotonic() + float(os.environ.get("SOP_TEST_E2E_START_SECONDS", self.ready_seconds))
         for component in components:
             self._wait_until_ready(component, deadline)
 
@@ -91,7 +93,11 @@ class DistributedSystem:
 
 @contextmanager
 def running_system(
-    postgres_admin_url: str, nats_url: str, base: Path, extra_env: dict[str, str] | None = None
+    postgres_admin_url: str,
+    nats_url: str,
+    base: Path,
+    extra_env: dict[str, str] | None = None,
+    ready_seconds: float = 60,
 ) -> Iterator[DistributedSystem]:
     """The three services and the gateway as processes on fresh PostgreSQL databases (dropped afterwards)
     and NATS; `extra_env` adds settings (e.g. pool sizes). The e2e tests and the soak (tests/perf/soak.py)
@@ -132,7 +138,9 @@ def running_system(
             **(extra_env or {}),
         }
     )
-    system = DistributedSystem(keys_dir, base, env, ports, databases={k: v.dsn for k, v in databases.items()})
+    system = DistributedSystem(
+        keys_dir, base, env, ports, databases={k: v.dsn for k, v in databases.items()}, ready_seconds=ready_seconds
+    )
     try:
         # Each component migrated by `sop migrate`, and then started, side by side (four Python processes one
         # after the other are most of the time this takes).

@@ -39,35 +39,13 @@ sys.modules["gateway_conftest"] = gateway_conftest
 _spec.loader.exec_module(gateway_conftest)
 embedded_system, sqlite_urls = gateway_conftest.embedded_system, gateway_conftest.sqlite_urls
 
+from distributed_system import synthetic_case  # noqa: E402  (tests/perf/, the folder of this script)
+
 PAGE = """query($first: Int) { cases(first: $first) { edges { node { id externalId county status
   assessmentSummary { activeDangerStatements latestOverallRating { score } safetyDecision riskLevel }
   planSummary { planInForce { status versionNumber } openAlerts overdueNextSteps } } } } }"""
 ROW = """query($id: ID!) { caseView(caseId: $id) { case { recordId externalId county status }
   worries { danger { recordId } } safetyPlan { status } } }"""
-
-
-def synthetic_case(n: int) -> dict[str, Any]:
-    """A fictional case on fsw.rivera's caseload."""
-    return {
-        "kind": "case",
-        "external_id": f"BENCH-{n:04d}",
-        "data": {
-            "case_type": "in_home",
-            "status": "open",
-            "county": "Pulaski",
-            "opened_on": "2026-01-02",
-            "members": [
-                {
-                    "role": "child",
-                    "person": {"external_id": f"BENCH-P-{n:04d}", "first_name": "Kid", "last_name": f"N{n}"},
-                }
-            ],
-            "assignments": [
-                {"staff_subject": "fsw.rivera", "role": "worker"},
-                {"staff_subject": "sup.okafor", "role": "supervisor"},
-            ],
-        },
-    }
 
 
 async def postgres_urls(server: str) -> dict[str, str]:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import random
 import sys
 import tempfile
@@ -44,21 +43,14 @@ from typing import Any
 
 import asyncpg
 import httpx
-
-TESTS_DIR = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS_DIR))
-import real_services  # noqa: E402  (tests/ is put on the path first)
-
-# The end-to-end tests' distributed system, started exactly as they start it.
-_spec = importlib.util.spec_from_file_location("e2e_conftest", TESTS_DIR / "e2e" / "conftest.py")
-assert _spec is not None and _spec.loader is not None
-e2e_conftest = importlib.util.module_from_spec(_spec)
-sys.modules["e2e_conftest"] = e2e_conftest
-_spec.loader.exec_module(e2e_conftest)
-running_system = e2e_conftest.running_system
-
-from sop_gateway.demo import STEPS  # noqa: E402
-from sop_gateway.demo.seeding import DemoSeed  # noqa: E402
+from distributed_system import (  # tests/perf/, the folder of this script
+    WORKER,
+    danger_statement,
+    percentile,
+    real_services,
+    running_system,
+    seed_case,
+)
 
 CASE_VIEW = """query($id: ID!) { caseView(caseId: $id) { case { recordId county status }
   children { firstName } worries { danger { recordId text } harm { recordId } }
@@ -86,20 +78,6 @@ MIX = (
 )
 # GraphQL error codes that are the server's fault, as a 5xx is.
 SERVER_ERROR_CODES = {"SERVICE_UNAVAILABLE", "SECTION_UNAVAILABLE", "INTERNAL_SERVER_ERROR", None}
-WORKER = "fsw.rivera"
-
-
-def danger_statement(mark: str) -> dict[str, Any]:
-    """A fictional danger statement whose first part carries the mark it is counted by."""
-    return {
-        "kind": "danger",
-        "who_is_worried": mark,
-        "caregiver_behaviour": "Maria drinks until she falls asleep while Sofia and Mateo are awake",
-        "context_trigger": "on evenings after a hard shift",
-        "children": [{"name": "Sofia"}, {"name": "Mateo"}],
-        "feared_impact_on_child": "could be left alone at night with no one to call",
-        "threat_codes": ["T4"],
-    }
 
 
 def camel(body: dict[str, Any]) -> dict[str, Any]:
@@ -290,31 +268,6 @@ class Soak:
                 self.tally.outcomes[("settle", outcome)] += 1
 
 
-async def seed_case(system: Any, preload: int) -> tuple[str, str, list[str]]:
-    """The demo family (through the gateway, as `sop dev` seeds it) and `preload` more danger statements."""
-    seed = DemoSeed(system.keys_dir)
-    async with httpx.AsyncClient(base_url=system.gateway, timeout=60) as client:
-        for step in STEPS:
-            await step(client, seed)
-        auth = {"Authorization": f"Bearer {system.token(WORKER)}"}
-        plans = (await client.get(f"/api/plans/v1/cases/{seed.case_id}/safety-plans", headers=auth)).json()
-        plan = next(p for p in plans["items"] if p["status"] == "active")
-        gate = asyncio.Semaphore(8)
-
-        async def one(n: int) -> None:
-            async with gate:
-                response = await client.post(
-                    f"/api/assessment/v1/cases/{seed.case_id}/statements",
-                    json=danger_statement(f"preload-{n}"),
-                    headers={**auth, "Idempotency-Key": f"preload-{n}"},
-                )
-                if response.status_code != 201:
-                    raise RuntimeError(f"preloading statement {n}: {response.status_code} {response.text[:300]}")
-
-        await asyncio.gather(*(one(n) for n in range(preload)))
-    return seed.case_id, plan["id"], [r["id"] for r in plan["rules"]]
-
-
 async def stored_marks(system: Any, run: str) -> dict[str, Counter[str]]:
     """How many rows carry each mark of this run, in each service's own database."""
     queries = {
@@ -330,11 +283,6 @@ async def stored_marks(system: Any, run: str) -> dict[str, Counter[str]]:
         finally:
             await conn.close()
     return counts
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def report(

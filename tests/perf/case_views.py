@@ -1,0 +1,493 @@
+"""The case view benchmark (not a test): the full and a small `caseView` and a 50-case caseload page, through
+(a) our gateway and (b) the no-gateway baseline, side by side, in interleaved rounds.
+
+    make bench-views                                  # 6 rounds of 4 s per cell, concurrency 1, 16 and 64
+    make bench-views BENCH_ARGS=--quick               # 2 rounds of 1.5 s per cell (under 3 minutes)
+    make bench-views BENCH_ARGS="--rounds 3 --concurrency 1 16"
+
+The system is the end-to-end tests' (tests/perf/distributed_system.py): the three services and the gateway as
+separate uvicorn processes with production settings, each on a fresh PostgreSQL database (on
+$SOP_TEST_POSTGRES_URL, else a throwaway server), events on NATS ($SOP_TEST_NATS_URL, else a throwaway one).
+Seeded: the demo family through the gateway plus `--preload` danger statements on it (the full view's family),
+and `--cases` fictional cases on the worker's caseload by one SACWIS batch (the caseload page).
+
+(a) gateway: the GraphQL operation over HTTP with the worker's bearer token, as a client sends it.
+(b) baseline: this process makes the same upstream HTTP calls the gateway makes, itself, with internal tokens
+    it mints with the gateway's key (what a client without the gateway would have to do): the case's network
+    slice, then the assessment and plans reads in parallel; for the page, the network caseload, the network's
+    bulk access decision, then the assessment and plans bulk reads in parallel. No composition, no GraphQL, no
+    audit record of the gateway's own.
+(c) a peer gateway (Hive Gateway over the services' OpenAPI) is not run by this command yet; the summary says
+    `vs_peer=n/a`.
+
+Each cell (an operation on a target at a concurrency) runs for `--seconds`; the cells of a round are run one after the
+other, in the same order each round, so that drift of the machine falls on both targets alike. For each cell:
+p50 and p99 latency, requests per second, errors (a status other than 200 or a GraphQL error), operations
+still unfinished `--drain` seconds after the cell's time (abandoned; counted with the errors), and CPU
+milliseconds per operation of each process (utime + stime from /proc/<pid>/stat, sampled before and after the
+cell: the gateway, each service, the PostgreSQL backends serving this run's databases, and this client) and,
+at the end, the resident memory (RSS) of each component. The last line is machine-readable:
+
+    bench-views: cpu_ms_per_view=<all processes, full caseView, gateway, concurrency 16> gateway_cpu_ms=<same,
+      gateway only> vs_peer=<peer throughput ratio at 16 or n/a> p50_vs_baseline=<full caseView p50, gateway /
+      baseline, at 1> errors=<count over the whole run>
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from distributed_system import WORKER, percentile, real_services, running_system, seed_case, seed_caseload
+from graphql import GraphQLObjectType, build_schema, get_named_type, is_abstract_type, is_required_argument
+
+from sop_shared.auth import InternalTokenMinter, Principal
+from sop_shared.keys import load_signing_key
+from sop_shared.policy import ActorType, scopes_for
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def full_view_query(sdl: str, max_depth: int = 6) -> str:
+    """`caseView` with every field of the view, as the contract (docs/contract/gateway.graphql) has it: each
+    field that needs no argument, down through its object types (a type already on the path is not entered
+    again; abstract types are asked for their __typename)."""
+    schema = build_schema(sdl)
+
+    def selection(type_: Any, path: tuple[str, ...]) -> str:
+        named = get_named_type(type_)
+        if not isinstance(named, GraphQLObjectType):
+            return " { __typename }" if is_abstract_type(named) else ""
+        if named.name in path or len(path) >= max_depth:
+            return ""
+        parts = []
+        for name, field_ in named.fields.items():
+            if any(is_required_argument(a) for a in field_.args.values()):
+                continue
+            inner = selection(field_.type, (*path, named.name))
+            if inner or not isinstance(get_named_type(field_.type), GraphQLObjectType):
+                parts.append(name + inner)
+        return " { " + " ".join(parts) + " }" if parts else ""
+
+    view = schema.get_type("CaseView")
+    return 'query($id: ID!) { caseView(caseId: $id, audience: STAFF, language: "en")' + selection(view, ()) + " }"
+
+
+FULL_VIEW = full_view_query((REPOSITORY / "docs" / "contract" / "gateway.graphql").read_text())
+SMALL_VIEW = """query($id: ID!) { caseView(caseId: $id) { case { recordId status county } safetyPlan { status } } }"""
+CASELOAD = """{ cases(first: 50) { edges { node { id externalId county status
+  assessmentSummary { activeDangerStatements latestOverallRating { score } safetyDecision riskLevel }
+  planSummary { planInForce { status versionNumber } openAlerts overdueNextSteps } } } } }"""
+
+OPERATIONS = ("full caseView", "small caseView", "caseload page")
+TARGETS = ("gateway", "baseline")
+COMPONENTS = ("gateway", "network", "assessment", "plans")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms(pid: int) -> float | None:
+    """utime + stime of a process, in milliseconds (None once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / TICKS  # fields 14 and 15 of proc(5), after the name
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
+    return 0.0
+
+
+@dataclass
+class Cell:
+    """One operation on one target at one concurrency, over every round."""
+
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    errors: int = 0
+    unfinished: int = 0  # still in flight when the cell's time and its drain were up: abandoned
+    first_error: str = ""
+    cpu: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # process -> ms, summed
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    def cpu_per_op(self, process: str) -> float:
+        return self.cpu.get(process, 0.0) / self.count if self.count else 0.0
+
+    def cpu_all_per_op(self) -> float:
+        """Every process that serves the operation (not this client: it plays the caller's part)."""
+        return sum(self.cpu_per_op(p) for p in self.cpu if p != "client")
+
+
+@dataclass
+class Bench:
+    system: Any
+    case_id: str
+    databases: list[str]
+    token: str
+    minter: InternalTokenMinter
+    principal: Principal
+    results: dict[tuple[str, str, int], Cell] = field(default_factory=lambda: defaultdict(Cell))
+    lean_decision: bool = True  # the network service has POST /v1/case-access (else: POST /v1/case-views)
+
+    # --- (a) through the gateway -----------------------------------------------------------------------------
+
+    async def gateway_op(self, client: httpx.AsyncClient, operation: str) -> str | None:
+        query = {"full caseView": FULL_VIEW, "small caseView": SMALL_VIEW, "caseload page": CASELOAD}[operation]
+        variables = {} if operation == "caseload page" else {"id": self.case_id}
+        response = await client.post(
+            f"{self.system.gateway}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        if response.status_code != 200:
+            return f"http {response.status_code} {response.text[:200]}"
+        body = response.json()
+        if body.get("errors"):
+            return f"graphql {body['errors'][0].get('message', '')[:200]}"
+        return None
+
+    # --- (b) the no-gateway baseline: the same upstream calls, made by the client --------------------------------
+
+    def _headers(self, service: str, principal: Principal, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.minter.mint(principal, audience=service)}", **extra}
+
+    async def _call(
+        self, client: httpx.AsyncClient, service: str, method: str, path: str, principal: Principal, **kwargs: Any
+    ) -> Any:
+        extra = kwargs.pop("headers", {})
+        response = await client.request(
+            method, self.system.url(service) + path, headers=self._headers(service, principal, **extra), **kwargs
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"{service} {method} {path}: http {response.status_code} {response.text[:200]}")
+        return response.json()
+
+    async def baseline_op(self, client: httpx.AsyncClient, operation: str) -> str | None:
+        try:
+            if operation == "caseload page":
+                await self._baseline_page(client)
+            else:
+                await self._baseline_view(client)
+        except (RuntimeError, httpx.HTTPError) as exc:
+            return str(exc)[:300]
+        return None
+
+    async def _baseline_view(self, client: httpx.AsyncClient) -> None:
+        case = uuid.UUID(self.case_id)
+        audience = {"X-SOP-Audience": "staff"}
+        network = await self._call(
+            client, "network", "GET", f"/v1/cases/{case}/view", self.principal.scoped_to(case), headers=audience
+        )
+        scoped = self.principal.scoped_to(case, network["access"]["scopes"])
+        await asyncio.gather(
+            self._call(
+                client,
+                "assessment",
+                "GET",
+                f"/v1/cases/{case}/case-view",
+                scoped,
+                params={"language": "en"},
+                headers=audience,
+            ),
+            self._call(client, "plans", "GET", f"/v1/cases/{case}/case-view", scoped, headers=audience),
+        )
+
+    async def _baseline_page(self, client: httpx.AsyncClient) -> None:
+        everyone = self.principal.scoped_to(None)
+        page = await self._call(client, "network", "GET", "/v1/cases", everyone, params={"limit": 50})
+        ids = [item["id"] for item in page["items"]]
+        if self.lean_decision:
+            decided = await self._call(client, "network", "POST", "/v1/case-access", everyone, json={"case_ids": ids})
+            allowed = [item["case_id"] for item in decided["items"] if item["allowed"]]
+        else:  # a network service from before the lean decision (comparing with an earlier build)
+            decided = await self._call(client, "network", "POST", "/v1/case-views", everyone, json={"case_ids": ids})
+            allowed = [item["access"]["case_id"] for item in decided["items"] if item["access"]["allowed"]]
+        bulk = self.principal.scoped_to_cases(uuid.UUID(c) for c in allowed)
+        await asyncio.gather(
+            *(
+                self._call(client, service, "POST", "/v1/case-views", bulk, json={"case_ids": allowed})
+                for service in ("assessment", "plans")
+            )
+        )
+
+    # --- measuring -----------------------------------------------------------------------------------------------
+
+    async def pids(self) -> dict[str, list[int]]:
+        """The processes serving this run: the components, the PostgreSQL backends on this run's databases."""
+        found = {name: [self.system.processes[name].pid] for name in COMPONENTS}
+        found["client"] = [os.getpid()]
+        conn = await asyncpg.connect(real_services.postgres_admin_url(), timeout=30)
+        try:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid()",
+                self.databases,
+            )
+        finally:
+            await conn.close()
+        found["postgres"] = [r["pid"] for r in rows]
+        return found
+
+    async def cell(self, operation: str, target: str, concurrency: int, seconds: float, drain: float) -> None:
+        run = self.gateway_op if target == "gateway" else self.baseline_op
+        cell = self.results[(operation, target, concurrency)]
+        limits = httpx.Limits(max_connections=concurrency * 4, max_keepalive_connections=concurrency * 4)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+            await run(client, operation)  # the connections opened before the clock starts
+            before_pids = await self.pids()
+            before = {(name, pid): cpu_ms(pid) for name, pids in before_pids.items() for pid in pids}
+            started = time.perf_counter()
+            deadline = started + seconds
+
+            async def worker() -> None:
+                while time.perf_counter() < deadline:
+                    t0 = time.perf_counter()
+                    error = await run(client, operation)
+                    cell.latencies.append(time.perf_counter() - t0)
+                    if error is not None:
+                        cell.errors += 1
+                        cell.first_error = cell.first_error or error
+
+            # No new operation starts after the deadline; those in flight get `drain` seconds more, then they
+            # are abandoned and counted as unfinished (so a loaded machine cannot stretch a run without bound).
+            workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+            _, pending = await asyncio.wait(workers, timeout=seconds + drain)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            cell.unfinished += len(pending)
+            cell.seconds += time.perf_counter() - started
+            after_pids = await self.pids()
+        for name, pids in after_pids.items():
+            for pid in pids:
+                now = cpu_ms(pid)
+                if now is not None:
+                    cell.cpu[name] += now - (before.get((name, pid)) or 0.0)
+
+
+def baseline_principal() -> Principal:
+    """The worker as the gateway makes them from the dev issuer's token (sop_gateway.identity)."""
+    roles = frozenset({"worker"})
+    return Principal(
+        subject=WORKER,
+        actor_type=ActorType.staff,
+        roles=roles,
+        scopes=frozenset(s.value for s in scopes_for(ActorType.staff, roles, [])),
+        agency="DCFS",
+        name="Dana Rivera",
+    )
+
+
+def report(
+    bench: Bench, operations: list[str], concurrencies: list[int], memory: dict[str, float], peer: str | None
+) -> str:
+    """The table, and the summary line (returned)."""
+    processes = ["gateway", "network", "assessment", "plans", "postgres"]
+    header = f"{'operation':16}{'target':10}{'conc':>5}{'ops':>7}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}"
+    header += f"{'err':>5}{'unfin':>6}"
+    header += "".join(f"{p[:10]:>11}" for p in processes) + f"{'all':>8}{'client':>8}"
+    print("\nCPU columns: milliseconds of CPU per operation in that process (all = the served side, not the client)")
+    print(header)
+    for operation in operations:
+        for concurrency in concurrencies:
+            for target in TARGETS:
+                c = bench.results[(operation, target, concurrency)]
+                rate = c.count / c.seconds if c.seconds else 0.0
+                line = (
+                    f"{operation:16}{target:10}{concurrency:>5}{c.count:>7}{rate:>8.1f}"
+                    f"{percentile(c.latencies, 0.5) * 1000:>8.1f}{percentile(c.latencies, 0.99) * 1000:>8.1f}"
+                    f"{c.errors:>5}{c.unfinished:>6}"
+                )
+                line += "".join(f"{c.cpu_per_op(p):>11.2f}" for p in processes)
+                print(line + f"{c.cpu_all_per_op():>8.2f}{c.cpu_per_op('client'):>8.2f}")
+    errors = {k: c for k, c in bench.results.items() if c.errors}
+    for (operation, target, concurrency), c in errors.items():
+        print(f"errors: {operation} / {target} / {concurrency}: {c.errors}, the first: {c.first_error}")
+    print("\nRSS after the run (MB): " + ", ".join(f"{name} {mb:.0f}" for name, mb in memory.items()))
+    print(f"peer gateway (c): {peer or 'skipped (not run by this command); vs_peer=n/a'}")
+
+    middle = 16 if 16 in concurrencies else concurrencies[len(concurrencies) // 2]
+    full = bench.results[("full caseView", "gateway", middle)]
+    lowest = min(concurrencies)
+    ours = percentile(bench.results[("full caseView", "gateway", lowest)].latencies, 0.5)
+    theirs = percentile(bench.results[("full caseView", "baseline", lowest)].latencies, 0.5)
+    return summary_line(
+        cpu_ms_per_view=full.cpu_all_per_op(),
+        gateway_cpu_ms=full.cpu_per_op("gateway"),
+        vs_peer=None,
+        p50_vs_baseline=ours / theirs if theirs else None,
+        errors=sum(c.errors + c.unfinished for c in bench.results.values()),
+    )
+
+
+def summary_line(
+    *, cpu_ms_per_view: float, gateway_cpu_ms: float, vs_peer: float | None, p50_vs_baseline: float | None, errors: int
+) -> str:
+    def ratio(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    return (
+        f"bench-views: cpu_ms_per_view={cpu_ms_per_view:.1f} gateway_cpu_ms={gateway_cpu_ms:.1f} "
+        f"vs_peer={ratio(vs_peer)} p50_vs_baseline={ratio(p50_vs_baseline)} errors={errors}"
+    )
+
+
+async def measure(system: Any, args: argparse.Namespace) -> str:
+    started = time.monotonic()
+    case_id, _, _ = await seed_case(system, args.preload)
+    await seed_caseload(system, args.cases)
+    print(
+        f"seeded the demo family, {args.preload} more statements on it and {args.cases} cases on the caseload "
+        f"in {time.monotonic() - started:.0f} s"
+    )
+    databases = [dsn.rsplit("/", 1)[1].split("?", 1)[0] for dsn in system.databases.values()]
+    minter = InternalTokenMinter(load_signing_key(system.keys_dir / "internal.key.pem"))
+    bench = Bench(system, case_id, databases, system.token(WORKER), minter, baseline_principal())
+    async with httpx.AsyncClient(timeout=60) as client:
+        probe = await client.post(f"{system.url('network')}/v1/case-access", json={"case_ids": []})
+        bench.lean_decision = probe.status_code != 404
+    # Warm-up (not counted): every operation on both targets, so that caches and pools are filled.
+    async with httpx.AsyncClient(timeout=60) as client:
+        for operation in args.operations:
+            for _ in range(3):
+                for error in (await bench.gateway_op(client, operation), await bench.baseline_op(client, operation)):
+                    if error:
+                        raise SystemExit(f"{operation} fails before the benchmark: {error}")
+    profilers = start_profiles(system, args.py_spy, Path(args.profile_dir)) if args.py_spy else {}
+    cells = len(args.operations) * len(TARGETS) * len(args.concurrency)
+    print(f"{args.rounds} rounds of {cells} cells of {args.seconds:g} s")
+    for round_ in range(args.rounds):
+        for operation in args.operations:
+            for concurrency in args.concurrency:
+                for target in TARGETS:
+                    await bench.cell(operation, target, concurrency, args.seconds, args.drain)
+        print(f"round {round_ + 1} done at {time.monotonic() - started:.0f} s", flush=True)
+    memory = {name: rss_mb(system.processes[name].pid) for name in COMPONENTS}
+    for name, (process, out) in profilers.items():
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+        print(f"\nprofile of {name} (py-spy, {out}):")
+        print_hot_spots(out)
+    return report(bench, args.operations, args.concurrency, memory, None)
+
+
+def start_profiles(system: Any, py_spy: str, out_dir: Path) -> dict[str, tuple[subprocess.Popen[bytes], Path]]:
+    """py-spy sampling each component for the whole measurement (raw collapsed stacks, one file each)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = {}
+    for name in COMPONENTS:
+        out = out_dir / f"{name}.txt"
+        command = [py_spy, "record", "--pid", str(system.processes[name].pid), "--format", "raw", "--rate", "200"]
+        started[name] = (
+            subprocess.Popen([*command, "--nonblocking", "-o", str(out)], stdout=subprocess.DEVNULL),
+            out,
+        )
+    return started
+
+
+def hot_spots(collapsed: str, top: int = 12) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
+    """From py-spy's collapsed stacks: the sample count, the functions most often on top of the stack (self),
+    and those most often anywhere on it (inclusive, each once per stack; frames on nearly every stack, the
+    event loop's own, left out)."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [_frame_name(f) for f in stack.split(";")]
+        own[frames[-1]] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+    common = {f for f, n in inclusive.items() if n > 0.9 * total}
+    return (
+        total,
+        own.most_common(top),
+        [(f, n) for f, n in inclusive.most_common(top + len(common)) if f not in common][:top],
+    )
+
+
+def _frame_name(frame: str) -> str:
+    """`function (path/to/module.py:12)` as `function (module.py)`."""
+    name, _, where = frame.partition(" (")
+    return f"{name} ({Path(where.split(':', 1)[0]).name})" if where else name
+
+
+def print_hot_spots(out: Path) -> None:
+    total, own, inclusive = hot_spots(out.read_text() if out.exists() else "")
+    if not total:
+        print("  no samples")
+        return
+    print("  self:      " + "; ".join(f"{f} {100 * n / total:.1f}%" for f, n in own))
+    print("  inclusive: " + "; ".join(f"{f} {100 * n / total:.1f}%" for f, n in inclusive))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="2 rounds of 1.5 s per cell (under 3 minutes)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 6; --quick 2)")
+    parser.add_argument("--seconds", type=float, help="seconds per cell and round (default 4; --quick 1.5)")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64], help="concurrent clients")
+    parser.add_argument(
+        "--drain", type=float, help="seconds an operation in flight at a cell's end may still take (30; --quick 3)"
+    )
+    parser.add_argument("--preload", type=int, help="danger statements added to the demo family (default 40)")
+    parser.add_argument("--operations", nargs="+", choices=OPERATIONS, default=list(OPERATIONS), help="what to measure")
+    parser.add_argument(
+        "--ready-seconds", type=float, default=300, help="how long a component may take to start (a busy machine)"
+    )
+    parser.add_argument("--py-spy", help="a py-spy executable: sample every component during the rounds")
+    parser.add_argument(
+        "--profile-dir", default=f"{tempfile.gettempdir()}/sop-bench-views-profile", help="where --py-spy writes"
+    )
+    parser.add_argument("--cases", type=int, default=50, help="cases on the caseload (the page shows ≤ 50)")
+    args = parser.parse_args(argv)
+    args.rounds = args.rounds or (2 if args.quick else 6)
+    args.seconds = args.seconds or (1.5 if args.quick else 4.0)
+    args.drain = args.drain if args.drain is not None else (3.0 if args.quick else 30.0)
+    args.preload = args.preload if args.preload is not None else (20 if args.quick else 40)
+    if not (1 <= args.rounds <= 100 and 0.1 <= args.seconds <= 600 and 0 <= args.preload <= 5000):
+        parser.error("rounds 1-100, seconds 0.1-600, preload 0-5000")
+    if not all(1 <= c <= 256 for c in args.concurrency) or not 1 <= args.cases <= 1000:
+        parser.error("concurrency 1-256, cases 1-1000")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    admin_url, nats = real_services.postgres_admin_url(), real_services.nats_url()
+    with (
+        tempfile.TemporaryDirectory(prefix="sop-bench-views-") as tmp,
+        running_system(admin_url, nats, Path(tmp), ready_seconds=args.ready_seconds) as system,
+    ):
+        line = asyncio.run(measure(system, args))
+    print(line)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
