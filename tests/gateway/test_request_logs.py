@@ -62,11 +62,16 @@ async def test_a_case_view_logs_one_line_per_request_with_ids_and_no_names_or_to
     assert line["request_id"] == response.headers["X-Request-ID"]
     assert line["caller"] == "staff"
     assert isinstance(line["duration_ms"], float) and line["level"] == "info"
+    assert len(line["trace_id"]) == 32
     # The services' lines for the same request: route templates (no case id), the same request id and trace.
     services = [line for line in lines if line["event"] == "request" and line.get("component") != "gateway"]
     assert services and {s["request_id"] for s in services} == {line["request_id"]}
     assert all("{" in s["route"] for s in services if "cases" in s["route"])
     assert {s["caller"] for s in services} == {"staff"}
+    assert {s["trace_id"] for s in services} == {line["trace_id"]}  # one trace across the four components
+    # The audit rows of the read carry the same trace id.
+    rows = [row for row in await sqlite_system.audit_rows() if row.request_id == line["request_id"]]
+    assert rows and {row.trace_id for row in rows} == {line["trace_id"]}
 
 
 async def test_an_unauthenticated_request_is_logged_as_anonymous_without_its_token(

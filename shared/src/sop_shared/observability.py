@@ -8,11 +8,12 @@ import sys
 import time
 from collections.abc import MutableMapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import IO, Any
 
 import structlog
 from fastapi import FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -235,6 +236,44 @@ class RequestContextMiddleware:
         await refused(scope, receive, send)
 
 
+@dataclass(frozen=True)
+class ComponentMetrics:
+    """What an operator watches beyond requests (deploy/monitoring/ has the alert rules and dashboard): the
+    outbox's backlog and the relay's failures, how far each event consumer is behind, when the audit chain
+    head was last covered by a signed checkpoint, and the gateway's rate-limit refusals."""
+
+    component: str
+    outbox_unpublished: Gauge
+    outbox_oldest_unpublished_seconds: Gauge
+    outbox_published: Counter
+    outbox_publish_failures: Counter
+    consumer_pending: Gauge
+    audit_checkpoint_timestamp: Gauge
+    rate_limit_refusals: Counter
+
+    @classmethod
+    def on(cls, registry: CollectorRegistry, component: str) -> ComponentMetrics:
+        def gauge(name: str, doc: str, *labels: str) -> Gauge:
+            return Gauge(name, doc, ["component", *labels], registry=registry)
+
+        def counter(name: str, doc: str, *labels: str) -> Counter:
+            return Counter(name, doc, ["component", *labels], registry=registry)
+
+        return cls(
+            component,
+            gauge("sop_outbox_unpublished", "Outbox events written but not yet acknowledged by the bus"),
+            gauge("sop_outbox_oldest_unpublished_seconds", "Age of the oldest unpublished outbox event (0: none)"),
+            counter("sop_outbox_published_total", "Outbox events the relay published"),
+            counter("sop_outbox_publish_failures_total", "Outbox publish attempts the bus refused or lost"),
+            gauge("sop_event_consumer_pending", "Events on the stream not yet processed by a consumer", "consumer"),
+            gauge(
+                "sop_audit_checkpoint_last_success_timestamp_seconds",
+                "When the audit chain head was last covered by a published, signed checkpoint (Unix time)",
+            ),
+            counter("sop_rate_limit_refusals_total", "Requests refused by a rate limit (429)", "route"),
+        )
+
+
 def install_request_context(app: FastAPI, component: str, *, edge: bool = False) -> None:
     """Every request gets an id that flows to logs, downstream calls and audit rows (generated here at the
     edge, see `_request_ids`), its declared purpose is checked against the closed set, and it is counted,
@@ -247,6 +286,7 @@ def install_request_context(app: FastAPI, component: str, *, edge: bool = False)
         "sop_http_request_duration_seconds", "HTTP request latency", ["component", "route"], registry=registry
     )
     app.state.metrics_registry = registry
+    app.state.metrics = ComponentMetrics.on(registry, component)
     app.add_middleware(RequestContextMiddleware, component=component, edge=edge, requests=requests, latency=latency)
 
     @app.get("/metrics", include_in_schema=False)
