@@ -22,6 +22,7 @@ import real_services
 from sop_shared.dev_identity import mint_dev_token
 
 SERVICES = ("network", "assessment", "plans")
+COMPONENTS = (*SERVICES, "gateway")
 
 
 def free_port() -> int:
@@ -62,8 +63,10 @@ class DistributedSystem:
                 stderr=subprocess.STDOUT,
             )
         # Generous: the soak restarts a service while clients keep it busy, on a machine shared with others
-        # (SOP_TEST_E2E_START_SECONDS for a busier one).
-        deadline = time.monotonic() + float(os.environ.get("SOP_TEST_E2E_START_SECONDS", self.ready_seconds))
+        # (four processes importing at once on two busy cores have taken over a minute;
+        # SOP_TEST_E2E_START_SECONDS for a busier machine).
+        ready = float(os.environ.get("SOP_TEST_E2E_START_SECONDS", max(self.ready_seconds, 150)))
+        deadline = time.monotonic() + ready
         for component in components:
             self._wait_until_ready(component, deadline)
 
@@ -166,7 +169,10 @@ def distributed_system(
     nats_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[DistributedSystem]:
-    with running_system(postgres_admin_url, nats_url, tmp_path_factory.mktemp("e2e")) as system:
+    base = tmp_path_factory.mktemp("e2e")
+    # Each process appends its spans to a file of its own (sop_shared.tracing): tests/e2e/test_tracing.py.
+    traces = {f"SOP_{name.upper()}_TRACE_FILE": str(base / "traces" / f"{name}.jsonl") for name in COMPONENTS}
+    with running_system(postgres_admin_url, nats_url, base, extra_env=traces) as system:
         yield system
 
 

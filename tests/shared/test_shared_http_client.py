@@ -15,8 +15,15 @@ from fastapi import FastAPI, Request
 
 from sop_shared.http_client import service_client
 from sop_shared.observability import REQUEST_ID_HEADER, install_request_context, request_id_var, traceparent_var
+from sop_shared.settings import ComponentSettings
+from sop_shared.tracing import configure_tracing
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+@pytest.fixture(autouse=True)
+def tracing() -> None:
+    configure_tracing(ComponentSettings())  # as every component's app does when it is built
 
 
 def echo_app() -> FastAPI:
@@ -43,10 +50,20 @@ def context(request_id: str | None, traceparent: str | None):
         traceparent_var.reset(tp)
 
 
+def in_the_same_trace(traceparent: str | None) -> bool:
+    """The call's `traceparent`: the caller's trace id, with the call's own span id (its client span)."""
+    assert traceparent is not None
+    version, trace_id, span_id, flags = traceparent.split("-")
+    return (version, trace_id, flags) == ("00", TRACEPARENT.split("-")[1], "01") and span_id != TRACEPARENT.split("-")[
+        2
+    ]
+
+
 async def _exercise(client: httpx.AsyncClient) -> None:
     with context("req-42", TRACEPARENT):
         body = (await client.get("/echo")).json()
-    assert body == {"request_id": "req-42", "traceparent": TRACEPARENT, "path": "/echo"}
+    assert body["request_id"] == "req-42" and body["path"] == "/echo"
+    assert in_the_same_trace(body["traceparent"])
 
     with context(None, None):  # nothing to pass on: nothing invented
         body = (await client.get("/echo")).json()
@@ -54,7 +71,7 @@ async def _exercise(client: httpx.AsyncClient) -> None:
 
     with context("req-43", TRACEPARENT):  # a header the caller set explicitly wins
         body = (await client.get("/echo", headers={REQUEST_ID_HEADER: "explicit"})).json()
-    assert body["request_id"] == "explicit" and body["traceparent"] == TRACEPARENT
+    assert body["request_id"] == "explicit" and in_the_same_trace(body["traceparent"])
 
     async def one(i: int) -> str:  # concurrent calls each carry their own context
         with context(f"req-c{i}", None):
@@ -66,7 +83,7 @@ async def _exercise(client: httpx.AsyncClient) -> None:
 
 async def test_in_process_client_propagates_request_id_and_traceparent() -> None:
     async with service_client("http://plans", app=echo_app()) as client:
-        assert isinstance(client._transport, httpx.ASGITransport)
+        assert isinstance(client._transport.inner, httpx.ASGITransport)
         await _exercise(client)
 
 
@@ -86,11 +103,12 @@ async def test_a_request_handled_by_one_service_carries_its_id_downstream() -> N
     ):
         response = await client.get("/view", headers={REQUEST_ID_HEADER: "edge-1", "traceparent": TRACEPARENT})
         assert response.json()["request_id"] == "edge-1"
-        assert response.json()["traceparent"] == TRACEPARENT
+        assert in_the_same_trace(response.json()["traceparent"])
         assert response.headers[REQUEST_ID_HEADER] == "edge-1"
         generated = await client.get("/view")
         assert generated.json()["request_id"] == generated.headers[REQUEST_ID_HEADER]
-        assert generated.json()["traceparent"] is None
+        # No trace came in: the request's own server span (FastAPI's) starts one, and the call continues it.
+        assert generated.json()["traceparent"].split("-")[1] != TRACEPARENT.split("-")[1]
     assert request_id_var.get() is None  # the middleware resets the context after the request
 
 
@@ -123,7 +141,7 @@ async def test_network_client_uses_aiohttp_and_propagates_context(served_echo: s
     from httpx_aiohttp import AiohttpTransport
 
     async with service_client(served_echo) as client:
-        assert isinstance(client._transport, AiohttpTransport)
+        assert isinstance(client._transport.inner, AiohttpTransport)
         await _exercise(client)
         # the pool is reused: many calls, no failures
         responses = await asyncio.gather(*[client.get("/echo") for _ in range(30)])

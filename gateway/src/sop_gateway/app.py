@@ -35,12 +35,13 @@ from sop_shared.db import Database
 from sop_shared.events import Event, EventBus, Subscription
 from sop_shared.input_policy import install_input_policy
 from sop_shared.keys import ensure_keys, generate_signing_key, load_signing_key, write_signing_key
-from sop_shared.observability import configure_logging, install_request_context
+from sop_shared.observability import configure_logging, install_request_context, route_template
 from sop_shared.openapi import amend_openapi, install_openapi_conventions
 from sop_shared.policy import ActorType
 from sop_shared.problems import NotFound, Problem, install_problem_handlers, problem_response
 from sop_shared.response_headers import install_head_as_get, install_response_headers
 from sop_shared.service import install_health
+from sop_shared.tracing import FASTAPI_TELEMETRY, configure_tracing
 
 
 class UnsupportedMediaType(Problem):
@@ -206,7 +207,9 @@ def create_app(
 
     # In production the API description is not served: it maps every route for whoever asks.
     docs: dict[str, Any] = {} if settings.is_development else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    configure_tracing(settings)
     app = FastAPI(
+        telemetry=FASTAPI_TELEMETRY,
         title="SOP Platform gateway",
         version="1.0.0",
         lifespan=lifespan,
@@ -223,6 +226,8 @@ def create_app(
     async def _too_many(request: Request, exc: TooManyRequests) -> JSONResponse:
         response = problem_response(exc, request)
         response.headers["Retry-After"] = str(exc.retry_after)
+        metrics = request.app.state.metrics
+        metrics.rate_limit_refusals.labels(metrics.component, route_template(request.scope)).inc()
         return response
 
     @app.middleware("http")

@@ -22,10 +22,11 @@ import base64
 import contextlib
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -41,9 +42,10 @@ from sop_shared.db import before_commit, utcnow
 from sop_shared.events import Event, EventBus
 from sop_shared.ids import new_id
 from sop_shared.keys import SigningKey
-from sop_shared.observability import client_request_id_var, purpose_var, request_id_var
+from sop_shared.observability import ComponentMetrics, client_request_id_var, purpose_var, request_id_var
 from sop_shared.platform_tables import PlatformTables
 from sop_shared.problems import ServiceUnavailable
+from sop_shared.tracing import current_trace_id
 
 log = structlog.get_logger("sop.audit")
 
@@ -79,6 +81,7 @@ class AuditEntry:
     audience: str | None = None
     request_id: str | None = None  # the id the gateway generated for the request
     client_request_id: str | None = None  # the caller's own id for it (bounded, safe characters)
+    trace_id: str | None = None  # the OpenTelemetry trace of the request (or event) that wrote it
 
     @classmethod
     def for_principal(cls, principal: Principal, **kwargs: Any) -> AuditEntry:
@@ -117,6 +120,8 @@ def _canonical(
 ) -> bytes:
     content = asdict(entry)
     content["case_id"] = str(entry.case_id) if entry.case_id else None
+    if content.get("trace_id") is None:  # records from before trace ids hash as they did
+        content.pop("trace_id", None)
     if key_id is None:
         content = {k: content[k] for k in _LEGACY_FIELDS}
     else:
@@ -277,6 +282,8 @@ class AuditWriter:
             row = (await session.execute(advance)).one()
         first_seq, prev_hash = row.seq - len(entries) + 1, row.hash
         occurred_at, rows, key_id = utcnow(), [], keyring.current_id
+        trace_id = current_trace_id()  # every record gets the trace it was written in, however it was made
+        entries = [entry if entry.trace_id or not trace_id else replace(entry, trace_id=trace_id) for entry in entries]
         for seq, entry in enumerate(entries, start=first_seq):
             record_id = new_id()
             digest = keyring.mac(key_id, _canonical(prev_hash, seq, record_id, occurred_at, entry, key_id))
@@ -383,6 +390,7 @@ class AuditTrail:
     keys: AuditKeys
     bus: CheckpointBus
     _last_published: tuple[int, str] | None = None
+    metrics: ComponentMetrics | None = None
 
     @property
     def writer(self) -> AuditWriter:
@@ -411,6 +419,9 @@ class AuditTrail:
                 await self.checkpoint()
             except Exception as exc:  # NATS down: the next round publishes the head as it is then
                 log.warning("audit_checkpoint_failed", component=self.component, error=str(exc))
+            else:  # the head is covered: just published, or unchanged since the last checkpoint
+                if self.metrics is not None:
+                    self.metrics.audit_checkpoint_timestamp.labels(self.component).set(time.time())
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
             except TimeoutError:
@@ -446,7 +457,9 @@ async def running_audit_trail(
         owned_bus = trail_bus = _BusConnectedWhenReachable(settings.events_url, settings.events_stream)
     else:
         trail_bus = bus
-    trail = AuditTrail(settings.component, database, tables, keys, trail_bus)
+    trail = AuditTrail(
+        settings.component, database, tables, keys, trail_bus, metrics=getattr(app.state, "metrics", None)
+    )
     app.state.audit = trail.writer
     app.state.audit_trail = trail
     stop = asyncio.Event()

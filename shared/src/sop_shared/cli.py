@@ -56,7 +56,9 @@ async def _dev(args: argparse.Namespace) -> None:
         token = mint_dev_token(data_dir / "keys", "fsw.rivera")
         print(_dev_banner(f"http://{args.host}:{args.port}", data_dir, demo_case, token), flush=True)
         server = uvicorn.Server(
-            uvicorn.Config(gateway_app, host=args.host, port=args.port, lifespan="off", log_level="warning")
+            uvicorn.Config(
+                gateway_app, host=args.host, port=args.port, lifespan="off", log_level="warning", log_config=None
+            )
         )
         await server.serve()
 
@@ -91,14 +93,20 @@ def _dev_banner(base: str, data_dir: Path, demo_case: object, token: str) -> str
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from sop_shared.observability import configure_logging
+
     component = _component(args.component)
     settings = component.settings_class()
     app = component.create_app(settings)
+    # uvicorn's own logging set-up is skipped (log_config=None): its lines go through the same JSON as the
+    # app's (sop_shared.observability), at LOG_LEVEL; the app logs one line per request instead of its access log.
+    configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(
         app,
         host=args.host,
         port=args.port or component.default_port,
-        log_level="info",
+        log_config=None,
+        log_level=settings.log_level.lower(),
         proxy_headers=True,
         access_log=False,
     )

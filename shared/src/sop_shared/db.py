@@ -106,6 +106,9 @@ class Database:
         if is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        from sop_shared.tracing import instrument_engine  # here: tracing's settings import this module
+
+        instrument_engine(self.engine)
 
     @classmethod
     def for_component(cls, settings: ComponentSettings) -> Database:

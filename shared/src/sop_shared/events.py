@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 import structlog
 
+from sop_shared.tracing import consume_span, publish_span
+
 log = structlog.get_logger("sop.events")
 
 
@@ -28,6 +30,8 @@ class Event:
     occurred_at: datetime
     data: dict[str, Any]
     case_id: uuid.UUID | None = None
+    # The producing write's trace context (sop_shared.tracing): sent in the message's headers, not its body.
+    trace_context: str | None = field(default=None, compare=False)
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -82,6 +86,7 @@ class _InProcessSubscription:
     bus: InProcessBus
     subject: str
     handler: Handler
+    durable: str = ""
 
     async def stop(self) -> None:
         with contextlib.suppress(ValueError):
@@ -100,12 +105,14 @@ class InProcessBus:
     async def publish(self, event: Event) -> None:
         self.published.append(event)
         del self.published[: -self.keep_history]
-        for sub in list(self.subscriptions):
-            if _nats_match(sub.subject, event.subject):
-                await sub.handler(event)
+        with publish_span(event.subject, str(event.id), event.trace_context) as headers:
+            for sub in list(self.subscriptions):
+                if _nats_match(sub.subject, event.subject):
+                    with consume_span(event.subject, str(event.id), sub.durable, headers):
+                        await sub.handler(event)
 
     async def subscribe(self, subject: str, durable: str, handler: Handler) -> Subscription:
-        sub = _InProcessSubscription(self, subject, handler)
+        sub = _InProcessSubscription(self, subject, handler, durable)
         self.subscriptions.append(sub)
         return sub
 
@@ -163,20 +170,21 @@ class NatsJetStreamBus:
         return self
 
     async def publish(self, event: Event) -> None:
-        await self._js.publish(
-            self.wire_subject(event.subject),
-            event.to_json(),
-            stream=self.stream,
-            headers={"Nats-Msg-Id": str(event.id)},
-        )
+        with publish_span(event.subject, str(event.id), event.trace_context) as trace_headers:
+            await self._js.publish(
+                self.wire_subject(event.subject),
+                event.to_json(),
+                stream=self.stream,
+                headers={"Nats-Msg-Id": str(event.id), **trace_headers},
+            )
 
     async def subscribe(self, subject: str, durable: str, handler: Handler) -> Subscription:
         psub = await self._js.pull_subscribe(self.wire_subject(subject), durable=durable, stream=self.stream)
-        task = asyncio.create_task(self._consume(psub, handler), name=f"nats-consumer-{durable}")
+        task = asyncio.create_task(self._consume(psub, handler, durable), name=f"nats-consumer-{durable}")
         self._tasks.append(task)
         return _NatsSubscription(psub, task)
 
-    async def _consume(self, psub: Any, handler: Handler) -> None:
+    async def _consume(self, psub: Any, handler: Handler, durable: str) -> None:
         from nats.errors import TimeoutError as NatsTimeout
 
         while True:
@@ -192,7 +200,9 @@ class NatsJetStreamBus:
                 continue
             for msg in messages:
                 try:
-                    await handler(Event.from_json(msg.data))
+                    event = Event.from_json(msg.data)
+                    with consume_span(event.subject, str(event.id), durable, msg.headers):
+                        await handler(event)
                 except Exception as exc:
                     log.warning("event_handler_failed", subject=msg.subject, error=str(exc))
                     await msg.nak(delay=1)
@@ -229,6 +239,11 @@ class NatsJetStreamBus:
 class _NatsSubscription:
     psub: Any
     task: asyncio.Task[None]
+
+    async def pending(self) -> int:
+        """Messages on the stream this durable consumer has not yet acknowledged (delivered or not)."""
+        info = await self.psub.consumer_info()
+        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
 
     async def stop(self) -> None:
         self.task.cancel()

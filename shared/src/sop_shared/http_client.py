@@ -17,8 +17,8 @@ from sop_shared.observability import (
     client_request_id_var,
     purpose_var,
     request_id_var,
-    traceparent_var,
 )
+from sop_shared.tracing import TracingTransport
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
 # An idle connection is dropped here before the service drops it (uvicorn closes keep-alive connections idle
@@ -36,9 +36,7 @@ async def _propagate_context(request: httpx.Request) -> None:
     purpose = purpose_var.get()
     if purpose and PURPOSE_HEADER not in request.headers:
         request.headers[PURPOSE_HEADER] = purpose
-    traceparent = traceparent_var.get()
-    if traceparent and "traceparent" not in request.headers:
-        request.headers["traceparent"] = traceparent
+    # The trace context is sent by the transport, with the call's own span (sop_shared.tracing).
 
 
 def service_client(
@@ -51,7 +49,7 @@ def service_client(
         transport = _precise_transport(limits)
     return httpx.AsyncClient(
         base_url=base_url,
-        transport=transport,
+        transport=TracingTransport(transport),
         timeout=timeout,
         limits=limits,
         event_hooks={"request": [_propagate_context]},

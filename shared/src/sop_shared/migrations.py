@@ -100,3 +100,27 @@ async def new_revision(package: str, url: str, message: str) -> None:
     """Autogenerate a revision by comparing the models with a database migrated to head."""
     await upgrade(package, url)
     await _with_connection(package, url, lambda config: command.revision(config, message=message, autogenerate=True))
+
+
+def add_trace_context_columns() -> None:
+    """The platform tables' trace columns (every component's `trace_context` migration): each audit record
+    keeps the trace id of the request that wrote it, each outbox event the trace context (W3C traceparent)
+    of the write that produced it, which the relay sends in the message's headers so the consumer's span
+    joins the write's trace (docs/deployment.md, "Tracing"). Both nullable: older rows have none, and a keyed
+    audit record's hash covers its trace id only when it has one, so older records verify as they did."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    with op.batch_alter_table("audit_record", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("trace_id", sa.String(length=32), nullable=True))
+    with op.batch_alter_table("outbox_event", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("trace_context", sa.String(length=600), nullable=True))
+
+
+def drop_trace_context_columns() -> None:
+    from alembic import op
+
+    with op.batch_alter_table("outbox_event", schema=None) as batch_op:
+        batch_op.drop_column("trace_context")
+    with op.batch_alter_table("audit_record", schema=None) as batch_op:
+        batch_op.drop_column("trace_id")

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import MutableMapping
 from contextvars import ContextVar
-from typing import Any
+from dataclasses import dataclass
+from typing import IO, Any
 
 import structlog
-from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sop_shared.ids import new_id
 
@@ -31,47 +35,249 @@ request_target_var: ContextVar[str | None] = ContextVar("sop_request_target", de
 traceparent_var: ContextVar[str | None] = ContextVar("sop_traceparent", default=None)
 
 
-def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
-    processors: list[structlog.types.Processor] = [
+# Libraries' loggers kept at WARNING or above whatever LOG_LEVEL says: uvicorn's access log is replaced by the
+# request line below; SQLAlchemy's statement log and httpx's request log carry ids and case content.
+_QUIET_LOGGERS = {
+    "uvicorn.access": logging.WARNING,
+    "sqlalchemy.engine": logging.WARNING,
+    "sqlalchemy.pool": logging.WARNING,
+    "httpx": logging.WARNING,  # its INFO line is each call's full URL: ids and query values
+    "httpcore": logging.WARNING,
+}
+_HANDLER_MARK = "_sop_json_handler"
+
+
+def _add_trace_context(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The current span's trace and span ids (OpenTelemetry), so a log line can be found from its trace."""
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event_dict.setdefault("trace_id", format(context.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(context.span_id, "016x"))
+    return event_dict
+
+
+def configure_logging(level: str = "INFO", json_logs: bool = True, *, stream: IO[str] | None = None) -> None:
+    """One JSON line per log event, for this code (structlog) and every library (stdlib logging: uvicorn,
+    SQLAlchemy, Strawberry, asyncio …) alike, each with the request id and trace id when there is one, at
+    `level` everywhere. `stream` (default stderr) is where the lines go; tests pass their own."""
+    numeric_level = logging.getLevelName(level.upper())
+    if not isinstance(numeric_level, int):
+        raise ValueError(f"unknown log level {level!r}")
+    shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info,
-        structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer(),
+        _add_trace_context,
     ]
     structlog.configure(
-        processors=processors,
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         cache_logger_on_first_use=False,
     )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer(),
+        ],
+    )
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(formatter)
+    setattr(handler, _HANDLER_MARK, True)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(numeric_level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # uvicorn's own handlers print plain text
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    for name, quiet in _QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(quiet, numeric_level))
 
 
-def _request_ids(request: Request, edge: bool) -> tuple[str, str | None]:
+def _request_ids(headers: Headers, edge: bool) -> tuple[str, str | None]:
     """(request id, the client's own id). At the edge the id is always generated here (a UUIDv7), so an
     audit row's request id is never the caller's words; a sane `X-Request-ID` from the caller is kept as its
     client request id. Behind the edge (a service) the gateway's id and the client's id are taken as sent."""
-    incoming = request.headers.get(REQUEST_ID_HEADER)
+    incoming = headers.get(REQUEST_ID_HEADER)
     sane = incoming if incoming and _SAFE_CLIENT_REQUEST_ID.match(incoming) else None
     if edge:
         return str(new_id()), sane
-    client = request.headers.get(CLIENT_REQUEST_ID_HEADER)
+    client = headers.get(CLIENT_REQUEST_ID_HEADER)
     request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else str(new_id())
     return request_id, client if client and _SAFE_CLIENT_REQUEST_ID.match(client) else None
 
 
-def _purpose(request: Request) -> Any:
+def _purpose(headers: Headers) -> Any:
     """The declared purpose, from the closed set (`AccessPurpose`); ValueError for anything else."""
     from sop_shared.audit import AccessPurpose  # here: the audit module builds on this one
 
-    value = request.headers.get(PURPOSE_HEADER)
+    value = headers.get(PURPOSE_HEADER)
     if value is None or not value.strip():
         return None
     return AccessPurpose(value.strip().lower())
 
 
+# Probes and scrapes come every few seconds: their lines are DEBUG, so INFO shows the traffic that matters.
+_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+request_log = structlog.get_logger("sop.request")
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (`/v1/cases/{case_id}/view`), prefix of an included router and all,
+    or "unmatched": never the path itself, which carries ids. FastAPI keeps an included router's routes
+    without its prefix in `scope["route"]`; the effective (prefixed) template is in its own scope entry."""
+    effective = (scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(effective, "path_format", None) or getattr(scope.get("route"), "path_format", None)
+    return str(template) if template else "unmatched"
+
+
+def _caller_kind(state: dict[str, Any]) -> str:
+    """The kind of caller (staff, family, partner, integration, service …), never who: the principal's
+    actor type once authentication has run, else "anonymous"."""
+    principal = state.get("principal")
+    actor_type = getattr(principal, "actor_type", None)
+    return str(getattr(actor_type, "value", actor_type)) if actor_type is not None else "anonymous"
+
+
+class RequestContextMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware: the app runs in this task, so context variables set here reach it
+    and nothing is buffered). Per HTTP request: its ids and declared purpose in context variables (for
+    logs, downstream calls and audit rows), the `X-Request-ID` response header, the request metrics, and
+    one log line `request` with the route template, status, duration, ids and kind of caller. The line
+    carries no path values, query, body or header besides those: nothing that names a person or a token."""
+
+    def __init__(self, app: ASGIApp, *, component: str, edge: bool, requests: Counter, latency: Histogram) -> None:
+        self.app, self.component, self.edge = app, component, edge
+        self.requests, self.latency = requests, latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        request_id, client_request_id = _request_ids(headers, self.edge)
+        state = scope.setdefault("state", {})
+        state["request_id"], state["client_request_id"] = request_id, client_request_id
+        method, path = scope["method"], scope["path"]
+        try:
+            purpose = _purpose(headers)
+        except ValueError:
+            await self._refuse_purpose(scope, receive, send, request_id)
+            return
+        state["purpose"] = purpose
+        tokens = [
+            (request_id_var, request_id_var.set(request_id)),
+            (client_request_id_var, client_request_id_var.set(client_request_id)),
+            (request_target_var, request_target_var.set(f"{method} {path}")),
+            (purpose_var, purpose_var.set(purpose.value if purpose else None)),
+            (traceparent_var, traceparent_var.set(headers.get("traceparent"))),
+        ]
+        structlog.contextvars.bind_contextvars(request_id=request_id, component=self.component)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            duration = time.perf_counter() - started
+            route = route_template(scope)
+            self.requests.labels(self.component, method, route, str(status)).inc()
+            self.latency.labels(self.component, route).observe(duration)
+            (request_log.debug if path in _QUIET_PATHS else request_log.warning if status >= 500 else request_log.info)(
+                "request",
+                method=method,
+                route=route,
+                status=status,
+                duration_ms=round(duration * 1000, 1),
+                caller=_caller_kind(state),
+                client_request_id=client_request_id,
+            )
+            structlog.contextvars.unbind_contextvars("request_id", "component")
+            for var, token in reversed(tokens):
+                var.reset(token)
+
+    async def _refuse_purpose(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        from starlette.requests import Request
+
+        from sop_shared.audit import AccessPurpose
+        from sop_shared.problems import InvalidInput, problem_response
+
+        refused = problem_response(
+            InvalidInput.field(
+                PURPOSE_HEADER, "one of " + ", ".join(p.value for p in AccessPurpose) + " (docs/identity.md)"
+            ),
+            Request(scope, receive),
+        )
+        refused.headers[REQUEST_ID_HEADER] = request_id
+        request_log.info(
+            "request",
+            method=scope["method"],
+            route="unmatched",
+            status=refused.status_code,
+            duration_ms=0.0,
+            caller="anonymous",
+            request_id=request_id,
+        )
+        await refused(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class ComponentMetrics:
+    """What an operator watches beyond requests (deploy/monitoring/ has the alert rules and dashboard): the
+    outbox's backlog and the relay's failures, how far each event consumer is behind, when the audit chain
+    head was last covered by a signed checkpoint, and the gateway's rate-limit refusals."""
+
+    component: str
+    outbox_unpublished: Gauge
+    outbox_oldest_unpublished_seconds: Gauge
+    outbox_published: Counter
+    outbox_publish_failures: Counter
+    consumer_pending: Gauge
+    audit_checkpoint_timestamp: Gauge
+    rate_limit_refusals: Counter
+
+    @classmethod
+    def on(cls, registry: CollectorRegistry, component: str) -> ComponentMetrics:
+        def gauge(name: str, doc: str, *labels: str) -> Gauge:
+            return Gauge(name, doc, ["component", *labels], registry=registry)
+
+        def counter(name: str, doc: str, *labels: str) -> Counter:
+            return Counter(name, doc, ["component", *labels], registry=registry)
+
+        return cls(
+            component,
+            gauge("sop_outbox_unpublished", "Outbox events written but not yet acknowledged by the bus"),
+            gauge("sop_outbox_oldest_unpublished_seconds", "Age of the oldest unpublished outbox event (0: none)"),
+            counter("sop_outbox_published_total", "Outbox events the relay published"),
+            counter("sop_outbox_publish_failures_total", "Outbox publish attempts the bus refused or lost"),
+            gauge("sop_event_consumer_pending", "Events on the stream not yet processed by a consumer", "consumer"),
+            gauge(
+                "sop_audit_checkpoint_last_success_timestamp_seconds",
+                "When the audit chain head was last covered by a published, signed checkpoint (Unix time)",
+            ),
+            counter("sop_rate_limit_refusals_total", "Requests refused by a rate limit (429)", "route"),
+        )
+
+
 def install_request_context(app: FastAPI, component: str, *, edge: bool = False) -> None:
     """Every request gets an id that flows to logs, downstream calls and audit rows (generated here at the
-    edge, see `_request_ids`), and its declared purpose is checked against the closed set."""
+    edge, see `_request_ids`), its declared purpose is checked against the closed set, and it is counted,
+    timed and logged as one line (`RequestContextMiddleware`)."""
     registry = CollectorRegistry()
     requests = Counter(
         "sop_http_requests_total", "HTTP requests", ["component", "method", "route", "status"], registry=registry
@@ -80,48 +286,8 @@ def install_request_context(app: FastAPI, component: str, *, edge: bool = False)
         "sop_http_request_duration_seconds", "HTTP request latency", ["component", "route"], registry=registry
     )
     app.state.metrics_registry = registry
-
-    @app.middleware("http")
-    async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request_id, client_request_id = _request_ids(request, edge)
-        request.state.request_id, request.state.client_request_id = request_id, client_request_id
-        try:
-            request.state.purpose = _purpose(request)
-        except ValueError:
-            from sop_shared.audit import AccessPurpose
-            from sop_shared.problems import InvalidInput, problem_response
-
-            refused = problem_response(
-                InvalidInput.field(
-                    PURPOSE_HEADER, "one of " + ", ".join(p.value for p in AccessPurpose) + " (docs/identity.md)"
-                ),
-                request,
-            )
-            refused.headers[REQUEST_ID_HEADER] = request_id
-            return refused
-        rid_token = request_id_var.set(request_id)
-        crid_token = client_request_id_var.set(client_request_id)
-        target_token = request_target_var.set(f"{request.method} {request.url.path}")
-        purpose_token = purpose_var.set(request.state.purpose.value if request.state.purpose else None)
-        tp_token = traceparent_var.set(request.headers.get("traceparent"))
-        structlog.contextvars.bind_contextvars(request_id=request_id, component=component)
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers[REQUEST_ID_HEADER] = request_id
-            return response
-        finally:
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            requests.labels(component, request.method, route, str(status)).inc()
-            latency.labels(component, route).observe(time.perf_counter() - started)
-            structlog.contextvars.unbind_contextvars("request_id", "component")
-            request_id_var.reset(rid_token)
-            client_request_id_var.reset(crid_token)
-            request_target_var.reset(target_token)
-            purpose_var.reset(purpose_token)
-            traceparent_var.reset(tp_token)
+    app.state.metrics = ComponentMetrics.on(registry, component)
+    app.add_middleware(RequestContextMiddleware, component=component, edge=edge, requests=requests, latency=latency)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

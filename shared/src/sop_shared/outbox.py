@@ -8,19 +8,23 @@ and the consumers (processed_event) drop the duplicate. Nothing is lost; nothing
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_shared.db import Database, utcnow
 from sop_shared.events import Event, EventBus, Handler
 from sop_shared.ids import new_id
+from sop_shared.observability import ComponentMetrics
 from sop_shared.platform_tables import PlatformTables
+from sop_shared.tracing import current_trace_context
 
 log = structlog.get_logger("sop.outbox")
 
@@ -34,7 +38,14 @@ async def emit(
     case_id: uuid.UUID | None = None,
 ) -> Event:
     """Record an event in the caller's transaction: it is published if and only if the change commits."""
-    event = Event(id=new_id(), subject=subject, occurred_at=utcnow(), data=data, case_id=case_id)
+    event = Event(
+        id=new_id(),
+        subject=subject,
+        occurred_at=utcnow(),
+        data=data,
+        case_id=case_id,
+        trace_context=current_trace_context(),
+    )
     await session.execute(
         insert(tables.outbox).values(
             id=event.id,
@@ -43,6 +54,7 @@ async def emit(
             payload=event.data,
             occurred_at=event.occurred_at,
             attempts=0,
+            trace_context=event.trace_context,
         )
     )
     return event
@@ -55,6 +67,8 @@ class OutboxRelay:
     bus: EventBus
     batch_size: int = 100
     interval_seconds: float = 0.5
+    metrics: ComponentMetrics | None = None
+    backlog_check_seconds: float = 5.0
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many were published.
@@ -84,7 +98,12 @@ class OutboxRelay:
         published = 0
         for row in rows:
             event = Event(
-                id=row.id, subject=row.subject, occurred_at=row.occurred_at, data=row.payload, case_id=row.case_id
+                id=row.id,
+                subject=row.subject,
+                occurred_at=row.occurred_at,
+                data=row.payload,
+                case_id=row.case_id,
+                trace_context=row.trace_context,
             )
             try:
                 await self.bus.publish(event)
@@ -97,6 +116,8 @@ class OutboxRelay:
                     .values(attempts=outbox.c.attempts + 1, last_error=str(exc)[:1000]),
                 )
                 log.warning("outbox_publish_failed", event_id=str(row.id), error=str(exc))
+                if self.metrics is not None:
+                    self.metrics.outbox_publish_failures.labels(self.metrics.component).inc()
                 break
             await self._record(
                 session,
@@ -105,6 +126,8 @@ class OutboxRelay:
                 .values(published_at=utcnow(), attempts=outbox.c.attempts + 1, last_error=None),
             )
             published += 1
+        if self.metrics is not None and published:
+            self.metrics.outbox_published.labels(self.metrics.component).inc(published)
         return published
 
     async def _record(self, session: AsyncSession | None, statement: Any) -> None:
@@ -120,9 +143,29 @@ class OutboxRelay:
             total += n
         return total
 
+    async def measure_backlog(self) -> tuple[int, float]:
+        """(unpublished events, age in seconds of the oldest), also set on the metrics when there are any."""
+        outbox = self.tables.outbox
+        async with self.database.session() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(outbox.c.occurred_at)).where(outbox.c.published_at.is_(None))
+                )
+            ).one()
+        age = max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
+        if self.metrics is not None:
+            self.metrics.outbox_unpublished.labels(self.metrics.component).set(count)
+            self.metrics.outbox_oldest_unpublished_seconds.labels(self.metrics.component).set(age)
+        return int(count), age
+
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
+        measured_at = 0.0
         while not stop.is_set():
+            if self.metrics is not None and time.monotonic() - measured_at >= self.backlog_check_seconds:
+                measured_at = time.monotonic()
+                with contextlib.suppress(Exception):  # the round below logs a database outage
+                    await self.measure_backlog()
             try:
                 published = await self.relay_once()
             except asyncio.CancelledError:

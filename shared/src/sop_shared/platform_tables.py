@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 
 from sop_shared.db import UTCDateTime
+from sop_shared.tracing import current_trace_context
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("published_at", UTCDateTime, nullable=True),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text, nullable=True),
+        # The producing write's trace context ("traceparent[;tracestate]"), sent in the message's headers; taken
+        # from the writing request by default, so every writer of outbox rows (emit, bulk inserts) keeps it.
+        Column("trace_context", String(600), nullable=True, default=current_trace_context),
         Index("ix_outbox_event_unpublished", "published_at", "id"),
     )
     processed = Table(
@@ -89,6 +93,8 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("hash", String(64), nullable=False),
         # The chain key the hash is an HMAC under; NULL for the legacy (plain SHA-256) records before keys.
         Column("key_id", String(40), nullable=True),
+        # The OpenTelemetry trace id of the request (or event) that wrote the record: logs and spans by it.
+        Column("trace_id", String(32), nullable=True),
     )
     audit_head = Table(
         "audit_chain_head",

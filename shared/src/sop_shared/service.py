@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from prometheus_client import Gauge
@@ -34,6 +35,7 @@ from sop_shared.platform_tables import PlatformTables
 from sop_shared.problems import install_problem_handlers
 from sop_shared.response_headers import install_head_as_get, install_response_headers
 from sop_shared.settings import ServiceSettings
+from sop_shared.tracing import FASTAPI_TELEMETRY, configure_tracing
 
 BackgroundTask = Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]  # run with asyncio.create_task
 
@@ -89,7 +91,13 @@ def build_service_app(
         app.state.database = database
         audit_trail = contextlib.AsyncExitStack()  # keyed audit writer and its checkpoints (sop_shared.audit)
         await audit_trail.enter_async_context(running_audit_trail(app, settings, database, platform, app.state.bus))
-        relay = OutboxRelay(database, platform, app.state.bus, interval_seconds=settings.relay_interval_seconds)
+        relay = OutboxRelay(
+            database,
+            platform,
+            app.state.bus,
+            interval_seconds=settings.relay_interval_seconds,
+            metrics=app.state.metrics,
+        )
         app.state.relay = relay
         stop = asyncio.Event()
         relay_task = (
@@ -111,6 +119,7 @@ def build_service_app(
 
             handler = idempotent_consumer(database, platform, consumer.durable, apply)
             subscriptions.append(await app.state.bus.subscribe(consumer.subject, consumer.durable, handler))
+        app.state.consumers = dict(zip([c.durable for c in consumers], subscriptions, strict=True))
         try:
             yield
         finally:
@@ -127,7 +136,15 @@ def build_service_app(
             await database.dispose()
 
     # Every route, including those a service adds after this, checks its body's case references.
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, dependencies=[CaseRefsDep])
+    configure_tracing(settings)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        dependencies=[CaseRefsDep],
+        telemetry=FASTAPI_TELEMETRY,
+    )
     app.state.settings = settings
     app.state.clock = SystemClock()  # tests replace it with a FixedClock
     app.state.platform = platform
@@ -221,8 +238,22 @@ async def watch_bus(app: FastAPI, stop: asyncio.Event) -> None:
     saw last, so neither a probe nor a scrape waits on a ping."""
     while not stop.is_set():
         await app.state.check_bus()
+        await measure_consumers(app)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=app.state.settings.bus_check_seconds)
+
+
+async def measure_consumers(app: FastAPI) -> None:
+    """Each event consumer's backlog on the stream (`sop_event_consumer_pending`), where the bus knows it."""
+    metrics = app.state.metrics
+    for durable, subscription in getattr(app.state, "consumers", {}).items():
+        pending = getattr(subscription, "pending", None)
+        if pending is None:
+            continue
+        try:
+            metrics.consumer_pending.labels(metrics.component, durable).set(await pending())
+        except Exception as exc:  # the bus is down: sop_event_bus_up says so
+            structlog.get_logger("sop.events").debug("consumer_pending_unknown", consumer=durable, error=str(exc))
 
 
 @asynccontextmanager

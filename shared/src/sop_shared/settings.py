@@ -44,6 +44,10 @@ class ComponentSettings(BaseSettings):
     case_ref_grace_seconds: float = 2.0
     log_level: str = "INFO"
     log_json: bool = True
+    # Tracing (sop_shared.tracing): spans are exported over OTLP/HTTP to this collector URL (or to the standard
+    # OTEL_EXPORTER_OTLP_ENDPOINT), and appended as JSON lines to trace_file; neither set: kept in the process.
+    otlp_endpoint: str = ""
+    trace_file: Path | None = None
     # The input policy (sop_shared.input_policy): the largest request body, and how deep a JSON body may nest.
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
     max_json_depth: int = Field(default=32, ge=4, le=200)
