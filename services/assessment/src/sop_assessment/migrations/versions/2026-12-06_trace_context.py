@@ -2,7 +2,7 @@
 (sop_shared.migrations.add_trace_context_columns says what they hold and why older rows still verify).
 
 Revision ID: 7a1c0e5d9b03
-Revises: 3b8f1c2d5e60
+Revises: b715a600d031
 Create Date: 2026-12-06 13:40:00.000000
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sop_shared.migrations import add_trace_context_columns, drop_trace_context_columns
 
 revision: str = '7a1c0e5d9b03'
-down_revision: str | None = '3b8f1c2d5e60'
+down_revision: str | None = 'b715a600d031'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
