@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from sop_assessment.ratings.models import ScaleRating
 from sop_shared.db import Database
+from sop_shared.ids import new_id
 from sop_shared.testing import RunningService
 
 
@@ -155,7 +156,7 @@ def test_one_rater_on_one_day_is_one_occasion_in_the_trajectory_whatever_the_lab
 
     def rating(rater: str, on: date, label: str, score: int) -> ScaleRating:
         return ScaleRating(
-            id=uuid.uuid4(),
+            id=new_id(),  # time-ordered: the ratings are given in this order
             case_id=uuid.uuid4(),
             target="overall",
             occasion_on=on,

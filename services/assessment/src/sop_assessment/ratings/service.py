@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,22 @@ RATING_WITHDRAWN = "sop.assessment.scale_rating.withdrawn"
 
 class RatingAlreadyGiven(Conflict):
     slug, title = "rating-already-given", "This person already rated this on this occasion"
+
+
+async def _event(session: AsyncSession, rating: ScaleRating, subject: str, **extra: Any) -> None:
+    await emit(
+        session,
+        platform,
+        subject=subject,
+        case_id=rating.case_id,
+        data={
+            "scale_rating_id": str(rating.id),
+            "case_id": str(rating.case_id),
+            "statement_id": str(rating.statement_id) if rating.statement_id else None,
+            "occasion_on": rating.occasion_on.isoformat(),
+            **extra,
+        },
+    )
 
 
 async def create_rating(
@@ -85,20 +102,7 @@ async def create_rating(
     )
     session.add(rating)
     await session.flush()
-    await emit(
-        session,
-        platform,
-        subject=RATING_CREATED,
-        case_id=case_id,
-        data={
-            "scale_rating_id": str(rating.id),
-            "case_id": str(case_id),
-            "statement_id": str(rating.statement_id) if rating.statement_id else None,
-            "occasion_on": rating.occasion_on.isoformat(),
-            "rater_role": rating.rater_role.value,
-            "score": rating.score,
-        },
-    )
+    await _event(session, rating, RATING_CREATED, rater_role=rating.rater_role.value, score=rating.score)
     return rating
 
 
@@ -160,16 +164,5 @@ async def withdraw_rating(
         )
     rating.withdrawn_at, rating.withdrawn_by, rating.withdrawal_reason = utcnow(), by, reason.strip()
     await session.flush()
-    await emit(
-        session,
-        platform,
-        subject=RATING_WITHDRAWN,
-        case_id=case_id,
-        data={
-            "scale_rating_id": str(rating.id),
-            "case_id": str(case_id),
-            "statement_id": str(rating.statement_id) if rating.statement_id else None,
-            "occasion_on": rating.occasion_on.isoformat(),
-        },
-    )
+    await _event(session, rating, RATING_WITHDRAWN)
     return rating
