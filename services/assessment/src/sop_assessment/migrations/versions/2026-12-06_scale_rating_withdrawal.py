@@ -3,7 +3,7 @@
 unique index over the ratings not withdrawn, so a withdrawn rating leaves room for its correction.
 
 Revision ID: 8a572d5f051d
-Revises: b715a600d031
+Revises: 7a1c0e5d9b03
 Create Date: 2026-12-06 14:21:28.699413
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from alembic import op
 import sop_shared.db
 
 revision: str = '8a572d5f051d'
-down_revision: str | None = 'b715a600d031'
+down_revision: str | None = '7a1c0e5d9b03'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
