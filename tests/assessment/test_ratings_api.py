@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from sop_assessment.ratings.models import ScaleRating
 from sop_shared.db import Database
+from sop_shared.ids import new_id
 from sop_shared.testing import RunningService
 
 
@@ -155,7 +156,7 @@ def test_one_rater_on_one_day_is_one_occasion_in_the_trajectory_whatever_the_lab
 
     def rating(rater: str, on: date, label: str, score: int) -> ScaleRating:
         return ScaleRating(
-            id=uuid.uuid4(),
+            id=new_id(),  # time-ordered: the ratings are given in this order
             case_id=uuid.uuid4(),
             target="overall",
             occasion_on=on,
@@ -234,3 +235,41 @@ async def test_the_trajectory_shows_each_occasion_and_how_each_rater_moved(
         f"/v1/cases/{lopez_case}/scale-ratings", params={"statment_id": danger}, headers=rivera
     )
     assert typo.status_code == 400
+
+
+async def test_a_mistaken_rating_is_withdrawn_with_a_reason_kept_and_left_out_of_the_trajectory(
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
+) -> None:
+    danger = await statement_id(assessment, lopez_case, rivera, maria_danger_statement)
+    maria = dict(statement_id=danger, occasion_on="2026-11-02", rater_name="Maria Lopez", rater_role="caregiver")
+    await rate(assessment, lopez_case, rivera, **maria, score=6)
+    wrong = (await rate(assessment, lopez_case, rivera, **{**maria, "occasion_on": "2026-11-09"}, score=1)).json()
+    base = f"/v1/cases/{lopez_case}/scale-ratings"
+    without_reason = await assessment.client.post(f"{base}/{wrong['id']}/withdraw", json={}, headers=rivera)
+    assert without_reason.status_code == 422 and without_reason.json()["errors"][0]["field"] == "reason"
+    withdrawn = await assessment.client.post(
+        f"{base}/{wrong['id']}/withdraw", json={"reason": "Rated the other statement by mistake"}, headers=rivera
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    body = withdrawn.json()
+    assert (body["score"], body["withdrawal_reason"], body["withdrawn_by"]) == (
+        1,
+        "Rated the other statement by mistake",
+        "fsw.rivera",
+    )
+    again = await assessment.client.post(f"{base}/{wrong['id']}/withdraw", json={"reason": "x"}, headers=rivera)
+    assert again.status_code == 409
+    assert (
+        await assessment.client.post(f"{base}/{uuid.uuid4()}/withdraw", json={"reason": "x"}, headers=rivera)
+    ).status_code == 404
+    # kept in the list, left out of the trajectory; the rater may rate that day again
+    listed = (await assessment.client.get(base, params={"statement_id": danger}, headers=rivera)).json()["items"]
+    assert [(r["score"], r["withdrawn_at"] is not None) for r in listed] == [(6, False), (1, True)]
+    corrected = await rate(assessment, lopez_case, rivera, **{**maria, "occasion_on": "2026-11-09"}, score=7)
+    assert corrected.status_code == 201, corrected.text
+    chart = (await assessment.client.get(f"{base}/trajectory", params={"statement_id": danger}, headers=rivera)).json()
+    assert [o["mean"] for o in chart["occasions"]] == [6.0, 7.0]  # no false dip
+    assert await rating_count(assessment) == 3

@@ -47,6 +47,7 @@ KIND_BY_NAME: dict[str, str] = {
     "participant_id": "plan_participant",
     "step_id": "next_step",
     "approval_id": "approval",
+    "rating_id": "scale_rating",
     "subject_id": "approval_subject",
 }
 # An item's own `id` inside a list: the kind by the list it sits in (per operation family).

@@ -412,6 +412,16 @@ def _label(w: World, case: str) -> str:
     return next(label for label, case_id in w.cases.items() if case_id == case)
 
 
+async def _rating(w: World, case: str, scene: Scene) -> Scene:
+    made = await w.ok(
+        "POST",
+        api("assessment", case, "/scale-ratings"),
+        "a safety-scale rating",
+        json={"occasion_on": _unique_day(), "rater_name": "Maria", "rater_role": "caregiver", "score": 5},
+    )
+    return {**scene, "scale_rating": made["id"]}
+
+
 async def _goal(w: World, case: str, scene: Scene) -> Scene:
     made = await w.ok(
         "POST",
@@ -814,6 +824,9 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
                 "mode": "verbal",
             },
         )
+    ),
+    ("assessment", "post", "/scale-ratings/{rating_id}/withdraw"): Example(
+        setup=_rating, bodies=(lambda s: {"reason": "Rated on the wrong statement"},)
     ),
     ("assessment", "post", "/consultations"): Example(
         bodies=(

@@ -138,7 +138,11 @@ async def scale_window(
     overall_rated = (
         await session.execute(
             select(col(ScaleRating.id))
-            .where(col(ScaleRating.case_id) == case_id, col(ScaleRating.target) == OVERALL)
+            .where(
+                col(ScaleRating.case_id) == case_id,
+                col(ScaleRating.target) == OVERALL,
+                col(ScaleRating.withdrawn_at).is_(None),
+            )
             .limit(1)
         )
     ).first() is not None

@@ -140,7 +140,9 @@ async def complete_map(
         ).scalars()
     )
     rated_query = select(col(ScaleRating.statement_id)).where(
-        col(ScaleRating.case_id) == the_map.case_id, col(ScaleRating.statement_id).is_not(None)
+        col(ScaleRating.case_id) == the_map.case_id,
+        col(ScaleRating.statement_id).is_not(None),
+        col(ScaleRating.withdrawn_at).is_(None),  # a withdrawn rating rates nothing
     )
     rated = {sid for sid in (await session.execute(rated_query)).scalars() if sid is not None}
     unbalanced = balance_problems(current.content, active_danger_statements=dangers)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from sop_assessment.case_view.http import idempotent_create
 from sop_assessment.ratings.rules import trajectory
-from sop_assessment.ratings.schemas import ScaleRatingIn, ScaleRatingOut, Trajectory
-from sop_assessment.ratings.service import create_rating, list_ratings, ratings_of
+from sop_assessment.ratings.schemas import ScaleRatingIn, ScaleRatingOut, ScaleRatingWithdrawal, Trajectory
+from sop_assessment.ratings.service import create_rating, list_ratings, ratings_of, withdraw_rating
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, require_case_scope
 from sop_shared.case_refs import DangerStatementRef
@@ -103,3 +103,29 @@ async def rating_trajectory(
     rows = await ratings_of(session, case_id=case_id, statement_id=statement_id)
     await audit_request(request, session, principal, resource="scale_rating", action="read", case_id=case_id)
     return Trajectory.model_validate(trajectory(rows, statement_id))
+
+
+@router.post(
+    "/cases/{case_id}/scale-ratings/{rating_id}/withdraw",
+    response_model=ScaleRatingOut,
+    dependencies=[known_query_params()],
+    responses={404: {"description": "No such rating in this case"}, 409: {"description": "Withdrawn already"}},
+)
+async def withdraw(
+    case_id: uuid.UUID,
+    rating_id: uuid.UUID,
+    body: ScaleRatingWithdrawal,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> ScaleRatingOut:
+    """Withdraw a mistaken rating with a reason: it is kept (never deleted) and left out of the trajectory, and
+    the rater may rate that occasion again. Once only (409 after); a rating changes in no other way."""
+    require_case_scope(principal, case_id, Scope.case_write)
+    rating = await withdraw_rating(
+        session, case_id=case_id, rating_id=rating_id, reason=body.reason, by=principal.subject
+    )
+    await audit_request(
+        request, session, principal, resource="scale_rating", action="withdraw", case_id=case_id, resource_id=rating.id
+    )
+    return rating_out(rating)

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, UniqueConstraint, Uuid
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Uuid, text
 from sqlmodel import Field
 
 from sop_assessment.models import AssessmentTable
@@ -32,11 +32,23 @@ class RatingMode(StrEnum):
 
 
 class ScaleRating(AssessmentTable, table=True):
-    """Never changed once given: the history of ratings is the point (a new occasion is a new rating)."""
+    """Never changed once given — the history of ratings is the point (a new occasion is a new rating) — except
+    that a mistaken one can be withdrawn with a reason (kept, left out of the trajectory)."""
 
     __tablename__ = "scale_rating"
     __table_args__ = (
-        UniqueConstraint("case_id", "target", "occasion_on", "occasion", "rater_key"),
+        # one live rating per rater, target and occasion: a withdrawn one leaves room for its correction
+        Index(
+            "uq_scale_rating_live",
+            "case_id",
+            "target",
+            "occasion_on",
+            "occasion",
+            "rater_key",
+            unique=True,
+            postgresql_where=text("withdrawn_at IS NULL"),
+            sqlite_where=text("withdrawn_at IS NULL"),
+        ),
         CheckConstraint("score >= 0 AND score <= 10", name="score_0_to_10"),
     )
 
@@ -61,3 +73,7 @@ class ScaleRating(AssessmentTable, table=True):
     one_step_up: str | None = Field(default=None, max_length=2000)
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    # A mistaken rating is withdrawn with a reason, never deleted; the trajectory leaves it out.
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    withdrawn_by: str | None = Field(default=None, max_length=200)
+    withdrawal_reason: str | None = Field(default=None, max_length=2000)

@@ -51,7 +51,7 @@ def fixed_anchors(
 def trajectory(ratings: Sequence[ScaleRating], statement_id: uuid.UUID | None) -> dict[str, Any]:
     """Occasions oldest first, each with every rater's score, lowest, highest and mean; and each rater's
     own line with how far it moved since their previous rating."""
-    ordered = sorted(ratings, key=lambda r: (_occasion(r), r.id))
+    ordered = sorted(live(ratings), key=lambda r: (_occasion(r), r.id))
     occasions: dict[Any, list[ScaleRating]] = {}
     for rating in ordered:
         occasions.setdefault(_occasion(rating), []).append(rating)
@@ -86,8 +86,14 @@ def trajectory(ratings: Sequence[ScaleRating], statement_id: uuid.UUID | None) -
     }
 
 
+def live(ratings: Sequence[ScaleRating]) -> list[ScaleRating]:
+    """The ratings not withdrawn: a withdrawn rating is kept, but draws nothing."""
+    return [r for r in ratings if r.withdrawn_at is None]
+
+
 def latest_occasion(ratings: Sequence[ScaleRating]) -> list[ScaleRating]:
-    """The ratings of the most recent occasion (all raters of that occasion)."""
+    """The ratings of the most recent occasion (all raters of that occasion), withdrawn ones left out."""
+    ratings = live(ratings)
     if not ratings:
         return []
     last = max(_occasion(r) for r in ratings)

@@ -58,6 +58,15 @@ class ScaleRatingOut(BaseModel):
     one_step_up: str | None
     created_by: str
     created_at: datetime
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
+    withdrawal_reason: str | None = None
+
+
+class ScaleRatingWithdrawal(Strict):
+    """Withdraw a mistaken rating: it is kept with the reason, and left out of the trajectory."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=2000, description="Why the rating is withdrawn")]
 
 
 class TrajectoryRating(BaseModel):

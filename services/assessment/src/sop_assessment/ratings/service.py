@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,15 +13,33 @@ from sop_assessment.models import Statement, StatementKind, platform
 from sop_assessment.ratings.models import ScaleRating
 from sop_assessment.ratings.rules import fixed_anchors, rater_key, target_of
 from sop_assessment.ratings.schemas import ScaleRatingIn
+from sop_shared.db import utcnow
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
-from sop_shared.problems import Conflict, InvalidInput
+from sop_shared.problems import Conflict, InvalidInput, NotFound
 
 RATING_CREATED = "sop.assessment.scale_rating.created"
+RATING_WITHDRAWN = "sop.assessment.scale_rating.withdrawn"
 
 
 class RatingAlreadyGiven(Conflict):
     slug, title = "rating-already-given", "This person already rated this on this occasion"
+
+
+async def _event(session: AsyncSession, rating: ScaleRating, subject: str, **extra: Any) -> None:
+    await emit(
+        session,
+        platform,
+        subject=subject,
+        case_id=rating.case_id,
+        data={
+            "scale_rating_id": str(rating.id),
+            "case_id": str(rating.case_id),
+            "statement_id": str(rating.statement_id) if rating.statement_id else None,
+            "occasion_on": rating.occasion_on.isoformat(),
+            **extra,
+        },
+    )
 
 
 async def create_rating(
@@ -38,7 +57,11 @@ async def create_rating(
     first = (
         await session.execute(
             select(col(ScaleRating.zero_anchor), col(ScaleRating.ten_anchor))
-            .where(col(ScaleRating.case_id) == case_id, col(ScaleRating.target) == target)
+            .where(
+                col(ScaleRating.case_id) == case_id,
+                col(ScaleRating.target) == target,
+                col(ScaleRating.withdrawn_at).is_(None),
+            )
             .order_by(col(ScaleRating.id))
             .limit(1)
         )
@@ -57,6 +80,7 @@ async def create_rating(
                 col(ScaleRating.target) == target,
                 col(ScaleRating.occasion_on) == body.occasion_on,  # one occasion per day, whatever its label
                 col(ScaleRating.rater_key) == key,
+                col(ScaleRating.withdrawn_at).is_(None),  # a withdrawn rating leaves room for its correction
             )
         )
     ).first()
@@ -78,20 +102,7 @@ async def create_rating(
     )
     session.add(rating)
     await session.flush()
-    await emit(
-        session,
-        platform,
-        subject=RATING_CREATED,
-        case_id=case_id,
-        data={
-            "scale_rating_id": str(rating.id),
-            "case_id": str(case_id),
-            "statement_id": str(rating.statement_id) if rating.statement_id else None,
-            "occasion_on": rating.occasion_on.isoformat(),
-            "rater_role": rating.rater_role.value,
-            "score": rating.score,
-        },
-    )
+    await _event(session, rating, RATING_CREATED, rater_role=rating.rater_role.value, score=rating.score)
     return rating
 
 
@@ -120,4 +131,38 @@ async def ratings_of(
     query = select(ScaleRating).where(col(ScaleRating.case_id) == case_id)
     if not every_target:
         query = query.where(col(ScaleRating.target) == target_of(statement_id))
+    query = query.where(col(ScaleRating.withdrawn_at).is_(None))  # withdrawn ratings draw nothing
     return list((await session.execute(query.order_by(col(ScaleRating.id)))).scalars())
+
+
+class RatingAlreadyWithdrawn(Conflict):
+    slug, title = "rating-already-withdrawn", "This rating was withdrawn already"
+
+
+class RatingNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such scale rating in this case")
+
+
+async def withdraw_rating(
+    session: AsyncSession, *, case_id: uuid.UUID, rating_id: uuid.UUID, reason: str, by: str
+) -> ScaleRating:
+    """A mistaken rating is withdrawn with a reason: kept (never deleted), left out of the trajectory; once."""
+    rating = (
+        await session.execute(
+            select(ScaleRating)
+            .where(col(ScaleRating.id) == rating_id, col(ScaleRating.case_id) == case_id)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if rating is None:
+        raise RatingNotFound()
+    if rating.withdrawn_at is not None:
+        raise RatingAlreadyWithdrawn(
+            f"withdrawn on {rating.withdrawn_at.date().isoformat()} by {rating.withdrawn_by}",
+            scale_rating_id=str(rating.id),
+        )
+    rating.withdrawn_at, rating.withdrawn_by, rating.withdrawal_reason = utcnow(), by, reason.strip()
+    await session.flush()
+    await _event(session, rating, RATING_WITHDRAWN)
+    return rating
