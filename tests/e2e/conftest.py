@@ -21,7 +21,7 @@ import real_services
 
 from sop_shared.dev_identity import mint_dev_token
 
-SERVICES = ("network", "assessment", "plans")
+SERVICES = ("network", "assessment", "plans", "practice")
 COMPONENTS = (*SERVICES, "gateway")
 
 

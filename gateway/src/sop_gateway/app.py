@@ -28,7 +28,7 @@ from sop_gateway.oauth.api import router as oauth_router
 from sop_gateway.oauth.service import GatewayTokenSigner, client_is_active
 from sop_gateway.rate_limits import TooManyRequests, build_rate_limits
 from sop_gateway.settings import OAUTH_JWKS_FILE, GatewaySettings
-from sop_gateway.upstream import ServiceClients, UpstreamTimeouts
+from sop_gateway.upstream import SERVICES, ServiceClients, UpstreamTimeouts
 from sop_shared.audit import AuditWriter, running_audit_trail
 from sop_shared.auth import InternalTokenMinter
 from sop_shared.db import Database
@@ -187,7 +187,7 @@ def create_app(
         minter = InternalTokenMinter(
             load_signing_key(settings.resolved_signing_key_file()), issuer=settings.internal_token_issuer
         )
-        urls = {name: settings.service_url(name) for name in ("network", "assessment", "plans")}
+        urls = {name: settings.service_url(name) for name in SERVICES}
         services = ServiceClients.build(minter, urls, service_apps, UpstreamTimeouts.from_settings(settings))
         app.state.database, app.state.authenticator, app.state.services = database, authenticator, services
         app.state.access_cache = AccessCache(ttl_seconds=settings.access_cache_seconds, on_denied=record_denied(app))
