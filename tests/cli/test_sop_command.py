@@ -51,7 +51,16 @@ def test_token_list_names_every_demo_user(sop: Run) -> None:
     listed = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
     assert (
         listed
-        == ["fsw.rivera", "sup.okafor", "fsw.lindqvist", "admin.hughes", "audit.byrne", "sacwis.sync"]
+        == [
+            "fsw.rivera",
+            "sup.okafor",
+            "fsw.lindqvist",
+            "admin.hughes",
+            "audit.byrne",
+            "sacwis.sync",
+            "maria.lopez",
+            "rosa.delgado",
+        ]
         == list(DEMO_USERS)
     )
     assert "NOT assigned" in result.stdout  # descriptions say who is who
