@@ -57,7 +57,12 @@ def test_token_list_names_every_demo_user(sop: Run) -> None:
             "fsw.lindqvist",
             "admin.hughes",
             "audit.byrne",
+            "coach.tran",
+            "coord.ellis",
+            "trainer.moss",
+            "lead.park",
             "sacwis.sync",
+            "lms.sync",
             "maria.lopez",
             "rosa.delgado",
         ]

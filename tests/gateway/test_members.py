@@ -80,6 +80,7 @@ def test_the_member_portal_is_trusted_in_development_only(tmp_path: Path) -> Non
         network_url="http://n",
         assessment_url="http://a",
         plans_url="http://p",
+        practice_url="http://q",
         oidc_jwks_file=tmp_path / "jwks.json",
     )
     assert DEV_MEMBER_PORTAL_ISSUER not in production
