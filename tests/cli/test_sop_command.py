@@ -63,6 +63,8 @@ def test_token_list_names_every_demo_user(sop: Run) -> None:
             "lead.park",
             "sacwis.sync",
             "lms.sync",
+            "maria.lopez",
+            "rosa.delgado",
         ]
         == list(DEMO_USERS)
     )

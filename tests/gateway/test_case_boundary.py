@@ -70,7 +70,7 @@ from tests.gateway.boundary_support import (
 )
 from tests.gateway.conftest import COMPONENTS, EmbeddedSystem, embedded_system, sqlite_urls
 
-WORKER, SUPERVISOR = "fsw.rivera", "sup.okafor"
+WORKER, SUPERVISOR, MEMBER = "fsw.rivera", "sup.okafor", "maria.lopez"
 CASE_REF_GRACE_SECONDS = 0.25
 TINY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -279,13 +279,18 @@ async def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 Scene = dict[str, Any]  # kind -> id in one case, plus what the example request needs (versions, hashes)
 
 
-async def _plan(w: World, case: str, scene: Scene, stage: str) -> Scene:
-    """A fresh safety plan in `case`, brought to `stage` (draft, signed, pending, approved, active)."""
+async def _plan(w: World, case: str, scene: Scene, stage: str, *, watcher: str | None = None) -> Scene:
+    """A fresh safety plan in `case`, brought to `stage` (draft, signed, pending, approved, active); with
+    `watcher`, every rule is watched by that person of the scene (a member checks in on the rules they watch)."""
     body = {
         **DEMO_SAFETY_PLAN,
         "title": f"Boundary plan {uuid.uuid4().hex[:8]}",
         "danger_statement_ids": [scene["danger_statement"]],
     }
+    if watcher is not None:
+        body["rules"] = [
+            {**rule, "monitors": [{"name": "Maria", "person_id": scene[watcher]}]} for rule in DEMO_SAFETY_PLAN["rules"]
+        ]
     plan = await w.ok("POST", api("plans", case, "/safety-plans"), "a safety plan", json=body)
     at = f"/safety-plans/{plan['id']}"
     if stage != "draft":
@@ -662,6 +667,15 @@ async def _harm_statement(w: World, case: str, scene: Scene) -> Scene:
     return {**scene, "statement": made["id"], "statement_version": made["version"]}
 
 
+async def _plan_maria_watches(w: World, case: str, scene: Scene) -> Scene:
+    return await _plan(w, case, scene, "active", watcher="caregiver_person")
+
+
+async def _danger_version(w: World, case: str, scene: Scene) -> Scene:
+    statement = await w.ok("GET", api("assessment", case, f"/statements/{scene['danger_statement']}"), "a statement")
+    return {**scene, "danger_statement_version": statement["version"]}
+
+
 SHARE = {"reason": "Read with Maria and Grandma Rosa"}
 EXAMPLES: dict[tuple[str, str, str], Example] = {
     # network
@@ -828,6 +842,26 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
     ("assessment", "post", "/scale-ratings/{rating_id}/withdraw"): Example(
         setup=_rating, bodies=(lambda s: {"reason": "Rated on the wrong statement"},)
     ),
+    ("assessment", "post", "/member-scale-ratings"): Example(
+        setup=_danger_version,
+        user=MEMBER,
+        bodies=(
+            lambda s: {
+                "statement_id": s["danger_statement"],
+                "statement_version": s["danger_statement_version"],
+                "occasion_on": _unique_day(),
+                "score": 6,
+                "one_step_up": "Rosa calling every night for a month.",
+            },
+        ),
+    ),
+    ("assessment", "post", "/statements/{statement_id}/responses"): Example(
+        setup=_danger_version,
+        user=MEMBER,
+        bodies=(
+            lambda s: {"statement_version": s["danger_statement_version"], "stance": "partly", "words": "A veces."},
+        ),
+    ),
     ("assessment", "post", "/consultations"): Example(
         bodies=(
             lambda s: {
@@ -913,6 +947,31 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
         ),
     ),
     ("plans", "post", "/next-steps"): Example(bodies=(next_step_body,)),
+    # a family member, as herself (the person is her token's; the ids she sends are the plan's and the rule's)
+    ("plans", "post", "/safety-plans/{plan_id}/member-signatures"): Example(
+        setup=_stage(_plan, "draft"),
+        user=MEMBER,
+        bodies=(
+            lambda s: {
+                "version_number": s["plan"]["current_version_number"],
+                "content_hash": s["plan"]["content_hash"],
+                "decision": "refused",
+                "refusal_reason": "Quiero hablarlo con mi madre primero.",
+            },
+        ),
+    ),
+    ("plans", "post", "/safety-plans/{plan_id}/member-check-ins"): Example(
+        setup=_plan_maria_watches,
+        user=MEMBER,
+        bodies=(
+            lambda s: {
+                "version_number": s["plan"]["current_version_number"],
+                "rule_id": s["safety_plan_rule"],
+                "kept": False,
+                "note": "No contestó a las 8.",
+            },
+        ),
+    ),
     ("plans", "patch", "/next-steps/{step_id}"): Example(
         setup=_next_step,
         headers=_if_match("next_step_version"),

@@ -162,10 +162,10 @@ def test_a_partner_cannot_ride_on_staff_assignments() -> None:
 def test_family_and_network_members_read_their_own_case() -> None:
     family = decide(ActorType.family, "family:maria", (), None)
     assert family.allowed and family.relationships == (CaseRelationship.family_member,)
-    assert family.scopes == {Scope.case_read}
+    assert family.scopes == {Scope.case_read, Scope.case_participate}
     network = decide(ActorType.network, "network:abuela", (), None)
     assert network.allowed and network.relationships == (CaseRelationship.network_member,)
-    assert network.scopes == {Scope.case_read}
+    assert network.scopes == {Scope.case_read, Scope.case_participate}
 
 
 def test_membership_must_match_the_actor_type_and_subject() -> None:

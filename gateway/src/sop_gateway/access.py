@@ -33,6 +33,12 @@ class CaseAccess:
     scopes: frozenset[str]
     relationships: tuple[str, ...]
     audiences: frozenset[str] = frozenset()  # the audiences this caller may be shown on this case
+    person_id: uuid.UUID | None = None  # a family or network member: the person their login is on this case
+    language: str | None = None  # a family or network member: the language they read
+
+    def downstream(self, principal: Principal) -> Principal:
+        """The principal for a service call on this case: its scopes, and a member's own person id."""
+        return principal.scoped_to(self.case_id, self.scopes, person_id=self.person_id)
 
 
 @dataclass
@@ -100,6 +106,8 @@ def access_from(body: dict[str, Any]) -> CaseAccess:
         frozenset(body["scopes"]),
         tuple(body["relationships"]),
         frozenset(body.get("audiences", ())),
+        uuid.UUID(body["person_id"]) if body.get("person_id") else None,
+        body.get("language"),
     )
 
 

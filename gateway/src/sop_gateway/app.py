@@ -32,6 +32,7 @@ from sop_gateway.upstream import SERVICES, ServiceClients, UpstreamTimeouts
 from sop_shared.audit import AuditWriter, running_audit_trail
 from sop_shared.auth import InternalTokenMinter
 from sop_shared.db import Database
+from sop_shared.dev_identity import DEV_ISSUER, DEV_MEMBER_PORTAL_ISSUER
 from sop_shared.events import Event, EventBus, Subscription
 from sop_shared.input_policy import install_input_policy
 from sop_shared.keys import ensure_keys, generate_signing_key, load_signing_key, write_signing_key
@@ -108,6 +109,17 @@ def _trusted_issuers(settings: GatewaySettings, signer: GatewayTokenSigner | Non
         )
         for extra in settings.oidc_extra_issuers
     ]
+    if settings.is_development and settings.oidc_issuer == DEV_ISSUER and not settings.oidc_jwks_url:
+        # `sop token maria.lopez`: the development member portal, for family and network members only.
+        issuers.append(
+            TrustedIssuerKeys(
+                DEV_MEMBER_PORTAL_ISSUER,
+                settings.oidc_audience,
+                jwks_file=settings.resolved_oidc_jwks_file(),
+                actor_types=frozenset({ActorType.family, ActorType.network}),
+                **common,
+            )
+        )
     if signer is not None:
         issuers.append(
             TrustedIssuerKeys(

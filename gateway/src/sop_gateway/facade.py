@@ -39,7 +39,7 @@ async def facade(service: str, path: str, request: Request) -> Response:
             access = await require_case_access(state.services, state.access_cache, principal, case_id)
         except UpstreamError as exc:
             raise ServiceUnavailable("the case access check is unavailable right now") from exc
-        downstream_principal = principal.scoped_to(case_id, access.scopes)
+        downstream_principal = access.downstream(principal)
     else:
         downstream_principal = principal.scoped_to(None)
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS}

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 
 from sop_shared.ids import new_id
 from sop_shared.keys import SigningKey
-from sop_shared.policy import DEFAULT_AUDIENCE, ActorType, Audience, Scope, audiences_allowed
+from sop_shared.policy import DEFAULT_AUDIENCE, MEMBER_ACTORS, ActorType, Audience, Scope, audiences_allowed
 from sop_shared.problems import Forbidden, InvalidInput, NotFound, Unauthenticated
 
 INTERNAL_TOKEN_LIFETIME_SECONDS = 60
@@ -54,13 +54,22 @@ class Principal:
     name: str | None = None
     case_id: uuid.UUID | None = None  # set on internal tokens scoped to one case
     case_ids: frozenset[uuid.UUID] = frozenset()  # set on bulk-read tokens: cases already allowed, read only
+    # A family or network member on an internal token scoped to their case: the person the network service
+    # bound their login to. Only the gateway sets it, from the access decision; never from a client's token.
+    person_id: uuid.UUID | None = None
 
     def has_scope(self, scope: Scope | str) -> bool:
         return str(scope) in self.scopes
 
-    def scoped_to(self, case_id: uuid.UUID | None, scopes: Iterable[str] | None = None) -> Principal:
+    def scoped_to(
+        self, case_id: uuid.UUID | None, scopes: Iterable[str] | None = None, *, person_id: uuid.UUID | None = None
+    ) -> Principal:
         return replace(
-            self, case_id=case_id, case_ids=frozenset(), scopes=frozenset(scopes) if scopes is not None else self.scopes
+            self,
+            case_id=case_id,
+            case_ids=frozenset(),
+            scopes=frozenset(scopes) if scopes is not None else self.scopes,
+            person_id=person_id if case_id is not None else None,
         )
 
     def scoped_to_cases(self, case_ids: Iterable[uuid.UUID]) -> Principal:
@@ -68,7 +77,7 @@ class Principal:
         ids = frozenset(case_ids)
         if len(ids) > MAX_CASES_PER_TOKEN:
             raise ValueError(f"at most {MAX_CASES_PER_TOKEN} cases per token")
-        return replace(self, case_id=None, case_ids=ids, scopes=frozenset({Scope.case_read.value}))
+        return replace(self, case_id=None, case_ids=ids, scopes=frozenset({Scope.case_read.value}), person_id=None)
 
 
 @dataclass
@@ -101,6 +110,8 @@ class InternalTokenMinter:
                 claims[claim] = value
         if principal.case_id is not None:
             claims["case"] = str(principal.case_id)
+            if principal.person_id is not None:
+                claims["person"] = str(principal.person_id)
         if principal.case_ids:
             claims["cases"] = sorted(str(c) for c in principal.case_ids)
         return jwt.encode(claims, self.key.private_key, algorithm="EdDSA", headers={"kid": self.key.kid})
@@ -137,6 +148,7 @@ class InternalTokenVerifier:
             if claims["exp"] - claims["iat"] > self.max_lifetime_seconds:
                 raise Unauthenticated("internal token lifetime too long")
             case = claims.get("case")
+            person = claims.get("person") if case else None
             cases = claims.get("cases") or []
             if not isinstance(cases, list) or len(cases) > MAX_CASES_PER_TOKEN:
                 raise Unauthenticated("invalid internal token: bad cases claim")
@@ -150,6 +162,7 @@ class InternalTokenVerifier:
                 name=claims.get("name"),
                 case_id=uuid.UUID(case) if case else None,
                 case_ids=frozenset(uuid.UUID(c) for c in cases),
+                person_id=uuid.UUID(person) if person else None,
             )
         except Unauthenticated:
             raise
@@ -219,6 +232,16 @@ async def _request_audience(request: Request, principal: CurrentPrincipal) -> Au
 
 
 RequestAudience = Annotated[Audience, Depends(_request_audience)]
+
+
+def require_member(principal: Principal, case_id: uuid.UUID) -> uuid.UUID:
+    """A family or network member acting as themselves on their own case: the person id their login is bound
+    to (from the internal token, never from a request body). Staff, partners and systems are refused (403):
+    they record what a member said through the staff routes."""
+    require_case_scope(principal, case_id, Scope.case_participate)
+    if principal.actor_type not in MEMBER_ACTORS or principal.person_id is None:
+        raise Forbidden("only a family or network member acts here, as themselves")
+    return principal.person_id
 
 
 def require_scope(principal: Principal, scope: Scope) -> None:

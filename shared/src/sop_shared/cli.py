@@ -86,6 +86,10 @@ def _dev_banner(base: str, data_dir: Path, demo_case: object, token: str) -> str
         f"    curl -s {base}/graphql -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
         f'      -d \'{{"query": "{query}"}}\'' if demo_case else "",
         "",
+        "  The family's side: sign in as Maria Lopez (the mother) or Rosa Delgado (safety network):",
+        f"    TOKEN=$(.venv/bin/sop token maria.lopez --data-dir {data_dir})   # or rosa.delgado",
+        "    (docs/members.md: what a member sees, signs, rates, checks in on and says)",
+        "",
     ]
     return "\n".join(lines)
 

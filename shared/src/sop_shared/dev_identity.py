@@ -17,6 +17,10 @@ from sop_shared.keys import DEV_ISSUER_KEY_FILE, load_signing_key
 
 DEV_ISSUER = "sop-dev-issuer"
 DEV_AUDIENCE = "sop-platform"
+# The development member portal: family and safety-network members sign in here (the gateway trusts it, in
+# development only, for `family` and `network` actors; the staff issuer never vouches for them). Same key pair.
+DEV_MEMBER_PORTAL_ISSUER = "sop-dev-member-portal"
+MEMBER_ACTOR_TYPES = ("family", "network")
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,20 @@ DEMO_USERS: dict[str, DemoUser] = {
             ("training:sync",),
             description="The state's learning system: loads training rosters in batch",
         ),
+        DemoUser(
+            "maria.lopez",
+            "Maria Lopez",
+            "family",
+            agency=None,
+            description="The demo family's mother (member portal; reads Spanish, needs an interpreter)",
+        ),
+        DemoUser(
+            "rosa.delgado",
+            "Rosa Delgado",
+            "network",
+            agency=None,
+            description="The children's grandmother, in the demo family's safety network (member portal)",
+        ),
     )
 }
 
@@ -119,7 +137,7 @@ def mint_dev_token(keys_dir: Path, subject: str, *, lifetime_seconds: int = 8 * 
     key = load_signing_key(keys_dir / DEV_ISSUER_KEY_FILE)
     now = int(time.time())
     claims = {
-        "iss": DEV_ISSUER,
+        "iss": DEV_MEMBER_PORTAL_ISSUER if user.actor_type in MEMBER_ACTOR_TYPES else DEV_ISSUER,
         "aud": DEV_AUDIENCE,
         "sub": user.subject,
         "name": user.name,

@@ -46,6 +46,9 @@ class Scope(StrEnum):
     approvals_request = "approvals:request"  # services putting items on the supervisor's approval queue
     audit_read = "audit:read"
     training_sync = "training:sync"  # the state's learning system or SACWIS loading training rosters in batch
+    # A family or network member acting as themselves on their own case (sign, rate, check in, respond,
+    # propose a commitment): never a staff scope, and always bound to the person id the access decision names.
+    case_participate = "case:participate"
 
 
 class StaffRole(StrEnum):
@@ -79,9 +82,12 @@ ACTOR_SCOPE_CEILING: dict[ActorType, frozenset[Scope]] = {
     ActorType.staff: frozenset(Scope),
     ActorType.integration: frozenset({Scope.cases_sync, Scope.case_read, Scope.training_sync}),
     ActorType.partner: frozenset({Scope.case_read}),
-    ActorType.family: frozenset({Scope.case_read}),
-    ActorType.network: frozenset({Scope.case_read}),
+    ActorType.family: frozenset({Scope.case_read, Scope.case_participate}),
+    ActorType.network: frozenset({Scope.case_read, Scope.case_participate}),
 }
+
+# Staff roles never take part as a member: their scopes are what ROLE_SCOPES say, capped here.
+MEMBER_ACTORS: frozenset[ActorType] = frozenset({ActorType.family, ActorType.network})
 
 # Which audiences may see each sensitive label. A label absent for an audience is hidden (deny by default).
 # "consent" means: only with the consent recorded for that record (e.g. the child's consent to share).
@@ -109,6 +115,32 @@ LABEL_VISIBILITY: dict[SensitivityLabel, dict[Audience, str]] = {
         Audience.partner: "consent",
     },
 }
+
+
+class Section(StrEnum):
+    """Parts of the case a shared audience may be kept from, whatever the records' own labels say."""
+
+    sdm_levels = "sdm_levels"  # the SDM safety decision and risk level (the agency's tools, not the family's)
+    every_rater = "every_rater"  # each professional's and the worker's own safety-scale score
+    every_rule = "every_rule"  # the plan's rules that this reader neither carries out nor watches
+
+
+# What the safety network sees is the family's decision; by default the network sees the danger statements,
+# the safety goal and the rules they help with — not SDM levels, not every rater's score (issue 14). An
+# audience absent here sees the section.
+SECTION_HIDDEN_FROM: dict[Section, frozenset[Audience]] = {
+    Section.sdm_levels: frozenset({Audience.network}),
+    Section.every_rater: frozenset({Audience.network}),
+    Section.every_rule: frozenset({Audience.network}),
+}
+
+# The raters whose own scores an audience kept from `every_rater` still sees: the family and the network.
+MEMBER_RATER_ROLES: frozenset[str] = frozenset({"caregiver", "network"})
+
+
+def may_see_section(section: Section, audience: Audience) -> bool:
+    return audience not in SECTION_HIDDEN_FROM.get(section, frozenset())
+
 
 # Who may read words the worker has not yet marked ready to share (drafts), and withdrawn ones: the agency only.
 # Everyone else (the family, their network, partners, the court) reads only what was shared and is still in
@@ -296,6 +328,8 @@ class CaseAccessFacts:
     # principal subject -> family|network: a person of this case (caregiver/parent) or an active member of its
     # safety network, matched on the person's `principal_subject` (the identity they log in with).
     member_subjects: dict[str, str] = field(default_factory=dict)
+    # principal subject -> the person record that login is bound to (the member acts only as that person)
+    member_people: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -306,6 +340,7 @@ class AccessDecision:
     audiences: frozenset[Audience] = frozenset()  # the audiences this caller may be shown on this case
     purposes: tuple[str, ...] = ()  # purposes of the partner grants relied on
     grant_ids: tuple[uuid.UUID, ...] = ()
+    person_id: uuid.UUID | None = None  # a family or network member: the person they are on this case
 
     @classmethod
     def deny(cls) -> AccessDecision:
@@ -331,6 +366,7 @@ def decide_case_access(
     audiences: set[Audience] = set()
     purposes: list[str] = []
     grant_ids: list[uuid.UUID] = []
+    person_id: uuid.UUID | None = None
     if actor_type == ActorType.staff:
         for assignment in facts.assignments:
             if not assignment.active or assignment.staff_subject != subject:
@@ -369,12 +405,19 @@ def decide_case_access(
             relationships.append(
                 CaseRelationship.family_member if kind == "family" else CaseRelationship.network_member
             )
-            scopes |= scopes_for(actor_type, (), [Scope.case_read])
+            scopes |= scopes_for(actor_type, (), [Scope.case_read, Scope.case_participate])
             audiences |= AUDIENCES_FOR_ACTOR[actor_type]
+            person_id = facts.member_people.get(subject)
     if not relationships or not scopes:
         return AccessDecision.deny()
     return AccessDecision(
-        True, tuple(relationships), frozenset(scopes), frozenset(audiences), tuple(purposes), tuple(grant_ids)
+        True,
+        tuple(relationships),
+        frozenset(scopes),
+        frozenset(audiences),
+        tuple(purposes),
+        tuple(grant_ids),
+        person_id,
     )
 
 

@@ -11,13 +11,14 @@ from fastapi import FastAPI
 
 from sop_gateway.demo.assessment import seed_assessment
 from sop_gateway.demo.assessment_sdm import seed_assessment_sdm
+from sop_gateway.demo.members import seed_member_logins
 from sop_gateway.demo.network import seed_network
 from sop_gateway.demo.plans import seed_plans
 from sop_gateway.demo.practice import seed_practice
 from sop_gateway.demo.seeding import DemoSeed
 from sop_gateway.settings import GatewaySettings
 
-STEPS = (seed_network, seed_assessment, seed_assessment_sdm, seed_plans, seed_practice)
+STEPS = (seed_network, seed_member_logins, seed_assessment, seed_assessment_sdm, seed_plans, seed_practice)
 
 
 async def seed_demo_family(app: FastAPI) -> uuid.UUID:

@@ -152,6 +152,18 @@ async def _find_or_create_plan(
     body = {
         **DEMO_SAFETY_PLAN,
         "participants": [{**p, "person_id": people.get(p["name"])} for p in DEMO_SAFETY_PLAN["participants"]],
+        # each rule names the people who carry it out and watch it by their records too (a member's own view
+        # shows the rules they help with, and a member checks in only on the rules they watch)
+        "rules": [
+            {
+                **rule,
+                **{
+                    refs: [{**ref, "person_id": people.get(ref["name"])} for ref in rule[refs]]
+                    for refs in ("responsible", "monitors")
+                },
+            }
+            for rule in DEMO_SAFETY_PLAN["rules"]
+        ],
         "danger_statement_ids": [seed.ids["danger_statement"]],
         "effective_from": agreed.isoformat(),
     }

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from sop_gateway.family_view.labels import page_words
 from sop_gateway.family_view.page import family_page, render_html
 from sop_gateway.family_view.pdf import render_pdf_in_thread
-from sop_gateway.family_view.reading import read_family_case_view
+from sop_gateway.family_view.reading import page_audience, read_family_case_view
 from sop_shared.audit import AccessPurpose, AuditEntry
 from sop_shared.auth import bearer_token
 from sop_shared.language_tags import BadLanguageTag, standard_language_tag
@@ -39,7 +39,11 @@ PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; bas
 async def family_view(
     case_id: str,
     request: Request,
-    language: str = Query("en", description="BCP-47 language of the page (en, es, mh, …)"),
+    language: str | None = Query(
+        None,
+        description="BCP-47 language of the page (en, es, mh, …); by default a family or network member's "
+        "preferred language, else English",
+    ),
     format: str | None = Query(
         None, description="html (default) or pdf; `Accept: application/pdf` also asks for the PDF"
     ),
@@ -49,7 +53,7 @@ async def family_view(
     request.state.principal = principal
     _refuse_unknown_query_params(request)
     try:
-        language = standard_language_tag(language)
+        language = standard_language_tag(language) if language is not None else None
     except BadLanguageTag as exc:
         raise InvalidInput.field("language", str(exc)) from exc
     chosen = _format(format, request.headers.get("accept", ""))
@@ -59,7 +63,7 @@ async def family_view(
         raise NotFound("no such case") from exc
 
     read = await read_family_case_view(request, principal, case_uuid, language)
-    words = page_words(language)
+    words = page_words(read.view.get("language") or language or "en")
     html = render_html(
         family_page(read.view, words, unavailable=read.unavailable, printed_on=_clock_now(request).date())
     )
@@ -75,7 +79,7 @@ async def family_view(
                 resource_id=str(case_uuid),
                 fields=[*sorted(k for k, v in read.view.items() if v is not None), f"format:{chosen}"],
                 purpose=(getattr(request.state, "purpose", None) or AccessPurpose.family_participation).value,
-                audience="family",
+                audience=page_audience(principal).lower(),
             ),
         )
     headers = {"Cache-Control": "no-store", "Content-Language": words.language, "X-Content-Type-Options": "nosniff"}

@@ -16,6 +16,7 @@ from fastapi import Request
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.upstream import upstream_calls
 from sop_shared.auth import Principal
+from sop_shared.policy import ActorType
 from sop_shared.problems import InvalidInput, NotFound, ServiceUnavailable
 
 # Codes that mean "you may not see this case as the family would": all answer exactly like a missing case.
@@ -37,8 +38,13 @@ def case_view_query() -> str:
     return files("sop_gateway.family_view").joinpath("case_view.graphql").read_text(encoding="utf-8")
 
 
+def page_audience(principal: Principal) -> str:
+    """Whose page it is: a network member reads it as the network does; everyone else as the family does."""
+    return "NETWORK" if principal.actor_type == ActorType.network else "FAMILY"
+
+
 async def read_family_case_view(
-    request: Request, principal: Principal, case_id: uuid.UUID, language: str
+    request: Request, principal: Principal, case_id: uuid.UUID, language: str | None
 ) -> FamilyCaseView:
     state = request.app.state
     calls: Counter[str] = Counter()
@@ -53,7 +59,7 @@ async def read_family_case_view(
     )
     result = await state.graphql_schema.execute(
         case_view_query(),
-        variable_values={"caseId": str(case_id), "language": language},
+        variable_values={"caseId": str(case_id), "language": language, "audience": page_audience(principal)},
         context_value=context,
         operation_name="FamilyView",
     )

@@ -55,7 +55,7 @@ from sop_shared.auth import Principal
 from sop_shared.language_tags import BadLanguageTag, standard_language_tag
 from sop_shared.observability import request_id_var
 from sop_shared.pagination import NOT_OURS, CaseList
-from sop_shared.policy import ActorType, SensitivityLabel, audiences_allowed, may_see
+from sop_shared.policy import DEFAULT_AUDIENCE, ActorType, SensitivityLabel, audiences_allowed, may_see
 from sop_shared.policy import Audience as PolicyAudience
 
 CHILD_ROLES = {"child"}
@@ -375,8 +375,22 @@ class CaseView:
             yield from plans["safety_plan"].get("triggers", [])
 
 
+def _language(language: str | None, access: CaseAccess | None) -> str:
+    """The language asked for; else a family or network member's own (as the network service knows it); else
+    English. A member's stored language that is not a usable tag falls back to English, never to an error."""
+    if language is None:
+        try:
+            return standard_language_tag(access.language) if access and access.language else "en"
+        except BadLanguageTag:
+            return "en"
+    try:
+        return standard_language_tag(language)
+    except BadLanguageTag as exc:
+        raise GraphQLError(f"language: {exc}", extensions={"code": "BAD_USER_INPUT", "field": "language"}) from exc
+
+
 async def resolve_case_view(
-    info: Info[GatewayContext, None], case_id: strawberry.ID, audience: Audience, language: str
+    info: Info[GatewayContext, None], case_id: strawberry.ID, asked_audience: Audience | None, asked: str | None
 ) -> CaseView:
     context = info.context
     principal = require_principal(context)
@@ -384,10 +398,8 @@ async def resolve_case_view(
         case_uuid = uuid.UUID(str(case_id))
     except ValueError as exc:
         raise GraphQLError("caseId must be a UUID.", extensions={"code": "BAD_USER_INPUT", "field": "caseId"}) from exc
-    try:
-        language = standard_language_tag(language)
-    except BadLanguageTag as exc:
-        raise GraphQLError(f"language: {exc}", extensions={"code": "BAD_USER_INPUT", "field": "language"}) from exc
+    language = _language(asked, None) if asked is not None else "en"
+    audience = asked_audience or Audience(DEFAULT_AUDIENCE[principal.actor_type].value)
     wanted = PolicyAudience(audience.value)
     if wanted not in audiences_for(principal):
         raise forbidden_audience(audience)
@@ -398,7 +410,7 @@ async def resolve_case_view(
     async def network_slice(scoped: Principal) -> Any:
         return await services.get_json("network", f"/v1/cases/{case_uuid}/view", scoped, headers=headers)
 
-    async def assessment_slice(scoped: Principal) -> Any:
+    async def assessment_slice(scoped: Principal, language: str) -> Any:
         return await services.get_json(
             "assessment",
             f"/v1/cases/{case_uuid}/case-view",
@@ -417,7 +429,7 @@ async def resolve_case_view(
             raise not_found()
         if wanted not in audiences_for(principal, access.audiences):
             raise forbidden_audience(audience)
-        return principal.scoped_to(case_uuid, access.scopes)
+        return access.downstream(principal)
 
     network: Any  # each slice: the service's JSON, or (from gather) the exception its call raised
     assessment: Any
@@ -427,8 +439,9 @@ async def resolve_case_view(
         if not cached.allowed:
             await record_refusal(context.access_cache, principal, case_uuid)
         scoped = check(cached)
+        language = _language(asked, cached)
         network, assessment, plans = await asyncio.gather(
-            network_slice(scoped), assessment_slice(scoped), plans_slice(scoped), return_exceptions=True
+            network_slice(scoped), assessment_slice(scoped, language), plans_slice(scoped), return_exceptions=True
         )
     else:
         try:
@@ -443,7 +456,10 @@ async def resolve_case_view(
         if not access.allowed:
             await record_refusal(context.access_cache, principal, case_uuid)
         scoped = check(access)
-        assessment, plans = await asyncio.gather(assessment_slice(scoped), plans_slice(scoped), return_exceptions=True)
+        language = _language(asked, access)
+        assessment, plans = await asyncio.gather(
+            assessment_slice(scoped, language), plans_slice(scoped), return_exceptions=True
+        )
     if isinstance(network, BaseException):
         raise GraphQLError(
             "The case is unavailable right now (network service).",

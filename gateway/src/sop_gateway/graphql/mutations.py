@@ -28,6 +28,7 @@ CASE = "/v1/cases/{case_id}"
 PLAN = f"{CASE}/safety-plans/{{plan_id}}"
 SDM = f"{CASE}/sdm-assessments/{{assessment_id}}"
 DECIDE = Scope.approvals_decide
+MEMBER = Scope.case_participate
 
 MUTATIONS: list[CaseMutation] = [
     # --- network: the case from SACWIS, the safety network, partners, logins ---
@@ -194,6 +195,47 @@ MUTATIONS: list[CaseMutation] = [
     CaseMutation("recordCheckIn", "plans", "POST", f"{PLAN}/check-ins", "check_in", "checkIn"),
     CaseMutation("createNextStep", "plans", "POST", f"{CASE}/next-steps", "next_step", "nextStep"),
     CaseMutation("updateNextStep", "plans", "PATCH", f"{CASE}/next-steps/{{step_id}}", "next_step", "nextStep"),
+    # --- a family or network member, as themselves (docs/members.md): the person is the token's, never the input's
+    CaseMutation(
+        "signSafetyPlanAsMember",
+        "plans",
+        "POST",
+        f"{PLAN}/member-signatures",
+        "safety_plan_signature",
+        "signature",
+        scope=MEMBER,
+        description="A caregiver or network member signs (or refuses, with a reason) the plan version shown to them.",
+    ),
+    CaseMutation(
+        "checkInAsMember",
+        "plans",
+        "POST",
+        f"{PLAN}/member-check-ins",
+        "check_in",
+        "checkIn",
+        scope=MEMBER,
+        description="A member says whether a rule they watch was kept, or when it was broken (kept: false).",
+    ),
+    CaseMutation(
+        "rateSafetyScaleAsMember",
+        "assessment",
+        "POST",
+        f"{CASE}/member-scale-ratings",
+        "scale_rating",
+        "scaleRating",
+        scope=MEMBER,
+        description="A member's own safety-scale rating, with what would move it one up.",
+    ),
+    CaseMutation(
+        "respondToStatement",
+        "assessment",
+        "POST",
+        f"{CASE}/statements/{{statement_id}}/responses",
+        "statement_response",
+        "response",
+        scope=MEMBER,
+        description="A member agrees, partly agrees or disagrees with a statement, in their own words (kept verbatim).",
+    ),
 ]
 
 

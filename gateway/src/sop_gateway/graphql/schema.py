@@ -45,13 +45,17 @@ from sop_shared.observability import request_id_var
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One family's common-language case view, for an audience, in a language.")
+    @strawberry.field(
+        description="One family's common-language case view, for an audience, in a language. Without an "
+        "audience, the caller's own (staff: STAFF; a family member: FAMILY; a network member: NETWORK; a "
+        "partner: PARTNER); without a language, a family or network member's preferred one, else English."
+    )
     async def case_view(
         self,
         info: Info[GatewayContext, None],
         case_id: strawberry.ID,
-        audience: Audience = Audience.STAFF,
-        language: str = "en",
+        audience: Audience | None = None,
+        language: str | None = None,
     ) -> CaseView:
         return await resolve_case_view(info, case_id, audience, language)
 

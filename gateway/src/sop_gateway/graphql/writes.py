@@ -212,7 +212,7 @@ async def write_to_case(
             raise GraphQLError(
                 f"{write.name} needs the {write.scope.value} scope on this case.", extensions={"code": "FORBIDDEN"}
             )
-        downstream = principal.scoped_to(case_id, access.scopes)
+        downstream = access.downstream(principal)
     else:
         downstream = principal.scoped_to(None)
     headers: dict[str, str] = {}

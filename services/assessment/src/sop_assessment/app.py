@@ -14,6 +14,7 @@ from sop_assessment.child_voice.service import PLAN_RULE_CONSUMERS
 from sop_assessment.goals.api import router as goals_router
 from sop_assessment.language.api import router as language_router
 from sop_assessment.maps.api import router as maps_router
+from sop_assessment.members.api import router as members_router
 from sop_assessment.models import platform
 from sop_assessment.ratings.api import router as ratings_router
 from sop_assessment.sdm.api import router as sdm_router
@@ -49,6 +50,7 @@ def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | No
             translations_router,
             sharing_router,
             case_view_router,
+            members_router,
         ],
         bus=bus,
         # Safety plans submitted at the plans service join the supervisor's one approval queue.

@@ -141,6 +141,10 @@ class AccessOut(BaseModel):
     relationships: list[str]
     scopes: list[str]
     audiences: list[str] = Field(default_factory=list)
+    person_id: uuid.UUID | None = Field(
+        default=None, description="A family or network member: the person on this case their login is bound to"
+    )
+    language: str | None = Field(default=None, description="A family or network member: their preferred language")
 
 
 class CommitmentIn(Strict):

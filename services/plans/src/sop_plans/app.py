@@ -10,6 +10,7 @@ from sop_plans.case_refs import ENTITY_FEEDS, case_refs
 from sop_plans.case_view.api import router as case_view_router
 from sop_plans.check_ins.api import router as check_ins_router
 from sop_plans.expiry import expiry_sweeper
+from sop_plans.members.api import router as members_router
 from sop_plans.models import person_languages, platform
 from sop_plans.next_steps.api import router as next_steps_router
 from sop_plans.plan_policy import load_policy
@@ -34,7 +35,7 @@ def create_app(
         description="Safety plans in the family's words: immutable hash-bound versions, sign-offs, supervisor "
         "approval, monitoring check-ins, next steps and alerts.",
         platform=platform,
-        routers=[case_router, next_steps_router, alerts_router, case_view_router],
+        routers=[case_router, next_steps_router, alerts_router, case_view_router, members_router],
         bus=bus,
         background=[expiry_sweeper],  # started after the database exists, stopped before it closes
         consumers=[

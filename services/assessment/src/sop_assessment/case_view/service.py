@@ -48,7 +48,7 @@ from sop_assessment.statements.redaction import statement_view
 from sop_assessment.supervision.models import Approval, ApprovalStatus
 from sop_shared.pagination import DEFAULT_LIMIT
 from sop_shared.plain_language import LANGUAGE_NAMES, PLAIN_WORDS, primary_language
-from sop_shared.policy import Audience, SensitivityLabel, may_see
+from sop_shared.policy import Audience, Section, SensitivityLabel, may_see, may_see_section
 
 
 def instrument_kind(catalog: Catalog) -> Callable[[Assessed], str]:
@@ -160,6 +160,15 @@ async def assessment_case_view(
             risk_assessed_at=summary.risk_assessed_at,
             due_dates=summary.due_dates,
             detail=detail,
+        )
+        if may_see_section(Section.sdm_levels, audience)
+        else SdmView(
+            safety_decision=None,
+            safety_assessed_at=None,
+            risk_level=None,
+            risk_assessed_at=None,
+            due_dates=[],
+            detail=None,
         ),
         child_voice=child_voice,
         glossary=glossary_in(language),

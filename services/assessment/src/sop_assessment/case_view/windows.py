@@ -28,7 +28,7 @@ from sop_assessment.translations.rules import shown_translations
 from sop_assessment.translations.schemas import CaseViewTranslation
 from sop_assessment.translations.service import case_translations
 from sop_shared.pagination import CaseList, CountedPage, after
-from sop_shared.policy import Audience
+from sop_shared.policy import MEMBER_RATER_ROLES, Audience, Section, may_see_section
 from sop_shared.sharing import shared_only
 
 
@@ -174,9 +174,12 @@ async def scale_window(
             ratings.setdefault(rating.target, []).append(rating)
     latest: list[ScaleRatingOut] = []
     trajectories: list[Trajectory] = []
+    every_rater = may_see_section(Section.every_rater, audience)
     for statement in shown:
         statement_id = statement.id if statement is not None else None
         rows = ratings.get(target_of(statement_id), [])
+        if not every_rater:  # the family's and the network's own scores, not each professional's
+            rows = [r for r in rows if r.rater_role.value in MEMBER_RATER_ROLES]
         withheld = statement is not None and statement_view(statement.model_dump(), audience).withheld
         for rating in latest_occasion(rows):
             out = rating_out(rating)

@@ -5,6 +5,7 @@ import sop_assessment.attachments.models
 import sop_assessment.child_voice.models
 import sop_assessment.goals.models
 import sop_assessment.maps.models
+import sop_assessment.members.models
 import sop_assessment.ratings.models
 import sop_assessment.sdm.models
 import sop_assessment.supervision.models

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_network.access.service import decide_for
 from sop_network.cases.service import read_case
+from sop_network.models import Person
 from sop_network.safety_network.service import read_safety_network
 from sop_network.schemas import AccessOut, CaseViewSlice
 from sop_shared.audit import audit_request
@@ -20,7 +21,9 @@ from sop_shared.policy import AccessDecision
 router = APIRouter(prefix="/v1", tags=["access"])
 
 
-def access_out(case_id: uuid.UUID, principal: Principal, decision: AccessDecision) -> AccessOut:
+def access_out(
+    case_id: uuid.UUID, principal: Principal, decision: AccessDecision, *, language: str | None = None
+) -> AccessOut:
     return AccessOut(
         case_id=case_id,
         subject=principal.subject,
@@ -28,7 +31,17 @@ def access_out(case_id: uuid.UUID, principal: Principal, decision: AccessDecisio
         relationships=[r.value for r in decision.relationships],
         scopes=sorted(s.value for s in decision.scopes),
         audiences=sorted(a.value for a in decision.audiences),
+        person_id=decision.person_id,
+        language=language,
     )
+
+
+async def member_access_out(
+    session: AsyncSession, case_id: uuid.UUID, principal: Principal, decision: AccessDecision
+) -> AccessOut:
+    """The decision, and for a family or network member the person they are and the language they read."""
+    person = await session.get(Person, decision.person_id) if decision.person_id is not None else None
+    return access_out(case_id, principal, decision, language=person.preferred_language if person else None)
 
 
 async def case_view_slice(
@@ -38,7 +51,8 @@ async def case_view_slice(
     for the audiences the decision allows."""
     case = await read_case(session, case_id, decision.audiences) if decision.allowed else None
     network = await read_safety_network(session, case_id, decision.audiences) if case else None
-    return CaseViewSlice(access=access_out(case_id, principal, decision), case=case, safety_network=network)
+    access = await member_access_out(session, case_id, principal, decision)
+    return CaseViewSlice(access=access, case=case, safety_network=network)
 
 
 @router.get("/cases/{case_id}/access", response_model=AccessOut)
@@ -59,7 +73,7 @@ async def get_case_access(
         case_id=case_id,
         fields=["allowed" if decision.allowed else "denied"],
     )
-    return access_out(case_id, principal, decision)
+    return await member_access_out(session, case_id, principal, decision)
 
 
 @router.get("/cases/{case_id}/view", response_model=CaseViewSlice)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
@@ -35,7 +36,7 @@ async def many_case_access_facts(
     ids = list(existing)
     assignments: dict[uuid.UUID, list[AssignmentFact]] = {}
     grants: dict[uuid.UUID, list[GrantFact]] = {}
-    members: dict[uuid.UUID, dict[str, str]] = {}
+    members: dict[uuid.UUID, dict[str, MemberLogin]] = {}
     if ids:
         for a in (
             await session.execute(select(StaffAssignment).where(col(StaffAssignment.case_id).in_(ids)))
@@ -61,20 +62,29 @@ async def many_case_access_facts(
             exists=case_id in existing,
             assignments=tuple(assignments.get(case_id, ())),
             grants=tuple(grants.get(case_id, ())),
-            member_subjects=members.get(case_id, {}),
+            member_subjects={s: m.kind for s, m in members.get(case_id, {}).items()},
+            member_people={s: m.person_id for s, m in members.get(case_id, {}).items()},
         )
         for case_id in case_ids
     }
 
 
+@dataclass(frozen=True)
+class MemberLogin:
+    """Who a member login is on one case: family or network, and the person record it is bound to."""
+
+    kind: str
+    person_id: uuid.UUID
+
+
 async def _member_subjects(
     session: AsyncSession, case_ids: list[uuid.UUID], now: datetime, subject: str | None
-) -> dict[uuid.UUID, dict[str, str]]:
+) -> dict[uuid.UUID, dict[str, MemberLogin]]:
     """Who logs in as a member of this case: active caregivers/parents (family) and active safety-network
     members within their active dates (network). A merged-away record speaks for no one."""
-    subjects: dict[uuid.UUID, dict[str, str]] = {}
+    subjects: dict[uuid.UUID, dict[str, MemberLogin]] = {}
     family = (
-        select(col(CaseMember.case_id), col(Person.principal_subject))
+        select(col(CaseMember.case_id), col(Person.principal_subject), col(Person.id))
         .join(CaseMember, col(CaseMember.person_id) == col(Person.id))
         .where(
             col(CaseMember.case_id).in_(case_ids),
@@ -86,7 +96,7 @@ async def _member_subjects(
     )
     today = now.date()
     network = (
-        select(col(NetworkMember.case_id), col(Person.principal_subject))
+        select(col(NetworkMember.case_id), col(Person.principal_subject), col(Person.id))
         .join(NetworkMember, col(NetworkMember.person_id) == col(Person.id))
         .where(
             col(NetworkMember.case_id).in_(case_ids),
@@ -100,8 +110,9 @@ async def _member_subjects(
         family = family.where(col(Person.principal_subject) == subject)
         network = network.where(col(Person.principal_subject) == subject)
     for audience, query in (("network", network), ("family", family)):  # family last: it wins for a person in both
-        for case_id, s in (await session.execute(query)).all():
-            subjects.setdefault(case_id, {})[cast(str, s)] = audience  # both queries keep principal_subject IS NOT NULL
+        for case_id, s, person_id in (await session.execute(query)).all():
+            # both queries keep principal_subject IS NOT NULL
+            subjects.setdefault(case_id, {})[cast(str, s)] = MemberLogin(audience, person_id)
     return subjects
 
 

@@ -39,7 +39,7 @@ from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, require_scope
 from sop_shared.clock import Now
 from sop_shared.db import SessionDep
-from sop_shared.policy import ActorType, Audience, Scope
+from sop_shared.policy import MEMBER_ACTORS, Audience, Scope
 from sop_shared.problems import NotFound
 from sop_shared.query_params import known_query_params
 
@@ -48,7 +48,6 @@ router = APIRouter(prefix="/v1", tags=["persons"])
 System = Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
 ExternalId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 STEWARD = frozenset({Audience.staff})
-MEMBER_ACTORS = frozenset({ActorType.family, ActorType.network})
 
 
 @router.get(

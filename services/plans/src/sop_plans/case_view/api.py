@@ -60,8 +60,10 @@ async def case_view(
     return PlansCaseView(
         case_id=case_id,
         audience=audience,
-        safety_plan=plan_for_audience(parts.safety_plan, audience) if parts.safety_plan is not None else None,
-        plans=[plan_for_audience(p, audience) for p in parts.plans],
+        safety_plan=plan_for_audience(parts.safety_plan, audience, principal.person_id)
+        if parts.safety_plan is not None
+        else None,
+        plans=[plan_for_audience(p, audience, principal.person_id) for p in parts.plans],
         next_steps=parts.next_steps,
         alerts=alerts_for_audience(parts.alerts, audience),
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 from sop_plans.models import PlanStatus, SafetyPlan
-from sop_plans.schemas import Alert, SafetyPlanOut
-from sop_shared.policy import Audience, may_see_unshared
+from sop_plans.schemas import Alert, Rule, SafetyPlanOut
+from sop_shared.policy import Audience, Section, may_see_section, may_see_unshared
 
 ENDED = frozenset({PlanStatus.terminated, PlanStatus.expired})
 # The agency's own readers. Everyone else (family, network, partner, court) gets the plan without the
@@ -55,10 +56,25 @@ def version_for(plan: SafetyPlan, audience: Audience) -> int:
     return plan.current_version_number if is_agency(audience) else version_shown(plan)
 
 
-def plan_for_audience(plan: SafetyPlanOut, audience: Audience) -> SafetyPlanOut:
+def plan_for_audience(plan: SafetyPlanOut, audience: Audience, person_id: uuid.UUID | None = None) -> SafetyPlanOut:
     if is_agency(audience):
         return plan
-    return plan.model_copy(update={"latest_approval": None, "warnings": [], "alerts": []})
+    shown = plan.model_copy(update={"latest_approval": None, "warnings": [], "alerts": []})
+    if may_see_section(Section.every_rule, audience):
+        return shown
+    rules = [r for r in plan.rules if helps_with(r, person_id)]
+    ids = {r.id for r in rules}
+    return shown.model_copy(
+        update={"rules": rules, "recent_check_ins": [c for c in plan.recent_check_ins if c.rule_id in ids]}
+    )
+
+
+def helps_with(rule: Rule, person_id: uuid.UUID | None) -> bool:
+    """A rule this network reader helps with: one they carry out or watch (staff previewing the network's
+    view, with no person of their own: every rule someone watches)."""
+    if person_id is None:
+        return bool(rule.monitors)
+    return any(ref.person_id == person_id for ref in (*rule.monitors, *rule.responsible))
 
 
 def alerts_for_audience(alerts: list[Alert], audience: Audience) -> list[Alert]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -40,8 +41,9 @@ from sop_plans.schemas import (
     SubmitIn,
     TerminateIn,
 )
+from sop_plans.settings import PlansSettings
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, RequestAudience, require_case_scope
+from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope
 from sop_shared.clock import ClockDep
 from sop_shared.concurrency import MAX_VERSION, IfMatchVersion, VersionNumber, etag
 from sop_shared.db import SessionDep
@@ -500,12 +502,42 @@ async def sign_safety_plan(
     replayed = await idempotency.replay(session, body)
     if replayed is not None:
         return replayed
+    return await record_and_answer_signature(
+        request,
+        session,
+        principal,
+        idempotency,
+        plan,
+        body,
+        sent=body,
+        now=clock.now(),
+        settings=settings,
+        policy=policy,
+    )
+
+
+async def record_and_answer_signature(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    idempotency: Any,
+    plan: SafetyPlan,
+    signing: SignatureIn,
+    *,
+    sent: BaseModel,
+    now: datetime,
+    settings: PlansSettings,
+    policy: PlanPolicy,
+    location_prefix: str = "/v1",
+) -> JSONResponse:
+    """Record the sign-off, audit it, remember the answer for `sent` (the body as the caller sent it, for a
+    repeat with the same Idempotency-Key) and answer 201 with its Location."""
     signature = await service.record_signature(
         session,
         plan,
-        body,
+        signing,
         principal=principal,
-        now=clock.now(),
+        now=now,
         image_max_bytes=settings.signature_image_max_bytes,
         policy=policy,
     )
@@ -519,8 +551,8 @@ async def sign_safety_plan(
         resource_id=signature.id,
     )
     content = SignatureOut.model_validate(signature, from_attributes=True).model_dump(mode="json")
-    headers = {"Location": f"/v1/safety-plans/{plan.id}/signatures/{signature.id}"}
-    await idempotency.remember(session, body, status_code=201, content=content, headers=headers)
+    headers = {"Location": f"{location_prefix}/safety-plans/{plan.id}/signatures/{signature.id}"}
+    await idempotency.remember(session, sent, status_code=201, content=content, headers=headers)
     return JSONResponse(content, status_code=201, headers=headers)
 
 
