@@ -1,7 +1,7 @@
 """members (issue 14): a family or network member's response to a statement, in their own words
 
 Revision ID: 5e2a9d7c1f83
-Revises: b715a600d031
+Revises: 8a572d5f051d
 Create Date: 2026-12-06 14:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import sop_shared.db
 
 revision: str = "5e2a9d7c1f83"
-down_revision: str | None = "b715a600d031"
+down_revision: str | None = "8a572d5f051d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
