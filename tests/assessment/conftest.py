@@ -46,6 +46,12 @@ def rivera(tokens: InternalTokens, lopez_case: uuid.UUID) -> dict[str, str]:
     return tokens.headers("assessment", case_id=lopez_case)
 
 
+@pytest.fixture
+def okafor(tokens: InternalTokens, lopez_case: uuid.UUID) -> dict[str, str]:
+    """Ms. Okafor, Ms. Rivera's supervisor (she reads Spanish: she verifies what others translate)."""
+    return tokens.headers("assessment", subject="sup.okafor", roles=("supervisor",), case_id=lopez_case)
+
+
 MARIA_DANGER_STATEMENT: dict[str, Any] = {
     "kind": "danger",
     "language": "en",

@@ -145,6 +145,7 @@ async def test_an_audience_the_child_did_not_consent_to_sees_only_that_a_record_
             "created_by": None,
             "version": None,
             "updated_at": None,
+            "translations": None,
         }
     supervisor = await assessment.client.get(url, headers=as_audience(rivera, "staff"))
     assert supervisor.json()["restricted"] is False

@@ -197,12 +197,6 @@ async def danger_statement(
     return str(response.json()["id"])
 
 
-@pytest.fixture
-def okafor(tokens: InternalTokens, lopez_case: uuid.UUID) -> dict[str, str]:
-    """Ms. Okafor, Ms. Rivera's supervisor."""
-    return tokens.headers("assessment", subject="sup.okafor", roles=("supervisor",), case_id=lopez_case)
-
-
 async def test_a_map_is_complete_only_when_each_active_danger_statement_has_a_goal_and_a_rating(
     assessment: RunningService,
     rivera: dict[str, str],

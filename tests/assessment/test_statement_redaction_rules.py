@@ -13,10 +13,11 @@ import pytest
 from sop_assessment.case_view.rules import is_internal, is_overdue, latest_overall_rating, sdm_summary
 from sop_assessment.models import StatementKind, TextSource
 from sop_assessment.statements.redaction import WITHHELD_TEXT, statement_view, without_reporter
-from sop_assessment.translations.rules import is_current, shown_translations, translation_errors
+from sop_assessment.translations.rules import shown_translations, translation_errors
 from sop_assessment.translations.schemas import StatementTranslationIn
 from sop_shared.ids import new_id
 from sop_shared.policy import Audience
+from sop_shared.translations import Source, is_current
 
 HARM: dict[str, Any] = {
     "kind": StatementKind.harm,
@@ -234,29 +235,36 @@ def test_a_verified_translation_names_a_verifier_other_than_the_translator() -> 
         return [e["field"] for e in translation_errors(body, statement_language="en", statement_version=2)]
 
     assert fields(translation()) == []
-    assert fields(translation(verified=True, verified_by="Luis Ortega")) == []
+    assert (
+        fields(translation(verified=True, verified_by="Luis Ortega", verifier_qualification="court_interpreter")) == []
+    )
+    assert fields(translation(verified=True, verified_by="Luis Ortega")) == ["verifier_qualification"]
     assert fields(translation(verified=True)) == ["verified_by"]
     assert fields(translation(verified_by="Luis Ortega")) == ["verified_by"]
-    assert fields(translation(verified=True, verified_by="ana cruz")) == ["verified_by"]
+    assert fields(translation(verified=True, verified_by="ana cruz", verifier_qualification="bilingual_staff")) == [
+        "verified_by"
+    ]
     assert fields(translation(language="en-US")) == ["language"]
     assert fields(translation(statement_version=3)) == ["statement_version"]
 
 
 @dataclass
 class Translated:
-    statement_version: int
+    source_version: int
     names_reporter: bool = False
     language: str = "es"
+    source_digest: str | None = None
+    text: str = "Texto."
+    verified: bool = False
+    verifier_qualification: str | None = None
 
 
 def test_only_current_translations_reach_the_case_view_and_none_of_a_withheld_statement() -> None:
     old, new, naming = Translated(1), Translated(2), Translated(2, names_reporter=True)
-    assert is_current(new, 2) and not is_current(old, 2)
+    source = Source(language="en", version=2, text="Words.")
+    assert is_current(new, source) and not is_current(old, source)
     assert shown_translations(
-        [old, new, naming], statement_version=2, withheld=False, shows_reporter=True, current_only=True
+        [old, new, naming], source=source, withheld=False, shows_reporter=True, current_only=True
     ) == [new, naming]
-    assert shown_translations([old, new, naming], statement_version=2, withheld=False, shows_reporter=False) == [
-        old,
-        new,
-    ]
-    assert shown_translations([new], statement_version=2, withheld=True, shows_reporter=True) == []
+    assert shown_translations([old, new, naming], source=source, withheld=False, shows_reporter=False) == [old, new]
+    assert shown_translations([new], source=source, withheld=True, shows_reporter=True) == []

@@ -11,7 +11,7 @@ from sharing_steps import share
 from sqlalchemy import func, select
 
 from sop_assessment.models import platform
-from sop_assessment.translations.models import StatementTranslation
+from sop_assessment.translations.models import Translation
 from sop_shared.testing import InternalTokens, RunningService
 
 SPANISH = (
@@ -32,7 +32,7 @@ async def statement(
 async def stored(svc: RunningService) -> dict[str, int]:
     async with svc.app.state.database.session() as s:
         return {
-            "translations": (await s.execute(select(func.count()).select_from(StatementTranslation))).scalar_one(),
+            "translations": (await s.execute(select(func.count()).select_from(Translation))).scalar_one(),
             "events": (
                 await s.execute(
                     select(func.count())
@@ -67,7 +67,9 @@ async def test_a_person_translates_another_verifies_and_the_case_view_carries_bo
         "names_reporter": False,
         "verified": False,
         "verified_by": None,
+        "verifier_qualification": None,
         "verified_at": None,
+        "state": "needs_verifying",
         "created_by": "fsw.rivera",
         "created_at": None,
     }
@@ -80,6 +82,7 @@ async def test_a_person_translates_another_verifies_and_the_case_view_carries_bo
             "translated_by": "Ana Cruz",
             "verified": True,
             "verified_by": "Luis Ortega",
+            "verifier_qualification": "qualified_interpreter",
         },
     )
     assert verified.status_code == 201, verified.text
@@ -91,8 +94,15 @@ async def test_a_person_translates_another_verifies_and_the_case_view_carries_bo
         await assessment.client.get(f"/v1/cases/{lopez_case}/case-view", headers=rivera, params={"language": "es"})
     ).json()
     assert view["statements"]["danger"][0]["translations"] == [
-        {"language": "es", "text": SPANISH, "verified": False, "current": True, "translated_by": "Ana Cruz"},
-        {"language": "es", "text": SPANISH, "verified": True, "current": True, "translated_by": "Ana Cruz"},
+        {
+            "language": "es",
+            "text": SPANISH,
+            "verified": v,
+            "current": True,
+            "translated_by": "Ana Cruz",
+            "source_field": "text",
+        }
+        for v in (False, True)
     ]
     assert await stored(assessment) == {"translations": 2, "events": 2}
 
@@ -107,6 +117,11 @@ async def test_a_verified_translation_without_its_verifier_is_refused_and_nothin
     url = f"/v1/statements/{danger['id']}/translations"
     for body, field in (
         ({"verified": True}, "verified_by"),
+        ({"verified": True, "verified_by": "Luis Ortega"}, "verifier_qualification"),
+        (
+            {"verified": True, "verified_by": "Luis Ortega", "verifier_qualification": "a friend"},
+            "verifier_qualification",
+        ),
         ({"language": "en"}, "language"),
         ({"text": "  "}, "text"),
         ({"translated_by": None}, "translated_by"),
@@ -135,7 +150,10 @@ async def test_a_change_to_the_statement_makes_its_translations_stale(
     edit = await assessment.client.patch(
         f"/v1/statements/{danger['id']}",
         headers={**rivera, "If-Match": '"1"'},
-        json={"agrees": ["Grandma Rosa", "Maria Lopez"], "disputes": []},
+        json={
+            "text": "Grandma Rosa and the agency are worried that Maria drinks until she falls asleep at night.",
+            "change_reason": "Maria asked for her own words",
+        },
     )
     assert edit.status_code == 200 and edit.json()["version"] == 2
     [old] = (await assessment.client.get(url, headers=rivera)).json()["items"]

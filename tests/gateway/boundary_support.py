@@ -49,6 +49,12 @@ KIND_BY_NAME: dict[str, str] = {
     "approval_id": "approval",
     "rating_id": "scale_rating",
     "subject_id": "approval_subject",
+    "translation_id": "translation",
+}
+# A field whose kind depends on the operation: a translation's `record_id` names a record of the service's own
+# kinds (the example translates a child-voice record's words in assessment, a plan rule's in plans).
+KIND_BY_OPERATION: dict[tuple[str, str, str], str] = {
+    ("plans", "/translations", "record_id"): "safety_plan_rule",
 }
 # An item's own `id` inside a list: the kind by the list it sits in (per operation family).
 KIND_OF_ITEM_ID: dict[tuple[str, str], str] = {
@@ -213,7 +219,7 @@ def _by_name(service: str, path: str, name: str) -> IdField:
         family = tail.strip("/").split("/")[0]
         column = re.sub(r"\[\]$", "", name.rsplit(".", 1)[0].rsplit(".", 1)[-1])
         return IdField("", name, KIND_OF_ITEM_ID.get((family, column)))
-    return IdField("", name, KIND_BY_NAME.get(leaf))
+    return IdField("", name, KIND_BY_OPERATION.get((service, tail, leaf)) or KIND_BY_NAME.get(leaf))
 
 
 def operations(service: str, doc: dict[str, Any]) -> list[Operation]:

@@ -442,6 +442,38 @@ async def _child_voice(w: World, case: str, scene: Scene) -> Scene:
     return {**scene, "child_voice_record": made["id"], "child_voice_version": made["version"]}
 
 
+CHILD_WORDS_ES = {
+    "record_kind": "child_voice",
+    "source_field": "houses.2.entries.0.words",
+    "language": "es",
+    "text": "mami se queda despierta y vemos películas",
+    "translated_by": "Lucía Gómez (interpreter)",
+}
+
+
+async def _translation(w: World, case: str, scene: Scene) -> Scene:
+    made = await w.ok(
+        "POST",
+        api("assessment", case, "/translations"),
+        "a translation of the child's words",
+        json={**CHILD_WORDS_ES, "record_id": scene["child_voice_record"]},
+    )
+    return {**scene, "translation": made["id"]}
+
+
+RULE_ES = {"record_kind": "plan_rule", "language": "es", "text": "Rosa se queda cada noche", "translated_by": "Lucía"}
+
+
+async def _plan_translation(w: World, case: str, scene: Scene) -> Scene:
+    made = await w.ok(
+        "POST",
+        api("plans", case, "/translations"),
+        "a translation of a plan rule",
+        json={**RULE_ES, "record_id": scene["safety_plan_rule"]},
+    )
+    return {**scene, "translation": made["id"]}
+
+
 async def _approval(w: World, case: str, scene: Scene, *, returned: bool = False) -> Scene:
     scene = await _sdm(w, case, scene, "draft")
     made = await w.ok(
@@ -730,6 +762,14 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
             },
         ),
     ),
+    ("assessment", "post", "/translations"): Example(
+        setup=_child_voice, bodies=(lambda s: {**CHILD_WORDS_ES, "record_id": s["child_voice_record"]},)
+    ),
+    ("assessment", "post", "/translations/{translation_id}/verify"): Example(
+        setup=_setup(_child_voice, _translation),
+        bodies=(lambda s: {"qualification": "qualified_interpreter", "verified_by": "Ana Ruiz"},),
+        user=SUPERVISOR,
+    ),
     ("assessment", "post", "/sdm-assessments"): Example(
         bodies=(
             lambda s: {
@@ -945,6 +985,14 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
                 "kept": True,
             },
         ),
+    ),
+    ("plans", "post", "/translations"): Example(
+        setup=_stage(_plan, "active"), bodies=(lambda s: {**RULE_ES, "record_id": s["safety_plan_rule"]},)
+    ),
+    ("plans", "post", "/translations/{translation_id}/verify"): Example(
+        setup=_setup(_stage(_plan, "active"), _plan_translation),
+        bodies=(lambda s: {"qualification": "qualified_interpreter", "verified_by": "Ana Ruiz"},),
+        user=SUPERVISOR,
     ),
     ("plans", "post", "/next-steps"): Example(bodies=(next_step_body,)),
     # a family member, as herself (the person is her token's; the ids she sends are the plan's and the rule's)

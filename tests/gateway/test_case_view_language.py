@@ -129,7 +129,13 @@ async def test_spanish_shows_the_verified_translation_spanish_headings_and_the_s
     demo_case: uuid.UUID,
 ) -> None:
     await translate_danger_statement(
-        system, demo_case, language="es", text=SPANISH, verified=True, verified_by="Ana Ruiz"
+        system,
+        demo_case,
+        language="es",
+        text=SPANISH,
+        verified=True,
+        verified_by="Ana Ruiz",
+        verifier_qualification="bilingual_staff",
     )
     body = await language_view(system, demo_case, "es")
     assert "errors" not in body, body
@@ -168,7 +174,13 @@ async def test_english_shows_the_original_even_when_a_translation_exists(
     demo_case: uuid.UUID,
 ) -> None:
     await translate_danger_statement(
-        system, demo_case, language="es", text=SPANISH, verified=True, verified_by="Ana Ruiz"
+        system,
+        demo_case,
+        language="es",
+        text=SPANISH,
+        verified=True,
+        verified_by="Ana Ruiz",
+        verifier_qualification="bilingual_staff",
     )
     view = (await language_view(system, demo_case, "en"))["data"]["caseView"]
     [danger] = view["worries"]["danger"]

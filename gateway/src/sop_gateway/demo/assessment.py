@@ -30,6 +30,7 @@ DEMO_DANGER_STATEMENT_ES: dict[str, Any] = {
     "translated_by": "Lucía Gómez (interpreter)",
     "verified": True,
     "verified_by": "Ana Ruiz",
+    "verifier_qualification": "bilingual_staff",
     "text": "La abuela Rosa y la Sra. Rivera están preocupadas porque Maria bebe hasta quedarse dormida cuando "
     "está sola con los niños por la noche. Si nada cambia, Sofia y Mateo podrían lastimarse sin ningún "
     "adulto despierto que los ayude.",

@@ -103,6 +103,7 @@ def family_page(
                     words,
                     (("who", item.get("byWhom")), ("when", item.get("when")), ("how_often", item.get("howOften"))),
                 ),
+                _language_note(item, words),
             )
             for item in working_well.get("existingSafety") or []
         ]
@@ -122,6 +123,7 @@ def family_page(
                     words,
                     (("who", step.get("owner")), ("by_when", words.date(step["dueOn"]) if step.get("dueOn") else None)),
                 ),
+                _language_note(step, words),
                 done=_is(step.get("status"), "done"),
             )
             for step in needs["nextSteps"]
@@ -233,6 +235,7 @@ def _plan(plan: Mapping[str, Any], words: PageWords) -> dict[str, Any]:
                         ("how_verified", rule.get("howVerified")),
                     ),
                 ),
+                _language_note(rule, words),
             )
             for rule in plan.get("rules") or []
         ],

@@ -24,7 +24,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from sop_gateway.access import CaseAccess, access_from, record_refusal
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import bad_input
-from sop_gateway.graphql.labels import in_language, labels_for, terms_used
+from sop_gateway.graphql.labels import in_language, item_in_language, labels_for, plan_in_language, terms_used
 from sop_gateway.graphql.paging import ReadRest, Window, slice_params
 from sop_gateway.graphql.types import (
     Alert,
@@ -59,6 +59,8 @@ from sop_shared.policy import DEFAULT_AUDIENCE, ActorType, SensitivityLabel, aud
 from sop_shared.policy import Audience as PolicyAudience
 
 CHILD_ROLES = {"child"}
+# The words of a map item that a family reads (each translated on its own).
+MAP_ITEM_FIELDS = ("text", "by_whom", "when", "how_often", "owner")
 CAREGIVER_ROLES = {"caregiver", "parent"}
 # The agency's own readers: the work queue (alerts) is theirs; the plans service keeps the same rule.
 AGENCY_AUDIENCES = frozenset({PolicyAudience.staff, PolicyAudience.supervisor})
@@ -145,9 +147,10 @@ class NeedsToHappen:
     def next_steps(self) -> list[NextStep] | None:
         self.slices.require("needsToHappen.nextSteps")
         today = dt.datetime.now(dt.UTC).date()
-        return [NextStep.from_case_plan(s) for s in self.slices.plans["next_steps"]] + [
-            NextStep.from_map(s, today) for s in _map_column(self.slices.assessment, "next_steps")
-        ]
+        return [
+            NextStep.from_case_plan(item_in_language({**s, "language": "en"}, ("action",), self.language))
+            for s in self.slices.plans["next_steps"]
+        ] + [NextStep.from_map(s, today) for s in _map_column(self.slices.assessment, "next_steps", self.language)]
 
 
 @dataclass
@@ -240,7 +243,8 @@ class CaseView:
                 self.rest.statements("danger"),
             ),
             complicating_factors=[
-                MapEntry.from_json(i) for i in _map_column(self.slices.assessment, "complicating_factors")
+                MapEntry.from_json(i)
+                for i in _map_column(self.slices.assessment, "complicating_factors", self.language)
             ],
         )
 
@@ -248,9 +252,10 @@ class CaseView:
     def working_well(self) -> WorkingWell | None:
         self.slices.require("workingWell")
         return WorkingWell(
-            strengths=[MapEntry.from_json(i) for i in _map_column(self.slices.assessment, "strengths")],
+            strengths=[MapEntry.from_json(i) for i in _map_column(self.slices.assessment, "strengths", self.language)],
             existing_safety=[
-                ExistingSafety.from_json(i) for i in _map_column(self.slices.assessment, "existing_safety")
+                ExistingSafety.from_json(i)
+                for i in _map_column(self.slices.assessment, "existing_safety", self.language)
             ],
         )
 
@@ -283,19 +288,22 @@ class CaseView:
     def safety_plan(self) -> SafetyPlan | None:
         self.slices.require("safetyPlan")
         plan = self.slices.plans["safety_plan"]
-        return SafetyPlan.from_json(plan, self.rest.check_ins) if plan else None
+        return SafetyPlan.from_json(plan_in_language(plan, self.language), self.rest.check_ins) if plan else None
 
     @strawberry.field(description="The case's safety plans, newest first.")
     def safety_plans(self) -> list[SafetyPlan] | None:
         self.slices.require("safetyPlans")
-        return [SafetyPlan.from_json(p, self.rest.check_ins) for p in self.slices.plans["plans"]]
+        return [
+            SafetyPlan.from_json(plan_in_language(p, self.language), self.rest.check_ins)
+            for p in self.slices.plans["plans"]
+        ]
 
     @strawberry.field(
         description="The children's own words: content only where the child consented to share with this audience."
     )
     def child_voice(self) -> list[ChildVoice] | None:
         self.slices.require("childVoice")
-        return [ChildVoice.from_json(r) for r in self.slices.assessment.get("child_voice", [])]
+        return [ChildVoice.from_json(r, self.language) for r in self.slices.assessment.get("child_voice", [])]
 
     @strawberry.field(description="The plain meaning, in `language`, of every term the view uses.")
     def glossary(self) -> Glossary | None:
@@ -368,7 +376,7 @@ class CaseView:
             for goal in assessment["safety_goals"]:
                 yield _shown(goal, self.language).text
             for column in ("complicating_factors", "strengths", "existing_safety", "next_steps"):
-                yield from (i["text"] for i in _map_column(assessment, column))
+                yield from (i["text"] for i in _map_column(assessment, column, self.language))
         plans = self.slices.plans
         if not isinstance(plans, BaseException) and plans["safety_plan"]:
             yield from (r["text"] for r in plans["safety_plan"].get("rules", []))
@@ -584,9 +592,14 @@ def _sdm_detail_allowed(audience: Audience) -> bool:
     return may_see(SensitivityLabel.sdm_detail, PolicyAudience(audience.value))
 
 
-def _map_column(assessment: dict[str, Any], column: str) -> list[dict[str, Any]]:
+def _map_column(assessment: dict[str, Any], column: str, language: str | None = None) -> list[dict[str, Any]]:
+    """The map's items in `column`; with `language`, each item's words in that language where a verified,
+    current translation exists (`language_fallback` where not)."""
     the_map = assessment.get("map")
-    return list((the_map or {}).get("content", {}).get(column, []))
+    items = list((the_map or {}).get("content", {}).get(column, []))
+    if language is None:
+        return items
+    return [item_in_language(item, MAP_ITEM_FIELDS, language) for item in items]
 
 
 def _sdm_alert(due: dict[str, Any]) -> Alert:

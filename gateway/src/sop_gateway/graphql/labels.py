@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sop_shared.plain_language import primary_language
+from sop_shared.translations import pick
 
 REVIEWED = False
 DEFAULT_LANGUAGE = "en"
@@ -106,22 +107,36 @@ class InLanguage:
 def in_language(
     original: str, original_language: str, translations: Iterable[Mapping[str, Any]], language: str
 ) -> InLanguage:
-    """The text to show in `language`: the original when it is already in that language; else a verified,
-    current translation into it (the newest, when a corrected one was added: the service lists them oldest
-    first); else the original, flagged as a fallback (an unverified or stale translation is never shown to a
-    family)."""
-    wanted = primary_language(language)
-    if primary_language(original_language) == wanted:
-        return InLanguage(original, original_language, original_language, False)
-    for translation in reversed(list(translations)):
-        if (
-            primary_language(str(translation.get("language", ""))) == wanted
-            and translation.get("verified")
-            and translation.get("current")
-            and translation.get("text")
-        ):
-            return InLanguage(translation["text"], translation["language"], original_language, False)
-    return InLanguage(original, original_language, original_language, True)
+    """The text to show in `language`, by the shared rule (`sop_shared.translations.pick`): the original when
+    it is already in that language; else the newest verified, current translation into it; else the original,
+    flagged as a fallback (an unverified or stale translation is never shown to a family)."""
+    shown = pick(original, original_language, translations, language)
+    return InLanguage(shown.text, shown.language, shown.original_language, shown.untranslated)
+
+
+def item_in_language(body: Mapping[str, Any], fields: Iterable[str], language: str) -> dict[str, Any]:
+    """A record with words in several fields (a map item: text, by whom, when, …) in `language`: each field
+    its own translation (`translations` name the field they translate), and `language_fallback` true when any
+    of them is shown untranslated. `language` is the language `text` is shown in."""
+    original_language = str(body.get("language") or "en")
+    translations = list(body.get("translations") or [])
+    shown: dict[str, Any] = {"language": original_language, "original_language": original_language}
+    fallback = False
+    for field in fields:
+        value = body.get(field)
+        if not isinstance(value, str) or not value:
+            continue
+        picked = in_language(
+            value,
+            original_language,
+            [t for t in translations if t.get("source_field", "text") == field],
+            language,
+        )
+        shown[field] = picked.text
+        fallback = fallback or picked.fallback
+        if field == "text":
+            shown["language"] = picked.language
+    return {**body, **shown, "language_fallback": fallback}
 
 
 def terms_used(
@@ -141,3 +156,35 @@ def terms_used(
 
 def _mentions(haystack: str, term: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", haystack) is not None
+
+
+PLAN_RULE_FIELDS = ("text", "frequency", "how_verified")
+
+
+def plan_in_language(plan: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """A safety plan (as the plans service gives it, with `translations` beside its words and its rules') with
+    its words in `language` where verified, current translations exist: the title, each red flag, what happens if
+    a rule is broken, the backup plan, and each rule's words. `language_fallback` when any of the plan's own words
+    are shown as written; each rule carries its own."""
+    original = str(plan.get("language") or "en")
+    words: dict[str, Any] = {"title": plan.get("title"), "backup_plan": plan.get("backup_plan")}
+    words |= {f"triggers.{i}": t for i, t in enumerate(plan.get("triggers") or [])}
+    broken = dict(plan.get("if_rule_broken") or {})
+    words["if_rule_broken.what_happens"] = broken.get("what_happens")
+    shown = item_in_language(
+        {**words, "language": original, "translations": plan.get("translations") or []}, list(words), language
+    )
+    if broken:
+        broken["what_happens"] = shown["if_rule_broken.what_happens"]
+    return {
+        **plan,
+        "title": shown["title"],
+        "backup_plan": shown["backup_plan"],
+        "triggers": [shown[f"triggers.{i}"] for i in range(len(plan.get("triggers") or []))],
+        "if_rule_broken": broken or plan.get("if_rule_broken"),
+        "language_fallback": shown["language_fallback"],
+        "rules": [
+            item_in_language({**rule, "language": original}, PLAN_RULE_FIELDS, language)
+            for rule in plan.get("rules") or []
+        ],
+    }

@@ -16,7 +16,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from sop_gateway.graphql.context import GatewayContext
-from sop_gateway.graphql.labels import InLanguage
+from sop_gateway.graphql.labels import InLanguage, in_language
 from sop_gateway.graphql.paging import DEFAULT_CHECK_INS, DEFAULT_FIRST, PageInfo, ReadRest, Window
 from sop_shared.pagination import CaseList
 
@@ -533,8 +533,21 @@ class Statement:
         )
 
 
+@strawberry.type
+class InReaderLanguage:
+    """Words the gateway put in the reader's language (`labels.item_in_language`)."""
+
+    language: str = strawberry.field(default="en", description="The language `text` is in")
+    original_language: str = strawberry.field(default="en", description="The language the words were written in")
+    language_fallback: bool = strawberry.field(
+        default=False,
+        description="True when some of the words have no verified, current translation into the asked language "
+        "and are shown as written",
+    )
+
+
 @strawberry.type(description="One thing on the map, with who said it and who agrees or disputes it")
-class MapEntry:
+class MapEntry(InReaderLanguage):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     text: str
     source: PersonRef | None
@@ -547,7 +560,7 @@ class MapEntry:
 
 
 @strawberry.type(description="What someone already did to protect the children when the danger was present")
-class ExistingSafety:
+class ExistingSafety(InReaderLanguage):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     text: str
     source: PersonRef | None
@@ -656,7 +669,7 @@ class SafetyGoal:
 
 
 @strawberry.type
-class NextStep:
+class NextStep(InReaderLanguage):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     source: NextStepSource
     action: str
@@ -676,6 +689,7 @@ class NextStep:
             due_on=due_on,
             status=status,
             overdue=status == NextStepStatus.OPEN and due_on is not None and due_on < today,
+            **_languages(body),
         )
 
     @classmethod
@@ -689,6 +703,7 @@ class NextStep:
             due_on=_date(body.get("due_on")),
             status=NextStepStatus(body["status"]),
             overdue=bool(body.get("overdue")),
+            **_languages(body),
         )
 
 
@@ -891,7 +906,7 @@ class Sdm:
 
 
 @strawberry.type
-class SafetyPlanRule:
+class SafetyPlanRule(InReaderLanguage):
     id: strawberry.ID | None = strawberry.field(name="recordId", description=VIEW_RECORD_ID, default=None)
     text: str
     threat_code: str | None
@@ -910,6 +925,7 @@ class SafetyPlanRule:
             monitors=_names(body.get("monitors")),
             frequency=body.get("frequency"),
             how_verified=body.get("how_verified"),
+            **_languages(body),
         )
 
 
@@ -999,6 +1015,11 @@ class SafetyPlan:
     status: PlanStatus
     title: str | None
     language: str
+    language_fallback: bool = strawberry.field(
+        default=False,
+        description="True when some of the plan's own words (title, red flags, what happens if a rule is broken, "
+        "the backup plan) have no verified, current translation into the asked language and are shown as written",
+    )
     version_number: int = strawberry.field(description="The version shown: the one in force, when one is")
     content_hash: str | None
     effective_from: dt.datetime | None
@@ -1042,6 +1063,7 @@ class SafetyPlan:
             status=PlanStatus(body["status"]),
             title=body.get("title"),
             language=body.get("language", "en"),
+            language_fallback=bool(body.get("language_fallback")),
             version_number=in_force.get("version_number") or body.get("current_version_number", 1),
             content_hash=in_force.get("content_hash") or body.get("content_hash"),
             effective_from=_datetime(body.get("effective_from")),
@@ -1104,12 +1126,24 @@ class ChildVoice:
         description="The child's own words and drawings' ids, as recorded; its "
         "shape depends on `kind` (see docs/assessment.md)"
     )
+    translations: list[ChildWordsTranslation] = strawberry.field(
+        default_factory=list,
+        description="Verified, current translations of the child's words into the view's language, to show "
+        "beside them (the child's words stay as they said them)",
+    )
 
     @classmethod
-    def from_json(cls, body: dict[str, Any]) -> ChildVoice:
+    def from_json(cls, body: dict[str, Any], language: str = "en") -> ChildVoice:
         restricted = bool(body.get("restricted")) or body.get("content") is None
         child = body.get("child") or {}
+        places: dict[str, ChildWordsTranslation] = {}
+        for t in [] if restricted else body.get("translations") or []:
+            place = str(t.get("source_field") or "")
+            shown = in_language("", str(body.get("language") or "en"), [t], language)
+            if not shown.fallback and shown.text:
+                places[place] = ChildWordsTranslation(place=place, language=shown.language, text=shown.text)
         return cls(
+            translations=list(places.values()),
             id=strawberry.ID(body["id"]),
             kind=ChildVoiceKind(body["kind"]),
             restricted=restricted,
@@ -1118,6 +1152,13 @@ class ChildVoice:
             language=None if restricted else body.get("language"),
             content=None if restricted else body.get("content"),
         )
+
+
+@strawberry.type(description="A translation of some of a child's words, shown beside them")
+class ChildWordsTranslation:
+    place: str = strawberry.field(description="Where the words are in `content`, e.g. houses.0.entries.1.words")
+    language: str
+    text: str
 
 
 @strawberry.type
@@ -1206,6 +1247,17 @@ def _map_entry(body: dict[str, Any]) -> dict[str, Any]:
         "source": PersonRef.from_json(source) if source else None,
         "agrees": list(body.get("agrees", [])),
         "disputes": list(body.get("disputes", [])),
+        **_languages(body),
+    }
+
+
+def _languages(body: dict[str, Any]) -> dict[str, Any]:
+    """The language fields of words the gateway put in the reader's language (`labels.item_in_language`)."""
+    language = str(body.get("language") or "en")
+    return {
+        "language": language,
+        "original_language": str(body.get("original_language") or language),
+        "language_fallback": bool(body.get("language_fallback")),
     }
 
 

@@ -25,6 +25,7 @@ from sop_assessment.statements.api import router as statements_router
 from sop_assessment.supervision.api import router as supervision_router
 from sop_assessment.supervision.plan_events import CONSUMERS as PLAN_APPROVAL_CONSUMERS
 from sop_assessment.translations.api import router as translations_router
+from sop_assessment.translations.api import workflow_router as translation_workflow_router
 from sop_shared.events import EventBus
 from sop_shared.service import build_service_app
 
@@ -48,6 +49,7 @@ def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | No
             language_router,
             supervision_router,
             translations_router,
+            translation_workflow_router,
             sharing_router,
             case_view_router,
             members_router,

@@ -17,6 +17,7 @@ from sop_plans.plan_policy import load_policy
 from sop_plans.practice.service import CONSUMERS as PRACTICE_CONSUMERS
 from sop_plans.safety_plans.api import case_router, plan_router
 from sop_plans.settings import PlansSettings
+from sop_plans.translations.service import router as translations_router
 from sop_shared.case_refs import case_in_path
 from sop_shared.clock import Clock, SystemClock
 from sop_shared.events import EventBus
@@ -35,7 +36,7 @@ def create_app(
         description="Safety plans in the family's words: immutable hash-bound versions, sign-offs, supervisor "
         "approval, monitoring check-ins, next steps and alerts.",
         platform=platform,
-        routers=[case_router, next_steps_router, alerts_router, case_view_router, members_router],
+        routers=[case_router, next_steps_router, alerts_router, case_view_router, members_router, translations_router],
         bus=bus,
         background=[expiry_sweeper],  # started after the database exists, stopped before it closes
         consumers=[

@@ -30,6 +30,7 @@ from sop_shared.db import UTCDateTime, enum_column, service_metadata, utcnow
 from sop_shared.ids import new_id
 from sop_shared.person_languages import define_person_language_table
 from sop_shared.platform_tables import define_platform_tables
+from sop_shared.translations import TranslationRecord
 
 metadata = service_metadata()
 platform = define_platform_tables(metadata)
@@ -405,3 +406,10 @@ class SdmThreatCodes(PlansTable, table=True):
     codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sha256: str = Field(sa_column=Column(String(64), nullable=False))
     recorded_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Translation(PlansTable, TranslationRecord, table=True):
+    """A person's translation of one field of a safety plan (its title, a red flag, what happens if a rule is
+    broken, the backup plan), of one of its rules, or of a next step, as it read then (`sop_shared.translations`)."""
+
+    __tablename__ = "translation"

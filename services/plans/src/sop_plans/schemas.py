@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from sop_plans.models import (
     ApprovalDecision,
@@ -24,6 +24,7 @@ from sop_plans.models import (
 from sop_shared import case_refs
 from sop_shared.pagination import ListPaging
 from sop_shared.plain_language import LanguageCheck
+from sop_shared.translations import CarriedTranslation, without_carried_translations
 
 RULE_TEXT_MAX = 2000
 BCP47 = r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$"
@@ -76,6 +77,11 @@ class RuleIn(Strict):
     )
     frequency: str | None = Field(default=None, max_length=500, description="When / how often")
     how_verified: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_only_translations(cls, value: Any) -> Any:
+        return without_carried_translations(value)
 
 
 class RuleEdit(RuleIn):
@@ -174,6 +180,9 @@ class PlanContent(BaseModel):
 
 class RuleOut(Rule):
     plain_language: LanguageCheck = Field(description="The plain-language check of the rule's text (warnings only)")
+    translations: list[CarriedTranslation] | None = Field(
+        default=None, description="The case view only: people's current translations of the rule's words"
+    )
 
 
 class PlanWarning(BaseModel):
@@ -471,6 +480,11 @@ class SafetyPlanOut(BaseModel):
     )
     ended_at: datetime | None
     end_reason: str | None
+    translations: list[CarriedTranslation] | None = Field(
+        default=None,
+        description="The case view only: people's current translations of the plan's words (`source_field`: "
+        "title, triggers.0…, if_rule_broken.what_happens, backup_plan)",
+    )
     ended_by: str | None = Field(description="Who ended the plan (terminated it, or activated its replacement)")
     replaced_by_plan_id: uuid.UUID | None = Field(
         description="The plan of the same type whose activation ended this one (one plan of each type in force)"
@@ -547,6 +561,9 @@ class NextStepOut(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    translations: list[CarriedTranslation] | None = Field(
+        default=None, description="The case view only: people's current translations of the action"
+    )
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

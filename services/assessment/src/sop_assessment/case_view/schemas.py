@@ -47,6 +47,9 @@ class CaseViewGoal(SafetyGoalOut):
         default_factory=list,
         description="Fields withheld from this audience: the goal of a danger statement withheld from it",
     )
+    translations: list[CaseViewTranslation] = Field(
+        default_factory=list, description="People's translations of the goal as it reads now, any language"
+    )
 
 
 class SafetyScale(BaseModel):

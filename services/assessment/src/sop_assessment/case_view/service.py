@@ -46,9 +46,12 @@ from sop_assessment.sdm.models import SdmAssessment
 from sop_assessment.sdm.service import assessment_out
 from sop_assessment.statements.redaction import statement_view
 from sop_assessment.supervision.models import Approval, ApprovalStatus
+from sop_assessment.translations.service import TRANSLATIONS
+from sop_assessment.translations.sources import add_item_translations, child_voice_translations
 from sop_shared.pagination import DEFAULT_LIMIT
 from sop_shared.plain_language import LANGUAGE_NAMES, PLAIN_WORDS, primary_language
 from sop_shared.policy import Audience, Section, SensitivityLabel, may_see, may_see_section
+from sop_shared.translations import Source, carried
 
 
 def instrument_kind(catalog: Catalog) -> Callable[[Assessed], str]:
@@ -93,12 +96,23 @@ async def assessment_case_view(
 
     goals = await case_goals(session, case_id, audience)
     withheld = await withheld_statements(session, {g.danger_statement_id for g in goals}, audience)
-    goals_shown = [_goal(g, g.danger_statement_id in withheld, language, audience) for g in goals]
+    goal_translations = await TRANSLATIONS.of_case(
+        session, case_id, record_kind="safety_goal", record_ids=[g.id for g in goals]
+    )
+    goals_shown = [
+        _goal(g, g.danger_statement_id in withheld, language, audience, goal_translations.get(g.id, [])) for g in goals
+    ]
     scale = await scale_window(session, case_id=case_id, audience=audience, limit=bounds.safety_scale)
     the_map = await latest_map(session, case_id, audience)
     map_shown = await map_out(session, the_map, audience) if the_map is not None else None
     if map_shown is not None and not internal:
         map_shown.warnings = []
+    if map_shown is not None:
+        add_item_translations(
+            map_shown.content,
+            await TRANSLATIONS.of_case(session, case_id, record_kind="map_item"),
+            map_shown.current_version,
+        )
 
     sdm_rows = list(
         (
@@ -112,12 +126,20 @@ async def assessment_case_view(
         [assessment_out(a, catalog) for a in summary.latest] if may_see(SensitivityLabel.sdm_detail, audience) else None
     )
 
-    records = (
-        await session.execute(
-            select(ChildVoiceRecord).where(col(ChildVoiceRecord.case_id) == case_id).order_by(col(ChildVoiceRecord.id))
-        )
-    ).scalars()
-    child_voice = [await record_out(session, record, audience) for record in records]
+    records_seen = list(
+        (
+            await session.execute(
+                select(ChildVoiceRecord)
+                .where(col(ChildVoiceRecord.case_id) == case_id)
+                .order_by(col(ChildVoiceRecord.id))
+            )
+        ).scalars()
+    )
+    child_voice = [await record_out(session, record, audience) for record in records_seen]
+    voice_translations = await TRANSLATIONS.of_case(session, case_id, record_kind="child_voice")
+    for shown_record, record in zip(child_voice, records_seen, strict=True):
+        if shown_record.content is not None:
+            shown_record.translations = child_voice_translations(record, voice_translations.get(record.id, []))
 
     pending = None
     active = 0
@@ -203,10 +225,11 @@ async def withheld_statements(
     return {s.id for s in rows if statement_view(s.model_dump(), audience).withheld}
 
 
-def _goal(goal: Any, withheld: bool, language: str, audience: Audience) -> CaseViewGoal:
+def _goal(goal: Any, withheld: bool, language: str, audience: Audience, translations: Sequence[Any]) -> CaseViewGoal:
     out = goal_out(goal, audience).model_dump()
     if not withheld:
-        return CaseViewGoal(**out)
+        source = Source(language=goal.language, version=goal.version, text=goal.composed_text)
+        return CaseViewGoal(**out, translations=carried(translations, source))
     values, redacted = withheld_goal(out, language)
     return CaseViewGoal(**values, redacted=redacted)
 

@@ -25,11 +25,11 @@ from sop_assessment.ratings.schemas import ScaleRatingOut, Trajectory
 from sop_assessment.statements.redaction import StatementView, statement_view
 from sop_assessment.statements.service import statement_out
 from sop_assessment.translations.rules import shown_translations
-from sop_assessment.translations.schemas import CaseViewTranslation
-from sop_assessment.translations.service import case_translations
+from sop_assessment.translations.service import TRANSLATIONS
 from sop_shared.pagination import CaseList, CountedPage, after
 from sop_shared.policy import MEMBER_RATER_ROLES, Audience, Section, may_see_section
 from sop_shared.sharing import shared_only
+from sop_shared.translations import Source, carried
 
 
 def statement_list(case_id: uuid.UUID, kind: StatementKind) -> CaseList:
@@ -61,7 +61,9 @@ async def statement_window(
         query = query.where(col(Statement.id) > at[0])
     rows = list((await session.execute(query.order_by(col(Statement.id)).limit(limit + 1))).scalars())
     total = (await session.execute(select(func.count()).select_from(Statement).where(*of_kind))).scalar_one()
-    translations = await case_translations(session, case_id, statement_ids=[s.id for s in rows[:limit]])
+    translations = await TRANSLATIONS.of_case(
+        session, case_id, record_kind="statement", record_ids=[s.id for s in rows[:limit]]
+    )
     shown = [
         case_view_statement(
             s,
@@ -79,22 +81,11 @@ def case_view_statement(
     statement: Statement, view: StatementView, translations: Sequence[Any], language: str, audience: Audience
 ) -> CaseViewStatement:
     out = statement_out(statement, audience, language=language, view=view)
+    source = Source(language=statement.language, version=statement.version, text=statement.composed_text)
     current = shown_translations(
-        translations,
-        statement_version=statement.version,
-        withheld=view.withheld,
-        shows_reporter=view.shows_reporter,
-        current_only=True,
+        translations, source=source, withheld=view.withheld, shows_reporter=view.shows_reporter, current_only=True
     )
-    return CaseViewStatement(
-        **out.model_dump(),
-        translations=[
-            CaseViewTranslation(
-                language=t.language, text=t.text, verified=t.verified, current=True, translated_by=t.translated_by
-            )
-            for t in current
-        ],
-    )
+    return CaseViewStatement(**out.model_dump(), translations=carried(current, source))
 
 
 # The safety scale's order: the overall rating first (the family's headline), then the danger statements,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sop_assessment.child_voice.models import ChildVoiceKind
 from sop_shared import case_refs
 from sop_shared.pagination import Page
+from sop_shared.translations import CarriedTranslation
 
 BCP47 = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
 Words = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -199,6 +200,12 @@ class ChildVoiceOut(BaseModel):
     rule_links: list[RuleLinkOut] | None = None
     created_by: str | None = None
     version: int | None = None
+    translations: list[CarriedTranslation] | None = Field(
+        default=None,
+        description="The case view only (null elsewhere and when restricted): people's current translations of "
+        "the child's words, each naming the words' place in `content` (`source_field`, e.g. "
+        "`houses.0.entries.1.words`); the words stay verbatim",
+    )
     updated_at: datetime | None = None
 
 

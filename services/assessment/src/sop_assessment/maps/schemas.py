@@ -6,14 +6,15 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from sop_assessment.maps.models import MapContext
 from sop_assessment.schemas import Name, PersonRef, Strict
 from sop_shared import case_refs
 from sop_shared.sharing import SharingOut
+from sop_shared.translations import CarriedTranslation, without_carried_translations
 
 ItemText = Annotated[str, Field(min_length=1, max_length=2000)]
 MAX_ITEMS = 100
@@ -30,6 +31,11 @@ class MapItemIn(Strict):
     source: PersonRef | None = Field(default=None, description="Who said or showed this")
     agrees: list[Name] = Field(default_factory=list, max_length=50)
     disputes: list[Name] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_only_translations(cls, value: Any) -> Any:
+        return without_carried_translations(value)
 
 
 class ExistingSafetyItemIn(MapItemIn):
@@ -107,6 +113,11 @@ class MapItemOut(BaseModel):
     source: PersonRef | None
     agrees: list[str]
     disputes: list[str]
+    translations: list[CarriedTranslation] = Field(
+        default_factory=list,
+        description="The case view only: people's current translations of the item's words (`source_field` "
+        "names which: text, by_whom, when, how_often, owner)",
+    )
 
 
 class ExistingSafetyItemOut(MapItemOut):

@@ -1,43 +1,46 @@
-"""Statement translations over HTTP, on the statement's path and its case-scoped twin (which the gateway's REST
-façade can reach). Text comes from a person; nothing here translates."""
+"""Translations over HTTP: the shared workflow's routes for every family-facing text the service keeps
+(`sop_shared.translations_api`: record, verify, list, queue) and the statement's own routes, kept. Text comes
+from people; nothing here translates."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_assessment.case_view.access import require_record_scope
 from sop_assessment.case_view.http import idempotent_create
 from sop_assessment.models import Statement
-from sop_assessment.schemas import BCP47
 from sop_assessment.statements.redaction import statement_view
 from sop_assessment.statements.service import StatementNotFound
-from sop_assessment.translations.rules import shown_translations
+from sop_assessment.translations.models import Translation
+from sop_assessment.translations.rules import shown_translations, translation_errors
 from sop_assessment.translations.schemas import (
     StatementTranslationIn,
     StatementTranslationOut,
     StatementTranslationPage,
 )
-from sop_assessment.translations.service import create_translation, list_translations, translation_out
+from sop_assessment.translations.service import TRANSLATIONS
+from sop_assessment.translations.sources import find
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep, IdempotentCreate
 from sop_shared.pagination import PageDep, PageRequest
 from sop_shared.policy import Audience, Scope
+from sop_shared.problems import InvalidInput
 from sop_shared.query_params import known_query_params
 from sop_shared.sharing import shown_to
+from sop_shared.translations import Source, TranslationIn, translation_out
+from sop_shared.translations_api import CREATED, LanguageFilter, translation_router
 
 router = APIRouter(prefix="/v1", tags=["statements"])
-CREATED: dict[int | str, dict[str, Any]] = {
-    201: {
-        "description": "Created. A repeat with the same Idempotency-Key and body returns this response "
-        "again and creates nothing."
-    }
-}
+# The shared workflow's routes, for every kind of record (the app serves both routers).
+workflow_router = translation_router(TRANSLATIONS)
+
+
+# --- the statement's own routes (kept) ---
 
 
 async def _statement_for(
@@ -47,6 +50,53 @@ async def _statement_for(
     require_record_scope(principal, statement, scope, StatementNotFound(), path_case_id=case_id)
     assert statement is not None
     return statement
+
+
+def _statement_source(statement: Statement) -> Source:
+    return Source(language=statement.language, version=statement.version, text=statement.composed_text)
+
+
+def statement_translation_out(translation: Translation, statement: Statement) -> StatementTranslationOut:
+    out = translation_out(translation, _statement_source(statement))
+    return StatementTranslationOut.model_validate(
+        {
+            **out.model_dump(),
+            "statement_id": translation.record_id,
+            "statement_version": translation.source_version,
+            "names_reporter": translation.names_reporter,
+        }
+    )
+
+
+async def _create_statement_translation(
+    session: AsyncSession, statement: Statement, body: StatementTranslationIn, created_by: str
+) -> Translation:
+    errors = translation_errors(body, statement_language=statement.language, statement_version=statement.version)
+    if errors:
+        raise InvalidInput(errors)
+    found = await find(session, "statement", statement.id, statement.case_id)
+    translation: Translation = await TRANSLATIONS.create(
+        session,
+        found,
+        body=TranslationIn(
+            record_kind="statement",
+            record_id=statement.id,
+            language=body.language,
+            text=body.text,
+            translated_by=body.translated_by,
+            source_version=body.statement_version,
+        ),
+        created_by=created_by,
+        names_reporter=body.names_reporter if body.names_reporter is not None else bool(statement.who_reported),
+    )
+    if body.verified and body.verified_by and body.verifier_qualification:
+        # Verified as it was recorded: the verifier's name and qualification are on the record.
+        translation.verified = True
+        translation.verified_by = body.verified_by
+        translation.verifier_qualification = body.verifier_qualification.value
+        translation.verified_at = translation.created_at
+        await session.flush()
+    return translation
 
 
 async def _create(
@@ -67,8 +117,8 @@ async def _create(
         body,
         resource="statement_translation",
         case_id=statement.case_id,
-        create=lambda: create_translation(session, statement, body=body, created_by=principal.subject),
-        render=lambda t: translation_out(t, statement.version),
+        create=lambda: _create_statement_translation(session, statement, body, principal.subject),
+        render=lambda t: statement_translation_out(t, statement),
         location=lambda t: f"/v1/statements/{statement.id}/translations",
     )
 
@@ -89,8 +139,9 @@ async def create_statement_translation(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Record a person's translation of the statement's words (422 `verified_by` for a verified one without
-    its verifier). It translates the statement's current version unless `statement_version` says otherwise;
-    a later change to the statement makes it stale (`current: false`)."""
+    its verifier, `verifier_qualification` without what qualifies them). It translates the statement's current
+    version unless `statement_version` says otherwise; a later edit of its words makes it stale
+    (`current: false`). The same as `POST /v1/cases/{case_id}/translations` with `record_kind: statement`."""
     return await _create(statement_id, body, request, session, principal, idempotency, None)
 
 
@@ -126,10 +177,12 @@ async def _list(
     statement = await _statement_for(session, principal, statement_id, Scope.case_read, case_id)
     if not shown_to(statement, audience):
         raise StatementNotFound()
-    rows, next_cursor = await list_translations(session, statement_id=statement.id, page=page, language=language)
+    rows, next_cursor = await TRANSLATIONS.of_record(
+        session, record_kind="statement", record_id=statement.id, page=page, language=language
+    )
     view = statement_view(statement.model_dump(), audience)
     shown = shown_translations(
-        rows, statement_version=statement.version, withheld=view.withheld, shows_reporter=view.shows_reporter
+        rows, source=_statement_source(statement), withheld=view.withheld, shows_reporter=view.shows_reporter
     )
     await audit_request(
         request,
@@ -142,11 +195,8 @@ async def _list(
         fields=["who_reported"] if any(t.names_reporter for t in shown) else [],
     )
     return StatementTranslationPage(
-        items=[translation_out(t, statement.version) for t in shown], next_cursor=next_cursor
+        items=[statement_translation_out(t, statement) for t in shown], next_cursor=next_cursor
     )
-
-
-LanguageFilter = Annotated[str | None, Query(max_length=35, pattern=BCP47, description="Only this language")]
 
 
 @router.get(

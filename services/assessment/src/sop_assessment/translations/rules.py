@@ -1,27 +1,23 @@
-"""Rules of statement translations: what a translation must say, when it is current, and which an audience is
-shown. No HTTP, no session."""
+"""Rules of statement translations on the statement's own routes (the older way in, kept): what such a
+translation must say, and which an audience is shown. The translation rules themselves are the shared ones
+(`sop_shared.translations`). No HTTP, no session."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sop_assessment.translations.schemas import StatementTranslationIn
 from sop_shared.plain_language import primary_language
-
-
-class Translation(Protocol):
-    statement_version: int
-    names_reporter: bool
-    language: str
+from sop_shared.translations import Source, is_current
 
 
 def translation_errors(
     body: StatementTranslationIn, *, statement_language: str, statement_version: int
 ) -> list[dict[str, str]]:
     """Every reason the translation cannot be recorded. A verified translation names its verifier, who is
-    not the translator; a translation is into another language than the statement's own; it translates a
-    version the statement has had."""
+    not the translator, and the verifier's qualification; a translation is into another language than the
+    statement's own; it translates a version the statement has had."""
     errors: list[dict[str, str]] = []
     if body.verified and not body.verified_by:
         errors.append({"field": "verified_by", "message": "a verified translation names who verified it"})
@@ -31,6 +27,10 @@ def translation_errors(
         )
     if body.verified and body.verified_by and body.verified_by.casefold() == body.translated_by.casefold():
         errors.append({"field": "verified_by", "message": "someone other than the translator verifies it"})
+    if body.verified and body.verified_by and body.verifier_qualification is None:
+        errors.append(
+            {"field": "verifier_qualification", "message": "a verified translation says what qualifies its verifier"}
+        )
     if primary_language(body.language) == primary_language(statement_language):
         errors.append({"field": "language", "message": f"the statement is already in {statement_language}"})
     if body.statement_version is not None and body.statement_version > statement_version:
@@ -38,18 +38,13 @@ def translation_errors(
     return errors
 
 
-T = TypeVar("T", bound=Translation)
-
-
-def is_current(translation: Translation, statement_version: int) -> bool:
-    """A translation speaks for the statement only as it read then: any later version makes it stale."""
-    return translation.statement_version == statement_version
+T = TypeVar("T", bound=Any)
 
 
 def shown_translations(
     translations: Iterable[T],
     *,
-    statement_version: int,
+    source: Source,
     withheld: bool,
     shows_reporter: bool,
     current_only: bool = False,
@@ -61,5 +56,5 @@ def shown_translations(
     return [
         t
         for t in translations
-        if (shows_reporter or not t.names_reporter) and (not current_only or is_current(t, statement_version))
+        if (shows_reporter or not t.names_reporter) and (not current_only or is_current(t, source))
     ]

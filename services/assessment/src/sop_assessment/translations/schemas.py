@@ -9,18 +9,23 @@ from pydantic import BaseModel, Field
 
 from sop_assessment.schemas import BCP47, TEXT_MAX, Name, Strict
 from sop_shared.pagination import Page
+from sop_shared.translations import CarriedTranslation, Qualification, TranslationState
 
 
 class StatementTranslationIn(Strict):
     """A person's translation of a statement's words (the text as the statement reads now, unless
     `statement_version` names the older version that was translated). `verified: true` says a second person
-    who reads both languages checked it, and needs `verified_by`."""
+    who reads both languages checked it, and needs `verified_by` and `verifier_qualification` (or verify it
+    later, as the verifier, with `POST /v1/cases/{case_id}/translations/{id}/verify`)."""
 
     language: str = Field(max_length=35, pattern=BCP47)
     text: str = Field(min_length=1, max_length=TEXT_MAX)
     translated_by: Name = Field(description="The person who translated it (a name or a subject)")
     verified: bool = False
     verified_by: Name | None = None
+    verifier_qualification: Qualification | None = Field(
+        default=None, description="What qualifies the verifier (needed with `verified: true`)"
+    )
     statement_version: int | None = Field(default=None, ge=1)
     names_reporter: bool | None = Field(
         default=None,
@@ -42,19 +47,15 @@ class StatementTranslationOut(BaseModel):
     names_reporter: bool
     verified: bool
     verified_by: str | None
+    verifier_qualification: str | None = Field(default=None, description="What qualifies the verifier")
     verified_at: datetime | None
+    state: TranslationState
     created_by: str
     created_at: datetime
 
 
-class CaseViewTranslation(BaseModel):
-    """A current translation, as the case view carries it for the gateway to pick the reader's language."""
-
-    language: str
-    text: str
-    verified: bool
-    current: bool
-    translated_by: str
+# A current translation, as the case view carries it for the gateway to pick the reader's language.
+CaseViewTranslation = CarriedTranslation
 
 
 StatementTranslationPage = Page[StatementTranslationOut]

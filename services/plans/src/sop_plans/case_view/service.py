@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +32,10 @@ from sop_plans.safety_plans.service import (
     plan_out,
 )
 from sop_plans.schemas import Alert, NextStepOut, SafetyPlanOut
+from sop_plans.translations.service import TRANSLATIONS
+from sop_plans.translations.sources import NEXT_STEP_LANGUAGE, plan_words, rule_words
 from sop_shared.policy import Audience
+from sop_shared.translations_api import fields_carried
 
 NEWEST_PLANS = 20
 NEXT_STEPS = 50
@@ -114,7 +118,7 @@ async def read_case_view(
         .all()
     )
     today = now.date()
-    return CaseViewParts(
+    parts = CaseViewParts(
         safety_plan=plan_out(chosen, shown, extras, now=now, policy=policy)
         if chosen is not None and shown is not None
         else None,
@@ -125,6 +129,25 @@ async def read_case_view(
         next_steps=[next_step_out(s, today) for s in steps],
         alerts=alerts,
     )
+    add_translations(parts, await TRANSLATIONS.of_case(session, case_id))
+    return parts
+
+
+def add_translations(parts: CaseViewParts, translations: Mapping[uuid.UUID, list[Any]]) -> None:
+    """Put each plan's, rule's and next step's current translations beside its words (the words stay)."""
+    for plan in [*([parts.safety_plan] if parts.safety_plan else []), *parts.plans]:
+        version = plan.current_version_number
+        plan.translations = fields_carried(
+            translations.get(plan.id, []), plan_words(plan.model_dump()), plan.language, version
+        )
+        for rule in plan.rules:
+            rule.translations = fields_carried(
+                translations.get(rule.id, []), rule_words(rule.model_dump()), plan.language, version
+            )
+    for step in parts.next_steps:
+        step.translations = fields_carried(
+            translations.get(step.id, []), {"action": step.action}, NEXT_STEP_LANGUAGE, step.version
+        )
 
 
 async def _version_for(

@@ -1,0 +1,1 @@
+"""Translations of the plans' family-facing words, by people (`sop_shared.translations`)."""
