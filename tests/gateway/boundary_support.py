@@ -92,6 +92,11 @@ NOT_CASE_SCOPED_BY_OPERATION: dict[tuple[str, str, str], str] = {
         "case_ids",
     ): "the network service decides each case's access itself, by its policy table (the caseload's bulk read)",
     (
+        "network",
+        "/v1/case-access",
+        "case_ids",
+    ): "the network service decides each case's access itself, by its policy table (the caseload's decisions)",
+    (
         "assessment",
         "/v1/coaching-referrals/{referral_id}",
         "referral_id",

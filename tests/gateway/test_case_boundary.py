@@ -726,6 +726,7 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
     ("network", "put", "/people/{person_id}/principal"): Example(bodies=(lambda s: {"principal_subject": None},)),
     ("network", "post", "/people/{person_id}/login-invitations"): Example(bodies=(lambda s: {"valid_for_days": 7},)),
     ("network", "post", "/case-views"): Example(bodies=(lambda s: {"case_ids": [s["case"]]},), user="bulk"),
+    ("network", "post", "/case-access"): Example(bodies=(lambda s: {"case_ids": [s["case"]]},), user="bulk"),
     # assessment
     ("assessment", "post", "/statements"): Example(
         bodies=(

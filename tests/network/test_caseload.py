@@ -6,7 +6,9 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from sop_network.models import platform
 from sop_shared.policy import ActorType
 from sop_shared.testing import InternalTokens, RunningService
 
@@ -121,5 +123,40 @@ async def test_a_caseload_page_is_read_in_one_call_and_denied_cases_come_back_em
     assert items[1]["case"] is None and items[2]["case"] is None
     too_many = await network.client.post(
         "/v1/case-views", json={"case_ids": [str(uuid.uuid4())] * 51}, headers=tokens.headers("network")
+    )
+    assert too_many.status_code == 422
+
+
+async def test_the_lean_bulk_decision_answers_access_only_in_order_and_audits_each_case(
+    network: RunningService,
+    sacwis: dict[str, str],
+    tokens: InternalTokens,
+) -> None:
+    ids = await _seed(network, sacwis)
+    missing = str(uuid.uuid4())
+    response = await network.client.post(
+        "/v1/case-access", json={"case_ids": [ids[9], ids[0], missing]}, headers=tokens.headers("network")
+    )
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert [(i["case_id"], i["allowed"]) for i in items] == [(ids[9], False), (ids[0], True), (missing, False)]
+    assert set(items[1]) == {"case_id", "subject", "allowed", "relationships", "scopes", "audiences"}  # no case data
+    assert "case:read" in items[1]["scopes"] and items[0]["scopes"] == []
+    async with network.app.state.database.session() as s:
+        rows = (
+            await s.execute(
+                select(platform.audit)
+                .where(platform.audit.c.resource == "case_access", platform.audit.c.actor_subject == "fsw.rivera")
+                .order_by(platform.audit.c.seq)
+            )
+        ).all()
+        assert (await network.app.state.audit.verify(s)).intact
+    assert [(str(r.case_id), r.action, r.fields) for r in rows] == [
+        (ids[9], "decide", ["denied"]),
+        (ids[0], "decide", ["allowed"]),
+        (missing, "decide", ["denied"]),
+    ]
+    too_many = await network.client.post(
+        "/v1/case-access", json={"case_ids": [str(uuid.uuid4())] * 51}, headers=tokens.headers("network")
     )
     assert too_many.status_code == 422

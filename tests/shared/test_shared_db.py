@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.exc import StatementError
 
-from sop_shared.db import Database, UTCDateTime, is_sqlite, service_metadata
+from sop_shared.db import Database, UTCDateTime, asyncpg_connect_args, is_sqlite, service_metadata
+from sop_shared.settings import ComponentSettings
 
 # Runs on SQLite too by default: the database layer itself (SQLite pragmas, one pooled connection, time zones).
 pytestmark = pytest.mark.sqlite_smoke
@@ -111,3 +112,31 @@ async def test_utc_datetime_refuses_naive_datetimes(database: Database) -> None:
         async with database.session() as session:
             await session.execute(insert(notes).values(id=1, text="naive", at=datetime(2026, 1, 1, 12, 0)))
     assert await _texts(database) == []
+
+
+def test_the_pool_defaults_let_two_replicas_of_four_components_share_a_default_server() -> None:
+    settings = ComponentSettings()
+    per_process = settings.database_pool_size + (settings.database_max_overflow or 0)
+    assert 2 * 4 * per_process <= 100 - 3  # max_connections minus superuser_reserved_connections
+
+
+def test_the_statement_caches_follow_the_setting() -> None:
+    assert asyncpg_connect_args(10, None) == {"server_settings": {"statement_timeout": "10000"}}
+    assert asyncpg_connect_args(0, 500) == {"statement_cache_size": 500, "prepared_statement_cache_size": 500}
+    behind_pgbouncer = asyncpg_connect_args(0, 0)
+    name = behind_pgbouncer.pop("prepared_statement_name_func")
+    assert behind_pgbouncer == {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+    assert name() != name()  # unique: clients sharing a server connection never collide
+
+
+@pytest.mark.postgres
+async def test_without_a_statement_cache_statements_still_run(postgres_database_url: str) -> None:
+    db = Database(postgres_database_url, statement_cache_size=0, pool_size=1, max_overflow=0)
+    try:
+        await db.create_all(metadata)
+        for text in ("one", "two", "three"):  # the same statement, prepared anew each time
+            async with db.session() as session:
+                await session.execute(insert(notes).values(text=text))
+        assert await _texts(db) == ["one", "two", "three"]
+    finally:
+        await db.dispose()

@@ -41,6 +41,7 @@ from sop_shared.openapi import amend_openapi, install_openapi_conventions
 from sop_shared.policy import ActorType
 from sop_shared.problems import NotFound, Problem, install_problem_handlers, problem_response
 from sop_shared.response_headers import install_head_as_get, install_response_headers
+from sop_shared.runtime import tune_gc_after_startup
 from sop_shared.service import install_health
 from sop_shared.tracing import FASTAPI_TELEMETRY, configure_tracing
 
@@ -207,6 +208,7 @@ def create_app(
         await audit_trail.enter_async_context(running_audit_trail(app, settings, database, platform, bus))
         app.state.bus = bus or _NoBus()
         forgetting = await _forget_access_on_network_events(app, bus)
+        tune_gc_after_startup(settings)
         try:
             yield
         finally:

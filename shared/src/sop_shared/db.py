@@ -5,6 +5,7 @@ One `Database` per component; one session per request that commits on success an
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -64,6 +65,26 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def asyncpg_connect_args(statement_timeout_seconds: float, statement_cache_size: int | None) -> dict[str, Any]:
+    """asyncpg's connection arguments: the statement timeout (a server setting of the session), and the
+    prepared-statement caches (asyncpg's own and SQLAlchemy's dialect's). With no cache (0, for PgBouncer in
+    transaction mode) each statement is prepared under a unique name, so two clients sharing one server
+    connection never collide on asyncpg's numbered names."""
+    args: dict[str, Any] = {}
+    if statement_timeout_seconds > 0:
+        args["server_settings"] = {"statement_timeout": str(int(statement_timeout_seconds * 1000))}
+    if statement_cache_size is not None:
+        args["statement_cache_size"] = statement_cache_size
+        args["prepared_statement_cache_size"] = statement_cache_size
+        if statement_cache_size == 0:
+            args["prepared_statement_name_func"] = _unique_statement_name
+    return args
+
+
+def _unique_statement_name() -> str:
+    return f"__sop_{uuid.uuid4().hex}__"
+
+
 class Database:
     """Engine and session factory for one component's database.
 
@@ -78,10 +99,11 @@ class Database:
         url: str,
         *,
         echo: bool = False,
-        pool_size: int = 10,
-        max_overflow: int | None = None,
+        pool_size: int = 4,
+        max_overflow: int | None = 4,
         pool_timeout_seconds: float = 10.0,
         statement_timeout_seconds: float = 10.0,
+        statement_cache_size: int | None = None,
     ) -> None:
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not is_sqlite(url)}
@@ -98,10 +120,8 @@ class Database:
                 max_overflow=pool_size if max_overflow is None else max_overflow,
                 pool_timeout=pool_timeout_seconds,
             )
-            if make_url(url).get_driver_name() == "asyncpg" and statement_timeout_seconds > 0:
-                kwargs["connect_args"] = {
-                    "server_settings": {"statement_timeout": str(int(statement_timeout_seconds * 1000))}
-                }
+            if make_url(url).get_driver_name() == "asyncpg":
+                kwargs["connect_args"] = asyncpg_connect_args(statement_timeout_seconds, statement_cache_size)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -120,6 +140,7 @@ class Database:
             max_overflow=settings.database_max_overflow,
             pool_timeout_seconds=settings.database_pool_timeout_seconds,
             statement_timeout_seconds=settings.database_statement_timeout_seconds,
+            statement_cache_size=settings.database_statement_cache_size,
         )
 
     @property

@@ -34,6 +34,7 @@ from sop_shared.outbox import OutboxRelay, idempotent_consumer
 from sop_shared.platform_tables import PlatformTables
 from sop_shared.problems import install_problem_handlers
 from sop_shared.response_headers import install_head_as_get, install_response_headers
+from sop_shared.runtime import tune_gc_after_startup
 from sop_shared.settings import ServiceSettings
 from sop_shared.tracing import FASTAPI_TELEMETRY, configure_tracing
 
@@ -120,6 +121,7 @@ def build_service_app(
             handler = idempotent_consumer(database, platform, consumer.durable, apply)
             subscriptions.append(await app.state.bus.subscribe(consumer.subject, consumer.durable, handler))
         app.state.consumers = dict(zip([c.durable for c in consumers], subscriptions, strict=True))
+        tune_gc_after_startup(settings)
         try:
             yield
         finally:

@@ -26,15 +26,24 @@ class ComponentSettings(BaseSettings):
     # Empty means the embedded default: a SQLite file named after the component under data_dir.
     database_url: str = ""
     database_echo: bool = False
-    database_pool_size: int = 10
-    # Load: connections beyond the pool when busy (empty = as many again as the pool), how long a request waits
-    # for one, and how long one statement may run (PostgreSQL; 0 = no limit). Past either the request is
-    # rolled back and answered 503 with Retry-After. Every process's pool_size + max_overflow together must stay
-    # below the server's max_connections. The gateway's upstream_write_timeout_seconds must exceed what a
-    # service's write can take (pool wait + its statements), so that a committed write is never reported failed.
-    database_max_overflow: int | None = None
+    # PostgreSQL connections per process: `pool_size` kept open, up to `max_overflow` more when busy (empty = as
+    # many again as the pool). One process is one event loop on one core: a few connections keep it busy (more
+    # only move the queue from the event loop to PostgreSQL). Every process's pool_size + max_overflow, summed
+    # over replicas and components, must stay below the server's max_connections: 4 + 4 lets two replicas of
+    # each of the four components share a default server (100) with room to spare (docs/performance.md,
+    # "Connections"); beyond that, PgBouncer in transaction mode with database_statement_cache_size=0.
+    database_pool_size: int = Field(default=4, ge=1, le=1000)
+    database_max_overflow: int | None = Field(default=4, ge=0, le=1000)
+    # How long a request waits for a connection, and how long one statement may run (PostgreSQL; 0 = no limit).
+    # Past either the request is rolled back and answered 503 with Retry-After. The gateway's
+    # upstream_write_timeout_seconds must exceed what a service's write can take (pool wait + its statements),
+    # so that a committed write is never reported failed.
     database_pool_timeout_seconds: float = 10.0
     database_statement_timeout_seconds: float = 10.0
+    # Prepared statements cached per connection (asyncpg and SQLAlchemy's asyncpg dialect; empty = their
+    # default, 100). 0 behind PgBouncer in transaction mode, where a connection's prepared statements do not
+    # follow the client from one transaction to the next (statements are then named uniquely, never reused).
+    database_statement_cache_size: int | None = Field(default=None, ge=0, le=100_000)
     # memory:// is the in-process bus (embedded mode); nats://host:port is NATS JetStream.
     events_url: str = "memory://"
     events_stream: str = "SOP"
@@ -57,10 +66,18 @@ class ComponentSettings(BaseSettings):
     audit_keys_dir: Path | None = None
     audit_signing_key_file: Path | None = None
     audit_checkpoint_seconds: float = 60.0
+    # The garbage collector once started (sop_shared.runtime): the start-up heap frozen and generation 0
+    # collected every `gc_gen0_threshold` allocations instead of 700. Empty = on in production only.
+    gc_tuning: bool | None = None
+    gc_gen0_threshold: int = Field(default=50_000, ge=100, le=10_000_000)
 
     @property
     def is_development(self) -> bool:
         return self.environment != Environment.production
+
+    @property
+    def gc_tuning_enabled(self) -> bool:
+        return (not self.is_development) if self.gc_tuning is None else self.gc_tuning
 
     @property
     def resolved_database_url(self) -> str:

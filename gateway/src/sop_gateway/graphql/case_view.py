@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
@@ -493,11 +495,33 @@ async def resolve_case_view(
 # --- what was seen: the audit record's sections and sensitive fields ---
 
 
-def selected_paths(info: Info[GatewayContext, None]) -> set[str]:
-    """The dotted paths the query selected under this `caseView` (fragments flattened, aliases ignored)."""
-    paths: set[str] = set()
+# selected_paths, per parsed document: Strawberry's parser cache hands every request with the same query text
+# the same OperationDefinitionNode, so the walk of Info.selected_fields (which converts the whole selection
+# tree on each call) runs once per document and field, not once per request. Keyed by the node's identity and
+# the field's response path; the entry holds the node itself, so its id cannot be reused while it is cached.
+_PATHS_CACHE_SIZE = 512
+_paths_cache: OrderedDict[tuple[int, tuple[str | int, ...]], tuple[OperationDefinitionNode, frozenset[str]]] = (
+    OrderedDict()
+)
+
+
+def selected_paths(info: Info[GatewayContext, None]) -> frozenset[str]:
+    """The dotted paths the query selected under this `caseView` (fragments flattened, aliases ignored).
+    Directives are not applied (a field under `@skip` counts as selected), so the answer depends on the
+    document alone and is memoised per document."""
+    operation = info.operation
+    key = (id(operation), tuple(info.path.as_list()))
+    hit = _paths_cache.get(key)
+    if hit is not None and hit[0] is operation:
+        _paths_cache.move_to_end(key)
+        return hit[1]
+    found: set[str] = set()
     for field in info.selected_fields:
-        _walk(field.selections, "", paths)
+        _walk(field.selections, "", found)
+    paths = frozenset(found)
+    _paths_cache[key] = (operation, paths)
+    if len(_paths_cache) > _PATHS_CACHE_SIZE:
+        _paths_cache.popitem(last=False)
     return paths
 
 
@@ -511,7 +535,7 @@ def _walk(selections: Iterable[Selection], prefix: str, paths: set[str]) -> None
             _walk(selection.selections, prefix, paths)
 
 
-def sections_seen(view: CaseView, paths: set[str]) -> list[str]:
+def sections_seen(view: CaseView, paths: AbstractSet[str]) -> list[str]:
     """The sections the query asked for and that answered, in the view's order."""
     seen: list[str] = []
     for section in SECTION_SOURCES:
@@ -521,7 +545,7 @@ def sections_seen(view: CaseView, paths: set[str]) -> list[str]:
     return seen
 
 
-def sensitive_fields_seen(view: CaseView, paths: set[str]) -> list[str]:
+def sensitive_fields_seen(view: CaseView, paths: AbstractSet[str]) -> list[str]:
     """The sensitive fields the response carries: a reporter's identity, labelled statement content shown to
     this audience, a child's own words, SDM detail."""
     fields: list[str] = []
@@ -553,7 +577,7 @@ async def _audit_case_view(
     case_id: uuid.UUID,
     audience: Audience,
     view: CaseView,
-    paths: set[str],
+    paths: AbstractSet[str],
 ) -> None:
     fields = sections_seen(view, paths) + sensitive_fields_seen(view, paths)
     async with context.database.session() as session:

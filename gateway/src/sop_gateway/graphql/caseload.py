@@ -1,10 +1,10 @@
 """The caseload as a Relay-style connection, and one case by id or by its SACWIS id.
 
 A page costs a constant number of calls however many cases it holds: the network's caseload list, the
-network's bulk access decision for the cases not already decided (none when the cache holds them all), then
-one bulk call each to assessment and plans, in parallel, through the per-request DataLoaders — and only
-for the cases the network allowed. A case the caller may not see never appears; a missing case and a
-forbidden one answer the same NOT_FOUND."""
+network's bulk access decision (`POST /v1/case-access`: the decisions only, no case data) for the cases not
+already decided (none when the cache holds them all), then one bulk call each to assessment and plans, in
+parallel, through the per-request DataLoaders — and only for the cases the network allowed. A case the
+caller may not see never appears; a missing case and a forbidden one answer the same NOT_FOUND."""
 
 from __future__ import annotations
 
@@ -235,15 +235,16 @@ async def allowed_cases(context: GatewayContext, principal: Principal, case_ids:
         except UpstreamError as exc:
             raise unavailable("cases", exc) from exc
         for item in body["items"]:
-            access = access_from(item["access"])
+            access = access_from(item)
             context.access_cache.put(principal, access)
             decided[access.case_id] = access
     return {c for c, access in decided.items() if access is not None and access.allowed}
 
 
 async def _decide(context: GatewayContext, principal: Principal, case_ids: list[uuid.UUID]) -> dict[str, Any]:
+    """The network's lean bulk decision (`POST /v1/case-access`): the decisions only, no case data."""
     response = await context.services.request(
-        "network", "POST", "/v1/case-views", principal.scoped_to(None), json={"case_ids": [str(c) for c in case_ids]}
+        "network", "POST", "/v1/case-access", principal.scoped_to(None), json={"case_ids": [str(c) for c in case_ids]}
     )
     if response.status_code >= 400:
         raise UpstreamError("network", response.status_code, response.text[:300])

@@ -300,6 +300,13 @@ class CaseViewsOut(BaseModel):
     items: list[CaseViewSlice]
 
 
+class CaseAccessManyOut(BaseModel):
+    """The caller's access to each case of a caseload page, in request order (a missing case is denied,
+    exactly like one the caller may not see): the decisions alone, no case data."""
+
+    items: list[AccessOut]
+
+
 class SacwisRecord(BaseModel):
     """One record of a batch. Only `kind` and `external_id` are read before the record's own validation,
     so one malformed record is reported on its own and never fails the batch."""
