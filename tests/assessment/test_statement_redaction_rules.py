@@ -211,6 +211,7 @@ class Rating:
     rater_name: str = "x"
     rater_role: str = "worker"
     id: uuid.UUID = field(default_factory=new_id)
+    withdrawn_at: datetime | None = None
 
 
 def test_the_latest_overall_rating_is_the_mean_of_its_occasion() -> None:

@@ -184,7 +184,8 @@ async def test_in_production_introspection_graphiql_and_call_counts_are_refused(
         _refused(body, "introspection")
         _refused((await system.graphql('{ __type(name: "CaseView") { fields { name } } }')).json(), "introspection")
         ide = await system.client.get("/graphql", headers={"Accept": "text/html"})
-        assert ide.status_code >= 400 and "graphiql" not in ide.text.lower()
+        assert ide.status_code == 404 and "graphiql" not in ide.text.lower()
+        assert ide.headers["content-type"].startswith("application/problem+json")  # as the document says
         # ordinary queries still answer, without the development-only upstream call counts
         me = (await system.graphql("{ me { subject } }")).json()
         assert me["data"]["me"]["subject"] == "fsw.rivera"

@@ -223,6 +223,8 @@ async def test_the_case_view_slice_gives_access_and_case_in_one_call_and_nothing
             "relationships": [],
             "scopes": [],
             "audiences": [],
+            "person_id": None,  # a family or network member's own person on the case
+            "language": None,
         },
         "case": None,
         "safety_network": None,

@@ -266,6 +266,9 @@ def create_app(
                     ),
                     request,
                 )
+        elif request.method in {"GET", "HEAD"} and not settings.is_development:
+            # No GraphiQL page outside development: a GET without a query is answered like every other error.
+            return problem_response(NotFound("GET /graphql takes a `query` (and the preflight header)"), request)
         response: Response = await call_next(request)
         accept = request.headers.get("accept", "")
         if GRAPHQL_RESPONSE_JSON in accept and response.headers.get("content-type", "").startswith("application/json"):

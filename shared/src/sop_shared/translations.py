@@ -34,6 +34,7 @@ from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
+from sop_shared.case_refs import NotCaseScoped
 from sop_shared.db import UTCDateTime, utcnow
 from sop_shared.ids import new_id
 from sop_shared.plain_language import primary_language
@@ -101,12 +102,19 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# Which record `record_id` names depends on `record_kind`, so no single CaseRef kind fits: the translation routes
+# look the record up within the path's case themselves (404 outside it, like any other case's record).
+TranslatedRecordId = Annotated[
+    uuid.UUID, NotCaseScoped("a record of `record_kind`, looked up within the path's case by the translation routes")
+]
+
+
 class TranslationIn(Strict):
     """A person's translation of one field of one record, as it reads now (or at `source_version`). Verifying
     it is a second step, by another person (`POST …/translations/{id}/verify`)."""
 
     record_kind: str = PydanticField(max_length=40, description="What is translated (see docs/api.md)")
-    record_id: uuid.UUID
+    record_id: TranslatedRecordId
     source_field: str = PydanticField(default="text", max_length=60, description="Which of its fields")
     language: str = PydanticField(max_length=35, pattern=BCP47)
     text: str = PydanticField(min_length=1, max_length=20000)

@@ -39,6 +39,7 @@ from sop_shared.translations import (
     BCP47,
     CarriedTranslation,
     Source,
+    TranslatedRecordId,
     TranslationIn,
     TranslationOut,
     TranslationQueue,
@@ -307,7 +308,7 @@ def translation_router(translations: Translations) -> APIRouter:
     async def list_case_translations(
         case_id: uuid.UUID,
         record_kind: RecordKindQuery,
-        record_id: uuid.UUID,
+        record_id: TranslatedRecordId,
         request: Request,
         session: SessionDep,
         principal: CurrentPrincipal,
