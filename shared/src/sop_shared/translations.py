@@ -37,10 +37,10 @@ from sqlmodel.sql.sqltypes import AutoString
 from sop_shared.case_refs import NotCaseScoped
 from sop_shared.db import UTCDateTime, utcnow
 from sop_shared.ids import new_id
+from sop_shared.language_tags import LanguageTag
 from sop_shared.plain_language import primary_language
 from sop_shared.problems import InvalidInput
 
-BCP47 = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -116,7 +116,7 @@ class TranslationIn(Strict):
     record_kind: str = PydanticField(max_length=40, description="What is translated (see docs/api.md)")
     record_id: TranslatedRecordId
     source_field: str = PydanticField(default="text", max_length=60, description="Which of its fields")
-    language: str = PydanticField(max_length=35, pattern=BCP47)
+    language: LanguageTag
     text: str = PydanticField(min_length=1, max_length=20000)
     translated_by: PersonName = PydanticField(description="The person who translated it")
     source_version: int | None = PydanticField(default=None, ge=1)

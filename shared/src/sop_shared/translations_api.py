@@ -29,6 +29,7 @@ from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, RequestAudience, require_case_scope
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
+from sop_shared.language_tags import LanguageTag
 from sop_shared.outbox import emit
 from sop_shared.pagination import Page, PageDep, PageRequest
 from sop_shared.platform_tables import PlatformTables
@@ -36,7 +37,6 @@ from sop_shared.policy import Scope, may_see_unshared
 from sop_shared.problems import InvalidInput, NotFound
 from sop_shared.query_params import known_query_params
 from sop_shared.translations import (
-    BCP47,
     CarriedTranslation,
     Source,
     TranslatedRecordId,
@@ -200,9 +200,9 @@ def fields_carried(translations: Iterable[Any], words: Mapping[str, str], langua
     return [c for name, text in words.items() for c in carried_of_field(found, name, Source(language, version, text))]
 
 
-LanguageQuery = Annotated[str, Query(max_length=35, pattern=BCP47, description="The language translated into")]
+LanguageQuery = Annotated[LanguageTag, Query(description="The language translated into")]
 RecordKindQuery = Annotated[str, Query(max_length=40, description="What was translated (see `record_kind`)")]
-LanguageFilter = Annotated[str | None, Query(max_length=35, pattern=BCP47, description="Only this language")]
+LanguageFilter = Annotated[LanguageTag | None, Query(description="Only this language")]
 CREATED: dict[int | str, dict[str, Any]] = {
     201: {
         "description": "Created. A repeat with the same Idempotency-Key and body returns this response "

@@ -10,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sop_assessment.models import StatementKind, StatementStatus, TextSource
 from sop_shared import case_refs
+from sop_shared.language_tags import LanguageTag
 from sop_shared.pagination import Page
 from sop_shared.plain_language import LanguageCheck
 from sop_shared.policy import Audience, SensitivityLabel
 from sop_shared.sharing import SharingOut
 
-BCP47 = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
 PART_MAX = 1000
 TEXT_MAX = 2000
 
@@ -45,7 +45,7 @@ class StatementIn(Strict):
     """
 
     kind: StatementKind
-    language: str = Field(default="en", max_length=35, pattern=BCP47)
+    language: LanguageTag = "en"
     text: str | None = Field(default=None, max_length=TEXT_MAX)
     # danger statement (future): who is worried, about which behaviour in which context, fearing what
     who_is_worried: Part = None

@@ -18,8 +18,7 @@ from sop_network.models import (
     NetworkCircle,
 )
 from sop_shared.case_refs import NetworkMemberRef, NotCaseScoped, PersonRef
-
-BCP47 = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
+from sop_shared.language_tags import LanguageTag
 
 # Ids not held to one case, and why: SACWIS keeps person records across cases (cases:sync only); a bulk read
 # names the cases it reads, each checked against the token's allowed cases (`require_cases_read`).
@@ -42,7 +41,7 @@ class PersonIn(Strict):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     date_of_birth: date | None = None
-    preferred_language: str = Field(default="en", pattern=BCP47)
+    preferred_language: LanguageTag = "en"
     needs_interpreter: bool = False
     # None: SACWIS says nothing about contact methods (keep what is stored); a list replaces them.
     contact_methods: list[ContactMethodIn] | None = Field(default=None, max_length=20)
@@ -158,7 +157,7 @@ class NetworkPersonIn(Strict):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     date_of_birth: date | None = None
-    preferred_language: str = Field(default="en", pattern=BCP47)
+    preferred_language: LanguageTag = "en"
     needs_interpreter: bool = False
     # No login here: a member binds their own login by redeeming an invitation (see persons/api.py).
 

@@ -22,18 +22,18 @@ from sop_plans.models import (
     SignerRole,
 )
 from sop_shared import case_refs
+from sop_shared.language_tags import LanguageTag
 from sop_shared.pagination import ListPaging
 from sop_shared.plain_language import LanguageCheck
 from sop_shared.translations import CarriedTranslation, without_carried_translations
 
 RULE_TEXT_MAX = 2000
-BCP47 = r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$"
 
 ThreatCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
 RuleText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=RULE_TEXT_MAX)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Language = Annotated[str, StringConstraints(strip_whitespace=True, max_length=35, pattern=BCP47)]
+Language = LanguageTag
 
 
 class Strict(BaseModel):

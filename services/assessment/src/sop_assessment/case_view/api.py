@@ -24,6 +24,7 @@ from sop_shared.audit import RequestAccess, audit_request, audit_request_many
 from sop_shared.auth import CurrentPrincipal, RequestAudience, require_case_scope, require_cases_read
 from sop_shared.clock import Now
 from sop_shared.db import SessionDep
+from sop_shared.language_tags import LanguageTag
 from sop_shared.pagination import DEFAULT_LIMIT, CountedPage, FirstItems, ListPageDep
 from sop_shared.policy import Scope
 from sop_shared.problems import InvalidInput
@@ -31,13 +32,7 @@ from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["case view"])
 
-# BCP 47, short: a primary language of two or three letters, optionally a region or script ("es", "es-MX", "mh").
-LANGUAGE = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8}){0,2}$"
-
-
-Language = Annotated[
-    str, Query(max_length=35, pattern=LANGUAGE, description="The reader's language (BCP 47, e.g. en, es, mh)")
-]
+Language = Annotated[LanguageTag, Query(description="The reader's language (BCP 47, e.g. en, es, mh)")]
 
 
 @router.get(

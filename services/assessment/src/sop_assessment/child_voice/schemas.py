@@ -12,10 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sop_assessment.child_voice.models import ChildVoiceKind
 from sop_shared import case_refs
+from sop_shared.language_tags import LanguageTag
 from sop_shared.pagination import Page
 from sop_shared.translations import CarriedTranslation
 
-BCP47 = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
 Words = Annotated[str, Field(min_length=1, max_length=2000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Note = Annotated[str | None, Field(default=None, max_length=1000)]
@@ -136,7 +136,7 @@ CONTENT_MODELS: dict[ChildVoiceKind, type[BaseModel]] = {
 
 class _RecordIn(Strict):
     child: ChildRef
-    language: str = Field(default="en", max_length=35, pattern=BCP47)
+    language: LanguageTag = "en"
     consent: Consent = Field(default_factory=Consent)
 
 
@@ -164,7 +164,7 @@ class ChildVoicePatch(Strict):
 
     consent: Consent | None = None
     content: dict[str, Any] | None = None
-    language: str | None = Field(default=None, max_length=35, pattern=BCP47)
+    language: LanguageTag | None = None
 
 
 class AttachmentOut(BaseModel):

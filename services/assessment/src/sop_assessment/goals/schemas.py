@@ -10,8 +10,9 @@ from pydantic import Field
 
 from sop_assessment.goals.models import GoalOwner, GoalStatus
 from sop_assessment.models import StatementStatus, TextSource
-from sop_assessment.schemas import BCP47, PART_MAX, TEXT_MAX, Name, PersonRef, Strict, ThreatCode
+from sop_assessment.schemas import PART_MAX, TEXT_MAX, Name, PersonRef, Strict, ThreatCode
 from sop_shared import case_refs
+from sop_shared.language_tags import LanguageTag
 from sop_shared.plain_language import LanguageCheck
 from sop_shared.policy import Audience, SensitivityLabel
 from sop_shared.sharing import SharingOut
@@ -35,7 +36,7 @@ class SafetyGoalIn(Strict):
     Mateo every night". Give `text` to use the family's own wording instead of the composed one."""
 
     danger_statement_id: case_refs.DangerStatementRef
-    language: str = Field(default="en", max_length=35, pattern=BCP47)
+    language: LanguageTag = "en"
     text: str | None = Field(default=None, max_length=TEXT_MAX)
     caregiver_will_be_doing: Part = None
     child_will_experience: Part = None

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from sop_assessment.language.glossary import GLOSSARY_LANGUAGES, REVIEWED, glossary
-from sop_assessment.schemas import BCP47, Strict
+from sop_assessment.schemas import Strict
 from sop_shared.auth import CurrentPrincipal
+from sop_shared.language_tags import LanguageTag
 from sop_shared.plain_language import (
     LANGUAGE_NAMES,
     PLAIN_WORDS,
@@ -41,7 +42,7 @@ class LanguageCheckIn(Strict):
 
     text: str = Field(max_length=10_000)
     kind: CheckKind = "general"
-    language: str = Field(default="en", max_length=35, pattern=BCP47)
+    language: LanguageTag = "en"
     parts: dict[str, str | None] | None = Field(default=None, max_length=20)
 
 
@@ -87,7 +88,7 @@ class Glossary(BaseModel):
 @router.get("/glossary", response_model=Glossary, dependencies=[known_query_params("language")])
 async def get_glossary(
     principal: CurrentPrincipal,
-    language: Annotated[str, Query(max_length=35, pattern=BCP47, description="en, es or mh")] = "en",
+    language: Annotated[LanguageTag, Query(description="en, es or mh")] = "en",
 ) -> Glossary:
     """Professional terms with their plain meanings in one language. Terms nobody has translated yet
     come back with `status: missing`."""

@@ -9,8 +9,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sop_assessment.members.models import Stance
-from sop_assessment.schemas import BCP47, Strict
+from sop_assessment.schemas import Strict
 from sop_shared import case_refs
+from sop_shared.language_tags import LanguageTag
 
 
 class MemberRatingIn(Strict):
@@ -37,7 +38,7 @@ class StatementResponseIn(Strict):
     statement_version: int = Field(ge=1, le=2_147_483_647, description="The version of the words the member read")
     stance: Stance
     words: str = Field(min_length=1, max_length=4000, description="The member's own words, kept verbatim")
-    language: str | None = Field(default=None, max_length=35, pattern=BCP47, description="The language written in")
+    language: LanguageTag | None = Field(default=None, description="The language written in")
 
     @field_validator("words")
     @classmethod

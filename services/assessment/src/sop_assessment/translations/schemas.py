@@ -7,7 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from sop_assessment.schemas import BCP47, TEXT_MAX, Name, Strict
+from sop_assessment.schemas import TEXT_MAX, Name, Strict
+from sop_shared.language_tags import LanguageTag
 from sop_shared.pagination import Page
 from sop_shared.translations import CarriedTranslation, Qualification, TranslationState
 
@@ -18,7 +19,7 @@ class StatementTranslationIn(Strict):
     who reads both languages checked it, and needs `verified_by` and `verifier_qualification` (or verify it
     later, as the verifier, with `POST /v1/cases/{case_id}/translations/{id}/verify`)."""
 
-    language: str = Field(max_length=35, pattern=BCP47)
+    language: LanguageTag
     text: str = Field(min_length=1, max_length=TEXT_MAX)
     translated_by: Name = Field(description="The person who translated it (a name or a subject)")
     verified: bool = False
