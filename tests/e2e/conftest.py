@@ -46,6 +46,15 @@ class DistributedSystem:
         return f"http://127.0.0.1:{self.ports[component]}"
 
     @property
+    def events_stream(self) -> str:
+        """This system's JetStream stream (each system has its own: see running_system)."""
+        return self.env["SOP_GATEWAY_EVENTS_STREAM"]
+
+    def wire_subject(self, subject: str) -> str:
+        """A subject (`sop.network.case.created`) as this system's components publish it on NATS."""
+        return f"{self.env['SOP_GATEWAY_EVENTS_NAMESPACE']}.{subject}"
+
+    @property
     def gateway(self) -> str:
         return self.url("gateway")
 
@@ -113,6 +122,12 @@ def running_system(
     }
     ports = {name: free_port() for name in (*SERVICES, "gateway")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOP_")}
+    # Its own stream and subjects on the shared NATS server: another system running at the same time (a module
+    # with its own settings beside the package's) must not take this one's events from its durable consumers.
+    events = real_services.unique_name("e2e").replace("-", "_")
+    for name in (*SERVICES, "gateway"):
+        env[f"SOP_{name.upper()}_EVENTS_STREAM"] = events.upper()
+        env[f"SOP_{name.upper()}_EVENTS_NAMESPACE"] = events
     for name in SERVICES:
         prefix = f"SOP_{name.upper()}_"
         env.update(

@@ -53,7 +53,7 @@ def _public_keys(keys_dir: Path, component: str) -> dict[str, Any]:
     return {str(k.key_id): k.key for k in load_jwks(keys_dir / f"audit-{component}.jwks.json").keys}
 
 
-async def _newest_checkpoints(nats_url: str, keys_dir: Path) -> dict[str, AuditCheckpoint]:
+async def _newest_checkpoints(nats_url: str, system: DistributedSystem) -> dict[str, AuditCheckpoint]:
     """Each component's newest checkpoint, once it is one this system signed (the suite's stream also holds
     those of earlier runs, signed with their own keys)."""
     nc = await nats.connect(nats_url)
@@ -63,11 +63,15 @@ async def _newest_checkpoints(nats_url: str, keys_dir: Path) -> dict[str, AuditC
         for _ in range(100):
             for component in COMPONENTS:
                 try:
-                    msg = await js.get_last_msg("SOP", f"sop.{component}.audit.checkpoint")
+                    msg = await js.get_last_msg(
+                        system.events_stream, system.wire_subject(f"sop.{component}.audit.checkpoint")
+                    )
                 except Exception:
                     continue
                 checkpoint = AuditCheckpoint.from_dict(json.loads(msg.data)["data"])
-                if checkpoint.component == component and checkpoint.signature_valid(_public_keys(keys_dir, component)):
+                if checkpoint.component == component and checkpoint.signature_valid(
+                    _public_keys(system.keys_dir, component)
+                ):
                     found[component] = checkpoint
             if len(found) == len(COMPONENTS):
                 break
@@ -97,7 +101,7 @@ def test_every_component_checkpoints_to_jetstream_and_the_chain_verifies_against
         assert (
             client.get(f"/api/plans/v1/cases/{case_id}/safety-plans", headers=bearer("fsw.rivera")).status_code == 200
         )
-    found = asyncio.run(_newest_checkpoints(nats_url, distributed_system.keys_dir))
+    found = asyncio.run(_newest_checkpoints(nats_url, distributed_system))
     assert set(found) == set(COMPONENTS)  # published, and checked with the component's public key alone
     verifying = {  # `sop audit verify` for every component, side by side
         component: subprocess.Popen(

@@ -237,7 +237,9 @@ async def test_every_write_reached_nats_jetstream(
         ):
             for _ in range(50):
                 try:
-                    msg = await js.get_last_msg("SOP", subject)
+                    msg = await js.get_last_msg(
+                        distributed_system.events_stream, distributed_system.wire_subject(subject)
+                    )
                 except Exception:
                     await asyncio.sleep(0.2)
                     continue

@@ -454,7 +454,9 @@ async def running_audit_trail(
     owned_bus = None
     trail_bus: CheckpointBus
     if bus is None:
-        owned_bus = trail_bus = _BusConnectedWhenReachable(settings.events_url, settings.events_stream)
+        owned_bus = trail_bus = _BusConnectedWhenReachable(
+            settings.events_url, settings.events_stream, settings.events_namespace
+        )
     else:
         trail_bus = bus
     trail = AuditTrail(
@@ -482,15 +484,15 @@ class _BusConnectedWhenReachable:
     """A bus of the audit trail's own (a distributed gateway has none): connected on first use and again
     after a failure, so NATS being down delays a checkpoint but never stops the component starting."""
 
-    def __init__(self, url: str, stream: str) -> None:
-        self.url, self.stream = url, stream
+    def __init__(self, url: str, stream: str, namespace: str = "") -> None:
+        self.url, self.stream, self.namespace = url, stream, namespace
         self._bus: Any = None
 
     async def _connected(self) -> Any:
         if self._bus is None:
             from sop_shared.events import connect_bus
 
-            self._bus = await connect_bus(self.url, stream=self.stream)
+            self._bus = await connect_bus(self.url, stream=self.stream, namespace=self.namespace)
         return self._bus
 
     async def publish(self, event: Event) -> None:

@@ -197,7 +197,7 @@ async def _audit_verify(args: argparse.Namespace) -> int:
     bus = (
         InProcessBus()
         if settings.events_url.startswith("memory://")
-        else await connect_bus(settings.events_url, stream=settings.events_stream)
+        else await connect_bus(settings.events_url, stream=settings.events_stream, namespace=settings.events_namespace)
     )
     try:
         verdict = await AuditTrail(component.name, database, tables, keys, bus).verify()

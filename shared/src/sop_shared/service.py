@@ -87,7 +87,11 @@ def build_service_app(
         )
         owns_bus = bus is None
         app.state.bus = (
-            bus if bus is not None else await connect_bus(settings.events_url, stream=settings.events_stream)
+            bus
+            if bus is not None
+            else await connect_bus(
+                settings.events_url, stream=settings.events_stream, namespace=settings.events_namespace
+            )
         )
         app.state.database = database
         audit_trail = contextlib.AsyncExitStack()  # keyed audit writer and its checkpoints (sop_shared.audit)

@@ -47,6 +47,10 @@ class ComponentSettings(BaseSettings):
     # memory:// is the in-process bus (embedded mode); nats://host:port is NATS JetStream.
     events_url: str = "memory://"
     events_stream: str = "SOP"
+    # A prefix for every subject (`<namespace>.sop.…`): platforms that share one NATS server (two environments,
+    # or the test suite's systems) keep their streams and consumers apart. Every component of one platform
+    # takes the same one.
+    events_namespace: str = Field(default="", pattern=r"^[A-Za-z0-9_-]*$", max_length=40)
     relay_interval_seconds: float = 0.5
     relay_enabled: bool = True
     # How long a reference to another service's record waits for the event that announces it (case_refs).
