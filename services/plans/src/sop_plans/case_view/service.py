@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -26,6 +26,7 @@ from sop_plans.plan_policy import PlanPolicy
 from sop_plans.safety_plans.service import (
     RECENT_CHECK_INS,
     bring_plans_to_now,
+    case_plans_with_current_version,
     get_version,
     load_extras,
     plan_alerts,
@@ -66,17 +67,7 @@ async def read_case_view(
     alerts = await alerts_for(session, now=now, policy=policy, case_id=case_id)
     newest = (
         await session.execute(
-            select(SafetyPlan, SafetyPlanVersion)
-            .join(
-                SafetyPlanVersion,
-                and_(
-                    col(SafetyPlanVersion.plan_id) == col(SafetyPlan.id),
-                    col(SafetyPlanVersion.number) == col(SafetyPlan.current_version_number),
-                ),
-            )
-            .where(col(SafetyPlan.case_id) == case_id)
-            .order_by(col(SafetyPlan.id).desc())
-            .limit(NEWEST_PLANS)
+            case_plans_with_current_version(case_id).order_by(col(SafetyPlan.id).desc()).limit(NEWEST_PLANS)
         )
     ).all()
     open_plans = (

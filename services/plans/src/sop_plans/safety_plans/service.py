@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, or_, select, text, update
+from sqlalchemy import CursorResult, Select, and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased, defer
 from sqlmodel import col
@@ -790,17 +790,9 @@ async def current_version(session: AsyncSession, plan: SafetyPlan) -> SafetyPlan
     return version
 
 
-async def list_plans(
-    session: AsyncSession,
-    *,
-    case_id: uuid.UUID,
-    status: PlanStatus | None,
-    page: PageRequest,
-    shared_only: bool = False,
-) -> tuple[list[tuple[SafetyPlan, SafetyPlanVersion]], str | None]:
-    """One query for a page of a case's plans, each joined to its current version (`shared_only`: without the
-    drafts never submitted, for audiences outside the agency)."""
-    query = (
+def case_plans_with_current_version(case_id: uuid.UUID) -> Select[SafetyPlan, SafetyPlanVersion]:
+    """A case's plans, each joined to its current version: the one query every list of plans starts from."""
+    return (
         select(SafetyPlan, SafetyPlanVersion)
         .join(
             SafetyPlanVersion,
@@ -811,6 +803,19 @@ async def list_plans(
         )
         .where(col(SafetyPlan.case_id) == case_id)
     )
+
+
+async def list_plans(
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    status: PlanStatus | None,
+    page: PageRequest,
+    shared_only: bool = False,
+) -> tuple[list[tuple[SafetyPlan, SafetyPlanVersion]], str | None]:
+    """One query for a page of a case's plans, each joined to its current version (`shared_only`: without the
+    drafts never submitted, for audiences outside the agency)."""
+    query = case_plans_with_current_version(case_id)
     if status is not None:
         query = query.where(col(SafetyPlan.status) == status)
     if shared_only:

@@ -9,13 +9,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from sop_plans.case_view.rules import ENDED, shared_with, version_shown
 from sop_plans.models import NextStep, SafetyPlan, SafetyPlanVersion
 from sop_plans.next_steps.service import OPEN_STATUSES
+from sop_plans.safety_plans.service import case_plans_with_current_version
 from sop_shared.policy import Audience
 from sop_shared.translations import Source, Words
 from sop_shared.translations_api import Found, TranslatedRecordNotFound
@@ -39,17 +40,7 @@ def rule_words(rule: Mapping[str, Any]) -> dict[str, str]:
 
 
 async def _plans(session: AsyncSession, case_id: uuid.UUID) -> list[tuple[SafetyPlan, SafetyPlanVersion]]:
-    rows = await session.execute(
-        select(SafetyPlan, SafetyPlanVersion)
-        .join(
-            SafetyPlanVersion,
-            and_(
-                col(SafetyPlanVersion.plan_id) == col(SafetyPlan.id),
-                col(SafetyPlanVersion.number) == col(SafetyPlan.current_version_number),
-            ),
-        )
-        .where(col(SafetyPlan.case_id) == case_id)
-    )
+    rows = await session.execute(case_plans_with_current_version(case_id))
     return [(plan, version) for plan, version in rows.all()]
 
 
