@@ -188,6 +188,20 @@ async def test_goals_and_the_childs_words_carry_their_translations_and_the_queue
         },
     )
     assert elsewhere.status_code in (403, 404)
+    # A record this case does not hold is the case boundary's 422 naming record_id, whatever the kind.
+    for kind in ("safety_goal", "statement", "map_item"):
+        missing = await assessment.client.post(
+            url,
+            headers=rivera,
+            json={
+                "record_kind": kind,
+                "record_id": str(uuid.uuid4()),
+                "language": "es",
+                "text": "x",
+                "translated_by": "Ana",
+            },
+        )
+        assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "record_id", missing.text
 
     queue = await assessment.client.get(
         f"/v1/cases/{lopez_case}/translation-queue", headers=rivera, params={"language": "es"}

@@ -57,9 +57,12 @@ from sop_shared.translations import (
 TranslationPage = Page[TranslationOut]
 
 
-class TranslatedRecordNotFound(NotFound):
+class TranslatedRecordNotFound(InvalidInput):
+    """`record_id` names no record of `record_kind` in this case: 422 naming it, as the case boundary answers
+    every id a request carries (another case's record reads exactly like one that does not exist)."""
+
     def __init__(self) -> None:
-        super().__init__("no such record to translate in this case")
+        super().__init__([{"field": "record_id", "message": "no such record of this kind in this case"}])
 
 
 class TranslationNotFound(NotFound):
