@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import contextlib
-import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from sop_gateway.access import ACCESS_FACTS_EVENTS, AccessCache, forget_on_event, record_denied
@@ -27,6 +26,7 @@ from sop_gateway.models import platform
 from sop_gateway.oauth.api import router as oauth_router
 from sop_gateway.oauth.service import GatewayTokenSigner, client_is_active
 from sop_gateway.rate_limits import TooManyRequests, build_rate_limits
+from sop_gateway.request_guard import RequestGuard
 from sop_gateway.settings import OAUTH_JWKS_FILE, GatewaySettings
 from sop_gateway.upstream import SERVICES, ServiceClients, UpstreamTimeouts
 from sop_shared.audit import AuditWriter, running_audit_trail
@@ -39,30 +39,11 @@ from sop_shared.keys import ensure_keys, generate_signing_key, load_signing_key,
 from sop_shared.observability import configure_logging, install_request_context, route_template
 from sop_shared.openapi import amend_openapi, install_openapi_conventions
 from sop_shared.policy import ActorType
-from sop_shared.problems import NotFound, Problem, install_problem_handlers, problem_response
+from sop_shared.problems import install_problem_handlers, problem_response
 from sop_shared.response_headers import install_head_as_get, install_response_headers
 from sop_shared.runtime import tune_gc_after_startup
 from sop_shared.service import install_health
 from sop_shared.tracing import FASTAPI_TELEMETRY, configure_tracing
-
-
-class UnsupportedMediaType(Problem):
-    status, slug, title = 415, "unsupported-media-type", "GraphQL requests must be application/json"
-
-
-class BatchRefused(Problem):
-    status, slug, title = 400, "batching-refused", "Send one GraphQL operation per request, not a batch"
-
-
-class PreflightRequired(Problem):
-    status, slug, title = 400, "preflight-required", "A GraphQL query sent with GET needs a preflight header"
-
-
-# GraphQL over HTTP: a query may be sent with GET (never a mutation: strawberry refuses those), but only with a
-# header no HTML form or plain link can set, so a browser must ask first (CORS preflight) — the cross-site
-# request forgery protection mature servers use. The clients' own names for it are accepted.
-PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight", "x-apollo-operation-name")
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
 def _token_signer(settings: GatewaySettings) -> GatewayTokenSigner | None:
@@ -244,37 +225,7 @@ def create_app(
         metrics.rate_limit_refusals.labels(metrics.component, route_template(request.scope)).inc()
         return response
 
-    @app.middleware("http")
-    async def _guard_requests(request: Request, call_next: Any) -> Any:
-        if request.url.path == "/metrics" and not _may_read_metrics(request, settings):
-            return problem_response(NotFound(), request)  # as if there were none: nothing to probe
-        # The body has passed the input policy (size, nesting, text) already: it wraps this middleware.
-        if request.url.path != "/graphql":
-            return await call_next(request)
-        if request.method == "POST":
-            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if content_type != "application/json":  # no form posts: closes the CSRF door
-                return problem_response(UnsupportedMediaType(), request)
-            if (await request.body()).lstrip()[:1] == b"[":  # one operation per request: no batches
-                return problem_response(BatchRefused(), request)
-        elif request.method == "GET" and "query" in request.query_params:
-            if not any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
-                return problem_response(
-                    PreflightRequired(
-                        "Send the query with POST, or add the header `GraphQL-Require-Preflight: 1` to a GET "
-                        "(it makes a browser ask before sending: no other site can send it for you)"
-                    ),
-                    request,
-                )
-        elif request.method in {"GET", "HEAD"} and not settings.is_development:
-            # No GraphiQL page outside development: a GET without a query is answered like every other error.
-            return problem_response(NotFound("GET /graphql takes a `query` (and the preflight header)"), request)
-        response: Response = await call_next(request)
-        accept = request.headers.get("accept", "")
-        if GRAPHQL_RESPONSE_JSON in accept and response.headers.get("content-type", "").startswith("application/json"):
-            response.headers["content-type"] = GRAPHQL_RESPONSE_JSON + "; charset=utf-8"
-        return response
-
+    app.add_middleware(RequestGuard, settings=settings)  # innermost: the body has passed the input policy
     install_input_policy(app, max_body_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth)
     install_request_context(app, settings.component, edge=True)
     install_health(app)
@@ -313,16 +264,6 @@ def create_app(
         )
 
     return app
-
-
-def _may_read_metrics(request: Request, settings: GatewaySettings) -> bool:
-    """In development anyone; in production only a caller presenting the configured metrics token."""
-    if settings.is_development:
-        return True
-    if settings.metrics_token is None or not settings.metrics_token.get_secret_value():
-        return False  # an empty token must not let `Bearer ` in
-    expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
-    return hmac.compare_digest(request.headers.get("authorization", "").encode(), expected)
 
 
 async def _forget_access_on_network_events(app: FastAPI, bus: EventBus | None) -> Subscription | None:

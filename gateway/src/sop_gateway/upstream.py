@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from sop_gateway.wire_json import read_json
 from sop_shared.auth import InternalTokenMinter, Principal
 from sop_shared.http_client import service_client
 from sop_shared.observability import request_id_var
@@ -164,7 +165,7 @@ class ServiceClients:
         response = await self.request(service, "GET", path, principal, **kwargs)
         if response.status_code >= 400:
             raise UpstreamError(service, response.status_code, response.text[:300])
-        return response.json()
+        return read_json(response)
 
     async def close(self) -> None:
         for client in self.clients.values():

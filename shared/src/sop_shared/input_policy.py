@@ -168,7 +168,7 @@ class InputPolicy:
         if problem is not None:
             await problem_response(problem, request)(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     def _path_errors(self, scope: Scope) -> Iterator[dict[str, str]]:
         path = scope.get("path", "")
@@ -250,7 +250,7 @@ class InputPolicy:
         return InvalidInput(errors) if errors else None
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """The body read once, handed on whole; after it, the client's own stream (which only ever says it
     disconnected), so a streaming response still notices a client that went away."""
     sent = False

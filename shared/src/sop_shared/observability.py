@@ -180,7 +180,9 @@ class RequestContextMiddleware:
             (purpose_var, purpose_var.set(purpose.value if purpose else None)),
             (traceparent_var, traceparent_var.set(headers.get("traceparent"))),
         ]
-        structlog.contextvars.bind_contextvars(request_id=request_id, component=self.component)
+        # Reset, not unbind, at the end: in embedded mode a service answers inside the gateway's own request
+        # (same task), and must hand the gateway's request id and component back, not erase them.
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id, component=self.component)
         started = time.perf_counter()
         status = 500
 
@@ -207,7 +209,7 @@ class RequestContextMiddleware:
                 caller=_caller_kind(state),
                 client_request_id=client_request_id,
             )
-            structlog.contextvars.unbind_contextvars("request_id", "component")
+            structlog.contextvars.reset_contextvars(**bound)
             for var, token in reversed(tokens):
                 var.reset(token)
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, OperationDefinitionNode
+from graphql import GraphQLError
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
@@ -28,6 +27,7 @@ from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import bad_input
 from sop_gateway.graphql.labels import in_language, item_in_language, labels_for, plan_in_language, terms_used
 from sop_gateway.graphql.paging import ReadRest, Window, slice_params
+from sop_gateway.graphql.per_document import per_document
 from sop_gateway.graphql.types import (
     Alert,
     AlertKind,
@@ -52,6 +52,7 @@ from sop_gateway.graphql.types import (
     Worries,
 )
 from sop_gateway.upstream import UpstreamError
+from sop_gateway.wire_json import read_json
 from sop_shared.audit import AuditEntry
 from sop_shared.auth import Principal
 from sop_shared.language_tags import BadLanguageTag, standard_language_tag
@@ -191,7 +192,7 @@ class _Rest:
                 raise not_found()
             if response.status_code >= 400:
                 raise section_unavailable(section, UpstreamError(service, response.status_code, response.text[:300]))
-            body: dict[str, Any] = response.json()
+            body: dict[str, Any] = read_json(response)
             return body
 
         return read
@@ -495,34 +496,18 @@ async def resolve_case_view(
 # --- what was seen: the audit record's sections and sensitive fields ---
 
 
-# selected_paths, per parsed document: Strawberry's parser cache hands every request with the same query text
-# the same OperationDefinitionNode, so the walk of Info.selected_fields (which converts the whole selection
-# tree on each call) runs once per document and field, not once per request. Keyed by the node's identity and
-# the field's response path; the entry holds the node itself, so its id cannot be reused while it is cached.
-_PATHS_CACHE_SIZE = 512
-_paths_cache: OrderedDict[tuple[int, tuple[str | int, ...]], tuple[OperationDefinitionNode, frozenset[str]]] = (
-    OrderedDict()
-)
-
-
 def selected_paths(info: Info[GatewayContext, None]) -> frozenset[str]:
     """The dotted paths the query selected under this `caseView` (fragments flattened, aliases ignored).
     Directives are not applied (a field under `@skip` counts as selected), so the answer depends on the
     document alone and is memoised per document."""
-    operation = info.operation
-    key = (id(operation), tuple(info.path.as_list()))
-    hit = _paths_cache.get(key)
-    if hit is not None and hit[0] is operation:
-        _paths_cache.move_to_end(key)
-        return hit[1]
+    return per_document(info, "selected_paths", _selected_paths)
+
+
+def _selected_paths(info: Info[GatewayContext, None]) -> frozenset[str]:
     found: set[str] = set()
     for field in info.selected_fields:
         _walk(field.selections, "", found)
-    paths = frozenset(found)
-    _paths_cache[key] = (operation, paths)
-    if len(_paths_cache) > _PATHS_CACHE_SIZE:
-        _paths_cache.popitem(last=False)
-    return paths
+    return frozenset(found)
 
 
 def _walk(selections: Iterable[Selection], prefix: str, paths: set[str]) -> None:

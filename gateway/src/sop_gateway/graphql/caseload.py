@@ -25,6 +25,7 @@ from sop_gateway.graphql.paging import PageInfo
 from sop_gateway.graphql.types import Case, CaseStatus, PlanStatus, PlanType, RiskLevel, SafetyDecision, known
 from sop_gateway.graphql.writes import problem_error
 from sop_gateway.upstream import UpstreamError
+from sop_gateway.wire_json import read_json
 from sop_shared.audit import AuditEntry
 from sop_shared.auth import MAX_CASES_PER_TOKEN, Principal
 from sop_shared.observability import request_id_var
@@ -182,7 +183,7 @@ async def resolve_cases(
         raise unavailable("cases", exc) from exc
     if response.status_code >= 400:
         raise problem_error(response, "network", rename=CASELOAD_ARGUMENTS)
-    page = response.json()
+    page = read_json(response)
     items = page["items"]
     allowed = await allowed_cases(context, principal, [uuid.UUID(item["id"]) for item in items])
     context.loaders.allow(allowed)
@@ -248,7 +249,7 @@ async def _decide(context: GatewayContext, principal: Principal, case_ids: list[
     )
     if response.status_code >= 400:
         raise UpstreamError("network", response.status_code, response.text[:300])
-    body: dict[str, Any] = response.json()
+    body: dict[str, Any] = read_json(response)
     return body
 
 
@@ -288,7 +289,7 @@ async def _network_slice(context: GatewayContext, path: str, scoped: Principal) 
         raise not_found()
     if response.status_code >= 400:
         raise unavailable("case", UpstreamError("network", response.status_code, response.text[:300]))
-    body: dict[str, Any] = response.json()
+    body: dict[str, Any] = read_json(response)
     return body
 
 

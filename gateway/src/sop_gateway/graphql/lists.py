@@ -25,6 +25,7 @@ from sop_gateway.graphql.openapi_types import DerivedTypes, pascal, python_name,
 from sop_gateway.graphql.paging import DEFAULT_FIRST, MAX_FIRST, PageInfo
 from sop_gateway.graphql.writes import body_of, problem_error
 from sop_gateway.upstream import UpstreamError
+from sop_gateway.wire_json import read_json
 from sop_shared.audit import AuditEntry
 from sop_shared.observability import request_id_var
 
@@ -74,7 +75,7 @@ async def _read(
         )
     if response.status_code >= 400:
         raise problem_error(response, service, rename={"limit": "first", "cursor": "after"})
-    return response.json()
+    return read_json(response)
 
 
 @dataclass(frozen=True)

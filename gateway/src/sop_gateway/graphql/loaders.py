@@ -13,6 +13,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from sop_gateway.upstream import ServiceClients, UpstreamError
+from sop_gateway.wire_json import read_json
 from sop_shared.auth import MAX_CASES_PER_TOKEN, Principal
 
 Summary = dict[str, Any] | None
@@ -52,7 +53,7 @@ class CaseLoaders:
             if body.status_code >= 400:
                 error = UpstreamError(service, body.status_code, body.text[:300])
                 return [error] * len(case_ids)
-            by_case = {uuid.UUID(item["case_id"]): item for item in body.json()["items"]}
+            by_case = {uuid.UUID(item["case_id"]): item for item in read_json(body)["items"]}
             return [by_case.get(c) for c in case_ids]
 
         return load

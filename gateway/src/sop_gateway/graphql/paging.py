@@ -10,17 +10,26 @@ bound to the case and the list; a cursor of another case or list is refused like
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    ArgumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 from strawberry.types import Info
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+from strawberry.types.nodes import convert_arguments
 
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import bad_input
+from sop_gateway.graphql.per_document import per_document
 from sop_shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, CaseList
 from sop_shared.problems import InvalidInput
 
@@ -113,8 +122,9 @@ def slice_params(info: Info[GatewayContext, None], case_id: uuid.UUID) -> dict[s
     field asks. Every `first` and every `after` of a list whose case and name are known here is checked now,
     before any service is called."""
     arguments: dict[str, list[dict[str, Any]]] = {}
-    for selected in info.selected_fields:
-        _arguments(selected.selections, "", arguments)
+    raw = info._raw_info
+    for path, nodes in per_document(info, "argument_nodes", _argument_nodes):
+        arguments.setdefault(path, []).append(convert_arguments(raw, nodes))  # the variables of this request
     params: dict[str, dict[str, int]] = {}
     for bounded in BOUNDED_LISTS:
         asked = []
@@ -131,14 +141,34 @@ def slice_params(info: Info[GatewayContext, None], case_id: uuid.UUID) -> dict[s
     return params
 
 
-def _arguments(selections: Iterable[Selection], prefix: str, found: dict[str, list[dict[str, Any]]]) -> None:
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            path = f"{prefix}{selection.name}"
-            found.setdefault(path, []).append(selection.arguments)
-            _arguments(selection.selections, f"{path}.", found)
-        elif isinstance(selection, FragmentSpread | InlineFragment):
-            _arguments(selection.selections, prefix, found)
+ArgumentNodes = tuple[tuple[str, tuple[ArgumentNode, ...]], ...]
+
+
+def _argument_nodes(info: Info[GatewayContext, None]) -> ArgumentNodes:
+    """Every field under this one, by dotted path (fragments flattened, aliases ignored), with its arguments
+    as written in the document: a variable stays a variable, so the answer is the document's alone."""
+    raw = info._raw_info
+    found: list[tuple[str, tuple[ArgumentNode, ...]]] = []
+    for node in raw.field_nodes:
+        _walk_arguments(raw.fragments, node.selection_set, "", found)
+    return tuple(found)
+
+
+def _walk_arguments(
+    fragments: dict[str, FragmentDefinitionNode],
+    selection_set: SelectionSetNode | None,
+    prefix: str,
+    found: list[tuple[str, tuple[ArgumentNode, ...]]],
+) -> None:
+    for node in selection_set.selections if selection_set else ():
+        if isinstance(node, FieldNode):
+            path = f"{prefix}{node.name.value}"
+            found.append((path, tuple(node.arguments or ())))
+            _walk_arguments(fragments, node.selection_set, f"{path}.", found)
+        elif isinstance(node, InlineFragmentNode):
+            _walk_arguments(fragments, node.selection_set, prefix, found)
+        elif isinstance(node, FragmentSpreadNode):
+            _walk_arguments(fragments, fragments[node.name.value].selection_set, prefix, found)
 
 
 # Reads the items after a cursor (or from the start) from a service's window endpoint: (first, after) -> its

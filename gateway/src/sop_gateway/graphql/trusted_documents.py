@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from graphql import DocumentNode, GraphQLError, parse
 from graphql.validation import ASTValidationRule, specified_rules
 from strawberry.extensions import SchemaExtension
@@ -33,6 +34,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
 from strawberry.schema.schema import validate_document
 
+from sop_gateway.wire_json import encode_json
 from sop_shared.policy import ActorType
 
 APOLLO_MANIFEST = "apollo-persisted-query-manifest"
@@ -200,3 +202,9 @@ class TrustedDocumentRouter(GraphQLRouter[Any, None]):
             if isinstance(given, str):
                 data.extensions = {**(data.extensions or {}), DOCUMENT_ID: given}
         return data
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # its JSONDecodeError is the standard library's: a 400, as before
+
+    def encode_json(self, data: object) -> bytes:
+        return encode_json(data)
