@@ -30,6 +30,7 @@ running_system = e2e_conftest.running_system
 DistributedSystem = e2e_conftest.DistributedSystem
 
 from sop_gateway.demo import STEPS  # noqa: E402
+from sop_gateway.demo.members import seed_member_logins  # noqa: E402
 from sop_gateway.demo.seeding import DemoSeed  # noqa: E402
 
 WORKER = "fsw.rivera"
@@ -77,7 +78,8 @@ async def seed_case(system: Any, preload: int) -> tuple[str, str, list[str]]:
     Returns the case id, its plan in force and that plan's rule ids."""
     seed = DemoSeed(system.keys_dir)
     async with httpx.AsyncClient(base_url=system.gateway, timeout=60) as client:
-        for step in STEPS:
+        # Production settings trust no development member portal: the family's own logins are left out.
+        for step in (step for step in STEPS if step is not seed_member_logins):
             await step(client, seed)
         auth = {"Authorization": f"Bearer {system.token(WORKER)}"}
         plans = (await client.get(f"/api/plans/v1/cases/{seed.case_id}/safety-plans", headers=auth)).json()
