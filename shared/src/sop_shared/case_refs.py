@@ -68,7 +68,7 @@ CaseIdRef = Annotated[uuid.UUID, CaseRef("case")]
 CaseOfRecord = CaseIdRef | None
 
 
-def case_in_path(
+async def case_in_path(
     request: Request, case_id: Annotated[CaseIdRef, Path(description="The case the record is in")]
 ) -> uuid.UUID:
     """A router included a second time under `/v1/cases/{case_id}` declares the case with this dependency: the

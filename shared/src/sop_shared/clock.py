@@ -39,7 +39,7 @@ class FixedClock:
         self.current += delta
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
@@ -47,8 +47,9 @@ def _clock(request: Request) -> Clock:
 ClockDep = Annotated[Clock, Depends(_clock)]
 
 
-def _now(request: Request) -> datetime:
-    return _clock(request).now()
+async def _now(request: Request) -> datetime:
+    clock: Clock = request.app.state.clock
+    return clock.now()
 
 
 Now = Annotated[datetime, Depends(_now)]

@@ -56,7 +56,7 @@ def check_version(current: int, expected: int) -> None:
 REQUIRED_IF_MATCH = {"x-sop-required": True}
 
 
-def _if_match(
+async def _if_match(
     if_match: Annotated[
         str | None,
         Header(alias="If-Match", description="The ETag you read", json_schema_extra=REQUIRED_IF_MATCH),
@@ -68,7 +68,7 @@ def _if_match(
 IfMatchVersion = Annotated[int, Depends(_if_match)]
 
 
-def _optional_if_match(
+async def _optional_if_match(
     if_match: Annotated[str | None, Header(alias="If-Match", description="The ETag you read (optional)")] = None,
 ) -> int | None:
     # An empty header is no precondition, as if none were sent (never 428 where If-Match is optional).

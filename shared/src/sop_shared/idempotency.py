@@ -88,7 +88,7 @@ async def _wait_for_same_key(session: AsyncSession, subject: str, key: str) -> N
         )
 
 
-def _idempotent_create(
+async def _idempotent_create(
     request: Request,
     principal: CurrentPrincipal,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,

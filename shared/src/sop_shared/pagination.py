@@ -80,7 +80,7 @@ class PageRequest(BaseModel):
         return rows, None
 
 
-def _page_request(
+async def _page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query()] = None,
 ) -> PageRequest:
@@ -196,7 +196,7 @@ class ListPageRequest(BaseModel):
     cursor: str | None = None
 
 
-def _list_page_request(
+async def _list_page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"1 to {MAX_LIMIT}")] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the page before")

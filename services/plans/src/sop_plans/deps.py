@@ -20,12 +20,12 @@ from sop_shared.problems import NotFound
 NO_SUCH_PLAN = "no such safety plan"
 
 
-def _policy(request: Request) -> PlanPolicy:
+async def _policy(request: Request) -> PlanPolicy:
     policy: PlanPolicy = request.app.state.plan_policy
     return policy
 
 
-def _settings(request: Request) -> PlansSettings:
+async def _settings(request: Request) -> PlansSettings:
     settings: PlansSettings = request.app.state.settings
     return settings
 

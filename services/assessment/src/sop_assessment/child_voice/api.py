@@ -36,13 +36,13 @@ router = APIRouter(prefix="/v1", tags=["child voice"])
 CHILD_VOICE_FIELDS = ["child_voice"]
 
 
-def _audience(
+async def _audience(
     principal: CurrentPrincipal, x_sop_audience: Annotated[str | None, Header(alias="X-SOP-Audience")] = None
 ) -> Audience:
     return rules.request_audience(principal, x_sop_audience)
 
 
-def _store(request: Request) -> AttachmentStore:
+async def _store(request: Request) -> AttachmentStore:
     state = request.app.state
     store = getattr(state, "attachment_store", None)
     if store is None:

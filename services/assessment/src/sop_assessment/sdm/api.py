@@ -38,11 +38,11 @@ from sop_shared.query_params import known_query_params
 router = APIRouter(prefix="/v1", tags=["sdm"])
 
 
-def _catalog(request: Request) -> Catalog:
+async def _catalog(request: Request) -> Catalog:
     return service.catalog_of(request.app)
 
 
-def _holidays(request: Request) -> list[date]:
+async def _holidays(request: Request) -> list[date]:
     return service.holidays_of(request.app)
 
 
