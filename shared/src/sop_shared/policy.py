@@ -117,6 +117,47 @@ LABEL_VISIBILITY: dict[SensitivityLabel, dict[Audience, str]] = {
 }
 
 
+class Ground(StrEnum):
+    """What lets an audience beyond the agency see a child-voice record."""
+
+    consent = "consent"  # the record's consent names the audience (the child's, for the child's own words)
+    judged_safe = "judged_safe"  # the worker recorded their judgement that sharing with this audience is safe
+    author = "author"  # the reader wrote or approved it (a caregiver, for the adults' explanation)
+
+
+# Who beyond the agency (which sees every record: `LABEL_VISIBILITY[child_voice]`) sees a child-voice record, by
+# its kind: every ground listed must hold (issue 14). The child's consent governs the child's own words (Three
+# Houses, Safety House); sharing a child's Three Houses with the caregivers also needs the worker's recorded
+# judgement that it is safe. Words and Pictures is the adults' explanation to the child: the caregivers who wrote
+# or approved it see it, and the network, partners and the court when it is shared with them. A kind or audience
+# absent here sees nothing (deny by default).
+CHILD_VOICE_GROUNDS: dict[str, dict[Audience, frozenset[Ground]]] = {
+    "three_houses": {
+        Audience.family: frozenset({Ground.consent, Ground.judged_safe}),
+        Audience.network: frozenset({Ground.consent}),
+        Audience.partner: frozenset({Ground.consent}),
+        Audience.court: frozenset({Ground.consent}),
+    },
+    "safety_house": {
+        a: frozenset({Ground.consent}) for a in (Audience.family, Audience.network, Audience.partner, Audience.court)
+    },
+    "words_and_pictures": {
+        Audience.family: frozenset({Ground.author}),
+        Audience.network: frozenset({Ground.consent}),
+        Audience.partner: frozenset({Ground.consent}),
+        Audience.court: frozenset({Ground.consent}),
+    },
+}
+
+
+def may_see_child_voice(kind: str, audience: Audience, grounds: Iterable[Ground]) -> bool:
+    """Whether `audience` sees a child-voice record of `kind` that has `grounds` for this audience."""
+    if may_see(SensitivityLabel.child_voice, audience):
+        return True
+    needed = CHILD_VOICE_GROUNDS.get(kind, {}).get(audience)
+    return needed is not None and needed <= set(grounds)
+
+
 class Section(StrEnum):
     """Parts of the case a shared audience may be kept from, whatever the records' own labels say."""
 

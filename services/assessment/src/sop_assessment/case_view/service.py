@@ -82,9 +82,11 @@ async def assessment_case_view(
     catalog: Catalog,
     now: datetime,
     bounds: ViewBounds = ViewBounds(),
+    reader: uuid.UUID | None = None,
 ) -> tuple[AssessmentCaseView, list[str]]:
     """The case view for `audience` in `language`, and the sensitive fields it carries (for the audit). The
-    statements and the safety scale are bounded: the first window of each, its total and a cursor to the rest."""
+    statements and the safety scale are bounded: the first window of each, its total and a cursor to the rest.
+    `reader` is a member's person (their token's), for what only some members see (the adults' explanation)."""
     internal = is_internal(audience)
     harm = await statement_window(
         session, case_id=case_id, kind=StatementKind.harm, audience=audience, language=language, limit=bounds.harm
@@ -135,7 +137,7 @@ async def assessment_case_view(
             )
         ).scalars()
     )
-    child_voice = [await record_out(session, record, audience) for record in records_seen]
+    child_voice = [await record_out(session, record, audience, reader) for record in records_seen]
     voice_translations = await TRANSLATIONS.of_case(session, case_id, record_kind="child_voice")
     for shown_record, record in zip(child_voice, records_seen, strict=True):
         if shown_record.content is not None:
