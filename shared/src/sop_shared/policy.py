@@ -36,6 +36,7 @@ class SensitivityLabel(StrEnum):
     child_voice = "child_voice"
     education_record = "education_record"
     sdm_detail = "sdm_detail"  # SDM item scores, override reasons, worker notes: internal to the agency and court
+    trauma_history = "trauma_history"  # a person's trauma history and known triggers: restricted like Part 2
 
 
 class Scope(StrEnum):
@@ -94,6 +95,12 @@ MEMBER_ACTORS: frozenset[ActorType] = frozenset({ActorType.family, ActorType.net
 LABEL_VISIBILITY: dict[SensitivityLabel, dict[Audience, str]] = {
     SensitivityLabel.reporter_identity: {Audience.staff: "always", Audience.supervisor: "always"},
     SensitivityLabel.substance_use_part2: {
+        Audience.staff: "consent",
+        Audience.supervisor: "consent",
+        Audience.court: "consent",
+    },
+    # A child's or a caregiver's trauma history and triggers (issue 14): as Part 2 data, only with a recorded consent.
+    SensitivityLabel.trauma_history: {
         Audience.staff: "consent",
         Audience.supervisor: "consent",
         Audience.court: "consent",
