@@ -265,7 +265,7 @@ async def test_the_childs_voice_is_shown_as_the_child_agreed(
     rivera: dict[str, str],
     lopez_case: uuid.UUID,
 ) -> None:
-    await write(
+    houses = await write(
         assessment,
         lopez_case,
         rivera,
@@ -286,8 +286,18 @@ async def test_the_childs_voice_is_shown_as_the_child_agreed(
             },
         },
     )
+    # the child's consent alone does not share her houses with her caregivers: the worker's judgement is needed too
+    family = (await case_view(assessment, lopez_case, as_audience(rivera, "family")))["child_voice"]
+    assert family[0]["restricted"] is True and "pancakes" not in json.dumps(family)
+    judged = await assessment.client.patch(
+        f"/v1/child-voice/{houses['id']}",
+        headers={**rivera, "If-Match": '"1"'},
+        json={"sharing_judgement": {"safe": True, "reason": "Maria knows these worries and wants to hear them."}},
+    )
+    assert judged.status_code == 200, judged.text
     family = (await case_view(assessment, lopez_case, as_audience(rivera, "family")))["child_voice"]
     assert family[0]["restricted"] is False and "pancakes" in json.dumps(family)
+    assert family[0]["sharing_judgement"] is None  # the worker's note is the agency's
     network = (await case_view(assessment, lopez_case, as_audience(rivera, "network")))["child_voice"]
     assert network[0]["restricted"] is True and network[0]["content"] is None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ SOFIAS_THREE_HOUSES: dict[str, Any] = {
     "child": {"name": "Sofia"},
     "language": "en",
     "consent": {"shared_with": ["family"], "note": "Sofia said her mom and grandma can see it."},
+    "sharing_judgement": {"safe": True, "reason": "Maria already knows these worries; sharing them is safe."},
     "content": {
         "session_date": "2026-11-20",
         "parent_consent": "not_needed",
@@ -140,6 +142,7 @@ async def test_an_audience_the_child_did_not_consent_to_sees_only_that_a_record_
             "language": None,
             "content": None,
             "consent": None,
+            "sharing_judgement": None,
             "attachments": None,
             "rule_links": None,
             "created_by": None,
@@ -508,3 +511,115 @@ async def test_a_roof_rule_linked_to_a_plan_rule_a_later_version_removed_is_flag
         "content": {**body["content"], "roof_rules": [roof[0], {"words": "new", "safety_plan_rule_id": str(new_rule)}]},
     }
     assert (await record(assessment, lopez_case, rivera, kept))["rule_links"][1]["in_plan"] is True
+
+
+# --- sharing: the caregivers see a child's Three Houses only with the worker's judgement; Words and Pictures is
+# the adults' explanation, seen by the caregivers who wrote or approved it --------------------------------------
+
+MARIA = uuid.UUID("0190f0d2-0000-7000-8000-00000000a001")
+JOSE = uuid.UUID("0190f0d2-0000-7000-8000-00000000a002")
+
+
+def member(tokens: InternalTokens, case_id: uuid.UUID, person: uuid.UUID, actor: ActorType) -> dict[str, str]:
+    """A family or network member's token: the person their login is bound to travels in it."""
+    principal = tokens.principal(
+        f"member.{person}", actor_type=actor, roles=(), scopes=["case:read", "case:participate"], case_id=case_id
+    )
+    return tokens.headers("assessment", replace(principal, person_id=person))
+
+
+async def test_the_childs_consent_alone_does_not_share_her_houses_with_her_caregivers(
+    assessment: RunningService,
+    rivera: dict[str, str],
+    maria: dict[str, str],
+    lopez_case: uuid.UUID,
+    counts: Counts,
+) -> None:
+    unjudged = {k: v for k, v in SOFIAS_THREE_HOUSES.items() if k != "sharing_judgement"}
+    created = await record(assessment, lopez_case, rivera, unjudged)
+    url = f"/v1/child-voice/{created['id']}"
+    assert (await assessment.client.get(url, headers=maria)).json()["restricted"] is True
+    assert created["sharing_judgement"] is None
+    not_safe = {"safe": False, "reason": "Maria does not know about the worries yet; we talk with her first."}
+    judged = await assessment.client.patch(
+        url, headers={**rivera, "If-Match": '"1"'}, json={"sharing_judgement": not_safe}
+    )
+    assert judged.status_code == 200, judged.text
+    assert judged.json()["sharing_judgement"]["judged_by"] == "fsw.rivera"
+    assert (await assessment.client.get(url, headers=maria)).json()["restricted"] is True
+    safe = {"safe": True, "reason": "We talked with Maria; hearing Sofia's worries is safe."}
+    await assessment.client.patch(url, headers={**rivera, "If-Match": '"2"'}, json={"sharing_judgement": safe})
+    seen = (await assessment.client.get(url, headers=maria)).json()
+    assert seen["restricted"] is False and seen["sharing_judgement"] is None  # the worker's note is the agency's
+    # new words are judged again: until then the caregivers do not see them
+    content = {**SOFIAS_THREE_HOUSES["content"], "stopped_early": True, "stopped_reason": "Sofia was tired"}
+    changed = await assessment.client.patch(url, headers={**rivera, "If-Match": '"3"'}, json={"content": content})
+    assert changed.json()["sharing_judgement"] is None
+    assert (await assessment.client.get(url, headers=maria)).json()["restricted"] is True
+    # the network sees it with the child's consent alone (no judgement is asked for the network)
+    await assessment.client.patch(
+        url, headers={**rivera, "If-Match": '"4"'}, json={"consent": {"shared_with": ["network"]}}
+    )
+    assert (await assessment.client.get(url, headers=as_audience(rivera, "network"))).json()["restricted"] is False
+    # a judgement on a record that is not a Three Houses is refused, naming the field, and nothing is written
+    house = await record(
+        assessment,
+        lopez_case,
+        rivera,
+        {"kind": "safety_house", "child": {"name": "Sofia"}, "content": {"session_date": "2026-11-20"}},
+    )
+    before = await counts()
+    refused = await assessment.client.patch(
+        f"/v1/child-voice/{house['id']}", headers={**rivera, "If-Match": '"1"'}, json={"sharing_judgement": safe}
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "sharing_judgement"
+    assert await counts() == before
+
+
+async def test_words_and_pictures_is_seen_by_the_caregivers_who_wrote_or_approved_it(
+    assessment: RunningService,
+    rivera: dict[str, str],
+    tokens: InternalTokens,
+    lopez_case: uuid.UUID,
+) -> None:
+    await assessment.bus.publish(  # the network service's word for who is in the case
+        Event(
+            id=new_id(),
+            subject="sop.network.case.updated",
+            occurred_at=utcnow(),
+            case_id=lopez_case,
+            data={"case_id": str(lopez_case), "person_ids": [str(MARIA), str(JOSE)]},
+        )
+    )
+    created = await record(
+        assessment,
+        lopez_case,
+        rivera,
+        {
+            "kind": "words_and_pictures",
+            "child": {"name": "Sofia"},
+            "language": "es",
+            "content": {
+                "pages": [{"text": "Mamá a veces toma mucho y se duerme."}],
+                "written_by": [{"name": "Maria", "person_id": str(MARIA)}],
+            },
+        },
+    )
+    url = f"/v1/child-voice/{created['id']}"
+    maria = member(tokens, lopez_case, MARIA, ActorType.family)
+    jose = member(tokens, lopez_case, JOSE, ActorType.family)
+    # no child's consent was asked: it is the adults' explanation, and Maria wrote it
+    assert created["consent"]["shared_with"] == []
+    assert (await assessment.client.get(url, headers=maria)).json()["restricted"] is False
+    assert (await assessment.client.get(url, headers=jose)).json()["restricted"] is True
+    listed = (await assessment.client.get(child_voice_of(lopez_case), headers=jose)).json()["items"]
+    assert [i["restricted"] for i in listed] == [True]
+    content = {
+        **created["content"],
+        "caregiver_reviews": [{"name": "José", "person_id": str(JOSE), "decision": "agreed"}],
+    }
+    await assessment.client.patch(url, headers={**rivera, "If-Match": '"1"'}, json={"content": content})
+    assert (await assessment.client.get(url, headers=jose)).json()["restricted"] is False
+    # the network sees it only when it is shared with them
+    grandma = member(tokens, lopez_case, uuid.uuid4(), ActorType.network)
+    assert (await assessment.client.get(url, headers=grandma)).json()["restricted"] is True

@@ -99,6 +99,15 @@ async def completed(
     return response.json()  # type: ignore[no-any-return]
 
 
+async def screened_in(
+    svc: RunningService, case_id: uuid.UUID, headers: dict[str, str], answers: dict[str, Any]
+) -> dict[str, Any]:
+    """A hotline report completed with its report received on Friday 27 November 2026, 15:00 UTC."""
+    return await completed(
+        svc, case_id, headers, "hotline_screening", answers, anchors={"report_received": "2026-11-27T15:00:00+00:00"}
+    )
+
+
 async def test_the_worker_finds_the_instruments_and_reads_one_definition(
     assessment: RunningService,
     rivera: dict[str, str],
@@ -499,13 +508,11 @@ async def test_a_response_priority_downgrade_keeps_the_initial_and_current_prior
     okafor: dict[str, str],
     lopez_case: uuid.UUID,
 ) -> None:
-    done = await completed(
+    done = await screened_in(
         assessment,
         lopez_case,
         rivera,
-        "hotline_screening",
         {"screening_criteria": ["neglect"], "priority_criteria": ["child_under_3_alone"]},
-        anchors={"report_received": "2026-11-27T15:00:00+00:00"},
     )
     assert done["due"]["initiate_by"]["due"] == "2026-11-28T15:00:00+00:00"
     url = f"/v1/sdm-assessments/{done['id']}"
@@ -707,13 +714,11 @@ async def test_a_downgrade_approved_in_the_queue_moves_the_priority_and_the_due_
     lopez_case: uuid.UUID,
     tokens: InternalTokens,
 ) -> None:
-    done = await completed(
+    done = await screened_in(
         assessment,
         lopez_case,
         rivera,
-        "hotline_screening",
         {"screening_criteria": ["neglect"], "priority_criteria": ["child_under_3_alone"]},
-        anchors={"report_received": "2026-11-27T15:00:00+00:00"},
     )
     url = f"/v1/sdm-assessments/{done['id']}"
     await assessment.client.post(
@@ -786,3 +791,111 @@ async def test_overrides_and_downgrades_are_not_filed_in_the_queue_by_hand(
             },
         )
         assert response.status_code == 422 and [e["field"] for e in response.json()["errors"]] == ["kind"]
+
+
+# --- SDM practice rules over HTTP --------------------------------------------------------------------------
+
+
+async def test_a_screened_in_report_without_its_deadline_anchor_is_not_completed(
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    counts: Counts,
+) -> None:
+    draft = await create(assessment, lopez_case, rivera, "hotline_screening", {"screening_criteria": ["neglect"]})
+    before = await counts()
+    refused = await assessment.client.post(f"/v1/sdm-assessments/{draft['id']}/complete", headers=rivera)
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in refused.json()["errors"]] == ["anchors.report_received"]
+    assert await counts() == before
+    await assessment.client.patch(
+        f"/v1/sdm-assessments/{draft['id']}",
+        headers={**rivera, "If-Match": '"1"'},
+        json={"anchors": {"report_received": "2026-11-27T15:00:00+00:00"}},
+    )
+    done = await assessment.client.post(f"/v1/sdm-assessments/{draft['id']}/complete", headers=rivera)
+    assert done.status_code == 200, done.text
+    assert done.json()["results"]["decisions"]["response_priority"]["final"] == "72_hours"
+    assert done.json()["due"]["initiate_by"]["due"] == "2026-11-30T15:00:00+00:00"
+    # a screened-out report needs no deadline
+    out = await completed(assessment, lopez_case, rivera, "hotline_screening", {})
+    assert out["results"]["decisions"]["response_priority"]["final"] == "none" and out["due"] == {}
+
+
+async def test_a_screened_in_report_is_not_downgraded_to_no_response(
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    counts: Counts,
+) -> None:
+    done = await screened_in(assessment, lopez_case, rivera, {"screening_criteria": ["neglect"]})
+    before = await counts()
+    refused = await assessment.client.post(
+        f"/v1/sdm-assessments/{done['id']}/override",
+        headers=rivera,
+        json={"kind": "downgrade", "to_level": "none", "reasons": "The family moved away."},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [
+        {"field": "to_level", "message": "a screened-in report needs a response priority, not none"}
+    ]
+    assert await counts() == before
+    body = (await assessment.client.get(f"/v1/sdm-assessments/{done['id']}", headers=rivera)).json()
+    assert (body["status"], body["override"]) == ("completed", None)
+
+
+async def test_custody_without_a_threat_needs_a_supervisors_review(
+    assessment: RunningService,
+    rivera: dict[str, str],
+    okafor: dict[str, str],
+    lopez_case: uuid.UUID,
+    counts: Counts,
+) -> None:
+    draft = await create(assessment, lopez_case, rivera, "safety_assessment", safety_answers(interventions=("I6",)))
+    url = f"/v1/sdm-assessments/{draft['id']}/complete"
+    before = await counts()
+    refused = await assessment.client.post(url, headers=rivera)
+    assert refused.status_code == 422
+    [error] = refused.json()["errors"]
+    assert error["field"] == "answers.interventions" and error["message"].startswith("I6: a protective intervention")
+    review = {"supervisor_review": "Voluntary placement agreed by the mother; no threat was found."}
+    assert (await assessment.client.post(url, headers=rivera, json=review)).status_code == 403
+    assert await counts() == before
+    done = await assessment.client.post(url, headers=okafor, json=review)
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["results"]["decisions"]["safety_decision"]["final"] == "safe"
+    [entry] = body["approvals"]
+    assert (entry["subject"], entry["decided_by"], entry["comment"]) == (
+        "protective_intervention_review",
+        "sup.okafor",
+        review["supervisor_review"],
+    )
+    [event] = await events(assessment, "sop.assessment.sdm_assessment.completed")
+    assert event["supervisor_reviewed"] is True
+
+
+async def test_custody_with_the_threat_it_answers_needs_no_review(
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+) -> None:
+    done = await completed(
+        assessment, lopez_case, rivera, "safety_assessment", safety_answers("T1", interventions=("I6",))
+    )
+    assert (done["results"]["decisions"]["safety_decision"]["final"], done["approvals"]) == ("unsafe", [])
+
+
+async def test_a_close_recommendation_schedules_no_reassessment(
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+) -> None:
+    low = {"R1": "a", "R2": "a", "R3": "a", "R4": "n", "R5": "a", "R6": "a"}
+    closing = await completed(assessment, lopez_case, rivera, "risk_reassessment", {**low, "threats_remain": False})
+    assert closing["results"]["decisions"]["recommendation"]["final"] == "close"
+    assert "reassess_by" not in closing["due"]
+    continuing = await completed(assessment, lopez_case, rivera, "risk_reassessment", {**low, "threats_remain": True})
+    assert continuing["results"]["decisions"]["recommendation"]["final"] == "continue_services"
+    assert continuing["due"]["reassess_by"]["due"] is not None

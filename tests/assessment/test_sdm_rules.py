@@ -371,3 +371,113 @@ def test_the_safety_assessment_is_due_two_working_days_after_first_contact() -> 
     due = rules.due_dates(SAFETY, {"first_contact": first_contact}, [date(2026, 11, 30)])
     assert due["complete_by"]["due"] == "2026-12-02"
     assert rules.due_dates(SAFETY, {})["complete_by"]["due"] is None
+
+
+# --- SDM practice rules: the response priority, protective interventions, closing ---------------------------
+
+RECEIVED = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+
+
+def _priority_errors(answers: dict[str, Any], anchors: dict[str, datetime], **adjusted: str) -> list[dict[str, str]]:
+    results = rules.score(SCREENING, answers, adjusted=adjusted or None)
+    due = rules.due_dates(SCREENING, anchors, answers=answers, results=results)
+    return rules.response_priority_errors(SCREENING, results, due)
+
+
+def test_a_screened_in_report_has_a_response_priority_and_its_deadline() -> None:
+    neglect = {"screening_criteria": ["neglect"]}
+    assert _priority_errors(neglect, {"report_received": RECEIVED}) == []
+    assert _priority_errors({}, {}) == []  # screened out: no response, no deadline
+    assert _priority_errors(neglect, {"report_received": RECEIVED}, response_priority="none") == [
+        {"field": "decisions.response_priority", "message": "a screened-in report needs a response priority, not none"}
+    ]
+    assert _priority_errors(neglect, {}) == [
+        {
+            "field": "anchors.report_received",
+            "message": "a screened-in report's initiation deadline counts from report_received: give it",
+        }
+    ]
+
+
+def test_a_priority_the_instrument_gives_no_deadline_is_refused() -> None:
+    no_deadline = SCREENING.model_copy(update={"due": SCREENING.due[:1]})  # only the 24-hour rule
+    routine = {"screening_criteria": ["neglect"]}
+    results = rules.score(no_deadline, routine)
+    due = rules.due_dates(no_deadline, {"report_received": RECEIVED}, answers=routine, results=results)
+    assert rules.response_priority_errors(no_deadline, results, due) == [
+        {
+            "field": "decisions.response_priority",
+            "message": "the instrument gives the priority 72_hours no initiate_by deadline",
+        }
+    ]
+
+
+def test_a_hotline_instrument_must_say_which_decision_is_the_response_priority() -> None:
+    data = SCREENING.model_dump(by_alias=True, exclude_none=True)
+    with pytest.raises(ValueError, match="needs response_priority"):
+        Instrument.model_validate({k: v for k, v in data.items() if k != "response_priority"})
+    wrong = {**data["response_priority"], "no_response": ["never"], "deadline": "start_by"}
+    with pytest.raises(ValueError, match=r"never is not an outcome.*no due rule has the key start_by"):
+        Instrument.model_validate({**data, "response_priority": wrong})
+
+
+@pytest.mark.parametrize(
+    ("threats", "interventions", "refused"),
+    [
+        ((), ("I6",), True),  # custody with no threat: the decision would be "safe"
+        ((), ("I1", "I5"), True),
+        ((), ("I1",), False),  # an in-home intervention is not a protective one
+        (("T1",), ("I6",), False),
+        ((), (), False),
+    ],
+)
+def test_a_protective_intervention_needs_the_threat_it_answers(
+    threats: tuple[str, ...], interventions: tuple[str, ...], refused: bool
+) -> None:
+    errors = rules.protective_intervention_errors(SAFETY, safety_answers(threats, interventions))
+    assert [e["field"] for e in errors] == (["answers.interventions"] if refused else [])
+
+
+def test_a_threat_marked_for_one_child_answers_the_households_custody() -> None:
+    household = {"interventions": ["I6"]}
+    children = [{"name": "Sofia", "answers": {"T3": True}}, {"name": "Mateo", "answers": {"T3": False}}]
+    assert rules.protective_intervention_errors(SAFETY, household, children) == []
+    assert rules.threats_present(SAFETY, household, children) == ["T3"]
+
+
+def test_an_intervention_that_names_its_threats_needs_one_of_those() -> None:
+    item = SAFETY.item("interventions")
+    assert item is not None
+    custody = next(o for o in item.options if o.code == "I6").model_copy(update={"controls": ("T7",)})
+    options = tuple(custody if o.code == "I6" else o for o in item.options)
+    named = SAFETY.model_copy(
+        update={"items": tuple(i.model_copy(update={"options": options}) if i is item else i for i in SAFETY.items)}
+    )
+    assert rules.protective_intervention_errors(named, safety_answers(("T1",), ("I6",)))[0]["message"].startswith(
+        "I6: a protective intervention needs the threat it answers"
+    )
+    assert rules.protective_intervention_errors(named, safety_answers(("T7",), ("I6",))) == []
+
+
+def test_a_close_recommendation_schedules_no_reassessment() -> None:
+    reassessment = instrument("risk_reassessment")
+    low = {"R1": "a", "R2": "a", "R3": "a", "R4": "n", "R5": "a", "R6": "a", "threats_remain": False}
+    anchors = {"completed": RECEIVED}
+    closing = rules.score(reassessment, low)
+    assert closing["decisions"]["recommendation"]["final"] == "close"
+    assert rules.schedules_reassessment(reassessment, {"recommendation": "close"}) is False
+    assert "reassess_by" not in rules.due_dates(reassessment, anchors, answers=low, results=closing)
+    remaining = {**low, "threats_remain": True}
+    continuing = rules.score(reassessment, remaining)
+    assert continuing["decisions"]["recommendation"]["final"] == "continue_services"
+    due = rules.due_dates(reassessment, anchors, answers=remaining, results=continuing)
+    assert due["reassess_by"]["due"] == "2027-02-25"
+    # a draft (not scored yet) still shows the reassessment it will schedule unless it closes
+    assert "reassess_by" in rules.due_dates(reassessment, {})
+
+
+def test_a_closing_outcome_must_be_one_of_the_decisions_outcomes() -> None:
+    data = instrument("risk_reassessment").model_dump(by_alias=True, exclude_none=True)
+    data["decisions"][0]["closing"] = ["closed"]
+    with pytest.raises(ValueError, match=r"outcomes \['closed'\] are not among"):
+        Instrument.model_validate(data)

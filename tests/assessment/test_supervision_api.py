@@ -522,3 +522,100 @@ async def test_every_read_and_write_of_maps_goals_ratings_and_approvals_is_audit
         ("read", "case_view", None, "fsw.rivera"),
     ]
     assert {r.case_id for r in rows} == {lopez_case}
+
+
+async def test_a_consultation_keeps_what_it_discussed_as_it_stood_then(
+    assessment: RunningService,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
+) -> None:
+    base = f"/v1/cases/{lopez_case}"
+    danger = (await assessment.client.post(f"{base}/statements", json=maria_danger_statement, headers=rivera)).json()
+    goal = await assessment.client.post(
+        f"{base}/safety-goals",
+        headers=rivera,
+        json={
+            "danger_statement_id": danger["id"],
+            "duration": "P3M",
+            "owner": "family",
+            "caregiver_will_be_doing": "Maria will make sure a sober adult is awake with Sofia and Mateo every night",
+            "child_will_experience": "Sofia and Mateo will go to sleep knowing an adult can help them",
+            "others_will_see": "Rosa will see Maria call her when she has been drinking",
+        },
+    )
+    assert goal.status_code == 201, goal.text
+    rating = {
+        "statement_id": danger["id"],
+        "occasion_on": "2026-11-16",
+        "rater_name": "Dana Rivera",
+        "rater_role": "worker",
+        "score": 4,
+        "mode": "verbal",
+    }
+    assert (await assessment.client.post(f"{base}/scale-ratings", json=rating, headers=rivera)).status_code == 201
+    recorded = await assessment.client.post(
+        f"{base}/consultations",
+        headers=rivera,
+        json={
+            "consultation_type": "case_consultation",
+            "held_on": "2026-11-20",
+            "facilitator": "Grace Okafor",
+            "participants": [{"name": "Dana Rivera", "role": "worker", "rating": 4}],
+        },
+    )
+    assert recorded.status_code == 201, recorded.text
+    kept = recorded.json()["discussed"]
+    assert [(s["id"], s["version"]) for s in kept["danger_statements"]] == [(danger["id"], 1)]
+    assert [g["id"] for g in kept["safety_goals"]] == [goal.json()["id"]]
+    assert [(r["rater_name"], r["score"]) for r in kept["ratings"]] == [("Dana Rivera", 4)]
+
+    # later the statement is corrected and a new occasion is rated: the consultation still shows what it discussed
+    corrected = await assessment.client.patch(
+        f"{base}/statements/{danger['id']}",
+        headers={**rivera, "If-Match": '"1"'},
+        json={"caregiver_behaviour": "will drink until she falls asleep", "change_reason": "Maria's own words"},
+    )
+    assert corrected.status_code == 200, corrected.text
+    later = {**rating, "occasion_on": "2026-11-30", "score": 7}
+    assert (await assessment.client.post(f"{base}/scale-ratings", json=later, headers=rivera)).status_code == 201
+    listed = await assessment.client.get(f"{base}/consultations", headers=rivera, params={"limit": 1})
+    assert listed.status_code == 200
+    [again] = listed.json()["items"]
+    assert again["discussed"] == kept
+    assert again["discussed"]["danger_statements"][0]["composed_text"] != corrected.json()["composed_text"]
+
+
+async def test_the_queue_item_of_a_safety_plan_shows_the_plans_warnings(
+    assessment: RunningService,
+    tokens: InternalTokens,
+    lopez_case: uuid.UUID,
+) -> None:
+    plan_id = new_id()
+    warning = {
+        "code": "rule_without_monitor",
+        "field": "rules.0.monitors",
+        "message": "No one is named to monitor this rule: which network member will see that it is kept?",
+    }
+    await assessment.bus.publish(  # the plans service, asking for a supervisor's approval (its known plan)
+        Event(
+            id=new_id(),
+            subject="sop.plans.safety_plan.approval_requested",
+            occurred_at=utcnow(),
+            case_id=lopez_case,
+            data={
+                "plan_id": str(plan_id),
+                "case_id": str(lopez_case),
+                "plan_type": "ongoing",
+                "version_number": 1,
+                "content_hash": "h1",
+                "requested_by": "fsw.rivera",
+                "title": "Nights at home",
+                "warnings": [warning],
+            },
+        )
+    )
+    queue = await assessment.client.get(f"/v1/cases/{lopez_case}/approvals", headers=okafor(tokens, lopez_case))
+    assert queue.status_code == 200, queue.text
+    [item] = [i for i in queue.json()["items"] if i["subject_id"] == str(plan_id)]
+    assert item["warnings"] == [warning]

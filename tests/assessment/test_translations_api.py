@@ -24,6 +24,7 @@ VOICE: dict[str, Any] = {
     "child": {"name": "Sofia"},
     "language": "en",
     "consent": {"shared_with": ["family"]},
+    "sharing_judgement": {"safe": True, "reason": "Maria knows these words already."},
     "content": {
         "session_date": "2026-11-20",
         "houses": [{"house": "dreams", "entries": [{"words": "mommy stays awake and we watch movies"}]}],

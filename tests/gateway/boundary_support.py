@@ -50,6 +50,7 @@ KIND_BY_NAME: dict[str, str] = {
     "rating_id": "scale_rating",
     "subject_id": "approval_subject",
     "translation_id": "translation",
+    "history_id": "trauma_history",
 }
 # A field whose kind depends on the operation: a translation's `record_id` names a record of the service's own
 # kinds (the example translates a child-voice record's words in assessment, a plan rule's in plans).

@@ -442,6 +442,20 @@ async def _child_voice(w: World, case: str, scene: Scene) -> Scene:
     return {**scene, "child_voice_record": made["id"], "child_voice_version": made["version"]}
 
 
+TRAUMA_HISTORY = {
+    "person": {"name": "Sofia"},
+    "person_role": "child",
+    "history": "Sofia found her mother asleep and could not wake her.",
+    "triggers": [{"trigger": "Being alone at night", "what_helps": "Knowing Grandma Rosa is coming"}],
+    "consented_audiences": ["staff"],
+}
+
+
+async def _trauma_history(w: World, case: str, scene: Scene) -> Scene:
+    made = await w.ok("POST", api("assessment", case, "/trauma-histories"), "a trauma history", json=TRAUMA_HISTORY)
+    return {**scene, "trauma_history": made["id"], "trauma_history_version": made["version"]}
+
+
 CHILD_WORDS_ES = {
     "record_kind": "child_voice",
     "source_field": "houses.2.entries.0.words",
@@ -822,6 +836,7 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
                 "consent": CONSENT,
                 "content": {
                     "pages": [{"text": "Grandma Rosa stays over.", "drawing_id": None}],
+                    "written_by": [{"name": "Maria", "person_id": s["caregiver_person"]}],
                     "caregiver_reviews": [{"name": "Maria", "person_id": s["caregiver_person"], "decision": "agreed"}],
                 },
             },
@@ -902,6 +917,24 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
         bodies=(
             lambda s: {"statement_version": s["danger_statement_version"], "stance": "partly", "words": "A veces."},
         ),
+    ),
+    ("assessment", "post", "/trauma-histories"): Example(
+        bodies=(lambda s: {**TRAUMA_HISTORY, "person": {"name": "Maria", "person_id": s["caregiver_person"]}},)
+    ),
+    ("assessment", "patch", "/trauma-histories/{history_id}"): Example(
+        setup=_trauma_history,
+        bodies=(lambda s: {"consented_audiences": ["staff", "supervisor"]},),
+        headers=_if_match("trauma_history_version"),
+    ),
+    ("assessment", "post", "/contacts"): Example(
+        bodies=(
+            lambda s: {
+                "contact_on": "2026-11-24",
+                "contact_type": "home_visit",
+                "with_whom": [{"name": "Maria", "role": "caregiver", "person_id": s["caregiver_person"]}],
+                "questions_used": [{"key": "miracle_caregiver", "language": "es"}],
+            },
+        )
     ),
     ("assessment", "post", "/consultations"): Example(
         bodies=(

@@ -74,7 +74,8 @@ async def test_a_submitted_plan_is_in_the_supervisors_queue_and_the_decision_at_
 ) -> None:
     plans, assessment = both
     flow = plan_flow_class(plans, case_id, worker, supervisor)
-    plan = await flow.create(lopez_ongoing_plan)
+    unwatched = {**lopez_ongoing_plan, "rules": [{**lopez_ongoing_plan["rules"][0], "monitors": []}]}
+    plan = await flow.create(unwatched)  # a rule nobody watches: a warning the supervisor would ask about
     await flow.submit(plan["id"], supervisor="sup.okafor", note="Signed at the kitchen table.")
     okafor = tokens.headers("assessment", subject="sup.okafor", roles=("supervisor",))
 
@@ -103,6 +104,8 @@ async def test_a_submitted_plan_is_in_the_supervisors_queue_and_the_decision_at_
     )
     assert item["decide_at"] == f"/api/plans/v1/cases/{case_id}/safety-plans/{plan['id']}/approve"
     assert "Keeping Sofía and Mateo safe at home" in item["summary"]
+    # the plan's practice warnings travel with the request, so the supervisor sees them on the item
+    assert item["warnings"] == plan["warnings"] != []
 
     # The queue does not decide another service's item: it says where to.
     refused = await assessment.client.post(

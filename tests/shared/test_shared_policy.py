@@ -15,6 +15,7 @@ from sop_shared.policy import (
     Audience,
     CaseAccessFacts,
     CaseRelationship,
+    Ground,
     PartnerGrant,
     Scope,
     SensitivityLabel,
@@ -22,6 +23,7 @@ from sop_shared.policy import (
     audiences_allowed,
     decide_case_access,
     may_see,
+    may_see_child_voice,
     scopes_for,
 )
 
@@ -273,3 +275,17 @@ def test_decisions_name_the_audiences_the_caller_may_be_shown() -> None:
     assert decide(ActorType.family, "family:maria", (), None).audiences == {Audience.family}
     assert decide(ActorType.network, "network:abuela", (), None).audiences == {Audience.network}
     assert decide(subject="fsw.nobody").audiences == frozenset()
+
+
+def test_child_voice_grounds_are_every_ground_the_table_lists_for_the_kind_and_audience() -> None:
+    everything = set(Ground)
+    assert may_see_child_voice("three_houses", Audience.staff, ())  # the agency sees every record
+    assert not may_see_child_voice("three_houses", Audience.family, {Ground.consent})
+    assert may_see_child_voice("three_houses", Audience.family, {Ground.consent, Ground.judged_safe})
+    assert may_see_child_voice("words_and_pictures", Audience.family, {Ground.author})
+    assert not may_see_child_voice("words_and_pictures", Audience.family, {Ground.consent, Ground.judged_safe})
+    assert not may_see_child_voice("a_new_kind", Audience.family, everything)  # deny by default
+
+
+def test_a_trauma_history_is_seen_like_part_2_data() -> None:
+    assert LABEL_VISIBILITY[SensitivityLabel.trauma_history] == LABEL_VISIBILITY[SensitivityLabel.substance_use_part2]

@@ -36,6 +36,7 @@ class SensitivityLabel(StrEnum):
     child_voice = "child_voice"
     education_record = "education_record"
     sdm_detail = "sdm_detail"  # SDM item scores, override reasons, worker notes: internal to the agency and court
+    trauma_history = "trauma_history"  # a person's trauma history and known triggers: restricted like Part 2
 
 
 class Scope(StrEnum):
@@ -98,6 +99,12 @@ LABEL_VISIBILITY: dict[SensitivityLabel, dict[Audience, str]] = {
         Audience.supervisor: "consent",
         Audience.court: "consent",
     },
+    # A child's or a caregiver's trauma history and triggers (issue 14): as Part 2 data, only with a recorded consent.
+    SensitivityLabel.trauma_history: {
+        Audience.staff: "consent",
+        Audience.supervisor: "consent",
+        Audience.court: "consent",
+    },
     SensitivityLabel.dv_confidential_address: {Audience.staff: "always", Audience.supervisor: "always"},
     SensitivityLabel.child_voice: {
         Audience.staff: "always",
@@ -115,6 +122,47 @@ LABEL_VISIBILITY: dict[SensitivityLabel, dict[Audience, str]] = {
         Audience.partner: "consent",
     },
 }
+
+
+class Ground(StrEnum):
+    """What lets an audience beyond the agency see a child-voice record."""
+
+    consent = "consent"  # the record's consent names the audience (the child's, for the child's own words)
+    judged_safe = "judged_safe"  # the worker recorded their judgement that sharing with this audience is safe
+    author = "author"  # the reader wrote or approved it (a caregiver, for the adults' explanation)
+
+
+# Who beyond the agency (which sees every record: `LABEL_VISIBILITY[child_voice]`) sees a child-voice record, by
+# its kind: every ground listed must hold (issue 14). The child's consent governs the child's own words (Three
+# Houses, Safety House); sharing a child's Three Houses with the caregivers also needs the worker's recorded
+# judgement that it is safe. Words and Pictures is the adults' explanation to the child: the caregivers who wrote
+# or approved it see it, and the network, partners and the court when it is shared with them. A kind or audience
+# absent here sees nothing (deny by default).
+CHILD_VOICE_GROUNDS: dict[str, dict[Audience, frozenset[Ground]]] = {
+    "three_houses": {
+        Audience.family: frozenset({Ground.consent, Ground.judged_safe}),
+        Audience.network: frozenset({Ground.consent}),
+        Audience.partner: frozenset({Ground.consent}),
+        Audience.court: frozenset({Ground.consent}),
+    },
+    "safety_house": {
+        a: frozenset({Ground.consent}) for a in (Audience.family, Audience.network, Audience.partner, Audience.court)
+    },
+    "words_and_pictures": {
+        Audience.family: frozenset({Ground.author}),
+        Audience.network: frozenset({Ground.consent}),
+        Audience.partner: frozenset({Ground.consent}),
+        Audience.court: frozenset({Ground.consent}),
+    },
+}
+
+
+def may_see_child_voice(kind: str, audience: Audience, grounds: Iterable[Ground]) -> bool:
+    """Whether `audience` sees a child-voice record of `kind` that has `grounds` for this audience."""
+    if may_see(SensitivityLabel.child_voice, audience):
+        return True
+    needed = CHILD_VOICE_GROUNDS.get(kind, {}).get(audience)
+    return needed is not None and needed <= set(grounds)
 
 
 class Section(StrEnum):

@@ -46,6 +46,10 @@ DEMO_THREE_HOUSES: dict[str, Any] = {
     "child": {"name": "Sofia"},
     "language": "en",
     "consent": {"shared_with": ["family"], "note": "Sofia said her mom and Grandma Rosa can see her houses."},
+    "sharing_judgement": {
+        "safe": True,
+        "reason": "Maria already knows these worries and wants to hear them; nothing here puts Sofia at risk.",
+    },
     "content": {
         "session_date": "2026-11-20",
         "parent_consent": "not_needed",

@@ -150,6 +150,19 @@ MUTATIONS: list[CaseMutation] = [
         "updateChildVoice", "assessment", "PATCH", f"{CASE}/child-voice/{{record_id}}", "child_voice", "childVoice"
     ),
     CaseMutation("recordConsultation", "assessment", "POST", f"{CASE}/consultations", "consultation", "consultation"),
+    # --- assessment: trauma-informed practice ---
+    CaseMutation(
+        "recordTraumaHistory", "assessment", "POST", f"{CASE}/trauma-histories", "trauma_history", "traumaHistory"
+    ),
+    CaseMutation(
+        "updateTraumaHistory",
+        "assessment",
+        "PATCH",
+        f"{CASE}/trauma-histories/{{history_id}}",
+        "trauma_history",
+        "traumaHistory",
+    ),
+    CaseMutation("recordContact", "assessment", "POST", f"{CASE}/contacts", "contact", "contact"),
     CaseMutation("requestApproval", "assessment", "POST", f"{CASE}/approvals", "approval", "approval"),
     CaseMutation(
         "decideApproval",

@@ -11,6 +11,7 @@ from sop_assessment.case_refs import ENTITY_FEEDS, case_refs
 from sop_assessment.case_view.api import router as case_view_router
 from sop_assessment.child_voice.api import router as child_voice_router
 from sop_assessment.child_voice.service import PLAN_RULE_CONSUMERS
+from sop_assessment.contacts.api import router as contacts_router
 from sop_assessment.goals.api import router as goals_router
 from sop_assessment.language.api import router as language_router
 from sop_assessment.maps.api import router as maps_router
@@ -26,6 +27,7 @@ from sop_assessment.supervision.api import router as supervision_router
 from sop_assessment.supervision.plan_events import CONSUMERS as PLAN_APPROVAL_CONSUMERS
 from sop_assessment.translations.api import router as translations_router
 from sop_assessment.translations.api import workflow_router as translation_workflow_router
+from sop_assessment.trauma.api import router as trauma_router
 from sop_shared.events import EventBus
 from sop_shared.service import build_service_app
 
@@ -53,6 +55,8 @@ def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | No
             sharing_router,
             case_view_router,
             members_router,
+            trauma_router,
+            contacts_router,
         ],
         bus=bus,
         # Safety plans submitted at the plans service join the supervisor's one approval queue.

@@ -66,6 +66,7 @@ async def case_view(
         catalog=catalog_of(request.app),
         now=now,
         bounds=ViewBounds(harm=harm_first, danger=danger_first, safety_scale=scale_first),
+        reader=principal.person_id,
     )
     await audit_request(
         request, session, principal, resource="case_view", action="read", case_id=case_id, fields=fields

@@ -16,6 +16,7 @@ from sop_assessment.ratings.schemas import ScaleRatingOut, Trajectory
 from sop_assessment.schemas import StatementOut, Strict
 from sop_assessment.sdm.schemas import SdmAssessmentOut
 from sop_assessment.translations.schemas import CaseViewTranslation
+from sop_assessment.trauma.schemas import KnownTrigger
 from sop_shared.auth import MAX_CASES_PER_TOKEN
 from sop_shared.case_refs import NotCaseScoped
 from sop_shared.pagination import ListPaging
@@ -100,6 +101,11 @@ class AssessmentCaseView(BaseModel):
     pending_approvals: int | None = Field(description="Internal: null for audiences other than staff and supervisor")
     warnings: list[MapWarning] | None = Field(
         description="Internal: null for audiences other than staff and supervisor"
+    )
+    known_triggers: list[KnownTrigger] | None = Field(
+        default=None,
+        description="Internal, for planning: the children's and caregivers' known triggers (and what helps) that a "
+        "recorded consent lets this audience read; null for audiences other than staff and supervisor",
     )
 
 

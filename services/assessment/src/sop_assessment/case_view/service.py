@@ -48,6 +48,9 @@ from sop_assessment.statements.redaction import statement_view
 from sop_assessment.supervision.models import Approval, ApprovalStatus
 from sop_assessment.translations.service import TRANSLATIONS
 from sop_assessment.translations.sources import add_item_translations, child_voice_translations
+from sop_assessment.trauma.rules import known_triggers
+from sop_assessment.trauma.schemas import KnownTrigger
+from sop_assessment.trauma.service import list_histories
 from sop_shared.pagination import DEFAULT_LIMIT
 from sop_shared.plain_language import LANGUAGE_NAMES, PLAIN_WORDS, primary_language
 from sop_shared.policy import Audience, Section, SensitivityLabel, may_see, may_see_section
@@ -82,9 +85,11 @@ async def assessment_case_view(
     catalog: Catalog,
     now: datetime,
     bounds: ViewBounds = ViewBounds(),
+    reader: uuid.UUID | None = None,
 ) -> tuple[AssessmentCaseView, list[str]]:
     """The case view for `audience` in `language`, and the sensitive fields it carries (for the audit). The
-    statements and the safety scale are bounded: the first window of each, its total and a cursor to the rest."""
+    statements and the safety scale are bounded: the first window of each, its total and a cursor to the rest.
+    `reader` is a member's person (their token's), for what only some members see (the adults' explanation)."""
     internal = is_internal(audience)
     harm = await statement_window(
         session, case_id=case_id, kind=StatementKind.harm, audience=audience, language=language, limit=bounds.harm
@@ -135,12 +140,18 @@ async def assessment_case_view(
             )
         ).scalars()
     )
-    child_voice = [await record_out(session, record, audience) for record in records_seen]
+    child_voice = [await record_out(session, record, audience, reader) for record in records_seen]
     voice_translations = await TRANSLATIONS.of_case(session, case_id, record_kind="child_voice")
     for shown_record, record in zip(child_voice, records_seen, strict=True):
         if shown_record.content is not None:
             shown_record.translations = child_voice_translations(record, voice_translations.get(record.id, []))
 
+    # what a plan must avoid, for the worker planning (trauma-informed practice; restricted like Part 2)
+    triggers = (
+        [KnownTrigger(**t) for t in known_triggers((await list_histories(session, case_id=case_id))[0], audience)]
+        if internal
+        else None
+    )
     pending = None
     active = 0
     if internal:
@@ -196,12 +207,14 @@ async def assessment_case_view(
         glossary=glossary_in(language),
         pending_approvals=pending,
         warnings=[MapWarning(**w) for w in map_warnings(active)] if internal else None,
+        known_triggers=triggers,
     )
     fields = sorted(
         {
             *statement_fields_shown(shown),
             *(["sdm_detail"] if detail is not None else []),
             *(["child_voice"] if any(not r.restricted for r in child_voice) else []),
+            *(["trauma_history"] if triggers else []),
         }
     )
     return view, fields

@@ -101,7 +101,7 @@ async def create_child_voice(
         )
         return replayed
     record = await service.create_record(session, case_id=case_id, body=body, created_by=principal.subject)
-    out = await service.record_out(session, record, audience)
+    out = await service.record_out(session, record, audience, principal.person_id)
     await audit_request(
         request,
         session,
@@ -136,7 +136,7 @@ async def list_child_voice(
     only that they exist."""
     require_case_scope(principal, case_id, Scope.case_read)
     rows, next_cursor = await service.list_records(session, case_id=case_id, page=page, kind=kind)
-    items = [await service.record_out(session, row, audience) for row in rows]
+    items = [await service.record_out(session, row, audience, principal.person_id) for row in rows]
     await audit_request(
         request,
         session,
@@ -163,7 +163,7 @@ async def get_child_voice(
     case_id: CaseOfRecord = None,
 ) -> ChildVoiceOut:
     record = await _record_for(session, principal, record_id, Scope.case_read, case_id)
-    out = await service.record_out(session, record, audience)
+    out = await service.record_out(session, record, audience, principal.person_id)
     await audit_request(
         request,
         session,
@@ -197,8 +197,8 @@ async def update_child_voice(
     """Change the content or the child's consent (If-Match). Consent may be narrowed at any time."""
     record = await _record_for(session, principal, record_id, Scope.case_write, case_id)
     check_version(record.version, expected)
-    await service.update_record(session, record, body)
-    out = await service.record_out(session, record, audience)
+    await service.update_record(session, record, body, by=principal.subject)
+    out = await service.record_out(session, record, audience, principal.person_id)
     await audit_request(
         request,
         session,
@@ -303,7 +303,7 @@ async def download_drawing(
 ) -> Response:
     """A drawing, only for an audience the child agreed to share the record with (others: 404)."""
     record = await _record_for(session, principal, record_id, Scope.case_read, case_id)
-    if not rules.may_see_content(audience, record.shared_with):
+    if not service.may_see_record(record, audience, principal.person_id):
         raise service.AttachmentNotFound()
     attachment = await service.get_attachment(session, record, attachment_id)
     data = await store.get(attachment.storage_key)

@@ -41,6 +41,9 @@ class ChildVoiceRecord(AssessmentTable, table=True):
     content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     shared_with: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     consent_note: str | None = Field(default=None, max_length=1000)
+    # The worker's recorded judgement that sharing this Three Houses with the caregivers is safe: {safe, reason,
+    # judged_by, judged_at}; cleared when the child's words change (they judge these words, not later ones).
+    sharing_judgement: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_by: str = Field(max_length=200)
     version: int = 1
     created_at: datetime = Field(default_factory=_now, sa_column=Column(UTCDateTime, nullable=False))

@@ -10,12 +10,64 @@ from dataclasses import dataclass
 from typing import Any
 
 from sop_shared.auth import request_audience
-from sop_shared.policy import Audience, SensitivityLabel, may_see
+from sop_shared.policy import Audience, Ground, may_see_child_voice
 
 
-def may_see_content(audience: Audience, shared_with: Iterable[str]) -> bool:
-    """Staff and supervisors always; anyone else only if the child agreed to share with them."""
-    return may_see(SensitivityLabel.child_voice, audience, consented=audience.value in set(shared_with))
+def adult_authors(kind: str, content: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The caregivers who wrote or approved the adults' explanation (Words and Pictures): its writers and every
+    caregiver whose review agreed. Nobody for the child's own words."""
+    if kind != "words_and_pictures":
+        return []
+    writers = list(content.get("written_by") or [])
+    approvers = [r for r in content.get("caregiver_reviews") or [] if r.get("decision") == "agreed"]
+    return writers + approvers
+
+
+def is_author(kind: str, content: Mapping[str, Any], reader: uuid.UUID | None) -> bool:
+    """Whether `reader` (a member's person) wrote or approved the record; with no person known (the agency
+    previewing the family's view), whether any caregiver did."""
+    authors = adult_authors(kind, content)
+    if reader is None:
+        return bool(authors)
+    return any(str(a.get("person_id")) == str(reader) for a in authors if a.get("person_id"))
+
+
+def sharing_grounds(
+    kind: str,
+    audience: Audience,
+    *,
+    shared_with: Iterable[str],
+    judged_safe: bool,
+    content: Mapping[str, Any],
+    reader: uuid.UUID | None = None,
+) -> set[Ground]:
+    """What the record has for `audience`: the consent naming it, the worker's judgement that sharing with the
+    caregivers is safe (the family audience only), and authorship of the adults' explanation (`reader`, for the
+    family audience)."""
+    grounds: set[Ground] = set()
+    if audience.value in set(shared_with):
+        grounds.add(Ground.consent)
+    if audience == Audience.family and judged_safe:
+        grounds.add(Ground.judged_safe)
+    if audience == Audience.family and is_author(kind, content, reader):
+        grounds.add(Ground.author)
+    return grounds
+
+
+def may_see_content(
+    kind: str,
+    audience: Audience,
+    *,
+    shared_with: Iterable[str],
+    judged_safe: bool = False,
+    content: Mapping[str, Any] | None = None,
+    reader: uuid.UUID | None = None,
+) -> bool:
+    """Staff and supervisors always; anyone else as the policy table's `CHILD_VOICE_GROUNDS` says for the kind."""
+    grounds = sharing_grounds(
+        kind, audience, shared_with=shared_with, judged_safe=judged_safe, content=content or {}, reader=reader
+    )
+    return may_see_child_voice(kind, audience, grounds)
 
 
 def drawing_ids(kind: str, content: dict[str, Any]) -> list[tuple[str, uuid.UUID]]:

@@ -121,8 +121,17 @@ class CaregiverReview(Strict):
     comment: Annotated[str | None, Field(max_length=2000)] = None
 
 
+class CaregiverRef(Strict):
+    name: Name
+    person_id: case_refs.PersonRef | None = None
+
+
 class WordsAndPictures(Strict):
+    """The adults' explanation to the child: the caregivers who wrote it (`written_by`) and those whose review
+    agreed see it; the child's consent does not govern it (it is not the child's words)."""
+
     pages: list[WordsPage] = Field(min_length=1, max_length=100)
+    written_by: list[CaregiverRef] = Field(default_factory=list, max_length=10)
     caregiver_reviews: list[CaregiverReview] = Field(default_factory=list, max_length=20)
     shared_with_child_on: date | None = None
 
@@ -134,6 +143,21 @@ CONTENT_MODELS: dict[ChildVoiceKind, type[BaseModel]] = {
 }
 
 
+class SharingJudgement(Strict):
+    """The worker's judgement whether sharing the child's Three Houses with the caregivers is safe. The child's
+    consent to share with the family is needed as well; both, or the caregivers do not see it."""
+
+    safe: bool
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class SharingJudgementOut(BaseModel):
+    safe: bool
+    reason: str
+    judged_by: str
+    judged_at: datetime
+
+
 class _RecordIn(Strict):
     child: ChildRef
     language: LanguageTag = "en"
@@ -143,6 +167,7 @@ class _RecordIn(Strict):
 class ThreeHousesIn(_RecordIn):
     kind: Literal["three_houses"]
     content: ThreeHouses
+    sharing_judgement: SharingJudgement | None = None
 
 
 class SafetyHouseIn(_RecordIn):
@@ -165,6 +190,11 @@ class ChildVoicePatch(Strict):
     consent: Consent | None = None
     content: dict[str, Any] | None = None
     language: LanguageTag | None = None
+    sharing_judgement: SharingJudgement | None = Field(
+        default=None,
+        description="Three Houses only: the worker's judgement that sharing with the caregivers is safe (new "
+        "content without a new judgement clears the earlier one)",
+    )
 
 
 class AttachmentOut(BaseModel):
@@ -196,6 +226,9 @@ class ChildVoiceOut(BaseModel):
     language: str | None = None
     content: dict[str, Any] | None = None
     consent: Consent | None = None
+    sharing_judgement: SharingJudgementOut | None = Field(
+        default=None, description="The agency only: the worker's judgement that sharing with the caregivers is safe"
+    )
     attachments: list[AttachmentOut] | None = None
     rule_links: list[RuleLinkOut] | None = None
     created_by: str | None = None

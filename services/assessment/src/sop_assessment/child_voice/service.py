@@ -24,13 +24,15 @@ from sop_assessment.child_voice.schemas import (
     ChildVoicePatch,
     Consent,
     RuleLinkOut,
+    SharingJudgement,
+    SharingJudgementOut,
 )
 from sop_assessment.models import platform
 from sop_shared.db import utcnow
 from sop_shared.events import Event
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
-from sop_shared.policy import Audience
+from sop_shared.policy import Audience, may_see_unshared
 from sop_shared.problems import InvalidInput, NotFound, Problem
 from sop_shared.service import EventConsumer
 
@@ -63,6 +65,7 @@ async def _event(session: AsyncSession, record: ChildVoiceRecord, event: str, **
             "case_id": str(record.case_id),
             "kind": record.kind.value,
             "shared_with": list(record.shared_with),
+            "judged_safe_for_family": judged_safe(record),
             "version": record.version,
             **extra,
         },
@@ -118,11 +121,21 @@ async def _replace_links(session: AsyncSession, record: ChildVoiceRecord) -> Non
         )
 
 
+def judged_safe(record: ChildVoiceRecord) -> bool:
+    """Whether the worker recorded that sharing this record with the caregivers is safe."""
+    return bool(record.sharing_judgement and record.sharing_judgement.get("safe"))
+
+
+def _judgement(judgement: SharingJudgement, by: str) -> dict[str, Any]:
+    return {**judgement.model_dump(mode="json"), "judged_by": by, "judged_at": utcnow().isoformat()}
+
+
 async def create_record(session: AsyncSession, *, case_id: uuid.UUID, body: Any, created_by: str) -> ChildVoiceRecord:
     content = body.content.model_dump(mode="json")
     errors = rules.drawing_errors(body.kind, content, set())
     if errors:
         raise InvalidInput(errors)
+    judgement = getattr(body, "sharing_judgement", None)
     record = ChildVoiceRecord(
         case_id=case_id,
         kind=ChildVoiceKind(body.kind),
@@ -132,6 +145,7 @@ async def create_record(session: AsyncSession, *, case_id: uuid.UUID, body: Any,
         content=content,
         shared_with=[a.value for a in body.consent.shared_with],
         consent_note=body.consent.note,
+        sharing_judgement=_judgement(judgement, created_by) if judgement is not None else None,
         created_by=created_by,
     )
     session.add(record)
@@ -164,7 +178,13 @@ async def _attachment_ids(session: AsyncSession, record_id: uuid.UUID) -> set[uu
     )
 
 
-async def update_record(session: AsyncSession, record: ChildVoiceRecord, body: ChildVoicePatch) -> ChildVoiceRecord:
+async def update_record(
+    session: AsyncSession, record: ChildVoiceRecord, body: ChildVoicePatch, *, by: str
+) -> ChildVoiceRecord:
+    """Change content, consent, language or the worker's sharing judgement (Three Houses only). New content
+    without a new judgement clears the earlier one: the worker judged those words, not these."""
+    if body.sharing_judgement is not None and record.kind != ChildVoiceKind.three_houses:
+        raise InvalidInput.field("sharing_judgement", "only a Three Houses record needs the worker's judgement")
     changes: dict[str, Any] = {}
     if body.content is not None:
         model = CONTENT_MODELS[record.kind]
@@ -183,6 +203,10 @@ async def update_record(session: AsyncSession, record: ChildVoiceRecord, body: C
         changes["consent_note"] = body.consent.note
     if body.language is not None:
         changes["language"] = body.language
+    if body.sharing_judgement is not None:
+        changes["sharing_judgement"] = _judgement(body.sharing_judgement, by)
+    elif "content" in changes and changes["content"] != record.content:
+        changes["sharing_judgement"] = None
     for name, value in changes.items():
         setattr(record, name, value)
     record.version += 1
@@ -239,9 +263,24 @@ async def get_attachment(session: AsyncSession, record: ChildVoiceRecord, attach
     return attachment
 
 
-async def record_out(session: AsyncSession, record: ChildVoiceRecord, audience: Audience) -> ChildVoiceOut:
-    """The record as `audience` may see it: all of it, or (without the child's consent) only that it exists."""
-    if not rules.may_see_content(audience, record.shared_with):
+def may_see_record(record: ChildVoiceRecord, audience: Audience, reader: uuid.UUID | None = None) -> bool:
+    """The policy table's answer for this record (`sop_shared.policy.may_see_child_voice`): `reader` is a
+    member's person (the token's), for the adults' explanation its caregivers wrote or approved."""
+    return rules.may_see_content(
+        record.kind.value,
+        audience,
+        shared_with=record.shared_with,
+        judged_safe=judged_safe(record),
+        content=record.content,
+        reader=reader,
+    )
+
+
+async def record_out(
+    session: AsyncSession, record: ChildVoiceRecord, audience: Audience, reader: uuid.UUID | None = None
+) -> ChildVoiceOut:
+    """The record as `audience` (and `reader`, a member's person) may see it: all of it, or only that it exists."""
+    if not may_see_record(record, audience, reader):
         return ChildVoiceOut(
             id=record.id, case_id=record.case_id, kind=record.kind, restricted=True, created_at=record.created_at
         )
@@ -270,6 +309,9 @@ async def record_out(session: AsyncSession, record: ChildVoiceRecord, audience: 
         language=record.language,
         content=record.content,
         consent=Consent(shared_with=record.shared_with, note=record.consent_note),
+        sharing_judgement=SharingJudgementOut.model_validate(record.sharing_judgement)
+        if record.sharing_judgement is not None and may_see_unshared(audience)
+        else None,
         attachments=[AttachmentOut.model_validate(a, from_attributes=True) for a in attachments],
         rule_links=[
             RuleLinkOut(

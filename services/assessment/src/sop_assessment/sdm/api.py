@@ -23,9 +23,10 @@ from sop_assessment.sdm.schemas import (
     SdmAssessmentOut,
     SdmAssessmentPage,
     SdmAssessmentPatch,
+    SdmCompleteIn,
 )
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, Principal, require_case, require_case_scope
+from sop_shared.auth import CurrentPrincipal, Principal, require_case, require_case_scope, require_scope
 from sop_shared.case_refs import CaseOfRecord
 from sop_shared.concurrency import IfMatchVersion, OptionalIfMatchVersion, check_version, etag, set_etag
 from sop_shared.db import SessionDep
@@ -276,13 +277,22 @@ async def complete_sdm_assessment(
     catalog: CatalogDep,
     holidays: HolidaysDep,
     case_id: CaseOfRecord = None,
+    body: SdmCompleteIn | None = None,
 ) -> SdmAssessmentOut:
     """The server computes every score, level and decision from the stored answers. A conditionally safe
-    decision emits `sop.assessment.safety_plan.required`; an unsafe one needs a protective placement."""
+    decision emits `sop.assessment.safety_plan.required`; an unsafe one needs a protective placement. A
+    protective intervention needs the threat it answers, unless a supervisor (`approvals:decide`) completes
+    it with `supervisor_review` (anyone else giving one: 403). A screened-in report needs a response priority
+    (not "none") and its initiation deadline (the anchor it counts from). Otherwise 422 naming the field."""
     assessment = await _assessment_for(session, principal, assessment_id, Scope.case_write, case_id)
     if expected is not None:
         check_version(assessment.version, expected)
-    await service.complete(session, assessment, catalog=catalog, by=principal.subject, holidays=holidays)
+    review = body.supervisor_review if body is not None else None
+    if review is not None:
+        require_scope(principal, Scope.approvals_decide)  # the review is a supervisor's decision, recorded as theirs
+    await service.complete(
+        session, assessment, catalog=catalog, by=principal.subject, holidays=holidays, supervisor_review=review
+    )
     await audit_request(
         request,
         session,

@@ -150,10 +150,13 @@ class Decision(Schema):
     default: str | None = None
     per_child: bool = False  # decided for each child; overall = the most severe child's outcome
     signals: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # outcome -> signals raised
+    # outcomes that close the case (e.g. a "close" recommendation): they schedule no reassessment
+    closing: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _outcomes_known(self) -> Decision:
         named = [r.outcome for r in self.rules] + ([self.default] if self.default else []) + list(self.signals)
+        named += list(self.closing)
         unknown = sorted({o for o in named if o not in self.outcomes})
         if unknown:
             raise ValueError(f"decision {self.key}: outcomes {unknown} are not among {list(self.outcomes)}")
@@ -203,12 +206,27 @@ class DueRule(Schema):
     calendar_days: int | None = Field(default=None, ge=0)
     hours: int | None = Field(default=None, ge=0)
     when: Condition | None = None  # the rule applies only when this holds (e.g. the response priority)
+    reassessment: bool = False  # it schedules a reassessment: a closing outcome leaves it out
 
     @model_validator(mode="after")
     def _one_span(self) -> DueRule:
         if sum(x is not None for x in (self.working_days, self.calendar_days, self.hours)) != 1:
             raise ValueError(f"due rule {self.key}: give exactly one of working_days, calendar_days, hours")
         return self
+
+
+class ResponsePriority(Schema):
+    """A screened-in report always has a response priority with an initiation deadline. `screening` is the
+    decision that screens the report, `screened_in` its outcomes that need a response; `decision` is the response
+    priority, `no_response` its outcomes that mean no response (right only for a report screened out);
+    `deadline` is the key of the due rules that give the initiation deadline from the priority (by their
+    `when`). A hotline screening instrument must say this."""
+
+    screening: str = Field(pattern=CODE)
+    screened_in: tuple[str, ...] = Field(min_length=1)
+    decision: str = Field(pattern=CODE)
+    no_response: tuple[str, ...] = ()
+    deadline: str = Field(pattern=CODE)
 
 
 class Instrument(Schema):
@@ -229,6 +247,7 @@ class Instrument(Schema):
     checks: tuple[Check, ...] = ()
     overrides: Overrides = Overrides()
     downgrade: Downgrade | None = None
+    response_priority: ResponsePriority | None = None
     due: tuple[DueRule, ...] = ()
     priority_ratings: tuple[str, ...] = ()  # ratings of need items that make a priority need
     strength_ratings: tuple[str, ...] = ()  # ratings of strength items that make a useful strength
@@ -273,6 +292,7 @@ class Instrument(Schema):
         decision_keys = [d.key for d in self.decisions]
         if self.downgrade and self.downgrade.decision not in decision_keys:
             problems.append(f"downgrade names unknown decision {self.downgrade.decision}")
+        problems += _response_priority_problems(self)
         if self.rating_style:
             allowed = RATING_CODES[self.rating_style]
             problems += [
@@ -285,6 +305,33 @@ class Instrument(Schema):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+def _response_priority_problems(instrument: Instrument) -> list[str]:
+    rp = instrument.response_priority
+    if rp is None:
+        if instrument.kind == InstrumentKind.hotline_screening:
+            return ["a hotline screening instrument needs response_priority (the screening and priority decisions)"]
+        return []
+    outcomes = {d.key: d.outcomes for d in instrument.decisions}
+    problems = [
+        f"response_priority names unknown decision {key}" for key in (rp.screening, rp.decision) if key not in outcomes
+    ]
+    if problems:
+        return problems
+    problems += [
+        f"response_priority.screened_in: {o} is not an outcome of {rp.screening}"
+        for o in rp.screened_in
+        if o not in outcomes[rp.screening]
+    ]
+    problems += [
+        f"response_priority.no_response: {o} is not an outcome of {rp.decision}"
+        for o in rp.no_response
+        if o not in outcomes[rp.decision]
+    ]
+    if not any(d.key == rp.deadline for d in instrument.due):
+        problems.append(f"response_priority.deadline: no due rule has the key {rp.deadline}")
+    return problems
 
 
 def _conditions(instrument: Instrument) -> list[Condition]:

@@ -18,6 +18,8 @@ from sop_assessment.sdm.instrument import (
 )
 
 TEXT_ANSWER_MAX = 4000
+THREATS_SECTION = "threats"  # the section of an instrument whose yes/no items are safety threats
+PROTECTIVE_FLAG = "protective_placement"  # an option that is a protective intervention (e.g. custody)
 Answers = Mapping[str, Any]
 Errors = list[dict[str, str]]
 
@@ -384,12 +386,14 @@ def due_dates(
 ) -> dict[str, dict[str, Any]]:
     """Each due rule that applies, with its due date. A rule whose anchor is not known yet is listed with
     `due: null` (a missing anchor shows rather than vanishing); of several rules with one key (e.g. 24 or
-    72 hours by priority) the first that applies counts; a rule with `when` applies only once scored."""
+    72 hours by priority) the first that applies counts; a rule with `when` applies only once scored; a
+    reassessment rule does not apply once a closing outcome is decided (`schedules_reassessment`)."""
     holidays = list(holidays)
     ctx = _results_context(instrument, answers or {}, results) if results is not None else None
+    reassess = ctx is None or schedules_reassessment(instrument, ctx.decisions)
     found: dict[str, dict[str, Any]] = {}
     for rule in instrument.due:
-        if rule.key in found:
+        if rule.key in found or (rule.reassessment and not reassess):
             continue
         if rule.when is not None and (ctx is None or not holds(rule.when, ctx)):
             continue
@@ -399,3 +403,76 @@ def due_dates(
             "due": due_at(rule, anchors[rule.anchor], holidays) if rule.anchor in anchors else None,
         }
     return found
+
+
+def schedules_reassessment(instrument: Instrument, decisions: Mapping[str, str]) -> bool:
+    """False when a decision's final outcome closes the case (e.g. a "close" recommendation): a case that
+    closes schedules no reassessment. `decisions` maps each decision to its final outcome."""
+    return not any(decisions.get(d.key) in d.closing for d in instrument.decisions)
+
+
+# --- SDM practice rules -----------------------------------------------------------------------------------
+
+
+def response_priority_errors(instrument: Instrument, results: Mapping[str, Any], due: Mapping[str, Any]) -> Errors:
+    """A screened-in report always has a response priority that is a response (not "none") and an initiation
+    deadline computed from it by the instrument's due rules (so the anchor it counts from must be known).
+    `results` as `score` gives them, `due` as `due_dates` gives it; nothing for a screened-out report."""
+    rp = instrument.response_priority
+    if rp is None:
+        return []
+    decisions = results.get("decisions", {})
+    if decisions.get(rp.screening, {}).get("final") not in rp.screened_in:
+        return []
+    priority = decisions.get(rp.decision, {}).get("final")
+    field = f"decisions.{rp.decision}"
+    if priority is None or priority in rp.no_response:
+        return [{"field": field, "message": f"a screened-in report needs a response priority, not {priority}"}]
+    deadline = due.get(rp.deadline)
+    if deadline is None:
+        return [{"field": field, "message": f"the instrument gives the priority {priority} no {rp.deadline} deadline"}]
+    if deadline.get("due") is None:
+        return [
+            {
+                "field": f"anchors.{deadline['anchor']}",
+                "message": f"a screened-in report's initiation deadline counts from {deadline['anchor']}: give it",
+            }
+        ]
+    return []
+
+
+def threats_present(instrument: Instrument, answers: Answers, children: Sequence[Mapping[str, Any]] = ()) -> list[str]:
+    """The safety threats answered yes, for the household or for any child."""
+    every = [answers, *((c.get("answers") or {}) for c in children)]
+    return [
+        i.code for i in instrument.items if i.section == THREATS_SECTION and any(a.get(i.code) is True for a in every)
+    ]
+
+
+def protective_intervention_errors(
+    instrument: Instrument, answers: Answers, children: Sequence[Mapping[str, Any]] = ()
+) -> Errors:
+    """A protective intervention (an option flagged `protective_placement`, such as custody) needs the threat it
+    answers: one of the threats it `controls` (any safety threat when it names none) is marked present. With no
+    threat the decision would be "safe" beside a removal: only a supervisor's review lets that stand (the
+    caller decides whether one was given)."""
+    present = set(threats_present(instrument, answers, children))
+    all_threats = [i.code for i in instrument.items if i.section == THREATS_SECTION]
+    errors: Errors = []
+    for item in instrument.items:
+        chosen = set(_selected(item, answers.get(item.code)))
+        unanswered = [
+            o
+            for o in item.options
+            if o.code in chosen and PROTECTIVE_FLAG in o.flags and not present & set(o.controls or all_threats)
+        ]
+        if unanswered:
+            names = ", ".join(o.code for o in unanswered)
+            errors.append(
+                {
+                    "field": f"answers.{item.code}",
+                    "message": f"{names}: a protective intervention needs the threat it answers; mark the threat, "
+                    "or a supervisor reviews the decision",
+                }
+            )
+    return errors

@@ -52,6 +52,16 @@ class SdmAssessmentPatch(Strict):
     anchors: dict[Annotated[str, Field(pattern=CODE)], AwareDatetime] | None = Field(default=None, max_length=20)
 
 
+class SdmCompleteIn(Strict):
+    """Completing needs no body. A supervisor (`approvals:decide`) may complete with `supervisor_review`: their
+    review lets a protective intervention stand with no threat it answers (kept in `approvals`)."""
+
+    supervisor_review: Reason | None = Field(
+        default=None,
+        description="A supervisor's review of a protective intervention with no threat it answers: why it stands",
+    )
+
+
 class OverrideKind(StrEnum):
     policy = "policy"  # forces the policy level (very high); applied at once
     discretionary = "discretionary"  # exactly one level up; waits for a supervisor

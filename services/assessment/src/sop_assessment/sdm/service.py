@@ -301,17 +301,20 @@ def _rescore(
     )
 
 
-def _threats_present(instrument: Instrument, assessment: SdmAssessment) -> list[str]:
-    answers = [assessment.answers] + [c.get("answers") or {} for c in assessment.children]
-    return [i.code for i in instrument.items if i.section == "threats" and any(a.get(i.code) is True for a in answers)]
-
-
 async def complete(
-    session: AsyncSession, assessment: SdmAssessment, *, catalog: Catalog, by: str, holidays: Iterable[date]
+    session: AsyncSession,
+    assessment: SdmAssessment,
+    *,
+    catalog: Catalog,
+    by: str,
+    holidays: Iterable[date],
+    supervisor_review: str | None = None,
 ) -> SdmAssessment:
     """Score the answers on the server and keep the result with the instrument key, version and file hash.
     Refused (422, nothing written) when required answers are missing or the instrument's checks fail, e.g.
-    an unsafe child without a protective-placement intervention."""
+    an unsafe child without a protective-placement intervention; when a protective intervention has no threat
+    it answers, unless a supervisor completes it with `supervisor_review` (the caller checked the scope; kept in
+    `approvals`); and when a screened-in report has no response priority with an initiation deadline."""
     _require_draft(assessment)
     loaded = instrument_of(catalog, assessment.instrument_key, assessment.instrument_version)
     instrument = loaded.instrument
@@ -322,11 +325,27 @@ async def complete(
         results = rules.score(instrument, assessment.answers, assessment.children)
     except rules.NoOutcome as exc:
         raise InvalidInput.field("answers", str(exc)) from exc
+    now = utcnow()
+    anchors = {**assessment.anchors, "completed": now.isoformat()}
+    due = rules.due_dates(instrument, _parsed_anchors(anchors), holidays, answers=assessment.answers, results=results)
+    reviewed = rules.protective_intervention_errors(instrument, assessment.answers, assessment.children)
     errors = rules.check_errors(instrument, assessment.answers, results)
+    errors += reviewed if supervisor_review is None else []
+    errors += rules.response_priority_errors(instrument, results, due)
     if errors:
         raise InvalidInput(errors)
-    now = utcnow()
-    assessment.anchors = {**assessment.anchors, "completed": now.isoformat()}
+    if reviewed and supervisor_review is not None:
+        # the supervisor's own review, kept with the assessment's other decisions
+        review = {
+            "decision": ApprovalDecision.approve.value,
+            "comment": supervisor_review,
+            "decided_by": by,
+            "decided_at": now.isoformat(),
+            "subject": "protective_intervention_review",
+            "reviewed": [e["message"] for e in reviewed],
+        }
+        assessment.approvals = [*assessment.approvals, review]
+    assessment.anchors = anchors
     _rescore(instrument, assessment, holidays)
     assessment.instrument_sha256 = loaded.sha256
     assessment.status, assessment.completed_by, assessment.completed_at = SdmStatus.completed, by, now
@@ -340,6 +359,7 @@ async def complete(
         scored_level=assessment.scored_level,
         completed_by=by,
         completed_at=now.isoformat(),
+        supervisor_reviewed=bool(reviewed and supervisor_review is not None),
     )
     if "safety_plan_required" in (assessment.results or {}).get("signals", []):
         # The plans service starts (or asks the worker to start) a safety plan linked to this assessment.
@@ -354,7 +374,7 @@ async def complete(
                 "instrument_key": assessment.instrument_key,
                 "instrument_version": assessment.instrument_version,
                 "decisions": decisions,
-                "threat_codes": _threats_present(instrument, assessment),
+                "threat_codes": rules.threats_present(instrument, assessment.answers, assessment.children),
                 "children": [
                     {
                         "person_id": c.get("person_id"),
@@ -404,6 +424,7 @@ async def request_override(
             key = instrument.downgrade.decision if instrument.downgrade else ""
             current = (assessment.results or {}).get("decisions", {}).get(key, {}).get("final", "")
             target = rules.downgrade_outcome(instrument, current, body.to_level)
+            _refuse_a_downgrade_to_no_response(instrument, assessment, key, target, holidays)
     except rules.OverrideRefused as exc:
         raise OverrideNotAllowed(exc.field, exc.message) from exc
     override: dict[str, Any] = {
@@ -451,6 +472,21 @@ async def request_override(
             summary=_approval_summary(instrument, override),
         )
     return assessment
+
+
+def _refuse_a_downgrade_to_no_response(
+    instrument: Instrument, assessment: SdmAssessment, key: str, target: str, holidays: Iterable[date]
+) -> None:
+    """A downgrade keeps a screened-in report's response priority and deadline (`response_priority_errors`)."""
+    results = rules.score(
+        instrument, assessment.answers, assessment.children, final_level=assessment.final_level, adjusted={key: target}
+    )
+    due = rules.due_dates(
+        instrument, _parsed_anchors(assessment.anchors), holidays, answers=assessment.answers, results=results
+    )
+    errors = rules.response_priority_errors(instrument, results, due)
+    if errors:
+        raise rules.OverrideRefused("to_level", errors[0]["message"])
 
 
 def _approval_kind(override_kind: str) -> ApprovalKind:

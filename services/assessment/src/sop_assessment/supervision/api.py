@@ -54,13 +54,13 @@ from sop_assessment.supervision.service import (
     update_referral,
 )
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, Principal, require_case_scope, require_scope
+from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope, require_scope
 from sop_shared.concurrency import IfMatchVersion, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import Page, PageDep
 from sop_shared.plain_language import primary_language
-from sop_shared.policy import ActorType, Scope
+from sop_shared.policy import ActorType, Audience, Scope
 from sop_shared.problems import Forbidden, InvalidInput
 from sop_shared.query_params import known_query_params
 
@@ -87,14 +87,16 @@ async def record_consultation(
     session: SessionDep,
     principal: CurrentPrincipal,
     idempotency: IdempotencyDep,
+    audience: RequestAudience,
 ) -> Response:
-    """Record a consultation with the map version discussed (snapshot) and each participant's rating."""
+    """Record a consultation with the map version discussed (snapshot), each participant's rating, and what was
+    discussed as it stood then: the danger statements, the safety goals and each scale's latest ratings."""
     require_case_scope(principal, case_id, Scope.case_write)
     made: dict[str, ConsultationOut] = {}
 
     async def create() -> Consultation:
         consultation = await create_consultation(session, case_id=case_id, body=body, created_by=principal.subject)
-        made["out"] = await consultation_out(session, consultation)
+        made["out"] = await consultation_out(session, consultation, audience)
         return consultation
 
     return await idempotent_create(
@@ -117,16 +119,28 @@ async def record_consultation(
     dependencies=[known_query_params("limit", "cursor")],
 )
 async def case_consultations(
-    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep
+    case_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    audience: RequestAudience,
 ) -> Page[ConsultationOut]:
+    """A case's consultations, oldest first, each with what it discussed as it stood then."""
     require_case_scope(principal, case_id, Scope.case_read)
     rows, next_cursor = await list_consultations(session, case_id=case_id, page=page)
     await audit_request(request, session, principal, resource="consultation", action="read", case_id=case_id)
-    return Page[ConsultationOut](items=[await consultation_out(session, r) for r in rows], next_cursor=next_cursor)
+    items = [await consultation_out(session, r, audience) for r in rows]
+    return Page[ConsultationOut](items=items, next_cursor=next_cursor)
 
 
 async def _consultation(
-    consultation_id: uuid.UUID, case_id: uuid.UUID | None, request: Request, session: AsyncSession, principal: Principal
+    consultation_id: uuid.UUID,
+    case_id: uuid.UUID | None,
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    audience: Audience,
 ) -> ConsultationOut:
     consultation = await session.get(Consultation, consultation_id)
     require_record_scope(principal, consultation, Scope.case_read, ConsultationNotFound(), path_case_id=case_id)
@@ -140,14 +154,18 @@ async def _consultation(
         case_id=consultation.case_id,
         resource_id=consultation.id,
     )
-    return await consultation_out(session, consultation)
+    return await consultation_out(session, consultation, audience)
 
 
 @router.get("/consultations/{consultation_id}", response_model=ConsultationOut, dependencies=[known_query_params()])
 async def get_consultation(
-    consultation_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+    consultation_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    audience: RequestAudience,
 ) -> ConsultationOut:
-    return await _consultation(consultation_id, None, request, session, principal)
+    return await _consultation(consultation_id, None, request, session, principal, audience)
 
 
 @router.get(
@@ -156,9 +174,14 @@ async def get_consultation(
     dependencies=[known_query_params()],
 )
 async def get_case_consultation(
-    case_id: uuid.UUID, consultation_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+    case_id: uuid.UUID,
+    consultation_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    audience: RequestAudience,
 ) -> ConsultationOut:
-    return await _consultation(consultation_id, case_id, request, session, principal)
+    return await _consultation(consultation_id, case_id, request, session, principal, audience)
 
 
 # --- approvals -----------------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ class Consultation(AssessmentTable, table=True):
     decisions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     next_steps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     follow_up_on: date | None = None
+    # What was discussed, as it stood when the consultation was recorded (supervision.rules.discussed): the
+    # danger statements, the safety goals and the latest ratings. Kept, never recomputed; null on older rows.
+    discussed: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
@@ -87,6 +90,8 @@ class Approval(AssessmentTable, table=True):
     # Where the decision is taken when it is not taken in this queue (another service's item), as a gateway path.
     decide_at: str | None = Field(default=None, max_length=500)
     summary: str = Field(max_length=1000)
+    # What the supervisor would ask about, as the requesting service said (a safety plan's practice warnings)
+    warnings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     requested_by: str = Field(max_length=200)
     approver_subject: str | None = Field(default=None, max_length=200, index=True)
     status: ApprovalStatus = Field(default=ApprovalStatus.pending, sa_type=enum_column(ApprovalStatus))

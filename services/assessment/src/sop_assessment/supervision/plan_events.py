@@ -82,7 +82,17 @@ async def on_approval_requested(app: Any, session: AsyncSession, event: Event) -
         approver_subject=data.get("supervisor"),
         source_service=SOURCE,
         decide_at=decide_at(data),
+        warnings=plan_warnings(data),
     )
+
+
+def plan_warnings(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan version's practice warnings the event carries (code, field, message); none from older events."""
+    return [
+        {"code": str(w.get("code")), "field": w.get("field"), "message": str(w.get("message"))}
+        for w in data.get("warnings") or []
+        if isinstance(w, dict)
+    ]
 
 
 async def on_approval_decided(app: Any, session: AsyncSession, event: Event) -> None:
@@ -116,6 +126,7 @@ async def on_approval_decided(app: Any, session: AsyncSession, event: Event) -> 
         requested_by=data.get("requested_by") or SOURCE,
         source_service=SOURCE,
         decide_at=decide_at(data),
+        warnings=plan_warnings(data),
         status=status,
         decided_by=data["decided_by"],
         decided_at=event.occurred_at,

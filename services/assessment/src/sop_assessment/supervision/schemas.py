@@ -50,6 +50,46 @@ class ConsultationIn(Strict):
     follow_up_on: date | None = None
 
 
+class DiscussedStatement(BaseModel):
+    """A danger statement as it read when the consultation was held (redacted for this reader as today)."""
+
+    id: uuid.UUID
+    version: int
+    status: str
+    composed_text: str
+    threat_codes: list[str]
+    redacted: list[str] = Field(default_factory=list, description="Fields withheld from this reader")
+
+
+class DiscussedGoal(BaseModel):
+    id: uuid.UUID
+    version: int
+    danger_statement_id: uuid.UUID
+    status: str
+    composed_text: str | None = Field(description="Null when its danger statement is withheld from this reader")
+    owner: str
+    duration: str
+
+
+class DiscussedRating(BaseModel):
+    id: uuid.UUID
+    target: str = Field(description="The danger statement's id, or `overall`")
+    statement_id: uuid.UUID | None
+    rater_name: str
+    rater_role: str
+    score: int
+    occasion_on: date
+
+
+class Discussed(BaseModel):
+    """What the consultation discussed, kept as it stood then (not recomputed)."""
+
+    taken_at: datetime
+    danger_statements: list[DiscussedStatement]
+    safety_goals: list[DiscussedGoal]
+    ratings: list[DiscussedRating] = Field(description="Each scale's latest occasion when the consultation was held")
+
+
 class ConsultationOut(BaseModel):
     id: uuid.UUID
     case_id: uuid.UUID
@@ -61,6 +101,11 @@ class ConsultationOut(BaseModel):
     map_id: uuid.UUID | None
     map_version: int | None
     map_snapshot: MapContentOut | None = Field(description="The map exactly as it read in the version discussed")
+    discussed: Discussed | None = Field(
+        default=None,
+        description="The danger statements, safety goals and ratings as they stood when it was recorded "
+        "(null for a consultation recorded before these were kept)",
+    )
     decisions: list[str]
     next_steps: list[ConsultationNextStep]
     follow_up_on: date | None
@@ -103,6 +148,12 @@ class ApprovalEventOut(BaseModel):
     at: datetime
 
 
+class ApprovalWarning(BaseModel):
+    code: str
+    field: str | None = None
+    message: str
+
+
 class ApprovalOut(BaseModel):
     id: uuid.UUID
     case_id: uuid.UUID
@@ -116,6 +167,9 @@ class ApprovalOut(BaseModel):
         description="Where to decide when it is not decided in this queue (another service's item; a gateway path)",
     )
     summary: str
+    warnings: list[ApprovalWarning] = Field(
+        default_factory=list, description="What the supervisor would ask about: a safety plan's practice warnings"
+    )
     requested_by: str
     approver_subject: str | None
     status: ApprovalStatus

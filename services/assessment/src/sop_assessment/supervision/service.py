@@ -20,9 +20,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from sop_assessment.goals.models import SafetyGoal
 from sop_assessment.maps.models import AssessmentMap
 from sop_assessment.maps.service import get_version
-from sop_assessment.models import platform
+from sop_assessment.models import Statement, platform
+from sop_assessment.ratings.models import ScaleRating
+from sop_assessment.statements.redaction import statement_view
+from sop_assessment.supervision import rules
 from sop_assessment.supervision.models import (
     Approval,
     ApprovalAction,
@@ -44,11 +48,13 @@ from sop_assessment.supervision.schemas import (
     CoachingReferralUpdate,
     ConsultationIn,
     ConsultationOut,
+    Discussed,
 )
 from sop_shared.concurrency import check_version
 from sop_shared.db import utcnow
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
+from sop_shared.policy import Audience
 from sop_shared.problems import Conflict, InvalidInput, NotFound
 
 APPROVAL_REQUESTED = "sop.assessment.approval.requested"
@@ -99,6 +105,7 @@ async def create_consultation(
     consultation = Consultation(
         case_id=case_id,
         created_by=created_by,
+        discussed=await _discussed_now(session, case_id),
         consultation_type=body.consultation_type,
         held_on=body.held_on,
         facilitator=body.facilitator,
@@ -139,11 +146,52 @@ async def list_consultations(
     return page.page(rows)
 
 
-async def consultation_out(session: AsyncSession, consultation: Consultation) -> ConsultationOut:
+async def _discussed_now(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any]:
+    """The case's danger statements, safety goals and latest ratings now, to keep with a consultation."""
+
+    async def rows(model: Any) -> list[Any]:
+        return list((await session.execute(select(model).where(col(model.case_id) == case_id))).scalars())
+
+    return rules.discussed(await rows(Statement), await rows(SafetyGoal), await rows(ScaleRating), taken_at=utcnow())
+
+
+def discussed_out(discussed: dict[str, Any] | None, audience: Audience) -> Discussed | None:
+    """The kept snapshot as `audience` may see it: statements redacted as the policy table says today (a goal
+    of a withheld statement without its words), ratings as the policy's sections say."""
+    if discussed is None:
+        return None
+    statements, withheld = [], set()
+    for values in discussed["danger_statements"]:
+        view = statement_view(values, audience)
+        if view.withheld:
+            withheld.add(values["id"])
+        statements.append({**view.values, "redacted": view.redacted})
+    goals = [
+        {**g, "composed_text": None} if g["danger_statement_id"] in withheld else g for g in discussed["safety_goals"]
+    ]
+    return Discussed.model_validate(
+        {
+            "taken_at": discussed["taken_at"],
+            "danger_statements": statements,
+            "safety_goals": goals,
+            "ratings": rules.ratings_shown(discussed["ratings"], audience),
+        }
+    )
+
+
+async def consultation_out(
+    session: AsyncSession, consultation: Consultation, audience: Audience = Audience.staff
+) -> ConsultationOut:
     snapshot = None
     if consultation.map_id is not None and consultation.map_version is not None:
         snapshot = (await get_version(session, consultation.map_id, consultation.map_version)).content
-    return ConsultationOut.model_validate({**consultation.model_dump(), "map_snapshot": snapshot})
+    return ConsultationOut.model_validate(
+        {
+            **consultation.model_dump(),
+            "map_snapshot": snapshot,
+            "discussed": discussed_out(consultation.discussed, audience),
+        }
+    )
 
 
 # --- approvals -----------------------------------------------------------------------------------------
@@ -162,8 +210,10 @@ async def request_approval(
     source_service: str = LOCAL_SOURCE,
     subject_hash: str | None = None,
     decide_at: str | None = None,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> Approval:
     """Put something in the approval queue, with its history and event, in the caller's transaction.
+    `warnings` are what the supervisor would ask about, as the requesting service said (a plan's).
 
     One pending approval per kind and subject: asking again while one waits is ApprovalAlreadyPending (409).
     """
@@ -193,6 +243,7 @@ async def request_approval(
         source_service=source_service,
         subject_hash=subject_hash,
         decide_at=decide_at,
+        warnings=list(warnings or []),
     )
     session.add(approval)
     await session.flush()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from sop_assessment.child_voice.models import ChildVoiceRecord
+from sop_assessment.child_voice.service import may_see_record
 from sop_assessment.goals.models import GoalStatus, SafetyGoal
 from sop_assessment.maps.models import AssessmentMap
 from sop_assessment.models import Statement, StatementStatus
@@ -50,7 +51,7 @@ async def family_words(session: AsyncSession, case_id: uuid.UUID) -> list[Words]
         await session.execute(select(ChildVoiceRecord).where(col(ChildVoiceRecord.case_id) == case_id))
     ).scalars()
     for r in records:
-        if FAMILY.value in (r.shared_with or []):
+        if may_see_record(r, FAMILY):  # what the family will read (the policy table's rule)
             words.extend(_child_voice_words(r))
     return words
 

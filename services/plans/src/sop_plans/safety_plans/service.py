@@ -246,6 +246,8 @@ async def _request_approval(
         title=plan.title,
         decide_at=f"/v1/safety-plans/{plan.id}/approve",
         approval_due_at=plan.approval_due_at.isoformat() if plan.approval_due_at else None,
+        # what the supervisor would ask about, shown on the item in their approval queue (assessment)
+        warnings=[w.model_dump(mode="json") for w in plan_warnings(PlanContent.model_validate(version.content))],
     )
 
 
