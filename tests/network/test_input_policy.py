@@ -127,3 +127,22 @@ async def test_a_change_feed_cursor_out_of_range_is_422_not_500(
 async def test_the_largest_change_feed_cursor_is_answered(network: RunningService, sacwis: dict[str, str]) -> None:
     response = await network.client.get("/v1/changes", params={"cursor": _seq_cursor(2**63 - 1)}, headers=sacwis)
     assert response.status_code == 200 and response.json()["items"] == []
+
+
+async def test_the_sacwis_batch_has_its_own_larger_body_limit(network: RunningService, sacwis: dict[str, str]) -> None:
+    """Up to 2,000 records do not fit the 1 MB every other body gets: the batch may be larger, and only it."""
+    settings = network.app.state.settings
+    assert settings.sacwis_batch_max_bytes > settings.max_request_bytes
+    over_the_common_limit = b'{"system": "CHRIS", "records": [], "note": "' + b"x" * settings.max_request_bytes + b'"}'
+    headers = {**sacwis, "Content-Type": "application/json"}
+
+    response = await network.client.post("/v1/sacwis/batch", content=over_the_common_limit, headers=headers)
+    assert response.status_code == 422, response.text  # read and judged by its schema, not refused for its size
+
+    response = await network.client.put(UPSERT, content=over_the_common_limit, headers=headers)
+    assert response.status_code == 413, response.text
+
+    beyond_its_own = b'{"note": "' + b"x" * settings.sacwis_batch_max_bytes + b'"}'
+    response = await network.client.post("/v1/sacwis/batch", content=beyond_its_own, headers=headers)
+    assert response.status_code == 413, response.text
+    assert response.json()["detail"] == f"at most {settings.sacwis_batch_max_bytes} bytes"

@@ -45,6 +45,8 @@ from sop_shared.runtime import tune_gc_after_startup
 from sop_shared.service import install_health
 from sop_shared.tracing import FASTAPI_TELEMETRY, configure_tracing
 
+SACWIS_BATCH_FACADE_PATH = "/api/network/v1/sacwis/batch"
+
 
 def _token_signer(settings: GatewaySettings) -> GatewayTokenSigner | None:
     """The gateway's own signing key for client-credentials tokens (generated in development)."""
@@ -226,7 +228,12 @@ def create_app(
         return response
 
     app.add_middleware(RequestGuard, settings=settings)  # innermost: the body has passed the input policy
-    install_input_policy(app, max_body_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth)
+    install_input_policy(
+        app,
+        max_body_bytes=settings.max_request_bytes,
+        max_json_depth=settings.max_json_depth,
+        larger_bodies={SACWIS_BATCH_FACADE_PATH: settings.sacwis_batch_max_bytes},
+    )
     install_request_context(app, settings.component, edge=True)
     install_health(app)
     install_response_headers(app, edge=True, https_only=not settings.is_development)

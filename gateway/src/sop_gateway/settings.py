@@ -53,6 +53,8 @@ class GatewaySettings(ComponentSettings):
     assessment_url: str = ""
     plans_url: str = ""
     practice_url: str = ""
+    # SACWIS's batch through the façade is larger than any other body (SOP_NETWORK_SACWIS_BATCH_MAX_BYTES too).
+    sacwis_batch_max_bytes: int = Field(default=8_000_000, ge=1_000)
     # Waiting for the services (sop_gateway.upstream). Reads give up after upstream_timeout_seconds. A write is
     # waited for longer than a service can take to commit it (its database pool timeout plus its statements,
     # each under the statement timeout: SOP_<SERVICE>_DATABASE_POOL_TIMEOUT_SECONDS and

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from itertools import accumulate
 from typing import Any
 from urllib.parse import parse_qsl
@@ -143,9 +143,11 @@ class InputPolicy:
         max_body_bytes: int,
         max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
         openapi: Callable[[], dict[str, Any]] | None = None,
+        larger_bodies: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.larger_bodies = dict(larger_bodies or {})
         self.max_json_depth = max_json_depth
         self.openapi = openapi
         self._path_patterns: list[re.Pattern[str]] | None = None
@@ -159,9 +161,10 @@ class InputPolicy:
         if errors:
             await problem_response(InvalidInput(errors), request)(scope, receive, send)
             return
-        body = await self._read_body(scope, receive)
+        limit = self.larger_bodies.get(scope["path"], self.max_body_bytes)
+        body = await self._read_body(scope, receive, limit)
         if body is None:
-            too_large = PayloadTooLarge(f"at most {self.max_body_bytes} bytes")
+            too_large = PayloadTooLarge(f"at most {limit} bytes")
             await problem_response(too_large, request)(scope, receive, send)
             return
         problem = self._body_problem(body, request.headers.get("content-type", ""))
@@ -202,11 +205,11 @@ class InputPolicy:
                     yield {"field": _escaped(name), "message": reason}
                     break
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+    async def _read_body(self, scope: Scope, receive: Receive, limit: int) -> bytes | None:
         """The whole body, or None once it exceeds the limit (a declared length is believed only when
         it is over the limit; the bytes themselves are always counted)."""
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
+        if declared.isdigit() and int(declared) > limit:
             return None
         chunks: list[bytes] = []
         size = 0
@@ -216,7 +219,7 @@ class InputPolicy:
                 break  # the client went away; what arrived is passed on and the app sees the disconnect
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
+            if size > limit:
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -265,7 +268,20 @@ def replay_body(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
-def install_input_policy(app: Any, *, max_body_bytes: int, max_json_depth: int = DEFAULT_MAX_JSON_DEPTH) -> None:
+def install_input_policy(
+    app: Any,
+    *,
+    max_body_bytes: int,
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
+    larger_bodies: Mapping[str, int] | None = None,
+) -> None:
     """Add the policy to a FastAPI app. Install it before the request context, so that context (request id,
-    metrics) wraps it and its refusals carry the request id."""
-    app.add_middleware(InputPolicy, max_body_bytes=max_body_bytes, max_json_depth=max_json_depth, openapi=app.openapi)
+    metrics) wraps it and its refusals carry the request id. `larger_bodies` names the few paths (exactly, no
+    parameters) whose bodies may be larger than `max_body_bytes`, such as the SACWIS batch."""
+    app.add_middleware(
+        InputPolicy,
+        max_body_bytes=max_body_bytes,
+        max_json_depth=max_json_depth,
+        openapi=app.openapi,
+        larger_bodies=larger_bodies,
+    )

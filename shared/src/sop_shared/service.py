@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -65,13 +65,15 @@ def build_service_app(
     case_refs: CaseRefResolvers | None = None,
     known_entities: KnownEntities | None = None,
     entity_feeds: Sequence[CaseEntityFeed] = (),
+    larger_bodies: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """A FastAPI app for one service. Pass `bus` to share an in-process bus (embedded mode); `background`
     tasks run for the app's life and get a stop event; `on_start` hooks are awaited once the database and the
     bus are there, before the app serves (they must not fail the start: log and carry on); `consumers`
     subscribe to other services' events.
     `case_refs` resolves the references request bodies carry (checked on every route, see `case_refs`);
-    `entity_feeds` keep `known_entities` (other services' records) from their events."""
+    `entity_feeds` keep `known_entities` (other services' records) from their events; `larger_bodies` lets
+    the named paths take bodies beyond `max_request_bytes` (the input policy)."""
     consumers = [*consumers, *_entity_feed_consumers(settings.component, known_entities, entity_feeds)]
 
     @asynccontextmanager
@@ -156,7 +158,12 @@ def build_service_app(
     app.state.platform = platform
     app.state.audit = AuditWriter(platform)
     install_problem_handlers(app)
-    install_input_policy(app, max_body_bytes=settings.max_request_bytes, max_json_depth=settings.max_json_depth)
+    install_input_policy(
+        app,
+        max_body_bytes=settings.max_request_bytes,
+        max_json_depth=settings.max_json_depth,
+        larger_bodies=larger_bodies,
+    )
     install_request_context(app, settings.component)
     install_health(app)
     install_response_headers(app)

@@ -12,6 +12,7 @@ from sop_network.changes.api import router as changes_router
 from sop_network.grants.api import router as grants_router
 from sop_network.models import platform
 from sop_network.persons.api import router as persons_router
+from sop_network.sacwis.api import SACWIS_BATCH_PATH
 from sop_network.sacwis.api import router as sacwis_router
 from sop_network.safety_network.api import router as network_router
 from sop_network.settings import NetworkSettings
@@ -20,8 +21,9 @@ from sop_shared.service import build_service_app
 
 
 def create_app(settings: NetworkSettings | None = None, *, bus: EventBus | None = None) -> FastAPI:
+    settings = settings or NetworkSettings()
     return build_service_app(
-        settings or NetworkSettings(),
+        settings,
         title="SOP network service",
         description="Cases, people, safety networks, assignments, partner grants and case access.",
         platform=platform,
@@ -37,4 +39,5 @@ def create_app(settings: NetworkSettings | None = None, *, bus: EventBus | None 
             persons_router,
         ],
         case_refs=CASE_REFS,
+        larger_bodies={SACWIS_BATCH_PATH: settings.sacwis_batch_max_bytes},
     )

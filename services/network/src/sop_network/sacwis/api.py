@@ -13,6 +13,7 @@ from sop_shared.policy import Scope
 from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["sacwis"])
+SACWIS_BATCH_PATH = "/v1/sacwis/batch"  # its body limit is its own (NetworkSettings.sacwis_batch_max_bytes)
 
 
 @router.post("/sacwis/batch", response_model=SacwisBatchOut, dependencies=[known_query_params()])
