@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from sop_shared.input_policy import json_depth, json_errors, refused_character
+from sop_shared.input_policy import json_depth, json_errors, may_break_policy, refused_character
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,34 @@ def test_every_offending_field_is_named_by_its_path_and_keys_are_escaped() -> No
     assert list(json_errors("\x00")) == [
         {"field": "body", "message": "contains a control character (U+0000), which text here may not carry"}
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"name": "Ma\\u0000ria"}',
+        '{"name": "\u202eairaM"}',
+        '{"name": "Maria\u0085"}',
+        '{"na\\nme": "Maria"}',
+        '{"n": 12345678901234567890}',
+        '{"n": -12345678901234567890}',
+        '{"n": 1e400}',
+        '{"n": NaN}',
+        '{"n": -Infinity}',
+        '{"pair": "\\ud800"}',
+    ],
+)
+def test_the_raw_scan_never_lets_a_body_the_walk_refuses_pass(body: str) -> None:
+    """The input policy parses and walks a JSON body only when its raw bytes could break the policy: every body
+    the walk refuses must be caught by the scan."""
+    raw = body.encode("utf-8", "surrogatepass")
+    assert list(json_errors(json.loads(raw.decode("utf-8", "surrogatepass"))))
+    assert may_break_policy(raw)
+
+
+@pytest.mark.parametrize(
+    "body", ['{"name": "María José", "n": 3, "x": -1.25, "ok": true, "none": null}', '[{"a": [1, 2, {"b": "ñ"}]}]']
+)
+def test_a_plain_body_is_clean_without_parsing(body: str) -> None:
+    assert not may_break_policy(body.encode())
+    assert not list(json_errors(json.loads(body)))

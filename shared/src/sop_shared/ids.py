@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-import uuid6
+from uuid_utils import compat
 
 
 def new_id() -> uuid.UUID:
-    """A new UUIDv7 as a standard-library UUID."""
-    return uuid.UUID(int=uuid6.uuid7().int)
+    """A new UUIDv7 as a standard-library UUID (uuid-utils, in Rust: a SACWIS batch makes about 20 per record,
+    and the pure-Python uuid6 took a quarter of the batch's CPU)."""
+    return compat.uuid7()
 
 
 def is_uuid7(value: uuid.UUID) -> bool:

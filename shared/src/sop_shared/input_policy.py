@@ -98,6 +98,25 @@ def json_errors(value: Any, path: str = "") -> Iterator[dict[str, str]]:
             yield from json_errors(item, f"{path}[{index}]")
 
 
+# What could make a JSON body break the policy, looked for in its raw bytes in one pass each: an escape (it may
+# stand for any character), a refused character written raw, a number too long for 64 bits, too large for a
+# float (an exponent) or not finite. A body with none of them is clean without parsing it; one with any is
+# parsed and walked, so each refused field is named. Text inside strings can trigger the walk needlessly
+# (a name "NaN"), never skip it wrongly.
+_SUSPECT_BYTES = re.compile(rb"\\|[0-9]{19}|[0-9][eE]|NaN|Infinity")
+
+
+def may_break_policy(body: bytes) -> bool:
+    """False only when `body` (JSON) certainly holds no refused text and no out-of-range number."""
+    if _SUSPECT_BYTES.search(body):
+        return True
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return True  # another encoding (or none): the walk decides, as before
+    return REFUSED_IN_TEXT.search(text) is not None
+
+
 # Escapes first (so an escaped quote is not taken for the end of a string), then whole strings: what is
 # left outside strings holds every bracket that nests. Both patterns are linear: no backtracking.
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
@@ -245,6 +264,8 @@ class InputPolicy:
             return None
         if json_depth(body) > self.max_json_depth:
             return InvalidInput.field("body", f"nested deeper than {self.max_json_depth} levels")
+        if not may_break_policy(body):
+            return None  # nothing to name: the body is parsed once, by the route
         try:
             value = json.loads(body)
         except (ValueError, RecursionError):

@@ -4,6 +4,7 @@ is spelled one way wherever it is stored or compared."""
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 import langcodes
@@ -17,6 +18,7 @@ class BadLanguageTag(ValueError):
     pass
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of a short string; the registry lookup is slow
 def standard_language_tag(value: str) -> str:
     """The tag in its standard form; `BadLanguageTag` for anything that is not a registered language."""
     value = value.strip()
