@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sop_gateway.graphql.labels import CODE_WORDS
 from sop_gateway.graphql.labels import LABELS as CASE_VIEW_LABELS
 from sop_shared.plain_language import primary_language
 
@@ -191,6 +192,7 @@ for _language, _words in LABELS.items():
         q_working_well=CASE_VIEW_LABELS[_language]["working_well"],
         q_needs_to_happen=CASE_VIEW_LABELS[_language]["needs_to_happen"],
     )
+    _words.update(CODE_WORDS[_language])  # the services' codes (a plan's end reason, …) in the same words
 
 # Language names as each reader says them; a language without a name here is shown by its code.
 LANGUAGE_NAMES: dict[str, dict[str, str]] = {

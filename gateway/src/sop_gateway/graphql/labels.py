@@ -64,6 +64,29 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+# Codes the services keep, said in the reader's words (`{kind}_{code}`): fixed, reviewed text, one catalogue for
+# the case view and the family page (which adds its roles, modes and qualifications the same way). A code
+# without words in a language is said in English, never shown as a code.
+CODE_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "end_reason_replaced_by_plan": "A newer plan took the place of this one.",
+        "end_reason_expired": "This plan reached its end date.",
+        "end_reason_terminated": "The worker ended this plan.",
+    },
+    "es": {
+        "end_reason_replaced_by_plan": "Un plan más nuevo tomó el lugar de este.",
+        "end_reason_expired": "Este plan llegó a su fecha final.",
+        "end_reason_terminated": "El trabajador o la trabajadora terminó este plan.",
+    },
+}
+
+
+def code_words(kind: str, code: str, language: str) -> str:
+    """A code (`end_reason` `expired`, …) in the words of `language`'s labels (English when it has none)."""
+    key = f"{kind}_{code}"
+    return CODE_WORDS[labels_for(language).language].get(key) or CODE_WORDS[DEFAULT_LANGUAGE][key]
+
+
 # The glossary term (assessment service's key) behind each section of the view: a section with content uses it.
 SECTION_TERMS: dict[str, tuple[str, ...]] = {
     "harm": ("harm_statement",),
@@ -183,6 +206,9 @@ def plan_in_language(plan: Mapping[str, Any], language: str) -> dict[str, Any]:
         "triggers": [shown[f"triggers.{i}"] for i in range(len(plan.get("triggers") or []))],
         "if_rule_broken": broken or plan.get("if_rule_broken"),
         "language_fallback": shown["language_fallback"],
+        "end_reason_words": code_words("end_reason", str(plan["end_reason"]), language)
+        if plan.get("end_reason")
+        else None,
         "rules": [
             item_in_language({**rule, "language": original}, PLAN_RULE_FIELDS, language)
             for rule in plan.get("rules") or []

@@ -191,6 +191,13 @@ class PlanStatus(Enum):
     EXPIRED = "expired"
 
 
+@strawberry.enum(description="Why a plan ended; `endReasonWords` says it in the reader's language")
+class PlanEndReason(Enum):
+    REPLACED_BY_PLAN = "replaced_by_plan"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
+
 @strawberry.enum
 class SignatureDecision(Enum):
     SIGNED = "signed"
@@ -1024,6 +1031,15 @@ class SafetyPlan:
     content_hash: str | None
     effective_from: dt.datetime | None
     expires_at: dt.datetime | None
+    ended_at: dt.datetime | None = None
+    end_reason: PlanEndReason | None = None
+    end_reason_words: str | None = strawberry.field(
+        default=None,
+        description="Why the plan ended, in the view's language (its `labels`): fixed, reviewed words, never a code",
+    )
+    replaced_by_plan_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The plan whose coming into force ended this one (`endReason` REPLACED_BY_PLAN)"
+    )
     rules: list[SafetyPlanRule]
     monitors: list[str] = strawberry.field(description="Everyone who watches that a rule is kept")
     triggers: list[str]
@@ -1068,6 +1084,10 @@ class SafetyPlan:
             content_hash=in_force.get("content_hash") or body.get("content_hash"),
             effective_from=_datetime(body.get("effective_from")),
             expires_at=_datetime(body.get("expires_at")),
+            ended_at=_datetime(body.get("ended_at")),
+            end_reason=PlanEndReason(body["end_reason"]) if body.get("end_reason") else None,
+            end_reason_words=body.get("end_reason_words"),
+            replaced_by_plan_id=strawberry.ID(body["replaced_by_plan_id"]) if body.get("replaced_by_plan_id") else None,
             rules=rules,
             monitors=list(dict.fromkeys(m for r in rules for m in r.monitors)),
             triggers=list(body.get("triggers", [])),
