@@ -139,12 +139,13 @@ def in_language(
 
 def item_in_language(body: Mapping[str, Any], fields: Iterable[str], language: str) -> dict[str, Any]:
     """A record with words in several fields (a map item: text, by whom, when, …) in `language`: each field
-    its own translation (`translations` name the field they translate), and `language_fallback` true when any
-    of them is shown untranslated. `language` is the language `text` is shown in."""
+    its own translation (`translations` name the field they translate), `language_fallback` true when any of
+    them is shown untranslated, and `untranslated_fields` naming those (shown in `original_language`).
+    `language` is the language `text` is shown in."""
     original_language = str(body.get("language") or "en")
     translations = list(body.get("translations") or [])
     shown: dict[str, Any] = {"language": original_language, "original_language": original_language}
-    fallback = False
+    untranslated: list[str] = []
     for field in fields:
         value = body.get(field)
         if not isinstance(value, str) or not value:
@@ -156,10 +157,11 @@ def item_in_language(body: Mapping[str, Any], fields: Iterable[str], language: s
             language,
         )
         shown[field] = picked.text
-        fallback = fallback or picked.fallback
+        if picked.fallback:
+            untranslated.append(field)
         if field == "text":
             shown["language"] = picked.language
-    return {**body, **shown, "language_fallback": fallback}
+    return {**body, **shown, "language_fallback": bool(untranslated), "untranslated_fields": untranslated}
 
 
 def terms_used(
@@ -206,6 +208,7 @@ def plan_in_language(plan: Mapping[str, Any], language: str) -> dict[str, Any]:
         "triggers": [shown[f"triggers.{i}"] for i in range(len(plan.get("triggers") or []))],
         "if_rule_broken": broken or plan.get("if_rule_broken"),
         "language_fallback": shown["language_fallback"],
+        "untranslated_fields": shown["untranslated_fields"],
         "end_reason_words": code_words("end_reason", str(plan["end_reason"]), language)
         if plan.get("end_reason")
         else None,

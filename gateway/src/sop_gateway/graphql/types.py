@@ -551,6 +551,11 @@ class InReaderLanguage:
         description="True when some of the words have no verified, current translation into the asked language "
         "and are shown as written",
     )
+    untranslated_fields: list[str] = strawberry.field(
+        default_factory=list,
+        description="The fields shown as written, in `originalLanguage` (`text`, `byWhom`, …): mark them with "
+        "that language (HTML `lang`) and say they are not yet translated",
+    )
 
 
 @strawberry.type(description="One thing on the map, with who said it and who agrees or disputes it")
@@ -1027,6 +1032,11 @@ class SafetyPlan:
         description="True when some of the plan's own words (title, red flags, what happens if a rule is broken, "
         "the backup plan) have no verified, current translation into the asked language and are shown as written",
     )
+    untranslated_fields: list[str] = strawberry.field(
+        default_factory=list,
+        description="The plan's own words shown as written, in `language`: `title`, `triggers.0`…, "
+        "`ifRuleBroken.whatHappens`, `backupPlan`",
+    )
     version_number: int = strawberry.field(description="The version shown: the one in force, when one is")
     content_hash: str | None
     effective_from: dt.datetime | None
@@ -1080,6 +1090,9 @@ class SafetyPlan:
             title=body.get("title"),
             language=body.get("language", "en"),
             language_fallback=bool(body.get("language_fallback")),
+            untranslated_fields=[
+                ".".join(camel(part) for part in name.split(".")) for name in body.get("untranslated_fields") or []
+            ],
             version_number=in_force.get("version_number") or body.get("current_version_number", 1),
             content_hash=in_force.get("content_hash") or body.get("content_hash"),
             effective_from=_datetime(body.get("effective_from")),
@@ -1278,6 +1291,7 @@ def _languages(body: dict[str, Any]) -> dict[str, Any]:
         "language": language,
         "original_language": str(body.get("original_language") or language),
         "language_fallback": bool(body.get("language_fallback")),
+        "untranslated_fields": [camel(name) for name in body.get("untranslated_fields") or []],
     }
 
 
