@@ -268,6 +268,10 @@ async def enter_the_family(family: Family) -> dict[str, str]:
             "child": {"name": "Diego"},
             "language": "en",
             "consent": {"shared_with": ["family"], "note": "Diego said his mom can see his houses."},
+            "sharing_judgement": {
+                "safe": True,
+                "reason": "Carmen knows these worries; nothing here puts Diego at risk.",
+            },
             "content": {
                 "session_date": "2026-11-20",
                 "parent_consent": "not_needed",

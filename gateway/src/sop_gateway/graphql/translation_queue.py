@@ -22,6 +22,7 @@ from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import bad_input
 from sop_gateway.graphql.paging import PageInfo
 from sop_gateway.upstream import UpstreamError
+from sop_gateway.wire_json import read_json
 from sop_shared.auth import Principal
 from sop_shared.language_tags import BadLanguageTag, standard_language_tag
 from sop_shared.pagination import encode_cursor
@@ -86,7 +87,7 @@ class CaseTranslationQueue:
             response = await context.services.request(service, "GET", path, scoped, params={"language": self.language})
             if response.status_code >= 400:
                 raise UpstreamError(service, response.status_code, response.text[:300])
-            return [TranslationQueueItem.from_json(service, item) for item in response.json()["items"]]
+            return [TranslationQueueItem.from_json(service, item) for item in read_json(response)["items"]]
 
         try:
             answers = await asyncio.gather(*(read(service) for service in QUEUE_SERVICES))
