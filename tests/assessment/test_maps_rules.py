@@ -167,3 +167,21 @@ def test_coaching_referrals_move_forward_only() -> None:
     ):
         with pytest.raises(Conflict):
             check_coaching_move(current, new)
+
+
+def test_a_map_items_check_grades_sentences_not_phrases() -> None:
+    from sop_assessment.maps.rules import item_check, map_findings
+
+    phrase = item_check({"text": "Rosa comes every evening"})  # Flesch-Kincaid would say grade 9.6
+    assert (phrase.reading_grade, phrase.findings) == (None, [])
+    long = item_check(
+        {
+            "text": "Notwithstanding considerable organizational difficulties, Maria consistently demonstrated "
+            "extraordinary determination regarding transportation arrangements for educational appointments"
+        }
+    )
+    assert "reading_grade_high" in {f.code for f in long.findings}
+    content = {"strengths": [{"text": "Rosa comes every evening"}], "gray_areas": [{"text": "Is Maria's UA clean?"}]}
+    assert map_findings(content) == []  # gray areas are the agency's open questions, not the family's words
+    content["complicating_factors"] = [{"text": "Maria misses her UA screens"}]
+    assert [f.term for f in map_findings(content)] == ["UA"]

@@ -239,3 +239,42 @@ async def test_the_family_reads_the_shared_version_of_a_map_while_the_worker_dra
         one = (await assessment.client.get(map_url, headers=reader)).json()
         assert [s["text"] for s in one["content"]["strengths"]] == ["Rosa comes every evening"]
         assert (await assessment.client.get(f"{map_url}/versions/2", headers=reader)).status_code == 404
+
+
+@pytest.mark.sqlite_smoke
+async def test_a_maps_items_are_checked_when_saved_and_their_findings_need_a_reason_to_share(
+    assessment: RunningService, rivera: dict[str, str], lopez_case: uuid.UUID
+) -> None:
+    the_map = await write(
+        assessment,
+        lopez_case,
+        rivera,
+        "maps",
+        {
+            "context": "in_home",
+            "title": "Lopez family",
+            "complicating_factors": [{"text": "Maria is non-compliant with her IOP and her UAs are dirty"}],
+            "strengths": [{"text": "Rosa comes every evening"}],
+        },
+    )
+    [factor] = the_map["content"]["complicating_factors"]
+    [strength] = the_map["content"]["strengths"]
+    assert {f["term"] for f in factor["plain_language"]["findings"] if f["code"] == "jargon"} >= {"IOP"}
+    assert strength["plain_language"]["findings"] == []
+
+    map_url = f"/v1/cases/{lopez_case}/maps/{the_map['id']}"
+    refused = await assessment.client.post(f"{map_url}/share", headers=if_match(rivera, 1), json={})
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["reason"] and "jargon" in refused.text
+    family = as_audience(rivera, "family")
+    assert (await assessment.client.get(map_url, headers=family)).status_code == 404  # nothing shared
+
+    reason = {"reason": "Maria asked for these words; we explained IOP and UA with her"}
+    shared = await assessment.client.post(f"{map_url}/share", headers=if_match(rivera, 1), json=reason)
+    assert shared.status_code == 200, shared.text
+    assert (shared.json()["shared_version"], shared.json()["share_reason"]) == (1, reason["reason"])
+    # what a read gave back may be saved again: the check is read only, left out
+    content = shared.json()["content"]
+    body = {k: content[k] for k in ("participants", "complicating_factors", "strengths", "existing_safety")}
+    saved = await assessment.client.put(map_url, headers=if_match(rivera, 1), json={**body, "title": "Lopez, v2"})
+    assert saved.status_code == 200, saved.text

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from sop_gateway.graphql.labels import LABELS, in_language, labels_for, terms_used
+from sop_gateway.graphql.labels import CODE_WORDS, LABELS, in_language, labels_for, plan_in_language, terms_used
 from sop_shared.language_tags import BadLanguageTag, standard_language_tag
 
 if TYPE_CHECKING:
@@ -91,6 +91,21 @@ def test_headings_come_from_the_catalog_and_marshallese_falls_back_to_english() 
     assert (marshallese.language, marshallese.fallback) == ("en", True)
     assert marshallese.words == LABELS["en"]
     assert set(LABELS["es"]) == set(LABELS["en"])  # every heading has its Spanish
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("es-US", "Un plan más nuevo tomó el lugar de este."),
+        ("en", "A newer plan took the place of this one."),
+        ("mh", "A newer plan took the place of this one."),  # no Marshallese words: English, never the code
+    ],
+)
+def test_a_plan_s_end_reason_is_a_code_said_in_the_reader_s_words(language: str, words: str) -> None:
+    ended = {"language": "en", "title": "Plan", "end_reason": "replaced_by_plan", "rules": []}
+    assert plan_in_language(ended, language)["end_reason_words"] == words
+    assert plan_in_language({**ended, "end_reason": None}, language)["end_reason_words"] is None
+    assert all(set(CODE_WORDS[lang]) == set(CODE_WORDS["en"]) for lang in CODE_WORDS)
 
 
 def test_the_glossary_keeps_the_terms_of_sections_with_content_and_terms_named_in_the_text() -> None:

@@ -6,6 +6,7 @@ run with `-rA` or `-s` to see them)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 import sys
@@ -98,7 +99,8 @@ async def test_the_family_view_in_english_answers_the_three_questions_with_the_f
     assert PLAN_TITLE in words and "Rosa Delgado" in words and "Who helps and checks" in words
     assert "<svg" in html or "Nobody has given a number yet." in words  # the scale, when caseView has it
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert "not been translated" not in words  # English statements for an English reader
+    assert "translated" not in words  # English statements for an English reader: no mark, no other `lang`
+    assert " lang=" not in html.replace('<html lang="en">', "")
     # Maria and Rosa read Spanish: the plan in English was explained to them, and the page says by whom.
     assert "Who signed the plan" in words and "Maria Lopez signed it on " in words
     explained = (
@@ -123,6 +125,8 @@ async def test_the_family_view_in_spanish_has_spanish_headings_and_the_verified_
     assert "Preocupación 1" in words and "Quién ayuda y revisa" in words
     # The demo statement has a verified Spanish translation; the map's entries have none: shown as written.
     assert DANGER_STATEMENT_START_ES in words and DANGER_STATEMENT_START not in words
+    assert "Todavía no está traducido al español. Las palabras originales, en inglés:" in words
+    assert '<span lang="en">Rosa lives two streets away and loves the children</span>' in html
     assert "Quién firmó el plan" in words and "Maria Lopez lo firmó el " in words
     explicado = (
         "Lucía Gómez le explicó el plan a {} por teléfono, en español. "
@@ -356,6 +360,80 @@ def test_the_familys_words_are_escaped_never_markup() -> None:
     )
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
     assert "&lt;b&gt;Ana&lt;/b&gt;" in html
+
+
+def test_a_spanish_page_writes_values_with_babel_and_marks_english_words_with_their_language() -> None:
+    """Durations, dates and numbers in the page's locale; an item with no verified translation keeps its
+    English words inside `lang="en"` with the Spanish `untranslated_note`; a translated one carries no `lang`."""
+    view = {
+        "case": {"externalId": "X-1"},
+        "children": [{"firstName": "Ana"}],
+        "caregivers": [],
+        "worries": {"harm": [], "danger": []},
+        "workingWell": {
+            "strengths": [
+                {
+                    "text": "Rosa visita cada día.",
+                    "language": "es",
+                    "originalLanguage": "en",
+                    "languageFallback": False,
+                },
+                {"text": "Rosa cooks dinner.", "language": "en", "originalLanguage": "en", "languageFallback": True},
+            ],
+            "existingSafety": [
+                {
+                    "text": "Rosa se quedó con los niños.",
+                    "byWhom": "Grandma Rosa",
+                    "language": "es",
+                    "originalLanguage": "en",
+                    "languageFallback": True,
+                    "untranslatedFields": ["byWhom"],
+                }
+            ],
+        },
+        "needsToHappen": {
+            "safetyGoals": [
+                {
+                    "text": "Maria llamará a Rosa.",
+                    "language": "es",
+                    "languageFallback": False,
+                    "duration": "P3M",
+                    "durationText": "3 months",
+                    "owner": "FAMILY",
+                }
+            ],
+            "nextSteps": [
+                {
+                    "action": "Call Rosa",
+                    "dueOn": "2026-12-14",
+                    "language": "en",
+                    "originalLanguage": "en",
+                    "languageFallback": True,
+                    "untranslatedFields": ["action"],
+                }
+            ],
+        },
+        "safetyPlan": {
+            "title": "Plan de noche",
+            "language": "en",
+            "languageFallback": True,
+            "untranslatedFields": ["triggers.1"],
+            "effectiveFrom": "2026-11-02T15:00:00+00:00",
+            "rules": [],
+            "triggers": ["Maria bebe", "Maria drinks alone"],
+        },
+    }
+    html = render_html(family_page(view, page_words("es-US"), unavailable=(), printed_on=dt.date(2026, 12, 1)))
+    words = text_of(html)
+    note = "Todavía no está traducido al español. Las palabras originales, en inglés:"
+    assert "Por cuánto tiempo: 3 meses" in words and "3 months" not in words
+    assert "Para cuándo: 14 de diciembre de 2026" in words and "Este plan empezó el 2 de noviembre de 2026." in words
+    assert "Impreso el 1 de diciembre de 2026." in words
+    assert '<span lang="en">Rosa cooks dinner.</span>' in html and "<span>Rosa visita cada día.</span>" in html
+    assert '<dd lang="en">Grandma Rosa</dd>' in html and '<span lang="en">Call Rosa</span>' in html
+    assert "<li>Maria bebe</li>" in html and '<li lang="en">Maria drinks alone</li>' in html
+    assert words.count(note) == 4  # the strength, the existing safety, the next step, the plan
+    assert "translated" not in words
 
 
 def test_a_section_that_came_back_null_says_so_instead_of_looking_empty() -> None:

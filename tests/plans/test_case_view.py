@@ -141,6 +141,8 @@ async def test_with_drafts_only_the_newest_draft_is_shown_and_a_terminated_plan_
     view = await flow.call("GET", _view_path(flow))
     assert view["safety_plan"]["id"] == first["id"] and view["safety_plan"]["status"] == "draft"
     assert [p["status"] for p in view["plans"]] == ["terminated", "terminated", "draft"]
+    # why they ended is a code; the worker's own words are kept beside it
+    assert [(p["end_reason"], p["end_note"]) for p in view["plans"][:2]] == [("terminated", "Replaced")] * 2
 
 
 async def test_outside_the_agency_the_decision_the_warnings_and_the_alerts_are_left_out(

@@ -129,12 +129,12 @@ async def test_activating_a_new_ongoing_plan_ends_the_one_in_force_with_a_reason
     assert active["replaced_plan_ids"] == [old["id"]]
     ended = await flow.get(old["id"])
     assert ended["status"] == "terminated"
-    assert ended["end_reason"] == f"replaced by plan {new['id']}"
+    assert (ended["end_reason"], ended["end_note"]) == ("replaced_by_plan", None)  # a code, words are the reader's
     assert (ended["ended_by"], ended["replaced_by_plan_id"]) == ("fsw.rivera", new["id"])
     assert ended["ended_at"] == active["activated_at"]
     terminated = await _events(plans, "sop.plans.safety_plan.terminated")
-    assert [(e["plan_id"], e["replaced_by_plan_id"], e["terminated_by"]) for e in terminated] == [
-        (old["id"], new["id"], "fsw.rivera")
+    assert [(e["plan_id"], e["end_reason"], e["replaced_by_plan_id"], e["terminated_by"]) for e in terminated] == [
+        (old["id"], "replaced_by_plan", new["id"], "fsw.rivera")
     ]
     activated = await _events(plans, "sop.plans.safety_plan.activated")
     assert activated[-1]["replaced_plan_ids"] == [old["id"]]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -267,6 +267,25 @@ def carried(translations: Iterable[Any], source: Source) -> list[CarriedTranslat
 
 
 # --- what a reader is shown ---
+
+# The child's words in a child-voice record's content, by key (Three Houses entries, Safety House rules, …).
+CHILD_WORDS = ("words", "text", "why_safe", "why", "child_name_for_house")
+
+
+def child_words(content: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Every piece of the child's words in `content`, by its path (`houses.0.entries.1.words`): what is
+    translated (beside the words, never over them) and what a reader is shown."""
+    if isinstance(content, Mapping):
+        for key, value in content.items():
+            path = f"{prefix}{key}"
+            if key in CHILD_WORDS and isinstance(value, str) and value.strip():
+                yield path, value
+            else:
+                yield from child_words(value, f"{path}.")
+    elif isinstance(content, list):
+        for index, value in enumerate(content):
+            yield from child_words(value, f"{prefix}{index}.")
+
 
 # "Not yet translated", said in the reader's language: {language} is the original's language, named in the
 # reader's language. Languages without a sentence here get the English one (and the page says so).

@@ -11,9 +11,21 @@ yet: nothing here is machine-translated.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from babel import Locale
+
+from sop_gateway.graphql.labels import CODE_WORDS
 from sop_gateway.graphql.labels import LABELS as CASE_VIEW_LABELS
+from sop_shared.locale_words import (
+    date_words,
+    duration_words,
+    in_language_of,
+    language_name,
+    list_words,
+    number_words,
+)
 from sop_shared.plain_language import primary_language
 
 FALLBACK_LANGUAGE = "en"
@@ -22,7 +34,6 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "page_title": "Keeping {children} safe",
         "page_title_no_children": "Keeping the children safe",
-        "and": "and",
         "intro": "This page is for you and the people who help your family. It shows what we are worried "
         "about, what is going well, and what needs to happen next. Please ask us about any part "
         "that is not clear.",
@@ -66,7 +77,8 @@ LABELS: dict[str, dict[str, str]] = {
         "scale_chart_title": "Safety scale for {what}",
         "no_ratings": "Nobody has given a number yet.",
         "glossary": "Words we use",
-        "original_language": "This part is shown in {language}. It has not been translated yet.",
+        "child_said": "What {name} told us, in {name}'s own words",
+        "in_language": "In {language}",
         "labels_not_translated": "This page is not yet available in {language}. It is shown in English. "
         "Please ask for an interpreter.",
         "section_unavailable": "We cannot show this part right now. Please ask your worker.",
@@ -103,7 +115,6 @@ LABELS: dict[str, dict[str, str]] = {
     "es": {
         "page_title": "Para que {children} estén seguros",
         "page_title_no_children": "Para que los niños estén seguros",
-        "and": "y",
         "intro": "Esta página es para usted y para las personas que ayudan a su familia. Muestra lo que nos "
         "preocupa, lo que va bien y lo que tiene que pasar ahora. Si algo no está claro, "
         "pregúntenos.",
@@ -147,7 +158,8 @@ LABELS: dict[str, dict[str, str]] = {
         "scale_chart_title": "Escala de seguridad: {what}",
         "no_ratings": "Nadie ha dado un número todavía.",
         "glossary": "Palabras que usamos",
-        "original_language": "Esta parte se muestra en {language}. Todavía no se ha traducido.",
+        "child_said": "Lo que {name} nos dijo, con sus propias palabras",
+        "in_language": "En {language}",
         "labels_not_translated": "This page is not yet available in {language}. It is shown in English. "
         "Please ask for an interpreter.",
         "section_unavailable": "No podemos mostrar esta parte ahora. Por favor, pregúntele a su trabajador "
@@ -190,46 +202,9 @@ for _language, _words in LABELS.items():
         q_worried=CASE_VIEW_LABELS[_language]["worries"],
         q_working_well=CASE_VIEW_LABELS[_language]["working_well"],
         q_needs_to_happen=CASE_VIEW_LABELS[_language]["needs_to_happen"],
+        child_voice=CASE_VIEW_LABELS[_language]["child_voice"],
     )
-
-# Language names as each reader says them; a language without a name here is shown by its code.
-LANGUAGE_NAMES: dict[str, dict[str, str]] = {
-    "en": {"en": "English", "es": "Spanish", "mh": "Marshallese"},
-    "es": {"en": "inglés", "es": "español", "mh": "marshalés"},
-}
-
-MONTHS: dict[str, tuple[str, ...]] = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "es": (
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ),
-}
-
-DATE_FORMATS = {"en": "{month} {day}, {year}", "es": "{day} de {month} de {year}"}
+    _words.update(CODE_WORDS[_language])  # the services' codes (a plan's end reason, …) in the same words
 
 
 @dataclass(frozen=True)
@@ -251,23 +226,36 @@ class PageWords:
         return self.labels[key].format(**values)
 
     def language_name(self, code: str) -> str:
-        return LANGUAGE_NAMES[self.language].get(primary_language(code), code)
+        """A language as the page's readers say it (Babel's names: "Spanish", "inglés", "marshalés")."""
+        return language_name(code, self.locale)
 
-    def date(self, value: object) -> str:
+    def other_language(self, language: str | None) -> str | None:
+        """`language`'s primary subtag when it is not the page's language (it needs an HTML `lang`), else None."""
+        if not language:
+            return None
+        primary = primary_language(language)
+        return None if primary == self.language else primary
+
+    @property
+    def locale(self) -> Locale:
+        """Dates, durations, numbers and lists are written by Babel in the labels' language (the reader's
+        region when the labels are the reader's language: `es-US`)."""
+        return in_language_of(self.requested, self.language)
+
+    def date(self, value: dt.date | dt.datetime | str, *, length: str = "long") -> str:
         """`value` is a date/datetime or an ISO string; anything else is shown as it is."""
-        text = str(value)
-        try:
-            year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
-            name = MONTHS[self.language][month - 1]
-        except (ValueError, IndexError):
-            return text
-        return DATE_FORMATS[self.language].format(day=day, month=name, year=year)
+        return date_words(value, self.locale, length=length)
+
+    def duration(self, value: str | None) -> str | None:
+        """An ISO-8601 duration (`P3M`) as "3 months" / "3 meses"; None when it is not one."""
+        return duration_words(value, self.locale) if value else None
+
+    def number(self, value: int | float) -> str:
+        return number_words(value, self.locale)
 
     def join(self, names: list[str]) -> str:
         """ "Sofia and Mateo", "Ana, Luis y Sofia"."""
-        if len(names) <= 1:
-            return "".join(names)
-        return f"{', '.join(names[:-1])} {self.labels['and']} {names[-1]}"
+        return list_words(names, self.locale)
 
 
 def page_words(language: str) -> PageWords:

@@ -14,20 +14,51 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sop_gateway.family_view.chart import RaterLine, ScaleChart, scale_chart
 from sop_gateway.family_view.labels import PageWords
 from sop_shared.plain_language import primary_language
+from sop_shared.translations import child_words, untranslated_note
 
 OWNER_LABELS = {"family": "owner_family", "agency": "owner_agency", "joint": "owner_joint"}
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One thing the page says: the text as the caseView gives it, small details (label, value), and a note
-    when the text is not in the reader's language."""
+    """One thing the page says: the text as the caseView gives it, small details (label, value, the value's
+    language when it is not the page's), and a note when some of it is not in the reader's language. `lang`
+    is the text's language when it is not the page's (the HTML `lang` attribute screen readers need)."""
 
     text: str
-    details: tuple[tuple[str, str], ...] = ()
+    details: tuple[tuple[str, str, str | None], ...] = ()
     note: str | None = None
     heading: str | None = None
     done: bool = False
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Words of one record as the caseView gave them in the reader's language: which language each of its
+    translatable fields is in (one listed in `untranslatedFields` is in the record's original language, the
+    others in the asked language)."""
+
+    item: Mapping[str, Any]
+    words: PageWords
+
+    def lang(self, field: str = "text") -> str | None:
+        """The field's language when it is not the page's, else None."""
+        item = self.item
+        original = str(item.get("originalLanguage") or item.get("language") or self.words.language)
+        if field == "text" and item.get("language"):
+            shown = str(item["language"])
+        elif field in (item.get("untranslatedFields") or []):
+            shown = original
+        elif item.get("languageFallback") is None and item.get("language"):
+            shown = str(item["language"])  # a section that carries only its language
+        else:
+            shown = self.words.requested if original != self.words.requested else original
+        return self.words.other_language(shown)
+
+    def details(self, pairs: Iterable[tuple[str, str, str | None]]) -> tuple[tuple[str, str, str | None], ...]:
+        """(label key, field, value) → (label, value, the value's language when not the page's)."""
+        return tuple((self.words[key], value, self.lang(field)) for key, field, value in pairs if value)
 
 
 @dataclass(frozen=True)
@@ -56,6 +87,7 @@ class FamilyPage:
     plan: dict[str, Any] | None = None
     scale: list[ScaleTrajectory] | None = None
     glossary: list[tuple[str, str]] | None = None
+    child_voice: list[tuple[str, list[Entry]]] | None = None
 
     def missing(self, section: str) -> bool:
         return section in self.unavailable
@@ -82,14 +114,20 @@ def family_page(
     for number, statement in enumerate(_current(worries.get("danger")), start=1):
         numbers[str(statement["recordId"])] = number
         details = tuple(
-            (label, words.join(statement[key]))
+            (label, words.join(statement[key]), None)
             for key, label in (("agrees", words["who_agrees"]), ("disputes", words["who_disagrees"]))
             if statement.get(key)
         )
         page.danger.append(
-            Entry(statement["text"], details, _language_note(statement, words), heading=words.say("worry_n", n=number))
+            Entry(
+                statement["text"],
+                details,
+                _language_note(statement, words),
+                heading=words.say("worry_n", n=words.number(number)),
+                lang=Shown(statement, words).lang(),
+            )
         )
-    page.harm = [Entry(s["text"], note=_language_note(s, words)) for s in _current(worries.get("harm"))]
+    page.harm = [_entry(s, words) for s in _current(worries.get("harm"))]
     if "complicatingFactors" in worries:
         page.complicating_factors = _items(worries["complicatingFactors"], words)
 
@@ -97,13 +135,14 @@ def family_page(
     if working_well is not None:
         page.strengths = _items(working_well.get("strengths"), words)
         page.existing_safety = [
-            Entry(
-                item["text"],
-                _details(
-                    words,
-                    (("who", item.get("byWhom")), ("when", item.get("when")), ("how_often", item.get("howOften"))),
+            _entry(
+                item,
+                words,
+                (
+                    ("who", "byWhom", item.get("byWhom")),
+                    ("when", "when", item.get("when")),
+                    ("how_often", "howOften", item.get("howOften")),
                 ),
-                _language_note(item, words),
             )
             for item in working_well.get("existingSafety") or []
         ]
@@ -119,12 +158,13 @@ def family_page(
         page.next_steps = [
             Entry(
                 step["action"],
-                _details(
-                    words,
-                    (("who", step.get("owner")), ("by_when", words.date(step["dueOn"]) if step.get("dueOn") else None)),
+                (
+                    *_details(words, (("who", step.get("owner")),)),
+                    *_details(words, (("by_when", words.date(step["dueOn"]) if step.get("dueOn") else None),)),
                 ),
                 _language_note(step, words),
                 done=_is(step.get("status"), "done"),
+                lang=Shown(step, words).lang("action"),
             )
             for step in needs["nextSteps"]
             if not _is(step.get("status"), "cancelled", "dropped")
@@ -141,6 +181,10 @@ def family_page(
             for t in scale.get("trajectory") or []
             if t.get("statementId") is None or str(t["statementId"]) in numbers
         ]
+
+    voices = view.get("childVoice")
+    if voices is not None:
+        page.child_voice = [_child_words(record, words) for record in voices if not record.get("restricted")]
 
     glossary = view.get("glossary")
     if glossary is not None:
@@ -174,7 +218,14 @@ def _templates() -> Environment:
 
 
 def _items(items: list[dict[str, Any]] | None, words: PageWords) -> list[Entry]:
-    return [Entry(item["text"], note=_language_note(item, words)) for item in items or []]
+    return [_entry(item, words) for item in items or []]
+
+
+def _entry(
+    item: Mapping[str, Any], words: PageWords, details: Iterable[tuple[str, str, str | None]] = (), **more: Any
+) -> Entry:
+    shown = Shown(item, words)
+    return Entry(item["text"], shown.details(details), _language_note(item, words), lang=shown.lang(), **more)
 
 
 def _current(items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -189,11 +240,14 @@ def _is(value: Any, *names: str) -> bool:
 def _goal(goal: Mapping[str, Any], numbers: Mapping[str, int], words: PageWords) -> Entry:
     number = numbers.get(str(goal.get("dangerStatementId")))
     owner = OWNER_LABELS.get(str(goal.get("owner") or "").lower())
+    # How long, from the goal's ISO-8601 duration, in the page's words (Babel), whatever the goal's language.
+    how_long = words.duration(goal.get("duration")) or goal.get("durationText")
     return Entry(
         goal["text"],
-        _details(words, (("who", words[owner] if owner else None), ("for_how_long", goal.get("durationText")))),
+        _details(words, (("who", words[owner] if owner else None), ("for_how_long", how_long))),
         _language_note(goal, words),
-        heading=words.say("goal_for", n=number) if number else None,
+        heading=words.say("goal_for", n=words.number(number)) if number else None,
+        lang=Shown(goal, words).lang(),
     )
 
 
@@ -210,46 +264,79 @@ def _network_member(member: Mapping[str, Any], words: PageWords) -> Entry:
     ]
     name = f"{member['firstName']} {member['lastName']}"
     return Entry(
-        f"{name}: {', '.join(roles)}" if roles else name, _details(words, (("commitments", "; ".join(commitments)),))
+        f"{name}: {words.join(roles)}" if roles else name, _details(words, (("commitments", "; ".join(commitments)),))
     )
 
 
 def _plan(plan: Mapping[str, Any], words: PageWords) -> dict[str, Any]:
     broken = plan.get("ifRuleBroken") or {}
+    # The plan's `language` is the one its words were written in; `untranslatedFields` names those shown so.
+    untranslated = set(plan.get("untranslatedFields") or [])
+    written_in = str(plan.get("language") or words.language)
+
+    def lang(field: str) -> str | None:
+        return words.other_language(written_in if field in untranslated else words.requested)
+
     return {
         "title": plan.get("title"),
+        "title_lang": lang("title"),
         "note": _language_note(plan, words),
         "started": words.say("plan_started", date=words.date(plan["effectiveFrom"]))
         if plan.get("effectiveFrom")
         else None,
         "review": words.say("plan_review", date=words.date(plan["expiresAt"])) if plan.get("expiresAt") else None,
-        "rules": [
-            Entry(
-                rule["text"],
-                _details(
-                    words,
-                    (
-                        ("responsible", words.join(rule.get("responsible") or [])),
-                        ("monitors", words.join(rule.get("monitors") or [])),
-                        ("how_often", rule.get("frequency")),
-                        ("how_verified", rule.get("howVerified")),
-                    ),
-                ),
-                _language_note(rule, words),
-            )
-            for rule in plan.get("rules") or []
-        ],
-        "triggers": list(plan.get("triggers") or []),
-        "if_broken": _details(
-            words,
-            (
-                ("who_is_called", words.join(broken.get("whoIsCalled") or [])),
-                ("what_happens", broken.get("whatHappens")),
-            ),
+        "rules": [_rule(rule, words) for rule in plan.get("rules") or []],
+        "triggers": [(t, lang(f"triggers.{i}")) for i, t in enumerate(plan.get("triggers") or [])],
+        "if_broken": _details(words, (("who_is_called", words.join(broken.get("whoIsCalled") or [])),))
+        + (
+            ((words["what_happens"], broken["whatHappens"], lang("ifRuleBroken.whatHappens")),)
+            if broken.get("whatHappens")
+            else ()
         ),
         "backup_plan": plan.get("backupPlan"),
+        "backup_plan_lang": lang("backupPlan"),
         "sign_offs": [_sign_off(s, words) for s in plan.get("signOffs") or []],
     }
+
+
+def _rule(rule: Mapping[str, Any], words: PageWords) -> Entry:
+    names = _details(
+        words,
+        (
+            ("responsible", words.join(rule.get("responsible") or [])),
+            ("monitors", words.join(rule.get("monitors") or [])),
+        ),
+    )
+    shown = Shown(rule, words)
+    said = shown.details(
+        (("how_often", "frequency", rule.get("frequency")), ("how_verified", "howVerified", rule.get("howVerified")))
+    )
+    return Entry(rule["text"], names + said, _language_note(rule, words), lang=shown.lang())
+
+
+def _child_words(record: Mapping[str, Any], words: PageWords) -> tuple[str, list[Entry]]:
+    """What a child agreed to share, in the child's own words (verbatim, in their language), each with its
+    verified translation into the page's language beside it, or the note that it has none yet."""
+    language = str(record.get("language") or "en")
+    translated = {t["place"]: t for t in record.get("translations") or []}
+    entries = []
+    for place, said in child_words(record.get("content")):
+        translation = translated.get(place)
+        beside = (
+            (
+                (
+                    words.say("in_language", language=words.language_name(translation["language"])),
+                    translation["text"],
+                    None,
+                ),
+            )
+            if translation
+            else ()
+        )
+        note = None if translation else _language_note({"language": language}, words)
+        entries.append(Entry(f"“{said}”", beside, note, lang=words.other_language(language)))
+    name = str(record.get("childName") or "")
+    return words.say("child_said", name=name) if name else words["child_voice"], entries
 
 
 def _sign_off(sign_off: Mapping[str, Any], words: PageWords) -> tuple[str, str | None]:
@@ -279,7 +366,11 @@ def _sign_off(sign_off: Mapping[str, Any], words: PageWords) -> tuple[str, str |
 
 def _trajectory(trajectory: Mapping[str, Any], numbers: Mapping[str, int], words: PageWords) -> ScaleTrajectory:
     statement = trajectory.get("statementId")
-    what = words.say("worry_n", n=numbers[str(statement)]) if statement is not None else words["scale_overall"]
+    what = (
+        words.say("worry_n", n=words.number(numbers[str(statement)]))
+        if statement is not None
+        else words["scale_overall"]
+    )
     occasions = [(_occasion_key(o), words.date(o["occasionOn"])) for o in trajectory.get("occasions") or []]
     raters = [
         RaterLine(r["raterName"], tuple((_occasion_key(p), int(p["score"])) for p in r.get("points") or []))
@@ -293,16 +384,21 @@ def _occasion_key(occasion: Mapping[str, Any]) -> str:
     return f"{occasion['occasionOn']}|{occasion.get('occasion') or ''}"
 
 
-def _details(words: PageWords, pairs: Iterable[tuple[str, str | None]]) -> tuple[tuple[str, str], ...]:
-    return tuple((words[key], value) for key, value in pairs if value)
+def _details(words: PageWords, pairs: Iterable[tuple[str, str | None]]) -> tuple[tuple[str, str, str | None], ...]:
+    """Details the page writes itself (names, dates, labels): in the page's language."""
+    return tuple((words[key], value, None) for key, value in pairs if value)
 
 
 def _language_note(item: Mapping[str, Any], words: PageWords) -> str | None:
-    """A note when the caseView had no verified translation and gave the text in its original language."""
-    language = item.get("language")
+    """The mark on words the caseView had no verified translation for (shown as written), in the page's
+    language: `untranslated_note` from the shared catalogue (`sop_shared.translations`), naming the language
+    the words are in. A page whose labels are not the reader's language says so once, at the top, instead."""
+    language = item.get("originalLanguage") or item.get("language")
     if not language:
         return None
     fallback = item.get("languageFallback")
     if fallback is None:  # no flag (a section that carries only its language): compare the languages
         fallback = primary_language(language) != primary_language(words.requested)
-    return words.say("original_language", language=words.language_name(language)) if fallback else None
+    if not fallback or (not words.translated and primary_language(language) == words.language):
+        return None
+    return untranslated_note(words.language, words.language_name(language))

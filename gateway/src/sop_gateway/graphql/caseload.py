@@ -174,25 +174,9 @@ async def resolve_cases(
     context: GatewayContext, first: int, after: str | None, filter: CaseFilter | None
 ) -> CaseConnection:
     principal = require_principal(context)
-    params = caseload_params(first, after, filter)
-    try:
-        response = await context.services.request(
-            "network", "GET", "/v1/cases", principal.scoped_to(None), params=params
-        )
-    except UpstreamError as exc:
-        raise unavailable("cases", exc) from exc
-    if response.status_code >= 400:
-        raise problem_error(response, "network", rename=CASELOAD_ARGUMENTS)
-    page = read_json(response)
-    items = page["items"]
-    allowed = await allowed_cases(context, principal, [uuid.UUID(item["id"]) for item in items])
-    context.loaders.allow(allowed)
-    edges = [
-        CaseEdge(cursor=encode_cursor(uuid.UUID(item["id"])), node=CaseSummary.from_json(item))
-        for item in items
-        if uuid.UUID(item["id"]) in allowed
-    ]
-    next_cursor = page.get("next_cursor")
+    items, next_cursor = await caseload_page(context, principal, first, after, filter, section="cases")
+    context.loaders.allow([uuid.UUID(item["id"]) for item in items])
+    edges = [CaseEdge(cursor=encode_cursor(uuid.UUID(item["id"])), node=CaseSummary.from_json(item)) for item in items]
     await audit_read(context, principal, resource="caseload", case_id=None, fields=[f"{len(edges)} cases"])
     return CaseConnection(
         edges=edges,
@@ -201,6 +185,32 @@ async def resolve_cases(
             end_cursor=next_cursor if next_cursor is not None else (edges[-1].cursor if edges else None),
         ),
     )
+
+
+async def caseload_page(
+    context: GatewayContext,
+    principal: Principal,
+    first: int,
+    after: str | None,
+    filter: CaseFilter | None,
+    *,
+    section: str,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the caller's caseload from the network, only the cases the caller may see (decided in bulk,
+    cached), and the network's next cursor. `section` names what fails when the network cannot be read."""
+    params = caseload_params(first, after, filter)
+    try:
+        response = await context.services.request(
+            "network", "GET", "/v1/cases", principal.scoped_to(None), params=params
+        )
+    except UpstreamError as exc:
+        raise unavailable(section, exc) from exc
+    if response.status_code >= 400:
+        raise problem_error(response, "network", rename=CASELOAD_ARGUMENTS)
+    page = read_json(response)
+    items = page["items"]
+    allowed = await allowed_cases(context, principal, [uuid.UUID(item["id"]) for item in items])
+    return [item for item in items if uuid.UUID(item["id"]) in allowed], page.get("next_cursor")
 
 
 def caseload_params(first: int, after: str | None, filter: CaseFilter | None) -> dict[str, Any]:

@@ -64,6 +64,29 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+# Codes the services keep, said in the reader's words (`{kind}_{code}`): fixed, reviewed text, one catalogue for
+# the case view and the family page (which adds its roles, modes and qualifications the same way). A code
+# without words in a language is said in English, never shown as a code.
+CODE_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "end_reason_replaced_by_plan": "A newer plan took the place of this one.",
+        "end_reason_expired": "This plan reached its end date.",
+        "end_reason_terminated": "The worker ended this plan.",
+    },
+    "es": {
+        "end_reason_replaced_by_plan": "Un plan más nuevo tomó el lugar de este.",
+        "end_reason_expired": "Este plan llegó a su fecha final.",
+        "end_reason_terminated": "El trabajador o la trabajadora terminó este plan.",
+    },
+}
+
+
+def code_words(kind: str, code: str, language: str) -> str:
+    """A code (`end_reason` `expired`, …) in the words of `language`'s labels (English when it has none)."""
+    key = f"{kind}_{code}"
+    return CODE_WORDS[labels_for(language).language].get(key) or CODE_WORDS[DEFAULT_LANGUAGE][key]
+
+
 # The glossary term (assessment service's key) behind each section of the view: a section with content uses it.
 SECTION_TERMS: dict[str, tuple[str, ...]] = {
     "harm": ("harm_statement",),
@@ -116,12 +139,13 @@ def in_language(
 
 def item_in_language(body: Mapping[str, Any], fields: Iterable[str], language: str) -> dict[str, Any]:
     """A record with words in several fields (a map item: text, by whom, when, …) in `language`: each field
-    its own translation (`translations` name the field they translate), and `language_fallback` true when any
-    of them is shown untranslated. `language` is the language `text` is shown in."""
+    its own translation (`translations` name the field they translate), `language_fallback` true when any of
+    them is shown untranslated, and `untranslated_fields` naming those (shown in `original_language`).
+    `language` is the language `text` is shown in."""
     original_language = str(body.get("language") or "en")
     translations = list(body.get("translations") or [])
     shown: dict[str, Any] = {"language": original_language, "original_language": original_language}
-    fallback = False
+    untranslated: list[str] = []
     for field in fields:
         value = body.get(field)
         if not isinstance(value, str) or not value:
@@ -133,10 +157,11 @@ def item_in_language(body: Mapping[str, Any], fields: Iterable[str], language: s
             language,
         )
         shown[field] = picked.text
-        fallback = fallback or picked.fallback
+        if picked.fallback:
+            untranslated.append(field)
         if field == "text":
             shown["language"] = picked.language
-    return {**body, **shown, "language_fallback": fallback}
+    return {**body, **shown, "language_fallback": bool(untranslated), "untranslated_fields": untranslated}
 
 
 def terms_used(
@@ -183,6 +208,10 @@ def plan_in_language(plan: Mapping[str, Any], language: str) -> dict[str, Any]:
         "triggers": [shown[f"triggers.{i}"] for i in range(len(plan.get("triggers") or []))],
         "if_rule_broken": broken or plan.get("if_rule_broken"),
         "language_fallback": shown["language_fallback"],
+        "untranslated_fields": shown["untranslated_fields"],
+        "end_reason_words": code_words("end_reason", str(plan["end_reason"]), language)
+        if plan.get("end_reason")
+        else None,
         "rules": [
             item_in_language({**rule, "language": original}, PLAN_RULE_FIELDS, language)
             for rule in plan.get("rules") or []

@@ -37,6 +37,7 @@ from sop_gateway.graphql.caseload import (
 )
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.mutations import build_derived
+from sop_gateway.graphql.translation_queue import TranslationQueuePage, resolve_translation_queue
 from sop_gateway.graphql.trusted_documents import TrustedDocuments, TrustedDocumentsExtension
 from sop_gateway.graphql.types import ActorType, Audience, Me
 from sop_gateway.settings import GatewaySettings
@@ -68,6 +69,21 @@ class Query:
         filter: CaseFilter | None = None,
     ) -> CaseConnection:
         return await resolve_cases(info.context, first, after, filter)
+
+    @strawberry.field(
+        description="What the families on the caller's caseload read that waits for a translation into "
+        "`language` or for a second, qualified person to verify one (a supervisor's caseload is their unit's "
+        "cases), a page of cases at a time (first: 1 to 20), ordered by case id. The agency's own: staff only."
+    )
+    async def translation_queue(
+        self,
+        info: Info[GatewayContext, None],
+        language: str,
+        first: int = 10,
+        after: str | None = None,
+        filter: CaseFilter | None = None,
+    ) -> TranslationQueuePage:
+        return await resolve_translation_queue(info.context, language, first, after, filter)
 
     @strawberry.field(description="One case by its id (a case you may not see answers like a missing one).")
     async def case(self, info: Info[GatewayContext, None], id: strawberry.ID) -> CaseSummary:

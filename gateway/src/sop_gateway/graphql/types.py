@@ -191,6 +191,13 @@ class PlanStatus(Enum):
     EXPIRED = "expired"
 
 
+@strawberry.enum(description="Why a plan ended; `endReasonWords` says it in the reader's language")
+class PlanEndReason(Enum):
+    REPLACED_BY_PLAN = "replaced_by_plan"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
+
 @strawberry.enum
 class SignatureDecision(Enum):
     SIGNED = "signed"
@@ -543,6 +550,11 @@ class InReaderLanguage:
         default=False,
         description="True when some of the words have no verified, current translation into the asked language "
         "and are shown as written",
+    )
+    untranslated_fields: list[str] = strawberry.field(
+        default_factory=list,
+        description="The fields shown as written, in `originalLanguage` (`text`, `byWhom`, …): mark them with "
+        "that language (HTML `lang`) and say they are not yet translated",
     )
 
 
@@ -1020,10 +1032,24 @@ class SafetyPlan:
         description="True when some of the plan's own words (title, red flags, what happens if a rule is broken, "
         "the backup plan) have no verified, current translation into the asked language and are shown as written",
     )
+    untranslated_fields: list[str] = strawberry.field(
+        default_factory=list,
+        description="The plan's own words shown as written, in `language`: `title`, `triggers.0`…, "
+        "`ifRuleBroken.whatHappens`, `backupPlan`",
+    )
     version_number: int = strawberry.field(description="The version shown: the one in force, when one is")
     content_hash: str | None
     effective_from: dt.datetime | None
     expires_at: dt.datetime | None
+    ended_at: dt.datetime | None = None
+    end_reason: PlanEndReason | None = None
+    end_reason_words: str | None = strawberry.field(
+        default=None,
+        description="Why the plan ended, in the view's language (its `labels`): fixed, reviewed words, never a code",
+    )
+    replaced_by_plan_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The plan whose coming into force ended this one (`endReason` REPLACED_BY_PLAN)"
+    )
     rules: list[SafetyPlanRule]
     monitors: list[str] = strawberry.field(description="Everyone who watches that a rule is kept")
     triggers: list[str]
@@ -1064,10 +1090,17 @@ class SafetyPlan:
             title=body.get("title"),
             language=body.get("language", "en"),
             language_fallback=bool(body.get("language_fallback")),
+            untranslated_fields=[
+                ".".join(camel(part) for part in name.split(".")) for name in body.get("untranslated_fields") or []
+            ],
             version_number=in_force.get("version_number") or body.get("current_version_number", 1),
             content_hash=in_force.get("content_hash") or body.get("content_hash"),
             effective_from=_datetime(body.get("effective_from")),
             expires_at=_datetime(body.get("expires_at")),
+            ended_at=_datetime(body.get("ended_at")),
+            end_reason=PlanEndReason(body["end_reason"]) if body.get("end_reason") else None,
+            end_reason_words=body.get("end_reason_words"),
+            replaced_by_plan_id=strawberry.ID(body["replaced_by_plan_id"]) if body.get("replaced_by_plan_id") else None,
             rules=rules,
             monitors=list(dict.fromkeys(m for r in rules for m in r.monitors)),
             triggers=list(body.get("triggers", [])),
@@ -1258,6 +1291,7 @@ def _languages(body: dict[str, Any]) -> dict[str, Any]:
         "language": language,
         "original_language": str(body.get("original_language") or language),
         "language_fallback": bool(body.get("language_fallback")),
+        "untranslated_fields": [camel(name) for name in body.get("untranslated_fields") or []],
     }
 
 

@@ -60,6 +60,14 @@ class PlanStatus(StrEnum):
     expired = "expired"
 
 
+class PlanEndReason(StrEnum):
+    """Why a plan ended, as a code: the words are the reader's (the gateway's label catalogue), never stored."""
+
+    replaced_by_plan = "replaced_by_plan"  # the plan named by `replaced_by_plan_id` came into force
+    expired = "expired"  # its version in force passed `expires_at`
+    terminated = "terminated"  # someone ended it; their words are `end_note`
+
+
 # The plans that bind the family now (safety_plans.lifecycle.in_force), as SQL.
 IN_FORCE_WHERE = text("in_force_version_number IS NOT NULL AND status NOT IN ('terminated', 'expired')")
 
@@ -119,7 +127,9 @@ class SafetyPlan(PlansTable, table=True):
     approval_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     start_scheduled_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
-    end_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    end_reason: PlanEndReason | None = Field(default=None, sa_column=Column(String(40), nullable=True))
+    # The words of whoever terminated the plan (the terminate request's `reason`), as they wrote them.
+    end_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Who ended the plan (terminated it, or activated the plan that replaced it); None when it expired.
     ended_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     # At most one plan of each type is in force per case: the plan whose activation ended this one, and

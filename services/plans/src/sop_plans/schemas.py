@@ -15,6 +15,7 @@ from sop_plans.models import (
     InterpreterQualification,
     NextStepOwnerKind,
     NextStepStatus,
+    PlanEndReason,
     PlanStatus,
     PlanType,
     SignatureDecision,
@@ -479,7 +480,12 @@ class SafetyPlanOut(BaseModel):
         "approval is due by then"
     )
     ended_at: datetime | None
-    end_reason: str | None
+    end_reason: PlanEndReason | None = Field(
+        description="Why the plan ended, as a code: `replaced_by_plan` (the plan `replaced_by_plan_id` came into "
+        "force), `expired`, `terminated` (the words of whoever ended it are `end_note`). Readers show it in their "
+        "own language (the case view's `endReasonWords`)"
+    )
+    end_note: str | None = Field(description="The reason given when the plan was terminated, as written")
     translations: list[CarriedTranslation] | None = Field(
         default=None,
         description="The case view only: people's current translations of the plan's words (`source_field`: "

@@ -3,21 +3,17 @@ session."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from sop_assessment.goals.models import GoalOwner
+from sop_shared.locale_words import babel_locale, duration_words, parse_duration
 from sop_shared.plain_language import REQUIRED_PARTS, LanguageCheck, check_text, primary_language
+
+__all__ = ["compose_goal", "duration_text", "goal_check", "owner_problems", "parse_duration"]
 
 COMPOSED_LANGUAGES = ("en", "es")
 GOAL_PARTS = REQUIRED_PARTS["safety_goal"]  # the plain-language check's parts of a safety goal
-_DURATION = re.compile(r"^P(?:(?P<Y>\d{1,3})Y)?(?:(?P<M>\d{1,3})M)?(?:(?P<W>\d{1,3})W)?(?:(?P<D>\d{1,4})D)?$")
-_UNITS = {
-    "en": {"Y": ("year", "years"), "M": ("month", "months"), "W": ("week", "weeks"), "D": ("day", "days")},
-    "es": {"Y": ("año", "años"), "M": ("mes", "meses"), "W": ("semana", "semanas"), "D": ("día", "días")},
-}
-_AND = {"en": "and", "es": "y"}
 
 
 # Who may own a safety goal: the caregivers, or the caregivers and the agency together. Safety in SOP is what
@@ -39,25 +35,10 @@ def owner_problems(owner: GoalOwner | None) -> list[dict[str, str]]:
     ]
 
 
-def parse_duration(value: str) -> dict[str, int] | None:
-    """`P3M` -> {"M": 3}; None unless an ISO-8601 duration of years, months, weeks or days above zero.
-    Hours and minutes are refused: a caregiver shows safety over weeks and months, not hours."""
-    match = _DURATION.match(value.strip().upper()) if value else None
-    if match is None:
-        return None
-    parts = {unit: int(n) for unit, n in match.groupdict().items() if n is not None and int(n) > 0}
-    return parts or None
-
-
 def duration_text(value: str, language: str = "en") -> str:
-    """`P1Y2M` -> "1 year and 2 months" ("1 año y 2 meses"); the words a family reads."""
-    parts = parse_duration(value) or {}
-    lang = primary_language(language)
-    units = _UNITS.get(lang, _UNITS["en"])
-    words = [f"{n} {units[unit][0] if n == 1 else units[unit][1]}" for unit, n in parts.items()]
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} {_AND.get(lang, 'and')} {words[-1]}"
+    """`P1Y2M` -> "1 year and 2 months" ("1 año y 2 meses"), from Babel in `language`; the words a family
+    reads (ISO-8601 years, months, weeks or days: `sop_shared.locale_words.parse_duration`)."""
+    return duration_words(value, babel_locale(language)) or ""
 
 
 def compose_goal(values: Mapping[str, Any], language: str) -> str:

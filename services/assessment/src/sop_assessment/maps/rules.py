@@ -9,10 +9,50 @@ from typing import Any
 
 from sop_assessment.maps.schemas import MapContentIn
 from sop_shared.ids import new_id
+from sop_shared.plain_language import LanguageCheck, LanguageFinding, check_text
 from sop_shared.problems import InvalidInput
 
 ITEM_CATEGORIES = ("complicating_factors", "strengths", "existing_safety", "next_steps", "gray_areas")
 DANGER_STATEMENT_WARNING_LIMIT = 3
+# The map's columns a family reads (gray areas are the agency's open questions, not shown to them).
+FAMILY_CATEGORIES = ("complicating_factors", "strengths", "existing_safety", "next_steps")
+
+
+# A reading grade says nothing about a phrase: Flesch-Kincaid on "Rosa comes every evening" is 9.6. Items shorter
+# than this are checked for jargon and labels only.
+GRADED_ITEM_WORDS = 12
+
+
+def item_check(item: Mapping[str, Any]) -> LanguageCheck:
+    """The shared plain-language check of one map item's words (`map_item`: jargon, labels, and the reading
+    grade of an item long enough to have one), in the item's language (English unless it says otherwise)."""
+    text = str(item.get("text") or "")
+    check = check_text(text, kind="map_item", language=str(item.get("language") or "en"))
+    if len(text.split()) < GRADED_ITEM_WORDS:
+        kept = [f for f in check.findings if f.code != "reading_grade_high"]
+        return check.model_copy(update={"reading_grade": None, "findings": kept})
+    return check
+
+
+def with_checks(content: Mapping[str, Any]) -> dict[str, Any]:
+    """`content` with each item's `plain_language` beside it (computed, never stored: the rule may improve)."""
+    return {
+        **content,
+        **{
+            category: [{**item, "plain_language": item_check(item)} for item in content.get(category) or []]
+            for category in ITEM_CATEGORIES
+        },
+    }
+
+
+def map_findings(content: Mapping[str, Any]) -> list[LanguageFinding]:
+    """Every finding on the items a family reads: what stands in the way of sharing the version."""
+    return [
+        finding
+        for category in FAMILY_CATEGORIES
+        for item in content.get(category) or []
+        for finding in item_check(item).findings
+    ]
 
 
 def prepare_content(

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 from sop_assessment.maps.models import MapContext
 from sop_assessment.schemas import Name, PersonRef, Strict
 from sop_shared import case_refs
+from sop_shared.plain_language import LanguageCheck
 from sop_shared.sharing import SharingOut
 from sop_shared.translations import CarriedTranslation, without_carried_translations
 
@@ -35,7 +36,11 @@ class MapItemIn(Strict):
     @model_validator(mode="before")
     @classmethod
     def _read_only_translations(cls, value: Any) -> Any:
-        return without_carried_translations(value)
+        # An item sent back as a read gave it: its translations and its check are read only, left out.
+        value = without_carried_translations(value)
+        if isinstance(value, dict) and "plain_language" in value:
+            return {k: v for k, v in value.items() if k != "plain_language"}
+        return value
 
 
 class ExistingSafetyItemIn(MapItemIn):
@@ -113,6 +118,11 @@ class MapItemOut(BaseModel):
     source: PersonRef | None
     agrees: list[str]
     disputes: list[str]
+    plain_language: LanguageCheck | None = Field(
+        default=None,
+        description="The plain-language check of the item's words (`map_item`), with the map as the agency reads "
+        "it; findings stand in the way of sharing the version unless a reason is given",
+    )
     translations: list[CarriedTranslation] = Field(
         default_factory=list,
         description="The case view only: people's current translations of the item's words (`source_field` "

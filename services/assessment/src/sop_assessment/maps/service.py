@@ -11,7 +11,14 @@ from sqlmodel import col
 
 from sop_assessment.goals.models import GoalStatus, SafetyGoal
 from sop_assessment.maps.models import AssessmentMap, MapVersion
-from sop_assessment.maps.rules import balance_problems, changed, completion_problems, map_warnings, prepare_content
+from sop_assessment.maps.rules import (
+    balance_problems,
+    changed,
+    completion_problems,
+    map_warnings,
+    prepare_content,
+    with_checks,
+)
 from sop_assessment.maps.schemas import MapCreate, MapOut, MapSave, MapVersionOut
 from sop_assessment.models import Statement, StatementKind, StatementStatus, platform
 from sop_assessment.ratings.models import ScaleRating
@@ -229,7 +236,7 @@ async def map_out(session: AsyncSession, the_map: AssessmentMap, audience: Audie
         without_agency_notes(
             {
                 **the_map.model_dump(),
-                "content": current.content,
+                "content": with_checks(current.content),
                 "warnings": map_warnings(len(dangers)),
                 "status": "complete" if the_map.completed_version == the_map.current_version else "draft",
             },
@@ -240,4 +247,4 @@ async def map_out(session: AsyncSession, the_map: AssessmentMap, audience: Audie
 
 
 def version_out(version: MapVersion) -> MapVersionOut:
-    return MapVersionOut.model_validate(version.model_dump())
+    return MapVersionOut.model_validate({**version.model_dump(), "content": with_checks(version.content)})

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sop_assessment.goals.models import SafetyGoal
 from sop_assessment.goals.rules import goal_check
 from sop_assessment.maps.models import AssessmentMap
+from sop_assessment.maps.rules import map_findings
+from sop_assessment.maps.service import get_version
 from sop_assessment.models import Statement, StatementStatus, platform
 from sop_assessment.statements.rules import statement_check
 from sop_shared.concurrency import check_version
@@ -102,17 +104,21 @@ async def share_goal(
 async def share_map(
     session: AsyncSession, the_map: AssessmentMap, *, expected_version: int, reason: str | None, by: str
 ) -> AssessmentMap:
-    """Share the map's current version: the family reads it until a later version is shared."""
-    the_map.shared_version = the_map.current_version
+    """Share the map's current version: the family reads it until a later version is shared. Its items' findings
+    (the plain-language check of each) stand in the way unless a reason is given."""
+    findings = map_findings((await get_version(session, the_map.id, the_map.current_version)).content)
     await _share(
         session,
         the_map,
         version=the_map.current_version,
         expected_version=expected_version,
-        findings=[],
+        findings=findings,
         reason=reason,
         by=by,
         subject=MAP_SHARED,
         key="map_id",
     )
+    the_map.shared_version = the_map.current_version
+    session.add(the_map)
+    await session.flush()
     return the_map

@@ -16,10 +16,10 @@ from sop_assessment.child_voice.service import may_see_record
 from sop_assessment.goals.models import GoalStatus, SafetyGoal
 from sop_assessment.maps.models import AssessmentMap
 from sop_assessment.models import Statement, StatementStatus
-from sop_assessment.translations.sources import child_words, map_item_fields, map_items, maps_at
+from sop_assessment.translations.sources import map_item_fields, map_items, maps_at
 from sop_shared.policy import Audience
 from sop_shared.sharing import shared_only
-from sop_shared.translations import Source, Words
+from sop_shared.translations import Source, Words, child_words
 
 FAMILY = Audience.family
 

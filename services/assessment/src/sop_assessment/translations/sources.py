@@ -17,29 +17,13 @@ from sop_assessment.goals.models import SafetyGoal
 from sop_assessment.maps.models import AssessmentMap, MapVersion
 from sop_assessment.models import Statement
 from sop_shared.problems import InvalidInput
-from sop_shared.translations import CarriedTranslation
+from sop_shared.translations import CarriedTranslation, child_words
 from sop_shared.translations_api import Found, TranslatedRecordNotFound, fields_carried
 
 KINDS = ("statement", "safety_goal", "map_item", "child_voice")
 MAP_COLUMNS = ("complicating_factors", "strengths", "existing_safety", "next_steps", "gray_areas")
 # The map item fields a family reads as words (besides `text`).
 MAP_ITEM_FIELDS = ("text", "by_whom", "when", "how_often", "owner")
-# The child's words in a child-voice record's content, by key.
-CHILD_WORDS = ("words", "text", "why_safe", "why", "child_name_for_house")
-
-
-def child_words(content: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """Every piece of the child's words in `content`, by its path (`houses.0.entries.1.words`)."""
-    if isinstance(content, Mapping):
-        for key, value in content.items():
-            path = f"{prefix}{key}"
-            if key in CHILD_WORDS and isinstance(value, str) and value.strip():
-                yield path, value
-            else:
-                yield from child_words(value, f"{path}.")
-    elif isinstance(content, list):
-        for index, value in enumerate(content):
-            yield from child_words(value, f"{prefix}{index}.")
 
 
 def map_item_fields(item: Mapping[str, Any]) -> dict[str, str]:

@@ -20,6 +20,7 @@ from sqlmodel import col
 from sop_plans.models import (
     ApprovalDecision,
     CheckIn,
+    PlanEndReason,
     PlanStatus,
     SafetyPlan,
     SafetyPlanApproval,
@@ -424,15 +425,14 @@ async def _end_plans_replaced_by(
         await expire_if_due(session, candidate, now=now)
     replaced = replaced_on_activation(plan, candidates)
     for other in replaced:
-        reason = f"replaced by plan {plan.id}"
-        _end(other, next_status(other, Action.terminate), reason=reason, by=by, now=now)
+        _end(other, next_status(other, Action.terminate), reason=PlanEndReason.replaced_by_plan, by=by, now=now)
         other.replaced_by_plan_id = plan.id
         await _emit(
             session,
             other,
             "terminated",
             version=await current_version(session, other),
-            reason=reason,
+            end_reason=PlanEndReason.replaced_by_plan.value,
             terminated_by=by,
             replaced_by_plan_id=str(plan.id),
         )
@@ -441,19 +441,28 @@ async def _end_plans_replaced_by(
     return replaced
 
 
-def _end(plan: SafetyPlan, status: PlanStatus, *, reason: str, by: str, now: datetime) -> None:
+def _end(
+    plan: SafetyPlan, status: PlanStatus, *, reason: PlanEndReason, by: str, now: datetime, note: str | None = None
+) -> None:
     plan.status = status
     plan.ended_at = now
     plan.end_reason = reason
+    plan.end_note = note
     plan.ended_by = by
     plan.starts_at = plan.start_scheduled_by = None
     _touch(plan, now)
 
 
 async def terminate(session: AsyncSession, plan: SafetyPlan, *, reason: str, by: str, now: datetime) -> None:
-    _end(plan, next_status(plan, Action.terminate), reason=reason, by=by, now=now)
+    _end(plan, next_status(plan, Action.terminate), reason=PlanEndReason.terminated, note=reason, by=by, now=now)
     await _emit(
-        session, plan, "terminated", version=await current_version(session, plan), reason=reason, terminated_by=by
+        session,
+        plan,
+        "terminated",
+        version=await current_version(session, plan),
+        end_reason=PlanEndReason.terminated.value,
+        reason=reason,
+        terminated_by=by,
     )
 
 
@@ -468,7 +477,13 @@ async def expire_if_due(session: AsyncSession, plan: SafetyPlan, *, now: datetim
     result = await session.execute(
         update(SafetyPlan)
         .where(col(SafetyPlan.id) == plan.id, col(SafetyPlan.version) == plan.version)
-        .values(status=target, ended_at=plan.expires_at, end_reason="expired", version=plan.version + 1, updated_at=now)
+        .values(
+            status=target,
+            ended_at=plan.expires_at,
+            end_reason=PlanEndReason.expired,
+            version=plan.version + 1,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     updated = cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a CursorResult
@@ -1157,6 +1172,7 @@ def plan_out(
         activated_at=plan.activated_at,
         ended_at=plan.ended_at,
         end_reason=plan.end_reason,
+        end_note=plan.end_note,
         starts_at=plan.starts_at,
         approval_due_at=plan.approval_due_at,
         ended_by=plan.ended_by,
