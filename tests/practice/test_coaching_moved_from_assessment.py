@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from practice_steps import COORDINATOR, staff
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from sop_assessment.component import component as assessment_component
 from sop_practice.coaching.models import CoachingReferral
 from sop_practice.component import component as practice_component
+from sop_shared.db import UTCDateTime
 from sop_shared.events import Event, InProcessBus
 from sop_shared.migrations import upgrade
 from sop_shared.testing import InternalTokens, RunningService, run_component
@@ -28,32 +30,49 @@ BEFORE_THE_MOVE = "8b2e4c6d1a93"  # the assessment service's head before it anno
 OLD = uuid.UUID("0190a1b2-0000-7000-8000-00000000c0a1")
 
 
+LEGACY = sa.table(
+    "coaching_referral",
+    *(sa.column(name, sa.String()) for name in ("worker_subject", "coaching_type", "topic", "notes", "status")),
+    *(sa.column(name, sa.String()) for name in ("referred_by",)),
+    sa.column("id", sa.Uuid()),
+    sa.column("version", sa.Integer()),
+    sa.column("created_at", UTCDateTime()),
+    sa.column("updated_at", UTCDateTime()),
+)
+
+
 async def _made_before_the_move(url: str) -> None:
     """A referral Ms. Okafor made and scheduled in the assessment service before coaching moved (fictional)."""
     await upgrade(assessment_component.package, url, revision=BEFORE_THE_MOVE)
     engine = create_async_engine(url)
     async with engine.begin() as connection:
         await connection.execute(
-            text(
-                "INSERT INTO coaching_referral (id, worker_subject, unit, coaching_type, topic, notes, status, "
-                "referred_by, version, created_at, updated_at) VALUES (:id, 'fsw.rivera', NULL, 'one_on_one', "
-                "'Harm statements', 'Asked for it', 'scheduled', 'sup.okafor', 2, :created, :updated)"
-            ),
-            {
-                "id": OLD.hex,
-                "created": datetime(2026, 10, 1, 9, tzinfo=UTC).isoformat(sep=" "),
-                "updated": datetime(2026, 10, 3, 9, tzinfo=UTC).isoformat(sep=" "),
-            },
+            sa.insert(LEGACY).values(
+                id=OLD,
+                worker_subject="fsw.rivera",
+                coaching_type="one_on_one",
+                topic="Harm statements",
+                notes="Asked for it",
+                status="scheduled",
+                referred_by="sup.okafor",
+                version=2,
+                created_at=datetime(2026, 10, 1, 9, tzinfo=UTC),
+                updated_at=datetime(2026, 10, 3, 9, tzinfo=UTC),
+            )
         )
     await engine.dispose()
 
 
 @pytest.fixture
-async def both(tmp_path: Path, tokens: InternalTokens) -> AsyncIterator[tuple[RunningService, RunningService]]:
+async def both(
+    tmp_path: Path, tokens: InternalTokens, database_url: str
+) -> AsyncIterator[tuple[RunningService, RunningService]]:
+    """The assessment service on the test's database (SQLite, PostgreSQL), migrated from before the move; the
+    practice service on a SQLite database of its own."""
     bus = InProcessBus()
     for name in ("practice", "assessment"):
         (tmp_path / name).mkdir()
-    assessment_url = f"sqlite+aiosqlite:///{tmp_path}/assessment.db"
+    assessment_url = database_url
     await _made_before_the_move(assessment_url)
     async with (
         run_component(
