@@ -203,6 +203,12 @@ async def test_a_worker_refers_themselves_and_nobody_refers_someone_elses_worker
         "/v1/coaching-referrals", json={"worker_subject": "fsw.rivera", "topic": "Three Houses"}, headers=rivera(tokens)
     )
     assert own.status_code == 201 and own.json()["source"] == "self"
+    keyed = {**okafor(tokens), "Idempotency-Key": "refer-lindqvist-1"}
+    body = {"worker_subject": "fsw.rivera", "topic": "Scaling questions"}
+    first = await practice.client.post("/v1/coaching-referrals", json=body, headers=keyed)
+    repeat = await practice.client.post("/v1/coaching-referrals", json=body, headers=keyed)
+    assert first.status_code == repeat.status_code == 201 and repeat.json()["id"] == first.json()["id"]
+    assert repeat.headers["idempotent-replayed"] == "true"
     colleague = await practice.client.post(
         "/v1/coaching-referrals",
         json={"worker_subject": "fsw.rivera", "topic": "x"},
@@ -220,9 +226,9 @@ async def test_a_worker_refers_themselves_and_nobody_refers_someone_elses_worker
     )
     assert group.status_code == 201, group.text
     mine = (await practice.client.get("/v1/coaching-referrals", headers=rivera(tokens))).json()["items"]
-    assert [r["id"] for r in mine] == [own.json()["id"]]
+    assert [r["id"] for r in mine] == [own.json()["id"], first.json()["id"]]
     everyone = (await practice.client.get("/v1/coaching-referrals", headers=staff(tokens, *COORDINATOR))).json()
-    assert len(everyone["items"]) == 2
+    assert len(everyone["items"]) == 3
     # Who referred may withdraw it; the worker's colleague may not even see it.
     withdrawn = await move(practice, rivera(tokens), own.json(), "close", outcome="withdrawn", why="Found a mentor")
     assert withdrawn["status"] == "closed"

@@ -83,6 +83,7 @@ async def seed_practice(client: httpx.AsyncClient, seed: DemoSeed) -> None:
             await client.post("/api/practice/v1/coaches/coach.tran/caseload", json={"unit": UNIT}, headers=coordinator),
             "Ms. Tran's caseload",
         )
+    await seed_coaching(client, seed)
     if not registered_now:
         return  # the demo's training was loaded with its people, dated from that day: not again
     today = datetime.now(UTC).replace(hour=15, minute=0, second=0, microsecond=0)
@@ -106,7 +107,6 @@ async def seed_practice(client: httpx.AsyncClient, seed: DemoSeed) -> None:
         ),
         "the training rosters",
     )
-    await seed_coaching(client, seed)
 
 
 # What Ms. Rivera brought to coaching from a consultation with Ms. Okafor (fictional; the coach sees it without the
@@ -121,7 +121,13 @@ DEMO_SNAPSHOT = {
 
 async def seed_coaching(client: httpx.AsyncClient, seed: DemoSeed) -> None:
     """A coaching referral through to a session: Ms. Okafor refers Ms. Rivera, Mr. Ellis routes it to Ms. Tran,
-    who observes Ms. Rivera's mapping meeting, rates it against the practice profile and sets a goal."""
+    who observes Ms. Rivera's mapping meeting, rates it against the practice profile and sets a goal. Once: a
+    demo that has Ms. Okafor's referral already keeps it as it is."""
+    made = check(
+        await client.get("/api/practice/v1/coaching-referrals", headers=seed.headers("sup.okafor")), "referrals"
+    )
+    if made["items"]:
+        return
     referral = check(
         await client.post(
             "/api/practice/v1/coaching-referrals",
