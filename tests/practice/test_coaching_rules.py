@@ -133,6 +133,12 @@ def test_a_coach_sees_the_snapshot_without_identifying_details_unless_the_superv
     assert rules.snapshot_for(None, reader_sees_whole=False, identifying_allowed=False) is None
 
 
+def test_a_coach_sees_no_snapshot_when_the_policy_table_stops_allowing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sop_shared.policy.COACH_CASE_VIEW", {})
+    assert rules.snapshot_for({"question": "?"}, reader_sees_whole=False, identifying_allowed=True) is None
+    assert rules.snapshot_for({"question": "?"}, reader_sees_whole=True, identifying_allowed=False) == {"question": "?"}
+
+
 def test_the_assessment_services_statuses_map_forward_only() -> None:
     assert rules.legacy_move(None, "requested") == (S.referred, None)
     assert rules.legacy_move(S.referred, "scheduled") == (S.assigned, None)

@@ -11,9 +11,10 @@ from typing import Any
 from sop_practice.coaching.models import CloseOutcome, CoachingType, ReferralSource, ReferralStatus
 from sop_practice.coaching.profile import PracticeProfile
 from sop_practice.models import PracticeRole, Practitioner
-from sop_shared.policy import coach_view
+from sop_shared.policy import coach_may_see, coach_view
 from sop_shared.problems import Conflict
 
+CONSULTATION_SNAPSHOT = "consultation_snapshot"  # its name in the policy table's COACH_CASE_VIEW
 ORDER = (ReferralStatus.referred, ReferralStatus.assigned, ReferralStatus.in_coaching, ReferralStatus.closed)
 # Where each state may go (a coach may be changed while assigned or in coaching: the state stays).
 MOVES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
@@ -142,6 +143,8 @@ def snapshot_for(
     supervisor; otherwise (the coach, the coordinator) as the policy table's coach view allows."""
     if snapshot is None or reader_sees_whole:
         return snapshot
+    if not coach_may_see(CONSULTATION_SNAPSHOT):
+        return None  # the policy table no longer lets a coach see what a worker brings
     seen = coach_view(snapshot, identified=identifying_allowed)
     assert isinstance(seen, dict)
     return seen
