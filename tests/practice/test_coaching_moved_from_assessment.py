@@ -6,12 +6,14 @@ run with their own databases on one event bus, as in `sop dev`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import nats
 import pytest
 import sqlalchemy as sa
 from practice_steps import COORDINATOR, staff
@@ -22,7 +24,7 @@ from sop_assessment.component import component as assessment_component
 from sop_practice.coaching.models import CoachingReferral
 from sop_practice.component import component as practice_component
 from sop_shared.db import UTCDateTime
-from sop_shared.events import Event, InProcessBus
+from sop_shared.events import Event, EventBus, InProcessBus, connect_bus
 from sop_shared.migrations import upgrade
 from sop_shared.testing import InternalTokens, RunningService, run_component
 
@@ -63,13 +65,31 @@ async def _made_before_the_move(url: str) -> None:
     await engine.dispose()
 
 
+@pytest.fixture(params=["memory", pytest.param("nats", marks=pytest.mark.nats)])
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+    """The bus the two services share: in-process (as in `sop dev`) or a private stream on the NATS server."""
+    if request.param == "memory":
+        yield InProcessBus()
+        return
+    url = request.getfixturevalue("nats_url")
+    name = f"coaching_{uuid.uuid4().hex[:12]}"
+    shared = await connect_bus(url, stream=name.upper(), namespace=name)
+    try:
+        yield shared
+    finally:
+        await shared.close()
+        connection = await nats.connect(url)
+        with contextlib.suppress(Exception):
+            await connection.jetstream().delete_stream(name.upper())
+        await connection.close()
+
+
 @pytest.fixture
 async def both(
-    tmp_path: Path, tokens: InternalTokens, database_url: str
+    tmp_path: Path, tokens: InternalTokens, database_url: str, bus: EventBus
 ) -> AsyncIterator[tuple[RunningService, RunningService]]:
     """The assessment service on the test's database (SQLite, PostgreSQL), migrated from before the move; the
-    practice service on a SQLite database of its own."""
-    bus = InProcessBus()
+    practice service on a SQLite database of its own; both on `bus`."""
     for name in ("practice", "assessment"):
         (tmp_path / name).mkdir()
     assessment_url = database_url
