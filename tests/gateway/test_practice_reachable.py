@@ -112,3 +112,31 @@ async def test_the_demo_has_a_coach_a_coordinator_and_training_records(
     events = await practice_events(system)
     await seed_demo_family(system.gateway)  # seeding again changes nothing
     assert await practice_events(system) == events
+
+
+COACHING_QUEUE = """query { coachingQueue { nodes { workerSubject topic status coachSubject consultationSnapshot
+  sessions openGoals nextFollowUpOn } pageInfo { hasNextPage } } }"""
+
+
+async def test_the_demo_coaching_referral_reaches_the_coachs_queue_in_graphql(
+    system: EmbeddedSystem, demo_case: object
+) -> None:
+    """Ms. Okafor referred Ms. Rivera; Mr. Ellis routed her to Ms. Tran, who observed a mapping meeting and set a
+    goal. The coach's queue shows the consultation's snapshot without the family's names or the case's id."""
+    answer = (await system.graphql(COACHING_QUEUE, user="coach.tran")).json()
+    assert "errors" not in answer, answer
+    [item] = answer["data"]["coachingQueue"]["nodes"]
+    assert (item["workerSubject"], item["status"], item["coachSubject"]) == ("fsw.rivera", "IN_COACHING", "coach.tran")
+    assert (item["sessions"], item["openGoals"]) == (1, 1) and item["nextFollowUpOn"]
+    snapshot = item["consultationSnapshot"]
+    assert snapshot["question"] and "case_id" not in snapshot
+    assert snapshot["family"] == [{"role": "mother"}, {"role": "child", "age": 7}]
+    waiting = (await system.graphql(COACHING_QUEUE, user="coord.ellis")).json()
+    assert waiting["data"]["coachingQueue"]["nodes"] == []  # routed already
+    refused = (await system.graphql(COACHING_QUEUE, user="fsw.rivera")).json()
+    assert refused["data"] is None and refused["errors"], refused
+    # The worker's supervisor sees what Ms. Rivera brought whole, and the old assessment route says where to go.
+    referrals = await system.client.get("/api/practice/v1/coaching-referrals", headers=system.bearer("sup.okafor"))
+    assert referrals.json()["items"][0]["consultation_snapshot"]["family"][0]["name"] == "Maria Lopez"
+    old = await system.client.get("/api/assessment/v1/coaching-referrals", headers=system.bearer("sup.okafor"))
+    assert old.status_code == 200 and old.headers["link"].startswith("</api/practice/v1/coaching-referrals>")

@@ -18,7 +18,10 @@ router = APIRouter(tags=["rest facade"])
 
 CASE_PATH = re.compile(r"^cases/(?P<case_id>[^/]+)(?:/|$)")
 FORWARDED_REQUEST_HEADERS = ("content-type", "if-match", "idempotency-key", "accept", "x-sop-purpose")
-FORWARDED_RESPONSE_HEADERS = ("content-type", "etag", "location", "idempotent-replayed", "retry-after")
+FORWARDED_RESPONSE_HEADERS = (
+    *("content-type", "etag", "location", "idempotent-replayed", "retry-after"),
+    *("deprecation", "sunset", "link"),  # a route on its way out (sop_shared.response_headers.deprecated_route)
+)
 ACTIONS = {"GET": "read", "POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
 
 

@@ -21,6 +21,9 @@ def _text(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+KEPT_OPERATION_KEYS = ("operationId", "summary", "tags", "description", "deprecated", "parameters", "requestBody")
+
+
 def operation_contract(document: dict[str, Any]) -> dict[str, Any]:
     """What a caller of a service relies on: each operation's id, tags, parameters, request body and success
     answers (the other statuses by number only), and every schema they reference. The gateway derives its
@@ -32,11 +35,7 @@ def operation_contract(document: dict[str, Any]) -> dict[str, Any]:
             if method not in DERIVED_METHODS:
                 continue
             kept[method] = {
-                **{
-                    k: operation[k]
-                    for k in ("operationId", "summary", "tags", "description", "parameters", "requestBody")
-                    if k in operation
-                },
+                **{k: operation[k] for k in KEPT_OPERATION_KEYS if k in operation},
                 "responses": {
                     status: response if status.startswith("2") else {}
                     for status, response in operation["responses"].items()

@@ -210,6 +210,7 @@ class PracticeAction(StrEnum):
     record_attendance = "attendance:record"  # attendance and completions (a trainer: the sessions they lead)
     read_all_training = "training:read-all"  # anyone's training record, any unit's due and overdue list
     load_rosters = "rosters:load"  # batch roster loads
+    route_coaching = "coaching:route"  # every coaching referral; route each to a coach's queue
 
 
 # Who may do what in the practice service, by staff role. The rest follows from relationships the practice

@@ -8,8 +8,12 @@ Content-Security-Policy)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
+from fastapi import Depends, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -79,3 +83,28 @@ class HeadAsGet:
 def install_head_as_get(app: Any) -> None:
     """Install last (outermost), so every layer sees the request as the GET it stands for."""
     app.add_middleware(HeadAsGet)
+
+
+@dataclass(frozen=True)
+class Deprecated:
+    """A route that still answers but is on its way out: `Deprecation` (RFC 9745: since when), `Sunset` (RFC 8594:
+    when it stops answering) and a `Link` to its successor (`rel="successor-version"`). Add `dependency` to the
+    route's dependencies (and declare it `deprecated=True`, so its OpenAPI document says so); a route that returns
+    a `Response` itself marks it with `mark` (FastAPI does not copy a dependency's headers onto it)."""
+
+    successor: str
+    since: datetime
+    sunset: datetime
+
+    def mark(self, response: Response) -> Response:
+        response.headers["Deprecation"] = f"@{int(self.since.timestamp())}"
+        response.headers["Sunset"] = format_datetime(self.sunset.astimezone(UTC), usegmt=True)
+        response.headers["Link"] = f'<{self.successor}>; rel="successor-version"'
+        return response
+
+    @property
+    def dependency(self) -> Any:
+        def mark(response: Response) -> None:
+            self.mark(response)
+
+        return Depends(mark)

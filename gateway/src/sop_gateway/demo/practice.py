@@ -83,6 +83,7 @@ async def seed_practice(client: httpx.AsyncClient, seed: DemoSeed) -> None:
             await client.post("/api/practice/v1/coaches/coach.tran/caseload", json={"unit": UNIT}, headers=coordinator),
             "Ms. Tran's caseload",
         )
+    await seed_coaching(client, seed)
     if not registered_now:
         return  # the demo's training was loaded with its people, dated from that day: not again
     today = datetime.now(UTC).replace(hour=15, minute=0, second=0, microsecond=0)
@@ -106,3 +107,78 @@ async def seed_practice(client: httpx.AsyncClient, seed: DemoSeed) -> None:
         ),
         "the training rosters",
     )
+
+
+# What Ms. Rivera brought to coaching from a consultation with Ms. Okafor (fictional; the coach sees it without the
+# names and ids unless Ms. Okafor allows them).
+DEMO_SNAPSHOT = {
+    "question": "My danger statement says who is worried but not what could happen to the children. How do I say it?",
+    "danger_statement": "The worker is worried that Mom and her partner fight when they drink.",
+    "case_id": "demo",
+    "family": [{"name": "Maria Lopez", "role": "mother"}, {"role": "child", "age": 7}],
+}
+
+
+async def seed_coaching(client: httpx.AsyncClient, seed: DemoSeed) -> None:
+    """A coaching referral through to a session: Ms. Okafor refers Ms. Rivera, Mr. Ellis routes it to Ms. Tran,
+    who observes Ms. Rivera's mapping meeting, rates it against the practice profile and sets a goal. Once: a
+    demo that has Ms. Okafor's referral already keeps it as it is."""
+    made = check(
+        await client.get("/api/practice/v1/coaching-referrals", headers=seed.headers("sup.okafor")), "referrals"
+    )
+    if made["items"]:
+        return
+    referral = check(
+        await client.post(
+            "/api/practice/v1/coaching-referrals",
+            json={
+                "worker_subject": "fsw.rivera",
+                "topic": "Harm and danger statements",
+                "reason": "Her danger statements leave out what could happen to the children.",
+                "consultation_snapshot": DEMO_SNAPSHOT,
+            },
+            headers={**seed.headers("sup.okafor"), "Idempotency-Key": "demo-coaching-referral-rivera"},
+        ),
+        "the coaching referral",
+    )
+    url = f"/api/practice/v1/coaching-referrals/{referral['id']}"
+    assigned = check(
+        await client.post(
+            f"{url}/assign",
+            json={"coach_subject": "coach.tran"},
+            headers={**seed.headers("coord.ellis"), "If-Match": f'"{referral["version"]}"'},
+        ),
+        "routing the referral to Ms. Tran",
+    )
+    held_on = (datetime.now(UTC).date() - timedelta(days=2)).isoformat()
+    session = check(
+        await client.post(
+            f"{url}/sessions",
+            json={
+                "kind": "observation_mapping_meeting",
+                "held_on": held_on,
+                "notes": "Observed the mapping meeting with the family and two network members.",
+                "ratings": [
+                    {"behaviour": "P2", "rating": 3},
+                    {"behaviour": "M3", "rating": 3, "note": "Scaled with Grandma Rosa and asked what moves it one up"},
+                    {"behaviour": "S1", "rating": 2, "note": "Said who is worried, not what could happen"},
+                ],
+            },
+            headers=seed.headers("coach.tran"),
+        ),
+        "the coaching session",
+    )
+    check(
+        await client.post(
+            f"{url}/goals",
+            json={
+                "text": "Write each danger statement with what could happen to the children if nothing changes.",
+                "behaviour": "S1",
+                "session_id": session["id"],
+                "follow_up_on": (datetime.now(UTC).date() + timedelta(days=14)).isoformat(),
+            },
+            headers=seed.headers("coach.tran"),
+        ),
+        "the coaching goal",
+    )
+    assert assigned["status"] == "assigned"

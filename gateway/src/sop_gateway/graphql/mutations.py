@@ -260,6 +260,15 @@ LISTS = [
         "The calling supervisor's queue: what is addressed to them (SDM overrides, safety plans submitted at the "
         "plans service, case decisions), oldest first; pending unless `status` says otherwise.",
     ),
+    ServiceList(
+        "coachingQueue",
+        "practice",
+        "/v1/coaching-queue",
+        "A coach's queue (practice service): the coaching referrals routed to the calling coach, assigned or in "
+        "coaching unless `status` says otherwise, oldest first; for the training coordinator, the referrals waiting "
+        "to be routed. A consultation's snapshot shows only what the policy table lets a coach see: identifying "
+        "details removed unless the worker's supervisor allowed them.",
+    ),
 ]
 
 # Records that are not one case's, read by a key (`ServiceRecord`): typed as the service answers them.

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from sop_practice.coaching.api import router as coaching_router
+from sop_practice.coaching.service import COACHING_CONSUMERS
 from sop_practice.models import platform
 from sop_practice.people.api import router as people_router
 from sop_practice.settings import PracticeSettings
@@ -20,5 +22,6 @@ def create_app(settings: PracticeSettings | None = None, *, bus: EventBus | None
         description="Coaching, training and practice fidelity: the people of MidSOUTH and the agency's training.",
         platform=platform,
         bus=bus,
-        routers=[people_router, training_router],
+        routers=[people_router, training_router, coaching_router],
+        consumers=COACHING_CONSUMERS,
     )

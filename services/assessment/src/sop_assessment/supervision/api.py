@@ -8,6 +8,7 @@ own queue (`GET /v1/approvals`), which lists only what was addressed to the call
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -63,6 +64,7 @@ from sop_shared.plain_language import primary_language
 from sop_shared.policy import ActorType, Audience, Scope
 from sop_shared.problems import Forbidden, InvalidInput
 from sop_shared.query_params import known_query_params
+from sop_shared.response_headers import Deprecated
 
 router = APIRouter(prefix="/v1", tags=["supervision"])
 
@@ -529,8 +531,21 @@ def _referral_out(referral: CoachingReferral) -> CoachingReferralOut:
     return CoachingReferralOut.model_validate(referral, from_attributes=True)
 
 
+# Coaching moved to the practice service (issue 15): these routes still answer, deprecated, until the sunset;
+# what they record reaches the practice service through their events.
+MOVED_TO_PRACTICE = Deprecated(
+    "/api/practice/v1/coaching-referrals",
+    since=datetime(2026, 12, 6, tzinfo=UTC),
+    sunset=datetime(2027, 6, 30, tzinfo=UTC),
+)
+
+
 @router.post(
-    "/coaching-referrals", status_code=201, response_model=CoachingReferralOut, dependencies=[known_query_params()]
+    "/coaching-referrals",
+    status_code=201,
+    response_model=CoachingReferralOut,
+    dependencies=[known_query_params(), MOVED_TO_PRACTICE.dependency],
+    deprecated=True,
 )
 async def refer_for_coaching(
     body: CoachingReferralIn,
@@ -539,11 +554,12 @@ async def refer_for_coaching(
     principal: CurrentPrincipal,
     idempotency: IdempotencyDep,
 ) -> Response:
-    """A supervisor refers a worker (one-on-one) or a unit (group) for SOP/SDM coaching on a topic."""
+    """Deprecated: refer at the practice service (`/api/practice/v1/coaching-referrals`). A supervisor refers a
+    worker (one-on-one) or a unit (group) for SOP/SDM coaching on a topic; the practice service keeps it too."""
     if principal.actor_type != ActorType.staff:
         raise Forbidden("coaching referrals are made by staff")
     require_scope(principal, Scope.approvals_decide)
-    return await idempotent_create(
+    created = await idempotent_create(
         request,
         session,
         principal,
@@ -556,23 +572,29 @@ async def refer_for_coaching(
         location=lambda r: f"/v1/coaching-referrals/{r.id}",
         version=lambda r: r.version,
     )
+    return MOVED_TO_PRACTICE.mark(created)
 
 
 @router.get(
     "/coaching-referrals",
     response_model=Page[CoachingReferralOut],
-    dependencies=[known_query_params("limit", "cursor")],
+    dependencies=[known_query_params("limit", "cursor"), MOVED_TO_PRACTICE.dependency],
+    deprecated=True,
 )
 async def my_coaching_referrals(
     request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> Page[CoachingReferralOut]:
-    """The referrals the caller made or is the subject of."""
+    """Deprecated: the practice service lists referrals with their routing. The referrals the caller made or is
+    the subject of, as recorded here."""
     rows, next_cursor = await list_referrals(session, subject=principal.subject, page=page)
     return Page[CoachingReferralOut](items=[_referral_out(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.patch(
-    "/coaching-referrals/{referral_id}", response_model=CoachingReferralOut, dependencies=[known_query_params()]
+    "/coaching-referrals/{referral_id}",
+    response_model=CoachingReferralOut,
+    dependencies=[known_query_params(), MOVED_TO_PRACTICE.dependency],
+    deprecated=True,
 )
 async def update_coaching_referral(
     referral_id: uuid.UUID,
@@ -583,7 +605,8 @@ async def update_coaching_referral(
     session: SessionDep,
     principal: CurrentPrincipal,
 ) -> CoachingReferralOut:
-    """Move a referral along (requested → scheduled → in_progress → completed, or cancelled). If-Match."""
+    """Deprecated: the practice service routes and moves referrals. Move a referral along (requested → scheduled →
+    in_progress → completed, or cancelled; the practice service follows forward moves). If-Match."""
     referral = await session.get(CoachingReferral, referral_id)
     if referral is None or referral.referred_by != principal.subject:
         raise CoachingReferralNotFound()

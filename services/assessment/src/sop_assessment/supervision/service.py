@@ -444,7 +444,33 @@ async def create_referral(session: AsyncSession, body: CoachingReferralIn, *, re
     referral = CoachingReferral(referred_by=referred_by, **body.model_dump())
     session.add(referral)
     await session.flush()
+    await _referral_recorded(session, referral)
     return referral
+
+
+# Coaching moved to the practice service (issue 15): every referral recorded here is announced whole, and the
+# practice service keeps it with its history. The migration that moved them announced the earlier ones once.
+REFERRAL_RECORDED = "sop.assessment.coaching_referral.recorded"
+
+
+def referral_event_data(referral: CoachingReferral) -> dict[str, Any]:
+    return {
+        "referral_id": str(referral.id),
+        "worker_subject": referral.worker_subject,
+        "unit": referral.unit,
+        "coaching_type": referral.coaching_type.value,
+        "topic": referral.topic,
+        "notes": referral.notes,
+        "status": referral.status.value,
+        "referred_by": referral.referred_by,
+        "version": referral.version,
+        "created_at": referral.created_at.isoformat(),
+        "updated_at": referral.updated_at.isoformat(),
+    }
+
+
+async def _referral_recorded(session: AsyncSession, referral: CoachingReferral) -> None:
+    await emit(session, platform, subject=REFERRAL_RECORDED, data=referral_event_data(referral))
 
 
 async def update_referral(
@@ -460,6 +486,7 @@ async def update_referral(
     referral.updated_at = utcnow()
     session.add(referral)
     await session.flush()
+    await _referral_recorded(session, referral)
     return referral
 
 
