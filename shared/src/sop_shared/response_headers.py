@@ -104,7 +104,7 @@ class Deprecated:
 
     @property
     def dependency(self) -> Any:
-        def mark(response: Response) -> None:
+        async def mark(response: Response) -> None:
             self.mark(response)
 
         return Depends(mark)
