@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from graphql import build_schema, parse, validate
 
@@ -223,3 +224,12 @@ def test_the_peer_is_measured_only_where_it_can_answer(bench: Any) -> None:
     assert with_peer.targets("full caseView") == ["gateway", "baseline", "peer"]
     assert with_peer.targets("caseload page") == ["gateway", "baseline"]
     assert bench.parse_args(["--no-peer"]).no_peer and not bench.parse_args([]).no_peer
+
+
+def test_a_graphql_answer_is_its_data_or_why_there_is_none(bench: Any) -> None:
+    assert bench.graphql_answer(httpx.Response(200, json={"data": {"a": 1}})) == ({"a": 1}, None)
+    assert bench.graphql_answer(httpx.Response(200, json={"data": None, "errors": [{"message": "no"}]})) == (
+        None,
+        "graphql no",
+    )
+    assert bench.graphql_answer(httpx.Response(502, text="bad gateway")) == (None, "http 502 bad gateway")

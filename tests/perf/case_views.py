@@ -160,12 +160,7 @@ class Bench:
             json={"query": query, "variables": variables},
             headers={"Authorization": f"Bearer {self.token}"},
         )
-        if response.status_code != 200:
-            return None, f"http {response.status_code} {response.text[:200]}"
-        body = response.json()
-        if body.get("errors"):
-            return None, f"graphql {body['errors'][0].get('message', '')[:200]}"
-        return body["data"], None
+        return graphql_answer(response)
 
     async def gateway_op(self, client: httpx.AsyncClient, operation: str) -> str | None:
         return (await self.gateway_fetch(client, operation))[1]
@@ -186,13 +181,9 @@ class Bench:
             json={"query": self.peer.queries[operation], "variables": {"id": self.case_id}},
             headers=headers,
         )
-        if response.status_code != 200:
-            return None, f"http {response.status_code} {response.text[:200]}"
-        body = response.json()
-        if body.get("errors"):
-            return None, f"graphql {body['errors'][0].get('message', '')[:200]}"
-        problem = hive_peer.peer_problem(body.get("data"))
-        return body["data"], (f"upstream {problem}" if problem else None)
+        data, error = graphql_answer(response)
+        problem = None if error else hive_peer.peer_problem(data)
+        return data, error or (f"upstream {problem}" if problem else None)
 
     async def peer_op(self, client: httpx.AsyncClient, operation: str) -> str | None:
         return (await self.peer_fetch(client, operation))[1]
@@ -334,6 +325,16 @@ class Bench:
                 now = cpu_ms(pid)
                 if now is not None:
                     cell.cpu[name] += now - (before.get((name, pid)) or 0.0)
+
+
+def graphql_answer(response: httpx.Response) -> tuple[Any, str | None]:
+    """A GraphQL answer's data, or why there is none (a status other than 200, or an error)."""
+    if response.status_code != 200:
+        return None, f"http {response.status_code} {response.text[:200]}"
+    body = response.json()
+    if body.get("errors"):
+        return None, f"graphql {body['errors'][0].get('message', '')[:200]}"
+    return body["data"], None
 
 
 def baseline_principal() -> Principal:
