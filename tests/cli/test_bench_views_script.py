@@ -4,11 +4,14 @@ is timed: the benchmark's figures are read by people, never asserted."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from graphql import build_schema, parse, validate
 
 PERF = Path(__file__).resolve().parents[1] / "perf"
 
@@ -60,3 +63,173 @@ def test_hot_spots_are_read_from_collapsed_stacks(bench: Any) -> None:
     assert own[0] == ("select (selectors.py)", 60)
     assert ("handle (app.py)", 40) in inclusive
     assert all(not name.startswith("run ") for name, _ in inclusive)  # on every stack: left out
+
+
+# --- (c) the peer gateway (tests/perf/hive_peer.py): its pure parts; the peer itself runs only in the benchmark ---
+
+
+def test_the_peer_is_pinned_and_installed_outside_the_repository(bench: Any) -> None:
+    peer = bench.hive_peer
+    pinned = json.loads(peer.PACKAGE.read_text())["dependencies"]
+    assert {"@graphql-hive/gateway", "@graphql-mesh/compose-cli", "@omnigraph/openapi"} <= set(pinned)
+    assert all(version[0].isdigit() for version in pinned.values())  # exact versions, no ranges
+    assert PERF.parents[1] not in peer.cache_dir().parents
+
+
+def test_without_npm_the_peer_says_why_and_installs_nothing(
+    bench: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    assert bench.hive_peer.install(tmp_path / "cache") == "npm is not installed"
+    assert not (tmp_path / "cache").exists()
+
+
+def test_the_mesh_config_gives_each_service_its_endpoint_prefix_and_own_authorization(bench: Any) -> None:
+    peer = bench.hive_peer
+    sources = {s: Path(f"/run/{s}.openapi.json") for s in peer.SERVICES}
+    endpoints = {s: f"http://127.0.0.1:{9000 + n}" for n, s in enumerate(peer.SERVICES)}
+    config = peer.mesh_config(sources, endpoints)
+    assert "from '@omnigraph/openapi'" in config and "export const composeConfig = defineConfig(" in config
+    for service in peer.SERVICES:
+        line = next(x for x in config.splitlines() if f'loadOpenAPISubgraph("{service}"' in x)
+        options = json.loads(line.split(f'loadOpenAPISubgraph("{service}", ', 1)[1].removesuffix("),"))
+        assert options == {
+            "source": f"/run/{service}.openapi.json",
+            "endpoint": endpoints[service],
+            "operationHeaders": {
+                "Authorization": f"{{context.headers.x-sop-{service}-authorization}}",
+                "X-SOP-Audience": "staff",
+            },
+        }
+        assert f'createPrefixTransform({{ value: "{service}_", includeRootOperations: true }})' in config
+
+
+def test_the_peer_asks_each_service_s_view_read_as_its_root_field(bench: Any) -> None:
+    peer = bench.hive_peer
+    contracts = PERF.parents[1] / "docs" / "contract"
+    documents = {s: json.loads((contracts / f"{s}.openapi.json").read_text()) for s in peer.SERVICES}
+    fields = peer.root_fields(documents)
+    assert fields["network"] == "network_get_case_view_slice_v1_cases__case_id__view_get"
+    assert fields["plans"].startswith("plans_case_view_")
+    sdl = """
+        scalar UUID
+        type Query {
+          network_view(case_id: UUID!): network_view_response
+          assessment_view(case_id: UUID!, language: String): assessment_AssessmentCaseView
+          plans_view(case_id: UUID!, check_ins_first: Int): plans_PlansCaseView
+        }
+        union network_view_response = network_CaseViewSlice | network_Problem
+        type network_Problem { title: String status: Int }
+        type network_CaseViewSlice { case: network_Case }
+        type network_Case { id: UUID status: String county: String members: [network_Member] }
+        type network_Member { id: UUID case: network_Case }
+        type assessment_AssessmentCaseView { case_id: UUID statements(first: Int!): [String] language: String }
+        type plans_PlansCaseView { safety_plan: plans_Plan }
+        type plans_Plan { status: String rules: [plans_Rule] }
+        type plans_Rule { id: UUID text: String }
+    """
+    queries = peer.view_queries(
+        build_schema(sdl), {"network": "network_view", "assessment": "assessment_view", "plans": "plans_view"}
+    )
+    schema = build_schema(sdl)
+    assert not validate(schema, parse(queries["full caseView"]))  # valid for the schema
+    assert not validate(schema, parse(queries["small caseView"]))
+    text = queries["full caseView"]
+    assert text.startswith("query($id: UUID!) { network: network_view(case_id: $id) { __typename ")
+    assert "... on network_CaseViewSlice { case { id status county members { id } } }" in text  # no re-entry
+    assert "... on network_Problem { title status }" in text
+    assert 'assessment: assessment_view(case_id: $id, language: "en") { case_id language }' in text  # no statements
+    assert "plans: plans_view(case_id: $id) { safety_plan { status rules { id text } } }" in text
+    small = queries["small caseView"]
+    assert "... on network_CaseViewSlice { case { id status county } }" in small
+
+
+def _gateway_view(**overrides: Any) -> dict[str, Any]:
+    view = {
+        "case": {"recordId": "c1", "status": "OPEN", "county": "Pulaski"},
+        "network": {"members": [{"recordId": "m1", "firstName": "Ana", "lastName": "Cruz"}]},
+        "worries": {
+            "harm": [{"recordId": "s1", "text": "Sofia was hurt", "language": "en", "originalLanguage": "en"}],
+            "danger": [{"recordId": "s2", "text": "Sofia may be hurt", "language": "en", "originalLanguage": "es"}],
+        },
+        "safetyPlan": {
+            "status": "ACTIVE",
+            "rules": [{"recordId": "r1", "text": "Ana stays", "language": "en", "originalLanguage": "en"}],
+        },
+    }
+    return {**view, **overrides}
+
+
+def _peer_data() -> dict[str, Any]:
+    return {
+        "network": {
+            "case": {"id": "c1", "status": "open", "county": "Pulaski"},
+            "safety_network": {"members": [{"id": "m1", "person": {"first_name": "Ana", "last_name": "Cruz"}}]},
+        },
+        "assessment": {
+            "statements": {
+                "harm": [{"id": "s1", "composed_text": "Sofia was hurt"}],
+                "danger": [{"id": "s2", "composed_text": "Sofia puede salir herida"}],  # ours is the translation
+            }
+        },
+        "plans": {"safety_plan": {"status": "active", "rules": [{"id": "r1", "text": "Ana stays"}]}},
+    }
+
+
+def test_the_gateway_and_the_peer_agree_on_what_both_carry(bench: Any) -> None:
+    compared, differ = bench.hive_peer.compare(_gateway_view(), _peer_data())
+    assert differ == []
+    assert "harm statements (1 ids, 1 texts)" in compared
+    assert "danger statements (1 ids, 0 texts)" in compared  # shown translated: its id only
+    assert {"case.id", "case.status", "case.county", "network members (1)", "safety plan.status"} <= set(compared)
+
+
+def test_a_difference_or_nothing_in_common_fails_the_peer(bench: Any) -> None:
+    peer = bench.hive_peer
+    harm = [{"recordId": "s1", "text": "Sofia was hurt badly", "language": "en", "originalLanguage": "en"}]
+    _, differ = peer.compare(_gateway_view(worries={"harm": harm}), _peer_data())
+    assert len(differ) == 1 and differ[0].startswith("harm statements: gateway")
+    missing = _peer_data()
+    missing["plans"]["safety_plan"]["rules"] = []
+    _, differ = peer.compare(_gateway_view(), missing)
+    assert [d.split(":")[0] for d in differ] == ["safety plan.rules"]
+    _, differ = peer.compare({"language": "en"}, {"assessment": {"case_id": "c1"}})
+    assert differ and differ[0].startswith("nothing to compare")
+
+
+def test_an_upstream_problem_in_the_peer_s_answer_is_an_error(bench: Any) -> None:
+    peer = bench.hive_peer
+    ok = {
+        "network": {"__typename": "network_CaseViewSlice"},
+        "assessment": {"__typename": "assessment_AssessmentCaseView"},
+        "plans": {"__typename": "plans_PlansCaseView"},
+    }
+    assert peer.peer_problem(ok) is None
+    refused = {**ok, "plans": {"__typename": "plans_Problem", "status": 403}}
+    assert (peer.peer_problem(refused) or "").startswith("plans: ")
+    assert peer.peer_problem(None) == "no data"
+
+
+def test_vs_peer_is_our_throughput_over_the_peer_s(bench: Any) -> None:
+    ours, theirs = bench.Cell(latencies=[0.1] * 30, seconds=3.0), bench.Cell(latencies=[0.1] * 20, seconds=4.0)
+    assert bench.throughput_ratio(ours, theirs) == pytest.approx(2.0)  # 10/s against 5/s
+    assert bench.throughput_ratio(ours, bench.Cell()) is None
+
+
+def test_the_peer_is_measured_only_where_it_can_answer(bench: Any) -> None:
+    without = bench.Bench(None, "c", [], "t", None, None)
+    assert without.targets("full caseView") == ["gateway", "baseline"]
+    with_peer = bench.Bench(None, "c", [], "t", None, None, peer=bench.hive_peer.RunningPeer("u", None, {}, Path()))
+    with_peer.peer.queries = {"full caseView": "{ a }", "small caseView": "{ b }"}
+    assert with_peer.targets("full caseView") == ["gateway", "baseline", "peer"]
+    assert with_peer.targets("caseload page") == ["gateway", "baseline"]
+    assert bench.parse_args(["--no-peer"]).no_peer and not bench.parse_args([]).no_peer
+
+
+def test_a_graphql_answer_is_its_data_or_why_there_is_none(bench: Any) -> None:
+    assert bench.graphql_answer(httpx.Response(200, json={"data": {"a": 1}})) == ({"a": 1}, None)
+    assert bench.graphql_answer(httpx.Response(200, json={"data": None, "errors": [{"message": "no"}]})) == (
+        None,
+        "graphql no",
+    )
+    assert bench.graphql_answer(httpx.Response(502, text="bad gateway")) == (None, "http 502 bad gateway")

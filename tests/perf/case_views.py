@@ -1,5 +1,5 @@
 """The case view benchmark (not a test): the full and a small `caseView` and a 50-case caseload page, through
-(a) our gateway and (b) the no-gateway baseline, side by side, in interleaved rounds.
+(a) our gateway, (b) the no-gateway baseline and (c) a peer gateway, side by side, in interleaved rounds.
 
     make bench-views                                  # 6 rounds of 4 s per cell, concurrency 1, 16 and 64
     make bench-views BENCH_ARGS=--quick               # 2 rounds of 1.5 s per cell (under 3 minutes)
@@ -17,8 +17,12 @@ and `--cases` fictional cases on the worker's caseload by one SACWIS batch (the 
     slice, then the assessment and plans reads in parallel; for the page, the network caseload, the network's
     bulk access decision, then the assessment and plans bulk reads in parallel. No composition, no GraphQL, no
     audit record of the gateway's own.
-(c) a peer gateway (Hive Gateway over the services' OpenAPI) is not run by this command yet; the summary says
-    `vs_peer=n/a`.
+(c) peer: Hive Gateway serving a supergraph composed by Mesh Compose from the three services' OpenAPI documents
+    (tests/perf/hive_peer.py; installed with npm into ~/.cache/sop-bench/hive once). Asked the two views as the
+    same three upstream reads as the baseline, with the same minted tokens; its answers are first checked
+    against (a)'s for what both carry, and a difference fails the peer loudly (exit status 1). Not asked the
+    caseload page (its reads depend on each other: no composition of the OpenAPI documents alone makes it).
+    Without npm, or `--no-peer`, it is skipped and the summary says `vs_peer=n/a`.
 
 Each cell (an operation on a target at a concurrency) runs for `--seconds`; the cells of a round are run one after the
 other, in the same order each round, so that drift of the machine falls on both targets alike. For each cell:
@@ -29,8 +33,8 @@ cell: the gateway, each service, the PostgreSQL backends serving this run's data
 at the end, the resident memory (RSS) of each component. The last line is machine-readable:
 
     bench-views: cpu_ms_per_view=<all processes, full caseView, gateway, concurrency 16> gateway_cpu_ms=<same,
-      gateway only> vs_peer=<peer throughput ratio at 16 or n/a> p50_vs_baseline=<full caseView p50, gateway /
-      baseline, at 1> errors=<count over the whole run>
+      gateway only> vs_peer=<full caseView req/s at 16, ours / the peer's, or n/a> p50_vs_baseline=<full
+      caseView p50, gateway / baseline, at 1> errors=<count over the whole run>
 """
 
 from __future__ import annotations
@@ -50,9 +54,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import hive_peer
 import httpx
 from distributed_system import WORKER, percentile, real_services, running_system, seed_case, seed_caseload
-from graphql import GraphQLObjectType, build_schema, get_named_type, is_abstract_type, is_required_argument
+from graphql import build_schema
 
 from sop_shared.auth import InternalTokenMinter, Principal
 from sop_shared.keys import load_signing_key
@@ -66,24 +71,9 @@ def full_view_query(sdl: str, max_depth: int = 6) -> str:
     field that needs no argument, down through its object types (a type already on the path is not entered
     again; abstract types are asked for their __typename)."""
     schema = build_schema(sdl)
-
-    def selection(type_: Any, path: tuple[str, ...]) -> str:
-        named = get_named_type(type_)
-        if not isinstance(named, GraphQLObjectType):
-            return " { __typename }" if is_abstract_type(named) else ""
-        if named.name in path or len(path) >= max_depth:
-            return ""
-        parts = []
-        for name, field_ in named.fields.items():
-            if any(is_required_argument(a) for a in field_.args.values()):
-                continue
-            inner = selection(field_.type, (*path, named.name))
-            if inner or not isinstance(get_named_type(field_.type), GraphQLObjectType):
-                parts.append(name + inner)
-        return " { " + " ".join(parts) + " }" if parts else ""
-
     view = schema.get_type("CaseView")
-    return 'query($id: ID!) { caseView(caseId: $id, audience: STAFF, language: "en")' + selection(view, ()) + " }"
+    selection = hive_peer.every_field(schema, view, max_depth, fragments=False)
+    return 'query($id: ID!) { caseView(caseId: $id, audience: STAFF, language: "en")' + selection + " }"
 
 
 FULL_VIEW = full_view_query((REPOSITORY / "docs" / "contract" / "gateway.graphql").read_text())
@@ -93,8 +83,9 @@ CASELOAD = """{ cases(first: 50) { edges { node { id externalId county status
   planSummary { planInForce { status versionNumber } openAlerts overdueNextSteps } } } } }"""
 
 OPERATIONS = ("full caseView", "small caseView", "caseload page")
-TARGETS = ("gateway", "baseline")
+TARGETS = ("gateway", "baseline", "peer")
 COMPONENTS = ("gateway", "network", "assessment", "plans")
+PROCESSES = ("gateway", "network", "assessment", "plans", "postgres", "peer")  # the serving side's CPU columns
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -151,10 +142,17 @@ class Bench:
     results: dict[tuple[str, str, int], Cell] = field(default_factory=lambda: defaultdict(Cell))
     postgres_pids: list[int] = field(default_factory=list)
     lean_decision: bool = True  # the network service has POST /v1/case-access (else: POST /v1/case-views)
+    peer: hive_peer.RunningPeer | None = None
+    peer_scopes: list[str] = field(default_factory=list)  # the case's scopes, as the network decides them
+
+    def targets(self, operation: str) -> list[str]:
+        peer = self.peer is not None and operation in self.peer.queries
+        return [t for t in TARGETS if t != "peer" or peer]
 
     # --- (a) through the gateway -----------------------------------------------------------------------------
 
-    async def gateway_op(self, client: httpx.AsyncClient, operation: str) -> str | None:
+    async def gateway_fetch(self, client: httpx.AsyncClient, operation: str) -> tuple[Any, str | None]:
+        """The GraphQL answer's data, or why there is none."""
         query = {"full caseView": FULL_VIEW, "small caseView": SMALL_VIEW, "caseload page": CASELOAD}[operation]
         variables = {} if operation == "caseload page" else {"id": self.case_id}
         response = await client.post(
@@ -162,12 +160,47 @@ class Bench:
             json={"query": query, "variables": variables},
             headers={"Authorization": f"Bearer {self.token}"},
         )
-        if response.status_code != 200:
-            return f"http {response.status_code} {response.text[:200]}"
-        body = response.json()
-        if body.get("errors"):
-            return f"graphql {body['errors'][0].get('message', '')[:200]}"
-        return None
+        return graphql_answer(response)
+
+    async def gateway_op(self, client: httpx.AsyncClient, operation: str) -> str | None:
+        return (await self.gateway_fetch(client, operation))[1]
+
+    # --- (c) the peer gateway: the same reads as the baseline, with the same tokens ---------------------------------
+
+    async def peer_fetch(self, client: httpx.AsyncClient, operation: str) -> tuple[Any, str | None]:
+        assert self.peer is not None
+        case = uuid.UUID(self.case_id)
+        scoped = self.principal.scoped_to(case, self.peer_scopes)
+        principals = {"network": self.principal.scoped_to(case), "assessment": scoped, "plans": scoped}
+        headers = {
+            hive_peer.authorization_header(service): self._headers(service, principal)["Authorization"]
+            for service, principal in principals.items()
+        }
+        response = await client.post(
+            f"{self.peer.url}/graphql",
+            json={"query": self.peer.queries[operation], "variables": {"id": self.case_id}},
+            headers=headers,
+        )
+        data, error = graphql_answer(response)
+        problem = None if error else hive_peer.peer_problem(data)
+        return data, error or (f"upstream {problem}" if problem else None)
+
+    async def peer_op(self, client: httpx.AsyncClient, operation: str) -> str | None:
+        return (await self.peer_fetch(client, operation))[1]
+
+    async def check_peer(self, client: httpx.AsyncClient, operations: list[str]) -> list[str]:
+        """(a) and (c) answer the same for what both carry: each difference (none when they agree)."""
+        found = []
+        for operation in (o for o in operations if "peer" in self.targets(o)):
+            ours, error = await self.gateway_fetch(client, operation)
+            theirs, peer_error = await self.peer_fetch(client, operation)
+            if error or peer_error:
+                found.append(f"{operation}: gateway {error or 'ok'}, peer {peer_error or 'ok'}")
+                continue
+            compared, differ = hive_peer.compare(ours["caseView"], theirs)
+            print(f"(a) and (c) compared on {operation}: " + ", ".join(compared))
+            found += [f"{operation}: {d}" for d in differ]
+        return found
 
     # --- (b) the no-gateway baseline: the same upstream calls, made by the client --------------------------------
 
@@ -239,6 +272,8 @@ class Bench:
         """The processes serving this run: the components, the PostgreSQL backends on this run's databases."""
         found = {name: [self.system.processes[name].pid] for name in COMPONENTS}
         found["client"] = [os.getpid()]
+        if self.peer is not None:
+            found["peer"] = list(hive_peer.descendants(self.peer.process.pid))
         try:
             conn = await asyncpg.connect(real_services.postgres_admin_url(), timeout=30)
         except (OSError, asyncpg.PostgresError) as exc:  # e.g. a shared server out of connections: keep going
@@ -256,7 +291,7 @@ class Bench:
         return found
 
     async def cell(self, operation: str, target: str, concurrency: int, seconds: float, drain: float) -> None:
-        run = self.gateway_op if target == "gateway" else self.baseline_op
+        run = {"gateway": self.gateway_op, "baseline": self.baseline_op, "peer": self.peer_op}[target]
         cell = self.results[(operation, target, concurrency)]
         limits = httpx.Limits(max_connections=concurrency * 4, max_keepalive_connections=concurrency * 4)
         async with httpx.AsyncClient(timeout=60, limits=limits) as client:
@@ -292,6 +327,16 @@ class Bench:
                     cell.cpu[name] += now - (before.get((name, pid)) or 0.0)
 
 
+def graphql_answer(response: httpx.Response) -> tuple[Any, str | None]:
+    """A GraphQL answer's data, or why there is none (a status other than 200, or an error)."""
+    if response.status_code != 200:
+        return None, f"http {response.status_code} {response.text[:200]}"
+    body = response.json()
+    if body.get("errors"):
+        return None, f"graphql {body['errors'][0].get('message', '')[:200]}"
+    return body["data"], None
+
+
 def baseline_principal() -> Principal:
     """The worker as the gateway makes them from the dev issuer's token (sop_gateway.identity)."""
     roles = frozenset({"worker"})
@@ -309,7 +354,7 @@ def report(
     bench: Bench, operations: list[str], concurrencies: list[int], memory: dict[str, float], peer: str | None
 ) -> str:
     """The table, and the summary line (returned)."""
-    processes = ["gateway", "network", "assessment", "plans", "postgres"]
+    processes = list(PROCESSES)
     header = f"{'operation':16}{'target':10}{'conc':>5}{'ops':>7}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}"
     header += f"{'err':>5}{'unfin':>6}"
     header += "".join(f"{p[:10]:>11}" for p in processes) + f"{'all':>8}{'client':>8}"
@@ -317,7 +362,7 @@ def report(
     print(header)
     for operation in operations:
         for concurrency in concurrencies:
-            for target in TARGETS:
+            for target in bench.targets(operation):
                 c = bench.results[(operation, target, concurrency)]
                 rate = c.count / c.seconds if c.seconds else 0.0
                 line = (
@@ -331,20 +376,28 @@ def report(
     for (operation, target, concurrency), c in errors.items():
         print(f"errors: {operation} / {target} / {concurrency}: {c.errors}, the first: {c.first_error}")
     print("\nRSS after the run (MB): " + ", ".join(f"{name} {mb:.0f}" for name, mb in memory.items()))
-    print(f"peer gateway (c): {peer or 'skipped (not run by this command); vs_peer=n/a'}")
+    print(f"peer gateway (c): {peer}")
 
     middle = 16 if 16 in concurrencies else concurrencies[len(concurrencies) // 2]
     full = bench.results[("full caseView", "gateway", middle)]
+    theirs_full = bench.results[("full caseView", "peer", middle)] if "peer" in bench.targets("full caseView") else None
     lowest = min(concurrencies)
     ours = percentile(bench.results[("full caseView", "gateway", lowest)].latencies, 0.5)
     theirs = percentile(bench.results[("full caseView", "baseline", lowest)].latencies, 0.5)
     return summary_line(
         cpu_ms_per_view=full.cpu_all_per_op(),
         gateway_cpu_ms=full.cpu_per_op("gateway"),
-        vs_peer=None,
+        vs_peer=throughput_ratio(full, theirs_full) if theirs_full is not None else None,
         p50_vs_baseline=ours / theirs if theirs else None,
         errors=sum(c.errors + c.unfinished for c in bench.results.values()),
     )
+
+
+def throughput_ratio(ours: Cell, theirs: Cell) -> float | None:
+    """Our operations per second over the peer's, each over its own cells' wall time (None without both)."""
+    if not (ours.seconds and theirs.seconds and ours.count and theirs.count):
+        return None
+    return (ours.count / ours.seconds) / (theirs.count / theirs.seconds)
 
 
 def summary_line(
@@ -359,7 +412,8 @@ def summary_line(
     )
 
 
-async def measure(system: Any, args: argparse.Namespace) -> str:
+async def measure(system: Any, args: argparse.Namespace, run_dir: Path) -> tuple[str, bool]:
+    """Seeds, measures and reports: the summary line, and whether the peer's answers agreed with ours."""
     started = time.monotonic()
     case_id, _, _ = await seed_case(system, args.preload)
     await seed_caseload(system, args.cases)
@@ -373,29 +427,86 @@ async def measure(system: Any, args: argparse.Namespace) -> str:
     async with httpx.AsyncClient(timeout=60) as client:
         probe = await client.post(f"{system.url('network')}/v1/case-access", json={"case_ids": []})
         bench.lean_decision = probe.status_code != 404
-    # Warm-up (not counted): every operation on both targets, so that caches and pools are filled.
+    peer_status, agreed = await start_peer(bench, args, run_dir)
+    try:
+        # Warm-up (not counted): every operation on every target, so that caches and pools are filled.
+        async with httpx.AsyncClient(timeout=60) as client:
+            for operation in args.operations:
+                for _ in range(3):
+                    for error in [
+                        await bench.baseline_op(client, operation),
+                        await bench.gateway_op(client, operation),
+                    ]:
+                        if error:
+                            raise SystemExit(f"{operation} fails before the benchmark: {error}")
+            if bench.peer is not None:
+                differ = await bench.check_peer(client, args.operations)
+                if differ:
+                    agreed = False
+                    peer_status = "FAILED: (a) and (c) answer differently, not measured: " + "; ".join(differ)
+                    print("\n!!! the peer gateway (c) " + peer_status + "\n", flush=True)
+                    bench.peer.stop()
+                    bench.peer = None
+                else:
+                    for operation in args.operations:
+                        for _ in range(3 if "peer" in bench.targets(operation) else 0):
+                            if error := await bench.peer_op(client, operation):
+                                raise SystemExit(f"{operation} fails on the peer before the benchmark: {error}")
+        profilers = start_profiles(system, args.py_spy, Path(args.profile_dir)) if args.py_spy else {}
+        cells = sum(len(bench.targets(o)) for o in args.operations) * len(args.concurrency)
+        print(f"{args.rounds} rounds of {cells} cells of {args.seconds:g} s")
+        for round_ in range(args.rounds):
+            for operation in args.operations:
+                for concurrency in args.concurrency:
+                    for target in bench.targets(operation):
+                        await bench.cell(operation, target, concurrency, args.seconds, args.drain)
+            print(f"round {round_ + 1} done at {time.monotonic() - started:.0f} s", flush=True)
+        memory = {name: rss_mb(system.processes[name].pid) for name in COMPONENTS}
+        if bench.peer is not None:
+            memory["peer"] = sum(rss_mb(pid) for pid in hive_peer.descendants(bench.peer.process.pid))
+        for name, (process, out) in profilers.items():
+            process.send_signal(signal.SIGINT)
+            process.wait(60)
+            print(f"\nprofile of {name} (py-spy, {out}):")
+            print_hot_spots(out)
+        return report(bench, args.operations, args.concurrency, memory, peer_status), agreed
+    finally:
+        if bench.peer is not None:
+            bench.peer.stop()
+
+
+async def start_peer(bench: Bench, args: argparse.Namespace, run_dir: Path) -> tuple[str, bool]:
+    """Starts (c) unless told not to; says how it went. Learns the case's scopes for the tokens it is sent."""
+    if args.no_peer:
+        return "skipped (--no-peer); vs_peer=n/a", True
+    system = bench.system
+    endpoints = {service: system.url(service) for service in hive_peer.SERVICES}
+    started = time.monotonic()
+    try:
+        peer = bench.peer = await asyncio.to_thread(
+            hive_peer.start,
+            Path(args.peer_cache),
+            run_dir / "peer",
+            endpoints,
+            REPOSITORY / "docs" / "contract",
+            args.ready_seconds,
+        )
+    except hive_peer.PeerUnavailable as exc:
+        print(f"the peer gateway (c) cannot run here: {exc}; going on without it (vs_peer=n/a)", flush=True)
+        return f"not run: {exc}; vs_peer=n/a", True
     async with httpx.AsyncClient(timeout=60) as client:
-        for operation in args.operations:
-            for _ in range(3):
-                for error in (await bench.gateway_op(client, operation), await bench.baseline_op(client, operation)):
-                    if error:
-                        raise SystemExit(f"{operation} fails before the benchmark: {error}")
-    profilers = start_profiles(system, args.py_spy, Path(args.profile_dir)) if args.py_spy else {}
-    cells = len(args.operations) * len(TARGETS) * len(args.concurrency)
-    print(f"{args.rounds} rounds of {cells} cells of {args.seconds:g} s")
-    for round_ in range(args.rounds):
-        for operation in args.operations:
-            for concurrency in args.concurrency:
-                for target in TARGETS:
-                    await bench.cell(operation, target, concurrency, args.seconds, args.drain)
-        print(f"round {round_ + 1} done at {time.monotonic() - started:.0f} s", flush=True)
-    memory = {name: rss_mb(system.processes[name].pid) for name in COMPONENTS}
-    for name, (process, out) in profilers.items():
-        process.send_signal(signal.SIGINT)
-        process.wait(60)
-        print(f"\nprofile of {name} (py-spy, {out}):")
-        print_hot_spots(out)
-    return report(bench, args.operations, args.concurrency, memory, None)
+        case = uuid.UUID(bench.case_id)
+        network = await bench._call(
+            client,
+            "network",
+            "GET",
+            f"/v1/cases/{case}/view",
+            bench.principal.scoped_to(case),
+            headers={"X-SOP-Audience": "staff"},
+        )
+    bench.peer_scopes = list(network["access"]["scopes"])
+    print(f"the peer gateway (c) is Hive Gateway at {peer.url}, ready in {time.monotonic() - started:.0f} s")
+    return f"Hive Gateway (tests/perf/hive/package.json), log {peer.log}", True
 
 
 def start_profiles(system: Any, py_spy: str, out_dir: Path) -> dict[str, tuple[subprocess.Popen[bytes], Path]]:
@@ -474,6 +585,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile-dir", default=f"{tempfile.gettempdir()}/sop-bench-views-profile", help="where --py-spy writes"
     )
     parser.add_argument("--cases", type=int, default=50, help="cases on the caseload (the page shows ≤ 50)")
+    parser.add_argument("--no-peer", action="store_true", help="leave out (c), the peer gateway")
+    parser.add_argument(
+        "--peer-cache", default=str(hive_peer.cache_dir()), help="where npm installs the peer gateway (reused)"
+    )
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (2 if args.quick else 6)
     args.seconds = args.seconds or (1.5 if args.quick else 4.0)
@@ -497,9 +612,9 @@ def main(argv: list[str] | None = None) -> None:
         tempfile.TemporaryDirectory(prefix="sop-bench-views-") as tmp,
         running_system(admin_url, nats, Path(tmp), extra_env=grace, ready_seconds=args.ready_seconds) as system,
     ):
-        line = asyncio.run(measure(system, args))
+        line, agreed = asyncio.run(measure(system, args, Path(tmp)))
     print(line)
-    sys.exit(0)
+    sys.exit(0 if agreed else 1)
 
 
 if __name__ == "__main__":
