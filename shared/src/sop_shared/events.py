@@ -11,7 +11,7 @@ import contextlib
 import fnmatch
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -57,6 +57,10 @@ class Event:
 
 
 Handler = Callable[[Event], Awaitable[None]]
+# A replay's handler gets each event with its position in the stream; the progress callback (seen, total) is
+# called as the replay goes (total: the stream's messages from the start position on, where the bus knows it).
+ReplayHandler = Callable[[Event, int], Awaitable[None]]
+Progress = Callable[[int, int | None], None]
 
 
 class Subscription(Protocol):
@@ -68,6 +72,12 @@ class EventBus(Protocol):
     async def subscribe(self, subject: str, durable: str, handler: Handler) -> Subscription: ...
     async def ping(self) -> None: ...
     async def close(self) -> None: ...
+    async def replay(
+        self, subjects: Sequence[str], handler: ReplayHandler, *, after: int = 0, progress: Progress | None = None
+    ) -> int:
+        """Read the stream again from position `after` + 1 up to its end now, handing `handler` the events on
+        `subjects` (NATS wildcards) in stream order; returns the last position read (to continue from)."""
+        ...
 
 
 def _nats_match(pattern: str, subject: str) -> bool:
@@ -101,9 +111,11 @@ class InProcessBus:
     subscriptions: list[_InProcessSubscription] = field(default_factory=list)
     published: list[Event] = field(default_factory=list)
     keep_history: int = 1000
+    published_total: int = 0  # every event ever published: the last one's position in the "stream"
 
     async def publish(self, event: Event) -> None:
         self.published.append(event)
+        self.published_total += 1
         del self.published[: -self.keep_history]
         with publish_span(event.subject, str(event.id), event.trace_context) as headers:
             for sub in list(self.subscriptions):
@@ -125,6 +137,26 @@ class InProcessBus:
     async def last_event(self, subject: str) -> Event | None:
         """The newest event published on `subject` still in the history (e.g. the newest audit checkpoint)."""
         return next((e for e in reversed(self.published) if e.subject == subject), None)
+
+    async def replay(
+        self, subjects: Sequence[str], handler: ReplayHandler, *, after: int = 0, progress: Progress | None = None
+    ) -> int:
+        """The history this bus still keeps (`keep_history` events: an embedded system's "stream")."""
+        end = max(self.published_total, len(self.published))
+        first = end - len(self.published) + 1  # the position of published[0]
+        events = list(self.published)
+        total, seen = max(0, end - max(after, first - 1)), 0
+        for position, event in enumerate(events, start=first):
+            if position <= after:
+                continue
+            if any(_nats_match(pattern, event.subject) for pattern in subjects):
+                await handler(event, position)
+            seen += 1
+            if progress is not None and (seen % 1000 == 0 or position == end):
+                progress(seen, total)
+        if progress is not None:
+            progress(seen, total)
+        return max(end, after)
 
 
 class NatsJetStreamBus:
@@ -218,6 +250,50 @@ class NatsJetStreamBus:
         except NotFoundError:
             return None
         return Event.from_json(msg.data)
+
+    async def replay(
+        self, subjects: Sequence[str], handler: ReplayHandler, *, after: int = 0, progress: Progress | None = None
+    ) -> int:
+        """An ephemeral consumer from stream sequence `after` + 1 to the stream's last sequence now (acks off: it
+        only reads); events published meanwhile are left to the next replay, from the position returned."""
+        from nats.errors import TimeoutError as NatsTimeout
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+        state = (await self._js.stream_info(self.stream)).state
+        last = int(state.last_seq or 0)
+        if last <= after or not state.messages:
+            return max(after, last)
+        start = max(after + 1, int(state.first_seq or 1))
+        total, seen = last - start + 1, 0
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=start,
+            ack_policy=AckPolicy.NONE,
+            inactive_threshold=60,
+        )
+        psub = await self._js.pull_subscribe(self.wire_subject("sop.>"), stream=self.stream, config=config)
+        prefix = f"{self.namespace}." if self.namespace else ""
+        position = start - 1
+        try:
+            while position < last:
+                try:
+                    messages = await psub.fetch(1000, timeout=2)
+                except NatsTimeout:
+                    break  # nothing more to read (messages removed from the stream meanwhile)
+                for msg in messages:
+                    position = int(msg.metadata.sequence.stream)
+                    if position > last:
+                        break
+                    seen += 1
+                    subject = msg.subject[len(prefix) :] if prefix and msg.subject.startswith(prefix) else msg.subject
+                    if any(_nats_match(pattern, subject) for pattern in subjects):
+                        await handler(Event.from_json(msg.data), position)
+                if progress is not None:
+                    progress(seen, total)
+        finally:
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
+        return max(position, after)
 
     async def ping(self) -> None:
         if self._nc is None or not self._nc.is_connected:
