@@ -80,6 +80,10 @@ class EventBus(Protocol):
         ...
 
 
+class HistoryLost(RuntimeError):
+    """A replay asked for events the bus no longer holds."""
+
+
 def _nats_match(pattern: str, subject: str) -> bool:
     """NATS wildcards: `*` one token, `>` the rest."""
     p_tokens, s_tokens = pattern.split("."), subject.split(".")
@@ -141,9 +145,15 @@ class InProcessBus:
     async def replay(
         self, subjects: Sequence[str], handler: ReplayHandler, *, after: int = 0, progress: Progress | None = None
     ) -> int:
-        """The history this bus still keeps (`keep_history` events: an embedded system's "stream")."""
+        """The history this bus still keeps (`keep_history` events: an embedded system's "stream"). Refused when
+        events after `after` have left the history already: a replay without them would be wrong, not short."""
         end = max(self.published_total, len(self.published))
         first = end - len(self.published) + 1  # the position of published[0]
+        if first - 1 > after:
+            raise HistoryLost(
+                f"the in-process bus keeps only its last {self.keep_history} events; "
+                f"{first - 1 - after} to replay are gone (run on NATS JetStream to replay everything)"
+            )
         events = list(self.published)
         total, seen = max(0, end - max(after, first - 1)), 0
         for position, event in enumerate(events, start=first):

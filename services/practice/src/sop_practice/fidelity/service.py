@@ -133,9 +133,15 @@ async def write_model(database: Database, state: Mapping[uuid.UUID, dict[str, An
 
 
 async def run_rebuild_job(
-    database: Database, bus: EventBus, job_id: uuid.UUID, *, every_seconds: float = 0.5
+    database: Database,
+    bus: EventBus,
+    job_id: uuid.UUID,
+    *,
+    every_seconds: float = 0.5,
+    progress_bar: Progress | None = None,
 ) -> RebuildResult | None:
-    """A rebuild recorded in `fidelity_rebuild`, its progress written as it goes (read over the API)."""
+    """A rebuild recorded in `fidelity_rebuild`, its progress written as it goes (read over the API) and shown
+    on `progress_bar` (the `sop` command's)."""
     table = table_of(FidelityRebuild)
     async with database.session() as session:
         await session.execute(
@@ -152,6 +158,8 @@ async def run_rebuild_job(
 
     def progress(seen: int, total: int | None) -> None:
         nonlocal last_write
+        if progress_bar is not None:
+            progress_bar(seen, total)
         now = asyncio.get_running_loop().time()
         if now - last_write >= every_seconds or (total is not None and seen >= total):
             last_write = now
