@@ -148,6 +148,7 @@ async def main(args: argparse.Namespace) -> None:
         _, unit_warm, unit_found = await _timed_dashboard(database, unit, args.repeats)
     finally:
         if nats is not None:
+            await nats._js.delete_stream(nats.stream)  # the bench's own stream: leave the server as it was
             await nats.close()
         await database.dispose()
         if name is not None:
