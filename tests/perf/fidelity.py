@@ -41,7 +41,7 @@ from fidelity_events import caseload
 from sop_practice.fidelity import rules
 from sop_practice.fidelity.service import Scope, rebuild, totals
 from sop_shared.db import Database
-from sop_shared.events import Event, NatsJetStreamBus, Progress, ReplayHandler, _nats_match
+from sop_shared.events import Event, NatsJetStreamBus, Progress, ReplayHandler, subject_filter
 from sop_shared.migrations import upgrade
 from sop_shared.progress import ProgressBar
 
@@ -63,11 +63,11 @@ class GeneratedStream:
     ) -> int:
         if self.read and after >= self.read:
             return after  # the catch-up: a generated stream gains nothing while it is read
-        position = 0
+        position, wanted = 0, subject_filter(subjects)
         for position, event in enumerate(self.events(), start=1):
             if position <= after:
                 continue
-            if any(_nats_match(pattern, event.subject) for pattern in subjects):
+            if wanted(event.subject):
                 await handler(event, position)
             if progress is not None and position % 5000 == 0:
                 progress(position, max(self.estimate, position))

@@ -80,6 +80,18 @@ class EventBus(Protocol):
         ...
 
 
+def subject_filter(patterns: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a subject matches any of `patterns` (NATS wildcards), with exact subjects looked up in a set: a
+    replay asks it of every message in the stream."""
+    exact = frozenset(p for p in patterns if "*" not in p and ">" not in p)
+    wild = [p for p in patterns if p not in exact]
+
+    def matches(subject: str) -> bool:
+        return subject in exact or any(_nats_match(pattern, subject) for pattern in wild)
+
+    return matches
+
+
 class HistoryLost(RuntimeError):
     """A replay asked for events the bus no longer holds."""
 
@@ -147,6 +159,7 @@ class InProcessBus:
     ) -> int:
         """The history this bus still keeps (`keep_history` events: an embedded system's "stream"). Refused when
         events after `after` have left the history already: a replay without them would be wrong, not short."""
+        wanted = subject_filter(subjects)
         end = max(self.published_total, len(self.published))
         first = end - len(self.published) + 1  # the position of published[0]
         if first - 1 > after:
@@ -159,7 +172,7 @@ class InProcessBus:
         for position, event in enumerate(events, start=first):
             if position <= after:
                 continue
-            if any(_nats_match(pattern, event.subject) for pattern in subjects):
+            if wanted(event.subject):
                 await handler(event, position)
             seen += 1
             if progress is not None and (seen % 1000 == 0 or position == end):
@@ -269,6 +282,7 @@ class NatsJetStreamBus:
         from the position returned. (A pull consumer read about 9,000 messages a second here, this one 21,000.)"""
         from nats.js.api import ConsumerConfig, DeliverPolicy
 
+        wanted = subject_filter(subjects)
         state = (await self._js.stream_info(self.stream)).state
         last = int(state.last_seq or 0)
         if last <= after or not state.messages:
@@ -288,7 +302,7 @@ class NatsJetStreamBus:
                     read["seen"] += 1
                     read["position"] = position
                     subject = msg.subject[len(prefix) :] if prefix and msg.subject.startswith(prefix) else msg.subject
-                    if any(_nats_match(pattern, subject) for pattern in subjects):
+                    if wanted(subject):
                         await handler(Event.from_json(msg.data), position)
                     if progress is not None and (read["seen"] % 1000 == 0 or position >= last):
                         progress(read["seen"], total)
