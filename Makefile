@@ -17,7 +17,7 @@ UV_DEP := $(UV_TOOLS)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format-check typecheck check contracts bench bench-gateway bench-views bench-language soak
+.PHONY: help install run test lint format-check typecheck check contracts bench bench-gateway bench-views bench-fidelity bench-language soak
 
 help:
 	@echo "make install   uv sync --frozen (creates .venv)"
@@ -33,6 +33,8 @@ help:
 	@echo "make bench-views  full/small caseView and a caseload page, gateway vs no-gateway baseline vs Hive Gateway"
 	@echo "               (installed with npm into ~/.cache/sop-bench), as processes on PostgreSQL and NATS: p50/p99,"
 	@echo "               req/s, CPU ms per view per process, RSS (docs/performance.md); BENCH_ARGS=--quick or --no-peer"
+	@echo "make bench-fidelity  rebuild the fidelity read model from generated events for 100,000 cases: events/s and"
+	@echo "               a county dashboard's answer time; BENCH_ARGS=\"--cases 20000 --nats\" (via NATS JetStream)"
 	@echo "make bench-language  the plain-language check on its labelled set: precision and recall per finding and language"
 	@echo "make soak      32 clients for 120 s on one case (services as processes, PostgreSQL, NATS, one restart);"
 	@echo "               prints errors, p50/p99, rows written = 2xx writes. Quick: SOAK_ARGS='--seconds 20 --clients 8'"
@@ -79,6 +81,9 @@ bench-gateway: install
 
 bench-views: install
 	$(UV) run --frozen python tests/perf/case_views.py $(BENCH_ARGS)
+
+bench-fidelity: install
+	$(UV) run --frozen python tests/perf/fidelity.py $(BENCH_ARGS)
 
 bench-language: install
 	$(UV) run --frozen python tests/perf/plain_language.py $(BENCH_ARGS)

@@ -45,7 +45,7 @@ from sop_practice.component import component as practice_component
 from sop_shared.audit import ChainVerdict
 from sop_shared.audit_keys import audit_keys_dir, audit_signing_key_file, ensure_audit_keys
 from sop_shared.dev_identity import mint_dev_token
-from sop_shared.events import InProcessBus
+from sop_shared.events import EventBus, InProcessBus
 from sop_shared.keys import DEV_ISSUER_JWKS_FILE, INTERNAL_KEY_FILE, ensure_keys
 from sop_shared.migrations import upgrade
 from sop_shared.service import running
@@ -140,12 +140,15 @@ async def embedded_system(
     *,
     production: bool = False,
     migrate: Migrate = upgrade,
+    bus: EventBus | None = None,
     **gateway_settings: Any,
 ) -> AsyncIterator[EmbeddedSystem]:
     """What `sop dev` does, minus uvicorn: keys, migrations, apps on one in-process bus, lifespans running.
 
     `migrate` is Alembic's upgrade unless the test passes `database_templates.migrate`, which copies each
     component's schema migrated once per session into databases nothing has been written to yet.
+
+    `bus`: the one event bus every component shares (default: in-process; a test may pass NATS JetStream).
 
     `production=True` runs the gateway with production settings (every required one given: the keys and the
     dev issuer's JWKS as files, service URLs that are never dialled because the service apps are passed)."""
@@ -165,7 +168,7 @@ async def embedded_system(
             "practice_url": "http://practice.invalid",
             **gateway_settings,
         }
-    bus = InProcessBus()
+    bus = bus if bus is not None else InProcessBus()
     for name, component in (*SERVICE_COMPONENTS.items(), ("gateway", gateway_component)):
         await migrate(component.package, database_urls[name])
     services = {

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from contextlib import AsyncExitStack
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from sop_shared.component import Component, load_component, load_components
@@ -296,8 +297,15 @@ def main(argv: list[str] | None = None) -> None:
     ):
         contract_sub.add_parser(name, help=help_text).add_argument("directory", nargs="?", default="docs/contract")
 
+    # Components' own commands (`sop practice rebuild-fidelity`…): entry point group `sop.commands`, each a
+    # function given the subparsers that adds its parser with `set_defaults(run=…)`.
+    for ep in entry_points(group="sop.commands"):
+        ep.load()(sub)
+
     args = parser.parse_args(argv)
-    if args.command == "dev":
+    if getattr(args, "run", None) is not None:
+        args.run(args)
+    elif args.command == "dev":
         try:
             asyncio.run(_dev(args))
         except KeyboardInterrupt:

@@ -211,18 +211,31 @@ class PracticeAction(StrEnum):
     read_all_training = "training:read-all"  # anyone's training record, any unit's due and overdue list
     load_rosters = "rosters:load"  # batch roster loads
     route_coaching = "coaching:route"  # every coaching referral; route each to a coach's queue
+    read_all_fidelity = "fidelity:read-all"  # the fidelity measures of any unit, county, worker or the state
+    rebuild_fidelity = "fidelity:rebuild"  # rebuild the fidelity read model from the event streams
 
 
 # Who may do what in the practice service, by staff role. The rest follows from relationships the practice
 # service holds: a worker reads their own training record, a supervisor their unit's, a coach their caseload's.
 PRACTICE_ROLE_ACTIONS: dict[str, frozenset[PracticeAction]] = {
     StaffRole.training_coordinator: frozenset(PracticeAction),
-    StaffRole.practice_lead: frozenset({PracticeAction.read_people, PracticeAction.read_all_training}),
+    StaffRole.practice_lead: frozenset(
+        {
+            PracticeAction.read_people,
+            PracticeAction.read_all_training,
+            PracticeAction.read_all_fidelity,
+            PracticeAction.rebuild_fidelity,
+        }
+    ),
     StaffRole.trainer: frozenset({PracticeAction.record_attendance}),
     StaffRole.coach: frozenset(),
     StaffRole.supervisor: frozenset(),
     StaffRole.worker: frozenset(),
 }
+# The fidelity measures (counts and rates, never a case): a supervisor reads their own unit's and its workers', a
+# coach their caseload's, who holds `fidelity:read-all` any. A count of fewer than this many is never shown: a
+# cell that small could point at one family.
+SMALL_CELL_MIN = 5
 # An integration with this scope may load rosters in batch (and nothing else in the practice service).
 PRACTICE_SCOPE_ACTIONS: dict[Scope, frozenset[PracticeAction]] = {
     Scope.training_sync: frozenset({PracticeAction.load_rosters}),

@@ -135,8 +135,12 @@ class Translations:
         verify(translation, body, verifier_subject=by, source=found.source(translation.source_field))
         session.add(translation)
         await session.flush()
-        await self._announce(session, translation, found, f"sop.{self.component}.translation.verified")
+        await self.announce_verified(session, translation, found)
         return translation
+
+    async def announce_verified(self, session: AsyncSession, translation: Any, found: Found) -> None:
+        """The event saying a translation is verified (also for one verified as it was recorded)."""
+        await self._announce(session, translation, found, f"sop.{self.component}.translation.verified")
 
     async def _announce(self, session: AsyncSession, translation: Any, found: Found, subject: str) -> None:
         # Only ids and labels travel on the bus: the words stay behind the case's access rules.

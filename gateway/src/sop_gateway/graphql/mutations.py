@@ -282,6 +282,19 @@ RECORDS = [
         "(current, expiring, expired, due, overdue) and every completion. For the worker, their supervisor, their "
         "coach, the training coordinator and practice leads; anyone else hears NOT_FOUND.",
     ),
+    ServiceRecord(
+        "practice",
+        "practice",
+        "/v1/fidelity",
+        (),
+        "How SOP is practised (practice service, from the other services' events): for the cases opened in "
+        "`period` (2026, 2026-Q4, 2026-11) of a unit, county or worker, counts and rates of cases with a map, a "
+        "danger statement within `withinDays` of opening, a safety goal, safety-scale ratings from two "
+        "perspectives, a network that heard the danger statements, the child's voice, a plan signed by a "
+        "caregiver; SDM assessments on time; shared texts passing the plain-language check; translations verified. "
+        "A count of 1 to 4 is never shown (`suppressed`). A supervisor reads their unit, a coach their caseload, "
+        "practice leads and the coordinator any scope; anyone else hears FORBIDDEN.",
+    ),
 ]
 
 

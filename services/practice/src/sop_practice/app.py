@@ -7,6 +7,9 @@ from fastapi import FastAPI
 
 from sop_practice.coaching.api import router as coaching_router
 from sop_practice.coaching.service import COACHING_CONSUMERS
+from sop_practice.fidelity.api import router as fidelity_router
+from sop_practice.fidelity.service import consumers as fidelity_consumers
+from sop_practice.fidelity.service import fail_interrupted_jobs
 from sop_practice.models import platform
 from sop_practice.people.api import router as people_router
 from sop_practice.settings import PracticeSettings
@@ -22,6 +25,10 @@ def create_app(settings: PracticeSettings | None = None, *, bus: EventBus | None
         description="Coaching, training and practice fidelity: the people of MidSOUTH and the agency's training.",
         platform=platform,
         bus=bus,
-        routers=[people_router, training_router, coaching_router],
-        consumers=COACHING_CONSUMERS,
+        routers=[people_router, training_router, coaching_router, fidelity_router],
+        consumers=[
+            *COACHING_CONSUMERS,
+            *fidelity_consumers(),  # the fidelity read model, from the other services' events
+        ],
+        on_start=[fail_interrupted_jobs],
     )

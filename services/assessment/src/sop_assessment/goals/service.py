@@ -179,7 +179,9 @@ async def update_goal(
     goal.version += 1
     goal.updated_at = utcnow()
     await session.flush()
-    await emit(session, platform, subject=GOAL_UPDATED, case_id=goal.case_id, data=_goal_event(goal))
+    # words_corrected: the goal is a draft again (unshared), as the statement's event says it
+    data = {**_goal_event(goal), "words_corrected": touches_words}
+    await emit(session, platform, subject=GOAL_UPDATED, case_id=goal.case_id, data=data)
     return goal
 
 

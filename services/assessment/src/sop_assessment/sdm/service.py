@@ -360,6 +360,7 @@ async def complete(
         completed_by=by,
         completed_at=now.isoformat(),
         supervisor_reviewed=bool(reviewed and supervisor_review is not None),
+        due={key: rule.get("due") for key, rule in assessment.due.items()},  # on time? (practice fidelity)
     )
     if "safety_plan_required" in (assessment.results or {}).get("signals", []):
         # The plans service starts (or asks the worker to start) a safety plan linked to this assessment.

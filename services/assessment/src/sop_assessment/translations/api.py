@@ -96,6 +96,7 @@ async def _create_statement_translation(
         translation.verifier_qualification = body.verifier_qualification.value
         translation.verified_at = translation.created_at
         await session.flush()
+        await TRANSLATIONS.announce_verified(session, translation, found)  # as a later verification is announced
     return translation
 
 

@@ -100,9 +100,13 @@ async def upsert_case_from_sacwis(
                 PEOPLE_KEY: [language_of(p) for p in people],
                 # who is assigned (staff subjects only): the plans service addresses its practice alerts
                 "staff": sorted(
-                    ({"subject": a.staff_subject, "role": str(a.role)} for a in body.assignments),
+                    ({"subject": a.staff_subject, "role": str(a.role), "unit": a.unit} for a in body.assignments),
                     key=lambda a: (a["role"], a["subject"]),
                 ),
+                # where and since when the case is open: the practice service's fidelity measures count by them
+                "county": case.county,
+                "status": str(case.status),
+                "opened_on": case.opened_on.isoformat() if case.opened_on else None,
             },
         )
     return case, created, changed

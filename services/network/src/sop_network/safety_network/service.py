@@ -93,6 +93,7 @@ async def add_member(
             "person_id": str(person.id),
             "version": 1,
             PEOPLE_KEY: [language_of(person)],
+            **_fidelity_facts(member),
         },
     )
     return member
@@ -125,9 +126,25 @@ async def update_member(
         session,
         subject="sop.network.network_member.updated",
         case_id=case_id,
-        data={"case_id": str(case_id), "member_id": str(member.id), "version": member.version},
+        data={
+            "case_id": str(case_id),
+            "member_id": str(member.id),
+            "version": member.version,
+            **_fidelity_facts(member),
+        },
     )
     return member
+
+
+def _fidelity_facts(member: NetworkMember) -> dict[str, Any]:
+    """Dates only, never words: whether the member is in the network and has heard the danger statements (the
+    practice service's fidelity measures count them)."""
+    return {
+        "active_to": member.active_to.isoformat() if member.active_to else None,
+        "seen_danger_statements_on": (
+            member.seen_danger_statements_on.isoformat() if member.seen_danger_statements_on else None
+        ),
+    }
 
 
 async def member_history(
