@@ -395,3 +395,46 @@ def test_the_access_decision_names_the_members_own_person_and_never_a_staff_one(
     worker = decide(ActorType.staff, WORKER, ("worker",))
     assert worker.person_id is None and Scope.case_participate not in worker.scopes
     assert not decide(ActorType.network, MARIA).allowed  # a family login is not a network one
+
+
+PROPOSE = """mutation($input: ProposeCommitmentAsMemberInput!) {
+  proposeCommitmentAsMember(input: $input) { commitment { id status version } userErrors { field message code } }
+}"""
+DECIDE = """mutation($input: DecideNetworkCommitmentInput!) {
+  decideNetworkCommitment(input: $input) { commitment { id status sharing } userErrors { field message code } }
+}"""
+COMMITMENTS = """query($id: ID!) {
+  caseView(caseId: $id) { network { members { firstName commitments { recordId text status language } } } }
+}"""
+
+
+async def _own_commitments(system: EmbeddedSystem, case_id: Any, user: str) -> list[dict[str, Any]]:
+    response = await system.graphql(COMMITMENTS, {"id": str(case_id)}, user=user)
+    body = response.json()
+    assert "errors" not in body, body
+    members = body["data"]["caseView"]["network"]["members"]
+    return [c for m in members for c in m["commitments"] if c["recordId"]]
+
+
+async def test_rosa_proposes_her_own_commitment_and_the_family_reads_it_once_the_worker_confirms(
+    system: EmbeddedSystem, demo_case: uuid.UUID
+) -> None:
+    words = "Duermo en casa de Maria los viernes y sábados."
+    proposed = await system.graphql(PROPOSE, {"input": {"caseId": str(demo_case), "text": words}}, user=ROSA)
+    payload = proposed.json()["data"]["proposeCommitmentAsMember"]
+    assert payload["userErrors"] == [] and payload["commitment"]["status"] == "PROPOSED"
+    commitment = payload["commitment"]
+    # Maria (family) may not propose one; nor may she read Rosa's proposal yet. Rosa reads her own.
+    by_maria = await system.graphql(PROPOSE, {"input": {"caseId": str(demo_case), "text": words}}, user=MARIA)
+    assert by_maria.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await _own_commitments(system, demo_case, MARIA) == []
+    assert [c["status"] for c in await _own_commitments(system, demo_case, ROSA)] == ["PROPOSED"]
+
+    decide = {"caseId": str(demo_case), "commitmentId": commitment["id"], "decision": "CONFIRMED"}
+    stale = await system.graphql(DECIDE, {"input": {**decide, "expectedVersion": 7}}, user=WORKER)
+    assert stale.json()["data"]["decideNetworkCommitment"]["userErrors"][0]["code"] == "VERSION_CONFLICT"
+    confirmed = await system.graphql(DECIDE, {"input": {**decide, "expectedVersion": 1}}, user=WORKER)
+    decided = confirmed.json()["data"]["decideNetworkCommitment"]
+    assert decided["userErrors"] == [] and decided["commitment"]["status"] == "CONFIRMED"
+    seen = await _own_commitments(system, demo_case, MARIA)
+    assert [(c["text"], c["status"], c["language"]) for c in seen] == [(words, "CONFIRMED", "es")]

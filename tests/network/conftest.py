@@ -18,6 +18,7 @@ from sop_network.models import (
     CaseMember,
     ChangeLog,
     ContactMethod,
+    NetworkCommitment,
     NetworkMember,
     PartnerGrant,
     Person,
@@ -112,6 +113,7 @@ TABLES: dict[str, Any] = {
     "contacts": ContactMethod,
     "grants": PartnerGrant,
     "network": NetworkMember,
+    "commitments": NetworkCommitment,
     "changes": ChangeLog,
     "events": platform.outbox,
 }

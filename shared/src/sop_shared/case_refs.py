@@ -92,6 +92,8 @@ SafetyPlanRef = Annotated[uuid.UUID, CaseRef("safety_plan")]
 SafetyPlanRuleRef = Annotated[uuid.UUID, CaseRef("safety_plan_rule")]
 PlanParticipantRef = Annotated[uuid.UUID, CaseRef("plan_participant")]
 NextStepRef = Annotated[uuid.UUID, CaseRef("next_step")]
+# a safety-network member's own commitment that the worker confirmed (a proposal or a declined one is none)
+ConfirmedCommitmentRef = Annotated[uuid.UUID, CaseRef("confirmed_commitment")]
 # an approval subject: an SDM assessment or a safety plan, by the approval's kind
 ApprovalSubjectRef = Annotated[uuid.UUID, CaseRef("approval_subject")]
 
@@ -202,6 +204,10 @@ SAFETY_GOALS = (CaseEntityFeed("sop.assessment.safety_goal.created", "safety_goa
 SDM_ASSESSMENTS = tuple(
     CaseEntityFeed(f"sop.assessment.sdm_assessment.{event}", "sdm_assessment", ("sdm_assessment_id",))
     for event in ("created", "amended")
+)
+# Only the worker's confirmation announces a commitment another service may refer to (a plan rule).
+CONFIRMED_COMMITMENTS = (
+    CaseEntityFeed("sop.network.network_commitment.confirmed", "confirmed_commitment", ("commitment_id",)),
 )
 SAFETY_PLANS = (
     CaseEntityFeed("sop.plans.safety_plan.created", "safety_plan", ("plan_id",)),

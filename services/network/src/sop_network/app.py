@@ -9,6 +9,8 @@ from sop_network.case_refs import CASE_REFS
 from sop_network.caseload.api import router as caseload_router
 from sop_network.cases.api import router as cases_router
 from sop_network.changes.api import router as changes_router
+from sop_network.commitments.api import router as commitments_router
+from sop_network.commitments.translations import router as translations_router
 from sop_network.grants.api import router as grants_router
 from sop_network.models import platform
 from sop_network.persons.api import router as persons_router
@@ -37,6 +39,8 @@ def create_app(settings: NetworkSettings | None = None, *, bus: EventBus | None 
             sacwis_router,
             changes_router,
             persons_router,
+            commitments_router,
+            translations_router,
         ],
         case_refs=CASE_REFS,
         larger_bodies={SACWIS_BATCH_PATH: settings.sacwis_batch_max_bytes},

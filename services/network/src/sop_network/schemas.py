@@ -13,12 +13,16 @@ from sop_network.models import (
     BackgroundCheck,
     CaseStatus,
     CaseType,
+    CommitmentStatus,
     ContactKind,
     MemberRole,
     NetworkCircle,
 )
 from sop_shared.case_refs import NetworkMemberRef, NotCaseScoped, PersonRef
 from sop_shared.language_tags import LanguageTag
+from sop_shared.plain_language import LanguageCheck
+from sop_shared.sharing import SharingOut
+from sop_shared.translations import CarriedTranslation
 
 # Ids not held to one case, and why: SACWIS keeps person records across cases (cases:sync only); a bulk read
 # names the cases it reads, each checked against the token's allowed cases (`require_cases_read`).
@@ -228,9 +232,63 @@ class NetworkMeetingOut(BaseModel):
     created_at: datetime
 
 
+class MemberCommitmentIn(Strict):
+    """A network member's own commitment, in their own words (kept as written): never who they are (that is the
+    token's person)."""
+
+    text: str = Field(min_length=1, max_length=1000, description="What they will do to keep the children safe")
+    schedule: str | None = Field(default=None, min_length=1, max_length=200, description="When / how often")
+    language: LanguageTag | None = Field(
+        default=None, description="The language the words are in; defaults to the member's preferred language"
+    )
+
+
+class CommitmentDecisionIn(Strict):
+    """The worker confirms a proposed commitment (it may then enter a plan, and the family and network read it)
+    or declines it with the reason, said to the member."""
+
+    decision: Literal["confirmed", "declined"]
+    reason: str | None = Field(
+        default=None, min_length=3, max_length=1000, description="Why it is declined (required to decline)"
+    )
+    share_reason: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=1000,
+        description="Why the words are shared as they are although the plain-language check has findings",
+    )
+
+
+class NetworkCommitmentOut(SharingOut):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    member_id: uuid.UUID
+    person_id: uuid.UUID = Field(description="The network member's person who committed")
+    text: str = Field(description="The member's own words, as written")
+    schedule: str | None
+    language: str
+    status: CommitmentStatus
+    proposed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decline_reason: str | None
+    version: int
+    plain_language: LanguageCheck | None = Field(
+        default=None, description="The plain-language check of the words (the agency's; warnings only)"
+    )
+    translations: list[CarriedTranslation] = Field(
+        default_factory=list, description="People's current translations of the words (the reader's side picks)"
+    )
+
+
 class SafetyNetworkOut(BaseModel):
     members: list[NetworkMemberOut]
     meetings: list[NetworkMeetingOut]
+    commitments: list[NetworkCommitmentOut] = Field(
+        default_factory=list,
+        description="The network members' own commitments: the agency reads every one; others the confirmed, "
+        "shared ones (and a member their own proposals)",
+    )
 
 
 class CaseViewSlice(BaseModel):

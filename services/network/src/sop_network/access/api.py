@@ -50,7 +50,7 @@ async def case_view_slice(
     """The access decision and, only when allowed, the case with its people and its safety network, shown
     for the audiences the decision allows."""
     case = await read_case(session, case_id, decision.audiences) if decision.allowed else None
-    network = await read_safety_network(session, case_id, decision.audiences) if case else None
+    network = await read_safety_network(session, case_id, decision.audiences, decision.person_id) if case else None
     access = await member_access_out(session, case_id, principal, decision)
     return CaseViewSlice(access=access, case=case, safety_network=network)
 

@@ -44,7 +44,7 @@ async def get_safety_network(
 ) -> SafetyNetworkOut:
     """The family's safety network: who is in it (circle, roles, commitments, checks) and its meetings."""
     decision = await authorize(session, principal, case_id, Scope.case_read, now)
-    network = await read_safety_network(session, case_id, decision.audiences)
+    network = await read_safety_network(session, case_id, decision.audiences, decision.person_id)
     await audit_request(request, session, principal, resource="safety_network", action="read", case_id=case_id)
     return network
 
