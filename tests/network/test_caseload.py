@@ -119,7 +119,7 @@ async def test_a_caseload_page_is_read_in_one_call_and_denied_cases_come_back_em
     items = response.json()["items"]
     assert [i["access"]["allowed"] for i in items] == [True, False, False]
     assert items[0]["case"]["members"][0]["person"]["first_name"] == "Kid"
-    assert items[0]["safety_network"] == {"members": [], "meetings": []}
+    assert items[0]["safety_network"] == {"members": [], "meetings": [], "commitments": []}
     assert items[1]["case"] is None and items[2]["case"] is None
     too_many = await network.client.post(
         "/v1/case-views", json={"case_ids": [str(uuid.uuid4())] * 51}, headers=tokens.headers("network")
