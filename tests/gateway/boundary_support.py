@@ -31,6 +31,7 @@ KIND_BY_NAME: dict[str, str] = {
     "attendee_member_ids": "network_member",
     "grant_id": "grant",
     "statement_id": "statement",
+    "statement_ids": "statement",
     "danger_statement_id": "danger_statement",
     "danger_statement_ids": "danger_statement",
     "goal_id": "safety_goal",

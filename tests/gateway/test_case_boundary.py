@@ -548,6 +548,12 @@ async def _commitment_translation(w: World, case: str, scene: Scene) -> Scene:
     return {**scene, "translation": made["id"]}
 
 
+async def _sharing_version(w: World, case: str, scene: Scene) -> Scene:
+    """The family's current choice of what their network sees (its version, for the next choice)."""
+    current = await w.ok("GET", f"/api/network/v1/cases/{case}/network/sharing", "the network's sharing")
+    return {**scene, "network_sharing_version": current["version"]}
+
+
 async def _approval(w: World, case: str, scene: Scene, *, returned: bool = False) -> Scene:
     scene = await _sdm(w, case, scene, "draft")
     made = await w.ok(
@@ -801,6 +807,17 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
     # A login is only ended here (bound by the person redeeming an invitation).
     ("network", "put", "/people/{person_id}/principal"): Example(bodies=(lambda s: {"principal_subject": None},)),
     ("network", "post", "/people/{person_id}/login-invitations"): Example(bodies=(lambda s: {"valid_for_days": 7},)),
+    # the worker records the family's decision: a harm statement opened to their network
+    ("network", "put", "/network/sharing"): Example(
+        setup=_setup(_harm_statement, _sharing_version),
+        bodies=(
+            lambda s: {
+                "sections": ["every_rater"],
+                "statement_ids": [s["statement"]],
+                "version": s["network_sharing_version"],
+            },
+        ),
+    ),
     ("network", "post", "/network/commitments/{commitment_id}/decision"): Example(
         setup=_proposed_commitment,
         bodies=(lambda s: {"decision": "declined", "reason": "Let us talk about the nights first."},),

@@ -140,7 +140,8 @@ async def test_the_lean_bulk_decision_answers_access_only_in_order_and_audits_ea
     assert response.status_code == 200, response.text
     items = response.json()["items"]
     assert [(i["case_id"], i["allowed"]) for i in items] == [(ids[9], False), (ids[0], True), (missing, False)]
-    # the access decision only (a member's own person and language on the case at most), no case data
+    # the access decision only (a member's own person and language on the case at most, what the family opened
+    # to their network), no case data
     assert set(items[1]) == {
         "case_id",
         "subject",
@@ -150,6 +151,7 @@ async def test_the_lean_bulk_decision_answers_access_only_in_order_and_audits_ea
         "audiences",
         "person_id",
         "language",
+        "network_sees",
     }
     assert "case:read" in items[1]["scopes"] and items[0]["scopes"] == []
     async with network.app.state.database.session() as s:

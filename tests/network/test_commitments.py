@@ -5,8 +5,6 @@ on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,58 +12,16 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from sop_network.models import ChangeLog
-from sop_shared.clock import FixedClock
 from sop_shared.db import Database
-from sop_shared.policy import ActorType, Scope
 from sop_shared.testing import InternalTokens, RunningService
 
-UPSERT = "/v1/cases/by-external/CHRIS/C-2026-0300"
-ROSA = {
-    "person": {"first_name": "Rosa", "last_name": "Delgado", "preferred_language": "es"},
-    "circle": "inner",
-    "roles": ["safety person at night"],
-    "active_from": "2026-01-01",
-}
+
+@pytest.fixture
+def case_id(members_case: uuid.UUID) -> uuid.UUID:
+    return members_case
+
+
 PROMISE = "Duermo en casa de Maria los viernes y sábados y llamo a la trabajadora si Maria ha bebido."
-
-
-@pytest.fixture
-async def case_id(network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any]) -> uuid.UUID:
-    network.app.state.clock = FixedClock(datetime(2026, 11, 1, tzinfo=UTC))
-    return uuid.UUID((await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)).json()["id"])
-
-
-def member_headers(
-    tokens: InternalTokens, case_id: uuid.UUID, subject: str, person_id: str, actor_type: ActorType
-) -> dict[str, str]:
-    """The internal token the gateway mints for a member: scoped to the case, naming their person."""
-    principal = replace(
-        tokens.principal(subject=subject, actor_type=actor_type, roles=(), agency=None, case_id=case_id),
-        scopes=frozenset({Scope.case_read.value, Scope.case_participate.value}),
-        person_id=uuid.UUID(person_id),
-    )
-    return tokens.headers("network", principal)
-
-
-@pytest.fixture
-async def people(
-    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens, bind_login: Any
-) -> dict[str, dict[str, str]]:
-    """Rosa in the network and Maria (the mother), each signed in as themselves."""
-    worker = tokens.headers("network", case_id=case_id)
-    rosa = (await network.client.post(f"/v1/cases/{case_id}/network/members", json=ROSA, headers=worker)).json()
-    rosa_person = rosa["person"]["id"]
-    bound = await bind_login(case_id, rosa_person, "network:rosa.delgado", actor_type=ActorType.network)
-    assert bound.status_code == 200, bound.text
-    case = (await network.client.get(f"/v1/cases/{case_id}", headers=worker)).json()
-    maria_person = next(m["person"]["id"] for m in case["members"] if m["person"]["first_name"] == "Maria")
-    assert (await bind_login(case_id, maria_person, "family:maria.lopez")).status_code == 200
-    return {
-        "worker": worker,
-        "rosa": member_headers(tokens, case_id, "network:rosa.delgado", rosa_person, ActorType.network),
-        "maria": member_headers(tokens, case_id, "family:maria.lopez", maria_person, ActorType.family),
-        "ids": {"rosa": rosa_person, "rosa_member": rosa["id"], "maria": maria_person},
-    }
 
 
 @pytest.mark.sqlite_smoke

@@ -200,6 +200,8 @@ DANGER_STATEMENTS = (
         "sop.assessment.statement.created", "danger_statement", ("statement_id",), when=(("kind", "danger"),)
     ),
 )
+# Every statement, harm or danger (a family may open a harm statement to their network, one by one).
+STATEMENTS = (CaseEntityFeed("sop.assessment.statement.created", "statement", ("statement_id",)),)
 SAFETY_GOALS = (CaseEntityFeed("sop.assessment.safety_goal.created", "safety_goal", ("safety_goal_id",)),)
 SDM_ASSESSMENTS = tuple(
     CaseEntityFeed(f"sop.assessment.sdm_assessment.{event}", "sdm_assessment", ("sdm_assessment_id",))

@@ -48,6 +48,18 @@ MUTATIONS: list[CaseMutation] = [
     ),
     CaseMutation("recordNetworkMeeting", "network", "POST", f"{CASE}/network/meetings", "network_meeting", "meeting"),
     CaseMutation(
+        "chooseWhatNetworkSees",
+        "network",
+        "PUT",
+        f"{CASE}/network/sharing",
+        "network_sharing",
+        "sharing",
+        scope=Scope.case_read,  # the family (case:participate) or staff (case:write): the network service decides
+        action="update",
+        description="The family chooses what their safety network sees beyond the default (a caregiver as "
+        "themselves, or the worker recording the family's decision).",
+    ),
+    CaseMutation(
         "decideNetworkCommitment",
         "network",
         "POST",

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, UniqueCon
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from sop_shared.case_refs import define_case_entity_table
 from sop_shared.db import UTCDateTime, enum_column, service_metadata, utcnow
 from sop_shared.ids import new_id
 from sop_shared.platform_tables import define_platform_tables
@@ -19,6 +20,8 @@ from sop_shared.translations import TranslationRecord
 
 metadata = service_metadata()
 platform = define_platform_tables(metadata)
+# The other services' records a network request may name (the statements a family opens to their network).
+case_entities = define_case_entity_table(metadata)
 
 
 class NetworkTable(SQLModel, registry=registry(metadata=metadata)):
@@ -256,6 +259,22 @@ class NetworkCommitment(NetworkTable, SharedRecord, table=True):
     decided_by: str | None = Field(default=None, max_length=200)
     decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     decline_reason: str | None = Field(default=None, max_length=1000)
+    version: int = 1
+
+
+class NetworkSharingChoice(NetworkTable, table=True):
+    """What the family chose their safety network sees beyond the default on one case (`sop_shared.policy`
+    `NetworkSharing`): whole sections and single statements. One row per case, a new version at each decision;
+    who decided (a family member as themselves, or the worker recording the family's decision) is kept."""
+
+    __tablename__ = "network_sharing"
+
+    case_id: uuid.UUID = Field(foreign_key="case.id", primary_key=True)
+    sections: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    statement_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    decided_by: str = Field(max_length=200)  # the login that recorded it
+    decided_by_person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id")  # a family member's own
+    decided_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
     version: int = 1
 
 

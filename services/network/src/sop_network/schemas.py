@@ -18,9 +18,10 @@ from sop_network.models import (
     MemberRole,
     NetworkCircle,
 )
-from sop_shared.case_refs import NetworkMemberRef, NotCaseScoped, PersonRef
+from sop_shared.case_refs import NetworkMemberRef, NotCaseScoped, PersonRef, StatementRef
 from sop_shared.language_tags import LanguageTag
 from sop_shared.plain_language import LanguageCheck
+from sop_shared.policy import Section
 from sop_shared.sharing import SharingOut
 from sop_shared.translations import CarriedTranslation
 
@@ -137,6 +138,35 @@ class CaseOut(BaseModel):
     assignments: list[AssignmentOut]
 
 
+class NetworkSharingIn(Strict):
+    """What the family chooses their safety network sees beyond the default (the danger statements, the safety
+    goal and the rules the member helps with): the whole of some sections, and single statements. The choice
+    replaces the one before; `version` is the version read (0 before the first choice)."""
+
+    sections: list[Section] = Field(default_factory=list, max_length=len(Section))
+    statement_ids: list[StatementRef] = Field(
+        default_factory=list, max_length=50, description="Statements (harm statements) opened one by one"
+    )
+    version: int = Field(ge=0, description="The version of the choice read (0: none yet)")
+
+
+class NetworkSeesOut(BaseModel):
+    sections: list[Section]
+    statement_ids: list[uuid.UUID]
+
+
+class NetworkSharingOut(BaseModel):
+    case_id: uuid.UUID
+    sections: list[Section] = Field(description="Sections the family opened to their network")
+    statement_ids: list[uuid.UUID]
+    hidden_by_default: list[Section] = Field(description="What the network does not see unless the family opens it")
+    decided_by_person_id: uuid.UUID | None = Field(
+        description="The family member who chose, as themselves (null: the worker recorded the family's decision)"
+    )
+    decided_at: datetime | None
+    version: int = Field(description="0: the family has not chosen yet (the default holds)")
+
+
 class AccessOut(BaseModel):
     case_id: uuid.UUID
     subject: str
@@ -148,6 +178,10 @@ class AccessOut(BaseModel):
         default=None, description="A family or network member: the person on this case their login is bound to"
     )
     language: str | None = Field(default=None, description="A family or network member: their preferred language")
+    network_sees: NetworkSeesOut | None = Field(
+        default=None,
+        description="What the family chose their network sees on this case beyond the default (allowed callers)",
+    )
 
 
 class CommitmentIn(Strict):

@@ -49,7 +49,7 @@ from sop_shared.concurrency import MAX_VERSION, IfMatchVersion, VersionNumber, e
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import Page, PageDep
-from sop_shared.policy import Audience, Scope
+from sop_shared.policy import DEFAULT_SHARING, Audience, NetworkSharing, Scope
 from sop_shared.problems import NotFound
 from sop_shared.query_params import known_query_params
 
@@ -60,14 +60,25 @@ NO_SUCH_SIGNATURE = "no such signature on this plan"
 
 
 async def _out(
-    session: AsyncSession, plan: SafetyPlan, *, now: datetime, policy: PlanPolicy, audience: Audience = Audience.staff
+    session: AsyncSession,
+    plan: SafetyPlan,
+    *,
+    now: datetime,
+    policy: PlanPolicy,
+    audience: Audience = Audience.staff,
+    reader: Principal | None = None,
 ) -> SafetyPlanOut:
     version = await service.current_version(session, plan)
     extras = await service.load_extras(session, [plan])
     if is_agency(audience):
         return service.plan_out(plan, version, extras, now=now, policy=policy)
     shown = await service.get_version(session, plan.id, version_for(plan, audience)) or version
-    return plan_for_audience(service.plan_out(plan, shown, extras, now=now, policy=policy), audience)
+    return plan_for_audience(service.plan_out(plan, shown, extras, now=now, policy=policy), audience, *_reading(reader))
+
+
+def _reading(reader: Principal | None) -> tuple[uuid.UUID | None, NetworkSharing]:
+    """Who reads a plan outside the agency: their own person (a member) and what the family opened to the network."""
+    return (reader.person_id, reader.network_sharing) if reader is not None else (None, DEFAULT_SHARING)
 
 
 def _with_etag(plan_out: SafetyPlanOut, status_code: int = 200, **headers: str) -> JSONResponse:
@@ -158,7 +169,8 @@ async def list_case_plans(
     for plan, version in rows:
         if not is_agency(audience):  # outside the agency: the version in force, without the agency's notes
             version = await service.get_version(session, plan.id, version_for(plan, audience)) or version
-        items.append(plan_for_audience(service.plan_out(plan, version, extras, now=now, policy=policy), audience))
+        out = service.plan_out(plan, version, extras, now=now, policy=policy)
+        items.append(plan_for_audience(out, audience, *_reading(principal)))
     return Page[SafetyPlanOut](items=items, next_cursor=next_cursor)
 
 
@@ -180,7 +192,7 @@ async def get_safety_plan(
     await audit_request(
         request, session, principal, resource="safety_plan", action="read", case_id=plan.case_id, resource_id=plan.id
     )
-    return _with_etag(await _out(session, plan, now=clock.now(), policy=policy, audience=audience))
+    return _with_etag(await _out(session, plan, now=clock.now(), policy=policy, audience=audience, reader=principal))
 
 
 @plan_router.patch(
