@@ -85,3 +85,26 @@ async def test_a_rule_without_a_commitment_is_stored_and_hashed_as_before(
     assert all("commitment_id" not in rule for rule in content["rules"])
     # What is shown is what is hashed: the key is absent, as in every version stored before commitments.
     assert content_hash(content) == plan["content_hash"]
+
+
+async def test_the_network_reads_a_whole_version_only_when_the_family_opened_every_rule(
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
+    tokens: Any,
+) -> None:
+    from sop_shared.policy import NetworkSharing, Section
+
+    created = await plans.client.post(f"/v1/cases/{case_id}/safety-plans", json=lopez_ongoing_plan, headers=worker)
+    plan_id = created.json()["id"]
+    as_network = {**worker, "X-SOP-Audience": "network"}
+    for path in (f"/v1/safety-plans/{plan_id}/versions", f"/v1/safety-plans/{plan_id}/versions/1"):
+        assert (await plans.client.get(path, headers=worker)).status_code == 200
+        assert (await plans.client.get(path, headers=as_network)).status_code == 404
+    opened = NetworkSharing(sections=frozenset({Section.every_rule}))
+    with_choice = tokens.headers("plans", tokens.principal(case_id=case_id).scoped_to(case_id, network_sharing=opened))
+    shown = await plans.client.get(
+        f"/v1/safety-plans/{plan_id}/versions/1", headers={**with_choice, "X-SOP-Audience": "network"}
+    )
+    assert shown.status_code == 200 and len(shown.json()["content"]["rules"]) == 2
