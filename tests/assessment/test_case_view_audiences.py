@@ -14,7 +14,7 @@ from sharing_steps import share
 from sqlalchemy import func, select
 
 from sop_assessment.models import Statement
-from sop_shared.policy import ActorType
+from sop_shared.policy import ActorType, NetworkSharing
 from sop_shared.testing import InternalTokens, RunningService
 
 PART2 = "Part of this worry is private and is not shown here."
@@ -72,6 +72,7 @@ async def test_staff_see_who_reported_and_family_network_partner_and_court_do_no
     lopez_case: uuid.UUID,
     maria: dict[str, str],
     maria_harm_statement: dict[str, Any],
+    tokens: InternalTokens,
 ) -> None:
     harm = await write(assessment, lopez_case, rivera, "statements", maria_harm_statement)
     staff = await case_view(assessment, lopez_case, rivera)
@@ -79,8 +80,20 @@ async def test_staff_see_who_reported_and_family_network_partner_and_court_do_no
     [shown] = staff["statements"]["harm"]
     assert shown["who_reported"] == "Sofia's teacher" and shown["redacted"] == []
     assert shown["composed_text"] == harm["composed_text"]
-    for audience in ("family", "network", "partner", "court"):
-        view = await case_view(assessment, lopez_case, as_audience(rivera, audience))
+    # the network reads no harm statement unless the family opens it to them (this one, here)
+    network = await case_view(assessment, lopez_case, as_audience(rivera, "network"))
+    assert network["statements"]["harm"] == [] and network["statements"]["harm_paging"]["total_count"] == 0
+    opened = NetworkSharing(statement_ids=frozenset({uuid.UUID(harm["id"])}))
+    with_choice = tokens.headers(
+        "assessment", tokens.principal(case_id=lopez_case).scoped_to(lopez_case, network_sharing=opened)
+    )
+    for audience, headers in (
+        ("family", rivera),
+        ("network", with_choice),
+        ("partner", rivera),
+        ("court", rivera),
+    ):
+        view = await case_view(assessment, lopez_case, as_audience(headers, audience))
         assert view["audience"] == audience
         [shown] = view["statements"]["harm"]
         assert shown["who_reported"] is None and shown["redacted"] == ["who_reported"], audience

@@ -31,6 +31,7 @@ KIND_BY_NAME: dict[str, str] = {
     "attendee_member_ids": "network_member",
     "grant_id": "grant",
     "statement_id": "statement",
+    "statement_ids": "statement",
     "danger_statement_id": "danger_statement",
     "danger_statement_ids": "danger_statement",
     "goal_id": "safety_goal",
@@ -51,11 +52,15 @@ KIND_BY_NAME: dict[str, str] = {
     "subject_id": "approval_subject",
     "translation_id": "translation",
     "history_id": "trauma_history",
+    "commitment_id": "network_commitment",
 }
 # A field whose kind depends on the operation: a translation's `record_id` names a record of the service's own
 # kinds (the example translates a child-voice record's words in assessment, a plan rule's in plans).
 KIND_BY_OPERATION: dict[tuple[str, str, str], str] = {
     ("plans", "/translations", "record_id"): "safety_plan_rule",
+    # a plan rule carries only a commitment the worker confirmed
+    ("plans", "/safety-plans", "commitment_id"): "confirmed_commitment",
+    ("plans", "/safety-plans/{plan_id}", "commitment_id"): "confirmed_commitment",
 }
 # An item's own `id` inside a list: the kind by the list it sits in (per operation family).
 KIND_OF_ITEM_ID: dict[tuple[str, str], str] = {

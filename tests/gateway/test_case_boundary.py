@@ -488,6 +488,72 @@ async def _plan_translation(w: World, case: str, scene: Scene) -> Scene:
     return {**scene, "translation": made["id"]}
 
 
+async def _proposed_commitment(w: World, case: str, scene: Scene) -> Scene:
+    """A network member of the case proposes a commitment, as themselves: a fresh member, bound to a fresh
+    login by the real invite-and-redeem path, then the internal token the gateway mints for them."""
+    network = f"/api/network/v1/cases/{case}"
+    tag = uuid.uuid4().hex[:8]
+    made = await w.ok(
+        "POST",
+        f"{network}/network/members",
+        "a network member",
+        json={"person": {"first_name": "Boundary", "last_name": f"Neighbour {tag}"}, "circle": "outer"},
+    )
+    person = made["person"]["id"]
+    invitation = await w.ok(
+        "POST", f"{network}/people/{person}/login-invitations", "an invitation", json={"valid_for_days": 1}
+    )
+    login = Principal(subject=f"network:boundary-{tag}", actor_type=ActorType.network, scopes=frozenset({"case:read"}))
+    redeemed = await w.as_service(
+        "network", "POST", "/v1/login-invitations/redeem", login, json={"code": invitation["code"]}
+    )
+    assert redeemed.status_code == 200, f"setting up a member login: {redeemed.status_code} {redeemed.text}"
+    member = login.scoped_to(uuid.UUID(case), {"case:read", "case:participate"}, person_id=uuid.UUID(person))
+    proposed = await w.as_service(
+        "network",
+        "POST",
+        f"/v1/cases/{case}/network/member-commitments",
+        member,
+        json={"text": "I stay over on Friday nights.", "language": "en"},
+    )
+    assert proposed.status_code == 201, f"setting up a commitment: {proposed.status_code} {proposed.text}"
+    return {**scene, "network_commitment": proposed.json()["id"], "network_commitment_version": 1}
+
+
+async def _confirmed_commitment(w: World, case: str, scene: Scene) -> Scene:
+    scene = await _proposed_commitment(w, case, scene)
+    made = await w.ok(
+        "POST",
+        f"/api/network/v1/cases/{case}/network/commitments/{scene['network_commitment']}/decision",
+        "confirming the commitment",
+        json={"decision": "confirmed", "share_reason": "Her own words."},
+        headers={"If-Match": '"1"'},
+    )
+    return {**scene, "confirmed_commitment": made["id"], "network_commitment_version": made["version"]}
+
+
+async def _commitment_translation(w: World, case: str, scene: Scene) -> Scene:
+    made = await w.ok(
+        "POST",
+        f"/api/network/v1/cases/{case}/translations",
+        "a translation of a commitment",
+        json={
+            "record_kind": "network_commitment",
+            "record_id": scene["confirmed_commitment"],
+            "language": "es",
+            "text": "Me quedo los viernes por la noche.",
+            "translated_by": "Lucía",
+        },
+    )
+    return {**scene, "translation": made["id"]}
+
+
+async def _sharing_version(w: World, case: str, scene: Scene) -> Scene:
+    """The family's current choice of what their network sees (its version, for the next choice)."""
+    current = await w.ok("GET", f"/api/network/v1/cases/{case}/network/sharing", "the network's sharing")
+    return {**scene, "network_sharing_version": current["version"]}
+
+
 async def _approval(w: World, case: str, scene: Scene, *, returned: bool = False) -> Scene:
     scene = await _sdm(w, case, scene, "draft")
     made = await w.ok(
@@ -635,6 +701,7 @@ def _plan_edit(s: Scene) -> dict[str, Any]:
                 "monitors": [{"name": "Rosa", "person_id": s["person"]}],
                 "frequency": r.get("frequency"),
                 "how_verified": r.get("how_verified"),
+                "commitment_id": s.get("confirmed_commitment"),
             }
             for r in plan["rules"]
         ],
@@ -657,6 +724,7 @@ def _plan_create(s: Scene) -> dict[str, Any]:
                 **DEMO_SAFETY_PLAN["rules"][0],
                 "responsible": [{"name": "Maria", "person_id": s["caregiver_person"]}],
                 "monitors": [{"name": "Rosa", "person_id": s["person"]}],
+                "commitment_id": s.get("confirmed_commitment"),
             }
         ],
         "if_rule_broken": {
@@ -739,6 +807,27 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
     # A login is only ended here (bound by the person redeeming an invitation).
     ("network", "put", "/people/{person_id}/principal"): Example(bodies=(lambda s: {"principal_subject": None},)),
     ("network", "post", "/people/{person_id}/login-invitations"): Example(bodies=(lambda s: {"valid_for_days": 7},)),
+    # the worker records the family's decision: a harm statement opened to their network
+    ("network", "put", "/network/sharing"): Example(
+        setup=_setup(_harm_statement, _sharing_version),
+        bodies=(
+            lambda s: {
+                "sections": ["every_rater"],
+                "statement_ids": [s["statement"]],
+                "version": s["network_sharing_version"],
+            },
+        ),
+    ),
+    ("network", "post", "/network/commitments/{commitment_id}/decision"): Example(
+        setup=_proposed_commitment,
+        bodies=(lambda s: {"decision": "declined", "reason": "Let us talk about the nights first."},),
+        headers=_if_match("network_commitment_version"),
+    ),
+    ("network", "post", "/translations/{translation_id}/verify"): Example(
+        setup=_setup(_confirmed_commitment, _commitment_translation),
+        bodies=(lambda s: {"qualification": "qualified_interpreter", "verified_by": "Ana Ruiz"},),
+        user=SUPERVISOR,
+    ),
     ("network", "post", "/case-views"): Example(bodies=(lambda s: {"case_ids": [s["case"]]},), user="bulk"),
     ("network", "post", "/case-access"): Example(bodies=(lambda s: {"case_ids": [s["case"]]},), user="bulk"),
     # assessment
@@ -966,9 +1055,11 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
     ),
     ("assessment", "post", "/case-views"): Example(bodies=(lambda s: {"case_ids": [s["case"]]},), user="bulk"),
     # plans
-    ("plans", "post", "/safety-plans"): Example(setup=_stage(_sdm, "completed"), bodies=(_plan_create,)),
+    ("plans", "post", "/safety-plans"): Example(
+        setup=_setup(_stage(_sdm, "completed"), _confirmed_commitment), bodies=(_plan_create,)
+    ),
     ("plans", "patch", "/safety-plans/{plan_id}"): Example(
-        setup=_setup(_stage(_sdm, "completed"), _stage(_plan, "draft")),
+        setup=_setup(_stage(_sdm, "completed"), _stage(_plan, "draft"), _confirmed_commitment),
         bodies=(_plan_edit,),
         headers=lambda s: {"If-Match": f'"{s["plan"]["version"]}"'},
     ),

@@ -191,10 +191,14 @@ async def test_each_audience_sees_only_what_the_policy_table_and_the_childs_cons
     body = await view(system, reported_case, audience, user=user)
     assert "errors" not in body, body
     result = body["data"]["caseView"]
-    [harm] = result["worries"]["harm"]
-    if sees_reporter:
+    harms = result["worries"]["harm"]
+    if audience == "NETWORK":  # no harm statement unless the family opens it to their network (issue 14)
+        assert harms == [] and "Alvarez" not in str(body)
+    elif sees_reporter:
+        [harm] = harms
         assert harm["whoReported"] == REPORTER and harm["redacted"] == []
     else:
+        [harm] = harms
         assert harm["whoReported"] is None and "whoReported" in harm["redacted"]
         assert "Alvarez" not in str(body)
         assert harm["text"]  # the statement itself is still shown, without its reporter

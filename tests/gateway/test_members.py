@@ -395,3 +395,136 @@ def test_the_access_decision_names_the_members_own_person_and_never_a_staff_one(
     worker = decide(ActorType.staff, WORKER, ("worker",))
     assert worker.person_id is None and Scope.case_participate not in worker.scopes
     assert not decide(ActorType.network, MARIA).allowed  # a family login is not a network one
+
+
+PROPOSE = """mutation($input: ProposeCommitmentAsMemberInput!) {
+  proposeCommitmentAsMember(input: $input) { commitment { id status version } userErrors { field message code } }
+}"""
+DECIDE = """mutation($input: DecideNetworkCommitmentInput!) {
+  decideNetworkCommitment(input: $input) { commitment { id status sharing } userErrors { field message code } }
+}"""
+COMMITMENTS = """query($id: ID!) {
+  caseView(caseId: $id) { network { members { firstName commitments { recordId text status language } } } }
+}"""
+
+
+async def _own_commitments(system: EmbeddedSystem, case_id: Any, user: str) -> list[dict[str, Any]]:
+    response = await system.graphql(COMMITMENTS, {"id": str(case_id)}, user=user)
+    body = response.json()
+    assert "errors" not in body, body
+    members = body["data"]["caseView"]["network"]["members"]
+    return [c for m in members for c in m["commitments"] if c["recordId"]]
+
+
+async def test_rosa_proposes_her_own_commitment_and_the_family_reads_it_once_the_worker_confirms(
+    system: EmbeddedSystem, demo_case: uuid.UUID
+) -> None:
+    words = "Duermo en casa de Maria los viernes y sábados."
+    proposed = await system.graphql(PROPOSE, {"input": {"caseId": str(demo_case), "text": words}}, user=ROSA)
+    payload = proposed.json()["data"]["proposeCommitmentAsMember"]
+    assert payload["userErrors"] == [] and payload["commitment"]["status"] == "PROPOSED"
+    commitment = payload["commitment"]
+    # Maria (family) may not propose one; nor may she read Rosa's proposal yet. Rosa reads her own.
+    by_maria = await system.graphql(PROPOSE, {"input": {"caseId": str(demo_case), "text": words}}, user=MARIA)
+    assert by_maria.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await _own_commitments(system, demo_case, MARIA) == []
+    assert [c["status"] for c in await _own_commitments(system, demo_case, ROSA)] == ["PROPOSED"]
+
+    decide = {"caseId": str(demo_case), "commitmentId": commitment["id"], "decision": "CONFIRMED"}
+    stale = await system.graphql(DECIDE, {"input": {**decide, "expectedVersion": 7}}, user=WORKER)
+    assert stale.json()["data"]["decideNetworkCommitment"]["userErrors"][0]["code"] == "VERSION_CONFLICT"
+    confirmed = await system.graphql(DECIDE, {"input": {**decide, "expectedVersion": 1}}, user=WORKER)
+    decided = confirmed.json()["data"]["decideNetworkCommitment"]
+    assert decided["userErrors"] == [] and decided["commitment"]["status"] == "CONFIRMED"
+    seen = await _own_commitments(system, demo_case, MARIA)
+    assert [(c["text"], c["status"], c["language"]) for c in seen] == [(words, "CONFIRMED", "es")]
+
+
+def test_the_family_opens_sections_and_single_statements_to_their_network_in_the_policy_table() -> None:
+    from sop_shared.policy import Audience, NetworkSharing, Section, may_see_section, may_see_statement
+
+    opened = NetworkSharing(sections=frozenset({Section.every_rater}), statement_ids=frozenset({uuid.UUID(int=7)}))
+    assert may_see_section(Section.every_rater, Audience.network, opened)
+    assert not may_see_section(Section.sdm_levels, Audience.network, opened)  # only what the family opened
+    assert may_see_statement("danger", uuid.UUID(int=1), Audience.network)  # the default: danger statements
+    assert not may_see_statement("harm", uuid.UUID(int=1), Audience.network, opened)
+    assert may_see_statement("harm", uuid.UUID(int=7), Audience.network, opened)
+    assert may_see_statement("harm", uuid.UUID(int=1), Audience.family)
+    everything = NetworkSharing(sections=frozenset(Section))
+    assert all(may_see_section(section, Audience.network, everything) for section in Section)
+
+
+CHOOSE = """mutation($input: ChooseWhatNetworkSeesInput!) {
+  chooseWhatNetworkSees(input: $input) { sharing { sections statementIds version } userErrors { field message code } }
+}"""
+HARM_SEEN = """query($id: ID!) {
+  caseView(caseId: $id) { worries { harm { recordId } } sdm { safetyDecision } safetyScale { latest { raterRole } } }
+}"""
+
+
+async def _rosa_reads(system: EmbeddedSystem, case_id: Any) -> dict[str, Any]:
+    """What Rosa reads: the case view, and the assessment's REST lists as she may call them."""
+    view = (await system.graphql(HARM_SEEN, {"id": str(case_id)}, user=ROSA)).json()["data"]["caseView"]
+    api = f"/api/assessment/v1/cases/{case_id}"
+    harm = await system.client.get(f"{api}/statements?kind=harm", headers=system.bearer(ROSA))
+    ratings = await system.client.get(f"{api}/scale-ratings", headers=system.bearer(ROSA))
+    sdm = await system.client.get(f"{api}/sdm-assessments", headers=system.bearer(ROSA))
+    return {
+        "view_harm": [s["recordId"] for s in view["worries"]["harm"]],
+        "view_raters": {r["raterRole"] for r in view["safetyScale"]["latest"]},
+        "view_sdm": view["sdm"]["safetyDecision"],
+        "rest_harm": [s["id"] for s in harm.json()["items"]],
+        "rest_raters": {r["rater_role"] for r in ratings.json()["items"]},
+        "rest_sdm": sdm.status_code,
+    }
+
+
+async def test_maria_chooses_what_her_network_sees_and_rosa_reads_just_that_in_the_view_and_the_rest_lists(
+    system: EmbeddedSystem, demo_case: uuid.UUID
+) -> None:
+    api = f"/api/assessment/v1/cases/{demo_case}/statements"
+    worker = system.bearer(WORKER)
+    made = await system.client.post(
+        api,
+        headers=worker,
+        json={
+            "kind": "harm",
+            "language": "en",
+            "who_reported": "A neighbour",
+            "action_or_inaction": "left Sofia and Mateo alone at night",
+            "when_or_how_often": "twice in October",
+            "impact_on_child": "they were scared",
+        },
+    )
+    assert made.status_code == 201, made.text
+    harm = made.json()
+    shared = await system.client.post(
+        f"{api}/{harm['id']}/share",
+        headers={**worker, "If-Match": f'"{harm["version"]}"'},
+        json={"reason": "Read with Maria"},
+    )
+    assert shared.status_code == 200, shared.text
+
+    before = await _rosa_reads(system, demo_case)  # the default: no harm, no worker's score, no SDM
+    assert before["view_harm"] == before["rest_harm"] == [] and before["view_sdm"] is None
+    assert before["view_raters"] <= {"CAREGIVER", "NETWORK"} and before["rest_raters"] <= {"caregiver", "network"}
+    assert before["rest_sdm"] == 404
+
+    variables = {
+        "input": {
+            "caseId": str(demo_case),
+            "sections": ["EVERY_RATER", "SDM_LEVELS"],
+            "statementIds": [harm["id"]],
+            "version": 0,
+        }
+    }
+    by_rosa = await system.graphql(CHOOSE, variables, user=ROSA)
+    assert by_rosa.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    chosen = (await system.graphql(CHOOSE, variables, user=MARIA)).json()
+    assert chosen["data"]["chooseWhatNetworkSees"]["userErrors"] == [], chosen
+    assert chosen["data"]["chooseWhatNetworkSees"]["sharing"]["version"] == 1
+
+    after = await _rosa_reads(system, demo_case)
+    assert after["view_harm"] == after["rest_harm"] == [harm["id"]]
+    assert "WORKER" in after["view_raters"] and "worker" in after["rest_raters"]
+    assert after["view_sdm"] is not None and after["rest_sdm"] == 200

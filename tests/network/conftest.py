@@ -4,6 +4,7 @@ Maria Lopez family as SACWIS would send it."""
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ from sop_network.models import (
     CaseMember,
     ChangeLog,
     ContactMethod,
+    NetworkCommitment,
     NetworkMember,
+    NetworkSharingChoice,
     PartnerGrant,
     Person,
     StaffAssignment,
@@ -112,6 +115,8 @@ TABLES: dict[str, Any] = {
     "contacts": ContactMethod,
     "grants": PartnerGrant,
     "network": NetworkMember,
+    "commitments": NetworkCommitment,
+    "network_sharing": NetworkSharingChoice,
     "changes": ChangeLog,
     "events": platform.outbox,
 }
@@ -185,3 +190,69 @@ async def _bind_login(
     return await network.client.post(
         "/v1/login-invitations/redeem", json={"code": invited.json()["code"]}, headers=member
     )
+
+
+# --- a family member and a network member, each signed in as themselves (members.md) ---------------------------
+
+MEMBERS_UPSERT = "/v1/cases/by-external/CHRIS/C-2026-0300"
+ROSA_IN_THE_NETWORK = {
+    "person": {"first_name": "Rosa", "last_name": "Delgado", "preferred_language": "es"},
+    "circle": "inner",
+    "roles": ["safety person at night"],
+    "active_from": "2026-01-01",
+}
+
+
+@pytest.fixture
+async def members_case(
+    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any]
+) -> uuid.UUID:
+    from datetime import UTC, datetime
+
+    from sop_shared.clock import FixedClock
+
+    network.app.state.clock = FixedClock(datetime(2026, 11, 1, tzinfo=UTC))
+    made = await network.client.put(MEMBERS_UPSERT, json=maria_and_the_children, headers=sacwis)
+    return uuid.UUID(made.json()["id"])
+
+
+def member_headers(
+    tokens: InternalTokens, case_id: uuid.UUID, subject: str, person_id: str, actor_type: Any
+) -> dict[str, str]:
+    """The internal token the gateway mints for a member: scoped to the case, naming their person."""
+    from dataclasses import replace
+
+    from sop_shared.policy import Scope
+
+    principal = replace(
+        tokens.principal(subject=subject, actor_type=actor_type, roles=(), agency=None, case_id=case_id),
+        scopes=frozenset({Scope.case_read.value, Scope.case_participate.value}),
+        person_id=uuid.UUID(person_id),
+    )
+    return tokens.headers("network", principal)
+
+
+@pytest.fixture
+async def people(
+    network: RunningService, members_case: uuid.UUID, tokens: InternalTokens, bind_login: Any
+) -> dict[str, dict[str, str]]:
+    """Rosa in the network and Maria (the mother), each signed in as themselves; and the worker."""
+    from sop_shared.policy import ActorType
+
+    case_id = members_case
+    worker = tokens.headers("network", case_id=case_id)
+    rosa = (
+        await network.client.post(f"/v1/cases/{case_id}/network/members", json=ROSA_IN_THE_NETWORK, headers=worker)
+    ).json()
+    rosa_person = rosa["person"]["id"]
+    bound = await bind_login(case_id, rosa_person, "network:rosa.delgado", actor_type=ActorType.network)
+    assert bound.status_code == 200, bound.text
+    case = (await network.client.get(f"/v1/cases/{case_id}", headers=worker)).json()
+    maria_person = next(m["person"]["id"] for m in case["members"] if m["person"]["first_name"] == "Maria")
+    assert (await bind_login(case_id, maria_person, "family:maria.lopez")).status_code == 200
+    return {
+        "worker": worker,
+        "rosa": member_headers(tokens, case_id, "network:rosa.delgado", rosa_person, ActorType.network),
+        "maria": member_headers(tokens, case_id, "family:maria.lopez", maria_person, ActorType.family),
+        "ids": {"rosa": rosa_person, "rosa_member": rosa["id"], "maria": maria_person},
+    }

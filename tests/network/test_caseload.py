@@ -119,7 +119,7 @@ async def test_a_caseload_page_is_read_in_one_call_and_denied_cases_come_back_em
     items = response.json()["items"]
     assert [i["access"]["allowed"] for i in items] == [True, False, False]
     assert items[0]["case"]["members"][0]["person"]["first_name"] == "Kid"
-    assert items[0]["safety_network"] == {"members": [], "meetings": []}
+    assert items[0]["safety_network"] == {"members": [], "meetings": [], "commitments": []}
     assert items[1]["case"] is None and items[2]["case"] is None
     too_many = await network.client.post(
         "/v1/case-views", json={"case_ids": [str(uuid.uuid4())] * 51}, headers=tokens.headers("network")
@@ -140,7 +140,8 @@ async def test_the_lean_bulk_decision_answers_access_only_in_order_and_audits_ea
     assert response.status_code == 200, response.text
     items = response.json()["items"]
     assert [(i["case_id"], i["allowed"]) for i in items] == [(ids[9], False), (ids[0], True), (missing, False)]
-    # the access decision only (a member's own person and language on the case at most), no case data
+    # the access decision only (a member's own person and language on the case at most, what the family opened
+    # to their network), no case data
     assert set(items[1]) == {
         "case_id",
         "subject",
@@ -150,6 +151,7 @@ async def test_the_lean_bulk_decision_answers_access_only_in_order_and_audits_ea
         "audiences",
         "person_id",
         "language",
+        "network_sees",
     }
     assert "case:read" in items[1]["scopes"] and items[0]["scopes"] == []
     async with network.app.state.database.session() as s:

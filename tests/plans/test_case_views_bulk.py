@@ -13,6 +13,8 @@ from sqlalchemy import event, func, select
 
 from sop_plans.models import platform
 from sop_shared.clock import FixedClock
+from sop_shared.events import Event
+from sop_shared.ids import new_id
 from sop_shared.testing import InternalTokens, RunningService
 
 if TYPE_CHECKING:
@@ -198,9 +200,56 @@ async def test_the_page_costs_the_same_queries_for_one_case_as_for_twenty(
 
     one_case, one_audit = await statements_for(cases[:1])
     twenty_cases, twenty_audit = await statements_for(cases)
-    assert twenty_cases == one_case == 3  # the expiry sweep, the plans, the overdue next steps
+    # the expiry sweep, the plans, the overdue next steps; the practice rules' open decisions and recent check-ins
+    assert twenty_cases == one_case == 5
     # The audit trail is one record per case, appended together by the shared chain writer.
     assert twenty_audit == one_audit == 3
+
+
+@pytest.mark.sqlite_smoke
+async def test_the_page_counts_the_practice_rules_alerts_as_the_case_lists_do(
+    flow: PlanFlow,
+    plans: RunningService,
+    tokens: InternalTokens,
+    clock: FixedClock,
+    lopez_ongoing_plan: dict[str, Any],
+) -> None:
+    """A broken rule (Lopez) and a conditionally-safe decision with no plan past its time (another case) are
+    alerts on the case's list: the caseload page counts them too."""
+    active = await flow.active_plan(lopez_ongoing_plan)
+    await flow.call(
+        "POST",
+        f"/v1/safety-plans/{active['id']}/check-ins",
+        json={"rule_id": active["rules"][0]["id"], "reported_by": {"name": "Rosa Delgado"}, "kept": False},
+        expect=201,
+    )
+    undecided = uuid.uuid4()
+    await plans.bus.publish(
+        Event(
+            id=new_id(),
+            subject="sop.assessment.sdm_assessment.completed",
+            occurred_at=clock.now(),
+            case_id=undecided,
+            data={
+                "sdm_assessment_id": str(new_id()),
+                "case_id": str(undecided),
+                "decisions": {"safety_decision": "conditionally_safe"},
+                "completed_by": "fsw.rivera",
+                "completed_at": clock.now().isoformat(),
+            },
+        )
+    )
+    clock.advance(timedelta(hours=25))  # past conditionally_safe_plan_within_hours
+    asked = [flow.case_id, undecided]
+    body = await flow.call(
+        "POST", "/v1/case-views", json={"case_ids": [str(c) for c in asked]}, headers=_page(tokens, asked)
+    )
+    counts = {uuid.UUID(i["case_id"]): i["open_alerts"] for i in body["items"]}
+    for case_id in asked:
+        alerts = await flow.call("GET", f"/v1/cases/{case_id}/alerts", headers=tokens.headers("plans", case_id=case_id))
+        kinds = [a["kind"] for a in alerts["items"]]
+        assert counts[case_id] == len(kinds), (case_id, kinds)
+    assert counts[undecided] == 1 and counts[flow.case_id] >= 1
 
 
 async def test_a_plan_past_its_expiry_is_expired_by_the_page_read_and_no_longer_in_force(

@@ -319,3 +319,21 @@ def test_the_actor_type_has_its_own_claim_and_an_rfc8693_act_is_not_read_as_one(
     # RFC 8693's act is a delegation (an object), never an actor type
     with pytest.raises(Unauthenticated):
         verifier.verify(forge(key, sop_actor_type=None, act={"sub": "fsw.rivera"}))
+
+
+def test_the_familys_choice_of_what_their_network_sees_travels_with_a_case_token_only(
+    key: SigningKey, verifier: InternalTokenVerifier
+) -> None:
+    from sop_shared.policy import NetworkSharing, Section
+
+    harm = uuid.uuid4()
+    sharing = NetworkSharing(sections=frozenset({Section.every_rater}), statement_ids=frozenset({harm}))
+    scoped = principal().scoped_to(CASE, network_sharing=sharing)
+    token = InternalTokenMinter(key).mint(scoped, audience="plans")
+    assert verifier.verify(token).network_sharing == sharing
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["network_sees"] == {"sections": ["every_rater"], "statements": [str(harm)]}
+    # no case, no choice: a token for no case (or a bulk read) never carries one
+    assert principal().scoped_to(None, network_sharing=sharing).network_sharing == NetworkSharing()
+    unscoped = InternalTokenMinter(key).mint(scoped.scoped_to_cases([CASE]), audience="plans")
+    assert "network_sees" not in jwt.decode(unscoped, options={"verify_signature": False})

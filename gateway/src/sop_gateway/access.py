@@ -16,6 +16,7 @@ from sop_shared.audit import AuditEntry
 from sop_shared.auth import Principal
 from sop_shared.events import Event
 from sop_shared.observability import request_target_var
+from sop_shared.policy import DEFAULT_SHARING, NetworkSharing, Section
 from sop_shared.problems import NotFound
 
 DeniedRecorder = Callable[[Principal, uuid.UUID], Awaitable[None]]
@@ -35,10 +36,14 @@ class CaseAccess:
     audiences: frozenset[str] = frozenset()  # the audiences this caller may be shown on this case
     person_id: uuid.UUID | None = None  # a family or network member: the person their login is on this case
     language: str | None = None  # a family or network member: the language they read
+    network_sharing: NetworkSharing = DEFAULT_SHARING  # what the family chose their network sees on this case
 
     def downstream(self, principal: Principal) -> Principal:
-        """The principal for a service call on this case: its scopes, and a member's own person id."""
-        return principal.scoped_to(self.case_id, self.scopes, person_id=self.person_id)
+        """The principal for a service call on this case: its scopes, a member's own person id, and what the
+        family chose their network sees (each service applies it to the network's reads)."""
+        return principal.scoped_to(
+            self.case_id, self.scopes, person_id=self.person_id, network_sharing=self.network_sharing
+        )
 
 
 @dataclass
@@ -108,6 +113,16 @@ def access_from(body: dict[str, Any]) -> CaseAccess:
         frozenset(body.get("audiences", ())),
         uuid.UUID(body["person_id"]) if body.get("person_id") else None,
         body.get("language"),
+        _network_sharing(body.get("network_sees")),
+    )
+
+
+def _network_sharing(body: dict[str, Any] | None) -> NetworkSharing:
+    if not body:
+        return DEFAULT_SHARING
+    return NetworkSharing(
+        sections=frozenset(Section(s) for s in body.get("sections") or []),
+        statement_ids=frozenset(uuid.UUID(str(i)) for i in body.get("statement_ids") or []),
     )
 
 

@@ -8,20 +8,32 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 
 from sop_shared.ids import new_id
 from sop_shared.keys import SigningKey
-from sop_shared.policy import DEFAULT_AUDIENCE, MEMBER_ACTORS, ActorType, Audience, Scope, audiences_allowed
+from sop_shared.policy import (
+    DEFAULT_AUDIENCE,
+    DEFAULT_SHARING,
+    MEMBER_ACTORS,
+    ActorType,
+    Audience,
+    NetworkSharing,
+    Scope,
+    Section,
+    audiences_allowed,
+    may_see_section,
+)
 from sop_shared.problems import Forbidden, InvalidInput, NotFound, Unauthenticated
 
 INTERNAL_TOKEN_LIFETIME_SECONDS = 60
 MAX_CASES_PER_TOKEN = 50  # a caseload page
+MAX_SHARED_STATEMENTS = 50  # statements a family may open to their network one by one, on one case
 CLOCK_SKEW_SECONDS = 5
 
 
@@ -57,12 +69,21 @@ class Principal:
     # A family or network member on an internal token scoped to their case: the person the network service
     # bound their login to. Only the gateway sets it, from the access decision; never from a client's token.
     person_id: uuid.UUID | None = None
+    # On an internal token scoped to one case: what the family chose their network sees there beyond the
+    # default (the access decision's, set by the gateway for every caller, so a worker's network preview and a
+    # network member read the same).
+    network_sharing: NetworkSharing = DEFAULT_SHARING
 
     def has_scope(self, scope: Scope | str) -> bool:
         return str(scope) in self.scopes
 
     def scoped_to(
-        self, case_id: uuid.UUID | None, scopes: Iterable[str] | None = None, *, person_id: uuid.UUID | None = None
+        self,
+        case_id: uuid.UUID | None,
+        scopes: Iterable[str] | None = None,
+        *,
+        person_id: uuid.UUID | None = None,
+        network_sharing: NetworkSharing = DEFAULT_SHARING,
     ) -> Principal:
         return replace(
             self,
@@ -70,6 +91,7 @@ class Principal:
             case_ids=frozenset(),
             scopes=frozenset(scopes) if scopes is not None else self.scopes,
             person_id=person_id if case_id is not None else None,
+            network_sharing=network_sharing if case_id is not None else DEFAULT_SHARING,
         )
 
     def scoped_to_cases(self, case_ids: Iterable[uuid.UUID]) -> Principal:
@@ -77,7 +99,14 @@ class Principal:
         ids = frozenset(case_ids)
         if len(ids) > MAX_CASES_PER_TOKEN:
             raise ValueError(f"at most {MAX_CASES_PER_TOKEN} cases per token")
-        return replace(self, case_id=None, case_ids=ids, scopes=frozenset({Scope.case_read.value}), person_id=None)
+        return replace(
+            self,
+            case_id=None,
+            case_ids=ids,
+            scopes=frozenset({Scope.case_read.value}),
+            person_id=None,
+            network_sharing=DEFAULT_SHARING,
+        )
 
 
 @dataclass
@@ -112,6 +141,11 @@ class InternalTokenMinter:
             claims["case"] = str(principal.case_id)
             if principal.person_id is not None:
                 claims["person"] = str(principal.person_id)
+            if principal.network_sharing:
+                claims["network_sees"] = {
+                    "sections": sorted(principal.network_sharing.sections),
+                    "statements": sorted(str(i) for i in principal.network_sharing.statement_ids),
+                }
         if principal.case_ids:
             claims["cases"] = sorted(str(c) for c in principal.case_ids)
         return jwt.encode(claims, self.key.private_key, algorithm="EdDSA", headers={"kid": self.key.kid})
@@ -163,11 +197,24 @@ class InternalTokenVerifier:
                 case_id=uuid.UUID(case) if case else None,
                 case_ids=frozenset(uuid.UUID(c) for c in cases),
                 person_id=uuid.UUID(person) if person else None,
+                network_sharing=_network_sharing(claims.get("network_sees")) if case else DEFAULT_SHARING,
             )
         except Unauthenticated:
             raise
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
             raise Unauthenticated(f"invalid internal token: {exc}") from exc
+
+
+def _network_sharing(claim: Any) -> NetworkSharing:
+    """The `network_sees` claim: the sections and statements the family opened to their network on the case."""
+    if claim is None:
+        return DEFAULT_SHARING
+    if not isinstance(claim, dict) or len(claim.get("statements") or []) > MAX_SHARED_STATEMENTS:
+        raise ValueError("bad network_sees claim")
+    return NetworkSharing(
+        sections=frozenset(Section(s) for s in claim.get("sections") or []),
+        statement_ids=frozenset(uuid.UUID(str(i)) for i in claim.get("statements") or []),
+    )
 
 
 def bearer_token(request: Request) -> str:
@@ -256,3 +303,22 @@ def require_case_scope(principal: Principal, case_id: uuid.UUID, scope: Scope) -
         if principal.has_scope(Scope.case_read):
             raise Forbidden(f"this operation needs the {scope.value} scope")
         raise NotFound("no such case")
+
+
+def require_section(section: Section) -> Callable[..., Awaitable[None]]:
+    """A dependency: the request's audience must see `section` (with the family's choice on the case the token
+    is for), else the route does not exist for it (404, like a case it may not see)."""
+
+    async def check(request: Request, principal: CurrentPrincipal) -> None:
+        audience = request_audience(principal, request.headers.get("X-SOP-Audience"))
+        if not may_see_section(section, audience, principal.network_sharing):
+            raise NotFound("no such record")
+
+    return check
+
+
+def section_router(router: APIRouter, section: Section) -> APIRouter:
+    """`router`'s routes, each refused (404) to an audience that may not see `section` (`require_section`)."""
+    guarded = APIRouter(dependencies=[Depends(require_section(section))])
+    guarded.include_router(router)
+    return guarded

@@ -92,6 +92,8 @@ SafetyPlanRef = Annotated[uuid.UUID, CaseRef("safety_plan")]
 SafetyPlanRuleRef = Annotated[uuid.UUID, CaseRef("safety_plan_rule")]
 PlanParticipantRef = Annotated[uuid.UUID, CaseRef("plan_participant")]
 NextStepRef = Annotated[uuid.UUID, CaseRef("next_step")]
+# a safety-network member's own commitment that the worker confirmed (a proposal or a declined one is none)
+ConfirmedCommitmentRef = Annotated[uuid.UUID, CaseRef("confirmed_commitment")]
 # an approval subject: an SDM assessment or a safety plan, by the approval's kind
 ApprovalSubjectRef = Annotated[uuid.UUID, CaseRef("approval_subject")]
 
@@ -198,10 +200,16 @@ DANGER_STATEMENTS = (
         "sop.assessment.statement.created", "danger_statement", ("statement_id",), when=(("kind", "danger"),)
     ),
 )
+# Every statement, harm or danger (a family may open a harm statement to their network, one by one).
+STATEMENTS = (CaseEntityFeed("sop.assessment.statement.created", "statement", ("statement_id",)),)
 SAFETY_GOALS = (CaseEntityFeed("sop.assessment.safety_goal.created", "safety_goal", ("safety_goal_id",)),)
 SDM_ASSESSMENTS = tuple(
     CaseEntityFeed(f"sop.assessment.sdm_assessment.{event}", "sdm_assessment", ("sdm_assessment_id",))
     for event in ("created", "amended")
+)
+# Only the worker's confirmation announces a commitment another service may refer to (a plan rule).
+CONFIRMED_COMMITMENTS = (
+    CaseEntityFeed("sop.network.network_commitment.confirmed", "confirmed_commitment", ("commitment_id",)),
 )
 SAFETY_PLANS = (
     CaseEntityFeed("sop.plans.safety_plan.created", "safety_plan", ("plan_id",)),

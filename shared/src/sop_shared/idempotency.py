@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sop_shared.auth import CurrentPrincipal
+from sop_shared.auth import CurrentPrincipal, Principal
 from sop_shared.db import utcnow
 from sop_shared.ids import new_id
 from sop_shared.platform_tables import PlatformTables
@@ -54,6 +54,20 @@ class IdempotentCreate:
         headers = dict(row.response_headers or {})
         headers["Idempotent-Replayed"] = "true"
         return JSONResponse(row.response_body, status_code=row.status_code, headers=headers)
+
+    async def replay_audited(
+        self, request: Any, session: AsyncSession, principal: Principal, body: Any, *, resource: str, case_id: Any
+    ) -> JSONResponse | None:
+        """`replay`, and a replayed response audited as a read of the record it names (its `id`)."""
+        replayed = await self.replay(session, body)
+        if replayed is not None:
+            from sop_shared.audit import audit_request  # the audit writer imports this module's neighbours
+
+            resource_id = json.loads(bytes(replayed.body)).get("id")
+            await audit_request(
+                request, session, principal, resource=resource, action="read", case_id=case_id, resource_id=resource_id
+            )
+        return replayed
 
     async def remember(
         self, session: AsyncSession, body: Any, *, status_code: int, content: Any, headers: dict[str, str] | None = None

@@ -171,23 +171,59 @@ class Section(StrEnum):
     sdm_levels = "sdm_levels"  # the SDM safety decision and risk level (the agency's tools, not the family's)
     every_rater = "every_rater"  # each professional's and the worker's own safety-scale score
     every_rule = "every_rule"  # the plan's rules that this reader neither carries out nor watches
+    harm_statements = "harm_statements"  # what happened in the past (the danger statements are the network's)
 
 
 # What the safety network sees is the family's decision; by default the network sees the danger statements,
-# the safety goal and the rules they help with — not SDM levels, not every rater's score (issue 14). An
-# audience absent here sees the section.
+# the safety goal and the rules they help with — not the harm statements, not SDM levels, not every rater's
+# score (issue 14). An audience absent here sees the section.
 SECTION_HIDDEN_FROM: dict[Section, frozenset[Audience]] = {
     Section.sdm_levels: frozenset({Audience.network}),
     Section.every_rater: frozenset({Audience.network}),
     Section.every_rule: frozenset({Audience.network}),
+    Section.harm_statements: frozenset({Audience.network}),
 }
+
+# Which hidden sections the family (or the worker recording the family's decision) may open, and to whom: their
+# own network, every section the default keeps from it. Nothing here opens a section to anyone else.
+FAMILY_MAY_SHOW: dict[Section, frozenset[Audience]] = {section: frozenset({Audience.network}) for section in Section}
 
 # The raters whose own scores an audience kept from `every_rater` still sees: the family and the network.
 MEMBER_RATER_ROLES: frozenset[str] = frozenset({"caregiver", "network"})
 
 
-def may_see_section(section: Section, audience: Audience) -> bool:
-    return audience not in SECTION_HIDDEN_FROM.get(section, frozenset())
+@dataclass(frozen=True)
+class NetworkSharing:
+    """The family's decision of what their network sees beyond the default, on one case: whole sections, and
+    single statements (a harm statement they want their network to know). Kept by the network service, carried
+    by the case access decision and, from the gateway, by the internal token scoped to the case."""
+
+    sections: frozenset[Section] = frozenset()
+    statement_ids: frozenset[uuid.UUID] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.sections or self.statement_ids)
+
+
+DEFAULT_SHARING = NetworkSharing()
+
+
+def may_see_section(section: Section, audience: Audience, shown: NetworkSharing = DEFAULT_SHARING) -> bool:
+    """Whether `audience` sees `section`: unless the table hides it from them, or when the family opened it to
+    them (`shown`, the case's `NetworkSharing`)."""
+    if audience not in SECTION_HIDDEN_FROM.get(section, frozenset()):
+        return True
+    return section in shown.sections and audience in FAMILY_MAY_SHOW.get(section, frozenset())
+
+
+def may_see_statement(
+    kind: str, statement_id: uuid.UUID, audience: Audience, shown: NetworkSharing = DEFAULT_SHARING
+) -> bool:
+    """Whether `audience` sees a statement at all (its labels and sharing decide the rest): a harm statement only
+    with the harm statements' section, or when the family chose that one statement for them."""
+    if kind != "harm" or may_see_section(Section.harm_statements, audience, shown):
+        return True
+    return statement_id in shown.statement_ids and audience in FAMILY_MAY_SHOW[Section.harm_statements]
 
 
 # Who may read words the worker has not yet marked ready to share (drafts), and withdrawn ones: the agency only.
@@ -392,6 +428,8 @@ class CaseAccessFacts:
     member_subjects: dict[str, str] = field(default_factory=dict)
     # principal subject -> the person record that login is bound to (the member acts only as that person)
     member_people: dict[str, uuid.UUID] = field(default_factory=dict)
+    # what the family chose their network sees beyond the default on this case
+    network_sharing: NetworkSharing = DEFAULT_SHARING
 
 
 @dataclass(frozen=True)
@@ -403,6 +441,7 @@ class AccessDecision:
     purposes: tuple[str, ...] = ()  # purposes of the partner grants relied on
     grant_ids: tuple[uuid.UUID, ...] = ()
     person_id: uuid.UUID | None = None  # a family or network member: the person they are on this case
+    network_sharing: NetworkSharing = DEFAULT_SHARING  # what the family chose their network sees here
 
     @classmethod
     def deny(cls) -> AccessDecision:
@@ -480,6 +519,7 @@ def decide_case_access(
         tuple(purposes),
         tuple(grant_ids),
         person_id,
+        facts.network_sharing,
     )
 
 

@@ -152,3 +152,13 @@ def shown_to(record: Any, audience: Audience) -> bool:
     if may_see_unshared(audience):
         return True
     return record.shared_at is not None and str(getattr(record, "status", "")) != WITHDRAWN
+
+
+def shown_to_reader(
+    record: Any, audience: Audience, reader_person_id: Any = None, *, author: str = "person_id"
+) -> bool:
+    """`shown_to`, and a member's own words before they are shared: the person who wrote them (`author`: the
+    record's person id field) reads them, as written, whatever became of them (a network commitment)."""
+    if reader_person_id is not None and str(getattr(record, author, None)) == str(reader_person_id):
+        return True
+    return shown_to(record, audience)

@@ -17,7 +17,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -89,6 +89,14 @@ Find = Callable[[AsyncSession, str, uuid.UUID, uuid.UUID], Awaitable[Found]]
 FamilyWords = Callable[[AsyncSession, uuid.UUID], Awaitable[list[Words]]]
 
 
+class Announce(Protocol):
+    """How a service publishes one of its events in the caller's transaction (default: its outbox)."""
+
+    def __call__(
+        self, session: AsyncSession, *, subject: str, case_id: uuid.UUID, data: dict[str, Any]
+    ) -> Awaitable[Any]: ...
+
+
 @dataclass(frozen=True)
 class Translations:
     """One service's translations: its table, its outbox, the kinds of record it keeps words in, how to find
@@ -102,6 +110,8 @@ class Translations:
     family_words: FamilyWords
     # A kind's own event subject for a recorded translation (the statement's, kept as it was).
     recorded_subjects: Mapping[str, str] = field(default_factory=dict)
+    # A service whose events also go to a change feed announces them its own way (the network's `record_change`).
+    announce: Announce | None = None
 
     async def create(
         self, session: AsyncSession, found: Found, *, body: TranslationIn, created_by: str, names_reporter: bool = False
@@ -157,7 +167,10 @@ class Translations:
         }
         if translation.record_kind == "statement":  # the statement event's fields, as before
             data |= {"statement_id": str(translation.record_id), "statement_version": translation.source_version}
-        await emit(session, self.platform, subject=subject, case_id=translation.case_id, data=data)
+        if self.announce is not None:
+            await self.announce(session, subject=subject, case_id=translation.case_id, data=data)
+        else:
+            await emit(session, self.platform, subject=subject, case_id=translation.case_id, data=data)
 
     async def of_record(
         self, session: AsyncSession, *, record_kind: str, record_id: uuid.UUID, page: PageRequest, language: str | None

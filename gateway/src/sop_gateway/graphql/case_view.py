@@ -220,7 +220,13 @@ class CaseView:
 
     @strawberry.field(description="The safety network: members with their roles and commitments")
     def network(self) -> SafetyNetwork:
-        return SafetyNetwork.from_json(self.slices.network.get("safety_network"))
+        access = self.slices.network.get("access") or {}
+        return SafetyNetwork.from_json(
+            self.slices.network.get("safety_network"),
+            audience=PolicyAudience(self.audience.value),
+            language=self.language,
+            reader_person_id=access.get("person_id"),
+        )
 
     @strawberry.field(
         description="What are we worried about: harm (past) and danger (future) statements, and the "

@@ -47,6 +47,29 @@ MUTATIONS: list[CaseMutation] = [
         "reviseNetworkMember", "network", "PUT", f"{CASE}/network/members/{{member_id}}", "network_member", "member"
     ),
     CaseMutation("recordNetworkMeeting", "network", "POST", f"{CASE}/network/meetings", "network_meeting", "meeting"),
+    CaseMutation(
+        "chooseWhatNetworkSees",
+        "network",
+        "PUT",
+        f"{CASE}/network/sharing",
+        "network_sharing",
+        "sharing",
+        scope=Scope.case_read,  # the family (case:participate) or staff (case:write): the network service decides
+        action="update",
+        description="The family chooses what their safety network sees beyond the default (a caregiver as "
+        "themselves, or the worker recording the family's decision).",
+    ),
+    CaseMutation(
+        "decideNetworkCommitment",
+        "network",
+        "POST",
+        f"{CASE}/network/commitments/{{commitment_id}}/decision",
+        "network_commitment",
+        "commitment",
+        action="decide",
+        description="The worker confirms a network member's own commitment (it is then shared and a plan rule may "
+        "carry it) or declines it with the reason.",
+    ),
     CaseMutation("grantPartnerAccess", "network", "POST", f"{CASE}/grants", "grant", "grant"),
     CaseMutation(
         "revokePartnerGrant", "network", "POST", f"{CASE}/grants/{{grant_id}}/revoke", "grant", "grant", action="update"
@@ -238,6 +261,17 @@ MUTATIONS: list[CaseMutation] = [
         "scaleRating",
         scope=MEMBER,
         description="A member's own safety-scale rating, with what would move it one up.",
+    ),
+    CaseMutation(
+        "proposeCommitmentAsMember",
+        "network",
+        "POST",
+        f"{CASE}/network/member-commitments",
+        "network_commitment",
+        "commitment",
+        scope=MEMBER,
+        description="A safety-network member's own commitment, in their own words: a proposal until the worker "
+        "confirms it.",
     ),
     CaseMutation(
         "respondToStatement",

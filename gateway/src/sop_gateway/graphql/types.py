@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from enum import Enum
+from types import SimpleNamespace
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -16,9 +17,11 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from sop_gateway.graphql.context import GatewayContext
-from sop_gateway.graphql.labels import InLanguage, in_language
+from sop_gateway.graphql.labels import InLanguage, in_language, item_in_language
 from sop_gateway.graphql.paging import DEFAULT_CHECK_INS, DEFAULT_FIRST, PageInfo, ReadRest, Window
 from sop_shared.pagination import CaseList
+from sop_shared.policy import Audience as PolicyAudience
+from sop_shared.sharing import shown_to_reader
 
 
 @strawberry.enum
@@ -341,10 +344,48 @@ class CasePerson:
         )
 
 
-@strawberry.type
+@strawberry.enum(description="A network member's own commitment: a proposal until the worker confirms or declines it")
+class CommitmentStatus(Enum):
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+
+
+@strawberry.type(
+    description="What a network member has agreed to do: recorded by the worker with the member (`recordId` null), "
+    "or proposed by the member in their own words and confirmed by the worker (docs/members.md)"
+)
 class Commitment:
     text: str
     schedule: str | None
+    record_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The member's own commitment (network service); null for one the worker recorded"
+    )
+    status: CommitmentStatus = strawberry.field(
+        default=CommitmentStatus.CONFIRMED,
+        description="Only the agency and the member who proposed it read a proposed or declined one",
+    )
+    language: str | None = strawberry.field(default=None, description="The language `text` is shown in")
+    language_fallback: bool = strawberry.field(
+        default=False, description="True when no verified, current translation into the asked language exists"
+    )
+    decline_reason: str | None = None
+    version: int | None = None
+
+    @classmethod
+    def own(cls, body: dict[str, Any], language: str) -> Commitment:
+        """A member's own commitment, its words in `language` where a verified, current translation exists."""
+        shown = item_in_language(body, ("text", "schedule"), language)
+        return cls(
+            text=shown["text"],
+            schedule=shown.get("schedule"),
+            record_id=strawberry.ID(body["id"]),
+            status=CommitmentStatus(body["status"]),
+            language=shown["language"],
+            language_fallback=shown["language_fallback"],
+            decline_reason=body.get("decline_reason"),
+            version=body.get("version"),
+        )
 
 
 @strawberry.type
@@ -362,8 +403,9 @@ class NetworkMember:
     active_to: dt.date | None
 
     @classmethod
-    def from_json(cls, body: dict[str, Any]) -> NetworkMember:
+    def from_json(cls, body: dict[str, Any], own: list[Commitment] | None = None) -> NetworkMember:
         person = body["person"]
+        recorded = [Commitment(text=c["text"], schedule=c.get("schedule")) for c in body.get("commitments", [])]
         return cls(
             id=strawberry.ID(body["id"]),
             person_id=strawberry.ID(person["id"]),
@@ -371,7 +413,7 @@ class NetworkMember:
             last_name=person["last_name"],
             circle=NetworkCircle(body["circle"]),
             roles=list(body.get("roles", [])),
-            commitments=[Commitment(text=c["text"], schedule=c.get("schedule")) for c in body.get("commitments", [])],
+            commitments=recorded + (own or []),
             availability=body.get("availability"),
             agreed_plan_version=body.get("agreed_plan_version"),
             active_from=_date(body.get("active_from")),
@@ -395,10 +437,23 @@ class SafetyNetwork:
     meetings: list[NetworkMeeting]
 
     @classmethod
-    def from_json(cls, body: dict[str, Any] | None) -> SafetyNetwork:
+    def from_json(
+        cls,
+        body: dict[str, Any] | None,
+        *,
+        audience: PolicyAudience = PolicyAudience.staff,
+        language: str = "en",
+        reader_person_id: str | None = None,
+    ) -> SafetyNetwork:
+        """The network as `audience` reads it: each member's own commitments follow the ones the worker recorded
+        with them — the agency reads every one, a member their own proposals, everyone else the confirmed ones."""
         body = body or {}
+        own: dict[str, list[Commitment]] = {}
+        for c in body.get("commitments", []):
+            if shown_to_reader(SimpleNamespace(**c), audience, reader_person_id):
+                own.setdefault(str(c["member_id"]), []).append(Commitment.own(c, language))
         return cls(
-            members=[NetworkMember.from_json(m) for m in body.get("members", [])],
+            members=[NetworkMember.from_json(m, own.get(str(m["id"]))) for m in body.get("members", [])],
             meetings=[
                 NetworkMeeting(
                     held_on=_date(m["held_on"]) or dt.date.min,

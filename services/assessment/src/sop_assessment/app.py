@@ -28,7 +28,9 @@ from sop_assessment.supervision.plan_events import CONSUMERS as PLAN_APPROVAL_CO
 from sop_assessment.translations.api import router as translations_router
 from sop_assessment.translations.api import workflow_router as translation_workflow_router
 from sop_assessment.trauma.api import router as trauma_router
+from sop_shared.auth import section_router
 from sop_shared.events import EventBus
+from sop_shared.policy import Section
 from sop_shared.service import build_service_app
 
 
@@ -43,7 +45,9 @@ def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | No
         platform=platform,
         routers=[
             statements_router,
-            sdm_router,
+            # The SDM tools' decisions and risk levels are the agency's: an audience the policy keeps from them
+            # (the network, unless the family opened them) finds no SDM route at all.
+            section_router(sdm_router, Section.sdm_levels),
             child_voice_router,
             maps_router,
             goals_router,

@@ -10,8 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from sop_network.models import CaseMember, NetworkMember
-from sop_shared.case_refs import CaseRefResolvers, rows_in_case, the_case
+from sop_network.models import CaseMember, NetworkMember, case_entities
+from sop_shared.case_refs import STATEMENTS, CaseEntityFeed, CaseRefResolvers, KnownEntities, rows_in_case, the_case
+
+# The assessment's statements, learnt from its events: a family opens a harm statement to their network by id.
+ENTITY_FEEDS: tuple[CaseEntityFeed, ...] = STATEMENTS
 
 
 async def people_in_case(
@@ -27,10 +30,14 @@ async def people_in_case(
     return set((await session.execute(members.union(network))).scalars())
 
 
-CASE_REFS = CaseRefResolvers(
-    {
-        "case": the_case(),
-        "person": people_in_case,
-        "network_member": rows_in_case(col(NetworkMember.id), col(NetworkMember.case_id)),
-    }
-)
+def case_refs(*, grace_seconds: float) -> tuple[CaseRefResolvers, KnownEntities]:
+    known = KnownEntities(case_entities, grace_seconds=grace_seconds)
+    resolvers = CaseRefResolvers(
+        {
+            "case": the_case(),
+            "person": people_in_case,
+            "network_member": rows_in_case(col(NetworkMember.id), col(NetworkMember.case_id)),
+            "statement": known.resolver("statement"),
+        }
+    )
+    return resolvers, known

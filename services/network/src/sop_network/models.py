@@ -7,16 +7,21 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from sop_shared.case_refs import define_case_entity_table
 from sop_shared.db import UTCDateTime, enum_column, service_metadata, utcnow
 from sop_shared.ids import new_id
 from sop_shared.platform_tables import define_platform_tables
+from sop_shared.sharing import SharedRecord
+from sop_shared.translations import TranslationRecord
 
 metadata = service_metadata()
 platform = define_platform_tables(metadata)
+# The other services' records a network request may name (the statements a family opens to their network).
+case_entities = define_case_entity_table(metadata)
 
 
 class NetworkTable(SQLModel, registry=registry(metadata=metadata)):
@@ -226,6 +231,57 @@ class NetworkMemberRevision(NetworkTable, table=True):
     snapshot: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     changed_by: str = Field(max_length=200)
     changed_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class CommitmentStatus(StrEnum):
+    proposed = "proposed"  # the network member's own words, waiting for the worker
+    confirmed = "confirmed"  # the worker confirmed it: it may enter a plan, and is shared
+    declined = "declined"  # the worker declined it, with the reason
+
+
+class NetworkCommitment(NetworkTable, SharedRecord, table=True):
+    """What a safety-network member says they will do to keep the children safe, in their own words. A proposal
+    until the worker confirms it (or declines it, with a reason); only a confirmed commitment can enter a plan
+    (docs/members.md). The words are kept as the member wrote them; nothing is overwritten."""
+
+    __tablename__ = "network_commitment"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    member_id: uuid.UUID = Field(foreign_key="network_member.id", index=True)
+    person_id: uuid.UUID = Field(foreign_key="person.id", index=True)  # who committed (the member's person)
+    text: str = Field(sa_type=Text)
+    schedule: str | None = Field(default=None, max_length=200)
+    language: str = Field(max_length=35)
+    status: CommitmentStatus = Field(default=CommitmentStatus.proposed, sa_type=enum_column(CommitmentStatus))
+    proposed_by: str = Field(max_length=200)  # the login that proposed it
+    proposed_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    decline_reason: str | None = Field(default=None, max_length=1000)
+    version: int = 1
+
+
+class NetworkSharingChoice(NetworkTable, table=True):
+    """What the family chose their safety network sees beyond the default on one case (`sop_shared.policy`
+    `NetworkSharing`): whole sections and single statements. One row per case, a new version at each decision;
+    who decided (a family member as themselves, or the worker recording the family's decision) is kept."""
+
+    __tablename__ = "network_sharing"
+
+    case_id: uuid.UUID = Field(foreign_key="case.id", primary_key=True)
+    sections: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    statement_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    decided_by: str = Field(max_length=200)  # the login that recorded it
+    decided_by_person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id")  # a family member's own
+    decided_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+    version: int = 1
+
+
+class Translation(NetworkTable, TranslationRecord, table=True):
+    """A person's translation of a network commitment's words, as they read then (`sop_shared.translations`)."""
+
+    __tablename__ = "translation"
 
 
 class NetworkMeeting(NetworkTable, table=True):

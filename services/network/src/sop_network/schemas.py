@@ -13,12 +13,17 @@ from sop_network.models import (
     BackgroundCheck,
     CaseStatus,
     CaseType,
+    CommitmentStatus,
     ContactKind,
     MemberRole,
     NetworkCircle,
 )
-from sop_shared.case_refs import NetworkMemberRef, NotCaseScoped, PersonRef
+from sop_shared.case_refs import NetworkMemberRef, NotCaseScoped, PersonRef, StatementRef
 from sop_shared.language_tags import LanguageTag
+from sop_shared.plain_language import LanguageCheck
+from sop_shared.policy import Section
+from sop_shared.sharing import SharingOut
+from sop_shared.translations import CarriedTranslation
 
 # Ids not held to one case, and why: SACWIS keeps person records across cases (cases:sync only); a bulk read
 # names the cases it reads, each checked against the token's allowed cases (`require_cases_read`).
@@ -133,6 +138,35 @@ class CaseOut(BaseModel):
     assignments: list[AssignmentOut]
 
 
+class NetworkSharingIn(Strict):
+    """What the family chooses their safety network sees beyond the default (the danger statements, the safety
+    goal and the rules the member helps with): the whole of some sections, and single statements. The choice
+    replaces the one before; `version` is the version read (0 before the first choice)."""
+
+    sections: list[Section] = Field(default_factory=list, max_length=len(Section))
+    statement_ids: list[StatementRef] = Field(
+        default_factory=list, max_length=50, description="Statements (harm statements) opened one by one"
+    )
+    version: int = Field(ge=0, description="The version of the choice read (0: none yet)")
+
+
+class NetworkSeesOut(BaseModel):
+    sections: list[Section]
+    statement_ids: list[uuid.UUID]
+
+
+class NetworkSharingOut(BaseModel):
+    case_id: uuid.UUID
+    sections: list[Section] = Field(description="Sections the family opened to their network")
+    statement_ids: list[uuid.UUID]
+    hidden_by_default: list[Section] = Field(description="What the network does not see unless the family opens it")
+    decided_by_person_id: uuid.UUID | None = Field(
+        description="The family member who chose, as themselves (null: the worker recorded the family's decision)"
+    )
+    decided_at: datetime | None
+    version: int = Field(description="0: the family has not chosen yet (the default holds)")
+
+
 class AccessOut(BaseModel):
     case_id: uuid.UUID
     subject: str
@@ -144,6 +178,10 @@ class AccessOut(BaseModel):
         default=None, description="A family or network member: the person on this case their login is bound to"
     )
     language: str | None = Field(default=None, description="A family or network member: their preferred language")
+    network_sees: NetworkSeesOut | None = Field(
+        default=None,
+        description="What the family chose their network sees on this case beyond the default (allowed callers)",
+    )
 
 
 class CommitmentIn(Strict):
@@ -228,9 +266,63 @@ class NetworkMeetingOut(BaseModel):
     created_at: datetime
 
 
+class MemberCommitmentIn(Strict):
+    """A network member's own commitment, in their own words (kept as written): never who they are (that is the
+    token's person)."""
+
+    text: str = Field(min_length=1, max_length=1000, description="What they will do to keep the children safe")
+    schedule: str | None = Field(default=None, min_length=1, max_length=200, description="When / how often")
+    language: LanguageTag | None = Field(
+        default=None, description="The language the words are in; defaults to the member's preferred language"
+    )
+
+
+class CommitmentDecisionIn(Strict):
+    """The worker confirms a proposed commitment (it may then enter a plan, and the family and network read it)
+    or declines it with the reason, said to the member."""
+
+    decision: Literal["confirmed", "declined"]
+    reason: str | None = Field(
+        default=None, min_length=3, max_length=1000, description="Why it is declined (required to decline)"
+    )
+    share_reason: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=1000,
+        description="Why the words are shared as they are although the plain-language check has findings",
+    )
+
+
+class NetworkCommitmentOut(SharingOut):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    member_id: uuid.UUID
+    person_id: uuid.UUID = Field(description="The network member's person who committed")
+    text: str = Field(description="The member's own words, as written")
+    schedule: str | None
+    language: str
+    status: CommitmentStatus
+    proposed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decline_reason: str | None
+    version: int
+    plain_language: LanguageCheck | None = Field(
+        default=None, description="The plain-language check of the words (the agency's; warnings only)"
+    )
+    translations: list[CarriedTranslation] = Field(
+        default_factory=list, description="People's current translations of the words (the reader's side picks)"
+    )
+
+
 class SafetyNetworkOut(BaseModel):
     members: list[NetworkMemberOut]
     meetings: list[NetworkMeetingOut]
+    commitments: list[NetworkCommitmentOut] = Field(
+        default_factory=list,
+        description="The network members' own commitments: the agency reads every one; others the confirmed, "
+        "shared ones (and a member their own proposals)",
+    )
 
 
 class CaseViewSlice(BaseModel):

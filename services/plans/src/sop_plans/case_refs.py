@@ -1,6 +1,6 @@
 """What the ids in a plans request may name, within the request's case (see `sop_shared.case_refs`): this
-service's plans, their rules and participants from its tables; people, danger statements, safety goals and
-SDM assessments from the other services' events."""
+service's plans, their rules and participants from its tables; people, danger statements, safety goals, SDM
+assessments and the network members' confirmed commitments from the other services' events."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from sop_plans.models import SafetyPlan, SafetyPlanVersion, case_entities
 from sop_shared.case_refs import (
+    CONFIRMED_COMMITMENTS,
     DANGER_STATEMENTS,
     PEOPLE_IN_CASES,
     SAFETY_GOALS,
@@ -26,7 +27,13 @@ from sop_shared.case_refs import (
     the_case,
 )
 
-ENTITY_FEEDS: tuple[CaseEntityFeed, ...] = (*PEOPLE_IN_CASES, *DANGER_STATEMENTS, *SAFETY_GOALS, *SDM_ASSESSMENTS)
+ENTITY_FEEDS: tuple[CaseEntityFeed, ...] = (
+    *PEOPLE_IN_CASES,
+    *DANGER_STATEMENTS,
+    *SAFETY_GOALS,
+    *SDM_ASSESSMENTS,
+    *CONFIRMED_COMMITMENTS,
+)
 
 
 def _in_plan_versions(section: str) -> Resolver:
@@ -60,6 +67,7 @@ def case_refs(*, grace_seconds: float) -> tuple[CaseRefResolvers, KnownEntities]
             "danger_statement": known.resolver("danger_statement"),
             "safety_goal": known.resolver("safety_goal"),
             "sdm_assessment": known.resolver("sdm_assessment"),
+            "confirmed_commitment": known.resolver("confirmed_commitment"),
             "safety_plan": rows_in_case(col(SafetyPlan.id), col(SafetyPlan.case_id)),
             "safety_plan_rule": _in_plan_versions("rules"),
             "plan_participant": _in_plan_versions("participants"),

@@ -78,6 +78,11 @@ class RuleIn(Strict):
     )
     frequency: str | None = Field(default=None, max_length=500, description="When / how often")
     how_verified: str | None = Field(default=None, max_length=1000)
+    commitment_id: case_refs.ConfirmedCommitmentRef | None = Field(
+        default=None,
+        description="The safety-network member's own commitment this rule carries: only one the worker "
+        "confirmed (network service) may enter a plan",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -158,6 +163,12 @@ class Rule(BaseModel):
     monitors: list[PersonRef]
     frequency: str | None
     how_verified: str | None
+    # Left out when absent: a rule that carries no commitment is stored, hashed and shown as before commitments.
+    commitment_id: uuid.UUID | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="The confirmed network commitment it carries (absent when none)",
+    )
 
 
 class PlanContent(BaseModel):

@@ -65,6 +65,7 @@ async def case_view(
         language=language,
         catalog=catalog_of(request.app),
         now=now,
+        sharing=principal.network_sharing,
         bounds=ViewBounds(harm=harm_first, danger=danger_first, safety_scale=scale_first),
         reader=principal.person_id,
     )
@@ -101,6 +102,7 @@ async def case_view_statements(
         language=language,
         limit=page.limit,
         cursor=page.cursor,
+        sharing=principal.network_sharing,
     )
     await audit_request(
         request,
@@ -130,7 +132,14 @@ async def case_view_safety_scale(
     """The safety scale's trajectories after `cursor` (the case view's `trajectory_paging.next_cursor`, or
     this list's own): the overall rating first, then each danger statement, active ones first."""
     require_case_scope(principal, case_id, Scope.case_read)
-    window = await scale_window(session, case_id=case_id, audience=audience, limit=page.limit, cursor=page.cursor)
+    window = await scale_window(
+        session,
+        case_id=case_id,
+        audience=audience,
+        limit=page.limit,
+        cursor=page.cursor,
+        sharing=principal.network_sharing,
+    )
     await audit_request(
         request, session, principal, resource="case_view", action="read", case_id=case_id, fields=["safety_scale"]
     )

@@ -53,7 +53,15 @@ from sop_assessment.trauma.schemas import KnownTrigger
 from sop_assessment.trauma.service import list_histories
 from sop_shared.pagination import DEFAULT_LIMIT
 from sop_shared.plain_language import LANGUAGE_NAMES, PLAIN_WORDS, primary_language
-from sop_shared.policy import Audience, Section, SensitivityLabel, may_see, may_see_section
+from sop_shared.policy import (
+    DEFAULT_SHARING,
+    Audience,
+    NetworkSharing,
+    Section,
+    SensitivityLabel,
+    may_see,
+    may_see_section,
+)
 from sop_shared.translations import Source, carried
 
 
@@ -86,17 +94,18 @@ async def assessment_case_view(
     now: datetime,
     bounds: ViewBounds = ViewBounds(),
     reader: uuid.UUID | None = None,
+    sharing: NetworkSharing = DEFAULT_SHARING,
 ) -> tuple[AssessmentCaseView, list[str]]:
     """The case view for `audience` in `language`, and the sensitive fields it carries (for the audit). The
     statements and the safety scale are bounded: the first window of each, its total and a cursor to the rest.
     `reader` is a member's person (their token's), for what only some members see (the adults' explanation)."""
     internal = is_internal(audience)
-    harm = await statement_window(
-        session, case_id=case_id, kind=StatementKind.harm, audience=audience, language=language, limit=bounds.harm
-    )
-    danger = await statement_window(
-        session, case_id=case_id, kind=StatementKind.danger, audience=audience, language=language, limit=bounds.danger
-    )
+    harm, danger = [
+        await statement_window(
+            session, case_id=case_id, kind=kind, audience=audience, language=language, limit=limit, sharing=sharing
+        )
+        for kind, limit in ((StatementKind.harm, bounds.harm), (StatementKind.danger, bounds.danger))
+    ]
     shown = [*harm.items, *danger.items]
 
     goals = await case_goals(session, case_id, audience)
@@ -107,7 +116,7 @@ async def assessment_case_view(
     goals_shown = [
         _goal(g, g.danger_statement_id in withheld, language, audience, goal_translations.get(g.id, [])) for g in goals
     ]
-    scale = await scale_window(session, case_id=case_id, audience=audience, limit=bounds.safety_scale)
+    scale = await scale_window(session, case_id=case_id, audience=audience, limit=bounds.safety_scale, sharing=sharing)
     the_map = await latest_map(session, case_id, audience)
     map_shown = await map_out(session, the_map, audience) if the_map is not None else None
     if map_shown is not None and not internal:
@@ -194,7 +203,7 @@ async def assessment_case_view(
             due_dates=summary.due_dates,
             detail=detail,
         )
-        if may_see_section(Section.sdm_levels, audience)
+        if may_see_section(Section.sdm_levels, audience, sharing)
         else SdmView(
             safety_decision=None,
             safety_assessed_at=None,

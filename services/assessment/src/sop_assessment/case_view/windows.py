@@ -23,11 +23,11 @@ from sop_assessment.ratings.models import OVERALL, ScaleRating
 from sop_assessment.ratings.rules import latest_occasion, target_of, trajectory
 from sop_assessment.ratings.schemas import ScaleRatingOut, Trajectory
 from sop_assessment.statements.redaction import StatementView, statement_view
-from sop_assessment.statements.service import statement_out
+from sop_assessment.statements.service import seen_by, statement_out
 from sop_assessment.translations.rules import shown_translations
 from sop_assessment.translations.service import TRANSLATIONS
 from sop_shared.pagination import CaseList, CountedPage, after
-from sop_shared.policy import MEMBER_RATER_ROLES, Audience, Section, may_see_section
+from sop_shared.policy import DEFAULT_SHARING, MEMBER_RATER_ROLES, Audience, NetworkSharing, Section, may_see_section
 from sop_shared.sharing import shared_only
 from sop_shared.translations import Source, carried
 
@@ -50,12 +50,18 @@ async def statement_window(
     limit: int,
     cursor: str | None = None,
     field: str = "cursor",
+    sharing: NetworkSharing = DEFAULT_SHARING,
 ) -> CountedPage[CaseViewStatement]:
     """Up to `limit` statements of one kind after the cursor's, oldest first, as `audience` may read them in
     `language` (with their current translations), and how many the case has of that kind."""
     the_list = statement_list(case_id, kind)
     at = the_list.position(cursor, (uuid.UUID,), field=field)
-    of_kind = (col(Statement.case_id) == case_id, col(Statement.kind) == kind, *shared_only(Statement, audience))
+    of_kind = (
+        col(Statement.case_id) == case_id,
+        col(Statement.kind) == kind,
+        *shared_only(Statement, audience),
+        *seen_by(audience, sharing),  # the harm statements the family opened to their network
+    )
     query = select(Statement).where(*of_kind)
     if at is not None:
         query = query.where(col(Statement.id) > at[0])
@@ -121,6 +127,7 @@ async def scale_window(
     limit: int,
     cursor: str | None = None,
     field: str = "cursor",
+    sharing: NetworkSharing = DEFAULT_SHARING,
 ) -> ScaleWindow:
     """Up to `limit` of the scale's targets after the cursor's. The raters' words about a statement withheld
     from `audience` are withheld with it; the numbers stay."""
@@ -165,7 +172,7 @@ async def scale_window(
             ratings.setdefault(rating.target, []).append(rating)
     latest: list[ScaleRatingOut] = []
     trajectories: list[Trajectory] = []
-    every_rater = may_see_section(Section.every_rater, audience)
+    every_rater = may_see_section(Section.every_rater, audience, sharing)
     for statement in shown:
         statement_id = statement.id if statement is not None else None
         rows = ratings.get(target_of(statement_id), [])

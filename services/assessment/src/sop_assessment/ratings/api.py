@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request, Response
 from sop_assessment.case_view.http import idempotent_create
 from sop_assessment.ratings.rules import trajectory
 from sop_assessment.ratings.schemas import ScaleRatingIn, ScaleRatingOut, ScaleRatingWithdrawal, Trajectory
-from sop_assessment.ratings.service import create_rating, list_ratings, ratings_of, withdraw_rating
+from sop_assessment.ratings.service import create_rating, list_ratings, raters_seen, ratings_of, withdraw_rating
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, require_case_scope
+from sop_shared.auth import CurrentPrincipal, RequestAudience, require_case_scope
 from sop_shared.case_refs import DangerStatementRef
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
@@ -69,15 +69,22 @@ async def list_case_ratings(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: PageDep,
+    audience: RequestAudience,
     statement_id: Annotated[
         DangerStatementRef | None, Query(description="Only ratings of this danger statement")
     ] = None,
     overall: Annotated[bool | None, Query(description="true: only overall ratings; false: only per statement")] = None,
 ) -> Page[ScaleRatingOut]:
-    """A case's ratings, oldest first."""
+    """A case's ratings, oldest first (the safety network: the family's and the network's own, unless the family
+    opened every rater's score to them)."""
     require_case_scope(principal, case_id, Scope.case_read)
     rows, next_cursor = await list_ratings(
-        session, case_id=case_id, page=page, statement_id=statement_id, overall=overall
+        session,
+        case_id=case_id,
+        page=page,
+        statement_id=statement_id,
+        overall=overall,
+        raters=raters_seen(audience, principal.network_sharing),
     )
     await audit_request(request, session, principal, resource="scale_rating", action="read", case_id=case_id)
     return Page[ScaleRatingOut](items=[rating_out(r) for r in rows], next_cursor=next_cursor)
@@ -93,6 +100,7 @@ async def rating_trajectory(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
+    audience: RequestAudience,
     statement_id: Annotated[DangerStatementRef | None, Query(description="The danger statement")] = None,
     overall: Annotated[bool, Query(description="true for the overall rating's trajectory")] = False,
 ) -> Trajectory:
@@ -100,7 +108,8 @@ async def rating_trajectory(
     require_case_scope(principal, case_id, Scope.case_read)
     if (statement_id is None) != overall:
         raise InvalidInput.field("statement_id", "give a statement_id, or overall=true, not both")
-    rows = await ratings_of(session, case_id=case_id, statement_id=statement_id)
+    raters = raters_seen(audience, principal.network_sharing)
+    rows = await ratings_of(session, case_id=case_id, statement_id=statement_id, raters=raters)
     await audit_request(request, session, principal, resource="scale_rating", action="read", case_id=case_id)
     return Trajectory.model_validate(trajectory(rows, statement_id))
 

@@ -16,6 +16,14 @@ from sop_assessment.ratings.schemas import ScaleRatingIn
 from sop_shared.db import utcnow
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
+from sop_shared.policy import (
+    DEFAULT_SHARING,
+    MEMBER_RATER_ROLES,
+    Audience,
+    NetworkSharing,
+    Section,
+    may_see_section,
+)
 from sop_shared.problems import Conflict, InvalidInput, NotFound
 
 RATING_CREATED = "sop.assessment.scale_rating.created"
@@ -113,8 +121,12 @@ async def list_ratings(
     page: PageRequest,
     statement_id: uuid.UUID | None = None,
     overall: bool | None = None,
+    raters: frozenset[str] | None = None,
 ) -> tuple[list[ScaleRating], str | None]:
+    """The case's ratings, oldest first; only these rater roles' when `raters` is given (`raters_seen`)."""
     query = select(ScaleRating).where(col(ScaleRating.case_id) == case_id)
+    if raters is not None:
+        query = query.where(col(ScaleRating.rater_role).in_(sorted(raters)))
     if statement_id is not None:
         query = query.where(col(ScaleRating.statement_id) == statement_id)
     if overall is not None:
@@ -125,10 +137,23 @@ async def list_ratings(
     return page.page(rows)
 
 
+def raters_seen(audience: Audience, shown: NetworkSharing = DEFAULT_SHARING) -> frozenset[str] | None:
+    """Whose scores `audience` reads: everyone's, or without the `every_rater` section (the network, unless the
+    family opened it) only the family's and the network's own."""
+    return None if may_see_section(Section.every_rater, audience, shown) else MEMBER_RATER_ROLES
+
+
 async def ratings_of(
-    session: AsyncSession, *, case_id: uuid.UUID, statement_id: uuid.UUID | None = None, every_target: bool = False
+    session: AsyncSession,
+    *,
+    case_id: uuid.UUID,
+    statement_id: uuid.UUID | None = None,
+    every_target: bool = False,
+    raters: frozenset[str] | None = None,
 ) -> list[ScaleRating]:
     query = select(ScaleRating).where(col(ScaleRating.case_id) == case_id)
+    if raters is not None:
+        query = query.where(col(ScaleRating.rater_role).in_(sorted(raters)))
     if not every_target:
         query = query.where(col(ScaleRating.target) == target_of(statement_id))
     query = query.where(col(ScaleRating.withdrawn_at).is_(None))  # withdrawn ratings draw nothing

@@ -30,7 +30,7 @@ from sop_shared.concurrency import etag, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import Page, PageDep
-from sop_shared.policy import Scope, may_see_unshared
+from sop_shared.policy import Scope, may_see_statement, may_see_unshared
 from sop_shared.problems import NotFound
 from sop_shared.query_params import known_query_params
 from sop_shared.sharing import shown_to
@@ -116,7 +116,13 @@ async def list_case_statements(
     (X-SOP-Audience; default the caller's own kind) may see them."""
     require_case_scope(principal, case_id, Scope.case_read)
     rows, next_cursor = await list_statements(
-        session, case_id=case_id, page=page, audience=audience, kind=kind, status=status
+        session,
+        case_id=case_id,
+        page=page,
+        audience=audience,
+        kind=kind,
+        status=status,
+        shown=principal.network_sharing,
     )
     items = [statement_out(row, audience) for row in rows]
     await audit_request(
@@ -148,8 +154,10 @@ async def get_one_statement(
     """One statement with its plain-language check, as the request's audience may see it; the ETag is its
     version (for If-Match later)."""
     statement = await _statement_for(session, principal, statement_id, Scope.case_read)
-    if not shown_to(statement, audience):
-        raise StatementNotFound()  # a draft or withdrawn statement does not exist for the family
+    if not shown_to(statement, audience) or not may_see_statement(
+        statement.kind.value, statement.id, audience, principal.network_sharing
+    ):
+        raise StatementNotFound()  # a draft, a withdrawn one, or one the family keeps from their network
     out = statement_out(statement, audience)
     await audit_request(
         request,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -15,7 +15,7 @@ from sop_assessment.statements.redaction import StatementView, statement_view
 from sop_assessment.statements.rules import prepare_statement, statement_check
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
-from sop_shared.policy import Audience
+from sop_shared.policy import DEFAULT_SHARING, Audience, NetworkSharing, Section, may_see_section
 from sop_shared.problems import NotFound
 from sop_shared.sharing import shared_only, without_agency_notes
 
@@ -54,6 +54,15 @@ async def create_statement(
     return statement
 
 
+def seen_by(audience: Audience, shown: NetworkSharing = DEFAULT_SHARING) -> list[ColumnElement[bool]]:
+    """The conditions a read of statements adds for `audience` beyond `shared_only`: without the harm statements'
+    section (the network, by default) only the harm statements the family opened to them one by one
+    (`sop_shared.policy.may_see_statement`, in SQL)."""
+    if may_see_section(Section.harm_statements, audience, shown):
+        return []
+    return [or_(col(Statement.kind) != StatementKind.harm, col(Statement.id).in_(sorted(shown.statement_ids)))]
+
+
 async def list_statements(
     session: AsyncSession,
     *,
@@ -62,9 +71,13 @@ async def list_statements(
     audience: Audience,
     kind: StatementKind | None = None,
     status: StatementStatus | None = None,
+    shown: NetworkSharing = DEFAULT_SHARING,
 ) -> tuple[list[Statement], str | None]:
-    """The case's statements `audience` may read (only shared, not withdrawn ones outside the agency)."""
-    query = select(Statement).where(col(Statement.case_id) == case_id, *shared_only(Statement, audience))
+    """The case's statements `audience` may read (only shared, not withdrawn ones outside the agency; the
+    network's as the family chose, `shown`)."""
+    query = select(Statement).where(
+        col(Statement.case_id) == case_id, *shared_only(Statement, audience), *seen_by(audience, shown)
+    )
     if kind is not None:
         query = query.where(col(Statement.kind) == kind)
     if status is not None:

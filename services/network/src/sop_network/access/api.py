@@ -11,7 +11,7 @@ from sop_network.access.service import decide_for
 from sop_network.cases.service import read_case
 from sop_network.models import Person
 from sop_network.safety_network.service import read_safety_network
-from sop_network.schemas import AccessOut, CaseViewSlice
+from sop_network.schemas import AccessOut, CaseViewSlice, NetworkSeesOut
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, require_case
 from sop_shared.clock import Now
@@ -33,6 +33,12 @@ def access_out(
         audiences=sorted(a.value for a in decision.audiences),
         person_id=decision.person_id,
         language=language,
+        network_sees=NetworkSeesOut(
+            sections=sorted(decision.network_sharing.sections),
+            statement_ids=sorted(decision.network_sharing.statement_ids),
+        )
+        if decision.allowed and decision.network_sharing
+        else None,
     )
 
 
@@ -50,7 +56,7 @@ async def case_view_slice(
     """The access decision and, only when allowed, the case with its people and its safety network, shown
     for the audiences the decision allows."""
     case = await read_case(session, case_id, decision.audiences) if decision.allowed else None
-    network = await read_safety_network(session, case_id, decision.audiences) if case else None
+    network = await read_safety_network(session, case_id, decision.audiences, decision.person_id) if case else None
     access = await member_access_out(session, case_id, principal, decision)
     return CaseViewSlice(access=access, case=case, safety_network=network)
 

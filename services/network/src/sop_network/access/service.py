@@ -12,9 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from sop_network.models import Case, CaseMember, NetworkMember, PartnerGrant, Person, StaffAssignment
+from sop_network.safety_network.sharing import sharing_by_case
 from sop_shared.auth import Principal, require_case_scope
 from sop_shared.db import utcnow
-from sop_shared.policy import AccessDecision, ActorType, CaseAccessFacts, Scope, decide_case_access
+from sop_shared.policy import (
+    DEFAULT_SHARING,
+    AccessDecision,
+    ActorType,
+    CaseAccessFacts,
+    NetworkSharing,
+    Scope,
+    decide_case_access,
+)
 from sop_shared.policy import PartnerGrant as GrantFact
 from sop_shared.policy import StaffAssignment as AssignmentFact
 from sop_shared.problems import Forbidden, NotFound
@@ -31,12 +40,13 @@ async def case_access_facts(
 async def many_case_access_facts(
     session: AsyncSession, case_ids: list[uuid.UUID], *, now: datetime, principal: Principal | None = None
 ) -> dict[uuid.UUID, CaseAccessFacts]:
-    """The facts for many cases in four queries whatever the count (the bulk reads use this)."""
+    """The facts for many cases in five queries whatever the count (the bulk reads use this)."""
     existing = {row[0] for row in (await session.execute(select(col(Case.id)).where(col(Case.id).in_(case_ids)))).all()}
     ids = list(existing)
     assignments: dict[uuid.UUID, list[AssignmentFact]] = {}
     grants: dict[uuid.UUID, list[GrantFact]] = {}
     members: dict[uuid.UUID, dict[str, MemberLogin]] = {}
+    sharing: dict[uuid.UUID, NetworkSharing] = {}
     if ids:
         for a in (
             await session.execute(select(StaffAssignment).where(col(StaffAssignment.case_id).in_(ids)))
@@ -56,6 +66,7 @@ async def many_case_access_facts(
             )
         if principal is None or principal.actor_type in (ActorType.family, ActorType.network):
             members = await _member_subjects(session, ids, now, principal.subject if principal else None)
+        sharing = await sharing_by_case(session, ids)
     return {
         case_id: CaseAccessFacts(
             case_id=case_id,
@@ -64,6 +75,7 @@ async def many_case_access_facts(
             grants=tuple(grants.get(case_id, ())),
             member_subjects={s: m.kind for s, m in members.get(case_id, {}).items()},
             member_people={s: m.person_id for s, m in members.get(case_id, {}).items()},
+            network_sharing=sharing.get(case_id, DEFAULT_SHARING),
         )
         for case_id in case_ids
     }

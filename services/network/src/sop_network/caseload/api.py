@@ -88,7 +88,7 @@ async def case_views(
     for case_id in body.case_ids:
         decision = decisions[case_id]
         case = cases.get(case_id)
-        network = await read_safety_network(session, case_id, decision.audiences) if case else None
+        network = await read_safety_network(session, case_id, decision.audiences, decision.person_id) if case else None
         items.append(CaseViewSlice(access=access_out(case_id, principal, decision), case=case, safety_network=network))
         accesses.append(
             RequestAccess(

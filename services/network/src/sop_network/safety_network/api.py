@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from sop_network.access.service import authorize
+from sop_network.models import NetworkSharingChoice
 from sop_network.safety_network.service import (
     add_meeting,
     add_member,
@@ -18,21 +19,25 @@ from sop_network.safety_network.service import (
     read_safety_network,
     update_member,
 )
+from sop_network.safety_network.sharing import choose, sharing_out
 from sop_network.schemas import (
     NetworkMeetingIn,
     NetworkMemberCreate,
     NetworkMemberOut,
     NetworkMemberRevisionOut,
     NetworkMemberUpdate,
+    NetworkSharingIn,
+    NetworkSharingOut,
     SafetyNetworkOut,
 )
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal
+from sop_shared.auth import CurrentPrincipal, require_member
 from sop_shared.clock import Now
 from sop_shared.concurrency import IfMatchVersion, etag, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
-from sop_shared.policy import Scope
+from sop_shared.policy import MEMBER_ACTORS, ActorType, Scope
+from sop_shared.problems import Forbidden
 from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["safety network"])
@@ -44,7 +49,7 @@ async def get_safety_network(
 ) -> SafetyNetworkOut:
     """The family's safety network: who is in it (circle, roles, commitments, checks) and its meetings."""
     decision = await authorize(session, principal, case_id, Scope.case_read, now)
-    network = await read_safety_network(session, case_id, decision.audiences)
+    network = await read_safety_network(session, case_id, decision.audiences, decision.person_id)
     await audit_request(request, session, principal, resource="safety_network", action="read", case_id=case_id)
     return network
 
@@ -165,3 +170,46 @@ async def record_network_meeting(
     content = meeting_out(meeting).model_dump(mode="json")
     await idempotency.remember(session, body, status_code=201, content=content, headers={})
     return JSONResponse(content, status_code=201)
+
+
+@router.get("/cases/{case_id}/network/sharing", response_model=NetworkSharingOut, dependencies=[known_query_params()])
+async def get_network_sharing(
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+) -> NetworkSharingOut:
+    """What the family chose their safety network sees beyond the default (`version` 0: the default holds)."""
+    await authorize(session, principal, case_id, Scope.case_read, now)
+    row = await session.get(NetworkSharingChoice, case_id)
+    await audit_request(request, session, principal, resource="network_sharing", action="read", case_id=case_id)
+    return sharing_out(case_id, row)
+
+
+@router.put(
+    "/cases/{case_id}/network/sharing",
+    response_model=NetworkSharingOut,
+    dependencies=[known_query_params()],
+    responses={403: {"description": "Neither a family member of the case nor its staff"}},
+)
+async def choose_network_sharing(
+    case_id: uuid.UUID,
+    body: NetworkSharingIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    now: Now,
+) -> NetworkSharingOut:
+    """The family chooses what their network sees beyond the default: a caregiver as themselves (family login),
+    or the worker recording the family's decision. A network member may not (403). `version` is the choice read
+    (412 when it moved on)."""
+    person_id: uuid.UUID | None = None
+    if principal.actor_type in MEMBER_ACTORS:
+        person_id = require_member(principal, case_id)
+        if principal.actor_type != ActorType.family:
+            raise Forbidden("the family chooses what their network sees, not the network")
+        await authorize(session, principal, case_id, Scope.case_participate, now)
+    else:
+        await authorize(session, principal, case_id, Scope.case_write, now)
+    row = await choose(session, case_id, body, by=principal.subject, person_id=person_id, now=now)
+    await audit_request(
+        request, session, principal, resource="network_sharing", action="update", case_id=case_id, resource_id=case_id
+    )
+    return sharing_out(case_id, row)

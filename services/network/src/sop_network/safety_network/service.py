@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from sop_network.cases.service import language_of, persons_out
 from sop_network.changes.service import record_change
+from sop_network.commitments.service import commitments_shown
 from sop_network.models import NetworkMeeting, NetworkMember, NetworkMemberRevision, Person
 from sop_network.safety_network.rules import check_meeting, check_member_update, check_new_member
 from sop_network.schemas import (
@@ -24,7 +25,7 @@ from sop_network.schemas import (
 from sop_shared.concurrency import check_version
 from sop_shared.db import utcnow
 from sop_shared.person_languages import PEOPLE_KEY
-from sop_shared.policy import Audience
+from sop_shared.policy import Audience, may_see_unshared
 from sop_shared.problems import Conflict, InvalidInput, NotFound
 
 MEMBER_FIELDS = (
@@ -222,8 +223,12 @@ def meeting_out(meeting: NetworkMeeting) -> NetworkMeetingOut:
 
 
 async def read_safety_network(
-    session: AsyncSession, case_id: uuid.UUID, audiences: frozenset[Audience]
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    audiences: frozenset[Audience],
+    reader_person_id: uuid.UUID | None = None,
 ) -> SafetyNetworkOut:
+    """The members, meetings and commitments, for a caller shown `audiences` (a member: `reader_person_id`)."""
     members = list(
         (
             await session.execute(
@@ -239,5 +244,15 @@ async def read_safety_network(
         )
     ).scalars()
     return SafetyNetworkOut(
-        members=await members_out(session, members, audiences), meetings=[meeting_out(m) for m in meetings]
+        members=await members_out(session, members, audiences),
+        meetings=[meeting_out(m) for m in meetings],
+        commitments=await commitments_shown(session, case_id, widest(audiences), reader_person_id),
     )
+
+
+def widest(audiences: frozenset[Audience]) -> Audience:
+    """The audience whose reading of the commitments the caller gets: the agency's when it may read drafts (the
+    gateway's case view then shows each audience what it may read), else its own."""
+    if any(may_see_unshared(a) for a in audiences):
+        return Audience.staff
+    return min(audiences) if audiences else Audience.partner

@@ -60,10 +60,10 @@ async def case_view(
     return PlansCaseView(
         case_id=case_id,
         audience=audience,
-        safety_plan=plan_for_audience(parts.safety_plan, audience, principal.person_id)
+        safety_plan=plan_for_audience(parts.safety_plan, audience, principal.person_id, principal.network_sharing)
         if parts.safety_plan is not None
         else None,
-        plans=[plan_for_audience(p, audience, principal.person_id) for p in parts.plans],
+        plans=[plan_for_audience(p, audience, principal.person_id, principal.network_sharing) for p in parts.plans],
         next_steps=parts.next_steps,
         alerts=alerts_for_audience(parts.alerts, audience),
     )

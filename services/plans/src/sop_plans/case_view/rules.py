@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from sop_plans.models import PlanStatus, SafetyPlan
 from sop_plans.schemas import Alert, Rule, SafetyPlanOut
-from sop_shared.policy import Audience, Section, may_see_section, may_see_unshared
+from sop_shared.policy import DEFAULT_SHARING, Audience, NetworkSharing, Section, may_see_section, may_see_unshared
 
 ENDED = frozenset({PlanStatus.terminated, PlanStatus.expired})
 # The agency's own readers. Everyone else (family, network, partner, court) gets the plan without the
@@ -56,11 +56,18 @@ def version_for(plan: SafetyPlan, audience: Audience) -> int:
     return plan.current_version_number if is_agency(audience) else version_shown(plan)
 
 
-def plan_for_audience(plan: SafetyPlanOut, audience: Audience, person_id: uuid.UUID | None = None) -> SafetyPlanOut:
+def plan_for_audience(
+    plan: SafetyPlanOut,
+    audience: Audience,
+    person_id: uuid.UUID | None = None,
+    sharing: NetworkSharing = DEFAULT_SHARING,
+) -> SafetyPlanOut:
+    """The plan as `audience` reads it: outside the agency without its notes; the network only the rules it
+    helps with (`person_id`: the reader's own person), unless the family opened every rule to them (`sharing`)."""
     if is_agency(audience):
         return plan
     shown = plan.model_copy(update={"latest_approval": None, "warnings": [], "alerts": []})
-    if may_see_section(Section.every_rule, audience):
+    if may_see_section(Section.every_rule, audience, sharing):
         return shown
     rules = [r for r in plan.rules if helps_with(r, person_id)]
     ids = {r.id for r in rules}

@@ -7,7 +7,7 @@ what is shown with them are read for all at once; the rules (rules.py) and the a
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +23,8 @@ from sop_plans.case_view.schemas import CaseGlance, PlanInForceSummary
 from sop_plans.models import NextStep, PlanStatus, SafetyPlan, SafetyPlanVersion
 from sop_plans.next_steps.service import OPEN_STATUSES, next_step_out
 from sop_plans.plan_policy import PlanPolicy
+from sop_plans.practice.rules import AlertsOf
+from sop_plans.practice.service import practice_alerts
 from sop_plans.safety_plans.service import (
     RECENT_CHECK_INS,
     bring_plans_to_now,
@@ -179,6 +181,11 @@ async def glance_at_cases(
             )
         ).all()
     )
+    # The practice rules' alerts (conditionally safe without a plan, a rule said to be broken) count as well:
+    # the same ones the case's alert list gives, for the whole page at once.
+    practice = Counter(
+        a.case_id for a in await practice_alerts(session, now, policy, AlertsOf(case_ids=frozenset(case_ids)))
+    )
     glances = []
     for case_id in case_ids:
         # Only a plan that binds the family counts as in force on a caseload: a draft or a plan awaiting
@@ -200,7 +207,8 @@ async def glance_at_cases(
                 if chosen is not None
                 else None,
                 open_alerts=sum(len(plan_alerts(p, now=now, policy=policy)) for p in plans[case_id])
-                + overdue.get(case_id, 0),
+                + overdue.get(case_id, 0)
+                + practice[case_id],
                 overdue_next_steps=overdue.get(case_id, 0),
             )
         )

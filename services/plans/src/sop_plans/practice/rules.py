@@ -97,11 +97,19 @@ def decision_alert(decision: SafetyDecision, *, now: datetime, staff: Staff) -> 
 
 @dataclass(frozen=True)
 class AlertsOf:
-    """Whose alerts are asked for: a case's (`case_id`), or one worker's or supervisor's own across cases."""
+    """Whose alerts are asked for: a case's (`case_id`), several cases' (`case_ids`: a caseload page's counts),
+    or one worker's or supervisor's own across cases."""
 
     case_id: uuid.UUID | None = None
     worker: str | None = None
     supervisor: str | None = None
+    case_ids: frozenset[uuid.UUID] | None = None
+
+    def cases(self) -> frozenset[uuid.UUID] | None:
+        """The cases asked about (None: every case, for a person's own list)."""
+        if self.case_id is not None:
+            return frozenset({self.case_id}) | (self.case_ids or frozenset())
+        return self.case_ids
 
 
 def addressed_to(alert: Alert, staff: Staff, *, worker: str | None, supervisor: str | None) -> bool:

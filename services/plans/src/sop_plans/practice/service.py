@@ -146,10 +146,10 @@ async def practice_alerts(
 ) -> list[Alert]:
     """The conditionally-safe-without-a-plan and broken-rule alerts, for a case or one person's own list.
     Open decisions whose case has a plan in force now are cleared first (and stay cleared)."""
-    case_id, worker, supervisor = whose.case_id, whose.worker, whose.supervisor
+    cases, worker, supervisor = whose.cases(), whose.worker, whose.supervisor
     open_query = select(SafetyDecision).where(col(SafetyDecision.cleared_at).is_(None))
-    if case_id is not None:
-        open_query = open_query.where(col(SafetyDecision.case_id) == case_id)
+    if cases is not None:
+        open_query = open_query.where(col(SafetyDecision.case_id).in_(cases))
     decisions = list((await session.execute(open_query.limit(MAX_OPEN))).scalars())
     plans_by_case: dict[uuid.UUID, list[SafetyPlan]] = {}
     for live in await _case_plans(session, {d.case_id for d in decisions}):
@@ -168,8 +168,8 @@ async def practice_alerts(
     if supervisor is None:  # a broken rule is the worker's to act on at once
         days = policy.in_force_on(now).broken_rule_alert_days
         recent = select(CheckIn).where(col(CheckIn.occurred_at) >= now - timedelta(days=days))
-        if case_id is not None:
-            recent = recent.where(col(CheckIn.case_id) == case_id)
+        if cases is not None:
+            recent = recent.where(col(CheckIn.case_id).in_(cases))
         check_ins = list((await session.execute(recent.order_by(col(CheckIn.occurred_at)).limit(MAX_OPEN))).scalars())
         broken_plan_ids = {c.plan_id for c in check_ins if not c.kept}
         if broken_plan_ids:

@@ -49,7 +49,7 @@ from sop_shared.concurrency import MAX_VERSION, IfMatchVersion, VersionNumber, e
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import Page, PageDep
-from sop_shared.policy import Audience, Scope
+from sop_shared.policy import DEFAULT_SHARING, Audience, NetworkSharing, Scope, Section, may_see_section
 from sop_shared.problems import NotFound
 from sop_shared.query_params import known_query_params
 
@@ -60,14 +60,32 @@ NO_SUCH_SIGNATURE = "no such signature on this plan"
 
 
 async def _out(
-    session: AsyncSession, plan: SafetyPlan, *, now: datetime, policy: PlanPolicy, audience: Audience = Audience.staff
+    session: AsyncSession,
+    plan: SafetyPlan,
+    *,
+    now: datetime,
+    policy: PlanPolicy,
+    audience: Audience = Audience.staff,
+    reader: Principal | None = None,
 ) -> SafetyPlanOut:
     version = await service.current_version(session, plan)
     extras = await service.load_extras(session, [plan])
     if is_agency(audience):
         return service.plan_out(plan, version, extras, now=now, policy=policy)
     shown = await service.get_version(session, plan.id, version_for(plan, audience)) or version
-    return plan_for_audience(service.plan_out(plan, shown, extras, now=now, policy=policy), audience)
+    return plan_for_audience(service.plan_out(plan, shown, extras, now=now, policy=policy), audience, *_reading(reader))
+
+
+def require_every_rule(audience: Audience, principal: Principal) -> None:
+    """A version is shown whole, exactly as agreed (its hash covers every rule): an audience that reads only the
+    rules it helps with (the network, unless the family opened every rule) finds no version at all."""
+    if not may_see_section(Section.every_rule, audience, principal.network_sharing):
+        raise NotFound("no such version of this safety plan")
+
+
+def _reading(reader: Principal | None) -> tuple[uuid.UUID | None, NetworkSharing]:
+    """Who reads a plan outside the agency: their own person (a member) and what the family opened to the network."""
+    return (reader.person_id, reader.network_sharing) if reader is not None else (None, DEFAULT_SHARING)
 
 
 def _with_etag(plan_out: SafetyPlanOut, status_code: int = 200, **headers: str) -> JSONResponse:
@@ -158,7 +176,8 @@ async def list_case_plans(
     for plan, version in rows:
         if not is_agency(audience):  # outside the agency: the version in force, without the agency's notes
             version = await service.get_version(session, plan.id, version_for(plan, audience)) or version
-        items.append(plan_for_audience(service.plan_out(plan, version, extras, now=now, policy=policy), audience))
+        out = service.plan_out(plan, version, extras, now=now, policy=policy)
+        items.append(plan_for_audience(out, audience, *_reading(principal)))
     return Page[SafetyPlanOut](items=items, next_cursor=next_cursor)
 
 
@@ -180,7 +199,7 @@ async def get_safety_plan(
     await audit_request(
         request, session, principal, resource="safety_plan", action="read", case_id=plan.case_id, resource_id=plan.id
     )
-    return _with_etag(await _out(session, plan, now=clock.now(), policy=policy, audience=audience))
+    return _with_etag(await _out(session, plan, now=clock.now(), policy=policy, audience=audience, reader=principal))
 
 
 @plan_router.patch(
@@ -228,10 +247,17 @@ async def edit_safety_plan(
     dependencies=[known_query_params("limit", "cursor")],
 )
 async def list_safety_plan_versions(
-    plan_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep
+    plan_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    audience: RequestAudience,
 ) -> Page[SafetyPlanVersionOut]:
-    """Every version of a plan, oldest first, with who changed what and the sign-offs on each."""
+    """Every version of a plan, oldest first, with who changed what and the sign-offs on each (whole, as agreed:
+    not for an audience kept from every rule, the network unless the family opened it)."""
     plan = await plan_for(request, session, principal, plan_id, Scope.case_read)
+    require_every_rule(audience, principal)
     versions, next_cursor = await service.list_versions(session, plan_id=plan.id, page=page)
     extras = service.PlanExtras(
         signatures=await service.signatures_of(session, [plan.id]),
@@ -255,11 +281,17 @@ async def list_safety_plan_versions(
     "/safety-plans/{plan_id}/versions/{n}", response_model=SafetyPlanVersionOut, dependencies=[known_query_params()]
 )
 async def get_safety_plan_version(
-    plan_id: uuid.UUID, n: VersionNumber, request: Request, session: SessionDep, principal: CurrentPrincipal
+    plan_id: uuid.UUID,
+    n: VersionNumber,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    audience: RequestAudience,
 ) -> SafetyPlanVersionOut:
     """One immutable version: its content exactly as agreed, the SHA-256 its signatures bind to, who made
-    it and why, and the sign-offs and decisions on it."""
+    it and why, and the sign-offs and decisions on it (not for an audience kept from every rule)."""
     plan = await plan_for(request, session, principal, plan_id, Scope.case_read)
+    require_every_rule(audience, principal)
     version = await service.get_version(session, plan.id, n)
     if version is None:
         raise NotFound("no such version of this safety plan")

@@ -1,0 +1,1 @@
+"""A safety-network member's own commitments: proposed by the member, confirmed or declined by the worker."""

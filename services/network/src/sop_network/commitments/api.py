@@ -1,0 +1,120 @@
+"""A network member's own commitment: the member proposes it as themselves (the person is the token's, never
+the body's), the worker confirms or declines it; everyone reads what their audience may."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from sop_network.access.service import authorize
+from sop_network.commitments.service import commitment_out, commitments_shown, decide_commitment, propose
+from sop_network.schemas import CommitmentDecisionIn, MemberCommitmentIn, NetworkCommitmentOut
+from sop_shared.audit import audit_request
+from sop_shared.auth import CurrentPrincipal, RequestAudience, require_member
+from sop_shared.clock import Now
+from sop_shared.concurrency import IfMatchVersion, etag, set_etag
+from sop_shared.db import SessionDep
+from sop_shared.idempotency import IdempotencyDep
+from sop_shared.policy import Audience, Scope
+from sop_shared.query_params import known_query_params
+
+router = APIRouter(prefix="/v1/cases/{case_id}/network", tags=["safety network"])
+
+
+@router.post(
+    "/member-commitments",
+    status_code=201,
+    response_model=NetworkCommitmentOut,
+    dependencies=[known_query_params()],
+    responses={403: {"description": "Not a member of this case's safety network"}},
+)
+async def propose_commitment_as_member(
+    case_id: uuid.UUID,
+    body: MemberCommitmentIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+    now: Now,
+) -> Response:
+    """A safety-network member's own commitment, in their own words (kept as written): a proposal until the
+    worker confirms it. The words are plain-language checked (`plain_language` for the worker); only a confirmed
+    commitment is shared and can enter a plan."""
+    person_id = require_member(principal, case_id)
+    await authorize(session, principal, case_id, Scope.case_participate, now)
+    replayed = await idempotency.replay_audited(
+        request, session, principal, body, resource="network_commitment", case_id=case_id
+    )
+    if replayed is not None:
+        return replayed
+    commitment = await propose(session, case_id, person_id, body, by=principal.subject, now=now)
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="network_commitment",
+        action="create",
+        case_id=case_id,
+        resource_id=commitment.id,
+    )
+    content = commitment_out(commitment, Audience.network).model_dump(mode="json")
+    headers = {"Location": f"/v1/cases/{case_id}/network/commitments/{commitment.id}", "ETag": etag(1)}
+    await idempotency.remember(session, body, status_code=201, content=content, headers=headers)
+    return JSONResponse(content, status_code=201, headers=headers)
+
+
+@router.get("/commitments", response_model=list[NetworkCommitmentOut], dependencies=[known_query_params()])
+async def list_network_commitments(
+    case_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    audience: RequestAudience,
+    now: Now,
+) -> list[NetworkCommitmentOut]:
+    """The network members' commitments, oldest first: the agency reads every one (proposed, confirmed,
+    declined, with the plain-language check); a member reads the confirmed ones and their own proposals;
+    everyone else the confirmed ones."""
+    decision = await authorize(session, principal, case_id, Scope.case_read, now)
+    shown = await commitments_shown(session, case_id, audience, decision.person_id)
+    await audit_request(request, session, principal, resource="network_commitment", action="read", case_id=case_id)
+    return shown
+
+
+@router.post(
+    "/commitments/{commitment_id}/decision",
+    response_model=NetworkCommitmentOut,
+    dependencies=[known_query_params()],
+    responses={409: {"description": "It was decided already"}},
+)
+async def decide_network_commitment(
+    case_id: uuid.UUID,
+    commitment_id: uuid.UUID,
+    body: CommitmentDecisionIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    expected: IfMatchVersion,
+    now: Now,
+) -> NetworkCommitmentOut:
+    """The worker confirms a proposed commitment (it is then shared, and a plan rule may name it) or declines it
+    with the reason (`reason`, required). If-Match with the version read (412 when stale, 428 without). Confirming
+    words the plain-language check has findings on needs `share_reason` (422)."""
+    await authorize(session, principal, case_id, Scope.case_write, now)
+    commitment = await decide_commitment(
+        session, case_id, commitment_id, body, expected_version=expected, by=principal.subject, now=now
+    )
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="network_commitment",
+        action="decide",
+        case_id=case_id,
+        resource_id=commitment.id,
+    )
+    set_etag(response, commitment.version)
+    return commitment_out(commitment, Audience.staff)
