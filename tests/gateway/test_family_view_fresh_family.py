@@ -566,3 +566,18 @@ def test_the_heading_check_sees_a_heading_stranded_at_the_foot_of_a_page() -> No
     kept = HTML(string="<p>Before.</p><h3 style='break-before: page'>With it</h3><p>After.</p>").render()
     assert [last_text_on(p._page_box) for p in stranded.pages] == [("h3", "Alone here"), ("p", "After.")]
     assert [last_text_on(p._page_box) for p in kept.pages] == [("p", "Before."), ("p", "After.")]
+
+
+async def test_the_demo_familys_spanish_page_marks_every_english_word_including_the_networks(
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID
+) -> None:
+    """The demo family has a safety network: what the worker recorded with each member is in English and has no
+    translation, so on Maria's Spanish page it is marked `lang="en"` with the Spanish note, like any other text."""
+    response = await sqlite_system.client.get(
+        f"/v1/cases/{sqlite_demo_case}/family-view", params={"language": "es"}, headers=sqlite_system.bearer(WORKER)
+    )
+    assert response.status_code == 200, response.text
+    spanish = Words.of(response.text)
+    assert english_words(spanish, outside="en") == []
+    assert english_words(spanish, outside=None)  # the check can fail: English is there, marked
+    assert NOTE_ES in " ".join(text for _, text in spanish)

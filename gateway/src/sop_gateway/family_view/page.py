@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from sop_gateway.family_view.chart import RaterLine, ScaleChart, scale_chart
 from sop_gateway.family_view.labels import PageWords
+from sop_gateway.graphql.types import RECORDED_COMMITMENTS_LANGUAGE
 from sop_shared.plain_language import primary_language
 from sop_shared.translations import child_words, untranslated_note
 
@@ -257,15 +258,29 @@ def _as_words(text: str) -> str:
 
 
 def _network_member(member: Mapping[str, Any], words: PageWords) -> Entry:
-    # Roles are the practice's (monitor, respite, …, said in the reader's words) or the family's own words.
-    roles = [words.labels.get(f"role_{role}") or _as_words(role) for role in member.get("roles") or []]
-    commitments = [
-        f"{c['text']} ({c['schedule']})" if c.get("schedule") else c["text"] for c in member.get("commitments") or []
-    ]
-    name = f"{member['firstName']} {member['lastName']}"
-    return Entry(
-        f"{name}: {words.join(roles)}" if roles else name, _details(words, (("commitments", "; ".join(commitments)),))
+    # Roles are the practice's (monitor, respite, …, said in the reader's words) or words the worker wrote with
+    # the family, in the agency's language: those are a line of their own, marked with that language.
+    roles = [words.labels[f"role_{role}"] for role in member.get("roles") or [] if f"role_{role}" in words.labels]
+    own_roles = [_as_words(role) for role in member.get("roles") or [] if f"role_{role}" not in words.labels]
+    # Commitments in the language each is shown in (a member's own may be translated, the worker's are in the
+    # agency's language): one line per language, each carrying its `lang`, the note once for any left as written.
+    by_language: dict[str | None, list[str]] = {}
+    untranslated: Mapping[str, Any] | None = None
+    for c in member.get("commitments") or []:
+        said = f"{c['text']} ({c['schedule']})" if c.get("schedule") else c["text"]
+        by_language.setdefault(words.other_language(c.get("language") or words.language), []).append(said)
+        if c.get("languageFallback"):
+            untranslated = untranslated or c
+    recorded_in = words.other_language(RECORDED_COMMITMENTS_LANGUAGE)
+    details: tuple[tuple[str, str, str | None], ...] = (
+        ((words["helps_as"], words.join(own_roles), recorded_in),) if own_roles else ()
     )
+    details += tuple((words["commitments"], "; ".join(said), lang) for lang, said in by_language.items())
+    if own_roles and recorded_in and untranslated is None:
+        untranslated = {"language": RECORDED_COMMITMENTS_LANGUAGE, "languageFallback": True}
+    name = f"{member['firstName']} {member['lastName']}"
+    note = _language_note(untranslated, words) if untranslated else None
+    return Entry(f"{name}: {words.join(roles)}" if roles else name, details, note)
 
 
 def _plan(plan: Mapping[str, Any], words: PageWords) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.labels import InLanguage, in_language, item_in_language
 from sop_gateway.graphql.paging import DEFAULT_CHECK_INS, DEFAULT_FIRST, PageInfo, ReadRest, Window
 from sop_shared.pagination import CaseList
+from sop_shared.plain_language import primary_language
 from sop_shared.policy import Audience as PolicyAudience
 from sop_shared.sharing import shown_to_reader
 
@@ -344,6 +345,9 @@ class CasePerson:
         )
 
 
+RECORDED_COMMITMENTS_LANGUAGE = "en"  # the agency's working language: what a worker records with a member
+
+
 @strawberry.enum(description="A network member's own commitment: a proposal until the worker confirms or declines it")
 class CommitmentStatus(Enum):
     PROPOSED = "proposed"
@@ -403,9 +407,22 @@ class NetworkMember:
     active_to: dt.date | None
 
     @classmethod
-    def from_json(cls, body: dict[str, Any], own: list[Commitment] | None = None) -> NetworkMember:
+    def from_json(
+        cls, body: dict[str, Any], own: list[Commitment] | None = None, language: str = RECORDED_COMMITMENTS_LANGUAGE
+    ) -> NetworkMember:
         person = body["person"]
-        recorded = [Commitment(text=c["text"], schedule=c.get("schedule")) for c in body.get("commitments", [])]
+        # What the worker recorded with the member is in the agency's language and has no translation (a
+        # member's own commitments do): a reader of another language gets it marked as such.
+        untranslated = primary_language(language) != RECORDED_COMMITMENTS_LANGUAGE
+        recorded = [
+            Commitment(
+                text=c["text"],
+                schedule=c.get("schedule"),
+                language=RECORDED_COMMITMENTS_LANGUAGE,
+                language_fallback=untranslated,
+            )
+            for c in body.get("commitments", [])
+        ]
         return cls(
             id=strawberry.ID(body["id"]),
             person_id=strawberry.ID(person["id"]),
@@ -453,7 +470,7 @@ class SafetyNetwork:
             if shown_to_reader(SimpleNamespace(**c), audience, reader_person_id):
                 own.setdefault(str(c["member_id"]), []).append(Commitment.own(c, language))
         return cls(
-            members=[NetworkMember.from_json(m, own.get(str(m["id"]))) for m in body.get("members", [])],
+            members=[NetworkMember.from_json(m, own.get(str(m["id"])), language) for m in body.get("members", [])],
             meetings=[
                 NetworkMeeting(
                     held_on=_date(m["held_on"]) or dt.date.min,
@@ -756,7 +773,7 @@ class NextStep(InReaderLanguage):
             due_on=due_on,
             status=status,
             overdue=status == NextStepStatus.OPEN and due_on is not None and due_on < today,
-            **_languages(body),
+            **_languages(body, renamed={"text": "action"}),
         )
 
     @classmethod
@@ -1339,14 +1356,16 @@ def _map_entry(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _languages(body: dict[str, Any]) -> dict[str, Any]:
-    """The language fields of words the gateway put in the reader's language (`labels.item_in_language`)."""
+def _languages(body: dict[str, Any], renamed: dict[str, str] | None = None) -> dict[str, Any]:
+    """The language fields of words the gateway put in the reader's language (`labels.item_in_language`).
+    `renamed`: the service's field names this type gives other names (a map step's `text` is `action`)."""
     language = str(body.get("language") or "en")
+    renamed = renamed or {}
     return {
         "language": language,
         "original_language": str(body.get("original_language") or language),
         "language_fallback": bool(body.get("language_fallback")),
-        "untranslated_fields": [camel(name) for name in body.get("untranslated_fields") or []],
+        "untranslated_fields": [camel(renamed.get(name, name)) for name in body.get("untranslated_fields") or []],
     }
 
 
