@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,6 +20,7 @@ from sop_network.models import (
 )
 from sop_shared.case_refs import NetworkMemberRef, NotCaseScoped, PersonRef
 from sop_shared.language_tags import LanguageTag
+from sop_shared.policy import Audience
 
 # Ids not held to one case, and why: SACWIS keeps person records across cases (cases:sync only); a bulk read
 # names the cases it reads, each checked against the token's allowed cases (`require_cases_read`).
@@ -247,7 +249,7 @@ class GrantIn(Strict):
 
     agency: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(min_length=1, max_length=10)
-    audience: str = Field(default="partner", max_length=20)
+    audience: Audience = Field(default=Audience.partner, description="partner or court")
     purpose: str = Field(min_length=1, max_length=200)
     consent_reference: str | None = Field(default=None, min_length=1, max_length=200)
     expires_at: datetime
@@ -257,12 +259,18 @@ class GrantRevoke(Strict):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class GrantStatus(StrEnum):
+    active = "active"
+    expired = "expired"
+    revoked = "revoked"
+
+
 class GrantOut(BaseModel):
     id: uuid.UUID
     case_id: uuid.UUID
     agency: str
     scopes: list[str]
-    audience: str
+    audience: Audience
     purpose: str
     consent_reference: str | None
     expires_at: datetime | None
@@ -270,7 +278,7 @@ class GrantOut(BaseModel):
     revoked_by: str | None
     revocation_reason: str | None
     granted_by: str
-    status: str  # active | expired | revoked (at the service's clock)
+    status: GrantStatus = Field(description="At the service's clock")
     version: int
     created_at: datetime
 
