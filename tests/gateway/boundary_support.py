@@ -89,6 +89,11 @@ NOT_CASE_SCOPED_BY_OPERATION: dict[tuple[str, str, str], str] = {
     ): "SACWIS's person crosswalk (cases:sync) is platform-wide, not one case's",
     (
         "network",
+        "/v1/persons/{person_id}",
+        "person_id",
+    ): "a person record across cases, for SACWIS (cases:sync): people outside a case are its data stewardship",
+    (
+        "network",
         "/v1/case-views",
         "case_ids",
     ): "the network service decides each case's access itself, by its policy table (the caseload's bulk read)",

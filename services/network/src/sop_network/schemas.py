@@ -38,8 +38,15 @@ class ContactMethodIn(Strict):
     dv_confidential: bool = False
 
 
-class PersonIn(Strict):
-    external_id: str = Field(min_length=1, max_length=100)
+def born_by_today(value: date | None) -> date | None:
+    if value is not None and value > date.today():
+        raise ValueError("date of birth cannot be in the future")
+    return value
+
+
+class PersonFields(Strict):
+    """A person's own fields, as SACWIS or a worker records them."""
+
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     date_of_birth: date | None = None
@@ -51,9 +58,28 @@ class PersonIn(Strict):
     @field_validator("date_of_birth")
     @classmethod
     def _not_in_future(cls, value: date | None) -> date | None:
-        if value is not None and value > date.today():
-            raise ValueError("date of birth cannot be in the future")
-        return value
+        return born_by_today(value)
+
+
+class PersonIn(PersonFields):
+    external_id: str = Field(min_length=1, max_length=100)
+
+
+class PersonPatch(Strict):
+    """A platform-kept person's fields: only those given change (`date_of_birth` may be null; a
+    `contact_methods` list replaces the stored ones)."""
+
+    first_name: str | None = Field(default=None, min_length=1, max_length=100)
+    last_name: str | None = Field(default=None, min_length=1, max_length=100)
+    date_of_birth: date | None = None
+    preferred_language: LanguageTag | None = None
+    needs_interpreter: bool | None = None
+    contact_methods: list[ContactMethodIn] | None = Field(default=None, max_length=20)
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _not_in_future(cls, value: date | None) -> date | None:
+        return born_by_today(value)
 
 
 class CaseMemberIn(Strict):
@@ -79,6 +105,26 @@ class CaseUpsert(Strict):
     closed_on: date | None = None
     members: list[CaseMemberIn] = Field(default_factory=list, max_length=200)
     assignments: list[AssignmentIn] = Field(default_factory=list, max_length=50)
+
+
+class CaseCreate(Strict):
+    """A case opened on the platform, outside SACWIS: the caller becomes its worker."""
+
+    case_type: CaseType
+    status: CaseStatus = CaseStatus.open
+    county: str | None = Field(default=None, max_length=100)
+    opened_on: date | None = None
+    closed_on: date | None = None
+
+
+class CasePatch(Strict):
+    """A platform-kept case's own fields: only those given change (`county` and the dates may be null)."""
+
+    case_type: CaseType | None = None
+    status: CaseStatus | None = None
+    county: str | None = Field(default=None, max_length=100)
+    opened_on: date | None = None
+    closed_on: date | None = None
 
 
 class ContactMethodOut(BaseModel):
