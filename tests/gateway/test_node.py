@@ -71,8 +71,24 @@ async def test_each_view_of_a_record_has_its_own_global_id_and_node_reads_it_bac
     plan = (await _node(system, staff["safetyPlans"][0]["id"]))["data"]["node"]
     assert plan["__typename"] == "SafetyPlan" and plan["status"] == "ACTIVE"
 
+    made_up = GlobalId.decode(danger["id"])
+    made_up = GlobalId(made_up.type_name, made_up.view, uuid.uuid4())
+    many = await system.graphql(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Statement { recordId text } } }",
+        {"ids": [danger["id"], made_up.encode(), spanish_danger["id"]]},
+    )
+    assert "errors" not in many.json(), many.text
+    # each in its own view: the staff's English and the family's Spanish of one record, apart, and null between
+    assert many.json()["data"]["nodes"] == [
+        {"id": danger["id"], "recordId": danger["recordId"], "text": danger["text"]},
+        None,
+        {"id": spanish_danger["id"], "recordId": danger["recordId"], "text": spanish_danger["text"]},
+    ]
+    too_many = await system.graphql("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [danger["id"]] * 21})
+    assert too_many.json()["errors"][0]["extensions"]["field"] == "ids"
+
     reads = [r for r in await system.audit_rows() if r.resource == "case_view" and r.case_id == demo_case]
-    assert len(reads) == 3 + 4  # three views, four node reads: each audited like a case view
+    assert len(reads) == 3 + 4 + 3  # three views, four node reads, three nodes: each audited like a case view
     assert reads[3].fields == ["worries"] and reads[3].audience == "staff"
     assert reads[4].audience == "family"
 

@@ -408,9 +408,11 @@ async def resolve_case_view(
     asked: str | None,
     *,
     seen: AbstractSet[str] | None = None,
+    view_key: str | None = None,
 ) -> CaseView:
     """The view, authorized and audited. `seen`: the view's paths the caller is shown, when the query's own
-    selection under this field is not the view's (`node`); it also reads every bounded list as far as it may."""
+    selection under this field is not the view's (`node`); it also reads every bounded list as far as it may.
+    `view_key`: where the view's records find it (one item of `nodes`), else this root field."""
     context = info.context
     principal = require_principal(context)
     try:
@@ -500,7 +502,7 @@ async def resolve_case_view(
     await _audit_case_view(
         context, principal, case_uuid, audience, view, selected_paths(info) if seen is None else seen
     )
-    register_view(info, ViewKey(case_uuid, audience.value, language))
+    register_view(info, ViewKey(case_uuid, audience.value, language), view_key)
     return view
 
 

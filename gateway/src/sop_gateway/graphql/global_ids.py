@@ -7,8 +7,9 @@ so a normalising client cache (Apollo, Relay, urql's graphcache) never shows the
 English staff screen, nor one audience's redaction in another's. `node(id:)` reads the record back through the
 same view (`sop_gateway.graphql.nodes`), with the case view's authorization and audit.
 
-The view a record was read through is the root field's: `caseView` (or `node`) registers it in the request's
-context under its response key (aliases included), and each record's `id` names the view of its root."""
+The view a record was read through is the root field's: `caseView` (or `node`, or each item of `nodes`)
+registers it in the request's context under its response key (aliases included; with the index for `nodes`),
+and each record's `id` names the view of its root."""
 
 from __future__ import annotations
 
@@ -66,16 +67,15 @@ class GlobalId:
 
 
 def root_key(info: Info[Any, Any]) -> str:
-    """The response key of the root field this field was resolved under (its alias, if it has one)."""
-    path = info.path
-    while path.prev is not None:
-        path = path.prev
-    return str(path.key)
+    """The response key of the root field this field was resolved under (its alias, if it has one), with the
+    item's index under a root field that is a list (`nodes/2`)."""
+    path = info.path.as_list()
+    return f"{path[0]}/{path[1]}" if len(path) > 1 and isinstance(path[1], int) else str(path[0])
 
 
-def register_view(info: Info[Any, Any], view: ViewKey) -> None:
-    """The view the records under this root field are read through."""
-    info.context.views[root_key(info)] = view
+def register_view(info: Info[Any, Any], view: ViewKey, key: str | None = None) -> None:
+    """The view the records under this root field (or under `key`: one item of a root list) are read through."""
+    info.context.views[key or root_key(info)] = view
 
 
 @strawberry.interface(

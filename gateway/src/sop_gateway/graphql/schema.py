@@ -38,7 +38,7 @@ from sop_gateway.graphql.caseload import (
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.global_ids import Node
 from sop_gateway.graphql.mutations import build_derived
-from sop_gateway.graphql.nodes import resolve_node
+from sop_gateway.graphql.nodes import resolve_node, resolve_nodes
 from sop_gateway.graphql.translation_queue import TranslationQueuePage, resolve_translation_queue
 from sop_gateway.graphql.trusted_documents import TrustedDocuments, TrustedDocumentsExtension
 from sop_gateway.graphql.types import ActorType, Audience, Me
@@ -69,6 +69,13 @@ class Query:
     )
     async def node(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
+
+    @strawberry.field(
+        description="Records by their global ids (Relay), each as `node(id:)` reads it, in order (at most 20); "
+        "null for an id naming no record you may see."
+    )
+    async def nodes(self, info: Info[GatewayContext, None], ids: list[strawberry.ID]) -> list[Node | None]:
+        return await resolve_nodes(info, ids)
 
     @strawberry.field(
         description="The caller's caseload, a page at a time, ordered by case id: `first` (1 to 50, default 25) "
