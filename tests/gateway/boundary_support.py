@@ -19,6 +19,12 @@ NOT_CASE_SCOPED = "x-sop-not-case-scoped"
 WRITE_METHODS = ("post", "put", "patch", "delete")
 CASE_PREFIX = "/v1/cases/{case_id}"
 
+
+def is_case_form(path: str) -> bool:
+    """A route of one case: under /v1/cases/{case_id}/, or the case itself (`PATCH /v1/cases/{case_id}`)."""
+    return path == CASE_PREFIX or path.startswith(CASE_PREFIX + "/")
+
+
 # The kind of record an id names, by the field's last name (lists: the name without "[]"). The path case id is
 # the request's own case: the boundary every other id is held to, so it is not itself sent from another case.
 KIND_BY_NAME: dict[str, str] = {
@@ -94,6 +100,11 @@ NOT_CASE_SCOPED_BY_OPERATION: dict[tuple[str, str, str], str] = {
     ): "SACWIS's person crosswalk (cases:sync) is platform-wide, not one case's",
     (
         "network",
+        "/v1/persons/{person_id}",
+        "person_id",
+    ): "a person record across cases, for SACWIS (cases:sync): people outside a case are its data stewardship",
+    (
+        "network",
         "/v1/case-views",
         "case_ids",
     ): "the network service decides each case's access itself, by its policy table (the caseload's bulk read)",
@@ -143,7 +154,7 @@ class Operation:
 
     @property
     def case_form(self) -> bool:
-        return self.path.startswith(CASE_PREFIX + "/")
+        return is_case_form(self.path)
 
     @property
     def tail(self) -> str:
@@ -221,7 +232,7 @@ def classify(service: str, path: str, location: str, name: str, marked: tuple[st
 
 
 def _by_name(service: str, path: str, name: str) -> IdField:
-    tail = path[len(CASE_PREFIX) :] if path.startswith(CASE_PREFIX + "/") else path[len("/v1") :]
+    tail = path[len(CASE_PREFIX) :] if is_case_form(path) else path[len("/v1") :]
     leaf = re.sub(r"\[\]$", "", name.rsplit(".", 1)[-1])
     reason = NOT_CASE_SCOPED_BY_OPERATION.get((service, path, leaf))
     if reason:

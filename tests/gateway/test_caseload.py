@@ -133,6 +133,44 @@ async def test_the_demo_case_on_the_caseload_carries_its_assessment_and_plan(
     assert body["data"]["cases"]["pageInfo"] == {"hasNextPage": False, "endCursor": edge["cursor"]}
 
 
+BACKWARD = """query($last: Int, $before: String) {
+  cases(last: $last, before: $before) { edges { cursor node { id } }
+                                        pageInfo { hasNextPage endCursor hasPreviousPage startCursor } } }"""
+
+
+@pytest.mark.sqlite_smoke
+async def test_paging_backward_from_any_cursor_reaches_the_start_in_id_order(system: EmbeddedSystem) -> None:
+    ids = sorted(await seed_cases(system, [_case(n) for n in range(7)]), key=uuid.UUID)
+    forward = (await _cases(system, IDS_ONLY, first=7))["data"]["cases"]
+    assert forward["pageInfo"] == {"hasNextPage": False, "endCursor": forward["edges"][-1]["cursor"]}
+    pages: list[list[str]] = []
+    before = forward["edges"][-1]["cursor"]  # an edge's cursor: the cases before it
+    while True:
+        body = await _cases(system, BACKWARD, last=3, before=before)
+        assert "errors" not in body, body
+        connection = body["data"]["cases"]
+        pages.append([e["node"]["id"] for e in connection["edges"]])
+        assert connection["pageInfo"]["hasNextPage"] is True  # the case `before` named is after this page
+        assert connection["pageInfo"]["endCursor"] == connection["edges"][-1]["cursor"]
+        if not connection["pageInfo"]["hasPreviousPage"]:
+            break
+        before = connection["pageInfo"]["startCursor"]
+        assert len(pages) < 5
+    assert pages == [ids[3:6], ids[0:3]]  # each page in id order, the nearest first
+    # the last page of all, and a page's start taken forward again
+    tail = (await _cases(system, BACKWARD, last=2))["data"]["cases"]
+    assert [e["node"]["id"] for e in tail["edges"]] == ids[5:]
+    assert tail["pageInfo"]["hasNextPage"] is False and tail["pageInfo"]["hasPreviousPage"] is True
+    again = await _cases(system, IDS_ONLY, first=2, after=tail["pageInfo"]["startCursor"])
+    assert [e["node"]["id"] for e in again["data"]["cases"]["edges"]] == ids[6:]
+    mixed = await _cases(
+        system,
+        "query($after: String) { cases(last: 2, after: $after) { edges { cursor } } }",
+        after=tail["pageInfo"]["startCursor"],
+    )
+    assert mixed["errors"][0]["extensions"]["field"] == "last"
+
+
 @pytest.mark.sqlite_smoke
 async def test_paging_follows_the_cursor_to_the_end_in_id_order(system: EmbeddedSystem) -> None:
     ids = await seed_cases(system, [_case(n) for n in range(7)])

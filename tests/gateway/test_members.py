@@ -315,12 +315,18 @@ async def test_a_member_disagrees_with_a_statement_in_her_own_words_kept_verbati
     )
     assert stale.status_code == 409
     worker = await system.client.get(url, headers=system.bearer(WORKER))
-    assert [(r["responder_role"], r["words"]) for r in worker.json()] == [
+    assert [(r["responder_role"], r["words"]) for r in worker.json()["items"]] == [
         ("caregiver", words),
         ("network", "Estoy de acuerdo."),
     ]
+    first = await system.client.get(url, params={"limit": 1}, headers=system.bearer(WORKER))
+    assert [r["words"] for r in first.json()["items"]] == [words] and first.json()["next_cursor"]
+    rest = await system.client.get(
+        url, params={"limit": 1, "cursor": first.json()["next_cursor"]}, headers=system.bearer(WORKER)
+    )
+    assert [r["words"] for r in rest.json()["items"]] == ["Estoy de acuerdo."] and rest.json()["next_cursor"] is None
     mine = await system.client.get(url, headers=system.bearer(ROSA))
-    assert [r["responder_role"] for r in mine.json()] == ["network"]
+    assert [r["responder_role"] for r in mine.json()["items"]] == ["network"]
     # the worker may not answer for the family
     assert (await system.client.post(url, json=body, headers=system.bearer(WORKER))).status_code == 403
 

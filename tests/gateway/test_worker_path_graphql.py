@@ -138,7 +138,7 @@ async def test_a_new_family_from_sacwis_to_an_active_signed_plan_in_graphql_alon
     completed = await walk.write(
         "completeMap", "map { status completedVersion }", caseId=case_id, mapId=the_map["id"], expectedVersion=1
     )
-    assert completed == {"status": "complete", "completedVersion": 1}
+    assert completed == {"status": "COMPLETE", "completedVersion": 1}
 
     # 4. the safety assessment: conditionally safe
     safety = await walk.write(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -218,3 +219,57 @@ def test_likely_duplicates_are_ranked_and_strangers_left_out() -> None:
     assert [c for c, _ in found] == candidates[:2]
     assert match_score(maria, candidates[0]) == 1.0
     assert match_score(maria, candidates[2]) < 0.8
+
+
+@pytest.mark.sqlite_smoke
+async def test_a_person_is_recorded_read_changed_and_upserted_by_external_id_by_the_steward_only(
+    network: RunningService, sacwis: dict[str, str], tokens: InternalTokens
+) -> None:
+    worker = tokens.headers("network", subject="fsw.rivera")
+    new = {"first_name": "Ana", "last_name": "Reyes", "preferred_language": "es", "date_of_birth": "1990-05-01"}
+    assert (await network.client.post("/v1/persons", json=new, headers=worker)).status_code == 403
+    future = await network.client.post("/v1/persons", json={**new, "date_of_birth": "2999-01-01"}, headers=sacwis)
+    assert future.status_code == 422 and [e["field"] for e in future.json()["errors"]] == ["date_of_birth"]
+    made = await network.client.post("/v1/persons", json=new, headers=sacwis)
+    assert made.status_code == 201, made.text
+    person = made.json()
+    url = f"/v1/persons/{person['id']}"
+    assert made.headers["Location"] == url and made.headers["ETag"] == '"1"'
+    assert (person["external_system"], person["preferred_language"]) == (None, "es")
+    read = await network.client.get(url, headers=sacwis)
+    assert read.status_code == 200 and read.json() == person
+    assert (await network.client.get(url, headers=worker)).status_code == 403
+
+    assert (await network.client.patch(url, json={"last_name": "Ruiz"}, headers=sacwis)).status_code == 428
+    changed = await network.client.patch(url, json={"last_name": "Ruiz"}, headers={**sacwis, "If-Match": '"1"'})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["last_name"], changed.json()["first_name"], changed.json()["version"]) == ("Ruiz", "Ana", 2)
+    stale = await network.client.patch(url, json={"last_name": "Reyes"}, headers={**sacwis, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    for body, field in (({"first_name": None}, "first_name"), ({"preferred_language": "xx"}, "preferred_language")):
+        refused = await network.client.patch(url, json=body, headers={**sacwis, "If-Match": '"2"'})
+        assert refused.status_code == 422 and [e["field"] for e in refused.json()["errors"]] == [field], refused.text
+    assert (await network.client.get(url, headers=sacwis)).json()["version"] == 2  # nothing written
+    missing = await network.client.patch(
+        f"/v1/persons/{uuid.uuid4()}", json={"last_name": "X"}, headers={**sacwis, "If-Match": '"1"'}
+    )
+    assert missing.status_code == 404
+
+    upsert = "/v1/persons/by-external/CHRIS/P-777"
+    created = await network.client.put(upsert, json={"first_name": "Luis", "last_name": "Reyes"}, headers=sacwis)
+    assert created.status_code == 201, created.text
+    assert (created.json()["external_system"], created.json()["external_id"]) == ("CHRIS", "P-777")
+    same = await network.client.put(upsert, json={"first_name": "Luis", "last_name": "Reyes"}, headers=sacwis)
+    assert same.status_code == 200 and same.json()["version"] == 1  # the same payload again changes nothing
+    moved = await network.client.put(
+        upsert, json={"first_name": "Luis", "last_name": "Reyes", "needs_interpreter": True}, headers=sacwis
+    )
+    assert moved.status_code == 200 and moved.json()["version"] == 2
+    stale_upsert = await network.client.put(
+        upsert, json={"first_name": "Luis", "last_name": "R"}, headers={**sacwis, "If-Match": '"1"'}
+    )
+    assert stale_upsert.status_code == 412
+    kept = await network.client.patch(
+        f"/v1/persons/{created.json()['id']}", json={"last_name": "X"}, headers={**sacwis, "If-Match": '"2"'}
+    )
+    assert kept.status_code == 409  # SACWIS keeps this one: changed there, or with the upsert

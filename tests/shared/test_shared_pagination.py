@@ -16,7 +16,17 @@ from sqlalchemy import Column, Integer, MetaData, Table, Uuid, insert, select
 
 from sop_shared.db import Database, service_metadata
 from sop_shared.ids import new_id
-from sop_shared.pagination import MAX_LIMIT, PageDep, PageRequest, decode_cursor, encode_cursor
+from sop_shared.pagination import (
+    MAX_LIMIT,
+    PageDep,
+    PageRequest,
+    backward,
+    decode_cursor,
+    decode_page_cursor,
+    encode_cursor,
+    forward,
+    from_the_end,
+)
 from sop_shared.problems import PROBLEM_JSON, InvalidInput, install_problem_handlers
 
 # Runs on SQLite too by default: keyset pagination's SQL on each backend.
@@ -35,6 +45,10 @@ def test_cursor_round_trip() -> None:
         cursor = encode_cursor(value)
         assert "=" not in cursor and "/" not in cursor and "+" not in cursor  # safe in a query string
         assert decode_cursor(cursor) == value
+        before = encode_cursor(value, before=True)
+        assert decode_page_cursor(before) == (value, True) and decode_page_cursor(cursor) == (value, False)
+        # any cursor of the list reads either way from where it is (GraphQL `after` / `before`)
+        assert forward(before) == cursor and backward(cursor) == before
 
 
 GARBAGE_CURSORS = [
@@ -53,6 +67,9 @@ GARBAGE_CURSORS = [
     _b64(b'{"after": ["a"]}'),
     _b64(b'{"after": {"x": 1}}'),
     _b64(b"null"),
+    _b64(b'{"before": 5}'),
+    _b64(b'{"after": "%s", "before": "%s"}' % (str(uuid.UUID(int=1)).encode(), str(uuid.UUID(int=2)).encode())),
+    _b64(b'{"around": "%s"}' % str(uuid.UUID(int=1)).encode()),
 ]
 
 
@@ -103,6 +120,31 @@ async def test_pages_return_every_row_exactly_once_in_id_order(database: Databas
     seen, pages = await _walk(database, limit)
     assert seen == ids  # all rows, none twice, in id (= creation) order
     assert pages == -(-23 // limit)  # no trailing empty page
+
+
+async def _walk_back(db: Database, limit: int, start: str) -> list[list[uuid.UUID]]:
+    pages: list[list[uuid.UUID]] = []
+    cursor: str | None = start
+    while cursor is not None:
+        at, before = decode_page_cursor(cursor)
+        request = PageRequest(limit=limit, before=at) if before else PageRequest(limit=limit, after=at)
+        async with db.session() as session:
+            rows = (await session.execute(request.apply(select(items), items.c.id))).all()
+        page, cursor = request.page(rows)
+        pages.append([row.id for row in page])
+        assert len(pages) < 100, "pagination does not terminate"
+    return pages
+
+
+@pytest.mark.parametrize("limit", [1, 4, 22, 200])
+async def test_backward_pages_come_in_id_order_and_end_at_the_start(database: Database, limit: int) -> None:
+    ids = await _fill(database, 23)
+    pages = await _walk_back(database, limit, encode_cursor(ids[-1], before=True))
+    assert all(page == sorted(page) for page in pages)  # each page in id order
+    assert [i for page in reversed(pages) for i in page] == ids[:-1]  # every row before the last, once
+    assert pages[0] == ids[-1 - min(limit, 22) : -1]  # the nearest ones first
+    last = await _walk_back(db=database, limit=limit, start=from_the_end())
+    assert [i for page in reversed(last) for i in page] == ids  # from the end: every row
 
 
 async def test_exactly_full_last_page_has_no_next_cursor(database: Database) -> None:

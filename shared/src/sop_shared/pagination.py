@@ -28,20 +28,49 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
-def encode_cursor(last_id: uuid.UUID) -> str:
-    raw = json.dumps({"after": str(last_id)}).encode()
+def encode_cursor(item_id: uuid.UUID, *, before: bool = False) -> str:
+    """A cursor at one item: the items after it (the default), or with `before` the items before it."""
+    raw = json.dumps({"before" if before else "after": str(item_id)}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> uuid.UUID:
+def decode_page_cursor(cursor: str, *, field: str = "cursor") -> tuple[uuid.UUID, bool]:
+    """The item a cursor is at and whether it reads the items before it (True) or after it (False)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        after = json.loads(base64.urlsafe_b64decode(padded))["after"]
-        if not isinstance(after, str):  # uuid.UUID(5) raises AttributeError, which would be a 500
-            raise TypeError("after must be a string")
-        return uuid.UUID(after)
+        body = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(body, dict) or len(body) != 1 or not body.keys() <= {"after", "before"}:
+            raise KeyError("after")
+        ((direction, at),) = body.items()
+        if not isinstance(at, str):  # uuid.UUID(5) raises AttributeError, which would be a 500
+            raise TypeError("the position must be a string")
+        return uuid.UUID(at), direction == "before"
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise InvalidInput.field("cursor", "not a cursor this API issued") from exc
+        raise InvalidInput.field(field, "not a cursor this API issued") from exc
+
+
+def decode_cursor(cursor: str, *, field: str = "cursor") -> uuid.UUID:
+    """The item a cursor is at, whichever way it reads."""
+    return decode_page_cursor(cursor, field=field)[0]
+
+
+# The position past every id: a cursor before it reads a list's last items (GraphQL `last` without `before`).
+END = uuid.UUID(int=2**128 - 1)
+
+
+def from_the_end() -> str:
+    """The cursor reading the last items of a list, backward."""
+    return encode_cursor(END, before=True)
+
+
+def forward(cursor: str, *, field: str = "after") -> str:
+    """The cursor reading the items after the one `cursor` is at (GraphQL `after`: any cursor of the list)."""
+    return encode_cursor(decode_cursor(cursor, field=field))
+
+
+def backward(cursor: str, *, field: str = "before") -> str:
+    """The cursor reading the items before the one `cursor` is at (GraphQL `before`: any cursor of the list)."""
+    return encode_cursor(decode_cursor(cursor, field=field), before=True)
 
 
 # Sequence numbers live in BIGINT columns: a cursor past the largest one would fail in the database (a 500).
@@ -64,27 +93,46 @@ def decode_sequence_cursor(cursor: str) -> int:
 
 
 class PageRequest(BaseModel):
+    """A window of a list ordered by id: `limit` items after `after` (forward), or the `limit` items just
+    before `before` (backward; still given in id order). A page's `next_cursor` reads on in the same
+    direction: after its last item going forward, before its first item going backward."""
+
     limit: int = DEFAULT_LIMIT
     after: uuid.UUID | None = None
+    before: uuid.UUID | None = None
+
+    @property
+    def backward(self) -> bool:
+        return self.before is not None
 
     def apply(self, query: Select[*Row], id_column: Any) -> Select[*Row]:
         """Keyset pagination: ordered by id, one more row than asked to know if a next page exists."""
+        if self.before is not None:
+            return query.where(id_column < self.before).order_by(id_column.desc()).limit(self.limit + 1)
         if self.after is not None:
             query = query.where(id_column > self.after)
         return query.order_by(id_column).limit(self.limit + 1)
 
     def page(self, rows: list[T], id_of: Any = lambda row: row.id) -> tuple[list[T], str | None]:
-        if len(rows) > self.limit:
-            rows = rows[: self.limit]
-            return rows, encode_cursor(id_of(rows[-1]))
-        return rows, None
+        more = len(rows) > self.limit
+        rows = rows[: self.limit]
+        if self.before is not None:
+            rows = rows[::-1]  # read nearest first; shown in id order
+            return rows, encode_cursor(id_of(rows[0]), before=True) if more else None
+        return rows, encode_cursor(id_of(rows[-1])) if more else None
 
 
 async def _page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query()] = None,
+    cursor: Annotated[
+        str | None,
+        Query(description="`next_cursor` of the page before (a cursor reading backward pages backward)"),
+    ] = None,
 ) -> PageRequest:
-    return PageRequest(limit=limit, after=decode_cursor(cursor) if cursor else None)
+    if cursor is None:
+        return PageRequest(limit=limit)
+    at, before = decode_page_cursor(cursor)
+    return PageRequest(limit=limit, before=at) if before else PageRequest(limit=limit, after=at)
 
 
 PageDep = Annotated[PageRequest, Depends(_page_request)]

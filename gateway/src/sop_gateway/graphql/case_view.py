@@ -24,9 +24,10 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from sop_gateway.access import CaseAccess, access_from, record_refusal
 from sop_gateway.graphql.context import GatewayContext
+from sop_gateway.graphql.global_ids import ViewKey, register_view
 from sop_gateway.graphql.ids import bad_input
 from sop_gateway.graphql.labels import in_language, item_in_language, labels_for, plan_in_language, terms_used
-from sop_gateway.graphql.paging import ReadRest, Window, slice_params
+from sop_gateway.graphql.paging import ReadRest, Window, slice_params, widest_slices
 from sop_gateway.graphql.per_document import per_document
 from sop_gateway.graphql.types import (
     Alert,
@@ -407,8 +408,17 @@ def _language(language: str | None, access: CaseAccess | None) -> str:
 
 
 async def resolve_case_view(
-    info: Info[GatewayContext, None], case_id: strawberry.ID, asked_audience: Audience | None, asked: str | None
+    info: Info[GatewayContext, None],
+    case_id: strawberry.ID,
+    asked_audience: Audience | None,
+    asked: str | None,
+    *,
+    seen: AbstractSet[str] | None = None,
+    view_key: str | None = None,
 ) -> CaseView:
+    """The view, authorized and audited. `seen`: the view's paths the caller is shown, when the query's own
+    selection under this field is not the view's (`node`); it also reads every bounded list as far as it may.
+    `view_key`: where the view's records find it (one item of `nodes`), else this root field."""
     context = info.context
     principal = require_principal(context)
     try:
@@ -420,7 +430,7 @@ async def resolve_case_view(
     wanted = PolicyAudience(audience.value)
     if wanted not in audiences_for(principal):
         raise forbidden_audience(audience)
-    bounds = slice_params(info, case_uuid)
+    bounds = slice_params(info, case_uuid) if seen is None else widest_slices()
     services = context.services
     headers = {"X-SOP-Audience": audience.value}
 
@@ -495,7 +505,10 @@ async def resolve_case_view(
         slices=_Slices(network, assessment, plans),
         rest=_Rest(services, scoped, case_uuid, headers, language),
     )
-    await _audit_case_view(context, principal, case_uuid, audience, view, selected_paths(info))
+    await _audit_case_view(
+        context, principal, case_uuid, audience, view, selected_paths(info) if seen is None else seen
+    )
+    register_view(info, ViewKey(case_uuid, audience.value, language), view_key)
     return view
 
 

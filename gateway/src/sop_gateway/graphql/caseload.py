@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
@@ -21,7 +22,7 @@ from sop_gateway.access import CaseAccess, access_from, record_refusal
 from sop_gateway.graphql.case_view import not_found, require_principal, section_unavailable
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import MAX_SYSTEM_LENGTH, bad_input, external_id_segment, parse_id
-from sop_gateway.graphql.paging import PageInfo
+from sop_gateway.graphql.paging import PageInfo, Slice, slice_of
 from sop_gateway.graphql.types import Case, CaseStatus, PlanStatus, PlanType, RiskLevel, SafetyDecision, known
 from sop_gateway.graphql.writes import problem_error
 from sop_gateway.upstream import UpstreamError
@@ -32,6 +33,7 @@ from sop_shared.observability import request_id_var
 from sop_shared.pagination import encode_cursor
 
 MAX_CURSOR_LENGTH = 200
+DEFAULT_CASES = 25
 # The network's query parameters, as the caller named them in GraphQL.
 CASELOAD_ARGUMENTS = {
     "limit": "first",
@@ -171,34 +173,55 @@ class CaseConnection:
 
 
 async def resolve_cases(
-    context: GatewayContext, first: int, after: str | None, filter: CaseFilter | None
+    context: GatewayContext,
+    first: int | None,
+    after: str | None,
+    filter: CaseFilter | None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> CaseConnection:
     principal = require_principal(context)
-    items, next_cursor = await caseload_page(context, principal, first, after, filter, section="cases")
-    context.loaders.allow([uuid.UUID(item["id"]) for item in items])
-    edges = [CaseEdge(cursor=encode_cursor(uuid.UUID(item["id"])), node=CaseSummary.from_json(item)) for item in items]
+    listing = await list_caseload(context, principal, first, after, filter, section="cases", last=last, before=before)
+    context.loaders.allow([uuid.UUID(item["id"]) for item in listing.visible])
+    edges = [
+        CaseEdge(cursor=encode_cursor(uuid.UUID(item["id"])), node=CaseSummary.from_json(item))
+        for item in listing.visible
+    ]
     await audit_read(context, principal, resource="caseload", case_id=None, fields=[f"{len(edges)} cases"])
+    # The page's bounds are those of what the network listed (a case the caller may not see is left out, but
+    # the next page still starts after it).
     return CaseConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=next_cursor is not None,
-            end_cursor=next_cursor if next_cursor is not None else (edges[-1].cursor if edges else None),
-        ),
+        page_info=listing.window.page_info([item["id"] for item in listing.listed], listing.next_cursor),
     )
 
 
-async def caseload_page(
+@dataclass
+class CaseloadListing:
+    """One page of the network's caseload: what it listed, the cases of those the caller may see, and its cursor
+    (reading on in the direction of the request)."""
+
+    window: Slice
+    listed: list[dict[str, Any]]
+    visible: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+async def list_caseload(
     context: GatewayContext,
     principal: Principal,
-    first: int,
+    first: int | None,
     after: str | None,
     filter: CaseFilter | None,
     *,
     section: str,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of the caller's caseload from the network, only the cases the caller may see (decided in bulk,
-    cached), and the network's next cursor. `section` names what fails when the network cannot be read."""
-    params = caseload_params(first, after, filter)
+    last: int | None = None,
+    before: str | None = None,
+) -> CaseloadListing:
+    """One page of the caller's caseload from the network (forward, or backward with `last`/`before`), only the
+    cases the caller may see decided in bulk (cached). `section` names what fails when the network cannot be
+    read."""
+    window, params = caseload_params(first, after, filter, last, before)
     try:
         response = await context.services.request(
             "network", "GET", "/v1/cases", principal.scoped_to(None), params=params
@@ -206,21 +229,45 @@ async def caseload_page(
     except UpstreamError as exc:
         raise unavailable(section, exc) from exc
     if response.status_code >= 400:
-        raise problem_error(response, "network", rename=CASELOAD_ARGUMENTS)
+        rename = {**CASELOAD_ARGUMENTS, **({"limit": "last", "cursor": "before"} if window.backward else {})}
+        raise problem_error(response, "network", rename=rename)
     page = read_json(response)
     items = page["items"]
     allowed = await allowed_cases(context, principal, [uuid.UUID(item["id"]) for item in items])
-    return [item for item in items if uuid.UUID(item["id"]) in allowed], page.get("next_cursor")
+    visible = [item for item in items if uuid.UUID(item["id"]) in allowed]
+    return CaseloadListing(window, items, visible, page.get("next_cursor"))
 
 
-def caseload_params(first: int, after: str | None, filter: CaseFilter | None) -> dict[str, Any]:
-    if not 1 <= first <= MAX_CASES_PER_TOKEN:
-        raise bad_input("first", f"must be between 1 and {MAX_CASES_PER_TOKEN}")
-    params: dict[str, Any] = {"limit": first}
-    if after is not None:
-        if not 1 <= len(after) <= MAX_CURSOR_LENGTH or not after.isascii() or not after.isprintable():
-            raise bad_input("after", "not a cursor this API issued")
-        params["cursor"] = after
+async def caseload_page(
+    context: GatewayContext,
+    principal: Principal,
+    first: int | None,
+    after: str | None,
+    filter: CaseFilter | None,
+    *,
+    section: str,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page forward of the caller's caseload: the cases the caller may see and the network's next cursor."""
+    listing = await list_caseload(context, principal, first, after, filter, section=section)
+    return listing.visible, listing.next_cursor
+
+
+def caseload_params(
+    first: int | None,
+    after: str | None,
+    filter: CaseFilter | None,
+    last: int | None = None,
+    before: str | None = None,
+) -> tuple[Slice, dict[str, Any]]:
+    for name, cursor in (("after", after), ("before", before)):
+        if cursor is not None and (
+            not 1 <= len(cursor) <= MAX_CURSOR_LENGTH or not cursor.isascii() or not cursor.isprintable()
+        ):
+            raise bad_input(name, "not a cursor this API issued")
+    window = slice_of(first, after, last, before, default=DEFAULT_CASES, maximum=MAX_CASES_PER_TOKEN)
+    params: dict[str, Any] = {"limit": window.limit}
+    if window.cursor is not None:
+        params["cursor"] = window.cursor
     if filter is not None:
         if filter.assigned_to is not None:
             params["assigned_to"] = filter.assigned_to
@@ -232,7 +279,7 @@ def caseload_params(first: int, after: str | None, filter: CaseFilter | None) ->
             if filter.updated_since.tzinfo is None:
                 raise bad_input("filter.updatedSince", "give a time zone, e.g. 2026-10-02T00:00:00Z")
             params["updated_since"] = filter.updated_since.isoformat()
-    return params
+    return window, params
 
 
 async def allowed_cases(context: GatewayContext, principal: Principal, case_ids: list[uuid.UUID]) -> set[uuid.UUID]:

@@ -9,6 +9,7 @@ from fastapi import Request
 from strawberry.fastapi import BaseContext
 
 from sop_gateway.access import AccessCache
+from sop_gateway.graphql.global_ids import ViewKey
 from sop_gateway.graphql.loaders import CaseLoaders
 from sop_gateway.upstream import ServiceClients, upstream_calls
 from sop_shared.audit import AuditWriter
@@ -24,6 +25,9 @@ class GatewayContext(BaseContext):
     database: Database
     audit: AuditWriter  # the app's keyed audit writer (app.state.audit)
     calls: Counter[str] = field(default_factory=Counter)
+    # The view (case, audience, language) each root field's records are read through, by response key: the
+    # records' global ids name it (`global_ids`).
+    views: dict[str, ViewKey] = field(default_factory=dict)
     loaders: CaseLoaders = field(init=False)
 
     def __post_init__(self) -> None:

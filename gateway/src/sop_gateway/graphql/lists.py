@@ -2,7 +2,8 @@
 
 A `ServiceList` names a service's `GET` route answering a page (`{items, next_cursor}`); the field's arguments
 are the route's query filters (enums where the route's are), `first` (its `limit`) and `after` (its `cursor`),
-and it returns `<Name>Page { nodes, pageInfo }` with the items typed as the service answers them (the same
+or backward `last` and `before` (`sop_shared.pagination`: a cursor reading before an item), and it returns
+`<Name>Page { nodes, pageInfo }` with the items typed as the service answers them (the same
 record types as the mutations' payloads). The caller's own token decides what the service lists (no case is
 named, so none is checked at the edge); each read is audited at the edge like the façade's."""
 
@@ -22,7 +23,7 @@ from sop_gateway.graphql.case_view import require_principal
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import bad_input
 from sop_gateway.graphql.openapi_types import DerivedTypes, pascal, python_name, record_from_json
-from sop_gateway.graphql.paging import DEFAULT_FIRST, MAX_FIRST, PageInfo
+from sop_gateway.graphql.paging import DEFAULT_FIRST, MAX_FIRST, PageInfo, slice_of
 from sop_gateway.graphql.writes import body_of, problem_error
 from sop_gateway.upstream import UpstreamError
 from sop_gateway.wire_json import read_json
@@ -51,7 +52,14 @@ def _optional_arguments(
 
 
 async def _read(
-    context: GatewayContext, principal: Any, service: str, path: str, params: dict[str, str], name: str
+    context: GatewayContext,
+    principal: Any,
+    service: str,
+    path: str,
+    params: dict[str, str],
+    name: str,
+    *,
+    backward: bool = False,
 ) -> Any:
     """GET a service's route with the caller's own token (no case), audited at the edge; its problem as the
     GraphQL error (with the route's paging parameters named as the field's arguments)."""
@@ -74,7 +82,11 @@ async def _read(
             ),
         )
     if response.status_code >= 400:
-        raise problem_error(response, service, rename={"limit": "first", "cursor": "after"})
+        raise problem_error(
+            response,
+            service,
+            rename={"limit": "last" if backward else "first", "cursor": "before" if backward else "after"},
+        )
     return read_json(response)
 
 
@@ -107,30 +119,40 @@ def list_field(spec: ServiceList, document: dict[str, Any], types: DerivedTypes)
     parameters = [inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info)]
     annotations: dict[str, Any] = {"info": Info[GatewayContext, None], "return": page_type}
     _optional_arguments(document, filters, name, types, parameters, annotations)
-    annotations |= {"first": int, "after": str | None}
-    parameters += [
-        inspect.Parameter("first", inspect.Parameter.KEYWORD_ONLY, default=DEFAULT_FIRST, annotation=int),
-        inspect.Parameter("after", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None),
-    ]
+    for paging, annotation in (
+        ("first", int | None),
+        ("after", str | None),
+        ("last", int | None),
+        ("before", str | None),
+    ):
+        annotations[paging] = annotation
+        parameters.append(
+            inspect.Parameter(paging, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+        )
     names = [python_name(q["name"]) for q in filters]
 
     async def resolve(info: Info[GatewayContext, None], **arguments: Any) -> Any:
         context = info.context
         principal = require_principal(context)
-        first, after = arguments.get("first", DEFAULT_FIRST), arguments.get("after")
-        if not 1 <= first <= MAX_FIRST:
-            raise bad_input("first", f"must be 1 to {MAX_FIRST}")
-        if after is not None and not 1 <= len(after) <= MAX_CURSOR_LENGTH:
-            raise bad_input("after", "is not a cursor this list gave")
-        params = {"limit": str(first), **({"cursor": after} if after else {})}
+        for cursor in ("after", "before"):
+            if arguments.get(cursor) is not None and not 1 <= len(arguments[cursor]) <= MAX_CURSOR_LENGTH:
+                raise bad_input(cursor, "is not a cursor this list gave")
+        window = slice_of(
+            arguments.get("first"),
+            arguments.get("after"),
+            arguments.get("last"),
+            arguments.get("before"),
+            default=DEFAULT_FIRST,
+            maximum=MAX_FIRST,
+        )
+        params = {"limit": str(window.limit), **({"cursor": window.cursor} if window.cursor else {})}
         for attribute in names:
             if arguments.get(attribute) is not None:
                 params[attribute] = str(body_of(arguments[attribute], to_camel_case(attribute)))
-        body = await _read(context, principal, spec.service, spec.path, params, spec.name)
-        cursor = body.get("next_cursor")
+        body = await _read(context, principal, spec.service, spec.path, params, spec.name, backward=window.backward)
         return page_type(
             nodes=[record_from_json(record_type, item) for item in body["items"]],
-            page_info=PageInfo(has_next_page=cursor is not None, end_cursor=cursor),
+            page_info=window.page_info([str(item["id"]) for item in body["items"]], body.get("next_cursor")),
         )
 
     resolve.__signature__ = inspect.Signature(parameters, return_annotation=page_type)  # type: ignore[attr-defined]

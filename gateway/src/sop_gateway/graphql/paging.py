@@ -30,7 +30,8 @@ from strawberry.types.nodes import convert_arguments
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.ids import bad_input
 from sop_gateway.graphql.per_document import per_document
-from sop_shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, CaseList
+from sop_shared import pagination
+from sop_shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, CaseList, encode_cursor
 from sop_shared.problems import InvalidInput
 
 N = TypeVar("N")
@@ -40,10 +41,74 @@ MAX_FIRST = MAX_LIMIT  # 200
 DEFAULT_CHECK_INS = 5  # a plan's recent check-ins, as before lists were paged
 
 
-@strawberry.type
+@strawberry.type(
+    description="Where a page stands in its list. A cursor is a position: any cursor of a list may be passed as "
+    "`after` (the items after it) or as `before` (the items before it)"
+)
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page")
+    has_previous_page: bool = strawberry.field(
+        default=False,
+        description="Whether items come before this page (when paging forward: true when `after` was given)",
+    )
+    start_cursor: str | None = strawberry.field(default=None, description="Pass as `before` for the page before")
+
+
+@dataclass(frozen=True)
+class Slice:
+    """What a connection's `first`/`after`/`last`/`before` ask of a service's list of records ordered by id
+    (`sop_shared.pagination.PageRequest`): how many, and the service cursor to read from."""
+
+    limit: int
+    cursor: str | None
+    backward: bool
+    from_end: bool = False  # `last` without `before`
+
+    def page_info(self, ids: list[str], next_cursor: str | None) -> PageInfo:
+        """The page's `PageInfo` from the ids of the items the service answered (in id order) and its
+        `next_cursor` (which reads on in the direction of the request)."""
+        first = encode_cursor(uuid.UUID(ids[0])) if ids else None
+        last = encode_cursor(uuid.UUID(ids[-1])) if ids else None
+        if self.backward:
+            return PageInfo(
+                has_previous_page=next_cursor is not None,
+                start_cursor=next_cursor or first,
+                has_next_page=not self.from_end,
+                end_cursor=last,
+            )
+        return PageInfo(
+            has_next_page=next_cursor is not None,
+            end_cursor=next_cursor or last,
+            has_previous_page=self.cursor is not None,
+            start_cursor=first,
+        )
+
+
+def slice_of(
+    first: int | None, after: str | None, last: int | None, before: str | None, *, default: int, maximum: int
+) -> Slice:
+    """Forward (`first`, `after`) or backward (`last`, `before`), never a mix; a cursor the list did not give,
+    or a size out of bounds, is BAD_USER_INPUT naming the argument."""
+    if after is not None and before is not None:
+        raise bad_input("before", "give `after` or `before`, not both")
+    if first is not None and (last is not None or before is not None):
+        raise bad_input("first", "give `first` with `after`, or `last` with `before`")
+    if last is not None and after is not None:
+        raise bad_input("last", "give `first` with `after`, or `last` with `before`")
+    backward = last is not None or before is not None
+    size, argument = (last, "last") if backward else (first, "first")
+    size = default if size is None else size
+    if not 1 <= size <= maximum:
+        raise bad_input(argument, f"must be between 1 and {maximum}")
+    try:
+        if backward:
+            if before is None:  # the list's last items
+                return Slice(size, pagination.from_the_end(), True, from_end=True)
+            return Slice(size, pagination.backward(before), True)
+        return Slice(size, pagination.forward(after) if after is not None else None, False)
+    except InvalidInput as exc:
+        raise bad_input(exc.errors[0]["field"], exc.errors[0]["message"]) from exc
 
 
 @dataclass(frozen=True)
@@ -141,6 +206,14 @@ def slice_params(info: Info[GatewayContext, None], case_id: uuid.UUID) -> dict[s
     return params
 
 
+def widest_slices() -> dict[str, dict[str, int]]:
+    """Per service, every bounded list read as far as one call may (`node(id:)` looks a record up in them)."""
+    params: dict[str, dict[str, int]] = {}
+    for bounded in BOUNDED_LISTS:
+        params.setdefault(bounded.service, {})[bounded.param] = MAX_FIRST
+    return params
+
+
 ArgumentNodes = tuple[tuple[str, tuple[ArgumentNode, ...]], ...]
 
 
@@ -231,4 +304,10 @@ class Window(Generic[N]):
                 body["total_count"],
                 body["next_cursor"],
             )
-        return nodes, total, PageInfo(has_next_page=next_cursor is not None, end_cursor=next_cursor)
+        return (
+            nodes,
+            total,
+            PageInfo(
+                has_next_page=next_cursor is not None, end_cursor=next_cursor, has_previous_page=after is not None
+            ),
+        )

@@ -36,7 +36,9 @@ from sop_gateway.graphql.caseload import (
     resolve_cases,
 )
 from sop_gateway.graphql.context import GatewayContext
+from sop_gateway.graphql.global_ids import Node
 from sop_gateway.graphql.mutations import build_derived
+from sop_gateway.graphql.nodes import resolve_node, resolve_nodes
 from sop_gateway.graphql.translation_queue import TranslationQueuePage, resolve_translation_queue
 from sop_gateway.graphql.trusted_documents import TrustedDocuments, TrustedDocumentsExtension
 from sop_gateway.graphql.types import ActorType, Audience, Me
@@ -60,15 +62,35 @@ class Query:
     ) -> CaseView:
         return await resolve_case_view(info, case_id, audience, language)
 
-    @strawberry.field(description="The caller's caseload, a page at a time (first: 1 to 50), ordered by case id.")
+    @strawberry.field(
+        description="A record by its global id (Relay): read again through the view the id names (case, "
+        "audience, language), with caseView's authorization and audit. A record of a case you may not see, or "
+        "one that view does not show, is NOT_FOUND."
+    )
+    async def node(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id)
+
+    @strawberry.field(
+        description="Records by their global ids (Relay), each as `node(id:)` reads it, in order (at most 20); "
+        "null for an id naming no record you may see."
+    )
+    async def nodes(self, info: Info[GatewayContext, None], ids: list[strawberry.ID]) -> list[Node | None]:
+        return await resolve_nodes(info, ids)
+
+    @strawberry.field(
+        description="The caller's caseload, a page at a time, ordered by case id: `first` (1 to 50, default 25) "
+        "after `after`, or the `last` before `before`."
+    )
     async def cases(
         self,
         info: Info[GatewayContext, None],
-        first: int = 25,
+        first: int | None = None,
         after: str | None = None,
         filter: CaseFilter | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> CaseConnection:
-        return await resolve_cases(info.context, first, after, filter)
+        return await resolve_cases(info.context, first, after, filter, last, before)
 
     @strawberry.field(
         description="What the families on the caller's caseload read that waits for a translation into "

@@ -17,6 +17,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from sop_gateway.graphql.context import GatewayContext
+from sop_gateway.graphql.global_ids import Node
 from sop_gateway.graphql.labels import InLanguage, in_language, item_in_language
 from sop_gateway.graphql.paging import DEFAULT_CHECK_INS, DEFAULT_FIRST, PageInfo, ReadRest, Window
 from sop_shared.pagination import CaseList
@@ -320,7 +321,7 @@ class Case:
 
 
 @strawberry.type
-class CasePerson:
+class CasePerson(Node):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     first_name: str
     last_name: str
@@ -393,7 +394,7 @@ class Commitment:
 
 
 @strawberry.type
-class NetworkMember:
+class NetworkMember(Node):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     person_id: strawberry.ID
     first_name: str
@@ -550,7 +551,7 @@ class PersonRef:
     description="A harm (past) or danger (future) statement as this audience may see it, its text in "
     "the asked language when a verified, current translation exists"
 )
-class Statement:
+class Statement(Node):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     kind: StatementKind
     status: StatementStatus
@@ -631,7 +632,7 @@ class InReaderLanguage:
 
 
 @strawberry.type(description="One thing on the map, with who said it and who agrees or disputes it")
-class MapEntry(InReaderLanguage):
+class MapEntry(InReaderLanguage, Node):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     text: str
     source: PersonRef | None
@@ -644,7 +645,7 @@ class MapEntry(InReaderLanguage):
 
 
 @strawberry.type(description="What someone already did to protect the children when the danger was present")
-class ExistingSafety(InReaderLanguage):
+class ExistingSafety(InReaderLanguage, Node):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     text: str
     source: PersonRef | None
@@ -722,7 +723,7 @@ class WorkingWell:
 
 
 @strawberry.type
-class SafetyGoal:
+class SafetyGoal(Node):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     danger_statement_id: strawberry.ID
     status: GoalStatus
@@ -753,7 +754,7 @@ class SafetyGoal:
 
 
 @strawberry.type
-class NextStep(InReaderLanguage):
+class NextStep(InReaderLanguage, Node):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     source: NextStepSource
     action: str
@@ -795,7 +796,7 @@ class NextStep(InReaderLanguage):
 
 
 @strawberry.type
-class ScaleRating:
+class ScaleRating(Node):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     statement_id: strawberry.ID | None
     occasion_on: dt.date
@@ -1093,7 +1094,7 @@ class IfRuleBroken:
 
 
 @strawberry.type
-class SafetyPlan:
+class SafetyPlan(Node):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     plan_type: PlanType
     status: PlanStatus
@@ -1220,7 +1221,7 @@ class SafetyPlan:
     description="A child-voice record as this audience may see it: without the child's consent to share "
     "with it, only that the record exists (`restricted`, every content field null)"
 )
-class ChildVoice:
+class ChildVoice(Node):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
     kind: ChildVoiceKind
     restricted: bool

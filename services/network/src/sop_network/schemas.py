@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,7 +22,7 @@ from sop_network.models import (
 from sop_shared.case_refs import NetworkMemberRef, NotCaseScoped, PersonRef, StatementRef
 from sop_shared.language_tags import LanguageTag
 from sop_shared.plain_language import LanguageCheck
-from sop_shared.policy import Section
+from sop_shared.policy import Audience, Section
 from sop_shared.sharing import SharingOut
 from sop_shared.translations import CarriedTranslation
 
@@ -41,8 +42,15 @@ class ContactMethodIn(Strict):
     dv_confidential: bool = False
 
 
-class PersonIn(Strict):
-    external_id: str = Field(min_length=1, max_length=100)
+def born_by_today(value: date | None) -> date | None:
+    if value is not None and value > date.today():
+        raise ValueError("date of birth cannot be in the future")
+    return value
+
+
+class PersonFields(Strict):
+    """A person's own fields, as SACWIS or a worker records them."""
+
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     date_of_birth: date | None = None
@@ -54,9 +62,28 @@ class PersonIn(Strict):
     @field_validator("date_of_birth")
     @classmethod
     def _not_in_future(cls, value: date | None) -> date | None:
-        if value is not None and value > date.today():
-            raise ValueError("date of birth cannot be in the future")
-        return value
+        return born_by_today(value)
+
+
+class PersonIn(PersonFields):
+    external_id: str = Field(min_length=1, max_length=100)
+
+
+class PersonPatch(Strict):
+    """A platform-kept person's fields: only those given change (`date_of_birth` may be null; a
+    `contact_methods` list replaces the stored ones)."""
+
+    first_name: str | None = Field(default=None, min_length=1, max_length=100)
+    last_name: str | None = Field(default=None, min_length=1, max_length=100)
+    date_of_birth: date | None = None
+    preferred_language: LanguageTag | None = None
+    needs_interpreter: bool | None = None
+    contact_methods: list[ContactMethodIn] | None = Field(default=None, max_length=20)
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _not_in_future(cls, value: date | None) -> date | None:
+        return born_by_today(value)
 
 
 class CaseMemberIn(Strict):
@@ -82,6 +109,26 @@ class CaseUpsert(Strict):
     closed_on: date | None = None
     members: list[CaseMemberIn] = Field(default_factory=list, max_length=200)
     assignments: list[AssignmentIn] = Field(default_factory=list, max_length=50)
+
+
+class CaseCreate(Strict):
+    """A case opened on the platform, outside SACWIS: the caller becomes its worker."""
+
+    case_type: CaseType
+    status: CaseStatus = CaseStatus.open
+    county: str | None = Field(default=None, max_length=100)
+    opened_on: date | None = None
+    closed_on: date | None = None
+
+
+class CasePatch(Strict):
+    """A platform-kept case's own fields: only those given change (`county` and the dates may be null)."""
+
+    case_type: CaseType | None = None
+    status: CaseStatus | None = None
+    county: str | None = Field(default=None, max_length=100)
+    opened_on: date | None = None
+    closed_on: date | None = None
 
 
 class ContactMethodOut(BaseModel):
@@ -339,7 +386,7 @@ class GrantIn(Strict):
 
     agency: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(min_length=1, max_length=10)
-    audience: str = Field(default="partner", max_length=20)
+    audience: Audience = Field(default=Audience.partner, description="partner or court")
     purpose: str = Field(min_length=1, max_length=200)
     consent_reference: str | None = Field(default=None, min_length=1, max_length=200)
     expires_at: datetime
@@ -349,12 +396,18 @@ class GrantRevoke(Strict):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class GrantStatus(StrEnum):
+    active = "active"
+    expired = "expired"
+    revoked = "revoked"
+
+
 class GrantOut(BaseModel):
     id: uuid.UUID
     case_id: uuid.UUID
     agency: str
     scopes: list[str]
-    audience: str
+    audience: Audience
     purpose: str
     consent_reference: str | None
     expires_at: datetime | None
@@ -362,7 +415,7 @@ class GrantOut(BaseModel):
     revoked_by: str | None
     revocation_reason: str | None
     granted_by: str
-    status: str  # active | expired | revoked (at the service's clock)
+    status: GrantStatus = Field(description="At the service's clock")
     version: int
     created_at: datetime
 

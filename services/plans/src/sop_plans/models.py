@@ -254,7 +254,9 @@ class SafetyPlanSignature(PlansTable, table=True):
         }
 
 
-class ApprovalDecision(StrEnum):
+class PlanApprovalDecision(StrEnum):
+    """The supervisor's decision on a plan version"""
+
     approved = "approved"
     requires_modification = "requires_modification"
 
@@ -268,7 +270,7 @@ class SafetyPlanApproval(PlansTable, table=True):
     plan_id: uuid.UUID = Field(sa_column=Column(ForeignKey("safety_plan.id"), nullable=False, index=True))
     version_number: int
     version_hash: str = Field(sa_column=Column(String(64), nullable=False))
-    decision: ApprovalDecision = Field(sa_type=enum_column(ApprovalDecision))
+    decision: PlanApprovalDecision = Field(sa_type=enum_column(PlanApprovalDecision))
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     decided_by: str = Field(sa_column=Column(String(200), nullable=False))
     decided_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from sop_plans.models import (
-    ApprovalDecision,
     InterpreterMode,
     InterpreterQualification,
     NextStepOwnerKind,
     NextStepStatus,
+    PlanApprovalDecision,
     PlanEndReason,
     PlanStatus,
     PlanType,
@@ -26,6 +26,7 @@ from sop_shared import case_refs
 from sop_shared.language_tags import LanguageTag
 from sop_shared.pagination import ListPaging
 from sop_shared.plain_language import LanguageCheck
+from sop_shared.policy import ActorType
 from sop_shared.translations import CarriedTranslation, without_carried_translations
 
 RULE_TEXT_MAX = 2000
@@ -264,7 +265,7 @@ class SignatureOut(SignatureSummary):
     typed_name: str | None
     affirmation: str | None
     image_sha256: str | None
-    recorded_by_type: str
+    recorded_by_type: ActorType
     signature_hash: str
 
 
@@ -325,7 +326,7 @@ class SignOffStatus(BaseModel):
 class ApprovalIn(Strict):
     version_number: int = Field(ge=1)
     content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
-    decision: ApprovalDecision
+    decision: PlanApprovalDecision
     comment: str | None = Field(default=None, min_length=1, max_length=4000)
 
 
@@ -334,7 +335,7 @@ class ApprovalOut(BaseModel):
     plan_id: uuid.UUID
     version_number: int
     version_hash: str
-    decision: ApprovalDecision
+    decision: PlanApprovalDecision
     comment: str | None
     decided_by: str
     decided_at: datetime

@@ -50,15 +50,43 @@ class Consent(Strict):
         return self
 
 
+class WrittenBy(StrEnum):
+    """Who wrote the words down: the child, or someone for the child"""
+
+    child = "child"
+    worker = "worker"
+    interpreter = "interpreter"
+    other = "other"
+
+
+class HouseKind(StrEnum):
+    """Which of the three houses: worries, good things, dreams"""
+
+    worries = "worries"
+    good_things = "good_things"
+    dreams = "dreams"
+
+
+class ParentConsent(StrEnum):
+    given = "given"
+    refused = "refused"
+    not_needed = "not_needed"
+
+
+class LivesOrVisits(StrEnum):
+    lives_with = "lives_with"
+    visits = "visits"
+
+
 class HouseEntry(Strict):
     words: Words  # the child's exact words
-    written_by: Literal["child", "worker", "interpreter", "other"] = "child"
+    written_by: WrittenBy = WrittenBy.child
     read_back: bool | None = None  # read back to the child, who said yes (true) or no (false)
     drawing_id: case_refs.DrawingRef | None = None
 
 
 class House(Strict):
-    house: Literal["worries", "good_things", "dreams"]
+    house: HouseKind
     child_name_for_house: Annotated[str | None, Field(max_length=200)] = None  # the child may rename it
     entries: list[HouseEntry] = Field(default_factory=list, max_length=100)
 
@@ -66,7 +94,7 @@ class House(Strict):
 class ThreeHouses(Strict):
     session_date: date
     houses: list[House] = Field(min_length=1, max_length=3)
-    parent_consent: Literal["given", "refused", "not_needed"] = "not_needed"
+    parent_consent: ParentConsent = ParentConsent.not_needed
     stopped_early: bool = False
     stopped_reason: Note = None
     interpreter_used: bool = False
@@ -84,7 +112,7 @@ class ThreeHouses(Strict):
 
 class InsidePerson(Strict):
     name: Name
-    lives_or_visits: Literal["lives_with", "visits"]
+    lives_or_visits: LivesOrVisits
     why_safe: Annotated[str | None, Field(max_length=2000)] = None  # in the child's words
 
 

@@ -173,12 +173,19 @@ class MapWarning(BaseModel):
     message: str
 
 
+class MapStatus(StrEnum):
+    """`complete` when the current version was marked complete, else `draft`"""
+
+    draft = "draft"
+    complete = "complete"
+
+
 class MapOut(SharingOut):
     id: uuid.UUID
     case_id: uuid.UUID
     context: MapContext
     title: str
-    status: str = Field(description="`complete` when the current version was marked complete, else `draft`")
+    status: MapStatus
     current_version: int
     completed_version: int | None
     completed_at: datetime | None

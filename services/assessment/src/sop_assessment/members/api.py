@@ -26,6 +26,7 @@ from sop_shared.auth import CurrentPrincipal, Principal, require_case_scope, req
 from sop_shared.clock import Now
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
+from sop_shared.pagination import Page, PageDep
 from sop_shared.policy import DEFAULT_AUDIENCE, MEMBER_ACTORS, ActorType, Scope
 from sop_shared.problems import Conflict, InvalidInput
 from sop_shared.query_params import known_query_params
@@ -169,14 +170,19 @@ async def respond_to_statement(
 
 @router.get(
     "/statements/{statement_id}/responses",
-    response_model=list[StatementResponseOut],
-    dependencies=[known_query_params()],
+    response_model=Page[StatementResponseOut],
+    dependencies=[known_query_params("limit", "cursor")],
 )
 async def statement_responses(
-    case_id: uuid.UUID, statement_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
-) -> list[StatementResponseOut]:
-    """What the family and the network said about a statement, oldest first: the agency reads every response,
-    a member their own."""
+    case_id: uuid.UUID,
+    statement_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+) -> Page[StatementResponseOut]:
+    """What the family and the network said about a statement, oldest first, a page at a time: the agency
+    reads every response, a member their own."""
     require_case_scope(principal, case_id, Scope.case_read)
     statement = await session.get(Statement, statement_id)
     if statement is None or statement.case_id != case_id:
@@ -185,10 +191,8 @@ async def statement_responses(
     if principal.actor_type in MEMBER_ACTORS:
         query = query.where(col(StatementResponse.person_id) == principal.person_id)
     elif principal.actor_type != ActorType.staff:
-        return []
-    rows = (
-        await session.execute(query.order_by(col(StatementResponse.created_at), col(StatementResponse.id)))
-    ).scalars()
+        return Page[StatementResponseOut](items=[])
+    rows, next_cursor = page.page(list((await session.execute(page.apply(query, col(StatementResponse.id)))).scalars()))
     await audit_request(
         request,
         session,
@@ -198,4 +202,4 @@ async def statement_responses(
         case_id=case_id,
         resource_id=statement_id,
     )
-    return [response_out(r) for r in rows]
+    return Page[StatementResponseOut](items=[response_out(r) for r in rows], next_cursor=next_cursor)

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sop_assessment.members.models import Stance
+from sop_assessment.ratings.models import RaterRole
 from sop_assessment.schemas import Strict
 from sop_shared import case_refs
 from sop_shared.language_tags import LanguageTag
@@ -55,7 +56,7 @@ class StatementResponseOut(BaseModel):
     statement_version: int
     person_id: uuid.UUID
     responder_name: str
-    responder_role: str
+    responder_role: RaterRole
     stance: Stance
     words: str
     language: str | None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -132,8 +133,15 @@ class ServiceApprovalRequestIn(ApprovalRequestIn):
     requested_by: Name
 
 
+class SupervisorDecision(StrEnum):
+    """What the supervisor decided on a request in the approval queue"""
+
+    approved = "approved"
+    returned = "returned"
+
+
 class ApprovalDecisionIn(Strict):
-    decision: Literal["approved", "returned"]
+    decision: SupervisorDecision
     comment: Comment = None
 
 

@@ -1,22 +1,44 @@
-"""Cases: the SACWIS upsert and the case read."""
+"""Cases: the SACWIS upsert, the case read, and the case's lists (its people, its staff, its network meetings)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from sop_network.access.service import decide_for
-from sop_network.cases.service import read_case, upsert_case_from_sacwis
-from sop_network.schemas import CaseOut, CaseUpsert
+from sop_network.access.service import authorize, decide_for
+from sop_network.cases.service import (
+    case_assignments,
+    case_members,
+    create_case,
+    network_meetings,
+    read_case,
+    update_case,
+    upsert_case_from_sacwis,
+)
+from sop_network.schemas import (
+    AssignmentOut,
+    CaseCreate,
+    CaseMemberOut,
+    CaseOut,
+    CasePatch,
+    CaseUpsert,
+    NetworkMeetingOut,
+)
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, require_case, require_scope
+from sop_shared.auth import CurrentPrincipal, Principal, require_case, require_scope
 from sop_shared.clock import Now
-from sop_shared.concurrency import parse_if_match, set_etag
+from sop_shared.concurrency import IfMatchVersion, etag, parse_if_match, set_etag
 from sop_shared.db import SessionDep
-from sop_shared.policy import Scope
-from sop_shared.problems import NotFound
+from sop_shared.idempotency import IdempotencyDep
+from sop_shared.pagination import Page, PageDep
+from sop_shared.policy import ActorType, Audience, Scope
+from sop_shared.problems import Forbidden, NotFound
+from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -62,6 +84,64 @@ async def upsert_case_by_external_id(
     return result
 
 
+@router.post(
+    "/cases",
+    status_code=201,
+    response_model=CaseOut,
+    dependencies=[known_query_params()],
+    responses={201: {"headers": {"Location": {"description": "The new case", "schema": {"type": "string"}}}}},
+)
+async def open_case(
+    body: CaseCreate,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """A case opened on the platform outside SACWIS (before SACWIS has one, or in a state without it): staff
+    with `case:write` only; the caller becomes its worker. It is changed with PATCH, never by SACWIS."""
+    require_scope(principal, Scope.case_write)
+    if principal.actor_type != ActorType.staff:
+        raise Forbidden("only staff open cases")
+    replayed = await idempotency.replay(session, body)
+    if replayed is not None:
+        return replayed
+    case = await create_case(session, body, worker=principal.subject)
+    await audit_request(
+        request, session, principal, resource="case", action="create", case_id=case.id, resource_id=case.id
+    )
+    result = await read_case(session, case.id)
+    assert result is not None
+    content = result.model_dump(mode="json")
+    headers = {"Location": f"/v1/cases/{case.id}", "ETag": etag(result.version)}
+    await idempotency.remember(session, body, status_code=201, content=content, headers=headers)
+    return JSONResponse(content, status_code=201, headers=headers)
+
+
+@router.patch("/cases/{case_id}", response_model=CaseOut, dependencies=[known_query_params()])
+async def change_case(
+    case_id: uuid.UUID,
+    body: CasePatch,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    expected: IfMatchVersion,
+    now: Now,
+) -> CaseOut:
+    """Change a case the platform keeps (opened with POST /v1/cases): the fields given, at the version read
+    (`If-Match`). A case from SACWIS is changed in SACWIS: 409."""
+    decision = await authorize(session, principal, case_id, Scope.case_write, now)
+    await update_case(session, case_id, body, expected_version=expected)
+    await audit_request(
+        request, session, principal, resource="case", action="update", case_id=case_id, resource_id=case_id
+    )
+    result = await read_case(session, case_id, decision.audiences)
+    assert result is not None
+    set_etag(response, result.version)
+    return result
+
+
 @router.get("/cases/{case_id}", response_model=CaseOut)
 async def get_case(
     case_id: uuid.UUID, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal, now: Now
@@ -79,3 +159,55 @@ async def get_case(
     )
     set_etag(response, case.version)
     return case
+
+
+async def _case_list(
+    request: Request, session: AsyncSession, principal: Principal, case_id: uuid.UUID, now: datetime, resource: str
+) -> frozenset[Audience]:
+    """A case list's reader: allowed on the case (else 404, as for a case that does not exist), audited."""
+    decision = await authorize(session, principal, case_id, Scope.case_read, now)
+    await audit_request(request, session, principal, resource=resource, action="read", case_id=case_id)
+    return decision.audiences
+
+
+@router.get(
+    "/cases/{case_id}/members",
+    response_model=Page[CaseMemberOut],
+    dependencies=[known_query_params("limit", "cursor")],
+)
+async def list_case_members(
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep, now: Now
+) -> Page[CaseMemberOut]:
+    """The people in the case and their roles, in the order they joined (those who left too: `active` false);
+    each person as the caller's audience may see them."""
+    audiences = await _case_list(request, session, principal, case_id, now, "case_member")
+    items, next_cursor = await case_members(session, case_id, page, audiences)
+    return Page[CaseMemberOut](items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/cases/{case_id}/assignments",
+    response_model=Page[AssignmentOut],
+    dependencies=[known_query_params("limit", "cursor")],
+)
+async def list_case_assignments(
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep, now: Now
+) -> Page[AssignmentOut]:
+    """The staff on the case (from SACWIS), in the order they were assigned (those no longer on it too)."""
+    await _case_list(request, session, principal, case_id, now, "staff_assignment")
+    items, next_cursor = await case_assignments(session, case_id, page)
+    return Page[AssignmentOut](items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/cases/{case_id}/network/meetings",
+    response_model=Page[NetworkMeetingOut],
+    dependencies=[known_query_params("limit", "cursor")],
+)
+async def list_network_meetings(
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep, now: Now
+) -> Page[NetworkMeetingOut]:
+    """The safety network's meetings, in the order they were recorded."""
+    await _case_list(request, session, principal, case_id, now, "network_meeting")
+    items, next_cursor = await network_meetings(session, case_id, page)
+    return Page[NetworkMeetingOut](items=items, next_cursor=next_cursor)

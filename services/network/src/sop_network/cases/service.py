@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -11,21 +12,39 @@ from sqlmodel import col
 
 from sop_network.cases.rules import changed_fields, check_case_upsert
 from sop_network.changes.service import record_change
-from sop_network.models import Case, CaseMember, ContactKind, ContactMethod, Person, PersonAlias, StaffAssignment
+from sop_network.models import (
+    AssignmentRole,
+    Case,
+    CaseMember,
+    ContactKind,
+    ContactMethod,
+    NetworkMeeting,
+    Person,
+    PersonAlias,
+    StaffAssignment,
+)
 from sop_network.schemas import (
+    AssignmentIn,
     AssignmentOut,
+    CaseCreate,
     CaseMemberOut,
     CaseOut,
+    CasePatch,
     CaseUpsert,
     ContactMethodOut,
+    NetworkMeetingOut,
+    PersonFields,
     PersonIn,
     PersonOut,
+    PersonPatch,
 )
 from sop_shared.concurrency import check_version
 from sop_shared.db import utcnow
+from sop_shared.ids import new_id
+from sop_shared.pagination import PageRequest
 from sop_shared.person_languages import PEOPLE_KEY, PersonLanguage
 from sop_shared.policy import Audience, SensitivityLabel, may_see
-from sop_shared.problems import Conflict
+from sop_shared.problems import Conflict, InvalidInput, NotFound
 
 
 class AmbiguousMatch(Conflict):
@@ -45,6 +64,7 @@ async def upsert_case_from_sacwis(
     external_id: str,
     body: CaseUpsert,
     expected_version: int | None,
+    case_id: uuid.UUID | None = None,
 ) -> tuple[Case, bool, bool]:
     """Create or bring up to date the case SACWIS knows as (system, external_id).
 
@@ -61,6 +81,8 @@ async def upsert_case_from_sacwis(
     changes: dict[str, Any] = {}
     if case is None:
         case = Case(external_system=system, external_id=external_id, **incoming)
+        if case_id is not None:
+            case.id = case_id
         session.add(case)
         await session.flush()
     else:
@@ -76,40 +98,54 @@ async def upsert_case_from_sacwis(
         case.version += 1
         case.updated_at = utcnow()
     if changed:
-        await session.flush()
-        # a person with two roles in the case is one person
-        rows = await session.execute(
-            select(Person)
-            .join(CaseMember, col(CaseMember.person_id) == col(Person.id))
-            .where(col(CaseMember.case_id) == case.id)
-            .order_by(col(CaseMember.id))
-        )
-        people = list({person.id: person for person in rows.scalars()}.values())
-        await record_change(
-            session,
-            subject=f"sop.network.case.{'created' if created else 'updated'}",
-            case_id=case.id,
-            data={
-                "case_id": str(case.id),
-                "external_system": system,
-                "external_id": external_id,
-                "version": case.version,
-                "changed": sorted(changes) if not created else None,
-                # who is in the case, so other services can hold references to them, and what each reads
-                "person_ids": [str(p.id) for p in people],
-                PEOPLE_KEY: [language_of(p) for p in people],
-                # who is assigned (staff subjects only): the plans service addresses its practice alerts
-                "staff": sorted(
-                    ({"subject": a.staff_subject, "role": str(a.role), "unit": a.unit} for a in body.assignments),
-                    key=lambda a: (a["role"], a["subject"]),
-                ),
-                # where and since when the case is open: the practice service's fidelity measures count by them
-                "county": case.county,
-                "status": str(case.status),
-                "opened_on": case.opened_on.isoformat() if case.opened_on else None,
-            },
-        )
+        await announce_case(session, case, created=created, changes=changes)
     return case, created, changed
+
+
+async def announce_case(
+    session: AsyncSession, case: Case, *, created: bool, changes: Mapping[str, Any] | None = None
+) -> None:
+    """`sop.network.case.created|updated`: the case, who is in it and what each reads, and the staff on it."""
+    await session.flush()
+    # a person with two roles in the case is one person
+    rows = await session.execute(
+        select(Person)
+        .join(CaseMember, col(CaseMember.person_id) == col(Person.id))
+        .where(col(CaseMember.case_id) == case.id)
+        .order_by(col(CaseMember.id))
+    )
+    people = list({person.id: person for person in rows.scalars()}.values())
+    staff = (
+        await session.execute(
+            select(StaffAssignment).where(
+                col(StaffAssignment.case_id) == case.id, col(StaffAssignment.active).is_(True)
+            )
+        )
+    ).scalars()
+    await record_change(
+        session,
+        subject=f"sop.network.case.{'created' if created else 'updated'}",
+        case_id=case.id,
+        data={
+            "case_id": str(case.id),
+            "external_system": case.external_system,
+            "external_id": case.external_id,
+            "version": case.version,
+            "changed": sorted(changes or ()) if not created else None,
+            # who is in the case, so other services can hold references to them, and what each reads
+            "person_ids": [str(p.id) for p in people],
+            PEOPLE_KEY: [language_of(p) for p in people],
+            # who is assigned (staff subjects only): the plans service addresses its practice alerts
+            "staff": sorted(
+                ({"subject": a.staff_subject, "role": str(a.role), "unit": a.unit} for a in staff),
+                key=lambda a: (a["role"], a["subject"]),
+            ),
+            # where and since when the case is open: the practice service's fidelity measures count by them
+            "county": case.county,
+            "status": str(case.status),
+            "opened_on": case.opened_on.isoformat() if case.opened_on else None,
+        },
+    )
 
 
 def language_of(person: Person) -> dict[str, Any]:
@@ -183,7 +219,7 @@ def contact_key(kind: str, value: str, dv_confidential: bool) -> tuple[str, str,
     return (str(kind), value, bool(dv_confidential))
 
 
-async def _sync_contacts(session: AsyncSession, person: Person, incoming: PersonIn) -> bool:
+async def _sync_contacts(session: AsyncSession, person: Person, incoming: PersonFields | PersonPatch) -> bool:
     if incoming.contact_methods is None:
         return False
     stored = list(
@@ -337,23 +373,12 @@ async def read_cases(
             select(StaffAssignment).where(col(StaffAssignment.case_id).in_(case_ids)).order_by(col(StaffAssignment.id))
         )
     ).scalars()
-    people = await persons_out(session, [p for _, p in rows], audiences)
     members: dict[uuid.UUID, list[CaseMemberOut]] = {}
-    for m, p in rows:
-        members.setdefault(m.case_id, []).append(
-            CaseMemberOut(
-                id=m.id,
-                role=m.role,
-                relationship_to_children=m.relationship_to_children,
-                active=m.active,
-                person=people[p.id],
-            )
-        )
+    for m, out in zip((m for m, _ in rows), await members_out(session, list(rows), audiences), strict=True):
+        members.setdefault(m.case_id, []).append(out)
     staff: dict[uuid.UUID, list[AssignmentOut]] = {}
     for a in assignments:
-        staff.setdefault(a.case_id, []).append(
-            AssignmentOut(staff_subject=a.staff_subject, role=a.role, active=a.active, unit=a.unit, area=a.area)
-        )
+        staff.setdefault(a.case_id, []).append(assignment_out(a))
     return {
         case.id: CaseOut(
             **{
@@ -365,3 +390,178 @@ async def read_cases(
         )
         for case in cases
     }
+
+
+async def members_out(
+    session: AsyncSession, rows: Sequence[Any], audiences: frozenset[Audience]
+) -> list[CaseMemberOut]:
+    """(member, person) rows as the caller's audiences may see the people."""
+    people = await persons_out(session, [p for _, p in rows], audiences)
+    return [
+        CaseMemberOut(
+            id=m.id,
+            role=m.role,
+            relationship_to_children=m.relationship_to_children,
+            active=m.active,
+            person=people[p.id],
+        )
+        for m, p in rows
+    ]
+
+
+def assignment_out(a: StaffAssignment) -> AssignmentOut:
+    return AssignmentOut(staff_subject=a.staff_subject, role=a.role, active=a.active, unit=a.unit, area=a.area)
+
+
+async def case_members(
+    session: AsyncSession, case_id: uuid.UUID, page: PageRequest, audiences: frozenset[Audience]
+) -> tuple[list[CaseMemberOut], str | None]:
+    """The people in a case and their roles (those who left too: `active` false), a page at a time."""
+    query = (
+        select(CaseMember, Person)
+        .join(Person, col(Person.id) == col(CaseMember.person_id))
+        .where(col(CaseMember.case_id) == case_id)
+    )
+    rows, next_cursor = page.page(list((await session.execute(page.apply(query, col(CaseMember.id)))).all()), _first_id)
+    return await members_out(session, rows, audiences), next_cursor
+
+
+async def case_assignments(
+    session: AsyncSession, case_id: uuid.UUID, page: PageRequest
+) -> tuple[list[AssignmentOut], str | None]:
+    """The staff assigned to a case (from SACWIS; those no longer on it too: `active` false), a page at a time."""
+    query = select(StaffAssignment).where(col(StaffAssignment.case_id) == case_id)
+    rows, next_cursor = page.page(list((await session.execute(page.apply(query, col(StaffAssignment.id)))).scalars()))
+    return [assignment_out(a) for a in rows], next_cursor
+
+
+def _first_id(row: Any) -> uuid.UUID:
+    member_id: uuid.UUID = row[0].id
+    return member_id
+
+
+async def network_meetings(
+    session: AsyncSession, case_id: uuid.UUID, page: PageRequest
+) -> tuple[list[NetworkMeetingOut], str | None]:
+    """A case's network meetings in the order they were recorded, a page at a time."""
+    query = select(NetworkMeeting).where(col(NetworkMeeting.case_id) == case_id)
+    rows, next_cursor = page.page(list((await session.execute(page.apply(query, col(NetworkMeeting.id)))).scalars()))
+    return [NetworkMeetingOut.model_validate(m, from_attributes=True) for m in rows], next_cursor
+
+
+# A case the platform keeps itself, not SACWIS: its system is the platform and its external id its own id.
+PLATFORM_SYSTEM = "SOP"
+
+
+class KeptBySacwis(Conflict):
+    slug, title = "kept-by-sacwis", "SACWIS keeps this case"
+
+
+async def create_case(session: AsyncSession, body: CaseCreate, *, worker: str) -> Case:
+    """A case opened on the platform outside SACWIS (no SACWIS case yet), with its creator as its worker; the
+    same rules, the same record and the same event as a case from SACWIS."""
+    case_id = new_id()
+    upsert = CaseUpsert(
+        **body.model_dump(),
+        assignments=[AssignmentIn(staff_subject=worker, role=AssignmentRole.worker)],
+    )
+    case, _, _ = await upsert_case_from_sacwis(
+        session, system=PLATFORM_SYSTEM, external_id=str(case_id), body=upsert, expected_version=None, case_id=case_id
+    )
+    return case
+
+
+async def update_case(session: AsyncSession, case_id: uuid.UUID, patch: CasePatch, *, expected_version: int) -> Case:
+    """Change a platform-kept case's own fields (those the body names); a SACWIS case is changed in SACWIS (409)."""
+    case = await session.get(Case, case_id)
+    assert case is not None  # the caller was authorized on it
+    if case.external_system != PLATFORM_SYSTEM:
+        raise KeptBySacwis("SACWIS is the system of record for this case: change it there")
+    check_version(case.version, expected_version)
+    incoming = {f: getattr(patch, f) for f in patch.model_fields_set}
+    required = [f for f in ("case_type", "status") if f in incoming and incoming[f] is None]
+    if required:
+        raise InvalidInput([{"field": f, "message": "may not be null"} for f in required])
+    current = {f: getattr(case, f) for f in CASE_FIELDS}
+    check_case_upsert(CaseUpsert(**(current | incoming)))
+    changes = changed_fields(current, incoming)
+    if changes:
+        for name, (_, new) in changes.items():
+            setattr(case, name, new)
+        case.version += 1
+        case.updated_at = utcnow()
+        await announce_case(session, case, created=False, changes=changes)
+    return case
+
+
+# --- people outside a case: SACWIS's records, and the ones the platform keeps itself ---
+
+
+class KeptBySacwisPerson(Conflict):
+    slug, title = "kept-by-sacwis", "SACWIS keeps this person"
+
+
+async def create_person(session: AsyncSession, body: PersonFields) -> Person:
+    """A person the platform records itself (no SACWIS record yet)."""
+    person = Person(**{f: getattr(body, f) for f in PERSON_FIELDS})
+    session.add(person)
+    await session.flush()
+    await _sync_contacts(session, person, body)
+    return person
+
+
+async def upsert_person(
+    session: AsyncSession, system: str, external_id: str, body: PersonFields
+) -> tuple[Person, bool, bool]:
+    """The person another system knows as (system, external_id), created or brought up to date as the SACWIS
+    case upsert does it (a merged-away record answers with its survivor). Returns (person, created, changed)."""
+    own, live = await resolve_person(session, system, external_id)
+    person, changed = await _upsert_person(session, system, PersonIn(external_id=external_id, **body.model_dump()))
+    created = own is None and live is None
+    if changed and not created:
+        await _cases_of_person_changed(session, person)
+    return person, created, changed
+
+
+async def update_person(
+    session: AsyncSession, person_id: uuid.UUID, patch: PersonPatch, *, expected_version: int
+) -> Person:
+    """Change a platform-kept person's fields (those the body names); a SACWIS person is changed in SACWIS."""
+    person = await session.get(Person, person_id)
+    if person is None or person.merged_into_id is not None:
+        raise NotFound("no such person")
+    if person.external_system is not None:
+        raise KeptBySacwisPerson("SACWIS is the system of record for this person: change them there")
+    check_version(person.version, expected_version)
+    incoming = {f: getattr(patch, f) for f in patch.model_fields_set if f in PERSON_FIELDS}
+    required = [f for f in PERSON_FIELDS if f != "date_of_birth" and f in incoming and incoming[f] is None]
+    if "contact_methods" in patch.model_fields_set and patch.contact_methods is None:
+        required.append("contact_methods")
+    if required:
+        raise InvalidInput([{"field": f, "message": "may not be null"} for f in required])
+    changes = changed_fields({f: getattr(person, f) for f in PERSON_FIELDS}, incoming)
+    contacts_changed = await _sync_contacts(session, person, patch)
+    if changes or contacts_changed:
+        for name, (_, new) in changes.items():
+            setattr(person, name, new)
+        person.version += 1
+        person.updated_at = utcnow()
+        await _cases_of_person_changed(session, person)
+    return person
+
+
+async def _cases_of_person_changed(session: AsyncSession, person: Person) -> None:
+    """A person's cases change with them (a new version, announced): other services learn what they read."""
+    await session.flush()
+    cases = (
+        await session.execute(
+            select(Case)
+            .join(CaseMember, col(CaseMember.case_id) == col(Case.id))
+            .where(col(CaseMember.person_id) == person.id)
+            .distinct()
+        )
+    ).scalars()
+    for case in cases:
+        case.version += 1
+        case.updated_at = utcnow()
+        await announce_case(session, case, created=False, changes={"members": None})

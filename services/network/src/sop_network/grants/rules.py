@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sop_network.schemas import GrantIn
+from sop_network.schemas import GrantIn, GrantStatus
 from sop_shared.policy import ACTOR_SCOPE_CEILING, AUDIENCES_FOR_ACTOR, ActorType, Scope
 from sop_shared.problems import InvalidInput
 
@@ -29,9 +29,9 @@ def check_grant(body: GrantIn, *, now: datetime) -> None:
         raise InvalidInput(errors)
 
 
-def grant_status(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> str:
+def grant_status(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> GrantStatus:
     if revoked_at is not None:
-        return "revoked"
+        return GrantStatus.revoked
     if expires_at is not None and expires_at <= now:
-        return "expired"
-    return "active"
+        return GrantStatus.expired
+    return GrantStatus.active

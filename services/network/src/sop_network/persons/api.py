@@ -1,6 +1,8 @@
-"""Persons: likely duplicates, the reversible merge, the crosswalk, and a member's login identity.
+"""Persons: create, read, change and upsert by external id; likely duplicates, the reversible merge, the
+crosswalk, and a member's login identity.
 
-Merging and the crosswalk are data stewardship on the SACWIS side: they need `cases:sync`."""
+A person outside a case, merging and the crosswalk are data stewardship on the SACWIS side: they need
+`cases:sync`. Staff see people through their cases (`GET /v1/cases/{case_id}/members`)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import JSONResponse
 
 from sop_network.access.service import authorize
-from sop_network.cases.service import person_out
+from sop_network.cases.service import create_person, person_out, resolve_person, update_person, upsert_person
+from sop_network.models import Person
 from sop_network.persons.service import (
     clear_principal,
     crosswalk_link,
@@ -30,15 +34,19 @@ from sop_network.schemas import (
     LoginInvitationOut,
     LoginInvitationRedeemIn,
     LoginRedeemedOut,
+    PersonFields,
     PersonMergeIn,
     PersonMergeOut,
     PersonOut,
+    PersonPatch,
     PrincipalIn,
 )
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, require_scope
 from sop_shared.clock import Now
+from sop_shared.concurrency import IfMatchVersion, OptionalIfMatchVersion, check_version, etag, set_etag
 from sop_shared.db import SessionDep
+from sop_shared.idempotency import IdempotencyDep
 from sop_shared.policy import MEMBER_ACTORS, Audience, Scope
 from sop_shared.problems import NotFound
 from sop_shared.query_params import known_query_params
@@ -48,6 +56,100 @@ router = APIRouter(prefix="/v1", tags=["persons"])
 System = Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
 ExternalId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 STEWARD = frozenset({Audience.staff})
+
+
+@router.post(
+    "/persons",
+    status_code=201,
+    response_model=PersonOut,
+    dependencies=[known_query_params()],
+    responses={201: {"headers": {"Location": {"description": "The new person", "schema": {"type": "string"}}}}},
+)
+async def record_person(
+    body: PersonFields, request: Request, session: SessionDep, principal: CurrentPrincipal, idempotency: IdempotencyDep
+) -> Response:
+    """A person the platform records itself, before SACWIS knows them (changed later with PATCH)."""
+    require_scope(principal, Scope.cases_sync)
+    replayed = await idempotency.replay(session, body)
+    if replayed is not None:
+        return replayed
+    person = await create_person(session, body)
+    await audit_request(request, session, principal, resource="person", action="create", resource_id=person.id)
+    content = (await person_out(session, person, STEWARD)).model_dump(mode="json")
+    headers = {"Location": f"/v1/persons/{person.id}", "ETag": etag(person.version)}
+    await idempotency.remember(session, body, status_code=201, content=content, headers=headers)
+    return JSONResponse(content, status_code=201, headers=headers)
+
+
+@router.get("/persons/{person_id}", response_model=PersonOut, dependencies=[known_query_params()])
+async def read_person(
+    person_id: uuid.UUID, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal
+) -> PersonOut:
+    """One person record (a merged-away record says `merged_into_id`)."""
+    require_scope(principal, Scope.cases_sync)
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise NotFound("no such person")
+    await audit_request(request, session, principal, resource="person", action="read", resource_id=person_id)
+    set_etag(response, person.version)
+    return await person_out(session, person, STEWARD)
+
+
+@router.patch("/persons/{person_id}", response_model=PersonOut, dependencies=[known_query_params()])
+async def change_person(
+    person_id: uuid.UUID,
+    body: PersonPatch,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    expected: IfMatchVersion,
+) -> PersonOut:
+    """Change a person the platform keeps, at the version read (`If-Match`); the cases they are in change with
+    them. A person from SACWIS is changed in SACWIS (or with the upsert below): 409."""
+    require_scope(principal, Scope.cases_sync)
+    person = await update_person(session, person_id, body, expected_version=expected)
+    await audit_request(request, session, principal, resource="person", action="update", resource_id=person_id)
+    set_etag(response, person.version)
+    return await person_out(session, person, STEWARD)
+
+
+@router.put(
+    "/persons/by-external/{system}/{external_id}",
+    response_model=PersonOut,
+    dependencies=[known_query_params()],
+    responses={200: {"description": "updated or unchanged"}, 201: {"description": "created"}},
+)
+async def upsert_person_by_external_id(
+    system: System,
+    external_id: ExternalId,
+    body: PersonFields,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    if_match: OptionalIfMatchVersion,
+) -> PersonOut:
+    """Idempotent upsert of the person another system knows by this id (the same payload again changes
+    nothing; a merged-away record answers with its survivor). `If-Match` is optional; when sent, a stale
+    version is refused."""
+    require_scope(principal, Scope.cases_sync)
+    if if_match is not None:
+        _, live = await resolve_person(session, system, external_id)
+        if live is not None:
+            check_version(live.version, if_match)
+    person, created, changed = await upsert_person(session, system, external_id, body)
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="person",
+        action="create" if created else ("update" if changed else "read"),
+        resource_id=person.id,
+    )
+    response.status_code = 201 if created else 200
+    set_etag(response, person.version)
+    return await person_out(session, person, STEWARD)
 
 
 @router.get(

@@ -18,8 +18,8 @@ from sqlalchemy.orm import QueryableAttribute, aliased, defer
 from sqlmodel import col
 
 from sop_plans.models import (
-    ApprovalDecision,
     CheckIn,
+    PlanApprovalDecision,
     PlanEndReason,
     PlanStatus,
     SafetyPlan,
@@ -256,12 +256,12 @@ async def decide(
     session: AsyncSession, plan: SafetyPlan, body: ApprovalIn, *, by: str, now: datetime
 ) -> SafetyPlanApproval:
     """The supervisor's decision on exactly the version they read (number and hash must match)."""
-    action = Action.approve if body.decision == ApprovalDecision.approved else Action.return_for_changes
+    action = Action.approve if body.decision == PlanApprovalDecision.approved else Action.return_for_changes
     target = next_status(plan, action)
     version = await _the_version_read(session, plan, body.version_number, body.content_hash)
     if version.created_by == by:
         raise Forbidden("a supervisor cannot approve a version they wrote; another supervisor decides")
-    if body.decision == ApprovalDecision.requires_modification and not body.comment:
+    if body.decision == PlanApprovalDecision.requires_modification and not body.comment:
         raise InvalidInput.field("comment", "say what needs to change")
     approval = SafetyPlanApproval(
         plan_id=plan.id,

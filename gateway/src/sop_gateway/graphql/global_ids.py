@@ -1,0 +1,95 @@
+"""Relay's `Node`: opaque global ids for the records the case view shows.
+
+A record in the case view is one stored record as one audience reads it in one language (redacted for the
+audience, its words translated). Its global `id` therefore names the view as well as the record: the type, the
+case, the record's own id (`recordId`), the audience and the language. Two views of one record have two ids,
+so a normalising client cache (Apollo, Relay, urql's graphcache) never shows the family's Spanish words in the
+English staff screen, nor one audience's redaction in another's. `node(id:)` reads the record back through the
+same view (`sop_gateway.graphql.nodes`), with the case view's authorization and audit.
+
+The view a record was read through is the root field's: `caseView` (or `node`, or each item of `nodes`)
+registers it in the request's context under its response key (aliases included; with the index for `nodes`),
+and each record's `id` names the view of its root."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from sop_gateway.graphql.ids import bad_input
+
+# The id is short ASCII; anything longer or otherwise shaped was not issued here.
+MAX_GLOBAL_ID_LENGTH = 300
+NOT_OURS = "not an id this API issued"
+
+
+@dataclass(frozen=True)
+class ViewKey:
+    """One case, as one audience reads it, in one language."""
+
+    case_id: uuid.UUID
+    audience: str  # the Audience value (`staff`, `family`…)
+    language: str  # a standard language tag
+
+
+@dataclass(frozen=True)
+class GlobalId:
+    type_name: str
+    view: ViewKey
+    record_id: uuid.UUID
+
+    def encode(self) -> str:
+        raw = ":".join(
+            (self.type_name, str(self.view.case_id), str(self.record_id), self.view.audience, self.view.language)
+        )
+        return base64.urlsafe_b64encode(raw.encode("ascii")).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str, argument: str = "id") -> GlobalId:
+        """A global id this API issued, or BAD_USER_INPUT naming `argument`."""
+        try:
+            if not isinstance(value, str) or not 1 <= len(value) <= MAX_GLOBAL_ID_LENGTH or not value.isascii():
+                raise ValueError("not ours")
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+            type_name, case_id, record_id, audience, language = raw.split(":")
+            if not type_name.isidentifier() or not audience.isidentifier() or not language:
+                raise ValueError("not ours")
+            return cls(type_name, ViewKey(uuid.UUID(case_id), audience, language), uuid.UUID(record_id))
+        except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+            raise bad_input(argument, NOT_OURS) from exc
+
+
+def root_key(info: Info[Any, Any]) -> str:
+    """The response key of the root field this field was resolved under (its alias, if it has one), with the
+    item's index under a root field that is a list (`nodes/2`)."""
+    path = info.path.as_list()
+    return f"{path[0]}/{path[1]}" if len(path) > 1 and isinstance(path[1], int) else str(path[0])
+
+
+def register_view(info: Info[Any, Any], view: ViewKey, key: str | None = None) -> None:
+    """The view the records under this root field (or under `key`: one item of a root list) are read through."""
+    info.context.views[key or root_key(info)] = view
+
+
+@strawberry.interface(
+    description="A record with a global id (Relay). The id names the record as one view shows it (audience, "
+    "language), so a client cache keeps views apart; `node(id:)` reads it again through that view"
+)
+class Node:
+    @strawberry.field(
+        name="id",
+        description="The global id of this record in this view (opaque; `recordId` is the record's own id)",
+    )
+    def global_id(self, info: Info[Any, None]) -> strawberry.ID:
+        view = info.context.views.get(root_key(info))
+        if view is None:  # a record type read outside a case view: a failure of ours, never the caller's
+            raise GraphQLError("This record has no global id here.", extensions={"code": "INTERNAL_SERVER_ERROR"})
+        record_id = uuid.UUID(str(self.id))  # type: ignore[attr-defined]  # every Node type has its `recordId`
+        return strawberry.ID(GlobalId(type(self).__name__, view, record_id).encode())
