@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, StringConstraints
 from pydantic import Field as PydanticField
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
@@ -37,6 +37,7 @@ from sqlmodel.sql.sqltypes import AutoString
 from sop_shared.case_refs import NotCaseScoped
 from sop_shared.db import UTCDateTime, utcnow
 from sop_shared.ids import new_id
+from sop_shared.input_models import Strict as Strict  # re-exported: the service's bodies import it from here
 from sop_shared.language_tags import LanguageTag
 from sop_shared.plain_language import primary_language
 from sop_shared.problems import InvalidInput
@@ -96,10 +97,6 @@ class Translation(Protocol):
     text: str
     verified: bool
     verifier_qualification: str | None
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 # Which record `record_id` names depends on `record_kind`, so no single CaseRef kind fits: the translation routes

@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from sop_assessment.models import StatementKind, StatementStatus, TextSource
 from sop_shared import case_refs
+from sop_shared.input_models import Strict as Strict  # re-exported: the service's bodies import it from here
 from sop_shared.language_tags import LanguageTag
 from sop_shared.pagination import Page
 from sop_shared.plain_language import LanguageCheck
@@ -22,10 +23,6 @@ TEXT_MAX = 2000
 Part = Annotated[str | None, Field(max_length=PART_MAX)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 ThreatCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class PersonRef(Strict):

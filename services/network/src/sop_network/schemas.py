@@ -20,6 +20,7 @@ from sop_network.models import (
     NetworkCircle,
 )
 from sop_shared.case_refs import NetworkMemberRef, NotCaseScoped, PersonRef, StatementRef
+from sop_shared.input_models import Strict as Strict  # re-exported: the service's bodies import it from here
 from sop_shared.language_tags import LanguageTag
 from sop_shared.plain_language import LanguageCheck
 from sop_shared.policy import Audience, Section
@@ -30,10 +31,6 @@ from sop_shared.translations import CarriedTranslation
 # names the cases it reads, each checked against the token's allowed cases (`require_cases_read`).
 SyncedPerson = Annotated[uuid.UUID, NotCaseScoped("a person record across cases, for SACWIS (cases:sync)")]
 BulkReadCases = Annotated[uuid.UUID, NotCaseScoped("cases a bulk read names, each checked against the token")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ContactMethodIn(Strict):

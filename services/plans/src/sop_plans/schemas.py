@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
 from sop_plans.models import (
     InterpreterMode,
@@ -23,6 +23,7 @@ from sop_plans.models import (
     SignerRole,
 )
 from sop_shared import case_refs
+from sop_shared.input_models import Strict as Strict  # re-exported: the service's bodies import it from here
 from sop_shared.language_tags import LanguageTag
 from sop_shared.pagination import ListPaging
 from sop_shared.plain_language import LanguageCheck
@@ -36,10 +37,6 @@ RuleText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Language = LanguageTag
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class PersonRef(Strict):

@@ -5,16 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from sop_practice.models import PracticeRole
+from sop_shared.input_models import Strict as Strict  # re-exported: the service's bodies import it from here
 
 Subject = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._@:-]+$")
 UnitCode = Field(min_length=1, max_length=100)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class PractitionerIn(Strict):

@@ -8,10 +8,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from sop_assessment.child_voice.models import ChildVoiceKind
 from sop_shared import case_refs
+from sop_shared.input_models import Verbatim
 from sop_shared.language_tags import LanguageTag
 from sop_shared.pagination import Page
 from sop_shared.translations import CarriedTranslation
@@ -19,10 +20,6 @@ from sop_shared.translations import CarriedTranslation
 Words = Annotated[str, Field(min_length=1, max_length=2000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Note = Annotated[str | None, Field(default=None, max_length=1000)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ShareAudience(StrEnum):
@@ -34,12 +31,12 @@ class ShareAudience(StrEnum):
     court = "court"
 
 
-class ChildRef(Strict):
+class ChildRef(Verbatim):
     name: Name
     person_id: case_refs.PersonRef | None = None
 
 
-class Consent(Strict):
+class Consent(Verbatim):
     shared_with: list[ShareAudience] = Field(default_factory=list, max_length=4)
     note: Note = None  # e.g. "Sofia said Grandma can see the dreams house"
 
@@ -78,20 +75,20 @@ class LivesOrVisits(StrEnum):
     visits = "visits"
 
 
-class HouseEntry(Strict):
+class HouseEntry(Verbatim):
     words: Words  # the child's exact words
     written_by: WrittenBy = WrittenBy.child
     read_back: bool | None = None  # read back to the child, who said yes (true) or no (false)
     drawing_id: case_refs.DrawingRef | None = None
 
 
-class House(Strict):
+class House(Verbatim):
     house: HouseKind
     child_name_for_house: Annotated[str | None, Field(max_length=200)] = None  # the child may rename it
     entries: list[HouseEntry] = Field(default_factory=list, max_length=100)
 
 
-class ThreeHouses(Strict):
+class ThreeHouses(Verbatim):
     session_date: date
     houses: list[House] = Field(min_length=1, max_length=3)
     parent_consent: ParentConsent = ParentConsent.not_needed
@@ -110,24 +107,24 @@ class ThreeHouses(Strict):
         return self
 
 
-class InsidePerson(Strict):
+class InsidePerson(Verbatim):
     name: Name
     lives_or_visits: LivesOrVisits
     why_safe: Annotated[str | None, Field(max_length=2000)] = None  # in the child's words
 
 
-class OutsidePerson(Strict):
+class OutsidePerson(Verbatim):
     name: Name
     status: Literal["not_allowed", "supervised_only"]
     why: Annotated[str | None, Field(max_length=2000)] = None
 
 
-class RoofRule(Strict):
+class RoofRule(Verbatim):
     words: Words  # the rule as the child says it
     safety_plan_rule_id: case_refs.SafetyPlanRuleRef | None = None  # the safety-plan rule it became (plans)
 
 
-class SafetyHouse(Strict):
+class SafetyHouse(Verbatim):
     session_date: date
     inside_people: list[InsidePerson] = Field(default_factory=list, max_length=50)
     outside_people: list[OutsidePerson] = Field(default_factory=list, max_length=50)
@@ -137,24 +134,24 @@ class SafetyHouse(Strict):
     interpreter_used: bool = False
 
 
-class WordsPage(Strict):
+class WordsPage(Verbatim):
     text: Words
     drawing_id: case_refs.DrawingRef | None = None
 
 
-class CaregiverReview(Strict):
+class CaregiverReview(Verbatim):
     name: Name
     person_id: case_refs.PersonRef | None = None
     decision: Literal["agreed", "disagreed"]
     comment: Annotated[str | None, Field(max_length=2000)] = None
 
 
-class CaregiverRef(Strict):
+class CaregiverRef(Verbatim):
     name: Name
     person_id: case_refs.PersonRef | None = None
 
 
-class WordsAndPictures(Strict):
+class WordsAndPictures(Verbatim):
     """The adults' explanation to the child: the caregivers who wrote it (`written_by`) and those whose review
     agreed see it; the child's consent does not govern it (it is not the child's words)."""
 
@@ -171,7 +168,7 @@ CONTENT_MODELS: dict[ChildVoiceKind, type[BaseModel]] = {
 }
 
 
-class SharingJudgement(Strict):
+class SharingJudgement(Verbatim):
     """The worker's judgement whether sharing the child's Three Houses with the caregivers is safe. The child's
     consent to share with the family is needed as well; both, or the caregivers do not see it."""
 
@@ -186,7 +183,7 @@ class SharingJudgementOut(BaseModel):
     judged_at: datetime
 
 
-class _RecordIn(Strict):
+class _RecordIn(Verbatim):
     child: ChildRef
     language: LanguageTag = "en"
     consent: Consent = Field(default_factory=Consent)
@@ -211,7 +208,7 @@ class WordsAndPicturesIn(_RecordIn):
 ChildVoiceIn = Annotated[ThreeHousesIn | SafetyHouseIn | WordsAndPicturesIn, Field(discriminator="kind")]
 
 
-class ChildVoicePatch(Strict):
+class ChildVoicePatch(Verbatim):
     """Changes with If-Match: the child's consent (it may be withdrawn at any time), the content (checked
     against the record's kind; drawings referenced by the ids of this record's attachments), the language."""
 

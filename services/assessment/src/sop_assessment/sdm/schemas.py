@@ -7,10 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from sop_assessment.sdm.models import SdmStatus
 from sop_shared import case_refs
+from sop_shared.input_models import Verbatim
 from sop_shared.pagination import Page
 
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -18,11 +19,7 @@ MAX_ANSWERS = 500
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AssessedChild(Strict):
+class AssessedChild(Verbatim):
     """A child the assessment decides for; `answers` holds this child's answers to per-child items."""
 
     name: str = Field(min_length=1, max_length=200)
@@ -30,7 +27,7 @@ class AssessedChild(Strict):
     answers: dict[str, Any] = Field(default_factory=dict, max_length=MAX_ANSWERS)
 
 
-class SdmAssessmentIn(Strict):
+class SdmAssessmentIn(Verbatim):
     """A new draft: the instrument (key and version, from `GET /v1/instruments`) and the answers so far.
     `anchors` are the dates due dates count from, e.g. `first_contact` (see the instrument's `due`)."""
 
@@ -42,7 +39,7 @@ class SdmAssessmentIn(Strict):
     anchors: dict[Annotated[str, Field(pattern=CODE)], AwareDatetime] = Field(default_factory=dict, max_length=20)
 
 
-class SdmAssessmentPatch(Strict):
+class SdmAssessmentPatch(Verbatim):
     """Changes to a draft. `answers` are merged (an answer set to null is removed); `children` and
     `anchors`, when given, replace the stored ones."""
 
@@ -52,7 +49,7 @@ class SdmAssessmentPatch(Strict):
     anchors: dict[Annotated[str, Field(pattern=CODE)], AwareDatetime] | None = Field(default=None, max_length=20)
 
 
-class SdmCompleteIn(Strict):
+class SdmCompleteIn(Verbatim):
     """Completing needs no body. A supervisor (`approvals:decide`) may complete with `supervisor_review`: their
     review lets a protective intervention stand with no threat it answers (kept in `approvals`)."""
 
@@ -68,7 +65,7 @@ class OverrideKind(StrEnum):
     downgrade = "downgrade"  # a less urgent response priority; waits for a supervisor
 
 
-class OverrideIn(Strict):
+class OverrideIn(Verbatim):
     kind: OverrideKind
     policy_reasons: list[Annotated[str, Field(pattern=CODE)]] = Field(default_factory=list, max_length=20)
     reasons: str | None = Field(default=None, max_length=2000)
@@ -93,7 +90,7 @@ class ApprovalDecision(StrEnum):
     return_for_edits = "return"
 
 
-class ApprovalIn(Strict):
+class ApprovalIn(Verbatim):
     decision: ApprovalDecision
     comment: str | None = Field(default=None, max_length=2000)
 
