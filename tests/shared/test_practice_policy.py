@@ -62,6 +62,8 @@ def test_practice_actions_by_role_and_by_integration_scope() -> None:
     assert practice_actions(ActorType.staff, ["practice_lead"], ()) == {
         PracticeAction.read_people,
         PracticeAction.read_all_training,
+        PracticeAction.read_all_fidelity,  # any unit's, county's or the state's measures
+        PracticeAction.rebuild_fidelity,
     }
     assert practice_actions(ActorType.staff, ["trainer"], ()) == {PracticeAction.record_attendance}
     for role in ("coach", "worker", "supervisor", "admin", "auditor"):
