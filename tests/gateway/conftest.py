@@ -113,10 +113,11 @@ class EmbeddedSystem:
         the gateway's access cache has then heard of every change."""
         await _outbox_drained(self)
 
-    def forget_access_decisions(self) -> None:
-        """A cold access cache, as if the last decision had expired."""
+    def forget_access_decisions(self, ttl_seconds: float | None = None) -> None:
+        """A cold access cache, as if the last decision had expired; `ttl_seconds` for a test that must not
+        depend on how fast a loaded machine answers (the default lifetime is a few seconds)."""
         self.gateway.state.access_cache = type(self.gateway.state.access_cache)(
-            ttl_seconds=self.gateway.state.settings.access_cache_seconds,
+            ttl_seconds=ttl_seconds or self.gateway.state.settings.access_cache_seconds,
             on_denied=self.gateway.state.access_cache.on_denied,
         )
 

@@ -581,3 +581,61 @@ async def test_the_demo_familys_spanish_page_marks_every_english_word_including_
     assert english_words(spanish, outside="en") == []
     assert english_words(spanish, outside=None)  # the check can fail: English is there, marked
     assert NOTE_ES in " ".join(text for _, text in spanish)
+
+
+async def test_a_commitment_the_worker_recorded_is_translated_like_any_other_words(
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID
+) -> None:
+    """What the worker wrote down with Rosa is in the agency's language: translated by one person, verified by
+    another qualified one (the shared workflow, `record_kind: network_member`), Maria's Spanish page shows it in
+    Spanish, no longer marked; until then it is marked English."""
+    case = sqlite_demo_case
+    view = await sqlite_system.client.post(
+        "/graphql",
+        json={
+            "query": "query($c: ID!) { caseView(caseId: $c) { network { members { recordId firstName "
+            "commitments { text } } } } }",
+            "variables": {"c": str(case)},
+        },
+        headers=sqlite_system.bearer(WORKER),
+    )
+    rosa = next(m for m in view.json()["data"]["caseView"]["network"]["members"] if m["firstName"] == "Rosa")
+    english = rosa["commitments"][0]["text"]
+    spanish = "Llama a Maria todas las noches a las 8 para saber cómo está."
+    base = f"/api/network/v1/cases/{case}"
+    queue = await sqlite_system.client.get(
+        f"{base}/translation-queue", params={"language": "es"}, headers=sqlite_system.bearer(WORKER)
+    )
+    assert queue.status_code == 200, queue.text
+    assert ("network_member", rosa["recordId"]) in {(i["record_kind"], i["record_id"]) for i in queue.json()["items"]}
+    recorded = await sqlite_system.client.post(
+        f"{base}/translations",
+        json={
+            "record_kind": "network_member",
+            "record_id": rosa["recordId"],
+            "source_field": "commitments.0.text",
+            "language": "es",
+            "text": spanish,
+            "translated_by": "Lucía Gómez",
+        },
+        headers=sqlite_system.bearer(WORKER),
+    )
+    assert recorded.status_code == 201, recorded.text
+
+    async def page() -> list[tuple[str, str]]:
+        response = await sqlite_system.client.get(
+            f"/v1/cases/{case}/family-view", params={"language": "es"}, headers=sqlite_system.bearer(WORKER)
+        )
+        assert response.status_code == 200, response.text
+        return Words.of(response.text)
+
+    assert english in text_marked(await page(), "en")  # recorded, not yet verified: still the English words
+    verified = await sqlite_system.client.post(
+        f"{base}/translations/{recorded.json()['id']}/verify",
+        json={"qualification": "certified_translator"},
+        headers=sqlite_system.bearer(SUPERVISOR),
+    )
+    assert verified.status_code == 200, verified.text
+    shown = await page()
+    assert spanish in " ".join(text for lang, text in shown if lang != "en")
+    assert english not in " ".join(text for _, text in shown)

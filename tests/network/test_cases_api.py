@@ -225,6 +225,7 @@ async def test_the_case_view_slice_gives_access_and_case_in_one_call_and_nothing
             "audiences": [],
             "person_id": None,  # a family or network member's own person on the case
             "language": None,
+            "network_sees": None,  # what the family opened to their network (members of it only)
         },
         "case": None,
         "safety_network": None,

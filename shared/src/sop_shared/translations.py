@@ -151,6 +151,11 @@ class TranslationOut(BaseModel):
     created_at: datetime
 
 
+# What staff write in. Words recorded without a language of their own (what a worker wrote down with a network
+# member: their commitments) are in it, and are translated from it like any other words.
+AGENCY_LANGUAGE = "en"
+
+
 class CarriedTranslation(BaseModel):
     """A current translation as a read model carries it, for the gateway to pick the reader's language."""
 

@@ -21,9 +21,9 @@ from sop_gateway.graphql.global_ids import Node
 from sop_gateway.graphql.labels import InLanguage, in_language, item_in_language
 from sop_gateway.graphql.paging import DEFAULT_CHECK_INS, DEFAULT_FIRST, PageInfo, ReadRest, Window
 from sop_shared.pagination import CaseList
-from sop_shared.plain_language import primary_language
 from sop_shared.policy import Audience as PolicyAudience
 from sop_shared.sharing import shown_to_reader
+from sop_shared.translations import AGENCY_LANGUAGE
 
 
 @strawberry.enum
@@ -346,7 +346,7 @@ class CasePerson(Node):
         )
 
 
-RECORDED_COMMITMENTS_LANGUAGE = "en"  # the agency's working language: what a worker records with a member
+RECORDED_COMMITMENTS_LANGUAGE = AGENCY_LANGUAGE  # what a worker records with a member
 
 
 @strawberry.enum(description="A network member's own commitment: a proposal until the worker confirms or declines it")
@@ -376,6 +376,21 @@ class Commitment:
     )
     decline_reason: str | None = None
     version: int | None = None
+
+    @classmethod
+    def recorded(cls, body: dict[str, Any], translations: list[dict[str, Any]], language: str) -> Commitment:
+        """One commitment the worker recorded with a member (in the agency's language), with its translations
+        (`source_field` `commitments.<n>.text`), in `language` where a verified, current one exists."""
+        fields = [{**t, "source_field": t["source_field"].rsplit(".", 1)[-1]} for t in translations]
+        shown = item_in_language(
+            {**body, "language": RECORDED_COMMITMENTS_LANGUAGE, "translations": fields}, ("text", "schedule"), language
+        )
+        return cls(
+            text=shown["text"],
+            schedule=shown.get("schedule"),
+            language=shown["language"],
+            language_fallback=shown["language_fallback"],
+        )
 
     @classmethod
     def own(cls, body: dict[str, Any], language: str) -> Commitment:
@@ -412,17 +427,14 @@ class NetworkMember(Node):
         cls, body: dict[str, Any], own: list[Commitment] | None = None, language: str = RECORDED_COMMITMENTS_LANGUAGE
     ) -> NetworkMember:
         person = body["person"]
-        # What the worker recorded with the member is in the agency's language and has no translation (a
-        # member's own commitments do): a reader of another language gets it marked as such.
-        untranslated = primary_language(language) != RECORDED_COMMITMENTS_LANGUAGE
+        # What the worker recorded with the member is in the agency's language; its translations name the field
+        # they translate (`commitments.<n>.text`), each commitment shown in `language` where one is verified.
+        translations = list(body.get("translations") or [])
         recorded = [
-            Commitment(
-                text=c["text"],
-                schedule=c.get("schedule"),
-                language=RECORDED_COMMITMENTS_LANGUAGE,
-                language_fallback=untranslated,
+            Commitment.recorded(
+                c, [t for t in translations if t.get("source_field", "").startswith(f"commitments.{n}.")], language
             )
-            for c in body.get("commitments", [])
+            for n, c in enumerate(body.get("commitments", []))
         ]
         return cls(
             id=strawberry.ID(body["id"]),

@@ -283,6 +283,11 @@ class NetworkMemberOut(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    translations: list[CarriedTranslation] = Field(
+        default_factory=list,
+        description="Current translations of the recorded commitments' words (`source_field`: commitments.<n>.text "
+        "or commitments.<n>.schedule), written in the agency's language",
+    )
 
 
 class NetworkMemberRevisionOut(BaseModel):

@@ -187,7 +187,10 @@ async def get_network_sharing(
     "/cases/{case_id}/network/sharing",
     response_model=NetworkSharingOut,
     dependencies=[known_query_params()],
-    responses={403: {"description": "Neither a family member of the case nor its staff"}},
+    responses={
+        403: {"description": "Neither a family member of the case nor its staff"},
+        412: {"description": "The choice changed since `version` was read (`current_version`)"},
+    },
 )
 async def choose_network_sharing(
     case_id: uuid.UUID,

@@ -12,6 +12,7 @@ from sqlmodel import col
 from sop_network.cases.service import language_of, persons_out
 from sop_network.changes.service import record_change
 from sop_network.commitments.service import commitments_shown
+from sop_network.commitments.translations import TRANSLATIONS, recorded_commitment_words
 from sop_network.models import NetworkMeeting, NetworkMember, NetworkMemberRevision, Person
 from sop_network.safety_network.rules import check_meeting, check_member_update, check_new_member
 from sop_network.schemas import (
@@ -27,6 +28,8 @@ from sop_shared.db import utcnow
 from sop_shared.person_languages import PEOPLE_KEY
 from sop_shared.policy import Audience, may_see_unshared
 from sop_shared.problems import Conflict, InvalidInput, NotFound
+from sop_shared.translations import AGENCY_LANGUAGE
+from sop_shared.translations_api import fields_carried
 
 MEMBER_FIELDS = (
     "circle",
@@ -176,9 +179,20 @@ async def members_out(
         else []
     )
     shown = await persons_out(session, people, audiences)
+    by_case: dict[uuid.UUID, list[NetworkMember]] = {}
+    for m in members:
+        by_case.setdefault(m.case_id, []).append(m)
+    translations: dict[uuid.UUID, list[Any]] = {}
+    for case_id, of_case in by_case.items():  # one query per case (the members are one case's, as a rule)
+        ids = [m.id for m in of_case if m.commitments]
+        if ids:
+            translations |= await TRANSLATIONS.of_case(session, case_id, record_kind="network_member", record_ids=ids)
     return [
         NetworkMemberOut(
             person=shown[m.person_id],
+            translations=fields_carried(
+                translations.get(m.id, []), recorded_commitment_words(m), AGENCY_LANGUAGE, m.version
+            ),
             **{f: getattr(m, f) for f in ("id", "case_id", "version", "created_at", "updated_at", *MEMBER_FIELDS)},
         )
         for m in members
