@@ -165,3 +165,34 @@ async def test_a_worker_not_on_the_case_cannot_touch_its_network(
         case_id=case_id,
     )
     assert (await network.client.get(f"/v1/cases/{case_id}/network", headers=family)).status_code == 404
+
+
+async def test_what_the_worker_records_with_a_member_is_plain_language_checked_for_the_agency(
+    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens
+) -> None:
+    """The commitments the family and network read are checked when saved (and read), like a member's own; the
+    findings are the agency's, never shown to the family or the network."""
+    worker = tokens.headers("network", case_id=case_id)
+    jargon = {"text": "Rosa drives Maria to her IOP and her UA every week"}
+    created = await network.client.post(
+        f"/v1/cases/{case_id}/network/members",
+        json=rosa(commitments=[rosa()["commitments"][0], jargon]),
+        headers=worker,
+    )
+    assert created.status_code == 201, created.text
+    checks = created.json()["plain_language"]
+    assert len(checks) == 2 and checks[0]["language"] == "en"
+    assert "jargon" in {f["code"] for f in checks[1]["findings"]}
+    assert "jargon" not in {f["code"] for f in checks[0]["findings"]}
+    network_view = (await network.client.get(f"/v1/cases/{case_id}/network", headers=worker)).json()
+    assert network_view["members"][0]["plain_language"] == checks
+
+
+async def test_a_family_member_reads_the_recorded_commitments_without_the_agencys_findings(
+    network: RunningService, members_case: uuid.UUID, people: dict[str, dict[str, str]]
+) -> None:
+    shown = await network.client.get(f"/v1/cases/{members_case}/network", headers=people["maria"])
+    assert shown.status_code == 200, shown.text
+    assert [m["plain_language"] for m in shown.json()["members"]] == [None]
+    staff = await network.client.get(f"/v1/cases/{members_case}/network", headers=people["worker"])
+    assert [m["plain_language"] for m in staff.json()["members"]] == [[]]  # Rosa: no recorded commitment

@@ -13,9 +13,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from sop_gateway.family_view.chart import RaterLine, ScaleChart, scale_chart
 from sop_gateway.family_view.labels import PageWords
-from sop_gateway.graphql.types import RECORDED_COMMITMENTS_LANGUAGE
 from sop_shared.plain_language import primary_language
-from sop_shared.translations import child_words, untranslated_note
+from sop_shared.translations import AGENCY_LANGUAGE, child_words, untranslated_note
 
 OWNER_LABELS = {"family": "owner_family", "agency": "owner_agency", "joint": "owner_joint"}
 
@@ -271,13 +270,13 @@ def _network_member(member: Mapping[str, Any], words: PageWords) -> Entry:
         by_language.setdefault(words.other_language(c.get("language") or words.language), []).append(said)
         if c.get("languageFallback"):
             untranslated = untranslated or c
-    recorded_in = words.other_language(RECORDED_COMMITMENTS_LANGUAGE)
+    recorded_in = words.other_language(AGENCY_LANGUAGE)
     details: tuple[tuple[str, str, str | None], ...] = (
         ((words["helps_as"], words.join(own_roles), recorded_in),) if own_roles else ()
     )
     details += tuple((words["commitments"], "; ".join(said), lang) for lang, said in by_language.items())
     if own_roles and recorded_in and untranslated is None:
-        untranslated = {"language": RECORDED_COMMITMENTS_LANGUAGE, "languageFallback": True}
+        untranslated = {"language": AGENCY_LANGUAGE, "languageFallback": True}
     name = f"{member['firstName']} {member['lastName']}"
     note = _language_note(untranslated, words) if untranslated else None
     return Entry(f"{name}: {words.join(roles)}" if roles else name, details, note)

@@ -346,9 +346,6 @@ class CasePerson(Node):
         )
 
 
-RECORDED_COMMITMENTS_LANGUAGE = AGENCY_LANGUAGE  # what a worker records with a member
-
-
 @strawberry.enum(description="A network member's own commitment: a proposal until the worker confirms or declines it")
 class CommitmentStatus(Enum):
     PROPOSED = "proposed"
@@ -383,7 +380,7 @@ class Commitment:
         (`source_field` `commitments.<n>.text`), in `language` where a verified, current one exists."""
         fields = [{**t, "source_field": t["source_field"].rsplit(".", 1)[-1]} for t in translations]
         shown = item_in_language(
-            {**body, "language": RECORDED_COMMITMENTS_LANGUAGE, "translations": fields}, ("text", "schedule"), language
+            {**body, "language": AGENCY_LANGUAGE, "translations": fields}, ("text", "schedule"), language
         )
         return cls(
             text=shown["text"],
@@ -424,7 +421,7 @@ class NetworkMember(Node):
 
     @classmethod
     def from_json(
-        cls, body: dict[str, Any], own: list[Commitment] | None = None, language: str = RECORDED_COMMITMENTS_LANGUAGE
+        cls, body: dict[str, Any], own: list[Commitment] | None = None, language: str = AGENCY_LANGUAGE
     ) -> NetworkMember:
         person = body["person"]
         # What the worker recorded with the member is in the agency's language; its translations name the field

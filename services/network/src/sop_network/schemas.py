@@ -283,6 +283,10 @@ class NetworkMemberOut(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    plain_language: list[LanguageCheck] | None = Field(
+        default=None,
+        description="For the agency only: the plain-language check of each recorded commitment, in their order",
+    )
     translations: list[CarriedTranslation] = Field(
         default_factory=list,
         description="Current translations of the recorded commitments' words (`source_field`: commitments.<n>.text "

@@ -15,7 +15,7 @@ from sop_network.safety_network.service import (
     add_member,
     meeting_out,
     member_history,
-    members_out,
+    network_members_out,
     read_safety_network,
     update_member,
 )
@@ -88,7 +88,7 @@ async def create_network_member(
     await audit_request(
         request, session, principal, resource="network_member", action="create", case_id=case_id, resource_id=member.id
     )
-    content = (await members_out(session, [member], decision.audiences))[0].model_dump(mode="json")
+    content = (await network_members_out(session, [member], decision.audiences))[0].model_dump(mode="json")
     headers = {"Location": f"/v1/cases/{case_id}/network/members/{member.id}", "ETag": etag(member.version)}
     await idempotency.remember(session, body, status_code=201, content=content, headers=headers)
     return JSONResponse(content, status_code=201, headers=headers)
@@ -117,7 +117,7 @@ async def revise_network_member(
         request, session, principal, resource="network_member", action="update", case_id=case_id, resource_id=member.id
     )
     set_etag(response, member.version)
-    return (await members_out(session, [member], decision.audiences))[0]
+    return (await network_members_out(session, [member], decision.audiences))[0]
 
 
 @router.get(

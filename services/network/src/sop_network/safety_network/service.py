@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from sop_network.cases.service import language_of, persons_out
 from sop_network.changes.service import record_change
+from sop_network.commitments.rules import commitment_check
 from sop_network.commitments.service import commitments_shown
 from sop_network.commitments.translations import TRANSLATIONS, recorded_commitment_words
 from sop_network.models import NetworkMeeting, NetworkMember, NetworkMemberRevision, Person
@@ -168,7 +169,7 @@ async def member_history(
     )
 
 
-async def members_out(
+async def network_members_out(
     session: AsyncSession, members: list[NetworkMember], audiences: frozenset[Audience]
 ) -> list[NetworkMemberOut]:
     people = (
@@ -182,6 +183,7 @@ async def members_out(
     by_case: dict[uuid.UUID, list[NetworkMember]] = {}
     for m in members:
         by_case.setdefault(m.case_id, []).append(m)
+    agency = any(may_see_unshared(a) for a in audiences)
     translations: dict[uuid.UUID, list[Any]] = {}
     for case_id, of_case in by_case.items():  # one query per case (the members are one case's, as a rule)
         ids = [m.id for m in of_case if m.commitments]
@@ -193,6 +195,8 @@ async def members_out(
             translations=fields_carried(
                 translations.get(m.id, []), recorded_commitment_words(m), AGENCY_LANGUAGE, m.version
             ),
+            # The words the family and network read are checked like a member's own commitment, when saved and read.
+            plain_language=[commitment_check(c["text"], AGENCY_LANGUAGE) for c in m.commitments] if agency else None,
             **{f: getattr(m, f) for f in ("id", "case_id", "version", "created_at", "updated_at", *MEMBER_FIELDS)},
         )
         for m in members
@@ -258,7 +262,7 @@ async def read_safety_network(
         )
     ).scalars()
     return SafetyNetworkOut(
-        members=await members_out(session, members, audiences),
+        members=await network_members_out(session, members, audiences),
         meetings=[meeting_out(m) for m in meetings],
         commitments=await commitments_shown(session, case_id, widest(audiences), reader_person_id),
     )
