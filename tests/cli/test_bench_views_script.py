@@ -142,6 +142,7 @@ def test_the_peer_asks_each_service_s_view_read_as_its_root_field(bench: Any) ->
     assert "plans: plans_view(case_id: $id) { safety_plan { status rules { id text } } }" in text
     small = queries["small caseView"]
     assert "... on network_CaseViewSlice { case { id status county } }" in small
+    assert "assessment" not in small  # the small view reads nothing of it, as the gateway and baseline do
 
 
 def _gateway_view(**overrides: Any) -> dict[str, Any]:

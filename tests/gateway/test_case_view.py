@@ -218,6 +218,36 @@ async def test_a_case_id_that_is_not_a_uuid_is_bad_input_and_calls_no_service(sy
     assert body["extensions"]["upstreamCalls"] == {}
 
 
+@pytest.mark.parametrize(
+    ("selection", "called"),
+    [
+        ("case { recordId status } safetyPlan { status }", {"network": 1, "plans": 1}),
+        ("case { recordId } worries { danger { text } }", {"network": 1, "assessment": 1}),
+        ("__typename audience labels { worries } needsToHappen { __typename }", {"network": 1}),
+        ("needsToHappen { nextSteps { action } }", ONE_CALL_EACH),
+        ("glossary { language }", ONE_CALL_EACH),  # the terms of every section's words
+        ("... on CaseView { sdm { riskLevel } }", {"network": 1, "assessment": 1}),
+    ],
+)
+async def test_a_view_calls_only_the_services_its_selection_reads(
+    system: EmbeddedSystem, demo_case: uuid.UUID, selection: str, called: dict[str, int]
+) -> None:
+    query = "query($id: ID!) { caseView(caseId: $id) { " + selection + " } }"
+    for _ in range(2):  # cold (the access decision read), then warm from the access cache
+        response = await system.graphql(query, {"id": str(demo_case)}, user="fsw.rivera")
+        body = response.json()
+        assert "errors" not in body, body
+        assert body["extensions"]["upstreamCalls"] == called
+
+
+def test_every_field_of_the_view_is_known_to_read_its_services_or_reads_them_all() -> None:
+    from sop_gateway.graphql.case_view import EVERY_SERVICE, services_read
+
+    assert services_read(frozenset({"case.recordId", "safetyPlan.status"})) == {"network", "plans"}
+    # a field the table does not know (one added to the view later) reads every service rather than too few
+    assert services_read(frozenset({"case.recordId", "somethingNew.text"})) == EVERY_SERVICE
+
+
 ASSESSMENT_SECTIONS = [
     "worries",
     "workingWell",

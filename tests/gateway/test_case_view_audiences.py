@@ -148,7 +148,8 @@ async def test_a_partner_may_see_its_audience_only_and_is_refused_staff_and_cour
 
     allowed = await view(system, demo_case, "PARTNER", headers=partner)
     assert "errors" not in allowed, allowed
-    assert allowed["extensions"]["upstreamCalls"] == {"assessment": 1, "plans": 1, "network": 1}
+    # the view asks for nothing of the plans service, so it is not called
+    assert allowed["extensions"]["upstreamCalls"] == {"assessment": 1, "network": 1}
     assert [r.audience for r in await system.audit_rows() if r.resource == "case_view"] == ["partner"]
 
 

@@ -169,9 +169,8 @@ def every_field(
 
 def view_queries(schema: GraphQLSchema, fields: Mapping[str, str], max_depth: int = 8) -> dict[str, str]:
     """The peer's operations: `full caseView` asks every field of the three reads' answers, `small caseView`
-    the case's id, status and county and the plan's status (and the assessment read's case id, so that it
-    makes the same three upstream reads as the baseline). Both alias the root fields `network`, `assessment`
-    and `plans`."""
+    the case's id, status and county and the plan's status: the network and plans reads, as the gateway and
+    the baseline make for it. Both alias the root fields they read by service name."""
     query = schema.query_type
     assert query is not None
     id_type = str(query.fields[fields["network"]].args["case_id"].type)
@@ -181,15 +180,12 @@ def view_queries(schema: GraphQLSchema, fields: Mapping[str, str], max_depth: in
         + every_field(schema, query.fields[fields[service]].type, max_depth)
         for service in SERVICES
     )
-    small_parts = {
-        "network": "case { id status county }",
-        "assessment": "case_id",
-        "plans": "safety_plan { status }",
-    }
+    small_parts = {"network": "case { id status county }", "plans": "safety_plan { status }"}
     small = " ".join(
         f"{service}: {fields[service]}({arguments[service]}) {{ __typename "
         f"... on {service}_{VIEW_READS[service][2]} {{ {small_parts[service]} }} }}"
         for service in SERVICES
+        if service in small_parts
     )
     return {
         "full caseView": f"query($id: {id_type}) {{ {full} }}",

@@ -1,7 +1,8 @@
 """`caseView`: one family's answers to the three questions, composed from the three services.
 
-One call per service: the network's slice carries the access decision (unless it is cached), then the
-assessment and plans case-view reads are fetched in parallel with tokens scoped to the case. The gateway
+At most one call per service: the network's slice carries the access decision (unless it is cached), then the
+assessment and plans case-view reads the query selects anything from are fetched in parallel with tokens scoped to
+the case (`services_read`). The gateway
 decides the audience (the caller's kind of actor and this case's access decision cap it) and passes it as
 `X-SOP-Audience`; each service redacts its fields for it. A section whose service fails comes back null with
 an error naming the section and the service; the rest of the view still answers.
@@ -87,6 +88,42 @@ SECTION_SOURCES: dict[str, tuple[str, ...]] = {
     "glossary": ("assessment",),
     "alerts": ("plans", "assessment"),
 }
+
+
+# What each of the view's fields reads beyond the network service's slice (always read: it carries the access
+# decision). A path takes the reads of its longest listed prefix; a field not listed reads every service, so a
+# field added to the view later can make the gateway read more than it needs, never less.
+FIELD_READS: dict[str, tuple[str, ...]] = {
+    **SECTION_SOURCES,
+    "audience": (),
+    "language": (),
+    "labels": (),
+    "needsToHappen": (),
+    "glossary": ("assessment", "plans"),  # the terms used anywhere in the view's words
+    "__typename": (),
+}
+EVERY_SERVICE = frozenset({"network", "assessment", "plans"})
+
+
+class NotRead(Exception):
+    """A service the query selected nothing from, so it was not called."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(f"{service}: not read (nothing selected from it)")
+        self.service = service
+
+
+def services_read(paths: AbstractSet[str]) -> frozenset[str]:
+    """The services a query with these selected paths needs: the network's, and those its fields read."""
+    needed = {"network"}
+    for path in paths:
+        key = path
+        while key not in FIELD_READS:
+            key, dot, _ = key.rpartition(".")
+            if not dot:
+                return EVERY_SERVICE
+        needed.update(FIELD_READS[key])
+    return frozenset(needed)
 
 
 def not_found() -> GraphQLError:
@@ -451,6 +488,19 @@ async def resolve_case_view(
             "plans", f"/v1/cases/{case_uuid}/case-view", scoped, params=bounds["plans"], headers=headers
         )
 
+    reads = (
+        per_document(info, "services_read", lambda i: services_read(selected_paths(i)))
+        if seen is None
+        else EVERY_SERVICE
+    )
+
+    async def each_slice(scoped: Principal, language: str) -> list[Any]:
+        """The assessment and plans slices the query needs, in parallel (each the JSON or the exception)."""
+        calls = {"assessment": lambda: assessment_slice(scoped, language), "plans": lambda: plans_slice(scoped)}
+        asked = [name for name in calls if name in reads]
+        answers = iter(await asyncio.gather(*(calls[name]() for name in asked), return_exceptions=True))
+        return [next(answers) if name in reads else NotRead(name) for name in calls]
+
     def check(access: CaseAccess) -> Principal:
         if not access.allowed:
             raise not_found()
@@ -467,8 +517,8 @@ async def resolve_case_view(
             await record_refusal(context.access_cache, principal, case_uuid)
         scoped = check(cached)
         language = _language(asked, cached)
-        network, assessment, plans = await asyncio.gather(
-            network_slice(scoped), assessment_slice(scoped, language), plans_slice(scoped), return_exceptions=True
+        network, (assessment, plans) = await asyncio.gather(
+            network_slice(scoped), each_slice(scoped, language), return_exceptions=True
         )
     else:
         try:
@@ -484,9 +534,7 @@ async def resolve_case_view(
             await record_refusal(context.access_cache, principal, case_uuid)
         scoped = check(access)
         language = _language(asked, access)
-        assessment, plans = await asyncio.gather(
-            assessment_slice(scoped, language), plans_slice(scoped), return_exceptions=True
-        )
+        assessment, plans = await each_slice(scoped, language)
     if isinstance(network, BaseException):
         raise GraphQLError(
             "The case is unavailable right now (network service).",
