@@ -115,10 +115,16 @@ _LEGACY_FIELDS = (
 _ENTRY_FIELDS = tuple(f.name for f in fields(AuditEntry))
 
 
+def _values(entry: AuditEntry) -> dict[str, Any]:
+    """The entry's fields by name: `asdict` without its deep copy (the values are strings, ids, times and lists
+    of strings nothing here changes), which a caseload page's 50 records a request made noticeable."""
+    return {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+
+
 def _canonical(
     prev_hash: str, seq: int, record_id: uuid.UUID, occurred_at: datetime, entry: AuditEntry, key_id: str | None
 ) -> bytes:
-    content = asdict(entry)
+    content = _values(entry)
     content["case_id"] = str(entry.case_id) if entry.case_id else None
     if content.get("trace_id") is None:  # records from before trace ids hash as they did
         content.pop("trace_id", None)
@@ -295,7 +301,7 @@ class AuditWriter:
                     "prev_hash": prev_hash,
                     "hash": digest,
                     "key_id": key_id,
-                    **asdict(entry),
+                    **_values(entry),
                 }
             )
             prev_hash = digest
