@@ -110,9 +110,9 @@ async def assessment_case_view(
 
     goals = await case_goals(session, case_id, audience)
     withheld = await withheld_statements(session, {g.danger_statement_id for g in goals}, audience)
-    goal_translations = await TRANSLATIONS.of_case(
-        session, case_id, record_kind="safety_goal", record_ids=[g.id for g in goals]
-    )
+    # the words shown whole (every goal, the map, the child's voice): their translations in one query
+    translated = await TRANSLATIONS.of_case_by_kind(session, case_id, ("safety_goal", "map_item", "child_voice"))
+    goal_translations = translated["safety_goal"]
     goals_shown = [
         _goal(g, g.danger_statement_id in withheld, language, audience, goal_translations.get(g.id, [])) for g in goals
     ]
@@ -124,7 +124,7 @@ async def assessment_case_view(
     if map_shown is not None:
         add_item_translations(
             map_shown.content,
-            await TRANSLATIONS.of_case(session, case_id, record_kind="map_item"),
+            translated["map_item"],
             map_shown.current_version,
         )
 
@@ -150,7 +150,7 @@ async def assessment_case_view(
         ).scalars()
     )
     child_voice = [await record_out(session, record, audience, reader) for record in records_seen]
-    voice_translations = await TRANSLATIONS.of_case(session, case_id, record_kind="child_voice")
+    voice_translations = translated["child_voice"]
     for shown_record, record in zip(child_voice, records_seen, strict=True):
         if shown_record.content is not None:
             shown_record.translations = child_voice_translations(record, voice_translations.get(record.id, []))
@@ -163,25 +163,25 @@ async def assessment_case_view(
     )
     pending = None
     active = 0
-    if internal:
-        pending = (
+    if internal:  # the approvals waiting and the active danger statements (for the map's warnings), one query
+        pending, active = (
             await session.execute(
-                select(func.count())
-                .select_from(Approval)
-                .where(col(Approval.case_id) == case_id, col(Approval.status) == ApprovalStatus.pending)
-            )
-        ).scalar_one()
-        active = (
-            await session.execute(
-                select(func.count())
-                .select_from(Statement)
-                .where(
-                    col(Statement.case_id) == case_id,
-                    col(Statement.kind) == StatementKind.danger,
-                    col(Statement.status) == StatementStatus.active,
+                select(
+                    select(func.count())
+                    .select_from(Approval)
+                    .where(col(Approval.case_id) == case_id, col(Approval.status) == ApprovalStatus.pending)
+                    .scalar_subquery(),
+                    select(func.count())
+                    .select_from(Statement)
+                    .where(
+                        col(Statement.case_id) == case_id,
+                        col(Statement.kind) == StatementKind.danger,
+                        col(Statement.status) == StatementStatus.active,
+                    )
+                    .scalar_subquery(),
                 )
             )
-        ).scalar_one()
+        ).one()
 
     view = AssessmentCaseView(
         case_id=case_id,
