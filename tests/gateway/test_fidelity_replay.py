@@ -174,3 +174,34 @@ async def test_the_read_model_equals_a_recount_from_the_services_databases_after
             await apply_event(session, event)
     async with database.session() as session:
         assert await read_model(session) == truth
+
+
+@pytest.mark.sqlite_smoke  # embedded mode's own database
+async def test_an_embedded_system_rebuilds_the_read_model_from_its_outboxes_however_old_the_events(
+    system: EmbeddedSystem,
+) -> None:
+    """The in-process bus keeps only its last events in memory; the components' outboxes keep every event they
+    published, and a replay reads them (in the order they were published), so a rebuild long after start-up
+    (here: with the bus's memory emptied) still equals the recount. Without the outboxes it is refused."""
+    from sop_shared.events import HistoryLost, InProcessBus
+
+    case_id = await seed_demo_family(system.gateway)
+    await system.events_delivered()
+    truth = await recount(system)
+    assert truth[case_id]["has_map"] and truth[case_id]["network_size"] > 0
+    practice = system.services["practice"]
+    database, bus = practice.state.database, practice.state.bus
+    assert isinstance(bus, InProcessBus)
+    assert set(bus.archives) == {"network", "assessment", "plans", "practice"}
+    bus.published.clear()  # every event has left the bus's memory, as after a long day of work
+    result = await rebuild(database, bus)
+    assert result.cases == len(truth) and result.events > 0
+    async with database.session() as session:
+        assert await read_model(session) == truth
+    archives = dict(bus.archives)
+    bus.archives.clear()
+    try:
+        with pytest.raises(HistoryLost):
+            await rebuild(database, bus)
+    finally:
+        bus.archives.update(archives)

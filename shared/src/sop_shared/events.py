@@ -96,6 +96,14 @@ class HistoryLost(RuntimeError):
     """A replay asked for events the bus no longer holds."""
 
 
+class EventArchive(Protocol):
+    """Where every event a component has published is kept (its outbox: `sop_shared.outbox.OutboxArchive`)."""
+
+    async def published(self) -> list[tuple[datetime, uuid.UUID, Event]]:
+        """Every event published so far, each with when it was published and its id (the order of a stream)."""
+        ...
+
+
 def _nats_match(pattern: str, subject: str) -> bool:
     """NATS wildcards: `*` one token, `>` the rest."""
     p_tokens, s_tokens = pattern.split("."), subject.split(".")
@@ -128,6 +136,9 @@ class InProcessBus:
     published: list[Event] = field(default_factory=list)
     keep_history: int = 1000
     published_total: int = 0  # every event ever published: the last one's position in the "stream"
+    # The components' outboxes, once they run on this bus: a replay reads the whole history from them, so an
+    # embedded system replays everything (a rebuild of a read model) however long ago it was published.
+    archives: dict[str, EventArchive] = field(default_factory=dict)
 
     async def publish(self, event: Event) -> None:
         self.published.append(event)
@@ -157,8 +168,12 @@ class InProcessBus:
     async def replay(
         self, subjects: Sequence[str], handler: ReplayHandler, *, after: int = 0, progress: Progress | None = None
     ) -> int:
-        """The history this bus still keeps (`keep_history` events: an embedded system's "stream"). Refused when
-        events after `after` have left the history already: a replay without them would be wrong, not short."""
+        """The whole history, from the archives (the outboxes of the components running on this bus) in the
+        order the events were published; without archives, the history this bus still keeps (`keep_history`
+        events), refused when events after `after` have left it: a replay without them would be wrong, not
+        short."""
+        if self.archives:
+            return await self._replay_archived(subjects, handler, after=after, progress=progress)
         wanted = subject_filter(subjects)
         end = max(self.published_total, len(self.published))
         first = end - len(self.published) + 1  # the position of published[0]
@@ -179,6 +194,23 @@ class InProcessBus:
                 progress(seen, total)
         if progress is not None:
             progress(seen, total)
+        return max(end, after)
+
+    async def _replay_archived(
+        self, subjects: Sequence[str], handler: ReplayHandler, *, after: int, progress: Progress | None
+    ) -> int:
+        wanted = subject_filter(subjects)
+        archived = [entry for archive in list(self.archives.values()) for entry in await archive.published()]
+        archived.sort(key=lambda entry: (entry[0], entry[1]))
+        end, seen = len(archived), 0
+        for position, (_, _, event) in enumerate(archived[after:], start=after + 1):
+            if wanted(event.subject):
+                await handler(event, position)
+            seen += 1
+            if progress is not None and seen % 1000 == 0:
+                progress(seen, end - after)
+        if progress is not None:
+            progress(seen, max(0, end - after))
         return max(end, after)
 
 

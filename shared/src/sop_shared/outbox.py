@@ -12,6 +12,7 @@ import contextlib
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -61,6 +62,33 @@ async def emit(
 
 
 @dataclass
+class OutboxArchive:
+    """A component's outbox as the history of what it published (`EventArchive`): the rows are kept once
+    published, so an in-process bus can replay everything from them."""
+
+    database: Database
+    tables: PlatformTables
+
+    async def published(self) -> list[tuple[datetime, uuid.UUID, Event]]:
+        outbox = self.tables.outbox
+        async with self.database.session() as session:
+            rows = (await session.execute(select(outbox).where(outbox.c.published_at.is_not(None)))).all()
+        return [(row.published_at, row.id, event_of(row)) for row in rows]
+
+
+def event_of(row: Any) -> Event:
+    """The event an outbox row holds."""
+    return Event(
+        id=row.id,
+        subject=row.subject,
+        occurred_at=row.occurred_at,
+        data=row.payload,
+        case_id=row.case_id,
+        trace_context=row.trace_context,
+    )
+
+
+@dataclass
 class OutboxRelay:
     database: Database
     tables: PlatformTables
@@ -97,14 +125,7 @@ class OutboxRelay:
         outbox = self.tables.outbox
         published = 0
         for row in rows:
-            event = Event(
-                id=row.id,
-                subject=row.subject,
-                occurred_at=row.occurred_at,
-                data=row.payload,
-                case_id=row.case_id,
-                trace_context=row.trace_context,
-            )
+            event = event_of(row)
             try:
                 await self.bus.publish(event)
             except Exception as exc:

@@ -25,12 +25,12 @@ from sop_shared.auth import InternalTokenVerifier
 from sop_shared.case_refs import CaseEntityFeed, CaseRefResolvers, CaseRefsDep, KnownEntities
 from sop_shared.clock import SystemClock
 from sop_shared.db import Database
-from sop_shared.events import Event, EventBus, connect_bus
+from sop_shared.events import Event, EventBus, InProcessBus, connect_bus
 from sop_shared.input_policy import install_input_policy
 from sop_shared.keys import ensure_keys, load_jwks
 from sop_shared.observability import configure_logging, install_request_context
 from sop_shared.openapi import INTERNAL_TOKEN, install_openapi_conventions
-from sop_shared.outbox import OutboxRelay, idempotent_consumer
+from sop_shared.outbox import OutboxArchive, OutboxRelay, idempotent_consumer
 from sop_shared.platform_tables import PlatformTables
 from sop_shared.problems import install_problem_handlers
 from sop_shared.response_headers import install_head_as_get, install_response_headers
@@ -106,6 +106,8 @@ def build_service_app(
             metrics=app.state.metrics,
         )
         app.state.relay = relay
+        if isinstance(app.state.bus, InProcessBus):  # embedded: the bus replays this component's outbox too
+            app.state.bus.archives[settings.component] = OutboxArchive(database, platform)
         stop = asyncio.Event()
         relay_task = (
             asyncio.create_task(relay.run(stop), name=f"{settings.component}-outbox-relay")
@@ -139,6 +141,8 @@ def build_service_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await audit_trail.aclose()
+            if isinstance(app.state.bus, InProcessBus):
+                app.state.bus.archives.pop(settings.component, None)
             if owns_bus:
                 await app.state.bus.close()
             await database.dispose()
