@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
@@ -139,11 +139,14 @@ class InProcessBus:
     # The components' outboxes, once they run on this bus: a replay reads the whole history from them, so an
     # embedded system replays everything (a rebuild of a read model) however long ago it was published.
     archives: dict[str, EventArchive] = field(default_factory=dict)
+    published_times: list[datetime] = field(default_factory=list)  # when each event in `published` came
 
     async def publish(self, event: Event) -> None:
         self.published.append(event)
+        self.published_times.append(datetime.now(UTC))
         self.published_total += 1
         del self.published[: -self.keep_history]
+        del self.published_times[: -self.keep_history]
         with publish_span(event.subject, str(event.id), event.trace_context) as headers:
             for sub in list(self.subscriptions):
                 if _nats_match(sub.subject, event.subject):
@@ -168,8 +171,9 @@ class InProcessBus:
     async def replay(
         self, subjects: Sequence[str], handler: ReplayHandler, *, after: int = 0, progress: Progress | None = None
     ) -> int:
-        """The whole history, from the archives (the outboxes of the components running on this bus) in the
-        order the events were published; without archives, the history this bus still keeps (`keep_history`
+        """The whole history, from the archives (the outboxes of the components running on this bus) and what
+        reached the bus otherwise while it is still in memory, in the order the events were published; without
+        archives, the history this bus still keeps (`keep_history`
         events), refused when events after `after` have left it: a replay without them would be wrong, not
         short."""
         if self.archives:
@@ -201,6 +205,13 @@ class InProcessBus:
     ) -> int:
         wanted = subject_filter(subjects)
         archived = [entry for archive in list(self.archives.values()) for entry in await archive.published()]
+        # and what reached the bus some other way (or is being recorded as published right now), while in memory
+        kept = {event_id for _, event_id, _ in archived}
+        archived += [
+            (at, event.id, event)
+            for at, event in zip(self.published_times, self.published, strict=False)
+            if event.id not in kept
+        ]
         archived.sort(key=lambda entry: (entry[0], entry[1]))
         end, seen = len(archived), 0
         for position, (_, _, event) in enumerate(archived[after:], start=after + 1):

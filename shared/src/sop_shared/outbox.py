@@ -12,7 +12,7 @@ import contextlib
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -73,7 +73,12 @@ class OutboxArchive:
         outbox = self.tables.outbox
         async with self.database.session() as session:
             rows = (await session.execute(select(outbox).where(outbox.c.published_at.is_not(None)))).all()
-        return [(row.published_at, row.id, event_of(row)) for row in rows]
+        return [(_aware(row.published_at), row.id, event_of(row)) for row in rows]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back the UTC times it stores without their zone."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def event_of(row: Any) -> Event:
