@@ -11,11 +11,13 @@ from sop_shared.policy import (
     ActorType,
     CaseAccessFacts,
     PracticeAction,
+    ReportingAction,
     StaffAssignment,
     coach_may_see,
     coach_view,
     decide_case_access,
     practice_actions,
+    reporting_actions,
     scopes_for,
 )
 
@@ -71,3 +73,16 @@ def test_practice_actions_by_role_and_by_integration_scope() -> None:
     assert practice_actions(ActorType.integration, [], ["training:sync"]) == {PracticeAction.load_rosters}
     assert practice_actions(ActorType.integration, [], ["cases:sync"]) == frozenset()
     assert practice_actions(ActorType.partner, ["training_coordinator"], ["training:sync"]) == frozenset()
+
+
+def test_reporting_actions_by_role_staff_only() -> None:
+    """The federal extract holds a record per child: practice leads, administrators and auditors produce it; the
+    training coordinator reads the outcome measures only; case staff, coaches and trainers neither."""
+    for role in ("practice_lead", "admin", "auditor"):
+        assert reporting_actions(ActorType.staff, [role]) == frozenset(ReportingAction), role
+    assert reporting_actions(ActorType.staff, ["training_coordinator"]) == {ReportingAction.read_outcomes}
+    for role in ("worker", "supervisor", "coach", "trainer"):
+        assert reporting_actions(ActorType.staff, [role]) == frozenset(), role
+    # not staff: nothing, whatever roles the token names
+    for actor in (ActorType.integration, ActorType.partner, ActorType.family, ActorType.network):
+        assert reporting_actions(actor, ["practice_lead", "admin"]) == frozenset(), actor

@@ -272,6 +272,32 @@ PRACTICE_ROLE_ACTIONS: dict[str, frozenset[PracticeAction]] = {
 # coach their caseload's, who holds `fidelity:read-all` any. A count of fewer than this many is never shown: a
 # cell that small could point at one family.
 SMALL_CELL_MIN = 5
+
+
+class ReportingAction(StrEnum):
+    """Outcomes and federal reporting (issue 15, part 5), in the network service that holds the SACWIS history."""
+
+    read_outcomes = "reporting:outcomes"  # outcome measures (counts and rates, small cells hidden) of any scope
+    extract = "reporting:extract"  # produce and download the NCANDS/AFCARS extract (child-level records)
+
+
+# Who may read the outcome measures and produce the federal extract, by staff role. The extract holds a record
+# per child (dates of birth, removal and discharge): only those who answer for the state's federal reporting.
+REPORTING_ROLE_ACTIONS: dict[str, frozenset[ReportingAction]] = {
+    StaffRole.practice_lead: frozenset(ReportingAction),
+    StaffRole.admin: frozenset(ReportingAction),
+    StaffRole.auditor: frozenset(ReportingAction),
+    StaffRole.training_coordinator: frozenset({ReportingAction.read_outcomes}),
+}
+
+
+def reporting_actions(actor_type: ActorType, roles: Iterable[str]) -> frozenset[ReportingAction]:
+    """What a principal may do with outcomes and federal reporting: staff only, by role."""
+    if actor_type != ActorType.staff:
+        return frozenset()
+    return frozenset(action for role in roles for action in REPORTING_ROLE_ACTIONS.get(role, frozenset()))
+
+
 # An integration with this scope may load rosters in batch (and nothing else in the practice service).
 PRACTICE_SCOPE_ACTIONS: dict[Scope, frozenset[PracticeAction]] = {
     Scope.training_sync: frozenset({PracticeAction.load_rosters}),

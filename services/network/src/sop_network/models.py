@@ -367,3 +367,50 @@ class LoginInvitation(NetworkTable, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     redeemed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     redeemed_by: str | None = Field(default=None, max_length=200)
+
+
+class CaseReport(NetworkTable, table=True):
+    """A report (referral) about the case's children, from SACWIS: when it came in, whether it was screened in,
+    its disposition. A report SACWIS no longer lists is kept, inactive (like a case member)."""
+
+    __tablename__ = "case_report"
+    __table_args__ = (UniqueConstraint("case_id", "external_id"), Index("ix_case_report_received", "received_on"))
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    external_id: str = Field(max_length=100)
+    received_on: date
+    screened_in: bool = True
+    investigation_started_on: date | None = None
+    disposition: str | None = Field(default=None, max_length=40)
+    disposition_on: date | None = None
+    children: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # SACWIS person ids
+    active: bool = True
+    version: int = 1
+    created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class CaseRemoval(NetworkTable, table=True):
+    """A child's removal into foster care and its discharge, from SACWIS. Kept as sent (a contradiction is for the
+    extract's data-quality report); one SACWIS no longer lists is kept, inactive."""
+
+    __tablename__ = "case_removal"
+    __table_args__ = (UniqueConstraint("case_id", "external_id"), Index("ix_case_removal_removed", "removed_on"))
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    external_id: str = Field(max_length=100)
+    child: str = Field(max_length=100)  # the child's SACWIS person id, as sent
+    person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id", index=True)  # that child, linked
+    removed_on: date
+    discharged_on: date | None = None
+    discharge_reason: str | None = Field(default=None, max_length=40)
+    active: bool = True
+    version: int = 1
+    created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
+# The outcomes' own tables (plans in force, learnt from the plans service's events; extract jobs and files).
+from sop_network.outcomes import models as _outcome_models  # noqa: E402,F401

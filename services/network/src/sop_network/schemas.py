@@ -96,8 +96,56 @@ class AssignmentIn(Strict):
     area: str | None = Field(default=None, max_length=100)
 
 
+class ReportDisposition(StrEnum):
+    substantiated = "substantiated"
+    indicated = "indicated"  # Arkansas: true, but not entered on the central registry
+    unsubstantiated = "unsubstantiated"
+    alternative_response = "alternative_response"  # differential response: no finding
+    closed_no_finding = "closed_no_finding"
+
+
+class ReportIn(Strict):
+    """A report (referral) to the hotline about this case's children, as SACWIS records it. Optional in a batch:
+    a case record without `reports` leaves the stored ones as they are (docs/integration.md)."""
+
+    external_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    received_on: date
+    screened_in: bool = True
+    investigation_started_on: date | None = None
+    disposition: ReportDisposition | None = None
+    disposition_on: date | None = None
+    # the children the report is about, by their SACWIS person ids; none named: every child of the case
+    children: list[str] = Field(default_factory=list, max_length=50)
+
+
+class DischargeReason(StrEnum):
+    """Why a child left foster care (the AFCARS reasons for discharge)."""
+
+    reunification = "reunification"  # reunified with parents or the primary caretakers
+    living_with_relatives = "living_with_relatives"
+    adoption = "adoption"
+    emancipation = "emancipation"
+    guardianship = "guardianship"
+    transfer_to_another_agency = "transfer_to_another_agency"
+    runaway = "runaway"
+    death_of_child = "death_of_child"
+
+
+class RemovalIn(Strict):
+    """A child's removal from home into foster care and, when it ended, the discharge. Optional in a batch, like
+    `reports`. Dates are taken as SACWIS holds them: one that contradicts another (a discharge before the
+    removal) is kept and named by the federal extract's data-quality report, never silently corrected."""
+
+    external_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    child: str = Field(min_length=1, max_length=100, description="the child's SACWIS person id, a child of the case")
+    removed_on: date
+    discharged_on: date | None = None
+    discharge_reason: DischargeReason | None = None
+
+
 class CaseUpsert(Strict):
-    """A case as SACWIS (CHRIS) sends it: the case, everyone in it, and the staff assigned."""
+    """A case as SACWIS (CHRIS) sends it: the case, everyone in it, and the staff assigned; optionally its reports
+    and its children's removals (None: SACWIS says nothing of them, keep what is stored; a list replaces them)."""
 
     case_type: CaseType
     status: CaseStatus = CaseStatus.open
@@ -106,6 +154,8 @@ class CaseUpsert(Strict):
     closed_on: date | None = None
     members: list[CaseMemberIn] = Field(default_factory=list, max_length=200)
     assignments: list[AssignmentIn] = Field(default_factory=list, max_length=50)
+    reports: list[ReportIn] | None = Field(default=None, max_length=500)
+    removals: list[RemovalIn] | None = Field(default=None, max_length=500)
 
 
 class CaseCreate(Strict):

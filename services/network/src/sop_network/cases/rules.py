@@ -35,8 +35,30 @@ def check_case_upsert(body: CaseUpsert) -> None:
         if key in seen_staff:
             errors.append({"field": f"assignments.{i}", "message": "duplicate assignment"})
         seen_staff.add(key)
+    errors.extend(history_errors(body))
     if errors:
         raise InvalidInput(errors)
+
+
+def history_errors(body: CaseUpsert) -> list[dict[str, str]]:
+    """The reports and removals name the case's own children, each record once. (Dates that contradict each
+    other are kept: the federal extract's data-quality rules name them.)"""
+    errors: list[dict[str, str]] = []
+    children = {m.person.external_id for m in body.members if m.role == "child"}
+    for name, records in (("reports", body.reports or []), ("removals", body.removals or [])):
+        seen: set[str] = set()
+        for i, record in enumerate(records):
+            if record.external_id in seen:
+                errors.append({"field": f"{name}.{i}.external_id", "message": "the same record appears twice"})
+            seen.add(record.external_id)
+    for i, report in enumerate(body.reports or []):
+        for j, child in enumerate(report.children):
+            if child not in children:
+                errors.append({"field": f"reports.{i}.children.{j}", "message": "not a child of this case"})
+    for i, removal in enumerate(body.removals or []):
+        if removal.child not in children:
+            errors.append({"field": f"removals.{i}.child", "message": "not a child of this case"})
+    return errors
 
 
 def changed_fields(current: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from sop_network.cases.history import sync_history
 from sop_network.cases.rules import changed_fields, check_case_upsert
 from sop_network.changes.service import record_change
 from sop_network.models import (
@@ -91,8 +92,12 @@ async def upsert_case_from_sacwis(
         changes = changed_fields({f: getattr(case, f) for f in CASE_FIELDS}, incoming)
         for name, (_, new) in changes.items():
             setattr(case, name, new)
-    members_changed = await _sync_members(session, case, system, body)
+    linked: dict[str, uuid.UUID] = {}  # each member's SACWIS person id -> the person linked
+    members_changed = await _sync_members(session, case, system, body, linked)
     assignments_changed = await _sync_assignments(session, case, body)
+    history_changed = await sync_history(session, case.id, body, linked)
+    if history_changed and not created:
+        changes = {**changes, **{name: (None, None) for name in history_changed}}
     changed = created or bool(changes) or members_changed or assignments_changed
     if changed and not created:
         case.version += 1
@@ -240,7 +245,9 @@ async def _sync_contacts(session: AsyncSession, person: Person, incoming: Person
     return True
 
 
-async def _sync_members(session: AsyncSession, case: Case, system: str, body: CaseUpsert) -> bool:
+async def _sync_members(
+    session: AsyncSession, case: Case, system: str, body: CaseUpsert, linked: dict[str, uuid.UUID]
+) -> bool:
     existing = {
         (m.person_id, m.role): m
         for m in (await session.execute(select(CaseMember).where(col(CaseMember.case_id) == case.id))).scalars()
@@ -249,6 +256,7 @@ async def _sync_members(session: AsyncSession, case: Case, system: str, body: Ca
     present: set[tuple[uuid.UUID, str]] = set()
     for member_in in body.members:
         person, person_changed = await _upsert_person(session, system, member_in.person)
+        linked[member_in.person.external_id] = person.id
         changed |= person_changed
         key = (person.id, member_in.role)
         present.add(key)

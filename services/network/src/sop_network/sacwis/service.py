@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from sop_network.cases.history import history_unchanged, removal_rows, report_rows
 from sop_network.cases.rules import check_case_upsert
 from sop_network.cases.service import (
     CASE_FIELDS,
@@ -36,7 +37,16 @@ from sop_network.cases.service import (
     upsert_case_from_sacwis,
 )
 from sop_network.changes.service import Change, record_change, record_changes
-from sop_network.models import Case, CaseMember, ContactMethod, Person, PersonAlias, StaffAssignment
+from sop_network.models import (
+    Case,
+    CaseMember,
+    CaseRemoval,
+    CaseReport,
+    ContactMethod,
+    Person,
+    PersonAlias,
+    StaffAssignment,
+)
 from sop_network.schemas import CaseUpsert, PersonIn, RecordResult, SacwisRecord
 from sop_shared.db import table_of, utcnow
 from sop_shared.ids import new_id
@@ -62,6 +72,8 @@ class _Plan:
     cases: list[dict[str, Any]] = field(default_factory=list)
     members: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    removals: list[dict[str, Any]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     results: dict[int, RecordResult] = field(default_factory=dict)
     deferred: list[_Valid] = field(default_factory=list)  # to the per-record path after all
@@ -276,6 +288,8 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
     contacts: dict[uuid.UUID, list[tuple[str, str, bool]]] = {}
     members: dict[uuid.UUID, list[CaseMember]] = {}
     assignments: dict[uuid.UUID, list[StaffAssignment]] = {}
+    reports: dict[uuid.UUID, list[CaseReport]] = {}
+    removals: dict[uuid.UUID, list[CaseRemoval]] = {}
     person_pks = [p.id for p in persons.values()]
     for chunk in _chunks(person_pks):
         for c in (
@@ -290,6 +304,14 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
             await session.execute(select(StaffAssignment).where(col(StaffAssignment.case_id).in_(chunk)))
         ).scalars():
             assignments.setdefault(a.case_id, []).append(a)
+    with_history = [c.id for c in cases.values()]
+    if not any(isinstance(i.body, CaseUpsert) and (i.body.reports, i.body.removals) != (None, None) for i in items):
+        with_history = []  # no record says anything of reports or removals: nothing to compare
+    for chunk in _chunks(with_history):
+        for r in (await session.execute(select(CaseReport).where(col(CaseReport.case_id).in_(chunk)))).scalars():
+            reports.setdefault(r.case_id, []).append(r)
+        for v in (await session.execute(select(CaseRemoval).where(col(CaseRemoval.case_id).in_(chunk)))).scalars():
+            removals.setdefault(v.case_id, []).append(v)
 
     def person_unchanged(p: PersonIn) -> bool:
         stored = persons[p.external_id]
@@ -365,7 +387,9 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
         body = item.body
         case = cases.get(item.record.external_id)
         if case is not None:
-            if _case_unchanged(case, body, members.get(case.id, []), assignments.get(case.id, []), person_pks_by_ext):
+            if _case_unchanged(
+                case, body, members.get(case.id, []), assignments.get(case.id, []), person_pks_by_ext
+            ) and history_unchanged(body, reports.get(case.id, []), removals.get(case.id, [])):
                 plan.results[item.index] = RecordResult(**base, status="unchanged", id=case.id)
             else:
                 deferred.append(item)
@@ -410,6 +434,10 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
                     "updated_at": now,
                 }
             )
+        plan.reports.extend(report_rows(cid, body, now))
+        plan.removals.extend(
+            removal_rows(cid, body, {m.person.external_id: person_id(m.person) for m in body.members}, now)
+        )
         plan.changes.append(
             Change(
                 "sop.network.case.created",
@@ -454,6 +482,8 @@ async def _write_plan(session: AsyncSession, plan: _Plan) -> None:
         (table_of(Case), plan.cases),
         (table_of(CaseMember), plan.members),
         (table_of(StaffAssignment), plan.assignments),
+        (table_of(CaseReport), plan.reports),
+        (table_of(CaseRemoval), plan.removals),
     ):
         for chunk in _chunks(rows):
             await session.execute(insert(table), list(chunk))

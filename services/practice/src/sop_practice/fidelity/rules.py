@@ -10,14 +10,17 @@ Only ids, dates, labels and flags are kept: never words, names or anything about
 
 from __future__ import annotations
 
-import re
 import uuid
-from calendar import monthrange
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+# The periods and the small-cell rule are every service's (sop_shared.aggregates), re-exported here.
+from sop_shared.aggregates import Measure as Measure
+from sop_shared.aggregates import measure as measure
+from sop_shared.aggregates import period_range as period_range
+from sop_shared.aggregates import small as small
 from sop_shared.policy import SMALL_CELL_MIN
 
 # The events the read model folds, by subject.
@@ -274,25 +277,6 @@ def derive(facts: Mapping[str, Any]) -> CaseCounts:
 
 # --- periods ------------------------------------------------------------------------------------------------
 
-_PERIOD = re.compile(r"^(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$")
-
-
-def period_range(period: str) -> tuple[date, date] | None:
-    """`2026` (a year), `2026-Q4` (a quarter) or `2026-11` (a month) as (first day, last day); None if not one."""
-    found = _PERIOD.match(period.strip())
-    if found is None:
-        return None
-    year = int(found.group(1))
-    if found.group(2):
-        first_month = (int(found.group(2)) - 1) * 3 + 1
-        last_month = first_month + 2
-    elif found.group(3):
-        first_month = last_month = int(found.group(3))
-    else:
-        first_month, last_month = 1, 12
-    return date(year, first_month, 1), date(year, last_month, monthrange(year, last_month)[1])
-
-
 # --- measures and suppression -------------------------------------------------------------------------------
 
 
@@ -317,32 +301,6 @@ class Totals:
     shared_plain: int = 0
     needs_translation: int = 0
     translation_verified: int = 0
-
-
-@dataclass(frozen=True)
-class Measure:
-    key: str
-    label: str
-    numerator: int | None
-    denominator: int | None
-    rate: float | None
-    suppressed: bool
-
-
-def small(count: int) -> bool:
-    """A cell of fewer than SMALL_CELL_MIN (but not none) could point at a family: it is never shown."""
-    return 0 < count < SMALL_CELL_MIN
-
-
-def measure(key: str, label: str, numerator: int, denominator: int) -> Measure:
-    """A rate with small-cell suppression: hidden when the numerator, the denominator or what the two leave
-    (the cases that did not meet it) is 1 to 4 — or when there are fewer cases than the minimum at all."""
-    hidden = denominator < SMALL_CELL_MIN or small(numerator) or small(denominator - numerator) or small(denominator)
-    if hidden:
-        return Measure(key, label, None, None, None, True)
-    return Measure(
-        key, label, numerator, denominator, round(numerator / denominator, 4) if denominator else None, False
-    )
 
 
 def measures(totals: Totals, within_days: int) -> list[Measure]:

@@ -1,0 +1,70 @@
+"""Tables of the outcome measures and the federal extract: the safety plans in force on each case (learnt from
+the plans service's events, dates only), the extract jobs with their progress, and the files they produced."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary
+from sqlmodel import Field
+
+from sop_network.models import NetworkTable
+from sop_shared.db import UTCDateTime, enum_column, utcnow
+from sop_shared.ids import new_id
+from sop_shared.jobs import JobStatus
+
+
+def _now() -> datetime:
+    return utcnow()
+
+
+class PlanInForce(NetworkTable, table=True):
+    """When one safety plan was in force on a case: from its first activation to its end (terminated, replaced or
+    expired); `ended_on` None while it binds. Kept from `sop.plans.safety_plan.activated|terminated|expired`,
+    idempotent and in any order (the earliest start and the earliest end win)."""
+
+    __tablename__ = "plan_in_force"
+
+    plan_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(index=True)
+    plan_type: str = Field(max_length=40)
+    started_on: date | None = None
+    ended_on: date | None = None
+    updated_at: datetime = Field(default_factory=_now, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ExtractJob(NetworkTable, table=True):
+    """A federal extract (NCANDS child file, AFCARS foster care file) being produced: its progress, then its
+    counts; the files are in `extract_file`."""
+
+    __tablename__ = "extract_job"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    status: JobStatus = Field(default=JobStatus.queued, sa_type=enum_column(JobStatus))
+    requested_by: str = Field(max_length=200)
+    period: str = Field(max_length=7)
+    county: str | None = Field(default=None, max_length=100)
+    element_map: str = Field(max_length=40)  # the element map's version used
+    records_total: int | None = None  # the cases to read, once counted
+    records_done: int = 0
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=_now, sa_column=Column(UTCDateTime, nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class ExtractFile(NetworkTable, table=True):
+    """One file of an extract, kept in the database (any replica serves it; nothing lives on one machine's disk)."""
+
+    __tablename__ = "extract_file"
+
+    job_id: uuid.UUID = Field(foreign_key="extract_job.id", primary_key=True)
+    name: str = Field(max_length=100, primary_key=True)
+    media_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=_now, sa_column=Column(UTCDateTime, nullable=False))
