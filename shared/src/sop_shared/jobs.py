@@ -5,9 +5,9 @@ command's progress bar too (`sop_shared.progress`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import FastAPI
@@ -17,6 +17,7 @@ from sop_shared.db import Database, utcnow
 from sop_shared.events import Progress
 
 log = structlog.get_logger("sop.jobs")
+T = TypeVar("T")
 
 
 class JobStatus(StrEnum):
@@ -105,3 +106,38 @@ def run_in_background(app: FastAPI, name: str, work: Coroutine[Any, Any, Any]) -
     task = asyncio.create_task(work, name=name)
     tasks.add(task)
     task.add_done_callback(tasks.discard)
+
+
+async def run_job(
+    database: Database,
+    table: Table,
+    job_id: Any,
+    work: Callable[[JobProgress], Awaitable[T]],
+    *,
+    done_column: str,
+    total_column: str,
+    finish: Callable[[T], dict[str, Any]] = lambda _: {},
+    bar: Progress | None = None,
+    every_seconds: float = 0.5,
+) -> T | None:
+    """Run `work(progress)` as job `job_id` of `table`: running, its progress written as it goes, then succeeded
+    (with the columns `finish(result)` gives) or failed (with the error; None is returned)."""
+    progress = JobProgress(
+        database,
+        table,
+        job_id,
+        done_column=done_column,
+        total_column=total_column,
+        bar=bar,
+        every_seconds=every_seconds,
+    )
+    await mark_running(database, table, job_id)
+    try:
+        result = await work(progress)
+    except Exception as exc:
+        await progress.flush()
+        await mark_failed(database, table, job_id, exc)
+        return None
+    await progress.flush()
+    await mark_succeeded(database, table, job_id, **finish(result))
+    return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,10 +88,9 @@ async def _sync(
     fields: Sequence[str],
     person_ids: Mapping[str, uuid.UUID],
 ) -> bool:
-    existing = {
-        row.external_id: row
-        for row in (await session.execute(select(model).where(col(model.case_id) == case_id))).scalars()
-    }
+    found = await session.execute(select(model).where(col(model.case_id) == case_id))
+    rows = cast(Sequence[CaseReport | CaseRemoval], found.scalars().all())
+    existing = {row.external_id: row for row in rows}
     changed = False
     now = utcnow()
     for record in records:

@@ -45,12 +45,15 @@ def history_errors(body: CaseUpsert) -> list[dict[str, str]]:
     other are kept: the federal extract's data-quality rules name them.)"""
     errors: list[dict[str, str]] = []
     children = {m.person.external_id for m in body.members if m.role == "child"}
-    for name, records in (("reports", body.reports or []), ("removals", body.removals or [])):
+    for name, ids in (
+        ("reports", [r.external_id for r in body.reports or []]),
+        ("removals", [r.external_id for r in body.removals or []]),
+    ):
         seen: set[str] = set()
-        for i, record in enumerate(records):
-            if record.external_id in seen:
+        for i, external_id in enumerate(ids):
+            if external_id in seen:
                 errors.append({"field": f"{name}.{i}.external_id", "message": "the same record appears twice"})
-            seen.add(record.external_id)
+            seen.add(external_id)
     for i, report in enumerate(body.reports or []):
         for j, child in enumerate(report.children):
             if child not in children:

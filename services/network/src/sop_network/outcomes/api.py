@@ -18,6 +18,7 @@ from sop_network.outcomes.jobs import new_job, run_extract_job
 from sop_network.outcomes.models import ExtractFile, ExtractJob
 from sop_network.outcomes.schemas import (
     PERIOD_HELP,
+    ElementFileOut,
     ElementMapOut,
     ExtractFileOut,
     ExtractIn,
@@ -110,7 +111,7 @@ async def read_element_map(request: Request, session: SessionDep, principal: Cur
         ref=found.ref,
         title=found.title,
         note=found.note,
-        files=[f.model_dump() for f in found.files],  # type: ignore[misc]
+        files=[ElementFileOut.model_validate(f.model_dump()) for f in found.files],
         data_quality_rules=extract.RULES,
     )
 

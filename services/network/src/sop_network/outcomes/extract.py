@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -233,7 +233,7 @@ def _foster_care_children(out: Extract, spec: FileSpec, case: CaseFacts) -> None
 # --- the files ----------------------------------------------------------------------------------------------
 
 
-def csv_bytes(columns: Sequence[str], rows: Sequence[dict[str, str | None]]) -> bytes:
+def csv_bytes(columns: Sequence[str], rows: Sequence[Mapping[str, str | None]]) -> bytes:
     """UTF-8 CSV with a header; an element with no value is an empty field."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")

@@ -9,6 +9,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,7 @@ from sop_network.outcomes.service import OutcomeScope, case_id_chunks, count_cas
 from sop_shared.aggregates import period_range
 from sop_shared.db import Database, table_of, utcnow
 from sop_shared.events import Progress
-from sop_shared.jobs import UNFINISHED, JobProgress, mark_failed, mark_running, mark_succeeded
+from sop_shared.jobs import UNFINISHED, JobProgress, run_job
 
 
 async def new_job(session: AsyncSession, requested_by: str, period: str, county: str | None) -> ExtractJob | None:
@@ -124,54 +125,52 @@ async def run_extract_job(
     database: Database, job_id: uuid.UUID, *, progress_bar: Progress | None = None, every_seconds: float = 0.5
 ) -> extract.Extract | None:
     """The extract recorded as job `job_id`: its progress written as it goes, its files stored at the end."""
-    table = table_of(ExtractJob)
     async with database.session() as session:
         job = await session.get(ExtractJob, job_id)
         if job is None:
             return None
         period, county = job.period, job.county
-    progress = JobProgress(
-        database,
-        table,
-        job_id,
-        done_column="records_done",
-        total_column="records_total",
-        bar=progress_bar,
-        every_seconds=every_seconds,
-    )
-    await mark_running(database, table, job_id)
-    try:
+
+    async def work(progress: JobProgress) -> extract.Extract:
         span = period_range(period)
         if span is None:
             raise ValueError(f"not a period: {period}")
         out = await produce(database, OutcomeScope(county=county), span, progress)
-        files = extract.files_of(out)
-        await progress.flush()
-        async with database.session() as session:
-            await session.execute(
-                insert(table_of(ExtractFile)),
-                [
-                    {
-                        "job_id": job_id,
-                        "name": name,
-                        "media_type": media_type,
-                        "size": len(content),
-                        "sha256": hashlib.sha256(content).hexdigest(),
-                        "content": content,
-                        "created_at": utcnow(),
-                    }
-                    for name, (media_type, content) in files.items()
-                ],
-            )
-    except Exception as exc:
-        await progress.flush()
-        await mark_failed(database, table, job_id, exc)
-        return None
-    summary = extract.summary(out)
-    await mark_succeeded(
+        await store_files(database, job_id, extract.files_of(out))
+        return out
+
+    def finish(out: extract.Extract) -> dict[str, Any]:
+        summary = extract.summary(out)
+        return {"counts": {"rows": summary["rows"], "failures_by_rule": summary["failures_by_rule"]}}
+
+    return await run_job(
         database,
-        table,
+        table_of(ExtractJob),
         job_id,
-        counts={"rows": summary["rows"], "failures_by_rule": summary["failures_by_rule"]},
+        work,
+        done_column="records_done",
+        total_column="records_total",
+        finish=finish,
+        bar=progress_bar,
+        every_seconds=every_seconds,
     )
-    return out
+
+
+async def store_files(database: Database, job_id: uuid.UUID, files: dict[str, tuple[str, bytes]]) -> None:
+    """Keep an extract's files in the database (any replica serves them)."""
+    async with database.session() as session:
+        await session.execute(
+            insert(table_of(ExtractFile)),
+            [
+                {
+                    "job_id": job_id,
+                    "name": name,
+                    "media_type": media_type,
+                    "size": len(content),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "content": content,
+                    "created_at": utcnow(),
+                }
+                for name, (media_type, content) in files.items()
+            ],
+        )

@@ -3,7 +3,6 @@ the rebuild that folds a whole stream in memory and writes it at once, and the a
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -22,6 +21,7 @@ from sop_practice.fidelity.models import FidelityCase, FidelityRebuild, RebuildS
 from sop_practice.models import Practitioner
 from sop_shared.db import Database, table_of, utcnow
 from sop_shared.events import Event, EventBus, Progress
+from sop_shared.jobs import fail_interrupted, run_in_background, run_job
 from sop_shared.service import EventConsumer
 
 log = structlog.get_logger("sop.practice.fidelity")
@@ -142,55 +142,17 @@ async def run_rebuild_job(
 ) -> RebuildResult | None:
     """A rebuild recorded in `fidelity_rebuild`, its progress written as it goes (read over the API) and shown
     on `progress_bar` (the `sop` command's)."""
-    table = table_of(FidelityRebuild)
-    async with database.session() as session:
-        await session.execute(
-            update(table).where(table.c.id == job_id).values(status=RebuildStatus.running, started_at=utcnow())
-        )
-    last_write = 0.0
-    pending: list[asyncio.Task[None]] = []
-
-    async def record(seen: int, total: int | None) -> None:
-        async with database.session() as session:
-            await session.execute(
-                update(table).where(table.c.id == job_id).values(events_read=seen, events_total=total)
-            )
-
-    def progress(seen: int, total: int | None) -> None:
-        nonlocal last_write
-        if progress_bar is not None:
-            progress_bar(seen, total)
-        now = asyncio.get_running_loop().time()
-        if now - last_write >= every_seconds or (total is not None and seen >= total):
-            last_write = now
-            pending.append(asyncio.ensure_future(record(seen, total)))
-
-    try:
-        result = await rebuild(database, bus, progress=progress)
-    except Exception as exc:
-        log.warning("fidelity_rebuild_failed", job=str(job_id), error=str(exc))
-        await asyncio.gather(*pending, return_exceptions=True)
-        async with database.session() as session:
-            await session.execute(
-                update(table)
-                .where(table.c.id == job_id)
-                .values(status=RebuildStatus.failed, error=str(exc)[:1000], finished_at=utcnow())
-            )
-        return None
-    await asyncio.gather(*pending, return_exceptions=True)
-    async with database.session() as session:
-        await session.execute(
-            update(table)
-            .where(table.c.id == job_id)
-            .values(
-                status=RebuildStatus.succeeded,
-                events_read=result.read,
-                events_applied=result.events,
-                cases=result.cases,
-                finished_at=utcnow(),
-            )
-        )
-    return result
+    return await run_job(
+        database,
+        table_of(FidelityRebuild),
+        job_id,
+        lambda progress: rebuild(database, bus, progress=progress),
+        done_column="events_read",
+        total_column="events_total",
+        finish=lambda result: {"events_read": result.read, "events_applied": result.events, "cases": result.cases},
+        bar=progress_bar,
+        every_seconds=every_seconds,
+    )
 
 
 async def new_job(session: AsyncSession, requested_by: str) -> FidelityRebuild | None:
@@ -212,26 +174,12 @@ async def new_job(session: AsyncSession, requested_by: str) -> FidelityRebuild |
 
 async def fail_interrupted_jobs(app: FastAPI) -> None:
     """At start: a rebuild that was queued or running when the process stopped will not finish; say so."""
-    try:
-        async with app.state.database.session() as session:
-            table = table_of(FidelityRebuild)
-            await session.execute(
-                update(table)
-                .where(table.c.status.in_([RebuildStatus.queued, RebuildStatus.running]))
-                .values(status=RebuildStatus.failed, error="interrupted: the service stopped", finished_at=utcnow())
-            )
-    except Exception as exc:  # an on_start hook must not stop the service
-        log.warning("fidelity_jobs_not_checked", error=str(exc))
+    await fail_interrupted(app.state.database, table_of(FidelityRebuild))
 
 
 def start_job(app: FastAPI, job_id: uuid.UUID) -> None:
-    """Run the rebuild in the background of this process (kept on app.state so it is not collected)."""
-    tasks: set[asyncio.Task[Any]] | None = getattr(app.state, "fidelity_jobs", None)
-    if tasks is None:
-        tasks = app.state.fidelity_jobs = set()
-    task = asyncio.create_task(run_rebuild_job(app.state.database, app.state.bus, job_id), name=f"fidelity-{job_id}")
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
+    """Run the rebuild in the background of this process."""
+    run_in_background(app, f"fidelity-{job_id}", run_rebuild_job(app.state.database, app.state.bus, job_id))
 
 
 # --- reading ------------------------------------------------------------------------------------------------

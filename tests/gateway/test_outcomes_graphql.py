@@ -1,0 +1,50 @@
+"""`outcomes(unit:, county:, period:)` at the gateway (issue 15 part 5): the outcome measures of the network service,
+typed from its OpenAPI document like `practice(...)`; who may read them is the service's decision (the policy
+table's reporting actions). The demo's one family (Pulaski county) is a small cell: answered, and nothing that
+counts it shown."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.gateway.conftest import EmbeddedSystem
+
+QUERY = """query($unit: String, $county: String, $period: String) {
+  outcomes(unit: $unit, county: $county, period: $period) {
+    scope { unit county period periodFrom periodTo asOf } cases afterPlanDays smallCellMinimum
+    measures { key label numerator denominator rate suppressed }
+    reunification { discharges medianDays stillRemoved suppressed } } }"""
+
+
+async def test_a_practice_lead_reads_outcomes_and_a_small_cell_shows_nothing(
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID
+) -> None:
+    system = sqlite_system
+    await system.events_delivered()
+    answer = await system.graphql(QUERY, {"county": "Pulaski", "period": "2026-Q4"}, user="lead.park")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert "errors" not in body, body
+    outcomes = body["data"]["outcomes"]
+    assert outcomes["scope"] | {"asOf": None} == {
+        "unit": None,
+        "county": "Pulaski",
+        "period": "2026-Q4",
+        "periodFrom": "2026-10-01",
+        "periodTo": "2026-12-31",
+        "asOf": None,
+    }
+    assert outcomes["cases"] is None and outcomes["smallCellMinimum"] == 5 and outcomes["afterPlanDays"] == 30
+    assert {m["key"] for m in outcomes["measures"]} >= {
+        "repeat_report_6m_after_closing",
+        "repeat_report_12m_after_closing",
+        "removal_after_safety_plan",
+    }
+    assert all(m["suppressed"] and m["rate"] is None for m in outcomes["measures"])
+    assert outcomes["reunification"]["suppressed"] and outcomes["reunification"]["medianDays"] is None
+    # the family's worker reads none of it; a period that is not one is the caller's mistake
+    refused = (await system.graphql(QUERY, {"period": "2026"}, user="fsw.rivera")).json()
+    assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    for bad_period in ("last year", None):
+        bad = (await system.graphql(QUERY, {"period": bad_period}, user="lead.park")).json()
+        assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad
