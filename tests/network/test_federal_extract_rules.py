@@ -37,7 +37,7 @@ def report(**kwargs: object) -> ReportFacts:
         "received_on": date(2025, 3, 1),
         "screened_in": True,
         "investigation_started_on": None,
-        "disposition": "indicated",
+        "disposition": "true_but_exempted",
         "disposition_on": date(2025, 4, 1),
         "children": (),
     }
@@ -60,7 +60,7 @@ def test_a_clean_case_fails_no_rule_and_fills_its_elements() -> None:
     out = run(case(reports=[report()], removals=[removal]))
     assert out.failures == []
     [row] = out.rows["ncands_child"]
-    assert (row["RPTDISP"], row["CHAGE"], row["FOSTERCR"], row["RMVDATE"]) == ("02", "5", "1", "2025-03-05")
+    assert (row["RPTDISP"], row["CHAGE"], row["FOSTERCR"], row["RMVDATE"]) == ("01", "5", "1", "2025-03-05")
     [row] = out.rows["afcars_foster_care"]
     assert (row["DISREASN"], row["DODFCDT"], row["TOTALREM"], row["RECNUMBR"]) == ("5", "2025-08-01", "1", "P-2")
 

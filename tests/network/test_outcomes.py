@@ -66,7 +66,7 @@ def family(n: int, *, county: str = "Pulaski", **extra: Any) -> dict[str, Any]:
                 "external_id": f"R-{n}-1",
                 "received_on": "2024-12-01",
                 "investigation_started_on": "2024-12-02",
-                "disposition": "substantiated",
+                "disposition": "true",
                 "disposition_on": "2025-01-10",
             },
             {

@@ -97,11 +97,13 @@ class AssignmentIn(Strict):
 
 
 class ReportDisposition(StrEnum):
-    substantiated = "substantiated"
-    indicated = "indicated"  # Arkansas: true, but not entered on the central registry
+    """An investigation's finding, in Arkansas's words (DOMAIN.md), or a report taken to differential response."""
+
+    true = "true"
+    true_but_exempted = "true_but_exempted"  # true, but exempted from the Child Maltreatment Central Registry
     unsubstantiated = "unsubstantiated"
-    alternative_response = "alternative_response"  # differential response: no finding
-    closed_no_finding = "closed_no_finding"
+    inactive = "inactive"  # the investigation could not be completed (e.g. the family could not be found)
+    differential_response = "differential_response"  # no finding: the family was served by differential response
 
 
 class ReportIn(Strict):
