@@ -5,6 +5,8 @@ counts it shown."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import uuid
 
 from tests.gateway.conftest import EmbeddedSystem
@@ -48,3 +50,26 @@ async def test_a_practice_lead_reads_outcomes_and_a_small_cell_shows_nothing(
     for bad_period in ("last year", None):
         bad = (await system.graphql(QUERY, {"period": bad_period}, user="lead.park")).json()
         assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad
+
+
+async def test_the_federal_extract_through_the_gateways_facade(
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID
+) -> None:
+    """As an integrator calls it: 202 with the job, its progress, then its files (Parquet bytes unaltered)."""
+    system = sqlite_system
+    lead = system.bearer("lead.park")
+    started = await system.client.post("/api/network/v1/extracts", json={"period": "2026"}, headers=lead)
+    assert started.status_code == 202, started.text
+    job = started.json()
+    for _ in range(100):
+        job = (await system.client.get(f"/api/network/v1/extracts/{job['id']}", headers=lead)).json()
+        if job["status"] in ("succeeded", "failed"):
+            break
+        await asyncio.sleep(0.05)
+    assert job["status"] == "succeeded" and job["records_done"] == job["records_total"] >= 1, job
+    parquet = next(f for f in job["files"] if f["name"] == "afcars_foster_care.parquet")
+    download = await system.client.get(f"/api/network{parquet['href']}", headers=lead)
+    assert download.status_code == 200, download.text
+    assert hashlib.sha256(download.content).hexdigest() == parquet["sha256"] and download.content[:4] == b"PAR1"
+    refused = await system.client.get(f"/api/network{parquet['href']}", headers=system.bearer("fsw.rivera"))
+    assert refused.status_code == 403
