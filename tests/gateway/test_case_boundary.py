@@ -810,13 +810,8 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
     # the worker records the family's decision: a harm statement opened to their network
     ("network", "put", "/network/sharing"): Example(
         setup=_setup(_harm_statement, _sharing_version),
-        bodies=(
-            lambda s: {
-                "sections": ["every_rater"],
-                "statement_ids": [s["statement"]],
-                "version": s["network_sharing_version"],
-            },
-        ),
+        bodies=(lambda s: {"sections": ["every_rater"], "statement_ids": [s["statement"]]},),
+        headers=_if_match("network_sharing_version"),
     ),
     ("network", "post", "/network/commitments/{commitment_id}/decision"): Example(
         setup=_proposed_commitment,

@@ -533,6 +533,28 @@ async def audit_request(
     )
 
 
+async def audit_refusal(request: Any, principal: Principal, *, resource: str, case_id: uuid.UUID | None = None) -> None:
+    """Audit that the current request was refused (action `denied`, what was asked for as the resource id) in a
+    transaction of its own: the request's session rolls back with the refusal. The caller is told only what a
+    missing record would tell; the record is for auditors ("who tried to read this case's supervision?")."""
+    purpose = getattr(request.state, "purpose", None)
+    async with request.app.state.database.session() as session:
+        await request.app.state.audit.record(
+            session,
+            AuditEntry.for_principal(
+                principal,
+                resource=resource,
+                action="denied",
+                case_id=case_id,
+                resource_id=f"{request.method} {request.url.path}"[:100],
+                request_id=getattr(request.state, "request_id", None),
+                client_request_id=getattr(request.state, "client_request_id", None),
+                audience=request.headers.get("X-SOP-Audience"),
+                purpose=purpose.value if purpose else None,
+            ),
+        )
+
+
 @dataclass(frozen=True)
 class RequestAccess:
     """One access of a request, for `audit_request_many` (e.g. one case of a bulk read)."""

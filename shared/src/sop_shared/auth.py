@@ -307,11 +307,14 @@ def require_case_scope(principal: Principal, case_id: uuid.UUID, scope: Scope) -
 
 def require_section(section: Section) -> Callable[..., Awaitable[None]]:
     """A dependency: the request's audience must see `section` (with the family's choice on the case the token
-    is for), else the route does not exist for it (404, like a case it may not see)."""
+    is for), else the route does not exist for it (404, like a case it may not see) and the refusal is audited."""
 
     async def check(request: Request, principal: CurrentPrincipal) -> None:
         audience = request_audience(principal, request.headers.get("X-SOP-Audience"))
         if not may_see_section(section, audience, principal.network_sharing):
+            from sop_shared.audit import audit_refusal  # the audit module builds on this one
+
+            await audit_refusal(request, principal, resource=f"section:{section.value}", case_id=principal.case_id)
             raise NotFound("no such record")
 
     return check

@@ -172,6 +172,10 @@ class Section(StrEnum):
     every_rater = "every_rater"  # each professional's and the worker's own safety-scale score
     every_rule = "every_rule"  # the plan's rules that this reader neither carries out nor watches
     harm_statements = "harm_statements"  # what happened in the past (the danger statements are the network's)
+    # The agency's supervision records: consultations (with what they discussed, as it stood then), the approval
+    # queue, coaching referrals. Staff on the case and their supervisors read them; a coach sees a consultation
+    # only as a worker brings it to coaching (COACH_CASE_VIEW, in the practice service); nobody else.
+    supervision = "supervision"
 
 
 # What the safety network sees is the family's decision; by default the network sees the danger statements,
@@ -182,11 +186,24 @@ SECTION_HIDDEN_FROM: dict[Section, frozenset[Audience]] = {
     Section.every_rater: frozenset({Audience.network}),
     Section.every_rule: frozenset({Audience.network}),
     Section.harm_statements: frozenset({Audience.network}),
+    # Not the family's, their network's, a partner's or the court's, whatever a grant says: no grant scope names
+    # supervision records, and the family may not open them (FAMILY_MAY_SHOW).
+    Section.supervision: frozenset({Audience.family, Audience.network, Audience.partner, Audience.court}),
 }
 
 # Which hidden sections the family (or the worker recording the family's decision) may open, and to whom: their
-# own network, every section the default keeps from it. Nothing here opens a section to anyone else.
-FAMILY_MAY_SHOW: dict[Section, frozenset[Audience]] = {section: frozenset({Audience.network}) for section in Section}
+# own network, every section the default keeps from it that is about the family's case — not the agency's
+# supervision records. Nothing here opens a section to anyone else.
+FAMILY_MAY_SHOW: dict[Section, frozenset[Audience]] = {
+    section: frozenset({Audience.network}) for section in Section if section != Section.supervision
+}
+
+
+def family_may_open(section: Section) -> bool:
+    """Whether the family may open `section` to their network (the sections their choice can name)."""
+    hidden = Audience.network in SECTION_HIDDEN_FROM.get(section, frozenset())
+    return hidden and Audience.network in FAMILY_MAY_SHOW.get(section, frozenset())
+
 
 # The raters whose own scores an audience kept from `every_rater` still sees: the family and the network.
 MEMBER_RATER_ROLES: frozenset[str] = frozenset({"caregiver", "network"})

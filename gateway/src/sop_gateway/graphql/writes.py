@@ -208,7 +208,8 @@ async def write_to_case(
     if case_id is not None and write.scope is not None:
         access = await _case_access(context, principal, case_id)
         if write.scope.value not in access.scopes:
-            # The caller may see the case, so saying "not allowed" tells them nothing new.
+            # The caller may see the case, so saying "not allowed" tells them nothing new; the attempt is audited.
+            await _audit(context, principal, case_id, write, action="denied", status=403)
             raise GraphQLError(
                 f"{write.name} needs the {write.scope.value} scope on this case.", extensions={"code": "FORBIDDEN"}
             )
@@ -280,6 +281,19 @@ async def _audit_write(
                 case_id = uuid.UUID(str(body["id"]))
             elif case_id is None and body.get("case_id"):
                 case_id = uuid.UUID(str(body["case_id"]))
+    await _audit(context, principal, case_id, write, action=write.action, status=response.status_code, record=record_id)
+
+
+async def _audit(
+    context: GatewayContext,
+    principal: Principal,
+    case_id: uuid.UUID | None,
+    write: CaseWrite,
+    *,
+    action: str,
+    status: int,
+    record: str | None = None,
+) -> None:
     async with context.database.session() as session:
         # Recorded from what the gateway knows and the service answered, never from the caller's words.
         await context.audit.record(
@@ -287,10 +301,10 @@ async def _audit_write(
             AuditEntry.for_principal(
                 principal,
                 resource=f"{write.service}:{write.resource}",
-                action=write.action,
+                action=action,
                 case_id=case_id,
-                resource_id=record_id,
-                fields=[write.name, f"status:{response.status_code}"],
+                resource_id=record,
+                fields=[write.name, f"status:{status}"],
                 request_id=request_id_var.get(),
             ),
         )
@@ -337,8 +351,10 @@ def _holds_ids(annotation: Any) -> bool:
 
 
 def expected_version(value: int | None) -> int | None:
-    if value is not None and not 1 <= value <= MAX_VERSION:
-        raise bad_input("input.expectedVersion", "must be the version you read (1 or more)")
+    """The version the caller read. Records start at 1; 0 is the version of a choice not yet made (what the
+    family's network sees: `chooseWhatNetworkSees` before the first choice), a stale one for anything else."""
+    if value is not None and not 0 <= value <= MAX_VERSION:
+        raise bad_input("input.expectedVersion", "must be the version you read (0 or more)")
     return value
 
 

@@ -23,6 +23,7 @@ from sop_assessment.sdm.published import announce_instruments
 from sop_assessment.settings import AssessmentSettings
 from sop_assessment.sharing.api import router as sharing_router
 from sop_assessment.statements.api import router as statements_router
+from sop_assessment.supervision.api import questions_router
 from sop_assessment.supervision.api import router as supervision_router
 from sop_assessment.supervision.plan_events import CONSUMERS as PLAN_APPROVAL_CONSUMERS
 from sop_assessment.translations.api import router as translations_router
@@ -53,7 +54,10 @@ def create_app(settings: AssessmentSettings | None = None, *, bus: EventBus | No
             goals_router,
             ratings_router,
             language_router,
-            supervision_router,
+            # Consultations, approvals and coaching referrals are the agency's supervision records: an audience
+            # the policy keeps from them (a family or network member, a partner, the court) finds none.
+            section_router(supervision_router, Section.supervision),
+            questions_router,
             translations_router,
             translation_workflow_router,
             sharing_router,

@@ -237,13 +237,13 @@ class CaseOut(BaseModel):
 class NetworkSharingIn(Strict):
     """What the family chooses their safety network sees beyond the default (the danger statements, the safety
     goal and the rules the member helps with): the whole of some sections, and single statements. The choice
-    replaces the one before; `version` is the version read (0 before the first choice)."""
+    replaces the one before; the version read goes in `If-Match` (`"0"` before the first choice), as for every
+    write."""
 
     sections: list[Section] = Field(default_factory=list, max_length=len(Section))
     statement_ids: list[StatementRef] = Field(
         default_factory=list, max_length=50, description="Statements (harm statements) opened one by one"
     )
-    version: int = Field(ge=0, description="The version of the choice read (0: none yet)")
 
 
 class NetworkSeesOut(BaseModel):
@@ -255,7 +255,10 @@ class NetworkSharingOut(BaseModel):
     case_id: uuid.UUID
     sections: list[Section] = Field(description="Sections the family opened to their network")
     statement_ids: list[uuid.UUID]
-    hidden_by_default: list[Section] = Field(description="What the network does not see unless the family opens it")
+    hidden_by_default: list[Section] = Field(
+        description="What the network does not see unless the family opens it (the agency's supervision records are "
+        "never the network's, and not listed)"
+    )
     decided_by_person_id: uuid.UUID | None = Field(
         description="The family member who chose, as themselves (null: the worker recorded the family's decision)"
     )

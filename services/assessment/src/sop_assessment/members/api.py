@@ -20,9 +20,9 @@ from sop_assessment.ratings.api import rating_out
 from sop_assessment.ratings.models import RaterRole, RatingMode
 from sop_assessment.ratings.schemas import ScaleRatingIn, ScaleRatingOut
 from sop_assessment.ratings.service import create_rating
-from sop_assessment.statements.service import StatementNotFound
+from sop_assessment.statements.service import StatementNotFound, statement_seen_by
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, Principal, require_case_scope, require_member
+from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope, require_member
 from sop_shared.clock import Now
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
@@ -30,7 +30,6 @@ from sop_shared.pagination import Page, PageDep
 from sop_shared.policy import DEFAULT_AUDIENCE, MEMBER_ACTORS, ActorType, Scope
 from sop_shared.problems import Conflict, InvalidInput
 from sop_shared.query_params import known_query_params
-from sop_shared.sharing import shown_to
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["members"])
 MEMBER_ONLY: dict[int | str, dict[str, Any]] = {403: {"description": "Not a family or network member of this case"}}
@@ -49,9 +48,9 @@ async def statement_shown_to_member(
     if (
         statement is None
         or statement.case_id != case_id
-        or not shown_to(statement, DEFAULT_AUDIENCE[principal.actor_type])
+        or not statement_seen_by(statement, DEFAULT_AUDIENCE[principal.actor_type], principal.network_sharing)
     ):
-        raise StatementNotFound()
+        raise StatementNotFound()  # missing, not shared, or a harm statement the family keeps from their network
     if version is None:
         raise InvalidInput.field("statement_version", "say which version of the statement you read")
     if statement.version != version:
@@ -180,12 +179,18 @@ async def statement_responses(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: PageDep,
+    audience: RequestAudience,
 ) -> Page[StatementResponseOut]:
     """What the family and the network said about a statement, oldest first, a page at a time: the agency
-    reads every response, a member their own."""
+    reads every response, a member their own — of a statement their audience reads (404 otherwise, like a
+    missing one)."""
     require_case_scope(principal, case_id, Scope.case_read)
     statement = await session.get(Statement, statement_id)
-    if statement is None or statement.case_id != case_id:
+    if (
+        statement is None
+        or statement.case_id != case_id
+        or not statement_seen_by(statement, audience, principal.network_sharing)
+    ):
         raise StatementNotFound()
     query = select(StatementResponse).where(col(StatementResponse.statement_id) == statement_id)
     if principal.actor_type in MEMBER_ACTORS:

@@ -22,6 +22,7 @@ from sop_assessment.statements.service import (
     revision_out,
     shown_sensitive_fields,
     statement_out,
+    statement_seen_by,
 )
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope
@@ -30,10 +31,9 @@ from sop_shared.concurrency import etag, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
 from sop_shared.pagination import Page, PageDep
-from sop_shared.policy import Scope, may_see_statement, may_see_unshared
+from sop_shared.policy import Scope, may_see_unshared
 from sop_shared.problems import NotFound
 from sop_shared.query_params import known_query_params
-from sop_shared.sharing import shown_to
 
 router = APIRouter(prefix="/v1", tags=["statements"])
 
@@ -154,9 +154,7 @@ async def get_one_statement(
     """One statement with its plain-language check, as the request's audience may see it; the ETag is its
     version (for If-Match later)."""
     statement = await _statement_for(session, principal, statement_id, Scope.case_read)
-    if not shown_to(statement, audience) or not may_see_statement(
-        statement.kind.value, statement.id, audience, principal.network_sharing
-    ):
+    if not statement_seen_by(statement, audience, principal.network_sharing):
         raise StatementNotFound()  # a draft, a withdrawn one, or one the family keeps from their network
     out = statement_out(statement, audience)
     await audit_request(

@@ -15,9 +15,9 @@ from sop_assessment.statements.redaction import StatementView, statement_view
 from sop_assessment.statements.rules import prepare_statement, statement_check
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
-from sop_shared.policy import DEFAULT_SHARING, Audience, NetworkSharing, Section, may_see_section
+from sop_shared.policy import DEFAULT_SHARING, Audience, NetworkSharing, Section, may_see_section, may_see_statement
 from sop_shared.problems import NotFound
-from sop_shared.sharing import shared_only, without_agency_notes
+from sop_shared.sharing import shared_only, shown_to, without_agency_notes
 
 STATEMENT_CREATED = "sop.assessment.statement.created"
 
@@ -52,6 +52,14 @@ async def create_statement(
         },
     )
     return statement
+
+
+def statement_seen_by(statement: Statement, audience: Audience, shown: NetworkSharing = DEFAULT_SHARING) -> bool:
+    """Whether `audience` reads this one statement at all — itself, or anything about it (its translations, the
+    family's and the network's responses to it): shared and in force outside the agency, and a harm statement for
+    the network only as the family chose (`sop_shared.policy.may_see_statement`). Every read of one statement
+    asks this; `seen_by` is the same rule for a list, in SQL."""
+    return shown_to(statement, audience) and may_see_statement(statement.kind.value, statement.id, audience, shown)
 
 
 def seen_by(audience: Audience, shown: NetworkSharing = DEFAULT_SHARING) -> list[ColumnElement[bool]]:

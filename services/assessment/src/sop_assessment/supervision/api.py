@@ -1,5 +1,9 @@
 """Supervision over HTTP: consultations, the approval queue, coaching referrals and the question bank.
 
+Who reads supervision records is the policy table's (`sop_shared.policy`, `Section.supervision`): staff on the
+case and their supervisors; a coach only what a worker brings to coaching, in the practice service; never the
+family, their network, a partner or the court (404, audited as `denied`).
+
 Approvals are case data: every path that reaches one checks the token's case, except the supervisor's
 own queue (`GET /v1/approvals`), which lists only what was addressed to the caller. Case-scoped twins
 (`/v1/cases/{case_id}/approvals/{approval_id}…`) are what the gateway's REST façade can reach.
@@ -66,7 +70,12 @@ from sop_shared.problems import Forbidden, InvalidInput
 from sop_shared.query_params import known_query_params
 from sop_shared.response_headers import Deprecated
 
+# The agency's supervision records (consultations, approvals, coaching referrals): the app serves them behind the
+# policy table's `Section.supervision` (`sop_shared.auth.section_router`), so an audience kept from them — a
+# family or network member, a partner, the court — finds no such route, and its attempt is audited.
 router = APIRouter(prefix="/v1", tags=["supervision"])
+# The question bank is no case's record: anyone signed in reads it.
+questions_router = APIRouter(prefix="/v1", tags=["supervision"])
 
 # Held only by service principals (integration tokens minted for another service of the platform); the
 # gateway never grants it to an outside client.
@@ -621,7 +630,7 @@ async def update_coaching_referral(
 # --- question bank -------------------------------------------------------------------------------------
 
 
-@router.get(
+@questions_router.get(
     "/questions", response_model=Page[QuestionOut], dependencies=[known_query_params("type", "audience", "language")]
 )
 async def question_bank(

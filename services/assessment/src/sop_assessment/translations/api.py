@@ -13,7 +13,7 @@ from sop_assessment.case_view.access import require_record_scope
 from sop_assessment.case_view.http import idempotent_create
 from sop_assessment.models import Statement
 from sop_assessment.statements.redaction import statement_view
-from sop_assessment.statements.service import StatementNotFound
+from sop_assessment.statements.service import StatementNotFound, statement_seen_by
 from sop_assessment.translations.models import Translation
 from sop_assessment.translations.rules import shown_translations, translation_errors
 from sop_assessment.translations.schemas import (
@@ -31,7 +31,6 @@ from sop_shared.pagination import PageDep, PageRequest
 from sop_shared.policy import Audience, Scope
 from sop_shared.problems import InvalidInput
 from sop_shared.query_params import known_query_params
-from sop_shared.sharing import shown_to
 from sop_shared.translations import Source, TranslationIn, translation_out
 from sop_shared.translations_api import CREATED, LanguageFilter, translation_router
 
@@ -176,8 +175,8 @@ async def _list(
     case_id: uuid.UUID | None,
 ) -> StatementTranslationPage:
     statement = await _statement_for(session, principal, statement_id, Scope.case_read, case_id)
-    if not shown_to(statement, audience):
-        raise StatementNotFound()
+    if not statement_seen_by(statement, audience, principal.network_sharing):
+        raise StatementNotFound()  # a draft, a withdrawn one, or a harm statement the family keeps from the network
     rows, next_cursor = await TRANSLATIONS.of_record(
         session, record_kind="statement", record_id=statement.id, page=page, language=language
     )

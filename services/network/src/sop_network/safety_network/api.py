@@ -174,35 +174,42 @@ async def record_network_meeting(
 
 @router.get("/cases/{case_id}/network/sharing", response_model=NetworkSharingOut, dependencies=[known_query_params()])
 async def get_network_sharing(
-    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+    case_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    now: Now,
 ) -> NetworkSharingOut:
-    """What the family chose their safety network sees beyond the default (`version` 0: the default holds)."""
+    """What the family chose their safety network sees beyond the default (`version` 0: the default holds). The
+    ETag is its version (`"0"` before the first choice), for the `If-Match` of the next choice."""
     await authorize(session, principal, case_id, Scope.case_read, now)
     row = await session.get(NetworkSharingChoice, case_id)
     await audit_request(request, session, principal, resource="network_sharing", action="read", case_id=case_id)
-    return sharing_out(case_id, row)
+    out = sharing_out(case_id, row)
+    set_etag(response, out.version)
+    return out
 
 
 @router.put(
     "/cases/{case_id}/network/sharing",
     response_model=NetworkSharingOut,
     dependencies=[known_query_params()],
-    responses={
-        403: {"description": "Neither a family member of the case nor its staff"},
-        412: {"description": "The choice changed since `version` was read (`current_version`)"},
-    },
+    responses={403: {"description": "Neither a family member of the case nor its staff"}},
 )
 async def choose_network_sharing(
     case_id: uuid.UUID,
     body: NetworkSharingIn,
+    version: IfMatchVersion,
     request: Request,
+    response: Response,
     session: SessionDep,
     principal: CurrentPrincipal,
     now: Now,
 ) -> NetworkSharingOut:
     """The family chooses what their network sees beyond the default: a caregiver as themselves (family login),
-    or the worker recording the family's decision. A network member may not (403). `version` is the choice read
-    (412 when it moved on)."""
+    or the worker recording the family's decision. A network member may not (403). `If-Match` is the ETag of the
+    choice read (`"0"` before the first one): 412 when it moved on, 428 without one."""
     person_id: uuid.UUID | None = None
     if principal.actor_type in MEMBER_ACTORS:
         person_id = require_member(principal, case_id)
@@ -211,8 +218,9 @@ async def choose_network_sharing(
         await authorize(session, principal, case_id, Scope.case_participate, now)
     else:
         await authorize(session, principal, case_id, Scope.case_write, now)
-    row = await choose(session, case_id, body, by=principal.subject, person_id=person_id, now=now)
+    row = await choose(session, case_id, body, version, by=principal.subject, person_id=person_id, now=now)
     await audit_request(
         request, session, principal, resource="network_sharing", action="update", case_id=case_id, resource_id=case_id
     )
+    set_etag(response, row.version)
     return sharing_out(case_id, row)

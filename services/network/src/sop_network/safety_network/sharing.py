@@ -24,6 +24,7 @@ from sop_shared.policy import (
     Audience,
     NetworkSharing,
     Section,
+    family_may_open,
 )
 from sop_shared.problems import InvalidInput
 
@@ -58,7 +59,7 @@ def sharing_out(case_id: uuid.UUID, row: NetworkSharingChoice | None) -> Network
         case_id=case_id,
         sections=sorted(shown.sections),
         statement_ids=sorted(shown.statement_ids),
-        hidden_by_default=sorted(s for s, audiences in SECTION_HIDDEN_FROM.items() if Audience.network in audiences),
+        hidden_by_default=sorted(s for s in Section if family_may_open(s)),
         decided_by_person_id=row.decided_by_person_id if row else None,
         decided_at=row.decided_at if row else None,
         version=row.version if row else 0,
@@ -77,15 +78,16 @@ async def choose(
     session: AsyncSession,
     case_id: uuid.UUID,
     body: NetworkSharingIn,
+    expected_version: int,
     *,
     by: str,
     person_id: uuid.UUID | None,
     now: datetime,
 ) -> NetworkSharingChoice:
-    """Record the family's choice (replacing the one before): 412 when `version` is not the one held, 422 naming
-    the field for a section that cannot be opened."""
+    """Record the family's choice (replacing the one before): 412 when `expected_version` (the `If-Match` read; 0
+    before the first choice) is not the one held, 422 naming the field for a section that cannot be opened."""
     row = await session.get(NetworkSharingChoice, case_id, with_for_update=True)
-    check_version(row.version if row else 0, body.version)
+    check_version(row.version if row else 0, expected_version)
     if errors := sharing_errors(body):
         raise InvalidInput(errors)
     sections = sorted(s.value for s in body.sections)
