@@ -150,8 +150,12 @@ def test_the_network_sections_are_decided_in_the_policy_table() -> None:
 
     for section in Section:
         assert not may_see_section(section, Audience.network)
-        for audience in (Audience.staff, Audience.supervisor, Audience.family, Audience.court):
+        for audience in (Audience.staff, Audience.supervisor):
             assert may_see_section(section, audience)
+        # the family's and the court's sections, except the agency's supervision records
+        for audience in (Audience.family, Audience.court):
+            assert may_see_section(section, audience) is (section != Section.supervision)
+    assert not may_see_section(Section.supervision, Audience.partner)
 
 
 async def test_the_family_view_page_is_the_members_own_in_their_language(

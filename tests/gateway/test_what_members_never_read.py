@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -21,6 +22,9 @@ import httpx
 from sqlalchemy import select
 
 from sop_assessment.models import platform as assessment_platform
+from sop_shared.auth import Principal
+from sop_shared.events import Event
+from sop_shared.policy import ActorType
 
 if TYPE_CHECKING:
     from conftest import EmbeddedSystem
@@ -328,3 +332,44 @@ async def test_no_family_or_network_member_reads_a_consultation_on_any_route_and
         await system.client.get(f"/api/assessment/v1/cases/{demo_case}/consultations", headers=system.bearer(WORKER))
     )
     assert [c["id"] for c in staff_list["items"]] == [consultation["id"]]  # the worker still reads it
+
+
+async def test_a_choice_made_elsewhere_reaches_this_gateway_at_once_through_its_event(
+    system: EmbeddedSystem, demo_case: uuid.UUID
+) -> None:
+    """Embedded mode: the family's choice made at the network service straight (as another gateway replica would,
+    not through this gateway's façade) drops this gateway's cached decisions on the case when its event
+    (`sop.network.network_sharing.chosen`) arrives — not when they expire (an hour here). Distributed gateways
+    wait for the expiry (docs/identity.md)."""
+    mine = await _shared_harm_statement(system, demo_case)
+    await system.events_delivered()
+    system.forget_access_decisions(ttl_seconds=3600)
+    statements = f"/api/assessment/v1/cases/{demo_case}/statements"
+    before = await _ok(await system.client.get(statements, headers=system.bearer(ROSA)))
+    assert mine["id"] not in {s["id"] for s in before["items"]}
+    rosa = Principal(subject=ROSA, actor_type=ActorType.network)
+    assert system.gateway.state.access_cache.get(rosa, demo_case) is not None  # warm: the next read asks nobody
+
+    chosen_seen = asyncio.Event()
+
+    async def seen(event: Event) -> None:  # subscribed after the gateway: runs once the gateway has forgotten
+        if event.case_id == demo_case:
+            chosen_seen.set()
+
+    await system.gateway.state.bus.subscribe("sop.network.network_sharing.chosen", "test-sharing-seen", seen)
+    worker = Principal(subject=WORKER, actor_type=ActorType.staff, roles=frozenset({"worker"}))
+    direct = await system.gateway.state.services.request(
+        "network",
+        "PUT",
+        f"/v1/cases/{demo_case}/network/sharing",
+        worker.scoped_to(demo_case, {"case:read", "case:write"}),
+        json={"statement_ids": [mine["id"]]},
+        headers={"If-Match": '"0"'},
+    )
+    assert direct.status_code == 200, direct.text
+    await system.services["network"].state.relay.drain()
+    await asyncio.wait_for(chosen_seen.wait(), timeout=30)  # a safety net, not a timing assertion
+
+    assert system.gateway.state.access_cache.get(rosa, demo_case) is None
+    after = await _ok(await system.client.get(statements, headers=system.bearer(ROSA)))
+    assert mine["id"] in {s["id"] for s in after["items"]}
