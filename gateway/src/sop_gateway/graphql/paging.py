@@ -270,6 +270,25 @@ def _walk_arguments(
             _walk_arguments(fragments, fragments[node.name.value].selection_set, prefix, found)
 
 
+def window_page_info(paging: dict[str, Any], *, backward: bool, from_a_cursor: bool) -> PageInfo:
+    """The `PageInfo` of a window of a `CaseList` (`{next_cursor, start_cursor, end_cursor}`, `ListPaging`)
+    read forward, or backward, from a cursor the caller gave (else from the list's start or end)."""
+    next_cursor = paging.get("next_cursor")
+    if backward:
+        return PageInfo(
+            has_previous_page=next_cursor is not None,
+            start_cursor=paging.get("start_cursor") or next_cursor,
+            has_next_page=from_a_cursor,
+            end_cursor=paging.get("end_cursor"),
+        )
+    return PageInfo(
+        has_next_page=next_cursor is not None,
+        end_cursor=paging.get("end_cursor") or next_cursor,
+        has_previous_page=from_a_cursor,
+        start_cursor=paging.get("start_cursor"),
+    )
+
+
 # Reads a window from a service's window endpoint: (how many, the service cursor to read from, or None for the
 # list's start) -> its JSON `{items, total_count, next_cursor, start_cursor, end_cursor}`.
 ReadRest = Callable[[int, str | None], Awaitable[dict[str, Any]]]
@@ -344,19 +363,5 @@ class Window(Generic[N]):
         else:
             body = await self.read_rest(size, cursor)
             nodes = [self.convert(i) for i in body["items"]]
-        next_cursor = body.get("next_cursor")
-        if backward:
-            page_info = PageInfo(
-                has_previous_page=next_cursor is not None,
-                start_cursor=body.get("start_cursor") or next_cursor,
-                has_next_page=before is not None,
-                end_cursor=body.get("end_cursor"),
-            )
-        else:
-            page_info = PageInfo(
-                has_next_page=next_cursor is not None,
-                end_cursor=body.get("end_cursor") or next_cursor,
-                has_previous_page=after is not None,
-                start_cursor=body.get("start_cursor"),
-            )
+        page_info = window_page_info(body, backward=backward, from_a_cursor=(before if backward else after) is not None)
         return nodes, body["total_count"], page_info
