@@ -1,4 +1,5 @@
-"""Cases: the SACWIS upsert, the case read, and the case's lists (its people, its staff, its network meetings)."""
+"""Cases: the SACWIS upsert, a case the platform keeps (opened, changed, its people added), the case read, and
+the case's lists (its people, its staff, its network meetings)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_network.access.service import authorize, decide_for
 from sop_network.cases.service import (
+    add_case_member,
     case_assignments,
     case_members,
     create_case,
@@ -23,6 +25,7 @@ from sop_network.cases.service import (
 from sop_network.schemas import (
     AssignmentOut,
     CaseCreate,
+    CaseMemberAdd,
     CaseMemberOut,
     CaseOut,
     CasePatch,
@@ -139,6 +142,40 @@ async def change_case(
     result = await read_case(session, case_id, decision.audiences)
     assert result is not None
     set_etag(response, result.version)
+    return result
+
+
+@router.post(
+    "/cases/{case_id}/members",
+    status_code=201,
+    response_model=CaseOut,
+    dependencies=[known_query_params()],
+    responses={
+        201: {"headers": {"Location": {"description": "The case, with its people", "schema": {"type": "string"}}}}
+    },
+)
+async def add_member_to_case(
+    case_id: uuid.UUID,
+    body: CaseMemberAdd,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    expected: IfMatchVersion,
+    now: Now,
+) -> CaseOut:
+    """Record a child, a caregiver or another household member in a case the platform keeps (opened with
+    POST /v1/cases), at the case's version read (`If-Match`): the case as it is now, with its new version.
+    A case from SACWIS lists its people in SACWIS: 409."""
+    decision = await authorize(session, principal, case_id, Scope.case_write, now)
+    member = await add_case_member(session, case_id, body, expected_version=expected)
+    await audit_request(
+        request, session, principal, resource="case_member", action="create", case_id=case_id, resource_id=member.id
+    )
+    result = await read_case(session, case_id, decision.audiences)
+    assert result is not None
+    set_etag(response, result.version)
+    response.headers["Location"] = f"/v1/cases/{case_id}"
     return result
 
 

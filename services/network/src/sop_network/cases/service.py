@@ -27,6 +27,7 @@ from sop_network.schemas import (
     AssignmentIn,
     AssignmentOut,
     CaseCreate,
+    CaseMemberAdd,
     CaseMemberOut,
     CaseOut,
     CasePatch,
@@ -469,6 +470,28 @@ async def create_case(session: AsyncSession, body: CaseCreate, *, worker: str) -
         session, system=PLATFORM_SYSTEM, external_id=str(case_id), body=upsert, expected_version=None, case_id=case_id
     )
     return case
+
+
+async def add_case_member(
+    session: AsyncSession, case_id: uuid.UUID, body: CaseMemberAdd, *, expected_version: int
+) -> CaseMember:
+    """Record someone in a platform-kept case at the version read: a new platform-kept person with their role;
+    the case takes a new version and is announced, as a change from SACWIS is. A SACWIS case: 409 (SACWIS
+    lists its people)."""
+    case = await session.get(Case, case_id)
+    assert case is not None  # the caller was authorized on it
+    if case.external_system != PLATFORM_SYSTEM:
+        raise KeptBySacwis("SACWIS is the system of record for this case: add the person there")
+    check_version(case.version, expected_version)
+    person = await create_person(session, body.person)
+    member = CaseMember(
+        case_id=case.id, person_id=person.id, role=body.role, relationship_to_children=body.relationship_to_children
+    )
+    session.add(member)
+    case.version += 1
+    case.updated_at = utcnow()
+    await announce_case(session, case, created=False, changes={"members": None})
+    return member
 
 
 async def update_case(session: AsyncSession, case_id: uuid.UUID, patch: CasePatch, *, expected_version: int) -> Case:
