@@ -1,5 +1,5 @@
 """Cases: the SACWIS upsert, a case the platform keeps (opened, changed, its people added), the case read, and
-the case's lists (its people, its staff, its network meetings)."""
+the case's lists (its people, its staff; its network meetings are the safety network's)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from sop_network.cases.service import (
     case_assignments,
     case_members,
     create_case,
-    network_meetings,
     read_case,
     update_case,
     upsert_case_from_sacwis,
@@ -30,7 +29,6 @@ from sop_network.schemas import (
     CaseOut,
     CasePatch,
     CaseUpsert,
-    NetworkMeetingOut,
 )
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, require_case, require_scope
@@ -234,17 +232,3 @@ async def list_case_assignments(
     await _case_list(request, session, principal, case_id, now, "staff_assignment")
     items, next_cursor = await case_assignments(session, case_id, page)
     return Page[AssignmentOut](items=items, next_cursor=next_cursor)
-
-
-@router.get(
-    "/cases/{case_id}/network/meetings",
-    response_model=Page[NetworkMeetingOut],
-    dependencies=[known_query_params("limit", "cursor")],
-)
-async def list_network_meetings(
-    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep, now: Now
-) -> Page[NetworkMeetingOut]:
-    """The safety network's meetings, in the order they were recorded."""
-    await _case_list(request, session, principal, case_id, now, "network_meeting")
-    items, next_cursor = await network_meetings(session, case_id, page)
-    return Page[NetworkMeetingOut](items=items, next_cursor=next_cursor)

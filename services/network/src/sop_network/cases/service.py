@@ -18,7 +18,6 @@ from sop_network.models import (
     CaseMember,
     ContactKind,
     ContactMethod,
-    NetworkMeeting,
     Person,
     PersonAlias,
     StaffAssignment,
@@ -33,7 +32,6 @@ from sop_network.schemas import (
     CasePatch,
     CaseUpsert,
     ContactMethodOut,
-    NetworkMeetingOut,
     PersonFields,
     PersonIn,
     PersonOut,
@@ -439,15 +437,6 @@ async def case_assignments(
 def _first_id(row: Any) -> uuid.UUID:
     member_id: uuid.UUID = row[0].id
     return member_id
-
-
-async def network_meetings(
-    session: AsyncSession, case_id: uuid.UUID, page: PageRequest
-) -> tuple[list[NetworkMeetingOut], str | None]:
-    """A case's network meetings in the order they were recorded, a page at a time."""
-    query = select(NetworkMeeting).where(col(NetworkMeeting.case_id) == case_id)
-    rows, next_cursor = page.page(list((await session.execute(page.apply(query, col(NetworkMeeting.id)))).scalars()))
-    return [NetworkMeetingOut.model_validate(m, from_attributes=True) for m in rows], next_cursor
 
 
 # A case the platform keeps itself, not SACWIS: its system is the platform and its external id its own id.
