@@ -256,7 +256,7 @@ def create_app(
     }
     for route in graphql.routes:  # Strawberry's handlers are `handle_http_get|post`: named for what they do
         if isinstance(route, APIRoute):
-            route.operation_id = "graphql_query" if "GET" in route.methods else "graphql_execute"
+            route.operation_id = "graphql_query" if "GET" in (route.methods or ()) else "graphql_execute"
     app.include_router(graphql, prefix="/graphql", responses=graphql_responses, tags=["graphql"])
     if settings.is_development:  # a browser's GET without a query gets the GraphiQL page
         amend_openapi(app, _graphiql_page)

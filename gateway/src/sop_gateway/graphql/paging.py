@@ -343,10 +343,11 @@ class Window(Generic[N]):
         size = check_first(info, default if asked is None else asked, argument)
         check_after(info, self.the_list, after)
         check_after(info, self.the_list, before, "before")
+        cursor: str | None = None
         if backward:
             cursor = self.the_list.backward(before) if before is not None else self.the_list.from_the_end()
-        else:
-            cursor = self.the_list.forward(after) if after is not None else None
+        elif after is not None:
+            cursor = self.the_list.forward(after)
         more = self.paging.get("next_cursor") is not None
         if cursor is None and (size == len(self.items) or (size > len(self.items) and not more)):
             body: dict[str, Any] = {**self.paging, "items": None}
