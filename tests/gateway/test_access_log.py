@@ -18,12 +18,13 @@ from sop_gateway.demo.seeding import DemoSeed
 from sop_gateway.models import platform
 from sop_shared.dev_identity import DEV_AUDIENCE, DEV_ISSUER
 from sop_shared.keys import DEV_ISSUER_KEY_FILE, load_signing_key
+from sop_shared.pagination import CaseList
 
 if TYPE_CHECKING:
     from conftest import EmbeddedSystem
 
-ACCESS_LOG = """query($id: ID!, $first: Int = 100) { caseAccessLog(caseId: $id, first: $first) {
-  seq occurredAt actorSubject actorType clientId action resource audience fields requestId clientRequestId } }"""
+ACCESS_LOG = """query($id: ID!, $first: Int = 100) { caseAccessLog(caseId: $id, first: $first) { edges { node {
+  seq occurredAt actorSubject actorType clientId action resource audience fields requestId clientRequestId } } } }"""
 CHAIN = "{ auditChain { intact records brokenAt } }"
 CASE_VIEW = (
     "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) {"
@@ -66,6 +67,10 @@ async def ask(system: EmbeddedSystem, query: str, variables: dict[str, Any], who
     return response.json()
 
 
+def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in connection["edges"]]
+
+
 def error_code(body: dict[str, Any]) -> str:
     assert body["data"] is None, body
     return body["errors"][0]["extensions"]["code"]
@@ -84,7 +89,7 @@ async def test_an_auditor_sees_who_looked_at_the_case_through_which_client_and_a
     assert viewed.json()["data"]["caseView"]["case"]["recordId"] == case_id
     read = await system.client.get(f"/api/network/v1/cases/{case_id}", headers=system.bearer("sacwis.sync"))
     assert read.status_code == 200
-    log = (await ask(system, ACCESS_LOG, {"id": case_id}, AUDITOR))["data"]["caseAccessLog"]
+    log = nodes((await ask(system, ACCESS_LOG, {"id": case_id}, AUDITOR))["data"]["caseAccessLog"])
     assert [e["seq"] for e in log] == sorted((e["seq"] for e in log), reverse=True)  # newest first
     facade_read, case_view = log[0], log[1]
     assert (facade_read["actorSubject"], facade_read["actorType"], facade_read["clientId"], facade_read["action"]) == (
@@ -103,7 +108,7 @@ async def test_an_auditor_sees_who_looked_at_the_case_through_which_client_and_a
     ) == ("fsw.rivera", "case_view", "FAMILY", viewed.headers["X-Request-ID"], "rq-family-view-1")
     assert case_view["fields"] == ["case", "children"]  # the sections this query asked for
     # asking is itself recorded, and shows the next time
-    again = (await ask(system, ACCESS_LOG, {"id": case_id, "first": 1}, AUDITOR))["data"]["caseAccessLog"]
+    again = nodes((await ask(system, ACCESS_LOG, {"id": case_id, "first": 1}, AUDITOR))["data"]["caseAccessLog"])
     assert len(again) == 1
     assert (again[0]["actorSubject"], again[0]["resource"]) == ("audit.byrne", "case_access_log")
 
@@ -156,28 +161,92 @@ async def test_the_audit_chain_verifies_and_a_changed_record_breaks_it(system: E
     assert broken == {"intact": False, "records": first_case_read.seq - 1, "brokenAt": first_case_read.seq}
 
 
-PAGE = """query($id: ID!, $first: Int!, $before: Int) { caseAccessLog(caseId: $id, first: $first, beforeSeq: $before) {
-  seq } }"""
+PAGE = """query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+ caseAccessLog(caseId: $id, first: $first, after: $after, last: $last, before: $before) {
+  edges { cursor node { seq } } totalCount pageInfo { hasNextPage endCursor hasPreviousPage startCursor } } }"""
+OLD_PAGE = """query($id: ID!, $first: Int!, $before: Int) {
+ caseAccessLog(caseId: $id, first: $first, beforeSeq: $before) { edges { node { seq } } } }"""
 
 
-async def test_the_whole_trail_is_read_page_by_page_each_entry_once(system: EmbeddedSystem) -> None:
+async def test_the_whole_trail_is_read_page_by_page_each_entry_once_either_way(system: EmbeddedSystem) -> None:
     case_id = await seeded_case(system)
     for _ in range(3):
         viewed = await system.graphql(CASE_VIEW, {"id": case_id, "a": "STAFF"})
         assert viewed.status_code == 200, viewed.text
     everything = [
-        e["seq"] for e in (await ask(system, PAGE, {"id": case_id, "first": 200}, AUDITOR))["data"]["caseAccessLog"]
+        e["node"]["seq"]
+        for e in (await ask(system, PAGE, {"id": case_id, "first": 200}, AUDITOR))["data"]["caseAccessLog"]["edges"]
+    ]
+    assert everything == sorted(everything, reverse=True) and len(everything) >= 4  # newest first
+    # Forward: each page's endCursor as `after`, until there is no next page. Asking is itself recorded (the
+    # newest entries grow), so a forward read from a cursor sees exactly the older entries.
+    start = everything[0]
+    after_first = (await ask(system, PAGE, {"id": case_id, "first": 1}, AUDITOR))["data"]["caseAccessLog"]
+    cursor_at = {after_first["edges"][0]["node"]["seq"]: after_first["edges"][0]["cursor"]}
+    assert after_first["pageInfo"]["hasNextPage"] is True and after_first["pageInfo"]["hasPreviousPage"] is False
+    pages: list[int] = []
+    log = (await ask(system, PAGE, {"id": case_id, "first": 2, "after": cursor_at[start + 1]}, AUDITOR))["data"]
+    while True:
+        connection = log["caseAccessLog"]
+        assert connection["pageInfo"]["hasPreviousPage"] is True  # an `after` was given
+        pages += [e["node"]["seq"] for e in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        variables = {"id": case_id, "first": 2, "after": connection["pageInfo"]["endCursor"]}
+        log = (await ask(system, PAGE, variables, AUDITOR))["data"]
+    assert pages == everything
+    # Backward from the oldest: `last` alone reads the trail's end (its oldest entries), then `before` on.
+    backward: list[int] = []
+    variables: dict[str, Any] = {"id": case_id, "last": 2}
+    for _ in range(50):
+        connection = (await ask(system, PAGE, variables, AUDITOR))["data"]["caseAccessLog"]
+        backward = [e["node"]["seq"] for e in connection["edges"]] + backward  # each page newest first too
+        if backward[0] > start or not connection["pageInfo"]["hasPreviousPage"]:
+            break
+        variables = {"id": case_id, "last": 2, "before": connection["pageInfo"]["startCursor"]}
+    assert [seq for seq in backward if seq <= start] == everything
+    assert connection["totalCount"] >= len(everything)
+
+
+async def test_before_seq_still_pages_for_one_release(system: EmbeddedSystem) -> None:
+    case_id = await seeded_case(system)
+    for _ in range(3):
+        await system.graphql(CASE_VIEW, {"id": case_id, "a": "STAFF"})
+    everything = [
+        e["node"]["seq"]
+        for e in (await ask(system, OLD_PAGE, {"id": case_id, "first": 200}, AUDITOR))["data"]["caseAccessLog"]["edges"]
     ]
     pages: list[int] = []
     before = everything[0] + 1  # asking is itself recorded: start just above what the first answer held
     while True:
-        page = (await ask(system, PAGE, {"id": case_id, "first": 2, "before": before}, AUDITOR))["data"][
+        page = (await ask(system, OLD_PAGE, {"id": case_id, "first": 2, "before": before}, AUDITOR))["data"][
             "caseAccessLog"
-        ]
+        ]["edges"]
         if not page:
             break
-        pages += [e["seq"] for e in page]
-        before = page[-1]["seq"]
+        pages += [e["node"]["seq"] for e in page]
+        before = page[-1]["node"]["seq"]
     assert pages == everything and len(pages) >= 4
-    refused = await ask(system, PAGE, {"id": case_id, "first": 2, "before": 0}, AUDITOR)
+    refused = await ask(system, OLD_PAGE, {"id": case_id, "first": 2, "before": 0}, AUDITOR)
     assert error_code(refused) == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    ("variables", "field"),
+    [
+        ({"first": 2, "before": "CURSOR"}, "first"),
+        ({"last": 2, "after": "CURSOR"}, "last"),
+        ({"last": 501}, "last"),
+        ({"after": "bm90LWEtY3Vyc29y"}, "after"),
+        ({"before": "ANOTHER"}, "before"),  # a cursor of another case's log is refused like a forged one
+    ],
+)
+async def test_a_paging_mistake_is_refused_naming_the_argument(
+    sqlite_system: EmbeddedSystem, variables: dict[str, Any], field: str
+) -> None:
+    case_id = uuid.uuid4()
+    mine = CaseList(case_id, "access-log").cursor([5])
+    theirs = CaseList(uuid.uuid4(), "access-log").cursor([5])
+    given = {k: {"CURSOR": mine, "ANOTHER": theirs}.get(v, v) for k, v in variables.items()}
+    body = await ask(sqlite_system, PAGE, {"id": str(case_id), **given}, AUDITOR)
+    assert error_code(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["field"] == field

@@ -106,7 +106,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 CELLS = [(who, case, op) for who in PRINCIPALS for case in CASES for op in OPERATIONS]
 
 CASE_VIEW = "query($id: ID!, $a: Audience!) { caseView(caseId: $id, audience: $a) { case { recordId } } }"
-ACCESS_LOG = "query($id: ID!) { caseAccessLog(caseId: $id) { seq actorSubject } }"
+ACCESS_LOG = "query($id: ID!) { caseAccessLog(caseId: $id) { edges { node { seq actorSubject } } } }"
 HARM: dict[str, Any] = {
     "kind": "harm",
     "language": "en",
@@ -263,7 +263,7 @@ async def _ask(world: MatrixWorld, who: str, case_id: uuid.UUID, operation: str)
         elif operation == "case_view":
             kind = ALLOW if body["data"]["caseView"]["case"]["recordId"] == str(case_id) else "wrong case"
         else:
-            kind = ALLOW if isinstance(body["data"]["caseAccessLog"], list) else "no log"
+            kind = ALLOW if isinstance(body["data"]["caseAccessLog"]["edges"], list) else "no log"
         return Outcome(kind, response.status_code, _scrub(body, case_id))
     path = {
         "read_statements": f"/api/assessment/v1/cases/{case_id}/statements",

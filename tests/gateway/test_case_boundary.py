@@ -801,6 +801,12 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
     ("network", "put", "/network/members/{member_id}"): Example(
         setup=_member, bodies=(lambda s: {"circle": "inner"},), headers=_if_match("network_member_version")
     ),
+    # Someone recorded in a case the platform keeps: the body carries no id (the person is new), so only the
+    # path's case is checked; the walk's cases are SACWIS's, which answer 409 kept-by-sacwis.
+    ("network", "post", "/members"): Example(
+        bodies=(lambda s: {"role": "child", "person": {"first_name": "Ana", "last_name": "Lopez"}},),
+        headers=lambda s: {"If-Match": '"1"'},
+    ),
     ("network", "post", "/network/meetings"): Example(
         bodies=(lambda s: {"held_on": "2026-11-01", "attendee_member_ids": [s["network_member"]]},)
     ),

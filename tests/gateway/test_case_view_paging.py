@@ -1,7 +1,8 @@
 """caseView's long lists — harm and danger statements, the safety scale's trajectories, a plan's check-ins — are
 bounded at the source and read page after page: `first` items with the list's total, then `…Page(first, after)`
-to the end, every item exactly once; bad `first` and `after` are a 400 naming the argument, a cursor of another
-case or list is refused like a forged one, and a family's pages are redacted like its first."""
+to the end, every item exactly once, or backward with `…Page(last, before)` from the end to the start; bad `first`
+and `after` are a 400 naming the argument, a cursor of another case or list is refused like a forged one, and a
+family's pages are redacted like its first."""
 
 from __future__ import annotations
 
@@ -148,6 +149,76 @@ async def test_each_long_list_shows_first_items_and_its_total_and_pages_to_the_e
     assert len(check_ins) == DEMO_CHECK_INS and set(totals) == {DEMO_CHECK_INS}
     occurred = [c["occurredAt"] for c in check_ins]
     assert occurred == sorted(occurred, reverse=True)  # newest first, as recentCheckIns always were
+
+
+def backward_query(path: tuple[str, str], arguments: str = "last: $last, before: $before") -> str:
+    return f"""query($id: ID!, $last: Int, $before: String) {{
+     caseView(caseId: $id) {{ {path[0]} {{
+      {path[1]}({arguments}) {{
+       nodes {{ {NODES[path]} }} totalCount
+       pageInfo {{ startCursor endCursor hasPreviousPage hasNextPage }} }} }} }} }}"""
+
+
+@pytest.mark.parametrize("path", list(NODES))
+async def test_each_long_list_pages_backward_from_its_end_to_its_start_once_each(
+    system: EmbeddedSystem, crowded_case: uuid.UUID, path: tuple[str, str]
+) -> None:
+    forward, _ = await _all_pages(system, crowded_case, path, 50)
+    assert len(forward) > 2
+    nodes: list[dict[str, Any]] = []
+    before = None
+    for _ in range(20):
+        response = await system.graphql(backward_query(path), {"id": str(crowded_case), "last": 2, "before": before})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body
+        page = body["data"]["caseView"][path[0]][path[1]]
+        assert 0 < len(page["nodes"]) <= 2 and page["totalCount"] == len(forward)
+        assert page["pageInfo"]["hasNextPage"] is (before is not None)  # from the end: nothing after it
+        nodes = page["nodes"] + nodes  # each page in the list's own order
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    assert nodes == forward  # every item once, in the list's order
+
+    # Any cursor reads either way: the page after the first two, then back before it is the first two again.
+    second = await system.graphql(
+        backward_query(path, "first: $last, after: $before"), {"id": str(crowded_case), "last": 2}
+    )
+    first_two = second.json()["data"]["caseView"][path[0]][path[1]]
+    assert first_two["nodes"] == forward[:2]
+    after_them = await system.graphql(
+        backward_query(path, "first: $last, after: $before"),
+        {"id": str(crowded_case), "last": 1, "before": first_two["pageInfo"]["endCursor"]},
+    )
+    [third] = after_them.json()["data"]["caseView"][path[0]][path[1]]["nodes"]
+    assert third == forward[2]
+    start = after_them.json()["data"]["caseView"][path[0]][path[1]]["pageInfo"]["startCursor"]
+    back = await system.graphql(backward_query(path), {"id": str(crowded_case), "last": 5, "before": start})
+    page = back.json()["data"]["caseView"][path[0]][path[1]]
+    assert page["nodes"] == forward[:2] and page["pageInfo"]["hasPreviousPage"] is False
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ("first: 2, before: $cursor", "first"),
+        ("last: 2, after: $cursor", "last"),
+        ("last: 201, before: $cursor", "last"),
+        ("after: $cursor, before: $cursor", "before"),
+    ],
+)
+async def test_paging_both_ways_at_once_or_too_far_is_400_naming_the_argument(
+    system: EmbeddedSystem, crowded_case: uuid.UUID, arguments: str, field: str
+) -> None:
+    cursor = CaseList(crowded_case, "statements.harm").cursor([str(uuid.uuid4())])
+    query = f"""query($id: ID!, $cursor: String) {{ caseView(caseId: $id) {{
+      worries {{ harmPage({arguments}) {{ totalCount }} }} }} }}"""
+    response = await system.graphql(query, {"id": str(crowded_case), "cursor": cursor})
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", field)
+    assert response.json()["extensions"]["upstreamCalls"] == {}
 
 
 async def test_the_default_bound_and_only_the_count(system: EmbeddedSystem, crowded_case: uuid.UUID) -> None:

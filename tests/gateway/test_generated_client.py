@@ -78,10 +78,9 @@ def _api(package: ModuleType, module: str) -> Any:
     return importlib.import_module(f"{package.__name__}.api.{module}")
 
 
-def _operation(package: ModuleType, group: str, prefix: str) -> Any:
-    folder = Path(package.__file__).parent / "api" / group  # type: ignore[arg-type]
-    [name] = [p.stem for p in folder.glob(f"{prefix}*.py")]
-    return _api(package, f"{group}.{name}")
+def _operation(package: ModuleType, group: str, operation_id: str) -> Any:
+    """A generated function by its operationId, exactly: short and stable (`sop_shared.openapi.operation_id`)."""
+    return _api(package, f"{group}.{operation_id}")
 
 
 async def test_a_generated_client_follows_a_worker_through_the_facade_with_its_errors(
@@ -90,11 +89,11 @@ async def test_a_generated_client_follows_a_worker_through_the_facade_with_its_e
     models = importlib.import_module(f"{generated.__name__}.models")
     worker = _client(generated, system, "fsw.rivera")
 
-    listing = _operation(generated, "assessment_statements", "assessment_list_case_statements")
+    listing = _operation(generated, "assessment_statements", "assessment_statements_list_case_statements")
     page = await listing.asyncio(client=worker, case_id=demo_case)
     assert [s.kind for s in page.items] == ["danger"] and str(page.items[0].case_id) == str(demo_case)
 
-    create = _operation(generated, "assessment_statements", "assessment_create_case_statement_v1")
+    create = _operation(generated, "assessment_statements", "assessment_statements_create_case_statement")
     harm = models.StatementIn.from_dict(HARM)
     created = await create.asyncio_detailed(client=worker, case_id=demo_case, body=harm)
     assert created.status_code == 201, created.content
@@ -109,7 +108,7 @@ async def test_a_generated_client_follows_a_worker_through_the_facade_with_its_e
 
     # 412: a stale If-Match on SACWIS's upsert; the problem carries the version stored now.
     sacwis = _client(generated, system, "sacwis.sync")
-    upsert = _operation(generated, "network_cases", "network_upsert_case_by_external_id")
+    upsert = _operation(generated, "network_cases", "network_cases_upsert_case_by_external_id")
     body = models.CaseUpsert.from_dict({**DEMO_CASE_BODY, "county": "Saline"})
     stale = await upsert.asyncio_detailed(
         client=sacwis, system="CHRIS", external_id="DEMO-2026-0001", body=body, if_match='"7"'

@@ -111,3 +111,88 @@ async def test_a_case_lists_its_people_its_staff_and_its_network_meetings_a_page
         assert bad.status_code == 422 and _problem_fields(bad) == ["cursor"]
     denied = [r for r in await system.audit_rows() if r.action == "denied" and r.case_id == demo_case]
     assert len(denied) == 3 and {r.actor_subject for r in denied} == {STRANGER}
+
+
+ROSA = {"first_name": "Rosa", "last_name": "Delgado", "preferred_language": "es", "needs_interpreter": True}
+ADD_MEMBER = """mutation($input: AddCaseMemberInput!) { addCaseMember(input: $input) {
+  case { id version members { role relationshipToChildren person { firstName } } }
+  userErrors { field message code } } }"""
+
+
+async def _case_updates(system: EmbeddedSystem, case_id: str) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from sop_network.models import platform
+
+    outbox = platform.outbox
+    async with system.services["network"].state.database.session() as session:
+        rows = await session.execute(
+            select(outbox.c.payload).where(outbox.c.subject == "sop.network.case.updated").order_by(outbox.c.id)
+        )
+        return [dict(p) for p in rows.scalars() if p["case_id"] == case_id]
+
+
+async def test_a_worker_adds_the_family_to_a_case_they_opened_at_the_version_read(
+    system: EmbeddedSystem, demo_case: uuid.UUID
+) -> None:
+    worker = system.bearer(WORKER)
+    opened = await system.client.post(CASES, json={"case_type": "in_home", "county": "Pulaski"}, headers=worker)
+    case = opened.json()
+    members = f"{CASES}/{case['id']}/members"
+    child = {"role": "child", "person": {"first_name": "Sofia", "last_name": "Lopez", "date_of_birth": "2018-04-02"}}
+
+    assert (await system.client.post(members, json=child, headers=worker)).status_code == 428
+    added = await system.client.post(members, json=child, headers={**worker, "If-Match": '"1"'})
+    assert added.status_code == 201, added.text
+    assert added.headers["ETag"] == '"2"' and added.headers["Location"] == f"{CASES}/{case['id']}"
+    assert [(m["role"], m["person"]["first_name"]) for m in added.json()["members"]] == [("child", "Sofia")]
+    stale = await system.client.post(members, json=child, headers={**worker, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    for body, field in (
+        ({**child, "person": {"last_name": "Lopez"}}, "person.first_name"),
+        ({**child, "role": "neighbour"}, "role"),
+        ({**child, "person_id": str(uuid.uuid4())}, "person_id"),
+    ):
+        refused = await system.client.post(members, json=body, headers={**worker, "If-Match": '"2"'})
+        assert refused.status_code == 422 and _problem_fields(refused) == [field], refused.text
+    assert (await system.client.get(f"{CASES}/{case['id']}", headers=worker)).json()["version"] == 2  # nothing written
+    stranger = await system.client.post(members, json=child, headers={**system.bearer(STRANGER), "If-Match": '"2"'})
+    assert stranger.status_code == 404
+    # SACWIS lists the people of the cases it keeps
+    sacwis_case = f"{CASES}/{demo_case}"
+    version = (await system.client.get(sacwis_case, headers=worker)).json()["version"]
+    kept = await system.client.post(
+        f"{sacwis_case}/members", json=child, headers={**worker, "If-Match": f'"{version}"'}
+    )
+    assert kept.status_code == 409 and kept.json()["type"].endswith("kept-by-sacwis")
+
+    # the same through GraphQL: one input, a payload with user errors
+    household = {
+        "caseId": case["id"],
+        "expectedVersion": 2,
+        "role": "CAREGIVER",
+        "relationshipToChildren": "grandmother, lives in the home",
+        "person": {"firstName": "Rosa", "lastName": "Delgado", "preferredLanguage": "es", "needsInterpreter": True},
+    }
+    body = (await system.graphql(ADD_MEMBER, {"input": household})).json()
+    payload = body["data"]["addCaseMember"]
+    assert payload["userErrors"] == [] and payload["case"]["version"] == 3, body
+    assert [(m["role"], m["person"]["firstName"]) for m in payload["case"]["members"]] == [
+        ("CHILD", "Sofia"),
+        ("CAREGIVER", "Rosa"),
+    ]
+    again = (await system.graphql(ADD_MEMBER, {"input": household})).json()["data"]["addCaseMember"]
+    assert again["case"] is None and [e["code"] for e in again["userErrors"]] == ["VERSION_CONFLICT"]
+    nameless = {**household, "expectedVersion": 3, "person": {"lastName": "Delgado", "firstName": ""}}
+    invalid = (await system.graphql(ADD_MEMBER, {"input": nameless})).json()["data"]["addCaseMember"]
+    assert [e["field"] for e in invalid["userErrors"]] == [["input", "person", "firstName"]]
+    sacwis = {**household, "caseId": str(demo_case), "expectedVersion": version}
+    refused = (await system.graphql(ADD_MEMBER, {"input": sacwis})).json()["data"]["addCaseMember"]
+    assert [e["code"] for e in refused["userErrors"]] == ["CONFLICT"]
+
+    # each addition is a case change like any other: a new version, announced with who is in the case
+    updates = await _case_updates(system, case["id"])
+    assert [u["version"] for u in updates] == [2, 3] and all(u["changed"] == ["members"] for u in updates)
+    assert len(updates[-1]["person_ids"]) == 2
+    rows = [r for r in await system.audit_rows() if r.case_id == uuid.UUID(case["id"]) and r.action == "create"]
+    assert len(rows) >= 2

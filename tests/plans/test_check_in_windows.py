@@ -87,3 +87,30 @@ async def test_a_bad_limit_or_a_cursor_of_another_plan_or_case_is_refused(
         "GET", path, params={"cursor": CaseList(case_id, f"check-ins.{active['id']}").cursor(position)}
     )
     assert ok["total_count"] == CHECK_INS
+
+
+async def test_a_pages_start_cursor_reads_the_check_ins_before_it_back_to_the_newest(
+    flow: PlanFlow, plans: RunningService, clock: FixedClock, case_id: uuid.UUID, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    active, newest_first = await _plan_with_check_ins(flow, clock, lopez_ongoing_plan)
+    path = f"/v1/safety-plans/{active['id']}/recent-check-ins"
+    the_list = CaseList(case_id, f"check-ins.{active['id']}")
+    oldest = await flow.call("GET", path, params={"limit": 2, "cursor": the_list.from_the_end()})
+    assert [c["id"] for c in oldest["items"]] == newest_first[-2:]  # the list's end, still newest first
+    seen, cursor = [c["id"] for c in oldest["items"]], oldest["next_cursor"]
+    for _ in range(10):
+        if cursor is None:
+            break
+        page = await flow.call("GET", path, params={"limit": 2, "cursor": cursor})
+        assert page["total_count"] == CHECK_INS and len(page["items"]) <= 2
+        seen = [c["id"] for c in page["items"]] + seen
+        cursor = page["next_cursor"]  # reads on backward
+    assert seen == newest_first
+    # a forward page's start_cursor reads the check-ins before it, its end_cursor those after it
+    first = await flow.call("GET", path, params={"limit": 2})
+    middle = await flow.call("GET", path, params={"limit": 2, "cursor": first["end_cursor"]})
+    assert [c["id"] for c in middle["items"]] == newest_first[2:4]
+    before = await flow.call("GET", path, params={"limit": 5, "cursor": middle["start_cursor"]})
+    assert [c["id"] for c in before["items"]] == newest_first[:2] and before["next_cursor"] is None
+    after = await flow.call("GET", path, params={"limit": 1, "cursor": middle["end_cursor"]})
+    assert [c["id"] for c in after["items"]] == newest_first[4:5]

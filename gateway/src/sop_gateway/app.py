@@ -10,6 +10,7 @@ from typing import Any, TypedDict
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from sop_gateway.access import ACCESS_FACTS_EVENTS, AccessCache, forget_on_event, record_denied
 from sop_gateway.api_tokens.api import router as api_tokens_router
@@ -37,7 +38,7 @@ from sop_shared.events import Event, EventBus, Subscription
 from sop_shared.input_policy import install_input_policy
 from sop_shared.keys import ensure_keys, generate_signing_key, load_signing_key, write_signing_key
 from sop_shared.observability import configure_logging, install_request_context, route_template
-from sop_shared.openapi import amend_openapi, install_openapi_conventions
+from sop_shared.openapi import amend_openapi, install_openapi_conventions, operation_id
 from sop_shared.policy import ActorType
 from sop_shared.problems import install_problem_handlers, problem_response
 from sop_shared.response_headers import install_head_as_get, install_response_headers
@@ -207,6 +208,7 @@ def create_app(
     configure_tracing(settings)
     app = FastAPI(
         telemetry=FASTAPI_TELEMETRY,
+        generate_unique_id_function=operation_id,
         title="SOP Platform gateway",
         version="1.0.0",
         lifespan=lifespan,
@@ -252,7 +254,10 @@ def create_app(
         415: {"description": "A POST body that is not application/json (no form posts)"},
         413: {"description": "The body is larger than the limit"},
     }
-    app.include_router(graphql, prefix="/graphql", responses=graphql_responses)
+    for route in graphql.routes:  # Strawberry's handlers are `handle_http_get|post`: named for what they do
+        if isinstance(route, APIRoute):
+            route.operation_id = "graphql_query" if "GET" in (route.methods or ()) else "graphql_execute"
+    app.include_router(graphql, prefix="/graphql", responses=graphql_responses, tags=["graphql"])
     if settings.is_development:  # a browser's GET without a query gets the GraphiQL page
         amend_openapi(app, _graphiql_page)
     app.include_router(facade_router)

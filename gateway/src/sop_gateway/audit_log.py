@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sop_gateway.access import record_refusal, require_case_access
 from sop_gateway.graphql.context import GatewayContext
+from sop_gateway.graphql.ids import bad_input
+from sop_gateway.graphql.paging import PageInfo, direction, window_page_info
 from sop_gateway.graphql.types import ActorType as CallerKind
 from sop_gateway.graphql.types import Audience, known
 from sop_gateway.models import platform
@@ -22,10 +25,12 @@ from sop_gateway.upstream import SERVICES, UpstreamError
 from sop_shared.audit import AuditEntry
 from sop_shared.audit_api import may_verify_chain
 from sop_shared.auth import Principal
+from sop_shared.pagination import MAX_SEQUENCE, CaseList, Reading
 from sop_shared.policy import ActorType, Scope, StaffRole
-from sop_shared.problems import NotFound
+from sop_shared.problems import InvalidInput, NotFound
 
 MAX_ENTRIES = 500
+DEFAULT_ENTRIES = 100
 
 
 @strawberry.type(description="One access to the case through the gateway: who, through which client, as whom.")
@@ -108,22 +113,86 @@ def _case_uuid(case_id: strawberry.ID) -> uuid.UUID:
         raise GraphQLError("caseId must be a UUID.", extensions={"code": "BAD_USER_INPUT", "field": "caseId"}) from exc
 
 
+@strawberry.type(description="One access in the case's trail and its position")
+class AccessLogEdge:
+    cursor: str
+    node: AccessLogEntry
+
+
+@strawberry.type(description="A page of a case's access log, newest first")
+class AccessLogConnection:
+    edges: list[AccessLogEdge]
+    total_count: int = strawberry.field(description="How many accesses the case's trail holds")
+    page_info: PageInfo
+
+
+def _seq(value: Any) -> int:
+    if not isinstance(value, int) or not 0 <= value <= MAX_SEQUENCE:
+        raise ValueError("seq")
+    return value
+
+
+@dataclass(frozen=True)
+class AccessLogPage:
+    """What `caseAccessLog`'s arguments ask: how many entries, from where, which way."""
+
+    size: int
+    reading: Reading  # where in the case's access log (`sop_shared.pagination.CaseList`) and which way
+    from_a_cursor: bool
+
+
+def access_log_page(
+    the_list: CaseList,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    before_seq: int | None,
+) -> AccessLogPage:
+    """Forward (`first`, `after`; the deprecated `beforeSeq` is `after` the entry with that seq) or backward
+    (`last`, `before`); BAD_USER_INPUT naming the argument for a mix, a size out of bounds or a cursor the
+    case's log did not give."""
+    if before_seq is not None:
+        if after is not None or before is not None or last is not None:
+            raise bad_input("beforeSeq", "give `beforeSeq` with `first` only (or page with `after`)")
+        if before_seq < 1:
+            raise bad_input("beforeSeq", "must be the seq of an entry (1 or more)")
+    backward = direction(first, after, last, before)
+    size, argument = (last, "last") if backward else (first, "first")
+    size = DEFAULT_ENTRIES if size is None else size
+    if not 1 <= size <= MAX_ENTRIES:
+        raise bad_input(argument, f"must be between 1 and {MAX_ENTRIES}")
+    argument = "before" if before is not None else "after"
+    try:
+        if before_seq is not None:
+            cursor: str | None = the_list.cursor([min(before_seq, MAX_SEQUENCE)])
+        elif backward:
+            cursor = the_list.backward(before) if before is not None else the_list.from_the_end()
+        else:
+            cursor = the_list.forward(after) if after is not None else None
+        reading = the_list.reading(cursor, (_seq,), field=argument)
+    except InvalidInput as exc:
+        raise bad_input(exc.errors[0]["field"], exc.errors[0]["message"]) from exc
+    return AccessLogPage(size, reading, (before if backward else after) is not None or before_seq is not None)
+
+
 async def resolve_case_access_log(
-    context: GatewayContext, case_id: strawberry.ID, first: int, before_seq: int | None = None
-) -> list[AccessLogEntry]:
-    """The case's trail, newest first: `first` entries, older than `before_seq` when given (the `seq` of the
-    last entry of the page before), so the whole trail is read page by page, each entry once."""
+    context: GatewayContext,
+    case_id: strawberry.ID,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    before_seq: int | None = None,
+) -> AccessLogConnection:
+    """The case's trail, newest first, a page at a time either way (`CaseList` cursors: bound to the case's log),
+    so the whole trail is read page by page, each entry once."""
     principal = _require_auditing_principal(context)
     case_uuid = _case_uuid(case_id)
-    if not 1 <= first <= MAX_ENTRIES:
-        raise GraphQLError(
-            f"first must be between 1 and {MAX_ENTRIES}.", extensions={"code": "BAD_USER_INPUT", "field": "first"}
-        )
-    if before_seq is not None and before_seq < 1:
-        raise GraphQLError(
-            "beforeSeq must be the seq of an entry (1 or more).",
-            extensions={"code": "BAD_USER_INPUT", "field": "beforeSeq"},
-        )
+    the_list = CaseList(case_uuid, "access-log")
+    asked = access_log_page(the_list, first, after, last, before, before_seq)
+    reading = asked.reading
     if StaffRole.auditor not in principal.roles:
         # A supervisor reads the trail of the cases they supervise; any other case does not exist for them.
         try:
@@ -140,14 +209,10 @@ async def resolve_case_access_log(
             raise GraphQLError("No such case.", extensions={"code": "NOT_FOUND"})
     audit = platform.audit
     async with context.database.session() as session:
-        rows = (
-            await session.execute(
-                select(audit)
-                .where(audit.c.case_id == case_uuid, *([audit.c.seq < before_seq] if before_seq is not None else []))
-                .order_by(audit.c.seq.desc())
-                .limit(first)
-            )
-        ).all()
+        of_case = audit.c.case_id == case_uuid
+        query = the_list.seek(select(audit).where(of_case), [audit.c.seq], reading, limit=asked.size, descending=True)
+        rows = (await session.execute(query)).all()
+        total = (await session.execute(select(func.count()).select_from(audit).where(of_case))).scalar_one()
         # Reading who looked is itself a look: recorded after the answer is taken, so it shows next time.
         await context.audit.record(
             session,
@@ -160,7 +225,16 @@ async def resolve_case_access_log(
                 fields=["accessLog"],
             ),
         )
-    return [AccessLogEntry.from_row(row) for row in rows]
+    page = the_list.page(
+        rows, limit=asked.size, total=total, position_of=lambda row: (row.seq,), backward=reading.backward
+    )
+    return AccessLogConnection(
+        edges=[
+            AccessLogEdge(cursor=the_list.cursor([row.seq]), node=AccessLogEntry.from_row(row)) for row in page.items
+        ],
+        total_count=total,
+        page_info=window_page_info(page.model_dump(), backward=reading.backward, from_a_cursor=asked.from_a_cursor),
+    )
 
 
 async def resolve_audit_chain(context: GatewayContext, trail: Any, component: str) -> AuditChainVerdict:

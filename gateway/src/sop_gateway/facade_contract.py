@@ -40,7 +40,9 @@ def facade_paths(service: str, operations: Mapping[str, Any]) -> dict[str, Any]:
             if set(operation.get("tags", [])) & GATEWAY_ONLY_TAGS:
                 continue
             operation = copy.deepcopy(operation)
-            operation["operationId"] = f"{service}_{operation.get('operationId') or method + path}"
+            # Through the façade a record is reached under its case only: its id needs no `_in_case`.
+            name = (operation.get("operationId") or method + path).removesuffix("_in_case")
+            operation["operationId"] = f"{service}_{name}"
             operation["tags"] = [f"{service}: {tag}" for tag in operation.get("tags", [])] or [service]
             operation["responses"] = {
                 status: response if status.startswith(("1", "2", "3")) else _error_response(status)

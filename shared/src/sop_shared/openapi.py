@@ -16,10 +16,13 @@ for every error (`sop_shared.problems`), so a client generated from the document
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from sop_shared.problems import PROBLEM_BASE, PROBLEM_JSON
 
@@ -195,3 +198,18 @@ INTERNAL_TOKEN = {
         "the case (docs/identity.md). Services are not reached directly by clients.",
     }
 }
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's short, stable OpenAPI operationId, `<tag>_<route name>` (`statements_create_case_statement`),
+    so a generated client's functions read like the practice rather than FastAPI's `<name>_<path>_<method>`.
+    Set on every app (`FastAPI(generate_unique_id_function=operation_id)`). A record route served both at its
+    short form and under its case (one endpoint at `/v1/statements/{id}` and `/v1/cases/{case_id}/statements/
+    {id}`: the case's id is in the path but the endpoint does not require it) is `…_in_case` under the case. Unique per
+    document (a test checks it: give a route a `name=` where two would meet)."""
+    tag = route.tags[0] if route.tags else ""
+    words = re.sub(r"\W+", "_", f"{tag} {route.name}".strip().lower()).strip("_")
+    takes = inspect.signature(route.endpoint).parameters.get("case_id")
+    if "{case_id}" in route.path_format and (takes is None or takes.default is not inspect.Parameter.empty):
+        words += "_in_case"
+    return words

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, or_
 
 from sop_shared.problems import InvalidInput
@@ -146,26 +146,56 @@ NOT_OURS = "not a cursor this API issued for this list of this case"
 
 
 class ListPaging(BaseModel):
-    """Where a bounded list stands: how many items it holds in all, and the cursor to the rest (null: none)."""
+    """Where a bounded list stands: how many items it holds in all, the cursor reading on (null: no more), and
+    the cursors at the window's first and last items (null when it shows none)."""
 
     total_count: int
     next_cursor: str | None
+    start_cursor: str | None = Field(
+        default=None, description="Reads the items before the first one shown, backward (pass as `cursor`)"
+    )
+    end_cursor: str | None = Field(
+        default=None, description="Reads the items after the last one shown, forward (pass as `cursor`)"
+    )
 
 
 class CountedPage(Page[T], Generic[T]):
-    """A page of a long list with how many items the whole list holds."""
+    """A page of a long list with how many items the whole list holds. `next_cursor` reads on in the direction
+    the page was read (forward after its last item, or backward before its first); `start_cursor` and
+    `end_cursor` read before its first item and after its last."""
 
     total_count: int
+    start_cursor: str | None = Field(
+        default=None, description="Reads the items before the first one shown, backward (pass as `cursor`)"
+    )
+    end_cursor: str | None = Field(
+        default=None, description="Reads the items after the last one shown, forward (pass as `cursor`)"
+    )
 
     def paging(self) -> ListPaging:
-        return ListPaging(total_count=self.total_count, next_cursor=self.next_cursor)
+        return ListPaging(
+            total_count=self.total_count,
+            next_cursor=self.next_cursor,
+            start_cursor=self.start_cursor,
+            end_cursor=self.end_cursor,
+        )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Where a cursor of a case list reads from: its position (None: an end of the list, the start going forward
+    or the end going backward) and whether it reads the items before it."""
+
+    at: tuple[Any, ...] | None
+    backward: bool = False
 
 
 @dataclass(frozen=True)
 class CaseList:
     """One long list of one case, as its cursors name it. A cursor carries a digest of the case and the list
-    it was issued for and the position of the last item given, in the list's own order; a cursor of another
-    case or list is refused exactly like a forged one (same field, same message)."""
+    it was issued for, a position in the list's own order and the way it reads from there (after it, or with
+    `before` the items before it); a cursor of another case or list is refused exactly like a forged one (same
+    field, same message). Any cursor of the list may be turned to read either way (`forward`, `backward`)."""
 
     case_id: uuid.UUID
     name: str
@@ -174,28 +204,52 @@ class CaseList:
     def _digest(self) -> str:
         return hashlib.blake2b(f"{self.case_id}/{self.name}".encode(), digest_size=8).hexdigest()
 
-    def cursor(self, position: Sequence[str | int]) -> str:
-        raw = json.dumps({"of": self._digest, "at": list(position)}, separators=(",", ":")).encode()
+    def cursor(self, position: Sequence[str | int], *, before: bool = False) -> str:
+        body: dict[str, Any] = {"of": self._digest, "at": list(position)}
+        if before:
+            body["before"] = True
+        raw = json.dumps(body, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def from_the_end(self) -> str:
+        """The cursor reading the list's last items, backward (GraphQL `last` without `before`)."""
+        return self.cursor((), before=True)
+
+    def forward(self, cursor: str, *, field: str = "after") -> str:
+        """The cursor reading the items after the one `cursor` is at (any cursor of this list)."""
+        return self.cursor(self._decode(cursor, field=field)[0])
+
+    def backward(self, cursor: str, *, field: str = "before") -> str:
+        """The cursor reading the items before the one `cursor` is at (any cursor of this list)."""
+        return self.cursor(self._decode(cursor, field=field)[0], before=True)
+
+    def reading(self, cursor: str | None, shape: Sequence[Callable[[Any], Any]], *, field: str = "cursor") -> Reading:
+        """The position a cursor of this list reads from, each value converted by `shape`, and its direction."""
+        if cursor is None:
+            return Reading(None)
+        values, before = self._decode(cursor, field=field)
+        if not values:  # an end of the list (or a cursor issued by a window of no items)
+            return Reading(None, before)
+        try:
+            if len(values) != len(shape):
+                raise ValueError("another shape")
+            return Reading(tuple(convert(value) for convert, value in zip(shape, values, strict=True)), before)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InvalidInput.field(field, NOT_OURS) from exc
 
     def position(
         self, cursor: str | None, shape: Sequence[Callable[[Any], Any]], *, field: str = "cursor"
     ) -> tuple[Any, ...] | None:
-        """The position a cursor of this list points after, each value converted by `shape`; None for none."""
-        values = self.check(cursor, field=field)
-        if not values:  # no cursor, or one issued by a window of no items: the list from its start
-            return None
-        try:
-            if len(values) != len(shape):
-                raise ValueError("another shape")
-            return tuple(convert(value) for convert, value in zip(shape, values, strict=True))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InvalidInput.field(field, NOT_OURS) from exc
+        """The position a cursor of this list is at, each value converted by `shape`; None for none."""
+        return self.reading(cursor, shape, field=field).at
 
     def check(self, cursor: str | None, *, field: str = "cursor") -> list[str | int]:
         """The raw position of a cursor issued for this list (refused, naming `field`, if it was not)."""
         if cursor is None:
             return []
+        return self._decode(cursor, field=field)[0]
+
+    def _decode(self, cursor: str, *, field: str) -> tuple[list[str | int], bool]:
         try:
             if len(cursor) > MAX_CURSOR_LENGTH or not cursor.isascii():
                 raise ValueError("not ours")
@@ -203,28 +257,68 @@ class CaseList:
             values = body["at"]
             if body["of"] != self._digest or not isinstance(values, list):
                 raise ValueError("another list's cursor")
+            if not body.keys() <= {"of", "at", "before"} or body.get("before", True) is not True:
+                raise ValueError("not ours")
             if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
                 raise TypeError("position")
-            return values
+            return values, "before" in body
         except (ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
             raise InvalidInput.field(field, NOT_OURS) from exc
 
+    def seek(
+        self, query: Select[*Row], columns: Sequence[Any], reading: Reading, *, limit: int, descending: bool = False
+    ) -> Select[*Row]:
+        """The query for `limit + 1` rows from where `reading` reads, in reading order (the list's order
+        going forward, its reverse going backward: `page` puts them back). The list is ordered by `columns`,
+        all ascending or, with `descending`, all descending."""
+        reverse = descending != reading.backward
+        if reading.at is not None:
+            query = query.where(after(columns, reading.at, descending=reverse))
+        return query.order_by(*(c.desc() if reverse else c for c in columns)).limit(limit + 1)
+
     def page(
-        self, rows: Sequence[T], *, limit: int, total: int, position_of: Callable[[T], Sequence[str | int]]
+        self,
+        rows: Sequence[T],
+        *,
+        limit: int,
+        total: int,
+        position_of: Callable[[T], Sequence[str | int]],
+        backward: bool = False,
     ) -> CountedPage[T]:
-        """`rows` read with one more than `limit` (see `after`): the page, the total and the cursor to the rest."""
+        """`rows` read in reading order with one more than `limit` (see `seek`): the page in the list's order,
+        the total and the cursors."""
         shown = list(rows[:limit])
+        if backward:
+            shown.reverse()
+        paging = self.paging(shown, total=total, more=len(rows) > limit, position_of=position_of, backward=backward)
         return CountedPage(
-            items=shown, total_count=total, next_cursor=self.next_cursor(shown, len(rows) > limit, position_of)
+            items=shown,
+            total_count=total,
+            next_cursor=paging.next_cursor,
+            start_cursor=paging.start_cursor,
+            end_cursor=paging.end_cursor,
         )
 
-    def next_cursor(
-        self, shown: Sequence[T], more: bool, position_of: Callable[[T], Sequence[str | int]]
-    ) -> str | None:
-        """The cursor after the last item shown when there are `more` (after none shown: the list's start)."""
+    def paging(
+        self,
+        shown: Sequence[T],
+        *,
+        total: int,
+        more: bool,
+        position_of: Callable[[T], Sequence[str | int]],
+        backward: bool = False,
+    ) -> ListPaging:
+        """Where a window (`shown`, in the list's order) stands: the cursor reading on when there are `more`
+        in the direction read, and those before its first item and after its last."""
+        start = self.cursor(position_of(shown[0]), before=True) if shown else None
+        end = self.cursor(position_of(shown[-1])) if shown else None
         if not more:
-            return None
-        return self.cursor(position_of(shown[-1]) if shown else ())
+            next_cursor = None
+        elif backward:
+            next_cursor = start or self.from_the_end()
+        else:
+            next_cursor = end or self.cursor(())  # after none shown: the list's start
+        return ListPaging(total_count=total, next_cursor=next_cursor, start_cursor=start, end_cursor=end)
 
 
 def after(columns: Sequence[Any], position: Sequence[Any], *, descending: bool = False) -> Any:
@@ -247,7 +341,12 @@ class ListPageRequest(BaseModel):
 async def _list_page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"1 to {MAX_LIMIT}")] = DEFAULT_LIMIT,
     cursor: Annotated[
-        str | None, Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the page before")
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            description="A cursor of this list: a page's `next_cursor` reads on the way it was read, its "
+            "`start_cursor` the items before it, its `end_cursor` those after it",
+        ),
     ] = None,
 ) -> ListPageRequest:
     return ListPageRequest(limit=limit, cursor=cursor)

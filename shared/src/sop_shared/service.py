@@ -29,7 +29,7 @@ from sop_shared.events import Event, EventBus, InProcessBus, connect_bus
 from sop_shared.input_policy import install_input_policy
 from sop_shared.keys import ensure_keys, load_jwks
 from sop_shared.observability import configure_logging, install_request_context
-from sop_shared.openapi import INTERNAL_TOKEN, install_openapi_conventions
+from sop_shared.openapi import INTERNAL_TOKEN, install_openapi_conventions, operation_id
 from sop_shared.outbox import OutboxArchive, OutboxRelay, idempotent_consumer
 from sop_shared.platform_tables import PlatformTables
 from sop_shared.problems import install_problem_handlers
@@ -156,6 +156,7 @@ def build_service_app(
         lifespan=lifespan,
         dependencies=[CaseRefsDep],
         telemetry=FASTAPI_TELEMETRY,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.clock = SystemClock()  # tests replace it with a FixedClock

@@ -42,6 +42,17 @@ MUTATIONS: list[CaseMutation] = [
         scope=None,
         description="Create or update a case from SACWIS (needs cases:sync); the same input again changes nothing.",
     ),
+    CaseMutation(
+        "addCaseMember",
+        "network",
+        "POST",
+        f"{CASE}/members",
+        "case_member",
+        "case",
+        action="create",
+        description="Record a child, a caregiver or another household member in a case the platform keeps (opened "
+        "outside SACWIS), at the case's version; a case from SACWIS is a CONFLICT (SACWIS lists its people).",
+    ),
     CaseMutation("addNetworkMember", "network", "POST", f"{CASE}/network/members", "network_member", "member"),
     CaseMutation(
         "reviseNetworkMember", "network", "PUT", f"{CASE}/network/members/{{member_id}}", "network_member", "member"

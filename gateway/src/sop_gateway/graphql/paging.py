@@ -2,10 +2,11 @@
 each plan's check-ins.
 
 The services bound them at the source: the case-view reads carry the first items of each list (as many as the
-query asks for, see `slice_params`), the list's total and a cursor to the rest; a `…Page(first, after)` field
-reads the items after a cursor from the service's window endpoint, for the same audience and language, so every
-page is redacted exactly as the first. Cursors are the services' (`sop_shared.pagination.CaseList`): opaque,
-bound to the case and the list; a cursor of another case or list is refused like a forged one."""
+query asks for, see `slice_params`), the list's total and its cursors; a `…Page(first, after)` field reads the items
+after a cursor from the service's window endpoint (`…Page(last, before)` those before one, or the last), for the
+same audience and language, so every page is redacted exactly as the first. Cursors are the services'
+(`sop_shared.pagination.CaseList`): opaque, bound to the case and the list, any of them usable as `after` or
+`before`; a cursor of another case or list is refused like a forged one."""
 
 from __future__ import annotations
 
@@ -85,18 +86,23 @@ class Slice:
         )
 
 
-def slice_of(
-    first: int | None, after: str | None, last: int | None, before: str | None, *, default: int, maximum: int
-) -> Slice:
-    """Forward (`first`, `after`) or backward (`last`, `before`), never a mix; a cursor the list did not give,
-    or a size out of bounds, is BAD_USER_INPUT naming the argument."""
+def direction(first: int | None, after: str | None, last: int | None, before: str | None) -> bool:
+    """Forward (`first`, `after`) or backward (`last`, `before`), never a mix: True when backward."""
     if after is not None and before is not None:
         raise bad_input("before", "give `after` or `before`, not both")
     if first is not None and (last is not None or before is not None):
         raise bad_input("first", "give `first` with `after`, or `last` with `before`")
     if last is not None and after is not None:
         raise bad_input("last", "give `first` with `after`, or `last` with `before`")
-    backward = last is not None or before is not None
+    return last is not None or before is not None
+
+
+def slice_of(
+    first: int | None, after: str | None, last: int | None, before: str | None, *, default: int, maximum: int
+) -> Slice:
+    """Forward (`first`, `after`) or backward (`last`, `before`), never a mix; a cursor the list did not give,
+    or a size out of bounds, is BAD_USER_INPUT naming the argument."""
+    backward = direction(first, after, last, before)
     size, argument = (last, "last") if backward else (first, "first")
     size = default if size is None else size
     if not 1 <= size <= maximum:
@@ -167,18 +173,31 @@ def refuse(info: Info[GatewayContext, None], argument: str, message: str) -> Gra
     return bad_input(argument, message)
 
 
-def check_first(info: Info[GatewayContext, None], first: int) -> int:
+def check_first(info: Info[GatewayContext, None], first: int, argument: str = "first") -> int:
     if not 0 <= first <= MAX_FIRST:
-        raise refuse(info, "first", f"must be between 0 and {MAX_FIRST}")
+        raise refuse(info, argument, f"must be between 0 and {MAX_FIRST}")
     return first
 
 
-def check_after(info: Info[GatewayContext, None], the_list: CaseList, after: str | None) -> str | None:
+def check_after(
+    info: Info[GatewayContext, None], the_list: CaseList, after: str | None, argument: str = "after"
+) -> str | None:
     try:
-        the_list.check(after, field="after")
+        the_list.check(after, field=argument)
     except InvalidInput as exc:
-        raise refuse(info, "after", exc.errors[0]["message"]) from exc
+        raise refuse(info, argument, exc.errors[0]["message"]) from exc
     return after
+
+
+def check_direction(
+    info: Info[GatewayContext, None], first: int | None, after: str | None, last: int | None, before: str | None
+) -> bool:
+    """`direction`, a mix refused with HTTP 400 like any paging argument the caller got wrong."""
+    try:
+        return direction(first, after, last, before)
+    except GraphQLError as exc:
+        fields = (exc.extensions or {})["fields"]
+        raise refuse(info, fields[0]["field"], fields[0]["message"]) from exc
 
 
 def slice_params(info: Info[GatewayContext, None], case_id: uuid.UUID) -> dict[str, dict[str, int]]:
@@ -196,11 +215,18 @@ def slice_params(info: Info[GatewayContext, None], case_id: uuid.UUID) -> dict[s
         for path in bounded.fields + bounded.pages:
             for args in arguments.get(path, []):
                 # A literal argument arrives as its source text ("0"); validation already made it an Int.
-                first = check_first(info, int(args.get("first", bounded.default)))
-                after = args.get("after") if path in bounded.pages else None
-                if after is not None and bounded.name is not None:
+                first, last = args.get("first"), args.get("last")
+                after = before = None
+                if path in bounded.pages:
+                    after, before = args.get("after"), args.get("before")
+                    check_direction(info, first, after, last, before)
+                first = check_first(info, int(first)) if first is not None else bounded.default
+                if last is not None:
+                    check_first(info, int(last), "last")
+                if bounded.name is not None:
                     check_after(info, CaseList(case_id, bounded.name), after)
-                if after is None:
+                    check_after(info, CaseList(case_id, bounded.name), before, "before")
+                if after is None and before is None and last is None:
                     asked.append(first)
         params.setdefault(bounded.service, {})[bounded.param] = max(asked, default=bounded.default)
     return params
@@ -244,22 +270,44 @@ def _walk_arguments(
             _walk_arguments(fragments, fragments[node.name.value].selection_set, prefix, found)
 
 
-# Reads the items after a cursor (or from the start) from a service's window endpoint: (first, after) -> its
-# JSON `{items, total_count, next_cursor}`.
+def window_page_info(paging: dict[str, Any], *, backward: bool, from_a_cursor: bool) -> PageInfo:
+    """The `PageInfo` of a window of a `CaseList` (`{next_cursor, start_cursor, end_cursor}`, `ListPaging`)
+    read forward, or backward, from a cursor the caller gave (else from the list's start or end)."""
+    next_cursor = paging.get("next_cursor")
+    if backward:
+        return PageInfo(
+            has_previous_page=next_cursor is not None,
+            start_cursor=paging.get("start_cursor") or next_cursor,
+            has_next_page=from_a_cursor,
+            end_cursor=paging.get("end_cursor"),
+        )
+    return PageInfo(
+        has_next_page=next_cursor is not None,
+        end_cursor=paging.get("end_cursor") or next_cursor,
+        has_previous_page=from_a_cursor,
+        start_cursor=paging.get("start_cursor"),
+    )
+
+
+# Reads a window from a service's window endpoint: (how many, the service cursor to read from, or None for the
+# list's start) -> its JSON `{items, total_count, next_cursor, start_cursor, end_cursor}`.
 ReadRest = Callable[[int, str | None], Awaitable[dict[str, Any]]]
 
 
 @dataclass
 class Window(Generic[N]):
-    """One bounded list as the case view carries it: the first items, the total, the cursor to the rest, and
-    how to read any page of it."""
+    """One bounded list as the case view carries it: the first items, the total, the cursors, and how to read
+    any page of it, forward or backward (`sop_shared.pagination.CaseList` cursors)."""
 
     the_list: CaseList
     items: list[N]
-    total_count: int
-    next_cursor: str | None
+    paging: dict[str, Any]
     convert: Callable[[dict[str, Any]], N]
     read_rest: ReadRest | None = field(default=None)
+
+    @property
+    def total_count(self) -> int:
+        return int(self.paging["total_count"])
 
     @classmethod
     def of(
@@ -272,42 +320,49 @@ class Window(Generic[N]):
     ) -> Window[N]:
         paging = paging or {"total_count": len(items), "next_cursor": None}
         return cls(
-            the_list=the_list,
-            items=[convert(i) for i in items],
-            total_count=paging["total_count"],
-            next_cursor=paging.get("next_cursor"),
-            convert=convert,
-            read_rest=read_rest,
+            the_list=the_list, items=[convert(i) for i in items], paging=paging, convert=convert, read_rest=read_rest
         )
 
     def first(self, info: Info[GatewayContext, None], first: int) -> list[N]:
         return self.items[: check_first(info, first)]
 
     async def page(
-        self, info: Info[GatewayContext, None], first: int, after: str | None
+        self,
+        info: Info[GatewayContext, None],
+        *,
+        default: int,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> tuple[list[N], int, PageInfo]:
-        check_first(info, first)
+        """A page forward (`first` after `after`, from the start without it) or backward (`last` before
+        `before`, from the end without it), in the list's order."""
+        backward = check_direction(info, first, after, last, before)
+        asked, argument = (last, "last") if backward else (first, "first")
+        size = check_first(info, default if asked is None else asked, argument)
         check_after(info, self.the_list, after)
-        carried = after is None and (first == len(self.items) or (first > len(self.items) and not self.next_cursor))
-        if carried:
-            nodes, total, next_cursor = self.items, self.total_count, self.next_cursor
+        check_after(info, self.the_list, before, "before")
+        cursor: str | None = None
+        if backward:
+            cursor = self.the_list.backward(before) if before is not None else self.the_list.from_the_end()
+        elif after is not None:
+            cursor = self.the_list.forward(after)
+        more = self.paging.get("next_cursor") is not None
+        if cursor is None and (size == len(self.items) or (size > len(self.items) and not more)):
+            body: dict[str, Any] = {**self.paging, "items": None}
+            nodes = self.items
         elif self.read_rest is None:
-            raise refuse(info, "after", "read the following pages through caseView")
-        elif first == 0:  # only the count: the rest starts where it started
-            body = await self.read_rest(1, after)
-            nodes, total = [], body["total_count"]
-            next_cursor = (after or self.the_list.cursor(())) if body["items"] else None
+            raise refuse(info, "before" if backward else "after", "read the following pages through caseView")
+        elif size == 0:  # only the count, and whether any come that way
+            body = await self.read_rest(1, cursor)
+            nodes = []
+            body = {
+                "total_count": body["total_count"],
+                "next_cursor": (cursor or self.the_list.cursor(())) if body["items"] else None,
+            }
         else:
-            body = await self.read_rest(first, after)
-            nodes, total, next_cursor = (
-                [self.convert(i) for i in body["items"]],
-                body["total_count"],
-                body["next_cursor"],
-            )
-        return (
-            nodes,
-            total,
-            PageInfo(
-                has_next_page=next_cursor is not None, end_cursor=next_cursor, has_previous_page=after is not None
-            ),
-        )
+            body = await self.read_rest(size, cursor)
+            nodes = [self.convert(i) for i in body["items"]]
+        page_info = window_page_info(body, backward=backward, from_a_cursor=(before if backward else after) is not None)
+        return nodes, body["total_count"], page_info

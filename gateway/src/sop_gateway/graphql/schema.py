@@ -25,7 +25,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
-from sop_gateway.audit_log import AccessLogEntry, AuditChainVerdict, resolve_audit_chain, resolve_case_access_log
+from sop_gateway.audit_log import AccessLogConnection, AuditChainVerdict, resolve_audit_chain, resolve_case_access_log
 from sop_gateway.graphql.case_view import CaseView, require_principal, resolve_case_view
 from sop_gateway.graphql.caseload import (
     CaseConnection,
@@ -135,15 +135,28 @@ class Query:
         self,
         info: Info[GatewayContext, None],
         case_id: strawberry.ID,
-        first: int = 100,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many, forward (1 to 500; default 100)")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="`pageInfo.endCursor` (or an edge's `cursor`): older entries")
+        ] = None,
+        last: Annotated[int | None, strawberry.argument(description="How many, backward (1 to 500)")] = None,
+        before: Annotated[
+            str | None,
+            strawberry.argument(description="`pageInfo.startCursor` (or an edge's `cursor`): newer entries"),
+        ] = None,
         before_seq: Annotated[
             int | None,
             strawberry.argument(
-                description="Only entries older than this one: the `seq` of the page before's last entry"
+                description="Only entries older than this one: the `seq` of the page before's last entry",
+                deprecation_reason="Page with `after` (an edge's `cursor`); `beforeSeq` goes in the next release",
             ),
         ] = None,
-    ) -> list[AccessLogEntry]:
-        return await resolve_case_access_log(info.context, case_id, first, before_seq)
+    ) -> AccessLogConnection:
+        return await resolve_case_access_log(
+            info.context, case_id, first=first, after=after, last=last, before=before, before_seq=before_seq
+        )
 
     @strawberry.field(
         description="Recompute a component's keyed audit chain (the gateway's by default, or "

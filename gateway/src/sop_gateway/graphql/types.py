@@ -680,6 +680,9 @@ class StatementPage:
 
 FIRST = "How many (0 to 200)"
 AFTER = "`pageInfo.endCursor` of the page before (null: from the start)"
+PAGE_FIRST = "How many, forward (0 to 200; without `last` or `before` the default)"
+LAST = "How many, backward (0 to 200): the last items, or those just before `before`"
+BEFORE = "`pageInfo.startCursor` of the page after (null with `last`: from the end)"
 
 
 @strawberry.type(description="What are we worried about? (Statements: the first `first`, then page by `…Page`.)")
@@ -708,20 +711,28 @@ class Worries:
     async def harm_page(
         self,
         info: Info[GatewayContext, None],
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+        first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     ) -> StatementPage:
-        nodes, total, page_info = await self.harm_window.page(info, first, after)
+        nodes, total, page_info = await self.harm_window.page(
+            info, default=DEFAULT_FIRST, first=first, after=after, last=last, before=before
+        )
         return StatementPage(nodes=nodes, total_count=total, page_info=page_info)
 
     @strawberry.field(description="The danger statements a page at a time, with their count")
     async def danger_page(
         self,
         info: Info[GatewayContext, None],
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+        first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     ) -> StatementPage:
-        nodes, total, page_info = await self.danger_window.page(info, first, after)
+        nodes, total, page_info = await self.danger_window.page(
+            info, default=DEFAULT_FIRST, first=first, after=after, last=last, before=before
+        )
         return StatementPage(nodes=nodes, total_count=total, page_info=page_info)
 
 
@@ -940,10 +951,14 @@ class SafetyScale:
     async def trajectory_page(
         self,
         info: Info[GatewayContext, None],
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_FIRST,
+        first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     ) -> TrajectoryPage:
-        nodes, total, page_info = await self.trajectory_window.page(info, first, after)
+        nodes, total, page_info = await self.trajectory_window.page(
+            info, default=DEFAULT_FIRST, first=first, after=after, last=last, before=before
+        )
         return TrajectoryPage(nodes=nodes, total_count=total, page_info=page_info)
 
     @classmethod
@@ -1153,10 +1168,14 @@ class SafetyPlan(Node):
     async def check_in_page(
         self,
         info: Info[GatewayContext, None],
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_CHECK_INS,
+        first: Annotated[int | None, strawberry.argument(description=PAGE_FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     ) -> CheckInPage:
-        nodes, total, page_info = await self.check_in_window.page(info, first, after)
+        nodes, total, page_info = await self.check_in_window.page(
+            info, default=DEFAULT_CHECK_INS, first=first, after=after, last=last, before=before
+        )
         return CheckInPage(nodes=nodes, total_count=total, page_info=page_info)
 
     @classmethod

@@ -89,6 +89,16 @@ class CaseMemberIn(Strict):
     person: PersonIn
 
 
+class CaseMemberAdd(Strict):
+    """Someone a worker records in a case the platform keeps (opened with `POST /v1/cases`): a child, a
+    caregiver, a parent or another member of the household (`relationship_to_children` says how they are
+    related: "mother's partner", "uncle, lives in the home"). The person is new to the platform, kept by it."""
+
+    role: MemberRole
+    relationship_to_children: str | None = Field(default=None, max_length=200)
+    person: PersonFields
+
+
 class AssignmentIn(Strict):
     staff_subject: str = Field(min_length=1, max_length=200)
     role: AssignmentRole

@@ -26,7 +26,7 @@ from sop_assessment.statements.redaction import StatementView, statement_view
 from sop_assessment.statements.service import seen_by, statement_out
 from sop_assessment.translations.rules import shown_translations
 from sop_assessment.translations.service import TRANSLATIONS
-from sop_shared.pagination import CaseList, CountedPage, after
+from sop_shared.pagination import CaseList, CountedPage, Reading
 from sop_shared.policy import DEFAULT_SHARING, MEMBER_RATER_ROLES, Audience, NetworkSharing, Section, may_see_section
 from sop_shared.sharing import shared_only
 from sop_shared.translations import Source, carried
@@ -52,20 +52,18 @@ async def statement_window(
     field: str = "cursor",
     sharing: NetworkSharing = DEFAULT_SHARING,
 ) -> CountedPage[CaseViewStatement]:
-    """Up to `limit` statements of one kind after the cursor's, oldest first, as `audience` may read them in
-    `language` (with their current translations), and how many the case has of that kind."""
+    """Up to `limit` statements of one kind after (or before) the cursor's, oldest first, as `audience` may read
+    them in `language` (with their current translations), and how many the case has of that kind."""
     the_list = statement_list(case_id, kind)
-    at = the_list.position(cursor, (uuid.UUID,), field=field)
+    reading = the_list.reading(cursor, (uuid.UUID,), field=field)
     of_kind = (
         col(Statement.case_id) == case_id,
         col(Statement.kind) == kind,
         *shared_only(Statement, audience),
         *seen_by(audience, sharing),  # the harm statements the family opened to their network
     )
-    query = select(Statement).where(*of_kind)
-    if at is not None:
-        query = query.where(col(Statement.id) > at[0])
-    rows = list((await session.execute(query.order_by(col(Statement.id)).limit(limit + 1))).scalars())
+    query = the_list.seek(select(Statement).where(*of_kind), [col(Statement.id)], reading, limit=limit)
+    rows = list((await session.execute(query)).scalars())
     total = (await session.execute(select(func.count()).select_from(Statement).where(*of_kind))).scalar_one()
     translations = await TRANSLATIONS.of_case(
         session, case_id, record_kind="statement", record_ids=[s.id for s in rows[:limit]]
@@ -80,7 +78,7 @@ async def statement_window(
         )
         for s in rows
     ]
-    return the_list.page(shown, limit=limit, total=total, position_of=lambda s: (str(s.id),))
+    return the_list.page(shown, limit=limit, total=total, position_of=lambda s: (str(s.id),), backward=reading.backward)
 
 
 def case_view_statement(
@@ -129,10 +127,11 @@ async def scale_window(
     field: str = "cursor",
     sharing: NetworkSharing = DEFAULT_SHARING,
 ) -> ScaleWindow:
-    """Up to `limit` of the scale's targets after the cursor's. The raters' words about a statement withheld
-    from `audience` are withheld with it; the numbers stay."""
+    """Up to `limit` of the scale's targets after (or before) the cursor's. The raters' words about a statement
+    withheld from `audience` are withheld with it; the numbers stay."""
     the_list = scale_list(case_id)
-    at = the_list.position(cursor, (_rank, _statement_id), field=field)
+    reading = the_list.reading(cursor, (_rank, _statement_id), field=field)
+    at = reading.at
     overall_rated = (
         await session.execute(
             select(col(ScaleRating.id))
@@ -150,14 +149,23 @@ async def scale_window(
         *shared_only(Statement, audience),  # a draft's ratings wait with it
     )
     total = (await session.execute(select(func.count()).select_from(Statement).where(*dangers))).scalar_one()
-    targets: list[Statement | None] = [None] if overall_rated and at is None else []
-    query = select(Statement).where(*dangers)
-    if at is not None and at[0] != OVERALL_RANK:
-        query = query.where(after([_RANK, col(Statement.id)], at))
-    query = query.order_by(_RANK, col(Statement.id)).limit(limit + 1 - len(targets))
-    targets += list((await session.execute(query)).scalars())
+    # In reading order: going forward the overall rating comes first, going backward last.
+    targets: list[Statement | None] = [None] if overall_rated and at is None and not reading.backward else []
+    at_overall = at is not None and at[0] == OVERALL_RANK
+    if not (at_overall and reading.backward):  # nothing comes before the overall rating
+        query = the_list.seek(
+            select(Statement).where(*dangers),
+            [_RANK, col(Statement.id)],
+            Reading(None) if at_overall else reading,
+            limit=limit - len(targets),
+        )
+        targets += list((await session.execute(query)).scalars())
+        if reading.backward and overall_rated and len(targets) <= limit:
+            targets.append(None)
 
-    page = the_list.page(targets, limit=limit, total=total + overall_rated, position_of=_position)
+    page = the_list.page(
+        targets, limit=limit, total=total + overall_rated, position_of=_position, backward=reading.backward
+    )
     shown: list[Statement | None] = page.items
     ratings: dict[str, list[ScaleRating]] = {}
     keys = [target_of(s.id if s is not None else None) for s in shown]
@@ -186,7 +194,7 @@ async def scale_window(
             latest.append(out)
         trajectories.append(Trajectory.model_validate(trajectory(rows, statement_id)))
     return ScaleWindow(
-        trajectories=CountedPage(items=trajectories, total_count=page.total_count, next_cursor=page.next_cursor),
+        trajectories=CountedPage(**page.model_dump(exclude={"items"}), items=trajectories),
         latest=latest,
     )
 

@@ -1,4 +1,5 @@
-"""Cases: the SACWIS upsert, the case read, and the case's lists (its people, its staff, its network meetings)."""
+"""Cases: the SACWIS upsert, a case the platform keeps (opened, changed, its people added), the case read, and
+the case's lists (its people, its staff; its network meetings are the safety network's)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_network.access.service import authorize, decide_for
 from sop_network.cases.service import (
+    add_case_member,
     case_assignments,
     case_members,
     create_case,
-    network_meetings,
     read_case,
     update_case,
     upsert_case_from_sacwis,
@@ -23,11 +24,11 @@ from sop_network.cases.service import (
 from sop_network.schemas import (
     AssignmentOut,
     CaseCreate,
+    CaseMemberAdd,
     CaseMemberOut,
     CaseOut,
     CasePatch,
     CaseUpsert,
-    NetworkMeetingOut,
 )
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, require_case, require_scope
@@ -142,6 +143,40 @@ async def change_case(
     return result
 
 
+@router.post(
+    "/cases/{case_id}/members",
+    status_code=201,
+    response_model=CaseOut,
+    dependencies=[known_query_params()],
+    responses={
+        201: {"headers": {"Location": {"description": "The case, with its people", "schema": {"type": "string"}}}}
+    },
+)
+async def add_member_to_case(
+    case_id: uuid.UUID,
+    body: CaseMemberAdd,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    expected: IfMatchVersion,
+    now: Now,
+) -> CaseOut:
+    """Record a child, a caregiver or another household member in a case the platform keeps (opened with
+    POST /v1/cases), at the case's version read (`If-Match`): the case as it is now, with its new version.
+    A case from SACWIS lists its people in SACWIS: 409."""
+    decision = await authorize(session, principal, case_id, Scope.case_write, now)
+    member = await add_case_member(session, case_id, body, expected_version=expected)
+    await audit_request(
+        request, session, principal, resource="case_member", action="create", case_id=case_id, resource_id=member.id
+    )
+    result = await read_case(session, case_id, decision.audiences)
+    assert result is not None
+    set_etag(response, result.version)
+    response.headers["Location"] = f"/v1/cases/{case_id}"
+    return result
+
+
 @router.get("/cases/{case_id}", response_model=CaseOut)
 async def get_case(
     case_id: uuid.UUID, request: Request, response: Response, session: SessionDep, principal: CurrentPrincipal, now: Now
@@ -197,17 +232,3 @@ async def list_case_assignments(
     await _case_list(request, session, principal, case_id, now, "staff_assignment")
     items, next_cursor = await case_assignments(session, case_id, page)
     return Page[AssignmentOut](items=items, next_cursor=next_cursor)
-
-
-@router.get(
-    "/cases/{case_id}/network/meetings",
-    response_model=Page[NetworkMeetingOut],
-    dependencies=[known_query_params("limit", "cursor")],
-)
-async def list_network_meetings(
-    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep, now: Now
-) -> Page[NetworkMeetingOut]:
-    """The safety network's meetings, in the order they were recorded."""
-    await _case_list(request, session, principal, case_id, now, "network_meeting")
-    items, next_cursor = await network_meetings(session, case_id, page)
-    return Page[NetworkMeetingOut](items=items, next_cursor=next_cursor)

@@ -19,7 +19,6 @@ from sop_network.models import (
     CaseMember,
     ContactKind,
     ContactMethod,
-    NetworkMeeting,
     Person,
     PersonAlias,
     StaffAssignment,
@@ -28,12 +27,12 @@ from sop_network.schemas import (
     AssignmentIn,
     AssignmentOut,
     CaseCreate,
+    CaseMemberAdd,
     CaseMemberOut,
     CaseOut,
     CasePatch,
     CaseUpsert,
     ContactMethodOut,
-    NetworkMeetingOut,
     PersonFields,
     PersonIn,
     PersonOut,
@@ -448,15 +447,6 @@ def _first_id(row: Any) -> uuid.UUID:
     return member_id
 
 
-async def network_meetings(
-    session: AsyncSession, case_id: uuid.UUID, page: PageRequest
-) -> tuple[list[NetworkMeetingOut], str | None]:
-    """A case's network meetings in the order they were recorded, a page at a time."""
-    query = select(NetworkMeeting).where(col(NetworkMeeting.case_id) == case_id)
-    rows, next_cursor = page.page(list((await session.execute(page.apply(query, col(NetworkMeeting.id)))).scalars()))
-    return [NetworkMeetingOut.model_validate(m, from_attributes=True) for m in rows], next_cursor
-
-
 # A case the platform keeps itself, not SACWIS: its system is the platform and its external id its own id.
 PLATFORM_SYSTEM = "SOP"
 
@@ -477,6 +467,28 @@ async def create_case(session: AsyncSession, body: CaseCreate, *, worker: str) -
         session, system=PLATFORM_SYSTEM, external_id=str(case_id), body=upsert, expected_version=None, case_id=case_id
     )
     return case
+
+
+async def add_case_member(
+    session: AsyncSession, case_id: uuid.UUID, body: CaseMemberAdd, *, expected_version: int
+) -> CaseMember:
+    """Record someone in a platform-kept case at the version read: a new platform-kept person with their role;
+    the case takes a new version and is announced, as a change from SACWIS is. A SACWIS case: 409 (SACWIS
+    lists its people)."""
+    case = await session.get(Case, case_id)
+    assert case is not None  # the caller was authorized on it
+    if case.external_system != PLATFORM_SYSTEM:
+        raise KeptBySacwis("SACWIS is the system of record for this case: add the person there")
+    check_version(case.version, expected_version)
+    person = await create_person(session, body.person)
+    member = CaseMember(
+        case_id=case.id, person_id=person.id, role=body.role, relationship_to_children=body.relationship_to_children
+    )
+    session.add(member)
+    case.version += 1
+    case.updated_at = utcnow()
+    await announce_case(session, case, created=False, changes={"members": None})
+    return member
 
 
 async def update_case(session: AsyncSession, case_id: uuid.UUID, patch: CasePatch, *, expected_version: int) -> Case:

@@ -15,6 +15,7 @@ from sop_network.safety_network.service import (
     add_member,
     meeting_out,
     member_history,
+    network_meetings,
     network_members_out,
     read_safety_network,
     update_member,
@@ -22,6 +23,7 @@ from sop_network.safety_network.service import (
 from sop_network.safety_network.sharing import choose, sharing_out
 from sop_network.schemas import (
     NetworkMeetingIn,
+    NetworkMeetingOut,
     NetworkMemberCreate,
     NetworkMemberOut,
     NetworkMemberRevisionOut,
@@ -36,6 +38,7 @@ from sop_shared.clock import Now
 from sop_shared.concurrency import IfMatchVersion, etag, set_etag
 from sop_shared.db import SessionDep
 from sop_shared.idempotency import IdempotencyDep
+from sop_shared.pagination import Page, PageDep
 from sop_shared.policy import MEMBER_ACTORS, ActorType, Scope
 from sop_shared.problems import Forbidden
 from sop_shared.query_params import known_query_params
@@ -170,6 +173,21 @@ async def record_network_meeting(
     content = meeting_out(meeting).model_dump(mode="json")
     await idempotency.remember(session, body, status_code=201, content=content, headers={})
     return JSONResponse(content, status_code=201)
+
+
+@router.get(
+    "/cases/{case_id}/network/meetings",
+    response_model=Page[NetworkMeetingOut],
+    dependencies=[known_query_params("limit", "cursor")],
+)
+async def list_network_meetings(
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: PageDep, now: Now
+) -> Page[NetworkMeetingOut]:
+    """The safety network's meetings, in the order they were recorded."""
+    await authorize(session, principal, case_id, Scope.case_read, now)
+    await audit_request(request, session, principal, resource="network_meeting", action="read", case_id=case_id)
+    items, next_cursor = await network_meetings(session, case_id, page)
+    return Page[NetworkMeetingOut](items=items, next_cursor=next_cursor)
 
 
 @router.get("/cases/{case_id}/network/sharing", response_model=NetworkSharingOut, dependencies=[known_query_params()])

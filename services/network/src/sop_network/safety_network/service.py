@@ -26,6 +26,7 @@ from sop_network.schemas import (
 )
 from sop_shared.concurrency import check_version
 from sop_shared.db import utcnow
+from sop_shared.pagination import PageRequest
 from sop_shared.person_languages import PEOPLE_KEY
 from sop_shared.policy import Audience, may_see_unshared
 from sop_shared.problems import Conflict, InvalidInput, NotFound
@@ -238,6 +239,15 @@ async def add_meeting(
 
 def meeting_out(meeting: NetworkMeeting) -> NetworkMeetingOut:
     return NetworkMeetingOut.model_validate(meeting, from_attributes=True)
+
+
+async def network_meetings(
+    session: AsyncSession, case_id: uuid.UUID, page: PageRequest
+) -> tuple[list[NetworkMeetingOut], str | None]:
+    """A case's network meetings in the order they were recorded, a page at a time."""
+    query = select(NetworkMeeting).where(col(NetworkMeeting.case_id) == case_id)
+    rows, next_cursor = page.page(list((await session.execute(page.apply(query, col(NetworkMeeting.id)))).scalars()))
+    return [meeting_out(m) for m in rows], next_cursor
 
 
 async def read_safety_network(

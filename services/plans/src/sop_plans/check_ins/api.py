@@ -87,14 +87,15 @@ async def get_recent_check_ins(
     plan_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, page: ListPageDep
 ) -> CountedPage[CheckInOut]:
     """The plan's check-ins newest first, a window at a time: the case view's `recent_check_ins` continues
-    here with its `recent_check_ins_paging.next_cursor`. A cursor of another plan or case is refused."""
+    here with its `recent_check_ins_paging.next_cursor` (or reads back with a page's `start_cursor`). A cursor
+    of another plan or case is refused."""
     plan = await plan_for(request, session, principal, plan_id, Scope.case_read)
     window = await newest_check_ins(session, plan, limit=page.limit, cursor=page.cursor)
     await audit_request(
         request, session, principal, resource="check_in", action="read", case_id=plan.case_id, resource_id=plan.id
     )
     return CountedPage[CheckInOut](
-        items=[check_in_out(c) for c in window.items], total_count=window.total_count, next_cursor=window.next_cursor
+        **window.model_dump(exclude={"items"}), items=[check_in_out(c) for c in window.items]
     )
 
 

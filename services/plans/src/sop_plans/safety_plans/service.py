@@ -81,7 +81,7 @@ from sop_plans.schemas import (
 from sop_shared.auth import Principal
 from sop_shared.ids import new_id
 from sop_shared.outbox import emit
-from sop_shared.pagination import CaseList, CountedPage, ListPaging, PageRequest, after
+from sop_shared.pagination import CaseList, CountedPage, PageRequest
 from sop_shared.person_languages import person_language
 from sop_shared.plain_language import LanguageCheck
 from sop_shared.problems import Conflict, Forbidden, InvalidInput
@@ -939,16 +939,16 @@ CHECK_IN_POSITION = (datetime.fromisoformat, uuid.UUID)
 async def newest_check_ins(
     session: AsyncSession, plan: SafetyPlan, *, limit: int, cursor: str | None
 ) -> CountedPage[CheckIn]:
-    """The plan's check-ins after the cursor's, newest first (the order of `recent_check_ins`)."""
+    """The plan's check-ins after (or before) the cursor's, newest first (the order of `recent_check_ins`)."""
     the_list = check_in_list(plan)
-    at = the_list.position(cursor, CHECK_IN_POSITION)
+    reading = the_list.reading(cursor, CHECK_IN_POSITION)
     order = (col(CheckIn.occurred_at), col(CheckIn.id))
-    query = select(CheckIn).where(col(CheckIn.plan_id) == plan.id)
-    if at is not None:
-        query = query.where(after(order, at, descending=True))
-    rows = list((await session.execute(query.order_by(*(c.desc() for c in order)).limit(limit + 1))).scalars())
+    query = the_list.seek(
+        select(CheckIn).where(col(CheckIn.plan_id) == plan.id), order, reading, limit=limit, descending=True
+    )
+    rows = list((await session.execute(query)).scalars())
     total = (await check_in_counts(session, [plan.id])).get(plan.id, 0)
-    return the_list.page(rows, limit=limit, total=total, position_of=check_in_position)
+    return the_list.page(rows, limit=limit, total=total, position_of=check_in_position, backward=reading.backward)
 
 
 async def in_force_hashes(session: AsyncSession, plans: Sequence[SafetyPlan]) -> dict[uuid.UUID, str]:
@@ -1182,9 +1182,8 @@ def plan_out(
         sign_off=sign_off_status(plan, version.number, content, signatures, policy),
         latest_approval=approval_out(approvals[-1]) if approvals else None,
         recent_check_ins=[check_in_out(c) for c in recent],
-        recent_check_ins_paging=ListPaging(
-            total_count=total_check_ins,
-            next_cursor=check_in_list(plan).next_cursor(recent, total_check_ins > len(recent), check_in_position),
+        recent_check_ins_paging=check_in_list(plan).paging(
+            recent, total=total_check_ins, more=total_check_ins > len(recent), position_of=check_in_position
         ),
         alerts=plan_alerts(plan, now=now, policy=policy),
         version=plan.version,
