@@ -30,6 +30,7 @@ from sop_shared.auth import Principal, bearer_token
 from sop_shared.language_tags import BadLanguageTag, standard_language_tag
 from sop_shared.policy import SMALL_CELL_MIN, ActorType
 from sop_shared.problems import Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from sop_shared.translations import AGENCY_LANGUAGE
 
 router = APIRouter(tags=["dashboards"])
 log = structlog.get_logger("sop.gateway.dashboards")
@@ -104,6 +105,7 @@ def _page(words: PageWords, request: Request, title: str, trends: list[dict[str,
         read_on=words.date(clock_now(request).date()),
         minimum=minimum,
         trends=[unit_trend(t, words) for t in trends],
+        recorded_in=words.other_language(AGENCY_LANGUAGE),
     )
 
 

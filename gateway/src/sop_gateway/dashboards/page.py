@@ -51,6 +51,8 @@ class DashboardPage:
     minimum: int
     trends: list[UnitTrend] = field(default_factory=list)
     training: dict[str, Any] | None = None
+    # Course titles and coaching topics are the agency's words (its language): marked when the page is in another
+    recorded_in: str | None = None
     queue: list[dict[str, str]] | None = None
     queue_summary: str | None = None
     caseload: list[str] | None = None

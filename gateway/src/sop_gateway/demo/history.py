@@ -1,7 +1,7 @@
 """A year of fictional practice history for `sop dev`, so the practice dashboards have something to draw: cases
 SACWIS opened in each of the last four quarters in Ms. Okafor's unit (Pulaski-3, Ms. Rivera's and Mr. Lindqvist's)
-and in two other units, with maps recorded on more of Pulaski-3's cases as the year went on.
-No names of families, no children: cases with a map, enough of them (14 a quarter in the unit)
+and in two other units, with maps and safety networks recorded on more of Pulaski-3's cases as the year went on.
+No names of families, no children: cases with a map and a network member, enough of them (14 a quarter in the unit)
 that the measures show, and one measure in the first quarter small enough to show as "fewer than 5".
 
 Only `sop dev` seeds it (the test suite's demo family stays one case). Seeded through the gateway's REST façade as
@@ -20,6 +20,7 @@ PER_QUARTER = 14
 # Of each quarter's 14 cases in the unit, oldest quarter first, how many have a map (3 of 14 in the first quarter: a
 # small cell, shown as "fewer than 5").
 WITH_MAP = (3, 7, 9, 14)
+WITH_NETWORK = (5, 7, 8, 12)  # and a network member who has heard the danger statements
 OTHER_UNITS = (("Benton-1", "Benton", "fsw.benton.demo"), ("Washington-2", "Washington", "fsw.washington.demo"))
 WORKERS = ("fsw.rivera", "fsw.lindqvist")
 
@@ -88,4 +89,18 @@ async def seed_practice_history(client: httpx.AsyncClient, seed: DemoSeed) -> No
                         headers=worker,
                     ),
                     "a history case's map",
+                )
+            if n < WITH_NETWORK[q]:
+                check(
+                    await client.post(
+                        f"/api/network/v1/cases/{case_id}/network/members",
+                        json={
+                            "person": {"first_name": "Network", "last_name": f"Member {q}-{n}"},
+                            "circle": "inner",
+                            "roles": ["monitor"],
+                            "seen_danger_statements_on": (starts[q] + timedelta(days=10 + n * 5)).isoformat(),
+                        },
+                        headers=worker,
+                    ),
+                    "a history case's network member",
                 )

@@ -93,7 +93,9 @@ def line_chart(
 ) -> LineChart:
     """`occasions` are (key, label) oldest first; `y_ticks` (value, label, major) from 0 to `y_max`; `label` writes a
     point's value. A value on an occasion not listed is left out; a None value leaves a gap in its line."""
-    left, right, top, bottom = 36.0, width - 180.0, 14.0, height - 46.0
+    # Room on the left for the widest value label ("100%"), above the top line for a point's own label.
+    widest = max((len(text) for _, text, _ in y_ticks), default=2)
+    left, right, top, bottom = max(36.0, widest * CHAR_WIDTH + 14), width - 180.0, 24.0, height - 46.0
     step = (bottom - top) / y_max
 
     def y(value: float) -> float:
