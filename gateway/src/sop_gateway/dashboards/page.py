@@ -4,7 +4,7 @@ cell is said as "fewer than 5", never as a number, and leaves a gap in its line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +124,7 @@ def unit_trend(trend: Mapping[str, Any], words: PageWords) -> UnitTrend:
     return UnitTrend(unit=unit, cases=cases, measures=tuple(views), with_state=with_state)
 
 
-def period_note(trends: list[Mapping[str, Any]], words: PageWords) -> str:
+def period_note(trends: Sequence[Mapping[str, Any]], words: PageWords) -> str:
     periods = [p["period"] for t in trends[:1] for p in t["periods"]]
     return words.say("quarters", first=periods[0], last=periods[-1]) if periods else ""
 

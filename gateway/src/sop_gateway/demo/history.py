@@ -80,13 +80,13 @@ async def seed_practice_history(client: httpx.AsyncClient, seed: DemoSeed) -> No
     for q in range(len(starts)):
         for n in range(PER_QUARTER):
             case_id = ids[f"DEMO-HIST-{UNIT}-{q}-{n}"]
-            worker = seed.headers(WORKERS[n % 2])
+            as_worker = seed.headers(WORKERS[n % 2])
             if n < WITH_MAP[q]:
                 check(
                     await client.post(
                         f"/api/assessment/v1/cases/{case_id}/maps",
                         json={"context": "in_home", "title": "Family map", "change_note": "First home visit"},
-                        headers=worker,
+                        headers=as_worker,
                     ),
                     "a history case's map",
                 )
@@ -100,7 +100,7 @@ async def seed_practice_history(client: httpx.AsyncClient, seed: DemoSeed) -> No
                             "roles": ["monitor"],
                             "seen_danger_statements_on": (starts[q] + timedelta(days=10 + n * 5)).isoformat(),
                         },
-                        headers=worker,
+                        headers=as_worker,
                     ),
                     "a history case's network member",
                 )
