@@ -191,6 +191,12 @@ async def test_who_may_open_which_dashboard(sqlite_system: EmbeddedSystem, sqlit
     assert await status("/dashboards/practice", "fsw.rivera", unit=UNIT) == 403  # a worker
     assert await status("/dashboards/practice", "maria.lopez", unit=UNIT) == 403  # a family login
     assert await status("/dashboards/coaching", "maria.lopez") == 403
+    # a family's login is refused by the page itself: nothing is asked of the practice service on their behalf
+    # (each read the page makes is audited at the edge as `practice:<route>`)
+    asked = [
+        (r.actor_subject, r.resource) for r in await system.audit_rows() if str(r.resource).startswith("practice:")
+    ]
+    assert asked and not [who for who, _ in asked if who == "maria.lopez"]
     assert await status("/dashboards/coaching", "sup.okafor") == 403  # not a coach
     assert await status("/dashboards/practice", None, unit=UNIT) == 401
     assert await status("/dashboards/practice", "lead.park", unit=UNIT) == 200  # practice leads read any unit
