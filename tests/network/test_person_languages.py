@@ -78,3 +78,25 @@ async def test_a_network_member_the_worker_adds_says_what_they_read(
     assert added.status_code == 201, added.text
     [event] = await events(network, "sop.network.network_member.added")
     assert languages(event) == {added.json()["person"]["id"]: ("en", False, 1)}
+
+
+async def test_a_case_from_a_sacwis_batch_is_announced_as_the_one_by_one_upsert_announces_it(
+    network: RunningService, sacwis: dict[str, str], maria_and_the_children: dict[str, Any]
+) -> None:
+    """Who is assigned (with their unit), the county, status and opening date: the practice service's fidelity
+    measures count cases by them, and the nightly batch is how most cases arrive."""
+    case = {
+        **maria_and_the_children,
+        "county": "Benton",
+        "opened_on": "2026-08-03",
+        "assignments": [{"staff_subject": "fsw.hale", "role": "worker", "unit": "Benton-1"}],
+    }
+    await network.client.put(UPSERT, json=case, headers=sacwis)
+    body = {"system": "CHRIS", "records": [{"kind": "case", "external_id": "C-2026-0301", "data": case}]}
+    answer = await network.client.post("/v1/sacwis/batch", json=body, headers=sacwis)
+    assert [r["status"] for r in answer.json()["results"]] == ["created"], answer.text
+    one, batched = await events(network, "sop.network.case.created")
+    assert set(batched) == set(one)
+    for key in ("staff", "county", "status", "opened_on"):
+        assert batched[key] == one[key], key
+    assert batched["staff"] == [{"subject": "fsw.hale", "role": "worker", "unit": "Benton-1"}]

@@ -65,10 +65,14 @@ def test_practice_actions_by_role_and_by_integration_scope() -> None:
         PracticeAction.read_people,
         PracticeAction.read_all_training,
         PracticeAction.read_all_fidelity,  # any unit's, county's or the state's measures
+        PracticeAction.read_state_average,
         PracticeAction.rebuild_fidelity,
     }
     assert practice_actions(ActorType.staff, ["trainer"], ()) == {PracticeAction.record_attendance}
-    for role in ("coach", "worker", "supervisor", "admin", "auditor"):
+    # a supervisor and a coach see the state's rates beside their own unit's (their dashboards), never its counts
+    for role in ("coach", "supervisor"):
+        assert practice_actions(ActorType.staff, [role], ()) == {PracticeAction.read_state_average}, role
+    for role in ("worker", "admin", "auditor"):
         assert practice_actions(ActorType.staff, [role], ()) == frozenset(), role
     assert practice_actions(ActorType.integration, [], ["training:sync"]) == {PracticeAction.load_rosters}
     assert practice_actions(ActorType.integration, [], ["cases:sync"]) == frozenset()

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from sop_gateway.access import ACCESS_FACTS_EVENTS, AccessCache, forget_on_event, record_denied
 from sop_gateway.api_tokens.api import router as api_tokens_router
 from sop_gateway.api_tokens.service import authenticate_api_token
+from sop_gateway.dashboards.api import router as dashboards_router
 from sop_gateway.facade import router as facade_router
 from sop_gateway.facade_contract import describe_facade
 from sop_gateway.family_view.api import router as family_view_router
@@ -264,6 +265,7 @@ def create_app(
     app.include_router(api_tokens_router)
     app.include_router(oauth_router)
     app.include_router(family_view_router)
+    app.include_router(dashboards_router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> JSONResponse:

@@ -1,7 +1,7 @@
 """Registers the gateway with the `sop` command (entry point group `sop.components`)."""
 
 from sop_gateway.app import create_app
-from sop_gateway.demo import seed_demo_family
+from sop_gateway.demo import seed_dev_demo
 from sop_gateway.graphql.mutations import UPSTREAM_CONTRACTS
 from sop_gateway.graphql.schema import build_schema
 from sop_gateway.models import metadata
@@ -16,7 +16,7 @@ component = Component(
     create_app=create_app,
     metadata=metadata,
     package="sop_gateway",
-    seed_demo=seed_demo_family,
+    seed_demo=seed_dev_demo,
     graphql_sdl=lambda settings, upstream: build_schema(settings, upstream).as_str(),
     upstream_contracts=UPSTREAM_CONTRACTS,
     openapi=lambda settings, upstream: create_app(settings, facade_operations=upstream).openapi(),

@@ -32,6 +32,23 @@ def period_range(period: str) -> tuple[date, date] | None:
     return date(year, first_month, 1), date(year, last_month, monthrange(year, last_month)[1])
 
 
+def quarter_of(day: date) -> str:
+    """The quarter a day is in: `2026-Q4`."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+def quarters_until(last: str, count: int) -> list[str] | None:
+    """`count` quarters ending with `last` (`2026-Q4`), oldest first; None when `last` is not a quarter."""
+    found = _QUARTER.match(last.strip())
+    if found is None:
+        return None
+    index = int(found.group(1)) * 4 + int(found.group(2)) - 1
+    return [f"{i // 4}-Q{i % 4 + 1}" for i in range(index - count + 1, index + 1)]
+
+
 @dataclass(frozen=True)
 class Measure:
     key: str

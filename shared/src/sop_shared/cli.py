@@ -91,6 +91,12 @@ def _dev_banner(base: str, data_dir: Path, demo_case: object, token: str) -> str
         f"    TOKEN=$(.venv/bin/sop token maria.lopez --data-dir {data_dir})   # or rosa.delgado",
         "    (docs/members.md: what a member sees, signs, rates, checks in on and says)",
         "",
+        "  The practice dashboards (docs/practice.md), as the unit's supervisor and as its coach:",
+        f"    SUP=$(.venv/bin/sop token sup.okafor --data-dir {data_dir})",
+        f'    curl -s "{base}/dashboards/practice?unit=Pulaski-3" -H "Authorization: Bearer $SUP" > unit.html',
+        f"    COACH=$(.venv/bin/sop token coach.tran --data-dir {data_dir})",
+        f'    curl -s "{base}/dashboards/coaching" -H "Authorization: Bearer $COACH" > coaching.html',
+        "",
     ]
     return "\n".join(lines)
 

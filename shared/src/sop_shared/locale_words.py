@@ -15,7 +15,7 @@ from functools import cache
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.lists import format_list
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 
 from sop_shared.plain_language import primary_language
@@ -82,6 +82,11 @@ def duration_words(value: str, locale: Locale) -> str | None:
 def number_words(value: int | float, locale: Locale) -> str:
     """1234.5 → "1,234.5" (en, es-US) / "1.234,5" (es)."""
     return format_decimal(value, locale=locale)
+
+
+def percent_words(value: float, locale: Locale) -> str:
+    """0.625 → "62%" (en) / "62 %" (es): whole percents, as a dashboard shows a rate."""
+    return format_percent(value, locale=locale)
 
 
 def list_words(items: list[str], locale: Locale) -> str:

@@ -265,6 +265,9 @@ class PracticeAction(StrEnum):
     load_rosters = "rosters:load"  # batch roster loads
     route_coaching = "coaching:route"  # every coaching referral; route each to a coach's queue
     read_all_fidelity = "fidelity:read-all"  # the fidelity measures of any unit, county, worker or the state
+    # the state-wide rates beside a scope one may read (a dashboard's state average): rates only, never counts, so
+    # the state less one's own unit never gives another unit's numbers
+    read_state_average = "fidelity:state-average"
     rebuild_fidelity = "fidelity:rebuild"  # rebuild the fidelity read model from the event streams
 
 
@@ -277,12 +280,13 @@ PRACTICE_ROLE_ACTIONS: dict[str, frozenset[PracticeAction]] = {
             PracticeAction.read_people,
             PracticeAction.read_all_training,
             PracticeAction.read_all_fidelity,
+            PracticeAction.read_state_average,
             PracticeAction.rebuild_fidelity,
         }
     ),
     StaffRole.trainer: frozenset({PracticeAction.record_attendance}),
-    StaffRole.coach: frozenset(),
-    StaffRole.supervisor: frozenset(),
+    StaffRole.coach: frozenset({PracticeAction.read_state_average}),
+    StaffRole.supervisor: frozenset({PracticeAction.read_state_average}),
     StaffRole.worker: frozenset(),
 }
 # The fidelity measures (counts and rates, never a case): a supervisor reads their own unit's and its workers', a

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from sop_gateway.demo.assessment import seed_assessment
 from sop_gateway.demo.assessment_sdm import seed_assessment_sdm
+from sop_gateway.demo.history import seed_practice_history
 from sop_gateway.demo.members import seed_member_logins
 from sop_gateway.demo.network import seed_network
 from sop_gateway.demo.plans import seed_plans
@@ -31,3 +32,13 @@ async def seed_demo_family(app: FastAPI) -> uuid.UUID:
         for step in STEPS:
             await step(client, seed)
     return uuid.UUID(seed.case_id)
+
+
+async def seed_dev_demo(app: FastAPI) -> uuid.UUID:
+    """`sop dev`'s demo: the family, and a year of fictional practice history for the dashboards."""
+    case_id = await seed_demo_family(app)
+    settings: GatewaySettings = app.state.settings
+    seed = DemoSeed(settings.keys_dir())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+        await seed_practice_history(client, seed)
+    return case_id

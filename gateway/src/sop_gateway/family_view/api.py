@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -13,17 +12,16 @@ from sop_gateway.family_view.labels import page_words
 from sop_gateway.family_view.page import family_page, render_html
 from sop_gateway.family_view.pdf import render_pdf_in_thread
 from sop_gateway.family_view.reading import page_audience, read_family_case_view
+from sop_gateway.pages.render import clock_now, page_headers, refuse_unknown_query_params
 from sop_shared.audit import AccessPurpose, AuditEntry
 from sop_shared.auth import bearer_token
 from sop_shared.language_tags import BadLanguageTag, standard_language_tag
-from sop_shared.problems import BadQuery, InvalidInput, NotFound
+from sop_shared.problems import InvalidInput, NotFound
 
 router = APIRouter(tags=["family view"])
 
 QUERY_PARAMS = frozenset({"language", "format"})
 FORMATS = ("html", "pdf")
-# Nothing to fetch and nothing to run: the page is its own styles, text and inline SVG.
-PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
 @router.get(
@@ -51,7 +49,7 @@ async def family_view(
     state = request.app.state
     principal = await state.authenticator.authenticate(bearer_token(request))
     request.state.principal = principal
-    _refuse_unknown_query_params(request)
+    refuse_unknown_query_params(request, QUERY_PARAMS)
     try:
         language = standard_language_tag(language) if language is not None else None
     except BadLanguageTag as exc:
@@ -65,7 +63,7 @@ async def family_view(
     read = await read_family_case_view(request, principal, case_uuid, language)
     words = page_words(read.view.get("language") or language or "en")
     html = render_html(
-        family_page(read.view, words, unavailable=read.unavailable, printed_on=_clock_now(request).date())
+        family_page(read.view, words, unavailable=read.unavailable, printed_on=clock_now(request).date())
     )
     async with state.database.session() as session:
         # The caseView above audited the read of the case's data; this says it left as a family document.
@@ -82,8 +80,9 @@ async def family_view(
                 audience=page_audience(principal).lower(),
             ),
         )
-    headers = {"Cache-Control": "no-store", "Content-Language": words.language, "X-Content-Type-Options": "nosniff"}
+    headers = page_headers(words.language)
     if chosen == "pdf":
+        del headers["Content-Security-Policy"]
         pdf = await render_pdf_in_thread(html)
         filename = f"family-view-{_safe(read.view['case']['externalId'])}-{words.language}.pdf"
         return Response(
@@ -91,17 +90,7 @@ async def family_view(
             media_type="application/pdf",
             headers={**headers, "Content-Disposition": f'inline; filename="{filename}"'},
         )
-    return HTMLResponse(html, headers={**headers, "Content-Security-Policy": PAGE_POLICY})
-
-
-def _refuse_unknown_query_params(request: Request) -> None:
-    unknown = sorted(set(request.query_params.keys()) - QUERY_PARAMS)
-    if unknown:
-        raise BadQuery(
-            f"unknown query parameter(s): {', '.join(unknown)}; this endpoint accepts: "
-            f"{', '.join(sorted(QUERY_PARAMS))}",
-            errors=[{"field": name, "message": "unknown query parameter"} for name in unknown],
-        )
+    return HTMLResponse(html, headers=headers)
 
 
 def _format(requested: str | None, accept: str) -> str:
@@ -110,11 +99,6 @@ def _format(requested: str | None, accept: str) -> str:
     if requested not in FORMATS:
         raise InvalidInput.field("format", "html or pdf")
     return requested
-
-
-def _clock_now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "clock", None)
-    return clock.now() if clock is not None else datetime.now(UTC)
 
 
 def _safe(text: str) -> str:

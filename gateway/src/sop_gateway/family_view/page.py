@@ -6,13 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from sop_gateway.family_view.chart import RaterLine, ScaleChart, scale_chart
 from sop_gateway.family_view.labels import PageWords
+from sop_gateway.pages.render import templates
 from sop_shared.plain_language import primary_language
 from sop_shared.translations import AGENCY_LANGUAGE, child_words, untranslated_note
 
@@ -202,19 +200,7 @@ def family_page(
 
 
 def render_html(page: FamilyPage) -> str:
-    return _templates().get_template("family_view.html").render(page=page, words=page.words)
-
-
-@cache
-def _templates() -> Environment:
-    # Autoescaped: every statement, name and rule is the family's or the worker's text, never markup.
-    return Environment(
-        loader=PackageLoader("sop_gateway.family_view", "templates"),
-        autoescape=select_autoescape(["html"], default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return templates("sop_gateway.family_view").get_template("family_view.html").render(page=page, words=page.words)
 
 
 def _items(items: list[dict[str, Any]] | None, words: PageWords) -> list[Entry]:

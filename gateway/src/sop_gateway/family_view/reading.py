@@ -5,7 +5,6 @@ any other client. The query lives in `case_view.graphql`, beside this module."""
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -13,8 +12,7 @@ from typing import Any
 
 from fastapi import Request
 
-from sop_gateway.graphql.context import GatewayContext
-from sop_gateway.upstream import upstream_calls
+from sop_gateway.pages.reading import run_as
 from sop_shared.auth import Principal
 from sop_shared.policy import ActorType
 from sop_shared.problems import InvalidInput, NotFound, ServiceUnavailable
@@ -46,22 +44,12 @@ def page_audience(principal: Principal) -> str:
 async def read_family_case_view(
     request: Request, principal: Principal, case_id: uuid.UUID, language: str | None
 ) -> FamilyCaseView:
-    state = request.app.state
-    calls: Counter[str] = Counter()
-    upstream_calls.set(calls)
-    context = GatewayContext(
-        principal=principal,
-        services=state.services,
-        access_cache=state.access_cache,
-        database=state.database,
-        calls=calls,
-        audit=state.audit,
-    )
-    result = await state.graphql_schema.execute(
+    result = await run_as(
+        request,
+        principal,
         case_view_query(),
-        variable_values={"caseId": str(case_id), "language": language, "audience": page_audience(principal)},
-        context_value=context,
-        operation_name="FamilyView",
+        {"caseId": str(case_id), "language": language, "audience": page_audience(principal)},
+        "FamilyView",
     )
     errors = result.errors or []
     view = (result.data or {}).get("caseView")

@@ -352,6 +352,32 @@ RECORDS = [
         "family). Counts and rates only: a count of 1 to 4 is never shown (`suppressed`). Practice leads, "
         "administrators, auditors and the training coordinator (`reporting:outcomes`); anyone else hears FORBIDDEN.",
     ),
+    ServiceRecord(
+        "practiceTrend",
+        "practice",
+        "/v1/fidelity/trend",
+        (),
+        "The fidelity measures of a unit or a worker quarter by quarter, oldest first (`quarters` up to 12, ending "
+        "with `until`, by default this quarter), each beside the state's rate (rates only, for supervisors, coaches, "
+        "practice leads and the coordinator): what the practice dashboards draw. Who may read `practice` for the "
+        "unit or worker may read this; anyone else hears FORBIDDEN.",
+    ),
+    ServiceRecord(
+        "unitTrainingDue",
+        "practice",
+        "/v1/units/{unit}/training-due",
+        (("unit", "unit"),),
+        "A unit's due, overdue, expiring and expired training on `asOf`, soonest first (practice service): for the "
+        "unit's supervisors, the training coordinator and practice leads; anyone else hears FORBIDDEN.",
+    ),
+    ServiceRecord(
+        "coachCaseload",
+        "practice",
+        "/v1/coaches/{subject}/caseload",
+        (("coach", "subject"),),
+        "A coach's open caseload (units and workers) and every worker it covers (practice service): for the coach, "
+        "the training coordinator and practice leads; anyone else hears FORBIDDEN.",
+    ),
 ]
 
 

@@ -197,10 +197,11 @@ def max_directives_rule(limit: int) -> type[ValidationRule]:
 
 
 def own_documents() -> list[str]:
-    """The gateway's own operations (the family view's caseView): always trusted."""
+    """The gateway's own operations (the family view's caseView, the practice dashboards'): always trusted."""
+    from sop_gateway.dashboards.api import dashboards_document
     from sop_gateway.family_view.reading import case_view_query
 
-    return [case_view_query()]
+    return [case_view_query(), dashboards_document()]
 
 
 SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)

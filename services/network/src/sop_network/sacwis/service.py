@@ -449,6 +449,15 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
                     "changed": None,
                     "person_ids": [str(person_id(m.person)) for m in body.members],
                     PEOPLE_KEY: [person_language(m.person) for m in body.members],
+                    # as the one-by-one upsert says them (cases.service): who is assigned, where and since when the
+                    # case is open (the practice service's fidelity measures count cases by them)
+                    "staff": sorted(
+                        ({"subject": a.staff_subject, "role": str(a.role), "unit": a.unit} for a in body.assignments),
+                        key=lambda a: (a["role"], a["subject"]),
+                    ),
+                    "county": body.county,
+                    "status": str(body.status),
+                    "opened_on": body.opened_on.isoformat() if body.opened_on else None,
                 },
                 case_id=cid,
             )

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Text, UniqueConstraint, Uuid
+from sqlalchemy.sql.elements import conv
 from sqlmodel import Field
 
 from sop_practice.models import PracticeTable
@@ -56,6 +57,9 @@ class GoalStatus(StrEnum):
     partly_met = "partly_met"
     not_met = "not_met"
     dropped = "dropped"
+
+
+RATING_KEY = "uq_coaching_behaviour_rating_session_worker_behaviour"
 
 
 def _created() -> datetime:
@@ -130,10 +134,12 @@ class CoachingSession(PracticeTable, table=True):
 
 
 class BehaviourRating(PracticeTable, table=True):
-    """A practice behaviour observed in a session, rated on the profile's scale."""
+    """A practice behaviour observed in a session, rated on the profile's scale, for one worker (a group session
+    rates each worker in it on their own)."""
 
     __tablename__ = "coaching_behaviour_rating"
-    __table_args__ = (UniqueConstraint("session_id", "behaviour_key"),)
+    # Named here: the convention's name would pass PostgreSQL's 63 characters.
+    __table_args__ = (UniqueConstraint("session_id", "worker_subject", "behaviour_key", name=conv(RATING_KEY)),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     session_id: uuid.UUID = Field(sa_column=Column(Uuid, ForeignKey("coaching_session.id"), nullable=False))

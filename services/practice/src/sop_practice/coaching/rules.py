@@ -104,26 +104,54 @@ def check_coach(coach: Practitioner | None) -> Errors:
 class RatingIn:
     behaviour: str
     rating: int
+    worker: str | None = None  # whose practice it rates: named in a group session, else the referral's worker
+
+
+def rated_worker(
+    rating_worker: str | None, *, referral_worker: str | None, group_workers: frozenset[str] | None
+) -> tuple[str | None, str | None]:
+    """(the worker a rating is for, or an error message). One-on-one: the referral's worker (a rating may name
+    them, no one else). A group's session: each rating names a worker of the unit, who is rated on their own."""
+    if group_workers is None:
+        if rating_worker is not None and rating_worker != referral_worker:
+            return None, "a one-on-one session rates the referral's worker only"
+        return referral_worker, None
+    if rating_worker is None:
+        return None, "a group session rates each worker on their own: name the worker"
+    if rating_worker not in group_workers:
+        return None, "not an active worker of the unit coached"
+    return rating_worker, None
 
 
 def check_session(
-    profile: PracticeProfile, *, kind: str, held_on: date, today: date, ratings: list[RatingIn]
+    profile: PracticeProfile,
+    *,
+    kind: str,
+    held_on: date,
+    today: date,
+    ratings: list[RatingIn],
+    referral_worker: str | None = None,
+    group_workers: frozenset[str] | None = None,
 ) -> Errors:
     """A session happened (not in the future), and each rating names a behaviour of the profile observed in this
-    kind of session, once, on the profile's scale."""
+    kind of session, on the profile's scale, once a session for each worker it rates (`rated_worker`)."""
     errors: Errors = []
     if held_on > today:
         errors.append(_field("held_on", "a coaching session is recorded once it has happened"))
-    seen: set[str] = set()
+    seen: set[tuple[str | None, str]] = set()
     for i, rating in enumerate(ratings):
+        worker, problem = rated_worker(rating.worker, referral_worker=referral_worker, group_workers=group_workers)
+        if problem is not None:
+            errors.append(_field(f"ratings.{i}.worker_subject", problem))
         behaviour = profile.behaviour(rating.behaviour)
         if behaviour is None:
             errors.append(_field(f"ratings.{i}.behaviour", f"not a behaviour of {profile.key} {profile.version}"))
         elif kind not in behaviour.observed_in:
             errors.append(_field(f"ratings.{i}.behaviour", f"not rated in a {kind} session"))
-        elif rating.behaviour in seen:
-            errors.append(_field(f"ratings.{i}.behaviour", "rate each behaviour once a session"))
-        seen.add(rating.behaviour)
+        elif problem is None and (worker, rating.behaviour) in seen:
+            errors.append(_field(f"ratings.{i}.behaviour", "rate each behaviour once a session for each worker"))
+        if problem is None:
+            seen.add((worker, rating.behaviour))
         if rating.rating not in profile.ratings:
             scale = ", ".join(str(v) for v in sorted(profile.ratings))
             errors.append(_field(f"ratings.{i}.rating", f"one of {scale}"))

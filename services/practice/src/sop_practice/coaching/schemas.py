@@ -98,6 +98,13 @@ class ReferralOut(BaseModel):
 
 
 class RatingIn(Strict):
+    worker_subject: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Whose practice: required in a group's session (a worker of the unit, each rated on their own); "
+        "in a one-on-one session the referral's worker (who may be left out)",
+    )
     behaviour: str = Field(min_length=1, max_length=64, description="A behaviour key of the practice profile")
     rating: int = Field(ge=0, le=10, description="On the profile's rating scale")
     note: str | None = Field(default=None, min_length=1, max_length=2000, description="What the coach saw")
@@ -111,6 +118,9 @@ class SessionIn(Strict):
 
 
 class RatingOut(BaseModel):
+    worker_subject: str | None = Field(
+        description="The worker rated (null: a group's rating from before each worker was)"
+    )
     behaviour: str
     domain: str | None
     text: str | None

@@ -39,7 +39,7 @@ from sop_practice.coaching.schemas import (
     SessionIn,
     SessionOut,
 )
-from sop_practice.models import platform
+from sop_practice.models import Practitioner, platform
 from sop_practice.people.service import find_person
 from sop_shared.concurrency import check_version
 from sop_shared.events import Event
@@ -244,6 +244,7 @@ def _session_out(row: CoachingSession, ratings: list[BehaviourRating], profile: 
         behaviour = profile.behaviour(rating.behaviour_key) if profile else None
         out.append(
             RatingOut(
+                worker_subject=rating.worker_subject,
                 behaviour=rating.behaviour_key,
                 domain=behaviour.domain if behaviour else None,
                 text=behaviour.text if behaviour else None,
@@ -265,8 +266,17 @@ async def record_session(
             f"sessions are recorded while a referral is in coaching (it is {referral.status.value})"
         )
     profile = current_profile()
-    ratings = [rules.RatingIn(r.behaviour, r.rating) for r in body.ratings]
-    errors = rules.check_session(profile, kind=body.kind.value, held_on=body.held_on, today=now.date(), ratings=ratings)
+    ratings = [rules.RatingIn(r.behaviour, r.rating, r.worker_subject) for r in body.ratings]
+    group = await unit_workers(session, referral.unit) if referral.coaching_type == CoachingType.group else None
+    errors = rules.check_session(
+        profile,
+        kind=body.kind.value,
+        held_on=body.held_on,
+        today=now.date(),
+        ratings=ratings,
+        referral_worker=referral.worker_subject,
+        group_workers=group,
+    )
     if errors:
         raise InvalidInput(errors)
     row = CoachingSession(
@@ -285,7 +295,7 @@ async def record_session(
     kept = [
         BehaviourRating(
             session_id=row.id,
-            worker_subject=referral.worker_subject,
+            worker_subject=r.worker_subject or referral.worker_subject,
             behaviour_key=r.behaviour,
             rating=r.rating,
             note=r.note,
@@ -310,10 +320,30 @@ async def record_session(
             "kind": row.kind.value,
             "held_on": row.held_on.isoformat(),
             "profile": f"{profile.key}/{profile.version}",
-            "ratings": {r.behaviour_key: r.rating for r in kept},
+            "ratings": {r.behaviour_key: r.rating for r in kept if r.worker_subject == referral.worker_subject},
+            # each worker's own ratings (a group's session rates every worker in it on their own)
+            "ratings_by_worker": _by_worker(kept),
         },
     )
     return row, _session_out(row, kept, profile)
+
+
+def _by_worker(ratings: list[BehaviourRating]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for r in ratings:
+        if r.worker_subject is not None:
+            out.setdefault(r.worker_subject, {})[r.behaviour_key] = r.rating
+    return out
+
+
+async def unit_workers(session: AsyncSession, unit: str | None) -> frozenset[str]:
+    """The active workers of a unit (who a group's session may rate)."""
+    if unit is None:
+        return frozenset()
+    rows = await session.execute(
+        select(col(Practitioner.subject)).where(col(Practitioner.unit) == unit, col(Practitioner.active).is_(True))
+    )
+    return frozenset(subject for (subject,) in rows)
 
 
 async def sessions_of(session: AsyncSession, referral: CoachingReferral) -> list[SessionOut]:
@@ -331,7 +361,7 @@ async def sessions_of(session: AsyncSession, referral: CoachingReferral) -> list
         found = await session.execute(
             select(BehaviourRating)
             .where(col(BehaviourRating.session_id).in_(list(ratings)))
-            .order_by(col(BehaviourRating.behaviour_key))
+            .order_by(col(BehaviourRating.worker_subject), col(BehaviourRating.behaviour_key))
         )
         for rating in found.scalars():
             ratings[rating.session_id].append(rating)

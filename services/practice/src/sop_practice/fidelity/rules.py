@@ -20,6 +20,8 @@ from typing import Any
 from sop_shared.aggregates import Measure as Measure
 from sop_shared.aggregates import measure as measure
 from sop_shared.aggregates import period_range as period_range
+from sop_shared.aggregates import quarter_of as quarter_of
+from sop_shared.aggregates import quarters_until as quarters_until
 from sop_shared.aggregates import small as small
 from sop_shared.policy import SMALL_CELL_MIN
 

@@ -49,3 +49,34 @@ class RebuildOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+class StateRate(BaseModel):
+    """A measure's state-wide rate, beside a unit's or a worker's: the rate alone (never its counts, so the state
+    less one's own unit gives nobody another unit's numbers); suppressed as the counts under it would be."""
+
+    key: str
+    rate: float | None = Field(description="0 to 1; null when suppressed or nothing to count")
+    suppressed: bool
+
+
+class FidelityPeriod(BaseModel):
+    period: str = Field(description="A quarter: 2026-Q4")
+    opened_from: date
+    opened_to: date
+    cases: int | None = Field(description="Cases in scope opened in the quarter; null when fewer than 5")
+    network_size: float | None
+    measures: list[FidelityMeasure]
+    state: list[StateRate] | None = Field(
+        description="The state-wide rate of each measure in the quarter (`fidelity:state-average`); null without it"
+    )
+
+
+class FidelityTrendOut(BaseModel):
+    """The measures of a unit or a worker quarter by quarter, oldest first, each beside the state's rate."""
+
+    unit: str | None
+    worker: str | None
+    danger_within_days: int
+    small_cell_minimum: int
+    periods: list[FidelityPeriod]
