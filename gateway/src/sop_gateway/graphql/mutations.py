@@ -70,6 +70,16 @@ MUTATIONS: list[CaseMutation] = [
         description="The worker confirms a network member's own commitment (it is then shared and a plan rule may "
         "carry it) or declines it with the reason.",
     ),
+    CaseMutation(
+        "recordNetworkCommitment",
+        "network",
+        "POST",
+        f"{CASE}/network/members/{{member_id}}/commitments",
+        "network_commitment",
+        "commitment",
+        description="The worker records what a network member agreed to: confirmed by the worker in the same act, "
+        "so shared at once (words with plain-language findings need `shareReason`); a plan rule may carry it.",
+    ),
     CaseMutation("grantPartnerAccess", "network", "POST", f"{CASE}/grants", "grant", "grant"),
     CaseMutation(
         "revokePartnerGrant", "network", "POST", f"{CASE}/grants/{{grant_id}}/revoke", "grant", "grant", action="update"
