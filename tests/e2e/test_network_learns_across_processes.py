@@ -1,8 +1,9 @@
-"""The network service learns the assessment service's statements over NATS JetStream, with the services as
-separate processes (issue 14): the family's choice of what their network sees may name a harm statement only
-once the network has heard of it from `sop.assessment.statement.created`, and never another case's. And the
-other way: a commitment the worker records with a network member reaches plans as confirmed, so a plan rule may
-carry it."""
+"""Events between the services over NATS JetStream, with the services as separate processes (issue 14): the
+network service learns the assessment service's statements — the family's choice of what their network sees may
+name a harm statement only once the network has heard of it (`sop.assessment.statement.created`), never another
+case's; a commitment the worker records with a network member reaches plans as confirmed, so a plan rule may carry
+it; a child's known trigger reaches plans (`sop.assessment.trauma_history.recorded`, ids only), so a plan may say
+how it avoids it and one that does not is warned."""
 
 from __future__ import annotations
 
@@ -171,3 +172,45 @@ async def test_a_commitment_the_worker_records_reaches_plans_as_confirmed(
         )
         assert created.status_code == 201, created.text
         assert created.json()["rules"][0]["commitment_id"] == recorded.json()["id"]
+
+
+async def test_a_known_trigger_reaches_plans_over_nats_and_the_plan_that_leaves_it_out_is_warned(
+    distributed_system: DistributedSystem,
+) -> None:
+    system = distributed_system
+    worker = bearer(system, "fsw.rivera")
+    async with httpx.AsyncClient(base_url=system.gateway, timeout=15) as client:
+        case_id = await a_case(client, system)
+        history = await client.post(
+            f"/api/assessment/v1/cases/{case_id}/trauma-histories",
+            json={
+                "person": {"name": "Ada"},
+                "person_role": "child",
+                "history": "Ada was left alone at night and woke to nobody there.",
+                "triggers": [{"trigger": "Waking up alone in the dark"}],
+                "consented_audiences": ["staff", "supervisor"],
+            },
+            headers=worker,
+        )
+        assert history.status_code == 201, history.text
+        trigger_id = history.json()["triggers"][0]["id"]
+        plan = {
+            "plan_type": "immediate",
+            "title": "Ada is never alone at night",
+            "rules": [
+                {
+                    "text": "Grace stays with Ada on the nights Lena works.",
+                    "responsible": [{"name": "Grace Eze"}],
+                    "monitors": [{"name": "Grace Eze"}],
+                }
+            ],
+        }
+        url = f"/api/plans/v1/cases/{case_id}/safety-plans"
+        # Once plans has the trauma history's event, a plan may name the trigger, and one that does not is warned.
+        avoided = {**plan, "trigger_plan": [{"trigger_id": trigger_id, "how_avoided": "A night light stays on."}]}
+        named = await until(lambda: client.post(url, json=avoided, headers=worker), 201)
+        assert named.status_code == 201, named.text
+        assert "known_trigger_not_addressed" not in {w["code"] for w in named.json()["warnings"]}
+        silent = await client.post(url, json=plan, headers=worker)
+        assert silent.status_code == 201, silent.text
+        assert "known_trigger_not_addressed" in {w["code"] for w in silent.json()["warnings"]}

@@ -1102,6 +1102,12 @@ class IfRuleBroken:
     what_happens: str
 
 
+@strawberry.type(description="How a plan avoids one known trigger (the trigger's words stay in the trauma history)")
+class TriggerAvoided:
+    trigger_id: strawberry.ID = strawberry.field(description="The known trigger's id (assessment's trauma history)")
+    how_avoided: str
+
+
 @strawberry.type
 class SafetyPlan(Node):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
@@ -1135,6 +1141,10 @@ class SafetyPlan(Node):
     rules: list[SafetyPlanRule]
     monitors: list[str] = strawberry.field(description="Everyone who watches that a rule is kept")
     triggers: list[str]
+    trigger_plan: list[TriggerAvoided] = strawberry.field(
+        description="How the plan avoids each known trigger of the case's children and caregivers: the agency, and "
+        "the family once the plan is shared with them (in their language where a verified translation exists)"
+    )
     if_rule_broken: IfRuleBroken | None
     backup_plan: str | None
     sign_offs: list[SignOff]
@@ -1186,6 +1196,10 @@ class SafetyPlan(Node):
             rules=rules,
             monitors=list(dict.fromkeys(m for r in rules for m in r.monitors)),
             triggers=list(body.get("triggers", [])),
+            trigger_plan=[
+                TriggerAvoided(trigger_id=strawberry.ID(str(e["trigger_id"])), how_avoided=e["how_avoided"])
+                for e in body.get("trigger_plan") or []
+            ],
             if_rule_broken=IfRuleBroken(
                 who_is_called=_names(broken.get("who_is_called")), what_happens=broken["what_happens"]
             )
