@@ -834,6 +834,11 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
     ("network", "post", "/network/members/{member_id}/commitments"): Example(
         setup=_member, bodies=(lambda s: {"text": "Calls every evening at 8.", "schedule": "every evening"},)
     ),
+    ("network", "post", "/network/commitments/{commitment_id}/withdrawal"): Example(
+        setup=_confirmed_commitment,
+        bodies=(lambda s: {"reason": "Rosa works nights now."},),
+        headers=_if_match("network_commitment_version"),
+    ),
     ("network", "post", "/network/commitments/{commitment_id}/decision"): Example(
         setup=_proposed_commitment,
         bodies=(lambda s: {"decision": "declined", "reason": "Let us talk about the nights first."},),

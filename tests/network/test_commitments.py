@@ -276,3 +276,38 @@ async def test_a_translation_of_the_retired_member_kind_is_refused(
         headers=people["worker"],
     )
     assert made.status_code == 422 and made.json()["errors"][0]["field"] == "record_kind"
+
+
+async def test_a_commitment_that_no_longer_holds_is_withdrawn_kept_and_no_longer_shared(
+    network: RunningService, case_id: uuid.UUID, people: dict[str, dict[str, str]], row_counts: Any
+) -> None:
+    """The worker withdraws a commitment (the worker's record here) with the reason: Maria stops reading it, the
+    words stay for the record, the reason is the agency's; withdrawing again is 409, a stale version 412."""
+    base = f"/v1/cases/{case_id}/network"
+    made = await network.client.post(
+        f"{base}/members/{people['ids']['rosa_member']}/commitments",
+        json={"text": "Rosa sleeps over on Fridays.", "schedule": "Fridays"},
+        headers=people["worker"],
+    )
+    assert made.status_code == 201, made.text
+    assert [c["id"] for c in (await network.client.get(f"{base}/commitments", headers=people["maria"])).json()] == [
+        made.json()["id"]
+    ]
+    url = f"{base}/commitments/{made.json()['id']}/withdrawal"
+    reason = {"reason": "Rosa works nights now."}
+    assert (await network.client.post(url, json=reason, headers=people["worker"])).status_code == 428
+    stale = await network.client.post(url, json=reason, headers={**people["worker"], "If-Match": '"7"'})
+    assert stale.status_code == 412
+    before = await row_counts(network.database_url)
+    refused = await network.client.post(url, json={}, headers={**people["worker"], "If-Match": '"1"'})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "reason"
+    assert await row_counts(network.database_url) == before
+    withdrawn = await network.client.post(url, json=reason, headers={**people["worker"], "If-Match": '"1"'})
+    assert withdrawn.status_code == 200, withdrawn.text
+    body = withdrawn.json()
+    assert (body["status"], body["sharing"], body["withdraw_reason"]) == ("withdrawn", "draft", reason["reason"])
+    assert (await network.client.get(f"{base}/commitments", headers=people["maria"])).json() == []
+    [kept] = (await network.client.get(f"{base}/commitments", headers=people["worker"])).json()
+    assert kept["text"] == "Rosa sleeps over on Fridays."
+    again = await network.client.post(url, json=reason, headers={**people["worker"], "If-Match": '"2"'})
+    assert again.status_code == 409

@@ -149,13 +149,26 @@ async def test_recorded_commitments_move_to_the_table_with_their_translations_an
         assert sorted(p["commitment_id"] for p in confirmed) == sorted(str(c.id) for c in moved)
         assert changes.count("sop.network.network_commitment.confirmed") == 2
 
+        # Since the upgrade, the worker withdrew the second one (it no longer holds).
+        async with database.session() as session:
+            await session.execute(
+                commitment.update()
+                .where(commitment.c.id == second.id)
+                .values(status="withdrawn", shared_at=None, withdraw_reason="Rosa moved away.")
+            )
         await downgrade(component.package, database_url, BEFORE)
         async with database.session() as session:
             back = (await session.execute(select(member_v1).where(member_v1.c.id == member_id))).one()
             back_translations = {r.id: r for r in (await session.execute(select(translation))).all()}
             left = (
                 await session.execute(
-                    select(_legacy(component, "network_commitment", ("origin", "decline_reason_language")))
+                    select(
+                        _legacy(
+                            component,
+                            "network_commitment",
+                            ("origin", "decline_reason_language", "withdrawn_by", "withdrawn_at", "withdraw_reason"),
+                        )
+                    )
                 )
             ).all()
             history = (
@@ -168,8 +181,12 @@ async def test_recorded_commitments_move_to_the_table_with_their_translations_an
             ).scalar_one()
     finally:
         await database.dispose()
-    assert back.commitments == [CALLS, TAKES] and back.version == 4
-    assert [c["text"] for c in history["recorded_commitments"]] == [CALLS["text"], TAKES["text"]]
+    assert back.commitments == [CALLS] and back.version == 4  # a withdrawn one is not listed again
+    assert [(c["text"], c["status"]) for c in history["recorded_commitments"]] == [
+        (CALLS["text"], "confirmed"),
+        (TAKES["text"], "withdrawn"),
+    ]
+    assert history["recorded_commitments"][1]["withdraw_reason"] == "Rosa moved away."
     assert left == []
     current = back_translations[ids["current"]]
     assert (current.record_kind, current.record_id, current.source_field, current.source_version) == (
@@ -178,7 +195,7 @@ async def test_recorded_commitments_move_to_the_table_with_their_translations_an
         "commitments.0.text",
         4,
     )
-    assert back_translations[ids["stale"]].source_field == "commitments.1.text"
+    assert back_translations[ids["stale"]].source_field == f"withdrawn.{second.id}.text"
     assert back_translations[ids["stale"]].source_version == 0
     assert {t.text for t in back_translations.values()} == {text for _, _, text in translations.values()}
 

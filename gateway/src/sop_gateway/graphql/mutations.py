@@ -71,6 +71,17 @@ MUTATIONS: list[CaseMutation] = [
         "carry it) or declines it with the reason.",
     ),
     CaseMutation(
+        "withdrawNetworkCommitment",
+        "network",
+        "POST",
+        f"{CASE}/network/commitments/{{commitment_id}}/withdrawal",
+        "network_commitment",
+        "commitment",
+        action="update",
+        description="The worker withdraws a commitment that no longer holds, with the reason: kept for the record, "
+        "no longer shared with the family and the network.",
+    ),
+    CaseMutation(
         "recordNetworkCommitment",
         "network",
         "POST",

@@ -351,6 +351,7 @@ class CommitmentStatus(Enum):
     PROPOSED = "proposed"
     CONFIRMED = "confirmed"
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
 
 
 @strawberry.enum(description="Who wrote a commitment down: the member in their own words, or the worker with them")

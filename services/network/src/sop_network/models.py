@@ -237,6 +237,7 @@ class CommitmentStatus(StrEnum):
     proposed = "proposed"  # the network member's own words, waiting for the worker
     confirmed = "confirmed"  # the worker confirmed it: it may enter a plan, and is shared
     declined = "declined"  # the worker declined it, with the reason
+    withdrawn = "withdrawn"  # it no longer holds (the worker said why): kept for the record, no longer shared
 
 
 class CommitmentOrigin(StrEnum):
@@ -268,6 +269,9 @@ class NetworkCommitment(NetworkTable, SharedRecord, table=True):
     decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     decline_reason: str | None = Field(default=None, max_length=1000)  # the worker's words, said to the member
     decline_reason_language: str | None = Field(default=None, max_length=35)  # None: the agency's
+    withdrawn_by: str | None = Field(default=None, max_length=200)
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    withdraw_reason: str | None = Field(default=None, max_length=1000)  # the agency's note
     version: int = 1
 
 

@@ -364,6 +364,12 @@ class CommitmentDecisionIn(Strict):
     )
 
 
+class CommitmentWithdrawalIn(Strict):
+    """The worker withdraws a commitment that no longer holds (kept for the record, no longer shared)."""
+
+    reason: str = Field(min_length=3, max_length=1000, description="Why it no longer holds (the agency's note)")
+
+
 class NetworkCommitmentOut(SharingOut):
     id: uuid.UUID
     case_id: uuid.UUID
@@ -385,6 +391,8 @@ class NetworkCommitmentOut(SharingOut):
     decline_reason_language: str | None = Field(
         default=None, description="The language `decline_reason` is written in (null: none given)"
     )
+    withdrawn_at: datetime | None = None
+    withdraw_reason: str | None = Field(default=None, description="Why it was withdrawn (the agency's only)")
     version: int
     plain_language: LanguageCheck | None = Field(
         default=None, description="The plain-language check of the words (the agency's; warnings only)"

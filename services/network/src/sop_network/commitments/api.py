@@ -16,8 +16,15 @@ from sop_network.commitments.service import (
     decide_commitment,
     propose,
     record_for_member,
+    withdraw_commitment,
 )
-from sop_network.schemas import CommitmentDecisionIn, MemberCommitmentIn, NetworkCommitmentOut, WorkerCommitmentIn
+from sop_network.schemas import (
+    CommitmentDecisionIn,
+    CommitmentWithdrawalIn,
+    MemberCommitmentIn,
+    NetworkCommitmentOut,
+    WorkerCommitmentIn,
+)
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, RequestAudience, require_member
 from sop_shared.clock import Now
@@ -164,6 +171,43 @@ async def decide_network_commitment(
         principal,
         resource="network_commitment",
         action="decide",
+        case_id=case_id,
+        resource_id=commitment.id,
+    )
+    set_etag(response, commitment.version)
+    return commitment_out(commitment, Audience.staff)
+
+
+@router.post(
+    "/commitments/{commitment_id}/withdrawal",
+    response_model=NetworkCommitmentOut,
+    dependencies=[known_query_params()],
+    responses={409: {"description": "It was declined or withdrawn already"}},
+)
+async def withdraw_network_commitment(
+    case_id: uuid.UUID,
+    commitment_id: uuid.UUID,
+    body: CommitmentWithdrawalIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    expected: IfMatchVersion,
+    now: Now,
+) -> NetworkCommitmentOut:
+    """The worker withdraws a commitment that no longer holds (the worker's record or a member's own), with the
+    reason: kept for the record, no longer shared — the family and the network stop reading it. If-Match with
+    the version read (412 when stale, 428 without)."""
+    await authorize(session, principal, case_id, Scope.case_write, now)
+    commitment = await withdraw_commitment(
+        session, case_id, commitment_id, reason=body.reason, expected_version=expected, by=principal.subject, now=now
+    )
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="network_commitment",
+        action="update",
         case_id=case_id,
         resource_id=commitment.id,
     )

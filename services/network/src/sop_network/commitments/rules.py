@@ -14,12 +14,16 @@ from sop_network.models import CommitmentOrigin, CommitmentStatus, NetworkCommit
 from sop_network.schemas import CommitmentDecisionIn
 from sop_shared.plain_language import LanguageCheck, check_text
 from sop_shared.problems import Conflict, InvalidInput
-from sop_shared.sharing import mark_ready_to_share, reason_to_share
+from sop_shared.sharing import mark_ready_to_share, reason_to_share, unshare
 from sop_shared.translations import AGENCY_LANGUAGE
 
 
 class AlreadyDecided(Conflict):
     slug, title = "commitment-decided", "This commitment was decided already"
+
+
+class AlreadyWithdrawn(Conflict):
+    slug, title = "commitment-withdrawn", "This commitment was withdrawn or declined already"
 
 
 def commitment_check(text: str, language: str) -> LanguageCheck:
@@ -71,5 +75,20 @@ def decide(commitment: NetworkCommitment, body: CommitmentDecisionIn, *, by: str
         commitment.decided_at = now
     else:
         confirm(commitment, share_reason=body.share_reason, by=by, now=now)
+    commitment.version += 1
+    return commitment
+
+
+def withdraw(commitment: NetworkCommitment, *, reason: str, by: str, now: datetime) -> NetworkCommitment:
+    """A proposed or confirmed commitment that no longer holds: withdrawn with the worker's reason, no longer
+    shared (the family and the network stop reading it; the member who proposed it still reads their own), kept
+    for the record. A declined or withdrawn one is 409."""
+    if commitment.status not in (CommitmentStatus.proposed, CommitmentStatus.confirmed):
+        raise AlreadyWithdrawn(f"it was {commitment.status.value} already", status=commitment.status.value)
+    unshare(commitment)
+    commitment.status = CommitmentStatus.withdrawn
+    commitment.withdrawn_by = by
+    commitment.withdrawn_at = now
+    commitment.withdraw_reason = reason
     commitment.version += 1
     return commitment

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from sop_network.changes.service import record_change
-from sop_network.commitments.rules import commitment_check, decide, decline_reason_check, recorded_by_worker
+from sop_network.commitments.rules import commitment_check, decide, decline_reason_check, recorded_by_worker, withdraw
 from sop_network.commitments.translations import TRANSLATIONS, commitment_words, field_language
 from sop_network.models import NetworkCommitment, NetworkMember, Person
 from sop_network.schemas import CommitmentDecisionIn, MemberCommitmentIn, NetworkCommitmentOut, WorkerCommitmentIn
@@ -121,6 +121,24 @@ async def decide_commitment(
     return commitment
 
 
+async def withdraw_commitment(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    commitment_id: uuid.UUID,
+    *,
+    reason: str,
+    expected_version: int,
+    by: str,
+    now: datetime,
+) -> NetworkCommitment:
+    commitment = await get_commitment(session, case_id, commitment_id)
+    check_version(commitment.version, expected_version)
+    withdraw(commitment, reason=reason, by=by, now=now)
+    await session.flush()
+    await _announce(session, commitment, "withdrawn")
+    return commitment
+
+
 async def get_commitment(session: AsyncSession, case_id: uuid.UUID, commitment_id: uuid.UUID) -> NetworkCommitment:
     commitment = await session.get(NetworkCommitment, commitment_id)
     if commitment is None or commitment.case_id != case_id:
@@ -195,6 +213,7 @@ def commitment_out(
         {
             **values,
             "decided_by": values["decided_by"] if agency else None,
+            "withdraw_reason": values["withdraw_reason"] if agency else None,
             "plain_language": commitment_check(commitment.text, commitment.language) if agency else None,
             "decline_reason_plain_language": (
                 decline_reason_check(reason, commitment.decline_reason_language) if agency and reason else None

@@ -74,6 +74,9 @@ commitment = sa.table(
             ("shared_at", When),
             ("shared_by", sa.String()),
             ("share_reason", sa.String()),
+            ("withdrawn_by", sa.String()),
+            ("withdrawn_at", When),
+            ("withdraw_reason", sa.String()),
         )
     ),
 )
@@ -159,6 +162,9 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(sa.Column("decline_reason_language", sqlmodel.sql.sqltypes.AutoString(length=35), nullable=True))
+        batch_op.add_column(sa.Column("withdrawn_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
+        batch_op.add_column(sa.Column("withdrawn_at", When, nullable=True))
+        batch_op.add_column(sa.Column("withdraw_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True))
     bind = op.get_bind()
     moved: dict[tuple[Any, int], tuple[Any, int]] = {}  # (member id, index) -> (commitment id, member version)
     events: list[dict[str, Any]] = []
@@ -251,13 +257,16 @@ def downgrade() -> None:
                 revision_table.c.member_id == member_id, revision_table.c.version == m.version
             )
         ).scalar()
-        listed = [{"text": r.text, **({"schedule": r.schedule} if r.schedule else {})} for r in recorded]
+        # A withdrawn one no longer holds: it is not listed again, only kept in the history below.
+        holding = [r for r in recorded if r.status != "withdrawn"]
+        listed = [{"text": r.text, **({"schedule": r.schedule} if r.schedule else {})} for r in holding]
         bind.execute(
             sa.update(member)
             .where(member.c.id == member_id)
             .values(commitments=listed, version=version, updated_at=now)
         )
-        # What the list cannot hold (language, who recorded and shared, the share reason) stays in the history.
+        # What the list cannot hold (language, who recorded and shared, the share reason, a withdrawal) stays in the
+        # history.
         kept = [
             {
                 "id": str(r.id),
@@ -269,6 +278,10 @@ def downgrade() -> None:
                 "shared_by": r.shared_by,
                 "shared_at": r.shared_at.isoformat() if r.shared_at else None,
                 "share_reason": r.share_reason,
+                "status": r.status,
+                "withdrawn_by": r.withdrawn_by,
+                "withdrawn_at": r.withdrawn_at.isoformat() if r.withdrawn_at else None,
+                "withdraw_reason": r.withdraw_reason,
             }
             for r in recorded
         ]
@@ -286,7 +299,8 @@ def downgrade() -> None:
                 changed_at=now,
             )
         )
-        for index, r in enumerate(recorded):
+        position = {r.id: f"commitments.{i}" for i, r in enumerate(holding)}
+        for r in recorded:
             for t in bind.execute(
                 sa.select(translation).where(
                     translation.c.record_kind == "network_commitment", translation.c.record_id == r.id
@@ -298,11 +312,22 @@ def downgrade() -> None:
                     .values(
                         record_kind="network_member",
                         record_id=member_id,
-                        source_field=f"commitments.{index}.{t.source_field}",
-                        source_version=version if t.source_version == 1 else 0,
+                        # a withdrawn one's translations are kept, read as stale (no field of the member has them)
+                        source_field=f"{position.get(r.id, f'withdrawn.{r.id}')}.{t.source_field}",
+                        source_version=version if t.source_version == 1 and r.id in position else 0,
                     )
                 )
         bind.execute(sa.delete(commitment).where(commitment.c.id.in_([r.id for r in recorded])))
+    # A member's own commitment withdrawn since: the old states know no `withdrawn`; it reads as declined, with the
+    # worker's reason as the reason (its words kept, still not shared).
+    bind.execute(
+        sa.update(commitment)
+        .where(commitment.c.status == "withdrawn")
+        .values(status="declined", decline_reason=sa.func.coalesce(commitment.c.decline_reason, commitment.c.withdraw_reason))
+    )
     with op.batch_alter_table("network_commitment", schema=None) as batch_op:
+        batch_op.drop_column("withdraw_reason")
+        batch_op.drop_column("withdrawn_at")
+        batch_op.drop_column("withdrawn_by")
         batch_op.drop_column("decline_reason_language")
         batch_op.drop_column("origin")
