@@ -59,6 +59,7 @@ KIND_BY_NAME: dict[str, str] = {
     "translation_id": "translation",
     "history_id": "trauma_history",
     "commitment_id": "network_commitment",
+    "trigger_id": "known_trigger",
 }
 # A field whose kind depends on the operation: a translation's `record_id` names a record of the service's own
 # kinds (the example translates a child-voice record's words in assessment, a plan rule's in plans).

@@ -456,6 +456,13 @@ async def _trauma_history(w: World, case: str, scene: Scene) -> Scene:
     return {**scene, "trauma_history": made["id"], "trauma_history_version": made["version"]}
 
 
+async def _known_trigger(w: World, case: str, scene: Scene) -> Scene:
+    """A known trigger of the case (its id: plans learns it from the assessment's trauma-history event)."""
+    made = await w.ok("POST", api("assessment", case, "/trauma-histories"), "a trauma history", json=TRAUMA_HISTORY)
+    assert made["triggers"], "the boundary's trauma history needs a trigger"
+    return {**scene, "known_trigger": made["triggers"][0]["id"]}
+
+
 CHILD_WORDS_ES = {
     "record_kind": "child_voice",
     "source_field": "houses.2.entries.0.words",
@@ -705,6 +712,9 @@ def _plan_edit(s: Scene) -> dict[str, Any]:
             }
             for r in plan["rules"]
         ],
+        "trigger_plan": [{"trigger_id": s["known_trigger"], "how_avoided": "Rosa stays the night."}]
+        if s.get("known_trigger")
+        else [],
         "if_rule_broken": {
             "who_is_called": [{"name": "Rosa", "person_id": s["person"]}],
             "what_happens": "Rosa picks the children up.",
@@ -727,6 +737,9 @@ def _plan_create(s: Scene) -> dict[str, Any]:
                 "commitment_id": s.get("confirmed_commitment"),
             }
         ],
+        "trigger_plan": [{"trigger_id": s["known_trigger"], "how_avoided": "Rosa stays the night."}]
+        if s.get("known_trigger")
+        else [],
         "if_rule_broken": {
             "who_is_called": [{"name": "Rosa", "person_id": s["person"]}],
             "what_happens": "Rosa picks the children up.",
@@ -818,6 +831,14 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
         setup=_setup(_harm_statement, _sharing_version),
         bodies=(lambda s: {"sections": ["every_rater"], "statement_ids": [s["statement"]]},),
         headers=_if_match("network_sharing_version"),
+    ),
+    ("network", "post", "/network/members/{member_id}/commitments"): Example(
+        setup=_member, bodies=(lambda s: {"text": "Calls every evening at 8.", "schedule": "every evening"},)
+    ),
+    ("network", "post", "/network/commitments/{commitment_id}/withdrawal"): Example(
+        setup=_confirmed_commitment,
+        bodies=(lambda s: {"reason": "Rosa works nights now."},),
+        headers=_if_match("network_commitment_version"),
     ),
     ("network", "post", "/network/commitments/{commitment_id}/decision"): Example(
         setup=_proposed_commitment,
@@ -1057,10 +1078,10 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
     ("assessment", "post", "/case-views"): Example(bodies=(lambda s: {"case_ids": [s["case"]]},), user="bulk"),
     # plans
     ("plans", "post", "/safety-plans"): Example(
-        setup=_setup(_stage(_sdm, "completed"), _confirmed_commitment), bodies=(_plan_create,)
+        setup=_setup(_stage(_sdm, "completed"), _confirmed_commitment, _known_trigger), bodies=(_plan_create,)
     ),
     ("plans", "patch", "/safety-plans/{plan_id}"): Example(
-        setup=_setup(_stage(_sdm, "completed"), _stage(_plan, "draft"), _confirmed_commitment),
+        setup=_setup(_stage(_sdm, "completed"), _stage(_plan, "draft"), _confirmed_commitment, _known_trigger),
         bodies=(_plan_edit,),
         headers=lambda s: {"If-Match": f'"{s["plan"]["version"]}"'},
     ),

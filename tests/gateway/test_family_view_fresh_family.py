@@ -587,33 +587,34 @@ async def test_a_commitment_the_worker_recorded_is_translated_like_any_other_wor
     sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID
 ) -> None:
     """What the worker wrote down with Rosa is in the agency's language: translated by one person, verified by
-    another qualified one (the shared workflow, `record_kind: network_member`), Maria's Spanish page shows it in
+    another qualified one (the shared workflow, `record_kind: network_commitment`), Maria's Spanish page shows it in
     Spanish, no longer marked; until then it is marked English."""
     case = sqlite_demo_case
     view = await sqlite_system.client.post(
         "/graphql",
         json={
             "query": "query($c: ID!) { caseView(caseId: $c) { network { members { recordId firstName "
-            "commitments { text } } } } }",
+            "commitments { recordId text origin } } } } }",
             "variables": {"c": str(case)},
         },
         headers=sqlite_system.bearer(WORKER),
     )
     rosa = next(m for m in view.json()["data"]["caseView"]["network"]["members"] if m["firstName"] == "Rosa")
-    english = rosa["commitments"][0]["text"]
+    english, commitment_id = rosa["commitments"][0]["text"], rosa["commitments"][0]["recordId"]
+    assert rosa["commitments"][0]["origin"] == "WORKER"
     spanish = "Llama a Maria todas las noches a las 8 para saber cómo está."
     base = f"/api/network/v1/cases/{case}"
     queue = await sqlite_system.client.get(
         f"{base}/translation-queue", params={"language": "es"}, headers=sqlite_system.bearer(WORKER)
     )
     assert queue.status_code == 200, queue.text
-    assert ("network_member", rosa["recordId"]) in {(i["record_kind"], i["record_id"]) for i in queue.json()["items"]}
+    assert ("network_commitment", commitment_id) in {(i["record_kind"], i["record_id"]) for i in queue.json()["items"]}
     recorded = await sqlite_system.client.post(
         f"{base}/translations",
         json={
-            "record_kind": "network_member",
-            "record_id": rosa["recordId"],
-            "source_field": "commitments.0.text",
+            "record_kind": "network_commitment",
+            "record_id": commitment_id,
+            "source_field": "text",
             "language": "es",
             "text": spanish,
             "translated_by": "Lucía Gómez",

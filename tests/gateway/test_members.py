@@ -414,16 +414,24 @@ DECIDE = """mutation($input: DecideNetworkCommitmentInput!) {
   decideNetworkCommitment(input: $input) { commitment { id status sharing } userErrors { field message code } }
 }"""
 COMMITMENTS = """query($id: ID!) {
-  caseView(caseId: $id) { network { members { firstName commitments { recordId text status language } } } }
+  caseView(caseId: $id) { network { members { firstName commitments {
+    recordId text status origin language declineReason declineReasonLanguage } } } }
+}"""
+RECORD = """mutation($input: RecordNetworkCommitmentInput!) {
+  recordNetworkCommitment(input: $input) { commitment { id status origin } userErrors { field message code } }
 }"""
 
 
-async def _own_commitments(system: EmbeddedSystem, case_id: Any, user: str) -> list[dict[str, Any]]:
+async def _commitments(system: EmbeddedSystem, case_id: Any, user: str) -> list[dict[str, Any]]:
     response = await system.graphql(COMMITMENTS, {"id": str(case_id)}, user=user)
     body = response.json()
     assert "errors" not in body, body
     members = body["data"]["caseView"]["network"]["members"]
-    return [c for m in members for c in m["commitments"] if c["recordId"]]
+    return [c for m in members for c in m["commitments"]]
+
+
+async def _own_commitments(system: EmbeddedSystem, case_id: Any, user: str) -> list[dict[str, Any]]:
+    return [c for c in await _commitments(system, case_id, user) if c["origin"] == "MEMBER"]
 
 
 async def test_rosa_proposes_her_own_commitment_and_the_family_reads_it_once_the_worker_confirms(
@@ -539,3 +547,56 @@ async def test_maria_chooses_what_her_network_sees_and_rosa_reads_just_that_in_t
     assert after["view_harm"] == after["rest_harm"] == [harm["id"]]
     assert "WORKER" in after["view_raters"] and "worker" in after["rest_raters"]
     assert after["view_sdm"] is not None and after["rest_sdm"] == 200
+
+
+async def test_family_and_network_read_only_the_commitments_ready_to_share_whoever_wrote_them(
+    system: EmbeddedSystem, demo_case: uuid.UUID
+) -> None:
+    """The worker's record and a member's own are one kind of record: Maria and Rosa read the worker's (confirmed,
+    shared, in the demo), never one that waits or was refused; a worker's words with findings are not recorded
+    without `shareReason`; Rosa reads why her own was declined."""
+    recorded_by_worker = [c for c in await _commitments(system, demo_case, MARIA) if c["origin"] == "WORKER"]
+    assert recorded_by_worker and {c["status"] for c in recorded_by_worker} == {"CONFIRMED"}
+    rosa_member = await system.graphql(
+        "query($id: ID!) { caseView(caseId: $id) { network { members { recordId firstName } } } }",
+        {"id": str(demo_case)},
+        user=WORKER,
+    )
+    rosa_id = next(
+        m["recordId"] for m in rosa_member.json()["data"]["caseView"]["network"]["members"] if m["firstName"] == "Rosa"
+    )
+    jargon = "Rosa monitors the DV perpetrator per the SDM safety plan and ensures compliance."
+    refused = await system.graphql(
+        RECORD, {"input": {"caseId": str(demo_case), "memberId": rosa_id, "text": jargon}}, user=WORKER
+    )
+    assert [e["field"] for e in refused.json()["data"]["recordNetworkCommitment"]["userErrors"]] == [
+        ["input", "shareReason"]
+    ]
+    proposed = await system.graphql(
+        PROPOSE, {"input": {"caseId": str(demo_case), "text": "Llevo a Sofía al médico."}}, user=ROSA
+    )
+    commitment = proposed.json()["data"]["proposeCommitmentAsMember"]["commitment"]
+    texts = {c["text"] for c in await _commitments(system, demo_case, MARIA)}
+    assert jargon not in texts and "Llevo a Sofía al médico." not in texts
+    reason = "Maria takes Sofia to the doctor. Can you help in the evenings?"
+    declined = await system.graphql(
+        DECIDE,
+        {
+            "input": {
+                "caseId": str(demo_case),
+                "commitmentId": commitment["id"],
+                "decision": "DECLINED",
+                "reason": reason,
+                "expectedVersion": 1,
+            }
+        },
+        user=WORKER,
+    )
+    assert declined.json()["data"]["decideNetworkCommitment"]["userErrors"] == []
+    [own] = await _own_commitments(system, demo_case, ROSA)
+    assert (own["status"], own["declineReason"], own["declineReasonLanguage"]) == ("DECLINED", reason, "en")
+    for reader in (MARIA, ROSA):
+        shown = await _commitments(system, demo_case, reader)
+        assert jargon not in {c["text"] for c in shown}
+        assert all(c["status"] == "CONFIRMED" for c in shown if c["origin"] == "WORKER")
+    assert all(c["origin"] == "WORKER" for c in await _commitments(system, demo_case, MARIA))

@@ -393,7 +393,6 @@ async def test_a_network_member_is_added_once_per_key(system: EmbeddedSystem, de
         "person": {"firstName": "Ana", "lastName": "Ruiz", "preferredLanguage": "es"},
         "circle": "OUTER",
         "roles": ["drives Sofia to school"],
-        "commitments": [{"text": "School runs on Mondays", "schedule": "Mondays 7:30"}],
     }
     added = _data(await _run(system, ADD_MEMBER, idempotencyKey="gql-member-1", **member))
     again = _data(await _run(system, ADD_MEMBER, idempotencyKey="gql-member-1", **member))

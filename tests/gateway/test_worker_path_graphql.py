@@ -86,9 +86,17 @@ async def test_a_new_family_from_sacwis_to_an_active_signed_plan_in_graphql_alon
         personId=people["Marcus"],
         circle="INNER",
         roles=["safety person in the evenings"],
-        commitments=[{"text": "Comes by every evening at 6 and stays until Eli is asleep.", "schedule": "daily"}],
     )
     assert member["circle"] == "INNER"
+    commitment = await walk.write(
+        "recordNetworkCommitment",
+        "commitment { id status origin sharing }",
+        caseId=case_id,
+        memberId=member["id"],
+        text="Comes by every evening at 6 and stays until Eli is asleep.",
+        schedule="daily",
+    )
+    assert (commitment["status"], commitment["origin"], commitment["sharing"]) == ("CONFIRMED", "WORKER", "SHARED")
 
     # 3. the map, the danger statement, its safety goal and a rating; then the map is complete
     the_map = await walk.write(
@@ -314,4 +322,4 @@ async def test_a_new_family_from_sacwis_to_an_active_signed_plan_in_graphql_alon
     )
     assert view["caseView"]["safetyPlan"]["versionNumber"] in (1, 2)
     print(f"\nworker's path in GraphQL alone: {walk.calls} calls")
-    assert walk.calls == 25  # before: about 68 calls, 25 of them REST
+    assert walk.calls == 26  # before: about 68 calls, 25 of them REST (a commitment is recorded on its own now)

@@ -30,12 +30,6 @@ def rosa(**changes: Any) -> dict[str, Any]:
         },
         "circle": "inner",
         "roles": ["after-school care", "safety person at night"],
-        "commitments": [
-            {
-                "text": "Picks Sofia and Mateo up from school and stays until Maria is home",
-                "schedule": "weekdays 15:00-18:00",
-            }
-        ],
         "availability": "weekdays after 14:00",
         "background_check": "cleared",
         "background_checked_on": "2026-10-10",
@@ -58,7 +52,7 @@ async def test_a_grandmother_joins_the_network_and_every_change_is_a_new_revisio
     member = created.json()
     assert member["person"]["first_name"] == "Rosa" and member["version"] == 1
     update = {k: v for k, v in rosa().items() if k != "person"}
-    update["commitments"].append({"text": "Sunday dinner check-in", "schedule": "Sundays"})
+    update["roles"].append("Sunday dinner check-in")
     url = f"/v1/cases/{case_id}/network/members/{member['id']}"
     assert (await network.client.put(url, json=update, headers=worker)).status_code == 428
     assert (await network.client.put(url, json=update, headers={**worker, "If-Match": '"7"'})).status_code == 412
@@ -66,7 +60,7 @@ async def test_a_grandmother_joins_the_network_and_every_change_is_a_new_revisio
     assert revised.status_code == 200 and revised.json()["version"] == 2
     history = (await network.client.get(f"{url}/history", headers=worker)).json()
     assert [h["version"] for h in history] == [1, 2]
-    assert len(history[0]["snapshot"]["commitments"]) == 1 and len(history[1]["snapshot"]["commitments"]) == 2
+    assert len(history[0]["snapshot"]["roles"]) == 2 and len(history[1]["snapshot"]["roles"]) == 3
     view = (await network.client.get(f"/v1/cases/{case_id}/view", headers=worker)).json()
     assert [m["person"]["first_name"] for m in view["safety_network"]["members"]] == ["Rosa"]
 
@@ -167,32 +161,73 @@ async def test_a_worker_not_on_the_case_cannot_touch_its_network(
     assert (await network.client.get(f"/v1/cases/{case_id}/network", headers=family)).status_code == 404
 
 
-async def test_what_the_worker_records_with_a_member_is_plain_language_checked_for_the_agency(
-    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens
+PICKS_UP = {"text": "Picks Sofia and Mateo up from school and stays until Maria is home", "schedule": "weekdays 15:00"}
+
+
+async def test_commitments_are_recorded_with_a_member_not_on_the_member(
+    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens, row_counts: Any
 ) -> None:
-    """The commitments the family and network read are checked when saved (and read), like a member's own; the
-    findings are the agency's, never shown to the family or the network."""
+    """A commitment is one record (`network_commitment`), whoever wrote it: the member's own fields no longer
+    carry commitments (422 naming the field, nothing written)."""
     worker = tokens.headers("network", case_id=case_id)
-    jargon = {"text": "Rosa drives Maria to her IOP and her UA every week"}
-    created = await network.client.post(
-        f"/v1/cases/{case_id}/network/members",
-        json=rosa(commitments=[rosa()["commitments"][0], jargon]),
-        headers=worker,
+    before = await row_counts(network.database_url)
+    refused = await network.client.post(
+        f"/v1/cases/{case_id}/network/members", json=rosa(commitments=[PICKS_UP]), headers=worker
     )
-    assert created.status_code == 201, created.text
-    checks = created.json()["plain_language"]
-    assert len(checks) == 2 and checks[0]["language"] == "en"
-    assert "jargon" in {f["code"] for f in checks[1]["findings"]}
-    assert "jargon" not in {f["code"] for f in checks[0]["findings"]}
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "commitments"
+    assert await row_counts(network.database_url) == before
+
+
+async def test_what_the_worker_records_with_a_member_is_confirmed_in_the_same_act_and_checked(
+    network: RunningService, case_id: uuid.UUID, tokens: InternalTokens, row_counts: Any
+) -> None:
+    """The worker records a commitment with a member: confirmed by that worker in the same act (shared at once),
+    so words the plain-language check has findings on need `share_reason` (422, nothing written); the findings
+    are the agency's."""
+    worker = tokens.headers("network", case_id=case_id)
+    member = (await network.client.post(f"/v1/cases/{case_id}/network/members", json=rosa(), headers=worker)).json()
+    url = f"/v1/cases/{case_id}/network/members/{member['id']}/commitments"
+    recorded = await network.client.post(url, json=PICKS_UP, headers=worker)
+    assert recorded.status_code == 201, recorded.text
+    body = recorded.json()
+    assert (body["status"], body["origin"], body["sharing"], body["language"]) == (
+        "confirmed",
+        "worker",
+        "shared",
+        "en",
+    )
+    assert body["decided_by"] == "fsw.rivera" and body["person_id"] == member["person"]["id"]
+    jargon = {"text": "Rosa drives Maria to her IOP and her UA every week"}
+    before = await row_counts(network.database_url)
+    refused = await network.client.post(url, json=jargon, headers=worker)
+    assert refused.status_code == 422 and [e["field"] for e in refused.json()["errors"]] == ["share_reason"]
+    assert await row_counts(network.database_url) == before
+    kept = await network.client.post(
+        url, json={**jargon, "share_reason": "Maria asked for these words."}, headers=worker
+    )
+    assert kept.status_code == 201, kept.text
+    assert "jargon" in {f["code"] for f in kept.json()["plain_language"]["findings"]}
+    other_case = f"/v1/cases/{case_id}/network/members/{uuid.uuid4()}/commitments"
+    assert (await network.client.post(other_case, json=PICKS_UP, headers=worker)).status_code == 404
     network_view = (await network.client.get(f"/v1/cases/{case_id}/network", headers=worker)).json()
-    assert network_view["members"][0]["plain_language"] == checks
+    listed = network_view["members"][0]["commitments"]
+    assert [c["text"] for c in listed] == [PICKS_UP["text"], jargon["text"]]
+    assert [c["id"] for c in network_view["commitments"]] == [c["id"] for c in listed]
 
 
 async def test_a_family_member_reads_the_recorded_commitments_without_the_agencys_findings(
     network: RunningService, members_case: uuid.UUID, people: dict[str, dict[str, str]]
 ) -> None:
+    url = f"/v1/cases/{members_case}/network/members/{people['ids']['rosa_member']}/commitments"
+    recorded = await network.client.post(
+        url, json={"text": "Rosa drives Maria to her IOP", "share_reason": "Maria's words."}, headers=people["worker"]
+    )
+    assert recorded.status_code == 201, recorded.text
     shown = await network.client.get(f"/v1/cases/{members_case}/network", headers=people["maria"])
     assert shown.status_code == 200, shown.text
-    assert [m["plain_language"] for m in shown.json()["members"]] == [None]
+    [seen] = [c for m in shown.json()["members"] for c in m["commitments"]]
+    assert seen["text"] == "Rosa drives Maria to her IOP"
+    assert seen["plain_language"] is None and seen["share_reason"] is None and seen["decided_by"] is None
     staff = await network.client.get(f"/v1/cases/{members_case}/network", headers=people["worker"])
-    assert [m["plain_language"] for m in staff.json()["members"]] == [[]]  # Rosa: no recorded commitment
+    [agency] = [c for m in staff.json()["members"] for c in m["commitments"]]
+    assert agency["plain_language"]["findings"] and agency["share_reason"] == "Maria's words."

@@ -94,6 +94,8 @@ PlanParticipantRef = Annotated[uuid.UUID, CaseRef("plan_participant")]
 NextStepRef = Annotated[uuid.UUID, CaseRef("next_step")]
 # a safety-network member's own commitment that the worker confirmed (a proposal or a declined one is none)
 ConfirmedCommitmentRef = Annotated[uuid.UUID, CaseRef("confirmed_commitment")]
+# a known trigger of a child or caregiver in the case (assessment's trauma history; its id only)
+KnownTriggerRef = Annotated[uuid.UUID, CaseRef("known_trigger")]
 # an approval subject: an SDM assessment or a safety plan, by the approval's kind
 ApprovalSubjectRef = Annotated[uuid.UUID, CaseRef("approval_subject")]
 
@@ -210,6 +212,11 @@ SDM_ASSESSMENTS = tuple(
 # Only the worker's confirmation announces a commitment another service may refer to (a plan rule).
 CONFIRMED_COMMITMENTS = (
     CaseEntityFeed("sop.network.network_commitment.confirmed", "confirmed_commitment", ("commitment_id",)),
+)
+# A trauma history's triggers, by id (the words never travel: label `trauma_history`).
+KNOWN_TRIGGERS = tuple(
+    CaseEntityFeed(f"sop.assessment.trauma_history.{what}", "known_trigger", ("trigger_ids",))
+    for what in ("recorded", "updated")
 )
 SAFETY_PLANS = (
     CaseEntityFeed("sop.plans.safety_plan.created", "safety_plan", ("plan_id",)),

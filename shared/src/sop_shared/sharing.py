@@ -116,17 +116,24 @@ def mark_ready_to_share(
     """Mark `record` ready to share, by `by` at `now`. With findings to fix, a reason is required: 422 naming
     `reason` and listing the findings' codes, and nothing changes. Marking a shared record again refreshes
     who and when (and the reason)."""
+    kept = reason_to_share(findings, reason)
+    record.shared_at = now
+    record.shared_by = by
+    record.share_reason = kept
+
+
+def reason_to_share(findings: Iterable[LanguageFinding], reason: str | None, *, field: str = "reason") -> str | None:
+    """The reason kept for sharing words the plain-language check has `findings` on: None when nothing is to
+    fix; with findings to fix a reason is required (422 naming `field`, listing the findings' codes)."""
     to_fix = findings_to_fix(findings)
     if to_fix and not (reason and reason.strip()):
         codes = sorted({f.code for f in to_fix})
         raise InvalidInput.field(
-            "reason",
+            field,
             "the plain-language check found something to fix (" + ", ".join(codes) + "): fix the words, or give the "
             "reason they are shared as they are",
         )
-    record.shared_at = now
-    record.shared_by = by
-    record.share_reason = reason.strip() if to_fix and reason else None
+    return reason.strip() if to_fix and reason else None
 
 
 def unshare(record: Shareable) -> None:

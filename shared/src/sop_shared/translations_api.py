@@ -80,9 +80,12 @@ class Found:
     version: int
     fields: Mapping[str, str]
     record: Any = None
+    # A field written in another language than the record's (a network commitment's decline reason, the agency's).
+    field_languages: Mapping[str, str] = field(default_factory=dict)
 
     def source(self, name: str) -> Source:
-        return Source(language=self.language, version=self.version, text=self.fields.get(name, ""))
+        language = self.field_languages.get(name, self.language)
+        return Source(language=language, version=self.version, text=self.fields.get(name, ""))
 
 
 Find = Callable[[AsyncSession, str, uuid.UUID, uuid.UUID], Awaitable[Found]]

@@ -84,7 +84,7 @@ DEMO_SAFETY_NETWORK: tuple[tuple[str | None, dict[str, Any]], ...] = (
             "commitments": [
                 {"text": "Calls Maria every evening at 8 to check in.", "schedule": "every evening, 20:00"},
                 {
-                    "text": "Takes Sofia and Mateo to her house for the night whenever Maria has been drinking.",
+                    "text": "Takes Sofia and Mateo to her house for the night if Maria has been drinking.",
                     "schedule": "any evening it is needed",
                 },
             ],
@@ -153,7 +153,7 @@ async def seed_safety_network(client: httpx.AsyncClient, seed: DemoSeed, case: d
     people = {m["person"]["external_id"]: m["person"] for m in case["members"]}
     member_ids = [m["id"] for m in network["members"]]
     for sacwis_id, member in DEMO_SAFETY_NETWORK:
-        body = dict(member)
+        body = {k: v for k, v in member.items() if k != "commitments"}
         if sacwis_id is not None:
             person = people[sacwis_id]
             body["person_id"] = person["id"]
@@ -166,6 +166,12 @@ async def seed_safety_network(client: httpx.AsyncClient, seed: DemoSeed, case: d
             f"the network member {person['first_name']} {person['last_name']}",
         )
         member_ids.append(created["id"])
+        # What the member agreed to, recorded by the worker with them (confirmed, so shared, in the same act).
+        for commitment in member.get("commitments", []):
+            check(
+                await client.post(f"{base}/members/{created['id']}/commitments", json=commitment, headers=worker),
+                f"a commitment of {person['first_name']} {person['last_name']}",
+            )
     if not network["meetings"]:
         check(
             await client.post(

@@ -189,11 +189,13 @@ PLAN_RULE_FIELDS = ("text", "frequency", "how_verified")
 def plan_in_language(plan: Mapping[str, Any], language: str) -> dict[str, Any]:
     """A safety plan (as the plans service gives it, with `translations` beside its words and its rules') with
     its words in `language` where verified, current translations exist: the title, each red flag, what happens if
-    a rule is broken, the backup plan, and each rule's words. `language_fallback` when any of the plan's own words
-    are shown as written; each rule carries its own."""
+    a rule is broken, the backup plan, how it avoids each known trigger, and each rule's words.
+    `language_fallback` when any of the plan's own words are shown as written; each rule carries its own."""
     original = str(plan.get("language") or "en")
     words: dict[str, Any] = {"title": plan.get("title"), "backup_plan": plan.get("backup_plan")}
     words |= {f"triggers.{i}": t for i, t in enumerate(plan.get("triggers") or [])}
+    avoids = [dict(e) for e in plan.get("trigger_plan") or []]
+    words |= {f"trigger_plan.{i}.how_avoided": e.get("how_avoided") for i, e in enumerate(avoids)}
     broken = dict(plan.get("if_rule_broken") or {})
     words["if_rule_broken.what_happens"] = broken.get("what_happens")
     shown = item_in_language(
@@ -206,6 +208,7 @@ def plan_in_language(plan: Mapping[str, Any], language: str) -> dict[str, Any]:
         "title": shown["title"],
         "backup_plan": shown["backup_plan"],
         "triggers": [shown[f"triggers.{i}"] for i in range(len(plan.get("triggers") or []))],
+        "trigger_plan": [{**e, "how_avoided": shown[f"trigger_plan.{i}.how_avoided"]} for i, e in enumerate(avoids)],
         "if_rule_broken": broken or plan.get("if_rule_broken"),
         "language_fallback": shown["language_fallback"],
         "untranslated_fields": shown["untranslated_fields"],

@@ -81,6 +81,27 @@ MUTATIONS: list[CaseMutation] = [
         description="The worker confirms a network member's own commitment (it is then shared and a plan rule may "
         "carry it) or declines it with the reason.",
     ),
+    CaseMutation(
+        "withdrawNetworkCommitment",
+        "network",
+        "POST",
+        f"{CASE}/network/commitments/{{commitment_id}}/withdrawal",
+        "network_commitment",
+        "commitment",
+        action="update",
+        description="The worker withdraws a commitment that no longer holds, with the reason: kept for the record, "
+        "no longer shared with the family and the network.",
+    ),
+    CaseMutation(
+        "recordNetworkCommitment",
+        "network",
+        "POST",
+        f"{CASE}/network/members/{{member_id}}/commitments",
+        "network_commitment",
+        "commitment",
+        description="The worker records what a network member agreed to: confirmed by the worker in the same act, "
+        "so shared at once (words with plain-language findings need `shareReason`); a plan rule may carry it.",
+    ),
     CaseMutation("grantPartnerAccess", "network", "POST", f"{CASE}/grants", "grant", "grant"),
     CaseMutation(
         "revokePartnerGrant", "network", "POST", f"{CASE}/grants/{{grant_id}}/revoke", "grant", "grant", action="update"

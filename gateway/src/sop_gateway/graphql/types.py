@@ -351,56 +351,67 @@ class CommitmentStatus(Enum):
     PROPOSED = "proposed"
     CONFIRMED = "confirmed"
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+@strawberry.enum(description="Who wrote a commitment down: the member in their own words, or the worker with them")
+class CommitmentOrigin(Enum):
+    MEMBER = "member"
+    WORKER = "worker"
 
 
 @strawberry.type(
-    description="What a network member has agreed to do: recorded by the worker with the member (`recordId` null), "
-    "or proposed by the member in their own words and confirmed by the worker (docs/members.md)"
+    description="What a network member has agreed to do: recorded by the worker with the member (confirmed in the "
+    "same act), or proposed by the member in their own words and confirmed by the worker (docs/members.md)"
 )
 class Commitment:
     text: str
     schedule: str | None
     record_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The member's own commitment (network service); null for one the worker recorded"
+        default=None, description="The commitment's record (network service, `network_commitment`)"
     )
     status: CommitmentStatus = strawberry.field(
         default=CommitmentStatus.CONFIRMED,
         description="Only the agency and the member who proposed it read a proposed or declined one",
     )
+    origin: CommitmentOrigin = strawberry.field(
+        default=CommitmentOrigin.MEMBER, description="The member's own words, or recorded by the worker"
+    )
     language: str | None = strawberry.field(default=None, description="The language `text` is shown in")
     language_fallback: bool = strawberry.field(
         default=False, description="True when no verified, current translation into the asked language exists"
     )
-    decline_reason: str | None = None
+    decline_reason: str | None = strawberry.field(
+        default=None, description="Why the worker declined it, in the asked language where a verified one exists"
+    )
+    decline_reason_language: str | None = strawberry.field(
+        default=None, description="The language `declineReason` is shown in"
+    )
     version: int | None = None
 
     @classmethod
-    def recorded(cls, body: dict[str, Any], translations: list[dict[str, Any]], language: str) -> Commitment:
-        """One commitment the worker recorded with a member (in the agency's language), with its translations
-        (`source_field` `commitments.<n>.text`), in `language` where a verified, current one exists."""
-        fields = [{**t, "source_field": t["source_field"].rsplit(".", 1)[-1]} for t in translations]
-        shown = item_in_language(
-            {**body, "language": AGENCY_LANGUAGE, "translations": fields}, ("text", "schedule"), language
-        )
-        return cls(
-            text=shown["text"],
-            schedule=shown.get("schedule"),
-            language=shown["language"],
-            language_fallback=shown["language_fallback"],
-        )
-
-    @classmethod
     def own(cls, body: dict[str, Any], language: str) -> Commitment:
-        """A member's own commitment, its words in `language` where a verified, current translation exists."""
+        """A member's commitment (their own or the worker's record with them), its words — and the reason it was
+        declined — in `language` where a verified, current translation exists."""
         shown = item_in_language(body, ("text", "schedule"), language)
+        reason: InLanguage | None = None
+        if body.get("decline_reason"):
+            reason = in_language(
+                body["decline_reason"],
+                body.get("decline_reason_language") or AGENCY_LANGUAGE,
+                [t for t in body.get("translations") or [] if t.get("source_field") == "decline_reason"],
+                language,
+            )
         return cls(
             text=shown["text"],
             schedule=shown.get("schedule"),
             record_id=strawberry.ID(body["id"]),
             status=CommitmentStatus(body["status"]),
+            origin=CommitmentOrigin(body.get("origin") or "member"),
             language=shown["language"],
             language_fallback=shown["language_fallback"],
-            decline_reason=body.get("decline_reason"),
+            decline_reason=reason.text if reason else None,
+            decline_reason_language=reason.language if reason else None,
             version=body.get("version"),
         )
 
@@ -420,19 +431,8 @@ class NetworkMember(Node):
     active_to: dt.date | None
 
     @classmethod
-    def from_json(
-        cls, body: dict[str, Any], own: list[Commitment] | None = None, language: str = AGENCY_LANGUAGE
-    ) -> NetworkMember:
+    def from_json(cls, body: dict[str, Any], commitments: list[Commitment] | None = None) -> NetworkMember:
         person = body["person"]
-        # What the worker recorded with the member is in the agency's language; its translations name the field
-        # they translate (`commitments.<n>.text`), each commitment shown in `language` where one is verified.
-        translations = list(body.get("translations") or [])
-        recorded = [
-            Commitment.recorded(
-                c, [t for t in translations if t.get("source_field", "").startswith(f"commitments.{n}.")], language
-            )
-            for n, c in enumerate(body.get("commitments", []))
-        ]
         return cls(
             id=strawberry.ID(body["id"]),
             person_id=strawberry.ID(person["id"]),
@@ -440,7 +440,7 @@ class NetworkMember(Node):
             last_name=person["last_name"],
             circle=NetworkCircle(body["circle"]),
             roles=list(body.get("roles", [])),
-            commitments=recorded + (own or []),
+            commitments=commitments or [],
             availability=body.get("availability"),
             agreed_plan_version=body.get("agreed_plan_version"),
             active_from=_date(body.get("active_from")),
@@ -472,15 +472,16 @@ class SafetyNetwork:
         language: str = "en",
         reader_person_id: str | None = None,
     ) -> SafetyNetwork:
-        """The network as `audience` reads it: each member's own commitments follow the ones the worker recorded
-        with them — the agency reads every one, a member their own proposals, everyone else the confirmed ones."""
+        """The network as `audience` reads it, each member with their commitments (the worker's record and the
+        member's own, oldest first): the agency reads every one, a member their own proposals, everyone else the
+        confirmed, shared ones."""
         body = body or {}
-        own: dict[str, list[Commitment]] = {}
+        commitments: dict[str, list[Commitment]] = {}
         for c in body.get("commitments", []):
             if shown_to_reader(SimpleNamespace(**c), audience, reader_person_id):
-                own.setdefault(str(c["member_id"]), []).append(Commitment.own(c, language))
+                commitments.setdefault(str(c["member_id"]), []).append(Commitment.own(c, language))
         return cls(
-            members=[NetworkMember.from_json(m, own.get(str(m["id"])), language) for m in body.get("members", [])],
+            members=[NetworkMember.from_json(m, commitments.get(str(m["id"]))) for m in body.get("members", [])],
             meetings=[
                 NetworkMeeting(
                     held_on=_date(m["held_on"]) or dt.date.min,
@@ -1117,6 +1118,12 @@ class IfRuleBroken:
     what_happens: str
 
 
+@strawberry.type(description="How a plan avoids one known trigger (the trigger's words stay in the trauma history)")
+class TriggerAvoided:
+    trigger_id: strawberry.ID = strawberry.field(description="The known trigger's id (assessment's trauma history)")
+    how_avoided: str
+
+
 @strawberry.type
 class SafetyPlan(Node):
     id: strawberry.ID = strawberry.field(name="recordId", description=VIEW_RECORD_ID)
@@ -1150,6 +1157,10 @@ class SafetyPlan(Node):
     rules: list[SafetyPlanRule]
     monitors: list[str] = strawberry.field(description="Everyone who watches that a rule is kept")
     triggers: list[str]
+    trigger_plan: list[TriggerAvoided] = strawberry.field(
+        description="How the plan avoids each known trigger of the case's children and caregivers: the agency, and "
+        "the family once the plan is shared with them (in their language where a verified translation exists)"
+    )
     if_rule_broken: IfRuleBroken | None
     backup_plan: str | None
     sign_offs: list[SignOff]
@@ -1205,6 +1216,10 @@ class SafetyPlan(Node):
             rules=rules,
             monitors=list(dict.fromkeys(m for r in rules for m in r.monitors)),
             triggers=list(body.get("triggers", [])),
+            trigger_plan=[
+                TriggerAvoided(trigger_id=strawberry.ID(str(e["trigger_id"])), how_avoided=e["how_avoided"])
+                for e in body.get("trigger_plan") or []
+            ],
             if_rule_broken=IfRuleBroken(
                 who_is_called=_names(broken.get("who_is_called")), what_happens=broken["what_happens"]
             )

@@ -206,7 +206,7 @@ class NetworkMember(NetworkTable, table=True):
     person_id: uuid.UUID = Field(foreign_key="person.id", index=True)
     circle: NetworkCircle = Field(sa_type=enum_column(NetworkCircle))
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    commitments: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # What the member commits to is kept in `network_commitment` (the worker's record and the member's own alike).
     availability: str | None = Field(default=None, max_length=500)
     background_check: BackgroundCheck = Field(default=BackgroundCheck.not_started, sa_type=enum_column(BackgroundCheck))
     background_checked_on: date | None = None
@@ -237,12 +237,20 @@ class CommitmentStatus(StrEnum):
     proposed = "proposed"  # the network member's own words, waiting for the worker
     confirmed = "confirmed"  # the worker confirmed it: it may enter a plan, and is shared
     declined = "declined"  # the worker declined it, with the reason
+    withdrawn = "withdrawn"  # it no longer holds (the worker said why): kept for the record, no longer shared
+
+
+class CommitmentOrigin(StrEnum):
+    member = "member"  # the network member proposed it, in their own words
+    worker = "worker"  # the worker recorded it with the member (confirmed by that worker in the same act)
 
 
 class NetworkCommitment(NetworkTable, SharedRecord, table=True):
-    """What a safety-network member says they will do to keep the children safe, in their own words. A proposal
-    until the worker confirms it (or declines it, with a reason); only a confirmed commitment can enter a plan
-    (docs/members.md). The words are kept as the member wrote them; nothing is overwritten."""
+    """What a safety-network member says they will do to keep the children safe. A member's own (`origin`
+    member, in their own words) is a proposal until the worker confirms it (or declines it, with a reason); one
+    the worker records with the member (`origin` worker) is confirmed by that worker in the same act. Only a
+    confirmed commitment is shared and can enter a plan (docs/members.md). The words are kept as written;
+    nothing is overwritten."""
 
     __tablename__ = "network_commitment"
 
@@ -254,11 +262,16 @@ class NetworkCommitment(NetworkTable, SharedRecord, table=True):
     schedule: str | None = Field(default=None, max_length=200)
     language: str = Field(max_length=35)
     status: CommitmentStatus = Field(default=CommitmentStatus.proposed, sa_type=enum_column(CommitmentStatus))
+    origin: CommitmentOrigin = Field(default=CommitmentOrigin.member, sa_type=enum_column(CommitmentOrigin))
     proposed_by: str = Field(max_length=200)  # the login that proposed it
     proposed_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
     decided_by: str | None = Field(default=None, max_length=200)
     decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
-    decline_reason: str | None = Field(default=None, max_length=1000)
+    decline_reason: str | None = Field(default=None, max_length=1000)  # the worker's words, said to the member
+    decline_reason_language: str | None = Field(default=None, max_length=35)  # None: the agency's
+    withdrawn_by: str | None = Field(default=None, max_length=200)
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    withdraw_reason: str | None = Field(default=None, max_length=1000)  # the agency's note
     version: int = 1
 
 

@@ -14,6 +14,7 @@ from sop_network.models import (
     BackgroundCheck,
     CaseStatus,
     CaseType,
+    CommitmentOrigin,
     CommitmentStatus,
     ContactKind,
     MemberRole,
@@ -293,11 +294,6 @@ class AccessOut(BaseModel):
     )
 
 
-class CommitmentIn(Strict):
-    text: str = Field(min_length=1, max_length=1000)
-    schedule: str | None = Field(default=None, max_length=200)
-
-
 class NetworkPersonIn(Strict):
     """A new person for the network (not known to SACWIS), or `person_id` of one already known."""
 
@@ -312,7 +308,6 @@ class NetworkPersonIn(Strict):
 class NetworkMemberFields(Strict):
     circle: NetworkCircle
     roles: list[str] = Field(default_factory=list, max_length=20)
-    commitments: list[CommitmentIn] = Field(default_factory=list, max_length=50)
     availability: str | None = Field(default=None, max_length=500)
     background_check: BackgroundCheck = BackgroundCheck.not_started
     background_checked_on: date | None = None
@@ -337,7 +332,6 @@ class NetworkMemberOut(BaseModel):
     person: PersonOut
     circle: NetworkCircle
     roles: list[str]
-    commitments: list[CommitmentIn]
     availability: str | None
     background_check: BackgroundCheck
     background_checked_on: date | None
@@ -348,14 +342,12 @@ class NetworkMemberOut(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
-    plain_language: list[LanguageCheck] | None = Field(
-        default=None,
-        description="For the agency only: the plain-language check of each recorded commitment, in their order",
-    )
-    translations: list[CarriedTranslation] = Field(
+    commitments: list[NetworkCommitmentOut] = Field(
         default_factory=list,
-        description="Current translations of the recorded commitments' words (`source_field`: commitments.<n>.text "
-        "or commitments.<n>.schedule), written in the agency's language",
+        description="The member's commitments (`network_commitment`, oldest first), as the reader may read them: the "
+        "ones the worker recorded with the member and the member's own; the agency reads every one, the member their "
+        "own proposals too, everyone else the confirmed, shared ones. The worker records one with "
+        "`POST …/members/{id}/commitments`",
     )
 
 
@@ -395,13 +387,15 @@ class MemberCommitmentIn(Strict):
     )
 
 
-class CommitmentDecisionIn(Strict):
-    """The worker confirms a proposed commitment (it may then enter a plan, and the family and network read it)
-    or declines it with the reason, said to the member."""
+class WorkerCommitmentIn(Strict):
+    """A commitment the worker records with a network member (what the member agreed to, in the worker's words):
+    confirmed by the worker in the same act, so it is shared at once — the plain-language check's findings need
+    `share_reason`."""
 
-    decision: Literal["confirmed", "declined"]
-    reason: str | None = Field(
-        default=None, min_length=3, max_length=1000, description="Why it is declined (required to decline)"
+    text: str = Field(min_length=1, max_length=1000, description="What the member will do to keep the children safe")
+    schedule: str | None = Field(default=None, min_length=1, max_length=200, description="When / how often")
+    language: LanguageTag | None = Field(
+        default=None, description="The language the words are in; defaults to the agency's language"
     )
     share_reason: str | None = Field(
         default=None,
@@ -409,6 +403,36 @@ class CommitmentDecisionIn(Strict):
         max_length=1000,
         description="Why the words are shared as they are although the plain-language check has findings",
     )
+
+
+class CommitmentDecisionIn(Strict):
+    """The worker confirms a proposed commitment (it may then enter a plan, and the family and network read it)
+    or declines it with the reason, said to the member."""
+
+    decision: Literal["confirmed", "declined"]
+    reason: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=1000,
+        description="Why it is declined (required to decline): the member reads it (plain-language checked, and "
+        "translated like the commitment's words)",
+    )
+    reason_language: LanguageTag | None = Field(
+        default=None, description="The language `reason` is written in; defaults to the agency's language"
+    )
+    share_reason: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=1000,
+        description="Why the words the member or family read (the commitment's when confirming, the reason when "
+        "declining) are shared as they are although the plain-language check has findings",
+    )
+
+
+class CommitmentWithdrawalIn(Strict):
+    """The worker withdraws a commitment that no longer holds (kept for the record, no longer shared)."""
+
+    reason: str = Field(min_length=3, max_length=1000, description="Why it no longer holds (the agency's note)")
 
 
 class NetworkCommitmentOut(SharingOut):
@@ -420,13 +444,26 @@ class NetworkCommitmentOut(SharingOut):
     schedule: str | None
     language: str
     status: CommitmentStatus
+    origin: CommitmentOrigin = Field(
+        description="`member`: the member's own words, proposed; `worker`: recorded by the worker with the member"
+    )
     proposed_at: datetime
     decided_by: str | None
     decided_at: datetime | None
-    decline_reason: str | None
+    decline_reason: str | None = Field(
+        description="Why the worker declined it (`translations` carry it as `source_field` decline_reason)"
+    )
+    decline_reason_language: str | None = Field(
+        default=None, description="The language `decline_reason` is written in (null: none given)"
+    )
+    withdrawn_at: datetime | None = None
+    withdraw_reason: str | None = Field(default=None, description="Why it was withdrawn (the agency's only)")
     version: int
     plain_language: LanguageCheck | None = Field(
         default=None, description="The plain-language check of the words (the agency's; warnings only)"
+    )
+    decline_reason_plain_language: LanguageCheck | None = Field(
+        default=None, description="The plain-language check of the decline reason (the agency's)"
     )
     translations: list[CarriedTranslation] = Field(
         default_factory=list, description="People's current translations of the words (the reader's side picks)"
@@ -438,8 +475,8 @@ class SafetyNetworkOut(BaseModel):
     meetings: list[NetworkMeetingOut]
     commitments: list[NetworkCommitmentOut] = Field(
         default_factory=list,
-        description="The network members' own commitments: the agency reads every one; others the confirmed, "
-        "shared ones (and a member their own proposals)",
+        description="Every member's commitments (the worker's record and the members' own): the agency reads every "
+        "one; others the confirmed, shared ones (and a member their own proposals)",
     )
 
 

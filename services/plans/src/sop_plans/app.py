@@ -10,6 +10,7 @@ from sop_plans.case_refs import ENTITY_FEEDS, case_refs
 from sop_plans.case_view.api import router as case_view_router
 from sop_plans.check_ins.api import router as check_ins_router
 from sop_plans.expiry import expiry_sweeper
+from sop_plans.known_triggers.service import CONSUMERS as KNOWN_TRIGGER_CONSUMERS
 from sop_plans.members.api import router as members_router
 from sop_plans.models import person_languages, platform
 from sop_plans.next_steps.api import router as next_steps_router
@@ -42,6 +43,7 @@ def create_app(
         consumers=[
             *person_language_consumers(settings.component, person_languages),  # who reads which language
             *PRACTICE_CONSUMERS,  # practice rules across services: safety decisions, case staff, threat codes
+            *KNOWN_TRIGGER_CONSUMERS,  # which of the case's people have known triggers (ids only)
         ],
         case_refs=resolvers,
         known_entities=known,

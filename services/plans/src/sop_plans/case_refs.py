@@ -1,6 +1,6 @@
 """What the ids in a plans request may name, within the request's case (see `sop_shared.case_refs`): this
 service's plans, their rules and participants from its tables; people, danger statements, safety goals, SDM
-assessments and the network members' confirmed commitments from the other services' events."""
+assessments, known triggers and the network members' confirmed commitments from the other services' events."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sop_plans.models import SafetyPlan, SafetyPlanVersion, case_entities
 from sop_shared.case_refs import (
     CONFIRMED_COMMITMENTS,
     DANGER_STATEMENTS,
+    KNOWN_TRIGGERS,
     PEOPLE_IN_CASES,
     SAFETY_GOALS,
     SDM_ASSESSMENTS,
@@ -33,6 +34,7 @@ ENTITY_FEEDS: tuple[CaseEntityFeed, ...] = (
     *SAFETY_GOALS,
     *SDM_ASSESSMENTS,
     *CONFIRMED_COMMITMENTS,
+    *KNOWN_TRIGGERS,
 )
 
 
@@ -68,6 +70,7 @@ def case_refs(*, grace_seconds: float) -> tuple[CaseRefResolvers, KnownEntities]
             "safety_goal": known.resolver("safety_goal"),
             "sdm_assessment": known.resolver("sdm_assessment"),
             "confirmed_commitment": known.resolver("confirmed_commitment"),
+            "known_trigger": known.resolver("known_trigger"),
             "safety_plan": rows_in_case(col(SafetyPlan.id), col(SafetyPlan.case_id)),
             "safety_plan_rule": _in_plan_versions("rules"),
             "plan_participant": _in_plan_versions("participants"),

@@ -420,6 +420,22 @@ class SdmThreatCodes(PlansTable, table=True):
     recorded_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
 
 
+class KnownTriggers(PlansTable, table=True):
+    """The known triggers of one person in a case, by id only (the assessment service's trauma history:
+    `trauma_history.recorded|updated` events carry whose and the triggers' ids, never the words). A plan says
+    how it avoids each (`trigger_plan`); a plan that leaves one out carries a warning. The newest version wins."""
+
+    __tablename__ = "known_triggers"
+
+    trauma_history_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(index=True)
+    person_id: uuid.UUID | None = None
+    person_role: str = Field(sa_column=Column(String(40), nullable=False))
+    trigger_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    history_version: int
+    recorded_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
+
+
 class Translation(PlansTable, TranslationRecord, table=True):
     """A person's translation of one field of a safety plan (its title, a red flag, what happens if a rule is
     broken, the backup plan), of one of its rules, or of a next step, as it read then (`sop_shared.translations`)."""

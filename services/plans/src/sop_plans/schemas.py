@@ -109,6 +109,19 @@ class WorkerMonitoring(Strict):
     method: str | None = Field(default=None, max_length=500)
 
 
+class TriggerPlanIn(Strict):
+    """How the plan avoids one known trigger of a child or caregiver (its id from the assessment service's trauma
+    history; the trigger's words stay there, restricted)."""
+
+    trigger_id: case_refs.KnownTriggerRef = Field(description="The known trigger (a trauma history's trigger id)")
+    how_avoided: Text = Field(description="How the plan avoids it, in the practice's words (the family may read it)")
+
+
+class TriggerPlanEntry(BaseModel):
+    trigger_id: uuid.UUID = Field(description="The known trigger (its id only: the words are the trauma history's)")
+    how_avoided: str
+
+
 class SafetyPlanIn(Strict):
     """A new safety plan: its links and its first version (rules, red flags, what happens if a rule is
     broken, the backup plan, how the worker monitors it, and who is asked to sign)."""
@@ -128,6 +141,12 @@ class SafetyPlanIn(Strict):
     participants: list[ParticipantIn] = Field(default_factory=list, max_length=30)
     rules: list[RuleIn] = Field(min_length=1, max_length=50)
     triggers: list[Text] = Field(default_factory=list, max_length=50, description="Red flags the network watches for")
+    trigger_plan: list[TriggerPlanIn] = Field(
+        default_factory=list,
+        max_length=60,
+        description="How the plan avoids each known trigger of the case's children and caregivers (a known trigger "
+        "the plan does not address is a warning)",
+    )
     if_rule_broken: IfRuleBroken | None = None
     backup_plan: str | None = Field(default=None, max_length=4000)
     worker_monitoring: WorkerMonitoring | None = None
@@ -148,6 +167,7 @@ class SafetyPlanEdit(Strict):
     participants: list[ParticipantEdit] | None = Field(default=None, max_length=30)
     rules: list[RuleEdit] | None = Field(default=None, min_length=1, max_length=50)
     triggers: list[Text] | None = Field(default=None, max_length=50)
+    trigger_plan: list[TriggerPlanIn] | None = Field(default=None, max_length=60)
     if_rule_broken: IfRuleBroken | None = None
     backup_plan: str | None = Field(default=None, max_length=4000)
     worker_monitoring: WorkerMonitoring | None = None
@@ -186,6 +206,8 @@ class PlanContent(BaseModel):
     if_rule_broken: IfRuleBroken | None
     backup_plan: str | None
     worker_monitoring: WorkerMonitoring | None
+    # Left out when empty: a version that says nothing about known triggers is stored and hashed as before.
+    trigger_plan: list[TriggerPlanEntry] = Field(default_factory=list, exclude_if=lambda value: not value)
 
 
 class RuleOut(Rule):
@@ -470,6 +492,11 @@ class SafetyPlanOut(BaseModel):
     participants: list[Participant]
     rules: list[RuleOut]
     triggers: list[str]
+    trigger_plan: list[TriggerPlanEntry] = Field(
+        default_factory=list,
+        description="How the plan avoids each known trigger: the agency reads the trigger ids; the family the words "
+        "(once the plan is shared with them, translated like the plan's other words); nobody else",
+    )
     if_rule_broken: IfRuleBroken | None
     backup_plan: str | None
     worker_monitoring: WorkerMonitoring | None
@@ -498,7 +525,7 @@ class SafetyPlanOut(BaseModel):
     translations: list[CarriedTranslation] | None = Field(
         default=None,
         description="The case view only: people's current translations of the plan's words (`source_field`: "
-        "title, triggers.0…, if_rule_broken.what_happens, backup_plan)",
+        "title, triggers.0…, if_rule_broken.what_happens, backup_plan, trigger_plan.0.how_avoided…)",
     )
     ended_by: str | None = Field(description="Who ended the plan (terminated it, or activated its replacement)")
     replaced_by_plan_id: uuid.UUID | None = Field(

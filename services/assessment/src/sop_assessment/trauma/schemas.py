@@ -30,6 +30,14 @@ class Trigger(Strict):
     what_helps: Annotated[str | None, Field(max_length=1000, description="What helps when it happens")] = None
 
 
+class TriggerOut(BaseModel):
+    id: uuid.UUID | None = Field(
+        default=None, description="The trigger's id: a plan says how it avoids it by this id (kept while its words are)"
+    )
+    trigger: str
+    what_helps: str | None = None
+
+
 class PersonIn(Strict):
     name: Name
     person_id: case_refs.PersonRef | None = None
@@ -74,7 +82,7 @@ class TraumaHistoryOut(BaseModel):
     created_at: datetime
     person: PersonIn | None = None
     history: str | None = None
-    triggers: list[Trigger] | None = None
+    triggers: list[TriggerOut] | None = None
     consented_audiences: list[str] | None = None
     consent_note: str | None = None
     created_by: str | None = None
@@ -89,6 +97,7 @@ class KnownTrigger(BaseModel):
     """A known trigger the plan must avoid, with whose it is and what helps (the agency only, with consent)."""
 
     trauma_history_id: uuid.UUID
+    trigger_id: uuid.UUID | None = Field(default=None, description="What a plan's `trigger_plan` names")
     person_name: str
     person_role: PersonRole
     trigger: str

@@ -13,7 +13,7 @@ from sqlmodel import col
 from sop_assessment.models import platform
 from sop_assessment.trauma import rules
 from sop_assessment.trauma.models import TraumaHistory
-from sop_assessment.trauma.schemas import PersonIn, TraumaHistoryIn, TraumaHistoryOut, TraumaHistoryPatch, Trigger
+from sop_assessment.trauma.schemas import PersonIn, TraumaHistoryIn, TraumaHistoryOut, TraumaHistoryPatch, TriggerOut
 from sop_shared.db import utcnow
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
@@ -29,7 +29,8 @@ class TraumaHistoryNotFound(NotFound):
 
 
 async def _event(session: AsyncSession, record: TraumaHistory, event: str) -> None:
-    # Nothing of the history travels on the bus: ids, the role and the consent only.
+    # Nothing of the history travels on the bus: ids, the role, the consent and the triggers' ids and count only
+    # (the plans service asks each plan to say how it avoids them).
     await emit(
         session,
         platform,
@@ -41,6 +42,7 @@ async def _event(session: AsyncSession, record: TraumaHistory, event: str) -> No
             "person_role": record.person_role.value,
             "consented_audiences": list(record.consented_audiences),
             "version": record.version,
+            **rules.trigger_facts(record),
         },
     )
 
@@ -54,7 +56,7 @@ async def create_history(
         person_id=body.person.person_id,
         person_role=body.person_role,
         history=body.history,
-        triggers=[t.model_dump(mode="json") for t in body.triggers],
+        triggers=rules.with_trigger_ids([t.model_dump(mode="json") for t in body.triggers]),
         consented_audiences=[a.value for a in body.consented_audiences],
         consent_note=body.consent_note,
         created_by=created_by,
@@ -80,7 +82,9 @@ async def update_history(session: AsyncSession, record: TraumaHistory, body: Tra
     if body.history is not None:
         changes["history"] = body.history
     if body.triggers is not None:
-        changes["triggers"] = [t.model_dump(mode="json") for t in body.triggers]
+        changes["triggers"] = rules.with_trigger_ids(
+            [t.model_dump(mode="json") for t in body.triggers], record.triggers
+        )
     if body.consented_audiences is not None:
         changes["consented_audiences"] = sorted({a.value for a in body.consented_audiences})
     if "consent_note" in body.model_fields_set:
@@ -111,7 +115,7 @@ def history_out(record: TraumaHistory, audience: Audience) -> TraumaHistoryOut:
         created_at=record.created_at,
         person=PersonIn(name=record.person_name, person_id=record.person_id),
         history=record.history,
-        triggers=[Trigger.model_validate(t) for t in record.triggers],
+        triggers=[TriggerOut.model_validate(t) for t in record.triggers],
         consented_audiences=list(record.consented_audiences),
         consent_note=record.consent_note,
         created_by=record.created_by,

@@ -1,4 +1,5 @@
-"""A network member's own commitments: proposing, the worker's decision, and reading them per audience."""
+"""A network member's commitments: the member proposing their own, the worker's decision, the worker recording
+one with the member, and reading them per audience."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from sop_network.changes.service import record_change
-from sop_network.commitments.rules import commitment_check, decide
-from sop_network.commitments.translations import TRANSLATIONS, commitment_words
+from sop_network.commitments.rules import commitment_check, decide, decline_reason_check, recorded_by_worker, withdraw
+from sop_network.commitments.translations import TRANSLATIONS, commitment_words, field_language
 from sop_network.models import NetworkCommitment, NetworkMember, Person
-from sop_network.schemas import CommitmentDecisionIn, MemberCommitmentIn, NetworkCommitmentOut
+from sop_network.schemas import CommitmentDecisionIn, MemberCommitmentIn, NetworkCommitmentOut, WorkerCommitmentIn
 from sop_shared.concurrency import check_version
 from sop_shared.policy import Audience, may_see_unshared
 from sop_shared.problems import Forbidden, NotFound
 from sop_shared.sharing import shown_to_reader, without_agency_notes
+from sop_shared.translations import AGENCY_LANGUAGE
 from sop_shared.translations_api import fields_carried
 
 
@@ -69,6 +71,38 @@ async def propose(
     return commitment
 
 
+async def record_for_member(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    member_id: uuid.UUID,
+    body: WorkerCommitmentIn,
+    *,
+    by: str,
+    now: datetime,
+) -> NetworkCommitment:
+    """A commitment the worker records with a member of this case's network (404 for another case's member):
+    confirmed by the worker in the same act, so shared at once (findings need `share_reason`, 422, nothing
+    written), announced as confirmed like a member's own."""
+    member = await session.get(NetworkMember, member_id)
+    if member is None or member.case_id != case_id:
+        raise NotFound("no such network member")
+    commitment = NetworkCommitment(
+        case_id=case_id,
+        member_id=member.id,
+        person_id=member.person_id,
+        text=body.text,
+        schedule=body.schedule,
+        language=body.language or AGENCY_LANGUAGE,
+        proposed_by=by,
+        proposed_at=now,
+    )
+    recorded_by_worker(commitment, share_reason=body.share_reason, by=by, now=now)
+    session.add(commitment)
+    await session.flush()
+    await _announce(session, commitment, commitment.status.value)
+    return commitment
+
+
 async def decide_commitment(
     session: AsyncSession,
     case_id: uuid.UUID,
@@ -84,6 +118,24 @@ async def decide_commitment(
     decide(commitment, body, by=by, now=now)
     await session.flush()
     await _announce(session, commitment, commitment.status.value)
+    return commitment
+
+
+async def withdraw_commitment(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    commitment_id: uuid.UUID,
+    *,
+    reason: str,
+    expected_version: int,
+    by: str,
+    now: datetime,
+) -> NetworkCommitment:
+    commitment = await get_commitment(session, case_id, commitment_id)
+    check_version(commitment.version, expected_version)
+    withdraw(commitment, reason=reason, by=by, now=now)
+    await session.flush()
+    await _announce(session, commitment, "withdrawn")
     return commitment
 
 
@@ -107,17 +159,26 @@ async def _announce(session: AsyncSession, commitment: NetworkCommitment, what: 
             "member_id": str(commitment.member_id),
             "person_id": str(commitment.person_id),
             "status": commitment.status.value,
+            "origin": commitment.origin.value,
             "version": commitment.version,
         },
     )
 
 
 async def commitments_shown(
-    session: AsyncSession, case_id: uuid.UUID, audience: Audience, reader_person_id: uuid.UUID | None = None
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    audience: Audience,
+    reader_person_id: uuid.UUID | None = None,
+    *,
+    member_ids: Sequence[uuid.UUID] | None = None,
 ) -> list[NetworkCommitmentOut]:
-    """The case's commitments as `audience` reads them, oldest first, each with its current translations: the
-    agency every one; a member their own proposals too; everyone else the confirmed ones (only those are shared)."""
+    """The case's commitments (or these members'), as `audience` reads them, oldest first, each with its current
+    translations: the agency every one; a member their own proposals too; everyone else the confirmed ones (only
+    those are shared)."""
     query = select(NetworkCommitment).where(col(NetworkCommitment.case_id) == case_id)
+    if member_ids is not None:
+        query = query.where(col(NetworkCommitment.member_id).in_(member_ids))
     rows = [
         c
         for c in (await session.execute(query.order_by(col(NetworkCommitment.proposed_at), col(NetworkCommitment.id))))
@@ -140,11 +201,23 @@ def commitment_out(
 ) -> NetworkCommitmentOut:
     values = without_agency_notes(commitment.model_dump(), audience)
     agency = may_see_unshared(audience)
+    words = commitment_words(commitment)
+    # Each field's translations against its own source language (the decline reason is the worker's).
+    carried = [
+        c
+        for name, text in words.items()
+        for c in fields_carried(translations, {name: text}, field_language(commitment, name), 1)
+    ]
+    reason = commitment.decline_reason
     return NetworkCommitmentOut.model_validate(
         {
             **values,
             "decided_by": values["decided_by"] if agency else None,
+            "withdraw_reason": values["withdraw_reason"] if agency else None,
             "plain_language": commitment_check(commitment.text, commitment.language) if agency else None,
-            "translations": fields_carried(translations, commitment_words(commitment), commitment.language, 1),
+            "decline_reason_plain_language": (
+                decline_reason_check(reason, commitment.decline_reason_language) if agency and reason else None
+            ),
+            "translations": carried,
         }
     )

@@ -11,12 +11,11 @@ from sqlmodel import col
 
 from sop_network.cases.service import language_of, persons_out
 from sop_network.changes.service import record_change
-from sop_network.commitments.rules import commitment_check
 from sop_network.commitments.service import commitments_shown
-from sop_network.commitments.translations import TRANSLATIONS, recorded_commitment_words
 from sop_network.models import NetworkMeeting, NetworkMember, NetworkMemberRevision, Person
 from sop_network.safety_network.rules import check_meeting, check_member_update, check_new_member
 from sop_network.schemas import (
+    NetworkCommitmentOut,
     NetworkMeetingIn,
     NetworkMeetingOut,
     NetworkMemberCreate,
@@ -30,13 +29,10 @@ from sop_shared.pagination import PageRequest
 from sop_shared.person_languages import PEOPLE_KEY
 from sop_shared.policy import Audience, may_see_unshared
 from sop_shared.problems import Conflict, InvalidInput, NotFound
-from sop_shared.translations import AGENCY_LANGUAGE
-from sop_shared.translations_api import fields_carried
 
 MEMBER_FIELDS = (
     "circle",
     "roles",
-    "commitments",
     "availability",
     "background_check",
     "background_checked_on",
@@ -52,9 +48,7 @@ class AlreadyInNetwork(Conflict):
 
 
 def _values(body: NetworkMemberUpdate | NetworkMemberCreate) -> dict[str, Any]:
-    data = body.model_dump(mode="python", include=set(MEMBER_FIELDS))
-    data["commitments"] = [c for c in body.model_dump(mode="json")["commitments"]]
-    return data
+    return body.model_dump(mode="python", include=set(MEMBER_FIELDS))
 
 
 def _snapshot(member: NetworkMember) -> dict[str, Any]:
@@ -171,8 +165,13 @@ async def member_history(
 
 
 async def network_members_out(
-    session: AsyncSession, members: list[NetworkMember], audiences: frozenset[Audience]
+    session: AsyncSession,
+    members: list[NetworkMember],
+    audiences: frozenset[Audience],
+    reader_person_id: uuid.UUID | None = None,
 ) -> list[NetworkMemberOut]:
+    """The members as a caller shown `audiences` reads them, each with their commitments from `network_commitment`
+    (the worker's record and the member's own, as that caller may read them)."""
     people = (
         list(
             (await session.execute(select(Person).where(col(Person.id).in_([m.person_id for m in members])))).scalars()
@@ -184,20 +183,16 @@ async def network_members_out(
     by_case: dict[uuid.UUID, list[NetworkMember]] = {}
     for m in members:
         by_case.setdefault(m.case_id, []).append(m)
-    agency = any(may_see_unshared(a) for a in audiences)
-    translations: dict[uuid.UUID, list[Any]] = {}
+    commitments: dict[uuid.UUID, list[NetworkCommitmentOut]] = {}
     for case_id, of_case in by_case.items():  # one query per case (the members are one case's, as a rule)
-        ids = [m.id for m in of_case if m.commitments]
-        if ids:
-            translations |= await TRANSLATIONS.of_case(session, case_id, record_kind="network_member", record_ids=ids)
+        for c in await commitments_shown(
+            session, case_id, widest(audiences), reader_person_id, member_ids=[m.id for m in of_case]
+        ):
+            commitments.setdefault(c.member_id, []).append(c)
     return [
         NetworkMemberOut(
             person=shown[m.person_id],
-            translations=fields_carried(
-                translations.get(m.id, []), recorded_commitment_words(m), AGENCY_LANGUAGE, m.version
-            ),
-            # The words the family and network read are checked like a member's own commitment, when saved and read.
-            plain_language=[commitment_check(c["text"], AGENCY_LANGUAGE) for c in m.commitments] if agency else None,
+            commitments=commitments.get(m.id, []),
             **{f: getattr(m, f) for f in ("id", "case_id", "version", "created_at", "updated_at", *MEMBER_FIELDS)},
         )
         for m in members
@@ -272,7 +267,7 @@ async def read_safety_network(
         )
     ).scalars()
     return SafetyNetworkOut(
-        members=await network_members_out(session, members, audiences),
+        members=await network_members_out(session, members, audiences, reader_person_id),
         meetings=[meeting_out(m) for m in meetings],
         commitments=await commitments_shown(session, case_id, widest(audiences), reader_person_id),
     )

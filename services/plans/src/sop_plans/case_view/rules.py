@@ -63,7 +63,8 @@ def plan_for_audience(
     sharing: NetworkSharing = DEFAULT_SHARING,
 ) -> SafetyPlanOut:
     """The plan as `audience` reads it: outside the agency without its notes; the network only the rules it
-    helps with (`person_id`: the reader's own person), unless the family opened every rule to them (`sharing`)."""
+    helps with (`person_id`: the reader's own person), and not how the plan avoids known triggers, unless the
+    family opened every rule to them (`sharing`)."""
     if is_agency(audience):
         return plan
     shown = plan.model_copy(update={"latest_approval": None, "warnings": [], "alerts": []})
@@ -71,8 +72,13 @@ def plan_for_audience(
         return shown
     rules = [r for r in plan.rules if helps_with(r, person_id)]
     ids = {r.id for r in rules}
+    # How the plan avoids a child's or caregiver's known triggers is not one of the rules they help with.
     return shown.model_copy(
-        update={"rules": rules, "recent_check_ins": [c for c in plan.recent_check_ins if c.rule_id in ids]}
+        update={
+            "rules": rules,
+            "recent_check_ins": [c for c in plan.recent_check_ins if c.rule_id in ids],
+            "trigger_plan": [],
+        }
     )
 
 

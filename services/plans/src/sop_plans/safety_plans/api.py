@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from sop_plans.case_view.rules import is_agency, plan_for_audience, shared_with, version_for
 from sop_plans.deps import OptionalIfMatch, PolicyDep, SettingsDep, plan_for
+from sop_plans.known_triggers.service import known_triggers_of
 from sop_plans.models import PlanStatus, SafetyPlan, SafetyPlanSignature
 from sop_plans.plan_policy import PlanPolicy
 from sop_plans.safety_plans import service
@@ -138,7 +139,8 @@ async def create_plan(
     await audit_request(
         request, session, principal, resource="safety_plan", action="create", case_id=case_id, resource_id=plan.id
     )
-    out = service.plan_out(plan, version, service.PlanExtras(), now=now, policy=policy)
+    extras = service.PlanExtras(known_triggers=await known_triggers_of(session, [case_id]))
+    out = service.plan_out(plan, version, extras, now=now, policy=policy)
     content = out.model_dump(mode="json")
     headers = {"Location": f"/v1/safety-plans/{plan.id}", "ETag": etag(plan.version)}
     await idempotency.remember(session, body, status_code=201, content=content, headers=headers)

@@ -8,12 +8,13 @@ import json
 import re
 import unicodedata
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
+from sop_plans.known_triggers.rules import TriggersOf, trigger_plan_errors, unaddressed_trigger_warnings
 from sop_plans.models import PlanType
 from sop_plans.plan_policy import RuleSet
 from sop_plans.practice.rules import threat_code_errors
@@ -24,6 +25,7 @@ from sop_plans.schemas import (
     Rule,
     SafetyPlanEdit,
     SafetyPlanIn,
+    TriggerPlanEntry,
     VersionChange,
 )
 from sop_shared.ids import new_id
@@ -86,6 +88,7 @@ def plan_content(
         ],
         rules=[Rule(id=rule_id, **rule.model_dump()) for rule_id, rule in zip(rule_ids, body.rules, strict=True)],
         triggers=body.triggers,
+        trigger_plan=[TriggerPlanEntry(**entry.model_dump()) for entry in body.trigger_plan],
         if_rule_broken=body.if_rule_broken,
         backup_plan=body.backup_plan,
         worker_monitoring=body.worker_monitoring,
@@ -127,6 +130,8 @@ def edited_content(current: PlanContent, edit: SafetyPlanEdit) -> dict[str, Any]
     ):
         if name in edit.model_fields_set:
             values[name] = getattr(edit, name)
+    if "trigger_plan" in edit.model_fields_set:
+        values["trigger_plan"] = [TriggerPlanEntry(**e.model_dump()) for e in edit.trigger_plan or []]
     if "rules" in edit.model_fields_set and edit.rules is not None:
         known = {r.id for r in current.rules}
         values["rules"] = [
@@ -218,6 +223,7 @@ def check_content(
         errors.append({"field": "danger_statement_ids", "message": "the same danger statement is listed twice"})
     if len(set(content.threat_codes)) != len(content.threat_codes):
         errors.append({"field": "threat_codes", "message": "the same threat code is listed twice"})
+    errors += trigger_plan_errors([entry.trigger_id for entry in content.trigger_plan])
     answered = set(content.threat_codes)
     for i, rule in enumerate(content.rules):
         if rule.threat_code is not None and rule.threat_code not in answered:
@@ -293,8 +299,9 @@ def is_referral_only(text: str) -> bool:
     return bool(_REFERRAL_OPENING.match(text)) and bool(_SERVICE_WORDS.search(text))
 
 
-def plan_warnings(content: PlanContent) -> list[PlanWarning]:
-    """What a supervisor would ask about; shown to the worker, never a reason to refuse the plan."""
+def plan_warnings(content: PlanContent, known_triggers: Iterable[TriggersOf] = ()) -> list[PlanWarning]:
+    """What a supervisor would ask about; shown to the worker, never a reason to refuse the plan. With the
+    case's known triggers, each one the plan does not say how it avoids too."""
     warnings: list[PlanWarning] = []
     for i, rule in enumerate(content.rules):
         if not rule.responsible:
@@ -341,4 +348,5 @@ def plan_warnings(content: PlanContent) -> list[PlanWarning]:
                 "binding, so name them.",
             )
         )
+    warnings.extend(unaddressed_trigger_warnings(content, known_triggers))
     return warnings

@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased, defer
 from sqlmodel import col
 
+from sop_plans.known_triggers.service import known_triggers_of
 from sop_plans.models import (
     CheckIn,
+    KnownTriggers,
     PlanApprovalDecision,
     PlanEndReason,
     PlanStatus,
@@ -248,7 +250,13 @@ async def _request_approval(
         decide_at=f"/v1/safety-plans/{plan.id}/approve",
         approval_due_at=plan.approval_due_at.isoformat() if plan.approval_due_at else None,
         # what the supervisor would ask about, shown on the item in their approval queue (assessment)
-        warnings=[w.model_dump(mode="json") for w in plan_warnings(PlanContent.model_validate(version.content))],
+        warnings=[
+            w.model_dump(mode="json")
+            for w in plan_warnings(
+                PlanContent.model_validate(version.content),
+                (await known_triggers_of(session, [plan.case_id])).get(plan.case_id, []),
+            )
+        ],
     )
 
 
@@ -1080,6 +1088,8 @@ class PlanExtras:
     check_ins: dict[uuid.UUID, list[CheckIn]] = field(default_factory=dict)
     check_in_counts: dict[uuid.UUID, int] = field(default_factory=dict)
     in_force_hash: dict[uuid.UUID, str] = field(default_factory=dict)
+    # by case: the known triggers of its children and caregivers (a plan that leaves one out carries a warning)
+    known_triggers: dict[uuid.UUID, list[KnownTriggers]] = field(default_factory=dict)
 
 
 async def load_extras(
@@ -1092,6 +1102,7 @@ async def load_extras(
         check_ins=await recent_check_ins(session, ids, check_ins) if check_ins else {},
         check_in_counts=await check_in_counts(session, ids),
         in_force_hash=await in_force_hashes(session, plans),
+        known_triggers=await known_triggers_of(session, {p.case_id for p in plans}),
     )
 
 
@@ -1155,10 +1166,11 @@ def plan_out(
             for rule in content.rules
         ],
         triggers=content.triggers,
+        trigger_plan=content.trigger_plan,
         if_rule_broken=content.if_rule_broken,
         backup_plan=content.backup_plan,
         worker_monitoring=content.worker_monitoring,
-        warnings=plan_warnings(content),
+        warnings=plan_warnings(content, extras.known_triggers.get(plan.case_id, [])),
         in_force=in_force,
         owner=plan.owner,
         supervisor=plan.supervisor,

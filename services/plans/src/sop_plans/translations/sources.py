@@ -1,5 +1,6 @@
 """The words the plans service offers for translation and the words its family reads: a safety plan's title, red
-flags (`triggers.0`, …), what happens if a rule is broken and its backup plan (`safety_plan`); each rule's words
+flags (`triggers.0`, …), what happens if a rule is broken, its backup plan and how it avoids each known trigger
+(`trigger_plan.0.how_avoided`, …) (`safety_plan`); each rule's words
 (`plan_rule`: text, frequency, how it is verified); a next step's action (`next_step`). A plan's words are
 its current version's (a translation of words the version in force shares stays current for it)."""
 
@@ -32,6 +33,9 @@ def plan_words(content: Mapping[str, Any]) -> dict[str, str]:
     words |= {f"triggers.{i}": t for i, t in enumerate(content.get("triggers") or [])}
     words["if_rule_broken.what_happens"] = (content.get("if_rule_broken") or {}).get("what_happens")
     words["backup_plan"] = content.get("backup_plan")
+    words |= {
+        f"trigger_plan.{i}.how_avoided": e.get("how_avoided") for i, e in enumerate(content.get("trigger_plan") or [])
+    }
     return {name: str(text) for name, text in words.items() if isinstance(text, str) and text.strip()}
 
 
