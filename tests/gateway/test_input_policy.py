@@ -122,6 +122,9 @@ async def test_graphql_client_errors_are_400_with_their_code_and_log_one_line(
     body = response.json()
     assert body.get("data") is None and body["errors"]
     assert {e["extensions"]["code"] for e in body["errors"]} == {code}
+    # the same request again: its errors now come from the parse and validation caches, and are still the caller's
+    again = await sqlite_system.graphql(query, variables)
+    assert (again.status_code, again.json()["errors"]) == (400, body["errors"]), again.text
     assert "Internal error" not in response.text
     assert not [r for r in caplog.records if r.exc_info], "a client error logged a traceback"
     assert [entry["code"] for entry in logs if entry["event"] == "graphql_client_error"] == [code] * len(body["errors"])

@@ -246,8 +246,10 @@ class GatewaySchema(strawberry.Schema):
             if "Did you mean" in error.message:
                 error.message = SUGGESTION.sub("", error.message)
             code = request_error_code(error, execution_context)
-            if code is not None and not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": code}
+            if code is not None:
+                if not (error.extensions or {}).get("code"):
+                    error.extensions = {**(error.extensions or {}), "code": code}
+                # 400 every time: a document's validation errors come back from the validation cache, already coded
                 response = getattr(getattr(execution_context, "context", None), "response", None)
                 if response is not None:
                     response.status_code = 400
