@@ -290,10 +290,11 @@ class Templates:
             print(f"gateway templates not dropped: {exc}")
 
 
-async def _outbox_drained(system: EmbeddedSystem, timeout: float = 10.0) -> None:
-    """Wait until every service's relay has published what seeding wrote, so copies start quiet."""
+async def _outbox_drained(system: EmbeddedSystem, timeout: float = 60.0) -> None:
+    """Wait until every service's relay has published what seeding wrote, so copies start quiet; a relay that
+    has not caught up by the timeout fails the test, naming the service (a test reading on would see too little)."""
     deadline = asyncio.get_running_loop().time() + timeout
-    for app in system.services.values():
+    for name, app in system.services.items():
         database, outbox = app.state.database, app.state.audit.tables.outbox
         while True:
             async with database.session() as session:
@@ -302,8 +303,10 @@ async def _outbox_drained(system: EmbeddedSystem, timeout: float = 10.0) -> None
                         select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
                     )
                 ).scalar_one()
-            if not pending or asyncio.get_running_loop().time() > deadline:
+            if not pending:
                 break
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{name}: {pending} events still unpublished after {timeout:.0f} s")
             await asyncio.sleep(0.05)
 
 
