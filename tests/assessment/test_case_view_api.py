@@ -81,7 +81,7 @@ async def test_an_empty_case_has_an_empty_view_and_another_cases_token_sees_noth
     tokens: InternalTokens,
 ) -> None:
     view = (await assessment.client.get(f"/v1/cases/{lopez_case}/case-view", headers=rivera)).json()
-    nothing = {"total_count": 0, "next_cursor": None}
+    nothing = {"total_count": 0, "next_cursor": None, "start_cursor": None, "end_cursor": None}
     assert view["statements"] == {"harm": [], "danger": [], "harm_paging": nothing, "danger_paging": nothing}
     assert view["map"] is None
     assert view["safety_scale"] == {"latest": [], "trajectory": [], "trajectory_paging": nothing}

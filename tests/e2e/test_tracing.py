@@ -19,7 +19,11 @@ if TYPE_CHECKING:
     from conftest import DistributedSystem
 
 
-CASE_VIEW = "query($id: ID!) { caseView(caseId: $id) { case { county } children { firstName } safetyPlan { status } } }"
+# A field from each service, so the view calls all three (the gateway calls only those a query reads).
+CASE_VIEW = (
+    "query($id: ID!) { caseView(caseId: $id) { case { county } children { firstName } "
+    "worries { danger { text } } safetyPlan { status } } }"
+)
 
 
 def case_body(external_id: str) -> dict[str, Any]:
