@@ -1,7 +1,7 @@
 """Only a commitment the worker confirmed enters a plan: a plan rule may carry a safety-network member's own
 commitment (`commitment_id`), which plans knows only from the network's `network_commitment.confirmed` event —
-a proposal, a declined one, another case's or a random id is 422 naming the rule's field — on SQLite and
-PostgreSQL."""
+a proposal, a declined one, a withdrawn one, another case's or a random id is 422 naming the rule's field — on
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -51,6 +51,27 @@ async def test_a_rule_carries_only_a_confirmed_commitment(
     assert created.status_code == 201, created.text
     rules = created.json()["rules"]
     assert rules[0]["commitment_id"] == str(commitment_id) and "commitment_id" not in rules[1]
+
+
+@pytest.mark.sqlite_smoke
+@pytest.mark.parametrize("order", [("confirmed", "withdrawn"), ("withdrawn", "confirmed")], ids=["in-order", "late"])
+async def test_a_withdrawn_commitment_enters_no_new_plan_whichever_event_arrives_first(
+    plans: RunningService,
+    case_id: uuid.UUID,
+    worker: dict[str, str],
+    lopez_ongoing_plan: dict[str, Any],
+    order: tuple[str, str],
+) -> None:
+    url = f"/v1/cases/{case_id}/safety-plans"
+    commitment_id = new_id()
+    for what in order:  # the two events are applied by two consumers: either may come first
+        await announce(plans, case_id, commitment_id, what)
+    refused = await plans.client.post(url, json=with_commitment(lopez_ongoing_plan, commitment_id), headers=worker)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"] == [
+        {"field": "rules.0.commitment_id", "message": "no such confirmed commitment in this case"}
+    ]
+    assert (await plans.client.get(url, headers=worker)).json()["items"] == []
 
 
 async def test_another_cases_confirmed_commitment_is_refused_like_a_random_one(

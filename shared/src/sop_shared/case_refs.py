@@ -183,12 +183,24 @@ def define_case_entity_table(metadata: MetaData) -> Table:
 class CaseEntityFeed:
     """Which event announces a record of another service: `kind` is recorded for each id found under
     `id_keys` in the event's data (a key may hold one id or a list), in the event's case, when the data
-    holds every `when` pair (e.g. a statement of kind danger)."""
+    holds every `when` pair (e.g. a statement of kind danger). A feed that `forgets` announces that the records
+    are no longer to be referred to (a commitment withdrawn): they are kept as forgotten, whichever of the two
+    events is applied first, and no longer found."""
 
     subject: str
     kind: str
     id_keys: tuple[str, ...]
     when: tuple[tuple[str, str], ...] = ()
+    forgets: bool = False
+
+    @property
+    def recorded_kind(self) -> str:
+        return forgotten(self.kind) if self.forgets else self.kind
+
+
+def forgotten(kind: str) -> str:
+    """The registry's kind for records of `kind` that are no longer to be referred to."""
+    return f"{kind}:forgotten"
 
 
 # The events that announce each kind of record (the services' event contract, see docs/events.md).
@@ -209,9 +221,13 @@ SDM_ASSESSMENTS = tuple(
     CaseEntityFeed(f"sop.assessment.sdm_assessment.{event}", "sdm_assessment", ("sdm_assessment_id",))
     for event in ("created", "amended")
 )
-# Only the worker's confirmation announces a commitment another service may refer to (a plan rule).
+# Only the worker's confirmation announces a commitment another service may refer to (a plan rule); once
+# withdrawn it may not be named again (the plans already naming it keep their words).
 CONFIRMED_COMMITMENTS = (
     CaseEntityFeed("sop.network.network_commitment.confirmed", "confirmed_commitment", ("commitment_id",)),
+    CaseEntityFeed(
+        "sop.network.network_commitment.withdrawn", "confirmed_commitment", ("commitment_id",), forgets=True
+    ),
 )
 # A trauma history's triggers, by id (the words never travel: label `trauma_history`).
 KNOWN_TRIGGERS = tuple(
@@ -248,8 +264,14 @@ class KnownEntities:
         self, session: AsyncSession, case_id: uuid.UUID, kinds: Sequence[str], ids: frozenset[uuid.UUID]
     ) -> set[uuid.UUID]:
         t = self.table
-        query = select(t.c.entity_id).where(t.c.kind.in_(kinds), t.c.entity_id.in_(ids), t.c.case_id == case_id)
-        return set((await session.execute(query)).scalars())
+        asked = [*kinds, *(forgotten(kind) for kind in kinds)]
+        query = select(t.c.entity_id, t.c.kind).where(
+            t.c.kind.in_(asked), t.c.entity_id.in_(ids), t.c.case_id == case_id
+        )
+        rows = (await session.execute(query)).all()
+        return {row.entity_id for row in rows if row.kind in kinds} - {
+            row.entity_id for row in rows if row.kind not in kinds
+        }
 
     async def find(
         self, session: AsyncSession, case_id: uuid.UUID, kinds: Sequence[str], ids: frozenset[uuid.UUID]
@@ -283,7 +305,7 @@ class KnownEntities:
                 exists = (
                     await session.execute(
                         select(self.table.c.case_id).where(
-                            self.table.c.kind == feed.kind,
+                            self.table.c.kind == feed.recorded_kind,
                             self.table.c.entity_id == entity_id,
                             self.table.c.case_id == case_id,
                         )
@@ -295,7 +317,7 @@ class KnownEntities:
                     async with session.begin_nested():
                         await session.execute(
                             insert(self.table).values(
-                                kind=feed.kind,
+                                kind=feed.recorded_kind,
                                 entity_id=entity_id,
                                 case_id=case_id,
                                 source_event_id=event.id,
