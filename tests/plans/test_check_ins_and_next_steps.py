@@ -238,7 +238,8 @@ async def test_the_case_list_carries_what_the_case_view_shows_in_a_fixed_number_
         listed = await flow.call("GET", f"/v1/cases/{flow.case_id}/safety-plans")
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # the request's own reads: the outbox relay polls the same database meanwhile, whenever it likes
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM outbox_event" not in s]
     # expiry sweep, page, signatures, approvals, check-ins, versions in force, the case's known triggers
     assert len(selects) <= 9, selects
     first, second = listed["items"]

@@ -366,3 +366,22 @@ async def test_a_rule_that_is_only_a_service_referral_is_a_warning_not_an_error(
     plan = await _create(plans, case_id, worker, lopez_ongoing_plan)
     assert [(w["code"], w["field"]) for w in plan["warnings"]] == [("rule_is_only_a_service_referral", "rules.2.text")]
     assert plan["status"] == "draft"
+
+
+async def test_a_plans_approval_history_is_the_agencys_and_not_shown_to_the_family(
+    plans: RunningService, case_id: uuid.UUID, worker: dict[str, str], lopez_ongoing_plan: dict[str, Any], tokens: Any
+) -> None:
+    """The supervisor's decisions on a plan are supervision records (policy section `supervision`), like the
+    assessment's approvals: a family member, or staff speaking for the family, find no such route."""
+    from sop_shared.policy import ActorType
+
+    created = await plans.client.post(f"/v1/cases/{case_id}/safety-plans", json=lopez_ongoing_plan, headers=worker)
+    assert created.status_code == 201, created.text
+    url = f"/v1/safety-plans/{created.json()['id']}/approvals"
+    assert (await plans.client.get(url, headers=worker)).status_code == 200
+    maria = tokens.headers(
+        "plans", subject="maria.lopez", actor_type=ActorType.family, roles=(), scopes=("case:read",), case_id=case_id
+    )
+    for headers in (maria, {**worker, "X-SOP-Audience": "family"}):
+        refused = await plans.client.get(url, headers=headers)
+        assert refused.status_code == 404, refused.text

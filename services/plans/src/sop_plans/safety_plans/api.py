@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -44,7 +44,7 @@ from sop_plans.schemas import (
 )
 from sop_plans.settings import PlansSettings
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope
+from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope, require_section
 from sop_shared.clock import ClockDep
 from sop_shared.concurrency import MAX_VERSION, IfMatchVersion, VersionNumber, etag
 from sop_shared.db import SessionDep
@@ -387,7 +387,10 @@ async def approve_safety_plan(
 
 
 @plan_router.get(
-    "/safety-plans/{plan_id}/approvals", response_model=list[ApprovalOut], dependencies=[known_query_params()]
+    "/safety-plans/{plan_id}/approvals",
+    response_model=list[ApprovalOut],
+    # the supervisor's decisions are the agency's supervision records, as the assessment's approvals are
+    dependencies=[known_query_params(), Depends(require_section(Section.supervision))],
 )
 async def list_approvals(
     plan_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
