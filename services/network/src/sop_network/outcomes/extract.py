@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from sop_network.outcomes.elements import ElementMap, FileSpec, county_codes, county_fips
 
 # The data-quality rules, by id: what each checks.
@@ -246,6 +243,11 @@ def csv_bytes(columns: Sequence[str], rows: Sequence[Mapping[str, str | None]]) 
 def parquet_bytes(columns: Sequence[str], rows: Sequence[dict[str, str | None]]) -> bytes:
     """The same rows as Parquet: every column a string (the federal codes and ISO dates as in the CSV), an
     element with no value a null."""
+    # Imported here, not with the module: pyarrow costs every network process about 40 MB of memory, and only an
+    # extract job writes Parquet.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     schema = pa.schema([pa.field(c, pa.string(), nullable=True) for c in columns])
     table = pa.Table.from_pydict({c: [row.get(c) for row in rows] for c in columns}, schema=schema)
     buffer = io.BytesIO()
