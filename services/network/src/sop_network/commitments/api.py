@@ -5,9 +5,11 @@ everyone reads what their audience may."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_network.access.service import authorize
 from sop_network.commitments.service import (
@@ -18,6 +20,7 @@ from sop_network.commitments.service import (
     record_for_member,
     withdraw_commitment,
 )
+from sop_network.models import NetworkCommitment
 from sop_network.schemas import (
     CommitmentDecisionIn,
     CommitmentWithdrawalIn,
@@ -26,11 +29,11 @@ from sop_network.schemas import (
     WorkerCommitmentIn,
 )
 from sop_shared.audit import audit_request
-from sop_shared.auth import CurrentPrincipal, RequestAudience, require_member
+from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_member
 from sop_shared.clock import Now
 from sop_shared.concurrency import IfMatchVersion, etag, set_etag
 from sop_shared.db import SessionDep
-from sop_shared.idempotency import IdempotencyDep
+from sop_shared.idempotency import IdempotencyDep, IdempotentCreate
 from sop_shared.policy import Audience, Scope
 from sop_shared.query_params import known_query_params
 
@@ -64,19 +67,7 @@ async def propose_commitment_as_member(
     if replayed is not None:
         return replayed
     commitment = await propose(session, case_id, person_id, body, by=principal.subject, now=now)
-    await audit_request(
-        request,
-        session,
-        principal,
-        resource="network_commitment",
-        action="create",
-        case_id=case_id,
-        resource_id=commitment.id,
-    )
-    content = commitment_out(commitment, Audience.network).model_dump(mode="json")
-    headers = {"Location": f"/v1/cases/{case_id}/network/commitments/{commitment.id}", "ETag": etag(1)}
-    await idempotency.remember(session, body, status_code=201, content=content, headers=headers)
-    return JSONResponse(content, status_code=201, headers=headers)
+    return await _created(request, session, principal, idempotency, body, commitment, Audience.network)
 
 
 @router.post(
@@ -107,17 +98,31 @@ async def record_commitment_with_member(
     if replayed is not None:
         return replayed
     commitment = await record_for_member(session, case_id, member_id, body, by=principal.subject, now=now)
+    return await _created(request, session, principal, idempotency, body, commitment, Audience.staff)
+
+
+async def _created(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    idempotency: IdempotentCreate,
+    body: Any,
+    commitment: NetworkCommitment,
+    audience: Audience,
+) -> Response:
+    """A new commitment's answer, whoever made it: audited, remembered for its Idempotency-Key, 201 as `audience`
+    reads it."""
     await audit_request(
         request,
         session,
         principal,
         resource="network_commitment",
         action="create",
-        case_id=case_id,
+        case_id=commitment.case_id,
         resource_id=commitment.id,
     )
-    content = commitment_out(commitment, Audience.staff).model_dump(mode="json")
-    headers = {"Location": f"/v1/cases/{case_id}/network/commitments/{commitment.id}", "ETag": etag(1)}
+    content = commitment_out(commitment, audience).model_dump(mode="json")
+    headers = {"Location": f"/v1/cases/{commitment.case_id}/network/commitments", "ETag": etag(1)}
     await idempotency.remember(session, body, status_code=201, content=content, headers=headers)
     return JSONResponse(content, status_code=201, headers=headers)
 
