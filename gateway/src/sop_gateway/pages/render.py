@@ -1,5 +1,6 @@
-"""Rendering a page: Jinja2 (autoescaped, strict) over the page's own templates and the shared ones (the line chart),
-and the headers every page goes out with: nothing to fetch and nothing to run."""
+"""Rendering a page: Jinja2 (autoescaped, strict) over the page's own templates and the shared ones (`page.html`, the
+layout every page extends: `lang`, head, title, the note when the labels are not the reader's language; `chart.html`,
+the line chart), and the headers every page goes out with: nothing to fetch and nothing to run."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; bas
 
 @cache
 def templates(package: str) -> Environment:
-    """The templates of `package` (its `templates/` folder) and the shared ones (`chart.html`)."""
+    """The templates of `package` (its `templates/` folder) and the shared ones (`page.html`, `chart.html`)."""
     # Autoescaped: every statement, name and label is someone's text, never markup.
     return Environment(
         loader=ChoiceLoader([PackageLoader(package, "templates"), PackageLoader("sop_gateway.pages", "templates")]),
