@@ -21,6 +21,7 @@ import pytest
 from sop_gateway.family_view.chart import RaterLine, scale_chart
 from sop_gateway.family_view.labels import LABELS, page_words
 from sop_gateway.family_view.page import family_page, render_html
+from sop_gateway.family_view.reading import case_view_query
 from sop_shared.plain_language import READING_GRADE_LIMIT, reading_grade
 
 HERE = Path(__file__).resolve().parent
@@ -434,6 +435,67 @@ def test_a_spanish_page_writes_values_with_babel_and_marks_english_words_with_th
     assert "<li>Maria bebe</li>" in html and '<li lang="en">Maria drinks alone</li>' in html
     assert words.count(note) == 4  # the strength, the existing safety, the next step, the plan
     assert "translated" not in words
+
+
+def test_the_page_says_how_the_plan_avoids_known_triggers_in_the_readers_language_never_the_trigger_ids() -> None:
+    """A plan's `triggerPlan` (fictional): each `howAvoided` in the plan section, in the reader's language where the
+    plan service has a verified translation; one left as written keeps its `lang` and the plan's note, like the
+    plan's other words. The trigger ids are the trauma history's: never asked for, never shown."""
+    alone, door = "0193a1c2-0000-7000-8000-00000000f001", "0193a1c2-0000-7000-8000-00000000f002"
+    assert "triggerPlan { howAvoided }" in case_view_query() and "triggerId" not in case_view_query()
+
+    def view(avoids: list[str], untranslated: list[str]) -> dict[str, Any]:
+        return {
+            "case": {"externalId": "X-1"},
+            "children": [{"firstName": "Ana"}],
+            "caregivers": [],
+            "worries": {"harm": [], "danger": []},
+            "safetyPlan": {
+                "title": "Ana is safe at night",
+                "language": "en",
+                "languageFallback": bool(untranslated),
+                "untranslatedFields": untranslated,
+                "rules": [],
+                "triggers": [],
+                "triggerPlan": [{"triggerId": (alone, door)[i], "howAvoided": said} for i, said in enumerate(avoids)],
+            },
+        }
+
+    english = render_html(
+        family_page(
+            view(["Rosa sleeps over when Maria works at night.", "The bathroom door has no lock."], []),
+            page_words("en"),
+            unavailable=(),
+            printed_on=dt.date(2026, 12, 1),
+        )
+    )
+    words = text_of(english)
+    assert "How the plan avoids things that bring back bad memories" in words
+    assert "<li>Rosa sleeps over when Maria works at night.</li>" in english
+    assert "<li>The bathroom door has no lock.</li>" in english
+    assert alone not in english and door not in english and " lang=" not in english.replace('<html lang="en">', "")
+
+    spanish = render_html(
+        family_page(
+            view(
+                ["Rosa se queda a dormir cuando Maria trabaja de noche.", "The bathroom door has no lock."],
+                ["title", "triggerPlan.1.howAvoided"],
+            ),
+            page_words("es"),
+            unavailable=(),
+            printed_on=dt.date(2026, 12, 1),
+        )
+    )
+    words = text_of(spanish)
+    assert "Cómo el plan evita lo que trae malos recuerdos" in words
+    assert "<li>Rosa se queda a dormir cuando Maria trabaja de noche.</li>" in spanish
+    assert '<li lang="en">The bathroom door has no lock.</li>' in spanish  # no verified translation yet
+    assert "Todavía no está traducido al español. Las palabras originales, en inglés:" in words
+    assert alone not in spanish and door not in spanish
+
+    # A plan without a trigger plan (or one the reader may not see: the plans service sends none) has no heading.
+    none = render_html(family_page(view([], []), page_words("en"), unavailable=(), printed_on=dt.date(2026, 12, 1)))
+    assert "bring back bad memories" not in none
 
 
 def test_a_section_that_came_back_null_says_so_instead_of_looking_empty() -> None:

@@ -287,6 +287,10 @@ def _plan(plan: Mapping[str, Any], words: PageWords) -> dict[str, Any]:
         "review": words.say("plan_review", date=words.date(plan["expiresAt"])) if plan.get("expiresAt") else None,
         "rules": [_rule(rule, words) for rule in plan.get("rules") or []],
         "triggers": [(t, lang(f"triggers.{i}")) for i, t in enumerate(plan.get("triggers") or [])],
+        # How the plan avoids the known triggers: its words only (the triggers stay in the trauma history).
+        "avoids": [
+            (e["howAvoided"], lang(f"triggerPlan.{i}.howAvoided")) for i, e in enumerate(plan.get("triggerPlan") or [])
+        ],
         "if_broken": _details(words, (("who_is_called", words.join(broken.get("whoIsCalled") or [])),))
         + (
             ((words["what_happens"], broken["whatHappens"], lang("ifRuleBroken.whatHappens")),)
