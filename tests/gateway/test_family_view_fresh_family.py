@@ -53,6 +53,7 @@ class Family:
     def __init__(self, system: EmbeddedSystem) -> None:
         self.system = system
         self.case_id = ""
+        self.trigger_ids: list[str] = []
 
     async def call(self, method: str, path: str, *, user: str = WORKER, **kwargs: Any) -> Any:
         headers = {**self.system.bearer(user), **kwargs.pop("headers", {})}
@@ -285,6 +286,22 @@ async def enter_the_family(family: Family) -> dict[str, str]:
     )
     await family.translate("assessment", "child_voice", voice["id"], "mamá me lee cuentos", "houses.1.entries.0.words")
 
+    # Diego's known triggers (the words stay in the trauma history): the plan says how it avoids each.
+    history = await family.call(
+        "POST",
+        f"{family.assessment}/trauma-histories",
+        json={
+            "person": {"name": "Diego Vega"},
+            "person_role": "child",
+            "history": "Diego was left alone at home one evening and could not reach his mother.",
+            "triggers": [{"trigger": "Being alone at home after dark"}, {"trigger": "A phone call nobody answers"}],
+            "consented_audiences": ["staff"],
+        },
+    )
+    dark, unanswered = (t["id"] for t in history["triggers"])
+    family.trigger_ids = [dark, unanswered]
+    await family.system.events_delivered()  # the plans service knows them as the case's known triggers
+
     p = family.plans
     plan = await family.call(
         "POST",
@@ -322,6 +339,10 @@ async def enter_the_family(family: Family) -> dict[str, str]:
             },
             "backup_plan": "If the neighbor is sick, Diego stays in the after-school club until Carmen comes.",
             "worker_monitoring": {"contact_frequency": "weekly", "method": "home visit"},
+            "trigger_plan": [
+                {"trigger_id": dark, "how_avoided": "The neighbor stays with Diego until Carmen is home."},
+                {"trigger_id": unanswered, "how_avoided": "Carmen keeps her phone on at work so she always answers."},
+            ],
         },
     )
     at = f"{p}/safety-plans/{plan['id']}"
@@ -350,6 +371,13 @@ async def enter_the_family(family: Family) -> dict[str, str]:
     first_rule = plan["rules"][0]
     await family.translate("plans", "safety_plan", plan["id"], "Diego nunca está solo después de la escuela", "title")
     await family.translate("plans", "safety_plan", plan["id"], "La vecina no puede venir", "triggers.0")
+    await family.translate(
+        "plans",
+        "safety_plan",
+        plan["id"],
+        "La vecina se queda con Diego hasta que Carmen llega a casa.",
+        "trigger_plan.0.how_avoided",
+    )
     await family.translate(
         "plans",
         "safety_plan",
@@ -396,6 +424,7 @@ async def enter_the_family(family: Family) -> dict[str, str]:
         "plan rule": "Carmen calls Diego when she gets to work to say who is with him.",
         "warning sign": "Carmen is asked to stay late at work",
         "backup plan": "If the neighbor is sick, Diego stays in the after-school club until Carmen comes.",
+        "how the plan avoids a known trigger": "Carmen keeps her phone on at work so she always answers.",
         "next step": "Carmen asks her manager about earlier shifts.",
     }
 
@@ -485,7 +514,7 @@ async def test_a_fresh_spanish_family_reads_spanish_and_english_only_inside_lang
         assert words in marked, f"the untranslated {what} is not marked lang=en on the Spanish page"
     plain_text = " ".join(text for _, text in spanish)
     # Each untranslated item carries the Spanish note (the plan's own words share one note).
-    assert plain_text.count(NOTE_ES) >= len(untranslated) - 2
+    assert plain_text.count(NOTE_ES) >= len(untranslated) - 3
     for translated in (
         "Carmen lee con Diego todas las noches",
         "la vecina",
@@ -495,8 +524,15 @@ async def test_a_fresh_spanish_family_reads_spanish_and_english_only_inside_lang
         "mamá me lee cuentos",
         "La Sra. Rivera y Carmen visitan juntas el club.",
         "Diego nunca está solo después de la escuela",
+        "La vecina se queda con Diego hasta que Carmen llega a casa.",
     ):
         assert translated in plain_text and translated not in marked, translated
+    # How the plan avoids Diego's known triggers, in each page's words; never a trigger or its id.
+    assert "Cómo el plan evita lo que trae malos recuerdos" in plain_text
+    assert "How the plan avoids things that bring back bad memories" in " ".join(text for _, text in english)
+    assert "The neighbor stays with Diego until Carmen is home." in " ".join(text for _, text in english)
+    for page in pages.values():
+        assert "Being alone at home" not in page and not any(t in page for t in family.trigger_ids)
     assert "3 meses" in plain_text and "14 de diciembre de 2026" in plain_text
     assert "inglés" in plain_text and "Carmen Vega lo firmó el" in plain_text
 
