@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_network.access.service import decide_for
-from sop_network.cases.service import read_case
+from sop_network.access.view import decide_on_rows, json_response, read_case_rows, slice_dict
 from sop_network.models import Person
-from sop_network.safety_network.service import read_safety_network
 from sop_network.schemas import AccessOut, CaseViewSlice, NetworkSeesOut
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, require_case
@@ -50,17 +49,6 @@ async def member_access_out(
     return access_out(case_id, principal, decision, language=person.preferred_language if person else None)
 
 
-async def case_view_slice(
-    session: AsyncSession, principal: Principal, case_id: uuid.UUID, decision: AccessDecision
-) -> CaseViewSlice:
-    """The access decision and, only when allowed, the case with its people and its safety network, shown
-    for the audiences the decision allows."""
-    case = await read_case(session, case_id, decision.audiences) if decision.allowed else None
-    network = await read_safety_network(session, case_id, decision.audiences, decision.person_id) if case else None
-    access = await member_access_out(session, case_id, principal, decision)
-    return CaseViewSlice(access=access, case=case, safety_network=network)
-
-
 @router.get("/cases/{case_id}/access", response_model=AccessOut)
 async def get_case_access(
     case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
@@ -85,20 +73,20 @@ async def get_case_access(
 @router.get("/cases/{case_id}/view", response_model=CaseViewSlice)
 async def get_case_view_slice(
     case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
-) -> CaseViewSlice:
+) -> Response:
     """Bulk read for the gateway: the access decision and, only when allowed, the case with its people and
     its safety network — so the case view costs one call to this service."""
     require_case(principal, case_id)
-    decision = await decide_for(session, principal, case_id, now)
-    view = await case_view_slice(session, principal, case_id, decision)
+    rows = (await read_case_rows(session, [case_id]))[case_id]
+    view = slice_dict(principal, case_id, rows, decide_on_rows(principal, case_id, rows, now))
     await audit_request(
         request,
         session,
         principal,
         resource="case",
-        action="read" if view.case else "decide",
+        action="read" if view["case"] else "decide",
         case_id=case_id,
-        resource_id=case_id if view.case else None,
-        fields=[] if view.case else ["denied"],
+        resource_id=case_id if view["case"] else None,
+        fields=[] if view["case"] else ["denied"],
     )
-    return view
+    return json_response(view)

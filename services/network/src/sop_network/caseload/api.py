@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from sop_network.access.api import access_out, case_view_slice
-from sop_network.access.service import decide_for, decide_many
+from sop_network.access.api import access_out
+from sop_network.access.service import decide_many
+from sop_network.access.view import decide_on_rows, json_response, read_case_rows, slice_dict
 from sop_network.caseload.service import case_id_by_external_id, list_caseload
 from sop_network.cases.api import ExternalId, ExternalSystem
-from sop_network.cases.service import read_cases
 from sop_network.models import CaseStatus
-from sop_network.safety_network.service import read_safety_network
 from sop_network.schemas import (
     CaseAccessManyOut,
-    CaseOut,
     CaseSummary,
     CaseViewsIn,
     CaseViewSlice,
@@ -28,7 +25,6 @@ from sop_shared.auth import CurrentPrincipal
 from sop_shared.clock import Now
 from sop_shared.db import SessionDep
 from sop_shared.pagination import Page, PageDep
-from sop_shared.policy import Audience
 from sop_shared.problems import InvalidInput, NotFound, problem_response
 from sop_shared.query_params import known_query_params
 
@@ -70,37 +66,33 @@ async def caseload(
 @router.post("/case-views", response_model=CaseViewsOut, dependencies=[known_query_params()])
 async def case_views(
     body: CaseViewsIn, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
-) -> CaseViewsOut:
+) -> Response:
     """Bulk read for the gateway: up to 50 cases (a caseload page) with the caller's access to each and,
-    where allowed, the case with its people and safety network — a fixed handful of queries, one call.
+    where allowed, the case with its people and safety network — one statement for the page, one call.
     Each case is decided by this service's own policy table; the token need not be scoped to a case."""
-    ids = list(dict.fromkeys(body.case_ids))
-    decisions = await decide_many(session, principal, ids, now)
-    allowed = [i for i in ids if decisions[i].allowed]
-    # Cases read in bulk, grouped by the audiences the caller holds on each (redaction follows them).
-    cases: dict[uuid.UUID, CaseOut] = {}
-    grouped: dict[frozenset[Audience], list[uuid.UUID]] = {}
-    for case_id in allowed:
-        grouped.setdefault(decisions[case_id].audiences, []).append(case_id)
-    for audiences, group in grouped.items():
-        cases.update(await read_cases(session, group, audiences))
+    rows = await read_case_rows(session, list(dict.fromkeys(body.case_ids)))
     items, accesses = [], []
     for case_id in body.case_ids:
-        decision = decisions[case_id]
-        case = cases.get(case_id)
-        network = await read_safety_network(session, case_id, decision.audiences, decision.person_id) if case else None
-        items.append(CaseViewSlice(access=access_out(case_id, principal, decision), case=case, safety_network=network))
+        item = slice_dict(
+            principal,
+            case_id,
+            rows[case_id],
+            decide_on_rows(principal, case_id, rows[case_id], now),
+            with_language=False,
+        )
+        items.append(item)
+        read = item["case"] is not None
         accesses.append(
             RequestAccess(
                 resource="case",
-                action="read" if case else "decide",
+                action="read" if read else "decide",
                 case_id=case_id,
-                resource_id=case_id if case else None,
-                fields=[] if case else ["denied"],
+                resource_id=case_id if read else None,
+                fields=[] if read else ["denied"],
             )
         )
     await audit_request_many(request, session, principal, accesses)
-    return CaseViewsOut(items=items)
+    return json_response({"items": items})
 
 
 @router.post("/case-access", response_model=CaseAccessManyOut, dependencies=[known_query_params()])
@@ -144,14 +136,15 @@ async def case_view_by_external_id(
     session: SessionDep,
     principal: CurrentPrincipal,
     now: Now,
-) -> CaseViewSlice | Response:
+) -> Response:
     """The gateway's `caseByExternalId`: the same slice as `GET /v1/cases/{case_id}/view`, for the case
     SACWIS knows as (`system`, `external_id`). Access is decided by this service's own policy (the token
     need not be scoped to a case), so a case the caller may not see answers exactly like a missing one.
     (`{external_id:path}` so that an id with a slash is refused as 422, not routed elsewhere.)"""
     case_id = await case_id_by_external_id(session, system, external_id)
-    decision = await decide_for(session, principal, case_id, now) if case_id is not None else None
-    if case_id is None or decision is None or not decision.allowed:
+    rows = (await read_case_rows(session, [case_id]))[case_id] if case_id is not None else None
+    decision = decide_on_rows(principal, case_id, rows, now) if case_id is not None and rows is not None else None
+    if case_id is None or rows is None or decision is None or not decision.allowed:
         # Answered, not raised: the request's transaction commits, so the refusal is audited too.
         await audit_request(
             request,
@@ -164,7 +157,7 @@ async def case_view_by_external_id(
             fields=["denied"],
         )
         return problem_response(NotFound(NO_SUCH_CASE), request)
-    view = await case_view_slice(session, principal, case_id, decision)
+    view = slice_dict(principal, case_id, rows, decision)
     await audit_request(
         request,
         session,
@@ -175,4 +168,4 @@ async def case_view_by_external_id(
         resource_id=case_id,
         fields=[f"external:{system}/{external_id}"],
     )
-    return view
+    return json_response(view)

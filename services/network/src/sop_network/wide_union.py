@@ -1,0 +1,54 @@
+"""Several reads of different tables in one statement, portable to PostgreSQL and SQLite: a "wide" UNION ALL.
+
+Each branch is a Core select of its own columns. The union gives every branch's columns their own slots: a
+row carries its branch's number, its own values in its slots and a typed NULL (``CAST(NULL AS <type>)``, so
+PostgreSQL resolves every slot's type and SQLAlchemy converts each value as its column's type would) in every
+other slot. One round trip, one statement compiled once (SQLAlchemy's compiled cache; the driver's prepared
+statement cache on PostgreSQL), rows read back as plain dicts per branch, with no ORM identity map."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Integer, Select, cast, literal_column, null, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import CompoundSelect
+
+
+class WideUnion:
+    """`WideUnion({"case": select(...), "member": select(...)})`; `await read(session, params)` gives each
+    branch's rows as dicts keyed by the branch's column names (labels), in the order the database returns them
+    (sort in Python where order matters)."""
+
+    def __init__(self, branches: Mapping[str, Select[Any]]) -> None:
+        self.names = list(branches)
+        columns = [list(select.selected_columns) for select in branches.values()]
+        self.keys = [[c.key for c in cols] for cols in columns]
+        slots = [(i, c) for i, cols in enumerate(columns) for c in cols]
+        self.spans: list[slice] = []
+        start = 1
+        for cols in columns:
+            self.spans.append(slice(start, start + len(cols)))
+            start += len(cols)
+        selects = []
+        for i, select in enumerate(branches.values()):
+            own = iter(columns[i])
+            values = [
+                next(own).label(f"c{n}") if branch == i else cast(null(), column.type).label(f"c{n}")
+                for n, (branch, column) in enumerate(slots)
+            ]
+            selects.append(select.with_only_columns(literal_column(str(i), Integer).label("branch"), *values))
+        self.statement: CompoundSelect[Any] = union_all(*selects)
+
+    async def read(self, session: AsyncSession, params: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {name: [] for name in self.names}
+        lists = [found[name] for name in self.names]
+        for row in await session.execute(self.statement, dict(params)):
+            branch = row[0]
+            lists[branch].append(dict(zip(self.keys[branch], row[self.spans[branch]], strict=True)))
+        return found
+
+
+def sorted_by(rows: Sequence[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda r: tuple(r[k] for k in keys))
