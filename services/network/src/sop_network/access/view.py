@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Response
 from pydantic_core import to_json
@@ -298,6 +298,25 @@ def case_dict(rows: CaseRows, people: People) -> dict[str, Any]:
     }
 
 
+class Record:
+    """A row read as the ORM entity's attributes and `model_dump()` (what the commitment and translation rules
+    read), without building an ORM instance."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self._row = row
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._row[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def model_dump(self) -> dict[str, Any]:
+        return dict(self._row)
+
+
 def safety_network_dict(
     rows: CaseRows, people: People, audiences: frozenset[Audience], reader_person_id: uuid.UUID | None
 ) -> dict[str, Any]:
@@ -305,16 +324,15 @@ def safety_network_dict(
     shows them, for the case and per member."""
     audience = widest(audiences)
     commitments = [
-        c
-        for c in (NetworkCommitment(**row) for row in rows.commitments)
-        if shown_to_reader(c, audience, reader_person_id)
+        c for c in (Record(row) for row in rows.commitments) if shown_to_reader(c, audience, reader_person_id)
     ]
     shown_ids = {c.id for c in commitments}
     translations: dict[uuid.UUID, list[Any]] = {}
     for t in rows.translations:
         if t["record_id"] in shown_ids:
-            translations.setdefault(t["record_id"], []).append(Translation(**t))
-    out = commitments_out(commitments, audience, translations)
+            translations.setdefault(t["record_id"], []).append(Record(t))
+    # a Record reads as the entity does for what commitment_out reads
+    out = commitments_out(cast("list[NetworkCommitment]", commitments), audience, translations)
     by_member: dict[uuid.UUID, list[Any]] = {}
     for c in out:
         by_member.setdefault(c.member_id, []).append(c)
