@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from fastapi import Response
 from pydantic_core import to_json
@@ -36,7 +36,6 @@ from sop_network.models import (
     Translation,
 )
 from sop_network.safety_network.service import MEMBER_FIELDS, widest
-from sop_network.wide_union import WideUnion, sorted_by
 from sop_shared.auth import Principal
 from sop_shared.policy import (
     DEFAULT_SHARING,
@@ -53,6 +52,7 @@ from sop_shared.policy import (
 from sop_shared.policy import PartnerGrant as GrantFact
 from sop_shared.policy import StaffAssignment as AssignmentFact
 from sop_shared.sharing import shown_to_reader
+from sop_shared.wide_union import Record, WideUnion, read_as, sorted_by
 
 _CASES: BindParameter[list[uuid.UUID]] = bindparam("case_ids", expanding=True)
 case_t, sharing_t, person_t = Case.__table__, NetworkSharingChoice.__table__, Person.__table__  # type: ignore[attr-defined]
@@ -298,25 +298,6 @@ def case_dict(rows: CaseRows, people: People) -> dict[str, Any]:
     }
 
 
-class Record:
-    """A row read as the ORM entity's attributes and `model_dump()` (what the commitment and translation rules
-    read), without building an ORM instance."""
-
-    __slots__ = ("_row",)
-
-    def __init__(self, row: dict[str, Any]) -> None:
-        self._row = row
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._row[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def model_dump(self) -> dict[str, Any]:
-        return dict(self._row)
-
-
 def safety_network_dict(
     rows: CaseRows, people: People, audiences: frozenset[Audience], reader_person_id: uuid.UUID | None
 ) -> dict[str, Any]:
@@ -324,15 +305,16 @@ def safety_network_dict(
     shows them, for the case and per member."""
     audience = widest(audiences)
     commitments = [
-        c for c in (Record(row) for row in rows.commitments) if shown_to_reader(c, audience, reader_person_id)
+        c
+        for c in (read_as(NetworkCommitment, row) for row in rows.commitments)
+        if shown_to_reader(c, audience, reader_person_id)
     ]
     shown_ids = {c.id for c in commitments}
     translations: dict[uuid.UUID, list[Any]] = {}
     for t in rows.translations:
         if t["record_id"] in shown_ids:
             translations.setdefault(t["record_id"], []).append(Record(t))
-    # a Record reads as the entity does for what commitment_out reads
-    out = commitments_out(cast("list[NetworkCommitment]", commitments), audience, translations)
+    out = commitments_out(commitments, audience, translations)
     by_member: dict[uuid.UUID, list[Any]] = {}
     for c in out:
         by_member.setdefault(c.member_id, []).append(c)

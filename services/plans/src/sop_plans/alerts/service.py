@@ -8,6 +8,7 @@ the plans they were asked to decide on or decided last (`supervisor`). See docs/
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, time
 
 from sqlalchemy import select
@@ -23,6 +24,15 @@ from sop_plans.safety_plans.service import bring_plans_to_now, plan_alerts
 from sop_plans.schemas import Alert, AlertKind
 
 MAX_PLANS = 500
+# the plans that may raise an alert (a terminated plan never does)
+RECENT = (
+    PlanStatus.draft,
+    PlanStatus.pending_approval,
+    PlanStatus.approved,
+    PlanStatus.active,
+    PlanStatus.modified,
+    PlanStatus.expired,
+)
 
 
 def _next_step_alert(step: NextStep) -> Alert:
@@ -52,15 +62,7 @@ async def alerts_for(
     supervisor: str | None = None,
 ) -> list[Alert]:
     await bring_plans_to_now(session, now=now, policy=policy, case_id=case_id)
-    recent = [
-        PlanStatus.draft,
-        PlanStatus.pending_approval,
-        PlanStatus.approved,
-        PlanStatus.active,
-        PlanStatus.modified,
-        PlanStatus.expired,
-    ]
-    plans = select(SafetyPlan).where(col(SafetyPlan.status).in_(recent))
+    plans = select(SafetyPlan).where(col(SafetyPlan.status).in_(RECENT))
     steps = select(NextStep).where(col(NextStep.status).in_(OPEN_STATUSES), col(NextStep.due_on) < now.date())
     if case_id is not None:
         plans, steps = plans.where(col(SafetyPlan.case_id) == case_id), steps.where(col(NextStep.case_id) == case_id)
@@ -68,15 +70,35 @@ async def alerts_for(
         plans, steps = plans.where(col(SafetyPlan.owner) == worker), steps.where(col(NextStep.created_by) == worker)
     if supervisor is not None:
         plans = plans.where(col(SafetyPlan.supervisor) == supervisor)
+    return alerts_of(
+        (await session.execute(plans.order_by(col(SafetyPlan.id)).limit(MAX_PLANS))).scalars(),
+        (await session.execute(steps.limit(MAX_PLANS))).scalars() if supervisor is None else (),
+        # The practice rules across services: conditionally safe without a plan, a rule said to be broken.
+        await practice_alerts(session, now, policy, AlertsOf(case_id, worker, supervisor)),
+        now=now,
+        policy=policy,
+        worker=worker,
+    )
+
+
+def alerts_of(
+    plans: Iterable[SafetyPlan],
+    overdue_steps: Iterable[NextStep],
+    practice: list[Alert],
+    *,
+    now: datetime,
+    policy: PlanPolicy,
+    worker: str | None = None,
+) -> list[Alert]:
+    """The alerts of these plans (the recent ones, oldest first), overdue next steps and practice rules, soonest
+    first."""
     alerts: list[Alert] = []
-    for plan in (await session.execute(plans.order_by(col(SafetyPlan.id)).limit(MAX_PLANS))).scalars():
+    for plan in plans:
         for alert in plan_alerts(plan, now=now, policy=policy):
             # A worker is not asked to approve; a supervisor's list is about their decisions and their plans.
             if worker is not None and alert.kind == AlertKind.approval_pending:
                 continue
             alerts.append(alert)
-    if supervisor is None:
-        alerts += [_next_step_alert(s) for s in (await session.execute(steps.limit(MAX_PLANS))).scalars()]
-    # The practice rules across services: conditionally safe without a plan, a rule said to be broken.
-    alerts += await practice_alerts(session, now, policy, AlertsOf(case_id, worker, supervisor))
+    alerts += [_next_step_alert(s) for s in overdue_steps]
+    alerts += practice
     return _ordered(alerts)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from sop_plans.case_view.rules import alerts_for_audience, plan_for_audience
 from sop_plans.case_view.schemas import CaseGlances, CaseViewsIn, PlansCaseView
@@ -38,7 +38,7 @@ async def case_view(
     clock: ClockDep,
     policy: PolicyDep,
     check_ins_first: FirstItems = RECENT_CHECK_INS,
-) -> PlansCaseView:
+) -> Response:
     """The plans part of the case view in one call and a fixed number of queries: the plan in force (as
     its version in force reads), the newest plans, the next steps (open first) and the alerts. Outside the
     agency (`X-SOP-Audience` family, network, partner, court) the supervisor's decision and comment, the
@@ -57,7 +57,7 @@ async def case_view(
         case_id=case_id,
         fields=[f"audience:{audience.value}"],
     )
-    return PlansCaseView(
+    view = PlansCaseView(
         case_id=case_id,
         audience=audience,
         safety_plan=plan_for_audience(parts.safety_plan, audience, principal.person_id, principal.network_sharing)
@@ -67,6 +67,8 @@ async def case_view(
         next_steps=parts.next_steps,
         alerts=alerts_for_audience(parts.alerts, audience),
     )
+    # serialised once (the response model's JSON), not dumped, validated again and encoded by FastAPI
+    return Response(view.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.post("/case-views", response_model=CaseGlances, dependencies=[known_query_params()])

@@ -13,32 +13,40 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from sop_plans.alerts.service import alerts_for
+from sop_plans.alerts.service import MAX_PLANS, RECENT, alerts_of
 from sop_plans.case_view.rules import ENDED, binds_now, plan_to_show, shared_with, version_for, version_shown
 from sop_plans.case_view.schemas import CaseGlance, PlanInForceSummary
-from sop_plans.models import NextStep, PlanStatus, SafetyPlan, SafetyPlanVersion
+from sop_plans.models import (
+    CheckIn,
+    KnownTriggers,
+    NextStep,
+    PlanStatus,
+    SafetyPlan,
+    SafetyPlanApproval,
+    SafetyPlanSignature,
+    SafetyPlanVersion,
+    Translation,
+)
 from sop_plans.next_steps.service import OPEN_STATUSES, next_step_out
 from sop_plans.plan_policy import PlanPolicy
 from sop_plans.practice.rules import AlertsOf
 from sop_plans.practice.service import practice_alerts
 from sop_plans.safety_plans.service import (
     RECENT_CHECK_INS,
+    PlanExtras,
     bring_plans_to_now,
-    case_plans_with_current_version,
-    get_version,
-    load_extras,
     plan_alerts,
     plan_out,
 )
 from sop_plans.schemas import Alert, NextStepOut, SafetyPlanOut
-from sop_plans.translations.service import TRANSLATIONS
 from sop_plans.translations.sources import NEXT_STEP_LANGUAGE, plan_words, rule_words
 from sop_shared.policy import Audience
 from sop_shared.translations_api import fields_carried
+from sop_shared.wide_union import Record, WideUnion, read_as, sorted_by
 
 NEWEST_PLANS = 20
 NEXT_STEPS = 50
@@ -53,6 +61,58 @@ class CaseViewParts:
     alerts: list[Alert]
 
 
+def _case_plans() -> Any:
+    return select(plan_t.c.id).where(plan_t.c.case_id == _CASE)
+
+
+_CASE = bindparam("case_id", type_=SafetyPlan.__table__.c.case_id.type)  # type: ignore[attr-defined]
+plan_t, version_t = SafetyPlan.__table__, SafetyPlanVersion.__table__  # type: ignore[attr-defined]
+signature_t, approval_t = SafetyPlanSignature.__table__, SafetyPlanApproval.__table__  # type: ignore[attr-defined]
+check_in_t, step_t = CheckIn.__table__, NextStep.__table__  # type: ignore[attr-defined]
+known_t, translation_t = KnownTriggers.__table__, Translation.__table__  # type: ignore[attr-defined]
+_ranked = (
+    select(
+        *check_in_t.c,
+        func.row_number()
+        .over(partition_by=check_in_t.c.plan_id, order_by=(check_in_t.c.occurred_at.desc(), check_in_t.c.id.desc()))
+        .label("rank"),
+    )
+    .where(check_in_t.c.plan_id.in_(_case_plans()))
+    .subquery()
+)
+# Everything the case view shows, in one statement: the case's plans, their current and in-force versions, their
+# signatures (not the drawn images), approvals, newest check-ins and check-in counts, the case's known triggers,
+# next steps and translations. The limits of the reads it replaced (the newest plans, the open plans, the next
+# steps) are applied to the rows in memory: a case has a handful of each.
+VIEW = WideUnion(
+    {
+        "plan": select(*plan_t.c).where(plan_t.c.case_id == _CASE),
+        "version": select(*version_t.c)
+        .select_from(version_t.join(plan_t, plan_t.c.id == version_t.c.plan_id))
+        .where(
+            plan_t.c.case_id == _CASE,
+            or_(
+                version_t.c.number == plan_t.c.current_version_number,
+                version_t.c.number == plan_t.c.in_force_version_number,
+            ),
+        ),
+        "signature": select(*(c for c in signature_t.c if c.key != "image_png")).where(
+            signature_t.c.plan_id.in_(_case_plans())
+        ),
+        "approval": select(*approval_t.c).where(approval_t.c.plan_id.in_(_case_plans())),
+        "check_in": select(*(c for c in _ranked.c if c.key != "rank")).where(
+            _ranked.c.rank <= bindparam("check_ins", type_=Integer)
+        ),
+        "check_in_count": select(check_in_t.c.plan_id, func.count().label("count"))
+        .where(check_in_t.c.plan_id.in_(_case_plans()))
+        .group_by(check_in_t.c.plan_id),
+        "known": select(*known_t.c).where(known_t.c.case_id == _CASE),
+        "step": select(*step_t.c).where(step_t.c.case_id == _CASE),
+        "translation": select(*translation_t.c).where(translation_t.c.case_id == _CASE),
+    }
+)
+
+
 async def read_case_view(
     session: AsyncSession,
     *,
@@ -64,66 +124,77 @@ async def read_case_view(
 ) -> CaseViewParts:
     """The plan in force (as its version in force reads), the newest plans, the next steps and the alerts
     of one case, as `audience` may read them (outside the agency: no plan that was never submitted, and each
-    plan as its version in force reads). Plans past their expiry are expired first (by the alerts read), as
-    every read does."""
-    alerts = await alerts_for(session, now=now, policy=policy, case_id=case_id)
-    newest = (
-        await session.execute(
-            case_plans_with_current_version(case_id).order_by(col(SafetyPlan.id).desc()).limit(NEWEST_PLANS)
-        )
-    ).all()
-    open_plans = (
-        (
-            await session.execute(
-                select(SafetyPlan)
-                .where(col(SafetyPlan.case_id) == case_id, col(SafetyPlan.status).not_in(ENDED))
-                .order_by(col(SafetyPlan.id).desc())
-                .limit(OPEN_PLANS)
-            )
-        )
-        .scalars()
-        .all()
+    plan as its version in force reads). Plans past their expiry are expired first, as every read does (a
+    statement, and writes only when one is due); the practice rules' alerts are read as the alert lists read
+    them; everything else is one statement (`VIEW`), read as rows, not ORM entities."""
+    await bring_plans_to_now(session, now=now, policy=policy, case_id=case_id)
+    practice = await practice_alerts(session, now, policy, AlertsOf(case_id))
+    await session.flush()
+    found = await VIEW.read(session, {"case_id": case_id, "check_ins": check_ins})
+    # rows read as the entities' attributes (`Record`), for the rules and `plan_out`
+    plans: list[Any] = [Record(r, SafetyPlan) for r in sorted_by(found["plan"], "id")]
+    versions: dict[tuple[uuid.UUID, int], Any] = {
+        (v["plan_id"], v["number"]): Record(v, SafetyPlanVersion) for v in found["version"]
+    }
+    today = now.date()
+    steps: list[Any] = sorted(
+        (Record(s, NextStep) for s in found["step"]),
+        key=lambda s: (0 if s.status in OPEN_STATUSES else 1, s.due_on, s.id),
     )
+    alerts = alerts_of(
+        [p for p in plans if p.status in RECENT][:MAX_PLANS],
+        [s for s in sorted(steps, key=lambda s: s.id) if s.status in OPEN_STATUSES and s.due_on < today][:MAX_PLANS],
+        practice,
+        now=now,
+        policy=policy,
+    )
+    newest = [
+        (p, versions[(p.id, p.current_version_number)])
+        for p in reversed(plans)
+        if (p.id, p.current_version_number) in versions  # joined to its current version
+    ][:NEWEST_PLANS]
+    open_plans = [p for p in reversed(plans) if p.status not in ENDED][:OPEN_PLANS]
     shown_plans = [(p, v) for p, v in newest if shared_with(p, audience)]
     chosen = plan_to_show(p for p in open_plans if shared_with(p, audience))
-    shown: SafetyPlanVersion | None = None
-    if chosen is not None:
-        number = version_shown(chosen)
-        shown = next(
-            (v for p, v in shown_plans if p.id == chosen.id and v.number == number), None
-        ) or await get_version(session, chosen.id, number)
-    plans = {p.id: p for p, _ in shown_plans}
-    if chosen is not None:
-        plans[chosen.id] = chosen
-    extras = await load_extras(session, list(plans.values()), check_ins=check_ins)
-    steps = (
-        (
-            await session.execute(
-                select(NextStep)
-                .where(col(NextStep.case_id) == case_id)
-                .order_by(
-                    case((col(NextStep.status).in_(OPEN_STATUSES), 0), else_=1), col(NextStep.due_on), col(NextStep.id)
-                )
-                .limit(NEXT_STEPS)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    today = now.date()
+    shown = versions.get((chosen.id, version_shown(chosen))) if chosen is not None else None
+    extras = _extras(found, plans, versions)
     parts = CaseViewParts(
         safety_plan=plan_out(chosen, shown, extras, now=now, policy=policy)
         if chosen is not None and shown is not None
         else None,
         plans=[
-            plan_out(p, await _version_for(session, p, v, audience), extras, now=now, policy=policy)
+            plan_out(p, versions.get((p.id, version_for(p, audience)), v), extras, now=now, policy=policy)
             for p, v in shown_plans
         ],
-        next_steps=[next_step_out(s, today) for s in steps],
+        next_steps=[next_step_out(s, today) for s in steps[:NEXT_STEPS]],
         alerts=alerts,
     )
-    add_translations(parts, await TRANSLATIONS.of_case(session, case_id))
+    translations: dict[uuid.UUID, list[Any]] = {}
+    for t in sorted_by(found["translation"], "id"):
+        translations.setdefault(t["record_id"], []).append(Record(t))
+    add_translations(parts, translations)
     return parts
+
+
+def _extras(found: dict[str, list[dict[str, Any]]], plans: Sequence[Any], versions: Mapping[Any, Any]) -> PlanExtras:
+    """`load_extras` over the rows read."""
+    extras = PlanExtras()
+    for row in sorted_by(found["signature"], "id"):
+        extras.signatures.setdefault(row["plan_id"], []).append(read_as(SafetyPlanSignature, row))
+    for row in sorted_by(found["approval"], "id"):
+        extras.approvals.setdefault(row["plan_id"], []).append(read_as(SafetyPlanApproval, row))
+    for row in sorted(found["check_in"], key=lambda r: (r["occurred_at"], r["id"]), reverse=True):
+        extras.check_ins.setdefault(row["plan_id"], []).append(read_as(CheckIn, row))
+    extras.check_in_counts = {row["plan_id"]: row["count"] for row in found["check_in_count"]}
+    extras.in_force_hash = {
+        p.id: versions[(p.id, p.in_force_version_number)].content_hash
+        for p in plans
+        if p.in_force_version_number is not None and (p.id, p.in_force_version_number) in versions
+    }
+    for row in sorted_by(found["known"], "trauma_history_id"):
+        if row["trigger_ids"]:
+            extras.known_triggers.setdefault(row["case_id"], []).append(read_as(KnownTriggers, row))
+    return extras
 
 
 def add_translations(parts: CaseViewParts, translations: Mapping[uuid.UUID, list[Any]]) -> None:
@@ -141,15 +212,6 @@ def add_translations(parts: CaseViewParts, translations: Mapping[uuid.UUID, list
         step.translations = fields_carried(
             translations.get(step.id, []), {"action": step.action}, NEXT_STEP_LANGUAGE, step.version
         )
-
-
-async def _version_for(
-    session: AsyncSession, plan: SafetyPlan, current: SafetyPlanVersion, audience: Audience
-) -> SafetyPlanVersion:
-    number = version_for(plan, audience)
-    if number == current.number:
-        return current
-    return await get_version(session, plan.id, number) or current
 
 
 async def glance_at_cases(

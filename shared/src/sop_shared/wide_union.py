@@ -8,12 +8,15 @@ statement cache on PostgreSQL), rows read back as plain dicts per branch, with n
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Integer, Select, cast, literal_column, null, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import CompoundSelect
+
+T = TypeVar("T")
 
 
 class WideUnion:
@@ -52,3 +55,32 @@ class WideUnion:
 
 def sorted_by(rows: Sequence[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: tuple(r[k] for k in keys))
+
+
+class Record:
+    """A row read as its ORM entity's attributes and `model_dump()` (what the domain rules and the `*_out`
+    functions read), without building an ORM instance (a few hundred microseconds each)."""
+
+    __slots__ = ("_entity", "_row")
+
+    def __init__(self, row: dict[str, Any], entity: type[Any] | None = None) -> None:
+        self._row, self._entity = row, entity
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._row[name]
+        except KeyError:
+            pass
+        # a property of the entity (computed from its columns) reads the row the same way
+        attribute = getattr(self._entity, name, None) if self._entity is not None else None
+        if isinstance(attribute, property) and attribute.fget is not None:
+            return attribute.fget(self)
+        raise AttributeError(name)
+
+    def model_dump(self) -> dict[str, Any]:
+        return dict(self._row)
+
+
+def read_as(entity: type[T], row: dict[str, Any]) -> T:
+    """The row typed as its entity, for functions that only read the entity's attributes (a `Record`)."""
+    return typing.cast(T, Record(row, entity))
