@@ -17,7 +17,7 @@ UV_DEP := $(UV_TOOLS)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format-check typecheck check contracts bench bench-gateway bench-views bench-fidelity bench-language soak
+.PHONY: help install run test lint format-check typecheck check contracts bench bench-gateway bench-views bench-reads bench-fidelity bench-language soak
 
 help:
 	@echo "make install   uv sync --frozen (creates .venv)"
@@ -28,6 +28,7 @@ help:
 	@echo "make typecheck mypy --strict (pydantic and Strawberry plugins) on shared/ and every component's src"
 	@echo "make check     every gate CI runs: ruff check, ruff format --check, mypy, then the tests (.ci/run calls it)"
 	@echo "make contracts write the public contract (OpenAPI, GraphQL SDL) to docs/contract/ after reviewing its diff"
+	@echo "make bench-reads CPU and statements per case-view read of the network and plans services, before/after"
 	@echo "make bench     benchmarks (tests/perf): SACWIS batch load vs COPY, caseload latency; BENCH_ARGS=--quick"
 	@echo "make bench-gateway  a 50-case caseload page through GraphQL vs one caseView per row; BENCH_ARGS=--postgres"
 	@echo "make bench-views  full/small caseView and a caseload page, gateway vs no-gateway baseline vs Hive Gateway"
@@ -81,6 +82,9 @@ bench-gateway: install
 
 bench-views: install
 	$(UV) run --frozen python tests/perf/case_views.py $(BENCH_ARGS)
+
+bench-reads: install
+	$(UV) run --frozen python tests/perf/view_reads.py $(BENCH_ARGS)
 
 bench-fidelity: install
 	$(UV) run --frozen python tests/perf/fidelity.py $(BENCH_ARGS)

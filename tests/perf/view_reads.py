@@ -1,7 +1,9 @@
 """CPU per case-view read, in process, before and after (not a test): the network service's slice read as the
 old reads compose it (`decide_for` + `read_case` + `read_safety_network` + `member_access_out`, validated and
-serialised as the route's response model did) against the one-statement read (`sop_network.access.view`), on
-the same populated fictional case, the same database, the same process, interleaved.
+serialised as the route's response model did) against the one-statement read (`sop_network.access.view`); and
+the plans service's case view as the old reads composed it (`reference_view` in
+tests/plans/test_case_view_reads.py) against `read_case_view`, serialised as the route does now. Each on the same
+populated fictional case, the same database, the same process, interleaved.
 
     uv run python tests/perf/view_reads.py                 # 300 reads per path and audience
     uv run python tests/perf/view_reads.py --reads 50     # quicker
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import cProfile
 import json
 import pstats
@@ -42,10 +45,11 @@ from sop_network.component import component  # noqa: E402
 from sop_network.safety_network.service import read_safety_network  # noqa: E402
 from sop_network.schemas import CaseViewSlice  # noqa: E402
 from sop_shared.auth import Principal  # noqa: E402
+from sop_shared.clock import FixedClock  # noqa: E402
 from sop_shared.migrations import upgrade  # noqa: E402
 from sop_shared.policy import ActorType  # noqa: E402
 from sop_shared.service import running  # noqa: E402
-from sop_shared.testing import InternalTokens  # noqa: E402
+from sop_shared.testing import InternalTokens, run_component  # noqa: E402
 
 CASE = {
     "case_type": "in_home",
@@ -153,6 +157,11 @@ async def main(argv: list[str] | None = None) -> None:
             ):
                 case_id, readers = await populate(client, tokens)
                 await measure(app, case_id, readers, args.reads, profile=args.profile)
+            plans_db = await real_services.create_test_database(server, prefix="bench_views_plans")
+            try:
+                await measure_plans(plans_db.url, tokens, Path(tmp), args.reads)
+            finally:
+                await real_services.drop_database(server, plans_db.name)
     finally:
         await real_services.drop_database(server, db.name)
         if started:
@@ -218,6 +227,73 @@ async def cpu_of(read: Callable[[Principal], Awaitable[bytes]], principal: Princ
     for _ in range(reads):
         await read(principal)
     return (time.process_time() - start) * 1000 / reads
+
+
+async def measure_plans(database_url: str, tokens: InternalTokens, data_dir: Path, reads: int) -> None:
+    sys.path.insert(0, str(TESTS_DIR / "plans"))
+    import conftest as plans_fixtures  # tests/plans/conftest.py: the Lopez plan and the steps of its life
+    import test_case_view_reads as plans_reads
+
+    from sop_plans.case_view.api import view_for
+    from sop_plans.case_view.service import read_case_view
+    from sop_plans.component import component as plans_component
+
+    async with run_component(
+        plans_component, database_url=database_url, tokens=tokens, data_dir=data_dir, expiry_sweep_seconds=0
+    ) as plans:
+        plans.app.state.clock = FixedClock(plans_fixtures.THE_MORNING_AFTER)
+        case_id = plans_fixtures.LOPEZ_CASE_ID
+        await plans_fixtures.announce_lopez_records(plans, case_id)
+        worker = tokens.headers("plans", case_id=case_id)
+        supervisor = tokens.headers("plans", subject="sup.okafor", roles=("supervisor",), case_id=case_id)
+        flow = plans_fixtures.PlanFlow(plans, case_id, worker, supervisor)
+        populated = await plans_reads.populate(flow, tokens, copy.deepcopy(plans_fixtures.LOPEZ_ONGOING_PLAN))
+        database, verifier = plans.app.state.database, plans.app.state.token_verifier
+        clock, policy = plans.app.state.clock, plans.app.state.plan_policy
+        engine = database.engine.sync_engine
+        print(f"\nplans case view, {reads} reads per path and audience, in process on PostgreSQL")
+        print(f"  {'audience':10s} {'path':7s} {'CPU ms/read':>12s} {'statements':>11s}")
+        for name in ("staff", "family"):
+            headers, audience = populated[name]
+            principal = verifier.verify(headers["Authorization"].removeprefix("Bearer "))
+
+            async def before(principal: Principal = principal, audience: Any = audience) -> bytes:
+                return to_json(await plans_reads.reference_view(plans, principal, audience))
+
+            async def after(principal: Principal = principal, audience: Any = audience) -> bytes:
+                async with database.session() as session:
+                    assert principal.case_id is not None
+                    parts = await read_case_view(
+                        session, case_id=principal.case_id, now=clock.now(), policy=policy, audience=audience
+                    )
+                    return (
+                        view_for(principal.case_id, audience, principal, parts).model_dump_json(by_alias=True).encode()
+                    )
+
+            assert json.loads(await before()) == json.loads(await after()), name
+            await compare(name, {"before": before, "after": after}, engine, reads)
+
+
+async def compare(name: str, paths: dict[str, Callable[[], Awaitable[bytes]]], engine: Any, reads: int) -> None:
+    statements = [0]
+
+    def count(*_: Any) -> None:
+        statements[0] += 1
+
+    figures: dict[str, tuple[float, float]] = {}
+    for path in (*paths, *paths):
+        await paths[path]()
+        event.listen(engine, "before_cursor_execute", count)
+        statements[0] = 0
+        start = time.process_time()
+        for _ in range(reads):
+            await paths[path]()
+        spent = (time.process_time() - start) * 1000 / reads
+        event.remove(engine, "before_cursor_execute", count)
+        figures[path] = (figures.get(path, (0.0, 0.0))[0] + spent / 2, statements[0] / reads)
+    for path, (cpu, per_read) in figures.items():
+        print(f"  {name:10s} {path:7s} {cpu:12.2f} {per_read:11.1f}")
+    print(f"  {name:10s} ratio   {figures['before'][0] / figures['after'][0]:11.1f}x less CPU per read")
 
 
 if __name__ == "__main__":

@@ -121,8 +121,15 @@ async def reference_view(plans: RunningService, principal: Principal, audience: 
 async def populated(
     flow: PlanFlow, tokens: InternalTokens, lopez_ongoing_plan: dict[str, Any]
 ) -> dict[str, tuple[dict[str, str], Audience]]:
-    """The Lopez case with a plan in force being edited (version 2), a submitted draft, an older draft, check-ins
-    (one rule broken), next steps (one overdue, one done), and a verified Spanish translation of a rule."""
+    return await populate(flow, tokens, lopez_ongoing_plan)
+
+
+async def populate(
+    flow: PlanFlow, tokens: InternalTokens, lopez_ongoing_plan: dict[str, Any]
+) -> dict[str, tuple[dict[str, str], Audience]]:
+    """(Also `tests/perf/view_reads.py`'s case.) The Lopez case with a plan in force being edited (version 2), a
+    submitted draft, an older draft, check-ins (one rule broken), next steps (one overdue, one done), and a
+    verified Spanish translation of a rule."""
     active = await flow.active_plan(lopez_ongoing_plan)
     rules = [{k: v for k, v in r.items() if k != "plain_language"} for r in active["rules"]]
     rules[0]["text"] = "When Maria has been drinking, Rosa takes the children to her house until Maria is sober."

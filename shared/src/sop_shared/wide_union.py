@@ -12,7 +12,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, Select, cast, literal_column, null, union_all
+from sqlalchemy import Integer, Select, Table, cast, literal_column, null, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import CompoundSelect
 
@@ -84,3 +84,9 @@ class Record:
 def read_as(entity: type[T], row: dict[str, Any]) -> T:
     """The row typed as its entity, for functions that only read the entity's attributes (a `Record`)."""
     return typing.cast(T, Record(row, entity))
+
+
+def table_of(entity: type[Any]) -> Table:
+    """An entity's table, for Core selects of its columns (SQLModel sets `__table__` when the class is made)."""
+    table: Table = getattr(entity, "__table__")  # noqa: B009 - not a declared attribute for the type checker
+    return table

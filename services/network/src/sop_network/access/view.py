@@ -52,13 +52,13 @@ from sop_shared.policy import (
 from sop_shared.policy import PartnerGrant as GrantFact
 from sop_shared.policy import StaffAssignment as AssignmentFact
 from sop_shared.sharing import shown_to_reader
-from sop_shared.wide_union import Record, WideUnion, read_as, sorted_by
+from sop_shared.wide_union import Record, WideUnion, read_as, sorted_by, table_of
 
 _CASES: BindParameter[list[uuid.UUID]] = bindparam("case_ids", expanding=True)
-case_t, sharing_t, person_t = Case.__table__, NetworkSharingChoice.__table__, Person.__table__  # type: ignore[attr-defined]
-member_t, network_t = CaseMember.__table__, NetworkMember.__table__  # type: ignore[attr-defined]
-contact_t, assignment_t, grant_t = ContactMethod.__table__, StaffAssignment.__table__, PartnerGrant.__table__  # type: ignore[attr-defined]
-meeting_t, commitment_t, translation_t = NetworkMeeting.__table__, NetworkCommitment.__table__, Translation.__table__  # type: ignore[attr-defined]
+case_t, sharing_t, person_t = table_of(Case), table_of(NetworkSharingChoice), table_of(Person)
+member_t, network_t = table_of(CaseMember), table_of(NetworkMember)
+contact_t, assignment_t, grant_t = table_of(ContactMethod), table_of(StaffAssignment), table_of(PartnerGrant)
+meeting_t, commitment_t, translation_t = table_of(NetworkMeeting), table_of(NetworkCommitment), table_of(Translation)
 
 
 def _person_columns() -> list[Any]:

@@ -10,15 +10,15 @@ from fastapi import APIRouter, Request, Response
 
 from sop_plans.case_view.rules import alerts_for_audience, plan_for_audience
 from sop_plans.case_view.schemas import CaseGlances, CaseViewsIn, PlansCaseView
-from sop_plans.case_view.service import glance_at_cases, read_case_view
+from sop_plans.case_view.service import CaseViewParts, glance_at_cases, read_case_view
 from sop_plans.deps import PolicyDep
 from sop_plans.safety_plans.service import RECENT_CHECK_INS
 from sop_shared.audit import RequestAccess, audit_request, audit_request_many
-from sop_shared.auth import CurrentPrincipal, RequestAudience, require_case_scope, require_cases_read
+from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope, require_cases_read
 from sop_shared.clock import ClockDep
 from sop_shared.db import SessionDep
 from sop_shared.pagination import FirstItems
-from sop_shared.policy import Scope
+from sop_shared.policy import Audience, Scope
 from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["case view"])
@@ -57,7 +57,14 @@ async def case_view(
         case_id=case_id,
         fields=[f"audience:{audience.value}"],
     )
-    view = PlansCaseView(
+    view = view_for(case_id, audience, principal, parts)
+    # serialised once (the response model's JSON), not dumped, validated again and encoded by FastAPI
+    return Response(view.model_dump_json(by_alias=True), media_type="application/json")
+
+
+def view_for(case_id: uuid.UUID, audience: Audience, principal: Principal, parts: CaseViewParts) -> PlansCaseView:
+    """The case view's parts shown to `audience` (a member: as the person they are, with the family's sharing)."""
+    return PlansCaseView(
         case_id=case_id,
         audience=audience,
         safety_plan=plan_for_audience(parts.safety_plan, audience, principal.person_id, principal.network_sharing)
@@ -67,8 +74,6 @@ async def case_view(
         next_steps=parts.next_steps,
         alerts=alerts_for_audience(parts.alerts, audience),
     )
-    # serialised once (the response model's JSON), not dumped, validated again and encoded by FastAPI
-    return Response(view.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.post("/case-views", response_model=CaseGlances, dependencies=[known_query_params()])

@@ -46,7 +46,7 @@ from sop_plans.schemas import Alert, NextStepOut, SafetyPlanOut
 from sop_plans.translations.sources import NEXT_STEP_LANGUAGE, plan_words, rule_words
 from sop_shared.policy import Audience
 from sop_shared.translations_api import fields_carried
-from sop_shared.wide_union import Record, WideUnion, read_as, sorted_by
+from sop_shared.wide_union import Record, WideUnion, read_as, sorted_by, table_of
 
 NEWEST_PLANS = 20
 NEXT_STEPS = 50
@@ -65,11 +65,11 @@ def _case_plans() -> Any:
     return select(plan_t.c.id).where(plan_t.c.case_id == _CASE)
 
 
-_CASE = bindparam("case_id", type_=SafetyPlan.__table__.c.case_id.type)  # type: ignore[attr-defined]
-plan_t, version_t = SafetyPlan.__table__, SafetyPlanVersion.__table__  # type: ignore[attr-defined]
-signature_t, approval_t = SafetyPlanSignature.__table__, SafetyPlanApproval.__table__  # type: ignore[attr-defined]
-check_in_t, step_t = CheckIn.__table__, NextStep.__table__  # type: ignore[attr-defined]
-known_t, translation_t = KnownTriggers.__table__, Translation.__table__  # type: ignore[attr-defined]
+_CASE = bindparam("case_id", type_=table_of(SafetyPlan).c.case_id.type)
+plan_t, version_t = table_of(SafetyPlan), table_of(SafetyPlanVersion)
+signature_t, approval_t = table_of(SafetyPlanSignature), table_of(SafetyPlanApproval)
+check_in_t, step_t = table_of(CheckIn), table_of(NextStep)
+known_t, translation_t = table_of(KnownTriggers), table_of(Translation)
 _ranked = (
     select(
         *check_in_t.c,
