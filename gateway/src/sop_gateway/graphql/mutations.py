@@ -205,6 +205,20 @@ MUTATIONS: list[CaseMutation] = [
         "updateChildVoice", "assessment", "PATCH", f"{CASE}/child-voice/{{record_id}}", "child_voice", "childVoice"
     ),
     CaseMutation("recordConsultation", "assessment", "POST", f"{CASE}/consultations", "consultation", "consultation"),
+    CaseMutation(
+        "bringConsultationToCoaching",
+        "assessment",
+        "POST",
+        f"{CASE}/consultations/{{consultation_id}}/coaching",
+        "consultation",
+        "brought",
+        scope=Scope.case_read,  # who may read the consultation brings it (the assessment service decides)
+        action="share",
+        description="The worker (or their supervisor) brings a consultation to their coaching referral at the "
+        "practice service: its snapshot is sent there, where a coach sees it without identifying details unless "
+        "the worker's supervisor allows them. The practice service attaches it only to the bringer's (or their "
+        "worker's) referral, and keeps a refusal in the referral's history otherwise.",
+    ),
     # --- assessment: trauma-informed practice ---
     CaseMutation(
         "recordTraumaHistory", "assessment", "POST", f"{CASE}/trauma-histories", "trauma_history", "traumaHistory"

@@ -516,7 +516,7 @@ def _copy_field(owner: Any, attribute: str) -> Any:
 
 
 def _success_schema(operation: dict[str, Any]) -> dict[str, Any]:
-    for status in ("201", "200"):
+    for status in ("201", "200", "202"):  # 202: accepted, on its way to another service
         content = (operation["responses"].get(status) or {}).get("content") or {}
         if "application/json" in content:
             schema: dict[str, Any] = content["application/json"]["schema"]

@@ -53,6 +53,20 @@ async def supervises(session: AsyncSession, principal: Principal, person: Practi
     return me is not None and me.unit == person.unit and "supervisor" in me.roles
 
 
+async def registered_supervisor_of(
+    session: AsyncSession, subject: str, *, worker: Practitioner | None, unit: str | None
+) -> bool:
+    """By the registry alone (no token: e.g. who brought a consultation, named in an event): the worker's named
+    supervisor, or an active supervisor registered in the worker's unit (a unit's referral: in that unit)."""
+    if worker is not None and worker.supervisor_subject == subject:
+        return True
+    unit = worker.unit if worker is not None else unit
+    if unit is None:
+        return False
+    me = (await session.execute(select(Practitioner).where(col(Practitioner.subject) == subject))).scalar()
+    return me is not None and me.active and me.unit == unit and "supervisor" in me.roles
+
+
 async def may_read_person(session: AsyncSession, principal: Principal, person: Practitioner, read_all: bool) -> bool:
     """A person and their training: themselves, their supervisor, their coach, or who may read everyone's."""
     if read_all:

@@ -14,7 +14,9 @@ from sop_practice.models import platform
 from sop_practice.people.api import router as people_router
 from sop_practice.settings import PracticeSettings
 from sop_practice.training.api import router as training_router
+from sop_shared.auth import section_router
 from sop_shared.events import EventBus
+from sop_shared.policy import Section
 from sop_shared.service import build_service_app
 
 
@@ -25,7 +27,9 @@ def create_app(settings: PracticeSettings | None = None, *, bus: EventBus | None
         description="Coaching, training and practice fidelity: the people of MidSOUTH and the agency's training.",
         platform=platform,
         bus=bus,
-        routers=[people_router, training_router, coaching_router, fidelity_router],
+        # Coaching referrals are supervision records (the policy table's `Section.supervision`): a family or network
+        # member, a partner or the court finds no such route (404, the attempt audited), as in the assessment service.
+        routers=[people_router, training_router, section_router(coaching_router, Section.supervision), fidelity_router],
         consumers=[
             *COACHING_CONSUMERS,
             *fidelity_consumers(),  # the fidelity read model, from the other services' events

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_assessment.case_view.access import require_record_scope
@@ -33,6 +34,8 @@ from sop_assessment.supervision.schemas import (
     ApprovalOut,
     ApprovalRequestIn,
     ApprovalResubmitIn,
+    BringToCoachingIn,
+    BroughtToCoachingOut,
     CoachingReferralIn,
     CoachingReferralOut,
     CoachingReferralUpdate,
@@ -46,6 +49,7 @@ from sop_assessment.supervision.service import (
     CoachingReferralNotFound,
     ConsultationNotFound,
     approval_out,
+    bring_to_coaching,
     consultation_out,
     create_consultation,
     create_referral,
@@ -193,6 +197,50 @@ async def get_case_consultation(
     audience: RequestAudience,
 ) -> ConsultationOut:
     return await _consultation(consultation_id, case_id, request, session, principal, audience)
+
+
+@router.post(
+    "/cases/{case_id}/consultations/{consultation_id}/coaching",
+    status_code=202,
+    response_model=BroughtToCoachingOut,
+    dependencies=[known_query_params()],
+)
+async def bring_consultation_to_coaching(
+    case_id: uuid.UUID,
+    consultation_id: uuid.UUID,
+    body: BringToCoachingIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Bring this consultation to a coaching referral at the practice service (`referral_id`): staff who may read
+    the consultation (the worker, their supervisor). Its snapshot — what staff read here — goes to the practice
+    service in an event written with this request; the practice service attaches it if the referral is the
+    bringer's or their worker's (else it keeps the refusal in the referral's history). A coach sees it there
+    without identifying details unless the worker's supervisor allows them. 202: on its way. `Idempotency-Key`
+    accepted."""
+    consultation = await session.get(Consultation, consultation_id)
+    require_record_scope(principal, consultation, Scope.case_read, ConsultationNotFound(), path_case_id=case_id)
+    assert consultation is not None
+    if principal.actor_type != ActorType.staff:
+        raise Forbidden("a worker or their supervisor brings a consultation to coaching")
+    replayed = await idempotency.replay(session, body)
+    if replayed is None:
+        out = await bring_to_coaching(session, consultation, referral_id=body.referral_id, brought_by=principal.subject)
+        replayed = JSONResponse(out.model_dump(mode="json"), status_code=202)
+        await idempotency.remember(session, body, status_code=202, content=out.model_dump(mode="json"))
+    await audit_request(
+        request,
+        session,
+        principal,
+        resource="consultation",
+        action="share",
+        case_id=consultation.case_id,
+        resource_id=consultation.id,
+        fields=["coaching"],
+    )
+    return replayed
 
 
 # --- approvals -----------------------------------------------------------------------------------------

@@ -114,6 +114,31 @@ class ConsultationOut(BaseModel):
     created_at: datetime
 
 
+class BringToCoachingIn(Strict):
+    """A worker (or their supervisor) brings this consultation to a coaching referral at the practice service."""
+
+    referral_id: Annotated[
+        uuid.UUID,
+        case_refs.NotCaseScoped(
+            "a coaching referral of the practice service: about a worker's practice, never a case; the practice "
+            "service checks it is the bringer's (or their worker's) when the consultation arrives"
+        ),
+    ] = Field(description="The coaching referral (practice service) the consultation is brought to")
+
+
+class BroughtToCoachingOut(BaseModel):
+    """The consultation is on its way to the referral: the practice service attaches its snapshot once it has
+    checked the referral is the bringer's (or their worker's), and keeps a refusal in the referral's history
+    otherwise."""
+
+    id: uuid.UUID = Field(description="The event that carries the consultation to the practice service")
+    case_id: uuid.UUID
+    consultation_id: uuid.UUID
+    referral_id: uuid.UUID
+    brought_by: str
+    brought_at: datetime
+
+
 class ApprovalRequestIn(Strict):
     """Asking a supervisor to approve something. `subject_id` is the thing approved (an SDM assessment, a
     safety plan, …); `summary` says in one or two lines what the supervisor is asked to decide."""

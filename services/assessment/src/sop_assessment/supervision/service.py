@@ -44,6 +44,7 @@ from sop_assessment.supervision.rules import (
 )
 from sop_assessment.supervision.schemas import (
     ApprovalOut,
+    BroughtToCoachingOut,
     CoachingReferralIn,
     CoachingReferralUpdate,
     ConsultationIn,
@@ -61,6 +62,9 @@ APPROVAL_REQUESTED = "sop.assessment.approval.requested"
 APPROVAL_DECIDED = "sop.assessment.approval.decided"
 APPROVAL_RESUBMITTED = "sop.assessment.approval.resubmitted"
 CONSULTATION_RECORDED = "sop.assessment.consultation.recorded"
+# A consultation brought to a coaching referral: the one event of this service that carries a consultation's
+# content, for the practice service to attach to the referral (it shows a coach only what the policy table allows).
+CONSULTATION_BROUGHT_TO_COACHING = "sop.assessment.consultation.brought_to_coaching"
 LOCAL_SOURCE = "assessment"
 
 
@@ -191,6 +195,38 @@ async def consultation_out(
             "map_snapshot": snapshot,
             "discussed": discussed_out(consultation.discussed, audience),
         }
+    )
+
+
+async def bring_to_coaching(
+    session: AsyncSession, consultation: Consultation, *, referral_id: uuid.UUID, brought_by: str
+) -> BroughtToCoachingOut:
+    """Send one consultation to a practice coaching referral, in the caller's transaction: its snapshot exactly as
+    staff read it (`consultation_out`), who brought it, where to. The practice service checks the referral and the
+    bringer when it applies the event."""
+    snapshot = (await consultation_out(session, consultation, Audience.staff)).model_dump(mode="json")
+    brought_at = utcnow()
+    event = await emit(
+        session,
+        platform,
+        subject=CONSULTATION_BROUGHT_TO_COACHING,
+        case_id=consultation.case_id,
+        data={
+            "case_id": str(consultation.case_id),
+            "consultation_id": str(consultation.id),
+            "referral_id": str(referral_id),
+            "brought_by": brought_by,
+            "brought_at": brought_at.isoformat(),
+            "snapshot": snapshot,
+        },
+    )
+    return BroughtToCoachingOut(
+        id=event.id,
+        case_id=consultation.case_id,
+        consultation_id=consultation.id,
+        referral_id=referral_id,
+        brought_by=brought_by,
+        brought_at=brought_at,
     )
 
 

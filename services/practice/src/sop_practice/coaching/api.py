@@ -127,8 +127,10 @@ async def refer_for_coaching(
     now: Now,
 ) -> Response:
     """Refer a worker for coaching (their supervisor, or the worker themselves) or a unit for group coaching (a
-    supervisor of the unit). It waits for the training coordinator to route it to a coach. `Idempotency-Key`
-    accepted."""
+    supervisor of the unit). It waits for the training coordinator to route it to a coach. What the worker brings
+    from a consultation comes from the assessment service (`POST /api/assessment/v1/cases/{case_id}/consultations/
+    {consultation_id}/coaching`); `consultation_id` here names the one the referral waits for. A pasted
+    `consultation_snapshot` is deprecated (and refused beside `consultation_id`). `Idempotency-Key` accepted."""
     if principal.actor_type != ActorType.staff:
         raise Forbidden("coaching referrals are made by staff")
     replayed = await idempotency.replay(session, body)
@@ -140,7 +142,12 @@ async def refer_for_coaching(
         return replayed
     worker = await find_person(session, body.worker_subject) if body.worker_subject else None
     errors = rules.check_referral(
-        worker_subject=body.worker_subject, unit=body.unit, coaching_type=body.coaching_type, worker=worker
+        worker_subject=body.worker_subject,
+        unit=body.unit,
+        coaching_type=body.coaching_type,
+        worker=worker,
+        waits_for_consultation=body.consultation_id is not None,
+        pasted_snapshot=body.consultation_snapshot is not None,
     )
     if errors:
         raise InvalidInput(errors)

@@ -51,6 +51,13 @@ class SessionKind(StrEnum):
     feedback = "feedback"
 
 
+class SnapshotSource(StrEnum):
+    """Where a referral's consultation snapshot came from"""
+
+    consultation = "consultation"  # brought from the assessment service, checked there and here
+    pasted = "pasted"  # in the referral's body (deprecated)
+
+
 class GoalStatus(StrEnum):
     open = "open"
     met = "met"
@@ -89,6 +96,11 @@ class CoachingReferral(PracticeTable, table=True):
     consultation_snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     identifying_allowed_by: str | None = Field(default=None, max_length=200)
     identifying_allowed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # Where the snapshot came from: the consultation brought from the assessment service (its event), by whom and
+    # when. `consultation_id` alone: the referral waits for that consultation. None: a pasted snapshot, or none.
+    consultation_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid, nullable=True))
+    consultation_brought_by: str | None = Field(default=None, max_length=200)
+    consultation_brought_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     # A referral made in the assessment service: its id and version there (imported from its events).
     legacy_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid, nullable=True, unique=True))
     legacy_version: int | None = None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sop_practice.coaching.models import CloseOutcome, CoachingType, ReferralSource, ReferralStatus
+from sop_practice.coaching.models import CloseOutcome, CoachingType, ReferralSource, ReferralStatus, SnapshotSource
 from sop_practice.coaching.profile import PracticeProfile
 from sop_practice.models import PracticeRole, Practitioner
 from sop_shared.policy import coach_may_see, coach_view
@@ -54,11 +54,22 @@ def check_referral(
     unit: str | None,
     coaching_type: CoachingType,
     worker: Practitioner | None,
+    waits_for_consultation: bool = False,
+    pasted_snapshot: bool = False,
 ) -> Errors:
-    """One worker (one-on-one) or one unit (group coaching), and a worker the practice service knows."""
-    if (worker_subject is None) == (unit is None):
-        return [_field("worker_subject", "name the worker or the unit referred, exactly one")]
+    """One worker (one-on-one) or one unit (group coaching), and a worker the practice service knows. A referral
+    that names the consultation it waits for takes its snapshot from there only: none pasted beside it."""
     errors: Errors = []
+    if waits_for_consultation and pasted_snapshot:
+        errors.append(
+            _field(
+                CONSULTATION_SNAPSHOT,
+                "the snapshot of the consultation named comes from the assessment service when the worker brings "
+                "it; leave it out",
+            )
+        )
+    if (worker_subject is None) == (unit is None):
+        return [*errors, _field("worker_subject", "name the worker or the unit referred, exactly one")]
     if worker_subject is not None:
         if worker is None or not worker.active:
             errors.append(_field("worker_subject", "not an active practitioner registered with the practice service"))
@@ -176,6 +187,34 @@ def snapshot_for(
     seen = coach_view(snapshot, identified=identifying_allowed)
     assert isinstance(seen, dict)
     return seen
+
+
+def snapshot_source(snapshot: dict[str, Any] | None, *, brought: bool) -> SnapshotSource | None:
+    """Where the snapshot came from: a consultation brought from the assessment service, or pasted (deprecated)."""
+    if snapshot is None:
+        return None
+    return SnapshotSource.consultation if brought else SnapshotSource.pasted
+
+
+def refusal_to_attach(
+    *,
+    bringer: str,
+    bringer_supervises: bool,
+    worker_subject: str | None,
+    status: ReferralStatus,
+    waits_for: str | None,
+    consultation: str,
+) -> str | None:
+    """Why a consultation brought from the assessment service is not attached to the referral (None: it is). Only
+    the referral's worker or the worker's supervisor (a unit's referral: a supervisor of the unit) brings one, to
+    a referral still open, and only the consultation it waits for when it names one."""
+    if status == ReferralStatus.closed:
+        return "the referral is closed"
+    if bringer != worker_subject and not bringer_supervises:
+        return "brought by someone who is neither the referral's worker nor the worker's supervisor"
+    if waits_for is not None and waits_for != consultation:
+        return "the referral waits for another consultation"
+    return None
 
 
 # A referral made in the assessment service, by its status there: the state it has here.

@@ -16,12 +16,21 @@ from sop_practice.coaching.models import (
     ReferralSource,
     ReferralStatus,
     SessionKind,
+    SnapshotSource,
 )
 from sop_practice.schemas import Strict
 from sop_shared.case_refs import NotCaseScoped
 
 # Coaching's records are about people, never a case.
 CoachingSessionId = Annotated[uuid.UUID, NotCaseScoped("a coaching session: about a worker's practice, never a case")]
+
+ConsultationId = Annotated[
+    uuid.UUID,
+    NotCaseScoped(
+        "a consultation of the assessment service, named only as what the referral waits for: the assessment service "
+        "checks its case when the worker brings it, and only what it sends is attached"
+    ),
+]
 
 Why = Field(min_length=1, max_length=2000)
 
@@ -35,10 +44,18 @@ class ReferralIn(Strict):
     coaching_type: CoachingType = CoachingType.one_on_one
     topic: str = Field(min_length=1, max_length=200, description="What the coaching is about")
     reason: str | None = Field(default=None, min_length=1, max_length=2000, description="Why coaching, now")
+    consultation_id: ConsultationId | None = Field(
+        default=None,
+        description="The consultation the worker will bring to this coaching: its snapshot comes from the assessment "
+        "service (POST /api/assessment/v1/cases/{case_id}/consultations/{consultation_id}/coaching), never in this "
+        "body (`consultation_snapshot` with it: 422)",
+    )
     consultation_snapshot: dict[str, Any] | None = Field(
         default=None,
-        description="What the worker brings to coaching: a consultation's snapshot. A coach sees it without the "
+        description="Deprecated: a pasted snapshot (anything may be pasted). Bring the consultation from the "
+        "assessment service instead, which sends its own snapshot here. A coach sees a snapshot without the "
         "details that identify the family unless the worker's supervisor allows them.",
+        json_schema_extra={"deprecated": True},
     )
 
 
@@ -90,6 +107,15 @@ class ReferralOut(BaseModel):
         "supervisor allowed them"
     )
     identifying_details_allowed: bool
+    snapshot_source: SnapshotSource | None = Field(
+        description="`consultation`: brought from the consultation named; `pasted`: in the referral's body "
+        "(deprecated); null: none yet"
+    )
+    consultation_id: uuid.UUID | None = Field(
+        description="The consultation the snapshot came from (or, with no snapshot yet, the one the referral waits for)"
+    )
+    consultation_brought_by: str | None = Field(description="Who brought the consultation to coaching")
+    consultation_brought_at: datetime | None
     moved_from_assessment: bool = Field(description="Made in the assessment service before coaching moved here")
     version: int
     created_at: datetime

@@ -8,11 +8,13 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from sop_practice.access import registered_supervisor_of
 from sop_practice.coaching import rules
 from sop_practice.coaching.models import (
     BehaviourRating,
@@ -49,7 +51,10 @@ from sop_shared.problems import Conflict, InvalidInput, NotFound
 from sop_shared.service import EventConsumer
 
 LEGACY_REFERRAL_RECORDED = "sop.assessment.coaching_referral.recorded"
+CONSULTATION_BROUGHT = "sop.assessment.consultation.brought_to_coaching"
 OPEN = (ReferralStatus.assigned, ReferralStatus.in_coaching)
+
+log = structlog.get_logger("sop.practice.coaching")
 
 
 class ReferralClosed(Conflict):
@@ -120,6 +125,9 @@ async def referral_out(session: AsyncSession, referral: CoachingReferral, *, who
                 referral.consultation_snapshot, reader_sees_whole=whole, identifying_allowed=allowed
             ),
             "identifying_details_allowed": allowed,
+            "snapshot_source": rules.snapshot_source(
+                referral.consultation_snapshot, brought=referral.consultation_brought_at is not None
+            ),
             "moved_from_assessment": referral.legacy_id is not None,
             "history": [ReferralEventOut.model_validate(e, from_attributes=True) for e in events],
         }
@@ -570,8 +578,73 @@ async def _on_legacy_referral(app: FastAPI, session: AsyncSession, event: Event)
     await apply_legacy_referral(session, event.data, event.occurred_at)
 
 
+# --- a consultation brought from the assessment service ------------------------------------------------
+
+
+async def attach_consultation(
+    session: AsyncSession, data: dict[str, Any], occurred_at: datetime
+) -> CoachingReferral | None:
+    """A consultation the assessment service sent to a referral (it checked the bringer may read it, in its case):
+    its snapshot attached, with where it came from, by whom and when — if the referral exists, is open, is the
+    bringer's own or their worker's (`rules.refusal_to_attach`), and waits for no other consultation. Otherwise
+    nothing is attached: the refusal is kept in the referral's history (and logged). The same consultation with
+    the same content again changes nothing. A different consultation takes back the identifying details the
+    supervisor allowed for the one before."""
+    referral_id = uuid.UUID(str(data["referral_id"]))
+    consultation_id = uuid.UUID(str(data["consultation_id"]))
+    bringer = str(data["brought_by"])
+    brought_at = _when(data.get("brought_at"), occurred_at)
+    context = {"referral_id": str(referral_id), "consultation_id": str(consultation_id), "brought_by": bringer}
+    referral = await session.get(CoachingReferral, referral_id)
+    if referral is None:
+        log.warning("consultation_not_attached", why="no such coaching referral", **context)
+        return None
+    worker = await find_person(session, referral.worker_subject) if referral.worker_subject else None
+    why_not = rules.refusal_to_attach(
+        bringer=bringer,
+        bringer_supervises=await registered_supervisor_of(session, bringer, worker=worker, unit=referral.unit),
+        worker_subject=referral.worker_subject,
+        status=referral.status,
+        waits_for=str(referral.consultation_id)
+        if referral.consultation_id and not referral.consultation_brought_at
+        else None,
+        consultation=str(consultation_id),
+    )
+    if why_not is not None:
+        log.warning("consultation_not_attached", why=why_not, **context)
+        why = f"consultation {consultation_id} not attached: {why_not}"
+        _history(
+            session, referral, "consultation_refused", by=bringer, at=brought_at, from_status=referral.status, why=why
+        )
+        await session.flush()
+        await _event(
+            session, "consultation_refused", referral, consultation_id=str(consultation_id), brought_by=bringer
+        )
+        return None
+    snapshot = data["snapshot"]
+    if referral.consultation_id == consultation_id and referral.consultation_snapshot == snapshot:
+        return None  # this consultation, as it is, is attached already
+    why = f"consultation {consultation_id} brought to coaching"
+    if referral.identifying_allowed_by is not None and referral.consultation_id != consultation_id:
+        referral.identifying_allowed_by, referral.identifying_allowed_at = None, None
+        why += "; the identifying details allowed for the snapshot before are not allowed for this one"
+    referral.consultation_snapshot = snapshot
+    referral.consultation_id = consultation_id
+    referral.consultation_brought_by, referral.consultation_brought_at = bringer, brought_at
+    log.info("consultation_attached", **context)
+    return await _moved(
+        session, referral, "consultation_brought", before=referral.status, actor=bringer, now=brought_at, why=why
+    )
+
+
+async def _on_consultation_brought(app: FastAPI, session: AsyncSession, event: Event) -> None:
+    await attach_consultation(session, event.data, event.occurred_at)
+
+
 # The assessment service announces each of its coaching referrals (those made before coaching moved here, once,
 # and every write through its deprecated routes): this service keeps them, with their history.
 COACHING_CONSUMERS = (
     EventConsumer(LEGACY_REFERRAL_RECORDED, "practice-coaching-legacy-referrals", _on_legacy_referral),
+    # A consultation a worker (or their supervisor) brings to a referral: its snapshot, checked here too.
+    EventConsumer(CONSULTATION_BROUGHT, "practice-coaching-consultations", _on_consultation_brought),
 )
