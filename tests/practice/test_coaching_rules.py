@@ -148,3 +148,46 @@ def test_the_assessment_services_statuses_map_forward_only() -> None:
     assert rules.legacy_move(S.in_coaching, "scheduled") is None  # further along here: stays
     assert rules.legacy_move(S.closed, "in_progress") is None
     assert rules.legacy_move(S.referred, "unknown") is None
+
+
+def test_a_referral_that_waits_for_a_consultation_takes_no_pasted_snapshot() -> None:
+    worker = practitioner("fsw.rivera", "worker")
+    base = {"worker_subject": "fsw.rivera", "unit": None, "coaching_type": CoachingType.one_on_one, "worker": worker}
+    assert rules.check_referral(**base, waits_for_consultation=True, pasted_snapshot=False) == []
+    assert rules.check_referral(**base, waits_for_consultation=False, pasted_snapshot=True) == []  # deprecated
+    refused = rules.check_referral(**base, waits_for_consultation=True, pasted_snapshot=True)
+    assert [e["field"] for e in refused] == ["consultation_snapshot"]
+    both_wrong = rules.check_referral(
+        **{**base, "worker_subject": None}, waits_for_consultation=True, pasted_snapshot=True
+    )
+    assert [e["field"] for e in both_wrong] == ["consultation_snapshot", "worker_subject"]
+
+
+def test_a_consultation_is_attached_only_when_the_worker_or_their_supervisor_brings_it_to_an_open_referral() -> None:
+    def refusal(**given: object) -> str | None:
+        case: dict[str, object] = {
+            "bringer": "fsw.rivera",
+            "bringer_supervises": False,
+            "worker_subject": "fsw.rivera",
+            "status": S.assigned,
+            "waits_for": None,
+            "consultation": "c-1",
+        }
+        return rules.refusal_to_attach(**{**case, **given})  # type: ignore[arg-type]
+
+    assert refusal() is None  # the worker
+    assert refusal(bringer="sup.okafor", bringer_supervises=True) is None  # her supervisor
+    assert refusal(waits_for="c-1") is None  # the consultation it waits for
+    assert refusal(bringer="fsw.lindqvist") == (
+        "brought by someone who is neither the referral's worker nor the worker's supervisor"
+    )
+    assert refusal(status=S.closed) == "the referral is closed"
+    assert refusal(waits_for="c-2") == "the referral waits for another consultation"
+    assert refusal(worker_subject=None, bringer_supervises=True) is None  # a unit's referral: its supervisor
+    assert refusal(worker_subject=None) is not None
+
+
+def test_a_snapshot_says_where_it_came_from() -> None:
+    assert rules.snapshot_source(None, brought=False) is None
+    assert rules.snapshot_source({"q": "?"}, brought=False) == "pasted"
+    assert rules.snapshot_source({"q": "?"}, brought=True) == "consultation"
