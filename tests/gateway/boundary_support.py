@@ -60,6 +60,7 @@ KIND_BY_NAME: dict[str, str] = {
     "history_id": "trauma_history",
     "commitment_id": "network_commitment",
     "trigger_id": "known_trigger",
+    "consultation_id": "consultation",
 }
 # A field whose kind depends on the operation: a translation's `record_id` names a record of the service's own
 # kinds (the example translates a child-voice record's words in assessment, a plan rule's in plans).
@@ -119,6 +120,15 @@ NOT_CASE_SCOPED_BY_OPERATION: dict[tuple[str, str, str], str] = {
         "/v1/coaching-referrals/{referral_id}",
         "referral_id",
     ): "a coaching referral is the worker's own, about no case",
+}
+
+
+# The same for a GraphQL mutation's input field (GraphQL carries no schema marker): by mutation and field.
+NOT_CASE_SCOPED_IN_GRAPHQL: dict[tuple[str, str], str] = {
+    (
+        "bringConsultationToCoaching",
+        "input.referralId",
+    ): "a coaching referral of the practice service: about a worker's practice, never a case",
 }
 
 

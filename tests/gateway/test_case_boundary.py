@@ -61,6 +61,7 @@ from tests.gateway.boundary_support import (
     INTROSPECT_MUTATIONS,
     KIND_BY_NAME,
     KIND_OF_ITEM_ID,
+    NOT_CASE_SCOPED_IN_GRAPHQL,
     IdField,
     Operation,
     _snake,
@@ -561,6 +562,21 @@ async def _sharing_version(w: World, case: str, scene: Scene) -> Scene:
     return {**scene, "network_sharing_version": current["version"]}
 
 
+async def _consultation(w: World, case: str, scene: Scene) -> Scene:
+    made = await w.ok(
+        "POST",
+        api("assessment", case, "/consultations"),
+        "a consultation",
+        json={
+            "consultation_type": "case_consultation",
+            "held_on": "2026-11-21",
+            "facilitator": "Ms. Okafor",
+            "participants": [{"name": "Ms. Rivera", "role": "worker"}],
+        },
+    )
+    return {**scene, "consultation": made["id"]}
+
+
 async def _approval(w: World, case: str, scene: Scene, *, returned: bool = False) -> Scene:
     scene = await _sdm(w, case, scene, "draft")
     made = await w.ok(
@@ -1057,6 +1073,10 @@ EXAMPLES: dict[tuple[str, str, str], Example] = {
                 "map_id": s["map"],
             },
         )
+    ),
+    # the referral is the practice service's (not case-scoped): the practice service checks it when it arrives
+    ("assessment", "post", "/consultations/{consultation_id}/coaching"): Example(
+        setup=_consultation, bodies=(lambda s: {"referral_id": str(new_id())},)
     ),
     ("assessment", "post", "/approvals"): Example(
         setup=_stage(_sdm, "draft"),
@@ -1602,6 +1622,10 @@ async def graphql_checks(w: World) -> list[Check]:
     for mutation in mutations(introspection):
         op = GraphQLOperation(mutation.name)
         fields = [f for f in mutation.fields if f.name != "input.caseId"]
+        for f in [f for f in fields if (mutation.name, f.name) in NOT_CASE_SCOPED_IN_GRAPHQL]:
+            reason = NOT_CASE_SCOPED_IN_GRAPHQL[(mutation.name, f.name)]
+            checks.append(Check(op, IdField(f.location, f.name, None, reason), "not case-scoped", reason))  # type: ignore[arg-type]
+            fields.remove(f)
         spec = specs.get(mutation.name)
         if spec is None or not spec.path.startswith(CASE_PREFIX):
             continue  # not about one case (a SACWIS upsert)

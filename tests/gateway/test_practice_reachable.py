@@ -3,6 +3,7 @@ façade (`/api/practice/v1/…`) with a token the gateway mints, its audit chain
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
@@ -140,3 +141,55 @@ async def test_the_demo_coaching_referral_reaches_the_coachs_queue_in_graphql(
     assert referrals.json()["items"][0]["consultation_snapshot"]["family"][0]["name"] == "Maria Lopez"
     old = await system.client.get("/api/assessment/v1/coaching-referrals", headers=system.bearer("sup.okafor"))
     assert old.status_code == 200 and old.headers["link"].startswith("</api/practice/v1/coaching-referrals>")
+
+
+RECORD_CONSULTATION = """mutation($input: RecordConsultationInput!) {
+  recordConsultation(input: $input) { consultation { id } userErrors { code message } } }"""
+BRING = """mutation($input: BringConsultationToCoachingInput!) { bringConsultationToCoaching(input: $input) {
+  brought { id consultationId referralId broughtBy } userErrors { field code message } } }"""
+
+
+async def test_the_worker_brings_a_consultation_to_her_coaching_in_graphql_and_the_coach_reads_it_deidentified(
+    system: EmbeddedSystem, demo_case: object
+) -> None:
+    """Ms. Rivera brings a consultation of the demo family's case to the coaching Ms. Okafor referred her for: it
+    replaces the pasted snapshot, says where it came from, and Ms. Tran reads it without the family's names."""
+    recorded = (
+        await system.graphql(
+            RECORD_CONSULTATION,
+            {
+                "input": {
+                    "caseId": str(demo_case),
+                    "consultationType": "CASE_CONSULTATION",
+                    "heldOn": "2026-11-21",
+                    "facilitator": "Grace Okafor",
+                    "participants": [{"name": "Maria Lopez", "role": "caregiver", "rating": 5}],
+                    "presentingQuestion": "What would tell us the nights are safe?",
+                }
+            },
+            user="fsw.rivera",
+        )
+    ).json()
+    consultation = recorded["data"]["recordConsultation"]["consultation"]["id"]
+    referrals = await system.client.get("/api/practice/v1/coaching-referrals", headers=system.bearer("sup.okafor"))
+    [referral] = referrals.json()["items"]
+    assert referral["snapshot_source"] == "pasted"  # the demo's, pasted before consultations could be brought
+    given = {"caseId": str(demo_case), "consultationId": consultation, "referralId": referral["id"]}
+    maria = (await system.graphql(BRING, {"input": given}, user="maria.lopez")).json()
+    # a family member: the consultation does not exist for her (the assessment service's 404, audited there)
+    assert maria["data"]["bringConsultationToCoaching"]["userErrors"][0]["code"] == "NOT_FOUND", maria
+    sent = (await system.graphql(BRING, {"input": given}, user="fsw.rivera")).json()
+    assert sent["data"]["bringConsultationToCoaching"]["userErrors"] == [], sent
+    assert sent["data"]["bringConsultationToCoaching"]["brought"]["broughtBy"] == "fsw.rivera"
+
+    url = f"/api/practice/v1/coaching-referrals/{referral['id']}"
+    for _ in range(100):
+        read = (await system.client.get(url, headers=system.bearer("coach.tran"))).json()
+        if read["snapshot_source"] == "consultation":
+            break
+        await asyncio.sleep(0.05)
+    assert (read["snapshot_source"], read["consultation_id"]) == ("consultation", consultation), read
+    snapshot = read["consultation_snapshot"]
+    assert snapshot["presenting_question"] == "What would tell us the nights are safe?"
+    assert snapshot["participants"] == [{"role": "caregiver", "rating": 5, "rationale": None, "subject": None}]
+    assert "Maria Lopez" not in str(snapshot) and str(demo_case) not in str(snapshot)

@@ -59,6 +59,20 @@ def test_a_coach_sees_only_what_a_worker_brings_to_coaching_without_identifying_
     assert coach_view(SNAPSHOT, identified=True) == SNAPSHOT  # the supervisor allowed more
 
 
+def test_a_coach_sees_no_name_a_consultation_keeps_under_another_key() -> None:
+    """A consultation brought to coaching keeps who rated each scale (`discussed.ratings[].rater_name`): a name."""
+    consultation = {
+        "presenting_question": "Are the nights safe?",
+        "discussed": {"ratings": [{"rater_name": "Maria Fictional", "rater_role": "caregiver", "score": 7}]},
+        "responses": [{"responder_name": "Rosa Fictional", "stance": "partly"}],
+    }
+    assert coach_view(consultation) == {
+        "presenting_question": "Are the nights safe?",
+        "discussed": {"ratings": [{"rater_role": "caregiver", "score": 7}]},
+        "responses": [{"stance": "partly"}],
+    }
+
+
 def test_practice_actions_by_role_and_by_integration_scope() -> None:
     assert practice_actions(ActorType.staff, ["training_coordinator"], ()) == frozenset(PracticeAction)
     assert practice_actions(ActorType.staff, ["practice_lead"], ()) == {

@@ -348,6 +348,12 @@ IDENTIFYING_FIELDS: frozenset[str] = frozenset(
         "last_name",
         "name",
         "full_name",
+        # the names a consultation's snapshot carries under other keys (who rated, who answered, who interpreted)
+        "rater_name",
+        "responder_name",
+        "person_name",
+        "interpreter_name",
+        "child_name_for_house",
         "date_of_birth",
         "address",
         "street",
