@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from sop_network.cases.history import history_unchanged, removal_rows, report_rows
+from sop_network.cases.reporting import reporting_changes
 from sop_network.cases.rules import check_case_upsert
 from sop_network.cases.service import (
     CASE_FIELDS,
@@ -496,4 +497,6 @@ async def _write_plan(session: AsyncSession, plan: _Plan) -> None:
     ):
         for chunk in _chunks(rows):
             await session.execute(insert(table), list(chunk))
-    await record_changes(session, plan.changes)
+    # each new case's reporting facts (`cases.reporting`), read back from the rows just written
+    reporting = await reporting_changes(session, [c["id"] for c in plan.cases])
+    await record_changes(session, [*plan.changes, *reporting])
