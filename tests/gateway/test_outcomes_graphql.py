@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from datetime import UTC, datetime
 
 from tests.gateway.conftest import EmbeddedSystem
+from tests.gateway.test_practice_dashboards import history
 
 QUERY = """query($unit: String, $county: String, $period: String) {
   outcomes(unit: $unit, county: $county, period: $period) {
@@ -73,3 +75,21 @@ async def test_the_federal_extract_through_the_gateways_facade(
     assert hashlib.sha256(download.content).hexdigest() == parquet["sha256"] and download.content[:4] == b"PAR1"
     refused = await system.client.get(f"/api/practice{parquet['href']}", headers=system.bearer("fsw.rivera"))
     assert refused.status_code == 403
+
+
+async def test_the_dev_demos_year_of_history_gives_the_demo_county_outcomes_with_numbers(
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID
+) -> None:
+    """`sop dev`'s history: Pulaski-3's cases carry fictional reports and removals, enough that this year's outcomes
+    for the demo county show (the repeat reports, the reunifications), while safety plans, which the history has
+    none of, stay a small cell."""
+    system = sqlite_system
+    await history(system)
+    year = str(datetime.now(UTC).year)
+    answer = (await system.graphql(QUERY, {"county": "Pulaski", "period": year}, user="lead.park")).json()
+    assert "errors" not in answer, answer
+    outcomes = answer["data"]["outcomes"]
+    assert outcomes["cases"] is not None and outcomes["cases"] >= 56
+    shown = {m["key"] for m in outcomes["measures"] if not m["suppressed"]}
+    assert "repeat_report_6m_after_first_report" in shown and "removal_after_safety_plan" not in shown
+    assert not outcomes["reunification"]["suppressed"] and outcomes["reunification"]["medianDays"] >= 42
