@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from operator import itemgetter
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from outcome_families import families, family, record
 from reporting_facts_events import reporting_facts
 from sqlalchemy import select
 
+from sop_network.cli import announce_all
 from sop_network.models import CaseRemoval, CaseReport, Person
 from sop_shared.testing import RunningService
 
@@ -116,3 +118,16 @@ async def test_every_case_change_announces_its_reporting_facts_at_its_version_wi
     # ids, dates and codes: no one's name
     words = json.dumps(await announced_facts(network, sacwis))
     assert "Ana" not in words and "Lia" not in words and "Fam" not in words and "mother" not in words
+
+
+async def test_every_cases_facts_can_be_announced_again_for_a_practice_service_that_came_later(
+    network: RunningService, sacwis: dict[str, str]
+) -> None:
+    """`sop network announce-reporting-facts`: after an upgrade, the cases loaded before it are announced as they are
+    (what a SACWIS batch of unchanged records would not do: it announces nothing)."""
+    await load(network, sacwis)
+    before = await announced_facts(network, sacwis)
+    assert await announce_all(network.database_url, chunk=3) == 7
+    after = await announced_facts(network, sacwis)
+    key = itemgetter("case_id")
+    assert sorted(after[len(before) :], key=key) == sorted(before, key=key)

@@ -72,17 +72,20 @@ async def count_cases(session: AsyncSession, scope: OutcomeScope) -> int:
 
 
 async def case_chunks(session: AsyncSession, scope: OutcomeScope) -> AsyncIterator[list[tuple[uuid.UUID, Any]]]:
-    """The cases in scope with their facts, `CHUNK` at a time (keyset paging on the case id)."""
-    last: uuid.UUID | None = None
-    while True:
-        query = cases_in(scope).add_columns(col(FidelityCase.facts))
-        if last is not None:
-            query = query.where(col(FidelityCase.case_id) > last)
-        rows = [(r[0], r[1]) for r in await session.execute(query.order_by(col(FidelityCase.case_id)).limit(CHUNK))]
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]
+    """The cases in scope with what the outcomes read of their facts (the reporting facts and the plans' spans),
+    `CHUNK` at a time: one query, streamed (a server-side cursor on PostgreSQL), in case id order."""
+    facts = col(FidelityCase.facts)
+    query = (
+        cases_in(scope)
+        .add_columns(facts["reporting"], facts["plan_spans"])
+        .order_by(col(FidelityCase.case_id))
+        .execution_options(yield_per=CHUNK)
+    )
+    result = await session.stream(query)
+    async for partition in result.partitions(CHUNK):
+        yield [
+            (case_id, {"reporting": reporting, "plan_spans": spans or {}}) for case_id, reporting, spans in partition
+        ]
 
 
 async def outcome_tally(
