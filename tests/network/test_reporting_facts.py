@@ -131,3 +131,23 @@ async def test_every_cases_facts_can_be_announced_again_for_a_practice_service_t
     after = await announced_facts(network, sacwis)
     key = itemgetter("case_id")
     assert sorted(after[len(before) :], key=key) == sorted(before, key=key)
+
+
+async def test_a_childs_birth_date_sent_alone_announces_the_childs_cases_again(
+    network: RunningService, sacwis: dict[str, str]
+) -> None:
+    """A person record changes no case's version, but the extract reads the child's birth date: the child's case
+    is announced again (at its version, which a consumer takes like a newer one)."""
+    ids = await load(network, sacwis)
+    before = len(await announced_facts(network, sacwis))
+    person = {"first_name": "Lia", "last_name": "Fam3", "date_of_birth": "2018-06-06"}
+    response = await network.client.post(
+        BATCH,
+        json={"system": "CHRIS", "records": [{"kind": "person", "external_id": "P-3-2", "data": person}]},
+        headers=sacwis,
+    )
+    assert response.json()["results"][0]["status"] == "updated", response.text
+    facts = await announced_facts(network, sacwis)
+    assert len(facts) == before + 1
+    assert facts[-1]["case_id"] == str(ids["C-3"]) and facts[-1]["version"] == 1
+    assert facts[-1]["children"][0]["date_of_birth"] == "2018-06-06"

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from sop_network.changes.service import Change
+from sop_network.changes.service import Change, record_changes
 from sop_network.models import Case, CaseMember, CaseRemoval, CaseReport, MemberRole, Person, StaffAssignment
 
 REPORTING_FACTS = "sop.network.case.reporting_facts"
@@ -131,3 +131,18 @@ async def reporting_changes(session: AsyncSession, case_ids: Sequence[uuid.UUID]
     await session.flush()
     found = await reporting_facts(session, case_ids)
     return [Change(REPORTING_FACTS, found[case_id], case_id=case_id) for case_id in case_ids if case_id in found]
+
+
+async def announce_cases_of_children(session: AsyncSession, person_ids: Sequence[uuid.UUID]) -> None:
+    """Announce again the reporting facts of the cases where these people are children (a birth date changed
+    without the case changing, a merge or its reversal moved a child): at the case's version, which a consumer
+    takes as it takes a newer one."""
+    await session.flush()
+    rows = await session.execute(
+        select(col(CaseMember.case_id))
+        .where(col(CaseMember.person_id).in_(person_ids), col(CaseMember.role) == MemberRole.child)
+        .union(select(col(CaseRemoval.case_id)).where(col(CaseRemoval.person_id).in_(person_ids)))
+    )
+    case_ids = sorted({r[0] for r in rows})
+    if case_ids:
+        await record_changes(session, await reporting_changes(session, case_ids))
