@@ -185,22 +185,115 @@ def case_events(
     return out
 
 
+def reporting_events(
+    case_id: uuid.UUID, *, county: str, unit: str | None, worker: str, opened_on: date, last_day: date
+) -> list[Event]:
+    """What the network and plans services announce of a case for the outcome measures and the federal extract: its
+    reporting facts (children, reports, removals; some closed) and a safety plan's time in force. Drawn from their
+    own generator (seeded by the case), so the fidelity events of a seed stay the same with or without them."""
+    rng = random.Random(case_id.int)
+    children = [
+        {
+            "person_id": str(uuid.UUID(int=rng.getrandbits(128))),
+            "external_id": f"P-{case_id.hex[:12]}-{k}",
+            "date_of_birth": (opened_on - timedelta(days=rng.randint(300, 6000))).isoformat(),
+        }
+        for k in range(rng.randint(1, 3))
+    ]
+    received = opened_on - timedelta(days=rng.randint(0, 3))
+    reports = [
+        {
+            "external_id": f"R-{case_id.hex[:12]}-1",
+            "received_on": received.isoformat(),
+            "screened_in": True,
+            "investigation_started_on": opened_on.isoformat(),
+            "disposition": rng.choice(("true", "unsubstantiated", "indicated")),
+            "disposition_on": (opened_on + timedelta(days=rng.randint(10, 60))).isoformat(),
+            "children": [],
+        }
+    ]
+    if rng.random() < 0.25:
+        again = received + timedelta(days=rng.randint(20, 300))
+        reports.append(
+            {
+                "external_id": f"R-{case_id.hex[:12]}-2",
+                "received_on": again.isoformat(),
+                "screened_in": rng.random() < 0.8,
+                "investigation_started_on": None,
+                "disposition": None,
+                "disposition_on": None,
+                "children": [],
+            }
+        )
+    removals = []
+    for k, child in enumerate(children):
+        if rng.random() < 0.2:
+            removed = opened_on + timedelta(days=rng.randint(0, 90))
+            home = removed + timedelta(days=rng.randint(20, 300)) if rng.random() < 0.6 else None
+            removals.append(
+                {
+                    "external_id": f"RM-{case_id.hex[:12]}-{k}",
+                    "child": child["external_id"],
+                    "person_id": child["person_id"],
+                    "removed_on": removed.isoformat(),
+                    "discharged_on": home.isoformat() if home else None,
+                    "discharge_reason": rng.choice(("reunification", "adoption", "living_with_relatives"))
+                    if home
+                    else None,
+                }
+            )
+    closed = opened_on + timedelta(days=rng.randint(30, 200)) if rng.random() < 0.5 else None
+    out = [
+        event(
+            "sop.network.case.reporting_facts",
+            case_id,
+            opened_on,
+            version=1,
+            external_system="CHRIS",
+            external_id=f"C-{case_id.hex[:12]}",
+            county=county,
+            status="closed" if closed else "open",
+            opened_on=opened_on.isoformat(),
+            closed_on=closed.isoformat() if closed else None,
+            worker=worker,
+            supervisor="sup." + worker.split(".", 1)[1],
+            units=[unit] if unit else [],
+            children=children,
+            reports=reports,
+            removals=removals,
+        )
+    ]
+    if rng.random() < 0.5:
+        plan, started = str(uuid.UUID(int=rng.getrandbits(128))), opened_on + timedelta(days=rng.randint(0, 10))
+        out.append(event("sop.plans.safety_plan.activated", case_id, started, plan_id=plan, plan_type="immediate"))
+        ended = started + timedelta(days=rng.randint(5, 60))
+        if ended <= last_day:
+            out.append(event("sop.plans.safety_plan.terminated", case_id, ended, plan_id=plan, plan_type="immediate"))
+    return out
+
+
 def caseload(
     cases: int,
     *,
+    reporting: bool = False,
     seed: int = 15,
     units_per_county: int = 6,
     workers_per_unit: int = 8,
     first_day: date = date(2026, 1, 1),
     days: int = 330,
 ) -> Iterator[Event]:
-    """The events of `cases` cases spread over counties, units and workers, opened over `days` days."""
+    """The events of `cases` cases spread over counties, units and workers, opened over `days` days (`reporting`:
+    with each case's reporting facts and a safety plan's time in force, for the outcome measures)."""
     rng = random.Random(seed)
     for n in range(cases):
         county = COUNTIES[n % len(COUNTIES)]
         unit = f"{county}-{rng.randrange(units_per_county) + 1}"
         worker = f"fsw.{unit.lower()}-{rng.randrange(workers_per_unit) + 1}"
         opened = first_day + timedelta(days=rng.randrange(days))
-        yield from case_events(
-            uuid.UUID(int=rng.getrandbits(128)), rng, county=county, unit=unit, worker=worker, opened_on=opened
-        )
+        case_id = uuid.UUID(int=rng.getrandbits(128))
+        yield from case_events(case_id, rng, county=county, unit=unit, worker=worker, opened_on=opened)
+        if reporting:  # the outcome measures' facts too (`reporting_events`)
+            last = first_day + timedelta(days=days)
+            yield from reporting_events(
+                case_id, county=county, unit=unit, worker=worker, opened_on=opened, last_day=last
+            )

@@ -1,15 +1,17 @@
-"""`outcomes(unit:, county:, period:)` at the gateway (issue 15 part 5): the outcome measures of the network service,
-typed from its OpenAPI document like `practice(...)`; who may read them is the service's decision (the policy
-table's reporting actions). The demo's one family (Pulaski county) is a small cell: answered, and nothing that
-counts it shown."""
+"""`outcomes(unit:, county:, period:)` at the gateway (issue 15 part 5): the outcome measures of the practice
+service (from the network's and the plans service's events), typed from its OpenAPI document like `practice(...)`;
+who may read them is the service's decision (the policy table's reporting actions). The demo's one family (Pulaski
+county) is a small cell: answered, and nothing that counts it shown."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import uuid
+from datetime import UTC, datetime
 
 from tests.gateway.conftest import EmbeddedSystem
+from tests.gateway.test_practice_dashboards import history
 
 QUERY = """query($unit: String, $county: String, $period: String) {
   outcomes(unit: $unit, county: $county, period: $period) {
@@ -58,18 +60,36 @@ async def test_the_federal_extract_through_the_gateways_facade(
     """As an integrator calls it: 202 with the job, its progress, then its files (Parquet bytes unaltered)."""
     system = sqlite_system
     lead = system.bearer("lead.park")
-    started = await system.client.post("/api/network/v1/extracts", json={"period": "2026"}, headers=lead)
+    started = await system.client.post("/api/practice/v1/extracts", json={"period": "2026"}, headers=lead)
     assert started.status_code == 202, started.text
     job = started.json()
     for _ in range(100):
-        job = (await system.client.get(f"/api/network/v1/extracts/{job['id']}", headers=lead)).json()
+        job = (await system.client.get(f"/api/practice/v1/extracts/{job['id']}", headers=lead)).json()
         if job["status"] in ("succeeded", "failed"):
             break
         await asyncio.sleep(0.05)
     assert job["status"] == "succeeded" and job["records_done"] == job["records_total"] >= 1, job
     parquet = next(f for f in job["files"] if f["name"] == "afcars_foster_care.parquet")
-    download = await system.client.get(f"/api/network{parquet['href']}", headers=lead)
+    download = await system.client.get(f"/api/practice{parquet['href']}", headers=lead)
     assert download.status_code == 200, download.text
     assert hashlib.sha256(download.content).hexdigest() == parquet["sha256"] and download.content[:4] == b"PAR1"
-    refused = await system.client.get(f"/api/network{parquet['href']}", headers=system.bearer("fsw.rivera"))
+    refused = await system.client.get(f"/api/practice{parquet['href']}", headers=system.bearer("fsw.rivera"))
     assert refused.status_code == 403
+
+
+async def test_the_dev_demos_year_of_history_gives_the_demo_county_outcomes_with_numbers(
+    sqlite_system: EmbeddedSystem, sqlite_demo_case: uuid.UUID
+) -> None:
+    """`sop dev`'s history: Pulaski-3's cases carry fictional reports and removals, enough that this year's outcomes
+    for the demo county show (the repeat reports, the reunifications), while safety plans, which the history has
+    none of, stay a small cell."""
+    system = sqlite_system
+    await history(system)
+    year = str(datetime.now(UTC).year)
+    answer = (await system.graphql(QUERY, {"county": "Pulaski", "period": year}, user="lead.park")).json()
+    assert "errors" not in answer, answer
+    outcomes = answer["data"]["outcomes"]
+    assert outcomes["cases"] is not None and outcomes["cases"] >= 56
+    shown = {m["key"] for m in outcomes["measures"] if not m["suppressed"]}
+    assert "repeat_report_6m_after_first_report" in shown and "removal_after_safety_plan" not in shown
+    assert not outcomes["reunification"]["suppressed"] and outcomes["reunification"]["medianDays"] >= 42

@@ -17,6 +17,9 @@ from sop_shared.testing import InternalTokens, RunningService
 UPSERT = "/v1/cases/by-external/CHRIS/C-2026-0001"
 
 
+FACTS = "sop.network.case.reporting_facts"
+
+
 async def _counts(url: str) -> dict[str, int]:
     db = Database(url)
     try:
@@ -25,7 +28,17 @@ async def _counts(url: str) -> dict[str, int]:
                 "cases": (await s.execute(select(func.count()).select_from(Case))).scalar_one(),
                 "persons": (await s.execute(select(func.count()).select_from(Person))).scalar_one(),
                 "members": (await s.execute(select(func.count()).select_from(CaseMember))).scalar_one(),
-                "events": (await s.execute(select(func.count()).select_from(platform.outbox))).scalar_one(),
+                # the case's own events; each goes with its reporting facts (counted apart)
+                "events": (
+                    await s.execute(
+                        select(func.count()).select_from(platform.outbox).where(platform.outbox.c.subject != FACTS)
+                    )
+                ).scalar_one(),
+                "reporting_facts": (
+                    await s.execute(
+                        select(func.count()).select_from(platform.outbox).where(platform.outbox.c.subject == FACTS)
+                    )
+                ).scalar_one(),
             }
     finally:
         await db.dispose()
@@ -57,7 +70,13 @@ async def test_replaying_the_same_sacwis_case_three_times_leaves_one_copy_and_on
         (await network.client.put(UPSERT, json=maria_and_the_children, headers=sacwis)).status_code for _ in range(3)
     ]
     assert statuses == [201, 200, 200]
-    assert await _counts(network.database_url) == {"cases": 1, "persons": 3, "members": 3, "events": 1}
+    assert await _counts(network.database_url) == {
+        "cases": 1,
+        "persons": 3,
+        "members": 3,
+        "events": 1,
+        "reporting_facts": 1,
+    }
 
 
 async def test_a_changed_sacwis_case_bumps_the_version_and_emits_an_update(
@@ -74,7 +93,8 @@ async def test_a_changed_sacwis_case_bumps_the_version_and_emits_an_update(
     assert body["version"] == 2 and body["county"] == "Saline"
     mateo = next(m for m in body["members"] if m["person"]["first_name"] == "Mateo")
     assert mateo["active"] is False  # the record that he was in the case stays
-    assert (await _counts(network.database_url))["events"] == 2
+    counted = await _counts(network.database_url)
+    assert counted["events"] == counted["reporting_facts"] == 2
 
 
 async def test_a_stale_if_match_on_the_upsert_is_refused(
@@ -101,7 +121,7 @@ async def test_bad_input_is_422_naming_each_field_and_nothing_is_written(
     assert response.headers["content-type"].startswith("application/problem+json")
     fields = {e["field"] for e in response.json()["errors"]}
     assert {"case_type", "members.1.person.date_of_birth"} <= fields
-    assert await _counts(network.database_url) == {"cases": 0, "persons": 0, "members": 0, "events": 0}
+    assert set((await _counts(network.database_url)).values()) == {0}
 
 
 async def test_cross_field_rules_are_422_with_nothing_written(

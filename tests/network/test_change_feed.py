@@ -69,7 +69,8 @@ async def test_the_change_feed_returns_every_change_exactly_once_across_pages_wh
     rest, _ = await _read_all(network, sacwis, cursor, limit=3)
     seen += rest
     ids = [c["event_id"] for c in seen]
-    assert len(ids) == len(set(ids)) == 24  # 12 created + 12 updated, none twice, none missing
+    # 12 created + 12 updated, each with the case's reporting facts: none twice, none missing
+    assert len(ids) == len(set(ids)) == 48
     assert [c["seq"] for c in seen] == sorted(c["seq"] for c in seen)
     async with network.app.state.database.session() as s:
         from sqlalchemy import select
@@ -104,7 +105,11 @@ async def test_a_change_committed_late_is_not_skipped_by_a_reader_that_moved_on(
             cursor = page["next_cursor"]
         assert (await fast).status_code == 201
         after, _ = await _read_all(network, sacwis, cursor, limit=1)
-        assert [c["subject"] for c in after] == ["sop.network.test.slow", "sop.network.case.created"]
+        assert [c["subject"] for c in after] == [
+            "sop.network.test.slow",
+            "sop.network.case.created",
+            "sop.network.case.reporting_facts",  # announced with it
+        ]
     finally:
         await db.dispose()
 
@@ -121,7 +126,8 @@ async def test_a_staff_member_sees_only_the_changes_of_their_cases(
     await network.client.put("/v1/cases/by-external/CHRIS/C-2", json=other, headers=sacwis)
     mine, _ = await _read_all(network, tokens.headers("network"), None, limit=50)
     everything, _ = await _read_all(network, sacwis, None, limit=50)
-    assert len(mine) == 1 and len(everything) == 2
+    assert len(mine) == 2 and len(everything) == 4  # each case's creation and its reporting facts
+    assert {c["case_id"] for c in mine} == {c["case_id"] for c in everything[:2]}
     partner = tokens.headers("network", subject="casa.1", actor_type=ActorType.partner, roles=(), scopes=("case:read",))
     assert (await network.client.get(FEED, headers=partner)).status_code == 403
 

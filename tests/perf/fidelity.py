@@ -8,17 +8,21 @@
 
 The events are the other services' events as they publish them (tests/fidelity_events.py: a case opened in
 SACWIS, its map, danger statements, goal, safety-scale ratings, network, child voice, plan and signature, SDM
-assessment, shared texts, translations), about 11 per case, over 8 counties, 48 units and 384 workers, opened
-over 330 days. Without `--nats` they are generated as the rebuild reads them (the generator stands in for the
-stream; nothing is held in memory but the model). The rebuild is the service's own (`fidelity.service.rebuild`):
+assessment, shared texts, translations; and for the outcome measures the case's reporting facts, with its reports,
+removals and children, and half the time a safety plan's activation and end), about 12.5 per case, over 8
+counties, 48 units and 384 workers, opened over 330 days. Without `--nats` they are generated as the rebuild reads
+them (the generator stands in for the stream; nothing is held in memory but the model). The rebuild is the
+service's own (`fidelity.service.rebuild`):
 the fold in memory, then the model written to a fresh database in one transaction, then the catch-up.
 
 Printed: events per second of the whole rebuild (reading, folding and writing) and of the fold alone, the time
 to answer a county's dashboard (one aggregate query: the cases of one county opened in a quarter) cold and as a
-median of warm answers, and a unit's. The last line is machine-readable:
+median of warm answers, and a unit's; and the time to answer `GET /v1/outcomes` for a county and a year (every
+case of the county read with its history, a chunk at a time, and counted). The last line is machine-readable:
 
     bench-fidelity: cases=<n> events=<n> events_per_s=<rebuild> fold_events_per_s=<n> write_s=<s>
       county_dashboard_ms=<median warm> county_dashboard_cold_ms=<first> unit_dashboard_ms=<median warm>
+      county_outcomes_ms=<median warm> county_outcomes_cold_ms=<first>
 """
 
 from __future__ import annotations
@@ -40,23 +44,26 @@ from fidelity_events import caseload
 
 from sop_practice.fidelity import rules
 from sop_practice.fidelity.service import Scope, rebuild, totals
+from sop_practice.outcomes import rules as outcome_rules
+from sop_practice.outcomes.service import OutcomeScope, outcome_tally
 from sop_shared.db import Database
 from sop_shared.events import Event, NatsJetStreamBus, Progress, ReplayHandler, subject_filter
 from sop_shared.migrations import upgrade
 from sop_shared.progress import ProgressBar
 
 PERIOD = "2026-Q3"
+OUTCOMES_PERIOD = "2026"
 
 
 class GeneratedStream:
     """The events of `cases` cases, generated in stream order as a replay reads them (a bus with `replay` only)."""
 
-    def __init__(self, cases: int, per_case: float = 11.0) -> None:
+    def __init__(self, cases: int, per_case: float = 12.5) -> None:
         self.cases, self.estimate = cases, int(cases * per_case)
         self.read = 0
 
     def events(self) -> Iterator[Event]:
-        return caseload(self.cases)
+        return caseload(self.cases, reporting=True)
 
     async def replay(
         self, subjects: Sequence[str], handler: ReplayHandler, *, after: int = 0, progress: Progress | None = None
@@ -96,6 +103,23 @@ async def _timed_dashboard(database: Database, scope: Scope, repeats: int) -> tu
             rules.measures(found, rules.DEFAULT_DANGER_WITHIN_DAYS)
         timings.append((time.perf_counter() - started) * 1000)
     return timings[0], statistics.median(timings[1:] or timings), found
+
+
+async def _timed_outcomes(database: Database, scope: OutcomeScope, repeats: int) -> tuple[float, float, int]:
+    """`GET /v1/outcomes` for the scope as the route answers it (every case's history read a chunk at a time,
+    counted, the measures with the small-cell rule), cold then warm."""
+    span = rules.period_range(OUTCOMES_PERIOD)
+    assert span is not None
+    timings, cases = [], 0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        async with database.session() as session:
+            tally = await outcome_tally(session, scope, span, span[1], outcome_rules.DEFAULT_AFTER_PLAN_DAYS)
+            outcome_rules.measures(tally, outcome_rules.DEFAULT_AFTER_PLAN_DAYS)
+            outcome_rules.reunification(tally)
+        timings.append((time.perf_counter() - started) * 1000)
+        cases = tally.cases
+    return timings[0], statistics.median(timings[1:] or timings), cases
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -146,6 +170,9 @@ async def main(args: argparse.Namespace) -> None:
         cold, warm, found = await _timed_dashboard(database, county, args.repeats)
         unit = Scope(unit="Pulaski-3", period=rules.period_range(PERIOD))
         _, unit_warm, unit_found = await _timed_dashboard(database, unit, args.repeats)
+        outcomes_cold, outcomes_warm, outcome_cases = await _timed_outcomes(
+            database, OutcomeScope(county="Pulaski"), max(3, args.repeats // 4)
+        )
     finally:
         if nats is not None:
             await nats._js.delete_stream(nats.stream)  # the bench's own stream: leave the server as it was
@@ -163,9 +190,14 @@ async def main(args: argparse.Namespace) -> None:
         f"first {cold:.1f} ms; unit Pulaski-3: {unit_warm:.1f} ms ({unit_found.cases:,} cases)"
     )
     print(
+        f"county outcomes (GET /v1/outcomes, Pulaski, {OUTCOMES_PERIOD}, {outcome_cases:,} cases): "
+        f"{outcomes_warm:.1f} ms (median of {max(3, args.repeats // 4) - 1}), first {outcomes_cold:.1f} ms"
+    )
+    print(
         f"bench-fidelity: cases={result.cases} events={result.read} events_per_s={rate:.0f} "
         f"fold_events_per_s={folded / fold_seconds:.0f} write_s={write_seconds:.1f} county_dashboard_ms={warm:.1f} "
-        f"county_dashboard_cold_ms={cold:.1f} unit_dashboard_ms={unit_warm:.1f}"
+        f"county_dashboard_cold_ms={cold:.1f} unit_dashboard_ms={unit_warm:.1f} "
+        f"county_outcomes_ms={outcomes_warm:.1f} county_outcomes_cold_ms={outcomes_cold:.1f}"
     )
 
 

@@ -377,15 +377,16 @@ RECORDS = [
     ),
     ServiceRecord(
         "outcomes",
-        "network",
+        "practice",
         "/v1/outcomes",
         (),
-        "Outcomes from the SACWIS history the network service holds, for the cases of a unit and/or county (none: "
-        "the state) in `period` (2026, 2026-Q4, 2026-11; required): repeat screened-in reports within 6 and 12 "
-        "months of a case's closing and of its first report, removals after a safety plan was in force (while in "
-        "force or within `afterDays` after), time to reunification (median days from removal to discharge to the "
-        "family). Counts and rates only: a count of 1 to 4 is never shown (`suppressed`). Practice leads, "
-        "administrators, auditors and the training coordinator (`reporting:outcomes`); anyone else hears FORBIDDEN.",
+        "Outcomes from the SACWIS history the network service announces (practice service, from its events), for "
+        "the cases of a unit and/or county (none: the state) in `period` (2026, 2026-Q4, 2026-11; required): "
+        "repeat screened-in reports within 6 and 12 months of a case's closing and of its first report, removals "
+        "after a safety plan was in force (while in force or within `afterDays` after), time to reunification "
+        "(median days from removal to discharge to the family). Counts and rates only: a count of 1 to 4 is never"
+        " shown (`suppressed`). Practice leads, administrators, auditors and the training coordinator "
+        "(`reporting:outcomes`); anyone else hears FORBIDDEN.",
     ),
     ServiceRecord(
         "practiceTrend",

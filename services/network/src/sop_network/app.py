@@ -13,17 +13,12 @@ from sop_network.commitments.api import router as commitments_router
 from sop_network.commitments.translations import router as translations_router
 from sop_network.grants.api import router as grants_router
 from sop_network.models import platform
-from sop_network.outcomes.api import router as outcomes_router
-from sop_network.outcomes.models import ExtractJob
-from sop_network.outcomes.service import plan_consumers
 from sop_network.persons.api import router as persons_router
 from sop_network.sacwis.api import SACWIS_BATCH_PATH
 from sop_network.sacwis.api import router as sacwis_router
 from sop_network.safety_network.api import router as network_router
 from sop_network.settings import NetworkSettings
-from sop_shared.db import table_of
 from sop_shared.events import EventBus
-from sop_shared.jobs import fail_interrupted
 from sop_shared.service import build_service_app
 
 
@@ -47,17 +42,9 @@ def create_app(settings: NetworkSettings | None = None, *, bus: EventBus | None 
             persons_router,
             commitments_router,
             translations_router,
-            outcomes_router,
         ],
-        consumers=plan_consumers(),
-        on_start=[_fail_interrupted_extracts],
         case_refs=resolvers,
         known_entities=known,
         entity_feeds=ENTITY_FEEDS,
         larger_bodies={SACWIS_BATCH_PATH: settings.sacwis_batch_max_bytes},
     )
-
-
-async def _fail_interrupted_extracts(app: FastAPI) -> None:
-    """An extract that was running when the process stopped will not finish: say so."""
-    await fail_interrupted(app.state.database, table_of(ExtractJob))

@@ -423,7 +423,3 @@ class CaseRemoval(NetworkTable, table=True):
     version: int = 1
     created_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(default_factory=_created, sa_column=Column(UTCDateTime, nullable=False))
-
-
-# The outcomes' own tables (plans in force, learnt from the plans service's events; extract jobs and files).
-from sop_network.outcomes import models as _outcome_models  # noqa: E402,F401

@@ -1,5 +1,6 @@
 """The practice service: MidSOUTH's side of SOP — coaches, trainers and the training coordinator, training
-records and certifications, coaching (issue 15). It holds no case data of its own."""
+records and certifications, coaching (issue 15); the fidelity and outcomes read model built from the other
+services' events, and the federal-reporting extracts. It reads no other service's database."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sop_practice.fidelity.api import router as fidelity_router
 from sop_practice.fidelity.service import consumers as fidelity_consumers
 from sop_practice.fidelity.service import fail_interrupted_jobs
 from sop_practice.models import platform
+from sop_practice.outcomes.api import router as outcomes_router
+from sop_practice.outcomes.jobs import fail_interrupted_extracts
 from sop_practice.people.api import router as people_router
 from sop_practice.settings import PracticeSettings
 from sop_practice.training.api import router as training_router
@@ -29,10 +32,16 @@ def create_app(settings: PracticeSettings | None = None, *, bus: EventBus | None
         bus=bus,
         # Coaching referrals are supervision records (the policy table's `Section.supervision`): a family or network
         # member, a partner or the court finds no such route (404, the attempt audited), as in the assessment service.
-        routers=[people_router, training_router, section_router(coaching_router, Section.supervision), fidelity_router],
+        routers=[
+            people_router,
+            training_router,
+            section_router(coaching_router, Section.supervision),
+            fidelity_router,
+            outcomes_router,
+        ],
         consumers=[
             *COACHING_CONSUMERS,
             *fidelity_consumers(),  # the fidelity read model, from the other services' events
         ],
-        on_start=[fail_interrupted_jobs],
+        on_start=[fail_interrupted_jobs, fail_interrupted_extracts],
     )

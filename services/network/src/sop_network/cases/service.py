@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from sop_network.cases.history import sync_history
+from sop_network.cases.reporting import reporting_changes
 from sop_network.cases.rules import changed_fields, check_case_upsert
-from sop_network.changes.service import record_change
+from sop_network.changes.service import Change, record_changes
 from sop_network.models import (
     AssignmentRole,
     Case,
@@ -109,7 +110,8 @@ async def upsert_case_from_sacwis(
 async def announce_case(
     session: AsyncSession, case: Case, *, created: bool, changes: Mapping[str, Any] | None = None
 ) -> None:
-    """`sop.network.case.created|updated`: the case, who is in it and what each reads, and the staff on it."""
+    """`sop.network.case.created|updated`: the case, who is in it and what each reads, and the staff on it; and
+    with it `sop.network.case.reporting_facts` (`cases.reporting`), for the practice service's outcomes."""
     await session.flush()
     # a person with two roles in the case is one person
     rows = await session.execute(
@@ -126,9 +128,8 @@ async def announce_case(
             )
         )
     ).scalars()
-    await record_change(
-        session,
-        subject=f"sop.network.case.{'created' if created else 'updated'}",
+    announced = Change(
+        f"sop.network.case.{'created' if created else 'updated'}",
         case_id=case.id,
         data={
             "case_id": str(case.id),
@@ -150,6 +151,7 @@ async def announce_case(
             "opened_on": case.opened_on.isoformat() if case.opened_on else None,
         },
     )
+    await record_changes(session, [announced, *await reporting_changes(session, [case.id])])
 
 
 def language_of(person: Person) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from sop_network.cases.reporting import announce_cases_of_children
 from sop_network.cases.service import AmbiguousMatch, resolve_person
 from sop_network.changes.service import record_change
 from sop_network.models import (
@@ -131,6 +132,7 @@ async def merge_persons(
         subject="sop.network.person.merged",
         data={"merge_id": str(record.id), "survivor_id": str(survivor.id), "merged_id": str(merged.id)},
     )
+    await announce_cases_of_children(session, [survivor.id, merged.id])
     return record
 
 
@@ -175,6 +177,7 @@ async def reverse_merge(session: AsyncSession, merge_id: uuid.UUID, *, actor: st
         subject="sop.network.person.unmerged",
         data={"merge_id": str(record.id), "survivor_id": str(survivor.id), "merged_id": str(merged.id)},
     )
+    await announce_cases_of_children(session, [survivor.id, merged.id])
     return record
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from sop_network.cases.history import history_unchanged, removal_rows, report_rows
+from sop_network.cases.reporting import announce_cases_of_children, reporting_changes
 from sop_network.cases.rules import check_case_upsert
 from sop_network.cases.service import (
     CASE_FIELDS,
@@ -207,6 +208,7 @@ async def _apply_one(session: AsyncSession, system: str, item: _Valid) -> Record
                         PEOPLE_KEY: [language_of(person)],
                     },
                 )
+                await announce_cases_of_children(session, [person.id])  # a child's birth date, for the outcomes
             status = "updated" if changed and existed else ("created" if changed else "unchanged")
             return RecordResult(**base, status=status, id=person.id)
     except InvalidInput as exc:
@@ -496,4 +498,6 @@ async def _write_plan(session: AsyncSession, plan: _Plan) -> None:
     ):
         for chunk in _chunks(rows):
             await session.execute(insert(table), list(chunk))
-    await record_changes(session, plan.changes)
+    # each new case's reporting facts (`cases.reporting`), read back from the rows just written
+    reporting = await reporting_changes(session, [c["id"] for c in plan.cases])
+    await record_changes(session, [*plan.changes, *reporting])

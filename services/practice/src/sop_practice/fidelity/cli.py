@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sop_practice.outcomes.cli import add_commands as add_extract_command
+
 if TYPE_CHECKING:
     from sop_practice.settings import PracticeSettings
 
@@ -22,6 +24,7 @@ def register(subparsers: Any) -> None:
     )
     rebuild.add_argument("--data-dir")
     rebuild.set_defaults(run=run)
+    add_extract_command(commands)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -6,7 +6,10 @@ a member…) and a newer version of a record wins over an older one, whatever or
 subject has its own consumer, so a statement's update may be applied before its creation). Applying an event
 twice, or replaying a stream over a model that already holds it, changes nothing.
 
-Only ids, dates, labels and flags are kept: never words, names or anything about a child."""
+The same facts hold what the outcome measures and the federal extract read (`sop_practice.outcomes.facts`): the
+network's reporting facts of the case and the safety plans' time in force.
+
+Only ids, dates, codes, labels and flags are kept: never words or names."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 # The periods and the small-cell rule are every service's (sop_shared.aggregates), re-exported here.
+from sop_practice.outcomes import facts as outcome_facts
 from sop_shared.aggregates import Measure as Measure
 from sop_shared.aggregates import measure as measure
 from sop_shared.aggregates import period_range as period_range
@@ -63,6 +67,8 @@ SUBJECTS: tuple[str, ...] = (
     PLAN_CREATED,
     PLAN_SIGNATURE,
     *TRANSLATION_EVENTS,
+    # the outcome measures' and the federal extract's facts (`sop_practice.outcomes.facts`): the same read model
+    *outcome_facts.SUBJECTS,
 )
 
 # Whose view a safety-scale rating gives: the family's, the network's, or the agency's (staff and professionals).
@@ -183,6 +189,10 @@ def apply(facts: dict[str, Any], subject: str, data: Mapping[str, Any], occurred
     elif subject in TRANSLATION_EVENTS:
         if data.get("verified"):
             keyed("verified")[str(data.get("translation_id"))] = True
+    elif subject == outcome_facts.REPORTING_FACTS:
+        outcome_facts.fold_reporting(out, data)
+    elif subject in outcome_facts.PLAN_SPAN_EVENTS:
+        outcome_facts.fold_plan_span(out, subject, data, occurred_at)
     return out
 
 

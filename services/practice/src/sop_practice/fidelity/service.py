@@ -1,5 +1,6 @@
 """The fidelity read model's storage: the consumers that fold the other services' events into it one at a time,
-the rebuild that folds a whole stream in memory and writes it at once, and the aggregate a dashboard reads."""
+the rebuild that folds a whole stream in memory and writes it at once, and the aggregate a dashboard reads. The
+outcome measures and the federal extract read the same model (`sop_practice.outcomes`): a rebuild restores them."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from sqlmodel import col
 from sop_practice.fidelity import rules
 from sop_practice.fidelity.models import FidelityCase, FidelityRebuild, RebuildStatus
 from sop_practice.models import Practitioner
+from sop_practice.outcomes import facts as outcome_facts
+from sop_practice.outcomes.service import replace_units, write_all_units
 from sop_shared.db import Database, table_of, utcnow
 from sop_shared.events import Event, EventBus, Progress
 from sop_shared.jobs import fail_interrupted, run_in_background, run_job
@@ -54,6 +57,9 @@ async def apply_event(session: AsyncSession, event: Event) -> bool:
         await session.execute(
             update(table_of(FidelityCase)).where(table_of(FidelityCase).c.case_id == case_id).values(**values)
         )
+    units = outcome_facts.units_of(facts)
+    if units != outcome_facts.units_of(row.facts if row is not None else {}):
+        await replace_units(session, case_id, units)
     return True
 
 
@@ -123,13 +129,14 @@ async def rebuild(
 
 
 async def write_model(database: Database, state: Mapping[uuid.UUID, dict[str, Any]], *, batch_size: int = 2000) -> None:
-    """Replace the stored model with `state` in one transaction."""
+    """Replace the stored model with `state` in one transaction (the outcomes' units with it)."""
     table = table_of(FidelityCase)
     rows = [_row_values(case_id, facts) for case_id, facts in state.items()]
     async with database.session() as session:
         await session.execute(delete(table))
         for start in range(0, len(rows), batch_size):
             await session.execute(insert(table), rows[start : start + batch_size])
+        await write_all_units(session, state, batch_size=batch_size)
 
 
 async def run_rebuild_job(

@@ -1,4 +1,4 @@
-"""`sop network extract --period 2026 [--county Pulaski] [--out DIR]`: produce the federal extract (NCANDS child file,
+"""`sop practice extract --period 2026 [--county Pulaski] [--out DIR]`: produce the federal extract (NCANDS child file,
 AFCARS foster care file) with a progress bar, recorded as an extract job like one started over the API
 (`GET /v1/extracts/{id}` shows it and serves its files); with `--out`, the files are written there too."""
 
@@ -11,40 +11,39 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sop_network.settings import NetworkSettings
+    from sop_practice.settings import PracticeSettings
 
 
-def register(subparsers: Any) -> None:
-    network = subparsers.add_parser("network", help="the network service's operations")
-    commands = network.add_subparsers(dest="network_command", required=True)
+def add_commands(commands: Any) -> None:
+    """`sop practice extract` (beside `sop practice rebuild-fidelity`)."""
     extract = commands.add_parser(
         "extract", help="produce the NCANDS/AFCARS federal extract (CSV and Parquet), with a progress bar"
     )
     extract.add_argument("--period", required=True, help="2026 (a year), 2026-Q4 (a quarter) or 2026-11 (a month)")
     extract.add_argument("--county", help="one county (default: the state)")
     extract.add_argument("--out", help="also write the files into this directory")
-    extract.add_argument("--by", default="sop network extract", help="who asked for it (recorded on the job)")
+    extract.add_argument("--by", default="sop practice extract", help="who asked for it (recorded on the job)")
     extract.add_argument("--data-dir")
     extract.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
-    from sop_network.settings import NetworkSettings
+    from sop_practice.settings import PracticeSettings
 
     data_dir = args.data_dir or os.environ.get("SOP_DATA_DIR")
-    settings = NetworkSettings(data_dir=Path(data_dir).resolve()) if data_dir else NetworkSettings()
+    settings = PracticeSettings(data_dir=Path(data_dir).resolve()) if data_dir else PracticeSettings()
     out = Path(args.out) if args.out else None
     raise SystemExit(asyncio.run(produce_extract(settings, args.period, args.county, out, by=args.by)))
 
 
 async def produce_extract(
-    settings: NetworkSettings, period: str, county: str | None, out: Path | None, *, by: str
+    settings: PracticeSettings, period: str, county: str | None, out: Path | None, *, by: str
 ) -> int:
     from sqlalchemy import select
     from sqlmodel import col
 
-    from sop_network.outcomes.jobs import new_job, run_extract_job
-    from sop_network.outcomes.models import ExtractFile
+    from sop_practice.outcomes.jobs import new_job, run_extract_job
+    from sop_practice.outcomes.models import ExtractFile
     from sop_shared.aggregates import period_range
     from sop_shared.db import Database
     from sop_shared.progress import ProgressBar

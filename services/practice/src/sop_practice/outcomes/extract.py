@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sop_network.outcomes.elements import ElementMap, FileSpec, county_codes, county_fips
+from sop_practice.outcomes.elements import ElementMap, FileSpec, county_codes, county_fips
 
 # The data-quality rules, by id: what each checks.
 RULES: dict[str, str] = {

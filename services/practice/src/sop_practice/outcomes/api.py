@@ -12,11 +12,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlmodel import col
 
-from sop_network.outcomes import extract, rules
-from sop_network.outcomes.elements import element_map
-from sop_network.outcomes.jobs import new_job, run_extract_job
-from sop_network.outcomes.models import ExtractFile, ExtractJob
-from sop_network.outcomes.schemas import (
+from sop_practice.outcomes import extract, rules
+from sop_practice.outcomes.elements import element_map
+from sop_practice.outcomes.jobs import new_job, run_extract_job
+from sop_practice.outcomes.models import ExtractFile, ExtractJob
+from sop_practice.outcomes.schemas import (
     PERIOD_HELP,
     ElementFileOut,
     ElementMapOut,
@@ -28,7 +28,7 @@ from sop_network.outcomes.schemas import (
     OutcomesOut,
     ReunificationOut,
 )
-from sop_network.outcomes.service import OutcomeScope, outcome_tally
+from sop_practice.outcomes.service import OutcomeScope, outcome_tally
 from sop_shared.aggregates import period_range, shown_count
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal
@@ -76,11 +76,12 @@ async def read_outcomes(
         int, Query(ge=0, le=365, description="N in 'a removal while the plan was in force or within N days after'")
     ] = rules.DEFAULT_AFTER_PLAN_DAYS,
 ) -> OutcomesOut:
-    """Outcomes from the SACWIS history the network holds, for the cases of a unit and/or county (none: the
-    state) in `period`: repeat screened-in reports within 6 and 12 months of a case's closing and of its first
-    report, removals after a safety plan was in force (while in force or within `after_days` after), time to
-    reunification (median days from removal to discharge to the family). Counts and rates only: a count of 1 to 4
-    is never shown (`suppressed`). Windows not over by today are not counted yet. `reporting:outcomes`."""
+    """Outcomes from the SACWIS history the network announces (the practice read model), for the cases of a unit
+    and/or county (none: the state) in `period`: repeat screened-in reports within 6 and 12 months of a case's
+    closing and of its first report, removals after a safety plan was in force (while in force or within
+    `after_days` after), time to reunification (median days from removal to discharge to the family). Counts and
+    rates only: a count of 1 to 4 is never shown (`suppressed`). Windows not over by today are not counted yet.
+    `reporting:outcomes`."""
     require_reporting(principal, ReportingAction.read_outcomes)
     name, span = _period(period)
     as_of = now.date()

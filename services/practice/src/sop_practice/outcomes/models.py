@@ -1,16 +1,18 @@
-"""Tables of the outcome measures and the federal extract: the safety plans in force on each case (learnt from
-the plans service's events, dates only), the extract jobs with their progress, and the files they produced."""
+"""Tables of the outcome measures and the federal extract. The cases' facts (reports, removals, children, the
+safety plans in force) are the fidelity read model's (`fidelity_case.facts`, folded from the network's and the plans
+service's events); here: the units each case belongs to (to read a unit's cases), the extract jobs with their
+progress, and the files they produced."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, LargeBinary
 from sqlmodel import Field
 
-from sop_network.models import NetworkTable
+from sop_practice.models import PracticeTable
 from sop_shared.db import UTCDateTime, enum_column, utcnow
 from sop_shared.ids import new_id
 from sop_shared.jobs import JobStatus
@@ -20,22 +22,17 @@ def _now() -> datetime:
     return utcnow()
 
 
-class PlanInForce(NetworkTable, table=True):
-    """When one safety plan was in force on a case: from its first activation to its end (terminated, replaced or
-    expired); `ended_on` None while it binds. Kept from `sop.plans.safety_plan.activated|terminated|expired`,
-    idempotent and in any order (the earliest start and the earliest end win)."""
+class OutcomeCaseUnit(PracticeTable, table=True):
+    """A unit whose staff are or were on a case (from the case's `sop.network.case.reporting_facts`): the cases of a
+    unit's outcome measures. Derived from the fidelity read model's facts, written with them."""
 
-    __tablename__ = "plan_in_force"
+    __tablename__ = "outcome_case_unit"
 
-    plan_id: uuid.UUID = Field(primary_key=True)
-    case_id: uuid.UUID = Field(index=True)
-    plan_type: str = Field(max_length=40)
-    started_on: date | None = None
-    ended_on: date | None = None
-    updated_at: datetime = Field(default_factory=_now, sa_column=Column(UTCDateTime, nullable=False))
+    case_id: uuid.UUID = Field(primary_key=True)
+    unit: str = Field(max_length=100, primary_key=True, index=True)
 
 
-class ExtractJob(NetworkTable, table=True):
+class ExtractJob(PracticeTable, table=True):
     """A federal extract (NCANDS child file, AFCARS foster care file) being produced: its progress, then its
     counts; the files are in `extract_file`."""
 
@@ -56,7 +53,7 @@ class ExtractJob(NetworkTable, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
-class ExtractFile(NetworkTable, table=True):
+class ExtractFile(PracticeTable, table=True):
     """One file of an extract, kept in the database (any replica serves it; nothing lives on one machine's disk)."""
 
     __tablename__ = "extract_file"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from sop_network.outcomes import rules
-from sop_network.outcomes.rules import CaseHistory, PlanSpan, Removal, Report
+from sop_practice.outcomes import rules
+from sop_practice.outcomes.rules import CaseHistory, PlanSpan, Removal, Report
 
 Y2026 = (date(2026, 1, 1), date(2026, 12, 31))
 LATER = date(2028, 1, 1)  # every window is over

@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 from pydantic import ValidationError
 
-from sop_network.outcomes import extract
-from sop_network.outcomes.elements import county_fips, element_map, load_map
-from sop_network.outcomes.extract import CaseFacts, Child, RemovalFacts, ReportFacts
+from sop_practice.outcomes import extract
+from sop_practice.outcomes.elements import county_fips, element_map, load_map
+from sop_practice.outcomes.extract import CaseFacts, Child, RemovalFacts, ReportFacts
 
 Y2025 = (date(2025, 1, 1), date(2025, 12, 31))
 

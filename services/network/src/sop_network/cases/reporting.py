@@ -1,0 +1,148 @@
+"""`sop.network.case.reporting_facts`: what the practice service's outcome measures and federal extract need of a
+case, announced in the transaction that changes the case (with every `case.created|updated`).
+
+One event carries the case's whole current facts, at the case's version: a consumer replaces what it holds when the
+version is not older, so applying it twice, or an older one late, changes nothing. Ids (the platform's UUIDs, and the
+ids SACWIS gave the case, its children, reports and removals, which the federal files and their data-quality list
+name), dates, codes, the county and the staff's subjects and units: never a name or any words."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from sop_network.changes.service import Change, record_changes
+from sop_network.models import Case, CaseMember, CaseRemoval, CaseReport, MemberRole, Person, StaffAssignment
+
+REPORTING_FACTS = "sop.network.case.reporting_facts"
+CHUNK = 500
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _chunks(ids: Sequence[uuid.UUID]) -> Iterable[Sequence[uuid.UUID]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+async def reporting_facts(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Each case's reporting facts as the event carries them (the cases' rows as the session sees them now)."""
+    found: dict[uuid.UUID, dict[str, Any]] = {}
+    for ids in _chunks(list(case_ids)):
+        found.update(await _facts(session, ids))
+    return found
+
+
+async def _facts(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    cases = (await session.execute(select(Case).where(col(Case.id).in_(case_ids)))).scalars().all()
+    children: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
+    by_person: dict[uuid.UUID, str] = {}
+    rows = await session.execute(
+        select(col(CaseMember.case_id), col(Person.id), col(Person.external_id), col(Person.date_of_birth))
+        .join(Person, col(Person.id) == col(CaseMember.person_id))
+        .where(col(CaseMember.case_id).in_(case_ids), col(CaseMember.role) == MemberRole.child)
+    )
+    for case_id, person_id, external_id, born in rows:
+        child_id = external_id or str(person_id)
+        children.setdefault(case_id, {})[child_id] = {
+            "person_id": str(person_id),
+            "external_id": child_id,
+            "date_of_birth": _iso(born),
+        }
+        by_person[person_id] = child_id
+    reports: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for r in (
+        await session.execute(
+            select(CaseReport).where(col(CaseReport.case_id).in_(case_ids), col(CaseReport.active).is_(True))
+        )
+    ).scalars():
+        reports.setdefault(r.case_id, []).append(
+            {
+                "external_id": r.external_id,
+                "received_on": _iso(r.received_on),
+                "screened_in": r.screened_in,
+                "investigation_started_on": _iso(r.investigation_started_on),
+                "disposition": r.disposition,
+                "disposition_on": _iso(r.disposition_on),
+                "children": list(r.children),
+            }
+        )
+    removals: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for v in (
+        await session.execute(
+            select(CaseRemoval).where(col(CaseRemoval.case_id).in_(case_ids), col(CaseRemoval.active).is_(True))
+        )
+    ).scalars():
+        removals.setdefault(v.case_id, []).append(
+            {
+                "external_id": v.external_id,
+                # the child as linked (a merged record's survivor keeps the id SACWIS sent)
+                "child": by_person.get(v.person_id, v.child) if v.person_id else v.child,
+                "person_id": str(v.person_id) if v.person_id else None,
+                "removed_on": _iso(v.removed_on),
+                "discharged_on": _iso(v.discharged_on),
+                "discharge_reason": v.discharge_reason,
+            }
+        )
+    staff: dict[tuple[uuid.UUID, str], str] = {}
+    units: dict[uuid.UUID, set[str]] = {}
+    for a in (
+        await session.execute(
+            select(StaffAssignment)
+            .where(col(StaffAssignment.case_id).in_(case_ids))
+            .order_by(col(StaffAssignment.created_at), col(StaffAssignment.id))
+        )
+    ).scalars():
+        if a.unit:
+            units.setdefault(a.case_id, set()).add(a.unit)  # a unit's cases: its staff on them, now or before
+        if a.active:
+            staff.setdefault((a.case_id, str(a.role)), a.staff_subject)
+    return {
+        c.id: {
+            "case_id": str(c.id),
+            "version": c.version,
+            "external_system": c.external_system,
+            "external_id": c.external_id,
+            "county": c.county,
+            "status": str(c.status),
+            "opened_on": _iso(c.opened_on),
+            "closed_on": _iso(c.closed_on),
+            "worker": staff.get((c.id, "worker")),
+            "supervisor": staff.get((c.id, "supervisor")),
+            "units": sorted(units.get(c.id, ())),
+            "children": [children[c.id][k] for k in sorted(children.get(c.id, {}))],
+            "reports": sorted(reports.get(c.id, []), key=lambda r: r["external_id"]),
+            "removals": sorted(removals.get(c.id, []), key=lambda r: r["external_id"]),
+        }
+        for c in cases
+    }
+
+
+async def reporting_changes(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> list[Change]:
+    """The `case.reporting_facts` changes of these cases, to record with the change that made them."""
+    await session.flush()
+    found = await reporting_facts(session, case_ids)
+    return [Change(REPORTING_FACTS, found[case_id], case_id=case_id) for case_id in case_ids if case_id in found]
+
+
+async def announce_cases_of_children(session: AsyncSession, person_ids: Sequence[uuid.UUID]) -> None:
+    """Announce again the reporting facts of the cases where these people are children (a birth date changed
+    without the case changing, a merge or its reversal moved a child): at the case's version, which a consumer
+    takes as it takes a newer one."""
+    await session.flush()
+    rows = await session.execute(
+        select(col(CaseMember.case_id))
+        .where(col(CaseMember.person_id).in_(person_ids), col(CaseMember.role) == MemberRole.child)
+        .union(select(col(CaseRemoval.case_id)).where(col(CaseRemoval.person_id).in_(person_ids)))
+    )
+    case_ids = sorted({r[0] for r in rows})
+    if case_ids:
+        await record_changes(session, await reporting_changes(session, case_ids))
