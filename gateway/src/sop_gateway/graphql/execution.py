@@ -61,7 +61,7 @@ def _leaf(type_: GraphQLOutputType, read: Reader) -> Reader | None:
     inner, required = _unwrap(type_)
     if not is_leaf_type(inner):
         return None
-    coerce = inner.coerce_output_value  # type: ignore[union-attr]
+    coerce = inner.coerce_output_value
 
     def leaf(source: Any) -> Any:
         value = read(source)
@@ -82,7 +82,7 @@ def _leaf_list(type_: GraphQLOutputType, read: Reader) -> Reader | None:
     item_type, item_required = _unwrap(outer.of_type)
     if not is_leaf_type(item_type):
         return None
-    coerce = item_type.coerce_output_value  # type: ignore[union-attr]
+    coerce = item_type.coerce_output_value
 
     def leaf_list(source: Any) -> Any:
         value = read(source)
@@ -90,7 +90,7 @@ def _leaf_list(type_: GraphQLOutputType, read: Reader) -> Reader | None:
             return SLOW if required else None
         if not isinstance(value, list | tuple):  # other iterables (and strings, and errors): the long way
             return SLOW
-        items = []
+        items: list[Any] = []
         for item in value:
             if item is None:
                 if item_required:
