@@ -53,7 +53,7 @@ async def postgres_urls(server: str) -> dict[str, str]:
     engine = create_async_engine(server.replace("postgresql://", "postgresql+asyncpg://"), isolation_level="AUTOCOMMIT")
     urls = {}
     async with engine.connect() as conn:
-        for name in ("network", "assessment", "plans", "gateway"):
+        for name in gateway_conftest.COMPONENTS:
             db = f"bench_{name}_{uuid.uuid4().hex[:8]}"
             await conn.exec_driver_sql(f'CREATE DATABASE "{db}"')
             urls[name] = f"postgresql+asyncpg://{base.split('://', 1)[1]}/{db}"

@@ -180,7 +180,8 @@ def terms_used(
 
 
 def _mentions(haystack: str, term: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", haystack) is not None
+    # The word-boundary search only where the term occurs at all (most glossary terms are in no view's text).
+    return term in haystack and re.search(rf"(?<!\w){re.escape(term)}(?!\w)", haystack) is not None
 
 
 PLAN_RULE_FIELDS = ("text", "frequency", "how_verified")

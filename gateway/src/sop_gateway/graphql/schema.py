@@ -36,6 +36,7 @@ from sop_gateway.graphql.caseload import (
     resolve_cases,
 )
 from sop_gateway.graphql.context import GatewayContext
+from sop_gateway.graphql.execution import GatewayExecutionContext
 from sop_gateway.graphql.global_ids import Node
 from sop_gateway.graphql.mutations import build_derived
 from sop_gateway.graphql.nodes import resolve_node, resolve_nodes
@@ -319,6 +320,7 @@ def build_schema(settings: GatewaySettings, upstream: dict[str, Any] | None = No
         mutation=mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
+        execution_context_class=GatewayExecutionContext,
     )
     trusted[0] = TrustedDocuments.load(
         manifest=settings.graphql_trusted_documents,
