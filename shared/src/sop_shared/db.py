@@ -126,9 +126,10 @@ class Database:
         if is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
-        from sop_shared.tracing import instrument_engine  # here: tracing's settings import this module
+        from sop_shared.tracing import exporting, instrument_engine  # here: tracing's settings import this module
 
-        instrument_engine(self.engine)
+        if exporting():  # a span per statement only where spans go somewhere
+            instrument_engine(self.engine)
 
     @classmethod
     def for_component(cls, settings: ComponentSettings) -> Database:
