@@ -14,6 +14,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from sop_shared_support import open_platform_database
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from sop_gateway.settings import GatewaySettings
 from sop_shared.audit import AuditWriter, audit_request
@@ -77,6 +79,55 @@ async def test_waiting_too_long_for_a_pooled_connection_is_a_503_to_retry_not_a_
             await held.execute(text("SELECT 1"))
             _assert_busy(await client.post("/quick"))
         assert (await client.post("/quick")).json() == {"one": 1}
+
+
+async def _end_the_services_connections(url: str) -> int:
+    """What a PostgreSQL restart does to a service's pool: every session on its database ended by the server."""
+    admin = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with admin.connect() as conn:
+            ended = await conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            return int(ended.scalar_one())
+    finally:
+        await admin.dispose()
+
+
+async def test_after_postgresql_ends_every_pooled_connection_the_next_requests_are_answered(
+    postgres_database_url: str,
+) -> None:
+    """No ping per checkout (a round trip per request): a connection the server closed is replaced when it is
+    taken from the pool, so the requests after a restart are answered, not failed, and none waits."""
+    database = Database(postgres_database_url, pool_size=3, max_overflow=0)
+    try:
+        async with _client(busy_app(database)) as client:
+            await asyncio.gather(*(client.post("/quick") for _ in range(3)))
+            assert await _end_the_services_connections(postgres_database_url) >= 1
+            await asyncio.sleep(0.5)  # the server's goodbye reaches the pooled connections
+            for _ in range(4):
+                response = await asyncio.wait_for(client.post("/quick"), timeout=10)
+                assert response.json() == {"one": 1}, response.text
+    finally:
+        await database.dispose()
+
+
+async def test_a_connection_ended_under_a_request_is_a_503_to_retry_and_the_next_request_is_answered(
+    postgres_database_url: str,
+) -> None:
+    database = Database(postgres_database_url, pool_size=1, max_overflow=0, statement_timeout_seconds=30)
+    try:
+        async with _client(busy_app(database)) as client:
+            slow = asyncio.create_task(client.post("/slow"))
+            await asyncio.sleep(0.5)  # its statement is running
+            assert await _end_the_services_connections(postgres_database_url) == 1
+            _assert_busy(await asyncio.wait_for(slow, timeout=10))
+            assert (await asyncio.wait_for(client.post("/quick"), timeout=10)).json() == {"one": 1}
+    finally:
+        await database.dispose()
 
 
 async def test_a_request_holds_the_audit_chain_head_only_from_its_commit_not_while_it_works(

@@ -153,6 +153,19 @@ def test_no_kid_is_refused(key: SigningKey, verifier: InternalTokenVerifier) -> 
         verifier.verify(token)
 
 
+@pytest.mark.parametrize(
+    "header",
+    ["", "not base64!", base64.urlsafe_b64encode(b"not json").decode(), base64.urlsafe_b64encode(b"[1]").decode()],
+)
+def test_a_header_that_is_not_a_json_object_is_refused_as_unauthenticated(
+    key: SigningKey, verifier: InternalTokenVerifier, header: str
+) -> None:
+    _, payload, signature = InternalTokenMinter(key).mint(principal(), audience="plans").split(".")
+    for token in (f"{header}.{payload}.{signature}", header):
+        with pytest.raises(Unauthenticated):
+            verifier.verify(token)
+
+
 def test_a_known_kid_with_another_keys_signature_is_refused(key: SigningKey, verifier: InternalTokenVerifier) -> None:
     impostor = SigningKey(generate_signing_key().private_key, key.kid)  # claims to be the trusted key
     with pytest.raises(Unauthenticated, match=r"[Ss]ignature"):

@@ -261,8 +261,10 @@ class AuditWriter:
         return (await self.record_many(session, [entry]))[0]
 
     async def record_many(self, session: AsyncSession, entries: list[AuditEntry]) -> list[int]:
-        """Append records in order in the caller's transaction, in three statements however many there are
-        (a bulk read of a caseload page audits each case); returns their sequence numbers. In a request's
+        """Append records in order in the caller's transaction, in a fixed number of statements however many
+        there are (a bulk read of a caseload page audits each case): on PostgreSQL two (advance the head and
+        read its hash; insert the records and set the head's hash in one statement), on SQLite three; returns
+        their sequence numbers. In a request's
         session the append waits until just before the commit (and returns []): the chain head is a row lock
         every request of the component queues on, so it is held from there to the commit only."""
         if not entries:
@@ -305,8 +307,13 @@ class AuditWriter:
                 }
             )
             prev_hash = digest
-        await session.execute(insert(self.tables.audit), rows)
-        await session.execute(update(head).where(head.c.id == 1).values(hash=prev_hash))
+        set_head_hash = update(head).where(head.c.id == 1).values(hash=prev_hash)
+        if session.get_bind().dialect.name == "postgresql":
+            # One statement, one round trip: the rows inserted by a data-modifying CTE of the head's update.
+            await session.execute(set_head_hash.add_cte(insert(self.tables.audit).values(rows).cte("appended")))
+        else:  # SQLite has no data-modifying CTE (and no round trip: it is in process)
+            await session.execute(insert(self.tables.audit), rows)
+            await session.execute(set_head_hash)
         return [r["seq"] for r in rows]
 
     async def verify(

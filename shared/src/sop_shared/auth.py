@@ -6,6 +6,8 @@ gateway's bulk reads of a caseload page, to a list of cases the network service 
 
 from __future__ import annotations
 
+import binascii
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -14,6 +16,7 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import APIRouter, Depends, Request
+from jwt.utils import base64url_decode
 
 from sop_shared.ids import new_id
 from sop_shared.keys import SigningKey
@@ -166,7 +169,7 @@ class InternalTokenVerifier:
 
     def verify(self, token: str) -> Principal:
         try:
-            kid = jwt.get_unverified_header(token).get("kid")
+            kid = _unverified_kid(token)
             key = self._keys.get(kid) if kid else None
             if key is None:
                 raise Unauthenticated("token signed by an unknown key")
@@ -201,8 +204,17 @@ class InternalTokenVerifier:
             )
         except Unauthenticated:
             raise
-        except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        except (jwt.PyJWTError, ValueError, KeyError, binascii.Error) as exc:
             raise Unauthenticated(f"invalid internal token: {exc}") from exc
+
+
+def _unverified_kid(token: str) -> str | None:
+    """The key id in a token's header, only to pick the key `jwt.decode` then checks everything with. Read from
+    the header segment alone: `jwt.get_unverified_header` decodes and checks every segment, character by
+    character in Python, which `jwt.decode` does again (a fifth of a verification's CPU)."""
+    header = json.loads(base64url_decode(token.split(".", 1)[0].encode()))
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
 
 
 def _network_sharing(claim: Any) -> NetworkSharing:

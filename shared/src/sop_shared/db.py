@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, Table, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -106,7 +107,11 @@ class Database:
         statement_cache_size: int | None = None,
     ) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not is_sqlite(url)}
+        # No `pool_pre_ping` (a `SELECT 1` round trip on every checkout, i.e. every request): a connection the
+        # server closed (a restart, `pg_terminate_backend`, an idle timeout) is known to asyncpg without asking,
+        # and is replaced on checkout (`_replace_closed_connection`); one that dies during a request fails that
+        # request with a 503 to retry (`database_problem`), and SQLAlchemy then renews the whole pool.
+        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": False}
         if is_sqlite(url):
             database = make_url(url).database
             if database and database != ":memory:":
@@ -125,10 +130,13 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(self.engine.sync_engine, "checkout", _replace_closed_connection)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
-        from sop_shared.tracing import instrument_engine  # here: tracing's settings import this module
+        from sop_shared.tracing import exporting, instrument_engine  # here: tracing's settings import this module
 
-        instrument_engine(self.engine)
+        if exporting():  # a span per statement only where spans go somewhere
+            instrument_engine(self.engine)
 
     @classmethod
     def for_component(cls, settings: ComponentSettings) -> Database:
@@ -188,6 +196,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _replace_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """On checkout: a pooled connection its driver already knows is closed (asyncpg marks it when the server
+    ends it, with no round trip) is replaced by a new one before the request uses it."""
+    is_closed = getattr(getattr(dbapi_connection, "_connection", None), "is_closed", None)
+    if is_closed is not None and is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
+
+
 def before_commit(session: AsyncSession, step: Callable[[], Awaitable[Any]]) -> bool:
     """Queue `step` to run just before this session commits; False (nothing queued) when the session was not
     opened with `defer_to_commit`, and the caller should do it now."""
@@ -234,8 +250,9 @@ def table_of(model: type[Any]) -> Table:
 
 # SQLSTATEs that mean "busy now, nothing was done, try again shortly": the statement ran past
 # statement_timeout (57014), a lock was not granted in time (55P03), the server has no connection left
-# (53300), a deadlock or serialisation failure chose this transaction to roll back (40P01, 40001).
-TRANSIENT_SQLSTATES = {"57014", "55P03", "53300", "40P01", "40001"}
+# (53300), a deadlock or serialisation failure chose this transaction to roll back (40P01, 40001), the server
+# is shutting down, ended this session or is starting (57P01, 57P02, 57P03).
+TRANSIENT_SQLSTATES = {"57014", "55P03", "53300", "40P01", "40001", "57P01", "57P02", "57P03"}
 RETRY_AFTER_SECONDS = 1
 
 
@@ -250,6 +267,10 @@ def database_problem(exc: BaseException) -> Problem | None:
 
     if isinstance(exc, PoolTimeout):
         return ServiceUnavailable("the database is busy; retry shortly", retry_after=RETRY_AFTER_SECONDS)
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        # The connection died under the request (the server restarted or ended it): rolled back with it, and
+        # the pool is renewed, so a retry gets a live connection.
+        return ServiceUnavailable("the database connection was lost; retry shortly", retry_after=RETRY_AFTER_SECONDS)
     if isinstance(exc, DBAPIError):
         sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(
             getattr(exc.orig, "__cause__", None), "sqlstate", None

@@ -36,7 +36,7 @@ from sop_shared.problems import install_problem_handlers
 from sop_shared.response_headers import install_head_as_get, install_response_headers
 from sop_shared.runtime import tune_gc_after_startup
 from sop_shared.settings import ServiceSettings
-from sop_shared.tracing import FASTAPI_TELEMETRY, configure_tracing
+from sop_shared.tracing import configure_tracing, fastapi_telemetry
 
 BackgroundTask = Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]  # run with asyncio.create_task
 
@@ -155,7 +155,7 @@ def build_service_app(
         version="1.0.0",
         lifespan=lifespan,
         dependencies=[CaseRefsDep],
-        telemetry=FASTAPI_TELEMETRY,
+        telemetry=fastapi_telemetry(),
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
