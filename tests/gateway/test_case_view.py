@@ -5,7 +5,6 @@ service, who may see the case, and what the audit trail says was seen."""
 from __future__ import annotations
 
 import dataclasses
-
 import uuid
 from typing import TYPE_CHECKING, Any
 

@@ -229,6 +229,6 @@ async def test_the_view_costs_a_handful_of_statements(
         finally:
             event.remove(engine, "before_cursor_execute", count)
         audit = [s for s in seen if "audit" in s]
-        assert len(audit) == 3, (name, audit)
+        assert len(audit) == (2 if plans.app.state.database.dialect == "postgresql" else 3), (name, audit)
         # the sweep of plans past their expiry, the practice rules' alerts (up to four), and the one view statement
         assert len(seen) - len(audit) <= 6, (name, len(seen), seen)
