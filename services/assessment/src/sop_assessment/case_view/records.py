@@ -11,12 +11,26 @@ reads apply in SQL (`shared_only`, `seen_by`), applied to the rows (`shown_to`, 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import BindParameter, CursorResult, Select, and_, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import configure_mappers
 
 from sop_assessment.attachments.models import Attachment
@@ -40,16 +54,17 @@ CASE: BindParameter[uuid.UUID] = bindparam("case_id")
 TRANSLATED = ("statement", "safety_goal", "map_item", "child_voice")
 VERSION_CONTENT = "shown_version_content"
 VERSION_FOUND = "shown_version_id"
+FAMILY, PLACE = "family", "place"
 
 
-def _of_case(model: type[Any], *order: str) -> Select[Any]:
+def _of_case(model: type[Any]) -> Select[Any]:
     table = table_of(model)
-    return select(table).where(table.c.case_id == CASE).order_by(*(table.c[name] for name in order))
+    return select(table).where(table.c.case_id == CASE)
 
 
 def _latest_map(*, agency: bool) -> Select[Any]:
     """The case's most recently changed map the agency (or anyone else) may read, with the content of the
-    version they read (`maps.service.latest_map` and `version_shown` in one statement)."""
+    version they read (`maps.service.latest_map` and `version_shown` in one)."""
     maps, versions = table_of(AssessmentMap), table_of(MapVersion)
     audience = Audience.staff if agency else Audience.family
     number = (
@@ -66,19 +81,85 @@ def _latest_map(*, agency: bool) -> Select[Any]:
     )
 
 
-STATEMENTS = _of_case(Statement, "id")
-TRANSLATIONS = _of_case(Translation, "id").where(table_of(Translation).c.record_kind.in_(TRANSLATED))
-GOALS = _of_case(SafetyGoal, "id")
-RATINGS = _of_case(ScaleRating, "id")
-MAP_FOR_AGENCY, MAP_FOR_OTHERS = _latest_map(agency=True), _latest_map(agency=False)
-SDM = _of_case(SdmAssessment, "id")
-CHILD_VOICE = _of_case(ChildVoiceRecord, "id")
-ATTACHMENTS = _of_case(Attachment, "id")
-RULE_LINKS = _of_case(SafetyHouseRuleLink, "roof_rule")
-PLAN_RULES = _of_case(SafetyPlanRules)
-TRAUMA = _of_case(TraumaHistory, "id")
-_approvals = table_of(Approval)
-PENDING = select(func.count()).where(_approvals.c.case_id == CASE, _approvals.c.status == ApprovalStatus.pending.value)
+@dataclass(frozen=True)
+class Family:
+    """One family of records in the case view's statement: its rows (a query) in its own order (columns of
+    the query, by name)."""
+
+    name: str
+    query: Select[Any]
+    order: tuple[str, ...] = ()
+
+    def labels(self) -> list[tuple[str, str]]:
+        """Each column's label in the union and its own name."""
+        return [(f"{self.name}__{c.key}", str(c.key)) for c in self.query.selected_columns]
+
+
+def one_statement(families: Sequence[Family]) -> CompoundSelect[Any]:
+    """The families' rows in one statement: a UNION ALL whose rows carry their family's name, their place
+    in the family's order and every family's columns (each row only its own, the others NULL, typed so each
+    column is read as its table's type)."""
+    columns = [
+        (label, column.type)
+        for family in families
+        for (label, _), column in zip(family.labels(), family.query.selected_columns, strict=True)
+    ]
+    branches = []
+    for family in families:
+        rows = family.query.subquery(family.name)
+        own = {label: rows.c[name] for label, name in family.labels()}
+        place = (
+            func.row_number().over(order_by=[rows.c[name] for name in family.order])
+            if family.order
+            else literal_column("1", Integer)
+        )
+        branches.append(
+            select(
+                literal_column(f"'{family.name}'", String).label(FAMILY),
+                place.label(PLACE),
+                *(
+                    own[label].label(label) if label in own else cast(null(), kind).label(label)
+                    for label, kind in columns
+                ),
+            )
+        )
+    return union_all(*branches)
+
+
+def _families(*, agency: bool, internal: bool) -> list[Family]:
+    approvals, translations = table_of(Approval), table_of(Translation)
+    families = [
+        Family("statement", _of_case(Statement), ("id",)),
+        Family("translation", _of_case(Translation).where(translations.c.record_kind.in_(TRANSLATED)), ("id",)),
+        Family("goal", _of_case(SafetyGoal), ("id",)),
+        Family("rating", _of_case(ScaleRating), ("id",)),
+        Family("map", _latest_map(agency=agency)),
+        Family("sdm", _of_case(SdmAssessment), ("id",)),
+        Family("child_voice", _of_case(ChildVoiceRecord), ("id",)),
+        Family("attachment", _of_case(Attachment), ("id",)),
+        Family("rule_link", _of_case(SafetyHouseRuleLink), ("roof_rule", "id")),
+        Family("plan_rules", _of_case(SafetyPlanRules)),
+    ]
+    if internal:  # the trauma histories and the approvals waiting are the agency's own
+        families += [
+            Family("trauma", _of_case(TraumaHistory), ("id",)),
+            Family(
+                "pending",
+                select(func.count().label("count")).where(
+                    approvals.c.case_id == CASE, approvals.c.status == ApprovalStatus.pending.value
+                ),
+            ),
+        ]
+    return families
+
+
+# By (may the audience read drafts, is it the agency's own view): the families and their one statement.
+READS: dict[tuple[bool, bool], tuple[list[Family], CompoundSelect[Any]]] = {
+    (agency, internal): (families, one_statement(families))
+    for agency in (True, False)
+    for internal in (True, False)
+    for families in [_families(agency=agency, internal=internal)]
+}
 
 
 @dataclass
@@ -100,9 +181,47 @@ class CaseRecords:
     pending_approvals: int | None
 
 
-async def _rows(conn: AsyncConnection, query: Select[Any], case_id: uuid.UUID, model: type[M]) -> list[M]:
-    result: CursorResult[Any] = await conn.execute(query, {"case_id": case_id})
-    return [model.model_construct(**row) for row in result.mappings()]  # type: ignore[attr-defined]
+async def case_records(session: AsyncSession, case_id: uuid.UUID, audience: Audience, *, internal: bool) -> CaseRecords:
+    """The case's records for a view by `audience`, in one statement (the trauma histories and the approvals
+    waiting only for the agency's own view, `internal`)."""
+    configure_mappers()  # model_construct skips the ORM's own check that the mappers are ready
+    families, statement = READS[(may_see_unshared(audience), internal)]
+    conn = await session.connection()
+    result = await conn.execute(statement, {"case_id": case_id})
+    rows: dict[str, list[tuple[int, dict[str, Any]]]] = {family.name: [] for family in families}
+    labels = {family.name: family.labels() for family in families}
+    for row in result.mappings():
+        name = row[FAMILY]
+        rows[name].append((row[PLACE], {own: row[label] for label, own in labels[name]}))
+
+    def of(name: str, model: type[M]) -> list[M]:
+        return [model.model_construct(**values) for _, values in sorted(rows[name], key=lambda r: r[0])]  # type: ignore[attr-defined]
+
+    translations: dict[str, dict[uuid.UUID, list[Translation]]] = {kind: {} for kind in TRANSLATED}
+    for translation in of("translation", Translation):
+        translations[translation.record_kind].setdefault(translation.record_id, []).append(translation)
+    the_map, content = None, None
+    if rows["map"]:
+        values = rows["map"][0][1]
+        content, version_id = values.pop(VERSION_CONTENT), values.pop(VERSION_FOUND)
+        if version_id is None:
+            raise MapVersionNotFound()
+        the_map = AssessmentMap.model_construct(**values)
+    return CaseRecords(
+        statements=of("statement", Statement),
+        translations=translations,
+        goals=of("goal", SafetyGoal),
+        ratings=of("rating", ScaleRating),
+        the_map=the_map,
+        map_content=content,
+        sdm=of("sdm", SdmAssessment),
+        child_voice=of("child_voice", ChildVoiceRecord),
+        attachments=_by_record(of("attachment", Attachment)),
+        rule_links=_by_record(of("rule_link", SafetyHouseRuleLink)),
+        plan_rules=of("plan_rules", SafetyPlanRules),
+        trauma=of("trauma", TraumaHistory) if internal else None,
+        pending_approvals=int(rows["pending"][0][1]["count"]) if internal else None,
+    )
 
 
 def _by_record(rows: Sequence[Any]) -> dict[uuid.UUID, list[Any]]:
@@ -110,65 +229,3 @@ def _by_record(rows: Sequence[Any]) -> dict[uuid.UUID, list[Any]]:
     for row in rows:
         found.setdefault(row.record_id, []).append(row)
     return found
-
-
-async def case_records(
-    session: AsyncSession,
-    case_id: uuid.UUID,
-    audience: Audience,
-    *,
-    shown_whole: Callable[[ChildVoiceRecord], bool],
-    internal: bool,
-) -> CaseRecords:
-    """The case's records for a view by `audience`: the attachments and rule links only when a record of the
-    children's voices is shown whole (`shown_whole`), the trauma histories and the approvals waiting only for
-    the agency (`internal`)."""
-    configure_mappers()  # model_construct skips the ORM's own check that the mappers are ready
-    conn = await session.connection()
-    statements = await _rows(conn, STATEMENTS, case_id, Statement)
-    translations: dict[str, dict[uuid.UUID, list[Translation]]] = {kind: {} for kind in TRANSLATED}
-    for row in await _rows(conn, TRANSLATIONS, case_id, Translation):
-        translations[row.record_kind].setdefault(row.record_id, []).append(row)
-    goals = await _rows(conn, GOALS, case_id, SafetyGoal)
-    ratings = await _rows(conn, RATINGS, case_id, ScaleRating)
-    found = (
-        (await conn.execute(MAP_FOR_AGENCY if may_see_unshared(audience) else MAP_FOR_OTHERS, {"case_id": case_id}))
-        .mappings()
-        .first()
-    )
-    the_map, content = None, None
-    if found is not None:
-        values = dict(found)
-        content, version_id = values.pop(VERSION_CONTENT), values.pop(VERSION_FOUND)
-        if version_id is None:
-            raise MapVersionNotFound()
-        the_map = AssessmentMap.model_construct(**values)
-    sdm = await _rows(conn, SDM, case_id, SdmAssessment)
-    child_voice = await _rows(conn, CHILD_VOICE, case_id, ChildVoiceRecord)
-    attachments: dict[uuid.UUID, list[Attachment]] = {}
-    links: dict[uuid.UUID, list[SafetyHouseRuleLink]] = {}
-    plan_rules: list[SafetyPlanRules] = []
-    if any(shown_whole(record) for record in child_voice):
-        attachments = _by_record(await _rows(conn, ATTACHMENTS, case_id, Attachment))
-        links = _by_record(await _rows(conn, RULE_LINKS, case_id, SafetyHouseRuleLink))
-        if links:
-            plan_rules = await _rows(conn, PLAN_RULES, case_id, SafetyPlanRules)
-    trauma, pending = None, None
-    if internal:
-        trauma = await _rows(conn, TRAUMA, case_id, TraumaHistory)
-        pending = int((await conn.execute(PENDING, {"case_id": case_id})).scalar_one())
-    return CaseRecords(
-        statements=statements,
-        translations=translations,
-        goals=goals,
-        ratings=ratings,
-        the_map=the_map,
-        map_content=content,
-        sdm=sdm,
-        child_voice=child_voice,
-        attachments=attachments,
-        rule_links=links,
-        plan_rules=plan_rules,
-        trauma=trauma,
-        pending_approvals=pending,
-    )

@@ -110,13 +110,7 @@ async def assessment_case_view(
     The case's records are read in a handful of statements (`case_view.records`), then shown exactly as the
     window reads (`GET …/case-view/statements`, `…/safety-scale`) show them: the same rules, applied to rows."""
     internal = is_internal(audience)
-    records = await case_records(
-        session,
-        case_id,
-        audience,
-        shown_whole=lambda record: may_see_record(record, audience, reader),
-        internal=internal,
-    )
+    records = await case_records(session, case_id, audience, internal=internal)
     statements = {s.id: s for s in records.statements}
     visible = [s for s in records.statements if shown_to(s, audience)]
     translated = records.translations
