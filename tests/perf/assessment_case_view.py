@@ -64,10 +64,14 @@ async def main(reads: int) -> None:
                         await svc.client.get(url, headers=headers, params={"language": language})
                     with counted_queries(svc) as seen:
                         await svc.client.get(url, headers=headers, params={"language": language})
-                    started = time.process_time()
-                    for _ in range(reads):
-                        response = await svc.client.get(url, headers=headers, params={"language": language})
-                    request_ms = (time.process_time() - started) * 1000 / reads
+                    spent = 0.0
+                    for done in range(0, reads, 20):  # a fresh token every 20 reads, minted off the clock
+                        headers = readers(tokens, case_id, opened)[audience][0]
+                        started = time.process_time()
+                        for _ in range(min(20, reads - done)):
+                            response = await svc.client.get(url, headers=headers, params={"language": language})
+                        spent += time.process_time() - started
+                    request_ms = spent * 1000 / reads
                     assert response.status_code == 200, response.text
                     principal = svc.app.state.token_verifier.verify(headers["Authorization"].split()[1])
                     view_audience = request_audience(principal, None)
