@@ -1,12 +1,13 @@
-"""What the case view reads of one case: one SQL statement per family of records (its statements, their
-translations, goals, ratings, the latest map with its shown version, SDM revisions, the children's voices and
-their attachments and rule links, trauma histories, the approvals waiting).
+"""What the case view reads of one case, in one SQL statement: its statements, their translations, goals,
+ratings, the latest map with its shown version, SDM revisions, the children's voices with their attachments and
+rule links, and for the agency the trauma histories and the approvals waiting.
 
-The statements are SQLAlchemy Core, built once here with the case as a bound parameter, so each read reuses
-their compiled form; the rows become the same model objects the ORM would load (`model_construct`, no
-validation, no identity map), so the view's redaction and output functions take them as they are. The same
-SQL runs on PostgreSQL and SQLite. What the audience may see is decided afterwards, by the rules the window
-reads apply in SQL (`shared_only`, `seen_by`), applied to the rows (`shown_to`, `seen_in`)."""
+The statement is a `sop_shared.wide_union` of SQLAlchemy Core selects, built once here with the case as a bound
+parameter (compiled once, the same SQL on PostgreSQL and SQLite); each family's order is numbered in SQL. The
+rows become the same model objects the ORM would load (`model_construct`: no validation, no identity map), so
+the view's redaction and output functions take them as they are. What the audience may see is decided
+afterwards by the rules the window reads apply in SQL (`shared_only`, `seen_by`, `goals_shown_to`), applied to
+the rows (`shown_to`, `seen_in`, `goal_shown`)."""
 
 from __future__ import annotations
 
@@ -17,18 +18,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     BindParameter,
-    CompoundSelect,
     Integer,
     Select,
-    String,
     and_,
     bindparam,
-    cast,
     func,
     literal_column,
-    null,
     select,
-    union_all,
+    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import configure_mappers
@@ -47,6 +44,7 @@ from sop_assessment.trauma.models import TraumaHistory
 from sop_shared.db import table_of
 from sop_shared.policy import Audience, may_see_unshared
 from sop_shared.sharing import shared_only
+from sop_shared.wide_union import WideUnion
 
 M = TypeVar("M")
 CASE: BindParameter[uuid.UUID] = bindparam("case_id")
@@ -54,7 +52,7 @@ CASE: BindParameter[uuid.UUID] = bindparam("case_id")
 TRANSLATED = ("statement", "safety_goal", "map_item", "child_voice")
 VERSION_CONTENT = "shown_version_content"
 VERSION_FOUND = "shown_version_id"
-FAMILY, PLACE = "family", "place"
+PLACE = "place"
 
 
 def _of_case(model: type[Any]) -> Select[Any]:
@@ -84,46 +82,20 @@ def _latest_map(*, agency: bool) -> Select[Any]:
 @dataclass(frozen=True)
 class Family:
     """One family of records in the case view's statement: its rows (a query) in its own order (columns of
-    the query, by name)."""
+    the query, by name), numbered in SQL (`place`) so the database's order is kept."""
 
     name: str
     query: Select[Any]
     order: tuple[str, ...] = ()
 
-    def labels(self) -> list[tuple[str, str]]:
-        """Each column's label in the union and its own name."""
-        return [(f"{self.name}__{c.key}", str(c.key)) for c in self.query.selected_columns]
-
-
-def one_statement(families: Sequence[Family]) -> CompoundSelect[Any]:
-    """The families' rows in one statement: a UNION ALL whose rows carry their family's name, their place
-    in the family's order and every family's columns (each row only its own, the others NULL, typed so each
-    column is read as its table's type)."""
-    columns = [
-        (label, column.type)
-        for family in families
-        for (label, _), column in zip(family.labels(), family.query.selected_columns, strict=True)
-    ]
-    branches = []
-    for family in families:
-        rows = family.query.subquery(family.name)
-        own = {label: rows.c[name] for label, name in family.labels()}
+    def branch(self) -> Select[Any]:
+        rows = self.query.subquery(self.name)
         place = (
-            func.row_number().over(order_by=[rows.c[name] for name in family.order])
-            if family.order
+            type_coerce(func.row_number().over(order_by=[rows.c[name] for name in self.order]), Integer)
+            if self.order
             else literal_column("1", Integer)
         )
-        branches.append(
-            select(
-                literal_column(f"'{family.name}'", String).label(FAMILY),
-                place.label(PLACE),
-                *(
-                    own[label].label(label) if label in own else cast(null(), kind).label(label)
-                    for label, kind in columns
-                ),
-            )
-        )
-    return union_all(*branches)
+        return select(*rows.c, place.label(PLACE))
 
 
 def _families(*, agency: bool, internal: bool) -> list[Family]:
@@ -153,12 +125,12 @@ def _families(*, agency: bool, internal: bool) -> list[Family]:
     return families
 
 
-# By (may the audience read drafts, is it the agency's own view): the families and their one statement.
-READS: dict[tuple[bool, bool], tuple[list[Family], CompoundSelect[Any]]] = {
-    (agency, internal): (families, one_statement(families))
+# By (may the audience read drafts, is it the agency's own view): the families in one statement
+# (`sop_shared.wide_union`, compiled once).
+READS: dict[tuple[bool, bool], WideUnion] = {
+    (agency, internal): WideUnion({f.name: f.branch() for f in _families(agency=agency, internal=internal)})
     for agency in (True, False)
     for internal in (True, False)
-    for families in [_families(agency=agency, internal=internal)]
 }
 
 
@@ -185,24 +157,18 @@ async def case_records(session: AsyncSession, case_id: uuid.UUID, audience: Audi
     """The case's records for a view by `audience`, in one statement (the trauma histories and the approvals
     waiting only for the agency's own view, `internal`)."""
     configure_mappers()  # model_construct skips the ORM's own check that the mappers are ready
-    families, statement = READS[(may_see_unshared(audience), internal)]
-    conn = await session.connection()
-    result = await conn.execute(statement, {"case_id": case_id})
-    rows: dict[str, list[tuple[int, dict[str, Any]]]] = {family.name: [] for family in families}
-    labels = {family.name: family.labels() for family in families}
-    for row in result.mappings():
-        name = row[FAMILY]
-        rows[name].append((row[PLACE], {own: row[label] for label, own in labels[name]}))
+    rows = await READS[(may_see_unshared(audience), internal)].read(session, {"case_id": case_id})
 
     def of(name: str, model: type[M]) -> list[M]:
-        return [model.model_construct(**values) for _, values in sorted(rows[name], key=lambda r: r[0])]  # type: ignore[attr-defined]
+        ordered = sorted(rows.get(name, []), key=lambda r: r[PLACE])
+        return [model.model_construct(**{k: v for k, v in r.items() if k != PLACE}) for r in ordered]  # type: ignore[attr-defined]
 
     translations: dict[str, dict[uuid.UUID, list[Translation]]] = {kind: {} for kind in TRANSLATED}
     for translation in of("translation", Translation):
         translations[translation.record_kind].setdefault(translation.record_id, []).append(translation)
     the_map, content = None, None
     if rows["map"]:
-        values = rows["map"][0][1]
+        values = {k: v for k, v in rows["map"][0].items() if k != PLACE}
         content, version_id = values.pop(VERSION_CONTENT), values.pop(VERSION_FOUND)
         if version_id is None:
             raise MapVersionNotFound()
@@ -220,7 +186,7 @@ async def case_records(session: AsyncSession, case_id: uuid.UUID, audience: Audi
         rule_links=_by_record(of("rule_link", SafetyHouseRuleLink)),
         plan_rules=of("plan_rules", SafetyPlanRules),
         trauma=of("trauma", TraumaHistory) if internal else None,
-        pending_approvals=int(rows["pending"][0][1]["count"]) if internal else None,
+        pending_approvals=int(rows["pending"][0]["count"]) if internal else None,
     )
 
 
