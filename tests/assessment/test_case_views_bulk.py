@@ -4,12 +4,11 @@ bulk-read token carries, and a number of queries that does not grow with the num
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from query_counting import counted_queries
+from sqlalchemy import func, select
 
 from sop_shared.ids import new_id
 from sop_shared.testing import InternalTokens, RunningService
@@ -32,22 +31,6 @@ async def a_danger_statement(
     svc: RunningService, tokens: InternalTokens, case_id: uuid.UUID, statement: dict[str, Any]
 ) -> None:
     await post(svc, f"/v1/cases/{case_id}/statements", tokens.headers("assessment", case_id=case_id), statement)
-
-
-@contextmanager
-def counted_queries(svc: RunningService) -> Iterator[list[str]]:
-    """The SQL statements the service runs meanwhile, as the database driver receives them."""
-    seen: list[str] = []
-    engine = svc.app.state.database.engine.sync_engine
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.mark.sqlite_smoke

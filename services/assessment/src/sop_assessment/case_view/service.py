@@ -1,5 +1,5 @@
 """The case-view reads: everything the gateway needs from this service for one case, as one audience may see
-it in one language (a fixed handful of queries); and a caseload page's summaries in a constant number of
+it in one language (one query per family of records); and a caseload page's summaries in a constant number of
 queries, however many cases it holds."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from sop_assessment.case_view.records import case_records
 from sop_assessment.case_view.rules import (
     Assessed,
     is_internal,
@@ -29,15 +30,21 @@ from sop_assessment.case_view.schemas import (
     SafetyScale,
     SdmView,
 )
-from sop_assessment.case_view.windows import scale_window, statement_window
-from sop_assessment.child_voice.models import ChildVoiceRecord
-from sop_assessment.child_voice.service import record_out
-from sop_assessment.goals.service import case_goals, goal_out
+from sop_assessment.case_view.windows import (
+    ScaleWindow,
+    scale_list,
+    scale_page,
+    scale_rank,
+    statement_list,
+    statement_page,
+)
+from sop_assessment.child_voice.service import may_see_record, record_shown, removed_rules_of, restricted_record
+from sop_assessment.goals.service import goal_out, goal_shown
 from sop_assessment.language.api import Glossary, GlossaryEntry
 from sop_assessment.language.glossary import REVIEWED, glossary
 from sop_assessment.maps.rules import map_warnings
 from sop_assessment.maps.schemas import MapWarning
-from sop_assessment.maps.service import latest_map, map_out
+from sop_assessment.maps.service import map_shown
 from sop_assessment.models import Statement, StatementKind, StatementStatus
 from sop_assessment.ratings.models import OVERALL, ScaleRating
 from sop_assessment.schemas import StatementOut
@@ -45,12 +52,11 @@ from sop_assessment.sdm.instrument import Catalog
 from sop_assessment.sdm.models import SdmAssessment
 from sop_assessment.sdm.service import assessment_out
 from sop_assessment.statements.redaction import statement_view
+from sop_assessment.statements.service import seen_in
 from sop_assessment.supervision.models import Approval, ApprovalStatus
-from sop_assessment.translations.service import TRANSLATIONS
 from sop_assessment.translations.sources import add_item_translations, child_voice_translations
 from sop_assessment.trauma.rules import known_triggers
 from sop_assessment.trauma.schemas import KnownTrigger
-from sop_assessment.trauma.service import list_histories
 from sop_shared.pagination import DEFAULT_LIMIT
 from sop_shared.plain_language import LANGUAGE_NAMES, PLAIN_WORDS, primary_language
 from sop_shared.policy import (
@@ -62,6 +68,7 @@ from sop_shared.policy import (
     may_see,
     may_see_section,
 )
+from sop_shared.sharing import shown_to
 from sop_shared.translations import Source, carried
 
 
@@ -98,90 +105,75 @@ async def assessment_case_view(
 ) -> tuple[AssessmentCaseView, list[str]]:
     """The case view for `audience` in `language`, and the sensitive fields it carries (for the audit). The
     statements and the safety scale are bounded: the first window of each, its total and a cursor to the rest.
-    `reader` is a member's person (their token's), for what only some members see (the adults' explanation)."""
+    `reader` is a member's person (their token's), for what only some members see (the adults' explanation).
+
+    The case's records are read in a handful of statements (`case_view.records`), then shown exactly as the
+    window reads (`GET …/case-view/statements`, `…/safety-scale`) show them: the same rules, applied to rows."""
     internal = is_internal(audience)
+    records = await case_records(session, case_id, audience, internal=internal)
+    statements = {s.id: s for s in records.statements}
+    visible = [s for s in records.statements if shown_to(s, audience)]
+    translated = records.translations
     harm, danger = [
-        await statement_window(
-            session, case_id=case_id, kind=kind, audience=audience, language=language, limit=limit, sharing=sharing
+        statement_page(
+            statement_list(case_id, kind),
+            of_kind[: limit + 1],
+            total=len(of_kind),
+            translations=translated["statement"],
+            audience=audience,
+            language=language,
+            limit=limit,
         )
         for kind, limit in ((StatementKind.harm, bounds.harm), (StatementKind.danger, bounds.danger))
+        for of_kind in [[s for s in visible if s.kind == kind and seen_in(s, audience, sharing)]]
     ]
     shown = [*harm.items, *danger.items]
 
-    goals = await case_goals(session, case_id, audience)
-    withheld = await withheld_statements(session, {g.danger_statement_id for g in goals}, audience)
-    # the words shown whole (every goal, the map, the child's voice): their translations in one query
-    translated = await TRANSLATIONS.of_case_by_kind(session, case_id, ("safety_goal", "map_item", "child_voice"))
-    goal_translations = translated["safety_goal"]
+    goals = [g for g in records.goals if goal_shown(g, audience, statements)]
+    withheld = {
+        s.id
+        for s in (statements.get(g.danger_statement_id) for g in goals)
+        if s is not None and statement_view(s.model_dump(), audience).withheld
+    }
     goals_shown = [
-        _goal(g, g.danger_statement_id in withheld, language, audience, goal_translations.get(g.id, [])) for g in goals
+        _goal(g, g.danger_statement_id in withheld, language, audience, translated["safety_goal"].get(g.id, []))
+        for g in goals
     ]
-    scale = await scale_window(session, case_id=case_id, audience=audience, limit=bounds.safety_scale, sharing=sharing)
-    the_map = await latest_map(session, case_id, audience)
-    map_shown = await map_out(session, the_map, audience) if the_map is not None else None
-    if map_shown is not None and not internal:
-        map_shown.warnings = []
-    if map_shown is not None:
-        add_item_translations(
-            map_shown.content,
-            translated["map_item"],
-            map_shown.current_version,
-        )
-
-    sdm_rows = list(
-        (
-            await session.execute(
-                select(SdmAssessment).where(col(SdmAssessment.case_id) == case_id).order_by(col(SdmAssessment.id))
-            )
-        ).scalars()
+    scale = _first_scale_window(case_id, visible, records.ratings, audience, bounds.safety_scale, sharing)
+    active = sum(1 for s in records.statements if s.kind == StatementKind.danger and s.status == StatementStatus.active)
+    map_out = (
+        map_shown(records.the_map, records.map_content or {}, active, audience) if records.the_map is not None else None
     )
-    summary = sdm_summary(sdm_rows, kind_of=instrument_kind(catalog), now=now)
+    if map_out is not None and not internal:
+        map_out.warnings = []
+    if map_out is not None:
+        add_item_translations(map_out.content, translated["map_item"], map_out.current_version)
+
+    summary = sdm_summary(records.sdm, kind_of=instrument_kind(catalog), now=now)
     detail = (
         [assessment_out(a, catalog) for a in summary.latest] if may_see(SensitivityLabel.sdm_detail, audience) else None
     )
 
-    records_seen = list(
-        (
-            await session.execute(
-                select(ChildVoiceRecord)
-                .where(col(ChildVoiceRecord.case_id) == case_id)
-                .order_by(col(ChildVoiceRecord.id))
-            )
-        ).scalars()
-    )
-    child_voice = [await record_out(session, record, audience, reader) for record in records_seen]
+    removed = removed_rules_of(records.plan_rules)
+    child_voice = [
+        record_shown(
+            record,
+            audience,
+            attachments=records.attachments.get(record.id, []),
+            links=records.rule_links.get(record.id, []),
+            removed=removed,
+        )
+        if may_see_record(record, audience, reader)
+        else restricted_record(record)
+        for record in records.child_voice
+    ]
     voice_translations = translated["child_voice"]
-    for shown_record, record in zip(child_voice, records_seen, strict=True):
+    for shown_record, record in zip(child_voice, records.child_voice, strict=True):
         if shown_record.content is not None:
             shown_record.translations = child_voice_translations(record, voice_translations.get(record.id, []))
 
     # what a plan must avoid, for the worker planning (trauma-informed practice; restricted like Part 2)
-    triggers = (
-        [KnownTrigger(**t) for t in known_triggers((await list_histories(session, case_id=case_id))[0], audience)]
-        if internal
-        else None
-    )
-    pending = None
-    active = 0
-    if internal:  # the approvals waiting and the active danger statements (for the map's warnings), one query
-        pending, active = (
-            await session.execute(
-                select(
-                    select(func.count())
-                    .select_from(Approval)
-                    .where(col(Approval.case_id) == case_id, col(Approval.status) == ApprovalStatus.pending)
-                    .scalar_subquery(),
-                    select(func.count())
-                    .select_from(Statement)
-                    .where(
-                        col(Statement.case_id) == case_id,
-                        col(Statement.kind) == StatementKind.danger,
-                        col(Statement.status) == StatementStatus.active,
-                    )
-                    .scalar_subquery(),
-                )
-            )
-        ).one()
+    triggers = [KnownTrigger(**t) for t in known_triggers(records.trauma or [], audience)] if internal else None
 
     view = AssessmentCaseView(
         case_id=case_id,
@@ -194,7 +186,7 @@ async def assessment_case_view(
         safety_scale=SafetyScale(
             latest=scale.latest, trajectory=scale.trajectories.items, trajectory_paging=scale.trajectories.paging()
         ),
-        map=map_shown,
+        map=map_out,
         sdm=SdmView(
             safety_decision=summary.safety_decision,
             safety_assessed_at=summary.safety_assessed_at,
@@ -214,7 +206,7 @@ async def assessment_case_view(
         ),
         child_voice=child_voice,
         glossary=glossary_in(language),
-        pending_approvals=pending,
+        pending_approvals=records.pending_approvals if internal else None,
         warnings=[MapWarning(**w) for w in map_warnings(active)] if internal else None,
         known_triggers=triggers,
     )
@@ -229,22 +221,40 @@ async def assessment_case_view(
     return view, fields
 
 
+def _first_scale_window(
+    case_id: uuid.UUID,
+    visible: Sequence[Statement],
+    ratings: Sequence[ScaleRating],
+    audience: Audience,
+    limit: int,
+    sharing: NetworkSharing,
+) -> ScaleWindow:
+    """The safety scale's first window (`scale_window` without a cursor) of the statements `audience` may see
+    and the case's ratings, oldest first."""
+    dangers = sorted((s for s in visible if s.kind == StatementKind.danger), key=lambda s: (scale_rank(s), s.id))
+    overall_rated = any(r.target == OVERALL and r.withdrawn_at is None for r in ratings)
+    targets: list[Statement | None] = [None] if overall_rated else []
+    targets += dangers[: limit - len(targets) + 1]
+    by_target: dict[str, list[ScaleRating]] = {}
+    for rating in ratings:
+        by_target.setdefault(rating.target, []).append(rating)
+    return scale_page(
+        scale_list(case_id),
+        targets,
+        total=len(dangers) + overall_rated,
+        ratings=by_target,
+        audience=audience,
+        limit=limit,
+        sharing=sharing,
+    )
+
+
 def statement_fields_shown(shown: Sequence[StatementOut]) -> set[str]:
     """The sensitive statement fields a response carries, for the audit record."""
     return {
         *(["who_reported"] if any(s.who_reported for s in shown) else []),
         *(label for s in shown for label in s.sensitivity_labels),
     }
-
-
-async def withheld_statements(
-    session: AsyncSession, statement_ids: set[uuid.UUID], audience: Audience
-) -> set[uuid.UUID]:
-    """Which of these statements are withheld from `audience` (a goal of one is withheld with it)."""
-    if not statement_ids:
-        return set()
-    rows = (await session.execute(select(Statement).where(col(Statement.id).in_(statement_ids)))).scalars()
-    return {s.id for s in rows if statement_view(s.model_dump(), audience).withheld}
 
 
 def _goal(goal: Any, withheld: bool, language: str, audience: Audience, translations: Sequence[Any]) -> CaseViewGoal:

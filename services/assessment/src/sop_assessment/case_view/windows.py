@@ -8,7 +8,7 @@ redacted for the audience exactly as the first one is."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +68,31 @@ async def statement_window(
     translations = await TRANSLATIONS.of_case(
         session, case_id, record_kind="statement", record_ids=[s.id for s in rows[:limit]]
     )
+    return statement_page(
+        the_list,
+        rows,
+        total=total,
+        translations=translations,
+        audience=audience,
+        language=language,
+        limit=limit,
+        backward=reading.backward,
+    )
+
+
+def statement_page(
+    the_list: CaseList,
+    rows: Sequence[Statement],
+    *,
+    total: int,
+    translations: Mapping[uuid.UUID, Sequence[Any]],
+    audience: Audience,
+    language: str,
+    limit: int,
+    backward: bool = False,
+) -> CountedPage[CaseViewStatement]:
+    """The window of `rows` (up to `limit + 1` statements in reading order, as `CaseList.seek` reads them) as
+    `audience` may read them in `language`, with their current translations."""
     shown = [
         case_view_statement(
             s,
@@ -78,7 +103,7 @@ async def statement_window(
         )
         for s in rows
     ]
-    return the_list.page(shown, limit=limit, total=total, position_of=lambda s: (str(s.id),), backward=reading.backward)
+    return the_list.page(shown, limit=limit, total=total, position_of=lambda s: (str(s.id),), backward=backward)
 
 
 def case_view_statement(
@@ -163,12 +188,8 @@ async def scale_window(
         if reading.backward and overall_rated and len(targets) <= limit:
             targets.append(None)
 
-    page = the_list.page(
-        targets, limit=limit, total=total + overall_rated, position_of=_position, backward=reading.backward
-    )
-    shown: list[Statement | None] = page.items
+    keys = [target_of(s.id if s is not None else None) for s in targets[:limit]] if targets else []
     ratings: dict[str, list[ScaleRating]] = {}
-    keys = [target_of(s.id if s is not None else None) for s in shown]
     if keys:
         for rating in (
             await session.execute(
@@ -178,12 +199,39 @@ async def scale_window(
             )
         ).scalars():
             ratings.setdefault(rating.target, []).append(rating)
+    return scale_page(
+        the_list,
+        targets,
+        total=total + overall_rated,
+        ratings=ratings,
+        audience=audience,
+        limit=limit,
+        backward=reading.backward,
+        sharing=sharing,
+    )
+
+
+def scale_page(
+    the_list: CaseList,
+    targets: list[Statement | None],
+    *,
+    total: int,
+    ratings: Mapping[str, Sequence[ScaleRating]],
+    audience: Audience,
+    limit: int,
+    backward: bool = False,
+    sharing: NetworkSharing = DEFAULT_SHARING,
+) -> ScaleWindow:
+    """The window of `targets` (up to `limit + 1` in reading order; None for the overall rating) with the
+    ratings of each (`ratings`: by target key, oldest first) as `audience` may read them."""
+    page = the_list.page(targets, limit=limit, total=total, position_of=_position, backward=backward)
+    shown: list[Statement | None] = page.items
     latest: list[ScaleRatingOut] = []
     trajectories: list[Trajectory] = []
     every_rater = may_see_section(Section.every_rater, audience, sharing)
     for statement in shown:
         statement_id = statement.id if statement is not None else None
-        rows = ratings.get(target_of(statement_id), [])
+        rows = list(ratings.get(target_of(statement_id), []))
         if not every_rater:  # the family's and the network's own scores, not each professional's
             rows = [r for r in rows if r.rater_role.value in MEMBER_RATER_ROLES]
         withheld = statement is not None and statement_view(statement.model_dump(), audience).withheld
@@ -199,7 +247,12 @@ async def scale_window(
     )
 
 
+def scale_rank(statement: Statement) -> int:
+    """A danger statement's place in the safety scale's order (`_RANK`, for a statement already loaded)."""
+    return ACTIVE_RANK if statement.status == StatementStatus.active else OTHER_RANK
+
+
 def _position(statement: Statement | None) -> tuple[int, str]:
     if statement is None:
         return (OVERALL_RANK, "")
-    return (ACTIVE_RANK if statement.status == StatementStatus.active else OTHER_RANK, str(statement.id))
+    return (scale_rank(statement), str(statement.id))

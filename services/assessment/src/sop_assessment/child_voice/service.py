@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -75,6 +76,11 @@ async def _event(session: AsyncSession, record: ChildVoiceRecord, event: str, **
 async def removed_plan_rules(session: AsyncSession, case_id: uuid.UUID) -> dict[uuid.UUID, int]:
     """The case's plan rules a later plan version removed, with that version (from the plans' events)."""
     rows = (await session.execute(select(SafetyPlanRules).where(col(SafetyPlanRules.case_id) == case_id))).scalars()
+    return removed_rules_of(rows)
+
+
+def removed_rules_of(rows: Iterable[SafetyPlanRules]) -> dict[uuid.UUID, int]:
+    """`removed_plan_rules` of a case's plan rules already read."""
     return rules.removed_rules(_plan_rules(row) for row in rows)
 
 
@@ -281,14 +287,14 @@ async def record_out(
 ) -> ChildVoiceOut:
     """The record as `audience` (and `reader`, a member's person) may see it: all of it, or only that it exists."""
     if not may_see_record(record, audience, reader):
-        return ChildVoiceOut(
-            id=record.id, case_id=record.case_id, kind=record.kind, restricted=True, created_at=record.created_at
-        )
-    attachments = (
-        await session.execute(
-            select(Attachment).where(col(Attachment.record_id) == record.id).order_by(col(Attachment.id))
-        )
-    ).scalars()
+        return restricted_record(record)
+    attachments = list(
+        (
+            await session.execute(
+                select(Attachment).where(col(Attachment.record_id) == record.id).order_by(col(Attachment.id))
+            )
+        ).scalars()
+    )
     links = list(
         (
             await session.execute(
@@ -299,6 +305,19 @@ async def record_out(
         ).scalars()
     )
     removed = await removed_plan_rules(session, record.case_id) if links else {}
+    return record_shown(record, audience, attachments=attachments, links=links, removed=removed)
+
+
+def record_shown(
+    record: ChildVoiceRecord,
+    audience: Audience,
+    *,
+    attachments: Sequence[Attachment],
+    links: Sequence[SafetyHouseRuleLink],
+    removed: Mapping[uuid.UUID, int],
+) -> ChildVoiceOut:
+    """A record `audience` may see whole (`may_see_record`), with its attachments and Safety House rule links
+    (oldest first, by roof rule) and the case's plan rules a later version removed, already read."""
     return ChildVoiceOut(
         id=record.id,
         case_id=record.case_id,
@@ -325,6 +344,13 @@ async def record_out(
         created_by=record.created_by,
         version=record.version,
         updated_at=record.updated_at,
+    )
+
+
+def restricted_record(record: ChildVoiceRecord) -> ChildVoiceOut:
+    """A record `audience` may not see: only that it exists."""
+    return ChildVoiceOut(
+        id=record.id, case_id=record.case_id, kind=record.kind, restricted=True, created_at=record.created_at
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -19,9 +20,9 @@ from sop_shared.db import utcnow
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
 from sop_shared.plain_language import primary_language
-from sop_shared.policy import Audience
+from sop_shared.policy import Audience, may_see_unshared
 from sop_shared.problems import Conflict, InvalidInput, NotFound
-from sop_shared.sharing import shared_only, unshare, without_agency_notes
+from sop_shared.sharing import shared_only, shown_to, unshare, without_agency_notes
 
 GOAL_CREATED = "sop.assessment.safety_goal.created"
 GOAL_UPDATED = "sop.assessment.safety_goal.updated"
@@ -211,6 +212,14 @@ def goals_shown_to(audience: Audience) -> list[ColumnElement[bool]]:
         statements = select(col(Statement.id)).where(*shared_only(Statement, audience))
         conditions.append(col(SafetyGoal.danger_statement_id).in_(statements))
     return conditions
+
+
+def goal_shown(goal: SafetyGoal, audience: Audience, statements: Mapping[uuid.UUID, Statement]) -> bool:
+    """The same rule as `goals_shown_to`, for a goal and its case's statements (by id) already loaded."""
+    if may_see_unshared(audience):
+        return True
+    statement = statements.get(goal.danger_statement_id)
+    return shown_to(goal, audience) and statement is not None and shown_to(statement, audience)
 
 
 async def goal_shown_to(session: AsyncSession, goal: SafetyGoal, audience: Audience) -> bool:

@@ -229,15 +229,26 @@ async def list_versions(
 async def map_out(session: AsyncSession, the_map: AssessmentMap, audience: Audience = Audience.staff) -> MapOut:
     """The map as `audience` reads it: the agency its current version, everyone else the version shared with
     them (a map none of whose versions was shared does not exist for them: callers check `shown_to`)."""
-    number = the_map.current_version if may_see_unshared(audience) else the_map.shared_version
-    current = await get_version(session, the_map.id, number or the_map.current_version)
+    current = await get_version(session, the_map.id, version_shown(the_map, audience))
     dangers = await active_danger_statements(session, the_map.case_id)
+    return map_shown(the_map, current.content, len(dangers), audience)
+
+
+def version_shown(the_map: AssessmentMap, audience: Audience) -> int:
+    """The number of the map's version `audience` reads."""
+    number = the_map.current_version if may_see_unshared(audience) else the_map.shared_version
+    return number or the_map.current_version
+
+
+def map_shown(the_map: AssessmentMap, content: dict[str, Any], active_dangers: int, audience: Audience) -> MapOut:
+    """`map_out` of a map whose shown version's `content` and case's count of active danger statements are
+    already read."""
     return MapOut.model_validate(
         without_agency_notes(
             {
                 **the_map.model_dump(),
-                "content": with_checks(current.content),
-                "warnings": map_warnings(len(dangers)),
+                "content": with_checks(content),
+                "warnings": map_warnings(active_dangers),
                 "status": "complete" if the_map.completed_version == the_map.current_version else "draft",
             },
             audience,

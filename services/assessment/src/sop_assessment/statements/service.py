@@ -71,6 +71,13 @@ def seen_by(audience: Audience, shown: NetworkSharing = DEFAULT_SHARING) -> list
     return [or_(col(Statement.kind) != StatementKind.harm, col(Statement.id).in_(sorted(shown.statement_ids)))]
 
 
+def seen_in(statement: Statement, audience: Audience, shown: NetworkSharing = DEFAULT_SHARING) -> bool:
+    """The same rule as `seen_by`, for a statement already loaded."""
+    if may_see_section(Section.harm_statements, audience, shown):
+        return True
+    return bool(statement.kind != StatementKind.harm or statement.id in shown.statement_ids)
+
+
 async def list_statements(
     session: AsyncSession,
     *,
