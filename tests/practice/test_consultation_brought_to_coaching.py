@@ -240,3 +240,31 @@ async def test_a_consultation_brought_to_coaching_reaches_the_referral_once_and_
     kept = await eventually(refusal)
     assert kept["history"][-1]["by"] == "fsw.lindqvist" and "neither" in kept["history"][-1]["why"]
     assert (kept["consultation_brought_by"], kept["version"]) == ("fsw.rivera", seen["version"])
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({}, "referral_id"), ({"referral_id": "not-an-id"}, "referral_id"), ({"referral_id": None}, "referral_id")],
+)
+async def test_bringing_a_consultation_with_a_bad_body_is_422_naming_the_field_and_announces_nothing(
+    both: tuple[RunningService, RunningService], tokens: InternalTokens, body: dict[str, Any], field: str
+) -> None:
+    assessment, _ = both
+    lopez = new_id()
+    rivera = at_assessment(tokens, "fsw.rivera", lopez)
+    made = await assessment.client.post(f"/v1/cases/{lopez}/consultations", json=CONSULTATION, headers=rivera)
+    assert made.status_code == 201, made.text
+    outbox = assessment_platform.outbox
+
+    async def announced() -> list[str]:
+        async with assessment.app.state.database.session() as s:
+            return list((await s.execute(select(outbox.c.subject))).scalars())
+
+    before = await announced()
+    bring = f"/v1/cases/{lopez}/consultations/{made.json()['id']}/coaching"
+    refused = await assessment.client.post(bring, json=body, headers=rivera)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert field in [e["field"] for e in refused.json()["errors"]]
+    after = await announced()
+    assert sorted(after) == sorted(before)  # nothing announced, nothing to attach
