@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from sqlmodel import col
 
+from sop_network.cases.reporting import REPORTING_FACTS
 from sop_network.changes.service import read_changes
 from sop_network.models import StaffAssignment
 from sop_network.schemas import ChangeOut, ChangesPage
@@ -21,6 +22,9 @@ from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 
+# Announced for other services (the practice service's outcomes), not for a worker's device.
+STAFF_FEED_LEAVES_OUT = (REPORTING_FACTS,)
+
 
 @router.get("/changes", response_model=ChangesPage, dependencies=[known_query_params("cursor", "limit")])
 async def changes(
@@ -31,10 +35,12 @@ async def changes(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> ChangesPage:
     """Changes after `cursor` (from the beginning without one), oldest first. SACWIS (cases:sync) sees every
-    change; a staff member sees the changes of the cases they are assigned to. Keep the `next_cursor` and
-    come back: a change committed later always sorts after it, so nothing is skipped or repeated."""
+    change; a staff member sees the changes of the cases they are assigned to, without the case's reporting facts
+    (`sop.network.case.reporting_facts`, announced for the practice service's outcomes, not for devices). Keep the
+    `next_cursor` and come back: a change committed later always sorts after it, so nothing is skipped or
+    repeated."""
     after = decode_sequence_cursor(cursor) if cursor else 0
-    case_ids = None
+    case_ids, leaving_out = None, ()
     if principal.actor_type == ActorType.staff:
         case_ids = [
             row[0]
@@ -46,9 +52,10 @@ async def changes(
                 )
             ).all()
         ]
+        leaving_out = STAFF_FEED_LEAVES_OUT
     elif not (principal.actor_type == ActorType.integration and principal.has_scope(Scope.cases_sync)):
         raise Forbidden("the change feed is for SACWIS and staff devices")
-    rows = await read_changes(session, after=after, limit=limit, case_ids=case_ids)
+    rows = await read_changes(session, after=after, limit=limit, case_ids=case_ids, leaving_out=leaving_out)
     rows = rows[:limit]
     await audit_request(
         request, session, principal, resource="change_feed", action="read", fields=[f"{len(rows)} changes"]
