@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -23,7 +24,7 @@ from sop_shared.query_params import known_query_params
 router = APIRouter(prefix="/v1", tags=["changes"])
 
 # Announced for other services (the practice service's outcomes), not for a worker's device.
-STAFF_FEED_LEAVES_OUT = (REPORTING_FACTS,)
+STAFF_FEED_LEAVES_OUT: tuple[str, ...] = (REPORTING_FACTS,)
 
 
 @router.get("/changes", response_model=ChangesPage, dependencies=[known_query_params("cursor", "limit")])
@@ -40,7 +41,8 @@ async def changes(
     `next_cursor` and come back: a change committed later always sorts after it, so nothing is skipped or
     repeated."""
     after = decode_sequence_cursor(cursor) if cursor else 0
-    case_ids, leaving_out = None, ()
+    case_ids: list[uuid.UUID] | None = None
+    leaving_out: tuple[str, ...] = ()
     if principal.actor_type == ActorType.staff:
         case_ids = [
             row[0]
