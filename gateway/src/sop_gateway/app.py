@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from sop_gateway.access import ACCESS_FACTS_EVENTS, AccessCache, forget_on_event, record_denied
+from sop_gateway.admission import Admission
 from sop_gateway.api_tokens.api import router as api_tokens_router
 from sop_gateway.api_tokens.service import authenticate_api_token
 from sop_gateway.dashboards.api import router as dashboards_router
@@ -237,6 +238,11 @@ def create_app(
         max_json_depth=settings.max_json_depth,
         larger_bodies={SACWIS_BATCH_FACADE_PATH: settings.sacwis_batch_max_bytes},
     )
+    app.add_middleware(
+        Admission,
+        limit=settings.max_concurrent_requests,
+        queue_timeout_seconds=settings.request_queue_timeout_seconds,
+    )  # outside the input policy: a waiting request has not been read yet
     install_request_context(app, settings.component, edge=True)
     install_health(app)
     install_response_headers(app, edge=True, https_only=not settings.is_development)

@@ -1,0 +1,81 @@
+"""How many requests the gateway works on at once; the rest wait their turn, in the order they came.
+
+Without a limit every request that arrives is started at once and they all share the process's one core and the
+services behind it: with 64 clients each view took the time of 64 interleaved views, every upstream call of every
+view waited behind the others' (a service read queued past its database pool timeout and the view showed a section
+as unavailable), and the gateway held 64 answers in memory at once. With a limit the requests in progress finish as
+fast as when the gateway is not busy, the others wait before any work is done for them (nothing read, nothing
+called), and a request that has waited `request_queue_timeout_seconds` is answered 503 problem+json with
+`Retry-After` — a refusal the client can retry, never a half-answered view. The probes and `/metrics` never wait.
+
+Pure ASGI, like every middleware here (no `BaseHTTPMiddleware`)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from sop_shared.problems import Problem, problem_response
+
+# Probes and scraping answer at once however busy the gateway is (a probe that waited would restart a busy pod).
+NEVER_WAITS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class GatewayBusy(Problem):
+    status, slug, title = 503, "gateway-busy", "The platform is busy: send the request again shortly"
+
+
+class Admission:
+    """At most `limit` requests in progress (0: no limit); the rest wait, first come first served, for up to
+    `queue_timeout_seconds`."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, queue_timeout_seconds: float) -> None:
+        self.app, self.limit, self.queue_timeout_seconds = app, limit, queue_timeout_seconds
+        self.slots = asyncio.Semaphore(limit) if limit > 0 else None  # asyncio's semaphore wakes waiters in order
+        self.waiting = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.slots is None or scope["type"] != "http" or scope["path"] in NEVER_WAITS:
+            await self.app(scope, receive, send)
+            return
+        if self.slots.locked():
+            if not await self._wait_for_a_slot(scope):
+                request = Request(scope)
+                response = problem_response(
+                    GatewayBusy(
+                        f"{self.waiting + self.limit} requests are ahead of or with this one; "
+                        f"it waited {self.queue_timeout_seconds:g} s"
+                    ),
+                    request,
+                )
+                response.headers["Retry-After"] = str(max(1, math.ceil(self.queue_timeout_seconds / 10)))
+                await response(scope, receive, send)
+                return
+        else:
+            await self.slots.acquire()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.slots.release()
+
+    async def _wait_for_a_slot(self, scope: Scope) -> bool:
+        assert self.slots is not None
+        metrics = getattr(getattr(scope.get("app"), "state", None), "metrics", None)
+        self.waiting += 1
+        if metrics is not None:
+            metrics.requests_waiting.labels(metrics.component).set(self.waiting)
+        try:
+            async with asyncio.timeout(self.queue_timeout_seconds):
+                await self.slots.acquire()
+            return True
+        except TimeoutError:
+            if metrics is not None:
+                metrics.busy_refusals.labels(metrics.component).inc()
+            return False
+        finally:
+            self.waiting -= 1
+            if metrics is not None:
+                metrics.requests_waiting.labels(metrics.component).set(self.waiting)
