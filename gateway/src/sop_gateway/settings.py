@@ -64,11 +64,6 @@ class GatewaySettings(ComponentSettings):
     # enough to wait out a restart. A service unreachable for longer than that is an outage: reads then try it
     # once and the view shows its section as unavailable at once, until a call gets through again.
     upstream_timeout_seconds: float = 10.0
-    # How many requests the gateway works on at once (0: no limit); the rest wait in arrival order, for up to
-    # request_queue_timeout_seconds, then are answered 503 with Retry-After (sop_gateway.admission). One process
-    # is one core: 16 views at once keep this machine's services busy (docs/performance.md, "Admission").
-    max_concurrent_requests: int = Field(default=16, ge=0, le=10_000)
-    request_queue_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
     upstream_write_timeout_seconds: float = 45.0
     upstream_connect_timeout_seconds: float = 2.0
     upstream_retry_seconds: float = 20.0

@@ -35,6 +35,11 @@ class ComponentSettings(BaseSettings):
     # max_connections: 8 lets two replicas of each of the four components share a default server (100) with room
     # to spare (docs/performance.md, "Connections"); beyond that, PgBouncer in transaction mode with
     # database_statement_cache_size=0.
+    # How many requests this process works on at once (0: no limit); the rest wait in arrival order, for up to
+    # request_queue_timeout_seconds, then are answered 503 with Retry-After (sop_shared.admission). One process
+    # is one core: 16 at once keep it busy, more only interleave them (docs/performance.md, "Admission").
+    max_concurrent_requests: int = Field(default=16, ge=0, le=10_000)
+    request_queue_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
     database_pool_size: int = Field(default=8, ge=1, le=1000)
     database_max_overflow: int | None = Field(default=0, ge=0, le=1000)
     # How long a request waits for a connection, and how long one statement may run (PostgreSQL; 0 = no limit).

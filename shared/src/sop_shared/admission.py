@@ -1,12 +1,14 @@
-"""How many requests the gateway works on at once; the rest wait their turn, in the order they came.
+"""How many requests a component works on at once; the rest wait their turn, in the order they came.
 
-Without a limit every request that arrives is started at once and they all share the process's one core and the
-services behind it: with 64 clients each view took the time of 64 interleaved views, every upstream call of every
-view waited behind the others' (a service read queued past its database pool timeout and the view showed a section
-as unavailable), and the gateway held 64 answers in memory at once. With a limit the requests in progress finish as
-fast as when the gateway is not busy, the others wait before any work is done for them (nothing read, nothing
-called), and a request that has waited `request_queue_timeout_seconds` is answered 503 problem+json with
-`Retry-After` — a refusal the client can retry, never a half-answered view. The probes and `/metrics` never wait.
+Without a limit every request that arrives is started at once and they all share the process's one core (and, for
+the gateway, the services behind it): with 64 clients each view took the time of 64 interleaved views, every
+upstream call of every view waited behind the others' (a service read queued past its database pool timeout and
+the view showed a section as unavailable), and the gateway held 64 answers in memory at once. With a limit the
+requests in progress finish as fast as when the component is not busy, the others wait before any work is done
+for them (nothing read, nothing called), and a request that has waited `request_queue_timeout_seconds` is
+answered 503 problem+json with `Retry-After` — a refusal the client can retry, never a half-answered view. The
+probes and `/metrics` never wait. Every component installs it (`install_admission`) with its own settings
+(`SOP_<COMPONENT>_MAX_CONCURRENT_REQUESTS`, `SOP_<COMPONENT>_REQUEST_QUEUE_TIMEOUT_SECONDS`).
 
 Pure ASGI, like every middleware here (no `BaseHTTPMiddleware`)."""
 
@@ -14,18 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import math
+from typing import TYPE_CHECKING
 
+from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sop_shared.problems import Problem, problem_response
 
-# Probes and scraping answer at once however busy the gateway is (a probe that waited would restart a busy pod).
+if TYPE_CHECKING:
+    from sop_shared.settings import ComponentSettings
+
+# Probes and scraping answer at once however busy the component is (a probe that waited would restart a busy pod).
 NEVER_WAITS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-class GatewayBusy(Problem):
-    status, slug, title = 503, "gateway-busy", "The platform is busy: send the request again shortly"
+class Busy(Problem):
+    status, slug, title = 503, "busy", "The platform is busy: send the request again shortly"
 
 
 class Admission:
@@ -45,7 +52,7 @@ class Admission:
             if not await self._wait_for_a_slot(scope):
                 request = Request(scope)
                 response = problem_response(
-                    GatewayBusy(
+                    Busy(
                         f"{self.waiting + self.limit} requests are ahead of or with this one; "
                         f"it waited {self.queue_timeout_seconds:g} s"
                     ),
@@ -79,3 +86,12 @@ class Admission:
             self.waiting -= 1
             if metrics is not None:
                 metrics.requests_waiting.labels(metrics.component).set(self.waiting)
+
+
+def install_admission(app: FastAPI, settings: ComponentSettings) -> None:
+    """Outside the input policy (install it after it): a waiting request has not been read yet."""
+    app.add_middleware(
+        Admission,
+        limit=settings.max_concurrent_requests,
+        queue_timeout_seconds=settings.request_queue_timeout_seconds,
+    )

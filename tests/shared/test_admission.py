@@ -1,24 +1,20 @@
-"""The gateway works on at most `max_concurrent_requests` requests at once; the others wait in arrival order and,
+"""A component works on at most `max_concurrent_requests` requests at once; the others wait in arrival order and,
 after `request_queue_timeout_seconds`, are refused 503 problem+json with Retry-After; the probes never wait."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
-import pytest
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from sop_gateway.admission import Admission
+from sop_shared.admission import Admission
 from sop_shared.observability import ComponentMetrics
-
-if TYPE_CHECKING:
-    from conftest import EmbeddedSystem
 
 
 class Held:
@@ -89,7 +85,7 @@ async def test_a_request_that_waited_too_long_is_refused_with_a_problem_and_retr
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert int(refused.headers["retry-after"]) >= 1
     body = refused.json()
-    assert body["status"] == 503 and body["type"].endswith("/gateway-busy")
+    assert body["status"] == 503 and body["type"].endswith("/busy")
     assert held.inside == ["0"]  # the refused request never reached the app
     assert held.app.state.metrics.busy_refusals.labels("gateway")._value.get() == 1
 
@@ -101,15 +97,3 @@ async def test_no_limit_lets_every_request_in() -> None:
         await until(lambda: len(held.inside) == 5)
         held.release.set()
         assert [r.status_code for r in await asyncio.gather(*tasks)] == [200] * 5
-
-
-@pytest.mark.sqlite_smoke
-async def test_the_gateway_serves_views_at_once_beyond_its_limit_by_turns(
-    start_system: Any,
-) -> None:
-    async with start_system(demo_family=True, max_concurrent_requests=1, request_queue_timeout_seconds=60) as system:
-        system_: EmbeddedSystem = system
-        assert system_.demo_case is not None
-        views = await asyncio.gather(*(system_.case_view(system_.demo_case) for _ in range(4)))
-    assert all(v["data"]["caseView"]["case"]["recordId"] for v in views)
-    assert all(v == views[0] for v in views)
