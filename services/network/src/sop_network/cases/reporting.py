@@ -43,14 +43,46 @@ async def reporting_facts(session: AsyncSession, case_ids: Sequence[uuid.UUID]) 
 
 async def _facts(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     cases = (await session.execute(select(Case).where(col(Case.id).in_(case_ids)))).scalars().all()
-    children: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
-    by_person: dict[uuid.UUID, str] = {}
-    rows = await session.execute(
+    children = await session.execute(
         select(col(CaseMember.case_id), col(Person.id), col(Person.external_id), col(Person.date_of_birth))
         .join(Person, col(Person.id) == col(CaseMember.person_id))
         .where(col(CaseMember.case_id).in_(case_ids), col(CaseMember.role) == MemberRole.child)
     )
-    for case_id, person_id, external_id, born in rows:
+    reports = (
+        await session.execute(
+            select(CaseReport).where(col(CaseReport.case_id).in_(case_ids), col(CaseReport.active).is_(True))
+        )
+    ).scalars()
+    removals = (
+        await session.execute(
+            select(CaseRemoval).where(col(CaseRemoval.case_id).in_(case_ids), col(CaseRemoval.active).is_(True))
+        )
+    ).scalars()
+    assignments = (
+        await session.execute(
+            select(StaffAssignment)
+            .where(col(StaffAssignment.case_id).in_(case_ids))
+            .order_by(col(StaffAssignment.created_at), col(StaffAssignment.id))
+        )
+    ).scalars()
+    return facts_of(
+        cases, [(r[0], r[1], r[2], r[3]) for r in children], list(reports), list(removals), list(assignments)
+    )
+
+
+def facts_of(
+    cases: Iterable[Any],
+    children_rows: Iterable[tuple[uuid.UUID, uuid.UUID, str | None, date | None]],
+    report_rows: Iterable[Any],
+    removal_rows: Iterable[Any],
+    assignment_rows: Iterable[Any],
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The reporting facts of these cases from their rows (stored rows, or the rows a bulk write is about to
+    store, as objects with the columns as attributes): the cases' child members as (case id, person id, person
+    external id, date of birth); their reports, removals and staff assignments, active or not."""
+    children: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
+    by_person: dict[uuid.UUID, str] = {}
+    for case_id, person_id, external_id, born in children_rows:
         child_id = external_id or str(person_id)
         children.setdefault(case_id, {})[child_id] = {
             "person_id": str(person_id),
@@ -59,11 +91,9 @@ async def _facts(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[u
         }
         by_person[person_id] = child_id
     reports: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for r in (
-        await session.execute(
-            select(CaseReport).where(col(CaseReport.case_id).in_(case_ids), col(CaseReport.active).is_(True))
-        )
-    ).scalars():
+    for r in report_rows:
+        if not r.active:
+            continue
         reports.setdefault(r.case_id, []).append(
             {
                 "external_id": r.external_id,
@@ -76,11 +106,9 @@ async def _facts(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[u
             }
         )
     removals: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for v in (
-        await session.execute(
-            select(CaseRemoval).where(col(CaseRemoval.case_id).in_(case_ids), col(CaseRemoval.active).is_(True))
-        )
-    ).scalars():
+    for v in removal_rows:
+        if not v.active:
+            continue
         removals.setdefault(v.case_id, []).append(
             {
                 "external_id": v.external_id,
@@ -94,13 +122,7 @@ async def _facts(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[u
         )
     staff: dict[tuple[uuid.UUID, str], str] = {}
     units: dict[uuid.UUID, set[str]] = {}
-    for a in (
-        await session.execute(
-            select(StaffAssignment)
-            .where(col(StaffAssignment.case_id).in_(case_ids))
-            .order_by(col(StaffAssignment.created_at), col(StaffAssignment.id))
-        )
-    ).scalars():
+    for a in sorted(assignment_rows, key=lambda a: (a.created_at, a.id)):  # the first assigned is named
         if a.unit:
             units.setdefault(a.case_id, set()).add(a.unit)  # a unit's cases: its staff on them, now or before
         if a.active:
@@ -129,7 +151,11 @@ async def _facts(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[u
 async def reporting_changes(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> list[Change]:
     """The `case.reporting_facts` changes of these cases, to record with the change that made them."""
     await session.flush()
-    found = await reporting_facts(session, case_ids)
+    return facts_changes(await reporting_facts(session, case_ids), case_ids)
+
+
+def facts_changes(found: dict[uuid.UUID, dict[str, Any]], case_ids: Sequence[uuid.UUID]) -> list[Change]:
+    """The `case.reporting_facts` changes of these cases' facts (`facts_of`), in the cases' order."""
     return [Change(REPORTING_FACTS, found[case_id], case_id=case_id) for case_id in case_ids if case_id in found]
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from sop_network.bulk import insert_rows
 from sop_network.models import ChangeCounter, ChangeLog, platform
 from sop_shared.db import table_of, utcnow
 from sop_shared.events import Event
@@ -52,8 +53,9 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
     first = await take_sequences(session, len(changes))
     now = utcnow()
     events = [Event(id=new_id(), subject=c.subject, occurred_at=now, data=c.data, case_id=c.case_id) for c in changes]
-    await session.execute(
-        insert(platform.outbox),
+    await insert_rows(
+        session,
+        platform.outbox,
         [
             {
                 "id": e.id,
@@ -66,8 +68,9 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
             for e in events
         ],
     )
-    await session.execute(
-        insert(table_of(ChangeLog)),
+    await insert_rows(
+        session,
+        table_of(ChangeLog),
         [
             {
                 "seq": first + i,

@@ -16,18 +16,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import String, bindparam, func, insert, select, true
+from sqlalchemy import String, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from sop_network.bulk import insert_rows
 from sop_network.cases.history import history_unchanged, removal_rows, report_rows
-from sop_network.cases.reporting import announce_cases_of_children, reporting_changes
+from sop_network.cases.reporting import announce_cases_of_children, facts_changes, facts_of
 from sop_network.cases.rules import check_case_upsert
 from sop_network.cases.service import (
     CASE_FIELDS,
@@ -44,6 +47,7 @@ from sop_network.models import (
     CaseRemoval,
     CaseReport,
     ContactMethod,
+    MemberRole,
     Person,
     PersonAlias,
     StaffAssignment,
@@ -76,6 +80,8 @@ class _Plan:
     reports: list[dict[str, Any]] = field(default_factory=list)
     removals: list[dict[str, Any]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    # each new case's children as `cases.reporting.facts_of` takes them: (case id, person id, external id, born)
+    children: list[tuple[uuid.UUID, uuid.UUID, str | None, date | None]] = field(default_factory=list)
     results: dict[int, RecordResult] = field(default_factory=dict)
     deferred: list[_Valid] = field(default_factory=list)  # to the per-record path after all
 
@@ -354,6 +360,14 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
         pk: uuid.UUID = row["id"]
         return pk
 
+    def stored_person(p: PersonIn) -> tuple[str | None, date | None]:
+        # the person's external id and birth date as stored once the plan is written
+        known = persons.get(p.external_id)
+        if known is not None:
+            return known.external_id, known.date_of_birth
+        row = plan.persons[p.external_id]
+        return row["external_id"], row["date_of_birth"]
+
     def person_language(p: PersonIn) -> dict[str, Any]:
         # on this path a known person is unchanged (else the record is deferred), a new one is version 1
         version = persons[p.external_id].version if p.external_id in persons else 1
@@ -409,6 +423,8 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
             }
         )
         for member in body.members:
+            if member.role == MemberRole.child:
+                plan.children.append((cid, person_id(member.person), *stored_person(member.person)))
             plan.members.append(
                 {
                     "id": new_id(),
@@ -496,8 +512,12 @@ async def _write_plan(session: AsyncSession, plan: _Plan) -> None:
         (table_of(CaseReport), plan.reports),
         (table_of(CaseRemoval), plan.removals),
     ):
-        for chunk in _chunks(rows):
-            await session.execute(insert(table), list(chunk))
-    # each new case's reporting facts (`cases.reporting`), read back from the rows just written
-    reporting = await reporting_changes(session, [c["id"] for c in plan.cases])
+        await insert_rows(session, table, rows)
+    # each new case's reporting facts (`cases.reporting`), from the rows just written, as a read-back would find them
+    case_ids = [c["id"] for c in plan.cases]
+    cases, reports, removals, assignments = (
+        [SimpleNamespace(**row) for row in table]
+        for table in (plan.cases, plan.reports, plan.removals, plan.assignments)
+    )
+    reporting = facts_changes(facts_of(cases, plan.children, reports, removals, assignments), case_ids)
     await record_changes(session, [*plan.changes, *reporting])
