@@ -12,6 +12,7 @@ as SQLAlchemy's `IntegrityError`, as from the INSERT, so callers' savepoints and
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -22,37 +23,51 @@ CHUNK = 500  # rows per INSERT statement on the INSERT path
 COPY_MIN_ROWS = 50  # below this a COPY's extra round trip (the table's column types) costs more than it saves
 
 
-async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert `rows` (dicts with the same keys) into `table`, by COPY on PostgreSQL when there are many."""
+async def insert_rows(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    converted: dict[str, dict[int, Any]] | None = None,
+) -> None:
+    """Insert `rows` (dicts with the same keys) into `table`, by COPY on PostgreSQL when there are many.
+
+    `converted` names columns whose values other calls share, in columns of the same type (an event's payload in
+    the outbox and in the change log): each such value is then converted (its JSON text made) once for all."""
     if not rows:
         return
     if len(rows) < COPY_MIN_ROWS or session.bind is None or session.bind.dialect.name != "postgresql":
         return await _insert(session, table, rows)
+    first = rows[0]
+    given = [c for c in table.columns if c.key in first]
+    defaulted = [c for c in table.columns if c.key not in first and c.default is not None]
+    if any(c.default is not None and (c.default.is_sequence or c.default.is_clause_element) for c in defaulted):
+        return await _insert(session, table, rows)  # a default only the database can evaluate: no COPY
     await session.flush()  # what the session holds is written first, as an INSERT's autoflush would
     connection = await session.connection()
     dialect = connection.dialect
-    given = list(rows[0])
-    columns = [c for c in table.columns if c.key in rows[0] or c.default is not None]
-    defaults = [c.default for c in columns if c.key not in rows[0]]
-    if any(d is not None and (d.is_sequence or d.is_clause_element) for d in defaults):
-        return await _insert(session, table, rows)  # a default only the database can evaluate: no COPY
-    makers: list[Callable[[dict[str, Any]], Any]] = []
-    for column in columns:
+    by_column = list(zip(*map(itemgetter(*(c.key for c in given)), rows), strict=True))
+    if len(given) == 1:
+        by_column = [tuple(row[given[0].key] for row in rows)]
+    values: list[Sequence[Any]] = []
+    for column, column_values in zip(given, by_column, strict=True):
         process = column.type._cached_bind_processor(dialect)
-        if column.key in rows[0]:
-            makers.append(_given(column.key, process))
-        else:
-            makers.append(_default(column.default, process))
-    records = [tuple(make(row) for make in makers) for row in rows]
+        done = converted[column.key] if converted and column.key in converted else {}
+        values.append(column_values if process is None else _convert(column_values, process, done))
+    for column in defaulted:
+        values.append([_default(column.default, column.type._cached_bind_processor(dialect)) for _ in rows])
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
     try:
         await driver.copy_records_to_table(
-            table.name, schema_name=table.schema, columns=[c.name for c in columns], records=records
+            table.name,
+            schema_name=table.schema,
+            columns=[c.name for c in (*given, *defaulted)],
+            records=list(zip(*values, strict=True)),
         )
     except Exception as exc:
         if str(getattr(exc, "sqlstate", "")).startswith("23"):  # class 23: integrity constraint violation
-            raise IntegrityError(f"COPY {table.name} ({', '.join(given)})", None, exc) from exc
+            raise IntegrityError(f"COPY {table.name}", None, exc) from exc
         raise
 
 
@@ -61,18 +76,20 @@ async def _insert(session: AsyncSession, table: Table, rows: Sequence[dict[str, 
         await session.execute(insert(table), list(rows[start : start + CHUNK]))
 
 
-def _given(key: str, process: Callable[[Any], Any] | None) -> Callable[[dict[str, Any]], Any]:
-    if process is None:
-        return lambda row: row[key]
-    return lambda row: process(row[key])
+def _convert(values: Sequence[Any], process: Callable[[Any], Any], done: dict[int, Any]) -> list[Any]:
+    """Each value as the column's type binds it; a value object met before in the column (the batch's one
+    timestamp, an enum member, a payload shared with another table's column) is converted once. The rows hold
+    the objects meanwhile, so an id is not reused while `done` is."""
+    out = []
+    for value in values:
+        key = id(value)
+        if key not in done:
+            done[key] = process(value)
+        out.append(done[key])
+    return out
 
 
-def _default(default: Any, process: Callable[[Any], Any] | None) -> Callable[[dict[str, Any]], Any]:
+def _default(default: Any, process: Callable[[Any], Any] | None) -> Any:
     """A Python-side column default, evaluated per row as the INSERT evaluates it."""
-    if default.is_scalar:
-        value = default.arg if process is None else process(default.arg)
-        return lambda _row: value
-    call = default.arg  # a callable SQLAlchemy wrapped to take the execution context (unused by ours)
-    if process is None:
-        return lambda _row: call(None)
-    return lambda _row: process(call(None))
+    value = default.arg if default.is_scalar else default.arg(None)  # a callable SQLAlchemy wrapped to take
+    return value if process is None else process(value)  # the execution context (unused by ours)

@@ -53,6 +53,7 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
     first = await take_sequences(session, len(changes))
     now = utcnow()
     events = [Event(id=new_id(), subject=c.subject, occurred_at=now, data=c.data, case_id=c.case_id) for c in changes]
+    payloads: dict[str, dict[int, Any]] = {"payload": {}}  # each payload's JSON text made once, for both tables
     await insert_rows(
         session,
         platform.outbox,
@@ -67,6 +68,7 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
             }
             for e in events
         ],
+        converted=payloads,
     )
     await insert_rows(
         session,
@@ -82,6 +84,7 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
             }
             for i, e in enumerate(events)
         ],
+        converted=payloads,
     )
     return events
 
