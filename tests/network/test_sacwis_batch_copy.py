@@ -125,7 +125,8 @@ async def dump(network: RunningService, system: str) -> dict[str, Any]:
             "WHERE c.payload ->> 'external_system' = :system ORDER BY c.seq"
         )
         audit = await rows(
-            "SELECT actor_subject, actor_type, resource, resource_id, action, fields, case_id FROM audit_record ORDER BY seq"
+            "SELECT actor_subject, actor_type, resource, resource_id, action, fields, case_id "
+            "FROM audit_record ORDER BY seq"
         )
 
     def name(value: Any) -> Any:

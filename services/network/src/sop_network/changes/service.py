@@ -26,6 +26,7 @@ from sop_network.models import ChangeCounter, ChangeLog, platform
 from sop_shared.db import table_of, utcnow
 from sop_shared.events import Event
 from sop_shared.ids import new_id
+from sop_shared.tracing import current_trace_context
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
     now = utcnow()
     events = [Event(id=new_id(), subject=c.subject, occurred_at=now, data=c.data, case_id=c.case_id) for c in changes]
     payloads: dict[str, dict[int, Any]] = {"payload": {}}  # each payload's JSON text made once, for both tables
+    trace = current_trace_context()  # the writing request's, which the column's default would take for each row
     await insert_rows(
         session,
         platform.outbox,
@@ -65,6 +67,7 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
                 "payload": e.data,
                 "occurred_at": e.occurred_at,
                 "attempts": 0,
+                "trace_context": trace,
             }
             for e in events
         ],
