@@ -360,9 +360,9 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid], kn
 
     def stored_person(p: PersonIn) -> tuple[str | None, date | None]:
         # the person's external id and birth date as stored once the plan is written
-        known = persons.get(p.external_id)
-        if known is not None:
-            return known.external_id, known.date_of_birth
+        stored = persons.get(p.external_id)
+        if stored is not None:
+            return stored.external_id, stored.date_of_birth
         row = plan.persons[p.external_id]
         return row["external_id"], row["date_of_birth"]
 
