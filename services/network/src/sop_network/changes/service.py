@@ -99,9 +99,19 @@ async def record_change(
 
 
 async def read_changes(
-    session: AsyncSession, *, after: int, limit: int, case_ids: list[uuid.UUID] | None = None
+    session: AsyncSession,
+    *,
+    after: int,
+    limit: int,
+    case_ids: list[uuid.UUID] | None = None,
+    leaving_out: tuple[str, ...] = (),
 ) -> list[ChangeLog]:
+    """Changes after the sequence number `after`, oldest first (`limit` + 1, to tell whether there are more): of
+    these cases only, when `case_ids` is given, and without the subjects in `leaving_out`. Both are filters in
+    the statement, so a cursor past a left-out change never comes back to it."""
     query = select(ChangeLog).where(col(ChangeLog.seq) > after)
     if case_ids is not None:
         query = query.where(col(ChangeLog.case_id).in_(case_ids))
+    if leaving_out:
+        query = query.where(col(ChangeLog.subject).not_in(leaving_out))
     return list((await session.execute(query.order_by(col(ChangeLog.seq)).limit(limit + 1))).scalars())
