@@ -5,7 +5,7 @@ secret spends neither the real client's API budget nor its ability to get a toke
 The `limits` library's async fixed-window strategy does the counting. Its storage is in this process by
 default, or Redis when `SOP_GATEWAY_REDIS_URL` is set (`redis://` or, with TLS, `rediss://`), so that every
 gateway replica counts against the same window; the Redis client is `redis`' asyncio client with its
-connection pool.
+connection pool, imported only when a URL is set (the `redis` package alone is some 20 MB of a replica's memory).
 """
 
 from __future__ import annotations
@@ -14,18 +14,20 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import redis.asyncio
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import StorageError
 
 from sop_shared.auth import Principal
 from sop_shared.policy import ActorType
 from sop_shared.problems import Problem
+
+if TYPE_CHECKING:
+    import redis.asyncio
 
 REDIS_KEY_PREFIX = "sop-rl"
 REDIS_TIMEOUT_SECONDS = 2.0
@@ -57,7 +59,11 @@ def storage_for(redis_url: str, *, timeout: float = REDIS_TIMEOUT_SECONDS) -> St
 
 
 async def close_storage(storage: Storage) -> None:
-    if isinstance(storage, RedisStorage) and isinstance(storage.bridge, RedispyBridge):
+    if not isinstance(storage, RedisStorage):
+        return
+    from limits.aio.storage.redis.redispy import RedispyBridge
+
+    if isinstance(storage.bridge, RedispyBridge):
         client: redis.asyncio.Redis = storage.bridge.storage
         await client.aclose()  # and its connection pool
 

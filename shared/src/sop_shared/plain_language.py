@@ -25,8 +25,9 @@ Reading grade
     Other languages: `None`. textstat's Spanish formulas (Fernandez Huerta, Szigriszt-Pazos) are
     reading-*ease* scores on their own scales, and no validated conversion to a US school grade exists,
     so reporting one would be a made-up number. An `info` finding (`reading_grade_unavailable`) says so.
-    textstat's module functions share one global language (`set_lang`); we never call it and use our own
-    `textstatistics` instance, so concurrent checks in different languages cannot race (no lock needed).
+    textstat's module functions share one global language (`set_lang`); we never call it and ask its backend
+    for English by name (sop_shared.readability, which also keeps the CMU dictionary it reads small), so
+    concurrent checks in different languages cannot race (no lock needed).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -514,22 +515,14 @@ def _part_cue_patterns(lang: str) -> dict[str, tuple[re.Pattern[str], ...]]:
     }
 
 
-@cache
-def _english_textstat() -> Any:
-    # Our own instance: its language is per instance, unlike the module-level functions' shared one.
-    # (textstat's backend caches are lru_caches keyed by language, so sharing them is safe.)
-    from textstat.textstat import textstatistics
-
-    stats = textstatistics()
-    stats.set_lang("en_US")
-    return stats
-
-
 def reading_grade(text: str, language: str = "en") -> float | None:
     """Flesch-Kincaid grade for English text, rounded to one decimal and never below 0; else None."""
     if primary_language(language) != "en" or not text.strip():
         return None
-    grade = float(_english_textstat().flesch_kincaid_grade(text))
+    # Imported on the first English text: textstat and the CMU dictionary are for writes, not start-up.
+    from sop_shared.readability import flesch_kincaid_grade
+
+    grade = float(flesch_kincaid_grade(text))
     return round(max(grade, 0.0), 1)
 
 

