@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -266,6 +267,7 @@ def _goal(goal: Any, withheld: bool, language: str, audience: Audience, translat
     return CaseViewGoal.model_validate({**values, "redacted": redacted})
 
 
+@lru_cache(maxsize=256)  # the same words on every read (reviewed data read once); the view only serialises it
 def glossary_in(language: str) -> Glossary:
     """The glossary as `GET /v1/glossary` gives it; a language nobody has translated it into lists every term
     as missing rather than refusing (the case view is asked for in the reader's language)."""
