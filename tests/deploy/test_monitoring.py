@@ -32,6 +32,7 @@ WATCHED = {
     "consumer lag": "sop_event_consumer_pending",
     "audit-checkpoint age": "sop_audit_checkpoint_last_success_timestamp_seconds",
     "rate-limit refusals": "sop_rate_limit_refusals_total",
+    "requests refused as busy": "sop_busy_refusals_total",
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from sop_network.cases.reporting import REPORTING_FACTS
 from sop_network.changes.service import record_change
 from sop_shared.db import Database
 from sop_shared.policy import ActorType
@@ -126,7 +127,10 @@ async def test_a_staff_member_sees_only_the_changes_of_their_cases(
     await network.client.put("/v1/cases/by-external/CHRIS/C-2", json=other, headers=sacwis)
     mine, _ = await _read_all(network, tokens.headers("network"), None, limit=50)
     everything, _ = await _read_all(network, sacwis, None, limit=50)
-    assert len(mine) == 2 and len(everything) == 4  # each case's creation and its reporting facts
+    # SACWIS sees each case's creation and its reporting facts; the worker sees their case's creation only (the
+    # reporting facts are for the practice service, not a device)
+    assert sorted(c["subject"] for c in everything) == sorted(2 * ["sop.network.case.created", REPORTING_FACTS])
+    assert [c["subject"] for c in mine] == ["sop.network.case.created"]
     assert {c["case_id"] for c in mine} == {c["case_id"] for c in everything[:2]}
     partner = tokens.headers("network", subject="casa.1", actor_type=ActorType.partner, roles=(), scopes=("case:read",))
     assert (await network.client.get(FEED, headers=partner)).status_code == 403

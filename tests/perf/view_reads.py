@@ -2,11 +2,14 @@
 old reads compose it (`decide_for` + `read_case` + `read_safety_network` + `member_access_out`, validated and
 serialised as the route's response model did) against the one-statement read (`sop_network.access.view`); and
 the plans service's case view as the old reads composed it (`reference_view` in
-tests/plans/test_case_view_reads.py) against `read_case_view`, serialised as the route does now. Each on the same
+tests/plans/test_case_view_reads.py, "before"), with the expiry sweep and the practice rules' alerts as their own
+statements ahead of the view ("separate": how the read was until they joined its statement; their statements
+followed by today's read), and `read_case_view` ("after"), serialised as the route does now. Each on the same
 populated fictional case, the same database, the same process, interleaved.
 
     uv run python tests/perf/view_reads.py                 # 300 reads per path and audience
     uv run python tests/perf/view_reads.py --reads 50     # quicker
+    uv run python tests/perf/view_reads.py --only plans   # one service's read
 
 PostgreSQL: $SOP_BENCH_POSTGRES_URL or $SOP_TEST_POSTGRES_URL (a server DSN), else a throwaway pgserver. A
 fresh database is made and dropped afterwards. CPU is `time.process_time()` of this process (the service's
@@ -129,6 +132,7 @@ async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="tests/perf/view_reads.py", description=__doc__)
     parser.add_argument("--reads", type=int, default=300, help="reads per path and audience")
     parser.add_argument("--profile", action="store_true", help="and cProfile's top functions of each path")
+    parser.add_argument("--only", choices=("network", "plans"), help="measure one service's read")
     args = parser.parse_args(argv)
     import os
 
@@ -155,13 +159,15 @@ async def main(argv: list[str] | None = None) -> None:
                 running(app),
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://network") as client,
             ):
-                case_id, readers = await populate(client, tokens)
-                await measure(app, case_id, readers, args.reads, profile=args.profile)
-            plans_db = await real_services.create_test_database(server, prefix="bench_views_plans")
-            try:
-                await measure_plans(plans_db.url, tokens, Path(tmp), args.reads)
-            finally:
-                await real_services.drop_database(server, plans_db.name)
+                if args.only != "plans":
+                    case_id, readers = await populate(client, tokens)
+                    await measure(app, case_id, readers, args.reads, profile=args.profile)
+            if args.only != "network":
+                plans_db = await real_services.create_test_database(server, prefix="bench_views_plans")
+                try:
+                    await measure_plans(plans_db.url, tokens, Path(tmp), args.reads)
+                finally:
+                    await real_services.drop_database(server, plans_db.name)
     finally:
         await real_services.drop_database(server, db.name)
         if started:
@@ -237,6 +243,9 @@ async def measure_plans(database_url: str, tokens: InternalTokens, data_dir: Pat
     from sop_plans.case_view.api import view_for
     from sop_plans.case_view.service import read_case_view
     from sop_plans.component import component as plans_component
+    from sop_plans.practice.rules import AlertsOf
+    from sop_plans.practice.service import practice_alerts
+    from sop_plans.safety_plans.service import bring_plans_to_now
 
     async with run_component(
         plans_component, database_url=database_url, tokens=tokens, data_dir=data_dir, expiry_sweep_seconds=0
@@ -252,17 +261,27 @@ async def measure_plans(database_url: str, tokens: InternalTokens, data_dir: Pat
         clock, policy = plans.app.state.clock, plans.app.state.plan_policy
         engine = database.engine.sync_engine
         print(f"\nplans case view, {reads} reads per path and audience, in process on PostgreSQL")
-        print(f"  {'audience':10s} {'path':7s} {'CPU ms/read':>12s} {'statements':>11s}")
-        for name in ("staff", "family"):
-            headers, audience = populated[name]
-            principal = verifier.verify(headers["Authorization"].removeprefix("Bearer "))
+        print(f"  {'audience':10s} {'path':8s} {'CPU ms/read':>11s} {'statements':>11s}")
+        # verified before the reads: a run under load outlasts the internal tokens' lifetime
+        principals = {
+            name: verifier.verify(populated[name][0]["Authorization"].removeprefix("Bearer "))
+            for name in ("staff", "family")
+        }
+        for name, principal in principals.items():
+            audience = populated[name][1]
 
             async def before(principal: Principal = principal, audience: Any = audience) -> bytes:
                 return to_json(await plans_reads.reference_view(plans, principal, audience))
 
-            async def after(principal: Principal = principal, audience: Any = audience) -> bytes:
+            async def after(
+                principal: Principal = principal, audience: Any = audience, separate: bool = False
+            ) -> bytes:
                 async with database.session() as session:
                     assert principal.case_id is not None
+                    if separate:  # the sweep's and the alerts' statements, as the read made them before the view
+                        await bring_plans_to_now(session, now=clock.now(), policy=policy, case_id=principal.case_id)
+                        await practice_alerts(session, clock.now(), policy, AlertsOf(principal.case_id))
+                        await session.flush()
                     parts = await read_case_view(
                         session, case_id=principal.case_id, now=clock.now(), policy=policy, audience=audience
                     )
@@ -270,8 +289,11 @@ async def measure_plans(database_url: str, tokens: InternalTokens, data_dir: Pat
                         view_for(principal.case_id, audience, principal, parts).model_dump_json(by_alias=True).encode()
                     )
 
-            assert json.loads(await before()) == json.loads(await after()), name
-            await compare(name, {"before": before, "after": after}, engine, reads)
+            async def separate(principal: Principal = principal, audience: Any = audience) -> bytes:
+                return await after(principal, audience, separate=True)
+
+            assert json.loads(await before()) == json.loads(await after()) == json.loads(await separate()), name
+            await compare(name, {"before": before, "separate": separate, "after": after}, engine, reads)
 
 
 async def compare(name: str, paths: dict[str, Callable[[], Awaitable[bytes]]], engine: Any, reads: int) -> None:
@@ -292,8 +314,11 @@ async def compare(name: str, paths: dict[str, Callable[[], Awaitable[bytes]]], e
         event.remove(engine, "before_cursor_execute", count)
         figures[path] = (figures.get(path, (0.0, 0.0))[0] + spent / 2, statements[0] / reads)
     for path, (cpu, per_read) in figures.items():
-        print(f"  {name:10s} {path:7s} {cpu:12.2f} {per_read:11.1f}")
-    print(f"  {name:10s} ratio   {figures['before'][0] / figures['after'][0]:11.1f}x less CPU per read")
+        print(f"  {name:10s} {path:8s} {cpu:11.2f} {per_read:11.1f}")
+    for path in paths:
+        if path != "after":
+            ratio = figures[path][0] / figures["after"][0]
+            print(f"  {name:10s} {path:8s} / after {ratio:5.2f}x the CPU per read")
 
 
 if __name__ == "__main__":

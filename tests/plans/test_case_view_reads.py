@@ -5,6 +5,8 @@ on SQLite and PostgreSQL; and what the read costs in statements."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -23,7 +25,7 @@ from sop_plans.case_view.rules import (
 )
 from sop_plans.case_view.schemas import PlansCaseView
 from sop_plans.case_view.service import NEWEST_PLANS, NEXT_STEPS, OPEN_PLANS, CaseViewParts, add_translations
-from sop_plans.models import NextStep, SafetyPlan
+from sop_plans.models import NextStep, SafetyDecision, SafetyPlan, platform
 from sop_plans.next_steps.service import OPEN_STATUSES, next_step_out
 from sop_plans.safety_plans.service import (
     RECENT_CHECK_INS,
@@ -34,6 +36,9 @@ from sop_plans.safety_plans.service import (
 )
 from sop_plans.translations.service import TRANSLATIONS
 from sop_shared.auth import Principal
+from sop_shared.clock import FixedClock
+from sop_shared.events import Event
+from sop_shared.ids import new_id
 from sop_shared.policy import ActorType, Audience
 from sop_shared.testing import InternalTokens, RunningService
 
@@ -230,5 +235,137 @@ async def test_the_view_costs_a_handful_of_statements(
             event.remove(engine, "before_cursor_execute", count)
         audit = [s for s in seen if "audit" in s]
         assert len(audit) == (2 if plans.app.state.database.dialect == "postgresql" else 3), (name, audit)
-        # the sweep of plans past their expiry, the practice rules' alerts (up to four), and the one view statement
-        assert len(seen) - len(audit) <= 6, (name, len(seen), seen)
+        # the one view statement: nothing is due, so the sweep and the practice rules' alerts read in it
+        assert len(seen) - len(audit) == 1, (name, len(seen), seen)
+
+
+# --- the writes a read makes: only when something is due, exactly as before -----------------------------------
+
+
+async def _view_and_statements(
+    plans: RunningService, path: str, headers: dict[str, str]
+) -> tuple[dict[str, Any], list[str]]:
+    """A case-view read and the statements it made besides the audit's."""
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        statement = str(args[2])
+        if "outbox_event" not in statement and "audit" not in statement:  # the relay works beside the request
+            seen.append(statement)
+
+    engine = plans.app.state.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        read = await plans.client.get(path, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert read.status_code == 200, read.text
+    return read.json(), seen
+
+
+async def _outbox(plans: RunningService, subject: str) -> list[dict[str, Any]]:
+    async with plans.app.state.database.session() as session:
+        query = select(platform.outbox.c.payload).where(platform.outbox.c.subject == subject)
+        return [row.payload for row in await session.execute(query.order_by(platform.outbox.c.id))]
+
+
+def _event(subject: str, case_id: uuid.UUID, at: datetime, **data: Any) -> Event:
+    return Event(id=new_id(), subject=subject, occurred_at=at, case_id=case_id, data={"case_id": str(case_id), **data})
+
+
+@pytest.mark.sqlite_smoke("expiry compared in SQL and on the rows read")
+async def test_a_plan_past_its_expiry_expires_on_the_case_view_and_says_so_once(
+    flow: PlanFlow, plans: RunningService, clock: FixedClock, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    active = await flow.active_plan(lopez_ongoing_plan)
+    path = f"/v1/cases/{flow.case_id}/case-view"
+    clock.set(datetime(2026, 12, 2, 14, 59, 59, tzinfo=UTC))  # a second before its expiry: nothing to write
+    view, statements = await _view_and_statements(plans, path, flow.worker)
+    assert (view["safety_plan"]["status"], len(statements)) == ("active", 1)
+    assert "plan_expiring" in [a["kind"] for a in view["alerts"]]
+    clock.set(datetime(2026, 12, 2, 15, 0, tzinfo=UTC))  # its expiry: the read expires it, in its transaction
+    view, statements = await _view_and_statements(plans, path, flow.worker)
+    assert len(statements) > 1  # the sweep's own statements, the expiry, its event and the view read again
+    assert view["safety_plan"] is None  # an expired plan binds no one
+    [expired] = view["plans"]
+    assert (expired["id"], expired["status"], expired["end_reason"]) == (active["id"], "expired", "expired")
+    assert [a["kind"] for a in view["alerts"]] == ["plan_expired"]
+    [announced] = await _outbox(plans, "sop.plans.safety_plan.expired")
+    assert (announced["plan_id"], announced["detected_at"]) == (active["id"], clock.now().isoformat())
+    again, statements = await _view_and_statements(plans, path, flow.worker)
+    assert (again, len(statements)) == (view, 1)  # expired once: the next read has nothing to write
+    assert len(await _outbox(plans, "sop.plans.safety_plan.expired")) == 1
+    principal = _principal(plans, flow.worker)
+    assert view == await reference_view(plans, principal, Audience.staff)
+
+
+@pytest.mark.sqlite_smoke("starts compared in SQL and on the rows read")
+async def test_a_plan_whose_start_has_arrived_comes_into_force_on_the_case_view(
+    flow: PlanFlow, plans: RunningService, clock: FixedClock, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    later = {**lopez_ongoing_plan, "effective_from": "2026-11-05T15:00:00Z", "expires_at": "2026-12-05T15:00:00Z"}
+    created = await flow.create(later)
+    await flow.sign(created)
+    await flow.submit(created["id"])
+    await flow.decide(await flow.get(created["id"]))
+    assert (await flow.activate(created["id"]))["status"] == "approved"  # it waits for its start
+    path = f"/v1/cases/{flow.case_id}/case-view"
+    view, statements = await _view_and_statements(plans, path, flow.worker)
+    assert (view["safety_plan"]["status"], view["safety_plan"]["in_force"], len(statements)) == ("approved", None, 1)
+    clock.set(datetime(2026, 11, 5, 15, 0, tzinfo=UTC))
+    view, statements = await _view_and_statements(plans, path, flow.worker)
+    assert len(statements) > 1
+    started = view["safety_plan"]
+    assert (started["status"], started["in_force"]["version_number"]) == ("active", 1)
+    assert started["activated_at"].startswith("2026-11-05T15:00:00")
+    [activated] = await _outbox(plans, "sop.plans.safety_plan.activated")
+    assert activated["plan_id"] == created["id"]
+    again, statements = await _view_and_statements(plans, path, flow.worker)
+    assert (again, len(statements)) == (view, 1)
+    assert view == await reference_view(plans, _principal(plans, flow.worker), Audience.staff)
+
+
+@pytest.mark.sqlite_smoke("decisions' due times compared on the rows read")
+async def test_a_conditionally_safe_decision_alerts_on_the_case_view_until_a_plan_in_force_clears_it(
+    flow: PlanFlow, plans: RunningService, clock: FixedClock, lopez_ongoing_plan: dict[str, Any]
+) -> None:
+    staff = [{"subject": "fsw.rivera", "role": "worker"}, {"subject": "sup.okafor", "role": "supervisor"}]
+    await plans.bus.publish(_event("sop.network.case.updated", flow.case_id, clock.now(), version=2, staff=staff))
+    assessment_id = new_id()
+    decided = _event(
+        "sop.assessment.sdm_assessment.completed",
+        flow.case_id,
+        clock.now(),
+        sdm_assessment_id=str(assessment_id),
+        decisions={"safety_decision": "conditionally_safe"},
+        completed_by="fsw.rivera",
+        completed_at=clock.now().isoformat(),
+    )
+    await plans.bus.publish(decided)
+    path = f"/v1/cases/{flow.case_id}/case-view"
+    principal = _principal(plans, flow.worker)
+    view, statements = await _view_and_statements(plans, path, flow.worker)
+    assert (view["alerts"], len(statements)) == ([], 1)  # within the policy's hours: not yet
+    clock.advance(timedelta(hours=24))
+    view, statements = await _view_and_statements(plans, path, flow.worker)
+    [alert] = view["alerts"]
+    assert (alert["kind"], alert["sdm_assessment_id"], alert["supervisor"]) == (
+        "conditionally_safe_without_plan",
+        str(assessment_id),
+        "sup.okafor",  # the case's staff, read with the view
+    )
+    assert len(statements) == 1  # an alert is computed on the rows read: nothing to write
+    assert view == await reference_view(plans, principal, Audience.staff)
+
+    active = await flow.active_plan(lopez_ongoing_plan)
+    view, statements = await _view_and_statements(plans, path, flow.worker)
+    assert len(statements) > 1  # the plan in force answers the decision: the read clears it
+    assert "conditionally_safe_without_plan" not in [a["kind"] for a in view["alerts"]]
+    async with plans.app.state.database.session() as session:
+        cleared = await session.get(SafetyDecision, assessment_id)
+        assert cleared is not None
+        assert (cleared.cleared_reason, cleared.cleared_by_plan_id) == ("plan_in_force", uuid.UUID(active["id"]))
+        assert cleared.cleared_at == clock.now()
+    again, statements = await _view_and_statements(plans, path, flow.worker)
+    assert (again, len(statements)) == (view, 1)
+    assert view == await reference_view(plans, principal, Audience.staff)

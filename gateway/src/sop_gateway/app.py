@@ -31,6 +31,7 @@ from sop_gateway.rate_limits import TooManyRequests, build_rate_limits
 from sop_gateway.request_guard import RequestGuard
 from sop_gateway.settings import OAUTH_JWKS_FILE, GatewaySettings
 from sop_gateway.upstream import SERVICES, ServiceClients, UpstreamTimeouts
+from sop_shared.admission import install_admission
 from sop_shared.audit import AuditWriter, running_audit_trail
 from sop_shared.auth import InternalTokenMinter
 from sop_shared.db import Database
@@ -237,6 +238,7 @@ def create_app(
         max_json_depth=settings.max_json_depth,
         larger_bodies={SACWIS_BATCH_FACADE_PATH: settings.sacwis_batch_max_bytes},
     )
+    install_admission(app, settings)
     install_request_context(app, settings.component, edge=True)
     install_health(app)
     install_response_headers(app, edge=True, https_only=not settings.is_development)

@@ -242,7 +242,8 @@ class RequestContextMiddleware:
 class ComponentMetrics:
     """What an operator watches beyond requests (deploy/monitoring/ has the alert rules and dashboard): the
     outbox's backlog and the relay's failures, how far each event consumer is behind, when the audit chain
-    head was last covered by a signed checkpoint, and the gateway's rate-limit refusals."""
+    head was last covered by a signed checkpoint, the gateway's rate-limit refusals, and the requests waiting for
+    the gateway's turn (`sop_gateway.admission`) and those refused after waiting."""
 
     component: str
     outbox_unpublished: Gauge
@@ -252,6 +253,8 @@ class ComponentMetrics:
     consumer_pending: Gauge
     audit_checkpoint_timestamp: Gauge
     rate_limit_refusals: Counter
+    requests_waiting: Gauge
+    busy_refusals: Counter
 
     @classmethod
     def on(cls, registry: CollectorRegistry, component: str) -> ComponentMetrics:
@@ -273,6 +276,8 @@ class ComponentMetrics:
                 "When the audit chain head was last covered by a published, signed checkpoint (Unix time)",
             ),
             counter("sop_rate_limit_refusals_total", "Requests refused by a rate limit (429)", "route"),
+            gauge("sop_requests_waiting", "Requests waiting for their turn (the gateway's limit of requests at once)"),
+            counter("sop_busy_refusals_total", "Requests refused (503) after waiting their turn too long"),
         )
 
 

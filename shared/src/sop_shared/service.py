@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sop_shared.admission import install_admission
 from sop_shared.audit import AuditWriter, running_audit_trail
 from sop_shared.audit_api import router as audit_router
 from sop_shared.auth import InternalTokenVerifier
@@ -169,6 +170,7 @@ def build_service_app(
         max_json_depth=settings.max_json_depth,
         larger_bodies=larger_bodies,
     )
+    install_admission(app, settings)
     install_request_context(app, settings.component)
     install_health(app)
     install_response_headers(app)

@@ -26,14 +26,22 @@ class ComponentSettings(BaseSettings):
     # Empty means the embedded default: a SQLite file named after the component under data_dir.
     database_url: str = ""
     database_echo: bool = False
-    # PostgreSQL connections per process: `pool_size` kept open, up to `max_overflow` more when busy (empty = as
-    # many again as the pool). One process is one event loop on one core: a few connections keep it busy (more
-    # only move the queue from the event loop to PostgreSQL). Every process's pool_size + max_overflow, summed
-    # over replicas and components, must stay below the server's max_connections: 4 + 4 lets two replicas of
-    # each of the four components share a default server (100) with room to spare (docs/performance.md,
-    # "Connections"); beyond that, PgBouncer in transaction mode with database_statement_cache_size=0.
-    database_pool_size: int = Field(default=4, ge=1, le=1000)
-    database_max_overflow: int | None = Field(default=4, ge=0, le=1000)
+    # PostgreSQL connections per process: up to `pool_size` opened as needed and kept, `max_overflow` more when
+    # busy (empty = as many again as the pool), each closed again when returned. One process is one event loop on
+    # one core: a few connections keep it busy (more only move the queue from the event loop to PostgreSQL). No
+    # overflow by default: under steady load an overflow connection is opened and closed again and again (a new
+    # server backend and a TLS attempt each time, which showed in every service's profile). Every process's
+    # pool_size + max_overflow, summed over replicas and components, must stay below the server's
+    # max_connections: 8 lets two replicas of each of the four components share a default server (100) with room
+    # to spare (docs/performance.md, "Connections"); beyond that, PgBouncer in transaction mode with
+    # database_statement_cache_size=0.
+    # How many requests this process works on at once (0: no limit); the rest wait in arrival order, for up to
+    # request_queue_timeout_seconds, then are answered 503 with Retry-After (sop_shared.admission). One process
+    # is one core: 16 at once keep it busy, more only interleave them (docs/performance.md, "Admission").
+    max_concurrent_requests: int = Field(default=16, ge=0, le=10_000)
+    request_queue_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    database_pool_size: int = Field(default=8, ge=1, le=1000)
+    database_max_overflow: int | None = Field(default=0, ge=0, le=1000)
     # How long a request waits for a connection, and how long one statement may run (PostgreSQL; 0 = no limit).
     # Past either the request is rolled back and answered 503 with Retry-After. The gateway's
     # upstream_write_timeout_seconds must exceed what a service's write can take (pool wait + its statements),

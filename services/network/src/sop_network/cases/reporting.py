@@ -9,7 +9,7 @@ name), dates, codes, the county and the staff's subjects and units: never a name
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -43,14 +43,48 @@ async def reporting_facts(session: AsyncSession, case_ids: Sequence[uuid.UUID]) 
 
 async def _facts(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     cases = (await session.execute(select(Case).where(col(Case.id).in_(case_ids)))).scalars().all()
-    children: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
-    by_person: dict[uuid.UUID, str] = {}
-    rows = await session.execute(
+    children = await session.execute(
         select(col(CaseMember.case_id), col(Person.id), col(Person.external_id), col(Person.date_of_birth))
         .join(Person, col(Person.id) == col(CaseMember.person_id))
         .where(col(CaseMember.case_id).in_(case_ids), col(CaseMember.role) == MemberRole.child)
     )
-    for case_id, person_id, external_id, born in rows:
+    reports = (
+        await session.execute(
+            select(CaseReport).where(col(CaseReport.case_id).in_(case_ids), col(CaseReport.active).is_(True))
+        )
+    ).scalars()
+    removals = (
+        await session.execute(
+            select(CaseRemoval).where(col(CaseRemoval.case_id).in_(case_ids), col(CaseRemoval.active).is_(True))
+        )
+    ).scalars()
+    assignments = (
+        await session.execute(
+            select(StaffAssignment)
+            .where(col(StaffAssignment.case_id).in_(case_ids))
+            .order_by(col(StaffAssignment.created_at), col(StaffAssignment.id))
+        )
+    ).scalars()
+    return facts_of(
+        cases, [(r[0], r[1], r[2], r[3]) for r in children], list(reports), list(removals), list(assignments)
+    )
+
+
+def facts_of(
+    cases: Iterable[Any],
+    children_rows: Iterable[tuple[uuid.UUID, uuid.UUID, str | None, date | None]],
+    report_rows: Iterable[Any],
+    removal_rows: Iterable[Any],
+    assignment_rows: Iterable[Any],
+    field: Callable[[Any, str], Any] = getattr,
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The reporting facts of these cases from their rows (stored rows, or the rows a bulk write is about to
+    store; `field(row, name)` reads a column: `getattr` of model objects, `operator.getitem` of dicts): the
+    cases' child members as (case id, person id, person external id, date of birth); their reports, removals
+    and staff assignments, active or not."""
+    children: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
+    by_person: dict[uuid.UUID, str] = {}
+    for case_id, person_id, external_id, born in children_rows:
         child_id = external_id or str(person_id)
         children.setdefault(case_id, {})[child_id] = {
             "person_id": str(person_id),
@@ -59,77 +93,74 @@ async def _facts(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[u
         }
         by_person[person_id] = child_id
     reports: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for r in (
-        await session.execute(
-            select(CaseReport).where(col(CaseReport.case_id).in_(case_ids), col(CaseReport.active).is_(True))
-        )
-    ).scalars():
-        reports.setdefault(r.case_id, []).append(
+    for r in report_rows:
+        if not field(r, "active"):
+            continue
+        reports.setdefault(field(r, "case_id"), []).append(
             {
-                "external_id": r.external_id,
-                "received_on": _iso(r.received_on),
-                "screened_in": r.screened_in,
-                "investigation_started_on": _iso(r.investigation_started_on),
-                "disposition": r.disposition,
-                "disposition_on": _iso(r.disposition_on),
-                "children": list(r.children),
+                "external_id": field(r, "external_id"),
+                "received_on": _iso(field(r, "received_on")),
+                "screened_in": field(r, "screened_in"),
+                "investigation_started_on": _iso(field(r, "investigation_started_on")),
+                "disposition": field(r, "disposition"),
+                "disposition_on": _iso(field(r, "disposition_on")),
+                "children": list(field(r, "children")),
             }
         )
     removals: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for v in (
-        await session.execute(
-            select(CaseRemoval).where(col(CaseRemoval.case_id).in_(case_ids), col(CaseRemoval.active).is_(True))
-        )
-    ).scalars():
-        removals.setdefault(v.case_id, []).append(
+    for v in removal_rows:
+        if not field(v, "active"):
+            continue
+        linked = field(v, "person_id")
+        removals.setdefault(field(v, "case_id"), []).append(
             {
-                "external_id": v.external_id,
+                "external_id": field(v, "external_id"),
                 # the child as linked (a merged record's survivor keeps the id SACWIS sent)
-                "child": by_person.get(v.person_id, v.child) if v.person_id else v.child,
-                "person_id": str(v.person_id) if v.person_id else None,
-                "removed_on": _iso(v.removed_on),
-                "discharged_on": _iso(v.discharged_on),
-                "discharge_reason": v.discharge_reason,
+                "child": by_person.get(linked, field(v, "child")) if linked else field(v, "child"),
+                "person_id": str(linked) if linked else None,
+                "removed_on": _iso(field(v, "removed_on")),
+                "discharged_on": _iso(field(v, "discharged_on")),
+                "discharge_reason": field(v, "discharge_reason"),
             }
         )
     staff: dict[tuple[uuid.UUID, str], str] = {}
     units: dict[uuid.UUID, set[str]] = {}
-    for a in (
-        await session.execute(
-            select(StaffAssignment)
-            .where(col(StaffAssignment.case_id).in_(case_ids))
-            .order_by(col(StaffAssignment.created_at), col(StaffAssignment.id))
-        )
-    ).scalars():
-        if a.unit:
-            units.setdefault(a.case_id, set()).add(a.unit)  # a unit's cases: its staff on them, now or before
-        if a.active:
-            staff.setdefault((a.case_id, str(a.role)), a.staff_subject)
-    return {
-        c.id: {
-            "case_id": str(c.id),
-            "version": c.version,
-            "external_system": c.external_system,
-            "external_id": c.external_id,
-            "county": c.county,
-            "status": str(c.status),
-            "opened_on": _iso(c.opened_on),
-            "closed_on": _iso(c.closed_on),
-            "worker": staff.get((c.id, "worker")),
-            "supervisor": staff.get((c.id, "supervisor")),
-            "units": sorted(units.get(c.id, ())),
-            "children": [children[c.id][k] for k in sorted(children.get(c.id, {}))],
-            "reports": sorted(reports.get(c.id, []), key=lambda r: r["external_id"]),
-            "removals": sorted(removals.get(c.id, []), key=lambda r: r["external_id"]),
+    # the first assigned is named (stored rows come in this order already)
+    for a in sorted(assignment_rows, key=lambda a: (field(a, "created_at"), field(a, "id"))):
+        if field(a, "unit"):  # a unit's cases: its staff on them, now or before
+            units.setdefault(field(a, "case_id"), set()).add(field(a, "unit"))
+        if field(a, "active"):
+            staff.setdefault((field(a, "case_id"), str(field(a, "role"))), field(a, "staff_subject"))
+    found: dict[uuid.UUID, dict[str, Any]] = {}
+    for c in cases:
+        case_id = field(c, "id")
+        found[case_id] = {
+            "case_id": str(case_id),
+            "version": field(c, "version"),
+            "external_system": field(c, "external_system"),
+            "external_id": field(c, "external_id"),
+            "county": field(c, "county"),
+            "status": str(field(c, "status")),
+            "opened_on": _iso(field(c, "opened_on")),
+            "closed_on": _iso(field(c, "closed_on")),
+            "worker": staff.get((case_id, "worker")),
+            "supervisor": staff.get((case_id, "supervisor")),
+            "units": sorted(units.get(case_id, ())),
+            "children": [children[case_id][k] for k in sorted(children.get(case_id, {}))],
+            "reports": sorted(reports.get(case_id, []), key=lambda r: r["external_id"]),
+            "removals": sorted(removals.get(case_id, []), key=lambda r: r["external_id"]),
         }
-        for c in cases
-    }
+    return found
 
 
 async def reporting_changes(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> list[Change]:
     """The `case.reporting_facts` changes of these cases, to record with the change that made them."""
     await session.flush()
-    found = await reporting_facts(session, case_ids)
+    return facts_changes(await reporting_facts(session, case_ids), case_ids)
+
+
+def facts_changes(found: dict[uuid.UUID, dict[str, Any]], case_ids: Sequence[uuid.UUID]) -> list[Change]:
+    """The `case.reporting_facts` changes of these cases' facts (`facts_of`), in the cases' order."""
     return [Change(REPORTING_FACTS, found[case_id], case_id=case_id) for case_id in case_ids if case_id in found]
 
 

@@ -21,10 +21,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from sop_network.bulk import insert_rows
 from sop_network.models import ChangeCounter, ChangeLog, platform
 from sop_shared.db import table_of, utcnow
 from sop_shared.events import Event
 from sop_shared.ids import new_id
+from sop_shared.tracing import current_trace_context
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,11 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
     first = await take_sequences(session, len(changes))
     now = utcnow()
     events = [Event(id=new_id(), subject=c.subject, occurred_at=now, data=c.data, case_id=c.case_id) for c in changes]
-    await session.execute(
-        insert(platform.outbox),
+    payloads: dict[str, dict[int, Any]] = {"payload": {}}  # each payload's JSON text made once, for both tables
+    trace = current_trace_context()  # the writing request's, which the column's default would take for each row
+    await insert_rows(
+        session,
+        platform.outbox,
         [
             {
                 "id": e.id,
@@ -62,12 +67,15 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
                 "payload": e.data,
                 "occurred_at": e.occurred_at,
                 "attempts": 0,
+                "trace_context": trace,
             }
             for e in events
         ],
+        converted=payloads,
     )
-    await session.execute(
-        insert(table_of(ChangeLog)),
+    await insert_rows(
+        session,
+        table_of(ChangeLog),
         [
             {
                 "seq": first + i,
@@ -79,6 +87,7 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
             }
             for i, e in enumerate(events)
         ],
+        converted=payloads,
     )
     return events
 
@@ -90,9 +99,19 @@ async def record_change(
 
 
 async def read_changes(
-    session: AsyncSession, *, after: int, limit: int, case_ids: list[uuid.UUID] | None = None
+    session: AsyncSession,
+    *,
+    after: int,
+    limit: int,
+    case_ids: list[uuid.UUID] | None = None,
+    leaving_out: tuple[str, ...] = (),
 ) -> list[ChangeLog]:
+    """Changes after the sequence number `after`, oldest first (`limit` + 1, to tell whether there are more): of
+    these cases only, when `case_ids` is given, and without the subjects in `leaving_out`. Both are filters in
+    the statement, so a cursor past a left-out change never comes back to it."""
     query = select(ChangeLog).where(col(ChangeLog.seq) > after)
     if case_ids is not None:
         query = query.where(col(ChangeLog.case_id).in_(case_ids))
+    if leaving_out:
+        query = query.where(col(ChangeLog.subject).not_in(leaving_out))
     return list((await session.execute(query.order_by(col(ChangeLog.seq)).limit(limit + 1))).scalars())

@@ -16,18 +16,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from operator import getitem
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import String, bindparam, func, insert, select, true
+from sqlalchemy import String, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from sop_network.bulk import insert_rows
 from sop_network.cases.history import history_unchanged, removal_rows, report_rows
-from sop_network.cases.reporting import announce_cases_of_children, reporting_changes
+from sop_network.cases.reporting import announce_cases_of_children, facts_changes, facts_of
 from sop_network.cases.rules import check_case_upsert
 from sop_network.cases.service import (
     CASE_FIELDS,
@@ -44,6 +47,7 @@ from sop_network.models import (
     CaseRemoval,
     CaseReport,
     ContactMethod,
+    MemberRole,
     Person,
     PersonAlias,
     StaffAssignment,
@@ -76,6 +80,8 @@ class _Plan:
     reports: list[dict[str, Any]] = field(default_factory=list)
     removals: list[dict[str, Any]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    # each new case's children as `cases.reporting.facts_of` takes them: (case id, person id, external id, born)
+    children: list[tuple[uuid.UUID, uuid.UUID, str | None, date | None]] = field(default_factory=list)
     results: dict[int, RecordResult] = field(default_factory=dict)
     deferred: list[_Valid] = field(default_factory=list)  # to the per-record path after all
 
@@ -160,8 +166,8 @@ async def apply_batch(session: AsyncSession, system: str, records: list[SacwisRe
             results[i] = parsed
         else:
             valid.append(parsed)
-    bulk, one_by_one = await _split(session, system, valid)
-    plan = await _plan_bulk(session, system, bulk) if bulk else _Plan()
+    bulk, one_by_one, persons = await _split(session, system, valid)
+    plan = await _plan_bulk(session, system, bulk, persons) if bulk else _Plan()
     bulk = [i for i in bulk if i.index in plan.results]
     one_by_one = sorted([*one_by_one, *plan.deferred], key=lambda v: v.index)
     if bulk:
@@ -231,9 +237,12 @@ async def _apply_one(session: AsyncSession, system: str, item: _Valid) -> Record
         )
 
 
-async def _split(session: AsyncSession, system: str, valid: list[_Valid]) -> tuple[list[_Valid], list[_Valid]]:
+async def _split(
+    session: AsyncSession, system: str, valid: list[_Valid]
+) -> tuple[list[_Valid], list[_Valid], dict[str, Person]]:
     """Which records can take the bulk path: each external id once (or repeated identically), no merged
-    person or alias involved. Existing-and-changed records are found later, in `_plan_bulk`."""
+    person or alias involved; and the stored persons the records name, by external id (for `_plan_bulk`).
+    Existing-and-changed records are found later, in `_plan_bulk`."""
     case_counts: dict[str, int] = {}
     person_values: dict[str, set[tuple[Any, ...]]] = {}
     for item in valid:
@@ -243,15 +252,12 @@ async def _split(session: AsyncSession, system: str, valid: list[_Valid]) -> tup
             person_values.setdefault(p.external_id, set()).add(_person_values(p))
     tricky_people = {ext for ext, values in person_values.items() if len(values) > 1}
     ids = list(person_values)
+    persons: dict[str, Person] = {}
     for chunk in _chunks(ids):
-        tricky_people |= {
-            p.external_id
-            for p in (
-                await session.execute(
-                    _by_external_ids(session, Person, system, chunk, col(Person.merged_into_id).is_not(None))
-                )
-            ).scalars()
-        }
+        for p in (await session.execute(_by_external_ids(session, Person, system, chunk))).scalars():
+            persons[p.external_id or ""] = p
+            if p.merged_into_id is not None:
+                tricky_people.add(p.external_id or "")
         tricky_people |= {
             row[0]
             for row in (
@@ -269,24 +275,22 @@ async def _split(session: AsyncSession, system: str, valid: list[_Valid]) -> tup
             one_by_one.append(item)
         else:
             bulk.append(item)
-    return bulk, one_by_one
+    return bulk, one_by_one, persons
 
 
-async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) -> _Plan:
-    """Preload what exists (a few IN queries per batch), then decide per record: new -> insert in bulk,
-    a true repeat -> unchanged, anything else -> the per-record path (moved out of `items`)."""
+async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid], known: dict[str, Person]) -> _Plan:
+    """Preload what exists (a few IN queries per batch; `known`: the stored persons `_split` found), then decide
+    per record: new -> insert in bulk, a true repeat -> unchanged, anything else -> the per-record path (moved
+    out of `items`)."""
     plan = _Plan()
     now = utcnow()
     case_ids = [i.record.external_id for i in items if isinstance(i.body, CaseUpsert)]
-    person_ids = sorted({p.external_id for i in items for p in _persons_of(i)})
     cases: dict[str, Case] = {}
     for chunk in _chunks(case_ids):
         for c in (await session.execute(_by_external_ids(session, Case, system, chunk))).scalars():
             cases[c.external_id] = c
-    persons: dict[str, Person] = {}
-    for chunk in _chunks(person_ids):
-        for p in (await session.execute(_by_external_ids(session, Person, system, chunk))).scalars():
-            persons[p.external_id or ""] = p
+    wanted = {p.external_id for i in items for p in _persons_of(i)}
+    persons = {ext: p for ext, p in known.items() if ext in wanted}
     contacts: dict[uuid.UUID, list[tuple[str, str, bool]]] = {}
     members: dict[uuid.UUID, list[CaseMember]] = {}
     assignments: dict[uuid.UUID, list[StaffAssignment]] = {}
@@ -354,10 +358,18 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
         pk: uuid.UUID = row["id"]
         return pk
 
-    def person_language(p: PersonIn) -> dict[str, Any]:
+    def stored_person(p: PersonIn) -> tuple[str | None, date | None]:
+        # the person's external id and birth date as stored once the plan is written
+        stored = persons.get(p.external_id)
+        if stored is not None:
+            return stored.external_id, stored.date_of_birth
+        row = plan.persons[p.external_id]
+        return row["external_id"], row["date_of_birth"]
+
+    def person_language(p: PersonIn, pk: uuid.UUID) -> dict[str, Any]:
         # on this path a known person is unchanged (else the record is deferred), a new one is version 1
         version = persons[p.external_id].version if p.external_id in persons else 1
-        return PersonLanguage(person_id(p), p.preferred_language, p.needs_interpreter, version).to_event()
+        return PersonLanguage(pk, p.preferred_language, p.needs_interpreter, version).to_event()
 
     person_pks_by_ext = {ext: p.id for ext, p in persons.items()}
     deferred: list[_Valid] = []
@@ -380,7 +392,7 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
                         "external_system": system,
                         "external_id": item.body.external_id,
                         "version": 1,
-                        PEOPLE_KEY: [person_language(item.body)],
+                        PEOPLE_KEY: [person_language(item.body, pid)],
                     },
                 )
             )
@@ -408,12 +420,15 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
                 "updated_at": now,
             }
         )
-        for member in body.members:
+        member_ids = [person_id(m.person) for m in body.members]  # the members' persons, made where new
+        for member, member_id in zip(body.members, member_ids, strict=True):
+            if member.role == MemberRole.child:
+                plan.children.append((cid, member_id, *stored_person(member.person)))
             plan.members.append(
                 {
                     "id": new_id(),
                     "case_id": cid,
-                    "person_id": person_id(member.person),
+                    "person_id": member_id,
                     "role": member.role,
                     "relationship_to_children": member.relationship_to_children,
                     "active": True,
@@ -438,7 +453,9 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
             )
         plan.reports.extend(report_rows(cid, body, now))
         plan.removals.extend(
-            removal_rows(cid, body, {m.person.external_id: person_id(m.person) for m in body.members}, now)
+            removal_rows(
+                cid, body, {m.person.external_id: pk for m, pk in zip(body.members, member_ids, strict=True)}, now
+            )
         )
         plan.changes.append(
             Change(
@@ -449,8 +466,8 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid]) ->
                     "external_id": item.record.external_id,
                     "version": 1,
                     "changed": None,
-                    "person_ids": [str(person_id(m.person)) for m in body.members],
-                    PEOPLE_KEY: [person_language(m.person) for m in body.members],
+                    "person_ids": [str(pk) for pk in member_ids],
+                    PEOPLE_KEY: [person_language(m.person, pk) for m, pk in zip(body.members, member_ids, strict=True)],
                     # as the one-by-one upsert says them (cases.service): who is assigned, where and since when the
                     # case is open (the practice service's fidelity measures count cases by them)
                     "staff": sorted(
@@ -496,8 +513,9 @@ async def _write_plan(session: AsyncSession, plan: _Plan) -> None:
         (table_of(CaseReport), plan.reports),
         (table_of(CaseRemoval), plan.removals),
     ):
-        for chunk in _chunks(rows):
-            await session.execute(insert(table), list(chunk))
-    # each new case's reporting facts (`cases.reporting`), read back from the rows just written
-    reporting = await reporting_changes(session, [c["id"] for c in plan.cases])
+        await insert_rows(session, table, rows)
+    # each new case's reporting facts (`cases.reporting`), from the rows just written, as a read-back would find them
+    case_ids = [c["id"] for c in plan.cases]
+    facts = facts_of(plan.cases, plan.children, plan.reports, plan.removals, plan.assignments, field=getitem)
+    reporting = facts_changes(facts, case_ids)
     await record_changes(session, [*plan.changes, *reporting])

@@ -21,10 +21,12 @@ from sop_plans.alerts.service import MAX_PLANS, RECENT, alerts_of
 from sop_plans.case_view.rules import ENDED, binds_now, plan_to_show, shared_with, version_for, version_shown
 from sop_plans.case_view.schemas import CaseGlance, PlanInForceSummary
 from sop_plans.models import (
+    CaseStaff,
     CheckIn,
     KnownTriggers,
     NextStep,
     PlanStatus,
+    SafetyDecision,
     SafetyPlan,
     SafetyPlanApproval,
     SafetyPlanSignature,
@@ -34,11 +36,21 @@ from sop_plans.models import (
 from sop_plans.next_steps.service import OPEN_STATUSES, next_step_out
 from sop_plans.plan_policy import PlanPolicy
 from sop_plans.practice.rules import AlertsOf
-from sop_plans.practice.service import practice_alerts
+from sop_plans.practice.service import (
+    LIVE,
+    MAX_OPEN,
+    answered_decisions,
+    broken_plans,
+    broken_rules_since,
+    practice_alerts,
+    practice_alerts_of,
+    staff_of,
+)
 from sop_plans.safety_plans.service import (
     RECENT_CHECK_INS,
     PlanExtras,
     bring_plans_to_now,
+    due_now,
     plan_alerts,
     plan_out,
 )
@@ -70,6 +82,7 @@ plan_t, version_t = table_of(SafetyPlan), table_of(SafetyPlanVersion)
 signature_t, approval_t = table_of(SafetyPlanSignature), table_of(SafetyPlanApproval)
 check_in_t, step_t = table_of(CheckIn), table_of(NextStep)
 known_t, translation_t = table_of(KnownTriggers), table_of(Translation)
+decision_t, staff_t = table_of(SafetyDecision), table_of(CaseStaff)
 _ranked = (
     select(
         *check_in_t.c,
@@ -82,8 +95,10 @@ _ranked = (
 )
 # Everything the case view shows, in one statement: the case's plans, their current and in-force versions, their
 # signatures (not the drawn images), approvals, newest check-ins and check-in counts, the case's known triggers,
-# next steps and translations. The limits of the reads it replaced (the newest plans, the open plans, the next
-# steps) are applied to the rows in memory: a case has a handful of each.
+# next steps and translations; and what the practice rules' alerts read (the case's open safety decisions, its
+# check-ins recent enough to raise a broken-rule alert, its staff). The limits of the reads it replaced (the
+# newest plans, the open plans, the next steps, the alerts' 500) are applied to the rows in memory: a case has a
+# handful of each.
 VIEW = WideUnion(
     {
         "plan": select(*plan_t.c).where(plan_t.c.case_id == _CASE),
@@ -109,6 +124,12 @@ VIEW = WideUnion(
         "known": select(*known_t.c).where(known_t.c.case_id == _CASE),
         "step": select(*step_t.c).where(step_t.c.case_id == _CASE),
         "translation": select(*translation_t.c).where(translation_t.c.case_id == _CASE),
+        "decision": select(*decision_t.c).where(decision_t.c.case_id == _CASE, decision_t.c.cleared_at.is_(None)),
+        "recent_check_in": select(*check_in_t.c).where(
+            check_in_t.c.case_id == _CASE,
+            check_in_t.c.occurred_at >= bindparam("since", type_=check_in_t.c.occurred_at.type),
+        ),
+        "staff": select(*staff_t.c).where(staff_t.c.case_id == _CASE),
     }
 )
 
@@ -124,15 +145,22 @@ async def read_case_view(
 ) -> CaseViewParts:
     """The plan in force (as its version in force reads), the newest plans, the next steps and the alerts
     of one case, as `audience` may read them (outside the agency: no plan that was never submitted, and each
-    plan as its version in force reads). Plans past their expiry are expired first, as every read does (a
-    statement, and writes only when one is due); the practice rules' alerts are read as the alert lists read
-    them; everything else is one statement (`VIEW`), read as rows, not ORM entities."""
-    await bring_plans_to_now(session, now=now, policy=policy, case_id=case_id)
-    practice = await practice_alerts(session, now, policy, AlertsOf(case_id))
-    await session.flush()
-    found = await VIEW.read(session, {"case_id": case_id, "check_ins": check_ins})
-    # rows read as the entities' attributes (`Record`), for the rules and `plan_out`
+    plan as its version in force reads), in one statement (`VIEW`), read as rows, not ORM entities.
+
+    Every read of plans brings them to now first (`bring_plans_to_now`: a plan whose start has arrived comes
+    into force, one past its expiry expires), and the practice rules' alerts clear the open decisions a plan in
+    force answers. Both may write: the read weighs them on the rows it read (`due_now`, `answered_decisions`)
+    and, when either has something to do, takes their writing path in this transaction, then reads again."""
+    params = {"case_id": case_id, "check_ins": check_ins, "since": broken_rules_since(now, policy)}
+    found = await VIEW.read(session, params)
     plans: list[Any] = [Record(r, SafetyPlan) for r in sorted_by(found["plan"], "id")]
+    practice = _practice_alerts(found, plans, case_id, now=now, policy=policy)
+    if practice is None:
+        await bring_plans_to_now(session, now=now, policy=policy, case_id=case_id)
+        practice = await practice_alerts(session, now, policy, AlertsOf(case_id))
+        await session.flush()
+        found = await VIEW.read(session, params)
+        plans = [Record(r, SafetyPlan) for r in sorted_by(found["plan"], "id")]
     versions: dict[tuple[uuid.UUID, int], Any] = {
         (v["plan_id"], v["number"]): Record(v, SafetyPlanVersion) for v in found["version"]
     }
@@ -176,6 +204,39 @@ async def read_case_view(
     return parts
 
 
+def _practice_alerts(
+    found: dict[str, list[dict[str, Any]]],
+    plans: Sequence[Any],
+    case_id: uuid.UUID,
+    *,
+    now: datetime,
+    policy: PlanPolicy,
+) -> list[Alert] | None:
+    """`practice_alerts` of the case over the rows read, or None when the read must write first: a plan is due to
+    start or expire, or an open decision is answered by a plan in force (or a check-in names a plan the rows do
+    not hold, which only the alerts' own reads would find)."""
+    if any(due_now(p, now) for p in plans):
+        return None
+    decisions = [read_as(SafetyDecision, r) for r in sorted_by(found["decision"], "sdm_assessment_id")][:MAX_OPEN]
+    if answered_decisions(decisions, [p for p in plans if p.status in LIVE]):
+        return None
+    check_ins = [read_as(CheckIn, r) for r in sorted_by(found["recent_check_in"], "occurred_at", "id")][:MAX_OPEN]
+    by_id = {p.id: p for p in plans}
+    broken = broken_plans(check_ins)
+    if not broken <= by_id.keys():
+        return None
+    staff = {row["case_id"]: staff_of(read_as(CaseStaff, row)) for row in found["staff"]}
+    return practice_alerts_of(
+        decisions,
+        check_ins,
+        {plan_id: by_id[plan_id] for plan_id in broken},
+        staff,
+        now=now,
+        policy=policy,
+        whose=AlertsOf(case_id),
+    )
+
+
 def _extras(found: dict[str, list[dict[str, Any]]], plans: Sequence[Any], versions: Mapping[Any, Any]) -> PlanExtras:
     """`load_extras` over the rows read."""
     extras = PlanExtras()
@@ -198,19 +259,23 @@ def _extras(found: dict[str, list[dict[str, Any]]], plans: Sequence[Any], versio
 
 
 def add_translations(parts: CaseViewParts, translations: Mapping[uuid.UUID, list[Any]]) -> None:
-    """Put each plan's, rule's and next step's current translations beside its words (the words stay)."""
+    """Put each plan's, rule's and next step's current translations beside its words (the words stay). A record
+    nobody translated carries none (its words are not even looked at)."""
     for plan in [*([parts.safety_plan] if parts.safety_plan else []), *parts.plans]:
         version = plan.current_version_number
-        plan.translations = fields_carried(
-            translations.get(plan.id, []), plan_words(plan.model_dump()), plan.language, version
+        found = translations.get(plan.id)
+        plan.translations = (
+            fields_carried(found, plan_words(plan.model_dump()), plan.language, version) if found else []
         )
         for rule in plan.rules:
-            rule.translations = fields_carried(
-                translations.get(rule.id, []), rule_words(rule.model_dump()), plan.language, version
+            found = translations.get(rule.id)
+            rule.translations = (
+                fields_carried(found, rule_words(rule.model_dump()), plan.language, version) if found else []
             )
     for step in parts.next_steps:
-        step.translations = fields_carried(
-            translations.get(step.id, []), {"action": step.action}, NEXT_STEP_LANGUAGE, step.version
+        found = translations.get(step.id)
+        step.translations = (
+            fields_carried(found, {"action": step.action}, NEXT_STEP_LANGUAGE, step.version) if found else []
         )
 
 

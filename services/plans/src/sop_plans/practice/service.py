@@ -8,6 +8,7 @@ version, instrument codes by instrument key and version — applying an event tw
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -146,32 +147,29 @@ async def practice_alerts(
 ) -> list[Alert]:
     """The conditionally-safe-without-a-plan and broken-rule alerts, for a case or one person's own list.
     Open decisions whose case has a plan in force now are cleared first (and stay cleared)."""
-    cases, worker, supervisor = whose.cases(), whose.worker, whose.supervisor
+    cases = whose.cases()
     open_query = select(SafetyDecision).where(col(SafetyDecision.cleared_at).is_(None))
     if cases is not None:
         open_query = open_query.where(col(SafetyDecision.case_id).in_(cases))
-    decisions = list((await session.execute(open_query.limit(MAX_OPEN))).scalars())
-    plans_by_case: dict[uuid.UUID, list[SafetyPlan]] = {}
-    for live in await _case_plans(session, {d.case_id for d in decisions}):
-        plans_by_case.setdefault(live.case_id, []).append(live)
-    for decision in decisions:
-        answering = rules.answering_plan(plans_by_case.get(decision.case_id, []))
-        if answering is not None:
-            decision.cleared_at, decision.cleared_reason = now, "plan_in_force"
-            decision.cleared_by_plan_id = answering.id
-    if any(d.cleared_at is not None for d in decisions):
+    open_query = open_query.order_by(col(SafetyDecision.sdm_assessment_id)).limit(MAX_OPEN)
+    decisions = list((await session.execute(open_query)).scalars())
+    answered = answered_decisions(decisions, await _case_plans(session, {d.case_id for d in decisions}))
+    for decision, answering in answered:
+        decision.cleared_at, decision.cleared_reason = now, "plan_in_force"
+        decision.cleared_by_plan_id = answering.id
+    if answered:
         await session.flush()
     decisions = [d for d in decisions if d.cleared_at is None]
 
     check_ins: list[CheckIn] = []
     plans: dict[uuid.UUID, SafetyPlan] = {}
-    if supervisor is None:  # a broken rule is the worker's to act on at once
-        days = policy.in_force_on(now).broken_rule_alert_days
-        recent = select(CheckIn).where(col(CheckIn.occurred_at) >= now - timedelta(days=days))
+    if whose.supervisor is None:  # a broken rule is the worker's to act on at once
+        recent = select(CheckIn).where(col(CheckIn.occurred_at) >= broken_rules_since(now, policy))
         if cases is not None:
             recent = recent.where(col(CheckIn.case_id).in_(cases))
-        check_ins = list((await session.execute(recent.order_by(col(CheckIn.occurred_at)).limit(MAX_OPEN))).scalars())
-        broken_plan_ids = {c.plan_id for c in check_ins if not c.kept}
+        recent = recent.order_by(col(CheckIn.occurred_at), col(CheckIn.id)).limit(MAX_OPEN)
+        check_ins = list((await session.execute(recent)).scalars())
+        broken_plan_ids = broken_plans(check_ins)
         if broken_plan_ids:
             query = select(SafetyPlan).where(col(SafetyPlan.id).in_(broken_plan_ids))
             plans = {p.id: p for p in (await session.execute(query)).scalars()}
@@ -182,7 +180,51 @@ async def practice_alerts(
         if case_ids
         else []
     )
-    staff = {s.case_id: rules.Staff(tuple(s.workers), tuple(s.supervisors)) for s in staff_rows}
+    staff = {s.case_id: staff_of(s) for s in staff_rows}
+    return practice_alerts_of(decisions, check_ins, plans, staff, now=now, policy=policy, whose=whose)
+
+
+def broken_rules_since(now: datetime, policy: PlanPolicy) -> datetime:
+    """The oldest check-in that may still raise a broken-rule alert."""
+    return now - timedelta(days=policy.in_force_on(now).broken_rule_alert_days)
+
+
+def broken_plans(check_ins: Iterable[CheckIn]) -> set[uuid.UUID]:
+    """The plans whose rules these check-ins say were broken (their titles and owners are the alerts')."""
+    return {c.plan_id for c in check_ins if not c.kept}
+
+
+def answered_decisions(
+    decisions: Iterable[SafetyDecision], live_plans: Iterable[SafetyPlan]
+) -> list[tuple[SafetyDecision, SafetyPlan]]:
+    """The open decisions a plan in force now answers (`live_plans`: the cases' plans in a `LIVE` status), each
+    with its plan: the alerts' read clears them before it says anything."""
+    by_case: dict[uuid.UUID, list[SafetyPlan]] = {}
+    for live in live_plans:
+        by_case.setdefault(live.case_id, []).append(live)
+    return [
+        (decision, answering)
+        for decision in decisions
+        if (answering := rules.answering_plan(by_case.get(decision.case_id, []))) is not None
+    ]
+
+
+def staff_of(row: CaseStaff) -> rules.Staff:
+    return rules.Staff(tuple(row.workers), tuple(row.supervisors))
+
+
+def practice_alerts_of(
+    decisions: Sequence[SafetyDecision],
+    check_ins: Sequence[CheckIn],
+    plans: Mapping[uuid.UUID, SafetyPlan],
+    staff: Mapping[uuid.UUID, rules.Staff],
+    *,
+    now: datetime,
+    policy: PlanPolicy,
+    whose: rules.AlertsOf,
+) -> list[Alert]:
+    """The practice alerts of what was read: the open decisions (none left to clear), the recent check-ins
+    (oldest first), the plans of the broken ones and the cases' staff, addressed as `whose` asks."""
     alerts = [
         a
         for d in decisions
@@ -192,5 +234,5 @@ async def practice_alerts(
     return [
         a
         for a in alerts
-        if rules.addressed_to(a, staff.get(a.case_id, rules.Staff()), worker=worker, supervisor=supervisor)
+        if rules.addressed_to(a, staff.get(a.case_id, rules.Staff()), worker=whose.worker, supervisor=whose.supervisor)
     ]

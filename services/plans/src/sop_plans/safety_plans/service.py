@@ -512,6 +512,23 @@ async def expire_if_due(session: AsyncSession, plan: SafetyPlan, *, now: datetim
     return True
 
 
+# The plans whose version in force may pass its expiry (an ended plan never binds again).
+EXPIRABLE = (PlanStatus.active, PlanStatus.modified, PlanStatus.pending_approval, PlanStatus.approved)
+
+
+def due_now(plan: SafetyPlan, now: datetime) -> bool:
+    """The sweep (`bring_plans_to_now`) has something to do with this plan: its start has arrived, or its
+    version in force has passed its expiry. The sweep's query, for plans already read: a read that finds none
+    due among the case's plans knows the sweep would change nothing."""
+    expired = (
+        plan.in_force_version_number is not None
+        and plan.expires_at is not None
+        and plan.expires_at <= now
+        and plan.status in EXPIRABLE
+    )
+    return expired or due_to_start(plan, now)
+
+
 async def bring_plans_to_now(
     session: AsyncSession,
     *,
@@ -527,14 +544,12 @@ async def bring_plans_to_now(
     expiry replaced it. Returns how many plans changed."""
     query = (
         select(SafetyPlan)
-        .where(
+        .where(  # what `due_now` says of a plan already read
             or_(
                 and_(
                     col(SafetyPlan.in_force_version_number).is_not(None),
                     col(SafetyPlan.expires_at) <= now,
-                    col(SafetyPlan.status).in_(
-                        [PlanStatus.active, PlanStatus.modified, PlanStatus.pending_approval, PlanStatus.approved]
-                    ),
+                    col(SafetyPlan.status).in_(EXPIRABLE),
                 ),
                 and_(col(SafetyPlan.status) == PlanStatus.approved, col(SafetyPlan.starts_at) <= now),
             )
