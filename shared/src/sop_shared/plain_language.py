@@ -239,7 +239,9 @@ def check_text(
     frozen_parts = (
         None if parts is None else tuple(sorted((k, None if v is None else str(v)) for k, v in parts.items()))
     )
-    return _check_text(text, kind, language, frozen_parts).model_copy(deep=True)
+    check = _check_text(text, kind, language, frozen_parts)
+    # a finding's fields are immutable values: copying each finding is a deep copy (`copy.deepcopy` is slow)
+    return check.model_copy(update={"findings": [finding.model_copy() for finding in check.findings]})
 
 
 @lru_cache(maxsize=4096)

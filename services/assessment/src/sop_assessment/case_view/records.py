@@ -4,8 +4,9 @@ rule links, and for the agency the trauma histories and the approvals waiting.
 
 The statement is a `sop_shared.wide_union` of SQLAlchemy Core selects, built once here with the case as a bound
 parameter (compiled once, the same SQL on PostgreSQL and SQLite); each family's order is numbered in SQL. The
-rows become the same model objects the ORM would load (`model_construct`: no validation, no identity map), so
-the view's redaction and output functions take them as they are. What the audience may see is decided
+rows are read as their entities (`read_as`: the row's columns as the entity's attributes and `model_dump()`,
+without building a model object; the map, one row, is built with `model_construct`), so the view's redaction and
+output functions take them as they are. What the audience may see is decided
 afterwards by the rules the window reads apply in SQL (`shared_only`, `seen_by`, `goals_shown_to`), applied to
 the rows (`shown_to`, `seen_in`, `goal_shown`)."""
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -23,6 +25,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    literal,
     literal_column,
     select,
     type_coerce,
@@ -44,7 +47,7 @@ from sop_assessment.trauma.models import TraumaHistory
 from sop_shared.db import table_of
 from sop_shared.policy import Audience, may_see_unshared
 from sop_shared.sharing import shared_only
-from sop_shared.wide_union import WideUnion
+from sop_shared.wide_union import WideUnion, read_as
 
 M = TypeVar("M")
 CASE: BindParameter[uuid.UUID] = bindparam("case_id")
@@ -102,7 +105,12 @@ def _families(*, agency: bool, internal: bool) -> list[Family]:
     approvals, translations = table_of(Approval), table_of(Translation)
     families = [
         Family("statement", _of_case(Statement), ("id",)),
-        Family("translation", _of_case(Translation).where(translations.c.record_kind.in_(TRANSLATED)), ("id",)),
+        # each kind a bound value of its own: an expanding IN is rendered into the SQL anew on every read
+        Family(
+            "translation",
+            _of_case(Translation).where(translations.c.record_kind.in_([literal(kind) for kind in TRANSLATED])),
+            ("id",),
+        ),
         Family("goal", _of_case(SafetyGoal), ("id",)),
         Family("rating", _of_case(ScaleRating), ("id",)),
         Family("map", _latest_map(agency=agency)),
@@ -160,8 +168,10 @@ async def case_records(session: AsyncSession, case_id: uuid.UUID, audience: Audi
     rows = await READS[(may_see_unshared(audience), internal)].read(session, {"case_id": case_id})
 
     def of(name: str, model: type[M]) -> list[M]:
-        ordered = sorted(rows.get(name, []), key=lambda r: r[PLACE])
-        return [model.model_construct(**{k: v for k, v in r.items() if k != PLACE}) for r in ordered]  # type: ignore[attr-defined]
+        ordered = sorted(rows.get(name, []), key=itemgetter(PLACE))
+        for row in ordered:  # the rows are this read's own: their place is dropped, not copied around
+            del row[PLACE]
+        return [read_as(model, row) for row in ordered]
 
     translations: dict[str, dict[uuid.UUID, list[Translation]]] = {kind: {} for kind in TRANSLATED}
     for translation in of("translation", Translation):

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -39,7 +40,7 @@ from sop_assessment.case_view.windows import (
     statement_page,
 )
 from sop_assessment.child_voice.service import may_see_record, record_shown, removed_rules_of, restricted_record
-from sop_assessment.goals.service import goal_out, goal_shown
+from sop_assessment.goals.service import goal_out_values, goal_shown
 from sop_assessment.language.api import Glossary, GlossaryEntry
 from sop_assessment.language.glossary import REVIEWED, glossary
 from sop_assessment.maps.rules import map_warnings
@@ -258,14 +259,15 @@ def statement_fields_shown(shown: Sequence[StatementOut]) -> set[str]:
 
 
 def _goal(goal: Any, withheld: bool, language: str, audience: Audience, translations: Sequence[Any]) -> CaseViewGoal:
-    out = goal_out(goal, audience).model_dump()
+    out = goal_out_values(goal, audience)
     if not withheld:
         source = Source(language=goal.language, version=goal.version, text=goal.composed_text)
-        return CaseViewGoal(**out, translations=carried(translations, source))
+        return CaseViewGoal.model_validate({**out, "translations": carried(translations, source)})
     values, redacted = withheld_goal(out, language)
-    return CaseViewGoal(**values, redacted=redacted)
+    return CaseViewGoal.model_validate({**values, "redacted": redacted})
 
 
+@lru_cache(maxsize=256)  # the same words on every read (reviewed data read once); the view only serialises it
 def glossary_in(language: str) -> Glossary:
     """The glossary as `GET /v1/glossary` gives it; a language nobody has translated it into lists every term
     as missing rather than refusing (the case view is asked for in the reader's language)."""

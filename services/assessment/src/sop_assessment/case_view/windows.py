@@ -23,7 +23,7 @@ from sop_assessment.ratings.models import OVERALL, ScaleRating
 from sop_assessment.ratings.rules import latest_occasion, target_of, trajectory
 from sop_assessment.ratings.schemas import ScaleRatingOut, Trajectory
 from sop_assessment.statements.redaction import StatementView, statement_view
-from sop_assessment.statements.service import seen_by, statement_out
+from sop_assessment.statements.service import seen_by, statement_out_values
 from sop_assessment.translations.rules import shown_translations
 from sop_assessment.translations.service import TRANSLATIONS
 from sop_shared.pagination import CaseList, CountedPage, Reading
@@ -109,12 +109,12 @@ def statement_page(
 def case_view_statement(
     statement: Statement, view: StatementView, translations: Sequence[Any], language: str, audience: Audience
 ) -> CaseViewStatement:
-    out = statement_out(statement, audience, language=language, view=view)
+    out = statement_out_values(statement, audience, language=language, view=view)
     source = Source(language=statement.language, version=statement.version, text=statement.composed_text)
     current = shown_translations(
         translations, source=source, withheld=view.withheld, shows_reporter=view.shows_reporter, current_only=True
     )
-    return CaseViewStatement(**out.model_dump(), translations=carried(current, source))
+    return CaseViewStatement.model_validate({**out, "translations": carried(current, source)})
 
 
 # The safety scale's order: the overall rating first (the family's headline), then the danger statements,

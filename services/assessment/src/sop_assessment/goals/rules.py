@@ -4,6 +4,7 @@ session."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from sop_assessment.goals.models import GoalOwner
@@ -35,6 +36,7 @@ def owner_problems(owner: GoalOwner | None) -> list[dict[str, str]]:
     ]
 
 
+@lru_cache(maxsize=1024)  # a pure function of its arguments, and every read of a goal shows it (Babel is slow)
 def duration_text(value: str, language: str = "en") -> str:
     """`P1Y2M` -> "1 year and 2 months" ("1 año y 2 meses"), from Babel in `language`; the words a family
     reads (ISO-8601 years, months, weeks or days: `sop_shared.locale_words.parse_duration`)."""

@@ -243,13 +243,16 @@ async def case_goals(
 
 def goal_out(goal: SafetyGoal, audience: Audience | None = None) -> SafetyGoalOut:
     """The goal as the API shows it; outside the agency without the agency's notes (`share_reason`)."""
+    return SafetyGoalOut.model_validate(goal_out_values(goal, audience))
+
+
+def goal_out_values(goal: SafetyGoal, audience: Audience | None = None) -> dict[str, Any]:
+    """What `goal_out` validates, for a response model that extends `SafetyGoalOut` (validated once)."""
     values = goal.model_dump()
     check = goal_check(text=goal.composed_text, language=goal.language, values=values)
-    return SafetyGoalOut.model_validate(
-        without_agency_notes(
-            {**values, "duration_text": duration_text(goal.duration, goal.language), "plain_language": check},
-            audience,
-        )
+    return without_agency_notes(
+        {**values, "duration_text": duration_text(goal.duration, goal.language), "plain_language": check},
+        audience,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,6 +115,13 @@ def statement_out(
     """The statement as the API shows it to `audience` (None: whole, as its writer just wrote it), with the
     plain-language check of what is shown computed now (so an improved word list reaches old statements too).
     `language` is the reader's: the fixed sentence of a withheld statement is in it."""
+    return StatementOut.model_validate(statement_out_values(statement, audience, language=language, view=view))
+
+
+def statement_out_values(
+    statement: Statement, audience: Audience | None = None, *, language: str = "en", view: StatementView | None = None
+) -> dict[str, Any]:
+    """What `statement_out` validates, for a response model that extends `StatementOut` (validated once)."""
     if view is None:
         values = statement.model_dump()
         view = statement_view(values, audience, language=language) if audience is not None else StatementView(values)
@@ -124,9 +132,7 @@ def statement_out(
         else statement_check(kind=statement.kind, language=shown["language"], text=shown["composed_text"], values=shown)
     )
     redacted = [*view.redacted, "plain_language"] if view.withheld else view.redacted
-    return StatementOut.model_validate(
-        without_agency_notes({**shown, "plain_language": check, "redacted": redacted}, audience)
-    )
+    return without_agency_notes({**shown, "plain_language": check, "redacted": redacted}, audience)
 
 
 async def list_revisions(
