@@ -120,3 +120,168 @@ async def test_leaves_the_short_way_leaves_alone_are_answered_as_graphql_core_an
     assert ours.errors, "the query has failing leaves"
     assert json.dumps(ours.data) == json.dumps(theirs.data)
     assert [(e.message, e.path) for e in ours.errors or []] == [(e.message, e.path) for e in theirs.errors or []]
+
+
+# --- objects and lists of objects the short way ---
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Pet(Named):
+    legs: int
+
+    @strawberry.field
+    async def sound(self) -> str:
+        if self.legs < 0:
+            raise ValueError("no sound")
+        return "woof"
+
+
+@strawberry.type
+class Collar:
+    colour: Colour
+    tags: list[str]
+
+
+@strawberry.type
+class Owner:
+    name: str
+    collar: Collar | None
+    pet: Pet | None
+    pets: list[Pet]
+    maybe_pets: list[Pet | None] | None
+    best_pet: Pet
+
+
+class Impostor:
+    """Looks like a Pet, is not one: `Pet.is_type_of` (it implements an interface) refuses it."""
+
+    name, legs = "rex", 4
+
+
+class Later:
+    """An awaitable attribute (its coroutine made only when awaited)."""
+
+    def __await__(self) -> Any:
+        async def pet() -> Pet:
+            return Pet(name="later", legs=2)
+
+        return pet().__await__()
+
+
+def odd(**fields: Any) -> Any:
+    """A typed object given values of the wrong kind, on purpose."""
+    if "legs" in fields:
+        return Pet(**fields)
+    return Collar(**fields) if "colour" in fields else Owner(**fields)
+
+
+def owners() -> list[Owner]:
+    collar = Collar(colour=Colour.RED, tags=["a"])
+    dog, spider = Pet(name="dog", legs=4), Pet(name="spider", legs=8)
+    mute = Pet(name="mute", legs=-1)  # its `sound` fails
+    return [
+        Owner(name="plain", collar=collar, pet=dog, pets=[dog, spider], maybe_pets=[dog, None], best_pet=dog),
+        odd(name="tuple", collar=None, pet=None, pets=(spider,), maybe_pets=None, best_pet=spider),
+        odd(name="null best", collar=collar, pet=dog, pets=[], maybe_pets=[], best_pet=None),
+        odd(name="null item", collar=collar, pet=dog, pets=[dog, None], maybe_pets=[None], best_pet=dog),
+        odd(
+            name="error",
+            collar=ValueError("no collar"),
+            pet=dog,
+            pets=[ValueError("x")],
+            maybe_pets=[ValueError("y")],
+            best_pet=dog,
+        ),
+        odd(
+            name="impostor",
+            collar=collar,
+            pet=Impostor(),
+            pets=[dog, Impostor()],
+            maybe_pets=[Impostor()],
+            best_pet=dog,
+        ),
+        odd(
+            name="bad leaf",
+            collar=odd(colour="green", tags=[None]),
+            pet=odd(name=None, legs=1),
+            pets=[odd(name="ok", legs=None)],
+            maybe_pets=[odd(name=None, legs=1)],
+            best_pet=odd(name="b", legs="x"),
+        ),
+        odd(name="async", collar=collar, pet=Later(), pets=[dog, mute], maybe_pets=[mute], best_pet=mute),
+        odd(name="iterable", collar=collar, pet=dog, pets=iter([dog]), maybe_pets="not a list", best_pet=dog),
+    ]
+
+
+@strawberry.type
+class OwnersQuery:
+    @strawberry.field
+    def owners(self) -> list[Owner]:
+        return owners()
+
+    @strawberry.field
+    def strict_owners(self) -> list[Owner]:
+        return [o for o in owners() if o.name in {"plain", "tuple", "async"}]
+
+
+OWNER_FIELDS = """name collar { colour tags } pet { name legs sound } pets { name legs } maybePets { name sound }
+  bestPet { name legs sound }"""
+
+
+@pytest.mark.sqlite_smoke
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ owners { " + OWNER_FIELDS + " } }", {}),
+        ("{ owners { bestPet { sound name } pets { sound } name } }", {}),
+        ("{ strictOwners { " + OWNER_FIELDS + " } }", {}),
+        ("{ owners { name ...P pets { ... on Pet { name } legs } } } fragment P on Owner { pets { legs name } }", {}),
+        ("{ owners { a: pet { name } b: pet { legs } pet { name } pet { legs } } }", {}),
+        ("{ owners { pet { __typename name } pets { __typename ... on Named { name } } } }", {}),
+        ("query($x: Boolean!) { owners { pets { name @include(if: $x) legs } } }", {"x": True}),
+        ("query($x: Boolean!) { owners { pets { name @include(if: $x) legs } } }", {"x": False}),
+        ("query($x: Boolean!) { owners { pets @skip(if: $x) { name } collar { tags } } }", {"x": False}),
+        ("query($x: Boolean!) { owners { pets @skip(if: $x) { name } collar { tags } } }", {"x": True}),
+        ("{ owners { pets @include(if: true) { name } pet @skip(if: true) { name } } }", {}),
+    ],
+)
+async def test_objects_and_lists_of_objects_are_answered_as_graphql_core_answers_them(
+    query: str, variables: dict[str, Any]
+) -> None:
+    """Null where the type forbids it (at the field, at an item, in a leaf below), an exception, an object its
+    type refuses, an awaitable, a tuple, another iterable, errors from async resolvers below, fragments, aliases,
+    merged fields, directives: the same data, errors, messages, locations and paths — the second time too, when
+    the plans of the document are reused."""
+    ours_schema = strawberry.Schema(OwnersQuery, execution_context_class=GatewayExecutionContext)
+    theirs = await strawberry.Schema(OwnersQuery).execute(query, variables)
+    for _ in range(2):
+        ours = await ours_schema.execute(query, variables)
+        assert json.dumps(ours.data) == json.dumps(theirs.data)
+        assert [e.formatted for e in ours.errors or []] == [e.formatted for e in theirs.errors or []]
+
+
+async def test_plain_objects_and_lists_of_them_are_completed_without_graphql_cores_per_field_machinery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The plain owner's fields (objects, lists of objects, their leaves) are read the short way; only the
+    resolvers (`owners`, `sound`) take the long way."""
+    long_way: list[str] = []
+    execute_field = GatewayExecutionContext.execute_field
+
+    def recording(self: GatewayExecutionContext, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
+        long_way.append(f"{parent_type.name}.{details[0].node.name.value}")
+        return execute_field(self, parent_type, source, details, *rest)
+
+    monkeypatch.setattr(GatewayExecutionContext, "execute_field", recording)
+    schema = strawberry.Schema(OwnersQuery, execution_context_class=GatewayExecutionContext)
+    query = "{ strictOwners { name collar { colour tags } pet { name legs } pets { name legs } maybePets { name } } }"
+    for _ in range(2):
+        long_way.clear()
+        result = await schema.execute(query)
+        assert not result.errors
+        assert long_way == ["OwnersQuery.strictOwners", "Owner.pet"]  # the async owner's awaitable pet

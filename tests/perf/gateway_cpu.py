@@ -199,6 +199,9 @@ async def measure(system: Any, args: argparse.Namespace) -> dict[str, float]:
         pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
         print(f"top {args.profile} by cumulative time:")
         pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
+        if args.profile_out:
+            profile.dump_stats(args.profile_out)
+            print(f"cProfile's statistics written to {args.profile_out} (python -m pstats)")
     return figures
 
 
@@ -223,6 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--preload", type=int, default=40, help="danger statements added to the demo family")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile the full view: top N")
+    parser.add_argument("--profile-out", help="with --profile: also write cProfile's statistics to this file")
     parser.add_argument(
         "--compare-executor",
         action="store_true",

@@ -1,44 +1,84 @@
-"""How the gateway's GraphQL results are built: graphql-core's executor, with a short way for plain leaves.
+"""How the gateway's GraphQL results are built: graphql-core's executor, with a short way for plain fields.
 
-A full `caseView` is some 4,000 fields, most of them a scalar or enum read straight off a typed object (a
-Strawberry field with no resolver). graphql-core resolves each one the long way: a response path, a resolve
-info (Strawberry's, with the operation's context), the resolver chain, awaitable checks, then `complete_value`
-unwrapping non-null and dispatching on the type. That per-field machinery was most of the gateway's CPU per view
-(issue 16). For such a leaf this module reads the attribute and coerces it with the type's own
-`coerce_output_value`, exactly what the long way ends in. Anything else takes the long way: a field with a
-resolver, arguments or field extensions, an object or abstract type, any middleware (a schema extension that
-wraps each resolution), and every value the short way is not sure of (null where the type forbids it, a value
-the type refuses, an exception) — so errors, their messages and their paths are graphql-core's own.
-`tests/gateway/test_graphql_execution.py` compares the two on the full view."""
+A full `caseView` is some 4,400 fields in 1,100 objects, most of them a scalar, an enum or a nested object read
+straight off a typed object (a Strawberry field with no resolver). graphql-core resolves each one the long way:
+a response path, a resolve info (Strawberry's, with the operation's context), the resolver chain, awaitable
+checks, then `complete_value` unwrapping non-null and list and dispatching on the type, and for each object
+`complete_object_value`, the memo of its collected sub-fields and `execute_fields` again. That per-field and
+per-object machinery was most of the gateway's CPU per view (issue 16).
+
+The short way reads such a field with `getattr`, and:
+- a leaf (or a list of leaves) it coerces with the type's own `coerce_output_value` (an enum member through a
+  table made once from that same method), exactly what the long way ends in;
+- an object (or a list of objects) of an object type it completes by executing the object's collected sub-fields
+  straight away — the plan of each selection (each response key with its field's reader) made once per request
+  and selection, the type's `is_type_of` asked as the long way asks it — with the long way's error handling:
+  the same `handle_field_error` at the same paths, awaitable results awaited the same way.
+
+Anything else takes the long way: a field with a resolver, arguments or field extensions, an abstract type, a
+field node with directives (`@stream`), a selection with `@defer`, any middleware (a schema extension that wraps
+each resolution), and every value the short way is not sure of (null where the type forbids it, a value the type
+refuses, an exception, an awaitable, something other than a list or tuple for a list, an object its type does not
+recognise) — so errors, their messages and their paths are graphql-core's own.
+`tests/gateway/test_graphql_execution.py` compares the two on the full view and on values of each such kind."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
 from operator import attrgetter
 from typing import Any
 
 from graphql import (
+    DirectiveNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    Node,
+    OperationDefinitionNode,
     Undefined,
+    VariableNode,
     is_leaf_type,
 )
+from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+from sop_gateway.graphql.per_document import per_node
 
 # A leaf read the short way: the value, or SLOW when the long way must decide.
 SLOW: Any = object()
 Reader = Callable[[Any], Any]
 
 
-def _leaf_reader(field_def: GraphQLField) -> Reader | None:
-    """How to read this field the short way, or None: a Strawberry field without resolver, arguments or field
-    extensions, read with the plain `getattr` default, whose type is a leaf or a list of leaves."""
+@dataclass(frozen=True, slots=True)
+class ObjectField:
+    """A plain field whose value is an object (`many`: a list of objects) of one object type."""
+
+    field_def: GraphQLField
+    read: Reader
+    object_type: GraphQLObjectType
+    required: bool  # the field's type is non-null
+    many: bool
+    item_type: GraphQLOutputType  # a list's item type (non-null or not); the field's own type otherwise
+    item_required: bool
+
+
+FieldReader = Reader | ObjectField
+
+
+def _plain_attribute(field_def: GraphQLField) -> str | None:
+    """The attribute a field is read from, when graphql-core would only read it: a Strawberry field without
+    resolver, arguments or field extensions, read with the plain `getattr` default."""
     resolve = field_def.resolve
     if resolve is None or not getattr(resolve, "_is_default", False) or field_def.args:
         return None
@@ -47,8 +87,17 @@ def _leaf_reader(field_def: GraphQLField) -> Reader | None:
         return None
     if field.default_resolver is not getattr or not field.python_name:
         return None
-    read = attrgetter(field.python_name)
-    return _leaf_list(field_def.type, read) or _leaf(field_def.type, read)
+    return field.python_name
+
+
+def _field_reader(field_def: GraphQLField) -> FieldReader | None:
+    """How to read this field the short way, or None: a plain field whose type is a leaf, an object type, or a
+    list of either."""
+    name = _plain_attribute(field_def)
+    if name is None:
+        return None
+    read = attrgetter(name)
+    return _leaf_list(field_def.type, read) or _leaf(field_def.type, read) or _objects(field_def, read)
 
 
 def _unwrap(type_: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
@@ -57,11 +106,32 @@ def _unwrap(type_: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
     return type_, False
 
 
+def _coercion(type_: Any) -> Callable[[Any], Any]:
+    """The type's `coerce_output_value`; for a Strawberry enum, its answer for each member of the Python enum
+    looked up in a table made with that same method (it scans the values for each member it is given)."""
+    coerce: Callable[[Any], Any] = type_.coerce_output_value
+    if not isinstance(type_, CustomGraphQLEnumType):
+        return coerce
+    members = type_.wrapped_cls
+    names: dict[Enum, Any] = {}
+    member: Enum
+    for member in members:
+        with contextlib.suppress(Exception):  # a member the GraphQL enum lacks: coerced (and refused) each time
+            names[member] = coerce(member)
+
+    def enum_name(value: Any) -> Any:
+        if type(value) is members and value in names:
+            return names[value]
+        return coerce(value)
+
+    return enum_name
+
+
 def _leaf(type_: GraphQLOutputType, read: Reader) -> Reader | None:
     inner, required = _unwrap(type_)
     if not is_leaf_type(inner):
         return None
-    coerce = inner.coerce_output_value
+    coerce = _coercion(inner)
 
     def leaf(source: Any) -> Any:
         value = read(source)
@@ -82,7 +152,7 @@ def _leaf_list(type_: GraphQLOutputType, read: Reader) -> Reader | None:
     item_type, item_required = _unwrap(outer.of_type)
     if not is_leaf_type(item_type):
         return None
-    coerce = item_type.coerce_output_value
+    coerce = _coercion(item_type)
 
     def leaf_list(source: Any) -> Any:
         value = read(source)
@@ -108,60 +178,229 @@ def _leaf_list(type_: GraphQLOutputType, read: Reader) -> Reader | None:
     return leaf_list
 
 
+def _objects(field_def: GraphQLField, read: Reader) -> ObjectField | None:
+    outer, required = _unwrap(field_def.type)
+    if isinstance(outer, GraphQLObjectType):
+        return ObjectField(field_def, read, outer, required, False, field_def.type, required)
+    if not isinstance(outer, GraphQLList):
+        return None
+    item_type, item_required = _unwrap(outer.of_type)
+    if not isinstance(item_type, GraphQLObjectType):
+        return None
+    return ObjectField(field_def, read, item_type, required, True, outer.of_type, item_required)
+
+
+class Step:
+    """One response key of a selection: its field nodes, its reader (None: the long way) and, for an object
+    field, the object's own selection once it has been collected."""
+
+    __slots__ = ("field_details_list", "reader", "response_name", "selection")
+
+    def __init__(self, response_name: str, field_details_list: FieldDetailsList, reader: FieldReader | None) -> None:
+        self.response_name = response_name
+        self.field_details_list = field_details_list
+        self.reader = reader
+        self.selection: Selection | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The sub-fields of some field nodes on one object type, as graphql-core collects them, and their plan."""
+
+    collected: CollectedFields
+    plan: list[Step]
+
+
+def _plan(readers: dict[str, FieldReader | None], grouped_field_set: GroupedFieldSet) -> list[Step]:
+    plan = []
+    for response_name, field_details_list in grouped_field_set.items():
+        reader = readers.get(field_details_list[0].node.name.value)
+        if isinstance(reader, ObjectField) and any(details.node.directives for details in field_details_list):
+            reader = None  # `@stream`, or any other directive on the field itself: the long way decides
+        plan.append(Step(response_name, field_details_list, reader))
+    return plan
+
+
+def _collected_from_document_alone(operation: OperationDefinitionNode, fragments: Iterable[Node]) -> bool:
+    """Whether collecting the document's selections depends on nothing but the document: no directive reads a
+    variable (`@include(if: $x)`), no `@defer` or `@stream`, no fragment arguments."""
+    stack: list[Any] = [operation, *fragments]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, DirectiveNode):
+            if node.name.value in {"defer", "stream"} or _reads_a_variable(node):
+                return False
+        elif isinstance(node, FragmentDefinitionNode) and getattr(node, "variable_definitions", None):
+            return False
+        elif isinstance(node, FragmentSpreadNode) and getattr(node, "arguments", None):
+            return False
+        for key in node.keys:
+            value = getattr(node, key, None)
+            if isinstance(value, Node):
+                stack.append(value)
+            elif isinstance(value, list | tuple):
+                stack.extend(item for item in value if isinstance(item, Node))
+    return True
+
+
+def _reads_a_variable(node: Node) -> bool:
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, VariableNode):
+            return True
+        for key in current.keys:
+            value = getattr(current, key, None)
+            if isinstance(value, Node):
+                stack.append(value)
+            elif isinstance(value, list | tuple):
+                stack.extend(item for item in value if isinstance(item, Node))
+    return False
+
+
 class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's execution, each plain leaf read the short way (module docstring)."""
+    """graphql-core's execution, each plain field read the short way (module docstring)."""
 
     # Each object type's fields, by name: their reader, or None for the long way. The types of a schema never
     # change once it is built; the entry holds the type itself, so its id is not reused while it is kept.
-    _readers: dict[int, tuple[GraphQLObjectType, dict[str, Reader | None]]] = {}
+    _readers: dict[int, tuple[GraphQLObjectType, dict[str, FieldReader | None]]] = {}
 
-    def _readers_of(self, parent_type: GraphQLObjectType) -> dict[str, Reader | None]:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # This request's plans of selections collected for it alone (by the selection's id; the entry holds
+        # the selection, so its id is not reused while it is kept).
+        self._plans: dict[int, tuple[GroupedFieldSet, list[Step]]] = {}
+        fragments = self.fragment_definitions.values()
+        self._per_document = per_node(
+            self.operation,
+            "collected from the document alone",
+            lambda: _collected_from_document_alone(self.operation, fragments),
+        )
+
+    def _readers_of(self, parent_type: GraphQLObjectType) -> dict[str, FieldReader | None]:
         known = self._readers.get(id(parent_type))
         if known is not None and known[0] is parent_type:
             return known[1]
-        readers = {name: _leaf_reader(field_def) for name, field_def in parent_type.fields.items()}
+        readers = {name: _field_reader(field_def) for name, field_def in parent_type.fields.items()}
         self._readers[id(parent_type)] = (parent_type, readers)
         return readers
+
+    def _plan_of(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> list[Step]:
+        known = self._plans.get(id(grouped_field_set))
+        if known is not None and known[0] is grouped_field_set:
+            return known[1]
+        plan = _plan(self._readers_of(parent_type), grouped_field_set)
+        self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
+        return plan
+
+    def _selection(self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> Selection:
+        """The sub-fields of these field nodes on this type: collected once per document when that depends on
+        the document alone (and the nodes are not under `@defer` nor given fragment arguments), else graphql-core's
+        collection for this request."""
+        if self._per_document and all(
+            details.defer_usage is None and details.fragment_variable_values is None for details in field_details_list
+        ):
+            nodes = tuple(details.node for details in field_details_list)
+
+            def collect() -> tuple[tuple[FieldNode, ...], Selection]:
+                collected = super(GatewayExecutionContext, self).collect_subfields(object_type, field_details_list)
+                return nodes, Selection(collected, _plan(self._readers_of(object_type), collected.grouped_field_set))
+
+            key = ("selection", object_type, tuple(id(node) for node in nodes))
+            return per_node(self.operation, key, collect)[1]
+        collected = self.collect_subfields(object_type, field_details_list)
+        return Selection(collected, self._plan_of(object_type, collected.grouped_field_set))
 
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
         source_value: Any,
         path: Path | None,
-        grouped_field_set: Any,
+        grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
-        """graphql-core's `execute_fields` (3.3), with the short way for plain leaves; the results keep the
+        """graphql-core's `execute_fields` (3.3), with the short way for plain fields; the results keep the
         order of the selection."""
-        manager = self.middleware_manager
-        if manager is not None and manager.middlewares:
+        if self._has_middleware():
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
-        readers = self._readers_of(parent_type)
+        return self._execute_plan(
+            parent_type, source_value, path, self._plan_of(parent_type, grouped_field_set), position_context
+        )
+
+    def collect_and_execute_subfields(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's, with the sub-fields collected once per document where they can be."""
+        if position_context is not None or self._has_middleware():
+            return super().collect_and_execute_subfields(
+                return_type, field_details_list, path, result, position_context
+            )
+        selection = self._selection(return_type, field_details_list)
+        if selection.collected.new_defer_usages:
+            return self.execute_collected_subfields(
+                return_type,
+                result,
+                path,
+                selection.collected.grouped_field_set,
+                selection.collected.new_defer_usages,
+                position_context,
+            )
+        return self._execute_plan(return_type, result, path, selection.plan, None)
+
+    def _has_middleware(self) -> bool:
+        manager = self.middleware_manager
+        return manager is not None and bool(manager.middlewares)
+
+    def _execute_plan(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        plan: list[Step],
+        position_context: Any,
+    ) -> Any:
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                reader = readers.get(field_details_list[0].node.name.value)
+            for step in plan:
+                reader = step.reader
                 if reader is not None:
-                    try:
-                        value = reader(source_value)
-                    except Exception:
-                        value = SLOW
-                    if value is not SLOW:
-                        results[response_name] = value
-                        continue
+                    if type(reader) is ObjectField:
+                        value = (
+                            self._complete_objects(step, reader, parent_type, source_value, path)
+                            if position_context is None
+                            else SLOW
+                        )
+                        if value is not SLOW:
+                            results[step.response_name] = value
+                            if is_awaitable(value):
+                                awaitable_fields.append(step.response_name)
+                            continue
+                    else:
+                        try:
+                            value = reader(source_value)  # type: ignore[operator]
+                        except Exception:
+                            value = SLOW
+                        if value is not SLOW:
+                            results[step.response_name] = value
+                            continue
                 result = self.execute_field(
                     parent_type,
                     source_value,
-                    field_details_list,
-                    Path(path, response_name, parent_type.name),
+                    step.field_details_list,
+                    Path(path, step.response_name, parent_type.name),
                     position_context,
                 )
                 if result is not Undefined:
-                    results[response_name] = result
+                    results[step.response_name] = result
                     if is_awaitable(result):
-                        awaitable_fields.append(response_name)
+                        awaitable_fields.append(step.response_name)
         except Exception:
             if awaitable_fields:
                 self.settle_in_background([results[field] for field in awaitable_fields])
@@ -179,6 +418,127 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def _complete_objects(
+        self, step: Step, field: ObjectField, parent_type: GraphQLObjectType, source_value: Any, path: Path | None
+    ) -> Any:
+        """The field's value completed as `execute_field` completes it, or SLOW (decided before anything is
+        executed) when the long way must do it."""
+        try:
+            value = field.read(source_value)
+        except Exception:
+            return SLOW
+        if value is None:
+            return SLOW if field.required else None
+        if field.many:
+            if not isinstance(value, list | tuple):
+                return SLOW
+            items: Sequence[Any] = value
+        else:
+            items = (value,)
+        is_awaitable = self.is_awaitable
+        for item in items:
+            if item is None:
+                if field.item_required:
+                    return SLOW
+            elif isinstance(item, Exception) or is_awaitable(item):
+                return SLOW
+        field_details_list = step.field_details_list
+        field_path = Path(path, step.response_name, parent_type.name)
+        object_type = field.object_type
+        is_type_of = object_type.is_type_of
+        if is_type_of is not None:
+            info = self.build_resolve_info(
+                field.field_def, [details.node for details in field_details_list], parent_type, field_path
+            )
+            for item in items:
+                if item is not None:
+                    known = is_type_of(item, info)
+                    if known is not True:
+                        close = getattr(known, "close", None) if is_awaitable(known) else None
+                        if close is not None:
+                            close()  # a coroutine of ours, never to be awaited: the long way asks again
+                        return SLOW
+        selection = step.selection
+        if selection is None:
+            selection = step.selection = self._selection(object_type, field_details_list)
+        if selection.collected.new_defer_usages:
+            return SLOW
+        return_type = field.field_def.type
+        try:
+            if field.many:
+                completed = self._complete_items(field, items, field_details_list, field_path, selection.plan)
+            else:
+                completed = self._execute_plan(object_type, value, field_path, selection.plan, None)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, field_path)
+            return None
+        if is_awaitable(completed):
+            return self._field_awaited(completed, return_type, field_details_list, field_path)
+        return completed
+
+    def _complete_items(
+        self,
+        field: ObjectField,
+        items: Sequence[Any],
+        field_details_list: FieldDetailsList,
+        path: Path,
+        plan: list[Step],
+    ) -> Any:
+        """graphql-core's `complete_iterable_value` for a list of objects, each item's sub-fields executed."""
+        object_type, item_type = field.object_type, field.item_type
+        is_awaitable = self.is_awaitable
+        completed_results: list[Any] = []
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                if item is None:
+                    completed_results.append(None)
+                    continue
+                item_path = Path(path, index, None)
+                try:
+                    completed = self._execute_plan(object_type, item, item_path, plan, None)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    completed_results.append(None)
+                    continue
+                if is_awaitable(completed):
+                    completed_results.append(self._field_awaited(completed, item_type, field_details_list, item_path))
+                    awaitable_indices.append(index)
+                else:
+                    completed_results.append(completed)
+        except Exception:
+            if awaitable_indices:
+                self.settle_in_background([completed_results[index] for index in awaitable_indices])
+            raise
+        if not awaitable_indices:
+            return completed_results
+
+        async def get_completed_results() -> list[Any]:
+            if len(awaitable_indices) == 1:
+                index = awaitable_indices[0]
+                completed_results[index] = await completed_results[index]
+            else:
+                awaited = await gather_with_cancel(*(completed_results[index] for index in awaitable_indices))
+                for index, sub_result in zip(awaitable_indices, awaited, strict=True):
+                    completed_results[index] = sub_result
+            return completed_results
+
+        return get_completed_results()
+
+    async def _field_awaited(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        """An awaitable completion awaited as `execute_field` (or `complete_list_item_value`) awaits it."""
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
 
 
 __all__ = ["GatewayExecutionContext"]

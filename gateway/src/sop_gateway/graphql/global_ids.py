@@ -69,8 +69,10 @@ class GlobalId:
 def root_key(info: Info[Any, Any]) -> str:
     """The response key of the root field this field was resolved under (its alias, if it has one), with the
     item's index under a root field that is a list (`nodes/2`)."""
-    path = info.path.as_list()
-    return f"{path[0]}/{path[1]}" if len(path) > 1 and isinstance(path[1], int) else str(path[0])
+    root, below = info.path, None
+    while root.prev is not None:  # up the response path (not `as_list`: a record's id is read for each record)
+        root, below = root.prev, root
+    return f"{root.key}/{below.key}" if below is not None and isinstance(below.key, int) else str(root.key)
 
 
 def register_view(info: Info[Any, Any], view: ViewKey, key: str | None = None) -> None:

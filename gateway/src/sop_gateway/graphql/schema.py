@@ -5,6 +5,7 @@ caller who may not introspect); internal errors masked, with the request id to q
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import strawberry
@@ -19,9 +20,9 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
@@ -40,6 +41,7 @@ from sop_gateway.graphql.execution import GatewayExecutionContext
 from sop_gateway.graphql.global_ids import Node
 from sop_gateway.graphql.mutations import build_derived
 from sop_gateway.graphql.nodes import resolve_node, resolve_nodes
+from sop_gateway.graphql.per_document import per_node
 from sop_gateway.graphql.translation_queue import TranslationQueuePage, resolve_translation_queue
 from sop_gateway.graphql.trusted_documents import TrustedDocuments, TrustedDocumentsExtension
 from sop_gateway.graphql.types import ActorType, Audience, Me
@@ -180,6 +182,24 @@ class UpstreamCallCount(SchemaExtension):
         return {"upstreamCalls": dict(calls)} if calls is not None else {}
 
 
+class ValidationPerDocument(SchemaExtension):
+    """Strawberry's `ValidationCache`, kept per document (`per_document`) rather than in an LRU cache keyed by the
+    document's value, which hashed the whole parsed document (a thousand nodes for the full case view) on every
+    request. The parser cache hands each request with the same text the same document; the answer is the same
+    list of errors either way (`validate_document` of the schema, the document and the rules)."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        schema = context.schema._schema
+        rules = tuple(context.validation_rules)
+        if document is not None:
+            context.pre_execution_errors = per_node(
+                document, ("validation", schema, rules), lambda: validate_document(schema, document, rules)
+            )
+        yield
+
+
 def max_directives_rule(limit: int) -> type[ValidationRule]:
     """Refuse documents with more than `limit` directives in all (directive overloading: each one costs
     validation and execution work, and unknown ones multiply errors)."""
@@ -304,7 +324,7 @@ def build_schema(settings: GatewaySettings, upstream: dict[str, Any] | None = No
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        ValidationPerDocument,
         # MaskErrors reads `self.execution_context` after the operation ran, so a shared instance masked
         # whichever request came last and let concurrent ones leak internal errors.
         lambda: MaskInternalErrors(
