@@ -6,7 +6,8 @@ statement per row), and what makes a state-sized SACWIS load close to a raw load
 INSERT would write, value for value: each value goes through its column type's own bind processing (enum
 names, JSON text, UTC timestamps), a column left out gets its Python-side default as the INSERT would, and a
 column with neither is left to the database (its server default or NULL). A constraint violation is raised
-as SQLAlchemy's `IntegrityError`, as from the INSERT, so callers' savepoints and retries are unchanged.
+as SQLAlchemy's `IntegrityError`, as from the INSERT, so callers' savepoints and retries are unchanged; a
+cancelled statement or a lost connection as the `DBAPIError` the service answers 503 for.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 CHUNK = 500  # rows per INSERT statement on the INSERT path
@@ -66,8 +67,17 @@ async def insert_rows(
             records=list(zip(*values, strict=True)),
         )
     except Exception as exc:
-        if str(getattr(exc, "sqlstate", "")).startswith("23"):  # class 23: integrity constraint violation
-            raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+        # The driver's own errors, raised as SQLAlchemy raises them from an INSERT, so the service answers the same:
+        # a constraint violation (class 23) the callers' savepoints catch, a cancelled statement or a busy server
+        # 503 to retry (`sop_shared.db.database_problem` reads the SQLSTATE), a lost connection 503 too.
+        sqlstate = str(getattr(exc, "sqlstate", None) or "")
+        statement = f"COPY {table.name}"
+        if sqlstate.startswith("23"):
+            raise IntegrityError(statement, None, exc) from exc
+        if sqlstate:
+            raise DBAPIError(statement, None, exc) from exc
+        if driver.is_closed():
+            raise DBAPIError(statement, None, exc, connection_invalidated=True) from exc
         raise
 
 
