@@ -25,7 +25,7 @@ recognise) — so errors, their messages and their paths are graphql-core's own.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from operator import attrgetter
@@ -224,38 +224,31 @@ def _plan(readers: dict[str, FieldReader | None], grouped_field_set: GroupedFiel
 def _collected_from_document_alone(operation: OperationDefinitionNode, fragments: Iterable[Node]) -> bool:
     """Whether collecting the document's selections depends on nothing but the document: no directive reads a
     variable (`@include(if: $x)`), no `@defer` or `@stream`, no fragment arguments."""
-    stack: list[Any] = [operation, *fragments]
-    while stack:
-        node = stack.pop()
+    for node in _nodes_under(operation, *fragments):
         if isinstance(node, DirectiveNode):
-            if node.name.value in {"defer", "stream"} or _reads_a_variable(node):
+            if node.name.value in {"defer", "stream"} or any(
+                isinstance(inner, VariableNode) for inner in _nodes_under(node)
+            ):
                 return False
         elif isinstance(node, FragmentDefinitionNode) and getattr(node, "variable_definitions", None):
             return False
         elif isinstance(node, FragmentSpreadNode) and getattr(node, "arguments", None):
             return False
+    return True
+
+
+def _nodes_under(*roots: Node) -> Iterator[Node]:
+    """Each node of these syntax trees, the roots included (in no particular order)."""
+    stack: list[Node] = list(roots)
+    while stack:
+        node = stack.pop()
+        yield node
         for key in node.keys:
             value = getattr(node, key, None)
             if isinstance(value, Node):
                 stack.append(value)
             elif isinstance(value, list | tuple):
                 stack.extend(item for item in value if isinstance(item, Node))
-    return True
-
-
-def _reads_a_variable(node: Node) -> bool:
-    stack: list[Any] = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, VariableNode):
-            return True
-        for key in current.keys:
-            value = getattr(current, key, None)
-            if isinstance(value, Node):
-                stack.append(value)
-            elif isinstance(value, list | tuple):
-                stack.extend(item for item in value if isinstance(item, Node))
-    return False
 
 
 class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
