@@ -65,6 +65,32 @@ async def test_publish_reaches_a_durable_pull_subscription(jetstream: JetStream)
         await bus.close()
 
 
+async def test_a_lone_event_is_handled_at_once_not_when_the_held_pull_request_expires(jetstream: JetStream) -> None:
+    """The consumer's pull request is held on the server for two minutes; an event published meanwhile is handled
+    when it arrives, not when the request expires, and a backlog behind it is taken in order, each event once."""
+    bus = await jetstream.bus(idle_wait_seconds=120).connect()
+    try:
+        received: list[Event] = []
+
+        async def handler(e: Event) -> None:
+            received.append(e)
+
+        sub = await bus.subscribe("sop.test.>", "held-pull", handler)
+        await asyncio.sleep(0.3)  # the consumer is waiting in its held pull request
+        lone = event(1)
+        await bus.publish(lone)
+        await wait_for(lambda: len(received) == 1)
+        backlog = [event(n) for n in range(2, 180)]
+        for e in backlog:
+            await bus.publish(e)
+        await wait_for(lambda: len(received) == 1 + len(backlog))
+        assert received == [lone, *backlog]  # in order, each once
+        assert await sub.pending() == 0
+        await sub.stop()
+    finally:
+        await bus.close()
+
+
 async def test_a_failing_handler_gets_the_message_again(jetstream: JetStream) -> None:
     bus = await jetstream.bus().connect()
     try:
