@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from sop_shared.admission import Admission
+from sop_shared.admission import WAIT_LIMIT_HEADER, Admission
 from sop_shared.observability import ComponentMetrics
 
 
@@ -88,6 +88,27 @@ async def test_a_request_that_waited_too_long_is_refused_with_a_problem_and_retr
     assert body["status"] == 503 and body["type"].endswith("/busy")
     assert held.inside == ["0"]  # the refused request never reached the app
     assert held.app.state.metrics.busy_refusals.labels("gateway")._value.get() == 1
+
+
+async def test_a_request_whose_caller_stopped_waiting_is_refused_where_it_waits_and_never_started() -> None:
+    """The gateway waits 10 s for a read; the service's queue timeout is longer. A read still waiting when its caller
+    gives up is refused then, instead of being read and answered to nobody when its turn comes."""
+    held = Held()
+    async with client_for(held, limit=1, queue_timeout_seconds=60) as client:
+        busy = asyncio.create_task(client.get("/work/0"))
+        await until(lambda: held.inside == ["0"])
+        given_up = await asyncio.wait_for(client.get("/work/1", headers={WAIT_LIMIT_HEADER: "200"}), timeout=10)
+        unsaid = [  # no wait limit, or not one: the queue timeout alone
+            asyncio.create_task(client.get(f"/work/{n}", headers=headers))
+            for n, headers in ((2, {WAIT_LIMIT_HEADER: "0"}), (3, {WAIT_LIMIT_HEADER: "soon"}), (4, {}))
+        ]
+        await asyncio.sleep(0.4)  # longer than the refused one waited
+        held.release.set()
+        assert (await busy).status_code == 200
+        assert [r.status_code for r in await asyncio.gather(*unsaid)] == [200, 200, 200]
+    assert given_up.status_code == 503 and given_up.json()["type"].endswith("/busy")
+    assert "0.2 s" in given_up.json()["detail"]
+    assert held.inside == ["0", "2", "3", "4"]  # the one its caller gave up on never reached the app
 
 
 async def test_no_limit_lets_every_request_in() -> None:

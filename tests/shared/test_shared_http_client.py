@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 
+from sop_shared.admission import WAIT_LIMIT_HEADER
 from sop_shared.http_client import service_client
 from sop_shared.observability import REQUEST_ID_HEADER, install_request_context, request_id_var, traceparent_var
 from sop_shared.settings import ComponentSettings
@@ -35,6 +36,7 @@ def echo_app() -> FastAPI:
             "request_id": request.headers.get(REQUEST_ID_HEADER),
             "traceparent": request.headers.get("traceparent"),
             "path": request.url.path,
+            "wait_limit_ms": request.headers.get(WAIT_LIMIT_HEADER),
         }
 
     return app
@@ -64,6 +66,9 @@ async def _exercise(client: httpx.AsyncClient) -> None:
         body = (await client.get("/echo")).json()
     assert body["request_id"] == "req-42" and body["path"] == "/echo"
     assert in_the_same_trace(body["traceparent"])
+    assert body["wait_limit_ms"] == "10000"  # the client's read timeout: the service starts nothing after it
+    body = (await client.get("/echo", timeout=httpx.Timeout(2.5, connect=1))).json()
+    assert body["wait_limit_ms"] == "2500"  # a call's own timeout
 
     with context(None, None):  # nothing to pass on: nothing invented
         body = (await client.get("/echo")).json()

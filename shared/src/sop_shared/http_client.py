@@ -6,10 +6,12 @@ transport reaches the service app in the same process through the very same code
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import httpx
 
+from sop_shared.admission import WAIT_LIMIT_HEADER
 from sop_shared.observability import (
     CLIENT_REQUEST_ID_HEADER,
     PURPOSE_HEADER,
@@ -36,6 +38,11 @@ async def _propagate_context(request: httpx.Request) -> None:
     purpose = purpose_var.get()
     if purpose and PURPOSE_HEADER not in request.headers:
         request.headers[PURPOSE_HEADER] = purpose
+    # A service does not start what its caller no longer waits for (sop_shared.admission): the caller's read
+    # timeout, the longest it waits for the answer to begin.
+    read_timeout = (request.extensions.get("timeout") or {}).get("read")
+    if read_timeout and WAIT_LIMIT_HEADER not in request.headers:
+        request.headers[WAIT_LIMIT_HEADER] = str(math.ceil(read_timeout * 1000))
     # The trace context is sent by the transport, with the call's own span (sop_shared.tracing).
 
 
