@@ -1,14 +1,18 @@
-"""`sop_network.bulk.insert_rows` by COPY fails as an INSERT fails: a cancelled statement and a lost connection are
-the errors the service answers 503 (retry) for, never an unexplained 500, and nothing is written."""
+"""`sop_network.bulk.insert_rows` by COPY writes what an INSERT writes (JSON values included, which it serialises
+itself) and fails as an INSERT fails: a cancelled statement and a lost connection are the errors the service
+answers 503 (retry) for, never an unexplained 500, and nothing is written."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from enum import StrEnum
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, func, select, text
 
+from sop_network import bulk
 from sop_network.bulk import COPY_MIN_ROWS, insert_rows
 from sop_shared.db import Database, database_problem
 from sop_shared.problems import ServiceUnavailable
@@ -18,6 +22,27 @@ pytestmark = pytest.mark.postgres
 metadata = MetaData()
 notes = Table("bulk_note", metadata, Column("id", Integer, primary_key=True), Column("text", String))
 ROWS = [{"id": n, "text": f"note {n}"} for n in range(COPY_MIN_ROWS + 10)]
+events = {
+    name: Table(f"bulk_{name}", metadata, Column("id", Integer, primary_key=True), Column("payload", JSON))
+    for name in ("copied", "inserted")
+}
+
+
+class Role(StrEnum):
+    worker = "worker"
+
+
+PAYLOADS: list[Any] = [
+    {"case_id": "0193a1b2-0000-7000-8000-000000000001", "version": 3, "changed": None, "ok": True, "n": -1.25},
+    {"people": [{"name": "María José Peña", "emoji": "👩‍👧", "quote": 'say "hi"\n', "ctl": "\u0000"}], "empty": {}},
+    [1, "two", [3, [4]], {"five": 5}],
+    {"role": Role.worker, "roles": [Role.worker]},  # a StrEnum member: as `json.dumps` writes it
+    {1: "a key that is not text", "big": 2**70},  # orjson refuses both: `json.dumps` writes them
+    {"big": -(2**63), "small": 2**63 - 1, "float": 1e300, "tiny": 5e-324},
+    "a text",
+    7,
+    None,
+]
 
 
 @pytest.fixture
@@ -61,3 +86,23 @@ async def test_a_copy_whose_connection_is_lost_is_a_503_and_writes_nothing(datab
             await insert_rows(session, notes, ROWS)
     assert isinstance(database_problem(raised.value), ServiceUnavailable)
     assert await count(database) == 0
+
+
+async def test_json_written_by_copy_reads_back_as_the_insert_writes_it(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COPY serialises JSON values with orjson (compact, UTF-8), the INSERT with `json.dumps`: the same values."""
+    rows = [{"id": n, "payload": PAYLOADS[n % len(PAYLOADS)]} for n in range(COPY_MIN_ROWS + len(PAYLOADS))]
+    for name, least in (("copied", 1), ("inserted", 10**9)):
+        monkeypatch.setattr(bulk, "COPY_MIN_ROWS", least)
+        async with database.session() as session:
+            await insert_rows(session, events[name], rows)
+    async with database.session() as session:
+        stored = {
+            name: (await session.execute(select(table.c.payload).order_by(table.c.id))).scalars().all()
+            for name, table in events.items()
+        }
+        texts = (await session.execute(text("SELECT payload::text FROM bulk_copied ORDER BY id"))).scalars().all()
+    assert stored["copied"] == stored["inserted"] == [json.loads(json.dumps(r["payload"])) for r in rows]
+    assert texts[1] == json.dumps(PAYLOADS[1], ensure_ascii=False, separators=(",", ":"))  # orjson's text
+    assert texts[4] == json.dumps(PAYLOADS[4])  # refused by orjson: json.dumps' text

@@ -5,10 +5,12 @@ JSON's shape."""
 from __future__ import annotations
 
 import json
+import random
+import re
 
 import pytest
 
-from sop_shared.input_policy import json_depth, json_errors, may_break_policy, refused_character
+from sop_shared.input_policy import REFUSED_IN_TEXT, json_depth, json_errors, may_break_policy, refused_character
 
 
 @pytest.mark.parametrize(
@@ -117,3 +119,62 @@ def test_the_raw_scan_never_lets_a_body_the_walk_refuses_pass(body: str) -> None
 def test_a_plain_body_is_clean_without_parsing(body: str) -> None:
     assert not may_break_policy(body.encode())
     assert not list(json_errors(json.loads(body)))
+
+
+# The scans as first written, one regular expression each: the faster scans must answer exactly as these do.
+_SUSPECT_BYTES = re.compile(rb"\\|[0-9]{19}|[0-9][eE]|NaN|Infinity")
+
+
+def _may_break_policy_by_pattern(body: bytes) -> bool:
+    if _SUSPECT_BYTES.search(body):
+        return True
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return REFUSED_IN_TEXT.search(text) is not None
+
+
+def _json_depth_by_pattern(body: bytes) -> int:
+    no_escapes = re.sub(rb"\\.", b"", body, flags=re.DOTALL)
+    brackets = re.sub(rb'"[^"]*"', b"", no_escapes).translate(None, bytes(b for b in range(256) if b not in b"[]{}"))
+    depth = level = 0
+    for b in brackets:
+        level += 1 if b in b"[{" else -1
+        depth = max(depth, level)
+    return depth
+
+
+_PIECES = [b"[", b"]", b"{", b"}", b'"', b'""', b"\\", b'\\"', b"a", b" ", b"0", b"9" * 18, b"9", b"e", b"E", b"NaN"]
+_PIECES += [b"Infinity", b"\x00", b"\x0b", b"\x1f", b"\x7f", b"\t\n\r", "ñ".encode(), "\x85".encode(), b"\xff"]
+_PIECES += ["\u202e".encode(), "\u2066".encode(), "\ud800".encode("utf-8", "surrogatepass"), b"1e5", b"-1.5"]
+
+
+def test_the_scans_answer_as_the_patterns_did_for_any_bytes() -> None:
+    """Random bodies of the pieces that matter (brackets, quotes, escapes, digits, refused characters, invalid
+    UTF-8): depth and the raw scan agree with the regular expressions they replaced, byte for byte."""
+    rng = random.Random(16)
+    for _ in range(20_000):
+        body = b"".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 24)))
+        assert json_depth(body) == _json_depth_by_pattern(body), body
+        assert may_break_policy(body) == _may_break_policy_by_pattern(body), body
+
+
+def test_the_scans_answer_as_the_patterns_did_for_a_sacwis_batch() -> None:
+    records = [
+        {"kind": "case", "external_id": f"C{i}", "data": {"members": [{"person": {"first_name": "Ana", "n": i}}]}}
+        for i in range(500)
+    ]
+    clean = json.dumps({"system": "CHRIS", "records": records}).encode()
+    for body in (
+        clean,
+        clean.replace(b'"Ana"', b'"An\\u0000a"', 1),
+        clean.replace(b'"Ana"', '"Ana\u202e"'.encode(), 1),
+        clean.replace(b'"n": 499', b'"n": 4990000000000000000000'),
+        clean.replace(b'"n": 3', b'"n": 3e9'),
+        clean.replace(b'"Ana"', '"María"'.encode()),
+        clean.replace(b'"Ana"', b'"[{["', 1),
+    ):
+        assert json_depth(body) == _json_depth_by_pattern(body)
+        assert may_break_policy(body) == _may_break_policy_by_pattern(body)
+    assert not may_break_policy(clean)

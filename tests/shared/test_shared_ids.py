@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+import pickle
 import time
 import uuid
+
+import pytest
 
 from sop_shared.ids import is_uuid7, new_id
 
@@ -43,3 +47,16 @@ def test_later_ids_sort_after_earlier_ones_over_time() -> None:
     second = new_id()
     assert _unix_ms(second) > _unix_ms(first)
     assert second > first
+
+
+def test_a_new_id_is_the_uuid_its_integer_makes_in_every_respect() -> None:
+    """`new_id` builds the UUID without `uuid.UUID.__init__` (for speed): it must be the object `UUID(int=...)`
+    makes — equal, hashed, printed, pickled, copied alike, immutable, of unknown safety."""
+    value = new_id()
+    made = uuid.UUID(int=value.int)
+    assert value == made and hash(value) == hash(made) and str(value) == str(made) and repr(value) == repr(made)
+    assert value.bytes == made.bytes and value.is_safe is made.is_safe is uuid.SafeUUID.unknown
+    assert pickle.loads(pickle.dumps(value)) == value and copy.deepcopy(value) == value
+    assert {value: 1}[made] == 1
+    with pytest.raises(TypeError):
+        value.int = 0  # type: ignore[misc]
