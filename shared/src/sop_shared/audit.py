@@ -256,7 +256,7 @@ class ChainVerdict:
 class AuditWriter:
     tables: PlatformTables
     keyring: AuditKeyring | None = None  # None only until the app's lifespan loads the keys
-    # The reads' records waiting to be appended, and the task appending them (`_append_after_reads`).
+    # The records waiting to be appended apart, and the task appending them (`record_apart`).
     _waiting: list[tuple[list[AuditEntry], asyncio.Future[list[int]]]] = field(default_factory=list, repr=False)
     _appending: asyncio.Task[None] | None = field(default=None, repr=False)
     # The chain head as this process last advanced it (seq, hash): where its next append expects to go.
@@ -280,7 +280,7 @@ class AuditWriter:
         session the append waits until just before the commit (and returns []): the chain head is a row lock
         every request of the component queues on, so it is held from there to the commit only. In a read
         session (`Database.read_session`) it waits until the reads are done and is made in a unit of its own
-        (`_append_after_reads`), still before the response."""
+        (`record_apart`), still before the response."""
         if not entries:
             return []
         for entry in entries:
@@ -288,22 +288,23 @@ class AuditWriter:
                 AccessPurpose(entry.purpose)  # the edge refuses others (422); reaching here is a bug
         trace_id = current_trace_id()  # the request's, taken here: the append may run in another task
         entries = [entry if entry.trace_id or not trace_id else replace(entry, trace_id=trace_id) for entry in entries]
-        if after_reads(session, lambda database: self._append_after_reads(database, entries)):
+        if after_reads(session, lambda database: self.record_apart(database, entries)):
             return []
         if before_commit(session, lambda: self._append(session, entries)):
             return []
         return await self._append(session, entries)
 
-    async def _append_after_reads(self, database: Any, entries: list[AuditEntry]) -> list[int]:
-        """Append a read's records apart from its reads, waiting until they are stored. The reads of this
-        process that finish meanwhile are appended together, by one task, one unit after another (see
-        `_append_waiting`): their records wait for one round trip, not for each other's row lock."""
+    async def record_apart(self, database: Any, entries: list[AuditEntry]) -> list[int]:
+        """Append records in a unit of their own (a read's, after its reads; an access audited with no
+        transaction of its own to join), waiting until they are stored; returns their sequence numbers. The
+        records of this process asked for meanwhile are appended together, by one task, one unit after another
+        (see `_append_waiting`): they wait for one round trip, not for each other's row lock."""
         stored: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
         self._waiting.append((entries, stored))
         if self._appending is None or self._appending.done():
             # In a context of its own: it appends other requests' records too, so it carries none's trace.
             self._appending = asyncio.create_task(
-                self._append_waiting(database), name="audit-append-after-reads", context=contextvars.Context()
+                self._append_waiting(database), name="audit-append-apart", context=contextvars.Context()
             )
         return await stored
 
