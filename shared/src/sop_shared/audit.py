@@ -286,8 +286,6 @@ class AuditWriter:
         for entry in entries:
             if entry.purpose is not None:
                 AccessPurpose(entry.purpose)  # the edge refuses others (422); reaching here is a bug
-        trace_id = current_trace_id()  # the request's, taken here: the append may run in another task
-        entries = [entry if entry.trace_id or not trace_id else replace(entry, trace_id=trace_id) for entry in entries]
         if after_reads(session, lambda database: self.record_apart(database, entries)):
             return []
         if before_commit(session, lambda: self._append(session, entries)):
@@ -299,6 +297,10 @@ class AuditWriter:
         transaction of its own to join), waiting until they are stored; returns their sequence numbers. The
         records of this process asked for meanwhile are appended together, by one task, one unit after another
         (see `_append_waiting`): they wait for one round trip, not for each other's row lock."""
+        if not entries:
+            return []
+        trace_id = current_trace_id()  # the caller's: the append runs in a task of its own
+        entries = [entry if entry.trace_id or not trace_id else replace(entry, trace_id=trace_id) for entry in entries]
         stored: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
         self._waiting.append((entries, stored))
         if self._appending is None or self._appending.done():
