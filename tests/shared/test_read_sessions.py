@@ -47,6 +47,12 @@ def reading_app(pdb: PlatformDatabase) -> FastAPI:
         await audit_request(request, session, WORKER, resource="case", action="read", case_id=CASE)
         return {"shown": SECRET, "count": count}
 
+    @app.get("/read-refused")
+    async def read_refused(request: Request, session: ReadSessionDep) -> dict[str, Any]:
+        await session.execute(select(func.count()).select_from(processed))
+        await audit_request(request, session, WORKER, resource="refused", action="read", case_id=CASE)
+        return {"shown": SECRET}
+
     @app.get("/read-in-a-transaction")
     async def read_in_a_transaction(request: Request, session: SessionDep) -> dict[str, Any]:
         count = (await session.execute(select(func.count()).select_from(processed))).scalar_one()
@@ -183,6 +189,34 @@ async def test_a_read_whose_audit_record_cannot_be_written_is_not_answered(pdb: 
         assert (await client.get("/read")).status_code == 200
     count, verdict = await audit_records(pdb)
     assert count == 2 and verdict.intact
+
+
+async def test_a_refused_record_fails_its_own_read_only(pdb: PlatformDatabase) -> None:
+    """Records of reads finishing together are appended together; one the database refuses fails its read
+    alone, the others are answered."""
+    async with pdb.database.session() as session:
+        if pdb.database.dialect == "postgresql":
+            await session.execute(
+                text("ALTER TABLE audit_record ADD CONSTRAINT refused CHECK (resource <> 'refused') NOT VALID")
+            )
+        else:
+            await session.execute(
+                text(
+                    "CREATE TRIGGER refused BEFORE INSERT ON audit_record WHEN NEW.resource = 'refused' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+            )
+    async with client_of(reading_app(pdb)) as client:
+        assert (await client.get("/read")).status_code == 200  # this process now knows the chain head
+        answers = await asyncio.gather(
+            *(client.get("/read") for _ in range(3)),
+            client.get("/read-refused"),
+            *(client.get("/read") for _ in range(3)),
+        )
+    assert [a.status_code for a in answers] == [200, 200, 200, 409, 200, 200, 200]
+    assert SECRET not in answers[3].text
+    count, verdict = await audit_records(pdb)
+    assert count == 7 and verdict.intact
 
 
 async def test_a_read_that_must_write_first_commits_its_write_and_audit_together(pdb: PlatformDatabase) -> None:

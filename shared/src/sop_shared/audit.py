@@ -301,9 +301,10 @@ class AuditWriter:
             return []
         trace_id = current_trace_id()  # the caller's: the append runs in a task of its own
         entries = [entry if entry.trace_id or not trace_id else replace(entry, trace_id=trace_id) for entry in entries]
-        stored: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        stored: asyncio.Future[list[int]] = loop.create_future()
         self._waiting.append((entries, stored))
-        if self._appending is None or self._appending.done():
+        if self._appending is None or self._appending.done() or self._appending.get_loop() is not loop:
             # In a context of its own: it appends other requests' records too, so it carries none's trace.
             self._appending = asyncio.create_task(
                 self._append_waiting(database), name="audit-append-apart", context=contextvars.Context()
@@ -312,27 +313,41 @@ class AuditWriter:
 
     async def _append_waiting(self, database: Any) -> None:
         """Append the waiting records, all of them at once, until none wait; each waiter gets its sequence
-        numbers, or the error that stopped the append (its request fails: nothing shown unaudited)."""
+        numbers, or the error that stopped its append (its request fails: nothing shown unaudited). When
+        appending them together fails, each waiter's records are appended alone, so that one request's record
+        the database refuses fails that request only."""
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                seqs = await self._append_apart(database, [e for entries, _ in batch for e in entries])
-            except BaseException as exc:
-                for _, stored in batch:
-                    if stored.done():
-                        continue
-                    if isinstance(exc, Exception):
-                        stored.set_exception(exc)
-                    else:
-                        stored.cancel()
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            at = 0
-            for entries, stored in batch:
-                if not stored.done():
-                    stored.set_result(seqs[at : at + len(entries)])
-                at += len(entries)
+                await self._append_batch(database, batch)
+            except Exception:
+                if len(batch) == 1:
+                    continue
+                for one in batch:
+                    with contextlib.suppress(Exception):  # told to its waiter
+                        await self._append_batch(database, [one])
+
+    async def _append_batch(
+        self, database: Any, batch: list[tuple[list[AuditEntry], asyncio.Future[list[int]]]]
+    ) -> None:
+        try:
+            seqs = await self._append_apart(database, [e for entries, _ in batch for e in entries])
+        except BaseException as exc:
+            if isinstance(exc, Exception) and len(batch) > 1:
+                raise  # appended one by one, each waiter told its own outcome
+            for _, stored in batch:
+                if stored.done():
+                    continue
+                if isinstance(exc, Exception):
+                    stored.set_exception(exc)
+                else:
+                    stored.cancel()
+            raise
+        at = 0
+        for entries, stored in batch:
+            if not stored.done():
+                stored.set_result(seqs[at : at + len(entries)])
+            at += len(entries)
 
     async def _append_apart(self, database: Any, entries: list[AuditEntry]) -> list[int]:
         """Append in a unit of their own: on PostgreSQL one statement where this process knows the chain head
