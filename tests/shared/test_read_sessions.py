@@ -41,23 +41,22 @@ def reading_app(pdb: PlatformDatabase) -> FastAPI:
     app.state.audit = AuditWriter(pdb.tables, KEYRING)
     processed = pdb.tables.processed_events
 
+    async def shown(request: Request, session: Any, resource: str = "case") -> dict[str, Any]:
+        count = (await session.execute(select(func.count()).select_from(processed))).scalar_one()
+        await audit_request(request, session, WORKER, resource=resource, action="read", case_id=CASE)
+        return {"shown": SECRET, "count": count}
+
     @app.get("/read")
     async def read(request: Request, session: ReadSessionDep) -> dict[str, Any]:
-        count = (await session.execute(select(func.count()).select_from(processed))).scalar_one()
-        await audit_request(request, session, WORKER, resource="case", action="read", case_id=CASE)
-        return {"shown": SECRET, "count": count}
+        return await shown(request, session)
 
     @app.get("/read-refused")
     async def read_refused(request: Request, session: ReadSessionDep) -> dict[str, Any]:
-        await session.execute(select(func.count()).select_from(processed))
-        await audit_request(request, session, WORKER, resource="refused", action="read", case_id=CASE)
-        return {"shown": SECRET}
+        return await shown(request, session, resource="refused")
 
     @app.get("/read-in-a-transaction")
     async def read_in_a_transaction(request: Request, session: SessionDep) -> dict[str, Any]:
-        count = (await session.execute(select(func.count()).select_from(processed))).scalar_one()
-        await audit_request(request, session, WORKER, resource="case", action="read", case_id=CASE)
-        return {"shown": SECRET, "count": count}
+        return await shown(request, session)
 
     @app.post("/write")
     async def write(request: Request, session: SessionDep) -> dict[str, str]:
