@@ -13,7 +13,14 @@ and prints CPU ms per request and the ratio of each configuration to the current
 - `sql spans`: an OpenTelemetry span for every statement although no exporter is configured;
 - `token parsed 2x`: the internal token's header read with `jwt.get_unverified_header`, which decodes and
   checks the whole token before `jwt.decode` does it again;
-- `all three` of them at once.
+- `all three` of them at once;
+- `read in a transaction`: the case-view GET's session as a unit of work again (`SessionDep`: BEGIN, the read,
+  the audit append under the chain head's lock, COMMIT) instead of `ReadSessionDep` (no transaction around the
+  read, the audit record appended by one statement of its own).
+
+`--concurrency C` keeps C requests in flight (the gateway sends a service many at once; the audit records of
+reads that finish together are appended together). With `--postgres-cpu` the CPU of this database's PostgreSQL
+backends (from /proc, so the server must run on this machine) is printed per request too.
 
 (Two levers are not switched here: the audit append's statement fewer, counted above, and FastAPI's spans for
 each dependency, the endpoint and serialisation, fixed when the app is built; compare a run on the build
@@ -146,6 +153,21 @@ def _as_is(svc: RunningService) -> Iterator[None]:
 
 
 @contextmanager
+def _read_in_a_transaction(svc: RunningService) -> Iterator[None]:
+    from sop_shared import db
+
+    read_session = getattr(db, "_request_read_session", None)
+    if read_session is None:  # a build from before: reads were units of work
+        yield
+        return
+    svc.app.dependency_overrides[read_session] = db._request_session
+    try:
+        yield
+    finally:
+        svc.app.dependency_overrides.pop(read_session, None)
+
+
+@contextmanager
 def _all_three(svc: RunningService) -> Iterator[None]:
     with _pre_ping(svc), _sql_spans(svc), _header_parsed_twice(svc):
         yield
@@ -157,26 +179,62 @@ CONFIGURATIONS: dict[str, Callable[[RunningService], Any]] = {
     "sql spans": _sql_spans,
     "token parsed 2x": _header_parsed_twice,
     "all three": _all_three,
+    "read in a transaction": _read_in_a_transaction,
 }
 
 
-async def _requests(svc: RunningService, tokens: InternalTokens, n: int, reuse_token: bool) -> float:
-    """CPU seconds of `n` case-view GETs, less the minting of their tokens (the gateway's work)."""
+async def _requests(
+    svc: RunningService, tokens: InternalTokens, n: int, reuse_token: bool, concurrency: int = 1
+) -> float:
+    """CPU seconds of `n` case-view GETs, `concurrency` at a time, less the minting of their tokens (the
+    gateway's work)."""
     path = f"/v1/cases/{LOPEZ_CASE_ID}/case-view"
     one = tokens.headers("plans", case_id=LOPEZ_CASE_ID)
     minting = 0.0
+
+    async def some(count: int) -> None:
+        nonlocal minting
+        for _ in range(count):
+            if reuse_token:
+                headers = one
+            else:
+                before = time.process_time()
+                headers = tokens.headers("plans", case_id=LOPEZ_CASE_ID)
+                minting += time.process_time() - before
+            response = await svc.client.get(path, headers=headers)
+            if response.status_code != 200:
+                raise SystemExit(f"case view failed: {response.status_code} {response.text}")
+
     started = time.process_time()
-    for _ in range(n):
-        if reuse_token:
-            headers = one
-        else:
-            before = time.process_time()
-            headers = tokens.headers("plans", case_id=LOPEZ_CASE_ID)
-            minting += time.process_time() - before
-        response = await svc.client.get(path, headers=headers)
-        if response.status_code != 200:
-            raise SystemExit(f"case view failed: {response.status_code} {response.text}")
+    await asyncio.gather(*(some(n // concurrency + (i < n % concurrency)) for i in range(concurrency)))
     return time.process_time() - started - minting
+
+
+class _BackendsCpu:
+    """CPU seconds the PostgreSQL backends serving one database have used (utime + stime from /proc)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    async def seconds(self) -> float:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.url)
+        try:
+            pids = [
+                r["pid"]
+                for r in await conn.fetch(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ]
+        finally:
+            await conn.close()
+        total = 0
+        for pid in pids:
+            with suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return total / os.sysconf("SC_CLK_TCK")
 
 
 async def _statements(svc: RunningService, tokens: InternalTokens) -> list[str]:
@@ -201,6 +259,9 @@ async def main() -> None:
     parser.add_argument("--plans", type=int, default=3, help="safety plans on the case")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N requests, print, stop")
     parser.add_argument("--reuse-token", action="store_true", help="send one token for all requests")
+    parser.add_argument("--concurrency", type=int, default=1, help="requests in flight at once")
+    parser.add_argument("--postgres-cpu", action="store_true", help="and the PostgreSQL backends' CPU per request")
+    parser.add_argument("--only", nargs="+", choices=list(CONFIGURATIONS), help="these configurations alone")
     args = parser.parse_args()
 
     url = await _create_database()
@@ -237,18 +298,35 @@ async def main() -> None:
                     stats.sort_stats("tottime").print_stats(25)
                     stats.sort_stats("cumulative").print_stats(60)
                     return
-                cpu: dict[str, list[float]] = {name: [] for name in CONFIGURATIONS}
+                chosen = {name: CONFIGURATIONS[name] for name in ["current", *(args.only or CONFIGURATIONS)]}
+                cpu: dict[str, list[float]] = {name: [] for name in chosen}
+                server: dict[str, list[float]] = {name: [] for name in chosen}
+                backends = _BackendsCpu(url)
                 for _ in range(args.rounds):
-                    for name, switch in CONFIGURATIONS.items():
+                    for name, switch in chosen.items():
                         with switch(svc):
-                            cpu[name].append(await _requests(svc, tokens, args.n, args.reuse_token) / args.n * 1000)
+                            await _requests(svc, tokens, args.concurrency, args.reuse_token, args.concurrency)
+                            before = await backends.seconds() if args.postgres_cpu else 0.0
+                            seconds = await _requests(svc, tokens, args.n, args.reuse_token, args.concurrency)
+                            cpu[name].append(seconds / args.n * 1000)
+                            if args.postgres_cpu:
+                                server[name].append((await backends.seconds() - before) / args.n * 1000)
     finally:
         await _drop_database(url)
     current = statistics.median(cpu["current"])
-    print(f"\nCPU ms per case-view GET (median of {args.rounds} rounds of {args.n}; client and service together):")
+    print(
+        f"\nCPU ms per case-view GET (median of {args.rounds} rounds of {args.n}, {args.concurrency} at a time; "
+        "client and service together):"
+    )
     for name, values in cpu.items():
         middle = statistics.median(values)
-        print(f"  {name:16} {middle:6.2f} ms   x{middle / current:.2f} of current")
+        print(f"  {name:22} {middle:6.2f} ms   x{middle / current:.2f} of current")
+    if args.postgres_cpu:
+        current = statistics.median(server["current"])
+        print("\nPostgreSQL backends' CPU ms per case-view GET (median of the rounds):")
+        for name, values in server.items():
+            middle = statistics.median(values)
+            print(f"  {name:22} {middle:6.2f} ms   x{middle / current:.2f} of current")
 
 
 if __name__ == "__main__":

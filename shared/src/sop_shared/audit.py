@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import hashlib
 import json
 import time
@@ -34,12 +35,12 @@ from typing import Any, Protocol
 
 import structlog
 from cryptography.exceptions import InvalidSignature
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_shared.audit_keys import AuditKeyring, AuditKeys, load_audit_keys
 from sop_shared.auth import Principal
-from sop_shared.db import before_commit, utcnow
+from sop_shared.db import after_reads, before_commit, utcnow
 from sop_shared.events import Event, EventBus
 from sop_shared.ids import new_id
 from sop_shared.keys import SigningKey
@@ -51,6 +52,9 @@ from sop_shared.tracing import current_trace_id
 log = structlog.get_logger("sop.audit")
 
 GENESIS_HASH = "0" * 64
+# The most records appended by one statement of their own (`AuditWriter._append_if_head`); more (a burst of
+# caseload pages) take the transaction, which is no slower per record.
+MOST_RECORDS_IN_ONE_STATEMENT = 64
 CHECKPOINT_NAMESPACE = uuid.UUID("5b0f3d0e-6a51-4c57-9b7e-2a0d3f6c1a11")
 
 
@@ -114,6 +118,7 @@ _LEGACY_FIELDS = (
     "request_id",
 )
 _ENTRY_FIELDS = tuple(f.name for f in fields(AuditEntry))
+_RECORD_COLUMNS = ("seq", "id", "occurred_at", "prev_hash", "hash", "key_id", *_ENTRY_FIELDS)
 
 
 def _values(entry: AuditEntry) -> dict[str, Any]:
@@ -251,6 +256,12 @@ class ChainVerdict:
 class AuditWriter:
     tables: PlatformTables
     keyring: AuditKeyring | None = None  # None only until the app's lifespan loads the keys
+    # The records waiting to be appended apart, and the task appending them (`record_apart`).
+    _waiting: list[tuple[list[AuditEntry], asyncio.Future[list[int]]]] = field(default_factory=list, repr=False)
+    _appending: asyncio.Task[None] | None = field(default=None, repr=False)
+    # The chain head as this process last advanced it (seq, hash): where its next append expects to go.
+    _head: tuple[int, str] | None = field(default=None, repr=False)
+    _append_if_head_statements: dict[int, Any] = field(default_factory=dict, repr=False)
 
     def _keys(self) -> AuditKeyring:
         if self.keyring is None:
@@ -267,32 +278,146 @@ class AuditWriter:
         the records, set the head's hash (for one record on PostgreSQL the last two are one statement); returns
         their sequence numbers. In a request's
         session the append waits until just before the commit (and returns []): the chain head is a row lock
-        every request of the component queues on, so it is held from there to the commit only."""
+        every request of the component queues on, so it is held from there to the commit only. In a read
+        session (`Database.read_session`) it waits until the reads are done and is made in a unit of its own
+        (`record_apart`), still before the response."""
         if not entries:
             return []
         for entry in entries:
             if entry.purpose is not None:
                 AccessPurpose(entry.purpose)  # the edge refuses others (422); reaching here is a bug
+        if after_reads(session, lambda database: self.record_apart(database, entries)):
+            return []
         if before_commit(session, lambda: self._append(session, entries)):
             return []
         return await self._append(session, entries)
 
-    async def _append(self, session: AsyncSession, entries: list[AuditEntry]) -> list[int]:
-        keyring = self._keys()
-        head = self.tables.audit_head
-        advance = (
-            update(head).where(head.c.id == 1).values(seq=head.c.seq + len(entries)).returning(head.c.seq, head.c.hash)
-        )
-        row = (await session.execute(advance)).first()
-        if row is None:
-            # The very first append: create the head (at 0) without racing another first append (a plain
-            # INSERT made every concurrent first writer but one fail), then advance it like any other.
-            await session.execute(_insert_ignoring_conflict(session, head).values(id=1, seq=0, hash=GENESIS_HASH))
-            row = (await session.execute(advance)).one()
-        first_seq, prev_hash = row.seq - len(entries) + 1, row.hash
-        occurred_at, rows, key_id = utcnow(), [], keyring.current_id
-        trace_id = current_trace_id()  # every record gets the trace it was written in, however it was made
+    async def record_apart(self, database: Any, entries: list[AuditEntry]) -> list[int]:
+        """Append records in a unit of their own (a read's, after its reads; an access audited with no
+        transaction of its own to join), waiting until they are stored; returns their sequence numbers. The
+        records of this process asked for meanwhile are appended together, by one task, one unit after another
+        (see `_append_waiting`): they wait for one round trip, not for each other's row lock."""
+        if not entries:
+            return []
+        trace_id = current_trace_id()  # the caller's: the append runs in a task of its own
         entries = [entry if entry.trace_id or not trace_id else replace(entry, trace_id=trace_id) for entry in entries]
+        loop = asyncio.get_running_loop()
+        stored: asyncio.Future[list[int]] = loop.create_future()
+        self._waiting.append((entries, stored))
+        if self._appending is None or self._appending.done() or self._appending.get_loop() is not loop:
+            # In a context of its own: it appends other requests' records too, so it carries none's trace.
+            self._appending = asyncio.create_task(
+                self._append_waiting(database), name="audit-append-apart", context=contextvars.Context()
+            )
+        return await stored
+
+    async def _append_waiting(self, database: Any) -> None:
+        """Append the waiting records, all of them at once, until none wait; each waiter gets its sequence
+        numbers, or the error that stopped its append (its request fails: nothing shown unaudited). When
+        appending them together fails, each waiter's records are appended alone, so that one request's record
+        the database refuses fails that request only."""
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await self._append_batch(database, batch)
+            except Exception:
+                if len(batch) == 1:
+                    continue
+                for one in batch:
+                    with contextlib.suppress(Exception):  # told to its waiter
+                        await self._append_batch(database, [one])
+
+    async def _append_batch(
+        self, database: Any, batch: list[tuple[list[AuditEntry], asyncio.Future[list[int]]]]
+    ) -> None:
+        try:
+            seqs = await self._append_apart(database, [e for entries, _ in batch for e in entries])
+        except BaseException as exc:
+            if isinstance(exc, Exception) and len(batch) > 1:
+                raise  # appended one by one, each waiter told its own outcome
+            for _, stored in batch:
+                if stored.done():
+                    continue
+                if isinstance(exc, Exception):
+                    stored.set_exception(exc)
+                else:
+                    stored.cancel()
+            raise
+        at = 0
+        for entries, stored in batch:
+            if not stored.done():
+                stored.set_result(seqs[at : at + len(entries)])
+            at += len(entries)
+
+    async def _append_apart(self, database: Any, entries: list[AuditEntry]) -> list[int]:
+        """Append in a unit of their own: on PostgreSQL one statement where this process knows the chain head
+        (the usual case: it wrote the last record), else a transaction that reads the head under its lock."""
+        if (
+            self._head is not None
+            and database.dialect == "postgresql"
+            and len(entries) <= MOST_RECORDS_IN_ONE_STATEMENT
+        ):
+            seqs = await self._append_if_head(database, entries, self._head)
+            if seqs:
+                return seqs
+        async with database.session() as session:
+            return await self._append(session, entries)
+
+    async def _append_if_head(self, database: Any, entries: list[AuditEntry], head: tuple[int, str]) -> list[int]:
+        """One statement, its own transaction: advance the chain head from `head` (seq, hash) to the new
+        records' last and insert them, chained from `head`, only if the head is still `head` (another process
+        or a write's transaction may have moved it: then nothing is written and [] returned). The compare is
+        made under the head's row lock, after any transaction holding it has ended, so two appends never
+        chain from the same record."""
+        rows = self._chained(entries, first_seq=head[0] + 1, prev_hash=head[1])
+        statement = self._append_if_head_statement(len(rows))
+        values: dict[str, Any] = {"head_seq": head[0], "head_hash": head[1], "new_seq": rows[-1]["seq"]}
+        values["new_hash"] = rows[-1]["hash"]
+        for i, row in enumerate(rows):
+            values.update({f"r{i}_{k}": v for k, v in row.items()})
+        async with database.read_engine.connect() as connection:  # AUTOCOMMIT: the statement commits itself
+            appended = (await connection.execute(statement, values)).scalars().all()
+        if len(appended) != len(rows):
+            self._head = None
+            return []
+        self._head = (rows[-1]["seq"], rows[-1]["hash"])
+        return [r["seq"] for r in rows]
+
+    def _append_if_head_statement(self, count: int) -> Any:
+        """`count` records inserted by a data-modifying CTE that advances the head if it is where it was; all
+        values bound parameters, so SQLAlchemy compiles it once per count."""
+        statement = self._append_if_head_statements.get(count)
+        if statement is not None:
+            return statement
+        audit, head = self.tables.audit, self.tables.audit_head
+        advanced = (
+            update(head)
+            .where(
+                head.c.id == 1,
+                head.c.seq == bindparam("head_seq", type_=head.c.seq.type),
+                head.c.hash == bindparam("head_hash", type_=head.c.hash.type),
+            )
+            .values(seq=bindparam("new_seq", type_=head.c.seq.type), hash=bindparam("new_hash", type_=head.c.hash.type))
+            .returning(head.c.id)
+            .cte("advanced")
+        )
+        records = [
+            select(*(bindparam(f"r{i}_{c}", type_=audit.c[c].type).label(c) for c in _RECORD_COLUMNS))
+            for i in range(count)
+        ]
+        source = (records[0] if count == 1 else union_all(*records)).subquery("records")
+        statement = (
+            insert(audit)
+            .from_select(_RECORD_COLUMNS, select(*source.c).where(exists(select(advanced.c.id))))
+            .returning(audit.c.seq)
+        )
+        self._append_if_head_statements[count] = statement
+        return statement
+
+    def _chained(self, entries: list[AuditEntry], *, first_seq: int, prev_hash: str) -> list[dict[str, Any]]:
+        """The records' rows, numbered from `first_seq` and chained from `prev_hash`, keyed with the current key."""
+        keyring = self._keys()
+        occurred_at, rows, key_id = utcnow(), [], keyring.current_id
         for seq, entry in enumerate(entries, start=first_seq):
             record_id = new_id()
             digest = keyring.mac(key_id, _canonical(prev_hash, seq, record_id, occurred_at, entry, key_id))
@@ -308,6 +433,24 @@ class AuditWriter:
                 }
             )
             prev_hash = digest
+        return rows
+
+    async def _append(self, session: AsyncSession, entries: list[AuditEntry]) -> list[int]:
+        self._keys()  # before the head moves
+        head = self.tables.audit_head
+        advance = (
+            update(head).where(head.c.id == 1).values(seq=head.c.seq + len(entries)).returning(head.c.seq, head.c.hash)
+        )
+        row = (await session.execute(advance)).first()
+        if row is None:
+            # The very first append: create the head (at 0) without racing another first append (a plain
+            # INSERT made every concurrent first writer but one fail), then advance it like any other.
+            await session.execute(_insert_ignoring_conflict(session, head).values(id=1, seq=0, hash=GENESIS_HASH))
+            row = (await session.execute(advance)).one()
+        trace_id = current_trace_id()  # every record gets the trace it was written in, however it was made
+        entries = [entry if entry.trace_id or not trace_id else replace(entry, trace_id=trace_id) for entry in entries]
+        rows = self._chained(entries, first_seq=row.seq - len(entries) + 1, prev_hash=row.hash)
+        prev_hash = rows[-1]["hash"]
         if len(rows) == 1 and session.get_bind().dialect.name == "postgresql":
             # One statement, one round trip: the row inserted by a data-modifying CTE of the head's update. Only for
             # one record: a multi-row VALUES is compiled anew every time (about 50 ms of CPU for a caseload page's
@@ -318,6 +461,9 @@ class AuditWriter:
         else:  # SQLite has no data-modifying CTE (and no round trip: it is in process)
             await session.execute(insert(self.tables.audit), rows)
             await session.execute(update(head).where(head.c.id == 1).values(hash=prev_hash))
+        # Where this process expects the head next: right once this transaction commits (an append that finds
+        # it elsewhere, because this one rolled back or another moved it, writes nothing and learns it again).
+        self._head = (rows[-1]["seq"], prev_hash)
         return [r["seq"] for r in rows]
 
     @cached_property
@@ -326,8 +472,7 @@ class AuditWriter:
         `head_hash`), so SQLAlchemy compiles it once: with the values inlined by `.values(rows)` it cannot be keyed
         and was compiled anew on every request (about 1.5 ms of CPU per read in every component)."""
         audit, head = self.tables.audit, self.tables.audit_head
-        columns = ("seq", "id", "occurred_at", "prev_hash", "hash", "key_id", *_ENTRY_FIELDS)
-        appended = insert(audit).values({c: bindparam(f"record_{c}", type_=audit.c[c].type) for c in columns})
+        appended = insert(audit).values({c: bindparam(f"record_{c}", type_=audit.c[c].type) for c in _RECORD_COLUMNS})
         return (
             update(head)
             .where(head.c.id == 1)

@@ -17,6 +17,7 @@ from sqlalchemy import MetaData, Table, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlalchemy.types import DateTime, TypeDecorator
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from sop_shared.settings import ComponentSettings
 
 BEFORE_COMMIT = "sop_before_commit"
+AFTER_READS = "sop_after_reads"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -133,6 +135,15 @@ class Database:
         else:
             event.listen(self.engine.sync_engine, "checkout", _replace_closed_connection)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        # Reads on PostgreSQL run outside any transaction (AUTOCOMMIT: asyncpg sends no BEGIN or COMMIT, each
+        # statement is its own transaction, as each statement of a READ COMMITTED transaction sees its own
+        # snapshot anyway). SQLite has no round trip to save, and keeps its one connection's usual mode.
+        self.read_engine = (
+            self.engine if is_sqlite(url) else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self.read_sessionmaker = async_sessionmaker(
+            self.read_engine, expire_on_commit=False, autoflush=False, sync_session_class=ReadSession
+        )
         from sop_shared.tracing import exporting, instrument_engine  # here: tracing's settings import this module
 
         if exporting():  # a span per statement only where spans go somewhere
@@ -174,6 +185,29 @@ class Database:
                 await session.rollback()
                 raise
 
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A read that changes nothing but the audit trail: its statements run outside a transaction (on
+        PostgreSQL no BEGIN and no COMMIT, two round trips fewer), and the steps it queues with `after_reads`
+        (its audit records) run once the reads are done and its connection is back in the pool, each in a unit
+        of its own; a step that fails fails the block (so a read whose audit record cannot be written is not
+        answered). The session refuses to flush ORM changes; Core writes do not belong here either: each
+        would be a transaction of its own."""
+        steps: list[Callable[[Database], Awaitable[Any]]] = []
+        async with self.read_sessionmaker() as session:
+            session.info[AFTER_READS] = steps
+            try:
+                yield session
+                if BEFORE_COMMIT in session.info:  # it found it must write (`begin_writing`): a unit of work now
+                    for step in session.info.pop(BEFORE_COMMIT):
+                        await step()
+                    await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        for step in steps:
+            await step(self)
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -204,6 +238,42 @@ def _replace_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any)
         raise DisconnectionError("the server closed this pooled connection")
 
 
+class ReadSession(Session):
+    """The ORM session of `Database.read_session`: it has no transaction to make ORM changes atomic in, so it
+    refuses to flush any, unless it began writing (`begin_writing`)."""
+
+
+@event.listens_for(ReadSession, "before_flush")
+def _refuse_changes_in_reads(session: Session, _flush_context: Any, _instances: Any) -> None:
+    if BEFORE_COMMIT not in session.info and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a read session writes nothing: use Database.session (SessionDep) for changes")
+
+
+async def begin_writing(session: AsyncSession) -> None:
+    """For a read that finds it must write first (the plans' read bringing a plan due to start into force):
+    from here on the read session is a unit of work like `SessionDep`'s: its changes, and the audit records
+    asked for from here on, commit together when the request succeeds and roll back when it fails. Nothing for
+    a session that already is one."""
+    if session.info.pop(AFTER_READS, None) is None:
+        return
+    session.info[BEFORE_COMMIT] = []
+    await session.commit()  # ends the reads so far: outside a transaction, there is nothing to commit
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        await session.connection(execution_options={"isolation_level": bind.dialect.default_isolation_level})
+
+
+def after_reads(session: AsyncSession, step: Callable[[Database], Awaitable[Any]]) -> bool:
+    """Queue `step` to run once this read session's reads are done (its connection released), before the
+    response; False (nothing queued) when the session is not a read session, and the caller should do it in
+    the session's own transaction."""
+    steps = session.info.get(AFTER_READS)
+    if steps is None:
+        return False
+    steps.append(step)
+    return True
+
+
 def before_commit(session: AsyncSession, step: Callable[[], Awaitable[Any]]) -> bool:
     """Queue `step` to run just before this session commits; False (nothing queued) when the session was not
     opened with `defer_to_commit`, and the caller should do it now."""
@@ -222,6 +292,18 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function": the commit happens before the response is sent, so a 201 means it is stored.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def _request_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    database: Database = request.app.state.database
+    async with database.read_session() as session:
+        yield session
+
+
+# For endpoints that only read (and audit what they showed): no transaction around the reads; the audit record
+# is written after them and before the response is sent (scope="function"), and a failure to write it fails
+# the request, so nothing is shown unaudited.
+ReadSessionDep = Annotated[AsyncSession, Depends(_request_read_session, scope="function")]
 
 
 def enum_column(enum_class: type[Any], **kwargs: Any) -> Any:

@@ -632,9 +632,10 @@ async def _audit_case_view(
     paths: AbstractSet[str],
 ) -> None:
     fields = sections_seen(view, paths) + sensitive_fields_seen(view, paths)
-    async with context.database.session() as session:
-        await context.audit.record(
-            session,
+    # A unit of its own: one statement where the gateway wrote the chain head last (`record_apart`).
+    await context.audit.record_apart(
+        context.database,
+        [
             AuditEntry.for_principal(
                 principal,
                 resource="case_view",
@@ -644,8 +645,9 @@ async def _audit_case_view(
                 fields=fields,
                 audience=audience.value,
                 request_id=request_id_var.get(),
-            ),
-        )
+            )
+        ],
+    )
 
 
 # --- small rules the resolvers share ---

@@ -365,9 +365,9 @@ async def _case_from_slice(context: GatewayContext, principal: Principal, body: 
 async def audit_read(
     context: GatewayContext, principal: Principal, *, resource: str, case_id: uuid.UUID | None, fields: list[str]
 ) -> None:
-    async with context.database.session() as session:
-        await context.audit.record(
-            session,
+    await context.audit.record_apart(
+        context.database,
+        [
             AuditEntry.for_principal(
                 principal,
                 resource=resource,
@@ -376,8 +376,9 @@ async def audit_read(
                 resource_id=str(case_id) if case_id else None,
                 fields=fields,
                 request_id=request_id_var.get(),
-            ),
-        )
+            )
+        ],
+    )
 
 
 def unavailable(section: str, error: UpstreamError) -> GraphQLError:

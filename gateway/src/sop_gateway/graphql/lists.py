@@ -70,17 +70,18 @@ async def _read(
             f"The {service} service could not answer right now.",
             extensions={"code": "SERVICE_UNAVAILABLE", "service": service},
         ) from exc
-    async with context.database.session() as session:
-        await context.audit.record(
-            session,
+    await context.audit.record_apart(
+        context.database,
+        [
             AuditEntry.for_principal(
                 principal,
                 resource=f"{service}:{path.rsplit('/', 1)[-1]}",
                 action="read",
                 fields=[name, f"status:{response.status_code}"],
                 request_id=request_id_var.get(),
-            ),
-        )
+            )
+        ],
+    )
     if response.status_code >= 400:
         raise problem_error(
             response,

@@ -23,7 +23,7 @@ from sop_assessment.sdm.service import catalog_of
 from sop_shared.audit import RequestAccess, audit_request, audit_request_many
 from sop_shared.auth import CurrentPrincipal, RequestAudience, require_case_scope, require_cases_read
 from sop_shared.clock import Now
-from sop_shared.db import SessionDep
+from sop_shared.db import ReadSessionDep
 from sop_shared.language_tags import LanguageTag
 from sop_shared.pagination import DEFAULT_LIMIT, CountedPage, FirstItems, ListPageDep
 from sop_shared.policy import Scope
@@ -43,7 +43,7 @@ Language = Annotated[LanguageTag, Query(description="The reader's language (BCP 
 async def case_view(
     case_id: uuid.UUID,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CurrentPrincipal,
     audience: RequestAudience,
     now: Now,
@@ -84,7 +84,7 @@ async def case_view_statements(
     case_id: uuid.UUID,
     kind: Annotated[StatementKind, Query(description="harm or danger")],
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CurrentPrincipal,
     audience: RequestAudience,
     page: ListPageDep,
@@ -124,7 +124,7 @@ async def case_view_statements(
 async def case_view_safety_scale(
     case_id: uuid.UUID,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CurrentPrincipal,
     audience: RequestAudience,
     page: ListPageDep,
@@ -150,7 +150,7 @@ async def case_view_safety_scale(
 async def case_views(
     body: CaseViewsIn,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CurrentPrincipal,
     audience: RequestAudience,
     now: Now,

@@ -14,7 +14,7 @@ from sop_network.schemas import AccessOut, CaseViewSlice, NetworkSeesOut
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, require_case
 from sop_shared.clock import Now
-from sop_shared.db import SessionDep
+from sop_shared.db import ReadSessionDep
 from sop_shared.policy import AccessDecision
 
 router = APIRouter(prefix="/v1", tags=["access"])
@@ -51,7 +51,7 @@ async def member_access_out(
 
 @router.get("/cases/{case_id}/access", response_model=AccessOut)
 async def get_case_access(
-    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+    case_id: uuid.UUID, request: Request, session: ReadSessionDep, principal: CurrentPrincipal, now: Now
 ) -> AccessOut:
     """May the caller act on this case, through which relationship, with which scopes? A case that does
     not exist answers exactly like one the caller may not see. Grants are judged against this service's
@@ -72,7 +72,7 @@ async def get_case_access(
 
 @router.get("/cases/{case_id}/view", response_model=CaseViewSlice)
 async def get_case_view_slice(
-    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+    case_id: uuid.UUID, request: Request, session: ReadSessionDep, principal: CurrentPrincipal, now: Now
 ) -> Response:
     """Bulk read for the gateway: the access decision and, only when allowed, the case with its people and
     its safety network — so the case view costs one call to this service."""

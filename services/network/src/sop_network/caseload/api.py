@@ -23,7 +23,7 @@ from sop_network.schemas import (
 from sop_shared.audit import RequestAccess, audit_request, audit_request_many
 from sop_shared.auth import CurrentPrincipal
 from sop_shared.clock import Now
-from sop_shared.db import SessionDep
+from sop_shared.db import ReadSessionDep
 from sop_shared.pagination import Page, PageDep
 from sop_shared.problems import InvalidInput, NotFound, problem_response
 from sop_shared.query_params import known_query_params
@@ -39,7 +39,7 @@ NO_SUCH_CASE = "no such case"
 )
 async def caseload(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CurrentPrincipal,
     page: PageDep,
     assigned_to: Annotated[
@@ -65,7 +65,7 @@ async def caseload(
 
 @router.post("/case-views", response_model=CaseViewsOut, dependencies=[known_query_params()])
 async def case_views(
-    body: CaseViewsIn, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+    body: CaseViewsIn, request: Request, session: ReadSessionDep, principal: CurrentPrincipal, now: Now
 ) -> Response:
     """Bulk read for the gateway: up to 50 cases (a caseload page) with the caller's access to each and,
     where allowed, the case with its people and safety network — one statement for the page, one call.
@@ -97,7 +97,7 @@ async def case_views(
 
 @router.post("/case-access", response_model=CaseAccessManyOut, dependencies=[known_query_params()])
 async def case_access_many(
-    body: CaseViewsIn, request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now
+    body: CaseViewsIn, request: Request, session: ReadSessionDep, principal: CurrentPrincipal, now: Now
 ) -> CaseAccessManyOut:
     """The lean bulk decision for a caseload page (what the gateway needs before it asks the other services
     for the page's summaries): the caller's access to each of up to 50 cases, decided by this service's own
@@ -133,7 +133,7 @@ async def case_view_by_external_id(
     system: ExternalSystem,
     external_id: ExternalId,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CurrentPrincipal,
     now: Now,
 ) -> Response:
@@ -145,7 +145,7 @@ async def case_view_by_external_id(
     rows = (await read_case_rows(session, [case_id]))[case_id] if case_id is not None else None
     decision = decide_on_rows(principal, case_id, rows, now) if case_id is not None and rows is not None else None
     if case_id is None or rows is None or decision is None or not decision.allowed:
-        # Answered, not raised: the request's transaction commits, so the refusal is audited too.
+        # Answered, not raised: the request succeeds, so the refusal is audited too.
         await audit_request(
             request,
             session,

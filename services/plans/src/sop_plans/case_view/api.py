@@ -16,7 +16,7 @@ from sop_plans.safety_plans.service import RECENT_CHECK_INS
 from sop_shared.audit import RequestAccess, audit_request, audit_request_many
 from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope, require_cases_read
 from sop_shared.clock import ClockDep
-from sop_shared.db import SessionDep
+from sop_shared.db import ReadSessionDep, SessionDep
 from sop_shared.pagination import FirstItems
 from sop_shared.policy import Audience, Scope
 from sop_shared.query_params import known_query_params
@@ -32,7 +32,7 @@ router = APIRouter(prefix="/v1", tags=["case view"])
 async def case_view(
     case_id: uuid.UUID,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CurrentPrincipal,
     audience: RequestAudience,
     clock: ClockDep,

@@ -56,6 +56,7 @@ from sop_plans.safety_plans.service import (
 )
 from sop_plans.schemas import Alert, NextStepOut, SafetyPlanOut
 from sop_plans.translations.sources import NEXT_STEP_LANGUAGE, plan_words, rule_words
+from sop_shared.db import begin_writing
 from sop_shared.policy import Audience
 from sop_shared.translations_api import fields_carried
 from sop_shared.wide_union import Record, WideUnion, read_as, sorted_by, table_of
@@ -150,12 +151,14 @@ async def read_case_view(
     Every read of plans brings them to now first (`bring_plans_to_now`: a plan whose start has arrived comes
     into force, one past its expiry expires), and the practice rules' alerts clear the open decisions a plan in
     force answers. Both may write: the read weighs them on the rows it read (`due_now`, `answered_decisions`)
-    and, when either has something to do, takes their writing path in this transaction, then reads again."""
+    and, when either has something to do, takes their writing path in this transaction (a read session begins
+    one: `begin_writing`), then reads again."""
     params = {"case_id": case_id, "check_ins": check_ins, "since": broken_rules_since(now, policy)}
     found = await VIEW.read(session, params)
     plans: list[Any] = [Record(r, SafetyPlan) for r in sorted_by(found["plan"], "id")]
     practice = _practice_alerts(found, plans, case_id, now=now, policy=policy)
     if practice is None:
+        await begin_writing(session)  # a read session (the case-view GET) becomes a unit of work here
         await bring_plans_to_now(session, now=now, policy=policy, case_id=case_id)
         practice = await practice_alerts(session, now, policy, AlertsOf(case_id))
         await session.flush()
