@@ -41,6 +41,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     Node,
     OperationDefinitionNode,
     Undefined,
@@ -73,7 +74,21 @@ class ObjectField:
     item_required: bool
 
 
-FieldReader = Reader | ObjectField
+@dataclass(frozen=True, slots=True)
+class PathField:
+    """A field whose resolver needs only the object, the request's context and the field's response path (a
+    record's global id names the view of its root field): `compute(source, context, path)`, then the leaf's
+    coercion (`leaf`, given the computed value)."""
+
+    compute: Callable[[Any, Any, Path], Any]
+    leaf: Reader
+
+
+FieldReader = Reader | ObjectField | PathField
+
+# A Strawberry field's `metadata` key: its value computed from (source, context, path) alone, exactly as the
+# field's resolver computes it, so the short way may read the field without graphql-core's resolver machinery.
+FROM_PATH = "sop_gateway.execution.from_path"
 
 
 def _plain_attribute(field_def: GraphQLField) -> str | None:
@@ -92,12 +107,26 @@ def _plain_attribute(field_def: GraphQLField) -> str | None:
 
 def _field_reader(field_def: GraphQLField) -> FieldReader | None:
     """How to read this field the short way, or None: a plain field whose type is a leaf, an object type, or a
-    list of either."""
+    list of either; or a leaf computed from its path (`FROM_PATH`)."""
     name = _plain_attribute(field_def)
     if name is None:
-        return None
+        return _from_path(field_def)
     read = attrgetter(name)
     return _leaf_list(field_def.type, read) or _leaf(field_def.type, read) or _objects(field_def, read)
+
+
+def _from_path(field_def: GraphQLField) -> PathField | None:
+    """A leaf field whose resolver says (`FROM_PATH` in its metadata) how its value follows from the object, the
+    context and the path: no arguments, no field extensions."""
+    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(field, StrawberryField) or field.extensions or field_def.args:
+        return None
+    metadata: dict[str, Any] = dict(field.metadata or {})
+    compute = metadata.get(FROM_PATH)
+    if compute is None:
+        return None
+    leaf = _leaf(field_def.type, lambda value: value)
+    return PathField(compute, leaf) if leaf is not None else None
 
 
 def _unwrap(type_: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
@@ -191,15 +220,20 @@ def _objects(field_def: GraphQLField, read: Reader) -> ObjectField | None:
 
 
 class Step:
-    """One response key of a selection: its field nodes, its reader (None: the long way) and, for an object
-    field, the object's own selection once it has been collected."""
+    """One response key of a selection: its field nodes, how the short way reads it (at most one of `leaf`,
+    `objects`, `from_path`; none: the long way) and, for an object field, the object's own selection once it
+    has been collected."""
 
-    __slots__ = ("field_details_list", "reader", "response_name", "selection")
+    __slots__ = ("field_details_list", "from_path", "leaf", "objects", "response_name", "selection")
 
     def __init__(self, response_name: str, field_details_list: FieldDetailsList, reader: FieldReader | None) -> None:
         self.response_name = response_name
         self.field_details_list = field_details_list
-        self.reader = reader
+        self.objects = reader if isinstance(reader, ObjectField) else None
+        self.from_path = reader if isinstance(reader, PathField) else None
+        self.leaf: Reader | None = None
+        if reader is not None and not isinstance(reader, ObjectField | PathField):
+            self.leaf = reader
         self.selection: Selection | None = None
 
 
@@ -345,6 +379,70 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
         return self._execute_plan(return_type, result, path, selection.plan, None)
 
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's, with a list of objects a resolver returned (the statements of `danger(first:)`, a
+        plan's check-ins) completed the short way, as a plain field's list is: decided before anything is
+        executed, the long way for anything the short way is not sure of."""
+        if position_context is None and isinstance(result, list | tuple) and not self._has_middleware():
+            item_type = return_type.of_type
+            object_type, item_required = _unwrap(item_type)
+            if isinstance(object_type, GraphQLObjectType) and not any(
+                details.node.directives for details in field_details_list
+            ):
+                selection = self._objects_selection(
+                    object_type, item_required, result, field_details_list, lambda: info
+                )
+                if selection is not None:
+                    return self._complete_items(
+                        object_type, item_type, result, field_details_list, path, selection.plan
+                    )
+        return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _objects_selection(
+        self,
+        object_type: GraphQLObjectType,
+        item_required: bool,
+        items: Sequence[Any],
+        field_details_list: FieldDetailsList,
+        info: Callable[[], GraphQLResolveInfo[Any]],
+        step: Step | None = None,
+    ) -> Selection | None:
+        """The selection to complete these objects with the short way, or None when the long way must: a null
+        where the type forbids it, an exception, an awaitable, an object the type's `is_type_of` does not
+        accept at once (a coroutine it answers is closed unawaited: the long way asks again), `@defer` below."""
+        is_awaitable = self.is_awaitable
+        for item in items:
+            if item is None:
+                if item_required:
+                    return None
+            elif isinstance(item, Exception) or is_awaitable(item):
+                return None
+        is_type_of = object_type.is_type_of
+        if is_type_of is not None:
+            resolve_info = info()
+            for item in items:
+                if item is not None:
+                    known = is_type_of(item, resolve_info)
+                    if known is not True:
+                        close = getattr(known, "close", None) if is_awaitable(known) else None
+                        if close is not None:
+                            close()
+                        return None
+        selection = step.selection if step is not None else None
+        if selection is None:
+            selection = self._selection(object_type, field_details_list)
+            if step is not None:
+                step.selection = selection
+        return None if selection.collected.new_defer_usages else selection
+
     def _has_middleware(self) -> bool:
         manager = self.middleware_manager
         return manager is not None and bool(manager.middlewares)
@@ -362,27 +460,36 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
         awaitable_fields: list[str] = []
         try:
             for step in plan:
-                reader = step.reader
-                if reader is not None:
-                    if type(reader) is ObjectField:
-                        value = (
-                            self._complete_objects(step, reader, parent_type, source_value, path)
-                            if position_context is None
-                            else SLOW
-                        )
+                leaf = step.leaf
+                if leaf is not None:
+                    try:
+                        value = leaf(source_value)
+                    except Exception:
+                        value = SLOW
+                    if value is not SLOW:
+                        results[step.response_name] = value
+                        continue
+                elif step.objects is not None:
+                    if position_context is None:
+                        value = self._complete_objects(step, step.objects, parent_type, source_value, path)
                         if value is not SLOW:
                             results[step.response_name] = value
                             if is_awaitable(value):
                                 awaitable_fields.append(step.response_name)
                             continue
-                    else:
-                        try:
-                            value = reader(source_value)  # type: ignore[operator]
-                        except Exception:
-                            value = SLOW
-                        if value is not SLOW:
-                            results[step.response_name] = value
-                            continue
+                elif step.from_path is not None:
+                    from_path = step.from_path
+                    try:
+                        value = from_path.leaf(
+                            from_path.compute(
+                                source_value, self.context_value, Path(path, step.response_name, parent_type.name)
+                            )
+                        )
+                    except Exception:
+                        value = SLOW
+                    if value is not SLOW:
+                        results[step.response_name] = value
+                        continue
                 result = self.execute_field(
                     parent_type,
                     source_value,
@@ -429,57 +536,46 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
             items: Sequence[Any] = value
         else:
             items = (value,)
-        is_awaitable = self.is_awaitable
-        for item in items:
-            if item is None:
-                if field.item_required:
-                    return SLOW
-            elif isinstance(item, Exception) or is_awaitable(item):
-                return SLOW
         field_details_list = step.field_details_list
         field_path = Path(path, step.response_name, parent_type.name)
         object_type = field.object_type
-        is_type_of = object_type.is_type_of
-        if is_type_of is not None:
-            info = self.build_resolve_info(
+        selection = self._objects_selection(
+            object_type,
+            field.item_required,
+            items,
+            field_details_list,
+            lambda: self.build_resolve_info(
                 field.field_def, [details.node for details in field_details_list], parent_type, field_path
-            )
-            for item in items:
-                if item is not None:
-                    known = is_type_of(item, info)
-                    if known is not True:
-                        close = getattr(known, "close", None) if is_awaitable(known) else None
-                        if close is not None:
-                            close()  # a coroutine of ours, never to be awaited: the long way asks again
-                        return SLOW
-        selection = step.selection
+            ),
+            step,
+        )
         if selection is None:
-            selection = step.selection = self._selection(object_type, field_details_list)
-        if selection.collected.new_defer_usages:
             return SLOW
         return_type = field.field_def.type
         try:
             if field.many:
-                completed = self._complete_items(field, items, field_details_list, field_path, selection.plan)
+                completed = self._complete_items(
+                    object_type, field.item_type, items, field_details_list, field_path, selection.plan
+                )
             else:
                 completed = self._execute_plan(object_type, value, field_path, selection.plan, None)
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, field_path)
             return None
-        if is_awaitable(completed):
+        if self.is_awaitable(completed):
             return self._field_awaited(completed, return_type, field_details_list, field_path)
         return completed
 
     def _complete_items(
         self,
-        field: ObjectField,
+        object_type: GraphQLObjectType,
+        item_type: GraphQLOutputType,
         items: Sequence[Any],
         field_details_list: FieldDetailsList,
         path: Path,
         plan: list[Step],
     ) -> Any:
         """graphql-core's `complete_iterable_value` for a list of objects, each item's sub-fields executed."""
-        object_type, item_type = field.object_type, field.item_type
         is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []

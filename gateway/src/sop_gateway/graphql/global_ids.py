@@ -21,8 +21,10 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from graphql.pyutils import Path
 from strawberry.types import Info
 
+from sop_gateway.graphql.execution import FROM_PATH
 from sop_gateway.graphql.ids import bad_input
 
 # The id is short ASCII; anything longer or otherwise shaped was not issued here.
@@ -69,7 +71,11 @@ class GlobalId:
 def root_key(info: Info[Any, Any]) -> str:
     """The response key of the root field this field was resolved under (its alias, if it has one), with the
     item's index under a root field that is a list (`nodes/2`)."""
-    root, below = info.path, None
+    return _root_key(info.path)
+
+
+def _root_key(path: Path) -> str:
+    root, below = path, None
     while root.prev is not None:  # up the response path (not `as_list`: a record's id is read for each record)
         root, below = root.prev, root
     return f"{root.key}/{below.key}" if below is not None and isinstance(below.key, int) else str(root.key)
@@ -88,10 +94,17 @@ class Node:
     @strawberry.field(
         name="id",
         description="The global id of this record in this view (opaque; `recordId` is the record's own id)",
+        metadata={FROM_PATH: lambda record, context, path: _global_id(record, context, path)},
     )
     def global_id(self, info: Info[Any, None]) -> strawberry.ID:
-        view = info.context.views.get(root_key(info))
-        if view is None:  # a record type read outside a case view: a failure of ours, never the caller's
-            raise GraphQLError("This record has no global id here.", extensions={"code": "INTERNAL_SERVER_ERROR"})
-        record_id = uuid.UUID(str(self.id))  # type: ignore[attr-defined]  # every Node type has its `recordId`
-        return strawberry.ID(GlobalId(type(self).__name__, view, record_id).encode())
+        return _global_id(self, info.context, info.path)
+
+
+def _global_id(record: Any, context: Any, path: Path) -> strawberry.ID:
+    """The record's global id in the view its root field registered (the executor reads it the short way,
+    from the path, without the resolver's machinery: `FROM_PATH`)."""
+    view = context.views.get(_root_key(path))
+    if view is None:  # a record type read outside a case view: a failure of ours, never the caller's
+        raise GraphQLError("This record has no global id here.", extensions={"code": "INTERNAL_SERVER_ERROR"})
+    record_id = uuid.UUID(str(record.id))  # every Node type has its `recordId`
+    return strawberry.ID(GlobalId(type(record).__name__, view, record_id).encode())
