@@ -50,6 +50,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -156,14 +157,25 @@ def _coercion(type_: Any) -> Callable[[Any], Any]:
     return enum_name
 
 
+class _Never:
+    """No value is of this type (`_leaf`'s shortcut for a leaf type without one)."""
+
+
+# graphql-core's output coercions that answer a value of exactly this Python type with the value itself.
+_ITSELF: dict[Callable[[Any], Any], type] = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
+
+
 def _leaf(type_: GraphQLOutputType, read: Reader) -> Reader | None:
     inner, required = _unwrap(type_)
     if not is_leaf_type(inner):
         return None
     coerce = _coercion(inner)
+    itself = _ITSELF.get(coerce, _Never)
 
     def leaf(source: Any) -> Any:
         value = read(source)
+        if type(value) is itself:  # a str for String or ID, a bool for Boolean: coerced to itself
+            return value
         if value is None:
             return SLOW if required else None
         if isinstance(value, Exception):
@@ -182,6 +194,7 @@ def _leaf_list(type_: GraphQLOutputType, read: Reader) -> Reader | None:
     if not is_leaf_type(item_type):
         return None
     coerce = _coercion(item_type)
+    itself = _ITSELF.get(coerce, _Never)
 
     def leaf_list(source: Any) -> Any:
         value = read(source)
@@ -191,6 +204,9 @@ def _leaf_list(type_: GraphQLOutputType, read: Reader) -> Reader | None:
             return SLOW
         items: list[Any] = []
         for item in value:
+            if type(item) is itself:
+                items.append(item)
+                continue
             if item is None:
                 if item_required:
                     return SLOW

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import strawberry
@@ -30,6 +32,7 @@ from sop_gateway.graphql.ids import bad_input
 # The id is short ASCII; anything longer or otherwise shaped was not issued here.
 MAX_GLOBAL_ID_LENGTH = 300
 NOT_OURS = "not an id this API issued"
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,11 @@ class ViewKey:
     audience: str  # the Audience value (`staff`, `family`…)
     language: str  # a standard language tag
 
+    @cached_property
+    def case_text(self) -> str:
+        """`case_id` as text, for the ids of every record the view shows."""
+        return str(self.case_id)
+
 
 @dataclass(frozen=True)
 class GlobalId:
@@ -48,10 +56,7 @@ class GlobalId:
     record_id: uuid.UUID
 
     def encode(self) -> str:
-        raw = ":".join(
-            (self.type_name, str(self.view.case_id), str(self.record_id), self.view.audience, self.view.language)
-        )
-        return base64.urlsafe_b64encode(raw.encode("ascii")).decode().rstrip("=")
+        return _encoded(self.type_name, self.view, str(self.record_id))
 
     @classmethod
     def decode(cls, value: str, argument: str = "id") -> GlobalId:
@@ -106,5 +111,12 @@ def _global_id(record: Any, context: Any, path: Path) -> strawberry.ID:
     view = context.views.get(_root_key(path))
     if view is None:  # a record type read outside a case view: a failure of ours, never the caller's
         raise GraphQLError("This record has no global id here.", extensions={"code": "INTERNAL_SERVER_ERROR"})
-    record_id = uuid.UUID(str(record.id))  # every Node type has its `recordId`
-    return strawberry.ID(GlobalId(type(record).__name__, view, record_id).encode())
+    record_id = str(record.id)  # every Node type has its `recordId`
+    if not _CANONICAL_UUID.fullmatch(record_id):  # as `str(uuid.UUID(...))` writes it (the services do)
+        record_id = str(uuid.UUID(record_id))
+    return strawberry.ID(_encoded(type(record).__name__, view, record_id))
+
+
+def _encoded(type_name: str, view: ViewKey, record_id: str) -> str:
+    raw = f"{type_name}:{view.case_text}:{record_id}:{view.audience}:{view.language}"
+    return base64.urlsafe_b64encode(raw.encode("ascii")).decode().rstrip("=")
