@@ -13,7 +13,12 @@ The short way reads such a field with `getattr`, and:
 - an object (or a list of objects) of an object type it completes by executing the object's collected sub-fields
   straight away — the plan of each selection (each response key with its field's reader) made once per request
   and selection, the type's `is_type_of` asked as the long way asks it — with the long way's error handling:
-  the same `handle_field_error` at the same paths, awaitable results awaited the same way.
+  the same `handle_field_error` at the same paths, awaitable results awaited the same way;
+- a list of objects that a resolver returned (the statements of `danger(first:)`, a plan's check-ins) it
+  completes the same way, each item's plain fields read the short way (`complete_list_value`);
+- a leaf whose resolver says how its value follows from the object, the context and the response path alone
+  (`FROM_PATH` in the Strawberry field's metadata: a record's global id names the view of its root field) it
+  computes so, without the resolver machinery (resolve info, argument conversion, field extensions).
 
 Anything else takes the long way: a field with a resolver, arguments or field extensions, an abstract type, a
 field node with directives (`@stream`), a selection with `@defer`, any middleware (a schema extension that wraps

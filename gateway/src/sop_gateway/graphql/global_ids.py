@@ -9,7 +9,9 @@ same view (`sop_gateway.graphql.nodes`), with the case view's authorization and 
 
 The view a record was read through is the root field's: `caseView` (or `node`, or each item of `nodes`)
 registers it in the request's context under its response key (aliases included; with the index for `nodes`),
-and each record's `id` names the view of its root."""
+and each record's `id` names the view of its root. The executor computes each `id` from the record, the context
+and the response path as the resolver does (`FROM_PATH`, `sop_gateway.graphql.execution`), without the resolver
+machinery that cost about 2 ms for a full view's hundred records."""
 
 from __future__ import annotations
 
