@@ -415,3 +415,30 @@ async def test_the_case_views_global_ids_are_read_without_their_resolvers(
     assert body["data"]["caseView"]["worries"]["danger"][0]["id"]
     assert "CaseView.worries" in long_way, "the long way is recorded"
     assert [name for name in long_way if name.endswith(".id")] == []
+
+
+class Mood(enum.Enum):
+    CALM = "calm"
+    NONE = None  # a member whose value is None
+
+
+class Tide(enum.Enum):
+    HIGH = "high"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Tide | None:
+        return cls.HIGH if value is None else None
+
+
+@pytest.mark.parametrize("enum_type", [Colour, Mood, Tide])
+@pytest.mark.parametrize("value", ["red", "calm", "high", "green", None, 1, Colour.RED])
+def test_a_services_enum_value_is_known_as_the_enum_itself_knows_it(enum_type: Any, value: Any) -> None:
+    """`types.known` (a service's value as the gateway's enum, None for one it does not know) looks values up
+    in a table; the answers are the enum's own, `_missing_` and a member valued None included."""
+    from sop_gateway.graphql.types import known
+
+    try:
+        expected = enum_type(value)
+    except ValueError:
+        expected = None
+    assert known(enum_type, value) is expected
