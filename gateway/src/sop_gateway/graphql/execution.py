@@ -495,7 +495,7 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         value = self._complete_objects(step, step.objects, parent_type, source_value, path)
                         if value is not SLOW:
                             results[step.response_name] = value
-                            if is_awaitable(value):
+                            if type(value) is not dict and type(value) is not list and is_awaitable(value):
                                 awaitable_fields.append(step.response_name)
                             continue
                 elif step.from_path is not None:
@@ -597,7 +597,6 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan: list[Step],
     ) -> Any:
         """graphql-core's `complete_iterable_value` for a list of objects, each item's sub-fields executed."""
-        is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
         try:
@@ -612,11 +611,11 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                     completed_results.append(None)
                     continue
-                if is_awaitable(completed):
+                if type(completed) is dict:  # `_execute_plan`'s answer: the fields, or a coroutine awaiting some
+                    completed_results.append(completed)
+                else:
                     completed_results.append(self._field_awaited(completed, item_type, field_details_list, item_path))
                     awaitable_indices.append(index)
-                else:
-                    completed_results.append(completed)
         except Exception:
             if awaitable_indices:
                 self.settle_in_background([completed_results[index] for index in awaitable_indices])
