@@ -24,7 +24,7 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from sop_gateway.graphql.execution import GatewayExecutionContext
+from sop_gateway.graphql.execution import FROM_PATH, GatewayExecutionContext
 
 if TYPE_CHECKING:
     from conftest import EmbeddedSystem
@@ -218,11 +218,45 @@ def owners() -> list[Owner]:
     ]
 
 
+PET_LISTS = ("plain", "empty", "null item", "error item", "impostor", "awaitable item", "failing below", "bad leaf")
+
+
+def pets_of(kind: str) -> list[Any]:
+    """Lists of pets as a resolver may return them, each with something the short way must leave alone."""
+    dog, mute = Pet(name="dog", legs=4), Pet(name="mute", legs=-1)
+    return {
+        "plain": [dog, Pet(name="spider", legs=8)],
+        "empty": [],
+        "null item": [dog, None],
+        "error item": [dog, ValueError("no pet")],
+        "impostor": [dog, Impostor()],
+        "awaitable item": [Later(), dog],
+        "failing below": [dog, mute],
+        "bad leaf": [odd(name=None, legs=1), odd(name="b", legs="x")],
+    }[kind]
+
+
 @strawberry.type
 class OwnersQuery:
     @strawberry.field
     def owners(self) -> list[Owner]:
         return owners()
+
+    @strawberry.field
+    def pets(self, kind: str) -> list[Pet]:
+        return pets_of(kind)
+
+    @strawberry.field
+    def maybe_pets(self, kind: str) -> list[Pet | None] | None:
+        return pets_of(kind)
+
+    @strawberry.field
+    def pet_tuple(self) -> list[Pet]:
+        return tuple(pets_of("plain"))  # type: ignore[return-value]
+
+    @strawberry.field
+    def pet_iterator(self) -> list[Pet]:
+        return iter(pets_of("plain"))  # type: ignore[return-value]
 
     @strawberry.field
     def strict_owners(self) -> list[Owner]:
@@ -248,6 +282,13 @@ OWNER_FIELDS = """name collar { colour tags } pet { name legs sound } pets { nam
         ("query($x: Boolean!) { owners { pets @skip(if: $x) { name } collar { tags } } }", {"x": False}),
         ("query($x: Boolean!) { owners { pets @skip(if: $x) { name } collar { tags } } }", {"x": True}),
         ("{ owners { pets @include(if: true) { name } pet @skip(if: true) { name } } }", {}),
+        *(
+            (f'{{ p: {field}(kind: "{kind}") {{ name legs sound }} q: {field}(kind: "{kind}") {{ legs }} }}', {})
+            for field in ("pets", "maybePets")
+            for kind in PET_LISTS
+        ),
+        ("{ petTuple { name } petIterator { name legs } }", {}),
+        ('query($x: Boolean!) { pets(kind: "plain") { name @include(if: $x) legs } }', {"x": False}),
     ],
 )
 async def test_objects_and_lists_of_objects_are_answered_as_graphql_core_answers_them(
@@ -285,3 +326,119 @@ async def test_plain_objects_and_lists_of_them_are_completed_without_graphql_cor
         result = await schema.execute(query)
         assert not result.errors
         assert long_way == ["OwnersQuery.strictOwners", "Owner.pet"]  # the async owner's awaitable pet
+
+
+async def test_lists_of_objects_a_resolver_returns_are_completed_the_short_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The items of a list a resolver returns (`pets(kind:)`, as `danger(first:)` returns statements) have their
+    plain fields read the short way: only the resolvers take the long way, not each item's fields."""
+    long_way: list[str] = []
+    execute_field = GatewayExecutionContext.execute_field
+
+    def recording(self: GatewayExecutionContext, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
+        long_way.append(f"{parent_type.name}.{details[0].node.name.value}")
+        return execute_field(self, parent_type, source, details, *rest)
+
+    monkeypatch.setattr(GatewayExecutionContext, "execute_field", recording)
+    schema = strawberry.Schema(OwnersQuery, execution_context_class=GatewayExecutionContext)
+    for _ in range(2):
+        long_way.clear()
+        result = await schema.execute('{ pets(kind: "plain") { name legs } petTuple { name } }')
+        assert not result.errors
+        assert long_way == ["OwnersQuery.pets", "OwnersQuery.petTuple"]
+
+
+# --- fields computed from their path (FROM_PATH), as a record's global id is ---
+
+
+def _where(source: Any, context: Any, path: Any) -> str:
+    if source.name == "broken":
+        raise ValueError("no place for it")
+    return f"{source.name} at {'/'.join(str(key) for key in path.as_list())}"
+
+
+@strawberry.type
+class Placed:
+    name: str
+
+    @strawberry.field(metadata={FROM_PATH: _where})
+    def where(self, info: strawberry.Info) -> str:
+        return _where(self, info.context, info.path)
+
+    @strawberry.field(metadata={FROM_PATH: lambda source, context, path: None})
+    def nowhere(self, info: strawberry.Info) -> str:
+        return None  # type: ignore[return-value]  # null where the type forbids it
+
+
+@strawberry.type
+class PlacedQuery:
+    @strawberry.field
+    def places(self) -> list[Placed]:
+        return [Placed(name="here"), Placed(name="broken"), Placed(name="there")]
+
+
+@pytest.mark.sqlite_smoke
+@pytest.mark.parametrize(
+    "query",
+    ["{ places { name where } }", "{ a: places { w: where where } }", "{ places { name nowhere } }"],
+)
+async def test_fields_computed_from_their_path_are_answered_as_graphql_core_answers_them(query: str) -> None:
+    ours_schema = strawberry.Schema(PlacedQuery, execution_context_class=GatewayExecutionContext)
+    theirs = await strawberry.Schema(PlacedQuery).execute(query)
+    for _ in range(2):
+        ours = await ours_schema.execute(query)
+        assert json.dumps(ours.data) == json.dumps(theirs.data)
+        assert [e.formatted for e in ours.errors or []] == [e.formatted for e in theirs.errors or []]
+
+
+async def test_the_case_views_global_ids_are_read_without_their_resolvers(
+    system: EmbeddedSystem, demo_case: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every record's `id` in the full view is computed from its path (`FROM_PATH`), not by the long way."""
+    long_way: list[str] = []
+    execute_field = GatewayExecutionContext.execute_field
+
+    def recording(self: GatewayExecutionContext, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
+        long_way.append(f"{parent_type.name}.{details[0].node.name.value}")
+        return execute_field(self, parent_type, source, details, *rest)
+
+    monkeypatch.setattr(GatewayExecutionContext, "execute_field", recording)
+    core = system.gateway.state.graphql_schema._schema
+    query = (
+        'query($id: ID!) { caseView(caseId: $id, audience: STAFF, language: "en") '
+        + every_field(core, core.get_type("CaseView"), 6, ("CaseView",))
+        + " }"
+    )
+    body = (await system.graphql(query, {"id": str(demo_case)})).json()
+    assert not body.get("errors"), body["errors"]
+    assert body["data"]["caseView"]["worries"]["danger"][0]["id"]
+    assert "CaseView.worries" in long_way, "the long way is recorded"
+    assert [name for name in long_way if name.endswith(".id")] == []
+
+
+class Mood(enum.Enum):
+    CALM = "calm"
+    NONE = None  # a member whose value is None
+
+
+class Tide(enum.Enum):
+    HIGH = "high"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Tide | None:
+        return cls.HIGH if value is None else None
+
+
+@pytest.mark.parametrize("enum_type", [Colour, Mood, Tide])
+@pytest.mark.parametrize("value", ["red", "calm", "high", "green", None, 1, Colour.RED])
+def test_a_services_enum_value_is_known_as_the_enum_itself_knows_it(enum_type: Any, value: Any) -> None:
+    """`types.known` (a service's value as the gateway's enum, None for one it does not know) looks values up
+    in a table; the answers are the enum's own, `_missing_` and a member valued None included."""
+    from sop_gateway.graphql.types import known
+
+    try:
+        expected = enum_type(value)
+    except ValueError:
+        expected = None
+    assert known(enum_type, value) is expected

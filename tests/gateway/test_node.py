@@ -116,3 +116,23 @@ async def test_a_node_of_a_case_you_may_not_see_or_made_up_is_not_found_and_the_
         body = await _node(system, forged)
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         assert body["errors"][0]["extensions"]["field"] == "id"
+
+
+def test_a_records_global_id_names_its_record_id_as_uuid_writes_it() -> None:
+    """A record id in another spelling (capitals, braces, no hyphens) gives the id of the canonical one."""
+    from types import SimpleNamespace
+
+    from graphql.pyutils import Path
+
+    from sop_gateway.graphql.global_ids import ViewKey, _global_id
+
+    record_id, view = uuid.uuid4(), ViewKey(uuid.uuid4(), "family", "es")
+    expected = GlobalId("MapEntry", view, record_id).encode()
+    path = Path(Path(Path(None, "view", "Query"), "items", "CaseView"), "id", "MapEntry")
+
+    class MapEntry(SimpleNamespace):
+        pass
+
+    for spelling in (str(record_id), str(record_id).upper(), f"{{{record_id}}}", record_id.hex):
+        assert _global_id(MapEntry(id=spelling), SimpleNamespace(views={"view": view}), path) == expected
+    assert GlobalId.decode(expected) == GlobalId("MapEntry", view, record_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -18,11 +19,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from sop_gateway.settings import GatewaySettings
+from sop_shared import cli, observability
 from sop_shared.audit import AuditWriter, audit_request
 from sop_shared.audit_keys import AuditKeyring
 from sop_shared.auth import Principal
 from sop_shared.db import Database, SessionDep
-from sop_shared.http_client import DEFAULT_LIMITS, service_client
+from sop_shared.http_client import DEFAULT_LIMITS, SERVER_KEEP_ALIVE_SECONDS, service_client
 from sop_shared.policy import ActorType
 from sop_shared.problems import PROBLEM_JSON, install_problem_handlers
 from sop_shared.settings import ServiceSettings
@@ -184,7 +186,19 @@ def test_the_gateway_waits_for_a_write_longer_than_a_service_may_take_to_commit_
 def test_idle_connections_to_a_service_are_dropped_before_the_service_drops_them() -> None:
     """Otherwise a write sent on a connection uvicorn is just closing is lost ("server disconnected")."""
     assert DEFAULT_LIMITS.keepalive_expiry is not None
-    assert DEFAULT_LIMITS.keepalive_expiry < uvicorn.Config(FastAPI()).timeout_keep_alive
+    assert DEFAULT_LIMITS.keepalive_expiry < SERVER_KEEP_ALIVE_SECONDS
+
+
+def test_a_component_is_served_with_the_keep_alive_the_clients_count_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sop serve` keeps idle connections for SERVER_KEEP_ALIVE_SECONDS, and a pause in traffic of a minute
+    leaves the gateway's connections to the services open (with uvicorn's 5 s and 4 s here, every lull closed
+    them, and the next burst opened one per call)."""
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options))
+    monkeypatch.setattr(observability, "configure_logging", lambda *args, **kwargs: None)
+    cli.main(["serve", "network", "--port", str(_free_port())])
+    assert served["timeout_keep_alive"] == SERVER_KEEP_ALIVE_SECONDS
+    assert DEFAULT_LIMITS.keepalive_expiry is not None and DEFAULT_LIMITS.keepalive_expiry >= 60
 
 
 def _free_port() -> int:

@@ -11,7 +11,9 @@ import orjson
 
 
 def read_json(response: httpx.Response) -> Any:
-    """A service's answer, decoded (httpx's `Response.json()` with the standard library's decoder)."""
+    """A service's answer, decoded (httpx's `Response.json()` with the standard library's decoder). orjson would
+    read an integer beyond 64 bits as a float; none reaches here: the input policy refuses such an integer at
+    every component's edge (`sop_shared.input_policy`), so nothing stored or answered carries one."""
     return orjson.loads(response.content)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sop_shared.component import Component, load_component, load_components
 from sop_shared.dev_identity import DEMO_USERS, mint_dev_token
+from sop_shared.http_client import SERVER_KEEP_ALIVE_SECONDS
 from sop_shared.keys import ensure_keys
 from sop_shared.settings import ComponentSettings
 
@@ -120,6 +121,7 @@ def _serve(args: argparse.Namespace) -> None:
         log_level=settings.log_level.lower(),
         proxy_headers=True,
         access_log=False,
+        timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
     )
 
 

@@ -23,9 +23,13 @@ from sop_shared.observability import (
 from sop_shared.tracing import TracingTransport
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
-# An idle connection is dropped here before the service drops it (uvicorn closes keep-alive connections idle
-# for 5 s): reusing one the service is closing loses the request with "server disconnected".
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4)
+# How long a component (`sop serve`) keeps an idle keep-alive connection open (uvicorn's default is 5 s). Long
+# enough to outlast a pause in traffic: with 5 s the gateway's connections to the services were closed in every
+# lull and opened again, one TCP connection per call and client, by the next burst (issue 16).
+SERVER_KEEP_ALIVE_SECONDS = 75
+# An idle connection is dropped here before the service drops it: reusing one the service is closing loses the
+# request with "server disconnected".
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=60)
 
 
 async def _propagate_context(request: httpx.Request) -> None:

@@ -315,6 +315,8 @@ def pick(
     """The words to show in `reader_language`: the original when it is already in that language; else the
     newest current, verified translation into it (the lists run oldest first); else the original, marked as not
     yet translated (an unverified or stale translation is never shown as current)."""
+    if original_language == reader_language:  # the common case, without working out the primary languages
+        return Shown(original, original_language, original_language, False)
     wanted = primary_language(reader_language)
     if primary_language(original_language) == wanted:
         return Shown(original, original_language, original_language, False)

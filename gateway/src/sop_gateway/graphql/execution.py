@@ -13,7 +13,12 @@ The short way reads such a field with `getattr`, and:
 - an object (or a list of objects) of an object type it completes by executing the object's collected sub-fields
   straight away — the plan of each selection (each response key with its field's reader) made once per request
   and selection, the type's `is_type_of` asked as the long way asks it — with the long way's error handling:
-  the same `handle_field_error` at the same paths, awaitable results awaited the same way.
+  the same `handle_field_error` at the same paths, awaitable results awaited the same way;
+- a list of objects that a resolver returned (the statements of `danger(first:)`, a plan's check-ins) it
+  completes the same way, each item's plain fields read the short way (`complete_list_value`);
+- a leaf whose resolver says how its value follows from the object, the context and the response path alone
+  (`FROM_PATH` in the Strawberry field's metadata: a record's global id names the view of its root field) it
+  computes so, without the resolver machinery (resolve info, argument conversion, field extensions).
 
 Anything else takes the long way: a field with a resolver, arguments or field extensions, an abstract type, a
 field node with directives (`@stream`), a selection with `@defer`, any middleware (a schema extension that wraps
@@ -41,6 +46,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     Node,
     OperationDefinitionNode,
     Undefined,
@@ -49,6 +55,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -73,7 +80,21 @@ class ObjectField:
     item_required: bool
 
 
-FieldReader = Reader | ObjectField
+@dataclass(frozen=True, slots=True)
+class PathField:
+    """A field whose resolver needs only the object, the request's context and the field's response path (a
+    record's global id names the view of its root field): `compute(source, context, path)`, then the leaf's
+    coercion (`leaf`, given the computed value)."""
+
+    compute: Callable[[Any, Any, Path], Any]
+    leaf: Reader
+
+
+FieldReader = Reader | ObjectField | PathField
+
+# A Strawberry field's `metadata` key: its value computed from (source, context, path) alone, exactly as the
+# field's resolver computes it, so the short way may read the field without graphql-core's resolver machinery.
+FROM_PATH = "sop_gateway.execution.from_path"
 
 
 def _plain_attribute(field_def: GraphQLField) -> str | None:
@@ -92,12 +113,26 @@ def _plain_attribute(field_def: GraphQLField) -> str | None:
 
 def _field_reader(field_def: GraphQLField) -> FieldReader | None:
     """How to read this field the short way, or None: a plain field whose type is a leaf, an object type, or a
-    list of either."""
+    list of either; or a leaf computed from its path (`FROM_PATH`)."""
     name = _plain_attribute(field_def)
     if name is None:
-        return None
+        return _from_path(field_def)
     read = attrgetter(name)
     return _leaf_list(field_def.type, read) or _leaf(field_def.type, read) or _objects(field_def, read)
+
+
+def _from_path(field_def: GraphQLField) -> PathField | None:
+    """A leaf field whose resolver says (`FROM_PATH` in its metadata) how its value follows from the object, the
+    context and the path: no arguments, no field extensions."""
+    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(field, StrawberryField) or field.extensions or field_def.args:
+        return None
+    metadata: dict[str, Any] = dict(field.metadata or {})
+    compute = metadata.get(FROM_PATH)
+    if compute is None:
+        return None
+    leaf = _leaf(field_def.type, lambda value: value)
+    return PathField(compute, leaf) if leaf is not None else None
 
 
 def _unwrap(type_: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
@@ -127,14 +162,25 @@ def _coercion(type_: Any) -> Callable[[Any], Any]:
     return enum_name
 
 
+class _Never:
+    """No value is of this type (`_leaf`'s shortcut for a leaf type without one)."""
+
+
+# graphql-core's output coercions that answer a value of exactly this Python type with the value itself.
+_ITSELF: dict[Callable[[Any], Any], type] = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
+
+
 def _leaf(type_: GraphQLOutputType, read: Reader) -> Reader | None:
     inner, required = _unwrap(type_)
     if not is_leaf_type(inner):
         return None
     coerce = _coercion(inner)
+    itself = _ITSELF.get(coerce, _Never)
 
     def leaf(source: Any) -> Any:
         value = read(source)
+        if type(value) is itself:  # a str for String or ID, a bool for Boolean: coerced to itself
+            return value
         if value is None:
             return SLOW if required else None
         if isinstance(value, Exception):
@@ -153,6 +199,7 @@ def _leaf_list(type_: GraphQLOutputType, read: Reader) -> Reader | None:
     if not is_leaf_type(item_type):
         return None
     coerce = _coercion(item_type)
+    itself = _ITSELF.get(coerce, _Never)
 
     def leaf_list(source: Any) -> Any:
         value = read(source)
@@ -162,6 +209,9 @@ def _leaf_list(type_: GraphQLOutputType, read: Reader) -> Reader | None:
             return SLOW
         items: list[Any] = []
         for item in value:
+            if type(item) is itself:
+                items.append(item)
+                continue
             if item is None:
                 if item_required:
                     return SLOW
@@ -191,15 +241,20 @@ def _objects(field_def: GraphQLField, read: Reader) -> ObjectField | None:
 
 
 class Step:
-    """One response key of a selection: its field nodes, its reader (None: the long way) and, for an object
-    field, the object's own selection once it has been collected."""
+    """One response key of a selection: its field nodes, how the short way reads it (at most one of `leaf`,
+    `objects`, `from_path`; none: the long way) and, for an object field, the object's own selection once it
+    has been collected."""
 
-    __slots__ = ("field_details_list", "reader", "response_name", "selection")
+    __slots__ = ("field_details_list", "from_path", "leaf", "objects", "response_name", "selection")
 
     def __init__(self, response_name: str, field_details_list: FieldDetailsList, reader: FieldReader | None) -> None:
         self.response_name = response_name
         self.field_details_list = field_details_list
-        self.reader = reader
+        self.objects = reader if isinstance(reader, ObjectField) else None
+        self.from_path = reader if isinstance(reader, PathField) else None
+        self.leaf: Reader | None = None
+        if reader is not None and not isinstance(reader, ObjectField | PathField):
+            self.leaf = reader
         self.selection: Selection | None = None
 
 
@@ -345,6 +400,70 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
         return self._execute_plan(return_type, result, path, selection.plan, None)
 
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's, with a list of objects a resolver returned (the statements of `danger(first:)`, a
+        plan's check-ins) completed the short way, as a plain field's list is: decided before anything is
+        executed, the long way for anything the short way is not sure of."""
+        if position_context is None and isinstance(result, list | tuple) and not self._has_middleware():
+            item_type = return_type.of_type
+            object_type, item_required = _unwrap(item_type)
+            if isinstance(object_type, GraphQLObjectType) and not any(
+                details.node.directives for details in field_details_list
+            ):
+                selection = self._objects_selection(
+                    object_type, item_required, result, field_details_list, lambda: info
+                )
+                if selection is not None:
+                    return self._complete_items(
+                        object_type, item_type, result, field_details_list, path, selection.plan
+                    )
+        return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _objects_selection(
+        self,
+        object_type: GraphQLObjectType,
+        item_required: bool,
+        items: Sequence[Any],
+        field_details_list: FieldDetailsList,
+        info: Callable[[], GraphQLResolveInfo[Any]],
+        step: Step | None = None,
+    ) -> Selection | None:
+        """The selection to complete these objects with the short way, or None when the long way must: a null
+        where the type forbids it, an exception, an awaitable, an object the type's `is_type_of` does not
+        accept at once (a coroutine it answers is closed unawaited: the long way asks again), `@defer` below."""
+        is_awaitable = self.is_awaitable
+        for item in items:
+            if item is None:
+                if item_required:
+                    return None
+            elif isinstance(item, Exception) or is_awaitable(item):
+                return None
+        is_type_of = object_type.is_type_of
+        if is_type_of is not None:
+            resolve_info = info()
+            for item in items:
+                if item is not None:
+                    known = is_type_of(item, resolve_info)
+                    if known is not True:
+                        close = getattr(known, "close", None) if is_awaitable(known) else None
+                        if close is not None:
+                            close()
+                        return None
+        selection = step.selection if step is not None else None
+        if selection is None:
+            selection = self._selection(object_type, field_details_list)
+            if step is not None:
+                step.selection = selection
+        return None if selection.collected.new_defer_usages else selection
+
     def _has_middleware(self) -> bool:
         manager = self.middleware_manager
         return manager is not None and bool(manager.middlewares)
@@ -362,27 +481,36 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
         awaitable_fields: list[str] = []
         try:
             for step in plan:
-                reader = step.reader
-                if reader is not None:
-                    if type(reader) is ObjectField:
-                        value = (
-                            self._complete_objects(step, reader, parent_type, source_value, path)
-                            if position_context is None
-                            else SLOW
-                        )
+                leaf = step.leaf
+                if leaf is not None:
+                    try:
+                        value = leaf(source_value)
+                    except Exception:
+                        value = SLOW
+                    if value is not SLOW:
+                        results[step.response_name] = value
+                        continue
+                elif step.objects is not None:
+                    if position_context is None:
+                        value = self._complete_objects(step, step.objects, parent_type, source_value, path)
                         if value is not SLOW:
                             results[step.response_name] = value
-                            if is_awaitable(value):
+                            if type(value) is not dict and type(value) is not list and is_awaitable(value):
                                 awaitable_fields.append(step.response_name)
                             continue
-                    else:
-                        try:
-                            value = reader(source_value)  # type: ignore[operator]
-                        except Exception:
-                            value = SLOW
-                        if value is not SLOW:
-                            results[step.response_name] = value
-                            continue
+                elif step.from_path is not None:
+                    from_path = step.from_path
+                    try:
+                        value = from_path.leaf(
+                            from_path.compute(
+                                source_value, self.context_value, Path(path, step.response_name, parent_type.name)
+                            )
+                        )
+                    except Exception:
+                        value = SLOW
+                    if value is not SLOW:
+                        results[step.response_name] = value
+                        continue
                 result = self.execute_field(
                     parent_type,
                     source_value,
@@ -429,58 +557,46 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
             items: Sequence[Any] = value
         else:
             items = (value,)
-        is_awaitable = self.is_awaitable
-        for item in items:
-            if item is None:
-                if field.item_required:
-                    return SLOW
-            elif isinstance(item, Exception) or is_awaitable(item):
-                return SLOW
         field_details_list = step.field_details_list
         field_path = Path(path, step.response_name, parent_type.name)
         object_type = field.object_type
-        is_type_of = object_type.is_type_of
-        if is_type_of is not None:
-            info = self.build_resolve_info(
+        selection = self._objects_selection(
+            object_type,
+            field.item_required,
+            items,
+            field_details_list,
+            lambda: self.build_resolve_info(
                 field.field_def, [details.node for details in field_details_list], parent_type, field_path
-            )
-            for item in items:
-                if item is not None:
-                    known = is_type_of(item, info)
-                    if known is not True:
-                        close = getattr(known, "close", None) if is_awaitable(known) else None
-                        if close is not None:
-                            close()  # a coroutine of ours, never to be awaited: the long way asks again
-                        return SLOW
-        selection = step.selection
+            ),
+            step,
+        )
         if selection is None:
-            selection = step.selection = self._selection(object_type, field_details_list)
-        if selection.collected.new_defer_usages:
             return SLOW
         return_type = field.field_def.type
         try:
             if field.many:
-                completed = self._complete_items(field, items, field_details_list, field_path, selection.plan)
+                completed = self._complete_items(
+                    object_type, field.item_type, items, field_details_list, field_path, selection.plan
+                )
             else:
                 completed = self._execute_plan(object_type, value, field_path, selection.plan, None)
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, field_path)
             return None
-        if is_awaitable(completed):
+        if self.is_awaitable(completed):
             return self._field_awaited(completed, return_type, field_details_list, field_path)
         return completed
 
     def _complete_items(
         self,
-        field: ObjectField,
+        object_type: GraphQLObjectType,
+        item_type: GraphQLOutputType,
         items: Sequence[Any],
         field_details_list: FieldDetailsList,
         path: Path,
         plan: list[Step],
     ) -> Any:
         """graphql-core's `complete_iterable_value` for a list of objects, each item's sub-fields executed."""
-        object_type, item_type = field.object_type, field.item_type
-        is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
         try:
@@ -495,11 +611,11 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                     completed_results.append(None)
                     continue
-                if is_awaitable(completed):
+                if type(completed) is dict:  # `_execute_plan`'s answer: the fields, or a coroutine awaiting some
+                    completed_results.append(completed)
+                else:
                     completed_results.append(self._field_awaited(completed, item_type, field_details_list, item_path))
                     awaitable_indices.append(index)
-                else:
-                    completed_results.append(completed)
         except Exception:
             if awaitable_indices:
                 self.settle_in_background([completed_results[index] for index in awaitable_indices])

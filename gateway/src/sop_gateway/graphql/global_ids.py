@@ -9,25 +9,32 @@ same view (`sop_gateway.graphql.nodes`), with the case view's authorization and 
 
 The view a record was read through is the root field's: `caseView` (or `node`, or each item of `nodes`)
 registers it in the request's context under its response key (aliases included; with the index for `nodes`),
-and each record's `id` names the view of its root."""
+and each record's `id` names the view of its root. The executor computes each `id` from the record, the context
+and the response path as the resolver does (`FROM_PATH`, `sop_gateway.graphql.execution`), without the resolver
+machinery that cost about 2 ms for a full view's hundred records."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from graphql.pyutils import Path
 from strawberry.types import Info
 
+from sop_gateway.graphql.execution import FROM_PATH
 from sop_gateway.graphql.ids import bad_input
 
 # The id is short ASCII; anything longer or otherwise shaped was not issued here.
 MAX_GLOBAL_ID_LENGTH = 300
 NOT_OURS = "not an id this API issued"
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,11 @@ class ViewKey:
     audience: str  # the Audience value (`staff`, `family`…)
     language: str  # a standard language tag
 
+    @cached_property
+    def case_text(self) -> str:
+        """`case_id` as text, for the ids of every record the view shows."""
+        return str(self.case_id)
+
 
 @dataclass(frozen=True)
 class GlobalId:
@@ -46,10 +58,7 @@ class GlobalId:
     record_id: uuid.UUID
 
     def encode(self) -> str:
-        raw = ":".join(
-            (self.type_name, str(self.view.case_id), str(self.record_id), self.view.audience, self.view.language)
-        )
-        return base64.urlsafe_b64encode(raw.encode("ascii")).decode().rstrip("=")
+        return _encoded(self.type_name, self.view, str(self.record_id))
 
     @classmethod
     def decode(cls, value: str, argument: str = "id") -> GlobalId:
@@ -69,7 +78,11 @@ class GlobalId:
 def root_key(info: Info[Any, Any]) -> str:
     """The response key of the root field this field was resolved under (its alias, if it has one), with the
     item's index under a root field that is a list (`nodes/2`)."""
-    root, below = info.path, None
+    return _root_key(info.path)
+
+
+def _root_key(path: Path) -> str:
+    root, below = path, None
     while root.prev is not None:  # up the response path (not `as_list`: a record's id is read for each record)
         root, below = root.prev, root
     return f"{root.key}/{below.key}" if below is not None and isinstance(below.key, int) else str(root.key)
@@ -88,10 +101,24 @@ class Node:
     @strawberry.field(
         name="id",
         description="The global id of this record in this view (opaque; `recordId` is the record's own id)",
+        metadata={FROM_PATH: lambda record, context, path: _global_id(record, context, path)},
     )
     def global_id(self, info: Info[Any, None]) -> strawberry.ID:
-        view = info.context.views.get(root_key(info))
-        if view is None:  # a record type read outside a case view: a failure of ours, never the caller's
-            raise GraphQLError("This record has no global id here.", extensions={"code": "INTERNAL_SERVER_ERROR"})
-        record_id = uuid.UUID(str(self.id))  # type: ignore[attr-defined]  # every Node type has its `recordId`
-        return strawberry.ID(GlobalId(type(self).__name__, view, record_id).encode())
+        return _global_id(self, info.context, info.path)
+
+
+def _global_id(record: Any, context: Any, path: Path) -> strawberry.ID:
+    """The record's global id in the view its root field registered (the executor reads it the short way,
+    from the path, without the resolver's machinery: `FROM_PATH`)."""
+    view = context.views.get(_root_key(path))
+    if view is None:  # a record type read outside a case view: a failure of ours, never the caller's
+        raise GraphQLError("This record has no global id here.", extensions={"code": "INTERNAL_SERVER_ERROR"})
+    record_id = str(record.id)  # every Node type has its `recordId`
+    if not _CANONICAL_UUID.fullmatch(record_id):  # as `str(uuid.UUID(...))` writes it (the services do)
+        record_id = str(uuid.UUID(record_id))
+    return strawberry.ID(_encoded(type(record).__name__, view, record_id))
+
+
+def _encoded(type_name: str, view: ViewKey, record_id: str) -> str:
+    raw = f"{type_name}:{view.case_text}:{record_id}:{view.audience}:{view.language}"
+    return base64.urlsafe_b64encode(raw.encode("ascii")).decode().rstrip("=")

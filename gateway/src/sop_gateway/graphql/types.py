@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from enum import Enum
+from functools import cache
 from types import SimpleNamespace
 from typing import Annotated, Any, TypeVar
 
@@ -284,10 +285,25 @@ SHARING = (
 def known(enum: type[E], value: Any) -> E | None:
     """The enum member for a service's value, or None for one this gateway does not know (SDM instruments
     are configurable: a state's licensed instrument may name outcomes the illustrative one does not)."""
+    members, none_unknown = _members_by_value(enum)
+    if type(value) is str:  # a service's value: looked up without raising (and catching) for each unknown one
+        if value in members:
+            member: E = members[value]
+            return member
+    elif value is None and none_unknown:
+        return None
     try:
         return enum(value)
     except ValueError:
         return None
+
+
+@cache
+def _members_by_value(enum: type[E]) -> tuple[dict[Any, E], bool]:
+    """The enum's members by value, and whether `enum(None)` is refused (no member's value, no `_missing_`)."""
+    members = {member.value: member for member in enum}
+    plain_missing = getattr(enum._missing_, "__func__", None) is getattr(Enum._missing_, "__func__", None)
+    return members, None not in members and plain_missing
 
 
 # --- the case and its people (network service) ---
