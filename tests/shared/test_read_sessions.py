@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from sop_shared_support import PlatformDatabase, open_platform_database
 from sqlalchemy import event, func, insert, select, text
 
-from sop_shared.audit import AuditWriter, audit_request
+from sop_shared.audit import MOST_RECORDS_IN_ONE_STATEMENT, AuditEntry, AuditWriter, audit_request
 from sop_shared.audit_keys import AuditKeyring
 from sop_shared.auth import Principal
 from sop_shared.db import ReadSessionDep, SessionDep, begin_writing, utcnow
@@ -276,3 +276,19 @@ async def test_concurrent_reads_writes_and_another_replica_give_one_contiguous_i
         assert count == len(answers) and verdict.intact
     finally:
         await other.database.dispose()
+
+
+async def test_appends_of_any_size_keep_a_bounded_set_of_statements_and_one_intact_chain(pdb: PlatformDatabase) -> None:
+    """Each number of records appended by one statement is a statement of its own, compiled and prepared on every
+    connection: groups of every size up to a caseload page's use at most MOST_RECORDS_IN_ONE_STATEMENT of them
+    (larger groups take the transaction), and the chain stays whole."""
+    writer = AuditWriter(pdb.tables, KEYRING)
+    entry = AuditEntry.for_principal(WORKER, resource="case", action="read", case_id=CASE)
+    appended = 0
+    for size in [1, 2, 3, 5, 8, 9, 13, 21, 34, 50, 64, 65, 1, 7]:
+        seqs = await writer.record_apart(pdb.database, [entry] * size)
+        assert seqs == list(range(appended + 1, appended + size + 1))
+        appended += size
+    assert len(writer._append_if_head_statements) <= MOST_RECORDS_IN_ONE_STATEMENT <= 8
+    count, verdict = await audit_records(pdb)
+    assert count == appended and verdict.intact
