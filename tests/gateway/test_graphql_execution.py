@@ -306,11 +306,8 @@ async def test_objects_and_lists_of_objects_are_answered_as_graphql_core_answers
         assert [e.formatted for e in ours.errors or []] == [e.formatted for e in theirs.errors or []]
 
 
-async def test_plain_objects_and_lists_of_them_are_completed_without_graphql_cores_per_field_machinery(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The plain owner's fields (objects, lists of objects, their leaves) are read the short way; only the
-    resolvers (`owners`, `sound`) take the long way."""
+def fields_the_long_way(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records each field graphql-core executes the long way (`Type.field`), in order, while the test runs."""
     long_way: list[str] = []
     execute_field = GatewayExecutionContext.execute_field
 
@@ -319,6 +316,15 @@ async def test_plain_objects_and_lists_of_them_are_completed_without_graphql_cor
         return execute_field(self, parent_type, source, details, *rest)
 
     monkeypatch.setattr(GatewayExecutionContext, "execute_field", recording)
+    return long_way
+
+
+async def test_plain_objects_and_lists_of_them_are_completed_without_graphql_cores_per_field_machinery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The plain owner's fields (objects, lists of objects, their leaves) are read the short way; only the
+    resolvers (`owners`, `sound`) take the long way."""
+    long_way = fields_the_long_way(monkeypatch)
     schema = strawberry.Schema(OwnersQuery, execution_context_class=GatewayExecutionContext)
     query = "{ strictOwners { name collar { colour tags } pet { name legs } pets { name legs } maybePets { name } } }"
     for _ in range(2):
@@ -333,14 +339,7 @@ async def test_lists_of_objects_a_resolver_returns_are_completed_the_short_way(
 ) -> None:
     """The items of a list a resolver returns (`pets(kind:)`, as `danger(first:)` returns statements) have their
     plain fields read the short way: only the resolvers take the long way, not each item's fields."""
-    long_way: list[str] = []
-    execute_field = GatewayExecutionContext.execute_field
-
-    def recording(self: GatewayExecutionContext, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
-        long_way.append(f"{parent_type.name}.{details[0].node.name.value}")
-        return execute_field(self, parent_type, source, details, *rest)
-
-    monkeypatch.setattr(GatewayExecutionContext, "execute_field", recording)
+    long_way = fields_the_long_way(monkeypatch)
     schema = strawberry.Schema(OwnersQuery, execution_context_class=GatewayExecutionContext)
     for _ in range(2):
         long_way.clear()
@@ -396,14 +395,7 @@ async def test_the_case_views_global_ids_are_read_without_their_resolvers(
     system: EmbeddedSystem, demo_case: uuid.UUID, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every record's `id` in the full view is computed from its path (`FROM_PATH`), not by the long way."""
-    long_way: list[str] = []
-    execute_field = GatewayExecutionContext.execute_field
-
-    def recording(self: GatewayExecutionContext, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
-        long_way.append(f"{parent_type.name}.{details[0].node.name.value}")
-        return execute_field(self, parent_type, source, details, *rest)
-
-    monkeypatch.setattr(GatewayExecutionContext, "execute_field", recording)
+    long_way = fields_the_long_way(monkeypatch)
     core = system.gateway.state.graphql_schema._schema
     query = (
         'query($id: ID!) { caseView(caseId: $id, audience: STAFF, language: "en") '
