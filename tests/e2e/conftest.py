@@ -135,11 +135,11 @@ def running_system(
                 prefix + "ENVIRONMENT": "production",
                 prefix + "DATABASE_URL": databases[name].url,
                 prefix + "EVENTS_URL": nats_url,
-                prefix + "RELAY_INTERVAL_SECONDS": "0.1",
+                # The relay's default poll (5 s): events reach the other processes because the commit that wrote
+                # them wakes the relay (sop_shared.outbox.outbox_written), which these tests rely on.
                 prefix + "INTERNAL_JWKS_FILE": str(keys_dir / "internal.jwks.json"),
                 prefix + "AUDIT_KEYS_DIR": str(keys_dir / "audit" / name),
                 prefix + "AUDIT_SIGNING_KEY_FILE": str(keys_dir / f"audit-{name}.key.pem"),
-                prefix + "AUDIT_CHECKPOINT_SECONDS": "0.5",
             }
         )
     env.update(
@@ -151,7 +151,6 @@ def running_system(
             "SOP_GATEWAY_AUDIT_KEYS_DIR": str(keys_dir / "audit" / "gateway"),
             "SOP_GATEWAY_AUDIT_SIGNING_KEY_FILE": str(keys_dir / "audit-gateway.key.pem"),
             "SOP_GATEWAY_EVENTS_URL": nats_url,
-            "SOP_GATEWAY_AUDIT_CHECKPOINT_SECONDS": "0.5",
             **{f"SOP_GATEWAY_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in SERVICES},
             **(extra_env or {}),
         }
@@ -187,7 +186,10 @@ def distributed_system(
     base = tmp_path_factory.mktemp("e2e")
     # Each process appends its spans to a file of its own (sop_shared.tracing): tests/e2e/test_tracing.py.
     traces = {f"SOP_{name.upper()}_TRACE_FILE": str(base / "traces" / f"{name}.jsonl") for name in COMPONENTS}
-    with running_system(postgres_admin_url, nats_url, base, extra_env=traces) as system:
+    # Checkpoints every half second (60 s in production, and in the benchmarks that start the system here):
+    # tests/e2e/test_audit_distributed.py waits for the chain heads' signed checkpoints.
+    checkpoints = {f"SOP_{name.upper()}_AUDIT_CHECKPOINT_SECONDS": "0.5" for name in COMPONENTS}
+    with running_system(postgres_admin_url, nats_url, base, extra_env=traces | checkpoints) as system:
         yield system
 
 

@@ -153,6 +153,52 @@ async def test_the_relay_loop_publishes_what_is_emitted_later_and_stops(platform
     assert [e.id for e in bus.published] == [e.id for e in emitted]
 
 
+async def test_a_commit_that_emits_wakes_the_relay_and_others_rows_wait_for_its_poll(
+    platform_db: PlatformDatabase,
+) -> None:
+    """The relay publishes an event as soon as the transaction that emitted it commits in this process; rows it
+    was not told of (another replica's, a migration's: written here without `emit`) wait for its poll."""
+    bus = InProcessBus()
+    relay = OutboxRelay(platform_db.database, platform_db.tables, bus, interval_seconds=60)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+
+    async def published(count: int, within: float) -> bool:
+        for _ in range(int(within / 0.02)):
+            if len(bus.published) >= count:
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    try:
+        await emit_many(platform_db, 1)
+        assert await published(1, 10)  # the first round, at start or woken
+        await asyncio.sleep(0.1)  # the relay waits now: its next poll is a minute away
+        woken = await emit_many(platform_db, 1)
+        assert await published(2, 10), "the commit did not wake the relay"
+        assert bus.published[-1].id == woken[0].id
+
+        async with platform_db.database.session() as session:  # an emit rolled back wakes nothing
+            await emit(session, platform_db.tables, subject="sop.test.thing.n0", data={"n": -1})
+            await session.rollback()
+        outbox = platform_db.tables.outbox
+        async with platform_db.database.session() as session:  # as another process would write it
+            await session.execute(
+                insert(outbox).values(
+                    id=uuid.UUID("01890000-0000-7000-8000-0000000000ee"),
+                    subject="sop.test.thing.n1",
+                    payload={"n": 99},
+                    occurred_at=func.now(),
+                    attempts=0,
+                )
+            )
+        assert not await published(3, 0.5)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert len(bus.published) == 2
+
+
 async def test_the_relay_loop_survives_a_failing_round(platform_db: PlatformDatabase) -> None:
     await emit_many(platform_db, 4)
     bus = FlakyBus(fail_on={1, 2, 3})

@@ -11,14 +11,18 @@ import asyncio
 import contextlib
 import time
 import uuid
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from sop_shared.db import Database, utcnow
 from sop_shared.events import Event, EventBus, Handler
@@ -29,6 +33,32 @@ from sop_shared.tracing import current_trace_context
 
 log = structlog.get_logger("sop.outbox")
 
+# A session whose transaction wrote outbox rows carries this in its `info` until it commits.
+OUTBOX_WRITTEN = "sop.outbox_written"
+# The relays running in this process, by the connection pool of the database they relay from: a commit that
+# wrote outbox rows wakes the relays of its pool, which publish at once instead of at their next poll.
+_relays_by_pool: weakref.WeakKeyDictionary[Pool, set[asyncio.Event]] = weakref.WeakKeyDictionary()
+
+
+def outbox_written(session: AsyncSession) -> None:
+    """Say that `session`'s transaction wrote outbox rows: when it commits, this process's relays for that
+    database are woken (every writer of outbox rows calls it: `emit`, network's change log)."""
+    session.info[OUTBOX_WRITTEN] = True
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _wake_relays(session: Session) -> None:
+    if not session.info.pop(OUTBOX_WRITTEN, False):
+        return
+    bind = session.get_bind()
+    for wake in _relays_by_pool.get(bind.pool, ()):  # type: ignore[union-attr]
+        wake.set()
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_outbox_written(session: Session) -> None:
+    session.info.pop(OUTBOX_WRITTEN, None)
+
 
 async def emit(
     session: AsyncSession,
@@ -38,7 +68,8 @@ async def emit(
     data: dict[str, Any],
     case_id: uuid.UUID | None = None,
 ) -> Event:
-    """Record an event in the caller's transaction: it is published if and only if the change commits."""
+    """Record an event in the caller's transaction: it is published if and only if the change commits (at
+    once when it does: the commit wakes this process's relay)."""
     event = Event(
         id=new_id(),
         subject=subject,
@@ -58,6 +89,7 @@ async def emit(
             trace_context=event.trace_context,
         )
     )
+    outbox_written(session)
     return event
 
 
@@ -95,13 +127,20 @@ def event_of(row: Any) -> Event:
 
 @dataclass
 class OutboxRelay:
+    """Publishes the outbox. It runs a round when a commit of this process wrote outbox rows (`outbox_written`),
+    and otherwise every `interval_seconds` for the rows it was not told of (another replica's that stopped
+    before publishing them, a migration's); a round that a bus failure stopped is tried again after
+    `retry_seconds`."""
+
     database: Database
     tables: PlatformTables
     bus: EventBus
     batch_size: int = 100
-    interval_seconds: float = 0.5
+    interval_seconds: float = 5.0
     metrics: ComponentMetrics | None = None
     backlog_check_seconds: float = 5.0
+    retry_seconds: float = 0.5
+    _failed: bool = field(default=False, repr=False)
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many were published.
@@ -142,6 +181,7 @@ class OutboxRelay:
                     .values(attempts=outbox.c.attempts + 1, last_error=str(exc)[:1000]),
                 )
                 log.warning("outbox_publish_failed", event_id=str(row.id), error=str(exc))
+                self._failed = True
                 if self.metrics is not None:
                     self.metrics.outbox_publish_failures.labels(self.metrics.component).inc()
                 break
@@ -186,24 +226,39 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
+        wake = asyncio.Event()
+        relays = _relays_by_pool.setdefault(self.database.engine.sync_engine.pool, set())
+        relays.add(wake)
         measured_at = 0.0
-        while not stop.is_set():
-            if self.metrics is not None and time.monotonic() - measured_at >= self.backlog_check_seconds:
-                measured_at = time.monotonic()
-                with contextlib.suppress(Exception):  # the round below logs a database outage
-                    await self.measure_backlog()
-            try:
-                published = await self.relay_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # database or bus down: keep trying, readiness reports it
-                log.warning("outbox_relay_round_failed", error=str(exc))
-                published = 0
-            if published < self.batch_size:
+        try:
+            while not stop.is_set():
+                wake.clear()  # before the round: a commit during it wakes the next one
+                self._failed = False
+                if self.metrics is not None and time.monotonic() - measured_at >= self.backlog_check_seconds:
+                    measured_at = time.monotonic()
+                    with contextlib.suppress(Exception):  # the round below logs a database outage
+                        await self.measure_backlog()
                 try:
-                    await asyncio.wait_for(stop.wait(), timeout=self.interval_seconds)
-                except TimeoutError:
-                    pass
+                    published = await self.relay_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # database or bus down: keep trying, readiness reports it
+                    log.warning("outbox_relay_round_failed", error=str(exc))
+                    published, self._failed = 0, True
+                if published < self.batch_size:
+                    await _first_of(stop, wake, self.retry_seconds if self._failed else self.interval_seconds)
+        finally:
+            relays.discard(wake)
+
+
+async def _first_of(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    """Wait until `stop` or `wake` is set, or `seconds` have passed."""
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
 
 
 def idempotent_consumer(database: Database, tables: PlatformTables, consumer: str, apply: Any) -> Handler:

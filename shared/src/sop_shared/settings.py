@@ -59,7 +59,9 @@ class ComponentSettings(BaseSettings):
     # or the test suite's systems) keep their streams and consumers apart. Every component of one platform
     # takes the same one.
     events_namespace: str = Field(default="", pattern=r"^[A-Za-z0-9_-]*$", max_length=40)
-    relay_interval_seconds: float = 0.5
+    # The outbox relay publishes when a commit of this process writes events, and polls every this many seconds
+    # for the others (a stopped replica's, a migration's); a round a bus failure stopped is retried after 0.5 s.
+    relay_interval_seconds: float = 5.0
     relay_enabled: bool = True
     # How long a reference to another service's record waits for the event that announces it (case_refs).
     case_ref_grace_seconds: float = 2.0

@@ -26,6 +26,7 @@ from sop_network.models import ChangeCounter, ChangeLog, platform
 from sop_shared.db import table_of, utcnow
 from sop_shared.events import Event
 from sop_shared.ids import new_id
+from sop_shared.outbox import outbox_written
 from sop_shared.tracing import current_trace_context
 
 
@@ -73,6 +74,7 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
         ],
         converted=payloads,
     )
+    outbox_written(session)
     await insert_rows(
         session,
         table_of(ChangeLog),
