@@ -65,10 +65,10 @@ class CompiledStatement:
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self._by_dialect: dict[str, _Compiled] = {}
+        self._by_dialect: dict[type[Dialect], _Compiled] = {}
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
-        known = self._by_dialect.get(dialect.name)
+        known = self._by_dialect.get(type(dialect))
         if known is not None:
             return known
         compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
@@ -80,7 +80,7 @@ class CompiledStatement:
         ]
         processors = tuple((i, process) for i, process in enumerate(every) if process is not None)
         expanding = tuple(name for name, bind in compiled.binds.items() if bind.expanding)
-        made = self._by_dialect[dialect.name] = _Compiled(compiled, expanding, processors, {})
+        made = self._by_dialect[type(dialect)] = _Compiled(compiled, expanding, processors, {})
         return made
 
     def _form(self, compiled: _Compiled, params: Mapping[str, Any]) -> _Form:
