@@ -6,6 +6,7 @@ replaced)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -37,7 +38,7 @@ from sqlalchemy.pool import NullPool
 
 from sop_shared import compiled_statements
 from sop_shared.compiled_statements import CompiledStatement
-from sop_shared.db import Database, UTCDateTime, database_problem, enum_column
+from sop_shared.db import Database, UTCDateTime, database_problem, enum_column, json_column_value
 
 pytestmark = pytest.mark.sqlite_smoke  # SQLite converts every type itself: its rows could differ
 
@@ -215,3 +216,26 @@ async def test_a_connection_ended_under_a_statement_is_a_503_and_the_next_is_ans
     finally:
         await admin.dispose()
         await database.dispose()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"en": "note", "n": [1, null, 1.5, -0.0, 2.2e-5, true], "a": {"b": "\\u00e9\\ud83d\\ude00"}}',
+        "12345678901234567890123",  # past 64 bits: orjson would give a float
+        "[9223372036854775807, -9223372036854775808, 18446744073709551615]",
+        '"\\ud800"',  # a lone surrogate escape: orjson refuses it
+        "1e400",  # beyond a double: orjson refuses it
+        '{"a": 1, "a": 2}',
+        '"text"',
+        "[]",
+    ],
+)
+def test_a_json_column_reads_as_the_standard_library_reads_it(text: str) -> None:
+    value = json_column_value(text)
+    assert repr(value) == repr(json.loads(text)) and type(value) is type(json.loads(text))
+
+
+def test_text_that_is_not_json_is_the_standard_librarys_error() -> None:
+    with pytest.raises(json.JSONDecodeError):
+        json_column_value("{'not': json}")
