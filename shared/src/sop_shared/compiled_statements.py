@@ -149,11 +149,11 @@ def _asyncpg_outside_transaction(connection: AsyncConnection) -> Any | None:
     each statement."""
     if not DIRECT or connection.dialect.driver != "asyncpg":
         return None
-    engine = connection.sync_engine
-    if engine.dispatch.before_cursor_execute or engine.dispatch.after_cursor_execute:
-        return None
     sync = connection.sync_connection
     if sync is None or sync.invalidated or sync.closed:
+        return None
+    # the connection's listeners: its own, its engine's and those of every engine
+    if sync.dispatch.before_cursor_execute or sync.dispatch.after_cursor_execute:
         return None
     adapted: Any = sync.connection.dbapi_connection  # checked out already: no I/O
     if adapted is None or not getattr(adapted, "autocommit", False):
