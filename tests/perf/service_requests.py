@@ -14,6 +14,8 @@ and prints CPU ms per request and the ratio of each configuration to the current
 - `token parsed 2x`: the internal token's header read with `jwt.get_unverified_header`, which decodes and
   checks the whole token before `jwt.decode` does it again;
 - `all three` of them at once;
+- `statements the long way`: the read's statement and the audit's append executed by SQLAlchemy's `execute`
+  (per-execution cache key, look-up and parameter building) instead of `sop_shared.compiled_statements`;
 - `read in a transaction`: the case-view GET's session as a unit of work again (`SessionDep`: BEGIN, the read,
   the audit append under the chain head's lock, COMMIT) instead of `ReadSessionDep` (no transaction around the
   read, the audit record appended by one statement of its own).
@@ -168,6 +170,27 @@ def _read_in_a_transaction(svc: RunningService) -> Iterator[None]:
 
 
 @contextmanager
+def _statements_the_long_way(svc: RunningService) -> Iterator[None]:
+    """The case-view read's statement and the audit's append executed by SQLAlchemy's `execute` again (cache key,
+    compiled-cache look-up, parameters and `IN` lists built per execution) instead of `CompiledStatement`."""
+    try:
+        from sop_shared.compiled_statements import CompiledStatement
+    except ImportError:  # a build from before: always the long way
+        yield
+        return
+
+    async def long_way(self: Any, connection: Any, params: Any) -> list[Any]:
+        return list((await connection.execute(self.statement, dict(params))).all())
+
+    own = CompiledStatement.rows
+    CompiledStatement.rows = long_way  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        CompiledStatement.rows = own  # type: ignore[method-assign]
+
+
+@contextmanager
 def _all_three(svc: RunningService) -> Iterator[None]:
     with _pre_ping(svc), _sql_spans(svc), _header_parsed_twice(svc):
         yield
@@ -180,6 +203,7 @@ CONFIGURATIONS: dict[str, Callable[[RunningService], Any]] = {
     "token parsed 2x": _header_parsed_twice,
     "all three": _all_three,
     "read in a transaction": _read_in_a_transaction,
+    "statements the long way": _statements_the_long_way,
 }
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_shared.audit_keys import AuditKeyring, AuditKeys, load_audit_keys
 from sop_shared.auth import Principal
+from sop_shared.compiled_statements import CompiledStatement
 from sop_shared.db import after_reads, before_commit, utcnow
 from sop_shared.events import Event, EventBus
 from sop_shared.ids import new_id
@@ -263,7 +264,7 @@ class AuditWriter:
     _appending: asyncio.Task[None] | None = field(default=None, repr=False)
     # The chain head as this process last advanced it (seq, hash): where its next append expects to go.
     _head: tuple[int, str] | None = field(default=None, repr=False)
-    _append_if_head_statements: dict[int, Any] = field(default_factory=dict, repr=False)
+    _append_if_head_statements: dict[int, CompiledStatement] = field(default_factory=dict, repr=False)
 
     def _keys(self) -> AuditKeyring:
         if self.keyring is None:
@@ -378,16 +379,16 @@ class AuditWriter:
         for i, row in enumerate(rows):
             values.update({f"r{i}_{k}": v for k, v in row.items()})
         async with database.read_engine.connect() as connection:  # AUTOCOMMIT: the statement commits itself
-            appended = (await connection.execute(statement, values)).scalars().all()
+            appended = await statement.rows(connection, values)
         if len(appended) != len(rows):
             self._head = None
             return []
         self._head = (rows[-1]["seq"], rows[-1]["hash"])
         return [r["seq"] for r in rows]
 
-    def _append_if_head_statement(self, count: int) -> Any:
+    def _append_if_head_statement(self, count: int) -> CompiledStatement:
         """`count` records inserted by a data-modifying CTE that advances the head if it is where it was; all
-        values bound parameters, so SQLAlchemy compiles it once per count."""
+        values bound parameters, so it is compiled once per count (and run as asyncpg's prepared statement)."""
         statement = self._append_if_head_statements.get(count)
         if statement is not None:
             return statement
@@ -408,7 +409,7 @@ class AuditWriter:
             for i in range(count)
         ]
         source = (records[0] if count == 1 else union_all(*records)).subquery("records")
-        statement = (
+        statement = CompiledStatement(
             insert(audit)
             .from_select(_RECORD_COLUMNS, select(*source.c).where(exists(select(advanced.c.id))))
             .returning(audit.c.seq)

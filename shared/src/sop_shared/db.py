@@ -5,6 +5,8 @@ One `Database` per component; one session per request that commits on success an
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, Table, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -64,6 +67,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# An integer too long for 64 bits: orjson would read it as a float, the standard library as the exact int.
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def json_column_value(text: str) -> Any:
+    """A JSON column's value, as `json.loads` reads it, read by orjson (several times faster: a case view decodes
+    hundreds of them). Where the two could differ, the standard library reads it: an integer of 19 digits or more
+    (orjson's are 64-bit), and anything orjson refuses (a lone surrogate escape, a number beyond a double's range,
+    text that is not JSON, which then raises `json.loads`'s error)."""
+    if _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -113,7 +133,7 @@ class Database:
         # server closed (a restart, `pg_terminate_backend`, an idle timeout) is known to asyncpg without asking,
         # and is replaced on checkout (`_replace_closed_connection`); one that dies during a request fails that
         # request with a 503 to retry (`database_problem`), and SQLAlchemy then renews the whole pool.
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": False}
+        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": False, "json_deserializer": json_column_value}
         if is_sqlite(url):
             database = make_url(url).database
             if database and database != ":memory:":

@@ -3,9 +3,9 @@
 Each branch is a Core select of its own columns. The union gives every branch's columns slots of their type
 (branches share them): a row carries its branch's number, its own values in its slots and a typed NULL
 (``CAST(NULL AS <type>)``, so PostgreSQL resolves every slot's type and SQLAlchemy converts each value as its
-column's type would) in every other slot. One round trip, one statement compiled once (SQLAlchemy's compiled
-cache; the driver's prepared statement cache on PostgreSQL), rows read back as plain dicts per branch, with no ORM
-identity map."""
+column's type would) in every other slot. One round trip, one statement compiled once (`CompiledStatement`: no
+cache key or parameter building per read; the driver's prepared statement on PostgreSQL), rows read back as plain
+dicts per branch, with no ORM identity map."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Integer, Select, Table, cast, literal_column, null, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import CompoundSelect
+
+from sop_shared.compiled_statements import CompiledStatement
 
 T = TypeVar("T")
 
@@ -60,11 +62,12 @@ class WideUnion:
             ]
             selects.append(select.with_only_columns(literal_column(str(i), Integer).label("branch"), *values))
         self.statement: CompoundSelect[Any] = union_all(*selects)
+        self.compiled = CompiledStatement(self.statement)
 
     async def read(self, session: AsyncSession, params: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
         found: dict[str, list[dict[str, Any]]] = {name: [] for name in self.names}
         lists = [found[name] for name in self.names]
-        for row in await session.execute(self.statement, dict(params)):
+        for row in await self.compiled.rows(await session.connection(), params):
             branch = row[0]
             values = self.getters[branch](row)
             keys = self.keys[branch]
