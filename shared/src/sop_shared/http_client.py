@@ -81,7 +81,7 @@ class ServiceClient(httpx.AsyncClient):
         cookies: Any = None,
         auth: Any = httpx.USE_CLIENT_DEFAULT,
         follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
-        timeout: Any = httpx.USE_CLIENT_DEFAULT,
+        timeout: Any = httpx.USE_CLIENT_DEFAULT,  # noqa: ASYNC109 (httpx's own signature)
         extensions: Any = None,
     ) -> httpx.Response:
         if (
