@@ -580,6 +580,26 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return SLOW
         if value is None:
             return SLOW if field.required else None
+        object_type = field.object_type
+        selection = step.selection
+        if (
+            not field.many
+            and selection is not None
+            and object_type.is_type_of is None
+            and self._plain_classes.get(type(value))
+            and self.is_awaitable in _KNOWN_IS_AWAITABLE
+            and not selection.collected.new_defer_usages
+        ):
+            # One object of a plain class, its selection known: what `_objects_selection` would answer, unasked.
+            field_path = Path(path, step.response_name, parent_type.name)
+            try:
+                completed = self._execute_plan(object_type, value, field_path, selection.plan, None)
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, field.field_def.type, step.field_details_list, field_path)
+                return None
+            if type(completed) is dict:
+                return completed
+            return self._field_awaited(completed, field.field_def.type, step.field_details_list, field_path)
         if field.many:
             if not isinstance(value, list | tuple):
                 return SLOW
@@ -588,7 +608,6 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
             items = (value,)
         field_details_list = step.field_details_list
         field_path = Path(path, step.response_name, parent_type.name)
-        object_type = field.object_type
         selection = self._objects_selection(
             object_type,
             field.item_required,
