@@ -52,15 +52,19 @@ async def _propagate_context(request: httpx.Request) -> None:
     # The trace context is sent by the transport, with the call's own span (sop_shared.tracing).
 
 
+_HOOKS = {"request": [_propagate_context], "response": []}  # what the short way does in their place
+
+
 class ServiceClient(httpx.AsyncClient):
     """httpx's client, its `request` taking the short way to the transport for the calls the gateway makes (a
     path under the base URL, headers, query parameters, a JSON or bytes body, a timeout): the request built as
     `build_request` builds it, sent as `send` sends it with no auth, no redirects followed, no cookies (the
     services set none, and a jar shared by every user's calls has no business carrying any) and httpx's
     request log line (silenced: `sop_shared.observability`). httpx's own layers above the transport (merging
-    the URL, headers and cookies, the auth and redirect loops, event hooks, cookie extraction) were a fifth of
-    the gateway's CPU per service call (issue 16). Anything else (a full URL, auth, cookies, a form, files,
-    extensions, a closed client) takes httpx's own way, with the same event hook."""
+    the URL, headers and cookies, the auth and redirect loops, event hooks, cookie extraction) took about 6 % of
+    the gateway's CPU under `make bench-views`, nearly a third of what its service calls cost it (issue 16).
+    Anything else (a full URL, auth, cookies, a form, files,
+    extensions, other event hooks, a closed client) takes httpx's own way."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -99,6 +103,7 @@ class ServiceClient(httpx.AsyncClient):
             or self.follow_redirects
             or self.params
             or self.cookies
+            or self.event_hooks != _HOOKS
         ):
             return await super().request(
                 method,
@@ -118,7 +123,10 @@ class ServiceClient(httpx.AsyncClient):
         merged = httpx.Headers(self.headers)
         if headers:
             merged.update(headers)
-        limits = self.timeout if timeout is httpx.USE_CLIENT_DEFAULT else httpx.Timeout(timeout)
+        if timeout is httpx.USE_CLIENT_DEFAULT:
+            limits = self.timeout
+        else:
+            limits = timeout if type(timeout) is httpx.Timeout else httpx.Timeout(timeout)
         request = httpx.Request(
             method,
             self._base + url.lstrip("/"),
