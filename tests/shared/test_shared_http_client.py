@@ -195,7 +195,7 @@ async def test_the_short_way_sends_what_httpx_would_send(base: str) -> None:
     async with service_client(base, app=mirror_app()) as client:
         for method, path, kwargs in CALLS:
             with context("req-7", TRACEPARENT):
-                short = await client.request(method, path, **kwargs)  # type: ignore[arg-type]
+                short = await client.request(method, path, **kwargs)
                 httpx_way = await httpx.AsyncClient.request(client, method, path, **kwargs)  # type: ignore[arg-type]
             assert short.status_code == httpx_way.status_code == 200, short.text
             assert short.json() == httpx_way.json(), (method, path, kwargs)
@@ -217,3 +217,26 @@ async def test_the_short_way_names_the_request_a_failure_belongs_to() -> None:
         assert failure.value.request.url == httpx.URL(f"http://127.0.0.1:{port}/echo")
     with pytest.raises(RuntimeError):  # a closed client sends nothing, as httpx's own
         await client.get("/echo")
+
+
+async def test_the_short_way_leaves_httpxs_send_out_unless_a_call_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service call does not go through httpx's `send` (its layers were the cost); a client given something
+    only `send` does (here a response hook) goes httpx's way, and the hook is called."""
+    sent: list[str] = []
+    real_send = httpx.AsyncClient.send
+
+    async def send(self: httpx.AsyncClient, request: httpx.Request, **kwargs: object) -> httpx.Response:
+        sent.append(request.url.path)
+        return await real_send(self, request, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", send)
+    async with service_client("http://plans", app=mirror_app()) as client:
+        assert (await client.get("/a")).json()["path"] == "/a" and sent == []
+        seen: list[int] = []
+
+        async def hook(response: httpx.Response) -> None:
+            seen.append(response.status_code)
+
+        client.event_hooks["response"].append(hook)
+        assert (await client.get("/b")).json()["path"] == "/b"
+        assert sent == ["/b"] and seen == [200]

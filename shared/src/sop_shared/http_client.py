@@ -64,7 +64,7 @@ class ServiceClient(httpx.AsyncClient):
     the URL, headers and cookies, the auth and redirect loops, event hooks, cookie extraction) took about 6 % of
     the gateway's CPU under `make bench-views`, nearly a third of what its service calls cost it (issue 16).
     Anything else (a full URL, auth, cookies, a form, files,
-    extensions, other event hooks, a closed client) takes httpx's own way."""
+    extensions, other event hooks, mounted transports, a closed client) takes httpx's own way."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -104,6 +104,7 @@ class ServiceClient(httpx.AsyncClient):
             or self.params
             or self.cookies
             or self.event_hooks != _HOOKS
+            or self._mounts  # another transport for some URLs (none: a transport given means no proxies)
         ):
             return await super().request(
                 method,
