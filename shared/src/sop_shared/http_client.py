@@ -63,8 +63,8 @@ class ServiceClient(httpx.AsyncClient):
     request log line (silenced: `sop_shared.observability`). httpx's own layers above the transport (merging
     the URL, headers and cookies, the auth and redirect loops, event hooks, cookie extraction) took about 6 % of
     the gateway's CPU under `make bench-views`, nearly a third of what its service calls cost it (issue 16).
-    Anything else (a full URL, auth, cookies, a form, files,
-    extensions, other event hooks, mounted transports, a closed client) takes httpx's own way."""
+    Anything else (a full URL, auth, cookies, a form, files, extensions, other event hooks, mounted transports,
+    a closed client) takes httpx's own way."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
