@@ -16,6 +16,8 @@ The short way reads such a field with `getattr`, and:
   the same `handle_field_error` at the same paths, awaitable results awaited the same way;
 - a list of objects that a resolver returned (the statements of `danger(first:)`, a plan's check-ins) it
   completes the same way, each item's plain fields read the short way (`complete_list_value`);
+- whether an object may be an exception or awaitable it asks once per class, for a plain Strawberry type
+  (`_is_plain_class`), instead of once per object;
 - a leaf whose resolver says how its value follows from the object, the context and the response path alone
   (`FROM_PATH` in the Strawberry field's metadata: a record's global id names the view of its root field) it
   computes so, without the resolver machinery (resolve info, argument conversion, field extensions).
