@@ -173,6 +173,18 @@ class Later:
         return pet().__await__()
 
 
+class AwaitablePet(Pet):
+    """A Pet (its class has Pet's Strawberry definition) that is also awaitable: the short way must still ask
+    each such object, though it asks a class of plain typed objects only once."""
+
+    def __await__(self) -> Any:
+        return Later().__await__()
+
+
+class PetError(Pet, Exception):
+    """A Pet that is also an exception."""
+
+
 def odd(**fields: Any) -> Any:
     """A typed object given values of the wrong kind, on purpose."""
     if "legs" in fields:
@@ -218,7 +230,18 @@ def owners() -> list[Owner]:
     ]
 
 
-PET_LISTS = ("plain", "empty", "null item", "error item", "impostor", "awaitable item", "failing below", "bad leaf")
+PET_LISTS = (
+    "plain",
+    "empty",
+    "null item",
+    "error item",
+    "impostor",
+    "awaitable item",
+    "failing below",
+    "bad leaf",
+    "awaitable pet",
+    "pet error",
+)
 
 
 def pets_of(kind: str) -> list[Any]:
@@ -233,6 +256,8 @@ def pets_of(kind: str) -> list[Any]:
         "awaitable item": [Later(), dog],
         "failing below": [dog, mute],
         "bad leaf": [odd(name=None, legs=1), odd(name="b", legs="x")],
+        "awaitable pet": [dog, AwaitablePet(name="cat", legs=4)],
+        "pet error": [dog, PetError(name="ghost", legs=0)],
     }[kind]
 
 

@@ -157,3 +157,86 @@ async def test_network_client_times_out_on_an_unreachable_service() -> None:
     async with service_client(f"http://127.0.0.1:{_free_port()}") as client:
         with pytest.raises(httpx.TransportError):
             await client.get("/echo")
+
+
+def mirror_app() -> FastAPI:
+    """Answers with the request as it arrived: method, path and query, every header, the body."""
+    app = FastAPI()
+
+    @app.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    async def mirror(request: Request) -> dict[str, object]:
+        return {
+            "method": request.method,
+            "path": request.url.path,
+            "query": request.url.query,
+            "headers": [[k.decode(), v.decode()] for k, v in request.scope["headers"] if k != b"traceparent"],
+            "body": (await request.body()).decode(),
+        }
+
+    return app
+
+
+CALLS: list[tuple[str, str, dict[str, object]]] = [
+    ("GET", "/v1/cases/4f7c/view", {}),
+    ("get", "v1/cases/4f7c/view", {"params": {"first": 3, "after": "a b&c"}}),
+    ("GET", "/v1/search?q=x", {}),
+    ("GET", "/v1/search?q=x", {"params": {}}),  # httpx's rule: given parameters replace the path's query
+    ("POST", "/v1/plans", {"json": {"title": "Maria's plan", "n": [1, 2]}, "headers": {"Idempotency-Key": "k-1"}}),
+    ("PUT", "/v1/plans/1", {"content": b"raw", "headers": {"If-Match": '"3"', "accept": "application/json"}}),
+    ("DELETE", "/v1/plans/1", {"headers": {"USER-AGENT": "sop-test", "X-Two": "a"}, "timeout": 2.5}),
+]
+
+
+@pytest.mark.parametrize("base", ["http://plans", "http://plans/prefix"])
+async def test_the_short_way_sends_what_httpx_would_send(base: str) -> None:
+    """`ServiceClient.request` builds each call as httpx's own `request` builds it (URL under the base, query,
+    headers merged case-insensitively, body, the wait limit from the timeout), answers with the same response,
+    and a call it does not take the short way (a full URL) still carries the request id."""
+    async with service_client(base, app=mirror_app()) as client:
+        for method, path, kwargs in CALLS:
+            with context("req-7", TRACEPARENT):
+                short = await client.request(method, path, **kwargs)
+                httpx_way = await httpx.AsyncClient.request(client, method, path, **kwargs)  # type: ignore[arg-type]
+            assert short.status_code == httpx_way.status_code == 200, short.text
+            assert short.json() == httpx_way.json(), (method, path, kwargs)
+            assert short.headers.multi_items() == httpx_way.headers.multi_items()
+            assert short.request.url == httpx_way.request.url and short.request.method == httpx_way.request.method
+            assert short.elapsed.total_seconds() >= 0 and short.is_closed
+        assert (await client.get("/x", params={"a": "1"})).json()["query"] == "a=1"
+        with context("req-8", None):
+            full = await client.get(f"{base}/full")
+        assert ("x-request-id", "req-8") in [tuple(pair) for pair in full.json()["headers"]]
+        assert full.json()["path"] == base.removeprefix("http://plans") + "/full"
+
+
+async def test_the_short_way_names_the_request_a_failure_belongs_to() -> None:
+    port = _free_port()
+    async with service_client(f"http://127.0.0.1:{port}") as client:
+        with pytest.raises(httpx.ConnectError) as failure:
+            await client.get("/echo")
+        assert failure.value.request.url == httpx.URL(f"http://127.0.0.1:{port}/echo")
+    with pytest.raises(RuntimeError):  # a closed client sends nothing, as httpx's own
+        await client.get("/echo")
+
+
+async def test_the_short_way_leaves_httpxs_send_out_unless_a_call_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service call does not go through httpx's `send` (its layers were the cost); a client given something
+    only `send` does (here a response hook) goes httpx's way, and the hook is called."""
+    sent: list[str] = []
+    real_send = httpx.AsyncClient.send
+
+    async def send(self: httpx.AsyncClient, request: httpx.Request, **kwargs: object) -> httpx.Response:
+        sent.append(request.url.path)
+        return await real_send(self, request, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", send)
+    async with service_client("http://plans", app=mirror_app()) as client:
+        assert (await client.get("/a")).json()["path"] == "/a" and sent == []
+        seen: list[int] = []
+
+        async def hook(response: httpx.Response) -> None:
+            seen.append(response.status_code)
+
+        client.event_hooks["response"].append(hook)
+        assert (await client.get("/b")).json()["path"] == "/b"
+        assert sent == ["/b"] and seen == [200]

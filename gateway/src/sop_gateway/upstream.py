@@ -86,12 +86,16 @@ class ServiceClients:
     # services a call has given up on, unreachable for its whole retry budget (an outage, not a restart):
     # reads try them once, until a call gets through again
     known_outages: set[str] = dataclasses.field(default_factory=set)
+    # (the timeouts they were made from, the read's, the write's): made once, not per call (issue 16)
+    _httpx_timeouts: tuple[UpstreamTimeouts, httpx.Timeout, httpx.Timeout] | None = dataclasses.field(
+        default=None, init=False, repr=False
+    )
 
     @classmethod
     def build(
         cls, minter: InternalTokenMinter, urls: dict[str, str], apps: dict[str, Any] | None, timeouts: UpstreamTimeouts
     ) -> ServiceClients:
-        clients = {}
+        clients: dict[str, httpx.AsyncClient] = {}
         for name in SERVICES:
             app = (apps or {}).get(name)
             base = f"http://{name}" if app is not None else urls[name]
@@ -126,8 +130,7 @@ class ServiceClients:
         if method in WRITE_METHODS and key is None:
             key = all_headers[IDEMPOTENCY_KEY] = f"gateway-{uuid.uuid4()}"
         write = method in WRITE_METHODS
-        limit = self.timeouts.write_seconds if write else self.timeouts.read_seconds
-        timeout = httpx.Timeout(limit, connect=self.timeouts.connect_seconds)
+        timeout = self._httpx_timeout(write)
         give_up_at = time.monotonic() + (self.timeouts.retry_seconds if write else self._read_budget(service))
         backoff = 0.05
         while True:
@@ -155,6 +158,17 @@ class ServiceClients:
                 backoff = max(backoff, min(_retry_after(response), MAX_BACKOFF_SECONDS))
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    def _httpx_timeout(self, write: bool) -> httpx.Timeout:
+        made = self._httpx_timeouts
+        if made is None or made[0] is not self.timeouts:
+            connect = self.timeouts.connect_seconds
+            made = self._httpx_timeouts = (
+                self.timeouts,
+                httpx.Timeout(self.timeouts.read_seconds, connect=connect),
+                httpx.Timeout(self.timeouts.write_seconds, connect=connect),
+            )
+        return made[2] if write else made[1]
 
     def _read_budget(self, service: str) -> float:
         """How long a read may keep trying: the whole budget, unless a call has already waited that long for

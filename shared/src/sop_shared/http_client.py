@@ -6,7 +6,9 @@ transport reaches the service app in the same process through the very same code
 
 from __future__ import annotations
 
+import datetime
 import math
+import time
 from typing import Any
 
 import httpx
@@ -50,15 +52,118 @@ async def _propagate_context(request: httpx.Request) -> None:
     # The trace context is sent by the transport, with the call's own span (sop_shared.tracing).
 
 
+_HOOKS = {"request": [_propagate_context], "response": []}  # what the short way does in their place
+
+
+class ServiceClient(httpx.AsyncClient):
+    """httpx's client, its `request` taking the short way to the transport for the calls the gateway makes (a
+    path under the base URL, headers, query parameters, a JSON or bytes body, a timeout): the request built as
+    `build_request` builds it, sent as `send` sends it with no auth, no redirects followed, no cookies (the
+    services set none, and a jar shared by every user's calls has no business carrying any) and httpx's
+    request log line (silenced: `sop_shared.observability`). httpx's own layers above the transport (merging
+    the URL, headers and cookies, the auth and redirect loops, event hooks, cookie extraction) took about 6 % of
+    the gateway's CPU under `make bench-views`, nearly a third of what its service calls cost it (issue 16).
+    Anything else (a full URL, auth, cookies, a form, files, extensions, other event hooks, mounted transports,
+    a closed client) takes httpx's own way."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        base = self.base_url  # httpx keeps its path ending in "/" (`str` leaves a bare "/" out)
+        self._base = f"{base.scheme}://{base.netloc.decode('ascii')}{base.raw_path.decode('ascii')}"
+
+    async def request(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        auth: Any = httpx.USE_CLIENT_DEFAULT,
+        follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
+        timeout: Any = httpx.USE_CLIENT_DEFAULT,  # noqa: ASYNC109 (httpx's own signature)
+        extensions: Any = None,
+    ) -> httpx.Response:
+        if (
+            data is not None
+            or files is not None
+            or cookies is not None
+            or extensions is not None
+            or auth is not httpx.USE_CLIENT_DEFAULT
+            or follow_redirects is True
+            or type(url) is not str
+            or url.startswith("//")
+            or "://" in url
+            or self.is_closed
+            or self.auth is not None
+            or self.follow_redirects
+            or self.params
+            or self.cookies
+            or self.event_hooks != _HOOKS
+            or self._mounts  # another transport for some URLs (none: a transport given means no proxies)
+        ):
+            return await super().request(
+                method,
+                url,
+                content=content,
+                data=data,
+                files=files,
+                json=json,
+                params=params,
+                headers=headers,
+                cookies=cookies,
+                auth=auth,
+                follow_redirects=follow_redirects,
+                timeout=timeout,
+                extensions=extensions,
+            )
+        merged = httpx.Headers(self.headers)
+        if headers:
+            merged.update(headers)
+        if timeout is httpx.USE_CLIENT_DEFAULT:
+            limits = self.timeout
+        else:
+            limits = timeout if type(timeout) is httpx.Timeout else httpx.Timeout(timeout)
+        request = httpx.Request(
+            method,
+            self._base + url.lstrip("/"),
+            params=params,
+            headers=merged,
+            content=content,
+            json=json,
+            extensions={"timeout": limits.as_dict()},
+        )
+        await _propagate_context(request)
+        start = time.perf_counter()
+        try:
+            response = await self._transport.handle_async_request(request)
+        except httpx.RequestError as exc:
+            exc.request = request  # as httpx's `send` names the request a failure belongs to
+            raise
+        response.request = request
+        response.default_encoding = self._default_encoding
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+        response.elapsed = datetime.timedelta(seconds=time.perf_counter() - start)
+        return response
+
+
 def service_client(
     base_url: str, *, app: Any = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT, limits: httpx.Limits = DEFAULT_LIMITS
-) -> httpx.AsyncClient:
+) -> ServiceClient:
     """A client for one service: `app` given means in-process (ASGI), otherwise HTTP to `base_url`."""
     if app is not None:
         transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=app)
     else:
         transport = _precise_transport(limits)
-    return httpx.AsyncClient(
+    return ServiceClient(
         base_url=base_url,
         transport=TracingTransport(transport),
         timeout=timeout,

@@ -192,6 +192,7 @@ class TracingTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
+        self._tracer: trace.Tracer | None = None  # the process's one provider's, asked for once (per call: 5 %)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         from sop_shared.observability import traceparent_var
@@ -200,9 +201,12 @@ class TracingTransport(httpx.AsyncBaseTransport):
         incoming = traceparent_var.get()
         if incoming and not trace.get_current_span().get_span_context().is_valid:
             parent = propagate.extract({"traceparent": incoming})
-        attributes = {"http.request.method": request.method, "server.address": request.url.host}
-        with tracer().start_as_current_span(
-            f"{request.method} {request.url.host}", context=parent, kind=SpanKind.CLIENT, attributes=attributes
+        host = request.url.host
+        attributes = {"http.request.method": request.method, "server.address": host}
+        if self._tracer is None:
+            self._tracer = tracer()
+        with self._tracer.start_as_current_span(
+            f"{request.method} {host}", context=parent, kind=SpanKind.CLIENT, attributes=attributes
         ) as span:
             if span.get_span_context().trace_flags.sampled:  # an unsampled root (no request, no parent): not sent
                 carrier: dict[str, str] = {}
