@@ -4,6 +4,8 @@ event id is stored once, and independent streams can live on one server side by 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -167,3 +169,29 @@ async def test_in_memory_url_gives_the_in_process_bus() -> None:
     assert isinstance(await connect_bus("memory://"), InProcessBus)
     with pytest.raises(ValueError, match="unknown events URL"):
         await connect_bus("kafka://somewhere")
+
+
+def test_a_process_on_nats_over_tcp_imports_no_aiohttp(jetstream: JetStream) -> None:
+    # nats-py imports aiohttp (its WebSocket transport) when installed; a service on nats:// never needs it
+    # (sop_shared.events.nats_client). In a fresh interpreter, as a served component: connect, publish, read it
+    # back; aiohttp was not loaded, and importing it afterwards (as the gateway's service clients do) works.
+    script = """
+import asyncio, sys, uuid
+from sop_shared.db import utcnow
+from sop_shared.events import Event, NatsJetStreamBus
+
+async def main() -> None:
+    bus = await NatsJetStreamBus(sys.argv[1], stream=sys.argv[2], namespace=sys.argv[3]).connect()
+    sent = Event(id=uuid.uuid4(), subject="sop.test.thing.created", occurred_at=utcnow(), data={"n": 1})
+    await bus.publish(sent)
+    read = await bus.last_event("sop.test.thing.created")
+    held = "aiohttp" in sys.modules
+    import aiohttp
+    await bus.close()
+    print(read is not None and read.id == sent.id, held, aiohttp.ClientSession.__name__)
+
+asyncio.run(main())
+"""
+    argv = [sys.executable, "-c", script, jetstream.url, jetstream.stream, jetstream.namespace]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout.split()
+    assert out == ["True", "False", "ClientSession"]

@@ -20,3 +20,15 @@ def test_importing_the_components_imports_no_library_kept_for_first_use() -> Non
     script = f"import json, sys, {', '.join(APPS)}; print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
     loaded = json.loads(subprocess.run([sys.executable, "-c", script], check=True, capture_output=True).stdout)
     assert sorted(set(LAZY) & set(loaded)) == []
+
+
+def test_a_served_component_loads_no_websocket_library() -> None:
+    # No component serves WebSockets; uvicorn's default (ws="auto") would import `websockets` for them when the
+    # server loads its protocols. `sop serve`'s settings, loaded as uvicorn loads them, in a fresh interpreter.
+    script = (
+        "import sys, uvicorn; from sop_shared.cli import server_options; from sop_shared.settings import "
+        "ComponentSettings; uvicorn.Config(lambda *a: None, **server_options(ComponentSettings(), '127.0.0.1', 0))"
+        ".load(); print(sorted({m.split('.')[0] for m in sys.modules} & {'websockets', 'wsproto'}))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout
+    assert loaded.strip() == "[]"

@@ -11,6 +11,7 @@ import sys
 from contextlib import AsyncExitStack
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from sop_shared.component import Component, load_component, load_components
 from sop_shared.dev_identity import DEMO_USERS, mint_dev_token
@@ -110,19 +111,26 @@ def _serve(args: argparse.Namespace) -> None:
     component = _component(args.component)
     settings = component.settings_class()
     app = component.create_app(settings)
-    # uvicorn's own logging set-up is skipped (log_config=None): its lines go through the same JSON as the
-    # app's (sop_shared.observability), at LOG_LEVEL; the app logs one line per request instead of its access log.
     configure_logging(settings.log_level, settings.log_json)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port or component.default_port,
-        log_config=None,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-        access_log=False,
-        timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
-    )
+    uvicorn.run(app, **server_options(settings, args.host, args.port or component.default_port))
+
+
+def server_options(settings: ComponentSettings, host: str, port: int) -> dict[str, Any]:
+    """uvicorn's settings for `sop serve`. Its own logging set-up is skipped (log_config=None): its lines go
+    through the same JSON as the app's (sop_shared.observability), at LOG_LEVEL; the app logs one line per
+    request instead of its access log. No component serves WebSockets: `ws="none"` keeps uvicorn from importing
+    the `websockets` library for them, which every replica would otherwise hold (docs/performance.md, "Memory
+    per replica")."""
+    return {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "log_level": settings.log_level.lower(),
+        "proxy_headers": True,
+        "access_log": False,
+        "timeout_keep_alive": SERVER_KEEP_ALIVE_SECONDS,
+        "ws": "none",
+    }
 
 
 def _component(name: str) -> Component:

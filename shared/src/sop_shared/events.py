@@ -10,10 +10,12 @@ import asyncio
 import contextlib
 import fnmatch
 import json
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import ModuleType
 from typing import Any, Protocol
 
 import structlog
@@ -231,6 +233,24 @@ CATCH_UP_BATCH = 50
 CATCH_UP_WAIT_SECONDS = 0.05
 
 
+def nats_client(url: str) -> ModuleType:
+    """nats-py, imported without aiohttp unless `url` is NATS over WebSocket (ws://, wss://). nats-py imports
+    aiohttp, for its WebSocket transport only, whenever aiohttp is installed; the components connect over TCP
+    (nats://), and a service uses aiohttp nowhere else: aiohttp with yarl, multidict and their C extensions is
+    about 9 MB of every service replica (docs/performance.md, "Memory per replica"). aiohttp is hidden only
+    while nats-py is first imported and nothing has imported aiohttp yet, so importing it afterwards (the
+    gateway's clients of the services) is unaffected; nats-py then has no WebSocket transport in that process."""
+    if "nats" not in sys.modules and "aiohttp" not in sys.modules and "ws://" not in url and "wss://" not in url:
+        sys.modules["aiohttp"] = None  # type: ignore[assignment]  # `import aiohttp` raises ImportError
+        try:
+            import nats.aio.transport  # its `try: import aiohttp` is the one it makes
+        finally:
+            del sys.modules["aiohttp"]
+    import nats
+
+    return nats
+
+
 class NatsJetStreamBus:
     """NATS JetStream: one stream (default `SOP`) holding `sop.>`; publishes wait for the server's ack.
 
@@ -260,7 +280,7 @@ class NatsJetStreamBus:
         return f"{self.namespace}.{subject}" if self.namespace else subject
 
     async def connect(self) -> NatsJetStreamBus:
-        import nats
+        nats = nats_client(self.url)
         from nats.js.api import StreamConfig
         from nats.js.errors import BadRequestError, NotFoundError
 
