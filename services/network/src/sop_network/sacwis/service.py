@@ -147,6 +147,7 @@ def parse_record(index: int, record: SacwisRecord) -> _Valid | RecordResult:
 
 
 _person_fields = attrgetter(*PERSON_FIELDS)  # a person's own fields, as a tuple in PERSON_FIELDS' order
+_case_fields = attrgetter(*CASE_FIELDS)  # a case's own fields, in CASE_FIELDS' order
 
 
 def _person_values(p: PersonIn) -> tuple[Any, ...]:
@@ -417,7 +418,7 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid], kn
                 "id": cid,
                 "external_system": system,
                 "external_id": item.record.external_id,
-                **{f: getattr(body, f) for f in CASE_FIELDS},
+                **dict(zip(CASE_FIELDS, _case_fields(body), strict=True)),
                 "version": 1,
                 "created_at": now,
                 "updated_at": now,
