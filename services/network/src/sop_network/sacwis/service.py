@@ -147,7 +147,6 @@ def parse_record(index: int, record: SacwisRecord) -> _Valid | RecordResult:
 
 
 _person_fields = attrgetter(*PERSON_FIELDS)  # a person's own fields, as a tuple in PERSON_FIELDS' order
-_case_fields = attrgetter(*CASE_FIELDS)  # a case's own fields, in CASE_FIELDS' order
 
 
 def _person_values(p: PersonIn) -> tuple[Any, ...]:
@@ -340,7 +339,7 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid], kn
                 "id": new_id(),
                 "external_system": system,
                 "external_id": p.external_id,
-                **dict(zip(PERSON_FIELDS, _person_fields(p), strict=True)),
+                **{f: getattr(p, f) for f in PERSON_FIELDS},
                 "principal_subject": None,
                 "merged_into_id": None,
                 "version": 1,
@@ -418,7 +417,7 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid], kn
                 "id": cid,
                 "external_system": system,
                 "external_id": item.record.external_id,
-                **dict(zip(CASE_FIELDS, _case_fields(body), strict=True)),
+                **{f: getattr(body, f) for f in CASE_FIELDS},
                 "version": 1,
                 "created_at": now,
                 "updated_at": now,
