@@ -106,3 +106,22 @@ async def test_json_written_by_copy_reads_back_as_the_insert_writes_it(
     assert stored["copied"] == stored["inserted"] == [json.loads(json.dumps(r["payload"])) for r in rows]
     assert texts[1] == json.dumps(PAYLOADS[1], ensure_ascii=False, separators=(",", ":"))  # orjson's text
     assert texts[4] == json.dumps(PAYLOADS[4])  # refused by orjson: json.dumps' text
+
+
+def test_each_value_object_is_converted_once_and_every_row_gets_its_own_conversion() -> None:
+    """`bulk._convert`'s memo (by object, shared between the outbox's and the change log's payload columns): a
+    payload met again is not serialised again, and no row gets another row's value, a conversion to None
+    included."""
+    calls: list[Any] = []
+
+    def process(value: Any) -> Any:
+        calls.append(value)
+        return None if value == {"none": True} else json.dumps(value)
+
+    shared, other, to_none = {"a": 1}, {"a": 1}, {"none": True}  # `other` equals `shared` but is its own object
+    done: dict[int, Any] = {}
+    first = bulk._convert([shared, other, to_none, shared, to_none], process, done)
+    again = bulk._convert([to_none, shared, other], process, done)  # the other table's column, the same memo
+    assert first == ['{"a": 1}', '{"a": 1}', None, '{"a": 1}', None]
+    assert again == [None, '{"a": 1}', '{"a": 1}']
+    assert [id(v) for v in calls] == [id(shared), id(other), id(to_none)]

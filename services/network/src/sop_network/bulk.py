@@ -124,12 +124,14 @@ def _convert(values: Sequence[Any], process: Callable[[Any], Any], done: dict[in
     """Each value as the column's type binds it; a value object met before in the column (the batch's one
     timestamp, an enum member, a payload shared with another table's column) is converted once. The rows hold
     the objects meanwhile, so an id is not reused while `done` is."""
-    out = []
+    out: list[Any] = []
+    append, seen = out.append, done.get  # bound once: this runs for every processed value of a batch
     for value in values:
         key = id(value)
-        if key not in done:
-            done[key] = process(value)
-        out.append(done[key])
+        processed = seen(key, done)  # `done` itself: not met before (no processed value is that dict)
+        if processed is done:
+            processed = done[key] = process(value)
+        append(processed)
     return out
 
 

@@ -57,10 +57,10 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
     events = [Event(id=new_id(), subject=c.subject, occurred_at=now, data=c.data, case_id=c.case_id) for c in changes]
     payloads: dict[str, dict[int, Any]] = {"payload": {}}  # each payload's JSON text made once, for both tables
     trace = current_trace_context()  # the writing request's, which the column's default would take for each row
-    await insert_rows(
-        session,
-        platform.outbox,
-        [
+    outbox: list[dict[str, Any]] = []
+    change_log: list[dict[str, Any]] = []
+    for seq, e in enumerate(events, start=first):  # both tables' rows in one pass over the events
+        outbox.append(
             {
                 "id": e.id,
                 "subject": e.subject,
@@ -70,27 +70,20 @@ async def record_changes(session: AsyncSession, changes: list[Change]) -> list[E
                 "attempts": 0,
                 "trace_context": trace,
             }
-            for e in events
-        ],
-        converted=payloads,
-    )
-    outbox_written(session)
-    await insert_rows(
-        session,
-        table_of(ChangeLog),
-        [
+        )
+        change_log.append(
             {
-                "seq": first + i,
+                "seq": seq,
                 "event_id": e.id,
                 "subject": e.subject,
                 "case_id": e.case_id,
                 "payload": e.data,
                 "occurred_at": e.occurred_at,
             }
-            for i, e in enumerate(events)
-        ],
-        converted=payloads,
-    )
+        )
+    await insert_rows(session, platform.outbox, outbox, converted=payloads)
+    outbox_written(session)
+    await insert_rows(session, table_of(ChangeLog), change_log, converted=payloads)
     return events
 
 

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from operator import getitem
+from operator import attrgetter, getitem
 from typing import Any
 
 from pydantic import ValidationError
@@ -66,6 +66,10 @@ class _Valid:
     index: int
     record: SacwisRecord
     body: CaseUpsert | PersonIn
+    persons: list[PersonIn] = field(init=False)  # the persons the record names, in its order (once)
+
+    def __post_init__(self) -> None:
+        self.persons = [self.body] if isinstance(self.body, PersonIn) else [m.person for m in self.body.members]
 
 
 @dataclass
@@ -142,19 +146,16 @@ def parse_record(index: int, record: SacwisRecord) -> _Valid | RecordResult:
     return _Valid(index, record, body)
 
 
+_person_fields = attrgetter(*PERSON_FIELDS)  # a person's own fields, as a tuple in PERSON_FIELDS' order
+
+
 def _person_values(p: PersonIn) -> tuple[Any, ...]:
     contacts = (
         None
         if p.contact_methods is None
         else tuple(sorted(contact_key(c.kind, c.value, c.dv_confidential) for c in p.contact_methods))
     )
-    return (*(getattr(p, f) for f in PERSON_FIELDS), contacts)
-
-
-def _persons_of(item: _Valid) -> list[PersonIn]:
-    if isinstance(item.body, PersonIn):
-        return [item.body]
-    return [m.person for m in item.body.members]
+    return (*_person_fields(p), contacts)
 
 
 async def apply_batch(session: AsyncSession, system: str, records: list[SacwisRecord]) -> list[RecordResult]:
@@ -244,13 +245,15 @@ async def _split(
     person or alias involved; and the stored persons the records name, by external id (for `_plan_bulk`).
     Existing-and-changed records are found later, in `_plan_bulk`."""
     case_counts: dict[str, int] = {}
-    person_values: dict[str, set[tuple[Any, ...]]] = {}
+    person_values: dict[str, tuple[Any, ...]] = {}  # each person's values as first named in the batch
+    tricky_people: set[str] = set()  # persons named twice with different values
     for item in valid:
         if isinstance(item.body, CaseUpsert):
             case_counts[item.record.external_id] = case_counts.get(item.record.external_id, 0) + 1
-        for p in _persons_of(item):
-            person_values.setdefault(p.external_id, set()).add(_person_values(p))
-    tricky_people = {ext for ext, values in person_values.items() if len(values) > 1}
+        for p in item.persons:
+            values = _person_values(p)
+            if person_values.setdefault(p.external_id, values) != values:
+                tricky_people.add(p.external_id)
     ids = list(person_values)
     persons: dict[str, Person] = {}
     for chunk in _chunks(ids):
@@ -271,7 +274,7 @@ async def _split(
     bulk, one_by_one = [], []
     for item in valid:
         repeated_case = isinstance(item.body, CaseUpsert) and case_counts[item.record.external_id] > 1
-        if repeated_case or any(p.external_id in tricky_people for p in _persons_of(item)):
+        if repeated_case or any(p.external_id in tricky_people for p in item.persons):
             one_by_one.append(item)
         else:
             bulk.append(item)
@@ -289,7 +292,7 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid], kn
     for chunk in _chunks(case_ids):
         for c in (await session.execute(_by_external_ids(session, Case, system, chunk))).scalars():
             cases[c.external_id] = c
-    wanted = {p.external_id for i in items for p in _persons_of(i)}
+    wanted = {p.external_id for i in items for p in i.persons}
     persons = {ext: p for ext, p in known.items() if ext in wanted}
     contacts: dict[uuid.UUID, list[tuple[str, str, bool]]] = {}
     members: dict[uuid.UUID, list[CaseMember]] = {}
@@ -375,7 +378,7 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid], kn
     deferred: list[_Valid] = []
     for item in items:
         base = {"index": item.index, "kind": item.record.kind, "external_id": item.record.external_id}
-        if any(p.external_id in persons and not person_unchanged(p) for p in _persons_of(item)):
+        if any(p.external_id in persons and not person_unchanged(p) for p in item.persons):
             deferred.append(item)
             continue
         if isinstance(item.body, PersonIn):
