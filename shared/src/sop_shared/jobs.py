@@ -50,9 +50,14 @@ class JobProgress:
         self.bar, self.every = bar, every_seconds
         self.written_at = -1e9
         self.pending: list[asyncio.Task[None]] = []
+        # The writes are tasks, each on a connection of its own: without this they could commit in any order, and
+        # an earlier progress (0 of 7) land after the last one (7 of 7) and stay. The lock hands itself to its
+        # waiters in the order they asked, which is the order of the calls.
+        self._in_order = asyncio.Lock()
 
     async def _write(self, done: int, total: int | None) -> None:
-        await set_job(self.database, self.table, self.job_id, **{self.done_column: done, self.total_column: total})
+        async with self._in_order:
+            await set_job(self.database, self.table, self.job_id, **{self.done_column: done, self.total_column: total})
 
     def __call__(self, done: int, total: int | None) -> None:
         if self.bar is not None:
