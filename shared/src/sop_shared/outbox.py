@@ -50,8 +50,8 @@ def outbox_written(session: AsyncSession) -> None:
 def _wake_relays(session: Session) -> None:
     if not session.info.pop(OUTBOX_WRITTEN, False):
         return
-    bind = session.get_bind()
-    for wake in _relays_by_pool.get(bind.pool, ()):  # type: ignore[union-attr]
+    # `.engine` is the engine itself, an engine with options' or a connection's: the same pool either way
+    for wake in _relays_by_pool.get(session.get_bind().engine.pool, ()):
         wake.set()
 
 
