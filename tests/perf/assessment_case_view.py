@@ -38,6 +38,7 @@ TESTS_DIR = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS_DIR / "assessment"), str(TESTS_DIR)]
 
 import real_services  # noqa: E402
+import view_reads  # noqa: E402
 from conftest import MARIA_DANGER_STATEMENT, MARIA_HARM_STATEMENT  # noqa: E402
 from query_counting import counted_queries  # noqa: E402
 from test_case_view_golden import populate, readers  # noqa: E402
@@ -47,7 +48,6 @@ from sop_assessment.component import component  # noqa: E402
 from sop_assessment.sdm.service import catalog_of  # noqa: E402
 from sop_shared.auth import request_audience  # noqa: E402
 from sop_shared.ids import new_id  # noqa: E402
-from sop_shared.testing import InternalTokens, run_component  # noqa: E402
 
 Round = Callable[[str, int], Awaitable[tuple[float, float, int]]]
 
@@ -57,62 +57,49 @@ async def serving() -> AsyncIterator[tuple[list[str], Round]]:
     """The populated case on a fresh database, and a round: `reads` reads by one audience, with its CPU ms per
     request, per read alone and the statements one request sends."""
     server = os.environ.get("SOP_BENCH_POSTGRES_URL") or real_services.postgres_admin_url()
-    db = await real_services.create_test_database(server, prefix="bench_assessment")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            tokens = InternalTokens(Path(tmp) / "keys")
-            async with run_component(
-                component,
-                database_url=db.url,
-                tokens=tokens,
-                data_dir=Path(tmp),
-                relay_enabled=False,
-                log_level="WARNING",
-            ) as svc:
-                case_id = new_id()
-                rivera = tokens.headers("assessment", case_id=case_id)
-                made = await populate(svc, case_id, rivera, dict(MARIA_DANGER_STATEMENT), dict(MARIA_HARM_STATEMENT))
-                opened = uuid.UUID(made["harm"]["id"])
-                url = f"/v1/cases/{case_id}/case-view"
-                warm: set[str] = set()
+    async with view_reads.served_on_a_fresh_database(component, server, "bench_assessment") as (svc, tokens):
+        case_id = new_id()
+        rivera = tokens.headers("assessment", case_id=case_id)
+        made = await populate(svc, case_id, rivera, dict(MARIA_DANGER_STATEMENT), dict(MARIA_HARM_STATEMENT))
+        opened = uuid.UUID(made["harm"]["id"])
+        url = f"/v1/cases/{case_id}/case-view"
+        warm: set[str] = set()
 
-                async def round_of(audience: str, reads: int) -> tuple[float, float, int]:
-                    headers, language = readers(tokens, case_id, opened)[audience]  # fresh: tokens live briefly
-                    if audience not in warm:
-                        warm.add(audience)
-                        for _ in range(20):  # warm up: caches, compiled statements, pool
-                            await svc.client.get(url, headers=headers, params={"language": language})
-                    with counted_queries(svc) as seen:
-                        await svc.client.get(url, headers=headers, params={"language": language})
-                    spent = 0.0
-                    for done in range(0, reads, 20):  # a fresh token every 20 reads, minted off the clock
-                        headers = readers(tokens, case_id, opened)[audience][0]
-                        started = time.process_time()
-                        for _ in range(min(20, reads - done)):
-                            response = await svc.client.get(url, headers=headers, params={"language": language})
-                        spent += time.process_time() - started
-                    assert response.status_code == 200, response.text
-                    principal = svc.app.state.token_verifier.verify(headers["Authorization"].split()[1])
-                    view_audience = request_audience(principal, None)
-                    async with svc.app.state.database.session() as session:
-                        started = time.process_time()
-                        for _ in range(reads):
-                            await assessment_case_view(
-                                session,
-                                case_id=case_id,
-                                audience=view_audience,
-                                language=language,
-                                catalog=catalog_of(svc.app),
-                                now=datetime.now(UTC),
-                                sharing=principal.network_sharing,
-                                reader=principal.person_id,
-                            )
-                        read_ms = (time.process_time() - started) * 1000 / reads
-                    return spent * 1000 / reads, read_ms, len(seen)
+        async def round_of(audience: str, reads: int) -> tuple[float, float, int]:
+            headers, language = readers(tokens, case_id, opened)[audience]  # fresh: tokens live briefly
+            if audience not in warm:
+                warm.add(audience)
+                for _ in range(20):  # warm up: caches, compiled statements, pool
+                    await svc.client.get(url, headers=headers, params={"language": language})
+            with counted_queries(svc) as seen:
+                await svc.client.get(url, headers=headers, params={"language": language})
+            spent = 0.0
+            for done in range(0, reads, 20):  # a fresh token every 20 reads, minted off the clock
+                headers = readers(tokens, case_id, opened)[audience][0]
+                started = time.process_time()
+                for _ in range(min(20, reads - done)):
+                    response = await svc.client.get(url, headers=headers, params={"language": language})
+                spent += time.process_time() - started
+            assert response.status_code == 200, response.text
+            principal = svc.app.state.token_verifier.verify(headers["Authorization"].split()[1])
+            view_audience = request_audience(principal, None)
+            async with svc.app.state.database.session() as session:
+                started = time.process_time()
+                for _ in range(reads):
+                    await assessment_case_view(
+                        session,
+                        case_id=case_id,
+                        audience=view_audience,
+                        language=language,
+                        catalog=catalog_of(svc.app),
+                        now=datetime.now(UTC),
+                        sharing=principal.network_sharing,
+                        reader=principal.person_id,
+                    )
+                read_ms = (time.process_time() - started) * 1000 / reads
+            return spent * 1000 / reads, read_ms, len(seen)
 
-                yield list(readers(tokens, case_id, opened)), round_of
-    finally:
-        await real_services.drop_database(server, db.name)
+        yield list(readers(tokens, case_id, opened)), round_of
 
 
 async def main(reads: int) -> None:

@@ -17,7 +17,6 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,7 +30,6 @@ import view_reads  # noqa: E402
 from service_requests import _statements_the_long_way  # noqa: E402
 
 from sop_network.component import component as network  # noqa: E402
-from sop_shared.testing import InternalTokens, run_component  # noqa: E402
 
 Requests = Callable[[int], Awaitable[float]]
 
@@ -57,35 +55,22 @@ async def _interleaved(name: str, requests: Requests, svc: object, n: int, round
 
 
 async def network_levers(server: str, n: int, rounds: int) -> None:
-    db = await real_services.create_test_database(server, prefix="bench_levers_network")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            tokens = InternalTokens(Path(tmp) / "keys")
-            async with run_component(
-                network,
-                database_url=db.url,
-                tokens=tokens,
-                data_dir=Path(tmp),
-                relay_enabled=False,
-                log_level="WARNING",
-            ) as svc:
-                case_id, _ = await view_reads.populate(svc.client, tokens)
-                url = f"/v1/cases/{case_id}/view"
+    async with view_reads.served_on_a_fresh_database(network, server, "bench_levers_network") as (svc, tokens):
+        case_id, _ = await view_reads.populate(svc.client, tokens)
+        url = f"/v1/cases/{case_id}/view"
 
-                async def requests(count: int) -> float:
-                    spent = 0.0
-                    for done in range(0, count, 20):  # a fresh token every 20 requests, minted off the clock
-                        headers = tokens.headers("network", case_id=case_id)
-                        started = time.process_time()
-                        for _ in range(min(20, count - done)):
-                            response = await svc.client.get(url, headers=headers)
-                        spent += time.process_time() - started
-                        assert response.status_code == 200, response.text
-                    return spent * 1000 / count
+        async def requests(count: int) -> float:
+            spent = 0.0
+            for done in range(0, count, 20):  # a fresh token every 20 requests, minted off the clock
+                headers = tokens.headers("network", case_id=case_id)
+                started = time.process_time()
+                for _ in range(min(20, count - done)):
+                    response = await svc.client.get(url, headers=headers)
+                spent += time.process_time() - started
+                assert response.status_code == 200, response.text
+            return spent * 1000 / count
 
-                await _interleaved("network (GET /v1/cases/{id}/view)", requests, svc, n, rounds)
-    finally:
-        await real_services.drop_database(server, db.name)
+        await _interleaved("network (GET /v1/cases/{id}/view)", requests, svc, n, rounds)
 
 
 async def assessment_levers(n: int, rounds: int) -> None:

@@ -27,12 +27,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS_DIR))
+if str(TESTS_DIR) not in sys.path:  # a script importing this may have put its own folders first
+    sys.path.insert(0, str(TESTS_DIR))
 
 import httpx  # noqa: E402
 import real_services  # noqa: E402
@@ -52,7 +54,33 @@ from sop_shared.clock import FixedClock  # noqa: E402
 from sop_shared.migrations import upgrade  # noqa: E402
 from sop_shared.policy import ActorType  # noqa: E402
 from sop_shared.service import running  # noqa: E402
-from sop_shared.testing import InternalTokens, run_component  # noqa: E402
+from sop_shared.testing import InternalTokens, RunningService, run_component  # noqa: E402
+
+
+@asynccontextmanager
+async def served_on_a_fresh_database(
+    served: Any, server: str, prefix: str
+) -> AsyncIterator[tuple[RunningService, InternalTokens]]:
+    """A component (`component` of its package) serving in process, production-like but with its outbox relay off, on
+    a fresh PostgreSQL database made on `server` (dropped afterwards), and the internal tokens it accepts: what
+    the case-view benchmarks that call a service's routes share (tests/perf/assessment_case_view.py,
+    tests/perf/case_view_levers.py)."""
+    db = await real_services.create_test_database(server, prefix=prefix)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            tokens = InternalTokens(Path(tmp) / "keys")
+            async with run_component(
+                served,
+                database_url=db.url,
+                tokens=tokens,
+                data_dir=Path(tmp),
+                relay_enabled=False,
+                log_level="WARNING",
+            ) as svc:
+                yield svc, tokens
+    finally:
+        await real_services.drop_database(server, db.name)
+
 
 CASE = {
     "case_type": "in_home",
