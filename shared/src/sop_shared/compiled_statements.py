@@ -14,7 +14,13 @@ the text, sized by `statement_cache_size`). Otherwise (SQLite,
 a connection in a transaction, or an engine something listens to for each statement: the statement spans when they
 are exported, a test counting statements) it goes through SQLAlchemy as plain SQL (`exec_driver_sql`), with the
 same text and parameters, so transactions, events and spans are as for any statement. Either way an error is the
-one SQLAlchemy raises (a timeout, a lost connection: `sop_shared.db.database_problem`'s 503)."""
+one SQLAlchemy raises (a timeout, a lost connection: `sop_shared.db.database_problem`'s 503).
+
+It leans on names SQLAlchemy does not publish: the compiler's `_bind_processors`, the asyncpg adapter's
+`_execute_mutex`, `_prepare` and `_handle_exception`, the connection's `_handle_dbapi_exception`. The version is
+pinned in uv.lock; tests/shared/test_compiled_statements.py (PostgreSQL: the rows against SQLAlchemy's own, the
+direct path taken outside a transaction only, a statement timeout and a terminated backend as 503s) fails if an
+upgrade moves any of them."""
 
 from __future__ import annotations
 
