@@ -52,6 +52,27 @@ def test_the_last_line_is_machine_readable(bench: Any) -> None:
     assert "vs_peer=1.50" in with_peer and with_peer.endswith("errors=3")
 
 
+def test_scale_cases_is_off_unless_asked_and_above_the_base(bench: Any) -> None:
+    assert bench.parse_args([]).scale_cases == 0
+    assert bench.parse_args(["--quick", "--scale-cases", "1000000"]).scale_cases == 1_000_000
+    for wrong in ("1000", "20000000"):
+        with pytest.raises(SystemExit):
+            bench.parse_args(["--scale-cases", wrong])
+
+
+def test_the_scale_line_gives_each_operation_s_p50_at_the_large_size_over_the_small(bench: Any) -> None:
+    cells = {}
+    for operation in bench.OPERATIONS:
+        for size, seconds in ((1_000, 0.020), (1_000_000, 0.022)):
+            cell = bench.Cell(latencies=[seconds, seconds, seconds * 3])
+            cell.cpu["network"] = 9.0
+            cells[(operation, size)] = cell
+    cells[("caseload page", 1_000_000)].latencies = []  # nothing answered: no ratio
+    line = bench.scale_report(cells, list(bench.OPERATIONS), (1_000, 1_000_000))
+    fields = dict(part.split("=") for part in line.removeprefix("bench-views-scale: ").split())
+    assert fields == {"cases": "1000000", "full_caseView": "1.10", "small_caseView": "1.10", "caseload_page": "n/a"}
+
+
 def test_hot_spots_are_read_from_collapsed_stacks(bench: Any) -> None:
     stacks = (
         "run (asyncio/base_events.py:600);handle (app.py:10);walk (case_view.py:5) 30\n"

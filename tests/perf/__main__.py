@@ -22,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,137 +31,21 @@ sys.path.insert(0, str(TESTS_DIR))
 
 import httpx  # noqa: E402
 import real_services  # noqa: E402
+from sacwis_rows import (  # noqa: E402
+    CASES_PER_WORKER,
+    COPY_COLUMNS,
+    COUNTIES,
+    WORKERS_PER_SUPERVISOR,
+    copy_rows,
+    synthetic_cases,
+)
 from sqlalchemy import text  # noqa: E402
 
 from sop_network.component import component  # noqa: E402
-from sop_shared.ids import new_id  # noqa: E402
 from sop_shared.migrations import upgrade  # noqa: E402
 from sop_shared.policy import ActorType  # noqa: E402
 from sop_shared.service import running  # noqa: E402
 from sop_shared.testing import InternalTokens  # noqa: E402
-
-FIRST = [
-    "Maria",
-    "Sofia",
-    "Mateo",
-    "Rosa",
-    "James",
-    "Aaliyah",
-    "Ethan",
-    "Destiny",
-    "Noah",
-    "Jasmine",
-    "Liam",
-    "Kayla",
-    "Elijah",
-    "Brianna",
-    "Mason",
-    "Tamika",
-    "Carlos",
-    "Hannah",
-    "Tyler",
-    "Grace",
-]
-LAST = [
-    "Lopez",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Davis",
-    "Miller",
-    "Wilson",
-    "Moore",
-    "Taylor",
-    "Anderson",
-    "Thomas",
-    "Jackson",
-    "White",
-    "Harris",
-    "Martin",
-    "Thompson",
-    "Robinson",
-    "Greene",
-]
-COUNTIES = [
-    "Pulaski",
-    "Benton",
-    "Washington",
-    "Sebastian",
-    "Faulkner",
-    "Saline",
-    "Craighead",
-    "Garland",
-    "Jefferson",
-    "White",
-    "Lonoke",
-    "Pope",
-    "Crittenden",
-    "Miller",
-    "Union",
-]
-CASES_PER_WORKER = 25
-WORKERS_PER_SUPERVISOR = 6
-
-
-def synthetic_cases(n_cases: int, persons_per_case: int, seed: int = 7) -> list[dict[str, Any]]:
-    """Fictional families: 1-2 caregivers, the rest children; a worker and a supervisor (unit, area)."""
-    rng = random.Random(seed)
-    records = []
-    for i in range(n_cases):
-        last = rng.choice(LAST)
-        worker = i // CASES_PER_WORKER
-        unit = worker // WORKERS_PER_SUPERVISOR
-        caregivers = 1 + (rng.random() < 0.4)
-        members = []
-        for j in range(persons_per_case):
-            child = j >= caregivers
-            year = rng.randint(2009, 2025) if child else rng.randint(1970, 2002)
-            members.append(
-                {
-                    "role": "child" if child else "caregiver",
-                    "relationship_to_children": "child" if child else rng.choice(["mother", "father", "grandparent"]),
-                    "person": {
-                        "external_id": f"P{i:07d}-{j}",
-                        "first_name": rng.choice(FIRST),
-                        "last_name": last,
-                        "date_of_birth": date(year, rng.randint(1, 12), rng.randint(1, 28)).isoformat(),
-                        "preferred_language": "es" if rng.random() < 0.12 else "en",
-                    },
-                }
-            )
-        status = "closed" if rng.random() < 0.3 else "open"
-        opened = date(2020, 1, 1) + timedelta(days=rng.randint(0, 2000))
-        records.append(
-            {
-                "kind": "case",
-                "external_id": f"C{i:07d}",
-                "data": {
-                    "case_type": rng.choice(["investigation", "in_home", "out_of_home", "differential_response"]),
-                    "status": status,
-                    "county": rng.choice(COUNTIES),
-                    "opened_on": opened.isoformat(),
-                    "closed_on": (opened + timedelta(days=200)).isoformat() if status == "closed" else None,
-                    "members": members,
-                    "assignments": [
-                        {
-                            "staff_subject": f"fsw.{worker:05d}",
-                            "role": "worker",
-                            "unit": f"U-{unit:04d}",
-                            "area": f"A-{unit % 10}",
-                        },
-                        {
-                            "staff_subject": f"sup.{unit:04d}",
-                            "role": "supervisor",
-                            "unit": f"U-{unit:04d}",
-                            "area": f"A-{unit % 10}",
-                        },
-                    ],
-                },
-            }
-        )
-    return records
 
 
 async def admin_url() -> tuple[str, bool]:
@@ -211,112 +95,6 @@ async def caseload_latency(
         )
         kinds["updated_since, 50/page"].append(await timed({"updated_since": since, "limit": 50}, sacwis))
     return {k: (statistics.median(v), sorted(v)[max(0, int(len(v) * 0.95) - 1)]) for k, v in kinds.items()}
-
-
-def copy_rows(records: list[dict[str, Any]]) -> dict[str, list[tuple[Any, ...]]]:
-    """The same rows the batch endpoint writes (cases, persons, members, assignments), as COPY tuples."""
-    now = datetime.now(UTC)
-    rows: dict[str, list[tuple[Any, ...]]] = {"case": [], "person": [], "case_member": [], "staff_assignment": []}
-    for r in records:
-        d = r["data"]
-        cid = new_id()
-        rows["case"].append(
-            (
-                cid,
-                "CHRIS",
-                r["external_id"],
-                d["county"],
-                d["case_type"],
-                d["status"],
-                date.fromisoformat(d["opened_on"]),
-                date.fromisoformat(d["closed_on"]) if d["closed_on"] else None,
-                1,
-                now,
-                now,
-            )
-        )
-        for m in d["members"]:
-            p = m["person"]
-            pid = new_id()
-            rows["person"].append(
-                (
-                    pid,
-                    "CHRIS",
-                    p["external_id"],
-                    p["first_name"],
-                    p["last_name"],
-                    date.fromisoformat(p["date_of_birth"]),
-                    p["preferred_language"],
-                    False,
-                    None,
-                    None,
-                    1,
-                    now,
-                    now,
-                )
-            )
-            rows["case_member"].append(
-                (new_id(), cid, pid, m["role"], m["relationship_to_children"], True, 1, now, now)
-            )
-        for a in d["assignments"]:
-            rows["staff_assignment"].append(
-                (new_id(), cid, a["staff_subject"], a["role"], a["unit"], a["area"], True, now, now)
-            )
-    return rows
-
-
-COPY_COLUMNS = {
-    "case": [
-        "id",
-        "external_system",
-        "external_id",
-        "county",
-        "case_type",
-        "status",
-        "opened_on",
-        "closed_on",
-        "version",
-        "created_at",
-        "updated_at",
-    ],
-    "person": [
-        "id",
-        "external_system",
-        "external_id",
-        "first_name",
-        "last_name",
-        "date_of_birth",
-        "preferred_language",
-        "needs_interpreter",
-        "principal_subject",
-        "merged_into_id",
-        "version",
-        "created_at",
-        "updated_at",
-    ],
-    "case_member": [
-        "id",
-        "case_id",
-        "person_id",
-        "role",
-        "relationship_to_children",
-        "active",
-        "version",
-        "created_at",
-        "updated_at",
-    ],
-    "staff_assignment": [
-        "id",
-        "case_id",
-        "staff_subject",
-        "role",
-        "unit",
-        "area",
-        "active",
-        "created_at",
-        "updated_at",
-    ],
-}
 
 
 async def plain_copy(dsn: str, records: list[dict[str, Any]]) -> float:

@@ -4,6 +4,7 @@
     make bench-views                                  # 6 rounds of 4 s per cell, concurrency 1, 16 and 64
     make bench-views BENCH_ARGS=--quick               # 2 rounds of 1.5 s per cell (under 3 minutes)
     make bench-views BENCH_ARGS="--rounds 3 --concurrency 1 16"
+    make bench-views BENCH_ARGS="--quick --no-peer --scale-cases 1000000"   # p50 at 1,000 vs 1,000,000 cases
 
 The system is the end-to-end tests' (tests/perf/distributed_system.py): the three services and the gateway as
 separate uvicorn processes with production settings, each on a fresh PostgreSQL database (on
@@ -35,6 +36,10 @@ at the end, the resident memory (RSS) of each component. The last line is machin
     bench-views: cpu_ms_per_view=<all processes, full caseView, gateway, concurrency 16> gateway_cpu_ms=<same,
       gateway only> vs_peer=<full caseView req/s at 16, ours / the peer's, or n/a> p50_vs_baseline=<full
       caseView p50, gateway / baseline, at 1> errors=<count over the whole run>
+
+With `--scale-cases N`, after the rounds: background cases are COPYed into the network database up to 1,000 and
+then up to N (tests/perf/sacwis_rows.py), each operation is measured through the gateway at 1 client at both
+sizes, and a line `bench-views-scale: cases=N <operation>=<p50 at N / p50 at 1,000> ...` comes before the last.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ import hive_peer
 import httpx
 from distributed_system import WORKER, percentile, real_services, running_system, seed_case, seed_caseload
 from graphql import build_schema
+from sacwis_rows import copy_background_cases
 
 from sop_shared.auth import InternalTokenMinter, Principal
 from sop_shared.keys import load_signing_key
@@ -87,6 +93,7 @@ TARGETS = ("gateway", "baseline", "peer")
 COMPONENTS = ("gateway", "network", "assessment", "plans")
 PROCESSES = ("gateway", "network", "assessment", "plans", "postgres", "peer")  # the serving side's CPU columns
 TICKS = os.sysconf("SC_CLK_TCK")
+SCALE_BASE = 1_000  # --scale-cases compares the network database at this many cases with it at N
 
 
 def cpu_ms(pid: int) -> float | None:
@@ -294,9 +301,12 @@ class Bench:
         self.postgres_pids = found["postgres"] = [r["pid"] for r in rows]
         return found
 
-    async def cell(self, operation: str, target: str, concurrency: int, seconds: float, drain: float) -> None:
+    async def cell(
+        self, operation: str, target: str, concurrency: int, seconds: float, drain: float, into: Cell | None = None
+    ) -> None:
+        """Runs one cell, adding what it measured to `into` (else to the run's results for it)."""
         run = {"gateway": self.gateway_op, "baseline": self.baseline_op, "peer": self.peer_op}[target]
-        cell = self.results[(operation, target, concurrency)]
+        cell = into if into is not None else self.results[(operation, target, concurrency)]
         limits = httpx.Limits(max_connections=concurrency * 4, max_keepalive_connections=concurrency * 4)
         async with httpx.AsyncClient(timeout=60, limits=limits) as client:
             await run(client, operation)  # the connections opened before the clock starts
@@ -473,10 +483,55 @@ async def measure(system: Any, args: argparse.Namespace, run_dir: Path) -> tuple
             process.wait(60)
             print(f"\nprofile of {name} (py-spy, {out}):")
             print_hot_spots(out)
-        return report(bench, args.operations, args.concurrency, memory, peer_status), agreed
+        scale = await measure_scale(bench, args) if args.scale_cases else None
+        line = report(bench, args.operations, args.concurrency, memory, peer_status)
+        if scale is not None:
+            print(scale)
+        return line, agreed
     finally:
         if bench.peer is not None:
             bench.peer.stop()
+
+
+async def measure_scale(bench: Bench, args: argparse.Namespace) -> str:
+    """The gateway's p50 at 1 client with the network database at `SCALE_BASE` cases and at `--scale-cases`,
+    background cases added by COPY in between (the same rounds and seconds as the run's): prints the table,
+    returns its machine-readable line."""
+    sizes = (SCALE_BASE, args.scale_cases)
+    cells: dict[tuple[str, int], Cell] = {}
+    for size in sizes:
+        started = time.monotonic()
+        added = await copy_background_cases(bench.system.databases["network"], size)
+        print(f"network database at {size:,} cases: {added:,} added by COPY in {time.monotonic() - started:.0f} s")
+        for _ in range(args.rounds):
+            for operation in args.operations:
+                cell = cells.setdefault((operation, size), Cell())
+                await bench.cell(operation, "gateway", 1, args.seconds, args.drain, into=cell)
+    bench.results.update({(f"{op} at {size:,} cases", "gateway", 1): c for (op, size), c in cells.items()})
+    return scale_report(cells, args.operations, sizes)
+
+
+def scale_report(cells: dict[tuple[str, int], Cell], operations: list[str], sizes: tuple[int, int]) -> str:
+    """The p50 of each operation at both sizes and their ratio, with the network service's and all processes'
+    CPU per operation (steadier than latency on a shared machine); the line for scripts (returned)."""
+    small, large = sizes
+    print(f"\nthrough the gateway, 1 client, by cases in the network database (ratio: {large:,} / {small:,})")
+    print(f"{'operation':16}{'p50 ms':>20}{'ratio':>7}{'network CPU ms':>22}{'all CPU ms':>22}{'err':>5}")
+    print(f"{'':16}" + f"{small:>10,}{large:>10,}{'':>7}" + f"{small:>11,}{large:>11,}" * 2)
+    ratios = []
+    for operation in operations:
+        low, high = (cells[(operation, size)] for size in sizes)
+        p50 = [percentile(c.latencies, 0.5) * 1000 for c in (low, high)]
+        ratio = p50[1] / p50[0] if low.latencies and high.latencies else None
+        shown = "n/a" if ratio is None else f"{ratio:.2f}"
+        ratios.append(f"{operation.replace(' ', '_')}={shown}")
+        errors = sum(c.errors + c.unfinished for c in (low, high))
+        print(
+            f"{operation:16}{p50[0]:>10.1f}{p50[1]:>10.1f}{shown:>7}"
+            f"{low.cpu_per_op('network'):>11.2f}{high.cpu_per_op('network'):>11.2f}"
+            f"{low.cpu_all_per_op():>11.2f}{high.cpu_all_per_op():>11.2f}{errors:>5}"
+        )
+    return f"bench-views-scale: cases={large} " + " ".join(ratios)
 
 
 async def start_peer(bench: Bench, args: argparse.Namespace, run_dir: Path) -> tuple[str, bool]:
@@ -591,6 +646,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cases", type=int, default=50, help="cases on the caseload (the page shows ≤ 50)")
     parser.add_argument("--no-peer", action="store_true", help="leave out (c), the peer gateway")
     parser.add_argument(
+        "--scale-cases",
+        type=int,
+        default=0,
+        help=f"after the rounds, COPY background cases into the network database up to {SCALE_BASE:,} and then up to "
+        "this many (e.g. 1000000), and compare the gateway's p50 at 1 client at both sizes",
+    )
+    parser.add_argument(
         "--peer-cache", default=str(hive_peer.cache_dir()), help="where npm installs the peer gateway (reused)"
     )
     args = parser.parse_args(argv)
@@ -602,6 +664,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("rounds 1-100, seconds 0.1-600, preload 0-5000")
     if not all(1 <= c <= 256 for c in args.concurrency) or not 1 <= args.cases <= 1000:
         parser.error("concurrency 1-256, cases 1-1000")
+    if args.scale_cases and not SCALE_BASE < args.scale_cases <= 10_000_000:
+        parser.error(f"--scale-cases more than {SCALE_BASE:,}, at most 10,000,000")
     return args
 
 
