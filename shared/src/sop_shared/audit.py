@@ -35,7 +35,8 @@ from typing import Any, Protocol
 
 import structlog
 from cryptography.exceptions import InvalidSignature
-from sqlalchemy import bindparam, exists, insert, select, union_all, update
+from sqlalchemy import String, bindparam, cast, exists, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_shared.audit_keys import AuditKeyring, AuditKeys, load_audit_keys
@@ -53,11 +54,6 @@ from sop_shared.tracing import current_trace_id
 log = structlog.get_logger("sop.audit")
 
 GENESIS_HASH = "0" * 64
-# The most records appended by one statement of their own (`AuditWriter._append_if_head`); more (a caseload
-# page's, a burst of reads) take the transaction, which is no slower per record. Each count is a statement of
-# its own, kept compiled and prepared on every pooled connection: 1 to 64 held some 76 MB of statements alone
-# (the network service's RSS grew by 17 MB in one bench run), 1 to 8 under 2 MB.
-MOST_RECORDS_IN_ONE_STATEMENT = 8
 CHECKPOINT_NAMESPACE = uuid.UUID("5b0f3d0e-6a51-4c57-9b7e-2a0d3f6c1a11")
 
 
@@ -264,7 +260,6 @@ class AuditWriter:
     _appending: asyncio.Task[None] | None = field(default=None, repr=False)
     # The chain head as this process last advanced it (seq, hash): where its next append expects to go.
     _head: tuple[int, str] | None = field(default=None, repr=False)
-    _append_if_head_statements: dict[int, CompiledStatement] = field(default_factory=dict, repr=False)
 
     def _keys(self) -> AuditKeyring:
         if self.keyring is None:
@@ -354,12 +349,9 @@ class AuditWriter:
 
     async def _append_apart(self, database: Any, entries: list[AuditEntry]) -> list[int]:
         """Append in a unit of their own: on PostgreSQL one statement where this process knows the chain head
-        (the usual case: it wrote the last record), else a transaction that reads the head under its lock."""
-        if (
-            self._head is not None
-            and database.dialect == "postgresql"
-            and len(entries) <= MOST_RECORDS_IN_ONE_STATEMENT
-        ):
+        (the usual case: it wrote the last record), however many records, else a transaction that reads the head
+        under its lock."""
+        if self._head is not None and database.dialect == "postgresql":
             seqs = await self._append_if_head(database, entries, self._head)
             if seqs:
                 return seqs
@@ -373,25 +365,25 @@ class AuditWriter:
         made under the head's row lock, after any transaction holding it has ended, so two appends never
         chain from the same record."""
         rows = self._chained(entries, first_seq=head[0] + 1, prev_hash=head[1])
-        statement = self._append_if_head_statement(len(rows))
         values: dict[str, Any] = {"head_seq": head[0], "head_hash": head[1], "new_seq": rows[-1]["seq"]}
         values["new_hash"] = rows[-1]["hash"]
-        for i, row in enumerate(rows):
-            values.update({f"r{i}_{k}": v for k, v in row.items()})
+        for column in _RECORD_COLUMNS:
+            values[f"records_{column}"] = [row[column] for row in rows]
         async with database.read_engine.connect() as connection:  # AUTOCOMMIT: the statement commits itself
-            appended = await statement.rows(connection, values)
+            appended = await self._append_if_head_statement.rows(connection, values)
         if len(appended) != len(rows):
             self._head = None
             return []
         self._head = (rows[-1]["seq"], rows[-1]["hash"])
         return [r["seq"] for r in rows]
 
-    def _append_if_head_statement(self, count: int) -> CompiledStatement:
-        """`count` records inserted by a data-modifying CTE that advances the head if it is where it was; all
-        values bound parameters, so it is compiled once per count (and run as asyncpg's prepared statement)."""
-        statement = self._append_if_head_statements.get(count)
-        if statement is not None:
-            return statement
+    @cached_property
+    def _append_if_head_statement(self) -> CompiledStatement:
+        """Records inserted by a data-modifying CTE that advances the head if it is where it was. The records come
+        as one array per column (`records_<column>`, unnested together into rows), so one statement, compiled once
+        and prepared once per connection, appends any number of them: a statement per count of records (a
+        multi-row VALUES) held some 76 MB of prepared statements for 1 to 64, and larger groups took the
+        transaction's five round trips."""
         audit, head = self.tables.audit, self.tables.audit_head
         advanced = (
             update(head)
@@ -404,18 +396,23 @@ class AuditWriter:
             .returning(head.c.id)
             .cte("advanced")
         )
-        records = [
-            select(*(bindparam(f"r{i}_{c}", type_=audit.c[c].type).label(c) for c in _RECORD_COLUMNS))
-            for i in range(count)
+        # One dimension each: a record's `fields` (a list) is one JSON value, not a nested array. Strings without
+        # their length: a cast to VARCHAR(n) would cut a longer value silently (its hash then no longer matching),
+        # where inserting it into the column refuses it, as inserting a plain parameter does.
+        arrays = [
+            ARRAY(String() if isinstance(audit.c[c].type, String) else audit.c[c].type, dimensions=1)
+            for c in _RECORD_COLUMNS
         ]
-        source = (records[0] if count == 1 else union_all(*records)).subquery("records")
-        statement = CompiledStatement(
+        records = (
+            func.unnest(*(cast(bindparam(f"records_{c}", type_=a), a) for c, a in zip(_RECORD_COLUMNS, arrays)))
+            .table_valued(*_RECORD_COLUMNS)
+            .render_derived(name="records")
+        )
+        return CompiledStatement(
             insert(audit)
-            .from_select(_RECORD_COLUMNS, select(*source.c).where(exists(select(advanced.c.id))))
+            .from_select(_RECORD_COLUMNS, select(*records.c).where(exists(select(advanced.c.id))))
             .returning(audit.c.seq)
         )
-        self._append_if_head_statements[count] = statement
-        return statement
 
     def _chained(self, entries: list[AuditEntry], *, first_seq: int, prev_hash: str) -> list[dict[str, Any]]:
         """The records' rows, numbered from `first_seq` and chained from `prev_hash`, keyed with the current key."""
