@@ -399,12 +399,12 @@ class AuditWriter:
         # One dimension each: a record's `fields` (a list) is one JSON value, not a nested array. Strings without
         # their length: a cast to VARCHAR(n) would cut a longer value silently (its hash then no longer matching),
         # where inserting it into the column refuses it, as inserting a plain parameter does.
-        arrays = [
-            ARRAY(String() if isinstance(audit.c[c].type, String) else audit.c[c].type, dimensions=1)
+        arrays = {
+            c: ARRAY(String() if isinstance(audit.c[c].type, String) else audit.c[c].type, dimensions=1)
             for c in _RECORD_COLUMNS
-        ]
+        }
         records = (
-            func.unnest(*(cast(bindparam(f"records_{c}", type_=a), a) for c, a in zip(_RECORD_COLUMNS, arrays)))
+            func.unnest(*(cast(bindparam(f"records_{c}", type_=array), array) for c, array in arrays.items()))
             .table_valued(*_RECORD_COLUMNS)
             .render_derived(name="records")
         )
