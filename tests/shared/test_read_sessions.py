@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from sop_shared_support import PlatformDatabase, open_platform_database
 from sqlalchemy import event, func, insert, select, text
 
-from sop_shared.audit import AuditEntry, AuditWriter, audit_request
+from sop_shared.audit import MOST_RECORDS_IN_ONE_STATEMENT, AuditEntry, AuditWriter, audit_request
 from sop_shared.audit_keys import AuditKeyring
 from sop_shared.auth import Principal
 from sop_shared.db import ReadSessionDep, SessionDep, begin_writing, utcnow
@@ -282,8 +282,8 @@ async def test_concurrent_reads_writes_and_another_replica_give_one_contiguous_i
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_appends_of_any_size_are_one_statement_each_and_one_intact_chain(pdb: PlatformDatabase) -> None:
     """Once this process knows the chain head, a group of any size (a caseload page audits 50 cases, reads finishing
-    together more) is appended by one statement, the same statement for every size (its records one array per
-    column), and the chain stays whole."""
+    together more) is appended by one statement: a statement of its count up to MOST_RECORDS_IN_ONE_STATEMENT, one
+    of arrays above (so the statements kept prepared stay bounded), and the chain stays whole."""
     writer = AuditWriter(pdb.tables, KEYRING)
     entry = AuditEntry.for_principal(WORKER, resource="case", action="read", case_id=CASE)
     await writer.record_apart(pdb.database, [entry])  # the first append learns the head, in a transaction
@@ -298,10 +298,12 @@ async def test_appends_of_any_size_are_one_statement_each_and_one_intact_chain(p
             statements.clear()
             seqs = await writer.record_apart(pdb.database, [entry] * size)
             assert seqs == list(range(appended + 1, appended + size + 1))
-            assert len(statements) == 1 and "unnest" in statements[0], (size, statements)
+            assert len(statements) == 1, (size, statements)
+            assert ("unnest" in statements[0]) == (size > MOST_RECORDS_IN_ONE_STATEMENT)
             appended += size
     finally:
         event.remove(pdb.database.engine.sync_engine, "before_cursor_execute", on_statement)
+    assert len(writer._append_if_head_statements) <= MOST_RECORDS_IN_ONE_STATEMENT <= 8
     count, verdict = await audit_records(pdb)
     assert count == appended and verdict.intact
 
@@ -314,7 +316,7 @@ async def test_a_value_too_long_for_its_column_is_refused_not_cut(pdb: PlatformD
     entry = AuditEntry.for_principal(WORKER, resource="case", action="read", case_id=CASE)
     await writer.record_apart(pdb.database, [entry])
     with pytest.raises(Exception, match="too long"):
-        await writer.record_apart(pdb.database, [entry, replace(entry, resource="r" * 101)])
+        await writer.record_apart(pdb.database, [entry] * 9 + [replace(entry, resource="r" * 101)])
     assert await writer.record_apart(pdb.database, [entry]) == [2]
     count, verdict = await audit_records(pdb)
     assert count == 2 and verdict.intact

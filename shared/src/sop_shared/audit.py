@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 import structlog
 from cryptography.exceptions import InvalidSignature
-from sqlalchemy import String, bindparam, cast, exists, func, insert, select, update
+from sqlalchemy import String, bindparam, cast, exists, func, insert, select, union_all, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +54,11 @@ from sop_shared.tracing import current_trace_id
 log = structlog.get_logger("sop.audit")
 
 GENESIS_HASH = "0" * 64
+# The most records appended by a statement of their own count (`AuditWriter._append_if_head`), each value a
+# parameter; more are one statement of arrays. Each count is a statement of its own, kept compiled and prepared on
+# every pooled connection: 1 to 64 held some 76 MB of statements alone (the network service's RSS grew by 17 MB in
+# one bench run), 1 to 8 under 2 MB.
+MOST_RECORDS_IN_ONE_STATEMENT = 8
 CHECKPOINT_NAMESPACE = uuid.UUID("5b0f3d0e-6a51-4c57-9b7e-2a0d3f6c1a11")
 
 
@@ -260,6 +265,7 @@ class AuditWriter:
     _appending: asyncio.Task[None] | None = field(default=None, repr=False)
     # The chain head as this process last advanced it (seq, hash): where its next append expects to go.
     _head: tuple[int, str] | None = field(default=None, repr=False)
+    _append_if_head_statements: dict[int, CompiledStatement] = field(default_factory=dict, repr=False)
 
     def _keys(self) -> AuditKeyring:
         if self.keyring is None:
@@ -363,29 +369,32 @@ class AuditWriter:
         records' last and insert them, chained from `head`, only if the head is still `head` (another process
         or a write's transaction may have moved it: then nothing is written and [] returned). The compare is
         made under the head's row lock, after any transaction holding it has ended, so two appends never
-        chain from the same record."""
+        chain from the same record. Up to MOST_RECORDS_IN_ONE_STATEMENT records are a statement of their count,
+        each value a parameter; more, the statement of arrays (`_append_many_if_head_statement`)."""
         rows = self._chained(entries, first_seq=head[0] + 1, prev_hash=head[1])
         values: dict[str, Any] = {"head_seq": head[0], "head_hash": head[1], "new_seq": rows[-1]["seq"]}
         values["new_hash"] = rows[-1]["hash"]
-        for column in _RECORD_COLUMNS:
-            values[f"records_{column}"] = [row[column] for row in rows]
+        if len(rows) <= MOST_RECORDS_IN_ONE_STATEMENT:
+            statement = self._append_if_head_statement(len(rows))
+            for i, row in enumerate(rows):
+                values.update({f"r{i}_{k}": v for k, v in row.items()})
+        else:
+            statement = self._append_many_if_head_statement
+            for column in _RECORD_COLUMNS:
+                values[f"records_{column}"] = [row[column] for row in rows]
         async with database.read_engine.connect() as connection:  # AUTOCOMMIT: the statement commits itself
-            appended = await self._append_if_head_statement.rows(connection, values)
+            appended = await statement.rows(connection, values)
         if len(appended) != len(rows):
             self._head = None
             return []
         self._head = (rows[-1]["seq"], rows[-1]["hash"])
         return [r["seq"] for r in rows]
 
-    @cached_property
-    def _append_if_head_statement(self) -> CompiledStatement:
-        """Records inserted by a data-modifying CTE that advances the head if it is where it was. The records come
-        as one array per column (`records_<column>`, unnested together into rows), so one statement, compiled once
-        and prepared once per connection, appends any number of them: a statement per count of records (a
-        multi-row VALUES) held some 76 MB of prepared statements for 1 to 64, and larger groups took the
-        transaction's five round trips."""
-        audit, head = self.tables.audit, self.tables.audit_head
-        advanced = (
+    def _head_advanced(self) -> Any:
+        """The CTE that advances the chain head to (`new_seq`, `new_hash`) if it is still (`head_seq`,
+        `head_hash`), returning its row then (none otherwise)."""
+        head = self.tables.audit_head
+        return (
             update(head)
             .where(
                 head.c.id == 1,
@@ -396,6 +405,35 @@ class AuditWriter:
             .returning(head.c.id)
             .cte("advanced")
         )
+
+    def _append_if_head_statement(self, count: int) -> CompiledStatement:
+        """`count` records inserted by a data-modifying CTE that advances the head if it is where it was; all
+        values bound parameters, so it is compiled once per count (and run as asyncpg's prepared statement)."""
+        statement = self._append_if_head_statements.get(count)
+        if statement is not None:
+            return statement
+        audit, advanced = self.tables.audit, self._head_advanced()
+        records = [
+            select(*(bindparam(f"r{i}_{c}", type_=audit.c[c].type).label(c) for c in _RECORD_COLUMNS))
+            for i in range(count)
+        ]
+        source = (records[0] if count == 1 else union_all(*records)).subquery("records")
+        statement = CompiledStatement(
+            insert(audit)
+            .from_select(_RECORD_COLUMNS, select(*source.c).where(exists(select(advanced.c.id))))
+            .returning(audit.c.seq)
+        )
+        self._append_if_head_statements[count] = statement
+        return statement
+
+    @cached_property
+    def _append_many_if_head_statement(self) -> CompiledStatement:
+        """Any number of records inserted by a data-modifying CTE that advances the head if it is where it was,
+        the records given as one array per column (`records_<column>`, unnested together into rows): one statement,
+        compiled once and prepared once per connection, for every count above MOST_RECORDS_IN_ONE_STATEMENT (a
+        caseload page's 50, reads finishing together), which took a transaction's five round trips. Not for fewer:
+        for one record it costs the service and PostgreSQL about a third more than the statement of its count."""
+        audit, advanced = self.tables.audit, self._head_advanced()
         # One dimension each: a record's `fields` (a list) is one JSON value, not a nested array. Strings without
         # their length: a cast to VARCHAR(n) would cut a longer value silently (its hash then no longer matching),
         # where inserting it into the column refuses it, as inserting a plain parameter does.
