@@ -33,6 +33,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any, Protocol
 
+import orjson
 import structlog
 from cryptography.exceptions import InvalidSignature
 from sqlalchemy import String, bindparam, cast, exists, func, insert, select, union_all, update
@@ -142,11 +143,33 @@ def _canonical(
         content = {k: content[k] for k in _LEGACY_FIELDS}
     else:
         content["key_id"] = key_id
-    return json.dumps(
-        {"seq": seq, "id": str(record_id), "occurred_at": occurred_at.isoformat(), "prev": prev_hash, **content},
-        sort_keys=True,
-        separators=(",", ":"),
-    ).encode()
+    return canonical_json(
+        {"seq": seq, "id": str(record_id), "occurred_at": occurred_at.isoformat(), "prev": prev_hash, **content}
+    )
+
+
+def canonical_json(document: dict[str, Any]) -> bytes:
+    """The bytes a record's hash covers: `json.dumps(document, sort_keys=True, separators=(",", ":"))`, ASCII
+    with every other character escaped, as the chain has always hashed them. orjson writes the same bytes, several
+    times faster, for what a record holds (strings, integers, None, lists of strings) as long as they are ASCII
+    without DEL (it writes other characters as UTF-8); anything else is left to the standard library."""
+    if all(_plain(value) for value in document.values()):
+        try:
+            written = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # an integer beyond 64 bits
+            pass
+        else:
+            if written.isascii() and b"\x7f" not in written:
+                return written
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _plain(value: Any) -> bool:
+    """A value orjson and `json.dumps` write alike (but for their characters): a str, an int (not a bool), None,
+    or a list of str. Not their subclasses, floats, or what orjson writes and the standard library refuses (UUIDs,
+    datetimes)."""
+    kind = type(value)
+    return kind is str or kind is int or value is None or (kind is list and all(type(v) is str for v in value))
 
 
 def _legacy_hash(message: bytes) -> str:
