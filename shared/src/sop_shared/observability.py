@@ -10,7 +10,7 @@ import time
 from collections.abc import MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TextIO, cast
 
 import orjson
 import structlog
@@ -65,7 +65,7 @@ class _NamedWriteLogger(structlog.WriteLogger):
     which `add_logger_name` puts in the line as the stdlib's loggers' names are."""
 
     def __init__(self, file: IO[str], name: str | None = None) -> None:
-        super().__init__(file)
+        super().__init__(cast(TextIO, file))  # any text stream: structlog only writes and flushes it
         self.name = name
 
 
