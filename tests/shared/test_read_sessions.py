@@ -9,6 +9,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -278,17 +279,44 @@ async def test_concurrent_reads_writes_and_another_replica_give_one_contiguous_i
         await other.database.dispose()
 
 
-async def test_appends_of_any_size_keep_a_bounded_set_of_statements_and_one_intact_chain(pdb: PlatformDatabase) -> None:
-    """Each number of records appended by one statement is a statement of its own, compiled and prepared on every
-    connection: groups of every size up to a caseload page's use at most MOST_RECORDS_IN_ONE_STATEMENT of them
-    (larger groups take the transaction), and the chain stays whole."""
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_appends_of_any_size_are_one_statement_each_and_one_intact_chain(pdb: PlatformDatabase) -> None:
+    """Once this process knows the chain head, a group of any size (a caseload page audits 50 cases, reads finishing
+    together more) is appended by one statement: a statement of its count up to MOST_RECORDS_IN_ONE_STATEMENT, one
+    of arrays above (so the statements kept prepared stay bounded), and the chain stays whole."""
     writer = AuditWriter(pdb.tables, KEYRING)
     entry = AuditEntry.for_principal(WORKER, resource="case", action="read", case_id=CASE)
-    appended = 0
-    for size in [1, 2, 3, 5, 8, 9, 13, 21, 34, 50, 64, 65, 1, 7]:
-        seqs = await writer.record_apart(pdb.database, [entry] * size)
-        assert seqs == list(range(appended + 1, appended + size + 1))
-        appended += size
+    await writer.record_apart(pdb.database, [entry])  # the first append learns the head, in a transaction
+    appended, statements = 1, []
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(pdb.database.engine.sync_engine, "before_cursor_execute", on_statement)
+    try:
+        for size in [1, 2, 3, 8, 9, 13, 50, 64, 65, 200, 1, 7]:
+            statements.clear()
+            seqs = await writer.record_apart(pdb.database, [entry] * size)
+            assert seqs == list(range(appended + 1, appended + size + 1))
+            assert len(statements) == 1, (size, statements)
+            assert ("unnest" in statements[0]) == (size > MOST_RECORDS_IN_ONE_STATEMENT)
+            appended += size
+    finally:
+        event.remove(pdb.database.engine.sync_engine, "before_cursor_execute", on_statement)
     assert len(writer._append_if_head_statements) <= MOST_RECORDS_IN_ONE_STATEMENT <= 8
     count, verdict = await audit_records(pdb)
     assert count == appended and verdict.intact
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_value_too_long_for_its_column_is_refused_not_cut(pdb: PlatformDatabase) -> None:
+    """A value longer than its column fails the append (and its read), as inserting it as a plain parameter does;
+    it is never stored cut short under a hash of the whole value."""
+    writer = AuditWriter(pdb.tables, KEYRING)
+    entry = AuditEntry.for_principal(WORKER, resource="case", action="read", case_id=CASE)
+    await writer.record_apart(pdb.database, [entry])
+    with pytest.raises(Exception, match="too long"):
+        await writer.record_apart(pdb.database, [entry] * 9 + [replace(entry, resource="r" * 101)])
+    assert await writer.record_apart(pdb.database, [entry]) == [2]
+    count, verdict = await audit_records(pdb)
+    assert count == 2 and verdict.intact

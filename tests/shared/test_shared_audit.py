@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import random
 import uuid
 
 import pytest
 from sop_shared_support import PlatformDatabase, open_platform_database
 from sqlalchemy import event, select, text
 
-from sop_shared.audit import GENESIS_HASH, AuditEntry, AuditWriter
+from sop_shared.audit import GENESIS_HASH, AccessPurpose, AuditEntry, AuditWriter, canonical_json
 from sop_shared.audit_keys import AuditKeyring
 from sop_shared.auth import Principal
 from sop_shared.policy import ActorType
@@ -256,3 +258,34 @@ async def test_two_replicas_appending_batches_at_once_give_one_contiguous_intact
     finally:
         for replica in replicas:
             await replica.database.dispose()
+
+
+def _standard_library(document: dict[str, object]) -> bytes:
+    """What a record's hash has always covered (before orjson wrote it)."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def test_the_hashed_bytes_are_the_standard_librarys_for_every_character_and_value() -> None:
+    """`canonical_json` (orjson where it writes the same bytes) gives exactly `json.dumps`'s bytes, so every record
+    hashes as before: each ASCII character (controls and DEL escaped), characters beyond ASCII, lone surrogates,
+    lists, None, integers beyond 64 bits, str subclasses; and it refuses what `json.dumps` refuses."""
+    rng = random.Random(16)
+    texts = [chr(c) * 3 + "x" for c in range(0x80)] + ["Niño é ß", "中文", "🙂", "\ud800 lone", "\u2028\u2029", ""]
+    texts += [
+        "".join(chr(rng.choice([rng.randrange(0x80), rng.randrange(0x110000)])) for _ in range(12)) for _ in range(300)
+    ]
+    for text_value in texts:
+        document: dict[str, object] = {
+            "seq": 12,
+            "prev": GENESIS_HASH,
+            "actor_subject": text_value,
+            "fields": [text_value, "case"],
+            "purpose": None,
+        }
+        assert canonical_json(document) == _standard_library(document), repr(text_value)
+        with_a_subclass = {**document, "resource": AccessPurpose.casework}
+        assert canonical_json(with_a_subclass) == _standard_library(with_a_subclass), repr(text_value)
+    for number in (0, -1, 2**63 - 1, 2**64, -(2**70)):
+        assert canonical_json({"seq": number}) == _standard_library({"seq": number})
+    with pytest.raises(TypeError):
+        canonical_json({"case_id": CASE})  # a UUID: json.dumps refuses it (orjson would write it)

@@ -33,9 +33,11 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any, Protocol
 
+import orjson
 import structlog
 from cryptography.exceptions import InvalidSignature
-from sqlalchemy import bindparam, exists, insert, select, union_all, update
+from sqlalchemy import String, bindparam, cast, exists, func, insert, select, union_all, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_shared.audit_keys import AuditKeyring, AuditKeys, load_audit_keys
@@ -53,10 +55,10 @@ from sop_shared.tracing import current_trace_id
 log = structlog.get_logger("sop.audit")
 
 GENESIS_HASH = "0" * 64
-# The most records appended by one statement of their own (`AuditWriter._append_if_head`); more (a caseload
-# page's, a burst of reads) take the transaction, which is no slower per record. Each count is a statement of
-# its own, kept compiled and prepared on every pooled connection: 1 to 64 held some 76 MB of statements alone
-# (the network service's RSS grew by 17 MB in one bench run), 1 to 8 under 2 MB.
+# The most records appended by a statement of their own count (`AuditWriter._append_if_head`), each value a
+# parameter; more are one statement of arrays. Each count is a statement of its own, kept compiled and prepared on
+# every pooled connection: 1 to 64 held some 76 MB of statements alone (the network service's RSS grew by 17 MB in
+# one bench run), 1 to 8 under 2 MB.
 MOST_RECORDS_IN_ONE_STATEMENT = 8
 CHECKPOINT_NAMESPACE = uuid.UUID("5b0f3d0e-6a51-4c57-9b7e-2a0d3f6c1a11")
 
@@ -141,11 +143,33 @@ def _canonical(
         content = {k: content[k] for k in _LEGACY_FIELDS}
     else:
         content["key_id"] = key_id
-    return json.dumps(
-        {"seq": seq, "id": str(record_id), "occurred_at": occurred_at.isoformat(), "prev": prev_hash, **content},
-        sort_keys=True,
-        separators=(",", ":"),
-    ).encode()
+    return canonical_json(
+        {"seq": seq, "id": str(record_id), "occurred_at": occurred_at.isoformat(), "prev": prev_hash, **content}
+    )
+
+
+def canonical_json(document: dict[str, Any]) -> bytes:
+    """The bytes a record's hash covers: `json.dumps(document, sort_keys=True, separators=(",", ":"))`, ASCII
+    with every other character escaped, as the chain has always hashed them. orjson writes the same bytes, several
+    times faster, for what a record holds (strings, integers, None, lists of strings) as long as they are ASCII
+    without DEL (it writes other characters as UTF-8); anything else is left to the standard library."""
+    if all(_plain(value) for value in document.values()):
+        try:
+            written = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # an integer beyond 64 bits
+            pass
+        else:
+            if written.isascii() and b"\x7f" not in written:
+                return written
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _plain(value: Any) -> bool:
+    """A value orjson and `json.dumps` write alike (but for their characters): a str, an int (not a bool), None,
+    or a list of str. Not their subclasses, floats, or what orjson writes and the standard library refuses (UUIDs,
+    datetimes)."""
+    kind = type(value)
+    return kind is str or kind is int or value is None or (kind is list and all(type(v) is str for v in value))
 
 
 def _legacy_hash(message: bytes) -> str:
@@ -354,12 +378,9 @@ class AuditWriter:
 
     async def _append_apart(self, database: Any, entries: list[AuditEntry]) -> list[int]:
         """Append in a unit of their own: on PostgreSQL one statement where this process knows the chain head
-        (the usual case: it wrote the last record), else a transaction that reads the head under its lock."""
-        if (
-            self._head is not None
-            and database.dialect == "postgresql"
-            and len(entries) <= MOST_RECORDS_IN_ONE_STATEMENT
-        ):
+        (the usual case: it wrote the last record), however many records, else a transaction that reads the head
+        under its lock."""
+        if self._head is not None and database.dialect == "postgresql":
             seqs = await self._append_if_head(database, entries, self._head)
             if seqs:
                 return seqs
@@ -371,13 +392,19 @@ class AuditWriter:
         records' last and insert them, chained from `head`, only if the head is still `head` (another process
         or a write's transaction may have moved it: then nothing is written and [] returned). The compare is
         made under the head's row lock, after any transaction holding it has ended, so two appends never
-        chain from the same record."""
+        chain from the same record. Up to MOST_RECORDS_IN_ONE_STATEMENT records are a statement of their count,
+        each value a parameter; more, the statement of arrays (`_append_many_if_head_statement`)."""
         rows = self._chained(entries, first_seq=head[0] + 1, prev_hash=head[1])
-        statement = self._append_if_head_statement(len(rows))
         values: dict[str, Any] = {"head_seq": head[0], "head_hash": head[1], "new_seq": rows[-1]["seq"]}
         values["new_hash"] = rows[-1]["hash"]
-        for i, row in enumerate(rows):
-            values.update({f"r{i}_{k}": v for k, v in row.items()})
+        if len(rows) <= MOST_RECORDS_IN_ONE_STATEMENT:
+            statement = self._append_if_head_statement(len(rows))
+            for i, row in enumerate(rows):
+                values.update({f"r{i}_{k}": v for k, v in row.items()})
+        else:
+            statement = self._append_many_if_head_statement
+            for column in _RECORD_COLUMNS:
+                values[f"records_{column}"] = [row[column] for row in rows]
         async with database.read_engine.connect() as connection:  # AUTOCOMMIT: the statement commits itself
             appended = await statement.rows(connection, values)
         if len(appended) != len(rows):
@@ -386,14 +413,11 @@ class AuditWriter:
         self._head = (rows[-1]["seq"], rows[-1]["hash"])
         return [r["seq"] for r in rows]
 
-    def _append_if_head_statement(self, count: int) -> CompiledStatement:
-        """`count` records inserted by a data-modifying CTE that advances the head if it is where it was; all
-        values bound parameters, so it is compiled once per count (and run as asyncpg's prepared statement)."""
-        statement = self._append_if_head_statements.get(count)
-        if statement is not None:
-            return statement
-        audit, head = self.tables.audit, self.tables.audit_head
-        advanced = (
+    def _head_advanced(self) -> Any:
+        """The CTE that advances the chain head to (`new_seq`, `new_hash`) if it is still (`head_seq`,
+        `head_hash`), returning its row then (none otherwise)."""
+        head = self.tables.audit_head
+        return (
             update(head)
             .where(
                 head.c.id == 1,
@@ -404,6 +428,14 @@ class AuditWriter:
             .returning(head.c.id)
             .cte("advanced")
         )
+
+    def _append_if_head_statement(self, count: int) -> CompiledStatement:
+        """`count` records inserted by a data-modifying CTE that advances the head if it is where it was; all
+        values bound parameters, so it is compiled once per count (and run as asyncpg's prepared statement)."""
+        statement = self._append_if_head_statements.get(count)
+        if statement is not None:
+            return statement
+        audit, advanced = self.tables.audit, self._head_advanced()
         records = [
             select(*(bindparam(f"r{i}_{c}", type_=audit.c[c].type).label(c) for c in _RECORD_COLUMNS))
             for i in range(count)
@@ -416,6 +448,32 @@ class AuditWriter:
         )
         self._append_if_head_statements[count] = statement
         return statement
+
+    @cached_property
+    def _append_many_if_head_statement(self) -> CompiledStatement:
+        """Any number of records inserted by a data-modifying CTE that advances the head if it is where it was,
+        the records given as one array per column (`records_<column>`, unnested together into rows): one statement,
+        compiled once and prepared once per connection, for every count above MOST_RECORDS_IN_ONE_STATEMENT (a
+        caseload page's 50, reads finishing together), which took a transaction's five round trips. Not for fewer:
+        for one record it costs the service and PostgreSQL about a third more than the statement of its count."""
+        audit, advanced = self.tables.audit, self._head_advanced()
+        # One dimension each: a record's `fields` (a list) is one JSON value, not a nested array. Strings without
+        # their length: a cast to VARCHAR(n) would cut a longer value silently (its hash then no longer matching),
+        # where inserting it into the column refuses it, as inserting a plain parameter does.
+        arrays = {
+            c: ARRAY(String() if isinstance(audit.c[c].type, String) else audit.c[c].type, dimensions=1)
+            for c in _RECORD_COLUMNS
+        }
+        records = (
+            func.unnest(*(cast(bindparam(f"records_{c}", type_=array), array) for c, array in arrays.items()))
+            .table_valued(*_RECORD_COLUMNS)
+            .render_derived(name="records")
+        )
+        return CompiledStatement(
+            insert(audit)
+            .from_select(_RECORD_COLUMNS, select(*records.c).where(exists(select(advanced.c.id))))
+            .returning(audit.c.seq)
+        )
 
     def _chained(self, entries: list[AuditEntry], *, first_seq: int, prev_hash: str) -> list[dict[str, Any]]:
         """The records' rows, numbered from `first_seq` and chained from `prev_hash`, keyed with the current key."""
