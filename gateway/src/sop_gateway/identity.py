@@ -8,6 +8,14 @@
 - partner agencies: opaque API tokens `sopp_…`, looked up by their hash.
 
 Each becomes a Principal; then the caller's rate-limit window is counted.
+
+A JWT verified once is kept (bounded, by its exact text, `VERIFIED_TOKENS_KEPT`) with the key that verified it
+and its claims: a client sends the same token with every request until it expires. Taken from there, it is
+accepted only while that same key is still in its issuer's current keys (a key removed or replaced, by a JWKS
+refresh or a reload, sends the token through the whole verification again) and while its time claims still hold
+as verification checks them (`exp`, `nbf`, `iat`, with the issuer's clock skew). What does not change with time
+(signature, issuer, audience, required claims, lifetime, actor type) was checked when it was kept; what can change
+otherwise (the client's registration, the rate limit) is checked on every request as before.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import Any
 
 import httpx
 import jwt
+from cachetools import LRUCache
 
 from sop_shared.auth import Principal, actor_type_claim
 from sop_shared.policy import ActorType, scopes_for
@@ -29,6 +38,7 @@ from sop_shared.problems import Unauthenticated
 ALGORITHMS = ["EdDSA", "RS256", "ES256", "PS256"]
 JWKS_REFRESH_MIN_SECONDS = 30
 PARTNER_TOKEN_PREFIX = "sopp_"
+VERIFIED_TOKENS_KEPT = 4096
 
 
 @dataclass
@@ -84,9 +94,14 @@ class TrustedIssuerKeys:
         raise Unauthenticated("token signed by an unknown key")
 
     async def verify(self, token: str) -> dict[str, Any]:
+        return (await self.verified(token))[0]
+
+    async def verified(self, token: str) -> tuple[dict[str, Any], str | None, Any]:
+        """The token's claims once verified, with the key id and the key that verified it."""
         try:
             header = jwt.get_unverified_header(token)
-            jwk = await self._key(header.get("kid"))
+            kid = header.get("kid")
+            jwk = await self._key(kid)
             claims: dict[str, Any] = jwt.decode(
                 token,
                 jwk.key,
@@ -102,7 +117,21 @@ class TrustedIssuerKeys:
             raise Unauthenticated(f"invalid bearer token: {exc}") from exc
         if self.max_lifetime_seconds is not None and claims["exp"] - claims["iat"] > self.max_lifetime_seconds:
             raise Unauthenticated("token lifetime too long")
-        return claims
+        return claims, kid, jwk
+
+    def holds(self, known: VerifiedToken, now: float) -> bool:
+        """Whether a token verified earlier still verifies with the same key: that key is still one of this
+        issuer's; raises as verification would when a time claim no longer holds (PyJWT's own checks)."""
+        if known.kid is None or self._keys.get(known.kid) is not known.key:
+            return False
+        claims, leeway = known.claims, self.clock_skew_seconds
+        if "iat" in claims and claims["iat"] > now + leeway:
+            raise Unauthenticated("invalid bearer token: The token is not yet valid (iat)")
+        if "nbf" in claims and claims["nbf"] > now + leeway:
+            raise Unauthenticated("invalid bearer token: The token is not yet valid (nbf)")
+        if claims["exp"] <= now - leeway:
+            raise Unauthenticated("invalid bearer token: Signature has expired")
+        return True
 
     def principal(self, claims: dict[str, Any]) -> Principal:
         try:
@@ -128,6 +157,18 @@ class TrustedIssuerKeys:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    """A JWT that passed verification: its issuer, the key (and key id) that verified it, its claims and the
+    principal they make."""
+
+    issuer: TrustedIssuerKeys
+    kid: str | None
+    key: Any
+    claims: dict[str, Any]
+    principal: Principal
+
+
 @dataclass
 class EdgeAuthenticator:
     """Turns a bearer credential into a Principal, or refuses it (401) before any service is asked."""
@@ -140,6 +181,8 @@ class EdgeAuthenticator:
     client_is_active: Callable[[str], Awaitable[bool]] | None = None
     rate_limits: Any = None  # EdgeRateLimits
     _by_issuer: dict[str, TrustedIssuerKeys] = field(default_factory=dict)
+    # Tokens verified already, by their exact text (see the module's docstring).
+    _verified: LRUCache[str, VerifiedToken] = field(default_factory=lambda: LRUCache(maxsize=VERIFIED_TOKENS_KEPT))
 
     def __post_init__(self) -> None:
         self._by_issuer = {i.issuer: i for i in self.issuers}
@@ -163,6 +206,27 @@ class EdgeAuthenticator:
             if self.api_tokens is None:
                 raise Unauthenticated("API tokens are not accepted here")
             return await self.api_tokens(token)
+        known = self._verified.get(token)
+        if known is not None:
+            try:
+                holds = known.issuer.holds(known, time.time())
+            except Unauthenticated:
+                del self._verified[token]
+                raise
+            if not holds:
+                del self._verified[token]
+                known = None
+        if known is None:
+            known = await self._verify(token)
+            if known.kid:
+                self._verified[token] = known
+        principal, issuer_name = known.principal, known.issuer.issuer
+        if issuer_name == self.own_issuer and self.client_is_active is not None:
+            if principal.client_id is None or not await self.client_is_active(principal.client_id):
+                raise Unauthenticated("this client is no longer registered")
+        return principal
+
+    async def _verify(self, token: str) -> VerifiedToken:
         try:
             issuer_name = jwt.decode(token, options={"verify_signature": False}).get("iss")
         except jwt.PyJWTError as exc:
@@ -170,11 +234,8 @@ class EdgeAuthenticator:
         issuer = self._by_issuer.get(issuer_name) if isinstance(issuer_name, str) else None
         if issuer is None:
             raise Unauthenticated("token from an issuer this platform does not trust")
-        principal = issuer.principal(await issuer.verify(token))
-        if issuer_name == self.own_issuer and self.client_is_active is not None:
-            if principal.client_id is None or not await self.client_is_active(principal.client_id):
-                raise Unauthenticated("this client is no longer registered")
-        return principal
+        claims, kid, key = await issuer.verified(token)
+        return VerifiedToken(issuer, kid, key, claims, issuer.principal(claims))
 
     @property
     def issuer_names(self) -> Iterable[str]:

@@ -25,6 +25,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from sop_gateway.access import CaseAccess, access_from, record_refusal
 from sop_gateway.graphql.context import GatewayContext
+from sop_gateway.graphql.execution import answer_after
 from sop_gateway.graphql.global_ids import ViewKey, register_view
 from sop_gateway.graphql.ids import bad_input
 from sop_gateway.graphql.labels import in_language, item_in_language, labels_for, plan_in_language, terms_used
@@ -553,10 +554,16 @@ async def resolve_case_view(
         slices=_Slices(network, assessment, plans),
         rest=_Rest(services, scoped, case_uuid, headers, language),
     )
-    await _audit_case_view(
+    register_view(info, ViewKey(case_uuid, audience.value, language), view_key)
+    audited = _audit_case_view(
         context, principal, case_uuid, audience, view, selected_paths(info) if seen is None else seen
     )
-    register_view(info, ViewKey(case_uuid, audience.value, language), view_key)
+    if seen is None:
+        # This field answers the view itself: its record is stored while the result tree is built, and the
+        # view is answered only once it is stored (a failure is this field's error, as when awaited here).
+        await answer_after(view, audited)
+    else:
+        await audited  # `node`: the answer is one record found in the view, not the view
     return view
 
 

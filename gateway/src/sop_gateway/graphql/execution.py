@@ -31,8 +31,10 @@ recognise) — so errors, their messages and their paths are graphql-core's own.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
 from operator import attrgetter
@@ -61,6 +63,7 @@ from graphql.pyutils import Path, gather_with_cancel
 from graphql.pyutils import is_awaitable as default_is_awaitable
 from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.execution import optimized_is_awaitable
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -685,6 +688,29 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return get_completed_results()
 
+    def complete_object_value(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's, and for an object whose answer waits for work its resolver started (`answer_after`),
+        that work awaited once the object's fields are built, before the object is answered."""
+        waiting = _waiting.get()
+        started = waiting.get(id(result)) if waiting else None
+        if waiting is None or started is None or started[0] is not result:
+            return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
+        try:
+            completed = super().complete_object_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        except Exception as error:
+            return _answered_after(waiting, result, started[1], None, error)
+        return _answered_after(waiting, result, started[1], completed, None)
+
     async def _field_awaited(
         self,
         completed: Awaitable[Any],
@@ -700,4 +726,71 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
 
 
-__all__ = ["GatewayExecutionContext"]
+# --- answers that wait for work their resolver started (the case view's audit record) ---
+
+# This execution's started work, by the id of the object whose answer waits for it (the object itself kept, so
+# its id is not reused): set by `AnswerWaits` around each execution; None outside one.
+_waiting: ContextVar[dict[int, tuple[Any, asyncio.Future[Any]]] | None] = ContextVar(
+    "sop_gateway_answer_waits", default=None
+)
+
+
+async def answer_after(value: Any, work: Coroutine[Any, Any, Any]) -> None:
+    """Run `work` while `value`'s fields are built (its resolver returns `value` next): the object is answered
+    only once `work` has finished, and an error `work` raises is the field's error, as if the resolver had
+    awaited it (`GatewayExecutionContext.complete_object_value`). Two turns of the event loop let the work
+    begin (the audit writer queues the record, then its appending task sends the statement) before the result
+    tree, which is built without yielding, takes the process. Outside an execution that waits (`AnswerWaits`),
+    `work` is awaited here."""
+    waiting = _waiting.get()
+    if waiting is None:
+        await work
+        return
+    started = asyncio.ensure_future(work)
+    waiting[id(value)] = (value, started)
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+
+async def _answered_after(
+    waiting: dict[int, tuple[Any, asyncio.Future[Any]]],
+    value: Any,
+    started: asyncio.Future[Any],
+    completed: Any,
+    error: Exception | None,
+) -> Any:
+    """The object's completion, once `started` has finished; `started`'s error first (the resolver's, as if it
+    had awaited it), else the completion's own."""
+    try:
+        if error is None and default_is_awaitable(completed):
+            completed = await completed
+    except Exception as raised:
+        error = raised
+    try:
+        await started
+    finally:
+        waiting.pop(id(value), None)
+    if error is not None:
+        raise error
+    return completed
+
+
+class AnswerWaits(SchemaExtension):
+    """Each execution's answer waits for the work its resolvers started (`answer_after`). The gateway's executor
+    awaits each when its object is completed; any an execution left (another executor, an object never
+    completed) is awaited here, before the result leaves the schema, and its error fails the request."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        waiting: dict[int, tuple[Any, asyncio.Future[Any]]] = {}
+        token = _waiting.set(waiting)
+        try:
+            yield
+        finally:
+            _waiting.reset(token)
+            left = [started for _, started in waiting.values()]
+            waiting.clear()
+            if left:
+                await asyncio.gather(*left)
+
+
+__all__ = ["AnswerWaits", "GatewayExecutionContext", "answer_after"]

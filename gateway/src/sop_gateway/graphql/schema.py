@@ -37,7 +37,7 @@ from sop_gateway.graphql.caseload import (
     resolve_cases,
 )
 from sop_gateway.graphql.context import GatewayContext
-from sop_gateway.graphql.execution import GatewayExecutionContext
+from sop_gateway.graphql.execution import AnswerWaits, GatewayExecutionContext
 from sop_gateway.graphql.global_ids import Node
 from sop_gateway.graphql.mutations import build_derived
 from sop_gateway.graphql.nodes import resolve_node, resolve_nodes
@@ -325,6 +325,7 @@ def build_schema(settings: GatewaySettings, upstream: dict[str, Any] | None = No
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: ParserCache(maxsize=256),
         ValidationPerDocument,
+        AnswerWaits,
         # MaskErrors reads `self.execution_context` after the operation ran, so a shared instance masked
         # whichever request came last and let concurrent ones leak internal errors.
         lambda: MaskInternalErrors(
