@@ -98,3 +98,18 @@ async def test_a_requests_context_is_freed_by_reference_counting(system: Embedde
     held = [weakref.ref(context), weakref.ref(context.loaders), weakref.ref(context.loaders.plans)]
     del context
     assert [ref() for ref in held] == [None, None, None]
+
+
+CASES_PAGE = """query { cases(first: 5) { edges { node { id
+  assessmentSummary { activeDangerStatements } planSummary { openAlerts } } } } }"""
+
+
+async def test_a_graphql_requests_context_is_freed_with_the_request(
+    system: EmbeddedSystem, collector_off: None
+) -> None:
+    await _a_case(system)
+    response = await system.graphql(CASES_PAGE)
+    assert response.status_code == 200, response.text
+    edges = response.json()["data"]["cases"]["edges"]
+    assert edges and edges[0]["node"]["planSummary"] is not None  # the loaders were used
+    assert [o for o in gc.get_objects() if isinstance(o, (GatewayContext, CaseLoaders))] == []

@@ -354,6 +354,14 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
             lambda: _collected_from_document_alone(self.operation, fragments),
         )
 
+    def build_response(self, data: Any) -> Any:
+        """graphql-core's response; then its `async_helpers` dropped: bound methods of this execution context,
+        a reference cycle that kept the request (its context, loaders, body) until the next cyclic collection
+        (docs/performance.md, "Fourth pass"). A resolver's `info` keeps its own reference to them."""
+        response = super().build_response(data)
+        self.async_helpers = None  # type: ignore[assignment]
+        return response
+
     def _readers_of(self, parent_type: GraphQLObjectType) -> dict[str, FieldReader | None]:
         known = self._readers.get(id(parent_type))
         if known is not None and known[0] is parent_type:
