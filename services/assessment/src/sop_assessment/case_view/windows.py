@@ -22,7 +22,7 @@ from sop_assessment.ratings.api import rating_out
 from sop_assessment.ratings.models import OVERALL, ScaleRating
 from sop_assessment.ratings.rules import latest_occasion, target_of, trajectory
 from sop_assessment.ratings.schemas import ScaleRatingOut, Trajectory
-from sop_assessment.statements.redaction import StatementView, statement_view
+from sop_assessment.statements.redaction import StatementView, is_withheld, statement_view
 from sop_assessment.statements.service import seen_by, statement_out_values
 from sop_assessment.translations.rules import shown_translations
 from sop_assessment.translations.service import TRANSLATIONS
@@ -234,7 +234,9 @@ def scale_page(
         rows = list(ratings.get(target_of(statement_id), []))
         if not every_rater:  # the family's and the network's own scores, not each professional's
             rows = [r for r in rows if r.rater_role.value in MEMBER_RATER_ROLES]
-        withheld = statement is not None and statement_view(statement.model_dump(), audience).withheld
+        withheld = statement is not None and is_withheld(
+            statement.sensitivity_labels, statement.consented_audiences, audience
+        )
         for rating in latest_occasion(rows):
             out = rating_out(rating)
             if withheld:
