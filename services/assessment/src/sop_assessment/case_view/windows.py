@@ -109,12 +109,15 @@ def statement_page(
 def case_view_statement(
     statement: Statement, view: StatementView, translations: Sequence[Any], language: str, audience: Audience
 ) -> CaseViewStatement:
-    out = statement_out_values(statement, audience, language=language, view=view)
-    source = Source(language=statement.language, version=statement.version, text=statement.composed_text)
-    current = shown_translations(
-        translations, source=source, withheld=view.withheld, shows_reporter=view.shows_reporter, current_only=True
-    )
-    return CaseViewStatement.model_validate({**out, "translations": carried(current, source)})
+    out = statement_out_values(statement, audience, language=language, view=view)  # this statement's own dict
+    out["translations"] = []
+    if translations:  # most statements have none: nothing to weigh
+        source = Source(language=statement.language, version=statement.version, text=statement.composed_text)
+        current = shown_translations(
+            translations, source=source, withheld=view.withheld, shows_reporter=view.shows_reporter, current_only=True
+        )
+        out["translations"] = carried(current, source)
+    return CaseViewStatement.model_validate(out)
 
 
 # The safety scale's order: the overall rating first (the family's headline), then the danger statements,
