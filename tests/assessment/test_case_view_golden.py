@@ -287,6 +287,35 @@ async def test_each_audience_reads_the_case_view_exactly_as_recorded(
         assert got == golden.read_bytes(), audience
 
 
+async def test_a_read_leaves_the_next_one_byte_for_byte_the_same(
+    assessment: RunningService,
+    tokens: InternalTokens,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
+    maria_harm_statement: dict[str, Any],
+) -> None:
+    """The plain-language checks a case view shows are kept per process and shared by every read
+    (`shown_statement_check`, `shown_item_check`): no audience's read may change what the next one shows. Each
+    audience's answer, ids, times and cursors included, is the same after every other audience has read."""
+    made = await populate(assessment, lopez_case, rivera, maria_danger_statement, maria_harm_statement)
+    audiences = readers(tokens, lopez_case, uuid.UUID(made["harm"]["id"]))
+
+    async def every_answer() -> dict[str, bytes]:
+        got = {}
+        for audience, (headers, language) in audiences.items():
+            response = await assessment.client.get(
+                f"/v1/cases/{lopez_case}/case-view", headers=headers, params={"language": language}
+            )
+            assert response.status_code == 200, response.text
+            got[audience] = response.content
+        return got
+
+    first = await every_answer()
+    assert b'"plain_language":{' in first["staff"] and b'"findings":[{' in first["staff"]
+    assert await every_answer() == first
+
+
 @pytest.mark.sqlite_smoke
 async def test_the_case_view_reads_the_case_in_one_statement_whatever_it_holds(
     assessment: RunningService,

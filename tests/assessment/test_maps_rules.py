@@ -9,7 +9,16 @@ import pytest
 
 from sop_assessment.goals.models import GoalOwner
 from sop_assessment.goals.rules import compose_goal, duration_text, goal_check, owner_problems, parse_duration
-from sop_assessment.maps.rules import balance_problems, changed, completion_problems, map_warnings, prepare_content
+from sop_assessment.maps.rules import (
+    balance_problems,
+    changed,
+    completion_problems,
+    item_check,
+    map_warnings,
+    prepare_content,
+    shown_item_check,
+    with_checks,
+)
 from sop_assessment.maps.schemas import MapContentIn
 from sop_assessment.ratings.models import RaterRole, ScaleRating
 from sop_assessment.ratings.rules import latest_occasion, rater_key, trajectory
@@ -185,3 +194,18 @@ def test_a_map_items_check_grades_sentences_not_phrases() -> None:
     assert map_findings(content) == []  # gray areas are the agency's open questions, not the family's words
     content["complicating_factors"] = [{"text": "Maria misses her UA screens"}]
     assert [f.term for f in map_findings(content)] == ["UA"]
+
+
+def test_an_items_shown_check_is_kept_once_and_a_callers_check_is_its_own_to_change() -> None:
+    item = {"id": "i1", "text": "The CPS worker will do a home visit per the case plan.", "language": "en"}
+    shown = with_checks({"strengths": [item]})["strengths"][0]["plain_language"]
+    assert shown is shown_item_check(item["text"], "en")
+    assert with_checks({"strengths": [item]})["strengths"][0]["plain_language"] is shown
+    assert shown.findings  # jargon
+    mine = item_check(item)
+    assert mine == shown and mine is not shown
+    mine.findings[0].code = "changed"
+    mine.findings.clear()
+    assert item_check(item) == shown_item_check(item["text"], "en") == shown
+    short = item_check({"text": "Rosa comes every evening"})
+    assert short.reading_grade is None and all(f.code != "reading_grade_high" for f in short.findings)

@@ -12,7 +12,7 @@ import pytest
 
 from sop_assessment.case_view.rules import is_internal, is_overdue, latest_overall_rating, sdm_summary
 from sop_assessment.models import StatementKind, TextSource
-from sop_assessment.statements.redaction import WITHHELD_TEXT, statement_view, without_reporter
+from sop_assessment.statements.redaction import WITHHELD_TEXT, is_withheld, statement_view, without_reporter
 from sop_assessment.translations.rules import shown_translations, translation_errors
 from sop_assessment.translations.schemas import StatementTranslationIn
 from sop_shared.ids import new_id
@@ -269,3 +269,13 @@ def test_only_current_translations_reach_the_case_view_and_none_of_a_withheld_st
     ) == [new, naming]
     assert shown_translations([old, new, naming], source=source, withheld=False, shows_reporter=False) == [old, new]
     assert shown_translations([new], source=source, withheld=True, shows_reporter=True) == []
+
+
+@pytest.mark.parametrize("audience", list(Audience))
+@pytest.mark.parametrize("consented", [[], ["court"], ["family", "network"]])
+@pytest.mark.parametrize("statement", [HARM, PART2_DANGER], ids=["harm", "part2-danger"])
+def test_withheld_is_decided_as_the_view_decides_it(
+    statement: dict[str, Any], consented: list[str], audience: Audience
+) -> None:
+    values = {**statement, "consented_audiences": consented}
+    assert is_withheld(values["sensitivity_labels"], consented, audience) == statement_view(values, audience).withheld

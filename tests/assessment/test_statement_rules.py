@@ -13,6 +13,7 @@ from sop_assessment.statements.rules import (
     names,
     prepare_statement,
     revised_words,
+    shown_statement_check,
     statement_check,
     statement_words,
 )
@@ -126,6 +127,23 @@ def test_the_check_names_missing_parts_by_the_apis_field_names() -> None:
     assert [f.part for f in danger_check.findings if f.code == "missing_part"] == [
         "caregiver_behaviour",
         "feared_impact_on_child",
+    ]
+
+
+def test_a_shown_check_is_kept_once_and_a_callers_check_is_its_own_to_change() -> None:
+    values = {"caregivers": [{"name": "Maria"}], "action_or_inaction": "left them alone"}
+    asked = {"kind": StatementKind.harm, "language": "en", "text": "Maria left them alone.", "values": values}
+    shown = shown_statement_check(**asked)
+    assert shown_statement_check(**asked) is shown  # a case view shows it on every read without building it again
+    mine = statement_check(**asked)
+    assert mine == shown and mine is not shown
+    mine.findings[0].part = "changed"
+    mine.findings.clear()
+    assert statement_check(**asked) == shown_statement_check(**asked) == shown
+    assert [f.part for f in shown.findings if f.code == "missing_part"] == [
+        "who_reported",
+        "children",
+        "impact_on_child",
     ]
 
 

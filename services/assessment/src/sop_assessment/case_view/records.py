@@ -5,10 +5,9 @@ rule links, and for the agency the trauma histories and the approvals waiting.
 The statement is a `sop_shared.wide_union` of SQLAlchemy Core selects, built once here with the case as a bound
 parameter (compiled once, the same SQL on PostgreSQL and SQLite); each family's order is numbered in SQL. The
 rows are read as their entities (`read_as`: the row's columns as the entity's attributes and `model_dump()`,
-without building a model object; the map, one row, is built with `model_construct`), so the view's redaction and
-output functions take them as they are. What the audience may see is decided
-afterwards by the rules the window reads apply in SQL (`shared_only`, `seen_by`, `goals_shown_to`), applied to
-the rows (`shown_to`, `seen_in`, `goal_shown`)."""
+without building a model object, the map's row too), so the view's redaction and output functions take them as
+they are. What the audience may see is decided afterwards by the rules the window reads apply in SQL
+(`shared_only`, `seen_by`, `goals_shown_to`), applied to the rows (`shown_to`, `seen_in`, `goal_shown`)."""
 
 from __future__ import annotations
 
@@ -31,7 +30,6 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import configure_mappers
 
 from sop_assessment.attachments.models import Attachment
 from sop_assessment.child_voice.models import ChildVoiceRecord, SafetyHouseRuleLink, SafetyPlanRules
@@ -164,7 +162,6 @@ class CaseRecords:
 async def case_records(session: AsyncSession, case_id: uuid.UUID, audience: Audience, *, internal: bool) -> CaseRecords:
     """The case's records for a view by `audience`, in one statement (the trauma histories and the approvals
     waiting only for the agency's own view, `internal`)."""
-    configure_mappers()  # model_construct skips the ORM's own check that the mappers are ready
     rows = await READS[(may_see_unshared(audience), internal)].read(session, {"case_id": case_id})
 
     def of(name: str, model: type[M]) -> list[M]:
@@ -182,7 +179,7 @@ async def case_records(session: AsyncSession, case_id: uuid.UUID, audience: Audi
         content, version_id = values.pop(VERSION_CONTENT), values.pop(VERSION_FOUND)
         if version_id is None:
             raise MapVersionNotFound()
-        the_map = AssessmentMap.model_construct(**values)
+        the_map = read_as(AssessmentMap, values)
     return CaseRecords(
         statements=of("statement", Statement),
         translations=translations,

@@ -52,7 +52,7 @@ from sop_assessment.schemas import StatementOut
 from sop_assessment.sdm.instrument import Catalog
 from sop_assessment.sdm.models import SdmAssessment
 from sop_assessment.sdm.service import assessment_out
-from sop_assessment.statements.redaction import statement_view
+from sop_assessment.statements.redaction import is_withheld
 from sop_assessment.statements.service import seen_in
 from sop_assessment.supervision.models import Approval, ApprovalStatus
 from sop_assessment.translations.sources import add_item_translations, child_voice_translations
@@ -134,7 +134,7 @@ async def assessment_case_view(
     withheld = {
         s.id
         for s in (statements.get(g.danger_statement_id) for g in goals)
-        if s is not None and statement_view(s.model_dump(), audience).withheld
+        if s is not None and is_withheld(s.sensitivity_labels, s.consented_audiences, audience)
     }
     goals_shown = [
         _goal(g, g.danger_statement_id in withheld, language, audience, translated["safety_goal"].get(g.id, []))

@@ -22,7 +22,7 @@ from sop_assessment.ratings.api import rating_out
 from sop_assessment.ratings.models import OVERALL, ScaleRating
 from sop_assessment.ratings.rules import latest_occasion, target_of, trajectory
 from sop_assessment.ratings.schemas import ScaleRatingOut, Trajectory
-from sop_assessment.statements.redaction import StatementView, statement_view
+from sop_assessment.statements.redaction import StatementView, is_withheld, statement_view
 from sop_assessment.statements.service import seen_by, statement_out_values
 from sop_assessment.translations.rules import shown_translations
 from sop_assessment.translations.service import TRANSLATIONS
@@ -109,12 +109,15 @@ def statement_page(
 def case_view_statement(
     statement: Statement, view: StatementView, translations: Sequence[Any], language: str, audience: Audience
 ) -> CaseViewStatement:
-    out = statement_out_values(statement, audience, language=language, view=view)
-    source = Source(language=statement.language, version=statement.version, text=statement.composed_text)
-    current = shown_translations(
-        translations, source=source, withheld=view.withheld, shows_reporter=view.shows_reporter, current_only=True
-    )
-    return CaseViewStatement.model_validate({**out, "translations": carried(current, source)})
+    out = statement_out_values(statement, audience, language=language, view=view)  # this statement's own dict
+    out["translations"] = []
+    if translations:  # most statements have none: nothing to weigh
+        source = Source(language=statement.language, version=statement.version, text=statement.composed_text)
+        current = shown_translations(
+            translations, source=source, withheld=view.withheld, shows_reporter=view.shows_reporter, current_only=True
+        )
+        out["translations"] = carried(current, source)
+    return CaseViewStatement.model_validate(out)
 
 
 # The safety scale's order: the overall rating first (the family's headline), then the danger statements,
@@ -234,7 +237,9 @@ def scale_page(
         rows = list(ratings.get(target_of(statement_id), []))
         if not every_rater:  # the family's and the network's own scores, not each professional's
             rows = [r for r in rows if r.rater_role.value in MEMBER_RATER_ROLES]
-        withheld = statement is not None and statement_view(statement.model_dump(), audience).withheld
+        withheld = statement is not None and is_withheld(
+            statement.sensitivity_labels, statement.consented_audiences, audience
+        )
         for rating in latest_occasion(rows):
             out = rating_out(rating)
             if withheld:

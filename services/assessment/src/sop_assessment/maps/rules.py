@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sop_assessment.maps.schemas import MapContentIn
@@ -25,9 +26,18 @@ GRADED_ITEM_WORDS = 12
 
 def item_check(item: Mapping[str, Any]) -> LanguageCheck:
     """The shared plain-language check of one map item's words (`map_item`: jargon, labels, and the reading
-    grade of an item long enough to have one), in the item's language (English unless it says otherwise)."""
-    text = str(item.get("text") or "")
-    check = check_text(text, kind="map_item", language=str(item.get("language") or "en"))
+    grade of an item long enough to have one), in the item's language (English unless it says otherwise). The
+    caller's own copy, to change (`with_checks` shows the one kept per process)."""
+    check = shown_item_check(str(item.get("text") or ""), str(item.get("language") or "en"))
+    return check.model_copy(update={"findings": [finding.model_copy() for finding in check.findings]})
+
+
+@lru_cache(maxsize=4096)  # a pure function of its arguments; bounded like `check_text`'s own
+def shown_item_check(text: str, language: str) -> LanguageCheck:
+    """`item_check` of an item's text and language, kept per process and the same object for every caller with
+    the same words: for a response that only serialises it (a case view shows every item's check on every
+    read). Never change it."""
+    check = check_text(text, kind="map_item", language=language)
     if len(text.split()) < GRADED_ITEM_WORDS:
         kept = [f for f in check.findings if f.code != "reading_grade_high"]
         return check.model_copy(update={"reading_grade": None, "findings": kept})
@@ -39,7 +49,13 @@ def with_checks(content: Mapping[str, Any]) -> dict[str, Any]:
     return {
         **content,
         **{
-            category: [{**item, "plain_language": item_check(item)} for item in content.get(category) or []]
+            category: [
+                {
+                    **item,
+                    "plain_language": shown_item_check(str(item.get("text") or ""), str(item.get("language") or "en")),
+                }
+                for item in content.get(category) or []
+            ]
             for category in ITEM_CATEGORIES
         },
     }

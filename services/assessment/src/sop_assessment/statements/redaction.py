@@ -49,6 +49,12 @@ def hidden_labels(labels: Iterable[str], audience: Audience, consented_audiences
     return [label for label in labels if not may_see(SensitivityLabel(label), audience, consented=consented)]
 
 
+def is_withheld(labels: Iterable[str] | None, consented_audiences: Iterable[str] | None, audience: Audience) -> bool:
+    """Whether the statement with these labels and consents stands behind the fixed sentence for `audience`
+    (`statement_view`'s `withheld`, without building the view)."""
+    return bool(hidden_labels(labels or [], audience, consented_audiences or []))
+
+
 def may_see_reporter(audience: Audience) -> bool:
     return may_see(SensitivityLabel.reporter_identity, audience)
 
@@ -65,7 +71,7 @@ def statement_view(values: Mapping[str, Any], audience: Audience, *, language: s
     for the fixed sentence of a withheld statement."""
     shown = dict(values)
     kind = StatementKind(shown["kind"])
-    if hidden_labels(shown.get("sensitivity_labels") or [], audience, shown.get("consented_audiences") or []):
+    if is_withheld(shown.get("sensitivity_labels"), shown.get("consented_audiences"), audience):
         text, lang = withheld_text(language)
         withheld = ["composed_text", *PARTS[kind], *SHARED_FIELDS, *LABEL_FIELDS]
         for name in withheld[1:]:

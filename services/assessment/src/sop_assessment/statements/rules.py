@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sop_assessment.models import StatementKind, TextSource
@@ -314,10 +315,18 @@ def _sentence(text: str) -> str:
 
 
 def statement_check(*, kind: StatementKind, language: str, text: str, values: Mapping[str, Any]) -> LanguageCheck:
-    """The plain-language check of a statement's text with its parts; findings name the API's fields."""
+    """The plain-language check of a statement's text with its parts; findings name the API's fields. The caller's
+    own copy, to change (`shown_statement_check` for a check that is only shown)."""
+    check = shown_statement_check(kind=kind, language=language, text=text, values=values)
+    return check.model_copy(update={"findings": [finding.model_copy() for finding in check.findings]})
+
+
+def shown_statement_check(*, kind: StatementKind, language: str, text: str, values: Mapping[str, Any]) -> LanguageCheck:
+    """`statement_check`, kept per process and the same object for every caller with the same words: for a
+    response that only serialises it (a case view shows every statement's check on every read). Never change it."""
     lang = primary_language(language)
     if kind == StatementKind.danger:
-        parts = {
+        parts: dict[str, Any] = {
             "who_is_worried": values.get("who_is_worried"),
             "caregiver_behaviour": values.get("caregiver_behaviour"),
             "impact_on_child": values.get("feared_impact_on_child"),
@@ -330,7 +339,15 @@ def statement_check(*, kind: StatementKind, language: str, text: str, values: Ma
             "child": names(values.get("children") or [], lang),
             "impact": values.get("impact_on_child"),
         }
-    check = check_text(text, kind=CHECK_KIND[kind], language=language, parts=parts)
+    frozen = tuple((k, None if v is None else str(v)) for k, v in parts.items())
+    return _statement_check(kind, language, text, frozen)
+
+
+@lru_cache(maxsize=4096)  # a pure function of its arguments; bounded like `check_text`'s own
+def _statement_check(
+    kind: StatementKind, language: str, text: str, parts: tuple[tuple[str, str | None], ...]
+) -> LanguageCheck:
+    check = check_text(text, kind=CHECK_KIND[kind], language=language, parts=dict(parts))
     fields = CHECK_PART_FIELDS[kind]
     for finding in check.findings:
         if finding.part is not None:

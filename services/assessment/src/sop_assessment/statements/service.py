@@ -13,7 +13,7 @@ from sqlmodel import col
 from sop_assessment.models import Statement, StatementKind, StatementRevision, StatementStatus, platform
 from sop_assessment.schemas import StatementIn, StatementOut, StatementRevisionOut
 from sop_assessment.statements.redaction import StatementView, statement_view
-from sop_assessment.statements.rules import prepare_statement, statement_check
+from sop_assessment.statements.rules import prepare_statement, shown_statement_check
 from sop_shared.outbox import emit
 from sop_shared.pagination import PageRequest
 from sop_shared.policy import DEFAULT_SHARING, Audience, NetworkSharing, Section, may_see_section, may_see_statement
@@ -129,7 +129,9 @@ def statement_out_values(
     check = (
         None
         if view.withheld
-        else statement_check(kind=statement.kind, language=shown["language"], text=shown["composed_text"], values=shown)
+        else shown_statement_check(
+            kind=statement.kind, language=shown["language"], text=shown["composed_text"], values=shown
+        )
     )
     redacted = [*view.redacted, "plain_language"] if view.withheld else view.redacted
     return without_agency_notes({**shown, "plain_language": check, "redacted": redacted}, audience)
