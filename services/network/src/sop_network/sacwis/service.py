@@ -254,16 +254,16 @@ async def _split(
     person or alias involved; and the stored persons the records name, by external id (for `_plan_bulk`).
     Existing-and-changed records are found later, in `_plan_bulk`."""
     case_counts: dict[str, int] = {}
-    person_values: dict[str, tuple[Any, ...]] = {}  # each person's values as first named in the batch
+    first_named: dict[str, PersonIn] = {}  # each person as first named in the batch
     tricky_people: set[str] = set()  # persons named twice with different values
     for item in valid:
         if isinstance(item.body, CaseUpsert):
             case_counts[item.record.external_id] = case_counts.get(item.record.external_id, 0) + 1
         for p in item.persons:
-            values = _person_values(p)
-            if person_values.setdefault(p.external_id, values) != values:
+            first = first_named.setdefault(p.external_id, p)  # values compared only for a person named again
+            if first is not p and _person_values(first) != _person_values(p):
                 tricky_people.add(p.external_id)
-    ids = list(person_values)
+    ids = list(first_named)
     persons: dict[str, Person] = {}
     for chunk in _lookup_chunks(session, ids):
         for p in (await session.execute(_by_external_ids(session, Person, system, chunk))).scalars():
