@@ -13,6 +13,7 @@ back whole and its records are retried one by one on the per-record path.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -508,6 +509,23 @@ def _case_unchanged(
 
 
 async def _write_plan(session: AsyncSession, plan: _Plan) -> None:
+    """The plan's rows, then its changes with each new case's reporting facts (`cases.reporting`), computed from the
+    rows as a read-back would find them. The facts are computed while PostgreSQL takes the first rows' COPY (the
+    rows go from a task of their own that has sent them by its first wait; nothing else uses the session meanwhile),
+    and recorded once every row is written, as before."""
+    await session.connection()  # the savepoint begun here, so the task's first step runs on to the COPY
+    writing = asyncio.ensure_future(_write_rows(session, plan))
+    try:
+        await asyncio.sleep(0)  # the task's first step: the persons' COPY sent, its answer awaited
+        case_ids = [c["id"] for c in plan.cases]
+        facts = facts_of(plan.cases, plan.children, plan.reports, plan.removals, plan.assignments, field=getitem)
+        reporting = facts_changes(facts, case_ids)
+    finally:
+        await writing
+    await record_changes(session, [*plan.changes, *reporting])
+
+
+async def _write_rows(session: AsyncSession, plan: _Plan) -> None:
     for table, rows in (
         (table_of(Person), list(plan.persons.values())),
         (table_of(ContactMethod), plan.contacts),
@@ -518,8 +536,3 @@ async def _write_plan(session: AsyncSession, plan: _Plan) -> None:
         (table_of(CaseRemoval), plan.removals),
     ):
         await insert_rows(session, table, rows)
-    # each new case's reporting facts (`cases.reporting`), from the rows just written, as a read-back would find them
-    case_ids = [c["id"] for c in plan.cases]
-    facts = facts_of(plan.cases, plan.children, plan.reports, plan.removals, plan.assignments, field=getitem)
-    reporting = facts_changes(facts, case_ids)
-    await record_changes(session, [*plan.changes, *reporting])
