@@ -462,6 +462,7 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid], kn
                 cid, body, {m.person.external_id: pk for m, pk in zip(body.members, member_ids, strict=True)}, now
             )
         )
+        people = [person_language(m.person, pk) for m, pk in zip(body.members, member_ids, strict=True)]
         plan.changes.append(
             Change(
                 "sop.network.case.created",
@@ -471,8 +472,8 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid], kn
                     "external_id": item.record.external_id,
                     "version": 1,
                     "changed": None,
-                    "person_ids": [str(pk) for pk in member_ids],
-                    PEOPLE_KEY: [person_language(m.person, pk) for m, pk in zip(body.members, member_ids, strict=True)],
+                    "person_ids": [entry["person_id"] for entry in people],  # the ids' text, made once
+                    PEOPLE_KEY: people,
                     # as the one-by-one upsert says them (cases.service): who is assigned, where and since when the
                     # case is open (the practice service's fidelity measures count cases by them)
                     "staff": sorted(
