@@ -9,11 +9,15 @@ import json
 import uuid
 from typing import Any
 
+import asyncpg
 import pytest
+from query_counting import counted_queries
 from sqlalchemy import text
 
 from sop_network import bulk
 from sop_network.cases.reporting import REPORTING_FACTS, reporting_facts
+from sop_network.models import Person, PersonAlias
+from sop_network.sacwis import service as sacwis_service
 from sop_shared.testing import RunningService
 
 BATCH = "/v1/sacwis/batch"
@@ -214,3 +218,59 @@ async def test_a_bulk_written_cases_reporting_facts_are_what_reading_them_back_f
         }
     assert len(stored) == 30
     assert announced == {case_id: json.loads(json.dumps(facts)) for case_id, facts in stored.items()}
+
+
+async def test_on_postgresql_a_batch_looks_up_its_persons_aliases_and_cases_in_one_statement_each(
+    pg_network: RunningService, sacwis: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ids go as one array whatever their number (a statement per `CHUNK` ids cost more than the lookups),
+    and an alias among them still sends its record one by one."""
+    monkeypatch.setattr(sacwis_service, "CHUNK", 5)  # 30 cases naming 93 persons: many chunks, were there any
+    async with pg_network.app.state.database.session() as s:
+        stranger = Person(first_name="Other", last_name="Person")
+        s.add(stranger)
+        await s.flush()
+        s.add(PersonAlias(external_system="CHRIS", external_id="P-4-2", person_id=stranger.id))
+    with counted_queries(pg_network) as seen:
+        response = await pg_network.client.post(BATCH, json={"system": "CHRIS", "records": records()}, headers=sacwis)
+    results = response.json()["results"]
+    lookups = [s for s in seen if "unnest" in s]
+    assert [("person_alias" in s, '"case"' in s) for s in lookups] == [(False, False), (True, False), (False, True)]
+    assert {r["external_id"]: r["status"] for r in results if r["status"] != "created"} == {
+        "C-BAD": "invalid",
+        "C-EARLY": "invalid",
+        "C-17": "updated",  # named twice with different content
+    }
+    # the alias sent C-4 one by one, where the crosswalk made the person it names its child
+    c4 = next(uuid.UUID(r["id"]) for r in results if r["external_id"] == "C-4")
+    async with pg_network.app.state.database.session() as s:
+        members = (await s.execute(text("SELECT person_id FROM case_member WHERE case_id = :c"), {"c": c4})).all()
+    assert stranger.id in {m[0] for m in members}
+
+
+async def test_the_new_cases_reporting_facts_are_computed_while_postgresql_takes_the_persons_rows(
+    pg_network: RunningService, sacwis: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service's CPU beside PostgreSQL's work instead of after it; the facts are still recorded after every row
+    is written, and are what a read-back finds (above)."""
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", 1)
+    writing: list[str] = []  # the tables whose COPY is with the driver meanwhile
+    seen: list[list[str]] = []
+    real_copy, real_facts = asyncpg.Connection.copy_records_to_table, sacwis_service.facts_of
+
+    async def copy_records_to_table(self: asyncpg.Connection, table_name: str, **kwargs: Any) -> str:
+        writing.append(table_name)
+        try:
+            return await real_copy(self, table_name, **kwargs)
+        finally:
+            writing.remove(table_name)
+
+    def facts_of(*args: Any, **kwargs: Any) -> Any:
+        seen.append(list(writing))
+        return real_facts(*args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "copy_records_to_table", copy_records_to_table)
+    monkeypatch.setattr(sacwis_service, "facts_of", facts_of)
+    response = await pg_network.client.post(BATCH, json={"system": "CHRIS", "records": records()}, headers=sacwis)
+    assert response.json()["counts"] == {"created": 31, "updated": 1, "invalid": 2}
+    assert seen == [["person"]]

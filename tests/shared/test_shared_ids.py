@@ -50,8 +50,8 @@ def test_later_ids_sort_after_earlier_ones_over_time() -> None:
 
 
 def test_a_new_id_is_the_uuid_its_integer_makes_in_every_respect() -> None:
-    """`new_id`'s UUID (uuid-utils builds it without `uuid.UUID.__init__`) must be the object `UUID(int=...)`
-    makes: equal, hashed, printed, pickled, copied alike, immutable, of unknown safety."""
+    """`new_id` builds its UUID without `uuid.UUID.__init__` (for speed): it must be the object `UUID(int=...)`
+    makes — equal, hashed, printed, pickled, copied alike, immutable, of unknown safety."""
     value = new_id()
     made = uuid.UUID(int=value.int)
     assert value == made and hash(value) == hash(made) and str(value) == str(made) and repr(value) == repr(made)

@@ -18,7 +18,7 @@ cancelled statement or a lost connection as the `DBAPIError` the service answers
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from operator import itemgetter
 from typing import Any
@@ -56,14 +56,15 @@ async def insert_rows(
     await session.flush()  # what the session holds is written first, as an INSERT's autoflush would
     connection = await session.connection()
     dialect = connection.dialect
-    by_column = list(zip(*map(itemgetter(*(c.key for c in given)), rows), strict=True))
-    if len(given) == 1:
-        by_column = [tuple(row[given[0].key] for row in rows)]
-    values: list[Sequence[Any]] = []
-    for column, column_values in zip(given, by_column, strict=True):
+    # Column by column (a list per column, no tuple per row), and the row tuples made one at a time as the COPY
+    # encodes them: a batch's rows would otherwise be tens of thousands of tuples alive at once, each one the
+    # cyclic garbage collector counts and walks.
+    values: list[list[Any]] = []
+    for column in given:
         process = _bind_processor(column.type, dialect)
         done = converted[column.key] if converted and column.key in converted else {}
-        values.append(column_values if process is None else _convert(column_values, process, done))
+        column_values = map(itemgetter(column.key), rows)
+        values.append(list(column_values) if process is None else _convert(column_values, process, done))
     for column in defaulted:
         values.append([_default(column.default, _bind_processor(column.type, dialect)) for _ in rows])
     raw = await connection.get_raw_connection()
@@ -73,7 +74,7 @@ async def insert_rows(
             table.name,
             schema_name=table.schema,
             columns=[c.name for c in (*given, *defaulted)],
-            records=list(zip(*values, strict=True)),
+            records=zip(*values, strict=True),
         )
     except Exception as exc:
         # The driver's own errors, raised as SQLAlchemy raises them from an INSERT, so the service answers the same:
@@ -120,7 +121,7 @@ def _json_text(process: Callable[[Any], Any], value: Any) -> Any:
     return process(value)
 
 
-def _convert(values: Sequence[Any], process: Callable[[Any], Any], done: dict[int, Any]) -> list[Any]:
+def _convert(values: Iterable[Any], process: Callable[[Any], Any], done: dict[int, Any]) -> list[Any]:
     """Each value as the column's type binds it; a value object met before in the column (the batch's one
     timestamp, an enum member, a payload shared with another table's column) is converted once. The rows hold
     the objects meanwhile, so an id is not reused while `done` is."""

@@ -13,6 +13,7 @@ back whole and its records are retried one by one on the per-record path.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -116,6 +117,15 @@ def _by_external_ids(session: AsyncSession, model: Any, system: str, ids: Sequen
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
+
+
+def _lookup_chunks(session: AsyncSession, ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    """The external ids `_by_external_ids` looks up per statement: on PostgreSQL all of them (one array, one
+    parameter, whatever its length: a statement per 500 ids cost more to build and send than the lookups took),
+    elsewhere `CHUNK` at a time (a parameter per id)."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return [ids] if ids else []
+    return _chunks(ids)
 
 
 def parse_record(index: int, record: SacwisRecord) -> _Valid | RecordResult:
@@ -245,32 +255,24 @@ async def _split(
     person or alias involved; and the stored persons the records name, by external id (for `_plan_bulk`).
     Existing-and-changed records are found later, in `_plan_bulk`."""
     case_counts: dict[str, int] = {}
-    person_values: dict[str, tuple[Any, ...]] = {}  # each person's values as first named in the batch
+    first_named: dict[str, PersonIn] = {}  # each person as first named in the batch
     tricky_people: set[str] = set()  # persons named twice with different values
     for item in valid:
         if isinstance(item.body, CaseUpsert):
             case_counts[item.record.external_id] = case_counts.get(item.record.external_id, 0) + 1
         for p in item.persons:
-            values = _person_values(p)
-            if person_values.setdefault(p.external_id, values) != values:
+            first = first_named.setdefault(p.external_id, p)  # values compared only for a person named again
+            if first is not p and _person_values(first) != _person_values(p):
                 tricky_people.add(p.external_id)
-    ids = list(person_values)
+    ids = list(first_named)
     persons: dict[str, Person] = {}
-    for chunk in _chunks(ids):
+    for chunk in _lookup_chunks(session, ids):
         for p in (await session.execute(_by_external_ids(session, Person, system, chunk))).scalars():
             persons[p.external_id or ""] = p
             if p.merged_into_id is not None:
                 tricky_people.add(p.external_id or "")
-        tricky_people |= {
-            row[0]
-            for row in (
-                await session.execute(
-                    select(col(PersonAlias.external_id)).where(
-                        col(PersonAlias.external_system) == system, col(PersonAlias.external_id).in_(chunk)
-                    )
-                )
-            ).all()
-        }
+        for alias in (await session.execute(_by_external_ids(session, PersonAlias, system, chunk))).scalars():
+            tricky_people.add(alias.external_id)
     bulk, one_by_one = [], []
     for item in valid:
         repeated_case = isinstance(item.body, CaseUpsert) and case_counts[item.record.external_id] > 1
@@ -289,7 +291,7 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid], kn
     now = utcnow()
     case_ids = [i.record.external_id for i in items if isinstance(i.body, CaseUpsert)]
     cases: dict[str, Case] = {}
-    for chunk in _chunks(case_ids):
+    for chunk in _lookup_chunks(session, case_ids):
         for c in (await session.execute(_by_external_ids(session, Case, system, chunk))).scalars():
             cases[c.external_id] = c
     wanted = {p.external_id for i in items for p in i.persons}
@@ -460,6 +462,7 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid], kn
                 cid, body, {m.person.external_id: pk for m, pk in zip(body.members, member_ids, strict=True)}, now
             )
         )
+        people = [person_language(m.person, pk) for m, pk in zip(body.members, member_ids, strict=True)]
         plan.changes.append(
             Change(
                 "sop.network.case.created",
@@ -469,8 +472,8 @@ async def _plan_bulk(session: AsyncSession, system: str, items: list[_Valid], kn
                     "external_id": item.record.external_id,
                     "version": 1,
                     "changed": None,
-                    "person_ids": [str(pk) for pk in member_ids],
-                    PEOPLE_KEY: [person_language(m.person, pk) for m, pk in zip(body.members, member_ids, strict=True)],
+                    "person_ids": [entry["person_id"] for entry in people],  # the ids' text, made once
+                    PEOPLE_KEY: people,
                     # as the one-by-one upsert says them (cases.service): who is assigned, where and since when the
                     # case is open (the practice service's fidelity measures count cases by them)
                     "staff": sorted(
@@ -507,6 +510,23 @@ def _case_unchanged(
 
 
 async def _write_plan(session: AsyncSession, plan: _Plan) -> None:
+    """The plan's rows, then its changes with each new case's reporting facts (`cases.reporting`), computed from the
+    rows as a read-back would find them. The facts are computed while PostgreSQL takes the first rows' COPY (the
+    rows go from a task of their own that has sent them by its first wait; nothing else uses the session meanwhile),
+    and recorded once every row is written, as before."""
+    await session.connection()  # the savepoint begun here, so the task's first step runs on to the COPY
+    writing = asyncio.ensure_future(_write_rows(session, plan))
+    try:
+        await asyncio.sleep(0)  # the task's first step: the persons' COPY sent, its answer awaited
+        case_ids = [c["id"] for c in plan.cases]
+        facts = facts_of(plan.cases, plan.children, plan.reports, plan.removals, plan.assignments, field=getitem)
+        reporting = facts_changes(facts, case_ids)
+    finally:
+        await writing
+    await record_changes(session, [*plan.changes, *reporting])
+
+
+async def _write_rows(session: AsyncSession, plan: _Plan) -> None:
     for table, rows in (
         (table_of(Person), list(plan.persons.values())),
         (table_of(ContactMethod), plan.contacts),
@@ -517,8 +537,3 @@ async def _write_plan(session: AsyncSession, plan: _Plan) -> None:
         (table_of(CaseRemoval), plan.removals),
     ):
         await insert_rows(session, table, rows)
-    # each new case's reporting facts (`cases.reporting`), from the rows just written, as a read-back would find them
-    case_ids = [c["id"] for c in plan.cases]
-    facts = facts_of(plan.cases, plan.children, plan.reports, plan.removals, plan.assignments, field=getitem)
-    reporting = facts_changes(facts, case_ids)
-    await record_changes(session, [*plan.changes, *reporting])
