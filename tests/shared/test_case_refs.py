@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 
 from sop_shared.case_refs import (
@@ -18,6 +19,7 @@ from sop_shared.case_refs import (
     DangerStatementRef,
     NotCaseScoped,
     PersonRef,
+    may_hold_refs,
     refs_in,
 )
 from sop_shared.component import load_components
@@ -125,3 +127,62 @@ def test_every_id_in_every_request_body_and_query_is_held_to_the_case_or_says_wh
     assert holes == [], (
         "id fields and query parameters that neither name a case record (CaseRef) nor say why not (NotCaseScoped)"
     )
+
+
+class Note(BaseModel):
+    text: str
+    merged_id: Annotated[uuid.UUID, NotCaseScoped("a SACWIS person merge")] | None = None
+    replies: list[Note] = []
+
+
+class Thread(BaseModel):
+    notes: list[Note] = []
+    about: Annotated[Child | Note, "a union of a model with a reference and one without"] | None = None
+
+
+def test_a_type_may_hold_references_where_refs_in_would_find_them() -> None:
+    assert may_hold_refs(PlanBody) and may_hold_refs(Child) and may_hold_refs(Rule)  # a list of a model of one
+    assert may_hold_refs(list[PersonRef]) and may_hold_refs(Thread)  # through a union member
+    assert not may_hold_refs(Note)  # a model that refers to itself, with only an id not held to a case
+    assert not may_hold_refs(list[Note]) and not may_hold_refs(uuid.UUID) and not may_hold_refs(dict[str, Any])
+
+
+def _has_case_ref(document: dict[str, Any], schema: dict[str, Any], seen: set[str]) -> bool:
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return False
+        seen = seen | {name}
+    if CASE_REF_SCHEMA_KEY in schema:
+        return True
+    schema = _resolve(document, schema)
+    if CASE_REF_SCHEMA_KEY in schema:
+        return True
+    options = [o for key in ("anyOf", "oneOf", "allOf") for o in schema.get(key, [])]
+    options += [schema["items"]] if "items" in schema else []
+    options += list(schema.get("properties", {}).values())
+    return any(_has_case_ref(document, option, seen) for option in options)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_a_body_the_boundary_check_skips_has_no_reference_in_the_openapi_document(name: str, tmp_path: Path) -> None:
+    """`enforce_case_refs` reads and validates a body again only when its type may hold a reference: the type's
+    answer must agree with the OpenAPI document's `x-sop-case-ref` markers (what the boundary test reads)."""
+    component = load_components()[name]
+    app = component.create_app(component.settings_class(data_dir=tmp_path, environment="test"))
+    document = app.openapi()
+    compared, skipped = 0, 0
+    for route in iter_route_contexts(app.routes):  # the routes as served (included routers' too)
+        body_type = getattr(getattr(getattr(route, "body_field", None), "field_info", None), "annotation", None)
+        if body_type is None:
+            continue
+        for method in getattr(route, "methods", set()) - {"HEAD"}:
+            operation = document["paths"].get(route.path_format, {}).get(method.lower())
+            content = (operation or {}).get("requestBody", {}).get("content", {}).get("application/json")
+            if content is None:
+                continue
+            compared += 1
+            marked = _has_case_ref(document, content["schema"], set())
+            assert may_hold_refs(body_type) == marked, f"{method} {route.path_format}"
+            skipped += not marked
+    assert compared > 5 and skipped > 0

@@ -138,6 +138,36 @@ def _walk(value: Any, annotation: Any, metadata: Sequence[Any], path: str) -> It
             yield from _walk(getattr(value, name), info.annotation, info.metadata, field_path)
 
 
+def may_hold_refs(annotation: Any) -> bool:
+    """Whether a value of this type could hold a case reference where `refs_in` looks (a `CaseRef` anywhere in
+    its annotations, its models' fields, their lists and unions): a body type that cannot is neither read nor
+    validated a second time by `enforce_case_refs` (a SACWIS batch of a thousand cases holds none). Kept per
+    type, like the validators."""
+    held = _MAY_HOLD_REFS.get(id(annotation))
+    if held is None or held[0] is not annotation:
+        held = _MAY_HOLD_REFS[id(annotation)] = (annotation, _may_hold(annotation, (), set()))
+    return held[1]
+
+
+_MAY_HOLD_REFS: dict[int, tuple[Any, bool]] = {}
+
+
+def _may_hold(annotation: Any, metadata: Sequence[Any], models: set[type]) -> bool:
+    """`_walk`'s paths, over the type alone; a model already on the path holds nothing more than it does."""
+    if any(isinstance(item, CaseRef) for item in metadata):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        base, *more = typing.get_args(annotation)
+        return _may_hold(base, (*metadata, *more), models)
+    if origin in (typing.Union, types.UnionType, list, tuple, set, frozenset, Sequence):
+        return any(_may_hold(arg, metadata, models) for arg in typing.get_args(annotation) if arg is not type(None))
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and annotation not in models:
+        models.add(annotation)
+        return any(_may_hold(info.annotation, info.metadata, models) for info in annotation.model_fields.values())
+    return False
+
+
 # --- resolving -------------------------------------------------------------------------------------------
 
 Resolver = Callable[[AsyncSession, uuid.UUID, frozenset[uuid.UUID], Mapping[str, Any]], Awaitable[set[uuid.UUID]]]
@@ -439,7 +469,7 @@ async def enforce_case_refs(request: Request) -> None:
     body: Any = None
     raw: Any = {}
     body_type = _body_type(request)
-    if body_type is not None:
+    if body_type is not None and may_hold_refs(body_type):
         try:
             raw = await request.json()
             body = _adapter(body_type).validate_python(raw)
