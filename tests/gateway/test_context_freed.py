@@ -107,9 +107,19 @@ CASES_PAGE = """query { cases(first: 5) { edges { node { id
 async def test_a_graphql_requests_context_is_freed_with_the_request(
     system: EmbeddedSystem, collector_off: None
 ) -> None:
+    """Requests after the first (which may leave what is kept per process: a document's plans) leave no context
+    or loaders behind: with the collector off, each would stay if it were in a cycle."""
     await _a_case(system)
-    response = await system.graphql(CASES_PAGE)
-    assert response.status_code == 200, response.text
-    edges = response.json()["data"]["cases"]["edges"]
-    assert edges and edges[0]["node"]["planSummary"] is not None  # the loaders were used
-    assert [o for o in gc.get_objects() if isinstance(o, (GatewayContext, CaseLoaders))] == []
+
+    def held() -> int:
+        return sum(isinstance(o, (GatewayContext, CaseLoaders)) for o in gc.get_objects())
+
+    first = await system.graphql(CASES_PAGE)
+    assert first.status_code == 200, first.text
+    before = held()
+    for _ in range(3):
+        response = await system.graphql(CASES_PAGE)
+        assert response.status_code == 200, response.text
+        edges = response.json()["data"]["cases"]["edges"]
+        assert edges and edges[0]["node"]["planSummary"] is not None  # the loaders were used
+    assert held() == before
