@@ -7,10 +7,19 @@ from __future__ import annotations
 import json
 import random
 import re
+from urllib.parse import parse_qsl
 
 import pytest
 
-from sop_shared.input_policy import REFUSED_IN_TEXT, json_depth, json_errors, may_break_policy, refused_character
+from sop_shared.input_policy import (
+    REFUSED_IN_TEXT,
+    InputPolicy,
+    _escaped,
+    json_depth,
+    json_errors,
+    may_break_policy,
+    refused_character,
+)
 
 
 @pytest.mark.parametrize(
@@ -178,3 +187,29 @@ def test_the_scans_answer_as_the_patterns_did_for_a_sacwis_batch() -> None:
         assert json_depth(body) == _json_depth_by_pattern(body)
         assert may_break_policy(body) == _may_break_policy_by_pattern(body)
     assert not may_break_policy(clean)
+
+
+def _query_errors_by_parsing(query_string: bytes) -> list[dict[str, str]]:
+    """The query check as first written: every name and value parsed, then looked at."""
+    errors = []
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        for text in (name, value):
+            reason = refused_character(text, multiline=False)
+            if reason:
+                errors.append({"field": _escaped(name), "message": reason})
+                break
+    return errors
+
+
+_QUERY_PIECES = [b"a", b"=", b"&", b"+", b"%", b"%00", b"%0A", b"%E2%80%AE", b"%C3%B1", b"%ED%A0%80", b"%zz", b"\xf1"]
+_QUERY_PIECES += [b"\x00", b"\t", b"\x1b", b"\x7f", b"\x85", b"audience=staff", b"first=2&cursor=eyJhIjoxfQ"]
+
+
+def test_a_query_is_refused_exactly_as_parsing_every_value_refused_it() -> None:
+    """A query without a percent escape and without a refused character is passed without parsing it: every
+    query, clean or not, gets the errors the parse-everything check gave."""
+    rng = random.Random(16)
+    queries = [b"", b"audience=staff", b"a=%00", b"a=\x00", b"a\x1b=1", b"q=Mar%C3%ADa+Jos%C3%A9"]
+    queries += [b"".join(rng.choices(_QUERY_PIECES, k=rng.randint(1, 8))) for _ in range(3000)]
+    for query in queries:
+        assert list(InputPolicy._query_errors({"query_string": query})) == _query_errors_by_parsing(query), query

@@ -5,10 +5,19 @@ HSTS; a response that sets a header itself keeps its own."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi import FastAPI, Response
+from starlette.datastructures import MutableHeaders
 
 from sop_shared.problems import NotFound, install_problem_handlers
-from sop_shared.response_headers import install_head_as_get, install_response_headers
+from sop_shared.response_headers import (
+    AT_THE_EDGE,
+    EVERY_RESPONSE,
+    HSTS,
+    install_head_as_get,
+    install_response_headers,
+    with_missing,
+)
 
 
 def app_with(**options: bool) -> FastAPI:
@@ -71,3 +80,29 @@ async def test_head_answers_as_get_would_without_the_body() -> None:
     assert head.headers["content-length"] == get.headers["content-length"] != "0"
     assert head.headers["cache-control"] == "no-store"
     assert missing.status_code == 404 and missing.content == b""
+
+
+def _as_mutable_headers_did(headers: list[tuple[bytes, bytes]], defaults: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    message: dict[str, object] = {"type": "http.response.start", "headers": list(headers)}
+    mutable = MutableHeaders(scope=message)
+    for name, value in defaults.items():
+        if name not in mutable:
+            mutable[name] = value
+    return mutable.raw
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [],
+        [(b"content-type", b"application/json")],
+        [(b"cache-control", b"max-age=60"), (b"content-length", b"2")],
+        [(b"x-frame-options", b"SAMEORIGIN"), (b"content-security-policy", b"default-src 'none'")],
+        [(b"Cache-Control", b"private")],  # not ASGI (names are lower case): compared as it is, as before
+        [(b"set-cookie", b"a=1"), (b"set-cookie", b"b=2"), (b"referrer-policy", b"same-origin")],
+    ],
+)
+def test_the_headers_added_are_those_mutable_headers_added(headers: list[tuple[bytes, bytes]]) -> None:
+    defaults = EVERY_RESPONSE | AT_THE_EDGE | HSTS
+    raw = [(name.encode(), value.encode()) for name, value in defaults.items()]
+    assert with_missing(headers, raw) == _as_mutable_headers_did(headers, defaults)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from sop_shared.auth import (
     CLOCK_SKEW_SECONDS,
@@ -21,13 +21,16 @@ from sop_shared.auth import (
     InternalTokenMinter,
     InternalTokenVerifier,
     Principal,
+    RequestAudience,
+    _internal_principal,
     request_audience,
     require_case,
     require_case_scope,
     require_cases_read,
+    require_section,
 )
 from sop_shared.keys import SigningKey, generate_signing_key, load_jwks, load_signing_key, write_signing_key
-from sop_shared.policy import ActorType, Scope
+from sop_shared.policy import ActorType, Scope, Section
 from sop_shared.problems import Forbidden, NotFound, Unauthenticated, install_problem_handlers
 
 CASE = uuid.UUID("01890000-0000-7000-8000-000000000001")
@@ -280,6 +283,53 @@ async def test_a_service_route_refuses_requests_without_a_valid_token(
             "/me", headers={"Authorization": "Bearer " + InternalTokenMinter(key).mint(principal(), audience="plans")}
         )
         assert ok.status_code == 200 and ok.json() == {"subject": "fsw.rivera"}
+
+
+async def test_the_audience_and_section_checks_verify_the_token_once_and_refuse_without_one(
+    key: SigningKey, verifier: InternalTokenVerifier
+) -> None:
+    """`RequestAudience` and `require_section` read the request's principal themselves (verified once per request,
+    `verified_principal`): a route naming them and `CurrentPrincipal` solves the principal's dependency once, and
+    a request without a valid token is refused by whichever runs first."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.token_verifier = verifier
+    verified: list[str] = []
+    verify = verifier.verify
+
+    def counted(token: str) -> Principal:
+        verified.append(token)
+        return verify(token)
+
+    verifier.verify = counted  # type: ignore[method-assign]
+
+    @app.get("/view", dependencies=[Depends(require_section(Section.every_rater))])
+    async def view(who: CurrentPrincipal, audience: RequestAudience) -> dict[str, str]:
+        return {"subject": who.subject, "audience": audience.value}
+
+    @app.get("/audience")
+    async def audience_only(audience: RequestAudience) -> dict[str, str]:
+        return {"audience": audience.value}
+
+    route = next(r for r in app.routes if getattr(r, "path", "") == "/view")
+    calls = []
+    pending = list(route.dependant.dependencies)  # type: ignore[attr-defined]
+    while pending:
+        dependant = pending.pop()
+        calls.append(dependant.call)
+        pending.extend(dependant.dependencies)
+    assert calls.count(_internal_principal) == 1
+
+    token = InternalTokenMinter(key).mint(principal(), audience="plans")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://plans") as client:
+        for path in ("/view", "/audience"):
+            refused = await client.get(path)
+            assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
+        ok = await client.get("/view", headers={"Authorization": f"Bearer {token}"})
+        assert ok.status_code == 200 and ok.json() == {"subject": "fsw.rivera", "audience": "staff"}
+        assert verified == [token]
+        family = await client.get("/audience", headers={"Authorization": f"Bearer {token}", "X-SOP-Audience": "family"})
+        assert family.status_code == 200 and family.json() == {"audience": "family"}
 
 
 def test_a_bulk_read_token_carries_its_cases_read_only(key: SigningKey, verifier: InternalTokenVerifier) -> None:

@@ -18,6 +18,7 @@ from sop_shared.db import Database, service_metadata
 from sop_shared.ids import new_id
 from sop_shared.pagination import (
     MAX_LIMIT,
+    CaseList,
     PageDep,
     PageRequest,
     backward,
@@ -186,3 +187,23 @@ async def test_page_dependency_through_http(database: Database) -> None:
         too_big = await client.get("/items", params={"limit": MAX_LIMIT + 1})
         assert too_big.status_code == 422
         assert [e["field"] for e in too_big.json()["errors"]] == ["limit"]
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        ["2026-03-01T09:30:00+00:00", "01a250a4-3394-7457-83e4-ff31a3077c9c"],
+        [7, -3, 2**63 - 1],
+        ["María", "جلسة"],  # non-ASCII text: \u escapes, as json.dumps writes them
+        ["tab\there", 'quote " and \\ slash /', "del \x7f", "nul \x00"],
+        [2**64],  # beyond 64 bits
+    ],
+)
+@pytest.mark.parametrize("before", [False, True])
+def test_a_case_list_cursor_is_the_bytes_json_dumps_wrote(position: list[str | int], before: bool) -> None:
+    listing = CaseList(uuid.UUID(int=16), "check_ins")
+    cursor = listing.cursor(position, before=before)
+    body: dict[str, Any] = {"of": listing._digest, "at": position}
+    if before:
+        body["before"] = True
+    assert cursor == _b64(json.dumps(body, separators=(",", ":")).encode())

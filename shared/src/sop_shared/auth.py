@@ -286,8 +286,10 @@ def request_audience(principal: Principal, header: str | None) -> Audience:
     return audience
 
 
-async def _request_audience(request: Request, principal: CurrentPrincipal) -> Audience:
-    return request_audience(principal, request.headers.get("X-SOP-Audience"))
+async def _request_audience(request: Request) -> Audience:
+    # The principal from `verified_principal`, not as a `CurrentPrincipal` sub-dependency: FastAPI solves a
+    # sub-dependency's own parameters again for every dependency that names it, before it finds the cached value.
+    return request_audience(verified_principal(request), request.headers.get("X-SOP-Audience"))
 
 
 RequestAudience = Annotated[Audience, Depends(_request_audience)]
@@ -321,7 +323,8 @@ def require_section(section: Section) -> Callable[..., Awaitable[None]]:
     """A dependency: the request's audience must see `section` (with the family's choice on the case the token
     is for), else the route does not exist for it (404, like a case it may not see) and the refusal is audited."""
 
-    async def check(request: Request, principal: CurrentPrincipal) -> None:
+    async def check(request: Request) -> None:
+        principal = verified_principal(request)  # as `_request_audience` reads it
         audience = request_audience(principal, request.headers.get("X-SOP-Audience"))
         if not may_see_section(section, audience, principal.network_sharing):
             from sop_shared.audit import audit_refusal  # the audit module builds on this one

@@ -195,20 +195,19 @@ class InputPolicy:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
         errors = [*self._path_errors(scope), *self._query_errors(scope)]
         if errors:
-            await problem_response(InvalidInput(errors), request)(scope, receive, send)
+            await problem_response(InvalidInput(errors), Request(scope))(scope, receive, send)
             return
         limit = self.larger_bodies.get(scope["path"], self.max_body_bytes)
         body = await self._read_body(scope, receive, limit)
         if body is None:
             too_large = PayloadTooLarge(f"at most {limit} bytes")
-            await problem_response(too_large, request)(scope, receive, send)
+            await problem_response(too_large, Request(scope))(scope, receive, send)
             return
-        problem = self._body_problem(body, request.headers.get("content-type", ""))
+        problem = self._body_problem(body, _content_type(scope)) if body else None
         if problem is not None:
-            await problem_response(problem, request)(scope, receive, send)
+            await problem_response(problem, Request(scope))(scope, receive, send)
             return
         await self.app(scope, replay_body(body, receive), send)
 
@@ -237,6 +236,8 @@ class InputPolicy:
     @staticmethod
     def _query_errors(scope: Scope) -> Iterator[dict[str, str]]:
         query = scope.get("query_string", b"").decode("latin-1")
+        if "%" not in query and REFUSED_IN_LINE.search(query) is None:
+            return  # parse_qsl only splits on & and = and reads + as a space: no name or value can hold one
         for name, value in parse_qsl(query, keep_blank_values=True):
             for text in (name, value):
                 reason = refused_character(text, multiline=False)
@@ -247,7 +248,7 @@ class InputPolicy:
     async def _read_body(self, scope: Scope, receive: Receive, limit: int) -> bytes | None:
         """The whole body, or None once it exceeds the limit (a declared length is believed only when
         it is over the limit; the bytes themselves are always counted)."""
-        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        declared = _header(scope, b"content-length") or b""
         if declared.isdigit() and int(declared) > limit:
             return None
         chunks: list[bytes] = []
@@ -292,6 +293,23 @@ class InputPolicy:
             return None  # not JSON: the framework's own parsing answers it
         errors = list(json_errors(value))
         return InvalidInput(errors) if errors else None
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    """A request header's raw value (the last one sent, as a dict of the headers keeps it), or None."""
+    found = None
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            found = value
+    return found
+
+
+def _content_type(scope: Scope) -> str:
+    """As Starlette's `request.headers.get("content-type", "")` reads it: the first one sent."""
+    for key, value in scope.get("headers") or ():
+        if key == b"content-type":
+            return str(value.decode("latin-1"))
+    return ""
 
 
 def replay_body(body: bytes, receive: Receive) -> Receive:

@@ -16,12 +16,13 @@ import orjson
 import structlog
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sop_shared.ids import new_id
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode("latin-1")
 # The caller's own request id, as the gateway passes it on to the services (it generates X-Request-ID itself).
 CLIENT_REQUEST_ID_HEADER = "X-SOP-Client-Request-ID"
 PURPOSE_HEADER = "X-SOP-Purpose"
@@ -187,6 +188,23 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, component: str, edge: bool, requests: Counter, latency: Histogram) -> None:
         self.app, self.component, self.edge = app, component, edge
         self.requests, self.latency = requests, latency
+        # Each label set's child metric, looked up once per process (`labels` checks and locks on every call).
+        # The keys are the children the metrics hold anyway: routes are templates, never paths.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[str, Any] = {}
+
+    def _counted(self, method: str, route: str, status: int) -> Any:
+        key = (method, route, status)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = self.requests.labels(self.component, method, route, str(status))
+        return counter
+
+    def _timed(self, route: str) -> Any:
+        timer = self._timers.get(route)
+        if timer is None:
+            timer = self._timers[route] = self.latency.labels(self.component, route)
+        return timer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -216,11 +234,15 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
 
+        request_id_header = (_REQUEST_ID_KEY, request_id.encode("latin-1"))
+
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = [h for h in message.get("headers") or () if h[0] != _REQUEST_ID_KEY]
+                headers.append(request_id_header)
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -228,8 +250,8 @@ class RequestContextMiddleware:
         finally:
             duration = time.perf_counter() - started
             route = route_template(scope)
-            self.requests.labels(self.component, method, route, str(status)).inc()
-            self.latency.labels(self.component, route).observe(duration)
+            self._counted(method, route, status).inc()
+            self._timed(route).observe(duration)
             (request_log.debug if path in _QUIET_PATHS else request_log.warning if status >= 500 else request_log.info)(
                 "request",
                 method=method,

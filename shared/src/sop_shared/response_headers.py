@@ -8,13 +8,13 @@ Content-Security-Policy)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
 from fastapi import Depends, Response
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 EVERY_RESPONSE = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
@@ -24,13 +24,16 @@ AT_THE_EDGE = {
     "referrer-policy": "no-referrer",
 }
 HSTS = {"strict-transport-security": "max-age=63072000; includeSubDomains"}
+RawHeader = tuple[bytes, bytes]  # an ASGI header: name (lower case) and value
 
 
 class ResponseHeaders:
-    """Pure ASGI (no body buffering): adds the headers a response does not set itself."""
+    """Pure ASGI (no body buffering): adds the headers a response does not set itself. The headers are encoded
+    once, when the app is built; per response only the names it already has are read."""
 
     def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
         self.app, self.headers = app, headers
+        self.raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,13 +42,19 @@ class ResponseHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
-                    if name not in headers:
-                        headers[name] = value
+                message["headers"] = with_missing(message.get("headers") or [], self.raw)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def with_missing(headers: Iterable[RawHeader], defaults: list[RawHeader]) -> list[RawHeader]:
+    """A response's raw headers and each of `defaults` (lower-case names) it does not set itself: a raw name is
+    compared as it is, as Starlette's `MutableHeaders` compares it (ASGI names are lower case)."""
+    headers = list(headers)
+    present = {name for name, _ in headers}
+    headers.extend(header for header in defaults if header[0] not in present)
+    return headers
 
 
 def install_response_headers(app: Any, *, edge: bool = False, https_only: bool = False) -> None:
