@@ -32,6 +32,7 @@ from sop_shared.auth import (
 from sop_shared.keys import SigningKey, generate_signing_key, load_jwks, load_signing_key, write_signing_key
 from sop_shared.policy import ActorType, Scope, Section
 from sop_shared.problems import Forbidden, NotFound, Unauthenticated, install_problem_handlers
+from sop_shared.query_params import known_query_params
 
 CASE = uuid.UUID("01890000-0000-7000-8000-000000000001")
 
@@ -330,6 +331,41 @@ async def test_the_audience_and_section_checks_verify_the_token_once_and_refuse_
         assert verified == [token]
         family = await client.get("/audience", headers={"Authorization": f"Bearer {token}", "X-SOP-Audience": "family"})
         assert family.status_code == 200 and family.json() == {"audience": "family"}
+
+
+async def test_the_query_check_verifies_the_token_once_and_refuses_without_one_first(
+    key: SigningKey, verifier: InternalTokenVerifier
+) -> None:
+    """`known_query_params` reads the request's principal itself, as the audience check does: a route with it and
+    `CurrentPrincipal` solves the principal's dependency once, and a caller without a valid token gets 401 before
+    anything about its query is said."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.token_verifier = verifier
+
+    @app.get("/cases", dependencies=[known_query_params()])
+    async def cases(who: CurrentPrincipal, limit: int = 50) -> dict[str, Any]:
+        return {"subject": who.subject, "limit": limit}
+
+    route = next(r for r in app.routes if getattr(r, "path", "") == "/cases")
+    calls, pending = [], list(route.dependant.dependencies)  # type: ignore[attr-defined]
+    while pending:
+        dependant = pending.pop()
+        calls.append(dependant.call)
+        pending.extend(dependant.dependencies)
+    assert calls.count(_internal_principal) == 1
+
+    token = InternalTokenMinter(key).mint(principal(), audience="plans")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://plans") as client:
+        refused = await client.get("/cases", params={"stauts": "open"})
+        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
+        headers = {"Authorization": f"Bearer {token}"}
+        unknown = await client.get("/cases", params={"stauts": "open"}, headers=headers)
+        assert unknown.status_code == 400 and unknown.json()["errors"] == [
+            {"field": "stauts", "message": "unknown query parameter"}
+        ]
+        ok = await client.get("/cases", params={"limit": 5}, headers=headers)
+        assert ok.status_code == 200 and ok.json() == {"subject": "fsw.rivera", "limit": 5}
 
 
 def test_a_bulk_read_token_carries_its_cases_read_only(key: SigningKey, verifier: InternalTokenVerifier) -> None:

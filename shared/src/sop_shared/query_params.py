@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 
-from sop_shared.auth import CurrentPrincipal
+from sop_shared.auth import verified_principal
 from sop_shared.problems import BadQuery
 
 
@@ -41,11 +41,13 @@ def declared_query_params(request: Request) -> frozenset[str]:
 
 def known_query_params(*allowed: str) -> Any:
     """A route dependency allowing only the query parameters the route declares, and `allowed` besides (names
-    a route reads itself). It depends on the principal so that a caller without a valid token still gets 401
-    first."""
+    a route reads itself). It reads the request's principal first, so that a caller without a valid token still
+    gets 401 first: from `verified_principal`, not as a `CurrentPrincipal` sub-dependency, which FastAPI would
+    solve again for this dependency before finding the request's cached principal."""
     extra = frozenset(allowed)
 
-    async def _check(request: Request, _principal: CurrentPrincipal) -> None:
+    async def _check(request: Request) -> None:
+        verified_principal(request)
         names = extra | declared_query_params(request)
         unknown = sorted(set(request.query_params.keys()) - names)
         if unknown:
