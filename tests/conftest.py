@@ -18,6 +18,7 @@ Fixtures
     nats_url               session   ``$SOP_TEST_NATS_URL`` or a throwaway ``nats-server -js`` started on
                                      first use; JetStream state is shared, so use unique stream names
                                      (``real_services.unique_name``)
+    log_lines              function  every log line of the process (one JSON object each) in a ``StringIO``
 
 Isolation
     Every test gets databases of its own, holding exactly what a freshly migrated (or, for the gateway's
@@ -56,6 +57,7 @@ Keep this file service-agnostic; per-service fixtures belong in tests/<folder>/c
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -69,6 +71,7 @@ if _TESTS_DIR not in sys.path:
 
 import real_services  # noqa: E402
 
+from sop_shared.observability import configure_logging  # noqa: E402
 from sop_shared.testing import InternalTokens  # noqa: E402
 
 POSTGRES_FIXTURES = frozenset({"postgres_admin_url", "postgres_database", "postgres_database_url"})
@@ -216,3 +219,15 @@ def redis_url() -> str:
 def tokens(tmp_path: Path) -> InternalTokens:
     """Internal tokens as the gateway mints them, signed by a key pair made for this test."""
     return InternalTokens(tmp_path / "keys")
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """Every log line of the process, as the operator would read it (one JSON object each), in a buffer; stderr
+    again afterwards."""
+    buffer = io.StringIO()
+    configure_logging("INFO", stream=buffer)
+    try:
+        yield buffer
+    finally:
+        configure_logging("INFO")

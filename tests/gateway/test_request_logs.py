@@ -9,7 +9,6 @@ import io
 import json
 import logging
 import uuid
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,17 +17,6 @@ from sop_shared.observability import configure_logging
 
 if TYPE_CHECKING:
     from conftest import EmbeddedSystem
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """Every log line of the process, as the operator would read it, in a buffer; stderr again afterwards."""
-    buffer = io.StringIO()
-    configure_logging("INFO", stream=buffer)
-    try:
-        yield buffer
-    finally:
-        configure_logging("INFO")
 
 
 def _parsed(buffer: io.StringIO) -> list[dict[str, Any]]:

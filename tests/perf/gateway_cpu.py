@@ -128,8 +128,11 @@ async def view(client: httpx.AsyncClient, query: str, case_id: str, headers: dic
     return body
 
 
-async def measure(system: Any, args: argparse.Namespace) -> dict[str, float]:
-    case_id = await seed(system, args.preload)
+async def replaying(system: Any, preload: int) -> tuple[str, dict[str, str], dict[Any, Any], dict[str, Any]]:
+    """Seeds the bench's family, quiets the services' relays and the log lines, records each service's answers to
+    the views (a cold and a warm access cache: the answers to both kinds of call) and replays them from then on.
+    Returns the case id, the worker's headers, the services' recorded answers and each view's own answer."""
+    case_id = await seed(system, preload)
     await system.events_delivered()
     # The services are replayed below: their outbox relays, polling their databases, would only add noise.
     for app in system.services.values():
@@ -141,11 +144,16 @@ async def measure(system: Any, args: argparse.Namespace) -> dict[str, float]:
     answers: dict[tuple[str, str], tuple[int, bytes]] = {}
     swap_transports(system.gateway, lambda inner: Recorder(inner, answers))
     recorded = {}
-    for name, query in VIEWS.items():  # a cold and a warm access cache: the answers to both kinds of call
+    for name, query in VIEWS.items():
         system.forget_access_decisions(ttl_seconds=3600)
         await view(system.client, query, case_id, headers)
         recorded[name] = await view(system.client, query, case_id, headers)
     swap_transports(system.gateway, lambda recorder: Replay(recorder.answers))
+    return case_id, headers, answers, recorded
+
+
+async def measure(system: Any, args: argparse.Namespace) -> dict[str, float]:
+    case_id, headers, answers, recorded = await replaying(system, args.preload)
     for name, query in VIEWS.items():
         if await view(system.client, query, case_id, headers) != recorded[name]:
             raise SystemExit(f"{name}: the replayed answer differs from the recorded one")

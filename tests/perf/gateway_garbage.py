@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
 import socket
 import sys
 import tempfile
@@ -42,8 +41,7 @@ if str(PERF_DIR) not in sys.path:
     sys.path.insert(0, str(PERF_DIR))
 
 import uvicorn  # noqa: E402
-from distributed_system import WORKER  # noqa: E402
-from gateway_cpu import VIEWS, Recorder, Replay, gateway_conftest, seed, swap_transports, view  # noqa: E402
+from gateway_cpu import VIEWS, gateway_conftest, replaying  # noqa: E402
 
 from sop_shared.observability import configure_logging  # noqa: E402
 
@@ -107,20 +105,7 @@ def cycle_shapes(garbage: list[Any]) -> Counter[str]:
 
 
 async def measure(system: Any, args: argparse.Namespace) -> None:
-    case_id = await seed(system, args.preload)
-    await system.events_delivered()
-    for app in system.services.values():
-        app.state.relay.interval_seconds = 3600
-    await asyncio.sleep(0.2)
-    configure_logging("INFO", json_logs=True, stream=open(os.devnull, "w"))
-    headers = system.bearer(WORKER)
-    answers: dict[tuple[str, str], tuple[int, bytes]] = {}
-    swap_transports(system.gateway, lambda inner: Recorder(inner, answers))
-    for query in VIEWS.values():
-        system.forget_access_decisions(ttl_seconds=3600)
-        await view(system.client, query, case_id, headers)
-        await view(system.client, query, case_id, headers)
-    swap_transports(system.gateway, lambda recorder: Replay(recorder.answers))
+    case_id, headers, _, _ = await replaying(system, args.preload)
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -7,23 +7,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import structlog
-
-from sop_shared.observability import configure_logging
-
-
-@pytest.fixture
-def lines() -> Iterator[io.StringIO]:
-    buffer = io.StringIO()
-    configure_logging("INFO", stream=buffer)
-    try:
-        yield buffer
-    finally:
-        configure_logging("INFO")
 
 
 def parsed(buffer: io.StringIO) -> list[dict[str, Any]]:
@@ -39,7 +25,7 @@ class _Records(logging.Handler):
         self.records.append(record)
 
 
-def test_this_codes_lines_are_written_by_structlog_without_stdlib_records(lines: io.StringIO) -> None:
+def test_this_codes_lines_are_written_by_structlog_without_stdlib_records(log_lines: io.StringIO) -> None:
     records = _Records()
     logging.getLogger().addHandler(records)
     try:
@@ -48,19 +34,19 @@ def test_this_codes_lines_are_written_by_structlog_without_stdlib_records(lines:
     finally:
         logging.getLogger().removeHandler(records)
     assert [r.name for r in records.records] == ["uvicorn.error"]  # the library's record only
-    (ours, library) = parsed(lines)
+    (ours, library) = parsed(log_lines)
     assert ours["event"] == "request" and ours["logger"] == "sop.request" and ours["level"] == "info"
     assert ours["route"] == "/v1/cases/{case_id}/view" and ours["status"] == 200 and "timestamp" in ours
     assert library["logger"] == "uvicorn.error" and library["event"] == "Started server process"
 
 
-def test_every_value_logs_and_an_exception_keeps_its_traceback(lines: io.StringIO) -> None:
+def test_every_value_logs_and_an_exception_keeps_its_traceback(log_lines: io.StringIO) -> None:
     log = structlog.get_logger("sop.test")
     log.info("odd values", huge=2**70, by_number={1: "one"}, thing=object())
     try:
         raise RuntimeError("boom")
     except RuntimeError:
         log.exception("failed")
-    odd, failed = parsed(lines)
+    odd, failed = parsed(log_lines)
     assert odd["huge"] == 2**70 and odd["by_number"] == {"1": "one"} and "object" in odd["thing"]
     assert failed["level"] == "error" and "RuntimeError: boom" in failed["exception"]

@@ -286,6 +286,18 @@ async def test_a_service_route_refuses_requests_without_a_valid_token(
         assert ok.status_code == 200 and ok.json() == {"subject": "fsw.rivera"}
 
 
+def principal_solves(app: FastAPI, path: str) -> int:
+    """How many times FastAPI solves the principal's dependency for the route at `path` (each place in its tree of
+    dependencies that names `CurrentPrincipal` is solved again before the request's cached value is found)."""
+    route = next(r for r in app.routes if getattr(r, "path", "") == path)
+    calls, pending = [], list(route.dependant.dependencies)  # type: ignore[attr-defined]
+    while pending:
+        dependant = pending.pop()
+        calls.append(dependant.call)
+        pending.extend(dependant.dependencies)
+    return calls.count(_internal_principal)
+
+
 async def test_the_audience_and_section_checks_verify_the_token_once_and_refuse_without_one(
     key: SigningKey, verifier: InternalTokenVerifier
 ) -> None:
@@ -312,14 +324,7 @@ async def test_the_audience_and_section_checks_verify_the_token_once_and_refuse_
     async def audience_only(audience: RequestAudience) -> dict[str, str]:
         return {"audience": audience.value}
 
-    route = next(r for r in app.routes if getattr(r, "path", "") == "/view")
-    calls = []
-    pending = list(route.dependant.dependencies)  # type: ignore[attr-defined]
-    while pending:
-        dependant = pending.pop()
-        calls.append(dependant.call)
-        pending.extend(dependant.dependencies)
-    assert calls.count(_internal_principal) == 1
+    assert principal_solves(app, "/view") == 1
 
     token = InternalTokenMinter(key).mint(principal(), audience="plans")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://plans") as client:
@@ -347,13 +352,7 @@ async def test_the_query_check_verifies_the_token_once_and_refuses_without_one_f
     async def cases(who: CurrentPrincipal, limit: int = 50) -> dict[str, Any]:
         return {"subject": who.subject, "limit": limit}
 
-    route = next(r for r in app.routes if getattr(r, "path", "") == "/cases")
-    calls, pending = [], list(route.dependant.dependencies)  # type: ignore[attr-defined]
-    while pending:
-        dependant = pending.pop()
-        calls.append(dependant.call)
-        pending.extend(dependant.dependencies)
-    assert calls.count(_internal_principal) == 1
+    assert principal_solves(app, "/cases") == 1
 
     token = InternalTokenMinter(key).mint(principal(), audience="plans")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://plans") as client:
