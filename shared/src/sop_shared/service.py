@@ -35,6 +35,7 @@ from sop_shared.outbox import OutboxArchive, OutboxRelay, idempotent_consumer
 from sop_shared.platform_tables import PlatformTables
 from sop_shared.problems import install_problem_handlers
 from sop_shared.response_headers import install_head_as_get, install_response_headers
+from sop_shared.route_index import install_route_index
 from sop_shared.runtime import tune_gc_after_startup
 from sop_shared.settings import ServiceSettings
 from sop_shared.tracing import configure_tracing, fastapi_telemetry
@@ -181,6 +182,7 @@ def build_service_app(
     app.include_router(audit_router)
     for router in routers:
         app.include_router(router)
+    install_route_index(app)  # FastAPI's routing over the routes that can match a path (routes added later too)
     return app
 
 
