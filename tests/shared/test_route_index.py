@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute, Match
 
 from sop_shared.component import load_components
@@ -171,7 +171,7 @@ async def test_a_route_that_cannot_match_the_path_is_not_tried() -> None:
     assert tried == ["/v1/files/{rest:path}"]  # without the index, the two routers before it too
 
 
-async def test_routes_added_after_the_first_request_are_found_in_their_order() -> None:
+async def test_routes_added_or_replaced_after_the_first_request_are_found_in_their_order() -> None:
     app = FastAPI()
     router = APIRouter()
 
@@ -203,6 +203,13 @@ async def test_routes_added_after_the_first_request_are_found_in_their_order() -
         assert (await client.get("/other")).json() == {"route": "other"}
         assert (await client.get("/things/x/parts")).json() == {"route": "parts"}
         assert (await client.get("/things/new")).json() == {"route": "thing"}
+
+        async def replaced() -> dict[str, str]:
+            return {"route": "replaced"}
+
+        place = next(i for i, r in enumerate(app.router.routes) if getattr(r, "path", None) == "/other")
+        app.router.routes[place] = APIRoute("/other", replaced, methods=["GET"])  # FastAPI counts no change
+        assert (await client.get("/other")).json() == {"route": "replaced"}
 
 
 async def test_a_request_under_a_root_path_is_routed_by_the_full_scan() -> None:

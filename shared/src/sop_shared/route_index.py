@@ -99,7 +99,8 @@ class RouteIndex:
 
     def __init__(self, router: fastapi_routing.APIRouter, full: ASGIApp) -> None:
         self.router, self.full = router, full
-        self._built_for: tuple[int, int, int] | None = None
+        self._built_from: list[BaseRoute] = []  # the app's routes the table was built from, and FastAPI's count
+        self._built_at: int | None = None  # of route changes then
         self._table = _Table()
         self._subsets: dict[frozenset[int], fastapi_routing.APIRouter] = {}
 
@@ -128,12 +129,15 @@ class RouteIndex:
         return subset
 
     def _current(self) -> _Table:
-        routes = self.router.routes
-        built_for = (id(routes), len(routes), self.router._get_routes_version())
-        if built_for != self._built_for:
+        """The table of the app's routes as they are: rebuilt when a route was added, removed or replaced at the
+        top (by identity) or FastAPI counted a change in an included router."""
+        routes, version = self.router.routes, self.router._get_routes_version()
+        held = self._built_from
+        changed = len(routes) != len(held) or any(a is not b for a, b in zip(routes, held, strict=True))
+        if changed or version != self._built_at:
             self._table = _table_of(routes)
             self._subsets = {}
-            self._built_for = built_for
+            self._built_from, self._built_at = list(routes), version
         return self._table
 
 
