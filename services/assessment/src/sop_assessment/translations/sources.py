@@ -84,7 +84,9 @@ def add_item_translations(content: Any, translations: Mapping[uuid.UUID, Sequenc
         for item in getattr(content, column, None) or []:
             found = translations.get(item.id)
             # most items have none: no words to weigh them against (`fields_carried` of none is none)
-            item.translations = fields_carried(found, map_item_fields(item.model_dump()), "en", version) if found else []
+            item.translations = (
+                fields_carried(found, map_item_fields(item.model_dump()), "en", version) if found else []
+            )
 
 
 def child_voice_translations(record: ChildVoiceRecord, translations: Sequence[Any]) -> list[CarriedTranslation]:
