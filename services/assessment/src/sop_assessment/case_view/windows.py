@@ -235,12 +235,16 @@ def scale_page(
     for statement in shown:
         statement_id = statement.id if statement is not None else None
         rows = list(ratings.get(target_of(statement_id), []))
-        if not every_rater:  # the family's and the network's own scores, not each professional's
+        if rows and not every_rater:  # the family's and the network's own scores, not each professional's
             rows = [r for r in rows if r.rater_role.value in MEMBER_RATER_ROLES]
-        withheld = statement is not None and is_withheld(
-            statement.sensitivity_labels, statement.consented_audiences, audience
+        shown_latest = latest_occasion(rows)
+        # the raters' words withheld with their statement (weighed only where a rating is shown)
+        withheld = (
+            bool(shown_latest)
+            and statement is not None
+            and is_withheld(statement.sensitivity_labels, statement.consented_audiences, audience)
         )
-        for rating in latest_occasion(rows):
+        for rating in shown_latest:
             out = rating_out(rating)
             if withheld:
                 out.rationale = out.one_step_up = None

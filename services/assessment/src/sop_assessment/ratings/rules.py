@@ -51,6 +51,8 @@ def fixed_anchors(
 def trajectory(ratings: Sequence[ScaleRating], statement_id: uuid.UUID | None) -> dict[str, Any]:
     """Occasions oldest first, each with every rater's score, lowest, highest and mean; and each rater's
     own line with how far it moved since their previous rating."""
+    if not ratings:  # most danger statements of a case are not rated yet
+        return {"statement_id": statement_id, "occasions": [], "raters": []}
     ordered = sorted(live(ratings), key=lambda r: (_occasion(r), r.id))
     occasions: dict[Any, list[ScaleRating]] = {}
     for rating in ordered:

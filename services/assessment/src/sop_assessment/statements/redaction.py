@@ -51,8 +51,8 @@ def hidden_labels(labels: Iterable[str], audience: Audience, consented_audiences
 
 def is_withheld(labels: Iterable[str] | None, consented_audiences: Iterable[str] | None, audience: Audience) -> bool:
     """Whether the statement with these labels and consents stands behind the fixed sentence for `audience`
-    (`statement_view`'s `withheld`, without building the view)."""
-    return bool(hidden_labels(labels or [], audience, consented_audiences or []))
+    (`statement_view`'s `withheld`, without building the view). Most statements carry no label: nothing to weigh."""
+    return bool(labels) and bool(hidden_labels(labels or [], audience, consented_audiences or []))
 
 
 def may_see_reporter(audience: Audience) -> bool:

@@ -324,23 +324,27 @@ def statement_check(*, kind: StatementKind, language: str, text: str, values: Ma
 def shown_statement_check(*, kind: StatementKind, language: str, text: str, values: Mapping[str, Any]) -> LanguageCheck:
     """`statement_check`, kept per process and the same object for every caller with the same words: for a
     response that only serialises it (a case view shows every statement's check on every read). Never change it."""
+    if kind == StatementKind.danger:  # the key built straight from the values (once per statement and read)
+        get = values.get
+        frozen = (
+            ("who_is_worried", _key_part(get("who_is_worried"))),
+            ("caregiver_behaviour", _key_part(get("caregiver_behaviour"))),
+            ("impact_on_child", _key_part(get("feared_impact_on_child"))),
+        )
+        return _statement_check(kind, language, text, frozen)
     lang = primary_language(language)
-    if kind == StatementKind.danger:
-        parts: dict[str, Any] = {
-            "who_is_worried": values.get("who_is_worried"),
-            "caregiver_behaviour": values.get("caregiver_behaviour"),
-            "impact_on_child": values.get("feared_impact_on_child"),
-        }
-    else:
-        parts = {
-            "who_reported": values.get("who_reported"),
-            "caregiver": names(values.get("caregivers") or [], lang),
-            "action": values.get("action_or_inaction"),
-            "child": names(values.get("children") or [], lang),
-            "impact": values.get("impact_on_child"),
-        }
-    frozen = tuple((k, None if v is None else str(v)) for k, v in parts.items())
-    return _statement_check(kind, language, text, frozen)
+    parts: dict[str, Any] = {
+        "who_reported": values.get("who_reported"),
+        "caregiver": names(values.get("caregivers") or [], lang),
+        "action": values.get("action_or_inaction"),
+        "child": names(values.get("children") or [], lang),
+        "impact": values.get("impact_on_child"),
+    }
+    return _statement_check(kind, language, text, tuple((k, _key_part(v)) for k, v in parts.items()))
+
+
+def _key_part(value: Any) -> str | None:
+    return value if value is None or type(value) is str else str(value)
 
 
 @lru_cache(maxsize=4096)  # a pure function of its arguments; bounded like `check_text`'s own

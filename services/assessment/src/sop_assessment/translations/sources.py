@@ -82,11 +82,15 @@ def add_item_translations(content: Any, translations: Mapping[uuid.UUID, Sequenc
     translates); the item's own words stay as they are."""
     for column in MAP_COLUMNS:
         for item in getattr(content, column, None) or []:
-            item.translations = fields_carried(
-                translations.get(item.id, []), map_item_fields(item.model_dump()), "en", version
+            found = translations.get(item.id)
+            # most items have none: no words to weigh them against (`fields_carried` of none is none)
+            item.translations = (
+                fields_carried(found, map_item_fields(item.model_dump()), "en", version) if found else []
             )
 
 
 def child_voice_translations(record: ChildVoiceRecord, translations: Sequence[Any]) -> list[CarriedTranslation]:
     """The current translations of the child's words, beside them (the words themselves stay verbatim)."""
+    if not translations:  # nothing to weigh: no walk of the record's words
+        return []
     return fields_carried(translations, dict(child_words(record.content)), record.language, record.version)
