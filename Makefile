@@ -80,8 +80,11 @@ bench: install
 bench-gateway: install
 	$(UV) run --frozen python tests/perf/gateway_caseload.py $(BENCH_ARGS)
 
+# The components run as the image runs them: its dependencies without the development group (deploy/Dockerfile's
+# `uv sync --no-dev`), in .venv-image; structlog imports Rich when it is installed, which the image does not have.
 bench-views: install
-	$(UV) run --frozen python tests/perf/case_views.py $(BENCH_ARGS)
+	UV_PROJECT_ENVIRONMENT=.venv-image $(UV) sync --frozen --no-dev --quiet
+	$(UV) run --frozen python tests/perf/case_views.py --components-python .venv-image/bin/python $(BENCH_ARGS)
 
 bench-reads: install
 	$(UV) run --frozen python tests/perf/view_reads.py $(BENCH_ARGS)

@@ -255,3 +255,14 @@ def test_a_graphql_answer_is_its_data_or_why_there_is_none(bench: Any) -> None:
         "graphql no",
     )
     assert bench.graphql_answer(httpx.Response(502, text="bad gateway")) == (None, "http 502 bad gateway")
+
+
+def test_the_components_run_on_the_images_dependencies(bench: Any) -> None:
+    """`make bench-views` runs the components in an environment synced as deploy/Dockerfile syncs the image (no
+    development group: no Rich for structlog to import), so the RSS it prints is the image's."""
+    assert bench.parse_args([]).components_python is None  # run by hand: this interpreter, as before
+    root = PERF.parents[1]
+    target = (root / "Makefile").read_text().split("\nbench-views:", 1)[1].split("\n\n", 1)[0]
+    assert "UV_PROJECT_ENVIRONMENT=.venv-image $(UV) sync --frozen --no-dev" in target
+    assert "--components-python .venv-image/bin/python" in target
+    assert "uv sync --frozen --no-dev" in (root / "deploy" / "Dockerfile").read_text()

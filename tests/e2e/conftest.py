@@ -41,6 +41,8 @@ class DistributedSystem:
     databases: dict[str, str] = field(default_factory=dict)  # component -> postgresql:// DSN
     # How long a component may take to answer ready (the benchmarks allow more on a busy machine).
     ready_seconds: float = 60
+    # The interpreter the components run on: this one, or (make bench-views) one with the image's dependencies.
+    python: str = sys.executable
 
     def url(self, component: str) -> str:
         return f"http://127.0.0.1:{self.ports[component]}"
@@ -66,7 +68,7 @@ class DistributedSystem:
         for component in components:
             log = (self.log_dir / f"{component}.log").open("ab")
             self.processes[component] = subprocess.Popen(
-                [sys.executable, "-m", "sop_shared.cli", "serve", component, "--port", str(self.ports[component])],
+                [self.python, "-m", "sop_shared.cli", "serve", component, "--port", str(self.ports[component])],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -110,6 +112,7 @@ def running_system(
     base: Path,
     extra_env: dict[str, str] | None = None,
     ready_seconds: float = 60,
+    python: str | None = None,
 ) -> Iterator[DistributedSystem]:
     """The three services and the gateway as processes on fresh PostgreSQL databases (dropped afterwards)
     and NATS; `extra_env` adds settings (e.g. pool sizes). The e2e tests and the soak (tests/perf/soak.py)
@@ -156,7 +159,13 @@ def running_system(
         }
     )
     system = DistributedSystem(
-        keys_dir, base, env, ports, databases={k: v.dsn for k, v in databases.items()}, ready_seconds=ready_seconds
+        keys_dir,
+        base,
+        env,
+        ports,
+        databases={k: v.dsn for k, v in databases.items()},
+        ready_seconds=ready_seconds,
+        python=python or sys.executable,
     )
     try:
         # Each component migrated by `sop migrate`, and then started, side by side (four Python processes one

@@ -390,6 +390,7 @@ def report(
     for (operation, target, concurrency), c in errors.items():
         print(f"errors: {operation} / {target} / {concurrency}: {c.errors}, the first: {c.first_error}")
     print("\nRSS after the run (MB): " + ", ".join(f"{name} {mb:.0f}" for name, mb in memory.items()))
+    print(f"  (the components ran on {bench.system.python})")
     print(f"peer gateway (c): {peer}")
 
     middle = 16 if 16 in concurrencies else concurrencies[len(concurrencies) // 2]
@@ -644,6 +645,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile-dir", default=f"{tempfile.gettempdir()}/sop-bench-views-profile", help="where --py-spy writes"
     )
     parser.add_argument("--cases", type=int, default=50, help="cases on the caseload (the page shows ≤ 50)")
+    parser.add_argument(
+        "--components-python",
+        help="the interpreter the components run on (make bench-views: .venv-image/bin/python, the image's "
+        "dependencies without the development group); default this one",
+    )
     parser.add_argument("--no-peer", action="store_true", help="leave out (c), the peer gateway")
     parser.add_argument(
         "--scale-cases",
@@ -678,7 +684,14 @@ def main(argv: list[str] | None = None) -> None:
     }
     with (
         tempfile.TemporaryDirectory(prefix="sop-bench-views-") as tmp,
-        running_system(admin_url, nats, Path(tmp), extra_env=grace, ready_seconds=args.ready_seconds) as system,
+        running_system(
+            admin_url,
+            nats,
+            Path(tmp),
+            extra_env=grace,
+            ready_seconds=args.ready_seconds,
+            python=args.components_python,
+        ) as system,
     ):
         line, agreed = asyncio.run(measure(system, args, Path(tmp)))
     print(line)
