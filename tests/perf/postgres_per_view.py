@@ -4,8 +4,7 @@ PostgreSQL databases, full views sent C at a time, and the CPU of the PostgreSQL
     .venv/bin/python tests/perf/postgres_per_view.py                          # 16 at a time, 5 rounds of 400
     .venv/bin/python tests/perf/postgres_per_view.py --concurrency 1 --views 200
     .venv/bin/python tests/perf/postgres_per_view.py --statements             # and what each backend was sent
-    .venv/bin/python tests/perf/postgres_per_view.py --statement-reads 3000   # and each wide read alone, A/B
-    .venv/bin/python tests/perf/postgres_per_view.py --separate-slots         # rounds alternating the slots
+    .venv/bin/python tests/perf/postgres_per_view.py --statement-reads 3000   # and each wide read alone
 
 The system is `tests/gateway/conftest.py`'s `embedded_system` (production settings for the gateway), seeded as
 `make bench-views` seeds it (the demo family and `--preload` danger statements). What is measured per round:
@@ -15,12 +14,11 @@ server wrote meanwhile (`pg_current_wal_lsn`, the whole server's: other work on 
 sets `log_min_duration_statement = 0` on the run's databases before the system starts and prints, for the timed
 views, each statement's count and server-side duration per view from the server's log (`--log`, readable by this
 user; it costs the server CPU itself). `--prepared` prints one pooled connection's prepared statements with their
-generic and custom plans. `--statement-reads N` then runs each service's wide read alone on one connection, this
-build's statement against the same read with a slot of its own for each string length, text and enum type
-(`--separate-slots`, as before they shared one) and, for assessment, also with every family numbered in SQL (as
-before its families ordered by id were sorted in Python), interleaved in blocks of 50: the backend's CPU and this
-process's per read, the figure least moved by other work on the machine. Two builds are compared by running it
-one after the other (a shared server runs out of connections with two at once), the other with
+generic and custom plans. `--statement-reads N` then runs each service's wide read alone on one connection, N
+times, and for assessment this build's statement against the one before its families ordered by id were sorted
+in Python (each family numbered in SQL), interleaved in blocks of 50: the backend's CPU and this process's per
+read, the figure least moved by other work on the machine. Two builds are compared by running it one after the
+other (a shared server runs out of connections with two at once), the other with
 `PYTHONPATH=<other checkout>/...` for each package's `src`."""
 
 from __future__ import annotations
@@ -45,55 +43,12 @@ PERF_DIR = Path(__file__).resolve().parent
 if str(PERF_DIR) not in sys.path:
     sys.path.insert(0, str(PERF_DIR))
 
-import sop_shared.wide_union as wide_union  # noqa: E402
-
-# Each wide read's branches, kept as the services build their reads at import (for `--separate-slots`).
-_given = wide_union.WideUnion.__init__
-
-
-def _keeping_branches(self: Any, branches: Any) -> None:
-    self.branches_given = dict(branches)
-    _given(self, branches)
-
-
-wide_union.WideUnion.__init__ = _keeping_branches  # type: ignore[method-assign]
-
 from case_views import FULL_VIEW  # noqa: E402
 from distributed_system import WORKER  # noqa: E402
 from gateway_caseload import drop_databases, postgres_urls  # noqa: E402
 from gateway_cpu import gateway_conftest, seed, view  # noqa: E402
 
 from sop_shared.observability import configure_logging  # noqa: E402
-
-
-def separate_slots(view: Any) -> Any:
-    """The same read with each string length, text and enum in slots of its own (as before they shared)."""
-    is_text = wide_union._is_text
-    wide_union._is_text = lambda column_type: False
-    try:
-        return wide_union.WideUnion(view.branches_given)
-    finally:
-        wide_union._is_text = is_text
-
-
-def the_reads(variant: str) -> None:
-    """Point the services' case-view reads at `variant`'s wide statements ("shared" or "separate")."""
-    import sop_assessment.case_view.records as assessment_records
-    import sop_network.access.view as network_view
-    import sop_plans.case_view.service as plans_view
-
-    for module, name in ((network_view, "VIEW"), (plans_view, "VIEW")):
-        shared = module.__dict__.setdefault(f"_{name}_shared", getattr(module, name))
-        if variant == "separate":
-            separate = module.__dict__.setdefault(f"_{name}_separate", separate_slots(shared))
-        setattr(module, name, shared if variant == "shared" else separate)
-    reads = assessment_records.READS
-    shared_reads = assessment_records.__dict__.setdefault("_READS_shared", dict(reads))
-    if variant == "separate":
-        separate_reads = assessment_records.__dict__.setdefault(
-            "_READS_separate", {key: separate_slots(view) for key, view in shared_reads.items()}
-        )
-    reads.update(shared_reads if variant == "shared" else separate_reads)
 
 
 def cpu_ticks(pid: int) -> int:
@@ -158,16 +113,10 @@ async def run(args: argparse.Namespace, server: str) -> None:
                     c = args.concurrency
                     await asyncio.gather(*(one_client(n // c + (i < n % c)) for i in range(c)))
 
-                variants = ["shared", "separate"] if args.separate_slots else ["shared"]
-                for variant in variants:
-                    the_reads(variant)
-                    await views(args.warmup)
+                await views(args.warmup)
                 per_view, wal_per_view, python_per_view = [], [], []
-                by_variant: dict[str, list[float]] = collections.defaultdict(list)
                 log_start = Path(args.log).stat().st_size if args.statements else 0
-                for n in range(args.rounds * len(variants)):
-                    variant = variants[n % len(variants)]
-                    the_reads(variant)
+                for _ in range(args.rounds):
                     pids = await backends(admin, databases)
                     before = {pid: cpu_ticks(pid) for pid in pids}
                     wal_before = await wal_lsn(admin)
@@ -180,11 +129,10 @@ async def run(args: argparse.Namespace, server: str) -> None:
                         by_component[component] += cpu_ticks(pid) - before[pid]
                     ms = 1000 / os.sysconf("SC_CLK_TCK") / args.views
                     per_view.append(sum(by_component.values()) * ms)
-                    by_variant[variant].append(per_view[-1])
                     wal_per_view.append((wal_after - wal_before) / args.views)
                     python_per_view.append(python * 1000 / args.views)
                     print(
-                        f"round ({variant}): postgres {per_view[-1]:.3f} ms/view ({len(pids)} backends), WAL "
+                        f"round: postgres {per_view[-1]:.3f} ms/view ({len(pids)} backends), WAL "
                         f"{wal_per_view[-1]:.0f} B/view, this process {python_per_view[-1]:.2f} ms/view; "
                         + ", ".join(f"{c} {t * ms:.2f}" for c, t in sorted(by_component.items())),
                         flush=True,
@@ -196,9 +144,6 @@ async def run(args: argparse.Namespace, server: str) -> None:
                 )
                 if args.statement_reads:
                     await compare_statements(system, case_id, args.statement_reads)
-                if args.separate_slots:
-                    for variant, figures in by_variant.items():
-                        print(f"{variant} slots: postgres ms/view median {statistics.median(figures):.3f} {figures}")
                 if args.prepared:
                     await print_prepared(system)
                 if args.statements:
@@ -212,35 +157,36 @@ async def run(args: argparse.Namespace, server: str) -> None:
 
 
 async def compare_statements(system: Any, case_id: str, reads: int) -> None:
-    """Each service's wide read alone, shared and separate slots interleaved in blocks of 50 on one connection:
-    its backend's CPU (/proc) and this process's (`process_time`) per read."""
+    """Each service's wide read alone on one connection (for assessment, this build's statement and the one with
+    every family numbered in SQL, interleaved in blocks of 50): its backend's CPU (/proc) and this process's
+    (`process_time`) per read."""
     from datetime import UTC, datetime, timedelta
 
     import sop_assessment.case_view.records as assessment_records
     import sop_network.access.view as network_view
     import sop_plans.case_view.service as plans_view
+    from sop_shared.wide_union import WideUnion
 
-    the_reads("shared")
+    by_id = assessment_records.Family.by_id
+    assessment_records.Family.by_id = property(lambda family: False)  # type: ignore[assignment]
+    try:
+        families = assessment_records._families(agency=True, internal=True)
+        numbered = WideUnion({family.name: family.branch() for family in families})
+    finally:
+        assessment_records.Family.by_id = by_id  # type: ignore[method-assign]
     case = uuid.UUID(case_id)
     since = datetime.now(UTC) - timedelta(days=7)
-    views = {
-        "network": (network_view.VIEW, {"case_ids": [case]}),
-        "assessment": (assessment_records.READS[(True, True)], {"case_id": case}),
-        "plans": (plans_view.VIEW, {"case_id": case, "check_ins": 5, "since": since}),
+    views: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+        "network": ({"this build": network_view.VIEW}, {"case_ids": [case]}),
+        "assessment": (
+            {"this build": assessment_records.READS[(True, True)], "numbered in SQL": numbered},
+            {"case_id": case},
+        ),
+        "plans": ({"this build": plans_view.VIEW}, {"case_id": case, "check_ins": 5, "since": since}),
     }
-    print(f"\none wide read alone, {reads} of each, interleaved: backend CPU ms / this process's CPU ms per read")
-    for name, (shared, params) in views.items():
+    print(f"\none wide read alone, {reads} of each: backend CPU ms / this process's CPU ms per read")
+    for name, (variants, params) in views.items():
         database = system.services[name].state.database
-        variants = {"shared": shared, "separate": separate_slots(shared)}
-        if name == "assessment":  # and as before: each family numbered in SQL, its own slots for each text type
-            by_id = assessment_records.Family.by_id
-            assessment_records.Family.by_id = property(lambda family: False)  # type: ignore[assignment]
-            try:
-                families = assessment_records._families(agency=True, internal=True)
-                numbered = wide_union.WideUnion({family.name: family.branch() for family in families})
-            finally:
-                assessment_records.Family.by_id = by_id  # type: ignore[method-assign]
-            variants["numbered in SQL, separate"] = separate_slots(numbered)
         backend = {v: 0 for v in variants}
         python = {v: 0.0 for v in variants}
         async with database.read_session() as session:
@@ -257,12 +203,7 @@ async def compare_statements(system: Any, case_id: str, reads: int) -> None:
                     backend[variant] += cpu_ticks(pid) - ticks
         n = max(1, reads // 50) * 50
         ms = 1000 / os.sysconf("SC_CLK_TCK") / n
-        print(
-            f"{name:11} "
-            + "  ".join(f"{v} {backend[v] * ms:.3f} / {python[v] * 1000 / n:.3f}" for v in variants)
-            + f"  (ratio {backend['shared'] / max(1, backend['separate']):.2f} / "
-            f"{python['shared'] / max(1e-9, python['separate']):.2f})"
-        )
+        print(f"{name:11} " + "  ".join(f"{v} {backend[v] * ms:.3f} / {python[v] * 1000 / n:.3f}" for v in variants))
 
 
 async def print_prepared(system: Any) -> None:
@@ -311,11 +252,6 @@ def main() -> None:
     parser.add_argument("--preload", type=int, default=20, help="danger statements added (bench-views --quick: 20)")
     parser.add_argument("--statements", action="store_true", help="log the run's statements and summarise them")
     parser.add_argument("--prepared", action="store_true", help="print a pooled connection's prepared statements")
-    parser.add_argument(
-        "--separate-slots",
-        action="store_true",
-        help="alternate rounds with the wide reads' strings, texts and enums in slots of their own (as before)",
-    )
     parser.add_argument(
         "--statement-reads", type=int, default=0, metavar="N", help="and each wide read alone, N of each variant"
     )
