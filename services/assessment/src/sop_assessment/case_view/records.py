@@ -3,7 +3,8 @@ ratings, the latest map with its shown version, SDM revisions, the children's vo
 rule links, and for the agency the trauma histories and the approvals waiting.
 
 The statement is a `sop_shared.wide_union` of SQLAlchemy Core selects, built once here with the case as a bound
-parameter (compiled once, the same SQL on PostgreSQL and SQLite); each family's order is numbered in SQL. The
+parameter (compiled once, the same SQL on PostgreSQL and SQLite); each family's order is numbered in SQL, or
+sorted by id in Python where the id alone orders it. The
 rows are read as their entities (`read_as`: the row's columns as the entity's attributes and `model_dump()`,
 without building a model object, the map's row too), so the view's redaction and output functions take them as
 they are. What the audience may see is decided afterwards by the rules the window reads apply in SQL
@@ -21,6 +22,7 @@ from sqlalchemy import (
     BindParameter,
     Integer,
     Select,
+    Uuid,
     and_,
     bindparam,
     func,
@@ -83,13 +85,21 @@ def _latest_map(*, agency: bool) -> Select[Any]:
 @dataclass(frozen=True)
 class Family:
     """One family of records in the case view's statement: its rows (a query) in its own order (columns of
-    the query, by name), numbered in SQL (`place`) so the database's order is kept."""
+    the query, by name), numbered in SQL (`place`) so the database's order is kept. A family in the order of its
+    id alone is read as it is and sorted by its id in Python (`by_id`): a UUID sorts alike in both, and the
+    numbering was a subquery, a sort and a window that PostgreSQL set up again on every read."""
 
     name: str
     query: Select[Any]
     order: tuple[str, ...] = ()
 
+    @property
+    def by_id(self) -> bool:
+        return self.order == ("id",) and isinstance(self.query.selected_columns["id"].type, Uuid)
+
     def branch(self) -> Select[Any]:
+        if self.by_id:
+            return self.query
         rows = self.query.subquery(self.name)
         place = (
             type_coerce(func.row_number().over(order_by=[rows.c[name] for name in self.order]), Integer)
@@ -138,6 +148,8 @@ READS: dict[tuple[bool, bool], WideUnion] = {
     for agency in (True, False)
     for internal in (True, False)
 }
+# The families sorted by their id in Python (the same in every statement).
+BY_ID = frozenset(f.name for f in _families(agency=True, internal=True) if f.by_id)
 
 
 @dataclass
@@ -165,6 +177,8 @@ async def case_records(session: AsyncSession, case_id: uuid.UUID, audience: Audi
     rows = await READS[(may_see_unshared(audience), internal)].read(session, {"case_id": case_id})
 
     def of(name: str, model: type[M]) -> list[M]:
+        if name in BY_ID:
+            return [read_as(model, row) for row in sorted(rows.get(name, []), key=itemgetter("id"))]
         ordered = sorted(rows.get(name, []), key=itemgetter(PLACE))
         for row in ordered:  # the rows are this read's own: their place is dropped, not copied around
             del row[PLACE]
