@@ -11,6 +11,7 @@ an error naming the section and the service; the rest of the view still answers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Iterator
@@ -248,6 +249,10 @@ class CaseView:
     language: str
     slices: strawberry.Private[_Slices]
     rest: strawberry.Private[_Rest]
+    # The plans built for `safetyPlan` and `safetyPlans`, by id: the service's JSON and the typed plan
+    plans_built: strawberry.Private[dict[str, tuple[dict[str, Any], SafetyPlan]]] = dataclasses.field(
+        default_factory=dict
+    )
 
     @strawberry.field(
         description="The view's headings and three questions in `language` (English, with "
@@ -336,15 +341,23 @@ class CaseView:
     def safety_plan(self) -> SafetyPlan | None:
         self.slices.require("safetyPlan")
         plan = self.slices.plans["safety_plan"]
-        return SafetyPlan.from_json(plan_in_language(plan, self.language), self.rest.check_ins) if plan else None
+        return self._plan(plan) if plan else None
 
     @strawberry.field(description="The case's safety plans, newest first.")
     def safety_plans(self) -> list[SafetyPlan] | None:
         self.slices.require("safetyPlans")
-        return [
-            SafetyPlan.from_json(plan_in_language(p, self.language), self.rest.check_ins)
-            for p in self.slices.plans["plans"]
-        ]
+        return [self._plan(p) for p in self.slices.plans["plans"]]
+
+    def _plan(self, body: dict[str, Any]) -> SafetyPlan:
+        """The plan as the view shows it. The plans service sends the plan in force twice, in `safety_plan` and
+        among `plans`: where its two copies are equal it is built once, and the executor then completes it once
+        where `safetyPlan` and `safetyPlans` select it alike (`GatewayExecutionContext`)."""
+        built = self.plans_built.get(body["id"])
+        if built is not None and (built[0] is body or built[0] == body):
+            return built[1]
+        plan = SafetyPlan.from_json(plan_in_language(body, self.language), self.rest.check_ins)
+        self.plans_built[body["id"]] = (body, plan)
+        return plan
 
     @strawberry.field(
         description="The children's own words: content only where the child consented to share with this audience."
