@@ -29,7 +29,14 @@ from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.execution import answer_after
 from sop_gateway.graphql.global_ids import ViewKey, register_view
 from sop_gateway.graphql.ids import bad_input
-from sop_gateway.graphql.labels import in_language, item_in_language, labels_for, plan_in_language, terms_used
+from sop_gateway.graphql.labels import (
+    InLanguage,
+    in_language,
+    item_in_language,
+    labels_for,
+    plan_in_language,
+    terms_used,
+)
 from sop_gateway.graphql.paging import ReadRest, Window, slice_params, widest_slices
 from sop_gateway.graphql.per_document import per_document
 from sop_gateway.graphql.types import (
@@ -253,6 +260,12 @@ class CaseView:
     plans_built: strawberry.Private[dict[str, tuple[dict[str, Any], SafetyPlan]]] = dataclasses.field(
         default_factory=dict
     )
+    # Words put in the view's language once for the resolvers and the glossary's look-up of terms: each
+    # statement's (by the service's record, which is kept with them) and each map column's items
+    words_shown: strawberry.Private[dict[int, tuple[dict[str, Any], InLanguage]]] = dataclasses.field(
+        default_factory=dict
+    )
+    columns_shown: strawberry.Private[dict[str, list[dict[str, Any]]]] = dataclasses.field(default_factory=dict)
 
     @strawberry.field(
         description="The view's headings and three questions in `language` (English, with "
@@ -295,21 +308,15 @@ class CaseView:
                 self._statement,
                 self.rest.statements("danger"),
             ),
-            complicating_factors=[
-                MapEntry.from_json(i)
-                for i in _map_column(self.slices.assessment, "complicating_factors", self.language)
-            ],
+            complicating_factors=[MapEntry.from_json(i) for i in self._column("complicating_factors")],
         )
 
     @strawberry.field(description="What's working well: the map's strengths and existing safety.")
     def working_well(self) -> WorkingWell | None:
         self.slices.require("workingWell")
         return WorkingWell(
-            strengths=[MapEntry.from_json(i) for i in _map_column(self.slices.assessment, "strengths", self.language)],
-            existing_safety=[
-                ExistingSafety.from_json(i)
-                for i in _map_column(self.slices.assessment, "existing_safety", self.language)
-            ],
+            strengths=[MapEntry.from_json(i) for i in self._column("strengths")],
+            existing_safety=[ExistingSafety.from_json(i) for i in self._column("existing_safety")],
         )
 
     @strawberry.field(description="What needs to happen: safety goals and next steps.")
@@ -403,7 +410,23 @@ class CaseView:
         return alerts
 
     def _statement(self, body: dict[str, Any]) -> Statement:
-        return Statement.from_json(_reporter_withheld(body, self.audience), _shown(body, self.language))
+        return Statement.from_json(_reporter_withheld(body, self.audience), self._words(body))
+
+    def _words(self, body: dict[str, Any]) -> InLanguage:
+        """A statement's words in the view's language (`_shown`), worked out once per view."""
+        kept = self.words_shown.get(id(body))
+        if kept is not None and kept[0] is body:
+            return kept[1]
+        shown: InLanguage = _shown(body, self.language)
+        self.words_shown[id(body)] = (body, shown)
+        return shown
+
+    def _column(self, column: str) -> list[dict[str, Any]]:
+        """The map's items in `column`, in the view's language (`_map_column`), worked out once per view."""
+        items = self.columns_shown.get(column)
+        if items is None:
+            items = self.columns_shown[column] = _map_column(self.slices.assessment, column, self.language)
+        return items
 
     def _sections_with_content(self) -> list[str]:
         """The sections (by their label keys) that have something in them, for the glossary."""
@@ -433,11 +456,11 @@ class CaseView:
         if not isinstance(assessment, BaseException):
             for kind in ("harm", "danger"):
                 for body in assessment["statements"][kind]:
-                    yield _shown(body, self.language).text
+                    yield self._words(body).text
             for goal in assessment["safety_goals"]:
                 yield _shown(goal, self.language).text
             for column in ("complicating_factors", "strengths", "existing_safety", "next_steps"):
-                yield from (i["text"] for i in _map_column(assessment, column, self.language))
+                yield from (i["text"] for i in self._column(column))
         plans = self.slices.plans
         if not isinstance(plans, BaseException) and plans["safety_plan"]:
             yield from (r["text"] for r in plans["safety_plan"].get("rules", []))

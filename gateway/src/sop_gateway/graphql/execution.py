@@ -20,7 +20,10 @@ The short way reads such a field with `getattr`, and:
   (`_is_plain_class`), instead of once per object;
 - a leaf whose resolver says how its value follows from the object, the context and the response path alone
   (`FROM_PATH` in the Strawberry field's metadata: a record's global id names the view of its root field) it
-  computes so, without the resolver machinery (resolve info, argument conversion, field extensions).
+  computes so, without the resolver machinery (resolve info, argument conversion, field extensions);
+- an object in a list that this request has already completed under a selection of the same shape below the
+  same root field (`danger` and `dangerPage { nodes }` select a statement alike), wholly the short way and
+  without an error, it answers with those fields again (`_complete_items`).
 
 Anything else takes the long way: a field with a resolver, arguments or field extensions, an abstract type, a
 field node with directives (`@stream`), a selection with `@defer`, any middleware (a schema extension that wraps
