@@ -378,3 +378,77 @@ async def test_a_jargon_finding_says_what_kind_of_jargon_it_is(system: EmbeddedS
     [statement] = [s for s in body["data"]["caseView"]["worries"]["danger"] if s["recordId"] == created.json()["id"]]
     jargon = {f["term"].lower(): f["category"] for f in statement["plainLanguage"]["findings"] if f["code"] == "jargon"}
     assert jargon.get("alcoholic") == "LABEL" and jargon.get("ua") == "ACRONYM", jargon
+
+
+async def test_the_plan_in_force_is_built_once_for_safety_plan_and_safety_plans(
+    system: EmbeddedSystem, demo_case: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plans service sends the plan in force in `safety_plan` and among `plans`: where the two copies are
+    equal the view builds it once and shows it alike in `safetyPlan` and `safetyPlans`; a copy that differs is
+    built on its own."""
+    from sop_gateway.graphql import case_view
+    from sop_gateway.graphql.types import SafetyPlan
+
+    built: list[dict[str, Any]] = []
+    in_language = case_view.plan_in_language
+
+    def building(plan: dict[str, Any], language: str) -> dict[str, Any]:
+        built.append(plan)
+        return in_language(plan, language)
+
+    monkeypatch.setattr(case_view, "plan_in_language", building)
+    shown = "{ recordId status title rules { text } recentCheckIns { kept note } }"
+    query = f"query($id: ID!) {{ caseView(caseId: $id) {{ safetyPlan {shown} safetyPlans {shown} }} }}"
+    body = (await system.graphql(query, {"id": str(demo_case)})).json()
+    assert not body.get("errors"), body["errors"]
+    view = body["data"]["caseView"]
+    assert view["safetyPlan"]["recordId"] == view["safetyPlans"][0]["recordId"], "the demo's plan in force"
+    assert view["safetyPlans"][0] == view["safetyPlan"]
+    assert len(built) == 1
+
+    plan = built[0]
+    bare: Any = type("View", (), {})()  # what `_plan` reads of the view
+    bare.plans_built, bare.language, bare.rest = {}, "en", type("Rest", (), {"check_ins": None})()
+    first = case_view.CaseView._plan(bare, plan)
+    assert case_view.CaseView._plan(bare, dict(plan)) is first  # an equal copy
+    changed = case_view.CaseView._plan(bare, {**plan, "title": "Another title"})
+    assert changed is not first and isinstance(changed, SafetyPlan) and changed.title == "Another title"
+
+
+async def test_a_statements_words_are_put_in_the_views_language_once_for_it_and_the_glossary(
+    system: EmbeddedSystem, demo_case: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The glossary looks for its terms in every sentence the view shows: the statements' words and the map's
+    items it reads are those the view already put in its language, not worked out again; the answer is as
+    before (the glossary names terms the view uses)."""
+    from sop_gateway.graphql import case_view
+
+    worked_out: list[str] = []
+    in_language = case_view.in_language
+
+    def counting(original: str, *rest: Any) -> Any:
+        worked_out.append(original)
+        return in_language(original, *rest)
+
+    monkeypatch.setattr(case_view, "in_language", counting)
+    items: list[str] = []
+    map_column = case_view._map_column
+
+    def reading(assessment: dict[str, Any], column: str, language: str | None = None) -> Any:
+        if language is not None:
+            items.append(column)
+        return map_column(assessment, column, language)
+
+    monkeypatch.setattr(case_view, "_map_column", reading)
+    query = """query($id: ID!) { caseView(caseId: $id) {
+      worries { harm { text } danger { text } complicatingFactors { text } }
+      workingWell { strengths { text } existingSafety { text } }
+      glossary { entries { key term } } } }"""
+    body = (await system.graphql(query, {"id": str(demo_case)})).json()
+    assert not body.get("errors"), body["errors"]
+    view = body["data"]["caseView"]
+    statements = [s["text"] for kind in ("harm", "danger") for s in view["worries"][kind]]
+    assert statements, "the demo family has statements"
+    assert view["glossary"]["entries"], "the glossary names the terms the view uses"
+    assert all(worked_out.count(text) == 1 for text in statements), worked_out
+    assert sorted(items) == ["complicating_factors", "existing_safety", "next_steps", "strengths"]

@@ -22,6 +22,7 @@ from graphql import (
     is_leaf_type,
     is_non_null_type,
 )
+from strawberry.extensions import ParserCache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from sop_gateway.graphql.execution import FROM_PATH, GatewayExecutionContext
@@ -82,6 +83,12 @@ class Colour(enum.Enum):
     RED = "red"
 
 
+class Shade(enum.Enum):
+    """Not the GraphQL enum's Python class, though its member has the same name and value."""
+
+    RED = "red"
+
+
 @strawberry.type
 class Thing:
     name: str
@@ -89,6 +96,8 @@ class Thing:
     colour: Colour
     tags: list[str]
     maybe_tags: list[str | None] | None
+    count: int | None = None
+    counts: list[int] | None = None
 
 
 @strawberry.type
@@ -96,10 +105,17 @@ class Query:
     @strawberry.field
     def things(self) -> list[Thing]:
         return [
-            Thing(name="one", nickname=None, colour=Colour.RED, tags=["a", "b"], maybe_tags=["c", None]),
-            Thing(name=None, nickname="x", colour=Colour.RED, tags=["a"], maybe_tags=None),  # type: ignore[arg-type]
-            Thing(name="three", nickname="y", colour="green", tags=["a", None], maybe_tags=[]),  # type: ignore[arg-type,list-item]
-            Thing(name="four", nickname=3, colour=Colour.RED, tags=("t",), maybe_tags=[ValueError("no")]),  # type: ignore[arg-type,list-item]
+            Thing(name="one", nickname=None, colour=Colour.RED, tags=["a", "b"], maybe_tags=["c", None], count=7),
+            Thing(name=None, nickname="x", colour=Colour.RED, tags=["a"], maybe_tags=None, count=True),  # type: ignore[arg-type]
+            Thing(name="three", nickname="y", colour="green", tags=["a", None], maybe_tags=[], count=2**31),  # type: ignore[arg-type,list-item]
+            Thing(name="four", nickname=3, colour=Colour.RED, tags=("t",), maybe_tags=[ValueError("no")], count=3.0),  # type: ignore[arg-type,list-item]
+            Thing(name="five", nickname=None, colour=Shade.RED, tags=[], maybe_tags=None, count=-(2**31)),  # type: ignore[arg-type]
+            Thing(
+                name="six", nickname=None, colour="RED", tags=[], maybe_tags=None, count="8", counts=[1, -(2**31) - 1]
+            ),  # type: ignore[arg-type,list-item]
+            Thing(
+                name="seven", nickname=None, colour=Colour.RED, tags=[], maybe_tags=None, count=3.5, counts=[2, False]
+            ),  # type: ignore[arg-type,list-item]
         ]
 
 
@@ -110,11 +126,13 @@ class Query:
         "{ things { name nickname colour tags maybeTags } }",
         "{ things { maybeTags tags colour nickname name } }",
         "{ things { a: name b: name colour } }",
+        "{ things { count counts colour } }",
     ],
 )
 async def test_leaves_the_short_way_leaves_alone_are_answered_as_graphql_core_answers_them(query: str) -> None:
-    """A null where the type forbids it, a value the type refuses, a null item, an exception, a tuple: the
-    same data, errors, messages and paths."""
+    """A null where the type forbids it, a value the type refuses, a null item, an exception, a tuple, Ints
+    out of 32 bits, bools, floats and strings for an Int, another enum's member: the same data, errors,
+    messages and paths."""
     ours = await strawberry.Schema(Query, execution_context_class=GatewayExecutionContext).execute(query)
     theirs = await strawberry.Schema(Query).execute(query)
     assert ours.errors, "the query has failing leaves"
@@ -459,3 +477,166 @@ def test_a_services_enum_value_is_known_as_the_enum_itself_knows_it(enum_type: A
     except ValueError:
         expected = None
     assert known(enum_type, value) is expected
+
+
+# --- an object selected alike twice in one document (`danger` and `dangerPage { nodes }`) ---
+
+KENNEL = [Pet(name="dog", legs=4), Pet(name="spider", legs=8)]
+ODD_KENNEL = [Pet(name="dog", legs=4), odd(name=None, legs=1), Pet(name="mute", legs=-1)]
+KEEPERS = [
+    Owner(name="plain", collar=None, pet=KENNEL[0], pets=KENNEL, maybe_pets=None, best_pet=KENNEL[1]),
+    odd(name="no collar", collar=ValueError("no collar"), pet=None, pets=KENNEL, maybe_pets=None, best_pet=KENNEL[0]),
+]
+
+
+def _kennel_root(source: Any, context: Any, path: Any) -> str:
+    root = path
+    while root.prev is not None:
+        root = root.prev
+    return f"{source.name} under {root.key}"
+
+
+@strawberry.type
+class Tag:
+    """A record whose `label` reads the root of its path, as a global id does (`FROM_PATH`)."""
+
+    name: str
+
+    @strawberry.field(metadata={FROM_PATH: _kennel_root})
+    def label(self, info: strawberry.Info) -> str:
+        return _kennel_root(self, info.context, info.path)
+
+
+TAGS = [Tag(name="red"), Tag(name="blue")]
+
+
+@strawberry.type
+class Kennel:
+    odd: bool = False
+
+    @strawberry.field
+    def pets(self) -> list[Pet]:
+        return ODD_KENNEL if self.odd else KENNEL
+
+    @strawberry.field
+    def first_pets(self, first: int = 10) -> list[Pet]:
+        return (ODD_KENNEL if self.odd else KENNEL)[:first]
+
+    @strawberry.field
+    def keepers(self) -> list[Owner]:
+        return KEEPERS
+
+    @strawberry.field
+    def keepers_again(self) -> list[Owner]:
+        return KEEPERS
+
+    @strawberry.field
+    def tags(self) -> list[Tag]:
+        return TAGS
+
+    @strawberry.field
+    def tags_again(self) -> list[Tag]:
+        return TAGS
+
+
+@strawberry.type
+class KennelQuery:
+    @strawberry.field
+    def kennel(self) -> Kennel:
+        return Kennel()
+
+    @strawberry.field
+    def odd_kennel(self) -> Kennel:
+        return Kennel(odd=True)
+
+    @strawberry.field
+    def root_tags(self) -> list[Tag]:
+        return TAGS
+
+    @strawberry.field
+    def root_tags_again(self) -> list[Tag]:
+        return TAGS
+
+
+def kennel_schema() -> strawberry.Schema:
+    """With the gateway's executor, and its parser cache: each request of a query text is the same document, so
+    what is worked out per document is reused."""
+    return strawberry.Schema(
+        KennelQuery, execution_context_class=GatewayExecutionContext, extensions=[lambda: ParserCache(maxsize=16)]
+    )
+
+
+@pytest.mark.sqlite_smoke
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ kennel { pets { name legs } firstPets { name legs } } }",
+        "{ kennel { pets { name legs } firstPets(first: 1) { name legs } } }",
+        "{ kennel { pets { name } firstPets { legs } } }",
+        "{ kennel { pets { name sound } firstPets { name sound } } }",
+        "{ oddKennel { pets { name legs } firstPets { name legs } } }",
+        "{ oddKennel { pets { name sound } firstPets { name sound } } }",
+        "{ kennel { tags { name label } tagsAgain { name label } } other: kennel { tags { name label } } }",
+        "{ rootTags { name label } rootTagsAgain { name label } }",
+        "{ kennel { keepers { ...K } keepersAgain { ...K } } } fragment K on Owner { collar { tags } pet { legs } }",
+        "{ kennel { ...P firstPets { ...P } } } fragment P on Kennel { pets { name } }",
+    ],
+)
+async def test_an_object_selected_alike_twice_is_answered_as_graphql_core_answers_it(query: str) -> None:
+    """The same objects under two selections of the same shape (as `danger` and `dangerPage { nodes }` select
+    a statement): the same data, errors (each at its own path), messages and locations — the second time
+    too, when the document's selections are known to be alike; with a field that fails, one that takes the
+    long way, a field read from the path's root under two roots, and root lists."""
+    ours_schema = kennel_schema()
+    theirs = await strawberry.Schema(KennelQuery).execute(query)
+    for _ in range(3):
+        ours = await ours_schema.execute(query)
+        assert json.dumps(ours.data) == json.dumps(theirs.data)
+        assert [e.formatted for e in ours.errors or []] == [e.formatted for e in theirs.errors or []]
+
+
+async def test_an_object_selected_alike_twice_is_completed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the document's two selections are known to be alike (from its second request on), each pet is
+    completed once and its fields answered under both; a selection of another shape completes it again."""
+    completed: list[str] = []
+    execute_plan = GatewayExecutionContext._execute_plan
+
+    def recording(self: GatewayExecutionContext, parent_type: Any, source: Any, *rest: Any) -> Any:
+        if parent_type.name == "Pet":
+            completed.append(source.name)
+        return execute_plan(self, parent_type, source, *rest)
+
+    monkeypatch.setattr(GatewayExecutionContext, "_execute_plan", recording)
+    schema = kennel_schema()
+    alike = "{ kennel { pets { name legs } firstPets { name legs } } }"
+    answers = []
+    for _ in range(3):
+        completed.clear()
+        result = await schema.execute(alike)
+        assert not result.errors
+        answers.append(result.data)
+    assert completed == ["dog", "spider"]
+    assert answers[1] == answers[2] == answers[0]
+    for _ in range(2):
+        completed.clear()
+        assert not (await schema.execute("{ kennel { pets { name legs } firstPets { legs name } } }")).errors
+        assert completed == ["dog", "spider", "dog", "spider"]
+
+
+@pytest.mark.parametrize("enum_type", [Colour, Mood, Tide])
+@pytest.mark.parametrize("value", ["red", "calm", "high", "green", None, 1, Colour.RED, ["red"]])
+def test_a_services_enum_value_is_the_member_the_enum_itself_gives(enum_type: Any, value: Any) -> None:
+    """`types.member` (the typed objects' `Enum(value)`, looked up in a table) answers as the enum does, and
+    refuses what it refuses with the same error."""
+    from sop_gateway.graphql.types import member
+
+    try:
+        expected: Any = enum_type(value)
+    except (ValueError, TypeError) as error:
+        expected = (type(error), str(error))
+    try:
+        answered: Any = member(enum_type, value)
+    except (ValueError, TypeError) as error:
+        answered = (type(error), str(error))
+    assert answered == expected
+    assert not isinstance(expected, enum.Enum) or answered is expected

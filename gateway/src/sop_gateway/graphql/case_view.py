@@ -11,6 +11,7 @@ an error naming the section and the service; the rest of the view still answers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Iterator
@@ -28,7 +29,14 @@ from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.execution import answer_after
 from sop_gateway.graphql.global_ids import ViewKey, register_view
 from sop_gateway.graphql.ids import bad_input
-from sop_gateway.graphql.labels import in_language, item_in_language, labels_for, plan_in_language, terms_used
+from sop_gateway.graphql.labels import (
+    InLanguage,
+    in_language,
+    item_in_language,
+    labels_for,
+    plan_in_language,
+    terms_used,
+)
 from sop_gateway.graphql.paging import ReadRest, Window, slice_params, widest_slices
 from sop_gateway.graphql.per_document import per_document
 from sop_gateway.graphql.types import (
@@ -248,6 +256,16 @@ class CaseView:
     language: str
     slices: strawberry.Private[_Slices]
     rest: strawberry.Private[_Rest]
+    # The plans built for `safetyPlan` and `safetyPlans`, by id: the service's JSON and the typed plan
+    plans_built: strawberry.Private[dict[str, tuple[dict[str, Any], SafetyPlan]]] = dataclasses.field(
+        default_factory=dict
+    )
+    # Words put in the view's language once for the resolvers and the glossary's look-up of terms: each
+    # statement's (by the service's record, which is kept with them) and each map column's items
+    words_shown: strawberry.Private[dict[int, tuple[dict[str, Any], InLanguage]]] = dataclasses.field(
+        default_factory=dict
+    )
+    columns_shown: strawberry.Private[dict[str, list[dict[str, Any]]]] = dataclasses.field(default_factory=dict)
 
     @strawberry.field(
         description="The view's headings and three questions in `language` (English, with "
@@ -290,21 +308,15 @@ class CaseView:
                 self._statement,
                 self.rest.statements("danger"),
             ),
-            complicating_factors=[
-                MapEntry.from_json(i)
-                for i in _map_column(self.slices.assessment, "complicating_factors", self.language)
-            ],
+            complicating_factors=[MapEntry.from_json(i) for i in self._column("complicating_factors")],
         )
 
     @strawberry.field(description="What's working well: the map's strengths and existing safety.")
     def working_well(self) -> WorkingWell | None:
         self.slices.require("workingWell")
         return WorkingWell(
-            strengths=[MapEntry.from_json(i) for i in _map_column(self.slices.assessment, "strengths", self.language)],
-            existing_safety=[
-                ExistingSafety.from_json(i)
-                for i in _map_column(self.slices.assessment, "existing_safety", self.language)
-            ],
+            strengths=[MapEntry.from_json(i) for i in self._column("strengths")],
+            existing_safety=[ExistingSafety.from_json(i) for i in self._column("existing_safety")],
         )
 
     @strawberry.field(description="What needs to happen: safety goals and next steps.")
@@ -336,15 +348,23 @@ class CaseView:
     def safety_plan(self) -> SafetyPlan | None:
         self.slices.require("safetyPlan")
         plan = self.slices.plans["safety_plan"]
-        return SafetyPlan.from_json(plan_in_language(plan, self.language), self.rest.check_ins) if plan else None
+        return self._plan(plan) if plan else None
 
     @strawberry.field(description="The case's safety plans, newest first.")
     def safety_plans(self) -> list[SafetyPlan] | None:
         self.slices.require("safetyPlans")
-        return [
-            SafetyPlan.from_json(plan_in_language(p, self.language), self.rest.check_ins)
-            for p in self.slices.plans["plans"]
-        ]
+        return [self._plan(p) for p in self.slices.plans["plans"]]
+
+    def _plan(self, body: dict[str, Any]) -> SafetyPlan:
+        """The plan as the view shows it. The plans service sends the plan in force twice, in `safety_plan` and
+        among `plans`: where its two copies are equal it is built once, and the executor then completes it once
+        where `safetyPlan` and `safetyPlans` select it alike (`GatewayExecutionContext`)."""
+        built = self.plans_built.get(body["id"])
+        if built is not None and (built[0] is body or built[0] == body):
+            return built[1]
+        plan = SafetyPlan.from_json(plan_in_language(body, self.language), self.rest.check_ins)
+        self.plans_built[body["id"]] = (body, plan)
+        return plan
 
     @strawberry.field(
         description="The children's own words: content only where the child consented to share with this audience."
@@ -390,7 +410,23 @@ class CaseView:
         return alerts
 
     def _statement(self, body: dict[str, Any]) -> Statement:
-        return Statement.from_json(_reporter_withheld(body, self.audience), _shown(body, self.language))
+        return Statement.from_json(_reporter_withheld(body, self.audience), self._words(body))
+
+    def _words(self, body: dict[str, Any]) -> InLanguage:
+        """A statement's words in the view's language (`_shown`), worked out once per view."""
+        kept = self.words_shown.get(id(body))
+        if kept is not None and kept[0] is body:
+            return kept[1]
+        shown: InLanguage = _shown(body, self.language)
+        self.words_shown[id(body)] = (body, shown)
+        return shown
+
+    def _column(self, column: str) -> list[dict[str, Any]]:
+        """The map's items in `column`, in the view's language (`_map_column`), worked out once per view."""
+        items = self.columns_shown.get(column)
+        if items is None:
+            items = self.columns_shown[column] = _map_column(self.slices.assessment, column, self.language)
+        return items
 
     def _sections_with_content(self) -> list[str]:
         """The sections (by their label keys) that have something in them, for the glossary."""
@@ -420,11 +456,11 @@ class CaseView:
         if not isinstance(assessment, BaseException):
             for kind in ("harm", "danger"):
                 for body in assessment["statements"][kind]:
-                    yield _shown(body, self.language).text
+                    yield self._words(body).text
             for goal in assessment["safety_goals"]:
                 yield _shown(goal, self.language).text
             for column in ("complicating_factors", "strengths", "existing_safety", "next_steps"):
-                yield from (i["text"] for i in _map_column(assessment, column, self.language))
+                yield from (i["text"] for i in self._column(column))
         plans = self.slices.plans
         if not isinstance(plans, BaseException) and plans["safety_plan"]:
             yield from (r["text"] for r in plans["safety_plan"].get("rules", []))

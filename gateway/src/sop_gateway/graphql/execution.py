@@ -20,7 +20,10 @@ The short way reads such a field with `getattr`, and:
   (`_is_plain_class`), instead of once per object;
 - a leaf whose resolver says how its value follows from the object, the context and the response path alone
   (`FROM_PATH` in the Strawberry field's metadata: a record's global id names the view of its root field) it
-  computes so, without the resolver machinery (resolve info, argument conversion, field extensions).
+  computes so, without the resolver machinery (resolve info, argument conversion, field extensions);
+- an object in a list that this request has already completed under a selection of the same shape below the
+  same root field (`danger` and `dangerPage { nodes }` select a statement alike), wholly the short way and
+  without an error, it answers with those fields again (`_complete_items`).
 
 Anything else takes the long way: a field with a resolver, arguments or field extensions, an abstract type, a
 field node with directives (`@stream`), a selection with `@defer`, any middleware (a schema extension that wraps
@@ -33,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
@@ -57,11 +60,19 @@ from graphql import (
     Undefined,
     VariableNode,
     is_leaf_type,
+    print_ast,
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
 from graphql.pyutils import is_awaitable as default_is_awaitable
-from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
+from graphql.type.scalars import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    serialize_boolean,
+    serialize_id,
+    serialize_int,
+    serialize_string,
+)
 from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -98,10 +109,23 @@ class PathField:
     leaf: Reader
 
 
-FieldReader = Reader | ObjectField | PathField
+@dataclass(frozen=True, slots=True)
+class LeafField:
+    """A plain field whose value is a leaf: the attribute it is read from, the Python type of the values its
+    type's coercion answers with themselves (`str` for String and ID, `bool` for Boolean), and the coercion of
+    any other value (`finish`: SLOW when the long way must decide). The executor reads it in its own loop."""
+
+    attribute: str
+    itself: type
+    finish: Reader
+
+
+FieldReader = Reader | ObjectField | PathField | LeafField
 
 # A Strawberry field's `metadata` key: its value computed from (source, context, path) alone, exactly as the
 # field's resolver computes it, so the short way may read the field without graphql-core's resolver machinery.
+# Of the path it may read only the root (the root field's key, and the item's index under a root list): an
+# object completed twice under one root is answered once (`_complete_items`).
 FROM_PATH = "sop_gateway.execution.from_path"
 
 
@@ -126,7 +150,10 @@ def _field_reader(field_def: GraphQLField) -> FieldReader | None:
     if name is None:
         return _from_path(field_def)
     read = attrgetter(name)
-    return _leaf_list(field_def.type, read) or _leaf(field_def.type, read) or _objects(field_def, read)
+    leaf = _leaf_value(field_def.type)
+    if leaf is not None:
+        return LeafField(name, *leaf)
+    return _leaf_list(field_def.type, read) or _objects(field_def, read)
 
 
 def _from_path(field_def: GraphQLField) -> PathField | None:
@@ -139,8 +166,8 @@ def _from_path(field_def: GraphQLField) -> PathField | None:
     compute = metadata.get(FROM_PATH)
     if compute is None:
         return None
-    leaf = _leaf(field_def.type, lambda value: value)
-    return PathField(compute, leaf) if leaf is not None else None
+    leaf = _leaf_value(field_def.type)
+    return PathField(compute, leaf[1]) if leaf is not None else None
 
 
 def _unwrap(type_: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
@@ -153,21 +180,34 @@ def _coercion(type_: Any) -> Callable[[Any], Any]:
     """The type's `coerce_output_value`; for a Strawberry enum, its answer for each member of the Python enum
     looked up in a table made with that same method (it scans the values for each member it is given)."""
     coerce: Callable[[Any], Any] = type_.coerce_output_value
+    if coerce is serialize_int:
+        return _int
     if not isinstance(type_, CustomGraphQLEnumType):
         return coerce
     members = type_.wrapped_cls
-    names: dict[Enum, Any] = {}
+    # By the member's id: an Enum member hashes by a Python-level `__hash__`. The members live as long as their
+    # class, which the schema keeps, so their ids are not reused.
+    names: dict[int, Any] = {}
     member: Enum
     for member in members:
         with contextlib.suppress(Exception):  # a member the GraphQL enum lacks: coerced (and refused) each time
-            names[member] = coerce(member)
+            names[id(member)] = coerce(member)
 
     def enum_name(value: Any) -> Any:
-        if type(value) is members and value in names:
-            return names[value]
+        if type(value) is members:
+            name = names.get(id(value), Undefined)
+            if name is not Undefined:
+                return name
         return coerce(value)
 
     return enum_name
+
+
+def _int(value: Any) -> Any:
+    """graphql-core's `serialize_int`, answering an `int` within 32 bits (not a bool) as itself at once."""
+    if type(value) is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
+        return value
+    return serialize_int(value)
 
 
 class _Never:
@@ -178,15 +218,16 @@ class _Never:
 _ITSELF: dict[Callable[[Any], Any], type] = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
 
 
-def _leaf(type_: GraphQLOutputType, read: Reader) -> Reader | None:
+def _leaf_value(type_: GraphQLOutputType) -> tuple[type, Reader] | None:
+    """For a leaf type: the Python type its coercion answers with itself, and the coercion of a value (SLOW
+    when the long way must decide: null where the type forbids it, an exception, a value the type refuses)."""
     inner, required = _unwrap(type_)
     if not is_leaf_type(inner):
         return None
     coerce = _coercion(inner)
     itself = _ITSELF.get(coerce, _Never)
 
-    def leaf(source: Any) -> Any:
-        value = read(source)
+    def finish(value: Any) -> Any:
         if type(value) is itself:  # a str for String or ID, a bool for Boolean: coerced to itself
             return value
         if value is None:
@@ -196,7 +237,7 @@ def _leaf(type_: GraphQLOutputType, read: Reader) -> Reader | None:
         coerced = coerce(value)
         return SLOW if coerced is Undefined or coerced is None else coerced
 
-    return leaf
+    return itself, finish
 
 
 def _leaf_list(type_: GraphQLOutputType, read: Reader) -> Reader | None:
@@ -272,25 +313,52 @@ class Step:
     `objects`, `from_path`; none: the long way) and, for an object field, the object's own selection once it
     has been collected."""
 
-    __slots__ = ("field_details_list", "from_path", "leaf", "objects", "response_name", "selection")
+    __slots__ = (
+        "attribute",
+        "field_details_list",
+        "finish",
+        "from_path",
+        "itself",
+        "leaf",
+        "objects",
+        "response_name",
+        "selection",
+    )
 
     def __init__(self, response_name: str, field_details_list: FieldDetailsList, reader: FieldReader | None) -> None:
         self.response_name = response_name
         self.field_details_list = field_details_list
         self.objects = reader if isinstance(reader, ObjectField) else None
         self.from_path = reader if isinstance(reader, PathField) else None
+        # A leaf read from an attribute: `attribute`, `itself` and `finish` (`LeafField`); a list of leaves: `leaf`
+        self.attribute: str | None = None
+        self.itself: type = _Never
+        self.finish: Reader = _slow
+        if isinstance(reader, LeafField):
+            self.attribute, self.itself, self.finish = reader.attribute, reader.itself, reader.finish
         self.leaf: Reader | None = None
-        if reader is not None and not isinstance(reader, ObjectField | PathField):
+        if reader is not None and not isinstance(reader, ObjectField | PathField | LeafField):
             self.leaf = reader
         self.selection: Selection | None = None
 
 
-@dataclass(frozen=True, slots=True)
+def _slow(value: Any) -> Any:
+    return SLOW
+
+
+@dataclass(slots=True)
 class Selection:
-    """The sub-fields of some field nodes on one object type, as graphql-core collects them, and their plan."""
+    """The sub-fields of some field nodes on one object type, as graphql-core collects them, and their plan.
+
+    `shape`: the object type and the printed sub-selections, for a selection collected once per document (None
+    for one collected per request); `repeated`: whether another selection of the document has the same shape
+    (`danger` and `dangerPage { nodes }` select a statement alike), so an object completed under one may be
+    answered under the other without being completed again (`GatewayExecutionContext._complete_items`)."""
 
     collected: CollectedFields
     plan: list[Step]
+    shape: Hashable | None = None
+    repeated: bool = False
 
 
 def _plan(readers: dict[str, FieldReader | None], grouped_field_set: GroupedFieldSet) -> list[Step]:
@@ -333,6 +401,14 @@ def _nodes_under(*roots: Node) -> Iterator[Node]:
                 stack.extend(item for item in value if isinstance(item, Node))
 
 
+def _root_of(path: Path) -> tuple[str | int, str | int | None]:
+    """The key of the root field a path is under, and the item's index under a root field that is a list."""
+    root, below = path, None
+    while root.prev is not None:
+        root, below = root.prev, root
+    return root.key, below.key if below is not None and isinstance(below.key, int) else None
+
+
 class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution, each plain field read the short way (module docstring)."""
 
@@ -347,6 +423,11 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # This request's plans of selections collected for it alone (by the selection's id; the entry holds
         # the selection, so its id is not reused while it is kept).
         self._plans: dict[int, tuple[GroupedFieldSet, list[Step]]] = {}
+        # Objects completed under a repeated selection, by (object's id, selection's shape and root field): the
+        # object and its fields (`_complete_items`). `_long_ways` counts the fields the long way executed and
+        # the errors handled, so a completion that had either is not kept.
+        self._completed: dict[tuple[int, Hashable], tuple[Any, dict[str, Any]]] = {}
+        self._long_ways = 0
         fragments = self.fragment_definitions.values()
         self._per_document = per_node(
             self.operation,
@@ -361,6 +442,17 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
         response = super().build_response(data)
         self.async_helpers = None  # type: ignore[assignment]
         return response
+
+    def handle_field_error(
+        self,
+        raw_error: Exception,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> None:
+        """graphql-core's, counted (`_long_ways`): a completion with an error is not answered again."""
+        self._long_ways += 1
+        super().handle_field_error(raw_error, return_type, field_details_list, path)
 
     def _readers_of(self, parent_type: GraphQLObjectType) -> dict[str, FieldReader | None]:
         known = self._readers.get(id(parent_type))
@@ -389,7 +481,19 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
             def collect() -> tuple[tuple[FieldNode, ...], Selection]:
                 collected = super(GatewayExecutionContext, self).collect_subfields(object_type, field_details_list)
-                return nodes, Selection(collected, _plan(self._readers_of(object_type), collected.grouped_field_set))
+                shape = (
+                    object_type,
+                    tuple(print_ast(node.selection_set) if node.selection_set else "" for node in nodes),
+                )
+                selection = Selection(
+                    collected, _plan(self._readers_of(object_type), collected.grouped_field_set), shape
+                )
+                alike: list[Selection] = per_node(self.operation, ("selections shaped", shape), list)
+                alike.append(selection)
+                if len(alike) > 1:
+                    for each in alike:
+                        each.repeated = True
+                return nodes, selection
 
             key = ("selection", object_type, tuple(id(node) for node in nodes))
             return per_node(self.operation, key, collect)[1]
@@ -459,9 +563,7 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     object_type, item_required, result, field_details_list, lambda: info
                 )
                 if selection is not None:
-                    return self._complete_items(
-                        object_type, item_type, result, field_details_list, path, selection.plan
-                    )
+                    return self._complete_items(object_type, item_type, result, field_details_list, path, selection)
         return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
 
     def _objects_selection(
@@ -523,10 +625,20 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
         awaitable_fields: list[str] = []
         try:
             for step in plan:
-                leaf = step.leaf
-                if leaf is not None:
+                attribute = step.attribute
+                if attribute is not None:
                     try:
-                        value = leaf(source_value)
+                        value = getattr(source_value, attribute)
+                        if type(value) is not step.itself:
+                            value = step.finish(value)
+                    except Exception:
+                        value = SLOW
+                    if value is not SLOW:
+                        results[step.response_name] = value
+                        continue
+                elif step.leaf is not None:
+                    try:
+                        value = step.leaf(source_value)
                     except Exception:
                         value = SLOW
                     if value is not SLOW:
@@ -553,6 +665,7 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if value is not SLOW:
                         results[step.response_name] = value
                         continue
+                self._long_ways += 1
                 result = self.execute_field(
                     parent_type,
                     source_value,
@@ -637,7 +750,7 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             if field.many:
                 completed = self._complete_items(
-                    object_type, field.item_type, items, field_details_list, field_path, selection.plan
+                    object_type, field.item_type, items, field_details_list, field_path, selection
                 )
             else:
                 completed = self._execute_plan(object_type, value, field_path, selection.plan, None)
@@ -655,16 +768,33 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
         items: Sequence[Any],
         field_details_list: FieldDetailsList,
         path: Path,
-        plan: list[Step],
+        selection: Selection,
     ) -> Any:
-        """graphql-core's `complete_iterable_value` for a list of objects, each item's sub-fields executed."""
+        """graphql-core's `complete_iterable_value` for a list of objects, each item's sub-fields executed.
+
+        An object this request has already completed under a selection of the same shape below the same root
+        field (`Selection.repeated`), wholly the short way and without an error, is answered with those fields
+        again: the same sub-fields of the same object, read from an object that does not change while the
+        request is answered; the only field that reads its path (`FROM_PATH`, a global id) reads its root."""
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
+        plan = selection.plan
+        # (not for a root field's own items: each is a root of its own, `nodes/2`)
+        completed_before = self._completed if selection.repeated and path.prev is not None else None
+        if completed_before is not None:
+            key_of_root = (selection.shape, _root_of(path))
         try:
             for index, item in enumerate(items):
                 if item is None:
                     completed_results.append(None)
                     continue
+                if completed_before is not None:
+                    key = (id(item), key_of_root)
+                    known = completed_before.get(key)
+                    if known is not None and known[0] is item:
+                        completed_results.append(known[1])
+                        continue
+                    long_ways = self._long_ways
                 item_path = Path(path, index, None)
                 try:
                     completed = self._execute_plan(object_type, item, item_path, plan, None)
@@ -674,6 +804,8 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     continue
                 if type(completed) is dict:  # `_execute_plan`'s answer: the fields, or a coroutine awaiting some
                     completed_results.append(completed)
+                    if completed_before is not None and self._long_ways == long_ways:
+                        completed_before[key] = (item, completed)
                 else:
                     completed_results.append(self._field_awaited(completed, item_type, field_details_list, item_path))
                     awaitable_indices.append(index)

@@ -298,6 +298,17 @@ def known(enum: type[E], value: Any) -> E | None:
         return None
 
 
+def member(enum: type[E], value: Any) -> E:
+    """`enum(value)` for a service's value: a str looked up in the enum's table (calling the enum costs about a
+    microsecond, and a full view builds some 300 members); anything else, and a value it lacks, by the call
+    (its `_missing_`, or its ValueError)."""
+    if type(value) is str:
+        found: E | None = _members_by_value(enum)[0].get(value)
+        if found is not None:
+            return found
+    return enum(value)
+
+
 @cache
 def _members_by_value(enum: type[E]) -> tuple[dict[Any, E], bool]:
     """The enum's members by value, and whether `enum(None)` is refused (no member's value, no `_missing_`)."""
@@ -327,8 +338,8 @@ class Case:
             id=strawberry.ID(body["id"]),
             external_system=body["external_system"],
             external_id=body["external_id"],
-            case_type=CaseType(body["case_type"]),
-            status=CaseStatus(body["status"]),
+            case_type=member(CaseType, body["case_type"]),
+            status=member(CaseStatus, body["status"]),
             county=body.get("county"),
             opened_on=_date(body.get("opened_on")),
             closed_on=_date(body.get("closed_on")),
@@ -422,8 +433,8 @@ class Commitment:
             text=shown["text"],
             schedule=shown.get("schedule"),
             record_id=strawberry.ID(body["id"]),
-            status=CommitmentStatus(body["status"]),
-            origin=CommitmentOrigin(body.get("origin") or "member"),
+            status=member(CommitmentStatus, body["status"]),
+            origin=member(CommitmentOrigin, body.get("origin") or "member"),
             language=shown["language"],
             language_fallback=shown["language_fallback"],
             decline_reason=reason.text if reason else None,
@@ -454,7 +465,7 @@ class NetworkMember(Node):
             person_id=strawberry.ID(person["id"]),
             first_name=person["first_name"],
             last_name=person["last_name"],
-            circle=NetworkCircle(body["circle"]),
+            circle=member(NetworkCircle, body["circle"]),
             roles=list(body.get("roles", [])),
             commitments=commitments or [],
             availability=body.get("availability"),
@@ -543,7 +554,7 @@ class PlainLanguageCheck:
             findings=[
                 LanguageFinding(
                     code=f["code"],
-                    severity=LanguageFindingSeverity(f.get("severity", "warning")),
+                    severity=member(LanguageFindingSeverity, f.get("severity", "warning")),
                     message=f["message"],
                     start=f.get("start"),
                     end=f.get("end"),
@@ -610,8 +621,8 @@ class Statement(Node):
     def from_json(cls, body: dict[str, Any], shown: InLanguage) -> Statement:
         return cls(
             id=strawberry.ID(body["id"]),
-            kind=StatementKind(body["kind"]),
-            status=StatementStatus(body["status"]),
+            kind=member(StatementKind, body["kind"]),
+            status=member(StatementStatus, body["status"]),
             text=shown.text,
             language=shown.language,
             original_language=shown.original_language,
@@ -635,7 +646,7 @@ class Statement(Node):
             redacted=[camel(name) for name in body.get("redacted", [])],
             plain_language=PlainLanguageCheck.from_json(body.get("plain_language")),
             version=body.get("version", 1),
-            sharing=Sharing(body.get("sharing", Sharing.DRAFT.value)),
+            sharing=member(Sharing, body.get("sharing", Sharing.DRAFT.value)),
         )
 
 
@@ -778,15 +789,15 @@ class SafetyGoal(Node):
         return cls(
             id=strawberry.ID(body["id"]),
             danger_statement_id=strawberry.ID(body["danger_statement_id"]),
-            status=GoalStatus(body["status"]),
+            status=member(GoalStatus, body["status"]),
             text=shown.text,
             language=shown.language,
             original_language=shown.original_language,
             language_fallback=shown.fallback,
             duration=body["duration"],
             duration_text=body.get("duration_text") or body["duration"],
-            owner=GoalOwner(body["owner"]),
-            sharing=Sharing(body.get("sharing", Sharing.DRAFT.value)),
+            owner=member(GoalOwner, body["owner"]),
+            sharing=member(Sharing, body.get("sharing", Sharing.DRAFT.value)),
         )
 
 
@@ -802,7 +813,7 @@ class NextStep(InReaderLanguage, Node):
 
     @classmethod
     def from_map(cls, body: dict[str, Any], today: dt.date) -> NextStep:
-        due_on, status = _date(body.get("due_on")), NextStepStatus(body.get("status", "open"))
+        due_on, status = _date(body.get("due_on")), member(NextStepStatus, body.get("status", "open"))
         return cls(
             id=strawberry.ID(body["id"]),
             source=NextStepSource.MAP,
@@ -823,7 +834,7 @@ class NextStep(InReaderLanguage, Node):
             action=body["action"],
             owner=owner.get("name") if isinstance(owner, dict) else owner,
             due_on=_date(body.get("due_on")),
-            status=NextStepStatus(body["status"]),
+            status=member(NextStepStatus, body["status"]),
             overdue=bool(body.get("overdue")),
             **_languages(body),
         )
@@ -852,7 +863,7 @@ class ScaleRating(Node):
             occasion_on=dt.date.fromisoformat(body["occasion_on"]),
             occasion=body.get("occasion", ""),
             rater_name=body["rater_name"],
-            rater_role=RaterRole(body["rater_role"]),
+            rater_role=member(RaterRole, body["rater_role"]),
             score=body["score"],
             rationale=body.get("rationale"),
             one_step_up=body.get("one_step_up"),
@@ -907,7 +918,7 @@ class Trajectory:
                     occasion=o.get("occasion", ""),
                     ratings=[
                         TrajectoryRating(
-                            rater_name=r["rater_name"], rater_role=RaterRole(r["rater_role"]), score=r["score"]
+                            rater_name=r["rater_name"], rater_role=member(RaterRole, r["rater_role"]), score=r["score"]
                         )
                         for r in o.get("ratings", [])
                     ],
@@ -920,7 +931,7 @@ class Trajectory:
             raters=[
                 RaterSeries(
                     rater_name=s["rater_name"],
-                    rater_role=RaterRole(s["rater_role"]),
+                    rater_role=member(RaterRole, s["rater_role"]),
                     points=[
                         RaterPoint(
                             occasion_on=dt.date.fromisoformat(p["occasion_on"]),
@@ -1068,8 +1079,8 @@ class Interpreter:
             return None
         return cls(
             name=body["name"],
-            qualification=InterpreterQualification(body["qualification"]),
-            mode=InterpreterMode(body["mode"]),
+            qualification=member(InterpreterQualification, body["qualification"]),
+            mode=member(InterpreterMode, body["mode"]),
             language=body["language"],
         )
 
@@ -1213,8 +1224,8 @@ class SafetyPlan(Node):
         sign_off = body.get("sign_off")
         return cls(
             id=strawberry.ID(body["id"]),
-            plan_type=PlanType(body["plan_type"]),
-            status=PlanStatus(body["status"]),
+            plan_type=member(PlanType, body["plan_type"]),
+            status=member(PlanStatus, body["status"]),
             title=body.get("title"),
             language=body.get("language", "en"),
             language_fallback=bool(body.get("language_fallback")),
@@ -1226,7 +1237,7 @@ class SafetyPlan(Node):
             effective_from=_datetime(body.get("effective_from")),
             expires_at=_datetime(body.get("expires_at")),
             ended_at=_datetime(body.get("ended_at")),
-            end_reason=PlanEndReason(body["end_reason"]) if body.get("end_reason") else None,
+            end_reason=member(PlanEndReason, body["end_reason"]) if body.get("end_reason") else None,
             end_reason_words=body.get("end_reason_words"),
             replaced_by_plan_id=strawberry.ID(body["replaced_by_plan_id"]) if body.get("replaced_by_plan_id") else None,
             rules=rules,
@@ -1245,8 +1256,8 @@ class SafetyPlan(Node):
             sign_offs=[
                 SignOff(
                     signer_name=s["signer_name"],
-                    signer_role=SignerRole(s["signer_role"]),
-                    decision=SignatureDecision(s["decision"]),
+                    signer_role=member(SignerRole, s["signer_role"]),
+                    decision=member(SignatureDecision, s["decision"]),
                     version_number=s["version_number"],
                     signed_at=dt.datetime.fromisoformat(s["signed_at"]),
                     language=s.get("language"),
@@ -1310,7 +1321,7 @@ class ChildVoice(Node):
         return cls(
             translations=list(places.values()),
             id=strawberry.ID(body["id"]),
-            kind=ChildVoiceKind(body["kind"]),
+            kind=member(ChildVoiceKind, body["kind"]),
             restricted=restricted,
             created_at=dt.datetime.fromisoformat(body["created_at"]),
             child_name=None if restricted else child.get("name"),
@@ -1355,7 +1366,7 @@ class Alert:
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Alert:
         return cls(
-            kind=AlertKind(body["kind"]),
+            kind=member(AlertKind, body["kind"]),
             title=body["title"],
             message=body["message"],
             due_at=_datetime(body.get("due_at")),
