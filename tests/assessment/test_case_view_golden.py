@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from sop_shared.policy import ActorType, NetworkSharing
 from sop_shared.testing import InternalTokens, RunningService
+from sop_shared.wide_union import WideUnion
 
 GOLDEN = Path(__file__).parent / "golden"
 V = "illustrative-1"
@@ -314,6 +315,46 @@ async def test_a_read_leaves_the_next_one_byte_for_byte_the_same(
     first = await every_answer()
     assert b'"plain_language":{' in first["staff"] and b'"findings":[{' in first["staff"]
     assert await every_answer() == first
+
+
+async def test_the_view_keeps_its_order_whatever_order_the_database_returns_the_rows_in(
+    assessment: RunningService,
+    tokens: InternalTokens,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
+    maria_harm_statement: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The case view's statement has no ORDER BY (a union): each family's order is its SQL numbering or, for the
+    families ordered by id alone (`BY_ID`), a sort by id in Python. A database may hand the rows back in any order,
+    so every audience's answer is the same bytes when each family's rows come back reversed; the families are
+    checked to hold more than one row, so the reversal changes what is read."""
+    made = await populate(assessment, lopez_case, rivera, maria_danger_statement, maria_harm_statement)
+    audiences = readers(tokens, lopez_case, uuid.UUID(made["harm"]["id"]))
+
+    async def every_answer() -> dict[str, bytes]:
+        got = {}
+        for audience, (headers, language) in audiences.items():
+            response = await assessment.client.get(
+                f"/v1/cases/{lopez_case}/case-view", headers=headers, params={"language": language}
+            )
+            assert response.status_code == 200, response.text
+            got[audience] = response.content
+        return got
+
+    as_read = await every_answer()
+    several: set[str] = set()
+    read = WideUnion.read
+
+    async def reversed_rows(self: WideUnion, session: Any, params: Any) -> dict[str, list[dict[str, Any]]]:
+        found = await read(self, session, params)
+        several.update(name for name, rows in found.items() if len(rows) > 1)
+        return {name: rows[::-1] for name, rows in found.items()}
+
+    monkeypatch.setattr(WideUnion, "read", reversed_rows)
+    assert await every_answer() == as_read
+    assert {"statement", "rating", "goal", "translation"} <= several, several
 
 
 @pytest.mark.sqlite_smoke
