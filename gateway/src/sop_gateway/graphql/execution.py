@@ -775,7 +775,9 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
         An object this request has already completed under a selection of the same shape below the same root
         field (`Selection.repeated`), wholly the short way and without an error, is answered with those fields
         again: the same sub-fields of the same object, read from an object that does not change while the
-        request is answered; the only field that reads its path (`FROM_PATH`, a global id) reads its root."""
+        request is answered; the only field that reads its path (`FROM_PATH`, a global id) reads its root.
+        Such an answer is the same dict at both places in the result: nothing may change a completed result in
+        place (the family view's page and the dashboards only read it)."""
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
         plan = selection.plan
