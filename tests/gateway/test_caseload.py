@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from sacwis_records import case_record as _case
+from sacwis_records import seed_cases
 
 from sop_gateway.graphql.loaders import CaseLoaders
 from sop_gateway.upstream import upstream_calls
@@ -32,43 +34,6 @@ IDS_ONLY = """query($first: Int, $after: String, $filter: CaseFilter) {
   cases(first: $first, after: $after, filter: $filter) { edges { cursor node { id externalId } }
                                                          pageInfo { hasNextPage endCursor } } }"""
 A_PAGE_OF_CALLS = {"network": 2, "assessment": 1, "plans": 1}  # caseload + access decision, then one each
-
-
-def _case(n: int, *, county: str = "Pulaski", status: str = "open", worker: str = "fsw.rivera") -> dict[str, Any]:
-    return {
-        "kind": "case",
-        "external_id": f"LOAD-{n:03d}",
-        "data": {
-            "case_type": "in_home",
-            "status": status,
-            "county": county,
-            "opened_on": "2026-01-02",
-            "closed_on": "2026-06-01" if status == "closed" else None,
-            "members": [
-                {
-                    "role": "child",
-                    "person": {"external_id": f"LOAD-P-{n:03d}", "first_name": "Kid", "last_name": f"N{n}"},
-                }
-            ],
-            "assignments": [
-                {"staff_subject": worker, "role": "worker"},
-                {"staff_subject": "sup.okafor", "role": "supervisor"},
-            ],
-        },
-    }
-
-
-async def seed_cases(system: EmbeddedSystem, records: list[dict[str, Any]]) -> list[str]:
-    """Cases as SACWIS sends them, in one batch through the façade."""
-    response = await system.client.post(
-        "/api/network/v1/sacwis/batch",
-        json={"system": "CHRIS", "records": records},
-        headers=system.bearer("sacwis.sync"),
-    )
-    assert response.status_code == 200, response.text
-    results = response.json()["results"]
-    assert all(r["status"] in ("created", "updated", "unchanged") for r in results), results
-    return [r["id"] for r in results]
 
 
 async def _cases(

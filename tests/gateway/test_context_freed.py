@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from sacwis_records import case_record, seed_cases
 
 from sop_gateway.graphql.context import GatewayContext
 from sop_gateway.graphql.loaders import CaseLoaders
@@ -41,34 +42,8 @@ def collector_off() -> Iterator[None]:
 
 
 async def _a_case(system: EmbeddedSystem) -> uuid.UUID:
-    response = await system.client.post(
-        "/api/network/v1/sacwis/batch",
-        json={
-            "system": "CHRIS",
-            "records": [
-                {
-                    "kind": "case",
-                    "external_id": "FREED-001",
-                    "data": {
-                        "case_type": "in_home",
-                        "status": "open",
-                        "county": "Pulaski",
-                        "opened_on": "2026-01-02",
-                        "members": [
-                            {
-                                "role": "child",
-                                "person": {"external_id": "FREED-P-001", "first_name": "Kid", "last_name": "N1"},
-                            }
-                        ],
-                        "assignments": [{"staff_subject": "fsw.rivera", "role": "worker"}],
-                    },
-                }
-            ],
-        },
-        headers=system.bearer("sacwis.sync"),
-    )
-    assert response.status_code == 200, response.text
-    return uuid.UUID(response.json()["results"][0]["id"])
+    (case_id,) = await seed_cases(system, [case_record(1, prefix="FREED")])
+    return uuid.UUID(case_id)
 
 
 async def test_a_requests_loaders_are_freed_by_reference_counting(system: EmbeddedSystem, collector_off: None) -> None:

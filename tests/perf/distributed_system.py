@@ -17,6 +17,7 @@ TESTS_DIR = Path(__file__).resolve().parents[1]
 if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))
 import real_services  # noqa: E402,F401  (tests/ is put on the path first; re-exported for the scripts)
+from sacwis_records import case_record  # noqa: E402
 
 # The end-to-end tests' distributed system, started exactly as they start it.
 if "e2e_conftest" not in sys.modules:
@@ -51,26 +52,7 @@ def danger_statement(mark: str) -> dict[str, Any]:
 
 def synthetic_case(n: int) -> dict[str, Any]:
     """A fictional case on fsw.rivera's caseload (a SACWIS batch record)."""
-    return {
-        "kind": "case",
-        "external_id": f"BENCH-{n:04d}",
-        "data": {
-            "case_type": "in_home",
-            "status": "open",
-            "county": "Pulaski",
-            "opened_on": "2026-01-02",
-            "members": [
-                {
-                    "role": "child",
-                    "person": {"external_id": f"BENCH-P-{n:04d}", "first_name": "Kid", "last_name": f"N{n}"},
-                }
-            ],
-            "assignments": [
-                {"staff_subject": "fsw.rivera", "role": "worker"},
-                {"staff_subject": "sup.okafor", "role": "supervisor"},
-            ],
-        },
-    }
+    return case_record(n, prefix="BENCH", digits=4)
 
 
 async def seed_case(system: Any, preload: int) -> tuple[str, str, list[str]]:
