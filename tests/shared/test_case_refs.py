@@ -7,22 +7,30 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import pytest
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
+from starlette.requests import Request
 
 from sop_shared.case_refs import (
     CASE_REF_SCHEMA_KEY,
     NOT_CASE_SCOPED_SCHEMA_KEY,
     CaseRef,
     DangerStatementRef,
+    FoundRef,
     NotCaseScoped,
     PersonRef,
+    _query_fields_with_refs,
+    _query_refs,
+    _walk,
     may_hold_refs,
     refs_in,
 )
 from sop_shared.component import load_components
+from sop_shared.query_params import query_fields
 
 
 class Child(BaseModel):
@@ -186,3 +194,46 @@ def test_a_body_the_boundary_check_skips_has_no_reference_in_the_openapi_documen
             assert may_hold_refs(body_type) == marked, f"{method} {route.path_format}"
             skipped += not marked
     assert compared > 5 and skipped > 0
+
+
+def _every_query_ref(request: Request) -> list[FoundRef]:
+    """What `_query_refs` found before issue 16's change: every query parameter of the route (its dependencies'
+    included) read and tried as a UUID on every request."""
+    found: list[FoundRef] = []
+    for field in query_fields(request.scope["route"].dependant):
+        for raw in request.query_params.getlist(field.alias):
+            try:
+                value = uuid.UUID(raw)
+            except ValueError:
+                continue
+            found += _walk(value, field.field_info.annotation, field.field_info.metadata, field.alias)
+    return found
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_the_query_references_are_those_every_query_parameter_read_finds(name: str, tmp_path: Path) -> None:
+    """`enforce_case_refs` reads only the query parameters whose type may hold a case reference (worked out once per
+    route): for every route of every service, a query giving every parameter a UUID, two UUIDs, a value that is no
+    UUID, nothing, finds the same references as reading every parameter; and the case views read none."""
+    component = load_components()[name]
+    app = component.create_app(component.settings_class(data_dir=tmp_path, environment="test"))
+    routes = [r for r in iter_route_contexts(app.routes) if isinstance(getattr(r, "dependant", None), Dependant)]
+    found_some = 0
+    for route in routes:
+        aliases = sorted({field.alias for field in query_fields(route.dependant)})
+        a, b = uuid.uuid4(), uuid.uuid4()
+        for pairs in (
+            [(alias, str(a)) for alias in aliases],
+            [(alias, value) for alias in aliases for value in (str(a), "not-a-uuid", str(b).upper())],
+            [(alias, "en") for alias in aliases] + [("unknown", str(b))],
+            [],
+        ):
+            request = Request({"type": "http", "query_string": urlencode(pairs).encode(), "route": route})
+            refs = list(_query_refs(request))
+            assert refs == _every_query_ref(request), route.path_format
+            found_some += bool(refs)
+        if route.path_format.endswith("/case-view"):
+            assert _query_fields_with_refs(route.dependant) == (), route.path_format  # no value read per request
+    assert len(routes) > 10
+    if any(_query_fields_with_refs(route.dependant) for route in routes):
+        assert found_some > 0  # the parameters that hold references were read

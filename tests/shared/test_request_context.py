@@ -4,13 +4,21 @@ timed under its route template and status."""
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import AsyncIterator
+from random import Random
+from typing import Any
 
 import httpx
 import pytest
+import structlog
 from fastapi import FastAPI, Response
+from starlette.datastructures import Headers
+from structlog.testing import capture_logs
 
-from sop_shared.observability import install_request_context
+from sop_shared.audit import AccessPurpose
+from sop_shared.observability import _context_headers, _purpose, configure_logging, install_request_context
 from sop_shared.problems import NotFound, install_problem_handlers
 
 
@@ -63,3 +71,73 @@ async def test_every_request_is_counted_and_timed_by_route_and_status(client: ht
     assert _sample(metrics, "sop_http_requests_total", **route, status="404") == 1
     timed = {"component": "context-test", "route": "/cases/{case_id}"}
     assert _sample(metrics, "sop_http_request_duration_seconds_count", **timed) == 4
+
+
+# --- the same context and request line, read and written with less per request (issue 16) ---------------------
+
+
+def test_the_context_headers_are_read_as_headers_get_reads_them() -> None:
+    """One pass over the raw list gives each header the request context reads as Starlette's `Headers.get` gave
+    it: the first of repeated ones, absent ones absent, other headers ignored."""
+    names = ("x-request-id", "x-sop-client-request-id", "x-sop-purpose", "traceparent")
+    random = Random(16)
+    pool = [name.encode() for name in names] + [b"x-request", b"x-request-ids", b"authorization", b"host", b"x-sop"]
+    for _ in range(400):
+        raw = [
+            (random.choice(pool), bytes(random.choice(b"abcAB 9:-\xe9") for _ in range(random.randint(0, 6))))
+            for _ in range(random.randint(0, 8))
+        ]
+        scope = {"type": "http", "headers": raw}
+        read = _context_headers(scope)
+        headers = Headers(scope=scope)
+        assert {name: headers.get(name) for name in names} == {name: read.get(name) for name in names}
+        assert set(read) <= set(names)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [*(p.value for p in AccessPurpose), " Casework ", "COURT", "audit\t", "", "   ", "casework2", "case work", "é"],
+)
+def test_a_purpose_is_read_as_the_enum_reads_it(value: str) -> None:
+    try:
+        expected: AccessPurpose | type[ValueError] | None = (
+            AccessPurpose(value.strip().lower()) if value.strip() else None
+        )
+    except ValueError:
+        expected = ValueError
+    try:
+        found: AccessPurpose | type[ValueError] | None = _purpose({"x-sop-purpose": value})
+    except ValueError:
+        found = ValueError
+    assert found is expected
+
+
+async def test_the_request_line_logger_is_assembled_once_per_logging_configuration(
+    client: httpx.AsyncClient, log_lines: io.StringIO
+) -> None:
+    """The request line's logger is bound once per structlog configuration (the lazy proxy bound a new logger and
+    writer on every line), and a later configuration (another stream, `capture_logs`) is followed at once."""
+    first, second = log_lines, io.StringIO()
+    made: list[str | None] = []
+    factory = structlog.get_config()["logger_factory"]
+
+    def counting_factory(*args: Any) -> Any:
+        made.append(args[0] if args else None)
+        return factory(*args)
+
+    structlog.configure(logger_factory=counting_factory)
+    for _ in range(3):
+        assert (await client.get("/cases/c1")).status_code == 200
+    assert made == ["sop.request"]  # once for the three lines (three times before)
+    assert [json.loads(line)["route"] for line in first.getvalue().splitlines()] == ["/cases/{case_id}"] * 3
+
+    configure_logging("INFO", json_logs=True, stream=second)
+    await client.get("/cases/missing")
+    assert len(first.getvalue().splitlines()) == 3
+    (line,) = [json.loads(line) for line in second.getvalue().splitlines()]
+    assert line["event"] == "request" and line["status"] == 404 and line["logger"] == "sop.request"
+    with capture_logs() as captured:
+        await client.get("/cases/c2")
+    assert [entry["event"] for entry in captured] == ["request"] and len(second.getvalue().splitlines()) == 1
+    await client.get("/cases/c3")
+    assert len(second.getvalue().splitlines()) == 2

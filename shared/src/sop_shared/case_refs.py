@@ -448,13 +448,34 @@ def _query_refs(request: Request) -> Iterator[FoundRef]:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    for field in query_fields(dependant):
-        for raw in request.query_params.getlist(field.alias):
+    fields = _query_fields_with_refs(dependant)
+    if not fields:
+        return
+    for alias, annotation, metadata in fields:
+        for raw in request.query_params.getlist(alias):
             try:
                 value = uuid.UUID(raw)
             except ValueError:
                 continue
-            yield from _walk(value, field.field_info.annotation, field.field_info.metadata, field.alias)
+            yield from _walk(value, annotation, metadata, alias)
+
+
+_QUERY_FIELDS: dict[int, tuple[Any, tuple[tuple[str, Any, tuple[Any, ...]], ...]]] = {}
+
+
+def _query_fields_with_refs(dependant: Any) -> tuple[tuple[str, Any, tuple[Any, ...]], ...]:
+    """The route's query parameters whose type may hold a case reference (alias, annotation, metadata), in their
+    order, worked out once per route (keyed by identity, the dependant held beside its answer). The others can
+    yield none (`_walk` finds a reference only where `_may_hold` does), so their values are not read per request."""
+    held = _QUERY_FIELDS.get(id(dependant))
+    if held is None or held[0] is not dependant:
+        fields = tuple(
+            (field.alias, field.field_info.annotation, tuple(field.field_info.metadata))
+            for field in query_fields(dependant)
+            if _may_hold(field.field_info.annotation, field.field_info.metadata, set())
+        )
+        held = _QUERY_FIELDS[id(dependant)] = (dependant, fields)
+    return held[1]
 
 
 async def enforce_case_refs(request: Request) -> None:

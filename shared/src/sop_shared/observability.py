@@ -7,7 +7,7 @@ import logging
 import re
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, Any, TextIO, cast
@@ -16,7 +16,6 @@ import orjson
 import structlog
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sop_shared.ids import new_id
@@ -133,32 +132,86 @@ def configure_logging(level: str = "INFO", json_logs: bool = True, *, stream: IO
         logging.getLogger(name).setLevel(max(quiet, numeric_level))
 
 
-def _request_ids(headers: Headers, edge: bool) -> tuple[str, str | None]:
+_CONTEXT_HEADERS = {
+    name.lower().encode("latin-1"): name.lower()
+    for name in (REQUEST_ID_HEADER, CLIENT_REQUEST_ID_HEADER, PURPOSE_HEADER, "traceparent")
+}
+
+
+def _context_headers(scope: Scope) -> dict[str, str]:
+    """The headers the request context reads (lower-case names), each as `Headers.get` gives it (the first one
+    sent), from one pass over the raw list instead of a scan of it per name."""
+    found: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        name = _CONTEXT_HEADERS.get(key)
+        if name is not None and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
+
+
+def _request_ids(headers: Mapping[str, str], edge: bool) -> tuple[str, str | None]:
     """(request id, the client's own id). At the edge the id is always generated here (a UUIDv7), so an
     audit row's request id is never the caller's words; a sane `X-Request-ID` from the caller is kept as its
-    client request id. Behind the edge (a service) the gateway's id and the client's id are taken as sent."""
-    incoming = headers.get(REQUEST_ID_HEADER)
+    client request id. Behind the edge (a service) the gateway's id and the client's id are taken as sent.
+    `headers` has lower-case names (`_context_headers`)."""
+    incoming = headers.get(REQUEST_ID_HEADER.lower())
     sane = incoming if incoming and _SAFE_CLIENT_REQUEST_ID.match(incoming) else None
     if edge:
         return str(new_id()), sane
-    client = headers.get(CLIENT_REQUEST_ID_HEADER)
+    client = headers.get(CLIENT_REQUEST_ID_HEADER.lower())
     request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else str(new_id())
     return request_id, client if client and _SAFE_CLIENT_REQUEST_ID.match(client) else None
 
 
-def _purpose(headers: Headers) -> Any:
+def _purpose(headers: Mapping[str, str]) -> Any:
     """The declared purpose, from the closed set (`AccessPurpose`); ValueError for anything else."""
-    from sop_shared.audit import AccessPurpose  # here: the audit module builds on this one
-
-    value = headers.get(PURPOSE_HEADER)
+    value = headers.get(PURPOSE_HEADER.lower())
     if value is None or not value.strip():
         return None
-    return AccessPurpose(value.strip().lower())
+    purposes = _purposes()
+    try:
+        return purposes[value.strip().lower()]
+    except KeyError:
+        raise ValueError(f"{value!r} is not a purpose") from None
+
+
+_PURPOSES: dict[str, Any] = {}
+
+
+def _purposes() -> dict[str, Any]:
+    """`AccessPurpose` by value, as `AccessPurpose(value)` finds them (a `StrEnum` without `_missing_`), read
+    once: the audit module builds on this one, so it is imported on first use, not per request."""
+    if not _PURPOSES:
+        from sop_shared.audit import AccessPurpose
+
+        _PURPOSES.update((purpose.value, purpose) for purpose in AccessPurpose)
+    return _PURPOSES
 
 
 # Probes and scrapes come every few seconds: their lines are DEBUG, so INFO shows the traffic that matters.
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 request_log = structlog.get_logger("sop.request")
+
+
+class _RequestLogger:
+    """`request_log` assembled once per structlog configuration instead of on every line (the lazy proxy binds a
+    new logger and writer on each call, since `configure_logging` leaves `cache_logger_on_first_use` off). A
+    later `structlog.configure` (a new processor list, logger factory, wrapper or context class: `configure_logging`
+    again, `structlog.testing.capture_logs`) is seen on the next line, as the proxy sees it."""
+
+    __slots__ = ("_config", "_logger")
+
+    def __init__(self) -> None:
+        self._config: tuple[Any, ...] = ()
+        self._logger: Any = None
+
+    def __call__(self) -> Any:
+        config = structlog.get_config()
+        key = (config["processors"], config["logger_factory"], config["wrapper_class"], config["context_class"])
+        held = self._config
+        if self._logger is None or any(now is not then for now, then in zip(key, held, strict=True)):
+            self._logger, self._config = request_log.bind(), key
+        return self._logger
 
 
 def route_template(scope: Scope) -> str:
@@ -192,6 +245,7 @@ class RequestContextMiddleware:
         # The keys are the children the metrics hold anyway: routes are templates, never paths.
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[str, Any] = {}
+        self._log = _RequestLogger()
 
     def _counted(self, method: str, route: str, status: int) -> Any:
         key = (method, route, status)
@@ -210,7 +264,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
+        headers = _context_headers(scope)
         request_id, client_request_id = _request_ids(headers, self.edge)
         state = scope.setdefault("state", {})
         state["request_id"], state["client_request_id"] = request_id, client_request_id
@@ -252,7 +306,8 @@ class RequestContextMiddleware:
             route = route_template(scope)
             self._counted(method, route, status).inc()
             self._timed(route).observe(duration)
-            (request_log.debug if path in _QUIET_PATHS else request_log.warning if status >= 500 else request_log.info)(
+            log = self._log()
+            (log.debug if path in _QUIET_PATHS else log.warning if status >= 500 else log.info)(
                 "request",
                 method=method,
                 route=route,
