@@ -452,3 +452,63 @@ async def test_a_statements_words_are_put_in_the_views_language_once_for_it_and_
     assert view["glossary"]["entries"], "the glossary names the terms the view uses"
     assert all(worked_out.count(text) == 1 for text in statements), worked_out
     assert sorted(items) == ["complicating_factors", "existing_safety", "next_steps", "strengths"]
+
+
+async def test_the_views_statements_and_trajectories_are_built_field_by_field_each_as_their_init_builds_it(
+    system: EmbeddedSystem, demo_case: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The typed objects the full view builds most of (a statement with its people and plain-language findings,
+    a trajectory) are built without a call of their dataclass's `__init__` with every field as a keyword: each
+    has every field set, and equals what `__init__` makes of those fields."""
+    from sop_gateway.demo.assessment import DEMO_DANGER_STATEMENT
+    from sop_gateway.graphql import types
+
+    labelled = {**DEMO_DANGER_STATEMENT, "caregiver_behaviour": "Maria is an alcoholic and refuses UA testing"}
+    created = await system.client.post(
+        f"/api/assessment/v1/cases/{demo_case}/statements", json=labelled, headers=system.bearer("fsw.rivera")
+    )
+    assert created.status_code == 201, created.text  # a statement with plain-language findings
+    kinds = (types.Statement, types.PersonRef, types.PlainLanguageCheck, types.LanguageFinding, types.Trajectory)
+    initialised: list[str] = []
+    for kind in kinds:
+        init = kind.__init__
+
+        def counting(self: Any, *args: Any, __init: Any = init, **kwargs: Any) -> None:
+            initialised.append(type(self).__name__)
+            __init(self, *args, **kwargs)
+
+        monkeypatch.setattr(kind, "__init__", counting)
+    built: list[Any] = []
+    for kind, name in ((types.Statement, "from_json"), (types.Trajectory, "from_json")):
+        make = getattr(kind, name)
+
+        def keeping(*args: Any, __make: Any = make) -> Any:
+            built.append(__make(*args))
+            return built[-1]
+
+        monkeypatch.setattr(kind, name, keeping)
+    query = """query($id: ID!) { caseView(caseId: $id) {
+      worries { danger { recordId text children { name personId } caregivers { name }
+                         plainLanguage { readingGrade findings { code severity category } } } }
+      safetyScale { trajectory { statementId occasions { occasionOn } raters { raterName } } } } }"""
+    body = (await system.graphql(query, {"id": str(demo_case)})).json()
+    assert not body.get("errors"), body["errors"]
+    view = body["data"]["caseView"]
+    assert view["worries"]["danger"] and view["safetyScale"]["trajectory"], "the demo family has both"
+    assert any(s["children"] for s in view["worries"]["danger"])
+    assert any(s["plainLanguage"] and s["plainLanguage"]["findings"] for s in view["worries"]["danger"])
+    assert initialised == []
+
+    def inside(value: Any) -> list[Any]:
+        if isinstance(value, list):
+            return [item for element in value for item in inside(element)]
+        return [value] if isinstance(value, kinds) else []
+
+    objects = [made for top in built for made in [top, *inside(list(vars(top).values()))]]
+    objects += [finding for made in objects if isinstance(made, types.PlainLanguageCheck) for finding in made.findings]
+    assert {type(made) for made in objects} == set(kinds)
+    monkeypatch.undo()
+    for made in objects:
+        fields = {field.name for field in dataclasses.fields(made) if field.init}
+        assert set(vars(made)) == fields, type(made).__name__
+        assert type(made)(**vars(made)) == made

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sop_shared.plain_language import primary_language
 from sop_shared.translations import pick
@@ -119,8 +119,10 @@ def labels_for(language: str) -> Labels:
     return Labels(DEFAULT_LANGUAGE, True, LABELS[DEFAULT_LANGUAGE])
 
 
-@dataclass(frozen=True)
-class InLanguage:
+class InLanguage(NamedTuple):
+    """Words as a reader is shown them (a named tuple: some 80 per full view, a frozen dataclass's `__init__`
+    costs about four times its making)."""
+
     text: str
     language: str
     original_language: str
@@ -133,6 +135,8 @@ def in_language(
     """The text to show in `language`, by the shared rule (`sop_shared.translations.pick`): the original when
     it is already in that language; else the newest verified, current translation into it; else the original,
     flagged as a fallback (an unverified or stale translation is never shown to a family)."""
+    if original_language == language:  # `pick`'s own first rule, without its `Shown` to copy
+        return InLanguage(original, language, language, False)
     shown = pick(original, original_language, translations, language)
     return InLanguage(shown.text, shown.language, shown.original_language, shown.untranslated)
 

@@ -288,6 +288,13 @@ class GatewaySchema(strawberry.Schema):
 class MaskInternalErrors(MaskErrors):
     """The masked error carries the request id (also in the X-Request-ID response header) to quote."""
 
+    def _process_result(self, result: Any) -> None:
+        """Strawberry's own, asking whether the result has `errors` by `getattr`: its `isinstance` against a
+        runtime-checkable protocol took some 30 µs per request (Python 3.11 checks the protocol's members)."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = request_id_var.get()
         return GraphQLError(

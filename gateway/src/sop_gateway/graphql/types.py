@@ -317,6 +317,13 @@ def _members_by_value(enum: type[E]) -> tuple[dict[Any, E], bool]:
     return members, None not in members and plain_missing
 
 
+def members(enum: type[E]) -> dict[Any, E]:
+    """The enum's members by value, for the typed objects built most often (a statement and its findings):
+    `members(X).get(value) or member(X, value)` answers as `member` does without a call per value (every
+    member of a plain enum is true)."""
+    return _members_by_value(enum)[0]
+
+
 # --- the case and its people (network service) ---
 
 
@@ -548,23 +555,37 @@ class PlainLanguageCheck:
     def from_json(cls, body: dict[str, Any] | None) -> PlainLanguageCheck | None:
         if not body:
             return None
-        return cls(
-            language=body.get("language", "en"),
-            reading_grade=body.get("reading_grade"),
-            findings=[
-                LanguageFinding(
-                    code=f["code"],
-                    severity=member(LanguageFindingSeverity, f.get("severity", "warning")),
-                    message=f["message"],
-                    start=f.get("start"),
-                    end=f.get("end"),
-                    term=f.get("term"),
-                    suggestion=f.get("suggestion"),
-                    category=known(LanguageFindingCategory, f.get("category")),
-                )
-                for f in body.get("findings", [])
-            ],
-        )
+        check = object.__new__(cls)  # built field by field: one per statement (`Statement.from_json`)
+        check.language = body.get("language", "en")
+        check.reading_grade = body.get("reading_grade")
+        check.findings = [_finding(f) for f in body.get("findings", [])]
+        return check
+
+
+_SEVERITIES = members(LanguageFindingSeverity)
+_CATEGORIES = members(LanguageFindingCategory)
+
+
+def _finding(body: dict[str, Any]) -> LanguageFinding:
+    """`LanguageFinding(...)` for one of the service's findings, its fields set one by one (what the dataclass's
+    `__init__` does, without a call with eight keywords: some 40 findings per full view)."""
+    finding = object.__new__(LanguageFinding)
+    finding.code = body["code"]
+    severity = body.get("severity", "warning")
+    finding.severity = _SEVERITIES.get(severity) or member(LanguageFindingSeverity, severity)
+    finding.message = body["message"]
+    finding.start = body.get("start")
+    finding.end = body.get("end")
+    finding.term = body.get("term")
+    finding.suggestion = body.get("suggestion")
+    category = body.get("category")  # `known`'s answer: none for None, for a value it lacks, or of another type
+    if category is None:
+        finding.category = None
+    elif type(category) is str:
+        finding.category = _CATEGORIES.get(category)
+    else:
+        finding.category = known(LanguageFindingCategory, category)
+    return finding
 
 
 @strawberry.type
@@ -574,14 +595,19 @@ class PersonRef:
 
     @classmethod
     def from_json(cls, body: Any) -> PersonRef:
+        ref = object.__new__(cls)  # two per statement: its fields set as the dataclass's `__init__` sets them
         if isinstance(body, str):
-            return cls(name=body, person_id=None)
-        person_id = body.get("person_id")
-        return cls(name=body["name"], person_id=strawberry.ID(person_id) if person_id else None)
+            ref.name, ref.person_id = body, None
+        else:
+            person_id = body.get("person_id")
+            ref.name = body["name"]
+            ref.person_id = strawberry.ID(person_id) if person_id else None
+        return ref
 
     @classmethod
     def many(cls, value: Any) -> list[PersonRef]:
-        return [cls.from_json(v) for v in value or []]
+        from_json = cls.from_json
+        return [from_json(v) for v in value] if value else []
 
 
 @strawberry.type(
@@ -619,35 +645,44 @@ class Statement(Node):
 
     @classmethod
     def from_json(cls, body: dict[str, Any], shown: InLanguage) -> Statement:
-        return cls(
-            id=strawberry.ID(body["id"]),
-            kind=member(StatementKind, body["kind"]),
-            status=member(StatementStatus, body["status"]),
-            text=shown.text,
-            language=shown.language,
-            original_language=shown.original_language,
-            language_fallback=shown.fallback,
-            threat_codes=list(body.get("threat_codes", [])),
-            who_is_worried=body.get("who_is_worried"),
-            caregiver_behaviour=body.get("caregiver_behaviour"),
-            context_trigger=body.get("context_trigger"),
-            feared_impact_on_child=body.get("feared_impact_on_child"),
-            who_reported=body.get("who_reported"),
-            caregivers=PersonRef.many(body.get("caregivers")),
-            action_or_inaction=body.get("action_or_inaction"),
-            when_or_how_often=body.get("when_or_how_often"),
-            impact_on_child=body.get("impact_on_child"),
-            children=PersonRef.many(body.get("children")),
-            agrees=list(body.get("agrees", [])),
-            disputes=list(body.get("disputes", [])),
-            sensitivity_labels=[
-                label for label in (known(SensitivityLabel, v) for v in body.get("sensitivity_labels", [])) if label
-            ],
-            redacted=[camel(name) for name in body.get("redacted", [])],
-            plain_language=PlainLanguageCheck.from_json(body.get("plain_language")),
-            version=body.get("version", 1),
-            sharing=member(Sharing, body.get("sharing", Sharing.DRAFT.value)),
-        )
+        """The statement as the view shows it, its words `shown`. Its fields are set one by one, as the
+        dataclass's `__init__` sets them, without a call with 25 keywords (about a tenth of building one; the
+        full view builds 41); `tests/gateway/test_case_view.py` checks every field is set and that the object
+        equals what `__init__` makes of them."""
+        get = body.get
+        statement = object.__new__(cls)
+        statement.id = body["id"]
+        kind, status, sharing = body["kind"], body["status"], get("sharing", Sharing.DRAFT.value)
+        statement.kind = _KINDS.get(kind) or member(StatementKind, kind)
+        statement.status = _STATUSES.get(status) or member(StatementStatus, status)
+        statement.text = shown.text
+        statement.language = shown.language
+        statement.original_language = shown.original_language
+        statement.language_fallback = shown.fallback
+        statement.threat_codes = list(get("threat_codes", []))
+        statement.who_is_worried = get("who_is_worried")
+        statement.caregiver_behaviour = get("caregiver_behaviour")
+        statement.context_trigger = get("context_trigger")
+        statement.feared_impact_on_child = get("feared_impact_on_child")
+        statement.who_reported = get("who_reported")
+        statement.caregivers = PersonRef.many(get("caregivers"))
+        statement.action_or_inaction = get("action_or_inaction")
+        statement.when_or_how_often = get("when_or_how_often")
+        statement.impact_on_child = get("impact_on_child")
+        statement.children = PersonRef.many(get("children"))
+        statement.agrees = list(get("agrees", []))
+        statement.disputes = list(get("disputes", []))
+        statement.sensitivity_labels = [
+            label for label in (known(SensitivityLabel, v) for v in get("sensitivity_labels", [])) if label
+        ]
+        statement.redacted = [camel(name) for name in get("redacted", [])]
+        statement.plain_language = PlainLanguageCheck.from_json(get("plain_language"))
+        statement.version = get("version", 1)
+        statement.sharing = _SHARING.get(sharing) or member(Sharing, sharing)
+        return statement
+
+
+_KINDS, _STATUSES, _SHARING = members(StatementKind), members(StatementStatus), members(Sharing)
 
 
 @strawberry.type
@@ -910,41 +945,45 @@ class Trajectory:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Trajectory:
-        return cls(
-            statement_id=_id(body.get("statement_id")),
-            occasions=[
-                TrajectoryOccasion(
-                    occasion_on=dt.date.fromisoformat(o["occasion_on"]),
-                    occasion=o.get("occasion", ""),
-                    ratings=[
-                        TrajectoryRating(
-                            rater_name=r["rater_name"], rater_role=member(RaterRole, r["rater_role"]), score=r["score"]
-                        )
-                        for r in o.get("ratings", [])
-                    ],
-                    lowest=o["lowest"],
-                    highest=o["highest"],
-                    mean=o["mean"],
-                )
-                for o in body.get("occasions", [])
-            ],
-            raters=[
-                RaterSeries(
-                    rater_name=s["rater_name"],
-                    rater_role=member(RaterRole, s["rater_role"]),
-                    points=[
-                        RaterPoint(
-                            occasion_on=dt.date.fromisoformat(p["occasion_on"]),
-                            occasion=p.get("occasion", ""),
-                            score=p["score"],
-                            change=p.get("change"),
-                        )
-                        for p in s.get("points", [])
-                    ],
-                )
-                for s in body.get("raters", [])
-            ],
-        )
+        """One trajectory, its fields set one by one as the dataclass's `__init__` sets them (the full view
+        builds one per danger statement, most without occasions yet)."""
+        trajectory = object.__new__(cls)
+        trajectory.statement_id = _id(body.get("statement_id"))
+        trajectory.occasions = [_occasion(o) for o in body.get("occasions", [])]
+        trajectory.raters = [_rater_series(s) for s in body.get("raters", [])]
+        return trajectory
+
+
+def _occasion(body: dict[str, Any]) -> TrajectoryOccasion:
+    return TrajectoryOccasion(
+        occasion_on=dt.date.fromisoformat(body["occasion_on"]),
+        occasion=body.get("occasion", ""),
+        ratings=[
+            TrajectoryRating(
+                rater_name=r["rater_name"], rater_role=member(RaterRole, r["rater_role"]), score=r["score"]
+            )
+            for r in body.get("ratings", [])
+        ],
+        lowest=body["lowest"],
+        highest=body["highest"],
+        mean=body["mean"],
+    )
+
+
+def _rater_series(body: dict[str, Any]) -> RaterSeries:
+    return RaterSeries(
+        rater_name=body["rater_name"],
+        rater_role=member(RaterRole, body["rater_role"]),
+        points=[
+            RaterPoint(
+                occasion_on=dt.date.fromisoformat(p["occasion_on"]),
+                occasion=p.get("occasion", ""),
+                score=p["score"],
+                change=p.get("change"),
+            )
+            for p in body.get("points", [])
+        ],
+    )
 
 
 @strawberry.type(
