@@ -46,7 +46,7 @@ from sop_shared.problems import install_problem_handlers, problem_response
 from sop_shared.response_headers import install_head_as_get, install_response_headers
 from sop_shared.runtime import tune_gc_after_startup
 from sop_shared.service import install_health
-from sop_shared.tracing import configure_tracing, fastapi_telemetry
+from sop_shared.tracing import TracedFastAPI, configure_tracing
 
 SACWIS_BATCH_FACADE_PATH = "/api/network/v1/sacwis/batch"
 
@@ -208,8 +208,7 @@ def create_app(
     # In production the API description is not served: it maps every route for whoever asks.
     docs: dict[str, Any] = {} if settings.is_development else {"docs_url": None, "redoc_url": None, "openapi_url": None}
     configure_tracing(settings)
-    app = FastAPI(
-        telemetry=fastapi_telemetry(),
+    app = TracedFastAPI(
         generate_unique_id_function=operation_id,
         title="SOP Platform gateway",
         version="1.0.0",

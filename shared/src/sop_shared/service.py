@@ -38,7 +38,7 @@ from sop_shared.response_headers import install_head_as_get, install_response_he
 from sop_shared.route_index import install_route_index
 from sop_shared.runtime import tune_gc_after_startup
 from sop_shared.settings import ServiceSettings
-from sop_shared.tracing import configure_tracing, fastapi_telemetry
+from sop_shared.tracing import TracedFastAPI, configure_tracing
 
 BackgroundTask = Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]  # run with asyncio.create_task
 
@@ -151,13 +151,12 @@ def build_service_app(
 
     # Every route, including those a service adds after this, checks its body's case references.
     configure_tracing(settings)
-    app = FastAPI(
+    app = TracedFastAPI(
         title=title,
         description=description,
         version="1.0.0",
         lifespan=lifespan,
         dependencies=[CaseRefsDep],
-        telemetry=fastapi_telemetry(),
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings

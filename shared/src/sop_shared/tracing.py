@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import httpx
+from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -32,8 +33,10 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
+from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
-from opentelemetry.trace import Link, SpanKind, StatusCode
+from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, StatusCode, TraceFlags
+from starlette.types import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -153,13 +156,72 @@ def exporting() -> bool:
 
 
 def fastapi_telemetry() -> TelemetryConfig:
-    """FastAPI's own OpenTelemetry support (`FastAPI(telemetry=…)`), for an app built after `configure_tracing`:
-    every request but probes and scrapes gets a server span continuing the caller's `traceparent` (its trace
-    id is what ties the request's log lines, audit rows and events together, exported or not). The spans for
-    resolving each dependency, running the endpoint and serialising the answer, and FastAPI's OpenTelemetry
-    request metrics (Prometheus has its own), only when spans are exported: nobody sees them otherwise, and
-    each request paid for them."""
-    return {"exclude": _untraced, "operation_spans": exporting(), "metrics": exporting()}
+    """FastAPI's own OpenTelemetry support (`FastAPI(telemetry=…)`), for an app built after `configure_tracing`.
+    When spans are exported, every request but probes and scrapes gets FastAPI's server span continuing the
+    caller's `traceparent`, with the spans for resolving each dependency, running the endpoint and serialising
+    the answer, and FastAPI's OpenTelemetry request metrics (Prometheus has its own). When nothing exports
+    them, nobody sees a span's attributes, and FastAPI's span with its attributes cost each request about as
+    much as a dependency's solving several times over: `TracedFastAPI` then gives each request a span context of
+    its own instead (`context_only_span`), which is what the trace id of the request's log lines, audit rows
+    and events needs."""
+    if exporting():
+        return {"exclude": _untraced, "operation_spans": True, "metrics": True}
+    return {"exclude": _untraced, "tracing": False, "operation_spans": False, "metrics": False}
+
+
+_PROPAGATED_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+
+
+def context_only_span(scope: MutableMapping[str, Any], ids: IdGenerator) -> otel_context.Context:
+    """The context a request runs in when no span is exported: the caller's context (`traceparent`,
+    `tracestate`, `baggage`, read by the process's propagators as FastAPI reads them: the first
+    `traceparent`, the others' values joined) with a non-recording span as the SDK's tracer would have started
+    it with `ids`: the caller's trace id and trace state, a new span id, sampled as the caller's is (a request
+    without a valid `traceparent` starts a new, sampled trace: `_RootsThatMatter`), the random-trace-id flag
+    the caller's or the generator's. Log lines, audit rows, events and calls to other services carry its ids
+    as they carried the recorded span's."""
+    carrier: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        if raw_name in _PROPAGATED_HEADERS:
+            name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+            if name not in carrier:
+                carrier[name] = value
+            elif name != "traceparent":
+                carrier[name] = f"{carrier[name]},{value}"
+    parent_context = propagate.extract(carrier)
+    parent = trace.get_current_span(parent_context).get_span_context()
+    if parent.is_valid:
+        flags = TraceFlags.SAMPLED if parent.trace_flags.sampled else TraceFlags.DEFAULT
+        if parent.trace_flags.random_trace_id:
+            flags |= TraceFlags.RANDOM_TRACE_ID
+        own = SpanContext(parent.trace_id, ids.generate_span_id(), False, TraceFlags(flags), parent.trace_state)
+    else:
+        flags = TraceFlags.SAMPLED | (TraceFlags.RANDOM_TRACE_ID if ids.is_trace_id_random() else 0)
+        own = SpanContext(ids.generate_trace_id(), ids.generate_span_id(), False, TraceFlags(flags))
+    return trace.set_span_in_context(NonRecordingSpan(own), parent_context)
+
+
+class TracedFastAPI(FastAPI):
+    """The components' FastAPI: built with `fastapi_telemetry()`, and, when that leaves FastAPI's server span
+    out (nothing exports spans), each HTTP request but probes and scrapes runs in `context_only_span`'s
+    context, set as outermost as FastAPI's own span is (the unhandled-error handler's log line has it too)."""
+
+    def __init__(self, **options: Any) -> None:
+        telemetry = fastapi_telemetry()
+        super().__init__(telemetry=telemetry, **options)
+        self.context_only_spans = telemetry.get("tracing") is False
+        provider = trace.get_tracer_provider()
+        self._span_ids = provider.id_generator if isinstance(provider, TracerProvider) else RandomIdGenerator()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.context_only_spans or scope["type"] != "http" or _untraced(scope):
+            await super().__call__(scope, receive, send)
+            return
+        token = otel_context.attach(context_only_span(scope, self._span_ids))
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            otel_context.detach(token)
 
 
 class _QueryValuesLeftOut(SpanProcessor):
