@@ -15,9 +15,8 @@ from typing import Any
 
 from sop_shared.component import Component, load_component, load_components
 from sop_shared.dev_identity import DEMO_USERS, mint_dev_token
-from sop_shared.http_client import SERVER_KEEP_ALIVE_SECONDS
 from sop_shared.keys import ensure_keys
-from sop_shared.settings import ComponentSettings
+from sop_shared.settings import SERVER_KEEP_ALIVE_SECONDS, ComponentSettings
 
 
 def _data_dir(value: str | None) -> Path:
@@ -104,15 +103,26 @@ def _dev_banner(base: str, data_dir: Path, demo_case: object, token: str) -> str
 
 
 def _serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
     from sop_shared.observability import configure_logging
 
-    component = _component(args.component)
-    settings = component.settings_class()
-    app = component.create_app(settings)
+    component, settings, app = served_app(args.component)
+    import uvicorn
+
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(app, **server_options(settings, args.host, args.port or component.default_port))
+
+
+def served_app(name: str) -> tuple[Component, ComponentSettings, Any]:
+    """The component, its settings from the environment and its app, as `sop serve` loads them: without the
+    modules only their loading would import (`sop_shared.runtime.UNUSED_WHEN_SERVED`)."""
+    from sop_shared.runtime import modules_hidden
+
+    with modules_hidden():
+        import uvicorn  # noqa: F401  # with the reloader it would not use
+
+        component = _component(name)
+        settings = component.settings_class()
+        return component, settings, component.create_app(settings)
 
 
 def server_options(settings: ComponentSettings, host: str, port: int) -> dict[str, Any]:

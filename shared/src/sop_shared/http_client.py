@@ -12,6 +12,8 @@ import time
 from typing import Any
 
 import httpx
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, StatusCode
 
 from sop_shared.admission import WAIT_LIMIT_HEADER
 from sop_shared.observability import (
@@ -21,17 +23,50 @@ from sop_shared.observability import (
     client_request_id_var,
     purpose_var,
     request_id_var,
+    traceparent_var,
 )
-from sop_shared.tracing import TracingTransport
+from sop_shared.settings import SERVER_KEEP_ALIVE_SECONDS as SERVER_KEEP_ALIVE_SECONDS
+from sop_shared.tracing import tracer
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
-# How long a component (`sop serve`) keeps an idle keep-alive connection open (uvicorn's default is 5 s). Long
-# enough to outlast a pause in traffic: with 5 s the gateway's connections to the services were closed in every
-# lull and opened again, one TCP connection per call and client, by the next burst (issue 16).
-SERVER_KEEP_ALIVE_SECONDS = 75
 # An idle connection is dropped here before the service drops it: reusing one the service is closing loses the
 # request with "server disconnected".
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=60)
+
+
+class TracingTransport(httpx.AsyncBaseTransport):
+    """A client span around every call to a service, its context sent in `traceparent` (and `tracestate`).
+    Its parent is the current span, or, outside any span, the `traceparent` the current request came with.
+    (Wrapping the transport, which is aiohttp over the network and ASGI in process, covers both alike.)"""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self._tracer: trace.Tracer | None = None  # the process's one provider's, asked for once (per call: 5 %)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        parent = None
+        incoming = traceparent_var.get()
+        if incoming and not trace.get_current_span().get_span_context().is_valid:
+            parent = propagate.extract({"traceparent": incoming})
+        host = request.url.host
+        attributes = {"http.request.method": request.method, "server.address": host}
+        if self._tracer is None:
+            self._tracer = tracer()
+        with self._tracer.start_as_current_span(
+            f"{request.method} {host}", context=parent, kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            if span.get_span_context().trace_flags.sampled:  # an unsampled root (no request, no parent): not sent
+                carrier: dict[str, str] = {}
+                propagate.inject(carrier)
+                request.headers.update(carrier)
+            response = await self.inner.handle_async_request(request)
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 500:
+                span.set_status(StatusCode.ERROR)
+            return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 async def _propagate_context(request: httpx.Request) -> None:

@@ -14,8 +14,34 @@ process, and freezing each one's start-up heap there would only keep it alive.
 from __future__ import annotations
 
 import gc
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sop_shared.settings import ComponentSettings
+
+# Imported by libraries, while a component is loaded and its app built, only to ask about something no component
+# uses; each stays in every replica's memory for its life (docs/performance.md, "Memory per replica"):
+# - `pydantic.v1` (about 1.5 MB): FastAPI asks of each route's parameters whether it is a pydantic 1 model, and
+#   answers no when pydantic.v1 cannot be imported (FastAPI no longer supports such models anyway);
+# - `watchfiles` (about 0.7 MB): `import uvicorn` imports it for `--reload`, which `sop serve` never uses, and
+#   takes its own file-polling reloader when it cannot be imported.
+UNUSED_WHEN_SERVED = ("pydantic.v1", "watchfiles")
+
+
+@contextmanager
+def modules_hidden(names: tuple[str, ...] = UNUSED_WHEN_SERVED) -> Iterator[None]:
+    """Within the block, `import <name>` raises ImportError for each of `names` not imported yet (the libraries
+    above catch it); after it, each imports as usual again (one who needs it then gets it)."""
+    hidden = [name for name in names if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # `import name` raises ImportError
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
 
 
 def tune_gc_after_startup(settings: ComponentSettings) -> bool:

@@ -8,6 +8,11 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# How long a component (`sop serve`) keeps an idle keep-alive connection open (uvicorn's default is 5 s). Long
+# enough to outlast a pause in traffic: with 5 s the gateway's connections to the services were closed in every
+# lull and opened again, one TCP connection per call and client, by the next burst (issue 16).
+SERVER_KEEP_ALIVE_SECONDS = 75
+
 
 class Environment(StrEnum):
     development = "development"

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-import httpx
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context as otel_context
@@ -35,7 +34,7 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
-from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, StatusCode, TraceFlags
+from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from starlette.types import Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -245,43 +244,6 @@ def instrument_engine(engine: AsyncEngine) -> None:
         "db.client.connections.usage", unit="connections", description="connections in use or idle"
     )
     EngineTracer(tracer(), engine.sync_engine, connections)  # type: ignore[no-untyped-call]
-
-
-class TracingTransport(httpx.AsyncBaseTransport):
-    """A client span around every call to a service, its context sent in `traceparent` (and `tracestate`).
-    Its parent is the current span, or, outside any span, the `traceparent` the current request came with.
-    (Wrapping the transport, which is aiohttp over the network and ASGI in process, covers both alike.)"""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self._tracer: trace.Tracer | None = None  # the process's one provider's, asked for once (per call: 5 %)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        from sop_shared.observability import traceparent_var
-
-        parent = None
-        incoming = traceparent_var.get()
-        if incoming and not trace.get_current_span().get_span_context().is_valid:
-            parent = propagate.extract({"traceparent": incoming})
-        host = request.url.host
-        attributes = {"http.request.method": request.method, "server.address": host}
-        if self._tracer is None:
-            self._tracer = tracer()
-        with self._tracer.start_as_current_span(
-            f"{request.method} {host}", context=parent, kind=SpanKind.CLIENT, attributes=attributes
-        ) as span:
-            if span.get_span_context().trace_flags.sampled:  # an unsampled root (no request, no parent): not sent
-                carrier: dict[str, str] = {}
-                propagate.inject(carrier)
-                request.headers.update(carrier)
-            response = await self.inner.handle_async_request(request)
-            span.set_attribute("http.response.status_code", response.status_code)
-            if response.status_code >= 500:
-                span.set_status(StatusCode.ERROR)
-            return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 def tracer() -> trace.Tracer:
