@@ -13,9 +13,12 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from sop_shared import tracing
+from sop_shared.http_client import TracingTransport
+from sop_shared.observability import traceparent_var
 from sop_shared.settings import ComponentSettings
 from sop_shared.tracing import TracedFastAPI, configure_tracing, current_trace_context
 
@@ -147,3 +150,57 @@ async def test_exported_spans_are_fastapis_own(not_exporting: None, monkeypatch:
     seen: list[Seen] = []
     await ask(app_seeing(TracedFastAPI(), seen), "/v1/things/one", INCOMING["sampled parent"])
     assert seen[0].recording and seen[0].trace_id == PARENT_TRACE
+
+
+async def sent_on(
+    monkeypatch: pytest.MonkeyPatch, incoming: list[tuple[str, str]], *, exported: bool, in_request: bool
+) -> str | None:
+    """The `traceparent` a service call sends (`TracingTransport`), from inside a request's span context or,
+    outside any span, with only the request's `traceparent` known (`traceparent_var`)."""
+    monkeypatch.setattr(tracing, "_exporting", {"file:/nowhere"} if exported else set())
+    sent: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("traceparent"))
+        recording.append(trace.get_current_span().is_recording())
+        return httpx.Response(200)
+
+    scope = {"headers": [(name.encode(), value.encode()) for name, value in incoming]}
+    token = otel_context.attach(tracing.context_only_span(scope, tracing.span_ids())) if in_request else None
+    known = None if in_request else traceparent_var.set(dict(incoming).get("traceparent"))
+    try:
+        async with httpx.AsyncClient(transport=TracingTransport(httpx.MockTransport(answer))) as client:
+            await client.get("http://plans/v1/things")
+    finally:
+        if token is not None:
+            otel_context.detach(token)
+        if known is not None:
+            traceparent_var.reset(known)
+    return sent[0]
+
+
+recording: list[bool] = []
+
+
+@pytest.mark.parametrize("incoming", INCOMING, ids=list(INCOMING))
+@pytest.mark.parametrize("in_request", [True, False], ids=["in a request", "outside any span"])
+async def test_a_service_call_sends_on_the_context_the_sdks_client_span_would_have(
+    not_exporting: None, monkeypatch: pytest.MonkeyPatch, incoming: str, in_request: bool
+) -> None:
+    headers = INCOMING[incoming]
+    recording.clear()
+    ours = await sent_on(monkeypatch, headers, exported=False, in_request=in_request)
+    assert recording == [False]  # nothing exports it: nothing recorded
+    sdk = await sent_on(monkeypatch, headers, exported=True, in_request=in_request)
+    if sdk is None:
+        assert ours is None
+        return
+    assert ours is not None
+    version, trace_id, span_id, flags = ours.split("-")
+    sdk_version, sdk_trace_id, _, sdk_flags = sdk.split("-")
+    assert (version, flags) == (sdk_version, sdk_flags)
+    assert span_id not in (PARENT_SPAN, "0" * 16)
+    if in_request and incoming in ("none", "invalid traceparent", "all-zero trace id"):
+        assert trace_id != sdk_trace_id  # each request a new trace
+    else:
+        assert trace_id == sdk_trace_id

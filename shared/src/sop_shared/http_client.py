@@ -12,7 +12,9 @@ import time
 from typing import Any
 
 import httpx
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import SpanKind, StatusCode
 
 from sop_shared.admission import WAIT_LIMIT_HEADER
@@ -26,7 +28,7 @@ from sop_shared.observability import (
     traceparent_var,
 )
 from sop_shared.settings import SERVER_KEEP_ALIVE_SECONDS as SERVER_KEEP_ALIVE_SECONDS
-from sop_shared.tracing import tracer
+from sop_shared.tracing import context_only_child, exporting, span_ids, tracer
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
 # An idle connection is dropped here before the service drops it: reusing one the service is closing loses the
@@ -37,17 +39,21 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20,
 class TracingTransport(httpx.AsyncBaseTransport):
     """A client span around every call to a service, its context sent in `traceparent` (and `tracestate`).
     Its parent is the current span, or, outside any span, the `traceparent` the current request came with.
-    (Wrapping the transport, which is aiohttp over the network and ASGI in process, covers both alike.)"""
+    (Wrapping the transport, which is aiohttp over the network and ASGI in process, covers both alike.) When
+    no span is exported the call's span is a context only (`context_only_child`), as a request's is."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self._tracer: trace.Tracer | None = None  # the process's one provider's, asked for once (per call: 5 %)
+        self._span_ids: IdGenerator | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         parent = None
         incoming = traceparent_var.get()
         if incoming and not trace.get_current_span().get_span_context().is_valid:
             parent = propagate.extract({"traceparent": incoming})
+        if not exporting():
+            return await self._call_in_context_only(request, parent)
         host = request.url.host
         attributes = {"http.request.method": request.method, "server.address": host}
         if self._tracer is None:
@@ -64,6 +70,24 @@ class TracingTransport(httpx.AsyncBaseTransport):
             if response.status_code >= 500:
                 span.set_status(StatusCode.ERROR)
             return response
+
+    async def _call_in_context_only(
+        self, request: httpx.Request, parent: otel_context.Context | None
+    ) -> httpx.Response:
+        if self._span_ids is None:
+            self._span_ids = span_ids()
+        own = context_only_child(parent, self._span_ids, root=False)
+        if own is None:  # no request, no parent: the sampler's drop, nothing sent on
+            return await self.inner.handle_async_request(request)
+        token = otel_context.attach(own)
+        try:
+            if trace.get_current_span().get_span_context().trace_flags.sampled:
+                carrier: dict[str, str] = {}
+                propagate.inject(carrier)
+                request.headers.update(carrier)
+            return await self.inner.handle_async_request(request)
+        finally:
+            otel_context.detach(token)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

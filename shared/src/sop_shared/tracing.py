@@ -174,11 +174,8 @@ _PROPAGATED_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 def context_only_span(scope: MutableMapping[str, Any], ids: IdGenerator) -> otel_context.Context:
     """The context a request runs in when no span is exported: the caller's context (`traceparent`,
     `tracestate`, `baggage`, read by the process's propagators as FastAPI reads them: the first
-    `traceparent`, the others' values joined) with a non-recording span as the SDK's tracer would have started
-    it with `ids`: the caller's trace id and trace state, a new span id, sampled as the caller's is (a request
-    without a valid `traceparent` starts a new, sampled trace: `_RootsThatMatter`), the random-trace-id flag
-    the caller's or the generator's. Log lines, audit rows, events and calls to other services carry its ids
-    as they carried the recorded span's."""
+    `traceparent`, the others' values joined) with the server span `context_only_child` gives (a request
+    without a valid `traceparent` starts a new, sampled trace: `_RootsThatMatter`)."""
     carrier: dict[str, str] = {}
     for raw_name, raw_value in scope["headers"]:
         if raw_name in _PROPAGATED_HEADERS:
@@ -188,16 +185,38 @@ def context_only_span(scope: MutableMapping[str, Any], ids: IdGenerator) -> otel
             elif name != "traceparent":
                 carrier[name] = f"{carrier[name]},{value}"
     parent_context = propagate.extract(carrier)
+    own = context_only_child(parent_context, ids, root=True)
+    assert own is not None
+    return own
+
+
+def context_only_child(
+    parent_context: otel_context.Context | None, ids: IdGenerator, *, root: bool
+) -> otel_context.Context | None:
+    """`parent_context` (or the current context) with a non-recording span as the SDK's tracer would have
+    started it under `ParentBased(_RootsThatMatter())` with `ids`: the parent's trace id and trace state, a new
+    span id, sampled as the parent is, the random-trace-id flag the parent's or the generator's. Without a
+    valid parent: a new sampled trace where `root` (a request, an event), else None (the sampler's drop:
+    nothing to send on). Log lines, audit rows, events and calls to other services carry its ids as they
+    carried the recorded span's; nothing about it is recorded (no span is exported to show it)."""
     parent = trace.get_current_span(parent_context).get_span_context()
     if parent.is_valid:
         flags = TraceFlags.SAMPLED if parent.trace_flags.sampled else TraceFlags.DEFAULT
         if parent.trace_flags.random_trace_id:
             flags |= TraceFlags.RANDOM_TRACE_ID
         own = SpanContext(parent.trace_id, ids.generate_span_id(), False, TraceFlags(flags), parent.trace_state)
-    else:
+    elif root:
         flags = TraceFlags.SAMPLED | (TraceFlags.RANDOM_TRACE_ID if ids.is_trace_id_random() else 0)
         own = SpanContext(ids.generate_trace_id(), ids.generate_span_id(), False, TraceFlags(flags))
+    else:
+        return None
     return trace.set_span_in_context(NonRecordingSpan(own), parent_context)
+
+
+def span_ids() -> IdGenerator:
+    """The id generator of the process's provider (the SDK's, unless another was set)."""
+    provider = trace.get_tracer_provider()
+    return provider.id_generator if isinstance(provider, TracerProvider) else RandomIdGenerator()
 
 
 class TracedFastAPI(FastAPI):
@@ -209,8 +228,7 @@ class TracedFastAPI(FastAPI):
         telemetry = fastapi_telemetry()
         super().__init__(telemetry=telemetry, **options)
         self.context_only_spans = telemetry.get("tracing") is False
-        provider = trace.get_tracer_provider()
-        self._span_ids = provider.id_generator if isinstance(provider, TracerProvider) else RandomIdGenerator()
+        self._span_ids = span_ids()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.context_only_spans or scope["type"] != "http" or _untraced(scope):
