@@ -288,6 +288,20 @@ async def test_each_audience_reads_the_case_view_exactly_as_recorded(
         assert got == golden.read_bytes(), audience
 
 
+async def every_answer(
+    assessment: RunningService, case_id: uuid.UUID, audiences: dict[str, tuple[dict[str, str], str]]
+) -> dict[str, bytes]:
+    """Each audience's case view of `case_id`, as the raw bytes the service answered."""
+    got = {}
+    for audience, (headers, language) in audiences.items():
+        response = await assessment.client.get(
+            f"/v1/cases/{case_id}/case-view", headers=headers, params={"language": language}
+        )
+        assert response.status_code == 200, response.text
+        got[audience] = response.content
+    return got
+
+
 async def test_a_read_leaves_the_next_one_byte_for_byte_the_same(
     assessment: RunningService,
     tokens: InternalTokens,
@@ -302,19 +316,9 @@ async def test_a_read_leaves_the_next_one_byte_for_byte_the_same(
     made = await populate(assessment, lopez_case, rivera, maria_danger_statement, maria_harm_statement)
     audiences = readers(tokens, lopez_case, uuid.UUID(made["harm"]["id"]))
 
-    async def every_answer() -> dict[str, bytes]:
-        got = {}
-        for audience, (headers, language) in audiences.items():
-            response = await assessment.client.get(
-                f"/v1/cases/{lopez_case}/case-view", headers=headers, params={"language": language}
-            )
-            assert response.status_code == 200, response.text
-            got[audience] = response.content
-        return got
-
-    first = await every_answer()
+    first = await every_answer(assessment, lopez_case, audiences)
     assert b'"plain_language":{' in first["staff"] and b'"findings":[{' in first["staff"]
-    assert await every_answer() == first
+    assert await every_answer(assessment, lopez_case, audiences) == first
 
 
 async def test_the_view_keeps_its_order_whatever_order_the_database_returns_the_rows_in(
@@ -333,17 +337,7 @@ async def test_the_view_keeps_its_order_whatever_order_the_database_returns_the_
     made = await populate(assessment, lopez_case, rivera, maria_danger_statement, maria_harm_statement)
     audiences = readers(tokens, lopez_case, uuid.UUID(made["harm"]["id"]))
 
-    async def every_answer() -> dict[str, bytes]:
-        got = {}
-        for audience, (headers, language) in audiences.items():
-            response = await assessment.client.get(
-                f"/v1/cases/{lopez_case}/case-view", headers=headers, params={"language": language}
-            )
-            assert response.status_code == 200, response.text
-            got[audience] = response.content
-        return got
-
-    as_read = await every_answer()
+    as_read = await every_answer(assessment, lopez_case, audiences)
     several: set[str] = set()
     read = WideUnion.read
 
@@ -353,7 +347,7 @@ async def test_the_view_keeps_its_order_whatever_order_the_database_returns_the_
         return {name: rows[::-1] for name, rows in found.items()}
 
     monkeypatch.setattr(WideUnion, "read", reversed_rows)
-    assert await every_answer() == as_read
+    assert await every_answer(assessment, lopez_case, audiences) == as_read
     assert {"statement", "rating", "goal", "translation"} <= several, several
 
 

@@ -154,11 +154,13 @@ async def test_exported_spans_are_fastapis_own(not_exporting: None, monkeypatch:
 
 async def sent_on(
     monkeypatch: pytest.MonkeyPatch, incoming: list[tuple[str, str]], *, exported: bool, in_request: bool
-) -> str | None:
-    """The `traceparent` a service call sends (`TracingTransport`), from inside a request's span context or,
-    outside any span, with only the request's `traceparent` known (`traceparent_var`)."""
+) -> tuple[str | None, bool]:
+    """The `traceparent` a service call sends (`TracingTransport`) and whether the call's span was recording,
+    from inside a request's span context or, outside any span, with only the request's `traceparent` known
+    (`traceparent_var`)."""
     monkeypatch.setattr(tracing, "_exporting", {"file:/nowhere"} if exported else set())
     sent: list[str | None] = []
+    recording: list[bool] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         sent.append(request.headers.get("traceparent"))
@@ -176,10 +178,7 @@ async def sent_on(
             otel_context.detach(token)
         if known is not None:
             traceparent_var.reset(known)
-    return sent[0]
-
-
-recording: list[bool] = []
+    return sent[0], recording[0]
 
 
 @pytest.mark.parametrize("incoming", INCOMING, ids=list(INCOMING))
@@ -188,10 +187,9 @@ async def test_a_service_call_sends_on_the_context_the_sdks_client_span_would_ha
     not_exporting: None, monkeypatch: pytest.MonkeyPatch, incoming: str, in_request: bool
 ) -> None:
     headers = INCOMING[incoming]
-    recording.clear()
-    ours = await sent_on(monkeypatch, headers, exported=False, in_request=in_request)
-    assert recording == [False]  # nothing exports it: nothing recorded
-    sdk = await sent_on(monkeypatch, headers, exported=True, in_request=in_request)
+    ours, ours_recorded = await sent_on(monkeypatch, headers, exported=False, in_request=in_request)
+    assert not ours_recorded  # nothing exports it: nothing recorded
+    sdk, _ = await sent_on(monkeypatch, headers, exported=True, in_request=in_request)
     if sdk is None:
         assert ours is None
         return
