@@ -6,7 +6,7 @@ socket (the aiohttp transport) to a small service in another process, timed with
 
 The service (uvicorn, in a child process, so its CPU is not counted) answers every GET with the same JSON
 (`--size` bytes, as a case view's slice) and the headers a service sends. The gateway side runs as in a request:
-a request id and an incoming `traceparent` in the context, a worker's principal scoped to the case, the case
+a request id, an incoming `traceparent` and the request's span context, a worker's principal scoped to the case, the case
 view's three calls in turn (network, assessment with query parameters, plans), a fresh internal token for each.
 
 With `--against CHECKOUT` the other checkout's `sop_shared.http_client`, minter (`sop_shared.auth`) and
@@ -34,13 +34,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+
 from sop_gateway import upstream
 from sop_shared import auth, http_client
 from sop_shared.keys import generate_signing_key
 from sop_shared.observability import request_id_var, traceparent_var
 from sop_shared.policy import ActorType
 from sop_shared.settings import ComponentSettings
-from sop_shared.tracing import configure_tracing
+from sop_shared.tracing import configure_tracing, context_only_child, span_ids
 
 CASE_ID = uuid.UUID("0195f0c4-7a1e-7c3b-9d2a-4f7c2e1b9a10")
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -137,8 +140,11 @@ async def measure(args: argparse.Namespace) -> None:
             client_id="sop-web",
             name="Dana Worker",
         ).scoped_to(CASE_ID)
+        # As the gateway's request runs (`TracedFastAPI`, no span exported): its id, the caller's traceparent and
+        # the request's own span context.
         request_id_var.set("req-bench-1")
         traceparent_var.set(TRACEPARENT)
+        otel_context.attach(context_only_child(propagate.extract({"traceparent": TRACEPARENT}), span_ids(), root=True))
         for services in builds.values():
             await views(services, principal, args.warmup)
         per_call: dict[str, list[float]] = {name: [] for name in builds}
