@@ -169,9 +169,11 @@ async def test_network_client_times_out_on_an_unreachable_service() -> None:
             await client.get("/echo")
 
 
-def mirror_app() -> FastAPI:
-    """Answers with the request as it arrived: method, path and query, every header, the body."""
+def mirror_app(*, traced: bool = False) -> FastAPI:
+    """Answers with the request as it arrived: method, path and query, every header (but the trace context, each
+    call's own, unless `traced`), the body."""
     app = FastAPI()
+    left_out = b"" if traced else b"traceparent"
 
     @app.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     async def mirror(request: Request) -> dict[str, object]:
@@ -179,7 +181,7 @@ def mirror_app() -> FastAPI:
             "method": request.method,
             "path": request.url.path,
             "query": request.url.query,
-            "headers": [[k.decode(), v.decode()] for k, v in request.scope["headers"] if k != b"traceparent"],
+            "headers": [[k.decode(), v.decode()] for k, v in request.scope["headers"] if k != left_out],
             "body": (await request.body()).decode(),
         }
 
@@ -418,3 +420,18 @@ async def test_an_answer_cut_short_fails_as_httpx_reading_it_fails() -> None:
             await httpx.AsyncClient.request(client, "GET", "/echo")  # type: ignore[arg-type]
     assert type(short.value) is type(httpx_way.value) and str(short.value) == str(httpx_way.value)
     assert short.value.request.url == httpx_way.value.request.url == httpx.URL(f"{url}/echo")
+
+
+async def test_the_trace_context_goes_last_and_replaces_one_the_caller_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As httpx's `Headers.update` puts it; without building and decoding headers for it when the call has none."""
+    async with service_client("http://plans", app=mirror_app(traced=True)) as client:
+        updates = _counting(monkeypatch, httpx.Headers, "update")
+        with context("req-1", TRACEPARENT):
+            sent = (await client.get("/a", headers={"X-A": "1"})).json()["headers"]
+        assert sent[-1][0] == "traceparent" and in_the_same_trace(sent[-1][1]) and updates == []
+        assert [name for name, _ in sent[-3:-1]] == ["x-request-id", "x-sop-wait-limit-ms"]
+        stale = "00-" + "1" * 32 + "-" + "2" * 16 + "-01"
+        with context("req-1", TRACEPARENT):
+            sent = (await client.get("/a", headers={"TraceParent": stale, "X-A": "1"})).json()["headers"]
+        assert [name for name, _ in sent].count("traceparent") == 1 and sent[-1][0] == "traceparent"
+        assert in_the_same_trace(sent[-1][1]) and len(updates) == 1
