@@ -6,13 +6,14 @@ socket (the aiohttp transport) to a small service in another process, timed with
 
 The service (uvicorn, in a child process, so its CPU is not counted) answers every GET with the same JSON
 (`--size` bytes, as a case view's slice) and the headers a service sends. The gateway side runs as in a request:
-a request id, an incoming `traceparent` and the request's span context, a worker's principal scoped to the case, the case
-view's three calls in turn (network, assessment with query parameters, plans), a fresh internal token for each.
+a request id, an incoming `traceparent` and the request's span context, a worker's principal scoped to the case,
+the case view's three calls in turn (network, assessment with query parameters, plans), a fresh token for each.
 
 With `--against CHECKOUT` the other checkout's `sop_shared.http_client`, minter (`sop_shared.auth`) and
 `sop_gateway.upstream` are loaded beside this build's (under other module names; everything else is shared) and
 the two alternate in rounds, so the machine's drift falls on both; the medians of the rounds are printed in µs of
-CPU per call. `--profile N` prints cProfile's top N functions of this build's calls.
+CPU per call, and the ratio of this build's to the other's (of the medians, and the median of each round's).
+`--profile N` prints cProfile's top N functions of this build's calls.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
 from sop_gateway import upstream
-from sop_shared import auth, http_client
+from sop_shared import auth
 from sop_shared.keys import generate_signing_key
 from sop_shared.observability import request_id_var, traceparent_var
 from sop_shared.policy import ActorType
@@ -144,7 +145,9 @@ async def measure(args: argparse.Namespace) -> None:
         # the request's own span context.
         request_id_var.set("req-bench-1")
         traceparent_var.set(TRACEPARENT)
-        otel_context.attach(context_only_child(propagate.extract({"traceparent": TRACEPARENT}), span_ids(), root=True))
+        own = context_only_child(propagate.extract({"traceparent": TRACEPARENT}), span_ids(), root=True)
+        assert own is not None
+        otel_context.attach(own)
         for services in builds.values():
             await views(services, principal, args.warmup)
         per_call: dict[str, list[float]] = {name: [] for name in builds}
@@ -153,12 +156,19 @@ async def measure(args: argparse.Namespace) -> None:
                 started = time.process_time()
                 await views(services, principal, args.views)
                 per_call[name].append((time.process_time() - started) * 1e6 / (args.views * 3))
-        print(f"gateway CPU µs per service call ({args.rounds} rounds of {args.views * 3} calls, {args.size} B answers)")
+        print(
+            f"gateway CPU µs per service call ({args.rounds} rounds of {args.views * 3} calls, {args.size} B answers)"
+        )
         for name, figures in per_call.items():
-            print(f"  {name:12} median {statistics.median(figures):7.1f}   rounds {' '.join(f'{f:.0f}' for f in figures)}")
+            print(
+                f"  {name:12} median {statistics.median(figures):7.1f}   rounds {' '.join(f'{f:.0f}' for f in figures)}"
+            )
         if args.against:
             ratio = statistics.median(per_call["this build"]) / statistics.median(per_call["--against"])
-            print(f"  ratio this build / --against: {ratio:.3f}")
+            paired = statistics.median(
+                a / b for a, b in zip(per_call["this build"], per_call["--against"], strict=True)
+            )
+            print(f"  ratio this build / --against: {ratio:.3f} of the medians, {paired:.3f} the median round's")
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()

@@ -26,7 +26,7 @@ WORKER = Principal(
     scopes=frozenset({"case:write", "case:read"}),
     agency="DCFS",
     client_id="web",
-    name="Ána Rivera-Núñez \"Ani\"",  # escaped in the JSON as the standard library escapes it
+    name='Ána Rivera-Núñez "Ani"',  # escaped in the JSON as the standard library escapes it
 )
 PRINCIPALS = {
     "a worker on the case": WORKER.scoped_to(CASE),
@@ -37,7 +37,9 @@ PRINCIPALS = {
     ).scoped_to(
         CASE,
         person_id=MARIA,
-        network_sharing=NetworkSharing(sections=frozenset({Section.harm_statements}), statement_ids=frozenset({STATEMENT})),
+        network_sharing=NetworkSharing(
+            sections=frozenset({Section.harm_statements}), statement_ids=frozenset({STATEMENT})
+        ),
     ),
 }
 
@@ -88,9 +90,7 @@ def test_the_issuer_and_lifetime_are_read_for_each_token(key: SigningKey) -> Non
     minter = InternalTokenMinter(key)
     minter.mint(WORKER, audience="plans")
     minter.issuer, minter.lifetime_seconds = "sop-gateway-2", 30
-    claims = jwt.decode(
-        minter.mint(WORKER, audience="plans"), key.public_key, algorithms=["EdDSA"], audience="plans"
-    )
+    claims = jwt.decode(minter.mint(WORKER, audience="plans"), key.public_key, algorithms=["EdDSA"], audience="plans")
     assert claims["iss"] == "sop-gateway-2" and claims["exp"] - claims["iat"] == 30
     minter.issuer = 7  # type: ignore[assignment]
     with pytest.raises(TypeError):  # as jwt.encode refuses it

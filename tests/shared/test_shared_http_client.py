@@ -369,7 +369,9 @@ def answers_app() -> FastAPI:
     @app.get("/gzipped")
     async def gzipped(request: Request) -> Response:
         body = json.dumps({"port": request.client.port if request.client else None, "text": "y" * 40_000})
-        return Response(gzip.compress(body.encode()), media_type="application/json", headers={"Content-Encoding": "gzip"})
+        return Response(
+            gzip.compress(body.encode()), media_type="application/json", headers={"Content-Encoding": "gzip"}
+        )
 
     return app
 
@@ -390,7 +392,7 @@ async def test_an_answer_over_aiohttp_is_read_at_once_unless_it_is_encoded(monke
         assert len(by_httpx) == 1 and gzipped.json()["text"] == "y" * 40_000
         assert gzipped.num_bytes_downloaded < len(gzipped.content) and gzipped.is_closed
         assert gzipped.json()["port"] == answers[0].json()["port"]
-        httpx_way = await httpx.AsyncClient.request(client, "GET", "/plain")  # type: ignore[arg-type]
+        httpx_way = await httpx.AsyncClient.request(client, "GET", "/plain")
         assert httpx_way.content == answers[0].content and undated(httpx_way.headers) == undated(answers[0].headers)
 
 
@@ -417,7 +419,7 @@ async def test_an_answer_cut_short_fails_as_httpx_reading_it_fails() -> None:
         with pytest.raises(httpx.TransportError) as short:
             await client.get("/echo")
         with pytest.raises(httpx.TransportError) as httpx_way:
-            await httpx.AsyncClient.request(client, "GET", "/echo")  # type: ignore[arg-type]
+            await httpx.AsyncClient.request(client, "GET", "/echo")
     assert type(short.value) is type(httpx_way.value) and str(short.value) == str(httpx_way.value)
     assert short.value.request.url == httpx_way.value.request.url == httpx.URL(f"{url}/echo")
 

@@ -172,7 +172,9 @@ class InternalTokenMinter:
         signing = self._signing
         if signing is None or signing[0] is not self.key:
             algorithm = jwt.get_algorithm_by_name("EdDSA")
-            header = json.dumps({"typ": "JWT", "alg": "EdDSA", "kid": self.key.kid}, separators=(",", ":"), sort_keys=True)
+            header = json.dumps(
+                {"typ": "JWT", "alg": "EdDSA", "kid": self.key.kid}, separators=(",", ":"), sort_keys=True
+            )
             signing = self._signing = (
                 self.key,
                 base64url_encode(header.encode()) + b".",

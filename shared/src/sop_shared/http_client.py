@@ -257,15 +257,14 @@ class ServiceClient(httpx.AsyncClient):
         return response
 
     def _url(self, path: str, params: Any) -> httpx.URL:
-        """`path` (and `params`) under the base URL, as `httpx.URL(base + path, params=params)` makes it. A path and
-        query of characters httpx's URL keeps as they are (no escaping, no dot segments to remove) are put under
-        the base as they are: parsing the whole URL again, character by character, was a third of building the
-        request (issue 16). Anything else is parsed by httpx."""
-        target, mark, query = path.partition("?")
+        """`path` (and `params`) under the base URL, as `httpx.Request(method, base + path, params=params)` makes
+        it. A path and query of characters httpx's URL keeps as they are (no escaping, no dot segments to remove)
+        are put under the base as they are: parsing the whole URL again, character by character, was a third of
+        building the request (issue 16). Anything else is parsed by httpx."""
+        target, mark, given_query = path.partition("?")
+        query: str | None = given_query if mark else None
         if params is not None:
             query = str(httpx.QueryParams(params)) if params else None  # httpx's rule: they replace the path's query
-        elif not mark:
-            query = None
         parsed = self._parsed_base
         if (
             parsed is not None
