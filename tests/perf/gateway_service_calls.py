@@ -35,6 +35,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from case_views import baseline_principal
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
@@ -42,7 +43,6 @@ from sop_gateway import upstream
 from sop_shared import auth
 from sop_shared.keys import generate_signing_key
 from sop_shared.observability import request_id_var, traceparent_var
-from sop_shared.policy import ActorType
 from sop_shared.settings import ComponentSettings
 from sop_shared.tracing import configure_tracing, context_only_child, span_ids
 
@@ -132,15 +132,7 @@ async def measure(args: argparse.Namespace) -> None:
         if args.against:
             clients, minter = other_build(Path(args.against))
             builds["--against"] = clients.build(minter(key), urls, None, timeouts)
-        principal = auth.Principal(
-            subject="worker-1",
-            actor_type=ActorType.staff,
-            roles=frozenset({"worker"}),
-            scopes=frozenset({"case:read", "case:write"}),
-            agency="agency-1",
-            client_id="sop-web",
-            name="Dana Worker",
-        ).scoped_to(CASE_ID)
+        principal = baseline_principal().scoped_to(CASE_ID)  # the worker of `make bench-views`
         # As the gateway's request runs (`TracedFastAPI`, no span exported): its id, the caller's traceparent and
         # the request's own span context.
         request_id_var.set("req-bench-1")
