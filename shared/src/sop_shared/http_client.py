@@ -66,7 +66,7 @@ class TracingTransport(httpx.AsyncBaseTransport):
             if span.get_span_context().trace_flags.sampled:  # an unsampled root (no request, no parent): not sent
                 carrier: dict[str, str] = {}
                 propagate.inject(carrier)
-                _send_on(request.headers, carrier)
+                _add_trace_context(request.headers, carrier)
             response = await self.inner.handle_async_request(request)
             span.set_attribute("http.response.status_code", response.status_code)
             if response.status_code >= 500:
@@ -86,7 +86,7 @@ class TracingTransport(httpx.AsyncBaseTransport):
             if trace.get_current_span().get_span_context().trace_flags.sampled:
                 carrier: dict[str, str] = {}
                 propagate.inject(carrier)
-                _send_on(request.headers, carrier)
+                _add_trace_context(request.headers, carrier)
             return await self.inner.handle_async_request(request)
         finally:
             otel_context.detach(token)
@@ -95,10 +95,10 @@ class TracingTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def _send_on(headers: httpx.Headers, carrier: dict[str, str]) -> None:
-    """`headers.update(carrier)`: the trace context added at the end, or replacing one the caller set, at the end as
-    `update` puts it. Added one by one when none is there: `update` builds `Headers` of the carrier and decodes
-    every header to look each name up, 7 times the cost (issue 16)."""
+def _add_trace_context(headers: httpx.Headers, carrier: dict[str, str]) -> None:
+    """`headers.update(carrier)`: the call's trace context after its other headers, in place of one the caller set
+    (at the end, as `update` puts it). Set one by one when the caller set none: `update` builds `Headers` of the
+    carrier and decodes every header to look each name up, several times the cost (issue 16)."""
     names = {name.lower().encode() for name in carrier}
     if any(name.lower() in names for name, _ in headers.raw):
         headers.update(carrier)
