@@ -1,0 +1,67 @@
+"""The case-view reads answer plain data serialised once (`case_view.answer`, `sop_shared.plain_answers`), not their
+response models: each answer must be, byte for byte, the JSON FastAPI gives when the same data is validated
+through the route's `response_model` and serialised by it (as it was before), for every audience and language
+of the golden family, the bounded view and the windows after it. A field renamed, missing or extra, out of the
+model's order, or formatted otherwise (times, enums, ids, null, a float) fails here, raw bytes compared (the
+golden test replaces ids and times)."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import Response
+from fastapi.routing import APIRoute
+
+from sop_assessment.case_view import api
+from sop_shared.plain_answers import json_response
+from sop_shared.testing import InternalTokens, RunningService
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_case_view_golden import answers, populate, readers
+
+# Each route, by the name of the function that answers it.
+ROUTES = {
+    "case_view": "/v1/cases/{case_id}/case-view",
+    "case_view_statements": "/v1/cases/{case_id}/case-view/statements",
+    "case_view_safety_scale": "/v1/cases/{case_id}/case-view/safety-scale",
+}
+
+
+def as_the_model_gives(path: str, content: Any) -> bytes:
+    """`content` validated through the route's response model and serialised as FastAPI serialises it."""
+    (route,) = [r for r in api.router.routes if isinstance(r, APIRoute) and r.path == path]
+    assert route.response_field is not None, path
+    value, errors = route.response_field.validate(content, {}, loc=("response",))
+    assert not errors, errors
+    return route.response_field.serialize_json(value)
+
+
+@pytest.mark.sqlite_smoke
+async def test_each_case_view_answer_is_the_json_its_response_model_gives(
+    assessment: RunningService,
+    tokens: InternalTokens,
+    rivera: dict[str, str],
+    lopez_case: uuid.UUID,
+    maria_danger_statement: dict[str, Any],
+    maria_harm_statement: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = await populate(assessment, lopez_case, rivera, maria_danger_statement, maria_harm_statement)
+    answered: list[tuple[str, Any, bytes]] = []
+
+    def kept(content: Any) -> Response:
+        response = json_response(content)
+        answered.append((ROUTES[sys._getframe(1).f_code.co_name], content, bytes(response.body)))
+        return response
+
+    monkeypatch.setattr(api, "json_response", kept)
+    for headers, language in readers(tokens, lopez_case, uuid.UUID(made["harm"]["id"])).values():
+        await answers(assessment, lopez_case, headers, language)
+    # each audience's full and bounded views, and the windows after them
+    assert {path for path, _, _ in answered} == set(ROUTES.values())
+    for path, content, body in answered:
+        assert body == as_the_model_gives(path, content), path
