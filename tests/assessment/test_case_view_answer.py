@@ -13,31 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import Response
-from fastapi.routing import APIRoute
+from answer_bytes import keep_answers
 
 from sop_assessment.case_view import api
-from sop_shared.plain_answers import json_response
 from sop_shared.testing import InternalTokens, RunningService
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_case_view_golden import answers, populate, readers
-
-# Each route, by the name of the function that answers it.
-ROUTES = {
-    "case_view": "/v1/cases/{case_id}/case-view",
-    "case_view_statements": "/v1/cases/{case_id}/case-view/statements",
-    "case_view_safety_scale": "/v1/cases/{case_id}/case-view/safety-scale",
-}
-
-
-def as_the_model_gives(path: str, content: Any) -> bytes:
-    """`content` validated through the route's response model and serialised as FastAPI serialises it."""
-    (route,) = [r for r in api.router.routes if isinstance(r, APIRoute) and r.path == path]
-    assert route.response_field is not None, path
-    value, errors = route.response_field.validate(content, {}, loc=("response",))
-    assert not errors, errors
-    return route.response_field.serialize_json(value)
 
 
 @pytest.mark.sqlite_smoke
@@ -51,17 +33,10 @@ async def test_each_case_view_answer_is_the_json_its_response_model_gives(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     made = await populate(assessment, lopez_case, rivera, maria_danger_statement, maria_harm_statement)
-    answered: list[tuple[str, Any, bytes]] = []
-
-    def kept(content: Any) -> Response:
-        response = json_response(content)
-        answered.append((ROUTES[sys._getframe(1).f_code.co_name], content, bytes(response.body)))
-        return response
-
-    monkeypatch.setattr(api, "json_response", kept)
+    kept = keep_answers(monkeypatch, api, api.router)
     for headers, language in readers(tokens, lopez_case, uuid.UUID(made["harm"]["id"])).values():
         await answers(assessment, lopez_case, headers, language)
     # each audience's full and bounded views, and the windows after them
-    assert {path for path, _, _ in answered} == set(ROUTES.values())
-    for path, content, body in answered:
-        assert body == as_the_model_gives(path, content), path
+    assert {a.route.name for a in kept.answers} == {"case_view", "case_view_statements", "case_view_safety_scale"}
+    for answer in kept.answers:
+        assert answer.body == answer.as_the_model_gives(), answer.route.path
