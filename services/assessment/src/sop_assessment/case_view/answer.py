@@ -4,7 +4,8 @@
 `tests/assessment/test_case_view_answer.py` holds every part to the bytes the model gives.
 
 What the models did besides copying, done here: the field order (the models' own, taken from them), a statement's
-people each with their `person_id` (null when not known), and the computed `sharing`."""
+people each with their `person_id` (null when not known), and the computed `sharing`; enum members are given as
+their values (`member_value`)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from typing import Any
 
 from sop_assessment.case_view.schemas import CaseViewStatement
 from sop_shared.pagination import CountedPage, ListPaging
+from sop_shared.plain_answers import member_value
 from sop_shared.sharing import Sharing
 
 PEOPLE = ("caregivers", "children")
+MEMBERS = ("kind", "status", "text_source")  # enum members, given as their values (`member_value`)
 # A statement's own fields, in `CaseViewStatement`'s order; its translations come last of its fields.
 STATEMENT_FIELDS = tuple(name for name in CaseViewStatement.model_fields if name != "translations")
 
@@ -29,10 +32,15 @@ def sharing_of(shared_at: datetime | None) -> Sharing:
 def statement_json(values: Mapping[str, Any], translations: Sequence[Any]) -> dict[str, Any]:
     """A `CaseViewStatement` of `statement_out_values`' values and the statement's current translations."""
     plain: dict[str, Any] = {
-        name: _people(values[name]) if name in PEOPLE else values[name] for name in STATEMENT_FIELDS
+        name: _people(values[name])
+        if name in PEOPLE
+        else member_value(values[name])
+        if name in MEMBERS
+        else values[name]
+        for name in STATEMENT_FIELDS
     }
     plain["translations"] = translations
-    plain["sharing"] = sharing_of(values["shared_at"])
+    plain["sharing"] = sharing_of(values["shared_at"]).value
     return plain
 
 
@@ -59,3 +67,10 @@ def page_json(page: CountedPage[Any]) -> dict[str, Any]:
         "start_cursor": page.start_cursor,
         "end_cursor": page.end_cursor,
     }
+
+
+def trajectory_json(values: dict[str, Any]) -> dict[str, Any]:
+    """A `Trajectory` of `ratings.rules.trajectory`'s values: each rater's role as its value."""
+    for entry in (*(r for o in values["occasions"] for r in o["ratings"]), *values["raters"]):
+        entry["rater_role"] = member_value(entry["rater_role"])
+    return values

@@ -16,7 +16,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from sop_assessment.case_view.answer import statement_json
+from sop_assessment.case_view.answer import statement_json, trajectory_json
 from sop_assessment.models import Statement, StatementKind, StatementStatus
 from sop_assessment.ratings.api import rating_out
 from sop_assessment.ratings.models import OVERALL, ScaleRating
@@ -251,7 +251,7 @@ def scale_page(
             if withheld:
                 out.rationale = out.one_step_up = None
             latest.append(out)
-        trajectories.append(trajectory(rows, statement_id))  # a `Trajectory`'s JSON as it is
+        trajectories.append(trajectory_json(trajectory(rows, statement_id)))
     return ScaleWindow(
         trajectories=CountedPage(**page.model_dump(exclude={"items"}), items=trajectories),
         latest=latest,

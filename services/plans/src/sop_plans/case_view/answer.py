@@ -31,6 +31,7 @@ from sop_plans.safety_plans.service import (
 from sop_plans.schemas import PlanContent, Rule, SafetyPlanOut
 from sop_plans.translations.sources import plan_words, rule_words
 from sop_shared.auth import Principal
+from sop_shared.plain_answers import member_value
 from sop_shared.policy import Audience, NetworkSharing, Section, may_see_section
 from sop_shared.translations_api import fields_carried
 
@@ -65,8 +66,8 @@ def plan_json(
     values = {
         "id": plan.id,
         "case_id": plan.case_id,
-        "plan_type": plan.plan_type,
-        "status": plan.status,
+        "plan_type": member_value(plan.plan_type),
+        "status": member_value(plan.status),
         "title": content.title,
         "language": content.language,
         "effective_from": content.effective_from,
@@ -106,7 +107,7 @@ def plan_json(
         "starts_at": plan.starts_at,
         "approval_due_at": plan.approval_due_at,
         "ended_at": plan.ended_at,
-        "end_reason": plan.end_reason,
+        "end_reason": member_value(plan.end_reason),
         "end_note": plan.end_note,
         # the words of the whole plan, as the agency reads it (`add_translations` ran before `plan_for_audience`)
         "translations": fields_carried(
@@ -166,7 +167,7 @@ def case_view_json(
 
     return {
         "case_id": case_id,
-        "audience": audience,
+        "audience": audience.value,
         "safety_plan": shown(*read.safety_plan) if read.safety_plan is not None else None,
         "plans": [shown(plan, version) for plan, version in read.plans],
         "next_steps": read.next_steps,
