@@ -55,6 +55,7 @@ from sop_shared.policy import Audience  # noqa: E402
 
 SERVICES = ("assessment", "plans")
 MODELS = {"way": "plain"}
+LAST: dict[str, Any] = {}  # the last plans case view read and its caller, for the answer timed alone
 _statements = TypeAdapter(list[CaseViewStatement])
 
 
@@ -85,6 +86,7 @@ def bytes_response(body: bytes) -> Response:
 def plans_answer(
     case_id: Any, audience: Audience, principal: Principal, read: CaseViewRead, *, policy: Any
 ) -> dict[str, Any] | PlansCaseView:
+    LAST.update(args=(case_id, audience, principal, read), policy=policy)
     if MODELS["way"] == "plain":
         return plans_api_json(case_id, audience, principal, read, policy=policy)
     parts = CaseViewParts(
@@ -190,6 +192,19 @@ async def measure(system: Any, args: argparse.Namespace) -> None:
         )
         print(f"      models: {', '.join(f'{v:.2f}' for v in models)}")
         print(f"      plain:  {', '.join(f'{v:.2f}' for v in plain)}")
+    if "plans" in names:  # the plans answer alone, from the same read: no request, no SQL
+        alone: dict[str, list[float]] = {"models": [], "plain": []}
+        for n in range(args.rounds):
+            for way in ("plain", "models") if n % 2 == 0 else ("models", "plain"):
+                MODELS["way"] = way
+                started = time.process_time()
+                for _ in range(args.reads):
+                    plans_response(plans_answer(*LAST["args"], policy=LAST["policy"]))
+                alone[way].append((time.process_time() - started) * 1e6 / args.reads)
+        models, plain = statistics.median(alone["models"]), statistics.median(alone["plain"])
+        print(
+            f"  plans answer alone (build, JSON): models {models:.0f} µs, plain {plain:.0f} µs (x{plain / models:.3f})"
+        )
     for client in clients.values():
         await client.aclose()
 

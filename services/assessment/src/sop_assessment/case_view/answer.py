@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sop_assessment.case_view.schemas import CaseViewStatement
@@ -22,6 +23,7 @@ PEOPLE = ("caregivers", "children")
 MEMBERS = ("kind", "status", "text_source")  # enum members, given as their values (`member_value`)
 # A statement's own fields, in `CaseViewStatement`'s order; its translations come last of its fields.
 STATEMENT_FIELDS = tuple(name for name in CaseViewStatement.model_fields if name != "translations")
+_statement_values = itemgetter(*STATEMENT_FIELDS)
 
 
 def sharing_of(shared_at: datetime | None) -> Sharing:
@@ -31,14 +33,11 @@ def sharing_of(shared_at: datetime | None) -> Sharing:
 
 def statement_json(values: Mapping[str, Any], translations: Sequence[Any]) -> dict[str, Any]:
     """A `CaseViewStatement` of `statement_out_values`' values and the statement's current translations."""
-    plain: dict[str, Any] = {
-        name: _people(values[name])
-        if name in PEOPLE
-        else member_value(values[name])
-        if name in MEMBERS
-        else values[name]
-        for name in STATEMENT_FIELDS
-    }
+    plain = dict(zip(STATEMENT_FIELDS, _statement_values(values), strict=True))
+    for name in PEOPLE:
+        plain[name] = _people(plain[name])
+    for name in MEMBERS:
+        plain[name] = member_value(plain[name])
     plain["translations"] = translations
     plain["sharing"] = sharing_of(values["shared_at"]).value
     return plain
