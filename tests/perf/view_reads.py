@@ -268,7 +268,7 @@ async def measure_plans(database_url: str, tokens: InternalTokens, data_dir: Pat
     import conftest as plans_fixtures  # tests/plans/conftest.py: the Lopez plan and the steps of its life
     import test_case_view_reads as plans_reads
 
-    from sop_plans.case_view.answer import case_view_json
+    from sop_plans.case_view.api import view_for
     from sop_plans.case_view.service import read_case_view
     from sop_plans.component import component as plans_component
     from sop_plans.practice.rules import AlertsOf
@@ -310,10 +310,12 @@ async def measure_plans(database_url: str, tokens: InternalTokens, data_dir: Pat
                         await bring_plans_to_now(session, now=clock.now(), policy=policy, case_id=principal.case_id)
                         await practice_alerts(session, clock.now(), policy, AlertsOf(principal.case_id))
                         await session.flush()
-                    read = await read_case_view(
+                    parts = await read_case_view(
                         session, case_id=principal.case_id, now=clock.now(), policy=policy, audience=audience
                     )
-                    return to_json(case_view_json(principal.case_id, audience, principal, read, policy=policy))
+                    return (
+                        view_for(principal.case_id, audience, principal, parts).model_dump_json(by_alias=True).encode()
+                    )
 
             async def separate(principal: Principal = principal, audience: Any = audience) -> bytes:
                 return await after(principal, audience, separate=True)

@@ -8,18 +8,17 @@ import uuid
 
 from fastapi import APIRouter, Request, Response
 
-from sop_plans.case_view.answer import case_view_json
+from sop_plans.case_view.rules import alerts_for_audience, plan_for_audience
 from sop_plans.case_view.schemas import CaseGlances, CaseViewsIn, PlansCaseView
-from sop_plans.case_view.service import glance_at_cases, read_case_view
+from sop_plans.case_view.service import CaseViewParts, glance_at_cases, read_case_view
 from sop_plans.deps import PolicyDep
 from sop_plans.safety_plans.service import RECENT_CHECK_INS
 from sop_shared.audit import RequestAccess, audit_request, audit_request_many
-from sop_shared.auth import CurrentPrincipal, RequestAudience, require_case_scope, require_cases_read
+from sop_shared.auth import CurrentPrincipal, Principal, RequestAudience, require_case_scope, require_cases_read
 from sop_shared.clock import ClockDep
 from sop_shared.db import ReadSessionDep, SessionDep
 from sop_shared.pagination import FirstItems
-from sop_shared.plain_answers import json_response
-from sop_shared.policy import Scope
+from sop_shared.policy import Audience, Scope
 from sop_shared.query_params import known_query_params
 
 router = APIRouter(prefix="/v1", tags=["case view"])
@@ -46,7 +45,7 @@ async def case_view(
     worker's practice warnings and the alerts are left out. Each plan carries its newest `check_ins_first`
     check-ins (default 5), their total and a cursor to the rest (`recent_check_ins_paging`)."""
     require_case_scope(principal, case_id, Scope.case_read)
-    read = await read_case_view(
+    parts = await read_case_view(
         session, case_id=case_id, now=clock.now(), policy=policy, check_ins=check_ins_first, audience=audience
     )
     await audit_request(
@@ -58,8 +57,23 @@ async def case_view(
         case_id=case_id,
         fields=[f"audience:{audience.value}"],
     )
-    # plain data serialised once (`case_view.answer`: the JSON of `PlansCaseView`), no model validated or dumped
-    return json_response(case_view_json(case_id, audience, principal, read, policy=policy))
+    view = view_for(case_id, audience, principal, parts)
+    # serialised once (the response model's JSON), not dumped, validated again and encoded by FastAPI
+    return Response(view.model_dump_json(by_alias=True), media_type="application/json")
+
+
+def view_for(case_id: uuid.UUID, audience: Audience, principal: Principal, parts: CaseViewParts) -> PlansCaseView:
+    """The case view's parts shown to `audience` (a member: as the person they are, with the family's sharing)."""
+    return PlansCaseView(
+        case_id=case_id,
+        audience=audience,
+        safety_plan=plan_for_audience(parts.safety_plan, audience, principal.person_id, principal.network_sharing)
+        if parts.safety_plan is not None
+        else None,
+        plans=[plan_for_audience(p, audience, principal.person_id, principal.network_sharing) for p in parts.plans],
+        next_steps=parts.next_steps,
+        alerts=alerts_for_audience(parts.alerts, audience),
+    )
 
 
 @router.post("/case-views", response_model=CaseGlances, dependencies=[known_query_params()])

@@ -52,6 +52,7 @@ from sop_plans.safety_plans.service import (
     bring_plans_to_now,
     due_now,
     plan_alerts,
+    plan_out,
 )
 from sop_plans.schemas import Alert, NextStepOut, SafetyPlanOut
 from sop_plans.translations.sources import NEXT_STEP_LANGUAGE, plan_words, rule_words
@@ -67,28 +68,10 @@ OPEN_PLANS = 50  # a bound on the open plans weighed for "in force" (a case has 
 
 @dataclass
 class CaseViewParts:
-    """The view's plans as models (`plan_out`), before `plan_for_audience`: how the view was composed before it
-    was answered as plain data (`case_view.answer`), kept as the tests' reference."""
-
     safety_plan: SafetyPlanOut | None
     plans: list[SafetyPlanOut]
     next_steps: list[NextStepOut]
     alerts: list[Alert]
-
-
-@dataclass
-class CaseViewRead:
-    """One case's plans part as read, before it is shown (`case_view.answer`): the plan in force and the version
-    of it shown, the newest plans each with the version the audience reads, what is shown with them, the next
-    steps (with their translations), the alerts, the translations of the plans' and rules' words, and when."""
-
-    safety_plan: tuple[Any, Any] | None
-    plans: list[tuple[Any, Any]]
-    extras: PlanExtras
-    next_steps: list[NextStepOut]
-    alerts: list[Alert]
-    translations: dict[uuid.UUID, list[Any]]
-    now: datetime
 
 
 def _case_plans() -> Any:
@@ -160,7 +143,7 @@ async def read_case_view(
     policy: PlanPolicy,
     check_ins: int = RECENT_CHECK_INS,
     audience: Audience = Audience.staff,
-) -> CaseViewRead:
+) -> CaseViewParts:
     """The plan in force (as its version in force reads), the newest plans, the next steps and the alerts
     of one case, as `audience` may read them (outside the agency: no plan that was never submitted, and each
     plan as its version in force reads), in one statement (`VIEW`), read as rows, not ORM entities.
@@ -205,21 +188,23 @@ async def read_case_view(
     shown_plans = [(p, v) for p, v in newest if shared_with(p, audience)]
     chosen = plan_to_show(p for p in open_plans if shared_with(p, audience))
     shown = versions.get((chosen.id, version_shown(chosen))) if chosen is not None else None
+    extras = _extras(found, plans, versions)
+    parts = CaseViewParts(
+        safety_plan=plan_out(chosen, shown, extras, now=now, policy=policy)
+        if chosen is not None and shown is not None
+        else None,
+        plans=[
+            plan_out(p, versions.get((p.id, version_for(p, audience)), v), extras, now=now, policy=policy)
+            for p, v in shown_plans
+        ],
+        next_steps=[next_step_out(s, today) for s in steps[:NEXT_STEPS]],
+        alerts=alerts,
+    )
     translations: dict[uuid.UUID, list[Any]] = {}
     for t in sorted_by(found["translation"], "id"):
         translations.setdefault(t["record_id"], []).append(Record(t))
-    next_steps = [next_step_out(s, today) for s in steps[:NEXT_STEPS]]
-    for step in next_steps:
-        step.translations = step_translations(step, translations)
-    return CaseViewRead(
-        safety_plan=(chosen, shown) if chosen is not None and shown is not None else None,
-        plans=[(p, versions.get((p.id, version_for(p, audience)), v)) for p, v in shown_plans],
-        extras=_extras(found, plans, versions),
-        next_steps=next_steps,
-        alerts=alerts,
-        translations=translations,
-        now=now,
-    )
+    add_translations(parts, translations)
+    return parts
 
 
 def _practice_alerts(
@@ -291,13 +276,10 @@ def add_translations(parts: CaseViewParts, translations: Mapping[uuid.UUID, list
                 fields_carried(found, rule_words(rule.model_dump()), plan.language, version) if found else []
             )
     for step in parts.next_steps:
-        step.translations = step_translations(step, translations)
-
-
-def step_translations(step: NextStepOut, translations: Mapping[uuid.UUID, list[Any]]) -> list[Any]:
-    """A next step's current translations (none when nobody translated it: its words are not even looked at)."""
-    found = translations.get(step.id)
-    return fields_carried(found, {"action": step.action}, NEXT_STEP_LANGUAGE, step.version) if found else []
+        found = translations.get(step.id)
+        step.translations = (
+            fields_carried(found, {"action": step.action}, NEXT_STEP_LANGUAGE, step.version) if found else []
+        )
 
 
 async def glance_at_cases(
