@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
+from sop_assessment.case_view.answer import page_json
 from sop_assessment.case_view.rules import is_internal
 from sop_assessment.case_view.schemas import AssessmentCaseView, CaseSummaries, CaseViewsIn, CaseViewStatement
 from sop_assessment.case_view.service import (
@@ -26,6 +27,7 @@ from sop_shared.clock import Now
 from sop_shared.db import ReadSessionDep
 from sop_shared.language_tags import LanguageTag
 from sop_shared.pagination import DEFAULT_LIMIT, CountedPage, FirstItems, ListPageDep
+from sop_shared.plain_answers import json_response
 from sop_shared.policy import Scope
 from sop_shared.problems import InvalidInput
 from sop_shared.query_params import known_query_params
@@ -51,12 +53,13 @@ async def case_view(
     harm_first: FirstItems = DEFAULT_LIMIT,
     danger_first: FirstItems = DEFAULT_LIMIT,
     scale_first: FirstItems = DEFAULT_LIMIT,
-) -> AssessmentCaseView:
+) -> Response:
     """Statements (with their current translations and plain-language checks), safety goals, the latest
     ratings and trajectories, the current map, the SDM summary, the child's voice and the glossary, as the
     request's audience (X-SOP-Audience) may see them: the assessment part of the case view in one call.
     The long lists are bounded: the first `harm_first` harm and `danger_first` danger statements and the first
     `scale_first` targets of the safety scale, each with its total count and a cursor to the rest."""
+    # answered as plain data, serialised once (`case_view.answer`: the JSON of `AssessmentCaseView`)
     require_case_scope(principal, case_id, Scope.case_read)
     view, fields = await assessment_case_view(
         session,
@@ -72,7 +75,7 @@ async def case_view(
     await audit_request(
         request, session, principal, resource="case_view", action="read", case_id=case_id, fields=fields
     )
-    return view
+    return json_response(view)
 
 
 @router.get(
@@ -89,7 +92,7 @@ async def case_view_statements(
     audience: RequestAudience,
     page: ListPageDep,
     language: Language = "en",
-) -> CountedPage[CaseViewStatement]:
+) -> Response:
     """The case view's statements of one kind after `cursor` (the case view's `harm_paging.next_cursor` or
     `danger_paging.next_cursor`, or this list's own), oldest first, exactly as the case view shows them to
     the request's audience in `language`. A cursor of another case or list is refused like a forged one."""
@@ -113,7 +116,7 @@ async def case_view_statements(
         case_id=case_id,
         fields=sorted(statement_fields_shown(window.items)),
     )
-    return window
+    return json_response(page_json(window))
 
 
 @router.get(
@@ -128,7 +131,7 @@ async def case_view_safety_scale(
     principal: CurrentPrincipal,
     audience: RequestAudience,
     page: ListPageDep,
-) -> CountedPage[Trajectory]:
+) -> Response:
     """The safety scale's trajectories after `cursor` (the case view's `trajectory_paging.next_cursor`, or
     this list's own): the overall rating first, then each danger statement, active ones first."""
     require_case_scope(principal, case_id, Scope.case_read)
@@ -143,7 +146,7 @@ async def case_view_safety_scale(
     await audit_request(
         request, session, principal, resource="case_view", action="read", case_id=case_id, fields=["safety_scale"]
     )
-    return window.trajectories
+    return json_response(page_json(window.trajectories))
 
 
 @router.post("/case-views", response_model=CaseSummaries, dependencies=[known_query_params()])

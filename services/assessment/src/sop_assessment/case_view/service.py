@@ -5,7 +5,7 @@ queries, however many cases it holds."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from sop_assessment.case_view.answer import paging_json
 from sop_assessment.case_view.records import case_records
 from sop_assessment.case_view.rules import (
     Assessed,
@@ -23,14 +24,7 @@ from sop_assessment.case_view.rules import (
     sdm_summary,
     withheld_goal,
 )
-from sop_assessment.case_view.schemas import (
-    AssessmentCaseView,
-    CaseSummary,
-    CaseViewGoal,
-    CaseViewStatements,
-    SafetyScale,
-    SdmView,
-)
+from sop_assessment.case_view.schemas import CaseSummary, CaseViewGoal
 from sop_assessment.case_view.windows import (
     ScaleWindow,
     scale_list,
@@ -48,7 +42,6 @@ from sop_assessment.maps.schemas import MapWarning
 from sop_assessment.maps.service import map_shown
 from sop_assessment.models import Statement, StatementKind, StatementStatus
 from sop_assessment.ratings.models import OVERALL, ScaleRating
-from sop_assessment.schemas import StatementOut
 from sop_assessment.sdm.instrument import Catalog
 from sop_assessment.sdm.models import SdmAssessment
 from sop_assessment.sdm.service import assessment_out
@@ -83,6 +76,17 @@ def instrument_kind(catalog: Catalog) -> Callable[[Assessed], str]:
     return kind_of
 
 
+# `SdmView` for an audience the family does not let see the SDM levels
+NO_SDM: dict[str, Any] = {
+    "safety_decision": None,
+    "safety_assessed_at": None,
+    "risk_level": None,
+    "risk_assessed_at": None,
+    "due_dates": [],
+    "detail": None,
+}
+
+
 @dataclass(frozen=True)
 class ViewBounds:
     """How many items of each long list the case view carries (the rest is read a window at a time)."""
@@ -103,8 +107,9 @@ async def assessment_case_view(
     bounds: ViewBounds = ViewBounds(),
     reader: uuid.UUID | None = None,
     sharing: NetworkSharing = DEFAULT_SHARING,
-) -> tuple[AssessmentCaseView, list[str]]:
-    """The case view for `audience` in `language`, and the sensitive fields it carries (for the audit). The
+) -> tuple[dict[str, Any], list[str]]:
+    """The case view for `audience` in `language` (an `AssessmentCaseView` as plain data), and the sensitive
+    fields it carries (for the audit). The
     statements and the safety scale are bounded: the first window of each, its total and a cursor to the rest.
     `reader` is a member's person (their token's), for what only some members see (the adults' explanation).
 
@@ -176,41 +181,40 @@ async def assessment_case_view(
     # what a plan must avoid, for the worker planning (trauma-informed practice; restricted like Part 2)
     triggers = [KnownTrigger(**t) for t in known_triggers(records.trauma or [], audience)] if internal else None
 
-    view = AssessmentCaseView(
-        case_id=case_id,
-        audience=audience.value,
-        language=language,
-        statements=CaseViewStatements(
-            harm=harm.items, danger=danger.items, harm_paging=harm.paging(), danger_paging=danger.paging()
-        ),
-        safety_goals=goals_shown,
-        safety_scale=SafetyScale(
-            latest=scale.latest, trajectory=scale.trajectories.items, trajectory_paging=scale.trajectories.paging()
-        ),
-        map=map_out,
-        sdm=SdmView(
-            safety_decision=summary.safety_decision,
-            safety_assessed_at=summary.safety_assessed_at,
-            risk_level=summary.risk_level,
-            risk_assessed_at=summary.risk_assessed_at,
-            due_dates=summary.due_dates,
-            detail=detail,
-        )
+    # `AssessmentCaseView` as plain data (`case_view.answer`), in its field order
+    view = {
+        "case_id": case_id,
+        "audience": audience.value,
+        "language": language,
+        "statements": {
+            "harm": harm.items,
+            "danger": danger.items,
+            "harm_paging": paging_json(harm),
+            "danger_paging": paging_json(danger),
+        },
+        "safety_goals": goals_shown,
+        "safety_scale": {
+            "latest": scale.latest,
+            "trajectory": scale.trajectories.items,
+            "trajectory_paging": paging_json(scale.trajectories),
+        },
+        "map": map_out,
+        "sdm": {
+            "safety_decision": summary.safety_decision,
+            "safety_assessed_at": summary.safety_assessed_at,
+            "risk_level": summary.risk_level,
+            "risk_assessed_at": summary.risk_assessed_at,
+            "due_dates": summary.due_dates,  # each an `SdmDueDate`'s fields, in its order
+            "detail": detail,
+        }
         if may_see_section(Section.sdm_levels, audience, sharing)
-        else SdmView(
-            safety_decision=None,
-            safety_assessed_at=None,
-            risk_level=None,
-            risk_assessed_at=None,
-            due_dates=[],
-            detail=None,
-        ),
-        child_voice=child_voice,
-        glossary=glossary_in(language),
-        pending_approvals=records.pending_approvals if internal else None,
-        warnings=[MapWarning(**w) for w in map_warnings(active)] if internal else None,
-        known_triggers=triggers,
-    )
+        else NO_SDM,
+        "child_voice": child_voice,
+        "glossary": glossary_in(language),
+        "pending_approvals": records.pending_approvals if internal else None,
+        "warnings": [MapWarning(**w) for w in map_warnings(active)] if internal else None,
+        "known_triggers": triggers,
+    }
     fields = sorted(
         {
             *statement_fields_shown(shown),
@@ -250,11 +254,11 @@ def _first_scale_window(
     )
 
 
-def statement_fields_shown(shown: Sequence[StatementOut]) -> set[str]:
-    """The sensitive statement fields a response carries, for the audit record."""
+def statement_fields_shown(shown: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The sensitive statement fields a response carries (statements as plain data), for the audit record."""
     return {
-        *(["who_reported"] if any(s.who_reported for s in shown) else []),
-        *(label for s in shown for label in s.sensitivity_labels),
+        *(["who_reported"] if any(s["who_reported"] for s in shown) else []),
+        *(label for s in shown for label in s["sensitivity_labels"]),
     }
 
 

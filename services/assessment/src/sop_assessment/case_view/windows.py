@@ -16,12 +16,12 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from sop_assessment.case_view.schemas import CaseViewStatement
+from sop_assessment.case_view.answer import statement_json, trajectory_json
 from sop_assessment.models import Statement, StatementKind, StatementStatus
 from sop_assessment.ratings.api import rating_out
 from sop_assessment.ratings.models import OVERALL, ScaleRating
 from sop_assessment.ratings.rules import latest_occasion, target_of, trajectory
-from sop_assessment.ratings.schemas import ScaleRatingOut, Trajectory
+from sop_assessment.ratings.schemas import ScaleRatingOut
 from sop_assessment.statements.redaction import StatementView, is_withheld, statement_view
 from sop_assessment.statements.service import seen_by, statement_out_values
 from sop_assessment.translations.rules import shown_translations
@@ -51,7 +51,7 @@ async def statement_window(
     cursor: str | None = None,
     field: str = "cursor",
     sharing: NetworkSharing = DEFAULT_SHARING,
-) -> CountedPage[CaseViewStatement]:
+) -> CountedPage[dict[str, Any]]:
     """Up to `limit` statements of one kind after (or before) the cursor's, oldest first, as `audience` may read
     them in `language` (with their current translations), and how many the case has of that kind."""
     the_list = statement_list(case_id, kind)
@@ -90,9 +90,10 @@ def statement_page(
     language: str,
     limit: int,
     backward: bool = False,
-) -> CountedPage[CaseViewStatement]:
+) -> CountedPage[dict[str, Any]]:
     """The window of `rows` (up to `limit + 1` statements in reading order, as `CaseList.seek` reads them) as
-    `audience` may read them in `language`, with their current translations."""
+    `audience` may read them in `language`, with their current translations (each a `CaseViewStatement` as plain
+    data)."""
     shown = [
         case_view_statement(
             s,
@@ -103,21 +104,22 @@ def statement_page(
         )
         for s in rows
     ]
-    return the_list.page(shown, limit=limit, total=total, position_of=lambda s: (str(s.id),), backward=backward)
+    return the_list.page(shown, limit=limit, total=total, position_of=lambda s: (str(s["id"]),), backward=backward)
 
 
 def case_view_statement(
     statement: Statement, view: StatementView, translations: Sequence[Any], language: str, audience: Audience
-) -> CaseViewStatement:
+) -> dict[str, Any]:
+    """A `CaseViewStatement` as plain data (`statement_json`)."""
     out = statement_out_values(statement, audience, language=language, view=view)  # this statement's own dict
-    out["translations"] = []
+    carried_now: list[Any] = []
     if translations:  # most statements have none: nothing to weigh
         source = Source(language=statement.language, version=statement.version, text=statement.composed_text)
         current = shown_translations(
             translations, source=source, withheld=view.withheld, shows_reporter=view.shows_reporter, current_only=True
         )
-        out["translations"] = carried(current, source)
-    return CaseViewStatement.model_validate(out)
+        carried_now = carried(current, source)
+    return statement_json(out, carried_now)
 
 
 # The safety scale's order: the overall rating first (the family's headline), then the danger statements,
@@ -138,10 +140,10 @@ def _statement_id(value: Any) -> uuid.UUID | None:
 
 @dataclass
 class ScaleWindow:
-    """A window of the safety scale's targets: their trajectories, the ratings of each one's latest occasion,
-    and where the window stands in the whole scale."""
+    """A window of the safety scale's targets: their trajectories (each a `Trajectory` as plain data), the
+    ratings of each one's latest occasion, and where the window stands in the whole scale."""
 
-    trajectories: CountedPage[Trajectory]
+    trajectories: CountedPage[dict[str, Any]]
     latest: list[ScaleRatingOut]
 
 
@@ -230,7 +232,7 @@ def scale_page(
     page = the_list.page(targets, limit=limit, total=total, position_of=_position, backward=backward)
     shown: list[Statement | None] = page.items
     latest: list[ScaleRatingOut] = []
-    trajectories: list[Trajectory] = []
+    trajectories: list[dict[str, Any]] = []
     every_rater = may_see_section(Section.every_rater, audience, sharing)
     for statement in shown:
         statement_id = statement.id if statement is not None else None
@@ -249,7 +251,7 @@ def scale_page(
             if withheld:
                 out.rationale = out.one_step_up = None
             latest.append(out)
-        trajectories.append(Trajectory.model_validate(trajectory(rows, statement_id)))
+        trajectories.append(trajectory_json(trajectory(rows, statement_id)))
     return ScaleWindow(
         trajectories=CountedPage(**page.model_dump(exclude={"items"}), items=trajectories),
         latest=latest,

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sop_network.access.service import decide_for
-from sop_network.access.view import decide_on_rows, json_response, read_case_rows, slice_dict
+from sop_network.access.view import decide_on_rows, read_case_rows, slice_dict
 from sop_network.models import Person
 from sop_network.schemas import AccessOut, CaseViewSlice, NetworkSeesOut
 from sop_shared.audit import audit_request
 from sop_shared.auth import CurrentPrincipal, Principal, require_case
 from sop_shared.clock import Now
 from sop_shared.db import ReadSessionDep
+from sop_shared.plain_answers import json_response
 from sop_shared.policy import AccessDecision
 
 router = APIRouter(prefix="/v1", tags=["access"])

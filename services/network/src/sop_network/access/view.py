@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import Response
-from pydantic_core import to_json
 from sqlalchemy import BindParameter, bindparam, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -368,9 +366,3 @@ def slice_dict(
         if allowed
         else None,
     }
-
-
-def json_response(content: Any) -> Response:
-    """An answer built as plain data, serialised once (pydantic-core's encoder: the JSON a response model would
-    give, without validating the data through the model first)."""
-    return Response(to_json(content), media_type="application/json")

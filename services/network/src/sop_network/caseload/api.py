@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from sop_network.access.api import access_out
 from sop_network.access.service import decide_many
-from sop_network.access.view import decide_on_rows, json_response, read_case_rows, slice_dict
+from sop_network.access.view import decide_on_rows, read_case_rows, slice_dict
 from sop_network.caseload.service import case_id_by_external_id, list_caseload
 from sop_network.cases.api import ExternalId, ExternalSystem
 from sop_network.models import CaseStatus
@@ -25,6 +25,7 @@ from sop_shared.auth import CurrentPrincipal
 from sop_shared.clock import Now
 from sop_shared.db import ReadSessionDep
 from sop_shared.pagination import Page, PageDep
+from sop_shared.plain_answers import json_response
 from sop_shared.problems import InvalidInput, NotFound, problem_response
 from sop_shared.query_params import known_query_params
 
