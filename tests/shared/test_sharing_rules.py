@@ -68,3 +68,12 @@ def test_outside_the_agency_only_shared_records_still_in_force_are_shown() -> No
 def test_the_api_says_draft_or_shared_from_when_it_was_shared() -> None:
     assert SharingOut().sharing == Sharing.draft
     assert SharingOut(shared_at=NOW).model_dump()["sharing"] == Sharing.shared
+
+
+def test_a_record_is_a_draft_until_it_is_marked_ready_to_share() -> None:
+    """One rule for the record's column, its answer's computed field and the case view's plain answer."""
+    marked = datetime(2026, 12, 7, tzinfo=UTC)
+    assert Sharing.of(None) is Sharing.draft
+    assert Sharing.of(marked) is Sharing.shared
+    assert SharingOut().sharing is Sharing.draft
+    assert SharingOut(shared_at=marked).sharing is Sharing.shared

@@ -39,6 +39,11 @@ class Sharing(StrEnum):
     draft = "draft"  # not yet marked ready to share: only the agency reads it
     shared = "shared"  # marked ready to share: every audience the record's other rules allow reads it
 
+    @classmethod
+    def of(cls, shared_at: datetime | None) -> Sharing:
+        """A record's sharing: a draft until it is marked ready to share (`shared_at` set)."""
+        return cls.shared if shared_at is not None else cls.draft
+
 
 class SharedRecord(SQLModel):
     """The sharing columns of a family-facing record (mixed into its table)."""
@@ -49,7 +54,7 @@ class SharedRecord(SQLModel):
 
     @property
     def sharing(self) -> Sharing:
-        return Sharing.shared if self.shared_at is not None else Sharing.draft
+        return Sharing.of(self.shared_at)
 
 
 class ShareIn(BaseModel):
@@ -80,7 +85,7 @@ class SharingOut(BaseModel):
     @computed_field(description="`draft` until marked ready to share; only the agency reads a draft")  # type: ignore[prop-decorator]
     @property
     def sharing(self) -> Sharing:
-        return Sharing.shared if self.shared_at is not None else Sharing.draft
+        return Sharing.of(self.shared_at)
 
 
 class Shareable(Protocol):

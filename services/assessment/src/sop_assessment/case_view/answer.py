@@ -10,7 +10,6 @@ their values (`member_value`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -26,11 +25,6 @@ STATEMENT_FIELDS = tuple(name for name in CaseViewStatement.model_fields if name
 _statement_values = itemgetter(*STATEMENT_FIELDS)
 
 
-def sharing_of(shared_at: datetime | None) -> Sharing:
-    """`SharingOut.sharing`: a draft until marked ready to share."""
-    return Sharing.shared if shared_at is not None else Sharing.draft
-
-
 def statement_json(values: Mapping[str, Any], translations: Sequence[Any]) -> dict[str, Any]:
     """A `CaseViewStatement` of `statement_out_values`' values and the statement's current translations."""
     plain = dict(zip(STATEMENT_FIELDS, _statement_values(values), strict=True))
@@ -39,7 +33,7 @@ def statement_json(values: Mapping[str, Any], translations: Sequence[Any]) -> di
     for name in MEMBERS:
         plain[name] = member_value(plain[name])
     plain["translations"] = translations
-    plain["sharing"] = sharing_of(values["shared_at"]).value
+    plain["sharing"] = Sharing.of(values["shared_at"]).value  # `SharingOut.sharing`
     return plain
 
 
