@@ -148,6 +148,20 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return ModulesAndTheDistributedSystem(config, log)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test that used PostgreSQL reports what the server was doing then: a 503 "the database is busy"
+    is a statement that waited out its timeout (behind a lock the report names, or on the disk)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.when in ("call", "teardown") and item.get_closest_marker("postgres") is not None:
+        admin_url = real_services.postgres_in_use()
+        if admin_url is not None:
+            own = getattr(item, "funcargs", {}).get("postgres_database")
+            heading = f"this test's database: {own.name}\n" if own is not None else ""
+            report.sections.append(("PostgreSQL at the failure", heading + real_services.server_activity(admin_url)))
+
+
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:
     yield real_services.postgres_admin_url()

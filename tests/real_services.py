@@ -28,6 +28,7 @@ with the process that started them, so a killed test run leaves nothing running.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import io
@@ -45,6 +46,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
@@ -435,6 +437,64 @@ def postgres_admin_url() -> str:
         return _pg_server.url
 
 
+def postgres_in_use() -> str | None:
+    """The admin DSN of the server this process's tests use, when one is known without starting any."""
+    env = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if env:
+        return _normalize_postgres_url(env)
+    return _pg_server.url if _pg_server is not None else None
+
+
+# What a failed test's report shows of the server: every session but idle ones, with what it waits for and who
+# blocks it (`pg_blocking_pids`), and the locks not granted. A statement that waited out `statement_timeout`
+# (a 503 "the database is busy") was waiting behind one of these, or on the disk.
+_ACTIVITY = r"""
+SELECT a.pid, a.datname, a.application_name, a.state, a.wait_event_type, a.wait_event,
+       round(extract(epoch FROM now() - a.xact_start)::numeric, 1) AS xact_seconds,
+       round(extract(epoch FROM now() - a.query_start)::numeric, 1) AS query_seconds,
+       pg_blocking_pids(a.pid) AS blocked_by, left(regexp_replace(a.query, '\s+', ' ', 'g'), 160) AS query
+FROM pg_stat_activity a
+WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend' AND a.state IS DISTINCT FROM 'idle'
+ORDER BY a.xact_start NULLS LAST
+"""
+_WAITING_LOCKS = """
+SELECT l.pid, l.locktype, l.mode, l.relation::regclass::text AS relation, l.transactionid::text AS xid
+FROM pg_locks l WHERE NOT l.granted
+"""
+
+
+def server_activity(admin_url: str) -> str:
+    """The server's busy sessions and waiting locks now, as text (for a failed test's report). Runs in a
+    thread of its own: the caller may be inside the tests' event loop."""
+    import asyncpg
+
+    async def read() -> str:
+        conn = await asyncpg.connect(admin_url, timeout=10)
+        try:
+            sessions = await conn.fetch(_ACTIVITY, timeout=10)
+            waiting = await conn.fetch(_WAITING_LOCKS, timeout=10)
+        finally:
+            await conn.close()
+        lines = [f"{len(sessions)} session(s) not idle:"]
+        lines += ["  " + ", ".join(f"{k}={v}" for k, v in dict(row).items()) for row in sessions]
+        lines.append(f"{len(waiting)} lock(s) waited for:")
+        lines += ["  " + ", ".join(f"{k}={v}" for k, v in dict(row).items()) for row in waiting]
+        return "\n".join(lines)
+
+    answer: list[str] = []
+
+    def run() -> None:
+        try:
+            answer.append(asyncio.run(read()))
+        except Exception as exc:  # a diagnosis must never hide the failure it describes
+            answer.append(f"(could not read the server's activity: {exc!r})")
+
+    thread = threading.Thread(target=run, name="server-activity")
+    thread.start()
+    thread.join(30)
+    return answer[0] if answer else "(the server's activity was not read within 30 s)"
+
+
 def postgres_startup_seconds() -> float | None:
     """How long the throwaway server took to initdb + start (None if none was started)."""
     return _pg_server.started_in if _pg_server is not None else None
@@ -647,6 +707,7 @@ class ReusedCopies:
         self._free: dict[str, list[TestDatabase]] = {}  # template name -> copies no test is using
         self._template_of: dict[str, str] = {}  # copy name -> its template
         self._admin_url: str | None = None
+        self._admin: tuple[asyncio.AbstractEventLoop, Any] | None = None
 
     async def take(self, admin_url: str, template: str) -> TestDatabase:
         """A database holding exactly what ``template`` holds (a name or a URL of it; nobody may be connected to
@@ -659,7 +720,9 @@ class ReusedCopies:
         self._admin_url = admin_url
         free = self._free.setdefault(template, [])
         if free:
-            return free.pop()
+            db = free.pop()
+            await self._nobody_connected(admin_url, db)
+            return db
         if template not in self._contents:
             conn = await asyncpg.connect(_with_database(admin_url, template), timeout=30)
             try:
@@ -675,6 +738,36 @@ class ReusedCopies:
         self._template_of[name] = template
         dsn = _with_database(admin_url, name)
         return TestDatabase(name=name, dsn=dsn, url="postgresql+asyncpg://" + dsn.split("://", 1)[1])
+
+    # Whoever connected to a copy after it was given back (a task or process a test left running, its pool
+    # reconnecting) would work on the next test's data: warned of (the run's warnings summary), and ended.
+    strays: ClassVar[list[str]] = []
+
+    async def _nobody_connected(self, admin_url: str, db: TestDatabase) -> None:
+        rows = await self._admin_fetch(
+            admin_url,
+            "SELECT pid, application_name, state, backend_start, left(query, 160) AS query"
+            " FROM pg_stat_activity WHERE datname = $1",
+            db.name,
+        )
+        if rows:
+            found = [f"{db.name}: {dict(row)}" for row in rows]
+            self.strays.extend(found)
+            # In the run's warnings summary (pytest-xdist passes warnings on from its workers), pass or fail.
+            warnings.warn("connected to a database given back by its test: " + "; ".join(found), stacklevel=1)
+            await self._admin_fetch(
+                admin_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", db.name
+            )
+
+    async def _admin_fetch(self, admin_url: str, query: str, *args: Any) -> list[Any]:
+        """A query on one admin connection kept for this loop (a connection per copy taken cost milliseconds)."""
+        import asyncpg
+
+        loop = asyncio.get_running_loop()
+        conn = self._admin if self._admin is not None and self._admin[0] is loop else None
+        if conn is None or conn[1].is_closed():
+            conn = self._admin = (loop, await asyncpg.connect(admin_url, timeout=30))
+        return list(await conn[1].fetch(query, *args, timeout=30))
 
     def template_of(self, name: str) -> str | None:
         return self._template_of.get(name)
@@ -714,6 +807,10 @@ class ReusedCopies:
 
     async def drop_all(self) -> None:
         """Drop every copy no test is using (at the end of the session)."""
+        if self._admin is not None:
+            admin, self._admin = self._admin[1], None
+            with contextlib.suppress(Exception):
+                await admin.close()
         copies = [db for free in self._free.values() for db in free]
         self._free = {}
         if self._admin_url is not None:

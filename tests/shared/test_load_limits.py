@@ -5,6 +5,8 @@ committed write is answered as failed" hold (see sop_gateway.upstream)."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -69,18 +71,42 @@ def _assert_busy(response: httpx.Response) -> None:
     assert response.json()["type"].endswith("/service-unavailable")
 
 
-async def test_a_statement_past_the_statement_timeout_is_a_503_to_retry_not_a_500(busy_database: Database) -> None:
+def _busy_logged(log_lines: io.StringIO) -> list[dict[str, Any]]:
+    """The `database_busy` lines logged: which kind of busy each 503 was."""
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines() if line.strip()]
+    return [
+        {k: line[k] for k in ("path", "error", "sqlstate", "message") if k in line}
+        for line in lines
+        if line.get("event") == "database_busy"
+    ]
+
+
+async def test_a_statement_past_the_statement_timeout_is_a_503_to_retry_not_a_500(
+    busy_database: Database, log_lines: io.StringIO
+) -> None:
     async with _client(busy_app(busy_database)) as client:
         _assert_busy(await client.post("/slow"))
         assert (await client.post("/quick")).json() == {"one": 1}  # the connection is fine afterwards
+    assert _busy_logged(log_lines) == [
+        {
+            "path": "/slow",
+            "error": "QueryCanceledError",
+            "sqlstate": "57014",
+            "message": "canceling statement due to statement timeout",
+        }
+    ]
 
 
-async def test_waiting_too_long_for_a_pooled_connection_is_a_503_to_retry_not_a_500(busy_database: Database) -> None:
+async def test_waiting_too_long_for_a_pooled_connection_is_a_503_to_retry_not_a_500(
+    busy_database: Database, log_lines: io.StringIO
+) -> None:
     async with _client(busy_app(busy_database)) as client:
         async with busy_database.engine.connect() as held:  # the pool's only connection is in use
             await held.execute(text("SELECT 1"))
             _assert_busy(await client.post("/quick"))
         assert (await client.post("/quick")).json() == {"one": 1}
+    [logged] = _busy_logged(log_lines)
+    assert logged["path"] == "/quick" and logged["error"] == "TimeoutError" and "QueuePool limit" in logged["message"]
 
 
 async def _end_the_services_connections(url: str) -> int:

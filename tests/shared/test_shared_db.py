@@ -120,8 +120,22 @@ def test_the_pool_defaults_let_two_replicas_of_four_components_share_a_default_s
     assert 2 * 4 * per_process <= 100 - 3  # max_connections minus superuser_reserved_connections
 
 
+async def test_a_components_connections_say_which_component_they_are(postgres_database_url: str) -> None:
+    """`pg_stat_activity` (and the server's log) names the component a connection belongs to."""
+    database = Database.for_component(ComponentSettings(component="network", database_url=postgres_database_url))
+    try:
+        async with database.read_session() as session:
+            name = (await session.execute(select(func.current_setting("application_name")))).scalar_one()
+    finally:
+        await database.dispose()
+    assert name == "sop-network"
+
+
 def test_the_statement_caches_follow_the_setting() -> None:
     assert asyncpg_connect_args(10, None) == {"server_settings": {"statement_timeout": "10000"}}
+    assert asyncpg_connect_args(10, None, "sop-plans") == {
+        "server_settings": {"statement_timeout": "10000", "application_name": "sop-plans"}
+    }
     assert asyncpg_connect_args(0, 500) == {"statement_cache_size": 500, "prepared_statement_cache_size": 500}
     behind_pgbouncer = asyncpg_connect_args(0, 0)
     name = behind_pgbouncer.pop("prepared_statement_name_func")

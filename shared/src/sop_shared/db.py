@@ -88,14 +88,22 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def asyncpg_connect_args(statement_timeout_seconds: float, statement_cache_size: int | None) -> dict[str, Any]:
-    """asyncpg's connection arguments: the statement timeout (a server setting of the session), and the
-    prepared-statement caches (asyncpg's own and SQLAlchemy's dialect's). With no cache (0, for PgBouncer in
-    transaction mode) each statement is prepared under a unique name, so two clients sharing one server
+def asyncpg_connect_args(
+    statement_timeout_seconds: float, statement_cache_size: int | None, application_name: str | None = None
+) -> dict[str, Any]:
+    """asyncpg's connection arguments: the statement timeout and the application name (server settings of the
+    session: `pg_stat_activity` and the server's log then say which component a connection is, `sop-network`),
+    and the prepared-statement caches (asyncpg's own and SQLAlchemy's dialect's). With no cache (0, for PgBouncer
+    in transaction mode) each statement is prepared under a unique name, so two clients sharing one server
     connection never collide on asyncpg's numbered names."""
     args: dict[str, Any] = {}
+    server_settings: dict[str, str] = {}
     if statement_timeout_seconds > 0:
-        args["server_settings"] = {"statement_timeout": str(int(statement_timeout_seconds * 1000))}
+        server_settings["statement_timeout"] = str(int(statement_timeout_seconds * 1000))
+    if application_name:
+        server_settings["application_name"] = application_name
+    if server_settings:
+        args["server_settings"] = server_settings
     if statement_cache_size is not None:
         args["statement_cache_size"] = statement_cache_size
         args["prepared_statement_cache_size"] = statement_cache_size
@@ -127,6 +135,7 @@ class Database:
         pool_timeout_seconds: float = 10.0,
         statement_timeout_seconds: float = 10.0,
         statement_cache_size: int | None = None,
+        application_name: str | None = None,
     ) -> None:
         self.url = url
         # No `pool_pre_ping` (a `SELECT 1` round trip on every checkout, i.e. every request): a connection the
@@ -148,7 +157,9 @@ class Database:
                 pool_timeout=pool_timeout_seconds,
             )
             if make_url(url).get_driver_name() == "asyncpg":
-                kwargs["connect_args"] = asyncpg_connect_args(statement_timeout_seconds, statement_cache_size)
+                kwargs["connect_args"] = asyncpg_connect_args(
+                    statement_timeout_seconds, statement_cache_size, application_name
+                )
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -180,6 +191,7 @@ class Database:
             pool_timeout_seconds=settings.database_pool_timeout_seconds,
             statement_timeout_seconds=settings.database_statement_timeout_seconds,
             statement_cache_size=settings.database_statement_cache_size,
+            application_name=f"sop-{settings.component}",
         )
 
     @property
@@ -356,6 +368,23 @@ def table_of(model: type[Any]) -> Table:
 # is shutting down, ended this session or is starting (57P01, 57P02, 57P03).
 TRANSIENT_SQLSTATES = {"57014", "55P03", "53300", "40P01", "40001", "57P01", "57P02", "57P03"}
 RETRY_AFTER_SECONDS = 1
+
+
+def busy_cause(exc: BaseException) -> dict[str, str]:
+    """What made a database busy, for the log: the error's class, its SQLSTATE where the server gave one, and
+    the first line of the server's message (for these states it names no row: "canceling statement due to
+    statement timeout", "could not obtain lock on row in relation ...")."""
+    original = getattr(exc, "orig", None)
+    # SQLAlchemy's asyncpg adapter wraps the driver's error (asyncpg's `QueryCanceledError`): name the driver's.
+    driver_error = getattr(original, "__cause__", None) or original or exc
+    cause: dict[str, str] = {"error": type(driver_error).__name__}
+    sqlstate = getattr(original, "sqlstate", None) or getattr(driver_error, "sqlstate", None)
+    if sqlstate:
+        cause["sqlstate"] = str(sqlstate)
+    message = str(driver_error).strip().splitlines()
+    if message:
+        cause["message"] = message[0][:200]
+    return cause
 
 
 def database_problem(exc: BaseException) -> Problem | None:

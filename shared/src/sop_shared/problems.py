@@ -163,4 +163,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         from sop_shared.db import database_problem
 
         busy = database_problem(exc)  # a busy database is a 503 to retry, not an internal error
-        return problem_response(busy, request) if busy is not None else await _unexpected(request, exc)
+        if busy is None:
+            return await _unexpected(request, exc)
+        import structlog
+
+        from sop_shared.db import busy_cause
+
+        # Which kind of busy (the pool, a statement timeout, a lock, a lost connection): what an operator (or a
+        # failed test's log) needs to tell a pool too small from a statement waiting on a lock.
+        structlog.get_logger("sop").warning("database_busy", path=request.url.path, **busy_cause(exc))
+        return problem_response(busy, request)
