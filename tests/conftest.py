@@ -4,10 +4,12 @@ Fixtures
     postgres_admin_url     session   ``postgresql://`` DSN of the server (``$SOP_TEST_POSTGRES_URL`` or a
                                      throwaway pgserver started on first use, stopped at session end)
     postgres_database      function  a database for this test (``.name``, ``.dsn`` postgresql://, ``.url``
-                                     postgresql+asyncpg://). Empty (made for the test, dropped WITH (FORCE)
-                                     afterwards) unless the test starts a component through a fixture named in
-                                     ``MigratedTemplates.COMPONENT_FIXTURES``: then a copy of its migrated schema,
-                                     reused by the next test once this one gave it back (see Isolation)
+                                     postgresql+asyncpg://). Empty (made for the test; afterwards everyone is
+                                     disconnected and it is dropped with the others at the end of the session,
+                                     ``real_services.retire_database``) unless the test starts a component
+                                     through a fixture named in ``MigratedTemplates.COMPONENT_FIXTURES``: then
+                                     a copy of its migrated schema, reused by the next test once this one gave it
+                                     back (see Isolation)
     postgres_database_url  function  ``postgres_database.url`` (SQLAlchemy asyncpg URL)
     sqlite_database_url    function  ``sqlite+aiosqlite:///<tmp_path>/test.db``
     database_url           function  parametrized ``sqlite`` / ``postgres``: one of the two above (see Backends)
@@ -57,6 +59,7 @@ Keep this file service-agnostic; per-service fixtures belong in tests/<folder>/c
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -165,7 +168,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:
     yield real_services.postgres_admin_url()
-    real_services.stop_postgres()
+    try:
+        asyncio.run(real_services.drop_retired())  # the session's loop is closed by now
+    finally:
+        real_services.stop_postgres()
 
 
 @pytest.fixture
@@ -177,7 +183,7 @@ async def postgres_database(
     if package is None:
         db = await real_services.create_test_database(postgres_admin_url, prefix=prefix)
         yield db
-        await real_services.drop_database(postgres_admin_url, db.name)
+        await real_services.retire_database(postgres_admin_url, db.name)  # dropped with the others later
         return
     # The test's fixture would migrate it first thing: a copy of the migrated schema at once, reused by the
     # next test of the same component once this one is done (its rows emptied, the template's put back).

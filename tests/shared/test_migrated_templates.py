@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from real_services import MigratedTemplates, create_test_database, drop_database
+from real_services import MigratedTemplates, create_test_database, drop_database, drop_retired, retired_databases
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -137,6 +137,8 @@ async def test_a_copy_whose_schema_a_test_changed_is_dropped_not_reused(
     changed = await database_templates.create_copy(postgres_admin_url, "sop_network")
     await _execute(changed.url, "create table written_by_this_test (id integer)")
     await database_templates.give_back(changed)
+    assert changed.name in retired_databases()  # dropped with the others (real_services.retire_database)
+    await drop_retired()
     assert not await _database_exists(postgres_admin_url, changed.name)
     fresh = await database_templates.create_copy(postgres_admin_url, "sop_network")
     try:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncpg
 import nats
 import pytest
-from real_services import create_test_database, drop_database, unique_name
+from real_services import (
+    create_test_database,
+    drop_database,
+    drop_retired,
+    retire_database,
+    retired_databases,
+    unique_name,
+)
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -48,10 +55,28 @@ async def test_each_test_gets_its_own_database(run: int, postgres_database, post
         await admin.close()
     assert postgres_database.name in existing
     assert postgres_database.name != postgres_admin_url.rsplit("/", 1)[1].split("?")[0]
-    for earlier in _seen_databases:  # earlier tests' databases are distinct and already dropped
+    for earlier in _seen_databases:  # earlier tests' databases are distinct, and dropped or retired (to be)
         assert earlier != postgres_database.name
-        assert earlier not in existing
+        assert earlier not in existing or earlier in retired_databases()
     _seen_databases.append(postgres_database.name)
+
+
+async def test_a_retired_database_is_left_by_everyone_at_once_and_dropped_later(postgres_admin_url: str) -> None:
+    db = await create_test_database(postgres_admin_url, "retired")
+    conn = await asyncpg.connect(db.dsn)
+    await retire_database(postgres_admin_url, db.url)  # a URL works as well as a name
+    assert conn.is_closed() or not await _still_usable(conn)
+    assert db.name in retired_databases() and await _exists(postgres_admin_url, db.name)
+    await drop_retired()
+    assert not retired_databases() and not await _exists(postgres_admin_url, db.name)
+
+
+async def _exists(admin_url: str, name: str) -> bool:
+    admin = await asyncpg.connect(admin_url)
+    try:
+        return bool(await admin.fetchval("select count(*) from pg_database where datname = $1", name))
+    finally:
+        await admin.close()
 
 
 async def test_create_and_drop_database(postgres_admin_url: str) -> None:
