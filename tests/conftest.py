@@ -151,6 +151,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return ModulesAndTheDistributedSystem(config, log)
 
 
+# The name of the test's own PostgreSQL database (`postgres_database`), for its report when it fails.
+TEST_DATABASE = pytest.StashKey[str]()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """A failed test that used PostgreSQL reports what the server was doing then: a 503 "the database is busy"
@@ -160,16 +164,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed and call.when in ("call", "teardown") and item.get_closest_marker("postgres") is not None:
         admin_url = real_services.postgres_in_use()
         if admin_url is not None:
-            own = getattr(item, "funcargs", {}).get("postgres_database")
-            heading = f"this test's database: {own.name}\n" if own is not None else ""
-            report.sections.append(("PostgreSQL at the failure", heading + real_services.server_activity(admin_url)))
+            own = item.stash.get(TEST_DATABASE, None)
+            heading = f"this test's database: {own}\n" if own is not None else ""
+            activity = real_services.server_activity(admin_url, own)
+            report.sections.append(("PostgreSQL at the failure", heading + activity))
 
 
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:
     yield real_services.postgres_admin_url()
     try:
-        asyncio.run(real_services.drop_retired())  # the session's loop is closed by now
+        asyncio.run(real_services.drop_retired())  # no event loop runs while session fixtures are torn down
     finally:
         real_services.stop_postgres()
 
@@ -182,12 +187,14 @@ async def postgres_database(
     package = database_templates.component_started_by(request.fixturenames)
     if package is None:
         db = await real_services.create_test_database(postgres_admin_url, prefix=prefix)
+        request.node.stash[TEST_DATABASE] = db.name
         yield db
         await real_services.retire_database(postgres_admin_url, db.name)  # dropped with the others later
         return
     # The test's fixture would migrate it first thing: a copy of the migrated schema at once, reused by the
     # next test of the same component once this one is done (its rows emptied, the template's put back).
     db = await database_templates.create_copy(postgres_admin_url, package)
+    request.node.stash[TEST_DATABASE] = db.name
     yield db
     await database_templates.give_back(db)
 

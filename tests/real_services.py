@@ -67,6 +67,7 @@ __all__ = [
     "MigratedTemplates",
     "TestDatabase",
     "create_database",
+    "database_exists",
     "drop_database",
     "drop_retired",
     "nats_url",
@@ -459,19 +460,24 @@ FROM pg_stat_activity a
 WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend' AND a.state IS DISTINCT FROM 'idle'
 ORDER BY a.xact_start NULLS LAST
 """
+# A relation is named only in the database the query runs in (its oid means another table, or none, elsewhere).
 _WAITING_LOCKS = """
-SELECT l.pid, l.locktype, l.mode, l.relation::regclass::text AS relation, l.transactionid::text AS xid
-FROM pg_locks l WHERE NOT l.granted
+SELECT l.pid, d.datname, l.locktype, l.mode,
+       CASE WHEN d.datname = current_database() THEN l.relation::regclass::text ELSE l.relation::text END
+         AS relation,
+       l.transactionid::text AS xid
+FROM pg_locks l LEFT JOIN pg_database d ON d.oid = l.database WHERE NOT l.granted
 """
 
 
-def server_activity(admin_url: str) -> str:
-    """The server's busy sessions and waiting locks now, as text (for a failed test's report). Runs in a
-    thread of its own: the caller may be inside the tests' event loop."""
+def server_activity(admin_url: str, database: str | None = None) -> str:
+    """The server's busy sessions and waiting locks now, as text (for a failed test's report), read from
+    ``database`` (the test's own, whose tables the locks then name) or the admin one. Runs in a thread of its
+    own: the caller may be inside the tests' event loop."""
     import asyncpg
 
     async def read() -> str:
-        conn = await asyncpg.connect(admin_url, timeout=10)
+        conn = await asyncpg.connect(_with_database(admin_url, database) if database else admin_url, timeout=10)
         try:
             sessions = await conn.fetch(_ACTIVITY, timeout=10)
             waiting = await conn.fetch(_WAITING_LOCKS, timeout=10)
@@ -570,6 +576,21 @@ async def copy_database(admin_url: str, template: str, prefix: str = "test") -> 
     return "postgresql+asyncpg://" + _with_database(admin_url, name).split("://", 1)[1]
 
 
+# Every session on database $1 but the asking one ended (what a PostgreSQL restart does to it).
+_END_SESSIONS = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
+
+
+async def database_exists(admin_url: str, name: str) -> bool:
+    """Whether the server has a database ``name``."""
+    import asyncpg
+
+    conn = await asyncpg.connect(_normalize_postgres_url(admin_url), timeout=30)
+    try:
+        return bool(await conn.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
+
+
 async def drop_database(admin_url: str, name: str) -> None:
     """Drop database ``name`` (a name or a DSN/URL of it), disconnecting whoever is still connected."""
     import asyncpg
@@ -578,10 +599,7 @@ async def drop_database(admin_url: str, name: str) -> None:
         name = urlsplit(name).path.lstrip("/")
     conn = await asyncpg.connect(_normalize_postgres_url(admin_url), timeout=30)
     try:
-        await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            name,
-        )
+        await conn.execute(_END_SESSIONS, name)
         force = " WITH (FORCE)" if conn.get_server_version().major >= 13 else ""
         await conn.execute(f"DROP DATABASE IF EXISTS {_quote_ident(name)}{force}")
     finally:
@@ -608,10 +626,7 @@ async def retire_database(admin_url: str, name: str) -> None:
     admin_url = _normalize_postgres_url(admin_url)
     conn = await asyncpg.connect(admin_url, timeout=30)
     try:
-        await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            name,
-        )
+        await conn.execute(_END_SESSIONS, name)
     finally:
         await conn.close()
     _retired[name] = admin_url
@@ -786,11 +801,9 @@ class ReusedCopies:
         dsn = _with_database(admin_url, name)
         return TestDatabase(name=name, dsn=dsn, url="postgresql+asyncpg://" + dsn.split("://", 1)[1])
 
-    # Whoever connected to a copy after it was given back (a task or process a test left running, its pool
-    # reconnecting) would work on the next test's data: warned of (the run's warnings summary), and ended.
-    strays: ClassVar[list[str]] = []
-
     async def _nobody_connected(self, admin_url: str, db: TestDatabase) -> None:
+        """Whoever connected to a copy after it was given back (a task or process a test left running, its pool
+        reconnecting) would work on the next test's data: warned of (the run's warnings summary), and ended."""
         rows = await self._admin_fetch(
             admin_url,
             "SELECT pid, application_name, state, backend_start, left(query, 160) AS query"
@@ -799,12 +812,9 @@ class ReusedCopies:
         )
         if rows:
             found = [f"{db.name}: {dict(row)}" for row in rows]
-            self.strays.extend(found)
             # In the run's warnings summary (pytest-xdist passes warnings on from its workers), pass or fail.
             warnings.warn("connected to a database given back by its test: " + "; ".join(found), stacklevel=1)
-            await self._admin_fetch(
-                admin_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", db.name
-            )
+            await self._admin_fetch(admin_url, _END_SESSIONS, db.name)
 
     async def _admin_fetch(self, admin_url: str, query: str, *args: Any) -> list[Any]:
         """A query on one admin connection kept for this loop (a connection per copy taken cost milliseconds)."""
@@ -841,10 +851,7 @@ class ReusedCopies:
             conn = None
         if conn is not None:
             try:
-                await conn.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
+                await conn.execute(_END_SESSIONS, db.name)
                 reusable = await self._contents[template].restore(conn)
             except (OSError, asyncpg.PostgresError):
                 reusable = False

@@ -27,6 +27,7 @@ from sop_shared.audit_keys import AuditKeyring
 from sop_shared.auth import Principal
 from sop_shared.db import Database, SessionDep
 from sop_shared.http_client import DEFAULT_LIMITS, SERVER_KEEP_ALIVE_SECONDS, service_client
+from sop_shared.observability import install_request_context
 from sop_shared.policy import ActorType
 from sop_shared.problems import PROBLEM_JSON, install_problem_handlers
 from sop_shared.settings import ServiceSettings
@@ -35,6 +36,7 @@ from sop_shared.settings import ServiceSettings
 def busy_app(database: Database) -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
+    install_request_context(app, "busy")  # a request id in the log context, as in every component
     app.state.database = database
 
     @app.post("/slow")
@@ -75,7 +77,7 @@ def _busy_logged(log_lines: io.StringIO) -> list[dict[str, Any]]:
     """The `database_busy` lines logged: which kind of busy each 503 was."""
     lines = [json.loads(line) for line in log_lines.getvalue().splitlines() if line.strip()]
     return [
-        {k: line[k] for k in ("path", "error", "sqlstate", "message") if k in line}
+        {k: line[k] for k in ("route", "error", "sqlstate", "message", "request_id") if k in line}
         for line in lines
         if line.get("event") == "database_busy"
     ]
@@ -87,9 +89,11 @@ async def test_a_statement_past_the_statement_timeout_is_a_503_to_retry_not_a_50
     async with _client(busy_app(busy_database)) as client:
         _assert_busy(await client.post("/slow"))
         assert (await client.post("/quick")).json() == {"one": 1}  # the connection is fine afterwards
-    assert _busy_logged(log_lines) == [
+    [logged] = _busy_logged(log_lines)
+    assert logged.pop("request_id")  # from the log context: the line is found beside the request's
+    assert [logged] == [
         {
-            "path": "/slow",
+            "route": "/slow",
             "error": "QueryCanceledError",
             "sqlstate": "57014",
             "message": "canceling statement due to statement timeout",
@@ -106,7 +110,7 @@ async def test_waiting_too_long_for_a_pooled_connection_is_a_503_to_retry_not_a_
             _assert_busy(await client.post("/quick"))
         assert (await client.post("/quick")).json() == {"one": 1}
     [logged] = _busy_logged(log_lines)
-    assert logged["path"] == "/quick" and logged["error"] == "TimeoutError" and "QueuePool limit" in logged["message"]
+    assert logged["route"] == "/quick" and logged["error"] == "TimeoutError" and "QueuePool limit" in logged["message"]
 
 
 async def _end_the_services_connections(url: str) -> int:

@@ -4,10 +4,19 @@ and a database something was already written to is migrated by Alembic, never re
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
+import asyncpg
 import pytest
-from real_services import MigratedTemplates, create_test_database, drop_database, drop_retired, retired_databases
+from real_services import (
+    MigratedTemplates,
+    create_test_database,
+    database_exists,
+    drop_database,
+    drop_retired,
+    retired_databases,
+)
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -139,7 +148,7 @@ async def test_a_copy_whose_schema_a_test_changed_is_dropped_not_reused(
     await database_templates.give_back(changed)
     assert changed.name in retired_databases()  # dropped with the others (real_services.retire_database)
     await drop_retired()
-    assert not await _database_exists(postgres_admin_url, changed.name)
+    assert not await database_exists(postgres_admin_url, changed.name)
     fresh = await database_templates.create_copy(postgres_admin_url, "sop_network")
     try:
         assert fresh.name != changed.name
@@ -148,10 +157,26 @@ async def test_a_copy_whose_schema_a_test_changed_is_dropped_not_reused(
         await database_templates.give_back(fresh)
 
 
-async def _database_exists(admin_url: str, name: str) -> bool:
-    return bool(
-        await _execute(
-            admin_url.replace("postgresql://", "postgresql+asyncpg://", 1),
-            f"select count(*) from pg_database where datname = '{name}'",
-        )
-    )
+async def test_a_copy_someone_connected_to_after_it_was_given_back_is_warned_of_and_they_are_disconnected(
+    postgres_admin_url: str, database_templates: MigratedTemplates
+) -> None:
+    """A task or process a test left running whose pool reconnects to its given-back copy would work on the next
+    test's data: the copy is checked when handed out."""
+    copy = await database_templates.create_copy(postgres_admin_url, "sop_network")
+    await database_templates.give_back(copy)
+    stray = await asyncpg.connect(copy.dsn)  # reconnected after the test was done with it
+    try:
+        with pytest.warns(UserWarning, match=f"connected to a database given back by its test: {copy.name}"):
+            again = await database_templates.create_copy(postgres_admin_url, "sop_network")
+        assert again.name == copy.name  # the same copy, reused (the last one given back)
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError, OSError)):
+            await stray.fetchval("select 1")
+    finally:
+        await stray.close()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # nobody connected now: handed out again without a word
+            await database_templates.give_back(again)
+            assert (await database_templates.create_copy(postgres_admin_url, "sop_network")).name == copy.name
+    finally:
+        await database_templates.give_back(copy)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import nats
 import pytest
 from real_services import (
     create_test_database,
+    database_exists,
     drop_database,
     drop_retired,
     retire_database,
     retired_databases,
+    server_activity,
     unique_name,
 )
 from sqlalchemy import text
@@ -64,19 +68,55 @@ async def test_each_test_gets_its_own_database(run: int, postgres_database, post
 async def test_a_retired_database_is_left_by_everyone_at_once_and_dropped_later(postgres_admin_url: str) -> None:
     db = await create_test_database(postgres_admin_url, "retired")
     conn = await asyncpg.connect(db.dsn)
-    await retire_database(postgres_admin_url, db.url)  # a URL works as well as a name
-    assert conn.is_closed() or not await _still_usable(conn)
-    assert db.name in retired_databases() and await _exists(postgres_admin_url, db.name)
-    await drop_retired()
-    assert not retired_databases() and not await _exists(postgres_admin_url, db.name)
-
-
-async def _exists(admin_url: str, name: str) -> bool:
-    admin = await asyncpg.connect(admin_url)
     try:
-        return bool(await admin.fetchval("select count(*) from pg_database where datname = $1", name))
+        await retire_database(postgres_admin_url, db.url)  # a URL works as well as a name
+    finally:
+        conn.terminate()
+    admin = await asyncpg.connect(postgres_admin_url)
+    try:  # nobody is connected any more (a terminated backend takes a moment to be gone)
+        for _ in range(50):
+            left = await admin.fetchval("select count(*) from pg_stat_activity where datname = $1", db.name)
+            if not left:
+                break
+            await asyncio.sleep(0.1)
+        assert left == 0
     finally:
         await admin.close()
+    assert db.name in retired_databases() and await database_exists(postgres_admin_url, db.name)
+    await drop_retired()
+    assert not retired_databases() and not await database_exists(postgres_admin_url, db.name)
+
+
+async def test_the_failure_report_names_a_session_waiting_on_a_lock_and_the_one_holding_it(
+    postgres_database, postgres_admin_url: str
+) -> None:
+    holder = await asyncpg.connect(postgres_database.dsn, server_settings={"application_name": "the-holder"})
+    waiter = await asyncpg.connect(postgres_database.dsn, server_settings={"application_name": "the-waiter"})
+    try:
+        await holder.execute("create table held (id int)")
+        holding = holder.transaction()
+        await holding.start()
+        await holder.execute("lock table held in access exclusive mode")
+        waiting = asyncio.create_task(waiter.fetchval("select count(*) from held"))
+        await asyncio.sleep(0.3)
+        report = server_activity(postgres_admin_url, postgres_database.name)
+        elsewhere = server_activity(postgres_admin_url)  # read from another database
+        await holding.rollback()
+        assert await waiting == 0
+    finally:
+        await holder.close()
+        await waiter.close()
+    holder_line = next(line for line in report.splitlines() if "application_name=the-holder" in line)
+    waiter_line = next(line for line in report.splitlines() if "application_name=the-waiter" in line)
+    holder_pid = holder_line.split("pid=", 1)[1].split(",", 1)[0]
+    assert "state=idle in transaction" in holder_line
+    assert "wait_event_type=Lock" in waiter_line and f"blocked_by=[{holder_pid}]" in waiter_line
+    assert (
+        f"datname={postgres_database.name}, locktype=relation, mode=AccessShareLock, relation=held"
+        in (report.split("lock(s) waited for:", 1)[1])
+    )
+    [waited] = [line for line in elsewhere.split("lock(s) waited for:", 1)[1].splitlines() if line.strip()]
+    assert "relation=held" not in waited and waited.split("relation=", 1)[1].split(",", 1)[0].isdigit()
 
 
 async def test_create_and_drop_database(postgres_admin_url: str) -> None:

@@ -3,6 +3,8 @@ failures are a bare 500 that reveals nothing internal."""
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -54,6 +56,10 @@ def make_app() -> FastAPI:
 
     @app.get("/boom")
     async def boom() -> None:
+        raise RuntimeError(SECRET)
+
+    @app.get("/cases/{case_id}/boom")
+    async def boom_in_a_case(case_id: str) -> None:
         raise RuntimeError(SECRET)
 
     return app
@@ -138,3 +144,13 @@ async def test_unexpected_exception_is_500_without_internal_detail(client: httpx
     text = response.text
     for leak in ("hunter2", "db.internal", "RuntimeError", "Traceback", "boom()"):
         assert leak not in text
+
+
+async def test_the_log_line_of_an_unexpected_error_names_the_route_not_the_path(
+    client: httpx.AsyncClient, log_lines: io.StringIO
+) -> None:
+    response = await client.get("/cases/C-2026-0001/boom", headers={"X-Request-ID": "req-boom-2"})
+    assert response.status_code == 500
+    [line] = [json.loads(line) for line in log_lines.getvalue().splitlines() if '"unhandled_error"' in line]
+    assert line["route"] == "/cases/{case_id}/boom" and line["request_id"] == "req-boom-2"
+    assert "C-2026-0001" not in json.dumps({k: v for k, v in line.items() if k != "exception"})

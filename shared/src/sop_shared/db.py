@@ -370,6 +370,14 @@ TRANSIENT_SQLSTATES = {"57014", "55P03", "53300", "40P01", "40001", "57P01", "57
 RETRY_AFTER_SECONDS = 1
 
 
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE the server gave for a SQLAlchemy error: on its adapter's error, or on the driver's error that
+    the adapter wraps (asyncpg's)."""
+    original = getattr(exc, "orig", None)
+    sqlstate = getattr(original, "sqlstate", None) or getattr(getattr(original, "__cause__", None), "sqlstate", None)
+    return str(sqlstate) if sqlstate else None
+
+
 def busy_cause(exc: BaseException) -> dict[str, str]:
     """What made a database busy, for the log: the error's class, its SQLSTATE where the server gave one, and
     the first line of the server's message (for these states it names no row: "canceling statement due to
@@ -378,9 +386,9 @@ def busy_cause(exc: BaseException) -> dict[str, str]:
     # SQLAlchemy's asyncpg adapter wraps the driver's error (asyncpg's `QueryCanceledError`): name the driver's.
     driver_error = getattr(original, "__cause__", None) or original or exc
     cause: dict[str, str] = {"error": type(driver_error).__name__}
-    sqlstate = getattr(original, "sqlstate", None) or getattr(driver_error, "sqlstate", None)
+    sqlstate = sqlstate_of(exc)
     if sqlstate:
-        cause["sqlstate"] = str(sqlstate)
+        cause["sqlstate"] = sqlstate
     message = str(driver_error).strip().splitlines()
     if message:
         cause["message"] = message[0][:200]
@@ -403,9 +411,6 @@ def database_problem(exc: BaseException) -> Problem | None:
         # the pool is renewed, so a retry gets a live connection.
         return ServiceUnavailable("the database connection was lost; retry shortly", retry_after=RETRY_AFTER_SECONDS)
     if isinstance(exc, DBAPIError):
-        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(
-            getattr(exc.orig, "__cause__", None), "sqlstate", None
-        )
-        if sqlstate in TRANSIENT_SQLSTATES:
+        if sqlstate_of(exc) in TRANSIENT_SQLSTATES:
             return ServiceUnavailable("the database is busy; retry shortly", retry_after=RETRY_AFTER_SECONDS)
     return None

@@ -152,7 +152,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Internal detail is never shown; the request id lets staff find it in the logs.
         import structlog
 
-        structlog.get_logger("sop").exception("unhandled_error", path=request.url.path)
+        from sop_shared.observability import route_template
+
+        # The route's template, never the path: paths carry case ids and SACWIS numbers (as the request line).
+        # The request id from the request's state: this handler runs outside the request context's middleware,
+        # whose log context is gone by then (the line carried no request id for support to find it by).
+        structlog.get_logger("sop").exception(
+            "unhandled_error",
+            route=route_template(request.scope),
+            request_id=getattr(request.state, "request_id", None),
+        )
         problem = Problem("An unexpected error occurred; quote the request id to support.")
         problem.status, problem.slug, problem.title = 500, "internal-error", "Internal error"
         return problem_response(problem, request)
@@ -168,8 +177,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         import structlog
 
         from sop_shared.db import busy_cause
+        from sop_shared.observability import route_template
 
         # Which kind of busy (the pool, a statement timeout, a lock, a lost connection): what an operator (or a
-        # failed test's log) needs to tell a pool too small from a statement waiting on a lock.
-        structlog.get_logger("sop").warning("database_busy", path=request.url.path, **busy_cause(exc))
+        # failed test's log) needs to tell a pool too small from a statement waiting on a lock. The request id
+        # comes from the log context; the route's template, not the path, which carries ids.
+        structlog.get_logger("sop").warning("database_busy", route=route_template(request.scope), **busy_cause(exc))
         return problem_response(busy, request)
