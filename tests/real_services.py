@@ -74,6 +74,7 @@ __all__ = [
     "postgres_admin_url",
     "redis_url",
     "retire_database",
+    "sessions_left",
     "stop_nats",
     "stop_postgres",
     "unique_name",
@@ -587,6 +588,23 @@ async def database_exists(admin_url: str, name: str) -> bool:
     conn = await asyncpg.connect(_normalize_postgres_url(admin_url), timeout=30)
     try:
         return bool(await conn.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
+
+
+async def sessions_left(admin_url: str, name: str, *, wait_seconds: float = 5.0) -> int:
+    """How many sessions are still on database ``name`` once those ending have gone (a terminated backend takes a
+    moment to leave `pg_stat_activity`), waiting up to ``wait_seconds`` for none."""
+    import asyncpg
+
+    conn = await asyncpg.connect(_normalize_postgres_url(admin_url), timeout=30)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            left = int(await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", name))
+            if not left or time.monotonic() > deadline:
+                return left
+            await asyncio.sleep(0.05)
     finally:
         await conn.close()
 
